@@ -1,0 +1,2 @@
+/* stub: to be written */
+typedef int stub_ctl_import_t;

@@ -1,0 +1,114 @@
+/* HELD (RFC 5985) requests, responses and errors: bytes in, structs out, and back.
+ * Pure code: no sockets, files, database, logging or globals. */
+#ifndef HELD_H
+#define HELD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "lis_error.h"
+#include "pidf.h"
+
+#define HELD_NS "urn:ietf:params:xml:ns:geopriv:held"
+#define HELD_ID_NS "urn:ietf:params:xml:ns:geopriv:held:id"
+#define HELD_MEDIA_TYPE "application/held+xml"
+
+/* RFC 5985 §8 error codes. HELD_OK is not a code; it means "no error". */
+enum held_error_code {
+	HELD_OK = 0,
+	HELD_E_REQUEST_ERROR,        /* requestError */
+	HELD_E_XML_ERROR,            /* xmlError */
+	HELD_E_GENERAL_LIS_ERROR,    /* generalLisError */
+	HELD_E_LOCATION_UNKNOWN,     /* locationUnknown */
+	HELD_E_UNSUPPORTED_MESSAGE,  /* unsupportedMessage */
+	HELD_E_TIMEOUT,              /* timeout */
+	HELD_E_CANNOT_PROVIDE_LI_TYPE, /* cannotProvideLiType */
+	HELD_E_NOT_LOCATABLE,        /* notLocatable */
+};
+const char *held_error_code_name(enum held_error_code code);
+
+/* locationType tokens (RFC 5985 §6.5), as a bit set. */
+enum held_loctype {
+	HELD_LT_ANY = 1u << 0,
+	HELD_LT_CIVIC = 1u << 1,
+	HELD_LT_GEODETIC = 1u << 2,
+	HELD_LT_URI = 1u << 3,
+};
+
+enum held_response_time {
+	HELD_RT_ABSENT = 0,
+	HELD_RT_EMERGENCY_ROUTING,
+	HELD_RT_EMERGENCY_DISPATCH,
+	HELD_RT_MILLISECONDS,
+};
+
+/* RFC 6155 device identifiers: parsed and kept; lisd acts on them in a later release. */
+enum held_id_type {
+	HELD_ID_IP, HELD_ID_MAC, HELD_ID_URI, HELD_ID_FQDN, HELD_ID_NAI, HELD_ID_DUID,
+	HELD_ID_UDPPORT, HELD_ID_TCPPORT, HELD_ID_SCTPPORT,
+	HELD_ID_MSISDN, HELD_ID_IMSI, HELD_ID_IMEI, HELD_ID_MIN, HELD_ID_MDN,
+	HELD_ID_OTHER,
+};
+#define HELD_MAX_IDS 8
+#define HELD_ID_VALUE_MAX 256
+struct held_identifier {
+	enum held_id_type type;
+	int ip_version;                   /* 4 or 6 for HELD_ID_IP, else 0 */
+	char value[HELD_ID_VALUE_MAX];    /* text content, whitespace-trimmed */
+};
+
+/* RFC 7199 802.11 measurements: room for a later release. */
+#define HELD_MAX_WIFI 16
+struct held_wifi_ap {
+	char bssid[18];                   /* "00:11:22:33:44:55", lower case */
+	bool serving;                     /* the AP the client is associated with */
+};
+
+struct held_request {
+	unsigned loctypes;                /* enum held_loctype bits; 0 when absent (= any) */
+	bool exact;                       /* exact attribute, default false */
+	enum held_response_time rt;
+	unsigned long rt_ms;              /* when rt == HELD_RT_MILLISECONDS */
+	bool has_device;                  /* a heldid:device element was present */
+	size_t n_ids;
+	struct held_identifier ids[HELD_MAX_IDS];
+	size_t n_wifi;
+	struct held_wifi_ap wifi[HELD_MAX_WIFI];
+};
+
+/* Hardened parsing limits. */
+struct held_limits {
+	size_t max_bytes;                 /* larger documents are refused unparsed */
+	unsigned max_depth;               /* deeper element nesting is refused */
+};
+#define HELD_DEFAULT_MAX_BYTES 65536
+#define HELD_DEFAULT_MAX_DEPTH 32
+
+/* Parse a locationRequest. On failure returns -1 and fills err with err->code set to the
+ * enum held_error_code to answer (xmlError, requestError, unsupportedMessage) and a message
+ * fit to send back. limits may be NULL for the defaults. No DTD, no entities, no network. */
+int held_parse_request(const char *buf, size_t len, const struct held_limits *limits,
+		       struct held_request *req, struct lis_error *err);
+
+/* True if req asked for this form (explicitly, or via any/absent). */
+bool held_request_wants(const struct held_request *req, enum held_loctype t);
+
+/* A locationUriSet (RFC 5985 §6.2); for a later release, may be NULL. */
+struct held_uri_set {
+	time_t expires;
+	size_t n;
+	const char *const *uris;
+};
+
+/* Build a locationResponse holding (optionally) a locationUriSet and (optionally) a PIDF-LO
+ * presence; at least one of the two must be given. *out is malloc'd, NUL-terminated; the
+ * caller frees it with free(). */
+int held_build_response(const struct held_uri_set *uris, const struct pidf_doc *pidf,
+			char **out, size_t *out_len, struct lis_error *err);
+
+/* Build a HELD error document with a human-readable message (xml:lang="en"). */
+int held_build_error(enum held_error_code code, const char *message,
+		     char **out, size_t *out_len, struct lis_error *err);
+
+#endif

@@ -1,0 +1,70 @@
+#include "check.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int n_cases, n_failed_cases;
+static bool current_failed;
+
+void t_run(const char *name, void (*fn)(void))
+{
+	current_failed = false;
+	fn();
+	n_cases++;
+	if (current_failed)
+		n_failed_cases++;
+	printf("%sok %d - %s\n", current_failed ? "not " : "", n_cases, name);
+	fflush(stdout);
+}
+
+void t_skip(const char *name, const char *why)
+{
+	n_cases++;
+	printf("ok %d - %s # SKIP %s\n", n_cases, name, why);
+	fflush(stdout);
+}
+
+int t_done(void)
+{
+	printf("1..%d\n", n_cases);
+	return n_failed_cases ? 1 : 0;
+}
+
+void t_diag(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+bool t_check(bool ok, const char *file, int line, const char *expr, const char *fmt, ...)
+{
+	if (ok)
+		return true;
+	current_failed = true;
+	printf("# %s:%d: check failed: %s", file, line, expr);
+	if (fmt) {
+		va_list ap;
+		fputs(": ", stdout);
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+	}
+	fputc('\n', stdout);
+	fflush(stdout);
+	return false;
+}
+
+bool t_check_str(const char *got, const char *want, const char *file, int line, const char *expr)
+{
+	bool ok = (got == NULL && want == NULL) || (got && want && strcmp(got, want) == 0);
+	if (!ok)
+		t_check(false, file, line, expr, "got \"%s\", want \"%s\"", got ? got : "(null)",
+			want ? want : "(null)");
+	return ok;
+}

@@ -1,0 +1,25 @@
+/* A tiny TAP test runner: each t_run() is one test case ("ok N - name" or "not ok N - name");
+ * CHECK() records a failed assertion with file:line and what was expected. */
+#ifndef CHECK_H
+#define CHECK_H
+
+#include <stdbool.h>
+
+void t_run(const char *name, void (*fn)(void));
+/* Print a skip line for a case that cannot run here, with the reason. */
+void t_skip(const char *name, const char *why);
+/* Print the plan and return the process exit status (0 if nothing failed). */
+int t_done(void);
+
+bool t_check(bool ok, const char *file, int line, const char *expr, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Diagnostic line ("# ...") in the TAP stream. */
+void t_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define CHECK(cond) t_check((cond), __FILE__, __LINE__, #cond, NULL)
+#define CHECKF(cond, ...) t_check((cond), __FILE__, __LINE__, #cond, __VA_ARGS__)
+/* Compare two strings (either may be NULL) and show both on failure. */
+#define CHECK_STR(got, want) t_check_str((got), (want), __FILE__, __LINE__, #got)
+bool t_check_str(const char *got, const char *want, const char *file, int line, const char *expr);
+
+#endif
