@@ -74,11 +74,13 @@ struct db_location_row {
 	double uncertainty;
 	const char *file;
 	unsigned line;
+	unsigned ref_col;                 /* column of site_key, for messages; 0 = unknown */
 };
 struct db_subnet_row {
 	const char *prefix, *location_key, *description;
 	const char *file;
 	unsigned line;
+	unsigned ref_col;                 /* column of location_key, for messages; 0 = unknown */
 };
 struct db_import_set {
 	const struct db_site_row *sites; size_t n_sites;
@@ -90,7 +92,9 @@ struct db_import_stats {
 };
 /* Upsert everything in one transaction: all or nothing. A row the database refuses
  * (unknown site or location key, bad prefix) fails the whole import with
- * "file:line: reason" in err. Sends NOTIFY wiremap_changed on commit. */
+ * "file:line: reason" in err ("file:line:col: reason" when ref_col is set and the
+ * reference is what failed). Rows equal to what is stored are not rewritten, and count
+ * nothing in *st. Sends NOTIFY wiremap_changed on commit when anything changed. */
 int db_import(struct db_conn *c, const struct db_import_set *set, struct db_import_stats *st,
 	      struct lis_error *err);
 

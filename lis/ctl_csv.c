@@ -1,2 +1,944 @@
-/* stub: to be written */
-typedef int stub_ctl_csv_t;
+/* Wiremap CSV files (lis-wiremap(5)): parse with libcsv, then validate every row before
+ * anything touches the database. Errors name PATH:LINE:COL, where LINE is the physical line
+ * a field starts on (a quoted field may span lines) and COL the field's number. */
+#include <arpa/inet.h>
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "civic.h"
+#include "ctl.h"
+
+/* ---- errors ---- */
+
+void ctl_errors_add(struct ctl_errors *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->total++;
+	if (e->n >= CTL_ERRORS_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->msg[e->n++], sizeof(e->msg[0]), fmt, ap);
+	va_end(ap);
+}
+
+void ctl_errors_print(const struct ctl_errors *e, FILE *out)
+{
+	for (size_t i = 0; i < e->n; i++)
+		fprintf(out, "%s\n", e->msg[i]);
+	if (e->total > e->n)
+		fprintf(out, "(%zu more errors not shown)\n", e->total - e->n);
+}
+
+static void err_at(struct ctl_errors *e, const char *path, unsigned line, unsigned col,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void err_at(struct ctl_errors *e, const char *path, unsigned line, unsigned col,
+		   const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ctl_errors_add(e, "%s:%u:%u: %s", path, line, col, msg);
+}
+
+/* A value as it appears in a message: in double quotes, with quotes, backslashes and
+ * control characters escaped, cut (at a character boundary) after about 60 bytes.
+ * Only called on values already known to be valid UTF-8. */
+static const char *quoted(char *buf, size_t size, const char *s)
+{
+	size_t n = 0, limit = size - 6; /* room for `..."` and NUL */
+	const size_t max_in = 60;
+	size_t in = 0;
+
+	buf[n++] = '"';
+	for (; s[in] && n + 4 < limit; in++) {
+		unsigned char ch = (unsigned char)s[in];
+		if (in >= max_in && (ch & 0xC0) != 0x80) {
+			memcpy(buf + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (ch == '"' || ch == '\\') {
+			buf[n++] = '\\';
+			buf[n++] = (char)ch;
+		} else if (ch == '\n') {
+			buf[n++] = '\\';
+			buf[n++] = 'n';
+		} else if (ch < 0x20 || ch == 0x7F) {
+			buf[n++] = '?';
+		} else {
+			buf[n++] = (char)ch;
+		}
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return buf;
+}
+#define Q(s) quoted((char[96]){0}, 96, (s))
+
+/* ---- parsing ---- */
+
+struct cell {
+	char *s;        /* NULL when the cell is empty (= absent) */
+	unsigned line;  /* line the field starts on */
+	bool bad;       /* already reported (bad encoding): check nothing more */
+};
+struct row {
+	unsigned line;
+	size_t n;
+	struct cell *cells;
+};
+struct ctl_csv {
+	char *path;
+	struct row *rows; /* rows[0] is the header */
+	size_t n_rows, cap;
+};
+
+struct parse {
+	struct ctl_csv *csv;
+	struct ctl_errors *errs;
+	struct row cur;
+	size_t cur_cap;
+	unsigned line;       /* line of the byte being fed */
+	unsigned field_line; /* line the current field started on */
+	unsigned row_line;
+	bool need_start, at_row_start, oom;
+};
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid: no overlong
+ * forms, no surrogates, nothing above U+10FFFF (RFC 3629 §4). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	size_t len;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		len = 2, cp = s[0] & 0x1F;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		len = 3, cp = s[0] & 0x0F;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+/* Values end up in XML (PIDF-LO), which cannot carry most control characters. */
+static bool check_text(struct parse *p, const unsigned char *s, size_t n, unsigned col)
+{
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq(s + i, n - i);
+		if (len == 0) {
+			err_at(p->errs, p->csv->path, p->field_line, col,
+			       "invalid UTF-8 (byte 0x%02X at offset %zu of the field)", s[i], i);
+			return false;
+		}
+		if (len == 1 && ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') ||
+				 s[i] == 0x7F)) {
+			err_at(p->errs, p->csv->path, p->field_line, col,
+			       "control character U+%04X is not allowed", s[i]);
+			return false;
+		}
+		i += len;
+	}
+	return true;
+}
+
+static void on_field(void *data, size_t len, void *ctx)
+{
+	struct parse *p = ctx;
+	struct cell cell = {NULL, p->field_line, false};
+
+	p->need_start = true;
+	if (p->oom)
+		return;
+	if (p->cur.n == p->cur_cap) {
+		size_t cap = p->cur_cap ? 2 * p->cur_cap : 16;
+		struct cell *c = realloc(p->cur.cells, cap * sizeof(*c));
+		if (!c) {
+			p->oom = true;
+			return;
+		}
+		p->cur.cells = c;
+		p->cur_cap = cap;
+	}
+	if (!check_text(p, data, len, (unsigned)p->cur.n + 1))
+		cell.bad = true;
+	else if (len > 0) {
+		cell.s = malloc(len + 1);
+		if (!cell.s) {
+			p->oom = true;
+			return;
+		}
+		memcpy(cell.s, data, len);
+		cell.s[len] = '\0';
+	}
+	p->cur.cells[p->cur.n++] = cell;
+}
+
+static void on_row(int c, void *ctx)
+{
+	struct parse *p = ctx;
+
+	(void)c;
+	p->need_start = true;
+	p->at_row_start = true;
+	if (p->oom)
+		return;
+	if (p->csv->n_rows == p->csv->cap) {
+		size_t cap = p->csv->cap ? 2 * p->csv->cap : 64;
+		struct row *r = realloc(p->csv->rows, cap * sizeof(*r));
+		if (!r) {
+			p->oom = true;
+			return;
+		}
+		p->csv->rows = r;
+		p->csv->cap = cap;
+	}
+	p->cur.line = p->row_line;
+	p->csv->rows[p->csv->n_rows++] = p->cur;
+	p->cur = (struct row){0};
+	p->cur_cap = 0;
+}
+
+static void row_free(struct row *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->cells[i].s);
+	free(r->cells);
+}
+
+static void csv_free_all(struct ctl_csv *csv)
+{
+	if (!csv)
+		return;
+	for (size_t i = 0; i < csv->n_rows; i++)
+		row_free(&csv->rows[i]);
+	free(csv->rows);
+	free(csv->path);
+	free(csv);
+}
+
+static char *read_file(const char *path, size_t *len, struct ctl_errors *errs)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!f) {
+		ctl_errors_add(errs, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 65536;
+			char *nb = realloc(buf, ncap);
+			if (!nb) {
+				ctl_errors_add(errs, "%s: out of memory", path);
+				goto fail;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		ctl_errors_add(errs, "%s: cannot read: %s", path, strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+/* Parse the whole file into rows of cells. Syntax errors (a stray quote, an unterminated
+ * quoted field) stop the parse: what follows cannot be trusted. */
+static struct ctl_csv *csv_load(const char *path, struct ctl_errors *errs)
+{
+	struct csv_parser cp;
+	struct parse p = {0};
+	size_t len, i = 0;
+	char *buf = read_file(path, &len, errs);
+	bool failed = false;
+
+	if (!buf)
+		return NULL;
+	p.csv = calloc(1, sizeof(*p.csv));
+	if (!p.csv || !(p.csv->path = strdup(path)) ||
+	    csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+		ctl_errors_add(errs, "%s: out of memory", path);
+		free(buf);
+		csv_free_all(p.csv);
+		return NULL;
+	}
+	p.errs = errs;
+	p.line = 1;
+	p.need_start = p.at_row_start = true;
+	/* A UTF-8 byte order mark (as some spreadsheets write) is not part of the header. */
+	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	/* One byte at a time, so that each field's starting line is known exactly. */
+	for (; i < len && !p.oom; i++) {
+		unsigned char b = (unsigned char)buf[i];
+		if (p.need_start && !(p.at_row_start && (b == '\r' || b == '\n'))) {
+			p.field_line = p.line;
+			if (p.at_row_start)
+				p.row_line = p.line;
+			p.need_start = p.at_row_start = false;
+		}
+		if (csv_parse(&cp, buf + i, 1, on_field, on_row, &p) != 1) {
+			err_at(errs, path, p.line, (unsigned)p.cur.n + 1,
+			       "malformed CSV: a quote may only open a field, close it, or be "
+			       "doubled inside a quoted field");
+			failed = true;
+			break;
+		}
+		if (b == '\n')
+			p.line++;
+	}
+	if (!failed && !p.oom && csv_fini(&cp, on_field, on_row, &p) != 0) {
+		err_at(errs, path, p.field_line, (unsigned)p.cur.n + 1,
+		       "malformed CSV: quoted field not closed before the end of the file");
+		failed = true;
+	}
+	if (p.oom) {
+		ctl_errors_add(errs, "%s: out of memory", path);
+		failed = true;
+	}
+	csv_free(&cp);
+	row_free(&p.cur);
+	free(buf);
+	if (failed) {
+		csv_free_all(p.csv);
+		return NULL;
+	}
+	if (p.csv->n_rows == 0) {
+		err_at(errs, path, 1, 1, "empty file: the first row must name the columns");
+		csv_free_all(p.csv);
+		return NULL;
+	}
+	return p.csv;
+}
+
+/* ---- columns ---- */
+
+struct column {
+	const char *name;
+	bool required;
+};
+
+/* Map the header onto the known columns: at[k] = index of column k in the file, or -1.
+ * Unknown, duplicate and missing required columns are errors at line 1. */
+static int map_header(const struct ctl_csv *csv, const struct column *cols, size_t n_cols,
+		      int *at, struct ctl_errors *errs)
+{
+	const struct row *h = &csv->rows[0];
+	size_t before = errs->total;
+
+	for (size_t k = 0; k < n_cols; k++)
+		at[k] = -1;
+	for (size_t i = 0; i < h->n; i++) {
+		const struct cell *c = &h->cells[i];
+		unsigned col = (unsigned)i + 1;
+		size_t k;
+
+		if (c->bad)
+			continue;
+		if (!c->s) {
+			err_at(errs, csv->path, c->line, col, "empty column name");
+			continue;
+		}
+		for (k = 0; k < n_cols && strcmp(cols[k].name, c->s) != 0; k++)
+			;
+		if (k == n_cols) {
+			for (k = 0; k < n_cols && strcasecmp(cols[k].name, c->s) != 0; k++)
+				;
+			if (k < n_cols)
+				err_at(errs, csv->path, c->line, col,
+				       "unknown column %s (did you mean \"%s\"? names are "
+				       "case-sensitive)", Q(c->s), cols[k].name);
+			else
+				err_at(errs, csv->path, c->line, col, "unknown column %s",
+				       Q(c->s));
+			continue;
+		}
+		if (at[k] >= 0) {
+			err_at(errs, csv->path, c->line, col,
+			       "duplicate column %s (also column %d)", Q(c->s), at[k] + 1);
+			continue;
+		}
+		at[k] = (int)i;
+	}
+	for (size_t k = 0; k < n_cols; k++)
+		if (cols[k].required && at[k] < 0)
+			err_at(errs, csv->path, 1, 1, "missing required column \"%s\"",
+			       cols[k].name);
+	return errs->total == before ? 0 : -1;
+}
+
+/* Rows whose field count matches the header and whose cells all decoded; others are
+ * reported and skipped. Calls fn for each good data row. */
+static void each_row(struct ctl_csv *csv, struct ctl_errors *errs,
+		     void (*fn)(struct row *r, void *ctx), void *ctx)
+{
+	size_t want = csv->rows[0].n;
+
+	for (size_t i = 1; i < csv->n_rows; i++) {
+		struct row *r = &csv->rows[i];
+		bool bad = false;
+
+		if (r->n != want) {
+			err_at(errs, csv->path, r->line, (unsigned)(r->n < want ? r->n : want) + 1,
+			       "row has %zu fields, the header has %zu", r->n, want);
+			continue;
+		}
+		for (size_t j = 0; j < r->n; j++)
+			bad |= r->cells[j].bad;
+		if (!bad)
+			fn(r, ctx);
+	}
+}
+
+/* The cell of known column k in row r (NULL when the file lacks the column). */
+static struct cell *cell_of(struct row *r, const int *at, size_t k)
+{
+	return at[k] < 0 ? NULL : &r->cells[at[k]];
+}
+
+static unsigned col_of(const int *at, size_t k)
+{
+	return at[k] < 0 ? 0 : (unsigned)at[k] + 1;
+}
+
+/* Value of a cell, or NULL when absent or empty. */
+static const char *val(const struct cell *c)
+{
+	return c ? c->s : NULL;
+}
+
+/* A row's key, for the duplicate check (which also covers rows with other errors). */
+struct keyref {
+	const char *key;
+	unsigned line, col;
+};
+struct check {
+	struct ctl_csv *csv;
+	struct ctl_errors *errs;
+	const int *at;
+	struct keyref *refs; /* one per data row at most */
+	size_t n_refs;
+};
+
+static void add_ref(struct check *ck, const char *key, unsigned line, size_t k)
+{
+	ck->refs[ck->n_refs++] = (struct keyref){key, line, col_of(ck->at, k)};
+}
+
+static bool require(struct check *ck, struct row *r, size_t k, const char *name)
+{
+	struct cell *c = cell_of(r, ck->at, k);
+	if (c && c->s)
+		return true;
+	err_at(ck->errs, ck->csv->path, c ? c->line : r->line, c ? col_of(ck->at, k) : 1,
+	       "missing value for required column \"%s\"", name);
+	return false;
+}
+
+/* Keys appear in logs as key=value fields: no white space inside. */
+static bool check_key(struct check *ck, struct row *r, size_t k, const char *what)
+{
+	struct cell *c = cell_of(r, ck->at, k);
+
+	if (strpbrk(c->s, " \t\r\n")) {
+		err_at(ck->errs, ck->csv->path, c->line, col_of(ck->at, k),
+		       "%s key %s contains white space", what, Q(c->s));
+		return false;
+	}
+	return true;
+}
+
+/* Report keys that occur twice, naming the first line each was seen on. */
+static int keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+static int check_duplicates(struct keyref *refs, size_t n, const char *path, const char *what,
+			    struct ctl_errors *errs)
+{
+	int rc = 0;
+
+	qsort(refs, n, sizeof(*refs), keyref_cmp);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		if (strcmp(refs[first].key, refs[i].key) != 0) {
+			first = i;
+			continue;
+		}
+		err_at(errs, path, refs[i].line, refs[i].col, "duplicate %s %s (first on line %u)",
+		       what, Q(refs[i].key), refs[first].line);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* ---- sites.csv ---- */
+
+enum { S_SITE, S_NAME, S_DESCRIPTION, S_N };
+static const struct column site_columns[S_N] = {
+	[S_SITE] = {"site", true}, [S_NAME] = {"name", true},
+	[S_DESCRIPTION] = {"description", false},
+};
+
+struct site_ctx {
+	struct check ck;
+	struct ctl_sites *out;
+};
+
+static void site_row(struct row *r, void *ctx)
+{
+	struct site_ctx *sc = ctx;
+	struct check *ck = &sc->ck;
+	bool ok = require(ck, r, S_SITE, "site");
+
+	if (ok)
+		add_ref(ck, cell_of(r, ck->at, S_SITE)->s, r->line, S_SITE);
+	ok = require(ck, r, S_NAME, "name") && ok;
+	if (!ok || !check_key(ck, r, S_SITE, "site"))
+		return;
+	sc->out->rows[sc->out->n++] = (struct db_site_row){
+		.key = val(cell_of(r, ck->at, S_SITE)),
+		.name = val(cell_of(r, ck->at, S_NAME)),
+		.description = val(cell_of(r, ck->at, S_DESCRIPTION)),
+		.file = ck->csv->path,
+		.line = r->line,
+	};
+}
+
+int ctl_load_sites(const char *path, struct ctl_sites *out, struct ctl_errors *errs)
+{
+	int at[S_N];
+	size_t before = errs->total;
+	struct site_ctx sc = {{0}, out};
+	struct keyref *refs;
+
+	memset(out, 0, sizeof(*out));
+	out->csv = csv_load(path, errs);
+	if (!out->csv)
+		return -1;
+	if (map_header(out->csv, site_columns, S_N, at, errs) < 0)
+		goto fail;
+	out->rows = calloc(out->csv->n_rows, sizeof(*out->rows));
+	refs = calloc(out->csv->n_rows, sizeof(*refs));
+	if (!out->rows || !refs) {
+		free(refs);
+		ctl_errors_add(errs, "%s: out of memory", path);
+		goto fail;
+	}
+	sc.ck = (struct check){out->csv, errs, at, refs, 0};
+	each_row(out->csv, errs, site_row, &sc);
+	check_duplicates(refs, sc.ck.n_refs, path, "site", errs);
+	free(refs);
+	if (errs->total == before)
+		return 0;
+fail:
+	ctl_sites_free(out);
+	return -1;
+}
+
+void ctl_sites_free(struct ctl_sites *s)
+{
+	if (!s)
+		return;
+	csv_free_all(s->csv);
+	free(s->rows);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- locations.csv ---- */
+
+enum {
+	L_LOCATION, L_SITE, L_LANG, L_CIVIC,
+	L_LATITUDE = L_CIVIC + CIVIC_N_FIELDS, L_LONGITUDE, L_ALTITUDE, L_UNCERTAINTY, L_N
+};
+
+static void location_columns(struct column cols[L_N])
+{
+	cols[L_LOCATION] = (struct column){"location", true};
+	cols[L_SITE] = (struct column){"site", true};
+	cols[L_LANG] = (struct column){"lang", false};
+	for (int f = 0; f < CIVIC_N_FIELDS; f++)
+		cols[L_CIVIC + f] = (struct column){civic_field_name((enum civic_field)f), false};
+	cols[L_LATITUDE] = (struct column){"latitude", false};
+	cols[L_LONGITUDE] = (struct column){"longitude", false};
+	cols[L_ALTITUDE] = (struct column){"altitude", false};
+	cols[L_UNCERTAINTY] = (struct column){"uncertainty", false};
+}
+
+/* A decimal number, written out in full: no "inf", "nan", hex, or stray characters. */
+static bool parse_number(const char *s, double *out)
+{
+	char *end;
+
+	if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
+		return false;
+	errno = 0;
+	*out = strtod(s, &end);
+	return *end == '\0' && errno == 0 && isfinite(*out);
+}
+
+/* BCP 47 shape (RFC 5646 §2.1), loosely: letters first, then "-" separated alphanumerics. */
+static bool is_language_tag(const char *s)
+{
+	size_t run = 0;
+	bool first = true;
+
+	for (; *s; s++) {
+		if (*s == '-') {
+			if (run == 0)
+				return false;
+			run = 0;
+			first = false;
+		} else if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			   (!first && *s >= '0' && *s <= '9')) {
+			if (++run > 8)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return run > 0;
+}
+
+struct loc_ctx {
+	struct check ck;
+	struct ctl_locations *out;
+};
+
+static bool number_in(struct check *ck, struct row *r, size_t k, double lo, double hi,
+		      const char *what, double *v)
+{
+	struct cell *c = cell_of(r, ck->at, k);
+
+	if (parse_number(c->s, v) && *v >= lo && *v <= hi)
+		return true;
+	err_at(ck->errs, ck->csv->path, c->line, col_of(ck->at, k), "%s is not %s", Q(c->s),
+	       what);
+	return false;
+}
+
+static void location_row(struct row *r, void *ctx)
+{
+	struct loc_ctx *lc = ctx;
+	struct check *ck = &lc->ck;
+	const char *path = ck->csv->path;
+	struct db_location_row row = {.file = path, .line = r->line,
+				      .ref_col = col_of(ck->at, L_SITE)};
+	struct cell *lat = cell_of(r, ck->at, L_LATITUDE), *lon = cell_of(r, ck->at, L_LONGITUDE);
+	struct cell *alt = cell_of(r, ck->at, L_ALTITUDE), *unc = cell_of(r, ck->at, L_UNCERTAINTY);
+	struct cell *country = cell_of(r, ck->at, L_CIVIC + CIVIC_COUNTRY);
+	struct cell *lang = cell_of(r, ck->at, L_LANG);
+	bool ok = require(ck, r, L_LOCATION, "location");
+
+	if (ok)
+		add_ref(ck, cell_of(r, ck->at, L_LOCATION)->s, r->line, L_LOCATION);
+	ok = require(ck, r, L_SITE, "site") && ok;
+	if (!ok)
+		return;
+	ok = check_key(ck, r, L_LOCATION, "location");
+	ok = check_key(ck, r, L_SITE, "site") && ok;
+	row.key = val(cell_of(r, ck->at, L_LOCATION));
+	row.site_key = val(cell_of(r, ck->at, L_SITE));
+	row.lang = val(lang);
+	if (row.lang && !is_language_tag(row.lang)) {
+		err_at(ck->errs, path, lang->line, col_of(ck->at, L_LANG),
+		       "%s is not a language tag (e.g. en-US)", Q(row.lang));
+		ok = false;
+	}
+	for (int f = 0; f < CIVIC_N_FIELDS; f++)
+		row.civic[f] = val(cell_of(r, ck->at, L_CIVIC + (size_t)f));
+	/* RFC 5139 §3.1: country is the ISO 3166 alpha-2 code, upper case. */
+	if (row.civic[CIVIC_COUNTRY]) {
+		const char *s = row.civic[CIVIC_COUNTRY];
+		if (!(strlen(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z')) {
+			err_at(ck->errs, path, country->line, col_of(ck->at, L_CIVIC),
+			       "%s is not a country code (two upper-case letters, ISO 3166 "
+			       "alpha-2, e.g. US)", Q(s));
+			ok = false;
+		}
+	}
+	if (val(lat) && !number_in(ck, r, L_LATITUDE, -90, 90,
+				   "a latitude (decimal degrees, -90 to 90)", &row.lat))
+		ok = false;
+	if (val(lon) && !number_in(ck, r, L_LONGITUDE, -180, 180,
+				   "a longitude (decimal degrees, -180 to 180)", &row.lon))
+		ok = false;
+	if (val(lat) && !val(lon)) {
+		err_at(ck->errs, path, lat->line, col_of(ck->at, L_LATITUDE),
+		       "latitude without longitude (give both or neither)");
+		ok = false;
+	} else if (val(lon) && !val(lat)) {
+		err_at(ck->errs, path, lon->line, col_of(ck->at, L_LONGITUDE),
+		       "longitude without latitude (give both or neither)");
+		ok = false;
+	}
+	row.has_geo = val(lat) && val(lon);
+	if (val(alt)) {
+		row.has_alt = true;
+		if (!number_in(ck, r, L_ALTITUDE, -HUGE_VAL, HUGE_VAL, "an altitude (metres)",
+			       &row.alt)) {
+			ok = false;
+		} else if (!val(lat) && !val(lon)) {
+			err_at(ck->errs, path, alt->line, col_of(ck->at, L_ALTITUDE),
+			       "altitude without latitude and longitude");
+			ok = false;
+		}
+	}
+	if (val(unc)) {
+		if (!parse_number(unc->s, &row.uncertainty) || row.uncertainty <= 0) {
+			err_at(ck->errs, path, unc->line, col_of(ck->at, L_UNCERTAINTY),
+			       "%s is not an uncertainty (metres, greater than 0; leave empty "
+			       "when unknown)", Q(unc->s));
+			ok = false;
+		} else if (!val(lat) && !val(lon)) {
+			err_at(ck->errs, path, unc->line, col_of(ck->at, L_UNCERTAINTY),
+			       "uncertainty without latitude and longitude");
+			ok = false;
+		}
+	}
+	if (!row.civic[CIVIC_COUNTRY] && !val(lat) && !val(lon)) {
+		err_at(ck->errs, path, r->line, col_of(ck->at, L_LOCATION),
+		       "location %s has neither a country nor latitude and longitude",
+		       Q(row.key));
+		ok = false;
+	}
+	if (ok)
+		lc->out->rows[lc->out->n++] = row;
+}
+
+int ctl_load_locations(const char *path, struct ctl_locations *out, struct ctl_errors *errs)
+{
+	struct column cols[L_N];
+	int at[L_N];
+	size_t before = errs->total;
+	struct loc_ctx lc = {{0}, out};
+	struct keyref *refs;
+
+	memset(out, 0, sizeof(*out));
+	location_columns(cols);
+	out->csv = csv_load(path, errs);
+	if (!out->csv)
+		return -1;
+	if (map_header(out->csv, cols, L_N, at, errs) < 0)
+		goto fail;
+	out->rows = calloc(out->csv->n_rows, sizeof(*out->rows));
+	refs = calloc(out->csv->n_rows, sizeof(*refs));
+	if (!out->rows || !refs) {
+		free(refs);
+		ctl_errors_add(errs, "%s: out of memory", path);
+		goto fail;
+	}
+	lc.ck = (struct check){out->csv, errs, at, refs, 0};
+	each_row(out->csv, errs, location_row, &lc);
+	check_duplicates(refs, lc.ck.n_refs, path, "location", errs);
+	free(refs);
+	if (errs->total == before)
+		return 0;
+fail:
+	ctl_locations_free(out);
+	return -1;
+}
+
+void ctl_locations_free(struct ctl_locations *l)
+{
+	if (!l)
+		return;
+	csv_free_all(l->csv);
+	free(l->rows);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- subnets.csv ---- */
+
+enum { N_PREFIX, N_LOCATION, N_DESCRIPTION, N_N };
+static const struct column subnet_columns[N_N] = {
+	[N_PREFIX] = {"prefix", true}, [N_LOCATION] = {"location", true},
+	[N_DESCRIPTION] = {"description", false},
+};
+
+enum cidr_result { CIDR_OK, CIDR_BAD, CIDR_NO_LENGTH, CIDR_HOST_BITS };
+
+/* Parse "address/length" strictly (inet_pton forms only). canon gets the network in
+ * canonical text; on CIDR_HOST_BITS it is the prefix with host bits cleared. */
+static enum cidr_result parse_cidr(const char *s, char *canon, size_t size)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	unsigned char bin[16];
+	const char *slash = strchr(s, '/');
+	int af, bits;
+	size_t alen, nbytes;
+	unsigned long len;
+	bool host = false;
+	char *end;
+
+	if (!slash) {
+		if (strlen(s) < sizeof(addr) &&
+		    (inet_pton(AF_INET, s, bin) == 1 || inet_pton(AF_INET6, s, bin) == 1))
+			return CIDR_NO_LENGTH;
+		return CIDR_BAD;
+	}
+	alen = (size_t)(slash - s);
+	if (alen == 0 || alen >= sizeof(addr))
+		return CIDR_BAD;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, bin) == 1)
+		af = AF_INET, bits = 32;
+	else if (inet_pton(AF_INET6, addr, bin) == 1)
+		af = AF_INET6, bits = 128;
+	else
+		return CIDR_BAD;
+	if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 3)
+		return CIDR_BAD;
+	len = strtoul(slash + 1, &end, 10);
+	if (*end || len > (unsigned long)bits)
+		return CIDR_BAD;
+	nbytes = (size_t)bits / 8;
+	for (size_t i = 0; i < nbytes; i++) {
+		unsigned keep = i * 8 >= len ? 0 : (len - i * 8 >= 8 ? 8 : (unsigned)(len - i * 8));
+		unsigned char mask = (unsigned char)(keep ? 0xFF << (8 - keep) : 0);
+		if (bin[i] & ~mask)
+			host = true;
+		bin[i] &= mask;
+	}
+	inet_ntop(af, bin, addr, sizeof(addr));
+	snprintf(canon, size, "%s/%lu", addr, len);
+	return host ? CIDR_HOST_BITS : CIDR_OK;
+}
+
+struct subnet_ctx {
+	struct check ck;
+	struct ctl_subnets *out;
+};
+
+static void subnet_row(struct row *r, void *ctx)
+{
+	struct subnet_ctx *nc = ctx;
+	struct check *ck = &nc->ck;
+	struct cell *p = cell_of(r, ck->at, N_PREFIX);
+	unsigned pcol = col_of(ck->at, N_PREFIX);
+	char canon[INET6_ADDRSTRLEN + 8];
+	bool ok = require(ck, r, N_PREFIX, "prefix");
+
+	ok = require(ck, r, N_LOCATION, "location") && ok;
+	ok = ok && check_key(ck, r, N_LOCATION, "location");
+	if (!p->s)
+		return;
+	switch (parse_cidr(p->s, canon, sizeof(canon))) {
+	case CIDR_OK:
+		break;
+	case CIDR_NO_LENGTH:
+		err_at(ck->errs, ck->csv->path, p->line, pcol,
+		       "%s is not a CIDR prefix (write %s/%d for this one address)", Q(p->s),
+		       p->s, strchr(p->s, ':') ? 128 : 32);
+		return;
+	case CIDR_HOST_BITS:
+		err_at(ck->errs, ck->csv->path, p->line, pcol,
+		       "%s has host bits set (did you mean %s?)", Q(p->s), canon);
+		return;
+	case CIDR_BAD:
+		err_at(ck->errs, ck->csv->path, p->line, pcol, "%s is not a CIDR prefix",
+		       Q(p->s));
+		return;
+	}
+	/* Store the canonical form so that 2001:DB8::/32 and 2001:db8::/32 are one key. */
+	if (strcmp(canon, p->s) != 0) {
+		char *c = strdup(canon);
+		if (!c) {
+			ctl_errors_add(ck->errs, "%s: out of memory", ck->csv->path);
+			return;
+		}
+		free(p->s);
+		p->s = c;
+	}
+	add_ref(ck, p->s, r->line, N_PREFIX);
+	if (!ok)
+		return;
+	nc->out->rows[nc->out->n++] = (struct db_subnet_row){
+		.prefix = p->s,
+		.location_key = val(cell_of(r, ck->at, N_LOCATION)),
+		.description = val(cell_of(r, ck->at, N_DESCRIPTION)),
+		.file = ck->csv->path,
+		.line = r->line,
+		.ref_col = col_of(ck->at, N_LOCATION),
+	};
+}
+
+int ctl_load_subnets(const char *path, struct ctl_subnets *out, struct ctl_errors *errs)
+{
+	int at[N_N];
+	size_t before = errs->total;
+	struct subnet_ctx nc = {{0}, out};
+	struct keyref *refs;
+
+	memset(out, 0, sizeof(*out));
+	out->csv = csv_load(path, errs);
+	if (!out->csv)
+		return -1;
+	if (map_header(out->csv, subnet_columns, N_N, at, errs) < 0)
+		goto fail;
+	out->rows = calloc(out->csv->n_rows, sizeof(*out->rows));
+	refs = calloc(out->csv->n_rows, sizeof(*refs));
+	if (!out->rows || !refs) {
+		free(refs);
+		ctl_errors_add(errs, "%s: out of memory", path);
+		goto fail;
+	}
+	nc.ck = (struct check){out->csv, errs, at, refs, 0};
+	each_row(out->csv, errs, subnet_row, &nc);
+	check_duplicates(refs, nc.ck.n_refs, path, "subnet", errs);
+	free(refs);
+	if (errs->total == before)
+		return 0;
+fail:
+	ctl_subnets_free(out);
+	return -1;
+}
+
+void ctl_subnets_free(struct ctl_subnets *s)
+{
+	if (!s)
+		return;
+	csv_free_all(s->csv);
+	free(s->rows);
+	memset(s, 0, sizeof(*s));
+}

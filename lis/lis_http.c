@@ -1,2 +1,347 @@
-/* stub: to be written */
-typedef int stub_lis_http_t;
+#include "lis_http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "held.h"
+#include "lis_held.h"
+#include "lis_log.h"
+
+/* GnuTLS priorities: TLS 1.2 and 1.3 only, our cipher order. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
+/* Per-connection memory pool (headers, read and write buffers); bodies live outside it. */
+#define CONNECTION_MEMORY_LIMIT (64 * 1024)
+/* An oversized body is read and thrown away so that the client gets its 413 (libmicrohttpd
+ * takes no answer in the middle of a body); past this many bytes the connection is dropped. */
+#define DISCARD_LIMIT (1024 * 1024)
+
+struct lis_http {
+	struct MHD_Daemon *mhd;
+	const struct lis_config *cfg;
+	atomic_bool starting;         /* MHD_start_daemon() is running: keep its last message */
+	char start_msg[256];
+};
+
+/* State of one request, from its headers to its completion. */
+struct request {
+	struct timespec start;
+	char *body;
+	size_t len, cap;
+	unsigned long long seen;      /* body bytes received, kept or not */
+	bool too_large;
+};
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* The requester as text; IPv4-mapped IPv6 (::ffff:a.b.c.d, dual-stack socket) unmapped. */
+static void client_address(struct MHD_Connection *conn, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(buf, size, "unknown");
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)sa;
+		inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], buf, (socklen_t)size);
+		else
+			inet_ntop(AF_INET6, &sin6->sin6_addr, buf, (socklen_t)size);
+	}
+}
+
+static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, const char *text,
+				  const char *allow)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+								  MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	enum MHD_Result ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* Log an HTTP-level refusal (no HELD processing happened). */
+static void log_refusal(struct MHD_Connection *conn, const char *method, const char *url,
+			unsigned status, const struct timespec *t0)
+{
+	char ip[INET6_ADDRSTRLEN], m[40], p[160];
+	client_address(conn, ip, sizeof ip);
+	char res[16];
+	/* status 0: the connection is dropped without an answer. */
+	snprintf(res, sizeof res, status ? "%u" : "dropped", status);
+	lis_log(LIS_LOG_INFO, "http", "requester=%s result=%s method=%s path=%s ms=%.2f", ip,
+		res, lis_log_value(m, sizeof m, method), lis_log_value(p, sizeof p, url),
+		ms_since(t0));
+}
+
+/* "application/held+xml", optionally followed by parameters (RFC 9110 §8.3.1). */
+static bool is_held_media_type(const char *ct)
+{
+	if (!ct)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	size_t n = strlen(HELD_MEDIA_TYPE);
+	if (strncasecmp(ct, HELD_MEDIA_TYPE, n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+static int append_body(struct request *rq, const char *data, size_t size, size_t max)
+{
+	if (rq->too_large || size > max - rq->len) {
+		rq->too_large = true;
+		return 0;
+	}
+	if (rq->len + size + 1 > rq->cap) {
+		size_t cap = rq->cap ? rq->cap : 4096;
+		while (cap < rq->len + size + 1)
+			cap *= 2;
+		if (cap > max + 1)
+			cap = max + 1;
+		char *nb = realloc(rq->body, cap);
+		if (!nb)
+			return -1;
+		rq->body = nb;
+		rq->cap = cap;
+	}
+	memcpy(rq->body + rq->len, data, size);
+	rq->len += size;
+	rq->body[rq->len] = '\0';
+	return 0;
+}
+
+static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *conn,
+				   const char *method, const char *url, struct request *rq)
+{
+	char ip[INET6_ADDRSTRLEN], m[40], p[160], loc[300], why[700];
+	struct lis_held_outcome oc;
+	char *out = NULL;
+	size_t out_len = 0;
+
+	(void)h;
+	client_address(conn, ip, sizeof ip);
+	int rc = lis_held_handle(ip, rq->body ? rq->body : "", rq->len, &out, &out_len, &oc);
+	double ms = ms_since(&rq->start);
+	lis_log_value(m, sizeof m, method);
+	lis_log_value(p, sizeof p, url);
+	lis_log_value(loc, sizeof loc, oc.location[0] ? oc.location : "-");
+	/* An internal failure (database down) is the operator's business: warn. */
+	enum lis_log_level lvl = oc.internal ? LIS_LOG_WARN : LIS_LOG_INFO;
+	if (oc.reason[0])
+		lis_log(lvl, "held",
+			"requester=%s result=%s source=%s location=%s ms=%.2f method=%s path=%s reason=%s",
+			ip, oc.result, oc.source, loc, ms, m, p,
+			lis_log_value(why, sizeof why, oc.reason));
+	else
+		lis_log(lvl, "held",
+			"requester=%s result=%s source=%s location=%s ms=%.2f method=%s path=%s",
+			ip, oc.result, oc.source, loc, ms, m, p);
+	if (rc < 0) {
+		free(out);
+		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n", NULL);
+	}
+
+	struct MHD_Response *r = MHD_create_response_from_buffer(out_len, out,
+								  MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(out);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, HELD_MEDIA_TYPE);
+	/* A location is personal data of the moment: no cache may keep it. */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* libmicrohttpd calls this first when the headers are in (*con_cls == NULL), then once per
+ * piece of body, then once more with *upload_data_size == 0 when the body is complete. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct lis_http *h = cls;
+	const struct lis_config *cfg = h->cfg;
+	struct request *rq = *con_cls;
+	(void)version;
+
+	if (!rq) {
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+
+		/* design.md: unknown path 404, then wrong method 405, media type 415, size 413;
+		 * each decided from the headers, before any body is read. */
+		unsigned status = 0;
+		const char *text = NULL, *allow = NULL;
+		if (strcmp(url, cfg->held_path) != 0) {
+			status = MHD_HTTP_NOT_FOUND;
+			text = "not found: HELD requests go to the LIS URI\n";
+		} else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+			status = MHD_HTTP_METHOD_NOT_ALLOWED;
+			text = "method not allowed: HELD requests use POST\n";
+			allow = MHD_HTTP_METHOD_POST;
+		} else if (!is_held_media_type(MHD_lookup_connection_value(
+				   conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+			status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+			text = "unsupported media type: send application/held+xml\n";
+		} else {
+			const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								     MHD_HTTP_HEADER_CONTENT_LENGTH);
+			if (cl) {
+				char *end;
+				errno = 0;
+				unsigned long long n = strtoull(cl, &end, 10);
+				if (errno == ERANGE || n > cfg->max_body) {
+					status = MHD_HTTP_CONTENT_TOO_LARGE;
+					text = "request body too large\n";
+				}
+			}
+		}
+		if (status) {
+			log_refusal(conn, method, url, status, &t0);
+			return queue_text(conn, status, text, allow);
+		}
+		rq = calloc(1, sizeof *rq);
+		if (!rq)
+			return MHD_NO;
+		rq->start = t0;
+		*con_cls = rq;
+		return MHD_YES;
+	}
+
+	if (*upload_data_size) {
+		/* A chunked body may grow past max_body: stop keeping it, answer 413 at the end. */
+		rq->seen += *upload_data_size;
+		if (rq->seen > (unsigned long long)cfg->max_body + DISCARD_LIMIT) {
+			log_refusal(conn, method, url, 0, &rq->start);
+			return MHD_NO;
+		}
+		if (append_body(rq, upload_data, *upload_data_size, cfg->max_body) < 0)
+			return MHD_NO;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+
+	if (rq->too_large) {
+		log_refusal(conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE, &rq->start);
+		return queue_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n", NULL);
+	}
+	return answer_held(h, conn, method, url, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls; (void)conn; (void)toe;
+	struct request *rq = *con_cls;
+	if (!rq)
+		return;
+	free(rq->body);
+	free(rq);
+	*con_cls = NULL;
+}
+
+/* libmicrohttpd's own messages: TLS handshake failures and the like, frequent and caused by
+ * clients, so at debug level. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct lis_http *h = cls;
+	char msg[512], v[600];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '.'))
+		msg[--n] = '\0';
+	if (h->starting)
+		snprintf(h->start_msg, sizeof h->start_msg, "%s", msg);
+	lis_log(LIS_LOG_DEBUG, "mhd", "msg=%s", lis_log_value(v, sizeof v, msg));
+}
+
+struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, const char *key,
+				struct lis_error *err)
+{
+	struct sockaddr_storage ss;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG;
+
+	memset(&ss, 0, sizeof ss);
+	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)&ss;
+	if (inet_pton(AF_INET, cfg->listen, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)cfg->port);
+	} else if (inet_pton(AF_INET6, cfg->listen, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)cfg->port);
+		/* Dual stack: listen = :: also takes IPv4 (seen as ::ffff:a.b.c.d, unmapped). */
+		flags |= MHD_USE_DUAL_STACK;
+	} else {
+		lis_error_set(err, 1, "listen: \"%s\" is not an IPv4 or IPv6 address", cfg->listen);
+		return NULL;
+	}
+
+	struct lis_http *h = calloc(1, sizeof *h);
+	if (!h) {
+		lis_error_set(err, 1, "out of memory");
+		return NULL;
+	}
+	h->cfg = cfg;
+	h->starting = true;
+
+	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				  MHD_OPTION_HTTPS_MEM_CERT, cert,
+				  MHD_OPTION_HTTPS_MEM_KEY, key,
+				  MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->timeout,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				  MHD_OPTION_END);
+	h->starting = false;
+	if (!h->mhd) {
+		lis_error_set(err, 1, "cannot serve HTTPS on %s port %lu: %s", cfg->listen, cfg->port,
+			      h->start_msg[0] ? h->start_msg : "libmicrohttpd refused to start");
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void lis_http_stop(struct lis_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->mhd);
+	free(h);
+}

@@ -1,2 +1,152 @@
-/* stub: to be written */
-typedef int stub_lis_log_t;
+#include "lis_log.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Set once by lis_log_init() before any worker thread starts; read-only afterwards. */
+static enum lis_log_target log_target = LIS_LOG_STDERR;
+static enum lis_log_level log_max = LIS_LOG_INFO;
+
+static const char *const level_names[] = {
+	[LIS_LOG_ERR] = "err",
+	[LIS_LOG_WARN] = "warn",
+	[LIS_LOG_INFO] = "info",
+	[LIS_LOG_DEBUG] = "debug",
+};
+
+const char *lis_log_level_name(enum lis_log_level level)
+{
+	if ((unsigned)level < sizeof level_names / sizeof level_names[0])
+		return level_names[level];
+	return "info";
+}
+
+int lis_log_level_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++)
+		if (strcmp(name, level_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+void lis_log_init(enum lis_log_target target, enum lis_log_level max_level)
+{
+	log_target = target;
+	log_max = max_level;
+	if (target == LIS_LOG_SYSLOG)
+		openlog("lisd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void lis_log_close(void)
+{
+	if (log_target == LIS_LOG_SYSLOG)
+		closelog();
+	log_target = LIS_LOG_STDERR;
+}
+
+const char *lis_log_value(char *buf, size_t size, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	bool plain = s[0] != '\0';
+
+	if (size == 0)
+		return "";
+	for (const char *p = s; *p && plain; p++) {
+		unsigned char c = (unsigned char)*p;
+		plain = c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=';
+	}
+	if (plain) {
+		snprintf(buf, size, "%s", s);
+		return buf;
+	}
+	/* Quoted: room for the closing quote and NUL is kept at every step. */
+	size_t o = 0;
+	if (size < 3) {
+		buf[0] = '\0';
+		return buf;
+	}
+	buf[o++] = '"';
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		char esc[4];
+		size_t n = 0;
+		if (c == '"' || c == '\\') {
+			esc[n++] = '\\';
+			esc[n++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			esc[n++] = '\\';
+			esc[n++] = 'x';
+			esc[n++] = hex[c >> 4];
+			esc[n++] = hex[c & 15];
+		} else {
+			esc[n++] = (char)c;
+		}
+		if (o + n + 2 > size)
+			break;
+		memcpy(buf + o, esc, n);
+		o += n;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+void lis_log(enum lis_log_level level, const char *event, const char *fmt, ...)
+{
+	char line[2048];
+	size_t o = 0;
+	int n;
+
+	if (level > log_max)
+		return;
+
+	if (log_target == LIS_LOG_STDERR) {
+		struct timespec ts;
+		struct tm tm;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		o = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
+		n = snprintf(line + o, sizeof line - o, ".%03ldZ %s ", ts.tv_nsec / 1000000L,
+			     lis_log_level_name(level));
+		if (n > 0)
+			o += (size_t)n;
+	}
+	n = snprintf(line + o, sizeof line - o, "%s", event);
+	if (n > 0)
+		o += (size_t)n;
+	if (o >= sizeof line)
+		o = sizeof line - 1;
+
+	if (fmt && fmt[0] && o + 1 < sizeof line) {
+		line[o++] = ' ';
+		va_list ap;
+		va_start(ap, fmt);
+		n = vsnprintf(line + o, sizeof line - o, fmt, ap);
+		va_end(ap);
+		if (n > 0)
+			o += (size_t)n;
+		if (o >= sizeof line)
+			o = sizeof line - 1;
+	}
+
+	if (log_target == LIS_LOG_SYSLOG) {
+		static const int prio[] = {
+			[LIS_LOG_ERR] = LOG_ERR, [LIS_LOG_WARN] = LOG_WARNING,
+			[LIS_LOG_INFO] = LOG_INFO, [LIS_LOG_DEBUG] = LOG_DEBUG,
+		};
+		line[o] = '\0';
+		syslog(prio[level], "%s", line);
+		return;
+	}
+	/* One write() per line, so that lines from worker threads never interleave. */
+	if (o >= sizeof line - 1)
+		o = sizeof line - 2;
+	line[o++] = '\n';
+	ssize_t w = write(STDERR_FILENO, line, o);
+	(void)w;
+}

@@ -1,1 +1,81 @@
-int main(void) { return 1; }
+/* lisctl: the operators' command (lisctl(8)). Parses arguments and hands over to ctl_*. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "lis_version.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: lisctl [-c FILE] [--db CONNINFO] COMMAND [ARGS]\n"
+		"\n"
+		"commands:\n"
+		"  db migrate          apply pending schema migrations\n"
+		"  db status           print the current and the latest schema version\n"
+		"  import [--sites FILE] [--locations FILE] [--subnets FILE]\n"
+		"                      validate the wiremap CSV files (lis-wiremap(5)), then\n"
+		"                      write them in one transaction; on any error write nothing\n"
+		"\n"
+		"options:\n"
+		"  -c FILE             configuration file (default " CTL_DEFAULT_CONFIG "); only\n"
+		"                      [database] conninfo is read\n"
+		"  --db CONNINFO       libpq connection string; overrides $LIS_DB and the file\n"
+		"  --help              show this help\n"
+		"  --version           show the version\n"
+		"\n"
+		"The connection string comes from --db, else $LIS_DB, else the configuration\n"
+		"file. If neither is given and " CTL_DEFAULT_CONFIG " does not exist, an empty\n"
+		"connection string is used: libpq's defaults (PGHOST, PGDATABASE, ...).\n"
+		"Exit status: 0 success, 1 failure, 2 usage or configuration error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = NULL, *db = NULL;
+	char *conninfo = NULL;
+	int i, rc;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return CTL_EXIT_OK;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("lisctl %s\n", LIS_VERSION);
+			return CTL_EXIT_OK;
+		} else if ((strcmp(a, "-c") == 0 || strcmp(a, "--db") == 0) && i + 1 < argc) {
+			*(a[1] == 'c' ? &config : &db) = argv[++i];
+		} else if (strncmp(a, "--db=", 5) == 0) {
+			db = a + 5;
+		} else {
+			fprintf(stderr, "lisctl: unknown or incomplete option \"%s\"\n", a);
+			usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+
+	const char *cmd = argv[i], *sub = i + 1 < argc ? argv[i + 1] : "";
+	bool is_db = strcmp(cmd, "db") == 0 && i + 2 == argc &&
+		     (strcmp(sub, "migrate") == 0 || strcmp(sub, "status") == 0);
+	if (!is_db && strcmp(cmd, "import") != 0) {
+		fprintf(stderr, "lisctl: unknown command \"%s%s%s\"\n", cmd, *sub ? " " : "", sub);
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (ctl_conninfo(db, config, &conninfo) < 0)
+		return CTL_EXIT_USAGE;
+	if (!is_db)
+		rc = ctl_cmd_import(conninfo, argc - i, argv + i);
+	else if (strcmp(sub, "migrate") == 0)
+		rc = ctl_cmd_db_migrate(conninfo);
+	else
+		rc = ctl_cmd_db_status(conninfo);
+	free(conninfo);
+	return rc;
+}

@@ -17,7 +17,8 @@ enum civic_field {
 
 /* Element name of a field ("country", "A1", ...). */
 const char *civic_field_name(enum civic_field f);
-/* Field for an element name (exact, case-sensitive), or -1. */
+/* Field for an element name (exact, case-sensitive), or -1. civic_field_name() returns NULL
+ * for a value outside the enum. */
 int civic_field_from_name(const char *name);
 
 /* A civic address: pointers are borrowed (the caller owns the strings); NULL = absent. */
@@ -26,7 +27,8 @@ struct civic_address {
 	const char *field[CIVIC_N_FIELDS];
 };
 
-/* True when at least one field is present. */
+/* True (non-zero) when NO field is present; a field that is "" counts as absent. A NULL
+ * address is empty. xml:lang alone does not make an address non-empty. */
 int civic_address_is_empty(const struct civic_address *ca);
 
 #endif

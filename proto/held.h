@@ -14,7 +14,8 @@
 #define HELD_ID_NS "urn:ietf:params:xml:ns:geopriv:held:id"
 #define HELD_MEDIA_TYPE "application/held+xml"
 
-/* RFC 5985 §8 error codes. HELD_OK is not a code; it means "no error". */
+/* RFC 5985 §8 error codes (plus RFC 6155 badIdentifier). HELD_OK is not a code; it means
+ * "no error". */
 enum held_error_code {
 	HELD_OK = 0,
 	HELD_E_REQUEST_ERROR,        /* requestError */
@@ -25,6 +26,9 @@ enum held_error_code {
 	HELD_E_TIMEOUT,              /* timeout */
 	HELD_E_CANNOT_PROVIDE_LI_TYPE, /* cannotProvideLiType */
 	HELD_E_NOT_LOCATABLE,        /* notLocatable */
+	HELD_E_BAD_IDENTIFIER,       /* badIdentifier (RFC 6155, IANA HELD Error Codes): a device
+				      * identifier unsupported, badly formatted, or not one the
+				      * requester is authorized to ask about */
 };
 const char *held_error_code_name(enum held_error_code code);
 
@@ -55,10 +59,11 @@ enum held_id_type {
 struct held_identifier {
 	enum held_id_type type;
 	int ip_version;                   /* 4 or 6 for HELD_ID_IP, else 0 */
-	char value[HELD_ID_VALUE_MAX];    /* text content, whitespace-trimmed */
+	char value[HELD_ID_VALUE_MAX];    /* text content, whitespace-trimmed; for HELD_ID_OTHER
+					   * the element's local name (its content is not kept) */
 };
 
-/* RFC 7199 802.11 measurements: room for a later release. */
+/* RFC 7105 802.11 measurements: room for a later release (not parsed yet: n_wifi = 0). */
 #define HELD_MAX_WIFI 16
 struct held_wifi_ap {
 	char bssid[18];                   /* "00:11:22:33:44:55", lower case */
@@ -86,8 +91,10 @@ struct held_limits {
 #define HELD_DEFAULT_MAX_DEPTH 32
 
 /* Parse a locationRequest. On failure returns -1 and fills err with err->code set to the
- * enum held_error_code to answer (xmlError, requestError, unsupportedMessage) and a message
- * fit to send back. limits may be NULL for the defaults. No DTD, no entities, no network. */
+ * enum held_error_code to answer (xmlError, requestError, unsupportedMessage, badIdentifier,
+ * generalLisError when out of memory) and a message fit to send back (printable ASCII).
+ * limits may be NULL, and a zero member means its default. No DTD, no entities, no network.
+ * Thread-safe once xmlInitParser() has been called (call it in main() before threads). */
 int held_parse_request(const char *buf, size_t len, const struct held_limits *limits,
 		       struct held_request *req, struct lis_error *err);
 

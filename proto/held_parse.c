@@ -1,2 +1,411 @@
-/* stub: to be written */
-typedef int stub_held_parse_t;
+/* HELD locationRequest parsing (RFC 5985 §6.1, §6.5; RFC 6155 device identity).
+ *
+ * Which error code, and why (RFC 5985 §8, the HELD error codes; wording as registered in
+ * the IANA "HELD Error Codes" registry):
+ * - xmlError: "the XML content of the request was either badly formed or invalid". So a
+ *   body that is not well-formed, that carries a DTD, that is too big or too deep, and a
+ *   value the schema does not allow (an unknown locationType token, an exact that is not
+ *   an xs:boolean, a responseTime that is neither token nor non-negative integer, text or
+ *   elements where the schema has none) is xmlError: the document is not valid.
+ * - unsupportedMessage: "a HELD request contains a document element that is not supported
+ *   by the receiver": any document element other than locationRequest, and an element of
+ *   the HELD namespace we do not know (a newer HELD message part we cannot honour).
+ * - requestError: "badly formed in some fashion" where the document is still valid: a
+ *   responseTime too large to hold, more device identifiers than we keep, two devices.
+ * - badIdentifier (RFC 6155, same registry): a device identifier that is badly formatted.
+ * Elements of other namespaces are extensions (the schema's xs:any namespace="##other"
+ * processContents="lax") and are ignored, except RFC 6155 device, which we read. */
+#include "held.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+
+#include "xml_safe.h"
+
+/* How many characters of an offending value go back to the client. */
+#define QUOTE_MAX 40
+
+static bool is_xml_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool node_ns_is(const xmlNode *n, const char *uri)
+{
+	return n->ns && n->ns->href && strcmp((const char *)n->ns->href, uri) == 0;
+}
+
+static bool node_name_is(const xmlNode *n, const char *name)
+{
+	return n->name && strcmp((const char *)n->name, name) == 0;
+}
+
+static bool all_space(const xmlChar *s)
+{
+	for (; s && *s; s++)
+		if (!is_xml_space((char)*s))
+			return false;
+	return true;
+}
+
+/* Trim XML whitespace (xs:token / whiteSpace="collapse" ends) in place; returns the start. */
+static char *trim(char *s)
+{
+	while (is_xml_space(*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && is_xml_space(s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static const char *quote(char *buf, size_t size, const char *s)
+{
+	xml_safe_quote(buf, size, s, QUOTE_MAX);
+	return buf;
+}
+
+/* Text of an element that must have simple content (no child elements), malloc'd by
+ * libxml2; NULL if it has child elements (or on allocation failure). */
+static xmlChar *simple_content(xmlNodePtr n)
+{
+	if (xmlFirstElementChild(n))
+		return NULL;
+	xmlChar *s = xmlNodeGetContent(n);
+	if (!s)
+		s = xmlStrdup(BAD_CAST "");
+	return s;
+}
+
+/* RFC 5985 §6.1: responseTime is emergencyRouting, emergencyDispatch or a non-negative
+ * integer count of milliseconds. */
+static int parse_response_time(char *value, struct held_request *req, struct lis_error *err)
+{
+	char q[64];
+	char *v = trim(value);
+	if (strcmp(v, "emergencyRouting") == 0) {
+		req->rt = HELD_RT_EMERGENCY_ROUTING;
+		return 0;
+	}
+	if (strcmp(v, "emergencyDispatch") == 0) {
+		req->rt = HELD_RT_EMERGENCY_DISPATCH;
+		return 0;
+	}
+	if (*v == '\0')
+		return lis_error_set(err, HELD_E_XML_ERROR, "responseTime is empty");
+	unsigned long ms = 0;
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return lis_error_set(err, HELD_E_XML_ERROR,
+					     "responseTime \"%s\" is not emergencyRouting, "
+					     "emergencyDispatch or a number of milliseconds",
+					     quote(q, sizeof q, v));
+		unsigned d = (unsigned)(*p - '0');
+		if (ms > (ULONG_MAX - d) / 10)
+			return lis_error_set(err, HELD_E_REQUEST_ERROR,
+					     "responseTime \"%s\" is too large",
+					     quote(q, sizeof q, v));
+		ms = ms * 10 + d;
+	}
+	req->rt = HELD_RT_MILLISECONDS;
+	req->rt_ms = ms;
+	return 0;
+}
+
+/* xs:boolean: true, false, 1, 0 (whitespace collapsed). */
+static int parse_boolean(char *value, bool *out)
+{
+	char *v = trim(value);
+	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*out = true;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* RFC 5985 §6.5: locationType is a whitespace-separated list of any, civic, geodetic,
+ * locationURI; duplicates are harmless. An empty list is taken to mean the same as an
+ * absent element (any). Attribute exact defaults to false. */
+static int parse_location_type(xmlNodePtr n, struct held_request *req, struct lis_error *err)
+{
+	char q[64];
+	xmlChar *exact = xmlGetNoNsProp(n, BAD_CAST "exact");
+	if (exact) {
+		int rc = parse_boolean((char *)exact, &req->exact);
+		if (rc < 0)
+			lis_error_set(err, HELD_E_XML_ERROR,
+				      "locationType exact=\"%s\" is not true, false, 1 or 0",
+				      quote(q, sizeof q, (const char *)exact));
+		xmlFree(exact);
+		if (rc < 0)
+			return -1;
+	}
+	xmlChar *text = simple_content(n);
+	if (!text)
+		return lis_error_set(err, HELD_E_XML_ERROR,
+				     "locationType must hold a list of words, not elements");
+	int rc = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r((char *)text, " \t\r\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (strcmp(tok, "any") == 0)
+			req->loctypes |= HELD_LT_ANY;
+		else if (strcmp(tok, "civic") == 0)
+			req->loctypes |= HELD_LT_CIVIC;
+		else if (strcmp(tok, "geodetic") == 0)
+			req->loctypes |= HELD_LT_GEODETIC;
+		else if (strcmp(tok, "locationURI") == 0)
+			req->loctypes |= HELD_LT_URI;
+		else {
+			rc = lis_error_set(err, HELD_E_XML_ERROR,
+					   "locationType \"%s\" is not any, civic, geodetic or "
+					   "locationURI", quote(q, sizeof q, tok));
+			break;
+		}
+	}
+	xmlFree(text);
+	return rc;
+}
+
+static const struct {
+	const char *name;
+	enum held_id_type type;
+} id_names[] = {
+	{"ip", HELD_ID_IP}, {"mac", HELD_ID_MAC}, {"uri", HELD_ID_URI}, {"fqdn", HELD_ID_FQDN},
+	{"nai", HELD_ID_NAI}, {"duid", HELD_ID_DUID}, {"udpport", HELD_ID_UDPPORT},
+	{"tcpport", HELD_ID_TCPPORT}, {"sctpport", HELD_ID_SCTPPORT},
+	{"msisdn", HELD_ID_MSISDN}, {"imsi", HELD_ID_IMSI}, {"imei", HELD_ID_IMEI},
+	{"min", HELD_ID_MIN}, {"mdn", HELD_ID_MDN},
+};
+
+static enum held_id_type id_type_of(xmlNodePtr n)
+{
+	if (!node_ns_is(n, HELD_ID_NS))
+		return HELD_ID_OTHER;
+	for (size_t i = 0; i < sizeof id_names / sizeof id_names[0]; i++)
+		if (node_name_is(n, id_names[i].name))
+			return id_names[i].type;
+	return HELD_ID_OTHER;
+}
+
+static bool is_port(const char *s)
+{
+	unsigned long v = 0;
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > 65535)
+			return false;
+	}
+	return true;
+}
+
+/* The ip element's v attribute and address; RFC 6155 §3 (ip with v="4" or v="6"). */
+static int check_ip(xmlNodePtr n, struct held_identifier *id, struct lis_error *err)
+{
+	char q[64];
+	xmlChar *v = xmlGetNoNsProp(n, BAD_CAST "v");
+	char *ver = v ? trim((char *)v) : NULL;
+	if (ver && strcmp(ver, "4") == 0)
+		id->ip_version = 4;
+	else if (ver && strcmp(ver, "6") == 0)
+		id->ip_version = 6;
+	xmlFree(v);
+	if (!id->ip_version)
+		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
+				     "device identifier <ip> needs v=\"4\" or v=\"6\"");
+	unsigned char addr[16];
+	if (inet_pton(id->ip_version == 4 ? AF_INET : AF_INET6, id->value, addr) != 1)
+		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
+				     "device identifier <ip v=\"%d\"> \"%s\" is not an IPv%d "
+				     "address", id->ip_version, quote(q, sizeof q, id->value),
+				     id->ip_version);
+	return 0;
+}
+
+static int parse_identifier(xmlNodePtr n, struct held_identifier *id, struct lis_error *err)
+{
+	char q[64];
+	memset(id, 0, sizeof *id);
+	id->type = id_type_of(n);
+	if (id->type == HELD_ID_OTHER) {
+		/* kept by name so that the caller can say which identifier it does not support */
+		snprintf(id->value, sizeof id->value, "%s", (const char *)n->name);
+		return 0;
+	}
+	const char *name = quote(q, sizeof q, (const char *)n->name);
+	xmlChar *text = simple_content(n);
+	if (!text)
+		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
+				     "device identifier <%s> must hold text, not elements", name);
+	char *v = trim((char *)text);
+	size_t len = strlen(v);
+	if (len < sizeof id->value)
+		memcpy(id->value, v, len + 1);
+	xmlFree(text);
+	if (len == 0)
+		return lis_error_set(err, HELD_E_BAD_IDENTIFIER, "device identifier <%s> is empty",
+				     name);
+	if (len >= sizeof id->value)
+		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
+				     "device identifier <%s> is longer than %zu bytes", name,
+				     sizeof id->value - 1);
+	if (id->type == HELD_ID_IP)
+		return check_ip(n, id, err);
+	if ((id->type == HELD_ID_UDPPORT || id->type == HELD_ID_TCPPORT ||
+	     id->type == HELD_ID_SCTPPORT) && !is_port(id->value)) {
+		char qv[64];
+		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
+				     "device identifier <%s> \"%s\" is not a port number", name,
+				     quote(qv, sizeof qv, id->value));
+	}
+	return 0;
+}
+
+/* RFC 6155: <device xmlns="urn:ietf:params:xml:ns:geopriv:held:id"> holding one or more
+ * identifiers of the same device. */
+static int parse_device(xmlNodePtr dev, struct held_request *req, struct lis_error *err)
+{
+	if (req->has_device)
+		return lis_error_set(err, HELD_E_REQUEST_ERROR,
+				     "the request names more than one device");
+	req->has_device = true;
+	for (xmlNodePtr c = dev->children; c; c = c->next) {
+		if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
+		    !all_space(c->content))
+			return lis_error_set(err, HELD_E_XML_ERROR,
+					     "device must hold identifier elements, not text");
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (req->n_ids == HELD_MAX_IDS)
+			return lis_error_set(err, HELD_E_REQUEST_ERROR,
+					     "the device has more than %d identifiers",
+					     HELD_MAX_IDS);
+		if (parse_identifier(c, &req->ids[req->n_ids], err) < 0)
+			return -1;
+		req->n_ids++;
+	}
+	if (req->n_ids == 0)
+		return lis_error_set(err, HELD_E_REQUEST_ERROR, "the device names no identifier");
+	return 0;
+}
+
+static int parse_location_request(xmlNodePtr root, struct held_request *req,
+				  struct lis_error *err)
+{
+	char q[64];
+	if (!node_ns_is(root, HELD_NS) || !node_name_is(root, "locationRequest")) {
+		/* RFC 5985 §8 unsupportedMessage: a document element the LIS does not support */
+		const char *name = quote(q, sizeof q, (const char *)root->name);
+		if (node_ns_is(root, HELD_NS))
+			return lis_error_set(err, HELD_E_UNSUPPORTED_MESSAGE,
+					     "HELD message <%s> is not supported; send "
+					     "locationRequest", name);
+		return lis_error_set(err, HELD_E_UNSUPPORTED_MESSAGE,
+				     "document element <%s> is not a HELD locationRequest "
+				     "(namespace %s)", name, HELD_NS);
+	}
+
+	xmlChar *rt = xmlGetNoNsProp(root, BAD_CAST "responseTime");
+	if (rt) {
+		int rc = parse_response_time((char *)rt, req, err);
+		xmlFree(rt);
+		if (rc < 0)
+			return -1;
+	}
+
+	bool seen_location_type = false;
+	for (xmlNodePtr c = root->children; c; c = c->next) {
+		switch (c->type) {
+		case XML_ELEMENT_NODE:
+			break;
+		case XML_TEXT_NODE:
+		case XML_CDATA_SECTION_NODE:
+			if (!all_space(c->content))
+				return lis_error_set(err, HELD_E_XML_ERROR,
+						     "locationRequest must not hold text");
+			continue;
+		case XML_COMMENT_NODE:
+		case XML_PI_NODE:
+			continue;
+		default:
+			return lis_error_set(err, HELD_E_XML_ERROR,
+					     "unexpected content in locationRequest");
+		}
+		const char *name = (const char *)c->name;
+		if (node_ns_is(c, HELD_NS)) {
+			if (!node_name_is(c, "locationType"))
+				return lis_error_set(err, HELD_E_UNSUPPORTED_MESSAGE,
+						     "HELD element <%s> is not supported",
+						     quote(q, sizeof q, name));
+			if (seen_location_type)
+				return lis_error_set(err, HELD_E_XML_ERROR,
+						     "locationType appears more than once");
+			seen_location_type = true;
+			if (parse_location_type(c, req, err) < 0)
+				return -1;
+		} else if (!c->ns) {
+			/* xs:any namespace="##other" admits no unqualified elements */
+			return lis_error_set(err, HELD_E_XML_ERROR,
+					     "element <%s> in locationRequest has no namespace",
+					     quote(q, sizeof q, name));
+		} else if (node_ns_is(c, HELD_ID_NS) && node_name_is(c, "device")) {
+			if (parse_device(c, req, err) < 0)
+				return -1;
+		}
+		/* anything else is an extension we do not understand: ignore it (RFC 7105
+		 * measurements included, for now) */
+	}
+	return 0;
+}
+
+int held_parse_request(const char *buf, size_t len, const struct held_limits *limits,
+		       struct held_request *req, struct lis_error *err)
+{
+	struct held_request scratch;
+	if (!req)
+		req = &scratch;
+	memset(req, 0, sizeof *req);
+	size_t max_bytes = HELD_DEFAULT_MAX_BYTES;
+	unsigned max_depth = HELD_DEFAULT_MAX_DEPTH;
+	if (limits && limits->max_bytes)
+		max_bytes = limits->max_bytes;
+	if (limits && limits->max_depth)
+		max_depth = limits->max_depth;
+
+	struct lis_error perr = { 0 };
+	xmlDocPtr doc = xml_safe_parse(buf, len, max_bytes, max_depth, &perr);
+	if (!doc)
+		return lis_error_set(err, perr.code == XML_SAFE_NO_MEMORY ? HELD_E_GENERAL_LIS_ERROR
+									  : HELD_E_XML_ERROR,
+				     "%s", perr.msg);
+	int rc = parse_location_request(xmlDocGetRootElement(doc), req, err);
+	xmlFreeDoc(doc);
+	if (rc < 0) {
+		memset(req, 0, sizeof *req);
+		return -1;
+	}
+	if (err) {
+		err->code = HELD_OK;
+		err->msg[0] = '\0';
+	}
+	return 0;
+}
+
+bool held_request_wants(const struct held_request *req, enum held_loctype t)
+{
+	if (!req)
+		return false;
+	if (req->loctypes == 0 || (req->loctypes & HELD_LT_ANY))
+		return true;
+	return (req->loctypes & (unsigned)t) != 0;
+}

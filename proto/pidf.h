@@ -29,7 +29,8 @@ struct pidf_geo {
 /* One target's location as a PIDF-LO. Strings are borrowed. */
 struct pidf_doc {
 	const char *entity;               /* presence entity URI, e.g. "pres:abc@lis.example" */
-	const char *device_id;            /* dm:deviceID, e.g. "mac:0050b6a1c2d3"; NULL omits it */
+	const char *device_id;            /* dm:deviceID, e.g. "mac:0050b6a1c2d3": each location
+	                                   * goes in a dm:device; NULL: in a PIDF tuple instead */
 	const char *method;               /* RFC 4119 method token, e.g. "Wiremap" */
 	const char *provided_by;          /* reserved; NULL */
 	time_t timestamp;                 /* when the location was determined */

@@ -1,2 +1,258 @@
-/* stub: to be written */
-typedef int stub_xml_safe_t;
+#include "xml_safe.h"
+
+#include "held.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+
+/* What one parse saw; hangs off ctxt->_private, which libxml2 never touches. */
+struct capture {
+	bool doctype;
+	bool have_error;
+	int line;
+	char text[160];
+};
+
+static void record_error(struct capture *cap, xmlErrorPtr e)
+{
+	if (!cap || !e || e->level < XML_ERR_ERROR || cap->have_error)
+		return;
+	cap->have_error = true;
+	cap->line = e->line;
+	/* libxml2 messages end in a newline: drop it and trailing blanks before quoting */
+	char raw[sizeof cap->text];
+	snprintf(raw, sizeof raw, "%s", e->message ? e->message : "XML error");
+	size_t n = strlen(raw);
+	while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == '\r' || raw[n - 1] == ' '))
+		raw[--n] = '\0';
+	xml_safe_quote(cap->text, sizeof cap->text, raw, 120);
+}
+
+/* Parser errors: a structured handler on this parser context only (ctxt->sax->serror).
+ * libxml2 2.9 has no xmlCtxtSetErrorHandler; its user data is the context itself. */
+static void on_parser_error(void *user, xmlErrorPtr e)
+{
+	xmlParserCtxtPtr ctxt = user;
+	record_error(ctxt ? ctxt->_private : NULL, e);
+}
+
+/* Errors raised without a parser context (encoding conversion, I/O) reach only the
+ * thread's structured handler, or else stderr. libxml2 keeps that handler per thread
+ * (threaded build), so it is set for the length of one parse and then restored. */
+static void on_thread_error(void *user, xmlErrorPtr e)
+{
+	record_error(user, e);
+}
+
+/* SAX internalSubset fires on any <!DOCTYPE ...>, before the internal subset is read and
+ * before any external DTD could be fetched. A HELD request has no use for a DTD, and a DTD
+ * is where entity tricks (billion laughs, XXE) live, so stop right here. */
+static void on_doctype(void *user, const xmlChar *name, const xmlChar *external_id,
+		       const xmlChar *system_id)
+{
+	(void)name;
+	(void)external_id;
+	(void)system_id;
+	xmlParserCtxtPtr ctxt = user;
+	struct capture *cap = ctxt->_private;
+	cap->doctype = true;
+	xmlStopParser(ctxt);
+}
+
+/* Element nesting depth, walked without recursion; true when deeper than max. */
+static bool tree_is_deeper_than(xmlNodePtr root, unsigned max)
+{
+	xmlNodePtr n = root;
+	unsigned depth = 1;
+	while (n) {
+		if (depth > max)
+			return true;
+		xmlNodePtr child = xmlFirstElementChild(n);
+		if (child) {
+			n = child;
+			depth++;
+			continue;
+		}
+		while (n != root && !xmlNextElementSibling(n)) {
+			n = n->parent;
+			depth--;
+		}
+		if (n == root)
+			return false;
+		n = xmlNextElementSibling(n);
+	}
+	return false;
+}
+
+xmlDocPtr xml_safe_parse(const char *buf, size_t len, size_t max_bytes, unsigned max_depth,
+			 struct lis_error *err)
+{
+	if (max_bytes > INT_MAX)
+		max_bytes = INT_MAX;
+	if (!buf || len == 0)
+		return lis_error_set(err, XML_SAFE_EMPTY, "the request body is empty"), NULL;
+	if (len > max_bytes)
+		return lis_error_set(err, XML_SAFE_TOO_BIG,
+				     "the request is %zu bytes; the limit is %zu", len, max_bytes),
+		       NULL;
+
+	struct capture cap = { 0 };
+	xmlParserCtxtPtr ctxt = xmlCreateMemoryParserCtxt(buf, (int)len);
+	if (!ctxt || !ctxt->sax) {
+		xmlFreeParserCtxt(ctxt);
+		return lis_error_set(err, XML_SAFE_NO_MEMORY, "out of memory parsing the request"),
+		       NULL;
+	}
+	ctxt->_private = &cap;
+	ctxt->sax->serror = on_parser_error;
+	ctxt->sax->internalSubset = on_doctype;
+	ctxt->sax->externalSubset = NULL;
+	ctxt->sax->resolveEntity = NULL;
+	ctxt->sax->entityDecl = NULL;
+	/* Never XML_PARSE_NOENT (entity substitution), DTDLOAD, DTDATTR, DTDVALID, XINCLUDE or
+	 * HUGE (which lifts libxml2's own depth and size limits). */
+	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+				       XML_PARSE_NOCDATA);
+	ctxt->replaceEntities = 0;
+	ctxt->loadsubset = 0;
+	ctxt->validate = 0;
+
+	xmlStructuredErrorFunc saved_handler = xmlStructuredError;
+	void *saved_context = xmlStructuredErrorContext;
+	xmlSetStructuredErrorFunc(&cap, on_thread_error);
+	xmlParseDocument(ctxt);
+	xmlSetStructuredErrorFunc(saved_context, saved_handler);
+
+	xmlDocPtr doc = ctxt->myDoc;
+	ctxt->myDoc = NULL;
+	bool ok = ctxt->wellFormed && ctxt->nsWellFormed && !ctxt->disableSAX;
+	ctxt->_private = NULL;
+	xmlFreeParserCtxt(ctxt);
+
+	if (cap.doctype || (doc && (doc->intSubset || doc->extSubset))) {
+		xmlFreeDoc(doc);
+		return lis_error_set(err, XML_SAFE_DOCTYPE,
+				     "DOCTYPE declarations (DTDs, entities) are not accepted"),
+		       NULL;
+	}
+	if (!ok || !doc || !xmlDocGetRootElement(doc)) {
+		xmlFreeDoc(doc);
+		if (cap.have_error && cap.line > 0)
+			return lis_error_set(err, XML_SAFE_MALFORMED,
+					     "not well-formed XML: line %d: %s", cap.line,
+					     cap.text),
+			       NULL;
+		if (cap.have_error)
+			return lis_error_set(err, XML_SAFE_MALFORMED, "not well-formed XML: %s",
+					     cap.text),
+			       NULL;
+		return lis_error_set(err, XML_SAFE_MALFORMED, "not well-formed XML"), NULL;
+	}
+	if (tree_is_deeper_than(xmlDocGetRootElement(doc), max_depth)) {
+		xmlFreeDoc(doc);
+		return lis_error_set(err, XML_SAFE_TOO_DEEP,
+				     "elements are nested more than %u deep", max_depth),
+		       NULL;
+	}
+	return doc;
+}
+
+void xml_safe_quote(char *dst, size_t size, const char *s, size_t max)
+{
+	if (!dst || size == 0)
+		return;
+	if (!s)
+		s = "(none)";
+	size_t o = 0, i = 0;
+	for (; s[i] && i < max && o + 1 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+		dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (s[i] && size > 4) {
+		if (o + 4 > size)
+			o = size - 4;
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+}
+
+/* Decode one UTF-8 sequence at s; returns its length (0 if invalid) and the code point. */
+static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	size_t n;
+	uint32_t min;
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2, min = 0x80, *cp = s[0] & 0x1fu;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3, min = 0x800, *cp = s[0] & 0x0fu;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4, min = 0x10000, *cp = s[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3fu);
+	}
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+bool xml_safe_text_ok(const char *s)
+{
+	if (!s)
+		return false;
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		uint32_t cp;
+		size_t n = utf8_decode(p, &cp);
+		if (n == 0)
+			return false;
+		/* XML 1.0 §2.2 Char */
+		if (cp < 0x20 && cp != 0x9 && cp != 0xa && cp != 0xd)
+			return false;
+		if (cp == 0xfffe || cp == 0xffff)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+int xml_safe_dump(xmlDocPtr doc, char **out, size_t *out_len, struct lis_error *err)
+{
+	xmlChar *mem = NULL;
+	int size = 0;
+	xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
+	if (!mem || size <= 0) {
+		xmlFree(mem);
+		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+				     "could not serialise the XML document");
+	}
+	/* copy: the caller frees with free(), and xmlFree need not be free() */
+	char *copy = malloc((size_t)size + 1);
+	if (!copy) {
+		xmlFree(mem);
+		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+				     "out of memory serialising the XML document");
+	}
+	memcpy(copy, mem, (size_t)size);
+	copy[size] = '\0';
+	xmlFree(mem);
+	*out = copy;
+	if (out_len)
+		*out_len = (size_t)size;
+	return 0;
+}

@@ -1,2 +1,327 @@
+/* lisctl's CSV loading and validation (lis-wiremap(5)), without a database.
+ * Runs in tests/data/csv, so that file names in messages are the bare fixture names. */
+#include <string.h>
+
 #include "check.h"
-int main(void) { return t_done(); }
+#include "ctl.h"
+
+static struct ctl_errors errs;
+
+/* The collected errors equal `want` (NULL-terminated), in order. */
+static void check_errors(const char *const *want)
+{
+	size_t n = 0;
+
+	while (want[n])
+		n++;
+	CHECKF(errs.total == n, "%zu errors, want %zu", errs.total, n);
+	for (size_t i = 0; i < errs.n && i < n; i++)
+		CHECK_STR(errs.msg[i], want[i]);
+	for (size_t i = errs.n; i < n; i++)
+		t_diag("missing error: %s", want[i]);
+	for (size_t i = n; i < errs.n; i++)
+		t_diag("extra error: %s", errs.msg[i]);
+}
+
+static int load_sites(const char *path, struct ctl_sites *s)
+{
+	memset(&errs, 0, sizeof(errs));
+	return ctl_load_sites(path, s, &errs);
+}
+
+static void test_good_sites_parse_with_quoted_commas(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("sites.csv", &s) == 0);
+	CHECK(errs.total == 0);
+	if (CHECK(s.n == 2)) {
+		CHECK_STR(s.rows[0].key, "hq");
+		CHECK_STR(s.rows[0].name, "Example Corp Headquarters");
+		CHECK_STR(s.rows[0].description, "Main office, 3 floors");
+		CHECK(s.rows[0].line == 2);
+		CHECK_STR(s.rows[1].description, NULL);
+		CHECK_STR(s.rows[1].file, "sites.csv");
+		CHECK(s.rows[1].line == 3);
+	}
+	ctl_sites_free(&s);
+}
+
+static void test_good_locations_parse_with_quotes_and_newlines(void)
+{
+	struct ctl_locations l;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_locations("locations.csv", &l, &errs) == 0);
+	for (size_t i = 0; i < errs.n; i++)
+		t_diag("%s", errs.msg[i]);
+	if (!CHECK(l.n == 3))
+		goto out;
+	const struct db_location_row *a = &l.rows[0], *b = &l.rows[1], *c = &l.rows[2];
+	CHECK_STR(a->key, "hq-f1-lobby");
+	CHECK_STR(a->site_key, "hq");
+	CHECK_STR(a->lang, "en-US");
+	CHECK_STR(a->civic[CIVIC_COUNTRY], "US");
+	CHECK_STR(a->civic[CIVIC_A3], "New York");
+	CHECK_STR(a->civic[CIVIC_LOC], "Front desk, left of the \"big\" door\n(ask security)");
+	CHECK_STR(a->civic[CIVIC_A2], NULL);
+	CHECK(!a->has_geo);
+	CHECK(a->line == 2);
+	/* The quoted LOC field of line 2 spans two lines: the next row starts on line 4. */
+	CHECK(b->line == 4);
+	CHECK(b->has_geo && b->lat == 40.7484 && b->lon == -73.9857);
+	CHECK(b->uncertainty == 25 && !b->has_alt);
+	CHECK_STR(b->civic[CIVIC_COUNTRY], NULL);
+	CHECK(c->line == 5);
+	CHECK_STR(c->civic[CIVIC_NAM], "Example, Inc.");
+	CHECK(c->ref_col == 2);
+out:
+	ctl_locations_free(&l);
+}
+
+static void test_good_subnets_are_canonical(void)
+{
+	struct ctl_subnets s;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_subnets("subnets.csv", &s, &errs) == 0);
+	if (CHECK(s.n == 4)) {
+		CHECK_STR(s.rows[0].prefix, "10.1.0.0/16");
+		CHECK_STR(s.rows[1].description, "roof, antennas");
+		CHECK_STR(s.rows[2].prefix, "2001:db8:0:1::/64");
+		CHECK_STR(s.rows[3].prefix, "192.0.2.7/32");
+		CHECK_STR(s.rows[3].location_key, "branch-1");
+		CHECK(s.rows[3].ref_col == 2);
+	}
+	ctl_subnets_free(&s);
+}
+
+static void test_columns_in_any_order(void)
+{
+	struct ctl_subnets s;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_subnets("reordered_subnets.csv", &s, &errs) == 0);
+	if (CHECK(s.n == 1)) {
+		CHECK_STR(s.rows[0].prefix, "198.51.100.0/24");
+		CHECK_STR(s.rows[0].location_key, "hq-roof");
+		CHECK_STR(s.rows[0].description, "moved columns");
+		CHECK(s.rows[0].ref_col == 2);
+	}
+	ctl_subnets_free(&s);
+}
+
+static void test_crlf_line_endings(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("crlf_sites.csv", &s) == 0);
+	if (CHECK(s.n == 2)) {
+		CHECK_STR(s.rows[0].name, "Headquarters");
+		CHECK_STR(s.rows[0].description, "two\r\nlines");
+		CHECK_STR(s.rows[1].key, "branch");
+		CHECK(s.rows[1].line == 4);
+	}
+	ctl_sites_free(&s);
+}
+
+static void test_utf8_bom_is_stripped(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("bom_sites.csv", &s) == 0);
+	if (CHECK(s.n == 1))
+		CHECK_STR(s.rows[0].key, "hq");
+	ctl_sites_free(&s);
+}
+
+static void test_invalid_utf8_is_refused(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("bad_utf8_sites.csv", &s) == -1);
+	check_errors((const char *const[]){
+		"bad_utf8_sites.csv:3:2: invalid UTF-8 (byte 0xE9 at offset 3 of the field)",
+		NULL});
+	CHECK(s.n == 0 && s.rows == NULL);
+	ctl_sites_free(&s);
+}
+
+static void test_control_character_is_refused(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("control_sites.csv", &s) == -1);
+	check_errors((const char *const[]){
+		"control_sites.csv:2:2: control character U+0001 is not allowed", NULL});
+	ctl_sites_free(&s);
+}
+
+static void test_stray_quote_is_a_syntax_error(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("bad_quote_sites.csv", &s) == -1);
+	check_errors((const char *const[]){
+		"bad_quote_sites.csv:2:2: malformed CSV: a quote may only open a field, close it, "
+		"or be doubled inside a quoted field",
+		NULL});
+	ctl_sites_free(&s);
+}
+
+static void test_unterminated_quote_is_a_syntax_error(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("unterminated_sites.csv", &s) == -1);
+	check_errors((const char *const[]){
+		"unterminated_sites.csv:2:2: malformed CSV: quoted field not closed before the end "
+		"of the file",
+		NULL});
+	ctl_sites_free(&s);
+}
+
+static void test_empty_file_needs_a_header(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("empty_sites.csv", &s) == -1);
+	check_errors((const char *const[]){
+		"empty_sites.csv:1:1: empty file: the first row must name the columns", NULL});
+	ctl_sites_free(&s);
+}
+
+static void test_missing_file(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("no-such-file.csv", &s) == -1);
+	check_errors((const char *const[]){
+		"no-such-file.csv: cannot open: No such file or directory", NULL});
+	ctl_sites_free(&s);
+}
+
+static void test_header_unknown_duplicate_and_case(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("bad_header_sites.csv", &s) == -1);
+	check_errors((const char *const[]){
+		"bad_header_sites.csv:1:2: unknown column \"Name\" (did you mean \"name\"? names "
+		"are case-sensitive)",
+		"bad_header_sites.csv:1:3: unknown column \"colour\"",
+		"bad_header_sites.csv:1:4: duplicate column \"site\" (also column 1)",
+		"bad_header_sites.csv:1:1: missing required column \"name\"",
+		NULL});
+	ctl_sites_free(&s);
+}
+
+static void test_header_missing_required_column(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("missing_column_sites.csv", &s) == -1);
+	check_errors((const char *const[]){
+		"missing_column_sites.csv:1:1: missing required column \"name\"", NULL});
+	ctl_sites_free(&s);
+}
+
+static void test_bad_site_rows(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("bad_sites.csv", &s) == -1);
+	check_errors((const char *const[]){
+		"bad_sites.csv:4:1: missing value for required column \"site\"",
+		"bad_sites.csv:5:1: site key \"main office\" contains white space",
+		"bad_sites.csv:6:2: missing value for required column \"name\"",
+		"bad_sites.csv:7:4: row has 4 fields, the header has 3",
+		"bad_sites.csv:8:2: row has 1 fields, the header has 3",
+		"bad_sites.csv:3:1: duplicate site \"hq\" (first on line 2)",
+		NULL});
+	ctl_sites_free(&s);
+}
+
+static void test_bad_subnet_rows(void)
+{
+	struct ctl_subnets s;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_subnets("bad_subnets.csv", &s, &errs) == -1);
+	check_errors((const char *const[]){
+		"bad_subnets.csv:2:1: \"10.0.0.0/33\" is not a CIDR prefix",
+		"bad_subnets.csv:3:1: \"10.0.0.1/24\" has host bits set (did you mean 10.0.0.0/24?)",
+		"bad_subnets.csv:4:1: \"10.0.0.1\" is not a CIDR prefix (write 10.0.0.1/32 for "
+		"this one address)",
+		"bad_subnets.csv:5:1: \"2001:db8::1/64\" has host bits set (did you mean "
+		"2001:db8::/64?)",
+		"bad_subnets.csv:6:1: \"not-an-ip/8\" is not a CIDR prefix",
+		"bad_subnets.csv:7:1: \"10.0.0.0/8x\" is not a CIDR prefix",
+		"bad_subnets.csv:12:2: missing value for required column \"location\"",
+		"bad_subnets.csv:13:2: location key \"default route\" contains white space",
+		"bad_subnets.csv:9:1: duplicate subnet \"10.1.0.0/16\" (first on line 8)",
+		"bad_subnets.csv:11:1: duplicate subnet \"2001:db8::/32\" (first on line 10)",
+		NULL});
+	ctl_subnets_free(&s);
+}
+
+static void test_bad_location_rows(void)
+{
+	struct ctl_locations l;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_locations("bad_locations.csv", &l, &errs) == -1);
+	check_errors((const char *const[]){
+		"bad_locations.csv:2:4: \"usa\" is not a country code (two upper-case letters, "
+		"ISO 3166 alpha-2, e.g. US)",
+		"bad_locations.csv:3:6: \"91\" is not a latitude (decimal degrees, -90 to 90)",
+		"bad_locations.csv:4:6: latitude without longitude (give both or neither)",
+		"bad_locations.csv:5:7: longitude without latitude (give both or neither)",
+		"bad_locations.csv:6:6: \"12abc\" is not a latitude (decimal degrees, -90 to 90)",
+		"bad_locations.csv:7:1: location \"f\" has neither a country nor latitude and "
+		"longitude",
+		"bad_locations.csv:8:8: altitude without latitude and longitude",
+		"bad_locations.csv:9:9: \"0\" is not an uncertainty (metres, greater than 0; leave "
+		"empty when unknown)",
+		"bad_locations.csv:10:3: \"en US\" is not a language tag (e.g. en-US)",
+		"bad_locations.csv:11:6: \"nan\" is not a latitude (decimal degrees, -90 to 90)",
+		"bad_locations.csv:11:7: \"inf\" is not a longitude (decimal degrees, -180 to 180)",
+		"bad_locations.csv:12:1: duplicate location \"a\" (first on line 2)",
+		NULL});
+	ctl_locations_free(&l);
+}
+
+static void test_errors_are_capped(void)
+{
+	memset(&errs, 0, sizeof(errs));
+	for (int i = 0; i < CTL_ERRORS_MAX + 7; i++)
+		ctl_errors_add(&errs, "x.csv:%d:1: bad", i + 2);
+	CHECK(errs.n == CTL_ERRORS_MAX);
+	CHECK(errs.total == CTL_ERRORS_MAX + 7);
+	CHECK_STR(errs.msg[CTL_ERRORS_MAX - 1], "x.csv:51:1: bad");
+}
+
+int main(void)
+{
+	t_run("test_good_sites_parse_with_quoted_commas", test_good_sites_parse_with_quoted_commas);
+	t_run("test_good_locations_parse_with_quotes_and_newlines",
+	      test_good_locations_parse_with_quotes_and_newlines);
+	t_run("test_good_subnets_are_canonical", test_good_subnets_are_canonical);
+	t_run("test_columns_in_any_order", test_columns_in_any_order);
+	t_run("test_crlf_line_endings", test_crlf_line_endings);
+	t_run("test_utf8_bom_is_stripped", test_utf8_bom_is_stripped);
+	t_run("test_invalid_utf8_is_refused", test_invalid_utf8_is_refused);
+	t_run("test_control_character_is_refused", test_control_character_is_refused);
+	t_run("test_stray_quote_is_a_syntax_error", test_stray_quote_is_a_syntax_error);
+	t_run("test_unterminated_quote_is_a_syntax_error",
+	      test_unterminated_quote_is_a_syntax_error);
+	t_run("test_empty_file_needs_a_header", test_empty_file_needs_a_header);
+	t_run("test_missing_file", test_missing_file);
+	t_run("test_header_unknown_duplicate_and_case", test_header_unknown_duplicate_and_case);
+	t_run("test_header_missing_required_column", test_header_missing_required_column);
+	t_run("test_bad_site_rows", test_bad_site_rows);
+	t_run("test_bad_subnet_rows", test_bad_subnet_rows);
+	t_run("test_bad_location_rows", test_bad_location_rows);
+	t_run("test_errors_are_capped", test_errors_are_capped);
+	return t_done();
+}

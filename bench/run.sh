@@ -1,0 +1,518 @@
+#!/usr/bin/env bash
+# bench/run.sh: measure lisd against baselines run beside it, in one self-contained run.
+#
+#  1. HELD over HTTPS with keep-alive: wrk POSTs a locationRequest to lisd (release build,
+#     its own PostgreSQL loaded with deploy/sample/*.csv) and to nginx serving lisd's own answer
+#     as a static file of the same size over the same certificate and TLS versions.
+#     Prints requests/s, p50, p99 of both and the lisd/nginx ratios.
+#  2. Subnet lookup (db_lookup_subnet, lisd's longest-prefix match) at 1k, 100k and 1M
+#     subnets: mean, p50, p99 microseconds and the ratio against 1k; and the query plan.
+#     Last, the largest size again with the other inet_ops index kind (GiST vs SP-GiST).
+#
+# Everything runs on loopback; the PostgreSQL cluster, TLS cert, configs and logs live in a
+# temporary directory removed at exit (BENCH_KEEP=1 keeps it). The report goes to stdout and
+# bench/out/report.txt. Knobs (environment): BENCH_DURATION (10s), BENCH_CONNECTIONS (16),
+# BENCH_WRK_THREADS (2), BENCH_SERVER_THREADS (2), BENCH_LOOKUPS (20000),
+# BENCH_SUBNETS ("1000 100000 1000000"), BENCH_KEY (ec | rsa), BENCH_BUILD (build-bench),
+# BENCH_WHATIF (1: time the other inet_ops index kind at the largest size), BENCH_KEEP (0).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(dirname "$here")
+build=${BENCH_BUILD:-$top/build-bench}
+duration=${BENCH_DURATION:-10s}
+conns=${BENCH_CONNECTIONS:-16}
+wrk_threads=${BENCH_WRK_THREADS:-2}
+server_threads=${BENCH_SERVER_THREADS:-2}
+lookups=${BENCH_LOOKUPS:-20000}
+sizes=${BENCH_SUBNETS:-"1000 100000 1000000"}
+key_type=${BENCH_KEY:-ec}
+out_dir=$here/out
+report=$out_dir/report.txt
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- packages
+# Each entry: a Debian package, or alternatives separated by '|' (any one installed will do;
+# the first is installed when none is).
+packages=(wrk "nginx-light|nginx|nginx-full|nginx-core" postgresql openssl curl python3
+	  meson ninja-build pkg-config gcc libpq-dev libxml2-dev libmicrohttpd-dev
+	  libinih-dev libcsv-dev "libcurl4-openssl-dev|libcurl4-gnutls-dev")
+
+is_installed() {
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
+}
+
+ensure_packages() {
+	local missing=() entry alt found
+	for entry in "${packages[@]}"; do
+		found=
+		IFS='|' read -ra alts <<<"$entry"
+		for alt in "${alts[@]}"; do
+			if is_installed "$alt"; then found=1; break; fi
+		done
+		[ -n "$found" ] || missing+=("${alts[0]}")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || die "missing packages: ${missing[*]} (run as root or install them)"
+	say "installing ${missing[*]}"
+	# Debian starts a freshly installed nginx/PostgreSQL service; the bench runs its own,
+	# so keep the packaged services from starting while we install.
+	local policy=/usr/sbin/policy-rc.d made_policy=
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
+	fi
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		"${missing[@]}" >/dev/null; then
+		apt-get update >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			"${missing[@]}" >/dev/null || { [ -n "$made_policy" ] && rm -f "$policy"; \
+			die "apt-get install ${missing[*]} failed"; }
+	fi
+	[ -n "$made_policy" ] && rm -f "$policy"
+	return 0
+}
+
+# ---------------------------------------------------------------- helpers
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# field LINE KEY: the value of KEY=value in a line of key=value fields.
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n1; }
+
+# Percent of all CPUs busy over one second, from /proc/stat: other work on the machine.
+cpu_busy() {
+	local a b
+	a=$(head -n1 /proc/stat)
+	sleep 1
+	b=$(head -n1 /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN {
+		n = split(a, x); split(b, y); total = 0
+		for (i = 2; i <= n; i++) total += y[i] - x[i]
+		idle = (y[5] + y[6]) - (x[5] + x[6])
+		busy = 0
+		if (total > 0) busy = 100 * (total - idle) / total
+		printf "%.0f\n", busy }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+ms() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1000 }'; }
+
+as_pg() {
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+tls_info() {  # negotiated protocol, cipher suite and key exchange of a TLS server
+	openssl s_client -connect "127.0.0.1:$1" </dev/null 2>/dev/null | sed -n \
+		-e 's/^New, \([^,]*\), Cipher is \(.*\)$/proto=\1 cipher=\2/p' \
+		-e 's/^Server Temp Key: ECDH, \([^,]*\).*/kx=\1/p' \
+		-e 's/^Server Temp Key: \([^,]*\).*/kx=\1/p' | paste -sd' '
+}
+
+# Wait until an HTTPS server answers anything at all on PORT (PID must stay alive meanwhile).
+wait_https() {
+	local port=$1 pid=$2 name=$3 code
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || die "$name exited during start-up (log: $4)"
+		code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 2 \
+			"https://127.0.0.1:$port/" 2>/dev/null || true)
+		[ -n "$code" ] && [ "$code" != 000 ] && return 0
+		sleep 0.1
+	done
+	die "$name did not answer on 127.0.0.1:$port within 10 s (log: $4)"
+}
+
+# run_wrk NAME PORT: one bounded keep-alive POST load, prints the WRKSTAT line.
+run_wrk() {
+	local name=$1 port=$2 log=$tmp/wrk-$1.log
+	# A short warm-up first so both servers start the measured run with caches and
+	# connections in the same state.
+	BENCH_BODY=$body timeout 60 wrk -t"$wrk_threads" -c"$conns" -d2s \
+		-s "$here/held_post.lua" "https://127.0.0.1:$port/held" >/dev/null 2>&1 || true
+	BENCH_BODY=$body timeout 120 wrk -t"$wrk_threads" -c"$conns" -d"$duration" --latency \
+		-s "$here/held_post.lua" "https://127.0.0.1:$port/held" >"$log" 2>&1 ||
+		die "wrk against $name failed: $(tail -n 5 "$log")"
+	grep '^WRKSTAT' "$log" || die "wrk against $name printed no summary: $(tail -n 5 "$log")"
+}
+
+# ---------------------------------------------------------------- clean-up
+tmp=
+lisd_pid=
+nginx_pid=
+pg_started=
+pgbin=
+
+cleanup() {
+	local rc=$?
+	set +e
+	trap - EXIT INT TERM
+	if [ -n "$lisd_pid" ]; then kill "$lisd_pid" 2>/dev/null; wait "$lisd_pid" 2>/dev/null; fi
+	if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null; wait "$nginx_pid" 2>/dev/null; fi
+	if [ -n "$pg_started" ]; then
+		as_pg "$pgbin/pg_ctl" -D "$tmp/pg/data" -m fast -w stop >/dev/null 2>&1 ||
+			as_pg "$pgbin/pg_ctl" -D "$tmp/pg/data" -m immediate -w stop >/dev/null 2>&1
+	fi
+	if [ "$rc" -ne 0 ] && [ -n "$tmp" ]; then
+		local f
+		for f in "$tmp"/lisd.log "$tmp"/nginx/error.log "$tmp"/nginx/stderr.log "$tmp"/pg/log; do
+			[ -s "$f" ] || continue
+			say "last lines of $f:"
+			tail -n 15 "$f" >&2
+		done
+	fi
+	if [ -n "$tmp" ]; then
+		if [ "${BENCH_KEEP:-0}" = 1 ]; then say "kept $tmp"; else rm -rf "$tmp"; fi
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- build
+ensure_packages
+if [ ! -f "$build/build.ninja" ]; then
+	say "configuring $build (release)"
+	meson setup "$build" "$top" -Dbuildtype=release >/dev/null
+fi
+say "building lisd, lisctl, subnet_lookup"
+ninja -C "$build" lis/lisd lis/lisctl bench/subnet_lookup >/dev/null ||
+	die "build failed (ninja -C $build)"
+lisd=$build/lis/lisd
+lisctl=$build/lis/lisctl
+lookup=$build/bench/subnet_lookup
+"$lisd" --version >/dev/null 2>&1 || die "$lisd --version fails: is lisd still a stub?"
+"$lisctl" --version >/dev/null 2>&1 || die "$lisctl --version fails: is lisctl still a stub?"
+
+pgbin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+[ -x "$pgbin/initdb" ] || die "no PostgreSQL server binaries under /usr/lib/postgresql"
+
+tmp=$(mktemp -d /tmp/lis-bench.XXXXXX)
+chmod 755 "$tmp"    # the postgres user must reach its socket and data directory
+mkdir -p "$out_dir"
+
+# ---------------------------------------------------------------- TLS
+say "generating a $key_type TLS certificate"
+mkdir "$tmp/tls"
+case $key_type in
+ec)  keyopt=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+rsa) keyopt=(-newkey rsa:2048) ;;
+*)   die "BENCH_KEY must be ec or rsa" ;;
+esac
+openssl req -x509 "${keyopt[@]}" -nodes -days 2 -subj /CN=localhost \
+	-addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+	-keyout "$tmp/tls/key.pem" -out "$tmp/tls/cert.pem" >/dev/null 2>&1 ||
+	die "openssl could not make a certificate"
+
+# ---------------------------------------------------------------- PostgreSQL
+say "starting PostgreSQL ($pgbin)"
+mkdir -p "$tmp/pg"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$tmp/pg"
+as_pg "$pgbin/initdb" -D "$tmp/pg/data" -A trust -U postgres >"$tmp/initdb.log" 2>&1 ||
+	die "initdb failed: $(tail -n 5 "$tmp/initdb.log")"
+# Durability off (a throwaway cluster; it only speeds up the bulk load) and buffers large
+# enough that 1M subnets stay cached, as they would on a server sized for them.
+as_pg "$pgbin/pg_ctl" -D "$tmp/pg/data" -l "$tmp/pg/log" -w -t 30 \
+	-o "-c listen_addresses='' -k $tmp/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=512MB -c max_connections=50" \
+	start >/dev/null || die "pg_ctl start failed"
+pg_started=1
+pg="host=$tmp/pg user=postgres"
+psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql_q "$pg dbname=postgres" -c 'CREATE DATABASE lis' -c 'CREATE DATABASE lookup'
+db_lis="$pg dbname=lis"
+db_lookup="$pg dbname=lookup"
+
+say "lisctl db migrate"
+"$lisctl" --db "$db_lis" db migrate >&2 || die "lisctl db migrate failed"
+
+# ---------------------------------------------------------------- wiremap for lisd
+sample=$top/deploy/sample
+csv=$tmp/csv
+mkdir "$csv"
+if [ -f "$sample/sites.csv" ] && [ -f "$sample/locations.csv" ] && [ -f "$sample/subnets.csv" ]; then
+	say "importing deploy/sample/*.csv"
+	"$lisctl" --db "$db_lis" import --sites "$sample/sites.csv" \
+		--locations "$sample/locations.csv" --subnets "$sample/subnets.csv" >&2 ||
+		die "lisctl import of deploy/sample failed"
+	wiremap_src="deploy/sample/*.csv"
+else
+	wiremap_src="generated (deploy/sample/*.csv missing)"
+fi
+# lisd locates the TCP source address, 127.0.0.1 here: make sure a subnet covers it.
+covered=$(psql -X -At "$db_lis" -c "SELECT count(*) FROM subnet WHERE prefix >>= '127.0.0.1'::inet")
+if [ "$covered" = 0 ]; then
+	say "adding a loopback subnet for the bench"
+	cat >"$csv/sites.csv" <<-'EOF'
+	site,name,description
+	bench-hq,Bench HQ,site made by bench/run.sh
+	EOF
+	cat >"$csv/locations.csv" <<-'EOF'
+	location,site,lang,country,A1,A3,RD,STS,HNO,PC,BLD,FLR,ROOM,latitude,longitude,uncertainty
+	bench-hq-2-201,bench-hq,en-US,US,CA,San Francisco,Market,St,1355,94103,A,2,201,37.7765,-122.4172,15
+	EOF
+	cat >"$csv/subnets.csv" <<-'EOF'
+	prefix,location,description
+	127.0.0.0/8,bench-hq-2-201,loopback: the bench client
+	EOF
+	"$lisctl" --db "$db_lis" import --sites "$csv/sites.csv" --locations "$csv/locations.csv" \
+		--subnets "$csv/subnets.csv" >&2 || die "lisctl import of the bench wiremap failed"
+	[ "$wiremap_src" = "deploy/sample/*.csv" ] && wiremap_src="deploy/sample/*.csv + 127.0.0.0/8"
+fi
+if [ -f "$sample/request.xml" ]; then
+	body=$sample/request.xml
+else
+	body=$tmp/request.xml
+	cat >"$body" <<-'EOF'
+	<?xml version="1.0" encoding="UTF-8"?>
+	<locationRequest xmlns="urn:ietf:params:xml:ns:geopriv:held" responseTime="emergencyRouting">
+	  <locationType exact="false">civic geodetic</locationType>
+	</locationRequest>
+	EOF
+fi
+
+# ---------------------------------------------------------------- lisd
+lisd_port=$(free_port)
+cat >"$tmp/lis.conf" <<EOF
+[server]
+listen = 127.0.0.1
+port = $lisd_port
+held_path = /held
+tls_cert = $tmp/tls/cert.pem
+tls_key = $tmp/tls/key.pem
+threads = $server_threads
+[database]
+conninfo = $db_lis
+[held]
+domain = bench.invalid
+[log]
+target = stderr
+EOF
+say "starting lisd on 127.0.0.1:$lisd_port with $server_threads threads"
+"$lisd" -c "$tmp/lis.conf" 2>"$tmp/lisd.log" &
+lisd_pid=$!
+wait_https "$lisd_port" "$lisd_pid" lisd "$tmp/lisd.log"
+
+mkdir -p "$tmp/nginx/html"
+answer=$tmp/nginx/html/held
+code=$(curl -sk -o "$answer" -w '%{http_code}' -X POST --data-binary "@$body" \
+	-H 'Content-Type: application/held+xml; charset=utf-8' "https://127.0.0.1:$lisd_port/held")
+[ "$code" = 200 ] || die "lisd answered HTTP $code to the bench request"
+grep -q 'locationResponse' "$answer" ||
+	die "lisd did not locate 127.0.0.1: $(head -c 300 "$answer")"
+answer_size=$(wc -c <"$answer")
+lisd_tls=$(tls_info "$lisd_port")
+lisd_cipher=$(field "$lisd_tls" cipher)
+
+# ---------------------------------------------------------------- nginx
+nginx_port=$(free_port)
+nd=$tmp/nginx
+user_line=
+[ "$(id -u)" -eq 0 ] && user_line="user root;"   # workers read files in our 0700 temp dirs
+# TLS 1.3 suite and key exchange group pinned to the ones lisd negotiated, so both servers
+# encrypt with the same cipher and shake hands on the same curve.
+tls_pins=
+case $lisd_cipher in
+TLS_*) tls_pins="ssl_conf_command Ciphersuites $lisd_cipher;" ;;
+esac
+lisd_kx=$(field "$lisd_tls" kx)
+[ -n "$lisd_kx" ] && tls_pins="$tls_pins ssl_ecdh_curve $lisd_kx;"
+sed -e "s|@USER@|$user_line|" -e "s|@WORKERS@|$server_threads|" -e "s|@DIR@|$nd|g" \
+	-e "s|@PORT@|$nginx_port|" -e "s|@CERT@|$tmp/tls/cert.pem|" -e "s|@KEY@|$tmp/tls/key.pem|" \
+	-e "s|@TLS_PINS@|$tls_pins|" "$here/nginx.conf.in" >"$nd/nginx.conf"
+nginx -t -q -p "$nd" -c "$nd/nginx.conf" -e "$nd/error.log" 2>"$nd/check.log" ||
+	die "nginx rejects the bench config: $(cat "$nd/check.log")"
+say "starting nginx on 127.0.0.1:$nginx_port with $server_threads workers"
+nginx -p "$nd" -c "$nd/nginx.conf" -e "$nd/error.log" -g 'daemon off;' 2>"$nd/stderr.log" &
+nginx_pid=$!
+wait_https "$nginx_port" "$nginx_pid" nginx "$nd/error.log"
+check=$(curl -sk -o "$tmp/nginx-answer" -w '%{http_code} %{size_download}' -X POST \
+	--data-binary "@$body" -H 'Content-Type: application/held+xml; charset=utf-8' \
+	"https://127.0.0.1:$nginx_port/held")
+[ "$check" = "200 $answer_size" ] ||
+	die "nginx answered POST with '$check', expected '200 $answer_size'"
+nginx_tls=$(tls_info "$nginx_port")
+
+# ---------------------------------------------------------------- HELD load
+busy_before=$(cpu_busy)
+say "wrk -t$wrk_threads -c$conns -d$duration against lisd"
+lisd_stat=$(run_wrk lisd "$lisd_port")
+say "wrk -t$wrk_threads -c$conns -d$duration against nginx"
+nginx_stat=$(run_wrk nginx "$nginx_port")
+kill "$lisd_pid" "$nginx_pid" 2>/dev/null || true
+wait "$lisd_pid" 2>/dev/null || true
+wait "$nginx_pid" 2>/dev/null || true
+lisd_pid=''
+nginx_pid=
+lisd_results=$(grep ' held ' "$tmp/lisd.log" | grep -o 'result=[^ ]*' | sort | uniq -c |
+	awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')
+
+# ---------------------------------------------------------------- subnet lookups
+say "lisctl db migrate (lookup database)"
+"$lisctl" --db "$db_lookup" db migrate >&2 || die "lisctl db migrate (lookup) failed"
+psql_q "$db_lookup" <<'EOF'
+INSERT INTO site (key, name) VALUES ('bench', 'Bench campus');
+INSERT INTO location (key, site_id, country, a1, a3, rd, sts, hno, flr, room, latitude, longitude, uncertainty)
+SELECT 'bench-' || g, (SELECT id FROM site WHERE key = 'bench'), 'US', 'CA', 'San Francisco',
+       'Market', 'St', (1000 + g)::text, (g % 10)::text, (100 + g)::text,
+       37.7765 + g * 0.0001, -122.4172, 10
+FROM generate_series(1, 100) AS g;
+EOF
+
+# fill_subnets FROM TO: rows FROM..TO-1. Row i is IPv6 when i % 4 = 3, else IPv4. An IPv4 row
+# gets its own /24 block (1.0.0.0 + ((i * 2654435761) mod 2^23) blocks: an odd multiplier
+# permutes, so blocks never repeat) and a random /24../32 inside it; an IPv6 row its own /48 in
+# fd00::/16 and a /48, /56 or /64 inside it. So no two prefixes overlap, and none falls in
+# 198.18.0.0/15 or 2001:db8::/32, where subnet_lookup looks for misses.
+fill_subnets() {
+	psql_q "$db_lookup" -v lo="$1" -v hi="$(($2 - 1))" <<'EOF'
+SELECT setseed(0.4242) \g /dev/null
+INSERT INTO subnet (prefix, location_id, description)
+SELECT CASE WHEN i % 4 <> 3 THEN
+         network(set_masklen('1.0.0.0'::inet + ((i * 2654435761) % 8388608) * 256
+                             + floor(random() * 256)::bigint,
+                             24 + floor(random() * 9)::int))
+       ELSE
+         network(set_masklen(format('fd00:%s:%s:%s::',
+                                    to_hex((i * 2654435761) % 4294967296 / 65536),
+                                    to_hex((i * 2654435761) % 65536),
+                                    to_hex(floor(random() * 65536)::int))::inet,
+                             48 + 8 * floor(random() * 3)::int))
+       END,
+       ids[1 + i % array_length(ids, 1)],
+       'bench ' || i
+FROM generate_series(:lo::bigint, :hi::bigint) AS i,
+     (SELECT array_agg(id ORDER BY id) AS ids FROM location) AS l;
+EOF
+}
+
+# The plan of the lookup for the first address of PREFIX: the query of db/db_lookup.c
+# (fewer columns), prepared and run with a generic plan as a named statement is after a few
+# executions, so this is the plan lisd gets.
+lookup_explain() {
+	local addr
+	addr=$(psql -X -At "$db_lookup" -c "SELECT host('$1'::cidr)")
+	psql -X -q -At "$db_lookup" <<EOF
+SET plan_cache_mode = force_generic_plan;
+PREPARE lookup(text) AS
+  SELECT s.prefix::text, l.key, si.key
+  FROM (SELECT prefix, location_id FROM subnet WHERE prefix >>= \$1::inet
+        ORDER BY masklen(prefix) DESC LIMIT 1) s
+  JOIN location l ON l.id = s.location_id
+  JOIN site si ON si.id = l.site_id;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS) EXECUTE lookup('$addr');
+EOF
+}
+
+lookup_lines=()
+base_mean='' base_p50='' base_p99=
+filled=0
+plan=
+for n in $sizes; do
+	if [ "$n" -gt "$filled" ]; then
+		say "filling the subnet table to $n rows"
+		t0=$(date +%s.%N)
+		fill_subnets "$filled" "$n"
+		psql_q "$db_lookup" -c 'VACUUM ANALYZE subnet'
+		filled=$n
+		fill_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	fi
+	rows=$(psql -X -At "$db_lookup" -c 'SELECT count(*) FROM subnet')
+	psql -X -At "$db_lookup" -c "SELECT prefix FROM subnet ORDER BY random() LIMIT 5000" \
+		>"$tmp/prefixes.txt"
+	say "subnet_lookup: $lookups lookups at $rows subnets"
+	stat=$("$lookup" --seed 42 "$db_lookup" "$lookups" "$tmp/prefixes.txt") ||
+		die "subnet_lookup failed at $rows subnets"
+	mean=$(field "$stat" mean_us) p50=$(field "$stat" p50_us) p99=$(field "$stat" p99_us)
+	if [ -z "$base_mean" ]; then base_mean=$mean base_p50=$p50 base_p99=$p99; fi
+	# an IPv4 prefix of the random sample: at 1M subnets the costlier family
+	plan_prefix=$(grep -m1 -v : "$tmp/prefixes.txt" || head -n1 "$tmp/prefixes.txt")
+	plan=$(lookup_explain "$plan_prefix")
+	idx=$(grep -o -m1 -E '(Index (Only )?Scan using|Bitmap Index Scan on) [A-Za-z0-9_]+' \
+		<<<"$plan" | awk '{ print $NF }' || true)
+	[ -n "$idx" ] || idx="NO INDEX USED"
+	lookup_lines+=("$(printf '%9s %9s %9s %9s   %6s %6s %6s   %s   fill %ss' "$rows" "$mean" \
+		"$p50" "$p99" "$(ratio "$mean" "$base_mean")" "$(ratio "$p50" "$base_p50")" \
+		"$(ratio "$p99" "$base_p99")" "$idx" "$fill_s")")
+	lookup_lines+=("$(printf '%9s   hits %s/%s inside, %s/%s outside' '' \
+		"$(field "$stat" inside_hits)" "$(field "$stat" inside)" \
+		"$(field "$stat" outside_hits)" "$(field "$stat" outside)")")
+done
+
+# What-if at the largest size: the same rows with the other inet_ops index kind (GiST when
+# the schema uses SP-GiST, SP-GiST when it uses GiST) in place of the schema's, to show what
+# the index choice costs. The database is throwaway.
+whatif_line=''
+if [ "${BENCH_WHATIF:-1}" = 1 ] && [ "$filled" -ge 100000 ]; then
+	schema_am=$(psql -X -At "$db_lookup" -c "SELECT am.amname FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+		WHERE i.indrelid = 'subnet'::regclass AND am.amname IN ('gist', 'spgist') LIMIT 1")
+	if [ "$schema_am" = spgist ]; then whatif_am=gist; else whatif_am=spgist; fi
+	say "what-if: $whatif_am instead of ${schema_am:-no} index at $filled subnets"
+	t0=$(date +%s.%N)
+	psql_q "$db_lookup" -v am="$whatif_am" <<'EOF'
+CREATE INDEX bench_subnet_prefix_whatif ON subnet USING :am (prefix inet_ops);
+DO $$
+DECLARE i text;
+BEGIN
+	FOR i IN SELECT c.relname FROM pg_index x
+		 JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_am am ON am.oid = c.relam
+		 WHERE x.indrelid = 'subnet'::regclass AND am.amname IN ('gist', 'spgist')
+		   AND c.relname <> 'bench_subnet_prefix_whatif' LOOP
+		EXECUTE format('DROP INDEX %I', i);
+	END LOOP;
+END $$;
+ANALYZE subnet;
+EOF
+	build_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	stat=$("$lookup" --seed 42 "$db_lookup" "$lookups" "$tmp/prefixes.txt") ||
+		die "subnet_lookup failed with the SP-GiST index"
+	mean=$(field "$stat" mean_us) p50=$(field "$stat" p50_us) p99=$(field "$stat" p99_us)
+	whatif_line=$(printf '%9s %9s %9s %9s   %6s %6s %6s   %s   build %ss' "$filled" "$mean" \
+		"$p50" "$p99" "$(ratio "$mean" "$base_mean")" "$(ratio "$p50" "$base_p50")" \
+		"$(ratio "$p99" "$base_p99")" "$whatif_am" "$build_s")
+fi
+
+# ---------------------------------------------------------------- report
+{
+	echo "lis bench report  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "CPU busy in the second before the HELD runs: $busy_before% (other work skews the figures)"
+	echo "machine: $(nproc) cores, $(uname -sr); $("$lisd" --version 2>&1 | head -n1);" \
+		"$(nginx -v 2>&1 | sed 's/^nginx version: //'); $(wrk -v 2>&1 | head -n1 | awk '{print "wrk", $2}');" \
+		"PostgreSQL $(basename "$(dirname "$pgbin")")"
+	echo
+	echo "1. HELD POST over HTTPS, keep-alive: wrk -t$wrk_threads -c$conns -d$duration --latency (2 s warm-up first)"
+	echo "   lisd:  $server_threads threads, wiremap $wiremap_src, answer $answer_size bytes, TLS $lisd_tls"
+	echo "   nginx: $server_threads workers, same cert ($key_type), static file of $answer_size bytes, TLS $nginx_tls"
+	echo "   lisd answers during the runs: ${lisd_results:-none logged}"
+	echo
+	printf '   %-6s %11s %10s %10s %10s %8s %8s\n' server req/s p50_ms p99_ms max_ms non2xx errors
+	for s in lisd nginx; do
+		if [ $s = lisd ]; then st=$lisd_stat; else st=$nginx_stat; fi
+		errs=$(( $(field "$st" connect_err) + $(field "$st" read_err) + $(field "$st" write_err) + $(field "$st" timeout) ))
+		printf '   %-6s %11s %10s %10s %10s %8s %8s\n' $s "$(field "$st" rps)" \
+			"$(ms "$(field "$st" p50_us)")" "$(ms "$(field "$st" p99_us)")" \
+			"$(ms "$(field "$st" max_us)")" "$(field "$st" non2xx)" "$errs"
+	done
+	echo
+	echo "   lisd/nginx  req/s $(ratio "$(field "$lisd_stat" rps)" "$(field "$nginx_stat" rps)")" \
+		"  p50 $(ratio "$(field "$lisd_stat" p50_us)" "$(field "$nginx_stat" p50_us)")" \
+		"  p99 $(ratio "$(field "$lisd_stat" p99_us)" "$(field "$nginx_stat" p99_us)")"
+	echo "   (req/s ratio < 1 and latency ratios > 1 are the price of HELD parsing, the PostgreSQL"
+	echo "    lookup and PIDF-LO building over serving the same bytes from a file)"
+	echo
+	echo "2. Subnet lookup via db_lookup_subnet(), $lookups lookups per size (80% inside a stored prefix)"
+	printf '%9s %9s %9s %9s   %6s %6s %6s   %s\n' subnets mean_us p50_us p99_us xmean xp50 xp99 "index used"
+	printf '%s\n' "${lookup_lines[@]}"
+	echo "   (x... = ratio against the first size; ~1 at 1000x the subnets means the index keeps"
+	echo "    the lookup flat)"
+	if [ -n "$whatif_line" ]; then
+		echo "   what-if, same rows with a $whatif_am (inet_ops) index instead of the schema's ${schema_am:-none}:"
+		printf '%s\n' "$whatif_line"
+	fi
+	echo
+	echo "   plan of the lookup at $filled subnets, for an address in $plan_prefix:"
+	printf '     %s\n' "${plan//$'\n'/$'\n'     }"
+} | tee "$report"
+say "report written to $report"

@@ -1,0 +1,57 @@
+/* Private to db/: the connection struct, prepared-statement plumbing, and the civic column
+ * list shared by lookup and import. */
+#ifndef DB_INTERNAL_H
+#define DB_INTERNAL_H
+
+#include <libpq-fe.h>
+
+#include "db.h"
+
+/* Statements prepared lazily, once per connection; the enum value is a bit in
+ * db_conn.prepared. */
+enum db_stmt_id {
+	DB_STMT_LOOKUP_SUBNET,
+	DB_STMT_UPSERT_SITE,
+	DB_STMT_UPSERT_LOCATION,
+	DB_STMT_UPSERT_SUBNET,
+};
+
+struct db_stmt {
+	enum db_stmt_id id;
+	const char *name;
+	const char *sql;
+	int n_params;
+};
+
+struct db_conn {
+	PGconn *pg;
+	unsigned prepared; /* bit (1u << db_stmt_id) set once prepared on this connection */
+};
+
+/* Run a constant SQL text with parameters (PQexecParams, text format). Returns the result
+ * when its status is `want`, else NULL with err filled ("what: server message"). */
+PGresult *db_exec(struct db_conn *c, const char *what, const char *sql, int n_params,
+		  const char *const *values, ExecStatusType want, struct lis_error *err);
+/* Same for a statement from a module's table, preparing it first if this connection has not.
+ * Errors are prefixed with `what`, or the statement's name when what is NULL. */
+PGresult *db_exec_stmt(struct db_conn *c, const struct db_stmt *s, const char *what,
+		       const char *const *values, ExecStatusType want, struct lis_error *err);
+/* Fill err from a failed result (or from the connection when res is NULL), prefixed by what.
+ * The code is DB_E_CONNECT when the connection broke, DB_E_INPUT for data the server refused
+ * (SQLSTATE classes 22 and 23), else DB_E_QUERY. Returns -1. */
+int db_set_error(struct db_conn *c, const PGresult *res, struct lis_error *err,
+		 const char *what);
+
+/* The RFC 5139 columns of table location, in enum civic_field order (proto/civic.h). */
+#define DB_CIVIC_COLUMNS(X) \
+	X(country) X(a1) X(a2) X(a3) X(a4) X(a5) X(a6) \
+	X(prm) X(prd) X(rd) X(sts) X(pod) X(pom) \
+	X(rdsec) X(rdbr) X(rdsubbr) X(hno) X(hns) \
+	X(lmk) X(loc) X(flr) X(nam) X(pc) X(bld) \
+	X(unit) X(room) X(seat) X(plc) X(pcn) X(pobox) \
+	X(addcode)
+#define DB_COUNT_ONE_(c) +1
+_Static_assert(0 DB_CIVIC_COLUMNS(DB_COUNT_ONE_) == CIVIC_N_FIELDS,
+	       "DB_CIVIC_COLUMNS must list every civic field");
+
+#endif

@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Quickstart: build lisd and lisctl, start a private PostgreSQL cluster and lisd on this
+# machine's loopback, load the sample wiremap, and ask lisd for a location over HTTPS.
+#
+#   deploy/quickstart.sh          set up (or reuse) everything and show one HELD exchange
+#   deploy/quickstart.sh stop     stop lisd and the PostgreSQL cluster (the data stays)
+#
+# State lives in .run/ in the project directory: pg/ (cluster), pgsock/ (its Unix socket),
+# tls/ (a throwaway self-signed certificate), lis.conf, lisd.log, lisd.pid, postgres.log.
+# Environment: LIS_PORT (default 8443). Running it again reuses the cluster and restarts lisd.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+RUN="$ROOT/.run"
+PGDATA_DIR="$RUN/pg"
+SOCK="$RUN/pgsock"
+PORT="${LIS_PORT:-8443}"
+BUILD="$ROOT/build"
+CONNINFO="host=$SOCK user=postgres dbname=lis"
+
+PACKAGES=(
+	gcc make meson ninja-build pkg-config python3
+	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev
+	postgresql libinih-dev libcsv-dev curl openssl ca-certificates util-linux
+)
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'quickstart: error: %s\n' "$*" >&2; exit 1; }
+
+IS_ROOT=0
+[ "$(id -u)" -eq 0 ] && IS_ROOT=1
+
+# Run a command as the PostgreSQL server's user: postgres when we are root, else ourselves.
+as_pg() {
+	if [ "$IS_ROOT" -eq 1 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+pg_bindir() {
+	local d best="" v bestv=-1
+	for d in /usr/lib/postgresql/*/bin; do
+		[ -x "$d/postgres" ] || continue
+		v=$(basename "$(dirname "$d")")
+		case "$v" in *[!0-9]*) continue ;; esac
+		if [ "$v" -gt "$bestv" ]; then bestv=$v; best=$d; fi
+	done
+	[ -n "$best" ] || die "no PostgreSQL server under /usr/lib/postgresql/*/bin (apt-get install postgresql)"
+	printf '%s\n' "$best"
+}
+
+lisd_running() {
+	[ -f "$RUN/lisd.pid" ] || return 1
+	local pid
+	pid=$(cat "$RUN/lisd.pid" 2>/dev/null || true)
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+		grep -q lisd "/proc/$pid/cmdline" 2>/dev/null
+}
+
+stop_lisd() {
+	if lisd_running; then
+		local pid i
+		pid=$(cat "$RUN/lisd.pid")
+		say "stopping lisd (pid $pid)"
+		kill -TERM "$pid" 2>/dev/null || true
+		for i in $(seq 1 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			say "lisd did not stop in 10 s; killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	fi
+	rm -f "$RUN/lisd.pid"
+}
+
+stop_pg() {
+	[ -f "$PGDATA_DIR/PG_VERSION" ] || return 0
+	local bin
+	bin=$(pg_bindir)
+	if as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
+		say "stopping PostgreSQL ($PGDATA_DIR)"
+		as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >/dev/null
+	fi
+}
+
+if [ "${1:-}" = "stop" ]; then
+	stop_lisd
+	stop_pg
+	say "stopped (state kept in $RUN; remove it to start from scratch)"
+	exit 0
+elif [ $# -gt 0 ]; then
+	die "usage: deploy/quickstart.sh [stop]"
+fi
+
+# 1. Packages.
+missing=()
+for p in "${PACKAGES[@]}"; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "install ok installed" ] || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	if [ "$IS_ROOT" -ne 1 ]; then
+		die "missing packages (run as root, or install them): apt-get install --no-install-recommends ${missing[*]}"
+	fi
+	say "installing ${missing[*]}"
+	apt-get update </dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" </dev/null
+fi
+[ -x /usr/bin/python3 ] && export PATH="/usr/bin:$PATH"
+
+# 2. Build (release).
+say "building lisd and lisctl in build/"
+if [ ! -f "$BUILD/build.ninja" ]; then
+	meson setup "$BUILD" --buildtype=release >/dev/null
+fi
+ninja -C "$BUILD" lis/lisd lis/lisctl >/dev/null
+LISD="$BUILD/lis/lisd"
+LISCTL="$BUILD/lis/lisctl"
+
+# 3. PostgreSQL, private to this directory.
+mkdir -p "$RUN" "$SOCK"
+chmod 755 "$RUN"
+if [ "$IS_ROOT" -eq 1 ]; then
+	chown postgres: "$SOCK"
+	if ! runuser -u postgres -- test -x "$RUN" 2>/dev/null; then
+		die "PostgreSQL runs as user postgres, which cannot reach $RUN.
+Make every directory on the path traversable (e.g. chmod o+x on each parent of $ROOT)
+or put the project somewhere like /srv or /opt."
+	fi
+fi
+chmod 700 "$SOCK"
+PGBIN=$(pg_bindir)
+stop_lisd
+if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+	say "creating a PostgreSQL cluster in .run/pg"
+	mkdir -p "$PGDATA_DIR"
+	[ "$IS_ROOT" -eq 1 ] && chown postgres: "$PGDATA_DIR"
+	chmod 700 "$PGDATA_DIR"
+	as_pg "$PGBIN/initdb" -D "$PGDATA_DIR" -A trust -U postgres -E UTF8 --no-locale >/dev/null
+fi
+touch "$RUN/postgres.log"
+[ "$IS_ROOT" -eq 1 ] && chown postgres: "$RUN/postgres.log"
+if as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
+	say "PostgreSQL already running; reusing it"
+else
+	say "starting PostgreSQL on a Unix socket in .run/pgsock (no TCP)"
+	if ! as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$RUN/postgres.log" -w -t 60 \
+		-o "-k $SOCK -c listen_addresses=" start >/dev/null; then
+		tail -n 20 "$RUN/postgres.log" >&2 || true
+		die "PostgreSQL did not start (log above: $RUN/postgres.log)"
+	fi
+fi
+if [ "$("$PGBIN/psql" -h "$SOCK" -U postgres -d postgres -XAtc \
+	"SELECT 1 FROM pg_database WHERE datname = 'lis'")" != "1" ]; then
+	"$PGBIN/createdb" -h "$SOCK" -U postgres lis
+fi
+
+# 4. Schema and sample wiremap (both are no-ops when already done).
+say "lisctl db migrate"
+"$LISCTL" --db "$CONNINFO" db migrate
+say "lisctl import deploy/sample/{sites,locations,subnets}.csv"
+"$LISCTL" --db "$CONNINFO" import --sites deploy/sample/sites.csv \
+	--locations deploy/sample/locations.csv --subnets deploy/sample/subnets.csv
+
+# 5. A throwaway certificate for 127.0.0.1 / ::1 / localhost.
+mkdir -p "$RUN/tls"
+chmod 700 "$RUN/tls"
+if [ ! -s "$RUN/tls/cert.pem" ] || [ ! -s "$RUN/tls/key.pem" ]; then
+	say "making a self-signed TLS certificate in .run/tls"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$RUN/tls/key.pem" \
+		-out "$RUN/tls/cert.pem" -days 30 -subj /CN=localhost \
+		-addext "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost" 2>/dev/null
+	chmod 600 "$RUN/tls/key.pem"
+fi
+
+# 6. lis.conf from the example, paths pointing into .run/.
+sed -e "s|^listen *=.*|listen = 127.0.0.1|" \
+    -e "s|^port *=.*|port = $PORT|" \
+    -e "s|^tls_cert *=.*|tls_cert = $RUN/tls/cert.pem|" \
+    -e "s|^tls_key *=.*|tls_key = $RUN/tls/key.pem|" \
+    -e "s|^conninfo *=.*|conninfo = $CONNINFO|" \
+    -e "s|^threads *=.*|threads = 2|" \
+    deploy/lis.conf.example >"$RUN/lis.conf"
+chmod 600 "$RUN/lis.conf"
+"$LISD" -c "$RUN/lis.conf" --check-config >/dev/null ||
+	die "lisd refused $RUN/lis.conf"
+
+# 7. lisd in the background.
+say "starting lisd on https://127.0.0.1:$PORT/held"
+: >"$RUN/lisd.log"
+nohup "$LISD" -c "$RUN/lis.conf" </dev/null >>"$RUN/lisd.log" 2>&1 &
+echo $! >"$RUN/lisd.pid"
+disown 2>/dev/null || true
+
+fail_with_log() {
+	echo "--- last lines of $RUN/lisd.log:" >&2
+	tail -n 20 "$RUN/lisd.log" >&2 || true
+	die "$1"
+}
+
+CURL=(curl -sS --noproxy '*' --cacert "$RUN/tls/cert.pem" --max-time 10)
+up=0
+for _ in $(seq 1 100); do
+	lisd_running || fail_with_log "lisd exited at start-up"
+	if "${CURL[@]}" -o /dev/null "https://127.0.0.1:$PORT/" 2>/dev/null; then
+		up=1
+		break
+	fi
+	sleep 0.1
+done
+[ "$up" -eq 1 ] || fail_with_log "lisd does not answer on https://127.0.0.1:$PORT/"
+
+# 8. One HELD exchange.
+say "POST deploy/sample/request.xml to https://127.0.0.1:$PORT/held"
+xmllint --format deploy/sample/request.xml | sed -n '2,$p'
+if ! "${CURL[@]}" -H 'Content-Type: application/held+xml' \
+	--data-binary @deploy/sample/request.xml -o "$RUN/response.xml" \
+	"https://127.0.0.1:$PORT/held"; then
+	fail_with_log "the HELD request failed"
+fi
+say "answer (PIDF-LO inside a HELD locationResponse):"
+xmllint --format "$RUN/response.xml" || fail_with_log "lisd's answer is not XML"
+root=$(xmllint --xpath 'local-name(/*)' "$RUN/response.xml" 2>/dev/null || true)
+[ "$root" = "locationResponse" ] || fail_with_log "lisd answered with a HELD $root, not a location"
+
+cat <<EOF
+
+lisd is running (pid $(cat "$RUN/lisd.pid")), log in .run/lisd.log.
+Ask again:
+  curl --cacert .run/tls/cert.pem -H 'Content-Type: application/held+xml' \\
+       --data-binary @deploy/sample/request.xml https://127.0.0.1:$PORT/held
+Stop lisd and PostgreSQL:
+  deploy/quickstart.sh stop
+EOF

@@ -1,0 +1,38 @@
+/* lisd's one logging module: one line per event, `key=value` fields, to stderr (with a
+ * timestamp, for systemd's journal or a terminal) or to syslog. Safe from any thread. */
+#ifndef LIS_LOG_H
+#define LIS_LOG_H
+
+#include <stddef.h>
+
+enum lis_log_level {
+	LIS_LOG_ERR = 0,
+	LIS_LOG_WARN,
+	LIS_LOG_INFO,
+	LIS_LOG_DEBUG,
+};
+
+enum lis_log_target {
+	LIS_LOG_STDERR = 0,
+	LIS_LOG_SYSLOG,
+};
+
+/* Choose where lines go and the most verbose level written. Before this is called, lines go
+ * to stderr at level info. */
+void lis_log_init(enum lis_log_target target, enum lis_log_level max_level);
+void lis_log_close(void);
+
+/* Write one line: "event k=v k=v". The format must produce the fields after the event name;
+ * values a client or an operator's data can influence must pass through lis_log_value(). */
+void lis_log(enum lis_log_level level, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Make s safe as one log value: returned as-is when it is a plain token, else double-quoted
+ * with ", \ and control bytes escaped; truncated to fit. Returns buf. */
+const char *lis_log_value(char *buf, size_t size, const char *s);
+
+/* "err", "warn", "info", "debug"; and back (-1 when unknown). */
+const char *lis_log_level_name(enum lis_log_level level);
+int lis_log_level_from_name(const char *name);
+
+#endif

@@ -1,0 +1,45 @@
+/* Internal to proto/: hardened XML parsing of untrusted bytes, and the checks and
+ * serialisation shared by the document builders. Not part of the public API. */
+#ifndef XML_SAFE_H
+#define XML_SAFE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "lis_error.h"
+
+/* Why xml_safe_parse() refused a document (err->code). */
+enum xml_safe_fault {
+	XML_SAFE_OK = 0,
+	XML_SAFE_EMPTY,       /* no bytes at all */
+	XML_SAFE_TOO_BIG,     /* more than max_bytes: never handed to the parser */
+	XML_SAFE_MALFORMED,   /* not well-formed XML or not namespace-well-formed */
+	XML_SAFE_DOCTYPE,     /* a DOCTYPE (DTD, entity declarations): refused outright */
+	XML_SAFE_TOO_DEEP,    /* element nesting deeper than max_depth */
+	XML_SAFE_NO_MEMORY,
+};
+
+/* Parse buf into a tree without DTDs, entity declarations, network or file access, and
+ * within the given size and depth limits. Errors are collected per parser context (no
+ * process-wide handler), so this is safe to call from several threads at once once
+ * xmlInitParser() has run. Returns the document (free with xmlFreeDoc) or NULL with err
+ * filled: err->code is an enum xml_safe_fault, err->msg printable ASCII. Nothing is
+ * printed: the calling thread's structured error handler is borrowed during the parse
+ * (for errors libxml2 raises without a context) and restored. */
+xmlDocPtr xml_safe_parse(const char *buf, size_t len, size_t max_bytes, unsigned max_depth,
+			 struct lis_error *err);
+
+/* Copy s into dst (size bytes) as printable ASCII for a message: other bytes become '?',
+ * and more than max characters are cut with "...". NULL prints as "(none)". */
+void xml_safe_quote(char *dst, size_t size, const char *s, size_t max);
+
+/* True if s is valid UTF-8 made only of XML 1.0 characters (no NUL, no C0 controls
+ * other than tab, LF, CR, no surrogates, no U+FFFE/U+FFFF). */
+bool xml_safe_text_ok(const char *s);
+
+/* Serialise doc as UTF-8 with an XML declaration into a malloc'd, NUL-terminated buffer. */
+int xml_safe_dump(xmlDocPtr doc, char **out, size_t *out_len, struct lis_error *err);
+
+#endif

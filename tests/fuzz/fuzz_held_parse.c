@@ -1,0 +1,46 @@
+/* libFuzzer target: held_parse_request() on arbitrary bytes. Besides not crashing, the
+ * parser promises an answer fit to send: a known code and a short printable message. */
+#include <libxml/parser.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "held.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	xmlInitParser();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct held_request req;
+	struct lis_error err = { 0 };
+	/* small limits too, so that the size and depth checks get exercised */
+	struct held_limits limits = { .max_bytes = size > 0 && data[0] == '<' ? 4096 : 0,
+				      .max_depth = size > 1 && data[1] == '<' ? 4 : 0 };
+	int rc = held_parse_request((const char *)data, size, &limits, &req, &err);
+	if (rc == 0) {
+		if (err.code != HELD_OK || req.n_ids > HELD_MAX_IDS || req.n_wifi != 0)
+			abort();
+		for (size_t i = 0; i < req.n_ids; i++)
+			if (strnlen(req.ids[i].value, HELD_ID_VALUE_MAX) == HELD_ID_VALUE_MAX)
+				abort();
+		return 0;
+	}
+	if (rc != -1 || !held_error_code_name((enum held_error_code)err.code))
+		abort();
+	size_t n = strnlen(err.msg, sizeof err.msg);
+	if (n == 0 || n == sizeof err.msg)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)err.msg[i] < 0x20 || (unsigned char)err.msg[i] > 0x7e)
+			abort();
+	return 0;
+}

@@ -1,0 +1,901 @@
+/* Integration harness (see harness.h). Children are registered as they start; an atexit
+ * handler stops them and removes temporary directories, a handler for SIGTERM/SIGINT/SIGHUP
+ * (meson's timeout) kills them with async-signal-safe calls only, and every child carries
+ * PR_SET_PDEATHSIG so that nothing outlives a test that died by SIGKILL or a sanitizer. */
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <libpq-fe.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- cleanup registry ---- */
+
+#define TH_MAX_CHILDREN 16
+#define TH_MAX_DIRS 32
+
+static volatile pid_t child_pid[TH_MAX_CHILDREN];
+static volatile int child_sig[TH_MAX_CHILDREN];   /* signal that stops it (SIGTERM, SIGINT) */
+static char *tmp_dirs[TH_MAX_DIRS];
+static int n_tmp_dirs;
+static bool cleanup_installed;
+static pid_t owner_pid;
+
+static void child_add(pid_t pid, int sig)
+{
+	for (int i = 0; i < TH_MAX_CHILDREN; i++)
+		if (child_pid[i] == 0) {
+			child_sig[i] = sig;
+			child_pid[i] = pid;
+			return;
+		}
+}
+
+static void child_del(pid_t pid)
+{
+	for (int i = 0; i < TH_MAX_CHILDREN; i++)
+		if (child_pid[i] == pid)
+			child_pid[i] = 0;
+}
+
+static void msleep(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wait for pid at most ms milliseconds; the wait status, or -1 if still running. */
+static int wait_ms(pid_t pid, long ms)
+{
+	double end = now_s() + (double)ms / 1000.0;
+	for (;;) {
+		int st;
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return st;
+		if (r < 0 && errno != EINTR)
+			return 0;
+		if (now_s() > end)
+			return -1;
+		msleep(10);
+	}
+}
+
+static int decode_status(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return -1;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void cleanup_at_exit(void)
+{
+	if (getpid() != owner_pid)
+		return;
+	for (int i = 0; i < TH_MAX_CHILDREN; i++) {
+		pid_t pid = child_pid[i];
+		if (pid <= 0)
+			continue;
+		kill(pid, child_sig[i]);
+		if (wait_ms(pid, 10000) < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		child_pid[i] = 0;
+	}
+	if (!getenv("TH_KEEP"))
+		for (int i = 0; i < n_tmp_dirs; i++)
+			nftw(tmp_dirs[i], rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	for (int i = 0; i < n_tmp_dirs; i++)
+		free(tmp_dirs[i]);
+	n_tmp_dirs = 0;
+}
+
+/* Async-signal-safe: only kill(2), signal(2) and raise(3). */
+static void on_fatal_signal(int sig)
+{
+	for (int i = 0; i < TH_MAX_CHILDREN; i++)
+		if (child_pid[i] > 0)
+			kill(child_pid[i], SIGKILL == child_sig[i] ? SIGKILL : SIGQUIT);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void cleanup_install(void)
+{
+	if (cleanup_installed)
+		return;
+	cleanup_installed = true;
+	owner_pid = getpid();
+	atexit(cleanup_at_exit);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* ---- paths and files ---- */
+
+static const char *env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : dflt;
+}
+
+const char *th_lisd_path(void) { return env_or("LIS_LISD", "lisd"); }
+const char *th_lisctl_path(void) { return env_or("LIS_LISCTL", "lisctl"); }
+const char *th_srcdir(void) { return env_or("LIS_SRCDIR", "."); }
+
+const char *th_src(const char *rel)
+{
+	static char bufs[8][1024];
+	static int next;
+	char *b = bufs[next++ % 8];
+	snprintf(b, sizeof bufs[0], "%s/%s", th_srcdir(), rel);
+	return b;
+}
+
+char *th_tmpdir(const char *tag)
+{
+	cleanup_install();
+	char tmpl[256];
+	snprintf(tmpl, sizeof tmpl, "/tmp/lis-%s-XXXXXX", tag);
+	if (!mkdtemp(tmpl)) {
+		fprintf(stderr, "th_tmpdir: mkdtemp %s: %s\n", tmpl, strerror(errno));
+		return NULL;
+	}
+	char *d = strdup(tmpl);
+	if (n_tmp_dirs < TH_MAX_DIRS)
+		tmp_dirs[n_tmp_dirs++] = d;
+	return d;
+}
+
+int th_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	size_t n = strlen(text);
+	int rc = fwrite(text, 1, n, f) == n ? 0 : -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+char *th_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (n + 1024 > cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+		if (r == 0)
+			break;
+		n += r;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/* ---- processes ---- */
+
+struct run_opts {
+	uid_t uid;            /* drop to this user (when root) */
+	gid_t gid;
+	bool drop;
+	int pdeath_sig;
+	const char *out_path; /* stdout+stderr of a long-running child */
+};
+
+/* In the child: become opts->uid, arrange the parent-death signal, exec. Never returns. */
+static void child_exec(char *const argv[], char *const env[], const struct run_opts *o,
+		       pid_t parent)
+{
+	if (o->drop) {
+		if (setgroups(0, NULL) < 0 || setgid(o->gid) < 0 || setuid(o->uid) < 0) {
+			fprintf(stderr, "harness: cannot become uid %u: %s\n", (unsigned)o->uid,
+				strerror(errno));
+			_exit(126);
+		}
+	}
+	/* After the uid change: a credential change clears the parent-death signal. */
+	if (o->pdeath_sig) {
+		prctl(PR_SET_PDEATHSIG, o->pdeath_sig);
+		if (getppid() != parent)
+			_exit(125);
+	}
+	for (int i = 0; env && env[i]; i++)
+		putenv(env[i]);
+	execvp(argv[0], argv);
+	fprintf(stderr, "harness: exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static int run_with(struct th_proc *p, char *const argv[], char *const env[], int timeout_s,
+		    const struct run_opts *o)
+{
+	cleanup_install();
+	memset(p, 0, sizeof *p);
+	p->status = -1;
+	char outp[] = "/tmp/lis-run-out-XXXXXX", errp[] = "/tmp/lis-run-err-XXXXXX";
+	int fo = mkstemp(outp), fe = mkstemp(errp);
+	if (fo < 0 || fe < 0) {
+		if (fo >= 0) { close(fo); unlink(outp); }
+		if (fe >= 0) { close(fe); unlink(errp); }
+		return -1;
+	}
+	fflush(NULL);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		dup2(devnull, 0);
+		dup2(fo, 1);
+		dup2(fe, 2);
+		child_exec(argv, env, o, parent);
+	}
+	close(fo);
+	close(fe);
+	if (pid > 0) {
+		child_add(pid, SIGKILL);
+		int st = wait_ms(pid, (long)timeout_s * 1000);
+		if (st == -1) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			p->status = 128 + SIGKILL;
+		} else {
+			p->status = decode_status(st);
+		}
+		child_del(pid);
+	}
+	p->out = th_read_file(outp, NULL);
+	p->err = th_read_file(errp, NULL);
+	unlink(outp);
+	unlink(errp);
+	if (!p->out)
+		p->out = strdup("");
+	if (!p->err)
+		p->err = strdup("");
+	return pid > 0 ? 0 : -1;
+}
+
+int th_run(struct th_proc *p, char *const argv[], char *const env[], int timeout_s)
+{
+	struct run_opts o = {.pdeath_sig = SIGKILL};
+	return run_with(p, argv, env, timeout_s, &o);
+}
+
+void th_proc_free(struct th_proc *p)
+{
+	free(p->out);
+	free(p->err);
+	p->out = p->err = NULL;
+}
+
+/* Start a long-running child with output to a file; returns its pid or -1. */
+static pid_t spawn(char *const argv[], const struct run_opts *o, int stop_sig)
+{
+	cleanup_install();
+	int fd = open(o->out_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "harness: %s: %s\n", o->out_path, strerror(errno));
+		return -1;
+	}
+	if (o->drop && fchown(fd, o->uid, o->gid) < 0)
+		fprintf(stderr, "harness: chown %s: %s\n", o->out_path, strerror(errno));
+	fflush(NULL);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		dup2(devnull, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		child_exec(argv, NULL, o, parent);
+	}
+	close(fd);
+	if (pid > 0)
+		child_add(pid, stop_sig);
+	return pid;
+}
+
+/* ---- PostgreSQL ---- */
+
+static char pg_bindir[256];
+
+static int find_pg_bindir(void)
+{
+	if (pg_bindir[0])
+		return 0;
+	const char *env = getenv("PG_BINDIR");
+	if (env && *env) {
+		snprintf(pg_bindir, sizeof pg_bindir, "%s", env);
+		return 0;
+	}
+	glob_t g;
+	if (glob("/usr/lib/postgresql/*/bin/postgres", 0, NULL, &g) == 0 && g.gl_pathc > 0) {
+		/* the highest major version: compare numerically */
+		const char *best = NULL;
+		long best_v = -1;
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			long v = strtol(g.gl_pathv[i] + strlen("/usr/lib/postgresql/"), NULL, 10);
+			if (v > best_v) {
+				best_v = v;
+				best = g.gl_pathv[i];
+			}
+		}
+		snprintf(pg_bindir, sizeof pg_bindir, "%.*s", (int)(strrchr(best, '/') - best), best);
+		globfree(&g);
+		return 0;
+	}
+	fprintf(stderr, "th_pg_start: no PostgreSQL server under /usr/lib/postgresql/*/bin "
+		"(install the postgresql package or set PG_BINDIR)\n");
+	return -1;
+}
+
+static int pg_user(struct run_opts *o)
+{
+	if (geteuid() != 0)
+		return 0;
+	struct passwd *pw = getpwnam("postgres");
+	if (!pw) {
+		fprintf(stderr, "th_pg_start: running as root and there is no user postgres\n");
+		return -1;
+	}
+	o->drop = true;
+	o->uid = pw->pw_uid;
+	o->gid = pw->pw_gid;
+	return 0;
+}
+
+static int pg_wait_ready(struct th_pg *pg)
+{
+	char ci[512];
+	snprintf(ci, sizeof ci, "host=%s user=postgres dbname=postgres connect_timeout=2", pg->dir);
+	double end = now_s() + 60;
+	while (now_s() < end) {
+		if (PQping(ci) == PQPING_OK)
+			return 0;
+		int st;
+		if (waitpid(pg->pid, &st, WNOHANG) == pg->pid) {
+			child_del(pg->pid);
+			pg->pid = 0;
+			break;
+		}
+		msleep(50);
+	}
+	char logp[300];
+	snprintf(logp, sizeof logp, "%s/postgres.log", pg->dir);
+	char *log = th_read_file(logp, NULL);
+	fprintf(stderr, "th_pg_start: PostgreSQL did not come up; its log:\n%s\n", log ? log : "");
+	free(log);
+	return -1;
+}
+
+static int pg_spawn(struct th_pg *pg)
+{
+	struct run_opts o = {.pdeath_sig = SIGQUIT};
+	if (pg_user(&o) < 0)
+		return -1;
+	char bin[300], data[300], logp[300];
+	snprintf(bin, sizeof bin, "%s/postgres", pg_bindir);
+	snprintf(data, sizeof data, "%s/data", pg->dir);
+	snprintf(logp, sizeof logp, "%s/postgres.log", pg->dir);
+	o.out_path = logp;
+	char *argv[] = {bin, "-D", data, "-k", pg->dir, "-c", "listen_addresses=",
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+		"-c", "max_connections=40", "-c", "shared_buffers=16MB", NULL};
+	/* SIGINT is PostgreSQL's fast shutdown. */
+	pg->pid = spawn(argv, &o, SIGINT);
+	if (pg->pid < 0) {
+		pg->pid = 0;
+		return -1;
+	}
+	return pg_wait_ready(pg);
+}
+
+int th_pg_start(struct th_pg *pg)
+{
+	memset(pg, 0, sizeof *pg);
+	if (find_pg_bindir() < 0)
+		return -1;
+	char *d = th_tmpdir("pg");
+	if (!d)
+		return -1;
+	snprintf(pg->dir, sizeof pg->dir, "%s", d);
+	struct run_opts o = {.pdeath_sig = SIGKILL};
+	if (pg_user(&o) < 0)
+		return -1;
+	if (o.drop && chown(pg->dir, o.uid, o.gid) < 0) {
+		fprintf(stderr, "th_pg_start: chown %s: %s\n", pg->dir, strerror(errno));
+		return -1;
+	}
+	char initdb[300], data[300];
+	snprintf(initdb, sizeof initdb, "%s/initdb", pg_bindir);
+	snprintf(data, sizeof data, "%s/data", pg->dir);
+	char *argv[] = {initdb, "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
+		"--no-locale", "--no-sync", NULL};
+	struct th_proc p;
+	run_with(&p, argv, NULL, 120, &o);
+	if (p.status != 0) {
+		fprintf(stderr, "th_pg_start: initdb failed (%d):\n%s%s\n", p.status, p.out, p.err);
+		th_proc_free(&p);
+		return -1;
+	}
+	th_proc_free(&p);
+	if (pg_spawn(pg) < 0)
+		return -1;
+	char ci[512];
+	snprintf(ci, sizeof ci, "host=%s user=postgres dbname=postgres", pg->dir);
+	PGconn *c = PQconnectdb(ci);
+	PGresult *r = PQexec(c, "CREATE DATABASE lis");
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "th_pg_start: CREATE DATABASE: %s\n", PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	snprintf(pg->conninfo, sizeof pg->conninfo, "host=%s user=postgres dbname=lis", pg->dir);
+	return ok ? 0 : -1;
+}
+
+int th_pg_stop(struct th_pg *pg)
+{
+	if (pg->pid <= 0)
+		return 0;
+	kill(pg->pid, SIGINT);
+	int st = wait_ms(pg->pid, 30000);
+	if (st == -1) {
+		kill(pg->pid, SIGKILL);
+		waitpid(pg->pid, &st, 0);
+	}
+	child_del(pg->pid);
+	pg->pid = 0;
+	return 0;
+}
+
+int th_pg_restart(struct th_pg *pg)
+{
+	th_pg_stop(pg);
+	return pg_spawn(pg);
+}
+
+char *th_pg_query1(const struct th_pg *pg, const char *sql)
+{
+	PGconn *c = PQconnectdb(pg->conninfo);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "th_pg_query1: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	PGresult *r = PQexec(c, sql);
+	char *v = NULL;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && PQnfields(r) > 0)
+		v = strdup(PQgetvalue(r, 0, 0));
+	else if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fprintf(stderr, "th_pg_query1: %s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+int th_pg_exec(const struct th_pg *pg, const char *dbname, const char *sql)
+{
+	char ci[512];
+	snprintf(ci, sizeof ci, "host=%s user=postgres dbname=%s", pg->dir, dbname);
+	PGconn *c = PQconnectdb(ci);
+	PGresult *r = PQexec(c, sql);
+	int st = PQresultStatus(r);
+	int rc = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) ? 0 : -1;
+	if (rc)
+		fprintf(stderr, "th_pg_exec: %s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+long th_pg_count(const struct th_pg *pg, const char *sql)
+{
+	char *v = th_pg_query1(pg, sql);
+	long n = v ? strtol(v, NULL, 10) : -1;
+	free(v);
+	return n;
+}
+
+/* ---- TLS ---- */
+
+int th_tls_make(struct th_tls *tls)
+{
+	memset(tls, 0, sizeof *tls);
+	char *d = th_tmpdir("tls");
+	if (!d)
+		return -1;
+	snprintf(tls->dir, sizeof tls->dir, "%s", d);
+	snprintf(tls->cert, sizeof tls->cert, "%s/cert.pem", d);
+	snprintf(tls->key, sizeof tls->key, "%s/key.pem", d);
+	char *argv[] = {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+		"-keyout", tls->key, "-out", tls->cert, "-days", "2", "-subj", "/CN=localhost",
+		"-addext", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost", NULL};
+	struct th_proc p;
+	th_run(&p, argv, NULL, 60);
+	int rc = p.status == 0 ? 0 : -1;
+	if (rc)
+		fprintf(stderr, "th_tls_make: openssl failed (%d): %s\n", p.status, p.err);
+	th_proc_free(&p);
+	return rc;
+}
+
+/* ---- lisd ---- */
+
+int th_free_port(const char *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	memset(&ss, 0, sizeof ss);
+	int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (fam == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		inet_pton(AF_INET, addr, &s4->sin_addr);
+		len = sizeof *s4;
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, addr, &s6->sin6_addr);
+		len = sizeof *s6;
+	}
+	int fd = socket(fam, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	int port = -1;
+	if (bind(fd, (struct sockaddr *)&ss, len) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		port = ntohs(fam == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+				: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	close(fd);
+	return port;
+}
+
+char *th_lisd_log(const struct th_lisd *l)
+{
+	char *s = th_read_file(l->log, NULL);
+	return s ? s : strdup("");
+}
+
+int th_lisd_start(struct th_lisd *l, const char *listen, const struct th_tls *tls,
+		  const char *conninfo, const char *server_extra, const char *extra_sections)
+{
+	memset(l, 0, sizeof *l);
+	char *d = th_tmpdir("lisd");
+	if (!d)
+		return -1;
+	snprintf(l->dir, sizeof l->dir, "%s", d);
+	snprintf(l->conf, sizeof l->conf, "%s/lis.conf", d);
+	snprintf(l->log, sizeof l->log, "%s/lisd.log", d);
+	snprintf(l->listen, sizeof l->listen, "%s", listen);
+	l->port = th_free_port(listen);
+	if (l->port <= 0) {
+		fprintf(stderr, "th_lisd_start: no free port on %s\n", listen);
+		return -1;
+	}
+	bool v6 = strchr(listen, ':') != NULL;
+	snprintf(l->base, sizeof l->base, "https://%s%s%s:%d", v6 ? "[" : "", listen,
+		 v6 ? "]" : "", l->port);
+	snprintf(l->url, sizeof l->url, "%s/held", l->base);
+
+	char conf[4096];
+	snprintf(conf, sizeof conf,
+		 "; written by the integration harness\n"
+		 "[server]\n"
+		 "listen = %s\n"
+		 "port = %d\n"
+		 "held_path = /held\n"
+		 "tls_cert = %s\n"
+		 "tls_key = %s\n"
+		 "threads = 2\n"
+		 "max_body = 4096\n"
+		 "%s"
+		 "[database]\n"
+		 "conninfo = %s connect_timeout=2\n"
+		 "[held]\n"
+		 "domain = lis.test.invalid\n"
+		 "retention = 3600\n"
+		 "retransmission_allowed = true\n"
+		 "[log]\n"
+		 "target = stderr\n"
+		 "%s",
+		 listen, l->port, tls->cert, tls->key, server_extra ? server_extra : "",
+		 conninfo, extra_sections ? extra_sections : "");
+	if (th_write_file(l->conf, conf) < 0)
+		return -1;
+
+	struct run_opts o = {.pdeath_sig = SIGTERM, .out_path = l->log};
+	char *argv[] = {(char *)th_lisd_path(), "-c", l->conf, NULL};
+	l->pid = spawn(argv, &o, SIGTERM);
+	if (l->pid < 0) {
+		l->pid = 0;
+		return -1;
+	}
+	double end = now_s() + 30;
+	while (now_s() < end) {
+		int st;
+		if (waitpid(l->pid, &st, WNOHANG) == l->pid) {
+			child_del(l->pid);
+			l->pid = 0;
+			char *log = th_lisd_log(l);
+			fprintf(stderr, "th_lisd_start: lisd exited (%d) at start-up; log:\n%s\n",
+				decode_status(st), log);
+			free(log);
+			return -1;
+		}
+		struct th_req rq = {.method = "GET", .url = l->base, .cafile = tls->cert,
+			.timeout_ms = 1000};
+		struct th_resp rs;
+		th_https(&rq, &rs);
+		int code = rs.curl_code;
+		th_resp_free(&rs);
+		if (code == 0)
+			return 0;
+		msleep(50);
+	}
+	char *log = th_lisd_log(l);
+	fprintf(stderr, "th_lisd_start: lisd did not answer over TLS on %s; log:\n%s\n", l->base,
+		log);
+	free(log);
+	th_lisd_stop(l);
+	return -1;
+}
+
+int th_lisd_stop(struct th_lisd *l)
+{
+	if (l->pid <= 0)
+		return -1;
+	kill(l->pid, SIGTERM);
+	int st = wait_ms(l->pid, 15000);
+	int rc;
+	if (st == -1) {
+		fprintf(stderr, "th_lisd_stop: lisd did not stop within 15 s of SIGTERM\n");
+		kill(l->pid, SIGKILL);
+		waitpid(l->pid, &st, 0);
+		rc = 128 + SIGKILL;
+	} else {
+		rc = decode_status(st);
+	}
+	child_del(l->pid);
+	l->pid = 0;
+	return rc;
+}
+
+/* ---- HTTPS client ---- */
+
+struct sink {
+	char *buf;
+	size_t len, cap;
+};
+
+static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct sink *s = ud;
+	size_t n = size * nmemb;
+	if (s->len + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap : 4096;
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		char *nb = realloc(s->buf, cap);
+		if (!nb)
+			return 0;
+		s->buf = nb;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, ptr, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+	return n;
+}
+
+static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct th_resp *r = ud;
+	size_t n = size * nmemb;
+	if (n > 6 && strncasecmp(ptr, "Allow:", 6) == 0) {
+		const char *v = ptr + 6;
+		size_t vl = n - 6;
+		while (vl && (*v == ' ' || *v == '\t')) { v++; vl--; }
+		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ')) vl--;
+		snprintf(r->allow, sizeof r->allow, "%.*s", (int)vl, v);
+	}
+	return n;
+}
+
+int th_https(const struct th_req *req, struct th_resp *resp)
+{
+	cleanup_install();
+	memset(resp, 0, sizeof *resp);
+	CURL *h = curl_easy_init();
+	if (!h) {
+		resp->curl_code = -1;
+		return -1;
+	}
+	struct sink body = {0};
+	struct curl_slist *hdrs = NULL;
+	const char *method = req->method ? req->method : "POST";
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->errbuf);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROXY, "");            /* never through a proxy */
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms ? req->timeout_ms : 15000L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (req->cafile)
+		curl_easy_setopt(h, CURLOPT_CAINFO, req->cafile);
+	if (req->tls_min || req->tls_max)
+		curl_easy_setopt(h, CURLOPT_SSLVERSION, req->tls_min | req->tls_max);
+	if (req->ciphers)
+		curl_easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, req->ciphers);
+	char iface[80];
+	if (req->local_addr) {
+		snprintf(iface, sizeof iface, "host!%s", req->local_addr);
+		curl_easy_setopt(h, CURLOPT_INTERFACE, iface);
+	}
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	} else {
+		if (strcmp(method, "POST") != 0)
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+		if (req->body || strcmp(method, "POST") == 0) {
+			const char *b = req->body ? req->body : "";
+			size_t bl = req->body_len ? req->body_len : strlen(b);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bl);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, b);
+		}
+	}
+	char ct[200];
+	if (req->content_type) {
+		snprintf(ct, sizeof ct, "Content-Type: %s", req->content_type);
+		hdrs = curl_slist_append(hdrs, ct);
+	} else {
+		hdrs = curl_slist_append(hdrs, "Content-Type:");
+	}
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+
+	CURLcode rc = curl_easy_perform(h);
+	resp->curl_code = (int)rc;
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+		char *t = NULL;
+		curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &t);
+		if (t)
+			snprintf(resp->content_type, sizeof resp->content_type, "%s", t);
+	} else if (!resp->errbuf[0]) {
+		snprintf(resp->errbuf, sizeof resp->errbuf, "%s", curl_easy_strerror(rc));
+	}
+	curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &resp->seconds);
+	resp->body = body.buf ? body.buf : strdup("");
+	resp->body_len = body.len;
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+void th_resp_free(struct th_resp *resp)
+{
+	free(resp->body);
+	resp->body = NULL;
+}
+
+int th_held_post(const struct th_lisd *l, const struct th_tls *tls, const char *xml,
+		 const char *local_addr, struct th_resp *resp)
+{
+	struct th_req rq = {.method = "POST", .url = l->url, .content_type = "application/held+xml",
+		.body = xml, .cafile = tls->cert, .local_addr = local_addr};
+	return th_https(&rq, resp);
+}
+
+/* ---- checks ---- */
+
+static bool digits(const char **p, int n)
+{
+	for (int i = 0; i < n; i++, (*p)++)
+		if (!isdigit((unsigned char)**p))
+			return false;
+	return true;
+}
+
+bool th_is_datetime(const char *s)
+{
+	const char *p = s;
+	if (!digits(&p, 4) || *p++ != '-' || !digits(&p, 2) || *p++ != '-' || !digits(&p, 2) ||
+	    *p++ != 'T' || !digits(&p, 2) || *p++ != ':' || !digits(&p, 2) || *p++ != ':' ||
+	    !digits(&p, 2))
+		return false;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return false;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (*p == 'Z')
+		return p[1] == '\0';
+	if (*p != '+' && *p != '-')
+		return false;
+	p++;
+	return digits(&p, 2) && *p++ == ':' && digits(&p, 2) && *p == '\0';
+}
+
+const char *th_flat(const char *s)
+{
+	static char bufs[8][1600];
+	static int next;
+	char *b = bufs[next++ % 8];
+	size_t n = 0;
+	for (; s && *s && n + 4 < sizeof bufs[0]; s++) {
+		if (*s == '\n') {
+			if (s[1] == '\0')
+				break;
+			memcpy(b + n, " | ", 3);
+			n += 3;
+		} else if (*s != '\r') {
+			b[n++] = *s;
+		}
+	}
+	b[n] = '\0';
+	return b;
+}

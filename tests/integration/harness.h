@@ -1,0 +1,123 @@
+/* Integration harness: a throwaway PostgreSQL cluster, a real lisd over TLS, real HTTPS
+ * requests. Everything it starts is stopped at exit, on a fatal signal, and (through
+ * PR_SET_PDEATHSIG) when the test process dies without running its handlers. */
+#ifndef TH_HARNESS_H
+#define TH_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Paths handed over by meson (environment): LIS_LISD, LIS_LISCTL, LIS_SRCDIR. */
+const char *th_lisd_path(void);
+const char *th_lisctl_path(void);
+const char *th_srcdir(void);
+/* A path under the source tree (static buffer rotated over 8 calls). */
+const char *th_src(const char *rel);
+
+/* Fresh temporary directory under /tmp (removed at exit); NULL on failure. */
+char *th_tmpdir(const char *tag);
+/* Write a whole file; 0 on success. */
+int th_write_file(const char *path, const char *text);
+/* Read a whole file (malloc'd, NUL-terminated) or NULL. */
+char *th_read_file(const char *path, size_t *len);
+
+/* ---- PostgreSQL ---- */
+struct th_pg {
+	char dir[256];        /* cluster root: data/ and the Unix socket live here */
+	char conninfo[512];   /* "host=DIR user=postgres dbname=lis" */
+	pid_t pid;            /* postmaster, 0 when stopped */
+};
+/* initdb (trust, superuser postgres), start on a Unix socket only, create database lis.
+ * As root the server runs as user postgres. Returns 0, or -1 with a reason on stderr. */
+int th_pg_start(struct th_pg *pg);
+/* Fast shutdown; the cluster stays on disk for th_pg_restart(). */
+int th_pg_stop(struct th_pg *pg);
+int th_pg_restart(struct th_pg *pg);
+/* Run one SQL statement and return the first column of the first row (malloc'd), or NULL. */
+char *th_pg_query1(const struct th_pg *pg, const char *sql);
+/* Run one statement on database dbname of the cluster; 0 on success. */
+int th_pg_exec(const struct th_pg *pg, const char *dbname, const char *sql);
+/* Like th_pg_query1 but returns the value as a number, -1 on error. */
+long th_pg_count(const struct th_pg *pg, const char *sql);
+
+/* ---- processes ---- */
+struct th_proc {
+	int status;           /* exit code, or 128+signal, or -1 if it could not run */
+	char *out;            /* stdout (malloc'd, NUL-terminated) */
+	char *err;            /* stderr */
+};
+/* Run argv (NULL-terminated) with extra environment (NULL or "K=V" list), wait at most
+ * timeout_s seconds (killed after that, status 128+9). */
+int th_run(struct th_proc *p, char *const argv[], char *const env[], int timeout_s);
+void th_proc_free(struct th_proc *p);
+
+/* ---- TLS ---- */
+struct th_tls {
+	char dir[256];
+	char cert[300], key[300];
+};
+/* Self-signed certificate for 127.0.0.1, ::1 and localhost (openssl CLI). */
+int th_tls_make(struct th_tls *tls);
+
+/* ---- lisd ---- */
+struct th_lisd {
+	char dir[256];
+	char conf[300];
+	char log[300];
+	char listen[64];
+	int port;
+	pid_t pid;
+	char url[160];        /* https://HOST:PORT/held */
+	char base[128];       /* https://HOST:PORT */
+};
+/* A free TCP port on address (bound then released). */
+int th_free_port(const char *addr);
+/* Write a config ([server] listen/port/tls, [database] conninfo, plus `extra` lines added at
+ * the end of [server] ... may be NULL), start lisd, wait until it answers over TLS.
+ * extra_sections is appended to the file verbatim (NULL for none). */
+int th_lisd_start(struct th_lisd *l, const char *listen, const struct th_tls *tls,
+		  const char *conninfo, const char *server_extra, const char *extra_sections);
+/* SIGTERM, wait; returns the exit status (as th_proc.status) or -1. */
+int th_lisd_stop(struct th_lisd *l);
+/* The lisd log so far (malloc'd). */
+char *th_lisd_log(const struct th_lisd *l);
+
+/* ---- HTTPS client ---- */
+struct th_req {
+	const char *method;        /* "POST" by default */
+	const char *url;
+	const char *content_type;  /* NULL: no Content-Type header */
+	const char *body;
+	size_t body_len;           /* 0 with body != NULL: strlen(body) */
+	const char *cafile;
+	const char *local_addr;    /* source address to bind, e.g. "127.0.0.2" */
+	long tls_min, tls_max;     /* CURL_SSLVERSION_* / CURL_SSLVERSION_MAX_*; 0 = default */
+	const char *ciphers;       /* OpenSSL cipher list, NULL = default */
+	long timeout_ms;           /* 0: 15000 */
+};
+struct th_resp {
+	int curl_code;             /* CURLcode; 0 = a response was received */
+	char errbuf[256];
+	long status;
+	char content_type[128];
+	char allow[128];           /* the Allow header, if any */
+	char *body;
+	size_t body_len;
+	double seconds;
+};
+int th_https(const struct th_req *req, struct th_resp *resp);
+void th_resp_free(struct th_resp *resp);
+
+/* Convenience: POST a HELD document with application/held+xml. */
+int th_held_post(const struct th_lisd *l, const struct th_tls *tls, const char *xml,
+		 const char *local_addr, struct th_resp *resp);
+
+/* s on one line (newlines shown as " | "), at most ~1500 bytes, for TAP diagnostics
+ * (a raw newline would break the TAP stream). Rotating static buffers: 8 live at once. */
+const char *th_flat(const char *s);
+
+/* True if s is an xs:dateTime with a time zone (YYYY-MM-DDThh:mm:ss[.f](Z|+hh:mm|-hh:mm)). */
+bool th_is_datetime(const char *s);
+
+#endif

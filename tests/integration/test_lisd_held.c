@@ -1,0 +1,659 @@
+/* lisd end to end: a real PostgreSQL holding tests/data/integration, lisd on 127.0.0.1 and on
+ * [::1] over TLS, libcurl as the HELD client. Every answer is checked element by element. */
+#include "check.h"
+#include "harness.h"
+#include "xp.h"
+
+#include "lis_version.h"
+
+#include <curl/curl.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static struct th_pg pg;
+static struct th_tls tls;
+static struct th_lisd v4, v6;
+static bool up;
+
+#define HELD_NS "urn:ietf:params:xml:ns:geopriv:held"
+#define DOMAIN "lis.test.invalid"
+
+static const char *req_civic =
+	"<locationRequest xmlns=\"" HELD_NS "\" responseTime=\"emergencyRouting\">"
+	"<locationType exact=\"true\">civic</locationType></locationRequest>";
+static const char *req_geodetic_exact =
+	"<locationRequest xmlns=\"" HELD_NS "\">"
+	"<locationType exact=\"true\">geodetic</locationType></locationRequest>";
+static const char *req_any = "<locationRequest xmlns=\"" HELD_NS "\"/>";
+
+/* ---- document checks ---- */
+
+static bool is_held_ct(const char *ct)
+{
+	return strncmp(ct, "application/held+xml", 20) == 0 &&
+	       (ct[20] == '\0' || ct[20] == ';' || ct[20] == ' ');
+}
+
+/* An HTTP 200 HELD error with this code and a message. */
+static void check_held_error(const struct th_resp *r, const char *code)
+{
+	if (!CHECKF(r->curl_code == 0, "curl: %s", r->errbuf))
+		return;
+	CHECKF(r->status == 200, "HTTP %ld", r->status);
+	CHECKF(is_held_ct(r->content_type), "Content-Type %s", r->content_type);
+	xmlDocPtr d = xp_parse(r->body, r->body_len);
+	if (!CHECKF(d != NULL, "not XML: %s", th_flat(r->body)))
+		return;
+	CHECKF(xp_count(d, "/held:error") == 1, "root is not held:error: %s", th_flat(r->body));
+	char *c = xp_str(d, "/held:error/@code");
+	CHECK_STR(c, code);
+	free(c);
+	char *m = xp_str(d, "normalize-space(/held:error/held:message)");
+	CHECKF(m[0] != '\0', "empty message: %s", th_flat(r->body));
+	free(m);
+	xmlFreeDoc(d);
+}
+
+/* A locationResponse carrying a presence document; returns the parsed document. */
+static xmlDocPtr check_location_response(const struct th_resp *r)
+{
+	if (!CHECKF(r->curl_code == 0, "curl: %s", r->errbuf))
+		return NULL;
+	CHECKF(r->status == 200, "HTTP %ld", r->status);
+	CHECKF(is_held_ct(r->content_type), "Content-Type %s", r->content_type);
+	xmlDocPtr d = xp_parse(r->body, r->body_len);
+	if (!CHECKF(d != NULL, "not XML: %s", th_flat(r->body)))
+		return NULL;
+	if (!CHECKF(xp_count(d, "/held:locationResponse/pidf:presence") == 1,
+		    "no locationResponse/presence: %s", th_flat(r->body))) {
+		xmlFreeDoc(d);
+		return NULL;
+	}
+	char *e = xp_str(d, "/held:locationResponse/pidf:presence/@entity");
+	size_t el = strlen(e), dl = strlen("@" DOMAIN);
+	CHECKF(strncmp(e, "pres:", 5) == 0 && el > 5 + dl &&
+	       strcmp(e + el - dl, "@" DOMAIN) == 0, "entity \"%s\"", e);
+	free(e);
+	/* RFC 5491 §3: one location per geopriv */
+	CHECK(xp_count(d, "//gp:geopriv[count(gp:location-info) != 1]") == 0);
+	CHECK(xp_count(d, "//gp:location-info[count(*) != 1]") == 0);
+	/* lisd knows no device identifier (RFC 4479 dm:device needs dm:deviceID), so each
+	 * location is a PIDF tuple: status > geopriv, then timestamp. */
+	CHECK(xp_count(d, "//dm:*") == 0);
+	CHECK(xp_count(d, "/held:locationResponse/pidf:presence/*[not(self::pidf:tuple)]") == 0);
+	CHECK(xp_count(d, "/held:locationResponse/pidf:presence/pidf:tuple[not(@id)]") == 0);
+	/* every geopriv: method, usage rules, and a tuple timestamp */
+	const char *G = "/held:locationResponse/pidf:presence/pidf:tuple/pidf:status/gp:geopriv";
+	char x[512];
+	snprintf(x, sizeof x, "%s[gp:method != 'Wiremap']", G);
+	CHECK(xp_count(d, x) == 0);
+	snprintf(x, sizeof x, "%s[gp:usage-rules/gbp:retransmission-allowed != 'true']", G);
+	CHECK(xp_count(d, x) == 0);
+	int nd = xp_count(d, "/held:locationResponse/pidf:presence/pidf:tuple");
+	CHECK(nd >= 1);
+	for (int i = 1; i <= nd; i++) {
+		snprintf(x, sizeof x, "/held:locationResponse/pidf:presence/pidf:tuple[%d]/pidf:timestamp",
+			 i);
+		char *ts = xp_str(d, x);
+		CHECKF(th_is_datetime(ts), "timestamp \"%s\"", ts);
+		free(ts);
+		snprintf(x, sizeof x, "/held:locationResponse/pidf:presence/pidf:tuple[%d]/pidf:status/"
+			 "gp:geopriv/gp:usage-rules/gbp:retention-expiry", i);
+		char *re = xp_str(d, x);
+		CHECKF(th_is_datetime(re), "retention-expiry \"%s\"", re);
+		free(re);
+	}
+	return d;
+}
+
+static char *civ(xmlDocPtr d, const char *el)
+{
+	char x[256];
+	snprintf(x, sizeof x, "/held:locationResponse/pidf:presence/pidf:tuple/pidf:status/gp:geopriv/"
+		 "gp:location-info/ca:civicAddress/ca:%s", el);
+	return xp_str(d, x);
+}
+
+#define CHECK_CIVIC(d, el, want) do { char *v_ = civ(d, el); CHECK_STR(v_, want); free(v_); } while (0)
+
+static void check_hq_410_civic(xmlDocPtr d)
+{
+	CHECK(xp_count(d, "/held:locationResponse/pidf:presence/pidf:tuple/pidf:status/gp:geopriv/"
+		       "gp:location-info/ca:civicAddress") == 1);
+	char *lang = xp_str(d, "//ca:civicAddress/@xml:lang");
+	CHECK_STR(lang, "en-US");
+	free(lang);
+	CHECK_CIVIC(d, "country", "US");
+	CHECK_CIVIC(d, "A1", "NY");
+	CHECK_CIVIC(d, "A3", "New York");
+	CHECK_CIVIC(d, "RD", "Broadway");
+	CHECK_CIVIC(d, "STS", "ST");
+	CHECK_CIVIC(d, "HNO", "123");
+	CHECK_CIVIC(d, "PC", "10001");
+	CHECK_CIVIC(d, "BLD", "North");
+	CHECK_CIVIC(d, "FLR", "4");
+	CHECK_CIVIC(d, "ROOM", "410");
+	/* nothing that was not in the wiremap */
+	CHECK(xp_count(d, "//ca:civicAddress/ca:UNIT") == 0);
+	CHECK(xp_count(d, "//ca:civicAddress/*[normalize-space(.) = '']") == 0);
+}
+
+/* ---- cases ---- */
+
+static void test_setup_postgresql_wiremap_tls_and_lisd(void)
+{
+	if (!CHECK(th_pg_start(&pg) == 0) || !CHECK(th_tls_make(&tls) == 0))
+		return;
+	struct th_proc p;
+	char *m[] = {(char *)th_lisctl_path(), "--db", pg.conninfo, "db", "migrate", NULL};
+	th_run(&p, m, NULL, 60);
+	bool ok = CHECKF(p.status == 0, "migrate: %s%s", p.out, th_flat(p.err));
+	th_proc_free(&p);
+	char s[512], l[512], n[512];
+	snprintf(s, sizeof s, "%s", th_src("tests/data/integration/sites.csv"));
+	snprintf(l, sizeof l, "%s", th_src("tests/data/integration/locations.csv"));
+	snprintf(n, sizeof n, "%s", th_src("tests/data/integration/subnets.csv"));
+	char *im[] = {(char *)th_lisctl_path(), "--db", pg.conninfo, "import", "--sites", s,
+		"--locations", l, "--subnets", n, NULL};
+	th_run(&p, im, NULL, 60);
+	ok = CHECKF(p.status == 0, "import: %s%s", p.out, th_flat(p.err)) && ok;
+	th_proc_free(&p);
+	if (!ok)
+		return;
+	if (!CHECK(th_lisd_start(&v4, "127.0.0.1", &tls, pg.conninfo, NULL, NULL) == 0))
+		return;
+	if (!CHECK(th_lisd_start(&v6, "::1", &tls, pg.conninfo, NULL, NULL) == 0))
+		return;
+	up = true;
+}
+
+static void test_help_lists_options(void)
+{
+	struct th_proc p;
+	char *a[] = {(char *)th_lisd_path(), "--help", NULL};
+	th_run(&p, a, NULL, 10);
+	CHECKF(p.status == 0, "exit %d", p.status);
+	const char *opts[] = {"--listen", "--port", "--held-path", "--tls-cert", "--tls-key",
+		"--threads", "--max-body", "--conninfo", "--domain", "--retention",
+		"--check-config", "--version"};
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		CHECKF(strstr(p.out, opts[i]) != NULL, "--help does not list %s", opts[i]);
+	th_proc_free(&p);
+}
+
+static void test_version_prints_version(void)
+{
+	struct th_proc p;
+	char *a[] = {(char *)th_lisd_path(), "--version", NULL};
+	th_run(&p, a, NULL, 10);
+	CHECKF(p.status == 0, "exit %d", p.status);
+	CHECKF(strstr(p.out, LIS_VERSION) != NULL, "stdout: %s", th_flat(p.out));
+	th_proc_free(&p);
+}
+
+static void test_bad_config_key_exits_2_with_file_line(void)
+{
+	char *d = th_tmpdir("badconf");
+	char path[512];
+	snprintf(path, sizeof path, "%s/bad.conf", d);
+	th_write_file(path, "[server]\nlisten = 127.0.0.1\nno_such_key = 1\n");
+	struct th_proc p;
+	char *a[] = {(char *)th_lisd_path(), "-c", path, "--check-config", NULL};
+	th_run(&p, a, NULL, 10);
+	CHECKF(p.status == 2, "exit %d", p.status);
+	char want[600];
+	snprintf(want, sizeof want, "%s:3", path);
+	CHECKF(strstr(p.err, want) != NULL, "stderr lacks %s: %s", want, th_flat(p.err));
+	th_proc_free(&p);
+	char *b[] = {(char *)th_lisd_path(), "--no-such-option", "1", NULL};
+	th_run(&p, b, NULL, 10);
+	CHECKF(p.status == 2, "unknown option: exit %d", p.status);
+	th_proc_free(&p);
+}
+
+static void test_check_config_accepts_good_config(void)
+{
+	struct th_proc p;
+	char *a[] = {(char *)th_lisd_path(), "-c", v4.conf, "--check-config", NULL};
+	th_run(&p, a, NULL, 20);
+	CHECKF(p.status == 0, "exit %d: %s", p.status, th_flat(p.err));
+	th_proc_free(&p);
+}
+
+static void test_civic_request_gives_civic_pidf_lo(void)
+{
+	struct th_resp r;
+	th_held_post(&v4, &tls, req_civic, NULL, &r);
+	xmlDocPtr d = check_location_response(&r);
+	if (d) {
+		CHECK(xp_count(d, "//pidf:tuple") == 1);
+		check_hq_410_civic(d);
+		CHECK(xp_count(d, "//gml:Point | //gs:Circle") == 0);
+		CHECK(xp_count(d, "/held:locationResponse/held:locationUriSet") == 0);
+		xmlFreeDoc(d);
+	}
+	th_resp_free(&r);
+}
+
+static void test_content_type_with_charset_is_accepted(void)
+{
+	struct th_req rq = {.url = v4.url, .content_type = "application/held+xml; charset=utf-8",
+		.body = req_civic, .cafile = tls.cert};
+	struct th_resp r;
+	th_https(&rq, &r);
+	xmlDocPtr d = check_location_response(&r);
+	if (d)
+		check_hq_410_civic(d);
+	xmlFreeDoc(d);
+	th_resp_free(&r);
+}
+
+static void test_no_location_type_gives_civic(void)
+{
+	struct th_resp r;
+	th_held_post(&v4, &tls, req_any, NULL, &r);
+	xmlDocPtr d = check_location_response(&r);
+	if (d)
+		check_hq_410_civic(d);
+	xmlFreeDoc(d);
+	th_resp_free(&r);
+}
+
+static void check_hq_geo_point(xmlDocPtr d)
+{
+	const char *LI = "/held:locationResponse/pidf:presence/pidf:tuple/pidf:status/gp:geopriv/"
+			 "gp:location-info";
+	char x[512];
+	snprintf(x, sizeof x, "%s/gml:Point | %s/gs:Circle", LI, LI);
+	if (!CHECK(xp_count(d, x) == 1))
+		return;
+	snprintf(x, sizeof x, "normalize-space((%s/gml:Point/gml:pos | %s/gs:Circle/gml:pos)[1])",
+		 LI, LI);
+	char *pos = xp_str(d, x);
+	double lat = 0, lon = 0;
+	CHECKF(sscanf(pos, "%lf %lf", &lat, &lon) == 2, "pos \"%s\"", pos);
+	CHECKF(lat > 40.7505 && lat < 40.7507 && lon > -73.9936 && lon < -73.9934,
+	       "pos \"%s\" (latitude first)", pos);
+	free(pos);
+	snprintf(x, sizeof x, "(%s/gml:Point/@srsName | %s/gs:Circle/@srsName)[1]", LI, LI);
+	char *srs = xp_str(d, x);
+	CHECKF(strcmp(srs, "urn:ogc:def:crs:EPSG::4326") == 0 ||
+	       strcmp(srs, "urn:ogc:def:crs:EPSG::4979") == 0, "srsName \"%s\"", srs);
+	free(srs);
+	if (xp_count(d, "//gs:Circle") == 1) {
+		char *rad = xp_str(d, "normalize-space(//gs:Circle/gs:radius)");
+		CHECKF(strtod(rad, NULL) == 15.0, "radius \"%s\"", rad);
+		free(rad);
+		char *uom = xp_str(d, "//gs:Circle/gs:radius/@uom");
+		CHECK_STR(uom, "urn:ogc:def:uom:EPSG::9001");
+		free(uom);
+	}
+}
+
+static void test_geodetic_request_over_ipv6_gives_point(void)
+{
+	struct th_resp r;
+	th_held_post(&v6, &tls, req_geodetic_exact, NULL, &r);
+	xmlDocPtr d = check_location_response(&r);
+	if (d) {
+		check_hq_geo_point(d);
+		/* exact="true" geodetic: no civic form */
+		CHECK(xp_count(d, "//ca:civicAddress") == 0);
+		xmlFreeDoc(d);
+	}
+	th_resp_free(&r);
+}
+
+static void test_civic_and_geodetic_go_in_separate_geoprivs(void)
+{
+	const char *req = "<locationRequest xmlns=\"" HELD_NS "\">"
+			  "<locationType exact=\"true\">civic geodetic</locationType>"
+			  "</locationRequest>";
+	struct th_resp r;
+	th_held_post(&v6, &tls, req, NULL, &r);
+	xmlDocPtr d = check_location_response(&r);
+	if (d) {
+		CHECK(xp_count(d, "//gp:geopriv") == 2);
+		CHECK(xp_count(d, "//gp:location-info/ca:civicAddress") == 1);
+		CHECK_CIVIC(d, "FLR", "2");
+		check_hq_geo_point(d);
+		xmlFreeDoc(d);
+	}
+	th_resp_free(&r);
+}
+
+static void test_nested_subnets_longest_prefix_wins(void)
+{
+	struct th_resp r;
+	th_held_post(&v4, &tls, req_civic, "127.1.2.3", &r);
+	xmlDocPtr d = check_location_response(&r);
+	if (d) {
+		CHECK_CIVIC(d, "BLD", "Lab");
+		CHECK_CIVIC(d, "ROOM", "B12");
+		xmlFreeDoc(d);
+	}
+	th_resp_free(&r);
+	th_held_post(&v4, &tls, req_civic, "127.1.9.9", &r);
+	d = check_location_response(&r);
+	if (d) {
+		CHECK_CIVIC(d, "BLD", "Campus");
+		CHECK(xp_count(d, "//ca:ROOM") == 0);
+		xmlFreeDoc(d);
+	}
+	th_resp_free(&r);
+}
+
+static void test_unmapped_source_gives_locationUnknown(void)
+{
+	struct th_resp r;
+	th_held_post(&v4, &tls, req_civic, "127.0.0.2", &r);
+	check_held_error(&r, "locationUnknown");
+	th_resp_free(&r);
+}
+
+static void test_exact_geodetic_for_civic_only_gives_cannotProvideLiType(void)
+{
+	struct th_resp r;
+	th_held_post(&v4, &tls, req_geodetic_exact, NULL, &r);
+	check_held_error(&r, "cannotProvideLiType");
+	th_resp_free(&r);
+}
+
+static void test_exact_locationURI_gives_cannotProvideLiType(void)
+{
+	const char *req = "<locationRequest xmlns=\"" HELD_NS "\">"
+			  "<locationType exact=\"true\">locationURI</locationType>"
+			  "</locationRequest>";
+	struct th_resp r;
+	th_held_post(&v4, &tls, req, NULL, &r);
+	check_held_error(&r, "cannotProvideLiType");
+	th_resp_free(&r);
+}
+
+static void test_unknown_held_message_gives_unsupportedMessage(void)
+{
+	const char *req = "<locationSubscription xmlns=\"" HELD_NS "\"/>";
+	struct th_resp r;
+	th_held_post(&v4, &tls, req, NULL, &r);
+	check_held_error(&r, "unsupportedMessage");
+	th_resp_free(&r);
+}
+
+static void test_malformed_xml_gives_xmlError(void)
+{
+	const char *req = "<locationRequest xmlns=\"" HELD_NS "\"><locationType>civic";
+	struct th_resp r;
+	th_held_post(&v4, &tls, req, NULL, &r);
+	check_held_error(&r, "xmlError");
+	th_resp_free(&r);
+}
+
+static void test_billion_laughs_gives_xmlError_quickly(void)
+{
+	const char *req =
+		"<?xml version=\"1.0\"?>\n"
+		"<!DOCTYPE lolz [\n"
+		" <!ENTITY lol \"lol\">\n"
+		" <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+		" <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
+		" <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+		" <!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+		" <!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
+		" <!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
+		" <!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
+		" <!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
+		" <!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
+		"]>\n"
+		"<locationRequest xmlns=\"" HELD_NS "\">"
+		"<locationType>&lol9;</locationType></locationRequest>";
+	struct th_resp r;
+	th_held_post(&v4, &tls, req, NULL, &r);
+	check_held_error(&r, "xmlError");
+	CHECKF(r.seconds < 5.0, "took %.1f s", r.seconds);
+	th_resp_free(&r);
+}
+
+static void test_third_party_device_request_is_refused(void)
+{
+	const char *req = "<locationRequest xmlns=\"" HELD_NS "\">"
+			  "<locationType exact=\"false\">civic</locationType>"
+			  "<device xmlns=\"urn:ietf:params:xml:ns:geopriv:held:id\">"
+			  "<uri>sip:alice@example.com</uri></device></locationRequest>";
+	struct th_resp r;
+	th_held_post(&v4, &tls, req, NULL, &r);
+	/* RFC 6155 §3.3: badIdentifier covers an identifier the requester may not use */
+	check_held_error(&r, "badIdentifier");
+	/* nothing about any location leaks into the refusal */
+	xmlDocPtr d = xp_parse(r.body, r.body_len);
+	CHECK(xp_count(d, "//*[contains(., 'Broadway')] | //@*[contains(., 'Broadway')]") == 0);
+	xmlFreeDoc(d);
+	th_resp_free(&r);
+}
+
+static void test_get_gives_405_with_allow_post(void)
+{
+	struct th_req rq = {.method = "GET", .url = v4.url, .cafile = tls.cert};
+	struct th_resp r;
+	th_https(&rq, &r);
+	CHECKF(r.curl_code == 0, "curl: %s", r.errbuf);
+	CHECKF(r.status == 405, "HTTP %ld", r.status);
+	CHECK_STR(r.allow, "POST");
+	CHECKF(strncmp(r.content_type, "text/plain", 10) == 0, "Content-Type %s", r.content_type);
+	th_resp_free(&r);
+}
+
+static void test_text_xml_gives_415(void)
+{
+	struct th_req rq = {.url = v4.url, .content_type = "text/xml", .body = req_civic,
+		.cafile = tls.cert};
+	struct th_resp r;
+	th_https(&rq, &r);
+	CHECKF(r.curl_code == 0, "curl: %s", r.errbuf);
+	CHECKF(r.status == 415, "HTTP %ld", r.status);
+	th_resp_free(&r);
+}
+
+static void test_body_over_max_body_gives_413(void)
+{
+	/* max_body = 4096 in the harness config; a well-formed request padded past it */
+	size_t n = 6000;
+	char *big = malloc(n + 1);
+	const char *head = "<locationRequest xmlns=\"" HELD_NS "\"><!--";
+	const char *tail = "--></locationRequest>";
+	size_t hl = strlen(head), tl = strlen(tail);
+	memcpy(big, head, hl);
+	memset(big + hl, 'x', n - hl - tl);
+	memcpy(big + n - tl, tail, tl);
+	big[n] = '\0';
+	struct th_req rq = {.url = v4.url, .content_type = "application/held+xml", .body = big,
+		.cafile = tls.cert};
+	struct th_resp r;
+	th_https(&rq, &r);
+	CHECKF(r.curl_code == 0, "curl: %s", r.errbuf);
+	CHECKF(r.status == 413, "HTTP %ld", r.status);
+	th_resp_free(&r);
+	free(big);
+	/* lisd still serves afterwards */
+	th_held_post(&v4, &tls, req_civic, NULL, &r);
+	xmlFreeDoc(check_location_response(&r));
+	th_resp_free(&r);
+}
+
+static void test_other_path_gives_404(void)
+{
+	char url[200];
+	snprintf(url, sizeof url, "%s/nothing-here", v4.base);
+	struct th_req rq = {.url = url, .content_type = "application/held+xml", .body = req_civic,
+		.cafile = tls.cert};
+	struct th_resp r;
+	th_https(&rq, &r);
+	CHECKF(r.curl_code == 0, "curl: %s", r.errbuf);
+	CHECKF(r.status == 404, "HTTP %ld", r.status);
+	th_resp_free(&r);
+}
+
+static void test_plain_http_gets_no_http_response(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)v4.port)};
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	struct timeval tv = {5, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (!CHECK(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)) {
+		close(fd);
+		return;
+	}
+	const char *req = "POST /held HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			  "Content-Type: application/held+xml\r\nContent-Length: 0\r\n"
+			  "Connection: close\r\n\r\n";
+	ssize_t w = write(fd, req, strlen(req));
+	CHECK(w == (ssize_t)strlen(req));
+	char buf[256] = {0};
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	CHECKF(n <= 0 || strncmp(buf, "HTTP/", 5) != 0, "plain HTTP answered: %.60s", th_flat(buf));
+	close(fd);
+	/* and lisd still serves TLS */
+	struct th_resp r;
+	th_held_post(&v4, &tls, req_civic, NULL, &r);
+	xmlFreeDoc(check_location_response(&r));
+	th_resp_free(&r);
+}
+
+static void test_tls_1_1_refused_1_2_and_1_3_accepted(void)
+{
+	/* SECLEVEL=0 lets our client offer TLS 1.1, so a failure is the server's refusal */
+	struct th_req rq = {.url = v4.url, .content_type = "application/held+xml",
+		.body = req_civic, .cafile = tls.cert, .tls_min = CURL_SSLVERSION_TLSv1_1,
+		.tls_max = CURL_SSLVERSION_MAX_TLSv1_1, .ciphers = "DEFAULT:@SECLEVEL=0"};
+	struct th_resp r;
+	th_https(&rq, &r);
+	CHECKF(r.curl_code != 0, "TLS 1.1 got HTTP %ld", r.status);
+	t_diag("TLS 1.1: %s", r.errbuf);
+	th_resp_free(&r);
+
+	rq.tls_min = CURL_SSLVERSION_TLSv1_2;
+	rq.tls_max = CURL_SSLVERSION_MAX_TLSv1_2;
+	rq.ciphers = NULL;
+	th_https(&rq, &r);
+	CHECKF(r.curl_code == 0 && r.status == 200, "TLS 1.2: %s HTTP %ld", r.errbuf, r.status);
+	th_resp_free(&r);
+
+	rq.tls_min = CURL_SSLVERSION_TLSv1_3;
+	rq.tls_max = CURL_SSLVERSION_MAX_TLSv1_3;
+	th_https(&rq, &r);
+	CHECKF(r.curl_code == 0 && r.status == 200, "TLS 1.3: %s HTTP %ld", r.errbuf, r.status);
+	th_resp_free(&r);
+}
+
+static void test_one_log_line_per_request(void)
+{
+	char *log = th_lisd_log(&v4);
+	bool located = false, unknown = false;
+	for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+		if (!strstr(line, "held ") || !strstr(line, "ms="))
+			continue;
+		if (strstr(line, "requester=127.0.0.1 ") && strstr(line, "result=located") &&
+		    strstr(line, "source=subnet") && strstr(line, "location=hq-410"))
+			located = true;
+		if (strstr(line, "requester=127.0.0.2 ") && strstr(line, "result=locationUnknown"))
+			unknown = true;
+	}
+	CHECK(located);
+	CHECK(unknown);
+	free(log);
+	log = th_lisd_log(&v4);
+	CHECKF(strstr(log, "key.pem") == NULL || strstr(log, "BEGIN") == NULL, "key material?");
+	CHECKF(strstr(log, pg.dir) == NULL, "conninfo leaked into the log");
+	free(log);
+}
+
+static void test_database_down_gives_generalLisError_then_recovers(void)
+{
+	CHECK(th_pg_stop(&pg) == 0);
+	struct th_resp r;
+	th_held_post(&v4, &tls, req_civic, NULL, &r);
+	check_held_error(&r, "generalLisError");
+	CHECKF(r.seconds < 5.0, "took %.1f s", r.seconds);
+	th_resp_free(&r);
+	th_held_post(&v4, &tls, req_civic, NULL, &r);
+	check_held_error(&r, "generalLisError");
+	CHECKF(r.seconds < 5.0, "took %.1f s", r.seconds);
+	th_resp_free(&r);
+
+	if (!CHECK(th_pg_restart(&pg) == 0))
+		return;
+	th_held_post(&v4, &tls, req_civic, NULL, &r);
+	xmlDocPtr d = check_location_response(&r);
+	if (d)
+		check_hq_410_civic(d);
+	xmlFreeDoc(d);
+	th_resp_free(&r);
+	/* the other worker thread(s) reconnect too */
+	for (int i = 0; i < 4; i++) {
+		th_held_post(&v4, &tls, req_civic, NULL, &r);
+		xmlFreeDoc(check_location_response(&r));
+		th_resp_free(&r);
+	}
+}
+
+static void test_sigterm_stops_lisd_cleanly(void)
+{
+	int a = th_lisd_stop(&v4), b = th_lisd_stop(&v6);
+	CHECKF(a == 0, "lisd (IPv4) exit %d", a);
+	CHECKF(b == 0, "lisd (IPv6) exit %d", b);
+	if (a != 0 || b != 0) {
+		char *log = th_lisd_log(&v4);
+		t_diag("lisd log tail: %s", th_flat(strlen(log) > 1400 ? log + strlen(log) - 1400 : log));
+		free(log);
+	}
+}
+
+int main(void)
+{
+	t_run("setup_postgresql_wiremap_tls_and_lisd", test_setup_postgresql_wiremap_tls_and_lisd);
+	t_run("help_lists_options", test_help_lists_options);
+	t_run("version_prints_version", test_version_prints_version);
+	t_run("bad_config_key_exits_2_with_file_line", test_bad_config_key_exits_2_with_file_line);
+	if (!up) {
+		t_skip("lisd cases", "setup failed");
+		return t_done();
+	}
+	t_run("check_config_accepts_good_config", test_check_config_accepts_good_config);
+	t_run("civic_request_gives_civic_pidf_lo", test_civic_request_gives_civic_pidf_lo);
+	t_run("content_type_with_charset_is_accepted", test_content_type_with_charset_is_accepted);
+	t_run("no_location_type_gives_civic", test_no_location_type_gives_civic);
+	t_run("geodetic_request_over_ipv6_gives_point", test_geodetic_request_over_ipv6_gives_point);
+	t_run("civic_and_geodetic_go_in_separate_geoprivs",
+	      test_civic_and_geodetic_go_in_separate_geoprivs);
+	t_run("nested_subnets_longest_prefix_wins", test_nested_subnets_longest_prefix_wins);
+	t_run("unmapped_source_gives_locationUnknown", test_unmapped_source_gives_locationUnknown);
+	t_run("exact_geodetic_for_civic_only_gives_cannotProvideLiType",
+	      test_exact_geodetic_for_civic_only_gives_cannotProvideLiType);
+	t_run("exact_locationURI_gives_cannotProvideLiType",
+	      test_exact_locationURI_gives_cannotProvideLiType);
+	t_run("unknown_held_message_gives_unsupportedMessage",
+	      test_unknown_held_message_gives_unsupportedMessage);
+	t_run("malformed_xml_gives_xmlError", test_malformed_xml_gives_xmlError);
+	t_run("billion_laughs_gives_xmlError_quickly", test_billion_laughs_gives_xmlError_quickly);
+	t_run("third_party_device_request_is_refused", test_third_party_device_request_is_refused);
+	t_run("get_gives_405_with_allow_post", test_get_gives_405_with_allow_post);
+	t_run("text_xml_gives_415", test_text_xml_gives_415);
+	t_run("body_over_max_body_gives_413", test_body_over_max_body_gives_413);
+	t_run("other_path_gives_404", test_other_path_gives_404);
+	t_run("plain_http_gets_no_http_response", test_plain_http_gets_no_http_response);
+	t_run("tls_1_1_refused_1_2_and_1_3_accepted", test_tls_1_1_refused_1_2_and_1_3_accepted);
+	t_run("one_log_line_per_request", test_one_log_line_per_request);
+	t_run("database_down_gives_generalLisError_then_recovers",
+	      test_database_down_gives_generalLisError_then_recovers);
+	t_run("sigterm_stops_lisd_cleanly", test_sigterm_stops_lisd_cleanly);
+	int rc = t_done();
+	th_pg_stop(&pg);
+	return rc;
+}
