@@ -15,7 +15,7 @@ PACKAGES=(
 	gcc make clang libclang-rt-14-dev meson ninja-build pkg-config python3
 	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev
 	postgresql libinih-dev libcsv-dev libssl-dev libcurl4-openssl-dev
-	curl openssl ca-certificates util-linux iproute2
+	curl openssl ca-certificates util-linux iproute2 locales
 )
 
 log() { printf '== %s\n' "$*" >&2; }
@@ -90,6 +90,14 @@ else
 	meson setup --reconfigure build-ci "${CI_OPTS[@]}" >/dev/null
 fi
 ninja -C build-ci -j "$JOBS"
+
+# A decimal-comma locale for the test that PIDF-LO numbers ignore LC_NUMERIC: compiled from
+# the `locales` package's sources into the build tree, so the machine's locales stay as
+# they are.
+mkdir -p "$ROOT/build-ci/locale"
+if localedef -i de_DE -f UTF-8 "$ROOT/build-ci/locale/de_DE.UTF-8" 2>/dev/null; then
+	export LOCPATH="$ROOT/build-ci/locale"
+fi
 
 SUPP="$ROOT/tests/lsan.supp"
 export ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:print_stacktrace=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
