@@ -22,7 +22,7 @@ CONNINFO="host=$SOCK user=postgres dbname=lis"
 PACKAGES=(
 	gcc make meson ninja-build pkg-config python3
 	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev
-	postgresql libinih-dev libcsv-dev curl openssl ca-certificates util-linux
+	postgresql libinih-dev libcsv-dev curl openssl ca-certificates util-linux acl
 )
 
 say() { printf '==> %s\n' "$*"; }
@@ -128,9 +128,21 @@ chmod 755 "$RUN"
 if [ "$IS_ROOT" -eq 1 ]; then
 	chown postgres: "$SOCK"
 	if ! runuser -u postgres -- test -x "$RUN" 2>/dev/null; then
-		die "PostgreSQL runs as user postgres, which cannot reach $RUN.
-Make every directory on the path traversable (e.g. chmod o+x on each parent of $ROOT)
-or put the project somewhere like /srv or /opt."
+		# A clone under /root (mode 700) is the usual case: give the postgres user the
+		# right to pass through (x, not read) each parent it cannot, with an ACL entry
+		# that names only that user, and say so.
+		d=$RUN
+		while [ "$d" != / ]; do
+			d=$(dirname "$d")
+			if ! runuser -u postgres -- test -x "$d" 2>/dev/null; then
+				command -v setfacl >/dev/null || die "PostgreSQL runs as user postgres, which cannot reach $RUN, and setfacl is missing (apt-get install acl)"
+				setfacl -m u:postgres:x "$d" ||
+					die "cannot let user postgres pass through $d (setfacl failed)"
+				say "let user postgres pass through $d (ACL u:postgres:x; undo: setfacl -x u:postgres $d)"
+			fi
+		done
+		runuser -u postgres -- test -x "$RUN" 2>/dev/null ||
+			die "PostgreSQL runs as user postgres, which cannot reach $RUN; put the project somewhere like /srv or /opt"
 	fi
 fi
 chmod 700 "$SOCK"

@@ -12,6 +12,8 @@
 
 #define HELD_NS "urn:ietf:params:xml:ns:geopriv:held"
 #define HELD_ID_NS "urn:ietf:params:xml:ns:geopriv:held:id"
+#define HELD_LM_NS "urn:ietf:params:xml:ns:geopriv:lm"
+#define HELD_LM_WIFI_NS "urn:ietf:params:xml:ns:geopriv:lm:wifi"
 #define HELD_MEDIA_TYPE "application/held+xml"
 
 /* RFC 5985 §8 error codes (plus RFC 6155 badIdentifier). HELD_OK is not a code; it means
@@ -63,7 +65,8 @@ struct held_identifier {
 					   * the element's local name (its content is not kept) */
 };
 
-/* RFC 7105 802.11 measurements: room for a later release (not parsed yet: n_wifi = 0). */
+/* RFC 7105 802.11 measurements: the access points the client reported (unreadable entries
+ * skipped; at most HELD_MAX_WIFI kept). */
 #define HELD_MAX_WIFI 16
 struct held_wifi_ap {
 	char bssid[18];                   /* "00:11:22:33:44:55", lower case */

@@ -299,6 +299,70 @@ static int parse_device(xmlNodePtr dev, struct held_request *req, struct lis_err
 	return 0;
 }
 
+/* A BSSID as RFC 7105 writes it (IEEE form, 00-12-F0-A0-80-EF), or with colons; stored as
+ * lower-case colon form. False when it is neither. */
+static bool parse_bssid(const char *s, char out[18])
+{
+	if (strlen(s) != 17)
+		return false;
+	char sep = s[2];
+	if (sep != '-' && sep != ':')
+		return false;
+	for (int i = 0; i < 17; i++) {
+		char c = s[i];
+		if (i % 3 == 2) {
+			if (c != sep)
+				return false;
+			out[i] = ':';
+		} else if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) {
+			out[i] = c;
+		} else if (c >= 'A' && c <= 'F') {
+			out[i] = (char)(c - 'A' + 'a');
+		} else {
+			return false;
+		}
+	}
+	out[17] = '\0';
+	return true;
+}
+
+/* RFC 7105 §4 measurements, 802.11 part: the access points the client sees, the one it is
+ * associated with marked serving="true". Measurements are hints (§3: a LIS uses what it
+ * can), so an AP entry we cannot read is skipped, not an error, and APs past HELD_MAX_WIFI
+ * are ignored. */
+static void parse_measurements(xmlNodePtr m, struct held_request *req)
+{
+	for (xmlNodePtr w = xmlFirstElementChild(m); w; w = xmlNextElementSibling(w)) {
+		if (!node_ns_is(w, HELD_LM_WIFI_NS) || !node_name_is(w, "wifi"))
+			continue;
+		for (xmlNodePtr ap = xmlFirstElementChild(w); ap; ap = xmlNextElementSibling(ap)) {
+			if (!node_ns_is(ap, HELD_LM_WIFI_NS) || !node_name_is(ap, "ap"))
+				continue;
+			if (req->n_wifi == HELD_MAX_WIFI)
+				return;
+			struct held_wifi_ap *out = &req->wifi[req->n_wifi];
+			bool have_bssid = false;
+			for (xmlNodePtr f = xmlFirstElementChild(ap); f; f = xmlNextElementSibling(f)) {
+				if (!node_ns_is(f, HELD_LM_WIFI_NS) || !node_name_is(f, "bssid"))
+					continue;
+				xmlChar *text = simple_content(f);
+				if (text)
+					have_bssid = parse_bssid(trim((char *)text), out->bssid);
+				xmlFree(text);
+				break;
+			}
+			if (!have_bssid)
+				continue;
+			xmlChar *serving = xmlGetNoNsProp(ap, BAD_CAST "serving");
+			out->serving = false;
+			if (serving && parse_boolean((char *)serving, &out->serving) < 0)
+				out->serving = false;
+			xmlFree(serving);
+			req->n_wifi++;
+		}
+	}
+}
+
 static int parse_location_request(xmlNodePtr root, struct held_request *req,
 				  struct lis_error *err)
 {
@@ -361,9 +425,10 @@ static int parse_location_request(xmlNodePtr root, struct held_request *req,
 		} else if (node_ns_is(c, HELD_ID_NS) && node_name_is(c, "device")) {
 			if (parse_device(c, req, err) < 0)
 				return -1;
+		} else if (node_ns_is(c, HELD_LM_NS) && node_name_is(c, "measurements")) {
+			parse_measurements(c, req);
 		}
-		/* anything else is an extension we do not understand: ignore it (RFC 7105
-		 * measurements included, for now) */
+		/* anything else is an extension we do not understand: ignore it */
 	}
 	return 0;
 }

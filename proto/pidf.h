@@ -33,6 +33,9 @@ struct pidf_doc {
 	                                   * goes in a dm:device; NULL: in a PIDF tuple instead */
 	const char *method;               /* RFC 4119 method token, e.g. "Wiremap" */
 	const char *provided_by;          /* reserved; NULL */
+	const char *note;                 /* pidf:note / dm:note (xml:lang="en") beside each
+	                                   * location: words for a human, e.g. that the answer is
+	                                   * a fallback; NULL omits it */
 	time_t timestamp;                 /* when the location was determined */
 	bool retransmission_allowed;
 	time_t retention_expiry;

@@ -129,7 +129,8 @@ static int check_doc(const struct pidf_doc *pd, bool *have_civic, struct lis_err
 		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR, "PIDF-LO needs an entity");
 	if (check_text("entity", pd->entity, err) < 0 ||
 	    (pd->device_id && check_text("deviceID", pd->device_id, err) < 0) ||
-	    (pd->method && check_text("method", pd->method, err) < 0))
+	    (pd->method && check_text("method", pd->method, err) < 0) ||
+	    (pd->note && check_text("note", pd->note, err) < 0))
 		return -1;
 	*have_civic = pd->civic && !civic_address_is_empty(pd->civic);
 	if (*have_civic) {
@@ -195,12 +196,16 @@ static void finish_holder(struct builder *b, xmlNodePtr holder, xmlNodePtr geopr
 	add(b, rules, b->gbp, "retention-expiry", retention);
 	if (pd->method)
 		add(b, geopriv, b->gp, "method", pd->method);
-	if (pd->device_id) {
+	/* RFC 4479 device: deviceID, note*, timestamp; RFC 3863 tuple: status, note*, timestamp */
+	xmlNsPtr ns = pd->device_id ? b->dm : b->pidf;
+	if (pd->device_id)
 		add(b, holder, b->dm, "deviceID", pd->device_id);
-		add(b, holder, b->dm, "timestamp", timestamp);
-	} else {
-		add(b, holder, b->pidf, "timestamp", timestamp);
+	if (pd->note && pd->note[0]) {
+		xmlNodePtr note = add(b, holder, ns, "note", pd->note);
+		if (note)
+			xmlNodeSetLang(note, BAD_CAST "en");
 	}
+	add(b, holder, ns, "timestamp", timestamp);
 }
 
 /* RFC 5139: civicAddress children in schema order, empty fields left out. */

@@ -27,11 +27,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				      .max_depth = size > 1 && data[1] == '<' ? 4 : 0 };
 	int rc = held_parse_request((const char *)data, size, &limits, &req, &err);
 	if (rc == 0) {
-		if (err.code != HELD_OK || req.n_ids > HELD_MAX_IDS || req.n_wifi != 0)
+		if (err.code != HELD_OK || req.n_ids > HELD_MAX_IDS || req.n_wifi > HELD_MAX_WIFI)
 			abort();
 		for (size_t i = 0; i < req.n_ids; i++)
 			if (strnlen(req.ids[i].value, HELD_ID_VALUE_MAX) == HELD_ID_VALUE_MAX)
 				abort();
+		/* every BSSID kept is in the one stored spelling: 00:11:22:33:44:55 */
+		for (size_t i = 0; i < req.n_wifi; i++) {
+			const char *b = req.wifi[i].bssid;
+			if (strnlen(b, sizeof req.wifi[i].bssid) != 17)
+				abort();
+			for (int k = 0; k < 17; k++)
+				if (k % 3 == 2 ? b[k] != ':' : !strchr("0123456789abcdef", b[k]))
+					abort();
+		}
 		return 0;
 	}
 	if (rc != -1 || !held_error_code_name((enum held_error_code)err.code))

@@ -511,6 +511,37 @@ static void test_without_device_id_tuples_carry_the_locations(void)
 	check_count(P "//dm:*", 0);
 }
 
+/* A fallback says so in words: a note (RFC 3863 tuple note, RFC 4479 dm:note) before the
+ * timestamp, with xml:lang. */
+static void test_note_goes_before_timestamp_in_tuple_and_device(void)
+{
+	struct civic_address ca = office();
+	struct pidf_doc pd = base_doc(&ca, NULL);
+	const char *note = "location of subnet 10.1.2.0/24 & no port evidence";
+	pd.note = note;
+	if (!CHECK(build_response(NULL, &pd) == 0))
+		return;
+	check_count(D1 "/*", 4);
+	check_xp("name(" D1 "/*[2])", "dm:deviceID");
+	check_xp("name(" D1 "/*[3])", "dm:note");
+	check_xp("name(" D1 "/*[4])", "dm:timestamp");
+	check_xp(D1 "/dm:note", note);
+	check_xp(D1 "/dm:note/@xml:lang", "en");
+
+	pd.device_id = NULL;
+	if (!CHECK(build_response(NULL, &pd) == 0))
+		return;
+	check_count(P "/pidf:tuple/*", 3);
+	check_xp("name(" P "/pidf:tuple/*[1])", "status");
+	check_xp("name(" P "/pidf:tuple/*[2])", "note");
+	check_xp("name(" P "/pidf:tuple/*[3])", "timestamp");
+	check_xp(P "/pidf:tuple/pidf:note", note);
+	check_xp(P "/pidf:tuple/pidf:note/@xml:lang", "en");
+
+	pd.note = "bad \x01 control";
+	CHECK(build_response(NULL, &pd) == -1);
+}
+
 static void test_optional_method_is_left_out(void)
 {
 	struct civic_address ca = office();
@@ -699,6 +730,10 @@ int main(void)
 	t_run("geodetic_3d_with_radius_is_sphere", test_geodetic_3d_with_radius_is_sphere);
 	t_run("coordinates_keep_seven_decimals_and_round",
 	      test_coordinates_keep_seven_decimals_and_round);
+	/* tests/run.sh compiles a de_DE locale into the build tree when the machine has none */
+	const char *locpath = getenv("LIS_TEST_LOCPATH");
+	if (locpath && locpath[0])
+		setenv("LOCPATH", locpath, 1);
 	if (setlocale(LC_NUMERIC, "de_DE.UTF-8") || setlocale(LC_NUMERIC, "fr_FR.UTF-8")) {
 		setlocale(LC_NUMERIC, "C");
 		t_run("numbers_ignore_lc_numeric", test_numbers_ignore_lc_numeric);
@@ -714,6 +749,8 @@ int main(void)
 	t_run("without_device_id_tuples_carry_the_locations",
 	      test_without_device_id_tuples_carry_the_locations);
 	t_run("optional_method_is_left_out", test_optional_method_is_left_out);
+	t_run("note_goes_before_timestamp_in_tuple_and_device",
+	      test_note_goes_before_timestamp_in_tuple_and_device);
 	t_run("missing_entity_is_refused", test_missing_entity_is_refused);
 	t_run("special_characters_are_escaped_and_round_trip",
 	      test_special_characters_are_escaped_and_round_trip);

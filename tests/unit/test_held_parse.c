@@ -323,15 +323,57 @@ static void test_extension_containing_held_element_is_not_inspected(void)
 			    "\"/></ext>") == 0);
 }
 
-static void test_rfc7105_measurements_are_ignored(void)
+#define LM "urn:ietf:params:xml:ns:geopriv:lm"
+#define LMW "urn:ietf:params:xml:ns:geopriv:lm:wifi"
+
+static void test_rfc7105_wifi_measurement_gives_serving_bssid(void)
 {
 	CHECK(parse_req("", "<locationType>civic</locationType>"
-			    "<measurements xmlns=\"urn:ietf:params:xml:ns:geopriv:lm\" "
-			    "time=\"2026-01-01T00:00:00Z\"><wifi "
-			    "xmlns=\"urn:ietf:params:xml:ns:geopriv:lm:wifi\"><ap serving=\"true\">"
-			    "<bssid>00-12-F0-A0-80-EF</bssid></ap></wifi></measurements>") == 0);
-	CHECK(req.n_wifi == 0);
+			    "<measurements xmlns=\"" LM "\" time=\"2026-01-01T00:00:00Z\">"
+			    "<wifi xmlns=\"" LMW "\">"
+			    "<ap><bssid>00:12:f0:a0:80:01</bssid><ssid>guest</ssid></ap>"
+			    "<ap serving=\"true\"><bssid> 00-12-F0-A0-80-EF </bssid>"
+			    "<ssid>corp</ssid></ap>"
+			    "</wifi></measurements>") == 0);
 	CHECK(req.loctypes == HELD_LT_CIVIC);
+	if (!CHECK(req.n_wifi == 2))
+		return;
+	CHECK_STR(req.wifi[0].bssid, "00:12:f0:a0:80:01");
+	CHECK(!req.wifi[0].serving);
+	CHECK_STR(req.wifi[1].bssid, "00:12:f0:a0:80:ef");
+	CHECK(req.wifi[1].serving);
+}
+
+/* RFC 7105 §3: measurements are hints; what cannot be read is left out, never fatal. */
+static void test_unreadable_wifi_entries_are_skipped(void)
+{
+	CHECK(parse_req("", "<measurements xmlns=\"" LM "\"><wifi xmlns=\"" LMW "\">"
+			    "<ap serving=\"true\"><bssid>not-a-mac</bssid></ap>"
+			    "<ap serving=\"maybe\"><bssid>00-12-f0-a0-80-02</bssid></ap>"
+			    "<ap serving=\"1\"/>"
+			    "<ap><bssid><x/></bssid></ap>"
+			    "<other xmlns=\"urn:example\"><ap><bssid>00-12-f0-a0-80-03</bssid></ap>"
+			    "</other>"
+			    "</wifi><cell xmlns=\"urn:ietf:params:xml:ns:geopriv:lm:cell\"/>"
+			    "</measurements>") == 0);
+	if (!CHECK(req.n_wifi == 1))
+		return;
+	CHECK_STR(req.wifi[0].bssid, "00:12:f0:a0:80:02");
+	CHECK(!req.wifi[0].serving);
+}
+
+static void test_more_access_points_than_kept_are_ignored(void)
+{
+	char body[8192];
+	size_t o = (size_t)snprintf(body, sizeof body,
+				    "<measurements xmlns=\"" LM "\"><wifi xmlns=\"" LMW "\">");
+	for (int i = 0; i < HELD_MAX_WIFI + 5; i++)
+		o += (size_t)snprintf(body + o, sizeof body - o,
+				      "<ap><bssid>00-12-f0-a0-81-%02x</bssid></ap>", i);
+	snprintf(body + o, sizeof body - o, "</wifi></measurements>");
+	CHECK(parse_req("", body) == 0);
+	CHECK(req.n_wifi == HELD_MAX_WIFI);
+	CHECK_STR(req.wifi[HELD_MAX_WIFI - 1].bssid, "00:12:f0:a0:81:0f");
 }
 
 static void test_unknown_held_element_is_unsupported_message(void)
@@ -846,7 +888,11 @@ int main(void)
 	      test_extension_element_in_foreign_namespace_is_ignored);
 	t_run("extension_containing_held_element_is_not_inspected",
 	      test_extension_containing_held_element_is_not_inspected);
-	t_run("rfc7105_measurements_are_ignored", test_rfc7105_measurements_are_ignored);
+	t_run("rfc7105_wifi_measurement_gives_serving_bssid",
+	      test_rfc7105_wifi_measurement_gives_serving_bssid);
+	t_run("unreadable_wifi_entries_are_skipped", test_unreadable_wifi_entries_are_skipped);
+	t_run("more_access_points_than_kept_are_ignored",
+	      test_more_access_points_than_kept_are_ignored);
 	t_run("unknown_held_element_is_unsupported_message",
 	      test_unknown_held_element_is_unsupported_message);
 	t_run("unqualified_child_element_is_xml_error",
