@@ -8,6 +8,8 @@
 #  2. Subnet lookup (db_lookup_subnet, lisd's longest-prefix match) at 1k, 100k and 1M
 #     subnets: mean, p50, p99 microseconds and the ratio against 1k; and the query plan.
 #     Last, the largest size again with the other inet_ops index kind (GiST vs SP-GiST).
+#  3. The in-memory wiremap (wm_bench): snapshot build time, bytes per entry, wm_resolve and
+#     longest-prefix latency at 10k, 100k and 1M mixed entries (BENCH_WM_SIZES).
 #
 # Everything runs on loopback; the PostgreSQL cluster, TLS cert, configs and logs live in a
 # temporary directory removed at exit (BENCH_KEEP=1 keeps it). The report goes to stdout and
@@ -38,7 +40,8 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 # the first is installed when none is).
 packages=(wrk "nginx-light|nginx|nginx-full|nginx-core" postgresql openssl curl python3
 	  meson ninja-build pkg-config gcc libpq-dev libxml2-dev libmicrohttpd-dev
-	  libinih-dev libcsv-dev "libcurl4-openssl-dev|libcurl4-gnutls-dev")
+	  libinih-dev libcsv-dev libgnutls28-dev liburcu-dev libssl-dev
+	  "libcurl4-openssl-dev|libcurl4-gnutls-dev")
 
 is_installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
@@ -177,8 +180,8 @@ if [ ! -f "$build/build.ninja" ]; then
 	say "configuring $build (release)"
 	meson setup "$build" "$top" -Dbuildtype=release >/dev/null
 fi
-say "building lisd, lisctl, subnet_lookup"
-ninja -C "$build" lis/lisd lis/lisctl bench/subnet_lookup >/dev/null ||
+say "building lisd, lisctl, subnet_lookup, wm_bench"
+ninja -C "$build" lis/lisd lis/lisctl bench/subnet_lookup bench/wm_bench >/dev/null ||
 	die "build failed (ninja -C $build)"
 lisd=$build/lis/lisd
 lisctl=$build/lis/lisctl
@@ -474,6 +477,23 @@ EOF
 		"$(ratio "$p99" "$base_p99")" "$whatif_am" "$build_s")
 fi
 
+# ---------------------------------------------------------------- in-memory wiremap
+# wm_bench builds snapshots of mixed entries through the builder (no database) and times
+# wm_resolve and the in-memory longest-prefix match; one key=value line per size.
+wm_sizes=${BENCH_WM_SIZES:-"10000 100000 1000000"}
+say "wm_bench: in-memory wiremap at $wm_sizes entries"
+# shellcheck disable=SC2086
+wm_stat=$("$build/bench/wm_bench" --seed 42 $wm_sizes) || die "wm_bench failed"
+wm_lines=()
+wm_base=
+while read -r line; do
+	r=$(field "$line" resolve_ns)
+	[ -n "$wm_base" ] || wm_base=$r
+	wm_lines+=("$(printf '%9s %9s %9s %9s %9s   %6s' "$(field "$line" entries)" \
+		"$(field "$line" build_ms)" "$(field "$line" bytes_per_entry)" "$r" \
+		"$(field "$line" subnet_ns)" "$(ratio "$r" "$wm_base")")")
+done <<<"$wm_stat"
+
 # ---------------------------------------------------------------- report
 {
 	echo "lis bench report  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -514,5 +534,12 @@ fi
 	echo
 	echo "   plan of the lookup at $filled subnets, for an address in $plan_prefix:"
 	printf '     %s\n' "${plan//$'\n'/$'\n'     }"
+	echo
+	echo "3. In-memory wiremap (wm_bench, built through wm_builder, no database): mixed entries"
+	echo "   (subnets, switches, ports, BSSIDs, endpoints, ip-mac/mac-port/mac-bssid bindings)"
+	printf '%9s %9s %9s %9s %9s   %6s\n' entries build_ms B/entry resolve_ns subnet_ns xres
+	printf '%s\n' "${wm_lines[@]}"
+	echo "   (resolve_ns: mean wm_resolve by ip, mac or SIP URI, all located; xres = ratio against"
+	echo "    the first size: what is left of it is cache misses, the tables grow 100x)"
 } | tee "$report"
 say "report written to $report"

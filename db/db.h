@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "civic.h"
 #include "lis_error.h"
@@ -57,12 +58,17 @@ void db_location_clear(struct db_location *loc);
 int db_lookup_subnet(struct db_conn *c, const char *ip, struct db_location *loc,
 		     struct lis_error *err);
 
-/* Rows for import: what lisctl parsed from CSV, already validated for shape. Strings are
- * borrowed. `line` is the source line, used in error messages. */
+/* Rows for import: what lisctl parsed from CSV, already validated for shape and written in
+ * canonical form (MACs "00:11:22:33:44:55", addresses as inet_ntop prints them, URIs as
+ * wm_uri_normalize leaves them). Strings are borrowed; NULL = absent. `line` is the source
+ * line and the *_col fields the columns of references (0 = unknown), used in messages. */
 struct db_site_row {
 	const char *key, *name, *description;
+	const char *default_location_key; /* a location of this site; NULL: none */
+	bool allow_default;               /* the default may answer (needs a default) */
 	const char *file;
 	unsigned line;
+	unsigned ref_col;                 /* column of default_location_key */
 };
 struct db_location_row {
 	const char *key, *site_key, *lang;
@@ -74,27 +80,98 @@ struct db_location_row {
 	double uncertainty;
 	const char *file;
 	unsigned line;
-	unsigned ref_col;                 /* column of site_key, for messages; 0 = unknown */
+	unsigned ref_col;                 /* column of site_key */
 };
 struct db_subnet_row {
 	const char *prefix, *location_key, *description;
 	const char *file;
 	unsigned line;
-	unsigned ref_col;                 /* column of location_key, for messages; 0 = unknown */
+	unsigned ref_col;                 /* column of location_key */
+};
+struct db_switch_row {
+	const char *key, *site_key;
+	const char *chassis_id;           /* a MAC in canonical form, anything else verbatim */
+	const char *mgmt_address;         /* a host address */
+	const char *location_key;         /* default for its ports */
+	const char *description;
+	const char *file;
+	unsigned line;
+	unsigned site_col, location_col;
+};
+struct db_port_row {
+	const char *switch_key, *port_id, *location_key, *description;
+	const char *file;
+	unsigned line;
+	unsigned switch_col, location_col;
+};
+struct db_bssid_row {
+	const char *bssid;                /* canonical MAC, bits past prefix_len zero */
+	unsigned prefix_len;              /* 1..48; 48 = this one BSSID */
+	const char *ap, *location_key;
+	const char *file;
+	unsigned line;
+	unsigned location_col;
+};
+struct db_endpoint_row {
+	const char *key;
+	const char *class_;               /* desk_phone, softphone, mobile, other */
+	const char *mac, *uri, *tel;      /* at least one */
+	const char *location_key;         /* static assignment */
+	const char *file;
+	unsigned line;
+	unsigned location_col;
+};
+/* When and by whom a binding was observed. Without first_seen a new binding starts at
+ * last_seen and a known one keeps its first_seen; source NULL is stored as "import". */
+struct db_seen {
+	time_t first_seen, last_seen;
+	bool has_first_seen;
+	const char *source;
+};
+struct db_mac_port_row {
+	const char *mac, *switch_key, *port_id;
+	struct db_seen seen;
+	const char *file;
+	unsigned line;
+	unsigned switch_col;
+};
+struct db_ip_mac_row {
+	const char *ip, *mac;             /* ip: a host address */
+	struct db_seen seen;
+	const char *file;
+	unsigned line;
+};
+struct db_mac_bssid_row {
+	const char *mac, *bssid;
+	struct db_seen seen;
+	const char *file;
+	unsigned line;
 };
 struct db_import_set {
 	const struct db_site_row *sites; size_t n_sites;
 	const struct db_location_row *locations; size_t n_locations;
 	const struct db_subnet_row *subnets; size_t n_subnets;
+	const struct db_switch_row *switches; size_t n_switches;
+	const struct db_port_row *ports; size_t n_ports;
+	const struct db_bssid_row *bssids; size_t n_bssids;
+	const struct db_endpoint_row *endpoints; size_t n_endpoints;
+	const struct db_mac_port_row *mac_ports; size_t n_mac_ports;
+	const struct db_ip_mac_row *ip_macs; size_t n_ip_macs;
+	const struct db_mac_bssid_row *mac_bssids; size_t n_mac_bssids;
 };
-struct db_import_stats {
-	size_t sites, locations, subnets; /* rows inserted or updated */
+struct db_import_stats {              /* rows inserted or updated */
+	size_t sites, locations, subnets, switches, ports, bssids, endpoints;
+	size_t mac_ports, ip_macs, mac_bssids;
 };
-/* Upsert everything in one transaction: all or nothing. A row the database refuses
- * (unknown site or location key, bad prefix) fails the whole import with
- * "file:line: reason" in err ("file:line:col: reason" when ref_col is set and the
- * reference is what failed). Rows equal to what is stored are not rewritten, and count
- * nothing in *st. Sends NOTIFY wiremap_changed on commit when anything changed. */
+/* Upsert everything in one transaction: all or nothing. Keys: site, location, subnet
+ * prefix, switch, (switch, port), (bssid, prefix_len), endpoint, and each binding's whole
+ * identity. A row the database refuses (a reference in neither the files nor the database,
+ * a site's default location of another site, a chassis ID or endpoint identity already
+ * taken by another key, a bad value) fails the whole import with "file:line: reason" in
+ * err ("file:line:col: reason" when the column is known and the reference is what failed).
+ * Rows equal to what is stored are not rewritten, and count nothing in *st. When nothing
+ * changed the transaction is rolled back, so that the wiremap triggers' NOTIFY
+ * wiremap_changed reaches lisd only for a real change. */
 int db_import(struct db_conn *c, const struct db_import_set *set, struct db_import_stats *st,
 	      struct lis_error *err);
 

@@ -90,7 +90,7 @@ bool db_is_ok(const struct db_conn *c)
 int db_set_error(struct db_conn *c, const PGresult *res, struct lis_error *err,
 		 const char *what)
 {
-	char msg[200];
+	char msg[200], detail[120] = "";
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	int code = DB_E_QUERY;
@@ -100,7 +100,13 @@ int db_set_error(struct db_conn *c, const PGresult *res, struct lis_error *err,
 		code = DB_E_CONNECT;
 	else if (state && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0))
 		code = DB_E_INPUT;
-	return lis_error_set(err, code, "%s: %s", what, msg[0] ? msg : "unknown error");
+	/* A unique violation says which key in its detail ("Key (mac)=(...) already exists."):
+	 * without it the operator cannot tell which value collided. Other details may repeat
+	 * a whole row, so they stay out. */
+	if (state && strcmp(state, "23505") == 0)
+		one_line(detail, sizeof(detail), PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
+	return lis_error_set(err, code, "%s: %s%s%s", what, msg[0] ? msg : "unknown error",
+			     detail[0] ? ": " : "", detail);
 }
 
 static PGresult *check_result(struct db_conn *c, PGresult *res, ExecStatusType want,

@@ -1,6 +1,8 @@
-/* Import of a wiremap (sites, locations, subnets) in one transaction: all or nothing.
- * Each upsert rewrites a row only when a value differs, so that importing the same files
- * twice changes nothing and the counts say what really changed. */
+/* Import of a wiremap (sites, locations, subnets, switches, ports, BSSIDs, endpoints and
+ * observed bindings) in one transaction: all or nothing. Each upsert rewrites a row only
+ * when a value differs, so that importing the same files twice changes nothing and the
+ * counts say what really changed. References are resolved by the upserts themselves, so a
+ * key may come from the files or from the database alike. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,148 @@ static const struct db_stmt upsert_subnet = {
 	3,
 };
 
+/* $1 site key, $2 default location key, $3 allow_default; after locations are written.
+ * Returns (location found, its site's key, rows written). */
+static const struct db_stmt update_site_default = {
+	DB_STMT_UPDATE_SITE_DEFAULT, "lis_update_site_default",
+	"WITH l AS (SELECT l.id, l.site_id, si.key AS site_key FROM location l"
+	"           JOIN site si ON si.id = l.site_id WHERE l.key = $2::text),"
+	" u AS (UPDATE site SET default_location_id = (SELECT id FROM l),"
+	" allow_default = $3::boolean"
+	" WHERE site.key = $1::text"
+	" AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM l WHERE l.site_id = site.id))"
+	" AND (site.default_location_id, site.allow_default)"
+	" IS DISTINCT FROM ((SELECT id FROM l), $3::boolean)"
+	" RETURNING 1)"
+	" SELECT $2::text IS NULL OR EXISTS (SELECT 1 FROM l), (SELECT site_key FROM l),"
+	" (SELECT count(*) FROM u)",
+	3,
+};
+
+/* $1 key, $2 site key, $3 chassis_id, $4 mgmt_address, $5 location key, $6 description.
+ * Returns (site found, location found or not given, rows written). */
+static const struct db_stmt upsert_switch = {
+	DB_STMT_UPSERT_SWITCH, "lis_upsert_switch",
+	"WITH s AS (SELECT id FROM site WHERE key = $2::text),"
+	" l AS (SELECT id FROM location WHERE key = $5::text),"
+	" u AS (INSERT INTO switch (key, site_id, chassis_id, mgmt_address, location_id,"
+	" description)"
+	" SELECT $1::text, s.id, $3::text, $4::inet, (SELECT id FROM l), $6::text FROM s"
+	" WHERE $5::text IS NULL OR EXISTS (SELECT 1 FROM l)"
+	" ON CONFLICT (key) DO UPDATE SET site_id = EXCLUDED.site_id,"
+	" chassis_id = EXCLUDED.chassis_id, mgmt_address = EXCLUDED.mgmt_address,"
+	" location_id = EXCLUDED.location_id, description = EXCLUDED.description"
+	" WHERE (switch.site_id, switch.chassis_id, switch.mgmt_address, switch.location_id,"
+	" switch.description) IS DISTINCT FROM (EXCLUDED.site_id, EXCLUDED.chassis_id,"
+	" EXCLUDED.mgmt_address, EXCLUDED.location_id, EXCLUDED.description)"
+	" RETURNING 1)"
+	" SELECT (SELECT count(*) FROM s), $5::text IS NULL OR EXISTS (SELECT 1 FROM l),"
+	" (SELECT count(*) FROM u)",
+	6,
+};
+
+/* $1 switch key, $2 port, $3 location key, $4 description.
+ * Returns (switch found, location found or not given, rows written). */
+static const struct db_stmt upsert_port = {
+	DB_STMT_UPSERT_PORT, "lis_upsert_port",
+	"WITH w AS (SELECT id FROM switch WHERE key = $1::text),"
+	" l AS (SELECT id FROM location WHERE key = $3::text),"
+	" u AS (INSERT INTO switch_port (switch_id, port_id, location_id, description)"
+	" SELECT w.id, $2::text, (SELECT id FROM l), $4::text FROM w"
+	" WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM l)"
+	" ON CONFLICT (switch_id, port_id) DO UPDATE SET location_id = EXCLUDED.location_id,"
+	" description = EXCLUDED.description"
+	" WHERE (switch_port.location_id, switch_port.description)"
+	" IS DISTINCT FROM (EXCLUDED.location_id, EXCLUDED.description)"
+	" RETURNING 1)"
+	" SELECT (SELECT count(*) FROM w), $3::text IS NULL OR EXISTS (SELECT 1 FROM l),"
+	" (SELECT count(*) FROM u)",
+	4,
+};
+
+/* $1 bssid, $2 prefix_len, $3 AP name, $4 location key.
+ * Returns (location found, rows written). */
+static const struct db_stmt upsert_bssid = {
+	DB_STMT_UPSERT_BSSID, "lis_upsert_bssid",
+	"WITH l AS (SELECT id FROM location WHERE key = $4::text),"
+	" u AS (INSERT INTO bssid AS b (bssid, prefix_len, key, location_id)"
+	" SELECT $1::macaddr, $2::integer, $3::text, l.id FROM l"
+	" ON CONFLICT (bssid, prefix_len) DO UPDATE SET key = EXCLUDED.key,"
+	" location_id = EXCLUDED.location_id"
+	" WHERE (b.key, b.location_id) IS DISTINCT FROM (EXCLUDED.key, EXCLUDED.location_id)"
+	" RETURNING 1)"
+	" SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM u)",
+	4,
+};
+
+/* $1 key, $2 class, $3 mac, $4 uri, $5 tel, $6 location key.
+ * Returns (location found or not given, rows written). */
+static const struct db_stmt upsert_endpoint = {
+	DB_STMT_UPSERT_ENDPOINT, "lis_upsert_endpoint",
+	"WITH l AS (SELECT id FROM location WHERE key = $6::text),"
+	" u AS (INSERT INTO endpoint AS e (key, class, mac, uri, tel, location_id)"
+	" SELECT $1::text, $2::text, $3::macaddr, $4::text, $5::text, (SELECT id FROM l)"
+	" WHERE $6::text IS NULL OR EXISTS (SELECT 1 FROM l)"
+	" ON CONFLICT (key) DO UPDATE SET class = EXCLUDED.class, mac = EXCLUDED.mac,"
+	" uri = EXCLUDED.uri, tel = EXCLUDED.tel, location_id = EXCLUDED.location_id"
+	" WHERE (e.class, e.mac, e.uri, e.tel, e.location_id) IS DISTINCT FROM"
+	" (EXCLUDED.class, EXCLUDED.mac, EXCLUDED.uri, EXCLUDED.tel, EXCLUDED.location_id)"
+	" RETURNING 1)"
+	" SELECT $6::text IS NULL OR EXISTS (SELECT 1 FROM l), (SELECT count(*) FROM u)",
+	6,
+};
+
+/* Bindings: first_seen ($F) absent keeps a known binding's first_seen (or moves it back to
+ * last_seen, which may not precede it); source absent is "import". */
+#define SEEN_INSERT(F, L, S) \
+	"to_timestamp(coalesce(" F "::bigint, " L "::bigint)), to_timestamp(" L "::bigint)," \
+	" coalesce(" S "::text, 'import')"
+#define SEEN_FIRST(F) \
+	"CASE WHEN " F "::bigint IS NULL THEN least(b.first_seen, EXCLUDED.last_seen)" \
+	" ELSE EXCLUDED.first_seen END"
+#define SEEN_UPDATE(F) \
+	" DO UPDATE SET first_seen = " SEEN_FIRST(F) ", last_seen = EXCLUDED.last_seen," \
+	" source = EXCLUDED.source" \
+	" WHERE (b.first_seen, b.last_seen, b.source) IS DISTINCT FROM" \
+	" (" SEEN_FIRST(F) ", EXCLUDED.last_seen, EXCLUDED.source)"
+
+/* $1 mac, $2 switch key, $3 port, $4 first_seen, $5 last_seen, $6 source.
+ * Returns (switch found, rows written). */
+static const struct db_stmt upsert_mac_port = {
+	DB_STMT_UPSERT_MAC_PORT, "lis_upsert_mac_port",
+	"WITH w AS (SELECT id FROM switch WHERE key = $2::text),"
+	" u AS (INSERT INTO binding_mac_port AS b (mac, switch_id, port_id, first_seen,"
+	" last_seen, source)"
+	" SELECT $1::macaddr, w.id, $3::text, " SEEN_INSERT("$4", "$5", "$6") " FROM w"
+	" ON CONFLICT (mac, switch_id, port_id)" SEEN_UPDATE("$4")
+	" RETURNING 1)"
+	" SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM u)",
+	6,
+};
+
+/* $1 ip, $2 mac, $3 first_seen, $4 last_seen, $5 source. Returns (rows written). */
+static const struct db_stmt upsert_ip_mac = {
+	DB_STMT_UPSERT_IP_MAC, "lis_upsert_ip_mac",
+	"WITH u AS (INSERT INTO binding_ip_mac AS b (ip, mac, first_seen, last_seen, source)"
+	" VALUES ($1::inet, $2::macaddr, " SEEN_INSERT("$3", "$4", "$5") ")"
+	" ON CONFLICT (ip, mac)" SEEN_UPDATE("$3")
+	" RETURNING 1)"
+	" SELECT count(*) FROM u",
+	5,
+};
+
+/* $1 mac, $2 bssid, $3 first_seen, $4 last_seen, $5 source. Returns (rows written). */
+static const struct db_stmt upsert_mac_bssid = {
+	DB_STMT_UPSERT_MAC_BSSID, "lis_upsert_mac_bssid",
+	"WITH u AS (INSERT INTO binding_mac_bssid AS b (mac, bssid, first_seen, last_seen,"
+	" source)"
+	" VALUES ($1::macaddr, $2::macaddr, " SEEN_INSERT("$3", "$4", "$5") ")"
+	" ON CONFLICT (mac, bssid)" SEEN_UPDATE("$3")
+	" RETURNING 1)"
+	" SELECT count(*) FROM u",
+	5,
+};
+
 /* "file:line" of a row, for messages. */
 static const char *place(char *buf, size_t size, const char *file, unsigned line)
 {
@@ -69,7 +213,45 @@ static const char *place(char *buf, size_t size, const char *file, unsigned line
 	return buf;
 }
 
-static int import_sites(struct db_conn *c, const struct db_import_set *set, size_t *changed,
+/* True for a result cell saying yes: a count other than 0, or boolean true. */
+static bool yes(const PGresult *res, int col)
+{
+	const char *v = PQgetvalue(res, 0, col);
+	return !PQgetisnull(res, 0, col) && strcmp(v, "0") != 0 && strcmp(v, "f") != 0;
+}
+
+/* Run an upsert whose one result row holds n_refs columns saying whether each reference
+ * was found, then the count of rows written. */
+static int upsert(struct db_conn *c, const struct db_stmt *s, const char *where,
+		  const char *const *v, bool *found, int n_refs, size_t *changed,
+		  struct lis_error *err)
+{
+	PGresult *res = db_exec_stmt(c, s, where, v, PGRES_TUPLES_OK, err);
+
+	if (!res)
+		return -1;
+	for (int i = 0; i < n_refs; i++)
+		found[i] = yes(res, i);
+	*changed += yes(res, n_refs);
+	PQclear(res);
+	return 0;
+}
+
+/* The error for a reference to a key that is neither in the files nor in the database;
+ * `files` names the file kind it could have come from ("sites", "switches"). */
+static int unknown(struct lis_error *err, const char *where, unsigned col, const char *what,
+		   const char *files, const char *key)
+{
+	if (col)
+		return lis_error_set(err, DB_E_INPUT,
+				     "%s:%u: unknown %s \"%.80s\" (in neither the %s file nor "
+				     "the database)", where, col, what, key, files);
+	return lis_error_set(err, DB_E_INPUT,
+			     "%s: unknown %s \"%.80s\" (in neither the %s file nor the "
+			     "database)", where, what, key, files);
+}
+
+static int import_sites(struct db_conn *c, const struct db_import_set *set, bool *changed,
 			struct lis_error *err)
 {
 	for (size_t i = 0; i < set->n_sites; i++) {
@@ -82,8 +264,44 @@ static int import_sites(struct db_conn *c, const struct db_import_set *set, size
 				   v, PGRES_COMMAND_OK, err);
 		if (!res)
 			return -1;
-		*changed += strcmp(PQcmdTuples(res), "0") != 0;
+		changed[i] = strcmp(PQcmdTuples(res), "0") != 0;
 		PQclear(res);
+	}
+	return 0;
+}
+
+/* The sites' default locations, once every location is written. A site's default must be
+ * one of its own locations: a default in another building would send help to the wrong
+ * address. */
+static int import_site_defaults(struct db_conn *c, const struct db_import_set *set,
+				bool *changed, struct lis_error *err)
+{
+	for (size_t i = 0; i < set->n_sites; i++) {
+		const struct db_site_row *r = &set->sites[i];
+		const char *const v[] = {r->key, r->default_location_key,
+					 r->allow_default ? "true" : "false"};
+		char where[160];
+		PGresult *res;
+		bool found;
+
+		place(where, sizeof(where), r->file, r->line);
+		res = db_exec_stmt(c, &update_site_default, where, v, PGRES_TUPLES_OK, err);
+		if (!res)
+			return -1;
+		found = yes(res, 0);
+		if (found && r->default_location_key && strcmp(PQgetvalue(res, 0, 1), r->key) != 0) {
+			lis_error_set(err, DB_E_INPUT,
+				      "%s:%u: default location \"%.80s\" belongs to site \"%.80s\", "
+				      "not to \"%.80s\"", where, r->ref_col, r->default_location_key,
+				      PQgetvalue(res, 0, 1), r->key);
+			PQclear(res);
+			return -1;
+		}
+		changed[i] |= yes(res, 2);
+		PQclear(res);
+		if (!found)
+			return unknown(err, where, r->ref_col, "location",
+				      "locations", r->default_location_key);
 	}
 	return 0;
 }
@@ -96,21 +314,6 @@ static const char *num(char *buf, size_t size, bool present, double v)
 		return NULL;
 	snprintf(buf, size, "%.17g", v);
 	return buf;
-}
-
-/* Outcome of an upsert that resolves a reference: found = the referenced key exists. */
-static int reference_upsert(struct db_conn *c, const struct db_stmt *s, const char *where,
-			    const char *const *v, bool *found, size_t *changed,
-			    struct lis_error *err)
-{
-	PGresult *res = db_exec_stmt(c, s, where, v, PGRES_TUPLES_OK, err);
-
-	if (!res)
-		return -1;
-	*found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
-	*changed += strcmp(PQgetvalue(res, 0, 1), "0") != 0;
-	PQclear(res);
-	return 0;
 }
 
 static int import_locations(struct db_conn *c, const struct db_import_set *set, size_t *changed,
@@ -133,18 +336,10 @@ static int import_locations(struct db_conn *c, const struct db_import_set *set, 
 		v[n++] = num(alt, sizeof(alt), r->has_geo && r->has_alt, r->alt);
 		v[n++] = num(unc, sizeof(unc), r->has_geo && r->uncertainty > 0, r->uncertainty);
 		place(where, sizeof(where), r->file, r->line);
-		if (reference_upsert(c, &upsert_location, where, v, &found, changed, err) < 0)
+		if (upsert(c, &upsert_location, where, v, &found, 1, changed, err) < 0)
 			return -1;
-		if (!found) {
-			if (r->ref_col)
-				return lis_error_set(err, DB_E_INPUT,
-						     "%s:%u: unknown site \"%.80s\" (in neither "
-						     "the sites file nor the database)",
-						     where, r->ref_col, r->site_key);
-			return lis_error_set(err, DB_E_INPUT,
-					     "%s: unknown site \"%.80s\" (in neither the sites "
-					     "file nor the database)", where, r->site_key);
-		}
+		if (!found)
+			return unknown(err, where, r->ref_col, "site", "sites", r->site_key);
 	}
 	return 0;
 }
@@ -159,19 +354,157 @@ static int import_subnets(struct db_conn *c, const struct db_import_set *set, si
 		bool found;
 
 		place(where, sizeof(where), r->file, r->line);
-		if (reference_upsert(c, &upsert_subnet, where, v, &found, changed, err) < 0)
+		if (upsert(c, &upsert_subnet, where, v, &found, 1, changed, err) < 0)
 			return -1;
-		if (!found) {
-			if (r->ref_col)
-				return lis_error_set(err, DB_E_INPUT,
-						     "%s:%u: unknown location \"%.80s\" (in neither "
-						     "the locations file nor the database)",
-						     where, r->ref_col, r->location_key);
-			return lis_error_set(err, DB_E_INPUT,
-					     "%s: unknown location \"%.80s\" (in neither the "
-					     "locations file nor the database)", where,
-					     r->location_key);
-		}
+		if (!found)
+			return unknown(err, where, r->ref_col, "location", "locations", r->location_key);
+	}
+	return 0;
+}
+
+static int import_switches(struct db_conn *c, const struct db_import_set *set, size_t *changed,
+			   struct lis_error *err)
+{
+	for (size_t i = 0; i < set->n_switches; i++) {
+		const struct db_switch_row *r = &set->switches[i];
+		const char *const v[] = {r->key, r->site_key, r->chassis_id, r->mgmt_address,
+					 r->location_key, r->description};
+		char where[160];
+		bool found[2];
+
+		place(where, sizeof(where), r->file, r->line);
+		if (upsert(c, &upsert_switch, where, v, found, 2, changed, err) < 0)
+			return -1;
+		if (!found[0])
+			return unknown(err, where, r->site_col, "site", "sites", r->site_key);
+		if (!found[1])
+			return unknown(err, where, r->location_col, "location", "locations", r->location_key);
+	}
+	return 0;
+}
+
+static int import_ports(struct db_conn *c, const struct db_import_set *set, size_t *changed,
+			struct lis_error *err)
+{
+	for (size_t i = 0; i < set->n_ports; i++) {
+		const struct db_port_row *r = &set->ports[i];
+		const char *const v[] = {r->switch_key, r->port_id, r->location_key, r->description};
+		char where[160];
+		bool found[2];
+
+		place(where, sizeof(where), r->file, r->line);
+		if (upsert(c, &upsert_port, where, v, found, 2, changed, err) < 0)
+			return -1;
+		if (!found[0])
+			return unknown(err, where, r->switch_col, "switch", "switches", r->switch_key);
+		if (!found[1])
+			return unknown(err, where, r->location_col, "location", "locations", r->location_key);
+	}
+	return 0;
+}
+
+static int import_bssids(struct db_conn *c, const struct db_import_set *set, size_t *changed,
+			 struct lis_error *err)
+{
+	for (size_t i = 0; i < set->n_bssids; i++) {
+		const struct db_bssid_row *r = &set->bssids[i];
+		char where[160], len[8];
+		bool found;
+
+		snprintf(len, sizeof(len), "%u", r->prefix_len);
+		const char *const v[] = {r->bssid, len, r->ap, r->location_key};
+		place(where, sizeof(where), r->file, r->line);
+		if (upsert(c, &upsert_bssid, where, v, &found, 1, changed, err) < 0)
+			return -1;
+		if (!found)
+			return unknown(err, where, r->location_col, "location", "locations", r->location_key);
+	}
+	return 0;
+}
+
+static int import_endpoints(struct db_conn *c, const struct db_import_set *set,
+			    size_t *changed, struct lis_error *err)
+{
+	for (size_t i = 0; i < set->n_endpoints; i++) {
+		const struct db_endpoint_row *r = &set->endpoints[i];
+		const char *const v[] = {r->key, r->class_, r->mac, r->uri, r->tel,
+					 r->location_key};
+		char where[160];
+		bool found;
+
+		place(where, sizeof(where), r->file, r->line);
+		if (upsert(c, &upsert_endpoint, where, v, &found, 1, changed, err) < 0)
+			return -1;
+		if (!found)
+			return unknown(err, where, r->location_col, "location", "locations", r->location_key);
+	}
+	return 0;
+}
+
+/* Parameter texts of a binding's db_seen: first_seen (NULL when not given), last_seen. */
+struct seen_text {
+	char first[24], last[24];
+};
+static const char *seen_first(struct seen_text *t, const struct db_seen *s)
+{
+	snprintf(t->last, sizeof(t->last), "%lld", (long long)s->last_seen);
+	if (!s->has_first_seen)
+		return NULL;
+	snprintf(t->first, sizeof(t->first), "%lld", (long long)s->first_seen);
+	return t->first;
+}
+
+static int import_mac_ports(struct db_conn *c, const struct db_import_set *set,
+			    size_t *changed, struct lis_error *err)
+{
+	for (size_t i = 0; i < set->n_mac_ports; i++) {
+		const struct db_mac_port_row *r = &set->mac_ports[i];
+		struct seen_text t;
+		const char *first = seen_first(&t, &r->seen);
+		const char *const v[] = {r->mac, r->switch_key, r->port_id, first, t.last,
+					 r->seen.source};
+		char where[160];
+		bool found;
+
+		place(where, sizeof(where), r->file, r->line);
+		if (upsert(c, &upsert_mac_port, where, v, &found, 1, changed, err) < 0)
+			return -1;
+		if (!found)
+			return unknown(err, where, r->switch_col, "switch", "switches", r->switch_key);
+	}
+	return 0;
+}
+
+static int import_ip_macs(struct db_conn *c, const struct db_import_set *set, size_t *changed,
+			  struct lis_error *err)
+{
+	for (size_t i = 0; i < set->n_ip_macs; i++) {
+		const struct db_ip_mac_row *r = &set->ip_macs[i];
+		struct seen_text t;
+		const char *first = seen_first(&t, &r->seen);
+		const char *const v[] = {r->ip, r->mac, first, t.last, r->seen.source};
+		char where[160];
+
+		place(where, sizeof(where), r->file, r->line);
+		if (upsert(c, &upsert_ip_mac, where, v, NULL, 0, changed, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int import_mac_bssids(struct db_conn *c, const struct db_import_set *set,
+			     size_t *changed, struct lis_error *err)
+{
+	for (size_t i = 0; i < set->n_mac_bssids; i++) {
+		const struct db_mac_bssid_row *r = &set->mac_bssids[i];
+		struct seen_text t;
+		const char *first = seen_first(&t, &r->seen);
+		const char *const v[] = {r->mac, r->bssid, first, t.last, r->seen.source};
+		char where[160];
+
+		place(where, sizeof(where), r->file, r->line);
+		if (upsert(c, &upsert_mac_bssid, where, v, NULL, 0, changed, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -187,10 +520,17 @@ static int run(struct db_conn *c, const char *what, const char *sql, ExecStatusT
 	return 0;
 }
 
+static size_t total(const struct db_import_stats *s)
+{
+	return s->sites + s->locations + s->subnets + s->switches + s->ports + s->bssids +
+	       s->endpoints + s->mac_ports + s->ip_macs + s->mac_bssids;
+}
+
 int db_import(struct db_conn *c, const struct db_import_set *set, struct db_import_stats *st,
 	      struct lis_error *err)
 {
 	struct db_import_stats counts = {0};
+	bool *site_changed = NULL;
 	int version;
 
 	if (st)
@@ -206,24 +546,40 @@ int db_import(struct db_conn *c, const struct db_import_set *set, struct db_impo
 				     "database schema is at version %d, this program needs %d: "
 				     "migrate it first (lisctl db migrate)", version,
 				     db_schema_latest());
+	/* A site counts once, whether its own row or its default changed. */
+	site_changed = calloc(set->n_sites ? set->n_sites : 1, sizeof(*site_changed));
+	if (!site_changed)
+		return lis_error_set(err, DB_E_QUERY, "import: out of memory");
 	if (run(c, "import: begin", "BEGIN", PGRES_COMMAND_OK, err) < 0)
-		return -1;
-	/* Sites before locations before subnets: each refers to the one before. */
-	if (import_sites(c, set, &counts.sites, err) < 0 ||
+		goto fail;
+	/* Each kind refers only to kinds before it, except a site's default location, set
+	 * once the locations exist. */
+	if (import_sites(c, set, site_changed, err) < 0 ||
 	    import_locations(c, set, &counts.locations, err) < 0 ||
-	    import_subnets(c, set, &counts.subnets, err) < 0)
+	    import_site_defaults(c, set, site_changed, err) < 0 ||
+	    import_subnets(c, set, &counts.subnets, err) < 0 ||
+	    import_switches(c, set, &counts.switches, err) < 0 ||
+	    import_ports(c, set, &counts.ports, err) < 0 ||
+	    import_bssids(c, set, &counts.bssids, err) < 0 ||
+	    import_endpoints(c, set, &counts.endpoints, err) < 0 ||
+	    import_mac_ports(c, set, &counts.mac_ports, err) < 0 ||
+	    import_ip_macs(c, set, &counts.ip_macs, err) < 0 ||
+	    import_mac_bssids(c, set, &counts.mac_bssids, err) < 0)
 		goto fail;
-	/* Readers (lisd) reload on this; NOTIFY is delivered only if we commit. */
-	if (counts.sites + counts.locations + counts.subnets > 0 &&
-	    run(c, "import: notify", "SELECT pg_notify('wiremap_changed', '')", PGRES_TUPLES_OK,
-		err) < 0)
+	for (size_t i = 0; i < set->n_sites; i++)
+		counts.sites += site_changed[i];
+	/* The wiremap tables' triggers queued NOTIFY wiremap_changed even for statements that
+	 * wrote no row; rolling back an import that changed nothing keeps lisd from reloading
+	 * for it. */
+	if (run(c, total(&counts) ? "import: commit" : "import: rollback",
+		total(&counts) ? "COMMIT" : "ROLLBACK", PGRES_COMMAND_OK, err) < 0)
 		goto fail;
-	if (run(c, "import: commit", "COMMIT", PGRES_COMMAND_OK, err) < 0)
-		goto fail;
+	free(site_changed);
 	if (st)
 		*st = counts;
 	return 0;
 fail:
+	free(site_changed);
 	if (db_is_ok(c))
 		PQclear(PQexec(c->pg, "ROLLBACK"));
 	return -1;

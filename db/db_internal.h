@@ -14,7 +14,17 @@ enum db_stmt_id {
 	DB_STMT_UPSERT_SITE,
 	DB_STMT_UPSERT_LOCATION,
 	DB_STMT_UPSERT_SUBNET,
+	DB_STMT_UPDATE_SITE_DEFAULT,
+	DB_STMT_UPSERT_SWITCH,
+	DB_STMT_UPSERT_PORT,
+	DB_STMT_UPSERT_BSSID,
+	DB_STMT_UPSERT_ENDPOINT,
+	DB_STMT_UPSERT_MAC_PORT,
+	DB_STMT_UPSERT_IP_MAC,
+	DB_STMT_UPSERT_MAC_BSSID,
+	DB_STMT_N_
 };
+_Static_assert(DB_STMT_N_ <= 32, "db_conn.prepared has one bit per statement");
 
 struct db_stmt {
 	enum db_stmt_id id;

@@ -21,7 +21,7 @@ CONNINFO="host=$SOCK user=postgres dbname=lis"
 
 PACKAGES=(
 	gcc make meson ninja-build pkg-config python3
-	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev
+	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev liburcu-dev
 	postgresql libinih-dev libcsv-dev curl openssl ca-certificates util-linux acl
 )
 

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "db.h"
 
@@ -39,6 +40,41 @@ struct ctl_subnets {
 	struct db_subnet_row *rows; /* prefix in canonical form (inet_ntop + "/len") */
 	size_t n;
 };
+struct ctl_switches {
+	struct ctl_csv *csv;
+	struct db_switch_row *rows;
+	size_t n;
+};
+struct ctl_ports {
+	struct ctl_csv *csv;
+	struct db_port_row *rows;
+	size_t n;
+};
+struct ctl_bssids {
+	struct ctl_csv *csv;
+	struct db_bssid_row *rows;
+	size_t n;
+};
+struct ctl_endpoints {
+	struct ctl_csv *csv;
+	struct db_endpoint_row *rows;
+	size_t n;
+};
+struct ctl_mac_ports {
+	struct ctl_csv *csv;
+	struct db_mac_port_row *rows;
+	size_t n;
+};
+struct ctl_ip_macs {
+	struct ctl_csv *csv;
+	struct db_ip_mac_row *rows;
+	size_t n;
+};
+struct ctl_mac_bssids {
+	struct ctl_csv *csv;
+	struct db_mac_bssid_row *rows;
+	size_t n;
+};
 
 /* Read and validate one wiremap CSV file (format: lis-wiremap(5)). Every problem found is
  * added to errs, named "PATH:LINE:COL" with PATH as given. Returns 0 when the file is valid
@@ -49,6 +85,26 @@ int ctl_load_subnets(const char *path, struct ctl_subnets *out, struct ctl_error
 void ctl_sites_free(struct ctl_sites *s);
 void ctl_locations_free(struct ctl_locations *l);
 void ctl_subnets_free(struct ctl_subnets *s);
+int ctl_load_switches(const char *path, struct ctl_switches *out, struct ctl_errors *errs);
+int ctl_load_ports(const char *path, struct ctl_ports *out, struct ctl_errors *errs);
+int ctl_load_bssids(const char *path, struct ctl_bssids *out, struct ctl_errors *errs);
+int ctl_load_endpoints(const char *path, struct ctl_endpoints *out, struct ctl_errors *errs);
+int ctl_load_mac_ports(const char *path, struct ctl_mac_ports *out, struct ctl_errors *errs);
+int ctl_load_ip_macs(const char *path, struct ctl_ip_macs *out, struct ctl_errors *errs);
+int ctl_load_mac_bssids(const char *path, struct ctl_mac_bssids *out,
+			struct ctl_errors *errs);
+void ctl_switches_free(struct ctl_switches *x);
+void ctl_ports_free(struct ctl_ports *x);
+void ctl_bssids_free(struct ctl_bssids *x);
+void ctl_endpoints_free(struct ctl_endpoints *x);
+void ctl_mac_ports_free(struct ctl_mac_ports *x);
+void ctl_ip_macs_free(struct ctl_ip_macs *x);
+void ctl_mac_bssids_free(struct ctl_mac_bssids *x);
+
+/* An ISO 8601 timestamp with a zone ("2026-11-25T08:00:00Z", "2026-11-25 09:00:00+01:00";
+ * fractions of a second are dropped) as seconds since the epoch. Returns -1 if it is not
+ * one. */
+int ctl_parse_timestamp(const char *s, time_t *out);
 
 #define CTL_DEFAULT_CONFIG "/etc/lis/lis.conf"
 

@@ -13,7 +13,7 @@
 #include <strings.h>
 
 #include "civic.h"
-#include "ctl.h"
+#include "ctl_csv.h"
 
 /* ---- errors ---- */
 
@@ -37,9 +37,7 @@ void ctl_errors_print(const struct ctl_errors *e, FILE *out)
 		fprintf(out, "(%zu more errors not shown)\n", e->total - e->n);
 }
 
-static void err_at(struct ctl_errors *e, const char *path, unsigned line, unsigned col,
-		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void err_at(struct ctl_errors *e, const char *path, unsigned line, unsigned col,
+void ctl_csv_error(struct ctl_errors *e, const char *path, unsigned line, unsigned col,
 		   const char *fmt, ...)
 {
 	char msg[256];
@@ -54,7 +52,7 @@ static void err_at(struct ctl_errors *e, const char *path, unsigned line, unsign
 /* A value as it appears in a message: in double quotes, with quotes, backslashes and
  * control characters escaped, cut (at a character boundary) after about 60 bytes.
  * Only called on values already known to be valid UTF-8. */
-static const char *quoted(char *buf, size_t size, const char *s)
+const char *ctl_csv_quoted(char *buf, size_t size, const char *s)
 {
 	size_t n = 0, limit = size - 6; /* room for `..."` and NUL */
 	const size_t max_in = 60;
@@ -84,25 +82,8 @@ static const char *quoted(char *buf, size_t size, const char *s)
 	buf[n] = '\0';
 	return buf;
 }
-#define Q(s) quoted((char[96]){0}, 96, (s))
 
 /* ---- parsing ---- */
-
-struct cell {
-	char *s;        /* NULL when the cell is empty (= absent) */
-	unsigned line;  /* line the field starts on */
-	bool bad;       /* already reported (bad encoding): check nothing more */
-};
-struct row {
-	unsigned line;
-	size_t n;
-	struct cell *cells;
-};
-struct ctl_csv {
-	char *path;
-	struct row *rows; /* rows[0] is the header */
-	size_t n_rows, cap;
-};
 
 struct parse {
 	struct ctl_csv *csv;
@@ -151,13 +132,13 @@ static bool check_text(struct parse *p, const unsigned char *s, size_t n, unsign
 	for (size_t i = 0; i < n;) {
 		size_t len = utf8_seq(s + i, n - i);
 		if (len == 0) {
-			err_at(p->errs, p->csv->path, p->field_line, col,
+			ctl_csv_error(p->errs, p->csv->path, p->field_line, col,
 			       "invalid UTF-8 (byte 0x%02X at offset %zu of the field)", s[i], i);
 			return false;
 		}
 		if (len == 1 && ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') ||
 				 s[i] == 0x7F)) {
-			err_at(p->errs, p->csv->path, p->field_line, col,
+			ctl_csv_error(p->errs, p->csv->path, p->field_line, col,
 			       "control character U+%04X is not allowed", s[i]);
 			return false;
 		}
@@ -230,7 +211,7 @@ static void row_free(struct row *r)
 	free(r->cells);
 }
 
-static void csv_free_all(struct ctl_csv *csv)
+void ctl_csv_free(struct ctl_csv *csv)
 {
 	if (!csv)
 		return;
@@ -297,7 +278,7 @@ static struct ctl_csv *csv_load(const char *path, struct ctl_errors *errs)
 	    csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
 		ctl_errors_add(errs, "%s: out of memory", path);
 		free(buf);
-		csv_free_all(p.csv);
+		ctl_csv_free(p.csv);
 		return NULL;
 	}
 	p.errs = errs;
@@ -316,7 +297,7 @@ static struct ctl_csv *csv_load(const char *path, struct ctl_errors *errs)
 			p.need_start = p.at_row_start = false;
 		}
 		if (csv_parse(&cp, buf + i, 1, on_field, on_row, &p) != 1) {
-			err_at(errs, path, p.line, (unsigned)p.cur.n + 1,
+			ctl_csv_error(errs, path, p.line, (unsigned)p.cur.n + 1,
 			       "malformed CSV: a quote may only open a field, close it, or be "
 			       "doubled inside a quoted field");
 			failed = true;
@@ -326,7 +307,7 @@ static struct ctl_csv *csv_load(const char *path, struct ctl_errors *errs)
 			p.line++;
 	}
 	if (!failed && !p.oom && csv_fini(&cp, on_field, on_row, &p) != 0) {
-		err_at(errs, path, p.field_line, (unsigned)p.cur.n + 1,
+		ctl_csv_error(errs, path, p.field_line, (unsigned)p.cur.n + 1,
 		       "malformed CSV: quoted field not closed before the end of the file");
 		failed = true;
 	}
@@ -338,23 +319,18 @@ static struct ctl_csv *csv_load(const char *path, struct ctl_errors *errs)
 	row_free(&p.cur);
 	free(buf);
 	if (failed) {
-		csv_free_all(p.csv);
+		ctl_csv_free(p.csv);
 		return NULL;
 	}
 	if (p.csv->n_rows == 0) {
-		err_at(errs, path, 1, 1, "empty file: the first row must name the columns");
-		csv_free_all(p.csv);
+		ctl_csv_error(errs, path, 1, 1, "empty file: the first row must name the columns");
+		ctl_csv_free(p.csv);
 		return NULL;
 	}
 	return p.csv;
 }
 
 /* ---- columns ---- */
-
-struct column {
-	const char *name;
-	bool required;
-};
 
 /* Map the header onto the known columns: at[k] = index of column k in the file, or -1.
  * Unknown, duplicate and missing required columns are errors at line 1. */
@@ -374,7 +350,7 @@ static int map_header(const struct ctl_csv *csv, const struct column *cols, size
 		if (c->bad)
 			continue;
 		if (!c->s) {
-			err_at(errs, csv->path, c->line, col, "empty column name");
+			ctl_csv_error(errs, csv->path, c->line, col, "empty column name");
 			continue;
 		}
 		for (k = 0; k < n_cols && strcmp(cols[k].name, c->s) != 0; k++)
@@ -383,16 +359,16 @@ static int map_header(const struct ctl_csv *csv, const struct column *cols, size
 			for (k = 0; k < n_cols && strcasecmp(cols[k].name, c->s) != 0; k++)
 				;
 			if (k < n_cols)
-				err_at(errs, csv->path, c->line, col,
+				ctl_csv_error(errs, csv->path, c->line, col,
 				       "unknown column %s (did you mean \"%s\"? names are "
 				       "case-sensitive)", Q(c->s), cols[k].name);
 			else
-				err_at(errs, csv->path, c->line, col, "unknown column %s",
+				ctl_csv_error(errs, csv->path, c->line, col, "unknown column %s",
 				       Q(c->s));
 			continue;
 		}
 		if (at[k] >= 0) {
-			err_at(errs, csv->path, c->line, col,
+			ctl_csv_error(errs, csv->path, c->line, col,
 			       "duplicate column %s (also column %d)", Q(c->s), at[k] + 1);
 			continue;
 		}
@@ -400,7 +376,7 @@ static int map_header(const struct ctl_csv *csv, const struct column *cols, size
 	}
 	for (size_t k = 0; k < n_cols; k++)
 		if (cols[k].required && at[k] < 0)
-			err_at(errs, csv->path, 1, 1, "missing required column \"%s\"",
+			ctl_csv_error(errs, csv->path, 1, 1, "missing required column \"%s\"",
 			       cols[k].name);
 	return errs->total == before ? 0 : -1;
 }
@@ -408,7 +384,7 @@ static int map_header(const struct ctl_csv *csv, const struct column *cols, size
 /* Rows whose field count matches the header and whose cells all decoded; others are
  * reported and skipped. Calls fn for each good data row. */
 static void each_row(struct ctl_csv *csv, struct ctl_errors *errs,
-		     void (*fn)(struct row *r, void *ctx), void *ctx)
+		     void (*fn)(struct row *r, struct check *ck), struct check *ck)
 {
 	size_t want = csv->rows[0].n;
 
@@ -417,26 +393,15 @@ static void each_row(struct ctl_csv *csv, struct ctl_errors *errs,
 		bool bad = false;
 
 		if (r->n != want) {
-			err_at(errs, csv->path, r->line, (unsigned)(r->n < want ? r->n : want) + 1,
+			ctl_csv_error(errs, csv->path, r->line, (unsigned)(r->n < want ? r->n : want) + 1,
 			       "row has %zu fields, the header has %zu", r->n, want);
 			continue;
 		}
 		for (size_t j = 0; j < r->n; j++)
 			bad |= r->cells[j].bad;
 		if (!bad)
-			fn(r, ctx);
+			fn(r, ck);
 	}
-}
-
-/* The cell of known column k in row r (NULL when the file lacks the column). */
-static struct cell *cell_of(struct row *r, const int *at, size_t k)
-{
-	return at[k] < 0 ? NULL : &r->cells[at[k]];
-}
-
-static unsigned col_of(const int *at, size_t k)
-{
-	return at[k] < 0 ? 0 : (unsigned)at[k] + 1;
 }
 
 /* Value of a cell, or NULL when absent or empty. */
@@ -445,44 +410,84 @@ static const char *val(const struct cell *c)
 	return c ? c->s : NULL;
 }
 
-/* A row's key, for the duplicate check (which also covers rows with other errors). */
-struct keyref {
-	const char *key;
-	unsigned line, col;
-};
-struct check {
-	struct ctl_csv *csv;
-	struct ctl_errors *errs;
-	const int *at;
-	struct keyref *refs; /* one per data row at most */
-	size_t n_refs;
-};
-
-static void add_ref(struct check *ck, const char *key, unsigned line, size_t k)
+struct cell *ctl_csv_cell(struct row *r, const struct check *ck, size_t k)
 {
-	ck->refs[ck->n_refs++] = (struct keyref){key, line, col_of(ck->at, k)};
+	return ck->at[k] < 0 ? NULL : &r->cells[ck->at[k]];
 }
 
-static bool require(struct check *ck, struct row *r, size_t k, const char *name)
+unsigned ctl_csv_col(const struct check *ck, size_t k)
 {
-	struct cell *c = cell_of(r, ck->at, k);
+	return ck->at[k] < 0 ? 0 : (unsigned)ck->at[k] + 1;
+}
+
+const char *ctl_csv_val(struct row *r, const struct check *ck, size_t k)
+{
+	struct cell *c = ctl_csv_cell(r, ck, k);
+	return c ? c->s : NULL;
+}
+
+void *ctl_csv_push(struct check *ck)
+{
+	void *slot = ck->rows + ck->n++ * ck->row_size;
+
+	memset(slot, 0, ck->row_size);
+	return slot;
+}
+
+bool ctl_csv_require(struct check *ck, struct row *r, size_t k, const char *name)
+{
+	struct cell *c = ctl_csv_cell(r, ck, k);
 	if (c && c->s)
 		return true;
-	err_at(ck->errs, ck->csv->path, c ? c->line : r->line, c ? col_of(ck->at, k) : 1,
-	       "missing value for required column \"%s\"", name);
+	ctl_csv_error(ck->errs, ck->csv->path, c ? c->line : r->line,
+		      c ? ctl_csv_col(ck, k) : 1, "missing value for required column \"%s\"",
+		      name);
 	return false;
 }
 
-/* Keys appear in logs as key=value fields: no white space inside. */
-static bool check_key(struct check *ck, struct row *r, size_t k, const char *what)
+bool ctl_csv_check_key(struct check *ck, struct row *r, size_t k, const char *what)
 {
-	struct cell *c = cell_of(r, ck->at, k);
+	struct cell *c = ctl_csv_cell(r, ck, k);
 
 	if (strpbrk(c->s, " \t\r\n")) {
-		err_at(ck->errs, ck->csv->path, c->line, col_of(ck->at, k),
-		       "%s key %s contains white space", what, Q(c->s));
+		ctl_csv_error(ck->errs, ck->csv->path, c->line, ctl_csv_col(ck, k),
+			      "%s key %s contains white space", what, Q(c->s));
 		return false;
 	}
+	return true;
+}
+
+void ctl_csv_add_key(struct check *ck, size_t set, struct row *r, size_t k, const char *fmt,
+		     ...)
+{
+	struct keyset *ks = &ck->keys[set];
+	char *key;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&key, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		ctl_errors_add(ck->errs, "%s: out of memory", ck->csv->path);
+		return;
+	}
+	ks->refs[ks->n++] = (struct keyref){key, r->line, ctl_csv_col(ck, k)};
+}
+
+bool ctl_csv_set(struct check *ck, struct cell *c, const char *canon)
+{
+	char *copy;
+
+	if (strcmp(canon, c->s) == 0)
+		return true;
+	copy = strdup(canon);
+	if (!copy) {
+		ctl_errors_add(ck->errs, "%s: out of memory", ck->csv->path);
+		return false;
+	}
+	free(c->s);
+	c->s = copy;
 	return true;
 }
 
@@ -493,96 +498,136 @@ static int keyref_cmp(const void *a, const void *b)
 	int c = strcmp(x->key, y->key);
 	return c ? c : (x->line > y->line) - (x->line < y->line);
 }
-static int check_duplicates(struct keyref *refs, size_t n, const char *path, const char *what,
-			    struct ctl_errors *errs)
+static void check_duplicates(struct keyset *set, const char *path, struct ctl_errors *errs)
 {
-	int rc = 0;
+	struct keyref *refs = set->refs;
 
-	qsort(refs, n, sizeof(*refs), keyref_cmp);
-	for (size_t i = 1, first = 0; i < n; i++) {
+	qsort(refs, set->n, sizeof(*refs), keyref_cmp);
+	for (size_t i = 1, first = 0; i < set->n; i++) {
 		if (strcmp(refs[first].key, refs[i].key) != 0) {
 			first = i;
 			continue;
 		}
-		err_at(errs, path, refs[i].line, refs[i].col, "duplicate %s %s (first on line %u)",
-		       what, Q(refs[i].key), refs[first].line);
-		rc = -1;
+		ctl_csv_error(errs, path, refs[i].line, refs[i].col,
+			      "duplicate %s %s (first on line %u)", set->what, Q(refs[i].key),
+			      refs[first].line);
 	}
-	return rc;
+}
+
+int ctl_csv_load_file(const char *path, const struct column *cols, size_t n_cols,
+		      const char *const *key_whats, size_t row_size,
+		      void (*fn)(struct row *r, struct check *ck), struct ctl_csv **csv,
+		      void **rows, size_t *n, struct ctl_errors *errs)
+{
+	int at[64];
+	size_t before = errs->total, n_sets = 0;
+	struct check ck = {.errs = errs, .at = at, .row_size = row_size};
+	bool oom = false;
+
+	*csv = NULL;
+	*rows = NULL;
+	*n = 0;
+	if (n_cols > sizeof(at) / sizeof(at[0]))
+		abort();
+	ck.csv = csv_load(path, errs);
+	if (!ck.csv)
+		return -1;
+	if (map_header(ck.csv, cols, n_cols, at, errs) < 0)
+		goto fail;
+	ck.rows = calloc(ck.csv->n_rows, row_size);
+	oom = !ck.rows;
+	for (; key_whats[n_sets] && n_sets < CTL_KEYSETS_MAX; n_sets++) {
+		ck.keys[n_sets].what = key_whats[n_sets];
+		ck.keys[n_sets].refs = calloc(ck.csv->n_rows, sizeof(struct keyref));
+		oom |= !ck.keys[n_sets].refs;
+	}
+	if (oom) {
+		ctl_errors_add(errs, "%s: out of memory", path);
+	} else {
+		each_row(ck.csv, errs, fn, &ck);
+		for (size_t i = 0; i < n_sets; i++)
+			check_duplicates(&ck.keys[i], path, errs);
+	}
+	for (size_t i = 0; i < n_sets; i++) {
+		for (size_t j = 0; j < ck.keys[i].n; j++)
+			free(ck.keys[i].refs[j].key);
+		free(ck.keys[i].refs);
+	}
+	if (errs->total == before) {
+		*csv = ck.csv;
+		*rows = ck.rows;
+		*n = ck.n;
+		return 0;
+	}
+fail:
+	free(ck.rows);
+	ctl_csv_free(ck.csv);
+	return -1;
+}
+
+/* "true" or "false" (also upper case, yes/no, 1/0: what spreadsheets write). */
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return *out = true, 0;
+		if (strcasecmp(s, no[i]) == 0)
+			return *out = false, 0;
+	}
+	return -1;
 }
 
 /* ---- sites.csv ---- */
 
-enum { S_SITE, S_NAME, S_DESCRIPTION, S_N };
+enum { S_SITE, S_NAME, S_DESCRIPTION, S_DEFAULT_LOCATION, S_ALLOW_DEFAULT, S_N };
 static const struct column site_columns[S_N] = {
 	[S_SITE] = {"site", true}, [S_NAME] = {"name", true},
 	[S_DESCRIPTION] = {"description", false},
+	[S_DEFAULT_LOCATION] = {"default_location", false},
+	[S_ALLOW_DEFAULT] = {"allow_default", false},
 };
 
-struct site_ctx {
-	struct check ck;
-	struct ctl_sites *out;
-};
-
-static void site_row(struct row *r, void *ctx)
+static void sites_row(struct row *r, struct check *ck)
 {
-	struct site_ctx *sc = ctx;
-	struct check *ck = &sc->ck;
-	bool ok = require(ck, r, S_SITE, "site");
+	const char *allow = ctl_csv_val(r, ck, S_ALLOW_DEFAULT);
+	const char *def = ctl_csv_val(r, ck, S_DEFAULT_LOCATION);
+	bool ok = ctl_csv_require(ck, r, S_SITE, "site"), allow_default = false;
 
 	if (ok)
-		add_ref(ck, cell_of(r, ck->at, S_SITE)->s, r->line, S_SITE);
-	ok = require(ck, r, S_NAME, "name") && ok;
-	if (!ok || !check_key(ck, r, S_SITE, "site"))
+		ctl_csv_add_key(ck, 0, r, S_SITE, "%s", ctl_csv_val(r, ck, S_SITE));
+	ok = ctl_csv_require(ck, r, S_NAME, "name") && ok;
+	if (!ok || !ctl_csv_check_key(ck, r, S_SITE, "site"))
 		return;
-	sc->out->rows[sc->out->n++] = (struct db_site_row){
-		.key = val(cell_of(r, ck->at, S_SITE)),
-		.name = val(cell_of(r, ck->at, S_NAME)),
-		.description = val(cell_of(r, ck->at, S_DESCRIPTION)),
+	if (def && !ctl_csv_check_key(ck, r, S_DEFAULT_LOCATION, "location"))
+		ok = false;
+	if (allow && parse_bool(allow, &allow_default) < 0) {
+		ctl_csv_error(ck->errs, ck->csv->path, ctl_csv_cell(r, ck, S_ALLOW_DEFAULT)->line,
+			      ctl_csv_col(ck, S_ALLOW_DEFAULT), "%s is not true or false",
+			      Q(allow));
+		ok = false;
+	} else if (allow_default && !def) {
+		ctl_csv_error(ck->errs, ck->csv->path, ctl_csv_cell(r, ck, S_ALLOW_DEFAULT)->line,
+			      ctl_csv_col(ck, S_ALLOW_DEFAULT),
+			      "allow_default is true but the site has no default_location");
+		ok = false;
+	}
+	if (!ok)
+		return;
+	*(struct db_site_row *)ctl_csv_push(ck) = (struct db_site_row){
+		.key = ctl_csv_val(r, ck, S_SITE),
+		.name = ctl_csv_val(r, ck, S_NAME),
+		.description = ctl_csv_val(r, ck, S_DESCRIPTION),
+		.default_location_key = def,
+		.allow_default = allow_default,
 		.file = ck->csv->path,
 		.line = r->line,
+		.ref_col = ctl_csv_col(ck, S_DEFAULT_LOCATION),
 	};
 }
 
-int ctl_load_sites(const char *path, struct ctl_sites *out, struct ctl_errors *errs)
-{
-	int at[S_N];
-	size_t before = errs->total;
-	struct site_ctx sc = {{0}, out};
-	struct keyref *refs;
-
-	memset(out, 0, sizeof(*out));
-	out->csv = csv_load(path, errs);
-	if (!out->csv)
-		return -1;
-	if (map_header(out->csv, site_columns, S_N, at, errs) < 0)
-		goto fail;
-	out->rows = calloc(out->csv->n_rows, sizeof(*out->rows));
-	refs = calloc(out->csv->n_rows, sizeof(*refs));
-	if (!out->rows || !refs) {
-		free(refs);
-		ctl_errors_add(errs, "%s: out of memory", path);
-		goto fail;
-	}
-	sc.ck = (struct check){out->csv, errs, at, refs, 0};
-	each_row(out->csv, errs, site_row, &sc);
-	check_duplicates(refs, sc.ck.n_refs, path, "site", errs);
-	free(refs);
-	if (errs->total == before)
-		return 0;
-fail:
-	ctl_sites_free(out);
-	return -1;
-}
-
-void ctl_sites_free(struct ctl_sites *s)
-{
-	if (!s)
-		return;
-	csv_free_all(s->csv);
-	free(s->rows);
-	memset(s, 0, sizeof(*s));
-}
+CTL_CSV_LOADER(sites, ctl_sites, site_columns, S_N, "site")
 
 /* ---- locations.csv ---- */
 
@@ -591,8 +636,13 @@ enum {
 	L_LATITUDE = L_CIVIC + CIVIC_N_FIELDS, L_LONGITUDE, L_ALTITUDE, L_UNCERTAINTY, L_N
 };
 
-static void location_columns(struct column cols[L_N])
+/* The columns, built once: the civic ones are named by proto/civic.h. */
+static const struct column *location_cols(void)
 {
+	static struct column cols[L_N];
+
+	if (cols[0].name)
+		return cols;
 	cols[L_LOCATION] = (struct column){"location", true};
 	cols[L_SITE] = (struct column){"site", true};
 	cols[L_LANG] = (struct column){"lang", false};
@@ -602,6 +652,7 @@ static void location_columns(struct column cols[L_N])
 	cols[L_LONGITUDE] = (struct column){"longitude", false};
 	cols[L_ALTITUDE] = (struct column){"altitude", false};
 	cols[L_UNCERTAINTY] = (struct column){"uncertainty", false};
+	return cols;
 }
 
 /* A decimal number, written out in full: no "inf", "nan", hex, or stray characters. */
@@ -639,58 +690,52 @@ static bool is_language_tag(const char *s)
 	return run > 0;
 }
 
-struct loc_ctx {
-	struct check ck;
-	struct ctl_locations *out;
-};
 
 static bool number_in(struct check *ck, struct row *r, size_t k, double lo, double hi,
 		      const char *what, double *v)
 {
-	struct cell *c = cell_of(r, ck->at, k);
+	struct cell *c = ctl_csv_cell(r, ck, k);
 
 	if (parse_number(c->s, v) && *v >= lo && *v <= hi)
 		return true;
-	err_at(ck->errs, ck->csv->path, c->line, col_of(ck->at, k), "%s is not %s", Q(c->s),
+	ctl_csv_error(ck->errs, ck->csv->path, c->line, ctl_csv_col(ck, k), "%s is not %s", Q(c->s),
 	       what);
 	return false;
 }
 
-static void location_row(struct row *r, void *ctx)
+static void locations_row(struct row *r, struct check *ck)
 {
-	struct loc_ctx *lc = ctx;
-	struct check *ck = &lc->ck;
 	const char *path = ck->csv->path;
 	struct db_location_row row = {.file = path, .line = r->line,
-				      .ref_col = col_of(ck->at, L_SITE)};
-	struct cell *lat = cell_of(r, ck->at, L_LATITUDE), *lon = cell_of(r, ck->at, L_LONGITUDE);
-	struct cell *alt = cell_of(r, ck->at, L_ALTITUDE), *unc = cell_of(r, ck->at, L_UNCERTAINTY);
-	struct cell *country = cell_of(r, ck->at, L_CIVIC + CIVIC_COUNTRY);
-	struct cell *lang = cell_of(r, ck->at, L_LANG);
-	bool ok = require(ck, r, L_LOCATION, "location");
+				      .ref_col = ctl_csv_col(ck, L_SITE)};
+	struct cell *lat = ctl_csv_cell(r, ck, L_LATITUDE), *lon = ctl_csv_cell(r, ck, L_LONGITUDE);
+	struct cell *alt = ctl_csv_cell(r, ck, L_ALTITUDE), *unc = ctl_csv_cell(r, ck, L_UNCERTAINTY);
+	struct cell *country = ctl_csv_cell(r, ck, L_CIVIC + CIVIC_COUNTRY);
+	struct cell *lang = ctl_csv_cell(r, ck, L_LANG);
+	bool ok = ctl_csv_require(ck, r, L_LOCATION, "location");
 
 	if (ok)
-		add_ref(ck, cell_of(r, ck->at, L_LOCATION)->s, r->line, L_LOCATION);
-	ok = require(ck, r, L_SITE, "site") && ok;
+		ctl_csv_add_key(ck, 0, r, L_LOCATION, "%s", ctl_csv_val(r, ck, L_LOCATION));
+	ok = ctl_csv_require(ck, r, L_SITE, "site") && ok;
 	if (!ok)
 		return;
-	ok = check_key(ck, r, L_LOCATION, "location");
-	ok = check_key(ck, r, L_SITE, "site") && ok;
-	row.key = val(cell_of(r, ck->at, L_LOCATION));
-	row.site_key = val(cell_of(r, ck->at, L_SITE));
+	ok = ctl_csv_check_key(ck, r, L_LOCATION, "location");
+	ok = ctl_csv_check_key(ck, r, L_SITE, "site") && ok;
+	row.key = val(ctl_csv_cell(r, ck, L_LOCATION));
+	row.site_key = val(ctl_csv_cell(r, ck, L_SITE));
 	row.lang = val(lang);
 	if (row.lang && !is_language_tag(row.lang)) {
-		err_at(ck->errs, path, lang->line, col_of(ck->at, L_LANG),
+		ctl_csv_error(ck->errs, path, lang->line, ctl_csv_col(ck, L_LANG),
 		       "%s is not a language tag (e.g. en-US)", Q(row.lang));
 		ok = false;
 	}
 	for (int f = 0; f < CIVIC_N_FIELDS; f++)
-		row.civic[f] = val(cell_of(r, ck->at, L_CIVIC + (size_t)f));
+		row.civic[f] = val(ctl_csv_cell(r, ck, L_CIVIC + (size_t)f));
 	/* RFC 5139 §3.1: country is the ISO 3166 alpha-2 code, upper case. */
 	if (row.civic[CIVIC_COUNTRY]) {
 		const char *s = row.civic[CIVIC_COUNTRY];
 		if (!(strlen(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z')) {
-			err_at(ck->errs, path, country->line, col_of(ck->at, L_CIVIC),
+			ctl_csv_error(ck->errs, path, country->line, ctl_csv_col(ck, L_CIVIC),
 			       "%s is not a country code (two upper-case letters, ISO 3166 "
 			       "alpha-2, e.g. US)", Q(s));
 			ok = false;
@@ -703,11 +748,11 @@ static void location_row(struct row *r, void *ctx)
 				   "a longitude (decimal degrees, -180 to 180)", &row.lon))
 		ok = false;
 	if (val(lat) && !val(lon)) {
-		err_at(ck->errs, path, lat->line, col_of(ck->at, L_LATITUDE),
+		ctl_csv_error(ck->errs, path, lat->line, ctl_csv_col(ck, L_LATITUDE),
 		       "latitude without longitude (give both or neither)");
 		ok = false;
 	} else if (val(lon) && !val(lat)) {
-		err_at(ck->errs, path, lon->line, col_of(ck->at, L_LONGITUDE),
+		ctl_csv_error(ck->errs, path, lon->line, ctl_csv_col(ck, L_LONGITUDE),
 		       "longitude without latitude (give both or neither)");
 		ok = false;
 	}
@@ -718,74 +763,34 @@ static void location_row(struct row *r, void *ctx)
 			       &row.alt)) {
 			ok = false;
 		} else if (!val(lat) && !val(lon)) {
-			err_at(ck->errs, path, alt->line, col_of(ck->at, L_ALTITUDE),
+			ctl_csv_error(ck->errs, path, alt->line, ctl_csv_col(ck, L_ALTITUDE),
 			       "altitude without latitude and longitude");
 			ok = false;
 		}
 	}
 	if (val(unc)) {
 		if (!parse_number(unc->s, &row.uncertainty) || row.uncertainty <= 0) {
-			err_at(ck->errs, path, unc->line, col_of(ck->at, L_UNCERTAINTY),
+			ctl_csv_error(ck->errs, path, unc->line, ctl_csv_col(ck, L_UNCERTAINTY),
 			       "%s is not an uncertainty (metres, greater than 0; leave empty "
 			       "when unknown)", Q(unc->s));
 			ok = false;
 		} else if (!val(lat) && !val(lon)) {
-			err_at(ck->errs, path, unc->line, col_of(ck->at, L_UNCERTAINTY),
+			ctl_csv_error(ck->errs, path, unc->line, ctl_csv_col(ck, L_UNCERTAINTY),
 			       "uncertainty without latitude and longitude");
 			ok = false;
 		}
 	}
 	if (!row.civic[CIVIC_COUNTRY] && !val(lat) && !val(lon)) {
-		err_at(ck->errs, path, r->line, col_of(ck->at, L_LOCATION),
+		ctl_csv_error(ck->errs, path, r->line, ctl_csv_col(ck, L_LOCATION),
 		       "location %s has neither a country nor latitude and longitude",
 		       Q(row.key));
 		ok = false;
 	}
 	if (ok)
-		lc->out->rows[lc->out->n++] = row;
+		*(struct db_location_row *)ctl_csv_push(ck) = row;
 }
 
-int ctl_load_locations(const char *path, struct ctl_locations *out, struct ctl_errors *errs)
-{
-	struct column cols[L_N];
-	int at[L_N];
-	size_t before = errs->total;
-	struct loc_ctx lc = {{0}, out};
-	struct keyref *refs;
-
-	memset(out, 0, sizeof(*out));
-	location_columns(cols);
-	out->csv = csv_load(path, errs);
-	if (!out->csv)
-		return -1;
-	if (map_header(out->csv, cols, L_N, at, errs) < 0)
-		goto fail;
-	out->rows = calloc(out->csv->n_rows, sizeof(*out->rows));
-	refs = calloc(out->csv->n_rows, sizeof(*refs));
-	if (!out->rows || !refs) {
-		free(refs);
-		ctl_errors_add(errs, "%s: out of memory", path);
-		goto fail;
-	}
-	lc.ck = (struct check){out->csv, errs, at, refs, 0};
-	each_row(out->csv, errs, location_row, &lc);
-	check_duplicates(refs, lc.ck.n_refs, path, "location", errs);
-	free(refs);
-	if (errs->total == before)
-		return 0;
-fail:
-	ctl_locations_free(out);
-	return -1;
-}
-
-void ctl_locations_free(struct ctl_locations *l)
-{
-	if (!l)
-		return;
-	csv_free_all(l->csv);
-	free(l->rows);
-	memset(l, 0, sizeof(*l));
-}
+CTL_CSV_LOADER(locations, ctl_locations, location_cols(), L_N, "location")
 
 /* ---- subnets.csv ---- */
 
@@ -845,100 +850,49 @@ static enum cidr_result parse_cidr(const char *s, char *canon, size_t size)
 	return host ? CIDR_HOST_BITS : CIDR_OK;
 }
 
-struct subnet_ctx {
-	struct check ck;
-	struct ctl_subnets *out;
-};
 
-static void subnet_row(struct row *r, void *ctx)
+static void subnets_row(struct row *r, struct check *ck)
 {
-	struct subnet_ctx *nc = ctx;
-	struct check *ck = &nc->ck;
-	struct cell *p = cell_of(r, ck->at, N_PREFIX);
-	unsigned pcol = col_of(ck->at, N_PREFIX);
+	struct cell *p = ctl_csv_cell(r, ck, N_PREFIX);
+	unsigned pcol = ctl_csv_col(ck, N_PREFIX);
 	char canon[INET6_ADDRSTRLEN + 8];
-	bool ok = require(ck, r, N_PREFIX, "prefix");
+	bool ok = ctl_csv_require(ck, r, N_PREFIX, "prefix");
 
-	ok = require(ck, r, N_LOCATION, "location") && ok;
-	ok = ok && check_key(ck, r, N_LOCATION, "location");
+	ok = ctl_csv_require(ck, r, N_LOCATION, "location") && ok;
+	ok = ok && ctl_csv_check_key(ck, r, N_LOCATION, "location");
 	if (!p->s)
 		return;
 	switch (parse_cidr(p->s, canon, sizeof(canon))) {
 	case CIDR_OK:
 		break;
 	case CIDR_NO_LENGTH:
-		err_at(ck->errs, ck->csv->path, p->line, pcol,
+		ctl_csv_error(ck->errs, ck->csv->path, p->line, pcol,
 		       "%s is not a CIDR prefix (write %s/%d for this one address)", Q(p->s),
 		       p->s, strchr(p->s, ':') ? 128 : 32);
 		return;
 	case CIDR_HOST_BITS:
-		err_at(ck->errs, ck->csv->path, p->line, pcol,
+		ctl_csv_error(ck->errs, ck->csv->path, p->line, pcol,
 		       "%s has host bits set (did you mean %s?)", Q(p->s), canon);
 		return;
 	case CIDR_BAD:
-		err_at(ck->errs, ck->csv->path, p->line, pcol, "%s is not a CIDR prefix",
+		ctl_csv_error(ck->errs, ck->csv->path, p->line, pcol, "%s is not a CIDR prefix",
 		       Q(p->s));
 		return;
 	}
 	/* Store the canonical form so that 2001:DB8::/32 and 2001:db8::/32 are one key. */
-	if (strcmp(canon, p->s) != 0) {
-		char *c = strdup(canon);
-		if (!c) {
-			ctl_errors_add(ck->errs, "%s: out of memory", ck->csv->path);
-			return;
-		}
-		free(p->s);
-		p->s = c;
-	}
-	add_ref(ck, p->s, r->line, N_PREFIX);
+	if (!ctl_csv_set(ck, p, canon))
+		return;
+	ctl_csv_add_key(ck, 0, r, N_PREFIX, "%s", p->s);
 	if (!ok)
 		return;
-	nc->out->rows[nc->out->n++] = (struct db_subnet_row){
+	*(struct db_subnet_row *)ctl_csv_push(ck) = (struct db_subnet_row){
 		.prefix = p->s,
-		.location_key = val(cell_of(r, ck->at, N_LOCATION)),
-		.description = val(cell_of(r, ck->at, N_DESCRIPTION)),
+		.location_key = val(ctl_csv_cell(r, ck, N_LOCATION)),
+		.description = val(ctl_csv_cell(r, ck, N_DESCRIPTION)),
 		.file = ck->csv->path,
 		.line = r->line,
-		.ref_col = col_of(ck->at, N_LOCATION),
+		.ref_col = ctl_csv_col(ck, N_LOCATION),
 	};
 }
 
-int ctl_load_subnets(const char *path, struct ctl_subnets *out, struct ctl_errors *errs)
-{
-	int at[N_N];
-	size_t before = errs->total;
-	struct subnet_ctx nc = {{0}, out};
-	struct keyref *refs;
-
-	memset(out, 0, sizeof(*out));
-	out->csv = csv_load(path, errs);
-	if (!out->csv)
-		return -1;
-	if (map_header(out->csv, subnet_columns, N_N, at, errs) < 0)
-		goto fail;
-	out->rows = calloc(out->csv->n_rows, sizeof(*out->rows));
-	refs = calloc(out->csv->n_rows, sizeof(*refs));
-	if (!out->rows || !refs) {
-		free(refs);
-		ctl_errors_add(errs, "%s: out of memory", path);
-		goto fail;
-	}
-	nc.ck = (struct check){out->csv, errs, at, refs, 0};
-	each_row(out->csv, errs, subnet_row, &nc);
-	check_duplicates(refs, nc.ck.n_refs, path, "subnet", errs);
-	free(refs);
-	if (errs->total == before)
-		return 0;
-fail:
-	ctl_subnets_free(out);
-	return -1;
-}
-
-void ctl_subnets_free(struct ctl_subnets *s)
-{
-	if (!s)
-		return;
-	csv_free_all(s->csv);
-	free(s->rows);
-	memset(s, 0, sizeof(*s));
-}
+CTL_CSV_LOADER(subnets, ctl_subnets, subnet_columns, N_N, "subnet")

@@ -7,12 +7,14 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "lis_auth.h"
 #include "lis_log.h"
 #include "lis_version.h"
 
@@ -26,7 +28,14 @@ enum key_type {
 	K_BOOL,
 	K_TARGET,       /* stderr | syslog */
 	K_LEVEL,        /* err | warn | info | debug */
+	K_ADDRLIST,     /* addresses and CIDR prefixes, comma-separated */
+	K_SUBJECTS,     /* subject DNs, ';'-separated */
+	K_URIBASE,      /* "" or https://host[:port]/path/ */
+	K_DEREF,        /* possession | authorized */
 };
+#define K_IS_STRING(t) ((t) == K_STR || (t) == K_NONEMPTY || (t) == K_ADDR || \
+			(t) == K_URLPATH || (t) == K_DOMAIN || (t) == K_ADDRLIST || \
+			(t) == K_SUBJECTS || (t) == K_URIBASE)
 
 struct key_def {
 	const char *section;
@@ -55,25 +64,67 @@ static const struct key_def keys[] = {
 	{ "server", "tls_key", K_NONEMPTY, OFF(tls_key), "/etc/lis/tls/key.pem", 0, 0, "FILE",
 	  "TLS private key (PEM, unencrypted); never logged" },
 	{ "server", "threads", K_UINT, OFF(threads), "4", 1, 256, "N",
-	  "worker threads (each holds one database connection)" },
+	  "worker threads (libmicrohttpd thread pool)" },
 	{ "server", "max_body", K_UINT, OFF(max_body), "65536", 256, 16777216, "BYTES",
 	  "largest request body accepted; larger gets 413" },
 	{ "server", "timeout", K_UINT, OFF(timeout), "30", 1, 3600, "SECONDS",
 	  "close connections idle this long" },
 	{ "database", "conninfo", K_STR, OFF(conninfo), "dbname=lis", 0, 0, "CONNINFO",
 	  "libpq connection string; never logged" },
+	{ "wiremap", "max_binding_age", K_UINT, OFF(max_binding_age), "86400", 1, 315360000,
+	  "SECONDS", "older observed bindings are not evidence" },
+	{ "auth", "client_ca", K_STR, OFF(client_ca), "", 0, 0, "FILE",
+	  "PEM CA bundle; set: clients are asked for a certificate" },
+	{ "auth", "allowed_subjects", K_SUBJECTS, OFF(allowed_subjects), "", 0, 0, "DNS",
+	  "';'-separated certificate subject DNs that may ask third-party requests" },
+	{ "auth", "allowed_addresses", K_ADDRLIST, OFF(allowed_addresses), "", 0, 0, "LIST",
+	  "comma-separated addresses or CIDR prefixes that may ask third-party requests" },
 	{ "held", "domain", K_DOMAIN, OFF(domain), "lis.invalid", 0, 0, "DOMAIN",
 	  "presence entity is pres:<random id>@DOMAIN" },
 	{ "held", "retention", K_UINT, OFF(retention), "86400", 0, 315360000, "SECONDS",
 	  "gbp:retention-expiry is this long after the answer" },
 	{ "held", "retransmission_allowed", K_BOOL, OFF(retransmission_allowed), "true", 0, 0,
 	  "BOOL", "value of gbp:retransmission-allowed" },
+	{ "held", "uri_base", K_URIBASE, OFF(uri_base), "", 0, 0, "URI",
+	  "location URIs are URI + token, e.g. https://lis.example.net:8443/loc/; empty: none" },
+	{ "held", "uri_key_file", K_STR, OFF(uri_key_file), "", 0, 0, "FILE",
+	  "location URI key (64 hex digits) shared by all lisd; empty: random per start" },
+	{ "held", "uri_lifetime", K_UINT, OFF(uri_lifetime), "1800", 1, 31536000, "SECONDS",
+	  "how long a location URI is valid" },
+	{ "held", "deref_auth", K_DEREF, OFF(deref_auth), "possession", 0, 0,
+	  "possession|authorized", "who may dereference location URIs" },
 	{ "log", "target", K_TARGET, OFF(log_target), "stderr", 0, 0, "stderr|syslog",
 	  "where log lines go" },
 	{ "log", "level", K_LEVEL, OFF(log_level), "info", 0, 0, "err|warn|info|debug",
 	  "most verbose level written" },
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
+
+/* "https://" host [":" port] path, where path starts and ends with '/' and holds no
+ * query, fragment, space or control byte: tokens are appended to it. */
+static bool uri_base_is_valid(const char *v)
+{
+	if (strncasecmp(v, "https://", 8) != 0)
+		return false;
+	const char *host = v + 8;
+	const char *path = strchr(host, '/');
+	if (!path || path == host || strlen(v) > 200 || v[strlen(v) - 1] != '/')
+		return false;
+	for (const char *p = host; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#' || c == '@' || c == '\\' ||
+		    c == '"' || c == '<' || c == '>')
+			return false;
+	}
+	return true;
+}
+
+const char *lis_config_deref_path(const struct lis_config *cfg)
+{
+	if (!cfg->uri_base || !cfg->uri_base[0])
+		return NULL;
+	return strchr(cfg->uri_base + 8, '/');
+}
 
 /* Parse and store one value. On failure writes the reason (without location) to why. */
 static int set_value(struct lis_config *cfg, const struct key_def *k, const char *v,
@@ -86,8 +137,12 @@ static int set_value(struct lis_config *cfg, const struct key_def *k, const char
 	case K_STR:
 	case K_ADDR:
 	case K_URLPATH:
-	case K_DOMAIN: {
-		if (k->type != K_STR && v[0] == '\0') {
+	case K_DOMAIN:
+	case K_ADDRLIST:
+	case K_SUBJECTS:
+	case K_URIBASE: {
+		if ((k->type == K_NONEMPTY || k->type == K_ADDR || k->type == K_URLPATH ||
+		     k->type == K_DOMAIN) && v[0] == '\0') {
 			snprintf(why, why_size, "%s must not be empty", k->name);
 			return -1;
 		}
@@ -120,6 +175,30 @@ static int set_value(struct lis_config *cfg, const struct key_def *k, const char
 				snprintf(why, why_size, "%s: \"%.64s\" is not a domain name", k->name, v);
 				return -1;
 			}
+		}
+		if (k->type == K_ADDRLIST) {
+			struct lis_acl acl;
+			char w[160];
+			if (lis_acl_parse(v, &acl, w, sizeof w) < 0) {
+				snprintf(why, why_size, "%s: %s", k->name, w);
+				return -1;
+			}
+			lis_acl_free(&acl);
+		}
+		if (k->type == K_SUBJECTS) {
+			struct lis_subjects subj;
+			char w[160];
+			if (lis_subjects_parse(v, &subj, w, sizeof w) < 0) {
+				snprintf(why, why_size, "%s: %s", k->name, w);
+				return -1;
+			}
+			lis_subjects_free(&subj);
+		}
+		if (k->type == K_URIBASE && v[0] && !uri_base_is_valid(v)) {
+			snprintf(why, why_size,
+				 "%s: \"%.64s\" is not an https URI ending in / "
+				 "(e.g. https://lis.example.net:8443/loc/)", k->name, v);
+			return -1;
 		}
 		char *copy = strdup(v);
 		if (!copy) {
@@ -173,6 +252,17 @@ bad_number:
 			return 0;
 		}
 		snprintf(why, why_size, "%s: \"%.64s\" is not stderr or syslog", k->name, v);
+		return -1;
+	case K_DEREF:
+		if (strcmp(v, "possession") == 0) {
+			*(int *)(void *)field = LIS_DEREF_POSSESSION;
+			return 0;
+		}
+		if (strcmp(v, "authorized") == 0) {
+			*(int *)(void *)field = LIS_DEREF_AUTHORIZED;
+			return 0;
+		}
+		snprintf(why, why_size, "%s: \"%.64s\" is not possession or authorized", k->name, v);
 		return -1;
 	case K_LEVEL: {
 		int l = lis_log_level_from_name(v);
@@ -349,7 +439,7 @@ void lis_config_free(struct lis_config *cfg)
 		return;
 	for (size_t i = 0; i < N_KEYS; i++) {
 		enum key_type t = keys[i].type;
-		if (t == K_STR || t == K_NONEMPTY || t == K_ADDR || t == K_URLPATH || t == K_DOMAIN) {
+		if (K_IS_STRING(t)) {
 			char **slot = (char **)(void *)((char *)cfg + keys[i].off);
 			free(*slot);
 			*slot = NULL;

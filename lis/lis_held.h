@@ -1,31 +1,62 @@
-/* HELD request handling: from a request body and the requester's address to a HELD answer
- * (locationResponse or error). Knows nothing of HTTP. */
+/* HELD request handling: from a request body and the requester to a HELD answer
+ * (locationResponse or error), from the in-memory wiremap (lis_snapshot.h), never from a
+ * query per request. Also the two dereference forms of a location URI (RFC 6753). Knows
+ * nothing of HTTP: authorization of the requester is a callback. */
 #ifndef LIS_HELD_H
 #define LIS_HELD_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lis_auth.h"
 #include "lis_config.h"
+
+/* Who asks. authorize is called only when the request needs it (a third-party request, a
+ * dereference under deref_auth = authorized), at most once per request. */
+struct lis_requester {
+	const char *ip;               /* the TCP peer, IPv4-mapped IPv6 already unmapped */
+	void (*authorize)(void *ctx, const char *ip, struct lis_auth_result *ar);
+	void *ctx;
+};
 
 /* What happened, for the request's log line. */
 struct lis_held_outcome {
 	const char *result;           /* "located" or a HELD error code name */
 	const char *source;           /* wm_source_name(), "none" when not located */
 	char location[128];           /* the location's key, "" when none */
-	bool internal;                /* a fault of the LIS (database...), not of the request */
+	char target[320];             /* "ip:...", "mac:...", "uri:...", "tel:..."; "" when
+	                               * the request never got that far */
+	bool internal;                /* a fault of the LIS (no wiremap yet...), not of the request */
 	char reason[320];             /* why it failed, for the log only; "" when located */
+	struct lis_auth_result auth;  /* auth.checked: authorization was asked */
+	bool uri_issued;              /* a locationUriSet was sent */
+	char disagree[200];           /* sources disagree about the site, "" when not */
+	unsigned long long disagreements; /* the running count, when disagree is set */
+	long snapshot_age;            /* lis_snapshot_age() at the answer; -1: none */
 };
 
-/* Set up per-thread database connections. cfg must outlive every request. */
-int lis_held_init(const struct lis_config *cfg);
-/* After the HTTP server has stopped (its threads have closed their connections). */
+/* Read the location URI key (uri_key_file, or a random one with a warning). Errors are
+ * configuration errors (exit 2) with "FILE:LINE: reason". cfg must outlive every request. */
+int lis_held_init(const struct lis_config *cfg, struct lis_error *err);
+/* After the HTTP server has stopped: logs the disagreement count, wipes the key. */
 void lis_held_shutdown(void);
 
-/* Answer one HELD request body from requester (IP address text, IPv4-mapped already
- * unmapped). On success returns 0 with *out a malloc'd application/held+xml document (free()
- * it); -1 only when not even a HELD error could be built. */
-int lis_held_handle(const char *requester, const char *body, size_t len, char **out,
+/* Answer one HELD request body. On success returns 0 with *out a malloc'd
+ * application/held+xml document (free() it); -1 only when not even a HELD error could be
+ * built. */
+int lis_held_handle(const struct lis_requester *who, const char *body, size_t len, char **out,
 		    size_t *out_len, struct lis_held_outcome *oc);
+
+/* POST of a HELD locationRequest to a location URI whose last path part is token: a
+ * locationResponse by value, or HELD notLocatable for an unknown, forged or expired token. */
+int lis_held_deref_post(const struct lis_requester *who, const char *token, const char *body,
+			size_t len, char **out, size_t *out_len, struct lis_held_outcome *oc);
+
+/* GET of a location URI. Returns the HTTP status: 200 with *out a malloc'd
+ * application/pidf+xml document, else 404 (unknown, forged, expired, or not located now),
+ * 403 (deref_auth = authorized and the requester is not), 503 (no wiremap yet), 500; *out
+ * NULL for those. */
+unsigned lis_held_deref_get(const struct lis_requester *who, const char *token, char **out,
+			    size_t *out_len, struct lis_held_outcome *oc);
 
 #endif

@@ -16,8 +16,11 @@
 #include <microhttpd.h>
 
 #include "held.h"
+#include "lis_auth.h"
 #include "lis_held.h"
 #include "lis_log.h"
+#include "lis_uri.h"
+#include "pidf.h"
 
 /* GnuTLS priorities: TLS 1.2 and 1.3 only, our cipher order. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
@@ -34,9 +37,18 @@ struct lis_http {
 	char start_msg[256];
 };
 
+/* Where a request goes. */
+enum route {
+	ROUTE_HELD,                   /* held_path: POST HELD */
+	ROUTE_DEREF,                  /* under uri_base's path: a location URI (RFC 6753) */
+};
+
 /* State of one request, from its headers to its completion. */
 struct request {
 	struct timespec start;
+	enum route route;
+	char token[LIS_URI_TOKEN_MAX + 2]; /* ROUTE_DEREF: the path after the prefix (a secret:
+	                                    * never logged) */
 	char *body;
 	size_t len, cap;
 	unsigned long long seen;      /* body bytes received, kept or not */
@@ -86,17 +98,33 @@ static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, 
 	return ret;
 }
 
-/* Log an HTTP-level refusal (no HELD processing happened). */
-static void log_refusal(struct MHD_Connection *conn, const char *method, const char *url,
-			unsigned status, const struct timespec *t0)
+/* The path as it may be logged: a location URI's token is a secret (possession of it is
+ * the authorization), so paths under the dereference prefix are logged as PREFIX*. */
+static const char *loggable_path(const struct lis_config *cfg, const char *url, char *buf,
+				 size_t size)
 {
-	char ip[INET6_ADDRSTRLEN], m[40], p[160];
+	const char *deref = lis_config_deref_path(cfg);
+	size_t n = deref ? strlen(deref) : 0;
+	if (deref && strcmp(url, cfg->held_path) != 0 && strncmp(url, deref, n) == 0 && url[n]) {
+		char masked[300];
+		snprintf(masked, sizeof masked, "%s*", deref);
+		return lis_log_value(buf, size, masked);
+	}
+	return lis_log_value(buf, size, url);
+}
+
+/* Log an HTTP-level refusal (no HELD processing happened). */
+static void log_refusal(const struct lis_config *cfg, struct MHD_Connection *conn,
+			const char *method, const char *url, unsigned status,
+			const struct timespec *t0)
+{
+	char ip[INET6_ADDRSTRLEN], m[40], p[300];
 	client_address(conn, ip, sizeof ip);
 	char res[16];
 	/* status 0: the connection is dropped without an answer. */
 	snprintf(res, sizeof res, status ? "%u" : "dropped", status);
 	lis_log(LIS_LOG_INFO, "http", "requester=%s result=%s method=%s path=%s ms=%.2f", ip,
-		res, lis_log_value(m, sizeof m, method), lis_log_value(p, sizeof p, url),
+		res, lis_log_value(m, sizeof m, method), loggable_path(cfg, url, p, sizeof p),
 		ms_since(t0));
 }
 
@@ -140,49 +168,124 @@ static int append_body(struct request *rq, const char *data, size_t size, size_t
 	return 0;
 }
 
-static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *conn,
-				   const char *method, const char *url, struct request *rq)
+/* lis_requester.authorize: the TLS client certificate or the address (lis_auth.c). */
+static void authorize_connection(void *ctx, const char *ip, struct lis_auth_result *ar)
 {
-	char ip[INET6_ADDRSTRLEN], m[40], p[160], loc[300], why[700];
-	struct lis_held_outcome oc;
-	char *out = NULL;
-	size_t out_len = 0;
+	lis_auth_check(ctx, ip, ar);
+}
 
-	(void)h;
-	client_address(conn, ip, sizeof ip);
-	int rc = lis_held_handle(ip, rq->body ? rq->body : "", rq->len, &out, &out_len, &oc);
-	double ms = ms_since(&rq->start);
-	lis_log_value(m, sizeof m, method);
-	lis_log_value(p, sizeof p, url);
-	lis_log_value(loc, sizeof loc, oc.location[0] ? oc.location : "-");
-	/* An internal failure (database down) is the operator's business: warn. */
-	enum lis_log_level lvl = oc.internal ? LIS_LOG_WARN : LIS_LOG_INFO;
-	if (oc.reason[0])
-		lis_log(lvl, "held",
-			"requester=%s result=%s source=%s location=%s ms=%.2f method=%s path=%s reason=%s",
-			ip, oc.result, oc.source, loc, ms, m, p,
-			lis_log_value(why, sizeof why, oc.reason));
-	else
-		lis_log(lvl, "held",
-			"requester=%s result=%s source=%s location=%s ms=%.2f method=%s path=%s",
-			ip, oc.result, oc.source, loc, ms, m, p);
-	if (rc < 0) {
-		free(out);
-		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n", NULL);
-	}
+/* One line per answered request (design.md): requester, subject, target, result, the
+ * source that won, location key, disagreement, snapshot age, time. */
+static void log_answer(struct lis_http *h, const char *ip, const char *method, const char *url,
+		       const struct lis_held_outcome *oc, const struct timespec *t0)
+{
+	char m[40], p[300], loc[300], tgt[400], extra[1400];
+	size_t o = 0;
+	double ms = ms_since(t0);
 
+	extra[0] = '\0';
+#define EXTRA(...) do { \
+		int n_ = snprintf(extra + o, sizeof extra - o, __VA_ARGS__); \
+		if (n_ > 0) \
+			o = (size_t)n_ < sizeof extra - o ? o + (size_t)n_ : sizeof extra - 1; \
+	} while (0)
+	char v[700];
+	if (oc->auth.subject[0])
+		EXTRA(" subject=%s", lis_log_value(v, sizeof v, oc->auth.subject));
+	if (oc->auth.checked)
+		EXTRA(" auth=%s", oc->auth.authorized ? oc->auth.how : "refused");
+	if (oc->uri_issued)
+		EXTRA(" uri=issued");
+	if (oc->disagree[0])
+		EXTRA(" disagree=%s disagreements=%llu", lis_log_value(v, sizeof v, oc->disagree),
+		      oc->disagreements);
+	if (oc->reason[0] && strcmp(oc->result, "located") != 0)
+		EXTRA(" reason=%s", lis_log_value(v, sizeof v, oc->reason));
+	if (oc->auth.checked && !oc->auth.authorized && oc->auth.why[0])
+		EXTRA(" auth_detail=%s", lis_log_value(v, sizeof v, oc->auth.why));
+#undef EXTRA
+	/* An internal failure (no wiremap yet) is the operator's business: warn. */
+	enum lis_log_level lvl = oc->internal ? LIS_LOG_WARN : LIS_LOG_INFO;
+	lis_log(lvl, "held",
+		"requester=%s target=%s result=%s source=%s location=%s snapshot_age=%ld ms=%.2f "
+		"method=%s path=%s%s",
+		ip, lis_log_value(tgt, sizeof tgt, oc->target[0] ? oc->target : "-"), oc->result,
+		oc->source, lis_log_value(loc, sizeof loc, oc->location[0] ? oc->location : "-"),
+		oc->snapshot_age, ms, lis_log_value(m, sizeof m, method),
+		loggable_path(h->cfg, url, p, sizeof p), extra);
+}
+
+static enum MHD_Result queue_body(struct MHD_Connection *conn, unsigned status, char *out,
+				  size_t out_len, const char *type)
+{
 	struct MHD_Response *r = MHD_create_response_from_buffer(out_len, out,
 								  MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(out);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, HELD_MEDIA_TYPE);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	/* A location is personal data of the moment: no cache may keep it. */
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	enum MHD_Result ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* POST of a HELD locationRequest: to held_path, or to a location URI. */
+static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *conn,
+				   const char *method, const char *url, struct request *rq)
+{
+	char ip[INET6_ADDRSTRLEN];
+	struct lis_held_outcome oc;
+	char *out = NULL;
+	size_t out_len = 0;
+	int rc;
+
+	client_address(conn, ip, sizeof ip);
+	struct lis_requester who = { .ip = ip, .authorize = authorize_connection, .ctx = conn };
+	const char *body = rq->body ? rq->body : "";
+	if (rq->route == ROUTE_DEREF)
+		rc = lis_held_deref_post(&who, rq->token, body, rq->len, &out, &out_len, &oc);
+	else
+		rc = lis_held_handle(&who, body, rq->len, &out, &out_len, &oc);
+	log_answer(h, ip, method, url, &oc, &rq->start);
+	if (rc < 0) {
+		free(out);
+		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n", NULL);
+	}
+	return queue_body(conn, MHD_HTTP_OK, out, out_len, HELD_MEDIA_TYPE);
+}
+
+/* GET of a location URI (RFC 6753 §4): the target's location now, as a PIDF-LO. */
+static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connection *conn,
+					const char *method, const char *url, const char *token,
+					const struct timespec *t0)
+{
+	char ip[INET6_ADDRSTRLEN];
+	struct lis_held_outcome oc;
+	char *out = NULL;
+	size_t out_len = 0;
+
+	client_address(conn, ip, sizeof ip);
+	struct lis_requester who = { .ip = ip, .authorize = authorize_connection, .ctx = conn };
+	unsigned status = lis_held_deref_get(&who, token, &out, &out_len, &oc);
+	log_answer(h, ip, method, url, &oc, t0);
+	switch (status) {
+	case MHD_HTTP_OK:
+		return queue_body(conn, MHD_HTTP_OK, out, out_len, PIDF_MEDIA_TYPE);
+	case MHD_HTTP_FORBIDDEN:
+		return queue_text(conn, status, "forbidden: not authorized to dereference location URIs\n",
+				  NULL);
+	case MHD_HTTP_NOT_FOUND:
+		return queue_text(conn, status, "not found: no such location URI, or it has expired\n",
+				  NULL);
+	case MHD_HTTP_SERVICE_UNAVAILABLE:
+		return queue_text(conn, status, "the wiremap is not loaded yet; try again later\n",
+				  NULL);
+	default:
+		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n", NULL);
+	}
 }
 
 /* libmicrohttpd calls this first when the headers are in (*con_cls == NULL), then once per
@@ -201,16 +304,40 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 
 		/* design.md: unknown path 404, then wrong method 405, media type 415, size 413;
-		 * each decided from the headers, before any body is read. */
+		 * each decided from the headers, before any body is read. held_path first, then
+		 * location URIs under uri_base's path. */
 		unsigned status = 0;
 		const char *text = NULL, *allow = NULL;
-		if (strcmp(url, cfg->held_path) != 0) {
+		const char *deref = lis_config_deref_path(cfg);
+		size_t dlen = deref ? strlen(deref) : 0;
+		enum route route = ROUTE_HELD;
+		if (strcmp(url, cfg->held_path) == 0) {
+			route = ROUTE_HELD;
+		} else if (deref && strncmp(url, deref, dlen) == 0 && url[dlen] != '\0') {
+			route = ROUTE_DEREF;
+		} else {
 			status = MHD_HTTP_NOT_FOUND;
 			text = "not found: HELD requests go to the LIS URI\n";
+		}
+		if (!status && route == ROUTE_DEREF &&
+		    strcmp(method, MHD_HTTP_METHOD_GET) == 0) {
+			char token[LIS_URI_TOKEN_MAX + 2];
+			snprintf(token, sizeof token, "%s", url + dlen);
+			enum MHD_Result r = answer_deref_get(h, conn, method, url, token, &t0);
+			memset(token, 0, sizeof token);
+			return r;
+		}
+		if (status) {
+			/* decided above */
 		} else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
 			status = MHD_HTTP_METHOD_NOT_ALLOWED;
-			text = "method not allowed: HELD requests use POST\n";
-			allow = MHD_HTTP_METHOD_POST;
+			if (route == ROUTE_DEREF) {
+				text = "method not allowed: location URIs take GET or POST\n";
+				allow = "GET, POST";
+			} else {
+				text = "method not allowed: HELD requests use POST\n";
+				allow = MHD_HTTP_METHOD_POST;
+			}
 		} else if (!is_held_media_type(MHD_lookup_connection_value(
 				   conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
 			status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
@@ -229,13 +356,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			}
 		}
 		if (status) {
-			log_refusal(conn, method, url, status, &t0);
+			log_refusal(cfg, conn, method, url, status, &t0);
 			return queue_text(conn, status, text, allow);
 		}
 		rq = calloc(1, sizeof *rq);
 		if (!rq)
 			return MHD_NO;
 		rq->start = t0;
+		rq->route = route;
+		if (route == ROUTE_DEREF)
+			snprintf(rq->token, sizeof rq->token, "%s", url + dlen);
 		*con_cls = rq;
 		return MHD_YES;
 	}
@@ -244,7 +374,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* A chunked body may grow past max_body: stop keeping it, answer 413 at the end. */
 		rq->seen += *upload_data_size;
 		if (rq->seen > (unsigned long long)cfg->max_body + DISCARD_LIMIT) {
-			log_refusal(conn, method, url, 0, &rq->start);
+			log_refusal(cfg, conn, method, url, 0, &rq->start);
 			return MHD_NO;
 		}
 		if (append_body(rq, upload_data, *upload_data_size, cfg->max_body) < 0)
@@ -254,7 +384,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 
 	if (rq->too_large) {
-		log_refusal(conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE, &rq->start);
+		log_refusal(cfg, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE, &rq->start);
 		return queue_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n", NULL);
 	}
 	return answer_held(h, conn, method, url, rq);
@@ -268,6 +398,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!rq)
 		return;
 	free(rq->body);
+	memset(rq->token, 0, sizeof rq->token);
 	free(rq);
 	*con_cls = NULL;
 }
@@ -288,7 +419,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, const char *key,
-				struct lis_error *err)
+				const char *client_ca, struct lis_error *err)
 {
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG;
@@ -317,6 +448,12 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, 
 	h->cfg = cfg;
 	h->starting = true;
 
+	/* With client_ca, libmicrohttpd asks each client for a certificate (not requiring one:
+	 * phones asking about themselves have none); lis_auth.c verifies what comes. */
+	struct MHD_OptionItem trust[] = {
+		{ client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)client_ca },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -327,6 +464,7 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, 
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->timeout,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				  MHD_OPTION_ARRAY, trust,
 				  MHD_OPTION_END);
 	h->starting = false;
 	if (!h->mhd) {

@@ -1,5 +1,5 @@
 /* The HTTPS front: libmicrohttpd with its built-in TLS, method/path/media-type/size checks,
- * then the HELD handler. */
+ * then the HELD handler (held_path) or a location URI dereference (under uri_base's path). */
 #ifndef LIS_HTTP_H
 #define LIS_HTTP_H
 
@@ -9,9 +9,10 @@
 struct lis_http;
 
 /* Start serving (threads running on return). cert and key are PEM text; the key is copied
- * by libmicrohttpd and may be wiped by the caller afterwards. */
+ * by libmicrohttpd and may be wiped by the caller afterwards. client_ca (PEM, or NULL) makes
+ * clients be asked for a certificate; it must outlive the server. */
 struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, const char *key,
-				struct lis_error *err);
+				const char *client_ca, struct lis_error *err);
 /* Stop: closes the listening socket and every connection, joins the threads. NULL is a no-op. */
 void lis_http_stop(struct lis_http *h);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "ctl_explain.h"
 #include "lis_version.h"
 
 static void usage(FILE *out)
@@ -14,9 +15,13 @@ static void usage(FILE *out)
 		"commands:\n"
 		"  db migrate          apply pending schema migrations\n"
 		"  db status           print the current and the latest schema version\n"
-		"  import [--sites FILE] [--locations FILE] [--subnets FILE]\n"
+		"  import [--sites FILE] [--locations FILE] [--subnets FILE] [--switches FILE]\n"
+		"         [--ports FILE] [--bssids FILE] [--endpoints FILE] [--mac-ports FILE]\n"
+		"         [--ip-macs FILE] [--mac-bssids FILE]\n"
 		"                      validate the wiremap CSV files (lis-wiremap(5)), then\n"
 		"                      write them in one transaction; on any error write nothing\n"
+		"  explain (--ip A | --mac M | --uri U | --tel T) [--bssid B] [--max-binding-age S]\n"
+		"                      show how lisd would locate a target, and its PIDF-LO\n"
 		"\n"
 		"options:\n"
 		"  -c FILE             configuration file (default " CTL_DEFAULT_CONFIG "); only\n"
@@ -63,14 +68,16 @@ int main(int argc, char **argv)
 	const char *cmd = argv[i], *sub = i + 1 < argc ? argv[i + 1] : "";
 	bool is_db = strcmp(cmd, "db") == 0 && i + 2 == argc &&
 		     (strcmp(sub, "migrate") == 0 || strcmp(sub, "status") == 0);
-	if (!is_db && strcmp(cmd, "import") != 0) {
+	if (!is_db && strcmp(cmd, "import") != 0 && strcmp(cmd, "explain") != 0) {
 		fprintf(stderr, "lisctl: unknown command \"%s%s%s\"\n", cmd, *sub ? " " : "", sub);
 		usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
 	if (ctl_conninfo(db, config, &conninfo) < 0)
 		return CTL_EXIT_USAGE;
-	if (!is_db)
+	if (strcmp(cmd, "explain") == 0)
+		rc = ctl_cmd_explain(conninfo, argc - i, argv + i);
+	else if (!is_db)
 		rc = ctl_cmd_import(conninfo, argc - i, argv + i);
 	else if (strcmp(sub, "migrate") == 0)
 		rc = ctl_cmd_db_migrate(conninfo);

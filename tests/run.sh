@@ -13,7 +13,7 @@ ROOT=$(pwd)
 
 PACKAGES=(
 	gcc make clang libclang-rt-14-dev meson ninja-build pkg-config python3
-	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev
+	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev liburcu-dev
 	postgresql libinih-dev libcsv-dev libssl-dev libcurl4-openssl-dev
 	curl openssl ca-certificates util-linux iproute2 locales
 )

@@ -1,35 +1,413 @@
+/* The resolver: walk from what a request says about its target (IP, MAC, SIP/tel URI, the
+ * serving BSSID) through the wiremap, write down every piece of evidence met on the way, and
+ * answer with the most precise one. Everything lives in the caller's wm_result: no
+ * allocation, no lock, bounded work (a fixed number of MACs and bindings per MAC). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "wm_resolve.h"
 
-#include <string.h>
+/* Bounds of the walk: an IP rarely has more than one live MAC, a MAC more than a couple of
+ * recent ports or APs; the newest ones are the ones that matter. */
+#define MAX_MACS 4
+#define MAX_BINDINGS 4
+#define MAX_ENDPOINTS 6
+/* Slots kept free for the later, less precise steps, so that many bindings cannot crowd
+ * the subnet and the site default out of the list. */
+#define RESERVE_STATIC 4
+#define RESERVE_SUBNET 2
 
 const char *wm_source_name(enum wm_source s)
 {
 	switch (s) {
+	case WM_SRC_PORT:
+		return "port";
+	case WM_SRC_SWITCH:
+		return "switch";
+	case WM_SRC_BSSID:
+		return "bssid";
+	case WM_SRC_STATIC:
+		return "static";
 	case WM_SRC_SUBNET:
 		return "subnet";
+	case WM_SRC_SITE_DEFAULT:
+		return "site-default";
 	case WM_SRC_NONE:
 		break;
 	}
 	return "none";
 }
 
-int wm_resolve_ip(struct db_conn *db, const char *ip, struct wm_result *res, struct lis_error *err)
+struct walk {
+	const struct wm_snapshot *s;
+	const struct wm_policy *p;
+	struct wm_result *res;
+	uint8_t macs[MAX_MACS][6];
+	size_t n_macs;
+	const struct wm_endpoint *eps[MAX_ENDPOINTS];
+	const char *ep_how[MAX_ENDPOINTS];        /* "mac", "uri", "tel": how it was found */
+	size_t n_eps;
+	int ev_mac[WM_MAX_EVIDENCE];              /* index into macs, -1: none */
+	const struct wm_site *ev_site[WM_MAX_EVIDENCE]; /* the site the evidence names */
+	size_t n_stale;
+};
+
+static bool binding_is_fresh(const struct walk *w, const struct wm_binding *b)
 {
-	memset(res, 0, sizeof *res);
-	int rc = db_lookup_subnet(db, ip, &res->loc, err);
-	if (rc <= 0)
-		return rc;
-	res->source = WM_SRC_SUBNET;
-	/* RFC 4119 method registry: "Wiremap" is location from the wired network's map. */
-	res->method = "Wiremap";
-	return 1;
+	/* a binding from the future (clock skew between collector and lisd) counts as now */
+	return b->last_seen >= w->p->now ||
+	       (unsigned long long)(w->p->now - b->last_seen) <= w->p->max_binding_age;
 }
 
-void wm_result_clear(struct wm_result *res)
+__attribute__((format(printf, 8, 9)))
+static struct wm_evidence *add_ev(struct walk *w, size_t reserve, enum wm_source src,
+				  const struct wm_location *loc, const struct wm_binding *b,
+				  int mac_idx, const struct wm_site *site, const char *fmt, ...)
 {
-	if (!res)
+	struct wm_result *r = w->res;
+	if (r->n_evidence + reserve >= WM_MAX_EVIDENCE)
+		return NULL;
+	size_t i = r->n_evidence++;
+	struct wm_evidence *e = &r->ev[i];
+	memset(e, 0, sizeof *e);
+	e->source = src;
+	e->loc = loc;
+	if (b) {
+		e->last_seen = b->last_seen;
+		e->origin = b->source;
+		e->stale = !binding_is_fresh(w, b);
+		w->n_stale += e->stale;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->what, sizeof e->what, fmt, ap);
+	va_end(ap);
+	w->ev_mac[i] = mac_idx;
+	w->ev_site[i] = loc && loc->site ? loc->site : site;
+	return e;
+}
+
+static int add_mac(struct walk *w, const uint8_t mac[6])
+{
+	for (size_t i = 0; i < w->n_macs; i++)
+		if (memcmp(w->macs[i], mac, 6) == 0)
+			return (int)i;
+	if (w->n_macs == MAX_MACS)
+		return -1;
+	memcpy(w->macs[w->n_macs], mac, 6);
+	return (int)w->n_macs++;
+}
+
+static void add_endpoint(struct walk *w, const struct wm_endpoint *e, const char *how)
+{
+	if (!e)
 		return;
-	db_location_clear(&res->loc);
-	res->source = WM_SRC_NONE;
-	res->method = NULL;
+	for (size_t i = 0; i < w->n_eps; i++)
+		if (w->eps[i] == e)
+			return;
+	if (w->n_eps == MAX_ENDPOINTS)
+		return;
+	w->ep_how[w->n_eps] = how;
+	w->eps[w->n_eps++] = e;
+}
+
+static const char *site_key(const struct wm_site *s)
+{
+	return s && s->key ? s->key : "?";
+}
+
+/* Switch port evidence: the port's location, else its switch's default, else nothing (the
+ * switch's site may still have a default: see site_default()). */
+static void walk_ports(struct walk *w, int mi)
+{
+	const struct wm_binding *bs[MAX_BINDINGS];
+	char mac[18];
+	wm_mac_format(w->macs[mi], mac);
+	size_t n = wm_bindings_mac_port(w->s, w->macs[mi], bs, MAX_BINDINGS);
+	for (size_t i = 0; i < n; i++) {
+		const struct wm_binding *b = bs[i];
+		const struct wm_switch *sw = b->sw;
+		const char *port = b->port_id ? b->port_id : "?";
+		if (!sw)
+			add_ev(w, RESERVE_STATIC, WM_SRC_PORT, NULL, b, mi, NULL,
+			       "mac %s on port %s of a switch not in the wiremap", mac, port);
+		else if (b->port && b->port->location)
+			add_ev(w, RESERVE_STATIC, WM_SRC_PORT, b->port->location, b, mi, sw->site,
+			       "mac %s on %s port %s", mac, sw->key, port);
+		else if (sw->location)
+			add_ev(w, RESERVE_STATIC, WM_SRC_SWITCH, sw->location, b, mi, sw->site,
+			       "mac %s on %s port %s (%s; the switch's location)", mac, sw->key,
+			       port, b->port ? "port without a location" : "port not in the wiremap");
+		else
+			add_ev(w, RESERVE_STATIC, WM_SRC_PORT, NULL, b, mi, sw->site,
+			       "mac %s on %s port %s: neither port nor switch has a location", mac,
+			       sw->key, port);
+	}
+}
+
+static void bssid_text(const struct wm_bssid *ap, char *buf, size_t size)
+{
+	char m[18];
+	wm_mac_format(ap->bssid, m);
+	if (ap->prefix_len == 48)
+		snprintf(buf, size, "AP %s", ap->key ? ap->key : m);
+	else
+		snprintf(buf, size, "AP %s (%s/%u)", ap->key ? ap->key : "?", m, ap->prefix_len);
+}
+
+static void walk_bssids(struct walk *w, int mi)
+{
+	const struct wm_binding *bs[MAX_BINDINGS];
+	char mac[18], bssid[18], ap[80];
+	wm_mac_format(w->macs[mi], mac);
+	size_t n = wm_bindings_mac_bssid(w->s, w->macs[mi], bs, MAX_BINDINGS);
+	for (size_t i = 0; i < n; i++) {
+		const struct wm_bssid *a = wm_lookup_bssid(w->s, bs[i]->bssid);
+		wm_mac_format(bs[i]->bssid, bssid);
+		if (a) {
+			bssid_text(a, ap, sizeof ap);
+			add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, a->location, bs[i], mi, NULL,
+			       "mac %s associated with bssid %s, %s", mac, bssid, ap);
+		} else {
+			add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, NULL, bs[i], mi, NULL,
+			       "mac %s associated with bssid %s, not in the wiremap", mac, bssid);
+		}
+	}
+}
+
+/* The site default answers for the site named by the strongest evidence that names one
+ * (a switch, a located AP, endpoint or subnet), and only where that site allows it. */
+static void site_default(struct walk *w)
+{
+	struct wm_result *r = w->res;
+	const struct wm_site *site = NULL;
+	for (int src = WM_SRC_PORT; src <= WM_SRC_SUBNET && !site; src++)
+		for (size_t i = 0; i < r->n_evidence && !site; i++)
+			if ((int)r->ev[i].source == src && !r->ev[i].stale && w->ev_site[i])
+				site = w->ev_site[i];
+	if (!site || !site->default_location)
+		return;
+	if (site->allow_default)
+		add_ev(w, 0, WM_SRC_SITE_DEFAULT, site->default_location, NULL, -1, site,
+		       "default location of site %s", site_key(site));
+	else
+		add_ev(w, 0, WM_SRC_SITE_DEFAULT, NULL, NULL, -1, site,
+		       "site %s has a default location, but its policy does not allow it",
+		       site_key(site));
+}
+
+static void append(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	if (n + 1 >= size)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, size - n, fmt, ap);
+	va_end(ap);
+}
+
+static void find_disagreement(struct walk *w, size_t win)
+{
+	struct wm_result *r = w->res;
+	const struct wm_site *base = w->ev_site[win];
+	const struct wm_site *seen[WM_MAX_EVIDENCE];
+	size_t n_seen = 0;
+	if (!base)
+		return;
+	for (size_t i = 0; i < r->n_evidence; i++) {
+		const struct wm_evidence *e = &r->ev[i];
+		const struct wm_site *s = e->loc ? e->loc->site : NULL;
+		if (i == win || e->stale || !s || s == base)
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < n_seen; j++)
+			dup |= seen[j] == s;
+		if (dup)
+			continue;
+		seen[n_seen++] = s;
+		if (!r->disagreement)
+			append(r->disagree, sizeof r->disagree, "%s says %s",
+			       wm_source_name(r->ev[win].source), site_key(base));
+		r->disagreement = true;
+		append(r->disagree, sizeof r->disagree, ", %s says %s", wm_source_name(e->source),
+		       site_key(s));
+	}
+}
+
+static int bad(struct lis_error *err, const char *what, const char *text)
+{
+	return lis_error_set(err, EINVAL, "\"%s\" is not %s", text, what);
+}
+
+int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const struct wm_policy *p,
+	       struct wm_result *res, struct lis_error *err)
+{
+	struct walk w = {.s = s, .p = p, .res = res};
+	char uri[512], tel[512], ident[200] = "";
+	uint8_t mac[6], bssid[6];
+	unsigned char ipbin[16];
+
+	memset(res, 0, sizeof *res);
+	/* Parse everything first: a malformed target is the requester's error, not unknown. */
+	if (t->mac && wm_mac_parse(t->mac, mac) < 0)
+		return bad(err, "a MAC address", t->mac);
+	if (t->bssid && wm_mac_parse(t->bssid, bssid) < 0)
+		return bad(err, "a BSSID", t->bssid);
+	if (t->ip && inet_pton(AF_INET, t->ip, ipbin) != 1 && inet_pton(AF_INET6, t->ip, ipbin) != 1)
+		return bad(err, "an IP address", t->ip);
+	if (t->uri && wm_uri_normalize(t->uri, uri, sizeof uri) < 0)
+		return bad(err, "a SIP, SIPS or tel URI", t->uri);
+	if (t->tel && (wm_uri_normalize(t->tel, tel, sizeof tel) < 0 || strncmp(tel, "tel:", 4)))
+		return bad(err, "a tel URI", t->tel);
+	if (!t->ip && !t->mac && !t->uri && !t->tel && !t->bssid)
+		return lis_error_set(err, EINVAL, "no target: give an ip, mac, uri, tel or bssid");
+
+	if (t->ip)
+		append(ident, sizeof ident, "%sip %s", *ident ? ", " : "", t->ip);
+	if (t->mac)
+		append(ident, sizeof ident, "%smac %s", *ident ? ", " : "", t->mac);
+	if (t->uri)
+		append(ident, sizeof ident, "%s%s", *ident ? ", " : "", uri);
+	if (t->tel)
+		append(ident, sizeof ident, "%s%s", *ident ? ", " : "", tel);
+	if (t->bssid)
+		append(ident, sizeof ident, "%sbssid %s", *ident ? ", " : "", t->bssid);
+
+	/* 1. who is it: MACs from the request, the endpoint's record, the IP's live bindings */
+	if (t->mac)
+		add_mac(&w, mac);
+	if (t->uri)
+		add_endpoint(&w, strncmp(uri, "tel:", 4) == 0 ? wm_lookup_endpoint_tel(s, uri)
+							      : wm_lookup_endpoint_uri(s, uri),
+			     "uri");
+	if (t->tel)
+		add_endpoint(&w, wm_lookup_endpoint_tel(s, tel), "tel");
+	for (size_t i = 0; i < w.n_eps; i++)
+		if (w.eps[i]->has_mac)
+			add_mac(&w, w.eps[i]->mac);
+	if (t->ip) {
+		const struct wm_binding *bs[MAX_BINDINGS];
+		size_t n = wm_bindings_ip_mac(s, t->ip, bs, MAX_BINDINGS);
+		for (size_t i = 0; i < n; i++) {
+			char m[18];
+			wm_mac_format(bs[i]->mac, m);
+			bool fresh = binding_is_fresh(&w, bs[i]);
+			int mi = fresh ? add_mac(&w, bs[i]->mac) : -1;
+			add_ev(&w, RESERVE_STATIC, WM_SRC_NONE, NULL, bs[i], mi, NULL,
+			       "ip %s has mac %s", bs[i]->ip, m);
+		}
+	}
+	for (size_t i = 0; i < w.n_macs; i++)
+		add_endpoint(&w, wm_lookup_endpoint_mac(s, w.macs[i]), "mac");
+
+	/* 2. switch ports */
+	for (size_t i = 0; i < w.n_macs; i++)
+		walk_ports(&w, (int)i);
+
+	/* 3. Wi-Fi: what the client says it is associated with first, then observed bindings */
+	if (t->bssid) {
+		const struct wm_bssid *a = wm_lookup_bssid(s, bssid);
+		char m[18], ap[80];
+		wm_mac_format(bssid, m);
+		if (a) {
+			bssid_text(a, ap, sizeof ap);
+			add_ev(&w, RESERVE_STATIC, WM_SRC_BSSID, a->location, NULL, -1, NULL,
+			       "serving bssid %s reported by the client, %s", m, ap);
+		} else {
+			add_ev(&w, RESERVE_STATIC, WM_SRC_BSSID, NULL, NULL, -1, NULL,
+			       "serving bssid %s reported by the client, not in the wiremap", m);
+		}
+	}
+	for (size_t i = 0; i < w.n_macs; i++)
+		walk_bssids(&w, (int)i);
+
+	/* 4. static assignments */
+	for (size_t i = 0; i < w.n_eps; i++) {
+		const struct wm_endpoint *e = w.eps[i];
+		int mi = -1;
+		for (size_t j = 0; e->has_mac && j < w.n_macs; j++)
+			if (memcmp(w.macs[j], e->mac, 6) == 0)
+				mi = (int)j;
+		if (e->location)
+			add_ev(&w, RESERVE_SUBNET, WM_SRC_STATIC, e->location, NULL, mi, NULL,
+			       "endpoint %s (found by %s) has a static location", e->key, w.ep_how[i]);
+		else
+			add_ev(&w, RESERVE_SUBNET, WM_SRC_STATIC, NULL, NULL, mi, NULL,
+			       "endpoint %s (found by %s) has no static location", e->key, w.ep_how[i]);
+	}
+
+	/* 5. subnet */
+	char matched[INET6_ADDRSTRLEN + 8] = "";
+	if (t->ip) {
+		const struct wm_location *loc = wm_lookup_subnet(s, t->ip, matched, sizeof matched);
+		if (loc)
+			add_ev(&w, 1, WM_SRC_SUBNET, loc, NULL, -1, NULL, "ip %s in subnet %s", t->ip,
+			       matched);
+		else
+			add_ev(&w, 1, WM_SRC_SUBNET, NULL, NULL, -1, NULL, "no subnet covers ip %s",
+			       t->ip);
+	}
+
+	/* 6. site default */
+	site_default(&w);
+
+	/* the most precise fresh evidence with a location wins; among equals, the first found
+	 * (bindings come most recent first) */
+	size_t win = SIZE_MAX;
+	for (size_t i = 0; i < res->n_evidence; i++) {
+		const struct wm_evidence *e = &res->ev[i];
+		if (e->loc && !e->stale && e->source != WM_SRC_NONE &&
+		    (win == SIZE_MAX || e->source < res->ev[win].source))
+			win = i;
+	}
+	if (w.n_macs) {
+		res->has_mac = true;
+		memcpy(res->mac, w.macs[win != SIZE_MAX && w.ev_mac[win] >= 0 ? w.ev_mac[win] : 0], 6);
+	}
+	if (win == SIZE_MAX) {
+		snprintf(res->unknown_reason, sizeof res->unknown_reason,
+			 "no switch port, BSSID, endpoint, subnet or site default locates %s", ident);
+		if (w.n_stale)
+			append(res->unknown_reason, sizeof res->unknown_reason,
+			       " (%zu stale binding%s ignored: older than %u s)", w.n_stale,
+			       w.n_stale == 1 ? "" : "s", p->max_binding_age);
+		return 0;
+	}
+
+	struct wm_evidence *e = &res->ev[win];
+	e->chosen = true;
+	res->source = e->source;
+	res->loc = e->loc;
+	switch (e->source) {
+	case WM_SRC_BSSID:
+		res->method = "802.11";
+		break;
+	case WM_SRC_STATIC:
+	case WM_SRC_SITE_DEFAULT:
+		/* entered by a person: RFC 4119 method "Manual" */
+		res->method = "Manual";
+		break;
+	default:
+		res->method = "Wiremap";
+		break;
+	}
+	if (e->source == WM_SRC_SUBNET) {
+		res->fallback = true;
+		snprintf(res->note, sizeof res->note,
+			 "fallback: location of subnet %s; no switch-port or Wi-Fi evidence "
+			 "for this device", matched);
+	} else if (e->source == WM_SRC_SITE_DEFAULT) {
+		res->fallback = true;
+		snprintf(res->note, sizeof res->note,
+			 "fallback: default location of site %s; no switch-port, Wi-Fi, static or "
+			 "subnet location for this device", site_key(w.ev_site[win]));
+	}
+	find_disagreement(&w, win);
+	return 1;
 }

@@ -1,28 +1,79 @@
 /* The resolver: turns what is known about a target into a location and the reason for it.
- * Today the only evidence is the requester's address against the subnet wiremap; the
- * correlation engine (switch port, BSSID, identity) replaces the inside, not this API. */
+ * Evidence, most precise first (issue "correlation engine"):
+ *   switch port  (IP -> MAC -> port, or MAC -> port; the port's location, else its switch's)
+ *   BSSID        (the client's RFC 7105 802.11 measurement, or an observed MAC <-> BSSID)
+ *   static       (the endpoint's statically assigned location)
+ *   subnet       (longest prefix of the IP address)
+ *   site default (only where the site's policy allows it)
+ * Bindings older than max_binding_age are listed but are not evidence. Pure and lock-free:
+ * everything it returns points into the snapshot. */
 #ifndef WM_RESOLVE_H
 #define WM_RESOLVE_H
 
-#include "db.h"
-#include "lis_error.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "wm_snapshot.h"
 
 enum wm_source {
 	WM_SRC_NONE = 0,
-	WM_SRC_SUBNET,      /* IP subnet wiremap */
+	WM_SRC_PORT,          /* the switch port's own location */
+	WM_SRC_SWITCH,        /* the port has none: its switch's default location */
+	WM_SRC_BSSID,         /* an access point's location */
+	WM_SRC_STATIC,        /* the endpoint's static assignment */
+	WM_SRC_SUBNET,        /* the IP subnet's location (a fallback) */
+	WM_SRC_SITE_DEFAULT,  /* the site's default location (a fallback) */
 };
-
-struct wm_result {
-	enum wm_source source;
-	const char *method;              /* RFC 4119 method token for the PIDF-LO ("Wiremap") */
-	struct db_location loc;          /* valid when source != WM_SRC_NONE */
-};
-
-/* Resolve the location of the device at address ip (text, IPv4 or IPv6).
- * Returns 1 when located, 0 when no evidence covers it, -1 on an internal error
- * (database unreachable...) with err filled. */
-int wm_resolve_ip(struct db_conn *db, const char *ip, struct wm_result *res, struct lis_error *err);
-void wm_result_clear(struct wm_result *res);
+/* "port", "switch", "bssid", "static", "subnet", "site-default", "none" */
 const char *wm_source_name(enum wm_source s);
+
+/* Who is being located. Any subset may be given; ip is the requester's address for a
+ * request about itself. Strings are as received (they are parsed and normalized here). */
+struct wm_target {
+	const char *ip;
+	const char *mac;
+	const char *uri;      /* sip:/sips: URI */
+	const char *tel;      /* tel: URI */
+	const char *bssid;    /* serving BSSID the client reported (RFC 7105), or NULL */
+};
+
+struct wm_policy {
+	time_t now;
+	unsigned max_binding_age;  /* seconds; older bindings are not evidence */
+};
+
+/* One step of the walk, for logs and `lisctl explain`. */
+struct wm_evidence {
+	enum wm_source source;          /* what this evidence would give */
+	const struct wm_location *loc;  /* NULL when it leads nowhere (e.g. port without location) */
+	char what[160];                 /* e.g. "mac 00:11:22:33:44:55 on sw-3-12 port Gi1/0/7" */
+	time_t last_seen;               /* 0 when not a binding */
+	const char *origin;             /* binding source ("snmp", "import"...), or NULL */
+	bool stale;                     /* older than max_binding_age: not used */
+	bool chosen;                    /* the one that answered */
+};
+
+#define WM_MAX_EVIDENCE 24
+struct wm_result {
+	enum wm_source source;          /* WM_SRC_NONE: no location */
+	const struct wm_location *loc;
+	const char *method;             /* RFC 4119 method token: Wiremap, 802.11, Manual */
+	bool fallback;                  /* subnet or site default: not precise; say so */
+	char note[200];                 /* human words for a fallback ("" otherwise) */
+	bool has_mac;                   /* a MAC was learned for the target (for dm:deviceID) */
+	uint8_t mac[6];
+	bool disagreement;              /* evidence points at more than one site */
+	char disagree[200];             /* "port says hq, subnet says branch" */
+	size_t n_evidence;
+	struct wm_evidence ev[WM_MAX_EVIDENCE];
+	char unknown_reason[160];       /* why nothing matched, when source == WM_SRC_NONE */
+};
+
+/* Resolve t against s. Returns 1 when located, 0 when not (res->unknown_reason says why),
+ * -1 when the target itself is malformed (bad MAC text...) with err filled. */
+int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const struct wm_policy *p,
+	       struct wm_result *res, struct lis_error *err);
 
 #endif

@@ -611,6 +611,42 @@ char *th_lisd_log(const struct th_lisd *l)
 	return s ? s : strdup("");
 }
 
+/* text with "{PORT}" and "{DIR}" replaced (malloc'd; "" for NULL). */
+static char *subst_vars(const char *text, int port, const char *dir)
+{
+	if (!text)
+		return strdup("");
+	size_t cap = strlen(text) * 2 + 512, n = 0;
+	char *out = malloc(cap);
+	char ps[16];
+	snprintf(ps, sizeof ps, "%d", port);
+	for (const char *p = text; *p;) {
+		const char *rep = NULL;
+		size_t skip = 0;
+		if (strncmp(p, "{PORT}", 6) == 0) {
+			rep = ps;
+			skip = 6;
+		} else if (strncmp(p, "{DIR}", 5) == 0) {
+			rep = dir;
+			skip = 5;
+		}
+		size_t need = rep ? strlen(rep) : 1;
+		if (n + need + 1 > cap) {
+			cap = (n + need + 1) * 2;
+			out = realloc(out, cap);
+		}
+		if (rep) {
+			memcpy(out + n, rep, need);
+			n += need;
+			p += skip;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
 int th_lisd_start(struct th_lisd *l, const char *listen, const struct th_tls *tls,
 		  const char *conninfo, const char *server_extra, const char *extra_sections)
 {
@@ -632,7 +668,9 @@ int th_lisd_start(struct th_lisd *l, const char *listen, const struct th_tls *tl
 		 v6 ? "]" : "", l->port);
 	snprintf(l->url, sizeof l->url, "%s/held", l->base);
 
-	char conf[4096];
+	char *sx = subst_vars(server_extra, l->port, l->dir);
+	char *es = subst_vars(extra_sections, l->port, l->dir);
+	char conf[8192];
 	snprintf(conf, sizeof conf,
 		 "; written by the integration harness\n"
 		 "[server]\n"
@@ -653,8 +691,9 @@ int th_lisd_start(struct th_lisd *l, const char *listen, const struct th_tls *tl
 		 "[log]\n"
 		 "target = stderr\n"
 		 "%s",
-		 listen, l->port, tls->cert, tls->key, server_extra ? server_extra : "",
-		 conninfo, extra_sections ? extra_sections : "");
+		 listen, l->port, tls->cert, tls->key, sx, conninfo, es);
+	free(sx);
+	free(es);
 	if (th_write_file(l->conf, conf) < 0)
 		return -1;
 
@@ -784,6 +823,14 @@ int th_https(const struct th_req *req, struct th_resp *resp)
 		curl_easy_setopt(h, CURLOPT_SSLVERSION, req->tls_min | req->tls_max);
 	if (req->ciphers)
 		curl_easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, req->ciphers);
+	if (req->client_cert) {
+		curl_easy_setopt(h, CURLOPT_SSLCERT, req->client_cert);
+		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+	}
+	if (req->client_key) {
+		curl_easy_setopt(h, CURLOPT_SSLKEY, req->client_key);
+		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+	}
 	char iface[80];
 	if (req->local_addr) {
 		snprintf(iface, sizeof iface, "host!%s", req->local_addr);
@@ -846,6 +893,216 @@ int th_held_post(const struct th_lisd *l, const struct th_tls *tls, const char *
 	struct th_req rq = {.method = "POST", .url = l->url, .content_type = "application/held+xml",
 		.body = xml, .cafile = tls->cert, .local_addr = local_addr};
 	return th_https(&rq, resp);
+}
+
+int th_held_post_cert(const struct th_lisd *l, const struct th_tls *tls, const char *xml,
+		      const char *local_addr, const struct th_cert *cert, struct th_resp *resp)
+{
+	struct th_req rq = {.method = "POST", .url = l->url, .content_type = "application/held+xml",
+		.body = xml, .cafile = tls->cert, .local_addr = local_addr,
+		.client_cert = cert ? cert->cert : NULL, .client_key = cert ? cert->key : NULL};
+	return th_https(&rq, resp);
+}
+
+/* ---- client certificates ---- */
+
+static int openssl_run(char *const argv[], const char *what)
+{
+	struct th_proc p;
+	th_run(&p, argv, NULL, 60);
+	int rc = p.status == 0 ? 0 : -1;
+	if (rc)
+		fprintf(stderr, "%s: openssl failed (%d): %s\n", what, p.status, p.err);
+	th_proc_free(&p);
+	return rc;
+}
+
+int th_ca_make(struct th_ca *ca, const char *cn)
+{
+	memset(ca, 0, sizeof *ca);
+	char *d = th_tmpdir("ca");
+	if (!d)
+		return -1;
+	snprintf(ca->dir, sizeof ca->dir, "%s", d);
+	snprintf(ca->cert, sizeof ca->cert, "%s/ca.pem", d);
+	snprintf(ca->key, sizeof ca->key, "%s/ca-key.pem", d);
+	char subj[200];
+	snprintf(subj, sizeof subj, "/CN=%s", cn);
+	char *argv[] = {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+		"-keyout", ca->key, "-out", ca->cert, "-days", "2", "-subj", subj,
+		"-addext", "basicConstraints=critical,CA:TRUE",
+		"-addext", "keyUsage=critical,keyCertSign,cRLSign", NULL};
+	return openssl_run(argv, "th_ca_make");
+}
+
+int th_cert_make(const struct th_ca *ca, const char *tag, const char *subj, struct th_cert *out)
+{
+	memset(out, 0, sizeof *out);
+	char csr[320], ext[320];
+	snprintf(out->cert, sizeof out->cert, "%s/%s.pem", ca->dir, tag);
+	snprintf(out->key, sizeof out->key, "%s/%s-key.pem", ca->dir, tag);
+	snprintf(csr, sizeof csr, "%s/%s.csr", ca->dir, tag);
+	snprintf(ext, sizeof ext, "%s/%s.ext", ca->dir, tag);
+	if (th_write_file(ext, "basicConstraints=CA:FALSE\n"
+			  "keyUsage=critical,digitalSignature,keyEncipherment\n"
+			  "extendedKeyUsage=clientAuth\n") < 0)
+		return -1;
+	char *a1[] = {"openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", out->key,
+		"-out", csr, "-subj", (char *)subj, NULL};
+	if (openssl_run(a1, "th_cert_make (req)") < 0)
+		return -1;
+	char *a2[] = {"openssl", "x509", "-req", "-in", csr, "-CA", (char *)ca->cert,
+		"-CAkey", (char *)ca->key, "-CAcreateserial", "-out", out->cert, "-days", "2",
+		"-extfile", ext, NULL};
+	return openssl_run(a2, "th_cert_make (sign)");
+}
+
+/* ---- lisctl, time, waiting ---- */
+
+int th_lisctl(struct th_proc *p, const char *conninfo, ...)
+{
+	const char *argv[40];
+	int n = 0;
+	argv[n++] = th_lisctl_path();
+	argv[n++] = "--db";
+	argv[n++] = conninfo;
+	va_list ap;
+	va_start(ap, conninfo);
+	const char *a;
+	while (n < 39 && (a = va_arg(ap, const char *)) != NULL)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	th_run(p, (char *const *)argv, NULL, 60);
+	return p->status;
+}
+
+double th_now(void) { return now_s(); }
+void th_sleep_ms(long ms) { msleep(ms); }
+
+const char *th_iso8601(time_t t)
+{
+	static char bufs[8][32];
+	static int next;
+	char *b = bufs[next++ % 8];
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(b, sizeof bufs[0], "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return b;
+}
+
+time_t th_parse_datetime(const char *s)
+{
+	if (!s || !th_is_datetime(s))
+		return (time_t)-1;
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+		   &tm.tm_min, &tm.tm_sec) != 6)
+		return (time_t)-1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm);
+	const char *z = s + 19;
+	if (*z == '.')
+		for (z++; isdigit((unsigned char)*z); z++)
+			;
+	if (*z == '+' || *z == '-') {
+		int hh = 0, mm = 0;
+		sscanf(z + 1, "%2d:%2d", &hh, &mm);
+		long off = (long)hh * 3600 + (long)mm * 60;
+		t -= *z == '+' ? off : -off;
+	}
+	return t;
+}
+
+/* "now" or "now-N[smhd]" -> the timestamp; false when cell is not such a token. */
+static bool now_token(const char *cell, size_t len, time_t now, const char **out)
+{
+	if (len < 3 || strncmp(cell, "now", 3) != 0)
+		return false;
+	if (len == 3) {
+		*out = th_iso8601(now);
+		return true;
+	}
+	if (cell[3] != '-')
+		return false;
+	long v = 0;
+	size_t i = 4;
+	if (i >= len || !isdigit((unsigned char)cell[i]))
+		return false;
+	for (; i < len && isdigit((unsigned char)cell[i]); i++)
+		v = v * 10 + (cell[i] - '0');
+	long mul = 1;
+	if (i < len) {
+		switch (cell[i]) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		case 'd': mul = 86400; break;
+		default: return false;
+		}
+		if (++i != len)
+			return false;
+	}
+	*out = th_iso8601(now - (time_t)(v * mul));
+	return true;
+}
+
+int th_csv_from_template(const char *tmpl, const char *dst)
+{
+	char *src = th_read_file(tmpl, NULL);
+	if (!src) {
+		fprintf(stderr, "th_csv_from_template: cannot read %s\n", tmpl);
+		return -1;
+	}
+	time_t now = time(NULL);
+	size_t cap = strlen(src) * 2 + 1024, n = 0;
+	char *out = malloc(cap);
+	const char *p = src;
+	while (*p) {
+		/* one cell: up to , or newline (templates use no quoted timestamps) */
+		size_t len = strcspn(p, ",\r\n");
+		const char *rep = NULL;
+		if (!now_token(p, len, now, &rep))
+			rep = NULL;
+		size_t need = (rep ? strlen(rep) : len) + 2;
+		if (n + need + 1 > cap) {
+			cap = (n + need + 1) * 2;
+			out = realloc(out, cap);
+		}
+		if (rep) {
+			memcpy(out + n, rep, strlen(rep));
+			n += strlen(rep);
+		} else {
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p += len;
+		if (*p)
+			out[n++] = *p++;
+	}
+	out[n] = '\0';
+	int rc = th_write_file(dst, out);
+	free(out);
+	free(src);
+	return rc;
+}
+
+bool th_wait_until(double timeout_s, long poll_ms, bool (*pred)(void *ctx), void *ctx,
+		   double *elapsed)
+{
+	double t0 = now_s();
+	for (;;) {
+		bool ok = pred(ctx);
+		double dt = now_s() - t0;
+		if (ok || dt > timeout_s) {
+			if (elapsed)
+				*elapsed = dt;
+			return ok;
+		}
+		msleep(poll_ms);
+	}
 }
 
 /* ---- checks ---- */

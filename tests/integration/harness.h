@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Paths handed over by meson (environment): LIS_LISD, LIS_LISCTL, LIS_SRCDIR. */
 const char *th_lisd_path(void);
@@ -60,6 +61,21 @@ struct th_tls {
 /* Self-signed certificate for 127.0.0.1, ::1 and localhost (openssl CLI). */
 int th_tls_make(struct th_tls *tls);
 
+/* A certificate authority for client certificates (openssl CLI): a self-signed CA with
+ * basicConstraints CA:TRUE and keyCertSign, subject "/CN=<cn>". */
+struct th_ca {
+	char dir[256];
+	char cert[300], key[300];
+};
+int th_ca_make(struct th_ca *ca, const char *cn);
+/* A client certificate (extendedKeyUsage clientAuth) signed by ca, subject in openssl -subj
+ * form ("/O=Example/CN=sbc1.example.net", which RFC 4514 prints as
+ * "CN=sbc1.example.net,O=Example"). Files live in ca->dir, named after tag. */
+struct th_cert {
+	char cert[300], key[300];
+};
+int th_cert_make(const struct th_ca *ca, const char *tag, const char *subj, struct th_cert *out);
+
 /* ---- lisd ---- */
 struct th_lisd {
 	char dir[256];
@@ -78,6 +94,8 @@ int th_free_port(const char *addr);
  * extra_sections is appended to the file verbatim (NULL for none). */
 int th_lisd_start(struct th_lisd *l, const char *listen, const struct th_tls *tls,
 		  const char *conninfo, const char *server_extra, const char *extra_sections);
+/* In server_extra and extra_sections, "{PORT}" is replaced by the chosen port (for
+ * uri_base) and "{DIR}" by lisd's own temporary directory. */
 /* SIGTERM, wait; returns the exit status (as th_proc.status) or -1. */
 int th_lisd_stop(struct th_lisd *l);
 /* The lisd log so far (malloc'd). */
@@ -95,6 +113,8 @@ struct th_req {
 	long tls_min, tls_max;     /* CURL_SSLVERSION_* / CURL_SSLVERSION_MAX_*; 0 = default */
 	const char *ciphers;       /* OpenSSL cipher list, NULL = default */
 	long timeout_ms;           /* 0: 15000 */
+	const char *client_cert;   /* PEM client certificate (CURLOPT_SSLCERT), NULL: none */
+	const char *client_key;    /* its PEM key (CURLOPT_SSLKEY) */
 };
 struct th_resp {
 	int curl_code;             /* CURLcode; 0 = a response was received */
@@ -112,6 +132,29 @@ void th_resp_free(struct th_resp *resp);
 /* Convenience: POST a HELD document with application/held+xml. */
 int th_held_post(const struct th_lisd *l, const struct th_tls *tls, const char *xml,
 		 const char *local_addr, struct th_resp *resp);
+
+/* POST a HELD document from local_addr (NULL: default) with a client certificate (NULL:
+ * none). */
+int th_held_post_cert(const struct th_lisd *l, const struct th_tls *tls, const char *xml,
+		      const char *local_addr, const struct th_cert *cert, struct th_resp *resp);
+
+/* ---- lisctl, time, waiting ---- */
+/* lisctl --db conninfo ARGS... (NULL-terminated), 60 s at most; p->status is its exit. */
+int th_lisctl(struct th_proc *p, const char *conninfo, ...) __attribute__((sentinel));
+/* Monotonic clock, seconds. */
+double th_now(void);
+void th_sleep_ms(long ms);
+/* UTC xs:dateTime "YYYY-MM-DDThh:mm:ssZ" of t (rotating static buffers, 8 live). */
+const char *th_iso8601(time_t t);
+/* Parse an xs:dateTime with Z or +hh:mm/-hh:mm; (time_t)-1 if it is not one. */
+time_t th_parse_datetime(const char *s);
+/* Copy a CSV template to dst, replacing every cell "now-N" (N seconds, or N followed by
+ * s, m, h or d) and "now" with the UTC timestamp of that moment. 0 on success. */
+int th_csv_from_template(const char *tmpl, const char *dst);
+/* Call pred(ctx) every poll_ms until it returns true or timeout_s passes; returns true if it
+ * did, with the time it took in *elapsed (may be NULL). */
+bool th_wait_until(double timeout_s, long poll_ms, bool (*pred)(void *ctx), void *ctx,
+		   double *elapsed);
 
 /* s on one line (newlines shown as " | "), at most ~1500 bytes, for TAP diagnostics
  * (a raw newline would break the TAP stream). Rotating static buffers: 8 live at once. */

@@ -301,6 +301,281 @@ static void test_errors_are_capped(void)
 	CHECK_STR(errs.msg[CTL_ERRORS_MAX - 1], "x.csv:51:1: bad");
 }
 
+/* ---- issue 3: site policy, switches, ports, BSSIDs, endpoints, bindings ---- */
+
+static void test_site_default_location_and_policy(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("network_sites.csv", &s) == 0);
+	if (CHECK(s.n == 3)) {
+		CHECK_STR(s.rows[0].default_location_key, "hq-lobby");
+		CHECK(s.rows[0].allow_default);
+		CHECK(s.rows[0].ref_col == 3);
+		CHECK_STR(s.rows[1].default_location_key, NULL);
+		CHECK(!s.rows[1].allow_default);
+		CHECK(!s.rows[2].allow_default);
+	}
+	ctl_sites_free(&s);
+}
+
+static void test_bad_site_policy(void)
+{
+	struct ctl_sites s;
+
+	CHECK(load_sites("bad_network_sites.csv", &s) == -1);
+	check_errors((const char *const[]){
+		"bad_network_sites.csv:2:4: \"maybe\" is not true or false",
+		"bad_network_sites.csv:3:4: allow_default is true but the site has no "
+		"default_location",
+		"bad_network_sites.csv:4:3: location key \"lab 1\" contains white space",
+		NULL});
+	ctl_sites_free(&s);
+}
+
+static void test_switch_chassis_mac_is_canonical_and_name_verbatim(void)
+{
+	struct ctl_switches w;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_switches("switches.csv", &w, &errs) == 0);
+	if (CHECK(w.n == 3)) {
+		CHECK_STR(w.rows[0].chassis_id, "00:1b:54:aa:01:00");
+		CHECK_STR(w.rows[0].mgmt_address, "10.10.0.2");
+		CHECK_STR(w.rows[0].location_key, "hq-f1");
+		CHECK_STR(w.rows[0].description, "IDF 1, floor 1");
+		CHECK(w.rows[0].site_col == 2 && w.rows[0].location_col == 5);
+		CHECK_STR(w.rows[1].chassis_id, "sw2.example.net");
+		CHECK_STR(w.rows[1].mgmt_address, "2001:db8::2");
+		CHECK_STR(w.rows[1].location_key, NULL);
+		CHECK_STR(w.rows[2].chassis_id, "00:1b:54:aa:03:00");
+		CHECK_STR(w.rows[2].mgmt_address, "192.0.2.3");
+	}
+	ctl_switches_free(&w);
+}
+
+static void test_bad_switch_rows(void)
+{
+	struct ctl_switches w;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_switches("bad_switches.csv", &w, &errs) == -1);
+	check_errors((const char *const[]){
+		"bad_switches.csv:2:4: \"10.10.0.0/24\" is not an IP address (one host, no prefix "
+		"length)",
+		"bad_switches.csv:3:3: missing value for required column \"chassis_id\"",
+		"bad_switches.csv:6:1: switch key \"sw 5\" contains white space",
+		"bad_switches.csv:6:5: location key \"hq f1\" contains white space",
+		"bad_switches.csv:5:1: duplicate switch \"sw1\" (first on line 2)",
+		"bad_switches.csv:4:3: duplicate chassis_id \"00:1b:54:aa:01:00\" (first on line 2)",
+		NULL});
+	CHECK(w.n == 0 && w.rows == NULL);
+	ctl_switches_free(&w);
+}
+
+static void test_ports(void)
+{
+	struct ctl_ports p;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_ports("ports.csv", &p, &errs) == 0);
+	if (CHECK(p.n == 3)) {
+		CHECK_STR(p.rows[0].switch_key, "sw1");
+		CHECK_STR(p.rows[0].port_id, "Gi1/0/1");
+		CHECK_STR(p.rows[0].location_key, "hq-lobby");
+		CHECK(p.rows[0].switch_col == 1 && p.rows[0].location_col == 3);
+		CHECK_STR(p.rows[1].location_key, NULL);
+		CHECK_STR(p.rows[2].port_id, "GigabitEthernet 1/0/1");
+	}
+	ctl_ports_free(&p);
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_ports("bad_ports.csv", &p, &errs) == -1);
+	check_errors((const char *const[]){
+		"bad_ports.csv:3:2: missing value for required column \"port\"",
+		"bad_ports.csv:5:1: switch key \"sw 2\" contains white space",
+		"bad_ports.csv:4:2: duplicate switch and port \"sw1 Gi1/0/1\" (first on line 2)",
+		NULL});
+	ctl_ports_free(&p);
+}
+
+static void test_bssid_ranges(void)
+{
+	struct ctl_bssids b;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_bssids("bssids.csv", &b, &errs) == 0);
+	if (CHECK(b.n == 3)) {
+		CHECK_STR(b.rows[0].bssid, "00:3a:7d:10:20:30");
+		CHECK(b.rows[0].prefix_len == 48);
+		CHECK_STR(b.rows[0].ap, "ap-3-1");
+		CHECK_STR(b.rows[1].bssid, "00:3a:7d:10:20:40");
+		CHECK(b.rows[1].prefix_len == 44);
+		CHECK(b.rows[1].location_col == 2);
+		/* The same address with another length is another entry. */
+		CHECK(b.rows[2].prefix_len == 48);
+	}
+	ctl_bssids_free(&b);
+}
+
+static void test_bad_bssids(void)
+{
+	struct ctl_bssids b;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_bssids("bad_bssids.csv", &b, &errs) == -1);
+	check_errors((const char *const[]){
+		"bad_bssids.csv:2:1: \"00:3a:7d:10:20:41/44\" has bits set past the prefix length "
+		"(did you mean 00:3a:7d:10:20:40/44?)",
+		"bad_bssids.csv:3:1: \"00:3a:7d:10:20:40/49\" is not a BSSID (a MAC address) or "
+		"BSSID range (MAC/length, length 1 to 48)",
+		"bad_bssids.csv:4:1: \"00:3a:7d:10:20\" is not a BSSID (a MAC address) or BSSID "
+		"range (MAC/length, length 1 to 48)",
+		"bad_bssids.csv:5:1: \"00:3a:7d:10:20:40/0\" is not a BSSID (a MAC address) or "
+		"BSSID range (MAC/length, length 1 to 48)",
+		"bad_bssids.csv:8:2: missing value for required column \"location\"",
+		"bad_bssids.csv:7:1: duplicate bssid \"00:3a:7d:10:20:30/48\" (first on line 6)",
+		NULL});
+	ctl_bssids_free(&b);
+}
+
+static void test_endpoint_identities_are_normalized(void)
+{
+	struct ctl_endpoints e;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_endpoints("endpoints.csv", &e, &errs) == 0);
+	for (size_t i = 0; i < errs.n; i++)
+		t_diag("%s", errs.msg[i]);
+	if (CHECK(e.n == 4)) {
+		CHECK_STR(e.rows[0].class_, "desk_phone");
+		CHECK_STR(e.rows[0].mac, "00:04:f2:11:22:33");
+		CHECK_STR(e.rows[0].tel, "tel:+13125550100");
+		CHECK_STR(e.rows[0].uri, NULL);
+		CHECK_STR(e.rows[1].uri, "sip:alice@example.com");
+		CHECK_STR(e.rows[1].location_key, "hq-f2");
+		CHECK(e.rows[1].location_col == 6);
+		CHECK_STR(e.rows[2].mac, "8c:85:90:aa:bb:cc");
+		CHECK_STR(e.rows[2].uri, "sips:bob@example.com");
+		CHECK_STR(e.rows[3].class_, "other");
+	}
+	ctl_endpoints_free(&e);
+}
+
+static void test_bad_endpoints(void)
+{
+	struct ctl_endpoints e;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_endpoints("bad_endpoints.csv", &e, &errs) == -1);
+	check_errors((const char *const[]){
+		"bad_endpoints.csv:2:1: endpoint \"a\" has none of mac, uri and tel",
+		"bad_endpoints.csv:3:2: \"phone\" is not an endpoint class (desk_phone, softphone, "
+		"mobile or other)",
+		"bad_endpoints.csv:4:4: \"http://example.com/c\" is not a SIP URI (sip: or sips:, "
+		"e.g. sip:alice@example.com)",
+		"bad_endpoints.csv:5:4: \"tel:+15551234567\" is a tel URI: put it in the tel "
+		"column",
+		"bad_endpoints.csv:6:5: \"+15551234567\" is not a tel URI (e.g. tel:+15551234567)",
+		"bad_endpoints.csv:7:3: \"00:04:f2:11:22:3\" is not a MAC address (e.g. "
+		"00:11:22:33:44:55)",
+		"bad_endpoints.csv:8:3: duplicate mac \"00:04:f2:11:22:33\" (first on line 3)",
+		"bad_endpoints.csv:10:4: duplicate uri \"sip:alice@example.com\" (first on line 9)",
+		NULL});
+	ctl_endpoints_free(&e);
+}
+
+static void test_bindings(void)
+{
+	struct ctl_mac_ports mp;
+	struct ctl_ip_macs im;
+	struct ctl_mac_bssids mb;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_mac_ports("mac_ports.csv", &mp, &errs) == 0);
+	if (CHECK(mp.n == 2)) {
+		CHECK_STR(mp.rows[0].mac, "00:04:f2:11:22:33");
+		CHECK(mp.rows[0].seen.last_seen == 1795593600);
+		CHECK(mp.rows[0].seen.has_first_seen && mp.rows[0].seen.first_seen == 1793519700);
+		CHECK_STR(mp.rows[0].seen.source, NULL);
+		CHECK(mp.rows[0].switch_col == 2);
+		/* 09:00 at +01:00 is 08:00 UTC. */
+		CHECK(mp.rows[1].seen.last_seen == 1795593600);
+		CHECK(!mp.rows[1].seen.has_first_seen);
+		CHECK_STR(mp.rows[1].seen.source, "snmp");
+	}
+	ctl_mac_ports_free(&mp);
+	CHECK(ctl_load_ip_macs("ip_macs.csv", &im, &errs) == 0);
+	if (CHECK(im.n == 3)) {
+		CHECK_STR(im.rows[0].ip, "10.10.1.23");
+		CHECK(im.rows[0].seen.last_seen == 1795593600);
+		CHECK_STR(im.rows[1].ip, "10.10.1.24");
+		CHECK_STR(im.rows[2].ip, "2001:db8:10:1::23");
+		CHECK(im.rows[2].seen.last_seen == 1795593600 + 5 * 3600);
+	}
+	ctl_ip_macs_free(&im);
+	CHECK(ctl_load_mac_bssids("mac_bssids.csv", &mb, &errs) == 0);
+	if (CHECK(mb.n == 1)) {
+		CHECK_STR(mb.rows[0].bssid, "00:3a:7d:10:20:30");
+		CHECK_STR(mb.rows[0].seen.source, "wlc");
+	}
+	ctl_mac_bssids_free(&mb);
+	CHECK(errs.total == 0);
+}
+
+static void test_bad_bindings(void)
+{
+	struct ctl_mac_ports mp;
+	struct ctl_ip_macs im;
+	struct ctl_mac_bssids mb;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_mac_ports("bad_mac_ports.csv", &mp, &errs) == -1);
+	CHECK(ctl_load_ip_macs("bad_ip_macs.csv", &im, &errs) == -1);
+	CHECK(ctl_load_mac_bssids("bad_mac_bssids.csv", &mb, &errs) == -1);
+	check_errors((const char *const[]){
+		"bad_mac_ports.csv:2:4: \"2026-11-25T08:00:00\" is not a timestamp (ISO 8601 with "
+		"a zone, e.g. 2026-11-25T08:00:00Z)",
+		"bad_mac_ports.csv:3:4: \"2026-02-30T08:00:00Z\" is not a timestamp (ISO 8601 with "
+		"a zone, e.g. 2026-11-25T08:00:00Z)",
+		"bad_mac_ports.csv:4:4: last_seen \"2026-11-25T08:00:00Z\" is before first_seen "
+		"\"2026-11-26T08:00:00Z\"",
+		"bad_mac_ports.csv:5:6: source \"my source\" contains white space",
+		"bad_mac_ports.csv:6:3: missing value for required column \"port\"",
+		"bad_mac_ports.csv:8:1: duplicate binding \"00:04:f2:11:22:38 sw1 Gi1/0/1\" (first "
+		"on line 7)",
+		"bad_ip_macs.csv:2:1: \"10.10.1.0/24\" is not an IP address (one host, no prefix "
+		"length)",
+		"bad_ip_macs.csv:3:2: \"zz:04:f2:11:22:33\" is not a MAC address (e.g. "
+		"00:11:22:33:44:55)",
+		"bad_ip_macs.csv:4:3: \"yesterday\" is not a timestamp (ISO 8601 with a zone, e.g. "
+		"2026-11-25T08:00:00Z)",
+		"bad_ip_macs.csv:5:1: duplicate binding \"10.10.1.23 00:04:f2:11:22:33\" (first on "
+		"line 4)",
+		"bad_mac_bssids.csv:2:2: \"00:3a:7d:10:20:30/44\" is not a MAC address (e.g. "
+		"00:11:22:33:44:55)",
+		NULL});
+	ctl_mac_ports_free(&mp);
+	ctl_ip_macs_free(&im);
+	ctl_mac_bssids_free(&mb);
+}
+
+static void test_timestamps(void)
+{
+	time_t t;
+
+	CHECK(ctl_parse_timestamp("1970-01-01T00:00:00Z", &t) == 0 && t == 0);
+	CHECK(ctl_parse_timestamp("2024-02-29T12:00:00Z", &t) == 0 && t == 1709208000);
+	CHECK(ctl_parse_timestamp("2024-02-29t12:00:00.999999z", &t) == 0 && t == 1709208000);
+	CHECK(ctl_parse_timestamp("2024-02-29T13:30:00+01:30", &t) == 0 && t == 1709208000);
+	CHECK(ctl_parse_timestamp("2024-02-29T07:00:00-05", &t) == 0 && t == 1709208000);
+	CHECK(ctl_parse_timestamp("2023-02-29T12:00:00Z", &t) == -1);
+	CHECK(ctl_parse_timestamp("2024-02-29T24:00:00Z", &t) == -1);
+	CHECK(ctl_parse_timestamp("2024-02-29T12:00Z", &t) == -1);
+	CHECK(ctl_parse_timestamp("2024-02-29T12:00:00+1", &t) == -1);
+	CHECK(ctl_parse_timestamp("2024-02-29T12:00:00.Z", &t) == -1);
+	CHECK(ctl_parse_timestamp("1969-12-31T23:59:59Z", &t) == -1);
+}
+
 int main(void)
 {
 	t_run("test_good_sites_parse_with_quoted_commas", test_good_sites_parse_with_quoted_commas);
@@ -323,5 +598,18 @@ int main(void)
 	t_run("test_bad_subnet_rows", test_bad_subnet_rows);
 	t_run("test_bad_location_rows", test_bad_location_rows);
 	t_run("test_errors_are_capped", test_errors_are_capped);
+	t_run("test_site_default_location_and_policy", test_site_default_location_and_policy);
+	t_run("test_bad_site_policy", test_bad_site_policy);
+	t_run("test_switch_chassis_mac_is_canonical_and_name_verbatim",
+	      test_switch_chassis_mac_is_canonical_and_name_verbatim);
+	t_run("test_bad_switch_rows", test_bad_switch_rows);
+	t_run("test_ports", test_ports);
+	t_run("test_bssid_ranges", test_bssid_ranges);
+	t_run("test_bad_bssids", test_bad_bssids);
+	t_run("test_endpoint_identities_are_normalized", test_endpoint_identities_are_normalized);
+	t_run("test_bad_endpoints", test_bad_endpoints);
+	t_run("test_bindings", test_bindings);
+	t_run("test_bad_bindings", test_bad_bindings);
+	t_run("test_timestamps", test_timestamps);
 	return t_done();
 }

@@ -1,0 +1,110 @@
+/* Reading the whole wiremap for an in-memory snapshot, and waiting for changes.
+ * db/ knows rows, not the snapshot's structures: the loader hands each row to a sink that
+ * the caller (wiremap/) provides. Rows of one load come from one REPEATABLE READ
+ * transaction, so a snapshot is consistent even while imports run. */
+#ifndef DB_SNAPSHOT_H
+#define DB_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "civic.h"
+#include "lis_error.h"
+
+struct db_conn;
+
+/* Strings in records are valid only during the callback: copy what you keep. MAC addresses
+ * and BSSIDs are 6 bytes; IP addresses and prefixes are text as PostgreSQL prints them. */
+struct db_rec_site {
+	long long id;
+	const char *key, *name;
+	long long default_location_id;     /* 0: none */
+	bool allow_default;                /* the site's policy lets its default answer */
+};
+struct db_rec_location {
+	long long id, site_id;
+	const char *key, *lang;
+	const char *civic[CIVIC_N_FIELDS]; /* NULL = absent */
+	bool has_geo;
+	double lat, lon;
+	bool has_alt;
+	double alt;
+	double uncertainty;                /* metres; 0 = unknown */
+};
+struct db_rec_subnet {
+	const char *prefix;                /* "10.1.2.0/24", "2001:db8::/48" */
+	long long location_id;
+};
+struct db_rec_switch {
+	long long id, site_id;
+	const char *key;                   /* the switch's name in the wiremap */
+	const char *chassis_id;            /* as LLDP reports it, normalized (see lis-wiremap(5)) */
+	const char *mgmt_address;          /* NULL when unknown */
+	long long location_id;             /* default for its ports; 0: none */
+};
+struct db_rec_port {
+	long long switch_id;
+	const char *port_id;               /* LLDP port ID or ifName */
+	long long location_id;             /* 0: none (falls back to the switch's) */
+};
+struct db_rec_bssid {
+	uint8_t bssid[6];
+	unsigned prefix_len;               /* 48 = exactly this BSSID; 44 = 16 BSSIDs of one radio */
+	const char *key;                   /* the AP's name */
+	long long location_id;
+};
+struct db_rec_endpoint {
+	long long id;
+	const char *key;
+	const char *class_;                /* "desk_phone", "softphone", "mobile" */
+	bool has_mac;
+	uint8_t mac[6];
+	const char *uri;                   /* normalized SIP/SIPS URI, NULL if none */
+	const char *tel;                   /* normalized tel URI ("tel:+15551234567"), NULL if none */
+	long long location_id;             /* static assignment; 0: none */
+};
+enum db_binding_kind {
+	DB_BIND_MAC_PORT,                  /* mac on switch_id/port_id */
+	DB_BIND_IP_MAC,                    /* ip has mac */
+	DB_BIND_MAC_BSSID,                 /* mac associated with bssid */
+};
+struct db_rec_binding {
+	enum db_binding_kind kind;
+	uint8_t mac[6];
+	long long switch_id;               /* MAC_PORT */
+	const char *port_id;               /* MAC_PORT */
+	const char *ip;                    /* IP_MAC: an address, no prefix */
+	uint8_t bssid[6];                  /* MAC_BSSID */
+	time_t first_seen, last_seen;
+	const char *source;                /* "snmp", "netlink", "import", ... */
+};
+
+/* The loader calls these in this order: sites, locations, subnets, switches, ports, bssids,
+ * endpoints, bindings (MAC-port, then IP-MAC, then MAC-BSSID). A callback returning < 0
+ * stops the load (its err is kept). A NULL callback: that table is not read. */
+struct db_snapshot_sink {
+	void *ctx;
+	int (*site)(void *ctx, const struct db_rec_site *r, struct lis_error *err);
+	int (*location)(void *ctx, const struct db_rec_location *r, struct lis_error *err);
+	int (*subnet)(void *ctx, const struct db_rec_subnet *r, struct lis_error *err);
+	int (*sw)(void *ctx, const struct db_rec_switch *r, struct lis_error *err);
+	int (*port)(void *ctx, const struct db_rec_port *r, struct lis_error *err);
+	int (*bssid)(void *ctx, const struct db_rec_bssid *r, struct lis_error *err);
+	int (*endpoint)(void *ctx, const struct db_rec_endpoint *r, struct lis_error *err);
+	int (*binding)(void *ctx, const struct db_rec_binding *r, struct lis_error *err);
+};
+
+/* Stream the whole wiremap into sink (rows fetched in batches, not one result in memory).
+ * Returns 0, or -1 with err filled (DB_E_CONNECT when the connection broke). */
+int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink, struct lis_error *err);
+
+/* LISTEN on the channel every wiremap write notifies ("wiremap_changed": statement triggers
+ * on every wiremap table, so no write path can forget it). */
+#define DB_WIREMAP_CHANNEL "wiremap_changed"
+int db_listen(struct db_conn *c, struct lis_error *err);
+/* Wait up to timeout_ms for a notification. Returns 1 when one (or more: all pending are
+ * consumed) arrived, 0 on timeout, -1 when the connection broke. */
+int db_wait_notify(struct db_conn *c, int timeout_ms, struct lis_error *err);
+
+#endif

@@ -1,0 +1,281 @@
+/* `lisctl explain`: the administrator's test mode. Loads the wiremap snapshot as lisd does,
+ * resolves one target, and prints the walk: every piece of evidence with its age and origin,
+ * which one won and why, any disagreement between sites, and the PIDF-LO lisd would send
+ * for a locationRequest without locationType. Exit 0 located, 3 not located, 1 error. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "ctl_explain.h"
+#include "pidf.h"
+#include "wm_builder.h"
+#include "wm_pidf.h"
+#include "wm_resolve.h"
+
+#define EXPLAIN_EXIT_NOT_LOCATED 3
+#define DEFAULT_MAX_BINDING_AGE 86400u  /* lis.conf(5) [wiremap] max_binding_age */
+#define RETENTION (24 * 3600)
+
+static void explain_usage(FILE *out)
+{
+	fprintf(out, "usage: lisctl explain (--ip A | --mac M | --uri U | --tel T) [--bssid B]\n"
+		     "                      [--max-binding-age S]\n");
+}
+
+/* "seen 2 min ago": coarse on purpose, an administrator reads it at a glance. */
+static void format_age(time_t now, time_t then, char *buf, size_t size)
+{
+	if (then > now) {
+		snprintf(buf, size, "seen %lld s in the future (clock skew?)", (long long)(then - now));
+		return;
+	}
+	long long d = (long long)(now - then);
+	if (d < 120)
+		snprintf(buf, size, "seen %lld s ago", d);
+	else if (d < 7200)
+		snprintf(buf, size, "seen %lld min ago", d / 60);
+	else if (d < 2 * 86400)
+		snprintf(buf, size, "seen %lld h ago", d / 3600);
+	else
+		snprintf(buf, size, "seen %lld days ago", d / 86400);
+}
+
+static const char *why(enum wm_source s)
+{
+	switch (s) {
+	case WM_SRC_PORT:
+		return "a switch port is the most precise evidence there is";
+	case WM_SRC_SWITCH:
+		return "the device's switch port has no location of its own, so its switch's "
+		       "location answers; nothing more precise was found";
+	case WM_SRC_BSSID:
+		return "no fresh switch-port evidence; the Wi-Fi access point is the next most "
+		       "precise";
+	case WM_SRC_STATIC:
+		return "no fresh switch-port or Wi-Fi evidence; the endpoint's static assignment "
+		       "answers";
+	case WM_SRC_SUBNET:
+		return "no switch-port, Wi-Fi or static evidence; the subnet answers (a fallback)";
+	case WM_SRC_SITE_DEFAULT:
+		return "nothing more precise; the site's policy allows its default location "
+		       "(a fallback)";
+	case WM_SRC_NONE:
+		break;
+	}
+	return "";
+}
+
+static void print_location(const struct wm_location *l)
+{
+	printf("%s (site %s)", l->key ? l->key : "?", l->site && l->site->key ? l->site->key : "?");
+}
+
+static void print_evidence(const struct wm_result *r, time_t now)
+{
+	printf("evidence, in the order walked:\n");
+	if (r->n_evidence == 0)
+		printf("  (none: nothing in the wiremap mentions this target)\n");
+	for (size_t i = 0; i < r->n_evidence; i++) {
+		const struct wm_evidence *e = &r->ev[i];
+		printf("  %2zu. %-12s %s", i + 1,
+		       e->source == WM_SRC_NONE ? "ip->mac" : wm_source_name(e->source), e->what);
+		if (e->loc) {
+			printf(" -> ");
+			print_location(e->loc);
+		} else if (e->source != WM_SRC_NONE) {
+			printf(" -> no location");
+		}
+		printf("\n      ");
+		if (e->last_seen) {
+			char age[64];
+			format_age(now, e->last_seen, age, sizeof age);
+			printf("%s, origin %s; ", age, e->origin ? e->origin : "?");
+		} else {
+			printf("origin %s; ", e->source == WM_SRC_BSSID && !e->origin
+						   ? "the request (RFC 7105 measurement)"
+						   : "the wiremap");
+		}
+		if (e->stale)
+			printf("stale (older than the maximum binding age): not evidence\n");
+		else if (e->chosen)
+			printf("chosen\n");
+		else if (e->source == WM_SRC_NONE)
+			printf("followed\n");
+		else if (!e->loc)
+			printf("leads to no location\n");
+		else
+			printf("not used (less precise)\n");
+	}
+}
+
+static int print_pidf(const struct wm_result *r, time_t now)
+{
+	char host[256] = "", entity[300];
+	if (gethostname(host, sizeof host) < 0 || !host[0] || strchr(host, ' '))
+		snprintf(host, sizeof host, "lis.invalid");
+	host[sizeof host - 1] = '\0';
+	snprintf(entity, sizeof entity, "pres:explain@%s", host);
+
+	struct wm_pidf p;
+	/* RFC 5985 §6.5: no locationType means "any": lisd sends every form it has */
+	wm_pidf_fill(r, true, true, &p);
+	p.doc.entity = entity;
+	p.doc.timestamp = now;
+	p.doc.retention_expiry = now + RETENTION;
+	p.doc.retransmission_allowed = true;
+	char *xml = NULL;
+	size_t len = 0;
+	struct lis_error err = {0};
+	if (pidf_build(&p.doc, &xml, &len, &err) < 0) {
+		fprintf(stderr, "lisctl: explain: cannot build the PIDF-LO: %s\n", err.msg);
+		return -1;
+	}
+	printf("\nPIDF-LO lisd would return (locationRequest without locationType):\n");
+	fwrite(xml, 1, len, stdout);
+	if (len && xml[len - 1] != '\n')
+		putchar('\n');
+	free(xml);
+	return 0;
+}
+
+/* "--name VALUE" or "--name=VALUE"; advances *i past what it used. */
+static bool take_opt(int argc, char **argv, int *i, const char *name, const char **out)
+{
+	size_t n = strlen(name);
+	if (strncmp(argv[*i], name, n) != 0)
+		return false;
+	if (argv[*i][n] == '=') {
+		*out = argv[*i] + n + 1;
+		return true;
+	}
+	if (argv[*i][n] == '\0' && *i + 1 < argc) {
+		*out = argv[++*i];
+		return true;
+	}
+	return false;
+}
+
+int ctl_cmd_explain(const char *conninfo, int argc, char **argv)
+{
+	struct wm_target t = {0};
+	const char *age_text = NULL;
+	unsigned max_age = DEFAULT_MAX_BINDING_AGE;
+
+	for (int i = 1; i < argc; i++) {
+		if (!take_opt(argc, argv, &i, "--ip", &t.ip) &&
+		    !take_opt(argc, argv, &i, "--mac", &t.mac) &&
+		    !take_opt(argc, argv, &i, "--uri", &t.uri) &&
+		    !take_opt(argc, argv, &i, "--tel", &t.tel) &&
+		    !take_opt(argc, argv, &i, "--bssid", &t.bssid) &&
+		    !take_opt(argc, argv, &i, "--max-binding-age", &age_text)) {
+			fprintf(stderr, "lisctl: explain: unknown or incomplete option \"%s\"\n",
+				argv[i]);
+			explain_usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (!t.ip && !t.mac && !t.uri && !t.tel) {
+		fprintf(stderr, "lisctl: explain: name a target with --ip, --mac, --uri or --tel\n");
+		explain_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (age_text) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(age_text, &end, 10);
+		if (errno || end == age_text || *end || v == 0 || v > UINT_MAX || age_text[0] == '-') {
+			fprintf(stderr, "lisctl: explain: --max-binding-age \"%s\" is not a number of "
+					"seconds (1..%u)\n", age_text, UINT_MAX);
+			return CTL_EXIT_USAGE;
+		}
+		max_age = (unsigned)v;
+	}
+
+	/* A malformed target is refused before the database is asked anything: resolve it
+	 * against an empty wiremap, which parses it exactly as the real walk will. */
+	struct lis_error err = {0};
+	static struct wm_result res;
+	struct wm_policy pol = {.now = time(NULL), .max_binding_age = max_age};
+	struct wm_builder *b = wm_builder_new();
+	struct wm_snapshot *empty = b ? wm_builder_finish(b, &err) : NULL;
+	wm_builder_free(b);
+	if (!empty) {
+		fprintf(stderr, "lisctl: explain: out of memory\n");
+		return CTL_EXIT_FAIL;
+	}
+	int rc = wm_resolve(empty, &t, &pol, &res, &err);
+	wm_snapshot_free(empty);
+	if (rc < 0) {
+		fprintf(stderr, "lisctl: explain: %s\n", err.msg);
+		return CTL_EXIT_FAIL;
+	}
+
+	struct db_conn *c = db_connect(conninfo, &err);
+	if (!c) {
+		fprintf(stderr, "lisctl: explain: %s\n", err.msg);
+		return CTL_EXIT_FAIL;
+	}
+	struct wm_snapshot *s = wm_snapshot_load(c, &err);
+	db_close(c);
+	if (!s) {
+		fprintf(stderr, "lisctl: explain: loading the wiremap: %s\n", err.msg);
+		return CTL_EXIT_FAIL;
+	}
+	struct wm_snapshot_stats st;
+	wm_snapshot_get_stats(s, &st);
+	pol.now = time(NULL);
+	rc = wm_resolve(s, &t, &pol, &res, &err);
+	if (rc < 0) {
+		fprintf(stderr, "lisctl: explain: %s\n", err.msg);
+		wm_snapshot_free(s);
+		return CTL_EXIT_FAIL;
+	}
+
+	printf("target:");
+	if (t.ip)
+		printf(" ip %s", t.ip);
+	if (t.mac)
+		printf(" mac %s", t.mac);
+	if (t.uri)
+		printf(" uri %s", t.uri);
+	if (t.tel)
+		printf(" tel %s", t.tel);
+	if (t.bssid)
+		printf(" (serving bssid %s)", t.bssid);
+	printf("\nwiremap: %zu locations, %zu subnets, %zu switches, %zu ports, %zu bssids, "
+	       "%zu endpoints, %zu bindings; loaded in %.1f ms\n", st.locations, st.subnets,
+	       st.switches, st.ports, st.bssids, st.endpoints,
+	       st.bind_mac_port + st.bind_ip_mac + st.bind_mac_bssid, st.load_ms);
+	printf("bindings older than %u s are not evidence\n", max_age);
+	printf("chain: ip -> mac (ip-mac bindings), uri/tel -> endpoint -> mac; then, most "
+	       "precise first: switch port, bssid, static, subnet, site default\n\n");
+	if (res.has_mac) {
+		char m[18];
+		wm_mac_format(res.mac, m);
+		printf("mac of the device: %s\n", m);
+	}
+	print_evidence(&res, pol.now);
+	printf("\n");
+
+	if (rc == 0) {
+		printf("result: not located: %s\n", res.unknown_reason);
+		wm_snapshot_free(s);
+		return EXPLAIN_EXIT_NOT_LOCATED;
+	}
+	printf("winner: %s chosen, location ", wm_source_name(res.source));
+	print_location(res.loc);
+	printf(", method %s\n", res.method);
+	printf("why: %s\n", why(res.source));
+	if (res.fallback)
+		printf("note (sent in the PIDF-LO): %s\n", res.note);
+	if (res.disagreement)
+		printf("disagreement between sites: %s (lisd logs and counts it)\n", res.disagree);
+	rc = print_pidf(&res, pol.now);
+	wm_snapshot_free(s);
+	return rc < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}

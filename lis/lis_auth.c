@@ -1,0 +1,331 @@
+#include "lis_auth.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <microhttpd.h>
+
+/* Set once by lis_auth_init() before the HTTP threads start; read-only afterwards. */
+static struct lis_acl auth_acl;
+static struct lis_subjects auth_subjects;
+static bool auth_have_ca;
+
+/* Parse one "ADDR" or "ADDR/LEN" of len bytes. */
+static int parse_prefix(const char *s, size_t len, struct lis_acl_entry *e, char *why,
+			size_t why_size)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	if (len >= sizeof buf) {
+		snprintf(why, why_size, "\"%.*s\" is not an address or CIDR prefix", (int)(len > 64 ? 64 : len), s);
+		return -1;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	char *slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	memset(e, 0, sizeof *e);
+	unsigned max;
+	if (inet_pton(AF_INET, buf, e->addr) == 1) {
+		e->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, e->addr) == 1) {
+		e->family = AF_INET6;
+		max = 128;
+	} else {
+		snprintf(why, why_size, "\"%.*s\" is not an address or CIDR prefix", (int)len, s);
+		return -1;
+	}
+	e->prefix_len = max;
+	if (slash) {
+		const char *d = slash + 1;
+		unsigned n = 0;
+		bool ok = *d != '\0' && strlen(d) <= 3;
+		for (const char *q = d; *q && ok; q++) {
+			ok = *q >= '0' && *q <= '9';
+			n = n * 10 + (unsigned)(*q - '0');
+		}
+		if (!ok || n > max) {
+			snprintf(why, why_size, "\"%.*s\": prefix length must be 0..%u", (int)len, s, max);
+			return -1;
+		}
+		e->prefix_len = n;
+	}
+	for (unsigned bit = e->prefix_len; bit < max; bit++)
+		if (e->addr[bit / 8] & (0x80u >> (bit % 8))) {
+			snprintf(why, why_size, "\"%.*s\": host bits set beyond /%u", (int)len, s,
+				 e->prefix_len);
+			return -1;
+		}
+	return 0;
+}
+
+int lis_acl_parse(const char *text, struct lis_acl *acl, char *why, size_t why_size)
+{
+	memset(acl, 0, sizeof *acl);
+	const char *p = text;
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		size_t len = strcspn(p, " \t,");
+		struct lis_acl_entry e;
+		if (parse_prefix(p, len, &e, why, why_size) < 0) {
+			lis_acl_free(acl);
+			return -1;
+		}
+		struct lis_acl_entry *ne = realloc(acl->e, (acl->n + 1) * sizeof *ne);
+		if (!ne) {
+			snprintf(why, why_size, "out of memory");
+			lis_acl_free(acl);
+			return -1;
+		}
+		acl->e = ne;
+		acl->e[acl->n++] = e;
+		p += len;
+	}
+	return 0;
+}
+
+bool lis_acl_match(const struct lis_acl *acl, const char *ip)
+{
+	unsigned char a[16];
+	int family;
+	if (!acl || !ip)
+		return false;
+	if (inet_pton(AF_INET, ip, a) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, a) == 1)
+		family = AF_INET6;
+	else
+		return false;
+	for (size_t i = 0; i < acl->n; i++) {
+		const struct lis_acl_entry *e = &acl->e[i];
+		if (e->family != family)
+			continue;
+		unsigned full = e->prefix_len / 8, rest = e->prefix_len % 8;
+		if (memcmp(a, e->addr, full) != 0)
+			continue;
+		if (rest && ((a[full] ^ e->addr[full]) & (0xffu << (8 - rest)) & 0xffu))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+void lis_acl_free(struct lis_acl *acl)
+{
+	if (!acl)
+		return;
+	free(acl->e);
+	acl->e = NULL;
+	acl->n = 0;
+}
+
+int lis_subjects_parse(const char *text, struct lis_subjects *s, char *why, size_t why_size)
+{
+	memset(s, 0, sizeof *s);
+	const char *p = text;
+	while (*p) {
+		size_t len = strcspn(p, ";");
+		size_t a = 0, b = len;
+		while (a < b && (p[a] == ' ' || p[a] == '\t'))
+			a++;
+		while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t'))
+			b--;
+		if (a < b) {
+			if (!memchr(p + a, '=', b - a)) {
+				snprintf(why, why_size, "\"%.*s\" is not a subject DN (e.g. CN=sbc1.example.net,O=Example)",
+					 (int)((b - a) > 64 ? 64 : (b - a)), p + a);
+				lis_subjects_free(s);
+				return -1;
+			}
+			char **nd = realloc(s->dn, (s->n + 1) * sizeof *nd);
+			char *dn = nd ? strndup(p + a, b - a) : NULL;
+			if (nd)
+				s->dn = nd;
+			if (!dn) {
+				snprintf(why, why_size, "out of memory");
+				lis_subjects_free(s);
+				return -1;
+			}
+			s->dn[s->n++] = dn;
+		}
+		p += len;
+		if (*p == ';')
+			p++;
+	}
+	return 0;
+}
+
+bool lis_subjects_match(const struct lis_subjects *s, const char *dn)
+{
+	if (!s || !dn || !dn[0])
+		return false;
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->dn[i], dn) == 0)
+			return true;
+	return false;
+}
+
+void lis_subjects_free(struct lis_subjects *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		free(s->dn[i]);
+	free(s->dn);
+	s->dn = NULL;
+	s->n = 0;
+}
+
+int lis_auth_init(const struct lis_config *cfg, char **client_ca_pem, struct lis_error *err)
+{
+	char why[200];
+	*client_ca_pem = NULL;
+	lis_auth_shutdown();
+	if (lis_acl_parse(cfg->allowed_addresses, &auth_acl, why, sizeof why) < 0)
+		return lis_error_set(err, LIS_EXIT_USAGE, "allowed_addresses: %s", why);
+	if (lis_subjects_parse(cfg->allowed_subjects, &auth_subjects, why, sizeof why) < 0) {
+		lis_auth_shutdown();
+		return lis_error_set(err, LIS_EXIT_USAGE, "allowed_subjects: %s", why);
+	}
+	if (auth_subjects.n && !cfg->client_ca[0]) {
+		lis_auth_shutdown();
+		return lis_error_set(err, LIS_EXIT_USAGE,
+				     "allowed_subjects is set but client_ca is empty: certificates "
+				     "cannot be verified without the CA");
+	}
+	if (!cfg->client_ca[0])
+		return 0;
+
+	char *pem = NULL;
+	size_t len;
+	if (lis_read_file(cfg->client_ca, 1 << 20, &pem, &len, err) < 0) {
+		lis_auth_shutdown();
+		err->code = LIS_EXIT_USAGE;
+		return -1;
+	}
+	/* Load it once here so that a bad file stops the start with words, not a TLS error. */
+	gnutls_certificate_credentials_t cred;
+	int n = -1;
+	if (gnutls_certificate_allocate_credentials(&cred) == GNUTLS_E_SUCCESS) {
+		gnutls_datum_t d = { .data = (unsigned char *)pem, .size = (unsigned)len };
+		n = gnutls_certificate_set_x509_trust_mem(cred, &d, GNUTLS_X509_FMT_PEM);
+		gnutls_certificate_free_credentials(cred);
+	}
+	if (n <= 0) {
+		free(pem);
+		lis_auth_shutdown();
+		return lis_error_set(err, LIS_EXIT_USAGE, "client_ca: %s: no PEM CA certificate in it%s%s",
+				     cfg->client_ca, n < 0 ? ": " : "",
+				     n < 0 ? gnutls_strerror(n) : "");
+	}
+	auth_have_ca = true;
+	*client_ca_pem = pem;
+	return 0;
+}
+
+void lis_auth_shutdown(void)
+{
+	lis_acl_free(&auth_acl);
+	lis_subjects_free(&auth_subjects);
+	auth_have_ca = false;
+}
+
+bool lis_auth_configured(void)
+{
+	return auth_acl.n > 0 || auth_subjects.n > 0;
+}
+
+void lis_auth_decide(const char *verified_subject, const char *ip, struct lis_auth_result *ar)
+{
+	ar->checked = true;
+	ar->authorized = false;
+	ar->how = NULL;
+	if (verified_subject && verified_subject[0] &&
+	    lis_subjects_match(&auth_subjects, verified_subject)) {
+		ar->authorized = true;
+		ar->how = "certificate";
+		return;
+	}
+	if (lis_acl_match(&auth_acl, ip)) {
+		ar->authorized = true;
+		ar->how = "address";
+		return;
+	}
+	if (!ar->why[0])
+		snprintf(ar->why, sizeof ar->why, "%s",
+			 verified_subject && verified_subject[0]
+				 ? "certificate subject not in allowed_subjects, address not in allowed_addresses"
+				 : "no verified client certificate, address not in allowed_addresses");
+}
+
+/* The peer's certificate subject, and whether the chain verifies against client_ca. RFC 6155
+ * leaves authentication to TLS; libmicrohttpd asks for the certificate (client_ca as
+ * MHD_OPTION_HTTPS_MEM_TRUST) but does not check it, so this does. */
+static bool verify_client_cert(struct MHD_Connection *conn, struct lis_auth_result *ar)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return false;
+	gnutls_session_t session = (gnutls_session_t)ci->tls_session;
+	unsigned n = 0;
+	const gnutls_datum_t *peers = gnutls_certificate_get_peers(session, &n);
+	if (!peers || n == 0)
+		return false;
+
+	gnutls_x509_crt_t crt;
+	if (gnutls_x509_crt_init(&crt) != GNUTLS_E_SUCCESS)
+		return false;
+	if (gnutls_x509_crt_import(crt, &peers[0], GNUTLS_X509_FMT_DER) == GNUTLS_E_SUCCESS) {
+		gnutls_datum_t dn = { 0 };
+		if (gnutls_x509_crt_get_dn3(crt, &dn, 0) == GNUTLS_E_SUCCESS) {
+			snprintf(ar->subject, sizeof ar->subject, "%.*s", (int)dn.size,
+				 (const char *)dn.data);
+			gnutls_free(dn.data);
+		}
+	}
+	gnutls_x509_crt_deinit(crt);
+	if (!auth_have_ca)
+		return false;
+
+	unsigned status = 0;
+	int rc = gnutls_certificate_verify_peers2(session, &status);
+	if (rc != GNUTLS_E_SUCCESS) {
+		snprintf(ar->why, sizeof ar->why, "client certificate not verified: %s",
+			 gnutls_strerror(rc));
+		return false;
+	}
+	if (status != 0) {
+		gnutls_datum_t out = { 0 };
+		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) ==
+		    GNUTLS_E_SUCCESS) {
+			size_t n = out.size;
+			while (n && (out.data[n - 1] == ' ' || out.data[n - 1] == '.'))
+				n--;
+			snprintf(ar->why, sizeof ar->why, "client certificate rejected: %.*s",
+				 (int)n, (const char *)out.data);
+			gnutls_free(out.data);
+		} else {
+			snprintf(ar->why, sizeof ar->why, "client certificate rejected");
+		}
+		return false;
+	}
+	return true;
+}
+
+void lis_auth_check(struct MHD_Connection *conn, const char *ip, struct lis_auth_result *ar)
+{
+	memset(ar, 0, sizeof *ar);
+	bool verified = verify_client_cert(conn, ar);
+	lis_auth_decide(verified ? ar->subject : NULL, ip, ar);
+}

@@ -1,0 +1,64 @@
+/* Third-party authorization (RFC 6155 §4 / RFC 5985 §9): who may ask for the location of a
+ * device other than itself, or dereference location URIs under deref_auth = authorized.
+ * A requester is authorized by a TLS client certificate that verifies against client_ca and
+ * whose subject DN is in allowed_subjects, or by its source address being in
+ * allowed_addresses. */
+#ifndef LIS_AUTH_H
+#define LIS_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lis_config.h"
+#include "lis_error.h"
+
+/* A list of addresses and CIDR prefixes, IPv4 and IPv6. */
+struct lis_acl_entry {
+	int family;                   /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	unsigned prefix_len;
+};
+struct lis_acl {
+	size_t n;
+	struct lis_acl_entry *e;
+};
+/* Parse "10.0.0.5, 192.0.2.0/24, 2001:db8::/32" (commas, spaces allowed; empty = none).
+ * Host bits beyond the prefix must be zero. On error writes the reason to why. */
+int lis_acl_parse(const char *text, struct lis_acl *acl, char *why, size_t why_size);
+bool lis_acl_match(const struct lis_acl *acl, const char *ip);
+void lis_acl_free(struct lis_acl *acl);
+
+/* A ';'-separated list of subject DNs, each trimmed; compared exactly with the subject as
+ * GnuTLS prints it (RFC 4514: "CN=sbc1.example.net,O=Example"). */
+struct lis_subjects {
+	size_t n;
+	char **dn;
+};
+int lis_subjects_parse(const char *text, struct lis_subjects *s, char *why, size_t why_size);
+bool lis_subjects_match(const struct lis_subjects *s, const char *dn);
+void lis_subjects_free(struct lis_subjects *s);
+
+/* Parse the [auth] keys and read client_ca (*client_ca_pem: malloc'd PEM for the TLS
+ * server, NULL when client_ca is empty). Errors are configuration errors (exit 2). */
+int lis_auth_init(const struct lis_config *cfg, char **client_ca_pem, struct lis_error *err);
+void lis_auth_shutdown(void);
+/* True when a third-party requester could be authorized at all (some list is set). */
+bool lis_auth_configured(void);
+
+struct lis_auth_result {
+	bool checked;                 /* lis_auth_check() ran */
+	bool authorized;
+	const char *how;              /* "certificate" or "address" when authorized */
+	char subject[256];            /* the client certificate's subject DN, "" when none */
+	char why[160];                /* why not, for the log */
+};
+
+/* Decide from the verified subject ("" or NULL when no certificate verified) and the
+ * requester's address. Pure: what lis_auth_check() uses after the TLS part. */
+void lis_auth_decide(const char *verified_subject, const char *ip, struct lis_auth_result *ar);
+
+struct MHD_Connection;
+/* Verify the connection's client certificate (if any) against client_ca and decide. */
+void lis_auth_check(struct MHD_Connection *conn, const char *ip, struct lis_auth_result *ar);
+
+#endif

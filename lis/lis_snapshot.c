@@ -1,0 +1,280 @@
+#include "lis_snapshot.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <urcu-bp.h>
+
+#include "db.h"
+#include "db_snapshot.h"
+#include "lis_log.h"
+#include "wm_snapshot.h"
+
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+/* How long the loader waits in one db_wait_notify(): bounds how late it sees a stop. */
+#define WAIT_SLICE_MS 200
+/* Writes come in bursts (one import = many statements, each notifies): wait until the
+ * channel has been quiet this long, but never longer than DEBOUNCE_MAX_MS in all, so that a
+ * change is served within a second even under a steady stream of writes. */
+#define DEBOUNCE_QUIET_MS 50
+#define DEBOUNCE_MAX_MS 400
+
+/* The published snapshot: written by the loader only (rcu_assign_pointer), read under
+ * rcu_read_lock() by any thread. */
+static struct wm_snapshot *current;
+/* When the published snapshot was last known to match the database (seconds, wall clock);
+ * 0: no snapshot. */
+static atomic_llong fresh_at;
+
+static const struct lis_config *snap_cfg;
+static pthread_t loader;
+static bool loader_started;
+static atomic_bool stopping;
+static pthread_mutex_t stop_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stop_cv = PTHREAD_COND_INITIALIZER;
+
+void lis_snapshot_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void lis_snapshot_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+const struct wm_snapshot *lis_snapshot_current(void)
+{
+	return rcu_dereference(current);
+}
+
+long lis_snapshot_age(void)
+{
+	long long t = atomic_load(&fresh_at);
+	if (t == 0)
+		return -1;
+	long long now = (long long)time(NULL);
+	return now > t ? (long)(now - t) : 0;
+}
+
+static void mark_fresh(void)
+{
+	atomic_store(&fresh_at, (long long)time(NULL));
+}
+
+static void format_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Sleep up to ms, waking early on stop. Returns true when stopping. */
+static bool sleep_or_stop(unsigned ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(ms / 1000);
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&stop_mu);
+	while (!atomic_load(&stopping)) {
+		if (pthread_cond_timedwait(&stop_cv, &stop_mu, &until) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&stop_mu);
+	return atomic_load(&stopping);
+}
+
+/* Swap s in; the old snapshot is freed once no reader can still hold it (synchronize_rcu
+ * waits for read-side sections that began before the swap). Runs on the loader thread,
+ * never on the request path. */
+static void publish(struct wm_snapshot *s)
+{
+	struct wm_snapshot *old = current;
+	rcu_assign_pointer(current, s);
+	synchronize_rcu();
+	wm_snapshot_free(old);
+}
+
+static void log_loaded(const struct wm_snapshot *s, const char *trigger)
+{
+	struct wm_snapshot_stats st;
+	memset(&st, 0, sizeof st);
+	wm_snapshot_get_stats(s, &st);
+	lis_log(LIS_LOG_INFO, "wiremap",
+		"loaded trigger=%s sites=%zu locations=%zu subnets=%zu switches=%zu ports=%zu "
+		"bssids=%zu endpoints=%zu bindings_mac_port=%zu bindings_ip_mac=%zu "
+		"bindings_mac_bssid=%zu bytes=%zu ms=%.1f",
+		trigger, st.sites, st.locations, st.subnets, st.switches, st.ports, st.bssids,
+		st.endpoints, st.bind_mac_port, st.bind_ip_mac, st.bind_mac_bssid, st.bytes,
+		st.load_ms);
+}
+
+/* Load and publish. Returns 0, or -1 with err filled (the connection may have broken). */
+static int reload(struct db_conn *db, const char *trigger, struct lis_error *err)
+{
+	time_t started = time(NULL);
+	struct wm_snapshot *s = wm_snapshot_load(db, err);
+	if (!s)
+		return -1;
+	log_loaded(s, trigger);
+	publish(s);
+	/* The snapshot is as of its transaction, which began at `started`. */
+	atomic_store(&fresh_at, (long long)started);
+	return 0;
+}
+
+/* The loader: connect (with backoff), LISTEN, load, then reload on every notification until
+ * the connection breaks or lisd stops. LISTEN comes before the load, so a change committed
+ * during the load is not missed: its notification waits in the queue. */
+static void *loader_main(void *arg)
+{
+	(void)arg;
+	unsigned backoff = BACKOFF_MIN_MS;
+	time_t stale_since = 0;       /* when the connection broke, 0 while fine */
+	bool warned_down = false;     /* "unavailable" said for this outage */
+	char v[400], t[40];
+
+	while (!atomic_load(&stopping)) {
+		struct lis_error err = { 0 };
+		struct db_conn *db = db_connect(snap_cfg->conninfo, &err);
+		if (db && db_listen(db, &err) < 0) {
+			db_close(db);
+			db = NULL;
+		}
+		if (!db) {
+			if (!warned_down) {
+				lis_log(current ? LIS_LOG_WARN : LIS_LOG_ERR, "wiremap",
+					"unavailable snapshot=%s retry_ms=%u reason=%s",
+					current ? "kept" : "none", backoff,
+					lis_log_value(v, sizeof v, err.msg));
+				warned_down = true;
+			} else {
+				lis_log(LIS_LOG_DEBUG, "wiremap", "connect failed retry_ms=%u reason=%s",
+					backoff, lis_log_value(v, sizeof v, err.msg));
+			}
+			if (sleep_or_stop(backoff))
+				break;
+			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+			continue;
+		}
+
+		if (stale_since) {
+			format_time(stale_since, t, sizeof t);
+			lis_log(LIS_LOG_INFO, "wiremap", "reconnected catching-up stale_since=%s "
+				"stale_s=%ld", t, (long)(time(NULL) - stale_since));
+		}
+		const char *trigger = stale_since ? "reconnect" : current ? "reconnect" : "start";
+		if (reload(db, trigger, &err) < 0) {
+			lis_log(LIS_LOG_ERR, "wiremap", "load failed snapshot=%s retry_ms=%u reason=%s",
+				current ? "kept" : "none", backoff,
+				lis_log_value(v, sizeof v, err.msg));
+			db_close(db);
+			if (!stale_since && current)
+				stale_since = time(NULL);
+			if (sleep_or_stop(backoff))
+				break;
+			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+			continue;
+		}
+		backoff = BACKOFF_MIN_MS;
+		stale_since = 0;
+		warned_down = false;
+
+		/* Wait for changes. */
+		for (;;) {
+			if (atomic_load(&stopping))
+				break;
+			int rc = db_wait_notify(db, WAIT_SLICE_MS, &err);
+			if (rc == 0) {
+				mark_fresh();
+				continue;
+			}
+			if (rc > 0) {
+				struct timespec t0, t1;
+				clock_gettime(CLOCK_MONOTONIC, &t0);
+				long waited = 0;
+				while (rc > 0 && waited < DEBOUNCE_MAX_MS) {
+					rc = db_wait_notify(db, DEBOUNCE_QUIET_MS, &err);
+					clock_gettime(CLOCK_MONOTONIC, &t1);
+					waited = (long)(t1.tv_sec - t0.tv_sec) * 1000 +
+						 (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+				}
+				if (rc >= 0 && reload(db, "notify", &err) == 0)
+					continue;
+				if (rc >= 0 && db_is_ok(db)) {
+					/* The load failed but the connection holds (a query error): keep
+					 * serving, try again after the next change or a backoff. */
+					lis_log(LIS_LOG_ERR, "wiremap",
+						"load failed snapshot=kept reason=%s",
+						lis_log_value(v, sizeof v, err.msg));
+					if (sleep_or_stop(backoff))
+						break;
+					backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+					if (reload(db, "retry", &err) == 0) {
+						backoff = BACKOFF_MIN_MS;
+						continue;
+					}
+					if (db_is_ok(db))
+						continue;
+				}
+			}
+			/* The connection broke: keep the snapshot, say since when, reconnect. */
+			stale_since = (time_t)atomic_load(&fresh_at);
+			if (!stale_since)
+				stale_since = time(NULL);
+			format_time(stale_since, t, sizeof t);
+			lis_log(LIS_LOG_WARN, "wiremap", "stale since=%s snapshot=%s reason=%s", t,
+				current ? "kept" : "none",
+				lis_log_value(v, sizeof v, err.msg[0] ? err.msg : "connection lost"));
+			warned_down = true;
+			break;
+		}
+		db_close(db);
+		if (atomic_load(&stopping))
+			break;
+		if (sleep_or_stop(backoff))
+			break;
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+	}
+	return NULL;
+}
+
+int lis_snapshot_start(const struct lis_config *cfg, struct lis_error *err)
+{
+	snap_cfg = cfg;
+	atomic_store(&stopping, false);
+	int rc = pthread_create(&loader, NULL, loader_main, NULL);
+	if (rc != 0)
+		return lis_error_set(err, 1, "cannot start the wiremap loader thread: %s",
+				     strerror(rc));
+	loader_started = true;
+	return 0;
+}
+
+void lis_snapshot_stop(void)
+{
+	if (loader_started) {
+		pthread_mutex_lock(&stop_mu);
+		atomic_store(&stopping, true);
+		pthread_cond_broadcast(&stop_cv);
+		pthread_mutex_unlock(&stop_mu);
+		pthread_join(loader, NULL);
+		loader_started = false;
+	}
+	struct wm_snapshot *old = current;
+	rcu_assign_pointer(current, NULL);
+	synchronize_rcu();
+	wm_snapshot_free(old);
+	atomic_store(&fresh_at, 0);
+}

@@ -1,0 +1,32 @@
+/* The wiremap lisd answers from: an immutable wm_snapshot, loaded by one loader thread with
+ * its own database connection and swapped in with liburcu-bp (RCU), so that request threads
+ * never take a lock and never wait for PostgreSQL. The loader LISTENs for wiremap_changed and
+ * reloads within a second of a change; while PostgreSQL is unreachable the last snapshot
+ * keeps serving. */
+#ifndef LIS_SNAPSHOT_H
+#define LIS_SNAPSHOT_H
+
+#include "lis_config.h"
+#include "lis_error.h"
+
+struct wm_snapshot;
+
+/* Start the loader thread. It connects in the background (with backoff): requests that come
+ * before the first load find no snapshot. cfg must outlive lis_snapshot_stop(). */
+int lis_snapshot_start(const struct lis_config *cfg, struct lis_error *err);
+/* Stop and join the loader, then free the snapshot. Call after the HTTP server stopped. */
+void lis_snapshot_stop(void);
+
+/* Readers: between lis_snapshot_read_lock() and lis_snapshot_read_unlock(), the snapshot
+ * returned by lis_snapshot_current() (NULL before the first load) and everything it points
+ * to stay valid. Read-side sections nest and never block. */
+void lis_snapshot_read_lock(void);
+void lis_snapshot_read_unlock(void);
+const struct wm_snapshot *lis_snapshot_current(void);
+
+/* Seconds since the snapshot in use was last known to match the database: 0 while the
+ * loader's connection is up and no change is pending; grows while PostgreSQL is unreachable.
+ * -1 when there is no snapshot yet. */
+long lis_snapshot_age(void);
+
+#endif

@@ -1,0 +1,77 @@
+/* Shared kit of the correlation-engine integration tests: the wiremap of
+ * tests/data/integration/correlation loaded into a fresh PostgreSQL, a lisd over TLS on it,
+ * HELD request builders, and element-by-element checks of the PIDF-LO lisd answers with. */
+#ifndef CORR_H
+#define CORR_H
+
+#include <stdbool.h>
+
+#include "harness.h"
+#include "xp.h"
+
+#define HELD_NS "urn:ietf:params:xml:ns:geopriv:held"
+#define HELDID_NS "urn:ietf:params:xml:ns:geopriv:held:id"
+#define CK_DOMAIN "lis.test.invalid"
+
+struct ck_env {
+	struct th_pg pg;
+	struct th_tls tls;
+	struct th_lisd lisd;
+	char *work;                 /* temp dir: generated binding CSVs */
+	bool up;
+};
+
+/* The fixture directory (tests/data/integration/correlation/NAME). */
+const char *ck_fixture(const char *name);
+/* PostgreSQL + migrate + import of every fixture (bindings generated relative to now). */
+bool ck_db_setup(struct ck_env *e);
+/* lisctl import of every fixture file at once (bindings generated relative to now). */
+bool ck_import_fixtures(struct ck_env *e);
+/* lisd on 127.0.0.1 over e->pg with the [wiremap] section plus extra (may be NULL), then
+ * wait (10 s at most) until its snapshot answers for 127.0.0.10. */
+bool ck_lisd_start(struct ck_env *e, struct th_lisd *l, const char *extra_sections);
+/* Both of the above. */
+bool ck_setup(struct ck_env *e, const char *extra_sections);
+
+/* Import extra CSV rows: kind is a lisctl import option ("--mac-ports", "--subnets", ...),
+ * csv the whole file (header included; "now-N" cells allowed). True on exit 0. */
+bool ck_import(struct ck_env *e, const char *kind, const char *csv);
+
+/* Request bodies (static rotating buffers, 8 live). */
+const char *ck_req(const char *location_type, bool exact);        /* NULL type: none */
+const char *ck_req_device(const char *id_xml);                    /* <device>id_xml</device> */
+const char *ck_req_device_type(const char *id_xml, const char *location_type, bool exact);
+const char *ck_req_wifi(const char *bssid);                      /* RFC 7105 serving AP */
+
+/* A HELD locationResponse with exactly one presence; returns the parsed document (NULL
+ * after failed checks). */
+xmlDocPtr ck_held_located(const struct th_resp *r);
+/* An HTTP 200 HELD error with this code and a non-empty message. */
+void ck_held_error(const struct th_resp *r, const char *code);
+
+/* What the PIDF-LO at presence_path (e.g. "/held:locationResponse/pidf:presence") must say:
+ * one location (civic, as in locations.csv under loc_key) in one dm:device with
+ * dm:deviceID "mac:<mac12>" (mac12 != NULL) or in one pidf:tuple (mac12 == NULL); method;
+ * a note (xml:lang en) that says "fallback" when fallback, no fallback note otherwise; the
+ * usage rules and a timestamp. */
+void ck_pidf(xmlDocPtr d, const char *presence_path, const char *loc_key, const char *method,
+	     const char *mac12, bool fallback);
+/* POST req from local_addr (cert may be NULL) and check the answer as ck_pidf does. */
+void ck_expect(struct ck_env *e, const char *req, const char *local_addr,
+	       const struct th_cert *cert, const char *loc_key, const char *method,
+	       const char *mac12, bool fallback);
+/* POST req and expect HELD error code. Returns the body (malloc'd) for comparisons. */
+char *ck_expect_error(struct ck_env *e, const char *req, const char *local_addr,
+		      const struct th_cert *cert, const char *code);
+
+/* The lisd log has a line holding every one of the NULL-terminated needles. */
+bool ck_log_has(const struct th_lisd *l, ...) __attribute__((sentinel));
+/* Print the last n bytes of the lisd log as a TAP diagnostic. */
+void ck_log_tail(const struct th_lisd *l, size_t n);
+
+/* The civic location the answer to a request names: the ca:ROOM/FLR/BLD/LOC text, as the
+ * location key of locations.csv it matches ("" when it matches none, "error:CODE" for a
+ * HELD error). For polling. */
+char *ck_which(struct ck_env *e, const struct th_lisd *l, const char *req, const char *local_addr);
+
+#endif

@@ -1,0 +1,232 @@
+/* Third-party requests (RFC 6155 device identity) and who may make them: a client TLS
+ * certificate signed by the configured CA with an allowed subject, or an allowed source
+ * address. Real certificates made with the openssl CLI; every answer checked by XPath. */
+#include "check.h"
+#include "corr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct ck_env E;
+static struct th_ca ca, other_ca;
+static struct th_cert good, good2, wrong_ca, wrong_subject;
+
+#define ID_IP10 "<ip v=\"4\">127.0.0.10</ip>"
+
+static void test_setup_certificates_wiremap_and_lisd(void)
+{
+	if (!CHECK(th_ca_make(&ca, "LIS Test Client CA") == 0) ||
+	    !CHECK(th_ca_make(&other_ca, "Someone Else's CA") == 0) ||
+	    !CHECK(th_cert_make(&ca, "sbc1", "/O=Example/CN=sbc1.example.net", &good) == 0) ||
+	    !CHECK(th_cert_make(&ca, "sbc2", "/O=Example/CN=sbc2.example.net", &good2) == 0) ||
+	    !CHECK(th_cert_make(&other_ca, "sbc1-other", "/O=Example/CN=sbc1.example.net",
+				&wrong_ca) == 0) ||
+	    !CHECK(th_cert_make(&ca, "rogue", "/O=Example/CN=rogue.example.net",
+				&wrong_subject) == 0))
+		return;
+	char auth[2048];
+	snprintf(auth, sizeof auth,
+		 "[auth]\n"
+		 "client_ca = %s\n"
+		 "allowed_subjects = CN=sbc1.example.net,O=Example;CN=sbc2.example.net,O=Example\n"
+		 "allowed_addresses = 127.0.0.2, 127.0.3.0/24\n", ca.cert);
+	ck_setup(&E, auth);
+}
+
+/* ---- authorized by certificate: every identity type ---- */
+
+static void test_cert_authorized_ip_identity(void)
+{
+	ck_expect(&E, ck_req_device(ID_IP10), NULL, &good, "hq-410", "Wiremap", "0050b600000a",
+		  false);
+	/* the second subject of the list, with a locationType */
+	ck_expect(&E, ck_req_device_type("<ip v=\"4\">127.0.0.14</ip>", "civic", true), NULL, &good2,
+		  "hq-612", "Manual", "0050b6000612", false);
+}
+
+static void test_cert_authorized_mac_identity(void)
+{
+	/* MAC in another spelling than the wiremap's */
+	ck_expect(&E, ck_req_device("<mac>00-50-B6-00-00-0B</mac>"), NULL, &good, "hq-floor4",
+		  "Wiremap", "0050b600000b", false);
+	/* a MAC on no port but with an observed BSSID */
+	ck_expect(&E, ck_req_device("<mac>00:50:b6:00:00:0c</mac>"), NULL, &good, "hq-ap-west",
+		  "802.11", "0050b600000c", false);
+}
+
+static void test_cert_authorized_sip_uri_identity(void)
+{
+	/* softphone alice: endpoint by SIP URI, its MAC on sw1 Gi1/0/9 */
+	ck_expect(&E, ck_req_device("<uri>sip:alice@example.com</uri>"), NULL, &good, "hq-420",
+		  "Wiremap", "0050b6000a11", false);
+}
+
+static void test_cert_authorized_tel_identity(void)
+{
+	/* desk phone desk-612 by tel URI: its static location */
+	ck_expect(&E, ck_req_device("<uri>tel:+15551230612</uri>"), NULL, &good, "hq-612", "Manual",
+		  "0050b6000612", false);
+}
+
+static void test_cert_authorized_unknown_device_gives_locationUnknown(void)
+{
+	free(ck_expect_error(&E, ck_req_device("<mac>00:50:b6:ff:ff:fe</mac>"), NULL, &good,
+			     "locationUnknown"));
+	free(ck_expect_error(&E, ck_req_device("<uri>sip:nobody@example.com</uri>"), NULL, &good,
+			     "locationUnknown"));
+}
+
+static void test_unsupported_identifier_type_gives_badIdentifier(void)
+{
+	free(ck_expect_error(&E, ck_req_device("<fqdn>pc1.example.com</fqdn>"), NULL, &good,
+			     "badIdentifier"));
+}
+
+/* ---- refused ---- */
+
+/* The refusal is badIdentifier; a TLS-level refusal of a bad certificate is also a refusal
+ * (the connection then carries no HELD at all). */
+static void expect_refused(const char *req, const char *from, const struct th_cert *cert,
+			   const char *what)
+{
+	struct th_resp r;
+	th_held_post_cert(&E.lisd, &E.tls, req, from, cert, &r);
+	if (r.curl_code != 0) {
+		t_diag("%s: refused at the TLS layer (%s)", what, r.errbuf);
+	} else {
+		ck_held_error(&r, "badIdentifier");
+		xmlDocPtr d = xp_parse(r.body, r.body_len);
+		CHECKF(xp_count(d, "//ca:* | //pidf:* | //held:locationUriSet") == 0,
+		       "%s: location in a refusal: %s", what, th_flat(r.body));
+		xmlFreeDoc(d);
+	}
+	th_resp_free(&r);
+}
+
+static void test_no_certificate_is_refused(void)
+{
+	expect_refused(ck_req_device(ID_IP10), NULL, NULL, "no certificate");
+	expect_refused(ck_req_device("<uri>sip:alice@example.com</uri>"), "127.0.0.1", NULL,
+		       "no certificate (uri)");
+	if (!CHECK(ck_log_has(&E.lisd, "requester=127.0.0.1 ", "result=badIdentifier",
+			      "reason=unauthorized", (char *)NULL)))
+		ck_log_tail(&E.lisd, 1500);
+}
+
+static void test_certificate_from_another_ca_is_refused(void)
+{
+	expect_refused(ck_req_device(ID_IP10), NULL, &wrong_ca, "other CA");
+}
+
+static void test_certificate_subject_not_on_the_list_is_refused(void)
+{
+	struct th_resp r;
+	th_held_post_cert(&E.lisd, &E.tls, ck_req_device(ID_IP10), NULL, &wrong_subject, &r);
+	/* a valid certificate of the right CA: TLS must succeed, HELD refuses */
+	ck_held_error(&r, "badIdentifier");
+	th_resp_free(&r);
+}
+
+static void test_refusal_identical_for_existing_and_nonexisting_devices(void)
+{
+	const char *pairs[][2] = {
+		{ID_IP10, "<ip v=\"4\">127.0.0.99</ip>"},
+		{"<mac>00:50:b6:00:00:0a</mac>", "<mac>00:50:b6:ff:ff:fe</mac>"},
+		{"<uri>sip:alice@example.com</uri>", "<uri>sip:nobody@example.com</uri>"},
+		{"<uri>tel:+15551230612</uri>", "<uri>tel:+15550000000</uri>"},
+	};
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		char *a = ck_expect_error(&E, ck_req_device(pairs[i][0]), "127.0.0.5", NULL,
+					  "badIdentifier");
+		char *b = ck_expect_error(&E, ck_req_device(pairs[i][1]), "127.0.0.5", NULL,
+					  "badIdentifier");
+		/* byte for byte: the refusal tells nothing about the device */
+		CHECKF(strcmp(a, b) == 0, "existing: %s | missing: %s", th_flat(a), th_flat(b));
+		free(a);
+		free(b);
+	}
+	/* with the wrong-subject certificate as well */
+	struct th_resp r1, r2;
+	th_held_post_cert(&E.lisd, &E.tls, ck_req_device(ID_IP10), NULL, &wrong_subject, &r1);
+	th_held_post_cert(&E.lisd, &E.tls, ck_req_device("<ip v=\"4\">127.0.0.99</ip>"), NULL,
+			  &wrong_subject, &r2);
+	CHECK(r1.curl_code == 0 && r2.curl_code == 0);
+	CHECKF(r1.body && r2.body && strcmp(r1.body, r2.body) == 0, "%s | %s", th_flat(r1.body),
+	       th_flat(r2.body));
+	th_resp_free(&r1);
+	th_resp_free(&r2);
+}
+
+/* ---- authorized by address ---- */
+
+static void test_address_allow_list_authorizes_every_identity_type(void)
+{
+	ck_expect(&E, ck_req_device(ID_IP10), "127.0.0.2", NULL, "hq-410", "Wiremap",
+		  "0050b600000a", false);
+	ck_expect(&E, ck_req_device("<mac>0050.b600.000b</mac>"), "127.0.0.2", NULL, "hq-floor4",
+		  "Wiremap", "0050b600000b", false);
+	ck_expect(&E, ck_req_device("<uri>sip:alice@example.com</uri>"), "127.0.0.2", NULL, "hq-420",
+		  "Wiremap", "0050b6000a11", false);
+	ck_expect(&E, ck_req_device("<uri>tel:+15551230612</uri>"), "127.0.0.2", NULL, "hq-612",
+		  "Manual", "0050b6000612", false);
+}
+
+static void test_address_allow_list_prefix_authorizes(void)
+{
+	ck_expect(&E, ck_req_device(ID_IP10), "127.0.3.7", NULL, "hq-410", "Wiremap",
+		  "0050b600000a", false);
+	/* just outside the /24 */
+	expect_refused(ck_req_device(ID_IP10), "127.0.4.7", NULL, "outside the prefix");
+}
+
+/* ---- about oneself ---- */
+
+static void test_softphone_asking_about_itself_needs_no_certificate(void)
+{
+	/* alice's softphone at 127.0.0.50: plainly, and naming its own IP address */
+	ck_expect(&E, ck_req(NULL, false), "127.0.0.50", NULL, "hq-420", "Wiremap", "0050b6000a11",
+		  false);
+	ck_expect(&E, ck_req_device("<ip v=\"4\">127.0.0.50</ip>"), "127.0.0.50", NULL, "hq-420",
+		  "Wiremap", "0050b6000a11", false);
+}
+
+static void test_sigterm_stops_lisd_cleanly(void)
+{
+	int rc = th_lisd_stop(&E.lisd);
+	CHECKF(rc == 0, "lisd exit %d", rc);
+	if (rc != 0)
+		ck_log_tail(&E.lisd, 1500);
+}
+
+int main(void)
+{
+	t_run("setup_certificates_wiremap_and_lisd", test_setup_certificates_wiremap_and_lisd);
+	if (!E.up) {
+		t_skip("third-party cases", "setup failed");
+		return t_done();
+	}
+	t_run("cert_authorized_ip_identity", test_cert_authorized_ip_identity);
+	t_run("cert_authorized_mac_identity", test_cert_authorized_mac_identity);
+	t_run("cert_authorized_sip_uri_identity", test_cert_authorized_sip_uri_identity);
+	t_run("cert_authorized_tel_identity", test_cert_authorized_tel_identity);
+	t_run("cert_authorized_unknown_device_gives_locationUnknown",
+	      test_cert_authorized_unknown_device_gives_locationUnknown);
+	t_run("unsupported_identifier_type_gives_badIdentifier",
+	      test_unsupported_identifier_type_gives_badIdentifier);
+	t_run("no_certificate_is_refused", test_no_certificate_is_refused);
+	t_run("certificate_from_another_ca_is_refused", test_certificate_from_another_ca_is_refused);
+	t_run("certificate_subject_not_on_the_list_is_refused",
+	      test_certificate_subject_not_on_the_list_is_refused);
+	t_run("refusal_identical_for_existing_and_nonexisting_devices",
+	      test_refusal_identical_for_existing_and_nonexisting_devices);
+	t_run("address_allow_list_authorizes_every_identity_type",
+	      test_address_allow_list_authorizes_every_identity_type);
+	t_run("address_allow_list_prefix_authorizes", test_address_allow_list_prefix_authorizes);
+	t_run("softphone_asking_about_itself_needs_no_certificate",
+	      test_softphone_asking_about_itself_needs_no_certificate);
+	t_run("sigterm_stops_lisd_cleanly", test_sigterm_stops_lisd_cleanly);
+	int rc = t_done();
+	th_pg_stop(&E.pg);
+	return rc;
+}

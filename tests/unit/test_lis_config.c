@@ -1,0 +1,131 @@
+/* lisd configuration (lis_config.c): the issue-3 keys ([wiremap], [auth], [held] location
+ * URIs), their defaults, command-line twins and error messages. */
+#include "check.h"
+#include "lis_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char path[64];
+
+/* Write text to a fresh temporary config file (its name in path). */
+static void write_conf(const char *text)
+{
+	snprintf(path, sizeof path, "/tmp/test_lis_config.XXXXXX");
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!CHECK(f != NULL))
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+static int load(struct lis_config *cfg, int argc, char **argv, struct lis_error *err)
+{
+	enum lis_config_action action;
+	FILE *devnull = fopen("/dev/null", "w");
+	int rc = lis_config_load(cfg, argc, argv, devnull, &action, NULL, err);
+	fclose(devnull);
+	return rc;
+}
+
+static void test_new_keys_have_design_defaults(void)
+{
+	struct lis_config cfg;
+	struct lis_error err = { 0 };
+	write_conf("[server]\nport = 8443\n");
+	char *argv[] = { "lisd", "-c", path, NULL };
+	CHECKF(load(&cfg, 3, argv, &err) == 0, "%s", err.msg);
+	CHECK(cfg.max_binding_age == 86400);
+	CHECK_STR(cfg.client_ca, "");
+	CHECK_STR(cfg.allowed_subjects, "");
+	CHECK_STR(cfg.allowed_addresses, "");
+	CHECK_STR(cfg.uri_base, "");
+	CHECK_STR(cfg.uri_key_file, "");
+	CHECK(cfg.uri_lifetime == 1800);
+	CHECK(cfg.deref_auth == LIS_DEREF_POSSESSION);
+	CHECK(lis_config_deref_path(&cfg) == NULL);
+	lis_config_free(&cfg);
+	unlink(path);
+}
+
+static void test_new_keys_are_read_from_file_and_twins_override(void)
+{
+	struct lis_config cfg;
+	struct lis_error err = { 0 };
+	write_conf("[wiremap]\nmax_binding_age = 600\n"
+		   "[auth]\nclient_ca = /etc/lis/tls/clients.pem\n"
+		   "allowed_subjects = CN=sbc1.example.net,O=Example; CN=sbc2.example.net,O=Example\n"
+		   "allowed_addresses = 192.0.2.10, 2001:db8::/32\n"
+		   "[held]\nuri_base = https://lis.example.net:8443/loc/\n"
+		   "uri_key_file = /etc/lis/uri.key\nuri_lifetime = 300\n"
+		   "deref_auth = authorized\n");
+	char *argv[] = { "lisd", "-c", path, "--uri-lifetime", "60", "--deref-auth=possession",
+			 "--allowed-addresses", "10.0.0.0/8", NULL };
+	CHECKF(load(&cfg, 8, argv, &err) == 0, "%s", err.msg);
+	CHECK(cfg.max_binding_age == 600);
+	CHECK_STR(cfg.client_ca, "/etc/lis/tls/clients.pem");
+	CHECK_STR(cfg.allowed_subjects,
+		  "CN=sbc1.example.net,O=Example; CN=sbc2.example.net,O=Example");
+	CHECK_STR(cfg.allowed_addresses, "10.0.0.0/8");
+	CHECK_STR(cfg.uri_base, "https://lis.example.net:8443/loc/");
+	CHECK_STR(lis_config_deref_path(&cfg), "/loc/");
+	CHECK_STR(cfg.uri_key_file, "/etc/lis/uri.key");
+	CHECK(cfg.uri_lifetime == 60);
+	CHECK(cfg.deref_auth == LIS_DEREF_POSSESSION);
+	lis_config_free(&cfg);
+	unlink(path);
+}
+
+/* Each bad value stops the start with FILE:LINE: and words naming the key. */
+static void check_bad(const char *text, unsigned line, const char *words)
+{
+	struct lis_config cfg;
+	struct lis_error err = { 0 };
+	write_conf(text);
+	char *argv[] = { "lisd", "-c", path, NULL };
+	CHECK(load(&cfg, 3, argv, &err) < 0);
+	char want[100];
+	snprintf(want, sizeof want, "%s:%u: ", path, line);
+	CHECKF(strncmp(err.msg, want, strlen(want)) == 0, "got \"%s\", want prefix %s", err.msg,
+	       want);
+	CHECKF(strstr(err.msg, words) != NULL, "got \"%s\", want %s", err.msg, words);
+	lis_config_free(&cfg);
+	unlink(path);
+}
+
+static void test_bad_values_name_file_line_and_key(void)
+{
+	check_bad("[held]\nuri_base = http://lis.example.net/loc/\n", 2, "uri_base");
+	check_bad("[held]\nuri_base = https://lis.example.net/loc\n", 2, "uri_base");
+	check_bad("[held]\nuri_base = https:///loc/\n", 2, "uri_base");
+	check_bad("[held]\nuri_base = https://lis.example.net/loc/?x=\n", 2, "uri_base");
+	check_bad("[held]\nderef_auth = anyone\n", 2, "deref_auth");
+	check_bad("[held]\nuri_lifetime = 0\n", 2, "uri_lifetime");
+	check_bad("[wiremap]\nmax_binding_age = -1\n", 2, "max_binding_age");
+	check_bad("[auth]\n\nallowed_addresses = 10.0.0.1/8\n", 3, "allowed_addresses");
+	check_bad("[auth]\nallowed_subjects = sbc1\n", 2, "allowed_subjects");
+	check_bad("[wiremap]\nmax_age = 5\n", 2, "max_age");
+}
+
+static void test_twin_errors_name_the_option(void)
+{
+	struct lis_config cfg;
+	struct lis_error err = { 0 };
+	char *argv[] = { "lisd", "--allowed-addresses", "10.0.0.0/33", NULL };
+	CHECK(load(&cfg, 3, argv, &err) < 0);
+	CHECKF(strncmp(err.msg, "--allowed-addresses: ", 21) == 0, "%s", err.msg);
+	lis_config_free(&cfg);
+}
+
+int main(void)
+{
+	t_run("new_keys_have_design_defaults", test_new_keys_have_design_defaults);
+	t_run("new_keys_are_read_from_file_and_twins_override",
+	      test_new_keys_are_read_from_file_and_twins_override);
+	t_run("bad_values_name_file_line_and_key", test_bad_values_name_file_line_and_key);
+	t_run("twin_errors_name_the_option", test_twin_errors_name_the_option);
+	return t_done();
+}

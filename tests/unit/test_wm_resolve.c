@@ -1,0 +1,391 @@
+/* The correlation chain (wm_resolve) and its PIDF-LO (wm_pidf_fill) on one small wiremap:
+ *   site hq (default allowed: hq-default), branch (default not allowed), campus (no default)
+ *   sw-hq (location hq-switch): Gi1/0/1 -> hq-port, Gi1/0/2 without location
+ *   sw-bare (hq, no location): Gi1/0/3 without location
+ *   sw-br (branch, no location): Gi2 without location
+ *   APs: 02:00:00:00:01:00 -> hq-ap; 02:00:00:00:02:00/44 -> br-ap
+ *   endpoints: phone (mac ..:07, sip:alice@example.com, tel:+15551234567) -> hq-static;
+ *              soft (sip:bob@example.com), no location
+ *   subnets: 10.1.0.0/16 -> hq-subnet, 10.1.2.0/24 -> br-subnet, 2001:db8:1::/48 -> hq-subnet
+ */
+#include <stdio.h>
+
+#include "pidf.h"
+#include "wm_fixture.h"
+#include "wm_pidf.h"
+#include "wm_resolve.h"
+
+#define NOW 1000000
+#define AGE 3600
+
+enum { L_PORT = 10, L_SWITCH, L_AP, L_STATIC, L_SUBNET, L_BR_SUBNET, L_BR_AP, L_DEFAULT = 100,
+       L_BR_DEFAULT = 200 };
+
+static struct wm_snapshot *world;
+
+static void build_world(void)
+{
+	fx_begin();
+	fx_site(1, "hq", true, L_DEFAULT);
+	fx_site(2, "branch", false, L_BR_DEFAULT);
+	fx_site(3, "campus", true, 0);
+	fx_location(L_PORT, 1, "hq-port", true);
+	fx_location(L_SWITCH, 1, "hq-switch", false);
+	fx_location(L_AP, 1, "hq-ap", true);
+	fx_location(L_STATIC, 1, "hq-static", false);
+	fx_location(L_SUBNET, 1, "hq-subnet", false);
+	fx_location(L_DEFAULT, 1, "hq-default", false);
+	fx_location(L_BR_SUBNET, 2, "br-subnet", false);
+	fx_location(L_BR_AP, 2, "br-ap", false);
+	fx_location(L_BR_DEFAULT, 2, "br-default", false);
+	fx_subnet("10.1.0.0/16", L_SUBNET);
+	fx_subnet("10.1.2.0/24", L_BR_SUBNET);
+	fx_subnet("2001:db8:1::/48", L_SUBNET);
+	fx_switch(1, 1, "sw-hq", "00:00:5e:00:53:01", L_SWITCH);
+	fx_switch(2, 1, "sw-bare", "sw-bare-chassis", 0);
+	fx_switch(3, 2, "sw-br", "sw-br-chassis", 0);
+	fx_port(1, "Gi1/0/1", L_PORT);
+	fx_port(1, "Gi1/0/2", 0);
+	fx_port(2, "Gi1/0/3", 0);
+	fx_port(3, "Gi2", 0);
+	fx_bssid("02:00:00:00:01:00", 48, "ap-hq-1", L_AP);
+	fx_bssid("02:00:00:00:02:00", 44, "ap-br-1", L_BR_AP);
+	fx_endpoint(1, "phone", "aa:00:00:00:00:07", "sip:alice@example.com", "tel:+15551234567",
+		    L_STATIC);
+	fx_endpoint(2, "soft", NULL, "sip:bob@example.com", NULL, 0);
+	/* A: on a located port, reached from 10.1.5.5 (and from IPv6) */
+	fx_bind(DB_BIND_MAC_PORT, "aa:00:00:00:00:01", 1, "Gi1/0/1", NULL, NULL, NOW - 10);
+	fx_bind(DB_BIND_IP_MAC, "aa:00:00:00:00:01", 0, NULL, "10.1.5.5", NULL, NOW - 20);
+	fx_bind(DB_BIND_IP_MAC, "aa:00:00:00:00:01", 0, NULL, "2001:db8:1::5", NULL, NOW - 20);
+	/* B: on a port without location */
+	fx_bind(DB_BIND_MAC_PORT, "aa:00:00:00:00:02", 1, "Gi1/0/2", NULL, NULL, NOW - 10);
+	/* C: its port binding is stale, its AP binding fresh */
+	fx_bind(DB_BIND_MAC_PORT, "aa:00:00:00:00:03", 1, "Gi1/0/1", NULL, NULL, NOW - 7200);
+	fx_bind(DB_BIND_MAC_BSSID, "aa:00:00:00:00:03", 0, NULL, NULL, "02:00:00:00:01:00", NOW - 5);
+	/* D: on a switch with no location anywhere, site hq allows its default */
+	fx_bind(DB_BIND_MAC_PORT, "aa:00:00:00:00:04", 2, "Gi1/0/3", NULL, NULL, NOW - 10);
+	/* E: on a switch that is not in the wiremap */
+	fx_bind(DB_BIND_MAC_PORT, "aa:00:00:00:00:05", 99, "Gi9", NULL, NULL, NOW - 10);
+	/* F: port at hq, associated with a branch AP (range): the sites disagree */
+	fx_bind(DB_BIND_MAC_PORT, "aa:00:00:00:00:06", 1, "Gi1/0/1", NULL, NULL, NOW - 10);
+	fx_bind(DB_BIND_MAC_BSSID, "aa:00:00:00:00:06", 0, NULL, NULL, "02:00:00:00:02:05", NOW - 5);
+	/* H: on the branch switch, whose site does not allow its default */
+	fx_bind(DB_BIND_MAC_PORT, "aa:00:00:00:00:08", 3, "Gi2", NULL, NULL, NOW - 10);
+	/* 10.1.9.9 had a MAC long ago */
+	fx_bind(DB_BIND_IP_MAC, "aa:00:00:00:00:01", 0, NULL, "10.1.9.9", NULL, NOW - 99999);
+	world = fx_end();
+}
+
+static const struct wm_policy policy = {.now = NOW, .max_binding_age = AGE};
+static struct wm_result res;
+
+static int resolve(const char *ip, const char *mac, const char *uri, const char *tel,
+		   const char *bssid)
+{
+	struct wm_target t = {.ip = ip, .mac = mac, .uri = uri, .tel = tel, .bssid = bssid};
+	struct lis_error err = {0};
+	int rc = wm_resolve(world, &t, &policy, &res, &err);
+	if (rc < 0)
+		t_diag("wm_resolve: %s", err.msg);
+	return rc;
+}
+
+static const char *loc_key(void)
+{
+	return res.loc ? res.loc->key : NULL;
+}
+
+static bool has_ev(enum wm_source src, const char *loc, bool stale)
+{
+	for (size_t i = 0; i < res.n_evidence; i++) {
+		const struct wm_evidence *e = &res.ev[i];
+		if (e->source == src && e->stale == stale &&
+		    (loc ? e->loc && strcmp(e->loc->key, loc) == 0 : e->loc == NULL))
+			return true;
+	}
+	return false;
+}
+
+/* On a failure, the walk that led to it. */
+static void dump(void)
+{
+	for (size_t i = 0; i < res.n_evidence; i++)
+		t_diag("  %s%s%s: %s", wm_source_name(res.ev[i].source),
+		       res.ev[i].stale ? " (stale)" : "", res.ev[i].chosen ? " (chosen)" : "",
+		       res.ev[i].what);
+}
+
+static void test_mac_on_located_port_gives_port_wiremap(void)
+{
+	CHECK(resolve(NULL, "aa:00:00:00:00:01", NULL, NULL, NULL) == 1);
+	CHECK(res.source == WM_SRC_PORT);
+	CHECK_STR(loc_key(), "hq-port");
+	CHECK_STR(res.method, "Wiremap");
+	CHECK(!res.fallback && res.note[0] == '\0');
+	CHECK(res.has_mac && res.mac[5] == 1);
+	CHECK(!res.disagreement);
+}
+
+static void test_ip_to_mac_to_port_beats_the_subnet(void)
+{
+	CHECK(resolve("10.1.5.5", NULL, NULL, NULL, NULL) == 1);
+	CHECK(res.source == WM_SRC_PORT);
+	CHECK_STR(loc_key(), "hq-port");
+	CHECK(res.has_mac && res.mac[5] == 1);
+	CHECK(has_ev(WM_SRC_NONE, NULL, false));       /* the ip -> mac step */
+	CHECK(has_ev(WM_SRC_SUBNET, "hq-subnet", false));
+	CHECK(has_ev(WM_SRC_SITE_DEFAULT, "hq-default", false));
+	size_t chosen = 0;
+	for (size_t i = 0; i < res.n_evidence; i++)
+		chosen += res.ev[i].chosen;
+	if (!CHECK(chosen == 1))
+		dump();
+}
+
+static void test_ipv6_to_mac_to_port(void)
+{
+	CHECK(resolve("2001:DB8:1:0::5", NULL, NULL, NULL, NULL) == 1);
+	CHECK(res.source == WM_SRC_PORT);
+}
+
+static void test_port_without_location_gives_switch_location(void)
+{
+	CHECK(resolve(NULL, "aa:00:00:00:00:02", NULL, NULL, NULL) == 1);
+	CHECK(res.source == WM_SRC_SWITCH);
+	CHECK_STR(loc_key(), "hq-switch");
+	CHECK_STR(res.method, "Wiremap");
+	CHECK(!res.fallback);
+}
+
+static void test_stale_port_binding_is_listed_and_bssid_binding_answers(void)
+{
+	CHECK(resolve(NULL, "aa:00:00:00:00:03", NULL, NULL, NULL) == 1);
+	CHECK(res.source == WM_SRC_BSSID);
+	CHECK_STR(loc_key(), "hq-ap");
+	CHECK_STR(res.method, "802.11");
+	CHECK(has_ev(WM_SRC_PORT, "hq-port", true));
+	for (size_t i = 0; i < res.n_evidence; i++)
+		if (res.ev[i].stale) {
+			CHECK(!res.ev[i].chosen);
+			CHECK(res.ev[i].last_seen == NOW - 7200);
+			CHECK_STR(res.ev[i].origin, "snmp");
+		}
+}
+
+static void test_stale_ip_binding_is_not_followed_and_subnet_answers_with_note(void)
+{
+	CHECK(resolve("10.1.9.9", NULL, NULL, NULL, NULL) == 1);
+	CHECK(res.source == WM_SRC_SUBNET);
+	CHECK_STR(loc_key(), "hq-subnet");
+	CHECK_STR(res.method, "Wiremap");
+	CHECK(res.fallback);
+	CHECK_STR(res.note, "fallback: location of subnet 10.1.0.0/16; no switch-port or Wi-Fi "
+			    "evidence for this device");
+	CHECK(has_ev(WM_SRC_NONE, NULL, true));
+	CHECK(!has_ev(WM_SRC_PORT, "hq-port", false));
+	CHECK(!res.has_mac);
+}
+
+static void test_switch_without_location_gives_site_default_when_allowed(void)
+{
+	CHECK(resolve(NULL, "aa:00:00:00:00:04", NULL, NULL, NULL) == 1);
+	CHECK(res.source == WM_SRC_SITE_DEFAULT);
+	CHECK_STR(loc_key(), "hq-default");
+	CHECK_STR(res.method, "Manual");
+	CHECK(res.fallback && strstr(res.note, "default location of site hq") != NULL);
+}
+
+static void test_site_default_not_allowed_gives_not_located(void)
+{
+	CHECK(resolve(NULL, "aa:00:00:00:00:08", NULL, NULL, NULL) == 0);
+	CHECK(res.source == WM_SRC_NONE && res.loc == NULL);
+	CHECK(has_ev(WM_SRC_SITE_DEFAULT, NULL, false));
+	CHECK(res.unknown_reason[0] != '\0');
+	CHECK(res.has_mac);
+}
+
+static void test_binding_to_unknown_switch_is_listed_without_location(void)
+{
+	CHECK(resolve(NULL, "aa:00:00:00:00:05", NULL, NULL, NULL) == 0);
+	CHECK(has_ev(WM_SRC_PORT, NULL, false));
+	CHECK(strstr(res.ev[0].what, "not in the wiremap") != NULL);
+}
+
+static void test_precedence_port_bssid_static_subnet_site_default(void)
+{
+	/* phone (mac ..:07) has a static location; add a reported BSSID and an IP */
+	CHECK(resolve("10.1.7.7", "aa:00:00:00:00:07", NULL, NULL, "02:00:00:00:01:00") == 1);
+	CHECK(res.source == WM_SRC_BSSID);
+	CHECK(has_ev(WM_SRC_STATIC, "hq-static", false));
+	CHECK(has_ev(WM_SRC_SUBNET, "hq-subnet", false));
+	CHECK(has_ev(WM_SRC_SITE_DEFAULT, "hq-default", false));
+	CHECK(resolve("10.1.7.7", "aa:00:00:00:00:07", NULL, NULL, NULL) == 1);
+	CHECK(res.source == WM_SRC_STATIC);
+	CHECK_STR(res.method, "Manual");
+	CHECK(!res.fallback);
+	CHECK(resolve("10.1.7.7", NULL, NULL, NULL, NULL) == 1);
+	CHECK(res.source == WM_SRC_SUBNET);
+	/* the port beats the reported BSSID */
+	CHECK(resolve(NULL, "aa:00:00:00:00:01", NULL, NULL, "02:00:00:00:01:00") == 1);
+	CHECK(res.source == WM_SRC_PORT);
+	CHECK(has_ev(WM_SRC_BSSID, "hq-ap", false));
+}
+
+static void test_reported_bssid_in_a_range_answers(void)
+{
+	CHECK(resolve(NULL, NULL, NULL, NULL, "02-00-00-00-02-0A") == 1);
+	CHECK(res.source == WM_SRC_BSSID);
+	CHECK_STR(loc_key(), "br-ap");
+	CHECK(!res.has_mac);
+	CHECK(resolve(NULL, NULL, NULL, NULL, "02:00:00:00:02:10") == 0);
+}
+
+static void test_sites_disagree_port_wins_and_says_so(void)
+{
+	CHECK(resolve(NULL, "aa:00:00:00:00:06", NULL, NULL, NULL) == 1);
+	CHECK(res.source == WM_SRC_PORT);
+	CHECK(res.disagreement);
+	CHECK_STR(res.disagree, "port says hq, bssid says branch");
+	/* subnet 10.1.2.0/24 is at branch too; the stale-free port still wins */
+	CHECK(resolve("10.1.2.9", "aa:00:00:00:00:01", NULL, NULL, NULL) == 1);
+	CHECK(res.source == WM_SRC_PORT && res.disagreement);
+	CHECK_STR(res.disagree, "port says hq, subnet says branch");
+}
+
+static void test_no_disagreement_when_the_other_site_is_only_stale(void)
+{
+	CHECK(resolve(NULL, "aa:00:00:00:00:03", NULL, NULL, NULL) == 1);
+	CHECK(!res.disagreement);
+}
+
+static void test_sip_uri_with_parameters_and_case_finds_the_endpoint(void)
+{
+	CHECK(resolve(NULL, NULL, "SIP:alice@EXAMPLE.com;transport=tcp", NULL, NULL) == 1);
+	CHECK(res.source == WM_SRC_STATIC);
+	CHECK_STR(loc_key(), "hq-static");
+	CHECK(res.has_mac && res.mac[5] == 7);
+	/* the user part is case-sensitive */
+	CHECK(resolve(NULL, NULL, "sip:Alice@example.com", NULL, NULL) == 0);
+	/* an endpoint without a static location and nothing else: not located */
+	CHECK(resolve(NULL, NULL, "sip:bob@example.com", NULL, NULL) == 0);
+	CHECK(has_ev(WM_SRC_STATIC, NULL, false));
+}
+
+static void test_tel_with_separators_finds_the_endpoint(void)
+{
+	CHECK(resolve(NULL, NULL, NULL, "tel:+1-555-123-4567", NULL) == 1);
+	CHECK_STR(loc_key(), "hq-static");
+	CHECK(resolve(NULL, NULL, "tel:+1 (555) 123.4567", NULL, NULL) == 1);
+	CHECK_STR(loc_key(), "hq-static");
+}
+
+static void test_unknown_everything_is_not_located_with_a_reason(void)
+{
+	CHECK(resolve("192.0.2.77", "aa:bb:cc:dd:ee:ff", "sip:nobody@example.com",
+		      "tel:+15550000000", "02:00:00:00:09:09") == 0);
+	CHECK(res.source == WM_SRC_NONE && res.loc == NULL && res.method == NULL);
+	CHECK(strstr(res.unknown_reason, "192.0.2.77") != NULL);
+	t_diag("reason: %s", res.unknown_reason);
+}
+
+static void test_malformed_target_is_an_error(void)
+{
+	struct lis_error err = {0};
+	struct wm_target t = {.mac = "aa:bb:cc:dd:ee"};
+	CHECK(wm_resolve(world, &t, &policy, &res, &err) == -1);
+	CHECK(strstr(err.msg, "aa:bb:cc:dd:ee") != NULL);
+	t = (struct wm_target){.ip = "10.1.2.300"};
+	CHECK(wm_resolve(world, &t, &policy, &res, &err) == -1);
+	t = (struct wm_target){.uri = "http://example.com/"};
+	CHECK(wm_resolve(world, &t, &policy, &res, &err) == -1);
+	t = (struct wm_target){.tel = "sip:alice@example.com"};
+	CHECK(wm_resolve(world, &t, &policy, &res, &err) == -1);
+	t = (struct wm_target){.bssid = "nope"};
+	CHECK(wm_resolve(world, &t, &policy, &res, &err) == -1);
+	t = (struct wm_target){0};
+	CHECK(wm_resolve(world, &t, &policy, &res, &err) == -1);
+}
+
+static void test_pidf_fill_port_with_mac_uses_device_and_both_forms(void)
+{
+	struct wm_pidf p;
+	CHECK(resolve(NULL, "AA-00-00-00-00-01", NULL, NULL, NULL) == 1);
+	wm_pidf_fill(&res, true, true, &p);
+	CHECK_STR(p.doc.device_id, "mac:aa0000000001");
+	CHECK_STR(p.doc.method, "Wiremap");
+	CHECK(p.doc.note == NULL);
+	CHECK(p.doc.civic && strcmp(p.doc.civic->field[CIVIC_ROOM], "hq-port") == 0);
+	CHECK(p.doc.geo == &p.geo && p.geo.lat == 37.5 && p.geo.radius == 12);
+	wm_pidf_fill(&res, true, false, &p);
+	CHECK(p.doc.civic && p.doc.geo == NULL);
+	wm_pidf_fill(&res, false, true, &p);
+	CHECK(!p.doc.civic && p.doc.geo);
+	p.doc.entity = "pres:test@lis.invalid";
+	p.doc.timestamp = NOW;
+	p.doc.retention_expiry = NOW + 86400;
+	p.doc.retransmission_allowed = true;
+	char *xml = NULL;
+	size_t len = 0;
+	struct lis_error err = {0};
+	wm_pidf_fill(&res, true, true, &p);
+	p.doc.entity = "pres:test@lis.invalid";
+	p.doc.timestamp = NOW;
+	p.doc.retention_expiry = NOW + 86400;
+	CHECKF(pidf_build(&p.doc, &xml, &len, &err) == 0, "%s", err.msg);
+	free(xml);
+}
+
+static void test_pidf_fill_subnet_without_mac_has_note_and_no_device_id(void)
+{
+	struct wm_pidf p;
+	CHECK(resolve("10.1.7.7", NULL, NULL, NULL, NULL) == 1);
+	wm_pidf_fill(&res, true, true, &p);
+	CHECK(p.doc.device_id == NULL);
+	CHECK(p.doc.note && strstr(p.doc.note, "subnet 10.1.0.0/16") != NULL);
+	CHECK_STR(p.doc.method, "Wiremap");
+	CHECK(p.doc.civic != NULL && p.doc.geo == NULL); /* hq-subnet has no geo */
+}
+
+static void test_pidf_fill_bssid_and_site_default_methods(void)
+{
+	struct wm_pidf p;
+	CHECK(resolve(NULL, "aa:00:00:00:00:03", NULL, NULL, NULL) == 1);
+	wm_pidf_fill(&res, true, true, &p);
+	CHECK_STR(p.doc.method, "802.11");
+	CHECK(p.doc.note == NULL);
+	CHECK(resolve(NULL, "aa:00:00:00:00:04", NULL, NULL, NULL) == 1);
+	wm_pidf_fill(&res, true, true, &p);
+	CHECK_STR(p.doc.method, "Manual");
+	CHECK(p.doc.note && strstr(p.doc.note, "site hq") != NULL);
+}
+
+#define RUN(name) t_run(#name, test_##name)
+
+int main(void)
+{
+	build_world();
+	if (!world)
+		return 1;
+	RUN(mac_on_located_port_gives_port_wiremap);
+	RUN(ip_to_mac_to_port_beats_the_subnet);
+	RUN(ipv6_to_mac_to_port);
+	RUN(port_without_location_gives_switch_location);
+	RUN(stale_port_binding_is_listed_and_bssid_binding_answers);
+	RUN(stale_ip_binding_is_not_followed_and_subnet_answers_with_note);
+	RUN(switch_without_location_gives_site_default_when_allowed);
+	RUN(site_default_not_allowed_gives_not_located);
+	RUN(binding_to_unknown_switch_is_listed_without_location);
+	RUN(precedence_port_bssid_static_subnet_site_default);
+	RUN(reported_bssid_in_a_range_answers);
+	RUN(sites_disagree_port_wins_and_says_so);
+	RUN(no_disagreement_when_the_other_site_is_only_stale);
+	RUN(sip_uri_with_parameters_and_case_finds_the_endpoint);
+	RUN(tel_with_separators_finds_the_endpoint);
+	RUN(unknown_everything_is_not_located_with_a_reason);
+	RUN(malformed_target_is_an_error);
+	RUN(pidf_fill_port_with_mac_uses_device_and_both_forms);
+	RUN(pidf_fill_subnet_without_mac_has_note_and_no_device_id);
+	RUN(pidf_fill_bssid_and_site_default_methods);
+	wm_snapshot_free(world);
+	return t_done();
+}

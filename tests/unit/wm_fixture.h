@@ -1,0 +1,131 @@
+/* Building small wiremaps for the wiremap unit tests, row by row through the builder's sink
+ * exactly as the database loader would. */
+#ifndef WM_FIXTURE_H
+#define WM_FIXTURE_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "wm_builder.h"
+
+static struct wm_builder *fx_b;
+
+static inline void fx_begin(void)
+{
+	fx_b = wm_builder_new();
+}
+
+static inline void fx_check(int rc, struct lis_error *err)
+{
+	if (rc < 0)
+		t_diag("sink refused a row: %s", err->msg);
+}
+
+static inline void fx_site(long long id, const char *key, bool allow, long long def)
+{
+	struct lis_error err = {0};
+	struct db_rec_site r = {.id = id, .key = key, .name = key, .default_location_id = def,
+				.allow_default = allow};
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->site(k->ctx, &r, &err), &err);
+}
+
+static inline void fx_location(long long id, long long site, const char *key, bool geo)
+{
+	struct lis_error err = {0};
+	struct db_rec_location r = {.id = id, .site_id = site, .key = key, .lang = "en-US"};
+	r.civic[CIVIC_COUNTRY] = "US";
+	r.civic[CIVIC_A1] = "CA";
+	r.civic[CIVIC_ROOM] = key;
+	if (geo) {
+		r.has_geo = true;
+		r.lat = 37.5;
+		r.lon = -122.25;
+		r.uncertainty = 12;
+	}
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->location(k->ctx, &r, &err), &err);
+}
+
+static inline void fx_subnet(const char *prefix, long long loc)
+{
+	struct lis_error err = {0};
+	struct db_rec_subnet r = {.prefix = prefix, .location_id = loc};
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->subnet(k->ctx, &r, &err), &err);
+}
+
+static inline void fx_switch(long long id, long long site, const char *key, const char *chassis,
+		      long long loc)
+{
+	struct lis_error err = {0};
+	struct db_rec_switch r = {.id = id, .site_id = site, .key = key, .chassis_id = chassis,
+				  .location_id = loc};
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->sw(k->ctx, &r, &err), &err);
+}
+
+static inline void fx_port(long long sw, const char *port, long long loc)
+{
+	struct lis_error err = {0};
+	struct db_rec_port r = {.switch_id = sw, .port_id = port, .location_id = loc};
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->port(k->ctx, &r, &err), &err);
+}
+
+static inline void fx_mac(const char *text, uint8_t out[6])
+{
+	if (wm_mac_parse(text, out) < 0)
+		t_diag("fixture: bad MAC %s", text);
+}
+
+static inline void fx_bssid(const char *mac, unsigned len, const char *key, long long loc)
+{
+	struct lis_error err = {0};
+	struct db_rec_bssid r = {.prefix_len = len, .key = key, .location_id = loc};
+	fx_mac(mac, r.bssid);
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->bssid(k->ctx, &r, &err), &err);
+}
+
+static inline void fx_endpoint(long long id, const char *key, const char *mac, const char *uri,
+			const char *tel, long long loc)
+{
+	struct lis_error err = {0};
+	struct db_rec_endpoint r = {.id = id, .key = key, .class_ = "desk_phone", .uri = uri,
+				    .tel = tel, .location_id = loc};
+	if (mac) {
+		r.has_mac = true;
+		fx_mac(mac, r.mac);
+	}
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->endpoint(k->ctx, &r, &err), &err);
+}
+
+static inline void fx_bind(enum db_binding_kind kind, const char *mac, long long sw, const char *port,
+		    const char *ip, const char *bssid, time_t last_seen)
+{
+	struct lis_error err = {0};
+	struct db_rec_binding r = {.kind = kind, .switch_id = sw, .port_id = port, .ip = ip,
+				   .first_seen = last_seen - 100, .last_seen = last_seen,
+				   .source = "snmp"};
+	fx_mac(mac, r.mac);
+	if (bssid)
+		fx_mac(bssid, r.bssid);
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->binding(k->ctx, &r, &err), &err);
+}
+
+static inline struct wm_snapshot *fx_end(void)
+{
+	struct lis_error err = {0};
+	struct wm_snapshot *s = wm_builder_finish(fx_b, &err);
+	if (!s)
+		t_diag("wm_builder_finish: %s", err.msg);
+	wm_builder_free(fx_b);
+	fx_b = NULL;
+	return s;
+}
+
+#endif

@@ -1,0 +1,34 @@
+/* From a resolver result to the pidf_doc that tells it (wm_pidf.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "wm_pidf.h"
+
+void wm_pidf_fill(const struct wm_result *r, bool want_civic, bool want_geo, struct wm_pidf *p)
+{
+	memset(p, 0, sizeof *p);
+	/* RFC 4119 §2.2.3: the method says honestly what produced the answer */
+	p->doc.method = r->method;
+	/* a fallback (subnet, site default) is never presented as if it were precise */
+	p->doc.note = r->fallback && r->note[0] ? r->note : NULL;
+	if (r->has_mac) {
+		/* RFC 4479 deviceID in the "mac:" form of its examples: 12 lower-case hex digits */
+		snprintf(p->device_id, sizeof p->device_id, "mac:%02x%02x%02x%02x%02x%02x",
+			 r->mac[0], r->mac[1], r->mac[2], r->mac[3], r->mac[4], r->mac[5]);
+		p->doc.device_id = p->device_id;
+	}
+	const struct wm_location *loc = r->loc;
+	if (!loc)
+		return;
+	if (want_civic && loc->has_civic)
+		p->doc.civic = &loc->civic;
+	if (want_geo && loc->has_geo) {
+		p->geo.lat = loc->lat;
+		p->geo.lon = loc->lon;
+		p->geo.has_alt = loc->has_alt;
+		p->geo.alt = loc->alt;
+		/* RFC 5491 §5.2.3/5.2.4: the uncertainty as a Circle's (Sphere's) radius */
+		p->geo.radius = loc->uncertainty > 0 ? loc->uncertainty : 0;
+		p->doc.geo = &p->geo;
+	}
+}

@@ -1,0 +1,24 @@
+/* From a resolver result to the PIDF-LO that tells it: shared by lisd (answers, dereference)
+ * and lisctl explain (which shows exactly what lisd would send). */
+#ifndef WM_PIDF_H
+#define WM_PIDF_H
+
+#include <stdbool.h>
+
+#include "pidf.h"
+#include "wm_resolve.h"
+
+struct wm_pidf {
+	struct pidf_doc doc;     /* doc.geo and doc.device_id point into this struct: don't copy */
+	struct pidf_geo geo;
+	char device_id[32];      /* "mac:001122334455" when a MAC is known */
+};
+
+/* Fill p from a located result (r->loc != NULL): method, note (fallbacks say so), deviceID
+ * when a MAC is known (then pidf_build uses dm:device, else tuple), the civic address when
+ * want_civic and the location has one, the geodetic shape (Point, or Circle/Sphere with the
+ * uncertainty as radius) when want_geo and it has one. The caller sets doc.entity,
+ * doc.timestamp, doc.retention_expiry and doc.retransmission_allowed afterwards. */
+void wm_pidf_fill(const struct wm_result *r, bool want_civic, bool want_geo, struct wm_pidf *p);
+
+#endif

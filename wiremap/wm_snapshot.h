@@ -1,0 +1,121 @@
+/* The in-memory wiremap: an immutable snapshot built from the database in one go, then only
+ * read. lisd swaps a new one in on every change (RCU); lookups take no lock and allocate
+ * nothing. */
+#ifndef WM_SNAPSHOT_H
+#define WM_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "civic.h"
+#include "lis_error.h"
+
+struct db_conn;
+
+struct wm_site {
+	long long id;
+	const char *key, *name;
+	const struct wm_location *default_location; /* NULL: none */
+	bool allow_default;
+};
+
+struct wm_location {
+	long long id;
+	const char *key;
+	const struct wm_site *site;
+	struct civic_address civic;          /* strings owned by the snapshot */
+	bool has_civic;
+	bool has_geo;
+	double lat, lon;
+	bool has_alt;
+	double alt;
+	double uncertainty;                  /* metres; 0 = unknown */
+};
+
+struct wm_switch {
+	long long id;
+	const char *key, *chassis_id, *mgmt_address;
+	const struct wm_site *site;
+	const struct wm_location *location;  /* default for ports; NULL: none */
+};
+
+struct wm_port {
+	const struct wm_switch *sw;
+	const char *port_id;
+	const struct wm_location *location;  /* NULL: the switch's (if any) */
+};
+
+struct wm_bssid {
+	uint8_t bssid[6];
+	unsigned prefix_len;
+	const char *key;
+	const struct wm_location *location;
+};
+
+enum wm_endpoint_class { WM_EP_DESK_PHONE, WM_EP_SOFTPHONE, WM_EP_MOBILE, WM_EP_OTHER };
+struct wm_endpoint {
+	long long id;
+	const char *key;
+	enum wm_endpoint_class cls;
+	bool has_mac;
+	uint8_t mac[6];
+	const char *uri, *tel;
+	const struct wm_location *location;  /* static assignment; NULL: none */
+};
+
+/* One observed binding; `source` is where it came from (snmp, netlink, import). */
+struct wm_binding {
+	time_t first_seen, last_seen;
+	const char *source;
+	uint8_t mac[6];
+	const struct wm_port *port;          /* MAC_PORT (NULL if the port is not in the wiremap:
+	                                      * then sw and port_id say where) */
+	const struct wm_switch *sw;          /* MAC_PORT */
+	const char *port_id;                 /* MAC_PORT */
+	const char *ip;                      /* IP_MAC */
+	uint8_t bssid[6];                    /* MAC_BSSID */
+};
+
+struct wm_snapshot;
+
+struct wm_snapshot_stats {
+	size_t sites, locations, subnets, switches, ports, bssids, endpoints;
+	size_t bind_mac_port, bind_ip_mac, bind_mac_bssid;
+	size_t bytes;                        /* memory held by the snapshot */
+	double load_ms;                      /* time db_snapshot_load + build took */
+	time_t loaded_at;
+};
+
+/* Build a snapshot from the database (db_snapshot_load). Returns NULL with err filled. */
+struct wm_snapshot *wm_snapshot_load(struct db_conn *db, struct lis_error *err);
+void wm_snapshot_free(struct wm_snapshot *s);
+void wm_snapshot_get_stats(const struct wm_snapshot *s, struct wm_snapshot_stats *st);
+
+/* Lookups. Results point into the snapshot and live as long as it does. Bindings come back
+ * most recent first; the functions return how many were written to out (at most max). */
+const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const char *ip,
+					   char *matched, size_t matched_size);
+const struct wm_port *wm_lookup_port(const struct wm_snapshot *s, const struct wm_switch *sw,
+				     const char *port_id);
+const struct wm_switch *wm_lookup_switch(const struct wm_snapshot *s, const char *chassis_id);
+const struct wm_bssid *wm_lookup_bssid(const struct wm_snapshot *s, const uint8_t bssid[6]);
+const struct wm_endpoint *wm_lookup_endpoint_mac(const struct wm_snapshot *s, const uint8_t mac[6]);
+const struct wm_endpoint *wm_lookup_endpoint_uri(const struct wm_snapshot *s, const char *uri);
+const struct wm_endpoint *wm_lookup_endpoint_tel(const struct wm_snapshot *s, const char *tel);
+size_t wm_bindings_ip_mac(const struct wm_snapshot *s, const char *ip,
+			  const struct wm_binding **out, size_t max);
+size_t wm_bindings_mac_port(const struct wm_snapshot *s, const uint8_t mac[6],
+			    const struct wm_binding **out, size_t max);
+size_t wm_bindings_mac_bssid(const struct wm_snapshot *s, const uint8_t mac[6],
+			     const struct wm_binding **out, size_t max);
+
+/* Parsing and printing identities the way the wiremap stores them. */
+int wm_mac_parse(const char *text, uint8_t mac[6]);     /* 00:11:22:33:44:55, 00-11-..,
+							  * 0011.2233.4455, 001122334455 */
+void wm_mac_format(const uint8_t mac[6], char buf[18]); /* "00:11:22:33:44:55" */
+/* Normalized SIP/SIPS or tel URI, as endpoints are stored; -1 if not such a URI. */
+int wm_uri_normalize(const char *uri, char *buf, size_t size);
+
+#endif
