@@ -108,10 +108,18 @@ int ctl_parse_timestamp(const char *s, time_t *out);
 
 #define CTL_DEFAULT_CONFIG "/etc/lis/lis.conf"
 
+/* What lisctl takes from lis.conf(5), which it shares with lisd. */
+struct ctl_settings {
+	char *conninfo;            /* malloc'd */
+	unsigned max_binding_age;  /* [wiremap] max_binding_age; 0 when the file has none */
+};
 /* The conninfo to use: db_option (--db), else $LIS_DB, else [database] conninfo of config
- * (NULL = CTL_DEFAULT_CONFIG, which may be missing: then "" for libpq's defaults).
- * *out is malloc'd. Returns -1 after printing why (file unreadable, syntax error). */
-int ctl_conninfo(const char *db_option, const char *config, char **out);
+ * (NULL = CTL_DEFAULT_CONFIG, which may be missing: then "" for libpq's defaults). The file,
+ * when there is one, is read for [wiremap] max_binding_age too, so that `explain` judges
+ * bindings as lisd does. Returns -1 after printing why (unreadable, syntax error, bad
+ * value). */
+int ctl_settings_read(const char *db_option, const char *config, struct ctl_settings *out);
+void ctl_settings_clear(struct ctl_settings *s);
 
 /* Commands; argv[0] is the command's last word. They return the exit status. */
 enum { CTL_EXIT_OK = 0, CTL_EXIT_FAIL = 1, CTL_EXIT_USAGE = 2 };

@@ -160,11 +160,11 @@ static bool take_opt(int argc, char **argv, int *i, const char *name, const char
 	return false;
 }
 
-int ctl_cmd_explain(const char *conninfo, int argc, char **argv)
+int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 {
 	struct wm_target t = {0};
 	const char *age_text = NULL;
-	unsigned max_age = DEFAULT_MAX_BINDING_AGE;
+	unsigned max_age = set->max_binding_age ? set->max_binding_age : DEFAULT_MAX_BINDING_AGE;
 
 	for (int i = 1; i < argc; i++) {
 		if (!take_opt(argc, argv, &i, "--ip", &t.ip) &&
@@ -215,7 +215,7 @@ int ctl_cmd_explain(const char *conninfo, int argc, char **argv)
 		return CTL_EXIT_FAIL;
 	}
 
-	struct db_conn *c = db_connect(conninfo, &err);
+	struct db_conn *c = db_connect(set->conninfo, &err);
 	if (!c) {
 		fprintf(stderr, "lisctl: explain: %s\n", err.msg);
 		return CTL_EXIT_FAIL;

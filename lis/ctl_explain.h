@@ -3,6 +3,9 @@
 #ifndef CTL_EXPLAIN_H
 #define CTL_EXPLAIN_H
 
-int ctl_cmd_explain(const char *conninfo, int argc, char **argv);
+struct ctl_settings;
+/* Bindings are judged by --max-binding-age, else the configuration's [wiremap]
+ * max_binding_age, else lisd's default. */
+int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv);
 
 #endif

@@ -25,7 +25,7 @@ static void usage(FILE *out)
 		"\n"
 		"options:\n"
 		"  -c FILE             configuration file (default " CTL_DEFAULT_CONFIG "); only\n"
-		"                      [database] conninfo is read\n"
+		"                      [database] conninfo and [wiremap] max_binding_age are read\n"
 		"  --db CONNINFO       libpq connection string; overrides $LIS_DB and the file\n"
 		"  --help              show this help\n"
 		"  --version           show the version\n"
@@ -39,7 +39,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	const char *config = NULL, *db = NULL;
-	char *conninfo = NULL;
+	struct ctl_settings set;
 	int i, rc;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -73,16 +73,16 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
-	if (ctl_conninfo(db, config, &conninfo) < 0)
+	if (ctl_settings_read(db, config, &set) < 0)
 		return CTL_EXIT_USAGE;
 	if (strcmp(cmd, "explain") == 0)
-		rc = ctl_cmd_explain(conninfo, argc - i, argv + i);
+		rc = ctl_cmd_explain(&set, argc - i, argv + i);
 	else if (!is_db)
-		rc = ctl_cmd_import(conninfo, argc - i, argv + i);
+		rc = ctl_cmd_import(set.conninfo, argc - i, argv + i);
 	else if (strcmp(sub, "migrate") == 0)
-		rc = ctl_cmd_db_migrate(conninfo);
+		rc = ctl_cmd_db_migrate(set.conninfo);
 	else
-		rc = ctl_cmd_db_status(conninfo);
-	free(conninfo);
+		rc = ctl_cmd_db_status(set.conninfo);
+	ctl_settings_clear(&set);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct ck_env E;
 static bool db_up;
@@ -147,6 +148,46 @@ static void test_explain_max_binding_age_option_makes_old_binding_evidence(void)
 		       "port", "hq-410", "Wiremap", "0050b6000030", false);
 }
 
+/* lisctl reads [wiremap] max_binding_age from lis.conf, so that explain judges bindings as
+ * the lisd using that file does. */
+static void test_explain_takes_max_binding_age_from_the_config_file(void)
+{
+	char dir[] = "/tmp/lis-explain-conf.XXXXXX", conf[128];
+	if (!CHECK(mkdtemp(dir) != NULL))
+		return;
+	snprintf(conf, sizeof conf, "%s/lis.conf", dir);
+	FILE *f = fopen(conf, "w");
+	if (!CHECK(f != NULL))
+		return;
+	fprintf(f, "[database]\nconninfo = %s\n[wiremap]\nmax_binding_age = 864000\n",
+		E.pg.conninfo);
+	fclose(f);
+	struct th_proc p;
+	char *const argv[] = {(char *)th_lisctl_path(), "-c", conf, "explain", "--ip", "127.0.0.30",
+			      NULL};
+	th_run(&p, argv, NULL, 30);
+	CHECKF(p.status == 0, "exit %d, stderr %s", p.status, th_flat(p.err));
+	CHECKF(names_winner(p.out, "port"), "the 3-day-old port binding did not win: %s",
+	       th_flat(p.out));
+	th_proc_free(&p);
+
+	/* a bad value stops lisctl with file:line */
+	f = fopen(conf, "w");
+	if (CHECK(f != NULL)) {
+		fprintf(f, "[database]\nconninfo = %s\n[wiremap]\nmax_binding_age = soon\n",
+			E.pg.conninfo);
+		fclose(f);
+		th_run(&p, argv, NULL, 30);
+		CHECKF(p.status == 2, "exit %d", p.status);
+		char want[160];
+		snprintf(want, sizeof want, "%s:4:", conf);
+		CHECKF(strstr(p.err, want) != NULL, "no %s in: %s", want, th_flat(p.err));
+		th_proc_free(&p);
+	}
+	unlink(conf);
+	rmdir(dir);
+}
+
 static void test_explain_shows_disagreement(void)
 {
 	expect_located("--ip disagreement", "--ip", "127.0.0.40", NULL, NULL, "port", "hq-410",
@@ -216,6 +257,8 @@ int main(void)
 	      test_explain_lists_stale_evidence_and_does_not_use_it);
 	t_run("explain_max_binding_age_option_makes_old_binding_evidence",
 	      test_explain_max_binding_age_option_makes_old_binding_evidence);
+	t_run("explain_takes_max_binding_age_from_the_config_file",
+	      test_explain_takes_max_binding_age_from_the_config_file);
 	t_run("explain_shows_disagreement", test_explain_shows_disagreement);
 	t_run("explain_not_located_exits_3", test_explain_not_located_exits_3);
 	t_run("explain_bad_target_exits_1_and_usage_exits_2",
