@@ -2,21 +2,27 @@
 # bench/run.sh: measure lisd against baselines run beside it, in one self-contained run.
 #
 #  1. HELD over HTTPS with keep-alive: wrk POSTs a locationRequest to lisd (release build,
-#     its own PostgreSQL loaded with deploy/sample/*.csv) and to nginx serving lisd's own answer
-#     as a static file of the same size over the same certificate and TLS versions.
-#     Prints requests/s, p50, p99 of both and the lisd/nginx ratios.
-#  2. Subnet lookup (db_lookup_subnet, lisd's longest-prefix match) at 1k, 100k and 1M
-#     subnets: mean, p50, p99 microseconds and the ratio against 1k; and the query plan.
-#     Last, the largest size again with the other inet_ops index kind (GiST vs SP-GiST).
+#     answering from its in-memory snapshot of a wiremap loaded with deploy/sample/*.csv) and
+#     to nginx serving lisd's own answer as a static file of the same size over the same
+#     certificate and TLS versions. Prints requests/s, p50, p99 of both and the ratios.
+#  2. The SQL baseline: db_lookup_subnet() (the database's longest-prefix match, what lisd ran
+#     per request before the in-memory snapshot) at 1k, 100k and 1M subnets: mean, p50,
+#     p99 microseconds, the ratio against 1k, the query plan; then the largest size again with
+#     the other inet_ops index kind (GiST vs SP-GiST).
 #  3. The in-memory wiremap (wm_bench): snapshot build time, bytes per entry, wm_resolve and
 #     longest-prefix latency at 10k, 100k and 1M mixed entries (BENCH_WM_SIZES).
+#  4. Snapshot reload through PostgreSQL: a wiremap of 10k, 100k and 1M mixed entries filled
+#     with SQL (wiremap_fill.sql), wm_snapshot_load() timed (wm_bench --db); then lisd on the
+#     1M database: one UPDATE, time until a HELD answer shows it (BENCH_RELOAD_SIZES).
 #
 # Everything runs on loopback; the PostgreSQL cluster, TLS cert, configs and logs live in a
 # temporary directory removed at exit (BENCH_KEEP=1 keeps it). The report goes to stdout and
 # bench/out/report.txt. Knobs (environment): BENCH_DURATION (10s), BENCH_CONNECTIONS (16),
 # BENCH_WRK_THREADS (2), BENCH_SERVER_THREADS (2), BENCH_LOOKUPS (20000),
 # BENCH_SUBNETS ("1000 100000 1000000"), BENCH_KEY (ec | rsa), BENCH_BUILD (build-bench),
-# BENCH_WHATIF (1: time the other inet_ops index kind at the largest size), BENCH_KEEP (0).
+# BENCH_WHATIF (1: time the other inet_ops index kind at the largest size), BENCH_WM_SIZES
+# ("10000 100000 1000000"), BENCH_RELOAD_SIZES (the same), BENCH_RELOAD_REPEAT (5),
+# BENCH_RELOAD_CHANGES (3), BENCH_KEEP (0).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -127,6 +133,27 @@ wait_https() {
 	die "$name did not answer on 127.0.0.1:$port within 10 s (log: $4)"
 }
 
+# Wait until lisd has published its first wiremap snapshot (it answers generalLisError
+# before that): its log says `wiremap loaded trigger=start`.
+wait_loaded() {
+	local log=$1 pid=$2 secs=$3
+	for _ in $(seq 1 $((secs * 10))); do
+		kill -0 "$pid" 2>/dev/null || die "lisd exited during start-up (log: $log)"
+		grep -q 'wiremap loaded trigger=start' "$log" && return 0
+		sleep 0.1
+	done
+	die "lisd loaded no wiremap snapshot within $secs s (log: $log)"
+}
+
+# held_post PORT OUT: one HELD request with the bench body; prints the HTTP status.
+held_post() {
+	curl -sk -o "$2" -w '%{http_code}' --max-time 5 -X POST --data-binary "@$body" \
+		-H 'Content-Type: application/held+xml; charset=utf-8' "https://127.0.0.1:$1/held" ||
+		true
+}
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
 # run_wrk NAME PORT: one bounded keep-alive POST load, prints the WRKSTAT line.
 run_wrk() {
 	local name=$1 port=$2 log=$tmp/wrk-$1.log
@@ -143,6 +170,7 @@ run_wrk() {
 # ---------------------------------------------------------------- clean-up
 tmp=
 lisd_pid=
+lisd2_pid=
 nginx_pid=
 pg_started=
 pgbin=
@@ -152,6 +180,7 @@ cleanup() {
 	set +e
 	trap - EXIT INT TERM
 	if [ -n "$lisd_pid" ]; then kill "$lisd_pid" 2>/dev/null; wait "$lisd_pid" 2>/dev/null; fi
+	if [ -n "$lisd2_pid" ]; then kill "$lisd2_pid" 2>/dev/null; wait "$lisd2_pid" 2>/dev/null; fi
 	if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null; wait "$nginx_pid" 2>/dev/null; fi
 	if [ -n "$pg_started" ]; then
 		as_pg "$pgbin/pg_ctl" -D "$tmp/pg/data" -m fast -w stop >/dev/null 2>&1 ||
@@ -159,7 +188,7 @@ cleanup() {
 	fi
 	if [ "$rc" -ne 0 ] && [ -n "$tmp" ]; then
 		local f
-		for f in "$tmp"/lisd.log "$tmp"/nginx/error.log "$tmp"/nginx/stderr.log "$tmp"/pg/log; do
+		for f in "$tmp"/lisd.log "$tmp"/lisd-reload.log "$tmp"/nginx/error.log "$tmp"/nginx/stderr.log "$tmp"/pg/log; do
 			[ -s "$f" ] || continue
 			say "last lines of $f:"
 			tail -n 15 "$f" >&2
@@ -223,9 +252,11 @@ as_pg "$pgbin/pg_ctl" -D "$tmp/pg/data" -l "$tmp/pg/log" -w -t 30 \
 pg_started=1
 pg="host=$tmp/pg user=postgres"
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-psql_q "$pg dbname=postgres" -c 'CREATE DATABASE lis' -c 'CREATE DATABASE lookup'
+psql_q "$pg dbname=postgres" -c 'CREATE DATABASE lis' -c 'CREATE DATABASE lookup' \
+	-c 'CREATE DATABASE wiremap'
 db_lis="$pg dbname=lis"
 db_lookup="$pg dbname=lookup"
+db_wm="$pg dbname=wiremap"
 
 say "lisctl db migrate"
 "$lisctl" --db "$db_lis" db migrate >&2 || die "lisctl db migrate failed"
@@ -276,31 +307,35 @@ else
 fi
 
 # ---------------------------------------------------------------- lisd
+# lis_conf FILE PORT CONNINFO: a lisd config for the bench.
+lis_conf() {
+	cat >"$1" <<-EOF
+	[server]
+	listen = 127.0.0.1
+	port = $2
+	held_path = /held
+	tls_cert = $tmp/tls/cert.pem
+	tls_key = $tmp/tls/key.pem
+	threads = $server_threads
+	[database]
+	conninfo = $3
+	[held]
+	domain = bench.invalid
+	[log]
+	target = stderr
+	EOF
+}
 lisd_port=$(free_port)
-cat >"$tmp/lis.conf" <<EOF
-[server]
-listen = 127.0.0.1
-port = $lisd_port
-held_path = /held
-tls_cert = $tmp/tls/cert.pem
-tls_key = $tmp/tls/key.pem
-threads = $server_threads
-[database]
-conninfo = $db_lis
-[held]
-domain = bench.invalid
-[log]
-target = stderr
-EOF
+lis_conf "$tmp/lis.conf" "$lisd_port" "$db_lis"
 say "starting lisd on 127.0.0.1:$lisd_port with $server_threads threads"
 "$lisd" -c "$tmp/lis.conf" 2>"$tmp/lisd.log" &
 lisd_pid=$!
 wait_https "$lisd_port" "$lisd_pid" lisd "$tmp/lisd.log"
+wait_loaded "$tmp/lisd.log" "$lisd_pid" 30
 
 mkdir -p "$tmp/nginx/html"
 answer=$tmp/nginx/html/held
-code=$(curl -sk -o "$answer" -w '%{http_code}' -X POST --data-binary "@$body" \
-	-H 'Content-Type: application/held+xml; charset=utf-8' "https://127.0.0.1:$lisd_port/held")
+code=$(held_post "$lisd_port" "$answer")
 [ "$code" = 200 ] || die "lisd answered HTTP $code to the bench request"
 grep -q 'locationResponse' "$answer" ||
 	die "lisd did not locate 127.0.0.1: $(head -c 300 "$answer")"
@@ -494,6 +529,95 @@ while read -r line; do
 		"$(field "$line" subnet_ns)" "$(ratio "$r" "$wm_base")")")
 done <<<"$wm_stat"
 
+# ---------------------------------------------------------------- snapshot reload
+# The reload lisd runs at start and after every NOTIFY, through the database: a third database
+# grown to each size by wiremap_fill.sql (set-based; the same rows whatever the steps), then
+# VACUUM ANALYZE (a database in steady state: hint bits set, statistics current) and
+# wm_bench --db timing wm_snapshot_load() (and the fetch alone) BENCH_RELOAD_REPEAT times.
+reload_sizes=${BENCH_RELOAD_SIZES:-"10000 100000 1000000"}
+reload_repeat=${BENCH_RELOAD_REPEAT:-5}
+reload_changes=${BENCH_RELOAD_CHANGES:-3}
+say "lisctl db migrate (wiremap database)"
+"$lisctl" --db "$db_wm" db migrate >&2 || die "lisctl db migrate (wiremap) failed"
+reload_lines=()
+reload_base=
+reload_mix=
+wm_filled=0
+for n in $reload_sizes; do
+	[ "$n" -gt "$wm_filled" ] || continue
+	say "filling the wiremap database to $n entries"
+	t0=$(now_ms)
+	psql_q "$db_wm" -v lo="$wm_filled" -v hi="$n" -f "$here/wiremap_fill.sql" >/dev/null ||
+		die "wiremap_fill.sql $wm_filled..$n failed"
+	psql_q "$db_wm" -c 'VACUUM ANALYZE'
+	wm_filled=$n
+	fill_s=$(awk -v ms="$(( $(now_ms) - t0 ))" 'BEGIN { printf "%.1f", ms / 1000 }')
+	say "wm_bench --db: $reload_repeat snapshot loads at $n entries"
+	line=$("$build/bench/wm_bench" --db "$db_wm" --repeat "$reload_repeat") ||
+		die "wm_bench --db failed at $n entries"
+	med=$(field "$line" load_median_ms)
+	[ -n "$reload_base" ] || reload_base=$med
+	reload_lines+=("$(printf '%9s %9s %9s %9s %9s %11s %9s   %6s   fill %ss' \
+		"$(field "$line" rows)" "$(field "$line" load_min_ms)" "$med" \
+		"$(field "$line" load_max_ms)" "$(field "$line" fetch_median_ms)" \
+		"$(field "$line" bytes)" "$(field "$line" bytes_per_entry)" \
+		"$(ratio "$med" "$reload_base")" "$fill_s")")
+	reload_mix=$(printf '%s\n' "$line" | tr ' ' '\n' | grep -E \
+		'^(sites|locations|subnets|switches|ports|bssids|endpoints|bind_[a-z_]+)=' | paste -sd' ')
+done
+
+# End to end in a running lisd on the largest database: 127.0.0.0/8 (the bench client) gets
+# a location of its own; each change is one UPDATE of its ROOM with psql, and the time runs
+# from before psql starts until a HELD answer (a new TLS connection each poll, every ~10 ms)
+# carries the new ROOM: the commit, the NOTIFY, lisd's debounce (50 ms quiet), the reload,
+# the swap, the next poll. lisd logs each load's own ms (trigger=notify).
+say "lisd on the $wm_filled-entry wiremap: $reload_changes changes, time until HELD shows each"
+psql_q "$db_wm" <<'EOF'
+INSERT INTO location (id, key, site_id, lang, country, a1, a3, rd, sts, hno, pc, room,
+		      latitude, longitude, uncertainty)
+OVERRIDING SYSTEM VALUE
+SELECT 2000000000, 'bench-reload', id, 'en-US', 'US', 'CA', 'San Francisco', 'Market', 'St',
+       '1355', '94103', 'reload-0', 37.7765, -122.4172, 15
+FROM site WHERE key = 'site-1';
+INSERT INTO subnet (prefix, location_id, description)
+VALUES ('127.0.0.0/8', 2000000000, 'loopback: the bench client');
+EOF
+lisd2_port=$(free_port)
+lis_conf "$tmp/lis-reload.conf" "$lisd2_port" "$db_wm"
+"$lisd" -c "$tmp/lis-reload.conf" 2>"$tmp/lisd-reload.log" &
+lisd2_pid=$!
+wait_https "$lisd2_port" "$lisd2_pid" lisd "$tmp/lisd-reload.log"
+wait_loaded "$tmp/lisd-reload.log" "$lisd2_pid" 120
+code=$(held_post "$lisd2_port" "$tmp/reload-answer.xml")
+{ [ "$code" = 200 ] && grep -q '>reload-0<' "$tmp/reload-answer.xml"; } ||
+	die "lisd on the reload wiremap answered $code: $(head -c 300 "$tmp/reload-answer.xml")"
+e2e_ms=()
+for k in $(seq 1 "$reload_changes"); do
+	t0=$(now_ms)
+	psql_q "$db_wm" -c "UPDATE location SET room = 'reload-$k' WHERE key = 'bench-reload'"
+	seen=
+	while [ $(( $(now_ms) - t0 )) -lt 30000 ]; do
+		code=$(held_post "$lisd2_port" "$tmp/reload-answer.xml")
+		if [ "$code" = 200 ] && grep -q ">reload-$k<" "$tmp/reload-answer.xml"; then
+			seen=1
+			break
+		fi
+		sleep 0.01
+	done
+	[ -n "$seen" ] || die "change $k not served by lisd within 30 s"
+	e2e_ms+=("$(( $(now_ms) - t0 ))")
+	sleep 0.3
+done
+lisd2_rss=$(awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$lisd2_pid/status")
+lisd2_hwm=$(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$lisd2_pid/status")
+kill "$lisd2_pid" 2>/dev/null || true
+wait "$lisd2_pid" 2>/dev/null || true
+lisd2_pid=
+start_ms=$(grep -m1 'wiremap loaded trigger=start' "$tmp/lisd-reload.log" | grep -o ' ms=[0-9.]*' |
+	cut -d= -f2)
+notify_ms=$(grep 'wiremap loaded trigger=notify' "$tmp/lisd-reload.log" | grep -o ' ms=[0-9.]*' |
+	cut -d= -f2 | paste -sd' ')
+
 # ---------------------------------------------------------------- report
 {
 	echo "lis bench report  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -519,10 +643,13 @@ done <<<"$wm_stat"
 	echo "   lisd/nginx  req/s $(ratio "$(field "$lisd_stat" rps)" "$(field "$nginx_stat" rps)")" \
 		"  p50 $(ratio "$(field "$lisd_stat" p50_us)" "$(field "$nginx_stat" p50_us)")" \
 		"  p99 $(ratio "$(field "$lisd_stat" p99_us)" "$(field "$nginx_stat" p99_us)")"
-	echo "   (req/s ratio < 1 and latency ratios > 1 are the price of HELD parsing, the PostgreSQL"
-	echo "    lookup and PIDF-LO building over serving the same bytes from a file)"
+	echo "   (req/s ratio < 1 and latency ratios > 1 are the price of HELD parsing, resolving from"
+	echo "    lisd's in-memory wiremap snapshot (no SQL per request) and PIDF-LO building over"
+	echo "    serving the same bytes from a file)"
 	echo
-	echo "2. Subnet lookup via db_lookup_subnet(), $lookups lookups per size (80% inside a stored prefix)"
+	echo "2. SQL baseline: subnet lookup via db_lookup_subnet(), $lookups lookups per size (80% inside"
+	echo "   a stored prefix). lisd no longer runs it per request (it answers from memory, see 3):"
+	echo "   this is the PostgreSQL index alone, what the old per-request path cost"
 	printf '%9s %9s %9s %9s   %6s %6s %6s   %s\n' subnets mean_us p50_us p99_us xmean xp50 xp99 "index used"
 	printf '%s\n' "${lookup_lines[@]}"
 	echo "   (x... = ratio against the first size; ~1 at 1000x the subnets means the index keeps"
@@ -541,5 +668,19 @@ done <<<"$wm_stat"
 	printf '%s\n' "${wm_lines[@]}"
 	echo "   (resolve_ns: mean wm_resolve by ip, mac or SIP URI, all located; xres = ratio against"
 	echo "    the first size: what is left of it is cache misses, the tables grow 100x)"
+	echo
+	echo "4. Snapshot reload through PostgreSQL: wm_snapshot_load() (wm_bench --db, $reload_repeat loads"
+	echo "   per size) of a wiremap filled with SQL (wiremap_fill.sql), then VACUUM ANALYZE"
+	echo "   mix at $wm_filled: $reload_mix"
+	printf '%9s %9s %9s %9s %9s %11s %9s   %6s\n' rows min_ms med_ms max_ms fetch_ms bytes B/entry xmed
+	printf '%s\n' "${reload_lines[@]}"
+	echo "   (fetch_ms: db_snapshot_load() alone into a sink that only counts: the queries, the"
+	echo "    transfer, libpq; the rest of med_ms is wm_builder. xmed = ratio against the first"
+	echo "    size: ~100 at 100x the rows is a reload linear in the wiremap)"
+	echo "   lisd on the $wm_filled-entry wiremap: first load ${start_ms:-?} ms; UPDATE of one location's ROOM"
+	echo "   -> HELD answer with the new ROOM: ${e2e_ms[*]} ms (psql start to the first answer"
+	echo "   showing it, polled every ~10 ms); lisd's own load ms for those: ${notify_ms:-none logged}"
+	echo "   lisd memory after the reloads: VmRSS ${lisd2_rss:-?} MiB, peak ${lisd2_hwm:-?} MiB"
+	echo "   (old and new snapshot both live during a swap; freed memory stays in malloc's arenas)"
 } | tee "$report"
 say "report written to $report"

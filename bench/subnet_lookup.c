@@ -1,5 +1,8 @@
-/* subnet_lookup: time db_lookup_subnet(), the longest-prefix match lisd runs for every HELD
- * request, against whatever subnet table the database holds.
+/* subnet_lookup: time db_lookup_subnet(), the database's longest-prefix match, against
+ * whatever subnet table the database holds. lisd no longer runs it per HELD request: it
+ * answers from its in-memory wiremap snapshot (wiremap/, timed by wm_bench), and neither
+ * lisctl nor the import runs it. This measures the PostgreSQL index alone: what the old
+ * per-request path cost, kept as the SQL baseline the in-memory lookup is compared with.
  *
  *   subnet_lookup [--seed N] [--hit-ratio F] [--warmup N] CONNINFO M PREFIX_FILE
  *

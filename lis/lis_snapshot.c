@@ -75,6 +75,12 @@ static void format_time(time_t t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Reconnect and reload retries wait twice as long each time, up to BACKOFF_MAX_MS. */
+static unsigned next_backoff(unsigned ms)
+{
+	return ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
+}
+
 /* Sleep up to ms, waking early on stop. Returns true when stopping. */
 static bool sleep_or_stop(unsigned ms)
 {
@@ -165,7 +171,7 @@ static void *loader_main(void *arg)
 			}
 			if (sleep_or_stop(backoff))
 				break;
-			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+			backoff = next_backoff(backoff);
 			continue;
 		}
 
@@ -184,7 +190,7 @@ static void *loader_main(void *arg)
 				stale_since = time(NULL);
 			if (sleep_or_stop(backoff))
 				break;
-			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+			backoff = next_backoff(backoff);
 			continue;
 		}
 		backoff = BACKOFF_MIN_MS;
@@ -220,7 +226,7 @@ static void *loader_main(void *arg)
 						lis_log_value(v, sizeof v, err.msg));
 					if (sleep_or_stop(backoff))
 						break;
-					backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+					backoff = next_backoff(backoff);
 					if (reload(db, "retry", &err) == 0) {
 						backoff = BACKOFF_MIN_MS;
 						continue;
@@ -245,7 +251,7 @@ static void *loader_main(void *arg)
 			break;
 		if (sleep_or_stop(backoff))
 			break;
-		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+		backoff = next_backoff(backoff);
 	}
 	return NULL;
 }
