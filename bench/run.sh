@@ -46,7 +46,8 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 # the first is installed when none is).
 packages=(wrk "nginx-light|nginx|nginx-full|nginx-core" postgresql openssl curl python3
 	  meson ninja-build pkg-config gcc libpq-dev libxml2-dev libmicrohttpd-dev
-	  libinih-dev libcsv-dev libgnutls28-dev liburcu-dev libssl-dev
+	  libinih-dev libcsv-dev libgnutls28-dev liburcu-dev libssl-dev libjansson-dev
+	  libsnmp-dev libnl-3-dev libnl-route-3-dev
 	  "libcurl4-openssl-dev|libcurl4-gnutls-dev")
 
 is_installed() {

@@ -81,12 +81,15 @@ struct db_location_row {
 	const char *file;
 	unsigned line;
 	unsigned ref_col;                 /* column of site_key */
+	unsigned key_col;                 /* column of key */
+	unsigned civic_col[CIVIC_N_FIELDS]; /* column of each civic field; 0: none in the file */
 };
 struct db_subnet_row {
 	const char *prefix, *location_key, *description;
 	const char *file;
 	unsigned line;
 	unsigned ref_col;                 /* column of location_key */
+	unsigned prefix_col;              /* column of prefix */
 };
 struct db_switch_row {
 	const char *key, *site_key;
@@ -94,6 +97,12 @@ struct db_switch_row {
 	const char *mgmt_address;         /* a host address */
 	const char *location_key;         /* default for its ports */
 	const char *description;
+	/* How wiremapd polls it (at mgmt_address; never without one). Credentials are not
+	 * here: snmp_profile names a [snmp.NAME] profile of wiremapd.conf. */
+	const char *snmp_profile;         /* NULL: the [snmp] default profile */
+	unsigned snmp_port;               /* 0: 161 */
+	unsigned poll_interval;           /* seconds; 0: wiremapd.conf's [poll] interval */
+	bool poll_disabled;               /* poll_enabled = false (zero: polled) */
 	const char *file;
 	unsigned line;
 	unsigned site_col, location_col;
@@ -159,9 +168,31 @@ struct db_import_set {
 	const struct db_ip_mac_row *ip_macs; size_t n_ip_macs;
 	const struct db_mac_bssid_row *mac_bssids; size_t n_mac_bssids;
 };
+/* The wiremap's kinds of rows, in the order db_import writes them. */
+enum db_entity {
+	DB_SITES, DB_LOCATIONS, DB_SUBNETS, DB_SWITCHES, DB_PORTS, DB_BSSIDS, DB_ENDPOINTS,
+	DB_MAC_PORTS, DB_IP_MACS, DB_MAC_BSSIDS, DB_ENTITY_N
+};
 struct db_import_stats {              /* rows inserted or updated */
 	size_t sites, locations, subnets, switches, ports, bssids, endpoints;
 	size_t mac_ports, ip_macs, mac_bssids;
+	size_t removed[DB_ENTITY_N];      /* rows deleted by db_import_opts.replace */
+};
+/* What db_import_ex does besides upserting the set. */
+struct db_import_opts {
+	bool dry_run;                     /* roll back at the end, whatever changed */
+	/* Remove rows of each entity whose bit (1u << db_entity) is set and that the set does
+	 * not hold: every such row, or with replace_site only that site's (its locations, the
+	 * subnets, BSSIDs and endpoints at them, its switches and their ports and MAC-port
+	 * bindings; never the site itself). A row still used by a row that stays is not
+	 * removed: the import fails naming both. */
+	unsigned replace;
+	const char *replace_site;
+	/* Optional, one flag per row of the set's entity: set when the row was written. */
+	bool *row_changed[DB_ENTITY_N];
+	/* Optional: called with each removed row's key ("switch port", "bssid/len", ...). */
+	void (*removed)(void *ctx, enum db_entity e, const char *key);
+	void *ctx;
 };
 /* Upsert everything in one transaction: all or nothing. Keys: site, location, subnet
  * prefix, switch, (switch, port), (bssid, prefix_len), endpoint, and each binding's whole
@@ -174,5 +205,20 @@ struct db_import_stats {              /* rows inserted or updated */
  * wiremap_changed reaches lisd only for a real change. */
 int db_import(struct db_conn *c, const struct db_import_set *set, struct db_import_stats *st,
 	      struct lis_error *err);
+/* db_import with options (NULL: none); a dry run rolls back even when something changed. */
+int db_import_ex(struct db_conn *c, const struct db_import_set *set,
+		 const struct db_import_opts *opts, struct db_import_stats *st,
+		 struct lis_error *err);
+
+/* The wiremap as stored, in the rows db_import takes (file NULL, line 0), in key order:
+ * every row, or with site_key only that site's (as db_import_opts.replace_site says; the
+ * site itself included). Bindings only when `bindings`. The strings are owned by w. */
+struct db_wiremap {
+	struct db_import_set set;
+	void *owner_;                     /* the results the strings point into */
+};
+int db_wiremap_read(struct db_conn *c, const char *site_key, bool bindings,
+		    struct db_wiremap *w, struct lis_error *err);
+void db_wiremap_free(struct db_wiremap *w);
 
 #endif

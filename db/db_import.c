@@ -9,6 +9,10 @@
 
 #include "db_internal.h"
 
+static int db_import_remove(struct db_conn *c, const struct db_import_set *set,
+			    const struct db_import_opts *opts, struct db_import_stats *st,
+			    struct lis_error *err);
+
 static const struct db_stmt upsert_site = {
 	DB_STMT_UPSERT_SITE, "lis_upsert_site",
 	"INSERT INTO site (key, name, description) VALUES ($1::text, $2::text, $3::text)"
@@ -82,26 +86,32 @@ static const struct db_stmt update_site_default = {
 	3,
 };
 
-/* $1 key, $2 site key, $3 chassis_id, $4 mgmt_address, $5 location key, $6 description.
+/* $1 key, $2 site key, $3 chassis_id, $4 mgmt_address, $5 location key, $6 description,
+ * $7 snmp_profile, $8 snmp_port (NULL: 161), $9 poll_interval, $10 poll_enabled.
  * Returns (site found, location found or not given, rows written). */
 static const struct db_stmt upsert_switch = {
 	DB_STMT_UPSERT_SWITCH, "lis_upsert_switch",
 	"WITH s AS (SELECT id FROM site WHERE key = $2::text),"
 	" l AS (SELECT id FROM location WHERE key = $5::text),"
-	" u AS (INSERT INTO switch (key, site_id, chassis_id, mgmt_address, location_id,"
-	" description)"
-	" SELECT $1::text, s.id, $3::text, $4::inet, (SELECT id FROM l), $6::text FROM s"
+	" u AS (INSERT INTO switch AS w (key, site_id, chassis_id, mgmt_address, location_id,"
+	" description, snmp_profile, snmp_port, poll_interval, poll_enabled)"
+	" SELECT $1::text, s.id, $3::text, $4::inet, (SELECT id FROM l), $6::text, $7::text,"
+	" coalesce($8::integer, 161), $9::integer, $10::boolean FROM s"
 	" WHERE $5::text IS NULL OR EXISTS (SELECT 1 FROM l)"
 	" ON CONFLICT (key) DO UPDATE SET site_id = EXCLUDED.site_id,"
 	" chassis_id = EXCLUDED.chassis_id, mgmt_address = EXCLUDED.mgmt_address,"
-	" location_id = EXCLUDED.location_id, description = EXCLUDED.description"
-	" WHERE (switch.site_id, switch.chassis_id, switch.mgmt_address, switch.location_id,"
-	" switch.description) IS DISTINCT FROM (EXCLUDED.site_id, EXCLUDED.chassis_id,"
-	" EXCLUDED.mgmt_address, EXCLUDED.location_id, EXCLUDED.description)"
+	" location_id = EXCLUDED.location_id, description = EXCLUDED.description,"
+	" snmp_profile = EXCLUDED.snmp_profile, snmp_port = EXCLUDED.snmp_port,"
+	" poll_interval = EXCLUDED.poll_interval, poll_enabled = EXCLUDED.poll_enabled"
+	" WHERE (w.site_id, w.chassis_id, w.mgmt_address, w.location_id, w.description,"
+	" w.snmp_profile, w.snmp_port, w.poll_interval, w.poll_enabled)"
+	" IS DISTINCT FROM (EXCLUDED.site_id, EXCLUDED.chassis_id, EXCLUDED.mgmt_address,"
+	" EXCLUDED.location_id, EXCLUDED.description, EXCLUDED.snmp_profile,"
+	" EXCLUDED.snmp_port, EXCLUDED.poll_interval, EXCLUDED.poll_enabled)"
 	" RETURNING 1)"
 	" SELECT (SELECT count(*) FROM s), $5::text IS NULL OR EXISTS (SELECT 1 FROM l),"
 	" (SELECT count(*) FROM u)",
-	6,
+	10,
 };
 
 /* $1 switch key, $2 port, $3 location key, $4 description.
@@ -223,7 +233,7 @@ static bool yes(const PGresult *res, int col)
 /* Run an upsert whose one result row holds n_refs columns saying whether each reference
  * was found, then the count of rows written. */
 static int upsert(struct db_conn *c, const struct db_stmt *s, const char *where,
-		  const char *const *v, bool *found, int n_refs, size_t *changed,
+		  const char *const *v, bool *found, int n_refs, size_t *changed, bool *flag,
 		  struct lis_error *err)
 {
 	PGresult *res = db_exec_stmt(c, s, where, v, PGRES_TUPLES_OK, err);
@@ -233,6 +243,8 @@ static int upsert(struct db_conn *c, const struct db_stmt *s, const char *where,
 	for (int i = 0; i < n_refs; i++)
 		found[i] = yes(res, i);
 	*changed += yes(res, n_refs);
+	if (flag)
+		*flag = yes(res, n_refs);
 	PQclear(res);
 	return 0;
 }
@@ -316,7 +328,7 @@ static const char *num(char *buf, size_t size, bool present, double v)
 	return buf;
 }
 
-static int import_locations(struct db_conn *c, const struct db_import_set *set, size_t *changed,
+static int import_locations(struct db_conn *c, const struct db_import_set *set, size_t *changed, bool *flags,
 			    struct lis_error *err)
 {
 	for (size_t i = 0; i < set->n_locations; i++) {
@@ -336,7 +348,7 @@ static int import_locations(struct db_conn *c, const struct db_import_set *set, 
 		v[n++] = num(alt, sizeof(alt), r->has_geo && r->has_alt, r->alt);
 		v[n++] = num(unc, sizeof(unc), r->has_geo && r->uncertainty > 0, r->uncertainty);
 		place(where, sizeof(where), r->file, r->line);
-		if (upsert(c, &upsert_location, where, v, &found, 1, changed, err) < 0)
+		if (upsert(c, &upsert_location, where, v, &found, 1, changed, flags ? &flags[i] : NULL, err) < 0)
 			return -1;
 		if (!found)
 			return unknown(err, where, r->ref_col, "site", "sites", r->site_key);
@@ -344,7 +356,7 @@ static int import_locations(struct db_conn *c, const struct db_import_set *set, 
 	return 0;
 }
 
-static int import_subnets(struct db_conn *c, const struct db_import_set *set, size_t *changed,
+static int import_subnets(struct db_conn *c, const struct db_import_set *set, size_t *changed, bool *flags,
 			  struct lis_error *err)
 {
 	for (size_t i = 0; i < set->n_subnets; i++) {
@@ -354,7 +366,7 @@ static int import_subnets(struct db_conn *c, const struct db_import_set *set, si
 		bool found;
 
 		place(where, sizeof(where), r->file, r->line);
-		if (upsert(c, &upsert_subnet, where, v, &found, 1, changed, err) < 0)
+		if (upsert(c, &upsert_subnet, where, v, &found, 1, changed, flags ? &flags[i] : NULL, err) < 0)
 			return -1;
 		if (!found)
 			return unknown(err, where, r->ref_col, "location", "locations", r->location_key);
@@ -362,18 +374,24 @@ static int import_subnets(struct db_conn *c, const struct db_import_set *set, si
 	return 0;
 }
 
-static int import_switches(struct db_conn *c, const struct db_import_set *set, size_t *changed,
+static int import_switches(struct db_conn *c, const struct db_import_set *set, size_t *changed, bool *flags,
 			   struct lis_error *err)
 {
 	for (size_t i = 0; i < set->n_switches; i++) {
 		const struct db_switch_row *r = &set->switches[i];
+		char where[160], port[12], interval[12];
+
+		snprintf(port, sizeof(port), "%u", r->snmp_port);
+		snprintf(interval, sizeof(interval), "%u", r->poll_interval);
 		const char *const v[] = {r->key, r->site_key, r->chassis_id, r->mgmt_address,
-					 r->location_key, r->description};
-		char where[160];
+					 r->location_key, r->description, r->snmp_profile,
+					 r->snmp_port ? port : NULL,
+					 r->poll_interval ? interval : NULL,
+					 r->poll_disabled ? "false" : "true"};
 		bool found[2];
 
 		place(where, sizeof(where), r->file, r->line);
-		if (upsert(c, &upsert_switch, where, v, found, 2, changed, err) < 0)
+		if (upsert(c, &upsert_switch, where, v, found, 2, changed, flags ? &flags[i] : NULL, err) < 0)
 			return -1;
 		if (!found[0])
 			return unknown(err, where, r->site_col, "site", "sites", r->site_key);
@@ -383,7 +401,7 @@ static int import_switches(struct db_conn *c, const struct db_import_set *set, s
 	return 0;
 }
 
-static int import_ports(struct db_conn *c, const struct db_import_set *set, size_t *changed,
+static int import_ports(struct db_conn *c, const struct db_import_set *set, size_t *changed, bool *flags,
 			struct lis_error *err)
 {
 	for (size_t i = 0; i < set->n_ports; i++) {
@@ -393,7 +411,7 @@ static int import_ports(struct db_conn *c, const struct db_import_set *set, size
 		bool found[2];
 
 		place(where, sizeof(where), r->file, r->line);
-		if (upsert(c, &upsert_port, where, v, found, 2, changed, err) < 0)
+		if (upsert(c, &upsert_port, where, v, found, 2, changed, flags ? &flags[i] : NULL, err) < 0)
 			return -1;
 		if (!found[0])
 			return unknown(err, where, r->switch_col, "switch", "switches", r->switch_key);
@@ -403,7 +421,7 @@ static int import_ports(struct db_conn *c, const struct db_import_set *set, size
 	return 0;
 }
 
-static int import_bssids(struct db_conn *c, const struct db_import_set *set, size_t *changed,
+static int import_bssids(struct db_conn *c, const struct db_import_set *set, size_t *changed, bool *flags,
 			 struct lis_error *err)
 {
 	for (size_t i = 0; i < set->n_bssids; i++) {
@@ -414,7 +432,7 @@ static int import_bssids(struct db_conn *c, const struct db_import_set *set, siz
 		snprintf(len, sizeof(len), "%u", r->prefix_len);
 		const char *const v[] = {r->bssid, len, r->ap, r->location_key};
 		place(where, sizeof(where), r->file, r->line);
-		if (upsert(c, &upsert_bssid, where, v, &found, 1, changed, err) < 0)
+		if (upsert(c, &upsert_bssid, where, v, &found, 1, changed, flags ? &flags[i] : NULL, err) < 0)
 			return -1;
 		if (!found)
 			return unknown(err, where, r->location_col, "location", "locations", r->location_key);
@@ -423,7 +441,7 @@ static int import_bssids(struct db_conn *c, const struct db_import_set *set, siz
 }
 
 static int import_endpoints(struct db_conn *c, const struct db_import_set *set,
-			    size_t *changed, struct lis_error *err)
+			    size_t *changed, bool *flags, struct lis_error *err)
 {
 	for (size_t i = 0; i < set->n_endpoints; i++) {
 		const struct db_endpoint_row *r = &set->endpoints[i];
@@ -433,7 +451,7 @@ static int import_endpoints(struct db_conn *c, const struct db_import_set *set,
 		bool found;
 
 		place(where, sizeof(where), r->file, r->line);
-		if (upsert(c, &upsert_endpoint, where, v, &found, 1, changed, err) < 0)
+		if (upsert(c, &upsert_endpoint, where, v, &found, 1, changed, flags ? &flags[i] : NULL, err) < 0)
 			return -1;
 		if (!found)
 			return unknown(err, where, r->location_col, "location", "locations", r->location_key);
@@ -455,7 +473,7 @@ static const char *seen_first(struct seen_text *t, const struct db_seen *s)
 }
 
 static int import_mac_ports(struct db_conn *c, const struct db_import_set *set,
-			    size_t *changed, struct lis_error *err)
+			    size_t *changed, bool *flags, struct lis_error *err)
 {
 	for (size_t i = 0; i < set->n_mac_ports; i++) {
 		const struct db_mac_port_row *r = &set->mac_ports[i];
@@ -467,7 +485,7 @@ static int import_mac_ports(struct db_conn *c, const struct db_import_set *set,
 		bool found;
 
 		place(where, sizeof(where), r->file, r->line);
-		if (upsert(c, &upsert_mac_port, where, v, &found, 1, changed, err) < 0)
+		if (upsert(c, &upsert_mac_port, where, v, &found, 1, changed, flags ? &flags[i] : NULL, err) < 0)
 			return -1;
 		if (!found)
 			return unknown(err, where, r->switch_col, "switch", "switches", r->switch_key);
@@ -475,7 +493,7 @@ static int import_mac_ports(struct db_conn *c, const struct db_import_set *set,
 	return 0;
 }
 
-static int import_ip_macs(struct db_conn *c, const struct db_import_set *set, size_t *changed,
+static int import_ip_macs(struct db_conn *c, const struct db_import_set *set, size_t *changed, bool *flags,
 			  struct lis_error *err)
 {
 	for (size_t i = 0; i < set->n_ip_macs; i++) {
@@ -486,14 +504,14 @@ static int import_ip_macs(struct db_conn *c, const struct db_import_set *set, si
 		char where[160];
 
 		place(where, sizeof(where), r->file, r->line);
-		if (upsert(c, &upsert_ip_mac, where, v, NULL, 0, changed, err) < 0)
+		if (upsert(c, &upsert_ip_mac, where, v, NULL, 0, changed, flags ? &flags[i] : NULL, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
 static int import_mac_bssids(struct db_conn *c, const struct db_import_set *set,
-			     size_t *changed, struct lis_error *err)
+			     size_t *changed, bool *flags, struct lis_error *err)
 {
 	for (size_t i = 0; i < set->n_mac_bssids; i++) {
 		const struct db_mac_bssid_row *r = &set->mac_bssids[i];
@@ -503,7 +521,7 @@ static int import_mac_bssids(struct db_conn *c, const struct db_import_set *set,
 		char where[160];
 
 		place(where, sizeof(where), r->file, r->line);
-		if (upsert(c, &upsert_mac_bssid, where, v, NULL, 0, changed, err) < 0)
+		if (upsert(c, &upsert_mac_bssid, where, v, NULL, 0, changed, flags ? &flags[i] : NULL, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -522,17 +540,31 @@ static int run(struct db_conn *c, const char *what, const char *sql, ExecStatusT
 
 static size_t total(const struct db_import_stats *s)
 {
+	size_t removed = 0;
+
+	for (int e = 0; e < DB_ENTITY_N; e++)
+		removed += s->removed[e];
 	return s->sites + s->locations + s->subnets + s->switches + s->ports + s->bssids +
-	       s->endpoints + s->mac_ports + s->ip_macs + s->mac_bssids;
+	       s->endpoints + s->mac_ports + s->ip_macs + s->mac_bssids + removed;
 }
 
 int db_import(struct db_conn *c, const struct db_import_set *set, struct db_import_stats *st,
 	      struct lis_error *err)
 {
+	return db_import_ex(c, set, NULL, st, err);
+}
+
+int db_import_ex(struct db_conn *c, const struct db_import_set *set,
+		 const struct db_import_opts *opts, struct db_import_stats *st,
+		 struct lis_error *err)
+{
+	static const struct db_import_opts none;
 	struct db_import_stats counts = {0};
 	bool *site_changed = NULL;
 	int version;
 
+	if (!opts)
+		opts = &none;
 	if (st)
 		*st = counts;
 	if (db_schema_version(c, &version, err) < 0)
@@ -554,25 +586,32 @@ int db_import(struct db_conn *c, const struct db_import_set *set, struct db_impo
 		goto fail;
 	/* Each kind refers only to kinds before it, except a site's default location, set
 	 * once the locations exist. */
+	bool *const *fl = opts->row_changed;
 	if (import_sites(c, set, site_changed, err) < 0 ||
-	    import_locations(c, set, &counts.locations, err) < 0 ||
+	    import_locations(c, set, &counts.locations, fl[DB_LOCATIONS], err) < 0 ||
 	    import_site_defaults(c, set, site_changed, err) < 0 ||
-	    import_subnets(c, set, &counts.subnets, err) < 0 ||
-	    import_switches(c, set, &counts.switches, err) < 0 ||
-	    import_ports(c, set, &counts.ports, err) < 0 ||
-	    import_bssids(c, set, &counts.bssids, err) < 0 ||
-	    import_endpoints(c, set, &counts.endpoints, err) < 0 ||
-	    import_mac_ports(c, set, &counts.mac_ports, err) < 0 ||
-	    import_ip_macs(c, set, &counts.ip_macs, err) < 0 ||
-	    import_mac_bssids(c, set, &counts.mac_bssids, err) < 0)
+	    import_subnets(c, set, &counts.subnets, fl[DB_SUBNETS], err) < 0 ||
+	    import_switches(c, set, &counts.switches, fl[DB_SWITCHES], err) < 0 ||
+	    import_ports(c, set, &counts.ports, fl[DB_PORTS], err) < 0 ||
+	    import_bssids(c, set, &counts.bssids, fl[DB_BSSIDS], err) < 0 ||
+	    import_endpoints(c, set, &counts.endpoints, fl[DB_ENDPOINTS], err) < 0 ||
+	    import_mac_ports(c, set, &counts.mac_ports, fl[DB_MAC_PORTS], err) < 0 ||
+	    import_ip_macs(c, set, &counts.ip_macs, fl[DB_IP_MACS], err) < 0 ||
+	    import_mac_bssids(c, set, &counts.mac_bssids, fl[DB_MAC_BSSIDS], err) < 0)
 		goto fail;
-	for (size_t i = 0; i < set->n_sites; i++)
+	for (size_t i = 0; i < set->n_sites; i++) {
 		counts.sites += site_changed[i];
+		if (fl[DB_SITES])
+			fl[DB_SITES][i] = site_changed[i];
+	}
+	if (opts->replace && db_import_remove(c, set, opts, &counts, err) < 0)
+		goto fail;
 	/* The wiremap tables' triggers queued NOTIFY wiremap_changed even for statements that
 	 * wrote no row; rolling back an import that changed nothing keeps lisd from reloading
-	 * for it. */
-	if (run(c, total(&counts) ? "import: commit" : "import: rollback",
-		total(&counts) ? "COMMIT" : "ROLLBACK", PGRES_COMMAND_OK, err) < 0)
+	 * for it. A dry run always rolls back. */
+	bool commit = total(&counts) > 0 && !opts->dry_run;
+	if (run(c, commit ? "import: commit" : "import: rollback",
+		commit ? "COMMIT" : "ROLLBACK", PGRES_COMMAND_OK, err) < 0)
 		goto fail;
 	free(site_changed);
 	if (st)
@@ -583,4 +622,249 @@ fail:
 	if (db_is_ok(c))
 		PQclear(PQexec(c->pg, "ROLLBACK"));
 	return -1;
+}
+
+/* ---- --replace: removing what the files no longer hold ---- */
+
+/* A PostgreSQL array literal of texts, {"a","b"}, growing as needed. */
+struct arr {
+	char *s;
+	size_t n, cap;
+	bool oom;
+};
+
+static void arr_put(struct arr *a, const char *p, size_t n)
+{
+	if (a->oom)
+		return;
+	if (a->n + n + 1 > a->cap) {
+		size_t cap = a->cap ? a->cap : 256;
+		while (cap < a->n + n + 1)
+			cap *= 2;
+		char *s = realloc(a->s, cap);
+		if (!s) {
+			a->oom = true;
+			return;
+		}
+		a->s = s;
+		a->cap = cap;
+	}
+	memcpy(a->s + a->n, p, n);
+	a->n += n;
+	a->s[a->n] = '\0';
+}
+
+/* Append one element (NULL: a NULL element), quoted and escaped. */
+static void arr_add(struct arr *a, const char *v)
+{
+	arr_put(a, a->n > 1 ? "," : "", a->n > 1 ? 1 : 0);
+	if (!v) {
+		arr_put(a, "NULL", 4);
+		return;
+	}
+	arr_put(a, "\"", 1);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			arr_put(a, "\\", 1);
+		arr_put(a, v, 1);
+	}
+	arr_put(a, "\"", 1);
+}
+
+struct removal {
+	enum db_entity e;
+	const char *noun;           /* in messages */
+	const char *refcheck;       /* rows that stay yet use one to remove: (key, what) */
+	const char *sql;            /* DELETE ... RETURNING the removed rows' keys */
+	int n_arrays;               /* key arrays before the site parameter */
+	bool all_sites_only;        /* has no site: removed only with an entity scope */
+};
+
+#define SITE_ID(p) "(SELECT id FROM site WHERE key = " p "::text)"
+#define AT_SITE(col, p) "(" p "::text IS NULL OR " col " IN (SELECT l.id FROM location l" \
+	" WHERE l.site_id = " SITE_ID(p) "))"
+
+/* Dependents first, so that what refers to a row is gone (or found to stay) before it. */
+static const struct removal removals[] = {
+	{DB_MAC_PORTS, "MAC-port binding", NULL,
+	 "DELETE FROM binding_mac_port b USING switch w WHERE w.id = b.switch_id"
+	 " AND NOT EXISTS (SELECT 1 FROM unnest($1::macaddr[], $2::text[], $3::text[])"
+	 " f(m, s, p) WHERE f.m = b.mac AND f.s = w.key AND f.p = b.port_id)"
+	 " AND ($4::text IS NULL OR w.site_id = " SITE_ID("$4") ")"
+	 " RETURNING b.mac::text || ' ' || w.key || ' ' || b.port_id", 3, false},
+	{DB_IP_MACS, "IP-MAC binding", NULL,
+	 "DELETE FROM binding_ip_mac b WHERE NOT EXISTS (SELECT 1 FROM"
+	 " unnest($1::inet[], $2::macaddr[]) f(i, m) WHERE f.i = b.ip AND f.m = b.mac)"
+	 " AND $3::text IS NULL RETURNING host(b.ip) || ' ' || b.mac::text", 2, true},
+	{DB_MAC_BSSIDS, "MAC-BSSID binding", NULL,
+	 "DELETE FROM binding_mac_bssid b WHERE NOT EXISTS (SELECT 1 FROM"
+	 " unnest($1::macaddr[], $2::macaddr[]) f(m, x) WHERE f.m = b.mac AND f.x = b.bssid)"
+	 " AND $3::text IS NULL RETURNING b.mac::text || ' ' || b.bssid::text", 2, true},
+	{DB_ENDPOINTS, "endpoint", NULL,
+	 "DELETE FROM endpoint e WHERE e.key <> ALL($1::text[]) AND " AT_SITE("e.location_id", "$2")
+	 " RETURNING e.key", 1, false},
+	{DB_BSSIDS, "BSSID", NULL,
+	 "DELETE FROM bssid b WHERE NOT EXISTS (SELECT 1 FROM unnest($1::macaddr[],"
+	 " $2::integer[]) f(m, n) WHERE f.m = b.bssid AND f.n = b.prefix_len)"
+	 " AND " AT_SITE("b.location_id", "$3")
+	 " RETURNING b.bssid::text || '/' || b.prefix_len", 2, false},
+	{DB_PORTS, "port", NULL,
+	 "DELETE FROM switch_port p USING switch w WHERE w.id = p.switch_id"
+	 " AND NOT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) f(s, p)"
+	 " WHERE f.s = w.key AND f.p = p.port_id)"
+	 " AND ($3::text IS NULL OR w.site_id = " SITE_ID("$3") ")"
+	 " RETURNING w.key || ' ' || p.port_id", 2, false},
+	{DB_SUBNETS, "subnet", NULL,
+	 "DELETE FROM subnet n WHERE n.prefix <> ALL($1::cidr[]) AND "
+	 AT_SITE("n.location_id", "$2") " RETURNING n.prefix::text", 1, false},
+	/* A switch's ports, poll status and MAC-port bindings go with it (ON DELETE CASCADE). */
+	{DB_SWITCHES, "switch", NULL,
+	 "DELETE FROM switch w WHERE w.key <> ALL($1::text[])"
+	 " AND ($2::text IS NULL OR w.site_id = " SITE_ID("$2") ") RETURNING w.key", 1, false},
+	{DB_LOCATIONS, "location",
+	 "WITH c AS (SELECT l.id, l.key FROM location l WHERE l.key <> ALL($1::text[])"
+	 " AND ($2::text IS NULL OR l.site_id = " SITE_ID("$2") "))"
+	 " SELECT c.key, r.what FROM c CROSS JOIN LATERAL ("
+	 " SELECT 'subnet ' || n.prefix::text AS what FROM subnet n WHERE n.location_id = c.id"
+	 " UNION ALL SELECT 'switch ' || w.key FROM switch w WHERE w.location_id = c.id"
+	 " UNION ALL SELECT 'port ' || w.key || ' ' || p.port_id FROM switch_port p"
+	 " JOIN switch w ON w.id = p.switch_id WHERE p.location_id = c.id"
+	 " UNION ALL SELECT 'BSSID ' || b.bssid::text || '/' || b.prefix_len FROM bssid b"
+	 " WHERE b.location_id = c.id"
+	 " UNION ALL SELECT 'endpoint ' || e.key FROM endpoint e WHERE e.location_id = c.id"
+	 " UNION ALL SELECT 'site ' || s.key || ' (as its default location)' FROM site s"
+	 " WHERE s.default_location_id = c.id) r ORDER BY 1, 2 LIMIT 1",
+	 "DELETE FROM location l WHERE l.key <> ALL($1::text[])"
+	 " AND ($2::text IS NULL OR l.site_id = " SITE_ID("$2") ") RETURNING l.key", 1, false},
+	{DB_SITES, "site",
+	 "WITH c AS (SELECT s.id, s.key FROM site s WHERE s.key <> ALL($1::text[])"
+	 " AND $2::text IS NULL)"
+	 " SELECT c.key, r.what FROM c CROSS JOIN LATERAL ("
+	 " SELECT 'location ' || l.key AS what FROM location l WHERE l.site_id = c.id"
+	 " UNION ALL SELECT 'switch ' || w.key FROM switch w WHERE w.site_id = c.id) r"
+	 " ORDER BY 1, 2 LIMIT 1",
+	 "DELETE FROM site s WHERE s.key <> ALL($1::text[]) AND $2::text IS NULL"
+	 " RETURNING s.key", 1, true},
+};
+
+/* The set's keys of entity e as n_arrays array literals. */
+static void keys_of(const struct db_import_set *set, enum db_entity e, struct arr *a)
+{
+	char len[8];
+
+	for (int k = 0; k < 3; k++)
+		arr_put(&a[k], "{", 1);
+#define EACH(N, ROWS) for (size_t i = 0; i < set->N; i++)
+	switch (e) {
+	case DB_SITES:
+		EACH(n_sites, sites) arr_add(&a[0], set->sites[i].key);
+		break;
+	case DB_LOCATIONS:
+		EACH(n_locations, locations) arr_add(&a[0], set->locations[i].key);
+		break;
+	case DB_SUBNETS:
+		EACH(n_subnets, subnets) arr_add(&a[0], set->subnets[i].prefix);
+		break;
+	case DB_SWITCHES:
+		EACH(n_switches, switches) arr_add(&a[0], set->switches[i].key);
+		break;
+	case DB_PORTS:
+		EACH(n_ports, ports) {
+			arr_add(&a[0], set->ports[i].switch_key);
+			arr_add(&a[1], set->ports[i].port_id);
+		}
+		break;
+	case DB_BSSIDS:
+		EACH(n_bssids, bssids) {
+			snprintf(len, sizeof(len), "%u", set->bssids[i].prefix_len);
+			arr_add(&a[0], set->bssids[i].bssid);
+			arr_add(&a[1], len);
+		}
+		break;
+	case DB_ENDPOINTS:
+		EACH(n_endpoints, endpoints) arr_add(&a[0], set->endpoints[i].key);
+		break;
+	case DB_MAC_PORTS:
+		EACH(n_mac_ports, mac_ports) {
+			arr_add(&a[0], set->mac_ports[i].mac);
+			arr_add(&a[1], set->mac_ports[i].switch_key);
+			arr_add(&a[2], set->mac_ports[i].port_id);
+		}
+		break;
+	case DB_IP_MACS:
+		EACH(n_ip_macs, ip_macs) {
+			arr_add(&a[0], set->ip_macs[i].ip);
+			arr_add(&a[1], set->ip_macs[i].mac);
+		}
+		break;
+	case DB_MAC_BSSIDS:
+		EACH(n_mac_bssids, mac_bssids) {
+			arr_add(&a[0], set->mac_bssids[i].mac);
+			arr_add(&a[1], set->mac_bssids[i].bssid);
+		}
+		break;
+	case DB_ENTITY_N:
+		break;
+	}
+#undef EACH
+	for (int k = 0; k < 3; k++)
+		arr_put(&a[k], "}", 1);
+}
+
+static int db_import_remove(struct db_conn *c, const struct db_import_set *set,
+			    const struct db_import_opts *opts, struct db_import_stats *st,
+			    struct lis_error *err)
+{
+	for (size_t r = 0; r < sizeof(removals) / sizeof(removals[0]); r++) {
+		const struct removal *rm = &removals[r];
+		struct arr a[3] = {0};
+		const char *v[4];
+		PGresult *res;
+		int rc = 0;
+
+		if (!(opts->replace & (1u << rm->e)) || (rm->all_sites_only && opts->replace_site))
+			continue;
+		keys_of(set, rm->e, a);
+		if (a[0].oom || a[1].oom || a[2].oom) {
+			rc = lis_error_set(err, DB_E_QUERY, "import: out of memory");
+			goto next;
+		}
+		for (int k = 0; k < rm->n_arrays; k++)
+			v[k] = a[k].s;
+		v[rm->n_arrays] = opts->replace_site;
+		if (rm->refcheck) {
+			res = db_exec(c, "replace: check references", rm->refcheck, 2, v,
+				      PGRES_TUPLES_OK, err);
+			if (!res) {
+				rc = -1;
+				goto next;
+			}
+			if (PQntuples(res) > 0) {
+				rc = lis_error_set(err, DB_E_INPUT,
+						   "replace: cannot remove %s \"%.80s\" (not in the "
+						   "files): %s still uses it; remove that too, or "
+						   "point it elsewhere", rm->noun,
+						   PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+				PQclear(res);
+				goto next;
+			}
+			PQclear(res);
+		}
+		res = db_exec(c, "replace: remove", rm->sql, rm->n_arrays + 1, v, PGRES_TUPLES_OK,
+			      err);
+		if (!res) {
+			rc = -1;
+			goto next;
+		}
+		st->removed[rm->e] += (size_t)PQntuples(res);
+		for (int i = 0; opts->removed && i < PQntuples(res); i++)
+			opts->removed(opts->ctx, rm->e, PQgetvalue(res, i, 0));
+		PQclear(res);
+next:
+		for (int k = 0; k < 3; k++)
+			free(a[k].s);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
 }

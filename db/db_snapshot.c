@@ -172,7 +172,9 @@ static int endpoint_row(const PGresult *res, int i, const struct db_snapshot_sin
 	return k->endpoint(k->ctx, &r, err);
 }
 
-/* Bindings share their last three columns: first_seen, last_seen (epoch seconds), source. */
+/* Bindings share their last three columns: first_seen, last_seen (epoch seconds), source.
+ * They arrive in last_seen order at full precision, so that two observations within the
+ * same second still come oldest first (the builder breaks ties by arrival). */
 static int binding_row(const PGresult *res, int i, struct db_rec_binding *r,
 		       const struct db_snapshot_sink *k, struct lis_error *err)
 {
@@ -249,12 +251,12 @@ static const struct table tables[] = {
 		      " FROM endpoint", 7, endpoint_row,
 	 CB_ENDPOINT},
 	{"MAC-port bindings", "SELECT mac::text, switch_id, port_id" SEEN_COLUMNS
-			      " FROM binding_mac_port", 6, mac_port_row,
+			      " FROM binding_mac_port ORDER BY last_seen", 6, mac_port_row,
 	 CB_BINDING},
-	{"IP-MAC bindings", "SELECT mac::text, host(ip)" SEEN_COLUMNS " FROM binding_ip_mac", 5,
+	{"IP-MAC bindings", "SELECT mac::text, host(ip)" SEEN_COLUMNS " FROM binding_ip_mac ORDER BY last_seen", 5,
 	 ip_mac_row, CB_BINDING},
 	{"MAC-BSSID bindings", "SELECT mac::text, bssid::text" SEEN_COLUMNS
-			       " FROM binding_mac_bssid", 5, mac_bssid_row,
+			       " FROM binding_mac_bssid ORDER BY last_seen", 5, mac_bssid_row,
 	 CB_BINDING},
 };
 

@@ -22,6 +22,7 @@ CONNINFO="host=$SOCK user=postgres dbname=lis"
 PACKAGES=(
 	gcc make meson ninja-build pkg-config python3
 	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev liburcu-dev
+	libjansson-dev libsnmp-dev libnl-3-dev libnl-route-3-dev
 	postgresql libinih-dev libcsv-dev curl openssl ca-certificates util-linux acl
 )
 
@@ -209,6 +210,7 @@ sed -e "s|^listen *=.*|listen = 127.0.0.1|" \
     -e "s|^tls_key *=.*|tls_key = $RUN/tls/key.pem|" \
     -e "s|^conninfo *=.*|conninfo = $CONNINFO|" \
     -e "s|^threads *=.*|threads = 2|" \
+    -e "s|^spool_dir *=.*|spool_dir = $RUN/spool|" \
     deploy/lis.conf.example >"$RUN/lis.conf"
 chmod 600 "$RUN/lis.conf"
 "$LISD" -c "$RUN/lis.conf" --check-config >/dev/null ||

@@ -127,18 +127,19 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 }
 
 /* Values end up in XML (PIDF-LO), which cannot carry most control characters. */
-static bool check_text(struct parse *p, const unsigned char *s, size_t n, unsigned col)
+bool ctl_csv_check_text(struct ctl_errors *errs, const char *path, unsigned line,
+			unsigned col, const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		size_t len = utf8_seq(s + i, n - i);
 		if (len == 0) {
-			ctl_csv_error(p->errs, p->csv->path, p->field_line, col,
+			ctl_csv_error(errs, path, line, col,
 			       "invalid UTF-8 (byte 0x%02X at offset %zu of the field)", s[i], i);
 			return false;
 		}
 		if (len == 1 && ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') ||
 				 s[i] == 0x7F)) {
-			ctl_csv_error(p->errs, p->csv->path, p->field_line, col,
+			ctl_csv_error(errs, path, line, col,
 			       "control character U+%04X is not allowed", s[i]);
 			return false;
 		}
@@ -147,10 +148,15 @@ static bool check_text(struct parse *p, const unsigned char *s, size_t n, unsign
 	return true;
 }
 
+static bool check_text(struct parse *p, const unsigned char *s, size_t n, unsigned col)
+{
+	return ctl_csv_check_text(p->errs, p->csv->path, p->field_line, col, s, n);
+}
+
 static void on_field(void *data, size_t len, void *ctx)
 {
 	struct parse *p = ctx;
-	struct cell cell = {NULL, p->field_line, false};
+	struct cell cell = {NULL, p->field_line, false, 0};
 
 	p->need_start = true;
 	if (p->oom)
@@ -222,7 +228,7 @@ void ctl_csv_free(struct ctl_csv *csv)
 	free(csv);
 }
 
-static char *read_file(const char *path, size_t *len, struct ctl_errors *errs)
+char *ctl_csv_read_file(const char *path, size_t *len, struct ctl_errors *errs)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -233,7 +239,7 @@ static char *read_file(const char *path, size_t *len, struct ctl_errors *errs)
 		return NULL;
 	}
 	for (;;) {
-		if (n == cap) {
+		if (n + 1 >= cap) {
 			size_t ncap = cap ? 2 * cap : 65536;
 			char *nb = realloc(buf, ncap);
 			if (!nb) {
@@ -253,6 +259,7 @@ static char *read_file(const char *path, size_t *len, struct ctl_errors *errs)
 		goto fail;
 	}
 	fclose(f);
+	buf[n] = '\0';
 	*len = n;
 	return buf;
 fail:
@@ -268,7 +275,7 @@ static struct ctl_csv *csv_load(const char *path, struct ctl_errors *errs)
 	struct csv_parser cp;
 	struct parse p = {0};
 	size_t len, i = 0;
-	char *buf = read_file(path, &len, errs);
+	char *buf = ctl_csv_read_file(path, &len, errs);
 	bool failed = false;
 
 	if (!buf)
@@ -344,7 +351,7 @@ static int map_header(const struct ctl_csv *csv, const struct column *cols, size
 		at[k] = -1;
 	for (size_t i = 0; i < h->n; i++) {
 		const struct cell *c = &h->cells[i];
-		unsigned col = (unsigned)i + 1;
+		unsigned col = c->col ? c->col : (unsigned)i + 1;
 		size_t k;
 
 		if (c->bad)
@@ -374,7 +381,8 @@ static int map_header(const struct ctl_csv *csv, const struct column *cols, size
 		}
 		at[k] = (int)i;
 	}
-	for (size_t k = 0; k < n_cols; k++)
+	/* An empty JSON array names no keys, and needs none. */
+	for (size_t k = 0; k < n_cols && !(csv->json && csv->n_rows == 1); k++)
 		if (cols[k].required && at[k] < 0)
 			ctl_csv_error(errs, csv->path, 1, 1, "missing required column \"%s\"",
 			       cols[k].name);
@@ -399,8 +407,10 @@ static void each_row(struct ctl_csv *csv, struct ctl_errors *errs,
 		}
 		for (size_t j = 0; j < r->n; j++)
 			bad |= r->cells[j].bad;
+		ck->cur = r;
 		if (!bad)
 			fn(r, ck);
+		ck->cur = NULL;
 	}
 }
 
@@ -417,7 +427,11 @@ struct cell *ctl_csv_cell(struct row *r, const struct check *ck, size_t k)
 
 unsigned ctl_csv_col(const struct check *ck, size_t k)
 {
-	return ck->at[k] < 0 ? 0 : (unsigned)ck->at[k] + 1;
+	if (ck->at[k] < 0)
+		return 0;
+	if (ck->cur && ck->cur->cells[ck->at[k]].col)
+		return ck->cur->cells[ck->at[k]].col;
+	return (unsigned)ck->at[k] + 1;
 }
 
 const char *ctl_csv_val(struct row *r, const struct check *ck, size_t k)
@@ -514,8 +528,26 @@ static void check_duplicates(struct keyset *set, const char *path, struct ctl_er
 	}
 }
 
-int ctl_csv_load_file(const char *path, const struct column *cols, size_t n_cols,
-		      const char *const *key_whats, size_t row_size,
+enum ctl_format ctl_format_of(const char *path, enum ctl_format forced)
+{
+	size_t n = strlen(path);
+
+	if (forced != CTL_FORMAT_AUTO)
+		return forced;
+	return n >= 5 && strcasecmp(path + n - 5, ".json") == 0 ? CTL_FORMAT_JSON : CTL_FORMAT_CSV;
+}
+
+int ctl_format_parse(const char *s, enum ctl_format *out)
+{
+	if (strcmp(s, "csv") == 0)
+		return *out = CTL_FORMAT_CSV, 0;
+	if (strcmp(s, "json") == 0)
+		return *out = CTL_FORMAT_JSON, 0;
+	return -1;
+}
+
+int ctl_csv_load_file(const char *path, enum ctl_format fmt, const struct column *cols,
+		      size_t n_cols, const char *const *key_whats, size_t row_size,
 		      void (*fn)(struct row *r, struct check *ck), struct ctl_csv **csv,
 		      void **rows, size_t *n, struct ctl_errors *errs)
 {
@@ -529,7 +561,8 @@ int ctl_csv_load_file(const char *path, const struct column *cols, size_t n_cols
 	*n = 0;
 	if (n_cols > sizeof(at) / sizeof(at[0]))
 		abort();
-	ck.csv = csv_load(path, errs);
+	ck.csv = ctl_format_of(path, fmt) == CTL_FORMAT_JSON ? ctl_json_load(path, errs)
+							     : csv_load(path, errs);
 	if (!ck.csv)
 		return -1;
 	if (map_header(ck.csv, cols, n_cols, at, errs) < 0)
@@ -565,8 +598,7 @@ fail:
 	return -1;
 }
 
-/* "true" or "false" (also upper case, yes/no, 1/0: what spreadsheets write). */
-static int parse_bool(const char *s, bool *out)
+int ctl_csv_parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};
 
@@ -602,7 +634,7 @@ static void sites_row(struct row *r, struct check *ck)
 		return;
 	if (def && !ctl_csv_check_key(ck, r, S_DEFAULT_LOCATION, "location"))
 		ok = false;
-	if (allow && parse_bool(allow, &allow_default) < 0) {
+	if (allow && ctl_csv_parse_bool(allow, &allow_default) < 0) {
 		ctl_csv_error(ck->errs, ck->csv->path, ctl_csv_cell(r, ck, S_ALLOW_DEFAULT)->line,
 			      ctl_csv_col(ck, S_ALLOW_DEFAULT), "%s is not true or false",
 			      Q(allow));
@@ -707,7 +739,8 @@ static void locations_row(struct row *r, struct check *ck)
 {
 	const char *path = ck->csv->path;
 	struct db_location_row row = {.file = path, .line = r->line,
-				      .ref_col = ctl_csv_col(ck, L_SITE)};
+				      .ref_col = ctl_csv_col(ck, L_SITE),
+				      .key_col = ctl_csv_col(ck, L_LOCATION)};
 	struct cell *lat = ctl_csv_cell(r, ck, L_LATITUDE), *lon = ctl_csv_cell(r, ck, L_LONGITUDE);
 	struct cell *alt = ctl_csv_cell(r, ck, L_ALTITUDE), *unc = ctl_csv_cell(r, ck, L_UNCERTAINTY);
 	struct cell *country = ctl_csv_cell(r, ck, L_CIVIC + CIVIC_COUNTRY);
@@ -729,8 +762,10 @@ static void locations_row(struct row *r, struct check *ck)
 		       "%s is not a language tag (e.g. en-US)", Q(row.lang));
 		ok = false;
 	}
-	for (int f = 0; f < CIVIC_N_FIELDS; f++)
+	for (int f = 0; f < CIVIC_N_FIELDS; f++) {
 		row.civic[f] = val(ctl_csv_cell(r, ck, L_CIVIC + (size_t)f));
+		row.civic_col[f] = ctl_csv_col(ck, L_CIVIC + (size_t)f);
+	}
 	/* RFC 5139 §3.1: country is the ISO 3166 alpha-2 code, upper case. */
 	if (row.civic[CIVIC_COUNTRY]) {
 		const char *s = row.civic[CIVIC_COUNTRY];
@@ -892,6 +927,7 @@ static void subnets_row(struct row *r, struct check *ck)
 		.file = ck->csv->path,
 		.line = r->line,
 		.ref_col = ctl_csv_col(ck, N_LOCATION),
+		.prefix_col = pcol,
 	};
 }
 

@@ -182,16 +182,77 @@ static bool check_seen(struct check *ck, struct row *r, const size_t k[3], struc
 
 /* ---- switches.csv ---- */
 
-enum { W_SWITCH, W_SITE, W_CHASSIS_ID, W_MGMT_ADDRESS, W_LOCATION, W_DESCRIPTION, W_N };
+enum {
+	W_SWITCH, W_SITE, W_CHASSIS_ID, W_MGMT_ADDRESS, W_LOCATION, W_DESCRIPTION,
+	W_SNMP_PROFILE, W_SNMP_PORT, W_POLL_INTERVAL, W_POLL_ENABLED, W_N
+};
 static const struct column switch_columns[W_N] = {
 	[W_SWITCH] = {"switch", true}, [W_SITE] = {"site", true},
 	[W_CHASSIS_ID] = {"chassis_id", true}, [W_MGMT_ADDRESS] = {"mgmt_address", false},
 	[W_LOCATION] = {"location", false}, [W_DESCRIPTION] = {"description", false},
+	[W_SNMP_PROFILE] = {"snmp_profile", false}, [W_SNMP_PORT] = {"snmp_port", false},
+	[W_POLL_INTERVAL] = {"poll_interval", false}, [W_POLL_ENABLED] = {"poll_enabled", false},
 };
+
+/* Column k, when present, as a whole number in lo..hi (decimal digits only: "1e3", "+5"
+ * or "60s" in a spreadsheet is a mistake worth hearing about). */
+static bool check_uint(struct check *ck, struct row *r, size_t k, unsigned lo, unsigned hi,
+		       const char *what, unsigned *out)
+{
+	const char *s = ctl_csv_val(r, ck, k);
+	unsigned long long v = 0;
+
+	*out = 0;
+	if (!s)
+		return true;
+	for (const char *p = s; ; p++) {
+		if (*p == '\0' && p != s)
+			break;
+		if (*p < '0' || *p > '9' || v > hi) {
+			v = hi + 1;
+			break;
+		}
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (v < lo || v > hi) {
+		error_at(ck, r, k, "%s %s is not a whole number from %u to %u", what, Q(s), lo, hi);
+		return false;
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
+/* The polling columns. snmp_profile names a [snmp.NAME] section of wiremapd.conf, so it
+ * takes the characters a section name may hold; the credentials stay in that file. */
+static bool check_polling(struct check *ck, struct row *r, struct db_switch_row *w)
+{
+	const char *profile = ctl_csv_val(r, ck, W_SNMP_PROFILE);
+	const char *enabled = ctl_csv_val(r, ck, W_POLL_ENABLED);
+	bool ok = true, on = true;
+
+	if (profile && (strlen(profile) > 64 ||
+			strspn(profile, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				 "0123456789_.-") != strlen(profile))) {
+		error_at(ck, r, W_SNMP_PROFILE, "snmp_profile %s is not a profile name (up to 64 "
+			 "letters, digits, '_', '.', '-': [snmp.NAME] in wiremapd.conf)", Q(profile));
+		ok = false;
+	}
+	ok = check_uint(ck, r, W_SNMP_PORT, 1, 65535, "snmp_port", &w->snmp_port) && ok;
+	ok = check_uint(ck, r, W_POLL_INTERVAL, 1, 2147483647, "poll_interval (seconds)",
+			&w->poll_interval) && ok;
+	if (enabled && ctl_csv_parse_bool(enabled, &on) < 0) {
+		error_at(ck, r, W_POLL_ENABLED, "poll_enabled %s is not true or false", Q(enabled));
+		ok = false;
+	}
+	w->snmp_profile = profile;
+	w->poll_disabled = !on;
+	return ok;
+}
 
 static void switches_row(struct row *r, struct check *ck)
 {
 	struct cell *chassis = ctl_csv_cell(r, ck, W_CHASSIS_ID);
+	struct db_switch_row poll = {0};
 	uint8_t mac[6];
 	bool ok = ctl_csv_require(ck, r, W_SWITCH, "switch");
 
@@ -215,6 +276,7 @@ static void switches_row(struct row *r, struct check *ck)
 	ok = ctl_csv_check_key(ck, r, W_SITE, "site") && ok;
 	ok = check_ref(ck, r, W_LOCATION, "location") && ok;
 	ok = check_address(ck, r, W_MGMT_ADDRESS) && ok;
+	ok = check_polling(ck, r, &poll) && ok;
 	if (!ok)
 		return;
 	*(struct db_switch_row *)ctl_csv_push(ck) = (struct db_switch_row){
@@ -224,6 +286,10 @@ static void switches_row(struct row *r, struct check *ck)
 		.mgmt_address = ctl_csv_val(r, ck, W_MGMT_ADDRESS),
 		.location_key = ctl_csv_val(r, ck, W_LOCATION),
 		.description = ctl_csv_val(r, ck, W_DESCRIPTION),
+		.snmp_profile = poll.snmp_profile,
+		.snmp_port = poll.snmp_port,
+		.poll_interval = poll.poll_interval,
+		.poll_disabled = poll.poll_disabled,
 		.file = ck->csv->path,
 		.line = r->line,
 		.site_col = ctl_csv_col(ck, W_SITE),

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -32,10 +33,11 @@ enum key_type {
 	K_SUBJECTS,     /* subject DNs, ';'-separated */
 	K_URIBASE,      /* "" or https://host[:port]/path/ */
 	K_DEREF,        /* possession | authorized */
+	K_INSTANCE,     /* "" or a name usable in a file name: letters, digits, . _ - */
 };
 #define K_IS_STRING(t) ((t) == K_STR || (t) == K_NONEMPTY || (t) == K_ADDR || \
 			(t) == K_URLPATH || (t) == K_DOMAIN || (t) == K_ADDRLIST || \
-			(t) == K_SUBJECTS || (t) == K_URIBASE)
+			(t) == K_SUBJECTS || (t) == K_URIBASE || (t) == K_INSTANCE)
 
 struct key_def {
 	const char *section;
@@ -93,6 +95,16 @@ static const struct key_def keys[] = {
 	  "how long a location URI is valid" },
 	{ "held", "deref_auth", K_DEREF, OFF(deref_auth), "possession", 0, 0,
 	  "possession|authorized", "who may dereference location URIs" },
+	{ "querylog", "enabled", K_BOOL, OFF(querylog_enabled), "true", 0, 0, "BOOL",
+	  "log every HELD answer and dereference to table query_log" },
+	{ "querylog", "spool_dir", K_NONEMPTY, OFF(querylog_spool_dir), "/var/lib/lis/spool", 0, 0,
+	  "DIR", "durable spool of log entries not yet in PostgreSQL (one file per instance)" },
+	{ "querylog", "instance", K_INSTANCE, OFF(querylog_instance), "", 0, 0, "NAME",
+	  "this lisd's name in the log (letters, digits, . _ -); empty: the host name" },
+	{ "querylog", "batch", K_UINT, OFF(querylog_batch), "500", 1, 10000, "N",
+	  "log entries per INSERT" },
+	{ "querylog", "flush_ms", K_UINT, OFF(querylog_flush_ms), "200", 1, 60000, "MS",
+	  "longest wait before a partial batch is spooled and inserted" },
 	{ "log", "target", K_TARGET, OFF(log_target), "stderr", 0, 0, "stderr|syslog",
 	  "where log lines go" },
 	{ "log", "level", K_LEVEL, OFF(log_level), "info", 0, 0, "err|warn|info|debug",
@@ -140,7 +152,8 @@ static int set_value(struct lis_config *cfg, const struct key_def *k, const char
 	case K_DOMAIN:
 	case K_ADDRLIST:
 	case K_SUBJECTS:
-	case K_URIBASE: {
+	case K_URIBASE:
+	case K_INSTANCE: {
 		if ((k->type == K_NONEMPTY || k->type == K_ADDR || k->type == K_URLPATH ||
 		     k->type == K_DOMAIN) && v[0] == '\0') {
 			snprintf(why, why_size, "%s must not be empty", k->name);
@@ -193,6 +206,19 @@ static int set_value(struct lis_config *cfg, const struct key_def *k, const char
 				return -1;
 			}
 			lis_subjects_free(&subj);
+		}
+		if (k->type == K_INSTANCE) {
+			/* It names the spool file: no '/', no leading '.'. */
+			bool ok = strlen(v) <= 64 && v[0] != '.';
+			for (const char *p = v; *p && ok; p++)
+				ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_';
+			if (!ok) {
+				snprintf(why, why_size,
+					 "%s: \"%.64s\" is not a name of at most 64 letters, digits, "
+					 ". _ or - (not starting with .)", k->name, v);
+				return -1;
+			}
 		}
 		if (k->type == K_URIBASE && v[0] && !uri_base_is_valid(v)) {
 			snprintf(why, why_size,
@@ -534,6 +560,17 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 		if (set_value(cfg, k, v, why, sizeof why) < 0)
 			return lis_error_set(err, LIS_EXIT_USAGE, "--%.*s: %s", (int)len, a + 2,
 					     strchr(why, ':') ? strchr(why, ':') + 2 : why);
+	}
+	if (!cfg->querylog_instance[0]) {
+		/* design.md: the instance defaults to the host name. */
+		char host[256] = "";
+		if (gethostname(host, sizeof host - 1) < 0 || !host[0])
+			snprintf(host, sizeof host, "lisd");
+		const struct key_def *k = find_key("querylog", "instance");
+		if (set_value(cfg, k, host, why, sizeof why) < 0)
+			return lis_error_set(err, LIS_EXIT_USAGE,
+					     "[querylog] instance is empty and the host name will not "
+					     "do (%s); set instance", why);
 	}
 	return 0;
 }

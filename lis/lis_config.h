@@ -49,6 +49,12 @@ struct lis_config {
 	char *uri_key_file;           /* 64 hex digits; "": random key per start */
 	unsigned long uri_lifetime;   /* seconds a location URI is valid */
 	int deref_auth;               /* enum lis_deref_auth */
+	/* [querylog] */
+	bool querylog_enabled;        /* every answer is logged to table query_log */
+	char *querylog_spool_dir;     /* the durable spool file lives here */
+	char *querylog_instance;      /* this lisd's name in the log; "" in the file: host name */
+	unsigned long querylog_batch; /* entries per INSERT */
+	unsigned long querylog_flush_ms; /* longest wait before a partial batch is written */
 	/* [log] */
 	int log_target;               /* enum lis_log_target */
 	int log_level;                /* enum lis_log_level */

@@ -1,6 +1,7 @@
 #include "lis_held.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -249,6 +250,74 @@ static void begin(struct lis_held_outcome *oc)
 	memset(oc, 0, sizeof *oc);
 	oc->source = wm_source_name(WM_SRC_NONE);
 	oc->snapshot_age = lis_snapshot_age();
+	oc->fallback = -1;
+	oc->evidence_age = -1;
+}
+
+/* Append to a fixed buffer, cutting off what does not fit. */
+static void add(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t o = strlen(buf);
+	if (o + 1 >= size)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + o, size - o, fmt, ap);
+	va_end(ap);
+}
+
+/* For the query log: the evidence walked, one step after the other ("port mac ... on sw1
+ * port Gi1/0/7 -> hq-410 age=120s origin=snmp chosen; subnet 10.1.2.0/24 -> campus"), and
+ * the age of the one that won. */
+static void note_evidence(const struct wm_result *res, time_t now, struct lis_held_outcome *oc)
+{
+	for (size_t i = 0; i < res->n_evidence; i++) {
+		const struct wm_evidence *e = &res->ev[i];
+		add(oc->evidence, sizeof oc->evidence, "%s%s %s", i ? "; " : "",
+		    e->source == WM_SRC_NONE ? "ip->mac" : wm_source_name(e->source), e->what);
+		if (e->loc)
+			add(oc->evidence, sizeof oc->evidence, " -> %s", e->loc->key ? e->loc->key : "?");
+		if (e->last_seen)
+			add(oc->evidence, sizeof oc->evidence, " age=%llds",
+			    (long long)(now - e->last_seen));
+		if (e->origin)
+			add(oc->evidence, sizeof oc->evidence, " origin=%s", e->origin);
+		if (e->stale)
+			add(oc->evidence, sizeof oc->evidence, " stale");
+		if (e->chosen) {
+			add(oc->evidence, sizeof oc->evidence, " chosen");
+			if (e->last_seen)
+				oc->evidence_age = (long long)(now - e->last_seen);
+		}
+	}
+}
+
+/* For the query log: the civic address sent, "country=US; A1=TX; ...; ROOM=410", in RFC 5139
+ * order. */
+static void note_address(const struct civic_address *ca, struct lis_held_outcome *oc)
+{
+	for (int f = 0; f < CIVIC_N_FIELDS; f++)
+		if (ca->field[f] && ca->field[f][0])
+			add(oc->address, sizeof oc->address, "%s%s=%s", oc->address[0] ? "; " : "",
+			    civic_field_name((enum civic_field)f), ca->field[f]);
+}
+
+static void note_response_time(const struct held_request *req, struct lis_held_outcome *oc)
+{
+	switch (req->rt) {
+	case HELD_RT_ABSENT:
+		break;
+	case HELD_RT_EMERGENCY_ROUTING:
+		snprintf(oc->response_time, sizeof oc->response_time, "emergencyRouting");
+		break;
+	case HELD_RT_EMERGENCY_DISPATCH:
+		snprintf(oc->response_time, sizeof oc->response_time, "emergencyDispatch");
+		break;
+	case HELD_RT_MILLISECONDS:
+		snprintf(oc->response_time, sizeof oc->response_time, "%lu ms", req->rt_ms);
+		break;
+	}
 }
 
 /* Ask the requester's authorization once. */
@@ -307,6 +376,7 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 		snprintf(f->msg, sizeof f->msg, "%s", err.msg[0] ? err.msg : "bad device identifier");
 		goto out;
 	}
+	note_evidence(&res, pol.now, oc);
 	if (res.disagreement) {
 		oc->disagreements = atomic_fetch_add(&disagreements, 1) + 1;
 		snprintf(oc->disagree, sizeof oc->disagree, "%s", res.disagree);
@@ -322,6 +392,11 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 	}
 	oc->source = wm_source_name(res.source);
 	snprintf(oc->location, sizeof oc->location, "%s", res.loc->key ? res.loc->key : "");
+	oc->location_id = res.loc->id;
+	snprintf(oc->site, sizeof oc->site, "%s",
+		 res.loc->site && res.loc->site->key ? res.loc->site->key : "");
+	snprintf(oc->method, sizeof oc->method, "%s", res.method ? res.method : "");
+	oc->fallback = res.fallback;
 
 	bool have_civic = res.loc->has_civic;
 	bool have_geo = res.loc->has_geo;
@@ -436,6 +511,8 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 		goto out;
 	}
 	oc->uri_issued = give_uri;
+	if (give_civic && wp.doc.civic)
+		note_address(wp.doc.civic, oc);
 	oc->result = "located";
 	ret = 0;
 out:
@@ -486,6 +563,7 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 	int rc = parse(body, len, &req, out, out_len, oc);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
+	note_response_time(&req, oc);
 
 	if (target_from_request(who->ip, &req, &t, &third_party, msg, sizeof msg) < 0)
 		return answer_error(HELD_E_BAD_IDENTIFIER, msg, out, out_len, oc);
@@ -538,6 +616,7 @@ int lis_held_deref_post(const struct lis_requester *who, const char *token, cons
 	int rc = parse(body, len, &req, out, out_len, oc);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
+	note_response_time(&req, oc);
 	if (tok < 0) {
 		/* RFC 6753 §6: an unknown or expired URI. notLocatable: do not retry it. */
 		snprintf(oc->reason, sizeof oc->reason, "location URI unknown, forged or expired");

@@ -33,6 +33,15 @@ struct lis_held_outcome {
 	char disagree[200];           /* sources disagree about the site, "" when not */
 	unsigned long long disagreements; /* the running count, when disagree is set */
 	long snapshot_age;            /* lis_snapshot_age() at the answer; -1: none */
+	/* For the query log (lis_querylog.h). */
+	long long location_id;        /* 0 when no location was found */
+	char site[128];               /* the location's site key, "" when none */
+	char method[32];              /* RFC 4119 method of the location, "" when none */
+	int fallback;                 /* 1 subnet/site default, 0 precise, -1 no location */
+	char evidence[1024];          /* the evidence walked with ages, one line; "" when none */
+	long long evidence_age;       /* seconds since the winning binding was seen; -1: none */
+	char address[1024];           /* the civic address as sent, one line; "" when none */
+	char response_time[32];       /* responseTime asked; "" when absent */
 };
 
 /* Read the location URI key (uri_key_file, or a random one with a warning). Errors are

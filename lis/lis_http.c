@@ -19,6 +19,7 @@
 #include "lis_auth.h"
 #include "lis_held.h"
 #include "lis_log.h"
+#include "lis_querylog.h"
 #include "lis_uri.h"
 #include "pidf.h"
 
@@ -215,6 +216,36 @@ static void log_answer(struct lis_http *h, const char *ip, const char *method, c
 		loggable_path(h->cfg, url, p, sizeof p), extra);
 }
 
+/* One query log entry per answer (lis_querylog.h); never waits for the database. */
+static void log_query(const char *kind, const char *ip, const struct lis_held_outcome *oc,
+		      const struct timespec *t0)
+{
+	unsigned char a[16];
+	bool is_ip = inet_pton(AF_INET, ip, a) == 1 || inet_pton(AF_INET6, ip, a) == 1;
+	/* The location columns say what was returned: only for an answer that located. */
+	bool located = strcmp(oc->result, "located") == 0;
+	struct db_query_log_entry e = {
+		.kind = kind,
+		.requester_ip = is_ip ? ip : NULL,
+		.requester_subject = oc->auth.subject[0] ? oc->auth.subject : NULL,
+		.target = oc->target[0] ? oc->target : NULL,
+		.source = located ? oc->source : NULL,
+		.evidence = oc->evidence[0] ? oc->evidence : NULL,
+		.evidence_age_s = oc->evidence_age,
+		.location_id = located ? oc->location_id : 0,
+		.location_key = located ? oc->location : NULL,
+		.site_key = located && oc->site[0] ? oc->site : NULL,
+		.address = located && oc->address[0] ? oc->address : NULL,
+		.method = located && oc->method[0] ? oc->method : NULL,
+		.fallback = located ? oc->fallback : -1,
+		.disagreement = oc->disagree[0] ? oc->disagree : NULL,
+		.result = oc->result,
+		.response_time = oc->response_time[0] ? oc->response_time : NULL,
+		.latency_ms = ms_since(t0),
+	};
+	lis_querylog_append(&e);
+}
+
 static enum MHD_Result queue_body(struct MHD_Connection *conn, unsigned status, char *out,
 				  size_t out_len, const char *type)
 {
@@ -250,6 +281,7 @@ static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *co
 	else
 		rc = lis_held_handle(&who, body, rq->len, &out, &out_len, &oc);
 	log_answer(h, ip, method, url, &oc, &rq->start);
+	log_query(rq->route == ROUTE_DEREF ? "deref_post" : "held", ip, &oc, &rq->start);
 	if (rc < 0) {
 		free(out);
 		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n", NULL);
@@ -271,6 +303,7 @@ static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connectio
 	struct lis_requester who = { .ip = ip, .authorize = authorize_connection, .ctx = conn };
 	unsigned status = lis_held_deref_get(&who, token, &out, &out_len, &oc);
 	log_answer(h, ip, method, url, &oc, t0);
+	log_query("deref_get", ip, &oc, t0);
 	switch (status) {
 	case MHD_HTTP_OK:
 		return queue_body(conn, MHD_HTTP_OK, out, out_len, PIDF_MEDIA_TYPE);

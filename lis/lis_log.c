@@ -1,5 +1,6 @@
 #include "lis_log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,9 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Set once by lis_log_init() before any worker thread starts; read-only afterwards. */
+/* Set by lis_log_init() before any worker thread starts (or while the other threads do not
+ * log, on a reload); read-only otherwise. */
 static enum lis_log_target log_target = LIS_LOG_STDERR;
 static enum lis_log_level log_max = LIS_LOG_INFO;
+static const char *log_program;   /* NULL: program_invocation_short_name (glibc) */
 
 static const char *const level_names[] = {
 	[LIS_LOG_ERR] = "err",
@@ -34,12 +37,21 @@ int lis_log_level_from_name(const char *name)
 	return -1;
 }
 
-void lis_log_init(enum lis_log_target target, enum lis_log_level max_level)
+static const char *program_name(void)
 {
+	return log_program ? log_program : program_invocation_short_name;
+}
+
+void lis_log_init(const char *program, enum lis_log_target target, enum lis_log_level max_level)
+{
+	if (log_target == LIS_LOG_SYSLOG)
+		closelog();
+	if (program && program[0])
+		log_program = program;
 	log_target = target;
 	log_max = max_level;
 	if (target == LIS_LOG_SYSLOG)
-		openlog("lisd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog(program_name(), LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
 void lis_log_close(void)
@@ -111,8 +123,8 @@ void lis_log(enum lis_log_level level, const char *event, const char *fmt, ...)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
 		o = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-		n = snprintf(line + o, sizeof line - o, ".%03ldZ %s ", ts.tv_nsec / 1000000L,
-			     lis_log_level_name(level));
+		n = snprintf(line + o, sizeof line - o, ".%03ldZ %s %s ", ts.tv_nsec / 1000000L,
+			     lis_log_level_name(level), program_name());
 		if (n > 0)
 			o += (size_t)n;
 	}

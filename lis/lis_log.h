@@ -1,5 +1,6 @@
-/* lisd's one logging module: one line per event, `key=value` fields, to stderr (with a
- * timestamp, for systemd's journal or a terminal) or to syslog. Safe from any thread. */
+/* The one logging module of every daemon (lisd, wiremapd): one line per event, `key=value`
+ * fields, to stderr (with a timestamp and the program name, for systemd's journal or a
+ * terminal) or to syslog (tagged with the program name). Safe from any thread. */
 #ifndef LIS_LOG_H
 #define LIS_LOG_H
 
@@ -17,9 +18,10 @@ enum lis_log_target {
 	LIS_LOG_SYSLOG,
 };
 
-/* Choose where lines go and the most verbose level written. Before this is called, lines go
- * to stderr at level info. */
-void lis_log_init(enum lis_log_target target, enum lis_log_level max_level);
+/* Choose the program name ("lisd", "wiremapd"; a string that outlives the log), where lines
+ * go and the most verbose level written. Before this is called, lines go to stderr at level
+ * info under the name the program was started as. May be called again (on a reload). */
+void lis_log_init(const char *program, enum lis_log_target target, enum lis_log_level max_level);
 void lis_log_close(void);
 
 /* Write one line: "event k=v k=v". The format must produce the fields after the event name;

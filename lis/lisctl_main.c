@@ -5,6 +5,7 @@
 
 #include "ctl.h"
 #include "ctl_explain.h"
+#include "ctl_report.h"
 #include "lis_version.h"
 
 static void usage(FILE *out)
@@ -17,11 +18,18 @@ static void usage(FILE *out)
 		"  db status           print the current and the latest schema version\n"
 		"  import [--sites FILE] [--locations FILE] [--subnets FILE] [--switches FILE]\n"
 		"         [--ports FILE] [--bssids FILE] [--endpoints FILE] [--mac-ports FILE]\n"
-		"         [--ip-macs FILE] [--mac-bssids FILE]\n"
-		"                      validate the wiremap CSV files (lis-wiremap(5)), then\n"
-		"                      write them in one transaction; on any error write nothing\n"
+		"         [--ip-macs FILE] [--mac-bssids FILE] [--format csv|json]\n"
+		"         [--dry-run [--verbose]] [--replace site:KEY|ENTITY] [--no-warnings]\n"
+		"                      validate the wiremap files (lis-wiremap(5)), CSV or JSON,\n"
+		"                      then write them in one transaction; on any error write\n"
+		"                      nothing\n"
+		"  export --dir DIR [--format csv|json] [--site KEY] [--bindings]\n"
+		"                      write the wiremap back as the files import reads\n"
 		"  explain (--ip A | --mac M | --uri U | --tel T) [--bssid B] [--max-binding-age S]\n"
 		"                      show how lisd would locate a target, and its PIDF-LO\n"
+		"  report queries|coverage|staleness|risk|summary [--from T] [--to T] [--site KEY]\n"
+		"         [--result R] [--source S] [--days N] [--format csv|json|html] [-o FILE]\n"
+		"                      auditors' reports on the wiremap and the query log\n"
 		"\n"
 		"options:\n"
 		"  -c FILE             configuration file (default " CTL_DEFAULT_CONFIG "); only\n"
@@ -68,7 +76,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[i], *sub = i + 1 < argc ? argv[i + 1] : "";
 	bool is_db = strcmp(cmd, "db") == 0 && i + 2 == argc &&
 		     (strcmp(sub, "migrate") == 0 || strcmp(sub, "status") == 0);
-	if (!is_db && strcmp(cmd, "import") != 0 && strcmp(cmd, "explain") != 0) {
+	if (!is_db && strcmp(cmd, "import") != 0 && strcmp(cmd, "explain") != 0 &&
+	    strcmp(cmd, "report") != 0 && strcmp(cmd, "export") != 0) {
 		fprintf(stderr, "lisctl: unknown command \"%s%s%s\"\n", cmd, *sub ? " " : "", sub);
 		usage(stderr);
 		return CTL_EXIT_USAGE;
@@ -77,6 +86,10 @@ int main(int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	if (strcmp(cmd, "explain") == 0)
 		rc = ctl_cmd_explain(&set, argc - i, argv + i);
+	else if (strcmp(cmd, "report") == 0)
+		rc = ctl_cmd_report(&set, argc - i, argv + i);
+	else if (strcmp(cmd, "export") == 0)
+		rc = ctl_cmd_export(set.conninfo, argc - i, argv + i);
 	else if (!is_db)
 		rc = ctl_cmd_import(set.conninfo, argc - i, argv + i);
 	else if (strcmp(sub, "migrate") == 0)

@@ -15,6 +15,7 @@
 #include "lis_uri.h"
 #include "lis_http.h"
 #include "lis_log.h"
+#include "lis_querylog.h"
 #include "lis_version.h"
 
 int main(int argc, char **argv)
@@ -70,7 +71,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	lis_log_init((enum lis_log_target)cfg.log_target, (enum lis_log_level)cfg.log_level);
+	lis_log_init("lisd", (enum lis_log_target)cfg.log_target,
+		     (enum lis_log_level)cfg.log_level);
 	/* libxml2 sets up its globals here, before worker threads parse requests. */
 	xmlInitParser();
 	if (lis_held_init(&cfg, &err) < 0) {
@@ -80,13 +82,22 @@ int main(int argc, char **argv)
 		rc = err.code == LIS_EXIT_USAGE ? LIS_EXIT_USAGE : LIS_EXIT_RUNTIME;
 		goto out_log;
 	}
+	/* Before any answer: every answer is logged (a spool that cannot be opened stops the
+	 * start: the log would not be what it promises). */
+	if (lis_querylog_start(&cfg, &err) < 0) {
+		char v[300];
+		lis_log(LIS_LOG_ERR, "start", "result=failed reason=%s",
+			lis_log_value(v, sizeof v, err.msg));
+		rc = LIS_EXIT_RUNTIME;
+		goto out_held;
+	}
 	/* The wiremap loads in the background: until it has, requests get generalLisError. */
 	if (lis_snapshot_start(&cfg, &err) < 0) {
 		char v[300];
 		lis_log(LIS_LOG_ERR, "start", "result=failed reason=%s",
 			lis_log_value(v, sizeof v, err.msg));
 		rc = LIS_EXIT_RUNTIME;
-		goto out_held;
+		goto out_querylog;
 	}
 	struct lis_http *http = lis_http_start(&cfg, cert, key, client_ca, &err);
 	lis_free_secret(key);
@@ -116,6 +127,8 @@ int main(int argc, char **argv)
 	lis_http_stop(http);
 out_snapshot:
 	lis_snapshot_stop();
+out_querylog:
+	lis_querylog_stop();
 out_held:
 	lis_held_shutdown();
 	if (rc == LIS_EXIT_OK)

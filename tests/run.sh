@@ -15,7 +15,8 @@ PACKAGES=(
 	gcc make clang libclang-rt-14-dev meson ninja-build pkg-config python3
 	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev liburcu-dev
 	postgresql libinih-dev libcsv-dev libssl-dev libcurl4-openssl-dev
-	curl openssl ca-certificates util-linux iproute2 locales
+	curl openssl ca-certificates util-linux iproute2 locales libjansson-dev chromium
+	libsnmp-dev libnl-3-dev libnl-route-3-dev snmp snmpd snmpsim lldpd iputils-ping
 )
 
 log() { printf '== %s\n' "$*" >&2; }
@@ -57,9 +58,19 @@ install_packages() {
 	else
 		SUDO=
 	fi
+	# Debian starts the services of freshly installed packages (snmpd, lldpd, PostgreSQL);
+	# the tests run their own, in namespaces or on loopback, so keep the packaged ones off
+	# (an lldpd on the real interfaces would talk LLDP to the real network).
+	local policy=/usr/sbin/policy-rc.d made_policy=
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null &&
+			$SUDO chmod 755 "$policy" && made_policy=1
+	fi
 	$SUDO apt-get update </dev/null
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
-		"${missing[@]}" </dev/null
+		"${missing[@]}" </dev/null || { [ -n "$made_policy" ] && $SUDO rm -f "$policy"; exit 1; }
+	[ -n "$made_policy" ] && $SUDO rm -f "$policy"
+	return 0
 }
 
 install_packages

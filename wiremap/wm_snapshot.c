@@ -320,6 +320,7 @@ struct binding_b {
 	struct wm_binding b;
 	long long switch_id;
 	struct ipkey ip;
+	size_t arrival;        /* rows come in last_seen order: breaks ties within a second */
 };
 
 struct vec {
@@ -562,6 +563,7 @@ static int add_binding(void *ctx, const struct db_rec_binding *r, struct lis_err
 	struct binding_b *x = vec_push(&b->v[kind]);
 	if (!x)
 		return oom(err);
+	x->arrival = b->v[kind].n;
 	x->b.first_seen = r->first_seen;
 	x->b.last_seen = r->last_seen;
 	x->b.source = intern_source(b, r->source, &o);
@@ -759,13 +761,22 @@ static int trie_insert(struct arena *a, struct tnode **root, const uint8_t *key,
 	return 0;
 }
 
+/* Most recent first; within one second, the later arrival (the loader sends rows in
+ * last_seen order) is the more recent. */
+static int newest_first(const struct binding_b *x, const struct binding_b *y)
+{
+	if (x->b.last_seen != y->b.last_seen)
+		return x->b.last_seen < y->b.last_seen ? 1 : -1;
+	return (x->arrival < y->arrival) - (x->arrival > y->arrival);
+}
+
 static int cmp_binding_mac(const void *a, const void *b)
 {
 	const struct binding_b *x = a, *y = b;
 	int c = memcmp(x->b.mac, y->b.mac, 6);
 	if (c)
 		return c;
-	return (x->b.last_seen < y->b.last_seen) - (x->b.last_seen > y->b.last_seen);
+	return newest_first(x, y);
 }
 
 static int cmp_binding_ip(const void *a, const void *b)
@@ -774,7 +785,7 @@ static int cmp_binding_ip(const void *a, const void *b)
 	int c = memcmp(&x->ip, &y->ip, sizeof x->ip);
 	if (c)
 		return c;
-	return (x->b.last_seen < y->b.last_seen) - (x->b.last_seen > y->b.last_seen);
+	return newest_first(x, y);
 }
 
 /* Sort one kind's bindings, copy them into the arena in that order, and index the groups. */

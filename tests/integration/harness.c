@@ -670,6 +670,11 @@ int th_lisd_start(struct th_lisd *l, const char *listen, const struct th_tls *tl
 
 	char *sx = subst_vars(server_extra, l->port, l->dir);
 	char *es = subst_vars(extra_sections, l->port, l->dir);
+	/* Each lisd its own query log spool (the default one is shared by the whole host),
+	 * unless the test sets [querylog] itself. */
+	char ql[400] = "";
+	if (!strstr(es, "[querylog]"))
+		snprintf(ql, sizeof ql, "\n[querylog]\nspool_dir = %s/spool\n", l->dir);
 	char conf[8192];
 	snprintf(conf, sizeof conf,
 		 "; written by the integration harness\n"
@@ -690,8 +695,8 @@ int th_lisd_start(struct th_lisd *l, const char *listen, const struct th_tls *tl
 		 "retransmission_allowed = true\n"
 		 "[log]\n"
 		 "target = stderr\n"
-		 "%s",
-		 listen, l->port, tls->cert, tls->key, sx, conninfo, es);
+		 "%s%s",
+		 listen, l->port, tls->cert, tls->key, sx, conninfo, es, ql);
 	free(sx);
 	free(es);
 	if (th_write_file(l->conf, conf) < 0)

@@ -354,6 +354,61 @@ static void test_switch_chassis_mac_is_canonical_and_name_verbatim(void)
 	ctl_switches_free(&w);
 }
 
+static void test_switch_polling_columns_parsed_and_defaulted(void)
+{
+	struct ctl_switches w;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_switches("switches_poll.csv", &w, &errs) == 0);
+	if (CHECK(w.n == 3)) {
+		CHECK_STR(w.rows[0].snmp_profile, "core.v3");
+		CHECK(w.rows[0].snmp_port == 1161 && w.rows[0].poll_interval == 120);
+		CHECK(!w.rows[0].poll_disabled);
+		CHECK_STR(w.rows[1].snmp_profile, NULL);
+		CHECK(w.rows[1].snmp_port == 0 && w.rows[1].poll_interval == 0);
+		CHECK(w.rows[1].poll_disabled);
+		CHECK_STR(w.rows[2].snmp_profile, NULL);
+		CHECK(w.rows[2].snmp_port == 0 && w.rows[2].poll_interval == 0);
+		CHECK(!w.rows[2].poll_disabled);
+	}
+	ctl_switches_free(&w);
+	/* the issue-3 file, without the columns: every switch at the defaults, polled */
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_switches("switches.csv", &w, &errs) == 0);
+	for (size_t i = 0; i < w.n; i++)
+		CHECK(!w.rows[i].snmp_profile && !w.rows[i].snmp_port &&
+		      !w.rows[i].poll_interval && !w.rows[i].poll_disabled);
+	ctl_switches_free(&w);
+}
+
+static void test_bad_switch_polling_columns(void)
+{
+	struct ctl_switches w;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_switches("bad_switches_poll.csv", &w, &errs) == -1);
+	check_errors((const char *const[]){
+		"bad_switches_poll.csv:2:5: snmp_profile \"core v3\" is not a profile name (up to "
+		"64 letters, digits, '_', '.', '-': [snmp.NAME] in wiremapd.conf)",
+		"bad_switches_poll.csv:2:6: snmp_port \"0\" is not a whole number from 1 to 65535",
+		"bad_switches_poll.csv:2:7: poll_interval (seconds) \"60s\" is not a whole number "
+		"from 1 to 2147483647",
+		"bad_switches_poll.csv:2:8: poll_enabled \"maybe\" is not true or false",
+		"bad_switches_poll.csv:3:5: snmp_profile \"[snmp.core]\" is not a profile name (up "
+		"to 64 letters, digits, '_', '.', '-': [snmp.NAME] in wiremapd.conf)",
+		"bad_switches_poll.csv:3:6: snmp_port \"65536\" is not a whole number from 1 to "
+		"65535",
+		"bad_switches_poll.csv:3:7: poll_interval (seconds) \"0\" is not a whole number "
+		"from 1 to 2147483647",
+		"bad_switches_poll.csv:4:6: snmp_port \"+161\" is not a whole number from 1 to "
+		"65535",
+		"bad_switches_poll.csv:4:7: poll_interval (seconds) \"99999999999\" is not a whole "
+		"number from 1 to 2147483647",
+		NULL});
+	CHECK(w.n == 0 && w.rows == NULL);
+	ctl_switches_free(&w);
+}
+
 static void test_bad_switch_rows(void)
 {
 	struct ctl_switches w;
@@ -576,6 +631,143 @@ static void test_timestamps(void)
 	CHECK(ctl_parse_timestamp("1969-12-31T23:59:59Z", &t) == -1);
 }
 
+/* ---- JSON, and the checks across files (ctl_csv_check.c) ---- */
+
+static void test_json_sites_and_locations_read_like_csv(void)
+{
+	struct ctl_sites s;
+	struct ctl_locations l;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_sites("../json/sites.json", &s, &errs) == 0);
+	CHECK(ctl_load_locations("../json/locations.json", &l, &errs) == 0);
+	for (size_t i = 0; i < errs.n; i++)
+		t_diag("%s", errs.msg[i]);
+	if (CHECK(s.n == 2)) {
+		CHECK_STR(s.rows[0].key, "hq");
+		CHECK_STR(s.rows[0].default_location_key, "hq-lobby");
+		CHECK(s.rows[0].allow_default);
+		CHECK(s.rows[0].line == 2);
+		CHECK_STR(s.rows[1].description, NULL);
+		CHECK(s.rows[1].line == 4);
+	}
+	if (CHECK(l.n == 4)) {
+		CHECK(l.rows[0].has_geo && l.rows[0].lat == 40.7506 && l.rows[0].uncertainty == 15);
+		CHECK_STR(l.rows[3].civic[CIVIC_PC], "07102");
+		/* the column of a key is where the key starts; an absent one is the object's */
+		CHECK(l.rows[1].key_col == 4);
+		CHECK(l.rows[3].civic_col[CIVIC_BLD] == 3);
+	}
+	ctl_sites_free(&s);
+	ctl_locations_free(&l);
+}
+
+static void test_country_table_holds_the_249_assigned_codes(void)
+{
+	static const char *const yes[] = {"US", "CA", "GB", "DE", "AD", "ZW", "SS", "BQ", "AX"};
+	static const char *const no[] = {"UK", "XK", "EU", "us", "U", "USA", "", "ZZ", "AN"};
+	char code[3] = "AA";
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		CHECKF(ctl_country_is_known(yes[i]), "%s", yes[i]);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		CHECKF(!ctl_country_is_known(no[i]), "%s", no[i]);
+	for (code[0] = 'A'; code[0] <= 'Z'; code[0]++)
+		for (code[1] = 'A'; code[1] <= 'Z'; code[1]++)
+			n += ctl_country_is_known(code);
+	CHECKF(n == 249, "%d codes", n);
+}
+
+static void test_civic_problems_name_what_is_missing(void)
+{
+	const char *c[CIVIC_N_FIELDS] = {0};
+
+	CHECK(ctl_civic_problems(c) == 0); /* no civic address at all: not judged here */
+	c[CIVIC_COUNTRY] = "US";
+	CHECK(ctl_civic_problems(c) ==
+	      (CTL_MISSING_HNO | CTL_MISSING_RD | CTL_MISSING_A3 | CTL_MISSING_A1));
+	c[CIVIC_A1] = "NY", c[CIVIC_A3] = "New York", c[CIVIC_RD] = "Broadway";
+	CHECK(ctl_civic_problems(c) == CTL_MISSING_HNO);
+	c[CIVIC_HNO] = "123";
+	CHECK(ctl_civic_problems(c) == 0);
+	c[CIVIC_COUNTRY] = "XX";
+	CHECK(ctl_civic_problems(c) == CTL_BAD_COUNTRY);
+	c[CIVIC_COUNTRY] = NULL;
+	CHECK(ctl_civic_problems(c) == CTL_MISSING_COUNTRY);
+}
+
+/* A location row of site `site` in building bld on floor flr (NULL: none). */
+static struct db_location_row loc(const char *key, const char *site, const char *bld,
+				  const char *flr, unsigned line)
+{
+	struct db_location_row r = {.key = key, .site_key = site, .file = "locations.csv",
+				    .line = line, .key_col = 1, .has_geo = true};
+	r.civic[CIVIC_COUNTRY] = "US", r.civic[CIVIC_A1] = "NY", r.civic[CIVIC_A3] = "NYC";
+	r.civic[CIVIC_RD] = "Broadway", r.civic[CIVIC_HNO] = "1", r.civic[CIVIC_ROOM] = "1";
+	r.civic[CIVIC_BLD] = bld, r.civic[CIVIC_FLR] = flr;
+	r.civic_col[CIVIC_FLR] = 7;
+	return r;
+}
+
+static void test_nested_subnets_in_two_sites_are_refused(void)
+{
+	static struct ctl_errors warns;
+	const struct db_site_row sites[] = {{.key = "a"}, {.key = "b"}};
+	const struct db_location_row stored_locs[] = {loc("la", "a", NULL, "1", 0),
+						      loc("lb", "b", NULL, "1", 0)};
+	const struct db_subnet_row stored_nets[] = {{.prefix = "10.0.0.0/8", .location_key = "la"}};
+	const struct db_subnet_row nets[] = {
+		{.prefix = "10.1.0.0/16", .location_key = "la", .file = "subnets.csv", .line = 2,
+		 .prefix_col = 1},  /* same site: fine */
+		{.prefix = "10.2.0.0/16", .location_key = "lb", .file = "subnets.csv", .line = 3,
+		 .prefix_col = 1},  /* inside the stored 10/8 of site a */
+		{.prefix = "10.2.3.0/24", .location_key = "la", .file = "subnets.csv", .line = 4,
+		 .prefix_col = 1},  /* inside the file's 10.2/16 of site b */
+		{.prefix = "::/0", .location_key = "lb", .file = "subnets.csv", .line = 5,
+		 .prefix_col = 1},  /* IPv6 holds no IPv4 prefix */
+	};
+	const struct db_import_set db = {.sites = sites, .n_sites = 2, .locations = stored_locs,
+					 .n_locations = 2, .subnets = stored_nets, .n_subnets = 1};
+	const struct db_import_set files = {.subnets = nets, .n_subnets = 4};
+
+	memset(&errs, 0, sizeof(errs));
+	memset(&warns, 0, sizeof(warns));
+	CHECK(ctl_check_wiremap(&files, &db, &errs, &warns) == -1);
+	check_errors((const char *const[]){
+		"subnets.csv:3:1: subnet \"10.2.0.0/16\" (site \"b\") lies inside 10.0.0.0/8 (the "
+		"database, site \"a\"): nested subnets must be in the same site",
+		"subnets.csv:4:1: subnet \"10.2.3.0/24\" (site \"a\") lies inside 10.2.0.0/16 "
+		"(subnets.csv:3, site \"b\"): nested subnets must be in the same site",
+		NULL});
+	CHECK(warns.total == 0);
+}
+
+static void test_multi_floor_building_needs_a_floor(void)
+{
+	static struct ctl_errors warns;
+	const struct db_site_row sites[] = {{.key = "a"}};
+	const struct db_location_row stored[] = {loc("f1", "a", "North", "1", 0),
+						 loc("f2", "a", "North", "2", 0),
+						 loc("s1", "a", "South", "1", 0)};
+	const struct db_location_row rows[] = {
+		loc("north-nofloor", "a", "North", NULL, 2),
+		loc("south-nofloor", "a", "South", NULL, 3),  /* one floor: fine */
+		loc("nobld", "a", NULL, NULL, 4),             /* the site has no BLD rows */
+	};
+	const struct db_import_set db = {.sites = sites, .n_sites = 1, .locations = stored,
+					 .n_locations = 3};
+	const struct db_import_set files = {.locations = rows, .n_locations = 3};
+
+	memset(&errs, 0, sizeof(errs));
+	memset(&warns, 0, sizeof(warns));
+	CHECK(ctl_check_wiremap(&files, &db, &errs, &warns) == -1);
+	check_errors((const char *const[]){
+		"locations.csv:2:7: location \"north-nofloor\" is not dispatchable: no floor (FLR), "
+		"and building \"North\" of site \"a\" has locations on floors 1, 2",
+		NULL});
+}
+
 int main(void)
 {
 	t_run("test_good_sites_parse_with_quoted_commas", test_good_sites_parse_with_quoted_commas);
@@ -603,6 +795,9 @@ int main(void)
 	t_run("test_switch_chassis_mac_is_canonical_and_name_verbatim",
 	      test_switch_chassis_mac_is_canonical_and_name_verbatim);
 	t_run("test_bad_switch_rows", test_bad_switch_rows);
+	t_run("test_switch_polling_columns_parsed_and_defaulted",
+	      test_switch_polling_columns_parsed_and_defaulted);
+	t_run("test_bad_switch_polling_columns", test_bad_switch_polling_columns);
 	t_run("test_ports", test_ports);
 	t_run("test_bssid_ranges", test_bssid_ranges);
 	t_run("test_bad_bssids", test_bad_bssids);
@@ -611,5 +806,13 @@ int main(void)
 	t_run("test_bindings", test_bindings);
 	t_run("test_bad_bindings", test_bad_bindings);
 	t_run("test_timestamps", test_timestamps);
+	t_run("test_json_sites_and_locations_read_like_csv",
+	      test_json_sites_and_locations_read_like_csv);
+	t_run("test_country_table_holds_the_249_assigned_codes",
+	      test_country_table_holds_the_249_assigned_codes);
+	t_run("test_civic_problems_name_what_is_missing", test_civic_problems_name_what_is_missing);
+	t_run("test_nested_subnets_in_two_sites_are_refused",
+	      test_nested_subnets_in_two_sites_are_refused);
+	t_run("test_multi_floor_building_needs_a_floor", test_multi_floor_building_needs_a_floor);
 	return t_done();
 }

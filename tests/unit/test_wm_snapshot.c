@@ -206,6 +206,28 @@ static void test_bindings_come_back_most_recent_first(void)
 	wm_snapshot_free(s);
 }
 
+/* Two polls within one second: the loader sends bindings in last_seen order at full
+ * precision, so the later arrival is the newer observation (a phone that just moved). */
+static void test_bindings_seen_in_the_same_second_keep_arrival_order(void)
+{
+	fx_begin();
+	fx_bind(DB_BIND_MAC_PORT, "aa:00:00:00:00:05", 1, "Gi1/0/3", NULL, NULL, 500);
+	fx_bind(DB_BIND_MAC_PORT, "aa:00:00:00:00:05", 1, "Gi1/0/9", NULL, NULL, 500);
+	fx_bind(DB_BIND_IP_MAC, "aa:00:00:00:00:05", 0, NULL, "10.0.0.5", NULL, 500);
+	fx_bind(DB_BIND_IP_MAC, "aa:00:00:00:00:06", 0, NULL, "10.0.0.5", NULL, 500);
+	struct wm_snapshot *s = fx_end();
+	const struct wm_binding *bs[4];
+	uint8_t mac[6];
+	wm_mac_parse("aa:00:00:00:00:05", mac);
+	size_t n = wm_bindings_mac_port(s, mac, bs, 4);
+	if (CHECK(n == 2))
+		CHECK_STR(bs[0]->port_id, "Gi1/0/9");
+	n = wm_bindings_ip_mac(s, "10.0.0.5", bs, 4);
+	if (CHECK(n == 2))
+		CHECK(bs[0]->mac[5] == 6);
+	wm_snapshot_free(s);
+}
+
 static void test_endpoints_found_by_mac_uri_and_tel_in_any_spelling(void)
 {
 	fx_begin();
@@ -252,6 +274,8 @@ int main(void)
 	t_run("references_resolve_in_any_order_and_dangling_ones_do_not_crash",
 	      test_references_resolve_in_any_order_and_dangling_ones_do_not_crash);
 	t_run("bindings_come_back_most_recent_first", test_bindings_come_back_most_recent_first);
+	t_run("bindings_seen_in_the_same_second_keep_arrival_order",
+	      test_bindings_seen_in_the_same_second_keep_arrival_order);
 	t_run("endpoints_found_by_mac_uri_and_tel_in_any_spelling",
 	      test_endpoints_found_by_mac_uri_and_tel_in_any_spelling);
 	t_run("empty_snapshot_answers_nothing_and_finish_twice_fails",

@@ -1,0 +1,44 @@
+/* The query log's SQL (table query_log, db/migrations/0004_query_log.sql): batch insert of
+ * entries that may have been sent before, and where an instance's numbering stands. */
+#ifndef DB_QUERYLOG_H
+#define DB_QUERYLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db.h"
+
+/* One entry, as lisd's writer has it. Strings are borrowed; NULL = SQL NULL. */
+struct db_query_log_entry {
+	long long seq;                /* > 0; unique per instance */
+	long long at_us;              /* when answered: microseconds since the epoch (UTC) */
+	const char *kind;             /* "held", "deref_get", "deref_post" */
+	const char *requester_ip;     /* an IPv4 or IPv6 address, or NULL */
+	const char *requester_subject;
+	const char *target;
+	const char *source;
+	const char *evidence;
+	long long evidence_age_s;     /* < 0: NULL */
+	long long location_id;        /* <= 0: NULL */
+	const char *location_key, *site_key, *address, *method;
+	int fallback;                 /* 1, 0, or < 0 for NULL */
+	const char *disagreement;
+	const char *result;           /* required */
+	const char *response_time;
+	double latency_ms;            /* < 0: NULL */
+};
+
+/* Insert n entries of one instance in one statement. An entry whose (instance, seq) is
+ * already stored is skipped (ON CONFLICT DO NOTHING): sending a batch again is harmless.
+ * *inserted (may be NULL) gets the number of new rows. On failure nothing is inserted;
+ * err->code DB_E_CONNECT means try again later, DB_E_INPUT that the server refused a value
+ * of one of these entries. */
+int db_query_log_insert(struct db_conn *c, const char *instance,
+			const struct db_query_log_entry *e, size_t n, size_t *inserted,
+			struct lis_error *err);
+
+/* The highest seq stored for instance (0 when none). */
+int db_query_log_max_seq(struct db_conn *c, const char *instance, long long *seq,
+			 struct lis_error *err);
+
+#endif

@@ -1,0 +1,972 @@
+/* The query log writer (see lis_querylog.h for the path of an entry and the spool format).
+ *
+ * Locks: qlock guards the queue; slock guards the spool file (fd, sizes, next seq). A thread
+ * that needs both takes slock first. Request threads take only qlock, except when the queue
+ * is full. The inserter thread alone replaces the spool file and changes fd. */
+#include "lis_querylog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "lis_log.h"
+
+/* Entries the queue holds before request threads spool for themselves. */
+#define QUEUE_MIN 4096
+/* Longest field kept, in bytes (evidence and address are longer than the rest). */
+#define FIELD_MAX 512
+#define FIELD_MAX_LONG 2048
+/* An encoded entry is at most this long (18 fields, escaped, plus seq and crc). */
+#define BODY_MAX (16 * 1024)
+/* Reconnect backoff of the inserter: 0.5 s doubling to this. */
+#define BACKOFF_MAX_MS 10000
+
+static struct {
+	bool started;
+	const struct lis_config *cfg;
+	char instance[80];
+	char path[4200], tmp_path[4220], dir[4096];
+	unsigned long batch, flush_ms;
+
+	/* queue: ring of encoded bodies (malloc'd) */
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;           /* spooler: a batch is ready, or stop */
+	char **ring;
+	size_t cap, head, count;
+	bool stopping;
+
+	/* spool */
+	pthread_mutex_t slock;
+	pthread_cond_t dcond;           /* inserter: durable data, or stop */
+	int fd;
+	long long next_seq;
+	off_t write_end;                /* bytes written */
+	off_t durable_end;              /* bytes written and fdatasync'ed */
+	bool spool_broken;              /* a write failed: overflow entries cannot be spooled */
+	unsigned long long lost;        /* entries dropped because the spool could not be written */
+
+	pthread_t spooler, inserter;
+} Q = {
+	.qlock = PTHREAD_MUTEX_INITIALIZER,
+	.qcond = PTHREAD_COND_INITIALIZER,
+	.slock = PTHREAD_MUTEX_INITIALIZER,
+	.dcond = PTHREAD_COND_INITIALIZER,
+	.fd = -1,
+};
+
+/* ---- records ---- */
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32). */
+static uint32_t crc32_of(const char *p, size_t n)
+{
+	pthread_once(&crc_once, crc_init);
+	uint32_t c = 0xffffffffu;
+	for (size_t i = 0; i < n; i++)
+		c = crc_table[(c ^ (unsigned char)p[i]) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffu;
+}
+
+/* Bytes of the UTF-8 sequence starting at p (at most n available), 0 when not valid UTF-8
+ * (overlong forms, surrogates and code points past U+10FFFF are not). */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/* Bounded text being built; once full it stays full (ok = false). */
+struct tbuf {
+	char *s;
+	size_t len, size;
+	bool ok;
+};
+
+static void tb_put(struct tbuf *b, const char *p, size_t n)
+{
+	if (!b->ok || n >= b->size - b->len) {
+		b->ok = false;
+		return;
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+/* A string field: TAB first, then "\N" for NULL, else the value made one line of valid
+ * UTF-8 (control bytes -> space, invalid bytes -> '?'), '\' doubled, cut to max bytes. */
+static void tb_str(struct tbuf *b, const char *v, size_t max)
+{
+	tb_put(b, "\t", 1);
+	if (!v) {
+		tb_put(b, "\\N", 2);
+		return;
+	}
+	const unsigned char *p = (const unsigned char *)v;
+	size_t n = strlen(v), used = 0;
+	while (n > 0) {
+		size_t l = utf8_len(p, n);
+		if (used + (l ? l : 1) > max)
+			break;
+		if (l == 0)
+			tb_put(b, "?", 1);
+		else if (*p < 0x20 || *p == 0x7f)
+			tb_put(b, " ", 1);
+		else if (*p == '\\')
+			tb_put(b, "\\\\", 2);
+		else
+			tb_put(b, (const char *)p, l);
+		used += l ? l : 1;
+		p += l ? l : 1;
+		n -= l ? l : 1;
+	}
+}
+
+static void tb_num(struct tbuf *b, bool null, long long v)
+{
+	char t[32];
+	if (null) {
+		tb_put(b, "\t\\N", 3);
+		return;
+	}
+	int n = snprintf(t, sizeof t, "\t%lld", v);
+	tb_put(b, t, (size_t)n);
+}
+
+/* Every field after seq, each with its leading TAB. */
+static bool encode_body(const struct db_query_log_entry *e, struct tbuf *b)
+{
+	char lat[32];
+	tb_num(b, false, e->at_us);
+	tb_str(b, e->kind, FIELD_MAX);
+	tb_str(b, e->requester_ip, FIELD_MAX);
+	tb_str(b, e->requester_subject, FIELD_MAX);
+	tb_str(b, e->target, FIELD_MAX);
+	tb_str(b, e->source, FIELD_MAX);
+	tb_str(b, e->evidence, FIELD_MAX_LONG);
+	tb_num(b, e->evidence_age_s < 0, e->evidence_age_s);
+	tb_num(b, e->location_id <= 0, e->location_id);
+	tb_str(b, e->location_key, FIELD_MAX);
+	tb_str(b, e->site_key, FIELD_MAX);
+	tb_str(b, e->address, FIELD_MAX_LONG);
+	tb_str(b, e->method, FIELD_MAX);
+	tb_str(b, e->fallback < 0 ? NULL : e->fallback ? "t" : "f", 1);
+	tb_str(b, e->disagreement, FIELD_MAX);
+	tb_str(b, e->result ? e->result : "unknown", FIELD_MAX);
+	tb_str(b, e->response_time, FIELD_MAX);
+	if (e->latency_ms >= 0)
+		snprintf(lat, sizeof lat, "%.3f", e->latency_ms);
+	tb_str(b, e->latency_ms >= 0 ? lat : NULL, sizeof lat);
+	return b->ok;
+}
+
+/* "TAG\tN" + body + "\tCRC\n". */
+static bool encode_line(struct tbuf *b, const char *tag, long long n, const char *body)
+{
+	size_t start = b->len;
+	char t[40];
+	int k = snprintf(t, sizeof t, "%s\t%lld", tag, n);
+	tb_put(b, t, (size_t)k);
+	if (body)
+		tb_put(b, body, strlen(body));
+	if (!b->ok)
+		return false;
+	k = snprintf(t, sizeof t, "\t%08" PRIx32 "\n", crc32_of(b->s + start, b->len - start));
+	tb_put(b, t, (size_t)k);
+	return b->ok;
+}
+
+size_t lis_querylog_encode(const struct db_query_log_entry *e, char *buf, size_t size)
+{
+	char body[BODY_MAX];
+	struct tbuf bb = {body, 0, sizeof body, true};
+	struct tbuf lb = {buf, 0, size, true};
+	if (size == 0 || !encode_body(e, &bb) || !encode_line(&lb, "Q1", e->seq, body))
+		return 0;
+	return lb.len;
+}
+
+/* Undo the field escaping in place; NULL for "\N". */
+static char *unescape(char *f)
+{
+	if (strcmp(f, "\\N") == 0)
+		return NULL;
+	char *w = f;
+	for (char *r = f; *r; r++) {
+		if (*r == '\\' && r[1] == '\\')
+			r++;
+		*w++ = *r;
+	}
+	*w = '\0';
+	return f;
+}
+
+static bool parse_ll(const char *s, long long *v)
+{
+	char *end;
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+#define Q_FIELDS 21   /* Q1, seq, 18 values, crc */
+
+int lis_querylog_decode(char *line, size_t len, struct db_query_log_entry *e,
+			long long *mark_seq)
+{
+	char *f[Q_FIELDS + 1];
+	size_t nf = 0;
+
+	if (len < 12 || memchr(line, '\0', len) || line[len - 9] != '\t')
+		return 0;
+	uint32_t want = 0;
+	for (size_t i = len - 8; i < len; i++) {
+		char c = line[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return 0;
+		want = want << 4 | (uint32_t)d;
+	}
+	if (crc32_of(line, len - 9) != want)
+		return 0;
+	line[len - 9] = '\0';
+	for (char *p = line; nf <= Q_FIELDS; ) {
+		f[nf++] = p;
+		char *tab = strchr(p, '\t');
+		if (!tab)
+			break;
+		*tab = '\0';
+		p = tab + 1;
+	}
+	long long v;
+	if (nf == 2 && strcmp(f[0], "M1") == 0 && parse_ll(f[1], &v) && v > 0) {
+		if (mark_seq)
+			*mark_seq = v;
+		return 'M';
+	}
+	if (nf != Q_FIELDS - 1 || strcmp(f[0], "Q1") != 0)
+		return 0;
+	memset(e, 0, sizeof *e);
+	if (!parse_ll(f[1], &e->seq) || e->seq <= 0 || !parse_ll(f[2], &e->at_us))
+		return 0;
+	e->kind = unescape(f[3]);
+	e->requester_ip = unescape(f[4]);
+	e->requester_subject = unescape(f[5]);
+	e->target = unescape(f[6]);
+	e->source = unescape(f[7]);
+	e->evidence = unescape(f[8]);
+	const char *age = unescape(f[9]);
+	const char *id = unescape(f[10]);
+	e->evidence_age_s = -1;
+	if (age && !parse_ll(age, &e->evidence_age_s))
+		return 0;
+	if (id && !parse_ll(id, &e->location_id))
+		return 0;
+	e->location_key = unescape(f[11]);
+	e->site_key = unescape(f[12]);
+	e->address = unescape(f[13]);
+	e->method = unescape(f[14]);
+	const char *fb = unescape(f[15]);
+	e->fallback = !fb ? -1 : strcmp(fb, "t") == 0;
+	e->disagreement = unescape(f[16]);
+	e->result = unescape(f[17]);
+	e->response_time = unescape(f[18]);
+	const char *lat = unescape(f[19]);
+	e->latency_ms = lat ? strtod(lat, NULL) : -1;
+	if (!e->kind || !e->result)
+		return 0;
+	return 'Q';
+}
+
+/* ---- the spool file ---- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return -1;
+	int rc = fsync(d);
+	close(d);
+	return rc;
+}
+
+/* Append lines (already numbered) under slock, fdatasync, publish. On a failed write the
+ * partial write is cut off again and -1 returned (the caller keeps its entries). */
+static int spool_write_locked(const char *text, size_t n)
+{
+	char v[200];
+	if (n == 0)
+		return 0;
+	if (write_all(Q.fd, text, n) < 0 || fdatasync(Q.fd) < 0) {
+		int e = errno;
+		/* If this fails too, the next start cuts the torn line off by its CRC. */
+		int trc = ftruncate(Q.fd, Q.write_end);
+		(void)trc;
+		if (!Q.spool_broken)
+			lis_log(LIS_LOG_ERR, "querylog", "spool=%s result=write_failed reason=%s",
+				lis_log_value(v, sizeof v, Q.path), strerror(e));
+		Q.spool_broken = true;
+		return -1;
+	}
+	if (Q.spool_broken)
+		lis_log(LIS_LOG_INFO, "querylog", "spool=%s result=writable_again",
+			lis_log_value(v, sizeof v, Q.path));
+	Q.spool_broken = false;
+	Q.write_end += (off_t)n;
+	Q.durable_end = Q.write_end;
+	pthread_cond_signal(&Q.dcond);
+	return 0;
+}
+
+/* Number bodies[0..n) from next_seq into one text and spool it (slock held). On success the
+ * bodies are freed and next_seq advanced. */
+static int spool_bodies_locked(char **bodies, size_t n)
+{
+	size_t cap = 0;
+	for (size_t i = 0; i < n; i++)
+		cap += strlen(bodies[i]) + 48;
+	char *text = malloc(cap + 1);
+	if (!text)
+		return -1;
+	text[0] = '\0';
+	struct tbuf b = {text, 0, cap + 1, true};
+	for (size_t i = 0; i < n; i++)
+		encode_line(&b, "Q1", Q.next_seq + (long long)i, bodies[i]);
+	int rc = b.ok ? spool_write_locked(text, b.len) : -1;
+	free(text);
+	if (rc == 0) {
+		Q.next_seq += (long long)n;
+		for (size_t i = 0; i < n; i++)
+			free(bodies[i]);
+	}
+	return rc;
+}
+
+/* Move every queued body into out (capacity Q.cap); qlock held. */
+static size_t pop_all_locked(char **out)
+{
+	size_t n = 0;
+	while (Q.count > 0) {
+		out[n++] = Q.ring[Q.head];
+		Q.head = (Q.head + 1) % Q.cap;
+		Q.count--;
+	}
+	return n;
+}
+
+/* ---- spooler thread: queue -> spool ---- */
+
+static void *spooler_main(void *arg)
+{
+	(void)arg;
+	/* Entries popped but not yet written (the spool refused them): retried first. */
+	char **held = malloc((Q.cap + 1) * sizeof *held);
+	size_t n_held = 0;
+	if (!held) {
+		lis_log(LIS_LOG_ERR, "querylog", "result=failed reason=\"out of memory\"");
+		return NULL;
+	}
+	for (;;) {
+		pthread_mutex_lock(&Q.qlock);
+		if (!Q.stopping && Q.count < Q.batch) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			long long ns = until.tv_nsec + (long long)Q.flush_ms * 1000000LL;
+			until.tv_sec += (time_t)(ns / 1000000000LL);
+			until.tv_nsec = (long)(ns % 1000000000LL);
+			pthread_cond_timedwait(&Q.qcond, &Q.qlock, &until);
+		}
+		bool stop = Q.stopping;
+		pthread_mutex_unlock(&Q.qlock);
+
+		pthread_mutex_lock(&Q.slock);
+		if (n_held == 0) {
+			pthread_mutex_lock(&Q.qlock);
+			n_held = pop_all_locked(held);
+			pthread_mutex_unlock(&Q.qlock);
+		}
+		int rc = n_held ? spool_bodies_locked(held, n_held) : 0;
+		pthread_mutex_unlock(&Q.slock);
+		if (rc == 0)
+			n_held = 0;
+		if (stop) {
+			pthread_mutex_lock(&Q.qlock);
+			bool empty = Q.count == 0;
+			pthread_mutex_unlock(&Q.qlock);
+			if (empty || rc < 0)
+				break;
+		} else if (rc < 0) {
+			struct timespec d = {1, 0};
+			nanosleep(&d, NULL);
+		}
+	}
+	if (n_held) {
+		lis_log(LIS_LOG_ERR, "querylog", "result=lost entries=%zu reason=\"spool not writable "
+			"at stop\"", n_held);
+		for (size_t i = 0; i < n_held; i++)
+			free(held[i]);
+	}
+	free(held);
+	return NULL;
+}
+
+/* ---- inserter thread: spool -> PostgreSQL ---- */
+
+struct reader {
+	char *buf;
+	size_t size;
+	struct db_query_log_entry *e;
+};
+
+/* Replace the spool by one mark line when everything in it is committed, so that it does
+ * not grow while PostgreSQL is up. slock held; *done is the committed offset. */
+static void compact_locked(off_t *done)
+{
+	char v[200], line[64];
+	if (*done != Q.write_end || *done != Q.durable_end)
+		return;
+	struct tbuf b = {line, 0, sizeof line, true};
+	if (!encode_line(&b, "M1", Q.next_seq, NULL))
+		return;
+	/* The mark must reach the disk before the old file goes: write, sync, rename, sync. */
+	int fd = open(Q.tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	if (write_all(fd, line, b.len) < 0 || fdatasync(fd) < 0) {
+		close(fd);
+		unlink(Q.tmp_path);
+		goto fail;
+	}
+	close(fd);
+	int nfd = open(Q.tmp_path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (nfd < 0 || flock(nfd, LOCK_EX | LOCK_NB) < 0) {
+		if (nfd >= 0)
+			close(nfd);
+		unlink(Q.tmp_path);
+		goto fail;
+	}
+	if (rename(Q.tmp_path, Q.path) < 0) {
+		close(nfd);
+		unlink(Q.tmp_path);
+		goto fail;
+	}
+	fsync_dir(Q.dir);
+	close(Q.fd);
+	Q.fd = nfd;
+	Q.write_end = Q.durable_end = *done = (off_t)b.len;
+	return;
+fail:
+	lis_log(LIS_LOG_WARN, "querylog", "spool=%s result=compact_failed reason=%s",
+		lis_log_value(v, sizeof v, Q.path), strerror(errno));
+}
+
+/* Read up to batch whole records from offset *at (below end) into r->e. Returns the count;
+ * *used gets the bytes they take. Marks and bad lines are stepped over. */
+static size_t read_batch(struct reader *r, int fd, off_t at, off_t end, size_t *used)
+{
+	size_t n = 0, off = 0, have = 0;
+	*used = 0;
+	size_t want = (size_t)(end - at);
+	if (want > r->size - 1)
+		want = r->size - 1;
+	while (have < want) {
+		ssize_t k = pread(fd, r->buf + have, want - have, at + (off_t)have);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		have += (size_t)k;
+	}
+	while (n < Q.batch && off < have) {
+		char *nl = memchr(r->buf + off, '\n', have - off);
+		if (!nl)
+			break;
+		size_t len = (size_t)(nl - (r->buf + off));
+		*nl = '\0';
+		long long mark;
+		int t = lis_querylog_decode(r->buf + off, len, &r->e[n], &mark);
+		if (t == 'Q')
+			n++;
+		else if (t == 0)
+			lis_log(LIS_LOG_WARN, "querylog", "spool_offset=%lld result=bad_record",
+				(long long)(at + (off_t)off));
+		off += len + 1;
+	}
+	*used = off;
+	return n;
+}
+
+/* Insert e[0..n): one statement; when the server refuses a value (it cannot happen for
+ * entries this code made, but a poisoned batch must not block the log forever), one by one,
+ * and the refused entry is logged and skipped. Returns 0, or -1 to retry later. */
+static int insert_batch(struct db_conn *db, struct db_query_log_entry *e, size_t n,
+			size_t *inserted)
+{
+	struct lis_error err = {0};
+	char v[300];
+	if (db_query_log_insert(db, Q.instance, e, n, inserted, &err) == 0)
+		return 0;
+	if (err.code != DB_E_INPUT) {
+		lis_log(LIS_LOG_WARN, "querylog", "result=insert_failed entries=%zu reason=%s", n,
+			lis_log_value(v, sizeof v, err.msg));
+		return -1;
+	}
+	*inserted = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t one = 0;
+		if (db_query_log_insert(db, Q.instance, &e[i], 1, &one, &err) == 0) {
+			*inserted += one;
+			continue;
+		}
+		if (err.code != DB_E_INPUT)
+			return -1;
+		lis_log(LIS_LOG_ERR, "querylog", "seq=%lld result=refused reason=%s", e[i].seq,
+			lis_log_value(v, sizeof v, err.msg));
+	}
+	return 0;
+}
+
+static void *inserter_main(void *arg)
+{
+	(void)arg;
+	struct db_conn *db = NULL;
+	struct reader r = {0};
+	off_t done = 0;                 /* spool bytes committed (or stepped over) */
+	long backoff = 500;
+	bool down_logged = false;
+	unsigned long long replayed = 0;
+	char v[300];
+
+	r.size = (size_t)Q.batch * 4096 + BODY_MAX + 1;
+	r.buf = malloc(r.size);
+	r.e = calloc(Q.batch, sizeof *r.e);
+	if (!r.buf || !r.e) {
+		lis_log(LIS_LOG_ERR, "querylog", "result=failed reason=\"out of memory\"");
+		goto out;
+	}
+	for (;;) {
+		pthread_mutex_lock(&Q.slock);
+		bool stop;
+		for (;;) {
+			pthread_mutex_lock(&Q.qlock);
+			stop = Q.stopping;
+			pthread_mutex_unlock(&Q.qlock);
+			if (stop || Q.durable_end > done)
+				break;
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			pthread_cond_timedwait(&Q.dcond, &Q.slock, &until);
+		}
+		off_t end = Q.durable_end;
+		int fd = Q.fd;
+		pthread_mutex_unlock(&Q.slock);
+		if (end <= done && stop)
+			break;
+		if (end <= done)
+			continue;
+
+		if (!db) {
+			struct lis_error err = {0};
+			/* At stop, no new connection: the spool keeps what is left for the next start. */
+			if (stop)
+				break;
+			db = db_connect(Q.cfg->conninfo, &err);
+			if (!db) {
+				if (!down_logged)
+					lis_log(LIS_LOG_WARN, "querylog", "db=unreachable result=spooling "
+						"reason=%s", lis_log_value(v, sizeof v, err.msg));
+				down_logged = true;
+				goto wait;
+			}
+		}
+		size_t used, inserted = 0;
+		size_t n = read_batch(&r, fd, done, end, &used);
+		if (used == 0) {
+			/* A record longer than the buffer cannot be: step over the rest. */
+			lis_log(LIS_LOG_ERR, "querylog", "spool_offset=%lld result=unreadable",
+				(long long)done);
+			done = end;
+			continue;
+		}
+		if (n > 0 && insert_batch(db, r.e, n, &inserted) < 0) {
+			if (!db_is_ok(db)) {
+				db_close(db);
+				db = NULL;
+				down_logged = true;
+				lis_log(LIS_LOG_WARN, "querylog", "db=unreachable result=spooling");
+			}
+			if (stop)
+				break;
+			goto wait;
+		}
+		if (down_logged) {
+			replayed += n;
+		}
+		done += (off_t)used;
+		backoff = 500;
+		pthread_mutex_lock(&Q.slock);
+		if (done == Q.durable_end && done == Q.write_end) {
+			if (down_logged) {
+				lis_log(LIS_LOG_INFO, "querylog", "db=ok result=replayed entries=%llu",
+					replayed);
+				down_logged = false;
+				replayed = 0;
+			}
+			compact_locked(&done);
+		}
+		pthread_mutex_unlock(&Q.slock);
+		continue;
+wait:
+		{
+			/* Sleep the backoff, waking early only to stop. */
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			long long ns = until.tv_nsec + (long long)backoff * 1000000LL;
+			until.tv_sec += (time_t)(ns / 1000000000LL);
+			until.tv_nsec = (long)(ns % 1000000000LL);
+			pthread_mutex_lock(&Q.qlock);
+			if (!Q.stopping)
+				pthread_cond_timedwait(&Q.qcond, &Q.qlock, &until);
+			pthread_mutex_unlock(&Q.qlock);
+			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+		}
+	}
+out:
+	db_close(db);
+	free(r.buf);
+	free(r.e);
+	return NULL;
+}
+
+/* ---- start, append, stop ---- */
+
+static int mkdir_p(const char *path)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s", path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* Read the spool back: the highest seq (records or mark), how many entries wait, and where
+ * the last whole record ends (a torn tail is cut off there). */
+static int scan_spool(int fd, long long *max_seq, size_t *pending, off_t *good_end,
+		      struct lis_error *err)
+{
+	size_t size = BODY_MAX * 4, have = 0;
+	char *buf = malloc(size);
+	off_t at = 0;
+	*max_seq = 0;
+	*pending = 0;
+	*good_end = 0;
+	if (!buf)
+		return lis_error_set(err, 1, "querylog: out of memory");
+	for (;;) {
+		ssize_t k = pread(fd, buf + have, size - have, at + (off_t)have);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			free(buf);
+			return lis_error_set(err, 1, "%s: cannot read: %s", Q.path, strerror(errno));
+		}
+		have += (size_t)k;
+		size_t off = 0;
+		for (;;) {
+			char *nl = memchr(buf + off, '\n', have - off);
+			if (!nl)
+				break;
+			size_t len = (size_t)(nl - (buf + off));
+			struct db_query_log_entry e;
+			long long mark = 0;
+			int t = lis_querylog_decode(buf + off, len, &e, &mark);
+			if (t == 0)
+				goto done;    /* torn or damaged: stop here */
+			if (t == 'Q') {
+				(*pending)++;
+				if (e.seq > *max_seq)
+					*max_seq = e.seq;
+			} else if (mark - 1 > *max_seq) {
+				*max_seq = mark - 1;
+			}
+			off += len + 1;
+			*good_end = at + (off_t)off;
+		}
+		if (k == 0)
+			break;
+		memmove(buf, buf + off, have - off);
+		have -= off;
+		at += (off_t)off;
+		if (have == size)
+			break;             /* a line longer than any record: damaged */
+	}
+done:
+	free(buf);
+	return 0;
+}
+
+int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
+{
+	char v[300];
+	if (!cfg->querylog_enabled)
+		return 0;
+	Q.cfg = cfg;
+	snprintf(Q.instance, sizeof Q.instance, "%s", cfg->querylog_instance);
+	snprintf(Q.dir, sizeof Q.dir, "%s", cfg->querylog_spool_dir);
+	snprintf(Q.path, sizeof Q.path, "%s/%s.spool", Q.dir, Q.instance);
+	snprintf(Q.tmp_path, sizeof Q.tmp_path, "%s/%s.spool.new", Q.dir, Q.instance);
+	Q.batch = cfg->querylog_batch;
+	Q.flush_ms = cfg->querylog_flush_ms;
+	Q.cap = Q.batch * 8 > QUEUE_MIN ? Q.batch * 8 : QUEUE_MIN;
+	Q.head = Q.count = 0;
+	Q.stopping = false;
+	Q.spool_broken = false;
+	Q.lost = 0;
+
+	if (mkdir_p(Q.dir) < 0)
+		return lis_error_set(err, 1, "[querylog] spool_dir %s: cannot create: %s", Q.dir,
+				     strerror(errno));
+	Q.fd = open(Q.path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (Q.fd < 0)
+		return lis_error_set(err, 1, "%s: cannot open the query log spool: %s", Q.path,
+				     strerror(errno));
+	if (flock(Q.fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(Q.fd);
+		Q.fd = -1;
+		if (e == EWOULDBLOCK)
+			return lis_error_set(err, 1, "%s: in use by another lisd; give each lisd its "
+					     "own [querylog] instance (or spool_dir)", Q.path);
+		return lis_error_set(err, 1, "%s: cannot lock: %s", Q.path, strerror(e));
+	}
+	long long max_seq;
+	size_t pending;
+	off_t good_end;
+	struct stat st;
+	if (scan_spool(Q.fd, &max_seq, &pending, &good_end, err) < 0 || fstat(Q.fd, &st) < 0)
+		goto fail;
+	if (good_end < st.st_size) {
+		lis_log(LIS_LOG_WARN, "querylog", "spool=%s result=truncated bytes=%lld "
+			"reason=\"incomplete last record (crash while writing)\"",
+			lis_log_value(v, sizeof v, Q.path), (long long)(st.st_size - good_end));
+		if (ftruncate(Q.fd, good_end) < 0 || fdatasync(Q.fd) < 0) {
+			lis_error_set(err, 1, "%s: cannot cut off a torn record: %s", Q.path,
+				      strerror(errno));
+			goto fail;
+		}
+	}
+	const char *from = "spool";
+	if (good_end == 0) {
+		/* A new spool: continue the database's numbering for this instance. Without the
+		 * database, number from the clock in microseconds: above anything numbered one by
+		 * one before, so that no entry collides with an old one and is skipped. */
+		struct lis_error dberr = {0};
+		struct db_conn *db = db_connect(cfg->conninfo, &dberr);
+		if (db && db_query_log_max_seq(db, Q.instance, &max_seq, &dberr) == 0) {
+			from = "database";
+		} else {
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			max_seq = (long long)now.tv_sec * 1000000LL + now.tv_nsec / 1000;
+			from = "clock";
+			lis_log(LIS_LOG_WARN, "querylog", "seq_from=clock reason=%s",
+				lis_log_value(v, sizeof v, dberr.msg));
+		}
+		db_close(db);
+	}
+	Q.next_seq = max_seq + 1;
+	Q.write_end = Q.durable_end = good_end;
+	if (good_end == 0) {
+		/* Remember where numbering stands before any entry exists. */
+		char line[64];
+		struct tbuf b = {line, 0, sizeof line, true};
+		if (!encode_line(&b, "M1", Q.next_seq, NULL) || spool_write_locked(line, b.len) < 0) {
+			lis_error_set(err, 1, "%s: cannot write: %s", Q.path, strerror(errno));
+			goto fail;
+		}
+	}
+	Q.ring = calloc(Q.cap, sizeof *Q.ring);
+	if (!Q.ring) {
+		lis_error_set(err, 1, "querylog: out of memory");
+		goto fail;
+	}
+	Q.started = true;
+	if (pthread_create(&Q.spooler, NULL, spooler_main, NULL) != 0) {
+		Q.started = false;
+		lis_error_set(err, 1, "querylog: cannot start the spooler thread");
+		goto fail;
+	}
+	if (pthread_create(&Q.inserter, NULL, inserter_main, NULL) != 0) {
+		pthread_mutex_lock(&Q.qlock);
+		Q.stopping = true;
+		pthread_cond_broadcast(&Q.qcond);
+		pthread_mutex_unlock(&Q.qlock);
+		pthread_join(Q.spooler, NULL);
+		Q.started = false;
+		lis_error_set(err, 1, "querylog: cannot start the inserter thread");
+		goto fail;
+	}
+	lis_log(LIS_LOG_INFO, "querylog", "instance=%s spool=%s next_seq=%lld seq_from=%s "
+		"pending=%zu batch=%lu flush_ms=%lu", Q.instance,
+		lis_log_value(v, sizeof v, Q.path), Q.next_seq, from, pending, Q.batch, Q.flush_ms);
+	return 0;
+fail:
+	free(Q.ring);
+	Q.ring = NULL;
+	close(Q.fd);
+	Q.fd = -1;
+	return -1;
+}
+
+void lis_querylog_append(const struct db_query_log_entry *e)
+{
+	if (!Q.started)
+		return;
+	char body[BODY_MAX];
+	struct tbuf b = {body, 0, sizeof body, true};
+	struct db_query_log_entry x = *e;
+	if (x.at_us == 0) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		x.at_us = (long long)now.tv_sec * 1000000LL + now.tv_nsec / 1000;
+	}
+	char *copy = encode_body(&x, &b) ? strdup(body) : NULL;
+	if (!copy) {
+		/* Cannot happen with the field limits; never silently. */
+		lis_log(LIS_LOG_ERR, "querylog", "result=lost reason=\"entry too large or out of "
+			"memory\"");
+		return;
+	}
+	pthread_mutex_lock(&Q.qlock);
+	if (Q.count < Q.cap) {
+		Q.ring[(Q.head + Q.count) % Q.cap] = copy;
+		Q.count++;
+		if (Q.count >= Q.batch)
+			pthread_cond_signal(&Q.qcond);
+		pthread_mutex_unlock(&Q.qlock);
+		return;
+	}
+	pthread_mutex_unlock(&Q.qlock);
+
+	/* The queue is full (the disk is slower than the requests): spool the queue, in order,
+	 * and this entry here rather than hold more in memory or drop anything. */
+	pthread_mutex_lock(&Q.slock);
+	pthread_mutex_lock(&Q.qlock);
+	char **all = malloc((Q.count + 1) * sizeof *all);
+	size_t n = 0;
+	if (all)
+		n = pop_all_locked(all);
+	pthread_mutex_unlock(&Q.qlock);
+	if (!all) {
+		Q.lost++;
+		free(copy);
+		pthread_mutex_unlock(&Q.slock);
+		lis_log(LIS_LOG_ERR, "querylog", "result=lost reason=\"out of memory\"");
+		return;
+	}
+	all[n++] = copy;
+	if (spool_bodies_locked(all, n) < 0) {
+		Q.lost += n;
+		for (size_t i = 0; i < n; i++)
+			free(all[i]);
+		lis_log(LIS_LOG_ERR, "querylog", "result=lost entries=%zu lost_total=%llu "
+			"reason=\"queue full and spool not writable\"", n, Q.lost);
+	}
+	pthread_mutex_unlock(&Q.slock);
+	free(all);
+}
+
+void lis_querylog_stop(void)
+{
+	if (!Q.started)
+		return;
+	pthread_mutex_lock(&Q.qlock);
+	Q.stopping = true;
+	pthread_cond_broadcast(&Q.qcond);
+	pthread_mutex_unlock(&Q.qlock);
+	pthread_join(Q.spooler, NULL);
+	pthread_mutex_lock(&Q.slock);
+	pthread_cond_broadcast(&Q.dcond);
+	pthread_mutex_unlock(&Q.slock);
+	pthread_join(Q.inserter, NULL);
+	Q.started = false;
+	pthread_mutex_lock(&Q.qlock);
+	for (size_t i = 0; i < Q.count; i++)
+		free(Q.ring[(Q.head + i) % Q.cap]);
+	Q.count = 0;
+	pthread_mutex_unlock(&Q.qlock);
+	free(Q.ring);
+	Q.ring = NULL;
+	lis_log(LIS_LOG_INFO, "querylog", "result=stopped next_seq=%lld", Q.next_seq);
+	close(Q.fd);
+	Q.fd = -1;
+}

@@ -1,0 +1,58 @@
+/* The query log writer: every HELD answer and every dereference becomes one row of table
+ * query_log, without an answer ever waiting for PostgreSQL or for the disk.
+ *
+ * Path of an entry: lis_querylog_append() (request thread: encode, push on a bounded
+ * in-memory queue, O(1)) -> spooler thread (numbers it with the next seq, appends it to the
+ * spool file <spool_dir>/<instance>.spool, fdatasync per batch) -> inserter thread (reads
+ * the spool from where it last committed, INSERTs batches with ON CONFLICT (instance, seq)
+ * DO NOTHING, and once everything spooled is committed replaces the spool with a one-line
+ * file that remembers the next seq). While PostgreSQL is away the spool grows and is
+ * replayed in order when it returns; after a crash the spool is replayed at start, and rows
+ * already stored are skipped by the unique key. When the queue is full the request thread
+ * writes the queue and its own entry to the spool itself: entries are never dropped for
+ * want of memory.
+ *
+ * Spool file format (text, one record a line, fields separated by TAB):
+ *   Q1 <seq> <at_us> <kind> <requester_ip> <requester_subject> <target> <source> <evidence>
+ *      <evidence_age_s> <location_id> <location_key> <site_key> <address> <method>
+ *      <fallback t|f> <disagreement> <result> <response_time> <latency_ms> <crc>
+ *   M1 <next_seq> <crc>
+ * A field is "\N" for NULL; a backslash in a value is written "\\" (values never hold TAB,
+ * CR or LF: those become spaces when the entry is made). crc is the CRC-32 (IEEE) of the
+ * line before its last TAB, 8 lower-case hex digits. A last line that is incomplete or
+ * fails its CRC (a crash in the middle of a write) is cut off at start. */
+#ifndef LIS_QUERYLOG_H
+#define LIS_QUERYLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db_querylog.h"
+#include "lis_config.h"
+#include "lis_error.h"
+
+/* Open (create) and lock the spool, read it back (next seq, pending entries; the database's
+ * highest seq for this instance when the spool is new) and start the threads. Does nothing
+ * when [querylog] enabled = false. A spool that cannot be created or is locked by another
+ * lisd is an error: the log would not be what it promises. */
+int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err);
+
+/* Queue one entry (seq is ignored and assigned later; at_us 0 means now). Strings are
+ * copied; they are made one line of valid UTF-8 and cut to a bounded length. Never waits for
+ * PostgreSQL; takes no lock but the queue's, except when the queue is full. No-op when the
+ * log is not started. */
+void lis_querylog_append(const struct db_query_log_entry *e);
+
+/* After the HTTP server has stopped: spool what is queued (fdatasync), give the inserter one
+ * last chance when PostgreSQL is connected, stop the threads, unlock the spool. */
+void lis_querylog_stop(void);
+
+/* Spool records, exposed for tests. Encode entry e with seq into buf (a whole line with its
+ * LF); returns the length, or 0 when size is too small. */
+size_t lis_querylog_encode(const struct db_query_log_entry *e, char *buf, size_t size);
+/* Decode one line (without its LF; modified in place, e's strings point into it). Returns
+ * 'Q' for an entry, 'M' for a next-seq mark (*mark_seq set), 0 for a bad line. */
+int lis_querylog_decode(char *line, size_t len, struct db_query_log_entry *e,
+			long long *mark_seq);
+
+#endif

@@ -1,0 +1,571 @@
+/* lisctl import's checks, dry run, --replace, JSON and export, against a real PostgreSQL:
+ * each validation error class gives its exact FILE:LINE:COL message and writes nothing;
+ * warnings are listed and do not block; a dry run counts and writes nothing; export then
+ * import changes nothing, in CSV and in JSON. Fixtures: tests/data/csv/wiremap and
+ * tests/data/json (the same wiremap in both formats). */
+#include "check.h"
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static struct th_pg pg;
+static bool pg_up;
+static char *work;
+
+#define MAX_ARGS 36
+
+/* lisctl --db CONNINFO ARGS... (NULL-terminated); diagnostics when it fails. */
+static void ctl(struct th_proc *p, const char *first, ...)
+{
+	const char *argv[MAX_ARGS + 4];
+	int n = 0;
+	va_list ap;
+
+	argv[n++] = th_lisctl_path();
+	argv[n++] = "--db";
+	argv[n++] = pg.conninfo;
+	va_start(ap, first);
+	for (const char *a = first; a && n < MAX_ARGS; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	th_run(p, (char *const *)argv, NULL, 60);
+}
+
+/* "DIR/NAME" in one of a few rotating buffers. */
+static const char *in(const char *dir, const char *name)
+{
+	static char bufs[16][600];
+	static int next;
+	char *b = bufs[next++ % 16], tmp[600];
+	snprintf(tmp, sizeof tmp, "%s/%s", dir, name);
+	memcpy(b, tmp, sizeof tmp);
+	return b;
+}
+
+static const char *mkdir_in(const char *name)
+{
+	const char *d = in(work, name);
+	mkdir(d, 0755);
+	return d;
+}
+
+static void write_in(const char *dir, const char *name, const char *text)
+{
+	th_write_file(in(dir, name), text);
+}
+
+/* Import the seven wiremap files of dir (extension ext), plus up to four more arguments. */
+static void import_dir(struct th_proc *p, const char *dir, const char *ext, const char *a1,
+		       const char *a2, const char *a3, const char *a4)
+{
+	char f[7][600];
+	static const char *const names[7] = {"sites", "locations", "subnets", "switches", "ports",
+					     "bssids", "endpoints"};
+	for (int i = 0; i < 7; i++)
+		snprintf(f[i], sizeof f[i], "%s/%s.%s", dir, names[i], ext);
+	ctl(p, "import", "--sites", f[0], "--locations", f[1], "--subnets", f[2], "--switches",
+	    f[3], "--ports", f[4], "--bssids", f[5], "--endpoints", f[6], a1, a2, a3, a4, NULL);
+}
+
+/* A digest of every wiremap table, to prove that a step changed nothing. */
+static char *snapshot(void)
+{
+	return th_pg_query1(&pg,
+		"SELECT md5(concat_ws('#',"
+		" (SELECT string_agg(t::text, '|' ORDER BY t.id) FROM site t),"
+		" (SELECT string_agg(t::text, '|' ORDER BY t.id) FROM location t),"
+		" (SELECT string_agg(t::text, '|' ORDER BY t.id) FROM subnet t),"
+		" (SELECT string_agg(t::text, '|' ORDER BY t.id) FROM switch t),"
+		" (SELECT string_agg(t::text, '|' ORDER BY t.id) FROM switch_port t),"
+		" (SELECT string_agg(t::text, '|' ORDER BY t.id) FROM bssid t),"
+		" (SELECT string_agg(t::text, '|' ORDER BY t.id) FROM endpoint t)))");
+}
+
+static long count(const char *sql)
+{
+	return th_pg_count(&pg, sql);
+}
+
+/* Import that must fail with exactly the error lines `want` (NULL-terminated) on stderr,
+ * and change nothing. */
+static void check_refused(const char *what, const char *const *want, const char *a1,
+			  const char *a2, const char *a3, const char *a4, const char *a5,
+			  const char *a6)
+{
+	char *before = snapshot();
+	struct th_proc p;
+	size_t n = 0;
+
+	ctl(&p, "import", a1, a2, a3, a4, a5, a6, NULL);
+	CHECKF(p.status == 1, "%s: exit %d", what, p.status);
+	for (; want[n]; n++)
+		CHECKF(strstr(p.err, want[n]) != NULL, "%s: no \"%s\" in: %s", what, want[n],
+		       p.err);
+	char summary[64];
+	snprintf(summary, sizeof summary, "lisctl: import: %zu error%s, nothing written", n,
+		 n == 1 ? "" : "s");
+	CHECKF(strstr(p.err, summary) != NULL, "%s: want \"%s\" in: %s", what, summary, p.err);
+	th_proc_free(&p);
+	char *after = snapshot();
+	CHECK_STR(after, before);
+	free(before);
+	free(after);
+}
+
+/* Every file of a and b (the seven wiremap files, extension ext) byte for byte equal. */
+static void check_same_files(const char *a, const char *b, const char *ext)
+{
+	static const char *const names[7] = {"sites", "locations", "subnets", "switches", "ports",
+					     "bssids", "endpoints"};
+	for (int i = 0; i < 7; i++) {
+		char name[64];
+		size_t la = 0, lb = 0;
+		snprintf(name, sizeof name, "%s.%s", names[i], ext);
+		char *x = th_read_file(in(a, name), &la), *y = th_read_file(in(b, name), &lb);
+		CHECKF(x && y && la == lb && memcmp(x, y, la) == 0, "%s differs:\n%s\n---\n%s",
+		       name, x ? x : "(none)", y ? y : "(none)");
+		free(x);
+		free(y);
+	}
+}
+
+/* ---- cases ---- */
+
+static void test_setup_postgresql_and_migrate(void)
+{
+	struct th_proc p;
+
+	pg_up = th_pg_start(&pg) == 0;
+	work = th_tmpdir("impchk");
+	if (!CHECK(pg_up && work))
+		return;
+	ctl(&p, "db", "migrate", NULL);
+	CHECKF(p.status == 0, "migrate: %s", p.err);
+	th_proc_free(&p);
+}
+
+static void test_json_import_writes_every_row_and_lists_warnings(void)
+{
+	struct th_proc p;
+
+	import_dir(&p, th_src("tests/data/json"), "json", NULL, NULL, NULL, NULL);
+	CHECKF(p.status == 0, "exit %d: %s", p.status, p.err);
+	CHECK(count("SELECT count(*) FROM site") == 2);
+	CHECK(count("SELECT count(*) FROM location") == 4);
+	CHECK(count("SELECT count(*) FROM subnet") == 4);
+	CHECK(count("SELECT count(*) FROM switch_port") == 3);
+	CHECK(count("SELECT count(*) FROM bssid") == 2);
+	CHECK(count("SELECT count(*) FROM endpoint") == 2);
+	CHECK(count("SELECT count(*) FROM location WHERE key = 'hq-lobby' AND latitude = 40.7506"
+		    " AND uncertainty = 15") == 1);
+	CHECK(count("SELECT count(*) FROM site s JOIN location l ON l.id = s.default_location_id"
+		    " WHERE s.key = 'hq' AND l.key = 'hq-lobby' AND s.allow_default") == 1);
+	/* Warnings name the file, the line and column of the object's "location" key. */
+	CHECKF(strstr(p.err, "/locations.json:6:4: warning: location \"hq-410\" has no "
+			     "geodetic point (latitude, longitude)\n") != NULL, "%s", p.err);
+	CHECKF(strstr(p.err, "warning: location \"hq-lobby\"") == NULL, "%s", p.err);
+	CHECKF(strstr(p.err, "lisctl: import: 3 warnings\n") != NULL, "%s", p.err);
+	CHECKF(strstr(p.out, "imported 2 sites (2 changed), 4 locations (4 changed)") != NULL,
+	       "%s", p.out);
+	th_proc_free(&p);
+}
+
+static void test_reimport_json_and_same_wiremap_as_csv_change_nothing(void)
+{
+	char *before = snapshot();
+	struct th_proc p;
+
+	import_dir(&p, th_src("tests/data/json"), "json", "--no-warnings", NULL, NULL, NULL);
+	CHECKF(p.status == 0, "exit %d: %s", p.status, p.err);
+	CHECKF(strcmp(p.err, "") == 0, "--no-warnings still printed: %s", p.err);
+	CHECKF(strstr(p.out, "imported 2 sites (0 changed), 4 locations (0 changed), 4 subnets "
+			     "(0 changed), 2 switches (0 changed), 3 ports (0 changed), 2 BSSIDs "
+			     "(0 changed), 2 endpoints (0 changed)") != NULL, "%s", p.out);
+	th_proc_free(&p);
+	import_dir(&p, th_src("tests/data/csv/wiremap"), "csv", "--no-warnings", NULL, NULL,
+		   NULL);
+	CHECKF(p.status == 0, "exit %d: %s", p.status, p.err);
+	CHECKF(strstr(p.out, "2 sites (0 changed), 4 locations (0 changed)") != NULL, "%s",
+	       p.out);
+	th_proc_free(&p);
+	char *after = snapshot();
+	CHECK_STR(after, before);
+	free(before);
+	free(after);
+}
+
+static void test_dry_run_counts_and_writes_nothing(void)
+{
+	const char *d = mkdir_in("dry");
+	char *before = snapshot();
+	struct th_proc p;
+
+	write_in(d, "locations.csv",
+		 "location,site,country,A1,A3,RD,HNO,BLD,FLR,ROOM\n"
+		 "hq-410,hq,US,NY,New York,Broadway,123,North,4,410\n"
+		 "hq-420,hq,US,NY,New York,Broadway,123,North,4,421\n"
+		 "hq-430,hq,US,NY,New York,Broadway,123,North,4,430\n");
+	ctl(&p, "import", "--dry-run", "--verbose", "--no-warnings", "--locations",
+	    in(d, "locations.csv"), NULL);
+	CHECKF(p.status == 0, "exit %d: %s", p.status, p.err);
+	/* hq-410 changes too: the file has no lang, STS or PC, which are stored. */
+	CHECKF(strstr(p.out, "dry run: nothing written\n"
+			     "locations: added 1, changed 2, unchanged 0\n"
+			     "  changed hq-410\n  changed hq-420\n  added hq-430\n") != NULL,
+	       "%s", p.out);
+	th_proc_free(&p);
+	ctl(&p, "import", "--dry-run", "--locations",
+	    th_src("tests/data/csv/wiremap/locations.csv"), "--subnets",
+	    th_src("tests/data/csv/wiremap/subnets.csv"), NULL);
+	CHECKF(p.status == 0, "exit %d: %s", p.status, p.err);
+	CHECKF(strstr(p.out, "locations: added 0, changed 0, unchanged 4\n"
+			     "subnets: added 0, changed 0, unchanged 4\n") != NULL, "%s", p.out);
+	th_proc_free(&p);
+	char *after = snapshot();
+	CHECK_STR(after, before);
+	CHECK(count("SELECT count(*) FROM location WHERE key = 'hq-430'") == 0);
+	free(before);
+	free(after);
+}
+
+static void test_bad_cidr_and_mac_are_errors(void)
+{
+	const char *d = mkdir_in("badshape");
+
+	write_in(d, "subnets.csv", "prefix,location\n10.9.0.0/16,hq-410\n10.9.1.0/33,hq-410\n");
+	write_in(d, "endpoints.csv", "endpoint,class,mac\nphone-x,desk_phone,00:11:22\n");
+	check_refused("bad CIDR and MAC",
+		      (const char *const[]){
+			      "subnets.csv:3:1: \"10.9.1.0/33\" is not a CIDR prefix\n",
+			      "endpoints.csv:2:3: \"00:11:22\" is not a MAC address (e.g. "
+			      "00:11:22:33:44:55)\n",
+			      NULL},
+		      "--subnets", in(d, "subnets.csv"), "--endpoints", in(d, "endpoints.csv"),
+		      NULL, NULL);
+}
+
+static void test_nested_subnets_of_other_sites_are_errors(void)
+{
+	const char *d = mkdir_in("overlap");
+
+	/* 10.1.9.0/24 lies in the stored 10.1.0.0/16 (hq); 10.3.0.0/16 (hq) holds the
+	 * file's own 10.3.1.0/24 (branch). Same-site nesting (10.1.5.0/24) is fine. */
+	write_in(d, "subnets.csv", "prefix,location\n10.1.9.0/24,br-100\n10.3.0.0/16,hq-410\n"
+				   "10.3.1.0/24,br-100\n10.1.5.0/24,hq-420\n");
+	check_refused("overlap",
+		      (const char *const[]){
+			      "subnets.csv:2:1: subnet \"10.1.9.0/24\" (site \"branch\") lies "
+			      "inside 10.1.0.0/16 (the database, site \"hq\"): nested subnets "
+			      "must be in the same site\n",
+			      "subnets.csv:4:1: subnet \"10.3.1.0/24\" (site \"branch\") lies "
+			      "inside 10.3.0.0/16 (",
+			      NULL},
+		      "--subnets", in(d, "subnets.csv"), NULL, NULL, NULL, NULL);
+}
+
+static void test_unknown_reference_and_duplicate_key_are_errors(void)
+{
+	const char *d = mkdir_in("refs");
+
+	write_in(d, "sites.csv", "site,name\nx-site,X\nx-site,X again\n");
+	write_in(d, "subnets.csv", "prefix,location\n10.9.0.0/16,nowhere\n");
+	check_refused("references",
+		      (const char *const[]){
+			      "sites.csv:3:1: duplicate site \"x-site\" (first on line 2)\n",
+			      NULL},
+		      "--sites", in(d, "sites.csv"), "--subnets", in(d, "subnets.csv"), NULL,
+		      NULL);
+	check_refused("references",
+		      (const char *const[]){
+			      "subnets.csv:2:2: unknown location \"nowhere\" (in neither the "
+			      "locations file nor the database)\n",
+			      NULL},
+		      "--subnets", in(d, "subnets.csv"), NULL, NULL, NULL, NULL);
+}
+
+static void test_not_dispatchable_addresses_are_errors(void)
+{
+	const char *d = mkdir_in("dispatch");
+
+	write_in(d, "locations.csv",
+		 "location,site,country,A1,A3,RD,HNO,BLD,FLR,ROOM\n"
+		 "no-hno,hq,US,NY,New York,Broadway,,North,4,1\n"
+		 "no-rd,hq,US,NY,New York,,123,North,4,2\n"
+		 "no-city,hq,US,NY,,Broadway,123,North,4,3\n"
+		 "no-state,hq,US,,New York,Broadway,123,North,4,4\n"
+		 "bad-country,hq,XX,NY,New York,Broadway,123,North,4,5\n"
+		 "no-floor,hq,US,NY,New York,Broadway,123,North,,6\n");
+	check_refused("dispatchable",
+		      (const char *const[]){
+			      "locations.csv:2:7: location \"no-hno\" is not dispatchable: no "
+			      "street number (HNO)\n",
+			      "locations.csv:3:6: location \"no-rd\" is not dispatchable: no street "
+			      "name (RD)\n",
+			      "locations.csv:4:5: location \"no-city\" is not dispatchable: no city "
+			      "(A3)\n",
+			      "locations.csv:5:4: location \"no-state\" is not dispatchable: no "
+			      "state or province (A1)\n",
+			      "locations.csv:6:3: location \"bad-country\" is not dispatchable: "
+			      "\"XX\" is not an ISO 3166-1 country code\n",
+			      "locations.csv:7:9: location \"no-floor\" is not dispatchable: no floor "
+			      "(FLR), and building \"North\" of site \"hq\" has locations on floors "
+			      "1, 4\n",
+			      NULL},
+		      "--locations", in(d, "locations.csv"), NULL, NULL, NULL, NULL);
+}
+
+static void test_json_syntax_and_field_errors_have_positions(void)
+{
+	const char *d = mkdir_in("json");
+
+	write_in(d, "sites.json", "[\n  {\"site\": \"a\", \"name\": \"A\"},\n  {\"site\": \"b\" "
+				  "\"name\": \"B\"}\n]\n");
+	check_refused("json syntax",
+		      (const char *const[]){"sites.json:3:21: JSON syntax error: '}' expected near '\"name\"'\n", NULL},
+		      "--sites", in(d, "sites.json"), NULL, NULL, NULL, NULL);
+	write_in(d, "endpoints.json",
+		 "[\n  {\"endpoint\": \"p1\", \"class\": \"desk_phone\",\n"
+		 "   \"mac\": \"00:11:22\"},\n  {\"endpoint\": \"p2\", \"class\": \"robot\", "
+		 "\"tel\": \"tel:+15550001\"}\n]\n");
+	check_refused("json fields",
+		      (const char *const[]){
+			      "endpoints.json:3:4: \"00:11:22\" is not a MAC address (e.g. "
+			      "00:11:22:33:44:55)\n",
+			      "endpoints.json:4:22: \"robot\" is not an endpoint class",
+			      NULL},
+		      "--endpoints", in(d, "endpoints.json"), NULL, NULL, NULL, NULL);
+	/* --format json reads a file whatever its name. */
+	write_in(d, "sites.txt", "[{\"site\": \"a\", \"name\": \"A\", \"colour\": \"blue\"}]");
+	check_refused("json format option",
+		      (const char *const[]){"sites.txt:1:29: unknown column \"colour\"\n", NULL},
+		      "--format", "json", "--sites", in(d, "sites.txt"), NULL, NULL);
+}
+
+static void test_replace_entity_removes_what_the_file_lacks(void)
+{
+	const char *d = mkdir_in("replace-subnets");
+	struct th_proc p;
+
+	write_in(d, "subnets.csv", "prefix,location,description\n10.1.0.0/16,hq-lobby,HQ\n"
+				   "10.1.4.0/24,hq-410,Floor 4\n10.2.0.0/16,br-100,Branch\n");
+	ctl(&p, "import", "--dry-run", "--verbose", "--replace", "subnets", "--subnets",
+	    in(d, "subnets.csv"), NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "subnets: added 0, changed 0, removed 1, "
+					      "unchanged 3\n  removed 2001:db8:1::/48\n"),
+	       "exit %d: %s %s", p.status, p.out, p.err);
+	th_proc_free(&p);
+	CHECK(count("SELECT count(*) FROM subnet") == 4);
+	ctl(&p, "import", "--replace", "subnets", "--subnets", in(d, "subnets.csv"), NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "imported 3 subnets (0 changed, 1 removed)\n"),
+	       "exit %d: %s %s", p.status, p.out, p.err);
+	th_proc_free(&p);
+	CHECK(count("SELECT count(*) FROM subnet") == 3);
+	CHECK(count("SELECT count(*) FROM subnet WHERE family(prefix) = 6") == 0);
+}
+
+static void test_replace_site_removes_its_rows_or_refuses(void)
+{
+	const char *d = mkdir_in("replace-site");
+	const char *w = th_src("tests/data/csv/wiremap");
+	struct th_proc p;
+
+	/* The branch's only location is still used by its subnet, switch, port and BSSID,
+	 * none of whose files is given: refused, nothing removed. */
+	write_in(d, "locations.csv", "location,site,country,A1,A3,RD,HNO,BLD,FLR,ROOM\n");
+	char *before = snapshot();
+	ctl(&p, "import", "--replace", "site:branch", "--locations", in(d, "locations.csv"),
+	    NULL);
+	CHECKF(p.status == 1 && strstr(p.err, "replace: cannot remove location \"br-100\" (not "
+					      "in the files): BSSID 00:aa:bb:cc:dd:ee/48 still "
+					      "uses it; remove that too, or point it elsewhere\n"
+					      "lisctl: import: nothing written\n"),
+	       "exit %d: %s", p.status, p.err);
+	th_proc_free(&p);
+	char *after = snapshot();
+	CHECK_STR(after, before);
+	free(before);
+	free(after);
+
+	/* With every file, HQ's rows only: the branch's rows go, HQ's stay. */
+	write_in(d, "locations.csv",
+		 "location,site,lang,country,A1,A3,RD,STS,HNO,PC,BLD,FLR,ROOM,latitude,longitude,"
+		 "uncertainty\n"
+		 "hq-lobby,hq,en-US,US,NY,New York,Broadway,ST,123,10001,North,1,Lobby,40.7506,"
+		 "-73.9935,15\n"
+		 "hq-410,hq,en-US,US,NY,New York,Broadway,ST,123,10001,North,4,410,,,\n"
+		 "hq-420,hq,en-US,US,NY,New York,Broadway,ST,123,10001,North,4,420,,,\n");
+	write_in(d, "subnets.csv", "prefix,location\n");
+	write_in(d, "switches.csv", "switch,site,chassis_id\n");
+	write_in(d, "ports.csv", "switch,port\n");
+	write_in(d, "bssids.csv", "bssid,location\n");
+	ctl(&p, "import", "--no-warnings", "--replace", "site:branch", "--locations",
+	    in(d, "locations.csv"), "--subnets", in(d, "subnets.csv"), "--switches",
+	    in(d, "switches.csv"), "--ports", in(d, "ports.csv"), "--bssids",
+	    in(d, "bssids.csv"), NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "imported 3 locations (0 changed, 1 removed), 0 "
+					      "subnets (0 changed, 1 removed), 0 switches (0 "
+					      "changed, 1 removed), 0 ports (0 changed, 1 removed), "
+					      "0 BSSIDs (0 changed, 1 removed)\n"),
+	       "exit %d: %s %s", p.status, p.out, p.err);
+	th_proc_free(&p);
+	CHECK(count("SELECT count(*) FROM location") == 3);
+	CHECK(count("SELECT count(*) FROM subnet") == 2);
+	CHECK(count("SELECT count(*) FROM switch") == 1);
+	CHECK(count("SELECT count(*) FROM switch_port") == 2);
+	CHECK(count("SELECT count(*) FROM site WHERE key = 'branch'") == 1);
+
+	/* Put the whole wiremap back for the round trips. */
+	import_dir(&p, w, "csv", "--no-warnings", NULL, NULL, NULL);
+	CHECKF(p.status == 0, "exit %d: %s", p.status, p.err);
+	th_proc_free(&p);
+}
+
+static void test_export_then_import_is_a_no_op(void)
+{
+	const char *fmts[] = {"csv", "json"};
+
+	for (int f = 0; f < 2; f++) {
+		char a[64], b[64];
+		snprintf(a, sizeof a, "export-%s-1", fmts[f]);
+		snprintf(b, sizeof b, "export-%s-2", fmts[f]);
+		const char *da = in(work, a), *db = in(work, b);
+		char *before = snapshot();
+		struct th_proc p;
+
+		ctl(&p, "export", "--dir", da, "--format", fmts[f], NULL);
+		CHECKF(p.status == 0 && strstr(p.out, "exported 2 sites, 4 locations, 4 subnets, "
+						      "2 switches, 3 ports, 2 BSSIDs, 2 endpoints"),
+		       "%s: exit %d: %s %s", fmts[f], p.status, p.out, p.err);
+		th_proc_free(&p);
+		import_dir(&p, da, fmts[f], "--dry-run", "--no-warnings", NULL, NULL);
+		int same = 0;
+		for (const char *o = p.out; (o = strstr(o, ": added 0, changed 0, unchanged ")); o++)
+			same++;
+		CHECKF(p.status == 0 && same == 7,
+		       "%s: exit %d: %s %s", fmts[f], p.status, p.out, p.err);
+		th_proc_free(&p);
+		import_dir(&p, da, fmts[f], "--no-warnings", NULL, NULL, NULL);
+		CHECKF(p.status == 0 && strstr(p.out, "imported 2 sites (0 changed), 4 locations "
+						      "(0 changed), 4 subnets (0 changed), 2 "
+						      "switches (0 changed), 3 ports (0 changed), "
+						      "2 BSSIDs (0 changed), 2 endpoints (0 "
+						      "changed)"),
+		       "%s: exit %d: %s %s", fmts[f], p.status, p.out, p.err);
+		th_proc_free(&p);
+		ctl(&p, "export", "--dir", db, "--format", fmts[f], NULL);
+		CHECK(p.status == 0);
+		th_proc_free(&p);
+		check_same_files(da, db, fmts[f]);
+		char *after = snapshot();
+		CHECK_STR(after, before);
+		free(before);
+		free(after);
+	}
+}
+
+static void test_export_one_site(void)
+{
+	const char *d = in(work, "export-site");
+	struct th_proc p;
+
+	ctl(&p, "export", "--dir", d, "--site", "branch", NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "exported 1 sites, 1 locations, 1 subnets, "
+					      "1 switches, 1 ports, 1 BSSIDs, 0 endpoints"),
+	       "exit %d: %s %s", p.status, p.out, p.err);
+	th_proc_free(&p);
+	char *s = th_read_file(in(d, "subnets.csv"), NULL);
+	CHECK_STR(s, "prefix,location,description\n10.2.0.0/16,br-100,Branch\n");
+	free(s);
+}
+
+static void test_bindings_export_then_import_is_a_no_op(void)
+{
+	const char *d = mkdir_in("bindings"), *x = in(work, "export-bindings");
+	struct th_proc p;
+
+	write_in(d, "mac_ports.csv", "mac,switch,port,last_seen,first_seen,source\n"
+				     "00-50-B6-00-04-20,sw-hq-4,Gi1/0/2,2026-11-25T08:00:00Z,"
+				     "2026-11-20 08:00:00+01,snmp\n");
+	write_in(d, "ip_macs.csv", "ip,mac,last_seen\n10.1.4.20,0050.b600.0420,"
+				   "2026-11-25T08:00:00Z\n");
+	ctl(&p, "import", "--mac-ports", in(d, "mac_ports.csv"), "--ip-macs",
+	    in(d, "ip_macs.csv"), NULL);
+	CHECKF(p.status == 0, "exit %d: %s", p.status, p.err);
+	th_proc_free(&p);
+	ctl(&p, "export", "--dir", x, "--bindings", NULL);
+	CHECK(p.status == 0);
+	th_proc_free(&p);
+	char *mp = th_read_file(in(x, "mac_ports.csv"), NULL);
+	CHECK_STR(mp, "mac,switch,port,last_seen,first_seen,source\n"
+		      "00:50:b6:00:04:20,sw-hq-4,Gi1/0/2,2026-11-25T08:00:00Z,2026-11-20T07:00:00Z,"
+		      "snmp\n");
+	free(mp);
+	ctl(&p, "import", "--dry-run", "--mac-ports", in(x, "mac_ports.csv"), "--ip-macs",
+	    in(x, "ip_macs.csv"), "--mac-bssids", in(x, "mac_bssids.csv"), NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "MAC-port bindings: added 0, changed 0, unchanged 1\n"
+					      "IP-MAC bindings: added 0, changed 0, unchanged 1\n"
+					      "MAC-BSSID bindings: added 0, changed 0, "
+					      "unchanged 0\n"),
+	       "exit %d: %s %s", p.status, p.out, p.err);
+	th_proc_free(&p);
+}
+
+/* man lisctl(8), EXAMPLES: the commands as printed there, run from tests/data/json. */
+static void test_man_page_examples(void)
+{
+	const char *j = th_src("tests/data/json");
+	const char *d = in(work, "man-backup");
+	struct th_proc p;
+
+	ctl(&p, "import", "--dry-run", "--verbose", "--sites", in(j, "sites.json"),
+	    "--locations", in(j, "locations.json"), "--subnets", in(j, "subnets.json"), NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "sites: added 0, changed 0, unchanged 2\n"),
+	       "exit %d: %s %s", p.status, p.out, p.err);
+	th_proc_free(&p);
+	ctl(&p, "export", "--dir", d, "--format", "json", NULL);
+	CHECK(p.status == 0);
+	th_proc_free(&p);
+	ctl(&p, "import", "--replace", "subnets", "--subnets", in(d, "subnets.json"), NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "imported 4 subnets (0 changed, 0 removed)"),
+	       "exit %d: %s %s", p.status, p.out, p.err);
+	th_proc_free(&p);
+}
+
+int main(void)
+{
+	t_run("setup_postgresql_and_migrate", test_setup_postgresql_and_migrate);
+	if (!pg_up || !work) {
+		t_skip("database cases", "PostgreSQL did not start");
+		return t_done();
+	}
+	t_run("json_import_writes_every_row_and_lists_warnings",
+	      test_json_import_writes_every_row_and_lists_warnings);
+	t_run("reimport_json_and_same_wiremap_as_csv_change_nothing",
+	      test_reimport_json_and_same_wiremap_as_csv_change_nothing);
+	t_run("dry_run_counts_and_writes_nothing", test_dry_run_counts_and_writes_nothing);
+	t_run("bad_cidr_and_mac_are_errors", test_bad_cidr_and_mac_are_errors);
+	t_run("nested_subnets_of_other_sites_are_errors",
+	      test_nested_subnets_of_other_sites_are_errors);
+	t_run("unknown_reference_and_duplicate_key_are_errors",
+	      test_unknown_reference_and_duplicate_key_are_errors);
+	t_run("not_dispatchable_addresses_are_errors", test_not_dispatchable_addresses_are_errors);
+	t_run("json_syntax_and_field_errors_have_positions",
+	      test_json_syntax_and_field_errors_have_positions);
+	t_run("replace_entity_removes_what_the_file_lacks",
+	      test_replace_entity_removes_what_the_file_lacks);
+	t_run("replace_site_removes_its_rows_or_refuses",
+	      test_replace_site_removes_its_rows_or_refuses);
+	t_run("export_then_import_is_a_no_op", test_export_then_import_is_a_no_op);
+	t_run("export_one_site", test_export_one_site);
+	t_run("bindings_export_then_import_is_a_no_op",
+	      test_bindings_export_then_import_is_a_no_op);
+	t_run("man_page_examples", test_man_page_examples);
+	int rc = t_done();
+	th_pg_stop(&pg);
+	return rc;
+}

@@ -1,0 +1,489 @@
+/* The query log: every HELD answer and every dereference is one row of query_log with the
+ * right fields; nothing is lost or doubled when PostgreSQL goes away during a run of
+ * requests, nor when lisd is killed (SIGKILL) while it is away; answers do not wait for the
+ * log. */
+#include "check.h"
+#include "corr.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#define INSTANCE "qtest"
+
+static struct ck_env E;
+static char spool_dir[400], spool_file[500], lisd_sections[2048];
+static struct th_ca ca;
+static struct th_cert psap;      /* an allowed subject */
+static char uri60[512];          /* a location URI for 127.0.0.60 */
+
+static void test_setup_wiremap_and_lisd_with_query_log(void)
+{
+	if (!ck_db_setup(&E))
+		return;
+	char *d = th_tmpdir("qlspool");
+	if (!CHECK(d != NULL))
+		return;
+	snprintf(spool_dir, sizeof spool_dir, "%s/spool", d);
+	snprintf(spool_file, sizeof spool_file, "%s/%s.spool", spool_dir, INSTANCE);
+	if (!CHECK(th_ca_make(&ca, "PSAP CA") == 0) ||
+	    !CHECK(th_cert_make(&ca, "psap", "/O=County/CN=psap.example.gov", &psap) == 0))
+		return;
+	char key[600];
+	snprintf(key, sizeof key, "%s/uri.key", E.work);
+	if (!CHECK(th_write_file(key, "000102030405060708090a0b0c0d0e0f"
+				 "101112131415161718191a1b1c1d1e1f\n") == 0))
+		return;
+	snprintf(lisd_sections, sizeof lisd_sections,
+		 "[held]\nuri_base = https://127.0.0.1:{PORT}/loc/\nuri_key_file = %s\n"
+		 "[auth]\nclient_ca = %s\nallowed_subjects = CN=psap.example.gov,O=County\n"
+		 "[querylog]\nspool_dir = %s\ninstance = " INSTANCE "\nbatch = 100\n"
+		 "flush_ms = 50\n", key, ca.cert, spool_dir);
+	if (!ck_lisd_start(&E, &E.lisd, lisd_sections))
+		return;
+	E.up = true;
+}
+
+/* ---- waiting for and reading rows ---- */
+
+struct count_ctx {
+	const char *sql;
+	long want;
+	long got;
+};
+
+static bool count_reaches(void *ctx)
+{
+	struct count_ctx *c = ctx;
+	c->got = th_pg_count(&E.pg, c->sql);
+	return c->got >= c->want;
+}
+
+/* Wait (bounded) until the rows of requester ip number want; returns how many there are. */
+static long wait_rows(const char *ip, long want, double timeout_s)
+{
+	char sql[300];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM query_log WHERE instance = '" INSTANCE
+		 "' AND requester_ip = '%s'", ip);
+	struct count_ctx c = {sql, want, -1};
+	th_wait_until(timeout_s, 100, count_reaches, &c, NULL);
+	/* a moment more: a duplicate would show now */
+	th_sleep_ms(200);
+	return th_pg_count(&E.pg, sql);
+}
+
+/* One column of the (only) row of requester ip; "NULL" for SQL NULL. */
+static char *col(const char *ip, const char *expr)
+{
+	char sql[600];
+	snprintf(sql, sizeof sql, "SELECT coalesce((%s)::text, 'NULL') FROM query_log "
+		 "WHERE instance = '" INSTANCE "' AND requester_ip = '%s' ORDER BY seq LIMIT 1",
+		 expr, ip);
+	char *v = th_pg_query1(&E.pg, sql);
+	return v ? v : strdup("(no row)");
+}
+
+/* kind|target|source|location_key|site_key|method|fallback|result|response_time */
+static char *summary(const char *ip)
+{
+	return col(ip, "concat_ws('|', kind, coalesce(target, '-'), coalesce(source, '-'), "
+		   "coalesce(location_key, '-'), coalesce(site_key, '-'), coalesce(method, '-'), "
+		   "coalesce(fallback::text, '-'), result, coalesce(response_time, '-'))");
+}
+
+static void check_col(const char *ip, const char *expr, const char *want)
+{
+	char *v = col(ip, expr);
+	CHECKF(strcmp(v, want) == 0, "%s of %s: got \"%s\", want \"%s\"", expr, ip, v, want);
+	free(v);
+}
+
+static void check_summary(const char *ip, const char *want)
+{
+	char *v = summary(ip);
+	CHECKF(strcmp(v, want) == 0, "row of %s:\n  got  %s\n  want %s", ip, v, want);
+	free(v);
+}
+
+static const char *req_rt(const char *rt)
+{
+	static char b[512];
+	snprintf(b, sizeof b, "<locationRequest xmlns=\"" HELD_NS "\" responseTime=\"%s\">"
+		 "<locationType exact=\"false\">civic</locationType></locationRequest>", rt);
+	return b;
+}
+
+/* ---- every kind of answer, once, with its fields ---- */
+
+static void test_located_answer_is_logged_once_with_its_fields(void)
+{
+	/* 127.0.0.40: port hq-410 (site hq), and a subnet of site branch: a disagreement */
+	ck_expect(&E, req_rt("emergencyRouting"), "127.0.0.40", NULL, "hq-410", "Wiremap",
+		  "0050b6000040", false);
+	long n = wait_rows("127.0.0.40", 1, 10);
+	if (!CHECKF(n == 1, "%ld rows for 127.0.0.40", n))
+		return;
+	check_summary("127.0.0.40",
+		      "held|ip:127.0.0.40|port|hq-410|hq|Wiremap|false|located|emergencyRouting");
+	check_col("127.0.0.40", "address",
+		  "country=US; A1=NY; A3=New York; RD=Broadway; STS=ST; HNO=123; FLR=4; "
+		  "PC=10001; BLD=North; ROOM=410");
+	check_col("127.0.0.40", "location_id = (SELECT id FROM location WHERE key = 'hq-410')",
+		  "true");
+	check_col("127.0.0.40", "disagreement IS NOT NULL AND disagreement <> ''", "true");
+	/* the walk: ip -> mac, then the port (chosen, seen 60 s ago), then the subnet */
+	check_col("127.0.0.40", "evidence LIKE 'ip->mac %' AND evidence LIKE '%port %chosen%' "
+		  "AND evidence LIKE '%subnet %'", "true");
+	check_col("127.0.0.40", "evidence_age_s BETWEEN 30 AND 600", "true");
+	check_col("127.0.0.40", "latency_ms > 0 AND latency_ms < 5000", "true");
+	check_col("127.0.0.40", "at BETWEEN now() - interval '1 minute' AND now()", "true");
+	check_col("127.0.0.40", "requester_subject", "NULL");
+	char *ev = col("127.0.0.40", "evidence");
+	t_diag("evidence: %s", ev);
+	free(ev);
+}
+
+static void test_fallback_answer_says_fallback(void)
+{
+	ck_expect(&E, req_rt("250"), "127.0.2.5", NULL, "campus", "Wiremap", NULL, true);
+	if (!CHECK(wait_rows("127.0.2.5", 1, 10) == 1))
+		return;
+	check_summary("127.0.2.5", "held|ip:127.0.2.5|subnet|campus|campus|Wiremap|true|located|"
+		      "250 ms");
+	check_col("127.0.2.5", "evidence_age_s", "NULL");
+}
+
+static void test_locationUnknown_is_logged(void)
+{
+	free(ck_expect_error(&E, req_rt("emergencyDispatch"), "127.0.0.16", NULL,
+			     "locationUnknown"));
+	if (!CHECK(wait_rows("127.0.0.16", 1, 10) == 1))
+		return;
+	check_summary("127.0.0.16",
+		      "held|ip:127.0.0.16|-|-|-|-|-|locationUnknown|emergencyDispatch");
+	check_col("127.0.0.16", "address IS NULL AND location_id IS NULL", "true");
+}
+
+static void test_xmlError_is_logged(void)
+{
+	free(ck_expect_error(&E, "<locationRequest xmlns=\"" HELD_NS "\"><oops", "127.0.0.41",
+			     NULL, "xmlError"));
+	if (!CHECK(wait_rows("127.0.0.41", 1, 10) == 1))
+		return;
+	check_summary("127.0.0.41", "held|-|-|-|-|-|-|xmlError|-");
+}
+
+static void test_unauthorized_third_party_badIdentifier_is_logged(void)
+{
+	free(ck_expect_error(&E, ck_req_device("<ip v=\"4\">127.0.0.10</ip>"), "127.0.0.42", NULL,
+			     "badIdentifier"));
+	if (!CHECK(wait_rows("127.0.0.42", 1, 10) == 1))
+		return;
+	check_summary("127.0.0.42", "held|ip:127.0.0.10|-|-|-|-|-|badIdentifier|-");
+}
+
+static void test_authorized_third_party_logs_the_certificate_subject(void)
+{
+	ck_expect(&E, ck_req_device_type("<ip v=\"4\">127.0.0.10</ip>", "civic", false),
+		  "127.0.0.46", &psap,
+		  "hq-410", "Wiremap", "0050b600000a", false);
+	if (!CHECK(wait_rows("127.0.0.46", 1, 10) == 1))
+		return;
+	check_summary("127.0.0.46", "held|ip:127.0.0.10|port|hq-410|hq|Wiremap|false|located|-");
+	check_col("127.0.0.46", "requester_subject", "CN=psap.example.gov,O=County");
+}
+
+static void test_dereference_get_and_post_are_logged(void)
+{
+	struct th_resp r;
+	th_held_post(&E.lisd, &E.tls, ck_req("locationURI", true), "127.0.0.60", &r);
+	xmlDocPtr d = r.curl_code == 0 ? xp_parse(r.body, r.body_len) : NULL;
+	char *u = d ? xp_str(d, "normalize-space(/held:locationResponse/held:locationUriSet/"
+			     "held:locationURI)") : NULL;
+	snprintf(uri60, sizeof uri60, "%s", u ? u : "");
+	free(u);
+	if (d)
+		xmlFreeDoc(d);
+	th_resp_free(&r);
+	if (!CHECKF(uri60[0], "no location URI for 127.0.0.60"))
+		return;
+
+	struct th_req g = {.method = "GET", .url = uri60, .cafile = E.tls.cert,
+		.local_addr = "127.0.0.43"};
+	th_https(&g, &r);
+	CHECKF(r.status == 200, "GET: HTTP %ld", r.status);
+	th_resp_free(&r);
+
+	struct th_req p = {.method = "POST", .url = uri60, .cafile = E.tls.cert,
+		.local_addr = "127.0.0.44", .content_type = "application/held+xml",
+		.body = ck_req("civic", false)};
+	th_https(&p, &r);
+	CHECKF(r.status == 200, "POST: HTTP %ld", r.status);
+	th_resp_free(&r);
+
+	/* a forged token: GET 404 */
+	char forged[600];
+	snprintf(forged, sizeof forged, "%s/loc/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		 E.lisd.base);
+	struct th_req f = {.method = "GET", .url = forged, .cafile = E.tls.cert,
+		.local_addr = "127.0.0.45"};
+	th_https(&f, &r);
+	CHECKF(r.status == 404, "forged GET: HTTP %ld", r.status);
+	th_resp_free(&r);
+
+	if (CHECK(wait_rows("127.0.0.60", 1, 10) == 1))
+		check_summary("127.0.0.60", "held|ip:127.0.0.60|port|hq-410|hq|Wiremap|false|"
+			      "located|-");
+	if (CHECK(wait_rows("127.0.0.43", 1, 10) == 1))
+		check_summary("127.0.0.43", "deref_get|ip:127.0.0.60|port|hq-410|hq|Wiremap|false|"
+			      "located|-");
+	check_col("127.0.0.43", "address LIKE 'country=US; %ROOM=410'", "true");
+	if (CHECK(wait_rows("127.0.0.44", 1, 10) == 1))
+		check_summary("127.0.0.44", "deref_post|ip:127.0.0.60|port|hq-410|hq|Wiremap|false|"
+			      "located|-");
+	if (CHECK(wait_rows("127.0.0.45", 1, 10) == 1))
+		check_summary("127.0.0.45", "deref_get|-|-|-|-|-|-|404|-");
+	/* the token is a secret: it is nowhere in the log */
+	char sql[800];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM query_log WHERE concat_ws(' ', target, "
+		 "evidence, address) LIKE '%%%s%%'", strrchr(uri60, '/') + 1);
+	CHECK(th_pg_count(&E.pg, sql) == 0);
+}
+
+/* Every row of the instance: no duplicate, no gap in seq, time never going back along seq
+ * for rows of sequential requests. */
+static void check_no_gaps(const char *what)
+{
+	long n = th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE instance = '" INSTANCE
+			     "'");
+	long span = th_pg_count(&E.pg, "SELECT max(seq) - min(seq) + 1 FROM query_log "
+				"WHERE instance = '" INSTANCE "'");
+	long dup = th_pg_count(&E.pg, "SELECT count(*) - count(DISTINCT seq) FROM query_log");
+	CHECKF(n > 0 && n == span && dup == 0, "%s: %ld rows, seq span %ld, %ld duplicates", what,
+	       n, span, dup);
+}
+
+/* ---- outage ---- */
+
+static atomic_int pg_state;      /* 0 up, 1 stopping, 2 down, 3 restarting, 4 up again */
+
+static void *stop_pg(void *arg)
+{
+	(void)arg;
+	atomic_store(&pg_state, 1);
+	th_pg_stop(&E.pg);
+	atomic_store(&pg_state, 2);
+	return NULL;
+}
+
+
+static size_t spool_entries(const char *needle)
+{
+	char *s = th_read_file(spool_file, NULL);
+	size_t n = 0;
+	for (const char *p = s; p && (p = strstr(p, "Q1\t")); p++) {
+		const char *eol = strchr(p, '\n');
+		if (!needle || (eol && memmem(p, (size_t)(eol - p), needle, strlen(needle))))
+			n++;
+	}
+	free(s);
+	return n;
+}
+
+static void test_postgresql_stopped_during_300_requests_every_one_logged_once(void)
+{
+	const int total = 300;
+	double ms[3] = {0}, worst[3] = {0};
+	int cnt[3] = {0}, wrong = 0;
+	pthread_t stopper;
+	bool stopping = false;
+	size_t spooled_while_down = 0;
+
+	for (int i = 0; i < total; i++) {
+		if (i == 100)
+			stopping = CHECK(pthread_create(&stopper, NULL, stop_pg, NULL) == 0);
+		if (i == 200 && stopping) {
+			pthread_join(stopper, NULL);
+			stopping = false;
+			spooled_while_down = spool_entries("127.0.0.20");
+			/* In this thread: the server dies with the thread that started it
+			 * (PR_SET_PDEATHSIG). */
+			atomic_store(&pg_state, 3);
+			CHECK(th_pg_restart(&E.pg) == 0);
+			atomic_store(&pg_state, 4);
+		}
+		int phase = atomic_load(&pg_state) == 0 ? 0 : atomic_load(&pg_state) <= 2 ? 1 : 2;
+		double t0 = th_now();
+		char *w = ck_which(&E, &E.lisd, ck_req("civic", false), "127.0.0.20");
+		double dt = (th_now() - t0) * 1e3;
+		if (strcmp(w, "hq-420") != 0 && wrong++ < 5)
+			t_diag("request %d: %s", i, w);
+		free(w);
+		ms[phase] += dt;
+		cnt[phase]++;
+		if (dt > worst[phase])
+			worst[phase] = dt;
+	}
+	if (stopping)
+		pthread_join(stopper, NULL);
+	CHECKF(wrong == 0, "%d answers wrong", wrong);
+	CHECKF(atomic_load(&pg_state) == 4, "PostgreSQL state %d", atomic_load(&pg_state));
+	static const char *const names[] = {"before", "during", "after"};
+	for (int k = 0; k < 3; k++)
+		t_diag("%s the outage: %d requests, mean %.1f ms, worst %.1f ms", names[k], cnt[k],
+		       cnt[k] ? ms[k] / cnt[k] : 0, worst[k]);
+	t_diag("entries of the run in the spool while PostgreSQL was down: %zu",
+	       spooled_while_down);
+	CHECKF(spooled_while_down >= 50, "only %zu entries spooled during the outage",
+	       spooled_while_down);
+	/* answers do not wait on the log: loose bound, the timing is logged above */
+	CHECKF(cnt[1] == 0 || ms[1] / cnt[1] < 500, "mean latency during the outage %.1f ms",
+	       ms[1] / cnt[1]);
+
+	/* the inserter reconnects with a backoff of at most 10 s */
+	long n = wait_rows("127.0.0.20", total, 60);
+	if (!CHECKF(n == total, "%ld rows for %d requests", n, total))
+		ck_log_tail(&E.lisd, 2000);
+	long distinct = th_pg_count(&E.pg, "SELECT count(DISTINCT seq) FROM query_log WHERE "
+				    "instance = '" INSTANCE "' AND requester_ip = '127.0.0.20'");
+	long span = th_pg_count(&E.pg, "SELECT max(seq) - min(seq) + 1 FROM query_log WHERE "
+				"instance = '" INSTANCE "' AND requester_ip = '127.0.0.20'");
+	CHECKF(distinct == total && span == total, "distinct seq %ld, span %ld", distinct, span);
+	/* in order: along seq, time never goes back (the requests were one after the other) */
+	long back = th_pg_count(&E.pg, "SELECT count(*) FROM (SELECT at < lag(at) OVER (ORDER BY "
+				"seq) AS b FROM query_log WHERE instance = '" INSTANCE "' AND "
+				"requester_ip = '127.0.0.20') s WHERE b");
+	CHECKF(back == 0, "%ld rows earlier than the one before them", back);
+	check_no_gaps("after the outage");
+	CHECK(ck_log_has(&E.lisd, "querylog", "db=unreachable", (char *)NULL));
+	CHECK(ck_log_has(&E.lisd, "querylog", "result=replayed", (char *)NULL));
+}
+
+static bool spool_has_50(void *ctx)
+{
+	(void)ctx;
+	return spool_entries("127.0.0.21") >= 50;
+}
+
+static void test_sigkill_while_postgresql_down_then_replayed_once(void)
+{
+	if (!CHECK(th_pg_stop(&E.pg) == 0))
+		return;
+	for (int i = 0; i < 50; i++) {
+		char *w = ck_which(&E, &E.lisd, ck_req("civic", false), "127.0.0.21");
+		free(w);
+	}
+	if (!CHECKF(th_wait_until(5, 20, spool_has_50, NULL, NULL), "%zu of 50 entries spooled",
+		    spool_entries("127.0.0.21")))
+		return;
+	kill(E.lisd.pid, SIGKILL);
+	int st = th_lisd_stop(&E.lisd);
+	CHECKF(st == 128 + SIGKILL, "lisd status %d", st);
+
+	/* lisd again, PostgreSQL still down: it answers (generalLisError, no wiremap) and
+	 * logs those answers too */
+	if (!CHECK(th_lisd_start(&E.lisd, "127.0.0.1", &E.tls, E.pg.conninfo, NULL,
+				 lisd_sections) == 0))
+		return;
+	CHECK(ck_log_has(&E.lisd, "querylog", "seq_from=spool", (char *)NULL));
+	for (int i = 0; i < 5; i++) {
+		struct th_resp r;
+		th_held_post(&E.lisd, &E.tls, ck_req(NULL, false), "127.0.0.22", &r);
+		ck_held_error(&r, "generalLisError");
+		th_resp_free(&r);
+	}
+	if (!CHECK(th_pg_restart(&E.pg) == 0))
+		return;
+	long a = wait_rows("127.0.0.21", 50, 60);
+	long b = wait_rows("127.0.0.22", 5, 30);
+	CHECKF(a == 50 && b == 5, "%ld of 50 before the kill, %ld of 5 after", a, b);
+	check_summary("127.0.0.22", "held|ip:127.0.0.22|-|-|-|-|-|generalLisError|-");
+	check_no_gaps("after SIGKILL and replay");
+}
+
+static bool spool_is_compact(void *ctx)
+{
+	(void)ctx;
+	char *s = th_read_file(spool_file, NULL);
+	bool ok = s && strncmp(s, "M1\t", 3) == 0 && strchr(s, '\n') &&
+		  strchr(s, '\n')[1] == '\0';
+	free(s);
+	return ok;
+}
+
+static void test_spool_is_one_mark_line_once_everything_is_stored(void)
+{
+	bool ok = th_wait_until(10, 100, spool_is_compact, NULL, NULL);
+	char *s = th_read_file(spool_file, NULL);
+	CHECKF(ok, "spool: %s", th_flat(s));
+	free(s);
+}
+
+static void test_sigterm_then_seq_continues_after_restart(void)
+{
+	long before = th_pg_count(&E.pg, "SELECT max(seq) FROM query_log WHERE instance = '"
+				  INSTANCE "'");
+	CHECK(th_lisd_stop(&E.lisd) == 0);
+	if (!ck_lisd_start(&E, &E.lisd, lisd_sections))
+		return;
+	ck_expect(&E, ck_req("civic", false), "127.0.2.6", NULL, "campus", "Wiremap", NULL, true);
+	if (!CHECK(wait_rows("127.0.2.6", 1, 10) == 1))
+		return;
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM query_log WHERE instance = '" INSTANCE
+		 "' AND seq <= %ld AND requester_ip = '127.0.2.6'", before);
+	CHECK(th_pg_count(&E.pg, sql) == 0);
+	check_no_gaps("after a restart");
+	CHECK(th_lisd_stop(&E.lisd) == 0);
+}
+
+static void test_second_lisd_on_the_same_spool_refuses_to_start(void)
+{
+	struct th_lisd a, b;
+	char sect[800];
+	snprintf(sect, sizeof sect, "[querylog]\nspool_dir = %s\ninstance = twin\n", spool_dir);
+	if (!CHECK(th_lisd_start(&a, "127.0.0.1", &E.tls, E.pg.conninfo, NULL, sect) == 0))
+		return;
+	CHECK(th_lisd_start(&b, "127.0.0.1", &E.tls, E.pg.conninfo, NULL, sect) < 0);
+	char *log = th_lisd_log(&b);
+	CHECKF(log && strstr(log, "in use by another lisd"), "log: %s", th_flat(log));
+	free(log);
+	CHECK(th_lisd_stop(&a) == 0);
+}
+
+int main(void)
+{
+	t_run("setup_wiremap_and_lisd_with_query_log", test_setup_wiremap_and_lisd_with_query_log);
+	if (!E.up) {
+		t_skip("query log cases", "setup failed");
+		th_pg_stop(&E.pg);
+		return t_done();
+	}
+	t_run("located_answer_is_logged_once_with_its_fields",
+	      test_located_answer_is_logged_once_with_its_fields);
+	t_run("fallback_answer_says_fallback", test_fallback_answer_says_fallback);
+	t_run("locationUnknown_is_logged", test_locationUnknown_is_logged);
+	t_run("xmlError_is_logged", test_xmlError_is_logged);
+	t_run("unauthorized_third_party_badIdentifier_is_logged",
+	      test_unauthorized_third_party_badIdentifier_is_logged);
+	t_run("authorized_third_party_logs_the_certificate_subject",
+	      test_authorized_third_party_logs_the_certificate_subject);
+	t_run("dereference_get_and_post_are_logged", test_dereference_get_and_post_are_logged);
+	t_run("postgresql_stopped_during_300_requests_every_one_logged_once",
+	      test_postgresql_stopped_during_300_requests_every_one_logged_once);
+	t_run("sigkill_while_postgresql_down_then_replayed_once",
+	      test_sigkill_while_postgresql_down_then_replayed_once);
+	t_run("spool_is_one_mark_line_once_everything_is_stored",
+	      test_spool_is_one_mark_line_once_everything_is_stored);
+	t_run("sigterm_then_seq_continues_after_restart",
+	      test_sigterm_then_seq_continues_after_restart);
+	t_run("second_lisd_on_the_same_spool_refuses_to_start",
+	      test_second_lisd_on_the_same_spool_refuses_to_start);
+	int rc = t_done();
+	th_pg_stop(&E.pg);
+	return rc;
+}

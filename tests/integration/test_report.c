@@ -1,0 +1,751 @@
+/* lisctl report: each report on the wiremap and query log of tests/data/report, whose right
+ * answers are written down here, read back through a parser of each format: CSV with libcsv
+ * (RFC 4180), JSON with jansson, HTML with libxml2's HTML parser and XPath; and the summary
+ * page rendered by headless Chromium, which must show the same numbers without a single
+ * console error or network fetch. */
+#include "check.h"
+#include "harness.h"
+#include "xp.h"
+
+#include <csv.h>
+#include <jansson.h>
+#include <libxml/HTMLparser.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PERIOD "--from", "2026-11-02", "--to", "2026-11-05"
+
+static struct th_pg PG;
+static char *WORK;
+static bool db_up;
+
+static const char *fixture(const char *name)
+{
+	static char bufs[8][1024];
+	static int next;
+	char *b = bufs[next++ % 8];
+	snprintf(b, sizeof bufs[0], "%s/tests/data/report/%s", th_srcdir(), name);
+	return b;
+}
+
+static bool exec_file(const char *name)
+{
+	char *sql = th_read_file(fixture(name), NULL);
+	bool ok = CHECKF(sql && th_pg_exec(&PG, "lis", sql) == 0, "cannot run %s", name);
+	free(sql);
+	return ok;
+}
+
+/* lisctl report ARGS... (NULL-terminated, at most 16). */
+static void report(struct th_proc *p, ...)
+{
+	char *argv[20] = {"report"};
+	int n = 1;
+	va_list ap;
+	va_start(ap, p);
+	for (const char *a; n < 18 && (a = va_arg(ap, const char *)) != NULL;)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	th_lisctl(p, PG.conninfo, argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6],
+		  argv[7], argv[8], argv[9], argv[10], argv[11], argv[12], argv[13], argv[14],
+		  argv[15], argv[16], (char *)NULL);
+}
+
+static void test_setup_fixture_wiremap_and_logs(void)
+{
+	if (!CHECK(th_pg_start(&PG) == 0))
+		return;
+	WORK = th_tmpdir("report");
+	struct th_proc p;
+	th_lisctl(&p, PG.conninfo, "db", "migrate", (char *)NULL);
+	bool ok = CHECKF(p.status == 0, "migrate: %s", th_flat(p.err));
+	th_proc_free(&p);
+	if (!ok)
+		return;
+	char mp[600], im[600], mb[600];
+	snprintf(mp, sizeof mp, "%s/mac_ports.csv", WORK);
+	snprintf(im, sizeof im, "%s/ip_macs.csv", WORK);
+	snprintf(mb, sizeof mb, "%s/mac_bssids.csv", WORK);
+	if (!CHECK(th_csv_from_template(fixture("mac_ports.csv.in"), mp) == 0 &&
+		   th_csv_from_template(fixture("ip_macs.csv.in"), im) == 0 &&
+		   th_csv_from_template(fixture("mac_bssids.csv.in"), mb) == 0))
+		return;
+	char f[7][1024];
+	const char *names[7] = {"sites.csv", "locations.csv", "subnets.csv", "switches.csv",
+		"ports.csv", "bssids.csv", "endpoints.csv"};
+	for (int i = 0; i < 7; i++)
+		snprintf(f[i], sizeof f[i], "%s", fixture(names[i]));
+	th_lisctl(&p, PG.conninfo, "import", "--sites", f[0], "--locations", f[1], "--subnets",
+		  f[2], "--switches", f[3], "--ports", f[4], "--bssids", f[5], "--endpoints", f[6],
+		  "--mac-ports", mp, "--ip-macs", im, "--mac-bssids", mb, (char *)NULL);
+	ok = CHECKF(p.status == 0, "import exit %d: %s", p.status, th_flat(p.err));
+	th_proc_free(&p);
+	db_up = ok && exec_file("wiremap_extra.sql") && exec_file("collector.sql") &&
+		exec_file("query_log.sql");
+}
+
+/* ---- CSV, read with libcsv ---- */
+
+struct csv_doc {
+	size_t n;
+	struct csv_row {
+		size_t n;
+		char **f;
+	} rows[128];
+	bool overflow;
+};
+
+static void on_field(void *s, size_t len, void *data)
+{
+	struct csv_doc *d = data;
+	if (d->n >= 128) {
+		d->overflow = true;
+		return;
+	}
+	struct csv_row *r = &d->rows[d->n];
+	r->f = realloc(r->f, (r->n + 1) * sizeof *r->f);
+	/* libcsv's field is not NUL-terminated: copy exactly len bytes */
+	char *f = malloc(len + 1);
+	if (f) {
+		if (len)
+			memcpy(f, s, len);
+		f[len] = '\0';
+	}
+	r->f[r->n++] = f;
+}
+
+static void on_row(int c, void *data)
+{
+	(void)c;
+	struct csv_doc *d = data;
+	if (d->n < 128)
+		d->n++;
+}
+
+static bool csv_read(const char *text, struct csv_doc *d)
+{
+	struct csv_parser p;
+	memset(d, 0, sizeof *d);
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+		return false;
+	size_t len = strlen(text);
+	bool ok = csv_parse(&p, text, len, on_field, on_row, d) == len &&
+		  csv_fini(&p, on_field, on_row, d) == 0;
+	if (!ok)
+		t_diag("CSV error: %s", csv_strerror(csv_error(&p)));
+	csv_free(&p);
+	return ok && !d->overflow;
+}
+
+static void csv_doc_free(struct csv_doc *d)
+{
+	for (size_t i = 0; i < d->n && i < 128; i++) {
+		for (size_t j = 0; j < d->rows[i].n; j++)
+			free(d->rows[i].f[j]);
+		free(d->rows[i].f);
+	}
+}
+
+/* Row index of the header of a section that has rows, -1 if none. */
+static int csv_header(const struct csv_doc *d, const char *section)
+{
+	for (size_t i = 0; i + 1 < d->n; i++)
+		if (d->rows[i].n && strcmp(d->rows[i].f[0], "section") == 0 &&
+		    d->rows[i + 1].n && strcmp(d->rows[i + 1].f[0], section) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Number of data rows of a section. */
+static int csv_count(const struct csv_doc *d, const char *section)
+{
+	int n = 0;
+	for (size_t i = 0; i < d->n; i++)
+		n += d->rows[i].n && strcmp(d->rows[i].f[0], section) == 0;
+	return n;
+}
+
+/* Cell (row-th data row of section, column named col), NULL if absent. */
+static const char *csv_cell(const struct csv_doc *d, const char *section, int row,
+			    const char *col)
+{
+	int h = csv_header(d, section);
+	if (h < 0)
+		return NULL;
+	size_t c = 0;
+	while (c < d->rows[h].n && strcmp(d->rows[h].f[c], col) != 0)
+		c++;
+	if (c == d->rows[h].n)
+		return NULL;
+	int k = -1;
+	for (size_t i = (size_t)h + 1; i < d->n; i++)
+		if (d->rows[i].n && strcmp(d->rows[i].f[0], section) == 0 && ++k == row)
+			return c < d->rows[i].n ? d->rows[i].f[c] : NULL;
+	return NULL;
+}
+
+/* Run a report as CSV and parse it; false (after a failed check) when either fails. */
+static bool csv_report(struct csv_doc *d, const char *what, ...)
+{
+	char *argv[20];
+	int n = 0;
+	va_list ap;
+	va_start(ap, what);
+	for (const char *a; n < 18 && (a = va_arg(ap, const char *)) != NULL;)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	for (int i = n; i < 20; i++)
+		argv[i] = NULL;
+	struct th_proc p;
+	report(&p, argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6], argv[7],
+	       argv[8], argv[9], argv[10], argv[11], argv[12], argv[13], (char *)NULL);
+	bool ok = CHECKF(p.status == 0, "%s: exit %d: %s", what, p.status, th_flat(p.err)) &&
+		  CHECKF(csv_read(p.out, d), "%s: not RFC 4180 CSV: %s", what, th_flat(p.out));
+	th_proc_free(&p);
+	return ok;
+}
+
+/* ---- the reports ---- */
+
+static void test_queries_report_filters_period_site_result_source(void)
+{
+	if (!db_up)
+		return;
+	struct csv_doc d;
+	if (csv_report(&d, "queries", "queries", PERIOD, NULL)) {
+		CHECKF(csv_count(&d, "queries") == 10, "%d rows", csv_count(&d, "queries"));
+		CHECK_STR(csv_cell(&d, "queries", 0, "at"), "2026-11-02T09:00:00Z");
+		CHECK_STR(csv_cell(&d, "queries", 0, "target"), "ip:10.1.0.10");
+		CHECK_STR(csv_cell(&d, "queries", 0, "fallback"), "false");
+		CHECK_STR(csv_cell(&d, "queries", 5, "disagreement"),
+			  "port says branch, subnet says hq");
+		CHECK_STR(csv_cell(&d, "queries", 9, "result"), "404");
+		CHECK_STR(csv_cell(&d, "queries", 9, "kind"), "deref_get");
+	}
+	csv_doc_free(&d);
+	if (csv_report(&d, "all", "queries", NULL))
+		CHECK(csv_count(&d, "queries") == 11);
+	csv_doc_free(&d);
+	if (csv_report(&d, "--site hq", "queries", PERIOD, "--site", "hq", NULL))
+		CHECKF(csv_count(&d, "queries") == 6, "%d", csv_count(&d, "queries"));
+	csv_doc_free(&d);
+	if (csv_report(&d, "--result", "queries", PERIOD, "--result", "located", NULL))
+		CHECK(csv_count(&d, "queries") == 8);
+	csv_doc_free(&d);
+	if (csv_report(&d, "--source", "queries", PERIOD, "--source", "port", NULL)) {
+		CHECK(csv_count(&d, "queries") == 4);
+		CHECK_STR(csv_cell(&d, "queries", 3, "instance"), "lis2");
+		CHECK_STR(csv_cell(&d, "queries", 3, "seq"), "3");
+	}
+	csv_doc_free(&d);
+	/* a timestamp with a zone bounds it to the second */
+	if (csv_report(&d, "timestamps", "queries", "--from", "2026-11-03T09:00:00+00:00", "--to",
+		       "2026-11-03T11:00:00Z", NULL))
+		CHECK(csv_count(&d, "queries") == 2);
+	csv_doc_free(&d);
+}
+
+/* A requester chooses its SIP URI, and auditors open CSV reports in spreadsheets: a cell
+ * that would run as a formula is defused with a leading apostrophe; numbers stay numbers. */
+static void test_csv_cells_that_look_like_formulas_are_defused(void)
+{
+	if (!db_up)
+		return;
+	if (!CHECK(th_pg_exec(&PG, "lis",
+			      "INSERT INTO query_log (instance, seq, at, kind, target, result,"
+			      " latency_ms) VALUES ('lis9', 1, '2025-01-01T10:00:00Z', 'held',"
+			      " '=HYPERLINK(\"http://x\",\"y\")', 'locationUnknown', -1.5)") == 0))
+		return;
+	struct csv_doc d;
+	if (csv_report(&d, "formula", "queries", "--from", "2025-01-01T00:00:00Z", "--to",
+		       "2025-01-02T00:00:00Z", NULL)) {
+		CHECK(csv_count(&d, "queries") == 1);
+		CHECK_STR(csv_cell(&d, "queries", 0, "target"), "'=HYPERLINK(\"http://x\",\"y\")");
+		CHECK_STR(csv_cell(&d, "queries", 0, "latency_ms"), "-1.5");
+	}
+	csv_doc_free(&d);
+	th_pg_exec(&PG, "lis", "DELETE FROM query_log WHERE instance = 'lis9'");
+}
+
+static void test_coverage_report_finds_every_gap(void)
+{
+	if (!db_up)
+		return;
+	struct csv_doc d;
+	if (!csv_report(&d, "coverage", "coverage", NULL)) {
+		csv_doc_free(&d);
+		return;
+	}
+	/* the schema requires a location for these: the sections are there, empty */
+	CHECK(csv_count(&d, "subnets_without_location") == 0);
+	CHECK(csv_count(&d, "bssids_without_location") == 0);
+
+	CHECKF(csv_count(&d, "ports_without_location") == 3, "%d",
+	       csv_count(&d, "ports_without_location"));
+	const char *want_ports[3][4] = {{"branch", "sw-br1", "ge-0/0/1", "true"},
+		{"branch", "sw-br1", "ge-0/0/9", "false"}, {"hq", "sw-hq2", "Gi1/0/1", "true"}};
+	for (int i = 0; i < 3; i++) {
+		CHECK_STR(csv_cell(&d, "ports_without_location", i, "site"), want_ports[i][0]);
+		CHECK_STR(csv_cell(&d, "ports_without_location", i, "switch"), want_ports[i][1]);
+		CHECK_STR(csv_cell(&d, "ports_without_location", i, "port"), want_ports[i][2]);
+		CHECK_STR(csv_cell(&d, "ports_without_location", i, "in_wiremap"),
+			  want_ports[i][3]);
+	}
+	/* a comma inside a cell survives the round trip */
+	CHECK_STR(csv_cell(&d, "ports_without_location", 0, "description"), "gap, with a comma");
+
+	CHECK(csv_count(&d, "endpoints_unlocatable") == 3);
+	CHECK_STR(csv_cell(&d, "endpoints_unlocatable", 0, "endpoint"), "phone-old");
+	CHECK_STR(csv_cell(&d, "endpoints_unlocatable", 0, "site"), "hq");
+	CHECK_STR(csv_cell(&d, "endpoints_unlocatable", 0, "reason"),
+		  "no static location and no fresh binding for its MAC");
+	CHECK_STR(csv_cell(&d, "endpoints_unlocatable", 1, "endpoint"), "soft-1");
+	CHECK_STR(csv_cell(&d, "endpoints_unlocatable", 1, "reason"),
+		  "no static location and no MAC address");
+	CHECK_STR(csv_cell(&d, "endpoints_unlocatable", 2, "endpoint"), "tel-only");
+
+	CHECK(csv_count(&d, "locations_not_dispatchable") == 3);
+	CHECK_STR(csv_cell(&d, "locations_not_dispatchable", 0, "location"), "br-noa1");
+	CHECK_STR(csv_cell(&d, "locations_not_dispatchable", 0, "missing"), "A1, HNO");
+	CHECK_STR(csv_cell(&d, "locations_not_dispatchable", 1, "location"), "hq-north-nofloor");
+	CHECK_STR(csv_cell(&d, "locations_not_dispatchable", 1, "missing"), "FLR");
+	CHECK_STR(csv_cell(&d, "locations_not_dispatchable", 1, "note"),
+		  "building North has locations on floors 1, 4");
+	CHECK_STR(csv_cell(&d, "locations_not_dispatchable", 2, "location"), "lab-geo");
+	CHECK_STR(csv_cell(&d, "locations_not_dispatchable", 2, "missing"),
+		  "country, A1, A3, RD, HNO");
+	csv_doc_free(&d);
+
+	if (csv_report(&d, "coverage --site hq", "coverage", "--site", "hq", NULL)) {
+		CHECK(csv_count(&d, "ports_without_location") == 1);
+		CHECK(csv_count(&d, "endpoints_unlocatable") == 1);
+		CHECK(csv_count(&d, "locations_not_dispatchable") == 1);
+	}
+	csv_doc_free(&d);
+}
+
+static void test_staleness_report_bindings_and_switches(void)
+{
+	if (!db_up)
+		return;
+	struct csv_doc d;
+	if (csv_report(&d, "staleness", "staleness", NULL)) {
+		CHECKF(csv_count(&d, "stale_bindings") == 3, "%d", csv_count(&d, "stale_bindings"));
+		CHECK_STR(csv_cell(&d, "stale_bindings", 0, "kind"), "mac-port");
+		CHECK_STR(csv_cell(&d, "stale_bindings", 0, "mac"), "00:50:b6:00:00:03");
+		CHECK_STR(csv_cell(&d, "stale_bindings", 0, "seen_on"), "sw-hq2 Gi1/0/1");
+		CHECK_STR(csv_cell(&d, "stale_bindings", 0, "age_days"), "30");
+		CHECK_STR(csv_cell(&d, "stale_bindings", 1, "kind"), "ip-mac");
+		CHECK_STR(csv_cell(&d, "stale_bindings", 1, "site"), "hq");
+		CHECK_STR(csv_cell(&d, "stale_bindings", 2, "kind"), "mac-bssid");
+		CHECK_STR(csv_cell(&d, "stale_bindings", 2, "site"), "hq");
+		CHECK(csv_count(&d, "stale_switches") == 2);
+		CHECK_STR(csv_cell(&d, "stale_switches", 0, "switch"), "sw-br1");
+		CHECK_STR(csv_cell(&d, "stale_switches", 0, "status"), "never polled successfully");
+		CHECK_STR(csv_cell(&d, "stale_switches", 1, "switch"), "sw-hq2");
+		CHECK_STR(csv_cell(&d, "stale_switches", 1, "last_error"), "timeout");
+		CHECK_STR(csv_cell(&d, "stale_switches", 1, "consecutive_failures"), "40");
+	}
+	csv_doc_free(&d);
+	if (csv_report(&d, "--days 1", "staleness", "--days", "1", NULL)) {
+		CHECK(csv_count(&d, "stale_bindings") == 4);
+		CHECK_STR(csv_cell(&d, "stale_bindings", 3, "site"), "branch");
+	}
+	csv_doc_free(&d);
+	if (csv_report(&d, "--days 31 --site hq", "staleness", "--days", "31", "--site", "hq",
+		       NULL)) {
+		CHECK(csv_count(&d, "stale_bindings") == 0);
+		CHECK(csv_count(&d, "stale_switches") == 0);
+	}
+	csv_doc_free(&d);
+}
+
+/* A database whose schema predates switch_poll_status: the report says so and goes on. */
+static void test_staleness_without_poll_status_table_says_so(void)
+{
+	if (!db_up)
+		return;
+	if (!CHECK(th_pg_exec(&PG, "postgres", "CREATE DATABASE lis_old TEMPLATE lis") == 0) ||
+	    !CHECK(th_pg_exec(&PG, "lis_old", "DROP TABLE switch_poll_status") == 0))
+		return;
+	char ci[600];
+	snprintf(ci, sizeof ci, "host=%s user=postgres dbname=lis_old", PG.dir);
+	struct th_proc p;
+	th_lisctl(&p, ci, "report", "staleness", (char *)NULL);
+	struct csv_doc d;
+	if (CHECKF(p.status == 0, "exit %d: %s", p.status, th_flat(p.err)) &&
+	    CHECK(csv_read(p.out, &d))) {
+		CHECK(csv_count(&d, "stale_bindings") == 3);
+		const char *note = csv_cell(&d, "stale_switches", 0, "note");
+		CHECKF(note && strstr(note, "switch_poll_status does not exist"), "note: %s",
+		       note ? note : "(none)");
+		csv_doc_free(&d);
+	}
+	th_proc_free(&p);
+}
+
+static void test_risk_report_finds_each_failure_mode(void)
+{
+	if (!db_up)
+		return;
+	struct csv_doc d;
+	if (csv_report(&d, "risk", "risk", PERIOD, NULL)) {
+		CHECKF(csv_count(&d, "shared_locations") == 1, "%d",
+		       csv_count(&d, "shared_locations"));
+		CHECK_STR(csv_cell(&d, "shared_locations", 0, "location"), "hq-lobby");
+		CHECK_STR(csv_cell(&d, "shared_locations", 0, "site"), "hq");
+		CHECK_STR(csv_cell(&d, "shared_locations", 0, "endpoints"), "4");
+		CHECK_STR(csv_cell(&d, "shared_locations", 0, "endpoint_sites"), "3");
+		CHECK_STR(csv_cell(&d, "shared_locations", 0, "endpoints_by_site"),
+			  "branch 2, hq 1, lab 1");
+
+		CHECK(csv_count(&d, "site_disagreements") == 1);
+		CHECK_STR(csv_cell(&d, "site_disagreements", 0, "target"), "mac:00:50:b6:00:00:02");
+		CHECK_STR(csv_cell(&d, "site_disagreements", 0, "queries"), "2");
+
+		CHECK(csv_count(&d, "emergency_fallback") == 3);
+		CHECK_STR(csv_cell(&d, "emergency_fallback", 0, "target"), "ip:10.2.0.10");
+		CHECK_STR(csv_cell(&d, "emergency_fallback", 0, "problem"), "fallback");
+		CHECK_STR(csv_cell(&d, "emergency_fallback", 1, "target"), "ip:10.1.0.20");
+		CHECK_STR(csv_cell(&d, "emergency_fallback", 2, "problem"), "not located");
+		CHECK_STR(csv_cell(&d, "emergency_fallback", 2, "result"), "locationUnknown");
+
+		CHECK(csv_count(&d, "mac_moves_between_sites") == 1);
+		CHECK_STR(csv_cell(&d, "mac_moves_between_sites", 0, "mac"), "00:50:b6:00:00:02");
+		CHECK_STR(csv_cell(&d, "mac_moves_between_sites", 0, "from_site"), "hq");
+		CHECK_STR(csv_cell(&d, "mac_moves_between_sites", 0, "to_site"), "branch");
+	}
+	csv_doc_free(&d);
+	/* over the whole log: one more branch endpoint on the lobby, one more move */
+	if (csv_report(&d, "risk, all time", "risk", NULL)) {
+		CHECK_STR(csv_cell(&d, "shared_locations", 0, "endpoints_by_site"),
+			  "branch 3, hq 1, lab 1");
+		CHECK(csv_count(&d, "emergency_fallback") == 4);
+		CHECK(csv_count(&d, "mac_moves_between_sites") == 2);
+	}
+	csv_doc_free(&d);
+}
+
+/* ---- JSON, read with jansson ---- */
+
+static json_t *json_section(json_t *root, const char *name)
+{
+	size_t i;
+	json_t *s;
+	json_array_foreach(json_object_get(root, "sections"), i, s)
+		if (json_is_string(json_object_get(s, "name")) &&
+		    strcmp(json_string_value(json_object_get(s, "name")), name) == 0)
+			return s;
+	return NULL;
+}
+
+static void test_json_format_parses_with_types(void)
+{
+	if (!db_up)
+		return;
+	struct th_proc p;
+	report(&p, "risk", PERIOD, "--format", "json", (char *)NULL);
+	json_error_t je;
+	json_t *root = p.status == 0 ? json_loads(p.out, 0, &je) : NULL;
+	if (CHECKF(root != NULL, "exit %d, not JSON: %s", p.status, th_flat(p.out))) {
+		CHECK_STR(json_string_value(json_object_get(root, "report")), "risk");
+		CHECK_STR(json_string_value(json_object_get(json_object_get(root, "filters"),
+							    "from")), "2026-11-02T00:00:00Z");
+		json_t *s = json_section(root, "shared_locations");
+		json_t *row = json_array_get(json_object_get(s, "rows"), 0);
+		CHECK(json_integer_value(json_object_get(s, "count")) == 1);
+		CHECK(json_is_integer(json_object_get(row, "endpoints")) &&
+		      json_integer_value(json_object_get(row, "endpoints")) == 4);
+		CHECK_STR(json_string_value(json_object_get(row, "location")), "hq-lobby");
+		s = json_section(root, "emergency_fallback");
+		CHECK(json_array_size(json_object_get(s, "rows")) == 3);
+		row = json_array_get(json_object_get(s, "rows"), 2);
+		CHECK(json_is_null(json_object_get(row, "location")));
+		CHECK(json_is_true(json_object_get(json_section(root, "mac_moves_between_sites"),
+						   "available")));
+	}
+	json_decref(root);
+	th_proc_free(&p);
+
+	report(&p, "queries", PERIOD, "--site", "branch", "--format=json", (char *)NULL);
+	root = p.status == 0 ? json_loads(p.out, 0, &je) : NULL;
+	if (CHECKF(root != NULL, "exit %d, not JSON: %s", p.status, th_flat(p.out))) {
+		json_t *rows = json_object_get(json_section(root, "queries"), "rows");
+		CHECK(json_array_size(rows) == 2);
+		json_t *r0 = json_array_get(rows, 0);
+		CHECK(json_is_false(json_object_get(r0, "fallback")));
+		CHECK(json_is_real(json_object_get(r0, "latency_ms")) &&
+		      json_real_value(json_object_get(r0, "latency_ms")) == 4.0);
+		CHECK(json_integer_value(json_object_get(r0, "seq")) == 6);
+		CHECK_STR(json_string_value(json_object_get(r0, "requester_ip")), "10.9.9.9");
+	}
+	json_decref(root);
+	th_proc_free(&p);
+}
+
+/* ---- HTML, read with libxml2's HTML parser ---- */
+
+static xmlDocPtr html_parse(const char *text)
+{
+	return htmlReadMemory(text, (int)strlen(text), NULL, "utf-8",
+			      HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+}
+
+static char *xs(xmlDocPtr d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *xs(xmlDocPtr d, const char *fmt, ...)
+{
+	char expr[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(expr, sizeof expr, fmt, ap);
+	va_end(ap);
+	return xp_str(d, expr);
+}
+
+#define CHECK_XS(d, want, ...) do { \
+		char *got_ = xs((d), __VA_ARGS__); \
+		CHECK_STR(got_, (want)); \
+		free(got_); \
+	} while (0)
+
+/* Nothing on the page may fetch anything: no scripts, no external resources. */
+static void check_self_contained(xmlDocPtr d)
+{
+	CHECK(xp_count(d, "//script") == 0);
+	CHECK(xp_count(d, "//link | //img | //iframe | //object | //embed") == 0);
+	CHECK(xp_count(d, "//@src | //@href | //@*[local-name()='href']") == 0);
+	CHECK(xp_count(d, "//@*[starts-with(name(), 'on')]") == 0);
+	char *css = xp_str(d, "string(//style)");
+	CHECK(strstr(css, "url(") == NULL && strstr(css, "@import") == NULL);
+	CHECK(strstr(css, "@media print") != NULL);
+	free(css);
+}
+
+static void test_html_format_is_escaped_and_self_contained(void)
+{
+	if (!db_up)
+		return;
+	struct th_proc p;
+	report(&p, "coverage", "--format", "html", (char *)NULL);
+	xmlDocPtr d = p.status == 0 ? html_parse(p.out) : NULL;
+	if (CHECKF(d != NULL, "exit %d: %s", p.status, th_flat(p.err))) {
+		check_self_contained(d);
+		CHECK(xp_count(d, "//table[@id='ports_without_location']/tbody/tr") == 3);
+		CHECK_XS(d, "sw-hq2", "string(//table[@id='ports_without_location']/tbody/tr[3]/td[2])");
+		CHECK_XS(d, "A1, HNO", "string(//table[@id='locations_not_dispatchable']/tbody/"
+			 "tr[td[2]='br-noa1']/td[3])");
+		CHECK(xp_count(d, "//section[@id='s-subnets_without_location']/p[@class='none']")
+		      == 1);
+	}
+	xmlFreeDoc(d);
+	th_proc_free(&p);
+
+	/* the site whose name holds & " < > comes out as text, not markup */
+	report(&p, "summary", PERIOD, (char *)NULL);
+	d = p.status == 0 ? html_parse(p.out) : NULL;
+	if (CHECKF(d != NULL, "exit %d: %s", p.status, th_flat(p.err))) {
+		CHECK_XS(d, "R&D \"Lab\", <Annex>",
+			 "string(//table[@id='sites']/tbody/tr[td[1]='lab']/td[2])");
+		CHECK(xp_count(d, "//Annex | //annex") == 0);
+		CHECK(strstr(p.out, "R&amp;D &quot;Lab&quot;, &lt;Annex&gt;") != NULL);
+	}
+	xmlFreeDoc(d);
+	th_proc_free(&p);
+}
+
+/* The summary's numbers, wherever the DOM came from (lisctl's output or Chromium's). */
+static void check_summary_dom(xmlDocPtr d)
+{
+	static const char *const sites[3][10] = {
+		/* site, name, locations, subnets, switches, ports, bssids, queries, fallback,
+		 * emergency */
+		{"hq", "Headquarters", "3", "1", "2", "3", "1", "6", "4", "3"},
+		{"branch", "Branch Office", "2", "1", "1", "2", "0", "2", "0", "2"},
+		{"lab", "R&D \"Lab\", <Annex>", "2", "1", "1", "0", "0", "0", "0", "0"},
+	};
+	static const char *const cols[] = {"site", "name", "locations", "subnets", "switches",
+		"ports", "bssids", "queries", "fallback", "emergency"};
+	CHECK(xp_count(d, "//table[@id='sites']/tbody/tr") == 3);
+	for (int s = 0; s < 3; s++)
+		for (int c = 1; c < 10; c++)
+			CHECK_XS(d, sites[s][c], "string(//table[@id='sites']/tbody/tr[td[1]='%s']/"
+				 "td[count(//table[@id='sites']/thead/tr/th[.='%s']/"
+				 "preceding-sibling::th) + 1])", sites[s][0], cols[c]);
+	/* per source */
+	CHECK_XS(d, "port", "string(//table[@id='sources']/tbody/tr[1]/td[1])");
+	CHECK_XS(d, "4", "string(//table[@id='sources']/tbody/tr[1]/td[2])");
+	CHECK_XS(d, "2", "string(//table[@id='sources']/tbody/tr[td[1]='(none)']/td[2])");
+	CHECK_XS(d, "2", "string(//table[@id='sources']/tbody/tr[td[1]='site_default']/td[4])");
+	/* the chart: one segment per (day, result) with queries, stacked */
+	CHECK(xp_count(d, "//*[local-name()='svg']") == 1);
+	CHECK(xp_count(d, "//*[local-name()='rect'][@class='bar']") == 7);
+	CHECK_XS(d, "2", "string(//*[local-name()='rect'][@data-day='2026-11-02']"
+		 "[@data-result='located (fallback)']/@data-count)");
+	CHECK_XS(d, "1", "string(//*[local-name()='rect'][@data-day='2026-11-04']"
+		 "[@data-result='locationUnknown']/@data-count)");
+	CHECK_XS(d, "3", "string(//table[@id='days']/tbody/tr[td[1]='2026-11-04']/td[last()])");
+	/* the top risks */
+	CHECK_XS(d, "hq-lobby", "string(//section[@id='s-shared_locations']//tbody/tr[1]/td[1])");
+	CHECK(xp_count(d, "//section[@id='s-emergency_fallback']//tbody/tr") == 3);
+	CHECK(xp_count(d, "//section[@id='s-mac_moves_between_sites']//tbody/tr") == 1);
+}
+
+static void test_summary_html_has_counts_chart_and_risks(void)
+{
+	if (!db_up)
+		return;
+	struct th_proc p;
+	char out[600];
+	snprintf(out, sizeof out, "%s/summary.html", WORK);
+	report(&p, "summary", PERIOD, "-o", out, (char *)NULL);
+	CHECKF(p.status == 0 && p.out[0] == '\0', "exit %d: %s", p.status, th_flat(p.err));
+	th_proc_free(&p);
+	char *text = th_read_file(out, NULL);
+	xmlDocPtr d = text ? html_parse(text) : NULL;
+	if (CHECKF(d != NULL, "no %s", out)) {
+		check_self_contained(d);
+		check_summary_dom(d);
+	}
+	xmlFreeDoc(d);
+	free(text);
+}
+
+/* ---- the summary in a real browser ---- */
+
+static const char *chromium_path(void)
+{
+	static const char *const cands[] = {"/usr/bin/chromium", "/usr/bin/chromium-browser",
+		"/usr/bin/google-chrome"};
+	for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++)
+		if (access(cands[i], X_OK) == 0)
+			return cands[i];
+	return NULL;
+}
+
+/* Console messages, script errors and blocked fetches as Chromium logs them. */
+static bool console_error(const char *log)
+{
+	return strstr(log, "CONSOLE") || strstr(log, "Uncaught") ||
+	       strstr(log, "Refused to") || strstr(log, "net::ERR_");
+}
+
+static void test_summary_renders_in_headless_chromium(void)
+{
+	if (!db_up)
+		return;
+	const char *chrome = chromium_path();
+	if (!chrome) {
+		t_diag("SKIP: chromium is not installed (apt-get install chromium)");
+		return;
+	}
+	char html[600], url[700], profile[400], shot[600], shot_opt[700], dir_opt[700];
+	snprintf(html, sizeof html, "%s/summary.html", WORK);
+	struct th_proc p;
+	report(&p, "summary", PERIOD, "-o", html, (char *)NULL);
+	bool ok = CHECKF(p.status == 0, "exit %d: %s", p.status, th_flat(p.err));
+	th_proc_free(&p);
+	if (!ok)
+		return;
+	snprintf(url, sizeof url, "file://%s", html);
+	const char *prof = th_tmpdir("chromium");   /* the harness's: removed at exit */
+	if (!CHECK(prof != NULL))
+		return;
+	snprintf(profile, sizeof profile, "%s", prof);
+	snprintf(dir_opt, sizeof dir_opt, "--user-data-dir=%s/profile", profile);
+	/* The browser reads the file as itself; as root that is fine, as another user the
+	 * temp dir must be readable. */
+	chmod(WORK, 0755);
+	chmod(html, 0644);
+	char *const dump[] = {(char *)chrome, "--headless", "--no-sandbox", "--disable-gpu",
+		"--disable-quic", "--no-first-run", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", dir_opt, "--enable-logging=stderr",
+		"--v=0", "--dump-dom", url, NULL};
+	char *const env[] = {"HOME=/tmp", NULL};
+	th_run(&p, dump, env, 90);
+	xmlDocPtr d = p.status == 0 ? html_parse(p.out) : NULL;
+	if (CHECKF(d != NULL, "chromium exit %d: %s", p.status, th_flat(p.err))) {
+		CHECKF(!console_error(p.err), "console errors: %s", th_flat(p.err));
+		CHECK_XS(d, "Location service summary", "string(//h1)");
+		check_summary_dom(d);
+	}
+	xmlFreeDoc(d);
+	th_proc_free(&p);
+
+	snprintf(shot, sizeof shot, "%s/summary.png", profile);
+	snprintf(shot_opt, sizeof shot_opt, "--screenshot=%s", shot);
+	char *const snap[] = {(char *)chrome, "--headless", "--no-sandbox", "--disable-gpu",
+		"--disable-quic", "--no-first-run", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", dir_opt, "--enable-logging=stderr",
+		"--v=0", "--hide-scrollbars", "--window-size=1200,1600", shot_opt, url, NULL};
+	th_run(&p, snap, env, 90);
+	size_t len = 0;
+	char *png = th_read_file(shot, &len);
+	CHECKF(p.status == 0 && png && len > 1000 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0,
+	       "screenshot: exit %d, %zu bytes: %s", p.status, len, th_flat(p.err));
+	CHECKF(!console_error(p.err), "console errors: %s", th_flat(p.err));
+	if (png)
+		t_diag("screenshot: %s (%zu bytes)", shot, len);
+	free(png);
+	th_proc_free(&p);
+}
+
+static void test_usage_errors_exit_2_and_database_errors_exit_1(void)
+{
+	struct th_proc p;
+	const char *ci = db_up ? PG.conninfo : "host=/nonexistent";
+	const char *cases[][4] = {
+		{"report", NULL}, {"report", "nosuch", NULL}, {"report", "queries", "--format", "xml"},
+		{"report", "queries", "--from", "yesterday"}, {"report", "staleness", "--days", "0"},
+		{"report", "queries", "--bogus", NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		th_lisctl(&p, ci, cases[i][0], cases[i][1], cases[i][2], cases[i][3], (char *)NULL);
+		CHECKF(p.status == 2 && p.err[0], "case %zu: exit %d", i, p.status);
+		th_proc_free(&p);
+	}
+	th_lisctl(&p, "host=/nonexistent connect_timeout=2", "report", "coverage", (char *)NULL);
+	CHECKF(p.status == 1 && strstr(p.err, "lisctl: report"), "exit %d: %s", p.status,
+	       th_flat(p.err));
+	th_proc_free(&p);
+	if (!db_up)
+		return;
+	/* -o into a directory that does not exist: exit 1, nothing half-written */
+	th_lisctl(&p, PG.conninfo, "report", "risk", "-o", "/nonexistent/dir/r.csv", (char *)NULL);
+	CHECKF(p.status == 1 && strstr(p.err, "/nonexistent/dir/r.csv"), "exit %d", p.status);
+	th_proc_free(&p);
+}
+
+int main(void)
+{
+	t_run("test_setup_fixture_wiremap_and_logs", test_setup_fixture_wiremap_and_logs);
+	t_run("test_queries_report_filters_period_site_result_source",
+	      test_queries_report_filters_period_site_result_source);
+	t_run("test_csv_cells_that_look_like_formulas_are_defused",
+	      test_csv_cells_that_look_like_formulas_are_defused);
+	t_run("test_coverage_report_finds_every_gap", test_coverage_report_finds_every_gap);
+	t_run("test_staleness_report_bindings_and_switches",
+	      test_staleness_report_bindings_and_switches);
+	t_run("test_staleness_without_poll_status_table_says_so",
+	      test_staleness_without_poll_status_table_says_so);
+	t_run("test_risk_report_finds_each_failure_mode", test_risk_report_finds_each_failure_mode);
+	t_run("test_json_format_parses_with_types", test_json_format_parses_with_types);
+	t_run("test_html_format_is_escaped_and_self_contained",
+	      test_html_format_is_escaped_and_self_contained);
+	t_run("test_summary_html_has_counts_chart_and_risks",
+	      test_summary_html_has_counts_chart_and_risks);
+	if (chromium_path())
+		t_run("test_summary_renders_in_headless_chromium",
+		      test_summary_renders_in_headless_chromium);
+	else
+		t_skip("test_summary_renders_in_headless_chromium",
+		       "chromium is not installed (apt-get install chromium)");
+	t_run("test_usage_errors_exit_2_and_database_errors_exit_1",
+	      test_usage_errors_exit_2_and_database_errors_exit_1);
+	th_pg_stop(&PG);
+	return t_done();
+}

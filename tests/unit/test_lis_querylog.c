@@ -1,0 +1,91 @@
+/* Query log spool records (lis_querylog.h): an entry survives the round trip field by
+ * field, values are made one line of valid UTF-8, and a damaged line is refused. */
+#include "check.h"
+#include "lis_querylog.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct db_query_log_entry full = {
+	.seq = 42, .at_us = 1764057600123456LL, .kind = "held", .requester_ip = "10.1.2.3",
+	.requester_subject = "CN=sbc1.example.net,O=Example", .target = "ip:10.1.2.3",
+	.source = "port", .evidence = "port mac 00:11:22:33:44:55 on sw1 port Gi1/0/7 age=60s",
+	.evidence_age_s = 60, .location_id = 7, .location_key = "hq-410", .site_key = "hq",
+	.address = "country=US; A1=NY; RD=Broadway \\ Ave", .method = "Wiremap", .fallback = 0,
+	.disagreement = NULL, .result = "located", .response_time = "emergencyRouting",
+	.latency_ms = 1.25,
+};
+
+static void test_entry_round_trips_field_by_field(void)
+{
+	char line[4096];
+	size_t n = lis_querylog_encode(&full, line, sizeof line);
+	if (!CHECK(n > 0 && line[n - 1] == '\n'))
+		return;
+	struct db_query_log_entry e;
+	long long mark = 0;
+	line[n - 1] = '\0';
+	if (!CHECK(lis_querylog_decode(line, n - 1, &e, &mark) == 'Q'))
+		return;
+	CHECK(e.seq == 42 && e.at_us == full.at_us && e.evidence_age_s == 60 &&
+	      e.location_id == 7 && e.fallback == 0 && e.latency_ms > 1.24 && e.latency_ms < 1.26);
+	CHECK_STR(e.kind, "held");
+	CHECK_STR(e.requester_subject, full.requester_subject);
+	CHECK_STR(e.address, full.address);
+	CHECK_STR(e.evidence, full.evidence);
+	CHECK(e.disagreement == NULL);
+	CHECK_STR(e.response_time, "emergencyRouting");
+}
+
+static void test_nulls_round_trip_as_nulls(void)
+{
+	struct db_query_log_entry x = {.seq = 1, .at_us = 1, .kind = "deref_get", .result = "404",
+		.evidence_age_s = -1, .location_id = 0, .fallback = -1, .latency_ms = -1};
+	char line[1024];
+	size_t n = lis_querylog_encode(&x, line, sizeof line);
+	struct db_query_log_entry e;
+	line[n - 1] = '\0';
+	if (!CHECK(lis_querylog_decode(line, n - 1, &e, NULL) == 'Q'))
+		return;
+	CHECK(!e.requester_ip && !e.target && !e.address && !e.response_time);
+	CHECK(e.evidence_age_s < 0 && e.location_id == 0 && e.fallback < 0 && e.latency_ms < 0);
+	CHECK_STR(e.result, "404");
+}
+
+static void test_control_bytes_and_bad_utf8_are_made_one_line(void)
+{
+	struct db_query_log_entry x = full;
+	x.target = "uri:sip:a\tb\nc\x01@ex\xff\xc3\xa9";
+	char line[4096];
+	size_t n = lis_querylog_encode(&x, line, sizeof line);
+	CHECK(memchr(line, '\n', n - 1) == NULL);
+	struct db_query_log_entry e;
+	line[n - 1] = '\0';
+	if (CHECK(lis_querylog_decode(line, n - 1, &e, NULL) == 'Q'))
+		CHECK_STR(e.target, "uri:sip:a b c @ex?\xc3\xa9");
+}
+
+static void test_damaged_or_torn_line_is_refused(void)
+{
+	char line[4096];
+	size_t n = lis_querylog_encode(&full, line, sizeof line);
+	struct db_query_log_entry e;
+	char copy[4096];
+	memcpy(copy, line, n);
+	copy[10] ^= 1;                          /* one bit flipped */
+	CHECK(lis_querylog_decode(copy, n - 1, &e, NULL) == 0);
+	memcpy(copy, line, n);
+	CHECK(lis_querylog_decode(copy, n / 2, &e, NULL) == 0);   /* cut in the middle */
+	char mark[] = "M1\t17\t00000000";
+	CHECK(lis_querylog_decode(mark, strlen(mark), &e, NULL) == 0);
+}
+
+int main(void)
+{
+	t_run("entry_round_trips_field_by_field", test_entry_round_trips_field_by_field);
+	t_run("nulls_round_trip_as_nulls", test_nulls_round_trip_as_nulls);
+	t_run("control_bytes_and_bad_utf8_are_made_one_line",
+	      test_control_bytes_and_bad_utf8_are_made_one_line);
+	t_run("damaged_or_torn_line_is_refused", test_damaged_or_torn_line_is_refused);
+	return t_done();
+}
