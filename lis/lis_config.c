@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ini.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -16,101 +15,176 @@
 #include <openssl/x509.h>
 
 #include "lis_auth.h"
+#include "lis_conftab.h"
 #include "lis_log.h"
 #include "lis_version.h"
 
-enum key_type {
-	K_STR,          /* any text */
-	K_NONEMPTY,     /* text, required */
-	K_ADDR,         /* IPv4 or IPv6 literal */
-	K_URLPATH,      /* "/..." without spaces or control bytes */
-	K_DOMAIN,       /* host name */
-	K_UINT,         /* decimal, min..max */
-	K_BOOL,
-	K_TARGET,       /* stderr | syslog */
-	K_LEVEL,        /* err | warn | info | debug */
-	K_ADDRLIST,     /* addresses and CIDR prefixes, comma-separated */
-	K_SUBJECTS,     /* subject DNs, ';'-separated */
-	K_URIBASE,      /* "" or https://host[:port]/path/ */
-	K_DEREF,        /* possession | authorized */
-	K_INSTANCE,     /* "" or a name usable in a file name: letters, digits, . _ - */
-};
-#define K_IS_STRING(t) ((t) == K_STR || (t) == K_NONEMPTY || (t) == K_ADDR || \
-			(t) == K_URLPATH || (t) == K_DOMAIN || (t) == K_ADDRLIST || \
-			(t) == K_SUBJECTS || (t) == K_URIBASE || (t) == K_INSTANCE)
-
-struct key_def {
-	const char *section;
-	const char *name;
-	enum key_type type;
-	size_t off;               /* into struct lis_config */
-	const char *def;          /* default, parsed like any other value */
-	unsigned long min, max;   /* K_UINT */
-	const char *arg;          /* placeholder in --help */
-	const char *help;
-};
-
 #define OFF(f) offsetof(struct lis_config, f)
+
+static conftab_check_fn check_addr, check_urlpath, check_domain, check_addrlist,
+	check_subjects, check_uri_base, check_instance;
+
+static const char *const deref_names[] = { "possession", "authorized" };
+static const int deref_values[] = { LIS_DEREF_POSSESSION, LIS_DEREF_AUTHORIZED };
+static const struct conftab_enum deref_choices = { deref_names, deref_values, 2,
+						   "possession or authorized" };
 
 /* The one table of configuration keys. Man page lis.conf(5) and deploy/lis.conf.example
  * follow it; keep them in step. */
-static const struct key_def keys[] = {
-	{ "server", "listen", K_ADDR, OFF(listen), "127.0.0.1", 0, 0, "ADDR",
-	  "address to bind (IPv4 or IPv6 literal)" },
-	{ "server", "port", K_UINT, OFF(port), "8443", 1, 65535, "PORT",
-	  "TCP port for HTTPS" },
-	{ "server", "held_path", K_URLPATH, OFF(held_path), "/held", 0, 0, "PATH",
-	  "URL path that accepts HELD requests" },
-	{ "server", "tls_cert", K_NONEMPTY, OFF(tls_cert), "/etc/lis/tls/cert.pem", 0, 0, "FILE",
-	  "TLS certificate chain (PEM), server certificate first" },
-	{ "server", "tls_key", K_NONEMPTY, OFF(tls_key), "/etc/lis/tls/key.pem", 0, 0, "FILE",
-	  "TLS private key (PEM, unencrypted); never logged" },
-	{ "server", "threads", K_UINT, OFF(threads), "4", 1, 256, "N",
-	  "worker threads (libmicrohttpd thread pool)" },
-	{ "server", "max_body", K_UINT, OFF(max_body), "65536", 256, 16777216, "BYTES",
-	  "largest request body accepted; larger gets 413" },
-	{ "server", "timeout", K_UINT, OFF(timeout), "30", 1, 3600, "SECONDS",
-	  "close connections idle this long" },
-	{ "database", "conninfo", K_STR, OFF(conninfo), "dbname=lis", 0, 0, "CONNINFO",
-	  "libpq connection string; never logged" },
-	{ "wiremap", "max_binding_age", K_UINT, OFF(max_binding_age), "86400", 1, 315360000,
-	  "SECONDS", "older observed bindings are not evidence" },
-	{ "auth", "client_ca", K_STR, OFF(client_ca), "", 0, 0, "FILE",
-	  "PEM CA bundle; set: clients are asked for a certificate" },
-	{ "auth", "allowed_subjects", K_SUBJECTS, OFF(allowed_subjects), "", 0, 0, "DNS",
-	  "';'-separated certificate subject DNs that may ask third-party requests" },
-	{ "auth", "allowed_addresses", K_ADDRLIST, OFF(allowed_addresses), "", 0, 0, "LIST",
-	  "comma-separated addresses or CIDR prefixes that may ask third-party requests" },
-	{ "held", "domain", K_DOMAIN, OFF(domain), "lis.invalid", 0, 0, "DOMAIN",
-	  "presence entity is pres:<random id>@DOMAIN" },
-	{ "held", "retention", K_UINT, OFF(retention), "86400", 0, 315360000, "SECONDS",
-	  "gbp:retention-expiry is this long after the answer" },
-	{ "held", "retransmission_allowed", K_BOOL, OFF(retransmission_allowed), "true", 0, 0,
-	  "BOOL", "value of gbp:retransmission-allowed" },
-	{ "held", "uri_base", K_URIBASE, OFF(uri_base), "", 0, 0, "URI",
-	  "location URIs are URI + token, e.g. https://lis.example.net:8443/loc/; empty: none" },
-	{ "held", "uri_key_file", K_STR, OFF(uri_key_file), "", 0, 0, "FILE",
-	  "location URI key (64 hex digits) shared by all lisd; empty: random per start" },
-	{ "held", "uri_lifetime", K_UINT, OFF(uri_lifetime), "1800", 1, 31536000, "SECONDS",
-	  "how long a location URI is valid" },
-	{ "held", "deref_auth", K_DEREF, OFF(deref_auth), "possession", 0, 0,
-	  "possession|authorized", "who may dereference location URIs" },
-	{ "querylog", "enabled", K_BOOL, OFF(querylog_enabled), "true", 0, 0, "BOOL",
-	  "log every HELD answer and dereference to table query_log" },
-	{ "querylog", "spool_dir", K_NONEMPTY, OFF(querylog_spool_dir), "/var/lib/lis/spool", 0, 0,
-	  "DIR", "durable spool of log entries not yet in PostgreSQL (one file per instance)" },
-	{ "querylog", "instance", K_INSTANCE, OFF(querylog_instance), "", 0, 0, "NAME",
-	  "this lisd's name in the log (letters, digits, . _ -); empty: the host name" },
-	{ "querylog", "batch", K_UINT, OFF(querylog_batch), "500", 1, 10000, "N",
-	  "log entries per INSERT" },
-	{ "querylog", "flush_ms", K_UINT, OFF(querylog_flush_ms), "200", 1, 60000, "MS",
-	  "longest wait before a partial batch is spooled and inserted" },
-	{ "log", "target", K_TARGET, OFF(log_target), "stderr", 0, 0, "stderr|syslog",
-	  "where log lines go" },
-	{ "log", "level", K_LEVEL, OFF(log_level), "info", 0, 0, "err|warn|info|debug",
-	  "most verbose level written" },
+static const struct conftab_key keys[] = {
+	{ "server", "listen", CONFTAB_STR, OFF(listen), "127.0.0.1", 0, 0, NULL, "ADDR",
+	  "address to bind (IPv4 or IPv6 literal)", .flags = CONFTAB_NONEMPTY,
+	  .check = check_addr },
+	{ "server", "port", CONFTAB_UINT, OFF(port), "8443", 1, 65535, NULL, "PORT",
+	  "TCP port for HTTPS", .flags = 0 },
+	{ "server", "held_path", CONFTAB_STR, OFF(held_path), "/held", 0, 0, NULL, "PATH",
+	  "URL path that accepts HELD requests", .flags = CONFTAB_NONEMPTY,
+	  .check = check_urlpath },
+	{ "server", "tls_cert", CONFTAB_PATH, OFF(tls_cert), "/etc/lis/tls/cert.pem", 0, 0, NULL,
+	  "FILE", "TLS certificate chain (PEM), server certificate first", .flags = 0 },
+	{ "server", "tls_key", CONFTAB_PATH, OFF(tls_key), "/etc/lis/tls/key.pem", 0, 0, NULL,
+	  "FILE", "TLS private key (PEM, unencrypted); never logged", .flags = 0 },
+	{ "server", "threads", CONFTAB_UINT, OFF(threads), "4", 1, 256, NULL, "N",
+	  "worker threads (libmicrohttpd thread pool)", .flags = 0 },
+	{ "server", "max_body", CONFTAB_UINT, OFF(max_body), "65536", 256, 16777216, NULL,
+	  "BYTES", "largest request body accepted; larger gets 413", .flags = 0 },
+	{ "server", "timeout", CONFTAB_UINT, OFF(timeout), "30", 1, 3600, NULL, "SECONDS",
+	  "close connections idle this long", .flags = 0 },
+	{ "database", "conninfo", CONFTAB_STR, OFF(conninfo), "dbname=lis", 0, 0, NULL,
+	  "CONNINFO", "libpq connection string; never logged", .flags = 0 },
+	{ "wiremap", "max_binding_age", CONFTAB_UINT, OFF(max_binding_age), "86400", 1,
+	  315360000, NULL, "SECONDS", "older observed bindings are not evidence", .flags = 0 },
+	{ "auth", "client_ca", CONFTAB_STR, OFF(client_ca), "", 0, 0, NULL, "FILE",
+	  "PEM CA bundle; set: clients are asked for a certificate", .flags = 0 },
+	{ "auth", "allowed_subjects", CONFTAB_STR, OFF(allowed_subjects), "", 0, 0, NULL, "DNS",
+	  "';'-separated certificate subject DNs that may ask third-party requests",
+	  .check = check_subjects },
+	{ "auth", "allowed_addresses", CONFTAB_STR, OFF(allowed_addresses), "", 0, 0, NULL,
+	  "LIST", "comma-separated addresses or CIDR prefixes that may ask third-party requests",
+	  .check = check_addrlist },
+	{ "held", "domain", CONFTAB_STR, OFF(domain), "lis.invalid", 0, 0, NULL, "DOMAIN",
+	  "presence entity is pres:<random id>@DOMAIN", .flags = CONFTAB_NONEMPTY,
+	  .check = check_domain },
+	{ "held", "retention", CONFTAB_UINT, OFF(retention), "86400", 0, 315360000, NULL,
+	  "SECONDS", "gbp:retention-expiry is this long after the answer", .flags = 0 },
+	{ "held", "retransmission_allowed", CONFTAB_BOOL, OFF(retransmission_allowed), "true",
+	  0, 0, NULL, "BOOL", "value of gbp:retransmission-allowed", .flags = 0 },
+	{ "held", "uri_base", CONFTAB_STR, OFF(uri_base), "", 0, 0, NULL, "URI",
+	  "location URIs are URI + token, e.g. https://lis.example.net:8443/loc/; empty: none",
+	  .check = check_uri_base },
+	{ "held", "uri_key_file", CONFTAB_STR, OFF(uri_key_file), "", 0, 0, NULL, "FILE",
+	  "location URI key (64 hex digits) shared by all lisd; empty: random per start", .flags = 0 },
+	{ "held", "uri_lifetime", CONFTAB_UINT, OFF(uri_lifetime), "1800", 1, 31536000, NULL,
+	  "SECONDS", "how long a location URI is valid", .flags = 0 },
+	{ "held", "deref_auth", CONFTAB_ENUM, OFF(deref_auth), "possession", 0, 0, NULL,
+	  "possession|authorized", "who may dereference location URIs",
+	  .choices = &deref_choices },
+	{ "querylog", "enabled", CONFTAB_BOOL, OFF(querylog_enabled), "true", 0, 0, NULL, "BOOL",
+	  "log every HELD answer and dereference to table query_log", .flags = 0 },
+	{ "querylog", "spool_dir", CONFTAB_PATH, OFF(querylog_spool_dir), "/var/lib/lis/spool",
+	  0, 0, NULL, "DIR",
+	  "durable spool of log entries not yet in PostgreSQL (one file per instance)", .flags = 0 },
+	{ "querylog", "instance", CONFTAB_STR, OFF(querylog_instance), "", 0, 0, NULL, "NAME",
+	  "this lisd's name in the log (letters, digits, . _ -); empty: the host name",
+	  .check = check_instance },
+	{ "querylog", "batch", CONFTAB_UINT, OFF(querylog_batch), "500", 1, 10000, NULL, "N",
+	  "log entries per INSERT", .flags = 0 },
+	{ "querylog", "flush_ms", CONFTAB_UINT, OFF(querylog_flush_ms), "200", 1, 60000, NULL,
+	  "MS", "longest wait before a partial batch is spooled and inserted", .flags = 0 },
+	{ "log", "target", CONFTAB_LOG_TARGET, OFF(log_target), "stderr", 0, 0, NULL,
+	  "stderr|syslog", "where log lines go", .flags = 0 },
+	{ "log", "level", CONFTAB_LOG_LEVEL, OFF(log_level), "info", 0, 0, NULL,
+	  "err|warn|info|debug", "most verbose level written", .flags = 0 },
 };
-#define N_KEYS (sizeof keys / sizeof keys[0])
+
+static const struct conftab_table table = { keys, sizeof keys / sizeof keys[0], NULL, NULL,
+					    NULL, NULL };
+
+static int check_addr(const struct conftab_key *k, const char *v, char *why, size_t why_size)
+{
+	unsigned char tmp[sizeof(struct in6_addr)];
+	if (inet_pton(AF_INET, v, tmp) != 1 && inet_pton(AF_INET6, v, tmp) != 1) {
+		snprintf(why, why_size, "%s: \"%.64s\" is not an IPv4 or IPv6 address", k->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* "/..." without spaces or control bytes */
+static int check_urlpath(const struct conftab_key *k, const char *v, char *why,
+			 size_t why_size)
+{
+	bool ok = v[0] == '/' && strlen(v) < 256;
+	for (const char *p = v; *p && ok; p++)
+		ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f && *p != '?' && *p != '#';
+	if (!ok) {
+		snprintf(why, why_size,
+			 "%s: \"%.64s\" is not a URL path (starts with /, no spaces, ? or #)",
+			 k->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_domain(const struct conftab_key *k, const char *v, char *why,
+			size_t why_size)
+{
+	bool ok = strlen(v) <= 253;
+	for (const char *p = v; *p && ok; p++)
+		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.';
+	if (!ok) {
+		snprintf(why, why_size, "%s: \"%.64s\" is not a domain name", k->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* addresses and CIDR prefixes, comma-separated */
+static int check_addrlist(const struct conftab_key *k, const char *v, char *why,
+			  size_t why_size)
+{
+	struct lis_acl acl;
+	char w[160];
+	if (lis_acl_parse(v, &acl, w, sizeof w) < 0) {
+		snprintf(why, why_size, "%s: %s", k->name, w);
+		return -1;
+	}
+	lis_acl_free(&acl);
+	return 0;
+}
+
+/* subject DNs, ';'-separated */
+static int check_subjects(const struct conftab_key *k, const char *v, char *why,
+			  size_t why_size)
+{
+	struct lis_subjects subj;
+	char w[160];
+	if (lis_subjects_parse(v, &subj, w, sizeof w) < 0) {
+		snprintf(why, why_size, "%s: %s", k->name, w);
+		return -1;
+	}
+	lis_subjects_free(&subj);
+	return 0;
+}
+
+/* "" or a name usable in a file name: letters, digits, . _ - */
+static int check_instance(const struct conftab_key *k, const char *v, char *why,
+			  size_t why_size)
+{
+	/* It names the spool file: no '/', no leading '.'. */
+	bool ok = strlen(v) <= 64 && v[0] != '.';
+	for (const char *p = v; *p && ok; p++)
+		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_';
+	if (!ok) {
+		snprintf(why, why_size,
+			 "%s: \"%.64s\" is not a name of at most 64 letters, digits, "
+			 ". _ or - (not starting with .)", k->name, v);
+		return -1;
+	}
+	return 0;
+}
 
 /* "https://" host [":" port] path, where path starts and ends with '/' and holds no
  * query, fragment, space or control byte: tokens are appended to it. */
@@ -131,287 +205,24 @@ static bool uri_base_is_valid(const char *v)
 	return true;
 }
 
+/* "" or https://host[:port]/path/ */
+static int check_uri_base(const struct conftab_key *k, const char *v, char *why,
+			  size_t why_size)
+{
+	if (v[0] && !uri_base_is_valid(v)) {
+		snprintf(why, why_size,
+			 "%s: \"%.64s\" is not an https URI ending in / "
+			 "(e.g. https://lis.example.net:8443/loc/)", k->name, v);
+		return -1;
+	}
+	return 0;
+}
+
 const char *lis_config_deref_path(const struct lis_config *cfg)
 {
 	if (!cfg->uri_base || !cfg->uri_base[0])
 		return NULL;
 	return strchr(cfg->uri_base + 8, '/');
-}
-
-/* Parse and store one value. On failure writes the reason (without location) to why. */
-static int set_value(struct lis_config *cfg, const struct key_def *k, const char *v,
-		     char *why, size_t why_size)
-{
-	char *field = (char *)cfg + k->off;
-
-	switch (k->type) {
-	case K_NONEMPTY:
-	case K_STR:
-	case K_ADDR:
-	case K_URLPATH:
-	case K_DOMAIN:
-	case K_ADDRLIST:
-	case K_SUBJECTS:
-	case K_URIBASE:
-	case K_INSTANCE: {
-		if ((k->type == K_NONEMPTY || k->type == K_ADDR || k->type == K_URLPATH ||
-		     k->type == K_DOMAIN) && v[0] == '\0') {
-			snprintf(why, why_size, "%s must not be empty", k->name);
-			return -1;
-		}
-		if (k->type == K_ADDR) {
-			unsigned char tmp[sizeof(struct in6_addr)];
-			if (inet_pton(AF_INET, v, tmp) != 1 && inet_pton(AF_INET6, v, tmp) != 1) {
-				snprintf(why, why_size, "%s: \"%.64s\" is not an IPv4 or IPv6 address",
-					 k->name, v);
-				return -1;
-			}
-		}
-		if (k->type == K_URLPATH) {
-			bool ok = v[0] == '/' && strlen(v) < 256;
-			for (const char *p = v; *p && ok; p++)
-				ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f &&
-				     *p != '?' && *p != '#';
-			if (!ok) {
-				snprintf(why, why_size,
-					 "%s: \"%.64s\" is not a URL path (starts with /, no spaces, ? or #)",
-					 k->name, v);
-				return -1;
-			}
-		}
-		if (k->type == K_DOMAIN) {
-			bool ok = strlen(v) <= 253;
-			for (const char *p = v; *p && ok; p++)
-				ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-				     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.';
-			if (!ok) {
-				snprintf(why, why_size, "%s: \"%.64s\" is not a domain name", k->name, v);
-				return -1;
-			}
-		}
-		if (k->type == K_ADDRLIST) {
-			struct lis_acl acl;
-			char w[160];
-			if (lis_acl_parse(v, &acl, w, sizeof w) < 0) {
-				snprintf(why, why_size, "%s: %s", k->name, w);
-				return -1;
-			}
-			lis_acl_free(&acl);
-		}
-		if (k->type == K_SUBJECTS) {
-			struct lis_subjects subj;
-			char w[160];
-			if (lis_subjects_parse(v, &subj, w, sizeof w) < 0) {
-				snprintf(why, why_size, "%s: %s", k->name, w);
-				return -1;
-			}
-			lis_subjects_free(&subj);
-		}
-		if (k->type == K_INSTANCE) {
-			/* It names the spool file: no '/', no leading '.'. */
-			bool ok = strlen(v) <= 64 && v[0] != '.';
-			for (const char *p = v; *p && ok; p++)
-				ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-				     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_';
-			if (!ok) {
-				snprintf(why, why_size,
-					 "%s: \"%.64s\" is not a name of at most 64 letters, digits, "
-					 ". _ or - (not starting with .)", k->name, v);
-				return -1;
-			}
-		}
-		if (k->type == K_URIBASE && v[0] && !uri_base_is_valid(v)) {
-			snprintf(why, why_size,
-				 "%s: \"%.64s\" is not an https URI ending in / "
-				 "(e.g. https://lis.example.net:8443/loc/)", k->name, v);
-			return -1;
-		}
-		char *copy = strdup(v);
-		if (!copy) {
-			snprintf(why, why_size, "out of memory");
-			return -1;
-		}
-		char **slot = (char **)(void *)field;
-		free(*slot);
-		*slot = copy;
-		return 0;
-	}
-	case K_UINT: {
-		char *end;
-		unsigned long n;
-		errno = 0;
-		if (v[0] < '0' || v[0] > '9')
-			goto bad_number;
-		n = strtoul(v, &end, 10);
-		if (errno != 0 || *end != '\0' || n < k->min || n > k->max)
-			goto bad_number;
-		*(unsigned long *)(void *)field = n;
-		return 0;
-bad_number:
-		snprintf(why, why_size, "%s: \"%.64s\" is not a whole number in %lu..%lu",
-			 k->name, v, k->min, k->max);
-		return -1;
-	}
-	case K_BOOL: {
-		static const char *const yes[] = { "true", "yes", "on", "1" };
-		static const char *const no[] = { "false", "no", "off", "0" };
-		for (size_t i = 0; i < 4; i++) {
-			if (strcasecmp(v, yes[i]) == 0) {
-				*(bool *)(void *)field = true;
-				return 0;
-			}
-			if (strcasecmp(v, no[i]) == 0) {
-				*(bool *)(void *)field = false;
-				return 0;
-			}
-		}
-		snprintf(why, why_size, "%s: \"%.64s\" is not true or false", k->name, v);
-		return -1;
-	}
-	case K_TARGET:
-		if (strcmp(v, "stderr") == 0) {
-			*(int *)(void *)field = LIS_LOG_STDERR;
-			return 0;
-		}
-		if (strcmp(v, "syslog") == 0) {
-			*(int *)(void *)field = LIS_LOG_SYSLOG;
-			return 0;
-		}
-		snprintf(why, why_size, "%s: \"%.64s\" is not stderr or syslog", k->name, v);
-		return -1;
-	case K_DEREF:
-		if (strcmp(v, "possession") == 0) {
-			*(int *)(void *)field = LIS_DEREF_POSSESSION;
-			return 0;
-		}
-		if (strcmp(v, "authorized") == 0) {
-			*(int *)(void *)field = LIS_DEREF_AUTHORIZED;
-			return 0;
-		}
-		snprintf(why, why_size, "%s: \"%.64s\" is not possession or authorized", k->name, v);
-		return -1;
-	case K_LEVEL: {
-		int l = lis_log_level_from_name(v);
-		if (l < 0) {
-			snprintf(why, why_size, "%s: \"%.64s\" is not err, warn, info or debug",
-				 k->name, v);
-			return -1;
-		}
-		*(int *)(void *)field = l;
-		return 0;
-	}
-	}
-	snprintf(why, why_size, "%s: unhandled type", k->name);
-	return -1;
-}
-
-static const struct key_def *find_key(const char *section, const char *name)
-{
-	for (size_t i = 0; i < N_KEYS; i++)
-		if ((!section || strcmp(keys[i].section, section) == 0) &&
-		    strcmp(keys[i].name, name) == 0)
-			return &keys[i];
-	return NULL;
-}
-
-static bool section_exists(const char *section)
-{
-	for (size_t i = 0; i < N_KEYS; i++)
-		if (strcmp(keys[i].section, section) == 0)
-			return true;
-	return false;
-}
-
-/* libinih does not tell the handler the line number; the reader below counts lines so that
- * every message can say FILE:LINE. */
-struct ini_state {
-	FILE *f;
-	unsigned line;
-	struct lis_config *cfg;
-	unsigned seen[N_KEYS];        /* line where each key was set, 0 = not yet */
-	bool indented;                /* the current line starts with a space or tab */
-	unsigned err_line;
-	char why[200];
-};
-
-static char *read_line(char *str, int num, void *stream)
-{
-	struct ini_state *st = stream;
-	char *r = fgets(str, num, st->f);
-	if (!r)
-		return NULL;
-	st->line++;
-	/* libinih reports a section only with its first key: check empty sections here. */
-	const char *p = r + strspn(r, " \t");
-	st->indented = p != r;
-	if (*p == '[' && !st->err_line) {
-		const char *end = strchr(p, ']');
-		char name[80];
-		if (end && (size_t)(end - p - 1) < sizeof name) {
-			memcpy(name, p + 1, (size_t)(end - p - 1));
-			name[end - p - 1] = '\0';
-			if (!section_exists(name)) {
-				snprintf(st->why, sizeof st->why, "unknown section [%s]", name);
-				st->err_line = st->line;
-			}
-		}
-	}
-	return r;
-}
-
-static int on_key(void *user, const char *section, const char *name, const char *value)
-{
-	struct ini_state *st = user;
-	const struct key_def *k;
-
-	if (st->err_line)
-		return 1;   /* report only the first error */
-	if (!section_exists(section)) {
-		snprintf(st->why, sizeof st->why, "unknown section [%.64s]", section);
-		goto fail;
-	}
-	k = find_key(section, name);
-	if (!k) {
-		snprintf(st->why, sizeof st->why, "unknown key \"%.64s\" in section [%s]", name,
-			 section);
-		goto fail;
-	}
-	size_t i = (size_t)(k - keys);
-	if (st->seen[i]) {
-		if (st->indented) /* libinih takes an indented line as a continuation */
-			snprintf(st->why, sizeof st->why,
-				 "indented line continues %s; remove the leading space", name);
-		else
-			snprintf(st->why, sizeof st->why, "%s given twice (first on line %u)", name,
-				 st->seen[i]);
-		goto fail;
-	}
-	st->seen[i] = st->line;
-	if (set_value(st->cfg, k, value, st->why, sizeof st->why) < 0)
-		goto fail;
-	return 1;
-fail:
-	st->err_line = st->line;
-	return 0;
-}
-
-static int load_file(struct lis_config *cfg, const char *path, struct lis_error *err)
-{
-	struct ini_state st = { .cfg = cfg };
-	st.f = fopen(path, "r");
-	if (!st.f)
-		return lis_error_set(err, LIS_EXIT_USAGE, "%s: cannot open: %s", path, strerror(errno));
-	int rc = ini_parse_stream(read_line, &st, on_key, &st);
-	fclose(st.f);
-	if (rc == 0 && !st.err_line)
-		return 0;
-	if (st.err_line && (rc <= 0 || (unsigned)rc >= st.err_line))
-		return lis_error_set(err, LIS_EXIT_USAGE, "%s:%u: %s", path, st.err_line, st.why);
-	if (rc > 0)
-		return lis_error_set(err, LIS_EXIT_USAGE,
-				     "%s:%d: syntax error (expected [section], key = value or ; comment)",
-				     path, rc);
-	return lis_error_set(err, LIS_EXIT_USAGE, "%s: cannot read", path);
 }
 
 static void print_help(FILE *out)
@@ -427,56 +238,21 @@ static void print_help(FILE *out)
 		"  -V, --version       print the version and exit\n\n"
 		"Every configuration key has a twin that overrides the file:\n",
 		LIS_CONFIG_DEFAULT_FILE);
-	const char *section = "";
-	for (size_t i = 0; i < N_KEYS; i++) {
-		const struct key_def *k = &keys[i];
-		char opt[64];
-		size_t n = (size_t)snprintf(opt, sizeof opt, "--%s %s", k->name, k->arg);
-		for (size_t j = 2; j < n && opt[j] != ' '; j++)
-			if (opt[j] == '_')
-				opt[j] = '-';
-		if (strcmp(section, k->section) != 0) {
-			section = k->section;
-			fprintf(out, " [%s]\n", section);
-		}
-		fprintf(out, "  %-34s %s (default: %s)\n", opt, k->help,
-			k->def[0] ? k->def : "\"\"");
-	}
-}
-
-/* Map "--held-path" to its key ("held_path"); NULL when not a key's twin. */
-static const struct key_def *key_for_option(const char *opt, size_t len)
-{
-	char name[64];
-	if (len >= sizeof name)
-		return NULL;
-	for (size_t i = 0; i < len; i++)
-		name[i] = opt[i] == '-' ? '_' : opt[i];
-	name[len] = '\0';
-	/* The file's spelling with underscores is not the option's: keep one spelling. */
-	if (memchr(opt, '_', len))
-		return NULL;
-	return find_key(NULL, name);
+	conftab_print_help(&table, out);
 }
 
 void lis_config_free(struct lis_config *cfg)
 {
 	if (!cfg)
 		return;
-	for (size_t i = 0; i < N_KEYS; i++) {
-		enum key_type t = keys[i].type;
-		if (K_IS_STRING(t)) {
-			char **slot = (char **)(void *)((char *)cfg + keys[i].off);
-			free(*slot);
-			*slot = NULL;
-		}
-	}
+	conftab_free(keys, table.n_keys, cfg);
 }
 
 int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 		    enum lis_config_action *action, const char **config_file,
 		    struct lis_error *err)
 {
+	static const char *const flags[] = { "--check-config", NULL };
 	const char *file = NULL;
 	char why[200];
 
@@ -497,40 +273,15 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 			return 0;
 		}
 	}
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--check-config") == 0) {
-			*action = LIS_ACTION_CHECK;
-			continue;
-		}
-		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
-			if (i + 1 >= argc)
-				return lis_error_set(err, LIS_EXIT_USAGE, "%s: needs a FILE", a);
-			file = argv[++i];
-			continue;
-		}
-		if (strncmp(a, "--config=", 9) == 0) {
-			file = a + 9;
-			continue;
-		}
-		if (strncmp(a, "--", 2) != 0)
-			return lis_error_set(err, LIS_EXIT_USAGE,
-					     "unexpected argument \"%.64s\" (see lisd --help)", a);
-		const char *eq = strchr(a + 2, '=');
-		size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-		if (!key_for_option(a + 2, len))
-			return lis_error_set(err, LIS_EXIT_USAGE,
-					     "unknown option %.*s (see lisd --help)", (int)len + 2, a);
-		if (!eq) {
-			if (i + 1 >= argc)
-				return lis_error_set(err, LIS_EXIT_USAGE, "%s: needs a value", a);
-			i++;
-		}
-	}
+	bool check = false;
+	if (conftab_check_args(&table, argc, argv, flags, &check, "lisd", &file,
+			       LIS_EXIT_USAGE, err) < 0)
+		return -1;
+	if (check)
+		*action = LIS_ACTION_CHECK;
 
-	for (size_t i = 0; i < N_KEYS; i++)
-		if (set_value(cfg, &keys[i], keys[i].def, why, sizeof why) < 0)
-			return lis_error_set(err, LIS_EXIT_USAGE, "default of %s", why);
+	if (conftab_set_defaults(&table, cfg, LIS_EXIT_USAGE, err) < 0)
+		return -1;
 
 	if (!file) {
 		FILE *f = fopen(LIS_CONFIG_DEFAULT_FILE, "r");
@@ -539,35 +290,21 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 			file = LIS_CONFIG_DEFAULT_FILE;
 		}
 	}
-	if (file && load_file(cfg, file, err) < 0)
+	if (file && conftab_load_file(&table, cfg, file, LIS_EXIT_USAGE, err) < 0)
 		return -1;
 	if (config_file)
 		*config_file = file;
 
 	/* Pass 2: command-line twins override the file. */
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--check-config") == 0 || strncmp(a, "--config=", 9) == 0)
-			continue;
-		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
-			i++;
-			continue;
-		}
-		const char *eq = strchr(a + 2, '=');
-		size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-		const struct key_def *k = key_for_option(a + 2, len);
-		const char *v = eq ? eq + 1 : argv[++i];
-		if (set_value(cfg, k, v, why, sizeof why) < 0)
-			return lis_error_set(err, LIS_EXIT_USAGE, "--%.*s: %s", (int)len, a + 2,
-					     strchr(why, ':') ? strchr(why, ':') + 2 : why);
-	}
+	if (conftab_apply_args(&table, cfg, argc, argv, flags, LIS_EXIT_USAGE, err) < 0)
+		return -1;
 	if (!cfg->querylog_instance[0]) {
 		/* design.md: the instance defaults to the host name. */
 		char host[256] = "";
 		if (gethostname(host, sizeof host - 1) < 0 || !host[0])
 			snprintf(host, sizeof host, "lisd");
-		const struct key_def *k = find_key("querylog", "instance");
-		if (set_value(cfg, k, host, why, sizeof why) < 0)
+		const struct conftab_key *k = conftab_find(&table, "querylog", "instance");
+		if (conftab_set(cfg, k, host, why, sizeof why) < 0)
 			return lis_error_set(err, LIS_EXIT_USAGE,
 					     "[querylog] instance is empty and the host name will not "
 					     "do (%s); set instance", why);

@@ -34,6 +34,12 @@ skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 command -v ip >/dev/null || skip_all "not root / no netns (iproute2 missing)"
 probe=lisTprobe$$
 ip netns add "$probe" 2>/dev/null || skip_all "not root / no netns (ip netns add failed)"
+# In a chroot whose / is not a mount point, `ip netns add` works but entering a namespace
+# does not (mount --make-rslave / fails): that is "cannot make namespaces here" too.
+if ! ip netns exec "$probe" true 2>/dev/null; then
+	ip netns del "$probe" 2>/dev/null
+	skip_all "no netns (ip netns exec failed: / is not a mount point here, e.g. a chroot)"
+fi
 ip netns del "$probe"
 for t in lldpd lldpcli snmpd snmpwalk setpriv psql; do
 	command -v "$t" >/dev/null || skip_all "$t not installed (apt-get install lldpd snmpd snmp)"
