@@ -645,6 +645,27 @@ static netsnmp_pdu *probe_pdu(void)
 	return pdu;
 }
 
+/* Send one request of this switch's walk (or its engine-ID probe) and arm its deadline; a
+ * send that fails ends the switch's poll with the library's words. */
+static void send_pdu(struct slot *s, const struct wm_snmp_target *tg, netsnmp_pdu *pdu)
+{
+	s->state = S_WAIT;
+	s->sec_error = false;
+	s->t->requests++;
+	s->deadline = now_ms() + (double)(tg->timeout_ms ? tg->timeout_ms : 2000) *
+		      tries_of(tg) + 1000;
+	if (snmp_sess_async_send(s->sessp, pdu, callback, s) == 0) {
+		/* snmp_sess_error(sess, &errno, &snmp_errno, &text): system error first. */
+		int syserr = 0, liberr = 0;
+		char *msg = NULL;
+		snmp_sess_error(s->sessp, &syserr, &liberr, &msg);
+		free(msg);
+		snmp_free_pdu(pdu);
+		if (s->state == S_WAIT)
+			fail_snmp_error(s, "send", liberr, syserr);
+	}
+}
+
 static void send_next(struct slot *s)
 {
 	const struct wm_snmp_target *tg = s->target;
@@ -659,20 +680,7 @@ static void send_next(struct slot *s)
 			slot_fail(s, WM_POLL_ERROR, "out of memory");
 			return;
 		}
-		s->state = S_WAIT;
-		s->sec_error = false;
-		s->t->requests++;
-		s->deadline = now_ms() + (double)(tg->timeout_ms ? tg->timeout_ms : 2000) *
-			      tries_of(tg) + 1000;
-		if (snmp_sess_async_send(s->sessp, pdu, callback, s) == 0) {
-			int syserr = 0, liberr = 0;
-			char *msg = NULL;
-			snmp_sess_error(s->sessp, &syserr, &liberr, &msg);
-			free(msg);
-			snmp_free_pdu(pdu);
-			if (s->state == S_WAIT)
-				fail_snmp_error(s, "send", liberr, syserr);
-		}
+		send_pdu(s, tg, pdu);
 		return;
 	}
 	if (ensure_usm_user(ss) < 0) {
@@ -700,21 +708,7 @@ static void send_next(struct slot *s)
 			snmp_add_null_var(pdu, start, d->entry_len + 1);
 		}
 	}
-	s->state = S_WAIT;
-	s->sec_error = false;
-	s->t->requests++;
-	s->deadline = now_ms() + (double)(tg->timeout_ms ? tg->timeout_ms : 2000) *
-		      tries_of(tg) + 1000;
-	if (snmp_sess_async_send(s->sessp, pdu, callback, s) == 0) {
-		/* snmp_sess_error(sess, &errno, &snmp_errno, &text): system error first. */
-		int syserr = 0, liberr = 0;
-		char *msg = NULL;
-		snmp_sess_error(s->sessp, &syserr, &liberr, &msg);
-		free(msg);
-		snmp_free_pdu(pdu);
-		if (s->state == S_WAIT)
-			fail_snmp_error(s, "send", liberr, syserr);
-	}
+	send_pdu(s, tg, pdu);
 }
 
 static int set_key(netsnmp_session *ss, const oid *hash, size_t hash_len, const char *pass,
