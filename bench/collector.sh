@@ -63,12 +63,12 @@ if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$top" -Dbuildtype=release >/dev/null
 fi
 say "building wiremapd and lisctl in $build"
-# ninja regenerates a build directory configured before wiremap/daemon existed
+# ninja regenerates a build directory configured before wiremap/wiremapd existed
 mkdir -p "$out_dir"
-ninja -C "$build" wiremap/daemon/wiremapd lis/lisctl >"$out_dir/collector-build.log" 2>&1 ||
+ninja -C "$build" wiremap/wiremapd/wiremapd lis/lisctl/lisctl >"$out_dir/collector-build.log" 2>&1 ||
 	{ tail -n 20 "$out_dir/collector-build.log" >&2; die "build failed (ninja -C $build)"; }
-wiremapd=$build/wiremap/daemon/wiremapd
-lisctl=$build/lis/lisctl
+wiremapd=$build/wiremap/wiremapd/wiremapd
+lisctl=$build/lis/lisctl/lisctl
 [ -x "$wiremapd" ] && [ -x "$lisctl" ] || die "no wiremapd/lisctl in $build"
 
 # ---------------------------------------------------------------- clean-up

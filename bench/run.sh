@@ -211,10 +211,10 @@ if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$top" -Dbuildtype=release >/dev/null
 fi
 say "building lisd, lisctl, subnet_lookup, wm_bench"
-ninja -C "$build" lis/lisd lis/lisctl bench/subnet_lookup bench/wm_bench >/dev/null ||
+ninja -C "$build" lis/lisd/lisd lis/lisctl/lisctl bench/subnet_lookup bench/wm_bench >/dev/null ||
 	die "build failed (ninja -C $build)"
-lisd=$build/lis/lisd
-lisctl=$build/lis/lisctl
+lisd=$build/lis/lisd/lisd
+lisctl=$build/lis/lisctl/lisctl
 lookup=$build/bench/subnet_lookup
 "$lisd" --version >/dev/null 2>&1 || die "$lisd --version fails: is lisd still a stub?"
 "$lisctl" --version >/dev/null 2>&1 || die "$lisctl --version fails: is lisctl still a stub?"

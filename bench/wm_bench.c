@@ -36,6 +36,7 @@
 #include "db.h"
 #include "wm_builder.h"
 #include "wm_resolve.h"
+#include "ident.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t rnd(void)
@@ -235,7 +236,7 @@ static int run(size_t n, size_t q)
 				    (unsigned)(d / w.n_sub));
 		} else if (qs[i].kind == 1) {
 			dev_mac(d, m);
-			wm_mac_format(m, qs[i].text);
+			ident_mac_format(m, qs[i].text);
 		} else {
 			snprintf(qs[i].text, sizeof qs[i].text, "sip:user%zu@example.com",
 				 (size_t)(rnd() % w.n_ep));

@@ -60,7 +60,7 @@ int db_lookup_subnet(struct db_conn *c, const char *ip, struct db_location *loc,
 
 /* Rows for import: what lisctl parsed from CSV, already validated for shape and written in
  * canonical form (MACs "00:11:22:33:44:55", addresses as inet_ntop prints them, URIs as
- * wm_uri_normalize leaves them). Strings are borrowed; NULL = absent. `line` is the source
+ * ident_uri_normalize leaves them). Strings are borrowed; NULL = absent. `line` is the source
  * line and the *_col fields the columns of references (0 = unknown), used in messages. */
 struct db_site_row {
 	const char *key, *name, *description;

@@ -119,9 +119,9 @@ say "building lisd and lisctl in build/"
 if [ ! -f "$BUILD/build.ninja" ]; then
 	meson setup "$BUILD" --buildtype=release >/dev/null
 fi
-ninja -C "$BUILD" lis/lisd lis/lisctl >/dev/null
-LISD="$BUILD/lis/lisd"
-LISCTL="$BUILD/lis/lisctl"
+ninja -C "$BUILD" lis/lisd/lisd lis/lisctl/lisctl >/dev/null
+LISD="$BUILD/lis/lisd/lisd"
+LISCTL="$BUILD/lis/lisctl/lisctl"
 
 # 3. PostgreSQL, private to this directory.
 mkdir -p "$RUN" "$SOCK"

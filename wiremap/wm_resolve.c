@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "wm_resolve.h"
+#include "ident.h"
 
 /* Bounds of the walk: an IP rarely has more than one live MAC, a MAC more than a couple of
  * recent ports or APs; the newest ones are the ones that matter. */
@@ -125,7 +126,7 @@ static void walk_ports(struct walk *w, int mi)
 {
 	const struct wm_binding *bs[MAX_BINDINGS];
 	char mac[18];
-	wm_mac_format(w->macs[mi], mac);
+	ident_mac_format(w->macs[mi], mac);
 	size_t n = wm_bindings_mac_port(w->s, w->macs[mi], bs, MAX_BINDINGS);
 	for (size_t i = 0; i < n; i++) {
 		const struct wm_binding *b = bs[i];
@@ -151,7 +152,7 @@ static void walk_ports(struct walk *w, int mi)
 static void bssid_text(const struct wm_bssid *ap, char *buf, size_t size)
 {
 	char m[18];
-	wm_mac_format(ap->bssid, m);
+	ident_mac_format(ap->bssid, m);
 	if (ap->prefix_len == 48)
 		snprintf(buf, size, "AP %s", ap->key ? ap->key : m);
 	else
@@ -162,11 +163,11 @@ static void walk_bssids(struct walk *w, int mi)
 {
 	const struct wm_binding *bs[MAX_BINDINGS];
 	char mac[18], bssid[18], ap[80];
-	wm_mac_format(w->macs[mi], mac);
+	ident_mac_format(w->macs[mi], mac);
 	size_t n = wm_bindings_mac_bssid(w->s, w->macs[mi], bs, MAX_BINDINGS);
 	for (size_t i = 0; i < n; i++) {
 		const struct wm_bssid *a = wm_lookup_bssid(w->s, bs[i]->bssid);
-		wm_mac_format(bs[i]->bssid, bssid);
+		ident_mac_format(bs[i]->bssid, bssid);
 		if (a) {
 			bssid_text(a, ap, sizeof ap);
 			add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, a->location, bs[i], mi, NULL,
@@ -255,15 +256,15 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 
 	memset(res, 0, sizeof *res);
 	/* Parse everything first: a malformed target is the requester's error, not unknown. */
-	if (t->mac && wm_mac_parse(t->mac, mac) < 0)
+	if (t->mac && ident_mac_parse(t->mac, mac) < 0)
 		return bad(err, "a MAC address", t->mac);
-	if (t->bssid && wm_mac_parse(t->bssid, bssid) < 0)
+	if (t->bssid && ident_mac_parse(t->bssid, bssid) < 0)
 		return bad(err, "a BSSID", t->bssid);
 	if (t->ip && inet_pton(AF_INET, t->ip, ipbin) != 1 && inet_pton(AF_INET6, t->ip, ipbin) != 1)
 		return bad(err, "an IP address", t->ip);
-	if (t->uri && wm_uri_normalize(t->uri, uri, sizeof uri) < 0)
+	if (t->uri && ident_uri_normalize(t->uri, uri, sizeof uri) < 0)
 		return bad(err, "a SIP, SIPS or tel URI", t->uri);
-	if (t->tel && (wm_uri_normalize(t->tel, tel, sizeof tel) < 0 || strncmp(tel, "tel:", 4)))
+	if (t->tel && (ident_uri_normalize(t->tel, tel, sizeof tel) < 0 || strncmp(tel, "tel:", 4)))
 		return bad(err, "a tel URI", t->tel);
 	if (!t->ip && !t->mac && !t->uri && !t->tel && !t->bssid)
 		return lis_error_set(err, EINVAL, "no target: give an ip, mac, uri, tel or bssid");
@@ -296,7 +297,7 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 		size_t n = wm_bindings_ip_mac(s, t->ip, bs, MAX_BINDINGS);
 		for (size_t i = 0; i < n; i++) {
 			char m[18];
-			wm_mac_format(bs[i]->mac, m);
+			ident_mac_format(bs[i]->mac, m);
 			bool fresh = binding_is_fresh(&w, bs[i]);
 			int mi = fresh ? add_mac(&w, bs[i]->mac) : -1;
 			add_ev(&w, RESERVE_STATIC, WM_SRC_NONE, NULL, bs[i], mi, NULL,
@@ -314,7 +315,7 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	if (t->bssid) {
 		const struct wm_bssid *a = wm_lookup_bssid(s, bssid);
 		char m[18], ap[80];
-		wm_mac_format(bssid, m);
+		ident_mac_format(bssid, m);
 		if (a) {
 			bssid_text(a, ap, sizeof ap);
 			add_ev(&w, RESERVE_STATIC, WM_SRC_BSSID, a->location, NULL, -1, NULL,

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "wm_builder.h"
+#include "ident.h"
 
 /* ------------------------------------------------------------------ arena */
 
@@ -455,8 +456,8 @@ static int add_switch(void *ctx, const struct db_rec_switch *r, struct lis_error
 	uint8_t mac[6];
 	char canon[18];
 	const char *chassis = r->chassis_id ? r->chassis_id : "";
-	if (wm_mac_parse(chassis, mac) == 0) {
-		wm_mac_format(mac, canon);
+	if (ident_mac_parse(chassis, mac) == 0) {
+		ident_mac_format(mac, canon);
 		chassis = canon;
 	}
 	x->s.chassis_id = arena_strdup(&b->s->arena, chassis, &o);
@@ -523,7 +524,7 @@ static const char *dup_uri(struct arena *a, const char *uri, bool *o)
 	char buf[512];
 	if (!uri)
 		return NULL;
-	return arena_strdup(a, wm_uri_normalize(uri, buf, sizeof buf) == 0 ? buf : uri, o);
+	return arena_strdup(a, ident_uri_normalize(uri, buf, sizeof buf) == 0 ? buf : uri, o);
 }
 
 static int add_endpoint(void *ctx, const struct db_rec_endpoint *r, struct lis_error *err)
@@ -1075,8 +1076,8 @@ const struct wm_switch *wm_lookup_switch(const struct wm_snapshot *s, const char
 	/* lis-wiremap(5): a chassis ID that is a MAC is stored in canonical form */
 	uint8_t mac[6];
 	char canon[18];
-	if (wm_mac_parse(chassis_id, mac) == 0) {
-		wm_mac_format(mac, canon);
+	if (ident_mac_parse(chassis_id, mac) == 0) {
+		ident_mac_format(mac, canon);
 		chassis_id = canon;
 	}
 	return htab_get(&s->by_chassis, hash_str(chassis_id), eq_chassis, chassis_id);
@@ -1106,7 +1107,7 @@ const struct wm_endpoint *wm_lookup_endpoint_uri(const struct wm_snapshot *s, co
 	char buf[512];
 	if (!uri)
 		return NULL;
-	if (wm_uri_normalize(uri, buf, sizeof buf) == 0)
+	if (ident_uri_normalize(uri, buf, sizeof buf) == 0)
 		uri = buf;
 	return htab_get(&s->ep_uri, hash_str(uri), eq_ep_uri, uri);
 }
@@ -1116,7 +1117,7 @@ const struct wm_endpoint *wm_lookup_endpoint_tel(const struct wm_snapshot *s, co
 	char buf[512];
 	if (!tel)
 		return NULL;
-	if (wm_uri_normalize(tel, buf, sizeof buf) == 0)
+	if (ident_uri_normalize(tel, buf, sizeof buf) == 0)
 		tel = buf;
 	return htab_get(&s->ep_tel, hash_str(tel), eq_ep_tel, tel);
 }

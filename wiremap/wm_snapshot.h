@@ -111,11 +111,4 @@ size_t wm_bindings_mac_port(const struct wm_snapshot *s, const uint8_t mac[6],
 size_t wm_bindings_mac_bssid(const struct wm_snapshot *s, const uint8_t mac[6],
 			     const struct wm_binding **out, size_t max);
 
-/* Parsing and printing identities the way the wiremap stores them. */
-int wm_mac_parse(const char *text, uint8_t mac[6]);     /* 00:11:22:33:44:55, 00-11-..,
-							  * 0011.2233.4455, 001122334455 */
-void wm_mac_format(const uint8_t mac[6], char buf[18]); /* "00:11:22:33:44:55" */
-/* Normalized SIP/SIPS or tel URI, as endpoints are stored; -1 if not such a URI. */
-int wm_uri_normalize(const char *uri, char *buf, size_t size);
-
 #endif

@@ -10,7 +10,7 @@
 #include "snmpsim.h"
 #include "wm_collect.h"
 #include "wm_snmp.h"
-#include "wm_snapshot.h"
+#include "ident.h"
 
 static struct th_snmpsim sim;
 static const struct wm_collect_policy policy = {.uplink_mac_threshold = 8};
@@ -46,7 +46,7 @@ static const struct wm_obs_mac_port *find_mac(const struct wm_collect_result *r,
 					       const char *mac)
 {
 	uint8_t m[6];
-	if (wm_mac_parse(mac, m) < 0)
+	if (ident_mac_parse(mac, m) < 0)
 		return NULL;
 	for (size_t i = 0; i < r->n_mac_ports; i++)
 		if (memcmp(r->mac_ports[i].mac, m, 6) == 0)
@@ -76,7 +76,7 @@ static const char *mac_text(const uint8_t m[6])
 	static char buf[4][18];
 	static int k;
 	k = (k + 1) % 4;
-	wm_mac_format(m, buf[k]);
+	ident_mac_format(m, buf[k]);
 	return buf[k];
 }
 

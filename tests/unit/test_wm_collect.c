@@ -9,7 +9,7 @@
 #include "check.h"
 #include "wm_collect.h"
 #include "wm_lldp.h"
-#include "wm_snapshot.h"
+#include "ident.h"
 
 static struct wm_octets oct(const char *s)
 {
@@ -58,7 +58,7 @@ static void add_fdb(struct wm_fdb **arr, size_t *n, long fdb_id, const char *mac
 	struct wm_fdb *f = &(*arr)[(*n)++];
 	memset(f, 0, sizeof *f);
 	f->fdb_id = fdb_id;
-	wm_mac_parse(mac, f->mac);
+	ident_mac_parse(mac, f->mac);
 	f->port = port;
 	f->status = status;
 }
@@ -81,7 +81,7 @@ static void add_rem(struct wm_switch_tables *t, long local_port, int cs, struct 
 static const struct wm_obs_mac_port *find_mac(const struct wm_collect_result *r, const char *mac)
 {
 	uint8_t m[6];
-	wm_mac_parse(mac, m);
+	ident_mac_parse(mac, m);
 	for (size_t i = 0; i < r->n_mac_ports; i++)
 		if (memcmp(r->mac_ports[i].mac, m, 6) == 0)
 			return &r->mac_ports[i];
@@ -266,7 +266,7 @@ static void add_arp(struct wm_switch_tables *t, int family, const char *ip, cons
 	a->from_media_table = media;
 	if (mac) {
 		uint8_t m[6];
-		if (wm_mac_parse(mac, m) == 0)
+		if (ident_mac_parse(mac, m) == 0)
 			a->phys = oct_bin(m, 6);
 		else
 			a->phys = oct(mac); /* odd length */
@@ -293,7 +293,7 @@ static void test_arp_entries_keep_dynamic_and_static_drop_the_rest(void)
 	if (r.n_ip_macs == 4) {
 		CHECK_STR(r.ip_macs[0].ip, "127.0.0.50");
 		char m[18];
-		wm_mac_format(r.ip_macs[0].mac, m);
+		ident_mac_format(r.ip_macs[0].mac, m);
 		CHECK_STR(m, "00:04:f2:aa:bb:01");
 		CHECK(!r.ip_macs[0].is_static);
 		CHECK_STR(r.ip_macs[1].ip, "127.0.0.53");

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "wm_fixture.h"
+#include "ident.h"
 
 static void test_ipv4_longest_prefix_nested_with_default_and_host_route(void)
 {
@@ -134,13 +135,13 @@ static void test_bssid_exact_beats_range_and_range_covers_its_block(void)
 	fx_bssid("02:00:00:00:02:07", 48, "ap-exact", 2);
 	struct wm_snapshot *s = fx_end();
 	uint8_t m[6];
-	wm_mac_parse("02:00:00:00:02:0f", m);
+	ident_mac_parse("02:00:00:00:02:0f", m);
 	const struct wm_bssid *b = wm_lookup_bssid(s, m);
 	CHECK(b && b->prefix_len == 44 && strcmp(b->location->key, "radio") == 0);
-	wm_mac_parse("02:00:00:00:02:07", m);
+	ident_mac_parse("02:00:00:00:02:07", m);
 	b = wm_lookup_bssid(s, m);
 	CHECK(b && b->prefix_len == 48 && strcmp(b->key, "ap-exact") == 0);
-	wm_mac_parse("02:00:00:00:02:10", m);
+	ident_mac_parse("02:00:00:00:02:10", m);
 	CHECK(wm_lookup_bssid(s, m) == NULL);
 	wm_snapshot_free(s);
 }
@@ -164,7 +165,7 @@ static void test_references_resolve_in_any_order_and_dangling_ones_do_not_crash(
 	CHECK(p && p->sw == sw && p->location && p->location->site == sw->site);
 	CHECK(wm_lookup_port(s, sw, "Gi1/0/2") == NULL);
 	uint8_t mac[6];
-	wm_mac_parse("aa:00:00:00:00:01", mac);
+	ident_mac_parse("aa:00:00:00:00:01", mac);
 	const struct wm_binding *bs[4];
 	size_t n = wm_bindings_mac_port(s, mac, bs, 4);
 	CHECK(n == 2);
@@ -196,7 +197,7 @@ static void test_bindings_come_back_most_recent_first(void)
 	CHECK(n == 1 && strcmp(bs[0]->ip, "2001:db8::1") == 0);
 	CHECK(wm_bindings_ip_mac(s, "10.0.0.2", bs, 8) == 0);
 	uint8_t mac[6];
-	wm_mac_parse("aa:00:00:00:00:01", mac);
+	ident_mac_parse("aa:00:00:00:00:01", mac);
 	n = wm_bindings_mac_bssid(s, mac, bs, 8);
 	CHECK(n == 2 && bs[0]->bssid[5] == 2);
 	struct wm_snapshot_stats st;
@@ -218,7 +219,7 @@ static void test_bindings_seen_in_the_same_second_keep_arrival_order(void)
 	struct wm_snapshot *s = fx_end();
 	const struct wm_binding *bs[4];
 	uint8_t mac[6];
-	wm_mac_parse("aa:00:00:00:00:05", mac);
+	ident_mac_parse("aa:00:00:00:00:05", mac);
 	size_t n = wm_bindings_mac_port(s, mac, bs, 4);
 	if (CHECK(n == 2))
 		CHECK_STR(bs[0]->port_id, "Gi1/0/9");
@@ -234,7 +235,7 @@ static void test_endpoints_found_by_mac_uri_and_tel_in_any_spelling(void)
 	fx_endpoint(1, "phone", "00:11:22:33:44:55", "sip:alice@example.com", "tel:+15551234567", 0);
 	struct wm_snapshot *s = fx_end();
 	uint8_t mac[6];
-	wm_mac_parse("001122334455", mac);
+	ident_mac_parse("001122334455", mac);
 	CHECK(wm_lookup_endpoint_mac(s, mac) != NULL);
 	CHECK(wm_lookup_endpoint_uri(s, "SIP:alice@EXAMPLE.COM;transport=udp") != NULL);
 	CHECK(wm_lookup_endpoint_uri(s, "sip:ALICE@example.com") == NULL);

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "wm_builder.h"
+#include "ident.h"
 
 static struct wm_builder *fx_b;
 
@@ -76,7 +77,7 @@ static inline void fx_port(long long sw, const char *port, long long loc)
 
 static inline void fx_mac(const char *text, uint8_t out[6])
 {
-	if (wm_mac_parse(text, out) < 0)
+	if (ident_mac_parse(text, out) < 0)
 		t_diag("fixture: bad MAC %s", text);
 }
 

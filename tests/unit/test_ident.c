@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "wm_snapshot.h"
+#include "ident.h"
 
 static void test_mac_parse_accepts_the_usual_spellings(void)
 {
@@ -11,8 +11,8 @@ static void test_mac_parse_accepts_the_usual_spellings(void)
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		uint8_t m[6] = {0};
 		char buf[18];
-		CHECKF(wm_mac_parse(ok[i], m) == 0, "%s", ok[i]);
-		wm_mac_format(m, buf);
+		CHECKF(ident_mac_parse(ok[i], m) == 0, "%s", ok[i]);
+		ident_mac_format(m, buf);
 		CHECK_STR(buf, "00:11:22:aa:bb:cc");
 	}
 }
@@ -24,17 +24,17 @@ static void test_mac_parse_rejects_bad_text(void)
 				    " 00:11:22:33:44:55", "0:11:22:33:44:55"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		uint8_t m[6];
-		CHECKF(wm_mac_parse(bad[i], m) == -1, "\"%s\" accepted", bad[i]);
+		CHECKF(ident_mac_parse(bad[i], m) == -1, "\"%s\" accepted", bad[i]);
 	}
 	uint8_t m[6];
 	const char *none = NULL;
-	CHECK(wm_mac_parse(none, m) == -1);
+	CHECK(ident_mac_parse(none, m) == -1);
 }
 
 static void check_uri(const char *in, const char *want)
 {
 	char buf[128];
-	int rc = wm_uri_normalize(in, buf, sizeof buf);
+	int rc = ident_uri_normalize(in, buf, sizeof buf);
 	if (!want) {
 		CHECKF(rc == -1, "\"%s\" normalized to \"%s\"", in ? in : "(null)", buf);
 		return;
@@ -81,7 +81,7 @@ static void test_uri_normalize_refuses_what_is_not_sip_or_tel(void)
 	check_uri("sip:al ice@example.com", NULL);
 	check_uri(NULL, NULL);
 	char small[8];
-	CHECK(wm_uri_normalize("sip:alice@example.com", small, sizeof small) == -1);
+	CHECK(ident_uri_normalize("sip:alice@example.com", small, sizeof small) == -1);
 }
 
 int main(void)

@@ -14,7 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "lis_auth.h"
+#include "lis_acl.h"
 #include "lis_conftab.h"
 #include "lis_log.h"
 #include "lis_version.h"

@@ -30,7 +30,7 @@ const char *wm_lldp_chassis_subtype_name(int subtype);
 const char *wm_lldp_port_subtype_name(int subtype);
 
 /* Decode an ID into buf (NUL-terminated, truncated to size):
- * - MAC subtypes, 6 octets: "00:11:22:33:44:55" (wm_mac_format);
+ * - MAC subtypes, 6 octets: "00:11:22:33:44:55" (ident_mac_format);
  * - network address: IANA address family octet + address: 1 (IPv4, 4 octets) and 2 (IPv6,
  *   16 octets) as inet_ntop text, 6 (802, 6 octets) as a MAC;
  * - the other subtypes: the octets as text when they are printable UTF-8;

@@ -21,6 +21,7 @@
 #include "wm_pidf.h"
 #include "wm_resolve.h"
 #include "wm_snapshot.h"
+#include "ident.h"
 
 static const struct lis_config *held_cfg;
 static struct lis_uri_key uri_key;
@@ -181,7 +182,7 @@ static int target_from_request(const char *requester, const struct held_request 
 				break;
 			case HELD_ID_URI:
 				/* sip:, sips: and tel: URIs name endpoints; other schemes do not. */
-				if (wm_uri_normalize(id->value, norm, sizeof norm) < 0) {
+				if (ident_uri_normalize(id->value, norm, sizeof norm) < 0) {
 					snprintf(msg, msg_size,
 						 "identifier uri \"%.64s\" is not a sip:, sips: or tel: URI; "
 						 "other URI schemes are not supported", id->value);

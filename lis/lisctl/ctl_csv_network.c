@@ -1,6 +1,6 @@
 /* What the network knows, as CSV (lis-wiremap(5)): switches, their ports, Wi-Fi BSSIDs,
  * endpoints (device and user identities) and observed bindings. Identities are stored in
- * one spelling (wm_mac_format, wm_uri_normalize) so that what a switch or a request says
+ * one spelling (ident_mac_format, ident_uri_normalize) so that what a switch or a request says
  * finds what a person imported. References to other files' keys are checked by db_import,
  * which sees the files and the database together. */
 #include <arpa/inet.h>
@@ -12,6 +12,7 @@
 
 #include "ctl_csv.h"
 #include "wm_snapshot.h"
+#include "ident.h"
 
 /* ---- values shared by several files ---- */
 
@@ -39,11 +40,11 @@ static bool check_mac(struct check *ck, struct row *r, size_t k)
 
 	if (!c || !c->s)
 		return true;
-	if (wm_mac_parse(c->s, mac) < 0) {
+	if (ident_mac_parse(c->s, mac) < 0) {
 		error_at(ck, r, k, "%s is not a MAC address (e.g. 00:11:22:33:44:55)", Q(c->s));
 		return false;
 	}
-	wm_mac_format(mac, canon);
+	ident_mac_format(mac, canon);
 	return ctl_csv_set(ck, c, canon);
 }
 
@@ -261,9 +262,9 @@ static void switches_row(struct row *r, struct check *ck)
 	ok = ctl_csv_require(ck, r, W_SITE, "site") && ok;
 	if (ctl_csv_require(ck, r, W_CHASSIS_ID, "chassis_id")) {
 		/* LLDP chassis ID subtype 4 is a MAC: one spelling, whatever the file used. */
-		if (wm_mac_parse(chassis->s, mac) == 0) {
+		if (ident_mac_parse(chassis->s, mac) == 0) {
 			char canon[18];
-			wm_mac_format(mac, canon);
+			ident_mac_format(mac, canon);
 			ok = ctl_csv_set(ck, chassis, canon) && ok;
 		}
 		ctl_csv_add_key(ck, 1, r, W_CHASSIS_ID, "%s", chassis->s);
@@ -367,14 +368,14 @@ static bool check_bssid_range(struct check *ck, struct row *r, unsigned *len_out
 	} else {
 		goto bad;
 	}
-	if (wm_mac_parse(mac_text, mac) < 0)
+	if (ident_mac_parse(mac_text, mac) < 0)
 		goto bad;
 	for (unsigned bit = (unsigned)len; bit < 48; bit++) {
 		uint8_t m = (uint8_t)(0x80u >> (bit % 8));
 		host |= (mac[bit / 8] & m) != 0;
 		mac[bit / 8] &= (uint8_t)~m;
 	}
-	wm_mac_format(mac, canon);
+	ident_mac_format(mac, canon);
 	if (host) {
 		error_at(ck, r, B_BSSID, "%s has bits set past the prefix length (did you mean "
 			 "%s/%lu?)", Q(c->s), canon, len);
@@ -432,7 +433,7 @@ static bool check_uri(struct check *ck, struct row *r, size_t k, bool tel)
 
 	if (!c || !c->s)
 		return true;
-	if (wm_uri_normalize(c->s, canon, sizeof(canon)) < 0 ||
+	if (ident_uri_normalize(c->s, canon, sizeof(canon)) < 0 ||
 	    (strncmp(canon, "tel:", 4) == 0) != tel) {
 		if (tel)
 			error_at(ck, r, k, "%s is not a tel URI (e.g. tel:+15551234567)", Q(c->s));

@@ -1,10 +1,9 @@
-/* Identities as the wiremap stores them: MAC addresses and SIP/tel URIs, one spelling each,
- * so that a lookup by what a request or a switch says finds what a person imported. */
+/* Identity spellings: see ident.h. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "wm_snapshot.h"
+#include "ident.h"
 
 static int hexval(int c)
 {
@@ -18,7 +17,7 @@ static int hexval(int c)
 
 /* 12 hex digits, grouped by one separator kind at the usual places: 00:11:22:33:44:55,
  * 00-11-22-33-44-55, 0011.2233.4455, or none at all. */
-int wm_mac_parse(const char *text, uint8_t mac[6])
+int ident_mac_parse(const char *text, uint8_t mac[6])
 {
 	if (!text)
 		return -1;
@@ -54,7 +53,7 @@ int wm_mac_parse(const char *text, uint8_t mac[6])
 	return 0;
 }
 
-void wm_mac_format(const uint8_t mac[6], char buf[18])
+void ident_mac_format(const uint8_t mac[6], char buf[18])
 {
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
 		 mac[5]);
@@ -63,7 +62,7 @@ void wm_mac_format(const uint8_t mac[6], char buf[18])
 /* sip:/sips: (RFC 3261 §19.1.4: scheme and host compare case-insensitively, the user part
  * case-sensitively; parameters and headers are not part of who it is) and tel: (RFC 3966
  * §5.1.1: visual separators carry no meaning; parameters dropped). */
-int wm_uri_normalize(const char *uri, char *buf, size_t size)
+int ident_uri_normalize(const char *uri, char *buf, size_t size)
 {
 	if (!uri || size == 0)
 		return -1;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "wm_snapshot.h"
+#include "ident.h"
 
 const char *wm_lldp_chassis_subtype_name(int subtype)
 {
@@ -116,7 +116,7 @@ static int mac_text(const unsigned char *s, size_t len, char *buf, size_t size)
 {
 	if (len == 6 && size >= 18) {
 		char m[18];
-		wm_mac_format(s, m);
+		ident_mac_format(s, m);
 		snprintf(buf, size, "%s", m);
 		return 1;
 	}

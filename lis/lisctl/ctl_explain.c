@@ -16,6 +16,7 @@
 #include "wm_builder.h"
 #include "wm_pidf.h"
 #include "wm_resolve.h"
+#include "ident.h"
 
 #define EXPLAIN_EXIT_NOT_LOCATED 3
 #define DEFAULT_MAX_BINDING_AGE 86400u  /* lis.conf(5) [wiremap] max_binding_age */
@@ -256,7 +257,7 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 	       "precise first: switch port, bssid, static, subnet, site default\n\n");
 	if (res.has_mac) {
 		char m[18];
-		wm_mac_format(res.mac, m);
+		ident_mac_format(res.mac, m);
 		printf("mac of the device: %s\n", m);
 	}
 	print_evidence(&res, pol.now);
