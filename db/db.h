@@ -202,10 +202,8 @@ struct db_import_opts {
  * err ("file:line:col: reason" when the column is known and the reference is what failed).
  * Rows equal to what is stored are not rewritten, and count nothing in *st. When nothing
  * changed the transaction is rolled back, so that the wiremap triggers' NOTIFY
- * wiremap_changed reaches lisd only for a real change. */
-int db_import(struct db_conn *c, const struct db_import_set *set, struct db_import_stats *st,
-	      struct lis_error *err);
-/* db_import with options (NULL: none); a dry run rolls back even when something changed. */
+ * wiremap_changed reaches lisd only for a real change. opts may be NULL (none); a dry run
+ * rolls back even when something changed. */
 int db_import_ex(struct db_conn *c, const struct db_import_set *set,
 		 const struct db_import_opts *opts, struct db_import_stats *st,
 		 struct lis_error *err);

@@ -153,113 +153,25 @@ static const struct db_stmt collect_status_failed = {
 	3,
 };
 
-/* A PostgreSQL array literal under construction ("{"a","b",NULL}"). Every element is
- * quoted, so no value can end or split the array. */
-struct arr {
-	char *s;
-	size_t len, cap;
-	size_t n;
-	bool oom;
-};
-
-static void arr_put(struct arr *a, const char *p, size_t k)
-{
-	if (a->oom)
-		return;
-	if (a->len + k + 2 > a->cap) {
-		size_t cap = a->cap ? a->cap : 256;
-		char *s;
-
-		while (a->len + k + 2 > cap)
-			cap *= 2;
-		s = realloc(a->s, cap);
-		if (!s) {
-			a->oom = true;
-			return;
-		}
-		a->s = s;
-		a->cap = cap;
-	}
-	memcpy(a->s + a->len, p, k);
-	a->len += k;
-	a->s[a->len] = '\0';
-}
-
-static void arr_sep(struct arr *a)
-{
-	arr_put(a, a->n++ ? "," : "{", 1);
-}
-
-static void arr_text(struct arr *a, const char *v)
-{
-	arr_sep(a);
-	if (!v) {
-		arr_put(a, "NULL", 4);
-		return;
-	}
-	arr_put(a, "\"", 1);
-	for (const char *p = v; *p; ) {
-		size_t k = strcspn(p, "\"\\");
-
-		arr_put(a, p, k);
-		p += k;
-		if (*p) {
-			char esc[2] = {'\\', *p++};
-			arr_put(a, esc, 2);
-		}
-	}
-	arr_put(a, "\"", 1);
-}
-
-static void arr_mac(struct arr *a, const uint8_t m[6])
+/* A MAC as PostgreSQL's macaddr input reads it. */
+static void array_add_mac(struct db_array *a, const uint8_t m[6])
 {
 	char buf[20];
 
 	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x",
 		 m[0], m[1], m[2], m[3], m[4], m[5]);
-	arr_text(a, buf);
+	db_array_add(a, buf);
 }
 
-static void arr_bool(struct arr *a, bool v)
-{
-	arr_sep(a);
-	arr_put(a, v ? "t" : "f", 1);
-}
-
-/* The finished literal; NULL when out of memory. */
-static const char *arr_end(struct arr *a)
-{
-	if (!a->n)
-		arr_put(a, "{", 1);
-	arr_put(a, "}", 1);
-	return a->oom ? NULL : a->s;
-}
-
-static void arr_free(struct arr *a, size_t n)
+static void arrays_free(struct db_array *a, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		free(a[i].s);
+		db_array_free(&a[i]);
 }
 
 static int oom(struct lis_error *err, const char *what)
 {
 	return lis_error_set(err, DB_E_QUERY, "%s: out of memory", what);
-}
-
-static int run(struct db_conn *c, const char *what, const char *sql, struct lis_error *err)
-{
-	PGresult *res = db_exec(c, what, sql, 0, NULL, PGRES_COMMAND_OK, err);
-
-	if (!res)
-		return -1;
-	PQclear(res);
-	return 0;
-}
-
-static void rollback(struct db_conn *c)
-{
-	if (db_is_ok(c))
-		PQclear(PQexec(c->pg, "ROLLBACK"));
 }
 
 static long long int_at(const PGresult *res, int row, int col)
@@ -363,21 +275,21 @@ static int write_ip_macs(struct db_conn *c, const char *what, const char *at,
 			 const char *source, const struct db_obs_ip_mac *obs, size_t n,
 			 struct db_collect_stats *st, struct lis_error *err)
 {
-	struct arr a[2] = {{0}};
+	struct db_array a[2] = {0};
 	int rc = -1;
 
 	if (!n)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		arr_text(&a[0], obs[i].ip);
-		arr_mac(&a[1], obs[i].mac);
+		db_array_add(&a[0], obs[i].ip);
+		array_add_mac(&a[1], obs[i].mac);
 	}
-	const char *const v[] = {at, source, arr_end(&a[0]), arr_end(&a[1])};
+	const char *const v[] = {at, source, db_array_end(&a[0]), db_array_end(&a[1])};
 	if (!v[2] || !v[3])
 		oom(err, what);
 	else
 		rc = step(c, &collect_ip_macs, what, v, PGRES_TUPLES_OK, st, NULL, err);
-	arr_free(a, 2);
+	arrays_free(a, 2);
 	return rc;
 }
 
@@ -385,17 +297,17 @@ static int write_mac_ports(struct db_conn *c, const char *what, const char *id,
 			   const char *at, const char *source, const struct db_switch_poll *p,
 			   struct db_collect_stats *st, struct lis_error *err)
 {
-	struct arr a[2] = {{0}};
+	struct db_array a[2] = {0};
 	size_t moves = 0;
 	int rc = -1;
 
 	if (!p->n_mac_ports)
 		return 0;
 	for (size_t i = 0; i < p->n_mac_ports; i++) {
-		arr_mac(&a[0], p->mac_ports[i].mac);
-		arr_text(&a[1], p->mac_ports[i].port_id);
+		array_add_mac(&a[0], p->mac_ports[i].mac);
+		db_array_add(&a[1], p->mac_ports[i].port_id);
 	}
-	const char *const v[] = {id, at, source, arr_end(&a[0]), arr_end(&a[1])};
+	const char *const v[] = {id, at, source, db_array_end(&a[0]), db_array_end(&a[1])};
 	if (!v[3] || !v[4])
 		oom(err, what);
 	else if (step(c, &collect_moves, what, v, PGRES_COMMAND_OK, NULL, &moves, err) == 0 &&
@@ -403,7 +315,7 @@ static int write_mac_ports(struct db_conn *c, const char *what, const char *id,
 		rc = 0;
 	if (st)
 		st->moves += moves;
-	arr_free(a, 2);
+	arrays_free(a, 2);
 	return rc;
 }
 
@@ -411,7 +323,7 @@ static int write_lldp(struct db_conn *c, const char *what, const char *id, const
 		      const struct db_switch_poll *p, struct lis_error *err)
 {
 	enum { N = 12 };
-	struct arr a[N] = {{0}};
+	struct db_array a[N] = {0};
 	const char *v[2 + N] = {id, at};
 	int rc = -1;
 
@@ -420,47 +332,47 @@ static int write_lldp(struct db_conn *c, const char *what, const char *id, const
 	for (size_t i = 0; i < p->n_lldp; i++) {
 		const struct db_obs_lldp *l = &p->lldp[i];
 
-		arr_text(&a[0], l->local_port_id);
-		arr_text(&a[1], l->chassis_subtype);
-		arr_text(&a[2], l->chassis_id);
-		arr_text(&a[3], l->port_subtype);
-		arr_text(&a[4], l->port_id);
-		arr_text(&a[5], l->sys_name);
-		arr_text(&a[6], l->sys_capabilities);
-		arr_bool(&a[7], l->is_network_device);
-		arr_text(&a[8], l->med_model);
-		arr_text(&a[9], l->med_serial);
-		arr_text(&a[10], l->med_software);
-		arr_text(&a[11], l->med_mfg);
+		db_array_add(&a[0], l->local_port_id);
+		db_array_add(&a[1], l->chassis_subtype);
+		db_array_add(&a[2], l->chassis_id);
+		db_array_add(&a[3], l->port_subtype);
+		db_array_add(&a[4], l->port_id);
+		db_array_add(&a[5], l->sys_name);
+		db_array_add(&a[6], l->sys_capabilities);
+		db_array_add(&a[7], l->is_network_device ? "t" : "f");
+		db_array_add(&a[8], l->med_model);
+		db_array_add(&a[9], l->med_serial);
+		db_array_add(&a[10], l->med_software);
+		db_array_add(&a[11], l->med_mfg);
 	}
 	rc = 0;
 	for (int i = 0; i < N; i++)
-		if (!(v[2 + i] = arr_end(&a[i])))
+		if (!(v[2 + i] = db_array_end(&a[i])))
 			rc = -1;
 	if (rc < 0)
 		oom(err, what);
 	else
 		rc = step(c, &collect_lldp, what, v, PGRES_COMMAND_OK, NULL, NULL, err);
-	arr_free(a, N);
+	arrays_free(a, N);
 	return rc;
 }
 
 static int write_status(struct db_conn *c, const char *what, const char *id, const char *at,
 			const struct db_switch_poll *p, struct lis_error *err)
 {
-	struct arr up = {0};
+	struct db_array up = {0};
 	char rows[24];
 	int rc = -1;
 
 	snprintf(rows, sizeof(rows), "%zu", p->n_mac_ports + p->n_ip_macs + p->n_lldp);
 	for (size_t i = 0; i < p->n_uplinks; i++)
-		arr_text(&up, p->uplink_ports[i]);
-	const char *const v[] = {id, at, rows, arr_end(&up)};
+		db_array_add(&up, p->uplink_ports[i]);
+	const char *const v[] = {id, at, rows, db_array_end(&up)};
 	if (!v[3])
 		oom(err, what);
 	else
 		rc = step(c, &collect_status_ok, what, v, PGRES_COMMAND_OK, NULL, NULL, err);
-	free(up.s);
+	db_array_free(&up);
 	return rc;
 }
 
@@ -473,7 +385,7 @@ int db_collect_write(struct db_conn *c, const struct db_switch_poll *p,
 	snprintf(what, sizeof(what), "switch %lld: poll write", p->switch_id);
 	snprintf(id, sizeof(id), "%lld", p->switch_id);
 	snprintf(at, sizeof(at), "%lld", (long long)p->at);
-	if (run(c, what, "BEGIN", err) < 0)
+	if (db_run(c, what, "BEGIN", err) < 0)
 		return -1;
 	/* Status first: a switch deleted since it was listed fails here, on its foreign key,
 	 * with the clearest message. Moves are found before the bindings change. */
@@ -481,8 +393,8 @@ int db_collect_write(struct db_conn *c, const struct db_switch_poll *p,
 	    write_mac_ports(c, what, id, at, source, p, st, err) < 0 ||
 	    write_ip_macs(c, what, at, source, p->ip_macs, p->n_ip_macs, st, err) < 0 ||
 	    write_lldp(c, what, id, at, p, err) < 0 ||
-	    run(c, what, "COMMIT", err) < 0) {
-		rollback(c);
+	    db_run(c, what, "COMMIT", err) < 0) {
+		db_rollback(c);
 		return -1;
 	}
 	return 0;

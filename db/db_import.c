@@ -527,17 +527,6 @@ static int import_mac_bssids(struct db_conn *c, const struct db_import_set *set,
 	return 0;
 }
 
-static int run(struct db_conn *c, const char *what, const char *sql, ExecStatusType want,
-	       struct lis_error *err)
-{
-	PGresult *res = db_exec(c, what, sql, 0, NULL, want, err);
-
-	if (!res)
-		return -1;
-	PQclear(res);
-	return 0;
-}
-
 static size_t total(const struct db_import_stats *s)
 {
 	size_t removed = 0;
@@ -546,12 +535,6 @@ static size_t total(const struct db_import_stats *s)
 		removed += s->removed[e];
 	return s->sites + s->locations + s->subnets + s->switches + s->ports + s->bssids +
 	       s->endpoints + s->mac_ports + s->ip_macs + s->mac_bssids + removed;
-}
-
-int db_import(struct db_conn *c, const struct db_import_set *set, struct db_import_stats *st,
-	      struct lis_error *err)
-{
-	return db_import_ex(c, set, NULL, st, err);
 }
 
 int db_import_ex(struct db_conn *c, const struct db_import_set *set,
@@ -582,7 +565,7 @@ int db_import_ex(struct db_conn *c, const struct db_import_set *set,
 	site_changed = calloc(set->n_sites ? set->n_sites : 1, sizeof(*site_changed));
 	if (!site_changed)
 		return lis_error_set(err, DB_E_QUERY, "import: out of memory");
-	if (run(c, "import: begin", "BEGIN", PGRES_COMMAND_OK, err) < 0)
+	if (db_run(c, "import: begin", "BEGIN", err) < 0)
 		goto fail;
 	/* Each kind refers only to kinds before it, except a site's default location, set
 	 * once the locations exist. */
@@ -610,8 +593,8 @@ int db_import_ex(struct db_conn *c, const struct db_import_set *set,
 	 * wrote no row; rolling back an import that changed nothing keeps lisd from reloading
 	 * for it. A dry run always rolls back. */
 	bool commit = total(&counts) > 0 && !opts->dry_run;
-	if (run(c, commit ? "import: commit" : "import: rollback",
-		commit ? "COMMIT" : "ROLLBACK", PGRES_COMMAND_OK, err) < 0)
+	if (db_run(c, commit ? "import: commit" : "import: rollback",
+		   commit ? "COMMIT" : "ROLLBACK", err) < 0)
 		goto fail;
 	free(site_changed);
 	if (st)
@@ -619,57 +602,11 @@ int db_import_ex(struct db_conn *c, const struct db_import_set *set,
 	return 0;
 fail:
 	free(site_changed);
-	if (db_is_ok(c))
-		PQclear(PQexec(c->pg, "ROLLBACK"));
+	db_rollback(c);
 	return -1;
 }
 
 /* ---- --replace: removing what the files no longer hold ---- */
-
-/* A PostgreSQL array literal of texts, {"a","b"}, growing as needed. */
-struct arr {
-	char *s;
-	size_t n, cap;
-	bool oom;
-};
-
-static void arr_put(struct arr *a, const char *p, size_t n)
-{
-	if (a->oom)
-		return;
-	if (a->n + n + 1 > a->cap) {
-		size_t cap = a->cap ? a->cap : 256;
-		while (cap < a->n + n + 1)
-			cap *= 2;
-		char *s = realloc(a->s, cap);
-		if (!s) {
-			a->oom = true;
-			return;
-		}
-		a->s = s;
-		a->cap = cap;
-	}
-	memcpy(a->s + a->n, p, n);
-	a->n += n;
-	a->s[a->n] = '\0';
-}
-
-/* Append one element (NULL: a NULL element), quoted and escaped. */
-static void arr_add(struct arr *a, const char *v)
-{
-	arr_put(a, a->n > 1 ? "," : "", a->n > 1 ? 1 : 0);
-	if (!v) {
-		arr_put(a, "NULL", 4);
-		return;
-	}
-	arr_put(a, "\"", 1);
-	for (; *v; v++) {
-		if (*v == '"' || *v == '\\')
-			arr_put(a, "\\", 1);
-		arr_put(a, v, 1);
-	}
-	arr_put(a, "\"", 1);
-}
 
 struct removal {
 	enum db_entity e;
@@ -748,67 +685,63 @@ static const struct removal removals[] = {
 };
 
 /* The set's keys of entity e as n_arrays array literals. */
-static void keys_of(const struct db_import_set *set, enum db_entity e, struct arr *a)
+static void keys_of(const struct db_import_set *set, enum db_entity e, struct db_array *a)
 {
 	char len[8];
 
-	for (int k = 0; k < 3; k++)
-		arr_put(&a[k], "{", 1);
 #define EACH(N, ROWS) for (size_t i = 0; i < set->N; i++)
 	switch (e) {
 	case DB_SITES:
-		EACH(n_sites, sites) arr_add(&a[0], set->sites[i].key);
+		EACH(n_sites, sites) db_array_add(&a[0], set->sites[i].key);
 		break;
 	case DB_LOCATIONS:
-		EACH(n_locations, locations) arr_add(&a[0], set->locations[i].key);
+		EACH(n_locations, locations) db_array_add(&a[0], set->locations[i].key);
 		break;
 	case DB_SUBNETS:
-		EACH(n_subnets, subnets) arr_add(&a[0], set->subnets[i].prefix);
+		EACH(n_subnets, subnets) db_array_add(&a[0], set->subnets[i].prefix);
 		break;
 	case DB_SWITCHES:
-		EACH(n_switches, switches) arr_add(&a[0], set->switches[i].key);
+		EACH(n_switches, switches) db_array_add(&a[0], set->switches[i].key);
 		break;
 	case DB_PORTS:
 		EACH(n_ports, ports) {
-			arr_add(&a[0], set->ports[i].switch_key);
-			arr_add(&a[1], set->ports[i].port_id);
+			db_array_add(&a[0], set->ports[i].switch_key);
+			db_array_add(&a[1], set->ports[i].port_id);
 		}
 		break;
 	case DB_BSSIDS:
 		EACH(n_bssids, bssids) {
 			snprintf(len, sizeof(len), "%u", set->bssids[i].prefix_len);
-			arr_add(&a[0], set->bssids[i].bssid);
-			arr_add(&a[1], len);
+			db_array_add(&a[0], set->bssids[i].bssid);
+			db_array_add(&a[1], len);
 		}
 		break;
 	case DB_ENDPOINTS:
-		EACH(n_endpoints, endpoints) arr_add(&a[0], set->endpoints[i].key);
+		EACH(n_endpoints, endpoints) db_array_add(&a[0], set->endpoints[i].key);
 		break;
 	case DB_MAC_PORTS:
 		EACH(n_mac_ports, mac_ports) {
-			arr_add(&a[0], set->mac_ports[i].mac);
-			arr_add(&a[1], set->mac_ports[i].switch_key);
-			arr_add(&a[2], set->mac_ports[i].port_id);
+			db_array_add(&a[0], set->mac_ports[i].mac);
+			db_array_add(&a[1], set->mac_ports[i].switch_key);
+			db_array_add(&a[2], set->mac_ports[i].port_id);
 		}
 		break;
 	case DB_IP_MACS:
 		EACH(n_ip_macs, ip_macs) {
-			arr_add(&a[0], set->ip_macs[i].ip);
-			arr_add(&a[1], set->ip_macs[i].mac);
+			db_array_add(&a[0], set->ip_macs[i].ip);
+			db_array_add(&a[1], set->ip_macs[i].mac);
 		}
 		break;
 	case DB_MAC_BSSIDS:
 		EACH(n_mac_bssids, mac_bssids) {
-			arr_add(&a[0], set->mac_bssids[i].mac);
-			arr_add(&a[1], set->mac_bssids[i].bssid);
+			db_array_add(&a[0], set->mac_bssids[i].mac);
+			db_array_add(&a[1], set->mac_bssids[i].bssid);
 		}
 		break;
 	case DB_ENTITY_N:
 		break;
 	}
 #undef EACH
-	for (int k = 0; k < 3; k++)
-		arr_put(&a[k], "}", 1);
 }
 
 static int db_import_remove(struct db_conn *c, const struct db_import_set *set,
@@ -817,20 +750,20 @@ static int db_import_remove(struct db_conn *c, const struct db_import_set *set,
 {
 	for (size_t r = 0; r < sizeof(removals) / sizeof(removals[0]); r++) {
 		const struct removal *rm = &removals[r];
-		struct arr a[3] = {0};
-		const char *v[4];
+		struct db_array a[3] = {0};
+		const char *v[4] = {NULL};
 		PGresult *res;
 		int rc = 0;
 
 		if (!(opts->replace & (1u << rm->e)) || (rm->all_sites_only && opts->replace_site))
 			continue;
 		keys_of(set, rm->e, a);
-		if (a[0].oom || a[1].oom || a[2].oom) {
-			rc = lis_error_set(err, DB_E_QUERY, "import: out of memory");
-			goto next;
+		for (int k = 0; k < rm->n_arrays; k++) {
+			if (!(v[k] = db_array_end(&a[k]))) {
+				rc = lis_error_set(err, DB_E_QUERY, "import: out of memory");
+				goto next;
+			}
 		}
-		for (int k = 0; k < rm->n_arrays; k++)
-			v[k] = a[k].s;
 		v[rm->n_arrays] = opts->replace_site;
 		if (rm->refcheck) {
 			res = db_exec(c, "replace: check references", rm->refcheck, 2, v,
@@ -862,7 +795,7 @@ static int db_import_remove(struct db_conn *c, const struct db_import_set *set,
 		PQclear(res);
 next:
 		for (int k = 0; k < 3; k++)
-			free(a[k].s);
+			db_array_free(&a[k]);
 		if (rc < 0)
 			return -1;
 	}

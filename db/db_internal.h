@@ -1,5 +1,5 @@
-/* Private to db/: the connection struct, prepared-statement plumbing, and the civic column
- * list shared by lookup and import. */
+/* Private to db/: the connection struct, prepared-statement plumbing, the helpers of
+ * db_util.c (statements, transactions, array literals), and the civic column list. */
 #ifndef DB_INTERNAL_H
 #define DB_INTERNAL_H
 
@@ -58,6 +58,34 @@ PGresult *db_exec_stmt(struct db_conn *c, const struct db_stmt *s, const char *w
  * (SQLSTATE classes 22 and 23), else DB_E_QUERY. Returns -1. */
 int db_set_error(struct db_conn *c, const PGresult *res, struct lis_error *err,
 		 const char *what);
+
+/* Run a constant statement that returns no rows (BEGIN, COMMIT, SET, DECLARE, ...). */
+int db_run(struct db_conn *c, const char *what, const char *sql, struct lis_error *err);
+/* Roll back the transaction a failed step left open, when the connection still works. */
+void db_rollback(struct db_conn *c);
+
+/* A growing text. On out of memory it stops growing and sets oom; check once at the end. */
+struct db_text {
+	char *s;          /* NUL-terminated; NULL until something is added */
+	size_t len, cap;
+	bool oom;
+};
+void db_text_put(struct db_text *t, const char *p, size_t n);
+void db_text_add(struct db_text *t, const char *s);
+/* A short formatted piece (under 256 bytes). */
+void db_text_addf(struct db_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void db_text_free(struct db_text *t);
+
+/* A PostgreSQL array literal ({"a","b",NULL}) for a text[] (or any other array) parameter.
+ * Every element is quoted, so that no value can end or split the array. */
+struct db_array {
+	struct db_text t;
+	size_t n;         /* elements so far */
+};
+void db_array_add(struct db_array *a, const char *v);  /* v NULL: a NULL element */
+/* Close the literal; NULL when out of memory. Call once. */
+const char *db_array_end(struct db_array *a);
+void db_array_free(struct db_array *a);
 
 /* The RFC 5139 columns of table location, in enum civic_field order (proto/civic.h). */
 #define DB_CIVIC_COLUMNS(X) \

@@ -42,21 +42,6 @@ int db_schema_version(struct db_conn *c, int *version, struct lis_error *err)
 	return read_version(c, version, err);
 }
 
-static int run(struct db_conn *c, const char *what, const char *sql, struct lis_error *err)
-{
-	PGresult *res = db_exec(c, what, sql, 0, NULL, PGRES_COMMAND_OK, err);
-	if (!res)
-		return -1;
-	PQclear(res);
-	return 0;
-}
-
-static void rollback(struct db_conn *c)
-{
-	if (db_is_ok(c))
-		PQclear(PQexec(c->pg, "ROLLBACK"));
-}
-
 /* Apply the next pending migration in its own transaction, under an advisory lock so that
  * two concurrent `db migrate` runs serialize and the second sees the first one's work.
  * *done is set when nothing was left to apply. */
@@ -66,7 +51,7 @@ static int apply_next(struct db_conn *c, int *done, struct lis_error *err)
 	int version;
 	PGresult *res;
 
-	if (run(c, "begin migration", "BEGIN", err) < 0)
+	if (db_run(c, "begin migration", "BEGIN", err) < 0)
 		return -1;
 	res = db_exec(c, "lock for migration", "SELECT pg_advisory_xact_lock($1::bigint)", 1,
 		      lock, PGRES_TUPLES_OK, err);
@@ -74,7 +59,7 @@ static int apply_next(struct db_conn *c, int *done, struct lis_error *err)
 		goto fail;
 	PQclear(res);
 	/* A migration may rebuild an index on a large table: no 5 s limit here. */
-	if (run(c, "migration", "SET LOCAL statement_timeout = 0", err) < 0)
+	if (db_run(c, "migration", "SET LOCAL statement_timeout = 0", err) < 0)
 		goto fail;
 	if (read_version(c, &version, err) < 0)
 		goto fail;
@@ -109,15 +94,15 @@ static int apply_next(struct db_conn *c, int *done, struct lis_error *err)
 		if (!res)
 			goto fail;
 		PQclear(res);
-		if (run(c, what, "COMMIT", err) < 0)
+		if (db_run(c, what, "COMMIT", err) < 0)
 			goto fail;
 		*done = 0;
 		return 0;
 	}
 	*done = 1;
-	return run(c, "end migration", "COMMIT", err);
+	return db_run(c, "end migration", "COMMIT", err);
 fail:
-	rollback(c);
+	db_rollback(c);
 	return -1;
 }
 

@@ -21,77 +21,13 @@ static const char insert_sql[] =
 	" ON CONFLICT (instance, seq) DO NOTHING";
 #define N_ARRAYS 19
 
-/* A growing text buffer for one array literal. */
-struct abuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void ab_put(struct abuf *b, const char *p, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *ns = realloc(b->s, cap);
-		if (!ns) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void ab_sep(struct abuf *b, size_t i)
-{
-	ab_put(b, i == 0 ? "{" : ",", 1);
-}
-
-/* One element of a PostgreSQL array literal: NULL unquoted, anything else double-quoted with
- * " and \ escaped (the array input syntax; this is not SQL). */
-static void ab_elem(struct abuf *b, size_t i, const char *v)
-{
-	ab_sep(b, i);
-	if (!v) {
-		ab_put(b, "NULL", 4);
-		return;
-	}
-	ab_put(b, "\"", 1);
-	for (const char *p = v; *p; ) {
-		size_t run = strcspn(p, "\"\\");
-		ab_put(b, p, run);
-		p += run;
-		if (*p) {
-			ab_put(b, "\\", 1);
-			ab_put(b, p, 1);
-			p++;
-		}
-	}
-	ab_put(b, "\"", 1);
-}
-
-static void ab_num(struct abuf *b, size_t i, bool null, long long v)
+/* A number element; NULL when null. */
+static void array_add_num(struct db_array *a, bool null, long long v)
 {
 	char t[32];
-	ab_sep(b, i);
-	if (null) {
-		ab_put(b, "NULL", 4);
-		return;
-	}
-	int n = snprintf(t, sizeof t, "%lld", v);
-	ab_put(b, t, (size_t)n);
-}
 
-static void ab_close(struct abuf *b, size_t n)
-{
-	ab_put(b, n ? "}" : "{}", n ? 1 : 2);
+	snprintf(t, sizeof(t), "%lld", v);
+	db_array_add(a, null ? NULL : t);
 }
 
 /* "2026-11-25 08:00:00.123456+00": timestamptz input, exact to the microsecond. */
@@ -113,7 +49,7 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 			const struct db_query_log_entry *e, size_t n, size_t *inserted,
 			struct lis_error *err)
 {
-	struct abuf a[N_ARRAYS];
+	struct db_array a[N_ARRAYS];
 	int rc = -1;
 
 	if (inserted)
@@ -127,34 +63,33 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 		format_at(x->at_us, at, sizeof at);
 		if (x->latency_ms >= 0)
 			snprintf(lat, sizeof lat, "%.3f", x->latency_ms);
-		ab_num(&a[0], i, false, x->seq);
-		ab_elem(&a[1], i, at);
-		ab_elem(&a[2], i, x->kind);
-		ab_elem(&a[3], i, x->requester_ip);
-		ab_elem(&a[4], i, x->requester_subject);
-		ab_elem(&a[5], i, x->target);
-		ab_elem(&a[6], i, x->source);
-		ab_elem(&a[7], i, x->evidence);
-		ab_num(&a[8], i, x->evidence_age_s < 0, x->evidence_age_s);
-		ab_num(&a[9], i, x->location_id <= 0, x->location_id);
-		ab_elem(&a[10], i, x->location_key);
-		ab_elem(&a[11], i, x->site_key);
-		ab_elem(&a[12], i, x->address);
-		ab_elem(&a[13], i, x->method);
-		ab_elem(&a[14], i, x->fallback < 0 ? NULL : x->fallback ? "t" : "f");
-		ab_elem(&a[15], i, x->disagreement);
-		ab_elem(&a[16], i, x->result);
-		ab_elem(&a[17], i, x->response_time);
-		ab_elem(&a[18], i, x->latency_ms >= 0 ? lat : NULL);
+		array_add_num(&a[0], false, x->seq);
+		db_array_add(&a[1], at);
+		db_array_add(&a[2], x->kind);
+		db_array_add(&a[3], x->requester_ip);
+		db_array_add(&a[4], x->requester_subject);
+		db_array_add(&a[5], x->target);
+		db_array_add(&a[6], x->source);
+		db_array_add(&a[7], x->evidence);
+		array_add_num(&a[8], x->evidence_age_s < 0, x->evidence_age_s);
+		array_add_num(&a[9], x->location_id <= 0, x->location_id);
+		db_array_add(&a[10], x->location_key);
+		db_array_add(&a[11], x->site_key);
+		db_array_add(&a[12], x->address);
+		db_array_add(&a[13], x->method);
+		db_array_add(&a[14], x->fallback < 0 ? NULL : x->fallback ? "t" : "f");
+		db_array_add(&a[15], x->disagreement);
+		db_array_add(&a[16], x->result);
+		db_array_add(&a[17], x->response_time);
+		db_array_add(&a[18], x->latency_ms >= 0 ? lat : NULL);
 	}
 	const char *values[1 + N_ARRAYS] = {instance};
 	for (size_t k = 0; k < N_ARRAYS; k++) {
-		ab_close(&a[k], n);
-		if (a[k].oom) {
+		values[1 + k] = db_array_end(&a[k]);
+		if (!values[1 + k]) {
 			lis_error_set(err, DB_E_QUERY, "query log insert: out of memory");
 			goto out;
 		}
-		values[1 + k] = a[k].s;
 	}
 	PGresult *res = db_exec(c, "query log insert", insert_sql, 1 + N_ARRAYS, values,
 				PGRES_COMMAND_OK, err);
@@ -166,7 +101,7 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 	rc = 0;
 out:
 	for (size_t k = 0; k < N_ARRAYS; k++)
-		free(a[k].s);
+		db_array_free(&a[k]);
 	return rc;
 }
 

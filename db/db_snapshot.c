@@ -275,16 +275,6 @@ static bool has_callback(const struct db_snapshot_sink *k, const struct table *t
 	return false;
 }
 
-static int run(struct db_conn *c, const char *what, const char *sql, struct lis_error *err)
-{
-	PGresult *res = db_exec(c, what, sql, 0, NULL, PGRES_COMMAND_OK, err);
-
-	if (!res)
-		return -1;
-	PQclear(res);
-	return 0;
-}
-
 /* Stream one table through a cursor into the sink. */
 static int load_table(struct db_conn *c, const struct table *t,
 		      const struct db_snapshot_sink *sink, struct lis_error *err)
@@ -295,7 +285,7 @@ static int load_table(struct db_conn *c, const struct table *t,
 	snprintf(what, sizeof(what), "snapshot: %s", t->what);
 	/* The text is one of the constant queries above, never input. */
 	snprintf(declare, sizeof(declare), "DECLARE lis_snapshot NO SCROLL CURSOR FOR %s", t->sql);
-	if (run(c, what, declare, err) < 0)
+	if (db_run(c, what, declare, err) < 0)
 		return -1;
 	for (;;) {
 		PGresult *res = db_exec(c, what, "FETCH FORWARD " DB_SNAPSHOT_BATCH
@@ -317,7 +307,7 @@ static int load_table(struct db_conn *c, const struct table *t,
 		if (n == 0)
 			break;
 	}
-	return run(c, what, "CLOSE lis_snapshot", err);
+	return db_run(c, what, "CLOSE lis_snapshot", err);
 }
 
 int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink, struct lis_error *err)
@@ -334,19 +324,18 @@ int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink, str
 								   : " (upgrade lis)");
 	/* REPEATABLE READ: every table as of one moment, whatever imports commit meanwhile.
 	 * READ ONLY: a loader never writes. */
-	if (run(c, "snapshot: begin",
+	if (db_run(c, "snapshot: begin",
 		"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		if (has_callback(sink, &tables[i]) && load_table(c, &tables[i], sink, err) < 0)
 			goto fail;
 	}
-	if (run(c, "snapshot: commit", "COMMIT", err) < 0)
+	if (db_run(c, "snapshot: commit", "COMMIT", err) < 0)
 		goto fail;
 	return 0;
 fail:
-	if (db_is_ok(c))
-		PQclear(PQexec(c->pg, "ROLLBACK"));
+	db_rollback(c);
 	return -1;
 }
 
@@ -354,7 +343,7 @@ fail:
 
 int db_listen(struct db_conn *c, struct lis_error *err)
 {
-	return run(c, "listen", "LISTEN " DB_WIREMAP_CHANNEL, err);
+	return db_run(c, "listen", "LISTEN " DB_WIREMAP_CHANNEL, err);
 }
 
 /* Consume every notification libpq holds; true if there was one. */
