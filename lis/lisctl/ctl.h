@@ -31,55 +31,55 @@ enum ctl_format ctl_format_of(const char *path, enum ctl_format forced);
 /* "csv" or "json" -> the format; -1 for anything else. */
 int ctl_format_parse(const char *s, enum ctl_format *out);
 
-struct ctl_csv; /* a parsed file: its cells own every string the rows below point to */
+struct ctl_rows; /* a parsed file: its cells own every string the rows below point to */
 
 struct ctl_sites {
-	struct ctl_csv *csv;
+	struct ctl_rows *csv;
 	struct db_site_row *rows;
 	size_t n;
 };
 struct ctl_locations {
-	struct ctl_csv *csv;
+	struct ctl_rows *csv;
 	struct db_location_row *rows;
 	size_t n;
 };
 struct ctl_subnets {
-	struct ctl_csv *csv;
+	struct ctl_rows *csv;
 	struct db_subnet_row *rows; /* prefix in canonical form (inet_ntop + "/len") */
 	size_t n;
 };
 struct ctl_switches {
-	struct ctl_csv *csv;
+	struct ctl_rows *csv;
 	struct db_switch_row *rows;
 	size_t n;
 };
 struct ctl_ports {
-	struct ctl_csv *csv;
+	struct ctl_rows *csv;
 	struct db_port_row *rows;
 	size_t n;
 };
 struct ctl_bssids {
-	struct ctl_csv *csv;
+	struct ctl_rows *csv;
 	struct db_bssid_row *rows;
 	size_t n;
 };
 struct ctl_endpoints {
-	struct ctl_csv *csv;
+	struct ctl_rows *csv;
 	struct db_endpoint_row *rows;
 	size_t n;
 };
 struct ctl_mac_ports {
-	struct ctl_csv *csv;
+	struct ctl_rows *csv;
 	struct db_mac_port_row *rows;
 	size_t n;
 };
 struct ctl_ip_macs {
-	struct ctl_csv *csv;
+	struct ctl_rows *csv;
 	struct db_ip_mac_row *rows;
 	size_t n;
 };
 struct ctl_mac_bssids {
-	struct ctl_csv *csv;
+	struct ctl_rows *csv;
 	struct db_mac_bssid_row *rows;
 	size_t n;
 };

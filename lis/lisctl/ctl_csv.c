@@ -14,81 +14,14 @@
 
 #include "civic.h"
 #include "ctl_csv.h"
-
-/* ---- errors ---- */
-
-void ctl_errors_add(struct ctl_errors *e, const char *fmt, ...)
-{
-	va_list ap;
-
-	e->total++;
-	if (e->n >= CTL_ERRORS_MAX)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(e->msg[e->n++], sizeof(e->msg[0]), fmt, ap);
-	va_end(ap);
-}
-
-void ctl_errors_print(const struct ctl_errors *e, FILE *out)
-{
-	for (size_t i = 0; i < e->n; i++)
-		fprintf(out, "%s\n", e->msg[i]);
-	if (e->total > e->n)
-		fprintf(out, "(%zu more errors not shown)\n", e->total - e->n);
-}
-
-void ctl_csv_error(struct ctl_errors *e, const char *path, unsigned line, unsigned col,
-		   const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ctl_errors_add(e, "%s:%u:%u: %s", path, line, col, msg);
-}
-
-/* A value as it appears in a message: in double quotes, with quotes, backslashes and
- * control characters escaped, cut (at a character boundary) after about 60 bytes.
- * Only called on values already known to be valid UTF-8. */
-const char *ctl_csv_quoted(char *buf, size_t size, const char *s)
-{
-	size_t n = 0, limit = size - 6; /* room for `..."` and NUL */
-	const size_t max_in = 60;
-	size_t in = 0;
-
-	buf[n++] = '"';
-	for (; s[in] && n + 4 < limit; in++) {
-		unsigned char ch = (unsigned char)s[in];
-		if (in >= max_in && (ch & 0xC0) != 0x80) {
-			memcpy(buf + n, "...", 3);
-			n += 3;
-			break;
-		}
-		if (ch == '"' || ch == '\\') {
-			buf[n++] = '\\';
-			buf[n++] = (char)ch;
-		} else if (ch == '\n') {
-			buf[n++] = '\\';
-			buf[n++] = 'n';
-		} else if (ch < 0x20 || ch == 0x7F) {
-			buf[n++] = '?';
-		} else {
-			buf[n++] = (char)ch;
-		}
-	}
-	buf[n++] = '"';
-	buf[n] = '\0';
-	return buf;
-}
+#include "ctl_json.h"
 
 /* ---- parsing ---- */
 
 struct parse {
-	struct ctl_csv *csv;
+	struct ctl_rows *csv;
 	struct ctl_errors *errs;
-	struct row cur;
+	struct ctl_row cur;
 	size_t cur_cap;
 	unsigned line;       /* line of the byte being fed */
 	unsigned field_line; /* line the current field started on */
@@ -96,74 +29,22 @@ struct parse {
 	bool need_start, at_row_start, oom;
 };
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid: no overlong
- * forms, no surrogates, nothing above U+10FFFF (RFC 3629 §4). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	uint32_t cp;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		len = 2, cp = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		len = 3, cp = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
-/* Values end up in XML (PIDF-LO), which cannot carry most control characters. */
-bool ctl_csv_check_text(struct ctl_errors *errs, const char *path, unsigned line,
-			unsigned col, const unsigned char *s, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		size_t len = utf8_seq(s + i, n - i);
-		if (len == 0) {
-			ctl_csv_error(errs, path, line, col,
-			       "invalid UTF-8 (byte 0x%02X at offset %zu of the field)", s[i], i);
-			return false;
-		}
-		if (len == 1 && ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') ||
-				 s[i] == 0x7F)) {
-			ctl_csv_error(errs, path, line, col,
-			       "control character U+%04X is not allowed", s[i]);
-			return false;
-		}
-		i += len;
-	}
-	return true;
-}
-
 static bool check_text(struct parse *p, const unsigned char *s, size_t n, unsigned col)
 {
-	return ctl_csv_check_text(p->errs, p->csv->path, p->field_line, col, s, n);
+	return ctl_check_text(p->errs, p->csv->path, p->field_line, col, s, n);
 }
 
 static void on_field(void *data, size_t len, void *ctx)
 {
 	struct parse *p = ctx;
-	struct cell cell = {NULL, p->field_line, false, 0};
+	struct ctl_cell cell = {NULL, p->field_line, false, 0};
 
 	p->need_start = true;
 	if (p->oom)
 		return;
 	if (p->cur.n == p->cur_cap) {
 		size_t cap = p->cur_cap ? 2 * p->cur_cap : 16;
-		struct cell *c = realloc(p->cur.cells, cap * sizeof(*c));
+		struct ctl_cell *c = realloc(p->cur.cells, cap * sizeof(*c));
 		if (!c) {
 			p->oom = true;
 			return;
@@ -196,7 +77,7 @@ static void on_row(int c, void *ctx)
 		return;
 	if (p->csv->n_rows == p->csv->cap) {
 		size_t cap = p->csv->cap ? 2 * p->csv->cap : 64;
-		struct row *r = realloc(p->csv->rows, cap * sizeof(*r));
+		struct ctl_row *r = realloc(p->csv->rows, cap * sizeof(*r));
 		if (!r) {
 			p->oom = true;
 			return;
@@ -206,76 +87,18 @@ static void on_row(int c, void *ctx)
 	}
 	p->cur.line = p->row_line;
 	p->csv->rows[p->csv->n_rows++] = p->cur;
-	p->cur = (struct row){0};
+	p->cur = (struct ctl_row){0};
 	p->cur_cap = 0;
-}
-
-static void row_free(struct row *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		free(r->cells[i].s);
-	free(r->cells);
-}
-
-void ctl_csv_free(struct ctl_csv *csv)
-{
-	if (!csv)
-		return;
-	for (size_t i = 0; i < csv->n_rows; i++)
-		row_free(&csv->rows[i]);
-	free(csv->rows);
-	free(csv->path);
-	free(csv);
-}
-
-char *ctl_csv_read_file(const char *path, size_t *len, struct ctl_errors *errs)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!f) {
-		ctl_errors_add(errs, "%s: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		if (n + 1 >= cap) {
-			size_t ncap = cap ? 2 * cap : 65536;
-			char *nb = realloc(buf, ncap);
-			if (!nb) {
-				ctl_errors_add(errs, "%s: out of memory", path);
-				goto fail;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		ctl_errors_add(errs, "%s: cannot read: %s", path, strerror(errno));
-		goto fail;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-fail:
-	fclose(f);
-	free(buf);
-	return NULL;
 }
 
 /* Parse the whole file into rows of cells. Syntax errors (a stray quote, an unterminated
  * quoted field) stop the parse: what follows cannot be trusted. */
-static struct ctl_csv *csv_load(const char *path, struct ctl_errors *errs)
+static struct ctl_rows *csv_load(const char *path, struct ctl_errors *errs)
 {
 	struct csv_parser cp;
 	struct parse p = {0};
 	size_t len, i = 0;
-	char *buf = ctl_csv_read_file(path, &len, errs);
+	char *buf = ctl_read_file(path, &len, errs);
 	bool failed = false;
 
 	if (!buf)
@@ -285,7 +108,7 @@ static struct ctl_csv *csv_load(const char *path, struct ctl_errors *errs)
 	    csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
 		ctl_errors_add(errs, "%s: out of memory", path);
 		free(buf);
-		ctl_csv_free(p.csv);
+		ctl_rows_free(p.csv);
 		return NULL;
 	}
 	p.errs = errs;
@@ -304,7 +127,7 @@ static struct ctl_csv *csv_load(const char *path, struct ctl_errors *errs)
 			p.need_start = p.at_row_start = false;
 		}
 		if (csv_parse(&cp, buf + i, 1, on_field, on_row, &p) != 1) {
-			ctl_csv_error(errs, path, p.line, (unsigned)p.cur.n + 1,
+			ctl_error_at(errs, path, p.line, (unsigned)p.cur.n + 1,
 			       "malformed CSV: a quote may only open a field, close it, or be "
 			       "doubled inside a quoted field");
 			failed = true;
@@ -314,7 +137,7 @@ static struct ctl_csv *csv_load(const char *path, struct ctl_errors *errs)
 			p.line++;
 	}
 	if (!failed && !p.oom && csv_fini(&cp, on_field, on_row, &p) != 0) {
-		ctl_csv_error(errs, path, p.field_line, (unsigned)p.cur.n + 1,
+		ctl_error_at(errs, path, p.field_line, (unsigned)p.cur.n + 1,
 		       "malformed CSV: quoted field not closed before the end of the file");
 		failed = true;
 	}
@@ -323,15 +146,15 @@ static struct ctl_csv *csv_load(const char *path, struct ctl_errors *errs)
 		failed = true;
 	}
 	csv_free(&cp);
-	row_free(&p.cur);
+	ctl_row_free(&p.cur);
 	free(buf);
 	if (failed) {
-		ctl_csv_free(p.csv);
+		ctl_rows_free(p.csv);
 		return NULL;
 	}
 	if (p.csv->n_rows == 0) {
-		ctl_csv_error(errs, path, 1, 1, "empty file: the first row must name the columns");
-		ctl_csv_free(p.csv);
+		ctl_error_at(errs, path, 1, 1, "empty file: the first row must name the columns");
+		ctl_rows_free(p.csv);
 		return NULL;
 	}
 	return p.csv;
@@ -341,23 +164,23 @@ static struct ctl_csv *csv_load(const char *path, struct ctl_errors *errs)
 
 /* Map the header onto the known columns: at[k] = index of column k in the file, or -1.
  * Unknown, duplicate and missing required columns are errors at line 1. */
-static int map_header(const struct ctl_csv *csv, const struct column *cols, size_t n_cols,
+static int map_header(const struct ctl_rows *csv, const struct column *cols, size_t n_cols,
 		      int *at, struct ctl_errors *errs)
 {
-	const struct row *h = &csv->rows[0];
+	const struct ctl_row *h = &csv->rows[0];
 	size_t before = errs->total;
 
 	for (size_t k = 0; k < n_cols; k++)
 		at[k] = -1;
 	for (size_t i = 0; i < h->n; i++) {
-		const struct cell *c = &h->cells[i];
+		const struct ctl_cell *c = &h->cells[i];
 		unsigned col = c->col ? c->col : (unsigned)i + 1;
 		size_t k;
 
 		if (c->bad)
 			continue;
 		if (!c->s) {
-			ctl_csv_error(errs, csv->path, c->line, col, "empty column name");
+			ctl_error_at(errs, csv->path, c->line, col, "empty column name");
 			continue;
 		}
 		for (k = 0; k < n_cols && strcmp(cols[k].name, c->s) != 0; k++)
@@ -366,16 +189,16 @@ static int map_header(const struct ctl_csv *csv, const struct column *cols, size
 			for (k = 0; k < n_cols && strcasecmp(cols[k].name, c->s) != 0; k++)
 				;
 			if (k < n_cols)
-				ctl_csv_error(errs, csv->path, c->line, col,
+				ctl_error_at(errs, csv->path, c->line, col,
 				       "unknown column %s (did you mean \"%s\"? names are "
 				       "case-sensitive)", Q(c->s), cols[k].name);
 			else
-				ctl_csv_error(errs, csv->path, c->line, col, "unknown column %s",
+				ctl_error_at(errs, csv->path, c->line, col, "unknown column %s",
 				       Q(c->s));
 			continue;
 		}
 		if (at[k] >= 0) {
-			ctl_csv_error(errs, csv->path, c->line, col,
+			ctl_error_at(errs, csv->path, c->line, col,
 			       "duplicate column %s (also column %d)", Q(c->s), at[k] + 1);
 			continue;
 		}
@@ -384,24 +207,24 @@ static int map_header(const struct ctl_csv *csv, const struct column *cols, size
 	/* An empty JSON array names no keys, and needs none. */
 	for (size_t k = 0; k < n_cols && !(csv->json && csv->n_rows == 1); k++)
 		if (cols[k].required && at[k] < 0)
-			ctl_csv_error(errs, csv->path, 1, 1, "missing required column \"%s\"",
+			ctl_error_at(errs, csv->path, 1, 1, "missing required column \"%s\"",
 			       cols[k].name);
 	return errs->total == before ? 0 : -1;
 }
 
 /* Rows whose field count matches the header and whose cells all decoded; others are
  * reported and skipped. Calls fn for each good data row. */
-static void each_row(struct ctl_csv *csv, struct ctl_errors *errs,
-		     void (*fn)(struct row *r, struct check *ck), struct check *ck)
+static void each_row(struct ctl_rows *csv, struct ctl_errors *errs,
+		     void (*fn)(struct ctl_row *r, struct check *ck), struct check *ck)
 {
 	size_t want = csv->rows[0].n;
 
 	for (size_t i = 1; i < csv->n_rows; i++) {
-		struct row *r = &csv->rows[i];
+		struct ctl_row *r = &csv->rows[i];
 		bool bad = false;
 
 		if (r->n != want) {
-			ctl_csv_error(errs, csv->path, r->line, (unsigned)(r->n < want ? r->n : want) + 1,
+			ctl_error_at(errs, csv->path, r->line, (unsigned)(r->n < want ? r->n : want) + 1,
 			       "row has %zu fields, the header has %zu", r->n, want);
 			continue;
 		}
@@ -415,12 +238,12 @@ static void each_row(struct ctl_csv *csv, struct ctl_errors *errs,
 }
 
 /* Value of a cell, or NULL when absent or empty. */
-static const char *val(const struct cell *c)
+static const char *val(const struct ctl_cell *c)
 {
 	return c ? c->s : NULL;
 }
 
-struct cell *ctl_csv_cell(struct row *r, const struct check *ck, size_t k)
+struct ctl_cell *ctl_csv_cell(struct ctl_row *r, const struct check *ck, size_t k)
 {
 	return ck->at[k] < 0 ? NULL : &r->cells[ck->at[k]];
 }
@@ -434,9 +257,9 @@ unsigned ctl_csv_col(const struct check *ck, size_t k)
 	return (unsigned)ck->at[k] + 1;
 }
 
-const char *ctl_csv_val(struct row *r, const struct check *ck, size_t k)
+const char *ctl_csv_val(struct ctl_row *r, const struct check *ck, size_t k)
 {
-	struct cell *c = ctl_csv_cell(r, ck, k);
+	struct ctl_cell *c = ctl_csv_cell(r, ck, k);
 	return c ? c->s : NULL;
 }
 
@@ -448,30 +271,30 @@ void *ctl_csv_push(struct check *ck)
 	return slot;
 }
 
-bool ctl_csv_require(struct check *ck, struct row *r, size_t k, const char *name)
+bool ctl_csv_require(struct check *ck, struct ctl_row *r, size_t k, const char *name)
 {
-	struct cell *c = ctl_csv_cell(r, ck, k);
+	struct ctl_cell *c = ctl_csv_cell(r, ck, k);
 	if (c && c->s)
 		return true;
-	ctl_csv_error(ck->errs, ck->csv->path, c ? c->line : r->line,
+	ctl_error_at(ck->errs, ck->csv->path, c ? c->line : r->line,
 		      c ? ctl_csv_col(ck, k) : 1, "missing value for required column \"%s\"",
 		      name);
 	return false;
 }
 
-bool ctl_csv_check_key(struct check *ck, struct row *r, size_t k, const char *what)
+bool ctl_csv_check_key(struct check *ck, struct ctl_row *r, size_t k, const char *what)
 {
-	struct cell *c = ctl_csv_cell(r, ck, k);
+	struct ctl_cell *c = ctl_csv_cell(r, ck, k);
 
 	if (strpbrk(c->s, " \t\r\n")) {
-		ctl_csv_error(ck->errs, ck->csv->path, c->line, ctl_csv_col(ck, k),
+		ctl_error_at(ck->errs, ck->csv->path, c->line, ctl_csv_col(ck, k),
 			      "%s key %s contains white space", what, Q(c->s));
 		return false;
 	}
 	return true;
 }
 
-void ctl_csv_add_key(struct check *ck, size_t set, struct row *r, size_t k, const char *fmt,
+void ctl_csv_add_key(struct check *ck, size_t set, struct ctl_row *r, size_t k, const char *fmt,
 		     ...)
 {
 	struct keyset *ks = &ck->keys[set];
@@ -489,7 +312,7 @@ void ctl_csv_add_key(struct check *ck, size_t set, struct row *r, size_t k, cons
 	ks->refs[ks->n++] = (struct keyref){key, r->line, ctl_csv_col(ck, k)};
 }
 
-bool ctl_csv_set(struct check *ck, struct cell *c, const char *canon)
+bool ctl_csv_set(struct check *ck, struct ctl_cell *c, const char *canon)
 {
 	char *copy;
 
@@ -522,7 +345,7 @@ static void check_duplicates(struct keyset *set, const char *path, struct ctl_er
 			first = i;
 			continue;
 		}
-		ctl_csv_error(errs, path, refs[i].line, refs[i].col,
+		ctl_error_at(errs, path, refs[i].line, refs[i].col,
 			      "duplicate %s %s (first on line %u)", set->what, Q(refs[i].key),
 			      refs[first].line);
 	}
@@ -548,7 +371,7 @@ int ctl_format_parse(const char *s, enum ctl_format *out)
 
 int ctl_csv_load_file(const char *path, enum ctl_format fmt, const struct column *cols,
 		      size_t n_cols, const char *const *key_whats, size_t row_size,
-		      void (*fn)(struct row *r, struct check *ck), struct ctl_csv **csv,
+		      void (*fn)(struct ctl_row *r, struct check *ck), struct ctl_rows **csv,
 		      void **rows, size_t *n, struct ctl_errors *errs)
 {
 	int at[64];
@@ -561,7 +384,7 @@ int ctl_csv_load_file(const char *path, enum ctl_format fmt, const struct column
 	*n = 0;
 	if (n_cols > sizeof(at) / sizeof(at[0]))
 		abort();
-	ck.csv = ctl_format_of(path, fmt) == CTL_FORMAT_JSON ? ctl_json_load(path, errs)
+	ck.csv = ctl_format_of(path, fmt) == CTL_FORMAT_JSON ? ctl_json_read(path, errs)
 							     : csv_load(path, errs);
 	if (!ck.csv)
 		return -1;
@@ -594,7 +417,7 @@ int ctl_csv_load_file(const char *path, enum ctl_format fmt, const struct column
 	}
 fail:
 	free(ck.rows);
-	ctl_csv_free(ck.csv);
+	ctl_rows_free(ck.csv);
 	return -1;
 }
 
@@ -621,7 +444,7 @@ static const struct column site_columns[S_N] = {
 	[S_ALLOW_DEFAULT] = {"allow_default", false},
 };
 
-static void sites_row(struct row *r, struct check *ck)
+static void sites_row(struct ctl_row *r, struct check *ck)
 {
 	const char *allow = ctl_csv_val(r, ck, S_ALLOW_DEFAULT);
 	const char *def = ctl_csv_val(r, ck, S_DEFAULT_LOCATION);
@@ -635,12 +458,12 @@ static void sites_row(struct row *r, struct check *ck)
 	if (def && !ctl_csv_check_key(ck, r, S_DEFAULT_LOCATION, "location"))
 		ok = false;
 	if (allow && ctl_csv_parse_bool(allow, &allow_default) < 0) {
-		ctl_csv_error(ck->errs, ck->csv->path, ctl_csv_cell(r, ck, S_ALLOW_DEFAULT)->line,
+		ctl_error_at(ck->errs, ck->csv->path, ctl_csv_cell(r, ck, S_ALLOW_DEFAULT)->line,
 			      ctl_csv_col(ck, S_ALLOW_DEFAULT), "%s is not true or false",
 			      Q(allow));
 		ok = false;
 	} else if (allow_default && !def) {
-		ctl_csv_error(ck->errs, ck->csv->path, ctl_csv_cell(r, ck, S_ALLOW_DEFAULT)->line,
+		ctl_error_at(ck->errs, ck->csv->path, ctl_csv_cell(r, ck, S_ALLOW_DEFAULT)->line,
 			      ctl_csv_col(ck, S_ALLOW_DEFAULT),
 			      "allow_default is true but the site has no default_location");
 		ok = false;
@@ -723,28 +546,28 @@ static bool is_language_tag(const char *s)
 }
 
 
-static bool number_in(struct check *ck, struct row *r, size_t k, double lo, double hi,
+static bool number_in(struct check *ck, struct ctl_row *r, size_t k, double lo, double hi,
 		      const char *what, double *v)
 {
-	struct cell *c = ctl_csv_cell(r, ck, k);
+	struct ctl_cell *c = ctl_csv_cell(r, ck, k);
 
 	if (parse_number(c->s, v) && *v >= lo && *v <= hi)
 		return true;
-	ctl_csv_error(ck->errs, ck->csv->path, c->line, ctl_csv_col(ck, k), "%s is not %s", Q(c->s),
+	ctl_error_at(ck->errs, ck->csv->path, c->line, ctl_csv_col(ck, k), "%s is not %s", Q(c->s),
 	       what);
 	return false;
 }
 
-static void locations_row(struct row *r, struct check *ck)
+static void locations_row(struct ctl_row *r, struct check *ck)
 {
 	const char *path = ck->csv->path;
 	struct db_location_row row = {.file = path, .line = r->line,
 				      .ref_col = ctl_csv_col(ck, L_SITE),
 				      .key_col = ctl_csv_col(ck, L_LOCATION)};
-	struct cell *lat = ctl_csv_cell(r, ck, L_LATITUDE), *lon = ctl_csv_cell(r, ck, L_LONGITUDE);
-	struct cell *alt = ctl_csv_cell(r, ck, L_ALTITUDE), *unc = ctl_csv_cell(r, ck, L_UNCERTAINTY);
-	struct cell *country = ctl_csv_cell(r, ck, L_CIVIC + CIVIC_COUNTRY);
-	struct cell *lang = ctl_csv_cell(r, ck, L_LANG);
+	struct ctl_cell *lat = ctl_csv_cell(r, ck, L_LATITUDE), *lon = ctl_csv_cell(r, ck, L_LONGITUDE);
+	struct ctl_cell *alt = ctl_csv_cell(r, ck, L_ALTITUDE), *unc = ctl_csv_cell(r, ck, L_UNCERTAINTY);
+	struct ctl_cell *country = ctl_csv_cell(r, ck, L_CIVIC + CIVIC_COUNTRY);
+	struct ctl_cell *lang = ctl_csv_cell(r, ck, L_LANG);
 	bool ok = ctl_csv_require(ck, r, L_LOCATION, "location");
 
 	if (ok)
@@ -758,7 +581,7 @@ static void locations_row(struct row *r, struct check *ck)
 	row.site_key = val(ctl_csv_cell(r, ck, L_SITE));
 	row.lang = val(lang);
 	if (row.lang && !is_language_tag(row.lang)) {
-		ctl_csv_error(ck->errs, path, lang->line, ctl_csv_col(ck, L_LANG),
+		ctl_error_at(ck->errs, path, lang->line, ctl_csv_col(ck, L_LANG),
 		       "%s is not a language tag (e.g. en-US)", Q(row.lang));
 		ok = false;
 	}
@@ -770,7 +593,7 @@ static void locations_row(struct row *r, struct check *ck)
 	if (row.civic[CIVIC_COUNTRY]) {
 		const char *s = row.civic[CIVIC_COUNTRY];
 		if (!(strlen(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z')) {
-			ctl_csv_error(ck->errs, path, country->line, ctl_csv_col(ck, L_CIVIC),
+			ctl_error_at(ck->errs, path, country->line, ctl_csv_col(ck, L_CIVIC),
 			       "%s is not a country code (two upper-case letters, ISO 3166 "
 			       "alpha-2, e.g. US)", Q(s));
 			ok = false;
@@ -783,11 +606,11 @@ static void locations_row(struct row *r, struct check *ck)
 				   "a longitude (decimal degrees, -180 to 180)", &row.lon))
 		ok = false;
 	if (val(lat) && !val(lon)) {
-		ctl_csv_error(ck->errs, path, lat->line, ctl_csv_col(ck, L_LATITUDE),
+		ctl_error_at(ck->errs, path, lat->line, ctl_csv_col(ck, L_LATITUDE),
 		       "latitude without longitude (give both or neither)");
 		ok = false;
 	} else if (val(lon) && !val(lat)) {
-		ctl_csv_error(ck->errs, path, lon->line, ctl_csv_col(ck, L_LONGITUDE),
+		ctl_error_at(ck->errs, path, lon->line, ctl_csv_col(ck, L_LONGITUDE),
 		       "longitude without latitude (give both or neither)");
 		ok = false;
 	}
@@ -798,25 +621,25 @@ static void locations_row(struct row *r, struct check *ck)
 			       &row.alt)) {
 			ok = false;
 		} else if (!val(lat) && !val(lon)) {
-			ctl_csv_error(ck->errs, path, alt->line, ctl_csv_col(ck, L_ALTITUDE),
+			ctl_error_at(ck->errs, path, alt->line, ctl_csv_col(ck, L_ALTITUDE),
 			       "altitude without latitude and longitude");
 			ok = false;
 		}
 	}
 	if (val(unc)) {
 		if (!parse_number(unc->s, &row.uncertainty) || row.uncertainty <= 0) {
-			ctl_csv_error(ck->errs, path, unc->line, ctl_csv_col(ck, L_UNCERTAINTY),
+			ctl_error_at(ck->errs, path, unc->line, ctl_csv_col(ck, L_UNCERTAINTY),
 			       "%s is not an uncertainty (metres, greater than 0; leave empty "
 			       "when unknown)", Q(unc->s));
 			ok = false;
 		} else if (!val(lat) && !val(lon)) {
-			ctl_csv_error(ck->errs, path, unc->line, ctl_csv_col(ck, L_UNCERTAINTY),
+			ctl_error_at(ck->errs, path, unc->line, ctl_csv_col(ck, L_UNCERTAINTY),
 			       "uncertainty without latitude and longitude");
 			ok = false;
 		}
 	}
 	if (!row.civic[CIVIC_COUNTRY] && !val(lat) && !val(lon)) {
-		ctl_csv_error(ck->errs, path, r->line, ctl_csv_col(ck, L_LOCATION),
+		ctl_error_at(ck->errs, path, r->line, ctl_csv_col(ck, L_LOCATION),
 		       "location %s has neither a country nor latitude and longitude",
 		       Q(row.key));
 		ok = false;
@@ -886,9 +709,9 @@ static enum cidr_result parse_cidr(const char *s, char *canon, size_t size)
 }
 
 
-static void subnets_row(struct row *r, struct check *ck)
+static void subnets_row(struct ctl_row *r, struct check *ck)
 {
-	struct cell *p = ctl_csv_cell(r, ck, N_PREFIX);
+	struct ctl_cell *p = ctl_csv_cell(r, ck, N_PREFIX);
 	unsigned pcol = ctl_csv_col(ck, N_PREFIX);
 	char canon[INET6_ADDRSTRLEN + 8];
 	bool ok = ctl_csv_require(ck, r, N_PREFIX, "prefix");
@@ -901,16 +724,16 @@ static void subnets_row(struct row *r, struct check *ck)
 	case CIDR_OK:
 		break;
 	case CIDR_NO_LENGTH:
-		ctl_csv_error(ck->errs, ck->csv->path, p->line, pcol,
+		ctl_error_at(ck->errs, ck->csv->path, p->line, pcol,
 		       "%s is not a CIDR prefix (write %s/%d for this one address)", Q(p->s),
 		       p->s, strchr(p->s, ':') ? 128 : 32);
 		return;
 	case CIDR_HOST_BITS:
-		ctl_csv_error(ck->errs, ck->csv->path, p->line, pcol,
+		ctl_error_at(ck->errs, ck->csv->path, p->line, pcol,
 		       "%s has host bits set (did you mean %s?)", Q(p->s), canon);
 		return;
 	case CIDR_BAD:
-		ctl_csv_error(ck->errs, ck->csv->path, p->line, pcol, "%s is not a CIDR prefix",
+		ctl_error_at(ck->errs, ck->csv->path, p->line, pcol, "%s is not a CIDR prefix",
 		       Q(p->s));
 		return;
 	}

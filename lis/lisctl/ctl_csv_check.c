@@ -135,7 +135,7 @@ static void error_row(struct ctl_errors *e, const char *file, unsigned line, uns
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ctl_csv_error(e, file ? file : "(input)", line, col ? col : 1, "%s", msg);
+	ctl_error_at(e, file ? file : "(input)", line, col ? col : 1, "%s", msg);
 }
 
 static void unknown(struct ctl_errors *e, const char *file, unsigned line, unsigned col,

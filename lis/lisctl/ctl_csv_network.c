@@ -16,25 +16,25 @@
 
 /* ---- values shared by several files ---- */
 
-static void error_at(struct check *ck, struct row *r, size_t k, const char *fmt, ...)
+static void error_at(struct check *ck, struct ctl_row *r, size_t k, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static void error_at(struct check *ck, struct row *r, size_t k, const char *fmt, ...)
+static void error_at(struct check *ck, struct ctl_row *r, size_t k, const char *fmt, ...)
 {
-	struct cell *c = ctl_csv_cell(r, ck, k);
+	struct ctl_cell *c = ctl_csv_cell(r, ck, k);
 	char msg[256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ctl_csv_error(ck->errs, ck->csv->path, c ? c->line : r->line, c ? ctl_csv_col(ck, k) : 1,
+	ctl_error_at(ck->errs, ck->csv->path, c ? c->line : r->line, c ? ctl_csv_col(ck, k) : 1,
 		      "%s", msg);
 }
 
 /* Column k, when present, as a canonical MAC address. */
-static bool check_mac(struct check *ck, struct row *r, size_t k)
+static bool check_mac(struct check *ck, struct ctl_row *r, size_t k)
 {
-	struct cell *c = ctl_csv_cell(r, ck, k);
+	struct ctl_cell *c = ctl_csv_cell(r, ck, k);
 	uint8_t mac[6];
 	char canon[18];
 
@@ -50,9 +50,9 @@ static bool check_mac(struct check *ck, struct row *r, size_t k)
 
 /* Column k, when present, as one host's address in canonical form (an IPv4 address seen
  * through an IPv6 socket, ::ffff:a.b.c.d, is the IPv4 address). */
-static bool check_address(struct check *ck, struct row *r, size_t k)
+static bool check_address(struct check *ck, struct ctl_row *r, size_t k)
 {
-	struct cell *c = ctl_csv_cell(r, ck, k);
+	struct ctl_cell *c = ctl_csv_cell(r, ck, k);
 	unsigned char bin[16];
 	char canon[INET6_ADDRSTRLEN];
 
@@ -74,7 +74,7 @@ static bool check_address(struct check *ck, struct row *r, size_t k)
 }
 
 /* Column k, when present, as a key (no white space). */
-static bool check_ref(struct check *ck, struct row *r, size_t k, const char *what)
+static bool check_ref(struct check *ck, struct ctl_row *r, size_t k, const char *what)
 {
 	return !ctl_csv_val(r, ck, k) || ctl_csv_check_key(ck, r, k, what);
 }
@@ -148,7 +148,7 @@ int ctl_parse_timestamp(const char *s, time_t *out)
 
 /* A binding's last_seen, first_seen and source columns (the same in the three files). */
 enum { SEEN_LAST, SEEN_FIRST, SEEN_SOURCE };
-static bool check_seen(struct check *ck, struct row *r, const size_t k[3], struct db_seen *out)
+static bool check_seen(struct check *ck, struct ctl_row *r, const size_t k[3], struct db_seen *out)
 {
 	const char *last = ctl_csv_val(r, ck, k[SEEN_LAST]);
 	const char *first = ctl_csv_val(r, ck, k[SEEN_FIRST]);
@@ -197,7 +197,7 @@ static const struct column switch_columns[W_N] = {
 
 /* Column k, when present, as a whole number in lo..hi (decimal digits only: "1e3", "+5"
  * or "60s" in a spreadsheet is a mistake worth hearing about). */
-static bool check_uint(struct check *ck, struct row *r, size_t k, unsigned lo, unsigned hi,
+static bool check_uint(struct check *ck, struct ctl_row *r, size_t k, unsigned lo, unsigned hi,
 		       const char *what, unsigned *out)
 {
 	const char *s = ctl_csv_val(r, ck, k);
@@ -225,7 +225,7 @@ static bool check_uint(struct check *ck, struct row *r, size_t k, unsigned lo, u
 
 /* The polling columns. snmp_profile names a [snmp.NAME] section of wiremapd.conf, so it
  * takes the characters a section name may hold; the credentials stay in that file. */
-static bool check_polling(struct check *ck, struct row *r, struct db_switch_row *w)
+static bool check_polling(struct check *ck, struct ctl_row *r, struct db_switch_row *w)
 {
 	const char *profile = ctl_csv_val(r, ck, W_SNMP_PROFILE);
 	const char *enabled = ctl_csv_val(r, ck, W_POLL_ENABLED);
@@ -250,9 +250,9 @@ static bool check_polling(struct check *ck, struct row *r, struct db_switch_row 
 	return ok;
 }
 
-static void switches_row(struct row *r, struct check *ck)
+static void switches_row(struct ctl_row *r, struct check *ck)
 {
-	struct cell *chassis = ctl_csv_cell(r, ck, W_CHASSIS_ID);
+	struct ctl_cell *chassis = ctl_csv_cell(r, ck, W_CHASSIS_ID);
 	struct db_switch_row poll = {0};
 	uint8_t mac[6];
 	bool ok = ctl_csv_require(ck, r, W_SWITCH, "switch");
@@ -308,7 +308,7 @@ static const struct column port_columns[P_N] = {
 	[P_LOCATION] = {"location", false}, [P_DESCRIPTION] = {"description", false},
 };
 
-static void ports_row(struct row *r, struct check *ck)
+static void ports_row(struct ctl_row *r, struct check *ck)
 {
 	bool ok = ctl_csv_require(ck, r, P_SWITCH, "switch");
 
@@ -344,9 +344,9 @@ static const struct column bssid_columns[B_N] = {
 };
 
 /* "MAC" or "MAC/len" (len 1 to 48): the BSSIDs whose first len bits are MAC's. */
-static bool check_bssid_range(struct check *ck, struct row *r, unsigned *len_out)
+static bool check_bssid_range(struct check *ck, struct ctl_row *r, unsigned *len_out)
 {
-	struct cell *c = ctl_csv_cell(r, ck, B_BSSID);
+	struct ctl_cell *c = ctl_csv_cell(r, ck, B_BSSID);
 	char mac_text[32], canon[18], *end;
 	const char *slash = strchr(c->s, '/');
 	unsigned long len = 48;
@@ -389,7 +389,7 @@ bad:
 	return false;
 }
 
-static void bssids_row(struct row *r, struct check *ck)
+static void bssids_row(struct ctl_row *r, struct check *ck)
 {
 	unsigned len = 48;
 	bool ok = ctl_csv_require(ck, r, B_BSSID, "bssid");
@@ -426,9 +426,9 @@ static const struct column endpoint_columns[E_N] = {
 };
 
 /* Column k, when present, as a normalized tel: URI (tel) or sip:/sips: URI (!tel). */
-static bool check_uri(struct check *ck, struct row *r, size_t k, bool tel)
+static bool check_uri(struct check *ck, struct ctl_row *r, size_t k, bool tel)
 {
-	struct cell *c = ctl_csv_cell(r, ck, k);
+	struct ctl_cell *c = ctl_csv_cell(r, ck, k);
 	char canon[512];
 
 	if (!c || !c->s)
@@ -447,7 +447,7 @@ static bool check_uri(struct check *ck, struct row *r, size_t k, bool tel)
 	return ctl_csv_set(ck, c, canon);
 }
 
-static void endpoints_row(struct row *r, struct check *ck)
+static void endpoints_row(struct ctl_row *r, struct check *ck)
 {
 	static const char *const classes[] = {"desk_phone", "softphone", "mobile", "other"};
 	const char *cls = ctl_csv_val(r, ck, E_CLASS);
@@ -520,7 +520,7 @@ static const struct column mac_port_columns[MP_N] = {
 	[MP_SOURCE] = {"source", false},
 };
 
-static void mac_ports_row(struct row *r, struct check *ck)
+static void mac_ports_row(struct ctl_row *r, struct check *ck)
 {
 	struct db_seen seen;
 	bool ok = ctl_csv_require(ck, r, MP_MAC, "mac");
@@ -557,7 +557,7 @@ static const struct column ip_mac_columns[IM_N] = {
 	[IM_FIRST_SEEN] = {"first_seen", false}, [IM_SOURCE] = {"source", false},
 };
 
-static void ip_macs_row(struct row *r, struct check *ck)
+static void ip_macs_row(struct ctl_row *r, struct check *ck)
 {
 	struct db_seen seen;
 	bool ok = ctl_csv_require(ck, r, IM_IP, "ip");
@@ -594,7 +594,7 @@ static const struct column mac_bssid_columns[MB_N] = {
 	[MB_SOURCE] = {"source", false},
 };
 
-static void mac_bssids_row(struct row *r, struct check *ck)
+static void mac_bssids_row(struct ctl_row *r, struct check *ck)
 {
 	struct db_seen seen;
 	bool ok = ctl_csv_require(ck, r, MB_MAC, "mac");

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_csv.h"
+#include "ctl_json.h"
 
 struct pos {
 	unsigned line, col;
@@ -120,7 +120,7 @@ static void scan_free(struct scan *sc)
 /* A JSON value as the text of a cell: strings as they are, numbers as written in the file
  * (so 40.7506 stays 40.7506), true/false as words, null as absent. */
 static bool cell_text(struct ctl_errors *errs, const char *path, const char *buf, json_t *v,
-		      const struct pos *p, const char *key, struct cell *out)
+		      const struct pos *p, const char *key, struct ctl_cell *out)
 {
 	const char *s = NULL;
 	size_t n = 0;
@@ -129,7 +129,7 @@ static bool cell_text(struct ctl_errors *errs, const char *path, const char *buf
 	case JSON_STRING:
 		s = json_string_value(v);
 		n = json_string_length(v);
-		if (!ctl_csv_check_text(errs, path, p->line, p->col, (const unsigned char *)s, n)) {
+		if (!ctl_check_text(errs, path, p->line, p->col, (const unsigned char *)s, n)) {
 			out->bad = true;
 			return true;
 		}
@@ -148,7 +148,7 @@ static bool cell_text(struct ctl_errors *errs, const char *path, const char *buf
 	case JSON_NULL:
 		return true;
 	default:
-		ctl_csv_error(errs, path, p->line, p->col,
+		ctl_error_at(errs, path, p->line, p->col,
 			      "the value of \"%.60s\" must be a string, a number, true, false or "
 			      "null", key);
 		out->bad = true;
@@ -161,9 +161,9 @@ static bool cell_text(struct ctl_errors *errs, const char *path, const char *buf
 }
 
 /* Index of key in the header, adding it (at p) when new; -1 when out of memory. */
-static long header_index(struct row *h, const char *key, const struct pos *p)
+static long header_index(struct ctl_row *h, const char *key, const struct pos *p)
 {
-	struct cell *c;
+	struct ctl_cell *c;
 
 	for (size_t i = 0; i < h->n; i++)
 		if (strcmp(h->cells[i].s, key) == 0)
@@ -172,19 +172,19 @@ static long header_index(struct row *h, const char *key, const struct pos *p)
 	if (!c)
 		return -1;
 	h->cells = c;
-	c[h->n] = (struct cell){strdup(key), p->line, false, p->col};
+	c[h->n] = (struct ctl_cell){strdup(key), p->line, false, p->col};
 	if (!c[h->n].s)
 		return -1;
 	return (long)h->n++;
 }
 
-struct ctl_csv *ctl_json_load(const char *path, struct ctl_errors *errs)
+struct ctl_rows *ctl_json_read(const char *path, struct ctl_errors *errs)
 {
 	struct scan sc = {0};
 	json_error_t je;
 	size_t len;
-	char *buf = ctl_csv_read_file(path, &len, errs);
-	struct ctl_csv *csv = NULL;
+	char *buf = ctl_read_file(path, &len, errs);
+	struct ctl_rows *csv = NULL;
 	json_t *root;
 	size_t before = errs->total;
 
@@ -193,7 +193,7 @@ struct ctl_csv *ctl_json_load(const char *path, struct ctl_errors *errs)
 	/* RFC 8259 §4: names within an object SHOULD be unique; here they must be. */
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
-		ctl_csv_error(errs, path, je.line > 0 ? (unsigned)je.line : 1,
+		ctl_error_at(errs, path, je.line > 0 ? (unsigned)je.line : 1,
 			      je.column > 0 ? (unsigned)je.column : 1, "JSON syntax error: %s",
 			      je.text);
 		free(buf);
@@ -203,13 +203,13 @@ struct ctl_csv *ctl_json_load(const char *path, struct ctl_errors *errs)
 	csv = calloc(1, sizeof(*csv));
 	if (sc.oom || !csv || !(csv->path = strdup(path)) ||
 	    !(csv->rows = calloc(json_is_array(root) ? json_array_size(root) + 1 : 1,
-				 sizeof(struct row))))
+				 sizeof(struct ctl_row))))
 		goto oom;
 	csv->json = true;
 	csv->n_rows = 1;
 	csv->rows[0].line = 1;
 	if (!json_is_array(root) || sc.n != json_array_size(root)) {
-		ctl_csv_error(errs, path, 1, 1, "expected a JSON array of objects, one per row");
+		ctl_error_at(errs, path, 1, 1, "expected a JSON array of objects, one per row");
 		goto fail;
 	}
 	/* The header first: every key, in order of first use. */
@@ -220,7 +220,7 @@ struct ctl_csv *ctl_json_load(const char *path, struct ctl_errors *errs)
 		size_t k = 0;
 
 		if (!json_is_object(obj)) {
-			ctl_csv_error(errs, path, sc.el[i].at.line, sc.el[i].at.col,
+			ctl_error_at(errs, path, sc.el[i].at.line, sc.el[i].at.col,
 				      "row %zu is not a JSON object", i + 1);
 			continue;
 		}
@@ -236,7 +236,7 @@ struct ctl_csv *ctl_json_load(const char *path, struct ctl_errors *errs)
 		goto fail;
 	for (size_t i = 0; i < sc.n; i++) {
 		json_t *obj = json_array_get(root, i);
-		struct row *r = &csv->rows[csv->n_rows++];
+		struct ctl_row *r = &csv->rows[csv->n_rows++];
 		const char *key;
 		json_t *v;
 		size_t k = 0;
@@ -247,7 +247,7 @@ struct ctl_csv *ctl_json_load(const char *path, struct ctl_errors *errs)
 		if (!r->cells)
 			goto oom;
 		for (size_t j = 0; j < r->n; j++)
-			r->cells[j] = (struct cell){NULL, sc.el[i].at.line, false, sc.el[i].at.col};
+			r->cells[j] = (struct ctl_cell){NULL, sc.el[i].at.line, false, sc.el[i].at.col};
 		json_object_foreach(obj, key, v) {
 			const struct pos *p = &sc.el[i].keys[k++];
 			long j = header_index(&csv->rows[0], key, p);
@@ -269,6 +269,6 @@ fail:
 	json_decref(root);
 	scan_free(&sc);
 	free(buf);
-	ctl_csv_free(csv);
+	ctl_rows_free(csv);
 	return NULL;
 }

@@ -1,0 +1,190 @@
+/* What the CSV and the JSON readers share: the rows-and-cells model of a wiremap file,
+ * reading a whole file, checking text, and collecting "PATH:LINE:COL: message" errors. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_rows.h"
+
+void ctl_errors_add(struct ctl_errors *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->total++;
+	if (e->n >= CTL_ERRORS_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->msg[e->n++], sizeof(e->msg[0]), fmt, ap);
+	va_end(ap);
+}
+
+void ctl_errors_print(const struct ctl_errors *e, FILE *out)
+{
+	for (size_t i = 0; i < e->n; i++)
+		fprintf(out, "%s\n", e->msg[i]);
+	if (e->total > e->n)
+		fprintf(out, "(%zu more errors not shown)\n", e->total - e->n);
+}
+
+void ctl_error_at(struct ctl_errors *e, const char *path, unsigned line, unsigned col,
+		   const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ctl_errors_add(e, "%s:%u:%u: %s", path, line, col, msg);
+}
+
+/* A value as it appears in a message: in double quotes, with quotes, backslashes and
+ * control characters escaped, cut (at a character boundary) after about 60 bytes.
+ * Only called on values already known to be valid UTF-8. */
+const char *ctl_quoted(char *buf, size_t size, const char *s)
+{
+	size_t n = 0, limit = size - 6; /* room for `..."` and NUL */
+	const size_t max_in = 60;
+	size_t in = 0;
+
+	buf[n++] = '"';
+	for (; s[in] && n + 4 < limit; in++) {
+		unsigned char ch = (unsigned char)s[in];
+		if (in >= max_in && (ch & 0xC0) != 0x80) {
+			memcpy(buf + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (ch == '"' || ch == '\\') {
+			buf[n++] = '\\';
+			buf[n++] = (char)ch;
+		} else if (ch == '\n') {
+			buf[n++] = '\\';
+			buf[n++] = 'n';
+		} else if (ch < 0x20 || ch == 0x7F) {
+			buf[n++] = '?';
+		} else {
+			buf[n++] = (char)ch;
+		}
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return buf;
+}
+
+/* ---- text ---- */
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid: no overlong
+ * forms, no surrogates, nothing above U+10FFFF (RFC 3629 §4). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	size_t len;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		len = 2, cp = s[0] & 0x1F;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		len = 3, cp = s[0] & 0x0F;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+/* Values end up in XML (PIDF-LO), which cannot carry most control characters. */
+bool ctl_check_text(struct ctl_errors *errs, const char *path, unsigned line,
+			unsigned col, const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq(s + i, n - i);
+		if (len == 0) {
+			ctl_error_at(errs, path, line, col,
+			       "invalid UTF-8 (byte 0x%02X at offset %zu of the field)", s[i], i);
+			return false;
+		}
+		if (len == 1 && ((s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') ||
+				 s[i] == 0x7F)) {
+			ctl_error_at(errs, path, line, col,
+			       "control character U+%04X is not allowed", s[i]);
+			return false;
+		}
+		i += len;
+	}
+	return true;
+}
+
+/* ---- rows ---- */
+
+void ctl_row_free(struct ctl_row *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->cells[i].s);
+	free(r->cells);
+}
+
+void ctl_rows_free(struct ctl_rows *csv)
+{
+	if (!csv)
+		return;
+	for (size_t i = 0; i < csv->n_rows; i++)
+		ctl_row_free(&csv->rows[i]);
+	free(csv->rows);
+	free(csv->path);
+	free(csv);
+}
+
+char *ctl_read_file(const char *path, size_t *len, struct ctl_errors *errs)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!f) {
+		ctl_errors_add(errs, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (n + 1 >= cap) {
+			size_t ncap = cap ? 2 * cap : 65536;
+			char *nb = realloc(buf, ncap);
+			if (!nb) {
+				ctl_errors_add(errs, "%s: out of memory", path);
+				goto fail;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		ctl_errors_add(errs, "%s: cannot read: %s", path, strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
