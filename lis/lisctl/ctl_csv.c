@@ -16,6 +16,75 @@
 #include "ctl_csv.h"
 #include "ctl_json.h"
 
+/* ---- writing, and the formula rule reading undoes ---- */
+
+/* A decimal number as written in wiremap files and reports (-87.63, 12, 1e-3): a
+ * spreadsheet reads it as a number, not a formula, so it is left alone. */
+static bool is_number(const char *s)
+{
+	size_t digits, n;
+
+	s += *s == '+' || *s == '-';
+	digits = strspn(s, "0123456789");
+	s += digits;
+	if (*s == '.') {
+		n = strspn(++s, "0123456789");
+		s += n;
+		digits += n;
+	}
+	if (!digits)
+		return false;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		s += *s == '+' || *s == '-';
+		if (!(n = strspn(s, "0123456789")))
+			return false;
+		s += n;
+	}
+	return *s == '\0';
+}
+
+bool ctl_csv_is_formula(const char *s)
+{
+	/* Apostrophes first count as part of the defusing: "'=x" is written "''=x", so that
+	 * reading takes exactly one off whatever the value was. */
+	s += strspn(s, "'");
+	return s[0] && strchr("=+-@\t\r", s[0]) && !is_number(s);
+}
+
+void ctl_csv_put(struct ctl_csv_out *o, const char *s)
+{
+	bool defuse, quote;
+	size_t n;
+
+	if (o->fields++)
+		fputc(',', o->f);
+	if (!s)
+		return;
+	n = strlen(s);
+	defuse = ctl_csv_is_formula(s);
+	/* RFC 4180 §2.6-2.7; white space at either end is quoted too, or readers trim it. */
+	quote = defuse || strpbrk(s, ",\"\r\n") ||
+		(n && (strchr(" \t", s[0]) || strchr(" \t", s[n - 1])));
+	if (!quote) {
+		fputs(s, o->f);
+		return;
+	}
+	fputs(defuse ? "\"'" : "\"", o->f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', o->f);
+		fputc(*s, o->f);
+	}
+	fputc('"', o->f);
+}
+
+void ctl_csv_end_row(struct ctl_csv_out *o)
+{
+	fputs(o->eol, o->f);
+	o->fields = 0;
+}
+
 /* ---- parsing ---- */
 
 struct parse {
@@ -62,6 +131,9 @@ static void on_field(void *data, size_t len, void *ctx)
 		}
 		memcpy(cell.s, data, len);
 		cell.s[len] = '\0';
+		/* What ctl_csv_put() defused reads back as it was before. */
+		if (cell.s[0] == '\'' && ctl_csv_is_formula(cell.s))
+			memmove(cell.s, cell.s + 1, len);
 	}
 	p->cur.cells[p->cur.n++] = cell;
 }

@@ -5,8 +5,28 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "ctl_rows.h"
+
+/* The one CSV writer, for lisctl export and lisctl report (RFC 4180): a field is quoted
+ * when it holds a comma, a double quote or a line break, or starts or ends with a space or
+ * a tab (readers trim those), and a quote inside is doubled. A field a spreadsheet would
+ * run as a formula (ctl_csv_is_formula) is written quoted with a leading apostrophe
+ * (OWASP, "CSV injection"): wiremap and report cells hold text that others chose (a
+ * description, a requester's SIP URI). Reading a CSV file removes that apostrophe again,
+ * so that an export imports as it was. */
+struct ctl_csv_out {
+	FILE *f;
+	const char *eol;     /* "\n" for wiremap files, "\r\n" for reports (RFC 4180 §2.1) */
+	size_t fields;       /* in the row so far */
+};
+/* The next field of the row; NULL is an empty one. */
+void ctl_csv_put(struct ctl_csv_out *o, const char *s);
+void ctl_csv_end_row(struct ctl_csv_out *o);
+/* True when s, apostrophes first aside, starts with =, +, -, @, a tab or a CR and is not
+ * a number (-87.63 stays as it is). */
+bool ctl_csv_is_formula(const char *s);
 
 struct column {
 	const char *name;

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "ctl.h"
+#include "ctl_csv.h"
 
 /* One file being written. */
 struct out {
@@ -17,26 +17,8 @@ struct out {
 	bool json;
 	const char *const *cols;
 	size_t n_cols, rows;
+	struct ctl_csv_out csv;
 };
-
-/* RFC 4180: quote a field holding a comma, quote, or line break (or spaces at its ends,
- * which spreadsheets trim), doubling the quotes inside. */
-static void csv_field(FILE *f, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!strpbrk(s, ",\"\r\n") && !(n && (s[0] == ' ' || s[n - 1] == ' '))) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
 
 static void out_begin(struct out *o)
 {
@@ -44,25 +26,18 @@ static void out_begin(struct out *o)
 		fputs("[", o->f);
 		return;
 	}
-	for (size_t j = 0; j < o->n_cols; j++) {
-		if (j)
-			fputc(',', o->f);
-		csv_field(o->f, o->cols[j]);
-	}
-	fputs("\n", o->f);
+	for (size_t j = 0; j < o->n_cols; j++)
+		ctl_csv_put(&o->csv, o->cols[j]);
+	ctl_csv_end_row(&o->csv);
 }
 
 /* vals[j]: the text of column j, NULL when absent; is_bool: JSON true/false. */
 static void out_row(struct out *o, const char *const *vals, unsigned long long bool_mask)
 {
 	if (!o->json) {
-		for (size_t j = 0; j < o->n_cols; j++) {
-			if (j)
-				fputc(',', o->f);
-			if (vals[j])
-				csv_field(o->f, vals[j]);
-		}
-		fputs("\n", o->f);
+		for (size_t j = 0; j < o->n_cols; j++)
+			ctl_csv_put(&o->csv, vals[j]);
+		ctl_csv_end_row(&o->csv);
 		o->rows++;
 		return;
 	}
@@ -139,7 +114,8 @@ static int open_out(struct out *o, const char *dir, const char *name, bool json,
 	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, json ? "json" : "csv");
-	*o = (struct out){fopen(path, "w"), json, cols, n_cols, 0};
+	*o = (struct out){fopen(path, "w"), json, cols, n_cols, 0, {NULL, "\n", 0}};
+	o->csv.f = o->f;
 	if (!o->f) {
 		fprintf(stderr, "lisctl: export: cannot write %s: %s\n", path, strerror(errno));
 		return -1;

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "ctl_csv.h"
 #include "ctl_report.h"
 #include "db_report.h"
 
@@ -227,90 +228,34 @@ static const char *iso8601(time_t t, char *buf, size_t size)
 	return buf;
 }
 
-/* ---- CSV (RFC 4180) ---- */
-
-/* RFC 4180 §2.6-2.7: a field holding a comma, a double quote or a line break is quoted, and
- * a double quote inside is doubled. Leading or trailing spaces are quoted too, so that no
- * reader trims them. */
-/* A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading
- * apostrophe, as OWASP's CSV-injection advice says: report cells carry text that requesters
- * control (a SIP URI in a query's target). Numbers such as -87.63 stay as they are. */
-static bool csv_needs_defusing(const char *s)
-{
-	if (!strchr("=+-@\t\r", s[0]) || s[0] == '\0')
-		return false;
-	char *end;
-	errno = 0;
-	(void)strtod(s, &end);
-	return end == s || *end != '\0';
-}
-
-static void csv_field(FILE *o, const char *s)
-{
-	if (!s)
-		return;
-	if (csv_needs_defusing(s)) {
-		putc('"', o);
-		putc('\'', o);
-		for (; *s; s++) {
-			if (*s == '"')
-				putc('"', o);
-			putc(*s, o);
-		}
-		putc('"', o);
-		return;
-	}
-	size_t len = strlen(s);
-	bool quote = s[strcspn(s, ",\"\r\n")] != '\0' ||
-		     (len && (s[0] == ' ' || s[len - 1] == ' '));
-	if (!quote) {
-		fputs(s, o);
-		return;
-	}
-	putc('"', o);
-	for (; *s; s++) {
-		if (*s == '"')
-			putc('"', o);
-		putc(*s, o);
-	}
-	putc('"', o);
-}
-
-/* RFC 4180 §2.1: records end with CRLF. */
-static void csv_end_row(FILE *o)
-{
-	fputs("\r\n", o);
-}
+/* ---- CSV (ctl_csv_put: RFC 4180, CRLF, formulas defused) ---- */
 
 /* One block per section: a header row whose first column is "section", then its rows; an
  * empty line between blocks. A section that could not be reported has a "note" column. */
-static void write_csv(FILE *o, const struct db_table *t, size_t n)
+static void write_csv(FILE *f, const struct db_table *t, size_t n)
 {
+	struct ctl_csv_out o = {f, "\r\n", 0};
+
 	for (size_t k = 0; k < n; k++) {
 		if (k)
-			csv_end_row(o);
-		csv_field(o, "section");
+			ctl_csv_end_row(&o);
+		ctl_csv_put(&o, "section");
 		if (t[k].missing) {
-			fputs(",note", o);
-			csv_end_row(o);
-			csv_field(o, t[k].name);
-			putc(',', o);
-			csv_field(o, t[k].missing);
-			csv_end_row(o);
+			ctl_csv_put(&o, "note");
+			ctl_csv_end_row(&o);
+			ctl_csv_put(&o, t[k].name);
+			ctl_csv_put(&o, t[k].missing);
+			ctl_csv_end_row(&o);
 			continue;
 		}
-		for (size_t j = 0; j < t[k].n_cols; j++) {
-			putc(',', o);
-			csv_field(o, t[k].cols[j]);
-		}
-		csv_end_row(o);
+		for (size_t j = 0; j < t[k].n_cols; j++)
+			ctl_csv_put(&o, t[k].cols[j]);
+		ctl_csv_end_row(&o);
 		for (size_t i = 0; i < t[k].n_rows; i++) {
-			csv_field(o, t[k].name);
-			for (size_t j = 0; j < t[k].n_cols; j++) {
-				putc(',', o);
-				csv_field(o, db_table_cell(&t[k], i, j));
-			}
-			csv_end_row(o);
+			ctl_csv_put(&o, t[k].name);
+			for (size_t j = 0; j < t[k].n_cols; j++)
+				ctl_csv_put(&o, db_table_cell(&t[k], i, j));
+			ctl_csv_end_row(&o);
 		}
 	}
 }

@@ -536,6 +536,76 @@ static void test_man_page_examples(void)
 	th_proc_free(&p);
 }
 
+/* An export opened in a spreadsheet must not run formulas: a cell that starts with =, +, -,
+ * @ or a tab gets a leading apostrophe (numbers such as -87.6298 stay as they are), and
+ * import takes exactly that apostrophe off again, so the round trip still changes nothing
+ * and exports the same bytes. */
+static void test_export_defuses_formulas_and_import_undoes_it(void)
+{
+	/* in() reuses its buffers: keep copies */
+	char *d = strdup(mkdir_in("formulas")), *x = strdup(in(work, "export-formulas"));
+	char *y = strdup(in(work, "export-formulas-2"));
+	struct th_proc p;
+
+	write_in(d, "sites.csv", "site,name,description\n"
+				 "fx,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",@SUM(A1)\n"
+				 "fy,+1 555 0100,\"\t-tab first\"\n"
+				 "fz,''=already defused,-5 dB\n");
+	write_in(d, "locations.csv", "location,site,country,A1,A3,RD,HNO,ROOM,latitude,longitude\n"
+				     "fx-1,fx,US,IL,Chicago,=Main,-1,1,41.8781,-87.6298\n");
+	ctl(&p, "import", "--no-warnings", "--sites", in(d, "sites.csv"), "--locations",
+	    in(d, "locations.csv"), NULL);
+	CHECKF(p.status == 0, "exit %d: %s %s", p.status, p.out, p.err);
+	th_proc_free(&p);
+	char *v = th_pg_query1(&pg, "SELECT name || '|' || description FROM site WHERE key = 'fx'");
+	CHECK_STR(v, "=HYPERLINK(\"http://x\",\"y\")|@SUM(A1)");
+	free(v);
+	v = th_pg_query1(&pg, "SELECT name FROM site WHERE key = 'fz'");
+	CHECK_STR(v, "'=already defused");
+	free(v);
+
+	ctl(&p, "export", "--dir", x, "--site", "fx", NULL);
+	CHECK(p.status == 0);
+	th_proc_free(&p);
+	char *sites = th_read_file(in(x, "sites.csv"), NULL);
+	CHECK_STR(sites, "site,name,description,default_location,allow_default\n"
+			 "fx,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",\"'@SUM(A1)\",,false\n");
+	free(sites);
+	char *locs = th_read_file(in(x, "locations.csv"), NULL);
+	CHECKF(locs && strstr(locs, ",\"'=Main\",") && strstr(locs, ",41.8781,-87.6298,") &&
+	       strstr(locs, ",-1,"), "%s", locs ? locs : "(none)");
+	free(locs);
+
+	/* the whole wiremap, with fy's tab and fz's apostrophe, back and forth */
+	ctl(&p, "export", "--dir", x, NULL);
+	CHECK(p.status == 0);
+	th_proc_free(&p);
+	sites = th_read_file(in(x, "sites.csv"), NULL);
+	CHECKF(sites && strstr(sites, "\nfy,\"'+1 555 0100\",\"'\t-tab first\",,false\n") &&
+	       strstr(sites, "\nfz,\"''=already defused\",\"'-5 dB\",,false\n"), "%s",
+	       sites ? sites : "(none)");
+	free(sites);
+	char *before = snapshot();
+	import_dir(&p, x, "csv", "--no-warnings", NULL, NULL, NULL);
+	int changed = 0;
+	for (const char *o = p.out; (o = strstr(o, " changed")); o++)
+		changed += o[-1] != '0';
+	CHECKF(p.status == 0 && strstr(p.out, "imported ") && changed == 0,
+	       "exit %d: %s %s", p.status, p.out, p.err);
+	th_proc_free(&p);
+	char *after = snapshot();
+	CHECK_STR(after, before);
+	free(before);
+	free(after);
+	ctl(&p, "export", "--dir", y, NULL);
+	CHECK(p.status == 0);
+	th_proc_free(&p);
+	check_same_files(x, y, "csv");
+	free(d);
+	free(x);
+	free(y);
+}
+
 int main(void)
 {
 	t_run("setup_postgresql_and_migrate", test_setup_postgresql_and_migrate);
@@ -565,6 +635,8 @@ int main(void)
 	t_run("bindings_export_then_import_is_a_no_op",
 	      test_bindings_export_then_import_is_a_no_op);
 	t_run("man_page_examples", test_man_page_examples);
+	t_run("export_defuses_formulas_and_import_undoes_it",
+	      test_export_defuses_formulas_and_import_undoes_it);
 	int rc = t_done();
 	th_pg_stop(&pg);
 	return rc;

@@ -1,9 +1,13 @@
 /* lisctl's CSV loading and validation (lis-wiremap(5)), without a database.
  * Runs in tests/data/csv, so that file names in messages are the bare fixture names. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "ctl.h"
+#include "ctl_csv.h"
 
 static struct ctl_errors errs;
 
@@ -768,6 +772,61 @@ static void test_multi_floor_building_needs_a_floor(void)
 		NULL});
 }
 
+/* ---- the one CSV writer (ctl_csv_put) and its formula rule ---- */
+
+static void test_csv_writer_defuses_formulas_and_the_reader_undoes_it(void)
+{
+	static const char *const values[] = {
+		"=1+2", "@SUM(A1)", "+1 555 0100", "-5 dB", "\tfirst", "\rfirst", "-",
+		"'=already", "''@twice", "'plain", "it's", "-87.6298", "+12", "1e5", "-.5",
+		"a,b", "say \"hi\"", " spaced ", "tab\t", "two\nlines", "=", NULL,
+	};
+	static const char *const written[] = {
+		"\"'=1+2\"", "\"'@SUM(A1)\"", "\"'+1 555 0100\"", "\"'-5 dB\"", "\"'\tfirst\"",
+		"\"'\rfirst\"", "\"'-\"", "\"''=already\"", "\"'''@twice\"", "'plain", "it's",
+		"-87.6298", "+12", "1e5", "-.5", "\"a,b\"", "\"say \"\"hi\"\"\"", "\" spaced \"",
+		"\"tab\t\"", "\"two\nlines\"", "\"'=\"",
+	};
+	char path[] = "/tmp/test_csv_writer_XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct ctl_sites s = {0};
+
+	if (!CHECK(f))
+		return;
+	struct ctl_csv_out o = {f, "\n", 0};
+	ctl_csv_put(&o, "site");
+	ctl_csv_put(&o, "name");
+	ctl_csv_end_row(&o);
+	for (size_t i = 0; values[i]; i++) {
+		char *one_field = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&one_field, &len);
+		struct ctl_csv_out one = {m, "", 0};
+
+		ctl_csv_put(&one, values[i]);
+		fclose(m);
+		CHECKF(strcmp(one_field, written[i]) == 0, "%s written as %s", values[i],
+		       one_field);
+		free(one_field);
+		fprintf(f, "k%zu", i);
+		o.fields = 1;
+		ctl_csv_put(&o, values[i]);
+		ctl_csv_end_row(&o);
+	}
+	fclose(f);
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load_sites(path, &s, &errs) == 0);
+	for (size_t i = 0; i < errs.n; i++)
+		t_diag("%s", errs.msg[i]);
+	CHECK(s.n == sizeof(written) / sizeof(written[0]));
+	for (size_t i = 0; values[i] && i < s.n; i++)
+		CHECKF(strcmp(s.rows[i].name, values[i]) == 0, "%s read back as %s", values[i],
+		       s.rows[i].name);
+	ctl_sites_free(&s);
+	unlink(path);
+}
+
 int main(void)
 {
 	t_run("test_good_sites_parse_with_quoted_commas", test_good_sites_parse_with_quoted_commas);
@@ -814,5 +873,7 @@ int main(void)
 	t_run("test_nested_subnets_in_two_sites_are_refused",
 	      test_nested_subnets_in_two_sites_are_refused);
 	t_run("test_multi_floor_building_needs_a_floor", test_multi_floor_building_needs_a_floor);
+	t_run("test_csv_writer_defuses_formulas_and_the_reader_undoes_it",
+	      test_csv_writer_defuses_formulas_and_the_reader_undoes_it);
 	return t_done();
 }
