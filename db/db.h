@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "civic.h"
+#include "db_entity.h"
 #include "lis_error.h"
 
 /* Error codes carried in lis_error.code by this layer. */
@@ -58,10 +59,11 @@ void db_location_clear(struct db_location *loc);
 int db_lookup_subnet(struct db_conn *c, const char *ip, struct db_location *loc,
 		     struct lis_error *err);
 
-/* Rows for import: what lisctl parsed from CSV, already validated for shape and written in
- * canonical form (MACs "00:11:22:33:44:55", addresses as inet_ntop prints them, URIs as
- * ident_uri_normalize leaves them). Strings are borrowed; NULL = absent. `line` is the source
- * line and the *_col fields the columns of references (0 = unknown), used in messages. */
+/* Rows for import, one struct per entity (their columns: db_entity.c): what lisctl parsed
+ * from a file, already validated for shape and written in canonical form (MACs
+ * "00:11:22:33:44:55", addresses as inet_ntop prints them, URIs as ident_uri_normalize
+ * leaves them). Strings are borrowed; NULL = absent. `line` is the source line and the *_col
+ * fields the columns of references (0 = unknown), used in messages. */
 struct db_site_row {
 	const char *key, *name, *description;
 	const char *default_location_key; /* a location of this site; NULL: none */
@@ -102,7 +104,7 @@ struct db_switch_row {
 	const char *snmp_profile;         /* NULL: the [snmp] default profile */
 	unsigned snmp_port;               /* 0: 161 */
 	unsigned poll_interval;           /* seconds; 0: wiremapd.conf's [poll] interval */
-	bool poll_disabled;               /* poll_enabled = false (zero: polled) */
+	bool poll_enabled;
 	const char *file;
 	unsigned line;
 	unsigned site_col, location_col;
@@ -156,26 +158,16 @@ struct db_mac_bssid_row {
 	const char *file;
 	unsigned line;
 };
+/* The rows of one entity: an array of its row struct above. */
+struct db_rows {
+	const void *rows;
+	size_t n;
+};
 struct db_import_set {
-	const struct db_site_row *sites; size_t n_sites;
-	const struct db_location_row *locations; size_t n_locations;
-	const struct db_subnet_row *subnets; size_t n_subnets;
-	const struct db_switch_row *switches; size_t n_switches;
-	const struct db_port_row *ports; size_t n_ports;
-	const struct db_bssid_row *bssids; size_t n_bssids;
-	const struct db_endpoint_row *endpoints; size_t n_endpoints;
-	const struct db_mac_port_row *mac_ports; size_t n_mac_ports;
-	const struct db_ip_mac_row *ip_macs; size_t n_ip_macs;
-	const struct db_mac_bssid_row *mac_bssids; size_t n_mac_bssids;
+	struct db_rows of[DB_ENTITY_N];   /* indexed by enum db_entity */
 };
-/* The wiremap's kinds of rows, in the order db_import writes them. */
-enum db_entity {
-	DB_SITES, DB_LOCATIONS, DB_SUBNETS, DB_SWITCHES, DB_PORTS, DB_BSSIDS, DB_ENDPOINTS,
-	DB_MAC_PORTS, DB_IP_MACS, DB_MAC_BSSIDS, DB_ENTITY_N
-};
-struct db_import_stats {              /* rows inserted or updated */
-	size_t sites, locations, subnets, switches, ports, bssids, endpoints;
-	size_t mac_ports, ip_macs, mac_bssids;
+struct db_import_stats {
+	size_t changed[DB_ENTITY_N];      /* rows inserted or updated */
 	size_t removed[DB_ENTITY_N];      /* rows deleted by db_import_opts.replace */
 };
 /* What db_import_ex does besides upserting the set. */

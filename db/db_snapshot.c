@@ -216,14 +216,14 @@ static int mac_bssid_row(const PGresult *res, int i, const struct db_snapshot_si
 	return binding_row(res, i, &r, k, err);
 }
 
-/* ---- the tables, in the order the sink gets them ---- */
+/* ---- the entities, in the order of enum db_entity (the order the sink gets them) ---- */
 
 #define SEEN_COLUMNS \
 	", floor(date_part('epoch', first_seen))::bigint" \
 	", floor(date_part('epoch', last_seen))::bigint, source"
 
+/* What the loader reads of each entity: lisd's view, with ids instead of keys. */
 struct table {
-	const char *what;
 	const char *sql;
 	int n_fields;
 	int (*row)(const PGresult *res, int i, const struct db_snapshot_sink *k,
@@ -232,32 +232,30 @@ struct table {
 	       CB_BINDING } callback; /* the sink's callback: a NULL one skips the table */
 };
 
-static const struct table tables[] = {
-	{"sites", "SELECT id, key, name, coalesce(default_location_id, 0), allow_default"
-		  " FROM site", 5, site_row, CB_SITE},
-	{"locations", "SELECT id, site_id, key, lang" DB_CIVIC_COLUMNS(COL_)
-		      ", latitude, longitude, altitude, uncertainty FROM location",
-	 LOC_N, location_row, CB_LOCATION},
-	{"subnets", "SELECT prefix::text, location_id FROM subnet", 2, subnet_row,
-	 CB_SUBNET},
-	{"switches", "SELECT id, site_id, key, chassis_id, host(mgmt_address),"
-		     " coalesce(location_id, 0) FROM switch", 6, switch_row,
-	 CB_SW},
-	{"ports", "SELECT switch_id, port_id, coalesce(location_id, 0) FROM switch_port", 3,
-	 port_row, CB_PORT},
-	{"bssids", "SELECT bssid::text, prefix_len, key, location_id FROM bssid", 4, bssid_row,
-	 CB_BSSID},
-	{"endpoints", "SELECT id, key, class, mac::text, uri, tel, coalesce(location_id, 0)"
-		      " FROM endpoint", 7, endpoint_row,
-	 CB_ENDPOINT},
-	{"MAC-port bindings", "SELECT mac::text, switch_id, port_id" SEEN_COLUMNS
-			      " FROM binding_mac_port ORDER BY last_seen", 6, mac_port_row,
-	 CB_BINDING},
-	{"IP-MAC bindings", "SELECT mac::text, host(ip)" SEEN_COLUMNS " FROM binding_ip_mac ORDER BY last_seen", 5,
-	 ip_mac_row, CB_BINDING},
-	{"MAC-BSSID bindings", "SELECT mac::text, bssid::text" SEEN_COLUMNS
-			       " FROM binding_mac_bssid ORDER BY last_seen", 5, mac_bssid_row,
-	 CB_BINDING},
+static const struct table tables[DB_ENTITY_N] = {
+	[DB_SITES] = {"SELECT id, key, name, coalesce(default_location_id, 0), allow_default"
+		      " FROM site", 5, site_row, CB_SITE},
+	[DB_LOCATIONS] = {"SELECT id, site_id, key, lang" DB_CIVIC_COLUMNS(COL_)
+			  ", latitude, longitude, altitude, uncertainty FROM location",
+			  LOC_N, location_row, CB_LOCATION},
+	[DB_SUBNETS] = {"SELECT prefix::text, location_id FROM subnet", 2, subnet_row,
+			CB_SUBNET},
+	[DB_SWITCHES] = {"SELECT id, site_id, key, chassis_id, host(mgmt_address),"
+			 " coalesce(location_id, 0) FROM switch", 6, switch_row, CB_SW},
+	[DB_PORTS] = {"SELECT switch_id, port_id, coalesce(location_id, 0) FROM switch_port", 3,
+		      port_row, CB_PORT},
+	[DB_BSSIDS] = {"SELECT bssid::text, prefix_len, key, location_id FROM bssid", 4,
+		       bssid_row, CB_BSSID},
+	[DB_ENDPOINTS] = {"SELECT id, key, class, mac::text, uri, tel, coalesce(location_id, 0)"
+			  " FROM endpoint", 7, endpoint_row, CB_ENDPOINT},
+	[DB_MAC_PORTS] = {"SELECT mac::text, switch_id, port_id" SEEN_COLUMNS
+			  " FROM binding_mac_port ORDER BY last_seen", 6, mac_port_row,
+			  CB_BINDING},
+	[DB_IP_MACS] = {"SELECT mac::text, host(ip)" SEEN_COLUMNS
+			" FROM binding_ip_mac ORDER BY last_seen", 5, ip_mac_row, CB_BINDING},
+	[DB_MAC_BSSIDS] = {"SELECT mac::text, bssid::text" SEEN_COLUMNS
+			   " FROM binding_mac_bssid ORDER BY last_seen", 5, mac_bssid_row,
+			   CB_BINDING},
 };
 
 static bool has_callback(const struct db_snapshot_sink *k, const struct table *t)
@@ -276,13 +274,14 @@ static bool has_callback(const struct db_snapshot_sink *k, const struct table *t
 }
 
 /* Stream one table through a cursor into the sink. */
-static int load_table(struct db_conn *c, const struct table *t,
+static int load_table(struct db_conn *c, enum db_entity e,
 		      const struct db_snapshot_sink *sink, struct lis_error *err)
 {
+	const struct table *t = &tables[e];
 	char what[64], declare[1024];
 	int rc = 0;
 
-	snprintf(what, sizeof(what), "snapshot: %s", t->what);
+	snprintf(what, sizeof(what), "snapshot: %s", db_entities[e].noun);
 	/* The text is one of the constant queries above, never input. */
 	snprintf(declare, sizeof(declare), "DECLARE lis_snapshot NO SCROLL CURSOR FOR %s", t->sql);
 	if (db_run(c, what, declare, err) < 0)
@@ -327,8 +326,8 @@ int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink, str
 	if (db_run(c, "snapshot: begin",
 		"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		if (has_callback(sink, &tables[i]) && load_table(c, &tables[i], sink, err) < 0)
+	for (int e = 0; e < DB_ENTITY_N; e++) {
+		if (has_callback(sink, &tables[e]) && load_table(c, (enum db_entity)e, sink, err) < 0)
 			goto fail;
 	}
 	if (db_run(c, "snapshot: commit", "COMMIT", err) < 0)

@@ -1,6 +1,6 @@
-/* lisctl: the operators' command. CSV loading and validation (ctl_csv.c) need no database,
- * so the unit tests call them directly; the commands (ctl_import.c, ctl_db.c) compose them
- * with db/. */
+/* lisctl: the operators' command. Loading and checking wiremap files (ctl_load.c) needs no
+ * database, so the unit tests call it directly; the commands (ctl_import.c, ctl_export.c,
+ * ctl_db.c, ...) compose it with db/. */
 #ifndef CTL_H
 #define CTL_H
 
@@ -31,107 +31,26 @@ enum ctl_format ctl_format_of(const char *path, enum ctl_format forced);
 /* "csv" or "json" -> the format; -1 for anything else. */
 int ctl_format_parse(const char *s, enum ctl_format *out);
 
-struct ctl_rows; /* a parsed file: its cells own every string the rows below point to */
+struct ctl_rows; /* a parsed file (ctl_rows.h) */
 
-struct ctl_sites {
-	struct ctl_rows *csv;
-	struct db_site_row *rows;
+/* One wiremap file of an entity, read and checked. */
+struct ctl_file {
+	struct ctl_rows *cells;  /* the parsed file: owns every string the rows point to */
+	void *rows;              /* n rows of the entity's row struct (db.h) */
 	size_t n;
 };
-struct ctl_locations {
-	struct ctl_rows *csv;
-	struct db_location_row *rows;
-	size_t n;
-};
-struct ctl_subnets {
-	struct ctl_rows *csv;
-	struct db_subnet_row *rows; /* prefix in canonical form (inet_ntop + "/len") */
-	size_t n;
-};
-struct ctl_switches {
-	struct ctl_rows *csv;
-	struct db_switch_row *rows;
-	size_t n;
-};
-struct ctl_ports {
-	struct ctl_rows *csv;
-	struct db_port_row *rows;
-	size_t n;
-};
-struct ctl_bssids {
-	struct ctl_rows *csv;
-	struct db_bssid_row *rows;
-	size_t n;
-};
-struct ctl_endpoints {
-	struct ctl_rows *csv;
-	struct db_endpoint_row *rows;
-	size_t n;
-};
-struct ctl_mac_ports {
-	struct ctl_rows *csv;
-	struct db_mac_port_row *rows;
-	size_t n;
-};
-struct ctl_ip_macs {
-	struct ctl_rows *csv;
-	struct db_ip_mac_row *rows;
-	size_t n;
-};
-struct ctl_mac_bssids {
-	struct ctl_rows *csv;
-	struct db_mac_bssid_row *rows;
-	size_t n;
-};
+/* Read and check the file of entity e at path (format: lis-wiremap(5); CTL_FORMAT_AUTO: by
+ * its name). Every problem found is added to errs, named "PATH:LINE:COL" with PATH as
+ * given. Returns 0 when the file is valid (out filled), -1 otherwise (out empty). Free out
+ * in either case. */
+int ctl_load(enum db_entity e, const char *path, enum ctl_format fmt, struct ctl_file *out,
+	     struct ctl_errors *errs);
+void ctl_file_free(struct ctl_file *f);
+/* A row's identity as messages write it: its DB_COL_ID values joined by spaces ("sw1
+ * Gi1/0/1"), a BSSID with its length ("00:3a:7d:10:20:40/44"). */
+const char *ctl_row_key(enum db_entity e, const void *row, char *buf, size_t size);
 
-/* Read and validate one wiremap CSV file (format: lis-wiremap(5)). Every problem found is
- * added to errs, named "PATH:LINE:COL" with PATH as given. Returns 0 when the file is valid
- * (out filled), -1 otherwise (out empty). Free out in either case. */
-int ctl_load_sites(const char *path, struct ctl_sites *out, struct ctl_errors *errs);
-int ctl_load_locations(const char *path, struct ctl_locations *out, struct ctl_errors *errs);
-int ctl_load_subnets(const char *path, struct ctl_subnets *out, struct ctl_errors *errs);
-void ctl_sites_free(struct ctl_sites *s);
-void ctl_locations_free(struct ctl_locations *l);
-void ctl_subnets_free(struct ctl_subnets *s);
-int ctl_load_switches(const char *path, struct ctl_switches *out, struct ctl_errors *errs);
-int ctl_load_ports(const char *path, struct ctl_ports *out, struct ctl_errors *errs);
-int ctl_load_bssids(const char *path, struct ctl_bssids *out, struct ctl_errors *errs);
-int ctl_load_endpoints(const char *path, struct ctl_endpoints *out, struct ctl_errors *errs);
-int ctl_load_mac_ports(const char *path, struct ctl_mac_ports *out, struct ctl_errors *errs);
-int ctl_load_ip_macs(const char *path, struct ctl_ip_macs *out, struct ctl_errors *errs);
-int ctl_load_mac_bssids(const char *path, struct ctl_mac_bssids *out,
-			struct ctl_errors *errs);
-void ctl_switches_free(struct ctl_switches *x);
-void ctl_ports_free(struct ctl_ports *x);
-void ctl_bssids_free(struct ctl_bssids *x);
-void ctl_endpoints_free(struct ctl_endpoints *x);
-void ctl_mac_ports_free(struct ctl_mac_ports *x);
-void ctl_ip_macs_free(struct ctl_ip_macs *x);
-void ctl_mac_bssids_free(struct ctl_mac_bssids *x);
-
-/* The same with the format given (CTL_FORMAT_AUTO: by the file name). */
-int ctl_load_sites_as(const char *path, enum ctl_format fmt, struct ctl_sites *out,
-		 struct ctl_errors *errs);
-int ctl_load_locations_as(const char *path, enum ctl_format fmt, struct ctl_locations *out,
-		 struct ctl_errors *errs);
-int ctl_load_subnets_as(const char *path, enum ctl_format fmt, struct ctl_subnets *out,
-		 struct ctl_errors *errs);
-int ctl_load_switches_as(const char *path, enum ctl_format fmt, struct ctl_switches *out,
-		 struct ctl_errors *errs);
-int ctl_load_ports_as(const char *path, enum ctl_format fmt, struct ctl_ports *out,
-		 struct ctl_errors *errs);
-int ctl_load_bssids_as(const char *path, enum ctl_format fmt, struct ctl_bssids *out,
-		 struct ctl_errors *errs);
-int ctl_load_endpoints_as(const char *path, enum ctl_format fmt, struct ctl_endpoints *out,
-		 struct ctl_errors *errs);
-int ctl_load_mac_ports_as(const char *path, enum ctl_format fmt, struct ctl_mac_ports *out,
-		 struct ctl_errors *errs);
-int ctl_load_ip_macs_as(const char *path, enum ctl_format fmt, struct ctl_ip_macs *out,
-		 struct ctl_errors *errs);
-int ctl_load_mac_bssids_as(const char *path, enum ctl_format fmt, struct ctl_mac_bssids *out,
-		 struct ctl_errors *errs);
-
-/* ---- checks across files and the database (ctl_csv_check.c); pure, no I/O ---- */
+/* ---- checks across files and the database (ctl_check.c); pure, no I/O ---- */
 
 /* ISO 3166-1 alpha-2: one of the 249 assigned codes (upper case). */
 bool ctl_country_is_known(const char *code);

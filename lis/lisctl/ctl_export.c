@@ -10,13 +10,14 @@
 #include <time.h>
 
 #include "ctl_csv.h"
+#include "ctl_values.h"
 
 /* One file being written. */
 struct out {
 	FILE *f;
 	bool json;
-	const char *const *cols;
-	size_t n_cols, rows;
+	const struct db_entity_desc *d;
+	size_t rows;
 	struct ctl_csv_out csv;
 };
 
@@ -26,33 +27,37 @@ static void out_begin(struct out *o)
 		fputs("[", o->f);
 		return;
 	}
-	for (size_t j = 0; j < o->n_cols; j++)
-		ctl_csv_put(&o->csv, o->cols[j]);
+	for (size_t k = 0; k < o->d->n_cols; k++)
+		ctl_csv_put(&o->csv, o->d->cols[k].name);
 	ctl_csv_end_row(&o->csv);
 }
 
-/* vals[j]: the text of column j, NULL when absent; is_bool: JSON true/false. */
-static void out_row(struct out *o, const char *const *vals, unsigned long long bool_mask)
+/* Every column of row r: an empty cell (CSV) or no key (JSON) for an absent value. */
+static void out_row(struct out *o, const void *r)
 {
+	const struct db_entity_desc *d = o->d;
+	json_t *obj = o->json ? json_object() : NULL;
+	char buf[64];
+
+	for (size_t k = 0; k < d->n_cols; k++) {
+		const struct db_column *c = &d->cols[k];
+		const char *v = ctl_value_text(c, r, buf, sizeof(buf));
+		if (!o->json) {
+			ctl_csv_put(&o->csv, v);
+		} else if (v && obj) {
+			json_t *x = c->kind == DB_K_BOOL ? json_boolean(strcmp(v, "true") == 0)
+							 : json_string(v);
+			json_object_set_new(obj, c->name, x);
+		}
+	}
 	if (!o->json) {
-		for (size_t j = 0; j < o->n_cols; j++)
-			ctl_csv_put(&o->csv, vals[j]);
 		ctl_csv_end_row(&o->csv);
-		o->rows++;
-		return;
+	} else {
+		char *s = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		fprintf(o->f, "%s\n  %s", o->rows ? "," : "", s ? s : "{}");
+		free(s);
+		json_decref(obj);
 	}
-	json_t *obj = json_object();
-	for (size_t j = 0; j < o->n_cols && obj; j++) {
-		if (!vals[j])
-			continue;
-		json_t *x = bool_mask & (1ull << j) ? json_boolean(strcmp(vals[j], "true") == 0)
-						    : json_string(vals[j]);
-		json_object_set_new(obj, o->cols[j], x);
-	}
-	char *s = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	fprintf(o->f, "%s\n  %s", o->rows ? "," : "", s ? s : "{}");
-	free(s);
-	json_decref(obj);
 	o->rows++;
 }
 
@@ -63,196 +68,23 @@ static int out_end(struct out *o)
 	return fclose(o->f);
 }
 
-/* The shortest text that reads back as the same double (what PostgreSQL prints too). */
-static const char *num(char *buf, size_t size, double v)
+/* DIR/FILE.csv (or .json) of entity e, every row of it. */
+static int write_entity(const struct db_rows *rows, enum db_entity e, const char *dir,
+			bool json)
 {
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	return buf;
-}
-
-static const char *when(char *buf, size_t size, time_t t)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
-static const char *uint_or_null(char *buf, size_t size, unsigned v)
-{
-	if (!v)
-		return NULL;
-	snprintf(buf, size, "%u", v);
-	return buf;
-}
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-static const char *const site_cols[] = {"site", "name", "description", "default_location",
-					"allow_default"};
-static const char *const subnet_cols[] = {"prefix", "location", "description"};
-static const char *const switch_cols[] = {"switch", "site", "chassis_id", "mgmt_address",
-					  "location", "description", "snmp_profile", "snmp_port",
-					  "poll_interval", "poll_enabled"};
-static const char *const port_cols[] = {"switch", "port", "location", "description"};
-static const char *const bssid_cols[] = {"bssid", "location", "ap"};
-static const char *const endpoint_cols[] = {"endpoint", "class", "mac", "uri", "tel",
-					    "location"};
-static const char *const mac_port_cols[] = {"mac", "switch", "port", "last_seen",
-					    "first_seen", "source"};
-static const char *const ip_mac_cols[] = {"ip", "mac", "last_seen", "first_seen", "source"};
-static const char *const mac_bssid_cols[] = {"mac", "bssid", "last_seen", "first_seen",
-					     "source"};
-
-static int open_out(struct out *o, const char *dir, const char *name, bool json,
-		    const char *const *cols, size_t n_cols)
-{
+	const struct db_entity_desc *d = &db_entities[e];
+	struct out o = {NULL, json, d, 0, {NULL, "\n", 0}};
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, json ? "json" : "csv");
-	*o = (struct out){fopen(path, "w"), json, cols, n_cols, 0, {NULL, "\n", 0}};
-	o->csv.f = o->f;
-	if (!o->f) {
+	snprintf(path, sizeof(path), "%s/%s.%s", dir, d->file, json ? "json" : "csv");
+	if (!(o.f = o.csv.f = fopen(path, "w"))) {
 		fprintf(stderr, "lisctl: export: cannot write %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	out_begin(o);
-	return 0;
-}
-
-static int write_all(const struct db_import_set *s, const char *dir, bool json, bool bindings)
-{
-	const char *location_cols[3 + CIVIC_N_FIELDS + 4];
-	struct out o;
-	char b[4][40];
-	int rc = 0;
-
-	if (open_out(&o, dir, "sites", json, site_cols, N(site_cols)) < 0)
-		return -1;
-	for (size_t i = 0; i < s->n_sites; i++) {
-		const struct db_site_row *r = &s->sites[i];
-		const char *v[] = {r->key, r->name, r->description, r->default_location_key,
-				   r->allow_default ? "true" : "false"};
-		out_row(&o, v, 1u << 4);
-	}
-	rc |= out_end(&o);
-
-	size_t nc = 0;
-	location_cols[nc++] = "location";
-	location_cols[nc++] = "site";
-	location_cols[nc++] = "lang";
-	for (int f = 0; f < CIVIC_N_FIELDS; f++)
-		location_cols[nc++] = civic_field_name((enum civic_field)f);
-	location_cols[nc++] = "latitude";
-	location_cols[nc++] = "longitude";
-	location_cols[nc++] = "altitude";
-	location_cols[nc++] = "uncertainty";
-	if (open_out(&o, dir, "locations", json, location_cols, nc) < 0)
-		return -1;
-	for (size_t i = 0; i < s->n_locations; i++) {
-		const struct db_location_row *r = &s->locations[i];
-		const char *v[3 + CIVIC_N_FIELDS + 4];
-		size_t n = 0;
-		v[n++] = r->key;
-		v[n++] = r->site_key;
-		v[n++] = r->lang;
-		for (int f = 0; f < CIVIC_N_FIELDS; f++)
-			v[n++] = r->civic[f];
-		v[n++] = r->has_geo ? num(b[0], sizeof(b[0]), r->lat) : NULL;
-		v[n++] = r->has_geo ? num(b[1], sizeof(b[1]), r->lon) : NULL;
-		v[n++] = r->has_geo && r->has_alt ? num(b[2], sizeof(b[2]), r->alt) : NULL;
-		v[n++] = r->has_geo && r->uncertainty > 0 ? num(b[3], sizeof(b[3]), r->uncertainty)
-							 : NULL;
-		out_row(&o, v, 0);
-	}
-	rc |= out_end(&o);
-
-	if (open_out(&o, dir, "subnets", json, subnet_cols, N(subnet_cols)) < 0)
-		return -1;
-	for (size_t i = 0; i < s->n_subnets; i++) {
-		const struct db_subnet_row *r = &s->subnets[i];
-		const char *v[] = {r->prefix, r->location_key, r->description};
-		out_row(&o, v, 0);
-	}
-	rc |= out_end(&o);
-
-	if (open_out(&o, dir, "switches", json, switch_cols, N(switch_cols)) < 0)
-		return -1;
-	for (size_t i = 0; i < s->n_switches; i++) {
-		const struct db_switch_row *r = &s->switches[i];
-		const char *v[] = {r->key, r->site_key, r->chassis_id, r->mgmt_address,
-				   r->location_key, r->description, r->snmp_profile,
-				   uint_or_null(b[0], sizeof(b[0]), r->snmp_port),
-				   uint_or_null(b[1], sizeof(b[1]), r->poll_interval),
-				   r->poll_disabled ? "false" : "true"};
-		out_row(&o, v, 1u << 9);
-	}
-	rc |= out_end(&o);
-
-	if (open_out(&o, dir, "ports", json, port_cols, N(port_cols)) < 0)
-		return -1;
-	for (size_t i = 0; i < s->n_ports; i++) {
-		const struct db_port_row *r = &s->ports[i];
-		const char *v[] = {r->switch_key, r->port_id, r->location_key, r->description};
-		out_row(&o, v, 0);
-	}
-	rc |= out_end(&o);
-
-	if (open_out(&o, dir, "bssids", json, bssid_cols, N(bssid_cols)) < 0)
-		return -1;
-	for (size_t i = 0; i < s->n_bssids; i++) {
-		const struct db_bssid_row *r = &s->bssids[i];
-		char range[40];
-		snprintf(range, sizeof(range), "%s/%u", r->bssid, r->prefix_len);
-		const char *v[] = {r->prefix_len == 48 ? r->bssid : range, r->location_key, r->ap};
-		out_row(&o, v, 0);
-	}
-	rc |= out_end(&o);
-
-	if (open_out(&o, dir, "endpoints", json, endpoint_cols, N(endpoint_cols)) < 0)
-		return -1;
-	for (size_t i = 0; i < s->n_endpoints; i++) {
-		const struct db_endpoint_row *r = &s->endpoints[i];
-		const char *v[] = {r->key, r->class_, r->mac, r->uri, r->tel, r->location_key};
-		out_row(&o, v, 0);
-	}
-	rc |= out_end(&o);
-	if (!bindings)
-		return rc ? -1 : 0;
-
-	if (open_out(&o, dir, "mac_ports", json, mac_port_cols, N(mac_port_cols)) < 0)
-		return -1;
-	for (size_t i = 0; i < s->n_mac_ports; i++) {
-		const struct db_mac_port_row *r = &s->mac_ports[i];
-		const char *v[] = {r->mac, r->switch_key, r->port_id,
-				   when(b[0], sizeof(b[0]), r->seen.last_seen),
-				   when(b[1], sizeof(b[1]), r->seen.first_seen), r->seen.source};
-		out_row(&o, v, 0);
-	}
-	rc |= out_end(&o);
-	if (open_out(&o, dir, "ip_macs", json, ip_mac_cols, N(ip_mac_cols)) < 0)
-		return -1;
-	for (size_t i = 0; i < s->n_ip_macs; i++) {
-		const struct db_ip_mac_row *r = &s->ip_macs[i];
-		const char *v[] = {r->ip, r->mac, when(b[0], sizeof(b[0]), r->seen.last_seen),
-				   when(b[1], sizeof(b[1]), r->seen.first_seen), r->seen.source};
-		out_row(&o, v, 0);
-	}
-	rc |= out_end(&o);
-	if (open_out(&o, dir, "mac_bssids", json, mac_bssid_cols, N(mac_bssid_cols)) < 0)
-		return -1;
-	for (size_t i = 0; i < s->n_mac_bssids; i++) {
-		const struct db_mac_bssid_row *r = &s->mac_bssids[i];
-		const char *v[] = {r->mac, r->bssid, when(b[0], sizeof(b[0]), r->seen.last_seen),
-				   when(b[1], sizeof(b[1]), r->seen.first_seen), r->seen.source};
-		out_row(&o, v, 0);
-	}
-	rc |= out_end(&o);
-	return rc ? -1 : 0;
+	out_begin(&o);
+	for (size_t i = 0; i < rows->n; i++)
+		out_row(&o, (const char *)rows->rows + i * d->row_size);
+	return out_end(&o) == 0 ? 0 : -1;
 }
 
 static void usage(void)
@@ -311,18 +143,22 @@ int ctl_cmd_export(const char *conninfo, int argc, char **argv)
 		db_close(c);
 		return CTL_EXIT_FAIL;
 	}
-	if (site && w.set.n_sites == 0) {
+	if (site && w.set.of[DB_SITES].n == 0) {
 		fprintf(stderr, "lisctl: export: no site \"%s\" in the database\n", site);
-	} else if (write_all(&w.set, dir, fmt == CTL_FORMAT_JSON, bindings) == 0) {
-		printf("exported %zu sites, %zu locations, %zu subnets, %zu switches, %zu ports, "
-		       "%zu BSSIDs, %zu endpoints", w.set.n_sites, w.set.n_locations,
-		       w.set.n_subnets, w.set.n_switches, w.set.n_ports, w.set.n_bssids,
-		       w.set.n_endpoints);
-		if (bindings)
-			printf(", %zu MAC-port, %zu IP-MAC, %zu MAC-BSSID bindings",
-			       w.set.n_mac_ports, w.set.n_ip_macs, w.set.n_mac_bssids);
-		printf(" to %s\n", dir);
-		rc = CTL_EXIT_OK;
+	} else {
+		int wrc = 0;
+		for (int e = 0; e < DB_ENTITY_N; e++)
+			if (bindings || !db_entities[e].binding)
+				wrc |= write_entity(&w.set.of[e], (enum db_entity)e, dir,
+						    fmt == CTL_FORMAT_JSON);
+		if (wrc == 0) {
+			const char *sep = "exported ";
+			for (int e = 0; e < DB_ENTITY_N; e++, sep = ", ")
+				if (bindings || !db_entities[e].binding)
+					printf("%s%zu %s", sep, w.set.of[e].n, db_entities[e].noun);
+			printf(" to %s\n", dir);
+			rc = CTL_EXIT_OK;
+		}
 	}
 	db_wiremap_free(&w);
 	db_close(c);

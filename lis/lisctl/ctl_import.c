@@ -14,7 +14,7 @@ static int file_option(int argc, char **argv, int *i, const char *name, const ch
 	size_t n = strlen(name);
 	const char *a = argv[*i];
 
-	if (strncmp(a, name, n) != 0)
+	if (strncmp(a, "--", 2) != 0 || strncmp(a += 2, name, n) != 0)
 		return 0;
 	if (a[n] == '=') {
 		*out = a + n + 1;
@@ -23,73 +23,55 @@ static int file_option(int argc, char **argv, int *i, const char *name, const ch
 	if (a[n] != '\0')
 		return 0;
 	if (*i + 1 >= argc) {
-		fprintf(stderr, "lisctl: %s needs a value\n", name);
+		fprintf(stderr, "lisctl: --%s needs a value\n", name);
 		return -1;
 	}
 	*out = argv[++*i];
 	return 1;
 }
 
-/* Indexed by enum db_entity. */
-static const char *const options[DB_ENTITY_N] = {
-	"--sites", "--locations", "--subnets", "--switches", "--ports", "--bssids", "--endpoints",
-	"--mac-ports", "--ip-macs", "--mac-bssids",
+/* Words on stderr, wrapped before column `width` (0: never) onto lines that start with
+ * `indent`. */
+struct wrap {
+	int col;
+	const char *indent;
+	int width;
 };
-static const char *const nouns[DB_ENTITY_N] = {
-	"sites", "locations", "subnets", "switches", "ports", "BSSIDs", "endpoints",
-	"MAC-port bindings", "IP-MAC bindings", "MAC-BSSID bindings",
-};
+static void word(struct wrap *w, const char *fmt, const char *s)
+{
+	int n = snprintf(NULL, 0, fmt, s);
+
+	if (w->width && w->col + n > w->width)
+		w->col = fprintf(stderr, "\n%s", w->indent) - 1;
+	w->col += fprintf(stderr, fmt, s);
+}
+
+/* The entities' names: "sites, locations, ..., mac-bssids". */
+static void entity_names(struct wrap *w)
+{
+	for (int e = 0; e < DB_ENTITY_N; e++)
+		word(w, e == 0 ? "%s," : e + 1 < DB_ENTITY_N ? " %s," : " %s", db_entities[e].name);
+}
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: lisctl import [--sites FILE] [--locations FILE] [--subnets FILE]\n"
-			"         [--switches FILE] [--ports FILE] [--bssids FILE] "
-			"[--endpoints FILE]\n"
-			"         [--mac-ports FILE] [--ip-macs FILE] [--mac-bssids FILE]\n"
-			"         [--format csv|json] [--dry-run [--verbose]] [--replace SCOPE]\n"
-			"         [--no-warnings]\n"
-			"SCOPE: site:KEY, or an entity (sites, locations, subnets, switches, ports,\n"
-			"       bssids, endpoints, mac-ports, ip-macs, mac-bssids); repeatable\n");
+	struct wrap w = {fprintf(stderr, "usage: lisctl import"), "        ", 78};
+
+	for (int e = 0; e < DB_ENTITY_N; e++)
+		word(&w, " [--%s FILE]", db_entities[e].name);
+	fprintf(stderr, "\n         [--format csv|json] [--dry-run [--verbose]] [--replace SCOPE]\n"
+			"         [--no-warnings]\n");
+	w = (struct wrap){fprintf(stderr, "SCOPE: site:KEY, or an entity ("), "      ", 78};
+	entity_names(&w);
+	fprintf(stderr, "); repeatable\n");
 }
 
 /* Row i of entity e as its key, for --verbose and for "added or changed". */
 static const char *row_key(const struct db_import_set *s, enum db_entity e, size_t i,
 			   char *buf, size_t size)
 {
-	switch (e) {
-	case DB_SITES: return s->sites[i].key;
-	case DB_LOCATIONS: return s->locations[i].key;
-	case DB_SUBNETS: return s->subnets[i].prefix;
-	case DB_SWITCHES: return s->switches[i].key;
-	case DB_PORTS:
-		snprintf(buf, size, "%s %s", s->ports[i].switch_key, s->ports[i].port_id);
-		return buf;
-	case DB_BSSIDS:
-		snprintf(buf, size, "%s/%u", s->bssids[i].bssid, s->bssids[i].prefix_len);
-		return buf;
-	case DB_ENDPOINTS: return s->endpoints[i].key;
-	case DB_MAC_PORTS:
-		snprintf(buf, size, "%s %s %s", s->mac_ports[i].mac, s->mac_ports[i].switch_key,
-			 s->mac_ports[i].port_id);
-		return buf;
-	case DB_IP_MACS:
-		snprintf(buf, size, "%s %s", s->ip_macs[i].ip, s->ip_macs[i].mac);
-		return buf;
-	case DB_MAC_BSSIDS:
-		snprintf(buf, size, "%s %s", s->mac_bssids[i].mac, s->mac_bssids[i].bssid);
-		return buf;
-	case DB_ENTITY_N: break;
-	}
-	return "";
-}
-
-static size_t set_count(const struct db_import_set *s, enum db_entity e)
-{
-	const size_t n[DB_ENTITY_N] = {
-		s->n_sites, s->n_locations, s->n_subnets, s->n_switches, s->n_ports, s->n_bssids,
-		s->n_endpoints, s->n_mac_ports, s->n_ip_macs, s->n_mac_bssids,
-	};
-	return n[e];
+	return ctl_row_key(e, (const char *)s->of[e].rows + i * db_entities[e].row_size, buf,
+			   size);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -106,7 +88,7 @@ static int keys_build(struct keys *out, const struct db_import_set *s, enum db_e
 {
 	char buf[600];
 
-	out->n = set_count(s, e);
+	out->n = s->of[e].n;
 	out->k = calloc(out->n + 1, sizeof(*out->k));
 	if (!out->k)
 		return -1;
@@ -156,10 +138,7 @@ static void on_removed(void *ctx, enum db_entity e, const char *key)
 /* --replace SCOPE, once or more: site:KEY (alone) or entity names. */
 static int parse_scope(const char *s, const char **site, unsigned *entities)
 {
-	static const char *const names[DB_ENTITY_N] = {
-		"sites", "locations", "subnets", "switches", "ports", "bssids", "endpoints",
-		"mac-ports", "ip-macs", "mac-bssids",
-	};
+	int e;
 
 	if (strncmp(s, "site:", 5) == 0 && s[5]) {
 		if (*site) {
@@ -169,14 +148,14 @@ static int parse_scope(const char *s, const char **site, unsigned *entities)
 		*site = s + 5;
 		return 0;
 	}
-	for (int e = 0; e < DB_ENTITY_N; e++)
-		if (strcmp(s, names[e]) == 0) {
-			*entities |= 1u << e;
-			return 0;
-		}
-	fprintf(stderr, "lisctl: import: --replace %s: not site:KEY nor an entity (sites, "
-			"locations, subnets, switches, ports, bssids, endpoints, mac-ports, "
-			"ip-macs, mac-bssids)\n", s);
+	if ((e = db_entity_by_name(s)) >= 0) {
+		*entities |= 1u << e;
+		return 0;
+	}
+	struct wrap w = {fprintf(stderr, "lisctl: import: --replace %s: not site:KEY nor an entity (",
+				 s), "", 0};
+	entity_names(&w);
+	fprintf(stderr, ")\n");
 	return -1;
 }
 
@@ -184,17 +163,9 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 {
 	const char *path[DB_ENTITY_N] = {0}, *fmt_name = NULL, *replace_site = NULL;
 	static struct ctl_errors errs, warns; /* large: not on the stack */
-	struct ctl_sites sites = {0};
-	struct ctl_locations locations = {0};
-	struct ctl_subnets subnets = {0};
-	struct ctl_switches switches = {0};
-	struct ctl_ports ports = {0};
-	struct ctl_bssids bssids = {0};
-	struct ctl_endpoints endpoints = {0};
-	struct ctl_mac_ports mac_ports = {0};
-	struct ctl_ip_macs ip_macs = {0};
-	struct ctl_mac_bssids mac_bssids = {0};
+	struct ctl_file files[DB_ENTITY_N] = {0};
 	enum ctl_format fmt = CTL_FORMAT_AUTO;
+	struct db_import_set set = {0};
 	struct db_import_stats st;
 	struct db_import_opts opts = {0};
 	struct db_wiremap stored = {0};
@@ -219,15 +190,15 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 			no_warnings = true;
 			continue;
 		}
-		for (int f = 0; f < DB_ENTITY_N && r == 0; f++)
-			r = file_option(argc, argv, &i, options[f], &path[f]);
-		if (r == 0 && (r = file_option(argc, argv, &i, "--format", &fmt_name)) == 1 &&
+		for (int e = 0; e < DB_ENTITY_N && r == 0; e++)
+			r = file_option(argc, argv, &i, db_entities[e].name, &path[e]);
+		if (r == 0 && (r = file_option(argc, argv, &i, "format", &fmt_name)) == 1 &&
 		    ctl_format_parse(fmt_name, &fmt) < 0) {
 			fprintf(stderr, "lisctl: import: --format is csv or json, not \"%s\"\n",
 				fmt_name);
 			r = -1;
 		}
-		if (r == 0 && (r = file_option(argc, argv, &i, "--replace", &scope)) == 1 &&
+		if (r == 0 && (r = file_option(argc, argv, &i, "replace", &scope)) == 1 &&
 		    parse_scope(scope, &replace_site, &replace) < 0)
 			r = -1;
 		if (r == 0)
@@ -237,8 +208,8 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 			return CTL_EXIT_USAGE;
 		}
 	}
-	for (int f = 0; f < DB_ENTITY_N; f++)
-		any |= path[f] != NULL;
+	for (int e = 0; e < DB_ENTITY_N; e++)
+		any |= path[e] != NULL;
 	if (!any) {
 		fprintf(stderr, "lisctl: import: name at least one file\n");
 		usage();
@@ -251,52 +222,25 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 	}
 	for (int e = 0; e < DB_ENTITY_N; e++) {
 		if ((replace & (1u << e)) && !path[e]) {
-			fprintf(stderr, "lisctl: import: --replace %s needs %s FILE: without the "
-					"file every row would be removed\n", options[e] + 2,
-				options[e]);
+			fprintf(stderr, "lisctl: import: --replace %s needs --%s FILE: without the "
+					"file every row would be removed\n", db_entities[e].name,
+				db_entities[e].name);
 			return CTL_EXIT_USAGE;
 		}
 		/* A site scope covers the site's rows of each kind whose file is given. */
 		if (replace_site && path[e] && e != DB_SITES)
 			replace |= 1u << e;
+		bindings |= path[e] && db_entities[e].binding;
 	}
-	bindings = path[DB_MAC_PORTS] || path[DB_IP_MACS] || path[DB_MAC_BSSIDS];
 
 	/* Every file is checked, even after one failed, so that one run shows all errors. */
 	memset(&errs, 0, sizeof(errs));
 	memset(&warns, 0, sizeof(warns));
-	if (path[DB_SITES])
-		ctl_load_sites_as(path[DB_SITES], fmt, &sites, &errs);
-	if (path[DB_LOCATIONS])
-		ctl_load_locations_as(path[DB_LOCATIONS], fmt, &locations, &errs);
-	if (path[DB_SUBNETS])
-		ctl_load_subnets_as(path[DB_SUBNETS], fmt, &subnets, &errs);
-	if (path[DB_SWITCHES])
-		ctl_load_switches_as(path[DB_SWITCHES], fmt, &switches, &errs);
-	if (path[DB_PORTS])
-		ctl_load_ports_as(path[DB_PORTS], fmt, &ports, &errs);
-	if (path[DB_BSSIDS])
-		ctl_load_bssids_as(path[DB_BSSIDS], fmt, &bssids, &errs);
-	if (path[DB_ENDPOINTS])
-		ctl_load_endpoints_as(path[DB_ENDPOINTS], fmt, &endpoints, &errs);
-	if (path[DB_MAC_PORTS])
-		ctl_load_mac_ports_as(path[DB_MAC_PORTS], fmt, &mac_ports, &errs);
-	if (path[DB_IP_MACS])
-		ctl_load_ip_macs_as(path[DB_IP_MACS], fmt, &ip_macs, &errs);
-	if (path[DB_MAC_BSSIDS])
-		ctl_load_mac_bssids_as(path[DB_MAC_BSSIDS], fmt, &mac_bssids, &errs);
-	const struct db_import_set set = {
-		.sites = sites.rows, .n_sites = sites.n,
-		.locations = locations.rows, .n_locations = locations.n,
-		.subnets = subnets.rows, .n_subnets = subnets.n,
-		.switches = switches.rows, .n_switches = switches.n,
-		.ports = ports.rows, .n_ports = ports.n,
-		.bssids = bssids.rows, .n_bssids = bssids.n,
-		.endpoints = endpoints.rows, .n_endpoints = endpoints.n,
-		.mac_ports = mac_ports.rows, .n_mac_ports = mac_ports.n,
-		.ip_macs = ip_macs.rows, .n_ip_macs = ip_macs.n,
-		.mac_bssids = mac_bssids.rows, .n_mac_bssids = mac_bssids.n,
-	};
+	for (int e = 0; e < DB_ENTITY_N; e++) {
+		if (path[e])
+			ctl_load((enum db_entity)e, path[e], fmt, &files[e], &errs);
+		set.of[e] = (struct db_rows){files[e].rows, files[e].n};
+	}
 	if (errs.total == 0) {
 		c = db_connect(conninfo, &err);
 		if (!c) {
@@ -310,11 +254,13 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 		}
 		ctl_check_wiremap(&set, &stored.set, &errs, &warns);
 		if (replace_site) {
+			const struct db_site_row *ss = stored.set.of[DB_SITES].rows;
+			const struct db_site_row *fs = set.of[DB_SITES].rows;
 			bool known = false;
-			for (size_t i = 0; i < stored.set.n_sites && !known; i++)
-				known = strcmp(stored.set.sites[i].key, replace_site) == 0;
-			for (size_t i = 0; i < set.n_sites && !known; i++)
-				known = strcmp(set.sites[i].key, replace_site) == 0;
+			for (size_t i = 0; i < stored.set.of[DB_SITES].n && !known; i++)
+				known = strcmp(ss[i].key, replace_site) == 0;
+			for (size_t i = 0; i < set.of[DB_SITES].n && !known; i++)
+				known = strcmp(fs[i].key, replace_site) == 0;
 			if (!known)
 				ctl_errors_add(&errs, "--replace site:%s: no such site in the files or "
 					       "the database", replace_site);
@@ -338,7 +284,7 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 	opts.removed = on_removed;
 	opts.ctx = &removed;
 	for (int e = 0; e < DB_ENTITY_N; e++) {
-		opts.row_changed[e] = calloc(set_count(&set, e) + 1, sizeof(bool));
+		opts.row_changed[e] = calloc(set.of[e].n + 1, sizeof(bool));
 		if (!opts.row_changed[e] || keys_build(&have[e], &stored.set, e) < 0) {
 			fprintf(stderr, "lisctl: import: out of memory\n");
 			goto out;
@@ -349,18 +295,15 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 		goto out;
 	}
 	if (!dry_run) {
-		const size_t changed[DB_ENTITY_N] = {
-			st.sites, st.locations, st.subnets, st.switches, st.ports, st.bssids,
-			st.endpoints, st.mac_ports, st.ip_macs, st.mac_bssids,
-		};
 		const char *sep = "imported ";
 		/* One count per file given, in the order they are written. */
-		for (int f = 0; f < DB_ENTITY_N; f++) {
-			if (!path[f])
+		for (int e = 0; e < DB_ENTITY_N; e++) {
+			if (!path[e])
 				continue;
-			printf("%s%zu %s (%zu changed", sep, set_count(&set, f), nouns[f], changed[f]);
-			if (replace & (1u << f))
-				printf(", %zu removed", st.removed[f]);
+			printf("%s%zu %s (%zu changed", sep, set.of[e].n, db_entities[e].noun,
+			       st.changed[e]);
+			if (replace & (1u << e))
+				printf(", %zu removed", st.removed[e]);
 			printf(")");
 			sep = ", ";
 		}
@@ -373,7 +316,7 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 		char buf[600];
 		if (!path[e])
 			continue;
-		for (size_t i = 0; i < set_count(&set, e); i++) {
+		for (size_t i = 0; i < set.of[e].n; i++) {
 			if (!opts.row_changed[e][i])
 				same++;
 			else if (keys_have(&have[e], row_key(&set, e, i, buf, sizeof(buf))))
@@ -381,11 +324,11 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 			else
 				added++;
 		}
-		printf("%s: added %zu, changed %zu, ", nouns[e], added, changed);
+		printf("%s: added %zu, changed %zu, ", db_entities[e].noun, added, changed);
 		if (replace & (1u << e))
 			printf("removed %zu, ", st.removed[e]);
 		printf("unchanged %zu\n", same);
-		for (size_t i = 0; verbose && i < set_count(&set, e); i++) {
+		for (size_t i = 0; verbose && i < set.of[e].n; i++) {
 			const char *k = row_key(&set, e, i, buf, sizeof(buf));
 			if (opts.row_changed[e][i])
 				printf("  %s %s\n", keys_have(&have[e], k) ? "changed" : "added", k);
@@ -401,20 +344,11 @@ out:
 	for (int e = 0; e < DB_ENTITY_N; e++) {
 		free(opts.row_changed[e]);
 		keys_free(&have[e]);
+		ctl_file_free(&files[e]);
 	}
 	for (size_t i = 0; i < removed.n; i++)
 		free(removed.key[i]);
 	free(removed.key);
 	free(removed.e);
-	ctl_sites_free(&sites);
-	ctl_locations_free(&locations);
-	ctl_subnets_free(&subnets);
-	ctl_switches_free(&switches);
-	ctl_ports_free(&ports);
-	ctl_bssids_free(&bssids);
-	ctl_endpoints_free(&endpoints);
-	ctl_mac_ports_free(&mac_ports);
-	ctl_ip_macs_free(&ip_macs);
-	ctl_mac_bssids_free(&mac_bssids);
 	return rc;
 }

@@ -9,6 +9,9 @@
 #include "ctl.h"
 #include "ctl_csv.h"
 
+/* The rows of a loaded file, as its entity's row struct. */
+#define ROWS(f, type) ((const struct type *)(f).rows)
+
 static struct ctl_errors errs;
 
 /* The collected errors equal `want` (NULL-terminated), in order. */
@@ -27,41 +30,41 @@ static void check_errors(const char *const *want)
 		t_diag("extra error: %s", errs.msg[i]);
 }
 
-static int load_sites(const char *path, struct ctl_sites *s)
+static int load_sites(const char *path, struct ctl_file *s)
 {
 	memset(&errs, 0, sizeof(errs));
-	return ctl_load_sites(path, s, &errs);
+	return ctl_load(DB_SITES, path, CTL_FORMAT_AUTO, s, &errs);
 }
 
 static void test_good_sites_parse_with_quoted_commas(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("sites.csv", &s) == 0);
 	CHECK(errs.total == 0);
 	if (CHECK(s.n == 2)) {
-		CHECK_STR(s.rows[0].key, "hq");
-		CHECK_STR(s.rows[0].name, "Example Corp Headquarters");
-		CHECK_STR(s.rows[0].description, "Main office, 3 floors");
-		CHECK(s.rows[0].line == 2);
-		CHECK_STR(s.rows[1].description, NULL);
-		CHECK_STR(s.rows[1].file, "sites.csv");
-		CHECK(s.rows[1].line == 3);
+		CHECK_STR(ROWS(s, db_site_row)[0].key, "hq");
+		CHECK_STR(ROWS(s, db_site_row)[0].name, "Example Corp Headquarters");
+		CHECK_STR(ROWS(s, db_site_row)[0].description, "Main office, 3 floors");
+		CHECK(ROWS(s, db_site_row)[0].line == 2);
+		CHECK_STR(ROWS(s, db_site_row)[1].description, NULL);
+		CHECK_STR(ROWS(s, db_site_row)[1].file, "sites.csv");
+		CHECK(ROWS(s, db_site_row)[1].line == 3);
 	}
-	ctl_sites_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_good_locations_parse_with_quotes_and_newlines(void)
 {
-	struct ctl_locations l;
+	struct ctl_file l;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_locations("locations.csv", &l, &errs) == 0);
+	CHECK(ctl_load(DB_LOCATIONS, "locations.csv", CTL_FORMAT_AUTO, &l, &errs) == 0);
 	for (size_t i = 0; i < errs.n; i++)
 		t_diag("%s", errs.msg[i]);
 	if (!CHECK(l.n == 3))
 		goto out;
-	const struct db_location_row *a = &l.rows[0], *b = &l.rows[1], *c = &l.rows[2];
+	const struct db_location_row *a = &ROWS(l, db_location_row)[0], *b = &ROWS(l, db_location_row)[1], *c = &ROWS(l, db_location_row)[2];
 	CHECK_STR(a->key, "hq-f1-lobby");
 	CHECK_STR(a->site_key, "hq");
 	CHECK_STR(a->lang, "en-US");
@@ -80,134 +83,134 @@ static void test_good_locations_parse_with_quotes_and_newlines(void)
 	CHECK_STR(c->civic[CIVIC_NAM], "Example, Inc.");
 	CHECK(c->ref_col == 2);
 out:
-	ctl_locations_free(&l);
+	ctl_file_free(&l);
 }
 
 static void test_good_subnets_are_canonical(void)
 {
-	struct ctl_subnets s;
+	struct ctl_file s;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_subnets("subnets.csv", &s, &errs) == 0);
+	CHECK(ctl_load(DB_SUBNETS, "subnets.csv", CTL_FORMAT_AUTO, &s, &errs) == 0);
 	if (CHECK(s.n == 4)) {
-		CHECK_STR(s.rows[0].prefix, "10.1.0.0/16");
-		CHECK_STR(s.rows[1].description, "roof, antennas");
-		CHECK_STR(s.rows[2].prefix, "2001:db8:0:1::/64");
-		CHECK_STR(s.rows[3].prefix, "192.0.2.7/32");
-		CHECK_STR(s.rows[3].location_key, "branch-1");
-		CHECK(s.rows[3].ref_col == 2);
+		CHECK_STR(ROWS(s, db_subnet_row)[0].prefix, "10.1.0.0/16");
+		CHECK_STR(ROWS(s, db_subnet_row)[1].description, "roof, antennas");
+		CHECK_STR(ROWS(s, db_subnet_row)[2].prefix, "2001:db8:0:1::/64");
+		CHECK_STR(ROWS(s, db_subnet_row)[3].prefix, "192.0.2.7/32");
+		CHECK_STR(ROWS(s, db_subnet_row)[3].location_key, "branch-1");
+		CHECK(ROWS(s, db_subnet_row)[3].ref_col == 2);
 	}
-	ctl_subnets_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_columns_in_any_order(void)
 {
-	struct ctl_subnets s;
+	struct ctl_file s;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_subnets("reordered_subnets.csv", &s, &errs) == 0);
+	CHECK(ctl_load(DB_SUBNETS, "reordered_subnets.csv", CTL_FORMAT_AUTO, &s, &errs) == 0);
 	if (CHECK(s.n == 1)) {
-		CHECK_STR(s.rows[0].prefix, "198.51.100.0/24");
-		CHECK_STR(s.rows[0].location_key, "hq-roof");
-		CHECK_STR(s.rows[0].description, "moved columns");
-		CHECK(s.rows[0].ref_col == 2);
+		CHECK_STR(ROWS(s, db_subnet_row)[0].prefix, "198.51.100.0/24");
+		CHECK_STR(ROWS(s, db_subnet_row)[0].location_key, "hq-roof");
+		CHECK_STR(ROWS(s, db_subnet_row)[0].description, "moved columns");
+		CHECK(ROWS(s, db_subnet_row)[0].ref_col == 2);
 	}
-	ctl_subnets_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_crlf_line_endings(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("crlf_sites.csv", &s) == 0);
 	if (CHECK(s.n == 2)) {
-		CHECK_STR(s.rows[0].name, "Headquarters");
-		CHECK_STR(s.rows[0].description, "two\r\nlines");
-		CHECK_STR(s.rows[1].key, "branch");
-		CHECK(s.rows[1].line == 4);
+		CHECK_STR(ROWS(s, db_site_row)[0].name, "Headquarters");
+		CHECK_STR(ROWS(s, db_site_row)[0].description, "two\r\nlines");
+		CHECK_STR(ROWS(s, db_site_row)[1].key, "branch");
+		CHECK(ROWS(s, db_site_row)[1].line == 4);
 	}
-	ctl_sites_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_utf8_bom_is_stripped(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("bom_sites.csv", &s) == 0);
 	if (CHECK(s.n == 1))
-		CHECK_STR(s.rows[0].key, "hq");
-	ctl_sites_free(&s);
+		CHECK_STR(ROWS(s, db_site_row)[0].key, "hq");
+	ctl_file_free(&s);
 }
 
 static void test_invalid_utf8_is_refused(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("bad_utf8_sites.csv", &s) == -1);
 	check_errors((const char *const[]){
 		"bad_utf8_sites.csv:3:2: invalid UTF-8 (byte 0xE9 at offset 3 of the field)",
 		NULL});
 	CHECK(s.n == 0 && s.rows == NULL);
-	ctl_sites_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_control_character_is_refused(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("control_sites.csv", &s) == -1);
 	check_errors((const char *const[]){
 		"control_sites.csv:2:2: control character U+0001 is not allowed", NULL});
-	ctl_sites_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_stray_quote_is_a_syntax_error(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("bad_quote_sites.csv", &s) == -1);
 	check_errors((const char *const[]){
 		"bad_quote_sites.csv:2:2: malformed CSV: a quote may only open a field, close it, "
 		"or be doubled inside a quoted field",
 		NULL});
-	ctl_sites_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_unterminated_quote_is_a_syntax_error(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("unterminated_sites.csv", &s) == -1);
 	check_errors((const char *const[]){
 		"unterminated_sites.csv:2:2: malformed CSV: quoted field not closed before the end "
 		"of the file",
 		NULL});
-	ctl_sites_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_empty_file_needs_a_header(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("empty_sites.csv", &s) == -1);
 	check_errors((const char *const[]){
 		"empty_sites.csv:1:1: empty file: the first row must name the columns", NULL});
-	ctl_sites_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_missing_file(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("no-such-file.csv", &s) == -1);
 	check_errors((const char *const[]){
 		"no-such-file.csv: cannot open: No such file or directory", NULL});
-	ctl_sites_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_header_unknown_duplicate_and_case(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("bad_header_sites.csv", &s) == -1);
 	check_errors((const char *const[]){
@@ -217,22 +220,22 @@ static void test_header_unknown_duplicate_and_case(void)
 		"bad_header_sites.csv:1:4: duplicate column \"site\" (also column 1)",
 		"bad_header_sites.csv:1:1: missing required column \"name\"",
 		NULL});
-	ctl_sites_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_header_missing_required_column(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("missing_column_sites.csv", &s) == -1);
 	check_errors((const char *const[]){
 		"missing_column_sites.csv:1:1: missing required column \"name\"", NULL});
-	ctl_sites_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_bad_site_rows(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("bad_sites.csv", &s) == -1);
 	check_errors((const char *const[]){
@@ -243,15 +246,15 @@ static void test_bad_site_rows(void)
 		"bad_sites.csv:8:2: row has 1 fields, the header has 3",
 		"bad_sites.csv:3:1: duplicate site \"hq\" (first on line 2)",
 		NULL});
-	ctl_sites_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_bad_subnet_rows(void)
 {
-	struct ctl_subnets s;
+	struct ctl_file s;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_subnets("bad_subnets.csv", &s, &errs) == -1);
+	CHECK(ctl_load(DB_SUBNETS, "bad_subnets.csv", CTL_FORMAT_AUTO, &s, &errs) == -1);
 	check_errors((const char *const[]){
 		"bad_subnets.csv:2:1: \"10.0.0.0/33\" is not a CIDR prefix",
 		"bad_subnets.csv:3:1: \"10.0.0.1/24\" has host bits set (did you mean 10.0.0.0/24?)",
@@ -266,15 +269,15 @@ static void test_bad_subnet_rows(void)
 		"bad_subnets.csv:9:1: duplicate subnet \"10.1.0.0/16\" (first on line 8)",
 		"bad_subnets.csv:11:1: duplicate subnet \"2001:db8::/32\" (first on line 10)",
 		NULL});
-	ctl_subnets_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_bad_location_rows(void)
 {
-	struct ctl_locations l;
+	struct ctl_file l;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_locations("bad_locations.csv", &l, &errs) == -1);
+	CHECK(ctl_load(DB_LOCATIONS, "bad_locations.csv", CTL_FORMAT_AUTO, &l, &errs) == -1);
 	check_errors((const char *const[]){
 		"bad_locations.csv:2:4: \"usa\" is not a country code (two upper-case letters, "
 		"ISO 3166 alpha-2, e.g. US)",
@@ -292,7 +295,7 @@ static void test_bad_location_rows(void)
 		"bad_locations.csv:11:7: \"inf\" is not a longitude (decimal degrees, -180 to 180)",
 		"bad_locations.csv:12:1: duplicate location \"a\" (first on line 2)",
 		NULL});
-	ctl_locations_free(&l);
+	ctl_file_free(&l);
 }
 
 static void test_errors_are_capped(void)
@@ -309,23 +312,23 @@ static void test_errors_are_capped(void)
 
 static void test_site_default_location_and_policy(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("network_sites.csv", &s) == 0);
 	if (CHECK(s.n == 3)) {
-		CHECK_STR(s.rows[0].default_location_key, "hq-lobby");
-		CHECK(s.rows[0].allow_default);
-		CHECK(s.rows[0].ref_col == 3);
-		CHECK_STR(s.rows[1].default_location_key, NULL);
-		CHECK(!s.rows[1].allow_default);
-		CHECK(!s.rows[2].allow_default);
+		CHECK_STR(ROWS(s, db_site_row)[0].default_location_key, "hq-lobby");
+		CHECK(ROWS(s, db_site_row)[0].allow_default);
+		CHECK(ROWS(s, db_site_row)[0].ref_col == 3);
+		CHECK_STR(ROWS(s, db_site_row)[1].default_location_key, NULL);
+		CHECK(!ROWS(s, db_site_row)[1].allow_default);
+		CHECK(!ROWS(s, db_site_row)[2].allow_default);
 	}
-	ctl_sites_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_bad_site_policy(void)
 {
-	struct ctl_sites s;
+	struct ctl_file s;
 
 	CHECK(load_sites("bad_network_sites.csv", &s) == -1);
 	check_errors((const char *const[]){
@@ -334,63 +337,63 @@ static void test_bad_site_policy(void)
 		"default_location",
 		"bad_network_sites.csv:4:3: location key \"lab 1\" contains white space",
 		NULL});
-	ctl_sites_free(&s);
+	ctl_file_free(&s);
 }
 
 static void test_switch_chassis_mac_is_canonical_and_name_verbatim(void)
 {
-	struct ctl_switches w;
+	struct ctl_file w;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_switches("switches.csv", &w, &errs) == 0);
+	CHECK(ctl_load(DB_SWITCHES, "switches.csv", CTL_FORMAT_AUTO, &w, &errs) == 0);
 	if (CHECK(w.n == 3)) {
-		CHECK_STR(w.rows[0].chassis_id, "00:1b:54:aa:01:00");
-		CHECK_STR(w.rows[0].mgmt_address, "10.10.0.2");
-		CHECK_STR(w.rows[0].location_key, "hq-f1");
-		CHECK_STR(w.rows[0].description, "IDF 1, floor 1");
-		CHECK(w.rows[0].site_col == 2 && w.rows[0].location_col == 5);
-		CHECK_STR(w.rows[1].chassis_id, "sw2.example.net");
-		CHECK_STR(w.rows[1].mgmt_address, "2001:db8::2");
-		CHECK_STR(w.rows[1].location_key, NULL);
-		CHECK_STR(w.rows[2].chassis_id, "00:1b:54:aa:03:00");
-		CHECK_STR(w.rows[2].mgmt_address, "192.0.2.3");
+		CHECK_STR(ROWS(w, db_switch_row)[0].chassis_id, "00:1b:54:aa:01:00");
+		CHECK_STR(ROWS(w, db_switch_row)[0].mgmt_address, "10.10.0.2");
+		CHECK_STR(ROWS(w, db_switch_row)[0].location_key, "hq-f1");
+		CHECK_STR(ROWS(w, db_switch_row)[0].description, "IDF 1, floor 1");
+		CHECK(ROWS(w, db_switch_row)[0].site_col == 2 && ROWS(w, db_switch_row)[0].location_col == 5);
+		CHECK_STR(ROWS(w, db_switch_row)[1].chassis_id, "sw2.example.net");
+		CHECK_STR(ROWS(w, db_switch_row)[1].mgmt_address, "2001:db8::2");
+		CHECK_STR(ROWS(w, db_switch_row)[1].location_key, NULL);
+		CHECK_STR(ROWS(w, db_switch_row)[2].chassis_id, "00:1b:54:aa:03:00");
+		CHECK_STR(ROWS(w, db_switch_row)[2].mgmt_address, "192.0.2.3");
 	}
-	ctl_switches_free(&w);
+	ctl_file_free(&w);
 }
 
 static void test_switch_polling_columns_parsed_and_defaulted(void)
 {
-	struct ctl_switches w;
+	struct ctl_file w;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_switches("switches_poll.csv", &w, &errs) == 0);
+	CHECK(ctl_load(DB_SWITCHES, "switches_poll.csv", CTL_FORMAT_AUTO, &w, &errs) == 0);
 	if (CHECK(w.n == 3)) {
-		CHECK_STR(w.rows[0].snmp_profile, "core.v3");
-		CHECK(w.rows[0].snmp_port == 1161 && w.rows[0].poll_interval == 120);
-		CHECK(!w.rows[0].poll_disabled);
-		CHECK_STR(w.rows[1].snmp_profile, NULL);
-		CHECK(w.rows[1].snmp_port == 0 && w.rows[1].poll_interval == 0);
-		CHECK(w.rows[1].poll_disabled);
-		CHECK_STR(w.rows[2].snmp_profile, NULL);
-		CHECK(w.rows[2].snmp_port == 0 && w.rows[2].poll_interval == 0);
-		CHECK(!w.rows[2].poll_disabled);
+		CHECK_STR(ROWS(w, db_switch_row)[0].snmp_profile, "core.v3");
+		CHECK(ROWS(w, db_switch_row)[0].snmp_port == 1161 && ROWS(w, db_switch_row)[0].poll_interval == 120);
+		CHECK(ROWS(w, db_switch_row)[0].poll_enabled);
+		CHECK_STR(ROWS(w, db_switch_row)[1].snmp_profile, NULL);
+		CHECK(ROWS(w, db_switch_row)[1].snmp_port == 0 && ROWS(w, db_switch_row)[1].poll_interval == 0);
+		CHECK(!ROWS(w, db_switch_row)[1].poll_enabled);
+		CHECK_STR(ROWS(w, db_switch_row)[2].snmp_profile, NULL);
+		CHECK(ROWS(w, db_switch_row)[2].snmp_port == 0 && ROWS(w, db_switch_row)[2].poll_interval == 0);
+		CHECK(ROWS(w, db_switch_row)[2].poll_enabled);
 	}
-	ctl_switches_free(&w);
+	ctl_file_free(&w);
 	/* the issue-3 file, without the columns: every switch at the defaults, polled */
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_switches("switches.csv", &w, &errs) == 0);
+	CHECK(ctl_load(DB_SWITCHES, "switches.csv", CTL_FORMAT_AUTO, &w, &errs) == 0);
 	for (size_t i = 0; i < w.n; i++)
-		CHECK(!w.rows[i].snmp_profile && !w.rows[i].snmp_port &&
-		      !w.rows[i].poll_interval && !w.rows[i].poll_disabled);
-	ctl_switches_free(&w);
+		CHECK(!ROWS(w, db_switch_row)[i].snmp_profile && !ROWS(w, db_switch_row)[i].snmp_port &&
+		      !ROWS(w, db_switch_row)[i].poll_interval && ROWS(w, db_switch_row)[i].poll_enabled);
+	ctl_file_free(&w);
 }
 
 static void test_bad_switch_polling_columns(void)
 {
-	struct ctl_switches w;
+	struct ctl_file w;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_switches("bad_switches_poll.csv", &w, &errs) == -1);
+	CHECK(ctl_load(DB_SWITCHES, "bad_switches_poll.csv", CTL_FORMAT_AUTO, &w, &errs) == -1);
 	check_errors((const char *const[]){
 		"bad_switches_poll.csv:2:5: snmp_profile \"core v3\" is not a profile name (up to "
 		"64 letters, digits, '_', '.', '-': [snmp.NAME] in wiremapd.conf)",
@@ -410,15 +413,15 @@ static void test_bad_switch_polling_columns(void)
 		"number from 1 to 2147483647",
 		NULL});
 	CHECK(w.n == 0 && w.rows == NULL);
-	ctl_switches_free(&w);
+	ctl_file_free(&w);
 }
 
 static void test_bad_switch_rows(void)
 {
-	struct ctl_switches w;
+	struct ctl_file w;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_switches("bad_switches.csv", &w, &errs) == -1);
+	CHECK(ctl_load(DB_SWITCHES, "bad_switches.csv", CTL_FORMAT_AUTO, &w, &errs) == -1);
 	check_errors((const char *const[]){
 		"bad_switches.csv:2:4: \"10.10.0.0/24\" is not an IP address (one host, no prefix "
 		"length)",
@@ -429,59 +432,59 @@ static void test_bad_switch_rows(void)
 		"bad_switches.csv:4:3: duplicate chassis_id \"00:1b:54:aa:01:00\" (first on line 2)",
 		NULL});
 	CHECK(w.n == 0 && w.rows == NULL);
-	ctl_switches_free(&w);
+	ctl_file_free(&w);
 }
 
 static void test_ports(void)
 {
-	struct ctl_ports p;
+	struct ctl_file p;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_ports("ports.csv", &p, &errs) == 0);
+	CHECK(ctl_load(DB_PORTS, "ports.csv", CTL_FORMAT_AUTO, &p, &errs) == 0);
 	if (CHECK(p.n == 3)) {
-		CHECK_STR(p.rows[0].switch_key, "sw1");
-		CHECK_STR(p.rows[0].port_id, "Gi1/0/1");
-		CHECK_STR(p.rows[0].location_key, "hq-lobby");
-		CHECK(p.rows[0].switch_col == 1 && p.rows[0].location_col == 3);
-		CHECK_STR(p.rows[1].location_key, NULL);
-		CHECK_STR(p.rows[2].port_id, "GigabitEthernet 1/0/1");
+		CHECK_STR(ROWS(p, db_port_row)[0].switch_key, "sw1");
+		CHECK_STR(ROWS(p, db_port_row)[0].port_id, "Gi1/0/1");
+		CHECK_STR(ROWS(p, db_port_row)[0].location_key, "hq-lobby");
+		CHECK(ROWS(p, db_port_row)[0].switch_col == 1 && ROWS(p, db_port_row)[0].location_col == 3);
+		CHECK_STR(ROWS(p, db_port_row)[1].location_key, NULL);
+		CHECK_STR(ROWS(p, db_port_row)[2].port_id, "GigabitEthernet 1/0/1");
 	}
-	ctl_ports_free(&p);
+	ctl_file_free(&p);
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_ports("bad_ports.csv", &p, &errs) == -1);
+	CHECK(ctl_load(DB_PORTS, "bad_ports.csv", CTL_FORMAT_AUTO, &p, &errs) == -1);
 	check_errors((const char *const[]){
 		"bad_ports.csv:3:2: missing value for required column \"port\"",
 		"bad_ports.csv:5:1: switch key \"sw 2\" contains white space",
 		"bad_ports.csv:4:2: duplicate switch and port \"sw1 Gi1/0/1\" (first on line 2)",
 		NULL});
-	ctl_ports_free(&p);
+	ctl_file_free(&p);
 }
 
 static void test_bssid_ranges(void)
 {
-	struct ctl_bssids b;
+	struct ctl_file b;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_bssids("bssids.csv", &b, &errs) == 0);
+	CHECK(ctl_load(DB_BSSIDS, "bssids.csv", CTL_FORMAT_AUTO, &b, &errs) == 0);
 	if (CHECK(b.n == 3)) {
-		CHECK_STR(b.rows[0].bssid, "00:3a:7d:10:20:30");
-		CHECK(b.rows[0].prefix_len == 48);
-		CHECK_STR(b.rows[0].ap, "ap-3-1");
-		CHECK_STR(b.rows[1].bssid, "00:3a:7d:10:20:40");
-		CHECK(b.rows[1].prefix_len == 44);
-		CHECK(b.rows[1].location_col == 2);
+		CHECK_STR(ROWS(b, db_bssid_row)[0].bssid, "00:3a:7d:10:20:30");
+		CHECK(ROWS(b, db_bssid_row)[0].prefix_len == 48);
+		CHECK_STR(ROWS(b, db_bssid_row)[0].ap, "ap-3-1");
+		CHECK_STR(ROWS(b, db_bssid_row)[1].bssid, "00:3a:7d:10:20:40");
+		CHECK(ROWS(b, db_bssid_row)[1].prefix_len == 44);
+		CHECK(ROWS(b, db_bssid_row)[1].location_col == 2);
 		/* The same address with another length is another entry. */
-		CHECK(b.rows[2].prefix_len == 48);
+		CHECK(ROWS(b, db_bssid_row)[2].prefix_len == 48);
 	}
-	ctl_bssids_free(&b);
+	ctl_file_free(&b);
 }
 
 static void test_bad_bssids(void)
 {
-	struct ctl_bssids b;
+	struct ctl_file b;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_bssids("bad_bssids.csv", &b, &errs) == -1);
+	CHECK(ctl_load(DB_BSSIDS, "bad_bssids.csv", CTL_FORMAT_AUTO, &b, &errs) == -1);
 	check_errors((const char *const[]){
 		"bad_bssids.csv:2:1: \"00:3a:7d:10:20:41/44\" has bits set past the prefix length "
 		"(did you mean 00:3a:7d:10:20:40/44?)",
@@ -494,38 +497,38 @@ static void test_bad_bssids(void)
 		"bad_bssids.csv:8:2: missing value for required column \"location\"",
 		"bad_bssids.csv:7:1: duplicate bssid \"00:3a:7d:10:20:30/48\" (first on line 6)",
 		NULL});
-	ctl_bssids_free(&b);
+	ctl_file_free(&b);
 }
 
 static void test_endpoint_identities_are_normalized(void)
 {
-	struct ctl_endpoints e;
+	struct ctl_file e;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_endpoints("endpoints.csv", &e, &errs) == 0);
+	CHECK(ctl_load(DB_ENDPOINTS, "endpoints.csv", CTL_FORMAT_AUTO, &e, &errs) == 0);
 	for (size_t i = 0; i < errs.n; i++)
 		t_diag("%s", errs.msg[i]);
 	if (CHECK(e.n == 4)) {
-		CHECK_STR(e.rows[0].class_, "desk_phone");
-		CHECK_STR(e.rows[0].mac, "00:04:f2:11:22:33");
-		CHECK_STR(e.rows[0].tel, "tel:+13125550100");
-		CHECK_STR(e.rows[0].uri, NULL);
-		CHECK_STR(e.rows[1].uri, "sip:alice@example.com");
-		CHECK_STR(e.rows[1].location_key, "hq-f2");
-		CHECK(e.rows[1].location_col == 6);
-		CHECK_STR(e.rows[2].mac, "8c:85:90:aa:bb:cc");
-		CHECK_STR(e.rows[2].uri, "sips:bob@example.com");
-		CHECK_STR(e.rows[3].class_, "other");
+		CHECK_STR(ROWS(e, db_endpoint_row)[0].class_, "desk_phone");
+		CHECK_STR(ROWS(e, db_endpoint_row)[0].mac, "00:04:f2:11:22:33");
+		CHECK_STR(ROWS(e, db_endpoint_row)[0].tel, "tel:+13125550100");
+		CHECK_STR(ROWS(e, db_endpoint_row)[0].uri, NULL);
+		CHECK_STR(ROWS(e, db_endpoint_row)[1].uri, "sip:alice@example.com");
+		CHECK_STR(ROWS(e, db_endpoint_row)[1].location_key, "hq-f2");
+		CHECK(ROWS(e, db_endpoint_row)[1].location_col == 6);
+		CHECK_STR(ROWS(e, db_endpoint_row)[2].mac, "8c:85:90:aa:bb:cc");
+		CHECK_STR(ROWS(e, db_endpoint_row)[2].uri, "sips:bob@example.com");
+		CHECK_STR(ROWS(e, db_endpoint_row)[3].class_, "other");
 	}
-	ctl_endpoints_free(&e);
+	ctl_file_free(&e);
 }
 
 static void test_bad_endpoints(void)
 {
-	struct ctl_endpoints e;
+	struct ctl_file e;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_endpoints("bad_endpoints.csv", &e, &errs) == -1);
+	CHECK(ctl_load(DB_ENDPOINTS, "bad_endpoints.csv", CTL_FORMAT_AUTO, &e, &errs) == -1);
 	check_errors((const char *const[]){
 		"bad_endpoints.csv:2:1: endpoint \"a\" has none of mac, uri and tel",
 		"bad_endpoints.csv:3:2: \"phone\" is not an endpoint class (desk_phone, softphone, "
@@ -540,57 +543,57 @@ static void test_bad_endpoints(void)
 		"bad_endpoints.csv:8:3: duplicate mac \"00:04:f2:11:22:33\" (first on line 3)",
 		"bad_endpoints.csv:10:4: duplicate uri \"sip:alice@example.com\" (first on line 9)",
 		NULL});
-	ctl_endpoints_free(&e);
+	ctl_file_free(&e);
 }
 
 static void test_bindings(void)
 {
-	struct ctl_mac_ports mp;
-	struct ctl_ip_macs im;
-	struct ctl_mac_bssids mb;
+	struct ctl_file mp;
+	struct ctl_file im;
+	struct ctl_file mb;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_mac_ports("mac_ports.csv", &mp, &errs) == 0);
+	CHECK(ctl_load(DB_MAC_PORTS, "mac_ports.csv", CTL_FORMAT_AUTO, &mp, &errs) == 0);
 	if (CHECK(mp.n == 2)) {
-		CHECK_STR(mp.rows[0].mac, "00:04:f2:11:22:33");
-		CHECK(mp.rows[0].seen.last_seen == 1795593600);
-		CHECK(mp.rows[0].seen.has_first_seen && mp.rows[0].seen.first_seen == 1793519700);
-		CHECK_STR(mp.rows[0].seen.source, NULL);
-		CHECK(mp.rows[0].switch_col == 2);
+		CHECK_STR(ROWS(mp, db_mac_port_row)[0].mac, "00:04:f2:11:22:33");
+		CHECK(ROWS(mp, db_mac_port_row)[0].seen.last_seen == 1795593600);
+		CHECK(ROWS(mp, db_mac_port_row)[0].seen.has_first_seen && ROWS(mp, db_mac_port_row)[0].seen.first_seen == 1793519700);
+		CHECK_STR(ROWS(mp, db_mac_port_row)[0].seen.source, NULL);
+		CHECK(ROWS(mp, db_mac_port_row)[0].switch_col == 2);
 		/* 09:00 at +01:00 is 08:00 UTC. */
-		CHECK(mp.rows[1].seen.last_seen == 1795593600);
-		CHECK(!mp.rows[1].seen.has_first_seen);
-		CHECK_STR(mp.rows[1].seen.source, "snmp");
+		CHECK(ROWS(mp, db_mac_port_row)[1].seen.last_seen == 1795593600);
+		CHECK(!ROWS(mp, db_mac_port_row)[1].seen.has_first_seen);
+		CHECK_STR(ROWS(mp, db_mac_port_row)[1].seen.source, "snmp");
 	}
-	ctl_mac_ports_free(&mp);
-	CHECK(ctl_load_ip_macs("ip_macs.csv", &im, &errs) == 0);
+	ctl_file_free(&mp);
+	CHECK(ctl_load(DB_IP_MACS, "ip_macs.csv", CTL_FORMAT_AUTO, &im, &errs) == 0);
 	if (CHECK(im.n == 3)) {
-		CHECK_STR(im.rows[0].ip, "10.10.1.23");
-		CHECK(im.rows[0].seen.last_seen == 1795593600);
-		CHECK_STR(im.rows[1].ip, "10.10.1.24");
-		CHECK_STR(im.rows[2].ip, "2001:db8:10:1::23");
-		CHECK(im.rows[2].seen.last_seen == 1795593600 + 5 * 3600);
+		CHECK_STR(ROWS(im, db_ip_mac_row)[0].ip, "10.10.1.23");
+		CHECK(ROWS(im, db_ip_mac_row)[0].seen.last_seen == 1795593600);
+		CHECK_STR(ROWS(im, db_ip_mac_row)[1].ip, "10.10.1.24");
+		CHECK_STR(ROWS(im, db_ip_mac_row)[2].ip, "2001:db8:10:1::23");
+		CHECK(ROWS(im, db_ip_mac_row)[2].seen.last_seen == 1795593600 + 5 * 3600);
 	}
-	ctl_ip_macs_free(&im);
-	CHECK(ctl_load_mac_bssids("mac_bssids.csv", &mb, &errs) == 0);
+	ctl_file_free(&im);
+	CHECK(ctl_load(DB_MAC_BSSIDS, "mac_bssids.csv", CTL_FORMAT_AUTO, &mb, &errs) == 0);
 	if (CHECK(mb.n == 1)) {
-		CHECK_STR(mb.rows[0].bssid, "00:3a:7d:10:20:30");
-		CHECK_STR(mb.rows[0].seen.source, "wlc");
+		CHECK_STR(ROWS(mb, db_mac_bssid_row)[0].bssid, "00:3a:7d:10:20:30");
+		CHECK_STR(ROWS(mb, db_mac_bssid_row)[0].seen.source, "wlc");
 	}
-	ctl_mac_bssids_free(&mb);
+	ctl_file_free(&mb);
 	CHECK(errs.total == 0);
 }
 
 static void test_bad_bindings(void)
 {
-	struct ctl_mac_ports mp;
-	struct ctl_ip_macs im;
-	struct ctl_mac_bssids mb;
+	struct ctl_file mp;
+	struct ctl_file im;
+	struct ctl_file mb;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_mac_ports("bad_mac_ports.csv", &mp, &errs) == -1);
-	CHECK(ctl_load_ip_macs("bad_ip_macs.csv", &im, &errs) == -1);
-	CHECK(ctl_load_mac_bssids("bad_mac_bssids.csv", &mb, &errs) == -1);
+	CHECK(ctl_load(DB_MAC_PORTS, "bad_mac_ports.csv", CTL_FORMAT_AUTO, &mp, &errs) == -1);
+	CHECK(ctl_load(DB_IP_MACS, "bad_ip_macs.csv", CTL_FORMAT_AUTO, &im, &errs) == -1);
+	CHECK(ctl_load(DB_MAC_BSSIDS, "bad_mac_bssids.csv", CTL_FORMAT_AUTO, &mb, &errs) == -1);
 	check_errors((const char *const[]){
 		"bad_mac_ports.csv:2:4: \"2026-11-25T08:00:00\" is not a timestamp (ISO 8601 with "
 		"a zone, e.g. 2026-11-25T08:00:00Z)",
@@ -613,9 +616,9 @@ static void test_bad_bindings(void)
 		"bad_mac_bssids.csv:2:2: \"00:3a:7d:10:20:30/44\" is not a MAC address (e.g. "
 		"00:11:22:33:44:55)",
 		NULL});
-	ctl_mac_ports_free(&mp);
-	ctl_ip_macs_free(&im);
-	ctl_mac_bssids_free(&mb);
+	ctl_file_free(&mp);
+	ctl_file_free(&im);
+	ctl_file_free(&mb);
 }
 
 static void test_timestamps(void)
@@ -639,31 +642,31 @@ static void test_timestamps(void)
 
 static void test_json_sites_and_locations_read_like_csv(void)
 {
-	struct ctl_sites s;
-	struct ctl_locations l;
+	struct ctl_file s;
+	struct ctl_file l;
 
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_sites("../json/sites.json", &s, &errs) == 0);
-	CHECK(ctl_load_locations("../json/locations.json", &l, &errs) == 0);
+	CHECK(ctl_load(DB_SITES, "../json/sites.json", CTL_FORMAT_AUTO, &s, &errs) == 0);
+	CHECK(ctl_load(DB_LOCATIONS, "../json/locations.json", CTL_FORMAT_AUTO, &l, &errs) == 0);
 	for (size_t i = 0; i < errs.n; i++)
 		t_diag("%s", errs.msg[i]);
 	if (CHECK(s.n == 2)) {
-		CHECK_STR(s.rows[0].key, "hq");
-		CHECK_STR(s.rows[0].default_location_key, "hq-lobby");
-		CHECK(s.rows[0].allow_default);
-		CHECK(s.rows[0].line == 2);
-		CHECK_STR(s.rows[1].description, NULL);
-		CHECK(s.rows[1].line == 4);
+		CHECK_STR(ROWS(s, db_site_row)[0].key, "hq");
+		CHECK_STR(ROWS(s, db_site_row)[0].default_location_key, "hq-lobby");
+		CHECK(ROWS(s, db_site_row)[0].allow_default);
+		CHECK(ROWS(s, db_site_row)[0].line == 2);
+		CHECK_STR(ROWS(s, db_site_row)[1].description, NULL);
+		CHECK(ROWS(s, db_site_row)[1].line == 4);
 	}
 	if (CHECK(l.n == 4)) {
-		CHECK(l.rows[0].has_geo && l.rows[0].lat == 40.7506 && l.rows[0].uncertainty == 15);
-		CHECK_STR(l.rows[3].civic[CIVIC_PC], "07102");
+		CHECK(ROWS(l, db_location_row)[0].has_geo && ROWS(l, db_location_row)[0].lat == 40.7506 && ROWS(l, db_location_row)[0].uncertainty == 15);
+		CHECK_STR(ROWS(l, db_location_row)[3].civic[CIVIC_PC], "07102");
 		/* the column of a key is where the key starts; an absent one is the object's */
-		CHECK(l.rows[1].key_col == 4);
-		CHECK(l.rows[3].civic_col[CIVIC_BLD] == 3);
+		CHECK(ROWS(l, db_location_row)[1].key_col == 4);
+		CHECK(ROWS(l, db_location_row)[3].civic_col[CIVIC_BLD] == 3);
 	}
-	ctl_sites_free(&s);
-	ctl_locations_free(&l);
+	ctl_file_free(&s);
+	ctl_file_free(&l);
 }
 
 static void test_country_table_holds_the_249_assigned_codes(void)
@@ -731,9 +734,10 @@ static void test_nested_subnets_in_two_sites_are_refused(void)
 		{.prefix = "::/0", .location_key = "lb", .file = "subnets.csv", .line = 5,
 		 .prefix_col = 1},  /* IPv6 holds no IPv4 prefix */
 	};
-	const struct db_import_set db = {.sites = sites, .n_sites = 2, .locations = stored_locs,
-					 .n_locations = 2, .subnets = stored_nets, .n_subnets = 1};
-	const struct db_import_set files = {.subnets = nets, .n_subnets = 4};
+	const struct db_import_set db = {.of = {[DB_SITES] = {sites, 2},
+						[DB_LOCATIONS] = {stored_locs, 2},
+						[DB_SUBNETS] = {stored_nets, 1}}};
+	const struct db_import_set files = {.of = {[DB_SUBNETS] = {nets, 4}}};
 
 	memset(&errs, 0, sizeof(errs));
 	memset(&warns, 0, sizeof(warns));
@@ -759,9 +763,8 @@ static void test_multi_floor_building_needs_a_floor(void)
 		loc("south-nofloor", "a", "South", NULL, 3),  /* one floor: fine */
 		loc("nobld", "a", NULL, NULL, 4),             /* the site has no BLD rows */
 	};
-	const struct db_import_set db = {.sites = sites, .n_sites = 1, .locations = stored,
-					 .n_locations = 3};
-	const struct db_import_set files = {.locations = rows, .n_locations = 3};
+	const struct db_import_set db = {.of = {[DB_SITES] = {sites, 1}, [DB_LOCATIONS] = {stored, 3}}};
+	const struct db_import_set files = {.of = {[DB_LOCATIONS] = {rows, 3}}};
 
 	memset(&errs, 0, sizeof(errs));
 	memset(&warns, 0, sizeof(warns));
@@ -790,7 +793,7 @@ static void test_csv_writer_defuses_formulas_and_the_reader_undoes_it(void)
 	char path[] = "/tmp/test_csv_writer_XXXXXX";
 	int fd = mkstemp(path);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	struct ctl_sites s = {0};
+	struct ctl_file s = {0};
 
 	if (!CHECK(f))
 		return;
@@ -816,14 +819,14 @@ static void test_csv_writer_defuses_formulas_and_the_reader_undoes_it(void)
 	}
 	fclose(f);
 	memset(&errs, 0, sizeof(errs));
-	CHECK(ctl_load_sites(path, &s, &errs) == 0);
+	CHECK(ctl_load(DB_SITES, path, CTL_FORMAT_AUTO, &s, &errs) == 0);
 	for (size_t i = 0; i < errs.n; i++)
 		t_diag("%s", errs.msg[i]);
 	CHECK(s.n == sizeof(written) / sizeof(written[0]));
 	for (size_t i = 0; values[i] && i < s.n; i++)
-		CHECKF(strcmp(s.rows[i].name, values[i]) == 0, "%s read back as %s", values[i],
-		       s.rows[i].name);
-	ctl_sites_free(&s);
+		CHECKF(strcmp(ROWS(s, db_site_row)[i].name, values[i]) == 0, "%s read back as %s", values[i],
+		       ROWS(s, db_site_row)[i].name);
+	ctl_file_free(&s);
 	unlink(path);
 }
 

@@ -1,14 +1,14 @@
-/* Checks that need every file at once, and the database: references between files, civic
- * addresses a responder can use (PROTOCOL.md "Dispatchable location"), floors in
- * multi-floor buildings, and subnets nested across sites. Pure: the caller reads the
- * database (db_wiremap_read) and hands its rows in. */
+/* Checks that need every file at once, and the database: references between files (every
+ * DB_K_REF column of db_entities), civic addresses a responder can use (PROTOCOL.md
+ * "Dispatchable location"), floors in multi-floor buildings, and subnets nested across
+ * sites. Pure: the caller reads the database (db_wiremap_read) and hands its rows in. */
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_csv.h"
+#include "ctl_rows.h"
 
 /* ISO 3166-1 alpha-2, the 249 assigned codes (as in tzdata's iso3166.tab), sorted. */
 static const char countries[][3] = {
@@ -373,116 +373,89 @@ static int check_overlaps(struct prefix *p, size_t n, struct ctl_errors *errs)
 
 /* ---- all together ---- */
 
+/* The keys of entity e: the files' (f), and the database's (db) that no file holds. Each
+ * entry knows its site (through the entity's reference to a site, if it has one). */
+static int index_entity(struct index *ix, enum db_entity e, const struct db_import_set *f,
+			const struct db_import_set *db)
+{
+	const struct db_entity_desc *d = &db_entities[e];
+	const struct db_column *site = NULL;
+	struct entry *en[2] = {NULL, NULL};
+	int rc = -1;
+
+	for (size_t k = 0; k < d->n_cols && !site; k++)
+		if (d->cols[k].kind == DB_K_REF && d->cols[k].ref == DB_SITES)
+			site = &d->cols[k];
+	for (int pass = 0; pass < 2; pass++) {
+		const struct db_rows *rows = &(pass ? db : f)->of[e];
+		if (!(en[pass] = calloc(rows->n + 1, sizeof(struct entry))))
+			goto out;
+		for (size_t i = 0; i < rows->n; i++) {
+			const char *r = (const char *)rows->rows + i * d->row_size;
+			en[pass][i] = (struct entry){DB_CFIELD(const char *, r, d->cols[0].at), r,
+				site ? DB_CFIELD(const char *, r, site->at) : NULL, !pass};
+		}
+	}
+	rc = index_build(ix, en[0], f->of[e].n, en[1], db->of[e].n);
+out:
+	free(en[0]);
+	free(en[1]);
+	return rc;
+}
+
 int ctl_check_wiremap(const struct db_import_set *f, const struct db_import_set *db,
 		      struct ctl_errors *errs, struct ctl_errors *warns)
 {
-	size_t before = errs->total, nf, nd;
-	struct index sites = {0}, locs = {0}, sw = {0};
-	struct entry *ef = NULL, *ed = NULL;
+	size_t before = errs->total;
+	struct index ix[DB_ENTITY_N] = {0};
+	const struct index *locs = &ix[DB_LOCATIONS];
 	struct prefix *pre = NULL;
 	int rc = -1;
 
-#define BUILD(ix, FN, DN, fill)                                                           \
-	do {                                                                              \
-		nf = f->FN, nd = db->DN;                                                  \
-		free(ef), free(ed);                                                       \
-		ef = calloc(nf + 1, sizeof(*ef)), ed = calloc(nd + 1, sizeof(*ed));       \
-		if (!ef || !ed)                                                           \
-			goto out;                                                         \
-		for (size_t i = 0; i < nf; i++) {                                         \
-			const void *r_ = &f->fill[i];                                     \
-			ef[i] = (struct entry){f->fill[i].key, r_, NULL, true};           \
-		}                                                                         \
-		for (size_t i = 0; i < nd; i++) {                                         \
-			const void *r_ = &db->fill[i];                                    \
-			ed[i] = (struct entry){db->fill[i].key, r_, NULL, false};         \
-		}                                                                         \
-	} while (0)
-
-	BUILD(sites, n_sites, n_sites, sites);
-	if (index_build(&sites, ef, nf, ed, nd) < 0)
-		goto out;
-	BUILD(locs, n_locations, n_locations, locations);
-	for (size_t i = 0; i < nf; i++)
-		ef[i].site = f->locations[i].site_key;
-	for (size_t i = 0; i < nd; i++)
-		ed[i].site = db->locations[i].site_key;
-	if (index_build(&locs, ef, nf, ed, nd) < 0)
-		goto out;
-	BUILD(sw, n_switches, n_switches, switches);
-	if (index_build(&sw, ef, nf, ed, nd) < 0)
-		goto out;
-#undef BUILD
-
-	for (size_t i = 0; i < f->n_sites; i++) {
-		const struct db_site_row *r = &f->sites[i];
-		if (r->default_location_key && !find(&locs, r->default_location_key))
-			unknown(errs, r->file, r->line, r->ref_col, "location", "locations",
-				r->default_location_key);
-	}
-	for (size_t i = 0; i < f->n_locations; i++) {
-		const struct db_location_row *r = &f->locations[i];
-		if (!find(&sites, r->site_key))
-			unknown(errs, r->file, r->line, r->ref_col, "site", "sites", r->site_key);
-		check_dispatchable(r, errs, warns);
-	}
-	if (check_floors(&locs, errs) < 0)
-		goto out;
-	for (size_t i = 0; i < f->n_subnets; i++) {
-		const struct db_subnet_row *r = &f->subnets[i];
-		if (!find(&locs, r->location_key))
-			unknown(errs, r->file, r->line, r->ref_col, "location", "locations",
-				r->location_key);
-	}
-	for (size_t i = 0; i < f->n_switches; i++) {
-		const struct db_switch_row *r = &f->switches[i];
-		if (!find(&sites, r->site_key))
-			unknown(errs, r->file, r->line, r->site_col, "site", "sites", r->site_key);
-		if (r->location_key && !find(&locs, r->location_key))
-			unknown(errs, r->file, r->line, r->location_col, "location", "locations",
-				r->location_key);
-	}
-	for (size_t i = 0; i < f->n_ports; i++) {
-		const struct db_port_row *r = &f->ports[i];
-		if (!find(&sw, r->switch_key))
-			unknown(errs, r->file, r->line, r->switch_col, "switch", "switches",
-				r->switch_key);
-		if (r->location_key && !find(&locs, r->location_key))
-			unknown(errs, r->file, r->line, r->location_col, "location", "locations",
-				r->location_key);
-	}
-	for (size_t i = 0; i < f->n_bssids; i++) {
-		const struct db_bssid_row *r = &f->bssids[i];
-		if (!find(&locs, r->location_key))
-			unknown(errs, r->file, r->line, r->location_col, "location", "locations",
-				r->location_key);
-	}
-	for (size_t i = 0; i < f->n_endpoints; i++) {
-		const struct db_endpoint_row *r = &f->endpoints[i];
-		if (r->location_key && !find(&locs, r->location_key))
-			unknown(errs, r->file, r->line, r->location_col, "location", "locations",
-				r->location_key);
-	}
-	for (size_t i = 0; i < f->n_mac_ports; i++) {
-		const struct db_mac_port_row *r = &f->mac_ports[i];
-		if (!find(&sw, r->switch_key))
-			unknown(errs, r->file, r->line, r->switch_col, "switch", "switches",
-				r->switch_key);
+	/* An index of every entity another refers to (sites, locations, switches). */
+	for (int e = 0; e < DB_ENTITY_N; e++)
+		for (size_t k = 0; k < db_entities[e].n_cols; k++) {
+			const struct db_column *c = &db_entities[e].cols[k];
+			if (c->kind == DB_K_REF && !ix[c->ref].e &&
+			    index_entity(&ix[c->ref], c->ref, f, db) < 0)
+				goto out;
+		}
+	for (int e = 0; e < DB_ENTITY_N; e++) {
+		const struct db_entity_desc *d = &db_entities[e];
+		for (size_t i = 0; i < f->of[e].n; i++) {
+			const char *r = (const char *)f->of[e].rows + i * d->row_size;
+			const char *file = DB_CFIELD(const char *, r, d->file_at);
+			unsigned line = DB_CFIELD(unsigned, r, d->line_at);
+			for (size_t k = 0; k < d->n_cols; k++) {
+				const struct db_column *c = &d->cols[k];
+				const char *key = DB_CFIELD(const char *, r, c->at);
+				if (c->kind == DB_K_REF && key && !find(&ix[c->ref], key))
+					unknown(errs, file, line,
+						c->col_at ? DB_CFIELD(unsigned, r, c->col_at) : 0,
+						db_entities[c->ref].one, db_entities[c->ref].name, key);
+			}
+			if (e == DB_LOCATIONS)
+				check_dispatchable((const struct db_location_row *)(const void *)r,
+						   errs, warns);
+		}
+		if (e == DB_LOCATIONS && check_floors(locs, errs) < 0)
+			goto out;
 	}
 
 	/* Subnets: the files' and the database's, a file row replacing a stored prefix. */
-	pre = calloc(f->n_subnets + db->n_subnets + 1, sizeof(*pre));
+	pre = calloc(f->of[DB_SUBNETS].n + db->of[DB_SUBNETS].n + 1, sizeof(*pre));
 	if (!pre)
 		goto out;
 	size_t np = 0;
 	for (size_t pass = 0; pass < 2; pass++) {
-		const struct db_import_set *s = pass ? db : f;
+		const struct db_rows *s = &(pass ? db : f)->of[DB_SUBNETS];
+		const struct db_subnet_row *nets = s->rows;
 		size_t n_file = np;
-		for (size_t i = 0; i < s->n_subnets; i++) {
-			struct prefix p = {.row = &s->subnets[i], .from_file = !pass};
-			const struct entry *l = find(&locs, s->subnets[i].location_key);
+		for (size_t i = 0; i < s->n; i++) {
+			struct prefix p = {.row = &nets[i], .from_file = !pass};
+			const struct entry *l = find(locs, nets[i].location_key);
 			bool dup = false;
-			if (!prefix_parse(s->subnets[i].prefix, &p))
+			if (!prefix_parse(nets[i].prefix, &p))
 				continue;
 			if (pass)
 				dup = bsearch(&p, pre, n_file, sizeof(p), cmp_prefix) != NULL;
@@ -499,11 +472,8 @@ int ctl_check_wiremap(const struct db_import_set *f, const struct db_import_set 
 out:
 	if (rc < 0 && errs->total == before)
 		ctl_errors_add(errs, "lisctl: out of memory");
-	free(ef);
-	free(ed);
 	free(pre);
-	free(sites.e);
-	free(locs.e);
-	free(sw.e);
+	for (int e = 0; e < DB_ENTITY_N; e++)
+		free(ix[e].e);
 	return rc;
 }
