@@ -215,7 +215,7 @@ const struct db_entity_desc db_entities[DB_ENTITY_N] = {
 	},
 	[DB_LOCATIONS] = {
 		"locations", "locations", "locations", "location", "location",
-		ROW(db_location_row), COLS(location_cols), .table = "location",
+		.summary = true, ROW(db_location_row), COLS(location_cols), .table = "location",
 		.from = "location l JOIN site s ON s.id = l.site_id", .site = "s.key",
 		.order = "l.key",
 		.in_use = "WITH c AS (SELECT l.id, l.key FROM location l"
@@ -241,7 +241,7 @@ const struct db_entity_desc db_entities[DB_ENTITY_N] = {
 	},
 	[DB_SUBNETS] = {
 		"subnets", "subnets", "subnets", "subnet", "subnet",
-		ROW(db_subnet_row), COLS(subnet_cols), .table = "subnet",
+		.summary = true, ROW(db_subnet_row), COLS(subnet_cols), .table = "subnet",
 		.from = "subnet n JOIN location l ON l.id = n.location_id"
 			" JOIN site s ON s.id = l.site_id",
 		.site = "s.key", .order = "n.prefix",
@@ -252,7 +252,7 @@ const struct db_entity_desc db_entities[DB_ENTITY_N] = {
 	 * CASCADE). */
 	[DB_SWITCHES] = {
 		"switches", "switches", "switches", "switch", "switch",
-		ROW(db_switch_row), COLS(switch_cols), .table = "switch",
+		.summary = true, ROW(db_switch_row), COLS(switch_cols), .table = "switch",
 		.from = "switch w JOIN site s ON s.id = w.site_id"
 			" LEFT JOIN location l ON l.id = w.location_id",
 		.site = "s.key", .order = "w.key",
@@ -262,7 +262,7 @@ const struct db_entity_desc db_entities[DB_ENTITY_N] = {
 	},
 	[DB_PORTS] = {
 		"ports", "ports", "ports", "port", "switch and port",
-		ROW(db_port_row), COLS(port_cols), .table = "switch_port",
+		.summary = true, ROW(db_port_row), COLS(port_cols), .table = "switch_port",
 		.from = "switch_port p JOIN switch w ON w.id = p.switch_id"
 			" JOIN site s ON s.id = w.site_id LEFT JOIN location l ON l.id = p.location_id",
 		.site = "s.key", .order = "w.key, p.port_id",
@@ -274,7 +274,7 @@ const struct db_entity_desc db_entities[DB_ENTITY_N] = {
 	},
 	[DB_BSSIDS] = {
 		"bssids", "bssids", "BSSIDs", "BSSID", "bssid",
-		ROW(db_bssid_row), COLS(bssid_cols), .table = "bssid",
+		.summary = true, ROW(db_bssid_row), COLS(bssid_cols), .table = "bssid",
 		.from = "bssid b JOIN location l ON l.id = b.location_id"
 			" JOIN site s ON s.id = l.site_id",
 		.site = "s.key", .order = "b.bssid, b.prefix_len",

@@ -1,8 +1,8 @@
 /* The wiremap's ten kinds of rows (lis-wiremap(5)), described once: for each entity its
  * names, its file's columns (what each holds, whether it is required or part of the row's
  * identity, where it lives in the entity's row struct of db.h) and how it maps onto its
- * table. lisctl's loader and checks, lisctl export, db_import_ex, db_wiremap_read and the
- * snapshot loader walk this table, so that a new column is one db_column entry here (and a
+ * table. lisctl's loader and checks, lisctl export, db_import_ex, db_wiremap_read, the
+ * snapshot loader and the summary report walk this table, so that a new column is one db_column entry here (and a
  * field of the row struct), and a new entity one db_entity_desc entry.
  *
  * The fields marked "db/ only" name the entity's table and columns in PostgreSQL; only db/
@@ -92,6 +92,7 @@ struct db_entity_desc {
 	bool binding;              /* an observation (exported with --bindings only) */
 	bool whole_only;           /* --replace removes its rows for the whole wiremap only,
 				    * never for one site (sites; rows that belong to none) */
+	bool summary;              /* lisctl report summary counts its rows per site */
 	size_t row_size;           /* its row struct (db.h) */
 	size_t file_at, line_at;   /* offsetof the row's file and line (messages) */
 	const struct db_column *cols;

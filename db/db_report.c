@@ -40,7 +40,7 @@
 struct section {
 	const char *name;
 	const char *needs[3];           /* tables that may be missing on an older schema */
-	const char *sql;
+	const char *sql;                /* NULL: made by sql_of() */
 };
 
 static const struct section sections[DB_REP_N_] = {
@@ -216,26 +216,8 @@ static const struct section sections[DB_REP_N_] = {
 		"WHERE fs.id <> ts.id AND " IN_PERIOD("m.moved_at") " "
 		"AND (p.site IS NULL OR p.site IN (fs.key, ts.key)) ORDER BY m.moved_at, m.id"},
 
-	[DB_REP_SUMMARY_SITES] = {"sites", {"query_log"},
-		P ", qs AS (SELECT q.site_key, count(*) AS n, "
-		"count(*) FILTER (WHERE q.result = 'located') AS located, "
-		"count(*) FILTER (WHERE q.fallback) AS fallback, "
-		"count(*) FILTER (WHERE q.response_time IN " EMERGENCY ") AS emergency "
-		"FROM p, query_log q WHERE " IN_PERIOD("q.at") " GROUP BY q.site_key) "
-		"SELECT si.key AS site, si.name, "
-		"(SELECT count(*) FROM location l WHERE l.site_id = si.id)::int AS locations, "
-		"(SELECT count(*) FROM subnet n JOIN location l ON l.id = n.location_id "
-		"WHERE l.site_id = si.id)::int AS subnets, "
-		"(SELECT count(*) FROM switch w WHERE w.site_id = si.id)::int AS switches, "
-		"(SELECT count(*) FROM switch_port sp JOIN switch w ON w.id = sp.switch_id "
-		"WHERE w.site_id = si.id)::int AS ports, "
-		"(SELECT count(*) FROM bssid a JOIN location l ON l.id = a.location_id "
-		"WHERE l.site_id = si.id)::int AS bssids, "
-		"coalesce(qs.n, 0)::int AS queries, coalesce(qs.located, 0)::int AS located, "
-		"coalesce(qs.fallback, 0)::int AS fallback, "
-		"coalesce(qs.emergency, 0)::int AS emergency "
-		"FROM p, site si LEFT JOIN qs ON qs.site_key = si.key "
-		"WHERE p.site IS NULL OR si.key = p.site ORDER BY si.key"},
+	/* Its per-site counts come from db_entities (summary_sites below). */
+	[DB_REP_SUMMARY_SITES] = {"sites", {"query_log"}, NULL},
 
 	[DB_REP_SUMMARY_SOURCES] = {"sources", {"query_log"},
 		P "SELECT coalesce(q.source, '(none)') AS source, count(*)::int AS queries, "
@@ -255,6 +237,44 @@ static const struct section sections[DB_REP_N_] = {
 		"FROM p, query_log q WHERE " IN_PERIOD("q.at") " "
 		"AND (p.site IS NULL OR q.site_key = p.site) GROUP BY 1, 2 ORDER BY 1, 2"},
 };
+
+/* The summary's row per site: its name, how many rows of each entity marked `summary`
+ * (locations, subnets, ...) it has, and the queries answered with its locations. */
+static void summary_sites(struct db_text *t)
+{
+	db_text_add(t, P ", qs AS (SELECT q.site_key, count(*) AS n, "
+		    "count(*) FILTER (WHERE q.result = 'located') AS located, "
+		    "count(*) FILTER (WHERE q.fallback) AS fallback, "
+		    "count(*) FILTER (WHERE q.response_time IN " EMERGENCY ") AS emergency "
+		    "FROM p, query_log q WHERE " IN_PERIOD("q.at") " GROUP BY q.site_key) "
+		    "SELECT si.key AS site, si.name, ");
+	for (int e = 0; e < DB_ENTITY_N; e++) {
+		const struct db_entity_desc *d = &db_entities[e];
+		if (!d->summary)
+			continue;
+		db_text_add(t, "(SELECT count(*) FROM ");
+		db_text_add(t, d->from);
+		db_text_add(t, " WHERE ");
+		db_text_add(t, d->site);
+		db_text_add(t, " = si.key)::int AS ");
+		db_text_add(t, d->file);
+		db_text_add(t, ", ");
+	}
+	db_text_add(t, "coalesce(qs.n, 0)::int AS queries, coalesce(qs.located, 0)::int AS located, "
+		    "coalesce(qs.fallback, 0)::int AS fallback, "
+		    "coalesce(qs.emergency, 0)::int AS emergency "
+		    "FROM p, site si LEFT JOIN qs ON qs.site_key = si.key "
+		    "WHERE p.site IS NULL OR si.key = p.site ORDER BY si.key");
+}
+
+/* A section's statement: its constant text, or the one made from db_entities. */
+static const char *sql_of(enum db_report_section s, struct db_text *t)
+{
+	if (sections[s].sql)
+		return sections[s].sql;
+	summary_sites(t);
+	return t->oom ? NULL : t->s;
+}
 
 const char *db_report_section_name(enum db_report_section s)
 {
@@ -397,7 +417,12 @@ int db_report_run(struct db_conn *c, enum db_report_section s,
 		f->site, f->result, f->source, days, age};
 	char what[80];
 	snprintf(what, sizeof what, "report %s", sec->name);
-	PGresult *r = db_exec(c, what, sec->sql, N_PARAMS, v, PGRES_TUPLES_OK, err);
+	struct db_text made = {0};
+	const char *sql = sql_of(s, &made);
+	PGresult *r = sql ? db_exec(c, what, sql, N_PARAMS, v, PGRES_TUPLES_OK, err) : NULL;
+	if (!sql)
+		lis_error_set(err, DB_E_QUERY, "%s: out of memory", what);
+	db_text_free(&made);
 	if (!r)
 		return -1;
 	int rc = fill_table(r, out, err);

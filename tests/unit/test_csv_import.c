@@ -1,5 +1,6 @@
 /* lisctl's CSV loading and validation (lis-wiremap(5)), without a database.
  * Runs in tests/data/csv, so that file names in messages are the bare fixture names. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -830,6 +831,47 @@ static void test_csv_writer_defuses_formulas_and_the_reader_undoes_it(void)
 	unlink(path);
 }
 
+/* ---- the entity table (db_entity.c) ---- */
+
+/* What the walkers take for granted: names that find their entry, a key that references
+ * can name, a place for every second value, and the civic columns named as the PIDF-LO
+ * names the fields (proto/civic.c), each in its own slot. */
+static void test_entity_table_is_consistent(void)
+{
+	for (int e = 0; e < DB_ENTITY_N; e++) {
+		const struct db_entity_desc *d = &db_entities[e];
+		size_t ids = 0;
+
+		CHECKF(db_entity_by_name(d->name) == e, "%s", d->name);
+		for (size_t k = 0; k < d->n_cols; k++) {
+			const struct db_column *c = &d->cols[k];
+			const struct db_column *key = &db_entities[c->ref].cols[0];
+			CHECKF(db_column_index((enum db_entity)e, c->name) == (int)k, "%s.%s",
+			       d->name, c->name);
+			CHECKF(c->db && c->select, "%s.%s", d->name, c->name);
+			CHECKF(c->kind != DB_K_REF || ((key->flags & DB_COL_ID) &&
+						       key->kind == DB_K_KEY),
+			       "%s.%s refers to an entity whose first column is not its key",
+			       d->name, c->name);
+			CHECKF((c->kind != DB_K_BSSID && c->kind != DB_K_FIRST_SEEN) || c->aux,
+			       "%s.%s", d->name, c->name);
+			CHECKF(c->kind != DB_K_BSSID || (c->db_aux && c->select_aux), "%s.%s",
+			       d->name, c->name);
+			CHECKF(c->kind != DB_K_ENUM || (c->values && c->label), "%s.%s", d->name,
+			       c->name);
+			ids += (c->flags & DB_COL_ID) != 0;
+		}
+		CHECKF(ids > 0, "%s has no identity", d->name);
+		CHECKF(d->from && d->order && d->remove && d->table, "%s", d->name);
+	}
+	for (int f = 0; f < CIVIC_N_FIELDS; f++) {
+		int k = db_column_index(DB_LOCATIONS, civic_field_name((enum civic_field)f));
+		CHECKF(k >= 0 && db_entities[DB_LOCATIONS].cols[k].at ==
+				 offsetof(struct db_location_row, civic[f]),
+		       "civic field %s", civic_field_name((enum civic_field)f));
+	}
+}
+
 int main(void)
 {
 	t_run("test_good_sites_parse_with_quoted_commas", test_good_sites_parse_with_quoted_commas);
@@ -878,5 +920,6 @@ int main(void)
 	t_run("test_multi_floor_building_needs_a_floor", test_multi_floor_building_needs_a_floor);
 	t_run("test_csv_writer_defuses_formulas_and_the_reader_undoes_it",
 	      test_csv_writer_defuses_formulas_and_the_reader_undoes_it);
+	t_run("test_entity_table_is_consistent", test_entity_table_is_consistent);
 	return t_done();
 }
