@@ -154,20 +154,8 @@ static const struct db_stmt collect_status_failed = {
 };
 
 /* A MAC as PostgreSQL's macaddr input reads it. */
-static void array_add_mac(struct db_array *a, const uint8_t m[6])
-{
-	char buf[20];
-
-	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x",
-		 m[0], m[1], m[2], m[3], m[4], m[5]);
-	db_array_add(a, buf);
-}
-
-static void arrays_free(struct db_array *a, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		db_array_free(&a[i]);
-}
+#define MAC_FMT "%02x:%02x:%02x:%02x:%02x:%02x"
+#define MAC_ARGS(m) (m)[0], (m)[1], (m)[2], (m)[3], (m)[4], (m)[5]
 
 static int oom(struct lis_error *err, const char *what)
 {
@@ -282,14 +270,14 @@ static int write_ip_macs(struct db_conn *c, const char *what, const char *at,
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		db_array_add(&a[0], obs[i].ip);
-		array_add_mac(&a[1], obs[i].mac);
+		db_array_addf(&a[1], MAC_FMT, MAC_ARGS(obs[i].mac));
 	}
 	const char *const v[] = {at, source, db_array_end(&a[0]), db_array_end(&a[1])};
 	if (!v[2] || !v[3])
 		oom(err, what);
 	else
 		rc = step(c, &collect_ip_macs, what, v, PGRES_TUPLES_OK, st, NULL, err);
-	arrays_free(a, 2);
+	db_arrays_free(a, 2);
 	return rc;
 }
 
@@ -304,7 +292,7 @@ static int write_mac_ports(struct db_conn *c, const char *what, const char *id,
 	if (!p->n_mac_ports)
 		return 0;
 	for (size_t i = 0; i < p->n_mac_ports; i++) {
-		array_add_mac(&a[0], p->mac_ports[i].mac);
+		db_array_addf(&a[0], MAC_FMT, MAC_ARGS(p->mac_ports[i].mac));
 		db_array_add(&a[1], p->mac_ports[i].port_id);
 	}
 	const char *const v[] = {id, at, source, db_array_end(&a[0]), db_array_end(&a[1])};
@@ -315,7 +303,7 @@ static int write_mac_ports(struct db_conn *c, const char *what, const char *id,
 		rc = 0;
 	if (st)
 		st->moves += moves;
-	arrays_free(a, 2);
+	db_arrays_free(a, 2);
 	return rc;
 }
 
@@ -353,7 +341,7 @@ static int write_lldp(struct db_conn *c, const char *what, const char *id, const
 		oom(err, what);
 	else
 		rc = step(c, &collect_lldp, what, v, PGRES_COMMAND_OK, NULL, NULL, err);
-	arrays_free(a, N);
+	db_arrays_free(a, N);
 	return rc;
 }
 
@@ -372,7 +360,7 @@ static int write_status(struct db_conn *c, const char *what, const char *id, con
 		oom(err, what);
 	else
 		rc = step(c, &collect_status_ok, what, v, PGRES_COMMAND_OK, NULL, NULL, err);
-	db_array_free(&up);
+	db_arrays_free(&up, 1);
 	return rc;
 }
 

@@ -5,7 +5,10 @@
  * from `from`. */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 
@@ -21,9 +24,9 @@
 /* A binding's observation, the same three columns in each binding file. */
 #define SEEN(T, alias)                                                                     \
 	{"last_seen", DB_K_LAST_SEEN, REQ, AT(T, seen.last_seen), .db = "last_seen",        \
-	 .select = "extract(epoch FROM " alias ".last_seen)::bigint"},                      \
+	 .cast = "timestamptz", .select = "extract(epoch FROM " alias ".last_seen)::bigint"}, \
 	{"first_seen", DB_K_FIRST_SEEN, 0, AT(T, seen.first_seen),                          \
-	 .aux = AT(T, seen.has_first_seen), .db = "first_seen",                             \
+	 .aux = AT(T, seen.has_first_seen), .db = "first_seen", .cast = "timestamptz",      \
 	 .select = "extract(epoch FROM " alias ".first_seen)::bigint"},                     \
 	{"source", DB_K_WORD, 0, AT(T, seen.source), .label = "source", .db = "source",      \
 	 .db_default = "'import'", .select = alias ".source"}
@@ -327,6 +330,55 @@ const struct db_entity_desc db_entities[DB_ENTITY_N] = {
 			  " AND $3::text IS NULL RETURNING b.mac::text || ' ' || b.bssid::text",
 	},
 };
+
+/* The shortest text that reads back as the same double (what PostgreSQL prints too), so
+ * that an unchanged value compares equal on re-import and exports the same bytes. */
+static const char *number(char *buf, size_t size, double v)
+{
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return buf;
+}
+
+const char *db_column_text(const struct db_column *c, const void *r, char *buf, size_t size)
+{
+	switch (c->kind) {
+	case DB_K_BOOL:
+		return DB_CFIELD(bool, r, c->at) ? "true" : "false";
+	case DB_K_UINT:
+		if (!DB_CFIELD(unsigned, r, c->at))
+			return NULL;
+		snprintf(buf, size, "%u", DB_CFIELD(unsigned, r, c->at));
+		return buf;
+	case DB_K_REAL:
+		if (c->aux ? !DB_CFIELD(bool, r, c->aux) : DB_CFIELD(double, r, c->at) == 0)
+			return NULL;
+		return number(buf, size, DB_CFIELD(double, r, c->at));
+	case DB_K_FIRST_SEEN:
+		if (!DB_CFIELD(bool, r, c->aux))
+			return NULL;
+		/* fall through */
+	case DB_K_LAST_SEEN: {
+		time_t t = DB_CFIELD(time_t, r, c->at);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return buf;
+	}
+	case DB_K_BSSID:
+		if (DB_CFIELD(unsigned, r, c->aux) == 48)
+			break;
+		snprintf(buf, size, "%s/%u", DB_CFIELD(const char *, r, c->at),
+			 DB_CFIELD(unsigned, r, c->aux));
+		return buf;
+	default:
+		break;
+	}
+	return DB_CFIELD(const char *, r, c->at);
+}
 
 int db_entity_by_name(const char *name)
 {

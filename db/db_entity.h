@@ -117,6 +117,11 @@ int db_entity_by_name(const char *name);
 /* The index of entity e's column named name, or -1. */
 int db_column_index(enum db_entity e, const char *name);
 
+/* Column c of row r as a wiremap file writes it (lisctl export), which is also how the
+ * import hands it to PostgreSQL: NULL when absent; numbers and times go in buf (32 bytes
+ * or more). A BSSID is "MAC", or "MAC/len" for a range. */
+const char *db_column_text(const struct db_column *c, const void *r, char *buf, size_t size);
+
 /* Values in a row: the field of column c in row r, by its kind's type. */
 #define DB_FIELD(type, row, off) (*(type *)(void *)((char *)(row) + (off)))
 #define DB_CFIELD(type, row, off) (*(type const *)(const void *)((const char *)(row) + (off)))

@@ -28,41 +28,17 @@ static const char *part_name(const struct db_column *c, int part)
 	return part ? c->db_aux : c->db;
 }
 
-/* Column c (part 0), or its BSSID length (part 1), of row r as parameter text; NULL for
- * NULL. Numbers are written into buf. */
+/* Column c (part 0), or its BSSID length (part 1), of row r as parameter text: as a file
+ * writes it (db_column_text), but a BSSID's MAC and length apart. */
 static const char *param(const struct db_column *c, const void *r, int part, char *buf,
 			 size_t size)
 {
-	switch (c->kind) {
-	case DB_K_BOOL:
-		return DB_CFIELD(bool, r, c->at) ? "true" : "false";
-	case DB_K_UINT:
-		if (!DB_CFIELD(unsigned, r, c->at))
-			return NULL;
-		snprintf(buf, size, "%u", DB_CFIELD(unsigned, r, c->at));
-		return buf;
-	case DB_K_REAL:
-		if (c->aux ? !DB_CFIELD(bool, r, c->aux) : DB_CFIELD(double, r, c->at) == 0)
-			return NULL;
-		/* %.17g reads back as the same double, so an unchanged value compares equal. */
-		snprintf(buf, size, "%.17g", DB_CFIELD(double, r, c->at));
-		return buf;
-	case DB_K_FIRST_SEEN:
-		if (!DB_CFIELD(bool, r, c->aux))
-			return NULL;
-		/* fall through */
-	case DB_K_LAST_SEEN:
-		snprintf(buf, size, "%lld", (long long)DB_CFIELD(time_t, r, c->at));
-		return buf;
-	case DB_K_BSSID:
-		if (part) {
-			snprintf(buf, size, "%u", DB_CFIELD(unsigned, r, c->aux));
-			return buf;
-		}
-		/* fall through */
-	default:
+	if (c->kind != DB_K_BSSID)
+		return db_column_text(c, r, buf, size);
+	if (!part)
 		return DB_CFIELD(const char *, r, c->at);
-	}
+	snprintf(buf, size, "%u", DB_CFIELD(unsigned, r, c->aux));
+	return buf;
 }
 
 /* The pieces of an upsert, each a list over the columns. */
@@ -93,10 +69,8 @@ static void value(struct db_text *t, const struct db_entity_desc *d, const int *
 		db_text_addf(t, "$%d::integer", p[k] + 1);
 	else if (c->kind == DB_K_REF)
 		db_text_addf(t, c->flags & DB_COL_REQUIRED ? "r%d.id" : "(SELECT id FROM r%d)", p[k]);
-	else if (c->kind == DB_K_LAST_SEEN)
-		db_text_addf(t, "to_timestamp($%d::bigint)", p[k]);
 	else if (c->kind == DB_K_FIRST_SEEN)
-		db_text_addf(t, "to_timestamp(coalesce($%d::bigint, $%d::bigint))", p[k],
+		db_text_addf(t, "coalesce($%d::timestamptz, $%d::timestamptz)", p[k],
 			     last_seen_param(d, p));
 	else if (c->db_default)
 		db_text_addf(t, "coalesce($%d::%s, %s)", p[k], c->cast ? c->cast : "text",
@@ -118,7 +92,7 @@ static void new_value(struct db_text *t, const struct db_entity_desc *d, const i
 	}
 	for (size_t j = 0; j < d->n_cols; j++)
 		if (d->cols[j].kind == DB_K_LAST_SEEN)
-			db_text_addf(t, "CASE WHEN $%d::bigint IS NULL THEN least(t.%s, EXCLUDED.%s)"
+			db_text_addf(t, "CASE WHEN $%d::timestamptz IS NULL THEN least(t.%s, EXCLUDED.%s)"
 				     " ELSE EXCLUDED.%s END", p[k], c->db, d->cols[j].db, c->db);
 }
 
@@ -431,8 +405,7 @@ static int remove_rows(struct db_conn *c, const struct db_import_set *set,
 				PQclear(res);
 			}
 		}
-		for (int j = 0; j < MAX_IDS; j++)
-			db_array_free(&a[j]);
+		db_arrays_free(a, MAX_IDS);
 		if (rc < 0)
 			return -1;
 	}

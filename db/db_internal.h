@@ -74,9 +74,13 @@ struct db_array {
 	size_t n;         /* elements so far */
 };
 void db_array_add(struct db_array *a, const char *v);  /* v NULL: a NULL element */
+/* A short formatted element holding no quote or backslash (a number, a MAC). */
+void db_array_addf(struct db_array *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Close the literal; NULL when out of memory. Call once. */
 const char *db_array_end(struct db_array *a);
-void db_array_free(struct db_array *a);
+/* Free n arrays. */
+void db_arrays_free(struct db_array *a, size_t n);
 
 /* The RFC 5139 columns of table location, in enum civic_field order (proto/civic.h). */
 #define DB_CIVIC_COLUMNS(X) \

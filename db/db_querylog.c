@@ -21,15 +21,6 @@ static const char insert_sql[] =
 	" ON CONFLICT (instance, seq) DO NOTHING";
 #define N_ARRAYS 19
 
-/* A number element; NULL when null. */
-static void array_add_num(struct db_array *a, bool null, long long v)
-{
-	char t[32];
-
-	snprintf(t, sizeof(t), "%lld", v);
-	db_array_add(a, null ? NULL : t);
-}
-
 /* "2026-11-25 08:00:00.123456+00": timestamptz input, exact to the microsecond. */
 static void format_at(long long at_us, char *buf, size_t size)
 {
@@ -63,7 +54,7 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 		format_at(x->at_us, at, sizeof at);
 		if (x->latency_ms >= 0)
 			snprintf(lat, sizeof lat, "%.3f", x->latency_ms);
-		array_add_num(&a[0], false, x->seq);
+		db_array_addf(&a[0], "%lld", x->seq);
 		db_array_add(&a[1], at);
 		db_array_add(&a[2], x->kind);
 		db_array_add(&a[3], x->requester_ip);
@@ -71,8 +62,14 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 		db_array_add(&a[5], x->target);
 		db_array_add(&a[6], x->source);
 		db_array_add(&a[7], x->evidence);
-		array_add_num(&a[8], x->evidence_age_s < 0, x->evidence_age_s);
-		array_add_num(&a[9], x->location_id <= 0, x->location_id);
+		if (x->evidence_age_s < 0)
+			db_array_add(&a[8], NULL);
+		else
+			db_array_addf(&a[8], "%lld", (long long)x->evidence_age_s);
+		if (x->location_id <= 0)
+			db_array_add(&a[9], NULL);
+		else
+			db_array_addf(&a[9], "%lld", (long long)x->location_id);
 		db_array_add(&a[10], x->location_key);
 		db_array_add(&a[11], x->site_key);
 		db_array_add(&a[12], x->address);
@@ -100,8 +97,7 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 	PQclear(res);
 	rc = 0;
 out:
-	for (size_t k = 0; k < N_ARRAYS; k++)
-		db_array_free(&a[k]);
+	db_arrays_free(a, N_ARRAYS);
 	return rc;
 }
 

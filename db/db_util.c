@@ -54,19 +54,24 @@ void db_text_add(struct db_text *t, const char *s)
 	db_text_put(t, s, strlen(s));
 }
 
-void db_text_addf(struct db_text *t, const char *fmt, ...)
+static void text_vaddf(struct db_text *t, const char *fmt, va_list ap)
 {
 	char buf[256];
-	va_list ap;
-	int n;
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		t->oom = true; /* only short pieces go through here; a cut one would be wrong */
 	else
 		db_text_put(t, buf, (size_t)n);
+}
+
+void db_text_addf(struct db_text *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	text_vaddf(t, fmt, ap);
+	va_end(ap);
 }
 
 void db_text_free(struct db_text *t)
@@ -98,6 +103,18 @@ void db_array_add(struct db_array *a, const char *v)
 	db_text_put(&a->t, "\"", 1);
 }
 
+void db_array_addf(struct db_array *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* Numbers and MACs hold no quote or backslash: nothing to escape. */
+	db_text_put(&a->t, a->n++ ? ",\"" : "{\"", 2);
+	va_start(ap, fmt);
+	text_vaddf(&a->t, fmt, ap);
+	va_end(ap);
+	db_text_put(&a->t, "\"", 1);
+}
+
 const char *db_array_end(struct db_array *a)
 {
 	if (!a->n)
@@ -106,8 +123,10 @@ const char *db_array_end(struct db_array *a)
 	return a->t.oom ? NULL : a->t.s;
 }
 
-void db_array_free(struct db_array *a)
+void db_arrays_free(struct db_array *a, size_t n)
 {
-	db_text_free(&a->t);
-	a->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		db_text_free(&a[i].t);
+		a[i].n = 0;
+	}
 }

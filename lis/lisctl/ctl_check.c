@@ -123,25 +123,10 @@ static int index_build(struct index *ix, struct entry *file, size_t n_file, stru
 	return 0;
 }
 
-/* "file:line:col: " of a row field, col 0 meaning the row's first column. */
-static void error_row(struct ctl_errors *e, const char *file, unsigned line, unsigned col,
-		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void error_row(struct ctl_errors *e, const char *file, unsigned line, unsigned col,
-		      const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ctl_error_at(e, file ? file : "(input)", line, col ? col : 1, "%s", msg);
-}
-
 static void unknown(struct ctl_errors *e, const char *file, unsigned line, unsigned col,
 		    const char *what, const char *files, const char *key)
 {
-	error_row(e, file, line, col, "unknown %s %s (in neither the %s file nor the database)",
+	ctl_error_at(e, file, line, col, "unknown %s %s (in neither the %s file nor the database)",
 		  what, Q(key), files);
 }
 
@@ -169,24 +154,24 @@ static void check_dispatchable(const struct db_location_row *r, struct ctl_error
 	unsigned p = ctl_civic_problems(r->civic);
 
 	if (!has_civic(r->civic)) {
-		error_row(warns, r->file, r->line, r->key_col,
+		ctl_error_at(warns, r->file, r->line, r->key_col,
 			  "warning: location %s has a geodetic point but no civic address",
 			  Q(r->key));
 		return;
 	}
 	if (p & CTL_BAD_COUNTRY)
-		error_row(errs, r->file, r->line, civic_col(r, CIVIC_COUNTRY),
+		ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_COUNTRY),
 			  "location %s is not dispatchable: %s is not an ISO 3166-1 country code",
 			  Q(r->key), Q(r->civic[CIVIC_COUNTRY]));
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (p & need[i].bit)
-			error_row(errs, r->file, r->line, civic_col(r, need[i].field),
+			ctl_error_at(errs, r->file, r->line, civic_col(r, need[i].field),
 				  "location %s is not dispatchable: %s", Q(r->key), need[i].what);
 	if (!r->civic[CIVIC_ROOM] && !r->civic[CIVIC_SEAT] && !r->civic[CIVIC_UNIT])
-		error_row(warns, r->file, r->line, r->key_col,
+		ctl_error_at(warns, r->file, r->line, r->key_col,
 			  "warning: location %s has no ROOM, SEAT or UNIT", Q(r->key));
 	if (!r->has_geo)
-		error_row(warns, r->file, r->line, r->key_col,
+		ctl_error_at(warns, r->file, r->line, r->key_col,
 			  "warning: location %s has no geodetic point (latitude, longitude)",
 			  Q(r->key));
 }
@@ -250,12 +235,12 @@ static int check_floors(const struct index *locs, struct ctl_errors *errs)
 			if (!e[i].from_file || r->civic[CIVIC_FLR])
 				continue;
 			if (r->civic[CIVIC_BLD])
-				error_row(errs, r->file, r->line, civic_col(r, CIVIC_FLR),
+				ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_FLR),
 					  "location %s is not dispatchable: no floor (FLR), and "
 					  "building %s of site %s has locations on floors %s",
 					  Q(r->key), Q(r->civic[CIVIC_BLD]), Q(r->site_key), list);
 			else
-				error_row(errs, r->file, r->line, civic_col(r, CIVIC_FLR),
+				ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_FLR),
 					  "location %s is not dispatchable: no floor (FLR), and "
 					  "site %s (no BLD) has locations on floors %s", Q(r->key),
 					  Q(r->site_key), list);
@@ -350,13 +335,13 @@ static int check_overlaps(struct prefix *p, size_t n, struct ctl_errors *errs)
 			if (!o->site || !p[i].site || strcmp(o->site, p[i].site) == 0)
 				continue;
 			if (p[i].from_file)
-				error_row(errs, p[i].row->file, p[i].row->line, p[i].row->prefix_col,
+				ctl_error_at(errs, p[i].row->file, p[i].row->line, p[i].row->prefix_col,
 					  "subnet %s (site %s) lies inside %s (%s, site %s): nested "
 					  "subnets must be in the same site", Q(p[i].row->prefix),
 					  Q(p[i].site), o->row->prefix, origin(a, sizeof(a), o),
 					  Q(o->site));
 			else if (o->from_file)
-				error_row(errs, o->row->file, o->row->line, o->row->prefix_col,
+				ctl_error_at(errs, o->row->file, o->row->line, o->row->prefix_col,
 					  "subnet %s (site %s) contains %s (%s, site %s): nested "
 					  "subnets must be in the same site", Q(o->row->prefix),
 					  Q(o->site), p[i].row->prefix, origin(a, sizeof(a), &p[i]),

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "ctl.h"
 #include "ctl_csv.h"
-#include "ctl_values.h"
 
 /* One file being written. */
 struct out {
@@ -41,7 +41,7 @@ static void out_row(struct out *o, const void *r)
 
 	for (size_t k = 0; k < d->n_cols; k++) {
 		const struct db_column *c = &d->cols[k];
-		const char *v = ctl_value_text(c, r, buf, sizeof(buf));
+		const char *v = db_column_text(c, r, buf, sizeof(buf));
 		if (!o->json) {
 			ctl_csv_put(&o->csv, v);
 		} else if (v && obj) {

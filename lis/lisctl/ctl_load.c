@@ -73,14 +73,12 @@ static bool error_at(const struct load *L, struct ctl_row *r, size_t k, const ch
 static bool error_at(const struct load *L, struct ctl_row *r, size_t k, const char *fmt, ...)
 {
 	struct ctl_cell *c = cell(r, L, k);
-	char msg[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ctl_verror_at(L->errs, L->file->path, c ? c->line : r->line, c ? colno(r, L, k) : 1,
+		      fmt, ap);
 	va_end(ap);
-	ctl_error_at(L->errs, L->file->path, c ? c->line : r->line, c ? colno(r, L, k) : 1, "%s",
-		     msg);
 	return false;
 }
 

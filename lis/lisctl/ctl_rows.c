@@ -29,16 +29,23 @@ void ctl_errors_print(const struct ctl_errors *e, FILE *out)
 		fprintf(out, "(%zu more errors not shown)\n", e->total - e->n);
 }
 
-void ctl_error_at(struct ctl_errors *e, const char *path, unsigned line, unsigned col,
-		   const char *fmt, ...)
+void ctl_verror_at(struct ctl_errors *e, const char *path, unsigned line, unsigned col,
+		   const char *fmt, va_list ap)
 {
 	char msg[256];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ctl_errors_add(e, "%s:%u:%u: %s", path ? path : "(input)", line, col ? col : 1, msg);
+}
+
+void ctl_error_at(struct ctl_errors *e, const char *path, unsigned line, unsigned col,
+		  const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ctl_verror_at(e, path, line, col, fmt, ap);
 	va_end(ap);
-	ctl_errors_add(e, "%s:%u:%u: %s", path, line, col, msg);
 }
 
 /* A value as it appears in a message: in double quotes, with quotes, backslashes and

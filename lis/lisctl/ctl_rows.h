@@ -4,6 +4,7 @@
 #ifndef CTL_ROWS_H
 #define CTL_ROWS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -35,9 +36,12 @@ char *ctl_read_file(const char *path, size_t *len, struct ctl_errors *errs);
 bool ctl_check_text(struct ctl_errors *errs, const char *path, unsigned line, unsigned col,
 		    const unsigned char *s, size_t n);
 
-/* "PATH:LINE:COL: message" into errs. */
+/* "PATH:LINE:COL: message" into errs; a row that came from no file is "(input)", and
+ * column 0 (unknown) its first. */
 void ctl_error_at(struct ctl_errors *e, const char *path, unsigned line, unsigned col,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void ctl_verror_at(struct ctl_errors *e, const char *path, unsigned line, unsigned col,
+		   const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 /* A value as it appears in a message: double-quoted, escaped, cut after about 60 bytes. */
 const char *ctl_quoted(char *buf, size_t size, const char *s);
 #define Q(s) ctl_quoted((char[96]){0}, 96, (s))

@@ -1,6 +1,6 @@
 /* What each kind of wiremap value is (enum db_kind, db_entity.h), both ways: a file's text
- * checked, written in its one canonical spelling and stored in the row (ctl_value_read),
- * and a row's value as a file writes it (ctl_value_text). Identities are stored in one
+ * checked, written in its one canonical spelling and stored in the row (ctl_value_read);
+ * db_column_text (db_entity.c) writes them back. Identities are stored in one
  * spelling (ident_mac_format, ident_uri_normalize) so that what a switch or a request says
  * finds what a person imported. */
 #include <arpa/inet.h>
@@ -287,13 +287,11 @@ static bool error(const struct ctl_value_at *at, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static bool error(const struct ctl_value_at *at, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ctl_verror_at(at->errs, at->path, at->line, at->col, fmt, ap);
 	va_end(ap);
-	ctl_error_at(at->errs, at->path, at->line, at->col, "%s", msg);
 	return false;
 }
 
@@ -452,55 +450,7 @@ bool ctl_value_read(enum db_entity e, const struct db_column *c, const char *s,
 	return true;
 }
 
-/* ---- writing ---- */
-
-/* The shortest text that reads back as the same double (what PostgreSQL prints too). */
-static const char *number(char *buf, size_t size, double v)
-{
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	return buf;
-}
-
-const char *ctl_value_text(const struct db_column *c, const void *row, char *buf, size_t size)
-{
-	switch (c->kind) {
-	case DB_K_BOOL:
-		return DB_CFIELD(bool, row, c->at) ? "true" : "false";
-	case DB_K_UINT:
-		if (!DB_CFIELD(unsigned, row, c->at))
-			return NULL;
-		snprintf(buf, size, "%u", DB_CFIELD(unsigned, row, c->at));
-		return buf;
-	case DB_K_REAL:
-		if (c->aux ? !DB_CFIELD(bool, row, c->aux) : DB_CFIELD(double, row, c->at) == 0)
-			return NULL;
-		return number(buf, size, DB_CFIELD(double, row, c->at));
-	case DB_K_FIRST_SEEN:
-		if (!DB_CFIELD(bool, row, c->aux))
-			return NULL;
-		/* fall through */
-	case DB_K_LAST_SEEN: {
-		time_t t = DB_CFIELD(time_t, row, c->at);
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-		return buf;
-	}
-	case DB_K_BSSID:
-		if (DB_CFIELD(unsigned, row, c->aux) == 48)
-			break;
-		snprintf(buf, size, "%s/%u", DB_CFIELD(const char *, row, c->at),
-			 DB_CFIELD(unsigned, row, c->aux));
-		return buf;
-	default:
-		break;
-	}
-	return DB_CFIELD(const char *, row, c->at);
-}
+/* ---- keys ---- */
 
 const char *ctl_row_key(enum db_entity e, const void *row, char *buf, size_t size)
 {

@@ -22,9 +22,6 @@ struct ctl_value_at {
  * cell, in canonical form). False after adding an error at `at`. */
 bool ctl_value_read(enum db_entity e, const struct db_column *c, const char *s,
 		    const struct ctl_value_at *at, void *row);
-/* Column c of row as a wiremap file writes it, NULL when absent (numbers go in buf). */
-const char *ctl_value_text(const struct db_column *c, const void *row, char *buf,
-			   size_t size);
 /* "true" or "false" (also upper case, yes/no, 1/0: what spreadsheets write); 0 or -1. */
 int ctl_parse_bool(const char *s, bool *out);
 
