@@ -24,6 +24,7 @@ enum db_entity {
  * is written back to a file, and how it travels to and from PostgreSQL. Unless said
  * otherwise the field is a `const char *`, NULL when the cell is empty. */
 enum db_kind {
+	/* text kinds, DB_K_TEXT..DB_K_TEL_URI: the field is a `const char *` */
 	DB_K_TEXT,        /* any text */
 	DB_K_KEY,         /* the row's own key: no white space (keys appear in logs as key=value) */
 	DB_K_REF,         /* the key of a row of db_column.ref */
@@ -40,6 +41,7 @@ enum db_kind {
 			   * field, the length (unsigned, 48 for one BSSID) at aux */
 	DB_K_SIP_URI,     /* a sip: or sips: URI, normalized (ident_uri_normalize) */
 	DB_K_TEL_URI,     /* a tel: URI, normalized */
+	/* the others: the field's type is said */
 	DB_K_BOOL,        /* bool: true/false (yes/no, 1/0 read too) */
 	DB_K_UINT,        /* unsigned in lo..hi; 0 when absent */
 	DB_K_REAL,        /* double in lo..hi; present when the bool at aux is (without aux:

@@ -413,8 +413,9 @@ int ctl_check_wiremap(const struct db_import_set *f, const struct db_import_set 
 			unsigned line = DB_CFIELD(unsigned, r, d->line_at);
 			for (size_t k = 0; k < d->n_cols; k++) {
 				const struct db_column *c = &d->cols[k];
-				const char *key = DB_CFIELD(const char *, r, c->at);
-				if (c->kind == DB_K_REF && key && !find(&ix[c->ref], key))
+				const char *key = c->kind == DB_K_REF ?
+						  DB_CFIELD(const char *, r, c->at) : NULL;
+				if (key && !find(&ix[c->ref], key))
 					unknown(errs, file, line,
 						c->col_at ? DB_CFIELD(unsigned, r, c->col_at) : 0,
 						db_entities[c->ref].one, db_entities[c->ref].name, key);

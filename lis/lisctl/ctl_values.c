@@ -323,7 +323,8 @@ static bool no_space(const struct ctl_value_at *at, const char *what, const char
 bool ctl_value_read(enum db_entity e, const struct db_column *c, const char *s,
 		    const struct ctl_value_at *at, void *row)
 {
-	const char **text = &DB_FIELD(const char *, row, c->at);
+	/* The field of a text kind; the others' fields have other types. */
+	const char **text = c->kind <= DB_K_TEL_URI ? &DB_FIELD(const char *, row, c->at) : NULL;
 	char canon[INET6_ADDRSTRLEN + 512], what[96];
 	uint8_t mac[6];
 
@@ -460,9 +461,10 @@ const char *ctl_row_key(enum db_entity e, const void *row, char *buf, size_t siz
 	buf[0] = '\0';
 	for (size_t k = 0; k < d->n_cols; k++) {
 		const struct db_column *c = &d->cols[k];
-		const char *v = DB_CFIELD(const char *, row, c->at);
+		const char *v;
 		if (!(c->flags & DB_COL_ID) || len >= size)
 			continue;
+		v = DB_CFIELD(const char *, row, c->at); /* identities are text */
 		/* A range is one key with its length, whatever the file wrote: 00:..:30/48. */
 		if (c->kind == DB_K_BSSID)
 			len += (size_t)snprintf(buf + len, size - len, "%s%s/%u", len ? " " : "",
