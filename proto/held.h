@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "ident.h"
 #include "lis_error.h"
 #include "pidf.h"
 
@@ -49,21 +50,11 @@ enum held_response_time {
 	HELD_RT_MILLISECONDS,
 };
 
-/* RFC 6155 device identifiers: parsed and kept; lisd acts on them in a later release. */
-enum held_id_type {
-	HELD_ID_IP, HELD_ID_MAC, HELD_ID_URI, HELD_ID_FQDN, HELD_ID_NAI, HELD_ID_DUID,
-	HELD_ID_UDPPORT, HELD_ID_TCPPORT, HELD_ID_SCTPPORT,
-	HELD_ID_MSISDN, HELD_ID_IMSI, HELD_ID_IMEI, HELD_ID_MIN, HELD_ID_MDN,
-	HELD_ID_OTHER,
-};
+/* RFC 6155 device identifiers: each <device> child becomes one identity (proto/ident.h): the
+ * kinds of ident.h in their kept spelling, IDENT_OTHER for an element of no kind we know.
+ * lisd locates by those the resolver can use (IP, MAC, SIP and tel URIs) and answers
+ * badIdentifier for the others. */
 #define HELD_MAX_IDS 8
-#define HELD_ID_VALUE_MAX 256
-struct held_identifier {
-	enum held_id_type type;
-	int ip_version;                   /* 4 or 6 for HELD_ID_IP, else 0 */
-	char value[HELD_ID_VALUE_MAX];    /* text content, whitespace-trimmed; for HELD_ID_OTHER
-					   * the element's local name (its content is not kept) */
-};
 
 /* RFC 7105 802.11 measurements: the access points the client reported (unreadable entries
  * skipped; at most HELD_MAX_WIFI kept). */
@@ -80,7 +71,7 @@ struct held_request {
 	unsigned long rt_ms;              /* when rt == HELD_RT_MILLISECONDS */
 	bool has_device;                  /* a heldid:device element was present */
 	size_t n_ids;
-	struct held_identifier ids[HELD_MAX_IDS];
+	struct ident ids[HELD_MAX_IDS];
 	size_t n_wifi;
 	struct held_wifi_ap wifi[HELD_MAX_WIFI];
 };

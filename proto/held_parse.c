@@ -173,102 +173,79 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 	return rc;
 }
 
-static const struct {
-	const char *name;
-	enum held_id_type type;
-} id_names[] = {
-	{"ip", HELD_ID_IP}, {"mac", HELD_ID_MAC}, {"uri", HELD_ID_URI}, {"fqdn", HELD_ID_FQDN},
-	{"nai", HELD_ID_NAI}, {"duid", HELD_ID_DUID}, {"udpport", HELD_ID_UDPPORT},
-	{"tcpport", HELD_ID_TCPPORT}, {"sctpport", HELD_ID_SCTPPORT},
-	{"msisdn", HELD_ID_MSISDN}, {"imsi", HELD_ID_IMSI}, {"imei", HELD_ID_IMEI},
-	{"min", HELD_ID_MIN}, {"mdn", HELD_ID_MDN},
-};
-
-static enum held_id_type id_type_of(xmlNodePtr n)
-{
-	if (!node_ns_is(n, HELD_ID_NS))
-		return HELD_ID_OTHER;
-	for (size_t i = 0; i < sizeof id_names / sizeof id_names[0]; i++)
-		if (node_name_is(n, id_names[i].name))
-			return id_names[i].type;
-	return HELD_ID_OTHER;
-}
-
-static bool is_port(const char *s)
-{
-	unsigned long v = 0;
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > 65535)
-			return false;
-	}
-	return true;
-}
-
-/* The ip element's v attribute and address; RFC 6155 §3 (ip with v="4" or v="6"). */
-static int check_ip(xmlNodePtr n, struct held_identifier *id, struct lis_error *err)
+/* The ip element's v attribute and address; RFC 6155 §3.1 (ip with v="4" or v="6"). */
+static int check_ip(xmlNodePtr n, const char *value, struct lis_error *err)
 {
 	char q[64];
+	int version = 0;
 	xmlChar *v = xmlGetNoNsProp(n, BAD_CAST "v");
 	char *ver = v ? trim((char *)v) : NULL;
 	if (ver && strcmp(ver, "4") == 0)
-		id->ip_version = 4;
+		version = 4;
 	else if (ver && strcmp(ver, "6") == 0)
-		id->ip_version = 6;
+		version = 6;
 	xmlFree(v);
-	if (!id->ip_version)
+	if (!version)
 		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
 				     "device identifier <ip> needs v=\"4\" or v=\"6\"");
 	unsigned char addr[16];
-	if (inet_pton(id->ip_version == 4 ? AF_INET : AF_INET6, id->value, addr) != 1)
+	if (inet_pton(version == 4 ? AF_INET : AF_INET6, value, addr) != 1)
 		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
 				     "device identifier <ip v=\"%d\"> \"%s\" is not an IPv%d "
-				     "address", id->ip_version, quote(q, sizeof q, id->value),
-				     id->ip_version);
+				     "address", version, quote(q, sizeof q, value), version);
 	return 0;
 }
 
-static int parse_identifier(xmlNodePtr n, struct held_identifier *id, struct lis_error *err)
+/* What the kinds an element may carry are, for a message: "a sip: or sips: URI or a tel:
+ * URI". */
+static const char *element_what(const char *element, char *buf, size_t size)
 {
-	char q[64];
+	buf[0] = '\0';
+	for (int k = 0; k < IDENT_N_KINDS; k++) {
+		const struct ident_kind_info *ki = ident_kind_info((enum ident_kind)k);
+		size_t o = strlen(buf);
+		if (ki->element && strcmp(ki->element, element) == 0 && o + 1 < size)
+			snprintf(buf + o, size - o, "%s%s", o ? " or " : "", ki->what);
+	}
+	return buf;
+}
+
+/* One RFC 6155 identifier element into an identity of the kind it carries (ident.h), read
+ * by that kind's parser: a value the kind does not allow is badIdentifier (RFC 6155 §2.2). */
+static int parse_identifier(xmlNodePtr n, struct ident *id, struct lis_error *err)
+{
+	char q[64], qv[64], what[128];
+	const char *element = (const char *)n->name;
 	memset(id, 0, sizeof *id);
-	id->type = id_type_of(n);
-	if (id->type == HELD_ID_OTHER) {
+	if (!node_ns_is(n, HELD_ID_NS) || !element_what(element, what, sizeof what)[0]) {
 		/* kept by name so that the caller can say which identifier it does not support */
-		snprintf(id->value, sizeof id->value, "%s", (const char *)n->name);
+		id->kind = IDENT_OTHER;
+		snprintf(id->value, sizeof id->value, "%s", element);
 		return 0;
 	}
-	const char *name = quote(q, sizeof q, (const char *)n->name);
+	const char *name = quote(q, sizeof q, element);
 	xmlChar *text = simple_content(n);
 	if (!text)
 		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
 				     "device identifier <%s> must hold text, not elements", name);
 	char *v = trim((char *)text);
 	size_t len = strlen(v);
-	if (len < sizeof id->value)
-		memcpy(id->value, v, len + 1);
-	xmlFree(text);
+	int rc = 0;
 	if (len == 0)
-		return lis_error_set(err, HELD_E_BAD_IDENTIFIER, "device identifier <%s> is empty",
-				     name);
-	if (len >= sizeof id->value)
-		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
-				     "device identifier <%s> is longer than %zu bytes", name,
-				     sizeof id->value - 1);
-	if (id->type == HELD_ID_IP)
-		return check_ip(n, id, err);
-	if ((id->type == HELD_ID_UDPPORT || id->type == HELD_ID_TCPPORT ||
-	     id->type == HELD_ID_SCTPPORT) && !is_port(id->value)) {
-		char qv[64];
-		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
-				     "device identifier <%s> \"%s\" is not a port number", name,
-				     quote(qv, sizeof qv, id->value));
-	}
-	return 0;
+		rc = lis_error_set(err, HELD_E_BAD_IDENTIFIER, "device identifier <%s> is empty",
+				   name);
+	else if (len >= sizeof id->value)
+		rc = lis_error_set(err, HELD_E_BAD_IDENTIFIER,
+				   "device identifier <%s> is longer than %zu bytes", name,
+				   sizeof id->value - 1);
+	else if (strcmp(element, "ip") == 0 && check_ip(n, v, err) < 0)
+		rc = -1;
+	else if (ident_parse_element(element, v, id) < 0)
+		rc = lis_error_set(err, HELD_E_BAD_IDENTIFIER,
+				   "device identifier <%s> \"%s\" is not %s", name,
+				   quote(qv, sizeof qv, v), what);
+	xmlFree(text);
+	return rc;
 }
 
 /* RFC 6155: <device xmlns="urn:ietf:params:xml:ns:geopriv:held:id"> holding one or more

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -34,14 +33,15 @@ enum mode {
 	MODE_DEREF_GET,               /* GET of a location URI */
 };
 
-/* Who is being located, as identifiers (RFC 6155) and the identity a location URI names. */
+/* Who is being located: the identities (RFC 6155, or the requester's own address) and, from
+ * RFC 7105 measurements, the access point it reports. */
 struct target {
-	char ip[HELD_ID_VALUE_MAX];
-	char mac[HELD_ID_VALUE_MAX];
-	char uri[HELD_ID_VALUE_MAX];      /* normalized sip:/sips: URI */
-	char tel[HELD_ID_VALUE_MAX];      /* normalized tel: URI */
-	char bssid[18];                   /* RFC 7105 serving BSSID, "" when none */
-	char identity[LIS_URI_IDENTITY_MAX + 1]; /* "ip:10.1.2.3 mac:..." ("" if too long) */
+	struct ident ids[HELD_MAX_IDS];
+	size_t n_ids;
+	char bssid[18];                   /* serving BSSID, "" when none */
+	char identity[LIS_URI_IDENTITY_MAX + 1]; /* identity text: "ip:10.1.2.3 mac:...", cut
+						  * short when too long */
+	bool identity_fits;               /* identity is whole: a location URI may carry it */
 };
 
 int lis_held_init(const struct lis_config *cfg, struct lis_error *err)
@@ -66,63 +66,16 @@ void lis_held_shutdown(void)
 	lis_uri_key_wipe(&uri_key);
 }
 
-static void append_identity(struct target *t, const char *kind, const char *value)
-{
-	size_t o = strlen(t->identity);
-	if (o == 0 && t->identity[1] == '!')
-		return;   /* already too long */
-	int n = snprintf(t->identity + o, sizeof t->identity - o, "%s%s%s", o ? " " : "", kind,
-			 value);
-	if (n < 0 || (size_t)n >= sizeof t->identity - o) {
-		/* Too long for a token: no location URI for this target. */
-		t->identity[0] = '\0';
-		t->identity[1] = '!';
-	}
-}
-
-/* The identity of a target in tokens and logs: "ip:A", "mac:M", "uri:sip:...", and the tel
- * URI itself ("tel:+1..."), space-separated. */
+/* The identity text of the target (ident.h), for location URI tokens and logs. */
 static void make_identity(struct target *t)
 {
-	memset(t->identity, 0, sizeof t->identity);
-	if (t->ip[0])
-		append_identity(t, "ip:", t->ip);
-	if (t->mac[0])
-		append_identity(t, "mac:", t->mac);
-	if (t->uri[0])
-		append_identity(t, "uri:", t->uri);
-	if (t->tel[0])
-		append_identity(t, "", t->tel);
+	t->identity_fits = ident_text_format(t->ids, t->n_ids, t->identity, sizeof t->identity) == 0;
 }
 
-/* Back from a token's identity. Returns 0, -1 when it holds something else (cannot happen
- * for a token this code made, but the key may be shared with a newer lisd). */
-static int target_from_identity(const char *identity, struct target *t)
+static struct wm_target target_view(const struct target *t)
 {
-	memset(t, 0, sizeof *t);
-	const char *p = identity;
-	while (*p) {
-		size_t len = strcspn(p, " ");
-		char *slot = NULL;
-		size_t skip = 0;
-		if (len > 3 && strncmp(p, "ip:", 3) == 0)
-			slot = t->ip, skip = 3;
-		else if (len > 4 && strncmp(p, "mac:", 4) == 0)
-			slot = t->mac, skip = 4;
-		else if (len > 4 && strncmp(p, "uri:", 4) == 0)
-			slot = t->uri, skip = 4;
-		else if (len > 4 && strncmp(p, "tel:", 4) == 0)
-			slot = t->tel, skip = 0;
-		if (!slot || slot[0] || len - skip >= HELD_ID_VALUE_MAX)
-			return -1;
-		memcpy(slot, p + skip, len - skip);
-		slot[len - skip] = '\0';
-		p += len;
-		while (*p == ' ')
-			p++;
-	}
-	make_identity(t);
-	return t->identity[0] ? 0 : -1;
+	return (struct wm_target){ .ids = t->ids, .n_ids = t->n_ids,
+				   .bssid = t->bssid[0] ? t->bssid : NULL };
 }
 
 static bool same_address(const char *a, const char *b)
@@ -135,78 +88,21 @@ static bool same_address(const char *a, const char *b)
 	return false;
 }
 
-static const char *id_type_name(const struct held_identifier *id)
-{
-	switch (id->type) {
-	case HELD_ID_IP: return "ip";
-	case HELD_ID_MAC: return "mac";
-	case HELD_ID_URI: return "uri";
-	case HELD_ID_FQDN: return "fqdn";
-	case HELD_ID_NAI: return "nai";
-	case HELD_ID_DUID: return "duid";
-	case HELD_ID_UDPPORT: return "udpport";
-	case HELD_ID_TCPPORT: return "tcpport";
-	case HELD_ID_SCTPPORT: return "sctpport";
-	case HELD_ID_MSISDN: return "msisdn";
-	case HELD_ID_IMSI: return "imsi";
-	case HELD_ID_IMEI: return "imei";
-	case HELD_ID_MIN: return "min";
-	case HELD_ID_MDN: return "mdn";
-	case HELD_ID_OTHER: return id->value;   /* the element's local name */
-	}
-	return "unknown";
-}
-
-/* RFC 6155: the target from the device element, else the requester's own address. Sets
- * *third_party when the request is about someone else. Returns 0, or -1 with msg (to send
- * with badIdentifier). */
+/* RFC 6155: the target from the device element, else the requester's own address (RFC 5985
+ * §4). Sets *third_party when the request is about someone else. Returns 0, or -1 with err
+ * saying why (to send with badIdentifier): a kind the resolver cannot locate by, two of one
+ * kind. */
 static int target_from_request(const char *requester, const struct held_request *req,
-			       struct target *t, bool *third_party, char *msg, size_t msg_size)
+			       struct target *t, bool *third_party, struct lis_error *err)
 {
 	memset(t, 0, sizeof *t);
-	*third_party = false;
 	if (!req->has_device) {
-		snprintf(t->ip, sizeof t->ip, "%s", requester);
+		t->ids[0].kind = IDENT_IP;
+		snprintf(t->ids[0].value, sizeof t->ids[0].value, "%s", requester);
+		t->n_ids = 1;
 	} else {
-		for (size_t i = 0; i < req->n_ids; i++) {
-			const struct held_identifier *id = &req->ids[i];
-			char *slot;
-			char norm[HELD_ID_VALUE_MAX];
-			const char *value = id->value;
-			switch (id->type) {
-			case HELD_ID_IP:
-				slot = t->ip;
-				break;
-			case HELD_ID_MAC:
-				slot = t->mac;
-				break;
-			case HELD_ID_URI:
-				/* sip:, sips: and tel: URIs name endpoints; other schemes do not. */
-				if (ident_uri_normalize(id->value, norm, sizeof norm) < 0) {
-					snprintf(msg, msg_size,
-						 "identifier uri \"%.64s\" is not a sip:, sips: or tel: URI; "
-						 "other URI schemes are not supported", id->value);
-					return -1;
-				}
-				value = norm;
-				slot = strncasecmp(norm, "tel:", 4) == 0 ? t->tel : t->uri;
-				break;
-			default:
-				snprintf(msg, msg_size, "identifier type %.64s is not supported",
-					 id_type_name(id));
-				return -1;
-			}
-			if (slot[0]) {
-				snprintf(msg, msg_size,
-					 "the device names more than one %s identifier; give one of each type",
-					 slot == t->tel ? "tel" : id_type_name(id));
-				return -1;
-			}
-			snprintf(slot, HELD_ID_VALUE_MAX, "%s", value);
-		}
-		/* A device naming only the requester's own address is the requester. */
-		*third_party = !(t->ip[0] && !t->mac[0] && !t->uri[0] && !t->tel[0] &&
-				 same_address(t->ip, requester));
+		memcpy(t->ids, req->ids, req->n_ids * sizeof req->ids[0]);
+		t->n_ids = req->n_ids;
 	}
 	/* RFC 7105: the access point the client is associated with. */
 	for (size_t i = 0; i < req->n_wifi; i++)
@@ -214,6 +110,13 @@ static int target_from_request(const char *requester, const struct held_request 
 			snprintf(t->bssid, sizeof t->bssid, "%s", req->wifi[i].bssid);
 			break;
 		}
+	struct wm_target wt = target_view(t);
+	if (wm_target_check(&wt, err) < 0)
+		return -1;
+	/* A device naming only the requester's own address is the requester. */
+	*third_party = req->has_device &&
+		       !(t->n_ids == 1 && t->ids[0].kind == IDENT_IP &&
+			 same_address(t->ids[0].value, requester));
 	make_identity(t);
 	return 0;
 }
@@ -349,7 +252,7 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 	struct wm_result res;
 	int ret = 1;
 
-	snprintf(oc->target, sizeof oc->target, "%.319s", t->identity[0] ? t->identity : t->ip);
+	snprintf(oc->target, sizeof oc->target, "%.319s", t->identity);
 	lis_snapshot_read_lock();
 	const struct wm_snapshot *snap = lis_snapshot_current();
 	oc->snapshot_age = lis_snapshot_age();
@@ -360,13 +263,7 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 		snprintf(oc->reason, sizeof oc->reason, "no wiremap snapshot (database not reached yet)");
 		goto out;
 	}
-	struct wm_target wt = {
-		.ip = t->ip[0] ? t->ip : NULL,
-		.mac = t->mac[0] ? t->mac : NULL,
-		.uri = t->uri[0] ? t->uri : NULL,
-		.tel = t->tel[0] ? t->tel : NULL,
-		.bssid = t->bssid[0] ? t->bssid : NULL,
-	};
+	struct wm_target wt = target_view(t);
 	struct wm_policy pol = { .now = time(NULL), .max_binding_age = (unsigned)held_cfg->max_binding_age };
 	memset(&res, 0, sizeof res);
 	int rc = wm_resolve(snap, &wt, &pol, &res, &err);
@@ -404,7 +301,7 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 	unsigned lt = req ? req->loctypes : 0;
 	bool exact = req && req->exact;
 	bool any = lt == 0 || (lt & HELD_LT_ANY);
-	bool uri_possible = mode == MODE_HELD && uri_enabled && t->identity[0];
+	bool uri_possible = mode == MODE_HELD && uri_enabled && t->identity_fits;
 
 	if (exact) {
 		/* RFC 5985 §6.5: exact="true" means every listed form, or cannotProvideLiType. */
@@ -557,7 +454,7 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 	struct held_request req;
 	struct target t;
 	struct failure f = { 0 };
-	char msg[256];
+	struct lis_error err = { 0 };
 	bool third_party;
 
 	begin(oc);
@@ -566,11 +463,11 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 		return rc < 0 ? -1 : 0;
 	note_response_time(&req, oc);
 
-	if (target_from_request(who->ip, &req, &t, &third_party, msg, sizeof msg) < 0)
-		return answer_error(HELD_E_BAD_IDENTIFIER, msg, out, out_len, oc);
+	if (target_from_request(who->ip, &req, &t, &third_party, &err) < 0)
+		return answer_error(HELD_E_BAD_IDENTIFIER, err.msg, out, out_len, oc);
 
-	/* RFC 6155 §4 (and RFC 5985 §9's return routability): only authorized requesters may
-	 * ask about another device. The refusal is the same whether or not the device is in
+	/* RFC 6155 §1.1, §5 (and RFC 5985 §9.3's return routability): only authorized
+	 * requesters may ask about another device. The refusal is the same whether or not the device is in
 	 * the wiremap: it is decided before any lookup. */
 	if (third_party && !is_authorized(who, oc)) {
 		snprintf(oc->target, sizeof oc->target, "%.319s", t.identity);
@@ -586,14 +483,21 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 	return rc;
 }
 
-/* The target of a location URI, or -1 whatever is wrong with it. */
+/* The target of a location URI, or -1 whatever is wrong with it. A token holding what this
+ * lisd cannot locate by (made by a newer one sharing the key) is as good as unknown. */
 static int target_from_token(const char *token, struct target *t)
 {
 	char identity[LIS_URI_IDENTITY_MAX + 1];
+	memset(t, 0, sizeof *t);
 	int rc = lis_uri_token_decode(&uri_key, token, time(NULL), identity, sizeof identity,
 				      NULL);
-	if (rc == 0 && target_from_identity(identity, t) == 0)
-		return 0;
+	if (rc == 0 && ident_text_parse(identity, t->ids, HELD_MAX_IDS, &t->n_ids) == 0) {
+		struct wm_target wt = target_view(t);
+		if (wm_target_check(&wt, NULL) == 0) {
+			make_identity(t);
+			return 0;
+		}
+	}
 	memset(t, 0, sizeof *t);
 	return -1;
 }
