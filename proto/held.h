@@ -95,6 +95,15 @@ int held_parse_request(const char *buf, size_t len, const struct held_limits *li
 /* True if req asked for this form (explicitly, or via any/absent). */
 bool held_request_wants(const struct held_request *req, enum held_loctype t);
 
+/* RFC 5985 §6.2 negotiation: which forms one answer holds. asked is the request's
+ * locationType (enum held_loctype bits, 0 when absent), exact its exact attribute, have the
+ * forms this answer can hold (HELD_LT_CIVIC, HELD_LT_GEODETIC, HELD_LT_URI). Returns HELD_OK
+ * with *give the forms to send (at least one); HELD_E_CANNOT_PROVIDE_LI_TYPE when exact and
+ * a listed form is missing, with *missing the first such form (missing may be NULL); or
+ * HELD_E_LOCATION_UNKNOWN when there is nothing to give. */
+enum held_error_code held_negotiate(unsigned asked, bool exact, unsigned have, unsigned *give,
+				    unsigned *missing);
+
 /* A locationUriSet (RFC 5985 §6.2); for a later release, may be NULL. */
 struct held_uri_set {
 	time_t expires;

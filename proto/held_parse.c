@@ -442,12 +442,3 @@ int held_parse_request(const char *buf, size_t len, const struct held_limits *li
 	}
 	return 0;
 }
-
-bool held_request_wants(const struct held_request *req, enum held_loctype t)
-{
-	if (!req)
-		return false;
-	if (req->loctypes == 0 || (req->loctypes & HELD_LT_ANY))
-		return true;
-	return (req->loctypes & (unsigned)t) != 0;
-}

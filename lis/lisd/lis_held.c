@@ -242,6 +242,59 @@ struct failure {
 	char msg[256];
 };
 
+static int fail(struct failure *f, enum held_error_code code, unsigned status, const char *fmt,
+		...) __attribute__((format(printf, 4, 5)));
+static int fail(struct failure *f, enum held_error_code code, unsigned status, const char *fmt,
+		...)
+{
+	va_list ap;
+	f->code = code;
+	f->status = status;
+	va_start(ap, fmt);
+	vsnprintf(f->msg, sizeof f->msg, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+/* Which forms to answer with (RFC 5985 §6.2, held_negotiate()), and in words why not when
+ * none can be given. A location URI is possible only for a HELD request to a LIS that issues
+ * them and a target whose identity fits in a token (RFC 6753 §3.1: never when
+ * dereferencing). req is NULL for GET (RFC 6753 §3.2: as if "geodetic civic",
+ * exact="false"). Returns 0 with *give set, or 1 with *f describing the failure. */
+static int choose_forms(const struct target *t, const struct held_request *req, enum mode mode,
+			unsigned have, unsigned *give, struct lis_held_outcome *oc,
+			struct failure *f)
+{
+	bool uri_possible = mode == MODE_HELD && uri_enabled && t->identity_fits;
+	unsigned missing = 0;
+	unsigned asked = req ? req->loctypes : HELD_LT_GEODETIC | HELD_LT_CIVIC;
+	switch (held_negotiate(asked, req && req->exact,
+			       have | (uri_possible ? HELD_LT_URI : 0u), give, &missing)) {
+	case HELD_OK:
+		return 0;
+	case HELD_E_CANNOT_PROVIDE_LI_TYPE:
+		if (missing != HELD_LT_URI)
+			return fail(f, HELD_E_CANNOT_PROVIDE_LI_TYPE, 404,
+				    "no %s location is recorded for %.160s",
+				    missing == HELD_LT_CIVIC ? "civic" : "geodetic", oc->target);
+		if (mode != MODE_HELD)
+			return fail(f, HELD_E_CANNOT_PROVIDE_LI_TYPE, 404,
+				    "a location URI cannot be asked for by dereferencing one "
+				    "(RFC 6753); ask without locationURI");
+		if (!uri_enabled)
+			return fail(f, HELD_E_CANNOT_PROVIDE_LI_TYPE, 404,
+				    "this LIS does not issue location URIs; ask without "
+				    "exact=\"true\" for location by value");
+		return fail(f, HELD_E_CANNOT_PROVIDE_LI_TYPE, 404,
+			    "the target's identity is too long for a location URI");
+	default:
+		snprintf(oc->reason, sizeof oc->reason,
+			 "location %.127s has neither civic nor geodetic data", oc->location);
+		return fail(f, HELD_E_LOCATION_UNKNOWN, 404,
+			    "no usable location is recorded for %.160s", oc->target);
+	}
+}
+
 /* The answer for target t: resolve in the snapshot and build, all inside one RCU read-side
  * section (the result points into the snapshot). req is NULL for GET. Returns 0 with *out
  * built, 1 with *f describing a failure to answer, -1 when building failed. */
@@ -296,69 +349,14 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 	snprintf(oc->method, sizeof oc->method, "%s", res.method ? res.method : "");
 	oc->fallback = res.fallback;
 
-	bool have_civic = res.loc->has_civic;
-	bool have_geo = res.loc->has_geo;
-	unsigned lt = req ? req->loctypes : 0;
-	bool exact = req && req->exact;
-	bool any = lt == 0 || (lt & HELD_LT_ANY);
-	bool uri_possible = mode == MODE_HELD && uri_enabled && t->identity_fits;
-
-	if (exact) {
-		/* RFC 5985 §6.5: exact="true" means every listed form, or cannotProvideLiType. */
-		const char *missing = NULL;
-		if ((lt & HELD_LT_CIVIC) && !have_civic)
-			missing = "civic";
-		else if ((lt & HELD_LT_GEODETIC) && !have_geo)
-			missing = "geodetic";
-		else if ((lt & HELD_LT_URI) && !uri_possible)
-			missing = "locationURI";
-		if (missing) {
-			f->code = HELD_E_CANNOT_PROVIDE_LI_TYPE;
-			f->status = 404;
-			if (strcmp(missing, "locationURI") != 0)
-				snprintf(f->msg, sizeof f->msg, "no %s location is recorded for %.160s",
-					 missing, oc->target);
-			else if (mode != MODE_HELD)
-				snprintf(f->msg, sizeof f->msg,
-					 "a location URI cannot be asked for by dereferencing one "
-					 "(RFC 6753); ask without locationURI");
-			else if (!uri_enabled)
-				snprintf(f->msg, sizeof f->msg,
-					 "this LIS does not issue location URIs; ask without "
-					 "exact=\"true\" for location by value");
-			else
-				snprintf(f->msg, sizeof f->msg,
-					 "the target's identity is too long for a location URI");
-			goto out;
-		}
-	}
-	bool give_civic, give_geo, give_uri;
-	if (any) {
-		give_civic = have_civic;
-		give_geo = have_geo;
-		give_uri = uri_possible;
-	} else {
-		give_civic = (lt & HELD_LT_CIVIC) && have_civic;
-		give_geo = (lt & HELD_LT_GEODETIC) && have_geo;
-		give_uri = (lt & HELD_LT_URI) && uri_possible;
-	}
-	/* exact="false": when none of the forms asked by value exists, or only a URI was asked
-	 * and none can be given, other forms are allowed: give what there is. */
-	if (!exact && !give_civic && !give_geo &&
-	    ((lt & (HELD_LT_CIVIC | HELD_LT_GEODETIC)) || !give_uri)) {
-		give_civic = have_civic;
-		give_geo = have_geo;
-	}
-	if (!give_civic && !give_geo && !give_uri) {
-		f->code = HELD_E_LOCATION_UNKNOWN;
-		f->status = 404;
-		snprintf(f->msg, sizeof f->msg, "no usable location is recorded for %.160s", oc->target);
-		snprintf(oc->reason, sizeof oc->reason,
-			 "location %.127s has neither civic nor geodetic data", oc->location);
+	unsigned give;
+	unsigned have = (res.loc->has_civic ? HELD_LT_CIVIC : 0u) |
+			(res.loc->has_geo ? HELD_LT_GEODETIC : 0u);
+	if (choose_forms(t, req, mode, have, &give, oc, f) != 0)
 		goto out;
-	}
-	if (mode == MODE_DEREF_GET && !give_civic && !give_geo)
-		goto out;
+	bool give_civic = give & HELD_LT_CIVIC;
+	bool give_geo = give & HELD_LT_GEODETIC;
+	bool give_uri = give & HELD_LT_URI;
 
 	char entity[320];
 	if (make_entity(entity, sizeof entity) < 0) {
@@ -415,11 +413,6 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 	ret = 0;
 out:
 	lis_snapshot_read_unlock();
-	if (ret == 1 && !f->msg[0]) {
-		f->code = HELD_E_LOCATION_UNKNOWN;
-		f->status = 404;
-		snprintf(f->msg, sizeof f->msg, "no location by value is recorded for %.160s", oc->target);
-	}
 	return ret;
 }
 
