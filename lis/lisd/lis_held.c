@@ -256,6 +256,76 @@ static int fail(struct failure *f, enum held_error_code code, unsigned status, c
 	return 1;
 }
 
+/* What an answer needs of the location, copied out of the snapshot. */
+struct located {
+	struct wm_pidf wp;            /* every form the location has, detached (wm_pidf.h) */
+	unsigned have;                /* HELD_LT_CIVIC, HELD_LT_GEODETIC bits */
+};
+
+/* Resolve t in the current snapshot. The resolver's result points into the snapshot, so
+ * everything read from it (the log's fields in oc, the location in *loc) is copied out
+ * before the RCU read-side section ends; nothing slow happens inside it. Returns 0 with
+ * *loc filled (release loc->wp), or 1 with *f describing the failure. */
+static int resolve(const struct target *t, struct located *loc, struct lis_held_outcome *oc,
+		   struct failure *f)
+{
+	struct lis_error err = { 0 };
+	struct wm_result res;
+	struct wm_target wt = target_view(t);
+	int ret = 1;
+
+	memset(loc, 0, sizeof *loc);
+	lis_snapshot_read_lock();
+	const struct wm_snapshot *snap = lis_snapshot_current();
+	oc->snapshot_age = lis_snapshot_age();
+	if (!snap) {
+		fail(f, HELD_E_GENERAL_LIS_ERROR, 503,
+		     "the wiremap is not loaded yet; try again later");
+		snprintf(oc->reason, sizeof oc->reason, "no wiremap snapshot (database not reached yet)");
+		goto out;
+	}
+	struct wm_policy pol = { .now = time(NULL), .max_binding_age = (unsigned)held_cfg->max_binding_age };
+	int rc = wm_resolve(snap, &wt, &pol, &res, &err);
+	if (rc < 0) {
+		/* RFC 6155 §2.2: badIdentifier for an identifier that is badly formatted. */
+		fail(f, HELD_E_BAD_IDENTIFIER, 404, "%s", err.msg[0] ? err.msg : "bad device identifier");
+		goto out;
+	}
+	note_evidence(&res, pol.now, oc);
+	if (res.disagreement) {
+		oc->disagreements = atomic_fetch_add(&disagreements, 1) + 1;
+		snprintf(oc->disagree, sizeof oc->disagree, "%s", res.disagree);
+	}
+	if (rc == 0 || !res.loc) {
+		if (res.unknown_reason[0])
+			fail(f, HELD_E_LOCATION_UNKNOWN, 404, "%s", res.unknown_reason);
+		else
+			fail(f, HELD_E_LOCATION_UNKNOWN, 404, "no location is known for %.160s",
+			     oc->target);
+		goto out;
+	}
+	oc->source = wm_source_name(res.source);
+	snprintf(oc->location, sizeof oc->location, "%s", res.loc->key ? res.loc->key : "");
+	oc->location_id = res.loc->id;
+	snprintf(oc->site, sizeof oc->site, "%s",
+		 res.loc->site && res.loc->site->key ? res.loc->site->key : "");
+	snprintf(oc->method, sizeof oc->method, "%s", res.method ? res.method : "");
+	oc->fallback = res.fallback;
+	loc->have = (res.loc->has_civic ? HELD_LT_CIVIC : 0u) |
+		    (res.loc->has_geo ? HELD_LT_GEODETIC : 0u);
+	wm_pidf_fill(&res, true, true, &loc->wp);
+	if (wm_pidf_detach(&loc->wp) < 0) {
+		memset(&loc->wp, 0, sizeof loc->wp);
+		fail(f, HELD_E_GENERAL_LIS_ERROR, 500, "internal error");
+		snprintf(oc->reason, sizeof oc->reason, "out of memory copying the location");
+		goto out;
+	}
+	ret = 0;
+out:
+	lis_snapshot_read_unlock();
+	return ret;
+}
+
 /* Which forms to answer with (RFC 5985 §6.2, held_negotiate()), and in words why not when
  * none can be given. A location URI is possible only for a HELD request to a LIS that issues
  * them and a target whose identity fits in a token (RFC 6753 §3.1: never when
@@ -295,87 +365,32 @@ static int choose_forms(const struct target *t, const struct held_request *req, 
 	}
 }
 
-/* The answer for target t: resolve in the snapshot and build, all inside one RCU read-side
- * section (the result points into the snapshot). req is NULL for GET. Returns 0 with *out
- * built, 1 with *f describing a failure to answer, -1 when building failed. */
-static int locate(const struct target *t, const struct held_request *req, enum mode mode,
-		  char **out, size_t *out_len, struct lis_held_outcome *oc, struct failure *f)
+/* Build the answer from the forms chosen, outside the snapshot's read-side section: a
+ * random presence entity, the location URI's token, the XML. Returns 0 with *out built, 1
+ * with *f describing a failure, -1 when building failed. */
+static int build_answer(const struct target *t, enum mode mode, unsigned give,
+			struct located *loc, char **out, size_t *out_len,
+			struct lis_held_outcome *oc, struct failure *f)
 {
 	struct lis_error err = { 0 };
-	struct wm_result res;
-	int ret = 1;
-
-	snprintf(oc->target, sizeof oc->target, "%.319s", t->identity);
-	lis_snapshot_read_lock();
-	const struct wm_snapshot *snap = lis_snapshot_current();
-	oc->snapshot_age = lis_snapshot_age();
-	if (!snap) {
-		f->code = HELD_E_GENERAL_LIS_ERROR;
-		f->status = 503;
-		snprintf(f->msg, sizeof f->msg, "the wiremap is not loaded yet; try again later");
-		snprintf(oc->reason, sizeof oc->reason, "no wiremap snapshot (database not reached yet)");
-		goto out;
-	}
-	struct wm_target wt = target_view(t);
-	struct wm_policy pol = { .now = time(NULL), .max_binding_age = (unsigned)held_cfg->max_binding_age };
-	memset(&res, 0, sizeof res);
-	int rc = wm_resolve(snap, &wt, &pol, &res, &err);
-	if (rc < 0) {
-		/* RFC 6155: badIdentifier for an identifier that is badly formatted. */
-		f->code = HELD_E_BAD_IDENTIFIER;
-		f->status = 404;
-		snprintf(f->msg, sizeof f->msg, "%s", err.msg[0] ? err.msg : "bad device identifier");
-		goto out;
-	}
-	note_evidence(&res, pol.now, oc);
-	if (res.disagreement) {
-		oc->disagreements = atomic_fetch_add(&disagreements, 1) + 1;
-		snprintf(oc->disagree, sizeof oc->disagree, "%s", res.disagree);
-	}
-	if (rc == 0 || !res.loc) {
-		f->code = HELD_E_LOCATION_UNKNOWN;
-		f->status = 404;
-		if (res.unknown_reason[0])
-			snprintf(f->msg, sizeof f->msg, "%s", res.unknown_reason);
-		else
-			snprintf(f->msg, sizeof f->msg, "no location is known for %.160s", oc->target);
-		goto out;
-	}
-	oc->source = wm_source_name(res.source);
-	snprintf(oc->location, sizeof oc->location, "%s", res.loc->key ? res.loc->key : "");
-	oc->location_id = res.loc->id;
-	snprintf(oc->site, sizeof oc->site, "%s",
-		 res.loc->site && res.loc->site->key ? res.loc->site->key : "");
-	snprintf(oc->method, sizeof oc->method, "%s", res.method ? res.method : "");
-	oc->fallback = res.fallback;
-
-	unsigned give;
-	unsigned have = (res.loc->has_civic ? HELD_LT_CIVIC : 0u) |
-			(res.loc->has_geo ? HELD_LT_GEODETIC : 0u);
-	if (choose_forms(t, req, mode, have, &give, oc, f) != 0)
-		goto out;
-	bool give_civic = give & HELD_LT_CIVIC;
-	bool give_geo = give & HELD_LT_GEODETIC;
+	bool by_value = give & (HELD_LT_CIVIC | HELD_LT_GEODETIC);
 	bool give_uri = give & HELD_LT_URI;
+	struct pidf_doc *doc = &loc->wp.doc;
 
 	char entity[320];
 	if (make_entity(entity, sizeof entity) < 0) {
-		f->code = HELD_E_GENERAL_LIS_ERROR;
-		f->status = 500;
-		snprintf(f->msg, sizeof f->msg, "internal error");
 		snprintf(oc->reason, sizeof oc->reason, "RAND_bytes failed");
-		goto out;
+		return fail(f, HELD_E_GENERAL_LIS_ERROR, 500, "internal error");
 	}
 	time_t now = time(NULL);
-	struct wm_pidf wp;
-	memset(&wp, 0, sizeof wp);
-	if (give_civic || give_geo) {
-		wm_pidf_fill(&res, give_civic, give_geo, &wp);
-		wp.doc.entity = entity;
-		wp.doc.timestamp = now;
-		wp.doc.retransmission_allowed = held_cfg->retransmission_allowed;
-		wp.doc.retention_expiry = now + (time_t)held_cfg->retention;
-	}
+	if (!(give & HELD_LT_CIVIC))
+		doc->civic = NULL;
+	if (!(give & HELD_LT_GEODETIC))
+		doc->geo = NULL;
+	doc->entity = entity;
+	doc->timestamp = now;
+	doc->retransmission_allowed = held_cfg->retransmission_allowed;
+	doc->retention_expiry = now + (time_t)held_cfg->retention;
 
 	char token[LIS_URI_TOKEN_MAX + 1];
 	char uri[LIS_URI_TOKEN_MAX + 256];
@@ -386,34 +401,48 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 		if (lis_uri_token_encode(&uri_key, t->identity, set.expires, token, sizeof token,
 					 &err) < 0 ||
 		    (size_t)snprintf(uri, sizeof uri, "%s%s", held_cfg->uri_base, token) >= sizeof uri) {
-			f->code = HELD_E_GENERAL_LIS_ERROR;
-			f->status = 500;
-			snprintf(f->msg, sizeof f->msg, "internal error");
 			snprintf(oc->reason, sizeof oc->reason, "location URI: %s", err.msg);
-			goto out;
+			memset(token, 0, sizeof token);
+			return fail(f, HELD_E_GENERAL_LIS_ERROR, 500, "internal error");
 		}
 	}
 
+	int rc;
 	if (mode == MODE_DEREF_GET)
-		rc = pidf_build(&wp.doc, out, out_len, &err);
+		rc = pidf_build(doc, out, out_len, &err);
 	else
-		rc = held_build_response(give_uri ? &set : NULL,
-					 give_civic || give_geo ? &wp.doc : NULL, out, out_len, &err);
+		rc = held_build_response(give_uri ? &set : NULL, by_value ? doc : NULL, out,
+					 out_len, &err);
 	memset(token, 0, sizeof token);
 	memset(uri, 0, sizeof uri);
 	if (rc < 0) {
 		snprintf(oc->reason, sizeof oc->reason, "building the answer failed: %s", err.msg);
-		ret = -1;
-		goto out;
+		return -1;
 	}
 	oc->uri_issued = give_uri;
-	if (give_civic && wp.doc.civic)
-		note_address(wp.doc.civic, oc);
+	if (doc->civic)
+		note_address(doc->civic, oc);
 	oc->result = "located";
-	ret = 0;
-out:
-	lis_snapshot_read_unlock();
-	return ret;
+	return 0;
+}
+
+/* The answer for target t. req is NULL for GET. Returns 0 with *out built, 1 with *f
+ * describing a failure to answer, -1 when building failed. */
+static int locate(const struct target *t, const struct held_request *req, enum mode mode,
+		  char **out, size_t *out_len, struct lis_held_outcome *oc, struct failure *f)
+{
+	struct located loc;
+	unsigned give;
+
+	snprintf(oc->target, sizeof oc->target, "%.319s", t->identity);
+	int rc = resolve(t, &loc, oc, f);
+	if (rc != 0)
+		return rc;
+	rc = choose_forms(t, req, mode, loc.have, &give, oc, f);
+	if (rc == 0)
+		rc = build_answer(t, mode, give, &loc, out, out_len, oc, f);
+	wm_pidf_release(&loc.wp);
+	return rc;
 }
 
 /* The HELD side of a failure. */

@@ -398,6 +398,30 @@ static void test_pidf_fill_subnet_without_mac_has_note_and_no_device_id(void)
 	CHECK(p.doc.civic != NULL && p.doc.geo == NULL); /* hq-subnet has no geo */
 }
 
+/* lisd builds its answer after the snapshot's read-side section: a detached document holds
+ * its own copy of everything it borrowed. */
+static void test_pidf_detach_copies_what_the_document_borrows(void)
+{
+	struct wm_pidf p;
+	CHECK(resolve("10.1.7.7", NULL, NULL, NULL, NULL) == 1);
+	wm_pidf_fill(&res, true, true, &p);
+	const struct civic_address *shared = p.doc.civic;
+	CHECK(wm_pidf_detach(&p) == 0);
+	CHECK(p.doc.civic == &p.civic && p.doc.civic != shared);
+	CHECK(p.doc.civic->field[CIVIC_ROOM] != shared->field[CIVIC_ROOM]);
+	CHECK_STR(p.doc.civic->field[CIVIC_ROOM], shared->field[CIVIC_ROOM]);
+	CHECK(p.doc.note == p.note && strstr(p.note, "subnet 10.1.0.0/16") != NULL);
+	CHECK(p.doc.method == p.method);
+	CHECK_STR(p.method, "Wiremap");
+	/* the result may go: the document still reads */
+	memset(&res, 0, sizeof res);
+	CHECK_STR(p.doc.method, "Wiremap");
+	CHECK(strstr(p.doc.note, "fallback") != NULL);
+	wm_pidf_release(&p);
+	CHECK(p.doc.civic == NULL && p.civic_text == NULL);
+	wm_pidf_release(NULL);
+}
+
 static void test_pidf_fill_bssid_and_site_default_methods(void)
 {
 	struct wm_pidf p;
@@ -440,6 +464,7 @@ int main(void)
 	RUN(pidf_fill_port_with_mac_uses_device_and_both_forms);
 	RUN(pidf_fill_subnet_without_mac_has_note_and_no_device_id);
 	RUN(pidf_fill_bssid_and_site_default_methods);
+	RUN(pidf_detach_copies_what_the_document_borrows);
 	wm_snapshot_free(world);
 	return t_done();
 }
