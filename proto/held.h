@@ -17,7 +17,7 @@
 #define HELD_LM_WIFI_NS "urn:ietf:params:xml:ns:geopriv:lm:wifi"
 #define HELD_MEDIA_TYPE "application/held+xml"
 
-/* RFC 5985 §8 error codes (plus RFC 6155 badIdentifier). HELD_OK is not a code; it means
+/* RFC 5985 §6.3 error codes (plus RFC 6155 badIdentifier). HELD_OK is not a code; it means
  * "no error". */
 enum held_error_code {
 	HELD_OK = 0,
@@ -35,7 +35,7 @@ enum held_error_code {
 };
 const char *held_error_code_name(enum held_error_code code);
 
-/* locationType tokens (RFC 5985 §6.5), as a bit set. */
+/* locationType tokens (RFC 5985 §6.2), as a bit set. */
 enum held_loctype {
 	HELD_LT_ANY = 1u << 0,
 	HELD_LT_CIVIC = 1u << 1,
@@ -104,7 +104,7 @@ bool held_request_wants(const struct held_request *req, enum held_loctype t);
 enum held_error_code held_negotiate(unsigned asked, bool exact, unsigned have, unsigned *give,
 				    unsigned *missing);
 
-/* A locationUriSet (RFC 5985 §6.2); for a later release, may be NULL. */
+/* A locationUriSet (RFC 5985 §6.5): the URIs and their expiry. */
 struct held_uri_set {
 	time_t expires;
 	size_t n;

@@ -1,4 +1,4 @@
-/* HELD locationResponse and error documents (RFC 5985 §6.2, §6.3). */
+/* HELD locationResponse and error documents (RFC 5985 §5.2, §5.3; codes §6.3). */
 #include "held.h"
 
 #include <stdio.h>
@@ -92,7 +92,7 @@ int held_build_error(enum held_error_code code, const char *message, char **out,
 	return rc;
 }
 
-/* RFC 5985 §6.2: locationUriSet expires="dateTime" with one or more locationURI. */
+/* RFC 5985 §6.5: locationUriSet expires="dateTime" with one or more locationURI. */
 static int add_uri_set(xmlNodePtr root, const struct held_uri_set *uris, struct lis_error *err)
 {
 	char expires[32];
@@ -134,7 +134,7 @@ int held_build_response(const struct held_uri_set *uris, const struct pidf_doc *
 	if (!doc)
 		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
 				     "out of memory building response");
-	/* RFC 5985 §6.2 example order: locationUriSet, then presence */
+	/* RFC 5985 §7 schema order: locationUriSet, then presence */
 	int rc = 0;
 	if (uris)
 		rc = add_uri_set(root, uris, err);

@@ -1,6 +1,6 @@
-/* HELD locationRequest parsing (RFC 5985 §6.1, §6.5; RFC 6155 device identity).
+/* HELD locationRequest parsing (RFC 5985 §6.1, §6.2; RFC 6155 device identity).
  *
- * Which error code, and why (RFC 5985 §8, the HELD error codes; wording as registered in
+ * Which error code, and why (RFC 5985 §6.3, the HELD error codes; wording as registered in
  * the IANA "HELD Error Codes" registry):
  * - xmlError: "the XML content of the request was either badly formed or invalid". So a
  *   body that is not well-formed, that carries a DTD, that is too big or too deep, and a
@@ -129,7 +129,7 @@ static int parse_boolean(char *value, bool *out)
 	return 0;
 }
 
-/* RFC 5985 §6.5: locationType is a whitespace-separated list of any, civic, geodetic,
+/* RFC 5985 §6.2: locationType is a whitespace-separated list of any, civic, geodetic,
  * locationURI; duplicates are harmless. An empty list is taken to mean the same as an
  * absent element (any). Attribute exact defaults to false. */
 static int parse_location_type(xmlNodePtr n, struct held_request *req, struct lis_error *err)
@@ -345,7 +345,7 @@ static int parse_location_request(xmlNodePtr root, struct held_request *req,
 {
 	char q[64];
 	if (!node_ns_is(root, HELD_NS) || !node_name_is(root, "locationRequest")) {
-		/* RFC 5985 §8 unsupportedMessage: a document element the LIS does not support */
+		/* RFC 5985 §6.3 unsupportedMessage: a document element the LIS does not support */
 		const char *name = quote(q, sizeof q, (const char *)root->name);
 		if (node_ns_is(root, HELD_NS))
 			return lis_error_set(err, HELD_E_UNSUPPORTED_MESSAGE,

@@ -129,7 +129,7 @@ static int print_pidf(const struct wm_result *r, time_t now)
 	snprintf(entity, sizeof entity, "pres:explain@%s", host);
 
 	struct wm_pidf p;
-	/* RFC 5985 §6.5: no locationType means "any": lisd sends every form it has */
+	/* RFC 5985 §6.2: no locationType means "any": lisd sends every form it has */
 	wm_pidf_fill(r, true, true, &p);
 	p.doc.entity = entity;
 	p.doc.timestamp = now;
