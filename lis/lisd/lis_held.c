@@ -403,6 +403,7 @@ static int build_answer(const struct target *t, enum mode mode, unsigned give,
 		    (size_t)snprintf(uri, sizeof uri, "%s%s", held_cfg->uri_base, token) >= sizeof uri) {
 			snprintf(oc->reason, sizeof oc->reason, "location URI: %s", err.msg);
 			memset(token, 0, sizeof token);
+			memset(uri, 0, sizeof uri);
 			return fail(f, HELD_E_GENERAL_LIS_ERROR, 500, "internal error");
 		}
 	}
