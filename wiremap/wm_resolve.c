@@ -243,7 +243,7 @@ static void find_disagreement(struct walk *w, size_t win)
 
 static int bad(struct lis_error *err, const char *what, const char *text)
 {
-	return lis_error_set(err, EINVAL, "\"%s\" is not %s", text, what);
+	return lis_error_set(err, LIS_E_USAGE, "\"%s\" is not %s", text, what);
 }
 
 int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const struct wm_policy *p,
@@ -267,7 +267,7 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	if (t->tel && (ident_uri_normalize(t->tel, tel, sizeof tel) < 0 || strncmp(tel, "tel:", 4)))
 		return bad(err, "a tel URI", t->tel);
 	if (!t->ip && !t->mac && !t->uri && !t->tel && !t->bssid)
-		return lis_error_set(err, EINVAL, "no target: give an ip, mac, uri, tel or bssid");
+		return lis_error_set(err, LIS_E_USAGE, "no target: give an ip, mac, uri, tel or bssid");
 
 	if (t->ip)
 		append(ident, sizeof ident, "%sip %s", *ident ? ", " : "", t->ip);

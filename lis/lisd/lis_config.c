@@ -274,13 +274,12 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 		}
 	}
 	bool check = false;
-	if (conftab_check_args(&table, argc, argv, flags, &check, "lisd", &file,
-			       LIS_EXIT_USAGE, err) < 0)
+	if (conftab_check_args(&table, argc, argv, flags, &check, "lisd", &file, err) < 0)
 		return -1;
 	if (check)
 		*action = LIS_ACTION_CHECK;
 
-	if (conftab_set_defaults(&table, cfg, LIS_EXIT_USAGE, err) < 0)
+	if (conftab_set_defaults(&table, cfg, err) < 0)
 		return -1;
 
 	if (!file) {
@@ -290,13 +289,13 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 			file = LIS_CONFIG_DEFAULT_FILE;
 		}
 	}
-	if (file && conftab_load_file(&table, cfg, file, LIS_EXIT_USAGE, err) < 0)
+	if (file && conftab_load_file(&table, cfg, file, err) < 0)
 		return -1;
 	if (config_file)
 		*config_file = file;
 
 	/* Pass 2: command-line twins override the file. */
-	if (conftab_apply_args(&table, cfg, argc, argv, flags, LIS_EXIT_USAGE, err) < 0)
+	if (conftab_apply_args(&table, cfg, argc, argv, flags, err) < 0)
 		return -1;
 	if (!cfg->querylog_instance[0]) {
 		/* design.md: the instance defaults to the host name. */
@@ -305,7 +304,7 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 			snprintf(host, sizeof host, "lisd");
 		const struct conftab_key *k = conftab_find(&table, "querylog", "instance");
 		if (conftab_set(cfg, k, host, why, sizeof why) < 0)
-			return lis_error_set(err, LIS_EXIT_USAGE,
+			return lis_error_set(err, LIS_E_USAGE,
 					     "[querylog] instance is empty and the host name will not "
 					     "do (%s); set instance", why);
 	}
@@ -316,19 +315,19 @@ int lis_read_file(const char *path, size_t max, char **data, size_t *len, struct
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return lis_error_set(err, LIS_EXIT_RUNTIME, "%s: cannot open: %s", path,
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: cannot open: %s", path,
 				     strerror(errno));
 	char *buf = malloc(max + 1);
 	if (!buf) {
 		fclose(f);
-		return lis_error_set(err, LIS_EXIT_RUNTIME, "%s: out of memory", path);
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: out of memory", path);
 	}
 	size_t n = fread(buf, 1, max + 1, f);
 	int bad = ferror(f);
 	fclose(f);
 	if (bad || n > max) {
 		lis_free_secret(buf);
-		return lis_error_set(err, LIS_EXIT_RUNTIME, "%s: %s", path,
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: %s", path,
 				     bad ? "read error" : "file too large");
 	}
 	buf[n] = '\0';
@@ -371,19 +370,19 @@ int lis_config_load_tls(const struct lis_config *cfg, char **cert_out, char **ke
 	x509 = bio ? PEM_read_bio_X509(bio, NULL, no_passphrase, NULL) : NULL;
 	BIO_free(bio);
 	if (!x509) {
-		lis_error_set(err, LIS_EXIT_RUNTIME, "%s: no PEM certificate in it", cfg->tls_cert);
+		lis_error_set(err, LIS_E_SYSTEM, "%s: no PEM certificate in it", cfg->tls_cert);
 		goto out;
 	}
 	bio = BIO_new_mem_buf(key, (int)key_len);
 	pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
 	BIO_free(bio);
 	if (!pkey) {
-		lis_error_set(err, LIS_EXIT_RUNTIME,
+		lis_error_set(err, LIS_E_SYSTEM,
 			      "%s: no unencrypted PEM private key in it", cfg->tls_key);
 		goto out;
 	}
 	if (X509_check_private_key(x509, pkey) != 1) {
-		lis_error_set(err, LIS_EXIT_RUNTIME, "%s: key does not match the certificate in %s",
+		lis_error_set(err, LIS_E_SYSTEM, "%s: key does not match the certificate in %s",
 			      cfg->tls_key, cfg->tls_cert);
 		goto out;
 	}
