@@ -243,7 +243,7 @@ static void find_disagreement(struct walk *w, size_t win)
 
 static int bad(struct lis_error *err, const char *what, const char *text)
 {
-	return lis_error_set(err, EINVAL, "\"%s\" is not %s", text, what);
+	return lis_error_set(err, LIS_E_INPUT, "\"%s\" is not %s", text, what);
 }
 
 /* Step 1 (who is it) for each kind of identity the resolver locates by; a kind without an
@@ -311,10 +311,10 @@ static int check_target(const struct wm_target *t, struct ident norm[IDENT_N_KIN
 	for (size_t i = 0; i < t->n_ids; i++) {
 		const struct ident *id = &t->ids[i];
 		if (!wm_resolve_locates_by(id->kind))
-			return lis_error_set(err, EINVAL, "identifier type %.64s is not supported",
+			return lis_error_set(err, LIS_E_INPUT, "identifier type %.64s is not supported",
 					     ident_name(id));
 		if (ident_find(t->ids, i, id->kind))
-			return lis_error_set(err, EINVAL,
+			return lis_error_set(err, LIS_E_INPUT,
 					     "the device names more than one %s identifier; give one "
 					     "of each type", ident_name(id));
 		if (ident_parse(id->kind, id->value, &norm[id->kind]) < 0) {
@@ -330,7 +330,7 @@ static int check_target(const struct wm_target *t, struct ident norm[IDENT_N_KIN
 			if (wm_resolve_locates_by((enum ident_kind)k))
 				append(kinds, sizeof kinds, "%s%s", kinds[0] ? ", " : "",
 				       ident_kind_info((enum ident_kind)k)->name);
-		return lis_error_set(err, EINVAL, "no target: give an identity (%s) or a bssid",
+		return lis_error_set(err, LIS_E_INPUT, "no target: give an identity (%s) or a bssid",
 				     kinds);
 	}
 	return 0;

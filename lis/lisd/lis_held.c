@@ -462,8 +462,8 @@ static int parse(const char *body, size_t len, struct held_request *req, char **
 	memset(req, 0, sizeof *req);
 	if (held_parse_request(body, len, &limits, req, &err) == 0)
 		return 0;
-	enum held_error_code code = err.code > HELD_OK && err.code <= HELD_E_BAD_IDENTIFIER
-		? (enum held_error_code)err.code : HELD_E_REQUEST_ERROR;
+	enum held_error_code code = err.code == LIS_E_HELD ? (enum held_error_code)err.held
+							    : HELD_E_REQUEST_ERROR;
 	snprintf(oc->reason, sizeof oc->reason, "%s", err.msg);
 	if (answer_error(code, err.msg[0] ? err.msg : "the request could not be parsed", out,
 			 out_len, oc) < 0)

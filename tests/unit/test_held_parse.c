@@ -53,8 +53,8 @@ static bool msg_is_clean(void)
 static void expect_fault(int rc, enum held_error_code code, const char *in_msg)
 {
 	CHECKF(rc == -1, "rc %d", rc);
-	CHECKF(err.code == (int)code, "code %s, want %s (msg: %s)",
-	       held_error_code_name(err.code) ? held_error_code_name(err.code) : "?",
+	CHECKF(err.code == LIS_E_HELD && err.held == (int)code, "code %s, want %s (msg: %s)",
+	       held_error_code_name(err.held) ? held_error_code_name(err.held) : "?",
 	       held_error_code_name(code), err.msg);
 	CHECKF(msg_is_clean(), "message not clean: \"%s\"", err.msg);
 	if (in_msg)
@@ -75,7 +75,7 @@ static double now_s(void)
 static void test_minimal_request_means_any_location(void)
 {
 	CHECK(parse("<locationRequest xmlns=\"" HELD "\"/>") == 0);
-	CHECK(err.code == HELD_OK && err.msg[0] == '\0');
+	CHECK(err.code == LIS_OK && err.msg[0] == '\0');
 	CHECK(req.loctypes == 0);
 	CHECK(!req.exact);
 	CHECK(req.rt == HELD_RT_ABSENT);
@@ -843,7 +843,7 @@ static void *parse_many(void *arg)
 			char want[32];
 			snprintf(want, sizeof want, "line 3");
 			if (held_parse_request(doc, strlen(doc), NULL, &r, &e) != -1 ||
-			    e.code != HELD_E_XML_ERROR || !strstr(e.msg, want))
+			    e.code != LIS_E_HELD || e.held != HELD_E_XML_ERROR || !strstr(e.msg, want))
 				failures++;
 		} else {
 			snprintf(doc, sizeof doc, "<locationRequest xmlns=\"" HELD "\" "
