@@ -249,19 +249,18 @@ static int run(size_t n, size_t q)
 	struct lis_error err = {0};
 	size_t located = 0, hits = 0;
 	/* warm-up, unmeasured */
+	static const enum ident_kind kinds[] = {IDENT_IP, IDENT_MAC, IDENT_SIP};
+	struct ident id;
+	struct wm_target t = {.ids = &id, .n_ids = 1};
 	for (size_t i = 0; i < q / 10; i++) {
-		struct wm_target t = {.ip = qs[i].text};
+		id.kind = IDENT_IP;
+		memcpy(id.value, qs[i].text, strlen(qs[i].text) + 1);
 		(void)wm_resolve(s, &t, &pol, &res, &err);
 	}
 	double t0 = now_ms();
 	for (size_t i = 0; i < q; i++) {
-		struct wm_target t = {0};
-		if (qs[i].kind == 0)
-			t.ip = qs[i].text;
-		else if (qs[i].kind == 1)
-			t.mac = qs[i].text;
-		else
-			t.uri = qs[i].text;
+		id.kind = kinds[qs[i].kind];
+		memcpy(id.value, qs[i].text, strlen(qs[i].text) + 1);
 		located += wm_resolve(s, &t, &pol, &res, &err) == 1;
 	}
 	double resolve_ns = (now_ms() - t0) * 1e6 / (double)q;

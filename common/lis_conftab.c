@@ -149,14 +149,14 @@ bad_number:
 	return -1;
 }
 
-int conftab_set_defaults(const struct conftab_table *tab, void *base, int code,
+int conftab_set_defaults(const struct conftab_table *tab, void *base,
 			 struct lis_error *err)
 {
 	char why[200];
 	for (size_t i = 0; i < tab->n_keys; i++)
 		if (tab->keys[i].def &&
 		    conftab_set(base, &tab->keys[i], tab->keys[i].def, why, sizeof why) < 0)
-			return lis_error_set(err, code, "default of %s", why);
+			return lis_error_set(err, LIS_E_USAGE, "default of %s", why);
 	return 0;
 }
 
@@ -258,16 +258,16 @@ static int on_key(void *user, const char *section, const char *name, const char 
 }
 
 int conftab_load_file(const struct conftab_table *tab, void *base, const char *path,
-		      int code, struct lis_error *err)
+		      struct lis_error *err)
 {
 	struct conftab_file cf = { .tab = tab, .base = base };
 	cf.seen = calloc(tab->n_keys ? tab->n_keys : 1, sizeof *cf.seen);
 	if (!cf.seen)
-		return lis_error_set(err, code, "%s: out of memory", path);
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: out of memory", path);
 	cf.f = fopen(path, "r");
 	if (!cf.f) {
 		free(cf.seen);
-		return lis_error_set(err, code, "%s: cannot open: %s", path, strerror(errno));
+		return lis_error_set(err, LIS_E_USAGE, "%s: cannot open: %s", path, strerror(errno));
 	}
 	int rc = ini_parse_stream(read_line, &cf, on_key, &cf);
 	fclose(cf.f);
@@ -277,12 +277,12 @@ int conftab_load_file(const struct conftab_table *tab, void *base, const char *p
 	if (rc == 0 && !cf.err_line)
 		return 0;
 	if (cf.err_line && (rc <= 0 || (unsigned)rc >= cf.err_line))
-		return lis_error_set(err, code, "%s:%u: %s", path, cf.err_line, cf.why);
+		return lis_error_set(err, LIS_E_USAGE, "%s:%u: %s", path, cf.err_line, cf.why);
 	if (rc > 0)
-		return lis_error_set(err, code,
+		return lis_error_set(err, LIS_E_USAGE,
 				     "%s:%d: syntax error (expected [section], key = value or "
 				     "; comment)", path, rc);
-	return lis_error_set(err, code, "%s: cannot read", path);
+	return lis_error_set(err, LIS_E_USAGE, "%s: cannot read", path);
 }
 
 static void option_name(const struct conftab_key *k, char *buf, size_t size)
@@ -320,7 +320,7 @@ static int flag_index(const char *a, const char *const *flags)
 
 int conftab_check_args(const struct conftab_table *tab, int argc, char **argv,
 		       const char *const *flags, bool *flag_seen, const char *prog,
-		       const char **file, int code, struct lis_error *err)
+		       const char **file, struct lis_error *err)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -332,7 +332,7 @@ int conftab_check_args(const struct conftab_table *tab, int argc, char **argv,
 		}
 		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
 			if (i + 1 >= argc)
-				return lis_error_set(err, code, "%s: needs a FILE", a);
+				return lis_error_set(err, LIS_E_USAGE, "%s: needs a FILE", a);
 			*file = argv[++i];
 			continue;
 		}
@@ -341,16 +341,16 @@ int conftab_check_args(const struct conftab_table *tab, int argc, char **argv,
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0)
-			return lis_error_set(err, code, "unexpected argument \"%.64s\" "
+			return lis_error_set(err, LIS_E_USAGE, "unexpected argument \"%.64s\" "
 					     "(see %s --help)", a, prog);
 		const char *eq = strchr(a + 2, '=');
 		size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
 		if (!conftab_option(tab, a + 2, len))
-			return lis_error_set(err, code, "unknown option %.*s (see %s --help)",
+			return lis_error_set(err, LIS_E_USAGE, "unknown option %.*s (see %s --help)",
 					     (int)len + 2, a, prog);
 		if (!eq) {
 			if (i + 1 >= argc)
-				return lis_error_set(err, code, "%s: needs a value", a);
+				return lis_error_set(err, LIS_E_USAGE, "%s: needs a value", a);
 			i++;
 		}
 	}
@@ -358,7 +358,7 @@ int conftab_check_args(const struct conftab_table *tab, int argc, char **argv,
 }
 
 int conftab_apply_args(const struct conftab_table *tab, void *base, int argc, char **argv,
-		       const char *const *flags, int code, struct lis_error *err)
+		       const char *const *flags, struct lis_error *err)
 {
 	char why[200];
 	for (int i = 1; i < argc; i++) {
@@ -374,7 +374,7 @@ int conftab_apply_args(const struct conftab_table *tab, void *base, int argc, ch
 		const struct conftab_key *k = conftab_option(tab, a + 2, len);
 		const char *v = eq ? eq + 1 : argv[++i];
 		if (conftab_set(base, k, v, why, sizeof why) < 0)
-			return lis_error_set(err, code, "--%.*s: %s", (int)len, a + 2,
+			return lis_error_set(err, LIS_E_USAGE, "--%.*s: %s", (int)len, a + 2,
 					     strchr(why, ':') ? strchr(why, ':') + 2 : why);
 	}
 	return 0;

@@ -91,7 +91,7 @@ int conftab_set(void *base, const struct conftab_key *k, const char *v, char *wh
 		size_t why_size);
 
 /* Set every key that has a default; on failure -1 with "default of REASON" in err. */
-int conftab_set_defaults(const struct conftab_table *tab, void *base, int code,
+int conftab_set_defaults(const struct conftab_table *tab, void *base,
 			 struct lis_error *err);
 
 /* The table's key in section (NULL: any section) named name; NULL when none. */
@@ -109,9 +109,9 @@ int conftab_file_store(struct conftab_file *cf, const char *section, const char 
 		       const char *value);
 
 /* Read the INI file at path into base. On failure -1 with "PATH:LINE: reason" (or
- * "PATH: reason") in err, with code. */
+ * "PATH: reason") in err, code LIS_E_USAGE (LIS_E_SYSTEM when out of memory). */
 int conftab_load_file(const struct conftab_table *tab, void *base, const char *path,
-		      int code, struct lis_error *err);
+		      struct lis_error *err);
 
 /* The twin of "--OPT" (opt without the dashes, len bytes); NULL when none. */
 const struct conftab_key *conftab_option(const struct conftab_table *tab, const char *opt,
@@ -123,11 +123,11 @@ const struct conftab_key *conftab_option(const struct conftab_table *tab, const 
  * the reason in err. prog names the program in "see PROG --help". */
 int conftab_check_args(const struct conftab_table *tab, int argc, char **argv,
 		       const char *const *flags, bool *flag_seen, const char *prog,
-		       const char **file, int code, struct lis_error *err);
+		       const char **file, struct lis_error *err);
 
 /* Apply the command-line twins (already checked) to base: they override the file. */
 int conftab_apply_args(const struct conftab_table *tab, void *base, int argc, char **argv,
-		       const char *const *flags, int code, struct lis_error *err);
+		       const char *const *flags, struct lis_error *err);
 
 /* The options' part of --help: one line per key, under its [section]. */
 void conftab_print_help(const struct conftab_table *tab, FILE *out);

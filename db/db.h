@@ -11,13 +11,7 @@
 #include "db_entity.h"
 #include "lis_error.h"
 
-/* Error codes carried in lis_error.code by this layer. */
-enum db_error_code {
-	DB_E_CONNECT = 1,   /* PostgreSQL unreachable or refused us */
-	DB_E_QUERY,         /* a statement failed */
-	DB_E_SCHEMA,        /* schema missing or newer than this program knows */
-	DB_E_INPUT,         /* the caller's data was refused (constraint, bad value) */
-};
+/* This layer fails with DB_E_CONNECT, DB_E_QUERY, DB_E_SCHEMA or DB_E_INPUT (lis_error.h). */
 
 struct db_conn;
 

@@ -93,7 +93,7 @@ int db_set_error(struct db_conn *c, const PGresult *res, struct lis_error *err,
 	char msg[200], detail[120] = "";
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	int code = DB_E_QUERY;
+	enum lis_errc code = DB_E_QUERY;
 
 	one_line(msg, sizeof(msg), primary ? primary : PQerrorMessage(c->pg));
 	if (!db_is_ok(c))

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "ident.h"
 #include "lis_error.h"
 #include "pidf.h"
 
@@ -16,7 +17,7 @@
 #define HELD_LM_WIFI_NS "urn:ietf:params:xml:ns:geopriv:lm:wifi"
 #define HELD_MEDIA_TYPE "application/held+xml"
 
-/* RFC 5985 §8 error codes (plus RFC 6155 badIdentifier). HELD_OK is not a code; it means
+/* RFC 5985 §6.3 error codes (plus RFC 6155 badIdentifier). HELD_OK is not a code; it means
  * "no error". */
 enum held_error_code {
 	HELD_OK = 0,
@@ -34,7 +35,7 @@ enum held_error_code {
 };
 const char *held_error_code_name(enum held_error_code code);
 
-/* locationType tokens (RFC 5985 §6.5), as a bit set. */
+/* locationType tokens (RFC 5985 §6.2), as a bit set. */
 enum held_loctype {
 	HELD_LT_ANY = 1u << 0,
 	HELD_LT_CIVIC = 1u << 1,
@@ -49,21 +50,11 @@ enum held_response_time {
 	HELD_RT_MILLISECONDS,
 };
 
-/* RFC 6155 device identifiers: parsed and kept; lisd acts on them in a later release. */
-enum held_id_type {
-	HELD_ID_IP, HELD_ID_MAC, HELD_ID_URI, HELD_ID_FQDN, HELD_ID_NAI, HELD_ID_DUID,
-	HELD_ID_UDPPORT, HELD_ID_TCPPORT, HELD_ID_SCTPPORT,
-	HELD_ID_MSISDN, HELD_ID_IMSI, HELD_ID_IMEI, HELD_ID_MIN, HELD_ID_MDN,
-	HELD_ID_OTHER,
-};
+/* RFC 6155 device identifiers: each <device> child becomes one identity (proto/ident.h): the
+ * kinds of ident.h in their kept spelling, IDENT_OTHER for an element of no kind we know.
+ * lisd locates by those the resolver can use (IP, MAC, SIP and tel URIs) and answers
+ * badIdentifier for the others. */
 #define HELD_MAX_IDS 8
-#define HELD_ID_VALUE_MAX 256
-struct held_identifier {
-	enum held_id_type type;
-	int ip_version;                   /* 4 or 6 for HELD_ID_IP, else 0 */
-	char value[HELD_ID_VALUE_MAX];    /* text content, whitespace-trimmed; for HELD_ID_OTHER
-					   * the element's local name (its content is not kept) */
-};
 
 /* RFC 7105 802.11 measurements: the access points the client reported (unreadable entries
  * skipped; at most HELD_MAX_WIFI kept). */
@@ -80,7 +71,7 @@ struct held_request {
 	unsigned long rt_ms;              /* when rt == HELD_RT_MILLISECONDS */
 	bool has_device;                  /* a heldid:device element was present */
 	size_t n_ids;
-	struct held_identifier ids[HELD_MAX_IDS];
+	struct ident ids[HELD_MAX_IDS];
 	size_t n_wifi;
 	struct held_wifi_ap wifi[HELD_MAX_WIFI];
 };
@@ -93,9 +84,9 @@ struct held_limits {
 #define HELD_DEFAULT_MAX_BYTES 65536
 #define HELD_DEFAULT_MAX_DEPTH 32
 
-/* Parse a locationRequest. On failure returns -1 and fills err with err->code set to the
- * enum held_error_code to answer (xmlError, requestError, unsupportedMessage, badIdentifier,
- * generalLisError when out of memory) and a message fit to send back (printable ASCII).
+/* Parse a locationRequest. On failure returns -1 and fills err with code LIS_E_HELD and
+ * err->held the enum held_error_code to answer (xmlError, requestError, unsupportedMessage,
+ * badIdentifier, generalLisError when out of memory) and a message fit to send back (printable ASCII).
  * limits may be NULL, and a zero member means its default. No DTD, no entities, no network.
  * Thread-safe once xmlInitParser() has been called (call it in main() before threads). */
 int held_parse_request(const char *buf, size_t len, const struct held_limits *limits,
@@ -104,7 +95,16 @@ int held_parse_request(const char *buf, size_t len, const struct held_limits *li
 /* True if req asked for this form (explicitly, or via any/absent). */
 bool held_request_wants(const struct held_request *req, enum held_loctype t);
 
-/* A locationUriSet (RFC 5985 §6.2); for a later release, may be NULL. */
+/* RFC 5985 §6.2 negotiation: which forms one answer holds. asked is the request's
+ * locationType (enum held_loctype bits, 0 when absent), exact its exact attribute, have the
+ * forms this answer can hold (HELD_LT_CIVIC, HELD_LT_GEODETIC, HELD_LT_URI). Returns HELD_OK
+ * with *give the forms to send (at least one); HELD_E_CANNOT_PROVIDE_LI_TYPE when exact and
+ * a listed form is missing, with *missing the first such form (missing may be NULL); or
+ * HELD_E_LOCATION_UNKNOWN when there is nothing to give. */
+enum held_error_code held_negotiate(unsigned asked, bool exact, unsigned have, unsigned *give,
+				    unsigned *missing);
+
+/* A locationUriSet (RFC 5985 §6.5): the URIs and their expiry. */
 struct held_uri_set {
 	time_t expires;
 	size_t n;

@@ -1,4 +1,4 @@
-/* HELD locationResponse and error documents (RFC 5985 §6.2, §6.3). */
+/* HELD locationResponse and error documents (RFC 5985 §5.2, §5.3; codes §6.3). */
 #include "held.h"
 
 #include <stdio.h>
@@ -63,16 +63,16 @@ int held_build_error(enum held_error_code code, const char *message, char **out,
 		     size_t *out_len, struct lis_error *err)
 {
 	if (!out)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR, "no output buffer");
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "no output buffer");
 	*out = NULL;
 	const char *name = held_error_code_name(code);
 	if (!name)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR, "%d is not a HELD error code",
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "%d is not a HELD error code",
 				     (int)code);
 	xmlNodePtr root;
 	xmlDocPtr doc = new_held_doc("error", &root);
 	if (!doc)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR, "out of memory building error");
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "out of memory building error");
 	bool ok = xmlNewProp(root, BAD_CAST "code", BAD_CAST name) != NULL;
 	if (ok && message && message[0]) {
 		/* an error answer must always go out: degrade a bad message, never fail on it */
@@ -87,24 +87,24 @@ int held_build_error(enum held_error_code code, const char *message, char **out,
 		ok = m != NULL;
 	}
 	int rc = ok ? xml_safe_dump(doc, out, out_len, err)
-		    : lis_error_set(err, HELD_E_GENERAL_LIS_ERROR, "out of memory building error");
+		    : lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "out of memory building error");
 	xmlFreeDoc(doc);
 	return rc;
 }
 
-/* RFC 5985 §6.2: locationUriSet expires="dateTime" with one or more locationURI. */
+/* RFC 5985 §6.5: locationUriSet expires="dateTime" with one or more locationURI. */
 static int add_uri_set(xmlNodePtr root, const struct held_uri_set *uris, struct lis_error *err)
 {
 	char expires[32];
 	if (!uris->uris || uris->n == 0)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 				     "locationUriSet needs at least one URI");
 	if (pidf_format_time(expires, sizeof expires, uris->expires) < 0)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 				     "locationUriSet expires out of range");
 	for (size_t i = 0; i < uris->n; i++)
 		if (!uris->uris[i] || !uris->uris[i][0] || !xml_safe_text_ok(uris->uris[i]))
-			return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+			return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 					     "location URI %zu is empty or not valid text", i + 1);
 	xmlNodePtr set = xmlNewDocNode(root->doc, root->ns, BAD_CAST "locationUriSet", NULL);
 	if (!set)
@@ -117,24 +117,24 @@ static int add_uri_set(xmlNodePtr root, const struct held_uri_set *uris, struct 
 			goto oom;
 	return 0;
 oom:
-	return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR, "out of memory building response");
+	return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "out of memory building response");
 }
 
 int held_build_response(const struct held_uri_set *uris, const struct pidf_doc *pidf,
 			char **out, size_t *out_len, struct lis_error *err)
 {
 	if (!out)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR, "no output buffer");
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "no output buffer");
 	*out = NULL;
 	if (!uris && !pidf)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 				     "locationResponse needs a locationUriSet or a presence");
 	xmlNodePtr root;
 	xmlDocPtr doc = new_held_doc("locationResponse", &root);
 	if (!doc)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 				     "out of memory building response");
-	/* RFC 5985 §6.2 example order: locationUriSet, then presence */
+	/* RFC 5985 §7 schema order: locationUriSet, then presence */
 	int rc = 0;
 	if (uris)
 		rc = add_uri_set(root, uris, err);

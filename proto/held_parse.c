@@ -1,6 +1,6 @@
-/* HELD locationRequest parsing (RFC 5985 §6.1, §6.5; RFC 6155 device identity).
+/* HELD locationRequest parsing (RFC 5985 §6.1, §6.2; RFC 6155 device identity).
  *
- * Which error code, and why (RFC 5985 §8, the HELD error codes; wording as registered in
+ * Which error code, and why (RFC 5985 §6.3, the HELD error codes; wording as registered in
  * the IANA "HELD Error Codes" registry):
  * - xmlError: "the XML content of the request was either badly formed or invalid". So a
  *   body that is not well-formed, that carries a DTD, that is too big or too deep, and a
@@ -96,17 +96,17 @@ static int parse_response_time(char *value, struct held_request *req, struct lis
 		return 0;
 	}
 	if (*v == '\0')
-		return lis_error_set(err, HELD_E_XML_ERROR, "responseTime is empty");
+		return lis_error_held(err, HELD_E_XML_ERROR, "responseTime is empty");
 	unsigned long ms = 0;
 	for (const char *p = v; *p; p++) {
 		if (*p < '0' || *p > '9')
-			return lis_error_set(err, HELD_E_XML_ERROR,
+			return lis_error_held(err, HELD_E_XML_ERROR,
 					     "responseTime \"%s\" is not emergencyRouting, "
 					     "emergencyDispatch or a number of milliseconds",
 					     quote(q, sizeof q, v));
 		unsigned d = (unsigned)(*p - '0');
 		if (ms > (ULONG_MAX - d) / 10)
-			return lis_error_set(err, HELD_E_REQUEST_ERROR,
+			return lis_error_held(err, HELD_E_REQUEST_ERROR,
 					     "responseTime \"%s\" is too large",
 					     quote(q, sizeof q, v));
 		ms = ms * 10 + d;
@@ -129,7 +129,7 @@ static int parse_boolean(char *value, bool *out)
 	return 0;
 }
 
-/* RFC 5985 §6.5: locationType is a whitespace-separated list of any, civic, geodetic,
+/* RFC 5985 §6.2: locationType is a whitespace-separated list of any, civic, geodetic,
  * locationURI; duplicates are harmless. An empty list is taken to mean the same as an
  * absent element (any). Attribute exact defaults to false. */
 static int parse_location_type(xmlNodePtr n, struct held_request *req, struct lis_error *err)
@@ -139,7 +139,7 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 	if (exact) {
 		int rc = parse_boolean((char *)exact, &req->exact);
 		if (rc < 0)
-			lis_error_set(err, HELD_E_XML_ERROR,
+			lis_error_held(err, HELD_E_XML_ERROR,
 				      "locationType exact=\"%s\" is not true, false, 1 or 0",
 				      quote(q, sizeof q, (const char *)exact));
 		xmlFree(exact);
@@ -148,7 +148,7 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 	}
 	xmlChar *text = simple_content(n);
 	if (!text)
-		return lis_error_set(err, HELD_E_XML_ERROR,
+		return lis_error_held(err, HELD_E_XML_ERROR,
 				     "locationType must hold a list of words, not elements");
 	int rc = 0;
 	char *save = NULL;
@@ -163,7 +163,7 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 		else if (strcmp(tok, "locationURI") == 0)
 			req->loctypes |= HELD_LT_URI;
 		else {
-			rc = lis_error_set(err, HELD_E_XML_ERROR,
+			rc = lis_error_held(err, HELD_E_XML_ERROR,
 					   "locationType \"%s\" is not any, civic, geodetic or "
 					   "locationURI", quote(q, sizeof q, tok));
 			break;
@@ -173,102 +173,79 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 	return rc;
 }
 
-static const struct {
-	const char *name;
-	enum held_id_type type;
-} id_names[] = {
-	{"ip", HELD_ID_IP}, {"mac", HELD_ID_MAC}, {"uri", HELD_ID_URI}, {"fqdn", HELD_ID_FQDN},
-	{"nai", HELD_ID_NAI}, {"duid", HELD_ID_DUID}, {"udpport", HELD_ID_UDPPORT},
-	{"tcpport", HELD_ID_TCPPORT}, {"sctpport", HELD_ID_SCTPPORT},
-	{"msisdn", HELD_ID_MSISDN}, {"imsi", HELD_ID_IMSI}, {"imei", HELD_ID_IMEI},
-	{"min", HELD_ID_MIN}, {"mdn", HELD_ID_MDN},
-};
-
-static enum held_id_type id_type_of(xmlNodePtr n)
-{
-	if (!node_ns_is(n, HELD_ID_NS))
-		return HELD_ID_OTHER;
-	for (size_t i = 0; i < sizeof id_names / sizeof id_names[0]; i++)
-		if (node_name_is(n, id_names[i].name))
-			return id_names[i].type;
-	return HELD_ID_OTHER;
-}
-
-static bool is_port(const char *s)
-{
-	unsigned long v = 0;
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > 65535)
-			return false;
-	}
-	return true;
-}
-
-/* The ip element's v attribute and address; RFC 6155 §3 (ip with v="4" or v="6"). */
-static int check_ip(xmlNodePtr n, struct held_identifier *id, struct lis_error *err)
+/* The ip element's v attribute and address; RFC 6155 §3.1 (ip with v="4" or v="6"). */
+static int check_ip(xmlNodePtr n, const char *value, struct lis_error *err)
 {
 	char q[64];
+	int version = 0;
 	xmlChar *v = xmlGetNoNsProp(n, BAD_CAST "v");
 	char *ver = v ? trim((char *)v) : NULL;
 	if (ver && strcmp(ver, "4") == 0)
-		id->ip_version = 4;
+		version = 4;
 	else if (ver && strcmp(ver, "6") == 0)
-		id->ip_version = 6;
+		version = 6;
 	xmlFree(v);
-	if (!id->ip_version)
-		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
+	if (!version)
+		return lis_error_held(err, HELD_E_BAD_IDENTIFIER,
 				     "device identifier <ip> needs v=\"4\" or v=\"6\"");
 	unsigned char addr[16];
-	if (inet_pton(id->ip_version == 4 ? AF_INET : AF_INET6, id->value, addr) != 1)
-		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
+	if (inet_pton(version == 4 ? AF_INET : AF_INET6, value, addr) != 1)
+		return lis_error_held(err, HELD_E_BAD_IDENTIFIER,
 				     "device identifier <ip v=\"%d\"> \"%s\" is not an IPv%d "
-				     "address", id->ip_version, quote(q, sizeof q, id->value),
-				     id->ip_version);
+				     "address", version, quote(q, sizeof q, value), version);
 	return 0;
 }
 
-static int parse_identifier(xmlNodePtr n, struct held_identifier *id, struct lis_error *err)
+/* What the kinds an element may carry are, for a message: "a sip: or sips: URI or a tel:
+ * URI". */
+static const char *element_what(const char *element, char *buf, size_t size)
 {
-	char q[64];
+	buf[0] = '\0';
+	for (int k = 0; k < IDENT_N_KINDS; k++) {
+		const struct ident_kind_info *ki = ident_kind_info((enum ident_kind)k);
+		size_t o = strlen(buf);
+		if (ki->element && strcmp(ki->element, element) == 0 && o + 1 < size)
+			snprintf(buf + o, size - o, "%s%s", o ? " or " : "", ki->what);
+	}
+	return buf;
+}
+
+/* One RFC 6155 identifier element into an identity of the kind it carries (ident.h), read
+ * by that kind's parser: a value the kind does not allow is badIdentifier (RFC 6155 §2.2). */
+static int parse_identifier(xmlNodePtr n, struct ident *id, struct lis_error *err)
+{
+	char q[64], qv[64], what[128];
+	const char *element = (const char *)n->name;
 	memset(id, 0, sizeof *id);
-	id->type = id_type_of(n);
-	if (id->type == HELD_ID_OTHER) {
+	if (!node_ns_is(n, HELD_ID_NS) || !element_what(element, what, sizeof what)[0]) {
 		/* kept by name so that the caller can say which identifier it does not support */
-		snprintf(id->value, sizeof id->value, "%s", (const char *)n->name);
+		id->kind = IDENT_OTHER;
+		snprintf(id->value, sizeof id->value, "%s", element);
 		return 0;
 	}
-	const char *name = quote(q, sizeof q, (const char *)n->name);
+	const char *name = quote(q, sizeof q, element);
 	xmlChar *text = simple_content(n);
 	if (!text)
-		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
+		return lis_error_held(err, HELD_E_BAD_IDENTIFIER,
 				     "device identifier <%s> must hold text, not elements", name);
 	char *v = trim((char *)text);
 	size_t len = strlen(v);
-	if (len < sizeof id->value)
-		memcpy(id->value, v, len + 1);
-	xmlFree(text);
+	int rc = 0;
 	if (len == 0)
-		return lis_error_set(err, HELD_E_BAD_IDENTIFIER, "device identifier <%s> is empty",
-				     name);
-	if (len >= sizeof id->value)
-		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
-				     "device identifier <%s> is longer than %zu bytes", name,
-				     sizeof id->value - 1);
-	if (id->type == HELD_ID_IP)
-		return check_ip(n, id, err);
-	if ((id->type == HELD_ID_UDPPORT || id->type == HELD_ID_TCPPORT ||
-	     id->type == HELD_ID_SCTPPORT) && !is_port(id->value)) {
-		char qv[64];
-		return lis_error_set(err, HELD_E_BAD_IDENTIFIER,
-				     "device identifier <%s> \"%s\" is not a port number", name,
-				     quote(qv, sizeof qv, id->value));
-	}
-	return 0;
+		rc = lis_error_held(err, HELD_E_BAD_IDENTIFIER, "device identifier <%s> is empty",
+				   name);
+	else if (len >= sizeof id->value)
+		rc = lis_error_held(err, HELD_E_BAD_IDENTIFIER,
+				   "device identifier <%s> is longer than %zu bytes", name,
+				   sizeof id->value - 1);
+	else if (strcmp(element, "ip") == 0 && check_ip(n, v, err) < 0)
+		rc = -1;
+	else if (ident_parse_element(element, v, id) < 0)
+		rc = lis_error_held(err, HELD_E_BAD_IDENTIFIER,
+				   "device identifier <%s> \"%s\" is not %s", name,
+				   quote(qv, sizeof qv, v), what);
+	xmlFree(text);
+	return rc;
 }
 
 /* RFC 6155: <device xmlns="urn:ietf:params:xml:ns:geopriv:held:id"> holding one or more
@@ -276,18 +253,18 @@ static int parse_identifier(xmlNodePtr n, struct held_identifier *id, struct lis
 static int parse_device(xmlNodePtr dev, struct held_request *req, struct lis_error *err)
 {
 	if (req->has_device)
-		return lis_error_set(err, HELD_E_REQUEST_ERROR,
+		return lis_error_held(err, HELD_E_REQUEST_ERROR,
 				     "the request names more than one device");
 	req->has_device = true;
 	for (xmlNodePtr c = dev->children; c; c = c->next) {
 		if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
 		    !all_space(c->content))
-			return lis_error_set(err, HELD_E_XML_ERROR,
+			return lis_error_held(err, HELD_E_XML_ERROR,
 					     "device must hold identifier elements, not text");
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		if (req->n_ids == HELD_MAX_IDS)
-			return lis_error_set(err, HELD_E_REQUEST_ERROR,
+			return lis_error_held(err, HELD_E_REQUEST_ERROR,
 					     "the device has more than %d identifiers",
 					     HELD_MAX_IDS);
 		if (parse_identifier(c, &req->ids[req->n_ids], err) < 0)
@@ -295,7 +272,7 @@ static int parse_device(xmlNodePtr dev, struct held_request *req, struct lis_err
 		req->n_ids++;
 	}
 	if (req->n_ids == 0)
-		return lis_error_set(err, HELD_E_REQUEST_ERROR, "the device names no identifier");
+		return lis_error_held(err, HELD_E_REQUEST_ERROR, "the device names no identifier");
 	return 0;
 }
 
@@ -368,13 +345,13 @@ static int parse_location_request(xmlNodePtr root, struct held_request *req,
 {
 	char q[64];
 	if (!node_ns_is(root, HELD_NS) || !node_name_is(root, "locationRequest")) {
-		/* RFC 5985 §8 unsupportedMessage: a document element the LIS does not support */
+		/* RFC 5985 §6.3 unsupportedMessage: a document element the LIS does not support */
 		const char *name = quote(q, sizeof q, (const char *)root->name);
 		if (node_ns_is(root, HELD_NS))
-			return lis_error_set(err, HELD_E_UNSUPPORTED_MESSAGE,
+			return lis_error_held(err, HELD_E_UNSUPPORTED_MESSAGE,
 					     "HELD message <%s> is not supported; send "
 					     "locationRequest", name);
-		return lis_error_set(err, HELD_E_UNSUPPORTED_MESSAGE,
+		return lis_error_held(err, HELD_E_UNSUPPORTED_MESSAGE,
 				     "document element <%s> is not a HELD locationRequest "
 				     "(namespace %s)", name, HELD_NS);
 	}
@@ -395,31 +372,31 @@ static int parse_location_request(xmlNodePtr root, struct held_request *req,
 		case XML_TEXT_NODE:
 		case XML_CDATA_SECTION_NODE:
 			if (!all_space(c->content))
-				return lis_error_set(err, HELD_E_XML_ERROR,
+				return lis_error_held(err, HELD_E_XML_ERROR,
 						     "locationRequest must not hold text");
 			continue;
 		case XML_COMMENT_NODE:
 		case XML_PI_NODE:
 			continue;
 		default:
-			return lis_error_set(err, HELD_E_XML_ERROR,
+			return lis_error_held(err, HELD_E_XML_ERROR,
 					     "unexpected content in locationRequest");
 		}
 		const char *name = (const char *)c->name;
 		if (node_ns_is(c, HELD_NS)) {
 			if (!node_name_is(c, "locationType"))
-				return lis_error_set(err, HELD_E_UNSUPPORTED_MESSAGE,
+				return lis_error_held(err, HELD_E_UNSUPPORTED_MESSAGE,
 						     "HELD element <%s> is not supported",
 						     quote(q, sizeof q, name));
 			if (seen_location_type)
-				return lis_error_set(err, HELD_E_XML_ERROR,
+				return lis_error_held(err, HELD_E_XML_ERROR,
 						     "locationType appears more than once");
 			seen_location_type = true;
 			if (parse_location_type(c, req, err) < 0)
 				return -1;
 		} else if (!c->ns) {
 			/* xs:any namespace="##other" admits no unqualified elements */
-			return lis_error_set(err, HELD_E_XML_ERROR,
+			return lis_error_held(err, HELD_E_XML_ERROR,
 					     "element <%s> in locationRequest has no namespace",
 					     quote(q, sizeof q, name));
 		} else if (node_ns_is(c, HELD_ID_NS) && node_name_is(c, "device")) {
@@ -450,9 +427,9 @@ int held_parse_request(const char *buf, size_t len, const struct held_limits *li
 	struct lis_error perr = { 0 };
 	xmlDocPtr doc = xml_safe_parse(buf, len, max_bytes, max_depth, &perr);
 	if (!doc)
-		return lis_error_set(err, perr.code == XML_SAFE_NO_MEMORY ? HELD_E_GENERAL_LIS_ERROR
-									  : HELD_E_XML_ERROR,
-				     "%s", perr.msg);
+		return lis_error_held(err, perr.code == LIS_E_SYSTEM ? HELD_E_GENERAL_LIS_ERROR
+								   : HELD_E_XML_ERROR,
+				      "%s", perr.msg);
 	int rc = parse_location_request(xmlDocGetRootElement(doc), req, err);
 	xmlFreeDoc(doc);
 	if (rc < 0) {
@@ -460,17 +437,9 @@ int held_parse_request(const char *buf, size_t len, const struct held_limits *li
 		return -1;
 	}
 	if (err) {
-		err->code = HELD_OK;
+		err->code = LIS_OK;
+		err->held = 0;
 		err->msg[0] = '\0';
 	}
 	return 0;
-}
-
-bool held_request_wants(const struct held_request *req, enum held_loctype t)
-{
-	if (!req)
-		return false;
-	if (req->loctypes == 0 || (req->loctypes & HELD_LT_ANY))
-		return true;
-	return (req->loctypes & (unsigned)t) != 0;
 }

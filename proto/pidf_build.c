@@ -118,7 +118,7 @@ static bool is_language_tag(const char *s)
 static int check_text(const char *what, const char *s, struct lis_error *err)
 {
 	if (!xml_safe_text_ok(s))
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 				     "%s is not valid UTF-8 text for XML", what);
 	return 0;
 }
@@ -126,7 +126,7 @@ static int check_text(const char *what, const char *s, struct lis_error *err)
 static int check_doc(const struct pidf_doc *pd, bool *have_civic, struct lis_error *err)
 {
 	if (!pd->entity || !pd->entity[0])
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR, "PIDF-LO needs an entity");
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "PIDF-LO needs an entity");
 	if (check_text("entity", pd->entity, err) < 0 ||
 	    (pd->device_id && check_text("deviceID", pd->device_id, err) < 0) ||
 	    (pd->method && check_text("method", pd->method, err) < 0) ||
@@ -136,7 +136,7 @@ static int check_doc(const struct pidf_doc *pd, bool *have_civic, struct lis_err
 	if (*have_civic) {
 		const struct civic_address *ca = pd->civic;
 		if (ca->lang && ca->lang[0] && !is_language_tag(ca->lang))
-			return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+			return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 					     "civic xml:lang is not a language tag");
 		for (int f = 0; f < CIVIC_N_FIELDS; f++)
 			if (ca->field[f] && check_text(civic_field_name(f), ca->field[f], err) < 0)
@@ -146,16 +146,16 @@ static int check_doc(const struct pidf_doc *pd, bool *have_civic, struct lis_err
 		const struct pidf_geo *g = pd->geo;
 		if (!isfinite(g->lat) || !isfinite(g->lon) || g->lat < -90 || g->lat > 90 ||
 		    g->lon < -180 || g->lon > 180)
-			return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+			return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 					     "geodetic position is not a WGS 84 "
 					     "latitude/longitude");
 		if ((g->has_alt && !isfinite(g->alt)) || !isfinite(g->radius) || g->radius < 0)
-			return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+			return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 					     "geodetic altitude or radius is not a number "
 					     "of metres");
 	}
 	if (!*have_civic && !pd->geo)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 				     "PIDF-LO needs a civic or a geodetic location");
 	return 0;
 }
@@ -229,7 +229,7 @@ static int add_geo(struct builder *b, xmlNodePtr li, const struct pidf_geo *g,
 	    format_decimal(lon, sizeof lon, g->lon, 7) < 0 ||
 	    (g->has_alt && format_decimal(alt, sizeof alt, g->alt, 3) < 0) ||
 	    format_decimal(radius, sizeof radius, g->radius, 3) < 0)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 				     "geodetic value out of range for PIDF-LO");
 	snprintf(pos, sizeof pos, "%s %s%s%s", lat, lon, g->has_alt ? " " : "",
 		 g->has_alt ? alt : "");
@@ -268,19 +268,19 @@ int pidf_presence_new(xmlDocPtr doc, const struct pidf_doc *pd, xmlNodePtr *out,
 {
 	bool have_civic = false;
 	if (!pd)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR, "no PIDF-LO to build");
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "no PIDF-LO to build");
 	if (check_doc(pd, &have_civic, err) < 0)
 		return -1;
 	char timestamp[32], retention[32];
 	if (pidf_format_time(timestamp, sizeof timestamp, pd->timestamp) < 0 ||
 	    pidf_format_time(retention, sizeof retention, pd->retention_expiry) < 0)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 				     "timestamp or retention-expiry out of range");
 
 	struct builder b = { .doc = doc };
 	xmlNodePtr presence = xmlNewDocNode(doc, NULL, BAD_CAST "presence", NULL);
 	if (!presence)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR, OOM_PIDF);
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, OOM_PIDF);
 	declare_namespaces(&b, presence);
 	set_attr(&b, presence, "entity", pd->entity);
 
@@ -301,7 +301,7 @@ int pidf_presence_new(xmlDocPtr doc, const struct pidf_doc *pd, xmlNodePtr *out,
 	}
 	if (b.oom) {
 		xmlFreeNode(presence);
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR, OOM_PIDF);
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, OOM_PIDF);
 	}
 	*out = presence;
 	return 0;
@@ -310,11 +310,11 @@ int pidf_presence_new(xmlDocPtr doc, const struct pidf_doc *pd, xmlNodePtr *out,
 int pidf_build(const struct pidf_doc *doc, char **out, size_t *out_len, struct lis_error *err)
 {
 	if (!out)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR, "no output buffer");
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "no output buffer");
 	*out = NULL;
 	xmlDocPtr xdoc = xmlNewDoc(BAD_CAST "1.0");
 	if (!xdoc)
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR, OOM_PIDF);
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, OOM_PIDF);
 	xmlNodePtr presence;
 	int rc = pidf_presence_new(xdoc, doc, &presence, err);
 	if (rc == 0) {

@@ -96,9 +96,9 @@ xmlDocPtr xml_safe_parse(const char *buf, size_t len, size_t max_bytes, unsigned
 	if (max_bytes > INT_MAX)
 		max_bytes = INT_MAX;
 	if (!buf || len == 0)
-		return lis_error_set(err, XML_SAFE_EMPTY, "the request body is empty"), NULL;
+		return lis_error_set(err, LIS_E_INPUT, "the request body is empty"), NULL;
 	if (len > max_bytes)
-		return lis_error_set(err, XML_SAFE_TOO_BIG,
+		return lis_error_set(err, LIS_E_INPUT,
 				     "the request is %zu bytes; the limit is %zu", len, max_bytes),
 		       NULL;
 
@@ -106,7 +106,7 @@ xmlDocPtr xml_safe_parse(const char *buf, size_t len, size_t max_bytes, unsigned
 	xmlParserCtxtPtr ctxt = xmlCreateMemoryParserCtxt(buf, (int)len);
 	if (!ctxt || !ctxt->sax) {
 		xmlFreeParserCtxt(ctxt);
-		return lis_error_set(err, XML_SAFE_NO_MEMORY, "out of memory parsing the request"),
+		return lis_error_set(err, LIS_E_SYSTEM, "out of memory parsing the request"),
 		       NULL;
 	}
 	ctxt->_private = &cap;
@@ -137,26 +137,26 @@ xmlDocPtr xml_safe_parse(const char *buf, size_t len, size_t max_bytes, unsigned
 
 	if (cap.doctype || (doc && (doc->intSubset || doc->extSubset))) {
 		xmlFreeDoc(doc);
-		return lis_error_set(err, XML_SAFE_DOCTYPE,
+		return lis_error_set(err, LIS_E_INPUT,
 				     "DOCTYPE declarations (DTDs, entities) are not accepted"),
 		       NULL;
 	}
 	if (!ok || !doc || !xmlDocGetRootElement(doc)) {
 		xmlFreeDoc(doc);
 		if (cap.have_error && cap.line > 0)
-			return lis_error_set(err, XML_SAFE_MALFORMED,
+			return lis_error_set(err, LIS_E_INPUT,
 					     "not well-formed XML: line %d: %s", cap.line,
 					     cap.text),
 			       NULL;
 		if (cap.have_error)
-			return lis_error_set(err, XML_SAFE_MALFORMED, "not well-formed XML: %s",
+			return lis_error_set(err, LIS_E_INPUT, "not well-formed XML: %s",
 					     cap.text),
 			       NULL;
-		return lis_error_set(err, XML_SAFE_MALFORMED, "not well-formed XML"), NULL;
+		return lis_error_set(err, LIS_E_INPUT, "not well-formed XML"), NULL;
 	}
 	if (tree_is_deeper_than(xmlDocGetRootElement(doc), max_depth)) {
 		xmlFreeDoc(doc);
-		return lis_error_set(err, XML_SAFE_TOO_DEEP,
+		return lis_error_set(err, LIS_E_INPUT,
 				     "elements are nested more than %u deep", max_depth),
 		       NULL;
 	}
@@ -238,14 +238,14 @@ int xml_safe_dump(xmlDocPtr doc, char **out, size_t *out_len, struct lis_error *
 	xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
 	if (!mem || size <= 0) {
 		xmlFree(mem);
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 				     "could not serialise the XML document");
 	}
 	/* copy: the caller frees with free(), and xmlFree need not be free() */
 	char *copy = malloc((size_t)size + 1);
 	if (!copy) {
 		xmlFree(mem);
-		return lis_error_set(err, HELD_E_GENERAL_LIS_ERROR,
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 				     "out of memory serialising the XML document");
 	}
 	memcpy(copy, mem, (size_t)size);

@@ -10,22 +10,13 @@
 
 #include "lis_error.h"
 
-/* Why xml_safe_parse() refused a document (err->code). */
-enum xml_safe_fault {
-	XML_SAFE_OK = 0,
-	XML_SAFE_EMPTY,       /* no bytes at all */
-	XML_SAFE_TOO_BIG,     /* more than max_bytes: never handed to the parser */
-	XML_SAFE_MALFORMED,   /* not well-formed XML or not namespace-well-formed */
-	XML_SAFE_DOCTYPE,     /* a DOCTYPE (DTD, entity declarations): refused outright */
-	XML_SAFE_TOO_DEEP,    /* element nesting deeper than max_depth */
-	XML_SAFE_NO_MEMORY,
-};
-
 /* Parse buf into a tree without DTDs, entity declarations, network or file access, and
  * within the given size and depth limits. Errors are collected per parser context (no
  * process-wide handler), so this is safe to call from several threads at once once
  * xmlInitParser() has run. Returns the document (free with xmlFreeDoc) or NULL with err
- * filled: err->code is an enum xml_safe_fault, err->msg printable ASCII. Nothing is
+ * filled: err->code is LIS_E_SYSTEM when memory ran out, else LIS_E_INPUT (empty, over
+ * max_bytes, not well-formed, a DOCTYPE, nested deeper than max_depth); err->msg printable
+ * ASCII. Nothing is
  * printed: the calling thread's structured error handler is borrowed during the parse
  * (for errors libxml2 raises without a context) and restored. */
 xmlDocPtr xml_safe_parse(const char *buf, size_t len, size_t max_bytes, unsigned max_depth,

@@ -8,7 +8,7 @@ struct wm_snapshot *wm_snapshot_load(struct db_conn *db, struct lis_error *err)
 {
 	struct wm_builder *b = wm_builder_new();
 	if (!b) {
-		lis_error_set(err, ENOMEM, "wiremap snapshot: out of memory");
+		lis_error_set(err, LIS_E_SYSTEM, "wiremap snapshot: out of memory");
 		return NULL;
 	}
 	struct wm_snapshot *s = NULL;

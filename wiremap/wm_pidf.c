@@ -1,5 +1,6 @@
 /* From a resolver result to the pidf_doc that tells it (wm_pidf.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wm_pidf.h"
@@ -31,4 +32,57 @@ void wm_pidf_fill(const struct wm_result *r, bool want_civic, bool want_geo, str
 		p->geo.radius = loc->uncertainty > 0 ? loc->uncertainty : 0;
 		p->doc.geo = &p->geo;
 	}
+}
+
+/* One string of the civic address into the block at *o; NULL stays NULL. */
+static const char *copy_into(char *block, size_t *o, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	memcpy(block + *o, s, n);
+	*o += n;
+	return block + *o - n;
+}
+
+int wm_pidf_detach(struct wm_pidf *p)
+{
+	const struct civic_address *ca = p->doc.civic;
+	char *block = NULL;
+	if (ca) {
+		size_t need = ca->lang ? strlen(ca->lang) + 1 : 0;
+		for (int f = 0; f < CIVIC_N_FIELDS; f++)
+			need += ca->field[f] ? strlen(ca->field[f]) + 1 : 0;
+		block = malloc(need ? need : 1);
+		if (!block)
+			return -1;
+		struct civic_address copy = {0};
+		size_t o = 0;
+		copy.lang = copy_into(block, &o, ca->lang);
+		for (int f = 0; f < CIVIC_N_FIELDS; f++)
+			copy.field[f] = copy_into(block, &o, ca->field[f]);
+		free(p->civic_text);
+		p->civic = copy;
+		p->civic_text = block;
+		p->doc.civic = &p->civic;
+	}
+	if (p->doc.method && p->doc.method != p->method) {
+		snprintf(p->method, sizeof p->method, "%s", p->doc.method);
+		p->doc.method = p->method;
+	}
+	if (p->doc.note && p->doc.note != p->note) {
+		snprintf(p->note, sizeof p->note, "%s", p->doc.note);
+		p->doc.note = p->note;
+	}
+	return 0;
+}
+
+void wm_pidf_release(struct wm_pidf *p)
+{
+	if (!p)
+		return;
+	if (p->doc.civic == &p->civic)
+		p->doc.civic = NULL;
+	free(p->civic_text);
+	p->civic_text = NULL;
 }

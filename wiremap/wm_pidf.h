@@ -12,6 +12,11 @@ struct wm_pidf {
 	struct pidf_doc doc;     /* doc.geo and doc.device_id point into this struct: don't copy */
 	struct pidf_geo geo;
 	char device_id[32];      /* "mac:001122334455" when a MAC is known */
+	/* after wm_pidf_detach(): what doc borrowed, now held here */
+	char method[32];
+	char note[200];
+	struct civic_address civic;
+	char *civic_text;        /* the civic address's strings, one allocation */
 };
 
 /* Fill p from a located result (r->loc != NULL): method, note (fallbacks say so), deviceID
@@ -20,5 +25,13 @@ struct wm_pidf {
  * uncertainty as radius) when want_geo and it has one. The caller sets doc.entity,
  * doc.timestamp, doc.retention_expiry and doc.retransmission_allowed afterwards. */
 void wm_pidf_fill(const struct wm_result *r, bool want_civic, bool want_geo, struct wm_pidf *p);
+
+/* Copy what p's document borrows from the snapshot and the result (civic address, method,
+ * note) into p itself, so that the document can be built after the snapshot's read-side
+ * section has ended and the result is gone. Returns 0, or -1 when out of memory (p is then
+ * as before). wm_pidf_release() frees the copy. */
+int wm_pidf_detach(struct wm_pidf *p);
+/* Free what wm_pidf_detach() allocated; p's document loses its civic address. */
+void wm_pidf_release(struct wm_pidf *p);
 
 #endif

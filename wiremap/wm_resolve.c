@@ -243,67 +243,138 @@ static void find_disagreement(struct walk *w, size_t win)
 
 static int bad(struct lis_error *err, const char *what, const char *text)
 {
-	return lis_error_set(err, EINVAL, "\"%s\" is not %s", text, what);
+	return lis_error_set(err, LIS_E_INPUT, "\"%s\" is not %s", text, what);
+}
+
+/* Step 1 (who is it) for each kind of identity the resolver locates by; a kind without an
+ * entry is not supported. names: the identity names the device itself (its MAC, its
+ * endpoint); learns: the device is learned from a binding of the identity (an IP's MACs).
+ * Every names runs before any learns, so that what the request says comes before what a
+ * binding says, in the MACs walked and among equally precise evidence. */
+struct kind_step {
+	void (*names)(struct walk *w, const struct ident *id);
+	void (*learns)(struct walk *w, const struct ident *id);
+};
+
+static void names_mac(struct walk *w, const struct ident *id)
+{
+	uint8_t mac[6];
+	if (ident_mac_parse(id->value, mac) == 0)
+		add_mac(w, mac);
+}
+
+static void names_sip_endpoint(struct walk *w, const struct ident *id)
+{
+	add_endpoint(w, wm_lookup_endpoint_uri(w->s, id->value), ident_name(id));
+}
+
+static void names_tel_endpoint(struct walk *w, const struct ident *id)
+{
+	add_endpoint(w, wm_lookup_endpoint_tel(w->s, id->value), ident_name(id));
+}
+
+/* The IP's live bindings give its MACs; a stale one is written down but followed no
+ * further. */
+static void learns_ip_macs(struct walk *w, const struct ident *id)
+{
+	const struct wm_binding *bs[MAX_BINDINGS];
+	size_t n = wm_bindings_ip_mac(w->s, id->value, bs, MAX_BINDINGS);
+	for (size_t i = 0; i < n; i++) {
+		char m[18];
+		ident_mac_format(bs[i]->mac, m);
+		bool fresh = binding_is_fresh(w, bs[i]);
+		int mi = fresh ? add_mac(w, bs[i]->mac) : -1;
+		add_ev(w, RESERVE_STATIC, WM_SRC_NONE, NULL, bs[i], mi, NULL, "ip %s has mac %s",
+		       bs[i]->ip, m);
+	}
+}
+
+static const struct kind_step kind_steps[IDENT_N_KINDS] = {
+	[IDENT_IP] = {.learns = learns_ip_macs},
+	[IDENT_MAC] = {.names = names_mac},
+	[IDENT_SIP] = {.names = names_sip_endpoint},
+	[IDENT_TEL] = {.names = names_tel_endpoint},
+};
+
+bool wm_resolve_locates_by(enum ident_kind k)
+{
+	return (unsigned)k < IDENT_N_KINDS && (kind_steps[k].names || kind_steps[k].learns);
+}
+
+/* wm_target_check(), keeping the normalized identities in norm[] (one slot per kind, in
+ * table order; kind IDENT_N_KINDS marks an empty slot) and the BSSID in bssid. */
+static int check_target(const struct wm_target *t, struct ident norm[IDENT_N_KINDS],
+			uint8_t bssid[6], struct lis_error *err)
+{
+	for (int k = 0; k < IDENT_N_KINDS; k++)
+		norm[k].kind = IDENT_N_KINDS;
+	for (size_t i = 0; i < t->n_ids; i++) {
+		const struct ident *id = &t->ids[i];
+		if (!wm_resolve_locates_by(id->kind))
+			return lis_error_set(err, LIS_E_INPUT, "identifier type %.64s is not supported",
+					     ident_name(id));
+		if (ident_find(t->ids, i, id->kind))
+			return lis_error_set(err, LIS_E_INPUT,
+					     "the device names more than one %s identifier; give one "
+					     "of each type", ident_name(id));
+		if (ident_parse(id->kind, id->value, &norm[id->kind]) < 0) {
+			norm[id->kind].kind = IDENT_N_KINDS;
+			return bad(err, ident_kind_info(id->kind)->what, id->value);
+		}
+	}
+	if (t->bssid && ident_mac_parse(t->bssid, bssid) < 0)
+		return bad(err, "a BSSID", t->bssid);
+	if (t->n_ids == 0 && !t->bssid) {
+		char kinds[128] = "";
+		for (int k = 0; k < IDENT_N_KINDS; k++)
+			if (wm_resolve_locates_by((enum ident_kind)k))
+				append(kinds, sizeof kinds, "%s%s", kinds[0] ? ", " : "",
+				       ident_kind_info((enum ident_kind)k)->name);
+		return lis_error_set(err, LIS_E_INPUT, "no target: give an identity (%s) or a bssid",
+				     kinds);
+	}
+	return 0;
+}
+
+int wm_target_check(const struct wm_target *t, struct lis_error *err)
+{
+	struct ident norm[IDENT_N_KINDS];
+	uint8_t bssid[6];
+	return check_target(t, norm, bssid, err);
 }
 
 int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const struct wm_policy *p,
 	       struct wm_result *res, struct lis_error *err)
 {
 	struct walk w = {.s = s, .p = p, .res = res};
-	char uri[512], tel[512], ident[200] = "";
-	uint8_t mac[6], bssid[6];
-	unsigned char ipbin[16];
+	struct ident id[IDENT_N_KINDS];
+	char ident[200] = "";
+	uint8_t bssid[6];
 
 	memset(res, 0, sizeof *res);
-	/* Parse everything first: a malformed target is the requester's error, not unknown. */
-	if (t->mac && ident_mac_parse(t->mac, mac) < 0)
-		return bad(err, "a MAC address", t->mac);
-	if (t->bssid && ident_mac_parse(t->bssid, bssid) < 0)
-		return bad(err, "a BSSID", t->bssid);
-	if (t->ip && inet_pton(AF_INET, t->ip, ipbin) != 1 && inet_pton(AF_INET6, t->ip, ipbin) != 1)
-		return bad(err, "an IP address", t->ip);
-	if (t->uri && ident_uri_normalize(t->uri, uri, sizeof uri) < 0)
-		return bad(err, "a SIP, SIPS or tel URI", t->uri);
-	if (t->tel && (ident_uri_normalize(t->tel, tel, sizeof tel) < 0 || strncmp(tel, "tel:", 4)))
-		return bad(err, "a tel URI", t->tel);
-	if (!t->ip && !t->mac && !t->uri && !t->tel && !t->bssid)
-		return lis_error_set(err, EINVAL, "no target: give an ip, mac, uri, tel or bssid");
+	/* Check everything first: a malformed target is the requester's error, not unknown. */
+	if (check_target(t, id, bssid, err) < 0)
+		return -1;
+	const struct ident *ip = id[IDENT_IP].kind == IDENT_IP ? &id[IDENT_IP] : NULL;
 
-	if (t->ip)
-		append(ident, sizeof ident, "%sip %s", *ident ? ", " : "", t->ip);
-	if (t->mac)
-		append(ident, sizeof ident, "%smac %s", *ident ? ", " : "", t->mac);
-	if (t->uri)
-		append(ident, sizeof ident, "%s%s", *ident ? ", " : "", uri);
-	if (t->tel)
-		append(ident, sizeof ident, "%s%s", *ident ? ", " : "", tel);
+	for (int k = 0; k < IDENT_N_KINDS; k++)
+		if (id[k].kind == (enum ident_kind)k)
+			append(ident, sizeof ident, "%s%s%s", *ident ? ", " : "",
+			       ident_kind_info(id[k].kind)->label, id[k].value);
 	if (t->bssid)
 		append(ident, sizeof ident, "%sbssid %s", *ident ? ", " : "", t->bssid);
 
-	/* 1. who is it: MACs from the request, the endpoint's record, the IP's live bindings */
-	if (t->mac)
-		add_mac(&w, mac);
-	if (t->uri)
-		add_endpoint(&w, strncmp(uri, "tel:", 4) == 0 ? wm_lookup_endpoint_tel(s, uri)
-							      : wm_lookup_endpoint_uri(s, uri),
-			     "uri");
-	if (t->tel)
-		add_endpoint(&w, wm_lookup_endpoint_tel(s, tel), "tel");
+	/* 1. who is it: what the request names (MACs, endpoints), the endpoints' MACs, then
+	 * what bindings of its identities say (an IP's MACs), then the MACs' endpoints */
+	for (int k = 0; k < IDENT_N_KINDS; k++)
+		if (id[k].kind == (enum ident_kind)k && kind_steps[k].names)
+			kind_steps[k].names(&w, &id[k]);
 	for (size_t i = 0; i < w.n_eps; i++)
 		if (w.eps[i]->has_mac)
 			add_mac(&w, w.eps[i]->mac);
-	if (t->ip) {
-		const struct wm_binding *bs[MAX_BINDINGS];
-		size_t n = wm_bindings_ip_mac(s, t->ip, bs, MAX_BINDINGS);
-		for (size_t i = 0; i < n; i++) {
-			char m[18];
-			ident_mac_format(bs[i]->mac, m);
-			bool fresh = binding_is_fresh(&w, bs[i]);
-			int mi = fresh ? add_mac(&w, bs[i]->mac) : -1;
-			add_ev(&w, RESERVE_STATIC, WM_SRC_NONE, NULL, bs[i], mi, NULL,
-			       "ip %s has mac %s", bs[i]->ip, m);
-		}
-	}
+	for (int k = 0; k < IDENT_N_KINDS; k++)
+		if (id[k].kind == (enum ident_kind)k && kind_steps[k].learns)
+			kind_steps[k].learns(&w, &id[k]);
 	for (size_t i = 0; i < w.n_macs; i++)
 		add_endpoint(&w, wm_lookup_endpoint_mac(s, w.macs[i]), "mac");
 
@@ -345,14 +416,14 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 
 	/* 5. subnet */
 	char matched[INET6_ADDRSTRLEN + 8] = "";
-	if (t->ip) {
-		const struct wm_location *loc = wm_lookup_subnet(s, t->ip, matched, sizeof matched);
+	if (ip) {
+		const struct wm_location *loc = wm_lookup_subnet(s, ip->value, matched, sizeof matched);
 		if (loc)
-			add_ev(&w, 1, WM_SRC_SUBNET, loc, NULL, -1, NULL, "ip %s in subnet %s", t->ip,
-			       matched);
+			add_ev(&w, 1, WM_SRC_SUBNET, loc, NULL, -1, NULL, "ip %s in subnet %s",
+			       ip->value, matched);
 		else
 			add_ev(&w, 1, WM_SRC_SUBNET, NULL, NULL, -1, NULL, "no subnet covers ip %s",
-			       t->ip);
+			       ip->value);
 	}
 
 	/* 6. site default */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "ident.h"
 #include "wm_snapshot.h"
 
 enum wm_source {
@@ -29,15 +30,23 @@ enum wm_source {
 /* "port", "switch", "bssid", "static", "subnet", "site-default", "none" */
 const char *wm_source_name(enum wm_source s);
 
-/* Who is being located. Any subset may be given; ip is the requester's address for a
- * request about itself. Strings are as received (they are parsed and normalized here). */
+/* Who is being located: identities (proto/ident.h), at most one of each kind, of kinds the
+ * resolver locates by (wm_resolve_locates_by()), and the serving BSSID the client reported.
+ * ip is the requester's own address for a request about itself. Values are checked and
+ * normalized here, so text as received will do. */
 struct wm_target {
-	const char *ip;
-	const char *mac;
-	const char *uri;      /* sip:/sips: URI */
-	const char *tel;      /* tel: URI */
+	const struct ident *ids;
+	size_t n_ids;
 	const char *bssid;    /* serving BSSID the client reported (RFC 7105), or NULL */
 };
+
+/* True when the resolver can find a device by an identity of kind k. */
+bool wm_resolve_locates_by(enum ident_kind k);
+
+/* Check t before any lookup: each identity of a kind the resolver locates by, one of each
+ * kind, each value (and the BSSID) well formed, something given at all. Returns 0, or -1
+ * with err saying what is wrong and quoting the value. */
+int wm_target_check(const struct wm_target *t, struct lis_error *err);
 
 struct wm_policy {
 	time_t now;
@@ -72,7 +81,7 @@ struct wm_result {
 };
 
 /* Resolve t against s. Returns 1 when located, 0 when not (res->unknown_reason says why),
- * -1 when the target itself is malformed (bad MAC text...) with err filled. */
+ * -1 when wm_target_check() refuses t, with err filled. */
 int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const struct wm_policy *p,
 	       struct wm_result *res, struct lis_error *err);
 

@@ -357,7 +357,7 @@ struct wm_builder {
 
 static int oom(struct lis_error *err)
 {
-	return lis_error_set(err, ENOMEM, "wiremap snapshot: out of memory");
+	return lis_error_set(err, LIS_E_SYSTEM, "wiremap snapshot: out of memory");
 }
 
 static const char *intern_source(struct wm_builder *b, const char *src, bool *oomf)
@@ -431,7 +431,7 @@ static int add_subnet(void *ctx, const struct db_rec_subnet *r, struct lis_error
 	struct ipkey k;
 	unsigned len;
 	if (ip_parse(r->prefix, &k, &len) < 0)
-		return lis_error_set(err, EINVAL, "wiremap snapshot: subnet \"%s\" is not a prefix",
+		return lis_error_set(err, LIS_E_INPUT, "wiremap snapshot: subnet \"%s\" is not a prefix",
 				     r->prefix ? r->prefix : "");
 	struct subnet_b *x = vec_push(&b->v[K_SUBNET]);
 	if (!x)
@@ -489,7 +489,7 @@ static int add_bssid(void *ctx, const struct db_rec_bssid *r, struct lis_error *
 	struct wm_builder *b = ctx;
 	bool o = false;
 	if (r->prefix_len < 1 || r->prefix_len > 48)
-		return lis_error_set(err, EINVAL, "wiremap snapshot: BSSID prefix length %u is not "
+		return lis_error_set(err, LIS_E_INPUT, "wiremap snapshot: BSSID prefix length %u is not "
 				     "1..48", r->prefix_len);
 	struct bssid_b *x = arena_alloc(&b->s->arena, sizeof *x);
 	if (!x)
@@ -557,7 +557,7 @@ static int add_binding(void *ctx, const struct db_rec_binding *r, struct lis_err
 	char ipbuf[INET6_ADDRSTRLEN];
 	if (kind == K_B_IP) {
 		if (ip_parse(r->ip, &ip, NULL) < 0)
-			return lis_error_set(err, EINVAL, "wiremap snapshot: binding ip \"%s\" is "
+			return lis_error_set(err, LIS_E_INPUT, "wiremap snapshot: binding ip \"%s\" is "
 					     "not an address", r->ip ? r->ip : "");
 		ip_format(&ip, ipbuf, sizeof ipbuf);
 	}
@@ -972,7 +972,7 @@ out:
 struct wm_snapshot *wm_builder_finish(struct wm_builder *b, struct lis_error *err)
 {
 	if (!b->s) {
-		lis_error_set(err, EINVAL, "wiremap snapshot: builder already finished");
+		lis_error_set(err, LIS_E_SYSTEM, "wiremap snapshot: builder already finished");
 		return NULL;
 	}
 	if (finish(b) < 0) {

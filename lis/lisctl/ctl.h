@@ -81,19 +81,17 @@ int ctl_check_wiremap(const struct db_import_set *files, const struct db_import_
  * one. */
 int ctl_parse_timestamp(const char *s, time_t *out);
 
-#define CTL_DEFAULT_CONFIG "/etc/lis/lis.conf"
-
-/* What lisctl takes from lis.conf(5), which it shares with lisd. */
+/* What lisctl takes from lis.conf(5), which it reads as lisd does (lis_conf.h). */
 struct ctl_settings {
 	char *conninfo;            /* malloc'd */
-	unsigned max_binding_age;  /* [wiremap] max_binding_age; 0 when the file has none */
+	unsigned max_binding_age;  /* [wiremap] max_binding_age, the file's or the default */
 };
 /* The conninfo to use: db_option (--db), else $LIS_DB, else [database] conninfo of config
- * (NULL = CTL_DEFAULT_CONFIG, which may be missing: then "" for libpq's defaults). The file,
- * when there is one, is read for [wiremap] max_binding_age too, so that `explain` judges
- * bindings as lisd does. Returns -1 after printing why (unreadable, syntax error, bad
- * value). */
-int ctl_settings_read(const char *db_option, const char *config, struct ctl_settings *out);
+ * (NULL = LIS_CONFIG_DEFAULT_FILE, which may be missing: then "" for libpq's defaults). The
+ * file, when there is one, is read whole through lisd's key table: a value or key lisd
+ * refuses is refused here with lisd's "FILE:LINE: reason" in err. Returns 0 or -1. */
+int ctl_settings_read(const char *db_option, const char *config, struct ctl_settings *out,
+		      struct lis_error *err);
 void ctl_settings_clear(struct ctl_settings *s);
 
 /* Commands; argv[0] is the command's last word. They return the exit status. */

@@ -13,7 +13,6 @@
 #include "ctl.h"
 #include "ctl_explain.h"
 #include "pidf.h"
-#include "wm_builder.h"
 #include "wm_pidf.h"
 #include "wm_resolve.h"
 #include "ident.h"
@@ -22,9 +21,16 @@
 #define DEFAULT_MAX_BINDING_AGE 86400u  /* lis.conf(5) [wiremap] max_binding_age */
 #define RETENTION (24 * 3600)
 
+/* The target options are the kinds of identity the resolver locates by (proto/ident.h):
+ * --ip, --mac, --uri (SIP), --tel. */
 static void explain_usage(FILE *out)
 {
-	fprintf(out, "usage: lisctl explain (--ip A | --mac M | --uri U | --tel T) [--bssid B]\n"
+	fprintf(out, "usage: lisctl explain (");
+	for (int k = 0, n = 0; k < IDENT_N_KINDS; k++)
+		if (wm_resolve_locates_by((enum ident_kind)k))
+			fprintf(out, "%s--%s VALUE", n++ ? " | " : "",
+				ident_kind_info((enum ident_kind)k)->name);
+	fprintf(out, ") [--bssid B]\n"
 		     "                      [--max-binding-age S]\n");
 }
 
@@ -123,7 +129,7 @@ static int print_pidf(const struct wm_result *r, time_t now)
 	snprintf(entity, sizeof entity, "pres:explain@%s", host);
 
 	struct wm_pidf p;
-	/* RFC 5985 §6.5: no locationType means "any": lisd sends every form it has */
+	/* RFC 5985 §6.2: no locationType means "any": lisd sends every form it has */
 	wm_pidf_fill(r, true, true, &p);
 	p.doc.entity = entity;
 	p.doc.timestamp = now;
@@ -161,18 +167,45 @@ static bool take_opt(int argc, char **argv, int *i, const char *name, const char
 	return false;
 }
 
+/* "--NAME VALUE" for a kind the resolver locates by: the identity, replacing one of the
+ * same kind given before. Returns 1 when argv[*i] was such an option, 0 when not, -1 when
+ * its value is not of that kind. */
+static int take_ident(int argc, char **argv, int *i, struct ident *ids, size_t *n)
+{
+	for (int k = 0; k < IDENT_N_KINDS; k++) {
+		const struct ident_kind_info *ki = ident_kind_info((enum ident_kind)k);
+		char opt[32];
+		const char *text;
+		snprintf(opt, sizeof opt, "--%s", ki->name);
+		if (!wm_resolve_locates_by((enum ident_kind)k) || !take_opt(argc, argv, i, opt, &text))
+			continue;
+		struct ident id;
+		if (ident_parse((enum ident_kind)k, text, &id) < 0) {
+			fprintf(stderr, "lisctl: explain: %s \"%s\" is not %s\n", opt, text, ki->what);
+			return -1;
+		}
+		size_t at = 0;
+		while (at < *n && ids[at].kind != id.kind)
+			at++;
+		ids[at] = id;
+		*n += at == *n;
+		return 1;
+	}
+	return 0;
+}
+
 int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 {
-	struct wm_target t = {0};
+	struct ident ids[IDENT_N_KINDS];
+	struct wm_target t = {.ids = ids};
 	const char *age_text = NULL;
 	unsigned max_age = set->max_binding_age ? set->max_binding_age : DEFAULT_MAX_BINDING_AGE;
 
 	for (int i = 1; i < argc; i++) {
-		if (!take_opt(argc, argv, &i, "--ip", &t.ip) &&
-		    !take_opt(argc, argv, &i, "--mac", &t.mac) &&
-		    !take_opt(argc, argv, &i, "--uri", &t.uri) &&
-		    !take_opt(argc, argv, &i, "--tel", &t.tel) &&
-		    !take_opt(argc, argv, &i, "--bssid", &t.bssid) &&
+		int took = take_ident(argc, argv, &i, ids, &t.n_ids);
+		if (took < 0)
+			return CTL_EXIT_FAIL;
+		if (!took && !take_opt(argc, argv, &i, "--bssid", &t.bssid) &&
 		    !take_opt(argc, argv, &i, "--max-binding-age", &age_text)) {
 			fprintf(stderr, "lisctl: explain: unknown or incomplete option \"%s\"\n",
 				argv[i]);
@@ -180,8 +213,8 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 			return CTL_EXIT_USAGE;
 		}
 	}
-	if (!t.ip && !t.mac && !t.uri && !t.tel) {
-		fprintf(stderr, "lisctl: explain: name a target with --ip, --mac, --uri or --tel\n");
+	if (t.n_ids == 0) {
+		fprintf(stderr, "lisctl: explain: name a target with one of the options below\n");
 		explain_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
@@ -197,21 +230,12 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 		max_age = (unsigned)v;
 	}
 
-	/* A malformed target is refused before the database is asked anything: resolve it
-	 * against an empty wiremap, which parses it exactly as the real walk will. */
+	/* A malformed target is refused before the database is asked anything, with the
+	 * checks the real walk makes. */
 	struct lis_error err = {0};
 	static struct wm_result res;
 	struct wm_policy pol = {.now = time(NULL), .max_binding_age = max_age};
-	struct wm_builder *b = wm_builder_new();
-	struct wm_snapshot *empty = b ? wm_builder_finish(b, &err) : NULL;
-	wm_builder_free(b);
-	if (!empty) {
-		fprintf(stderr, "lisctl: explain: out of memory\n");
-		return CTL_EXIT_FAIL;
-	}
-	int rc = wm_resolve(empty, &t, &pol, &res, &err);
-	wm_snapshot_free(empty);
-	if (rc < 0) {
+	if (wm_target_check(&t, &err) < 0) {
 		fprintf(stderr, "lisctl: explain: %s\n", err.msg);
 		return CTL_EXIT_FAIL;
 	}
@@ -230,7 +254,7 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 	struct wm_snapshot_stats st;
 	wm_snapshot_get_stats(s, &st);
 	pol.now = time(NULL);
-	rc = wm_resolve(s, &t, &pol, &res, &err);
+	int rc = wm_resolve(s, &t, &pol, &res, &err);
 	if (rc < 0) {
 		fprintf(stderr, "lisctl: explain: %s\n", err.msg);
 		wm_snapshot_free(s);
@@ -238,14 +262,8 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 	}
 
 	printf("target:");
-	if (t.ip)
-		printf(" ip %s", t.ip);
-	if (t.mac)
-		printf(" mac %s", t.mac);
-	if (t.uri)
-		printf(" uri %s", t.uri);
-	if (t.tel)
-		printf(" tel %s", t.tel);
+	for (size_t i = 0; i < t.n_ids; i++)
+		printf(" %s %s", ident_name(&ids[i]), ids[i].value);
 	if (t.bssid)
 		printf(" (serving bssid %s)", t.bssid);
 	printf("\nwiremap: %zu locations, %zu subnets, %zu switches, %zu ports, %zu bssids, "

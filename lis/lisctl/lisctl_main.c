@@ -6,6 +6,7 @@
 #include "ctl.h"
 #include "ctl_explain.h"
 #include "ctl_report.h"
+#include "lis_conf.h"
 #include "lis_version.h"
 
 static void usage(FILE *out)
@@ -32,14 +33,15 @@ static void usage(FILE *out)
 		"                      auditors' reports on the wiremap and the query log\n"
 		"\n"
 		"options:\n"
-		"  -c FILE             configuration file (default " CTL_DEFAULT_CONFIG "); only\n"
-		"                      [database] conninfo and [wiremap] max_binding_age are read\n"
+		"  -c FILE             configuration file (default " LIS_CONFIG_DEFAULT_FILE "),\n"
+		"                      checked as lisd checks it; lisctl uses [database] conninfo\n"
+		"                      and [wiremap] max_binding_age\n"
 		"  --db CONNINFO       libpq connection string; overrides $LIS_DB and the file\n"
 		"  --help              show this help\n"
 		"  --version           show the version\n"
 		"\n"
 		"The connection string comes from --db, else $LIS_DB, else the configuration\n"
-		"file. If neither is given and " CTL_DEFAULT_CONFIG " does not exist, an empty\n"
+		"file. If neither is given and " LIS_CONFIG_DEFAULT_FILE " does not exist, an empty\n"
 		"connection string is used: libpq's defaults (PGHOST, PGDATABASE, ...).\n"
 		"Exit status: 0 success, 1 failure, 2 usage or configuration error.\n");
 }
@@ -48,6 +50,7 @@ int main(int argc, char **argv)
 {
 	const char *config = NULL, *db = NULL;
 	struct ctl_settings set;
+	struct lis_error err = {0};
 	int i, rc;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -82,8 +85,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
-	if (ctl_settings_read(db, config, &set) < 0)
+	if (ctl_settings_read(db, config, &set, &err) < 0) {
+		fprintf(stderr, "lisctl: %s\n", err.msg);
 		return CTL_EXIT_USAGE;
+	}
 	if (strcmp(cmd, "explain") == 0)
 		rc = ctl_cmd_explain(&set, argc - i, argv + i);
 	else if (strcmp(cmd, "report") == 0)

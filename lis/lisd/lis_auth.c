@@ -22,14 +22,14 @@ int lis_auth_init(const struct lis_config *cfg, char **client_ca_pem, struct lis
 	*client_ca_pem = NULL;
 	lis_auth_shutdown();
 	if (lis_acl_parse(cfg->allowed_addresses, &auth_acl, why, sizeof why) < 0)
-		return lis_error_set(err, LIS_EXIT_USAGE, "allowed_addresses: %s", why);
+		return lis_error_set(err, LIS_E_USAGE, "allowed_addresses: %s", why);
 	if (lis_subjects_parse(cfg->allowed_subjects, &auth_subjects, why, sizeof why) < 0) {
 		lis_auth_shutdown();
-		return lis_error_set(err, LIS_EXIT_USAGE, "allowed_subjects: %s", why);
+		return lis_error_set(err, LIS_E_USAGE, "allowed_subjects: %s", why);
 	}
 	if (auth_subjects.n && !cfg->client_ca[0]) {
 		lis_auth_shutdown();
-		return lis_error_set(err, LIS_EXIT_USAGE,
+		return lis_error_set(err, LIS_E_USAGE,
 				     "allowed_subjects is set but client_ca is empty: certificates "
 				     "cannot be verified without the CA");
 	}
@@ -40,7 +40,7 @@ int lis_auth_init(const struct lis_config *cfg, char **client_ca_pem, struct lis
 	size_t len;
 	if (lis_read_file(cfg->client_ca, 1 << 20, &pem, &len, err) < 0) {
 		lis_auth_shutdown();
-		err->code = LIS_EXIT_USAGE;
+		err->code = LIS_E_USAGE;
 		return -1;
 	}
 	/* Load it once here so that a bad file stops the start with words, not a TLS error. */
@@ -54,7 +54,7 @@ int lis_auth_init(const struct lis_config *cfg, char **client_ca_pem, struct lis
 	if (n <= 0) {
 		free(pem);
 		lis_auth_shutdown();
-		return lis_error_set(err, LIS_EXIT_USAGE, "client_ca: %s: no PEM CA certificate in it%s%s",
+		return lis_error_set(err, LIS_E_USAGE, "client_ca: %s: no PEM CA certificate in it%s%s",
 				     cfg->client_ca, n < 0 ? ": " : "",
 				     n < 0 ? gnutls_strerror(n) : "");
 	}

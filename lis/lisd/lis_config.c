@@ -1,12 +1,8 @@
 #include "lis_config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -14,216 +10,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "lis_acl.h"
 #include "lis_conftab.h"
-#include "lis_log.h"
 #include "lis_version.h"
-
-#define OFF(f) offsetof(struct lis_config, f)
-
-static conftab_check_fn check_addr, check_urlpath, check_domain, check_addrlist,
-	check_subjects, check_uri_base, check_instance;
-
-static const char *const deref_names[] = { "possession", "authorized" };
-static const int deref_values[] = { LIS_DEREF_POSSESSION, LIS_DEREF_AUTHORIZED };
-static const struct conftab_enum deref_choices = { deref_names, deref_values, 2,
-						   "possession or authorized" };
-
-/* The one table of configuration keys. Man page lis.conf(5) and deploy/lis.conf.example
- * follow it; keep them in step. */
-static const struct conftab_key keys[] = {
-	{ "server", "listen", CONFTAB_STR, OFF(listen), "127.0.0.1", 0, 0, NULL, "ADDR",
-	  "address to bind (IPv4 or IPv6 literal)", .flags = CONFTAB_NONEMPTY,
-	  .check = check_addr },
-	{ "server", "port", CONFTAB_UINT, OFF(port), "8443", 1, 65535, NULL, "PORT",
-	  "TCP port for HTTPS", .flags = 0 },
-	{ "server", "held_path", CONFTAB_STR, OFF(held_path), "/held", 0, 0, NULL, "PATH",
-	  "URL path that accepts HELD requests", .flags = CONFTAB_NONEMPTY,
-	  .check = check_urlpath },
-	{ "server", "tls_cert", CONFTAB_PATH, OFF(tls_cert), "/etc/lis/tls/cert.pem", 0, 0, NULL,
-	  "FILE", "TLS certificate chain (PEM), server certificate first", .flags = 0 },
-	{ "server", "tls_key", CONFTAB_PATH, OFF(tls_key), "/etc/lis/tls/key.pem", 0, 0, NULL,
-	  "FILE", "TLS private key (PEM, unencrypted); never logged", .flags = 0 },
-	{ "server", "threads", CONFTAB_UINT, OFF(threads), "4", 1, 256, NULL, "N",
-	  "worker threads (libmicrohttpd thread pool)", .flags = 0 },
-	{ "server", "max_body", CONFTAB_UINT, OFF(max_body), "65536", 256, 16777216, NULL,
-	  "BYTES", "largest request body accepted; larger gets 413", .flags = 0 },
-	{ "server", "timeout", CONFTAB_UINT, OFF(timeout), "30", 1, 3600, NULL, "SECONDS",
-	  "close connections idle this long", .flags = 0 },
-	{ "database", "conninfo", CONFTAB_STR, OFF(conninfo), "dbname=lis", 0, 0, NULL,
-	  "CONNINFO", "libpq connection string; never logged", .flags = 0 },
-	{ "wiremap", "max_binding_age", CONFTAB_UINT, OFF(max_binding_age), "86400", 1,
-	  315360000, NULL, "SECONDS", "older observed bindings are not evidence", .flags = 0 },
-	{ "auth", "client_ca", CONFTAB_STR, OFF(client_ca), "", 0, 0, NULL, "FILE",
-	  "PEM CA bundle; set: clients are asked for a certificate", .flags = 0 },
-	{ "auth", "allowed_subjects", CONFTAB_STR, OFF(allowed_subjects), "", 0, 0, NULL, "DNS",
-	  "';'-separated certificate subject DNs that may ask third-party requests",
-	  .check = check_subjects },
-	{ "auth", "allowed_addresses", CONFTAB_STR, OFF(allowed_addresses), "", 0, 0, NULL,
-	  "LIST", "comma-separated addresses or CIDR prefixes that may ask third-party requests",
-	  .check = check_addrlist },
-	{ "held", "domain", CONFTAB_STR, OFF(domain), "lis.invalid", 0, 0, NULL, "DOMAIN",
-	  "presence entity is pres:<random id>@DOMAIN", .flags = CONFTAB_NONEMPTY,
-	  .check = check_domain },
-	{ "held", "retention", CONFTAB_UINT, OFF(retention), "86400", 0, 315360000, NULL,
-	  "SECONDS", "gbp:retention-expiry is this long after the answer", .flags = 0 },
-	{ "held", "retransmission_allowed", CONFTAB_BOOL, OFF(retransmission_allowed), "true",
-	  0, 0, NULL, "BOOL", "value of gbp:retransmission-allowed", .flags = 0 },
-	{ "held", "uri_base", CONFTAB_STR, OFF(uri_base), "", 0, 0, NULL, "URI",
-	  "location URIs are URI + token, e.g. https://lis.example.net:8443/loc/; empty: none",
-	  .check = check_uri_base },
-	{ "held", "uri_key_file", CONFTAB_STR, OFF(uri_key_file), "", 0, 0, NULL, "FILE",
-	  "location URI key (64 hex digits) shared by all lisd; empty: random per start", .flags = 0 },
-	{ "held", "uri_lifetime", CONFTAB_UINT, OFF(uri_lifetime), "1800", 1, 31536000, NULL,
-	  "SECONDS", "how long a location URI is valid", .flags = 0 },
-	{ "held", "deref_auth", CONFTAB_ENUM, OFF(deref_auth), "possession", 0, 0, NULL,
-	  "possession|authorized", "who may dereference location URIs",
-	  .choices = &deref_choices },
-	{ "querylog", "enabled", CONFTAB_BOOL, OFF(querylog_enabled), "true", 0, 0, NULL, "BOOL",
-	  "log every HELD answer and dereference to table query_log", .flags = 0 },
-	{ "querylog", "spool_dir", CONFTAB_PATH, OFF(querylog_spool_dir), "/var/lib/lis/spool",
-	  0, 0, NULL, "DIR",
-	  "durable spool of log entries not yet in PostgreSQL (one file per instance)", .flags = 0 },
-	{ "querylog", "instance", CONFTAB_STR, OFF(querylog_instance), "", 0, 0, NULL, "NAME",
-	  "this lisd's name in the log (letters, digits, . _ -); empty: the host name",
-	  .check = check_instance },
-	{ "querylog", "batch", CONFTAB_UINT, OFF(querylog_batch), "500", 1, 10000, NULL, "N",
-	  "log entries per INSERT", .flags = 0 },
-	{ "querylog", "flush_ms", CONFTAB_UINT, OFF(querylog_flush_ms), "200", 1, 60000, NULL,
-	  "MS", "longest wait before a partial batch is spooled and inserted", .flags = 0 },
-	{ "log", "target", CONFTAB_LOG_TARGET, OFF(log_target), "stderr", 0, 0, NULL,
-	  "stderr|syslog", "where log lines go", .flags = 0 },
-	{ "log", "level", CONFTAB_LOG_LEVEL, OFF(log_level), "info", 0, 0, NULL,
-	  "err|warn|info|debug", "most verbose level written", .flags = 0 },
-};
-
-static const struct conftab_table table = { keys, sizeof keys / sizeof keys[0], NULL, NULL,
-					    NULL, NULL };
-
-static int check_addr(const struct conftab_key *k, const char *v, char *why, size_t why_size)
-{
-	unsigned char tmp[sizeof(struct in6_addr)];
-	if (inet_pton(AF_INET, v, tmp) != 1 && inet_pton(AF_INET6, v, tmp) != 1) {
-		snprintf(why, why_size, "%s: \"%.64s\" is not an IPv4 or IPv6 address", k->name, v);
-		return -1;
-	}
-	return 0;
-}
-
-/* "/..." without spaces or control bytes */
-static int check_urlpath(const struct conftab_key *k, const char *v, char *why,
-			 size_t why_size)
-{
-	bool ok = v[0] == '/' && strlen(v) < 256;
-	for (const char *p = v; *p && ok; p++)
-		ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f && *p != '?' && *p != '#';
-	if (!ok) {
-		snprintf(why, why_size,
-			 "%s: \"%.64s\" is not a URL path (starts with /, no spaces, ? or #)",
-			 k->name, v);
-		return -1;
-	}
-	return 0;
-}
-
-static int check_domain(const struct conftab_key *k, const char *v, char *why,
-			size_t why_size)
-{
-	bool ok = strlen(v) <= 253;
-	for (const char *p = v; *p && ok; p++)
-		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.';
-	if (!ok) {
-		snprintf(why, why_size, "%s: \"%.64s\" is not a domain name", k->name, v);
-		return -1;
-	}
-	return 0;
-}
-
-/* addresses and CIDR prefixes, comma-separated */
-static int check_addrlist(const struct conftab_key *k, const char *v, char *why,
-			  size_t why_size)
-{
-	struct lis_acl acl;
-	char w[160];
-	if (lis_acl_parse(v, &acl, w, sizeof w) < 0) {
-		snprintf(why, why_size, "%s: %s", k->name, w);
-		return -1;
-	}
-	lis_acl_free(&acl);
-	return 0;
-}
-
-/* subject DNs, ';'-separated */
-static int check_subjects(const struct conftab_key *k, const char *v, char *why,
-			  size_t why_size)
-{
-	struct lis_subjects subj;
-	char w[160];
-	if (lis_subjects_parse(v, &subj, w, sizeof w) < 0) {
-		snprintf(why, why_size, "%s: %s", k->name, w);
-		return -1;
-	}
-	lis_subjects_free(&subj);
-	return 0;
-}
-
-/* "" or a name usable in a file name: letters, digits, . _ - */
-static int check_instance(const struct conftab_key *k, const char *v, char *why,
-			  size_t why_size)
-{
-	/* It names the spool file: no '/', no leading '.'. */
-	bool ok = strlen(v) <= 64 && v[0] != '.';
-	for (const char *p = v; *p && ok; p++)
-		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_';
-	if (!ok) {
-		snprintf(why, why_size,
-			 "%s: \"%.64s\" is not a name of at most 64 letters, digits, "
-			 ". _ or - (not starting with .)", k->name, v);
-		return -1;
-	}
-	return 0;
-}
-
-/* "https://" host [":" port] path, where path starts and ends with '/' and holds no
- * query, fragment, space or control byte: tokens are appended to it. */
-static bool uri_base_is_valid(const char *v)
-{
-	if (strncasecmp(v, "https://", 8) != 0)
-		return false;
-	const char *host = v + 8;
-	const char *path = strchr(host, '/');
-	if (!path || path == host || strlen(v) > 200 || v[strlen(v) - 1] != '/')
-		return false;
-	for (const char *p = host; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#' || c == '@' || c == '\\' ||
-		    c == '"' || c == '<' || c == '>')
-			return false;
-	}
-	return true;
-}
-
-/* "" or https://host[:port]/path/ */
-static int check_uri_base(const struct conftab_key *k, const char *v, char *why,
-			  size_t why_size)
-{
-	if (v[0] && !uri_base_is_valid(v)) {
-		snprintf(why, why_size,
-			 "%s: \"%.64s\" is not an https URI ending in / "
-			 "(e.g. https://lis.example.net:8443/loc/)", k->name, v);
-		return -1;
-	}
-	return 0;
-}
-
-const char *lis_config_deref_path(const struct lis_config *cfg)
-{
-	if (!cfg->uri_base || !cfg->uri_base[0])
-		return NULL;
-	return strchr(cfg->uri_base + 8, '/');
-}
 
 static void print_help(FILE *out)
 {
@@ -238,14 +26,7 @@ static void print_help(FILE *out)
 		"  -V, --version       print the version and exit\n\n"
 		"Every configuration key has a twin that overrides the file:\n",
 		LIS_CONFIG_DEFAULT_FILE);
-	conftab_print_help(&table, out);
-}
-
-void lis_config_free(struct lis_config *cfg)
-{
-	if (!cfg)
-		return;
-	conftab_free(keys, table.n_keys, cfg);
+	conftab_print_help(&lis_conf_table, out);
 }
 
 int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
@@ -274,14 +55,10 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 		}
 	}
 	bool check = false;
-	if (conftab_check_args(&table, argc, argv, flags, &check, "lisd", &file,
-			       LIS_EXIT_USAGE, err) < 0)
+	if (conftab_check_args(&lis_conf_table, argc, argv, flags, &check, "lisd", &file, err) < 0)
 		return -1;
 	if (check)
 		*action = LIS_ACTION_CHECK;
-
-	if (conftab_set_defaults(&table, cfg, LIS_EXIT_USAGE, err) < 0)
-		return -1;
 
 	if (!file) {
 		FILE *f = fopen(LIS_CONFIG_DEFAULT_FILE, "r");
@@ -290,22 +67,23 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 			file = LIS_CONFIG_DEFAULT_FILE;
 		}
 	}
-	if (file && conftab_load_file(&table, cfg, file, LIS_EXIT_USAGE, err) < 0)
+	if (lis_conf_load(cfg, file, err) < 0)
 		return -1;
 	if (config_file)
 		*config_file = file;
 
 	/* Pass 2: command-line twins override the file. */
-	if (conftab_apply_args(&table, cfg, argc, argv, flags, LIS_EXIT_USAGE, err) < 0)
+	if (conftab_apply_args(&lis_conf_table, cfg, argc, argv, flags, err) < 0)
 		return -1;
 	if (!cfg->querylog_instance[0]) {
 		/* design.md: the instance defaults to the host name. */
 		char host[256] = "";
 		if (gethostname(host, sizeof host - 1) < 0 || !host[0])
 			snprintf(host, sizeof host, "lisd");
-		const struct conftab_key *k = conftab_find(&table, "querylog", "instance");
+		const struct conftab_key *k = conftab_find(&lis_conf_table, "querylog",
+							   "instance");
 		if (conftab_set(cfg, k, host, why, sizeof why) < 0)
-			return lis_error_set(err, LIS_EXIT_USAGE,
+			return lis_error_set(err, LIS_E_USAGE,
 					     "[querylog] instance is empty and the host name will not "
 					     "do (%s); set instance", why);
 	}
@@ -316,19 +94,19 @@ int lis_read_file(const char *path, size_t max, char **data, size_t *len, struct
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return lis_error_set(err, LIS_EXIT_RUNTIME, "%s: cannot open: %s", path,
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: cannot open: %s", path,
 				     strerror(errno));
 	char *buf = malloc(max + 1);
 	if (!buf) {
 		fclose(f);
-		return lis_error_set(err, LIS_EXIT_RUNTIME, "%s: out of memory", path);
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: out of memory", path);
 	}
 	size_t n = fread(buf, 1, max + 1, f);
 	int bad = ferror(f);
 	fclose(f);
 	if (bad || n > max) {
 		lis_free_secret(buf);
-		return lis_error_set(err, LIS_EXIT_RUNTIME, "%s: %s", path,
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: %s", path,
 				     bad ? "read error" : "file too large");
 	}
 	buf[n] = '\0';
@@ -371,19 +149,19 @@ int lis_config_load_tls(const struct lis_config *cfg, char **cert_out, char **ke
 	x509 = bio ? PEM_read_bio_X509(bio, NULL, no_passphrase, NULL) : NULL;
 	BIO_free(bio);
 	if (!x509) {
-		lis_error_set(err, LIS_EXIT_RUNTIME, "%s: no PEM certificate in it", cfg->tls_cert);
+		lis_error_set(err, LIS_E_SYSTEM, "%s: no PEM certificate in it", cfg->tls_cert);
 		goto out;
 	}
 	bio = BIO_new_mem_buf(key, (int)key_len);
 	pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
 	BIO_free(bio);
 	if (!pkey) {
-		lis_error_set(err, LIS_EXIT_RUNTIME,
+		lis_error_set(err, LIS_E_SYSTEM,
 			      "%s: no unencrypted PEM private key in it", cfg->tls_key);
 		goto out;
 	}
 	if (X509_check_private_key(x509, pkey) != 1) {
-		lis_error_set(err, LIS_EXIT_RUNTIME, "%s: key does not match the certificate in %s",
+		lis_error_set(err, LIS_E_SYSTEM, "%s: key does not match the certificate in %s",
 			      cfg->tls_key, cfg->tls_cert);
 		goto out;
 	}

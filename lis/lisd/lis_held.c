@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -34,14 +33,15 @@ enum mode {
 	MODE_DEREF_GET,               /* GET of a location URI */
 };
 
-/* Who is being located, as identifiers (RFC 6155) and the identity a location URI names. */
+/* Who is being located: the identities (RFC 6155, or the requester's own address) and, from
+ * RFC 7105 measurements, the access point it reports. */
 struct target {
-	char ip[HELD_ID_VALUE_MAX];
-	char mac[HELD_ID_VALUE_MAX];
-	char uri[HELD_ID_VALUE_MAX];      /* normalized sip:/sips: URI */
-	char tel[HELD_ID_VALUE_MAX];      /* normalized tel: URI */
-	char bssid[18];                   /* RFC 7105 serving BSSID, "" when none */
-	char identity[LIS_URI_IDENTITY_MAX + 1]; /* "ip:10.1.2.3 mac:..." ("" if too long) */
+	struct ident ids[HELD_MAX_IDS];
+	size_t n_ids;
+	char bssid[18];                   /* serving BSSID, "" when none */
+	char identity[LIS_URI_IDENTITY_MAX + 1]; /* identity text: "ip:10.1.2.3 mac:...", cut
+						  * short when too long */
+	bool identity_fits;               /* identity is whole: a location URI may carry it */
 };
 
 int lis_held_init(const struct lis_config *cfg, struct lis_error *err)
@@ -66,63 +66,16 @@ void lis_held_shutdown(void)
 	lis_uri_key_wipe(&uri_key);
 }
 
-static void append_identity(struct target *t, const char *kind, const char *value)
-{
-	size_t o = strlen(t->identity);
-	if (o == 0 && t->identity[1] == '!')
-		return;   /* already too long */
-	int n = snprintf(t->identity + o, sizeof t->identity - o, "%s%s%s", o ? " " : "", kind,
-			 value);
-	if (n < 0 || (size_t)n >= sizeof t->identity - o) {
-		/* Too long for a token: no location URI for this target. */
-		t->identity[0] = '\0';
-		t->identity[1] = '!';
-	}
-}
-
-/* The identity of a target in tokens and logs: "ip:A", "mac:M", "uri:sip:...", and the tel
- * URI itself ("tel:+1..."), space-separated. */
+/* The identity text of the target (ident.h), for location URI tokens and logs. */
 static void make_identity(struct target *t)
 {
-	memset(t->identity, 0, sizeof t->identity);
-	if (t->ip[0])
-		append_identity(t, "ip:", t->ip);
-	if (t->mac[0])
-		append_identity(t, "mac:", t->mac);
-	if (t->uri[0])
-		append_identity(t, "uri:", t->uri);
-	if (t->tel[0])
-		append_identity(t, "", t->tel);
+	t->identity_fits = ident_text_format(t->ids, t->n_ids, t->identity, sizeof t->identity) == 0;
 }
 
-/* Back from a token's identity. Returns 0, -1 when it holds something else (cannot happen
- * for a token this code made, but the key may be shared with a newer lisd). */
-static int target_from_identity(const char *identity, struct target *t)
+static struct wm_target target_view(const struct target *t)
 {
-	memset(t, 0, sizeof *t);
-	const char *p = identity;
-	while (*p) {
-		size_t len = strcspn(p, " ");
-		char *slot = NULL;
-		size_t skip = 0;
-		if (len > 3 && strncmp(p, "ip:", 3) == 0)
-			slot = t->ip, skip = 3;
-		else if (len > 4 && strncmp(p, "mac:", 4) == 0)
-			slot = t->mac, skip = 4;
-		else if (len > 4 && strncmp(p, "uri:", 4) == 0)
-			slot = t->uri, skip = 4;
-		else if (len > 4 && strncmp(p, "tel:", 4) == 0)
-			slot = t->tel, skip = 0;
-		if (!slot || slot[0] || len - skip >= HELD_ID_VALUE_MAX)
-			return -1;
-		memcpy(slot, p + skip, len - skip);
-		slot[len - skip] = '\0';
-		p += len;
-		while (*p == ' ')
-			p++;
-	}
-	make_identity(t);
-	return t->identity[0] ? 0 : -1;
+	return (struct wm_target){ .ids = t->ids, .n_ids = t->n_ids,
+				   .bssid = t->bssid[0] ? t->bssid : NULL };
 }
 
 static bool same_address(const char *a, const char *b)
@@ -135,78 +88,21 @@ static bool same_address(const char *a, const char *b)
 	return false;
 }
 
-static const char *id_type_name(const struct held_identifier *id)
-{
-	switch (id->type) {
-	case HELD_ID_IP: return "ip";
-	case HELD_ID_MAC: return "mac";
-	case HELD_ID_URI: return "uri";
-	case HELD_ID_FQDN: return "fqdn";
-	case HELD_ID_NAI: return "nai";
-	case HELD_ID_DUID: return "duid";
-	case HELD_ID_UDPPORT: return "udpport";
-	case HELD_ID_TCPPORT: return "tcpport";
-	case HELD_ID_SCTPPORT: return "sctpport";
-	case HELD_ID_MSISDN: return "msisdn";
-	case HELD_ID_IMSI: return "imsi";
-	case HELD_ID_IMEI: return "imei";
-	case HELD_ID_MIN: return "min";
-	case HELD_ID_MDN: return "mdn";
-	case HELD_ID_OTHER: return id->value;   /* the element's local name */
-	}
-	return "unknown";
-}
-
-/* RFC 6155: the target from the device element, else the requester's own address. Sets
- * *third_party when the request is about someone else. Returns 0, or -1 with msg (to send
- * with badIdentifier). */
+/* RFC 6155: the target from the device element, else the requester's own address (RFC 5985
+ * §4). Sets *third_party when the request is about someone else. Returns 0, or -1 with err
+ * saying why (to send with badIdentifier): a kind the resolver cannot locate by, two of one
+ * kind. */
 static int target_from_request(const char *requester, const struct held_request *req,
-			       struct target *t, bool *third_party, char *msg, size_t msg_size)
+			       struct target *t, bool *third_party, struct lis_error *err)
 {
 	memset(t, 0, sizeof *t);
-	*third_party = false;
 	if (!req->has_device) {
-		snprintf(t->ip, sizeof t->ip, "%s", requester);
+		t->ids[0].kind = IDENT_IP;
+		snprintf(t->ids[0].value, sizeof t->ids[0].value, "%s", requester);
+		t->n_ids = 1;
 	} else {
-		for (size_t i = 0; i < req->n_ids; i++) {
-			const struct held_identifier *id = &req->ids[i];
-			char *slot;
-			char norm[HELD_ID_VALUE_MAX];
-			const char *value = id->value;
-			switch (id->type) {
-			case HELD_ID_IP:
-				slot = t->ip;
-				break;
-			case HELD_ID_MAC:
-				slot = t->mac;
-				break;
-			case HELD_ID_URI:
-				/* sip:, sips: and tel: URIs name endpoints; other schemes do not. */
-				if (ident_uri_normalize(id->value, norm, sizeof norm) < 0) {
-					snprintf(msg, msg_size,
-						 "identifier uri \"%.64s\" is not a sip:, sips: or tel: URI; "
-						 "other URI schemes are not supported", id->value);
-					return -1;
-				}
-				value = norm;
-				slot = strncasecmp(norm, "tel:", 4) == 0 ? t->tel : t->uri;
-				break;
-			default:
-				snprintf(msg, msg_size, "identifier type %.64s is not supported",
-					 id_type_name(id));
-				return -1;
-			}
-			if (slot[0]) {
-				snprintf(msg, msg_size,
-					 "the device names more than one %s identifier; give one of each type",
-					 slot == t->tel ? "tel" : id_type_name(id));
-				return -1;
-			}
-			snprintf(slot, HELD_ID_VALUE_MAX, "%s", value);
-		}
-		/* A device naming only the requester's own address is the requester. */
-		*third_party = !(t->ip[0] && !t->mac[0] && !t->uri[0] && !t->tel[0] &&
-				 same_address(t->ip, requester));
+		memcpy(t->ids, req->ids, req->n_ids * sizeof req->ids[0]);
+		t->n_ids = req->n_ids;
 	}
 	/* RFC 7105: the access point the client is associated with. */
 	for (size_t i = 0; i < req->n_wifi; i++)
@@ -214,6 +110,13 @@ static int target_from_request(const char *requester, const struct held_request 
 			snprintf(t->bssid, sizeof t->bssid, "%s", req->wifi[i].bssid);
 			break;
 		}
+	struct wm_target wt = target_view(t);
+	if (wm_target_check(&wt, err) < 0)
+		return -1;
+	/* A device naming only the requester's own address is the requester. */
+	*third_party = req->has_device &&
+		       !(t->n_ids == 1 && t->ids[0].kind == IDENT_IP &&
+			 same_address(t->ids[0].value, requester));
 	make_identity(t);
 	return 0;
 }
@@ -339,42 +242,53 @@ struct failure {
 	char msg[256];
 };
 
-/* The answer for target t: resolve in the snapshot and build, all inside one RCU read-side
- * section (the result points into the snapshot). req is NULL for GET. Returns 0 with *out
- * built, 1 with *f describing a failure to answer, -1 when building failed. */
-static int locate(const struct target *t, const struct held_request *req, enum mode mode,
-		  char **out, size_t *out_len, struct lis_held_outcome *oc, struct failure *f)
+static int fail(struct failure *f, enum held_error_code code, unsigned status, const char *fmt,
+		...) __attribute__((format(printf, 4, 5)));
+static int fail(struct failure *f, enum held_error_code code, unsigned status, const char *fmt,
+		...)
+{
+	va_list ap;
+	f->code = code;
+	f->status = status;
+	va_start(ap, fmt);
+	vsnprintf(f->msg, sizeof f->msg, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+/* What an answer needs of the location, copied out of the snapshot. */
+struct located {
+	struct wm_pidf wp;            /* every form the location has, detached (wm_pidf.h) */
+	unsigned have;                /* HELD_LT_CIVIC, HELD_LT_GEODETIC bits */
+};
+
+/* Resolve t in the current snapshot. The resolver's result points into the snapshot, so
+ * everything read from it (the log's fields in oc, the location in *loc) is copied out
+ * before the RCU read-side section ends; nothing slow happens inside it. Returns 0 with
+ * *loc filled (release loc->wp), or 1 with *f describing the failure. */
+static int resolve(const struct target *t, struct located *loc, struct lis_held_outcome *oc,
+		   struct failure *f)
 {
 	struct lis_error err = { 0 };
 	struct wm_result res;
+	struct wm_target wt = target_view(t);
 	int ret = 1;
 
-	snprintf(oc->target, sizeof oc->target, "%.319s", t->identity[0] ? t->identity : t->ip);
+	memset(loc, 0, sizeof *loc);
 	lis_snapshot_read_lock();
 	const struct wm_snapshot *snap = lis_snapshot_current();
 	oc->snapshot_age = lis_snapshot_age();
 	if (!snap) {
-		f->code = HELD_E_GENERAL_LIS_ERROR;
-		f->status = 503;
-		snprintf(f->msg, sizeof f->msg, "the wiremap is not loaded yet; try again later");
+		fail(f, HELD_E_GENERAL_LIS_ERROR, 503,
+		     "the wiremap is not loaded yet; try again later");
 		snprintf(oc->reason, sizeof oc->reason, "no wiremap snapshot (database not reached yet)");
 		goto out;
 	}
-	struct wm_target wt = {
-		.ip = t->ip[0] ? t->ip : NULL,
-		.mac = t->mac[0] ? t->mac : NULL,
-		.uri = t->uri[0] ? t->uri : NULL,
-		.tel = t->tel[0] ? t->tel : NULL,
-		.bssid = t->bssid[0] ? t->bssid : NULL,
-	};
 	struct wm_policy pol = { .now = time(NULL), .max_binding_age = (unsigned)held_cfg->max_binding_age };
-	memset(&res, 0, sizeof res);
 	int rc = wm_resolve(snap, &wt, &pol, &res, &err);
 	if (rc < 0) {
-		/* RFC 6155: badIdentifier for an identifier that is badly formatted. */
-		f->code = HELD_E_BAD_IDENTIFIER;
-		f->status = 404;
-		snprintf(f->msg, sizeof f->msg, "%s", err.msg[0] ? err.msg : "bad device identifier");
+		/* RFC 6155 §2.2: badIdentifier for an identifier that is badly formatted. */
+		fail(f, HELD_E_BAD_IDENTIFIER, 404, "%s", err.msg[0] ? err.msg : "bad device identifier");
 		goto out;
 	}
 	note_evidence(&res, pol.now, oc);
@@ -383,12 +297,11 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 		snprintf(oc->disagree, sizeof oc->disagree, "%s", res.disagree);
 	}
 	if (rc == 0 || !res.loc) {
-		f->code = HELD_E_LOCATION_UNKNOWN;
-		f->status = 404;
 		if (res.unknown_reason[0])
-			snprintf(f->msg, sizeof f->msg, "%s", res.unknown_reason);
+			fail(f, HELD_E_LOCATION_UNKNOWN, 404, "%s", res.unknown_reason);
 		else
-			snprintf(f->msg, sizeof f->msg, "no location is known for %.160s", oc->target);
+			fail(f, HELD_E_LOCATION_UNKNOWN, 404, "no location is known for %.160s",
+			     oc->target);
 		goto out;
 	}
 	oc->source = wm_source_name(res.source);
@@ -398,89 +311,86 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 		 res.loc->site && res.loc->site->key ? res.loc->site->key : "");
 	snprintf(oc->method, sizeof oc->method, "%s", res.method ? res.method : "");
 	oc->fallback = res.fallback;
+	loc->have = (res.loc->has_civic ? HELD_LT_CIVIC : 0u) |
+		    (res.loc->has_geo ? HELD_LT_GEODETIC : 0u);
+	wm_pidf_fill(&res, true, true, &loc->wp);
+	if (wm_pidf_detach(&loc->wp) < 0) {
+		memset(&loc->wp, 0, sizeof loc->wp);
+		fail(f, HELD_E_GENERAL_LIS_ERROR, 500, "internal error");
+		snprintf(oc->reason, sizeof oc->reason, "out of memory copying the location");
+		goto out;
+	}
+	ret = 0;
+out:
+	lis_snapshot_read_unlock();
+	return ret;
+}
 
-	bool have_civic = res.loc->has_civic;
-	bool have_geo = res.loc->has_geo;
-	unsigned lt = req ? req->loctypes : 0;
-	bool exact = req && req->exact;
-	bool any = lt == 0 || (lt & HELD_LT_ANY);
-	bool uri_possible = mode == MODE_HELD && uri_enabled && t->identity[0];
-
-	if (exact) {
-		/* RFC 5985 §6.5: exact="true" means every listed form, or cannotProvideLiType. */
-		const char *missing = NULL;
-		if ((lt & HELD_LT_CIVIC) && !have_civic)
-			missing = "civic";
-		else if ((lt & HELD_LT_GEODETIC) && !have_geo)
-			missing = "geodetic";
-		else if ((lt & HELD_LT_URI) && !uri_possible)
-			missing = "locationURI";
-		if (missing) {
-			f->code = HELD_E_CANNOT_PROVIDE_LI_TYPE;
-			f->status = 404;
-			if (strcmp(missing, "locationURI") != 0)
-				snprintf(f->msg, sizeof f->msg, "no %s location is recorded for %.160s",
-					 missing, oc->target);
-			else if (mode != MODE_HELD)
-				snprintf(f->msg, sizeof f->msg,
-					 "a location URI cannot be asked for by dereferencing one "
-					 "(RFC 6753); ask without locationURI");
-			else if (!uri_enabled)
-				snprintf(f->msg, sizeof f->msg,
-					 "this LIS does not issue location URIs; ask without "
-					 "exact=\"true\" for location by value");
-			else
-				snprintf(f->msg, sizeof f->msg,
-					 "the target's identity is too long for a location URI");
-			goto out;
-		}
-	}
-	bool give_civic, give_geo, give_uri;
-	if (any) {
-		give_civic = have_civic;
-		give_geo = have_geo;
-		give_uri = uri_possible;
-	} else {
-		give_civic = (lt & HELD_LT_CIVIC) && have_civic;
-		give_geo = (lt & HELD_LT_GEODETIC) && have_geo;
-		give_uri = (lt & HELD_LT_URI) && uri_possible;
-	}
-	/* exact="false": when none of the forms asked by value exists, or only a URI was asked
-	 * and none can be given, other forms are allowed: give what there is. */
-	if (!exact && !give_civic && !give_geo &&
-	    ((lt & (HELD_LT_CIVIC | HELD_LT_GEODETIC)) || !give_uri)) {
-		give_civic = have_civic;
-		give_geo = have_geo;
-	}
-	if (!give_civic && !give_geo && !give_uri) {
-		f->code = HELD_E_LOCATION_UNKNOWN;
-		f->status = 404;
-		snprintf(f->msg, sizeof f->msg, "no usable location is recorded for %.160s", oc->target);
+/* Which forms to answer with (RFC 5985 §6.2, held_negotiate()), and in words why not when
+ * none can be given. A location URI is possible only for a HELD request to a LIS that issues
+ * them and a target whose identity fits in a token (RFC 6753 §3.1: never when
+ * dereferencing). req is NULL for GET (RFC 6753 §3.2: as if "geodetic civic",
+ * exact="false"). Returns 0 with *give set, or 1 with *f describing the failure. */
+static int choose_forms(const struct target *t, const struct held_request *req, enum mode mode,
+			unsigned have, unsigned *give, struct lis_held_outcome *oc,
+			struct failure *f)
+{
+	bool uri_possible = mode == MODE_HELD && uri_enabled && t->identity_fits;
+	unsigned missing = 0;
+	unsigned asked = req ? req->loctypes : HELD_LT_GEODETIC | HELD_LT_CIVIC;
+	switch (held_negotiate(asked, req && req->exact,
+			       have | (uri_possible ? HELD_LT_URI : 0u), give, &missing)) {
+	case HELD_OK:
+		return 0;
+	case HELD_E_CANNOT_PROVIDE_LI_TYPE:
+		if (missing != HELD_LT_URI)
+			return fail(f, HELD_E_CANNOT_PROVIDE_LI_TYPE, 404,
+				    "no %s location is recorded for %.160s",
+				    missing == HELD_LT_CIVIC ? "civic" : "geodetic", oc->target);
+		if (mode != MODE_HELD)
+			return fail(f, HELD_E_CANNOT_PROVIDE_LI_TYPE, 404,
+				    "a location URI cannot be asked for by dereferencing one "
+				    "(RFC 6753); ask without locationURI");
+		if (!uri_enabled)
+			return fail(f, HELD_E_CANNOT_PROVIDE_LI_TYPE, 404,
+				    "this LIS does not issue location URIs; ask without "
+				    "exact=\"true\" for location by value");
+		return fail(f, HELD_E_CANNOT_PROVIDE_LI_TYPE, 404,
+			    "the target's identity is too long for a location URI");
+	default:
 		snprintf(oc->reason, sizeof oc->reason,
 			 "location %.127s has neither civic nor geodetic data", oc->location);
-		goto out;
+		return fail(f, HELD_E_LOCATION_UNKNOWN, 404,
+			    "no usable location is recorded for %.160s", oc->target);
 	}
-	if (mode == MODE_DEREF_GET && !give_civic && !give_geo)
-		goto out;
+}
+
+/* Build the answer from the forms chosen, outside the snapshot's read-side section: a
+ * random presence entity, the location URI's token, the XML. Returns 0 with *out built, 1
+ * with *f describing a failure, -1 when building failed. */
+static int build_answer(const struct target *t, enum mode mode, unsigned give,
+			struct located *loc, char **out, size_t *out_len,
+			struct lis_held_outcome *oc, struct failure *f)
+{
+	struct lis_error err = { 0 };
+	bool by_value = give & (HELD_LT_CIVIC | HELD_LT_GEODETIC);
+	bool give_uri = give & HELD_LT_URI;
+	struct pidf_doc *doc = &loc->wp.doc;
 
 	char entity[320];
 	if (make_entity(entity, sizeof entity) < 0) {
-		f->code = HELD_E_GENERAL_LIS_ERROR;
-		f->status = 500;
-		snprintf(f->msg, sizeof f->msg, "internal error");
 		snprintf(oc->reason, sizeof oc->reason, "RAND_bytes failed");
-		goto out;
+		return fail(f, HELD_E_GENERAL_LIS_ERROR, 500, "internal error");
 	}
 	time_t now = time(NULL);
-	struct wm_pidf wp;
-	memset(&wp, 0, sizeof wp);
-	if (give_civic || give_geo) {
-		wm_pidf_fill(&res, give_civic, give_geo, &wp);
-		wp.doc.entity = entity;
-		wp.doc.timestamp = now;
-		wp.doc.retransmission_allowed = held_cfg->retransmission_allowed;
-		wp.doc.retention_expiry = now + (time_t)held_cfg->retention;
-	}
+	if (!(give & HELD_LT_CIVIC))
+		doc->civic = NULL;
+	if (!(give & HELD_LT_GEODETIC))
+		doc->geo = NULL;
+	doc->entity = entity;
+	doc->timestamp = now;
+	doc->retransmission_allowed = held_cfg->retransmission_allowed;
+	doc->retention_expiry = now + (time_t)held_cfg->retention;
 
 	char token[LIS_URI_TOKEN_MAX + 1];
 	char uri[LIS_URI_TOKEN_MAX + 256];
@@ -491,39 +401,49 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 		if (lis_uri_token_encode(&uri_key, t->identity, set.expires, token, sizeof token,
 					 &err) < 0 ||
 		    (size_t)snprintf(uri, sizeof uri, "%s%s", held_cfg->uri_base, token) >= sizeof uri) {
-			f->code = HELD_E_GENERAL_LIS_ERROR;
-			f->status = 500;
-			snprintf(f->msg, sizeof f->msg, "internal error");
 			snprintf(oc->reason, sizeof oc->reason, "location URI: %s", err.msg);
-			goto out;
+			memset(token, 0, sizeof token);
+			memset(uri, 0, sizeof uri);
+			return fail(f, HELD_E_GENERAL_LIS_ERROR, 500, "internal error");
 		}
 	}
 
+	int rc;
 	if (mode == MODE_DEREF_GET)
-		rc = pidf_build(&wp.doc, out, out_len, &err);
+		rc = pidf_build(doc, out, out_len, &err);
 	else
-		rc = held_build_response(give_uri ? &set : NULL,
-					 give_civic || give_geo ? &wp.doc : NULL, out, out_len, &err);
+		rc = held_build_response(give_uri ? &set : NULL, by_value ? doc : NULL, out,
+					 out_len, &err);
 	memset(token, 0, sizeof token);
 	memset(uri, 0, sizeof uri);
 	if (rc < 0) {
 		snprintf(oc->reason, sizeof oc->reason, "building the answer failed: %s", err.msg);
-		ret = -1;
-		goto out;
+		return -1;
 	}
 	oc->uri_issued = give_uri;
-	if (give_civic && wp.doc.civic)
-		note_address(wp.doc.civic, oc);
+	if (doc->civic)
+		note_address(doc->civic, oc);
 	oc->result = "located";
-	ret = 0;
-out:
-	lis_snapshot_read_unlock();
-	if (ret == 1 && !f->msg[0]) {
-		f->code = HELD_E_LOCATION_UNKNOWN;
-		f->status = 404;
-		snprintf(f->msg, sizeof f->msg, "no location by value is recorded for %.160s", oc->target);
-	}
-	return ret;
+	return 0;
+}
+
+/* The answer for target t. req is NULL for GET. Returns 0 with *out built, 1 with *f
+ * describing a failure to answer, -1 when building failed. */
+static int locate(const struct target *t, const struct held_request *req, enum mode mode,
+		  char **out, size_t *out_len, struct lis_held_outcome *oc, struct failure *f)
+{
+	struct located loc;
+	unsigned give;
+
+	snprintf(oc->target, sizeof oc->target, "%.319s", t->identity);
+	int rc = resolve(t, &loc, oc, f);
+	if (rc != 0)
+		return rc;
+	rc = choose_forms(t, req, mode, loc.have, &give, oc, f);
+	if (rc == 0)
+		rc = build_answer(t, mode, give, &loc, out, out_len, oc, f);
+	wm_pidf_release(&loc.wp);
+	return rc;
 }
 
 /* The HELD side of a failure. */
@@ -542,8 +462,8 @@ static int parse(const char *body, size_t len, struct held_request *req, char **
 	memset(req, 0, sizeof *req);
 	if (held_parse_request(body, len, &limits, req, &err) == 0)
 		return 0;
-	enum held_error_code code = err.code > HELD_OK && err.code <= HELD_E_BAD_IDENTIFIER
-		? (enum held_error_code)err.code : HELD_E_REQUEST_ERROR;
+	enum held_error_code code = err.code == LIS_E_HELD ? (enum held_error_code)err.held
+							    : HELD_E_REQUEST_ERROR;
 	snprintf(oc->reason, sizeof oc->reason, "%s", err.msg);
 	if (answer_error(code, err.msg[0] ? err.msg : "the request could not be parsed", out,
 			 out_len, oc) < 0)
@@ -557,7 +477,7 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 	struct held_request req;
 	struct target t;
 	struct failure f = { 0 };
-	char msg[256];
+	struct lis_error err = { 0 };
 	bool third_party;
 
 	begin(oc);
@@ -566,11 +486,11 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 		return rc < 0 ? -1 : 0;
 	note_response_time(&req, oc);
 
-	if (target_from_request(who->ip, &req, &t, &third_party, msg, sizeof msg) < 0)
-		return answer_error(HELD_E_BAD_IDENTIFIER, msg, out, out_len, oc);
+	if (target_from_request(who->ip, &req, &t, &third_party, &err) < 0)
+		return answer_error(HELD_E_BAD_IDENTIFIER, err.msg, out, out_len, oc);
 
-	/* RFC 6155 §4 (and RFC 5985 §9's return routability): only authorized requesters may
-	 * ask about another device. The refusal is the same whether or not the device is in
+	/* RFC 6155 §1.1, §5 (and RFC 5985 §9.3's return routability): only authorized
+	 * requesters may ask about another device. The refusal is the same whether or not the device is in
 	 * the wiremap: it is decided before any lookup. */
 	if (third_party && !is_authorized(who, oc)) {
 		snprintf(oc->target, sizeof oc->target, "%.319s", t.identity);
@@ -586,14 +506,21 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 	return rc;
 }
 
-/* The target of a location URI, or -1 whatever is wrong with it. */
+/* The target of a location URI, or -1 whatever is wrong with it. A token holding what this
+ * lisd cannot locate by (made by a newer one sharing the key) is as good as unknown. */
 static int target_from_token(const char *token, struct target *t)
 {
 	char identity[LIS_URI_IDENTITY_MAX + 1];
+	memset(t, 0, sizeof *t);
 	int rc = lis_uri_token_decode(&uri_key, token, time(NULL), identity, sizeof identity,
 				      NULL);
-	if (rc == 0 && target_from_identity(identity, t) == 0)
-		return 0;
+	if (rc == 0 && ident_text_parse(identity, t->ids, HELD_MAX_IDS, &t->n_ids) == 0) {
+		struct wm_target wt = target_view(t);
+		if (wm_target_check(&wt, NULL) == 0) {
+			make_identity(t);
+			return 0;
+		}
+	}
 	memset(t, 0, sizeof *t);
 	return -1;
 }

@@ -24,8 +24,9 @@ struct lis_held_outcome {
 	const char *result;           /* "located" or a HELD error code name */
 	const char *source;           /* wm_source_name(), "none" when not located */
 	char location[128];           /* the location's key, "" when none */
-	char target[320];             /* "ip:...", "mac:...", "uri:...", "tel:..."; "" when
-	                               * the request never got that far */
+	char target[320];             /* identity text (proto/ident.h): "ip:...", "mac:...
+	                               * uri:sip:...", "tel:..."; "" when the request never
+	                               * got that far */
 	bool internal;                /* a fault of the LIS (no wiremap yet...), not of the request */
 	char reason[320];             /* why it failed, for the log only; "" when located */
 	struct lis_auth_result auth;  /* auth.checked: authorization was asked */

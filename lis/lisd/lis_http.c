@@ -469,13 +469,13 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, 
 		/* Dual stack: listen = :: also takes IPv4 (seen as ::ffff:a.b.c.d, unmapped). */
 		flags |= MHD_USE_DUAL_STACK;
 	} else {
-		lis_error_set(err, 1, "listen: \"%s\" is not an IPv4 or IPv6 address", cfg->listen);
+		lis_error_set(err, LIS_E_USAGE, "listen: \"%s\" is not an IPv4 or IPv6 address", cfg->listen);
 		return NULL;
 	}
 
 	struct lis_http *h = calloc(1, sizeof *h);
 	if (!h) {
-		lis_error_set(err, 1, "out of memory");
+		lis_error_set(err, LIS_E_SYSTEM, "out of memory");
 		return NULL;
 	}
 	h->cfg = cfg;
@@ -501,7 +501,7 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, 
 				  MHD_OPTION_END);
 	h->starting = false;
 	if (!h->mhd) {
-		lis_error_set(err, 1, "cannot serve HTTPS on %s port %lu: %s", cfg->listen, cfg->port,
+		lis_error_set(err, LIS_E_SYSTEM, "cannot serve HTTPS on %s port %lu: %s", cfg->listen, cfg->port,
 			      h->start_msg[0] ? h->start_msg : "libmicrohttpd refused to start");
 		free(h);
 		return NULL;

@@ -730,14 +730,14 @@ static int scan_spool(int fd, long long *max_seq, size_t *pending, off_t *good_e
 	*pending = 0;
 	*good_end = 0;
 	if (!buf)
-		return lis_error_set(err, 1, "querylog: out of memory");
+		return lis_error_set(err, LIS_E_SYSTEM, "querylog: out of memory");
 	for (;;) {
 		ssize_t k = pread(fd, buf + have, size - have, at + (off_t)have);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
 			free(buf);
-			return lis_error_set(err, 1, "%s: cannot read: %s", Q.path, strerror(errno));
+			return lis_error_set(err, LIS_E_SYSTEM, "%s: cannot read: %s", Q.path, strerror(errno));
 		}
 		have += (size_t)k;
 		size_t off = 0;
@@ -793,20 +793,20 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 	Q.lost = 0;
 
 	if (mkdir_p(Q.dir) < 0)
-		return lis_error_set(err, 1, "[querylog] spool_dir %s: cannot create: %s", Q.dir,
+		return lis_error_set(err, LIS_E_SYSTEM, "[querylog] spool_dir %s: cannot create: %s", Q.dir,
 				     strerror(errno));
 	Q.fd = open(Q.path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (Q.fd < 0)
-		return lis_error_set(err, 1, "%s: cannot open the query log spool: %s", Q.path,
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: cannot open the query log spool: %s", Q.path,
 				     strerror(errno));
 	if (flock(Q.fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
 		close(Q.fd);
 		Q.fd = -1;
 		if (e == EWOULDBLOCK)
-			return lis_error_set(err, 1, "%s: in use by another lisd; give each lisd its "
+			return lis_error_set(err, LIS_E_USAGE, "%s: in use by another lisd; give each lisd its "
 					     "own [querylog] instance (or spool_dir)", Q.path);
-		return lis_error_set(err, 1, "%s: cannot lock: %s", Q.path, strerror(e));
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: cannot lock: %s", Q.path, strerror(e));
 	}
 	long long max_seq;
 	size_t pending;
@@ -819,7 +819,7 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 			"reason=\"incomplete last record (crash while writing)\"",
 			lis_log_value(v, sizeof v, Q.path), (long long)(st.st_size - good_end));
 		if (ftruncate(Q.fd, good_end) < 0 || fdatasync(Q.fd) < 0) {
-			lis_error_set(err, 1, "%s: cannot cut off a torn record: %s", Q.path,
+			lis_error_set(err, LIS_E_SYSTEM, "%s: cannot cut off a torn record: %s", Q.path,
 				      strerror(errno));
 			goto fail;
 		}
@@ -850,19 +850,19 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 		char line[64];
 		struct tbuf b = {line, 0, sizeof line, true};
 		if (!encode_line(&b, "M1", Q.next_seq, NULL) || spool_write_locked(line, b.len) < 0) {
-			lis_error_set(err, 1, "%s: cannot write: %s", Q.path, strerror(errno));
+			lis_error_set(err, LIS_E_SYSTEM, "%s: cannot write: %s", Q.path, strerror(errno));
 			goto fail;
 		}
 	}
 	Q.ring = calloc(Q.cap, sizeof *Q.ring);
 	if (!Q.ring) {
-		lis_error_set(err, 1, "querylog: out of memory");
+		lis_error_set(err, LIS_E_SYSTEM, "querylog: out of memory");
 		goto fail;
 	}
 	Q.started = true;
 	if (pthread_create(&Q.spooler, NULL, spooler_main, NULL) != 0) {
 		Q.started = false;
-		lis_error_set(err, 1, "querylog: cannot start the spooler thread");
+		lis_error_set(err, LIS_E_SYSTEM, "querylog: cannot start the spooler thread");
 		goto fail;
 	}
 	if (pthread_create(&Q.inserter, NULL, inserter_main, NULL) != 0) {
@@ -872,7 +872,7 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 		pthread_mutex_unlock(&Q.qlock);
 		pthread_join(Q.spooler, NULL);
 		Q.started = false;
-		lis_error_set(err, 1, "querylog: cannot start the inserter thread");
+		lis_error_set(err, LIS_E_SYSTEM, "querylog: cannot start the inserter thread");
 		goto fail;
 	}
 	lis_log(LIS_LOG_INFO, "querylog", "instance=%s spool=%s next_seq=%lld seq_from=%s "

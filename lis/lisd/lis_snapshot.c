@@ -262,7 +262,7 @@ int lis_snapshot_start(const struct lis_config *cfg, struct lis_error *err)
 	atomic_store(&stopping, false);
 	int rc = pthread_create(&loader, NULL, loader_main, NULL);
 	if (rc != 0)
-		return lis_error_set(err, 1, "cannot start the wiremap loader thread: %s",
+		return lis_error_set(err, LIS_E_SYSTEM, "cannot start the wiremap loader thread: %s",
 				     strerror(rc));
 	loader_started = true;
 	return 0;

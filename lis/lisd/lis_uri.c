@@ -114,7 +114,7 @@ int lis_uri_key_parse(const char *path, const char *text, struct lis_uri_key *ke
 		if (a < b && p[a] != '#') {
 			if (have || !parse_hex_key(p + a, b - a, key)) {
 				lis_uri_key_wipe(key);
-				return lis_error_set(err, LIS_EXIT_USAGE,
+				return lis_error_set(err, LIS_E_USAGE,
 						     "%s:%u: expected one line of 64 hex digits (a 32-byte "
 						     "key), e.g. made with: openssl rand -hex 32",
 						     path, line);
@@ -126,7 +126,7 @@ int lis_uri_key_parse(const char *path, const char *text, struct lis_uri_key *ke
 		p = eol + 1;
 	}
 	if (!have)
-		return lis_error_set(err, LIS_EXIT_USAGE,
+		return lis_error_set(err, LIS_E_USAGE,
 				     "%s:%u: no key: expected 64 hex digits (a 32-byte key), e.g. "
 				     "made with: openssl rand -hex 32", path, line ? line : 1);
 	key->random = false;
@@ -138,12 +138,12 @@ int lis_uri_key_load(const char *path, struct lis_uri_key *key, struct lis_error
 	char *text = NULL;
 	size_t len;
 	if (lis_read_file(path, 4096, &text, &len, err) < 0) {
-		err->code = LIS_EXIT_USAGE;
+		err->code = LIS_E_USAGE;
 		return -1;
 	}
 	if (strlen(text) != len) {
 		lis_free_secret(text);
-		return lis_error_set(err, LIS_EXIT_USAGE, "%s:1: NUL byte in the key file", path);
+		return lis_error_set(err, LIS_E_USAGE, "%s:1: NUL byte in the key file", path);
 	}
 	int rc = lis_uri_key_parse(path, text, key, err);
 	lis_free_secret(text);
@@ -154,7 +154,7 @@ int lis_uri_key_random(struct lis_uri_key *key, struct lis_error *err)
 {
 	if (RAND_bytes(key->k, sizeof key->k) != 1) {
 		ERR_clear_error();
-		return lis_error_set(err, LIS_EXIT_RUNTIME, "RAND_bytes failed: no location URI key");
+		return lis_error_set(err, LIS_E_SYSTEM, "RAND_bytes failed: no location URI key");
 	}
 	key->random = true;
 	return 0;
@@ -174,7 +174,7 @@ int lis_uri_token_encode(const struct lis_uri_key *key, const char *identity, ti
 	int rc = -1, n = 0, fin = 0;
 
 	if (idlen > LIS_URI_IDENTITY_MAX)
-		return lis_error_set(err, 1, "target identity longer than %d bytes",
+		return lis_error_set(err, LIS_E_INPUT, "target identity longer than %d bytes",
 				     LIS_URI_IDENTITY_MAX);
 	/* Padding to 16 bytes keeps the token from telling the identity's exact length. */
 	size_t plen = (HEADER_LEN + idlen + 1 + 15) / 16 * 16;
@@ -193,11 +193,11 @@ int lis_uri_token_encode(const struct lis_uri_key *key, const char *identity, ti
 	    EVP_EncryptUpdate(ctx, raw + NONCE_LEN, &n, plain, (int)plen) != 1 ||
 	    EVP_EncryptFinal_ex(ctx, raw + NONCE_LEN + n, &fin) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, raw + NONCE_LEN + plen) != 1) {
-		lis_error_set(err, 1, "AES-256-GCM encryption failed");
+		lis_error_set(err, LIS_E_SYSTEM, "AES-256-GCM encryption failed");
 		goto out;
 	}
 	if (!b64url_encode(raw, NONCE_LEN + plen + TAG_LEN, token, token_size)) {
-		lis_error_set(err, 1, "location URI token does not fit in %zu bytes", token_size);
+		lis_error_set(err, LIS_E_SYSTEM, "location URI token does not fit in %zu bytes", token_size);
 		goto out;
 	}
 	rc = 0;

@@ -33,9 +33,10 @@ int lis_uri_key_random(struct lis_uri_key *key, struct lis_error *err);
 void lis_uri_key_wipe(struct lis_uri_key *key);
 
 /* token = base64url(nonce(12) | AES-256-GCM(version 1 | expiry, 8 bytes big-endian |
- * identity NUL-padded) | tag(16)), no padding characters. identity is the target, e.g.
- * "ip:192.0.2.7", "mac:00:11:22:33:44:55", "uri:sip:alice@example.com", "tel:+15551234567".
- * Returns 0, or -1 (identity too long, CSPRNG or cipher failure). */
+ * identity NUL-padded) | tag(16)), no padding characters. identity is the target's identity
+ * text (proto/ident.h, ident_text_format()), e.g. "ip:192.0.2.7",
+ * "mac:00:11:22:33:44:55 uri:sip:alice@example.com", "tel:+15551234567"; this module does
+ * not look inside it. Returns 0, or -1 (identity too long, CSPRNG or cipher failure). */
 int lis_uri_token_encode(const struct lis_uri_key *key, const char *identity, time_t expiry,
 			 char *token, size_t token_size, struct lis_error *err);
 

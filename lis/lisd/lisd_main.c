@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 		char v[300];
 		lis_log(LIS_LOG_ERR, "start", "result=failed reason=%s",
 			lis_log_value(v, sizeof v, err.msg));
-		rc = err.code == LIS_EXIT_USAGE ? LIS_EXIT_USAGE : LIS_EXIT_RUNTIME;
+		rc = lis_error_exit_status(&err);
 		goto out_log;
 	}
 	/* Before any answer: every answer is logged (a spool that cannot be opened stops the

@@ -27,11 +27,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				      .max_depth = size > 1 && data[1] == '<' ? 4 : 0 };
 	int rc = held_parse_request((const char *)data, size, &limits, &req, &err);
 	if (rc == 0) {
-		if (err.code != HELD_OK || req.n_ids > HELD_MAX_IDS || req.n_wifi > HELD_MAX_WIFI)
+		if (err.code != LIS_OK || req.n_ids > HELD_MAX_IDS || req.n_wifi > HELD_MAX_WIFI)
 			abort();
-		for (size_t i = 0; i < req.n_ids; i++)
-			if (strnlen(req.ids[i].value, HELD_ID_VALUE_MAX) == HELD_ID_VALUE_MAX)
+		/* every identity is of a known kind, and its value is one its kind's parser keeps
+		 * (IDENT_OTHER: the element's name) */
+		for (size_t i = 0; i < req.n_ids; i++) {
+			const struct ident *id = &req.ids[i];
+			struct ident again;
+			if (strnlen(id->value, IDENT_VALUE_MAX) == IDENT_VALUE_MAX ||
+			    (unsigned)id->kind >= IDENT_N_KINDS)
 				abort();
+			if (id->kind != IDENT_OTHER &&
+			    (ident_parse(id->kind, id->value, &again) < 0 ||
+			     strcmp(again.value, id->value) != 0))
+				abort();
+		}
 		/* every BSSID kept is in the one stored spelling: 00:11:22:33:44:55 */
 		for (size_t i = 0; i < req.n_wifi; i++) {
 			const char *b = req.wifi[i].bssid;
@@ -43,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		return 0;
 	}
-	if (rc != -1 || !held_error_code_name((enum held_error_code)err.code))
+	if (rc != -1 || err.code != LIS_E_HELD || !held_error_code_name((enum held_error_code)err.held))
 		abort();
 	size_t n = strnlen(err.msg, sizeof err.msg);
 	if (n == 0 || n == sizeof err.msg)

@@ -165,7 +165,7 @@ static void test_error_without_message_has_no_message_element(void)
 static void test_error_with_invalid_code_is_refused(void)
 {
 	CHECK(build_error(HELD_OK, "x") == -1);
-	CHECK(err.code == HELD_E_GENERAL_LIS_ERROR && err.msg[0]);
+	CHECK(err.code == LIS_E_HELD && err.held == HELD_E_GENERAL_LIS_ERROR && err.msg[0]);
 	CHECK(build_error((enum held_error_code)42, "x") == -1);
 }
 
@@ -263,7 +263,7 @@ static void test_time_beyond_year_9999_is_refused(void)
 	struct pidf_doc pd = base_doc(&ca, NULL);
 	pd.retention_expiry = (time_t)253402300800;
 	CHECK(build_response(NULL, &pd) == -1);
-	CHECK(err.code == HELD_E_GENERAL_LIS_ERROR);
+	CHECK(err.code == LIS_E_HELD && err.held == HELD_E_GENERAL_LIS_ERROR);
 }
 
 static void test_entity_attribute_and_namespace_declarations(void)
@@ -381,7 +381,7 @@ static void test_bad_geodetic_values_are_refused(void)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct pidf_doc pd = base_doc(NULL, &bad[i]);
 		CHECKF(build_response(NULL, &pd) == -1, "case %zu", i);
-		CHECK(err.code == HELD_E_GENERAL_LIS_ERROR && err.msg[0]);
+		CHECK(err.code == LIS_E_HELD && err.held == HELD_E_GENERAL_LIS_ERROR && err.msg[0]);
 	}
 }
 
@@ -399,7 +399,7 @@ static void test_empty_civic_element_set_is_left_out(void)
 	/* an empty civic address and no geodetic: nothing to say, refuse */
 	pd.geo = NULL;
 	CHECK(build_response(NULL, &pd) == -1);
-	CHECK(err.code == HELD_E_GENERAL_LIS_ERROR);
+	CHECK(err.code == LIS_E_HELD && err.held == HELD_E_GENERAL_LIS_ERROR);
 }
 
 static void test_empty_string_fields_are_left_out(void)
@@ -561,7 +561,7 @@ static void test_missing_entity_is_refused(void)
 	CHECK(build_response(NULL, &pd) == -1);
 	pd.entity = "";
 	CHECK(build_response(NULL, &pd) == -1);
-	CHECK(err.code == HELD_E_GENERAL_LIS_ERROR);
+	CHECK(err.code == LIS_E_HELD && err.held == HELD_E_GENERAL_LIS_ERROR);
 }
 
 static void test_special_characters_are_escaped_and_round_trip(void)
@@ -642,7 +642,7 @@ static void test_uri_set_comes_before_presence(void)
 static void test_neither_uri_set_nor_presence_is_refused(void)
 {
 	CHECK(build_response(NULL, NULL) == -1);
-	CHECK(err.code == HELD_E_GENERAL_LIS_ERROR && err.msg[0]);
+	CHECK(err.code == LIS_E_HELD && err.held == HELD_E_GENERAL_LIS_ERROR && err.msg[0]);
 	struct held_uri_set empty = { .expires = T1, .n = 0, .uris = NULL };
 	CHECK(build_response(&empty, NULL) == -1);
 	const char *uris[] = {""};

@@ -53,8 +53,8 @@ static bool msg_is_clean(void)
 static void expect_fault(int rc, enum held_error_code code, const char *in_msg)
 {
 	CHECKF(rc == -1, "rc %d", rc);
-	CHECKF(err.code == (int)code, "code %s, want %s (msg: %s)",
-	       held_error_code_name(err.code) ? held_error_code_name(err.code) : "?",
+	CHECKF(err.code == LIS_E_HELD && err.held == (int)code, "code %s, want %s (msg: %s)",
+	       held_error_code_name(err.held) ? held_error_code_name(err.held) : "?",
 	       held_error_code_name(code), err.msg);
 	CHECKF(msg_is_clean(), "message not clean: \"%s\"", err.msg);
 	if (in_msg)
@@ -75,7 +75,7 @@ static double now_s(void)
 static void test_minimal_request_means_any_location(void)
 {
 	CHECK(parse("<locationRequest xmlns=\"" HELD "\"/>") == 0);
-	CHECK(err.code == HELD_OK && err.msg[0] == '\0');
+	CHECK(err.code == LIS_OK && err.msg[0] == '\0');
 	CHECK(req.loctypes == 0);
 	CHECK(!req.exact);
 	CHECK(req.rt == HELD_RT_ABSENT);
@@ -125,7 +125,7 @@ static void test_rfc6155_request_with_device_uri(void)
 		    "</locationRequest>\n") == 0);
 	CHECK(req.has_device);
 	CHECK(req.n_ids == 1);
-	CHECK(req.ids[0].type == HELD_ID_URI);
+	CHECK(req.ids[0].kind == IDENT_SIP);
 	CHECK_STR(req.ids[0].value, "sip:user@example.net");
 	CHECK(req.rt == HELD_RT_MILLISECONDS && req.rt_ms == 8);
 }
@@ -136,7 +136,7 @@ static void test_protocol_md_device_request_exact_false(void)
 			    "<device xmlns=\"" HELDID "\"><uri>tel:+15551234567</uri>"
 			    "</device>") == 0);
 	CHECK(!req.exact && req.loctypes == (HELD_LT_CIVIC | HELD_LT_URI));
-	CHECK(req.n_ids == 1 && req.ids[0].type == HELD_ID_URI);
+	CHECK(req.n_ids == 1 && req.ids[0].kind == IDENT_TEL);
 	CHECK_STR(req.ids[0].value, "tel:+15551234567");
 }
 
@@ -638,9 +638,9 @@ static void test_device_ip_v4_and_v6(void)
 	CHECK(parse_req("", "<device xmlns=\"" HELDID "\"><ip v=\"4\"> 192.0.2.5 </ip>"
 			    "<ip v=\"6\">2001:db8::5</ip></device>") == 0);
 	CHECK(req.has_device && req.n_ids == 2);
-	CHECK(req.ids[0].type == HELD_ID_IP && req.ids[0].ip_version == 4);
+	CHECK(req.ids[0].kind == IDENT_IP);
 	CHECK_STR(req.ids[0].value, "192.0.2.5");
-	CHECK(req.ids[1].type == HELD_ID_IP && req.ids[1].ip_version == 6);
+	CHECK(req.ids[1].kind == IDENT_IP);
 	CHECK_STR(req.ids[1].value, "2001:db8::5");
 }
 
@@ -670,20 +670,41 @@ static void test_device_every_identifier_type(void)
 			    "<udpport>5060</udpport><tcpport>5061</tcpport><sctpport>0</sctpport>"
 			    "<msisdn>15551234567</msisdn></device>") == 0);
 	CHECK(req.n_ids == 8);
-	enum held_id_type want[] = {HELD_ID_MAC, HELD_ID_FQDN, HELD_ID_NAI, HELD_ID_DUID,
-				    HELD_ID_UDPPORT, HELD_ID_TCPPORT, HELD_ID_SCTPPORT,
-				    HELD_ID_MSISDN};
+	enum ident_kind want[] = {IDENT_MAC, IDENT_FQDN, IDENT_NAI, IDENT_DUID,
+				  IDENT_UDPPORT, IDENT_TCPPORT, IDENT_SCTPPORT, IDENT_MSISDN};
 	for (size_t i = 0; i < 8 && i < req.n_ids; i++)
-		CHECKF(req.ids[i].type == want[i], "id %zu", i);
+		CHECKF(req.ids[i].kind == want[i], "id %zu", i);
 	CHECK_STR(req.ids[0].value, "00-50-b6-a1-c2-d3");
 	CHECK_STR(req.ids[4].value, "5060");
 	CHECK(parse_req("", "<device xmlns=\"" HELDID "\"><imsi>310150123456789</imsi>"
 			    "<imei>490154203237518</imei><min>5551234567</min><mdn>5551234567</mdn>"
 			    "</device>") == 0);
 	CHECK(req.n_ids == 4);
-	CHECK(req.ids[0].type == HELD_ID_IMSI && req.ids[1].type == HELD_ID_IMEI);
-	CHECK(req.ids[2].type == HELD_ID_MIN && req.ids[3].type == HELD_ID_MDN);
-	CHECK(req.ids[0].ip_version == 0);
+	CHECK(req.ids[0].kind == IDENT_IMSI && req.ids[1].kind == IDENT_IMEI);
+	CHECK(req.ids[2].kind == IDENT_MIN && req.ids[3].kind == IDENT_MDN);
+	CHECK_STR(req.ids[0].value, "310150123456789");
+}
+
+/* Each identifier is read by its kind's parser (proto/ident.h): SIP and tel URIs are kept
+ * normalized, a <uri> holds either. */
+static void test_device_uri_is_kept_normalized_as_sip_or_tel(void)
+{
+	CHECK(parse_req("", "<device xmlns=\"" HELDID "\"><uri>SIP:Alice@EXAMPLE.com;transport=tcp"
+			    "</uri><uri> tel:+1-555-123-4567 </uri></device>") == 0);
+	CHECK(req.n_ids == 2 && req.ids[0].kind == IDENT_SIP && req.ids[1].kind == IDENT_TEL);
+	CHECK_STR(req.ids[0].value, "sip:Alice@example.com");
+	CHECK_STR(req.ids[1].value, "tel:+15551234567");
+}
+
+static void test_device_malformed_value_is_bad_identifier(void)
+{
+	expect_fault(parse_req("", "<device xmlns=\"" HELDID "\"><mac>00:11:22</mac></device>"),
+		     HELD_E_BAD_IDENTIFIER, "<mac> \"00:11:22\" is not a MAC address");
+	expect_fault(parse_req("", "<device xmlns=\"" HELDID "\"><uri>http://example.com/</uri>"
+				   "</device>"),
+		     HELD_E_BAD_IDENTIFIER, "is not a sip: or sips: URI or a tel: URI");
+	expect_fault(parse_req("", "<device xmlns=\"" HELDID "\"><uri>tel:+1-CALL</uri></device>"),
+		     HELD_E_BAD_IDENTIFIER, "\"tel:+1-CALL\"");
 }
 
 static void test_device_unknown_identifier_is_other_by_name(void)
@@ -692,9 +713,9 @@ static void test_device_unknown_identifier_is_other_by_name(void)
 			    "<x:serial xmlns:x=\"urn:example:ids\"><x:n>42</x:n></x:serial>"
 			    "</device>") == 0);
 	CHECK(req.n_ids == 2);
-	CHECK(req.ids[0].type == HELD_ID_OTHER);
+	CHECK(req.ids[0].kind == IDENT_OTHER);
 	CHECK_STR(req.ids[0].value, "tel");
-	CHECK(req.ids[1].type == HELD_ID_OTHER);
+	CHECK(req.ids[1].kind == IDENT_OTHER);
 	CHECK_STR(req.ids[1].value, "serial");
 }
 
@@ -742,7 +763,7 @@ static void test_device_identifier_empty_or_too_long_is_bad_identifier(void)
 		 longuri);
 	expect_fault(parse_req("", body), HELD_E_BAD_IDENTIFIER, "longer than 255");
 	/* 255 bytes is the most that is kept */
-	snprintf(body, sizeof body, "<device xmlns=\"" HELDID "\"><uri>%.255s</uri></device>",
+	snprintf(body, sizeof body, "<device xmlns=\"" HELDID "\"><uri>sip:%.251s</uri></device>",
 		 longuri);
 	CHECK(parse_req("", body) == 0);
 	CHECK(strlen(req.ids[0].value) == 255);
@@ -822,7 +843,7 @@ static void *parse_many(void *arg)
 			char want[32];
 			snprintf(want, sizeof want, "line 3");
 			if (held_parse_request(doc, strlen(doc), NULL, &r, &e) != -1 ||
-			    e.code != HELD_E_XML_ERROR || !strstr(e.msg, want))
+			    e.code != LIS_E_HELD || e.held != HELD_E_XML_ERROR || !strstr(e.msg, want))
 				failures++;
 		} else {
 			snprintf(doc, sizeof doc, "<locationRequest xmlns=\"" HELD "\" "
@@ -935,6 +956,10 @@ int main(void)
 	t_run("device_ip_not_matching_version_is_bad_identifier",
 	      test_device_ip_not_matching_version_is_bad_identifier);
 	t_run("device_every_identifier_type", test_device_every_identifier_type);
+	t_run("device_uri_is_kept_normalized_as_sip_or_tel",
+	      test_device_uri_is_kept_normalized_as_sip_or_tel);
+	t_run("device_malformed_value_is_bad_identifier",
+	      test_device_malformed_value_is_bad_identifier);
 	t_run("device_unknown_identifier_is_other_by_name",
 	      test_device_unknown_identifier_is_other_by_name);
 	t_run("device_with_too_many_identifiers_is_request_error",

@@ -1,5 +1,6 @@
-/* lisd configuration (lis_config.c): the issue-3 keys ([wiremap], [auth], [held] location
- * URIs), their defaults, command-line twins and error messages. */
+/* lisd configuration (lis.conf's keys in lis/conf/lis_conf.c, the command line in
+ * lis_config.c): the issue-3 keys ([wiremap], [auth], [held] location URIs), their defaults,
+ * command-line twins and error messages. */
 #include "check.h"
 #include "lis_config.h"
 

@@ -87,7 +87,7 @@ static char path[64];
 static int load_text(struct demo *d, const char *text, struct lis_error *err)
 {
 	memset(d, 0, sizeof *d);
-	if (conftab_set_defaults(&table, d, 2, err) < 0)
+	if (conftab_set_defaults(&table, d, err) < 0)
 		return -1;
 	snprintf(path, sizeof path, "/tmp/test_lis_conftab.XXXXXX");
 	int fd = mkstemp(path);
@@ -96,7 +96,7 @@ static int load_text(struct demo *d, const char *text, struct lis_error *err)
 		return -1;
 	fputs(text, f);
 	fclose(f);
-	int rc = conftab_load_file(&table, d, path, 2, err);
+	int rc = conftab_load_file(&table, d, path, err);
 	unlink(path);
 	return rc;
 }
@@ -109,7 +109,7 @@ static void expect_error(const char *text, unsigned line, const char *want)
 	char full[300];
 	snprintf(full, sizeof full, "%s:%u: %s", path, line, want);
 	CHECKF(rc < 0, "accepted: %s", text);
-	CHECK(err.code == 2);
+	CHECK(err.code == LIS_E_USAGE);
 	CHECK_STR(err.msg, full);
 	conftab_free(keys, table.n_keys, &d);
 }
@@ -163,22 +163,22 @@ static void test_twins_override_and_bad_options_are_refused(void)
 	static const char *const flags[] = { "--dry", NULL };
 	char *argv[] = { "demo", "--count", "4", "--dry", "-c", "f.conf", "--switch=no",
 			 "--colour", "green", NULL };
-	CHECK(conftab_set_defaults(&table, &d, 2, &err) == 0);
-	CHECK(conftab_check_args(&table, 9, argv, flags, seen, "demo", &file, 2, &err) == 0);
+	CHECK(conftab_set_defaults(&table, &d, &err) == 0);
+	CHECK(conftab_check_args(&table, 9, argv, flags, seen, "demo", &file, &err) == 0);
 	CHECK(seen[0]);
 	CHECK_STR(file, "f.conf");
-	CHECK(conftab_apply_args(&table, &d, 9, argv, flags, 2, &err) == 0);
+	CHECK(conftab_apply_args(&table, &d, 9, argv, flags, &err) == 0);
 	CHECK(d.count == 4 && !d.on && d.colour == 9);
 
 	char *bad1[] = { "demo", "--on", "no", NULL };
-	CHECK(conftab_check_args(&table, 3, bad1, flags, NULL, "demo", &file, 2, &err) < 0);
+	CHECK(conftab_check_args(&table, 3, bad1, flags, NULL, "demo", &file, &err) < 0);
 	CHECK_STR(err.msg, "unknown option --on (see demo --help)");
 	char *bad2[] = { "demo", "--count", NULL };
-	CHECK(conftab_check_args(&table, 2, bad2, flags, NULL, "demo", &file, 2, &err) < 0);
+	CHECK(conftab_check_args(&table, 2, bad2, flags, NULL, "demo", &file, &err) < 0);
 	CHECK_STR(err.msg, "--count: needs a value");
 	char *bad3[] = { "demo", "--count", "0", NULL };
-	CHECK(conftab_check_args(&table, 3, bad3, flags, NULL, "demo", &file, 2, &err) == 0);
-	CHECK(conftab_apply_args(&table, &d, 3, bad3, flags, 2, &err) < 0);
+	CHECK(conftab_check_args(&table, 3, bad3, flags, NULL, "demo", &file, &err) == 0);
+	CHECK(conftab_apply_args(&table, &d, 3, bad3, flags, &err) < 0);
 	CHECK_STR(err.msg, "--count: \"0\" is not a whole number in 1..10");
 	conftab_free(keys, table.n_keys, &d);
 }

@@ -1,6 +1,7 @@
 /* Location URI tokens (lis_uri.c): round trip, tamper, other key, expiry, malformed input,
  * and key files. */
 #include "check.h"
+#include "ident.h"
 #include "lis_uri.h"
 
 #include <stdio.h>
@@ -139,6 +140,29 @@ static void test_key_file_errors_name_file_and_line(void)
 	CHECK(strstr(err.msg, "/nonexistent/uri.key") != NULL);
 }
 
+/* Two lisd sharing a key read each other's URIs: a token issued before identities became one
+ * list (identity text as lisd then wrote it: ip, mac as received, uri:, the tel URI alone;
+ * expiry 2100-01-01) still decodes into the same identities, and they write the same text. */
+static void test_token_issued_before_the_ident_table_still_reads(void)
+{
+	static const char old[] =
+		"dCsUhiOGf4MeRxXhn6qT5xAuQVOmwQISodLM17GBMJGab-Xv5Dm7cfo3IKkDJ_sZcNQriWW-hi5ktaNe"
+		"yHVoCUclg6poLt8B_gj7EQdk2Al-lpGsRYjlVsP7_WLUlTiCen2Gyc7sDUPi0J6vtKnJZvL30waDm9oo"
+		"wUUl2g";
+	static const char text[] =
+		"ip:192.0.2.7 mac:00-50-b6-a1-c2-d3 uri:sip:alice@example.com tel:+15551234567";
+	char id[LIS_URI_IDENTITY_MAX + 1], again[LIS_URI_IDENTITY_MAX + 1];
+	CHECK(lis_uri_token_decode(&key, old, T0, id, sizeof id, NULL) == 0);
+	CHECK_STR(id, text);
+	struct ident ids[8];
+	size_t n = 0;
+	CHECK(ident_text_parse(id, ids, 8, &n) == 0 && n == 4);
+	CHECK(ident_find(ids, n, IDENT_IP) && ident_find(ids, n, IDENT_MAC) &&
+	      ident_find(ids, n, IDENT_SIP) && ident_find(ids, n, IDENT_TEL));
+	CHECK(ident_text_format(ids, n, again, sizeof again) == 0);
+	CHECK_STR(again, text);
+}
+
 int main(void)
 {
 	setup_keys();
@@ -151,5 +175,7 @@ int main(void)
 	t_run("malformed_tokens_are_refused", test_malformed_tokens_are_refused);
 	t_run("identity_too_long_is_refused", test_identity_too_long_is_refused);
 	t_run("key_file_errors_name_file_and_line", test_key_file_errors_name_file_and_line);
+	t_run("token_issued_before_the_ident_table_still_reads",
+	      test_token_issued_before_the_ident_table_still_reads);
 	return t_done();
 }

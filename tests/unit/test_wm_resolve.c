@@ -79,10 +79,29 @@ static void build_world(void)
 static const struct wm_policy policy = {.now = NOW, .max_binding_age = AGE};
 static struct wm_result res;
 
+/* An identity of kind k holding text as received: the resolver checks and normalizes it. */
+static struct ident raw(enum ident_kind k, const char *text)
+{
+	struct ident id = {.kind = k};
+	snprintf(id.value, sizeof id.value, "%s", text);
+	return id;
+}
+
+/* uri is read as an RFC 6155 <uri> element is: a tel: URI there is of kind tel. */
 static int resolve(const char *ip, const char *mac, const char *uri, const char *tel,
 		   const char *bssid)
 {
-	struct wm_target t = {.ip = ip, .mac = mac, .uri = uri, .tel = tel, .bssid = bssid};
+	struct ident ids[4], probe;
+	struct wm_target t = {.ids = ids, .bssid = bssid};
+	if (ip)
+		ids[t.n_ids++] = raw(IDENT_IP, ip);
+	if (mac)
+		ids[t.n_ids++] = raw(IDENT_MAC, mac);
+	if (uri)
+		ids[t.n_ids++] = raw(ident_parse_element("uri", uri, &probe) == 0 ? probe.kind
+									 : IDENT_SIP, uri);
+	if (tel)
+		ids[t.n_ids++] = raw(IDENT_TEL, tel);
 	struct lis_error err = {0};
 	int rc = wm_resolve(world, &t, &policy, &res, &err);
 	if (rc < 0)
@@ -288,22 +307,55 @@ static void test_unknown_everything_is_not_located_with_a_reason(void)
 	t_diag("reason: %s", res.unknown_reason);
 }
 
+/* A target of one identity; checked by wm_target_check() and refused the same way by
+ * wm_resolve(). Returns the message. */
+static const char *refused(struct ident id, const char *bssid, size_t n)
+{
+	static struct lis_error err;
+	struct wm_target t = {.ids = &id, .n_ids = n, .bssid = bssid};
+	memset(&err, 0, sizeof err);
+	CHECKF(wm_target_check(&t, &err) == -1, "%s \"%s\" accepted", ident_name(&id), id.value);
+	CHECK(wm_resolve(world, &t, &policy, &res, &err) == -1);
+	return err.msg;
+}
+
 static void test_malformed_target_is_an_error(void)
 {
+	CHECK(strstr(refused(raw(IDENT_MAC, "aa:bb:cc:dd:ee"), NULL, 1), "aa:bb:cc:dd:ee") != NULL);
+	refused(raw(IDENT_IP, "10.1.2.300"), NULL, 1);
+	refused(raw(IDENT_SIP, "http://example.com/"), NULL, 1);
+	refused(raw(IDENT_SIP, "tel:+15551234567"), NULL, 1);
+	refused(raw(IDENT_TEL, "sip:alice@example.com"), NULL, 1);
+	refused(raw(IDENT_MAC, "aa:00:00:00:00:01"), "nope", 1);
+	refused(raw(IDENT_MAC, ""), NULL, 0);
+}
+
+static void test_unsupported_or_repeated_kind_is_an_error(void)
+{
+	CHECK_STR(refused(raw(IDENT_FQDN, "pc1.example.com"), NULL, 1),
+		  "identifier type fqdn is not supported");
+	CHECK_STR(refused(raw(IDENT_OTHER, "serial"), NULL, 1),
+		  "identifier type serial is not supported");
+	struct ident two[] = {raw(IDENT_TEL, "tel:+1555"), raw(IDENT_TEL, "tel:+1666")};
+	struct wm_target t = {.ids = two, .n_ids = 2};
 	struct lis_error err = {0};
-	struct wm_target t = {.mac = "aa:bb:cc:dd:ee"};
-	CHECK(wm_resolve(world, &t, &policy, &res, &err) == -1);
-	CHECK(strstr(err.msg, "aa:bb:cc:dd:ee") != NULL);
-	t = (struct wm_target){.ip = "10.1.2.300"};
-	CHECK(wm_resolve(world, &t, &policy, &res, &err) == -1);
-	t = (struct wm_target){.uri = "http://example.com/"};
-	CHECK(wm_resolve(world, &t, &policy, &res, &err) == -1);
-	t = (struct wm_target){.tel = "sip:alice@example.com"};
-	CHECK(wm_resolve(world, &t, &policy, &res, &err) == -1);
-	t = (struct wm_target){.bssid = "nope"};
-	CHECK(wm_resolve(world, &t, &policy, &res, &err) == -1);
-	t = (struct wm_target){0};
-	CHECK(wm_resolve(world, &t, &policy, &res, &err) == -1);
+	CHECK(wm_target_check(&t, &err) == -1);
+	CHECK(strstr(err.msg, "more than one tel identifier") != NULL);
+	/* one of each kind is fine */
+	struct ident each[] = {raw(IDENT_IP, "10.1.7.7"), raw(IDENT_MAC, "aa:00:00:00:00:07"),
+			       raw(IDENT_SIP, "sip:alice@example.com"),
+			       raw(IDENT_TEL, "tel:+15551234567")};
+	t = (struct wm_target){.ids = each, .n_ids = 4, .bssid = "02:00:00:00:01:00"};
+	CHECKF(wm_target_check(&t, &err) == 0, "%s", err.msg);
+}
+
+static void test_kinds_located_by_are_ip_mac_sip_tel(void)
+{
+	for (int k = 0; k < IDENT_N_KINDS; k++)
+		CHECKF(wm_resolve_locates_by((enum ident_kind)k) ==
+		       (k == IDENT_IP || k == IDENT_MAC || k == IDENT_SIP || k == IDENT_TEL),
+		       "kind %s", ident_kind_info((enum ident_kind)k)->name);
+	CHECK(!wm_resolve_locates_by(IDENT_N_KINDS));
 }
 
 static void test_pidf_fill_port_with_mac_uses_device_and_both_forms(void)
@@ -346,6 +398,30 @@ static void test_pidf_fill_subnet_without_mac_has_note_and_no_device_id(void)
 	CHECK(p.doc.civic != NULL && p.doc.geo == NULL); /* hq-subnet has no geo */
 }
 
+/* lisd builds its answer after the snapshot's read-side section: a detached document holds
+ * its own copy of everything it borrowed. */
+static void test_pidf_detach_copies_what_the_document_borrows(void)
+{
+	struct wm_pidf p;
+	CHECK(resolve("10.1.7.7", NULL, NULL, NULL, NULL) == 1);
+	wm_pidf_fill(&res, true, true, &p);
+	const struct civic_address *shared = p.doc.civic;
+	CHECK(wm_pidf_detach(&p) == 0);
+	CHECK(p.doc.civic == &p.civic && p.doc.civic != shared);
+	CHECK(p.doc.civic->field[CIVIC_ROOM] != shared->field[CIVIC_ROOM]);
+	CHECK_STR(p.doc.civic->field[CIVIC_ROOM], shared->field[CIVIC_ROOM]);
+	CHECK(p.doc.note == p.note && strstr(p.note, "subnet 10.1.0.0/16") != NULL);
+	CHECK(p.doc.method == p.method);
+	CHECK_STR(p.method, "Wiremap");
+	/* the result may go: the document still reads */
+	memset(&res, 0, sizeof res);
+	CHECK_STR(p.doc.method, "Wiremap");
+	CHECK(strstr(p.doc.note, "fallback") != NULL);
+	wm_pidf_release(&p);
+	CHECK(p.doc.civic == NULL && p.civic_text == NULL);
+	wm_pidf_release(NULL);
+}
+
 static void test_pidf_fill_bssid_and_site_default_methods(void)
 {
 	struct wm_pidf p;
@@ -383,9 +459,12 @@ int main(void)
 	RUN(tel_with_separators_finds_the_endpoint);
 	RUN(unknown_everything_is_not_located_with_a_reason);
 	RUN(malformed_target_is_an_error);
+	RUN(unsupported_or_repeated_kind_is_an_error);
+	RUN(kinds_located_by_are_ip_mac_sip_tel);
 	RUN(pidf_fill_port_with_mac_uses_device_and_both_forms);
 	RUN(pidf_fill_subnet_without_mac_has_note_and_no_device_id);
 	RUN(pidf_fill_bssid_and_site_default_methods);
+	RUN(pidf_detach_copies_what_the_document_borrows);
 	wm_snapshot_free(world);
 	return t_done();
 }

@@ -52,7 +52,7 @@ static void expect_error(const char *text, unsigned line, const char *want)
 	char prefix[96];
 	snprintf(prefix, sizeof prefix, "%s:%u: ", path, line);
 	CHECKF(rc < 0, "accepted: %s", text);
-	CHECKF(err.code == WMD_EXIT_USAGE, "code %d", err.code);
+	CHECKF(err.code == LIS_E_USAGE, "code %d", err.code);
 	CHECKF(strncmp(err.msg, prefix, strlen(prefix)) == 0, "\"%s\" does not start with \"%s\"",
 	       err.msg, prefix);
 	CHECKF(strstr(err.msg, want) != NULL, "\"%s\" does not hold \"%s\"", err.msg, want);

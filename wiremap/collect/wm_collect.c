@@ -403,7 +403,7 @@ int wm_collect_bindings(const struct wm_switch_tables *t, const struct wm_collec
 	free(pc);
 	if (rc < 0) {
 		wm_collect_result_free(out);
-		return lis_error_set(err, -1, "collect: out of memory");
+		return lis_error_set(err, LIS_E_SYSTEM, "collect: out of memory");
 	}
 	return 0;
 }

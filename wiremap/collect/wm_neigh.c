@@ -102,7 +102,7 @@ int wm_neigh_dump(struct wm_neigh *n, unsigned *count, struct lis_error *err)
 	struct nl_cache *cache = NULL;
 	int rc = rtnl_neigh_alloc_cache(n->sync, &cache);
 	if (rc < 0)
-		return lis_error_set(err, 1, "neighbour table dump: %s", nl_geterror(rc));
+		return lis_error_set(err, LIS_E_SYSTEM, "neighbour table dump: %s", nl_geterror(rc));
 	n->delivered = 0;
 	nl_cache_foreach(cache, deliver, n);
 	nl_cache_free(cache);
@@ -135,7 +135,7 @@ int wm_neigh_receive(struct wm_neigh *n, unsigned *count, bool *resynced, struct
 				*resynced = true;
 			continue;
 		}
-		return lis_error_set(err, 1, "neighbour events: %s", nl_geterror(rc));
+		return lis_error_set(err, LIS_E_SYSTEM, "neighbour events: %s", nl_geterror(rc));
 	}
 	if (count)
 		*count = total;
@@ -152,7 +152,7 @@ struct wm_neigh *wm_neigh_open(wm_neigh_fn fn, void *arg, struct lis_error *err)
 	struct wm_neigh *n = calloc(1, sizeof *n);
 	int rc;
 	if (!n) {
-		lis_error_set(err, 1, "neighbour table: out of memory");
+		lis_error_set(err, LIS_E_SYSTEM, "neighbour table: out of memory");
 		return NULL;
 	}
 	n->fn = fn;
@@ -160,7 +160,7 @@ struct wm_neigh *wm_neigh_open(wm_neigh_fn fn, void *arg, struct lis_error *err)
 	n->events = nl_socket_alloc();
 	n->sync = nl_socket_alloc();
 	if (!n->events || !n->sync) {
-		lis_error_set(err, 1, "neighbour table: out of memory");
+		lis_error_set(err, LIS_E_SYSTEM, "neighbour table: out of memory");
 		goto fail;
 	}
 	/* Events carry no sequence numbers of ours. */
@@ -170,7 +170,7 @@ struct wm_neigh *wm_neigh_open(wm_neigh_fn fn, void *arg, struct lis_error *err)
 	    (rc = nl_socket_add_membership(n->events, RTNLGRP_NEIGH)) < 0 ||
 	    (rc = nl_socket_set_nonblocking(n->events)) < 0 ||
 	    (rc = nl_connect(n->sync, NETLINK_ROUTE)) < 0) {
-		lis_error_set(err, 1, "neighbour table: netlink: %s", nl_geterror(rc));
+		lis_error_set(err, LIS_E_SYSTEM, "neighbour table: netlink: %s", nl_geterror(rc));
 		goto fail;
 	}
 	/* Best effort: without a larger buffer an overflow only costs a re-dump. */

@@ -933,7 +933,7 @@ int wm_snmp_poll(const struct wm_snmp_target *targets, size_t n, unsigned concur
 		 const volatile sig_atomic_t *stop, struct lis_error *err)
 {
 	if (n > 0 && (!targets || !out))
-		return lis_error_set(err, -1, "wm_snmp_poll: no targets or no result array");
+		return lis_error_set(err, LIS_E_USAGE, "wm_snmp_poll: no targets or no result array");
 	if (snmp_init_once(err) < 0)
 		return -1;
 	if (concurrency == 0)
@@ -944,7 +944,7 @@ int wm_snmp_poll(const struct wm_snmp_target *targets, size_t n, unsigned concur
 		concurrency = (unsigned)(n ? n : 1);
 	struct slot *slots = calloc(concurrency, sizeof *slots);
 	if (!slots)
-		return lis_error_set(err, -1, "wm_snmp_poll: out of memory");
+		return lis_error_set(err, LIS_E_SYSTEM, "wm_snmp_poll: out of memory");
 	size_t next = 0, active = 0, failed = 0;
 
 	for (;;) {
@@ -1009,7 +1009,7 @@ int wm_snmp_poll(const struct wm_snmp_target *targets, size_t n, unsigned concur
 		int r = select(maxfd, &fds, NULL, NULL, &tv);
 		if (r < 0 && errno != EINTR) {
 			free(slots);
-			return lis_error_set(err, -1, "wm_snmp_poll: select: %s", strerror(errno));
+			return lis_error_set(err, LIS_E_SYSTEM, "wm_snmp_poll: select: %s", strerror(errno));
 		}
 		for (unsigned i = 0; i < concurrency; i++) {
 			struct slot *s = &slots[i];

@@ -15,7 +15,7 @@ int main(int argc, char **argv)
 	if (wmd_config_load(&cfg, argc, argv, stdout, &action, &file, &err) < 0) {
 		fprintf(stderr, "wiremapd: %s\n", err.msg);
 		wmd_config_free(&cfg);
-		return WMD_EXIT_USAGE;
+		return lis_error_exit_status(&err);
 	}
 	if (action == WMD_ACTION_HELP || action == WMD_ACTION_VERSION) {
 		wmd_config_free(&cfg);

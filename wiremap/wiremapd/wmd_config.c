@@ -330,10 +330,10 @@ static int load_file(struct wmd_config *cfg, const char *path, struct lis_error 
 	struct profile_state ps = { .cfg = cfg };
 	ps.pseen = calloc(cfg->n_profiles, sizeof *ps.pseen);
 	if (!ps.pseen)
-		return lis_error_set(err, WMD_EXIT_USAGE, "%s: out of memory", path);
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: out of memory", path);
 	const struct conftab_table tab = { keys, N_KEYS, &ps, on_section, on_profile_key,
 					   check_profiles };
-	int rc = conftab_load_file(&tab, cfg, path, WMD_EXIT_USAGE, err);
+	int rc = conftab_load_file(&tab, cfg, path, err);
 	free(ps.pseen);
 	return rc;
 }
@@ -397,19 +397,18 @@ int wmd_config_load(struct wmd_config *cfg, int argc, char **argv, FILE *out,
 		}
 	}
 	bool seen[2] = { false, false };
-	if (conftab_check_args(&table, argc, argv, flags, seen, "wiremapd", &file,
-			       WMD_EXIT_USAGE, err) < 0)
+	if (conftab_check_args(&table, argc, argv, flags, seen, "wiremapd", &file, err) < 0)
 		return -1;
 	bool once = seen[0], check = seen[1];
 	if (once && check)
-		return lis_error_set(err, WMD_EXIT_USAGE,
+		return lis_error_set(err, LIS_E_USAGE,
 				     "--once and --check-config: choose one");
 	*action = check ? WMD_ACTION_CHECK : once ? WMD_ACTION_ONCE : WMD_ACTION_RUN;
 
-	if (conftab_set_defaults(&table, cfg, WMD_EXIT_USAGE, err) < 0)
+	if (conftab_set_defaults(&table, cfg, err) < 0)
 		return -1;
 	if (!profile_add(cfg, "", 0))
-		return lis_error_set(err, WMD_EXIT_USAGE, "out of memory");
+		return lis_error_set(err, LIS_E_SYSTEM, "out of memory");
 
 	if (!file) {
 		FILE *f = fopen(WMD_CONFIG_DEFAULT_FILE, "r");
@@ -424,5 +423,5 @@ int wmd_config_load(struct wmd_config *cfg, int argc, char **argv, FILE *out,
 		*config_file = file;
 
 	/* Pass 2: command-line twins override the file. */
-	return conftab_apply_args(&table, cfg, argc, argv, flags, WMD_EXIT_USAGE, err);
+	return conftab_apply_args(&table, cfg, argc, argv, flags, err);
 }

@@ -99,7 +99,7 @@ static int write_pending(struct db_conn *db, struct pending *p, struct db_collec
 		return 0;
 	struct db_obs_ip_mac *v = calloc(p->n, sizeof *v);
 	if (!v)
-		return lis_error_set(err, 0, "out of memory");
+		return lis_error_set(err, LIS_E_SYSTEM, "out of memory");
 	for (size_t i = 0; i < p->n; i++) {
 		v[i].ip = p->v[i].ip;
 		memcpy(v[i].mac, p->v[i].mac, 6);
@@ -221,14 +221,14 @@ struct wmd_netlink *wmd_netlink_start(const struct wmd_config *cfg, struct lis_e
 {
 	struct wmd_netlink *n = calloc(1, sizeof *n);
 	if (!n) {
-		lis_error_set(err, 0, "out of memory");
+		lis_error_set(err, LIS_E_SYSTEM, "out of memory");
 		return NULL;
 	}
 	n->stop_pipe[0] = n->stop_pipe[1] = -1;
 	n->write_interval = cfg->netlink_write_interval;
 	n->conninfo = strdup(cfg->conninfo);
 	if (!n->conninfo || pipe(n->stop_pipe) < 0) {
-		lis_error_set(err, 0, "netlink thread: %s", strerror(errno));
+		lis_error_set(err, LIS_E_SYSTEM, "netlink thread: %s", strerror(errno));
 		goto fail;
 	}
 	/* Subscribe before the dump, so that nothing between them is missed. */
@@ -241,7 +241,7 @@ struct wmd_netlink *wmd_netlink_start(const struct wmd_config *cfg, struct lis_e
 	lis_log(LIS_LOG_INFO, "neighbors", "result=dumped entries=%u", count);
 	int rc = pthread_create(&n->thread, NULL, run, n);
 	if (rc != 0) {
-		lis_error_set(err, 0, "netlink thread: %s", strerror(rc));
+		lis_error_set(err, LIS_E_SYSTEM, "netlink thread: %s", strerror(rc));
 		goto fail;
 	}
 	return n;

@@ -71,7 +71,7 @@ static int write_result(struct poll_ctx *ctx, const struct db_poll_switch *sw,
 	int rc = -1;
 
 	if (!mp || !im || !ll || !up) {
-		lis_error_set(err, 0, "out of memory");
+		lis_error_set(err, LIS_E_SYSTEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < r->n_mac_ports; i++) {
@@ -190,7 +190,7 @@ int wmd_poll(struct db_conn *db, const struct wmd_config *cfg, const struct db_p
 	int rc = -1;
 
 	if (!creds || !targets || !out) {
-		lis_error_set(err, 0, "out of memory for %zu switches", k);
+		lis_error_set(err, LIS_E_SYSTEM, "out of memory for %zu switches", k);
 		goto done;
 	}
 	for (size_t i = 0; i < cfg->n_profiles; i++)

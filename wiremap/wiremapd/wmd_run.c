@@ -162,7 +162,7 @@ static int cycle(struct db_conn *db, const struct wmd_config *cfg, bool all,
 		return -1;
 	size_t *idx = calloc(n + 1, sizeof *idx);
 	if (!idx) {
-		lis_error_set(err, 0, "out of memory for %zu switches", n);
+		lis_error_set(err, LIS_E_SYSTEM, "out of memory for %zu switches", n);
 		goto out;
 	}
 	if (all) {

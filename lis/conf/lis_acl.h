@@ -1,6 +1,7 @@
 /* The lists behind third-party authorization, as lis.conf spells them: addresses and CIDR
  * prefixes (allowed_addresses) and client-certificate subject DNs (allowed_subjects). Pure:
- * lis_config checks them at load, lis_auth matches requesters against them. */
+ * lis_conf checks them wherever lis.conf is read (lisd and lisctl), lisd's lis_auth matches
+ * requesters against them. */
 #ifndef LIS_ACL_H
 #define LIS_ACL_H
 

@@ -1,0 +1,75 @@
+/* lis.conf(5), the file lisd and lisctl share: struct lis_config, the one table of its keys
+ * (lis_conf.c: sections, names, limits, defaults, the checks of values) and the reading of the
+ * file through the configuration engine (lis_conftab). Both programs read the file here, so
+ * they accept the same files and refuse a bad one with the same "FILE:LINE: reason". What
+ * needs a running lisd (the command line, the host name, TLS files) stays in lisd. */
+#ifndef LIS_CONF_H
+#define LIS_CONF_H
+
+#include <stdbool.h>
+
+#include "lis_conftab.h"
+#include "lis_error.h"
+
+#define LIS_CONFIG_DEFAULT_FILE "/etc/lis/lis.conf"
+
+/* Who may dereference a location URI (RFC 6753 §3). */
+enum lis_deref_auth {
+	LIS_DEREF_POSSESSION = 0,     /* anyone holding the URI, for its lifetime */
+	LIS_DEREF_AUTHORIZED,         /* only requesters authorized as for third-party requests */
+};
+
+struct lis_config {
+	/* [server] */
+	char *listen;                 /* IPv4 or IPv6 literal */
+	unsigned long port;
+	char *held_path;              /* starts with '/' */
+	char *tls_cert;               /* PEM file */
+	char *tls_key;                /* PEM file; its contents never logged */
+	unsigned long threads;
+	unsigned long max_body;       /* bytes */
+	unsigned long timeout;        /* idle connection timeout, seconds */
+	/* [database] */
+	char *conninfo;               /* libpq conninfo; never logged */
+	/* [wiremap] */
+	unsigned long max_binding_age; /* seconds; older bindings are not evidence */
+	/* [auth] */
+	char *client_ca;              /* PEM CA bundle; "": no client certificates asked */
+	char *allowed_subjects;       /* ';'-separated subject DNs */
+	char *allowed_addresses;      /* comma-separated addresses or CIDR prefixes */
+	/* [held] */
+	char *domain;
+	unsigned long retention;      /* seconds */
+	bool retransmission_allowed;
+	char *uri_base;               /* "https://host[:port]/path/"; "": no location URIs */
+	char *uri_key_file;           /* 64 hex digits; "": random key per start */
+	unsigned long uri_lifetime;   /* seconds a location URI is valid */
+	int deref_auth;               /* enum lis_deref_auth */
+	/* [querylog] */
+	bool querylog_enabled;        /* every answer is logged to table query_log */
+	char *querylog_spool_dir;     /* the durable spool file lives here */
+	char *querylog_instance;      /* this lisd's name in the log; "" in the file: host name */
+	unsigned long querylog_batch; /* entries per INSERT */
+	unsigned long querylog_flush_ms; /* longest wait before a partial batch is written */
+	/* [log] */
+	int log_target;               /* enum lis_log_target */
+	int log_level;                /* enum lis_log_level */
+};
+
+/* The keys of lis.conf over struct lis_config. lisd derives its command-line twins and
+ * --help from it. */
+extern const struct conftab_table lis_conf_table;
+
+/* Fill cfg with the defaults of every key, then the file at path (NULL: no file). On failure
+ * -1 with "PATH:LINE: reason" (or "PATH: reason") in err, code LIS_E_USAGE. Either way
+ * cfg is to be freed with lis_config_free(). */
+int lis_conf_load(struct lis_config *cfg, const char *path, struct lis_error *err);
+
+/* Free, and wipe, the strings cfg holds; NULL does nothing. */
+void lis_config_free(struct lis_config *cfg);
+
+/* The path part of uri_base ("/loc/" of "https://lis.example.net:8443/loc/"): the prefix
+ * under which location URIs are dereferenced; NULL when uri_base is empty. */
+const char *lis_config_deref_path(const struct lis_config *cfg);
+
+#endif
