@@ -68,7 +68,7 @@ int held_build_error(enum held_error_code code, const char *message, char **out,
 	const char *name = held_error_code_name(code);
 	if (!name)
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "%d is not a HELD error code",
-				     (int)code);
+				      (int)code);
 	xmlNodePtr root;
 	xmlDocPtr doc = new_held_doc("error", &root);
 	if (!doc)
@@ -98,14 +98,14 @@ static int add_uri_set(xmlNodePtr root, const struct held_uri_set *uris, struct 
 	char expires[32];
 	if (!uris->uris || uris->n == 0)
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-				     "locationUriSet needs at least one URI");
+				      "locationUriSet needs at least one URI");
 	if (pidf_format_time(expires, sizeof expires, uris->expires) < 0)
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-				     "locationUriSet expires out of range");
+				      "locationUriSet expires out of range");
 	for (size_t i = 0; i < uris->n; i++)
 		if (!uris->uris[i] || !uris->uris[i][0] || !xml_safe_text_ok(uris->uris[i]))
 			return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-					     "location URI %zu is empty or not valid text", i + 1);
+					      "location URI %zu is empty or not valid text", i + 1);
 	xmlNodePtr set = xmlNewDocNode(root->doc, root->ns, BAD_CAST "locationUriSet", NULL);
 	if (!set)
 		goto oom;
@@ -128,12 +128,12 @@ int held_build_response(const struct held_uri_set *uris, const struct pidf_doc *
 	*out = NULL;
 	if (!uris && !pidf)
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-				     "locationResponse needs a locationUriSet or a presence");
+				      "locationResponse needs a locationUriSet or a presence");
 	xmlNodePtr root;
 	xmlDocPtr doc = new_held_doc("locationResponse", &root);
 	if (!doc)
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-				     "out of memory building response");
+				      "out of memory building response");
 	/* RFC 5985 §7 schema order: locationUriSet, then presence */
 	int rc = 0;
 	if (uris)

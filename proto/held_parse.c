@@ -25,6 +25,7 @@
 #include <libxml/tree.h>
 
 #include "xml_safe.h"
+#include "lis_strbuf.h"
 
 /* How many characters of an offending value go back to the client. */
 #define QUOTE_MAX 40
@@ -101,14 +102,14 @@ static int parse_response_time(char *value, struct held_request *req, struct lis
 	for (const char *p = v; *p; p++) {
 		if (*p < '0' || *p > '9')
 			return lis_error_held(err, HELD_E_XML_ERROR,
-					     "responseTime \"%s\" is not emergencyRouting, "
-					     "emergencyDispatch or a number of milliseconds",
-					     quote(q, sizeof q, v));
+					      "responseTime \"%s\" is not emergencyRouting, "
+					      "emergencyDispatch or a number of milliseconds",
+					      quote(q, sizeof q, v));
 		unsigned d = (unsigned)(*p - '0');
 		if (ms > (ULONG_MAX - d) / 10)
 			return lis_error_held(err, HELD_E_REQUEST_ERROR,
-					     "responseTime \"%s\" is too large",
-					     quote(q, sizeof q, v));
+					      "responseTime \"%s\" is too large",
+					      quote(q, sizeof q, v));
 		ms = ms * 10 + d;
 	}
 	req->rt = HELD_RT_MILLISECONDS;
@@ -140,8 +141,8 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 		int rc = parse_boolean((char *)exact, &req->exact);
 		if (rc < 0)
 			lis_error_held(err, HELD_E_XML_ERROR,
-				      "locationType exact=\"%s\" is not true, false, 1 or 0",
-				      quote(q, sizeof q, (const char *)exact));
+				       "locationType exact=\"%s\" is not true, false, 1 or 0",
+				       quote(q, sizeof q, (const char *)exact));
 		xmlFree(exact);
 		if (rc < 0)
 			return -1;
@@ -149,7 +150,7 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 	xmlChar *text = simple_content(n);
 	if (!text)
 		return lis_error_held(err, HELD_E_XML_ERROR,
-				     "locationType must hold a list of words, not elements");
+				      "locationType must hold a list of words, not elements");
 	int rc = 0;
 	char *save = NULL;
 	for (char *tok = strtok_r((char *)text, " \t\r\n", &save); tok;
@@ -164,8 +165,8 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 			req->loctypes |= HELD_LT_URI;
 		else {
 			rc = lis_error_held(err, HELD_E_XML_ERROR,
-					   "locationType \"%s\" is not any, civic, geodetic or "
-					   "locationURI", quote(q, sizeof q, tok));
+					    "locationType \"%s\" is not any, civic, geodetic or "
+					    "locationURI", quote(q, sizeof q, tok));
 			break;
 		}
 	}
@@ -187,12 +188,12 @@ static int check_ip(xmlNodePtr n, const char *value, struct lis_error *err)
 	xmlFree(v);
 	if (!version)
 		return lis_error_held(err, HELD_E_BAD_IDENTIFIER,
-				     "device identifier <ip> needs v=\"4\" or v=\"6\"");
+				      "device identifier <ip> needs v=\"4\" or v=\"6\"");
 	unsigned char addr[16];
 	if (inet_pton(version == 4 ? AF_INET : AF_INET6, value, addr) != 1)
 		return lis_error_held(err, HELD_E_BAD_IDENTIFIER,
-				     "device identifier <ip v=\"%d\"> \"%s\" is not an IPv%d "
-				     "address", version, quote(q, sizeof q, value), version);
+				      "device identifier <ip v=\"%d\"> \"%s\" is not an IPv%d "
+				      "address", version, quote(q, sizeof q, value), version);
 	return 0;
 }
 
@@ -203,9 +204,8 @@ static const char *element_what(const char *element, char *buf, size_t size)
 	buf[0] = '\0';
 	for (int k = 0; k < IDENT_N_KINDS; k++) {
 		const struct ident_kind_info *ki = ident_kind_info((enum ident_kind)k);
-		size_t o = strlen(buf);
-		if (ki->element && strcmp(ki->element, element) == 0 && o + 1 < size)
-			snprintf(buf + o, size - o, "%s%s", o ? " or " : "", ki->what);
+		if (ki->element && strcmp(ki->element, element) == 0)
+			lis_strcatf(buf, size, "%s%s", buf[0] ? " or " : "", ki->what);
 	}
 	return buf;
 }
@@ -227,23 +227,23 @@ static int parse_identifier(xmlNodePtr n, struct ident *id, struct lis_error *er
 	xmlChar *text = simple_content(n);
 	if (!text)
 		return lis_error_held(err, HELD_E_BAD_IDENTIFIER,
-				     "device identifier <%s> must hold text, not elements", name);
+				      "device identifier <%s> must hold text, not elements", name);
 	char *v = trim((char *)text);
 	size_t len = strlen(v);
 	int rc = 0;
 	if (len == 0)
 		rc = lis_error_held(err, HELD_E_BAD_IDENTIFIER, "device identifier <%s> is empty",
-				   name);
+				    name);
 	else if (len >= sizeof id->value)
 		rc = lis_error_held(err, HELD_E_BAD_IDENTIFIER,
-				   "device identifier <%s> is longer than %zu bytes", name,
-				   sizeof id->value - 1);
+				    "device identifier <%s> is longer than %zu bytes", name,
+				    sizeof id->value - 1);
 	else if (strcmp(element, "ip") == 0 && check_ip(n, v, err) < 0)
 		rc = -1;
 	else if (ident_parse_element(element, v, id) < 0)
 		rc = lis_error_held(err, HELD_E_BAD_IDENTIFIER,
-				   "device identifier <%s> \"%s\" is not %s", name,
-				   quote(qv, sizeof qv, v), what);
+				    "device identifier <%s> \"%s\" is not %s", name,
+				    quote(qv, sizeof qv, v), what);
 	xmlFree(text);
 	return rc;
 }
@@ -254,19 +254,19 @@ static int parse_device(xmlNodePtr dev, struct held_request *req, struct lis_err
 {
 	if (req->has_device)
 		return lis_error_held(err, HELD_E_REQUEST_ERROR,
-				     "the request names more than one device");
+				      "the request names more than one device");
 	req->has_device = true;
 	for (xmlNodePtr c = dev->children; c; c = c->next) {
 		if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
 		    !all_space(c->content))
 			return lis_error_held(err, HELD_E_XML_ERROR,
-					     "device must hold identifier elements, not text");
+					      "device must hold identifier elements, not text");
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		if (req->n_ids == HELD_MAX_IDS)
 			return lis_error_held(err, HELD_E_REQUEST_ERROR,
-					     "the device has more than %d identifiers",
-					     HELD_MAX_IDS);
+					      "the device has more than %d identifiers",
+					      HELD_MAX_IDS);
 		if (parse_identifier(c, &req->ids[req->n_ids], err) < 0)
 			return -1;
 		req->n_ids++;
@@ -349,11 +349,11 @@ static int parse_location_request(xmlNodePtr root, struct held_request *req,
 		const char *name = quote(q, sizeof q, (const char *)root->name);
 		if (node_ns_is(root, HELD_NS))
 			return lis_error_held(err, HELD_E_UNSUPPORTED_MESSAGE,
-					     "HELD message <%s> is not supported; send "
-					     "locationRequest", name);
+					      "HELD message <%s> is not supported; send "
+					      "locationRequest", name);
 		return lis_error_held(err, HELD_E_UNSUPPORTED_MESSAGE,
-				     "document element <%s> is not a HELD locationRequest "
-				     "(namespace %s)", name, HELD_NS);
+				      "document element <%s> is not a HELD locationRequest "
+				      "(namespace %s)", name, HELD_NS);
 	}
 
 	xmlChar *rt = xmlGetNoNsProp(root, BAD_CAST "responseTime");
@@ -373,32 +373,32 @@ static int parse_location_request(xmlNodePtr root, struct held_request *req,
 		case XML_CDATA_SECTION_NODE:
 			if (!all_space(c->content))
 				return lis_error_held(err, HELD_E_XML_ERROR,
-						     "locationRequest must not hold text");
+						      "locationRequest must not hold text");
 			continue;
 		case XML_COMMENT_NODE:
 		case XML_PI_NODE:
 			continue;
 		default:
 			return lis_error_held(err, HELD_E_XML_ERROR,
-					     "unexpected content in locationRequest");
+					      "unexpected content in locationRequest");
 		}
 		const char *name = (const char *)c->name;
 		if (node_ns_is(c, HELD_NS)) {
 			if (!node_name_is(c, "locationType"))
 				return lis_error_held(err, HELD_E_UNSUPPORTED_MESSAGE,
-						     "HELD element <%s> is not supported",
-						     quote(q, sizeof q, name));
+						      "HELD element <%s> is not supported",
+						      quote(q, sizeof q, name));
 			if (seen_location_type)
 				return lis_error_held(err, HELD_E_XML_ERROR,
-						     "locationType appears more than once");
+						      "locationType appears more than once");
 			seen_location_type = true;
 			if (parse_location_type(c, req, err) < 0)
 				return -1;
 		} else if (!c->ns) {
 			/* xs:any namespace="##other" admits no unqualified elements */
 			return lis_error_held(err, HELD_E_XML_ERROR,
-					     "element <%s> in locationRequest has no namespace",
-					     quote(q, sizeof q, name));
+					      "element <%s> in locationRequest has no namespace",
+					      quote(q, sizeof q, name));
 		} else if (node_ns_is(c, HELD_ID_NS) && node_name_is(c, "device")) {
 			if (parse_device(c, req, err) < 0)
 				return -1;
@@ -428,7 +428,7 @@ int held_parse_request(const char *buf, size_t len, const struct held_limits *li
 	xmlDocPtr doc = xml_safe_parse(buf, len, max_bytes, max_depth, &perr);
 	if (!doc)
 		return lis_error_held(err, perr.code == LIS_E_SYSTEM ? HELD_E_GENERAL_LIS_ERROR
-								   : HELD_E_XML_ERROR,
+				      : HELD_E_XML_ERROR,
 				      "%s", perr.msg);
 	int rc = parse_location_request(xmlDocGetRootElement(doc), req, err);
 	xmlFreeDoc(doc);

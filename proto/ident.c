@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ident.h"
+#include "lis_strbuf.h"
 
 /* text as it is, when it fits */
 static int keep(const char *text, char *value, size_t size)
@@ -145,7 +146,6 @@ const struct ident *ident_find(const struct ident *ids, size_t n, enum ident_kin
 
 int ident_text_format(const struct ident *ids, size_t n, char *buf, size_t size)
 {
-	size_t o = 0;
 	int rc = 0;
 	if (size == 0)
 		return -1;
@@ -156,14 +156,9 @@ int ident_text_format(const struct ident *ids, size_t n, char *buf, size_t size)
 				continue;
 			if (!kinds[k].word)
 				return -1;
-			int w = snprintf(buf + o, size - o, "%s%s%s", o ? " " : "", kinds[k].word,
-					 ids[i].value);
-			if (w < 0 || (size_t)w >= size - o) {
+			if (!lis_strcatf(buf, size, "%s%s%s", buf[0] ? " " : "", kinds[k].word,
+					 ids[i].value))
 				rc = -1;
-				o = size - 1;
-			} else {
-				o += (size_t)w;
-			}
 		}
 	}
 	return rc;

@@ -119,7 +119,7 @@ static int check_text(const char *what, const char *s, struct lis_error *err)
 {
 	if (!xml_safe_text_ok(s))
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-				     "%s is not valid UTF-8 text for XML", what);
+				      "%s is not valid UTF-8 text for XML", what);
 	return 0;
 }
 
@@ -137,7 +137,7 @@ static int check_doc(const struct pidf_doc *pd, bool *have_civic, struct lis_err
 		const struct civic_address *ca = pd->civic;
 		if (ca->lang && ca->lang[0] && !is_language_tag(ca->lang))
 			return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-					     "civic xml:lang is not a language tag");
+					      "civic xml:lang is not a language tag");
 		for (int f = 0; f < CIVIC_N_FIELDS; f++)
 			if (ca->field[f] && check_text(civic_field_name(f), ca->field[f], err) < 0)
 				return -1;
@@ -147,16 +147,16 @@ static int check_doc(const struct pidf_doc *pd, bool *have_civic, struct lis_err
 		if (!isfinite(g->lat) || !isfinite(g->lon) || g->lat < -90 || g->lat > 90 ||
 		    g->lon < -180 || g->lon > 180)
 			return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-					     "geodetic position is not a WGS 84 "
-					     "latitude/longitude");
+					      "geodetic position is not a WGS 84 "
+					      "latitude/longitude");
 		if ((g->has_alt && !isfinite(g->alt)) || !isfinite(g->radius) || g->radius < 0)
 			return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-					     "geodetic altitude or radius is not a number "
-					     "of metres");
+					      "geodetic altitude or radius is not a number "
+					      "of metres");
 	}
 	if (!*have_civic && !pd->geo)
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-				     "PIDF-LO needs a civic or a geodetic location");
+				      "PIDF-LO needs a civic or a geodetic location");
 	return 0;
 }
 
@@ -230,7 +230,7 @@ static int add_geo(struct builder *b, xmlNodePtr li, const struct pidf_geo *g,
 	    (g->has_alt && format_decimal(alt, sizeof alt, g->alt, 3) < 0) ||
 	    format_decimal(radius, sizeof radius, g->radius, 3) < 0)
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-				     "geodetic value out of range for PIDF-LO");
+				      "geodetic value out of range for PIDF-LO");
 	snprintf(pos, sizeof pos, "%s %s%s%s", lat, lon, g->has_alt ? " " : "",
 		 g->has_alt ? alt : "");
 	const char *srs = g->has_alt ? SRS_3D : SRS_2D;
@@ -275,7 +275,7 @@ int pidf_presence_new(xmlDocPtr doc, const struct pidf_doc *pd, xmlNodePtr *out,
 	if (pidf_format_time(timestamp, sizeof timestamp, pd->timestamp) < 0 ||
 	    pidf_format_time(retention, sizeof retention, pd->retention_expiry) < 0)
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-				     "timestamp or retention-expiry out of range");
+				      "timestamp or retention-expiry out of range");
 
 	struct builder b = { .doc = doc };
 	xmlNodePtr presence = xmlNewDocNode(doc, NULL, BAD_CAST "presence", NULL);

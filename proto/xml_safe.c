@@ -1,6 +1,7 @@
 #include "xml_safe.h"
 
 #include "held.h"
+#include "lis_strbuf.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -183,42 +184,15 @@ void xml_safe_quote(char *dst, size_t size, const char *s, size_t max)
 	dst[o] = '\0';
 }
 
-/* Decode one UTF-8 sequence at s; returns its length (0 if invalid) and the code point. */
-static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	size_t n;
-	uint32_t min;
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2, min = 0x80, *cp = s[0] & 0x1fu;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3, min = 0x800, *cp = s[0] & 0x0fu;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4, min = 0x10000, *cp = s[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3fu);
-	}
-	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 bool xml_safe_text_ok(const char *s)
 {
 	if (!s)
 		return false;
 	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
+	size_t left = strlen(s);
+	while (left) {
 		uint32_t cp;
-		size_t n = utf8_decode(p, &cp);
+		size_t n = lis_utf8_seq(p, left, &cp);
 		if (n == 0)
 			return false;
 		/* XML 1.0 §2.2 Char */
@@ -227,6 +201,7 @@ bool xml_safe_text_ok(const char *s)
 		if (cp == 0xfffe || cp == 0xffff)
 			return false;
 		p += n;
+		left -= n;
 	}
 	return true;
 }
@@ -239,14 +214,14 @@ int xml_safe_dump(xmlDocPtr doc, char **out, size_t *out_len, struct lis_error *
 	if (!mem || size <= 0) {
 		xmlFree(mem);
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-				     "could not serialise the XML document");
+				      "could not serialise the XML document");
 	}
 	/* copy: the caller frees with free(), and xmlFree need not be free() */
 	char *copy = malloc((size_t)size + 1);
 	if (!copy) {
 		xmlFree(mem);
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
-				     "out of memory serialising the XML document");
+				      "out of memory serialising the XML document");
 	}
 	memcpy(copy, mem, (size_t)size);
 	copy[size] = '\0';

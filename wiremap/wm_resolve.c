@@ -10,6 +10,7 @@
 
 #include "wm_resolve.h"
 #include "ident.h"
+#include "lis_strbuf.h"
 
 /* Bounds of the walk: an IP rarely has more than one live MAC, a MAC more than a couple of
  * recent ports or APs; the newest ones are the ones that matter. */
@@ -200,19 +201,6 @@ static void site_default(struct walk *w)
 		       site_key(site));
 }
 
-static void append(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t n = strlen(buf);
-	if (n + 1 >= size)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf + n, size - n, fmt, ap);
-	va_end(ap);
-}
-
 static void find_disagreement(struct walk *w, size_t win)
 {
 	struct wm_result *r = w->res;
@@ -233,11 +221,11 @@ static void find_disagreement(struct walk *w, size_t win)
 			continue;
 		seen[n_seen++] = s;
 		if (!r->disagreement)
-			append(r->disagree, sizeof r->disagree, "%s says %s",
-			       wm_source_name(r->ev[win].source), site_key(base));
+			lis_strcatf(r->disagree, sizeof r->disagree, "%s says %s",
+				    wm_source_name(r->ev[win].source), site_key(base));
 		r->disagreement = true;
-		append(r->disagree, sizeof r->disagree, ", %s says %s", wm_source_name(e->source),
-		       site_key(s));
+		lis_strcatf(r->disagree, sizeof r->disagree, ", %s says %s",
+			    wm_source_name(e->source), site_key(s));
 	}
 }
 
@@ -328,8 +316,8 @@ static int check_target(const struct wm_target *t, struct ident norm[IDENT_N_KIN
 		char kinds[128] = "";
 		for (int k = 0; k < IDENT_N_KINDS; k++)
 			if (wm_resolve_locates_by((enum ident_kind)k))
-				append(kinds, sizeof kinds, "%s%s", kinds[0] ? ", " : "",
-				       ident_kind_info((enum ident_kind)k)->name);
+				lis_strcatf(kinds, sizeof kinds, "%s%s", kinds[0] ? ", " : "",
+					    ident_kind_info((enum ident_kind)k)->name);
 		return lis_error_set(err, LIS_E_INPUT, "no target: give an identity (%s) or a bssid",
 				     kinds);
 	}
@@ -359,10 +347,10 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 
 	for (int k = 0; k < IDENT_N_KINDS; k++)
 		if (id[k].kind == (enum ident_kind)k)
-			append(ident, sizeof ident, "%s%s%s", *ident ? ", " : "",
-			       ident_kind_info(id[k].kind)->label, id[k].value);
+			lis_strcatf(ident, sizeof ident, "%s%s%s", *ident ? ", " : "",
+				    ident_kind_info(id[k].kind)->label, id[k].value);
 	if (t->bssid)
-		append(ident, sizeof ident, "%sbssid %s", *ident ? ", " : "", t->bssid);
+		lis_strcatf(ident, sizeof ident, "%sbssid %s", *ident ? ", " : "", t->bssid);
 
 	/* 1. who is it: what the request names (MACs, endpoints), the endpoints' MACs, then
 	 * what bindings of its identities say (an IP's MACs), then the MACs' endpoints */
@@ -446,9 +434,9 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 		snprintf(res->unknown_reason, sizeof res->unknown_reason,
 			 "no switch port, BSSID, endpoint, subnet or site default locates %s", ident);
 		if (w.n_stale)
-			append(res->unknown_reason, sizeof res->unknown_reason,
-			       " (%zu stale binding%s ignored: older than %u s)", w.n_stale,
-			       w.n_stale == 1 ? "" : "s", p->max_binding_age);
+			lis_strcatf(res->unknown_reason, sizeof res->unknown_reason,
+				    " (%zu stale binding%s ignored: older than %u s)", w.n_stale,
+				    w.n_stale == 1 ? "" : "s", p->max_binding_age);
 		return 0;
 	}
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctl_rows.h"
+#include "lis_strbuf.h"
 
 void ctl_errors_add(struct ctl_errors *e, const char *fmt, ...)
 {
@@ -84,42 +85,12 @@ const char *ctl_quoted(char *buf, size_t size, const char *s)
 
 /* ---- text ---- */
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid: no overlong
- * forms, no surrogates, nothing above U+10FFFF (RFC 3629 §4). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	uint32_t cp;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		len = 2, cp = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		len = 3, cp = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
 /* Values end up in XML (PIDF-LO), which cannot carry most control characters. */
 bool ctl_check_text(struct ctl_errors *errs, const char *path, unsigned line,
 			unsigned col, const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
-		size_t len = utf8_seq(s + i, n - i);
+		size_t len = lis_utf8_seq(s + i, n - i, NULL);
 		if (len == 0) {
 			ctl_error_at(errs, path, line, col,
 			       "invalid UTF-8 (byte 0x%02X at offset %zu of the field)", s[i], i);

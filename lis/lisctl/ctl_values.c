@@ -15,6 +15,7 @@
 
 #include "ctl_values.h"
 #include "ident.h"
+#include "lis_strbuf.h"
 
 /* ---- parsing ---- */
 
@@ -270,14 +271,14 @@ static bool is_profile_name(const char *s)
 /* "a, b, c or d" */
 static const char *list(char *buf, size_t size, const char *const *v)
 {
-	size_t n = 0, len = 0;
+	size_t n = 0;
+	struct strbuf b;
 
 	while (v[n])
 		n++;
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && len < size; i++)
-		len += (size_t)snprintf(buf + len, size - len, "%s%s",
-					i == 0 ? "" : i + 1 == n ? " or " : ", ", v[i]);
+	strbuf_init(&b, buf, size);
+	for (size_t i = 0; i < n; i++)
+		strbuf_printf(&b, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", v[i]);
 	return buf;
 }
 
@@ -456,22 +457,21 @@ bool ctl_value_read(enum db_entity e, const struct db_column *c, const char *s,
 const char *ctl_row_key(enum db_entity e, const void *row, char *buf, size_t size)
 {
 	const struct db_entity_desc *d = &db_entities[e];
-	size_t len = 0;
+	struct strbuf b;
 
-	buf[0] = '\0';
+	strbuf_init(&b, buf, size);
 	for (size_t k = 0; k < d->n_cols; k++) {
 		const struct db_column *c = &d->cols[k];
 		const char *v;
-		if (!(c->flags & DB_COL_ID) || len >= size)
+		if (!(c->flags & DB_COL_ID))
 			continue;
 		v = DB_CFIELD(const char *, row, c->at); /* identities are text */
 		/* A range is one key with its length, whatever the file wrote: 00:..:30/48. */
 		if (c->kind == DB_K_BSSID)
-			len += (size_t)snprintf(buf + len, size - len, "%s%s/%u", len ? " " : "",
-						v, DB_CFIELD(unsigned, row, c->aux));
+			strbuf_printf(&b, "%s%s/%u", b.len ? " " : "", v,
+				      DB_CFIELD(unsigned, row, c->aux));
 		else
-			len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? " " : "",
-						v ? v : "");
+			strbuf_printf(&b, "%s%s", b.len ? " " : "", v ? v : "");
 	}
 	return buf;
 }

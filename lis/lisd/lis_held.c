@@ -14,6 +14,7 @@
 
 #include "held.h"
 #include "lis_log.h"
+#include "lis_strbuf.h"
 #include "lis_snapshot.h"
 #include "lis_uri.h"
 #include "pidf.h"
@@ -158,39 +159,28 @@ static void begin(struct lis_held_outcome *oc)
 	oc->evidence_age = -1;
 }
 
-/* Append to a fixed buffer, cutting off what does not fit. */
-static void add(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void add(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t o = strlen(buf);
-	if (o + 1 >= size)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf + o, size - o, fmt, ap);
-	va_end(ap);
-}
-
 /* For the query log: the evidence walked, one step after the other ("port mac ... on sw1
  * port Gi1/0/7 -> hq-410 age=120s origin=snmp chosen; subnet 10.1.2.0/24 -> campus"), and
  * the age of the one that won. */
 static void note_evidence(const struct wm_result *res, time_t now, struct lis_held_outcome *oc)
 {
+	char *ev = oc->evidence;
+	size_t size = sizeof oc->evidence;
 	for (size_t i = 0; i < res->n_evidence; i++) {
 		const struct wm_evidence *e = &res->ev[i];
-		add(oc->evidence, sizeof oc->evidence, "%s%s %s", i ? "; " : "",
-		    e->source == WM_SRC_NONE ? "ip->mac" : wm_source_name(e->source), e->what);
+		const char *source = e->source == WM_SRC_NONE ? "ip->mac"
+							      : wm_source_name(e->source);
+		lis_strcatf(ev, size, "%s%s %s", i ? "; " : "", source, e->what);
 		if (e->loc)
-			add(oc->evidence, sizeof oc->evidence, " -> %s", e->loc->key ? e->loc->key : "?");
+			lis_strcatf(ev, size, " -> %s", e->loc->key ? e->loc->key : "?");
 		if (e->last_seen)
-			add(oc->evidence, sizeof oc->evidence, " age=%llds",
-			    (long long)(now - e->last_seen));
+			lis_strcatf(ev, size, " age=%llds", (long long)(now - e->last_seen));
 		if (e->origin)
-			add(oc->evidence, sizeof oc->evidence, " origin=%s", e->origin);
+			lis_strcatf(ev, size, " origin=%s", e->origin);
 		if (e->stale)
-			add(oc->evidence, sizeof oc->evidence, " stale");
+			lis_strcatf(ev, size, " stale");
 		if (e->chosen) {
-			add(oc->evidence, sizeof oc->evidence, " chosen");
+			lis_strcatf(ev, size, " chosen");
 			if (e->last_seen)
 				oc->evidence_age = (long long)(now - e->last_seen);
 		}
@@ -203,8 +193,9 @@ static void note_address(const struct civic_address *ca, struct lis_held_outcome
 {
 	for (int f = 0; f < CIVIC_N_FIELDS; f++)
 		if (ca->field[f] && ca->field[f][0])
-			add(oc->address, sizeof oc->address, "%s%s=%s", oc->address[0] ? "; " : "",
-			    civic_field_name((enum civic_field)f), ca->field[f]);
+			lis_strcatf(oc->address, sizeof oc->address, "%s%s=%s",
+				    oc->address[0] ? "; " : "",
+				    civic_field_name((enum civic_field)f), ca->field[f]);
 }
 
 static void note_response_time(const struct held_request *req, struct lis_held_outcome *oc)

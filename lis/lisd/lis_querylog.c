@@ -19,6 +19,7 @@
 
 #include "db.h"
 #include "lis_log.h"
+#include "lis_strbuf.h"
 
 /* Entries the queue holds before request threads spool for themselves. */
 #define QUEUE_MIN 4096
@@ -88,96 +89,48 @@ static uint32_t crc32_of(const char *p, size_t n)
 	return c ^ 0xffffffffu;
 }
 
-/* Bytes of the UTF-8 sequence starting at p (at most n available), 0 when not valid UTF-8
- * (overlong forms, surrogates and code points past U+10FFFF are not). */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	size_t len;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-/* Bounded text being built; once full it stays full (ok = false). */
-struct tbuf {
-	char *s;
-	size_t len, size;
-	bool ok;
-};
-
-static void tb_put(struct tbuf *b, const char *p, size_t n)
-{
-	if (!b->ok || n >= b->size - b->len) {
-		b->ok = false;
-		return;
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
 /* A string field: TAB first, then "\N" for NULL, else the value made one line of valid
  * UTF-8 (control bytes -> space, invalid bytes -> '?'), '\' doubled, cut to max bytes. */
-static void tb_str(struct tbuf *b, const char *v, size_t max)
+static void tb_str(struct strbuf *b, const char *v, size_t max)
 {
-	tb_put(b, "\t", 1);
+	strbuf_put(b, "\t", 1);
 	if (!v) {
-		tb_put(b, "\\N", 2);
+		strbuf_put(b, "\\N", 2);
 		return;
 	}
 	const unsigned char *p = (const unsigned char *)v;
 	size_t n = strlen(v), used = 0;
 	while (n > 0) {
-		size_t l = utf8_len(p, n);
+		size_t l = lis_utf8_seq(p, n, NULL);
 		if (used + (l ? l : 1) > max)
 			break;
 		if (l == 0)
-			tb_put(b, "?", 1);
+			strbuf_put(b, "?", 1);
 		else if (*p < 0x20 || *p == 0x7f)
-			tb_put(b, " ", 1);
+			strbuf_put(b, " ", 1);
 		else if (*p == '\\')
-			tb_put(b, "\\\\", 2);
+			strbuf_put(b, "\\\\", 2);
 		else
-			tb_put(b, (const char *)p, l);
+			strbuf_put(b, (const char *)p, l);
 		used += l ? l : 1;
 		p += l ? l : 1;
 		n -= l ? l : 1;
 	}
 }
 
-static void tb_num(struct tbuf *b, bool null, long long v)
+static void tb_num(struct strbuf *b, bool null, long long v)
 {
 	char t[32];
 	if (null) {
-		tb_put(b, "\t\\N", 3);
+		strbuf_put(b, "\t\\N", 3);
 		return;
 	}
 	int n = snprintf(t, sizeof t, "\t%lld", v);
-	tb_put(b, t, (size_t)n);
+	strbuf_put(b, t, (size_t)n);
 }
 
 /* Every field after seq, each with its leading TAB. */
-static bool encode_body(const struct db_query_log_entry *e, struct tbuf *b)
+static bool encode_body(const struct db_query_log_entry *e, struct strbuf *b)
 {
 	char lat[32];
 	tb_num(b, false, e->at_us);
@@ -200,30 +153,32 @@ static bool encode_body(const struct db_query_log_entry *e, struct tbuf *b)
 	if (e->latency_ms >= 0)
 		snprintf(lat, sizeof lat, "%.3f", e->latency_ms);
 	tb_str(b, e->latency_ms >= 0 ? lat : NULL, sizeof lat);
-	return b->ok;
+	return !b->cut;
 }
 
 /* "TAG\tN" + body + "\tCRC\n". */
-static bool encode_line(struct tbuf *b, const char *tag, long long n, const char *body)
+static bool encode_line(struct strbuf *b, const char *tag, long long n, const char *body)
 {
 	size_t start = b->len;
 	char t[40];
 	int k = snprintf(t, sizeof t, "%s\t%lld", tag, n);
-	tb_put(b, t, (size_t)k);
+	strbuf_put(b, t, (size_t)k);
 	if (body)
-		tb_put(b, body, strlen(body));
-	if (!b->ok)
+		strbuf_put(b, body, strlen(body));
+	if (b->cut)
 		return false;
 	k = snprintf(t, sizeof t, "\t%08" PRIx32 "\n", crc32_of(b->s + start, b->len - start));
-	tb_put(b, t, (size_t)k);
-	return b->ok;
+	strbuf_put(b, t, (size_t)k);
+	return !b->cut;
 }
 
 size_t lis_querylog_encode(const struct db_query_log_entry *e, char *buf, size_t size)
 {
 	char body[BODY_MAX];
-	struct tbuf bb = {body, 0, sizeof body, true};
-	struct tbuf lb = {buf, 0, size, true};
+	struct strbuf bb;
+	strbuf_init(&bb, body, sizeof body);
+	struct strbuf lb;
+	strbuf_init(&lb, buf, size);
 	if (size == 0 || !encode_body(e, &bb) || !encode_line(&lb, "Q1", e->seq, body))
 		return 0;
 	return lb.len;
@@ -389,10 +344,11 @@ static int spool_bodies_locked(char **bodies, size_t n)
 	if (!text)
 		return -1;
 	text[0] = '\0';
-	struct tbuf b = {text, 0, cap + 1, true};
+	struct strbuf b;
+	strbuf_init(&b, text, cap + 1);
 	for (size_t i = 0; i < n; i++)
 		encode_line(&b, "Q1", Q.next_seq + (long long)i, bodies[i]);
-	int rc = b.ok ? spool_write_locked(text, b.len) : -1;
+	int rc = !b.cut ? spool_write_locked(text, b.len) : -1;
 	free(text);
 	if (rc == 0) {
 		Q.next_seq += (long long)n;
@@ -485,7 +441,8 @@ static void compact_locked(off_t *done)
 	char v[200], line[64];
 	if (*done != Q.write_end || *done != Q.durable_end)
 		return;
-	struct tbuf b = {line, 0, sizeof line, true};
+	struct strbuf b;
+	strbuf_init(&b, line, sizeof line);
 	if (!encode_line(&b, "M1", Q.next_seq, NULL))
 		return;
 	/* The mark must reach the disk before the old file goes: write, sync, rename, sync. */
@@ -848,7 +805,8 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 	if (good_end == 0) {
 		/* Remember where numbering stands before any entry exists. */
 		char line[64];
-		struct tbuf b = {line, 0, sizeof line, true};
+		struct strbuf b;
+		strbuf_init(&b, line, sizeof line);
 		if (!encode_line(&b, "M1", Q.next_seq, NULL) || spool_write_locked(line, b.len) < 0) {
 			lis_error_set(err, LIS_E_SYSTEM, "%s: cannot write: %s", Q.path, strerror(errno));
 			goto fail;
@@ -892,7 +850,8 @@ void lis_querylog_append(const struct db_query_log_entry *e)
 	if (!Q.started)
 		return;
 	char body[BODY_MAX];
-	struct tbuf b = {body, 0, sizeof body, true};
+	struct strbuf b;
+	strbuf_init(&b, body, sizeof body);
 	struct db_query_log_entry x = *e;
 	if (x.at_us == 0) {
 		struct timespec now;

@@ -1,0 +1,44 @@
+/* Bounded text built in memory the caller owns, and the one UTF-8 decoder.
+ *
+ * A strbuf is always NUL-terminated. A piece is added whole or not at all: once a piece does
+ * not fit, the buffer is cut and stays so (nothing later is added either), so the text never
+ * has a hole in its middle and a caller that must not use a cut text (a query log record, a
+ * token) can tell by `cut`. */
+#ifndef LIS_STRBUF_H
+#define LIS_STRBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct strbuf {
+	char *s;
+	size_t len;     /* bytes before the NUL */
+	size_t size;    /* of s, NUL included; at least 1 */
+	bool cut;
+};
+
+/* Start an empty text in mem (size >= 1 bytes). */
+void strbuf_init(struct strbuf *b, char *mem, size_t size);
+/* Go on from the NUL-terminated text already in mem. */
+void strbuf_attach(struct strbuf *b, char *mem, size_t size);
+
+/* Add n bytes of p. */
+void strbuf_put(struct strbuf *b, const char *p, size_t n);
+/* Add a NUL-terminated string. */
+void strbuf_puts(struct strbuf *b, const char *s);
+/* Add printf-style text. */
+void strbuf_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Append printf-style text to the NUL-terminated text in buf (size bytes) for a message or
+ * a log line: what does not fit is cut off, and the text then fills buf so that nothing later
+ * is added. Returns false when the text was cut (or buf was full already). */
+bool lis_strcatf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The valid UTF-8 sequence at s (at most n bytes): its length, with its code point in *cp
+ * (cp may be NULL); 0 when not valid: overlong forms, surrogates and code points above
+ * U+10FFFF are not (RFC 3629 §3, §4). */
+size_t lis_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
+
+#endif

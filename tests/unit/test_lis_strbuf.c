@@ -1,0 +1,86 @@
+/* Bounded text (lis_strbuf.c): a piece is added whole or not at all and a cut buffer stays
+ * cut; lis_strcatf cuts and then adds nothing more; the one UTF-8 decoder refuses what
+ * RFC 3629 forbids. */
+#include "check.h"
+#include "lis_strbuf.h"
+
+#include <string.h>
+
+static void test_pieces_are_whole_or_absent_and_cut_stays(void)
+{
+	char mem[8];
+	struct strbuf b;
+	strbuf_init(&b, mem, sizeof mem);
+	CHECK_STR(mem, "");
+	strbuf_puts(&b, "abc");
+	strbuf_printf(&b, "%d", 12);
+	CHECK_STR(mem, "abc12");
+	CHECK(b.len == 5 && !b.cut);
+	strbuf_puts(&b, "xyz");         /* 8 bytes with the NUL: one too many */
+	CHECK_STR(mem, "abc12");
+	CHECK(b.cut);
+	strbuf_puts(&b, "x");           /* would fit, but the text is cut already */
+	CHECK_STR(mem, "abc12");
+	strbuf_init(&b, mem, sizeof mem);
+	strbuf_printf(&b, "%s", "1234567");
+	CHECK_STR(mem, "1234567");
+	CHECK(!b.cut && b.len == 7);
+	strbuf_init(&b, mem, sizeof mem);
+	strbuf_printf(&b, "%s", "12345678");
+	CHECK_STR(mem, "");
+	CHECK(b.cut && b.len == 0);
+}
+
+static void test_attach_goes_on_from_the_text(void)
+{
+	char mem[6] = "ab";
+	struct strbuf b;
+	strbuf_attach(&b, mem, sizeof mem);
+	strbuf_put(&b, "cdef", 3);
+	CHECK_STR(mem, "abcde");
+	CHECK(!b.cut);
+	char full[3] = { 'x', 'y', 'z' };   /* no NUL within size: taken as cut */
+	strbuf_attach(&b, full, sizeof full);
+	CHECK(b.cut && b.len == 2 && full[2] == '\0');
+}
+
+static void test_strcatf_cuts_then_adds_nothing(void)
+{
+	char buf[8] = "";
+	CHECK(lis_strcatf(buf, sizeof buf, "%s", "abc"));
+	CHECK(!lis_strcatf(buf, sizeof buf, ", %s", "defgh"));
+	CHECK_STR(buf, "abc, de");
+	CHECK(!lis_strcatf(buf, sizeof buf, "x"));
+	CHECK_STR(buf, "abc, de");
+}
+
+static void test_utf8_sequences(void)
+{
+	uint32_t cp = 0;
+	CHECK(lis_utf8_seq((const unsigned char *)"A", 1, &cp) == 1 && cp == 'A');
+	CHECK(lis_utf8_seq((const unsigned char *)"\xc3\xa9", 2, &cp) == 2 && cp == 0xe9);
+	CHECK(lis_utf8_seq((const unsigned char *)"\xe2\x82\xac", 3, &cp) == 3 && cp == 0x20ac);
+	CHECK(lis_utf8_seq((const unsigned char *)"\xf0\x9f\x9a\x92", 4, &cp) == 4 &&
+	      cp == 0x1f692);
+	CHECK(lis_utf8_seq((const unsigned char *)"\xf4\x8f\xbf\xbf", 4, NULL) == 4);
+	/* overlong, surrogate, past U+10FFFF, stray continuation, cut short, nothing */
+	CHECK(lis_utf8_seq((const unsigned char *)"\xc0\xaf", 2, NULL) == 0);
+	CHECK(lis_utf8_seq((const unsigned char *)"\xe0\x80\xaf", 3, NULL) == 0);
+	CHECK(lis_utf8_seq((const unsigned char *)"\xf0\x80\x80\xaf", 4, NULL) == 0);
+	CHECK(lis_utf8_seq((const unsigned char *)"\xed\xa0\x80", 3, NULL) == 0);
+	CHECK(lis_utf8_seq((const unsigned char *)"\xf4\x90\x80\x80", 4, NULL) == 0);
+	CHECK(lis_utf8_seq((const unsigned char *)"\x80", 1, NULL) == 0);
+	CHECK(lis_utf8_seq((const unsigned char *)"\xe2\x82\xac", 2, NULL) == 0);
+	CHECK(lis_utf8_seq((const unsigned char *)"\xe2\x28\xac", 3, NULL) == 0);
+	CHECK(lis_utf8_seq((const unsigned char *)"", 0, NULL) == 0);
+}
+
+int main(void)
+{
+	t_run("test_pieces_are_whole_or_absent_and_cut_stays",
+	      test_pieces_are_whole_or_absent_and_cut_stays);
+	t_run("test_attach_goes_on_from_the_text", test_attach_goes_on_from_the_text);
+	t_run("test_strcatf_cuts_then_adds_nothing", test_strcatf_cuts_then_adds_nothing);
+	t_run("test_utf8_sequences", test_utf8_sequences);
+	return t_done();
+}
