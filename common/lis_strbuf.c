@@ -1,36 +1,54 @@
 #include "lis_strbuf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void strbuf_init(struct strbuf *b, char *mem, size_t size)
 {
-	b->s = mem;
-	b->size = size;
-	b->len = 0;
-	b->cut = false;
+	*b = (struct strbuf){ .s = mem, .size = size, .fixed = true };
 	mem[0] = '\0';
 }
 
 void strbuf_attach(struct strbuf *b, char *mem, size_t size)
 {
-	b->s = mem;
-	b->size = size;
+	*b = (struct strbuf){ .s = mem, .size = size, .fixed = true };
 	b->len = strnlen(mem, size);
-	b->cut = b->len == size;
-	if (b->cut) {
+	if (b->len == size) {
+		b->cut = true;
 		b->len = size - 1;
 		mem[b->len] = '\0';
 	}
 }
 
+/* Room for n more bytes and the NUL; false (and cut) when there is none. */
+static bool room(struct strbuf *b, size_t n)
+{
+	if (b->cut)
+		return false;
+	if (n < b->size - b->len)
+		return true;
+	if (!b->fixed && n < SIZE_MAX / 2 - b->len) {
+		size_t size = b->size ? b->size : 256;
+		while (size <= b->len + n)
+			size *= 2;
+		char *s = realloc(b->s, size);
+		if (s) {
+			b->s = s;
+			b->size = size;
+			return true;
+		}
+	}
+	b->cut = true;
+	return false;
+}
+
 void strbuf_put(struct strbuf *b, const char *p, size_t n)
 {
-	if (b->cut || n >= b->size - b->len) {
-		b->cut = true;
+	if (!room(b, n))
 		return;
-	}
 	memcpy(b->s + b->len, p, n);
 	b->len += n;
 	b->s[b->len] = '\0';
@@ -41,26 +59,36 @@ void strbuf_puts(struct strbuf *b, const char *s)
 	strbuf_put(b, s, strlen(s));
 }
 
-static void vprintf_to(struct strbuf *b, const char *fmt, va_list ap)
+void strbuf_vprintf(struct strbuf *b, const char *fmt, va_list ap)
 {
-	if (b->cut)
-		return;
-	size_t room = b->size - b->len;
-	int n = vsnprintf(b->s + b->len, room, fmt, ap);
-	if (n < 0 || (size_t)n >= room) {
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	if (n < 0) {
 		b->cut = true;
-		b->s[b->len] = '\0';    /* the piece is whole or absent */
-		return;
+	} else if (room(b, (size_t)n)) {
+		vsnprintf(b->s + b->len, b->size - b->len, fmt, again);
+		b->len += (size_t)n;
 	}
-	b->len += (size_t)n;
+	va_end(again);
 }
 
 void strbuf_printf(struct strbuf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vprintf_to(b, fmt, ap);
+	strbuf_vprintf(b, fmt, ap);
 	va_end(ap);
+}
+
+void strbuf_free(struct strbuf *b)
+{
+	if (b->fixed) {
+		strbuf_init(b, b->s, b->size);
+		return;
+	}
+	free(b->s);
+	*b = (struct strbuf){ 0 };
 }
 
 bool lis_strcatf(char *buf, size_t size, const char *fmt, ...)

@@ -1,12 +1,16 @@
-/* Bounded text built in memory the caller owns, and the one UTF-8 decoder.
+/* Text built piece by piece, and the one UTF-8 decoder.
  *
- * A strbuf is always NUL-terminated. A piece is added whole or not at all: once a piece does
- * not fit, the buffer is cut and stays so (nothing later is added either), so the text never
- * has a hole in its middle and a caller that must not use a cut text (a query log record, a
- * token) can tell by `cut`. */
+ * A strbuf is either bounded, in memory the caller owns (strbuf_init, strbuf_attach), or
+ * growing on the heap: a zeroed struct strbuf ({0}) grows as pieces come, and strbuf_free()
+ * gives its memory back. A piece is added whole or not at all: once a piece does not fit (or
+ * memory runs out), the text is cut and stays so (nothing later is added either), so it never
+ * has a hole in its middle and a caller that must not use a cut text (a query log record, an
+ * SQL statement) can tell by `cut`. The text is NUL-terminated once anything was added (a
+ * growing strbuf's s is NULL until then). */
 #ifndef LIS_STRBUF_H
 #define LIS_STRBUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,8 +18,9 @@
 struct strbuf {
 	char *s;
 	size_t len;     /* bytes before the NUL */
-	size_t size;    /* of s, NUL included; at least 1 */
+	size_t size;    /* of s, NUL included */
 	bool cut;
+	bool fixed;     /* the caller's memory: never grown, never freed */
 };
 
 /* Start an empty text in mem (size >= 1 bytes). */
@@ -29,6 +34,10 @@ void strbuf_put(struct strbuf *b, const char *p, size_t n);
 void strbuf_puts(struct strbuf *b, const char *s);
 /* Add printf-style text. */
 void strbuf_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_vprintf(struct strbuf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* Give a growing strbuf's memory back and zero it (a bounded one is only emptied). */
+void strbuf_free(struct strbuf *b);
 
 /* Append printf-style text to the NUL-terminated text in buf (size bytes) for a message or
  * a log line: what does not fit is cut off, and the text then fills buf so that nothing later

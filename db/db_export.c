@@ -12,26 +12,26 @@ struct owner {
 
 /* SELECT every column's `select` (and a BSSID's length after it) of the rows of site $1
  * (every row when $1 is NULL; none of a kind that belongs to no site), in key order. */
-static void select_sql(const struct db_entity_desc *d, struct db_text *t)
+static void select_sql(const struct db_entity_desc *d, struct strbuf *t)
 {
 	for (size_t k = 0; k < d->n_cols; k++) {
-		db_text_add(t, k ? ", " : "SELECT ");
-		db_text_add(t, d->cols[k].select);
+		strbuf_puts(t, k ? ", " : "SELECT ");
+		strbuf_puts(t, d->cols[k].select);
 		if (d->cols[k].select_aux) {
-			db_text_add(t, ", ");
-			db_text_add(t, d->cols[k].select_aux);
+			strbuf_puts(t, ", ");
+			strbuf_puts(t, d->cols[k].select_aux);
 		}
 	}
-	db_text_add(t, " FROM ");
-	db_text_add(t, d->from);
-	db_text_add(t, " WHERE $1::text IS NULL");
+	strbuf_puts(t, " FROM ");
+	strbuf_puts(t, d->from);
+	strbuf_puts(t, " WHERE $1::text IS NULL");
 	if (d->site) {
-		db_text_add(t, " OR ");
-		db_text_add(t, d->site);
-		db_text_add(t, " = $1::text");
+		strbuf_puts(t, " OR ");
+		strbuf_puts(t, d->site);
+		strbuf_puts(t, " = $1::text");
 	}
-	db_text_add(t, " ORDER BY ");
-	db_text_add(t, d->order);
+	strbuf_puts(t, " ORDER BY ");
+	strbuf_puts(t, d->order);
 }
 
 /* Result cell (i, j) into column c of row r; returns the cells it used. */
@@ -97,19 +97,19 @@ int db_wiremap_read(struct db_conn *c, const char *site_key, bool bindings,
 	w->owner_ = o;
 	for (int e = 0; e < DB_ENTITY_N; e++) {
 		const struct db_entity_desc *d = &db_entities[e];
-		struct db_text sql = {0};
+		struct strbuf sql = {0};
 		char *rows;
 		int n;
 
 		if (d->binding && !bindings)
 			continue;
 		select_sql(d, &sql);
-		if (sql.oom) {
-			db_text_free(&sql);
+		if (sql.cut) {
+			strbuf_free(&sql);
 			goto oom;
 		}
 		o->res[e] = db_exec(c, "read wiremap", sql.s, 1, param, PGRES_TUPLES_OK, err);
-		db_text_free(&sql);
+		strbuf_free(&sql);
 		if (!o->res[e])
 			goto fail;
 		n = PQntuples(o->res[e]);

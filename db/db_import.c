@@ -60,43 +60,43 @@ static int last_seen_param(const struct db_entity_desc *d, const int *p)
 	return 0;
 }
 
-static void value(struct db_text *t, const struct db_entity_desc *d, const int *p, size_t k,
+static void value(struct strbuf *t, const struct db_entity_desc *d, const int *p, size_t k,
 		  int part)
 {
 	const struct db_column *c = &d->cols[k];
 
 	if (part)
-		db_text_addf(t, "$%d::integer", p[k] + 1);
+		strbuf_printf(t, "$%d::integer", p[k] + 1);
 	else if (c->kind == DB_K_REF)
-		db_text_addf(t, c->flags & DB_COL_REQUIRED ? "r%d.id" : "(SELECT id FROM r%d)", p[k]);
+		strbuf_printf(t, c->flags & DB_COL_REQUIRED ? "r%d.id" : "(SELECT id FROM r%d)", p[k]);
 	else if (c->kind == DB_K_FIRST_SEEN)
-		db_text_addf(t, "coalesce($%d::timestamptz, $%d::timestamptz)", p[k],
+		strbuf_printf(t, "coalesce($%d::timestamptz, $%d::timestamptz)", p[k],
 			     last_seen_param(d, p));
 	else if (c->db_default)
-		db_text_addf(t, "coalesce($%d::%s, %s)", p[k], c->cast ? c->cast : "text",
+		strbuf_printf(t, "coalesce($%d::%s, %s)", p[k], c->cast ? c->cast : "text",
 			     c->db_default);
 	else
-		db_text_addf(t, "$%d::%s", p[k], c->cast ? c->cast : "text");
+		strbuf_printf(t, "$%d::%s", p[k], c->cast ? c->cast : "text");
 }
 
 /* A binding's first_seen absent from the file keeps the stored one, or moves it back to
  * last_seen, which it may not follow. */
-static void new_value(struct db_text *t, const struct db_entity_desc *d, const int *p,
+static void new_value(struct strbuf *t, const struct db_entity_desc *d, const int *p,
 		      size_t k, int part)
 {
 	const struct db_column *c = &d->cols[k];
 
 	if (c->kind != DB_K_FIRST_SEEN) {
-		db_text_addf(t, "EXCLUDED.%s", part_name(c, part));
+		strbuf_printf(t, "EXCLUDED.%s", part_name(c, part));
 		return;
 	}
 	for (size_t j = 0; j < d->n_cols; j++)
 		if (d->cols[j].kind == DB_K_LAST_SEEN)
-			db_text_addf(t, "CASE WHEN $%d::timestamptz IS NULL THEN least(t.%s, EXCLUDED.%s)"
+			strbuf_printf(t, "CASE WHEN $%d::timestamptz IS NULL THEN least(t.%s, EXCLUDED.%s)"
 				     " ELSE EXCLUDED.%s END", p[k], c->db, d->cols[j].db, c->db);
 }
 
-static void pieces(struct db_text *t, const struct db_entity_desc *d, const int *p,
+static void pieces(struct strbuf *t, const struct db_entity_desc *d, const int *p,
 		   enum piece what)
 {
 	const char *sep = "";
@@ -109,18 +109,18 @@ static void pieces(struct db_text *t, const struct db_entity_desc *d, const int 
 		    (what >= P_SET && id))
 			continue;
 		for (int part = 0; part < n_parts(c); part++) {
-			db_text_add(t, sep);
+			strbuf_puts(t, sep);
 			sep = ", ";
 			if (what == P_VALUE)
 				value(t, d, p, k, part);
 			else if (what == P_OLD)
-				db_text_addf(t, "t.%s", part_name(c, part));
+				strbuf_printf(t, "t.%s", part_name(c, part));
 			else if (what == P_NEW)
 				new_value(t, d, p, k, part);
 			else
-				db_text_add(t, part_name(c, part));
+				strbuf_puts(t, part_name(c, part));
 			if (what == P_SET) {
-				db_text_add(t, " = ");
+				strbuf_puts(t, " = ");
 				new_value(t, d, p, k, part);
 			}
 		}
@@ -132,7 +132,7 @@ static void pieces(struct db_text *t, const struct db_entity_desc *d, const int 
  * required reference is unknown is not written. The one result row holds, for each
  * reference in column order, whether it was found (an optional one not given counts as
  * found), then the count of rows written. p[k] gets column k's parameter number. */
-static int upsert_sql(const struct db_entity_desc *d, struct db_text *t, int *p)
+static int upsert_sql(const struct db_entity_desc *d, struct strbuf *t, int *p)
 {
 	const char *sep = " FROM ";
 	bool any_update = false;
@@ -144,22 +144,22 @@ static int upsert_sql(const struct db_entity_desc *d, struct db_text *t, int *p)
 			n += n_parts(&d->cols[k]);
 		any_update |= !(d->cols[k].flags & (DB_COL_ID | DB_COL_LATER));
 	}
-	db_text_add(t, "WITH ");
+	strbuf_puts(t, "WITH ");
 	for (size_t k = 0; k < d->n_cols; k++) {
 		const struct db_column *c = &d->cols[k];
 		const struct db_entity_desc *ref = &db_entities[c->ref];
 		if (c->kind == DB_K_REF && !(c->flags & DB_COL_LATER))
-			db_text_addf(t, "r%d AS (SELECT id FROM %s WHERE %s = $%d::text), ", p[k],
+			strbuf_printf(t, "r%d AS (SELECT id FROM %s WHERE %s = $%d::text), ", p[k],
 				     ref->table, ref->cols[0].db, p[k]);
 	}
-	db_text_addf(t, "u AS (INSERT INTO %s AS t (", d->table);
+	strbuf_printf(t, "u AS (INSERT INTO %s AS t (", d->table);
 	pieces(t, d, p, P_COLUMN);
-	db_text_add(t, ") SELECT ");
+	strbuf_puts(t, ") SELECT ");
 	pieces(t, d, p, P_VALUE);
 	for (size_t k = 0; k < d->n_cols; k++) {
 		const struct db_column *c = &d->cols[k];
 		if (c->kind == DB_K_REF && (c->flags & DB_COL_REQUIRED)) {
-			db_text_addf(t, "%sr%d", sep, p[k]);
+			strbuf_printf(t, "%sr%d", sep, p[k]);
 			sep = ", ";
 		}
 	}
@@ -167,36 +167,36 @@ static int upsert_sql(const struct db_entity_desc *d, struct db_text *t, int *p)
 	for (size_t k = 0; k < d->n_cols; k++) {
 		const struct db_column *c = &d->cols[k];
 		if (c->kind == DB_K_REF && !(c->flags & (DB_COL_REQUIRED | DB_COL_LATER))) {
-			db_text_addf(t, "%s($%d::text IS NULL OR EXISTS (SELECT 1 FROM r%d))", sep,
+			strbuf_printf(t, "%s($%d::text IS NULL OR EXISTS (SELECT 1 FROM r%d))", sep,
 				     p[k], p[k]);
 			sep = " AND ";
 		}
 	}
-	db_text_add(t, " ON CONFLICT (");
+	strbuf_puts(t, " ON CONFLICT (");
 	pieces(t, d, p, P_CONFLICT);
 	if (any_update) {
-		db_text_add(t, ") DO UPDATE SET ");
+		strbuf_puts(t, ") DO UPDATE SET ");
 		pieces(t, d, p, P_SET);
-		db_text_add(t, " WHERE (");
+		strbuf_puts(t, " WHERE (");
 		pieces(t, d, p, P_OLD);
-		db_text_add(t, ") IS DISTINCT FROM (");
+		strbuf_puts(t, ") IS DISTINCT FROM (");
 		pieces(t, d, p, P_NEW);
-		db_text_add(t, ")");
+		strbuf_puts(t, ")");
 	} else {
-		db_text_add(t, ") DO NOTHING");
+		strbuf_puts(t, ") DO NOTHING");
 	}
-	db_text_add(t, " RETURNING 1) SELECT ");
+	strbuf_puts(t, " RETURNING 1) SELECT ");
 	for (size_t k = 0; k < d->n_cols; k++) {
 		const struct db_column *c = &d->cols[k];
 		if (c->kind != DB_K_REF || (c->flags & DB_COL_LATER))
 			continue;
 		if (c->flags & DB_COL_REQUIRED)
-			db_text_addf(t, "(SELECT count(*) FROM r%d), ", p[k]);
+			strbuf_printf(t, "(SELECT count(*) FROM r%d), ", p[k]);
 		else
-			db_text_addf(t, "$%d::text IS NULL OR EXISTS (SELECT 1 FROM r%d), ", p[k],
+			strbuf_printf(t, "$%d::text IS NULL OR EXISTS (SELECT 1 FROM r%d), ", p[k],
 				     p[k]);
 	}
-	db_text_add(t, "(SELECT count(*) FROM u)");
+	strbuf_puts(t, "(SELECT count(*) FROM u)");
 	return n;
 }
 
@@ -237,7 +237,7 @@ static int import_rows(struct db_conn *c, enum db_entity e, const struct db_rows
 		       bool *changed, struct lis_error *err)
 {
 	const struct db_entity_desc *d = &db_entities[e];
-	struct db_text sql = {0};
+	struct strbuf sql = {0};
 	char name[48], where[160], num[MAX_PARAMS][32];
 	const char *v[MAX_PARAMS];
 	int p[MAX_PARAMS] = {0}, n_params, rc = 0;
@@ -247,8 +247,8 @@ static int import_rows(struct db_conn *c, enum db_entity e, const struct db_rows
 	if (d->n_cols > MAX_PARAMS)
 		abort();
 	n_params = upsert_sql(d, &sql, p);
-	if (sql.oom || n_params > MAX_PARAMS) {
-		db_text_free(&sql);
+	if (sql.cut || n_params > MAX_PARAMS) {
+		strbuf_free(&sql);
 		return lis_error_set(err, DB_E_QUERY, "import: out of memory");
 	}
 	snprintf(name, sizeof(name), "lis_upsert_%s", d->file);
@@ -282,7 +282,7 @@ static int import_rows(struct db_conn *c, enum db_entity e, const struct db_rows
 		changed[i] = yes(res, found);
 		PQclear(res);
 	}
-	db_text_free(&sql);
+	strbuf_free(&sql);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "lis_strbuf.h"
 
 /* Statements prepared lazily, once per connection; the enum value is a bit in
  * db_conn.prepared. */
@@ -55,22 +56,10 @@ int db_run(struct db_conn *c, const char *what, const char *sql, struct lis_erro
 /* Roll back the transaction a failed step left open, when the connection still works. */
 void db_rollback(struct db_conn *c);
 
-/* A growing text. On out of memory it stops growing and sets oom; check once at the end. */
-struct db_text {
-	char *s;          /* NUL-terminated; NULL until something is added */
-	size_t len, cap;
-	bool oom;
-};
-void db_text_put(struct db_text *t, const char *p, size_t n);
-void db_text_add(struct db_text *t, const char *s);
-/* A short formatted piece (under 256 bytes). */
-void db_text_addf(struct db_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void db_text_free(struct db_text *t);
-
 /* A PostgreSQL array literal ({"a","b",NULL}) for a text[] (or any other array) parameter.
  * Every element is quoted, so that no value can end or split the array. */
 struct db_array {
-	struct db_text t;
+	struct strbuf t;
 	size_t n;         /* elements so far */
 };
 void db_array_add(struct db_array *a, const char *v);  /* v NULL: a NULL element */

@@ -240,9 +240,9 @@ static const struct section sections[DB_REP_N_] = {
 
 /* The summary's row per site: its name, how many rows of each entity marked `summary`
  * (locations, subnets, ...) it has, and the queries answered with its locations. */
-static void summary_sites(struct db_text *t)
+static void summary_sites(struct strbuf *t)
 {
-	db_text_add(t, P ", qs AS (SELECT q.site_key, count(*) AS n, "
+	strbuf_puts(t, P ", qs AS (SELECT q.site_key, count(*) AS n, "
 		    "count(*) FILTER (WHERE q.result = 'located') AS located, "
 		    "count(*) FILTER (WHERE q.fallback) AS fallback, "
 		    "count(*) FILTER (WHERE q.response_time IN " EMERGENCY ") AS emergency "
@@ -252,15 +252,15 @@ static void summary_sites(struct db_text *t)
 		const struct db_entity_desc *d = &db_entities[e];
 		if (!d->summary)
 			continue;
-		db_text_add(t, "(SELECT count(*) FROM ");
-		db_text_add(t, d->from);
-		db_text_add(t, " WHERE ");
-		db_text_add(t, d->site);
-		db_text_add(t, " = si.key)::int AS ");
-		db_text_add(t, d->file);
-		db_text_add(t, ", ");
+		strbuf_puts(t, "(SELECT count(*) FROM ");
+		strbuf_puts(t, d->from);
+		strbuf_puts(t, " WHERE ");
+		strbuf_puts(t, d->site);
+		strbuf_puts(t, " = si.key)::int AS ");
+		strbuf_puts(t, d->file);
+		strbuf_puts(t, ", ");
 	}
-	db_text_add(t, "coalesce(qs.n, 0)::int AS queries, coalesce(qs.located, 0)::int AS located, "
+	strbuf_puts(t, "coalesce(qs.n, 0)::int AS queries, coalesce(qs.located, 0)::int AS located, "
 		    "coalesce(qs.fallback, 0)::int AS fallback, "
 		    "coalesce(qs.emergency, 0)::int AS emergency "
 		    "FROM p, site si LEFT JOIN qs ON qs.site_key = si.key "
@@ -268,12 +268,12 @@ static void summary_sites(struct db_text *t)
 }
 
 /* A section's statement: its constant text, or the one made from db_entities. */
-static const char *sql_of(enum db_report_section s, struct db_text *t)
+static const char *sql_of(enum db_report_section s, struct strbuf *t)
 {
 	if (sections[s].sql)
 		return sections[s].sql;
 	summary_sites(t);
-	return t->oom ? NULL : t->s;
+	return t->cut ? NULL : t->s;
 }
 
 const char *db_report_section_name(enum db_report_section s)
@@ -417,12 +417,12 @@ int db_report_run(struct db_conn *c, enum db_report_section s,
 		f->site, f->result, f->source, days, age};
 	char what[80];
 	snprintf(what, sizeof what, "report %s", sec->name);
-	struct db_text made = {0};
+	struct strbuf made = {0};
 	const char *sql = sql_of(s, &made);
 	PGresult *r = sql ? db_exec(c, what, sql, N_PARAMS, v, PGRES_TUPLES_OK, err) : NULL;
 	if (!sql)
 		lis_error_set(err, DB_E_QUERY, "%s: out of memory", what);
-	db_text_free(&made);
+	strbuf_free(&made);
 	if (!r)
 		return -1;
 	int rc = fill_table(r, out, err);

@@ -1,6 +1,6 @@
-/* Bounded text (lis_strbuf.c): a piece is added whole or not at all and a cut buffer stays
- * cut; lis_strcatf cuts and then adds nothing more; the one UTF-8 decoder refuses what
- * RFC 3629 forbids. */
+/* Text pieces (lis_strbuf.c): in a bounded buffer a piece is added whole or not at all and a
+ * cut buffer stays cut; a zeroed one grows; lis_strcatf cuts and then adds nothing more; the
+ * one UTF-8 decoder refuses what RFC 3629 forbids. */
 #include "check.h"
 #include "lis_strbuf.h"
 
@@ -44,6 +44,20 @@ static void test_attach_goes_on_from_the_text(void)
 	CHECK(b.cut && b.len == 2 && full[2] == '\0');
 }
 
+static void test_growing_text_grows_and_frees(void)
+{
+	struct strbuf b = { 0 };
+	CHECK(b.s == NULL);
+	for (int i = 0; i < 1000; i++)
+		strbuf_printf(&b, "%04d,", i);
+	CHECK(!b.cut && b.len == 5000 && strlen(b.s) == 5000);
+	CHECK(strncmp(b.s, "0000,0001,", 10) == 0 && strcmp(b.s + 4995, "0999,") == 0);
+	strbuf_put(&b, "x", 1);
+	CHECK(b.len == 5001 && b.s[5001] == '\0');
+	strbuf_free(&b);
+	CHECK(b.s == NULL && b.len == 0 && !b.cut);
+}
+
 static void test_strcatf_cuts_then_adds_nothing(void)
 {
 	char buf[8] = "";
@@ -80,6 +94,7 @@ int main(void)
 	t_run("test_pieces_are_whole_or_absent_and_cut_stays",
 	      test_pieces_are_whole_or_absent_and_cut_stays);
 	t_run("test_attach_goes_on_from_the_text", test_attach_goes_on_from_the_text);
+	t_run("test_growing_text_grows_and_frees", test_growing_text_grows_and_frees);
 	t_run("test_strcatf_cuts_then_adds_nothing", test_strcatf_cuts_then_adds_nothing);
 	t_run("test_utf8_sequences", test_utf8_sequences);
 	return t_done();
