@@ -406,3 +406,15 @@ void conftab_free(const struct conftab_key *keys, size_t n_keys, void *base)
 			*slot = NULL;
 		}
 }
+
+enum conftab_early conftab_early_option(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+			return CONFTAB_HELP;
+		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0)
+			return CONFTAB_VERSION;
+	}
+	return CONFTAB_RUN;
+}

@@ -129,6 +129,11 @@ int conftab_check_args(const struct conftab_table *tab, int argc, char **argv,
 int conftab_apply_args(const struct conftab_table *tab, void *base, int argc, char **argv,
 		       const char *const *flags, struct lis_error *err);
 
+/* The first of -h/--help and -V/--version on the command line, which stop a program before
+ * anything else is read: CONFTAB_HELP or CONFTAB_VERSION; CONFTAB_RUN when neither is given. */
+enum conftab_early { CONFTAB_RUN, CONFTAB_HELP, CONFTAB_VERSION };
+enum conftab_early conftab_early_option(int argc, char **argv);
+
 /* The options' part of --help: one line per key, under its [section]. */
 void conftab_print_help(const struct conftab_table *tab, FILE *out);
 

@@ -49,7 +49,10 @@ struct db_location {
 void db_location_clear(struct db_location *loc);
 
 /* Longest-prefix match of an IPv4 or IPv6 address (text) against the subnet wiremap.
- * Returns 1 and fills *loc on a match, 0 when no subnet covers it, -1 on error. */
+ * Returns 1 and fills *loc on a match, 0 when no subnet covers it, -1 on error. No program
+ * calls it (lisd answers from its in-memory snapshot): it is the SQL baseline that
+ * bench/subnet_lookup times the snapshot against, and test_lisctl's check of IPv6 subnets
+ * as PostgreSQL's own inet operators see them. */
 int db_lookup_subnet(struct db_conn *c, const char *ip, struct db_location *loc,
 		     struct lis_error *err);
 

@@ -84,7 +84,8 @@ int ctl_parse_timestamp(const char *s, time_t *out);
 /* What lisctl takes from lis.conf(5), which it reads as lisd does (lis_conf.h). */
 struct ctl_settings {
 	char *conninfo;            /* malloc'd */
-	unsigned max_binding_age;  /* [wiremap] max_binding_age, the file's or the default */
+	unsigned max_binding_age;  /* [wiremap] max_binding_age, the file's or the table's
+	                            * default: never 0 */
 };
 /* The conninfo to use: db_option (--db), else $LIS_DB, else [database] conninfo of config
  * (NULL = LIS_CONFIG_DEFAULT_FILE, which may be missing: then "" for libpq's defaults). The
@@ -94,9 +95,16 @@ int ctl_settings_read(const char *db_option, const char *config, struct ctl_sett
 		      struct lis_error *err);
 void ctl_settings_clear(struct ctl_settings *s);
 
+/* "NAME VALUE" or "NAME=VALUE" at argv[*i] (name with its dashes: "--site", "-o"): 1 with
+ * the value in *out and *i past what it used; 0 when argv[*i] is not that option; -1 (said
+ * on stderr) when its value is missing. */
+int ctl_take_opt(int argc, char **argv, int *i, const char *name, const char **out);
+
 /* Commands; argv[0] is the command's last word. They return the exit status. */
 enum { CTL_EXIT_OK = 0, CTL_EXIT_FAIL = 1, CTL_EXIT_USAGE = 2 };
 int ctl_cmd_import(const char *conninfo, int argc, char **argv);
+/* "LEAD [--sites FILE] ... [--no-warnings]": one option per entity, lines wrapped at 78. */
+void ctl_import_synopsis(FILE *out, const char *lead);
 int ctl_cmd_export(const char *conninfo, int argc, char **argv);
 int ctl_cmd_db_migrate(const char *conninfo);
 int ctl_cmd_db_status(const char *conninfo);

@@ -5,6 +5,7 @@
  * refuses, with the same words, and takes the same defaults. */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,4 +44,25 @@ int ctl_settings_read(const char *db_option, const char *config, struct ctl_sett
 	if (!out->conninfo)
 		return lis_error_set(err, LIS_E_SYSTEM, "out of memory");
 	return 0;
+}
+
+int ctl_take_opt(int argc, char **argv, int *i, const char *name, const char **out)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n) != 0)
+		return 0;
+	if (a[n] == '=') {
+		*out = a + n + 1;
+		return 1;
+	}
+	if (a[n] != '\0')
+		return 0;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "lisctl: %s needs a value\n", name);
+		return -1;
+	}
+	*out = argv[++*i];
+	return 1;
 }

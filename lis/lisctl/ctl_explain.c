@@ -18,7 +18,6 @@
 #include "ident.h"
 
 #define EXPLAIN_EXIT_NOT_LOCATED 3
-#define DEFAULT_MAX_BINDING_AGE 86400u  /* lis.conf(5) [wiremap] max_binding_age */
 #define RETENTION (24 * 3600)
 
 /* The target options are the kinds of identity the resolver locates by (proto/ident.h):
@@ -150,26 +149,9 @@ static int print_pidf(const struct wm_result *r, time_t now)
 	return 0;
 }
 
-/* "--name VALUE" or "--name=VALUE"; advances *i past what it used. */
-static bool take_opt(int argc, char **argv, int *i, const char *name, const char **out)
-{
-	size_t n = strlen(name);
-	if (strncmp(argv[*i], name, n) != 0)
-		return false;
-	if (argv[*i][n] == '=') {
-		*out = argv[*i] + n + 1;
-		return true;
-	}
-	if (argv[*i][n] == '\0' && *i + 1 < argc) {
-		*out = argv[++*i];
-		return true;
-	}
-	return false;
-}
-
 /* "--NAME VALUE" for a kind the resolver locates by: the identity, replacing one of the
  * same kind given before. Returns 1 when argv[*i] was such an option, 0 when not, -1 when
- * its value is not of that kind. */
+ * its value is missing, -2 when it is not of that kind. */
 static int take_ident(int argc, char **argv, int *i, struct ident *ids, size_t *n)
 {
 	for (int k = 0; k < IDENT_N_KINDS; k++) {
@@ -177,12 +159,17 @@ static int take_ident(int argc, char **argv, int *i, struct ident *ids, size_t *
 		char opt[32];
 		const char *text;
 		snprintf(opt, sizeof opt, "--%s", ki->name);
-		if (!wm_resolve_locates_by((enum ident_kind)k) || !take_opt(argc, argv, i, opt, &text))
+		int took = wm_resolve_locates_by((enum ident_kind)k)
+			   ? ctl_take_opt(argc, argv, i, opt, &text) : 0;
+		if (took <= 0) {
+			if (took < 0)
+				return -1;
 			continue;
+		}
 		struct ident id;
 		if (ident_parse((enum ident_kind)k, text, &id) < 0) {
 			fprintf(stderr, "lisctl: explain: %s \"%s\" is not %s\n", opt, text, ki->what);
-			return -1;
+			return -2;
 		}
 		size_t at = 0;
 		while (at < *n && ids[at].kind != id.kind)
@@ -199,16 +186,19 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 	struct ident ids[IDENT_N_KINDS];
 	struct wm_target t = {.ids = ids};
 	const char *age_text = NULL;
-	unsigned max_age = set->max_binding_age ? set->max_binding_age : DEFAULT_MAX_BINDING_AGE;
+	unsigned max_age = set->max_binding_age;
 
 	for (int i = 1; i < argc; i++) {
 		int took = take_ident(argc, argv, &i, ids, &t.n_ids);
-		if (took < 0)
+		if (took == 0)
+			took = ctl_take_opt(argc, argv, &i, "--bssid", &t.bssid);
+		if (took == 0)
+			took = ctl_take_opt(argc, argv, &i, "--max-binding-age", &age_text);
+		if (took == -2)
 			return CTL_EXIT_FAIL;
-		if (!took && !take_opt(argc, argv, &i, "--bssid", &t.bssid) &&
-		    !take_opt(argc, argv, &i, "--max-binding-age", &age_text)) {
-			fprintf(stderr, "lisctl: explain: unknown or incomplete option \"%s\"\n",
-				argv[i]);
+		if (took <= 0) {
+			if (took == 0)
+				fprintf(stderr, "lisctl: explain: unknown option \"%s\"\n", argv[i]);
 			explain_usage(stderr);
 			return CTL_EXIT_USAGE;
 		}

@@ -8,31 +8,10 @@
 
 #include "ctl.h"
 
-/* --NAME FILE or --NAME=FILE at argv[*i]; advances *i past what it used. */
-static int file_option(int argc, char **argv, int *i, const char *name, const char **out)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, "--", 2) != 0 || strncmp(a += 2, name, n) != 0)
-		return 0;
-	if (a[n] == '=') {
-		*out = a + n + 1;
-		return 1;
-	}
-	if (a[n] != '\0')
-		return 0;
-	if (*i + 1 >= argc) {
-		fprintf(stderr, "lisctl: --%s needs a value\n", name);
-		return -1;
-	}
-	*out = argv[++*i];
-	return 1;
-}
-
-/* Words on stderr, wrapped before column `width` (0: never) onto lines that start with
+/* Words on out, wrapped before column `width` (0: never) onto lines that start with
  * `indent`. */
 struct wrap {
+	FILE *out;
 	int col;
 	const char *indent;
 	int width;
@@ -42,8 +21,8 @@ static void word(struct wrap *w, const char *fmt, const char *s)
 	int n = snprintf(NULL, 0, fmt, s);
 
 	if (w->width && w->col + n > w->width)
-		w->col = fprintf(stderr, "\n%s", w->indent) - 1;
-	w->col += fprintf(stderr, fmt, s);
+		w->col = fprintf(w->out, "\n%s", w->indent) - 1;
+	w->col += fprintf(w->out, fmt, s);
 }
 
 /* The entities' names: "sites, locations, ..., mac-bssids". */
@@ -53,15 +32,20 @@ static void entity_names(struct wrap *w)
 		word(w, e == 0 ? "%s," : e + 1 < DB_ENTITY_N ? " %s," : " %s", db_entities[e].name);
 }
 
-static void usage(void)
+void ctl_import_synopsis(FILE *out, const char *lead)
 {
-	struct wrap w = {fprintf(stderr, "usage: lisctl import"), "        ", 78};
+	struct wrap w = {out, fprintf(out, "%s", lead), "        ", 78};
 
 	for (int e = 0; e < DB_ENTITY_N; e++)
 		word(&w, " [--%s FILE]", db_entities[e].name);
-	fprintf(stderr, "\n         [--format csv|json] [--dry-run [--verbose]] [--replace SCOPE]\n"
-			"         [--no-warnings]\n");
-	w = (struct wrap){fprintf(stderr, "SCOPE: site:KEY, or an entity ("), "      ", 78};
+	fprintf(out, "\n         [--format csv|json] [--dry-run [--verbose]] [--replace SCOPE]\n"
+		"         [--no-warnings]\n");
+}
+
+static void usage(void)
+{
+	ctl_import_synopsis(stderr, "usage: lisctl import");
+	struct wrap w = {stderr, fprintf(stderr, "SCOPE: site:KEY, or an entity ("), "      ", 78};
 	entity_names(&w);
 	fprintf(stderr, "); repeatable\n");
 }
@@ -152,8 +136,8 @@ static int parse_scope(const char *s, const char **site, unsigned *entities)
 		*entities |= 1u << e;
 		return 0;
 	}
-	struct wrap w = {fprintf(stderr, "lisctl: import: --replace %s: not site:KEY nor an entity (",
-				 s), "", 0};
+	struct wrap w = {stderr, fprintf(stderr, "lisctl: import: --replace %s: not site:KEY nor "
+					 "an entity (", s), "", 0};
 	entity_names(&w);
 	fprintf(stderr, ")\n");
 	return -1;
@@ -190,15 +174,18 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 			no_warnings = true;
 			continue;
 		}
-		for (int e = 0; e < DB_ENTITY_N && r == 0; e++)
-			r = file_option(argc, argv, &i, db_entities[e].name, &path[e]);
-		if (r == 0 && (r = file_option(argc, argv, &i, "format", &fmt_name)) == 1 &&
+		for (int e = 0; e < DB_ENTITY_N && r == 0; e++) {
+			char opt[64];
+			snprintf(opt, sizeof opt, "--%s", db_entities[e].name);
+			r = ctl_take_opt(argc, argv, &i, opt, &path[e]);
+		}
+		if (r == 0 && (r = ctl_take_opt(argc, argv, &i, "--format", &fmt_name)) == 1 &&
 		    ctl_format_parse(fmt_name, &fmt) < 0) {
 			fprintf(stderr, "lisctl: import: --format is csv or json, not \"%s\"\n",
 				fmt_name);
 			r = -1;
 		}
-		if (r == 0 && (r = file_option(argc, argv, &i, "replace", &scope)) == 1 &&
+		if (r == 0 && (r = ctl_take_opt(argc, argv, &i, "--replace", &scope)) == 1 &&
 		    parse_scope(scope, &replace_site, &replace) < 0)
 			r = -1;
 		if (r == 0)

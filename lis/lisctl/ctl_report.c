@@ -19,7 +19,6 @@
 #include "db_report.h"
 
 #define DEFAULT_DAYS 7u
-#define DEFAULT_MAX_BINDING_AGE 86400u  /* lis.conf(5) [wiremap] max_binding_age */
 #define SUMMARY_TOP 5                   /* rows of each risk shown on the summary page */
 #define MAX_SECTIONS 16
 
@@ -107,23 +106,6 @@ static void report_usage(FILE *out)
 
 /* ---- options ---- */
 
-/* "--name VALUE" or "--name=VALUE"; advances *i past what it used. */
-static bool take_opt(int argc, char **argv, int *i, const char *name, const char **out)
-{
-	size_t n = strlen(name);
-	if (strncmp(argv[*i], name, n) != 0)
-		return false;
-	if (argv[*i][n] == '=') {
-		*out = argv[*i] + n + 1;
-		return true;
-	}
-	if (argv[*i][n] == '\0' && *i + 1 < argc) {
-		*out = argv[++*i];
-		return true;
-	}
-	return false;
-}
-
 /* An ISO 8601 timestamp with a zone, or a date (YYYY-MM-DD: that day's 00:00 UTC). */
 static int parse_time(const char *s, time_t *out)
 {
@@ -151,20 +133,22 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "lisctl: report: unknown report \"%s\"\n", argv[1]);
 		return -1;
 	}
+	const struct {
+		const char *name;
+		const char **to;
+	} opts[] = {
+		{ "--from", &from }, { "--to", &to }, { "--site", &o->f.site },
+		{ "--result", &o->f.result }, { "--source", &o->f.source }, { "--days", &days },
+		{ "--format", &fmt }, { "-o", &o->out_path }, { "--output", &o->out_path },
+	};
 	for (int i = 2; i < argc; i++) {
-		if (!take_opt(argc, argv, &i, "--from", &from) &&
-		    !take_opt(argc, argv, &i, "--to", &to) &&
-		    !take_opt(argc, argv, &i, "--site", &o->f.site) &&
-		    !take_opt(argc, argv, &i, "--result", &o->f.result) &&
-		    !take_opt(argc, argv, &i, "--source", &o->f.source) &&
-		    !take_opt(argc, argv, &i, "--days", &days) &&
-		    !take_opt(argc, argv, &i, "--format", &fmt) &&
-		    !take_opt(argc, argv, &i, "-o", &o->out_path) &&
-		    !take_opt(argc, argv, &i, "--output", &o->out_path)) {
-			fprintf(stderr, "lisctl: report: unknown or incomplete option \"%s\"\n",
-				argv[i]);
+		int took = 0;
+		for (size_t k = 0; k < sizeof opts / sizeof opts[0] && took == 0; k++)
+			took = ctl_take_opt(argc, argv, &i, opts[k].name, opts[k].to);
+		if (took == 0)
+			fprintf(stderr, "lisctl: report: unknown option \"%s\"\n", argv[i]);
+		if (took <= 0)
 			return -1;
-		}
 	}
 	if (from) {
 		if (parse_time(from, &o->f.from) < 0) {
@@ -800,8 +784,7 @@ int ctl_cmd_report(const struct ctl_settings *set, int argc, char **argv)
 		report_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
-	op.f.max_binding_age = set->max_binding_age ? set->max_binding_age
-						    : DEFAULT_MAX_BINDING_AGE;
+	op.f.max_binding_age = set->max_binding_age;
 
 	struct lis_error err = {0};
 	struct db_conn *c = db_connect(set->conninfo, &err);

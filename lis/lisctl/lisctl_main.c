@@ -16,11 +16,9 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  db migrate          apply pending schema migrations\n"
-		"  db status           print the current and the latest schema version\n"
-		"  import [--sites FILE] [--locations FILE] [--subnets FILE] [--switches FILE]\n"
-		"         [--ports FILE] [--bssids FILE] [--endpoints FILE] [--mac-ports FILE]\n"
-		"         [--ip-macs FILE] [--mac-bssids FILE] [--format csv|json]\n"
-		"         [--dry-run [--verbose]] [--replace site:KEY|ENTITY] [--no-warnings]\n"
+		"  db status           print the current and the latest schema version\n");
+	ctl_import_synopsis(out, "  import");
+	fprintf(out,
 		"                      validate the wiremap files (lis-wiremap(5)), CSV or JSON,\n"
 		"                      then write them in one transaction; on any error write\n"
 		"                      nothing\n"

@@ -41,18 +41,17 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 	*action = LIS_ACTION_RUN;
 
 	/* Pass 1: the options that are not keys, and the shape of the rest. */
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			print_help(out);
-			*action = LIS_ACTION_HELP;
-			return 0;
-		}
-		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-			fprintf(out, "lisd %s\n", LIS_VERSION);
-			*action = LIS_ACTION_VERSION;
-			return 0;
-		}
+	switch (conftab_early_option(argc, argv)) {
+	case CONFTAB_HELP:
+		print_help(out);
+		*action = LIS_ACTION_HELP;
+		return 0;
+	case CONFTAB_VERSION:
+		fprintf(out, "lisd %s\n", LIS_VERSION);
+		*action = LIS_ACTION_VERSION;
+		return 0;
+	case CONFTAB_RUN:
+		break;
 	}
 	bool check = false;
 	if (conftab_check_args(&lis_conf_table, argc, argv, flags, &check, "lisd", &file, err) < 0)

@@ -383,18 +383,17 @@ int wmd_config_load(struct wmd_config *cfg, int argc, char **argv, FILE *out,
 		*config_file = NULL;
 
 	/* Pass 1: the options that are not keys, and the shape of the rest. */
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			print_help(out);
-			*action = WMD_ACTION_HELP;
-			return 0;
-		}
-		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-			fprintf(out, "wiremapd %s\n", LIS_VERSION);
-			*action = WMD_ACTION_VERSION;
-			return 0;
-		}
+	switch (conftab_early_option(argc, argv)) {
+	case CONFTAB_HELP:
+		print_help(out);
+		*action = WMD_ACTION_HELP;
+		return 0;
+	case CONFTAB_VERSION:
+		fprintf(out, "wiremapd %s\n", LIS_VERSION);
+		*action = WMD_ACTION_VERSION;
+		return 0;
+	case CONFTAB_RUN:
+		break;
 	}
 	bool seen[2] = { false, false };
 	if (conftab_check_args(&table, argc, argv, flags, seen, "wiremapd", &file, err) < 0)
