@@ -156,7 +156,7 @@ bool ck_lisd_start(struct ck_env *e, struct th_lisd *l, const char *extra_sectio
 		return false;
 	struct located_ctx c = {e, l};
 	double dt = 0;
-	if (!CHECKF(th_wait_until(10, 100, snapshot_answers, &c, &dt),
+	if (!CHECKF(th_wait_until(60, 100, snapshot_answers, &c, &dt),
 		    "lisd never located 127.0.0.10 from its snapshot")) {
 		ck_log_tail(l, 1200);
 		return false;

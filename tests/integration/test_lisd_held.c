@@ -183,8 +183,8 @@ static void test_setup_postgresql_wiremap_tls_and_lisd(void)
 	if (!CHECK(th_lisd_start(&v6, "::1", &tls, pg.conninfo, NULL, NULL) == 0))
 		return;
 	/* lisd answers from a snapshot it loads after start-up (issue 3): wait for it */
-	if (!CHECKF(th_wait_until(10, 50, snapshot_loaded, &v4, NULL) &&
-		    th_wait_until(10, 50, snapshot_loaded, &v6, NULL), "no snapshot within 10 s"))
+	if (!CHECKF(th_wait_until(60, 50, snapshot_loaded, &v4, NULL) &&
+		    th_wait_until(60, 50, snapshot_loaded, &v6, NULL), "no snapshot within 60 s"))
 		return;
 	up = true;
 }

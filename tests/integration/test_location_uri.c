@@ -225,7 +225,7 @@ static void test_get_dereference_follows_a_binding_change(void)
 		       "00:50:b6:00:00:60,sw1,Gi1/0/9,now\n"))
 		return;
 	struct which_ctx c = {"127.0.0.60", "hq-420"};
-	CHECKF(th_wait_until(5, 50, answers, &c, NULL), "lisd never saw the move");
+	CHECKF(th_wait_until(60, 50, answers, &c, NULL), "lisd never saw the move");
 	expect_get_location(uri60, "hq-420", "Wiremap", "0050b6000060");
 }
 

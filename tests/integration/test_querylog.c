@@ -377,7 +377,7 @@ static void test_sigkill_while_postgresql_down_then_replayed_once(void)
 		char *w = ck_which(&E, &E.lisd, ck_req("civic", false), "127.0.0.21");
 		free(w);
 	}
-	if (!CHECKF(th_wait_until(5, 20, spool_has_50, NULL, NULL), "%zu of 50 entries spooled",
+	if (!CHECKF(th_wait_until(60, 20, spool_has_50, NULL, NULL), "%zu of 50 entries spooled",
 		    spool_entries("127.0.0.21")))
 		return;
 	kill(E.lisd.pid, SIGKILL);
@@ -417,7 +417,7 @@ static bool spool_is_compact(void *ctx)
 
 static void test_spool_is_one_mark_line_once_everything_is_stored(void)
 {
-	bool ok = th_wait_until(10, 100, spool_is_compact, NULL, NULL);
+	bool ok = th_wait_until(60, 100, spool_is_compact, NULL, NULL);
 	char *s = th_read_file(spool_file, NULL);
 	CHECKF(ok, "spool: %s", th_flat(s));
 	free(s);

@@ -259,7 +259,7 @@ static void test_setup_db_snmpsim_and_lisd(void)
 		 "interval = 300\n"
 		 "jitter = 0.1\n"
 		 "concurrency = 4\n"
-		 "timeout_ms = 500\n"
+		 "timeout_ms = 2500\n"
 		 "retries = 1\n"
 		 "max_backoff = 3600\n"
 		 "uplink_mac_threshold = 8\n"
@@ -436,7 +436,7 @@ static void expect_phone_at(const char *room)
 {
 	struct room_ctx c = {.want = room};
 	double dt = 0;
-	if (!CHECKF(th_wait_until(10, 100, room_is, &c, &dt),
+	if (!CHECKF(th_wait_until(60, 100, room_is, &c, &dt),
 		    "the phone's answer says ROOM \"%s\", want \"%s\"", c.last, room)) {
 		char *log = th_lisd_log(&E.lisd);
 		size_t n = strlen(log);
