@@ -1,9 +1,12 @@
 /* The wiremap's ten kinds of rows (lis-wiremap(5)), described once: for each entity its
  * names, its file's columns (what each holds, whether it is required or part of the row's
  * identity, where it lives in the entity's row struct of db.h) and how it maps onto its
- * table. lisctl's loader and checks, lisctl export, db_import_ex, db_wiremap_read, the
- * snapshot loader and the summary report walk this table, so that a new column is one db_column entry here (and a
- * field of the row struct), and a new entity one db_entity_desc entry.
+ * table. lisctl's loader and checks, lisctl export, db_import_ex, db_wiremap_read and the
+ * summary report walk this table, so that a new column is one db_column entry here (and a
+ * field of the row struct), and a new entity one db_entity_desc entry. The snapshot loader
+ * (db_snapshot.c) takes the entities and their order from here but reads lisd's own view
+ * of each (ids, not keys, and only what an answer needs): a column lisd must answer with
+ * is an entry there too.
  *
  * The fields marked "db/ only" name the entity's table and columns in PostgreSQL; only db/
  * reads them (it is the only code that speaks SQL). */
