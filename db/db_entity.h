@@ -35,7 +35,7 @@ enum db_kind {
 	DB_K_ENUM,        /* one of db_column.values */
 	DB_K_PROFILE,     /* a [snmp.NAME] profile of wiremapd.conf: letters, digits, _ . - */
 	DB_K_LANG,        /* a language tag (RFC 5646) */
-	DB_K_COUNTRY,     /* two upper-case letters (RFC 5139 §3.1: ISO 3166 alpha-2) */
+	DB_K_COUNTRY,     /* two upper-case letters (RFC 5139 §3.3: ISO 3166 alpha-2) */
 	DB_K_MAC,         /* a MAC address, canonical (ident_mac_format) */
 	DB_K_CHASSIS,     /* an LLDP chassis ID: canonical when it is a MAC, else verbatim */
 	DB_K_IP,          /* one host's address, as inet_ntop writes it */

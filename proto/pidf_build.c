@@ -1,5 +1,6 @@
 /* PIDF-LO presence documents (RFC 3863, RFC 4119, RFC 4479, profiled by RFC 5491), as in
- * PROTOCOL.md: one dm:device (or tuple) per location form, each with its own geopriv. */
+ * doc/protocol.md "PIDF-LO document shape": one dm:device (or tuple) per location form,
+ * each with its own geopriv. */
 #include "pidf.h"
 
 #include <math.h>
@@ -161,8 +162,9 @@ static int check_doc(const struct pidf_doc *pd, bool *have_civic, struct lis_err
 }
 
 /* The element that carries one geopriv. RFC 4479 gives dm:device a mandatory dm:deviceID,
- * so dm:device is used when the device's identifier is known (RFC 5491 §3.4 prefers it for
- * what a LIS measures); otherwise a PIDF tuple, as in RFC 5985's own example.
+ * so dm:device is used when the device's identifier is known (RFC 5491 §3, rule #8: a
+ * reader takes the first dm:device before any tuple); otherwise a PIDF tuple, as in RFC
+ * 5985's own example.
  *   dm:device id=".." > gp:geopriv > gp:location-info
  *   tuple id=".." > status > gp:geopriv > gp:location-info
  * Returns location-info; finish_holder() adds the rest. */
@@ -185,8 +187,9 @@ static xmlNodePtr start_holder(struct builder *b, xmlNodePtr presence, const str
 }
 
 /* RFC 4119 §2.2.2 usage-rules, §2.2.3 method; then RFC 4479 dm:deviceID and dm:timestamp
- * on a device, or RFC 3863 timestamp after status on a tuple (RFC 5491 §4: when the
- * location was determined). */
+ * on a device (RFC 4479 §5.1.2), or RFC 3863 timestamp after status on a tuple (RFC 3863
+ * §4.4): the time the target was located (doc/protocol.md "Usage rules, method and
+ * timestamp"). */
 static void finish_holder(struct builder *b, xmlNodePtr holder, xmlNodePtr geopriv,
 			  const struct pidf_doc *pd, const char *retention, const char *timestamp)
 {

@@ -28,7 +28,7 @@ void wm_pidf_fill(const struct wm_result *r, bool want_civic, bool want_geo, str
 		p->geo.lon = loc->lon;
 		p->geo.has_alt = loc->has_alt;
 		p->geo.alt = loc->alt;
-		/* RFC 5491 §5.2.3/5.2.4: the uncertainty as a Circle's (Sphere's) radius */
+		/* RFC 5491 §5.2.3, §5.2.6: the uncertainty as a Circle's (Sphere's) radius */
 		p->geo.radius = loc->uncertainty > 0 ? loc->uncertainty : 0;
 		p->doc.geo = &p->geo;
 	}

@@ -13,7 +13,7 @@
 
 #define LIS_CONFIG_DEFAULT_FILE "/etc/lis/lis.conf"
 
-/* Who may dereference a location URI (RFC 6753 §3). */
+/* Who may dereference a location URI (RFC 6753 §4). */
 enum lis_deref_auth {
 	LIS_DEREF_POSSESSION = 0,     /* anyone holding the URI, for its lifetime */
 	LIS_DEREF_AUTHORIZED,         /* only requesters authorized as for third-party requests */

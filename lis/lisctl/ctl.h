@@ -55,7 +55,7 @@ const char *ctl_row_key(enum db_entity e, const void *row, char *buf, size_t siz
 /* ISO 3166-1 alpha-2: one of the 249 assigned codes (upper case). */
 bool ctl_country_is_known(const char *code);
 
-/* What a location lacks to be dispatchable (PROTOCOL.md "Dispatchable location": RAY
+/* What a location lacks to be dispatchable (doc/protocol.md "Dispatchable location": RAY
  * BAUM's Act; country, A1, A3, RD and HNO required): a bit per CTL_MISSING_* problem. A
  * location with no civic element at all (a geodetic point only) is not judged here. */
 enum {

@@ -1,5 +1,5 @@
 /* Checks that need every file at once, and the database: references between files (every
- * DB_K_REF column of db_entities), civic addresses a responder can use (PROTOCOL.md
+ * DB_K_REF column of db_entities), civic addresses a responder can use (doc/protocol.md
  * "Dispatchable location"), floors in multi-floor buildings, and subnets nested across
  * sites. Pure: the caller reads the database (db_wiremap_read) and hands its rows in. */
 #include <arpa/inet.h>

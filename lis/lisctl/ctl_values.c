@@ -360,7 +360,7 @@ bool ctl_value_read(enum db_entity e, const struct db_column *c, const char *s,
 			return error(at, "%s is not a language tag (e.g. en-US)", Q(s));
 		break;
 	case DB_K_COUNTRY:
-		/* RFC 5139 §3.1: the ISO 3166 alpha-2 code, upper case. */
+		/* RFC 5139 §3.3: the ISO 3166 alpha-2 code, upper case. */
 		if (!(strlen(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'))
 			return error(at, "%s is not a country code (two upper-case letters, ISO "
 				     "3166 alpha-2, e.g. US)", Q(s));

@@ -75,7 +75,7 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 	if (conftab_apply_args(&lis_conf_table, cfg, argc, argv, flags, err) < 0)
 		return -1;
 	if (!cfg->querylog_instance[0]) {
-		/* design.md: the instance defaults to the host name. */
+		/* lis.conf(5) [querylog]: the instance defaults to the host name. */
 		char host[256] = "";
 		if (gethostname(host, sizeof host - 1) < 0 || !host[0])
 			snprintf(host, sizeof host, "lisd");

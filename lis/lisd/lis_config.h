@@ -10,7 +10,7 @@
 #include "lis_conf.h"
 #include "lis_error.h"
 
-/* Exit codes of lisd (design.md). */
+/* Exit codes of lisd (lisd(8) EXIT STATUS). */
 enum lis_exit {
 	LIS_EXIT_OK = 0,
 	LIS_EXIT_RUNTIME = 1,

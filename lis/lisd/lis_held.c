@@ -524,7 +524,7 @@ int lis_held_deref_post(const struct lis_requester *who, const char *token, cons
 	struct failure f = { 0 };
 
 	begin(oc);
-	/* RFC 6753 §3.3 authorization model: decided before the token is looked at. */
+	/* RFC 6753 §4 authorization model: decided before the token is looked at. */
 	if (held_cfg->deref_auth == LIS_DEREF_AUTHORIZED && !is_authorized(who, oc)) {
 		snprintf(oc->reason, sizeof oc->reason, "unauthorized");
 		return answer_error(HELD_E_BAD_IDENTIFIER,
@@ -537,7 +537,7 @@ int lis_held_deref_post(const struct lis_requester *who, const char *token, cons
 		return rc < 0 ? -1 : 0;
 	note_response_time(&req, oc);
 	if (tok < 0) {
-		/* RFC 6753 §6: an unknown or expired URI. notLocatable: do not retry it. */
+		/* RFC 5985 §6.5.2: an unknown or expired URI. notLocatable: do not retry it. */
 		snprintf(oc->reason, sizeof oc->reason, "location URI unknown, forged or expired");
 		return answer_error(HELD_E_NOT_LOCATABLE,
 				    "this location URI is not valid (unknown or expired)", out,

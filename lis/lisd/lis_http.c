@@ -175,8 +175,8 @@ static void authorize_connection(void *ctx, const char *ip, struct lis_auth_resu
 	lis_auth_check(ctx, ip, ar);
 }
 
-/* One line per answered request (design.md): requester, subject, target, result, the
- * source that won, location key, disagreement, snapshot age, time. */
+/* One line per answered request (lisd(8) LOGGING): requester, subject, target, result,
+ * the source that won, location key, disagreement, snapshot age, time. */
 static void log_answer(struct lis_http *h, const char *ip, const char *method, const char *url,
 		       const struct lis_held_outcome *oc, const struct timespec *t0)
 {
@@ -289,7 +289,7 @@ static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *co
 	return queue_body(conn, MHD_HTTP_OK, out, out_len, HELD_MEDIA_TYPE);
 }
 
-/* GET of a location URI (RFC 6753 §4): the target's location now, as a PIDF-LO. */
+/* GET of a location URI (RFC 6753 §3.2): the target's location now, as a PIDF-LO. */
 static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connection *conn,
 					const char *method, const char *url, const char *token,
 					const struct timespec *t0)
@@ -336,9 +336,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		struct timespec t0;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 
-		/* design.md: unknown path 404, then wrong method 405, media type 415, size 413;
-		 * each decided from the headers, before any body is read. held_path first, then
-		 * location URIs under uri_base's path. */
+		/* Unknown path 404, then wrong method 405, media type 415, size 413, each decided
+		 * from the headers, before any body is read (doc/protocol.md "Media types and
+		 * HTTP"). held_path first, then location URIs under uri_base's path. */
 		unsigned status = 0;
 		const char *text = NULL, *allow = NULL;
 		const char *deref = lis_config_deref_path(cfg);

@@ -43,8 +43,8 @@ int lis_uri_token_encode(const struct lis_uri_key *key, const char *identity, ti
 /* Check a token. Returns 0 with identity filled when it decrypts under key and has not
  * expired at now; -1 for anything else (malformed, forged, other key, expired), with no
  * further distinction. The work done is the same whatever the outcome: the whole token is
- * always decoded and decrypted, and the expiry compared last (RFC 6753 §5: timing must not
- * tell an unknown URI from an expired one). */
+ * always decoded and decrypted, and the expiry compared last, so that timing does not tell
+ * an unknown URI from an expired one. */
 int lis_uri_token_decode(const struct lis_uri_key *key, const char *token, time_t now,
 			 char *identity, size_t identity_size, time_t *expiry);
 

@@ -1,5 +1,6 @@
-/* XPath checks for the documents lisd emits: every namespace of PROTOCOL.md registered
- * under its usual prefix (held, heldid, pidf, dm, gp, gbp, ca, gml, gs, con). */
+/* XPath checks for the documents lisd emits: every namespace of doc/protocol.md
+ * "Namespaces" registered under its usual prefix (held, heldid, pidf, dm, gp, gbp, ca, gml,
+ * gs, con). */
 #ifndef XP_H
 #define XP_H
 

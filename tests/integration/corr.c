@@ -390,7 +390,7 @@ void ck_pidf(xmlDocPtr d, const char *P, const char *loc_key, const char *method
 	char *re = xs(d, "%s/gp:usage-rules/gbp:retention-expiry", G);
 	CHECKF(th_is_datetime(re), "retention-expiry \"%s\"", re);
 	free(re);
-	/* when the location was determined: now (RFC 5491 §4) */
+	/* when the target was located: now (doc/protocol.md "Usage rules, method and timestamp") */
 	char *ts = xs(d, "%s/%s:timestamp", H, ns);
 	time_t t = th_parse_datetime(ts), now = time(NULL);
 	CHECKF(t != (time_t)-1 && t > now - 120 && t < now + 120, "timestamp \"%s\"", ts);

@@ -443,7 +443,7 @@ static void test_third_party_device_request_is_refused(void)
 			  "<uri>sip:alice@example.com</uri></device></locationRequest>";
 	struct th_resp r;
 	th_held_post(&v4, &tls, req, NULL, &r);
-	/* RFC 6155 §3.3: badIdentifier covers an identifier the requester may not use */
+	/* RFC 6155 §2.2: badIdentifier covers an identifier the requester may not use */
 	check_held_error(&r, "badIdentifier");
 	/* nothing about any location leaks into the refusal */
 	xmlDocPtr d = xp_parse(r.body, r.body_len);

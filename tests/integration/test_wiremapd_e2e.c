@@ -575,7 +575,7 @@ static void test_unreachable_switch_exit_1_status_says_why_no_credentials(void)
 	const char *ok[] = {"poll", "switch=sw-e2e", "result=ok", NULL};
 	CHECKF(has_line(p.err, dead) || has_line(p.out, dead), "no poll line for sw-dead: %s",
 	       th_flat(p.err));
-	/* nothing answers: a timeout (design.md: result=ok|timeout|error), said in words */
+	/* nothing answers: a timeout (wiremapd(8) LOGGING: result=ok|timeout|error), in words */
 	const char *dead_timeout[] = {"switch=sw-dead", "result=timeout", NULL};
 	CHECKF(has_line(p.err, dead_timeout) || has_line(p.out, dead_timeout),
 	       "sw-dead's poll line does not say result=timeout");

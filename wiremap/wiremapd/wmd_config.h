@@ -13,7 +13,7 @@
 
 #define WMD_CONFIG_DEFAULT_FILE "/etc/lis/wiremapd.conf"
 
-/* Exit codes of wiremapd (design.md). */
+/* Exit codes of wiremapd (wiremapd(8) EXIT STATUS). */
 enum wmd_exit {
 	WMD_EXIT_OK = 0,
 	WMD_EXIT_RUNTIME = 1,        /* also: --once and some switch did not answer */

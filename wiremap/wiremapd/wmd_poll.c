@@ -20,8 +20,8 @@ static const char *result_name(enum wm_poll_result r)
 	return r == WM_POLL_OK ? "ok" : r == WM_POLL_TIMEOUT ? "timeout" : "error";
 }
 
-/* The design's one line per switch poll; the error (when any) comes from wm_snmp or the
- * database layer, neither of which ever puts a credential into words. */
+/* One line per switch poll (wiremapd(8) LOGGING); the error (when any) comes from wm_snmp
+ * or the database layer, neither of which ever puts a credential into words. */
 static void log_poll(const struct db_poll_switch *sw, const char *result, size_t rows,
 		     size_t macs, size_t moves, const struct wm_collect_result *r, double ms,
 		     const char *error)
