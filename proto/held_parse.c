@@ -303,7 +303,7 @@ static bool parse_bssid(const char *s, char out[18])
 	return true;
 }
 
-/* RFC 7105 §4 measurements, 802.11 part: the access points the client sees, the one it is
+/* RFC 7105 §5.3 measurements, 802.11 part: the access points the client sees, the one it is
  * associated with marked serving="true". Measurements are hints (§3: a LIS uses what it
  * can), so an AP entry we cannot read is skipped, not an error, and APs past HELD_MAX_WIFI
  * are ignored. */

@@ -1,4 +1,4 @@
-/* Third-party authorization (RFC 6155 §4 / RFC 5985 §9): who may ask for the location of a
+/* Third-party authorization (RFC 6155 §1.1, §4.2, §5): who may ask for the location of a
  * device other than itself, or dereference location URIs under deref_auth = authorized.
  * A requester is authorized by a TLS client certificate that verifies against client_ca and
  * whose subject DN is in allowed_subjects, or by its source address being in

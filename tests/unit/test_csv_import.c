@@ -639,7 +639,7 @@ static void test_timestamps(void)
 	CHECK(ctl_parse_timestamp("1969-12-31T23:59:59Z", &t) == -1);
 }
 
-/* ---- JSON, and the checks across files (ctl_csv_check.c) ---- */
+/* ---- JSON, and the checks across files (ctl_check.c) ---- */
 
 static void test_json_sites_and_locations_read_like_csv(void)
 {
