@@ -278,6 +278,29 @@ int lis_querylog_decode(char *line, size_t len, struct db_query_log_entry *e,
 	return 'Q';
 }
 
+int lis_querylog_decode_line(char *line, size_t len, struct db_query_log_entry *e,
+			     long long *mark_seq, size_t *bad)
+{
+	*bad = 0;
+	int t = lis_querylog_decode(line, len, e, mark_seq);
+	if (t)
+		return t;
+	/* A damaged newline glues a record to the next one: the whole record at the end of the
+	 * line is still good. lis_querylog_decode checks the CRC before it changes the line, so
+	 * a failed try leaves it as it was. */
+	for (size_t p = 1; p + 3 <= len; p++) {
+		if ((line[p] != 'Q' && line[p] != 'M') || line[p + 1] != '1' || line[p + 2] != '\t')
+			continue;
+		t = lis_querylog_decode(line + p, len - p, e, mark_seq);
+		if (t) {
+			*bad = p;
+			return t;
+		}
+	}
+	*bad = len;
+	return 0;
+}
+
 /* ---- the spool file ---- */
 
 static int write_all(int fd, const char *p, size_t n)
@@ -501,12 +524,13 @@ static size_t read_batch(struct reader *r, int fd, off_t at, off_t end, size_t *
 		size_t len = (size_t)(nl - (r->buf + off));
 		*nl = '\0';
 		long long mark;
-		int t = lis_querylog_decode(r->buf + off, len, &r->e[n], &mark);
+		size_t bad;
+		int t = lis_querylog_decode_line(r->buf + off, len, &r->e[n], &mark, &bad);
 		if (t == 'Q')
 			n++;
-		else if (t == 0)
-			lis_log(LIS_LOG_WARN, "querylog", "spool_offset=%lld result=bad_record",
-				(long long)(at + (off_t)off));
+		if (bad)
+			lis_log(LIS_LOG_WARN, "querylog", "spool_offset=%lld result=bad_record "
+				"bytes=%zu", (long long)(at + (off_t)off), bad);
 		off += len + 1;
 	}
 	*used = off;
@@ -675,17 +699,37 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/* Keep a damaged piece of the spool aside, for inspection, in <spool>.damaged. */
+static void quarantine(const char *p, size_t n, off_t at, size_t *records)
+{
+	char path[sizeof Q.path + 16], v[300];
+	snprintf(path, sizeof path, "%s.damaged", Q.path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	bool kept = fd >= 0 && write_all(fd, p, n) == 0 && write_all(fd, "\n", 1) == 0 &&
+		    fdatasync(fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	(*records)++;
+	lis_log(LIS_LOG_ERR, "querylog", "spool=%s result=damaged_record offset=%lld bytes=%zu "
+		"kept=%s", lis_log_value(v, sizeof v, Q.path), (long long)at, n,
+		kept ? "yes" : "no");
+}
+
 /* Read the spool back: the highest seq (records or mark), how many entries wait, and where
- * the last whole record ends (a torn tail is cut off there). */
+ * the last whole line ends (a torn tail, a crash in the middle of a write, is cut off
+ * there). A damaged line costs itself only: it is kept aside (quarantine), counted in
+ * *damaged, and the lines after it are read as usual (the inserter steps over it). */
 static int scan_spool(int fd, long long *max_seq, size_t *pending, off_t *good_end,
-		      struct lis_error *err)
+		      size_t *damaged, struct lis_error *err)
 {
 	size_t size = BODY_MAX * 4, have = 0;
 	char *buf = malloc(size);
 	off_t at = 0;
+	bool skipping = false;       /* in a line longer than any record: damaged */
 	*max_seq = 0;
 	*pending = 0;
 	*good_end = 0;
+	*damaged = 0;
 	if (!buf)
 		return lis_error_set(err, LIS_E_SYSTEM, "querylog: out of memory");
 	for (;;) {
@@ -694,7 +738,8 @@ static int scan_spool(int fd, long long *max_seq, size_t *pending, off_t *good_e
 			continue;
 		if (k < 0) {
 			free(buf);
-			return lis_error_set(err, LIS_E_SYSTEM, "%s: cannot read: %s", Q.path, strerror(errno));
+			return lis_error_set(err, LIS_E_SYSTEM, "%s: cannot read: %s", Q.path,
+					     strerror(errno));
 		}
 		have += (size_t)k;
 		size_t off = 0;
@@ -702,17 +747,22 @@ static int scan_spool(int fd, long long *max_seq, size_t *pending, off_t *good_e
 			char *nl = memchr(buf + off, '\n', have - off);
 			if (!nl)
 				break;
-			size_t len = (size_t)(nl - (buf + off));
+			size_t len = (size_t)(nl - (buf + off)), bad = 0;
 			struct db_query_log_entry e;
 			long long mark = 0;
-			int t = lis_querylog_decode(buf + off, len, &e, &mark);
-			if (t == 0)
-				goto done;    /* torn or damaged: stop here */
+			int t = 0;
+			if (skipping)
+				bad = len;
+			else
+				t = lis_querylog_decode_line(buf + off, len, &e, &mark, &bad);
+			if (bad && !skipping)
+				quarantine(buf + off, bad, at + (off_t)off, damaged);
+			skipping = false;
 			if (t == 'Q') {
 				(*pending)++;
 				if (e.seq > *max_seq)
 					*max_seq = e.seq;
-			} else if (mark - 1 > *max_seq) {
+			} else if (t == 'M' && mark - 1 > *max_seq) {
 				*max_seq = mark - 1;
 			}
 			off += len + 1;
@@ -720,13 +770,17 @@ static int scan_spool(int fd, long long *max_seq, size_t *pending, off_t *good_e
 		}
 		if (k == 0)
 			break;
+		if (off == 0 && have == size) {
+			/* a line longer than any record: keep its start aside, skip to its end */
+			if (!skipping)
+				quarantine(buf, have, at, damaged);
+			skipping = true;
+			off = have;
+		}
 		memmove(buf, buf + off, have - off);
 		have -= off;
 		at += (off_t)off;
-		if (have == size)
-			break;             /* a line longer than any record: damaged */
 	}
-done:
 	free(buf);
 	return 0;
 }
@@ -766,11 +820,16 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 		return lis_error_set(err, LIS_E_SYSTEM, "%s: cannot lock: %s", Q.path, strerror(e));
 	}
 	long long max_seq;
-	size_t pending;
+	size_t pending, damaged;
 	off_t good_end;
 	struct stat st;
-	if (scan_spool(Q.fd, &max_seq, &pending, &good_end, err) < 0 || fstat(Q.fd, &st) < 0)
+	if (scan_spool(Q.fd, &max_seq, &pending, &good_end, &damaged, err) < 0 ||
+	    fstat(Q.fd, &st) < 0)
 		goto fail;
+	if (damaged)
+		lis_log(LIS_LOG_ERR, "querylog", "spool=%s result=damaged records=%zu kept=%s.damaged "
+			"reason=\"damaged lines skipped; the records around them are kept\"",
+			lis_log_value(v, sizeof v, Q.path), damaged, Q.path);
 	if (good_end < st.st_size) {
 		lis_log(LIS_LOG_WARN, "querylog", "spool=%s result=truncated bytes=%lld "
 			"reason=\"incomplete last record (crash while writing)\"",

@@ -19,8 +19,10 @@
  *   M1 <next_seq> <crc>
  * A field is "\N" for NULL; a backslash in a value is written "\\" (values never hold TAB,
  * CR or LF: those become spaces when the entry is made). crc is the CRC-32 (IEEE) of the
- * line before its last TAB, 8 lower-case hex digits. A last line that is incomplete or
- * fails its CRC (a crash in the middle of a write) is cut off at start. */
+ * line before its last TAB, 8 lower-case hex digits. At start, a last line without its LF
+ * (a crash in the middle of a write) is cut off; a damaged line anywhere costs only itself:
+ * it is copied to <spool>.damaged for inspection, logged (result=damaged_record), and the
+ * records before and after it are replayed. */
 #ifndef LIS_QUERYLOG_H
 #define LIS_QUERYLOG_H
 
@@ -54,5 +56,10 @@ size_t lis_querylog_encode(const struct db_query_log_entry *e, char *buf, size_t
  * 'Q' for an entry, 'M' for a next-seq mark (*mark_seq set), 0 for a bad line. */
 int lis_querylog_decode(char *line, size_t len, struct db_query_log_entry *e,
 			long long *mark_seq);
+/* The same for a line of the spool, which may hold a damaged record glued to a good one (a
+ * damaged LF): *bad gets the length of the damaged part at the start of the line (0: none;
+ * len: the whole line), and the good record after it, if any, is decoded. */
+int lis_querylog_decode_line(char *line, size_t len, struct db_query_log_entry *e,
+			     long long *mark_seq, size_t *bad);
 
 #endif

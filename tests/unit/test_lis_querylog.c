@@ -1,5 +1,6 @@
 /* Query log spool records (lis_querylog.h): an entry survives the round trip field by
- * field, values are made one line of valid UTF-8, and a damaged line is refused. */
+ * field, values are made one line of valid UTF-8, a damaged line is refused, and a good
+ * record glued to a damaged one is still read. */
 #include "check.h"
 #include "lis_querylog.h"
 
@@ -80,6 +81,38 @@ static void test_damaged_or_torn_line_is_refused(void)
 	CHECK(lis_querylog_decode(mark, strlen(mark), &e, NULL) == 0);
 }
 
+/* A damaged LF glues a record to the next: the second is still read, the first is the
+ * damaged part. */
+static void test_record_glued_to_a_damaged_one_is_still_read(void)
+{
+	char a[4096], b[4096], line[8192];
+	struct db_query_log_entry x = full;
+	size_t na = lis_querylog_encode(&full, a, sizeof a);
+	x.seq = 43;
+	x.target = "ip:10.9.9.9";
+	size_t nb = lis_querylog_encode(&x, b, sizeof b);
+	if (!CHECK(na > 0 && nb > 0))
+		return;
+	memcpy(line, a, na);
+	line[na - 1] = 'X';                     /* the LF damaged */
+	memcpy(line + na, b, nb - 1);           /* without its own LF */
+	size_t len = na + nb - 1, bad = 0;
+	struct db_query_log_entry e;
+	CHECK(lis_querylog_decode(line, len, &e, NULL) == 0);
+	if (!CHECK(lis_querylog_decode_line(line, len, &e, NULL, &bad) == 'Q'))
+		return;
+	CHECK(bad == na);
+	CHECK(e.seq == 43);
+	CHECK_STR(e.target, "ip:10.9.9.9");
+	/* a whole line of junk: all of it is damaged */
+	char junk[] = "Q1\tnot a record\tQ1\tnor this";
+	CHECK(lis_querylog_decode_line(junk, strlen(junk), &e, NULL, &bad) == 0);
+	CHECK(bad == strlen(junk));
+	/* a good line: nothing damaged */
+	a[na - 1] = '\0';
+	CHECK(lis_querylog_decode_line(a, na - 1, &e, NULL, &bad) == 'Q' && bad == 0);
+}
+
 int main(void)
 {
 	t_run("entry_round_trips_field_by_field", test_entry_round_trips_field_by_field);
@@ -87,5 +120,7 @@ int main(void)
 	t_run("control_bytes_and_bad_utf8_are_made_one_line",
 	      test_control_bytes_and_bad_utf8_are_made_one_line);
 	t_run("damaged_or_torn_line_is_refused", test_damaged_or_torn_line_is_refused);
+	t_run("record_glued_to_a_damaged_one_is_still_read",
+	      test_record_glued_to_a_damaged_one_is_still_read);
 	return t_done();
 }
