@@ -219,7 +219,9 @@ static bool import_wiremap(void)
 
 static void test_setup_db_snmpsim_and_lisd(void)
 {
-	E.work = th_tmpdir("wmd-e2e");
+	/* not "wmd-e2e": the path is in the output, and with a random suffix starting with "a" it
+	 * would hold the credential "wmd-e2e-a" the test looks for */
+	E.work = th_tmpdir("wiremapd-e2e");
 	if (!CHECK(E.work != NULL) || !CHECK(th_pg_start(&E.pg) == 0) ||
 	    !CHECK(th_tls_make(&E.tls) == 0))
 		return;
