@@ -126,10 +126,10 @@ static void check_access_switch(const struct wm_switch_tables *t,
 		CHECK_STR(ph->sys_name, "SEP0004F2AABB01");
 		CHECK_STR(ph->sys_capabilities, "bridge,telephone");
 		CHECK(!ph->is_network_device);
-		CHECK_STR(ph->med_model, "VVX 450");
-		CHECK_STR(ph->med_serial, "PHN0012345");
-		CHECK_STR(ph->med_software, "5.9.0.1234");
-		CHECK_STR(ph->med_mfg, "Polycom");
+		CHECK_STR(ph->med[LLDP_MED_MODEL], "VVX 450");
+		CHECK_STR(ph->med[LLDP_MED_SERIAL], "PHN0012345");
+		CHECK_STR(ph->med[LLDP_MED_SOFTWARE], "5.9.0.1234");
+		CHECK_STR(ph->med[LLDP_MED_MFG], "Polycom");
 	}
 	const struct wm_obs_lldp *up = find_lldp(r, "Gi1/0/8");
 	CHECK(up != NULL);
@@ -139,7 +139,7 @@ static void check_access_switch(const struct wm_switch_tables *t,
 		CHECK_STR(up->port_id, "Te1/1/1");
 		CHECK_STR(up->sys_capabilities, "bridge,router");
 		CHECK(up->is_network_device);
-		CHECK(up->med_model == NULL);
+		CHECK(up->med[LLDP_MED_MODEL] == NULL);
 	}
 }
 
