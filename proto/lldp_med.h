@@ -14,6 +14,7 @@
 /* lldpXMedRemoteData (1.0.8802.1.1.2.1.5.4795.1.3) and the conceptual rows of its tables. */
 #define LLDP_MED_REMOTE 1, 0, 8802, 1, 1, 2, 1, 5, 4795, 1, 3
 #define LLDP_MED_ENTRY_INVENTORY LLDP_MED_REMOTE, 3, 1   /* lldpXMedRemInventoryEntry */
+#define LLDP_MED_ENTRY_LOCATION LLDP_MED_REMOTE, 4, 1    /* lldpXMedRemLocationEntry */
 
 /* How a column's octets become the stored text. */
 enum lldp_med_decode {
@@ -31,12 +32,17 @@ enum lldp_med_decode {
  *   sub     0: rows are indexed like lldpRemTable (lldpRemTimeMark, lldpRemLocalPortNum,
  *           lldpRemIndex); else one more index arc follows, and only rows where it equals
  *           sub are read (lldpXMedRemLocationSubtype of the location table)
- *   decode  TEXT or HEX: enum lldp_med_decode */
+ *   decode  TEXT or HEX: enum lldp_med_decode
+ * CIVIC is the civic address a neighbour sent in its Location Identification TLV: the row of
+ * LocationSubtype civicAddress(3) (unknown(1), coordinateBased(2), civicAddress(3), elin(4);
+ * in the TLV itself civic is format 2). Its octets are the LCI as sent (LCI length, what,
+ * country code, then CAtype/length/value elements: RFC 4776 §3.1), kept undecoded in hex. */
 #define LLDP_MED_COLUMNS(X) \
 	X(MODEL, "med_model", "lldpXMedRemModelName", INVENTORY, 6, 0, TEXT) \
 	X(SERIAL, "med_serial", "lldpXMedRemSerialNum", INVENTORY, 4, 0, TEXT) \
 	X(SOFTWARE, "med_software", "lldpXMedRemSoftwareRev", INVENTORY, 3, 0, TEXT) \
-	X(MFG, "med_mfg", "lldpXMedRemMfgName", INVENTORY, 5, 0, TEXT)
+	X(MFG, "med_mfg", "lldpXMedRemMfgName", INVENTORY, 5, 0, TEXT) \
+	X(CIVIC, "med_civic", "lldpXMedRemLocationInfo", LOCATION, 2, 3, HEX)
 
 #define LLDP_MED_ENUM_(f, ...) LLDP_MED_##f,
 enum lldp_med_field {
