@@ -93,37 +93,43 @@ static const struct db_stmt collect_ip_macs = {
 	4,
 };
 
-/* $1 switch, $2 at, $3..$14 the lldp_neighbor columns as arrays, in table order. */
-static const struct db_stmt collect_lldp = {
-	DB_STMT_COLLECT_LLDP, "lis_collect_lldp",
+/* The LLDP-MED columns of lldp_neighbor (lldp_med.h), spelt into the statement below in that
+ * list's order. */
+#define MED_COL_(f, column, ...) ", " column
+#define MED_SET_(f, column, ...) ", " column " = EXCLUDED." column
+#define MED_OLD_(f, column, ...) ", l." column
+#define MED_NEW_(f, column, ...) ", EXCLUDED." column
+
+/* $1 switch, $2 at, $3..$10 the LLDP columns of lldp_neighbor as arrays, in table order, then
+ * one text[] per LLDP-MED column. The preprocessor can spell the column names in but cannot
+ * count: the LLDP-MED parameters ($11, ...) are numbered as the statement is put together,
+ * lldp_head + ", $N::text[]" for each + lldp_tail (lldp_sql). */
+enum { LLDP_ARRAYS = 8 };
+static const char lldp_head[] =
 	"INSERT INTO lldp_neighbor AS l (switch_id, local_port_id, chassis_subtype, chassis_id,"
-	" port_subtype, port_id, sys_name, sys_capabilities, is_network_device, med_model,"
-	" med_serial, med_software, med_mfg, first_seen, last_seen)"
-	" SELECT DISTINCT ON (lp, ci, pi) $1::bigint, lp, cs, ci, ps, pi, sn, sc, nd, mm, mse,"
-	" msw, mf, " EPOCH("$2") ", " EPOCH("$2")
+	" port_subtype, port_id, sys_name, sys_capabilities, is_network_device"
+	LLDP_MED_COLUMNS(MED_COL_) ", first_seen, last_seen)"
+	" SELECT DISTINCT ON (lp, ci, pi) $1::bigint, lp, cs, ci, ps, pi, sn, sc, nd"
+	LLDP_MED_COLUMNS(MED_COL_) ", " EPOCH("$2") ", " EPOCH("$2")
 	" FROM (SELECT coalesce(lp, '') AS lp, cs, coalesce(ci, '') AS ci, ps,"
-	"       coalesce(pi, '') AS pi, sn, sc, coalesce(nd, false) AS nd, mm, mse, msw, mf"
+	"       coalesce(pi, '') AS pi, sn, sc, coalesce(nd, false) AS nd"
+	LLDP_MED_COLUMNS(MED_COL_)
 	"       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
-	"       $8::text[], $9::text[], $10::boolean[], $11::text[], $12::text[], $13::text[],"
-	"       $14::text[]) AS t(lp, cs, ci, ps, pi, sn, sc, nd, mm, mse, msw, mf)) r"
+	"       $8::text[], $9::text[], $10::boolean[]";
+static const char lldp_tail[] =
+	") AS t(lp, cs, ci, ps, pi, sn, sc, nd" LLDP_MED_COLUMNS(MED_COL_) ")) r"
 	" ORDER BY lp, ci, pi"
 	" ON CONFLICT (switch_id, local_port_id, chassis_id, port_id) DO UPDATE SET"
 	" chassis_subtype = EXCLUDED.chassis_subtype, port_subtype = EXCLUDED.port_subtype,"
 	" sys_name = EXCLUDED.sys_name, sys_capabilities = EXCLUDED.sys_capabilities,"
-	" is_network_device = EXCLUDED.is_network_device, med_model = EXCLUDED.med_model,"
-	" med_serial = EXCLUDED.med_serial, med_software = EXCLUDED.med_software,"
-	" med_mfg = EXCLUDED.med_mfg,"
+	" is_network_device = EXCLUDED.is_network_device" LLDP_MED_COLUMNS(MED_SET_) ","
 	" first_seen = least(l.first_seen, EXCLUDED.first_seen),"
 	" last_seen = greatest(l.last_seen, EXCLUDED.last_seen)"
 	" WHERE (l.chassis_subtype, l.port_subtype, l.sys_name, l.sys_capabilities,"
-	" l.is_network_device, l.med_model, l.med_serial, l.med_software, l.med_mfg,"
-	" l.first_seen, l.last_seen) IS DISTINCT FROM (EXCLUDED.chassis_subtype,"
-	" EXCLUDED.port_subtype, EXCLUDED.sys_name, EXCLUDED.sys_capabilities,"
-	" EXCLUDED.is_network_device, EXCLUDED.med_model, EXCLUDED.med_serial,"
-	" EXCLUDED.med_software, EXCLUDED.med_mfg, least(l.first_seen, EXCLUDED.first_seen),"
-	" greatest(l.last_seen, EXCLUDED.last_seen))",
-	14,
-};
+	" l.is_network_device" LLDP_MED_COLUMNS(MED_OLD_) ", l.first_seen, l.last_seen)"
+	" IS DISTINCT FROM (EXCLUDED.chassis_subtype, EXCLUDED.port_subtype, EXCLUDED.sys_name,"
+	" EXCLUDED.sys_capabilities, EXCLUDED.is_network_device" LLDP_MED_COLUMNS(MED_NEW_) ","
+	" least(l.first_seen, EXCLUDED.first_seen), greatest(l.last_seen, EXCLUDED.last_seen))";
 
 /* $1 switch, $2 at, $3 rows seen, $4 uplink ports. A status older than the stored one (a
  * late write) leaves it alone, here and on failure. */
@@ -307,12 +313,21 @@ static int write_mac_ports(struct db_conn *c, const char *what, const char *id,
 	return rc;
 }
 
+static void lldp_sql(struct strbuf *t)
+{
+	strbuf_puts(t, lldp_head);
+	for (int f = 0; f < LLDP_MED_N; f++)
+		strbuf_printf(t, ", $%d::text[]", 3 + LLDP_ARRAYS + f);
+	strbuf_puts(t, lldp_tail);
+}
+
 static int write_lldp(struct db_conn *c, const char *what, const char *id, const char *at,
 		      const struct db_switch_poll *p, struct lis_error *err)
 {
-	enum { N = 12 };
+	enum { N = LLDP_ARRAYS + LLDP_MED_N };
 	struct db_array a[N] = {0};
 	const char *v[2 + N] = {id, at};
+	struct strbuf sql = {0};
 	int rc = -1;
 
 	if (!p->n_lldp)
@@ -328,20 +343,21 @@ static int write_lldp(struct db_conn *c, const char *what, const char *id, const
 		db_array_add(&a[5], l->sys_name);
 		db_array_add(&a[6], l->sys_capabilities);
 		db_array_add(&a[7], l->is_network_device ? "t" : "f");
-		db_array_add(&a[8], l->med_model);
-		db_array_add(&a[9], l->med_serial);
-		db_array_add(&a[10], l->med_software);
-		db_array_add(&a[11], l->med_mfg);
+		for (int f = 0; f < LLDP_MED_N; f++)
+			db_array_add(&a[LLDP_ARRAYS + f], l->med[f]);
 	}
-	rc = 0;
+	lldp_sql(&sql);
+	rc = sql.cut ? -1 : 0;
 	for (int i = 0; i < N; i++)
 		if (!(v[2 + i] = db_array_end(&a[i])))
 			rc = -1;
+	const struct db_stmt stmt = {DB_STMT_COLLECT_LLDP, "lis_collect_lldp", sql.s, 2 + N};
 	if (rc < 0)
 		oom(err, what);
 	else
-		rc = step(c, &collect_lldp, what, v, PGRES_COMMAND_OK, NULL, NULL, err);
+		rc = step(c, &stmt, what, v, PGRES_COMMAND_OK, NULL, NULL, err);
 	db_arrays_free(a, N);
+	strbuf_free(&sql);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "lis_error.h"
+#include "lldp_med.h"
 
 struct db_conn;
 
@@ -50,7 +51,8 @@ struct db_obs_lldp {              /* one lldpRemTable row, decoded */
 	const char *port_subtype, *port_id;         /* e.g. "interfaceName", "Gi1/0/1" */
 	const char *sys_name, *sys_capabilities;    /* NULL: absent */
 	bool is_network_device;     /* bridge/router capability: an uplink, not a desk */
-	const char *med_model, *med_serial, *med_software, *med_mfg; /* LLDP-MED; NULL: absent */
+	const char *med[LLDP_MED_N];  /* LLDP-MED, by enum lldp_med_field: the lldp_neighbor
+	                               * columns of lldp_med.h; NULL: absent */
 };
 
 /* Everything one poll of one switch saw. The caller has already left uplink/trunk ports

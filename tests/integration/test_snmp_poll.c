@@ -126,10 +126,10 @@ static void check_access_switch(const struct wm_switch_tables *t,
 		CHECK_STR(ph->sys_name, "SEP0004F2AABB01");
 		CHECK_STR(ph->sys_capabilities, "bridge,telephone");
 		CHECK(!ph->is_network_device);
-		CHECK_STR(ph->med_model, "VVX 450");
-		CHECK_STR(ph->med_serial, "PHN0012345");
-		CHECK_STR(ph->med_software, "5.9.0.1234");
-		CHECK_STR(ph->med_mfg, "Polycom");
+		CHECK_STR(ph->med[LLDP_MED_MODEL], "VVX 450");
+		CHECK_STR(ph->med[LLDP_MED_SERIAL], "PHN0012345");
+		CHECK_STR(ph->med[LLDP_MED_SOFTWARE], "5.9.0.1234");
+		CHECK_STR(ph->med[LLDP_MED_MFG], "Polycom");
 	}
 	const struct wm_obs_lldp *up = find_lldp(r, "Gi1/0/8");
 	CHECK(up != NULL);
@@ -139,7 +139,7 @@ static void check_access_switch(const struct wm_switch_tables *t,
 		CHECK_STR(up->port_id, "Te1/1/1");
 		CHECK_STR(up->sys_capabilities, "bridge,router");
 		CHECK(up->is_network_device);
-		CHECK(up->med_model == NULL);
+		CHECK(up->med[LLDP_MED_MODEL] == NULL);
 	}
 }
 
@@ -152,6 +152,15 @@ static void test_v2c_access_switch_gives_ports_neighbours_and_uplink(void)
 	poll_one(&tg, &t, &r);
 	check_access_switch(&t, &r, "access-1");
 	CHECKF(t.requests < 40, "%u requests", t.requests);
+	/* LLDP-MED civic address: the civicAddress(3) row's LCI as hex octets (US, A1 IL, A3
+	 * Chicago, FLR 4, ROOM 410), not the coordinate (2) or ELIN (4) rows beside it */
+	const struct wm_obs_lldp *ph = find_lldp(&r, "Gi1/0/3");
+	const struct wm_obs_lldp *up = find_lldp(&r, "Gi1/0/8");
+	if (ph)
+		CHECK_STR(ph->med[LLDP_MED_CIVIC],
+			  "180255530102494c03074368696361676f1b01341c03343130");
+	if (up)
+		CHECK(up->med[LLDP_MED_CIVIC] == NULL);
 	wm_collect_result_free(&r);
 	wm_switch_tables_clear(&t);
 }

@@ -205,8 +205,7 @@ static void test_uplink_by_lldp_bridge_but_not_by_phone(void)
 	static const unsigned char phone[6] = {0x00, 0x04, 0xf2, 0xaa, 0xbb, 0x01};
 	static const unsigned char dist[6] = {0x00, 0x1b, 0x2c, 0x11, 0x00, 0x00};
 	add_rem(&t, 3, 4, oct_bin(phone, 6), 3, oct_bin(phone, 6), 0x24);
-	t.rem[0].has_med = true;
-	t.rem[0].med_model = oct("VVX 450");
+	t.rem[0].med[LLDP_MED_MODEL] = oct("VVX 450");
 	t.rem[0].sys_name = oct("");
 	add_rem(&t, 2, 4, oct_bin(dist, 6), 5, oct("Te1/1/1"), 0x28);
 	add_fdb(&t.qfdb, &t.n_qfdb, 20, "00:04:f2:aa:bb:01", 3, WM_FDB_LEARNED);
@@ -216,9 +215,9 @@ static void test_uplink_by_lldp_bridge_but_not_by_phone(void)
 	CHECK(r.n_lldp == 2);
 	CHECK_STR(r.lldp[0].local_port_id, "Gi1/0/3");
 	CHECK(!r.lldp[0].is_network_device);
-	CHECK_STR(r.lldp[0].med_model, "VVX 450");
+	CHECK_STR(r.lldp[0].med[LLDP_MED_MODEL], "VVX 450");
 	CHECK(r.lldp[0].sys_name == NULL);
-	CHECK(r.lldp[0].med_serial == NULL);
+	CHECK(r.lldp[0].med[LLDP_MED_SERIAL] == NULL);
 	CHECK_STR(r.lldp[1].local_port_id, "Gi1/0/2");
 	CHECK_STR(r.lldp[1].chassis_id, "00:1b:2c:11:00:00");
 	CHECK(r.lldp[1].is_network_device);

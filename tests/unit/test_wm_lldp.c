@@ -110,6 +110,24 @@ static void test_hex_of_255_octets_fits_and_small_buffers_truncate(void)
 	CHECK_STR(small, "01:02");
 }
 
+static void test_opaque_hex_has_no_separators_and_keeps_whole_octets(void)
+{
+	/* printable or not, NULs included: the octets as they came */
+	wm_lldp_hex(U("\x1a\x02US\x00"), buf, sizeof buf);
+	CHECK_STR(buf, "1a02555300");
+	unsigned char big[256];
+	memset(big, 0xcd, sizeof big);
+	wm_lldp_hex(big, sizeof big, buf, sizeof buf);
+	CHECK(strlen(buf) == 2 * sizeof big);
+	char small[6];
+	wm_lldp_hex(U("\x01\x02\x03"), small, sizeof small);
+	CHECK_STR(small, "0102");
+	wm_lldp_hex(NULL, 3, buf, sizeof buf);
+	CHECK_STR(buf, "");
+	wm_lldp_hex(U(""), buf, sizeof buf);
+	CHECK_STR(buf, "");
+}
+
 static void test_capabilities_bits_and_network_devices(void)
 {
 	unsigned c = wm_lldp_caps(U("\x24"));
@@ -141,6 +159,8 @@ int main(void)
 	t_run("odd_values_fall_back_to_hex_or_empty", test_odd_values_fall_back_to_hex_or_empty);
 	t_run("hex_of_255_octets_fits_and_small_buffers_truncate",
 	      test_hex_of_255_octets_fits_and_small_buffers_truncate);
+	t_run("opaque_hex_has_no_separators_and_keeps_whole_octets",
+	      test_opaque_hex_has_no_separators_and_keeps_whole_octets);
 	t_run("capabilities_bits_and_network_devices", test_capabilities_bits_and_network_devices);
 	return t_done();
 }

@@ -35,11 +35,12 @@ void wm_switch_tables_clear(struct wm_switch_tables *t)
 		struct wm_lldp_rem *r = &t->rem[i];
 		struct wm_octets *all[] = {
 			&r->chassis_id, &r->port_id, &r->port_desc, &r->sys_name, &r->sys_desc,
-			&r->caps_supported, &r->caps_enabled, &r->med_hw_rev, &r->med_fw_rev,
-			&r->med_sw_rev, &r->med_serial, &r->med_mfg, &r->med_model, &r->med_asset,
+			&r->caps_supported, &r->caps_enabled,
 		};
 		for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
 			octets_free(all[k]);
+		for (int f = 0; f < LLDP_MED_N; f++)
+			octets_free(&r->med[f]);
 	}
 	free(t->rem);
 	for (size_t i = 0; i < t->n_ifs; i++) {
@@ -191,6 +192,20 @@ static char *octets_text_dup(const struct wm_octets *o)
 	return dup_or_null(buf);
 }
 
+#define MED_DECODE_(f, column, object, entry, col, sub, decode) \
+	[LLDP_MED_##f] = LLDP_MED_DECODE_##decode,
+
+/* An LLDP-MED column's value as lldp_med.h decodes it; NULL when absent or empty. */
+static char *med_dup(enum lldp_med_field f, const struct wm_octets *o)
+{
+	static const enum lldp_med_decode decode[LLDP_MED_N] = {LLDP_MED_COLUMNS(MED_DECODE_)};
+	if (decode[f] == LLDP_MED_DECODE_TEXT)
+		return octets_text_dup(o);
+	char buf[NAME_MAX_LEN];
+	wm_lldp_hex(o->data, o->len, buf, sizeof buf);
+	return dup_or_null(buf);
+}
+
 struct port_count {
 	char *port_id;
 	unsigned macs;
@@ -254,12 +269,8 @@ static int collect_lldp(const struct wm_switch_tables *t, struct wm_collect_resu
 				return -1;
 		}
 		o->is_network_device = wm_lldp_caps_is_network_device(caps);
-		if (r->has_med) {
-			o->med_model = octets_text_dup(&r->med_model);
-			o->med_serial = octets_text_dup(&r->med_serial);
-			o->med_software = octets_text_dup(&r->med_sw_rev);
-			o->med_mfg = octets_text_dup(&r->med_mfg);
-		}
+		for (int f = 0; f < LLDP_MED_N; f++)
+			o->med[f] = med_dup((enum lldp_med_field)f, &r->med[f]);
 		if (o->is_network_device) {
 			struct port_count *e = port_entry(pc, npc, cappc, o->local_port_id);
 			if (!e)
@@ -426,10 +437,8 @@ void wm_collect_result_free(struct wm_collect_result *r)
 		free(o->port_id);
 		free(o->sys_name);
 		free(o->sys_capabilities);
-		free(o->med_model);
-		free(o->med_serial);
-		free(o->med_software);
-		free(o->med_mfg);
+		for (int f = 0; f < LLDP_MED_N; f++)
+			free(o->med[f]);
 	}
 	free(r->lldp);
 	for (size_t i = 0; i < r->n_uplinks; i++)

@@ -44,7 +44,8 @@ struct wm_obs_lldp {
 	char *sys_name;                 /* NULL: absent or empty */
 	char *sys_capabilities;         /* enabled caps ("bridge,router"); NULL: none reported */
 	bool is_network_device;
-	char *med_model, *med_serial, *med_software, *med_mfg;  /* NULL: absent */
+	char *med[LLDP_MED_N];          /* LLDP-MED, by enum lldp_med_field, decoded as
+	                                 * lldp_med.h says; NULL: absent */
 };
 
 /* An uplink/trunk port, and why. */

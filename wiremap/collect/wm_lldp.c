@@ -31,21 +31,33 @@ const char *wm_lldp_port_subtype_name(int subtype)
 	return "unknown";
 }
 
-static void put_hex(const unsigned char *s, size_t len, char *buf, size_t size)
+/* Lowercase hex, colon-separated when sep is set; only whole octets that fit. */
+static void hex_text(const unsigned char *s, size_t len, bool sep, char *buf, size_t size)
 {
 	static const char digits[] = "0123456789abcdef";
 	if (size == 0)
 		return;
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
-		if (o + (i > 0) + 2 >= size)
+		bool colon = sep && i > 0;
+		if (o + colon + 2 >= size)
 			break;
-		if (i > 0)
+		if (colon)
 			buf[o++] = ':';
 		buf[o++] = digits[s[i] >> 4];
 		buf[o++] = digits[s[i] & 15];
 	}
 	buf[o] = '\0';
+}
+
+static void put_hex(const unsigned char *s, size_t len, char *buf, size_t size)
+{
+	hex_text(s, len, true, buf, size);
+}
+
+void wm_lldp_hex(const unsigned char *s, size_t len, char *buf, size_t size)
+{
+	hex_text(s, s ? len : 0, false, buf, size);
 }
 
 /* Well-formed UTF-8 (RFC 3629 §4: no overlongs, no surrogates, at most U+10FFFF) without

@@ -46,6 +46,11 @@ int wm_lldp_port_id_text(int subtype, const unsigned char *id, size_t len, char 
  * that some agents add to DisplayStrings are dropped. Returns 1 for text, 0 for hex. */
 int wm_lldp_text(const unsigned char *s, size_t len, char *buf, size_t size);
 
+/* Opaque octets as lowercase hex, two digits each and nothing between ("0a1b"), for values
+ * kept as they came (an LLDP-MED column of decode HEX, lldp_med.h). Cut to the whole octets
+ * that fit size; empty input gives "". */
+void wm_lldp_hex(const unsigned char *s, size_t len, char *buf, size_t size);
+
 /* LldpSystemCapabilitiesMap: BITS, bit 0 = the most significant bit of the first octet. */
 enum wm_lldp_cap {
 	WM_LLDP_CAP_OTHER = 1u << 0, WM_LLDP_CAP_REPEATER = 1u << 1, WM_LLDP_CAP_BRIDGE = 1u << 2,

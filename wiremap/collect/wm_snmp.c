@@ -48,10 +48,19 @@ struct walk_def {
 	bool skip_if_qbridge;   /* BRIDGE-MIB FDB: not needed when Q-BRIDGE answered */
 };
 
+/* The LLDP-MED columns are walked one by one, each on its own (W_MED + enum lldp_med_field),
+ * right after lldpRemTable, whose rows they join: a column of lldp_med.h is a walk with no
+ * code of its own here. */
 enum walk_id {
 	W_SYSNAME, W_IFNAME, W_IFDESCR, W_IFALIAS, W_BASEPORT, W_QFDB, W_FDB, W_LOCPORT, W_REM,
-	W_MED, W_NETPHYS_ADDR, W_NETPHYS_TYPE, W_NETMEDIA_ADDR, W_NETMEDIA_TYPE, W_COUNT
+	W_MED, W_NETPHYS_ADDR = W_MED + LLDP_MED_N, W_NETPHYS_TYPE, W_NETMEDIA_ADDR,
+	W_NETMEDIA_TYPE, W_COUNT
 };
+
+#define MED_WALK_(f, column, object, entry, col, ...) \
+	[W_MED + LLDP_MED_##f] = {object, {LLDP_MED_ENTRY_##entry}, \
+				  sizeof((oid[]){LLDP_MED_ENTRY_##entry}) / sizeof(oid), col, col, \
+				  false, false},
 
 static const struct walk_def walks[W_COUNT] = {
 	[W_SYSNAME] = {"sysName", {1, 3, 6, 1, 2, 1, 1, 5, 0}, 9, 0, 0, true, false},
@@ -66,8 +75,7 @@ static const struct walk_def walks[W_COUNT] = {
 	[W_LOCPORT] = {"lldpLocPortTable", {1, 0, 8802, 1, 1, 2, 1, 3, 7, 1}, 10, 2, 4, false,
 		       false},
 	[W_REM] = {"lldpRemTable", {1, 0, 8802, 1, 1, 2, 1, 4, 1, 1}, 10, 4, 12, false, false},
-	[W_MED] = {"lldpXMedRemInventoryTable", {1, 0, 8802, 1, 1, 2, 1, 5, 4795, 1, 3, 3, 1}, 13,
-		   1, 7, false, false},
+	LLDP_MED_COLUMNS(MED_WALK_)
 	[W_NETPHYS_ADDR] = {"ipNetToPhysicalTable", {1, 3, 6, 1, 2, 1, 4, 35, 1}, 9, 4, 4, false,
 			    false},
 	[W_NETPHYS_TYPE] = {"ipNetToPhysicalTable", {1, 3, 6, 1, 2, 1, 4, 35, 1}, 9, 6, 6, false,
@@ -272,6 +280,33 @@ static bool idx_bytes(const oid *idx, size_t n, uint8_t *out)
 	return true;
 }
 
+/* The lldpRemTable row of index (lldpRemTimeMark, lldpRemLocalPortNum, lldpRemIndex). */
+static struct wm_lldp_rem *find_rem(struct slot *s, const oid *idx)
+{
+	struct wm_lldp_rem *r;
+	ROW_FIND(s, s->t->rem, s->t->n_rem,
+		 r_->time_mark == (long)idx[0] && r_->local_port_num == (long)idx[1] &&
+			 r_->index == (long)idx[2],
+		 r);
+	return r;
+}
+
+#define MED_SUB_(f, column, object, entry, col, sub, ...) [LLDP_MED_##f] = sub,
+
+/* A value of LLDP-MED column f with index idx[0..ilen): the lldpRemTable index, then the
+ * column's own index arc if it has one (lldp_med.h). */
+static int store_med(struct slot *s, enum lldp_med_field f, const oid *idx, size_t ilen,
+		     const netsnmp_variable_list *v)
+{
+	static const oid subs[LLDP_MED_N] = {LLDP_MED_COLUMNS(MED_SUB_)};
+	if (ilen != (subs[f] ? 4 : 3) || (subs[f] && idx[3] != subs[f]))
+		return 0;
+	struct wm_lldp_rem *r = find_rem(s, idx);
+	if (!r)
+		return 0; /* a neighbour we have no lldpRemTable row for */
+	return octets_set(&r->med[f], v);
+}
+
 /* One variable of walk w at column col with index idx[0..ilen). 0, or -1: out of memory.
  * A row whose index cannot be read is skipped. */
 static int store(struct slot *s, int w, unsigned col, const oid *idx, size_t ilen,
@@ -279,6 +314,8 @@ static int store(struct slot *s, int w, unsigned col, const oid *idx, size_t ile
 {
 	struct wm_switch_tables *t = s->t;
 	long val = 0;
+	if (w >= W_MED && w < W_MED + LLDP_MED_N)
+		return store_med(s, (enum lldp_med_field)(w - W_MED), idx, ilen, v);
 	switch (w) {
 	case W_SYSNAME:
 		return octets_set(&t->sys_name, v);
@@ -348,31 +385,17 @@ static int store(struct slot *s, int w, unsigned col, const oid *idx, size_t ile
 			return int_of(v, &val) ? (r->id_subtype = (int)val, 0) : 0;
 		return octets_set(col == 3 ? &r->id : &r->desc, v);
 	}
-	case W_REM:
-	case W_MED: {
+	case W_REM: {
 		if (ilen != 3)
 			return 0;
-		struct wm_lldp_rem *r;
-		ROW_FIND(s, t->rem, t->n_rem,
-			 r_->time_mark == (long)idx[0] && r_->local_port_num == (long)idx[1] &&
-				 r_->index == (long)idx[2],
-			 r);
+		struct wm_lldp_rem *r = find_rem(s, idx);
 		if (!r) {
-			if (w == W_MED)
-				return 0; /* inventory of a neighbour we have no row for */
 			ROW_ADD(t->rem, t->n_rem, r);
 			if (!r)
 				return -1;
 			r->time_mark = (long)idx[0];
 			r->local_port_num = (long)idx[1];
 			r->index = (long)idx[2];
-		}
-		if (w == W_MED) {
-			r->has_med = true;
-			struct wm_octets *f[] = {NULL, &r->med_hw_rev, &r->med_fw_rev, &r->med_sw_rev,
-						 &r->med_serial, &r->med_mfg, &r->med_model,
-						 &r->med_asset};
-			return col >= 1 && col <= 7 ? octets_set(f[col], v) : 0;
 		}
 		switch (col) {
 		case 4:

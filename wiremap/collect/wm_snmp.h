@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "lis_error.h"
+#include "lldp_med.h"
 
 /* Credentials for one switch. Borrowed for the poll; never copied into a message. */
 struct wm_snmp_cred {
@@ -52,8 +53,8 @@ struct wm_lldp_loc_port {
 	struct wm_octets desc;    /* lldpLocPortDesc */
 };
 
-/* LLDP-MIB lldpRemTable (1.0.8802.1.1.2.1.4.1) joined with LLDP-EXT-MED-MIB
- * lldpXMedRemInventoryTable (1.0.8802.1.1.2.1.5.4795.1.3.3) on the same index. */
+/* LLDP-MIB lldpRemTable (1.0.8802.1.1.2.1.4.1) joined with the LLDP-EXT-MED-MIB columns of
+ * lldp_med.h on the same index. */
 struct wm_lldp_rem {
 	long time_mark, local_port_num, index;
 	int chassis_subtype;      /* 0 = absent */
@@ -62,9 +63,7 @@ struct wm_lldp_rem {
 	struct wm_octets port_id;
 	struct wm_octets port_desc, sys_name, sys_desc;
 	struct wm_octets caps_supported, caps_enabled;   /* LldpSystemCapabilitiesMap BITS */
-	bool has_med;             /* an inventory row was seen */
-	struct wm_octets med_hw_rev, med_fw_rev, med_sw_rev, med_serial, med_mfg, med_model,
-		med_asset;
+	struct wm_octets med[LLDP_MED_N];   /* by enum lldp_med_field; absent: len 0 */
 };
 
 /* IF-MIB: ifDescr (1.3.6.1.2.1.2.2.1.2), ifName (.31.1.1.1.1), ifAlias (.31.1.1.1.18). */

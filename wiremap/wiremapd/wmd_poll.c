@@ -90,9 +90,9 @@ static int write_result(struct poll_ctx *ctx, const struct db_poll_switch *sw,
 			.port_subtype = s->port_subtype, .port_id = s->port_id,
 			.sys_name = s->sys_name, .sys_capabilities = s->sys_capabilities,
 			.is_network_device = s->is_network_device,
-			.med_model = s->med_model, .med_serial = s->med_serial,
-			.med_software = s->med_software, .med_mfg = s->med_mfg,
 		};
+		for (int f = 0; f < LLDP_MED_N; f++)
+			ll[i].med[f] = s->med[f];
 	}
 	for (size_t i = 0; i < r->n_uplinks; i++)
 		up[i] = r->uplinks[i].port_id;
