@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -89,12 +90,10 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 	return 0;
 }
 
-int lis_read_file(const char *path, size_t max, char **data, size_t *len, struct lis_error *err)
+/* The rest of lis_read_file() once f is open; closes f. */
+static int read_open(FILE *f, const char *path, size_t max, char **data, size_t *len,
+		     struct lis_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return lis_error_set(err, LIS_E_SYSTEM, "%s: cannot open: %s", path,
-				     strerror(errno));
 	char *buf = malloc(max + 1);
 	if (!buf) {
 		fclose(f);
@@ -112,6 +111,37 @@ int lis_read_file(const char *path, size_t max, char **data, size_t *len, struct
 	*data = buf;
 	*len = n;
 	return 0;
+}
+
+int lis_read_file(const char *path, size_t max, char **data, size_t *len, struct lis_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: cannot open: %s", path,
+				     strerror(errno));
+	return read_open(f, path, max, data, len, err);
+}
+
+int lis_read_secret(const char *path, size_t max, char **data, size_t *len,
+		    struct lis_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	if (!f)
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: cannot open: %s", path,
+				     strerror(errno));
+	if (fstat(fileno(f), &st) < 0) {
+		fclose(f);
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: %s", path, strerror(errno));
+	}
+	/* Group access is left to the operator (Debian's ssl-cert group reads keys 0640). */
+	if (st.st_mode & S_IRWXO) {
+		fclose(f);
+		return lis_error_set(err, LIS_E_USAGE, "%s: a secret others may read or write "
+				     "(mode %04o); make it 0600 or 0640: chmod o-rwx %s", path,
+				     (unsigned)(st.st_mode & 07777), path);
+	}
+	return read_open(f, path, max, data, len, err);
 }
 
 void lis_free_secret(char *s)
@@ -141,7 +171,7 @@ int lis_config_load_tls(const struct lis_config *cfg, char **cert_out, char **ke
 
 	if (lis_read_file(cfg->tls_cert, 1 << 20, &cert, &cert_len, err) < 0)
 		goto out;
-	if (lis_read_file(cfg->tls_key, 1 << 20, &key, &key_len, err) < 0)
+	if (lis_read_secret(cfg->tls_key, 1 << 20, &key, &key_len, err) < 0)
 		goto out;
 
 	bio = BIO_new_mem_buf(cert, (int)cert_len);

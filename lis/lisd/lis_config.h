@@ -34,6 +34,9 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 
 /* Read a whole (small) file into a malloc'd NUL-terminated buffer. */
 int lis_read_file(const char *path, size_t max, char **data, size_t *len, struct lis_error *err);
+/* The same for a key: refused (LIS_E_USAGE) when others may read or write it. */
+int lis_read_secret(const char *path, size_t max, char **data, size_t *len,
+		    struct lis_error *err);
 
 /* Load the TLS certificate chain and key and check that the key belongs to the certificate.
  * *cert and *key are malloc'd PEM text (free the key with lis_free_secret()). */

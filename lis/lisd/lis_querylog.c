@@ -785,6 +785,41 @@ static int scan_spool(int fd, long long *max_seq, size_t *pending, off_t *good_e
 	return 0;
 }
 
+int lis_querylog_check(const struct lis_config *cfg, struct lis_error *err)
+{
+	char p[4096], spool[4300];
+	struct stat st;
+	if (!cfg->querylog_enabled)
+		return 0;
+	snprintf(spool, sizeof spool, "%s/%s.spool", cfg->querylog_spool_dir,
+		 cfg->querylog_instance);
+	if (stat(spool, &st) == 0)
+		return access(spool, R_OK | W_OK) == 0 ? 0 :
+			lis_error_set(err, LIS_E_USAGE, "[querylog] spool %s: cannot be written: %s",
+				      spool, strerror(errno));
+	/* The spool folder, or the nearest folder above it that exists, must take new files. */
+	snprintf(p, sizeof p, "%s", cfg->querylog_spool_dir);
+	while (stat(p, &st) < 0) {
+		char *slash = strrchr(p, '/');
+		if (errno != ENOENT || !slash)
+			return lis_error_set(err, LIS_E_USAGE, "[querylog] spool_dir %s: %s: %s",
+					     cfg->querylog_spool_dir, p, strerror(errno));
+		if (slash == p)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (!S_ISDIR(st.st_mode))
+		return lis_error_set(err, LIS_E_USAGE, "[querylog] spool_dir %s: %s is not a folder",
+				     cfg->querylog_spool_dir, p);
+	if (access(p, W_OK | X_OK) < 0)
+		return lis_error_set(err, LIS_E_USAGE, "[querylog] spool_dir %s: cannot be %s: %s: "
+				     "%s", cfg->querylog_spool_dir,
+				     strcmp(p, cfg->querylog_spool_dir) == 0 ? "written" : "created",
+				     p, strerror(errno));
+	return 0;
+}
+
 int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 {
 	char v[300];

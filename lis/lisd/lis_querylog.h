@@ -39,6 +39,10 @@
  * lisd is an error: the log would not be what it promises. */
 int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err);
 
+/* For --check-config: the spool can be opened, or its folder created, by this user (the
+ * spool folder or the nearest one above it that exists takes new files). Nothing is made. */
+int lis_querylog_check(const struct lis_config *cfg, struct lis_error *err);
+
 /* Queue one entry (seq is ignored and assigned later; at_us 0 means now). Strings are
  * copied; they are made one line of valid UTF-8 and cut to a bounded length. Never waits for
  * PostgreSQL; takes no lock but the queue's, except when the queue is full. No-op when the

@@ -137,7 +137,7 @@ int lis_uri_key_load(const char *path, struct lis_uri_key *key, struct lis_error
 {
 	char *text = NULL;
 	size_t len;
-	if (lis_read_file(path, 4096, &text, &len, err) < 0) {
+	if (lis_read_secret(path, 4096, &text, &len, err) < 0) {
 		err->code = LIS_E_USAGE;
 		return -1;
 	}

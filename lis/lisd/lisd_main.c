@@ -57,6 +57,11 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (action == LIS_ACTION_CHECK && lis_querylog_check(&cfg, &err) < 0) {
+		fprintf(stderr, "lisd: %s\n", err.msg);
+		rc = LIS_EXIT_USAGE;
+		goto out;
+	}
 	if (action == LIS_ACTION_CHECK) {
 		printf("configuration OK\n");
 		goto out;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static struct ck_env E;          /* E.lisd: uri_lifetime 1800, the shared key */
@@ -25,7 +26,8 @@ static void test_setup_wiremap_and_four_lisds(void)
 	char key[600];
 	snprintf(key, sizeof key, "%s/uri.key", E.work);
 	if (!CHECK(th_write_file(key, "000102030405060708090a0b0c0d0e0f"
-				 "101112131415161718191a1b1c1d1e1f\n") == 0))
+				 "101112131415161718191a1b1c1d1e1f\n") == 0) ||
+	    !CHECK(chmod(key, 0600) == 0))   /* lisd refuses a key others can read */
 		return;
 	char s[2048];
 	snprintf(s, sizeof s, "[held]\nuri_base = https://127.0.0.1:{PORT}/loc/\n"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #define INSTANCE "qtest"
@@ -36,7 +37,8 @@ static void test_setup_wiremap_and_lisd_with_query_log(void)
 	char key[600];
 	snprintf(key, sizeof key, "%s/uri.key", E.work);
 	if (!CHECK(th_write_file(key, "000102030405060708090a0b0c0d0e0f"
-				 "101112131415161718191a1b1c1d1e1f\n") == 0))
+				 "101112131415161718191a1b1c1d1e1f\n") == 0) ||
+	    !CHECK(chmod(key, 0600) == 0))   /* lisd refuses a key others can read */
 		return;
 	snprintf(lisd_sections, sizeof lisd_sections,
 		 "[held]\nuri_base = https://127.0.0.1:{PORT}/loc/\nuri_key_file = %s\n"

@@ -3,10 +3,12 @@
  * command-line twins and error messages. */
 #include "check.h"
 #include "lis_config.h"
+#include "lis_uri.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char path[64];
@@ -121,6 +123,56 @@ static void test_twin_errors_name_the_option(void)
 	lis_config_free(&cfg);
 }
 
+/* A key others may read is refused with its mode and the fix; 0600 and 0640 are read. */
+static void test_key_readable_by_others_is_refused(void)
+{
+	char dir[] = "/tmp/test_lis_config_key.XXXXXX";
+	if (!CHECK(mkdtemp(dir) != NULL))
+		return;
+	char key[128], cert[128];
+	snprintf(key, sizeof key, "%s/key.pem", dir);
+	snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+	FILE *f = fopen(key, "w");
+	if (!CHECK(f != NULL))
+		return;
+	fputs("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", f);
+	fclose(f);
+	f = fopen(cert, "w");
+	if (!CHECK(f != NULL))
+		return;
+	fputs("not a certificate\n", f);
+	fclose(f);
+
+	struct lis_error err = { 0 };
+	char *data = NULL;
+	size_t len;
+	CHECK(chmod(key, 0644) == 0);
+	CHECK(lis_read_secret(key, 4096, &data, &len, &err) < 0 && data == NULL);
+	CHECK(err.code == LIS_E_USAGE);
+	CHECKF(strstr(err.msg, "mode 0644") && strstr(err.msg, "chmod o-rwx"), "%s", err.msg);
+	struct lis_uri_key k;
+	CHECK(lis_uri_key_load(key, &k, &err) < 0 && err.code == LIS_E_USAGE);
+	CHECKF(strstr(err.msg, "others may read"), "%s", err.msg);
+	struct lis_config cfg = { .tls_cert = cert, .tls_key = key };
+	char *c = NULL, *kk = NULL;
+	CHECK(lis_config_load_tls(&cfg, &c, &kk, &err) < 0);
+	CHECKF(strstr(err.msg, "others may read"), "%s", err.msg);
+	CHECK(chmod(key, 0606) == 0);   /* written by others is as bad */
+	CHECK(lis_read_secret(key, 4096, &data, &len, &err) < 0);
+	for (unsigned mode = 0600; mode <= 0640; mode += 040) {
+		CHECK(chmod(key, mode) == 0);
+		data = NULL;
+		CHECKF(lis_read_secret(key, 4096, &data, &len, &err) == 0 && len == 65,
+		       "mode %o: %s", mode, err.msg);
+		lis_free_secret(data);
+		CHECK(lis_uri_key_load(key, &k, &err) == 0);
+		lis_uri_key_wipe(&k);
+	}
+	unlink(key);
+	unlink(cert);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	t_run("new_keys_have_design_defaults", test_new_keys_have_design_defaults);
@@ -128,5 +180,6 @@ int main(void)
 	      test_new_keys_are_read_from_file_and_twins_override);
 	t_run("bad_values_name_file_line_and_key", test_bad_values_name_file_line_and_key);
 	t_run("twin_errors_name_the_option", test_twin_errors_name_the_option);
+	t_run("key_readable_by_others_is_refused", test_key_readable_by_others_is_refused);
 	return t_done();
 }

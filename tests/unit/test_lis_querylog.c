@@ -5,7 +5,11 @@
 #include "lis_querylog.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const struct db_query_log_entry full = {
 	.seq = 42, .at_us = 1764057600123456LL, .kind = "held", .requester_ip = "10.1.2.3",
@@ -113,6 +117,50 @@ static void test_record_glued_to_a_damaged_one_is_still_read(void)
 	CHECK(lis_querylog_decode_line(a, na - 1, &e, NULL, &bad) == 'Q' && bad == 0);
 }
 
+/* --check-config's spool check: a folder to be made under one this user may write is fine,
+ * one under a folder it may not write is refused with the folder named. Run as an
+ * unprivileged child (root may write anywhere). */
+static void test_spool_check_names_the_folder_it_cannot_write(void)
+{
+	if (geteuid() != 0)
+		t_diag("not root: the unprivileged case needs setuid; only the good case runs");
+	char top[] = "/tmp/test_lis_querylog.XXXXXX";
+	if (!CHECK(mkdtemp(top) != NULL) || !CHECK(chmod(top, 0755) == 0))
+		return;
+	char shut[128], open_[128], deep[200];
+	snprintf(shut, sizeof shut, "%s/shut", top);
+	snprintf(open_, sizeof open_, "%s/open", top);
+	CHECK(mkdir(shut, 0755) == 0 && mkdir(open_, 0777) == 0 && chmod(open_, 0777) == 0);
+	snprintf(deep, sizeof deep, "%s/a/b/spool", open_);
+	struct lis_config cfg = { .querylog_enabled = true, .querylog_instance = "t" };
+	struct lis_error err = { 0 };
+	cfg.querylog_spool_dir = deep;
+	CHECKF(lis_querylog_check(&cfg, &err) == 0, "%s", err.msg);
+	if (geteuid() == 0) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			int bad = setgid(65534) < 0 || setuid(65534) < 0;
+			struct lis_config c = cfg;
+			struct lis_error e = { 0 };
+			c.querylog_spool_dir = deep;
+			bad |= lis_querylog_check(&c, &e) != 0;
+			snprintf(deep, sizeof deep, "%s/spool", shut);
+			c.querylog_spool_dir = deep;
+			bad |= lis_querylog_check(&c, &e) == 0 || e.code != LIS_E_USAGE ||
+			       !strstr(e.msg, "cannot be created") || !strstr(e.msg, shut);
+			c.querylog_spool_dir = shut;
+			bad |= lis_querylog_check(&c, &e) == 0 || !strstr(e.msg, "cannot be written");
+			_exit(bad);
+		}
+		int st = 0;
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+		CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", st);
+	}
+	rmdir(shut);
+	rmdir(open_);
+	rmdir(top);
+}
+
 int main(void)
 {
 	t_run("entry_round_trips_field_by_field", test_entry_round_trips_field_by_field);
@@ -120,6 +168,8 @@ int main(void)
 	t_run("control_bytes_and_bad_utf8_are_made_one_line",
 	      test_control_bytes_and_bad_utf8_are_made_one_line);
 	t_run("damaged_or_torn_line_is_refused", test_damaged_or_torn_line_is_refused);
+	t_run("spool_check_names_the_folder_it_cannot_write",
+	      test_spool_check_names_the_folder_it_cannot_write);
 	t_run("record_glued_to_a_damaged_one_is_still_read",
 	      test_record_glued_to_a_damaged_one_is_still_read);
 	return t_done();
