@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_rng.h"
 #include "db.h"
 
 struct prefix {
@@ -33,23 +34,6 @@ struct prefix {
 };
 
 /* xorshift64*: fast, deterministic for a given seed, good enough to scatter addresses. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rng_next(void)
-{
-	uint64_t x = rng_state;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
-static double rng_unit(void)
-{
-	return (double)(rng_next() >> 11) / (double)(1ULL << 53);
-}
-
 static int parse_prefix(const char *text, struct prefix *p)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
@@ -90,7 +74,7 @@ static void randomize_host(unsigned char *addr, unsigned nbytes, unsigned keep)
 		unsigned first_bit = i * 8;
 		if (first_bit + 8 <= keep)
 			continue;
-		unsigned char r = (unsigned char)rng_next();
+		unsigned char r = (unsigned char)bench_rng();
 		if (first_bit >= keep) {
 			addr[i] = r;
 		} else {
@@ -215,7 +199,7 @@ int main(int argc, char **argv)
 			return usage();
 		char *end;
 		if (strcmp(argv[i], "--seed") == 0) {
-			rng_state = strtoull(argv[i + 1], &end, 10) | 1;
+			bench_rng_seed(strtoull(argv[i + 1], &end, 10));
 		} else if (strcmp(argv[i], "--hit-ratio") == 0) {
 			hit_ratio = strtod(argv[i + 1], &end);
 			if (hit_ratio < 0 || hit_ratio > 1)
@@ -261,11 +245,11 @@ int main(int argc, char **argv)
 	int rc = 0;
 	for (unsigned long k = 0; k < warmup + m; k++) {
 		char ip[INET6_ADDRSTRLEN];
-		bool inside = rng_unit() < hit_ratio;
+		bool inside = bench_rng_unit() < hit_ratio;
 		if (inside)
-			address_inside(&prefixes[rng_next() % n_prefixes], ip, sizeof ip);
+			address_inside(&prefixes[bench_rng() % n_prefixes], ip, sizeof ip);
 		else
-			address_outside(rng_next() & 1, ip, sizeof ip);
+			address_outside(bench_rng() & 1, ip, sizeof ip);
 
 		struct db_location loc;
 		memset(&loc, 0, sizeof loc);

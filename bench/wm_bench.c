@@ -33,21 +33,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_rng.h"
 #include "db.h"
 #include "wm_builder.h"
 #include "wm_resolve.h"
 #include "ident.h"
-
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-static uint64_t rnd(void)
-{
-	uint64_t x = rng;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
 
 static double now_ms(void)
 {
@@ -228,7 +218,7 @@ static int run(size_t n, size_t q)
 	if (!qs || !ips)
 		return 1;
 	for (size_t i = 0; i < q; i++) {
-		size_t d = (size_t)(rnd() % w.n_dev);
+		size_t d = (size_t)(bench_rng() % w.n_dev);
 		uint8_t m[6];
 		qs[i].kind = (int)(i % 3);
 		if (qs[i].kind == 0) {
@@ -239,10 +229,10 @@ static int run(size_t n, size_t q)
 			ident_mac_format(m, qs[i].text);
 		} else {
 			snprintf(qs[i].text, sizeof qs[i].text, "sip:user%zu@example.com",
-				 (size_t)(rnd() % w.n_ep));
+				 (size_t)(bench_rng() % w.n_ep));
 		}
-		subnet_text((size_t)(rnd() % w.n_sub), ips[i], sizeof ips[i], true,
-			    (unsigned)rnd());
+		subnet_text((size_t)(bench_rng() % w.n_sub), ips[i], sizeof ips[i], true,
+			    (unsigned)bench_rng());
 	}
 	static struct wm_result res;
 	struct wm_policy pol = {.now = time(NULL), .max_binding_age = 86400};
@@ -394,7 +384,7 @@ int main(int argc, char **argv)
 	int i = 1, rc = 0;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
-			rng = strtoull(argv[++i], NULL, 10) | 1;
+			bench_rng_seed(strtoull(argv[++i], NULL, 10));
 		else if (strcmp(argv[i], "--queries") == 0 && i + 1 < argc)
 			q = strtoull(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
