@@ -10,6 +10,8 @@ void t_run(const char *name, void (*fn)(void));
 void t_skip(const char *name, const char *why);
 /* Print the plan and return the process exit status (0 if nothing failed). */
 int t_done(void);
+/* Have t_done() call fn before the plan, e.g. for a helper's summary as a diagnostic line. */
+void t_at_done(void (*fn)(void));
 
 bool t_check(bool ok, const char *file, int line, const char *expr, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

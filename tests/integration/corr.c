@@ -413,13 +413,13 @@ void ck_pidf(xmlDocPtr d, const char *P, const char *loc_key, const char *method
 	}
 }
 
-void ck_expect(struct ck_env *e, const char *req, const char *local_addr,
-	       const struct th_cert *cert, const char *loc_key, const char *method,
-	       const char *mac12, bool fallback)
+void ck_expect_at(struct ck_env *e, const char *req, const char *local_addr,
+		  const struct th_cert *cert, const char *loc_key, const char *method,
+		  const char *mac12, bool fallback, const char *file, int line)
 {
 	struct th_resp r;
 	int before = ck_fails;
-	th_held_post_cert(&e->lisd, &e->tls, req, local_addr, cert, &r);
+	th_held_post_cert_at(&e->lisd, &e->tls, req, local_addr, cert, &r, file, line);
 	xmlDocPtr d = ck_held_located(&r);
 	if (d) {
 		ck_pidf(d, "/held:locationResponse/pidf:presence", loc_key, method, mac12, fallback);
@@ -431,11 +431,12 @@ void ck_expect(struct ck_env *e, const char *req, const char *local_addr,
 	th_resp_free(&r);
 }
 
-char *ck_expect_error(struct ck_env *e, const char *req, const char *local_addr,
-		      const struct th_cert *cert, const char *code)
+char *ck_expect_error_at(struct ck_env *e, const char *req, const char *local_addr,
+			 const struct th_cert *cert, const char *code, const char *file,
+			 int line)
 {
 	struct th_resp r;
-	th_held_post_cert(&e->lisd, &e->tls, req, local_addr, cert, &r);
+	th_held_post_cert_at(&e->lisd, &e->tls, req, local_addr, cert, &r, file, line);
 	ck_held_error(&r, code);
 	char *body = r.body ? strdup(r.body) : strdup("");
 	th_resp_free(&r);
@@ -473,10 +474,11 @@ void ck_log_tail(const struct th_lisd *l, size_t n)
 	free(log);
 }
 
-char *ck_which(struct ck_env *e, const struct th_lisd *l, const char *req, const char *local_addr)
+char *ck_which_at(struct ck_env *e, const struct th_lisd *l, const char *req,
+		  const char *local_addr, const char *file, int line)
 {
 	struct th_resp r;
-	th_held_post(l, &e->tls, req, local_addr, &r);
+	th_held_post_cert_at(l, &e->tls, req, local_addr, NULL, &r, file, line);
 	char out[200] = "";
 	xmlDocPtr d = r.curl_code == 0 ? xp_parse(r.body, r.body_len) : NULL;
 	if (r.curl_code != 0) {

@@ -56,13 +56,22 @@ void ck_held_error(const struct th_resp *r, const char *code);
  * usage rules and a timestamp. */
 void ck_pidf(xmlDocPtr d, const char *presence_path, const char *loc_key, const char *method,
 	     const char *mac12, bool fallback);
+/* The helpers below that POST take the caller's file:line (the macros pass it), so that a
+ * body the harness's schema check refuses names the test's line, not this kit's. */
+
 /* POST req from local_addr (cert may be NULL) and check the answer as ck_pidf does. */
-void ck_expect(struct ck_env *e, const char *req, const char *local_addr,
-	       const struct th_cert *cert, const char *loc_key, const char *method,
-	       const char *mac12, bool fallback);
+void ck_expect_at(struct ck_env *e, const char *req, const char *local_addr,
+		  const struct th_cert *cert, const char *loc_key, const char *method,
+		  const char *mac12, bool fallback, const char *file, int line);
+#define ck_expect(e, req, local_addr, cert, loc_key, method, mac12, fallback) \
+	ck_expect_at((e), (req), (local_addr), (cert), (loc_key), (method), (mac12), \
+		     (fallback), __FILE__, __LINE__)
 /* POST req and expect HELD error code. Returns the body (malloc'd) for comparisons. */
-char *ck_expect_error(struct ck_env *e, const char *req, const char *local_addr,
-		      const struct th_cert *cert, const char *code);
+char *ck_expect_error_at(struct ck_env *e, const char *req, const char *local_addr,
+			 const struct th_cert *cert, const char *code, const char *file,
+			 int line);
+#define ck_expect_error(e, req, local_addr, cert, code) \
+	ck_expect_error_at((e), (req), (local_addr), (cert), (code), __FILE__, __LINE__)
 
 /* The lisd log has a line holding every one of the NULL-terminated needles. */
 bool ck_log_has(const struct th_lisd *l, ...) __attribute__((sentinel));
@@ -72,6 +81,9 @@ void ck_log_tail(const struct th_lisd *l, size_t n);
 /* The civic location the answer to a request names: the ca:ROOM/FLR/BLD/LOC text, as the
  * location key of locations.csv it matches ("" when it matches none, "error:CODE" for a
  * HELD error). For polling. */
-char *ck_which(struct ck_env *e, const struct th_lisd *l, const char *req, const char *local_addr);
+char *ck_which_at(struct ck_env *e, const struct th_lisd *l, const char *req,
+		  const char *local_addr, const char *file, int line);
+#define ck_which(e, l, req, local_addr) \
+	ck_which_at((e), (l), (req), (local_addr), __FILE__, __LINE__)
 
 #endif

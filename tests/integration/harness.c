@@ -4,6 +4,8 @@
  * PR_SET_PDEATHSIG so that nothing outlives a test that died by SIGKILL or a sanitizer. */
 #include "harness.h"
 
+#include "schema.h"
+
 #include <curl/curl.h>
 #include <libpq-fe.h>
 
@@ -800,7 +802,19 @@ static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-int th_https(const struct th_req *req, struct th_resp *resp)
+/* The one place every HELD and PIDF-LO body from lisd passes through. */
+static void check_body(const struct th_req *req, const char *method,
+		       const struct th_resp *resp, const char *file, int line)
+{
+	if (!schema_media_type(resp->content_type))
+		return;
+	char what[400];
+	snprintf(what, sizeof what, "%s %s: HTTP %ld, %s", method, req->url, resp->status,
+		 resp->content_type);
+	schema_check_at(resp->body, resp->body_len, what, file, line);
+}
+
+int th_https_at(const struct th_req *req, struct th_resp *resp, const char *file, int line)
 {
 	cleanup_install();
 	memset(resp, 0, sizeof *resp);
@@ -883,6 +897,8 @@ int th_https(const struct th_req *req, struct th_resp *resp)
 	resp->body_len = body.len;
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
+	if (rc == CURLE_OK)
+		check_body(req, method, resp, file, line);
 	return rc == CURLE_OK ? 0 : -1;
 }
 
@@ -892,21 +908,14 @@ void th_resp_free(struct th_resp *resp)
 	resp->body = NULL;
 }
 
-int th_held_post(const struct th_lisd *l, const struct th_tls *tls, const char *xml,
-		 const char *local_addr, struct th_resp *resp)
-{
-	struct th_req rq = {.method = "POST", .url = l->url, .content_type = "application/held+xml",
-		.body = xml, .cafile = tls->cert, .local_addr = local_addr};
-	return th_https(&rq, resp);
-}
-
-int th_held_post_cert(const struct th_lisd *l, const struct th_tls *tls, const char *xml,
-		      const char *local_addr, const struct th_cert *cert, struct th_resp *resp)
+int th_held_post_cert_at(const struct th_lisd *l, const struct th_tls *tls, const char *xml,
+			 const char *local_addr, const struct th_cert *cert,
+			 struct th_resp *resp, const char *file, int line)
 {
 	struct th_req rq = {.method = "POST", .url = l->url, .content_type = "application/held+xml",
 		.body = xml, .cafile = tls->cert, .local_addr = local_addr,
 		.client_cert = cert ? cert->cert : NULL, .client_key = cert ? cert->key : NULL};
-	return th_https(&rq, resp);
+	return th_https_at(&rq, resp, file, line);
 }
 
 /* ---- client certificates ---- */

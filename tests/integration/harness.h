@@ -126,17 +126,25 @@ struct th_resp {
 	size_t body_len;
 	double seconds;
 };
-int th_https(const struct th_req *req, struct th_resp *resp);
+/* Every response whose Content-Type is application/held+xml or application/pidf+xml is
+ * validated here (tests/common/schema.h: the RFC schemas and RFC 5491 §5 shapes), so that no
+ * test can forget it: a refused body is a failed check at the caller's file:line (the _at
+ * forms take it, the macros pass their own). Other bodies (text/plain refusals) are not. */
+int th_https_at(const struct th_req *req, struct th_resp *resp, const char *file, int line);
+#define th_https(req, resp) th_https_at((req), (resp), __FILE__, __LINE__)
 void th_resp_free(struct th_resp *resp);
 
 /* Convenience: POST a HELD document with application/held+xml. */
-int th_held_post(const struct th_lisd *l, const struct th_tls *tls, const char *xml,
-		 const char *local_addr, struct th_resp *resp);
+#define th_held_post(l, tls, xml, local_addr, resp) \
+	th_held_post_cert_at((l), (tls), (xml), (local_addr), NULL, (resp), __FILE__, __LINE__)
 
 /* POST a HELD document from local_addr (NULL: default) with a client certificate (NULL:
  * none). */
-int th_held_post_cert(const struct th_lisd *l, const struct th_tls *tls, const char *xml,
-		      const char *local_addr, const struct th_cert *cert, struct th_resp *resp);
+int th_held_post_cert_at(const struct th_lisd *l, const struct th_tls *tls, const char *xml,
+			 const char *local_addr, const struct th_cert *cert,
+			 struct th_resp *resp, const char *file, int line);
+#define th_held_post_cert(l, tls, xml, local_addr, cert, resp) \
+	th_held_post_cert_at((l), (tls), (xml), (local_addr), (cert), (resp), __FILE__, __LINE__)
 
 /* ---- lisctl, time, waiting ---- */
 /* lisctl --db conninfo ARGS... (NULL-terminated), 60 s at most; p->status is its exit. */

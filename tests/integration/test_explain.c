@@ -4,6 +4,7 @@
  * checked by XPath like lisd's answers. */
 #include "check.h"
 #include "corr.h"
+#include "schema.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -27,8 +28,9 @@ static void explain(struct th_proc *p, const char *a1, const char *a2, const cha
 }
 
 /* The PIDF-LO in explain's output: from "<?xml" (or "<presence") to the last
- * "</presence>". NULL when there is none. */
-static xmlDocPtr pidf_part(const char *out)
+ * "</presence>", validated as lisd's bodies are (tests/common/schema.h); what names the
+ * case. NULL when there is none. */
+static xmlDocPtr pidf_part(const char *out, const char *what)
 {
 	const char *b = strstr(out, "<?xml");
 	if (!b)
@@ -40,7 +42,11 @@ static xmlDocPtr pidf_part(const char *out)
 		e = p;
 	if (!e)
 		return NULL;
-	return xp_parse(b, (size_t)(e + strlen("</presence>") - b));
+	size_t len = (size_t)(e + strlen("</presence>") - b);
+	char desc[200];
+	snprintf(desc, sizeof desc, "PIDF-LO printed by lisctl explain %s", what);
+	CHECK_SCHEMA(b, len, desc);
+	return xp_parse(b, len);
 }
 
 /* Some line names source as the winner ("won", "chosen", "winner", "answer"). */
@@ -73,7 +79,7 @@ static void expect_located(const char *what, const char *a1, const char *a2, con
 	CHECKF(p.status == 0, "%s: exit %d, stderr %s", what, p.status, th_flat(p.err));
 	CHECKF(names_winner(p.out, source), "%s: no line names %s as the winner: %s", what, source,
 	       th_flat(p.out));
-	xmlDocPtr d = pidf_part(p.out);
+	xmlDocPtr d = pidf_part(p.out, what);
 	if (CHECKF(d != NULL, "%s: no well-formed PIDF-LO in: %s", what, th_flat(p.out))) {
 		CHECK(xp_count(d, "/pidf:presence") == 1);
 		ck_pidf(d, "/pidf:presence", loc_key, method, mac12, fallback);
@@ -213,14 +219,14 @@ static void test_explain_not_located_exits_3(void)
 	struct th_proc p;
 	explain(&p, "--ip", "127.0.0.99", NULL, NULL);
 	CHECKF(p.status == 3, "no evidence: exit %d", p.status);
-	xmlDocPtr none = pidf_part(p.out);
+	xmlDocPtr none = pidf_part(p.out, "--ip 127.0.0.99");
 	CHECK(none == NULL);
 	xmlFreeDoc(none);
 	th_proc_free(&p);
 	/* the site default exists but the site forbids it */
 	explain(&p, "--ip", "127.0.0.16", NULL, NULL);
 	CHECKF(p.status == 3, "forbidden default: exit %d", p.status);
-	xmlDocPtr d = pidf_part(p.out);
+	xmlDocPtr d = pidf_part(p.out, "--ip 127.0.0.16");
 	CHECK(d == NULL);
 	xmlFreeDoc(d);
 	th_proc_free(&p);
