@@ -418,3 +418,28 @@ enum conftab_early conftab_early_option(int argc, char **argv)
 	}
 	return CONFTAB_RUN;
 }
+
+bool conftab_same(const struct conftab_key *k, const void *a, const void *b)
+{
+	const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
+	switch (k->type) {
+	case CONFTAB_STR:
+	case CONFTAB_PATH: {
+		const char *x = *(char *const *)(const void *)pa;
+		const char *y = *(char *const *)(const void *)pb;
+		return strcmp(x ? x : "", y ? y : "") == 0;
+	}
+	case CONFTAB_UINT:
+		return *(const unsigned long *)(const void *)pa ==
+		       *(const unsigned long *)(const void *)pb;
+	case CONFTAB_DOUBLE:
+		return *(const double *)(const void *)pa == *(const double *)(const void *)pb;
+	case CONFTAB_BOOL:
+		return *(const bool *)(const void *)pa == *(const bool *)(const void *)pb;
+	case CONFTAB_LOG_TARGET:
+	case CONFTAB_LOG_LEVEL:
+	case CONFTAB_ENUM:
+		return *(const int *)(const void *)pa == *(const int *)(const void *)pb;
+	}
+	return false;
+}

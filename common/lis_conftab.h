@@ -129,6 +129,9 @@ int conftab_check_args(const struct conftab_table *tab, int argc, char **argv,
 int conftab_apply_args(const struct conftab_table *tab, void *base, int argc, char **argv,
 		       const char *const *flags, struct lis_error *err);
 
+/* Whether key k holds the same value in a and b (two structs the table fills). */
+bool conftab_same(const struct conftab_key *k, const void *a, const void *b);
+
 /* The first of -h/--help and -V/--version on the command line, which stop a program before
  * anything else is read: CONFTAB_HELP or CONFTAB_VERSION; CONFTAB_RUN when neither is given. */
 enum conftab_early { CONFTAB_RUN, CONFTAB_HELP, CONFTAB_VERSION };

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +13,8 @@
 /* Set by lis_log_init() before any worker thread starts (or while the other threads do not
  * log, on a reload); read-only otherwise. */
 static enum lis_log_target log_target = LIS_LOG_STDERR;
-static enum lis_log_level log_max = LIS_LOG_INFO;
+/* atomic: a reload (lis_log_set_level) changes it while other threads log */
+static atomic_int log_max = LIS_LOG_INFO;
 static const char *log_program;   /* NULL: program_invocation_short_name (glibc) */
 
 static const char *const level_names[] = {
@@ -49,7 +51,7 @@ void lis_log_init(const char *program, enum lis_log_target target, enum lis_log_
 	if (program && program[0])
 		log_program = program;
 	log_target = target;
-	log_max = max_level;
+	atomic_store_explicit(&log_max, (int)max_level, memory_order_relaxed);
 	if (target == LIS_LOG_SYSLOG)
 		openlog(program_name(), LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -114,7 +116,7 @@ void lis_log(enum lis_log_level level, const char *event, const char *fmt, ...)
 	size_t o = 0;
 	int n;
 
-	if (level > log_max)
+	if ((int)level > atomic_load_explicit(&log_max, memory_order_relaxed))
 		return;
 
 	if (log_target == LIS_LOG_STDERR) {
@@ -161,4 +163,9 @@ void lis_log(enum lis_log_level level, const char *event, const char *fmt, ...)
 	line[o++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, o);
 	(void)w;
+}
+
+void lis_log_set_level(enum lis_log_level max_level)
+{
+	atomic_store_explicit(&log_max, (int)max_level, memory_order_relaxed);
 }

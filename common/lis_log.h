@@ -35,6 +35,8 @@ const char *lis_log_value(char *buf, size_t size, const char *s);
 
 /* "err", "warn", "info", "debug"; and back (-1 when unknown). */
 const char *lis_log_level_name(enum lis_log_level level);
+/* Change the most verbose level written, e.g. on a reload; safe while other threads log. */
+void lis_log_set_level(enum lis_log_level max_level);
 int lis_log_level_from_name(const char *name);
 
 #endif

@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <libxml/parser.h>
 
@@ -14,9 +16,87 @@
 #include "lis_snapshot.h"
 #include "lis_uri.h"
 #include "lis_http.h"
+#include "lis_conf.h"
 #include "lis_log.h"
+#include "lis_strbuf.h"
 #include "lis_querylog.h"
 #include "lis_version.h"
+
+/* SIGHUP: read the configuration (and the key files it names) again. A configuration that
+ * does not load is refused and the running one kept; of one that loads, what can change in a
+ * running lisd (the log level) is applied, and every other key that changed is named as
+ * taking effect at the next start. Answers and connections are not touched. */
+/* The key files as lisd started with them: path and modification time. */
+enum { KF_CERT, KF_KEY, KF_URI_KEY, KF_N };
+static struct {
+	char path[4096];
+	struct timespec mtime;
+} key_files[KF_N];
+
+static void key_file_note(int i, const char *path)
+{
+	struct stat st;
+	snprintf(key_files[i].path, sizeof key_files[i].path, "%s", path);
+	if (path[0] && stat(path, &st) == 0)
+		key_files[i].mtime = st.st_mtim;
+}
+
+/* Whether the file at path is not the one lisd started with (a renewed certificate). */
+static bool key_file_changed(int i, const char *path)
+{
+	struct stat st;
+	if (!path[0] || strcmp(path, key_files[i].path) != 0 || stat(path, &st) < 0)
+		return false;      /* a changed path is named by its key */
+	return st.st_mtim.tv_sec != key_files[i].mtime.tv_sec ||
+	       st.st_mtim.tv_nsec != key_files[i].mtime.tv_nsec;
+}
+
+static void reload(const struct lis_config *run, int argc, char **argv)
+{
+	struct lis_config next;
+	struct lis_error err = { 0 };
+	enum lis_config_action action;
+	char *cert = NULL, *key = NULL, v[300];
+
+	lis_log(LIS_LOG_INFO, "reload", "signal=HUP");
+	int rc = lis_config_load(&next, argc, argv, stdout, &action, NULL, &err);
+	if (rc == 0)
+		rc = lis_config_load_tls(&next, &cert, &key, &err);
+	lis_free_secret(cert);
+	lis_free_secret(key);
+	if (rc == 0 && next.uri_key_file[0]) {
+		struct lis_uri_key k;
+		rc = lis_uri_key_load(next.uri_key_file, &k, &err);
+		lis_uri_key_wipe(&k);
+	}
+	if (rc < 0) {
+		lis_log(LIS_LOG_ERR, "reload", "result=refused reason=%s kept=running",
+			lis_log_value(v, sizeof v, err.msg));
+		lis_config_free(&next);
+		return;
+	}
+	char applied[256] = "", later[1024] = "";
+	for (size_t i = 0; i < lis_conf_table.n_keys; i++) {
+		const struct conftab_key *k = &lis_conf_table.keys[i];
+		if (conftab_same(k, run, &next))
+			continue;
+		bool live = k->type == CONFTAB_LOG_LEVEL;
+		if (live)
+			lis_log_set_level((enum lis_log_level)next.log_level);
+		lis_strcatf(live ? applied : later, live ? sizeof applied : sizeof later, "%s%s.%s",
+			    (live ? applied : later)[0] ? "," : "", k->section, k->name);
+	}
+	/* The files behind unchanged keys: a renewed certificate, a new URI key. */
+	const char *files[] = { next.tls_cert, next.tls_key, next.uri_key_file };
+	const char *names[] = { "server.tls_cert(file)", "server.tls_key(file)",
+				"held.uri_key_file(file)" };
+	for (int i = 0; i < KF_N; i++)
+		if (key_file_changed(i, files[i]))
+			lis_strcatf(later, sizeof later, "%s%s", later[0] ? "," : "", names[i]);
+	lis_log(LIS_LOG_INFO, "reload", "result=ok applied=%s restart_needed=%s",
+		applied[0] ? applied : "-", later[0] ? later : "-");
+	lis_config_free(&next);
+}
 
 int main(int argc, char **argv)
 {
@@ -67,12 +147,17 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	/* Block the stop signals before any thread starts, so that every thread inherits the
-	 * mask and only sigwait() below receives them. */
+	key_file_note(KF_CERT, cfg.tls_cert);
+	key_file_note(KF_KEY, cfg.tls_key);
+	key_file_note(KF_URI_KEY, cfg.uri_key_file);
+	/* Block the stop and reload signals before any thread starts, so that every thread
+	 * inherits the mask and only sigwait() below receives them (SIGHUP's default action
+	 * would kill lisd). */
 	sigset_t stop;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -126,8 +211,13 @@ int main(int argc, char **argv)
 		lis_log_value(conf, sizeof conf, file ? file : "-"));
 
 	int sig = 0;
-	while (sigwait(&stop, &sig) != 0)
-		;
+	for (;;) {
+		while (sigwait(&stop, &sig) != 0)
+			;
+		if (sig != SIGHUP)
+			break;
+		reload(&cfg, argc, argv);
+	}
 	lis_log(LIS_LOG_INFO, "stop", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	lis_http_stop(http);
 out_snapshot:
