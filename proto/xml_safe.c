@@ -133,6 +133,11 @@ xmlDocPtr xml_safe_parse(const char *buf, size_t len, size_t max_bytes, unsigned
 	xmlDocPtr doc = ctxt->myDoc;
 	ctxt->myDoc = NULL;
 	bool ok = ctxt->wellFormed && ctxt->nsWellFormed && !ctxt->disableSAX;
+	/* libxml2 takes a NUL character (never XML: XML 1.0 §2.2) for the end of the input, so
+	 * a document followed by a NUL and anything else within the stated length parses as
+	 * well-formed with the rest unread. Everything sent must have been read. */
+	bool unread = ok && ctxt->input && ctxt->input->cur && ctxt->input->end &&
+		      ctxt->input->cur < ctxt->input->end;
 	ctxt->_private = NULL;
 	xmlFreeParserCtxt(ctxt);
 
@@ -154,6 +159,12 @@ xmlDocPtr xml_safe_parse(const char *buf, size_t len, size_t max_bytes, unsigned
 					     cap.text),
 			       NULL;
 		return lis_error_set(err, LIS_E_INPUT, "not well-formed XML"), NULL;
+	}
+	if (unread) {
+		xmlFreeDoc(doc);
+		return lis_error_set(err, LIS_E_INPUT, "not well-formed XML: the document ends at "
+				     "a NUL character and more follows it"),
+		       NULL;
 	}
 	if (tree_is_deeper_than(xmlDocGetRootElement(doc), max_depth)) {
 		xmlFreeDoc(doc);

@@ -1,0 +1,65 @@
+/* The hardened XML reader (proto/xml_safe.c) on what arrives in a request body: a NUL
+ * character after the document with more behind it is refused (libxml2 takes the NUL for the
+ * end and would leave the rest unread); the same document without it is read, a UTF-16 one
+ * (whose bytes hold zeros) too. */
+#include "check.h"
+#include "xml_safe.h"
+
+#include <string.h>
+
+#include <libxml/parser.h>
+
+static const char doc[] = "<locationRequest xmlns=\"urn:ietf:params:xml:ns:geopriv:held\"/>";
+
+static void test_nul_then_junk_after_the_document_is_refused(void)
+{
+	char buf[sizeof doc + 32];
+	size_t n = strlen(doc);
+	memcpy(buf, doc, n);
+	buf[n] = '\0';
+	memcpy(buf + n + 1, "<junk/>", 7);           /* junk after the root, behind a NUL */
+	struct lis_error err = { 0 };
+	xmlDocPtr d = xml_safe_parse(buf, n + 8, 4096, 32, &err);
+	CHECK(d == NULL);
+	CHECK(err.code == LIS_E_INPUT);
+	CHECKF(strstr(err.msg, "NUL character") != NULL, "%s", err.msg);
+	for (const char *p = err.msg; *p; p++)
+		CHECKF(*p >= 0x20 && *p < 0x7f, "message not printable ASCII: %s", err.msg);
+	xmlFreeDoc(d);
+
+	buf[5] = '\0';                                /* inside the root element */
+	d = xml_safe_parse(buf, n, 4096, 32, &err);
+	CHECKF(d == NULL && err.code == LIS_E_INPUT, "%s", err.msg);
+	xmlFreeDoc(d);
+}
+
+static void test_the_same_document_without_it_is_read(void)
+{
+	struct lis_error err = { 0 };
+	xmlDocPtr d = xml_safe_parse(doc, strlen(doc), 4096, 32, &err);
+	CHECKF(d != NULL, "%s", err.msg);
+	xmlFreeDoc(d);
+	/* UTF-16LE with its byte order mark: zero bytes, no NUL character */
+	char u16[2 + 2 * sizeof doc];
+	size_t n = 0;
+	u16[n++] = (char)0xff;
+	u16[n++] = (char)0xfe;
+	for (const char *p = doc; *p; p++) {
+		u16[n++] = *p;
+		u16[n++] = '\0';
+	}
+	d = xml_safe_parse(u16, n, 4096, 32, &err);
+	CHECKF(d != NULL, "UTF-16: %s", err.msg);
+	xmlFreeDoc(d);
+}
+
+int main(void)
+{
+	xmlInitParser();
+	t_run("nul_then_junk_after_the_document_is_refused",
+	      test_nul_then_junk_after_the_document_is_refused);
+	t_run("the_same_document_without_it_is_read", test_the_same_document_without_it_is_read);
+	int rc = t_done();
+	xmlCleanupParser();
+	return rc;
+}
