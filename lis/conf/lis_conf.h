@@ -29,6 +29,8 @@ struct lis_config {
 	unsigned long threads;
 	unsigned long max_body;       /* bytes */
 	unsigned long timeout;        /* idle connection timeout, seconds */
+	char *user;                   /* run as this user once bound; "": as started */
+	char *group;                  /* and this group; "": the user's own */
 	/* [database] */
 	char *conninfo;               /* libpq conninfo; never logged */
 	/* [wiremap] */

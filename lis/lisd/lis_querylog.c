@@ -820,6 +820,22 @@ int lis_querylog_check(const struct lis_config *cfg, struct lis_error *err)
 	return 0;
 }
 
+int lis_querylog_give_to(uid_t uid, gid_t gid, struct lis_error *err)
+{
+	char v[sizeof Q.path + 16];
+	if (Q.fd < 0)
+		return 0;       /* [querylog] enabled = false */
+	snprintf(v, sizeof v, "%s.damaged", Q.path);
+	pthread_mutex_lock(&Q.slock);
+	int rc = chown(Q.dir, uid, gid) < 0 || fchown(Q.fd, uid, gid) < 0 ||
+		 (chown(v, uid, gid) < 0 && errno != ENOENT) ? -1 : 0;
+	pthread_mutex_unlock(&Q.slock);
+	if (rc < 0)
+		return lis_error_set(err, LIS_E_SYSTEM, "%s: cannot hand the spool to uid %u: %s",
+				     Q.dir, (unsigned)uid, strerror(errno));
+	return 0;
+}
+
 int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 {
 	char v[300];

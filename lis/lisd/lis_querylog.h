@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "db_querylog.h"
 #include "lis_config.h"
@@ -42,6 +43,10 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err);
 /* For --check-config: the spool can be opened, or its folder created, by this user (the
  * spool folder or the nearest one above it that exists takes new files). Nothing is made. */
 int lis_querylog_check(const struct lis_config *cfg, struct lis_error *err);
+
+/* Before lisd gives up root: the spool folder and files become uid:gid's, so that the
+ * spooler and the inserter (which replaces the spool file) go on writing. */
+int lis_querylog_give_to(uid_t uid, gid_t gid, struct lis_error *err);
 
 /* Queue one entry (seq is ignored and assigned later; at_us 0 means now). Strings are
  * copied; they are made one line of valid UTF-8 and cut to a bounded length. Never waits for

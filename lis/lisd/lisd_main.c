@@ -18,6 +18,7 @@
 #include "lis_http.h"
 #include "lis_conf.h"
 #include "lis_log.h"
+#include "lis_priv.h"
 #include "lis_strbuf.h"
 #include "lis_querylog.h"
 #include "lis_version.h"
@@ -51,6 +52,9 @@ static bool key_file_changed(int i, const char *path)
 	       st.st_mtim.tv_nsec != key_files[i].mtime.tv_nsec;
 }
 
+/* lisd gave up root ([server] user): the key files are root's and stay unread. */
+static bool dropped;
+
 static void reload(const struct lis_config *run, int argc, char **argv)
 {
 	struct lis_config next;
@@ -60,11 +64,11 @@ static void reload(const struct lis_config *run, int argc, char **argv)
 
 	lis_log(LIS_LOG_INFO, "reload", "signal=HUP");
 	int rc = lis_config_load(&next, argc, argv, stdout, &action, NULL, &err);
-	if (rc == 0)
+	if (rc == 0 && !dropped)
 		rc = lis_config_load_tls(&next, &cert, &key, &err);
 	lis_free_secret(cert);
 	lis_free_secret(key);
-	if (rc == 0 && next.uri_key_file[0]) {
+	if (rc == 0 && !dropped && next.uri_key_file[0]) {
 		struct lis_uri_key k;
 		rc = lis_uri_key_load(next.uri_key_file, &k, &err);
 		lis_uri_key_wipe(&k);
@@ -199,16 +203,35 @@ int main(int argc, char **argv)
 		rc = LIS_EXIT_RUNTIME;
 		goto out_snapshot;
 	}
-	char path[300], conf[300], base[300];
+	/* Bound, keys read, spool open: root is no longer needed. */
+	const char *as = "-";
+	if (cfg.user[0] || cfg.group[0]) {
+		uid_t uid;
+		gid_t gid;
+		if (!cfg.user[0])
+			lis_error_set(&err, LIS_E_USAGE, "[server] group needs [server] user");
+		if (!cfg.user[0] || lis_priv_lookup(cfg.user, cfg.group, &uid, &gid, &err) < 0 ||
+		    lis_querylog_give_to(uid, gid, &err) < 0 || lis_priv_drop(uid, gid, &err) < 0) {
+			char v[300];
+			lis_log(LIS_LOG_ERR, "start", "result=failed reason=%s",
+				lis_log_value(v, sizeof v, err.msg));
+			rc = lis_error_exit_status(&err);
+			goto out_http;
+		}
+		dropped = true;
+		as = cfg.user;
+	}
+	char path[300], conf[300], base[300], user[80];
 	lis_log(LIS_LOG_INFO, "start",
 		"version=%s listen=%s port=%lu path=%s tls=%s threads=%lu client_ca=%s "
-		"third_party=%s uri_base=%s deref_auth=%s config=%s", LIS_VERSION,
+		"third_party=%s uri_base=%s deref_auth=%s config=%s user=%s", LIS_VERSION,
 		cfg.listen, cfg.port, lis_log_value(path, sizeof path, cfg.held_path),
 		LIS_HTTP_TLS_VERSIONS, cfg.threads, client_ca ? "yes" : "no",
 		lis_auth_configured() ? "allowed" : "refused",
 		lis_log_value(base, sizeof base, cfg.uri_base[0] ? cfg.uri_base : "-"),
 		cfg.deref_auth == LIS_DEREF_AUTHORIZED ? "authorized" : "possession",
-		lis_log_value(conf, sizeof conf, file ? file : "-"));
+		lis_log_value(conf, sizeof conf, file ? file : "-"),
+		lis_log_value(user, sizeof user, as));
 
 	int sig = 0;
 	for (;;) {
@@ -219,6 +242,7 @@ int main(int argc, char **argv)
 		reload(&cfg, argc, argv);
 	}
 	lis_log(LIS_LOG_INFO, "stop", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+out_http:
 	lis_http_stop(http);
 out_snapshot:
 	lis_snapshot_stop();

@@ -173,6 +173,25 @@ static void test_key_readable_by_others_is_refused(void)
 	rmdir(dir);
 }
 
+/* [server] user and group must exist (by name or number); lisd looks them up at start. */
+static void test_user_and_group_must_exist(void)
+{
+	struct lis_config cfg;
+	struct lis_error err = { 0 };
+	char *ok[] = { "lisd", "--user", "nobody", "--group", "0", NULL };
+	CHECKF(load(&cfg, 5, ok, &err) == 0, "%s", err.msg);
+	CHECK_STR(cfg.user, "nobody");
+	lis_config_free(&cfg);
+	char *bad_user[] = { "lisd", "--user", "no-such-user-4711", NULL };
+	CHECK(load(&cfg, 3, bad_user, &err) < 0 && err.code == LIS_E_USAGE);
+	CHECKF(strstr(err.msg, "user \"no-such-user-4711\" does not exist"), "%s", err.msg);
+	lis_config_free(&cfg);
+	char *bad_group[] = { "lisd", "--group", "no-such-group-4711", NULL };
+	CHECK(load(&cfg, 3, bad_group, &err) < 0);
+	CHECKF(strstr(err.msg, "group \"no-such-group-4711\" does not exist"), "%s", err.msg);
+	lis_config_free(&cfg);
+}
+
 int main(void)
 {
 	t_run("new_keys_have_design_defaults", test_new_keys_have_design_defaults);
@@ -181,5 +200,6 @@ int main(void)
 	t_run("bad_values_name_file_line_and_key", test_bad_values_name_file_line_and_key);
 	t_run("twin_errors_name_the_option", test_twin_errors_name_the_option);
 	t_run("key_readable_by_others_is_refused", test_key_readable_by_others_is_refused);
+	t_run("user_and_group_must_exist", test_user_and_group_must_exist);
 	return t_done();
 }
