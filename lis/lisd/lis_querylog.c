@@ -53,7 +53,8 @@ static struct {
 	off_t write_end;                /* bytes written */
 	off_t durable_end;              /* bytes written and fdatasync'ed */
 	bool spool_broken;              /* a write failed: overflow entries cannot be spooled */
-	unsigned long long lost;        /* entries dropped because the spool could not be written */
+	unsigned long long lost;        /* entries dropped because the spool could not be written
+	                                 * (under slock) */
 
 	pthread_t spooler, inserter;
 } Q = {
@@ -440,8 +441,12 @@ static void *spooler_main(void *arg)
 		}
 	}
 	if (n_held) {
-		lis_log(LIS_LOG_ERR, "querylog", "result=lost entries=%zu reason=\"spool not writable "
-			"at stop\"", n_held);
+		pthread_mutex_lock(&Q.slock);     /* lost is counted under slock */
+		Q.lost += n_held;
+		unsigned long long total = Q.lost;
+		pthread_mutex_unlock(&Q.slock);
+		lis_log(LIS_LOG_ERR, "querylog", "result=lost entries=%zu lost_total=%llu "
+			"reason=\"spool not writable at stop\"", n_held, total);
 		for (size_t i = 0; i < n_held; i++)
 			free(held[i]);
 	}
@@ -1029,13 +1034,22 @@ void lis_querylog_stop(void)
 	pthread_join(Q.inserter, NULL);
 	Q.started = false;
 	pthread_mutex_lock(&Q.qlock);
+	size_t left = Q.count;
 	for (size_t i = 0; i < Q.count; i++)
 		free(Q.ring[(Q.head + i) % Q.cap]);
 	Q.count = 0;
 	pthread_mutex_unlock(&Q.qlock);
 	free(Q.ring);
 	Q.ring = NULL;
-	lis_log(LIS_LOG_INFO, "querylog", "result=stopped next_seq=%lld", Q.next_seq);
+	/* The spooler gave up on a spool it could not write: what was still queued is lost,
+	 * and said so like every other loss. */
+	if (left) {
+		Q.lost += left;
+		lis_log(LIS_LOG_ERR, "querylog", "result=lost entries=%zu lost_total=%llu "
+			"reason=\"spool not writable at stop\"", left, Q.lost);
+	}
+	lis_log(LIS_LOG_INFO, "querylog", "result=stopped next_seq=%lld lost_total=%llu",
+		Q.next_seq, Q.lost);
 	close(Q.fd);
 	Q.fd = -1;
 }
