@@ -23,6 +23,12 @@
 #include "lis_uri.h"
 #include "pidf.h"
 
+/* The media types of answers with their charset: "The 'charset' parameter MUST be included with
+ * the XML document" (RFC 5985 §5), written as in the RFC 5985 §10.1 example. The same for the
+ * bare presence of a GET (RFC 6753 §3.2): the documents are UTF-8 either way. */
+#define HELD_CONTENT_TYPE HELD_MEDIA_TYPE ";charset=utf-8"
+#define PIDF_CONTENT_TYPE PIDF_MEDIA_TYPE ";charset=utf-8"
+
 /* GnuTLS priorities: TLS 1.2 and 1.3 only, our cipher order. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
 /* Per-connection memory pool (headers, read and write buffers); bodies live outside it. */
@@ -286,7 +292,7 @@ static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *co
 		free(out);
 		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n", NULL);
 	}
-	return queue_body(conn, MHD_HTTP_OK, out, out_len, HELD_MEDIA_TYPE);
+	return queue_body(conn, MHD_HTTP_OK, out, out_len, HELD_CONTENT_TYPE);
 }
 
 /* GET of a location URI (RFC 6753 §4): the target's location now, as a PIDF-LO. */
@@ -306,7 +312,7 @@ static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connectio
 	log_query("deref_get", ip, &oc, t0);
 	switch (status) {
 	case MHD_HTTP_OK:
-		return queue_body(conn, MHD_HTTP_OK, out, out_len, PIDF_MEDIA_TYPE);
+		return queue_body(conn, MHD_HTTP_OK, out, out_len, PIDF_CONTENT_TYPE);
 	case MHD_HTTP_FORBIDDEN:
 		return queue_text(conn, status, "forbidden: not authorized to dereference location URIs\n",
 				  NULL);

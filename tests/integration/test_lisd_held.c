@@ -620,6 +620,21 @@ static void test_database_down_keeps_answering_from_snapshot(void)
 	}
 }
 
+/* RFC 5985 §5: "The 'charset' parameter MUST be included with the XML document"; written as
+ * in the RFC 5985 §10.1 example, for answers and HELD errors alike. */
+static void test_answers_say_charset_utf_8(void)
+{
+	struct th_resp r;
+	th_held_post(&v4, &tls, req_civic, NULL, &r);
+	xmlFreeDoc(check_location_response(&r));
+	CHECK_STR(r.content_type, "application/held+xml;charset=utf-8");
+	th_resp_free(&r);
+	th_held_post(&v4, &tls, req_civic, "127.0.0.2", &r);
+	check_held_error(&r, "locationUnknown");
+	CHECK_STR(r.content_type, "application/held+xml;charset=utf-8");
+	th_resp_free(&r);
+}
+
 static void test_sigterm_stops_lisd_cleanly(void)
 {
 	int a = th_lisd_stop(&v4), b = th_lisd_stop(&v6);
@@ -669,6 +684,7 @@ int main(void)
 	t_run("one_log_line_per_request", test_one_log_line_per_request);
 	t_run("database_down_keeps_answering_from_snapshot",
 	      test_database_down_keeps_answering_from_snapshot);
+	t_run("answers_say_charset_utf_8", test_answers_say_charset_utf_8);
 	t_run("sigterm_stops_lisd_cleanly", test_sigterm_stops_lisd_cleanly);
 	int rc = t_done();
 	th_pg_stop(&pg);

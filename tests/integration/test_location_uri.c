@@ -365,6 +365,24 @@ static void test_deref_auth_authorized_needs_an_authorized_dereferencer(void)
 	th_resp_free(&r);
 }
 
+/* RFC 5985 §5: the charset parameter MUST be included; the same for the bare presence. */
+static void test_dereference_answers_say_charset_utf_8(void)
+{
+	if (!CHECK(uri60[0]))
+		return;
+	static const char *const pidf[] = {"Accept: application/pidf+xml", NULL};
+	struct th_req rq = {.method = "GET", .url = uri60, .cafile = E.tls.cert, .headers = pidf};
+	struct th_resp r;
+	th_https(&rq, &r);
+	CHECKF(r.curl_code == 0 && r.status == 200, "GET: curl %d HTTP %ld", r.curl_code, r.status);
+	CHECK_STR(r.content_type, "application/pidf+xml;charset=utf-8");
+	th_resp_free(&r);
+	deref_post(uri60, ck_req("civic", false), &r);
+	xmlFreeDoc(ck_held_located(&r));
+	CHECK_STR(r.content_type, "application/held+xml;charset=utf-8");
+	th_resp_free(&r);
+}
+
 static void test_sigterm_stops_every_lisd_cleanly(void)
 {
 	int a = th_lisd_stop(&E.lisd), b = th_lisd_stop(&shortl), c = th_lisd_stop(&otherkey);
@@ -404,6 +422,7 @@ int main(void)
 	      test_uri_of_an_instance_with_the_shared_key_dereferences);
 	t_run("deref_auth_authorized_needs_an_authorized_dereferencer",
 	      test_deref_auth_authorized_needs_an_authorized_dereferencer);
+	t_run("dereference_answers_say_charset_utf_8", test_dereference_answers_say_charset_utf_8);
 	t_run("sigterm_stops_every_lisd_cleanly", test_sigterm_stops_every_lisd_cleanly);
 	int rc = t_done();
 	th_pg_stop(&E.pg);
