@@ -50,10 +50,19 @@ enum route {
 	ROUTE_DEREF,                  /* under uri_base's path: a location URI (RFC 6753) */
 };
 
+/* An HTTP-level refusal, decided from the headers. */
+struct refusal {
+	unsigned status;              /* 0: none */
+	const char *text;             /* the text/plain body */
+	const char *allow;            /* the Allow header, NULL for none */
+};
+
 /* State of one request, from its headers to its completion. */
 struct request {
 	struct timespec start;
 	enum route route;
+	bool get;                     /* ROUTE_DEREF and GET */
+	struct refusal refusal;       /* sent once the request is in */
 	char token[LIS_URI_TOKEN_MAX + 2]; /* ROUTE_DEREF: the path after the prefix (a secret:
 	                                    * never logged) */
 	char *body;
@@ -297,9 +306,10 @@ static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *co
 
 /* GET of a location URI (RFC 6753 §4): the target's location now, as a PIDF-LO. */
 static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connection *conn,
-					const char *method, const char *url, const char *token,
-					const struct timespec *t0)
+					const char *method, const char *url, struct request *rq)
 {
+	const char *token = rq->token;
+	const struct timespec *t0 = &rq->start;
 	char ip[INET6_ADDRSTRLEN];
 	struct lis_held_outcome oc;
 	char *out = NULL;
@@ -327,6 +337,68 @@ static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connectio
 	}
 }
 
+/* The request announces a body: Transfer-Encoding, or a Content-Length other than 0
+ * (RFC 9112 §6.3). */
+static bool announces_body(struct MHD_Connection *conn)
+{
+	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return te || (cl && cl[strspn(cl, "0")] != '\0');
+}
+
+/* Where the request goes, and whether it is refused, from its headers alone. design.md:
+ * unknown path 404, then wrong method 405, media type 415, size 413. held_path first, then
+ * location URIs under uri_base's path. */
+static enum route route_request(const struct lis_config *cfg, struct MHD_Connection *conn,
+				const char *url, const char *method, struct refusal *ref)
+{
+	const char *deref = lis_config_deref_path(cfg);
+	size_t dlen = deref ? strlen(deref) : 0;
+	enum route route = ROUTE_HELD;
+
+	memset(ref, 0, sizeof *ref);
+	if (strcmp(url, cfg->held_path) == 0) {
+		route = ROUTE_HELD;
+	} else if (deref && strncmp(url, deref, dlen) == 0 && url[dlen] != '\0') {
+		route = ROUTE_DEREF;
+	} else {
+		ref->status = MHD_HTTP_NOT_FOUND;
+		ref->text = "not found: HELD requests go to the LIS URI\n";
+		return route;
+	}
+	if (route == ROUTE_DEREF && strcmp(method, MHD_HTTP_METHOD_GET) == 0)
+		return route;
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+		ref->status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		if (route == ROUTE_DEREF) {
+			ref->text = "method not allowed: location URIs take GET or POST\n";
+			ref->allow = "GET, POST";
+		} else {
+			ref->text = "method not allowed: HELD requests use POST\n";
+			ref->allow = MHD_HTTP_METHOD_POST;
+		}
+	} else if (!is_held_media_type(MHD_lookup_connection_value(
+			   conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+		ref->status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+		ref->text = "unsupported media type: send application/held+xml\n";
+	} else {
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl) {
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(cl, &end, 10);
+			if (errno == ERANGE || n > cfg->max_body) {
+				ref->status = MHD_HTTP_CONTENT_TOO_LARGE;
+				ref->text = "request body too large\n";
+			}
+		}
+	}
+	return route;
+}
+
 /* libmicrohttpd calls this first when the headers are in (*con_cls == NULL), then once per
  * piece of body, then once more with *upload_data_size == 0 when the body is complete. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -340,71 +412,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	if (!rq) {
 		struct timespec t0;
+		struct refusal ref;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-
-		/* design.md: unknown path 404, then wrong method 405, media type 415, size 413;
-		 * each decided from the headers, before any body is read. held_path first, then
-		 * location URIs under uri_base's path. */
-		unsigned status = 0;
-		const char *text = NULL, *allow = NULL;
-		const char *deref = lis_config_deref_path(cfg);
-		size_t dlen = deref ? strlen(deref) : 0;
-		enum route route = ROUTE_HELD;
-		if (strcmp(url, cfg->held_path) == 0) {
-			route = ROUTE_HELD;
-		} else if (deref && strncmp(url, deref, dlen) == 0 && url[dlen] != '\0') {
-			route = ROUTE_DEREF;
-		} else {
-			status = MHD_HTTP_NOT_FOUND;
-			text = "not found: HELD requests go to the LIS URI\n";
-		}
-		if (!status && route == ROUTE_DEREF &&
-		    strcmp(method, MHD_HTTP_METHOD_GET) == 0) {
-			char token[LIS_URI_TOKEN_MAX + 2];
-			snprintf(token, sizeof token, "%s", url + dlen);
-			enum MHD_Result r = answer_deref_get(h, conn, method, url, token, &t0);
-			memset(token, 0, sizeof token);
-			return r;
-		}
-		if (status) {
-			/* decided above */
-		} else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-			status = MHD_HTTP_METHOD_NOT_ALLOWED;
-			if (route == ROUTE_DEREF) {
-				text = "method not allowed: location URIs take GET or POST\n";
-				allow = "GET, POST";
-			} else {
-				text = "method not allowed: HELD requests use POST\n";
-				allow = MHD_HTTP_METHOD_POST;
-			}
-		} else if (!is_held_media_type(MHD_lookup_connection_value(
-				   conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
-			status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
-			text = "unsupported media type: send application/held+xml\n";
-		} else {
-			const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-								     MHD_HTTP_HEADER_CONTENT_LENGTH);
-			if (cl) {
-				char *end;
-				errno = 0;
-				unsigned long long n = strtoull(cl, &end, 10);
-				if (errno == ERANGE || n > cfg->max_body) {
-					status = MHD_HTTP_CONTENT_TOO_LARGE;
-					text = "request body too large\n";
-				}
-			}
-		}
-		if (status) {
-			log_refusal(cfg, conn, method, url, status, &t0);
-			return queue_text(conn, status, text, allow);
+		enum route route = route_request(cfg, conn, url, method, &ref);
+		/* An answer queued now, before the body is read, makes libmicrohttpd close the
+		 * connection after it (MHD_queue_response() marks it "early" and drops the rest of
+		 * the request). That is right for a body we refuse, not for a request without
+		 * one: GET, or a refused POST without a body, is answered once the request is in,
+		 * so the connection stays open (RFC 5985 §8: persistent connections SHOULD be
+		 * supported). */
+		if (ref.status && announces_body(conn)) {
+			log_refusal(cfg, conn, method, url, ref.status, &t0);
+			return queue_text(conn, ref.status, ref.text, ref.allow);
 		}
 		rq = calloc(1, sizeof *rq);
 		if (!rq)
 			return MHD_NO;
 		rq->start = t0;
 		rq->route = route;
-		if (route == ROUTE_DEREF)
-			snprintf(rq->token, sizeof rq->token, "%s", url + dlen);
+		rq->refusal = ref;
+		rq->get = route == ROUTE_DEREF && strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+		if (route == ROUTE_DEREF && !ref.status)
+			snprintf(rq->token, sizeof rq->token, "%s",
+				 url + strlen(lis_config_deref_path(cfg)));
 		*con_cls = rq;
 		return MHD_YES;
 	}
@@ -426,6 +456,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		log_refusal(cfg, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE, &rq->start);
 		return queue_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n", NULL);
 	}
+	if (rq->refusal.status) {
+		log_refusal(cfg, conn, method, url, rq->refusal.status, &rq->start);
+		return queue_text(conn, rq->refusal.status, rq->refusal.text, rq->refusal.allow);
+	}
+	if (rq->get)
+		return answer_deref_get(h, conn, method, url, rq);
 	return answer_held(h, conn, method, url, rq);
 }
 

@@ -4,6 +4,8 @@
 #include "check.h"
 #include "corr.h"
 
+#include <curl/curl.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,6 +385,55 @@ static void test_dereference_answers_say_charset_utf_8(void)
 	th_resp_free(&r);
 }
 
+static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	(void)ptr; (void)ud;
+	return size * nmemb;
+}
+
+/* Two requests of method on one curl handle: both get want_status, and the second goes on
+ * the first one's connection (CURLINFO_NUM_CONNECTS counts the connections it opened). */
+static void two_on_one_connection(const char *method, const char *url, const char *accept,
+				  long want_status)
+{
+	CURL *h = curl_easy_init();
+	if (!CHECK(h != NULL))
+		return;
+	struct curl_slist *hd = curl_slist_append(NULL, accept);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_CAINFO, E.tls.cert);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 15000L);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	for (int i = 0; i < 2; i++) {
+		long status = 0, opened = -1;
+		CURLcode rc = curl_easy_perform(h);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &opened);
+		CHECKF(rc == CURLE_OK && status == want_status, "%s %d: curl %d HTTP %ld", method,
+		       i + 1, (int)rc, status);
+		if (i == 1)
+			CHECKF(opened == 0, "the second %s opened %ld connection(s)", method,
+			       opened);
+	}
+	curl_slist_free_all(hd);
+	curl_easy_cleanup(h);
+}
+
+/* RFC 5985 §8: "The LIS SHOULD support persistent connections and request pipelining." A GET
+ * of a location URI, and a refusal of a request without a body, keep the connection. */
+static void test_get_dereference_keeps_the_connection(void)
+{
+	if (!CHECK(uri60[0]))
+		return;
+	two_on_one_connection("GET", uri60, "Accept: application/pidf+xml", 200);
+	two_on_one_connection("GET", E.lisd.url, "Accept: */*", 405);
+}
+
 static void test_sigterm_stops_every_lisd_cleanly(void)
 {
 	int a = th_lisd_stop(&E.lisd), b = th_lisd_stop(&shortl), c = th_lisd_stop(&otherkey);
@@ -423,6 +474,7 @@ int main(void)
 	t_run("deref_auth_authorized_needs_an_authorized_dereferencer",
 	      test_deref_auth_authorized_needs_an_authorized_dereferencer);
 	t_run("dereference_answers_say_charset_utf_8", test_dereference_answers_say_charset_utf_8);
+	t_run("get_dereference_keeps_the_connection", test_get_dereference_keeps_the_connection);
 	t_run("sigterm_stops_every_lisd_cleanly", test_sigterm_stops_every_lisd_cleanly);
 	int rc = t_done();
 	th_pg_stop(&E.pg);
