@@ -30,7 +30,7 @@ static atomic_ullong disagreements;   /* answers whose evidence disagreed about 
 
 enum mode {
 	MODE_HELD,                    /* POST to held_path */
-	MODE_DEREF_POST,              /* POST to a location URI */
+	MODE_DEREF_POST,              /* POST to a location URI, or a GET in HELD form */
 	MODE_DEREF_GET,               /* GET of a location URI */
 };
 
@@ -549,39 +549,95 @@ int lis_held_deref_post(const struct lis_requester *who, const char *token, cons
 	return rc;
 }
 
-unsigned lis_held_deref_get(const struct lis_requester *who, const char *token, char **out,
-			    size_t *out_len, struct lis_held_outcome *oc)
+/* RFC 6753 §3.2 Figure 1: the locationRequest a GET of a location URI stands for. */
+static const char get_request[] =
+	"<locationRequest xmlns=\"urn:ietf:params:xml:ns:geopriv:held\">"
+	"<locationType exact=\"false\">geodetic civic</locationType></locationRequest>";
+
+/* The result of a GET answered by an HTTP status alone, for the logs. */
+static const char *status_result(unsigned status)
 {
+	switch (status) {
+	case 403:
+		return "403";
+	case 404:
+		return "404";
+	case 503:
+		return "503";
+	default:
+		return "500";
+	}
+}
+
+/* A failed GET: the HELD error in a 200 (RFC 5985 §6.3: HELD errors "MUST be carried by a
+ * 200 OK") when the client accepts HELD; else the presence it asked for does not exist and
+ * the HTTP status says why (RFC 9110 §12.1: Accept applies to "representations of error"
+ * too). Returns the status. */
+static unsigned deref_get_failed(const struct failure *f, enum lis_deref_form form, char **out,
+				 size_t *out_len, struct lis_held_outcome *oc)
+{
+	unsigned status = f->status;
+	if (form != LIS_DEREF_PIDF_ONLY) {
+		if (answer_error(f->code, f->msg, out, out_len, oc) == 0)
+			return 200;
+		status = 500;
+	}
+	if (status != 403 && status != 404 && status != 503)
+		status = 500;
+	oc->result = status_result(status);
+	oc->internal = status >= 500;
+	if (!oc->reason[0])
+		snprintf(oc->reason, sizeof oc->reason, "%s", f->msg);
+	return status;
+}
+
+unsigned lis_held_deref_get(const struct lis_requester *who, const char *token,
+			    enum lis_deref_form form, char **out, size_t *out_len, bool *pidf,
+			    struct lis_held_outcome *oc)
+{
+	struct held_request req;
 	struct target t;
 	struct failure f = { 0 };
 
 	begin(oc);
 	*out = NULL;
 	*out_len = 0;
+	*pidf = false;
 	if (held_cfg->deref_auth == LIS_DEREF_AUTHORIZED && !is_authorized(who, oc)) {
-		oc->result = "403";
 		snprintf(oc->reason, sizeof oc->reason, "unauthorized");
-		return 403;
+		fail(&f, HELD_E_BAD_IDENTIFIER, 403, "not authorized to dereference location URIs");
+		return deref_get_failed(&f, form, out, out_len, oc);
 	}
-	if (target_from_token(token, &t) < 0) {
-		oc->result = "404";
+	/* Always checked, and before the request: the same work whatever the token holds. */
+	int tok = target_from_token(token, &t);
+	if (parse(get_request, sizeof get_request - 1, &req, out, out_len, oc) != 0) {
+		/* Figure 1 is well-formed: only memory can fail here */
+		free(*out);
+		*out = NULL;
+		*out_len = 0;
+		return deref_get_failed(&(struct failure){ .status = 500 }, LIS_DEREF_PIDF_ONLY, out,
+					out_len, oc);
+	}
+	if (tok < 0) {
+		/* RFC 6753 §6: an unknown or expired URI. notLocatable: do not retry it. */
 		snprintf(oc->reason, sizeof oc->reason, "location URI unknown, forged or expired");
-		return 404;
+		fail(&f, HELD_E_NOT_LOCATABLE, 404,
+		     "this location URI is not valid (unknown or expired)");
+		return deref_get_failed(&f, form, out, out_len, oc);
 	}
-	int rc = locate(&t, NULL, MODE_DEREF_GET, out, out_len, oc, &f);
-	if (rc == 0)
+	/* The HELD form is the answer to Figure 1 POSTed; the presence is the same answer with
+	 * locationResponse left out (RFC 6753 §5, Figure 8). */
+	int rc = locate(&t, &req, form == LIS_DEREF_HELD ? MODE_DEREF_POST : MODE_DEREF_GET, out,
+			out_len, oc, &f);
+	if (rc == 0) {
+		*pidf = form != LIS_DEREF_HELD;
 		return 200;
+	}
 	free(*out);
 	*out = NULL;
 	*out_len = 0;
-	if (rc < 0) {
-		oc->result = "500";
-		oc->internal = true;
-		return 500;
-	}
-	oc->result = f.status == 503 ? "503" : "404";
-	oc->internal = f.status >= 500;
-	if (!oc->reason[0])
-		snprintf(oc->reason, sizeof oc->reason, "%s", f.msg);
-	return f.status;
+	if (rc < 0)
+		return deref_get_failed(&(struct failure){ .status = 500 }, LIS_DEREF_PIDF_ONLY, out,
+					out_len, oc);
+	return deref_get_failed(&f, form, out, out_len, oc);
 }

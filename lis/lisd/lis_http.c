@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "held.h"
+#include "lis_accept.h"
 #include "lis_auth.h"
 #include "lis_held.h"
 #include "lis_log.h"
@@ -62,6 +63,7 @@ struct request {
 	struct timespec start;
 	enum route route;
 	bool get;                     /* ROUTE_DEREF and GET */
+	enum lis_deref_form form;     /* get: the answer's form, negotiated on Accept */
 	struct refusal refusal;       /* sent once the request is in */
 	char token[LIS_URI_TOKEN_MAX + 2]; /* ROUTE_DEREF: the path after the prefix (a secret:
 	                                    * never logged) */
@@ -99,19 +101,37 @@ static void client_address(struct MHD_Connection *conn, char *buf, size_t size)
 	}
 }
 
-static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, const char *text,
-				  const char *allow)
+/* Queue r (NULL: it could not be made) with status, adding allow and vary (header values or
+ * NULL), and let go of it. */
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *r,
+			     const char *allow, const char *vary)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
-								  MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	if (vary)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, vary);
 	enum MHD_Result ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* A one-line text/plain body saying why. */
+static struct MHD_Response *text_response(const char *text)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+								  MHD_RESPMEM_PERSISTENT);
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/plain; charset=utf-8");
+	return r;
+}
+
+static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, const char *text,
+				  const char *allow)
+{
+	return queue(conn, status, text_response(text), allow, NULL);
 }
 
 /* The path as it may be logged: a location URI's token is a secret (possession of it is
@@ -191,9 +211,11 @@ static void authorize_connection(void *ctx, const char *ip, struct lis_auth_resu
 }
 
 /* One line per answered request (design.md): requester, subject, target, result, the
- * source that won, location key, disagreement, snapshot age, time. */
+ * source that won, location key, disagreement, snapshot age, time; for a GET of a location
+ * URI the form negotiated ("held" or "pidf"), else form is NULL. */
 static void log_answer(struct lis_http *h, const char *ip, const char *method, const char *url,
-		       const struct lis_held_outcome *oc, const struct timespec *t0)
+		       const char *form, const struct lis_held_outcome *oc,
+		       const struct timespec *t0)
 {
 	char m[40], p[300], loc[300], tgt[400], extra[1400];
 	size_t o = 0;
@@ -210,6 +232,8 @@ static void log_answer(struct lis_http *h, const char *ip, const char *method, c
 		EXTRA(" subject=%s", lis_log_value(v, sizeof v, oc->auth.subject));
 	if (oc->auth.checked)
 		EXTRA(" auth=%s", oc->auth.authorized ? oc->auth.how : "refused");
+	if (form)
+		EXTRA(" form=%s", form);
 	if (oc->uri_issued)
 		EXTRA(" uri=issued");
 	if (oc->disagree[0])
@@ -261,21 +285,19 @@ static void log_query(const char *kind, const char *ip, const struct lis_held_ou
 	lis_querylog_append(&e);
 }
 
-static enum MHD_Result queue_body(struct MHD_Connection *conn, unsigned status, char *out,
-				  size_t out_len, const char *type)
+/* A document (malloc'd out, freed here whatever happens) of media type type. */
+static struct MHD_Response *doc_response(char *out, size_t out_len, const char *type)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(out_len, out,
 								  MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(out);
-		return MHD_NO;
+		return NULL;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	/* A location is personal data of the moment: no cache may keep it. */
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	enum MHD_Result ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	return r;
 }
 
 /* POST of a HELD locationRequest: to held_path, or to a location URI. */
@@ -295,46 +317,52 @@ static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *co
 		rc = lis_held_deref_post(&who, rq->token, body, rq->len, &out, &out_len, &oc);
 	else
 		rc = lis_held_handle(&who, body, rq->len, &out, &out_len, &oc);
-	log_answer(h, ip, method, url, &oc, &rq->start);
+	log_answer(h, ip, method, url, NULL, &oc, &rq->start);
 	log_query(rq->route == ROUTE_DEREF ? "deref_post" : "held", ip, &oc, &rq->start);
 	if (rc < 0) {
 		free(out);
 		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n", NULL);
 	}
-	return queue_body(conn, MHD_HTTP_OK, out, out_len, HELD_CONTENT_TYPE);
+	return queue(conn, MHD_HTTP_OK, doc_response(out, out_len, HELD_CONTENT_TYPE), NULL, NULL);
 }
 
-/* GET of a location URI (RFC 6753 §4): the target's location now, as a PIDF-LO. */
+/* GET of a location URI (RFC 6753 §3.2): the target's location now, in the form negotiated
+ * on Accept. The answer depends on Accept, and says so (Vary, RFC 9110 §12.5.5). */
 static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connection *conn,
 					const char *method, const char *url, struct request *rq)
 {
-	const char *token = rq->token;
-	const struct timespec *t0 = &rq->start;
 	char ip[INET6_ADDRSTRLEN];
 	struct lis_held_outcome oc;
 	char *out = NULL;
 	size_t out_len = 0;
+	bool pidf;
+	const char *text;
 
 	client_address(conn, ip, sizeof ip);
 	struct lis_requester who = { .ip = ip, .authorize = authorize_connection, .ctx = conn };
-	unsigned status = lis_held_deref_get(&who, token, &out, &out_len, &oc);
-	log_answer(h, ip, method, url, &oc, t0);
-	log_query("deref_get", ip, &oc, t0);
+	unsigned status = lis_held_deref_get(&who, rq->token, rq->form, &out, &out_len, &pidf, &oc);
+	log_answer(h, ip, method, url, rq->form == LIS_DEREF_HELD ? "held" : "pidf", &oc,
+		   &rq->start);
+	log_query("deref_get", ip, &oc, &rq->start);
 	switch (status) {
 	case MHD_HTTP_OK:
-		return queue_body(conn, MHD_HTTP_OK, out, out_len, PIDF_CONTENT_TYPE);
+		return queue(conn, status, doc_response(out, out_len, pidf ? PIDF_CONTENT_TYPE
+									 : HELD_CONTENT_TYPE),
+			     NULL, MHD_HTTP_HEADER_ACCEPT);
 	case MHD_HTTP_FORBIDDEN:
-		return queue_text(conn, status, "forbidden: not authorized to dereference location URIs\n",
-				  NULL);
+		text = "forbidden: not authorized to dereference location URIs\n";
+		break;
 	case MHD_HTTP_NOT_FOUND:
-		return queue_text(conn, status, "not found: no such location URI, or it has expired\n",
-				  NULL);
+		text = "not found: no such location URI, or it has expired\n";
+		break;
 	case MHD_HTTP_SERVICE_UNAVAILABLE:
-		return queue_text(conn, status, "the wiremap is not loaded yet; try again later\n",
-				  NULL);
+		text = "the wiremap is not loaded yet; try again later\n";
+		break;
 	default:
-		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n", NULL);
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		text = "internal error\n";
 	}
+	return queue(conn, status, text_response(text), NULL, MHD_HTTP_HEADER_ACCEPT);
 }
 
 /* The request announces a body: Transfer-Encoding, or a Content-Length other than 0
@@ -348,11 +376,35 @@ static bool announces_body(struct MHD_Connection *conn)
 	return te || (cl && cl[strspn(cl, "0")] != '\0');
 }
 
+/* The form of the answer to a GET of a location URI (RFC 6753 §3.2): "a LIS MUST provide a
+ * HELD location response if it receives an HTTP GET request"; the bare presence is for a
+ * client whose Accept "includes "application/pidf+xml"", so HELD goes first and wins ties,
+ * and the presence only when Accept weighs it higher. A failure is a HELD error when HELD is
+ * acceptable at all. False when neither is acceptable. */
+static bool negotiate_get(struct MHD_Connection *conn, enum lis_deref_form *form)
+{
+	static const char *const offers[] = { HELD_CONTENT_TYPE, PIDF_CONTENT_TYPE };
+	int weights[2];
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_ACCEPT);
+	switch (lis_accept_choose(accept, offers, 2, weights)) {
+	case 0:
+		*form = LIS_DEREF_HELD;
+		return true;
+	case 1:
+		*form = weights[0] > 0 ? LIS_DEREF_PIDF : LIS_DEREF_PIDF_ONLY;
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Where the request goes, and whether it is refused, from its headers alone. design.md:
  * unknown path 404, then wrong method 405, media type 415, size 413. held_path first, then
  * location URIs under uri_base's path. */
 static enum route route_request(const struct lis_config *cfg, struct MHD_Connection *conn,
-				const char *url, const char *method, struct refusal *ref)
+				const char *url, const char *method, struct refusal *ref,
+				enum lis_deref_form *form)
 {
 	const char *deref = lis_config_deref_path(cfg);
 	size_t dlen = deref ? strlen(deref) : 0;
@@ -368,8 +420,14 @@ static enum route route_request(const struct lis_config *cfg, struct MHD_Connect
 		ref->text = "not found: HELD requests go to the LIS URI\n";
 		return route;
 	}
-	if (route == ROUTE_DEREF && strcmp(method, MHD_HTTP_METHOD_GET) == 0)
+	if (route == ROUTE_DEREF && strcmp(method, MHD_HTTP_METHOD_GET) == 0) {
+		if (!negotiate_get(conn, form)) {
+			ref->status = MHD_HTTP_NOT_ACCEPTABLE;
+			ref->text = "not acceptable: a location URI answers with "
+				    "application/held+xml or application/pidf+xml\n";
+		}
 		return route;
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
 		ref->status = MHD_HTTP_METHOD_NOT_ALLOWED;
 		if (route == ROUTE_DEREF) {
@@ -413,8 +471,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!rq) {
 		struct timespec t0;
 		struct refusal ref;
+		enum lis_deref_form form = LIS_DEREF_HELD;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		enum route route = route_request(cfg, conn, url, method, &ref);
+		enum route route = route_request(cfg, conn, url, method, &ref, &form);
 		/* An answer queued now, before the body is read, makes libmicrohttpd close the
 		 * connection after it (MHD_queue_response() marks it "early" and drops the rest of
 		 * the request). That is right for a body we refuse, not for a request without
@@ -432,6 +491,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->route = route;
 		rq->refusal = ref;
 		rq->get = route == ROUTE_DEREF && strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+		rq->form = form;
 		if (route == ROUTE_DEREF && !ref.status)
 			snprintf(rq->token, sizeof rq->token, "%s",
 				 url + strlen(lis_config_deref_path(cfg)));

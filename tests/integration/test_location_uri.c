@@ -1,6 +1,7 @@
 /* Location by reference: RFC 5985 locationURI in a locationUriSet with expires, RFC 6753
- * dereference by GET (application/pidf+xml) and POST (HELD), the location as of the
- * dereference, expiry, forged tokens, and a key shared between lisd instances. */
+ * dereference by GET (a HELD answer, or application/pidf+xml by Accept) and POST (HELD), the
+ * location as of the dereference, expiry, forged tokens, and a key shared between lisd
+ * instances. */
 #include "check.h"
 #include "corr.h"
 
@@ -106,10 +107,21 @@ static void get_uri(const struct th_lisd *l, const char *from, long lifetime, ch
 	th_resp_free(&r);
 }
 
+/* Accept header lines for GET (NULL-terminated lists for th_req.headers). */
+static const char *const ACCEPT_PIDF[] = {"Accept: application/pidf+xml", NULL};
+static const char *const ACCEPT_NONE[] = {"Accept:", NULL};     /* curl then sends none */
+
+/* GET url with these header lines (NULL: curl's own Accept, which takes anything). */
+static void deref_get_with(const char *url, const char *const *headers, struct th_resp *r)
+{
+	struct th_req rq = {.method = "GET", .url = url, .cafile = E.tls.cert, .headers = headers};
+	th_https(&rq, r);
+}
+
+/* GET url asking for the bare presence only. */
 static void deref_get(const char *url, struct th_resp *r)
 {
-	struct th_req rq = {.method = "GET", .url = url, .cafile = E.tls.cert};
-	th_https(&rq, r);
+	deref_get_with(url, ACCEPT_PIDF, r);
 }
 
 static void deref_post(const char *url, const char *body, struct th_resp *r)
@@ -119,7 +131,7 @@ static void deref_post(const char *url, const char *body, struct th_resp *r)
 	th_https(&rq, r);
 }
 
-/* GET url: 200 application/pidf+xml holding loc_key. */
+/* GET url for the presence: 200 application/pidf+xml holding loc_key. */
 static void expect_get_location(const char *url, const char *loc_key, const char *method,
 				const char *mac12)
 {
@@ -138,6 +150,7 @@ static void expect_get_location(const char *url, const char *loc_key, const char
 	th_resp_free(&r);
 }
 
+/* GET url for the presence only: 404, no location. */
 static void expect_get_404(const char *url, const char *what)
 {
 	struct th_resp r;
@@ -331,7 +344,8 @@ static void test_deref_auth_authorized_needs_an_authorized_dereferencer(void)
 	get_uri(&authd, "127.0.0.10", 1800, uri, sizeof uri);
 	if (!CHECK(uri[0]))
 		return;
-	/* possession alone is not enough: 403 for GET, badIdentifier for POST */
+	/* possession alone is not enough: badIdentifier for POST and a GET in HELD form, 403
+	 * for a GET of the presence only */
 	struct th_resp r;
 	deref_get(uri, &r);
 	CHECKF(r.curl_code == 0 && r.status == 403, "GET without authorization: curl %d HTTP %ld",
@@ -340,12 +354,15 @@ static void test_deref_auth_authorized_needs_an_authorized_dereferencer(void)
 	CHECK(xp_count(d, "//ca:* | //pidf:*") <= 0);
 	xmlFreeDoc(d);
 	th_resp_free(&r);
+	deref_get_with(uri, NULL, &r);
+	ck_held_error(&r, "badIdentifier");
+	th_resp_free(&r);
 	deref_post(uri, ck_req("civic", false), &r);
 	ck_held_error(&r, "badIdentifier");
 	th_resp_free(&r);
 	/* a PSAP with an allowed certificate */
 	struct th_req rq = {.method = "GET", .url = uri, .cafile = E.tls.cert,
-		.client_cert = psap.cert, .client_key = psap.key};
+		.client_cert = psap.cert, .client_key = psap.key, .headers = ACCEPT_PIDF};
 	th_https(&rq, &r);
 	CHECKF(r.curl_code == 0 && r.status == 200, "GET with certificate: curl %d (%s) HTTP %ld",
 	       r.curl_code, r.errbuf, r.status);
@@ -434,6 +451,124 @@ static void test_get_dereference_keeps_the_connection(void)
 	two_on_one_connection("GET", E.lisd.url, "Accept: */*", 405);
 }
 
+/* A GET answered in HELD form: a locationResponse by value (RFC 6753 §3.1: no URI set),
+ * application/held+xml;charset=utf-8, varying on Accept. */
+static void expect_held_get(const char *url, const char *const *headers, const char *loc_key,
+			    const char *mac12)
+{
+	struct th_resp r;
+	deref_get_with(url, headers, &r);
+	const char *what = headers ? headers[0] : "curl's Accept";
+	xmlDocPtr d = ck_held_located(&r);
+	if (CHECKF(d != NULL, "GET with %s", what)) {
+		ck_pidf(d, "/held:locationResponse/pidf:presence", loc_key, "Wiremap", mac12,
+			false);
+		CHECK(xp_count(d, "/held:locationResponse/held:locationUriSet") == 0);
+	}
+	xmlFreeDoc(d);
+	CHECKF(strcmp(r.content_type, "application/held+xml;charset=utf-8") == 0,
+	       "GET with %s: Content-Type %s", what, r.content_type);
+	CHECKF(strstr(r.headers, "\r\nVary: Accept\r\n") != NULL, "GET with %s: headers %s",
+	       what, th_flat(r.headers));
+	th_resp_free(&r);
+}
+
+/* RFC 6753 §3.2: "a LIS MUST provide a HELD location response if it receives an HTTP GET
+ * request", as if Figure 1 (geodetic civic, exact="false") had been POSTed: without Accept,
+ * with curl's, asking for HELD (§5 Figure 6), or weighing HELD and the presence alike. */
+static void test_get_gives_a_held_location_response(void)
+{
+	if (!CHECK(uri60[0]))
+		return;
+	static const char *const held[] = {"Accept: application/held+xml", NULL};
+	static const char *const tie[] = {
+		"Accept: application/pidf+xml;q=0.5, application/held+xml;q=0.5", NULL};
+	static const char *const wild[] = {"Accept: application/*", NULL};
+	expect_held_get(uri60, ACCEPT_NONE, "hq-420", "0050b6000060");
+	expect_held_get(uri60, NULL, "hq-420", "0050b6000060");
+	expect_held_get(uri60, held, "hq-420", "0050b6000060");
+	expect_held_get(uri60, tie, "hq-420", "0050b6000060");
+	expect_held_get(uri60, wild, "hq-420", "0050b6000060");
+	CHECK(ck_log_has(&E.lisd, "method=GET", "result=located", "form=held", NULL));
+}
+
+/* The presence "by including an "Accept" header that includes "application/pidf+xml""
+ * (RFC 6753 §3.2) that weighs it above HELD: §5 Figure 7, or the presence alone. */
+static void test_get_gives_the_presence_when_accept_prefers_it(void)
+{
+	if (!CHECK(uri60[0]))
+		return;
+	static const char *const fig7[] = {
+		"Accept: application/pidf+xml,application/held+xml;q=0.5", NULL};
+	static const char *const noheld[] = {"Accept: application/held+xml;q=0, */*", NULL};
+	const char *const *accepts[] = {fig7, ACCEPT_PIDF, noheld};
+	for (size_t i = 0; i < sizeof accepts / sizeof accepts[0]; i++) {
+		struct th_resp r;
+		deref_get_with(uri60, accepts[i], &r);
+		CHECKF(r.curl_code == 0 && r.status == 200, "%s: curl %d HTTP %ld", accepts[i][0],
+		       r.curl_code, r.status);
+		CHECKF(strcmp(r.content_type, "application/pidf+xml;charset=utf-8") == 0,
+		       "%s: Content-Type %s", accepts[i][0], r.content_type);
+		xmlDocPtr d = xp_parse(r.body, r.body_len);
+		if (CHECKF(d && xp_count(d, "/pidf:presence") == 1, "%s: %s", accepts[i][0],
+			   th_flat(r.body)))
+			ck_pidf(d, "/pidf:presence", "hq-420", "Wiremap", "0050b6000060", false);
+		xmlFreeDoc(d);
+		CHECK(strstr(r.headers, "\r\nVary: Accept\r\n") != NULL);
+		th_resp_free(&r);
+	}
+	CHECK(ck_log_has(&E.lisd, "method=GET", "result=located", "form=pidf", NULL));
+}
+
+/* Neither form acceptable: 406 (RFC 9110 §15.5.7), decided from the headers, nothing
+ * located; the text says what a location URI offers. */
+static void test_get_with_neither_form_acceptable_gives_406(void)
+{
+	if (!CHECK(uri60[0]))
+		return;
+	static const char *const html[] = {"Accept: text/html", NULL};
+	static const char *const none[] = {"Accept: */*;q=0", NULL};
+	static const char *const zero[] = {
+		"Accept: application/held+xml;q=0, application/pidf+xml;q=0, text/*", NULL};
+	const char *const *accepts[] = {html, none, zero};
+	for (size_t i = 0; i < sizeof accepts / sizeof accepts[0]; i++) {
+		struct th_resp r;
+		deref_get_with(uri60, accepts[i], &r);
+		CHECKF(r.curl_code == 0 && r.status == 406, "%s: curl %d HTTP %ld", accepts[i][0],
+		       r.curl_code, r.status);
+		CHECK(strncmp(r.content_type, "text/plain", 10) == 0);
+		CHECKF(strstr(r.body, "application/held+xml") &&
+		       strstr(r.body, "application/pidf+xml"), "body: %s", th_flat(r.body));
+		th_resp_free(&r);
+	}
+	CHECK(ck_log_has(&E.lisd, "result=406", "method=GET", "path=/loc/*", NULL));
+}
+
+/* A failed GET is a HELD error in a 200 whenever HELD is acceptable (RFC 5985 §6.3), the
+ * presence preferred or not; only a client that takes the presence alone gets the HTTP
+ * status. */
+static void test_get_failures_follow_the_form(void)
+{
+	char forged[600];
+	snprintf(forged, sizeof forged, "%s/loc/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		 E.lisd.base);
+	static const char *const fig7[] = {
+		"Accept: application/pidf+xml,application/held+xml;q=0.5", NULL};
+	static const char *const noheld[] = {"Accept: application/held+xml;q=0, */*", NULL};
+	struct th_resp r;
+	deref_get_with(forged, NULL, &r);
+	ck_held_error(&r, "notLocatable");
+	th_resp_free(&r);
+	deref_get_with(forged, fig7, &r);
+	ck_held_error(&r, "notLocatable");
+	th_resp_free(&r);
+	expect_get_404(forged, "presence only");
+	deref_get_with(forged, noheld, &r);
+	CHECKF(r.curl_code == 0 && r.status == 404, "HELD q=0: curl %d HTTP %ld", r.curl_code,
+	       r.status);
+	th_resp_free(&r);
+}
+
 static void test_sigterm_stops_every_lisd_cleanly(void)
 {
 	int a = th_lisd_stop(&E.lisd), b = th_lisd_stop(&shortl), c = th_lisd_stop(&otherkey);
@@ -475,6 +610,12 @@ int main(void)
 	      test_deref_auth_authorized_needs_an_authorized_dereferencer);
 	t_run("dereference_answers_say_charset_utf_8", test_dereference_answers_say_charset_utf_8);
 	t_run("get_dereference_keeps_the_connection", test_get_dereference_keeps_the_connection);
+	t_run("get_gives_a_held_location_response", test_get_gives_a_held_location_response);
+	t_run("get_gives_the_presence_when_accept_prefers_it",
+	      test_get_gives_the_presence_when_accept_prefers_it);
+	t_run("get_with_neither_form_acceptable_gives_406",
+	      test_get_with_neither_form_acceptable_gives_406);
+	t_run("get_failures_follow_the_form", test_get_failures_follow_the_form);
 	t_run("sigterm_stops_every_lisd_cleanly", test_sigterm_stops_every_lisd_cleanly);
 	int rc = t_done();
 	th_pg_stop(&E.pg);
