@@ -56,13 +56,14 @@ struct refusal {
 	unsigned status;              /* 0: none */
 	const char *text;             /* the text/plain body */
 	const char *allow;            /* the Allow header, NULL for none */
+	const char *vary;             /* the Vary header, NULL for none */
 };
 
 /* State of one request, from its headers to its completion. */
 struct request {
 	struct timespec start;
 	enum route route;
-	bool get;                     /* ROUTE_DEREF and GET */
+	bool get;                     /* ROUTE_DEREF and GET or HEAD */
 	enum lis_deref_form form;     /* get: the answer's form, negotiated on Accept */
 	struct refusal refusal;       /* sent once the request is in */
 	char token[LIS_URI_TOKEN_MAX + 2]; /* ROUTE_DEREF: the path after the prefix (a secret:
@@ -128,10 +129,9 @@ static struct MHD_Response *text_response(const char *text)
 	return r;
 }
 
-static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, const char *text,
-				  const char *allow)
+static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, const char *text)
 {
-	return queue(conn, status, text_response(text), allow, NULL);
+	return queue(conn, status, text_response(text), NULL, NULL);
 }
 
 /* The path as it may be logged: a location URI's token is a secret (possession of it is
@@ -321,13 +321,13 @@ static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *co
 	log_query(rq->route == ROUTE_DEREF ? "deref_post" : "held", ip, &oc, &rq->start);
 	if (rc < 0) {
 		free(out);
-		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n", NULL);
+		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
 	}
 	return queue(conn, MHD_HTTP_OK, doc_response(out, out_len, HELD_CONTENT_TYPE), NULL, NULL);
 }
 
-/* GET of a location URI (RFC 6753 §3.2): the target's location now, in the form negotiated
- * on Accept. The answer depends on Accept, and says so (Vary, RFC 9110 §12.5.5). */
+/* GET (or HEAD) of a location URI (RFC 6753 §3.2): the target's location now, in the form
+ * negotiated on Accept. The answer depends on Accept, and says so (Vary, RFC 9110 §12.5.5). */
 static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connection *conn,
 					const char *method, const char *url, struct request *rq)
 {
@@ -376,6 +376,14 @@ static bool announces_body(struct MHD_Connection *conn)
 	return te || (cl && cl[strspn(cl, "0")] != '\0');
 }
 
+/* GET, or HEAD: the same answer without its body (RFC 9110 §9.3.2; libmicrohttpd leaves the
+ * body out and keeps the headers, Content-Length included). */
+static bool is_get(const char *method)
+{
+	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	       strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
 /* The form of the answer to a GET of a location URI (RFC 6753 §3.2): "a LIS MUST provide a
  * HELD location response if it receives an HTTP GET request"; the bare presence is for a
  * client whose Accept "includes "application/pidf+xml"", so HELD goes first and wins ties,
@@ -420,19 +428,20 @@ static enum route route_request(const struct lis_config *cfg, struct MHD_Connect
 		ref->text = "not found: HELD requests go to the LIS URI\n";
 		return route;
 	}
-	if (route == ROUTE_DEREF && strcmp(method, MHD_HTTP_METHOD_GET) == 0) {
+	if (route == ROUTE_DEREF && is_get(method)) {
 		if (!negotiate_get(conn, form)) {
 			ref->status = MHD_HTTP_NOT_ACCEPTABLE;
 			ref->text = "not acceptable: a location URI answers with "
 				    "application/held+xml or application/pidf+xml\n";
+			ref->vary = MHD_HTTP_HEADER_ACCEPT;
 		}
 		return route;
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
 		ref->status = MHD_HTTP_METHOD_NOT_ALLOWED;
 		if (route == ROUTE_DEREF) {
-			ref->text = "method not allowed: location URIs take GET or POST\n";
-			ref->allow = "GET, POST";
+			ref->text = "method not allowed: location URIs take GET, HEAD or POST\n";
+			ref->allow = "GET, HEAD, POST";
 		} else {
 			ref->text = "method not allowed: HELD requests use POST\n";
 			ref->allow = MHD_HTTP_METHOD_POST;
@@ -482,7 +491,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 * supported). */
 		if (ref.status && announces_body(conn)) {
 			log_refusal(cfg, conn, method, url, ref.status, &t0);
-			return queue_text(conn, ref.status, ref.text, ref.allow);
+			return queue(conn, ref.status, text_response(ref.text), ref.allow, ref.vary);
 		}
 		rq = calloc(1, sizeof *rq);
 		if (!rq)
@@ -490,7 +499,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->start = t0;
 		rq->route = route;
 		rq->refusal = ref;
-		rq->get = route == ROUTE_DEREF && strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+		rq->get = route == ROUTE_DEREF && is_get(method);
 		rq->form = form;
 		if (route == ROUTE_DEREF && !ref.status)
 			snprintf(rq->token, sizeof rq->token, "%s",
@@ -514,11 +523,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	if (rq->too_large) {
 		log_refusal(cfg, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE, &rq->start);
-		return queue_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n", NULL);
+		return queue_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n");
 	}
 	if (rq->refusal.status) {
-		log_refusal(cfg, conn, method, url, rq->refusal.status, &rq->start);
-		return queue_text(conn, rq->refusal.status, rq->refusal.text, rq->refusal.allow);
+		const struct refusal *ref = &rq->refusal;
+		log_refusal(cfg, conn, method, url, ref->status, &rq->start);
+		return queue(conn, ref->status, text_response(ref->text), ref->allow, ref->vary);
 	}
 	if (rq->get)
 		return answer_deref_get(h, conn, method, url, rq);

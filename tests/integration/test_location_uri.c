@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 static struct ck_env E;          /* E.lisd: uri_lifetime 1800, the shared key */
@@ -569,6 +570,80 @@ static void test_get_failures_follow_the_form(void)
 	th_resp_free(&r);
 }
 
+/* The value of header name in the header lines hs, "" when absent (static buffer). */
+static const char *header_value(const char *hs, const char *name)
+{
+	static char v[256];
+	size_t n = strlen(name);
+	v[0] = '\0';
+	for (const char *l = hs; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncasecmp(l, name, n) == 0 && l[n] == ':') {
+			const char *b = l + n + 1;
+			b += strspn(b, " \t");
+			size_t len = strcspn(b, "\r\n");
+			snprintf(v, sizeof v, "%.*s", (int)len, b);
+			break;
+		}
+	}
+	return v;
+}
+
+/* HEAD and GET of url with these header lines: the same status and the same headers
+ * (RFC 9110 §9.3.2), HEAD without a body. */
+static void expect_head_as_get(const char *url, const char *const *headers, long status)
+{
+	struct th_req get = {.method = "GET", .url = url, .cafile = E.tls.cert,
+		.headers = headers};
+	struct th_req head = get;
+	head.method = "HEAD";
+	struct th_resp g, h;
+	th_https(&get, &g);
+	th_https(&head, &h);
+	const char *what = headers ? headers[0] : "curl's Accept";
+	CHECKF(g.curl_code == 0 && h.curl_code == 0 && g.status == status && h.status == status,
+	       "%s: GET curl %d HTTP %ld, HEAD curl %d (%s) HTTP %ld", what, g.curl_code,
+	       g.status, h.curl_code, h.errbuf, h.status);
+	CHECKF(h.body_len == 0, "%s: HEAD body %s", what, th_flat(h.body));
+	const char *names[] = {"Content-Type", "Content-Length", "Cache-Control", "Vary"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char gv[256];
+		snprintf(gv, sizeof gv, "%s", header_value(g.headers, names[i]));
+		CHECKF(strcmp(gv, header_value(h.headers, names[i])) == 0,
+		       "%s: %s: GET \"%s\", HEAD \"%s\"", what, names[i], gv,
+		       header_value(h.headers, names[i]));
+	}
+	CHECKF(strtol(header_value(h.headers, "Content-Length"), NULL, 10) > 0,
+	       "%s: HEAD headers %s", what, th_flat(h.headers));
+	th_resp_free(&g);
+	th_resp_free(&h);
+}
+
+/* HEAD is GET without the body (RFC 9110 §9.3.2), in each form and for each outcome. */
+static void test_head_is_answered_as_get(void)
+{
+	if (!CHECK(uri60[0]))
+		return;
+	char forged[600];
+	snprintf(forged, sizeof forged, "%s/loc/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		 E.lisd.base);
+	static const char *const html[] = {"Accept: text/html", NULL};
+	expect_head_as_get(uri60, NULL, 200);
+	expect_head_as_get(uri60, ACCEPT_PIDF, 200);
+	expect_head_as_get(forged, NULL, 200);
+	expect_head_as_get(forged, ACCEPT_PIDF, 404);
+	expect_head_as_get(uri60, html, 406);
+	CHECK(ck_log_has(&E.lisd, "method=HEAD", "result=located", "form=held", NULL));
+	CHECK(ck_log_has(&E.lisd, "method=HEAD", "result=located", "form=pidf", NULL));
+	/* other methods: 405 naming HEAD too */
+	struct th_req del = {.method = "DELETE", .url = uri60, .cafile = E.tls.cert};
+	struct th_resp r;
+	th_https(&del, &r);
+	CHECKF(r.curl_code == 0 && r.status == 405, "DELETE: curl %d HTTP %ld", r.curl_code,
+	       r.status);
+	CHECK_STR(r.allow, "GET, HEAD, POST");
+	th_resp_free(&r);
+}
+
 static void test_sigterm_stops_every_lisd_cleanly(void)
 {
 	int a = th_lisd_stop(&E.lisd), b = th_lisd_stop(&shortl), c = th_lisd_stop(&otherkey);
@@ -616,6 +691,7 @@ int main(void)
 	t_run("get_with_neither_form_acceptable_gives_406",
 	      test_get_with_neither_form_acceptable_gives_406);
 	t_run("get_failures_follow_the_form", test_get_failures_follow_the_form);
+	t_run("head_is_answered_as_get", test_head_is_answered_as_get);
 	t_run("sigterm_stops_every_lisd_cleanly", test_sigterm_stops_every_lisd_cleanly);
 	int rc = t_done();
 	th_pg_stop(&E.pg);
