@@ -516,6 +516,22 @@ static int target_from_token(const char *token, struct target *t)
 	return -1;
 }
 
+/* An unknown, forged or expired location URI. RFC 5985 §6.5.2 says only that a dereference
+ * after expiry "SHOULD fail". Not notLocatable: that code tells the asker it "MUST NOT make
+ * further attempts to retrieve LI from this LIS" (§6.3), meant for a Device outside the
+ * LIS's network; the holder of a stale URI may hold a good one tomorrow. locationUnknown
+ * says the LIS "could not determine the location", with retries limited (§6.3), and is what
+ * a valid URI whose target is gone answers too (§9.3: such a Device's URIs "SHOULD be
+ * invalidated"). The token check does not tell which of the three it was. */
+static void fail_bad_token(struct failure *f, struct lis_held_outcome *oc)
+{
+	snprintf(oc->reason, sizeof oc->reason,
+		 "location URI unknown, forged or expired (locationUnknown: notLocatable would "
+		 "bar the recipient from this LIS, RFC 5985 section 6.3)");
+	fail(f, HELD_E_LOCATION_UNKNOWN, 404,
+	     "this location URI is not valid (unknown or expired)");
+}
+
 int lis_held_deref_post(const struct lis_requester *who, const char *token, const char *body,
 			size_t len, char **out, size_t *out_len, struct lis_held_outcome *oc)
 {
@@ -524,7 +540,7 @@ int lis_held_deref_post(const struct lis_requester *who, const char *token, cons
 	struct failure f = { 0 };
 
 	begin(oc);
-	/* RFC 6753 §3.3 authorization model: decided before the token is looked at. */
+	/* RFC 6753 §4 authorization models: decided before the token is looked at. */
 	if (held_cfg->deref_auth == LIS_DEREF_AUTHORIZED && !is_authorized(who, oc)) {
 		snprintf(oc->reason, sizeof oc->reason, "unauthorized");
 		return answer_error(HELD_E_BAD_IDENTIFIER,
@@ -537,11 +553,8 @@ int lis_held_deref_post(const struct lis_requester *who, const char *token, cons
 		return rc < 0 ? -1 : 0;
 	note_response_time(&req, oc);
 	if (tok < 0) {
-		/* RFC 6753 §6: an unknown or expired URI. notLocatable: do not retry it. */
-		snprintf(oc->reason, sizeof oc->reason, "location URI unknown, forged or expired");
-		return answer_error(HELD_E_NOT_LOCATABLE,
-				    "this location URI is not valid (unknown or expired)", out,
-				    out_len, oc);
+		fail_bad_token(&f, oc);
+		return answer_error(f.code, f.msg, out, out_len, oc);
 	}
 	rc = locate(&t, &req, MODE_DEREF_POST, out, out_len, oc, &f);
 	if (rc == 1)
@@ -603,6 +616,7 @@ unsigned lis_held_deref_get(const struct lis_requester *who, const char *token,
 	*out = NULL;
 	*out_len = 0;
 	*pidf = false;
+	/* RFC 6753 §4 authorization models: decided before the token is looked at. */
 	if (held_cfg->deref_auth == LIS_DEREF_AUTHORIZED && !is_authorized(who, oc)) {
 		snprintf(oc->reason, sizeof oc->reason, "unauthorized");
 		fail(&f, HELD_E_BAD_IDENTIFIER, 403, "not authorized to dereference location URIs");
@@ -619,10 +633,7 @@ unsigned lis_held_deref_get(const struct lis_requester *who, const char *token,
 					out_len, oc);
 	}
 	if (tok < 0) {
-		/* RFC 6753 §6: an unknown or expired URI. notLocatable: do not retry it. */
-		snprintf(oc->reason, sizeof oc->reason, "location URI unknown, forged or expired");
-		fail(&f, HELD_E_NOT_LOCATABLE, 404,
-		     "this location URI is not valid (unknown or expired)");
+		fail_bad_token(&f, oc);
 		return deref_get_failed(&f, form, out, out_len, oc);
 	}
 	/* The HELD form is the answer to Figure 1 POSTed; the presence is the same answer with

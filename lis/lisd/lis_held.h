@@ -58,7 +58,8 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 		    size_t *out_len, struct lis_held_outcome *oc);
 
 /* POST of a HELD locationRequest to a location URI whose last path part is token: a
- * locationResponse by value, or HELD notLocatable for an unknown, forged or expired token. */
+ * locationResponse by value, or a HELD error: locationUnknown for an unknown, forged or
+ * expired token as for a target not located now. */
 int lis_held_deref_post(const struct lis_requester *who, const char *token, const char *body,
 			size_t len, char **out, size_t *out_len, struct lis_held_outcome *oc);
 

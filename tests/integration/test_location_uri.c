@@ -164,13 +164,21 @@ static void expect_get_404(const char *url, const char *what)
 	th_resp_free(&r);
 }
 
-static void expect_post_notLocatable(const char *url, const char *what)
+/* A dereference of a bad URI, by POST and by GET in HELD form: HELD locationUnknown, never
+ * notLocatable, which would tell the recipient to stop asking this LIS at all (RFC 5985
+ * §6.3). */
+static void expect_locationUnknown(const char *url, const char *what)
 {
 	struct th_resp r;
 	deref_post(url, ck_req("civic", false), &r);
 	if (r.curl_code != 0 || r.status != 200)
 		t_diag("%s", what);
-	ck_held_error(&r, "notLocatable");
+	ck_held_error(&r, "locationUnknown");
+	th_resp_free(&r);
+	deref_get_with(url, NULL, &r);
+	if (r.curl_code != 0 || r.status != 200)
+		t_diag("GET %s", what);
+	ck_held_error(&r, "locationUnknown");
 	th_resp_free(&r);
 }
 
@@ -273,7 +281,16 @@ static void test_post_dereference_gives_location_response(void)
 	th_resp_free(&r);
 }
 
-static void test_expired_uri_gives_404_and_notLocatable(void)
+static bool get_gives_404(void *url)
+{
+	struct th_resp r;
+	deref_get(url, &r);
+	bool gone = r.curl_code == 0 && r.status == 404;
+	th_resp_free(&r);
+	return gone;
+}
+
+static void test_expired_uri_gives_404_and_locationUnknown(void)
 {
 	char uri[512];
 	get_uri(&shortl, "127.0.0.10", 2, uri, sizeof uri);
@@ -281,12 +298,17 @@ static void test_expired_uri_gives_404_and_notLocatable(void)
 		return;
 	/* still valid at once */
 	expect_get_location(uri, "hq-410", "Wiremap", "0050b600000a");
-	th_sleep_ms(3500);
+	/* wait for the expiry (2 s) rather than sleep a guess */
+	CHECKF(th_wait_until(60, 250, get_gives_404, uri, NULL), "still valid after 60 s");
 	expect_get_404(uri, "expired URI");
-	expect_post_notLocatable(uri, "expired URI");
+	expect_locationUnknown(uri, "expired URI");
+	/* the log says why it is not notLocatable */
+	CHECK(ck_log_has(&shortl, "result=locationUnknown",
+			 "location URI unknown, forged or expired",
+			 "notLocatable would bar the recipient from this LIS", NULL));
 }
 
-static void test_forged_or_garbled_token_gives_404_and_notLocatable(void)
+static void test_forged_or_garbled_token_gives_404_and_locationUnknown(void)
 {
 	if (!CHECK(uri60[0]))
 		return;
@@ -297,19 +319,19 @@ static void test_forged_or_garbled_token_gives_404_and_notLocatable(void)
 	size_t mid = base + (n - base) / 2;
 	forged[mid] = forged[mid] == 'A' ? 'B' : 'A';
 	expect_get_404(forged, "one character changed");
-	expect_post_notLocatable(forged, "one character changed");
+	expect_locationUnknown(forged, "one character changed");
 	/* truncated */
 	snprintf(forged, sizeof forged, "%.*s", (int)(n - 4), uri60);
 	expect_get_404(forged, "truncated");
-	expect_post_notLocatable(forged, "truncated");
+	expect_locationUnknown(forged, "truncated");
 	/* garbage, not base64url at all, and empty */
 	snprintf(forged, sizeof forged, "%s/loc/not*a*token!~", E.lisd.base);
 	expect_get_404(forged, "garbage");
-	expect_post_notLocatable(forged, "garbage");
+	expect_locationUnknown(forged, "garbage");
 	snprintf(forged, sizeof forged, "%s/loc/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		 E.lisd.base);
 	expect_get_404(forged, "well-formed random token");
-	expect_post_notLocatable(forged, "well-formed random token");
+	expect_locationUnknown(forged, "well-formed random token");
 }
 
 static void test_uri_of_an_instance_with_another_key_gives_404(void)
@@ -558,10 +580,10 @@ static void test_get_failures_follow_the_form(void)
 	static const char *const noheld[] = {"Accept: application/held+xml;q=0, */*", NULL};
 	struct th_resp r;
 	deref_get_with(forged, NULL, &r);
-	ck_held_error(&r, "notLocatable");
+	ck_held_error(&r, "locationUnknown");
 	th_resp_free(&r);
 	deref_get_with(forged, fig7, &r);
-	ck_held_error(&r, "notLocatable");
+	ck_held_error(&r, "locationUnknown");
 	th_resp_free(&r);
 	expect_get_404(forged, "presence only");
 	deref_get_with(forged, noheld, &r);
@@ -674,9 +696,10 @@ int main(void)
 	      test_get_dereference_follows_a_binding_change);
 	t_run("post_dereference_gives_location_response",
 	      test_post_dereference_gives_location_response);
-	t_run("expired_uri_gives_404_and_notLocatable", test_expired_uri_gives_404_and_notLocatable);
-	t_run("forged_or_garbled_token_gives_404_and_notLocatable",
-	      test_forged_or_garbled_token_gives_404_and_notLocatable);
+	t_run("expired_uri_gives_404_and_locationUnknown",
+	      test_expired_uri_gives_404_and_locationUnknown);
+	t_run("forged_or_garbled_token_gives_404_and_locationUnknown",
+	      test_forged_or_garbled_token_gives_404_and_locationUnknown);
 	t_run("uri_of_an_instance_with_another_key_gives_404",
 	      test_uri_of_an_instance_with_another_key_gives_404);
 	t_run("uri_of_an_instance_with_the_shared_key_dereferences",
