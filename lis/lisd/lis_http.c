@@ -57,6 +57,7 @@ struct refusal {
 	const char *text;             /* the text/plain body */
 	const char *allow;            /* the Allow header, NULL for none */
 	const char *vary;             /* the Vary header, NULL for none */
+	char why[96];                 /* for the log line, "" for none */
 };
 
 /* State of one request, from its headers to its completion. */
@@ -149,19 +150,20 @@ static const char *loggable_path(const struct lis_config *cfg, const char *url, 
 	return lis_log_value(buf, size, url);
 }
 
-/* Log an HTTP-level refusal (no HELD processing happened). */
+/* Log an HTTP-level refusal (no HELD processing happened), with why when it is not "". */
 static void log_refusal(const struct lis_config *cfg, struct MHD_Connection *conn,
-			const char *method, const char *url, unsigned status,
+			const char *method, const char *url, unsigned status, const char *why,
 			const struct timespec *t0)
 {
-	char ip[INET6_ADDRSTRLEN], m[40], p[300];
+	char ip[INET6_ADDRSTRLEN], m[40], p[300], w[200];
 	client_address(conn, ip, sizeof ip);
 	char res[16];
 	/* status 0: the connection is dropped without an answer. */
 	snprintf(res, sizeof res, status ? "%u" : "dropped", status);
-	lis_log(LIS_LOG_INFO, "http", "requester=%s result=%s method=%s path=%s ms=%.2f", ip,
+	lis_log(LIS_LOG_INFO, "http", "requester=%s result=%s method=%s path=%s ms=%.2f%s%s", ip,
 		res, lis_log_value(m, sizeof m, method), loggable_path(cfg, url, p, sizeof p),
-		ms_since(t0));
+		ms_since(t0), why[0] ? " reason=" : "",
+		why[0] ? lis_log_value(w, sizeof w, why) : "");
 }
 
 /* "application/held+xml", optionally followed by parameters (RFC 9110 §8.3.1). */
@@ -407,8 +409,23 @@ static bool negotiate_get(struct MHD_Connection *conn, enum lis_deref_form *form
 	}
 }
 
-/* Where the request goes, and whether it is refused, from its headers alone. design.md:
- * unknown path 404, then wrong method 405, media type 415, size 413. held_path first, then
+/* MHD_get_connection_values() callback: the first If-* header field (the conditional ones,
+ * RFC 9110 §13.1), its name in *cls. */
+static enum MHD_Result find_condition(void *cls, enum MHD_ValueKind kind, const char *key,
+				      const char *value)
+{
+	(void)kind; (void)value;
+	if (strncasecmp(key, "If-", 3) != 0)
+		return MHD_YES;
+	*(const char **)cls = key;
+	return MHD_NO;
+}
+
+/* Where the request goes, and whether it is refused, from its headers alone: unknown path
+ * 404; then wrong method 405; a POST whose Content-Type is not HELD, or whose Accept
+ * excludes HELD, 406 (RFC 5985 §8), as is a GET that accepts neither form; a body over
+ * max_body 413; and last a conditional request 412 (RFC 5985 §8), as preconditions count
+ * only for a request that would otherwise succeed (RFC 9110 §13.2.1). held_path first, then
  * location URIs under uri_base's path. */
 static enum route route_request(const struct lis_config *cfg, struct MHD_Connection *conn,
 				const char *url, const char *method, struct refusal *ref,
@@ -417,6 +434,10 @@ static enum route route_request(const struct lis_config *cfg, struct MHD_Connect
 	const char *deref = lis_config_deref_path(cfg);
 	size_t dlen = deref ? strlen(deref) : 0;
 	enum route route = ROUTE_HELD;
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_ACCEPT);
 
 	memset(ref, 0, sizeof *ref);
 	if (strcmp(url, cfg->held_path) == 0) {
@@ -434,10 +455,10 @@ static enum route route_request(const struct lis_config *cfg, struct MHD_Connect
 			ref->text = "not acceptable: a location URI answers with "
 				    "application/held+xml or application/pidf+xml\n";
 			ref->vary = MHD_HTTP_HEADER_ACCEPT;
+			snprintf(ref->why, sizeof ref->why,
+				 "Accept excludes application/held+xml and application/pidf+xml");
 		}
-		return route;
-	}
-	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+	} else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
 		ref->status = MHD_HTTP_METHOD_NOT_ALLOWED;
 		if (route == ROUTE_DEREF) {
 			ref->text = "method not allowed: location URIs take GET, HEAD or POST\n";
@@ -448,20 +469,34 @@ static enum route route_request(const struct lis_config *cfg, struct MHD_Connect
 		}
 	} else if (!is_held_media_type(MHD_lookup_connection_value(
 			   conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
-		ref->status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
-		ref->text = "unsupported media type: send application/held+xml\n";
-	} else {
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl) {
-			char *end;
-			errno = 0;
-			unsigned long long n = strtoull(cl, &end, 10);
-			if (errno == ERANGE || n > cfg->max_body) {
-				ref->status = MHD_HTTP_CONTENT_TOO_LARGE;
-				ref->text = "request body too large\n";
-			}
+		/* RFC 5985 §8 names 406 here, where HTTP alone would say 415 */
+		ref->status = MHD_HTTP_NOT_ACCEPTABLE;
+		ref->text = "not acceptable: send Content-Type application/held+xml\n";
+		snprintf(ref->why, sizeof ref->why, "Content-Type is not application/held+xml");
+	} else if (lis_accept_weight(accept, HELD_CONTENT_TYPE) == 0) {
+		/* No Accept at all passes: lisd's choice, so that a caller whose phone leaves
+		 * it out still gets a location; RFC 5985 §8's 406 is a SHOULD. */
+		ref->status = MHD_HTTP_NOT_ACCEPTABLE;
+		ref->text = "not acceptable: HELD answers are application/held+xml, which Accept "
+			    "excludes\n";
+		ref->vary = MHD_HTTP_HEADER_ACCEPT;
+		snprintf(ref->why, sizeof ref->why, "Accept excludes application/held+xml");
+	} else if (cl) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (errno == ERANGE || n > cfg->max_body) {
+			ref->status = MHD_HTTP_CONTENT_TOO_LARGE;
+			ref->text = "request body too large\n";
 		}
+	}
+	const char *cond = NULL;
+	if (!ref->status)
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, find_condition, &cond);
+	if (cond) {
+		ref->status = MHD_HTTP_PRECONDITION_FAILED;
+		ref->text = "precondition failed: HELD takes no conditional requests (If-*)\n";
+		snprintf(ref->why, sizeof ref->why, "conditional header %.40s", cond);
 	}
 	return route;
 }
@@ -490,7 +525,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 * so the connection stays open (RFC 5985 §8: persistent connections SHOULD be
 		 * supported). */
 		if (ref.status && announces_body(conn)) {
-			log_refusal(cfg, conn, method, url, ref.status, &t0);
+			log_refusal(cfg, conn, method, url, ref.status, ref.why, &t0);
 			return queue(conn, ref.status, text_response(ref.text), ref.allow, ref.vary);
 		}
 		rq = calloc(1, sizeof *rq);
@@ -512,7 +547,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* A chunked body may grow past max_body: stop keeping it, answer 413 at the end. */
 		rq->seen += *upload_data_size;
 		if (rq->seen > (unsigned long long)cfg->max_body + DISCARD_LIMIT) {
-			log_refusal(cfg, conn, method, url, 0, &rq->start);
+			log_refusal(cfg, conn, method, url, 0, "", &rq->start);
 			return MHD_NO;
 		}
 		if (append_body(rq, upload_data, *upload_data_size, cfg->max_body) < 0)
@@ -522,12 +557,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 
 	if (rq->too_large) {
-		log_refusal(cfg, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE, &rq->start);
+		log_refusal(cfg, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE, "", &rq->start);
 		return queue_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n");
 	}
 	if (rq->refusal.status) {
 		const struct refusal *ref = &rq->refusal;
-		log_refusal(cfg, conn, method, url, ref->status, &rq->start);
+		log_refusal(cfg, conn, method, url, ref->status, ref->why, &rq->start);
 		return queue(conn, ref->status, text_response(ref->text), ref->allow, ref->vary);
 	}
 	if (rq->get)

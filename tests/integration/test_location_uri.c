@@ -666,6 +666,35 @@ static void test_head_is_answered_as_get(void)
 	th_resp_free(&r);
 }
 
+/* RFC 5985 §8 on a location URI: If-* gets 412, by GET and POST; a POST dereference answers
+ * in HELD only, so an Accept without application/held+xml gets 406 (RFC 5985 §8; the
+ * presence is a GET's alternative, RFC 6753 §3.2). */
+static void test_dereference_refuses_conditions_and_post_without_held(void)
+{
+	if (!CHECK(uri60[0]))
+		return;
+	static const char *const cond[] = {"If-None-Match: *", NULL};
+	struct th_resp r;
+	deref_get_with(uri60, cond, &r);
+	CHECKF(r.curl_code == 0 && r.status == 412, "GET If-None-Match: curl %d HTTP %ld",
+	       r.curl_code, r.status);
+	th_resp_free(&r);
+	struct th_req p = {.method = "POST", .url = uri60, .cafile = E.tls.cert,
+		.content_type = "application/held+xml", .body = ck_req("civic", false),
+		.headers = cond};
+	th_https(&p, &r);
+	CHECKF(r.curl_code == 0 && r.status == 412, "POST If-None-Match: curl %d HTTP %ld",
+	       r.curl_code, r.status);
+	th_resp_free(&r);
+	p.headers = ACCEPT_PIDF;
+	th_https(&p, &r);
+	CHECKF(r.curl_code == 0 && r.status == 406, "POST Accept pidf: curl %d HTTP %ld",
+	       r.curl_code, r.status);
+	th_resp_free(&r);
+	CHECK(ck_log_has(&E.lisd, "result=412", "method=GET", "path=/loc/*",
+			 "conditional header If-None-Match", NULL));
+}
+
 static void test_sigterm_stops_every_lisd_cleanly(void)
 {
 	int a = th_lisd_stop(&E.lisd), b = th_lisd_stop(&shortl), c = th_lisd_stop(&otherkey);
@@ -715,6 +744,8 @@ int main(void)
 	      test_get_with_neither_form_acceptable_gives_406);
 	t_run("get_failures_follow_the_form", test_get_failures_follow_the_form);
 	t_run("head_is_answered_as_get", test_head_is_answered_as_get);
+	t_run("dereference_refuses_conditions_and_post_without_held",
+	      test_dereference_refuses_conditions_and_post_without_held);
 	t_run("sigterm_stops_every_lisd_cleanly", test_sigterm_stops_every_lisd_cleanly);
 	int rc = t_done();
 	th_pg_stop(&E.pg);
