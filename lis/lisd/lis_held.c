@@ -516,6 +516,32 @@ static int target_from_token(const char *token, struct target *t)
 	return -1;
 }
 
+/* What a failed dereference tells the recipient. RFC 6753 §6: "the LS MUST NOT provide any
+ * information about the Target except its location", and locate()'s messages name the
+ * target ("... locates ip 10.1.2.3"), written for a Device asking about itself; the
+ * recipient gets one message per code, the log keeps locate()'s. */
+static void hide_target(struct failure *f, struct lis_held_outcome *oc)
+{
+	const char *m;
+	switch (f->code) {
+	case HELD_E_LOCATION_UNKNOWN:
+		m = "the location of this location URI's target cannot be determined now";
+		break;
+	case HELD_E_CANNOT_PROVIDE_LI_TYPE:
+		m = "no location of the form asked for: the target has none recorded, or it is a "
+		    "location URI, which a dereference never gives (RFC 6753 section 3.1)";
+		break;
+	case HELD_E_BAD_IDENTIFIER:
+		m = "the target of this location URI cannot be located";
+		break;
+	default:
+		return;               /* generalLisError: nothing of the target in it */
+	}
+	if (!oc->reason[0])
+		snprintf(oc->reason, sizeof oc->reason, "%s", f->msg);
+	snprintf(f->msg, sizeof f->msg, "%s", m);
+}
+
 /* An unknown, forged or expired location URI. RFC 5985 §6.5.2 says only that a dereference
  * after expiry "SHOULD fail". Not notLocatable: that code tells the asker it "MUST NOT make
  * further attempts to retrieve LI from this LIS" (§6.3), meant for a Device outside the
@@ -557,8 +583,10 @@ int lis_held_deref_post(const struct lis_requester *who, const char *token, cons
 		return answer_error(f.code, f.msg, out, out_len, oc);
 	}
 	rc = locate(&t, &req, MODE_DEREF_POST, out, out_len, oc, &f);
-	if (rc == 1)
+	if (rc == 1) {
+		hide_target(&f, oc);
 		return answer_failure(&f, out, out_len, oc);
+	}
 	return rc;
 }
 
@@ -650,5 +678,6 @@ unsigned lis_held_deref_get(const struct lis_requester *who, const char *token,
 	if (rc < 0)
 		return deref_get_failed(&(struct failure){ .status = 500 }, LIS_DEREF_PIDF_ONLY, out,
 					out_len, oc);
+	hide_target(&f, oc);
 	return deref_get_failed(&f, form, out, out_len, oc);
 }

@@ -695,6 +695,24 @@ static void test_dereference_refuses_conditions_and_post_without_held(void)
 			 "conditional header If-None-Match", NULL));
 }
 
+/* RFC 6753 §6: "the LS MUST NOT provide any information about the Target except its
+ * location": a failed dereference names no identifier of the target. uri60's target,
+ * 127.0.0.60 (MAC 00:50:b6:00:00:60), has no geodetic location. */
+static void test_dereference_errors_name_no_target(void)
+{
+	if (!CHECK(uri60[0]))
+		return;
+	struct th_resp r;
+	deref_post(uri60, ck_req("geodetic", true), &r);
+	ck_held_error(&r, "cannotProvideLiType");
+	CHECKF(!strstr(r.body, "127.0.0.60") && !strstr(r.body, "0050b6000060") &&
+	       !strstr(r.body, "00:50:b6:00:00:60"), "body: %s", th_flat(r.body));
+	th_resp_free(&r);
+	/* the log keeps the detail for the operator */
+	CHECK(ck_log_has(&E.lisd, "result=cannotProvideLiType", "ip:127.0.0.60",
+			 "no geodetic location is recorded", NULL));
+}
+
 static void test_sigterm_stops_every_lisd_cleanly(void)
 {
 	int a = th_lisd_stop(&E.lisd), b = th_lisd_stop(&shortl), c = th_lisd_stop(&otherkey);
@@ -746,6 +764,7 @@ int main(void)
 	t_run("head_is_answered_as_get", test_head_is_answered_as_get);
 	t_run("dereference_refuses_conditions_and_post_without_held",
 	      test_dereference_refuses_conditions_and_post_without_held);
+	t_run("dereference_errors_name_no_target", test_dereference_errors_name_no_target);
 	t_run("sigterm_stops_every_lisd_cleanly", test_sigterm_stops_every_lisd_cleanly);
 	int rc = t_done();
 	th_pg_stop(&E.pg);
