@@ -610,6 +610,10 @@ static const char *status_result(unsigned status)
 	}
 }
 
+/* A GET that failed inside lisd: no HELD error either, whatever the form. */
+static const struct failure get_internal_failure = { .code = HELD_E_GENERAL_LIS_ERROR,
+						     .status = 500 };
+
 /* A failed GET: the HELD error in a 200 (RFC 5985 §6.3: HELD errors "MUST be carried by a
  * 200 OK") when the client accepts HELD; else the presence it asked for does not exist and
  * the HTTP status says why (RFC 9110 §12.1: Accept applies to "representations of error"
@@ -657,8 +661,8 @@ unsigned lis_held_deref_get(const struct lis_requester *who, const char *token,
 		free(*out);
 		*out = NULL;
 		*out_len = 0;
-		return deref_get_failed(&(struct failure){ .status = 500 }, LIS_DEREF_PIDF_ONLY, out,
-					out_len, oc);
+		return deref_get_failed(&get_internal_failure, LIS_DEREF_PIDF_ONLY, out, out_len,
+					oc);
 	}
 	if (tok < 0) {
 		fail_bad_token(&f, oc);
@@ -676,8 +680,8 @@ unsigned lis_held_deref_get(const struct lis_requester *who, const char *token,
 	*out = NULL;
 	*out_len = 0;
 	if (rc < 0)
-		return deref_get_failed(&(struct failure){ .status = 500 }, LIS_DEREF_PIDF_ONLY, out,
-					out_len, oc);
+		return deref_get_failed(&get_internal_failure, LIS_DEREF_PIDF_ONLY, out, out_len,
+					oc);
 	hide_target(&f, oc);
 	return deref_get_failed(&f, form, out, out_len, oc);
 }

@@ -501,6 +501,15 @@ static enum route route_request(const struct lis_config *cfg, struct MHD_Connect
 	return route;
 }
 
+/* Send and log a refusal decided from the headers. */
+static enum MHD_Result refuse(const struct lis_config *cfg, struct MHD_Connection *conn,
+			      const char *method, const char *url, const struct refusal *ref,
+			      const struct timespec *t0)
+{
+	log_refusal(cfg, conn, method, url, ref->status, ref->why, t0);
+	return queue(conn, ref->status, text_response(ref->text), ref->allow, ref->vary);
+}
+
 /* libmicrohttpd calls this first when the headers are in (*con_cls == NULL), then once per
  * piece of body, then once more with *upload_data_size == 0 when the body is complete. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -524,10 +533,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 * one: GET, or a refused POST without a body, is answered once the request is in,
 		 * so the connection stays open (RFC 5985 §8: persistent connections SHOULD be
 		 * supported). */
-		if (ref.status && announces_body(conn)) {
-			log_refusal(cfg, conn, method, url, ref.status, ref.why, &t0);
-			return queue(conn, ref.status, text_response(ref.text), ref.allow, ref.vary);
-		}
+		if (ref.status && announces_body(conn))
+			return refuse(cfg, conn, method, url, &ref, &t0);
 		rq = calloc(1, sizeof *rq);
 		if (!rq)
 			return MHD_NO;
@@ -560,11 +567,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		log_refusal(cfg, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE, "", &rq->start);
 		return queue_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n");
 	}
-	if (rq->refusal.status) {
-		const struct refusal *ref = &rq->refusal;
-		log_refusal(cfg, conn, method, url, ref->status, ref->why, &rq->start);
-		return queue(conn, ref->status, text_response(ref->text), ref->allow, ref->vary);
-	}
+	if (rq->refusal.status)
+		return refuse(cfg, conn, method, url, &rq->refusal, &rq->start);
 	if (rq->get)
 		return answer_deref_get(h, conn, method, url, rq);
 	return answer_held(h, conn, method, url, rq);
