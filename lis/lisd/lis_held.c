@@ -30,7 +30,7 @@ static atomic_ullong disagreements;   /* answers whose evidence disagreed about 
 
 enum mode {
 	MODE_HELD,                    /* POST to held_path */
-	MODE_DEREF_POST,              /* POST to a location URI */
+	MODE_DEREF_POST,              /* POST to a location URI, or a GET in HELD form */
 	MODE_DEREF_GET,               /* GET of a location URI */
 };
 
@@ -516,6 +516,48 @@ static int target_from_token(const char *token, struct target *t)
 	return -1;
 }
 
+/* What a failed dereference tells the recipient. RFC 6753 §6: "the LS MUST NOT provide any
+ * information about the Target except its location", and locate()'s messages name the
+ * target ("... locates ip 10.1.2.3"), written for a Device asking about itself; the
+ * recipient gets one message per code, the log keeps locate()'s. */
+static void hide_target(struct failure *f, struct lis_held_outcome *oc)
+{
+	const char *m;
+	switch (f->code) {
+	case HELD_E_LOCATION_UNKNOWN:
+		m = "the location of this location URI's target cannot be determined now";
+		break;
+	case HELD_E_CANNOT_PROVIDE_LI_TYPE:
+		m = "no location of the form asked for: the target has none recorded, or it is a "
+		    "location URI, which a dereference never gives (RFC 6753 section 3.1)";
+		break;
+	case HELD_E_BAD_IDENTIFIER:
+		m = "the target of this location URI cannot be located";
+		break;
+	default:
+		return;               /* generalLisError: nothing of the target in it */
+	}
+	if (!oc->reason[0])
+		snprintf(oc->reason, sizeof oc->reason, "%s", f->msg);
+	snprintf(f->msg, sizeof f->msg, "%s", m);
+}
+
+/* An unknown, forged or expired location URI. RFC 5985 §6.5.2 says only that a dereference
+ * after expiry "SHOULD fail". Not notLocatable: that code tells the asker it "MUST NOT make
+ * further attempts to retrieve LI from this LIS" (§6.3), meant for a Device outside the
+ * LIS's network; the holder of a stale URI may hold a good one tomorrow. locationUnknown
+ * says the LIS "could not determine the location", with retries limited (§6.3), and is what
+ * a valid URI whose target is gone answers too (§9.3: such a Device's URIs "SHOULD be
+ * invalidated"). The token check does not tell which of the three it was. */
+static void fail_bad_token(struct failure *f, struct lis_held_outcome *oc)
+{
+	snprintf(oc->reason, sizeof oc->reason,
+		 "location URI unknown, forged or expired (locationUnknown: notLocatable would "
+		 "bar the recipient from this LIS, RFC 5985 section 6.3)");
+	fail(f, HELD_E_LOCATION_UNKNOWN, 404,
+	     "this location URI is not valid (unknown or expired)");
+}
+
 int lis_held_deref_post(const struct lis_requester *who, const char *token, const char *body,
 			size_t len, char **out, size_t *out_len, struct lis_held_outcome *oc)
 {
@@ -524,7 +566,7 @@ int lis_held_deref_post(const struct lis_requester *who, const char *token, cons
 	struct failure f = { 0 };
 
 	begin(oc);
-	/* RFC 6753 §4 authorization model: decided before the token is looked at. */
+	/* RFC 6753 §4 authorization models: decided before the token is looked at. */
 	if (held_cfg->deref_auth == LIS_DEREF_AUTHORIZED && !is_authorized(who, oc)) {
 		snprintf(oc->reason, sizeof oc->reason, "unauthorized");
 		return answer_error(HELD_E_BAD_IDENTIFIER,
@@ -537,51 +579,109 @@ int lis_held_deref_post(const struct lis_requester *who, const char *token, cons
 		return rc < 0 ? -1 : 0;
 	note_response_time(&req, oc);
 	if (tok < 0) {
-		/* RFC 5985 §6.5.2: an unknown or expired URI. notLocatable: do not retry it. */
-		snprintf(oc->reason, sizeof oc->reason, "location URI unknown, forged or expired");
-		return answer_error(HELD_E_NOT_LOCATABLE,
-				    "this location URI is not valid (unknown or expired)", out,
-				    out_len, oc);
+		fail_bad_token(&f, oc);
+		return answer_error(f.code, f.msg, out, out_len, oc);
 	}
 	rc = locate(&t, &req, MODE_DEREF_POST, out, out_len, oc, &f);
-	if (rc == 1)
+	if (rc == 1) {
+		hide_target(&f, oc);
 		return answer_failure(&f, out, out_len, oc);
+	}
 	return rc;
 }
 
-unsigned lis_held_deref_get(const struct lis_requester *who, const char *token, char **out,
-			    size_t *out_len, struct lis_held_outcome *oc)
+/* RFC 6753 §3.2 Figure 1: the locationRequest a GET of a location URI stands for. */
+static const char get_request[] =
+	"<locationRequest xmlns=\"urn:ietf:params:xml:ns:geopriv:held\">"
+	"<locationType exact=\"false\">geodetic civic</locationType></locationRequest>";
+
+/* The result of a GET answered by an HTTP status alone, for the logs. */
+static const char *status_result(unsigned status)
 {
+	switch (status) {
+	case 403:
+		return "403";
+	case 404:
+		return "404";
+	case 503:
+		return "503";
+	default:
+		return "500";
+	}
+}
+
+/* A GET that failed inside lisd: no HELD error either, whatever the form. */
+static const struct failure get_internal_failure = { .code = HELD_E_GENERAL_LIS_ERROR,
+						     .status = 500 };
+
+/* A failed GET: the HELD error in a 200 (RFC 5985 §6.3: HELD errors "MUST be carried by a
+ * 200 OK") when the client accepts HELD; else the presence it asked for does not exist and
+ * the HTTP status says why (RFC 9110 §12.1: Accept applies to "representations of error"
+ * too). Returns the status. */
+static unsigned deref_get_failed(const struct failure *f, enum lis_deref_form form, char **out,
+				 size_t *out_len, struct lis_held_outcome *oc)
+{
+	unsigned status = f->status;
+	if (form != LIS_DEREF_PIDF_ONLY) {
+		if (answer_error(f->code, f->msg, out, out_len, oc) == 0)
+			return 200;
+		status = 500;
+	}
+	if (status != 403 && status != 404 && status != 503)
+		status = 500;
+	oc->result = status_result(status);
+	oc->internal = status >= 500;
+	if (!oc->reason[0])
+		snprintf(oc->reason, sizeof oc->reason, "%s", f->msg);
+	return status;
+}
+
+unsigned lis_held_deref_get(const struct lis_requester *who, const char *token,
+			    enum lis_deref_form form, char **out, size_t *out_len, bool *pidf,
+			    struct lis_held_outcome *oc)
+{
+	struct held_request req;
 	struct target t;
 	struct failure f = { 0 };
 
 	begin(oc);
 	*out = NULL;
 	*out_len = 0;
+	*pidf = false;
+	/* RFC 6753 §4 authorization models: decided before the token is looked at. */
 	if (held_cfg->deref_auth == LIS_DEREF_AUTHORIZED && !is_authorized(who, oc)) {
-		oc->result = "403";
 		snprintf(oc->reason, sizeof oc->reason, "unauthorized");
-		return 403;
+		fail(&f, HELD_E_BAD_IDENTIFIER, 403, "not authorized to dereference location URIs");
+		return deref_get_failed(&f, form, out, out_len, oc);
 	}
-	if (target_from_token(token, &t) < 0) {
-		oc->result = "404";
-		snprintf(oc->reason, sizeof oc->reason, "location URI unknown, forged or expired");
-		return 404;
+	/* Always checked, and before the request: the same work whatever the token holds. */
+	int tok = target_from_token(token, &t);
+	if (parse(get_request, sizeof get_request - 1, &req, out, out_len, oc) != 0) {
+		/* Figure 1 is well-formed: only memory can fail here */
+		free(*out);
+		*out = NULL;
+		*out_len = 0;
+		return deref_get_failed(&get_internal_failure, LIS_DEREF_PIDF_ONLY, out, out_len,
+					oc);
 	}
-	int rc = locate(&t, NULL, MODE_DEREF_GET, out, out_len, oc, &f);
-	if (rc == 0)
+	if (tok < 0) {
+		fail_bad_token(&f, oc);
+		return deref_get_failed(&f, form, out, out_len, oc);
+	}
+	/* The HELD form is the answer to Figure 1 POSTed; the presence is the same answer with
+	 * locationResponse left out (RFC 6753 §5, Figure 8). */
+	int rc = locate(&t, &req, form == LIS_DEREF_HELD ? MODE_DEREF_POST : MODE_DEREF_GET, out,
+			out_len, oc, &f);
+	if (rc == 0) {
+		*pidf = form != LIS_DEREF_HELD;
 		return 200;
+	}
 	free(*out);
 	*out = NULL;
 	*out_len = 0;
-	if (rc < 0) {
-		oc->result = "500";
-		oc->internal = true;
-		return 500;
-	}
-	oc->result = f.status == 503 ? "503" : "404";
-	oc->internal = f.status >= 500;
-	if (!oc->reason[0])
-		snprintf(oc->reason, sizeof oc->reason, "%s", f.msg);
-	return f.status;
+	if (rc < 0)
+		return deref_get_failed(&get_internal_failure, LIS_DEREF_PIDF_ONLY, out, out_len,
+					oc);
+	hide_target(&f, oc);
+	return deref_get_failed(&f, form, out, out_len, oc);
 }

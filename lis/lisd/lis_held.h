@@ -58,15 +58,28 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 		    size_t *out_len, struct lis_held_outcome *oc);
 
 /* POST of a HELD locationRequest to a location URI whose last path part is token: a
- * locationResponse by value, or HELD notLocatable for an unknown, forged or expired token. */
+ * locationResponse by value, or a HELD error: locationUnknown for an unknown, forged or
+ * expired token as for a target not located now. */
 int lis_held_deref_post(const struct lis_requester *who, const char *token, const char *body,
 			size_t len, char **out, size_t *out_len, struct lis_held_outcome *oc);
 
-/* GET of a location URI. Returns the HTTP status: 200 with *out a malloc'd
- * application/pidf+xml document, else 404 (unknown, forged, expired, or not located now),
- * 403 (deref_auth = authorized and the requester is not), 503 (no wiremap yet), 500; *out
- * NULL for those. */
-unsigned lis_held_deref_get(const struct lis_requester *who, const char *token, char **out,
-			    size_t *out_len, struct lis_held_outcome *oc);
+/* The form of the answer to a GET of a location URI, negotiated on Accept (RFC 6753 §3.2). */
+enum lis_deref_form {
+	LIS_DEREF_HELD,               /* a HELD locationResponse or error */
+	LIS_DEREF_PIDF,               /* the bare presence; a failure as a HELD error */
+	LIS_DEREF_PIDF_ONLY,          /* the bare presence; a failure as an HTTP status (the
+	                               * client does not accept application/held+xml) */
+};
+
+/* GET of a location URI whose last path part is token, answered as RFC 6753 §3.2 says: "as
+ * if" its Figure 1 locationRequest (locationType "geodetic civic", exact="false") had been
+ * POSTed. Returns the HTTP status: 200 with *out a malloc'd document, *pidf telling its type
+ * (true: application/pidf+xml, the presence; false: application/held+xml, a locationResponse
+ * or a HELD error); for LIS_DEREF_PIDF_ONLY a failure is 404 (unknown, forged or expired, or
+ * not located now), 403 (deref_auth = authorized and the requester is not) or 503 (no
+ * wiremap yet) with *out NULL; 500 (*out NULL) when not even an error could be built. */
+unsigned lis_held_deref_get(const struct lis_requester *who, const char *token,
+			    enum lis_deref_form form, char **out, size_t *out_len, bool *pidf,
+			    struct lis_held_outcome *oc);
 
 #endif

@@ -16,12 +16,19 @@
 #include <microhttpd.h>
 
 #include "held.h"
+#include "lis_accept.h"
 #include "lis_auth.h"
 #include "lis_held.h"
 #include "lis_log.h"
 #include "lis_querylog.h"
 #include "lis_uri.h"
 #include "pidf.h"
+
+/* The media types of answers with their charset: "The 'charset' parameter MUST be included with
+ * the XML document" (RFC 5985 §5), written as in the RFC 5985 §10.1 example. The same for the
+ * bare presence of a GET (RFC 6753 §3.2): the documents are UTF-8 either way. */
+#define HELD_CONTENT_TYPE HELD_MEDIA_TYPE ";charset=utf-8"
+#define PIDF_CONTENT_TYPE PIDF_MEDIA_TYPE ";charset=utf-8"
 
 /* GnuTLS priorities: TLS 1.2 and 1.3 only, our cipher order. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
@@ -44,10 +51,22 @@ enum route {
 	ROUTE_DEREF,                  /* under uri_base's path: a location URI (RFC 6753) */
 };
 
+/* An HTTP-level refusal, decided from the headers. */
+struct refusal {
+	unsigned status;              /* 0: none */
+	const char *text;             /* the text/plain body */
+	const char *allow;            /* the Allow header, NULL for none */
+	const char *vary;             /* the Vary header, NULL for none */
+	char why[96];                 /* for the log line, "" for none */
+};
+
 /* State of one request, from its headers to its completion. */
 struct request {
 	struct timespec start;
 	enum route route;
+	bool get;                     /* ROUTE_DEREF and GET or HEAD */
+	enum lis_deref_form form;     /* get: the answer's form, negotiated on Accept */
+	struct refusal refusal;       /* sent once the request is in */
 	char token[LIS_URI_TOKEN_MAX + 2]; /* ROUTE_DEREF: the path after the prefix (a secret:
 	                                    * never logged) */
 	char *body;
@@ -84,19 +103,36 @@ static void client_address(struct MHD_Connection *conn, char *buf, size_t size)
 	}
 }
 
-static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, const char *text,
-				  const char *allow)
+/* Queue r (NULL: it could not be made) with status, adding allow and vary (header values or
+ * NULL), and let go of it. */
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *r,
+			     const char *allow, const char *vary)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
-								  MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	if (vary)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, vary);
 	enum MHD_Result ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* A one-line text/plain body saying why. */
+static struct MHD_Response *text_response(const char *text)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+								  MHD_RESPMEM_PERSISTENT);
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/plain; charset=utf-8");
+	return r;
+}
+
+static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned status, const char *text)
+{
+	return queue(conn, status, text_response(text), NULL, NULL);
 }
 
 /* The path as it may be logged: a location URI's token is a secret (possession of it is
@@ -114,19 +150,20 @@ static const char *loggable_path(const struct lis_config *cfg, const char *url, 
 	return lis_log_value(buf, size, url);
 }
 
-/* Log an HTTP-level refusal (no HELD processing happened). */
+/* Log an HTTP-level refusal (no HELD processing happened), with why when it is not "". */
 static void log_refusal(const struct lis_config *cfg, struct MHD_Connection *conn,
-			const char *method, const char *url, unsigned status,
+			const char *method, const char *url, unsigned status, const char *why,
 			const struct timespec *t0)
 {
-	char ip[INET6_ADDRSTRLEN], m[40], p[300];
+	char ip[INET6_ADDRSTRLEN], m[40], p[300], w[200];
 	client_address(conn, ip, sizeof ip);
 	char res[16];
 	/* status 0: the connection is dropped without an answer. */
 	snprintf(res, sizeof res, status ? "%u" : "dropped", status);
-	lis_log(LIS_LOG_INFO, "http", "requester=%s result=%s method=%s path=%s ms=%.2f", ip,
+	lis_log(LIS_LOG_INFO, "http", "requester=%s result=%s method=%s path=%s ms=%.2f%s%s", ip,
 		res, lis_log_value(m, sizeof m, method), loggable_path(cfg, url, p, sizeof p),
-		ms_since(t0));
+		ms_since(t0), why[0] ? " reason=" : "",
+		why[0] ? lis_log_value(w, sizeof w, why) : "");
 }
 
 /* "application/held+xml", optionally followed by parameters (RFC 9110 §8.3.1). */
@@ -175,10 +212,12 @@ static void authorize_connection(void *ctx, const char *ip, struct lis_auth_resu
 	lis_auth_check(ctx, ip, ar);
 }
 
-/* One line per answered request (lisd(8) LOGGING): requester, subject, target, result,
- * the source that won, location key, disagreement, snapshot age, time. */
+/* One line per answered request (lisd(8) LOGGING): requester, subject, target, result, the
+ * source that won, location key, disagreement, snapshot age, time; for a GET of a location
+ * URI the form negotiated ("held" or "pidf"), else form is NULL. */
 static void log_answer(struct lis_http *h, const char *ip, const char *method, const char *url,
-		       const struct lis_held_outcome *oc, const struct timespec *t0)
+		       const char *form, const struct lis_held_outcome *oc,
+		       const struct timespec *t0)
 {
 	char m[40], p[300], loc[300], tgt[400], extra[1400];
 	size_t o = 0;
@@ -195,6 +234,8 @@ static void log_answer(struct lis_http *h, const char *ip, const char *method, c
 		EXTRA(" subject=%s", lis_log_value(v, sizeof v, oc->auth.subject));
 	if (oc->auth.checked)
 		EXTRA(" auth=%s", oc->auth.authorized ? oc->auth.how : "refused");
+	if (form)
+		EXTRA(" form=%s", form);
 	if (oc->uri_issued)
 		EXTRA(" uri=issued");
 	if (oc->disagree[0])
@@ -246,21 +287,19 @@ static void log_query(const char *kind, const char *ip, const struct lis_held_ou
 	lis_querylog_append(&e);
 }
 
-static enum MHD_Result queue_body(struct MHD_Connection *conn, unsigned status, char *out,
-				  size_t out_len, const char *type)
+/* A document (malloc'd out, freed here whatever happens) of media type type. */
+static struct MHD_Response *doc_response(char *out, size_t out_len, const char *type)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(out_len, out,
 								  MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(out);
-		return MHD_NO;
+		return NULL;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	/* A location is personal data of the moment: no cache may keep it. */
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	enum MHD_Result ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	return r;
 }
 
 /* POST of a HELD locationRequest: to held_path, or to a location URI. */
@@ -280,45 +319,195 @@ static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *co
 		rc = lis_held_deref_post(&who, rq->token, body, rq->len, &out, &out_len, &oc);
 	else
 		rc = lis_held_handle(&who, body, rq->len, &out, &out_len, &oc);
-	log_answer(h, ip, method, url, &oc, &rq->start);
+	log_answer(h, ip, method, url, NULL, &oc, &rq->start);
 	log_query(rq->route == ROUTE_DEREF ? "deref_post" : "held", ip, &oc, &rq->start);
 	if (rc < 0) {
 		free(out);
-		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n", NULL);
+		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
 	}
-	return queue_body(conn, MHD_HTTP_OK, out, out_len, HELD_MEDIA_TYPE);
+	return queue(conn, MHD_HTTP_OK, doc_response(out, out_len, HELD_CONTENT_TYPE), NULL, NULL);
 }
 
-/* GET of a location URI (RFC 6753 §3.2): the target's location now, as a PIDF-LO. */
+/* GET (or HEAD) of a location URI (RFC 6753 §3.2): the target's location now, in the form
+ * negotiated on Accept. The answer depends on Accept, and says so (Vary, RFC 9110 §12.5.5). */
 static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connection *conn,
-					const char *method, const char *url, const char *token,
-					const struct timespec *t0)
+					const char *method, const char *url, struct request *rq)
 {
 	char ip[INET6_ADDRSTRLEN];
 	struct lis_held_outcome oc;
 	char *out = NULL;
 	size_t out_len = 0;
+	bool pidf;
+	const char *text;
 
 	client_address(conn, ip, sizeof ip);
 	struct lis_requester who = { .ip = ip, .authorize = authorize_connection, .ctx = conn };
-	unsigned status = lis_held_deref_get(&who, token, &out, &out_len, &oc);
-	log_answer(h, ip, method, url, &oc, t0);
-	log_query("deref_get", ip, &oc, t0);
+	unsigned status = lis_held_deref_get(&who, rq->token, rq->form, &out, &out_len, &pidf, &oc);
+	log_answer(h, ip, method, url, rq->form == LIS_DEREF_HELD ? "held" : "pidf", &oc,
+		   &rq->start);
+	log_query("deref_get", ip, &oc, &rq->start);
 	switch (status) {
 	case MHD_HTTP_OK:
-		return queue_body(conn, MHD_HTTP_OK, out, out_len, PIDF_MEDIA_TYPE);
+		return queue(conn, status, doc_response(out, out_len, pidf ? PIDF_CONTENT_TYPE
+									 : HELD_CONTENT_TYPE),
+			     NULL, MHD_HTTP_HEADER_ACCEPT);
 	case MHD_HTTP_FORBIDDEN:
-		return queue_text(conn, status, "forbidden: not authorized to dereference location URIs\n",
-				  NULL);
+		text = "forbidden: not authorized to dereference location URIs\n";
+		break;
 	case MHD_HTTP_NOT_FOUND:
-		return queue_text(conn, status, "not found: no such location URI, or it has expired\n",
-				  NULL);
+		text = "not found: no such location URI, or it has expired\n";
+		break;
 	case MHD_HTTP_SERVICE_UNAVAILABLE:
-		return queue_text(conn, status, "the wiremap is not loaded yet; try again later\n",
-				  NULL);
+		text = "the wiremap is not loaded yet; try again later\n";
+		break;
 	default:
-		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n", NULL);
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		text = "internal error\n";
 	}
+	return queue(conn, status, text_response(text), NULL, MHD_HTTP_HEADER_ACCEPT);
+}
+
+/* The request announces a body: Transfer-Encoding, or a Content-Length other than 0
+ * (RFC 9112 §6.3). */
+static bool announces_body(struct MHD_Connection *conn)
+{
+	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return te || (cl && cl[strspn(cl, "0")] != '\0');
+}
+
+/* GET, or HEAD: the same answer without its body (RFC 9110 §9.3.2; libmicrohttpd leaves the
+ * body out and keeps the headers, Content-Length included). */
+static bool is_get(const char *method)
+{
+	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	       strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+/* The form of the answer to a GET of a location URI (RFC 6753 §3.2): "a LIS MUST provide a
+ * HELD location response if it receives an HTTP GET request"; the bare presence is for a
+ * client whose Accept "includes "application/pidf+xml"", so HELD goes first and wins ties,
+ * and the presence only when Accept weighs it higher. A failure is a HELD error when HELD is
+ * acceptable at all. False when neither is acceptable. */
+static bool negotiate_get(struct MHD_Connection *conn, enum lis_deref_form *form)
+{
+	static const char *const offers[] = { HELD_CONTENT_TYPE, PIDF_CONTENT_TYPE };
+	int weights[2];
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_ACCEPT);
+	switch (lis_accept_choose(accept, offers, 2, weights)) {
+	case 0:
+		*form = LIS_DEREF_HELD;
+		return true;
+	case 1:
+		*form = weights[0] > 0 ? LIS_DEREF_PIDF : LIS_DEREF_PIDF_ONLY;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* MHD_get_connection_values() callback: the first If-* header field (the conditional ones,
+ * RFC 9110 §13.1), its name in *cls. */
+static enum MHD_Result find_condition(void *cls, enum MHD_ValueKind kind, const char *key,
+				      const char *value)
+{
+	(void)kind; (void)value;
+	if (strncasecmp(key, "If-", 3) != 0)
+		return MHD_YES;
+	*(const char **)cls = key;
+	return MHD_NO;
+}
+
+/* Where the request goes, and whether it is refused, from its headers alone: unknown path
+ * 404; then wrong method 405; a POST whose Content-Type is not HELD, or whose Accept
+ * excludes HELD, 406 (RFC 5985 §8), as is a GET that accepts neither form; a body over
+ * max_body 413; and last a conditional request 412 (RFC 5985 §8), as preconditions count
+ * only for a request that would otherwise succeed (RFC 9110 §13.2.1). held_path first, then
+ * location URIs under uri_base's path. */
+static enum route route_request(const struct lis_config *cfg, struct MHD_Connection *conn,
+				const char *url, const char *method, struct refusal *ref,
+				enum lis_deref_form *form)
+{
+	const char *deref = lis_config_deref_path(cfg);
+	size_t dlen = deref ? strlen(deref) : 0;
+	enum route route = ROUTE_HELD;
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_ACCEPT);
+
+	memset(ref, 0, sizeof *ref);
+	if (strcmp(url, cfg->held_path) == 0) {
+		route = ROUTE_HELD;
+	} else if (deref && strncmp(url, deref, dlen) == 0 && url[dlen] != '\0') {
+		route = ROUTE_DEREF;
+	} else {
+		ref->status = MHD_HTTP_NOT_FOUND;
+		ref->text = "not found: HELD requests go to the LIS URI\n";
+		return route;
+	}
+	if (route == ROUTE_DEREF && is_get(method)) {
+		if (!negotiate_get(conn, form)) {
+			ref->status = MHD_HTTP_NOT_ACCEPTABLE;
+			ref->text = "not acceptable: a location URI answers with "
+				    "application/held+xml or application/pidf+xml\n";
+			ref->vary = MHD_HTTP_HEADER_ACCEPT;
+			snprintf(ref->why, sizeof ref->why,
+				 "Accept excludes application/held+xml and application/pidf+xml");
+		}
+	} else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+		ref->status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		if (route == ROUTE_DEREF) {
+			ref->text = "method not allowed: location URIs take GET, HEAD or POST\n";
+			ref->allow = "GET, HEAD, POST";
+		} else {
+			ref->text = "method not allowed: HELD requests use POST\n";
+			ref->allow = MHD_HTTP_METHOD_POST;
+		}
+	} else if (!is_held_media_type(MHD_lookup_connection_value(
+			   conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+		/* RFC 5985 §8 names 406 here, where HTTP alone would say 415 */
+		ref->status = MHD_HTTP_NOT_ACCEPTABLE;
+		ref->text = "not acceptable: send Content-Type application/held+xml\n";
+		snprintf(ref->why, sizeof ref->why, "Content-Type is not application/held+xml");
+	} else if (lis_accept_weight(accept, HELD_CONTENT_TYPE) == 0) {
+		/* No Accept at all passes: lisd's choice, so that a caller whose phone leaves
+		 * it out still gets a location; RFC 5985 §8's 406 is a SHOULD. */
+		ref->status = MHD_HTTP_NOT_ACCEPTABLE;
+		ref->text = "not acceptable: HELD answers are application/held+xml, which Accept "
+			    "excludes\n";
+		ref->vary = MHD_HTTP_HEADER_ACCEPT;
+		snprintf(ref->why, sizeof ref->why, "Accept excludes application/held+xml");
+	} else if (cl) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (errno == ERANGE || n > cfg->max_body) {
+			ref->status = MHD_HTTP_CONTENT_TOO_LARGE;
+			ref->text = "request body too large\n";
+		}
+	}
+	const char *cond = NULL;
+	if (!ref->status)
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, find_condition, &cond);
+	if (cond) {
+		ref->status = MHD_HTTP_PRECONDITION_FAILED;
+		ref->text = "precondition failed: HELD takes no conditional requests (If-*)\n";
+		snprintf(ref->why, sizeof ref->why, "conditional header %.40s", cond);
+	}
+	return route;
+}
+
+/* Send and log a refusal decided from the headers. */
+static enum MHD_Result refuse(const struct lis_config *cfg, struct MHD_Connection *conn,
+			      const char *method, const char *url, const struct refusal *ref,
+			      const struct timespec *t0)
+{
+	log_refusal(cfg, conn, method, url, ref->status, ref->why, t0);
+	return queue(conn, ref->status, text_response(ref->text), ref->allow, ref->vary);
 }
 
 /* libmicrohttpd calls this first when the headers are in (*con_cls == NULL), then once per
@@ -334,71 +523,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	if (!rq) {
 		struct timespec t0;
+		struct refusal ref;
+		enum lis_deref_form form = LIS_DEREF_HELD;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-
-		/* Unknown path 404, then wrong method 405, media type 415, size 413, each decided
-		 * from the headers, before any body is read (doc/protocol.md "Media types and
-		 * HTTP"). held_path first, then location URIs under uri_base's path. */
-		unsigned status = 0;
-		const char *text = NULL, *allow = NULL;
-		const char *deref = lis_config_deref_path(cfg);
-		size_t dlen = deref ? strlen(deref) : 0;
-		enum route route = ROUTE_HELD;
-		if (strcmp(url, cfg->held_path) == 0) {
-			route = ROUTE_HELD;
-		} else if (deref && strncmp(url, deref, dlen) == 0 && url[dlen] != '\0') {
-			route = ROUTE_DEREF;
-		} else {
-			status = MHD_HTTP_NOT_FOUND;
-			text = "not found: HELD requests go to the LIS URI\n";
-		}
-		if (!status && route == ROUTE_DEREF &&
-		    strcmp(method, MHD_HTTP_METHOD_GET) == 0) {
-			char token[LIS_URI_TOKEN_MAX + 2];
-			snprintf(token, sizeof token, "%s", url + dlen);
-			enum MHD_Result r = answer_deref_get(h, conn, method, url, token, &t0);
-			memset(token, 0, sizeof token);
-			return r;
-		}
-		if (status) {
-			/* decided above */
-		} else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-			status = MHD_HTTP_METHOD_NOT_ALLOWED;
-			if (route == ROUTE_DEREF) {
-				text = "method not allowed: location URIs take GET or POST\n";
-				allow = "GET, POST";
-			} else {
-				text = "method not allowed: HELD requests use POST\n";
-				allow = MHD_HTTP_METHOD_POST;
-			}
-		} else if (!is_held_media_type(MHD_lookup_connection_value(
-				   conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
-			status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
-			text = "unsupported media type: send application/held+xml\n";
-		} else {
-			const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-								     MHD_HTTP_HEADER_CONTENT_LENGTH);
-			if (cl) {
-				char *end;
-				errno = 0;
-				unsigned long long n = strtoull(cl, &end, 10);
-				if (errno == ERANGE || n > cfg->max_body) {
-					status = MHD_HTTP_CONTENT_TOO_LARGE;
-					text = "request body too large\n";
-				}
-			}
-		}
-		if (status) {
-			log_refusal(cfg, conn, method, url, status, &t0);
-			return queue_text(conn, status, text, allow);
-		}
+		enum route route = route_request(cfg, conn, url, method, &ref, &form);
+		/* An answer queued now, before the body is read, makes libmicrohttpd close the
+		 * connection after it (MHD_queue_response() marks it "early" and drops the rest of
+		 * the request). That is right for a body we refuse, not for a request without
+		 * one: GET, or a refused POST without a body, is answered once the request is in,
+		 * so the connection stays open (RFC 5985 §8: persistent connections SHOULD be
+		 * supported). */
+		if (ref.status && announces_body(conn))
+			return refuse(cfg, conn, method, url, &ref, &t0);
 		rq = calloc(1, sizeof *rq);
 		if (!rq)
 			return MHD_NO;
 		rq->start = t0;
 		rq->route = route;
-		if (route == ROUTE_DEREF)
-			snprintf(rq->token, sizeof rq->token, "%s", url + dlen);
+		rq->refusal = ref;
+		rq->get = route == ROUTE_DEREF && is_get(method);
+		rq->form = form;
+		if (route == ROUTE_DEREF && !ref.status)
+			snprintf(rq->token, sizeof rq->token, "%s",
+				 url + strlen(lis_config_deref_path(cfg)));
 		*con_cls = rq;
 		return MHD_YES;
 	}
@@ -407,7 +554,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* A chunked body may grow past max_body: stop keeping it, answer 413 at the end. */
 		rq->seen += *upload_data_size;
 		if (rq->seen > (unsigned long long)cfg->max_body + DISCARD_LIMIT) {
-			log_refusal(cfg, conn, method, url, 0, &rq->start);
+			log_refusal(cfg, conn, method, url, 0, "", &rq->start);
 			return MHD_NO;
 		}
 		if (append_body(rq, upload_data, *upload_data_size, cfg->max_body) < 0)
@@ -417,9 +564,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 
 	if (rq->too_large) {
-		log_refusal(cfg, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE, &rq->start);
-		return queue_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n", NULL);
+		log_refusal(cfg, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE, "", &rq->start);
+		return queue_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n");
 	}
+	if (rq->refusal.status)
+		return refuse(cfg, conn, method, url, &rq->refusal, &rq->start);
+	if (rq->get)
+		return answer_deref_get(h, conn, method, url, rq);
 	return answer_held(h, conn, method, url, rq);
 }
 

@@ -799,6 +799,11 @@ static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ')) vl--;
 		snprintf(r->allow, sizeof r->allow, "%.*s", (int)vl, v);
 	}
+	/* a status line starts a response: keep only the last one's headers */
+	if (n > 5 && strncmp(ptr, "HTTP/", 5) == 0)
+		r->headers[0] = '\0';
+	size_t have = strlen(r->headers);
+	snprintf(r->headers + have, sizeof r->headers - have, "%.*s", (int)n, ptr);
 	return n;
 }
 
@@ -857,6 +862,8 @@ int th_https_at(const struct th_req *req, struct th_resp *resp, const char *file
 	}
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else {
 		if (strcmp(method, "POST") != 0)
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
@@ -875,6 +882,8 @@ int th_https_at(const struct th_req *req, struct th_resp *resp, const char *file
 		hdrs = curl_slist_append(hdrs, "Content-Type:");
 	}
 	hdrs = curl_slist_append(hdrs, "Expect:");
+	for (const char *const *x = req->headers; x && *x; x++)
+		hdrs = curl_slist_append(hdrs, *x);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);

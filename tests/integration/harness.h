@@ -115,6 +115,8 @@ struct th_req {
 	long timeout_ms;           /* 0: 15000 */
 	const char *client_cert;   /* PEM client certificate (CURLOPT_SSLCERT), NULL: none */
 	const char *client_key;    /* its PEM key (CURLOPT_SSLKEY) */
+	const char *const *headers; /* more request header lines ("Accept: ..."), NULL-terminated;
+	                             * NULL: none. Method "HEAD" asks for no body. */
 };
 struct th_resp {
 	int curl_code;             /* CURLcode; 0 = a response was received */
@@ -125,6 +127,7 @@ struct th_resp {
 	char *body;
 	size_t body_len;
 	double seconds;
+	char headers[2048];        /* the header lines of the (last) response, as received */
 };
 /* Every response whose Content-Type is application/held+xml or application/pidf+xml is
  * validated here (tests/common/schema.h: the RFC schemas and RFC 5491 §5 shapes), so that no

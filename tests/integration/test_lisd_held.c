@@ -464,14 +464,18 @@ static void test_get_gives_405_with_allow_post(void)
 	th_resp_free(&r);
 }
 
-static void test_text_xml_gives_415(void)
+/* RFC 5985 §8: without "the appropriate Content-Type and Accept header fields, the LIS
+ * SHOULD fail the request, returning a 406 (not acceptable) response" (it was 415). */
+static void test_text_xml_gives_406(void)
 {
 	struct th_req rq = {.url = v4.url, .content_type = "text/xml", .body = req_civic,
 		.cafile = tls.cert};
 	struct th_resp r;
 	th_https(&rq, &r);
 	CHECKF(r.curl_code == 0, "curl: %s", r.errbuf);
-	CHECKF(r.status == 415, "HTTP %ld", r.status);
+	CHECKF(r.status == 406, "HTTP %ld", r.status);
+	CHECKF(strstr(r.body, "Content-Type application/held+xml") != NULL, "body: %s",
+	       th_flat(r.body));
 	th_resp_free(&r);
 }
 
@@ -620,6 +624,98 @@ static void test_database_down_keeps_answering_from_snapshot(void)
 	}
 }
 
+/* RFC 5985 §5: "The 'charset' parameter MUST be included with the XML document"; written as
+ * in the RFC 5985 §10.1 example, for answers and HELD errors alike. */
+static void test_answers_say_charset_utf_8(void)
+{
+	struct th_resp r;
+	th_held_post(&v4, &tls, req_civic, NULL, &r);
+	xmlFreeDoc(check_location_response(&r));
+	CHECK_STR(r.content_type, "application/held+xml;charset=utf-8");
+	th_resp_free(&r);
+	th_held_post(&v4, &tls, req_civic, "127.0.0.2", &r);
+	check_held_error(&r, "locationUnknown");
+	CHECK_STR(r.content_type, "application/held+xml;charset=utf-8");
+	th_resp_free(&r);
+}
+
+static long post_with(const char *content_type, const char *const *headers, const char *url)
+{
+	struct th_req rq = {.url = url ? url : v4.url, .content_type = content_type,
+		.body = req_civic, .cafile = tls.cert, .headers = headers};
+	struct th_resp r;
+	th_https(&rq, &r);
+	long status = r.curl_code == 0 ? r.status : -1;
+	if (status == 200)
+		xmlFreeDoc(check_location_response(&r));
+	th_resp_free(&r);
+	return status;
+}
+
+/* RFC 5985 §8: "LIS and Device MUST provide this value in the HTTP Content-Type and Accept
+ * header fields. If the LIS does not receive the appropriate Content-Type and Accept header
+ * fields, the LIS SHOULD fail the request, returning a 406 (not acceptable) response." */
+static void test_post_without_held_content_type_or_accept_gives_406(void)
+{
+	CHECKF(post_with(NULL, NULL, NULL) == 406, "no Content-Type");
+	CHECKF(post_with("application/pidf+xml", NULL, NULL) == 406, "pidf Content-Type");
+	static const char *const html[] = {"Accept: text/html", NULL};
+	static const char *const pidf[] = {"Accept: application/pidf+xml", NULL};
+	static const char *const q0[] = {"Accept: application/held+xml;q=0, */*", NULL};
+	static const char *const none[] = {"Accept: */*;q=0", NULL};
+	const char *const *refused[] = {html, pidf, q0, none};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+		CHECKF(post_with("application/held+xml", refused[i], NULL) == 406, "%s",
+		       refused[i][0]);
+	/* accepted: HELD named, by a wildcard, curl's own, or no Accept at all (lisd's choice:
+	 * a caller's phone that leaves Accept out still gets its location) */
+	static const char *const held[] = {"Accept: application/held+xml", NULL};
+	static const char *const app[] = {"Accept: application/*;q=0.1, text/html", NULL};
+	static const char *const absent[] = {"Accept:", NULL};
+	static const char *const utf8[] = {"Accept: application/held+xml;charset=utf-8", NULL};
+	const char *const *taken[] = {held, app, absent, utf8, NULL};
+	for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++)
+		CHECKF(post_with("application/held+xml", taken[i], NULL) == 200, "%s",
+		       taken[i] ? taken[i][0] : "curl's Accept");
+	char *log = th_lisd_log(&v4);
+	CHECKF(strstr(log, "result=406 method=POST path=/held") &&
+	       strstr(log, "Accept excludes application/held+xml") &&
+	       strstr(log, "Content-Type is not application/held+xml"), "log: %s",
+	       th_flat(log + (strlen(log) > 1400 ? strlen(log) - 1400 : 0)));
+	free(log);
+}
+
+/* RFC 5985 §8: "In the case that the LIS receives a request from the Device containing an
+ * If-* (conditional) header, the LIS SHOULD return a 412 (precondition failed) response." */
+static void test_conditional_headers_give_412(void)
+{
+	const char *conds[] = {"If-Match: *", "If-None-Match: \"xyzzy\"",
+			       "If-Modified-Since: Sat, 29 Oct 1994 19:43:31 GMT",
+			       "If-Unmodified-Since: Sat, 29 Oct 1994 19:43:31 GMT",
+			       "If-Range: \"xyzzy\"", "if-match: *"};
+	for (size_t i = 0; i < sizeof conds / sizeof conds[0]; i++) {
+		const char *const h[] = {conds[i], NULL};
+		CHECKF(post_with("application/held+xml", h, NULL) == 412, "%s", conds[i]);
+	}
+	char *log = th_lisd_log(&v4);
+	CHECKF(strstr(log, "result=412 method=POST path=/held") &&
+	       strstr(log, "reason=\"conditional header If-Unmodified-Since"), "log: %s",
+	       th_flat(log + (strlen(log) > 1400 ? strlen(log) - 1400 : 0)));
+	free(log);
+	/* the refusals decided first keep their order: path, method, media type */
+	const char *const h[] = {"If-Match: *", NULL};
+	char url[200];
+	snprintf(url, sizeof url, "%s/nothing-here", v4.base);
+	CHECK(post_with("application/held+xml", h, url) == 404);
+	CHECK(post_with("text/xml", h, NULL) == 406);
+	struct th_req get = {.method = "GET", .url = v4.url, .cafile = tls.cert, .headers = h};
+	struct th_resp r;
+	th_https(&get, &r);
+	CHECKF(r.curl_code == 0 && r.status == 405, "GET: curl %d HTTP %ld", r.curl_code,
+	       r.status);
+	th_resp_free(&r);
+}
+
 static void test_sigterm_stops_lisd_cleanly(void)
 {
 	int a = th_lisd_stop(&v4), b = th_lisd_stop(&v6);
@@ -661,7 +757,7 @@ int main(void)
 	t_run("billion_laughs_gives_xmlError_quickly", test_billion_laughs_gives_xmlError_quickly);
 	t_run("third_party_device_request_is_refused", test_third_party_device_request_is_refused);
 	t_run("get_gives_405_with_allow_post", test_get_gives_405_with_allow_post);
-	t_run("text_xml_gives_415", test_text_xml_gives_415);
+	t_run("text_xml_gives_406", test_text_xml_gives_406);
 	t_run("body_over_max_body_gives_413", test_body_over_max_body_gives_413);
 	t_run("other_path_gives_404", test_other_path_gives_404);
 	t_run("plain_http_gets_no_http_response", test_plain_http_gets_no_http_response);
@@ -669,6 +765,10 @@ int main(void)
 	t_run("one_log_line_per_request", test_one_log_line_per_request);
 	t_run("database_down_keeps_answering_from_snapshot",
 	      test_database_down_keeps_answering_from_snapshot);
+	t_run("answers_say_charset_utf_8", test_answers_say_charset_utf_8);
+	t_run("post_without_held_content_type_or_accept_gives_406",
+	      test_post_without_held_content_type_or_accept_gives_406);
+	t_run("conditional_headers_give_412", test_conditional_headers_give_412);
 	t_run("sigterm_stops_lisd_cleanly", test_sigterm_stops_lisd_cleanly);
 	int rc = t_done();
 	th_pg_stop(&pg);

@@ -227,12 +227,13 @@ static void test_dereference_get_and_post_are_logged(void)
 	CHECKF(r.status == 200, "POST: HTTP %ld", r.status);
 	th_resp_free(&r);
 
-	/* a forged token: GET 404 */
+	/* a forged token: GET 404 (for the bare presence: RFC 6753 §3.2) */
 	char forged[600];
 	snprintf(forged, sizeof forged, "%s/loc/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		 E.lisd.base);
+	static const char *const pidf_only[] = {"Accept: application/pidf+xml", NULL};
 	struct th_req f = {.method = "GET", .url = forged, .cafile = E.tls.cert,
-		.local_addr = "127.0.0.45"};
+		.local_addr = "127.0.0.45", .headers = pidf_only};
 	th_https(&f, &r);
 	CHECKF(r.status == 404, "forged GET: HTTP %ld", r.status);
 	th_resp_free(&r);
