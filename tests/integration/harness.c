@@ -811,7 +811,8 @@ static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 static void check_body(const struct th_req *req, const char *method,
 		       const struct th_resp *resp, const char *file, int line)
 {
-	if (!schema_media_type(resp->content_type))
+	/* A HEAD answer has the headers of a document and no body (RFC 9110 §9.3.2). */
+	if (!schema_media_type(resp->content_type) || strcmp(method, "HEAD") == 0)
 		return;
 	char what[400];
 	snprintf(what, sizeof what, "%s %s: HTTP %ld, %s", method, req->url, resp->status,
