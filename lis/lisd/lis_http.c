@@ -31,7 +31,13 @@
 #define PIDF_CONTENT_TYPE PIDF_MEDIA_TYPE ";charset=utf-8"
 
 /* GnuTLS priorities: TLS 1.2 and 1.3 only, our cipher order. */
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
+/* TLS 1.2 and 1.3 only; in TLS 1.2 only ephemeral elliptic-curve key exchange (forward
+ * secrecy: no static RSA, no finite-field DHE) and AEAD ciphers (no CBC, no SHA-1 MAC).
+ * TLS 1.3 offers nothing else. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" \
+	":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA" \
+	":-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305" \
+	":-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
 /* Per-connection memory pool (headers, read and write buffers); bodies live outside it. */
 #define CONNECTION_MEMORY_LIMIT (64 * 1024)
 /* An oversized body is read and thrown away so that the client gets its 413 (libmicrohttpd

@@ -571,6 +571,41 @@ static void test_tls_1_1_refused_1_2_and_1_3_accepted(void)
 	th_resp_free(&r);
 }
 
+/* TLS 1.2 as offered: forward secrecy and AEAD only. A client that offers nothing else
+ * than static RSA key exchange, CBC with SHA-1, or finite-field DHE is refused; ECDHE with
+ * AES-GCM or ChaCha20-Poly1305 is served. */
+static void test_tls_1_2_offers_only_ecdhe_with_aead(void)
+{
+	static const char *const refused[] = {
+		"AES128-GCM-SHA256:AES256-GCM-SHA384",          /* static RSA key exchange */
+		"AES128-SHA:AES256-SHA",                        /* static RSA, CBC, SHA-1 */
+		"ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA",    /* CBC with SHA-1 */
+		"ECDHE-RSA-AES128-SHA256",                      /* CBC */
+		"DHE-RSA-AES128-GCM-SHA256",                    /* finite-field DHE */
+	};
+	static const char *const served[] = {
+		"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
+		"ECDHE-RSA-CHACHA20-POLY1305",
+	};
+	struct th_req rq = {.url = v4.url, .content_type = "application/held+xml",
+		.body = req_civic, .cafile = tls.cert, .tls_min = CURL_SSLVERSION_TLSv1_2,
+		.tls_max = CURL_SSLVERSION_MAX_TLSv1_2};
+	struct th_resp r;
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		rq.ciphers = refused[i];
+		th_https(&rq, &r);
+		CHECKF(r.curl_code != 0, "%s got HTTP %ld", refused[i], r.status);
+		th_resp_free(&r);
+	}
+	for (size_t i = 0; i < sizeof served / sizeof served[0]; i++) {
+		rq.ciphers = served[i];
+		th_https(&rq, &r);
+		CHECKF(r.curl_code == 0 && r.status == 200, "%s: %s HTTP %ld", served[i], r.errbuf,
+		       r.status);
+		th_resp_free(&r);
+	}
+}
+
 static void test_one_log_line_per_request(void)
 {
 	char *log = th_lisd_log(&v4);
@@ -761,6 +796,7 @@ int main(void)
 	t_run("body_over_max_body_gives_413", test_body_over_max_body_gives_413);
 	t_run("other_path_gives_404", test_other_path_gives_404);
 	t_run("plain_http_gets_no_http_response", test_plain_http_gets_no_http_response);
+	t_run("tls_1_2_offers_only_ecdhe_with_aead", test_tls_1_2_offers_only_ecdhe_with_aead);
 	t_run("tls_1_1_refused_1_2_and_1_3_accepted", test_tls_1_1_refused_1_2_and_1_3_accepted);
 	t_run("one_log_line_per_request", test_one_log_line_per_request);
 	t_run("database_down_keeps_answering_from_snapshot",
