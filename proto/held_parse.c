@@ -130,9 +130,10 @@ static int parse_boolean(char *value, bool *out)
 	return 0;
 }
 
-/* RFC 5985 §6.2: locationType is a whitespace-separated list of any, civic, geodetic,
- * locationURI; duplicates are harmless. An empty list is taken to mean the same as an
- * absent element (any). Attribute exact defaults to false. */
+/* RFC 5985 §6.2: locationType lists the forms wanted. The §7 schema makes its value a union:
+ * the token "any" alone, or a list of civic, geodetic and locationURI with minLength 1
+ * (duplicates allowed). "civic any" and an empty element are neither, so they are xmlError
+ * ("invalid"), not read as any. Attribute exact defaults to false. */
 static int parse_location_type(xmlNodePtr n, struct held_request *req, struct lis_error *err)
 {
 	char q[64];
@@ -152,11 +153,14 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 		return lis_error_held(err, HELD_E_XML_ERROR,
 				      "locationType must hold a list of words, not elements");
 	int rc = 0;
+	unsigned n_tokens = 0;
+	bool any = false;
 	char *save = NULL;
 	for (char *tok = strtok_r((char *)text, " \t\r\n", &save); tok;
 	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		n_tokens++;
 		if (strcmp(tok, "any") == 0)
-			req->loctypes |= HELD_LT_ANY;
+			any = true;
 		else if (strcmp(tok, "civic") == 0)
 			req->loctypes |= HELD_LT_CIVIC;
 		else if (strcmp(tok, "geodetic") == 0)
@@ -171,6 +175,16 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 		}
 	}
 	xmlFree(text);
+	if (rc == 0 && n_tokens == 0)
+		rc = lis_error_held(err, HELD_E_XML_ERROR,
+				    "locationType is empty: give any, or a list of civic, geodetic "
+				    "and locationURI, or leave the element out");
+	else if (rc == 0 && any && n_tokens > 1)
+		rc = lis_error_held(err, HELD_E_XML_ERROR,
+				    "locationType \"any\" must stand alone, not in a list with "
+				    "civic, geodetic or locationURI");
+	else if (rc == 0 && any)
+		req->loctypes = HELD_LT_ANY;
 	return rc;
 }
 

@@ -50,6 +50,12 @@ int lis_held_init(const struct lis_config *cfg, struct lis_error *err)
 	held_cfg = cfg;
 	uri_enabled = cfg->uri_base[0] != '\0';
 	atomic_store(&disagreements, 0);
+	/* the configuration refuses more than 24 hours; less than 30 minutes is allowed (tests)
+	 * but against RFC 5985 §6.5.2 */
+	if (uri_enabled && cfg->uri_lifetime < 1800)
+		lis_log(LIS_LOG_WARN, "start",
+			"uri_lifetime=%lu reason=\"location URIs should live at least 1800 s "
+			"(RFC 5985 section 6.5.2)\"", cfg->uri_lifetime);
 	if (cfg->uri_key_file[0])
 		return lis_uri_key_load(cfg->uri_key_file, &uri_key, err);
 	if (lis_uri_key_random(&uri_key, err) < 0)

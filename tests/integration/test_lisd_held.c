@@ -632,6 +632,66 @@ static void test_sigterm_stops_lisd_cleanly(void)
 	}
 }
 
+/* ---- RFC 5985 §7 locationType values, §6.5.2 URI lifetime ---- */
+
+/* The schema makes locationType the token "any" or a non-empty list of civic, geodetic and
+ * locationURI: "civic any" and an empty element are invalid, xmlError (§6.3). */
+static void test_location_type_any_in_a_list_or_empty_gives_xmlError(void)
+{
+	static const char *const bodies[] = {
+		"<locationType>civic any</locationType>",
+		"<locationType exact=\"true\">any geodetic</locationType>",
+		"<locationType/>",
+		"<locationType>  </locationType>",
+	};
+	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+		char req[512];
+		snprintf(req, sizeof req, "<locationRequest xmlns=\"" HELD_NS "\">%s</locationRequest>",
+			 bodies[i]);
+		struct th_resp r;
+		th_held_post(&v4, &tls, req, NULL, &r);
+		check_held_error(&r, "xmlError");
+		th_resp_free(&r);
+	}
+	/* "any" alone is fine */
+	const char *any = "<locationRequest xmlns=\"" HELD_NS "\"><locationType> any </locationType>"
+			  "</locationRequest>";
+	struct th_resp r;
+	th_held_post(&v4, &tls, any, NULL, &r);
+	xmlDocPtr d = check_location_response(&r);
+	if (d)
+		check_hq_410_civic(d);
+	xmlFreeDoc(d);
+	th_resp_free(&r);
+}
+
+/* RFC 5985 §6.5.2: expires "is RECOMMENDED not to exceed 24 hours": more is a configuration
+ * error that says so; less than 30 minutes starts with a warning. */
+static void test_uri_lifetime_over_a_day_is_refused_and_under_30_minutes_warned(void)
+{
+	char *dir = th_tmpdir("lifetime");
+	char path[512];
+	snprintf(path, sizeof path, "%s/long.conf", dir);
+	th_write_file(path, "[held]\nuri_lifetime = 86401\n");
+	struct th_proc p;
+	char *a[] = {(char *)th_lisd_path(), "-c", path, "--check-config", NULL};
+	th_run(&p, a, NULL, 10);
+	CHECKF(p.status == 2, "exit %d", p.status);
+	CHECKF(strstr(p.err, "uri_lifetime") && strstr(p.err, "24 hours"), "stderr: %s",
+	       th_flat(p.err));
+	th_proc_free(&p);
+
+	struct th_lisd l;
+	if (!CHECK(th_lisd_start(&l, "127.0.0.1", &tls, pg.conninfo, NULL,
+				 "[held]\nuri_base = https://127.0.0.1:{PORT}/loc/\n"
+				 "uri_lifetime = 60\n") == 0))
+		return;
+	char *log = th_lisd_log(&l);
+	CHECKF(strstr(log, "uri_lifetime=60") && strstr(log, "6.5.2"), "log: %s", th_flat(log));
+	free(log);
+	CHECK(th_lisd_stop(&l) == 0);
+}
+
 int main(void)
 {
 	t_run("setup_postgresql_wiremap_tls_and_lisd", test_setup_postgresql_wiremap_tls_and_lisd);
@@ -667,6 +727,10 @@ int main(void)
 	t_run("plain_http_gets_no_http_response", test_plain_http_gets_no_http_response);
 	t_run("tls_1_1_refused_1_2_and_1_3_accepted", test_tls_1_1_refused_1_2_and_1_3_accepted);
 	t_run("one_log_line_per_request", test_one_log_line_per_request);
+	t_run("location_type_any_in_a_list_or_empty_gives_xmlError",
+	      test_location_type_any_in_a_list_or_empty_gives_xmlError);
+	t_run("uri_lifetime_over_a_day_is_refused_and_under_30_minutes_warned",
+	      test_uri_lifetime_over_a_day_is_refused_and_under_30_minutes_warned);
 	t_run("database_down_keeps_answering_from_snapshot",
 	      test_database_down_keeps_answering_from_snapshot);
 	t_run("sigterm_stops_lisd_cleanly", test_sigterm_stops_lisd_cleanly);

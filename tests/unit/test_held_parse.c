@@ -2,6 +2,7 @@
  * input (DTDs, entities, depth, size, encoding). */
 #include "check.h"
 #include "held.h"
+#include "schema_check.h"
 
 #include <libxml/parser.h>
 #include <pthread.h>
@@ -163,9 +164,28 @@ static void test_location_type_list_with_duplicates_and_any_whitespace(void)
 {
 	CHECK(parse_req("", "<locationType>\n\tcivic  civic\r\n geodetic\t</locationType>") == 0);
 	CHECK(req.loctypes == (HELD_LT_CIVIC | HELD_LT_GEODETIC));
-	CHECK(parse_req("", "<locationType>any civic geodetic locationURI</locationType>") == 0);
-	CHECK(req.loctypes == (HELD_LT_ANY | HELD_LT_CIVIC | HELD_LT_GEODETIC | HELD_LT_URI));
-	CHECK(held_request_wants(&req, HELD_LT_URI));
+	CHECK(parse_req("", "<locationType>  any\n</locationType>") == 0);
+	CHECK(req.loctypes == HELD_LT_ANY);
+}
+
+/* RFC 5985 §7: locationTypeBase is the token "any" or a locationTypeList of minLength 1; "any"
+ * is not a member of the list. A value that is neither is invalid: xmlError (§6.3). */
+static void test_any_in_a_list_is_xml_error(void)
+{
+	static const char *const bad[] = {"civic any", "any civic geodetic locationURI",
+					  "any any", "locationURI any"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char body[128];
+		snprintf(body, sizeof body, "<locationType>%s</locationType>", bad[i]);
+		expect_fault(parse_req("", body), HELD_E_XML_ERROR, "\"any\" must stand alone");
+		char doc[256];
+		snprintf(doc, sizeof doc, "<locationRequest xmlns=\"" HELD "\">%s</locationRequest>",
+			 body);
+		CHECK_SCHEMA_INVALID(doc, strlen(doc));
+	}
+	const char *ok = "<locationRequest xmlns=\"" HELD "\"><locationType> any </locationType>"
+			 "</locationRequest>";
+	CHECK_SCHEMA_VALID(ok, strlen(ok));
 }
 
 static void test_location_type_any_wants_every_form(void)
@@ -176,12 +196,16 @@ static void test_location_type_any_wants_every_form(void)
 	CHECK(held_request_wants(&req, HELD_LT_URI));
 }
 
-static void test_empty_location_type_means_any(void)
+/* An empty list fails the schema's minLength 1 and is not the token "any" (RFC 5985 §7). */
+static void test_empty_location_type_is_xml_error(void)
 {
-	CHECK(parse_req("", "<locationType/>") == 0);
-	CHECK(req.loctypes == 0);
-	CHECK(parse_req("", "<locationType exact=\"true\">  </locationType>") == 0);
-	CHECK(req.loctypes == 0 && req.exact);
+	expect_fault(parse_req("", "<locationType/>"), HELD_E_XML_ERROR, "locationType is empty");
+	expect_fault(parse_req("", "<locationType exact=\"true\">  </locationType>"),
+		     HELD_E_XML_ERROR, "locationType is empty");
+	expect_fault(parse_req("", "<locationType><!-- nothing --></locationType>"),
+		     HELD_E_XML_ERROR, "locationType is empty");
+	const char *doc = "<locationRequest xmlns=\"" HELD "\"><locationType/></locationRequest>";
+	CHECK_SCHEMA_INVALID(doc, strlen(doc));
 }
 
 static void test_location_type_cdata_and_comment_accepted(void)
@@ -883,8 +907,9 @@ int main(void)
 	t_run("location_type_single_tokens", test_location_type_single_tokens);
 	t_run("location_type_list_with_duplicates_and_any_whitespace",
 	      test_location_type_list_with_duplicates_and_any_whitespace);
+	t_run("any_in_a_list_is_xml_error", test_any_in_a_list_is_xml_error);
 	t_run("location_type_any_wants_every_form", test_location_type_any_wants_every_form);
-	t_run("empty_location_type_means_any", test_empty_location_type_means_any);
+	t_run("empty_location_type_is_xml_error", test_empty_location_type_is_xml_error);
 	t_run("location_type_cdata_and_comment_accepted",
 	      test_location_type_cdata_and_comment_accepted);
 	t_run("unknown_location_type_token_is_xml_error_naming_it",
@@ -980,6 +1005,7 @@ int main(void)
 	t_run("error_code_names", test_error_code_names);
 	t_run("parsing_in_parallel_threads_keeps_errors_apart",
 	      test_parsing_in_parallel_threads_keeps_errors_apart);
+	sc_free();
 	xmlCleanupParser();
 	return t_done();
 }

@@ -105,6 +105,9 @@ static void test_bad_values_name_file_line_and_key(void)
 	check_bad("[held]\nuri_base = https://lis.example.net/loc/?x=\n", 2, "uri_base");
 	check_bad("[held]\nderef_auth = anyone\n", 2, "deref_auth");
 	check_bad("[held]\nuri_lifetime = 0\n", 2, "uri_lifetime");
+	/* RFC 5985 §6.5.2: at most 24 hours, and the message says why */
+	check_bad("[held]\nuri_lifetime = 86401\n", 2, "uri_lifetime");
+	check_bad("[held]\nuri_lifetime = 31536000\n", 2, "within 24 hours");
 	check_bad("[wiremap]\nmax_binding_age = -1\n", 2, "max_binding_age");
 	check_bad("[auth]\n\nallowed_addresses = 10.0.0.1/8\n", 3, "allowed_addresses");
 	check_bad("[auth]\nallowed_subjects = sbc1\n", 2, "allowed_subjects");
