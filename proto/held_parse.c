@@ -130,7 +130,8 @@ static int parse_boolean(char *value, bool *out)
 	return 0;
 }
 
-/* RFC 5985 §6.2: locationType lists the forms wanted. The §7 schema makes its value a union:
+/* RFC 5985 §6.2: locationType lists the forms wanted, kept in the order given (the answer
+ * SHOULD follow it); "any" leaves the list empty. The §7 schema makes its value a union:
  * the token "any" alone, or a list of civic, geodetic and locationURI with minLength 1
  * (duplicates allowed). "civic any" and an empty element are neither, so they are xmlError
  * ("invalid"), not read as any. Attribute exact defaults to false. */
@@ -162,11 +163,11 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 		if (strcmp(tok, "any") == 0)
 			any = true;
 		else if (strcmp(tok, "civic") == 0)
-			req->loctypes |= HELD_LT_CIVIC;
+			held_loctypes_add(&req->loctypes, HELD_LT_CIVIC);
 		else if (strcmp(tok, "geodetic") == 0)
-			req->loctypes |= HELD_LT_GEODETIC;
+			held_loctypes_add(&req->loctypes, HELD_LT_GEODETIC);
 		else if (strcmp(tok, "locationURI") == 0)
-			req->loctypes |= HELD_LT_URI;
+			held_loctypes_add(&req->loctypes, HELD_LT_URI);
 		else {
 			rc = lis_error_held(err, HELD_E_XML_ERROR,
 					    "locationType \"%s\" is not any, civic, geodetic or "
@@ -183,8 +184,6 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 		rc = lis_error_held(err, HELD_E_XML_ERROR,
 				    "locationType \"any\" must stand alone, not in a list with "
 				    "civic, geodetic or locationURI");
-	else if (rc == 0 && any)
-		req->loctypes = HELD_LT_ANY;
 	return rc;
 }
 

@@ -323,18 +323,22 @@ out:
 	return ret;
 }
 
-/* Which forms to answer with (RFC 5985 §6.2, held_negotiate()), and in words why not when
- * none can be given. A location URI is possible only for a HELD request to a LIS that issues
- * them and a target whose identity fits in a token (RFC 6753 §3.1: never when
- * dereferencing). req is NULL for GET (RFC 6753 §3.2: as if "geodetic civic",
- * exact="false"). Returns 0 with *give set, or 1 with *f describing the failure. */
+/* What a GET of a location URI asks for: RFC 6753 §3.2, as if the request were
+ * <locationType exact="false">geodetic civic</locationType>, geodetic first. */
+static const struct held_loctypes get_asks = { 2, { HELD_LT_GEODETIC, HELD_LT_CIVIC } };
+
+/* Which forms to answer with, in which order (RFC 5985 §6.2, held_negotiate()), and in words
+ * why not when none can be given. A location URI is possible only for a HELD request to a
+ * LIS that issues them and a target whose identity fits in a token (RFC 6753 §3.1: never when
+ * dereferencing). req is NULL for GET (get_asks). Returns 0 with *give set, or 1 with *f
+ * describing the failure. */
 static int choose_forms(const struct target *t, const struct held_request *req, enum mode mode,
-			unsigned have, unsigned *give, struct lis_held_outcome *oc,
+			unsigned have, struct held_loctypes *give, struct lis_held_outcome *oc,
 			struct failure *f)
 {
 	bool uri_possible = mode == MODE_HELD && uri_enabled && t->identity_fits;
 	unsigned missing = 0;
-	unsigned asked = req ? req->loctypes : HELD_LT_GEODETIC | HELD_LT_CIVIC;
+	const struct held_loctypes *asked = req ? &req->loctypes : &get_asks;
 	switch (held_negotiate(asked, req && req->exact,
 			       have | (uri_possible ? HELD_LT_URI : 0u), give, &missing)) {
 	case HELD_OK:
@@ -362,14 +366,24 @@ static int choose_forms(const struct target *t, const struct held_request *req, 
 	}
 }
 
+/* True when give puts geodetic before civic. */
+static bool geodetic_first(const struct held_loctypes *give)
+{
+	for (size_t i = 0; i < give->n; i++)
+		if (give->form[i] & (HELD_LT_CIVIC | HELD_LT_GEODETIC))
+			return give->form[i] == HELD_LT_GEODETIC;
+	return false;
+}
+
 /* Build the answer from the forms chosen, outside the snapshot's read-side section: a
  * random presence entity, the location URI's token, the XML. Returns 0 with *out built, 1
  * with *f describing a failure, -1 when building failed. */
-static int build_answer(const struct target *t, enum mode mode, unsigned give,
-			struct located *loc, char **out, size_t *out_len,
-			struct lis_held_outcome *oc, struct failure *f)
+static int build_answer(const struct target *t, enum mode mode,
+			const struct held_loctypes *forms, struct located *loc, char **out,
+			size_t *out_len, struct lis_held_outcome *oc, struct failure *f)
 {
 	struct lis_error err = { 0 };
+	unsigned give = held_loctypes_bits(forms);
 	bool by_value = give & (HELD_LT_CIVIC | HELD_LT_GEODETIC);
 	bool give_uri = give & HELD_LT_URI;
 	struct pidf_doc *doc = &loc->wp.doc;
@@ -384,6 +398,8 @@ static int build_answer(const struct target *t, enum mode mode, unsigned give,
 		doc->civic = NULL;
 	if (!(give & HELD_LT_GEODETIC))
 		doc->geo = NULL;
+	/* RFC 5985 §6.2: the order asked for (the URI set's place is fixed by the §7 schema) */
+	doc->geodetic_first = geodetic_first(forms);
 	doc->entity = entity;
 	doc->timestamp = now;
 	doc->retransmission_allowed = held_cfg->retransmission_allowed;
@@ -430,7 +446,7 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 		  char **out, size_t *out_len, struct lis_held_outcome *oc, struct failure *f)
 {
 	struct located loc;
-	unsigned give;
+	struct held_loctypes give;
 
 	snprintf(oc->target, sizeof oc->target, "%.319s", t->identity);
 	int rc = resolve(t, &loc, oc, f);
@@ -438,7 +454,7 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 		return rc;
 	rc = choose_forms(t, req, mode, loc.have, &give, oc, f);
 	if (rc == 0)
-		rc = build_answer(t, mode, give, &loc, out, out_len, oc, f);
+		rc = build_answer(t, mode, &give, &loc, out, out_len, oc, f);
 	wm_pidf_release(&loc.wp);
 	return rc;
 }

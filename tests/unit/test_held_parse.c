@@ -39,6 +39,21 @@ static int parse_req(const char *attrs, const char *body)
 	return parse(buf);
 }
 
+/* The parsed locationType in words, in the order kept: "any" when the list is empty. */
+static const char *lt(void)
+{
+	static char buf[64];
+	static const char *const names[] = {"civic", "geodetic", "locationURI"};
+	buf[0] = '\0';
+	for (size_t i = 0; i < req.loctypes.n; i++) {
+		unsigned f = (unsigned)req.loctypes.form[i];
+		const char *name = f == HELD_LT_CIVIC ? names[0] : f == HELD_LT_GEODETIC ? names[1]
+			: f == HELD_LT_URI ? names[2] : "?";
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? " " : "", name);
+	}
+	return buf[0] ? buf : "any";
+}
+
 /* err.msg must be fit to send to a client: short printable ASCII. */
 static bool msg_is_clean(void)
 {
@@ -61,7 +76,7 @@ static void expect_fault(int rc, enum held_error_code code, const char *in_msg)
 	if (in_msg)
 		CHECKF(strstr(err.msg, in_msg) != NULL, "\"%s\" not in \"%s\"", in_msg, err.msg);
 	/* a refused request leaves nothing half-parsed behind */
-	CHECK(req.loctypes == 0 && req.n_ids == 0 && !req.has_device && req.rt == HELD_RT_ABSENT);
+	CHECK(req.loctypes.n == 0 && req.n_ids == 0 && !req.has_device && req.rt == HELD_RT_ABSENT);
 }
 
 static double now_s(void)
@@ -77,7 +92,7 @@ static void test_minimal_request_means_any_location(void)
 {
 	CHECK(parse("<locationRequest xmlns=\"" HELD "\"/>") == 0);
 	CHECK(err.code == LIS_OK && err.msg[0] == '\0');
-	CHECK(req.loctypes == 0);
+	CHECK_STR(lt(), "any");
 	CHECK(!req.exact);
 	CHECK(req.rt == HELD_RT_ABSENT);
 	CHECK(!req.has_device && req.n_ids == 0 && req.n_wifi == 0);
@@ -92,7 +107,7 @@ static void test_rfc5985_request_with_xml_declaration_and_prefix(void)
 		    "<held:locationRequest xmlns:held=\"" HELD "\">\n"
 		    "  <held:locationType exact=\"false\">civic geodetic</held:locationType>\n"
 		    "</held:locationRequest>\n") == 0);
-	CHECK(req.loctypes == (HELD_LT_CIVIC | HELD_LT_GEODETIC));
+	CHECK_STR(lt(), "civic geodetic");
 	CHECK(!req.exact);
 }
 
@@ -100,7 +115,7 @@ static void test_rfc5985_request_exact_geodetic_uri_with_response_time(void)
 {
 	CHECK(parse_req("responseTime=\"8\"",
 			"<locationType exact=\"true\">geodetic locationURI</locationType>") == 0);
-	CHECK(req.loctypes == (HELD_LT_GEODETIC | HELD_LT_URI));
+	CHECK_STR(lt(), "geodetic locationURI");
 	CHECK(req.exact);
 	CHECK(req.rt == HELD_RT_MILLISECONDS && req.rt_ms == 8);
 	CHECK(!held_request_wants(&req, HELD_LT_CIVIC));
@@ -112,7 +127,8 @@ static void test_protocol_md_emergency_routing_request(void)
 	CHECK(parse_req("responseTime=\"emergencyRouting\"",
 			"\n  <locationType exact=\"true\">civic geodetic</locationType>\n") == 0);
 	CHECK(req.rt == HELD_RT_EMERGENCY_ROUTING);
-	CHECK(req.exact && req.loctypes == (HELD_LT_CIVIC | HELD_LT_GEODETIC));
+	CHECK(req.exact);
+	CHECK_STR(lt(), "civic geodetic");
 }
 
 static void test_rfc6155_request_with_device_uri(void)
@@ -136,7 +152,8 @@ static void test_protocol_md_device_request_exact_false(void)
 	CHECK(parse_req("", "<locationType exact=\"false\">civic locationURI</locationType>"
 			    "<device xmlns=\"" HELDID "\"><uri>tel:+15551234567</uri>"
 			    "</device>") == 0);
-	CHECK(!req.exact && req.loctypes == (HELD_LT_CIVIC | HELD_LT_URI));
+	CHECK(!req.exact);
+	CHECK_STR(lt(), "civic locationURI");
 	CHECK(req.n_ids == 1 && req.ids[0].kind == IDENT_TEL);
 	CHECK_STR(req.ids[0].value, "tel:+15551234567");
 }
@@ -147,25 +164,37 @@ static void test_location_type_single_tokens(void)
 {
 	static const struct {
 		const char *text;
-		unsigned want;
+		const char *want;
 	} cases[] = {
-		{"any", HELD_LT_ANY}, {"civic", HELD_LT_CIVIC},
-		{"geodetic", HELD_LT_GEODETIC}, {"locationURI", HELD_LT_URI},
+		{"any", "any"}, {"civic", "civic"},
+		{"geodetic", "geodetic"}, {"locationURI", "locationURI"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char body[128];
 		snprintf(body, sizeof body, "<locationType>%s</locationType>", cases[i].text);
 		CHECKF(parse_req("", body) == 0, "%s: %s", cases[i].text, err.msg);
-		CHECKF(req.loctypes == cases[i].want, "%s -> %u", cases[i].text, req.loctypes);
+		CHECKF(strcmp(lt(), cases[i].want) == 0, "%s -> %s", cases[i].text, lt());
 	}
 }
 
 static void test_location_type_list_with_duplicates_and_any_whitespace(void)
 {
 	CHECK(parse_req("", "<locationType>\n\tcivic  civic\r\n geodetic\t</locationType>") == 0);
-	CHECK(req.loctypes == (HELD_LT_CIVIC | HELD_LT_GEODETIC));
+	CHECK_STR(lt(), "civic geodetic");
 	CHECK(parse_req("", "<locationType>  any\n</locationType>") == 0);
-	CHECK(req.loctypes == HELD_LT_ANY);
+	CHECK_STR(lt(), "any");
+}
+
+/* RFC 5985 §6.2: the answer SHOULD follow the order of the request, so the parser keeps it
+ * (first mention wins for a repeated form). */
+static void test_location_type_order_is_kept(void)
+{
+	CHECK(parse_req("", "<locationType>geodetic civic</locationType>") == 0);
+	CHECK_STR(lt(), "geodetic civic");
+	CHECK(parse_req("", "<locationType>locationURI geodetic civic geodetic</locationType>")
+	      == 0);
+	CHECK_STR(lt(), "locationURI geodetic civic");
+	CHECK(held_request_wants(&req, HELD_LT_CIVIC) && held_request_wants(&req, HELD_LT_URI));
 }
 
 /* RFC 5985 §7: locationTypeBase is the token "any" or a locationTypeList of minLength 1; "any"
@@ -212,7 +241,7 @@ static void test_location_type_cdata_and_comment_accepted(void)
 {
 	CHECK(parse_req("", "<!-- c --><locationType><![CDATA[civic]]> <!-- x -->geodetic"
 			    "</locationType><?pi x?>") == 0);
-	CHECK(req.loctypes == (HELD_LT_CIVIC | HELD_LT_GEODETIC));
+	CHECK_STR(lt(), "civic geodetic");
 }
 
 static void test_unknown_location_type_token_is_xml_error_naming_it(void)
@@ -338,7 +367,7 @@ static void test_extension_element_in_foreign_namespace_is_ignored(void)
 			"<ext:hint><ext:deep a=\"b\">text<ext:x/></ext:deep></ext:hint>"
 			"<locationType>civic</locationType>"
 			"<ext:after>x</ext:after>") == 0);
-	CHECK(req.loctypes == HELD_LT_CIVIC);
+	CHECK_STR(lt(), "civic");
 }
 
 static void test_extension_containing_held_element_is_not_inspected(void)
@@ -359,7 +388,7 @@ static void test_rfc7105_wifi_measurement_gives_serving_bssid(void)
 			    "<ap serving=\"true\"><bssid> 00-12-F0-A0-80-EF </bssid>"
 			    "<ssid>corp</ssid></ap>"
 			    "</wifi></measurements>") == 0);
-	CHECK(req.loctypes == HELD_LT_CIVIC);
+	CHECK_STR(lt(), "civic");
 	if (!CHECK(req.n_wifi == 2))
 		return;
 	CHECK_STR(req.wifi[0].bssid, "00:12:f0:a0:80:01");
@@ -532,7 +561,7 @@ static void test_predefined_and_character_references_are_decoded(void)
 	CHECK(parse_req("", "<locationType>&#99;ivic</locationType>"
 			    "<device xmlns=\"" HELDID "\"><uri>sip:a&amp;b@x&#x2e;example</uri>"
 			    "</device>") == 0);
-	CHECK(req.loctypes == HELD_LT_CIVIC);
+	CHECK_STR(lt(), "civic");
 	CHECK_STR(req.ids[0].value, "sip:a&b@x.example");
 }
 
@@ -639,7 +668,7 @@ static void test_latin1_declared_document_is_accepted(void)
 	CHECK(parse("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
 		    "<locationRequest xmlns=\"" HELD "\"><e xmlns=\"urn:e\">\xe9</e>"
 		    "<locationType>civic</locationType></locationRequest>") == 0);
-	CHECK(req.loctypes == HELD_LT_CIVIC);
+	CHECK_STR(lt(), "civic");
 }
 
 static void test_error_message_quotes_hostile_value_safely(void)
@@ -907,6 +936,7 @@ int main(void)
 	t_run("location_type_single_tokens", test_location_type_single_tokens);
 	t_run("location_type_list_with_duplicates_and_any_whitespace",
 	      test_location_type_list_with_duplicates_and_any_whitespace);
+	t_run("location_type_order_is_kept", test_location_type_order_is_kept);
 	t_run("any_in_a_list_is_xml_error", test_any_in_a_list_is_xml_error);
 	t_run("location_type_any_wants_every_form", test_location_type_any_wants_every_form);
 	t_run("empty_location_type_is_xml_error", test_empty_location_type_is_xml_error);
