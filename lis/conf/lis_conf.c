@@ -71,6 +71,12 @@ static const struct conftab_key keys[] = {
 	{ "held", "deref_auth", CONFTAB_ENUM, OFF(deref_auth), "possession", 0, 0, NULL,
 	  "possession|authorized", "who may dereference location URIs",
 	  .choices = &deref_choices },
+	/* RFC 5985 §6.6: "The LIS MUST NOT include any means of identifying the Device in the
+	 * PIDF-LO unless ... inclusion of identity is expressly permitted by a Rule Maker": off
+	 * unless the operator, as Rule Maker, turns it on */
+	{ "privacy", "include_device_id", CONFTAB_BOOL, OFF(include_device_id), "false", 0, 0,
+	  NULL, "BOOL", "name the device (dm:deviceID mac:...) in the PIDF-LO; RFC 5985 6.6 says "
+	  "only where a Rule Maker expressly permits it", .flags = 0 },
 	{ "querylog", "enabled", CONFTAB_BOOL, OFF(querylog_enabled), "true", 0, 0, NULL, "BOOL",
 	  "log every HELD answer and dereference to table query_log", .flags = 0 },
 	{ "querylog", "spool_dir", CONFTAB_PATH, OFF(querylog_spool_dir), "/var/lib/lis/spool",

@@ -311,6 +311,10 @@ static int resolve(const struct target *t, struct located *loc, struct lis_held_
 	loc->have = (res.loc->has_civic ? HELD_LT_CIVIC : 0u) |
 		    (res.loc->has_geo ? HELD_LT_GEODETIC : 0u);
 	wm_pidf_fill(&res, true, true, &loc->wp);
+	/* RFC 5985 §6.6 (and RFC 6753 §6 for dereference): the device is named only where the
+	 * operator, as Rule Maker, allows it */
+	if (held_cfg->include_device_id)
+		wm_pidf_name_device(&loc->wp);
 	if (wm_pidf_detach(&loc->wp) < 0) {
 		memset(&loc->wp, 0, sizeof loc->wp);
 		fail(f, HELD_E_GENERAL_LIS_ERROR, 500, "internal error");

@@ -48,6 +48,8 @@ static void test_new_keys_have_design_defaults(void)
 	CHECK(cfg.uri_lifetime == 1800);
 	CHECK(cfg.deref_auth == LIS_DEREF_POSSESSION);
 	CHECK(lis_config_deref_path(&cfg) == NULL);
+	/* RFC 5985 §6.6: no device identity in the PIDF-LO unless a Rule Maker permits it */
+	CHECK(!cfg.include_device_id);
 	lis_config_free(&cfg);
 	unlink(path);
 }
@@ -62,10 +64,12 @@ static void test_new_keys_are_read_from_file_and_twins_override(void)
 		   "allowed_addresses = 192.0.2.10, 2001:db8::/32\n"
 		   "[held]\nuri_base = https://lis.example.net:8443/loc/\n"
 		   "uri_key_file = /etc/lis/uri.key\nuri_lifetime = 300\n"
-		   "deref_auth = authorized\n");
+		   "deref_auth = authorized\n"
+		   "[privacy]\ninclude_device_id = true\n");
 	char *argv[] = { "lisd", "-c", path, "--uri-lifetime", "60", "--deref-auth=possession",
 			 "--allowed-addresses", "10.0.0.0/8", NULL };
 	CHECKF(load(&cfg, 8, argv, &err) == 0, "%s", err.msg);
+	CHECK(cfg.include_device_id);
 	CHECK(cfg.max_binding_age == 600);
 	CHECK_STR(cfg.client_ca, "/etc/lis/tls/clients.pem");
 	CHECK_STR(cfg.allowed_subjects,

@@ -358,11 +358,16 @@ static void test_kinds_located_by_are_ip_mac_sip_tel(void)
 	CHECK(!wm_resolve_locates_by(IDENT_N_KINDS));
 }
 
-static void test_pidf_fill_port_with_mac_uses_device_and_both_forms(void)
+/* RFC 5985 §6.6: the MAC is known, but the document names the device only when asked to
+ * (wm_pidf_name_device(), where a Rule Maker allows it). */
+static void test_pidf_fill_port_with_mac_names_no_device_unless_asked_and_both_forms(void)
 {
 	struct wm_pidf p;
 	CHECK(resolve(NULL, "AA-00-00-00-00-01", NULL, NULL, NULL) == 1);
 	wm_pidf_fill(&res, true, true, &p);
+	CHECK(p.doc.device_id == NULL);
+	CHECK_STR(p.device_id, "mac:aa0000000001");
+	wm_pidf_name_device(&p);
 	CHECK_STR(p.doc.device_id, "mac:aa0000000001");
 	CHECK_STR(p.doc.method, "Wiremap");
 	CHECK(p.doc.note == NULL);
@@ -392,6 +397,9 @@ static void test_pidf_fill_subnet_without_mac_has_note_and_no_device_id(void)
 	struct wm_pidf p;
 	CHECK(resolve("10.1.7.7", NULL, NULL, NULL, NULL) == 1);
 	wm_pidf_fill(&res, true, true, &p);
+	CHECK(p.doc.device_id == NULL);
+	/* nothing to name even when allowed */
+	wm_pidf_name_device(&p);
 	CHECK(p.doc.device_id == NULL);
 	CHECK(p.doc.note && strstr(p.doc.note, "subnet 10.1.0.0/16") != NULL);
 	CHECK_STR(p.doc.method, "Wiremap");
@@ -461,7 +469,7 @@ int main(void)
 	RUN(malformed_target_is_an_error);
 	RUN(unsupported_or_repeated_kind_is_an_error);
 	RUN(kinds_located_by_are_ip_mac_sip_tel);
-	RUN(pidf_fill_port_with_mac_uses_device_and_both_forms);
+	RUN(pidf_fill_port_with_mac_names_no_device_unless_asked_and_both_forms);
 	RUN(pidf_fill_subnet_without_mac_has_note_and_no_device_id);
 	RUN(pidf_fill_bssid_and_site_default_methods);
 	RUN(pidf_detach_copies_what_the_document_borrows);
