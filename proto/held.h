@@ -88,6 +88,8 @@ struct held_request {
 	bool has_device;                  /* a heldid:device element was present */
 	size_t n_ids;
 	struct ident ids[HELD_MAX_IDS];
+	struct ident given[HELD_MAX_IDS]; /* the same identifiers as written (trimmed), for the
+	                                   * RFC 6155 §2.2 echo of the device */
 	size_t n_wifi;
 	struct held_wifi_ap wifi[HELD_MAX_WIFI];
 };
@@ -129,11 +131,24 @@ struct held_uri_set {
 	const char *const *uris;
 };
 
-/* Build a locationResponse holding (optionally) a locationUriSet and (optionally) a PIDF-LO
- * presence; at least one of the two must be given. *out is malloc'd, NUL-terminated; the
- * caller frees it with free(). */
+/* A device element (RFC 6155 §2.2, schema §6): identifiers of kinds with an element
+ * (ident_kind_info()->element), each value the text to write. */
+struct held_device {
+	size_t n;
+	const struct ident *ids;
+};
+
+/* Build a locationResponse holding (optionally) a locationUriSet, (optionally) a PIDF-LO
+ * presence, and (optionally) the echo of the request's device; at least one of the first two
+ * must be given. RFC 6155 §2.2: a LIS "echoes the "device" element in a successful HELD
+ * response, including the identifiers that were used as the basis for location
+ * determination"; it goes last, in the §7 schema's slot for other namespaces. A MAC is
+ * written in the schema's IEEE 802 form (hyphens) when given otherwise; an ip gets v="4" or
+ * v="6" from its address. *out is malloc'd, NUL-terminated; the caller frees it with
+ * free(). */
 int held_build_response(const struct held_uri_set *uris, const struct pidf_doc *pidf,
-			char **out, size_t *out_len, struct lis_error *err);
+			const struct held_device *device, char **out, size_t *out_len,
+			struct lis_error *err);
 
 /* Build a HELD error document with a human-readable message (xml:lang="en"). */
 int held_build_error(enum held_error_code code, const char *message,

@@ -224,16 +224,20 @@ static const char *element_what(const char *element, char *buf, size_t size)
 }
 
 /* One RFC 6155 identifier element into an identity of the kind it carries (ident.h), read
- * by that kind's parser: a value the kind does not allow is badIdentifier (RFC 6155 §2.2). */
-static int parse_identifier(xmlNodePtr n, struct ident *id, struct lis_error *err)
+ * by that kind's parser: a value the kind does not allow is badIdentifier (RFC 6155 §2.2).
+ * given gets the same kind with the value as written, for the echo. */
+static int parse_identifier(xmlNodePtr n, struct ident *id, struct ident *given,
+			    struct lis_error *err)
 {
 	char q[64], qv[64], what[128];
 	const char *element = (const char *)n->name;
 	memset(id, 0, sizeof *id);
+	memset(given, 0, sizeof *given);
 	if (!node_ns_is(n, HELD_ID_NS) || !element_what(element, what, sizeof what)[0]) {
 		/* kept by name so that the caller can say which identifier it does not support */
 		id->kind = IDENT_OTHER;
 		snprintf(id->value, sizeof id->value, "%s", element);
+		*given = *id;
 		return 0;
 	}
 	const char *name = quote(q, sizeof q, element);
@@ -257,6 +261,10 @@ static int parse_identifier(xmlNodePtr n, struct ident *id, struct lis_error *er
 		rc = lis_error_held(err, HELD_E_BAD_IDENTIFIER,
 				    "device identifier <%s> \"%s\" is not %s", name,
 				    quote(qv, sizeof qv, v), what);
+	if (rc == 0) {
+		given->kind = id->kind;
+		memcpy(given->value, v, len + 1);
+	}
 	xmlFree(text);
 	return rc;
 }
@@ -280,7 +288,7 @@ static int parse_device(xmlNodePtr dev, struct held_request *req, struct lis_err
 			return lis_error_held(err, HELD_E_REQUEST_ERROR,
 					      "the device has more than %d identifiers",
 					      HELD_MAX_IDS);
-		if (parse_identifier(c, &req->ids[req->n_ids], err) < 0)
+		if (parse_identifier(c, &req->ids[req->n_ids], &req->given[req->n_ids], err) < 0)
 			return -1;
 		req->n_ids++;
 	}

@@ -43,6 +43,8 @@ struct target {
 	char identity[LIS_URI_IDENTITY_MAX + 1]; /* identity text: "ip:10.1.2.3 mac:...", cut
 						  * short when too long */
 	bool identity_fits;               /* identity is whole: a location URI may carry it */
+	const struct held_device *echo;   /* RFC 6155 §2.2: the device a successful answer
+	                                   * echoes (third-party requests); NULL: none */
 };
 
 int lis_held_init(const struct lis_config *cfg, struct lis_error *err)
@@ -429,8 +431,8 @@ static int build_answer(const struct target *t, enum mode mode,
 	if (mode == MODE_DEREF_GET)
 		rc = pidf_build(doc, out, out_len, &err);
 	else
-		rc = held_build_response(give_uri ? &set : NULL, by_value ? doc : NULL, out,
-					 out_len, &err);
+		rc = held_build_response(give_uri ? &set : NULL, by_value ? doc : NULL,
+					 t->echo, out, out_len, &err);
 	memset(token, 0, sizeof token);
 	memset(uri, 0, sizeof uri);
 	if (rc < 0) {
@@ -517,6 +519,12 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 				    out_len, oc);
 	}
 
+	/* RFC 6155 §2.2: a successful answer echoes the device it was asked about, with the
+	 * identifiers it was located by (all of them: lisd refuses those it cannot use); no echo
+	 * means the source address was used, as for a request about the requester itself */
+	struct held_device echo = { .n = req.n_ids, .ids = req.given };
+	if (third_party)
+		t.echo = &echo;
 	rc = locate(&t, &req, MODE_HELD, out, out_len, oc, &f);
 	if (rc == 1)
 		return answer_failure(&f, out, out_len, oc);

@@ -97,8 +97,8 @@ static void expect_refused(const char *req, const char *from, const struct th_ce
 	} else {
 		ck_held_error(&r, "badIdentifier");
 		xmlDocPtr d = xp_parse(r.body, r.body_len);
-		CHECKF(xp_count(d, "//ca:* | //pidf:* | //held:locationUriSet") == 0,
-		       "%s: location in a refusal: %s", what, th_flat(r.body));
+		CHECKF(xp_count(d, "//ca:* | //pidf:* | //held:locationUriSet | //heldid:*") == 0,
+		       "%s: location or device in a refusal: %s", what, th_flat(r.body));
 		xmlFreeDoc(d);
 	}
 	th_resp_free(&r);
@@ -191,6 +191,95 @@ static void test_softphone_asking_about_itself_needs_no_certificate(void)
 		  "Wiremap", NULL, false);
 }
 
+/* ---- RFC 6155 §2.2: the device echoed in successful third-party answers ---- */
+
+/* One expected identifier of the echo: element, text, and for ip its v. */
+struct echoed {
+	const char *element, *text, *v;
+};
+
+/* The answer ends with heldid:device holding exactly want[0..n), in order. */
+static void expect_echo(const char *req, const char *from, const struct th_cert *cert,
+			const struct echoed *want, size_t n)
+{
+	struct th_resp r;
+	th_held_post_cert(&E.lisd, &E.tls, req, from, cert, &r);
+	xmlDocPtr d = ck_held_located(&r);
+	if (d) {
+		CHECKF(xp_count(d, "/held:locationResponse/heldid:device") == 1 &&
+		       xp_count(d, "/held:locationResponse/*[last()][self::heldid:device]") == 1,
+		       "no device echo at the end: %s", th_flat(r.body));
+		CHECKF(xp_count(d, "/held:locationResponse/heldid:device/*") == (int)n, "%s",
+		       th_flat(r.body));
+		for (size_t i = 0; i < n; i++) {
+			char x[200], ln[220];
+			snprintf(x, sizeof x, "/held:locationResponse/heldid:device/*[%zu]", i + 1);
+			snprintf(ln, sizeof ln, "local-name(%s)", x);
+			char *name = xp_str(d, ln);
+			char *text = xp_str(d, x);
+			CHECKF(strcmp(name, want[i].element) == 0 && strcmp(text, want[i].text) == 0,
+			       "identifier %zu: <%s>%s, want <%s>%s", i + 1, name, text,
+			       want[i].element, want[i].text);
+			free(name);
+			free(text);
+			if (want[i].v) {
+				snprintf(ln, sizeof ln, "%s/@v", x);
+				char *v = xp_str(d, ln);
+				CHECK_STR(v, want[i].v);
+				free(v);
+			}
+		}
+		xmlFreeDoc(d);
+	}
+	th_resp_free(&r);
+}
+
+/* "A LIS that supports this specification echoes the "device" element in a successful HELD
+ * response, including the identifiers that were used as the basis for location
+ * determination." Each identifier the request gave, as given (a MAC in the schema's hyphen
+ * form), whoever authorized the requester. */
+static void test_third_party_answers_echo_the_device(void)
+{
+	const struct echoed ip10[] = {{"ip", "127.0.0.10", "4"}};
+	expect_echo(ck_req_device(ID_IP10), NULL, &good, ip10, 1);
+	const struct echoed mac[] = {{"mac", "00-50-B6-00-00-0B", NULL}};
+	expect_echo(ck_req_device("<mac>00-50-B6-00-00-0B</mac>"), "127.0.0.2", NULL, mac, 1);
+	const struct echoed cisco[] = {{"mac", "00-50-B6-00-00-0B", NULL}};
+	expect_echo(ck_req_device("<mac>0050.b600.000b</mac>"), "127.0.0.2", NULL, cisco, 1);
+	const struct echoed sip[] = {{"uri", "sip:alice@example.com", NULL}};
+	expect_echo(ck_req_device("<uri>sip:alice@example.com</uri>"), NULL, &good, sip, 1);
+	const struct echoed tel[] = {{"uri", "tel:+15551230612", NULL}};
+	expect_echo(ck_req_device_type("<uri>tel:+15551230612</uri>", "civic", true), NULL,
+		    &good, tel, 1);
+	/* two identifiers of the same device, in the order given */
+	const struct echoed two[] = {{"mac", "00-50-b6-00-00-0a", NULL},
+				     {"ip", "127.0.0.10", "4"}};
+	expect_echo(ck_req_device("<mac>00-50-b6-00-00-0a</mac>" ID_IP10), "127.0.3.9", NULL,
+		    two, 2);
+}
+
+/* "Absence of this indication means that the location information was generated using the
+ * source IP address in the request": no echo when lisd located the requester itself. */
+static void test_first_party_answers_echo_nothing(void)
+{
+	const char *reqs[] = {ck_req(NULL, false),
+			      ck_req_device("<ip v=\"4\">127.0.0.50</ip>")};
+	for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+		struct th_resp r;
+		th_held_post(&E.lisd, &E.tls, reqs[i], "127.0.0.50", &r);
+		xmlDocPtr d = ck_held_located(&r);
+		if (d)
+			CHECKF(xp_count(d, "//heldid:*") == 0, "case %zu: %s", i, th_flat(r.body));
+		xmlFreeDoc(d);
+		th_resp_free(&r);
+	}
+	/* nor in an error */
+	char *b = ck_expect_error(&E, ck_req_device("<mac>00:50:b6:ff:ff:fe</mac>"), NULL, &good,
+				  "locationUnknown");
+	CHECKF(strstr(b, HELDID_NS) == NULL, "%s", th_flat(b));
+	free(b);
+}
+
 static void test_sigterm_stops_lisd_cleanly(void)
 {
 	int rc = th_lisd_stop(&E.lisd);
@@ -225,6 +314,8 @@ int main(void)
 	t_run("address_allow_list_prefix_authorizes", test_address_allow_list_prefix_authorizes);
 	t_run("softphone_asking_about_itself_needs_no_certificate",
 	      test_softphone_asking_about_itself_needs_no_certificate);
+	t_run("third_party_answers_echo_the_device", test_third_party_answers_echo_the_device);
+	t_run("first_party_answers_echo_nothing", test_first_party_answers_echo_nothing);
 	t_run("sigterm_stops_lisd_cleanly", test_sigterm_stops_lisd_cleanly);
 	int rc = t_done();
 	th_pg_stop(&E.pg);

@@ -61,17 +61,23 @@ static int build_error(enum held_error_code code, const char *msg)
 	return rc;
 }
 
-static int build_response(const struct held_uri_set *uris, const struct pidf_doc *pd)
+static int build_response_echo(const struct held_uri_set *uris, const struct pidf_doc *pd,
+			       const struct held_device *device)
 {
 	char *out = NULL;
 	size_t len = 0;
 	memset(&err, 0, sizeof err);
-	int rc = held_build_response(uris, pd, &out, &len, &err);
+	int rc = held_build_response(uris, pd, device, &out, &len, &err);
 	if (rc == 0)
 		take(out, len);
 	else
 		CHECK(out == NULL);
 	return rc;
+}
+
+static int build_response(const struct held_uri_set *uris, const struct pidf_doc *pd)
+{
+	return build_response_echo(uris, pd, NULL);
 }
 
 static int build_pidf(const struct pidf_doc *pd)
@@ -649,6 +655,68 @@ static void test_invalid_utf8_or_control_characters_are_refused(void)
 	CHECK(strstr(err.msg, "method") != NULL);
 }
 
+/* ---- RFC 6155 §2.2 device echo ---- */
+
+#define DEV "/held:locationResponse/heldid:device"
+
+/* "A LIS that supports this specification echoes the "device" element in a successful HELD
+ * response, including the identifiers that were used": after the presence (the §7 schema's
+ * other-namespace slot), each identifier as given, a MAC in the schema's hyphen form. */
+static void test_device_echo_comes_last_with_each_identifier(void)
+{
+	struct civic_address ca = office();
+	struct pidf_doc pd = base_doc(&ca, NULL);
+	pd.device_id = NULL;
+	struct ident ids[] = {
+		{IDENT_IP, "192.0.2.5"}, {IDENT_MAC, "00:50:b6:a1:c2:d3"},
+		{IDENT_SIP, "sip:alice@example.com"}, {IDENT_TEL, "tel:+1-555-123-4567"},
+	};
+	struct held_device dev = { .n = 4, .ids = ids };
+	const char *uris[] = {"https://lis.example.net/loc/3q2-6w"};
+	struct held_uri_set set = { .expires = T1, .n = 1, .uris = uris };
+	if (!CHECK(build_response_echo(&set, &pd, &dev) == 0))
+		return;
+	check_count("/held:locationResponse/*", 3);
+	check_xp("local-name(/held:locationResponse/*[1])", "locationUriSet");
+	check_xp("local-name(/held:locationResponse/*[2])", "presence");
+	check_xp("local-name(/held:locationResponse/*[3])", "device");
+	check_count(DEV "/*", 4);
+	check_xp(DEV "/heldid:ip", "192.0.2.5");
+	check_xp(DEV "/heldid:ip/@v", "4");
+	check_xp(DEV "/heldid:mac", "00-50-B6-A1-C2-D3");
+	check_xp(DEV "/heldid:uri[1]", "sip:alice@example.com");
+	check_xp(DEV "/heldid:uri[2]", "tel:+1-555-123-4567");
+	check_xp("namespace-uri(" DEV "/*[4])", HELD_ID_NS);
+
+	/* IPv6 gets v="6"; a MAC already in the schema's form is kept as written; by
+	 * reference only, the echo follows the URI set */
+	struct ident more[] = { {IDENT_IP, "2001:db8::1:ea7:fee1:d1e"},
+				{IDENT_MAC, "a0-12-34-56-78-90"} };
+	struct held_device dev2 = { .n = 2, .ids = more };
+	if (!CHECK(build_response_echo(&set, NULL, &dev2) == 0))
+		return;
+	check_count("/held:locationResponse/*", 2);
+	check_xp("local-name(/held:locationResponse/*[2])", "device");
+	check_xp(DEV "/heldid:ip/@v", "6");
+	check_xp(DEV "/heldid:ip", "2001:db8::1:ea7:fee1:d1e");
+	check_xp(DEV "/heldid:mac", "a0-12-34-56-78-90");
+}
+
+static void test_device_echo_refuses_what_has_no_element(void)
+{
+	struct civic_address ca = office();
+	struct pidf_doc pd = base_doc(&ca, NULL);
+	struct ident other[] = { {IDENT_OTHER, "flow"} };
+	struct held_device dev = { .n = 1, .ids = other };
+	CHECK(build_response_echo(NULL, &pd, &dev) == -1);
+	CHECK(err.code == LIS_E_HELD && err.held == HELD_E_GENERAL_LIS_ERROR);
+	struct ident bad_mac[] = { {IDENT_MAC, "00:50"} };
+	dev.ids = bad_mac;
+	CHECK(build_response_echo(NULL, &pd, &dev) == -1);
+	struct held_device none = { .n = 0, .ids = NULL };
+	CHECK(build_response_echo(NULL, &pd, &none) == -1);
+}
+
 static void test_location_uri_set_only(void)
 {
 	const char *uris[] = {"https://lis.example.net/loc/3q2-6w", "sip:loc-3q2@lis.example.net"};
@@ -795,6 +863,10 @@ int main(void)
 	      test_special_characters_are_escaped_and_round_trip);
 	t_run("invalid_utf8_or_control_characters_are_refused",
 	      test_invalid_utf8_or_control_characters_are_refused);
+	t_run("device_echo_comes_last_with_each_identifier",
+	      test_device_echo_comes_last_with_each_identifier);
+	t_run("device_echo_refuses_what_has_no_element",
+	      test_device_echo_refuses_what_has_no_element);
 	t_run("location_uri_set_only", test_location_uri_set_only);
 	t_run("uri_set_comes_before_presence", test_uri_set_comes_before_presence);
 	t_run("neither_uri_set_nor_presence_is_refused",

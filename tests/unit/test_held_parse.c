@@ -144,6 +144,8 @@ static void test_rfc6155_request_with_device_uri(void)
 	CHECK(req.n_ids == 1);
 	CHECK(req.ids[0].kind == IDENT_SIP);
 	CHECK_STR(req.ids[0].value, "sip:user@example.net");
+	CHECK(req.given[0].kind == IDENT_SIP);
+	CHECK_STR(req.given[0].value, "sip:user@example.net");
 	CHECK(req.rt == HELD_RT_MILLISECONDS && req.rt_ms == 8);
 }
 
@@ -747,6 +749,10 @@ static void test_device_uri_is_kept_normalized_as_sip_or_tel(void)
 	CHECK(req.n_ids == 2 && req.ids[0].kind == IDENT_SIP && req.ids[1].kind == IDENT_TEL);
 	CHECK_STR(req.ids[0].value, "sip:Alice@example.com");
 	CHECK_STR(req.ids[1].value, "tel:+15551234567");
+	/* RFC 6155 §2.2 echo: the identifiers as the request wrote them (trimmed) */
+	CHECK(req.given[0].kind == IDENT_SIP && req.given[1].kind == IDENT_TEL);
+	CHECK_STR(req.given[0].value, "SIP:Alice@EXAMPLE.com;transport=tcp");
+	CHECK_STR(req.given[1].value, "tel:+1-555-123-4567");
 }
 
 static void test_device_malformed_value_is_bad_identifier(void)
