@@ -15,6 +15,7 @@
 #define HELD_ID_NS "urn:ietf:params:xml:ns:geopriv:held:id"
 #define HELD_LM_NS "urn:ietf:params:xml:ns:geopriv:lm"
 #define HELD_LM_WIFI_NS "urn:ietf:params:xml:ns:geopriv:lm:wifi"
+#define HELD_FLOW_NS "urn:ietf:params:xml:ns:geopriv:held:flow"
 #define HELD_MEDIA_TYPE "application/held+xml"
 
 /* RFC 5985 §6.3 error codes (plus RFC 6155 badIdentifier). HELD_OK is not a code; it means

@@ -12,9 +12,11 @@
  *   the HELD namespace we do not know (a newer HELD message part we cannot honour).
  * - requestError: "badly formed in some fashion" where the document is still valid: a
  *   responseTime too large to hold, more device identifiers than we keep, two devices.
- * - badIdentifier (RFC 6155, same registry): a device identifier that is badly formatted.
+ * - badIdentifier (RFC 6155, same registry): a device identifier that is badly formatted, and
+ *   what names a target lisd will not locate (see names_a_target()).
  * Elements of other namespaces are extensions (the schema's xs:any namespace="##other"
- * processContents="lax") and are ignored, except RFC 6155 device, which we read. */
+ * processContents="lax") and are ignored, except RFC 6155 device, which we read, and those
+ * that name a target. */
 #include "held.h"
 
 #include <arpa/inet.h>
@@ -269,6 +271,34 @@ static int parse_identifier(xmlNodePtr n, struct ident *id, struct ident *given,
 	return rc;
 }
 
+/* Does n, a child of locationRequest or of device, name the target in a way lisd does not
+ * honour? RFC 6915 §3: a <flow> says "which end of the flow corresponds to the Target of the
+ * <locationRequest>", as a child of locationRequest in its example, or inside a device
+ * (whose content is ##any). RFC 6155 §6 makes each identifier a global element, so the
+ * schema's wildcard lets <ip>, <mac>, <uri>... through outside a device as well; RFC 6155
+ * §2.2 carries them in a device. RFC 5985 §5.1 has a LIS ignore what it does not
+ * understand, but ignoring these would locate the requester in place of the target they
+ * name: they get badIdentifier, "an identifier that is ... not supported by the LIS" (RFC
+ * 6155 §2.2), with words saying why. Returns -1 with err filled for such an element, else
+ * 0. in_device: n is a child of device (where the identifiers of RFC 6155 belong). */
+static int names_a_target(xmlNodePtr n, bool in_device, struct lis_error *err)
+{
+	char q[64];
+	if (node_ns_is(n, HELD_FLOW_NS))
+		return lis_error_held(err, HELD_E_BAD_IDENTIFIER,
+				      "<%s> (RFC 6915 flow identity) names the target by a network "
+				      "flow, which this LIS does not support; it does not answer "
+				      "with the requester's own location instead",
+				      quote(q, sizeof q, (const char *)n->name));
+	if (!in_device && node_ns_is(n, HELD_ID_NS) && !node_name_is(n, "device") &&
+	    !node_name_is(n, "requiredIdentifiers"))
+		return lis_error_held(err, HELD_E_BAD_IDENTIFIER,
+				      "identifier <%s> must be inside <device> (RFC 6155 section "
+				      "2.2); this LIS does not answer with the requester's own "
+				      "location instead", quote(q, sizeof q, (const char *)n->name));
+	return 0;
+}
+
 /* RFC 6155: <device xmlns="urn:ietf:params:xml:ns:geopriv:held:id"> holding one or more
  * identifiers of the same device. */
 static int parse_device(xmlNodePtr dev, struct held_request *req, struct lis_error *err)
@@ -284,6 +314,8 @@ static int parse_device(xmlNodePtr dev, struct held_request *req, struct lis_err
 					      "device must hold identifier elements, not text");
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
+		if (names_a_target(c, true, err) < 0)
+			return -1;
 		if (req->n_ids == HELD_MAX_IDS)
 			return lis_error_held(err, HELD_E_REQUEST_ERROR,
 					      "the device has more than %d identifiers",
@@ -420,6 +452,8 @@ static int parse_location_request(xmlNodePtr root, struct held_request *req,
 			return lis_error_held(err, HELD_E_XML_ERROR,
 					      "element <%s> in locationRequest has no namespace",
 					      quote(q, sizeof q, name));
+		} else if (names_a_target(c, false, err) < 0) {
+			return -1;
 		} else if (node_ns_is(c, HELD_ID_NS) && node_name_is(c, "device")) {
 			if (parse_device(c, req, err) < 0)
 				return -1;

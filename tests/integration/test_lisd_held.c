@@ -792,6 +792,39 @@ static void test_get_of_a_location_uri_gives_geodetic_first(void)
 	CHECK(th_lisd_stop(&l) == 0);
 }
 
+/* ---- a target lisd will not locate is refused, never swapped for the requester ---- */
+
+/* RFC 6915 §3's request: the flow (a child of locationRequest) names the target. Answering
+ * with the requester's own location, as lisd did when it ignored the element, is wrong; RFC
+ * 6155 §2.2 badIdentifier covers an identifier "not supported by the LIS". */
+static void test_rfc6915_flow_is_refused_with_badIdentifier(void)
+{
+	const char *req =
+		"<locationRequest xmlns=\"" HELD_NS "\" responseTime=\"8\">"
+		"<locationType exact=\"true\">civic</locationType>"
+		"<flow xmlns=\"urn:ietf:params:xml:ns:geopriv:held:flow\" layer4=\"tcp\" "
+		"layer3=\"ipv4\"><src><address>192.0.2.25</address><port>1024</port></src>"
+		"<dst><address>198.51.100.238</address><port>80</port></dst></flow>"
+		"</locationRequest>";
+	struct th_resp r;
+	th_held_post(&v4, &tls, req, NULL, &r);
+	check_held_error(&r, "badIdentifier");
+	xmlDocPtr d = xp_parse(r.body, r.body_len);
+	char *m = xp_str(d, "string(/held:error/held:message)");
+	CHECKF(strstr(m, "RFC 6915") != NULL, "message \"%s\"", m);
+	free(m);
+	CHECK(xp_count(d, "//*[contains(., 'Broadway')]") == 0);
+	xmlFreeDoc(d);
+	th_resp_free(&r);
+	/* an RFC 6155 identifier outside its device element, likewise */
+	const char *bare = "<locationRequest xmlns=\"" HELD_NS "\"><ip xmlns=\""
+			   "urn:ietf:params:xml:ns:geopriv:held:id\" v=\"4\">127.0.0.1</ip>"
+			   "</locationRequest>";
+	th_held_post(&v4, &tls, bare, NULL, &r);
+	check_held_error(&r, "badIdentifier");
+	th_resp_free(&r);
+}
+
 int main(void)
 {
 	t_run("setup_postgresql_wiremap_tls_and_lisd", test_setup_postgresql_wiremap_tls_and_lisd);
@@ -835,6 +868,8 @@ int main(void)
 	      test_forms_come_in_the_order_of_location_type);
 	t_run("get_of_a_location_uri_gives_geodetic_first",
 	      test_get_of_a_location_uri_gives_geodetic_first);
+	t_run("rfc6915_flow_is_refused_with_badIdentifier",
+	      test_rfc6915_flow_is_refused_with_badIdentifier);
 	t_run("database_down_keeps_answering_from_snapshot",
 	      test_database_down_keeps_answering_from_snapshot);
 	t_run("sigterm_stops_lisd_cleanly", test_sigterm_stops_lisd_cleanly);

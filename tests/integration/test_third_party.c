@@ -83,6 +83,27 @@ static void test_unsupported_identifier_type_gives_badIdentifier(void)
 			     "badIdentifier"));
 }
 
+/* RFC 6915 flow identity is not supported: refused for authorized requesters too, whether
+ * the flow stands beside the device or inside it, and never answered for the requester. */
+static void test_flow_identity_gives_badIdentifier_even_when_authorized(void)
+{
+	const char *flow = "<flow xmlns=\"urn:ietf:params:xml:ns:geopriv:held:flow\" "
+			   "layer3=\"ipv4\" layer4=\"udp\"><src><address>127.0.0.10</address>"
+			   "<port>5060</port></src><dst><address>192.0.2.1</address>"
+			   "<port>5060</port></dst></flow>";
+	char req[1024];
+	snprintf(req, sizeof req, "<locationRequest xmlns=\"" HELD_NS "\">%s</locationRequest>",
+		 flow);
+	char *b = ck_expect_error(&E, req, "127.0.0.10", &good, "badIdentifier");
+	CHECKF(strstr(b, "RFC 6915") && !strstr(b, "Broadway"), "%s", th_flat(b));
+	free(b);
+	char id[1024];
+	snprintf(id, sizeof id, "%s%s", ID_IP10, flow);
+	b = ck_expect_error(&E, ck_req_device(id), NULL, &good, "badIdentifier");
+	CHECKF(strstr(b, "RFC 6915") != NULL, "%s", th_flat(b));
+	free(b);
+}
+
 /* ---- refused ---- */
 
 /* The refusal is badIdentifier; a TLS-level refusal of a bad certificate is also a refusal
@@ -303,6 +324,8 @@ int main(void)
 	      test_cert_authorized_unknown_device_gives_locationUnknown);
 	t_run("unsupported_identifier_type_gives_badIdentifier",
 	      test_unsupported_identifier_type_gives_badIdentifier);
+	t_run("flow_identity_gives_badIdentifier_even_when_authorized",
+	      test_flow_identity_gives_badIdentifier_even_when_authorized);
 	t_run("no_certificate_is_refused", test_no_certificate_is_refused);
 	t_run("certificate_from_another_ca_is_refused", test_certificate_from_another_ca_is_refused);
 	t_run("certificate_subject_not_on_the_list_is_refused",

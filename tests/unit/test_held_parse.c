@@ -378,6 +378,69 @@ static void test_extension_containing_held_element_is_not_inspected(void)
 			    "\"/></ext>") == 0);
 }
 
+/* ---- what names a target lisd does not honour ---- */
+
+#define FLOW "urn:ietf:params:xml:ns:geopriv:held:flow"
+
+/* RFC 6915 §3's own example: the flow is a child of locationRequest. The schema's wildcard
+ * lets it through, and ignoring it would answer for the requester, not the flow's end. */
+static void test_rfc6915_flow_in_location_request_is_bad_identifier(void)
+{
+	const char *doc =
+		"<locationRequest xmlns=\"" HELD "\"\n"
+		"                 responseTime=\"8\">\n"
+		"  <locationType exact=\"true\">geodetic</locationType>\n"
+		"  <flow xmlns=\"" FLOW "\"\n"
+		"    layer4=\"tcp\" layer3=\"ipv4\">\n"
+		"    <src>\n"
+		"      <address>192.0.2.25</address>\n"
+		"      <port>1024</port>\n"
+		"    </src>\n"
+		"    <dst>\n"
+		"      <address>198.51.100.238</address>\n"
+		"      <port>80</port>\n"
+		"    </dst>\n"
+		"  </flow>\n"
+		"</locationRequest>\n";
+	CHECK_SCHEMA_VALID(doc, strlen(doc));
+	expect_fault(parse(doc), HELD_E_BAD_IDENTIFIER, "RFC 6915");
+	CHECK(strstr(err.msg, "<flow>") && strstr(err.msg, "does not support"));
+	/* before or after a device, and with a prefix */
+	expect_fault(parse_req("xmlns:f=\"" FLOW "\"",
+			       "<f:flow layer3=\"ipv4\" layer4=\"udp\"/><device xmlns=\"" HELDID
+			       "\"><ip v=\"4\">192.0.2.5</ip></device>"),
+		     HELD_E_BAD_IDENTIFIER, "RFC 6915");
+}
+
+/* The device's content is ##any: a flow there names the device by its flow. */
+static void test_rfc6915_flow_in_device_is_bad_identifier(void)
+{
+	expect_fault(parse_req("", "<device xmlns=\"" HELDID "\"><ip v=\"4\">192.0.2.5</ip>"
+				   "<flow xmlns=\"" FLOW "\" layer3=\"ipv4\" layer4=\"tcp\"><src>"
+				   "<address>192.0.2.5</address><port>5060</port></src><dst>"
+				   "<address>198.51.100.1</address><port>5060</port></dst></flow>"
+				   "</device>"),
+		     HELD_E_BAD_IDENTIFIER, "RFC 6915");
+}
+
+/* RFC 6155 §6 declares each identifier globally; §2.2 puts them in a device. Outside one
+ * they still name a target. requiredIdentifiers names none (it belongs to errors). */
+static void test_identifier_outside_device_is_bad_identifier(void)
+{
+	static const char *const bodies[] = {
+		"<ip xmlns=\"" HELDID "\" v=\"4\">192.0.2.5</ip>",
+		"<locationType>civic</locationType><mac xmlns=\"" HELDID "\">00-50-B6-A1-C2-D3</mac>",
+		"<id:uri xmlns:id=\"" HELDID "\">sip:bob@example.com</id:uri>",
+		"<id:serial xmlns:id=\"" HELDID "\">42</id:serial>",
+	};
+	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
+		expect_fault(parse_req("", bodies[i]), HELD_E_BAD_IDENTIFIER,
+			     "must be inside <device>");
+	CHECK(parse_req("", "<requiredIdentifiers xmlns=\"" HELDID "\">mac</requiredIdentifiers>")
+	      == 0);
+	CHECK(!req.has_device && req.n_ids == 0);
+}
+
 #define LM "urn:ietf:params:xml:ns:geopriv:lm"
 #define LMW "urn:ietf:params:xml:ns:geopriv:lm:wifi"
 
@@ -970,6 +1033,12 @@ int main(void)
 	      test_extension_element_in_foreign_namespace_is_ignored);
 	t_run("extension_containing_held_element_is_not_inspected",
 	      test_extension_containing_held_element_is_not_inspected);
+	t_run("rfc6915_flow_in_location_request_is_bad_identifier",
+	      test_rfc6915_flow_in_location_request_is_bad_identifier);
+	t_run("rfc6915_flow_in_device_is_bad_identifier",
+	      test_rfc6915_flow_in_device_is_bad_identifier);
+	t_run("identifier_outside_device_is_bad_identifier",
+	      test_identifier_outside_device_is_bad_identifier);
 	t_run("rfc7105_wifi_measurement_gives_serving_bssid",
 	      test_rfc7105_wifi_measurement_gives_serving_bssid);
 	t_run("unreadable_wifi_entries_are_skipped", test_unreadable_wifi_entries_are_skipped);
