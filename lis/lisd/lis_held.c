@@ -87,28 +87,41 @@ static struct wm_target target_view(const struct target *t)
 				   .bssid = t->bssid[0] ? t->bssid : NULL };
 }
 
-static bool same_address(const char *a, const char *b)
+/* The requester's own address as the only identity of t. */
+static void target_is_requester(const char *requester, struct target *t)
 {
-	unsigned char x[16], y[16];
-	if (inet_pton(AF_INET, a, x) == 1)
-		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
-	if (inet_pton(AF_INET6, a, x) == 1)
-		return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
-	return false;
+	memset(t->ids, 0, sizeof t->ids);
+	t->ids[0].kind = IDENT_IP;
+	snprintf(t->ids[0].value, sizeof t->ids[0].value, "%s", requester);
+	t->n_ids = 1;
+}
+
+/* RFC 6155 §1.1: a device in the request makes it third-party "unless [the LIS] is able to
+ * ensure that the provided Device identity is uniquely attributable to the requestor". It is
+ * when the wiremap shows every identifier to be the device at the requester's address
+ * (wm_target_is_at(): that address, or the one MAC freshly bound to it, directly or through
+ * the endpoint a SIP or tel URI names). Return routability vouches for the address, which is
+ * the "specific measure" §1.1 asks for before treating such a request as the device's own. */
+static bool device_is_requester(const char *requester, const struct wm_target *wt)
+{
+	struct wm_policy pol = { .now = time(NULL),
+				 .max_binding_age = (unsigned)held_cfg->max_binding_age };
+	lis_snapshot_read_lock();
+	bool self = wm_target_is_at(lis_snapshot_current(), wt, requester, &pol);
+	lis_snapshot_read_unlock();
+	return self;
 }
 
 /* RFC 6155: the target from the device element, else the requester's own address (RFC 5985
- * §4). Sets *third_party when the request is about someone else. Returns 0, or -1 with err
- * saying why (to send with badIdentifier): a kind the resolver cannot locate by, two of one
- * kind. */
+ * §4). Sets *third_party when the request is about someone else; a device shown to be the
+ * requester is located as the requester, by its address. Returns 0, or -1 with err saying
+ * why (to send with badIdentifier): a kind the resolver cannot locate by, two of one kind. */
 static int target_from_request(const char *requester, const struct held_request *req,
 			       struct target *t, bool *third_party, struct lis_error *err)
 {
 	memset(t, 0, sizeof *t);
 	if (!req->has_device) {
-		t->ids[0].kind = IDENT_IP;
-		snprintf(t->ids[0].value, sizeof t->ids[0].value, "%s", requester);
-		t->n_ids = 1;
+		target_is_requester(requester, t);
 	} else {
 		memcpy(t->ids, req->ids, req->n_ids * sizeof req->ids[0]);
 		t->n_ids = req->n_ids;
@@ -122,10 +135,9 @@ static int target_from_request(const char *requester, const struct held_request 
 	struct wm_target wt = target_view(t);
 	if (wm_target_check(&wt, err) < 0)
 		return -1;
-	/* A device naming only the requester's own address is the requester. */
-	*third_party = req->has_device &&
-		       !(t->n_ids == 1 && t->ids[0].kind == IDENT_IP &&
-			 same_address(t->ids[0].value, requester));
+	*third_party = req->has_device && !device_is_requester(requester, &wt);
+	if (req->has_device && !*third_party)
+		target_is_requester(requester, t);
 	make_identity(t);
 	return 0;
 }
@@ -507,10 +519,17 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 
 	if (target_from_request(who->ip, &req, &t, &third_party, &err) < 0)
 		return answer_error(HELD_E_BAD_IDENTIFIER, err.msg, out, out_len, oc);
+	if (req.has_device && !third_party) {
+		/* for the log: the device named was matched to the requester (auth=same-device) */
+		oc->auth.checked = true;
+		oc->auth.authorized = true;
+		oc->auth.how = "same-device";
+	}
 
 	/* RFC 6155 §1.1, §5 (and RFC 5985 §9.3's return routability): only authorized
-	 * requesters may ask about another device. The refusal is the same whether or not the device is in
-	 * the wiremap: it is decided before any lookup. */
+	 * requesters may ask about another device. The refusal is the same whether or not the
+	 * device is in the wiremap: the only lookup before it asks what is bound to the
+	 * requester's own address. */
 	if (third_party && !is_authorized(who, oc)) {
 		snprintf(oc->target, sizeof oc->target, "%.319s", t.identity);
 		snprintf(oc->reason, sizeof oc->reason, "unauthorized");

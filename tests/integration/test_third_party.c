@@ -301,6 +301,58 @@ static void test_first_party_answers_echo_nothing(void)
 	free(b);
 }
 
+/* RFC 6155 §1.1: a request naming a device is third-party "unless [the LIS] is able to
+ * ensure that the provided Device identity is uniquely attributable to the requestor". The
+ * wiremap shows it: alice's softphone (endpoint with sip:alice@example.com, MAC ...0a:11) is
+ * the one MAC freshly bound to 127.0.0.50, so naming itself needs no certificate; it is
+ * located as itself (by its address: no echo) and the log says auth=same-device. */
+static void test_device_naming_its_own_identity_is_first_party(void)
+{
+	static const struct {
+		const char *from, *id, *loc, *method;
+	} self[] = {
+		{"127.0.0.50", "<uri>sip:alice@example.com</uri>", "hq-420", "Wiremap"},
+		{"127.0.0.50", "<uri>sip:alice@example.com</uri><ip v=\"4\">127.0.0.50</ip>",
+		 "hq-420", "Wiremap"},
+		{"127.0.0.14", "<uri>tel:+15551230612</uri>", "hq-612", "Manual"},
+		{"127.0.0.10", "<mac>00-50-B6-00-00-0A</mac>", "hq-410", "Wiremap"},
+	};
+	for (size_t i = 0; i < sizeof self / sizeof self[0]; i++) {
+		struct th_resp r;
+		th_held_post(&E.lisd, &E.tls, ck_req_device(self[i].id), self[i].from, &r);
+		xmlDocPtr d = ck_held_located(&r);
+		if (d) {
+			ck_pidf(d, "/held:locationResponse/pidf:presence", self[i].loc,
+				self[i].method, NULL, false);
+			CHECKF(xp_count(d, "//heldid:*") == 0, "echo in a first-party answer: %s",
+			       th_flat(r.body));
+		}
+		xmlFreeDoc(d);
+		th_resp_free(&r);
+	}
+	if (!CHECK(ck_log_has(&E.lisd, "requester=127.0.0.50 ", "result=located",
+			      "auth=same-device", (char *)NULL)))
+		ck_log_tail(&E.lisd, 1500);
+}
+
+/* Someone else's identity, or one the wiremap cannot tie to the requester's address, stays
+ * third-party: refused without authorization, as before. */
+static void test_identity_of_another_device_stays_third_party(void)
+{
+	/* 127.0.0.10's MAC is not alice's; 127.0.0.50 is not the desk phone */
+	expect_refused(ck_req_device("<uri>sip:alice@example.com</uri>"), "127.0.0.10", NULL,
+		       "alice's URI from 127.0.0.10");
+	expect_refused(ck_req_device("<uri>tel:+15551230612</uri>"), "127.0.0.50", NULL,
+		       "desk phone's tel from 127.0.0.50");
+	/* one identifier of the requester's, one not */
+	expect_refused(ck_req_device("<uri>sip:alice@example.com</uri>"
+				     "<mac>00-50-B6-00-00-0A</mac>"), "127.0.0.50", NULL,
+		       "alice's URI with another MAC");
+	/* no binding of the requester's address: nothing ties the URI to it */
+	expect_refused(ck_req_device("<uri>sip:alice@example.com</uri>"), "127.0.0.5", NULL,
+		       "alice's URI from an unbound address");
+}
+
 static void test_sigterm_stops_lisd_cleanly(void)
 {
 	int rc = th_lisd_stop(&E.lisd);
@@ -339,6 +391,10 @@ int main(void)
 	      test_softphone_asking_about_itself_needs_no_certificate);
 	t_run("third_party_answers_echo_the_device", test_third_party_answers_echo_the_device);
 	t_run("first_party_answers_echo_nothing", test_first_party_answers_echo_nothing);
+	t_run("device_naming_its_own_identity_is_first_party",
+	      test_device_naming_its_own_identity_is_first_party);
+	t_run("identity_of_another_device_stays_third_party",
+	      test_identity_of_another_device_stays_third_party);
 	t_run("sigterm_stops_lisd_cleanly", test_sigterm_stops_lisd_cleanly);
 	int rc = t_done();
 	th_pg_stop(&E.pg);
