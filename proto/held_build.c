@@ -146,7 +146,8 @@ static int mac_for_schema(const char *text, char *buf, size_t size)
 static int add_device(xmlNodePtr root, const struct held_device *device, struct lis_error *err)
 {
 	if (!device->ids || device->n == 0)
-		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "device echo without identifiers");
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
+				      "device echo without identifiers");
 	xmlNodePtr dev = xmlNewDocNode(root->doc, NULL, BAD_CAST "device", NULL);
 	xmlNsPtr ns = dev ? xmlNewNs(dev, BAD_CAST HELD_ID_NS, NULL) : NULL;
 	if (!ns) {

@@ -295,7 +295,8 @@ static int names_a_target(xmlNodePtr n, bool in_device, struct lis_error *err)
 		return lis_error_held(err, HELD_E_BAD_IDENTIFIER,
 				      "identifier <%s> must be inside <device> (RFC 6155 section "
 				      "2.2); this LIS does not answer with the requester's own "
-				      "location instead", quote(q, sizeof q, (const char *)n->name));
+				      "location instead",
+				      quote(q, sizeof q, (const char *)n->name));
 	return 0;
 }
 

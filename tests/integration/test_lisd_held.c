@@ -646,16 +646,16 @@ static void test_location_type_any_in_a_list_or_empty_gives_xmlError(void)
 	};
 	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
 		char req[512];
-		snprintf(req, sizeof req, "<locationRequest xmlns=\"" HELD_NS "\">%s</locationRequest>",
-			 bodies[i]);
+		snprintf(req, sizeof req,
+			 "<locationRequest xmlns=\"" HELD_NS "\">%s</locationRequest>", bodies[i]);
 		struct th_resp r;
 		th_held_post(&v4, &tls, req, NULL, &r);
 		check_held_error(&r, "xmlError");
 		th_resp_free(&r);
 	}
 	/* "any" alone is fine */
-	const char *any = "<locationRequest xmlns=\"" HELD_NS "\"><locationType> any </locationType>"
-			  "</locationRequest>";
+	const char *any = "<locationRequest xmlns=\"" HELD_NS "\">"
+			  "<locationType> any </locationType></locationRequest>";
 	struct th_resp r;
 	th_held_post(&v4, &tls, any, NULL, &r);
 	xmlDocPtr d = check_location_response(&r);
@@ -722,8 +722,9 @@ static void test_forms_come_in_the_order_of_location_type(void)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char req[512];
 		if (cases[i].type)
-			snprintf(req, sizeof req, "<locationRequest xmlns=\"" HELD_NS "\"><locationType "
-				 "exact=\"false\">%s</locationType></locationRequest>", cases[i].type);
+			snprintf(req, sizeof req, "<locationRequest xmlns=\"" HELD_NS "\">"
+				 "<locationType exact=\"false\">%s</locationType>"
+				 "</locationRequest>", cases[i].type);
 		else
 			snprintf(req, sizeof req, "%s", req_any);
 		struct th_resp r;

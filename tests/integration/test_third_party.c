@@ -238,7 +238,8 @@ static void expect_echo(const char *req, const char *from, const struct th_cert 
 			snprintf(ln, sizeof ln, "local-name(%s)", x);
 			char *name = xp_str(d, ln);
 			char *text = xp_str(d, x);
-			CHECKF(strcmp(name, want[i].element) == 0 && strcmp(text, want[i].text) == 0,
+			CHECKF(strcmp(name, want[i].element) == 0 &&
+			       strcmp(text, want[i].text) == 0,
 			       "identifier %zu: <%s>%s, want <%s>%s", i + 1, name, text,
 			       want[i].element, want[i].text);
 			free(name);

@@ -210,8 +210,8 @@ static void test_any_in_a_list_is_xml_error(void)
 		snprintf(body, sizeof body, "<locationType>%s</locationType>", bad[i]);
 		expect_fault(parse_req("", body), HELD_E_XML_ERROR, "\"any\" must stand alone");
 		char doc[256];
-		snprintf(doc, sizeof doc, "<locationRequest xmlns=\"" HELD "\">%s</locationRequest>",
-			 body);
+		snprintf(doc, sizeof doc,
+			 "<locationRequest xmlns=\"" HELD "\">%s</locationRequest>", body);
 		CHECK_SCHEMA_INVALID(doc, strlen(doc));
 	}
 	const char *ok = "<locationRequest xmlns=\"" HELD "\"><locationType> any </locationType>"
@@ -429,7 +429,8 @@ static void test_identifier_outside_device_is_bad_identifier(void)
 {
 	static const char *const bodies[] = {
 		"<ip xmlns=\"" HELDID "\" v=\"4\">192.0.2.5</ip>",
-		"<locationType>civic</locationType><mac xmlns=\"" HELDID "\">00-50-B6-A1-C2-D3</mac>",
+		"<locationType>civic</locationType>"
+		"<mac xmlns=\"" HELDID "\">00-50-B6-A1-C2-D3</mac>",
 		"<id:uri xmlns:id=\"" HELDID "\">sip:bob@example.com</id:uri>",
 		"<id:serial xmlns:id=\"" HELDID "\">42</id:serial>",
 	};
