@@ -92,8 +92,9 @@ int conftab_set(void *base, const struct conftab_key *k, const char *v, char *wh
 		*(unsigned long *)(void *)field = n;
 		return 0;
 bad_number:
-		snprintf(why, why_size, "%s: \"%.64s\" is not a whole number in %lu..%lu",
-			 k->name, v, k->min, k->max);
+		snprintf(why, why_size, "%s: \"%.64s\" is not a whole number in %lu..%lu%s%s",
+			 k->name, v, k->min, k->max, k->range_why ? " " : "",
+			 k->range_why ? k->range_why : "");
 		return -1;
 	}
 	case CONFTAB_DOUBLE:

@@ -55,6 +55,8 @@ struct conftab_key {
 	conftab_check_fn *check;  /* CONFTAB_STR: NULL or the daemon's test */
 	const struct conftab_enum *choices;   /* CONFTAB_ENUM */
 	double dmin, dmax;        /* CONFTAB_DOUBLE */
+	const char *range_why;    /* CONFTAB_UINT: why the range is what it is, said after an
+	                           * out-of-range value ("(RFC ... says ...)"); NULL: nothing */
 };
 
 /* One file being read. libinih does not tell its handler the line number; the engine's

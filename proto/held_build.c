@@ -1,6 +1,7 @@
 /* HELD locationResponse and error documents (RFC 5985 §5.2, §5.3; codes §6.3). */
 #include "held.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -120,8 +121,74 @@ oom:
 	return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "out of memory building response");
 }
 
+/* "00-50-B6-A1-C2-D3": what the RFC 6155 §6 schema's macAddress pattern allows; text that
+ * already matches is kept as written. -1 when text is no MAC at all. */
+static int mac_for_schema(const char *text, char *buf, size_t size)
+{
+	bool ok = strlen(text) == 17;
+	for (size_t i = 0; ok && i < 17; i++) {
+		char c = text[i];
+		ok = i % 3 == 2 ? c == '-' : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+					     (c >= 'A' && c <= 'F');
+	}
+	uint8_t m[6];
+	if (ok)
+		snprintf(buf, size, "%s", text);
+	else if (ident_mac_parse(text, m) == 0)
+		snprintf(buf, size, "%02X-%02X-%02X-%02X-%02X-%02X", m[0], m[1], m[2], m[3], m[4],
+			 m[5]);
+	else
+		return -1;
+	return 0;
+}
+
+/* RFC 6155 §2.2 echo: <device xmlns="...:held:id"> with one element per identifier. */
+static int add_device(xmlNodePtr root, const struct held_device *device, struct lis_error *err)
+{
+	if (!device->ids || device->n == 0)
+		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
+				      "device echo without identifiers");
+	xmlNodePtr dev = xmlNewDocNode(root->doc, NULL, BAD_CAST "device", NULL);
+	xmlNsPtr ns = dev ? xmlNewNs(dev, BAD_CAST HELD_ID_NS, NULL) : NULL;
+	if (!ns) {
+		xmlFreeNode(dev);
+		goto oom;
+	}
+	xmlSetNs(dev, ns);
+	xmlAddChild(root, dev);
+	for (size_t i = 0; i < device->n; i++) {
+		const struct ident *id = &device->ids[i];
+		const struct ident_kind_info *ki = ident_kind_info(id->kind);
+		char text[IDENT_VALUE_MAX];
+		unsigned char addr[16];
+		if (!ki || !ki->element)
+			return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
+					      "identifier %zu has no RFC 6155 element", i + 1);
+		int bad = 0;
+		if (id->kind == IDENT_MAC)
+			bad = mac_for_schema(id->value, text, sizeof text);
+		else
+			snprintf(text, sizeof text, "%s", id->value);
+		if (bad || !text[0] || !xml_safe_text_ok(text))
+			return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
+					      "identifier %zu is empty or not valid text", i + 1);
+		xmlNodePtr e = add_text_child(dev, ki->element, text);
+		if (!e)
+			goto oom;
+		/* §3.1: v is the IP version, one hex digit */
+		if (id->kind == IDENT_IP &&
+		    !xmlNewProp(e, BAD_CAST "v",
+				BAD_CAST (inet_pton(AF_INET, text, addr) == 1 ? "4" : "6")))
+			goto oom;
+	}
+	return 0;
+oom:
+	return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "out of memory building response");
+}
+
 int held_build_response(const struct held_uri_set *uris, const struct pidf_doc *pidf,
-			char **out, size_t *out_len, struct lis_error *err)
+			const struct held_device *device, char **out, size_t *out_len,
+			struct lis_error *err)
 {
 	if (!out)
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "no output buffer");
@@ -134,7 +201,8 @@ int held_build_response(const struct held_uri_set *uris, const struct pidf_doc *
 	if (!doc)
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 				      "out of memory building response");
-	/* RFC 5985 §7 schema order: locationUriSet, then presence */
+	/* RFC 5985 §7 schema order: locationUriSet, then elements of other namespaces: the
+	 * presence (§6.6), then the device echo (RFC 6155 §2.2) */
 	int rc = 0;
 	if (uris)
 		rc = add_uri_set(root, uris, err);
@@ -144,6 +212,8 @@ int held_build_response(const struct held_uri_set *uris, const struct pidf_doc *
 		if (rc == 0)
 			xmlAddChild(root, presence);
 	}
+	if (rc == 0 && device)
+		rc = add_device(root, device, err);
 	if (rc == 0)
 		rc = xml_safe_dump(doc, out, out_len, err);
 	xmlFreeDoc(doc);

@@ -12,9 +12,11 @@
  *   the HELD namespace we do not know (a newer HELD message part we cannot honour).
  * - requestError: "badly formed in some fashion" where the document is still valid: a
  *   responseTime too large to hold, more device identifiers than we keep, two devices.
- * - badIdentifier (RFC 6155, same registry): a device identifier that is badly formatted.
+ * - badIdentifier (RFC 6155, same registry): a device identifier that is badly formatted, and
+ *   what names a target lisd will not locate (see names_a_target()).
  * Elements of other namespaces are extensions (the schema's xs:any namespace="##other"
- * processContents="lax") and are ignored, except RFC 6155 device, which we read. */
+ * processContents="lax") and are ignored, except RFC 6155 device, which we read, and those
+ * that name a target. */
 #include "held.h"
 
 #include <arpa/inet.h>
@@ -130,9 +132,11 @@ static int parse_boolean(char *value, bool *out)
 	return 0;
 }
 
-/* RFC 5985 §6.2: locationType is a whitespace-separated list of any, civic, geodetic,
- * locationURI; duplicates are harmless. An empty list is taken to mean the same as an
- * absent element (any). Attribute exact defaults to false. */
+/* RFC 5985 §6.2: locationType lists the forms wanted, kept in the order given (the answer
+ * SHOULD follow it); "any" leaves the list empty. The §7 schema makes its value a union:
+ * the token "any" alone, or a list of civic, geodetic and locationURI with minLength 1
+ * (duplicates allowed). "civic any" and an empty element are neither, so they are xmlError
+ * ("invalid"), not read as any. Attribute exact defaults to false. */
 static int parse_location_type(xmlNodePtr n, struct held_request *req, struct lis_error *err)
 {
 	char q[64];
@@ -152,17 +156,20 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 		return lis_error_held(err, HELD_E_XML_ERROR,
 				      "locationType must hold a list of words, not elements");
 	int rc = 0;
+	unsigned n_tokens = 0;
+	bool any = false;
 	char *save = NULL;
 	for (char *tok = strtok_r((char *)text, " \t\r\n", &save); tok;
 	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		n_tokens++;
 		if (strcmp(tok, "any") == 0)
-			req->loctypes |= HELD_LT_ANY;
+			any = true;
 		else if (strcmp(tok, "civic") == 0)
-			req->loctypes |= HELD_LT_CIVIC;
+			held_loctypes_add(&req->loctypes, HELD_LT_CIVIC);
 		else if (strcmp(tok, "geodetic") == 0)
-			req->loctypes |= HELD_LT_GEODETIC;
+			held_loctypes_add(&req->loctypes, HELD_LT_GEODETIC);
 		else if (strcmp(tok, "locationURI") == 0)
-			req->loctypes |= HELD_LT_URI;
+			held_loctypes_add(&req->loctypes, HELD_LT_URI);
 		else {
 			rc = lis_error_held(err, HELD_E_XML_ERROR,
 					    "locationType \"%s\" is not any, civic, geodetic or "
@@ -171,6 +178,14 @@ static int parse_location_type(xmlNodePtr n, struct held_request *req, struct li
 		}
 	}
 	xmlFree(text);
+	if (rc == 0 && n_tokens == 0)
+		rc = lis_error_held(err, HELD_E_XML_ERROR,
+				    "locationType is empty: give any, or a list of civic, geodetic "
+				    "and locationURI, or leave the element out");
+	else if (rc == 0 && any && n_tokens > 1)
+		rc = lis_error_held(err, HELD_E_XML_ERROR,
+				    "locationType \"any\" must stand alone, not in a list with "
+				    "civic, geodetic or locationURI");
 	return rc;
 }
 
@@ -211,16 +226,20 @@ static const char *element_what(const char *element, char *buf, size_t size)
 }
 
 /* One RFC 6155 identifier element into an identity of the kind it carries (ident.h), read
- * by that kind's parser: a value the kind does not allow is badIdentifier (RFC 6155 §2.2). */
-static int parse_identifier(xmlNodePtr n, struct ident *id, struct lis_error *err)
+ * by that kind's parser: a value the kind does not allow is badIdentifier (RFC 6155 §2.2).
+ * given gets the same kind with the value as written, for the echo. */
+static int parse_identifier(xmlNodePtr n, struct ident *id, struct ident *given,
+			    struct lis_error *err)
 {
 	char q[64], qv[64], what[128];
 	const char *element = (const char *)n->name;
 	memset(id, 0, sizeof *id);
+	memset(given, 0, sizeof *given);
 	if (!node_ns_is(n, HELD_ID_NS) || !element_what(element, what, sizeof what)[0]) {
 		/* kept by name so that the caller can say which identifier it does not support */
 		id->kind = IDENT_OTHER;
 		snprintf(id->value, sizeof id->value, "%s", element);
+		*given = *id;
 		return 0;
 	}
 	const char *name = quote(q, sizeof q, element);
@@ -244,8 +263,41 @@ static int parse_identifier(xmlNodePtr n, struct ident *id, struct lis_error *er
 		rc = lis_error_held(err, HELD_E_BAD_IDENTIFIER,
 				    "device identifier <%s> \"%s\" is not %s", name,
 				    quote(qv, sizeof qv, v), what);
+	if (rc == 0) {
+		given->kind = id->kind;
+		memcpy(given->value, v, len + 1);
+	}
 	xmlFree(text);
 	return rc;
+}
+
+/* Does n, a child of locationRequest or of device, name the target in a way lisd does not
+ * honour? RFC 6915 §3: a <flow> says "which end of the flow corresponds to the Target of the
+ * <locationRequest>", as a child of locationRequest in its example, or inside a device
+ * (whose content is ##any). RFC 6155 §6 makes each identifier a global element, so the
+ * schema's wildcard lets <ip>, <mac>, <uri>... through outside a device as well; RFC 6155
+ * §2.2 carries them in a device. RFC 5985 §5.1 has a LIS ignore what it does not
+ * understand, but ignoring these would locate the requester in place of the target they
+ * name: they get badIdentifier, "an identifier that is ... not supported by the LIS" (RFC
+ * 6155 §2.2), with words saying why. Returns -1 with err filled for such an element, else
+ * 0. in_device: n is a child of device (where the identifiers of RFC 6155 belong). */
+static int names_a_target(xmlNodePtr n, bool in_device, struct lis_error *err)
+{
+	char q[64];
+	if (node_ns_is(n, HELD_FLOW_NS))
+		return lis_error_held(err, HELD_E_BAD_IDENTIFIER,
+				      "<%s> (RFC 6915 flow identity) names the target by a network "
+				      "flow, which this LIS does not support; it does not answer "
+				      "with the requester's own location instead",
+				      quote(q, sizeof q, (const char *)n->name));
+	if (!in_device && node_ns_is(n, HELD_ID_NS) && !node_name_is(n, "device") &&
+	    !node_name_is(n, "requiredIdentifiers"))
+		return lis_error_held(err, HELD_E_BAD_IDENTIFIER,
+				      "identifier <%s> must be inside <device> (RFC 6155 section "
+				      "2.2); this LIS does not answer with the requester's own "
+				      "location instead",
+				      quote(q, sizeof q, (const char *)n->name));
+	return 0;
 }
 
 /* RFC 6155: <device xmlns="urn:ietf:params:xml:ns:geopriv:held:id"> holding one or more
@@ -263,11 +315,13 @@ static int parse_device(xmlNodePtr dev, struct held_request *req, struct lis_err
 					      "device must hold identifier elements, not text");
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
+		if (names_a_target(c, true, err) < 0)
+			return -1;
 		if (req->n_ids == HELD_MAX_IDS)
 			return lis_error_held(err, HELD_E_REQUEST_ERROR,
 					      "the device has more than %d identifiers",
 					      HELD_MAX_IDS);
-		if (parse_identifier(c, &req->ids[req->n_ids], err) < 0)
+		if (parse_identifier(c, &req->ids[req->n_ids], &req->given[req->n_ids], err) < 0)
 			return -1;
 		req->n_ids++;
 	}
@@ -399,6 +453,8 @@ static int parse_location_request(xmlNodePtr root, struct held_request *req,
 			return lis_error_held(err, HELD_E_XML_ERROR,
 					      "element <%s> in locationRequest has no namespace",
 					      quote(q, sizeof q, name));
+		} else if (names_a_target(c, false, err) < 0) {
+			return -1;
 		} else if (node_ns_is(c, HELD_ID_NS) && node_name_is(c, "device")) {
 			if (parse_device(c, req, err) < 0)
 				return -1;

@@ -41,6 +41,8 @@ struct pidf_doc {
 	time_t retention_expiry;
 	const struct civic_address *civic; /* NULL: no civic location */
 	const struct pidf_geo *geo;        /* NULL: no geodetic location */
+	bool geodetic_first;              /* the geodetic holder before the civic one: the
+	                                   * order asked for (RFC 5985 §6.2); else civic first */
 };
 
 /* Build a standalone PIDF-LO document (application/pidf+xml). *out is malloc'd. */

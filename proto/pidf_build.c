@@ -287,19 +287,20 @@ int pidf_presence_new(xmlDocPtr doc, const struct pidf_doc *pd, xmlNodePtr *out,
 	declare_namespaces(&b, presence);
 	set_attr(&b, presence, "entity", pd->entity);
 
-	/* RFC 5491 §3: one location per geopriv; civic and geodetic in separate holders */
-	xmlNodePtr geopriv, li;
-	if (have_civic) {
-		li = start_holder(&b, presence, pd, &geopriv);
-		add_civic(&b, li, pd->civic);
-		finish_holder(&b, presence->last, geopriv, pd, retention, timestamp);
-	}
-	if (pd->geo) {
-		li = start_holder(&b, presence, pd, &geopriv);
-		if (add_geo(&b, li, pd->geo, err) < 0) {
+	/* RFC 5491 §3: one location per geopriv; civic and geodetic in separate holders, in the
+	 * order asked for (RFC 5985 §6.2), since rule #8 gives the first one priority */
+	for (int i = 0; i < 2; i++) {
+		bool geo = (i == 0) == pd->geodetic_first;
+		if (geo ? !pd->geo : !have_civic)
+			continue;
+		xmlNodePtr geopriv;
+		xmlNodePtr li = start_holder(&b, presence, pd, &geopriv);
+		if (geo && add_geo(&b, li, pd->geo, err) < 0) {
 			xmlFreeNode(presence);
 			return -1;
 		}
+		if (!geo)
+			add_civic(&b, li, pd->civic);
 		finish_holder(&b, presence->last, geopriv, pd, retention, timestamp);
 	}
 	if (b.oom) {

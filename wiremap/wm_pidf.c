@@ -16,7 +16,6 @@ void wm_pidf_fill(const struct wm_result *r, bool want_civic, bool want_geo, str
 		/* RFC 4479 deviceID in the "mac:" form of its examples: 12 lower-case hex digits */
 		snprintf(p->device_id, sizeof p->device_id, "mac:%02x%02x%02x%02x%02x%02x",
 			 r->mac[0], r->mac[1], r->mac[2], r->mac[3], r->mac[4], r->mac[5]);
-		p->doc.device_id = p->device_id;
 	}
 	const struct wm_location *loc = r->loc;
 	if (!loc)
@@ -32,6 +31,11 @@ void wm_pidf_fill(const struct wm_result *r, bool want_civic, bool want_geo, str
 		p->geo.radius = loc->uncertainty > 0 ? loc->uncertainty : 0;
 		p->doc.geo = &p->geo;
 	}
+}
+
+void wm_pidf_name_device(struct wm_pidf *p)
+{
+	p->doc.device_id = p->device_id[0] ? p->device_id : NULL;
 }
 
 /* One string of the civic address into the block at *o; NULL stays NULL. */

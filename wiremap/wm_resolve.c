@@ -57,11 +57,16 @@ struct walk {
 	size_t n_stale;
 };
 
-static bool binding_is_fresh(const struct walk *w, const struct wm_binding *b)
+static bool fresh(const struct wm_policy *p, const struct wm_binding *b)
 {
 	/* a binding from the future (clock skew between collector and lisd) counts as now */
-	return b->last_seen >= w->p->now ||
-	       (unsigned long long)(w->p->now - b->last_seen) <= w->p->max_binding_age;
+	return b->last_seen >= p->now ||
+	       (unsigned long long)(p->now - b->last_seen) <= p->max_binding_age;
+}
+
+static bool binding_is_fresh(const struct walk *w, const struct wm_binding *b)
+{
+	return fresh(w->p, b);
 }
 
 __attribute__((format(printf, 8, 9)))
@@ -329,6 +334,79 @@ int wm_target_check(const struct wm_target *t, struct lis_error *err)
 	struct ident norm[IDENT_N_KINDS];
 	uint8_t bssid[6];
 	return check_target(t, norm, bssid, err);
+}
+
+static bool same_address(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+	if (inet_pton(AF_INET, a, x) == 1)
+		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+	if (inet_pton(AF_INET6, a, x) == 1)
+		return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
+	return false;
+}
+
+/* The one MAC ip's fresh ip-mac bindings name. The bindings of an address are one per MAC
+ * and come newest first, so the second one being fresh means two MACs. */
+static bool sole_fresh_mac(const struct wm_snapshot *s, const char *ip,
+			   const struct wm_policy *p, uint8_t mac[6])
+{
+	const struct wm_binding *bs[2];
+	size_t n = wm_bindings_ip_mac(s, ip, bs, 2);
+	if (n == 0 || !fresh(p, bs[0]) || (n == 2 && fresh(p, bs[1])))
+		return false;
+	memcpy(mac, bs[0]->mac, 6);
+	return true;
+}
+
+/* The MAC an identity names: a MAC itself, or the MAC of the endpoint a SIP or tel URI
+ * names. False for other kinds, unknown endpoints and endpoints without a MAC. */
+static bool mac_named_by(const struct wm_snapshot *s, const struct ident *id, uint8_t mac[6])
+{
+	const struct wm_endpoint *e = NULL;
+	switch (id->kind) {
+	case IDENT_MAC:
+		return ident_mac_parse(id->value, mac) == 0;
+	case IDENT_SIP:
+		e = s ? wm_lookup_endpoint_uri(s, id->value) : NULL;
+		break;
+	case IDENT_TEL:
+		e = s ? wm_lookup_endpoint_tel(s, id->value) : NULL;
+		break;
+	default:
+		return false;
+	}
+	if (!e || !e->has_mac)
+		return false;
+	memcpy(mac, e->mac, 6);
+	return true;
+}
+
+bool wm_target_is_at(const struct wm_snapshot *s, const struct wm_target *t, const char *ip,
+		     const struct wm_policy *p)
+{
+	struct ident id[IDENT_N_KINDS];
+	struct wm_target ids = {.ids = t->ids, .n_ids = t->n_ids};
+	uint8_t bssid[6], ip_mac[6], named[6];
+	int ip_has_mac = -1;                  /* not looked up yet */
+	if (!ip || t->n_ids == 0 || check_target(&ids, id, bssid, NULL) < 0)
+		return false;
+	for (int k = 0; k < IDENT_N_KINDS; k++) {
+		if (id[k].kind != (enum ident_kind)k)
+			continue;
+		if (k == IDENT_IP) {
+			if (!same_address(id[k].value, ip))
+				return false;
+			continue;
+		}
+		if (!mac_named_by(s, &id[k], named))
+			return false;
+		if (ip_has_mac < 0)
+			ip_has_mac = s && sole_fresh_mac(s, ip, p, ip_mac);
+		if (!ip_has_mac || memcmp(named, ip_mac, 6) != 0)
+			return false;
+	}
+	return true;
 }
 
 int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const struct wm_policy *p,

@@ -80,6 +80,17 @@ struct wm_result {
 	char unknown_reason[160];       /* why nothing matched, when source == WM_SRC_NONE */
 };
 
+/* Is every identity of t (its BSSID aside) the device at address ip, as s shows it at p->now?
+ * RFC 6155 §1.1: a request naming a device is third-party "unless [the LIS] is able to ensure
+ * that the provided Device identity is uniquely attributable to the requestor". ip is the
+ * requester's source address, which TCP's return routability vouches for. An ip identity
+ * must be that address; a MAC, and the MAC of the endpoint a SIP or tel URI names, must be
+ * the one MAC that ip's fresh ip-mac bindings name (two fresh MACs on ip: not unique). False
+ * for anything else: another kind, an endpoint without a MAC, no fresh binding, a malformed
+ * identity, no identity. s may be NULL (no wiremap yet): then only ip identities can match. */
+bool wm_target_is_at(const struct wm_snapshot *s, const struct wm_target *t, const char *ip,
+		     const struct wm_policy *p);
+
 /* Resolve t against s. Returns 1 when located, 0 when not (res->unknown_reason says why),
  * -1 when wm_target_check() refuses t, with err filled. */
 int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const struct wm_policy *p,

@@ -69,11 +69,20 @@ static const struct conftab_key keys[] = {
 	  .check = check_uri_base },
 	{ "held", "uri_key_file", CONFTAB_STR, OFF(uri_key_file), "", 0, 0, NULL, "FILE",
 	  "location URI key (64 hex digits) shared by all lisd; empty: random per start", .flags = 0 },
-	{ "held", "uri_lifetime", CONFTAB_UINT, OFF(uri_lifetime), "1800", 1, 31536000, NULL,
-	  "SECONDS", "how long a location URI is valid", .flags = 0 },
+	/* RFC 5985 §6.5.2: expires "is RECOMMENDED not to exceed 24 hours", and anyone holding a
+	 * URI may follow the device until then (RFC 6753 §4.1): more is refused, not warned of */
+	{ "held", "uri_lifetime", CONFTAB_UINT, OFF(uri_lifetime), "1800", 1, 86400, NULL,
+	  "SECONDS", "how long a location URI is valid (at most 24 hours)", .flags = 0,
+	  .range_why = "(RFC 5985 section 6.5.2: a location URI should expire within 24 hours)" },
 	{ "held", "deref_auth", CONFTAB_ENUM, OFF(deref_auth), "possession", 0, 0, NULL,
 	  "possession|authorized", "who may dereference location URIs",
 	  .choices = &deref_choices },
+	/* RFC 5985 §6.6: "The LIS MUST NOT include any means of identifying the Device in the
+	 * PIDF-LO unless ... inclusion of identity is expressly permitted by a Rule Maker": off
+	 * unless the operator, as Rule Maker, turns it on */
+	{ "privacy", "include_device_id", CONFTAB_BOOL, OFF(include_device_id), "false", 0, 0,
+	  NULL, "BOOL", "name the device (dm:deviceID mac:...) in the PIDF-LO; RFC 5985 6.6 says "
+	  "only where a Rule Maker expressly permits it", .flags = 0 },
 	{ "querylog", "enabled", CONFTAB_BOOL, OFF(querylog_enabled), "true", 0, 0, NULL, "BOOL",
 	  "log every HELD answer and dereference to table query_log", .flags = 0 },
 	{ "querylog", "spool_dir", CONFTAB_PATH, OFF(querylog_spool_dir), "/var/lib/lis/spool",

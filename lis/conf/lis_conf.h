@@ -47,6 +47,9 @@ struct lis_config {
 	char *uri_key_file;           /* 64 hex digits; "": random key per start */
 	unsigned long uri_lifetime;   /* seconds a location URI is valid */
 	int deref_auth;               /* enum lis_deref_auth */
+	/* [privacy] */
+	bool include_device_id;       /* dm:deviceID in the PIDF-LO; RFC 5985 §6.6: only when a
+	                               * Rule Maker expressly permits it */
 	/* [querylog] */
 	bool querylog_enabled;        /* every answer is logged to table query_log */
 	char *querylog_spool_dir;     /* the durable spool file lives here */

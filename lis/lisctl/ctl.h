@@ -86,6 +86,7 @@ struct ctl_settings {
 	char *conninfo;            /* malloc'd */
 	unsigned max_binding_age;  /* [wiremap] max_binding_age, the file's or the table's
 	                            * default: never 0 */
+	bool include_device_id;    /* [privacy] include_device_id: explain shows what lisd sends */
 };
 /* The conninfo to use: db_option (--db), else $LIS_DB, else [database] conninfo of config
  * (NULL = LIS_CONFIG_DEFAULT_FILE, which may be missing: then "" for libpq's defaults). The

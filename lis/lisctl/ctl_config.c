@@ -40,6 +40,7 @@ int ctl_settings_read(const char *db_option, const char *config, struct ctl_sett
 	out->conninfo = strdup(db_option ? db_option : env ? env : no_file ? "" : cfg.conninfo);
 	/* at most 315360000 (the table's limit): fits */
 	out->max_binding_age = (unsigned)cfg.max_binding_age;
+	out->include_device_id = cfg.include_device_id;
 	lis_config_free(&cfg);
 	if (!out->conninfo)
 		return lis_error_set(err, LIS_E_SYSTEM, "out of memory");

@@ -119,7 +119,7 @@ static void print_evidence(const struct wm_result *r, time_t now)
 	}
 }
 
-static int print_pidf(const struct wm_result *r, time_t now)
+static int print_pidf(const struct wm_result *r, bool name_device, time_t now)
 {
 	char host[256] = "", entity[300];
 	if (gethostname(host, sizeof host) < 0 || !host[0] || strchr(host, ' '))
@@ -130,6 +130,8 @@ static int print_pidf(const struct wm_result *r, time_t now)
 	struct wm_pidf p;
 	/* RFC 5985 §6.2: no locationType means "any": lisd sends every form it has */
 	wm_pidf_fill(r, true, true, &p);
+	if (name_device)
+		wm_pidf_name_device(&p);
 	p.doc.entity = entity;
 	p.doc.timestamp = now;
 	p.doc.retention_expiry = now + RETENTION;
@@ -284,7 +286,7 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 		printf("note (sent in the PIDF-LO): %s\n", res.note);
 	if (res.disagreement)
 		printf("disagreement between sites: %s (lisd logs and counts it)\n", res.disagree);
-	rc = print_pidf(&res, pol.now);
+	rc = print_pidf(&res, set->include_device_id, pol.now);
 	wm_snapshot_free(s);
 	return rc < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }

@@ -43,6 +43,8 @@ struct target {
 	char identity[LIS_URI_IDENTITY_MAX + 1]; /* identity text: "ip:10.1.2.3 mac:...", cut
 						  * short when too long */
 	bool identity_fits;               /* identity is whole: a location URI may carry it */
+	const struct held_device *echo;   /* RFC 6155 §2.2: the device a successful answer
+	                                   * echoes (third-party requests); NULL: none */
 };
 
 int lis_held_init(const struct lis_config *cfg, struct lis_error *err)
@@ -50,6 +52,12 @@ int lis_held_init(const struct lis_config *cfg, struct lis_error *err)
 	held_cfg = cfg;
 	uri_enabled = cfg->uri_base[0] != '\0';
 	atomic_store(&disagreements, 0);
+	/* the configuration refuses more than 24 hours; less than 30 minutes is allowed (tests)
+	 * but against RFC 5985 §6.5.2 */
+	if (uri_enabled && cfg->uri_lifetime < 1800)
+		lis_log(LIS_LOG_WARN, "start",
+			"uri_lifetime=%lu reason=\"location URIs should live at least 1800 s "
+			"(RFC 5985 section 6.5.2)\"", cfg->uri_lifetime);
 	if (cfg->uri_key_file[0])
 		return lis_uri_key_load(cfg->uri_key_file, &uri_key, err);
 	if (lis_uri_key_random(&uri_key, err) < 0)
@@ -79,28 +87,41 @@ static struct wm_target target_view(const struct target *t)
 				   .bssid = t->bssid[0] ? t->bssid : NULL };
 }
 
-static bool same_address(const char *a, const char *b)
+/* The requester's own address as the only identity of t. */
+static void target_is_requester(const char *requester, struct target *t)
 {
-	unsigned char x[16], y[16];
-	if (inet_pton(AF_INET, a, x) == 1)
-		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
-	if (inet_pton(AF_INET6, a, x) == 1)
-		return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
-	return false;
+	memset(t->ids, 0, sizeof t->ids);
+	t->ids[0].kind = IDENT_IP;
+	snprintf(t->ids[0].value, sizeof t->ids[0].value, "%s", requester);
+	t->n_ids = 1;
+}
+
+/* RFC 6155 §1.1: a device in the request makes it third-party "unless [the LIS] is able to
+ * ensure that the provided Device identity is uniquely attributable to the requestor". It is
+ * when the wiremap shows every identifier to be the device at the requester's address
+ * (wm_target_is_at(): that address, or the one MAC freshly bound to it, directly or through
+ * the endpoint a SIP or tel URI names). Return routability vouches for the address, which is
+ * the "specific measure" §1.1 asks for before treating such a request as the device's own. */
+static bool device_is_requester(const char *requester, const struct wm_target *wt)
+{
+	struct wm_policy pol = { .now = time(NULL),
+				 .max_binding_age = (unsigned)held_cfg->max_binding_age };
+	lis_snapshot_read_lock();
+	bool self = wm_target_is_at(lis_snapshot_current(), wt, requester, &pol);
+	lis_snapshot_read_unlock();
+	return self;
 }
 
 /* RFC 6155: the target from the device element, else the requester's own address (RFC 5985
- * §4). Sets *third_party when the request is about someone else. Returns 0, or -1 with err
- * saying why (to send with badIdentifier): a kind the resolver cannot locate by, two of one
- * kind. */
+ * §4). Sets *third_party when the request is about someone else; a device shown to be the
+ * requester is located as the requester, by its address. Returns 0, or -1 with err saying
+ * why (to send with badIdentifier): a kind the resolver cannot locate by, two of one kind. */
 static int target_from_request(const char *requester, const struct held_request *req,
 			       struct target *t, bool *third_party, struct lis_error *err)
 {
 	memset(t, 0, sizeof *t);
 	if (!req->has_device) {
-		t->ids[0].kind = IDENT_IP;
-		snprintf(t->ids[0].value, sizeof t->ids[0].value, "%s", requester);
-		t->n_ids = 1;
+		target_is_requester(requester, t);
 	} else {
 		memcpy(t->ids, req->ids, req->n_ids * sizeof req->ids[0]);
 		t->n_ids = req->n_ids;
@@ -114,10 +135,9 @@ static int target_from_request(const char *requester, const struct held_request 
 	struct wm_target wt = target_view(t);
 	if (wm_target_check(&wt, err) < 0)
 		return -1;
-	/* A device naming only the requester's own address is the requester. */
-	*third_party = req->has_device &&
-		       !(t->n_ids == 1 && t->ids[0].kind == IDENT_IP &&
-			 same_address(t->ids[0].value, requester));
+	*third_party = req->has_device && !device_is_requester(requester, &wt);
+	if (req->has_device && !*third_party)
+		target_is_requester(requester, t);
 	make_identity(t);
 	return 0;
 }
@@ -305,6 +325,10 @@ static int resolve(const struct target *t, struct located *loc, struct lis_held_
 	loc->have = (res.loc->has_civic ? HELD_LT_CIVIC : 0u) |
 		    (res.loc->has_geo ? HELD_LT_GEODETIC : 0u);
 	wm_pidf_fill(&res, true, true, &loc->wp);
+	/* RFC 5985 §6.6 (and RFC 6753 §6 for dereference): the device is named only where the
+	 * operator, as Rule Maker, allows it */
+	if (held_cfg->include_device_id)
+		wm_pidf_name_device(&loc->wp);
 	if (wm_pidf_detach(&loc->wp) < 0) {
 		memset(&loc->wp, 0, sizeof loc->wp);
 		fail(f, HELD_E_GENERAL_LIS_ERROR, 500, "internal error");
@@ -317,19 +341,18 @@ out:
 	return ret;
 }
 
-/* Which forms to answer with (RFC 5985 §6.2, held_negotiate()), and in words why not when
- * none can be given. A location URI is possible only for a HELD request to a LIS that issues
- * them and a target whose identity fits in a token (RFC 6753 §3.1: never when
- * dereferencing). req is NULL for GET (RFC 6753 §3.2: as if "geodetic civic",
- * exact="false"). Returns 0 with *give set, or 1 with *f describing the failure. */
+/* Which forms to answer with, in which order (RFC 5985 §6.2, held_negotiate()), and in words
+ * why not when none can be given. A location URI is possible only for a HELD request to a
+ * LIS that issues them and a target whose identity fits in a token (RFC 6753 §3.1: never when
+ * dereferencing). A GET comes with RFC 6753 §3.2's request (get_request: geodetic, then
+ * civic). Returns 0 with *give set, or 1 with *f describing the failure. */
 static int choose_forms(const struct target *t, const struct held_request *req, enum mode mode,
-			unsigned have, unsigned *give, struct lis_held_outcome *oc,
+			unsigned have, struct held_loctypes *give, struct lis_held_outcome *oc,
 			struct failure *f)
 {
 	bool uri_possible = mode == MODE_HELD && uri_enabled && t->identity_fits;
 	unsigned missing = 0;
-	unsigned asked = req ? req->loctypes : HELD_LT_GEODETIC | HELD_LT_CIVIC;
-	switch (held_negotiate(asked, req && req->exact,
+	switch (held_negotiate(&req->loctypes, req->exact,
 			       have | (uri_possible ? HELD_LT_URI : 0u), give, &missing)) {
 	case HELD_OK:
 		return 0;
@@ -356,14 +379,24 @@ static int choose_forms(const struct target *t, const struct held_request *req, 
 	}
 }
 
+/* True when give puts geodetic before civic. */
+static bool geodetic_first(const struct held_loctypes *give)
+{
+	for (size_t i = 0; i < give->n; i++)
+		if (give->form[i] & (HELD_LT_CIVIC | HELD_LT_GEODETIC))
+			return give->form[i] == HELD_LT_GEODETIC;
+	return false;
+}
+
 /* Build the answer from the forms chosen, outside the snapshot's read-side section: a
  * random presence entity, the location URI's token, the XML. Returns 0 with *out built, 1
  * with *f describing a failure, -1 when building failed. */
-static int build_answer(const struct target *t, enum mode mode, unsigned give,
-			struct located *loc, char **out, size_t *out_len,
-			struct lis_held_outcome *oc, struct failure *f)
+static int build_answer(const struct target *t, enum mode mode,
+			const struct held_loctypes *forms, struct located *loc, char **out,
+			size_t *out_len, struct lis_held_outcome *oc, struct failure *f)
 {
 	struct lis_error err = { 0 };
+	unsigned give = held_loctypes_bits(forms);
 	bool by_value = give & (HELD_LT_CIVIC | HELD_LT_GEODETIC);
 	bool give_uri = give & HELD_LT_URI;
 	struct pidf_doc *doc = &loc->wp.doc;
@@ -378,6 +411,8 @@ static int build_answer(const struct target *t, enum mode mode, unsigned give,
 		doc->civic = NULL;
 	if (!(give & HELD_LT_GEODETIC))
 		doc->geo = NULL;
+	/* RFC 5985 §6.2: the order asked for (the URI set's place is fixed by the §7 schema) */
+	doc->geodetic_first = geodetic_first(forms);
 	doc->entity = entity;
 	doc->timestamp = now;
 	doc->retransmission_allowed = held_cfg->retransmission_allowed;
@@ -403,8 +438,8 @@ static int build_answer(const struct target *t, enum mode mode, unsigned give,
 	if (mode == MODE_DEREF_GET)
 		rc = pidf_build(doc, out, out_len, &err);
 	else
-		rc = held_build_response(give_uri ? &set : NULL, by_value ? doc : NULL, out,
-					 out_len, &err);
+		rc = held_build_response(give_uri ? &set : NULL, by_value ? doc : NULL,
+					 t->echo, out, out_len, &err);
 	memset(token, 0, sizeof token);
 	memset(uri, 0, sizeof uri);
 	if (rc < 0) {
@@ -418,13 +453,13 @@ static int build_answer(const struct target *t, enum mode mode, unsigned give,
 	return 0;
 }
 
-/* The answer for target t. req is NULL for GET. Returns 0 with *out built, 1 with *f
+/* The answer for target t to req. Returns 0 with *out built, 1 with *f
  * describing a failure to answer, -1 when building failed. */
 static int locate(const struct target *t, const struct held_request *req, enum mode mode,
 		  char **out, size_t *out_len, struct lis_held_outcome *oc, struct failure *f)
 {
 	struct located loc;
-	unsigned give;
+	struct held_loctypes give;
 
 	snprintf(oc->target, sizeof oc->target, "%.319s", t->identity);
 	int rc = resolve(t, &loc, oc, f);
@@ -432,7 +467,7 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 		return rc;
 	rc = choose_forms(t, req, mode, loc.have, &give, oc, f);
 	if (rc == 0)
-		rc = build_answer(t, mode, give, &loc, out, out_len, oc, f);
+		rc = build_answer(t, mode, &give, &loc, out, out_len, oc, f);
 	wm_pidf_release(&loc.wp);
 	return rc;
 }
@@ -479,10 +514,17 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 
 	if (target_from_request(who->ip, &req, &t, &third_party, &err) < 0)
 		return answer_error(HELD_E_BAD_IDENTIFIER, err.msg, out, out_len, oc);
+	if (req.has_device && !third_party) {
+		/* for the log: the device named was matched to the requester (auth=same-device) */
+		oc->auth.checked = true;
+		oc->auth.authorized = true;
+		oc->auth.how = "same-device";
+	}
 
 	/* RFC 6155 §1.1, §5 (and RFC 5985 §9.3's return routability): only authorized
-	 * requesters may ask about another device. The refusal is the same whether or not the device is in
-	 * the wiremap: it is decided before any lookup. */
+	 * requesters may ask about another device. The refusal is the same whether or not the
+	 * device is in the wiremap: the only lookup before it asks what is bound to the
+	 * requester's own address. */
 	if (third_party && !is_authorized(who, oc)) {
 		snprintf(oc->target, sizeof oc->target, "%.319s", t.identity);
 		snprintf(oc->reason, sizeof oc->reason, "unauthorized");
@@ -491,6 +533,12 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 				    out_len, oc);
 	}
 
+	/* RFC 6155 §2.2: a successful answer echoes the device it was asked about, with the
+	 * identifiers it was located by (all of them: lisd refuses those it cannot use); no echo
+	 * means the source address was used, as for a request about the requester itself */
+	struct held_device echo = { .n = req.n_ids, .ids = req.given };
+	if (third_party)
+		t.echo = &echo;
 	rc = locate(&t, &req, MODE_HELD, out, out_len, oc, &f);
 	if (rc == 1)
 		return answer_failure(&f, out, out_len, oc);

@@ -19,26 +19,26 @@ static void test_setup_wiremap_and_lisd(void)
 
 /* ---- each step of the chain ---- */
 
-static void test_ip_to_mac_to_port_gives_port_location_method_Wiremap_with_deviceID(void)
+static void test_ip_to_mac_to_port_gives_port_location_method_Wiremap(void)
 {
 	/* 127.0.0.10 -> ip-mac 00:50:b6:00:00:0a -> sw1 Gi1/0/7 -> hq-410 */
-	ck_expect(&E, ck_req(NULL, false), "127.0.0.10", NULL, "hq-410", "Wiremap", "0050b600000a",
+	ck_expect(&E, ck_req(NULL, false), "127.0.0.10", NULL, "hq-410", "Wiremap", NULL,
 		  false);
 	ck_expect(&E, ck_req("civic", true), "127.0.0.10", NULL, "hq-410", "Wiremap",
-		  "0050b600000a", false);
+		  NULL, false);
 }
 
 static void test_port_without_location_gives_its_switchs_location(void)
 {
 	/* sw1 Gi1/0/8 has no location: sw1's hq-floor4 */
 	ck_expect(&E, ck_req(NULL, false), "127.0.0.11", NULL, "hq-floor4", "Wiremap",
-		  "0050b600000b", false);
+		  NULL, false);
 }
 
 static void test_observed_mac_bssid_binding_gives_method_802_11(void)
 {
 	ck_expect(&E, ck_req(NULL, false), "127.0.0.12", NULL, "hq-ap-west", "802.11",
-		  "0050b600000c", false);
+		  NULL, false);
 }
 
 static void test_client_reported_bssid_in_range_gives_method_802_11(void)
@@ -63,7 +63,7 @@ static void test_static_endpoint_assignment_gives_method_Manual(void)
 {
 	/* 127.0.0.14 -> desk phone desk-612 (MAC 00:50:b6:00:06:12), no port seen: its static
 	 * location */
-	ck_expect(&E, ck_req(NULL, false), "127.0.0.14", NULL, "hq-612", "Manual", "0050b6000612",
+	ck_expect(&E, ck_req(NULL, false), "127.0.0.14", NULL, "hq-612", "Manual", NULL,
 		  false);
 }
 
@@ -75,7 +75,7 @@ static void test_subnet_fallback_gives_Wiremap_with_a_fallback_note(void)
 static void test_site_default_answers_where_the_site_allows_it(void)
 {
 	/* sw2 ge-0/0/1: no port, no switch location; site hq allows its default hq-lobby */
-	ck_expect(&E, ck_req(NULL, false), "127.0.0.15", NULL, "hq-lobby", "Manual", "0050b600000f",
+	ck_expect(&E, ck_req(NULL, false), "127.0.0.15", NULL, "hq-lobby", "Manual", NULL,
 		  true);
 }
 
@@ -100,25 +100,25 @@ static void test_no_evidence_at_all_gives_locationUnknown(void)
 static void test_port_beats_bssid_static_and_subnet(void)
 {
 	/* 127.0.0.20: port Gi1/0/9 (hq-420), ap-west binding, static hq-612, subnet campus */
-	ck_expect(&E, ck_req(NULL, false), "127.0.0.20", NULL, "hq-420", "Wiremap", "0050b6000020",
+	ck_expect(&E, ck_req(NULL, false), "127.0.0.20", NULL, "hq-420", "Wiremap", NULL,
 		  false);
 	/* and beats a BSSID the client reports */
 	ck_expect(&E, ck_req_wifi("00-12-f0-a0-80-e3"), "127.0.0.20", NULL, "hq-420", "Wiremap",
-		  "0050b6000020", false);
+		  NULL, false);
 }
 
 static void test_bssid_beats_static_and_subnet(void)
 {
 	ck_expect(&E, ck_req(NULL, false), "127.0.0.21", NULL, "hq-ap-west", "802.11",
-		  "0050b6000021", false);
+		  NULL, false);
 }
 
 static void test_static_beats_subnet_and_reported_bssid_beats_static(void)
 {
-	ck_expect(&E, ck_req(NULL, false), "127.0.0.22", NULL, "hq-612", "Manual", "0050b6000022",
+	ck_expect(&E, ck_req(NULL, false), "127.0.0.22", NULL, "hq-612", "Manual", NULL,
 		  false);
 	ck_expect(&E, ck_req_wifi("00-12-f0-a0-80-e1"), "127.0.0.22", NULL, "hq-ap-east", "802.11",
-		  "0050b6000022", false);
+		  NULL, false);
 }
 
 /* ---- staleness: bindings older than max_binding_age are not evidence ---- */
@@ -127,7 +127,7 @@ static void test_stale_port_binding_ignored_next_source_answers(void)
 {
 	/* 127.0.0.30: its port binding (Gi1/0/7, hq-410) is 3 days old; ap-west is fresh */
 	ck_expect(&E, ck_req(NULL, false), "127.0.0.30", NULL, "hq-ap-west", "802.11",
-		  "0050b6000030", false);
+		  NULL, false);
 }
 
 static void test_stale_ip_mac_binding_ignored_subnet_answers(void)
@@ -142,7 +142,7 @@ static void test_stale_ip_mac_binding_ignored_subnet_answers(void)
 static void test_port_and_subnet_disagree_port_answers_and_lisd_logs_it(void)
 {
 	/* 127.0.0.40: port says hq-410 (site hq), subnet says branch-2 (site branch) */
-	ck_expect(&E, ck_req(NULL, false), "127.0.0.40", NULL, "hq-410", "Wiremap", "0050b6000040",
+	ck_expect(&E, ck_req(NULL, false), "127.0.0.40", NULL, "hq-410", "Wiremap", NULL,
 		  false);
 	if (!CHECKF(ck_log_has(&E.lisd, "requester=127.0.0.40 ", "disagree=", (char *)NULL),
 		    "no HELD log line for 127.0.0.40 with disagree=..."))
@@ -169,10 +169,121 @@ static void test_held_log_line_names_source_location_and_snapshot_age(void)
 		ck_log_tail(&E.lisd, 1500);
 }
 
+/* ---- RFC 5985 §6.6: the PIDF-LO names the device only where a Rule Maker allows it ---- */
+
+static struct th_lisd deref;    /* uri_base set, [privacy] as by default */
+static struct th_lisd named;    /* uri_base set, include_device_id = true */
+
+static void test_setup_lisds_with_location_uris(void)
+{
+	CHECK(ck_lisd_start(&E, &deref, "[held]\nuri_base = https://127.0.0.1:{PORT}/loc/\n"));
+	CHECK(ck_lisd_start(&E, &named, "[held]\nuri_base = https://127.0.0.1:{PORT}/loc/\n"
+			    "[privacy]\ninclude_device_id = true\n"));
+}
+
+/* Nothing in body names the device 00:50:b6:00:00:0a in any spelling. */
+static void check_device_not_named(const char *what, const struct th_resp *r)
+{
+	if (!CHECKF(r->curl_code == 0 && r->body, "%s: %s", what, r->errbuf))
+		return;
+	xmlDocPtr d = xp_parse(r->body, r->body_len);
+	CHECKF(d && xp_count(d, "//pidf:presence") == 1, "%s: no presence: %s", what,
+	       th_flat(r->body));
+	CHECKF(xp_count(d, "//dm:*") == 0, "%s: %s", what, th_flat(r->body));
+	CHECKF(!strstr(r->body, "0050b600000a") && !strstr(r->body, "00:50:b6:00:00:0a") &&
+	       !strstr(r->body, "00-50-b6-00-00-0a"), "%s: the MAC is in %s", what,
+	       th_flat(r->body));
+	xmlFreeDoc(d);
+}
+
+/* RFC 5985 §6.6: "The LIS MUST NOT include any means of identifying the Device in the
+ * PIDF-LO unless ... inclusion of identity is expressly permitted by a Rule Maker" and
+ * "deviceID" elements "are not used". lisd knows the MAC of 127.0.0.10 and still does not
+ * send it: each location goes in a tuple. */
+static void test_device_is_not_named_although_its_mac_is_known(void)
+{
+	struct th_resp r;
+	th_held_post(&E.lisd, &E.tls, ck_req(NULL, false), "127.0.0.10", &r);
+	check_device_not_named("HELD", &r);
+	th_resp_free(&r);
+	ck_expect(&E, ck_req("civic geodetic", false), "127.0.0.10", NULL, "hq-410", "Wiremap",
+		  NULL, false);
+}
+
+/* A location URI leads to a document built the same way: whoever holds the URI learns the
+ * location, not the device (RFC 6753 §6: only an unlinked pseudonym unless policy allows
+ * identity disclosure). GET and POST alike. */
+static char *issue_uri(const struct th_lisd *l, const char *from)
+{
+	struct th_resp r;
+	th_held_post(l, &E.tls, ck_req("locationURI", true), from, &r);
+	xmlDocPtr d = r.curl_code == 0 ? xp_parse(r.body, r.body_len) : NULL;
+	char *uri = d && xp_count(d, "//held:locationURI") == 1
+			    ? xp_str(d, "normalize-space(//held:locationURI)") : NULL;
+	CHECKF(uri != NULL, "no location URI: %s", th_flat(r.body));
+	xmlFreeDoc(d);
+	th_resp_free(&r);
+	return uri;
+}
+
+static void test_dereference_does_not_name_the_device(void)
+{
+	char *uri = issue_uri(&deref, "127.0.0.10");
+	if (!uri)
+		return;
+	struct th_req g = {.method = "GET", .url = uri, .cafile = E.tls.cert};
+	struct th_resp r;
+	th_https(&g, &r);
+	CHECKF(r.status == 200, "GET: HTTP %ld", r.status);
+	check_device_not_named("GET", &r);
+	th_resp_free(&r);
+	struct th_req p = {.url = uri, .content_type = "application/held+xml",
+		.body = ck_req(NULL, false), .cafile = E.tls.cert};
+	th_https(&p, &r);
+	check_device_not_named("POST", &r);
+	th_resp_free(&r);
+	free(uri);
+}
+
+/* [privacy] include_device_id = true is the Rule Maker's permission: each location goes in a
+ * dm:device with dm:deviceID mac:..., in answers and dereferences. */
+static void test_include_device_id_names_the_device_where_allowed(void)
+{
+	struct th_resp r;
+	th_held_post(&named, &E.tls, ck_req(NULL, false), "127.0.0.10", &r);
+	xmlDocPtr d = ck_held_located(&r);
+	if (d)
+		ck_pidf(d, "/held:locationResponse/pidf:presence", "hq-410", "Wiremap",
+			"0050b600000a", false);
+	xmlFreeDoc(d);
+	th_resp_free(&r);
+	/* no MAC known (subnet fallback): a tuple all the same */
+	th_held_post(&named, &E.tls, ck_req(NULL, false), "127.0.2.5", &r);
+	d = ck_held_located(&r);
+	if (d)
+		ck_pidf(d, "/held:locationResponse/pidf:presence", "campus", "Wiremap", NULL, true);
+	xmlFreeDoc(d);
+	th_resp_free(&r);
+	char *uri = issue_uri(&named, "127.0.0.10");
+	if (!uri)
+		return;
+	struct th_req g = {.method = "GET", .url = uri, .cafile = E.tls.cert};
+	th_https(&g, &r);
+	d = r.body ? xp_parse(r.body, r.body_len) : NULL;
+	char *id = d ? xp_str(d, "string(//pidf:presence/dm:device/dm:deviceID)") : NULL;
+	CHECKF(id && strcmp(id, "mac:0050b600000a") == 0, "GET: %s", th_flat(r.body));
+	free(id);
+	xmlFreeDoc(d);
+	th_resp_free(&r);
+	free(uri);
+}
+
 static void test_sigterm_stops_lisd_cleanly(void)
 {
 	int rc = th_lisd_stop(&E.lisd);
 	CHECKF(rc == 0, "lisd exit %d", rc);
+	CHECK(deref.pid == 0 || th_lisd_stop(&deref) == 0);
+	CHECK(named.pid == 0 || th_lisd_stop(&named) == 0);
 	if (rc != 0)
 		ck_log_tail(&E.lisd, 1500);
 }
@@ -184,8 +295,8 @@ int main(void)
 		t_skip("correlation cases", "setup failed");
 		return t_done();
 	}
-	t_run("ip_to_mac_to_port_gives_port_location_method_Wiremap_with_deviceID",
-	      test_ip_to_mac_to_port_gives_port_location_method_Wiremap_with_deviceID);
+	t_run("ip_to_mac_to_port_gives_port_location_method_Wiremap",
+	      test_ip_to_mac_to_port_gives_port_location_method_Wiremap);
 	t_run("port_without_location_gives_its_switchs_location",
 	      test_port_without_location_gives_its_switchs_location);
 	t_run("observed_mac_bssid_binding_gives_method_802_11",
@@ -215,6 +326,12 @@ int main(void)
 	      test_port_and_subnet_disagree_port_answers_and_lisd_logs_it);
 	t_run("held_log_line_names_source_location_and_snapshot_age",
 	      test_held_log_line_names_source_location_and_snapshot_age);
+	t_run("setup_lisds_with_location_uris", test_setup_lisds_with_location_uris);
+	t_run("device_is_not_named_although_its_mac_is_known",
+	      test_device_is_not_named_although_its_mac_is_known);
+	t_run("dereference_does_not_name_the_device", test_dereference_does_not_name_the_device);
+	t_run("include_device_id_names_the_device_where_allowed",
+	      test_include_device_id_names_the_device_where_allowed);
 	t_run("sigterm_stops_lisd_cleanly", test_sigterm_stops_lisd_cleanly);
 	int rc = t_done();
 	th_pg_stop(&E.pg);

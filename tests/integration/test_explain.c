@@ -91,7 +91,7 @@ static void expect_located(const char *what, const char *a1, const char *a2, con
 static void test_explain_ip_port_chain(void)
 {
 	expect_located("--ip 127.0.0.10", "--ip", "127.0.0.10", NULL, NULL, "port", "hq-410",
-		       "Wiremap", "0050b600000a", false);
+		       "Wiremap", NULL, false);
 	/* the chain it walked: the MAC and the switch port appear */
 	struct th_proc p;
 	explain(&p, "--ip", "127.0.0.10", NULL, NULL);
@@ -103,19 +103,19 @@ static void test_explain_ip_port_chain(void)
 static void test_explain_mac_port_without_location_gives_switch(void)
 {
 	expect_located("--mac", "--mac", "00-50-B6-00-00-0B", NULL, NULL, "switch", "hq-floor4",
-		       "Wiremap", "0050b600000b", false);
+		       "Wiremap", NULL, false);
 }
 
 static void test_explain_sip_uri(void)
 {
 	expect_located("--uri", "--uri", "sip:alice@example.com", NULL, NULL, "port", "hq-420",
-		       "Wiremap", "0050b6000a11", false);
+		       "Wiremap", NULL, false);
 }
 
 static void test_explain_tel_static(void)
 {
 	expect_located("--tel", "--tel", "tel:+15551230612", NULL, NULL, "static", "hq-612",
-		       "Manual", "0050b6000612", false);
+		       "Manual", NULL, false);
 }
 
 static void test_explain_reported_bssid(void)
@@ -133,13 +133,13 @@ static void test_explain_subnet_fallback_shows_note(void)
 static void test_explain_site_default(void)
 {
 	expect_located("--ip site default", "--ip", "127.0.0.15", NULL, NULL, "site-default",
-		       "hq-lobby", "Manual", "0050b600000f", true);
+		       "hq-lobby", "Manual", NULL, true);
 }
 
 static void test_explain_lists_stale_evidence_and_does_not_use_it(void)
 {
 	expect_located("--ip stale", "--ip", "127.0.0.30", NULL, NULL, "bssid", "hq-ap-west",
-		       "802.11", "0050b6000030", false);
+		       "802.11", NULL, false);
 	struct th_proc p;
 	explain(&p, "--ip", "127.0.0.30", NULL, NULL);
 	CHECKF(strstr(p.out, "stale") != NULL, "stale binding not shown as stale: %s",
@@ -151,7 +151,7 @@ static void test_explain_max_binding_age_option_makes_old_binding_evidence(void)
 {
 	/* ten days: the 3-day-old port binding of 127.0.0.30 counts again, and wins */
 	expect_located("--max-binding-age", "--ip", "127.0.0.30", "--max-binding-age", "864000",
-		       "port", "hq-410", "Wiremap", "0050b6000030", false);
+		       "port", "hq-410", "Wiremap", NULL, false);
 }
 
 /* lisctl reads [wiremap] max_binding_age from lis.conf, so that explain judges bindings as
@@ -207,7 +207,7 @@ static void test_explain_takes_max_binding_age_from_the_config_file(void)
 static void test_explain_shows_disagreement(void)
 {
 	expect_located("--ip disagreement", "--ip", "127.0.0.40", NULL, NULL, "port", "hq-410",
-		       "Wiremap", "0050b6000040", false);
+		       "Wiremap", NULL, false);
 	struct th_proc p;
 	explain(&p, "--ip", "127.0.0.40", NULL, NULL);
 	CHECKF(strstr(p.out, "disagree") != NULL, "no disagreement shown: %s", th_flat(p.out));

@@ -763,6 +763,200 @@ static void test_sigterm_stops_lisd_cleanly(void)
 	}
 }
 
+/* ---- RFC 5985 §7 locationType values, §6.5.2 URI lifetime ---- */
+
+/* The schema makes locationType the token "any" or a non-empty list of civic, geodetic and
+ * locationURI: "civic any" and an empty element are invalid, xmlError (§6.3). */
+static void test_location_type_any_in_a_list_or_empty_gives_xmlError(void)
+{
+	static const char *const bodies[] = {
+		"<locationType>civic any</locationType>",
+		"<locationType exact=\"true\">any geodetic</locationType>",
+		"<locationType/>",
+		"<locationType>  </locationType>",
+	};
+	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+		char req[512];
+		snprintf(req, sizeof req,
+			 "<locationRequest xmlns=\"" HELD_NS "\">%s</locationRequest>", bodies[i]);
+		struct th_resp r;
+		th_held_post(&v4, &tls, req, NULL, &r);
+		check_held_error(&r, "xmlError");
+		th_resp_free(&r);
+	}
+	/* "any" alone is fine */
+	const char *any = "<locationRequest xmlns=\"" HELD_NS "\">"
+			  "<locationType> any </locationType></locationRequest>";
+	struct th_resp r;
+	th_held_post(&v4, &tls, any, NULL, &r);
+	xmlDocPtr d = check_location_response(&r);
+	if (d)
+		check_hq_410_civic(d);
+	xmlFreeDoc(d);
+	th_resp_free(&r);
+}
+
+/* RFC 5985 §6.5.2: expires "is RECOMMENDED not to exceed 24 hours": more is a configuration
+ * error that says so; less than 30 minutes starts with a warning. */
+static void test_uri_lifetime_over_a_day_is_refused_and_under_30_minutes_warned(void)
+{
+	char *dir = th_tmpdir("lifetime");
+	char path[512];
+	snprintf(path, sizeof path, "%s/long.conf", dir);
+	th_write_file(path, "[held]\nuri_lifetime = 86401\n");
+	struct th_proc p;
+	char *a[] = {(char *)th_lisd_path(), "-c", path, "--check-config", NULL};
+	th_run(&p, a, NULL, 10);
+	CHECKF(p.status == 2, "exit %d", p.status);
+	CHECKF(strstr(p.err, "uri_lifetime") && strstr(p.err, "24 hours"), "stderr: %s",
+	       th_flat(p.err));
+	th_proc_free(&p);
+
+	struct th_lisd l;
+	if (!CHECK(th_lisd_start(&l, "127.0.0.1", &tls, pg.conninfo, NULL,
+				 "[held]\nuri_base = https://127.0.0.1:{PORT}/loc/\n"
+				 "uri_lifetime = 60\n") == 0))
+		return;
+	char *log = th_lisd_log(&l);
+	CHECKF(strstr(log, "uri_lifetime=60") && strstr(log, "6.5.2"), "log: %s", th_flat(log));
+	free(log);
+	CHECK(th_lisd_stop(&l) == 0);
+}
+
+/* ---- RFC 5985 §6.2 order of the forms ---- */
+
+/* The holder (tuple or device) in position pos of the presence in d holds a geodetic shape:
+ * 1, a civic address: 0, else -1. Works for a locationResponse and a bare presence alike. */
+static int holder_is_geodetic(xmlDocPtr d, int pos)
+{
+	char x[400];
+	snprintf(x, sizeof x, "//pidf:presence/*[%d]//gp:location-info/*[self::gml:Point or "
+		 "self::gs:Circle or self::gs:Sphere]", pos);
+	if (xp_count(d, x) == 1)
+		return 1;
+	snprintf(x, sizeof x, "//pidf:presence/*[%d]//gp:location-info/ca:civicAddress", pos);
+	return xp_count(d, x) == 1 ? 0 : -1;
+}
+
+/* "The LIS SHOULD provide the locations in the response in the same order in which they were
+ * included in the "locationType" element in the request." (§6.2); RFC 5491 §3 rule #8 makes
+ * the first the one read. any (or nothing) keeps lisd's order: civic first. */
+static void test_forms_come_in_the_order_of_location_type(void)
+{
+	static const struct {
+		const char *type;       /* NULL: no locationType */
+		int first_is_geodetic;
+	} cases[] = {
+		{"geodetic civic", 1}, {"civic geodetic", 0}, {"geodetic locationURI civic", 1},
+		{"any", 0}, {NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char req[512];
+		if (cases[i].type)
+			snprintf(req, sizeof req, "<locationRequest xmlns=\"" HELD_NS "\">"
+				 "<locationType exact=\"false\">%s</locationType>"
+				 "</locationRequest>", cases[i].type);
+		else
+			snprintf(req, sizeof req, "%s", req_any);
+		struct th_resp r;
+		th_held_post(&v6, &tls, req, NULL, &r);
+		xmlDocPtr d = check_location_response(&r);
+		if (d) {
+			const char *t = cases[i].type ? cases[i].type : "(none)";
+			CHECKF(xp_count(d, "//pidf:presence/*") == 2, "%s: %s", t, th_flat(r.body));
+			CHECKF(holder_is_geodetic(d, 1) == cases[i].first_is_geodetic, "%s: %s", t,
+			       th_flat(r.body));
+			CHECKF(holder_is_geodetic(d, 2) == !cases[i].first_is_geodetic, "%s: %s", t,
+			       th_flat(r.body));
+		}
+		xmlFreeDoc(d);
+		th_resp_free(&r);
+	}
+}
+
+struct issue_ctx {
+	const struct th_lisd *l;
+	const char *req;
+	char *uri;                /* the location URI issued, malloc'd */
+};
+
+static bool issued_uri(void *ctx)
+{
+	struct issue_ctx *c = ctx;
+	struct th_resp r;
+	th_held_post(c->l, &tls, c->req, NULL, &r);
+	xmlDocPtr d = r.curl_code == 0 ? xp_parse(r.body, r.body_len) : NULL;
+	if (d && xp_count(d, "//held:locationURI") == 1)
+		c->uri = xp_str(d, "normalize-space(//held:locationURI)");
+	xmlFreeDoc(d);
+	th_resp_free(&r);
+	return c->uri != NULL;
+}
+
+/* RFC 6753 §3.2: a GET of a location URI answers as a request for "geodetic civic" with
+ * exact="false" would: geodetic first. Checked on whatever document the GET returns. */
+static void test_get_of_a_location_uri_gives_geodetic_first(void)
+{
+	struct th_lisd l;
+	if (!CHECK(th_lisd_start(&l, "::1", &tls, pg.conninfo, NULL,
+				 "[held]\nuri_base = https://[::1]:{PORT}/loc/\n") == 0))
+		return;
+	const char *req = "<locationRequest xmlns=\"" HELD_NS "\"><locationType exact=\"true\">"
+			  "locationURI</locationType></locationRequest>";
+	struct th_resp r;
+	struct issue_ctx c = {.l = &l, .req = req};
+	/* the new lisd answers once its snapshot is loaded */
+	th_wait_until(60, 100, issued_uri, &c, NULL);
+	char *uri = c.uri;
+	if (CHECKF(uri != NULL, "no location URI issued")) {
+		struct th_req g = {.method = "GET", .url = uri, .cafile = tls.cert};
+		th_https(&g, &r);
+		CHECKF(r.curl_code == 0 && r.status == 200, "GET: %s HTTP %ld", r.errbuf, r.status);
+		xmlDocPtr d = r.body ? xp_parse(r.body, r.body_len) : NULL;
+		if (CHECKF(d != NULL, "GET body: %s", th_flat(r.body))) {
+			CHECKF(holder_is_geodetic(d, 1) == 1 && holder_is_geodetic(d, 2) == 0, "%s",
+			       th_flat(r.body));
+		}
+		xmlFreeDoc(d);
+		th_resp_free(&r);
+	}
+	free(uri);
+	CHECK(th_lisd_stop(&l) == 0);
+}
+
+/* ---- a target lisd will not locate is refused, never swapped for the requester ---- */
+
+/* RFC 6915 §3's request: the flow (a child of locationRequest) names the target. Answering
+ * with the requester's own location, as lisd did when it ignored the element, is wrong; RFC
+ * 6155 §2.2 badIdentifier covers an identifier "not supported by the LIS". */
+static void test_rfc6915_flow_is_refused_with_badIdentifier(void)
+{
+	const char *req =
+		"<locationRequest xmlns=\"" HELD_NS "\" responseTime=\"8\">"
+		"<locationType exact=\"true\">civic</locationType>"
+		"<flow xmlns=\"urn:ietf:params:xml:ns:geopriv:held:flow\" layer4=\"tcp\" "
+		"layer3=\"ipv4\"><src><address>192.0.2.25</address><port>1024</port></src>"
+		"<dst><address>198.51.100.238</address><port>80</port></dst></flow>"
+		"</locationRequest>";
+	struct th_resp r;
+	th_held_post(&v4, &tls, req, NULL, &r);
+	check_held_error(&r, "badIdentifier");
+	xmlDocPtr d = xp_parse(r.body, r.body_len);
+	char *m = xp_str(d, "string(/held:error/held:message)");
+	CHECKF(strstr(m, "RFC 6915") != NULL, "message \"%s\"", m);
+	free(m);
+	CHECK(xp_count(d, "//*[contains(., 'Broadway')]") == 0);
+	xmlFreeDoc(d);
+	th_resp_free(&r);
+	/* an RFC 6155 identifier outside its device element, likewise */
+	const char *bare = "<locationRequest xmlns=\"" HELD_NS "\"><ip xmlns=\""
+			   "urn:ietf:params:xml:ns:geopriv:held:id\" v=\"4\">127.0.0.1</ip>"
+			   "</locationRequest>";
+	th_held_post(&v4, &tls, bare, NULL, &r);
+	check_held_error(&r, "badIdentifier");
+	th_resp_free(&r);
+}
+
 int main(void)
 {
 	t_run("setup_postgresql_wiremap_tls_and_lisd", test_setup_postgresql_wiremap_tls_and_lisd);
@@ -799,6 +993,16 @@ int main(void)
 	t_run("tls_1_2_offers_only_ecdhe_with_aead", test_tls_1_2_offers_only_ecdhe_with_aead);
 	t_run("tls_1_1_refused_1_2_and_1_3_accepted", test_tls_1_1_refused_1_2_and_1_3_accepted);
 	t_run("one_log_line_per_request", test_one_log_line_per_request);
+	t_run("location_type_any_in_a_list_or_empty_gives_xmlError",
+	      test_location_type_any_in_a_list_or_empty_gives_xmlError);
+	t_run("uri_lifetime_over_a_day_is_refused_and_under_30_minutes_warned",
+	      test_uri_lifetime_over_a_day_is_refused_and_under_30_minutes_warned);
+	t_run("forms_come_in_the_order_of_location_type",
+	      test_forms_come_in_the_order_of_location_type);
+	t_run("get_of_a_location_uri_gives_geodetic_first",
+	      test_get_of_a_location_uri_gives_geodetic_first);
+	t_run("rfc6915_flow_is_refused_with_badIdentifier",
+	      test_rfc6915_flow_is_refused_with_badIdentifier);
 	t_run("database_down_keeps_answering_from_snapshot",
 	      test_database_down_keeps_answering_from_snapshot);
 	t_run("answers_say_charset_utf_8", test_answers_say_charset_utf_8);

@@ -273,8 +273,11 @@ static void test_setup_db_snmpsim_and_lisd(void)
 		 E.pg.conninfo);
 	if (!CHECK(th_write_file(E.conf, conf) == 0))
 		return;
+	/* the answers below name the phone by its MAC (dm:deviceID): the operator's opt-in of
+	 * RFC 5985 §6.6, off by default */
 	if (!CHECK(th_lisd_start(&E.lisd, "127.0.0.1", &E.tls, E.pg.conninfo, NULL,
-				 "[wiremap]\nmax_binding_age = 86400\n") == 0))
+				 "[wiremap]\nmax_binding_age = 86400\n"
+				 "[privacy]\ninclude_device_id = true\n") == 0))
 		return;
 	E.lisd_up = true;
 }

@@ -2,6 +2,7 @@
  * re-parsed and checked element by element with XPath. */
 #include "check.h"
 #include "held.h"
+#include "schema_check.h"
 #include "xp.h"
 
 #include <libxml/parser.h>
@@ -26,6 +27,8 @@ static bool take(char *out, size_t len)
 	if (!CHECK(out != NULL))
 		return false;
 	CHECKF(strlen(out) == len, "out_len %zu, strlen %zu", len, strlen(out));
+	/* everything lisd builds is valid against the RFC schemas */
+	CHECK_SCHEMA_VALID(out, len);
 	doc = xp_parse(out, len);
 	free(out);
 	return CHECK(doc != NULL);
@@ -58,17 +61,23 @@ static int build_error(enum held_error_code code, const char *msg)
 	return rc;
 }
 
-static int build_response(const struct held_uri_set *uris, const struct pidf_doc *pd)
+static int build_response_echo(const struct held_uri_set *uris, const struct pidf_doc *pd,
+			       const struct held_device *device)
 {
 	char *out = NULL;
 	size_t len = 0;
 	memset(&err, 0, sizeof err);
-	int rc = held_build_response(uris, pd, &out, &len, &err);
+	int rc = held_build_response(uris, pd, device, &out, &len, &err);
 	if (rc == 0)
 		take(out, len);
 	else
 		CHECK(out == NULL);
 	return rc;
+}
+
+static int build_response(const struct held_uri_set *uris, const struct pidf_doc *pd)
+{
+	return build_response_echo(uris, pd, NULL);
 }
 
 static int build_pidf(const struct pidf_doc *pd)
@@ -421,6 +430,8 @@ static void test_all_31_civic_fields_in_schema_order(void)
 		snprintf(values[f], sizeof values[f], "v%d", f);
 		ca.field[f] = values[f];
 	}
+	/* RFC 5139 §4: country is two capital letters (lisctl refuses anything else) */
+	snprintf(values[CIVIC_COUNTRY], sizeof values[0], "VA");
 	struct pidf_doc pd = base_doc(&ca, NULL);
 	if (!CHECK(build_response(NULL, &pd) == 0))
 		return;
@@ -439,7 +450,7 @@ static void test_all_31_civic_fields_in_schema_order(void)
 		check_xp(expr, PIDF_CA_NS);
 		snprintf(expr, sizeof expr, CA "/*[%d]", i + 1);
 		snprintf(want, sizeof want, "v%d", i);
-		check_xp(expr, want);
+		check_xp(expr, i == CIVIC_COUNTRY ? "VA" : want);
 	}
 }
 
@@ -509,6 +520,38 @@ static void test_without_device_id_tuples_carry_the_locations(void)
 	check_xp(P "/pidf:tuple[2]/pidf:status/gp:geopriv/gp:location-info/gs:Circle/gs:radius",
 		 "15.0");
 	check_count(P "//dm:*", 0);
+}
+
+/* RFC 5985 §6.2: the forms in the order asked; RFC 5491 §3 rule #8: the first holder is
+ * the one read first. Civic first unless geodetic_first. */
+static void test_geodetic_first_puts_the_geodetic_holder_first(void)
+{
+	struct civic_address ca = office();
+	struct pidf_geo geo = { .lat = 40.7505, .lon = -73.9934, .radius = 15 };
+	struct pidf_doc pd = base_doc(&ca, &geo);
+	pd.geodetic_first = true;
+	if (!CHECK(build_response(NULL, &pd) == 0))
+		return;
+	check_count(D1 "/gp:geopriv/gp:location-info/gs:Circle", 1);
+	check_count(LI2 "/ca:civicAddress", 1);
+	check_xp(D1 "/@id", "d1");
+	pd.device_id = NULL;
+	if (!CHECK(build_response(NULL, &pd) == 0))
+		return;
+	check_count(P "/pidf:tuple[1]/pidf:status/gp:geopriv/gp:location-info/gs:Circle", 1);
+	check_count(P "/pidf:tuple[2]/pidf:status/gp:geopriv/gp:location-info/ca:civicAddress", 1);
+	/* one form only: the flag changes nothing */
+	pd.civic = NULL;
+	if (!CHECK(build_response(NULL, &pd) == 0))
+		return;
+	check_count(P "/*", 1);
+	check_count(P "/pidf:tuple/pidf:status/gp:geopriv/gp:location-info/gs:Circle", 1);
+	pd.civic = &ca;
+	pd.geo = NULL;
+	if (!CHECK(build_response(NULL, &pd) == 0))
+		return;
+	check_count(P "/*", 1);
+	check_count(P "/pidf:tuple/pidf:status/gp:geopriv/gp:location-info/ca:civicAddress", 1);
 }
 
 /* A fallback says so in words: a note (RFC 3863 tuple note, RFC 4479 dm:note) before the
@@ -610,6 +653,68 @@ static void test_invalid_utf8_or_control_characters_are_refused(void)
 	pd.method = "x\x1b[31m";
 	CHECK(build_response(NULL, &pd) == -1);
 	CHECK(strstr(err.msg, "method") != NULL);
+}
+
+/* ---- RFC 6155 §2.2 device echo ---- */
+
+#define DEV "/held:locationResponse/heldid:device"
+
+/* "A LIS that supports this specification echoes the "device" element in a successful HELD
+ * response, including the identifiers that were used": after the presence (the §7 schema's
+ * other-namespace slot), each identifier as given, a MAC in the schema's hyphen form. */
+static void test_device_echo_comes_last_with_each_identifier(void)
+{
+	struct civic_address ca = office();
+	struct pidf_doc pd = base_doc(&ca, NULL);
+	pd.device_id = NULL;
+	struct ident ids[] = {
+		{IDENT_IP, "192.0.2.5"}, {IDENT_MAC, "00:50:b6:a1:c2:d3"},
+		{IDENT_SIP, "sip:alice@example.com"}, {IDENT_TEL, "tel:+1-555-123-4567"},
+	};
+	struct held_device dev = { .n = 4, .ids = ids };
+	const char *uris[] = {"https://lis.example.net/loc/3q2-6w"};
+	struct held_uri_set set = { .expires = T1, .n = 1, .uris = uris };
+	if (!CHECK(build_response_echo(&set, &pd, &dev) == 0))
+		return;
+	check_count("/held:locationResponse/*", 3);
+	check_xp("local-name(/held:locationResponse/*[1])", "locationUriSet");
+	check_xp("local-name(/held:locationResponse/*[2])", "presence");
+	check_xp("local-name(/held:locationResponse/*[3])", "device");
+	check_count(DEV "/*", 4);
+	check_xp(DEV "/heldid:ip", "192.0.2.5");
+	check_xp(DEV "/heldid:ip/@v", "4");
+	check_xp(DEV "/heldid:mac", "00-50-B6-A1-C2-D3");
+	check_xp(DEV "/heldid:uri[1]", "sip:alice@example.com");
+	check_xp(DEV "/heldid:uri[2]", "tel:+1-555-123-4567");
+	check_xp("namespace-uri(" DEV "/*[4])", HELD_ID_NS);
+
+	/* IPv6 gets v="6"; a MAC already in the schema's form is kept as written; by
+	 * reference only, the echo follows the URI set */
+	struct ident more[] = { {IDENT_IP, "2001:db8::1:ea7:fee1:d1e"},
+				{IDENT_MAC, "a0-12-34-56-78-90"} };
+	struct held_device dev2 = { .n = 2, .ids = more };
+	if (!CHECK(build_response_echo(&set, NULL, &dev2) == 0))
+		return;
+	check_count("/held:locationResponse/*", 2);
+	check_xp("local-name(/held:locationResponse/*[2])", "device");
+	check_xp(DEV "/heldid:ip/@v", "6");
+	check_xp(DEV "/heldid:ip", "2001:db8::1:ea7:fee1:d1e");
+	check_xp(DEV "/heldid:mac", "a0-12-34-56-78-90");
+}
+
+static void test_device_echo_refuses_what_has_no_element(void)
+{
+	struct civic_address ca = office();
+	struct pidf_doc pd = base_doc(&ca, NULL);
+	struct ident other[] = { {IDENT_OTHER, "flow"} };
+	struct held_device dev = { .n = 1, .ids = other };
+	CHECK(build_response_echo(NULL, &pd, &dev) == -1);
+	CHECK(err.code == LIS_E_HELD && err.held == HELD_E_GENERAL_LIS_ERROR);
+	struct ident bad_mac[] = { {IDENT_MAC, "00:50"} };
+	dev.ids = bad_mac;
+	CHECK(build_response_echo(NULL, &pd, &dev) == -1);
+	struct held_device none = { .n = 0, .ids = NULL };
+	CHECK(build_response_echo(NULL, &pd, &none) == -1);
 }
 
 static void test_location_uri_set_only(void)
@@ -748,6 +853,8 @@ int main(void)
 	t_run("bad_language_tag_is_refused", test_bad_language_tag_is_refused);
 	t_run("without_device_id_tuples_carry_the_locations",
 	      test_without_device_id_tuples_carry_the_locations);
+	t_run("geodetic_first_puts_the_geodetic_holder_first",
+	      test_geodetic_first_puts_the_geodetic_holder_first);
 	t_run("optional_method_is_left_out", test_optional_method_is_left_out);
 	t_run("note_goes_before_timestamp_in_tuple_and_device",
 	      test_note_goes_before_timestamp_in_tuple_and_device);
@@ -756,6 +863,10 @@ int main(void)
 	      test_special_characters_are_escaped_and_round_trip);
 	t_run("invalid_utf8_or_control_characters_are_refused",
 	      test_invalid_utf8_or_control_characters_are_refused);
+	t_run("device_echo_comes_last_with_each_identifier",
+	      test_device_echo_comes_last_with_each_identifier);
+	t_run("device_echo_refuses_what_has_no_element",
+	      test_device_echo_refuses_what_has_no_element);
 	t_run("location_uri_set_only", test_location_uri_set_only);
 	t_run("uri_set_comes_before_presence", test_uri_set_comes_before_presence);
 	t_run("neither_uri_set_nor_presence_is_refused",
@@ -767,6 +878,7 @@ int main(void)
 	t_run("civic_address_is_empty_when_no_field_present",
 	      test_civic_address_is_empty_when_no_field_present);
 	xmlFreeDoc(doc);
+	sc_free();
 	xmlCleanupParser();
 	return t_done();
 }

@@ -2,6 +2,7 @@
  * input (DTDs, entities, depth, size, encoding). */
 #include "check.h"
 #include "held.h"
+#include "schema_check.h"
 
 #include <libxml/parser.h>
 #include <pthread.h>
@@ -38,6 +39,21 @@ static int parse_req(const char *attrs, const char *body)
 	return parse(buf);
 }
 
+/* The parsed locationType in words, in the order kept: "any" when the list is empty. */
+static const char *lt(void)
+{
+	static char buf[64];
+	static const char *const names[] = {"civic", "geodetic", "locationURI"};
+	buf[0] = '\0';
+	for (size_t i = 0; i < req.loctypes.n; i++) {
+		unsigned f = (unsigned)req.loctypes.form[i];
+		const char *name = f == HELD_LT_CIVIC ? names[0] : f == HELD_LT_GEODETIC ? names[1]
+			: f == HELD_LT_URI ? names[2] : "?";
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? " " : "", name);
+	}
+	return buf[0] ? buf : "any";
+}
+
 /* err.msg must be fit to send to a client: short printable ASCII. */
 static bool msg_is_clean(void)
 {
@@ -60,7 +76,7 @@ static void expect_fault(int rc, enum held_error_code code, const char *in_msg)
 	if (in_msg)
 		CHECKF(strstr(err.msg, in_msg) != NULL, "\"%s\" not in \"%s\"", in_msg, err.msg);
 	/* a refused request leaves nothing half-parsed behind */
-	CHECK(req.loctypes == 0 && req.n_ids == 0 && !req.has_device && req.rt == HELD_RT_ABSENT);
+	CHECK(req.loctypes.n == 0 && req.n_ids == 0 && !req.has_device && req.rt == HELD_RT_ABSENT);
 }
 
 static double now_s(void)
@@ -76,7 +92,7 @@ static void test_minimal_request_means_any_location(void)
 {
 	CHECK(parse("<locationRequest xmlns=\"" HELD "\"/>") == 0);
 	CHECK(err.code == LIS_OK && err.msg[0] == '\0');
-	CHECK(req.loctypes == 0);
+	CHECK_STR(lt(), "any");
 	CHECK(!req.exact);
 	CHECK(req.rt == HELD_RT_ABSENT);
 	CHECK(!req.has_device && req.n_ids == 0 && req.n_wifi == 0);
@@ -91,7 +107,7 @@ static void test_rfc5985_request_with_xml_declaration_and_prefix(void)
 		    "<held:locationRequest xmlns:held=\"" HELD "\">\n"
 		    "  <held:locationType exact=\"false\">civic geodetic</held:locationType>\n"
 		    "</held:locationRequest>\n") == 0);
-	CHECK(req.loctypes == (HELD_LT_CIVIC | HELD_LT_GEODETIC));
+	CHECK_STR(lt(), "civic geodetic");
 	CHECK(!req.exact);
 }
 
@@ -99,7 +115,7 @@ static void test_rfc5985_request_exact_geodetic_uri_with_response_time(void)
 {
 	CHECK(parse_req("responseTime=\"8\"",
 			"<locationType exact=\"true\">geodetic locationURI</locationType>") == 0);
-	CHECK(req.loctypes == (HELD_LT_GEODETIC | HELD_LT_URI));
+	CHECK_STR(lt(), "geodetic locationURI");
 	CHECK(req.exact);
 	CHECK(req.rt == HELD_RT_MILLISECONDS && req.rt_ms == 8);
 	CHECK(!held_request_wants(&req, HELD_LT_CIVIC));
@@ -111,7 +127,8 @@ static void test_protocol_md_emergency_routing_request(void)
 	CHECK(parse_req("responseTime=\"emergencyRouting\"",
 			"\n  <locationType exact=\"true\">civic geodetic</locationType>\n") == 0);
 	CHECK(req.rt == HELD_RT_EMERGENCY_ROUTING);
-	CHECK(req.exact && req.loctypes == (HELD_LT_CIVIC | HELD_LT_GEODETIC));
+	CHECK(req.exact);
+	CHECK_STR(lt(), "civic geodetic");
 }
 
 static void test_rfc6155_request_with_device_uri(void)
@@ -127,6 +144,8 @@ static void test_rfc6155_request_with_device_uri(void)
 	CHECK(req.n_ids == 1);
 	CHECK(req.ids[0].kind == IDENT_SIP);
 	CHECK_STR(req.ids[0].value, "sip:user@example.net");
+	CHECK(req.given[0].kind == IDENT_SIP);
+	CHECK_STR(req.given[0].value, "sip:user@example.net");
 	CHECK(req.rt == HELD_RT_MILLISECONDS && req.rt_ms == 8);
 }
 
@@ -135,7 +154,8 @@ static void test_protocol_md_device_request_exact_false(void)
 	CHECK(parse_req("", "<locationType exact=\"false\">civic locationURI</locationType>"
 			    "<device xmlns=\"" HELDID "\"><uri>tel:+15551234567</uri>"
 			    "</device>") == 0);
-	CHECK(!req.exact && req.loctypes == (HELD_LT_CIVIC | HELD_LT_URI));
+	CHECK(!req.exact);
+	CHECK_STR(lt(), "civic locationURI");
 	CHECK(req.n_ids == 1 && req.ids[0].kind == IDENT_TEL);
 	CHECK_STR(req.ids[0].value, "tel:+15551234567");
 }
@@ -146,26 +166,57 @@ static void test_location_type_single_tokens(void)
 {
 	static const struct {
 		const char *text;
-		unsigned want;
+		const char *want;
 	} cases[] = {
-		{"any", HELD_LT_ANY}, {"civic", HELD_LT_CIVIC},
-		{"geodetic", HELD_LT_GEODETIC}, {"locationURI", HELD_LT_URI},
+		{"any", "any"}, {"civic", "civic"},
+		{"geodetic", "geodetic"}, {"locationURI", "locationURI"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char body[128];
 		snprintf(body, sizeof body, "<locationType>%s</locationType>", cases[i].text);
 		CHECKF(parse_req("", body) == 0, "%s: %s", cases[i].text, err.msg);
-		CHECKF(req.loctypes == cases[i].want, "%s -> %u", cases[i].text, req.loctypes);
+		CHECKF(strcmp(lt(), cases[i].want) == 0, "%s -> %s", cases[i].text, lt());
 	}
 }
 
 static void test_location_type_list_with_duplicates_and_any_whitespace(void)
 {
 	CHECK(parse_req("", "<locationType>\n\tcivic  civic\r\n geodetic\t</locationType>") == 0);
-	CHECK(req.loctypes == (HELD_LT_CIVIC | HELD_LT_GEODETIC));
-	CHECK(parse_req("", "<locationType>any civic geodetic locationURI</locationType>") == 0);
-	CHECK(req.loctypes == (HELD_LT_ANY | HELD_LT_CIVIC | HELD_LT_GEODETIC | HELD_LT_URI));
-	CHECK(held_request_wants(&req, HELD_LT_URI));
+	CHECK_STR(lt(), "civic geodetic");
+	CHECK(parse_req("", "<locationType>  any\n</locationType>") == 0);
+	CHECK_STR(lt(), "any");
+}
+
+/* RFC 5985 §6.2: the answer SHOULD follow the order of the request, so the parser keeps it
+ * (first mention wins for a repeated form). */
+static void test_location_type_order_is_kept(void)
+{
+	CHECK(parse_req("", "<locationType>geodetic civic</locationType>") == 0);
+	CHECK_STR(lt(), "geodetic civic");
+	CHECK(parse_req("", "<locationType>locationURI geodetic civic geodetic</locationType>")
+	      == 0);
+	CHECK_STR(lt(), "locationURI geodetic civic");
+	CHECK(held_request_wants(&req, HELD_LT_CIVIC) && held_request_wants(&req, HELD_LT_URI));
+}
+
+/* RFC 5985 §7: locationTypeBase is the token "any" or a locationTypeList of minLength 1; "any"
+ * is not a member of the list. A value that is neither is invalid: xmlError (§6.3). */
+static void test_any_in_a_list_is_xml_error(void)
+{
+	static const char *const bad[] = {"civic any", "any civic geodetic locationURI",
+					  "any any", "locationURI any"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char body[128];
+		snprintf(body, sizeof body, "<locationType>%s</locationType>", bad[i]);
+		expect_fault(parse_req("", body), HELD_E_XML_ERROR, "\"any\" must stand alone");
+		char doc[256];
+		snprintf(doc, sizeof doc,
+			 "<locationRequest xmlns=\"" HELD "\">%s</locationRequest>", body);
+		CHECK_SCHEMA_INVALID(doc, strlen(doc));
+	}
+	const char *ok = "<locationRequest xmlns=\"" HELD "\"><locationType> any </locationType>"
+			 "</locationRequest>";
+	CHECK_SCHEMA_VALID(ok, strlen(ok));
 }
 
 static void test_location_type_any_wants_every_form(void)
@@ -176,19 +227,23 @@ static void test_location_type_any_wants_every_form(void)
 	CHECK(held_request_wants(&req, HELD_LT_URI));
 }
 
-static void test_empty_location_type_means_any(void)
+/* An empty list fails the schema's minLength 1 and is not the token "any" (RFC 5985 §7). */
+static void test_empty_location_type_is_xml_error(void)
 {
-	CHECK(parse_req("", "<locationType/>") == 0);
-	CHECK(req.loctypes == 0);
-	CHECK(parse_req("", "<locationType exact=\"true\">  </locationType>") == 0);
-	CHECK(req.loctypes == 0 && req.exact);
+	expect_fault(parse_req("", "<locationType/>"), HELD_E_XML_ERROR, "locationType is empty");
+	expect_fault(parse_req("", "<locationType exact=\"true\">  </locationType>"),
+		     HELD_E_XML_ERROR, "locationType is empty");
+	expect_fault(parse_req("", "<locationType><!-- nothing --></locationType>"),
+		     HELD_E_XML_ERROR, "locationType is empty");
+	const char *doc = "<locationRequest xmlns=\"" HELD "\"><locationType/></locationRequest>";
+	CHECK_SCHEMA_INVALID(doc, strlen(doc));
 }
 
 static void test_location_type_cdata_and_comment_accepted(void)
 {
 	CHECK(parse_req("", "<!-- c --><locationType><![CDATA[civic]]> <!-- x -->geodetic"
 			    "</locationType><?pi x?>") == 0);
-	CHECK(req.loctypes == (HELD_LT_CIVIC | HELD_LT_GEODETIC));
+	CHECK_STR(lt(), "civic geodetic");
 }
 
 static void test_unknown_location_type_token_is_xml_error_naming_it(void)
@@ -314,13 +369,77 @@ static void test_extension_element_in_foreign_namespace_is_ignored(void)
 			"<ext:hint><ext:deep a=\"b\">text<ext:x/></ext:deep></ext:hint>"
 			"<locationType>civic</locationType>"
 			"<ext:after>x</ext:after>") == 0);
-	CHECK(req.loctypes == HELD_LT_CIVIC);
+	CHECK_STR(lt(), "civic");
 }
 
 static void test_extension_containing_held_element_is_not_inspected(void)
 {
 	CHECK(parse_req("", "<ext xmlns=\"urn:example:ext\"><locationRequest xmlns=\"" HELD
 			    "\"/></ext>") == 0);
+}
+
+/* ---- what names a target lisd does not honour ---- */
+
+#define FLOW "urn:ietf:params:xml:ns:geopriv:held:flow"
+
+/* RFC 6915 §3's own example: the flow is a child of locationRequest. The schema's wildcard
+ * lets it through, and ignoring it would answer for the requester, not the flow's end. */
+static void test_rfc6915_flow_in_location_request_is_bad_identifier(void)
+{
+	const char *doc =
+		"<locationRequest xmlns=\"" HELD "\"\n"
+		"                 responseTime=\"8\">\n"
+		"  <locationType exact=\"true\">geodetic</locationType>\n"
+		"  <flow xmlns=\"" FLOW "\"\n"
+		"    layer4=\"tcp\" layer3=\"ipv4\">\n"
+		"    <src>\n"
+		"      <address>192.0.2.25</address>\n"
+		"      <port>1024</port>\n"
+		"    </src>\n"
+		"    <dst>\n"
+		"      <address>198.51.100.238</address>\n"
+		"      <port>80</port>\n"
+		"    </dst>\n"
+		"  </flow>\n"
+		"</locationRequest>\n";
+	CHECK_SCHEMA_VALID(doc, strlen(doc));
+	expect_fault(parse(doc), HELD_E_BAD_IDENTIFIER, "RFC 6915");
+	CHECK(strstr(err.msg, "<flow>") && strstr(err.msg, "does not support"));
+	/* before or after a device, and with a prefix */
+	expect_fault(parse_req("xmlns:f=\"" FLOW "\"",
+			       "<f:flow layer3=\"ipv4\" layer4=\"udp\"/><device xmlns=\"" HELDID
+			       "\"><ip v=\"4\">192.0.2.5</ip></device>"),
+		     HELD_E_BAD_IDENTIFIER, "RFC 6915");
+}
+
+/* The device's content is ##any: a flow there names the device by its flow. */
+static void test_rfc6915_flow_in_device_is_bad_identifier(void)
+{
+	expect_fault(parse_req("", "<device xmlns=\"" HELDID "\"><ip v=\"4\">192.0.2.5</ip>"
+				   "<flow xmlns=\"" FLOW "\" layer3=\"ipv4\" layer4=\"tcp\"><src>"
+				   "<address>192.0.2.5</address><port>5060</port></src><dst>"
+				   "<address>198.51.100.1</address><port>5060</port></dst></flow>"
+				   "</device>"),
+		     HELD_E_BAD_IDENTIFIER, "RFC 6915");
+}
+
+/* RFC 6155 §6 declares each identifier globally; §2.2 puts them in a device. Outside one
+ * they still name a target. requiredIdentifiers names none (it belongs to errors). */
+static void test_identifier_outside_device_is_bad_identifier(void)
+{
+	static const char *const bodies[] = {
+		"<ip xmlns=\"" HELDID "\" v=\"4\">192.0.2.5</ip>",
+		"<locationType>civic</locationType>"
+		"<mac xmlns=\"" HELDID "\">00-50-B6-A1-C2-D3</mac>",
+		"<id:uri xmlns:id=\"" HELDID "\">sip:bob@example.com</id:uri>",
+		"<id:serial xmlns:id=\"" HELDID "\">42</id:serial>",
+	};
+	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
+		expect_fault(parse_req("", bodies[i]), HELD_E_BAD_IDENTIFIER,
+			     "must be inside <device>");
+	CHECK(parse_req("", "<requiredIdentifiers xmlns=\"" HELDID "\">mac</requiredIdentifiers>")
+	      == 0);
+	CHECK(!req.has_device && req.n_ids == 0);
 }
 
 #define LM "urn:ietf:params:xml:ns:geopriv:lm"
@@ -335,7 +454,7 @@ static void test_rfc7105_wifi_measurement_gives_serving_bssid(void)
 			    "<ap serving=\"true\"><bssid> 00-12-F0-A0-80-EF </bssid>"
 			    "<ssid>corp</ssid></ap>"
 			    "</wifi></measurements>") == 0);
-	CHECK(req.loctypes == HELD_LT_CIVIC);
+	CHECK_STR(lt(), "civic");
 	if (!CHECK(req.n_wifi == 2))
 		return;
 	CHECK_STR(req.wifi[0].bssid, "00:12:f0:a0:80:01");
@@ -508,7 +627,7 @@ static void test_predefined_and_character_references_are_decoded(void)
 	CHECK(parse_req("", "<locationType>&#99;ivic</locationType>"
 			    "<device xmlns=\"" HELDID "\"><uri>sip:a&amp;b@x&#x2e;example</uri>"
 			    "</device>") == 0);
-	CHECK(req.loctypes == HELD_LT_CIVIC);
+	CHECK_STR(lt(), "civic");
 	CHECK_STR(req.ids[0].value, "sip:a&b@x.example");
 }
 
@@ -615,7 +734,7 @@ static void test_latin1_declared_document_is_accepted(void)
 	CHECK(parse("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
 		    "<locationRequest xmlns=\"" HELD "\"><e xmlns=\"urn:e\">\xe9</e>"
 		    "<locationType>civic</locationType></locationRequest>") == 0);
-	CHECK(req.loctypes == HELD_LT_CIVIC);
+	CHECK_STR(lt(), "civic");
 }
 
 static void test_error_message_quotes_hostile_value_safely(void)
@@ -694,6 +813,10 @@ static void test_device_uri_is_kept_normalized_as_sip_or_tel(void)
 	CHECK(req.n_ids == 2 && req.ids[0].kind == IDENT_SIP && req.ids[1].kind == IDENT_TEL);
 	CHECK_STR(req.ids[0].value, "sip:Alice@example.com");
 	CHECK_STR(req.ids[1].value, "tel:+15551234567");
+	/* RFC 6155 §2.2 echo: the identifiers as the request wrote them (trimmed) */
+	CHECK(req.given[0].kind == IDENT_SIP && req.given[1].kind == IDENT_TEL);
+	CHECK_STR(req.given[0].value, "SIP:Alice@EXAMPLE.com;transport=tcp");
+	CHECK_STR(req.given[1].value, "tel:+1-555-123-4567");
 }
 
 static void test_device_malformed_value_is_bad_identifier(void)
@@ -883,8 +1006,10 @@ int main(void)
 	t_run("location_type_single_tokens", test_location_type_single_tokens);
 	t_run("location_type_list_with_duplicates_and_any_whitespace",
 	      test_location_type_list_with_duplicates_and_any_whitespace);
+	t_run("location_type_order_is_kept", test_location_type_order_is_kept);
+	t_run("any_in_a_list_is_xml_error", test_any_in_a_list_is_xml_error);
 	t_run("location_type_any_wants_every_form", test_location_type_any_wants_every_form);
-	t_run("empty_location_type_means_any", test_empty_location_type_means_any);
+	t_run("empty_location_type_is_xml_error", test_empty_location_type_is_xml_error);
 	t_run("location_type_cdata_and_comment_accepted",
 	      test_location_type_cdata_and_comment_accepted);
 	t_run("unknown_location_type_token_is_xml_error_naming_it",
@@ -909,6 +1034,12 @@ int main(void)
 	      test_extension_element_in_foreign_namespace_is_ignored);
 	t_run("extension_containing_held_element_is_not_inspected",
 	      test_extension_containing_held_element_is_not_inspected);
+	t_run("rfc6915_flow_in_location_request_is_bad_identifier",
+	      test_rfc6915_flow_in_location_request_is_bad_identifier);
+	t_run("rfc6915_flow_in_device_is_bad_identifier",
+	      test_rfc6915_flow_in_device_is_bad_identifier);
+	t_run("identifier_outside_device_is_bad_identifier",
+	      test_identifier_outside_device_is_bad_identifier);
 	t_run("rfc7105_wifi_measurement_gives_serving_bssid",
 	      test_rfc7105_wifi_measurement_gives_serving_bssid);
 	t_run("unreadable_wifi_entries_are_skipped", test_unreadable_wifi_entries_are_skipped);
@@ -980,6 +1111,7 @@ int main(void)
 	t_run("error_code_names", test_error_code_names);
 	t_run("parsing_in_parallel_threads_keeps_errors_apart",
 	      test_parsing_in_parallel_threads_keeps_errors_apart);
+	sc_free();
 	xmlCleanupParser();
 	return t_done();
 }

@@ -50,6 +50,8 @@ static void test_new_keys_have_design_defaults(void)
 	CHECK(cfg.uri_lifetime == 1800);
 	CHECK(cfg.deref_auth == LIS_DEREF_POSSESSION);
 	CHECK(lis_config_deref_path(&cfg) == NULL);
+	/* RFC 5985 §6.6: no device identity in the PIDF-LO unless a Rule Maker permits it */
+	CHECK(!cfg.include_device_id);
 	lis_config_free(&cfg);
 	unlink(path);
 }
@@ -64,10 +66,12 @@ static void test_new_keys_are_read_from_file_and_twins_override(void)
 		   "allowed_addresses = 192.0.2.10, 2001:db8::/32\n"
 		   "[held]\nuri_base = https://lis.example.net:8443/loc/\n"
 		   "uri_key_file = /etc/lis/uri.key\nuri_lifetime = 300\n"
-		   "deref_auth = authorized\n");
+		   "deref_auth = authorized\n"
+		   "[privacy]\ninclude_device_id = true\n");
 	char *argv[] = { "lisd", "-c", path, "--uri-lifetime", "60", "--deref-auth=possession",
 			 "--allowed-addresses", "10.0.0.0/8", NULL };
 	CHECKF(load(&cfg, 8, argv, &err) == 0, "%s", err.msg);
+	CHECK(cfg.include_device_id);
 	CHECK(cfg.max_binding_age == 600);
 	CHECK_STR(cfg.client_ca, "/etc/lis/tls/clients.pem");
 	CHECK_STR(cfg.allowed_subjects,
@@ -107,6 +111,9 @@ static void test_bad_values_name_file_line_and_key(void)
 	check_bad("[held]\nuri_base = https://lis.example.net/loc/?x=\n", 2, "uri_base");
 	check_bad("[held]\nderef_auth = anyone\n", 2, "deref_auth");
 	check_bad("[held]\nuri_lifetime = 0\n", 2, "uri_lifetime");
+	/* RFC 5985 §6.5.2: at most 24 hours, and the message says why */
+	check_bad("[held]\nuri_lifetime = 86401\n", 2, "uri_lifetime");
+	check_bad("[held]\nuri_lifetime = 31536000\n", 2, "within 24 hours");
 	check_bad("[wiremap]\nmax_binding_age = -1\n", 2, "max_binding_age");
 	check_bad("[auth]\n\nallowed_addresses = 10.0.0.1/8\n", 3, "allowed_addresses");
 	check_bad("[auth]\nallowed_subjects = sbc1\n", 2, "allowed_subjects");

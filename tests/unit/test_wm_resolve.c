@@ -7,6 +7,7 @@
  *   endpoints: phone (mac ..:07, sip:alice@example.com, tel:+15551234567) -> hq-static;
  *              soft (sip:bob@example.com), no location
  *   subnets: 10.1.0.0/16 -> hq-subnet, 10.1.2.0/24 -> br-subnet, 2001:db8:1::/48 -> hq-subnet
+ *   addresses: 10.1.7.70 is the phone's; 10.1.8.8 has two fresh MACs (A and B)
  */
 #include <stdio.h>
 
@@ -71,6 +72,10 @@ static void build_world(void)
 	fx_bind(DB_BIND_MAC_BSSID, "aa:00:00:00:00:06", 0, NULL, NULL, "02:00:00:00:02:05", NOW - 5);
 	/* H: on the branch switch, whose site does not allow its default */
 	fx_bind(DB_BIND_MAC_PORT, "aa:00:00:00:00:08", 3, "Gi2", NULL, NULL, NOW - 10);
+	/* the phone at 10.1.7.70; 10.1.8.8 is claimed by two MACs at once */
+	fx_bind(DB_BIND_IP_MAC, "aa:00:00:00:00:07", 0, NULL, "10.1.7.70", NULL, NOW - 30);
+	fx_bind(DB_BIND_IP_MAC, "aa:00:00:00:00:01", 0, NULL, "10.1.8.8", NULL, NOW - 30);
+	fx_bind(DB_BIND_IP_MAC, "aa:00:00:00:00:02", 0, NULL, "10.1.8.8", NULL, NOW - 40);
 	/* 10.1.9.9 had a MAC long ago */
 	fx_bind(DB_BIND_IP_MAC, "aa:00:00:00:00:01", 0, NULL, "10.1.9.9", NULL, NOW - 99999);
 	world = fx_end();
@@ -88,11 +93,11 @@ static struct ident raw(enum ident_kind k, const char *text)
 }
 
 /* uri is read as an RFC 6155 <uri> element is: a tel: URI there is of kind tel. */
-static int resolve(const char *ip, const char *mac, const char *uri, const char *tel,
-		   const char *bssid)
+static struct wm_target target(struct ident ids[4], const char *ip, const char *mac,
+				const char *uri, const char *tel)
 {
-	struct ident ids[4], probe;
-	struct wm_target t = {.ids = ids, .bssid = bssid};
+	struct ident probe;
+	struct wm_target t = {.ids = ids};
 	if (ip)
 		ids[t.n_ids++] = raw(IDENT_IP, ip);
 	if (mac)
@@ -102,6 +107,15 @@ static int resolve(const char *ip, const char *mac, const char *uri, const char 
 									 : IDENT_SIP, uri);
 	if (tel)
 		ids[t.n_ids++] = raw(IDENT_TEL, tel);
+	return t;
+}
+
+static int resolve(const char *ip, const char *mac, const char *uri, const char *tel,
+		   const char *bssid)
+{
+	struct ident ids[4];
+	struct wm_target t = target(ids, ip, mac, uri, tel);
+	t.bssid = bssid;
 	struct lis_error err = {0};
 	int rc = wm_resolve(world, &t, &policy, &res, &err);
 	if (rc < 0)
@@ -358,11 +372,16 @@ static void test_kinds_located_by_are_ip_mac_sip_tel(void)
 	CHECK(!wm_resolve_locates_by(IDENT_N_KINDS));
 }
 
-static void test_pidf_fill_port_with_mac_uses_device_and_both_forms(void)
+/* RFC 5985 §6.6: the MAC is known, but the document names the device only when asked to
+ * (wm_pidf_name_device(), where a Rule Maker allows it). */
+static void test_pidf_fill_port_with_mac_names_no_device_unless_asked_and_both_forms(void)
 {
 	struct wm_pidf p;
 	CHECK(resolve(NULL, "AA-00-00-00-00-01", NULL, NULL, NULL) == 1);
 	wm_pidf_fill(&res, true, true, &p);
+	CHECK(p.doc.device_id == NULL);
+	CHECK_STR(p.device_id, "mac:aa0000000001");
+	wm_pidf_name_device(&p);
 	CHECK_STR(p.doc.device_id, "mac:aa0000000001");
 	CHECK_STR(p.doc.method, "Wiremap");
 	CHECK(p.doc.note == NULL);
@@ -392,6 +411,9 @@ static void test_pidf_fill_subnet_without_mac_has_note_and_no_device_id(void)
 	struct wm_pidf p;
 	CHECK(resolve("10.1.7.7", NULL, NULL, NULL, NULL) == 1);
 	wm_pidf_fill(&res, true, true, &p);
+	CHECK(p.doc.device_id == NULL);
+	/* nothing to name even when allowed */
+	wm_pidf_name_device(&p);
 	CHECK(p.doc.device_id == NULL);
 	CHECK(p.doc.note && strstr(p.doc.note, "subnet 10.1.0.0/16") != NULL);
 	CHECK_STR(p.doc.method, "Wiremap");
@@ -435,6 +457,52 @@ static void test_pidf_fill_bssid_and_site_default_methods(void)
 	CHECK(p.doc.note && strstr(p.doc.note, "site hq") != NULL);
 }
 
+/* ---- wm_target_is_at(): RFC 6155 §1.1 "uniquely attributable to the requestor" ---- */
+
+static bool is_at(const char *from, const struct wm_snapshot *s, const char *ip, const char *mac,
+		  const char *uri, const char *tel)
+{
+	struct ident ids[4];
+	struct wm_target t = target(ids, ip, mac, uri, tel);
+	return wm_target_is_at(s, &t, from, &policy);
+}
+
+static void test_identities_bound_to_the_requesters_address_are_the_requester(void)
+{
+	/* the phone at 10.1.7.70 naming itself by SIP URI, tel URI, MAC, or all with its IP */
+	CHECK(is_at("10.1.7.70", world, NULL, NULL, "sip:alice@example.com", NULL));
+	CHECK(is_at("10.1.7.70", world, NULL, NULL, "SIP:alice@EXAMPLE.COM;transport=tcp", NULL));
+	CHECK(is_at("10.1.7.70", world, NULL, NULL, NULL, "tel:+1-555-123-4567"));
+	CHECK(is_at("10.1.7.70", world, NULL, "AA-00-00-00-00-07", NULL, NULL));
+	CHECK(is_at("10.1.7.70", world, "10.1.7.70", "aa:00:00:00:00:07", "sip:alice@example.com",
+		    "tel:+15551234567"));
+	/* the address alone needs no wiremap; IPv6 compares as addresses */
+	CHECK(is_at("10.1.7.70", NULL, "10.1.7.70", NULL, NULL, NULL));
+	CHECK(is_at("2001:db8:1::5", world, "2001:DB8:1:0::5", "aa:00:00:00:00:01", NULL, NULL));
+}
+
+static void test_identities_not_shown_to_be_the_requester_are_not(void)
+{
+	/* another device's identity, or one that names no MAC */
+	CHECK(!is_at("10.1.5.5", world, NULL, NULL, "sip:alice@example.com", NULL));
+	CHECK(!is_at("10.1.7.70", world, "10.1.5.5", NULL, NULL, NULL));
+	CHECK(!is_at("10.1.7.70", world, "10.1.7.70", "aa:00:00:00:00:01", NULL, NULL));
+	CHECK(!is_at("10.1.7.70", world, NULL, NULL, "sip:bob@example.com", NULL));
+	CHECK(!is_at("10.1.7.70", world, NULL, NULL, "sip:nobody@example.com", NULL));
+	/* not uniquely attributable: two fresh MACs on the address; only a stale binding */
+	CHECK(!is_at("10.1.8.8", world, NULL, "aa:00:00:00:00:01", NULL, NULL));
+	CHECK(!is_at("10.1.8.8", world, NULL, "aa:00:00:00:00:02", NULL, NULL));
+	CHECK(!is_at("10.1.9.9", world, NULL, "aa:00:00:00:00:01", NULL, NULL));
+	/* no wiremap yet, a kind the resolver does not know, nothing at all */
+	CHECK(!is_at("10.1.7.70", NULL, NULL, NULL, "sip:alice@example.com", NULL));
+	struct ident fqdn = raw(IDENT_FQDN, "phone.example.com");
+	struct wm_target t = {.ids = &fqdn, .n_ids = 1};
+	CHECK(!wm_target_is_at(world, &t, "10.1.7.70", &policy));
+	t.n_ids = 0;
+	CHECK(!wm_target_is_at(world, &t, "10.1.7.70", &policy));
+	CHECK(!is_at(NULL, world, "10.1.7.70", NULL, NULL, NULL));
+}
+
 #define RUN(name) t_run(#name, test_##name)
 
 int main(void)
@@ -461,10 +529,12 @@ int main(void)
 	RUN(malformed_target_is_an_error);
 	RUN(unsupported_or_repeated_kind_is_an_error);
 	RUN(kinds_located_by_are_ip_mac_sip_tel);
-	RUN(pidf_fill_port_with_mac_uses_device_and_both_forms);
+	RUN(pidf_fill_port_with_mac_names_no_device_unless_asked_and_both_forms);
 	RUN(pidf_fill_subnet_without_mac_has_note_and_no_device_id);
 	RUN(pidf_fill_bssid_and_site_default_methods);
 	RUN(pidf_detach_copies_what_the_document_borrows);
+	RUN(identities_bound_to_the_requesters_address_are_the_requester);
+	RUN(identities_not_shown_to_be_the_requester_are_not);
 	wm_snapshot_free(world);
 	return t_done();
 }
