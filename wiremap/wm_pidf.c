@@ -10,8 +10,9 @@ void wm_pidf_fill(const struct wm_result *r, bool want_civic, bool want_geo, str
 	memset(p, 0, sizeof *p);
 	/* RFC 4119 §2.2.3: the method says honestly what produced the answer */
 	p->doc.method = r->method;
-	/* a fallback (subnet, site default) is never presented as if it were precise */
-	p->doc.note = r->fallback && r->note[0] ? r->note : NULL;
+	/* a fallback (subnet, site default), or the client's own word on its access point, is
+	 * never presented as if it were the network's precise evidence */
+	p->doc.note = r->note[0] ? r->note : NULL;
 	if (r->has_mac) {
 		/* RFC 4479 deviceID in the "mac:" form of its examples: 12 lower-case hex digits */
 		snprintf(p->device_id, sizeof p->device_id, "mac:%02x%02x%02x%02x%02x%02x",

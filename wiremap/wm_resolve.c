@@ -33,6 +33,8 @@ const char *wm_source_name(enum wm_source s)
 		return "bssid";
 	case WM_SRC_STATIC:
 		return "static";
+	case WM_SRC_CLIENT_BSSID:
+		return "client-bssid";
 	case WM_SRC_SUBNET:
 		return "subnet";
 	case WM_SRC_SITE_DEFAULT:
@@ -186,14 +188,16 @@ static void walk_bssids(struct walk *w, int mi)
 }
 
 /* The site default answers for the site named by the strongest evidence that names one
- * (a switch, a located AP, endpoint or subnet), and only where that site allows it. */
+ * (a switch, a located AP, endpoint or subnet), and only where that site allows it. The
+ * access point a client reports names no site here: the client's word alone moves nothing. */
 static void site_default(struct walk *w)
 {
 	struct wm_result *r = w->res;
 	const struct wm_site *site = NULL;
 	for (int src = WM_SRC_PORT; src <= WM_SRC_SUBNET && !site; src++)
 		for (size_t i = 0; i < r->n_evidence && !site; i++)
-			if ((int)r->ev[i].source == src && !r->ev[i].stale && w->ev_site[i])
+			if ((int)r->ev[i].source == src && src != WM_SRC_CLIENT_BSSID &&
+			    !r->ev[i].stale && w->ev_site[i])
 				site = w->ev_site[i];
 	if (!site || !site->default_location)
 		return;
@@ -217,7 +221,7 @@ static void find_disagreement(struct walk *w, size_t win)
 	for (size_t i = 0; i < r->n_evidence; i++) {
 		const struct wm_evidence *e = &r->ev[i];
 		const struct wm_site *s = e->loc ? e->loc->site : NULL;
-		if (i == win || e->stale || !s || s == base)
+		if (i == win || e->stale || e->unverified || !s || s == base)
 			continue;
 		bool dup = false;
 		for (size_t j = 0; j < n_seen; j++)
@@ -409,6 +413,36 @@ bool wm_target_is_at(const struct wm_snapshot *s, const struct wm_target *t, con
 	return true;
 }
 
+/* A client may name any access point (RFC 7105 measurements are the client's word), and so
+ * move its own emergency location anywhere or map the access points. Its claim counts only
+ * where the network's own evidence (a switch port, the controller's association, the
+ * subnet of its address) puts the device in the same site; it then refines that evidence's
+ * site, ranked below everything the network or an operator says. */
+static void verify_client_ap(struct walk *w, size_t i)
+{
+	struct wm_result *r = w->res;
+	struct wm_evidence *c = &r->ev[i];
+	const struct wm_site *site = c->loc ? c->loc->site : NULL;
+	const char *backer = NULL;
+	for (size_t k = 0; site && k < r->n_evidence && !backer; k++) {
+		const struct wm_evidence *e = &r->ev[k];
+		bool network = e->source == WM_SRC_PORT || e->source == WM_SRC_SWITCH ||
+			       e->source == WM_SRC_BSSID || e->source == WM_SRC_SUBNET;
+		if (network && e->loc && !e->stale && e->loc->site == site)
+			backer = wm_source_name(e->source);
+	}
+	if (!c->loc)
+		return;
+	if (backer) {
+		lis_strcatf(c->what, sizeof c->what, "; the %s puts it in site %s too", backer,
+			    site_key(site));
+		return;
+	}
+	c->unverified = true;
+	lis_strcatf(c->what, sizeof c->what, "; unverified: no network evidence puts the device "
+		    "in site %s", site_key(site));
+}
+
 int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const struct wm_policy *p,
 	       struct wm_result *res, struct lis_error *err)
 {
@@ -448,22 +482,23 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	for (size_t i = 0; i < w.n_macs; i++)
 		walk_ports(&w, (int)i);
 
-	/* 3. Wi-Fi: what the client says it is associated with first, then observed bindings */
+	/* 3. Wi-Fi: the associations the network observed (the controller's own word) */
+	for (size_t i = 0; i < w.n_macs; i++)
+		walk_bssids(&w, (int)i);
+	/* ... and the access point the client says it is associated with: a claim anyone can
+	 * make, checked against the network's evidence once it is all in (verify_client_ap) */
+	size_t client_ap = SIZE_MAX;
 	if (t->bssid) {
 		const struct wm_bssid *a = wm_lookup_bssid(s, bssid);
 		char m[18], ap[80];
 		ident_mac_format(bssid, m);
-		if (a) {
+		if (a)
 			bssid_text(a, ap, sizeof ap);
-			add_ev(&w, RESERVE_STATIC, WM_SRC_BSSID, a->location, NULL, -1, NULL,
-			       "serving bssid %s reported by the client, %s", m, ap);
-		} else {
-			add_ev(&w, RESERVE_STATIC, WM_SRC_BSSID, NULL, NULL, -1, NULL,
-			       "serving bssid %s reported by the client, not in the wiremap", m);
-		}
+		if (add_ev(&w, RESERVE_STATIC, WM_SRC_CLIENT_BSSID, a ? a->location : NULL, NULL,
+			   -1, NULL, "serving bssid %s reported by the client, %s", m,
+			   a ? ap : "not in the wiremap"))
+			client_ap = res->n_evidence - 1;
 	}
-	for (size_t i = 0; i < w.n_macs; i++)
-		walk_bssids(&w, (int)i);
 
 	/* 4. static assignments */
 	for (size_t i = 0; i < w.n_eps; i++) {
@@ -494,13 +529,15 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 
 	/* 6. site default */
 	site_default(&w);
+	if (client_ap != SIZE_MAX)
+		verify_client_ap(&w, client_ap);
 
 	/* the most precise fresh evidence with a location wins; among equals, the first found
 	 * (bindings come most recent first) */
 	size_t win = SIZE_MAX;
 	for (size_t i = 0; i < res->n_evidence; i++) {
 		const struct wm_evidence *e = &res->ev[i];
-		if (e->loc && !e->stale && e->source != WM_SRC_NONE &&
+		if (e->loc && !e->stale && !e->unverified && e->source != WM_SRC_NONE &&
 		    (win == SIZE_MAX || e->source < res->ev[win].source))
 			win = i;
 	}
@@ -524,6 +561,7 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	res->loc = e->loc;
 	switch (e->source) {
 	case WM_SRC_BSSID:
+	case WM_SRC_CLIENT_BSSID:
 		res->method = "802.11";
 		break;
 	case WM_SRC_STATIC:
@@ -540,6 +578,11 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 		snprintf(res->note, sizeof res->note,
 			 "fallback: location of subnet %s; no switch-port or Wi-Fi evidence "
 			 "for this device", matched);
+	} else if (e->source == WM_SRC_CLIENT_BSSID) {
+		snprintf(res->note, sizeof res->note,
+			 "location of the Wi-Fi access point the device reported, in the site its "
+			 "network evidence gives (%s); not seen by the network itself",
+			 site_key(w.ev_site[win]));
 	} else if (e->source == WM_SRC_SITE_DEFAULT) {
 		res->fallback = true;
 		snprintf(res->note, sizeof res->note,

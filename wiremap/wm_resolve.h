@@ -22,12 +22,15 @@ enum wm_source {
 	WM_SRC_NONE = 0,
 	WM_SRC_PORT,          /* the switch port's own location */
 	WM_SRC_SWITCH,        /* the port has none: its switch's default location */
-	WM_SRC_BSSID,         /* an access point's location */
+	WM_SRC_BSSID,         /* the access point the network saw the device associated with */
 	WM_SRC_STATIC,        /* the endpoint's static assignment */
+	WM_SRC_CLIENT_BSSID,  /* the access point the client says it is associated with: used
+	                       * only where the network's own evidence puts the device in the
+	                       * same site, and never above that evidence */
 	WM_SRC_SUBNET,        /* the IP subnet's location (a fallback) */
 	WM_SRC_SITE_DEFAULT,  /* the site's default location (a fallback) */
 };
-/* "port", "switch", "bssid", "static", "subnet", "site-default", "none" */
+/* "port", "switch", "bssid", "static", "client-bssid", "subnet", "site-default", "none" */
 const char *wm_source_name(enum wm_source s);
 
 /* Who is being located: identities (proto/ident.h), at most one of each kind, of kinds the
@@ -61,6 +64,7 @@ struct wm_evidence {
 	time_t last_seen;               /* 0 when not a binding */
 	const char *origin;             /* binding source ("snmp", "import"...), or NULL */
 	bool stale;                     /* older than max_binding_age: not used */
+	bool unverified;                /* a client's claim no network evidence backs: not used */
 	bool chosen;                    /* the one that answered */
 };
 

@@ -65,6 +65,10 @@ static const char *why(enum wm_source s)
 	case WM_SRC_STATIC:
 		return "no fresh switch-port or Wi-Fi evidence; the endpoint's static assignment "
 		       "answers";
+	case WM_SRC_CLIENT_BSSID:
+		return "no switch-port, Wi-Fi binding or static evidence; the access point the "
+		       "client reported answers, because the network's evidence puts the device "
+		       "in the same site";
 	case WM_SRC_SUBNET:
 		return "no switch-port, Wi-Fi or static evidence; the subnet answers (a fallback)";
 	case WM_SRC_SITE_DEFAULT:
@@ -102,12 +106,14 @@ static void print_evidence(const struct wm_result *r, time_t now)
 			format_age(now, e->last_seen, age, sizeof age);
 			printf("%s, origin %s; ", age, e->origin ? e->origin : "?");
 		} else {
-			printf("origin %s; ", e->source == WM_SRC_BSSID && !e->origin
+			printf("origin %s; ", e->source == WM_SRC_CLIENT_BSSID
 						   ? "the request (RFC 7105 measurement)"
 						   : "the wiremap");
 		}
 		if (e->stale)
 			printf("stale (older than the maximum binding age): not evidence\n");
+		else if (e->unverified)
+			printf("unverified (the client's word alone): not evidence\n");
 		else if (e->chosen)
 			printf("chosen\n");
 		else if (e->source == WM_SRC_NONE)

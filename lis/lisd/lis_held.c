@@ -199,6 +199,8 @@ static void note_evidence(const struct wm_result *res, time_t now, struct lis_he
 			lis_strcatf(ev, size, " origin=%s", e->origin);
 		if (e->stale)
 			lis_strcatf(ev, size, " stale");
+		if (e->unverified)
+			lis_strcatf(ev, size, " unverified");
 		if (e->chosen) {
 			lis_strcatf(ev, size, " chosen");
 			if (e->last_seen)

@@ -43,8 +43,9 @@ static void test_observed_mac_bssid_binding_gives_method_802_11(void)
 
 static void test_client_reported_bssid_in_range_gives_method_802_11(void)
 {
-	/* RFC 7105 serving AP 00-12-f0-a0-80-ef is inside 00:12:f0:a0:80:e0/44 (ap-east); the
-	 * requester 127.0.0.13 has no binding, so no MAC: a tuple */
+	/* RFC 7105 serving AP 00-12-f0-a0-80-ef is inside 00:12:f0:a0:80:e0/44 (ap-east, site
+	 * hq); the requester 127.0.0.13 has no binding, but its subnet is at hq: the network
+	 * backs the claim, and the AP refines the subnet */
 	ck_expect(&E, ck_req_wifi("00-12-f0-a0-80-ef"), "127.0.0.13", NULL, "hq-ap-east", "802.11",
 		  NULL, false);
 	/* the first BSSID of the range too */
@@ -54,9 +55,29 @@ static void test_client_reported_bssid_in_range_gives_method_802_11(void)
 
 static void test_client_reported_bssid_outside_every_range_is_no_evidence(void)
 {
-	/* 00-12-f0-a0-80-f0 is one past the /44: nothing else is known of 127.0.0.13 */
-	free(ck_expect_error(&E, ck_req_wifi("00-12-f0-a0-80-f0"), "127.0.0.13", NULL,
-			     "locationUnknown"));
+	/* 00-12-f0-a0-80-f0 is one past the /44: only the subnet is known of 127.0.0.13 */
+	ck_expect(&E, ck_req_wifi("00-12-f0-a0-80-f0"), "127.0.0.13", NULL, "hq-floor4",
+		  "Wiremap", NULL, true);
+}
+
+static bool unverified_logged(void *ctx)
+{
+	(void)ctx;
+	return th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE requester_ip = "
+			   "'127.0.2.5' AND source = 'subnet' AND evidence LIKE "
+			   "'%client-bssid serving bssid 00:12:f0:a0:80:ef%unverified%'") > 0;
+}
+
+/* A client may name any access point. One the network's evidence does not put in the
+ * requester's site moves nothing: 127.0.2.5's subnet is campus, it claims an hq AP, campus
+ * answers, and the log lists the claim as unverified. */
+static void test_client_reported_bssid_the_network_does_not_back_moves_nothing(void)
+{
+	ck_expect(&E, ck_req_wifi("00-12-f0-a0-80-ef"), "127.0.2.5", NULL, "campus", "Wiremap",
+		  NULL, true);
+	CHECK(ck_log_has(&E.lisd, "requester=127.0.2.5 ", "source=subnet", (char *)NULL));
+	CHECKF(th_wait_until(60, 50, unverified_logged, NULL, NULL),
+	       "no query_log row of 127.0.2.5 with the claim unverified");
 }
 
 static void test_static_endpoint_assignment_gives_method_Manual(void)
@@ -113,11 +134,12 @@ static void test_bssid_beats_static_and_subnet(void)
 		  NULL, false);
 }
 
-static void test_static_beats_subnet_and_reported_bssid_beats_static(void)
+static void test_static_beats_subnet_and_a_reported_bssid(void)
 {
 	ck_expect(&E, ck_req(NULL, false), "127.0.0.22", NULL, "hq-612", "Manual", NULL,
 		  false);
-	ck_expect(&E, ck_req_wifi("00-12-f0-a0-80-e1"), "127.0.0.22", NULL, "hq-ap-east", "802.11",
+	/* the client's word ranks below what an operator assigned */
+	ck_expect(&E, ck_req_wifi("00-12-f0-a0-80-e1"), "127.0.0.22", NULL, "hq-612", "Manual",
 		  NULL, false);
 }
 
@@ -305,6 +327,8 @@ int main(void)
 	      test_client_reported_bssid_in_range_gives_method_802_11);
 	t_run("client_reported_bssid_outside_every_range_is_no_evidence",
 	      test_client_reported_bssid_outside_every_range_is_no_evidence);
+	t_run("client_reported_bssid_the_network_does_not_back_moves_nothing",
+	      test_client_reported_bssid_the_network_does_not_back_moves_nothing);
 	t_run("static_endpoint_assignment_gives_method_Manual",
 	      test_static_endpoint_assignment_gives_method_Manual);
 	t_run("subnet_fallback_gives_Wiremap_with_a_fallback_note",
@@ -316,8 +340,8 @@ int main(void)
 	t_run("no_evidence_at_all_gives_locationUnknown", test_no_evidence_at_all_gives_locationUnknown);
 	t_run("port_beats_bssid_static_and_subnet", test_port_beats_bssid_static_and_subnet);
 	t_run("bssid_beats_static_and_subnet", test_bssid_beats_static_and_subnet);
-	t_run("static_beats_subnet_and_reported_bssid_beats_static",
-	      test_static_beats_subnet_and_reported_bssid_beats_static);
+	t_run("static_beats_subnet_and_a_reported_bssid",
+	      test_static_beats_subnet_and_a_reported_bssid);
 	t_run("stale_port_binding_ignored_next_source_answers",
 	      test_stale_port_binding_ignored_next_source_answers);
 	t_run("stale_ip_mac_binding_ignored_subnet_answers",

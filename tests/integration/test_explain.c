@@ -121,7 +121,7 @@ static void test_explain_tel_static(void)
 static void test_explain_reported_bssid(void)
 {
 	expect_located("--ip --bssid", "--ip", "127.0.0.13", "--bssid", "00-12-f0-a0-80-ef",
-		       "bssid", "hq-ap-east", "802.11", NULL, false);
+		       "client-bssid", "hq-ap-east", "802.11", NULL, false);
 }
 
 static void test_explain_subnet_fallback_shows_note(void)

@@ -30,7 +30,7 @@ static void test_every_row_imported(void)
 {
 	CHECK(rows("site") == 3);
 	CHECK(rows("location") == 10);
-	CHECK(rows("subnet") == 6);
+	CHECK(rows("subnet") == 7);
 	CHECK(rows("switch") == 3);
 	CHECK(rows("switch_port") == 5);
 	CHECK(rows("bssid") == 2);

@@ -246,10 +246,10 @@ static void test_binding_to_unknown_switch_is_listed_without_location(void)
 
 static void test_precedence_port_bssid_static_subnet_site_default(void)
 {
-	/* phone (mac ..:07) has a static location; add a reported BSSID and an IP */
+	/* phone (mac ..:07) has a static location; a BSSID the client reports ranks below it */
 	CHECK(resolve("10.1.7.7", "aa:00:00:00:00:07", NULL, NULL, "02:00:00:00:01:00") == 1);
-	CHECK(res.source == WM_SRC_BSSID);
-	CHECK(has_ev(WM_SRC_STATIC, "hq-static", false));
+	CHECK(res.source == WM_SRC_STATIC);
+	CHECK(has_ev(WM_SRC_CLIENT_BSSID, "hq-ap", false));
 	CHECK(has_ev(WM_SRC_SUBNET, "hq-subnet", false));
 	CHECK(has_ev(WM_SRC_SITE_DEFAULT, "hq-default", false));
 	CHECK(resolve("10.1.7.7", "aa:00:00:00:00:07", NULL, NULL, NULL) == 1);
@@ -261,16 +261,49 @@ static void test_precedence_port_bssid_static_subnet_site_default(void)
 	/* the port beats the reported BSSID */
 	CHECK(resolve(NULL, "aa:00:00:00:00:01", NULL, NULL, "02:00:00:00:01:00") == 1);
 	CHECK(res.source == WM_SRC_PORT);
-	CHECK(has_ev(WM_SRC_BSSID, "hq-ap", false));
+	CHECK(has_ev(WM_SRC_CLIENT_BSSID, "hq-ap", false));
 }
 
-static void test_reported_bssid_in_a_range_answers(void)
+/* A reported access point in the site the subnet gives refines the subnet, says so in the
+ * PIDF-LO's note, and is the network-backed 802.11 answer. */
+static void test_reported_bssid_in_the_subnets_site_answers(void)
 {
-	CHECK(resolve(NULL, NULL, NULL, NULL, "02-00-00-00-02-0A") == 1);
-	CHECK(res.source == WM_SRC_BSSID);
+	CHECK(resolve("10.1.2.9", NULL, NULL, NULL, "02-00-00-00-02-0A") == 1);
+	CHECK(res.source == WM_SRC_CLIENT_BSSID);
 	CHECK_STR(loc_key(), "br-ap");
-	CHECK(!res.has_mac);
-	CHECK(resolve(NULL, NULL, NULL, NULL, "02:00:00:00:02:10") == 0);
+	CHECK(!res.has_mac && !res.fallback && !res.disagreement);
+	CHECK_STR(res.method, "802.11");
+	CHECKF(strstr(res.note, "access point the device reported") != NULL, "%s", res.note);
+	CHECK(strstr(res.ev[0].what, "the subnet puts it in site branch too") != NULL ||
+	      strstr(res.ev[1].what, "the subnet puts it in site branch too") != NULL);
+	struct wm_pidf pd;
+	wm_pidf_fill(&res, true, true, &pd);
+	CHECK(pd.doc.note && strstr(pd.doc.note, "not seen by the network itself"));
+	wm_pidf_release(&pd);
+	/* a BSSID outside the range is in no access point's */
+	CHECK(resolve("10.1.2.9", NULL, NULL, NULL, "02:00:00:00:02:10") == 1);
+	CHECK(res.source == WM_SRC_SUBNET);
+}
+
+/* The client's word alone, or against the network's, moves nothing: the subnet answers (or
+ * nothing does), the claim is listed as unverified, and no disagreement is counted. */
+static void test_reported_bssid_the_network_does_not_back_is_not_used(void)
+{
+	/* 10.1.7.7 is in an hq subnet; the client claims a branch access point */
+	CHECK(resolve("10.1.7.7", NULL, NULL, NULL, "02:00:00:00:02:05") == 1);
+	CHECK(res.source == WM_SRC_SUBNET);
+	CHECK_STR(loc_key(), "hq-subnet");
+	CHECK(res.fallback && !res.disagreement);
+	bool listed = false;
+	for (size_t i = 0; i < res.n_evidence; i++)
+		if (res.ev[i].source == WM_SRC_CLIENT_BSSID)
+			listed = res.ev[i].unverified && !res.ev[i].chosen &&
+				 strstr(res.ev[i].what, "unverified") != NULL;
+	CHECK(listed);
+	/* no address, no identity: nothing backs the claim */
+	CHECK(resolve(NULL, NULL, NULL, NULL, "02-00-00-00-02-0A") == 0);
+	CHECKF(res.n_evidence == 1 && res.ev[0].unverified, "%zu pieces of evidence",
+	       res.n_evidence);
 }
 
 static void test_sites_disagree_port_wins_and_says_so(void)
@@ -520,7 +553,8 @@ int main(void)
 	RUN(site_default_not_allowed_gives_not_located);
 	RUN(binding_to_unknown_switch_is_listed_without_location);
 	RUN(precedence_port_bssid_static_subnet_site_default);
-	RUN(reported_bssid_in_a_range_answers);
+	RUN(reported_bssid_in_the_subnets_site_answers);
+	RUN(reported_bssid_the_network_does_not_back_is_not_used);
 	RUN(sites_disagree_port_wins_and_says_so);
 	RUN(no_disagreement_when_the_other_site_is_only_stale);
 	RUN(sip_uri_with_parameters_and_case_finds_the_endpoint);
