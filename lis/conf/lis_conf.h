@@ -29,6 +29,9 @@ struct lis_config {
 	unsigned long threads;
 	unsigned long max_body;       /* bytes */
 	unsigned long timeout;        /* idle connection timeout, seconds */
+	unsigned long handshake_timeout; /* seconds from accept to the first request */
+	unsigned long max_connections; /* open at once, in all */
+	unsigned long max_connections_per_address; /* 0: no limit of its own */
 	char *user;                   /* run as this user once bound; "": as started */
 	char *group;                  /* and this group; "": the user's own */
 	/* [database] */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -18,6 +19,7 @@
 #include "held.h"
 #include "lis_accept.h"
 #include "lis_auth.h"
+#include "lis_conn.h"
 #include "lis_held.h"
 #include "lis_log.h"
 #include "lis_querylog.h"
@@ -47,6 +49,7 @@
 struct lis_http {
 	struct MHD_Daemon *mhd;
 	const struct lis_config *cfg;
+	struct lis_connguard *guard;  /* handshake_timeout */
 	atomic_bool starting;         /* MHD_start_daemon() is running: keep its last message */
 	char start_msg[256];
 };
@@ -64,6 +67,7 @@ struct refusal {
 	const char *allow;            /* the Allow header, NULL for none */
 	const char *vary;             /* the Vary header, NULL for none */
 	char why[96];                 /* for the log line, "" for none */
+	bool close;                   /* close the connection after it */
 };
 
 /* State of one request, from its headers to its completion. */
@@ -427,12 +431,66 @@ static enum MHD_Result find_condition(void *cls, enum MHD_ValueKind kind, const 
 	return MHD_NO;
 }
 
-/* Where the request goes, and whether it is refused, from its headers alone: unknown path
- * 404; then wrong method 405; a POST whose Content-Type is not HELD, or whose Accept
- * excludes HELD, 406 (RFC 5985 §8), as is a GET that accepts neither form; a body over
- * max_body 413; and last a conditional request 412 (RFC 5985 §8), as preconditions count
- * only for a request that would otherwise succeed (RFC 9110 §13.2.1). held_path first, then
- * location URIs under uri_base's path. */
+/* The message framing (RFC 9112 §6.3): every Content-Length field line, each a
+ * comma-separated list, must hold one and the same 1*DIGIT value. */
+struct framing {
+	char length[24];              /* the value seen so far, "" before the first */
+	bool invalid;
+};
+
+static enum MHD_Result check_length(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+		return MHD_YES;
+	for (const char *p = value ? value : "";;) {
+		p += strspn(p, " \t");
+		size_t n = strspn(p, "0123456789");
+		const char *q = p + n + strspn(p + n, " \t");
+		if (n == 0 || n >= sizeof f->length || (*q != ',' && *q != '\0') ||
+		    (f->length[0] && (strlen(f->length) != n || strncmp(f->length, p, n) != 0))) {
+			f->invalid = true;
+			return MHD_NO;
+		}
+		memcpy(f->length, p, n);
+		f->length[n] = '\0';
+		if (*q == '\0')
+			return MHD_YES;
+		p = q + 1;
+	}
+}
+
+/* A request whose body length is ambiguous: refused with 400 and the connection closed,
+ * as RFC 9112 §6.3 requires ("the server MUST respond with a 400 (Bad Request) status code
+ * and then close the connection"), so that nothing after it can be read as another request.
+ * Both Transfer-Encoding and Content-Length is refused too, which §6.1 allows ("A server MAY
+ * reject a request that contains both ... Regardless, the server MUST close the
+ * connection"). */
+static bool framing_refused(struct MHD_Connection *conn, struct refusal *ref)
+{
+	struct framing f = {"", false};
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, check_length, &f);
+	bool te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					      MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+	if (!f.invalid && !(te && f.length[0]))
+		return false;
+	ref->status = MHD_HTTP_BAD_REQUEST;
+	ref->close = true;
+	ref->text = f.invalid ? "bad request: Content-Length is not one number\n"
+			      : "bad request: both Transfer-Encoding and Content-Length\n";
+	snprintf(ref->why, sizeof ref->why, "%s", f.invalid ? "conflicting Content-Length"
+							     : "Transfer-Encoding and Content-Length");
+	return true;
+}
+
+/* Where the request goes, and whether it is refused, from its headers alone: ambiguous
+ * framing 400 (framing_refused); unknown path 404; then wrong method 405; a POST whose
+ * Content-Type is not HELD, or whose Accept excludes HELD, 406 (RFC 5985 §8), as is a GET
+ * that accepts neither form; a body over max_body 413; and last a conditional request 412
+ * (RFC 5985 §8), as preconditions count only for a request that would otherwise succeed
+ * (RFC 9110 §13.2.1). held_path first, then location URIs under uri_base's path. */
 static enum route route_request(const struct lis_config *cfg, struct MHD_Connection *conn,
 				const char *url, const char *method, struct refusal *ref,
 				enum lis_deref_form *form)
@@ -446,6 +504,8 @@ static enum route route_request(const struct lis_config *cfg, struct MHD_Connect
 							 MHD_HTTP_HEADER_ACCEPT);
 
 	memset(ref, 0, sizeof *ref);
+	if (framing_refused(conn, ref))
+		return route;
 	if (strcmp(url, cfg->held_path) == 0) {
 		route = ROUTE_HELD;
 	} else if (deref && strncmp(url, deref, dlen) == 0 && url[dlen] != '\0') {
@@ -513,7 +573,10 @@ static enum MHD_Result refuse(const struct lis_config *cfg, struct MHD_Connectio
 			      const struct timespec *t0)
 {
 	log_refusal(cfg, conn, method, url, ref->status, ref->why, t0);
-	return queue(conn, ref->status, text_response(ref->text), ref->allow, ref->vary);
+	struct MHD_Response *r = text_response(ref->text);
+	if (r && ref->close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	return queue(conn, ref->status, r, ref->allow, ref->vary);
 }
 
 /* libmicrohttpd calls this first when the headers are in (*con_cls == NULL), then once per
@@ -528,6 +591,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 
 	if (!rq) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		if (ci)
+			lis_conn_requested(ci->socket_context);
 		struct timespec t0;
 		struct refusal ref;
 		enum lis_deref_form form = LIS_DEREF_HELD;
@@ -539,7 +606,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 * one: GET, or a refused POST without a body, is answered once the request is in,
 		 * so the connection stays open (RFC 5985 §8: persistent connections SHOULD be
 		 * supported). */
-		if (ref.status && announces_body(conn))
+		if (ref.status && (ref.close || announces_body(conn)))
 			return refuse(cfg, conn, method, url, &ref, &t0);
 		rq = calloc(1, sizeof *rq);
 		if (!rq)
@@ -593,6 +660,52 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* Every connection, from its acceptance (before TLS) to its end, is known to the guard. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct lis_http *h = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		lis_connguard_closed(h->guard, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char addr[INET6_ADDRSTRLEN];
+	client_address(conn, addr, sizeof addr);
+	*socket_context = ci ? lis_connguard_opened(h->guard, ci->connect_fd, addr) : NULL;
+}
+
+/* Connections lisd can hold: max_connections, but no more than the file descriptors allow.
+ * The soft RLIMIT_NOFILE is raised as far as needed and allowed; FD_RESERVE are kept for the
+ * listening socket, the spool, the log, PostgreSQL and the rest. Never below threads, so
+ * that every worker of the pool has at least one (libmicrohttpd divides the limit). */
+#define FD_RESERVE 64
+static unsigned connection_limit(const struct lis_config *cfg)
+{
+	rlim_t want = (rlim_t)cfg->max_connections + FD_RESERVE;
+	struct rlimit rl;
+	unsigned long n = cfg->max_connections;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < want) {
+		rlim_t old = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want
+										: rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			rl.rlim_cur = old;
+		if (rl.rlim_cur < want) {
+			n = rl.rlim_cur > 2 * FD_RESERVE ? (unsigned long)(rl.rlim_cur - FD_RESERVE)
+							 : FD_RESERVE;
+			lis_log(LIS_LOG_WARN, "http",
+				"max_connections=%lu serving=%lu reason=RLIMIT_NOFILE is %llu "
+				"(raise LimitNOFILE= or ulimit -n)", cfg->max_connections, n,
+				(unsigned long long)rl.rlim_cur);
+		}
+	}
+	return (unsigned)(n < cfg->threads ? cfg->threads : n);
+}
+
 /* libmicrohttpd's own messages: TLS handshake failures and the like, frequent and caused by
  * clients, so at debug level. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -637,6 +750,11 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, 
 	}
 	h->cfg = cfg;
 	h->starting = true;
+	h->guard = lis_connguard_start(cfg->handshake_timeout, err);
+	if (!h->guard) {
+		free(h);
+		return NULL;
+	}
 
 	/* With client_ca, libmicrohttpd asks each client for a certificate (not requiring one:
 	 * phones asking about themselves have none); lis_auth.c verifies what comes. */
@@ -652,6 +770,10 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, 
 				  MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->timeout,
+				  MHD_OPTION_CONNECTION_LIMIT, connection_limit(cfg),
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				  (unsigned int)cfg->max_connections_per_address,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 				  MHD_OPTION_ARRAY, trust,
@@ -660,6 +782,7 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, 
 	if (!h->mhd) {
 		lis_error_set(err, LIS_E_SYSTEM, "cannot serve HTTPS on %s port %lu: %s", cfg->listen, cfg->port,
 			      h->start_msg[0] ? h->start_msg : "libmicrohttpd refused to start");
+		lis_connguard_stop(h->guard);
 		free(h);
 		return NULL;
 	}
@@ -671,5 +794,6 @@ void lis_http_stop(struct lis_http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->mhd);
+	lis_connguard_stop(h->guard);
 	free(h);
 }

@@ -518,6 +518,34 @@ static void test_other_path_gives_404(void)
 	th_resp_free(&r);
 }
 
+/* RFC 9112 §6.3: a body length that is not one number is an unrecoverable error, 400 and
+ * the connection closed; libmicrohttpd used to take the first Content-Length. Both
+ * Transfer-Encoding and Content-Length likewise (§6.1). */
+static void test_ambiguous_body_length_gives_400_and_closes(void)
+{
+	char cl[40];
+	snprintf(cl, sizeof cl, "Content-Length: %zu", strlen(req_civic));
+	const char *const twice[] = {cl, "Content-Length: 5", NULL};
+	const char *const both[] = {"Transfer-Encoding: chunked", cl, NULL};
+	const char *const *cases[] = {twice, both};
+	for (size_t i = 0; i < 2; i++) {
+		struct th_req rq = {.url = v4.url, .content_type = "application/held+xml",
+			.body = req_civic, .cafile = tls.cert, .headers = cases[i]};
+		struct th_resp r;
+		th_https(&rq, &r);
+		CHECKF(r.curl_code == 0 && r.status == 400, "case %zu: %s HTTP %ld", i, r.errbuf,
+		       r.status);
+		CHECKF(strcasestr(r.headers, "Connection: close") != NULL, "case %zu: %s", i,
+		       th_flat(r.headers));
+		th_resp_free(&r);
+	}
+	char *log = th_lisd_log(&v4);
+	CHECK(log && strstr(log, "result=400 method=POST path=/held") &&
+	      strstr(log, "reason=\"conflicting Content-Length\"") &&
+	      strstr(log, "reason=\"Transfer-Encoding and Content-Length\""));
+	free(log);
+}
+
 static void test_plain_http_gets_no_http_response(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -989,6 +1017,8 @@ int main(void)
 	t_run("text_xml_gives_406", test_text_xml_gives_406);
 	t_run("body_over_max_body_gives_413", test_body_over_max_body_gives_413);
 	t_run("other_path_gives_404", test_other_path_gives_404);
+	t_run("ambiguous_body_length_gives_400_and_closes",
+	      test_ambiguous_body_length_gives_400_and_closes);
 	t_run("plain_http_gets_no_http_response", test_plain_http_gets_no_http_response);
 	t_run("tls_1_2_offers_only_ecdhe_with_aead", test_tls_1_2_offers_only_ecdhe_with_aead);
 	t_run("tls_1_1_refused_1_2_and_1_3_accepted", test_tls_1_1_refused_1_2_and_1_3_accepted);

@@ -1,0 +1,193 @@
+/* The connection guard (see lis_conn.h): a list of open connections under one mutex, and a
+ * thread that cuts those past their deadline with shutdown(2). shutdown, not close: the
+ * socket stays libmicrohttpd's, which sees the end of the stream, cleans up and closes it,
+ * after telling us (lis_connguard_closed) while the descriptor is still its own. */
+#include "lis_conn.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "lis_log.h"
+
+struct lis_conn {
+	struct lis_conn *prev, *next;
+	int fd;
+	struct timespec accepted;     /* CLOCK_MONOTONIC */
+	atomic_bool requested;
+	bool cut;
+	char addr[46];
+};
+
+struct lis_connguard {
+	pthread_mutex_t mu;
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool stop;
+	long deadline_ms;
+	long period_ms;
+	struct lis_conn head;         /* circular list, head.next is the oldest */
+	size_t n_open;
+	atomic_ulong cut_total;
+};
+
+static long ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (long)(b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* Cut what is past its deadline; the list is in order of acceptance, so stop at the first
+ * connection still within it. Returns how many were cut, and the first one's address. */
+static unsigned cut_overdue(struct lis_connguard *g, char *first, size_t first_size)
+{
+	struct timespec now;
+	unsigned n = 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (struct lis_conn *c = g->head.next; c != &g->head; c = c->next) {
+		if (ms_between(&c->accepted, &now) < g->deadline_ms)
+			break;
+		if (c->cut || atomic_load_explicit(&c->requested, memory_order_acquire))
+			continue;
+		shutdown(c->fd, SHUT_RDWR);
+		c->cut = true;
+		if (n++ == 0)
+			snprintf(first, first_size, "%s", c->addr);
+	}
+	return n;
+}
+
+static void *guard_main(void *arg)
+{
+	struct lis_connguard *g = arg;
+	pthread_mutex_lock(&g->mu);
+	while (!g->stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += (g->period_ms % 1000) * 1000000;
+		until.tv_sec += g->period_ms / 1000 + until.tv_nsec / 1000000000;
+		until.tv_nsec %= 1000000000;
+		while (!g->stop && pthread_cond_timedwait(&g->wake, &g->mu, &until) != ETIMEDOUT)
+			;
+		if (g->stop)
+			break;
+		char first[46] = "";
+		unsigned n = cut_overdue(g, first, sizeof first);
+		if (n) {
+			atomic_fetch_add(&g->cut_total, n);
+			pthread_mutex_unlock(&g->mu);
+			/* one line per pass, not per connection: a flood stays a few lines */
+			lis_log(LIS_LOG_INFO, "conn",
+				"result=cut count=%u first=%s reason=no request within %ld s", n,
+				first, g->deadline_ms / 1000);
+			pthread_mutex_lock(&g->mu);
+		}
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+struct lis_connguard *lis_connguard_start(unsigned long deadline_s, struct lis_error *err)
+{
+	struct lis_connguard *g = calloc(1, sizeof *g);
+	if (!g) {
+		lis_error_set(err, LIS_E_SYSTEM, "out of memory");
+		return NULL;
+	}
+	g->deadline_ms = (long)deadline_s * 1000;
+	/* a connection is cut at most a quarter of its deadline (and 1 s) late */
+	g->period_ms = g->deadline_ms / 4 < 1000 ? g->deadline_ms / 4 : 1000;
+	if (g->period_ms < 50)
+		g->period_ms = 50;
+	g->head.next = g->head.prev = &g->head;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	int rc = pthread_create(&g->thread, NULL, guard_main, g);
+	if (rc) {
+		lis_error_set(err, LIS_E_SYSTEM, "cannot start the connection guard: %s",
+			      strerror(rc));
+		pthread_cond_destroy(&g->wake);
+		pthread_mutex_destroy(&g->mu);
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+struct lis_conn *lis_connguard_opened(struct lis_connguard *g, int fd, const char *addr)
+{
+	struct lis_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	clock_gettime(CLOCK_MONOTONIC, &c->accepted);
+	snprintf(c->addr, sizeof c->addr, "%s", addr);
+	pthread_mutex_lock(&g->mu);
+	/* appended last: the list stays in order of acceptance */
+	c->prev = g->head.prev;
+	c->next = &g->head;
+	g->head.prev->next = c;
+	g->head.prev = c;
+	g->n_open++;
+	pthread_mutex_unlock(&g->mu);
+	return c;
+}
+
+void lis_conn_requested(struct lis_conn *c)
+{
+	if (c)
+		atomic_store_explicit(&c->requested, true, memory_order_release);
+}
+
+void lis_connguard_closed(struct lis_connguard *g, struct lis_conn *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&g->mu);
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	g->n_open--;
+	pthread_mutex_unlock(&g->mu);
+	free(c);
+}
+
+size_t lis_connguard_open(struct lis_connguard *g)
+{
+	pthread_mutex_lock(&g->mu);
+	size_t n = g->n_open;
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
+unsigned long lis_connguard_cut_total(struct lis_connguard *g)
+{
+	return atomic_load(&g->cut_total);
+}
+
+void lis_connguard_stop(struct lis_connguard *g)
+{
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->mu);
+	g->stop = true;
+	pthread_cond_signal(&g->wake);
+	pthread_mutex_unlock(&g->mu);
+	pthread_join(g->thread, NULL);
+	/* the server has stopped: every connection was closed and forgotten */
+	for (struct lis_conn *c = g->head.next, *n; c != &g->head; c = n) {
+		n = c->next;
+		free(c);
+	}
+	pthread_cond_destroy(&g->wake);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}

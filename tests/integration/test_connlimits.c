@@ -1,0 +1,297 @@
+/* Connections cannot be hoarded (issue 10 point 4: about 1,020 idle TCP connections used to
+ * shut out every caller). Two lisd over the correlation fixture:
+ * - "limits": max_connections = 12, max_connections_per_address = 4, and deadlines far
+ *   away, so that only the limits close anything: one address holding idle connections gets
+ *   no more than 4 (the rest are closed) while another address is answered; many addresses
+ *   together get no more than 12 (the rest wait in the accept queue); when they let go,
+ *   everyone is served again.
+ * - "deadline": handshake_timeout = 1 and an idle timeout of an hour, so that only the guard
+ *   closes anything: a connection that trickles bytes without ever sending a request is cut,
+ *   while a persistent connection that did send one is kept and reused. It starts with 512
+ *   file descriptors, too few for the default max_connections: it serves fewer and says so.
+ * No timing is asserted: every wait is for a condition, with a generous deadline. */
+#include "check.h"
+#include "corr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+static struct ck_env E;
+static struct th_lisd limits, deadline;
+
+#define MAX_FDS 32
+
+static void test_setup(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (!ck_db_setup(&E))
+		return;
+	E.up = true;
+	CHECK(th_lisd_start(&limits, "127.0.0.1", &E.tls, E.pg.conninfo,
+			    "max_connections = 12\nmax_connections_per_address = 4\n"
+			    "handshake_timeout = 3600\ntimeout = 3600\n",
+			    "[wiremap]\nmax_binding_age = 86400\n") == 0);
+	/* and with fewer file descriptors than max_connections (4096 by default) needs: lisd
+	 * serves as many as fit and says so (the limit is inherited; this process needs few) */
+	struct rlimit rl = {512, 512};
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	CHECK(th_lisd_start(&deadline, "127.0.0.1", &E.tls, E.pg.conninfo,
+			    "handshake_timeout = 1\ntimeout = 3600\n",
+			    "[wiremap]\nmax_binding_age = 86400\n") == 0);
+	CHECK(ck_log_has(&deadline, "http", "max_connections=4096", "serving=448",
+			 "RLIMIT_NOFILE is 512", (char *)NULL));
+}
+
+/* A TCP connection from src to l, nothing sent; -1 on failure. */
+static int tcp_open(const struct th_lisd *l, const char *src)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in from = {.sin_family = AF_INET}, to = {.sin_family = AF_INET};
+	inet_pton(AF_INET, src, &from.sin_addr);
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	to.sin_port = htons((uint16_t)l->port);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&from, sizeof from) != 0 ||
+	    connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
+		CHECKF(false, "connect from %s: %s", src, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The server has closed fd (end of stream or reset). */
+static bool closed_by_server(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, 0) != 1)
+		return false;
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+struct fds {
+	int fd[MAX_FDS];
+	int n;
+	int want_closed;
+};
+
+static int count_closed(const struct fds *f)
+{
+	int k = 0;
+	for (int i = 0; i < f->n; i++)
+		k += f->fd[i] >= 0 && closed_by_server(f->fd[i]);
+	return k;
+}
+
+static bool enough_closed(void *ctx)
+{
+	struct fds *f = ctx;
+	return count_closed(f) >= f->want_closed;
+}
+
+static void close_all(struct fds *f)
+{
+	for (int i = 0; i < f->n; i++)
+		if (f->fd[i] >= 0)
+			close(f->fd[i]);
+	f->n = 0;
+}
+
+static bool answers_hq_410(void *ctx)
+{
+	const char *src = ctx;
+	char *w = ck_which(&E, &limits, ck_req(NULL, false), src);
+	bool ok = strcmp(w, "hq-410") == 0;
+	free(w);
+	return ok;
+}
+
+/* 127.0.0.10 is located at hq-410 by its subnet in the fixture; 127.0.0.1 is not. */
+static void test_one_address_gets_no_more_than_its_share(void)
+{
+	if (!E.up)
+		return;
+	struct fds f = {.want_closed = 6};
+	for (int i = 0; i < 10; i++)
+		f.fd[f.n++] = tcp_open(&limits, "127.0.0.1");
+	CHECKF(th_wait_until(60, 50, enough_closed, &f, NULL),
+	       "%d of 10 idle connections from one address closed, want 6", count_closed(&f));
+	CHECKF(count_closed(&f) == 6, "%d closed", count_closed(&f));
+	/* the hoarding address is shut out, another is served */
+	struct th_resp r;
+	th_held_post_cert(&limits, &E.tls, ck_req(NULL, false), "127.0.0.1", NULL, &r);
+	CHECKF(r.curl_code != 0, "a fifth connection from 127.0.0.1 got HTTP %ld", r.status);
+	th_resp_free(&r);
+	CHECK(answers_hq_410("127.0.0.10"));
+	close_all(&f);
+	/* let go: the address is served again once lisd has seen the connections close */
+	CHECKF(th_wait_until(60, 50, answers_hq_410, "127.0.0.10", NULL), "not served again");
+	th_held_post_cert(&limits, &E.tls, ck_req(NULL, false), "127.0.0.1", NULL, &r);
+	CHECKF(r.curl_code == 0 && r.status == 200, "127.0.0.1 after letting go: %s HTTP %ld",
+	       r.errbuf, r.status);
+	th_resp_free(&r);
+	CHECK(kill(limits.pid, 0) == 0);
+}
+
+/* Connections waiting in the listening socket's accept queue: for a socket in LISTEN state,
+ * /proc/net/tcp's rx_queue is that queue's length. -1 when not found. */
+static long accept_queue(const struct th_lisd *l)
+{
+	FILE *f = fopen("/proc/net/tcp", "r");
+	char line[512], want[32];
+	long q = -1;
+	snprintf(want, sizeof want, "0100007F:%04X", (unsigned)l->port);
+	while (f && fgets(line, sizeof line, f)) {
+		char local[64], remote[64];
+		unsigned st;
+		unsigned long tx, rx;
+		if (sscanf(line, " %*d: %63s %63s %x %lx:%lx", local, remote, &st, &tx, &rx) == 5 &&
+		    strcmp(local, want) == 0 && st == 0x0A)
+			q = (long)rx;
+	}
+	if (f)
+		fclose(f);
+	return q;
+}
+
+struct queue_ctx {
+	const struct th_lisd *l;
+	long want;
+};
+
+static bool queue_is(void *ctx)
+{
+	struct queue_ctx *c = ctx;
+	return accept_queue(c->l) == c->want;
+}
+
+/* Past max_connections lisd takes no more: the rest wait in the kernel's accept queue (and,
+ * with handshake_timeout, wait at most that long for a slot). */
+static void test_all_addresses_together_get_no_more_than_the_total(void)
+{
+	if (!E.up)
+		return;
+	static const char *const src[] = {"127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"};
+	struct fds f = {0};
+	CHECKF(accept_queue(&limits) == 0, "accept queue %ld before", accept_queue(&limits));
+	for (int i = 0; i < 16; i++)
+		f.fd[f.n++] = tcp_open(&limits, src[i % 4]);
+	struct queue_ctx c = {&limits, 4};
+	CHECKF(th_wait_until(60, 50, queue_is, &c, NULL),
+	       "accept queue %ld with 16 connections open, want 4 (max_connections = 12)",
+	       accept_queue(&limits));
+	CHECKF(count_closed(&f) == 0, "%d closed: no address is over its own limit",
+	       count_closed(&f));
+	close_all(&f);
+	c.want = 0;
+	CHECKF(th_wait_until(60, 50, queue_is, &c, NULL), "accept queue %ld after letting go",
+	       accept_queue(&limits));
+	CHECKF(th_wait_until(60, 50, answers_hq_410, "127.0.0.10", NULL), "not served again");
+}
+
+/* Writes one byte of a TLS record header at a time, never completing a handshake. */
+static bool trickled_until_cut(void *ctx)
+{
+	int fd = *(int *)ctx;
+	static const unsigned char hello[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00};
+	static size_t at;
+	if (closed_by_server(fd))
+		return true;
+	ssize_t n = send(fd, &hello[at++ % sizeof hello], 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return n < 0 && (errno == EPIPE || errno == ECONNRESET);
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *ctx)
+{
+	(void)p; (void)ctx;
+	return size * n;
+}
+
+/* One HELD POST on handle h (kept between calls); returns the HTTP status, 0 on failure,
+ * and in *connects how many new connections it took. */
+static long keepalive_post(CURL *h, long *connects)
+{
+	char url[200];
+	snprintf(url, sizeof url, "%s", deadline.url);
+	struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/held+xml");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CAINFO, E.tls.cert);
+	curl_easy_setopt(h, CURLOPT_INTERFACE, "127.0.0.10");
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, ck_req(NULL, false));
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 15000L);
+	long status = 0;
+	*connects = -1;
+	if (curl_easy_perform(h) == CURLE_OK) {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, connects);
+	}
+	curl_slist_free_all(hd);
+	return status;
+}
+
+static bool cut_logged(void *ctx)
+{
+	(void)ctx;
+	return ck_log_has(&deadline, "conn", "result=cut", "first=127.0.0.1",
+			  "reason=no request within 1 s", (char *)NULL);
+}
+
+static void test_a_connection_without_a_request_is_cut_at_the_deadline(void)
+{
+	if (!E.up)
+		return;
+	CURL *h = curl_easy_init();
+	long connects;
+	CHECK(keepalive_post(h, &connects) == 200 && connects == 1);
+	int fd = tcp_open(&deadline, "127.0.0.1");
+	if (fd >= 0) {
+		/* the idle timeout is an hour: only the deadline can end this */
+		CHECKF(th_wait_until(120, 200, trickled_until_cut, &fd, NULL),
+		       "a trickling connection was never cut");
+		close(fd);
+	}
+	CHECKF(th_wait_until(60, 50, cut_logged, NULL, NULL), "no \"conn result=cut\" line");
+	/* the persistent connection that sent a request outlived the deadline: reused */
+	CHECK(keepalive_post(h, &connects) == 200);
+	CHECKF(connects == 0, "the persistent connection was closed (%ld new)", connects);
+	curl_easy_cleanup(h);
+	CHECK(kill(deadline.pid, 0) == 0);
+}
+
+static void test_stop(void)
+{
+	if (!E.up)
+		return;
+	CHECK(th_lisd_stop(&limits) == 0);
+	CHECK(th_lisd_stop(&deadline) == 0);
+}
+
+int main(void)
+{
+	t_run("setup", test_setup);
+	t_run("one_address_gets_no_more_than_its_share",
+	      test_one_address_gets_no_more_than_its_share);
+	t_run("all_addresses_together_get_no_more_than_the_total",
+	      test_all_addresses_together_get_no_more_than_the_total);
+	t_run("a_connection_without_a_request_is_cut_at_the_deadline",
+	      test_a_connection_without_a_request_is_cut_at_the_deadline);
+	t_run("stop", test_stop);
+	int rc = t_done();
+	th_pg_stop(&E.pg);
+	return rc;
+}
