@@ -100,37 +100,14 @@ static void test_log_level_applies_and_other_keys_wait_for_a_restart(void)
 	CHECK(alive());
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *ctx)
+static long post_on(CURL *h, const char *cafile, long *connects, int *code)
 {
-	(void)p; (void)ctx;
-	return size * n;
-}
-
-/* One HELD POST on handle h (kept between calls), trusting cafile: the HTTP status (0 when
- * no answer, *code then says why) and in *connects how many new connections it took. */
-static long post_on(CURL *h, const char *cafile, long *connects, CURLcode *code)
-{
-	struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/held+xml");
-	curl_easy_setopt(h, CURLOPT_URL, E.lisd.url);
-	curl_easy_setopt(h, CURLOPT_CAINFO, cafile);
-	curl_easy_setopt(h, CURLOPT_INTERFACE, "127.0.0.10");
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, ck_req(NULL, false));
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 15000L);
-	long status = 0;
-	*connects = -1;
-	*code = curl_easy_perform(h);
-	if (*code == CURLE_OK) {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, connects);
-	}
-	curl_slist_free_all(hd);
-	return status;
+	return th_keepalive_post(h, &E.lisd, cafile, "127.0.0.10", ck_req(NULL, false),
+				 connects, code);
 }
 
 /* The status of a POST on a new connection trusting only cafile. */
-static long post_new(const char *cafile, CURLcode *code)
+static long post_new(const char *cafile, int *code)
 {
 	CURL *h = curl_easy_init();
 	long connects, st = post_on(h, cafile, &connects, code);
@@ -160,7 +137,7 @@ static void test_renewed_certificate_serves_the_next_handshake(void)
 		return;
 	CURL *h = curl_easy_init();
 	long connects;
-	CURLcode code;
+	int code;
 	CHECK(post_on(h, old_cert, &connects, &code) == 200 && connects == 1);
 	if (!copy_file(renewed.cert, E.tls.cert) || !copy_file(renewed.key, E.tls.key))
 		return;
@@ -172,9 +149,10 @@ static void test_renewed_certificate_serves_the_next_handshake(void)
 	CHECKF(connects == 0, "the established connection was dropped (%ld new)", connects);
 	curl_easy_cleanup(h);
 	/* a new handshake presents the renewed certificate, and only it */
-	CHECKF(post_new(renewed.cert, &code) == 200, "renewed: %s", curl_easy_strerror(code));
+	CHECKF(post_new(renewed.cert, &code) == 200, "renewed: %s",
+	       curl_easy_strerror((CURLcode)code));
 	CHECKF(post_new(old_cert, &code) == 0 && code == CURLE_PEER_FAILED_VERIFICATION,
-	       "the old certificate is still served: %s", curl_easy_strerror(code));
+	       "the old certificate is still served: %s", curl_easy_strerror((CURLcode)code));
 
 	/* the renewed certificate with a key that is not its own: refused, the good one kept */
 	struct th_tls other;
@@ -184,7 +162,7 @@ static void test_renewed_certificate_serves_the_next_handshake(void)
 	struct log_ctx r = {&E.lisd, "result=refused", "does not match"};
 	CHECKF(th_wait_until(60, 50, log_has, &r, NULL), "mismatched key not refused");
 	CHECKF(post_new(renewed.cert, &code) == 200, "after a refused renewal: %s",
-	       curl_easy_strerror(code));
+	       curl_easy_strerror((CURLcode)code));
 	CHECK(alive());
 	CHECK(th_lisd_stop(&E.lisd) == 0);
 }
