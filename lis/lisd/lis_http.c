@@ -23,6 +23,7 @@
 #include "lis_held.h"
 #include "lis_log.h"
 #include "lis_querylog.h"
+#include "lis_tls.h"
 #include "lis_uri.h"
 #include "pidf.h"
 
@@ -721,8 +722,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	lis_log(LIS_LOG_DEBUG, "mhd", "msg=%s", lis_log_value(v, sizeof v, msg));
 }
 
-struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, const char *key,
-				const char *client_ca, struct lis_error *err)
+struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client_ca,
+				struct lis_error *err)
 {
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG;
@@ -765,8 +766,7 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, 
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				  MHD_OPTION_HTTPS_MEM_CERT, cert,
-				  MHD_OPTION_HTTPS_MEM_KEY, key,
+				  MHD_OPTION_HTTPS_CERT_CALLBACK, lis_tls_retrieve,
 				  MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->timeout,

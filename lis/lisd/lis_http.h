@@ -8,11 +8,11 @@
 
 struct lis_http;
 
-/* Start serving (threads running on return). cert and key are PEM text; the key is copied
- * by libmicrohttpd and may be wiped by the caller afterwards. client_ca (PEM, or NULL) makes
- * clients be asked for a certificate; it must outlive the server. */
-struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, const char *key,
-				const char *client_ca, struct lis_error *err);
+/* Start serving (threads running on return) with the certificate and key of lis_tls_set(),
+ * which must have been called. client_ca (PEM, or NULL) makes clients be asked for a
+ * certificate; it must outlive the server. */
+struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client_ca,
+				struct lis_error *err);
 /* Stop: closes the listening socket and every connection, joins the threads. NULL is a no-op. */
 void lis_http_stop(struct lis_http *h);
 

@@ -21,13 +21,15 @@
 #include "lis_priv.h"
 #include "lis_strbuf.h"
 #include "lis_querylog.h"
+#include "lis_tls.h"
 #include "lis_version.h"
 
 /* SIGHUP: read the configuration (and the key files it names) again. A configuration that
  * does not load is refused and the running one kept; of one that loads, what can change in a
- * running lisd (the log level) is applied, and every other key that changed is named as
- * taking effect at the next start. Answers and connections are not touched. */
-/* The key files as lisd started with them: path and modification time. */
+ * running lisd is applied (the log level; the TLS certificate and key when their paths or
+ * files changed, served from the next handshake on), and every other key that changed is
+ * named as taking effect at the next start. Answers and connections are not touched. */
+/* The key files as lisd serves them: path and modification time. */
 enum { KF_CERT, KF_KEY, KF_URI_KEY, KF_N };
 static struct {
 	char path[4096];
@@ -52,7 +54,21 @@ static bool key_file_changed(int i, const char *path)
 	       st.st_mtim.tv_nsec != key_files[i].mtime.tv_nsec;
 }
 
-/* lisd gave up root ([server] user): the key files are root's and stay unread. */
+/* Whether path is another file than the one served, or the same one changed since. */
+static bool key_file_differs(int i, const char *path)
+{
+	return strcmp(path, key_files[i].path) != 0 || key_file_changed(i, path);
+}
+
+static bool is_tls_key(const struct conftab_key *k)
+{
+	return strcmp(k->section, "server") == 0 &&
+	       (strcmp(k->name, "tls_cert") == 0 || strcmp(k->name, "tls_key") == 0);
+}
+
+/* lisd gave up root ([server] user): the URI key file is root's and stays unread. A renewed
+ * TLS certificate and key are read all the same: they must be readable by lisd's user (the
+ * key's group, mode 0640), and the reload is refused, saying why, when they are not. */
 static bool dropped;
 
 static void reload(const struct lis_config *run, int argc, char **argv)
@@ -64,8 +80,12 @@ static void reload(const struct lis_config *run, int argc, char **argv)
 
 	lis_log(LIS_LOG_INFO, "reload", "signal=HUP");
 	int rc = lis_config_load(&next, argc, argv, stdout, &action, NULL, &err);
-	if (rc == 0 && !dropped)
+	bool tls = rc == 0 && (key_file_differs(KF_CERT, next.tls_cert) ||
+			       key_file_differs(KF_KEY, next.tls_key));
+	if (tls)
 		rc = lis_config_load_tls(&next, &cert, &key, &err);
+	if (tls && rc == 0)
+		rc = lis_tls_set(cert, key, &err);
 	lis_free_secret(cert);
 	lis_free_secret(key);
 	if (rc == 0 && !dropped && next.uri_key_file[0]) {
@@ -82,7 +102,7 @@ static void reload(const struct lis_config *run, int argc, char **argv)
 	char applied[256] = "", later[1024] = "";
 	for (size_t i = 0; i < lis_conf_table.n_keys; i++) {
 		const struct conftab_key *k = &lis_conf_table.keys[i];
-		if (conftab_same(k, run, &next))
+		if (conftab_same(k, run, &next) || is_tls_key(k))
 			continue;
 		bool live = k->type == CONFTAB_LOG_LEVEL;
 		if (live)
@@ -90,15 +110,17 @@ static void reload(const struct lis_config *run, int argc, char **argv)
 		lis_strcatf(live ? applied : later, live ? sizeof applied : sizeof later, "%s%s.%s",
 			    (live ? applied : later)[0] ? "," : "", k->section, k->name);
 	}
-	/* The files behind unchanged keys: a renewed certificate, a new URI key. */
-	const char *files[] = { next.tls_cert, next.tls_key, next.uri_key_file };
-	const char *names[] = { "server.tls_cert(file)", "server.tls_key(file)",
-				"held.uri_key_file(file)" };
-	for (int i = 0; i < KF_N; i++)
-		if (key_file_changed(i, files[i]))
-			lis_strcatf(later, sizeof later, "%s%s", later[0] ? "," : "", names[i]);
-	lis_log(LIS_LOG_INFO, "reload", "result=ok applied=%s restart_needed=%s",
-		applied[0] ? applied : "-", later[0] ? later : "-");
+	/* The TLS files now served; a new URI key file waits for a restart (URIs handed out
+	 * would stop working). */
+	if (tls) {
+		key_file_note(KF_CERT, next.tls_cert);
+		key_file_note(KF_KEY, next.tls_key);
+	}
+	if (key_file_changed(KF_URI_KEY, next.uri_key_file))
+		lis_strcatf(later, sizeof later, "%sheld.uri_key_file(file)", later[0] ? "," : "");
+	lis_log(LIS_LOG_INFO, "reload", "result=ok applied=%s tls=%s restart_needed=%s",
+		applied[0] ? applied : "-", tls ? "renewed" : "unchanged",
+		later[0] ? later : "-");
 	lis_config_free(&next);
 }
 
@@ -120,11 +142,14 @@ int main(int argc, char **argv)
 		lis_config_free(&cfg);
 		return LIS_EXIT_OK;
 	}
-	if (lis_config_load_tls(&cfg, &cert, &key, &err) < 0) {
+	if (lis_config_load_tls(&cfg, &cert, &key, &err) < 0 || lis_tls_set(cert, key, &err) < 0) {
 		fprintf(stderr, "lisd: %s\n", err.msg);
-		lis_config_free(&cfg);
-		return LIS_EXIT_USAGE;
+		rc = LIS_EXIT_USAGE;
+		goto out;
 	}
+	/* GnuTLS holds the key now: no copy of its text is kept */
+	lis_free_secret(key);
+	key = NULL;
 	if (lis_auth_init(&cfg, &client_ca, &err) < 0) {
 		fprintf(stderr, "lisd: %s\n", err.msg);
 		rc = LIS_EXIT_USAGE;
@@ -193,9 +218,7 @@ int main(int argc, char **argv)
 		rc = LIS_EXIT_RUNTIME;
 		goto out_querylog;
 	}
-	struct lis_http *http = lis_http_start(&cfg, cert, key, client_ca, &err);
-	lis_free_secret(key);
-	key = NULL;
+	struct lis_http *http = lis_http_start(&cfg, client_ca, &err);
 	if (!http) {
 		char v[300];
 		lis_log(LIS_LOG_ERR, "start", "result=failed reason=%s",
@@ -256,6 +279,7 @@ out_log:
 	xmlCleanupParser();
 	lis_log_close();
 out:
+	lis_tls_shutdown();
 	lis_auth_shutdown();
 	free(client_ca);
 	lis_free_secret(key);

@@ -928,6 +928,37 @@ int th_held_post_cert_at(const struct th_lisd *l, const struct th_tls *tls, cons
 	return th_https_at(&rq, resp, file, line);
 }
 
+static size_t th_discard(char *p, size_t size, size_t n, void *ctx)
+{
+	(void)p; (void)ctx;
+	return size * n;
+}
+
+long th_keepalive_post(void *curl, const struct th_lisd *l, const char *cafile,
+		       const char *local_addr, const char *xml, long *connects, int *code)
+{
+	CURL *h = curl;
+	struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/held+xml");
+	curl_easy_setopt(h, CURLOPT_URL, l->url);
+	curl_easy_setopt(h, CURLOPT_CAINFO, cafile);
+	curl_easy_setopt(h, CURLOPT_INTERFACE, local_addr);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, xml);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, th_discard);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 15000L);
+	long status = 0;
+	*connects = -1;
+	CURLcode rc = curl_easy_perform(h);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, connects);
+	}
+	if (code)
+		*code = (int)rc;
+	curl_slist_free_all(hd);
+	return status;
+}
+
 /* ---- client certificates ---- */
 
 static int openssl_run(char *const argv[], const char *what)

@@ -149,6 +149,13 @@ int th_held_post_cert_at(const struct th_lisd *l, const struct th_tls *tls, cons
 #define th_held_post_cert(l, tls, xml, local_addr, cert, resp) \
 	th_held_post_cert_at((l), (tls), (xml), (local_addr), (cert), (resp), __FILE__, __LINE__)
 
+/* A HELD POST of xml to l on a libcurl easy handle (a CURL *) kept between calls, so that
+ * a persistent connection is reused, trusting cafile, from local_addr (NULL: default). The
+ * HTTP status, 0 when there was no answer (*code, if not NULL, says why); *connects how many
+ * new connections it took (-1 when no answer). The answer's body is not kept. */
+long th_keepalive_post(void *curl, const struct th_lisd *l, const char *cafile,
+		       const char *local_addr, const char *xml, long *connects, int *code);
+
 /* ---- lisctl, time, waiting ---- */
 /* lisctl --db conninfo ARGS... (NULL-terminated), 60 s at most; p->status is its exit. */
 int th_lisctl(struct th_proc *p, const char *conninfo, ...) __attribute__((sentinel));

@@ -214,34 +214,11 @@ static bool trickled_until_cut(void *ctx)
 	return n < 0 && (errno == EPIPE || errno == ECONNRESET);
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *ctx)
-{
-	(void)p; (void)ctx;
-	return size * n;
-}
-
-/* One HELD POST on handle h (kept between calls); returns the HTTP status, 0 on failure,
- * and in *connects how many new connections it took. */
+/* One HELD POST on handle h (kept between calls) from 127.0.0.10 to the "deadline" lisd. */
 static long keepalive_post(CURL *h, long *connects)
 {
-	char url[200];
-	snprintf(url, sizeof url, "%s", deadline.url);
-	struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/held+xml");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_CAINFO, E.tls.cert);
-	curl_easy_setopt(h, CURLOPT_INTERFACE, "127.0.0.10");
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, ck_req(NULL, false));
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 15000L);
-	long status = 0;
-	*connects = -1;
-	if (curl_easy_perform(h) == CURLE_OK) {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, connects);
-	}
-	curl_slist_free_all(hd);
-	return status;
+	return th_keepalive_post(h, &deadline, E.tls.cert, "127.0.0.10", ck_req(NULL, false),
+				 connects, NULL);
 }
 
 static bool cut_logged(void *ctx)

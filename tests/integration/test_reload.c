@@ -1,7 +1,7 @@
 /* SIGHUP reloads lisd's configuration instead of killing it (the signal's default action):
- * a configuration that loads is taken (the log level at once, other keys named as needing a
- * restart), one that does not is refused with its reason and the running one kept; lisd
- * answers throughout. */
+ * a configuration that loads is taken (the log level and a renewed TLS certificate at once,
+ * other keys named as needing a restart), one that does not is refused with its reason and
+ * the running one kept; lisd answers throughout. */
 #include "check.h"
 #include "corr.h"
 
@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <curl/curl.h>
 
 static struct ck_env E;
 
@@ -95,13 +98,72 @@ static void test_log_level_applies_and_other_keys_wait_for_a_restart(void)
 	/* still on the old port: the port waits for a restart */
 	answers_hq_410();
 	CHECK(alive());
-	/* a renewed certificate at the same path is named too: it waits for a restart */
-	char *cert = th_read_file(E.tls.cert, NULL);
-	CHECK(cert && th_write_file(E.tls.cert, cert) == 0);
-	free(cert);
+}
+
+static long post_on(CURL *h, const char *cafile, long *connects, int *code)
+{
+	return th_keepalive_post(h, &E.lisd, cafile, "127.0.0.10", ck_req(NULL, false),
+				 connects, code);
+}
+
+/* The status of a POST on a new connection trusting only cafile. */
+static long post_new(const char *cafile, int *code)
+{
+	CURL *h = curl_easy_init();
+	long connects, st = post_on(h, cafile, &connects, code);
+	curl_easy_cleanup(h);
+	return st;
+}
+
+static bool copy_file(const char *from, const char *to)
+{
+	char *t = th_read_file(from, NULL);
+	bool ok = t && th_write_file(to, t) == 0 && chmod(to, 0600) == 0;
+	free(t);
+	return CHECKF(ok, "copy %s to %s", from, to);
+}
+
+/* A renewed certificate and key, written over the files lisd serves: SIGHUP loads them, the
+ * next handshake presents the new certificate, and a connection established before goes on
+ * with the old one. A renewal whose key does not match is refused, the last good one kept. */
+static void test_renewed_certificate_serves_the_next_handshake(void)
+{
+	struct th_tls renewed;
+	char old_cert[400];
+	if (!CHECK(th_tls_make(&renewed) == 0))
+		return;
+	snprintf(old_cert, sizeof old_cert, "%s/old-cert.pem", renewed.dir);
+	if (!copy_file(E.tls.cert, old_cert))
+		return;
+	CURL *h = curl_easy_init();
+	long connects;
+	int code;
+	CHECK(post_on(h, old_cert, &connects, &code) == 200 && connects == 1);
+	if (!copy_file(renewed.cert, E.tls.cert) || !copy_file(renewed.key, E.tls.key))
+		return;
 	CHECK(kill(E.lisd.pid, SIGHUP) == 0);
-	struct log_ctx t = {&E.lisd, "result=ok", "server.tls_cert(file)"};
-	CHECKF(th_wait_until(60, 50, log_has, &t, NULL), "renewed certificate not named");
+	struct log_ctx t = {&E.lisd, "result=ok", "tls=renewed"};
+	CHECKF(th_wait_until(60, 50, log_has, &t, NULL), "no \"reload ... tls=renewed\" line");
+	/* the established connection is kept (and keeps its certificate) */
+	CHECK(post_on(h, old_cert, &connects, &code) == 200);
+	CHECKF(connects == 0, "the established connection was dropped (%ld new)", connects);
+	curl_easy_cleanup(h);
+	/* a new handshake presents the renewed certificate, and only it */
+	CHECKF(post_new(renewed.cert, &code) == 200, "renewed: %s",
+	       curl_easy_strerror((CURLcode)code));
+	CHECKF(post_new(old_cert, &code) == 0 && code == CURLE_PEER_FAILED_VERIFICATION,
+	       "the old certificate is still served: %s", curl_easy_strerror((CURLcode)code));
+
+	/* the renewed certificate with a key that is not its own: refused, the good one kept */
+	struct th_tls other;
+	if (!CHECK(th_tls_make(&other) == 0) || !copy_file(other.key, E.tls.key))
+		return;
+	CHECK(kill(E.lisd.pid, SIGHUP) == 0);
+	struct log_ctx r = {&E.lisd, "result=refused", "does not match"};
+	CHECKF(th_wait_until(60, 50, log_has, &r, NULL), "mismatched key not refused");
+	CHECKF(post_new(renewed.cert, &code) == 200, "after a refused renewal: %s",
+	       curl_easy_strerror((CURLcode)code));
+	CHECK(alive());
 	CHECK(th_lisd_stop(&E.lisd) == 0);
 }
 
@@ -114,6 +176,8 @@ int main(void)
 	      test_bad_configuration_is_refused_and_the_running_one_kept);
 	t_run("log_level_applies_and_other_keys_wait_for_a_restart",
 	      test_log_level_applies_and_other_keys_wait_for_a_restart);
+	t_run("renewed_certificate_serves_the_next_handshake",
+	      test_renewed_certificate_serves_the_next_handshake);
 	int rc = t_done();
 	th_pg_stop(&E.pg);
 	return rc;
