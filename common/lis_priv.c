@@ -1,9 +1,12 @@
 #include "lis_priv.h"
 
+#include "lis_conftab.h"
+
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,5 +59,31 @@ int lis_priv_drop(uid_t uid, gid_t gid, struct lis_error *err)
 	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
 		return lis_error_set(err, LIS_E_SYSTEM, "root could be taken back after "
 				     "becoming uid %u", (unsigned)uid);
+	return 0;
+}
+
+int lis_priv_check_user(const struct conftab_key *k, const char *v, char *why,
+			size_t why_size)
+{
+	struct lis_error err = { 0 };
+	uid_t uid;
+	gid_t gid;
+	if (v[0] && lis_priv_lookup(v, NULL, &uid, &gid, &err) < 0) {
+		snprintf(why, why_size, "%s: %s", k->name, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int lis_priv_check_group(const struct conftab_key *k, const char *v, char *why,
+			 size_t why_size)
+{
+	struct lis_error err = { 0 };
+	uid_t uid;
+	gid_t gid;
+	if (v[0] && lis_priv_lookup("0", v, &uid, &gid, &err) < 0) {
+		snprintf(why, why_size, "%s: %s", k->name, err.msg);
+		return -1;
+	}
 	return 0;
 }

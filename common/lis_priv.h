@@ -3,6 +3,7 @@
 #ifndef LIS_PRIV_H
 #define LIS_PRIV_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "lis_error.h"
@@ -16,5 +17,13 @@ int lis_priv_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid,
  * with root). Started as that user already: nothing to do. Not root and another user: -1
  * with LIS_E_USAGE. Checks that root cannot be taken back. */
 int lis_priv_drop(uid_t uid, gid_t gid, struct lis_error *err);
+
+/* lis.conf / wiremapd.conf checks (conftab_check_fn) of a user and of a group key: "" or
+ * one that exists, a name or a number. */
+struct conftab_key;
+int lis_priv_check_user(const struct conftab_key *k, const char *v, char *why,
+			size_t why_size);
+int lis_priv_check_group(const struct conftab_key *k, const char *v, char *why,
+			 size_t why_size);
 
 #endif

@@ -12,7 +12,7 @@
 #define OFF(f) offsetof(struct lis_config, f)
 
 static conftab_check_fn check_addr, check_urlpath, check_domain, check_addrlist,
-	check_subjects, check_uri_base, check_instance, check_user, check_group;
+	check_subjects, check_uri_base, check_instance;
 
 static const char *const deref_names[] = { "possession", "authorized" };
 static const int deref_values[] = { LIS_DEREF_POSSESSION, LIS_DEREF_AUTHORIZED };
@@ -36,9 +36,10 @@ static const struct conftab_key keys[] = {
 	  "FILE", "TLS private key (PEM, unencrypted); never logged", .flags = 0 },
 	{ "server", "user", CONFTAB_STR, OFF(user), "", 0, 0, NULL, "NAME",
 	  "started as root: run as this user once bound and keys read; empty: as started",
-	  .check = check_user },
+	  .check = lis_priv_check_user },
 	{ "server", "group", CONFTAB_STR, OFF(group), "", 0, 0, NULL, "NAME",
-	  "the group to run as with user; empty: the user's own", .check = check_group },
+	  "the group to run as with user; empty: the user's own",
+	  .check = lis_priv_check_group },
 	{ "server", "threads", CONFTAB_UINT, OFF(threads), "4", 1, 256, NULL, "N",
 	  "worker threads (libmicrohttpd thread pool)", .flags = 0 },
 	{ "server", "max_body", CONFTAB_UINT, OFF(max_body), "65536", 256, 16777216, NULL,
@@ -256,28 +257,3 @@ int lis_conf_load(struct lis_config *cfg, const char *path, struct lis_error *er
 	return 0;
 }
 
-/* "" or a user that exists (a name or a number). */
-static int check_user(const struct conftab_key *k, const char *v, char *why, size_t why_size)
-{
-	struct lis_error err = { 0 };
-	uid_t uid;
-	gid_t gid;
-	if (v[0] && lis_priv_lookup(v, NULL, &uid, &gid, &err) < 0) {
-		snprintf(why, why_size, "%s: %s", k->name, err.msg);
-		return -1;
-	}
-	return 0;
-}
-
-/* "" or a group that exists (a name or a number). */
-static int check_group(const struct conftab_key *k, const char *v, char *why, size_t why_size)
-{
-	struct lis_error err = { 0 };
-	uid_t uid;
-	gid_t gid;
-	if (v[0] && lis_priv_lookup("0", v, &uid, &gid, &err) < 0) {
-		snprintf(why, why_size, "%s: %s", k->name, err.msg);
-		return -1;
-	}
-	return 0;
-}

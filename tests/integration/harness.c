@@ -928,6 +928,26 @@ int th_held_post_cert_at(const struct th_lisd *l, const struct th_tls *tls, cons
 	return th_https_at(&rq, resp, file, line);
 }
 
+void th_status_field(pid_t pid, const char *name, char *out, size_t size)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	out[0] = '\0';
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, name, strlen(name)) == 0 && line[strlen(name)] == ':') {
+			char *v = line + strlen(name) + 1;
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = '\0';
+			for (char *p = v; *p; p++)
+				if (*p == '\t')
+					*p = ' ';
+			snprintf(out, size, "%s", v);
+		}
+	if (f)
+		fclose(f);
+}
+
 static size_t th_discard(char *p, size_t size, size_t n, void *ctx)
 {
 	(void)p; (void)ctx;

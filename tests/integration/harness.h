@@ -156,6 +156,9 @@ int th_held_post_cert_at(const struct th_lisd *l, const struct th_tls *tls, cons
 long th_keepalive_post(void *curl, const struct th_lisd *l, const char *cafile,
 		       const char *local_addr, const char *xml, long *connects, int *code);
 
+/* The value of "Name:" in /proc/PID/status, tabs made spaces; "" when absent. */
+void th_status_field(pid_t pid, const char *name, char *out, size_t size);
+
 /* ---- lisctl, time, waiting ---- */
 /* lisctl --db conninfo ARGS... (NULL-terminated), 60 s at most; p->status is its exit. */
 int th_lisctl(struct th_proc *p, const char *conninfo, ...) __attribute__((sentinel));

@@ -14,27 +14,6 @@
 static struct ck_env E;
 static char spool_dir[400], spool_file[500];
 
-/* The value of "Name:" in /proc/PID/status, tabs made spaces; "" when absent. */
-static void status_field(pid_t pid, const char *name, char *out, size_t size)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	out[0] = '\0';
-	FILE *f = fopen(path, "r");
-	while (f && fgets(line, sizeof line, f))
-		if (strncmp(line, name, strlen(name)) == 0 && line[strlen(name)] == ':') {
-			char *v = line + strlen(name) + 1;
-			v += strspn(v, " \t");
-			v[strcspn(v, "\n")] = '\0';
-			for (char *p = v; *p; p++)
-				if (*p == '\t')
-					*p = ' ';
-			snprintf(out, size, "%s", v);
-		}
-	if (f)
-		fclose(f);
-}
-
 static void test_setup_lisd_started_as_root_with_user_nobody(void)
 {
 	if (!ck_db_setup(&E))
@@ -57,11 +36,11 @@ static void test_setup_lisd_started_as_root_with_user_nobody(void)
 static void test_runs_as_nobody_with_no_capability(void)
 {
 	char uid[128], gid[128], groups[128], caps[64], capp[64];
-	status_field(E.lisd.pid, "Uid", uid, sizeof uid);
-	status_field(E.lisd.pid, "Gid", gid, sizeof gid);
-	status_field(E.lisd.pid, "Groups", groups, sizeof groups);
-	status_field(E.lisd.pid, "CapEff", caps, sizeof caps);
-	status_field(E.lisd.pid, "CapPrm", capp, sizeof capp);
+	th_status_field(E.lisd.pid, "Uid", uid, sizeof uid);
+	th_status_field(E.lisd.pid, "Gid", gid, sizeof gid);
+	th_status_field(E.lisd.pid, "Groups", groups, sizeof groups);
+	th_status_field(E.lisd.pid, "CapEff", caps, sizeof caps);
+	th_status_field(E.lisd.pid, "CapPrm", capp, sizeof capp);
 	CHECK_STR(uid, "65534 65534 65534 65534");
 	CHECK_STR(gid, "65534 65534 65534 65534");
 	CHECKF(strcmp(groups, "65534") == 0 || strcmp(groups, "65534 ") == 0, "Groups: %s",

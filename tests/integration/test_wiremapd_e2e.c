@@ -107,6 +107,28 @@ static bool snmp_answers(void *ctx)
 
 /* snmpsimd with both recordings (community = file name) on 127.0.0.1:free port. It refuses to
  * run as root, so as root it drops to nobody, which must read the data and write the cache. */
+/* Start argv (found on PATH) in the background, standard input /dev/null, output to logp,
+ * killed when this test dies. The child's pid, or -1. */
+static pid_t spawn(char *const argv[], const char *logp)
+{
+	fflush(NULL);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(125);
+		int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int nul = open("/dev/null", O_RDONLY);
+		dup2(nul, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
 static bool start_snmpsim(void)
 {
 	char data[700], cache[700], logp[700];
@@ -147,21 +169,7 @@ static bool start_snmpsim(void)
 		argv[n++] = "--process-group=nogroup";
 	}
 	argv[n] = NULL;
-	fflush(NULL);
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(125);
-		int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int nul = open("/dev/null", O_RDONLY);
-		dup2(nul, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
+	pid_t pid = spawn(argv, logp);
 	if (!CHECK(pid > 0))
 		return false;
 	E.snmpsim = pid;
@@ -614,6 +622,75 @@ static void test_unreachable_switch_exit_1_status_says_why_no_credentials(void)
 	expect_phone_at("109");
 }
 
+/* An unknown [daemon] user is a configuration error, said before anything runs. */
+static void test_unknown_user_is_a_configuration_error(void)
+{
+	struct th_proc p;
+	char *argv[] = {(char *)wiremapd_path(), "-c", E.conf, "--user", "no-such-user-wmd",
+		"--check-config", NULL};
+	th_run(&p, argv, NULL, 30);
+	CHECKF(p.status == 2, "exit %d: %s", p.status, th_flat(p.err));
+	CHECKF(strstr(p.err, "user \"no-such-user-wmd\" does not exist") != NULL, "%s",
+	       th_flat(p.err));
+	th_proc_free(&p);
+}
+
+struct wmd_log {
+	const char *path;
+	const char *const *needles;
+};
+
+static bool wmd_log_has(void *ctx)
+{
+	struct wmd_log *l = ctx;
+	char *log = th_read_file(l->path, NULL);
+	bool ok = log && has_line(log, l->needles);
+	free(log);
+	return ok;
+}
+
+/* Started as root with [daemon] user = nobody, wiremapd is nobody from the start: no
+ * capability, no supplementary group, and it polls and writes as nobody (PostgreSQL's socket
+ * folder is opened to others for it). Root only. */
+static void test_started_as_root_runs_as_its_user(void)
+{
+	if (!CHECKF(E.first_cycle_ok, "no first cycle") || !CHECK(chmod(E.pg.dir, 0711) == 0))
+		return;
+	/* sw-e2e due at once, the unreachable one out of the way */
+	CHECK(th_pg_exec(&E.pg, "lis", "UPDATE switch SET poll_enabled = (key = 'sw-e2e')") == 0);
+	CHECK(th_pg_exec(&E.pg, "lis", "UPDATE switch_poll_status SET last_attempt = "
+			 "last_attempt - interval '1 day', last_success = last_success - "
+			 "interval '1 day'") == 0);
+	char logp[700];
+	snprintf(logp, sizeof logp, "%s/wiremapd-nobody.log", E.work);
+	char *argv[] = {(char *)wiremapd_path(), "-c", E.conf, "--user", "nobody",
+		"--group", "nogroup", NULL};
+	pid_t pid = spawn(argv, logp);
+	if (!CHECK(pid > 0))
+		return;
+	const char *started[] = {"start", "mode=daemon", "user=nobody", NULL};
+	const char *polled[] = {"poll", "switch=sw-e2e", "result=ok", NULL};
+	struct wmd_log a = {logp, started}, b = {logp, polled};
+	CHECKF(th_wait_until(60, 100, wmd_log_has, &a, NULL), "no start line naming nobody");
+	CHECKF(th_wait_until(120, 100, wmd_log_has, &b, NULL), "sw-e2e not polled as nobody");
+	char uid[128], gid[128], groups[128], caps[64];
+	th_status_field(pid, "Uid", uid, sizeof uid);
+	th_status_field(pid, "Gid", gid, sizeof gid);
+	th_status_field(pid, "Groups", groups, sizeof groups);
+	th_status_field(pid, "CapEff", caps, sizeof caps);
+	CHECKF(strcmp(uid, "65534 65534 65534 65534") == 0, "Uid: %s", uid);
+	CHECKF(strcmp(gid, "65534 65534 65534 65534") == 0, "Gid: %s", gid);
+	CHECKF(strcmp(groups, "65534") == 0 || strcmp(groups, "65534 ") == 0, "Groups: %s",
+	       groups);
+	CHECKF(strcmp(caps, "0000000000000000") == 0, "CapEff: %s", caps);
+	kill(pid, SIGTERM);
+	int st = 0;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	char *log = th_read_file(logp, NULL);
+	CHECKF(log && !strstr(log, COMMUNITY_A) && !strstr(log, V3_AUTH), "secret in the log");
+	free(log);
+}
+
 int main(void)
 {
 	t_run("setup_db_snmpsim_and_lisd", test_setup_db_snmpsim_and_lisd);
@@ -626,6 +703,12 @@ int main(void)
 	      test_phone_moves_next_cycle_and_held_answer_follow);
 	t_run("unreachable_switch_exit_1_status_says_why_no_credentials",
 	      test_unreachable_switch_exit_1_status_says_why_no_credentials);
+	t_run("unknown_user_is_a_configuration_error", test_unknown_user_is_a_configuration_error);
+	if (geteuid() == 0)
+		t_run("started_as_root_runs_as_its_user", test_started_as_root_runs_as_its_user);
+	else
+		t_skip("started_as_root_runs_as_its_user", "not root: giving up root cannot be "
+		       "tried");
 	int rc = t_done();
 	if (E.lisd.pid > 0)
 		th_lisd_stop(&E.lisd);

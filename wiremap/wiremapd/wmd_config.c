@@ -8,6 +8,7 @@
 
 #include "lis_conftab.h"
 #include "lis_log.h"
+#include "lis_priv.h"
 #include "lis_version.h"
 
 #define OFF(f) offsetof(struct wmd_config, f)
@@ -37,6 +38,12 @@ static const struct conftab_key keys[] = {
 	{ "netlink", "write_interval", CONFTAB_UINT, OFF(netlink_write_interval), "5", 1, 3600,
 	  "netlink-write-interval", "SECONDS", "neighbour events are written this often",
 	  .flags = 0 },
+	{ "daemon", "user", CONFTAB_STR, OFF(user), "", 0, 0, NULL, "NAME",
+	  "started as root: run as this user from the start on; empty: as started",
+	  .check = lis_priv_check_user },
+	{ "daemon", "group", CONFTAB_STR, OFF(group), "", 0, 0, NULL, "NAME",
+	  "the group to run as with user; empty: the user's own",
+	  .check = lis_priv_check_group },
 	{ "log", "target", CONFTAB_LOG_TARGET, OFF(log_target), "stderr", 0, 0, NULL,
 	  "stderr|syslog", "where log lines go", .flags = 0 },
 	{ "log", "level", CONFTAB_LOG_LEVEL, OFF(log_level), "info", 0, 0, NULL,

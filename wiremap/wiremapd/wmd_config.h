@@ -48,6 +48,9 @@ struct wmd_config {
 	/* [netlink] */
 	bool netlink_enabled;
 	unsigned long netlink_write_interval; /* seconds: neighbour events are written this often */
+	/* [daemon] */
+	char *user;                  /* run as this user; "": as started */
+	char *group;                 /* and this group; "": the user's own */
 	/* [log] */
 	int log_target;              /* enum lis_log_target */
 	int log_level;               /* enum lis_log_level */

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "db_collect.h"
 #include "lis_log.h"
+#include "lis_priv.h"
 #include "lis_version.h"
 #include "wm_snmp.h"
 #include "wmd_netlink.h"
@@ -206,6 +207,27 @@ static void log_failure(const char *event, const char *step, const struct lis_er
 		lis_log_value(why, sizeof why, err->msg));
 }
 
+/* [daemon] user as it was applied at start ("-": as started). */
+static char running_as[80] = "-";
+
+/* Started as root with [daemon] user: become that user before anything else runs (wiremapd
+ * needs nothing of root: no port to bind, no root-only file once the configuration is read;
+ * the neighbour table is readable by anyone). */
+static int drop_root(const struct wmd_config *cfg, struct lis_error *err)
+{
+	uid_t uid;
+	gid_t gid;
+	if (!cfg->user[0] && !cfg->group[0])
+		return 0;
+	if (!cfg->user[0])
+		return lis_error_set(err, LIS_E_USAGE, "[daemon] group needs [daemon] user");
+	if (lis_priv_lookup(cfg->user, cfg->group, &uid, &gid, err) < 0 ||
+	    lis_priv_drop(uid, gid, err) < 0)
+		return -1;
+	lis_log_value(running_as, sizeof running_as, cfg->user);
+	return 0;
+}
+
 static void log_start(const char *event, const struct wmd_config *cfg, const char *file,
 		      const char *mode)
 {
@@ -222,11 +244,11 @@ static void log_start(const char *event, const struct wmd_config *cfg, const cha
 	/* Profile names only: never a community, user or password. */
 	lis_log(LIS_LOG_INFO, event,
 		"version=%s mode=%s config=%s interval=%lu jitter=%.2f concurrency=%lu "
-		"timeout_ms=%lu retries=%lu max_backoff=%lu netlink=%s profiles=%s",
+		"timeout_ms=%lu retries=%lu max_backoff=%lu netlink=%s profiles=%s user=%s",
 		LIS_VERSION, mode, lis_log_value(conf, sizeof conf, file ? file : "-"),
 		cfg->interval, cfg->jitter, cfg->concurrency, cfg->timeout_ms, cfg->retries,
 		cfg->max_backoff, cfg->netlink_enabled ? "on" : "off",
-		lis_log_value(nv, sizeof nv, names));
+		lis_log_value(nv, sizeof nv, names), running_as);
 	struct stat stt;
 	if (file && wmd_config_has_secrets(cfg) && stat(file, &stt) == 0 &&
 	    (stt.st_mode & S_IROTH))
@@ -308,12 +330,17 @@ static void reload(struct wmd_config *cfg, const char **file, int argc, char **a
 		db_close(*db);
 		*db = NULL;
 	}
+	/* who wiremapd runs as was settled at start */
+	bool user_changed = strcmp(next.user, cfg->user) != 0 || strcmp(next.group, cfg->group);
 	wmd_config_free(cfg);
 	*cfg = next;
 	*file = next_file;
 	lis_log_init("wiremapd", (enum lis_log_target)cfg->log_target,
 		     (enum lis_log_level)cfg->log_level);
 	log_start("reload", cfg, *file, "daemon");
+	if (user_changed)
+		lis_log(LIS_LOG_WARN, "reload", "restart_needed=daemon.user,daemon.group "
+			"reason=\"wiremapd changes user only at start\"");
 	*nl = netlink_start(cfg);
 }
 
@@ -329,6 +356,13 @@ int wmd_run(struct wmd_config *cfg, enum wmd_action action, const char *config_f
 	signals_setup();
 	lis_log_init("wiremapd", (enum lis_log_target)cfg->log_target,
 		     (enum lis_log_level)cfg->log_level);
+	struct lis_error perr = { 0 };
+	if (drop_root(cfg, &perr) < 0) {
+		log_failure("start", "user", &perr);
+		wmd_config_free(cfg);
+		lis_log_close();
+		return lis_error_exit_status(&perr);
+	}
 	log_start("start", cfg, config_file, action == WMD_ACTION_ONCE ? "once" : "daemon");
 
 	if (action == WMD_ACTION_ONCE) {
