@@ -649,8 +649,8 @@ static char *subst_vars(const char *text, int port, const char *dir)
 	return out;
 }
 
-int th_lisd_start(struct th_lisd *l, const char *listen, const struct th_tls *tls,
-		  const char *conninfo, const char *server_extra, const char *extra_sections)
+int th_lisd_prepare(struct th_lisd *l, const char *listen, const struct th_tls *tls,
+		    const char *conninfo, const char *server_extra, const char *extra_sections)
 {
 	memset(l, 0, sizeof *l);
 	char *d = th_tmpdir("lisd");
@@ -701,11 +701,21 @@ int th_lisd_start(struct th_lisd *l, const char *listen, const struct th_tls *tl
 		 listen, l->port, tls->cert, tls->key, sx, conninfo, es, ql);
 	free(sx);
 	free(es);
-	if (th_write_file(l->conf, conf) < 0)
-		return -1;
+	return th_write_file(l->conf, conf) < 0 ? -1 : 0;
+}
 
-	struct run_opts o = {.pdeath_sig = SIGTERM, .out_path = l->log};
+int th_lisd_start(struct th_lisd *l, const char *listen, const struct th_tls *tls,
+		  const char *conninfo, const char *server_extra, const char *extra_sections)
+{
+	if (th_lisd_prepare(l, listen, tls, conninfo, server_extra, extra_sections) < 0)
+		return -1;
 	char *argv[] = {(char *)th_lisd_path(), "-c", l->conf, NULL};
+	return th_lisd_run(l, tls, argv);
+}
+
+int th_lisd_run(struct th_lisd *l, const struct th_tls *tls, char *const argv[])
+{
+	struct run_opts o = {.pdeath_sig = SIGTERM, .out_path = l->log};
 	l->pid = spawn(argv, &o, SIGTERM);
 	if (l->pid < 0) {
 		l->pid = 0;

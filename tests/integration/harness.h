@@ -96,6 +96,12 @@ int th_lisd_start(struct th_lisd *l, const char *listen, const struct th_tls *tl
 		  const char *conninfo, const char *server_extra, const char *extra_sections);
 /* In server_extra and extra_sections, "{PORT}" is replaced by the chosen port (for
  * uri_base) and "{DIR}" by lisd's own temporary directory. */
+/* th_lisd_start() in two steps: write the configuration (l->conf) and pick the port; then
+ * start argv (lisd, or a wrapper that runs it, output to l->log) and wait until it answers
+ * over TLS. */
+int th_lisd_prepare(struct th_lisd *l, const char *listen, const struct th_tls *tls,
+		    const char *conninfo, const char *server_extra, const char *extra_sections);
+int th_lisd_run(struct th_lisd *l, const struct th_tls *tls, char *const argv[]);
 /* SIGTERM, wait; returns the exit status (as th_proc.status) or -1. */
 int th_lisd_stop(struct th_lisd *l);
 /* The lisd log so far (malloc'd). */
