@@ -382,6 +382,20 @@ static int spool_bodies_locked(char **bodies, size_t n)
 	return rc;
 }
 
+/* Spool as many of bodies[0..n) as the spool takes, from the first: the whole batch in one
+ * write, or, when that fails (a full disk), one entry per write until one does not fit, so
+ * that a batch is not lost whole while there is room for part of it. Returns how many were
+ * spooled (and freed); the rest stay the caller's. slock held. */
+static size_t spool_what_fits_locked(char **bodies, size_t n)
+{
+	if (n == 0 || spool_bodies_locked(bodies, n) == 0)
+		return n;
+	size_t k = 0;
+	while (n > 1 && k < n && spool_bodies_locked(bodies + k, 1) == 0)
+		k++;
+	return k;
+}
+
 /* Move every queued body into out (capacity Q.cap); qlock held. */
 static size_t pop_all_locked(char **out)
 {
@@ -425,10 +439,11 @@ static void *spooler_main(void *arg)
 			n_held = pop_all_locked(held);
 			pthread_mutex_unlock(&Q.qlock);
 		}
-		int rc = n_held ? spool_bodies_locked(held, n_held) : 0;
+		size_t k = spool_what_fits_locked(held, n_held);
 		pthread_mutex_unlock(&Q.slock);
-		if (rc == 0)
-			n_held = 0;
+		int rc = k == n_held ? 0 : -1;
+		memmove(held, held + k, (n_held - k) * sizeof *held);
+		n_held -= k;
 		if (stop) {
 			pthread_mutex_lock(&Q.qlock);
 			bool empty = Q.count == 0;
@@ -1008,12 +1023,13 @@ void lis_querylog_append(const struct db_query_log_entry *e)
 		return;
 	}
 	all[n++] = copy;
-	if (spool_bodies_locked(all, n) < 0) {
-		Q.lost += n;
-		for (size_t i = 0; i < n; i++)
+	size_t k = spool_what_fits_locked(all, n);
+	if (k < n) {
+		Q.lost += n - k;
+		for (size_t i = k; i < n; i++)
 			free(all[i]);
 		lis_log(LIS_LOG_ERR, "querylog", "result=lost entries=%zu lost_total=%llu "
-			"reason=\"queue full and spool not writable\"", n, Q.lost);
+			"reason=\"queue full and spool not writable\"", n - k, Q.lost);
 	}
 	pthread_mutex_unlock(&Q.slock);
 	free(all);
