@@ -20,6 +20,7 @@
 #include "lis_auth.h"
 #include "lis_held.h"
 #include "lis_log.h"
+#include "lis_metrics.h"
 #include "lis_querylog.h"
 #include "lis_uri.h"
 #include "pidf.h"
@@ -30,14 +31,8 @@
 #define HELD_CONTENT_TYPE HELD_MEDIA_TYPE ";charset=utf-8"
 #define PIDF_CONTENT_TYPE PIDF_MEDIA_TYPE ";charset=utf-8"
 
-/* GnuTLS priorities: TLS 1.2 and 1.3 only, our cipher order. */
-/* TLS 1.2 and 1.3 only; in TLS 1.2 only ephemeral elliptic-curve key exchange (forward
- * secrecy: no static RSA, no finite-field DHE) and AEAD ciphers (no CBC, no SHA-1 MAC).
- * TLS 1.3 offers nothing else. */
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" \
-	":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA" \
-	":-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305" \
-	":-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
+/* GnuTLS priorities (lis_http.h; the admin listener uses the same). */
+#define TLS_PRIORITIES LIS_HTTP_TLS_PRIORITIES
 /* Per-connection memory pool (headers, read and write buffers); bodies live outside it. */
 #define CONNECTION_MEMORY_LIMIT (64 * 1024)
 /* An oversized body is read and thrown away so that the client gets its 413 (libmicrohttpd
@@ -271,6 +266,9 @@ static void log_query(const char *kind, const char *ip, const struct lis_held_ou
 	bool is_ip = inet_pton(AF_INET, ip, a) == 1 || inet_pton(AF_INET6, ip, a) == 1;
 	/* The location columns say what was returned: only for an answer that located. */
 	bool located = strcmp(oc->result, "located") == 0;
+	double ms = ms_since(t0);
+	lis_metrics_answer(oc->result, oc->source, located && oc->fallback == 1,
+			   oc->disagree[0] != '\0', ms / 1e3);
 	struct db_query_log_entry e = {
 		.kind = kind,
 		.requester_ip = is_ip ? ip : NULL,
@@ -288,7 +286,7 @@ static void log_query(const char *kind, const char *ip, const struct lis_held_ou
 		.disagreement = oc->disagree[0] ? oc->disagree : NULL,
 		.result = oc->result,
 		.response_time = oc->response_time[0] ? oc->response_time : NULL,
-		.latency_ms = ms_since(t0),
+		.latency_ms = ms,
 	};
 	lis_querylog_append(&e);
 }
@@ -516,6 +514,34 @@ static enum MHD_Result refuse(const struct lis_config *cfg, struct MHD_Connectio
 	return queue(conn, ref->status, text_response(ref->text), ref->allow, ref->vary);
 }
 
+/* lisd(8) METRICS: connections accepted (before TLS) and open; each gets a flag, set by its
+ * first request (note_handshake()), so that its TLS handshake is counted once. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls; (void)conn;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = calloc(1, sizeof(bool));
+		lis_metrics_connection_opened();
+	} else {
+		free(*socket_context);
+		*socket_context = NULL;
+		lis_metrics_connection_closed();
+	}
+}
+
+/* A request arrived over TLS: the connection's handshake completed. */
+static void note_handshake(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	bool *seen = ci ? ci->socket_context : NULL;
+	if (seen && !*seen) {
+		*seen = true;
+		lis_metrics_tls_handshake();
+	}
+}
+
 /* libmicrohttpd calls this first when the headers are in (*con_cls == NULL), then once per
  * piece of body, then once more with *upload_data_size == 0 when the body is complete. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -532,6 +558,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		struct refusal ref;
 		enum lis_deref_form form = LIS_DEREF_HELD;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		note_handshake(conn);
 		enum route route = route_request(cfg, conn, url, method, &ref, &form);
 		/* An answer queued now, before the body is read, makes libmicrohttpd close the
 		 * connection after it (MHD_queue_response() marks it "early" and drops the rest of
@@ -654,6 +681,7 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *cert, 
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->timeout,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 				  MHD_OPTION_ARRAY, trust,
 				  MHD_OPTION_END);
 	h->starting = false;
