@@ -235,8 +235,9 @@ static void test_validator_refuses_what_the_format_does_not_allow(void)
 		"# HELP x h\n# TYPE x gauge\nx 1\nx 2\n",                   /* twice */
 		"# HELP x h\n# TYPE x gauge\ny 1\n",                        /* other family */
 		"# HELP x h\n# TYPE x frob\nx 1\n",                         /* type */
-		"# HELP h h\n# TYPE h histogram\nh_bucket{le=\"1\"} 2\n"
-		"h_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",            /* not cumulative */
+		("# HELP h h\n# TYPE h histogram\nh_bucket{le=\"1\"} 2\n"
+		 "h_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"),           /* not cumulative */
+		/* _count is not the +Inf bucket */
 		"# HELP h h\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 1\n",
 		"# HELP x h\n# TYPE x gauge\nx 1",                          /* no final newline */
 	};
