@@ -5,11 +5,15 @@
 #include "check.h"
 #include "corr.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static struct ck_env E;
 static char admin[160];          /* https://127.0.0.1:PORT */
@@ -429,7 +433,7 @@ static void test_counters_move_by_exactly_the_answers_given(void)
 	char *before = scrape();
 	if (!before)
 		return;
-	/* four answers, each on a connection of its own */
+	/* four answers, each on a connection of its own (TLS, one request) */
 	static const struct {
 		const char *from, *want;
 	} asks[] = {
@@ -443,6 +447,14 @@ static void test_counters_move_by_exactly_the_answers_given(void)
 		CHECK_STR(w, asks[i].want);
 		free(w);
 	}
+	/* and a connection that never starts TLS: accepted, but no handshake */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)E.lisd.port)};
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0);
+	wait_series("lisd_connections_open", 1, false);
+	if (fd >= 0)
+		close(fd);
 	/* every connection closed again (lisd sees the close a moment after curl) */
 	wait_series("lisd_connections_open", 0, false);
 	char *after = scrape();
@@ -460,7 +472,7 @@ static void test_counters_move_by_exactly_the_answers_given(void)
 		check_delta(before, after, "lisd_disagreements_total", 0);
 		check_delta(before, after, "lisd_answer_duration_seconds_count", 4);
 		check_delta(before, after, "lisd_answer_duration_seconds_bucket{le=\"+Inf\"}", 4);
-		check_delta(before, after, "lisd_connections_total", 4);
+		check_delta(before, after, "lisd_connections_total", 5);
 		check_delta(before, after, "lisd_tls_handshakes_total", 4);
 		check_delta(before, after, "lisd_connections_open", 0);
 		CHECK(value(after, "lisd_answer_duration_seconds_sum") >
