@@ -19,6 +19,7 @@
 #include "lis_http.h"
 #include "lis_log.h"
 #include "lis_metrics.h"
+#include "lis_prom.h"
 #include "lis_snapshot.h"
 #include "lis_strbuf.h"
 
@@ -96,7 +97,7 @@ static enum MHD_Result answer_metrics(struct MHD_Connection *conn)
 		strbuf_free(&b);
 		return answer_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n", NULL);
 	}
-	enum MHD_Result ret = answer(conn, MHD_HTTP_OK, LIS_METRICS_CONTENT_TYPE, b.s, b.len,
+	enum MHD_Result ret = answer(conn, MHD_HTTP_OK, PROM_CONTENT_TYPE, b.s, b.len,
 				     NULL);
 	strbuf_free(&b);
 	return ret;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "held.h"
+#include "lis_prom.h"
 #include "lis_querylog.h"
 #include "lis_snapshot.h"
 #include "lis_version.h"
@@ -123,88 +124,38 @@ static unsigned long long get(atomic_ullong *c)
 	return atomic_load_explicit(c, memory_order_relaxed);
 }
 
-/* "# HELP" and "# TYPE" lines. help is our own text: no backslash, no newline (the format
- * would want them escaped). */
-static void family(struct strbuf *b, const char *name, const char *type, const char *help)
-{
-	strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* A label value as the format wants it: backslash, double quote and newline escaped. */
-static void label_value(struct strbuf *b, const char *v)
-{
-	for (const char *p = v; *p; p++) {
-		if (*p == '\\')
-			strbuf_puts(b, "\\\\");
-		else if (*p == '"')
-			strbuf_puts(b, "\\\"");
-		else if (*p == '\n')
-			strbuf_puts(b, "\\n");
-		else
-			strbuf_put(b, p, 1);
-	}
-}
-
-/* A value: an integer as one, else Go's ParseFloat syntax, NaN spelt as the format spells
- * it. */
-static void value(struct strbuf *b, double v)
-{
-	if (isnan(v))
-		strbuf_puts(b, "NaN");
-	else if (v > -1e15 && v < 1e15 && v == (double)(long long)v)
-		strbuf_printf(b, "%lld", (long long)v);
-	else
-		strbuf_printf(b, "%.9g", v);
-}
-
-/* A metric of one sample without labels. */
-struct scalar {
-	const char *name, *type, *help;
-	double v;
-};
-
-static void scalars(struct strbuf *b, const struct scalar *m, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		family(b, m[i].name, m[i].type, m[i].help);
-		strbuf_printf(b, "%s ", m[i].name);
-		value(b, m[i].v);
-		strbuf_puts(b, "\n");
-	}
-}
-
 static void sample_labelled(struct strbuf *b, const char *name, const char *label,
 			    const char *value, unsigned long long v)
 {
 	strbuf_printf(b, "%s{%s=\"", name, label);
-	label_value(b, value);
+	prom_label_value(b, value);
 	strbuf_printf(b, "\"} %llu\n", v);
 }
 
 static void render_answers(struct strbuf *b)
 {
-	family(b, "lisd_answers_total", "counter",
+	prom_family(b, "lisd_answers_total", "counter",
 	       "HELD answers and location URI dereferences, by result (as result= in the log).");
 	for (size_t i = 0; i < N_RESULTS; i++)
 		sample_labelled(b, "lisd_answers_total", "result", result_name(i),
 				get(&M.results[i]));
-	family(b, "lisd_answers_by_source_total", "counter",
+	prom_family(b, "lisd_answers_by_source_total", "counter",
 	       "Answers by the evidence that decided the location (none: no location).");
 	for (size_t s = 1; s <= N_SOURCES; s++) {
 		size_t i = s % N_SOURCES;       /* port ... site-default, then none */
 		sample_labelled(b, "lisd_answers_by_source_total", "source",
 				wm_source_name((enum wm_source)i), get(&M.sources[i]));
 	}
-	const struct scalar m[] = {
+	const struct prom_scalar m[] = {
 		{ "lisd_fallbacks_total", "counter", "Located answers from a fallback: the "
 		  "subnet's or the site's default location.", (double)get(&M.fallbacks) },
 		{ "lisd_disagreements_total", "counter",
 		  "Answers whose evidence disagreed about the site.",
 		  (double)get(&M.disagreements) },
 	};
-	scalars(b, m, sizeof m / sizeof m[0]);
+	prom_scalars(b, m, sizeof m / sizeof m[0]);
 
-	family(b, "lisd_answer_duration_seconds", "histogram",
+	prom_family(b, "lisd_answer_duration_seconds", "histogram",
 	       "Time from a request's headers to its answer.");
 	unsigned long long cum = 0;
 	for (size_t i = 0; i <= N_BUCKETS; i++) {
@@ -217,7 +168,7 @@ static void render_answers(struct strbuf *b)
 				      cum);
 	}
 	strbuf_puts(b, "lisd_answer_duration_seconds_sum ");
-	value(b, (double)get(&M.hist_sum_ns) / 1e9);
+	prom_value(b, (double)get(&M.hist_sum_ns) / 1e9);
 	strbuf_printf(b, "\nlisd_answer_duration_seconds_count %llu\n", cum);
 }
 
@@ -225,7 +176,7 @@ static void render_snapshot(struct strbuf *b)
 {
 	struct lis_snapshot_stats st;
 	lis_snapshot_get_stats(&st);
-	const struct scalar m[] = {
+	const struct prom_scalar m[] = {
 		{ "lisd_snapshot_loaded", "gauge", "1 when a wiremap snapshot is being served.",
 		  st.loaded },
 		{ "lisd_snapshot_age_seconds", "gauge", "Seconds since the snapshot last matched "
@@ -243,14 +194,14 @@ static void render_snapshot(struct strbuf *b)
 		{ "lisd_database_up", "gauge",
 		  "1 while the snapshot loader is connected to PostgreSQL.", st.db_up },
 	};
-	scalars(b, m, sizeof m / sizeof m[0]);
+	prom_scalars(b, m, sizeof m / sizeof m[0]);
 }
 
 static void render_querylog(struct strbuf *b)
 {
 	struct lis_querylog_stats st;
 	lis_querylog_get_stats(&st);
-	const struct scalar m[] = {
+	const struct prom_scalar m[] = {
 		{ "lisd_querylog_enabled", "gauge", "1 when answers are logged to query_log.",
 		  st.enabled },
 		{ "lisd_querylog_queue_entries", "gauge",
@@ -262,13 +213,13 @@ static void render_querylog(struct strbuf *b)
 		  "Query log entries lost because the spool could not be written.",
 		  (double)st.lost },
 	};
-	scalars(b, m, sizeof m / sizeof m[0]);
+	prom_scalars(b, m, sizeof m / sizeof m[0]);
 }
 
 static void render_connections(struct strbuf *b)
 {
 	long long open = atomic_load_explicit(&M.conns_open, memory_order_relaxed);
-	const struct scalar m[] = {
+	const struct prom_scalar m[] = {
 		{ "lisd_connections_open", "gauge", "Connections open on the HELD listener.",
 		  open > 0 ? (double)open : 0 },
 		{ "lisd_connections_total", "counter",
@@ -277,18 +228,18 @@ static void render_connections(struct strbuf *b)
 		{ "lisd_tls_handshakes_total", "counter", "HELD listener connections whose TLS "
 		  "handshake completed and a request arrived.", (double)get(&M.handshakes) },
 	};
-	scalars(b, m, sizeof m / sizeof m[0]);
+	prom_scalars(b, m, sizeof m / sizeof m[0]);
 }
 
 void lis_metrics_render(struct strbuf *b)
 {
-	family(b, "lisd_build_info", "gauge", "Always 1; the version in a label.");
+	prom_family(b, "lisd_build_info", "gauge", "Always 1; the version in a label.");
 	strbuf_puts(b, "lisd_build_info{version=\"");
-	label_value(b, LIS_VERSION);
+	prom_label_value(b, LIS_VERSION);
 	strbuf_puts(b, "\"} 1\n");
-	const struct scalar start = { "lisd_start_time_seconds", "gauge",
+	const struct prom_scalar start = { "lisd_start_time_seconds", "gauge",
 				      "When lisd started (Unix time).", (double)M.start_time };
-	scalars(b, &start, 1);
+	prom_scalars(b, &start, 1);
 	render_answers(b);
 	render_snapshot(b);
 	render_querylog(b);

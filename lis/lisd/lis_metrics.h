@@ -11,9 +11,6 @@
 
 #include "lis_strbuf.h"
 
-/* The Content-Type of the text lis_metrics_render() writes. */
-#define LIS_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-
 /* Zero every counter and note the start time (once, before any thread serves). */
 void lis_metrics_init(void);
 

@@ -4,9 +4,9 @@
  * the answers given, 404 and 405, and the loopback rule of [admin] listen. */
 #include "check.h"
 #include "corr.h"
+#include "prom_check.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -18,215 +18,6 @@
 static struct ck_env E;
 static char admin[160];          /* https://127.0.0.1:PORT */
 static bool up;
-
-/* ---- the exposition format (text format 0.0.4) ---- */
-
-static bool is_name(const char *s, size_t n, bool colon)
-{
-	if (n == 0 || isdigit((unsigned char)s[0]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && !(colon && s[i] == ':'))
-			return false;
-	return true;
-}
-
-/* A sample value: a Go ParseFloat number, +Inf, -Inf or NaN, the whole token. */
-static bool is_value(const char *s, double *v)
-{
-	if (strcmp(s, "+Inf") == 0 || strcmp(s, "-Inf") == 0 || strcmp(s, "NaN") == 0) {
-		*v = strcmp(s, "NaN") == 0 ? NAN : s[0] == '+' ? INFINITY : -INFINITY;
-		return true;
-	}
-	char *end;
-	*v = strtod(s, &end);
-	return end != s && *end == '\0' && !isalpha((unsigned char)s[0]);
-}
-
-struct family {
-	char name[128];
-	char type[16];
-	bool help, typed, sampled;
-};
-
-/* Check text against the format: # HELP and # TYPE at most once per name, TYPE before the
- * family's samples, samples of one family together and named after it (a histogram's
- * _bucket, _sum, _count), label names and escaped values, values, no series twice, and a
- * histogram's buckets cumulative up to le="+Inf" equal to _count. Returns "" or what is
- * wrong with which line (static buffer). */
-static const char *expo_check(const char *text)
-{
-	static char why[600];
-	static struct family fams[128];
-	static char series[1024][200];
-	size_t n_fams = 0, n_series = 0;
-	struct family *cur = NULL;
-	double last_bucket = -1, inf_bucket = -1;
-	int lineno = 0;
-	why[0] = '\0';
-#define BAD(...) do { \
-		int k_ = snprintf(why, sizeof why, "line %d: ", lineno); \
-		snprintf(why + k_, sizeof why - (size_t)k_, __VA_ARGS__); \
-		return why; \
-	} while (0)
-	if (!text[0] || text[strlen(text) - 1] != '\n')
-		BAD("the text is empty or does not end with a newline");
-	for (const char *p = text; *p; ) {
-		const char *nl = strchr(p, '\n');
-		char line[2048];
-		size_t len = (size_t)(nl - p);
-		lineno++;
-		if (len >= sizeof line)
-			BAD("too long");
-		memcpy(line, p, len);
-		line[len] = '\0';
-		p = nl + 1;
-		if (strncmp(line, "# HELP ", 7) == 0 || strncmp(line, "# TYPE ", 7) == 0) {
-			bool help = line[2] == 'H';
-			char *name = line + 7, *sp = strchr(name, ' ');
-			if (!sp || !is_name(name, (size_t)(sp - name), true))
-				BAD("%.100s without a metric name and text",
-				    help ? "HELP" : "TYPE");
-			*sp = '\0';
-			struct family *f = NULL;
-			for (size_t i = 0; i < n_fams; i++)
-				if (strcmp(fams[i].name, name) == 0)
-					f = &fams[i];
-			if (!f) {
-				if (n_fams == 128)
-					BAD("too many families");
-				f = &fams[n_fams++];
-				memset(f, 0, sizeof *f);
-				snprintf(f->name, sizeof f->name, "%.127s", name);
-			}
-			if (f->sampled)
-				BAD("%.100s of %.100s after its samples",
-				    help ? "HELP" : "TYPE", name);
-			if (help) {
-				if (f->help)
-					BAD("second HELP for %.100s", name);
-				f->help = true;
-				for (char *c = sp + 1; *c; c++)
-					if (*c == '\\' && c[1] != '\\' && c[1] != 'n')
-						BAD("HELP of %.100s: bad escape", name);
-			} else {
-				const char *t = sp + 1;
-				if (f->typed)
-					BAD("second TYPE for %.100s", name);
-				if (strcmp(t, "counter") && strcmp(t, "gauge") &&
-				    strcmp(t, "histogram") && strcmp(t, "summary") &&
-				    strcmp(t, "untyped"))
-					BAD("TYPE %.100s: unknown type \"%.100s\"", name, t);
-				f->typed = true;
-				snprintf(f->type, sizeof f->type, "%.15s", t);
-			}
-			if (cur != f && cur && strcmp(cur->type, "histogram") == 0 &&
-			    inf_bucket >= 0)
-				BAD("histogram %.100s ended without its _count", cur->name);
-			cur = f;
-			last_bucket = inf_bucket = -1;
-			continue;
-		}
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		/* a sample: name [{labels}] value [timestamp] */
-		size_t nlen = strcspn(line, "{ ");
-		if (!is_name(line, nlen, true))
-			BAD("bad metric name in \"%.100s\"", line);
-		char name[200];
-		snprintf(name, sizeof name, "%.*s", (int)nlen, line);
-		const char *q = line + nlen;
-		char le[64] = "";
-		if (*q == '{') {
-			q++;
-			while (*q != '}') {
-				size_t ln = strcspn(q, "=");
-				if (!is_name(q, ln, false) || q[ln] != '=' || q[ln + 1] != '"')
-					BAD("bad label in \"%.100s\"", line);
-				bool is_le = ln == 2 && strncmp(q, "le", 2) == 0;
-				q += ln + 2;
-				char val[128];
-				size_t vn = 0;
-				while (*q != '"') {
-					if (!*q)
-						BAD("unterminated label value in \"%.100s\"", line);
-					if (*q == '\\') {
-						if (q[1] != '\\' && q[1] != '"' && q[1] != 'n')
-							BAD("bad escape in \"%.100s\"", line);
-						q++;
-					}
-					if (vn + 1 < sizeof val)
-						val[vn++] = *q;
-					q++;
-				}
-				val[vn] = '\0';
-				if (is_le)
-					snprintf(le, sizeof le, "%s", val);
-				q++;
-				if (*q == ',')
-					q++;
-				else if (*q != '}')
-					BAD("labels not separated by , in \"%.100s\"", line);
-			}
-			q++;
-		}
-		if (*q != ' ')
-			BAD("no space before the value in \"%.100s\"", line);
-		q++;
-		char tok[64];
-		size_t tn = strcspn(q, " ");
-		if (tn == 0 || tn >= sizeof tok)
-			BAD("no value in \"%.100s\"", line);
-		snprintf(tok, sizeof tok, "%.*s", (int)tn, q);
-		double v;
-		if (!is_value(tok, &v))
-			BAD("\"%.100s\" is not a value", tok);
-		if (q[tn] == ' ') {
-			const char *ts = q + tn + 1;
-			const char *digits = ts + (*ts == '-');
-			if (!*digits || strspn(digits, "0123456789") != strlen(digits))
-				BAD("bad timestamp in \"%.100s\"", line);
-		}
-		/* the sample belongs to the family declared last */
-		if (!cur)
-			BAD("sample \"%.100s\" before any TYPE", name);
-		size_t fl = strlen(cur->name);
-		bool hist = strcmp(cur->type, "histogram") == 0;
-		const char *suffix = strncmp(name, cur->name, fl) == 0 ? name + fl : NULL;
-		if (!suffix || (*suffix && !(hist && (strcmp(suffix, "_bucket") == 0 ||
-						      strcmp(suffix, "_sum") == 0 ||
-						      strcmp(suffix, "_count") == 0))))
-			BAD("sample %.100s is not of family %.100s", name, cur->name);
-		cur->sampled = true;
-		if (hist && strcmp(suffix, "_bucket") == 0) {
-			if (!le[0])
-				BAD("bucket without le");
-			if (v < last_bucket)
-				BAD("buckets of %.100s not cumulative", cur->name);
-			last_bucket = v;
-			if (strcmp(le, "+Inf") == 0)
-				inf_bucket = v;
-		} else if (hist && strcmp(suffix, "_count") == 0) {
-			if (inf_bucket < 0 || v != inf_bucket)
-				BAD("%.100s_count %g is not the le=\"+Inf\" bucket", cur->name, v);
-			inf_bucket = -1;
-		}
-		char key[200];
-		snprintf(key, sizeof key, "%.*s", (int)(q - 1 - line), line);
-		for (size_t i = 0; i < n_series; i++)
-			if (strcmp(series[i], key) == 0)
-				BAD("series %.100s twice", key);
-		if (n_series < 1024)
-			snprintf(series[n_series++], sizeof series[0], "%s", key);
-	}
-	if (cur && strcmp(cur->type, "histogram") == 0 && inf_bucket >= 0)
-		BAD("histogram %.100s ended without its _count", cur->name);
-	for (size_t i = 0; i < n_fams; i++)
-		if (!fams[i].help || !fams[i].typed)
-			BAD("family %.100s lacks HELP or TYPE", fams[i].name);
-#undef BAD
-	return "";
-}
 
 static void test_validator_refuses_what_the_format_does_not_allow(void)
 {
@@ -246,11 +37,11 @@ static void test_validator_refuses_what_the_format_does_not_allow(void)
 		"# HELP x h\n# TYPE x gauge\nx 1",                          /* no final newline */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		CHECKF(expo_check(bad[i])[0] != '\0', "accepted: %s", th_flat(bad[i]));
+		CHECKF(prom_check(bad[i])[0] != '\0', "accepted: %s", th_flat(bad[i]));
 	const char *good = "# HELP x h\n# TYPE x gauge\nx{a=\"q\\\"\\\\\\n\"} NaN\nx 1e3 123\n"
 			   "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"0.5\"} 1\n"
 			   "h_bucket{le=\"+Inf\"} 2\nh_sum 1.5\nh_count 2\n";
-	CHECKF(expo_check(good)[0] == '\0', "refused: %s", expo_check(good));
+	CHECKF(prom_check(good)[0] == '\0', "refused: %s", prom_check(good));
 }
 
 /* ---- scraping ---- */
@@ -289,28 +80,18 @@ static char *scrape(void)
 	}
 	bool ok = CHECKF(r.status == 200, "status %ld", r.status) &&
 		  CHECK_STR(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
-	const char *why = ok ? expo_check(r.body) : "";
+	const char *why = ok ? prom_check(r.body) : "";
 	ok = ok && CHECKF(!why[0], "%s", why);
 	char *body = ok ? strdup(r.body) : NULL;
 	th_resp_free(&r);
 	return body;
 }
 
-/* The value of one series ("name" or "name{label=\"v\"}"); NAN when absent. */
-static double value(const char *text, const char *series)
-{
-	size_t n = strlen(series);
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (strncmp(p, series, n) == 0 && p[n] == ' ')
-			return strtod(p + n + 1, NULL);
-	return NAN;
-}
-
 /* A series changed by exactly want between two scrapes. */
 static void check_delta_at(const char *before, const char *after, const char *series,
 			   double want, int line)
 {
-	double a = value(before, series), b = value(after, series);
+	double a = prom_sample(before, series), b = prom_sample(after, series);
 	t_check(!isnan(a) && !isnan(b) && b - a == want, __FILE__, line, series,
 		"%s went from %g to %g, not by %g", series, a, b, want);
 }
@@ -326,7 +107,7 @@ static bool series_is(void *ctx)
 {
 	struct series_ctx *c = ctx;
 	char *m = scrape();
-	double v = m ? value(m, c->series) : NAN;
+	double v = m ? prom_sample(m, c->series) : NAN;
 	free(m);
 	return c->at_least ? v >= c->want : v == c->want;
 }
@@ -379,10 +160,10 @@ static void test_readyz_is_503_before_the_first_snapshot(void)
 	th_resp_free(&r);
 	char *m = up ? scrape() : NULL;
 	if (m) {
-		CHECK(value(m, "lisd_snapshot_loaded") == 0);
-		CHECK(isnan(value(m, "lisd_snapshot_age_seconds")));
-		CHECK(value(m, "lisd_database_up") == 0);
-		CHECK(value(m, "lisd_snapshot_loads_total") == 0);
+		CHECK(prom_sample(m, "lisd_snapshot_loaded") == 0);
+		CHECK(isnan(prom_sample(m, "lisd_snapshot_age_seconds")));
+		CHECK(prom_sample(m, "lisd_database_up") == 0);
+		CHECK(prom_sample(m, "lisd_snapshot_loads_total") == 0);
 	}
 	/* and a HELD request now is generalLisError, counted with no source */
 	char *before = m;
@@ -414,14 +195,14 @@ static void test_readyz_is_200_once_the_snapshot_is_loaded(void)
 	th_resp_free(&r);
 	char *m = scrape();
 	if (m) {
-		CHECK(value(m, "lisd_snapshot_loads_total") >= 1);
-		CHECK(value(m, "lisd_snapshot_age_seconds") >= 0);
-		CHECK(value(m, "lisd_snapshot_last_load_duration_seconds") > 0);
-		CHECK(value(m, "lisd_snapshot_last_load_timestamp_seconds") >=
-		      value(m, "lisd_start_time_seconds"));
-		CHECK(value(m, "lisd_database_up") == 1);
-		CHECK(value(m, "lisd_querylog_enabled") == 1);
-		CHECK(value(m, "lisd_querylog_lost_total") == 0);
+		CHECK(prom_sample(m, "lisd_snapshot_loads_total") >= 1);
+		CHECK(prom_sample(m, "lisd_snapshot_age_seconds") >= 0);
+		CHECK(prom_sample(m, "lisd_snapshot_last_load_duration_seconds") > 0);
+		CHECK(prom_sample(m, "lisd_snapshot_last_load_timestamp_seconds") >=
+		      prom_sample(m, "lisd_start_time_seconds"));
+		CHECK(prom_sample(m, "lisd_database_up") == 1);
+		CHECK(prom_sample(m, "lisd_querylog_enabled") == 1);
+		CHECK(prom_sample(m, "lisd_querylog_lost_total") == 0);
 	}
 	free(m);
 }
@@ -475,8 +256,8 @@ static void test_counters_move_by_exactly_the_answers_given(void)
 		check_delta(before, after, "lisd_connections_total", 5);
 		check_delta(before, after, "lisd_tls_handshakes_total", 4);
 		check_delta(before, after, "lisd_connections_open", 0);
-		CHECK(value(after, "lisd_answer_duration_seconds_sum") >
-		      value(before, "lisd_answer_duration_seconds_sum"));
+		CHECK(prom_sample(after, "lisd_answer_duration_seconds_sum") >
+		      prom_sample(before, "lisd_answer_duration_seconds_sum"));
 	}
 	free(before);
 	free(after);
@@ -519,7 +300,7 @@ static void test_postgresql_away_keeps_readyz_200_and_spools(void)
 	wait_series("lisd_querylog_queue_entries", 0, false);
 	char *m = scrape();
 	if (m)
-		CHECK(value(m, "lisd_querylog_lost_total") == 0);
+		CHECK(prom_sample(m, "lisd_querylog_lost_total") == 0);
 	free(m);
 	CHECK(th_lisd_stop(&E.lisd) == 0);
 }
