@@ -37,6 +37,10 @@ static const struct conftab_key keys[] = {
 	{ "netlink", "write_interval", CONFTAB_UINT, OFF(netlink_write_interval), "5", 1, 3600,
 	  "netlink-write-interval", "SECONDS", "neighbour events are written this often",
 	  .flags = 0 },
+	{ "metrics", "textfile", CONFTAB_STR, OFF(metrics_textfile), "", 0, 0,
+	  "metrics-textfile", "FILE", "metrics in the Prometheus text format, written after "
+	  "every cycle (e.g. for node_exporter's textfile collector); empty: none",
+	  .flags = 0 },
 	{ "log", "target", CONFTAB_LOG_TARGET, OFF(log_target), "stderr", 0, 0, NULL,
 	  "stderr|syslog", "where log lines go", .flags = 0 },
 	{ "log", "level", CONFTAB_LOG_LEVEL, OFF(log_level), "info", 0, 0, NULL,

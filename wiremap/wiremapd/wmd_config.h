@@ -48,6 +48,8 @@ struct wmd_config {
 	/* [netlink] */
 	bool netlink_enabled;
 	unsigned long netlink_write_interval; /* seconds: neighbour events are written this often */
+	/* [metrics] */
+	char *metrics_textfile;      /* written after every cycle; "": none */
 	/* [log] */
 	int log_target;              /* enum lis_log_target */
 	int log_level;               /* enum lis_log_level */
