@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@
 
 struct lis_admin {
 	struct MHD_Daemon *mhd;
-	bool starting;                /* MHD_start_daemon() is running: keep its last message */
+	atomic_bool starting;         /* MHD_start_daemon() is running: keep its last message */
 	char start_msg[256];
 };
 
