@@ -203,9 +203,9 @@ if [ ! -s "$RUN/tls/cert.pem" ] || [ ! -s "$RUN/tls/key.pem" ]; then
 	chmod 600 "$RUN/tls/key.pem"
 fi
 
-# 6. lis.conf from the example, paths pointing into .run/.
+# 6. lis.conf from the example, paths pointing into .run/ ([admin] keeps its own port).
 sed -e "s|^listen *=.*|listen = 127.0.0.1|" \
-    -e "s|^port *=.*|port = $PORT|" \
+    -e "/^\[server\]/,/^\[/ s|^port *=.*|port = $PORT|" \
     -e "s|^tls_cert *=.*|tls_cert = $RUN/tls/cert.pem|" \
     -e "s|^tls_key *=.*|tls_key = $RUN/tls/key.pem|" \
     -e "s|^conninfo *=.*|conninfo = $CONNINFO|" \

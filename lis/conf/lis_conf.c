@@ -110,6 +110,19 @@ static const struct conftab_key keys[] = {
 	  "stderr|syslog", "where log lines go", .flags = 0 },
 	{ "log", "level", CONFTAB_LOG_LEVEL, OFF(log_level), "info", 0, 0, NULL,
 	  "err|warn|info|debug", "most verbose level written", .flags = 0 },
+	/* The admin listener (lisd(8) ADMIN LISTENER): /healthz, /readyz, /metrics over HTTPS
+	 * with [server]'s certificate; loopback only unless remote = true */
+	{ "admin", "listen", CONFTAB_STR, OFF(admin_listen), "127.0.0.1", 0, 0, "admin-listen",
+	  "ADDR",
+	  "address of the admin listener (loopback unless remote = true)",
+	  .flags = CONFTAB_NONEMPTY, .check = check_addr },
+	{ "admin", "port", CONFTAB_UINT, OFF(admin_port), "9444", 0, 65535, "admin-port",
+	  "PORT",
+	  "TCP port of the admin listener (HTTPS); 0: none", .flags = 0 },
+	{ "admin", "remote", CONFTAB_BOOL, OFF(admin_remote), "false", 0, 0, "admin-remote",
+	  "BOOL",
+	  "accept a listen address other than loopback (metrics are not authenticated)",
+	  .flags = 0 },
 };
 
 const struct conftab_table lis_conf_table = { keys, sizeof keys / sizeof keys[0], NULL, NULL,

@@ -62,6 +62,10 @@ struct lis_config {
 	/* [log] */
 	int log_target;               /* enum lis_log_target */
 	int log_level;                /* enum lis_log_level */
+	/* [admin] */
+	char *admin_listen;           /* IPv4 or IPv6 literal; loopback unless admin_remote */
+	unsigned long admin_port;     /* 0: no admin listener */
+	bool admin_remote;            /* a listen address other than loopback is accepted */
 };
 
 /* The keys of lis.conf over struct lis_config. lisd derives its command-line twins and

@@ -1,6 +1,9 @@
 #include "lis_config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,6 +31,18 @@ static void print_help(FILE *out)
 		"Every configuration key has a twin that overrides the file:\n",
 		LIS_CONFIG_DEFAULT_FILE);
 	conftab_print_help(&lis_conf_table, out);
+}
+
+/* 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104: the admin listener's default reach. */
+static bool is_loopback(const char *addr)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, addr, &a6) != 1)
+		return false;
+	return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
 }
 
 int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
@@ -75,6 +90,12 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 	/* Pass 2: command-line twins override the file. */
 	if (conftab_apply_args(&lis_conf_table, cfg, argc, argv, flags, err) < 0)
 		return -1;
+	if (cfg->admin_port && !cfg->admin_remote && !is_loopback(cfg->admin_listen))
+		return lis_error_set(err, LIS_E_USAGE,
+				     "[admin] listen = %s is not a loopback address: /metrics and "
+				     "/readyz answer anyone who reaches them; set [admin] remote = "
+				     "true to mean it, or port = 0 for no admin listener",
+				     cfg->admin_listen);
 	if (!cfg->querylog_instance[0]) {
 		/* lis.conf(5) [querylog]: the instance defaults to the host name. */
 		char host[256] = "";

@@ -142,10 +142,9 @@ struct lis_conn *lis_connguard_opened(struct lis_connguard *g, int fd, const cha
 	return c;
 }
 
-void lis_conn_requested(struct lis_conn *c)
+bool lis_conn_requested(struct lis_conn *c)
 {
-	if (c)
-		atomic_store_explicit(&c->requested, true, memory_order_release);
+	return c && !atomic_exchange_explicit(&c->requested, true, memory_order_acq_rel);
 }
 
 void lis_connguard_closed(struct lis_connguard *g, struct lis_conn *c)

@@ -8,6 +8,7 @@
 #ifndef LIS_CONN_H
 #define LIS_CONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lis_error.h"
@@ -20,8 +21,9 @@ struct lis_connguard *lis_connguard_start(unsigned long deadline_s, struct lis_e
 /* A connection was accepted: fd is its socket, addr its peer's address as text. NULL when
  * out of memory (the connection is then not guarded). */
 struct lis_conn *lis_connguard_opened(struct lis_connguard *g, int fd, const char *addr);
-/* Its first request's headers are in: the deadline no longer applies. */
-void lis_conn_requested(struct lis_conn *c);
+/* A request's headers are in: the deadline no longer applies. True for the connection's
+ * first request only (c NULL: false). */
+bool lis_conn_requested(struct lis_conn *c);
 /* The connection is closed (before its socket is): forget it. c may be NULL. */
 void lis_connguard_closed(struct lis_connguard *g, struct lis_conn *c);
 /* Connections now open, and cut since start. */

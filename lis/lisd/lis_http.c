@@ -22,6 +22,7 @@
 #include "lis_conn.h"
 #include "lis_held.h"
 #include "lis_log.h"
+#include "lis_metrics.h"
 #include "lis_querylog.h"
 #include "lis_tls.h"
 #include "lis_uri.h"
@@ -33,14 +34,8 @@
 #define HELD_CONTENT_TYPE HELD_MEDIA_TYPE ";charset=utf-8"
 #define PIDF_CONTENT_TYPE PIDF_MEDIA_TYPE ";charset=utf-8"
 
-/* GnuTLS priorities: TLS 1.2 and 1.3 only, our cipher order. */
-/* TLS 1.2 and 1.3 only; in TLS 1.2 only ephemeral elliptic-curve key exchange (forward
- * secrecy: no static RSA, no finite-field DHE) and AEAD ciphers (no CBC, no SHA-1 MAC).
- * TLS 1.3 offers nothing else. */
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" \
-	":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA" \
-	":-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305" \
-	":-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
+/* GnuTLS priorities (lis_http.h; the admin listener uses the same). */
+#define TLS_PRIORITIES LIS_HTTP_TLS_PRIORITIES
 /* Per-connection memory pool (headers, read and write buffers); bodies live outside it. */
 #define CONNECTION_MEMORY_LIMIT (64 * 1024)
 /* An oversized body is read and thrown away so that the client gets its 413 (libmicrohttpd
@@ -276,6 +271,9 @@ static void log_query(const char *kind, const char *ip, const struct lis_held_ou
 	bool is_ip = inet_pton(AF_INET, ip, a) == 1 || inet_pton(AF_INET6, ip, a) == 1;
 	/* The location columns say what was returned: only for an answer that located. */
 	bool located = strcmp(oc->result, "located") == 0;
+	double ms = ms_since(t0);
+	lis_metrics_answer(oc->result, oc->source, located && oc->fallback == 1,
+			   oc->disagree[0] != '\0', ms / 1e3);
 	struct db_query_log_entry e = {
 		.kind = kind,
 		.requester_ip = is_ip ? ip : NULL,
@@ -293,7 +291,7 @@ static void log_query(const char *kind, const char *ip, const struct lis_held_ou
 		.disagreement = oc->disagree[0] ? oc->disagree : NULL,
 		.result = oc->result,
 		.response_time = oc->response_time[0] ? oc->response_time : NULL,
-		.latency_ms = ms_since(t0),
+		.latency_ms = ms,
 	};
 	lis_querylog_append(&e);
 }
@@ -594,8 +592,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!rq) {
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-		if (ci)
-			lis_conn_requested(ci->socket_context);
+		/* lisd(8) METRICS: a connection's first request completes its TLS handshake */
+		if (ci && lis_conn_requested(ci->socket_context))
+			lis_metrics_tls_handshake();
 		struct timespec t0;
 		struct refusal ref;
 		enum lis_deref_form form = LIS_DEREF_HELD;
@@ -661,7 +660,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* Every connection, from its acceptance (before TLS) to its end, is known to the guard. */
+/* Every connection, from its acceptance (before TLS) to its end, is known to the guard and
+ * counted (lisd(8) METRICS). */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode toe)
 {
@@ -669,8 +669,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		lis_connguard_closed(h->guard, *socket_context);
 		*socket_context = NULL;
+		lis_metrics_connection_closed();
 		return;
 	}
+	lis_metrics_connection_opened();
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	char addr[INET6_ADDRSTRLEN];

@@ -16,6 +16,14 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client
 /* Stop: closes the listening socket and every connection, joins the threads. NULL is a no-op. */
 void lis_http_stop(struct lis_http *h);
 
+/* GnuTLS priorities of every lisd listener: TLS 1.2 and 1.3 only; in TLS 1.2 only ephemeral
+ * elliptic-curve key exchange (forward secrecy: no static RSA, no finite-field DHE) and AEAD
+ * ciphers (no CBC, no SHA-1 MAC). TLS 1.3 offers nothing else. Our cipher order. */
+#define LIS_HTTP_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" \
+	":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA" \
+	":-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305" \
+	":-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
+
 /* TLS versions lisd accepts, for the start log line. */
 #define LIS_HTTP_TLS_VERSIONS "1.2,1.3"
 

@@ -55,6 +55,7 @@ static struct {
 	bool spool_broken;              /* a write failed: overflow entries cannot be spooled */
 	unsigned long long lost;        /* entries dropped because the spool could not be written
 	                                 * (under slock) */
+	unsigned long long pending;     /* entries spooled, not yet committed (under slock) */
 
 	pthread_t spooler, inserter;
 } Q = {
@@ -376,6 +377,7 @@ static int spool_bodies_locked(char **bodies, size_t n)
 	free(text);
 	if (rc == 0) {
 		Q.next_seq += (long long)n;
+		Q.pending += n;
 		for (size_t i = 0; i < n; i++)
 			free(bodies[i]);
 	}
@@ -667,6 +669,7 @@ static void *inserter_main(void *arg)
 		done += (off_t)used;
 		backoff = 500;
 		pthread_mutex_lock(&Q.slock);
+		Q.pending -= n < Q.pending ? n : Q.pending;
 		if (done == Q.durable_end && done == Q.write_end) {
 			if (down_logged) {
 				lis_log(LIS_LOG_INFO, "querylog", "db=ok result=replayed entries=%llu",
@@ -931,6 +934,7 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 		db_close(db);
 	}
 	Q.next_seq = max_seq + 1;
+	Q.pending = pending;
 	Q.write_end = Q.durable_end = good_end;
 	if (good_end == 0) {
 		/* Remember where numbering stands before any entry exists. */
@@ -1033,6 +1037,21 @@ void lis_querylog_append(const struct db_query_log_entry *e)
 	}
 	pthread_mutex_unlock(&Q.slock);
 	free(all);
+}
+
+void lis_querylog_get_stats(struct lis_querylog_stats *st)
+{
+	memset(st, 0, sizeof *st);
+	if (!Q.started)
+		return;
+	st->enabled = true;
+	pthread_mutex_lock(&Q.qlock);
+	st->queued = Q.count;
+	pthread_mutex_unlock(&Q.qlock);
+	pthread_mutex_lock(&Q.slock);
+	st->spooled = Q.pending;
+	st->lost = Q.lost;
+	pthread_mutex_unlock(&Q.slock);
 }
 
 void lis_querylog_stop(void)

@@ -54,6 +54,16 @@ int lis_querylog_give_to(uid_t uid, gid_t gid, struct lis_error *err);
  * log is not started. */
 void lis_querylog_append(const struct db_query_log_entry *e);
 
+/* For the admin listener (lis_admin.h): how far behind the log is. Takes the queue's and the
+ * spool's locks for a moment; not for the request path. */
+struct lis_querylog_stats {
+	bool enabled;                 /* started ([querylog] enabled = true) */
+	size_t queued;                /* entries in memory, not yet in the spool */
+	unsigned long long spooled;   /* entries in the spool, not yet committed to PostgreSQL */
+	unsigned long long lost;      /* entries dropped since start (the spool not writable) */
+};
+void lis_querylog_get_stats(struct lis_querylog_stats *st);
+
 /* After the HTTP server has stopped: spool what is queued (fdatasync), give the inserter one
  * last chance when PostgreSQL is connected, stop the threads, unlock the spool. */
 void lis_querylog_stop(void);

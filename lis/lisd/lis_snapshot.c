@@ -32,6 +32,12 @@ static struct wm_snapshot *current;
  * 0: no snapshot. */
 static atomic_llong fresh_at;
 
+/* For lis_snapshot_get_stats(). */
+static atomic_bool db_up;
+static atomic_ullong n_reloads, n_failures;
+static atomic_ullong last_load_us;
+static atomic_llong last_load_at;
+
 static const struct lis_config *snap_cfg;
 static pthread_t loader;
 static bool loader_started;
@@ -130,14 +136,35 @@ static void log_loaded(const struct wm_snapshot *s, const char *trigger)
 static int reload(struct db_conn *db, const char *trigger, struct lis_error *err)
 {
 	time_t started = time(NULL);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct wm_snapshot *s = wm_snapshot_load(db, err);
-	if (!s)
+	if (!s) {
+		atomic_fetch_add(&n_failures, 1);
 		return -1;
+	}
 	log_loaded(s, trigger);
 	publish(s);
 	/* The snapshot is as of its transaction, which began at `started`. */
 	atomic_store(&fresh_at, (long long)started);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long long us = (long long)(t1.tv_sec - t0.tv_sec) * 1000000LL +
+		       (t1.tv_nsec - t0.tv_nsec) / 1000;
+	atomic_store(&last_load_us, (unsigned long long)(us > 0 ? us : 0));
+	atomic_store(&last_load_at, (long long)time(NULL));
+	atomic_fetch_add(&n_reloads, 1);
 	return 0;
+}
+
+void lis_snapshot_get_stats(struct lis_snapshot_stats *st)
+{
+	st->age = lis_snapshot_age();
+	st->loaded = st->age >= 0;
+	st->db_up = atomic_load(&db_up);
+	st->reloads = atomic_load(&n_reloads);
+	st->failures = atomic_load(&n_failures);
+	st->last_load_s = (double)atomic_load(&last_load_us) / 1e6;
+	st->last_load_at = atomic_load(&last_load_at);
 }
 
 /* The loader: connect (with backoff), LISTEN, load, then reload on every notification until
@@ -158,6 +185,7 @@ static void *loader_main(void *arg)
 			db_close(db);
 			db = NULL;
 		}
+		atomic_store(&db_up, db != NULL);
 		if (!db) {
 			if (!warned_down) {
 				lis_log(current ? LIS_LOG_WARN : LIS_LOG_ERR, "wiremap",
@@ -186,6 +214,7 @@ static void *loader_main(void *arg)
 				current ? "kept" : "none", backoff,
 				lis_log_value(v, sizeof v, err.msg));
 			db_close(db);
+			atomic_store(&db_up, false);
 			if (!stale_since && current)
 				stale_since = time(NULL);
 			if (sleep_or_stop(backoff))
@@ -247,6 +276,7 @@ static void *loader_main(void *arg)
 			break;
 		}
 		db_close(db);
+		atomic_store(&db_up, false);
 		if (atomic_load(&stopping))
 			break;
 		if (sleep_or_stop(backoff))

@@ -6,6 +6,8 @@
 #ifndef LIS_SNAPSHOT_H
 #define LIS_SNAPSHOT_H
 
+#include <stdbool.h>
+
 #include "lis_config.h"
 #include "lis_error.h"
 
@@ -28,5 +30,17 @@ const struct wm_snapshot *lis_snapshot_current(void);
  * loader's connection is up and no change is pending; grows while PostgreSQL is unreachable.
  * -1 when there is no snapshot yet. */
 long lis_snapshot_age(void);
+
+/* For the admin listener (lis_admin.h): the loader's counts, read without a lock. */
+struct lis_snapshot_stats {
+	bool loaded;                  /* a snapshot is being served */
+	long age;                     /* lis_snapshot_age() */
+	bool db_up;                   /* the loader's connection to PostgreSQL is up */
+	unsigned long long reloads;   /* loads published since start (the first one included) */
+	unsigned long long failures;  /* loads that failed (the old snapshot was kept) */
+	double last_load_s;           /* how long the last published load took; 0: none yet */
+	long long last_load_at;       /* when it was published (Unix time); 0: none yet */
+};
+void lis_snapshot_get_stats(struct lis_snapshot_stats *st);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <libxml/parser.h>
 
+#include "lis_admin.h"
 #include "lis_auth.h"
 #include "lis_config.h"
 #include "lis_held.h"
@@ -18,6 +19,7 @@
 #include "lis_http.h"
 #include "lis_conf.h"
 #include "lis_log.h"
+#include "lis_metrics.h"
 #include "lis_priv.h"
 #include "lis_strbuf.h"
 #include "lis_querylog.h"
@@ -194,6 +196,7 @@ int main(int argc, char **argv)
 		     (enum lis_log_level)cfg.log_level);
 	/* libxml2 sets up its globals here, before worker threads parse requests. */
 	xmlInitParser();
+	lis_metrics_init();
 	if (lis_held_init(&cfg, &err) < 0) {
 		char v[300];
 		lis_log(LIS_LOG_ERR, "start", "result=failed reason=%s",
@@ -219,6 +222,12 @@ int main(int argc, char **argv)
 		goto out_querylog;
 	}
 	struct lis_http *http = lis_http_start(&cfg, client_ca, &err);
+	/* The admin listener: /healthz, /readyz, /metrics, with the same certificate. */
+	struct lis_admin *admin = NULL;
+	if (http && lis_admin_start(&cfg, &admin, &err) < 0) {
+		lis_http_stop(http);
+		http = NULL;
+	}
 	if (!http) {
 		char v[300];
 		lis_log(LIS_LOG_ERR, "start", "result=failed reason=%s",
@@ -255,6 +264,9 @@ int main(int argc, char **argv)
 		cfg.deref_auth == LIS_DEREF_AUTHORIZED ? "authorized" : "possession",
 		lis_log_value(conf, sizeof conf, file ? file : "-"),
 		lis_log_value(user, sizeof user, as));
+	if (admin)
+		lis_log(LIS_LOG_INFO, "admin", "listen=%s port=%lu tls=%s paths=/healthz,/readyz,"
+			"/metrics", cfg.admin_listen, cfg.admin_port, LIS_HTTP_TLS_VERSIONS);
 
 	int sig = 0;
 	for (;;) {
@@ -266,6 +278,7 @@ int main(int argc, char **argv)
 	}
 	lis_log(LIS_LOG_INFO, "stop", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
 out_http:
+	lis_admin_stop(admin);
 	lis_http_stop(http);
 out_snapshot:
 	lis_snapshot_stop();

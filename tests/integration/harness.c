@@ -677,6 +677,11 @@ int th_lisd_prepare(struct th_lisd *l, const char *listen, const struct th_tls *
 	char ql[400] = "";
 	if (!strstr(es, "[querylog]"))
 		snprintf(ql, sizeof ql, "\n[querylog]\nspool_dir = %s/spool\n", l->dir);
+	/* No admin listener (its default port is one per host), unless the test sets [admin]. */
+	if (!strstr(es, "[admin]")) {
+		size_t n = strlen(ql);
+		snprintf(ql + n, sizeof ql - n, "\n[admin]\nport = 0\n");
+	}
 	char conf[8192];
 	snprintf(conf, sizeof conf,
 		 "; written by the integration harness\n"

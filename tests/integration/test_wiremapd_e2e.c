@@ -8,6 +8,7 @@
  * makes --once exit 1 with a status row that says why, and no credential reaches the output. */
 #include "check.h"
 #include "harness.h"
+#include "prom_check.h"
 #include "xp.h"
 
 #include <arpa/inet.h>
@@ -275,10 +276,12 @@ static void test_setup_db_snmpsim_and_lisd(void)
 		 "uplink_mac_threshold = 8\n"
 		 "[netlink]\n"
 		 "enabled = false\n"
+		 "[metrics]\n"
+		 "textfile = %s/wiremapd.prom\n"
 		 "[log]\n"
 		 "target = stderr\n"
 		 "level = info\n",
-		 E.pg.conninfo);
+		 E.pg.conninfo, E.work);
 	if (!CHECK(th_write_file(E.conf, conf) == 0))
 		return;
 	/* the answers below name the phone by its MAC (dm:deviceID): the operator's opt-in of
@@ -341,6 +344,36 @@ static long count(const char *sql)
 	return th_pg_count(&E.pg, sql);
 }
 
+/* [metrics] textfile after one --once: in the Prometheus text format, the switch's poll
+ * counted under outcome, one cycle, bindings written. Every --once starts from zero. */
+static void check_metrics_file_at(const char *sw, const char *outcome, bool wrote, int line)
+{
+	char path[600], series[200];
+	snprintf(path, sizeof path, "%s/wiremapd.prom", E.work);
+	char *m = th_read_file(path, NULL);
+	if (!t_check(m != NULL, __FILE__, line, "metrics file", "no %s", path))
+		return;
+	const char *why = prom_check(m);
+	t_check(!why[0], __FILE__, line, "prom_check", "%s: %s", path, why);
+	snprintf(series, sizeof series, "wiremapd_polls_total{switch=\"%s\",outcome=\"%s\"}",
+		 sw, outcome);
+	t_check(prom_sample(m, series) == 1, __FILE__, line, series, "%s is %g, not 1", series,
+		prom_sample(m, series));
+	t_check(prom_sample(m, "wiremapd_cycles_total") == 1, __FILE__, line, "cycles", "%g",
+		prom_sample(m, "wiremapd_cycles_total"));
+	t_check(prom_sample(m, "wiremapd_last_cycle_duration_seconds") > 0, __FILE__, line,
+		"cycle time", "not > 0");
+	static const char *const kinds[] = { "mac_port", "ip_mac", "lldp" };
+	for (size_t k = 0; wrote && k < 3; k++) {
+		snprintf(series, sizeof series, "wiremapd_bindings_written_total{kind=\"%s\"}",
+			 kinds[k]);
+		t_check(prom_sample(m, series) >= 2, __FILE__, line, series, "%s", th_flat(m));
+	}
+	free(m);
+}
+#define check_metrics_file(sw, outcome, wrote) \
+	check_metrics_file_at((sw), (outcome), (wrote), __LINE__)
+
 static void test_once_writes_bindings_lldp_and_status_from_snmp(void)
 {
 	if (!E.snmp_up || !E.lisd_up) {
@@ -356,6 +389,7 @@ static void test_once_writes_bindings_lldp_and_status_from_snmp(void)
 	       "no `poll switch=sw-e2e ... result=ok` line: %s", th_flat(p.err));
 	check_no_secrets(&p);
 	th_proc_free(&p);
+	check_metrics_file("sw-e2e", "ok", true);
 
 	/* MAC -> port, from the FDB: the phone on Gi1/0/5, the PC on Gi1/0/3 */
 	CHECK(count("SELECT count(*) FROM binding_mac_port b JOIN switch s ON s.id = b.switch_id "
@@ -595,6 +629,7 @@ static void test_unreachable_switch_exit_1_status_says_why_no_credentials(void)
 	CHECKF(has_line(p.err, ok) || has_line(p.out, ok), "sw-e2e was not polled too: %s",
 	       th_flat(p.err));
 	check_no_secrets(&p);
+	check_metrics_file("sw-dead", "timeout", false);
 	char *line = strstr(p.err, "switch=sw-dead");
 	if (line)
 		t_diag("%.*s", (int)strcspn(line, "\n"), line);

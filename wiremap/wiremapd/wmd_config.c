@@ -44,6 +44,10 @@ static const struct conftab_key keys[] = {
 	{ "daemon", "group", CONFTAB_STR, OFF(group), "", 0, 0, NULL, "NAME",
 	  "the group to run as with user; empty: the user's own",
 	  .check = lis_priv_check_group },
+	{ "metrics", "textfile", CONFTAB_STR, OFF(metrics_textfile), "", 0, 0,
+	  "metrics-textfile", "FILE", "metrics in the Prometheus text format, written after "
+	  "every cycle (e.g. for node_exporter's textfile collector); empty: none",
+	  .flags = 0 },
 	{ "log", "target", CONFTAB_LOG_TARGET, OFF(log_target), "stderr", 0, 0, NULL,
 	  "stderr|syslog", "where log lines go", .flags = 0 },
 	{ "log", "level", CONFTAB_LOG_LEVEL, OFF(log_level), "info", 0, 0, NULL,

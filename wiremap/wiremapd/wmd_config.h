@@ -51,6 +51,8 @@ struct wmd_config {
 	/* [daemon] */
 	char *user;                  /* run as this user; "": as started */
 	char *group;                 /* and this group; "": the user's own */
+	/* [metrics] */
+	char *metrics_textfile;      /* written after every cycle; "": none */
 	/* [log] */
 	int log_target;              /* enum lis_log_target */
 	int log_level;               /* enum lis_log_level */

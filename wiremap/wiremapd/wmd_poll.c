@@ -6,6 +6,7 @@
 
 #include "lis_log.h"
 #include "wm_collect.h"
+#include "wmd_metrics.h"
 #include "wm_snmp.h"
 
 struct poll_ctx {
@@ -50,6 +51,7 @@ static void record_failure(struct poll_ctx *ctx, const struct db_poll_switch *sw
 	struct lis_error err = { 0 };
 	ctx->st->polled++;
 	ctx->st->failed++;
+	wmd_metrics_poll(sw->key, result, 0, 0, 0);
 	log_poll(sw, result, 0, 0, 0, NULL, ms, error);
 	if (db_collect_failed(ctx->db, sw->id, time(NULL), error, &err) < 0) {
 		char name[200], why[300];
@@ -153,11 +155,13 @@ static void on_done(void *user, const struct wm_snmp_target *target,
 		snprintf(why, sizeof why, "database: %s", err.msg);
 		ctx->st->polled++;
 		ctx->st->failed++;
+		wmd_metrics_poll(sw->key, "error", 0, 0, 0);
 		log_poll(sw, "error", 0, 0, 0, &r, ms, why);
 	} else {
 		ctx->st->polled++;
 		ctx->st->ok++;
 		ctx->st->moves += stats.moves;
+		wmd_metrics_poll(sw->key, "ok", r.n_mac_ports, r.n_ip_macs, r.n_lldp);
 		log_poll(sw, "ok", r.n_mac_ports + r.n_ip_macs + r.n_lldp, r.n_mac_ports,
 			 stats.moves, &r, ms, NULL);
 	}

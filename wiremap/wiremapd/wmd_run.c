@@ -15,6 +15,7 @@
 #include "lis_priv.h"
 #include "lis_version.h"
 #include "wm_snmp.h"
+#include "wmd_metrics.h"
 #include "wmd_netlink.h"
 #include "wmd_poll.h"
 #include "wmd_schedule.h"
@@ -148,6 +149,17 @@ static void attempts_record(struct attempts *a, const struct db_poll_switch *sw,
 	}
 }
 
+/* [metrics] textfile, when set: a file that cannot be written is logged, and polling goes
+ * on. */
+static void write_metrics(const struct wmd_config *cfg)
+{
+	struct lis_error err = { 0 };
+	char why[300];
+	if (cfg->metrics_textfile[0] && wmd_metrics_write(cfg->metrics_textfile, &err) < 0)
+		lis_log(LIS_LOG_WARN, "metrics", "result=failed reason=%s",
+			lis_log_value(why, sizeof why, err.msg));
+}
+
 /* One look at the switch list: poll the due ones (all of them when `all`) in one batch.
  * *next gets the earliest due time of the rest (0: none). */
 static int cycle(struct db_conn *db, const struct wmd_config *cfg, bool all,
@@ -188,10 +200,13 @@ static int cycle(struct db_conn *db, const struct wmd_config *cfg, bool all,
 	rc = wmd_poll(db, cfg, sw, idx, k, &stop_flag, st, err);
 	pthread_sigmask(SIG_BLOCK, &sig_blocked, NULL);
 	attempts_record(mem, sw, idx, k, started);
+	double ms = ms_since(&t0);
 	if (rc == 0)
 		lis_log(LIS_LOG_INFO, "cycle",
 			"switches=%zu due=%zu ok=%zu failed=%zu not_polled=%zu moves=%zu ms=%.0f",
-			n, k, st->ok, st->failed, st->not_polled, st->moves, ms_since(&t0));
+			n, k, st->ok, st->failed, st->not_polled, st->moves, ms);
+	wmd_metrics_cycle(ms / 1e3);
+	write_metrics(cfg);
 	/* Switches may have come due while this batch ran: look again at once. */
 	*next = time(NULL);
 out:
@@ -364,6 +379,8 @@ int wmd_run(struct wmd_config *cfg, enum wmd_action action, const char *config_f
 		return lis_error_exit_status(&perr);
 	}
 	log_start("start", cfg, config_file, action == WMD_ACTION_ONCE ? "once" : "daemon");
+	wmd_metrics_init();
+	write_metrics(cfg);
 
 	if (action == WMD_ACTION_ONCE) {
 		rc = run_once(cfg);
@@ -420,6 +437,7 @@ out:
 	free(mem.v);
 	db_close(db);
 	wm_snmp_shutdown();
+	wmd_metrics_free();
 	wmd_config_free(cfg);
 	lis_log_close();
 	return rc;
