@@ -6,7 +6,11 @@
 #   deploy/quickstart.sh stop     stop lisd and the PostgreSQL cluster (the data stays)
 #
 # State lives in .run/ in the project directory: pg/ (cluster), pgsock/ (its Unix socket),
-# tls/ (a throwaway self-signed certificate), lis.conf, lisd.log, lisd.pid, postgres.log.
+# tls/ (a throwaway self-signed certificate), spool/ (lisd's query log spool), lis.conf,
+# lisd.log, lisd.pid, postgres.log.
+# Run as root, it installs missing packages, runs PostgreSQL as user postgres and lisd as user
+# nobody (group nogroup; lis.conf [server] user): lisd binds and reads its key as root, then
+# drops to that user. Run as anyone else, both run as that user.
 # Environment: LIS_PORT (default 8443). Running it again reuses the cluster and restarts lisd.
 set -euo pipefail
 
@@ -18,6 +22,9 @@ SOCK="$RUN/pgsock"
 PORT="${LIS_PORT:-8443}"
 BUILD="$ROOT/build"
 CONNINFO="host=$SOCK user=postgres dbname=lis"
+# lisd's user when the quickstart runs as root (nobody exists on every Debian system).
+LISD_USER=nobody
+LISD_GROUP=nogroup
 
 PACKAGES=(
 	gcc make meson ninja-build pkg-config python3
@@ -39,6 +46,28 @@ as_pg() {
 	else
 		"$@"
 	fi
+}
+
+# Let USER pass through (x, not read) every directory from / down to DIR that it cannot, with
+# an ACL entry that names only that user, and say so. A clone under /root (mode 700) is the
+# usual case.
+let_pass() {
+	local user=$1 dir=$2 d
+	runuser -u "$user" -- test -x "$dir" 2>/dev/null && return 0
+	d=$dir
+	while :; do
+		if ! runuser -u "$user" -- test -x "$d" 2>/dev/null; then
+			command -v setfacl >/dev/null ||
+				die "user $user cannot reach $dir, and setfacl is missing (apt-get install acl)"
+			setfacl -m "u:$user:x" "$d" ||
+				die "cannot let user $user pass through $d (setfacl failed)"
+			say "let user $user pass through $d (ACL u:$user:x; undo: setfacl -x u:$user $d)"
+		fi
+		[ "$d" = / ] && break
+		d=$(dirname "$d")
+	done
+	runuser -u "$user" -- test -x "$dir" 2>/dev/null ||
+		die "user $user cannot reach $dir; put the project somewhere like /srv or /opt"
 }
 
 pg_bindir() {
@@ -124,29 +153,19 @@ LISD="$BUILD/lis/lisd/lisd"
 LISCTL="$BUILD/lis/lisctl/lisctl"
 
 # 3. PostgreSQL, private to this directory.
-mkdir -p "$RUN" "$SOCK"
+mkdir -p "$RUN"
 chmod 755 "$RUN"
+[ -d "$SOCK" ] || { mkdir "$SOCK" && chmod 700 "$SOCK"; }
+# Only its owner enters the socket directory (and, as root, lisd's user through the ACL entry
+# below: a chmod to 700 would clear it, this keeps it).
+chmod g-rw,o-rwx "$SOCK"
 if [ "$IS_ROOT" -eq 1 ]; then
 	chown postgres: "$SOCK"
-	if ! runuser -u postgres -- test -x "$RUN" 2>/dev/null; then
-		# A clone under /root (mode 700) is the usual case: give the postgres user the
-		# right to pass through (x, not read) each parent it cannot, with an ACL entry
-		# that names only that user, and say so.
-		d=$RUN
-		while [ "$d" != / ]; do
-			d=$(dirname "$d")
-			if ! runuser -u postgres -- test -x "$d" 2>/dev/null; then
-				command -v setfacl >/dev/null || die "PostgreSQL runs as user postgres, which cannot reach $RUN, and setfacl is missing (apt-get install acl)"
-				setfacl -m u:postgres:x "$d" ||
-					die "cannot let user postgres pass through $d (setfacl failed)"
-				say "let user postgres pass through $d (ACL u:postgres:x; undo: setfacl -x u:postgres $d)"
-			fi
-		done
-		runuser -u postgres -- test -x "$RUN" 2>/dev/null ||
-			die "PostgreSQL runs as user postgres, which cannot reach $RUN; put the project somewhere like /srv or /opt"
-	fi
+	let_pass postgres "$RUN"
+	# lisd, once it has dropped to its user, connects through the socket and reopens its
+	# spool by name: that user passes through .run/ and into pgsock/, and reads nothing.
+	let_pass "$LISD_USER" "$SOCK"
 fi
-chmod 700 "$SOCK"
 PGBIN=$(pg_bindir)
 stop_lisd
 if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
@@ -212,12 +231,21 @@ sed -e "s|^listen *=.*|listen = 127.0.0.1|" \
     -e "s|^threads *=.*|threads = 2|" \
     -e "s|^spool_dir *=.*|spool_dir = $RUN/spool|" \
     deploy/lis.conf.example >"$RUN/lis.conf"
+if [ "$IS_ROOT" -eq 1 ]; then
+	sed -i -e "s|^;\{0,1\}user *=.*|user = $LISD_USER|" \
+	       -e "s|^;\{0,1\}group *=.*|group = $LISD_GROUP|" "$RUN/lis.conf"
+	grep -qx "user = $LISD_USER" "$RUN/lis.conf" ||
+		die "deploy/lis.conf.example has no [server] user line to set"
+	LISD_AS="user $LISD_USER, group $LISD_GROUP (started as root: it binds and reads its key, then drops to them)"
+else
+	LISD_AS="user $(id -un) (the quickstart's user)"
+fi
 chmod 600 "$RUN/lis.conf"
 "$LISD" -c "$RUN/lis.conf" --check-config >/dev/null ||
 	die "lisd refused $RUN/lis.conf"
 
 # 7. lisd in the background.
-say "starting lisd on https://127.0.0.1:$PORT/held"
+say "starting lisd on https://127.0.0.1:$PORT/held as $LISD_AS"
 : >"$RUN/lisd.log"
 nohup "$LISD" -c "$RUN/lis.conf" </dev/null >>"$RUN/lisd.log" 2>&1 &
 echo $! >"$RUN/lisd.pid"
@@ -263,7 +291,7 @@ root=$(xmllint --xpath 'local-name(/*)' "$RUN/response.xml" 2>/dev/null || true)
 
 cat <<EOF
 
-lisd is running (pid $(cat "$RUN/lisd.pid")), log in .run/lisd.log.
+lisd is running (pid $(cat "$RUN/lisd.pid")) as user $(stat -c %U "/proc/$(cat "$RUN/lisd.pid")" 2>/dev/null || echo '?'), log in .run/lisd.log.
 Ask again:
   curl --cacert .run/tls/cert.pem -H 'Content-Type: application/held+xml' \\
        --data-binary @deploy/sample/request.xml https://127.0.0.1:$PORT/held
