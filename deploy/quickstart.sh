@@ -10,7 +10,8 @@
 # lisd.log, lisd.pid, postgres.log.
 # Run as root, it installs missing packages, runs PostgreSQL as user postgres and lisd as user
 # nobody (group nogroup; lis.conf [server] user): lisd binds and reads its key as root, then
-# drops to that user. Run as anyone else, both run as that user.
+# drops to that user, which PostgreSQL (peer authentication) knows as role lisd, not as the
+# superuser. Run as anyone else, both run as that user.
 # Environment: LIS_PORT (default 8443). Running it again reuses the cluster and restarts lisd.
 set -euo pipefail
 
@@ -22,9 +23,11 @@ SOCK="$RUN/pgsock"
 PORT="${LIS_PORT:-8443}"
 BUILD="$ROOT/build"
 CONNINFO="host=$SOCK user=postgres dbname=lis"
-# lisd's user when the quickstart runs as root (nobody exists on every Debian system).
+# lisd's user when the quickstart runs as root (nobody exists on every Debian system), and
+# the database role that user is: it may read the wiremap and append to the query log.
 LISD_USER=nobody
 LISD_GROUP=nogroup
+LISD_ROLE=lisd
 
 PACKAGES=(
 	gcc make meson ninja-build pkg-config python3
@@ -175,10 +178,24 @@ if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
 	chmod 700 "$PGDATA_DIR"
 	as_pg "$PGBIN/initdb" -D "$PGDATA_DIR" -A trust -U postgres -E UTF8 --no-locale >/dev/null
 fi
+if [ "$IS_ROOT" -eq 1 ]; then
+	# initdb's trust would make anyone who reaches the socket any role, superuser included,
+	# and lisd's user reaches it (so does every other process of that user). Peer
+	# authentication maps system users to roles: root and postgres are the superuser,
+	# lisd's user only the role lisd (root may be lisd too: lisd connects in the background
+	# from its start, before it drops root). Rewritten on every run (reloaded below).
+	printf '%s\n' "# Written by deploy/quickstart.sh: system users by peer authentication." \
+		"local all all peer map=quickstart" | as_pg tee "$PGDATA_DIR/pg_hba.conf" >/dev/null
+	printf '%s\n' "# Written by deploy/quickstart.sh: system user, role." \
+		"quickstart root postgres" "quickstart postgres postgres" \
+		"quickstart root $LISD_ROLE" "quickstart $LISD_USER $LISD_ROLE" |
+		as_pg tee "$PGDATA_DIR/pg_ident.conf" >/dev/null
+fi
 touch "$RUN/postgres.log"
 [ "$IS_ROOT" -eq 1 ] && chown postgres: "$RUN/postgres.log"
 if as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
 	say "PostgreSQL already running; reusing it"
+	as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" reload >/dev/null
 else
 	say "starting PostgreSQL on a Unix socket in .run/pgsock (no TCP)"
 	if ! as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$RUN/postgres.log" -w -t 60 \
@@ -195,6 +212,19 @@ fi
 # 4. Schema and sample wiremap (both are no-ops when already done).
 say "lisctl db migrate"
 "$LISCTL" --db "$CONNINFO" db migrate
+LISD_CONNINFO=$CONNINFO
+if [ "$IS_ROOT" -eq 1 ]; then
+	"$PGBIN/psql" -h "$SOCK" -U postgres -d lis -XqAt -v ON_ERROR_STOP=1 <<-EOF
+		DO \$\$ BEGIN
+			IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$LISD_ROLE') THEN
+				CREATE ROLE $LISD_ROLE LOGIN;
+			END IF;
+		END \$\$;
+		GRANT SELECT ON ALL TABLES IN SCHEMA public TO $LISD_ROLE;
+		GRANT INSERT ON query_log TO $LISD_ROLE;
+	EOF
+	LISD_CONNINFO="host=$SOCK user=$LISD_ROLE dbname=lis"
+fi
 # The sample's bindings (what a collector would have seen) are stamped "seen now" on their
 # way in, so that they count as evidence (lis.conf [wiremap] max_binding_age).
 mkdir -p "$RUN/sample"
@@ -227,7 +257,7 @@ sed -e "s|^listen *=.*|listen = 127.0.0.1|" \
     -e "s|^port *=.*|port = $PORT|" \
     -e "s|^tls_cert *=.*|tls_cert = $RUN/tls/cert.pem|" \
     -e "s|^tls_key *=.*|tls_key = $RUN/tls/key.pem|" \
-    -e "s|^conninfo *=.*|conninfo = $CONNINFO|" \
+    -e "s|^conninfo *=.*|conninfo = $LISD_CONNINFO|" \
     -e "s|^threads *=.*|threads = 2|" \
     -e "s|^spool_dir *=.*|spool_dir = $RUN/spool|" \
     deploy/lis.conf.example >"$RUN/lis.conf"
@@ -236,7 +266,7 @@ if [ "$IS_ROOT" -eq 1 ]; then
 	       -e "s|^;\{0,1\}group *=.*|group = $LISD_GROUP|" "$RUN/lis.conf"
 	grep -qx "user = $LISD_USER" "$RUN/lis.conf" ||
 		die "deploy/lis.conf.example has no [server] user line to set"
-	LISD_AS="user $LISD_USER, group $LISD_GROUP (started as root: it binds and reads its key, then drops to them)"
+	LISD_AS="user $LISD_USER, group $LISD_GROUP (started as root: it binds and reads its key, then drops to them; database role $LISD_ROLE)"
 else
 	LISD_AS="user $(id -un) (the quickstart's user)"
 fi

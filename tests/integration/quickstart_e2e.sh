@@ -6,7 +6,8 @@
 # PostgreSQL and lisd on a free loopback port, and shows one HELD exchange; then
 # `quickstart.sh stop`. Checks: it succeeds, says which user lisd runs as, lisd really runs
 # as nobody (started as root, it drops to [server] user) and answers a HELD request with a
-# location, the spool is lisd's user's, and stop leaves nothing running.
+# location, the spool is lisd's user's, nobody is the database role lisd (which writes the
+# query log) and not the superuser, and stop leaves nothing running.
 #
 # Root only (CI runs tests/run.sh as root), else a TAP skip: as root the quickstart runs
 # PostgreSQL as user postgres and lisd as nobody, which is what this proves. It never
@@ -96,6 +97,28 @@ else
 	not_ok "lisd_as_nobody_answers_with_a_location" "$(cat "$TMP/curl.err" "$resp" 2>/dev/null | head -n 20)"
 fi
 check "spool_belongs_to_nobody" test "$(stat -c %U "$RUN/spool" 2>/dev/null)" = nobody
+
+# nobody is the database role lisd (peer authentication), which appends to the query log,
+# and never the superuser.
+PSQL=$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)
+logged=0
+for _ in $(seq 1 100); do
+	c=$("$PSQL" -h "$RUN/pgsock" -U postgres -d lis -XAtc \
+		"SELECT count(*) FROM query_log WHERE kind = 'held'" 2>/dev/null || true)
+	if [ "${c:-0}" -ge 2 ] 2>/dev/null; then logged=1; break; fi
+	sleep 0.1
+done
+if [ "$logged" -eq 1 ]; then
+	ok "lisd_as_role_lisd_writes_the_query_log"
+else
+	not_ok "lisd_as_role_lisd_writes_the_query_log" "held rows: '${c:-}'" "$(tail -n 5 "$RUN/lisd.log")"
+fi
+if runuser -u nobody -- "$PSQL" -h "$RUN/pgsock" -U postgres -d lis -XAtc 'SELECT 1' \
+	>/dev/null 2>&1; then
+	not_ok "nobody_cannot_connect_as_the_superuser" "nobody connected as postgres"
+else
+	ok "nobody_cannot_connect_as_the_superuser"
+fi
 
 rc=0
 "$COPY/deploy/quickstart.sh" stop >"$TMP/stop.out" 2>&1 || rc=$?
