@@ -4,10 +4,14 @@
 #
 #   deploy/quickstart.sh          set up (or reuse) everything and show one HELD exchange
 #   deploy/quickstart.sh stop     stop lisd and the PostgreSQL cluster (the data stays)
+#   deploy/quickstart.sh switches after the first: simulate the sample's switches on loopback
+#                                 (snmpsimd, deploy/sample/snmp/), poll them with
+#                                 `wiremapd --once`, move a phone, show lisd following it
 #
 # State lives in .run/ in the project directory: pg/ (cluster), pgsock/ (its Unix socket),
 # tls/ (a throwaway self-signed certificate), spool/ (lisd's query log spool), lis.conf,
-# lisd.log, lisd.pid, postgres.log.
+# lisd.log, lisd.pid, postgres.log; for `switches`, snmp/ (one folder per simulated switch),
+# wiremapd.conf, wiremapd.log. snmpsimd runs as nobody too when the script runs as root.
 # Run as root, it installs missing packages, runs PostgreSQL as user postgres and lisd as user
 # nobody (group nogroup; lis.conf [server] user): lisd binds and reads its key as root, then
 # drops to that user, which PostgreSQL (peer authentication) knows as role lisd, not as the
@@ -121,14 +125,173 @@ stop_pg() {
 	fi
 }
 
-if [ "${1:-}" = "stop" ]; then
+# ---- deploy/quickstart.sh switches ----
+SNMP_RUN="$RUN/snmp"
+PHONE_IP=127.0.0.2      # the noc-phone, in chi-hq-sw2's ARP table (deploy/sample/snmp/)
+
+stop_agents() {
+	local f pid i
+	for f in "$SNMP_RUN"/*/snmpsimd.pid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f" 2>/dev/null || true)
+		if [ -n "$pid" ] && grep -q snmpsimd "/proc/$pid/cmdline" 2>/dev/null; then
+			kill -TERM "$pid" 2>/dev/null || true
+			for i in $(seq 1 50); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		rm -f "$f"
+	done
+}
+
+# The switches wiremapd will poll, key|address|port a line, in POLLED; each must be on
+# loopback, or the demo stops before anything is polled.
+polled_switches() {
+	local key addr port
+	POLLED=$("$(pg_bindir)/psql" -h "$SOCK" -U postgres -d lis -XAt -F'|' -v ON_ERROR_STOP=1 \
+		-c "SELECT key, host(mgmt_address), snmp_port FROM switch
+		    WHERE poll_enabled AND mgmt_address IS NOT NULL ORDER BY key") ||
+		die "cannot read the switch table"
+	while IFS='|' read -r key addr port; do
+		case "$addr" in
+		'' | 127.* | ::1) ;;
+		*) die "switch $key is managed at $addr: this demo polls only simulated switches on loopback" ;;
+		esac
+	done <<<"$POLLED"
+}
+
+# One snmpsimd per polled switch, on its address and port, answering community public from
+# deploy/sample/snmp/STATE/SWITCH.snmprec. As root it runs as nobody.
+start_agents() {
+	local state=$1 key addr port d ep
+	stop_agents
+	while IFS='|' read -r key addr port; do
+		[ -n "$key" ] || continue
+		[ -f "deploy/sample/snmp/$state/$key.snmprec" ] ||
+			die "no recording deploy/sample/snmp/$state/$key.snmprec for switch $key"
+		d="$SNMP_RUN/$key"
+		rm -rf "$d"
+		mkdir -p "$d/data" "$d/cache"
+		cp "deploy/sample/snmp/$state/$key.snmprec" "$d/data/public.snmprec"
+		ep="--agent-udpv4-endpoint=$addr:$port"
+		[ "$addr" = ::1 ] && ep="--agent-udpv6-endpoint=[::1]:$port"
+		args=(--data-dir="$d/data" --cache-dir="$d/cache" "$ep"
+			--logging-method=file:"$d/snmpsimd.log")
+		if [ "$IS_ROOT" -eq 1 ]; then
+			chown -R "$LISD_USER:$LISD_GROUP" "$d"
+			args+=(--process-user="$LISD_USER" --process-group="$LISD_GROUP")
+		fi
+		HOME=$d nohup /usr/bin/snmpsimd "${args[@]}" </dev/null >"$d/snmpsimd.out" 2>&1 &
+		echo $! >"$d/snmpsimd.pid"
+	done <<<"$POLLED"
+}
+
+# wiremapd --once until every switch answered (the agents take a moment to start).
+poll_switches() {
+	local i
+	for i in $(seq 1 20); do
+		if "$WIREMAPD" -c "$RUN/wiremapd.conf" --once >"$RUN/wiremapd.log" 2>&1; then
+			sed 's/^/    /' "$RUN/wiremapd.log"
+			return 0
+		fi
+		sleep 0.5
+	done
+	sed 's/^/    /' "$RUN/wiremapd.log"
+	die "wiremapd --once: some switch did not answer (agents' logs in $SNMP_RUN/*/)"
+}
+
+wiremap_loads() { grep -c ' wiremap loaded ' "$RUN/lisd.log" 2>/dev/null || true; }
+
+# Ask lisd for the phone's location, from the phone's address, once lisd has loaded the
+# wiremap wiremapd changed (it reloads on the change's notification), and say where it is.
+ask_as_phone() {
+	local before=$1 i loc src where
+	for i in $(seq 1 50); do
+		[ "$(wiremap_loads)" -gt "$before" ] && break
+		sleep 0.1
+	done
+	curl -sS --noproxy '*' --cacert "$RUN/tls/cert.pem" --max-time 10 --interface "$PHONE_IP" \
+		-H 'Content-Type: application/held+xml' --data-binary @deploy/sample/request.xml \
+		-o "$RUN/phone.xml" "https://127.0.0.1:$PORT/held" || die "the HELD request failed"
+	where=$(xmllint --xpath 'concat("floor ", string(//*[local-name()="FLR"][1]), ", room ",
+		string(//*[local-name()="ROOM"][1]), " (", string(//*[local-name()="LOC"][1]), ")")' \
+		"$RUN/phone.xml" 2>/dev/null || echo '?')
+	loc=$(grep "requester=$PHONE_IP " "$RUN/lisd.log" | tail -n 1 | grep -o 'location=[^ ]*' || true)
+	src=$(grep "requester=$PHONE_IP " "$RUN/lisd.log" | tail -n 1 | grep -o 'source=[^ ]*' || true)
+	say "HELD from $PHONE_IP (the noc-phone): $where; lisd: $src $loc"
+}
+
+switches_demo() {
+	lisd_running || die "lisd is not running: run deploy/quickstart.sh first"
+	PORT=$(sed -n 's/^port *= *//p' "$RUN/lis.conf")
+	polled_switches
+	if [ ! -x /usr/bin/snmpsimd ]; then
+		[ "$IS_ROOT" -eq 1 ] ||
+			die "snmpsimd is missing (run as root, or: apt-get install --no-install-recommends snmpsim)"
+		say "installing snmpsim"
+		apt-get update </dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends snmpsim </dev/null
+	fi
+	[ -x /usr/bin/python3 ] && export PATH="/usr/bin:$PATH"
+	say "building wiremapd in build/"
+	ninja -C "$BUILD" wiremap/wiremapd/wiremapd >/dev/null
+	WIREMAPD="$BUILD/wiremap/wiremapd/wiremapd"
+	cat >"$RUN/wiremapd.conf" <<-EOF
+		; Written by deploy/quickstart.sh switches: the quickstart's database, the simulated
+		; switches (community public), no kernel neighbour table.
+		[database]
+		conninfo = $CONNINFO
+		[snmp]
+		version = 2c
+		community = public
+		[poll]
+		timeout_ms = 1000
+		retries = 1
+		[netlink]
+		enabled = false
+	EOF
+	chmod 600 "$RUN/wiremapd.conf"
+	mkdir -p "$SNMP_RUN"
+	[ "$IS_ROOT" -eq 1 ] && let_pass "$LISD_USER" "$SNMP_RUN"
+	trap stop_agents EXIT
+
+	ask_as_phone "$(wiremap_loads)"
+	local n
+	say "simulated switches on loopback, as the sample has them (deploy/sample/snmp/before):"
+	start_agents before
+	sed 's/^/    /; s/|/ at /; s/|/ port /' <<<"$POLLED"
+	n=$(wiremap_loads)
+	say "wiremapd --once"
+	poll_switches
+	ask_as_phone "$n"
+	say "the noc-phone is carried to the lobby, chi-hq-sw1 Gi1/0/1 (deploy/sample/snmp/after)"
+	start_agents after
+	n=$(wiremap_loads)
+	say "wiremapd --once"
+	poll_switches
+	ask_as_phone "$n"
+	stop_agents
+	trap - EXIT
+	say "simulated switches stopped; the bindings wiremapd wrote stay (lisctl explain --ip $PHONE_IP)"
+}
+
+case "${1:-}" in
+"") ;;
+stop)
+	stop_agents
 	stop_lisd
 	stop_pg
 	say "stopped (state kept in $RUN; remove it to start from scratch)"
 	exit 0
-elif [ $# -gt 0 ]; then
-	die "usage: deploy/quickstart.sh [stop]"
-fi
+	;;
+switches)
+	switches_demo
+	exit 0
+	;;
+*) die "usage: deploy/quickstart.sh [stop | switches]" ;;
+esac
 
 # 1. Packages.
 missing=()
@@ -327,6 +490,8 @@ Ask again:
        --data-binary @deploy/sample/request.xml https://127.0.0.1:$PORT/held
 See how it would locate a device, step by step (the test mode; no call needed):
   $LISCTL --db "$CONNINFO" explain --mac 00:04:f2:11:22:44
+Watch wiremapd follow a phone from switch to switch (simulated switches on 127.0.0.1):
+  deploy/quickstart.sh switches
 Stop lisd and PostgreSQL:
   deploy/quickstart.sh stop
 EOF

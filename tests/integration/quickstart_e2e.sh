@@ -7,7 +7,8 @@
 # `quickstart.sh stop`. Checks: it succeeds, says which user lisd runs as, lisd really runs
 # as nobody (started as root, it drops to [server] user) and answers a HELD request with a
 # location, the spool is lisd's user's, nobody is the database role lisd (which writes the
-# query log) and not the superuser, and stop leaves nothing running.
+# query log) and not the superuser, `quickstart.sh switches` shows a phone's answer following
+# its move (snmpsimd on loopback; skipped without snmpsim), and stop leaves nothing running.
 #
 # Root only (CI runs tests/run.sh as root), else a TAP skip: as root the quickstart runs
 # PostgreSQL as user postgres and lisd as nobody, which is what this proves. It never
@@ -118,6 +119,34 @@ if runuser -u nobody -- "$PSQL" -h "$RUN/pgsock" -U postgres -d lis -XAtc 'SELEC
 	not_ok "nobody_cannot_connect_as_the_superuser" "nobody connected as postgres"
 else
 	ok "nobody_cannot_connect_as_the_superuser"
+fi
+
+# `quickstart.sh switches`: simulated switches on loopback, wiremapd, the noc-phone moving
+# from the NOC (room 210) to the lobby, and lisd's answers from the phone's address following.
+if [ -x /usr/bin/snmpsimd ]; then
+	rc=0
+	timeout 300 "$COPY/deploy/quickstart.sh" switches </dev/null >"$TMP/switches.out" 2>&1 || rc=$?
+	held=$(grep '^==> HELD from 127.0.0.2' "$TMP/switches.out" || true)
+	if [ "$rc" -eq 0 ] && [ "$(printf '%s\n' "$held" | wc -l)" -eq 3 ] &&
+		printf '%s\n' "$held" | sed -n 2p | grep -q 'source=port location=chi-hq-2-210$' &&
+		printf '%s\n' "$held" | sed -n 3p | grep -q 'source=port location=chi-hq-1-lobby$'; then
+		ok "quickstart_switches_shows_the_phone_moving"
+	else
+		not_ok "quickstart_switches_shows_the_phone_moving" "exit $rc" "$(tail -n 30 "$TMP/switches.out")"
+	fi
+	left=0
+	for f in "$RUN"/snmp/*/snmpsimd.pid; do [ -e "$f" ] && left=1; done
+	for d in /proc/[0-9]*; do
+		grep -qF "$RUN/snmp/" "$d/cmdline" 2>/dev/null && left=1
+	done
+	if [ "$left" -eq 0 ]; then
+		ok "quickstart_switches_stops_its_agents"
+	else
+		not_ok "quickstart_switches_stops_its_agents" "an snmpsimd of $RUN/snmp is still there"
+	fi
+else
+	skip "quickstart_switches_shows_the_phone_moving" "snmpsim not installed"
+	skip "quickstart_switches_stops_its_agents" "snmpsim not installed"
 fi
 
 rc=0
