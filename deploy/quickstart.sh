@@ -99,11 +99,11 @@ lisd_running() {
 
 stop_lisd() {
 	if lisd_running; then
-		local pid i
+		local pid
 		pid=$(cat "$RUN/lisd.pid")
 		say "stopping lisd (pid $pid)"
 		kill -TERM "$pid" 2>/dev/null || true
-		for i in $(seq 1 100); do
+		for _ in $(seq 1 100); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
@@ -130,13 +130,13 @@ SNMP_RUN="$RUN/snmp"
 PHONE_IP=127.0.0.2      # the noc-phone, in chi-hq-sw2's ARP table (deploy/sample/snmp/)
 
 stop_agents() {
-	local f pid i
+	local f pid
 	for f in "$SNMP_RUN"/*/snmpsimd.pid; do
 		[ -f "$f" ] || continue
 		pid=$(cat "$f" 2>/dev/null || true)
 		if [ -n "$pid" ] && grep -q snmpsimd "/proc/$pid/cmdline" 2>/dev/null; then
 			kill -TERM "$pid" 2>/dev/null || true
-			for i in $(seq 1 50); do
+			for _ in $(seq 1 50); do
 				kill -0 "$pid" 2>/dev/null || break
 				sleep 0.1
 			done
@@ -190,8 +190,7 @@ start_agents() {
 
 # wiremapd --once until every switch answered (the agents take a moment to start).
 poll_switches() {
-	local i
-	for i in $(seq 1 20); do
+	for _ in $(seq 1 20); do
 		if "$WIREMAPD" -c "$RUN/wiremapd.conf" --once >"$RUN/wiremapd.log" 2>&1; then
 			sed 's/^/    /' "$RUN/wiremapd.log"
 			return 0
@@ -207,8 +206,8 @@ wiremap_loads() { grep -c ' wiremap loaded ' "$RUN/lisd.log" 2>/dev/null || true
 # Ask lisd for the phone's location, from the phone's address, once lisd has loaded the
 # wiremap wiremapd changed (it reloads on the change's notification), and say where it is.
 ask_as_phone() {
-	local before=$1 i loc src where
-	for i in $(seq 1 50); do
+	local before=$1 loc src where
+	for _ in $(seq 1 50); do
 		[ "$(wiremap_loads)" -gt "$before" ] && break
 		sleep 0.1
 	done

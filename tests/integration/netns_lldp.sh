@@ -20,6 +20,7 @@
 # namespaces (wiremapd rightly ignores link-local neighbours, so the hosts cannot use 169.254).
 set -u
 
+# shellcheck source=tap.sh
 . "$(dirname "$0")/tap.sh"
 
 [ "$(id -u)" -eq 0 ] || skip_all "not root / no netns (network namespaces need root)"

@@ -17,6 +17,7 @@
 # Environment (meson sets it): LIS_SRCDIR.
 set -euo pipefail
 
+# shellcheck source=tap.sh
 . "$(dirname "$0")/tap.sh"
 check() { # check NAME COMMAND...: ok when COMMAND succeeds
 	local name=$1; shift

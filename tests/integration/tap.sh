@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # TAP for the shell tests of this folder (netns_lldp.sh, quickstart_e2e.sh): sourced, not run.
 # ok NAME; not_ok NAME [LINE...] (the lines go out as comments); skip NAME REASON; diag TEXT;
 # skip_all REASON (the whole test, exit 0). The caller prints the plan "1..$n" at the end and
