@@ -16,7 +16,7 @@ PACKAGES=(
 	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev liburcu-dev
 	postgresql libinih-dev libcsv-dev libssl-dev libcurl4-openssl-dev
 	curl openssl ca-certificates util-linux iproute2 locales libjansson-dev chromium
-	libsnmp-dev libnl-3-dev libnl-route-3-dev snmp snmpd snmpsim lldpd iputils-ping
+	libsnmp-dev libnl-3-dev libnl-route-3-dev snmp snmpd snmpsim lldpd iputils-ping acl
 )
 
 log() { printf '== %s\n' "$*" >&2; }

@@ -20,15 +20,8 @@
 # namespaces (wiremapd rightly ignores link-local neighbours, so the hosts cannot use 169.254).
 set -u
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-	local l; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done
-}
-diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# shellcheck source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 [ "$(id -u)" -eq 0 ] || skip_all "not root / no netns (network namespaces need root)"
 command -v ip >/dev/null || skip_all "not root / no netns (iproute2 missing)"
