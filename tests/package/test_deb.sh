@@ -15,7 +15,7 @@
 set -eu
 
 SRC=${1:-${LIS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}}
-PLAN=13
+PLAN=15
 n=0
 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -145,6 +145,12 @@ out=$(/usr/sbin/lisd --version 2>&1; /usr/sbin/lisctl --version 2>&1; /usr/sbin/
 echo "$out" | sed 's/^/# /'
 [ "$(echo "$out" | grep -c " ${v%%-*}$")" -eq 3 ]; res $? "lisd, lisctl and wiremapd --version print the package's version"
 /usr/sbin/lisctl --help 2>&1 | grep -q 'db migrate'; res $? "lisctl --help lists its commands"
+# No PostgreSQL in here: "cannot connect" (exit 1) shows lisctl, run as lis, read lis.conf;
+# a file it could not read would be exit 2.
+out=$(runuser -u lis -- /usr/sbin/lisctl db status 2>&1); rc=$?
+echo "# lisctl as lis: exit $rc: $out"
+[ "$rc" -eq 1 ] && echo "$out" | grep -q 'cannot connect'
+res $? "lisctl run as lis reads /etc/lis/lis.conf"
 pw=$(getent passwd lis); echo "# $pw"
 case "$pw" in lis:*:*:*:*:/var/lib/lis:*nologin) res 0 "system user lis, home /var/lib/lis, no login shell" ;;
 *) res 1 "system user lis, home /var/lib/lis, no login shell" ;; esac
@@ -155,8 +161,8 @@ echo "# conffiles: $cf"
 perm=$(stat -c '%n %U:%G %a' /etc/lis/lis.conf /etc/lis/wiremapd.conf 2>&1 | tr '\n' ' ')
 echo "# $perm"
 [ "$cf" = "/etc/lis/lis.conf /etc/lis/wiremapd.conf " ] &&
-	[ "$perm" = "/etc/lis/lis.conf root:root 600 /etc/lis/wiremapd.conf root:root 600 " ]
-res $? "/etc/lis/lis.conf and wiremapd.conf are conffiles, root-only"
+	[ "$perm" = "/etc/lis/lis.conf root:lis 640 /etc/lis/wiremapd.conf root:root 600 " ]
+res $? "/etc/lis/lis.conf (root:lis 0640) and wiremapd.conf (root-only) are conffiles"
 en=$(systemctl --root=/ is-enabled lisd.service wiremapd.service 2>&1 | tr '\n' ' '); echo "# is-enabled: $en"
 [ "$en" = "disabled disabled " ]; res $? "lisd.service and wiremapd.service installed, not enabled"
 if command -v systemd-analyze >/dev/null; then
@@ -167,9 +173,15 @@ if command -v systemd-analyze >/dev/null; then
 else
 	echo "skip systemd-analyze is not installed"
 fi
+# The same packages again: the maintainer scripts' upgrade path (configure with the old version).
+if out=$(dpkg -i /tmp/lis-server_*.deb /tmp/lis-wiremapd_*.deb 2>&1); then
+	[ "$(stat -c '%U:%G %a' /etc/lis/lis.conf)" = "root:lis 640" ] && getent passwd lis >/dev/null
+	res $? "installing them again (upgrade path) keeps the user and lis.conf's mode"
+else echo "$out" | sed 's/^/# /'; res 1 "installing them again (upgrade path) keeps the user and lis.conf's mode"; fi
 if out=$(dpkg --purge lis-wiremapd lis-server 2>&1); then
-	[ ! -e /etc/lis/lis.conf ] && [ ! -e /etc/lis/wiremapd.conf ] && [ ! -e /usr/sbin/lisd ]
-	res $? "dpkg --purge removes programs and conffiles"
+	[ ! -e /etc/lis/lis.conf ] && [ ! -e /etc/lis/wiremapd.conf ] && [ ! -e /usr/sbin/lisd ] &&
+		! dpkg-statoverride --list /etc/lis/lis.conf >/dev/null
+	res $? "dpkg --purge removes programs, conffiles and the mode override"
 else echo "$out" | sed 's/^/# /'; res 1 "dpkg --purge removes programs and conffiles"; fi
 EOF
 mkdir "$WORK/ov"
