@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (`.ci/run` execs this): install what is missing, build
 # with gcc (warnings are errors), build with clang + ASan/UBSan + libFuzzer, run every suite
-# (unit, integration, fuzz), and end with one line: "N passed, N failed[, N skipped]" counting
-# TAP test cases. Exit status is non-zero when anything failed.
+# (unit, integration, fuzz, package), and end with one line: "N passed, N failed[, N skipped]"
+# counting TAP test cases. Exit status is non-zero when anything failed.
 #
 # Works as root (installs packages with apt-get) and as a normal user (then the packages must
 # already be there; the script says which are missing). Needs no standard input.
@@ -17,6 +17,7 @@ PACKAGES=(
 	postgresql libinih-dev libcsv-dev libssl-dev libcurl4-openssl-dev
 	curl openssl ca-certificates util-linux iproute2 locales libjansson-dev chromium
 	libsnmp-dev libnl-3-dev libnl-route-3-dev snmp snmpd snmpsim lldpd iputils-ping acl
+	debhelper dpkg-dev lintian fakeroot
 )
 
 log() { printf '== %s\n' "$*" >&2; }

@@ -2,7 +2,7 @@
 # Run a command confined the way deploy/lisd.service confines lisd, without systemd: in a
 # mount namespace of its own where every mount is read-only (ProtectSystem=strict) except
 # WRITABLE (StateDirectory=), as USER with its own group, no supplementary group
-# (DynamicUser=), no capability in any set (CapabilityBoundingSet=) and no way to gain one
+# (User=), no capability in any set (CapabilityBoundingSet=) and no way to gain one
 # (NoNewPrivileges=yes). Used by test_unit_confined; root only.
 #
 #   confine.sh WRITABLE USER -- COMMAND [ARG...]

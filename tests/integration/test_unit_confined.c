@@ -3,7 +3,7 @@
  * folder), its credentials (configuration, certificate and key copied into a folder of the
  * service user's, mode 0400), and its confinement made by confine.sh: every mount read-only
  * but the state directory (ProtectSystem=strict, StateDirectory=lis), an unprivileged user
- * (DynamicUser=; nobody here), no capability, no new privileges. lisd must check its
+ * (User=lis; nobody here), no capability, no new privileges. lisd must check its
  * configuration, start, answer, keep its query-log spool in the state directory and get the
  * entries to PostgreSQL, and stop cleanly. Root only (the suite runs as root in CI). */
 #include "check.h"
