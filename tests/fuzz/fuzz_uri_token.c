@@ -5,7 +5,7 @@
  *   odd:  the rest is an expiry (8 bytes, big-endian) and an identity; what
  *         lis_uri_token_encode() makes must decode to the same before its expiry, not at
  *         it, and no other spelling of the token (one character changed, as the input's
- *         last byte says) may decode at all. */
+ *         last two bytes say) may decode at all. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,16 +62,17 @@ static void round_trip(const uint8_t *data, size_t size)
 	if (lis_uri_token_decode(&key, token, (time_t)e, back, sizeof back, &expiry) == 0)
 		abort();  /* expired */
 
-	/* Another spelling: one character of the token replaced by another of the alphabet. */
+	/* Another spelling: one character of the token changed to another of the alphabet (the
+	 * input's last byte says which, counted from the end; the one before it, how). */
 	static const char alphabet[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	size_t tlen = strlen(token);
-	uint8_t last = data[size - 1];
-	size_t at = (size_t)last * 7 % tlen;
-	char was = token[at];
-	token[at] = alphabet[last % 64];
-	if (token[at] != was &&
-	    lis_uri_token_decode(&key, token, (time_t)e - 1, back, sizeof back, &expiry) == 0)
+	size_t at = tlen - 1 - data[size - 1] % tlen;
+	const char *c = strchr(alphabet, token[at]);
+	if (!c)
+		abort();
+	token[at] = alphabet[(size_t)(c - alphabet) ^ (data[size - 2] % 63u + 1)];
+	if (lis_uri_token_decode(&key, token, (time_t)e - 1, back, sizeof back, &expiry) == 0)
 		abort();
 }
 
