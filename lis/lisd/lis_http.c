@@ -1,7 +1,6 @@
 #include "lis_http.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -17,22 +16,16 @@
 #include <microhttpd.h>
 
 #include "held.h"
-#include "lis_accept.h"
 #include "lis_auth.h"
 #include "lis_conn.h"
 #include "lis_held.h"
+#include "lis_http_route.h"
 #include "lis_log.h"
 #include "lis_metrics.h"
 #include "lis_querylog.h"
 #include "lis_tls.h"
 #include "lis_uri.h"
 #include "pidf.h"
-
-/* The media types of answers with their charset: "The 'charset' parameter MUST be included with
- * the XML document" (RFC 5985 §5), written as in the RFC 5985 §10.1 example. The same for the
- * bare presence of a GET (RFC 6753 §3.2): the documents are UTF-8 either way. */
-#define HELD_CONTENT_TYPE HELD_MEDIA_TYPE ";charset=utf-8"
-#define PIDF_CONTENT_TYPE PIDF_MEDIA_TYPE ";charset=utf-8"
 
 /* GnuTLS priorities (lis_http.h; the admin listener uses the same). */
 #define TLS_PRIORITIES LIS_HTTP_TLS_PRIORITIES
@@ -50,35 +43,17 @@ struct lis_http {
 	char start_msg[256];
 };
 
-/* Where a request goes. */
-enum route {
-	ROUTE_HELD,                   /* held_path: POST HELD */
-	ROUTE_DEREF,                  /* under uri_base's path: a location URI (RFC 6753) */
-};
-
-/* An HTTP-level refusal, decided from the headers. */
-struct refusal {
-	unsigned status;              /* 0: none */
-	const char *text;             /* the text/plain body */
-	const char *allow;            /* the Allow header, NULL for none */
-	const char *vary;             /* the Vary header, NULL for none */
-	char why[96];                 /* for the log line, "" for none */
-	bool close;                   /* close the connection after it */
-};
-
 /* State of one request, from its headers to its completion. */
 struct request {
 	struct timespec start;
-	enum route route;
-	bool get;                     /* ROUTE_DEREF and GET or HEAD */
+	enum lis_route route;
+	bool get;                     /* LIS_ROUTE_DEREF and GET or HEAD */
 	enum lis_deref_form form;     /* get: the answer's form, negotiated on Accept */
-	struct refusal refusal;       /* sent once the request is in */
-	char token[LIS_URI_TOKEN_MAX + 2]; /* ROUTE_DEREF: the path after the prefix (a secret:
+	struct lis_refusal refusal;       /* sent once the request is in */
+	char token[LIS_URI_TOKEN_MAX + 2]; /* LIS_ROUTE_DEREF: the path after the prefix (a secret:
 	                                    * never logged) */
-	char *body;
-	size_t len, cap;
+	struct lis_http_body body;
 	unsigned long long seen;      /* body bytes received, kept or not */
-	bool too_large;
 };
 
 static double ms_since(const struct timespec *t0)
@@ -170,46 +145,6 @@ static void log_refusal(const struct lis_config *cfg, struct MHD_Connection *con
 		res, lis_log_value(m, sizeof m, method), loggable_path(cfg, url, p, sizeof p),
 		ms_since(t0), why[0] ? " reason=" : "",
 		why[0] ? lis_log_value(w, sizeof w, why) : "");
-}
-
-/* "application/held+xml", optionally followed by parameters (RFC 9110 §8.3.1). */
-static bool is_held_media_type(const char *ct)
-{
-	if (!ct)
-		return false;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	size_t n = strlen(HELD_MEDIA_TYPE);
-	if (strncasecmp(ct, HELD_MEDIA_TYPE, n) != 0)
-		return false;
-	ct += n;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	return *ct == '\0' || *ct == ';';
-}
-
-static int append_body(struct request *rq, const char *data, size_t size, size_t max)
-{
-	if (rq->too_large || size > max - rq->len) {
-		rq->too_large = true;
-		return 0;
-	}
-	if (rq->len + size + 1 > rq->cap) {
-		size_t cap = rq->cap ? rq->cap : 4096;
-		while (cap < rq->len + size + 1)
-			cap *= 2;
-		if (cap > max + 1)
-			cap = max + 1;
-		char *nb = realloc(rq->body, cap);
-		if (!nb)
-			return -1;
-		rq->body = nb;
-		rq->cap = cap;
-	}
-	memcpy(rq->body + rq->len, data, size);
-	rq->len += size;
-	rq->body[rq->len] = '\0';
-	return 0;
 }
 
 /* lis_requester.authorize: the TLS client certificate or the address (lis_auth.c). */
@@ -323,13 +258,14 @@ static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *co
 
 	client_address(conn, ip, sizeof ip);
 	struct lis_requester who = { .ip = ip, .authorize = authorize_connection, .ctx = conn };
-	const char *body = rq->body ? rq->body : "";
-	if (rq->route == ROUTE_DEREF)
-		rc = lis_held_deref_post(&who, rq->token, body, rq->len, &out, &out_len, &oc);
+	const char *body = rq->body.data ? rq->body.data : "";
+	if (rq->route == LIS_ROUTE_DEREF)
+		rc = lis_held_deref_post(&who, rq->token, body, rq->body.len, &out, &out_len,
+					 &oc);
 	else
-		rc = lis_held_handle(&who, body, rq->len, &out, &out_len, &oc);
+		rc = lis_held_handle(&who, body, rq->body.len, &out, &out_len, &oc);
 	log_answer(h, ip, method, url, NULL, &oc, &rq->start);
-	log_query(rq->route == ROUTE_DEREF ? "deref_post" : "held", ip, &oc, &rq->start);
+	log_query(rq->route == LIS_ROUTE_DEREF ? "deref_post" : "held", ip, &oc, &rq->start);
 	if (rc < 0) {
 		free(out);
 		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
@@ -376,48 +312,6 @@ static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connectio
 	return queue(conn, status, text_response(text), NULL, MHD_HTTP_HEADER_ACCEPT);
 }
 
-/* The request announces a body: Transfer-Encoding, or a Content-Length other than 0
- * (RFC 9112 §6.3). */
-static bool announces_body(struct MHD_Connection *conn)
-{
-	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	return te || (cl && cl[strspn(cl, "0")] != '\0');
-}
-
-/* GET, or HEAD: the same answer without its body (RFC 9110 §9.3.2; libmicrohttpd leaves the
- * body out and keeps the headers, Content-Length included). */
-static bool is_get(const char *method)
-{
-	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
-	       strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-}
-
-/* The form of the answer to a GET of a location URI (RFC 6753 §3.2): "a LIS MUST provide a
- * HELD location response if it receives an HTTP GET request"; the bare presence is for a
- * client whose Accept "includes "application/pidf+xml"", so HELD goes first and wins ties,
- * and the presence only when Accept weighs it higher. A failure is a HELD error when HELD is
- * acceptable at all. False when neither is acceptable. */
-static bool negotiate_get(struct MHD_Connection *conn, enum lis_deref_form *form)
-{
-	static const char *const offers[] = { HELD_CONTENT_TYPE, PIDF_CONTENT_TYPE };
-	int weights[2];
-	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							 MHD_HTTP_HEADER_ACCEPT);
-	switch (lis_accept_choose(accept, offers, 2, weights)) {
-	case 0:
-		*form = LIS_DEREF_HELD;
-		return true;
-	case 1:
-		*form = weights[0] > 0 ? LIS_DEREF_PIDF : LIS_DEREF_PIDF_ONLY;
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* MHD_get_connection_values() callback: the first If-* header field (the conditional ones,
  * RFC 9110 §13.1), its name in *cls. */
 static enum MHD_Result find_condition(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -430,145 +324,47 @@ static enum MHD_Result find_condition(void *cls, enum MHD_ValueKind kind, const 
 	return MHD_NO;
 }
 
-/* The message framing (RFC 9112 §6.3): every Content-Length field line, each a
- * comma-separated list, must hold one and the same 1*DIGIT value. */
-struct framing {
-	char length[24];              /* the value seen so far, "" before the first */
-	bool invalid;
+/* MHD_get_connection_values() callback: every Content-Length field line into one list
+ * (RFC 9110 §5.3: several field lines are one comma-separated value). */
+struct lengths {
+	char text[128];
+	bool cut;
 };
-
-static enum MHD_Result check_length(void *cls, enum MHD_ValueKind kind, const char *key,
-				    const char *value)
+static enum MHD_Result join_length(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
 {
-	struct framing *f = cls;
+	struct lengths *l = cls;
 	(void)kind;
 	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
 		return MHD_YES;
-	for (const char *p = value ? value : "";;) {
-		p += strspn(p, " \t");
-		size_t n = strspn(p, "0123456789");
-		const char *q = p + n + strspn(p + n, " \t");
-		if (n == 0 || n >= sizeof f->length || (*q != ',' && *q != '\0') ||
-		    (f->length[0] && (strlen(f->length) != n || strncmp(f->length, p, n) != 0))) {
-			f->invalid = true;
-			return MHD_NO;
-		}
-		memcpy(f->length, p, n);
-		f->length[n] = '\0';
-		if (*q == '\0')
-			return MHD_YES;
-		p = q + 1;
-	}
+	size_t n = strlen(l->text);
+	int w = snprintf(l->text + n, sizeof l->text - n, "%s%s", n ? "," : "", value ? value : "");
+	if (w < 0 || (size_t)w >= sizeof l->text - n)
+		l->cut = true;
+	return MHD_YES;
 }
 
-/* A request whose body length is ambiguous: refused with 400 and the connection closed,
- * as RFC 9112 §6.3 requires ("the server MUST respond with a 400 (Bad Request) status code
- * and then close the connection"), so that nothing after it can be read as another request.
- * Both Transfer-Encoding and Content-Length is refused too, which §6.1 allows ("A server MAY
- * reject a request that contains both ... Regardless, the server MUST close the
- * connection"). */
-static bool framing_refused(struct MHD_Connection *conn, struct refusal *ref)
+/* The header fields lis_http_route() decides on; len holds the joined Content-Length. */
+static void request_fields(struct MHD_Connection *conn, struct lis_http_fields *f,
+			   struct lengths *len)
 {
-	struct framing f = {"", false};
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, check_length, &f);
-	bool te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-					      MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
-	if (!f.invalid && !(te && f.length[0]))
-		return false;
-	ref->status = MHD_HTTP_BAD_REQUEST;
-	ref->close = true;
-	ref->text = f.invalid ? "bad request: Content-Length is not one number\n"
-			      : "bad request: both Transfer-Encoding and Content-Length\n";
-	snprintf(ref->why, sizeof ref->why, "%s", f.invalid ? "conflicting Content-Length"
-							     : "Transfer-Encoding and Content-Length");
-	return true;
-}
-
-/* Where the request goes, and whether it is refused, from its headers alone: ambiguous
- * framing 400 (framing_refused); unknown path 404; then wrong method 405; a POST whose
- * Content-Type is not HELD, or whose Accept excludes HELD, 406 (RFC 5985 §8), as is a GET
- * that accepts neither form; a body over max_body 413; and last a conditional request 412
- * (RFC 5985 §8), as preconditions count only for a request that would otherwise succeed
- * (RFC 9110 §13.2.1). held_path first, then location URIs under uri_base's path. */
-static enum route route_request(const struct lis_config *cfg, struct MHD_Connection *conn,
-				const char *url, const char *method, struct refusal *ref,
-				enum lis_deref_form *form)
-{
-	const char *deref = lis_config_deref_path(cfg);
-	size_t dlen = deref ? strlen(deref) : 0;
-	enum route route = ROUTE_HELD;
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							 MHD_HTTP_HEADER_ACCEPT);
-
-	memset(ref, 0, sizeof *ref);
-	if (framing_refused(conn, ref))
-		return route;
-	if (strcmp(url, cfg->held_path) == 0) {
-		route = ROUTE_HELD;
-	} else if (deref && strncmp(url, deref, dlen) == 0 && url[dlen] != '\0') {
-		route = ROUTE_DEREF;
-	} else {
-		ref->status = MHD_HTTP_NOT_FOUND;
-		ref->text = "not found: HELD requests go to the LIS URI\n";
-		return route;
-	}
-	if (route == ROUTE_DEREF && is_get(method)) {
-		if (!negotiate_get(conn, form)) {
-			ref->status = MHD_HTTP_NOT_ACCEPTABLE;
-			ref->text = "not acceptable: a location URI answers with "
-				    "application/held+xml or application/pidf+xml\n";
-			ref->vary = MHD_HTTP_HEADER_ACCEPT;
-			snprintf(ref->why, sizeof ref->why,
-				 "Accept excludes application/held+xml and application/pidf+xml");
-		}
-	} else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-		ref->status = MHD_HTTP_METHOD_NOT_ALLOWED;
-		if (route == ROUTE_DEREF) {
-			ref->text = "method not allowed: location URIs take GET, HEAD or POST\n";
-			ref->allow = "GET, HEAD, POST";
-		} else {
-			ref->text = "method not allowed: HELD requests use POST\n";
-			ref->allow = MHD_HTTP_METHOD_POST;
-		}
-	} else if (!is_held_media_type(MHD_lookup_connection_value(
-			   conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
-		/* RFC 5985 §8 names 406 here, where HTTP alone would say 415 */
-		ref->status = MHD_HTTP_NOT_ACCEPTABLE;
-		ref->text = "not acceptable: send Content-Type application/held+xml\n";
-		snprintf(ref->why, sizeof ref->why, "Content-Type is not application/held+xml");
-	} else if (lis_accept_weight(accept, HELD_CONTENT_TYPE) == 0) {
-		/* No Accept at all passes: lisd's choice, so that a caller whose phone leaves
-		 * it out still gets a location; RFC 5985 §8's 406 is a SHOULD. */
-		ref->status = MHD_HTTP_NOT_ACCEPTABLE;
-		ref->text = "not acceptable: HELD answers are application/held+xml, which Accept "
-			    "excludes\n";
-		ref->vary = MHD_HTTP_HEADER_ACCEPT;
-		snprintf(ref->why, sizeof ref->why, "Accept excludes application/held+xml");
-	} else if (cl) {
-		char *end;
-		errno = 0;
-		unsigned long long n = strtoull(cl, &end, 10);
-		if (errno == ERANGE || n > cfg->max_body) {
-			ref->status = MHD_HTTP_CONTENT_TOO_LARGE;
-			ref->text = "request body too large\n";
-		}
-	}
-	const char *cond = NULL;
-	if (!ref->status)
-		MHD_get_connection_values(conn, MHD_HEADER_KIND, find_condition, &cond);
-	if (cond) {
-		ref->status = MHD_HTTP_PRECONDITION_FAILED;
-		ref->text = "precondition failed: HELD takes no conditional requests (If-*)\n";
-		snprintf(ref->why, sizeof ref->why, "conditional header %.40s", cond);
-	}
-	return route;
+	memset(f, 0, sizeof *f);
+	f->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						      MHD_HTTP_HEADER_CONTENT_TYPE);
+	f->accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	len->text[0] = '\0';
+	len->cut = false;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, join_length, len);
+	/* a list too long to keep is not one plain number either */
+	f->content_length = len->cut ? "," : len->text[0] ? len->text : NULL;
+	f->transfer_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							   MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, find_condition, &f->condition);
 }
 
 /* Send and log a refusal decided from the headers. */
 static enum MHD_Result refuse(const struct lis_config *cfg, struct MHD_Connection *conn,
-			      const char *method, const char *url, const struct refusal *ref,
+			      const char *method, const char *url, const struct lis_refusal *ref,
 			      const struct timespec *t0)
 {
 	log_refusal(cfg, conn, method, url, ref->status, ref->why, t0);
@@ -596,17 +392,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (ci && lis_conn_requested(ci->socket_context))
 			lis_metrics_tls_handshake();
 		struct timespec t0;
-		struct refusal ref;
+		struct lis_refusal ref;
+		struct lis_http_fields f;
 		enum lis_deref_form form = LIS_DEREF_HELD;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		enum route route = route_request(cfg, conn, url, method, &ref, &form);
+		struct lengths len;
+		request_fields(conn, &f, &len);
+		enum lis_route route = lis_http_route(cfg, url, method, &f, &ref, &form);
 		/* An answer queued now, before the body is read, makes libmicrohttpd close the
 		 * connection after it (MHD_queue_response() marks it "early" and drops the rest of
 		 * the request). That is right for a body we refuse, not for a request without
 		 * one: GET, or a refused POST without a body, is answered once the request is in,
 		 * so the connection stays open (RFC 5985 §8: persistent connections SHOULD be
 		 * supported). */
-		if (ref.status && (ref.close || announces_body(conn)))
+		if (ref.status && (ref.close || lis_http_announces_body(&f)))
 			return refuse(cfg, conn, method, url, &ref, &t0);
 		rq = calloc(1, sizeof *rq);
 		if (!rq)
@@ -614,9 +413,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->start = t0;
 		rq->route = route;
 		rq->refusal = ref;
-		rq->get = route == ROUTE_DEREF && is_get(method);
+		rq->get = route == LIS_ROUTE_DEREF && lis_http_is_get(method);
 		rq->form = form;
-		if (route == ROUTE_DEREF && !ref.status)
+		if (route == LIS_ROUTE_DEREF && !ref.status)
 			snprintf(rq->token, sizeof rq->token, "%s",
 				 url + strlen(lis_config_deref_path(cfg)));
 		*con_cls = rq;
@@ -630,13 +429,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			log_refusal(cfg, conn, method, url, 0, "", &rq->start);
 			return MHD_NO;
 		}
-		if (append_body(rq, upload_data, *upload_data_size, cfg->max_body) < 0)
+		if (lis_http_body_append(&rq->body, upload_data, *upload_data_size,
+					 cfg->max_body) < 0)
 			return MHD_NO;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
 
-	if (rq->too_large) {
+	if (rq->body.too_large) {
 		log_refusal(cfg, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE, "", &rq->start);
 		return queue_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large\n");
 	}
@@ -654,7 +454,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct request *rq = *con_cls;
 	if (!rq)
 		return;
-	free(rq->body);
+	free(rq->body.data);
 	memset(rq->token, 0, sizeof rq->token);
 	free(rq);
 	*con_cls = NULL;

@@ -237,6 +237,9 @@ int lis_uri_token_decode(const struct lis_uri_key *key, const char *token, time_
 			acc &= (1u << bits) - 1;
 		}
 	}
+	/* The spare bits of the last character are zero in the one spelling of a token (RFC 4648
+	 * §3.5): any other spelling is refused, so that a token is one string. */
+	bad |= (unsigned)(acc != 0);
 	/* A token of the wrong shape still costs one decryption: of a minimal dummy. */
 	size_t clen = rlen >= RAW_MIN ? rlen - NONCE_LEN - TAG_LEN : 16;
 	bad |= (unsigned)(rlen < RAW_MIN);

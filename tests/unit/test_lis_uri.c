@@ -67,6 +67,28 @@ static void test_tampered_token_is_refused(void)
 	CHECK(lis_uri_token_decode(&key, tok, T0, id, sizeof id, NULL) < 0);
 }
 
+/* Base64url of a length that is not a multiple of 3 leaves spare bits in the last character;
+ * only the spelling with them zero is the token (RFC 4648 §3.5), so that a token has one
+ * spelling. Found by tests/fuzz/fuzz_uri_token. */
+static void test_token_with_spare_bits_set_is_refused(void)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	/* a 4-byte identity makes 44 bytes (2 spare bits), a 30-byte one 76 (4 spare bits) */
+	static const char *const ids[] = { "ip:1", "uri:sip:alice@example.com:5061" };
+	char tok[LIS_URI_TOKEN_MAX + 1], id[LIS_URI_IDENTITY_MAX + 1];
+	struct lis_error err = { 0 };
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		CHECK(lis_uri_token_encode(&key, ids[i], T0 + 100, tok, sizeof tok, &err) == 0);
+		size_t n = strlen(tok);
+		CHECKF(n % 4 != 0, "token of %s has no spare bits", ids[i]);
+		CHECK(lis_uri_token_decode(&key, tok, T0, id, sizeof id, NULL) == 0);
+		tok[n - 1] = b64[(strchr(b64, tok[n - 1]) - b64) ^ 1];
+		CHECKF(lis_uri_token_decode(&key, tok, T0, id, sizeof id, NULL) < 0,
+		       "%s: last character with a spare bit set accepted", ids[i]);
+	}
+}
+
 static void test_token_under_other_key_is_refused(void)
 {
 	char tok[LIS_URI_TOKEN_MAX + 1], id[LIS_URI_IDENTITY_MAX + 1];
@@ -170,6 +192,7 @@ int main(void)
 	      test_token_round_trip_gives_identity_and_expiry);
 	t_run("tokens_are_unguessable_each_time", test_tokens_are_unguessable_each_time);
 	t_run("tampered_token_is_refused", test_tampered_token_is_refused);
+	t_run("token_with_spare_bits_set_is_refused", test_token_with_spare_bits_set_is_refused);
 	t_run("token_under_other_key_is_refused", test_token_under_other_key_is_refused);
 	t_run("expired_token_is_refused", test_expired_token_is_refused);
 	t_run("malformed_tokens_are_refused", test_malformed_tokens_are_refused);

@@ -253,6 +253,33 @@ static void test_lldp_local_port_matched_by_name_when_numbers_differ(void)
 	wm_switch_tables_clear(&t);
 }
 
+/* An interface the switch gives no ifName or ifDescr (only an ifAlias) names no LLDP local
+ * port: the next name is used, and a poll never fails on it. Found by
+ * tests/fuzz/fuzz_snmp_decode (it was strdup(NULL)). */
+static void test_lldp_local_port_on_an_interface_without_name_falls_back(void)
+{
+	struct wm_switch_tables t;
+	switch8(&t);
+	t.ifs = realloc(t.ifs, 10 * sizeof *t.ifs);
+	t.ifs[8] = (struct wm_if){.if_index = 20, .alias = oct("desk 20")};
+	t.ifs[9] = (struct wm_if){.if_index = 30, .alias = oct("desk 30")};
+	t.n_ifs = 10;
+	/* lldpLocPort 21 is described like ifIndex 30, which has no name either */
+	t.loc_ports = realloc(t.loc_ports, 9 * sizeof *t.loc_ports);
+	t.loc_ports[8] = (struct wm_lldp_loc_port){.port_num = 21, .id_subtype = 7,
+						   .id = oct("port 21"), .desc = oct("desk 30")};
+	t.n_loc_ports = 9;
+	add_rem(&t, 20, 7, oct("x"), 7, oct("y"), 0x00);
+	add_rem(&t, 21, 7, oct("x"), 7, oct("z"), 0x00);
+	struct wm_collect_result r;
+	CHECK(wm_collect_bindings(&t, &pol8, &r, NULL) == 0);
+	CHECK(r.n_lldp == 2);
+	CHECK_STR(r.lldp[0].local_port_id, "lldp-port-20");
+	CHECK_STR(r.lldp[1].local_port_id, "port 21");
+	wm_collect_result_free(&r);
+	wm_switch_tables_clear(&t);
+}
+
 static void add_arp(struct wm_switch_tables *t, int family, const char *ip, const char *mac,
 		    int type, bool media)
 {
@@ -320,6 +347,8 @@ int main(void)
 	t_run("uplink_by_lldp_bridge_but_not_by_phone", test_uplink_by_lldp_bridge_but_not_by_phone);
 	t_run("lldp_local_port_matched_by_name_when_numbers_differ",
 	      test_lldp_local_port_matched_by_name_when_numbers_differ);
+	t_run("lldp_local_port_on_an_interface_without_name_falls_back",
+	      test_lldp_local_port_on_an_interface_without_name_falls_back);
 	t_run("arp_entries_keep_dynamic_and_static_drop_the_rest",
 	      test_arp_entries_keep_dynamic_and_static_drop_the_rest);
 	return t_done();

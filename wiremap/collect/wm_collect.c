@@ -117,6 +117,7 @@ static const char *lldp_local_port_name(const struct wm_switch_tables *t, long n
 					size_t size)
 {
 	const struct wm_lldp_loc_port *lp = find_loc_port(t, num);
+	const char *name;
 	if (lp) {
 		char id[NAME_MAX_LEN], desc[NAME_MAX_LEN];
 		const char *a = text_of(&lp->id, id, sizeof id);
@@ -127,15 +128,17 @@ static const char *lldp_local_port_name(const struct wm_switch_tables *t, long n
 			for (size_t k = 0; k < 2; k++) {
 				if (!cand[k])
 					continue;
-				if (octets_eq_text(&f->name, cand[k]) ||
-				    octets_eq_text(&f->descr, cand[k]) ||
-				    octets_eq_text(&f->alias, cand[k]))
-					return wm_collect_port_name(t, f->if_index, buf, size);
+				/* an interface with no name of its own names nothing */
+				if ((octets_eq_text(&f->name, cand[k]) ||
+				     octets_eq_text(&f->descr, cand[k]) ||
+				     octets_eq_text(&f->alias, cand[k])) &&
+				    (name = wm_collect_port_name(t, f->if_index, buf, size)))
+					return name;
 			}
 		}
 	}
-	if (find_if(t, num))
-		return wm_collect_port_name(t, num, buf, size);
+	if (find_if(t, num) && (name = wm_collect_port_name(t, num, buf, size)))
+		return name;
 	if (lp && lp->id.len > 0) {
 		wm_lldp_port_id_text(lp->id_subtype, lp->id.data, lp->id.len, buf, size);
 		if (buf[0])

@@ -470,6 +470,36 @@ static bool walk_ended(const netsnmp_variable_list *v)
 	       v->type == SNMP_NOSUCHINSTANCE;
 }
 
+/* v is a cell of one of the columns [first, last] that table walk d covers. */
+static bool walk_has(const struct walk_def *d, const netsnmp_variable_list *v)
+{
+	return v->name_length > d->entry_len &&
+	       netsnmp_oid_is_subtree(d->entry, d->entry_len, v->name, v->name_length) == 0 &&
+	       v->name[d->entry_len] >= d->first && v->name[d->entry_len] <= d->last;
+}
+
+int wm_snmp_store_varbind(struct wm_switch_tables *t, const struct variable_list *v)
+{
+	struct slot s = {.t = t};
+	if (walk_ended(v))
+		return 0;
+	for (int w = 0; w < W_COUNT; w++) {
+		const struct walk_def *d = &walks[w];
+		if (d->get &&
+		    snmp_oid_compare(v->name, v->name_length, d->entry, d->entry_len) == 0) {
+			t->varbinds++;
+			return store(&s, w, 0, NULL, 0, v);
+		}
+		if (!d->get && walk_has(d, v)) {
+			t->varbinds++;
+			size_t at = d->entry_len;
+			return store(&s, w, (unsigned)v->name[at], v->name + at + 1,
+				     v->name_length - at - 1, v);
+		}
+	}
+	return 0;
+}
+
 static void next_walk(struct slot *s)
 {
 	s->hint = 0;
@@ -588,9 +618,7 @@ static int on_response(struct slot *s, netsnmp_session *ss, netsnmp_pdu *pdu)
 	}
 	bool more = pdu->variables != NULL;
 	for (netsnmp_variable_list *v = pdu->variables; v && more; v = v->next_variable) {
-		if (walk_ended(v) || v->name_length <= d->entry_len ||
-		    netsnmp_oid_is_subtree(d->entry, d->entry_len, v->name, v->name_length) != 0 ||
-		    v->name[d->entry_len] > d->last || v->name[d->entry_len] < d->first) {
+		if (walk_ended(v) || !walk_has(d, v)) {
 			more = false;
 			break;
 		}

@@ -130,6 +130,12 @@ struct wm_switch_tables {
 /* Free what the tables hold and zero them (safe on a zeroed struct; callable twice). */
 void wm_switch_tables_clear(struct wm_switch_tables *t);
 
+/* For tests: store one variable binding (net-snmp's netsnmp_variable_list) into t as a poll
+ * would, in the table or scalar its name falls in; a name in none is ignored. Returns 0, or
+ * -1 when out of memory. */
+struct variable_list;
+int wm_snmp_store_varbind(struct wm_switch_tables *t, const struct variable_list *v);
+
 /* Called as each switch finishes (success or failure), from inside wm_snmp_poll(), with the
  * matching entry of `out`. It may consume the tables and wm_switch_tables_clear() them. */
 typedef void wm_snmp_done_fn(void *user, const struct wm_snmp_target *target,
