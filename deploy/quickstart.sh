@@ -224,7 +224,8 @@ ask_as_phone() {
 
 switches_demo() {
 	lisd_running || die "lisd is not running: run deploy/quickstart.sh first"
-	PORT=$(sed -n 's/^port *= *//p' "$RUN/lis.conf")
+	# the HELD port: [server]'s, not [admin]'s
+	PORT=$(sed -n '/^\[server\]/,/^\[/ s/^port *= *//p' "$RUN/lis.conf")
 	polled_switches
 	if [ ! -x /usr/bin/snmpsimd ]; then
 		[ "$IS_ROOT" -eq 1 ] ||
