@@ -114,3 +114,38 @@ int db_query_log_max_seq(struct db_conn *c, const char *instance, long long *seq
 	PQclear(res);
 	return 0;
 }
+
+/* What may go: answered before $1, and not its instance's newest entry. */
+#define PURGEABLE "FROM query_log q WHERE q.at < $1::timestamptz AND q.seq < " \
+	"(SELECT max(m.seq) FROM query_log m WHERE m.instance = q.instance)"
+/* Rows per DELETE: each its own transaction, so that lisd's inserts never wait long. */
+#define PURGE_BATCH "10000"
+
+int db_query_log_purge(struct db_conn *c, const char *before, bool dry_run, long long *n,
+		       struct lis_error *err)
+{
+	const char *const v[] = {before};
+	*n = 0;
+	if (dry_run) {
+		PGresult *res = db_exec(c, "query log: entries to purge",
+					"SELECT count(*) " PURGEABLE, 1, v, PGRES_TUPLES_OK, err);
+		if (!res)
+			return -1;
+		*n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+		return 0;
+	}
+	for (;;) {
+		PGresult *res = db_exec(c, "query log: purge",
+					"DELETE FROM query_log WHERE (instance, seq) IN "
+					"(SELECT q.instance, q.seq " PURGEABLE " LIMIT " PURGE_BATCH ")",
+					1, v, PGRES_COMMAND_OK, err);
+		if (!res)
+			return -1;
+		long long k = strtoll(PQcmdTuples(res), NULL, 10);
+		PQclear(res);
+		*n += k;
+		if (k == 0)
+			return 0;
+	}
+}

@@ -1,5 +1,6 @@
 /* The query log's SQL (table query_log, db/migrations/0004_query_log.sql): batch insert of
- * entries that may have been sent before, and where an instance's numbering stands. */
+ * entries that may have been sent before, where an instance's numbering stands, and the
+ * purge of old entries. */
 #ifndef DB_QUERYLOG_H
 #define DB_QUERYLOG_H
 
@@ -40,5 +41,11 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 /* The highest seq stored for instance (0 when none). */
 int db_query_log_max_seq(struct db_conn *c, const char *instance, long long *seq,
 			 struct lis_error *err);
+
+/* Query-log retention: delete the entries answered before `before` (an ISO 8601 timestamp
+ * with its zone), in batches of their own transactions, never an instance's newest entry (so
+ * that its numbering goes on). dry_run: only count them. *n gets the number. */
+int db_query_log_purge(struct db_conn *c, const char *before, bool dry_run, long long *n,
+		       struct lis_error *err);
 
 #endif

@@ -80,6 +80,8 @@ int ctl_check_wiremap(const struct db_import_set *files, const struct db_import_
  * fractions of a second are dropped) as seconds since the epoch. Returns -1 if it is not
  * one. */
 int ctl_parse_timestamp(const char *s, time_t *out);
+/* ctl_parse_timestamp(), or a date (YYYY-MM-DD: that day's 00:00 UTC). */
+int ctl_parse_when(const char *s, time_t *out);
 
 /* What lisctl takes from lis.conf(5), which it reads as lisd does (lis_conf.h). */
 struct ctl_settings {
@@ -109,5 +111,7 @@ void ctl_import_synopsis(FILE *out, const char *lead);
 int ctl_cmd_export(const char *conninfo, int argc, char **argv);
 int ctl_cmd_db_migrate(const char *conninfo);
 int ctl_cmd_db_status(const char *conninfo);
+/* lisctl purge (--older-than DAYS | --before T) [--dry-run]: query-log retention. */
+int ctl_cmd_purge(const char *conninfo, int argc, char **argv);
 
 #endif

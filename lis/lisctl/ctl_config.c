@@ -67,3 +67,14 @@ int ctl_take_opt(int argc, char **argv, int *i, const char *name, const char **o
 	*out = argv[++*i];
 	return 1;
 }
+
+int ctl_parse_when(const char *s, time_t *out)
+{
+	int y, m, d, n = 0;
+	if (strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) == 3 && n == 10) {
+		char buf[32];
+		snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
+		return ctl_parse_timestamp(buf, out);
+	}
+	return ctl_parse_timestamp(s, out);
+}

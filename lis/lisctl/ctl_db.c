@@ -1,7 +1,12 @@
-/* `lisctl db migrate` and `lisctl db status`. */
+/* `lisctl db migrate`, `lisctl db status` and `lisctl purge` (query-log retention). */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "ctl.h"
+#include "db_querylog.h"
 
 static struct db_conn *connect_or_say(const char *conninfo)
 {
@@ -49,5 +54,71 @@ int ctl_cmd_db_status(const char *conninfo)
 	       : version < latest ? "run lisctl db migrate"
 				  : "newer than this lisctl");
 	db_close(c);
+	return CTL_EXIT_OK;
+}
+
+static int purge_usage(void)
+{
+	fprintf(stderr, "usage: lisctl purge (--older-than DAYS | --before T) [--dry-run]\n");
+	return CTL_EXIT_USAGE;
+}
+
+int ctl_cmd_purge(const char *conninfo, int argc, char **argv)
+{
+	const char *days = NULL, *before = NULL;
+	bool dry_run = false;
+	for (int i = 1; i < argc; i++) {
+		int r;
+		if (strcmp(argv[i], "--dry-run") == 0)
+			dry_run = true;
+		else if ((r = ctl_take_opt(argc, argv, &i, "--older-than", &days)) != 0 ||
+			 (r = ctl_take_opt(argc, argv, &i, "--before", &before)) != 0) {
+			if (r < 0)
+				return purge_usage();
+		} else {
+			fprintf(stderr, "lisctl: purge: unknown option \"%s\"\n", argv[i]);
+			return purge_usage();
+		}
+	}
+	if (!days == !before) {
+		fprintf(stderr, "lisctl: purge: give --older-than or --before (one of them)\n");
+		return purge_usage();
+	}
+	time_t cut;
+	if (days) {
+		char *end;
+		errno = 0;
+		long d = strtol(days, &end, 10);
+		if (errno || *end || end == days || d < 1 || d > 36500) {
+			fprintf(stderr, "lisctl: purge: --older-than \"%s\" is not a number of days "
+				"(1 to 36500)\n", days);
+			return CTL_EXIT_USAGE;
+		}
+		cut = time(NULL) - (time_t)d * 86400;
+	} else if (ctl_parse_when(before, &cut) < 0) {
+		fprintf(stderr, "lisctl: purge: --before \"%s\" is not a date (2026-11-01) or a "
+			"timestamp with its zone (2026-11-01T08:00:00Z)\n", before);
+		return CTL_EXIT_USAGE;
+	}
+	if (cut > time(NULL)) {
+		fprintf(stderr, "lisctl: purge: --before is in the future: that would purge the "
+			"query log of today\n");
+		return CTL_EXIT_USAGE;
+	}
+	char when[32];
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&cut));
+	struct lis_error err = {0};
+	struct db_conn *c = connect_or_say(conninfo);
+	if (!c)
+		return CTL_EXIT_FAIL;
+	long long n;
+	int rc = db_query_log_purge(c, when, dry_run, &n, &err);
+	db_close(c);
+	if (rc < 0) {
+		fprintf(stderr, "lisctl: purge: %s (%lld entries purged before that)\n", err.msg, n);
+		return CTL_EXIT_FAIL;
+	}
+	printf("%s %lld query-log entries answered before %s (each lisd's newest entry is kept)\n",
+	       dry_run ? "would purge" : "purged", n, when);
 	return CTL_EXIT_OK;
 }

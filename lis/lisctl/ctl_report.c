@@ -106,18 +106,6 @@ static void report_usage(FILE *out)
 
 /* ---- options ---- */
 
-/* An ISO 8601 timestamp with a zone, or a date (YYYY-MM-DD: that day's 00:00 UTC). */
-static int parse_time(const char *s, time_t *out)
-{
-	int y, m, d, n = 0;
-	if (strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) == 3 && n == 10) {
-		char buf[32];
-		snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
-		return ctl_parse_timestamp(buf, out);
-	}
-	return ctl_parse_timestamp(s, out);
-}
-
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	const char *from = NULL, *to = NULL, *fmt = NULL, *days = NULL;
@@ -151,7 +139,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			return -1;
 	}
 	if (from) {
-		if (parse_time(from, &o->f.from) < 0) {
+		if (ctl_parse_when(from, &o->f.from) < 0) {
 			fprintf(stderr, "lisctl: report: --from \"%s\" is not a date (2026-11-01) or "
 					"a timestamp with a zone (2026-11-01T08:00:00Z)\n", from);
 			return -1;
@@ -159,7 +147,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		o->f.has_from = true;
 	}
 	if (to) {
-		if (parse_time(to, &o->f.to) < 0) {
+		if (ctl_parse_when(to, &o->f.to) < 0) {
 			fprintf(stderr, "lisctl: report: --to \"%s\" is not a date (2026-12-01) or "
 					"a timestamp with a zone (2026-12-01T00:00:00Z)\n", to);
 			return -1;

@@ -29,6 +29,9 @@ static void usage(FILE *out)
 		"  report queries|coverage|staleness|risk|summary [--from T] [--to T] [--site KEY]\n"
 		"         [--result R] [--source S] [--days N] [--format csv|json|html] [-o FILE]\n"
 		"                      auditors' reports on the wiremap and the query log\n"
+		"  purge (--older-than DAYS | --before T) [--dry-run]\n"
+		"                      delete query-log entries answered before then (each\n"
+		"                      lisd's newest is kept); --dry-run only counts them\n"
 		"\n"
 		"options:\n"
 		"  -c FILE             configuration file (default " LIS_CONFIG_DEFAULT_FILE "),\n"
@@ -79,7 +82,8 @@ int main(int argc, char **argv)
 	bool is_db = strcmp(cmd, "db") == 0 && i + 2 == argc &&
 		     (strcmp(sub, "migrate") == 0 || strcmp(sub, "status") == 0);
 	if (!is_db && strcmp(cmd, "import") != 0 && strcmp(cmd, "explain") != 0 &&
-	    strcmp(cmd, "report") != 0 && strcmp(cmd, "export") != 0) {
+	    strcmp(cmd, "report") != 0 && strcmp(cmd, "export") != 0 &&
+	    strcmp(cmd, "purge") != 0) {
 		fprintf(stderr, "lisctl: unknown command \"%s%s%s\"\n", cmd, *sub ? " " : "", sub);
 		usage(stderr);
 		return CTL_EXIT_USAGE;
@@ -94,6 +98,8 @@ int main(int argc, char **argv)
 		rc = ctl_cmd_report(&set, argc - i, argv + i);
 	else if (strcmp(cmd, "export") == 0)
 		rc = ctl_cmd_export(set.conninfo, argc - i, argv + i);
+	else if (strcmp(cmd, "purge") == 0)
+		rc = ctl_cmd_purge(set.conninfo, argc - i, argv + i);
 	else if (!is_db)
 		rc = ctl_cmd_import(set.conninfo, argc - i, argv + i);
 	else if (strcmp(sub, "migrate") == 0)

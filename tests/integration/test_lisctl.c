@@ -370,6 +370,48 @@ static void test_ipv6_longest_prefix_wins(void)
 	free(v);
 }
 
+/* Query-log retention: old entries go, each instance's newest stays (its numbering goes
+ * on), --dry-run only counts, and what is not a retention period is refused. */
+static void test_purge_deletes_old_entries_but_each_instances_newest(void)
+{
+	/* a: 3 entries 400 days old and its newest 10 days old; b: only 2 old ones */
+	CHECK(th_pg_exec(&pg, "lis", "INSERT INTO query_log (instance, seq, at, kind, result) "
+			 "SELECT 'purge-a', g, now() - interval '400 days', 'held', 'located' "
+			 "FROM generate_series(1, 3) g UNION ALL "
+			 "SELECT 'purge-a', 4, now() - interval '10 days', 'held', 'located' "
+			 "UNION ALL SELECT 'purge-b', g, now() - interval '500 days', 'held', "
+			 "'locationUnknown' FROM generate_series(1, 2) g") == 0);
+	const char *count = "SELECT count(*) FROM query_log WHERE instance LIKE 'purge-%'";
+	struct th_proc p;
+	ctl(&p, pg.conninfo, "purge", "--older-than", "365", "--dry-run", NULL, NULL, NULL, NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "would purge 4 query-log entries"), "%s",
+	       th_flat(p.out));
+	th_proc_free(&p);
+	CHECK(th_pg_count(&pg, count) == 6);
+	ctl(&p, pg.conninfo, "purge", "--older-than=365", NULL, NULL, NULL, NULL, NULL, NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "purged 4 query-log entries"), "%s",
+	       th_flat(p.out));
+	th_proc_free(&p);
+	CHECK(th_pg_count(&pg, count) == 2);
+	CHECK(th_pg_count(&pg, "SELECT count(*) FROM query_log WHERE (instance, seq) IN "
+			  "(('purge-a', 4), ('purge-b', 2))") == 2);
+	/* by date: a's newest is the newest, so it stays whatever the date */
+	ctl(&p, pg.conninfo, "purge", "--before", "2999-01-01", NULL, NULL, NULL, NULL, NULL);
+	CHECK(p.status == 2 && strstr(p.err, "in the future"));
+	th_proc_free(&p);
+	static const char *const bad[][2] = {{"--older-than", "0"}, {"--older-than", "ten"},
+		{"--before", "yesterday"}};
+	for (size_t i = 0; i < 3; i++) {
+		ctl(&p, pg.conninfo, "purge", bad[i][0], bad[i][1], NULL, NULL, NULL, NULL, NULL);
+		CHECKF(p.status == 2, "%s %s: exit %d", bad[i][0], bad[i][1], p.status);
+		th_proc_free(&p);
+	}
+	ctl(&p, pg.conninfo, "purge", NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	CHECK(p.status == 2 && strstr(p.err, "--older-than or --before"));
+	th_proc_free(&p);
+	CHECK(th_pg_count(&pg, count) == 2);
+}
+
 int main(void)
 {
 	t_run("setup_postgresql_cluster", test_setup_postgresql_cluster);
@@ -394,6 +436,8 @@ int main(void)
 	t_run("unknown_column_is_an_error_on_line_1", test_unknown_column_is_an_error_on_line_1);
 	t_run("ipv4_longest_prefix_wins", test_ipv4_longest_prefix_wins);
 	t_run("ipv6_longest_prefix_wins", test_ipv6_longest_prefix_wins);
+	t_run("purge_deletes_old_entries_but_each_instances_newest",
+	      test_purge_deletes_old_entries_but_each_instances_newest);
 	int rc = t_done();
 	th_pg_stop(&pg);
 	return rc;
