@@ -308,7 +308,8 @@ else
 fi
 
 # ---------------------------------------------------------------- lisd
-# lis_conf FILE PORT CONNINFO: a lisd config for the bench.
+# lis_conf FILE PORT CONNINFO: a lisd config for the bench (its query-log spool in the bench's
+# scratch folder, not the host's /var/lib/lis; no admin listener, whose port is one per host).
 lis_conf() {
 	cat >"$1" <<-EOF
 	[server]
@@ -322,6 +323,10 @@ lis_conf() {
 	conninfo = $3
 	[held]
 	domain = bench.invalid
+	[querylog]
+	spool_dir = $tmp/spool-$2
+	[admin]
+	port = 0
 	[log]
 	target = stderr
 	EOF

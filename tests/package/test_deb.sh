@@ -4,7 +4,9 @@
 # never written), run lintian (an error fails), then `dpkg -i` them into a scratch root and
 # check what an administrator relies on: the programs run, man pages, units (installed,
 # disabled, `systemd-analyze verify`), /etc/lis conffiles, the system user lis and the state
-# directory /var/lib/lis; then purge them.
+# directory /var/lib/lis; follow README.md's "Deploy" section (a PostgreSQL with peer
+# authentication, role and database lis, migrate, import, certificate, --check-config, lisd
+# started as its unit starts it and answering, retention, backup); then purge them.
 #
 # Nothing leaves the machine: the scratch root is this host's own root filesystem under an
 # overlay (writes go to a tmpfs, in a mount namespace of the test's own), so the packages'
@@ -15,7 +17,7 @@
 set -eu
 
 SRC=${1:-${LIS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}}
-PLAN=15
+PLAN=21
 n=0
 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -129,6 +131,8 @@ mount -t tmpfs tmpfs "$R/tmp"
 printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
 chmod 755 "$R/usr/sbin/policy-rc.d"
 cp "$W"/lis-server_*.deb "$W"/lis-wiremapd_*.deb "$W/checks.sh" "$R/tmp/"
+cp -r "$W/sample" "$R/tmp/sample"
+chmod -R a+rX "$R/tmp/sample"
 chroot "$R" /bin/bash /tmp/checks.sh
 EOF
 cat >"$WORK/checks.sh" <<'EOF'
@@ -138,6 +142,9 @@ set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8
 cd /tmp
 res() { if [ "$1" -eq 0 ]; then echo "ok $2"; else echo "fail $2"; fi; }
+# A fresh machine: no state of the host's own lisd (a bench or a hand run may have made a
+# /var/lib/lis as root) in the scratch root (removed from the overlay only).
+rm -rf /var/lib/lis /etc/lis
 if out=$(dpkg -i /tmp/lis-server_*.deb /tmp/lis-wiremapd_*.deb 2>&1); then res 0 "dpkg -i installs both packages"
 else echo "$out" | sed 's/^/# /'; res 1 "dpkg -i installs both packages"; fi
 v=$(dpkg-query -W -f='${Version}' lis-server)
@@ -173,6 +180,77 @@ if command -v systemd-analyze >/dev/null; then
 else
 	echo "skip systemd-analyze is not installed"
 fi
+# README.md "Deploy", step by step (runuser for sudo, which may not be installed; the unit's
+# start done by hand: no systemd in here). A PostgreSQL of this root's own, on /run/postgresql
+# (a tmpfs here) with peer authentication, as Debian's is.
+step() { # step DESCRIPTION COMMAND...: a README step, its output as diagnostics on failure
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then res 0 "$desc"; else echo "$out" | tail -n 20 | sed 's/^/# /'; res 1 "$desc"; fi
+}
+pg_up() {
+	local b
+	b=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+	install -d -o postgres -g postgres /run/postgresql /tmp/pg &&
+	runuser -u postgres -- "$b/initdb" -D /tmp/pg --auth-local=peer --auth-host=reject \
+		>/dev/null &&
+	runuser -u postgres -- "$b/pg_ctl" -D /tmp/pg -w -l /tmp/pg/log \
+		-o "-k /run/postgresql -c listen_addresses=''" start >/dev/null &&
+	runuser -u postgres -- createuser lis && runuser -u postgres -- createdb -O lis lis
+}
+step "README Deploy: PostgreSQL with peer authentication, createuser lis, createdb -O lis lis" pg_up
+S=/tmp/sample
+step "README Deploy: lisctl db migrate and import, run as lis" sh -c "
+	runuser -u lis -- lisctl db migrate &&
+	runuser -u lis -- lisctl import --sites $S/sites.csv --locations $S/locations.csv \
+		--subnets $S/subnets.csv"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+configure() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-keyout /tmp/key.pem -out /tmp/cert.pem -subj /CN=localhost \
+		-addext subjectAltName=IP:127.0.0.1 2>/dev/null &&
+	install -D -m 0600 /tmp/cert.pem /etc/lis/tls/cert.pem &&
+	install -D -m 0600 /tmp/key.pem /etc/lis/tls/key.pem &&
+	sed -i -e "/^\[server\]/,/^\[/ s/^port *=.*/port = $port/" \
+		-e "/^\[admin\]/,/^\[/ s/^port *=.*/port = 0/" /etc/lis/lis.conf &&
+	lisd -c /etc/lis/lis.conf --check-config
+}
+step "README Deploy: certificate in /etc/lis/tls, lis.conf edited, lisd --check-config" configure
+# systemctl enable --now lisd, by hand: the unit's credentials (LoadCredential=, copies the
+# service user may read), its user, no capability, no new privileges, its ExecStart= line
+start_lisd() {
+	local c=/run/credentials/lisd.service line
+	install -d -o lis -g lis -m 0500 "$c" &&
+	install -o lis -g lis -m 0400 /etc/lis/lis.conf "$c/lis.conf" &&
+	install -o lis -g lis -m 0400 /etc/lis/tls/cert.pem "$c/tls.crt" &&
+	install -o lis -g lis -m 0400 /etc/lis/tls/key.pem "$c/tls.key" || return 1
+	line=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/lisd.service)
+	line=${line//%d/$c}
+	# shellcheck disable=SC2086 # the unit's words, as systemd splits them
+	setpriv --reuid=lis --regid=lis --clear-groups --inh-caps=-all --bounding-set=-all \
+		--no-new-privs -- $line >/tmp/lisd.log 2>&1 &
+	echo $! >/tmp/lisd.pid
+	local i
+	for i in $(seq 1 300); do
+		if curl -sS --cacert /tmp/cert.pem -H 'Content-Type: application/held+xml' \
+			--data-binary @$S/request.xml "https://127.0.0.1:$port/held" 2>/dev/null |
+			grep -q 'civicAddress'; then
+			return 0
+		fi
+		kill -0 "$(cat /tmp/lisd.pid)" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat /tmp/lisd.log
+	return 1
+}
+step "README Deploy: lisd started as its unit starts it answers a HELD request with a location" start_lisd
+step "README Deploy: wiremapd --check-config" wiremapd -c /etc/lis/wiremapd.conf --check-config
+step "README Deploy: lisctl purge --dry-run and pg_dump, run as lis" sh -c "
+	runuser -u lis -- lisctl purge --older-than 400 --dry-run | grep -q 'would purge' &&
+	runuser -u lis -- pg_dump -Fc lis >/tmp/lis.dump && test -s /tmp/lis.dump"
+[ -f /tmp/lisd.pid ] && kill "$(cat /tmp/lisd.pid)" 2>/dev/null
+runuser -u postgres -- "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/pg_ctl" \
+	-D /tmp/pg -m fast stop >/dev/null 2>&1
 # The same packages again: the maintainer scripts' upgrade path (configure with the old version).
 if out=$(dpkg -i /tmp/lis-server_*.deb /tmp/lis-wiremapd_*.deb 2>&1); then
 	[ "$(stat -c '%U:%G %a' /etc/lis/lis.conf)" = "root:lis 640" ] && getent passwd lis >/dev/null
@@ -185,6 +263,7 @@ if out=$(dpkg --purge lis-wiremapd lis-server 2>&1); then
 else echo "$out" | sed 's/^/# /'; res 1 "dpkg --purge removes programs and conffiles"; fi
 EOF
 mkdir "$WORK/ov"
+cp -r "$SRC/deploy/sample" "$WORK/sample"
 if unshare -m --propagation private bash "$WORK/inroot.sh" "$WORK" >"$WORK/inroot.log" 2>&1; then :; fi
 while IFS= read -r line; do
 	case "$line" in
