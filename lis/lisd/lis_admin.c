@@ -152,14 +152,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct lis_admin *a = cls;
-	char msg[512], v[600];
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	size_t n = strlen(msg);
-	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '.'))
-		msg[--n] = '\0';
-	if (a->starting)
-		snprintf(a->start_msg, sizeof a->start_msg, "%s", msg);
-	lis_log(LIS_LOG_DEBUG, "mhd", "listener=admin msg=%s", lis_log_value(v, sizeof v, msg));
+	lis_http_mhd_message("admin", a->starting, a->start_msg, sizeof a->start_msg, fmt, ap);
 }
 
 int lis_admin_start(const struct lis_config *cfg, struct lis_admin **out,
@@ -171,21 +164,9 @@ int lis_admin_start(const struct lis_config *cfg, struct lis_admin **out,
 	*out = NULL;
 	if (cfg->admin_port == 0)
 		return 0;
-	memset(&ss, 0, sizeof ss);
-	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)&ss;
-	if (inet_pton(AF_INET, cfg->admin_listen, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)cfg->admin_port);
-	} else if (inet_pton(AF_INET6, cfg->admin_listen, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)cfg->admin_port);
-		flags |= MHD_USE_DUAL_STACK;
-	} else {
-		return lis_error_set(err, LIS_E_USAGE,
-				     "[admin] listen: \"%s\" is not an IPv4 or IPv6 address",
-				     cfg->admin_listen);
-	}
+	if (lis_http_sockaddr("[admin] listen", cfg->admin_listen, cfg->admin_port, &ss, &flags,
+			      err) < 0)
+		return -1;
 	struct lis_admin *a = calloc(1, sizeof *a);
 	if (!a)
 		return lis_error_set(err, LIS_E_SYSTEM, "out of memory");

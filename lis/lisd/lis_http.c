@@ -509,19 +509,45 @@ static unsigned connection_limit(const struct lis_config *cfg)
 	return (unsigned)(n < cfg->threads ? cfg->threads : n);
 }
 
-/* libmicrohttpd's own messages: TLS handshake failures and the like, frequent and caused by
- * clients, so at debug level. */
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+void lis_http_mhd_message(const char *listener, bool starting, char *start_msg, size_t size,
+			  const char *fmt, va_list ap)
 {
-	struct lis_http *h = cls;
 	char msg[512], v[600];
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '.'))
 		msg[--n] = '\0';
-	if (h->starting)
-		snprintf(h->start_msg, sizeof h->start_msg, "%s", msg);
-	lis_log(LIS_LOG_DEBUG, "mhd", "msg=%s", lis_log_value(v, sizeof v, msg));
+	if (starting)
+		snprintf(start_msg, size, "%s", msg);
+	lis_log(LIS_LOG_DEBUG, "mhd", "%s%s%smsg=%s", listener ? "listener=" : "",
+		listener ? listener : "", listener ? " " : "", lis_log_value(v, sizeof v, msg));
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct lis_http *h = cls;
+	lis_http_mhd_message(NULL, h->starting, h->start_msg, sizeof h->start_msg, fmt, ap);
+}
+
+int lis_http_sockaddr(const char *key, const char *addr, unsigned long port,
+		      struct sockaddr_storage *ss, unsigned *flags, struct lis_error *err)
+{
+	memset(ss, 0, sizeof *ss);
+	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)ss;
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		/* Dual stack: listen = :: also takes IPv4 (seen as ::ffff:a.b.c.d, unmapped). */
+		*flags |= MHD_USE_DUAL_STACK;
+	} else {
+		return lis_error_set(err, LIS_E_USAGE, "%s: \"%s\" is not an IPv4 or IPv6 address",
+				     key, addr);
+	}
+	return 0;
 }
 
 struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client_ca,
@@ -530,21 +556,8 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG;
 
-	memset(&ss, 0, sizeof ss);
-	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)&ss;
-	if (inet_pton(AF_INET, cfg->listen, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)cfg->port);
-	} else if (inet_pton(AF_INET6, cfg->listen, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)cfg->port);
-		/* Dual stack: listen = :: also takes IPv4 (seen as ::ffff:a.b.c.d, unmapped). */
-		flags |= MHD_USE_DUAL_STACK;
-	} else {
-		lis_error_set(err, LIS_E_USAGE, "listen: \"%s\" is not an IPv4 or IPv6 address", cfg->listen);
+	if (lis_http_sockaddr("listen", cfg->listen, cfg->port, &ss, &flags, err) < 0)
 		return NULL;
-	}
 
 	struct lis_http *h = calloc(1, sizeof *h);
 	if (!h) {

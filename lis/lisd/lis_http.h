@@ -3,6 +3,10 @@
 #ifndef LIS_HTTP_H
 #define LIS_HTTP_H
 
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "lis_config.h"
 #include "lis_error.h"
 
@@ -23,6 +27,17 @@ void lis_http_stop(struct lis_http *h);
 	":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA" \
 	":-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305" \
 	":-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
+
+/* What lisd's listeners share. The socket address of a listen key (IPv4 or IPv6 literal;
+ * IPv6 adds MHD_USE_DUAL_STACK to *flags), or -1 with "KEY: ... is not an address". */
+struct sockaddr_storage;
+int lis_http_sockaddr(const char *key, const char *addr, unsigned long port,
+		      struct sockaddr_storage *ss, unsigned *flags, struct lis_error *err);
+/* libmicrohttpd's own messages (TLS handshake failures and the like, frequent and caused by
+ * clients) at debug level, tagged listener=NAME unless NULL; while starting, the last one is
+ * kept in start_msg for the error. */
+void lis_http_mhd_message(const char *listener, bool starting, char *start_msg, size_t size,
+			  const char *fmt, va_list ap);
 
 /* TLS versions lisd accepts, for the start log line. */
 #define LIS_HTTP_TLS_VERSIONS "1.2,1.3"
