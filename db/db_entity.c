@@ -331,14 +331,26 @@ const struct db_entity_desc db_entities[DB_ENTITY_N] = {
 	},
 };
 
-/* The shortest text that reads back as the same double (what PostgreSQL prints too), so
- * that an unchanged value compares equal on re-import and exports the same bytes. */
+/* The shortest text that reads back as the same double, so that an unchanged value
+ * compares equal on re-import and exports the same bytes; in plain decimals, never an
+ * exponent ("30", not "3e+01": a spreadsheet or a person reads it as written). */
 static const char *number(char *buf, size_t size, double v)
 {
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(buf, size, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
 			break;
+	}
+	if (!strpbrk(buf, "eE") || !isfinite(v))
+		return buf;
+	char plain[400];       /* %.0f of the largest double is 309 digits */
+	for (int dec = 0; dec <= 340; dec++) {
+		int n = snprintf(plain, sizeof plain, "%.*f", dec, v);
+		if (n > 0 && (size_t)n < sizeof plain && strtod(plain, NULL) == v) {
+			if ((size_t)n < size)   /* else the exponent form stays */
+				memcpy(buf, plain, (size_t)n + 1);
+			break;
+		}
 	}
 	return buf;
 }

@@ -111,6 +111,12 @@ void ctl_import_synopsis(FILE *out, const char *lead);
 int ctl_cmd_export(const char *conninfo, int argc, char **argv);
 int ctl_cmd_db_migrate(const char *conninfo);
 int ctl_cmd_db_status(const char *conninfo);
+/* Each command's usage lines, for `lisctl COMMAND --help` (stdout) and its errors (stderr);
+ * explain's and report's are in their own headers. */
+void ctl_import_usage(FILE *out);
+void ctl_export_usage(FILE *out);
+void ctl_db_usage(FILE *out);
+void ctl_purge_usage(FILE *out);
 /* lisctl purge (--older-than DAYS | --before T) [--dry-run]: query-log retention. */
 int ctl_cmd_purge(const char *conninfo, int argc, char **argv);
 

@@ -57,9 +57,19 @@ int ctl_cmd_db_status(const char *conninfo)
 	return CTL_EXIT_OK;
 }
 
+void ctl_db_usage(FILE *out)
+{
+	fprintf(out, "usage: lisctl db migrate|status\n");
+}
+
+void ctl_purge_usage(FILE *out)
+{
+	fprintf(out, "usage: lisctl purge (--older-than DAYS | --before T) [--dry-run]\n");
+}
+
 static int purge_usage(void)
 {
-	fprintf(stderr, "usage: lisctl purge (--older-than DAYS | --before T) [--dry-run]\n");
+	ctl_purge_usage(stderr);
 	return CTL_EXIT_USAGE;
 }
 

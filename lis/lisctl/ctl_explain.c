@@ -22,7 +22,7 @@
 
 /* The target options are the kinds of identity the resolver locates by (proto/ident.h):
  * --ip, --mac, --uri (SIP), --tel. */
-static void explain_usage(FILE *out)
+void ctl_explain_usage(FILE *out)
 {
 	fprintf(out, "usage: lisctl explain (");
 	for (int k = 0, n = 0; k < IDENT_N_KINDS; k++)
@@ -207,13 +207,13 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 		if (took <= 0) {
 			if (took == 0)
 				fprintf(stderr, "lisctl: explain: unknown option \"%s\"\n", argv[i]);
-			explain_usage(stderr);
+			ctl_explain_usage(stderr);
 			return CTL_EXIT_USAGE;
 		}
 	}
 	if (t.n_ids == 0) {
 		fprintf(stderr, "lisctl: explain: name a target with one of the options below\n");
-		explain_usage(stderr);
+		ctl_explain_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
 	if (age_text) {

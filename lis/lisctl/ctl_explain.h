@@ -7,5 +7,7 @@ struct ctl_settings;
 /* Bindings are judged by --max-binding-age, else the configuration's [wiremap]
  * max_binding_age, else lisd's default. */
 int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv);
+/* Its usage lines (lisctl explain --help). */
+void ctl_explain_usage(FILE *out);
 
 #endif

@@ -87,10 +87,10 @@ static int write_entity(const struct db_rows *rows, enum db_entity e, const char
 	return out_end(&o) == 0 ? 0 : -1;
 }
 
-static void usage(void)
+void ctl_export_usage(FILE *out)
 {
-	fprintf(stderr, "usage: lisctl export --dir DIR [--format csv|json] [--site KEY] "
-			"[--bindings]\n");
+	fprintf(out, "usage: lisctl export --dir DIR [--format csv|json] [--site KEY] "
+		     "[--bindings]\n");
 }
 
 int ctl_cmd_export(const char *conninfo, int argc, char **argv)
@@ -120,13 +120,13 @@ int ctl_cmd_export(const char *conninfo, int argc, char **argv)
 			bindings = true;
 		} else {
 			fprintf(stderr, "lisctl: export: unknown or incomplete argument \"%s\"\n", a);
-			usage();
+			ctl_export_usage(stderr);
 			return CTL_EXIT_USAGE;
 		}
 	}
 	if (!dir) {
 		fprintf(stderr, "lisctl: export: --dir DIR is required\n");
-		usage();
+		ctl_export_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {

@@ -42,12 +42,12 @@ void ctl_import_synopsis(FILE *out, const char *lead)
 		"         [--no-warnings]\n");
 }
 
-static void usage(void)
+void ctl_import_usage(FILE *out)
 {
-	ctl_import_synopsis(stderr, "usage: lisctl import");
-	struct wrap w = {stderr, fprintf(stderr, "SCOPE: site:KEY, or an entity ("), "      ", 78};
+	ctl_import_synopsis(out, "usage: lisctl import");
+	struct wrap w = {out, fprintf(out, "SCOPE: site:KEY, or an entity ("), "      ", 78};
 	entity_names(&w);
-	fprintf(stderr, "); repeatable\n");
+	fprintf(out, "); repeatable\n");
 }
 
 /* Row i of entity e as its key, for --verbose and for "added or changed". */
@@ -191,7 +191,7 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 		if (r == 0)
 			fprintf(stderr, "lisctl: import: unknown argument \"%s\"\n", argv[i]);
 		if (r <= 0) {
-			usage();
+			ctl_import_usage(stderr);
 			return CTL_EXIT_USAGE;
 		}
 	}
@@ -199,7 +199,7 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 		any |= path[e] != NULL;
 	if (!any) {
 		fprintf(stderr, "lisctl: import: name at least one file\n");
-		usage();
+		ctl_import_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
 	if (replace_site && replace) {

@@ -96,7 +96,7 @@ struct opts {
 	struct db_report_filter f;
 };
 
-static void report_usage(FILE *out)
+void ctl_report_usage(FILE *out)
 {
 	fprintf(out, "usage: lisctl report queries|coverage|staleness|risk|summary [--from T] "
 		     "[--to T]\n"
@@ -769,7 +769,7 @@ int ctl_cmd_report(const struct ctl_settings *set, int argc, char **argv)
 {
 	struct opts op = {0};
 	if (parse_opts(argc, argv, &op) < 0) {
-		report_usage(stderr);
+		ctl_report_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
 	op.f.max_binding_age = set->max_binding_age;

@@ -8,5 +8,7 @@ struct ctl_settings;
 /* Coverage judges bindings by the configuration's [wiremap] max_binding_age (lisd's
  * default when unset), as lisd would. */
 int ctl_cmd_report(const struct ctl_settings *set, int argc, char **argv);
+/* Its usage lines (lisctl report --help). */
+void ctl_report_usage(FILE *out);
 
 #endif

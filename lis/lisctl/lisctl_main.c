@@ -39,7 +39,7 @@ static void usage(FILE *out)
 		"                      conninfo, [wiremap] max_binding_age and [privacy]\n"
 		"                      include_device_id\n"
 		"  --db CONNINFO       libpq connection string; overrides $LIS_DB and the file\n"
-		"  --help              show this help\n"
+		"  --help              show this help (COMMAND --help: that command's)\n"
 		"  --version           show the version\n"
 		"\n"
 		"The connection string comes from --db, else $LIS_DB, else the configuration\n"
@@ -79,6 +79,23 @@ int main(int argc, char **argv)
 	}
 
 	const char *cmd = argv[i], *sub = i + 1 < argc ? argv[i + 1] : "";
+	/* COMMAND --help (or -h): that command's usage, with no database or configuration */
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+		static const struct {
+			const char *name;
+			void (*usage)(FILE *out);
+		} helps[] = {
+			{"db", ctl_db_usage}, {"import", ctl_import_usage},
+			{"export", ctl_export_usage}, {"explain", ctl_explain_usage},
+			{"report", ctl_report_usage}, {"purge", ctl_purge_usage},
+		};
+		for (size_t k = 0; k < sizeof helps / sizeof helps[0]; k++)
+			if (strcmp(cmd, helps[k].name) == 0) {
+				helps[k].usage(stdout);
+				printf("See lisctl(8).\n");
+				return CTL_EXIT_OK;
+			}
+	}
 	bool is_db = strcmp(cmd, "db") == 0 && i + 2 == argc &&
 		     (strcmp(sub, "migrate") == 0 || strcmp(sub, "status") == 0);
 	if (!is_db && strcmp(cmd, "import") != 0 && strcmp(cmd, "explain") != 0 &&

@@ -606,6 +606,35 @@ static void test_export_defuses_formulas_and_import_undoes_it(void)
 	free(y);
 }
 
+/* Numbers are exported in plain decimals: an altitude of 20 and an uncertainty of 30 are
+ * "20" and "30", not "2e+01" and "3e+01" (the shortest text that reads back as the same
+ * double is in exponent form for them); and they read back unchanged. */
+static void test_export_writes_plain_decimals(void)
+{
+	const char *d = mkdir_in("decimals"), *x = in(work, "export-decimals");
+	write_in(d, "locations.csv",
+		 "location,site,lang,country,A1,A3,RD,HNO,FLR,latitude,longitude,altitude,"
+		 "uncertainty\n"
+		 "hq-roof,hq,en-US,US,NY,New York,Broadway,123,R,40.7506,-73.9935,20,30\n");
+	struct th_proc p;
+	ctl(&p, "import", "--locations", in(d, "locations.csv"), NULL);
+	CHECKF(p.status == 0, "exit %d: %s %s", p.status, p.out, p.err);
+	th_proc_free(&p);
+	ctl(&p, "export", "--dir", x, NULL);
+	CHECK(p.status == 0);
+	th_proc_free(&p);
+	char *csv = th_read_file(in(x, "locations.csv"), NULL);
+	const char *line = csv ? strstr(csv, "hq-roof,") : NULL;
+	size_t n = line ? strcspn(line, "\n") : 0;
+	CHECKF(line && memmem(line, n, ",20,30", 6) && !memmem(line, n, "e+", 2) &&
+	       !memmem(line, n, "e-", 2), "%.*s", (int)n, line ? line : "(no hq-roof line)");
+	free(csv);
+	ctl(&p, "import", "--dry-run", "--locations", in(x, "locations.csv"), NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "changed 0"), "exit %d: %s %s", p.status, p.out,
+	       p.err);
+	th_proc_free(&p);
+}
+
 int main(void)
 {
 	t_run("setup_postgresql_and_migrate", test_setup_postgresql_and_migrate);
@@ -637,6 +666,7 @@ int main(void)
 	t_run("man_page_examples", test_man_page_examples);
 	t_run("export_defuses_formulas_and_import_undoes_it",
 	      test_export_defuses_formulas_and_import_undoes_it);
+	t_run("export_writes_plain_decimals", test_export_writes_plain_decimals);
 	int rc = t_done();
 	th_pg_stop(&pg);
 	return rc;

@@ -124,6 +124,19 @@ static void test_help_and_version_exit_0(void)
 	CHECKF(p.status == 0, "exit %d", p.status);
 	CHECKF(strstr(p.out, "0.") != NULL, "--version: %s", th_flat(p.out));
 	th_proc_free(&p);
+	/* every command takes --help (and -h): its usage on stdout, exit 0, no database needed */
+	static const char *const cmds[] = {"db", "import", "export", "explain", "report", "purge"};
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		char want[64];
+		snprintf(want, sizeof want, "usage: lisctl %s", cmds[i]);
+		char *c[] = {(char *)th_lisctl_path(), "--db", "host=/nonexistent", (char *)cmds[i],
+			i % 2 ? "-h" : "--help", NULL};
+		th_run(&p, c, NULL, 10);
+		CHECKF(p.status == 0 && strncmp(p.out, want, strlen(want)) == 0 && !p.err[0],
+		       "%s --help: exit %d: %s %s", cmds[i], p.status, th_flat(p.out),
+		       th_flat(p.err));
+		th_proc_free(&p);
+	}
 }
 
 static void test_no_command_is_usage_error_exit_2(void)
