@@ -6,7 +6,9 @@
  * check, if it has one, on what needs several columns at once. Errors name
  * PATH:LINE:COL, where LINE is the line a field starts on (a quoted field may span lines)
  * and COL the field's number (JSON: the character column of its key). */
+#include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +177,49 @@ static bool (*const row_checks[DB_ENTITY_N])(struct load *, struct ctl_row *, co
 
 /* ---- the walk ---- */
 
+/* Edit distance between a and b, case-insensitive, a swap of two neighbours counting as one
+ * edit (optimal string alignment), or a large number when either is longer than 31 bytes. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), m[32][32];
+	if (la > 31 || lb > 31)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		m[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		m[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+			size_t v = m[i - 1][j - 1] + (ca != cb);
+			if (m[i - 1][j] + 1 < v)
+				v = m[i - 1][j] + 1;
+			if (m[i][j - 1] + 1 < v)
+				v = m[i][j - 1] + 1;
+			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb && m[i - 2][j - 2] + 1 < v)
+				v = m[i - 2][j - 2] + 1;
+			m[i][j] = v;
+		}
+	return m[la][lb];
+}
+
+/* The entity's column closest to an unknown name: at most 2 edits (1 for names of 4 bytes
+ * or less), or the same name in other case; NULL when none is that close. */
+static const char *closest_column(const struct db_entity_desc *d, const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = strlen(name) <= 4 ? 1 : 2;
+	for (size_t j = 0; j < d->n_cols; j++) {
+		size_t dj = distance(name, d->cols[j].name);
+		if (dj == 0 || dj < best_d || (dj == best_d && !best)) {
+			best = d->cols[j].name;
+			best_d = dj;
+		}
+	}
+	return best;
+}
+
 /* Map the header onto the entity's columns. Unknown, duplicate and missing required
  * columns are errors at line 1. */
 static int map_header(struct load *L)
@@ -198,13 +243,20 @@ static int map_header(struct load *L)
 			continue;
 		}
 		if ((k = db_column_index(L->e, c->s)) < 0) {
-			size_t j;
-			for (j = 0; j < d->n_cols && strcasecmp(d->cols[j].name, c->s) != 0; j++)
-				;
-			if (j < d->n_cols)
+			const char *near = closest_column(d, c->s);
+			if (!L->file->json && h->n == 1 && strchr(c->s, ';'))
+				ctl_error_at(L->errs, path, c->line, cno,
+					     "unknown column %s: this file seems separated by "
+					     "semicolons; lisctl reads comma-separated files "
+					     "(RFC 4180)", Q(c->s));
+			else if (near && strcasecmp(near, c->s) == 0)
 				ctl_error_at(L->errs, path, c->line, cno,
 					     "unknown column %s (did you mean \"%s\"? names are "
-					     "case-sensitive)", Q(c->s), d->cols[j].name);
+					     "case-sensitive)", Q(c->s), near);
+			else if (near)
+				ctl_error_at(L->errs, path, c->line, cno,
+					     "unknown column %s (did you mean \"%s\"?)", Q(c->s),
+					     near);
 			else
 				ctl_error_at(L->errs, path, c->line, cno, "unknown column %s",
 					     Q(c->s));
@@ -325,7 +377,9 @@ static void load_rows(struct load *L)
 		if (r->n != want) {
 			ctl_error_at(L->errs, L->file->path, r->line,
 				     (unsigned)(r->n < want ? r->n : want) + 1,
-				     "row has %zu fields, the header has %zu", r->n, want);
+				     "row has %zu fields, the header has %zu%s", r->n, want,
+				     r->n > want && !L->file->json
+				     ? " (a value holding a comma must be in double quotes)" : "");
 			continue;
 		}
 		for (size_t j = 0; j < r->n; j++)

@@ -224,6 +224,30 @@ static void test_header_unknown_duplicate_and_case(void)
 	ctl_file_free(&s);
 }
 
+/* Issue 12: a near miss gets the column it probably meant; a file separated by semicolons
+ * is said to be one. */
+static void test_header_typos_and_semicolons_get_a_hint(void)
+{
+	struct ctl_file s;
+
+	CHECK(load_sites("typo_sites.csv", &s) == -1);
+	check_errors((const char *const[]){
+		"typo_sites.csv:1:2: unknown column \"nmae\" (did you mean \"name\"?)",
+		"typo_sites.csv:1:3: unknown column \"descripton\" (did you mean "
+		"\"description\"?)",
+		"typo_sites.csv:1:1: missing required column \"name\"",
+		NULL});
+	ctl_file_free(&s);
+	CHECK(load_sites("semicolon_sites.csv", &s) == -1);
+	check_errors((const char *const[]){
+		"semicolon_sites.csv:1:1: unknown column \"site;name;description\": this file seems "
+		"separated by semicolons; lisctl reads comma-separated files (RFC 4180)",
+		"semicolon_sites.csv:1:1: missing required column \"site\"",
+		"semicolon_sites.csv:1:1: missing required column \"name\"",
+		NULL});
+	ctl_file_free(&s);
+}
+
 static void test_header_missing_required_column(void)
 {
 	struct ctl_file s;
@@ -243,7 +267,8 @@ static void test_bad_site_rows(void)
 		"bad_sites.csv:4:1: missing value for required column \"site\"",
 		"bad_sites.csv:5:1: site key \"main office\" contains white space",
 		"bad_sites.csv:6:2: missing value for required column \"name\"",
-		"bad_sites.csv:7:4: row has 4 fields, the header has 3",
+		"bad_sites.csv:7:4: row has 4 fields, the header has 3 (a value holding a comma "
+		"must be in double quotes)",
 		"bad_sites.csv:8:2: row has 1 fields, the header has 3",
 		"bad_sites.csv:3:1: duplicate site \"hq\" (first on line 2)",
 		NULL});
@@ -889,6 +914,8 @@ int main(void)
 	t_run("test_empty_file_needs_a_header", test_empty_file_needs_a_header);
 	t_run("test_missing_file", test_missing_file);
 	t_run("test_header_unknown_duplicate_and_case", test_header_unknown_duplicate_and_case);
+	t_run("test_header_typos_and_semicolons_get_a_hint",
+	      test_header_typos_and_semicolons_get_a_hint);
 	t_run("test_header_missing_required_column", test_header_missing_required_column);
 	t_run("test_bad_site_rows", test_bad_site_rows);
 	t_run("test_bad_subnet_rows", test_bad_subnet_rows);
