@@ -55,6 +55,11 @@ const char *ctl_row_key(enum db_entity e, const void *row, char *buf, size_t siz
 /* ISO 3166-1 alpha-2: one of the 249 assigned codes (upper case). */
 bool ctl_country_is_known(const char *code);
 
+/* Whether postal code pc fits its country's format; countries with a known format: AU, CA,
+ * DE, FR, GB, NL, US (lis-wiremap(5)); any code fits another country. When the country has
+ * a format, *format (if not NULL) gets it in words. */
+bool ctl_postal_code_fits(const char *country, const char *pc, const char **format);
+
 /* What a location lacks to be dispatchable (doc/protocol.md "Dispatchable location": RAY
  * BAUM's Act; country, A1, A3, RD and HNO required): a bit per CTL_MISSING_* problem. A
  * location with no civic element at all (a geodetic point only) is not judged here. */
@@ -65,6 +70,8 @@ enum {
 	CTL_MISSING_A1 = 1u << 3,      /* state or province */
 	CTL_MISSING_COUNTRY = 1u << 4,
 	CTL_BAD_COUNTRY = 1u << 5,     /* not an ISO 3166-1 alpha-2 code */
+	CTL_BAD_HNO = 1u << 6,         /* not digits only (a suffix belongs in HNS) */
+	CTL_BAD_PC = 1u << 7,          /* not in the country's postal code format */
 };
 unsigned ctl_civic_problems(const char *const civic[CIVIC_N_FIELDS]);
 

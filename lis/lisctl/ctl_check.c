@@ -45,6 +45,69 @@ bool ctl_country_is_known(const char *code)
 		       sizeof(countries[0]), cmp_code) != NULL;
 }
 
+/* Postal code formats by country, each as a pattern: '9' a digit, 'A' a letter A-Z, '_' a
+ * space that may be left out, anything else itself. Sources: USPS Publication 28 (ZIP and
+ * ZIP+4), Canada Post, Royal Mail PAF (outward and inward code), Deutsche Post, La Poste,
+ * PostNL, Australia Post. Countries not listed here take any code. */
+static const struct {
+	char country[3];
+	const char *format;           /* in words, for the message */
+	const char *pattern[8];
+} postal_formats[] = {
+	{"AU", "4 digits", {"9999"}},
+	{"CA", "A9A 9A9", {"A9A_9A9"}},
+	{"DE", "5 digits", {"99999"}},
+	{"FR", "5 digits", {"99999"}},
+	{"GB", "an outward and an inward code, as SW1A 1AA",
+	 {"A9_9AA", "A99_9AA", "AA9_9AA", "AA99_9AA", "A9A_9AA", "AA9A_9AA", "GIR_0AA"}},
+	{"NL", "4 digits and 2 letters, as 1234 AB", {"9999_AA"}},
+	{"US", "5 digits, or ZIP+4 as 12345-6789", {"99999", "99999-9999"}},
+};
+
+static bool fits(const char *s, const char *pat)
+{
+	for (;; s++, pat++) {
+		if (*pat == '_') {
+			pat++;
+			if (*s == ' ')
+				s++;
+		}
+		if (!*pat)
+			return !*s;
+		if (*pat == '9' ? !(*s >= '0' && *s <= '9') :
+		    *pat == 'A' ? !(*s >= 'A' && *s <= 'Z') : *s != *pat)
+			return false;
+	}
+}
+
+bool ctl_postal_code_fits(const char *country, const char *pc, const char **format)
+{
+	for (size_t i = 0; country && i < sizeof(postal_formats) / sizeof(postal_formats[0]);
+	     i++) {
+		if (strcmp(country, postal_formats[i].country) != 0)
+			continue;
+		if (format)
+			*format = postal_formats[i].format;
+		for (size_t k = 0; k < 8 && postal_formats[i].pattern[k]; k++)
+			if (fits(pc, postal_formats[i].pattern[k]))
+				return true;
+		return false;
+	}
+	return true;
+}
+
+/* RFC 4119 §2.2.1 and RFC 5139: HNO is the numeric part of the house number; a suffix
+ * ("A", "1/2") goes in HNS. */
+static bool is_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
 static bool has_civic(const char *const civic[CIVIC_N_FIELDS])
 {
 	for (int f = 0; f < CIVIC_N_FIELDS; f++)
@@ -61,6 +124,8 @@ unsigned ctl_civic_problems(const char *const civic[CIVIC_N_FIELDS])
 		return 0;
 	if (!civic[CIVIC_HNO])
 		p |= CTL_MISSING_HNO;
+	else if (!is_digits(civic[CIVIC_HNO]))
+		p |= CTL_BAD_HNO;
 	if (!civic[CIVIC_RD])
 		p |= CTL_MISSING_RD;
 	if (!civic[CIVIC_A3])
@@ -71,6 +136,8 @@ unsigned ctl_civic_problems(const char *const civic[CIVIC_N_FIELDS])
 		p |= CTL_MISSING_COUNTRY;
 	else if (!ctl_country_is_known(civic[CIVIC_COUNTRY]))
 		p |= CTL_BAD_COUNTRY;
+	if (civic[CIVIC_PC] && !ctl_postal_code_fits(civic[CIVIC_COUNTRY], civic[CIVIC_PC], NULL))
+		p |= CTL_BAD_PC;
 	return p;
 }
 
@@ -163,6 +230,17 @@ static void check_dispatchable(const struct db_location_row *r, struct ctl_error
 		ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_COUNTRY),
 			  "location %s is not dispatchable: %s is not an ISO 3166-1 country code",
 			  Q(r->key), Q(r->civic[CIVIC_COUNTRY]));
+	if (p & CTL_BAD_HNO)
+		ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_HNO),
+			  "location %s: HNO %s must be digits; put a suffix such as 'A' or "
+			  "'1/2' in HNS", Q(r->key), Q(r->civic[CIVIC_HNO]));
+	if (p & CTL_BAD_PC) {
+		const char *format = "";
+		ctl_postal_code_fits(r->civic[CIVIC_COUNTRY], r->civic[CIVIC_PC], &format);
+		ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_PC),
+			  "location %s: postal code (PC) %s is not in the %s format: %s",
+			  Q(r->key), Q(r->civic[CIVIC_PC]), r->civic[CIVIC_COUNTRY], format);
+	}
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (p & need[i].bit)
 			ctl_error_at(errs, r->file, r->line, civic_col(r, need[i].field),

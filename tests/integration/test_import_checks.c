@@ -319,6 +319,36 @@ static void test_not_dispatchable_addresses_are_errors(void)
 		      "--locations", in(d, "locations.csv"), NULL, NULL, NULL, NULL);
 }
 
+/* RFC 4119: HNO is the number only, a suffix goes in HNS; PC in the country's format. Both
+ * errors of a file come out in one pass, with the missing street number beside them. */
+static void test_hno_suffix_and_postal_code_format_are_errors(void)
+{
+	const char *d = mkdir_in("hnopc");
+
+	write_in(d, "locations.csv",
+		 "location,site,country,A1,A3,RD,HNO,HNS,PC,ROOM\n"
+		 "suffix,hq,US,NY,New York,Broadway,12A,,10001,1\n"
+		 "half,hq,US,NY,New York,Broadway,12 1/2,,10001,2\n"
+		 "zip,hq,US,NY,New York,Broadway,12,A,1001,3\n"
+		 "postcode,hq,GB,LND,London,Whitehall,10,,SW1A1,4\n"
+		 "fine,hq,CA,ON,Ottawa,Wellington,111,,K1A 0A9,5\n"
+		 "no-hno,hq,US,NY,New York,Broadway,,,10001,6\n");
+	check_refused("hno and pc",
+		      (const char *const[]){
+			      "locations.csv:2:7: location \"suffix\": HNO \"12A\" must be digits; "
+			      "put a suffix such as 'A' or '1/2' in HNS\n",
+			      "locations.csv:3:7: location \"half\": HNO \"12 1/2\" must be digits; "
+			      "put a suffix such as 'A' or '1/2' in HNS\n",
+			      "locations.csv:4:9: location \"zip\": postal code (PC) \"1001\" is not "
+			      "in the US format: 5 digits, or ZIP+4 as 12345-6789\n",
+			      "locations.csv:5:9: location \"postcode\": postal code (PC) \"SW1A1\" "
+			      "is not in the GB format: an outward and an inward code, as SW1A 1AA\n",
+			      "locations.csv:7:7: location \"no-hno\" is not dispatchable: no "
+			      "street number (HNO)\n",
+			      NULL},
+		      "--locations", in(d, "locations.csv"), NULL, NULL, NULL, NULL);
+}
+
 static void test_json_syntax_and_field_errors_have_positions(void)
 {
 	const char *d = mkdir_in("json");
@@ -552,7 +582,7 @@ static void test_export_defuses_formulas_and_import_undoes_it(void)
 				 "fy,+1 555 0100,\"\t-tab first\"\n"
 				 "fz,''=already defused,-5 dB\n");
 	write_in(d, "locations.csv", "location,site,country,A1,A3,RD,HNO,ROOM,latitude,longitude\n"
-				     "fx-1,fx,US,IL,Chicago,=Main,-1,1,41.8781,-87.6298\n");
+				     "fx-1,fx,US,IL,Chicago,=Main,1,-1,41.8781,-87.6298\n");
 	ctl(&p, "import", "--no-warnings", "--sites", in(d, "sites.csv"), "--locations",
 	    in(d, "locations.csv"), NULL);
 	CHECKF(p.status == 0, "exit %d: %s %s", p.status, p.out, p.err);
@@ -653,6 +683,8 @@ int main(void)
 	t_run("unknown_reference_and_duplicate_key_are_errors",
 	      test_unknown_reference_and_duplicate_key_are_errors);
 	t_run("not_dispatchable_addresses_are_errors", test_not_dispatchable_addresses_are_errors);
+	t_run("hno_suffix_and_postal_code_format_are_errors",
+	      test_hno_suffix_and_postal_code_format_are_errors);
 	t_run("json_syntax_and_field_errors_have_positions",
 	      test_json_syntax_and_field_errors_have_positions);
 	t_run("replace_entity_removes_what_the_file_lacks",

@@ -730,6 +730,50 @@ static void test_civic_problems_name_what_is_missing(void)
 	CHECK(ctl_civic_problems(c) == CTL_MISSING_COUNTRY);
 }
 
+/* RFC 4119: HNO is the numeric part only; "12A" or "12 1/2" puts the suffix in HNS. */
+static void test_hno_with_a_suffix_and_a_misshapen_postal_code_are_problems(void)
+{
+	const char *c[CIVIC_N_FIELDS] = {0};
+
+	c[CIVIC_COUNTRY] = "US", c[CIVIC_A1] = "NY", c[CIVIC_A3] = "New York";
+	c[CIVIC_RD] = "Broadway", c[CIVIC_HNO] = "12A", c[CIVIC_PC] = "10001";
+	CHECK(ctl_civic_problems(c) == CTL_BAD_HNO);
+	c[CIVIC_HNO] = "12 1/2";
+	CHECK(ctl_civic_problems(c) == CTL_BAD_HNO);
+	c[CIVIC_HNO] = "12", c[CIVIC_PC] = "1001";
+	CHECK(ctl_civic_problems(c) == CTL_BAD_PC);
+	c[CIVIC_PC] = "10001-2345";
+	CHECK(ctl_civic_problems(c) == 0);
+}
+
+static void test_postal_codes_fit_their_countrys_format(void)
+{
+	static const char *const good[][2] = {
+		{"US", "10001"}, {"US", "10001-2345"}, {"CA", "K1A 0B1"}, {"CA", "K1A0B1"},
+		{"GB", "SW1A 1AA"}, {"GB", "M1 1AE"}, {"GB", "B33 8TH"}, {"GB", "CR2 6XH"},
+		{"GB", "DN55 1PT"}, {"GB", "W1A 0AX"}, {"GB", "EC1A1BB"}, {"GB", "GIR 0AA"},
+		{"DE", "10115"}, {"FR", "75008"}, {"NL", "1012 AB"}, {"NL", "1012AB"},
+		{"AU", "2000"}, {"SE", "114 55"}, {"JP", "anything"},
+	};
+	static const char *const bad[][2] = {
+		{"US", "1000"}, {"US", "100011"}, {"US", "10001-23"}, {"US", "10001 2345"},
+		{"US", "ABCDE"}, {"CA", "K1A-0B1"}, {"CA", "11A 0B1"}, {"CA", "k1a 0b1"},
+		{"GB", "SW1A"}, {"GB", "SW1A 1A"}, {"GB", "12345"}, {"DE", "1011"},
+		{"FR", "750080"}, {"NL", "1012"}, {"NL", "1012 ABC"}, {"AU", "200"},
+		{"AU", "20000"}, {"US", ""},
+	};
+	const char *format = NULL;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECKF(ctl_postal_code_fits(good[i][0], good[i][1], NULL), "%s %s", good[i][0],
+		       good[i][1]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECKF(!ctl_postal_code_fits(bad[i][0], bad[i][1], NULL), "%s %s", bad[i][0],
+		       bad[i][1]);
+	CHECK(!ctl_postal_code_fits("US", "1", &format) && format &&
+	      strcmp(format, "5 digits, or ZIP+4 as 12345-6789") == 0);
+}
+
 /* A location row of site `site` in building bld on floor flr (NULL: none). */
 static struct db_location_row loc(const char *key, const char *site, const char *bld,
 				  const char *flr, unsigned line)
@@ -942,6 +986,10 @@ int main(void)
 	t_run("test_country_table_holds_the_249_assigned_codes",
 	      test_country_table_holds_the_249_assigned_codes);
 	t_run("test_civic_problems_name_what_is_missing", test_civic_problems_name_what_is_missing);
+	t_run("test_hno_with_a_suffix_and_a_misshapen_postal_code_are_problems",
+	      test_hno_with_a_suffix_and_a_misshapen_postal_code_are_problems);
+	t_run("test_postal_codes_fit_their_countrys_format",
+	      test_postal_codes_fit_their_countrys_format);
 	t_run("test_nested_subnets_in_two_sites_are_refused",
 	      test_nested_subnets_in_two_sites_are_refused);
 	t_run("test_multi_floor_building_needs_a_floor", test_multi_floor_building_needs_a_floor);
