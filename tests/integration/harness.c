@@ -446,25 +446,35 @@ static int pg_spawn(struct th_pg *pg)
 	return pg_wait_ready(pg);
 }
 
-int th_pg_start(struct th_pg *pg)
+/* A fresh cluster directory (tag names it) the server's user owns; o is set up to run the
+ * cluster's tools as that user, bin is PostgreSQL's tool and data the data directory. */
+static int pg_new_dir(struct th_pg *pg, const char *tag, struct run_opts *o, const char *tool,
+		      char bin[300], char data[300])
 {
 	memset(pg, 0, sizeof *pg);
 	if (find_pg_bindir() < 0)
 		return -1;
-	char *d = th_tmpdir("pg");
+	char *d = th_tmpdir(tag);
 	if (!d)
 		return -1;
 	snprintf(pg->dir, sizeof pg->dir, "%s", d);
-	struct run_opts o = {.pdeath_sig = SIGKILL};
-	if (pg_user(&o) < 0)
+	if (pg_user(o) < 0)
 		return -1;
-	if (o.drop && chown(pg->dir, o.uid, o.gid) < 0) {
-		fprintf(stderr, "th_pg_start: chown %s: %s\n", pg->dir, strerror(errno));
+	if (o->drop && chown(pg->dir, o->uid, o->gid) < 0) {
+		fprintf(stderr, "harness: chown %s: %s\n", pg->dir, strerror(errno));
 		return -1;
 	}
+	snprintf(bin, 300, "%s/%s", pg_bindir, tool);
+	snprintf(data, 300, "%s/data", pg->dir);
+	return 0;
+}
+
+int th_pg_start(struct th_pg *pg)
+{
+	struct run_opts o = {.pdeath_sig = SIGKILL};
 	char initdb[300], data[300];
-	snprintf(initdb, sizeof initdb, "%s/initdb", pg_bindir);
-	snprintf(data, sizeof data, "%s/data", pg->dir);
+	if (pg_new_dir(pg, "pg", &o, "initdb", initdb, data) < 0)
+		return -1;
 	char *argv[] = {initdb, "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
 		"--no-locale", "--no-sync", NULL};
 	struct th_proc p;
@@ -492,9 +502,102 @@ int th_pg_start(struct th_pg *pg)
 
 int th_pg_stop(struct th_pg *pg)
 {
+	/* SIGINT is PostgreSQL's fast shutdown. */
+	return th_pg_kill(pg, SIGINT);
+}
+
+int th_pg_restart(struct th_pg *pg)
+{
+	th_pg_stop(pg);
+	return pg_spawn(pg);
+}
+
+int th_pg_standby_start(struct th_pg *primary, struct th_pg *standby, bool sync)
+{
+	struct run_opts o = {.pdeath_sig = SIGKILL};
+	char bin[300], data[300];
+	if (pg_new_dir(standby, "pgstandby", &o, "pg_basebackup", bin, data) < 0)
+		return -1;
+	/* -R writes primary_conninfo (host = the primary's socket) and standby.signal. */
+	char *argv[] = {bin, "-D", data, "-R", "-X", "stream", "-c", "fast", "-h", primary->dir,
+		"-U", "postgres", "--no-sync", NULL};
+	struct th_proc p;
+	run_with(&p, argv, NULL, 120, &o);
+	if (p.status != 0) {
+		fprintf(stderr, "th_pg_standby_start: pg_basebackup failed (%d):\n%s%s\n",
+			p.status, p.out, p.err);
+		th_proc_free(&p);
+		return -1;
+	}
+	th_proc_free(&p);
+	/* After the copy: a standby that inherited synchronous_standby_names would, once
+	 * promoted, wait at every commit for a standby it does not have. */
+	if (sync && (th_pg_exec(primary, "postgres",
+				"ALTER SYSTEM SET synchronous_standby_names = '*'") < 0 ||
+		     th_pg_exec(primary, "postgres",
+				"ALTER DATABASE lis SET synchronous_commit = on") < 0 ||
+		     th_pg_exec(primary, "postgres", "SELECT pg_reload_conf()") < 0))
+		return -1;
+	if (pg_spawn(standby) < 0)
+		return -1;
+	snprintf(standby->conninfo, sizeof standby->conninfo, "host=%s user=postgres dbname=lis",
+		 standby->dir);
+	return 0;
+}
+
+struct replayed_ctx {
+	const struct th_pg *standby;
+	const char *lsn;
+};
+
+static bool standby_replayed(void *ctx)
+{
+	struct replayed_ctx *c = ctx;
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT pg_last_wal_replay_lsn() >= '%s'::pg_lsn", c->lsn);
+	char *v = th_pg_query1(c->standby, sql);
+	bool ok = v && strcmp(v, "t") == 0;
+	free(v);
+	return ok;
+}
+
+bool th_pg_wait_replayed(const struct th_pg *primary, const struct th_pg *standby,
+			 double timeout_s)
+{
+	char *lsn = th_pg_query1(primary, "SELECT pg_current_wal_lsn()");
+	if (!lsn)
+		return false;
+	struct replayed_ctx c = {standby, lsn};
+	bool ok = th_wait_until(timeout_s, 50, standby_replayed, &c, NULL);
+	free(lsn);
+	return ok;
+}
+
+static bool accepts_writes(void *ctx)
+{
+	char *v = th_pg_query1(ctx, "SELECT pg_is_in_recovery()");
+	bool ok = v && strcmp(v, "f") == 0;
+	free(v);
+	return ok;
+}
+
+int th_pg_promote(struct th_pg *standby)
+{
+	char *v = th_pg_query1(standby, "SELECT pg_promote(true, 60)");
+	bool ok = v && strcmp(v, "t") == 0;
+	free(v);
+	if (!ok || !th_wait_until(60, 50, accepts_writes, standby, NULL)) {
+		fprintf(stderr, "th_pg_promote: %s was not promoted\n", standby->dir);
+		return -1;
+	}
+	return 0;
+}
+
+int th_pg_kill(struct th_pg *pg, int sig)
+{
 	if (pg->pid <= 0)
 		return 0;
-	kill(pg->pid, SIGINT);
+	kill(pg->pid, sig);
 	int st = wait_ms(pg->pid, 30000);
 	if (st == -1) {
 		kill(pg->pid, SIGKILL);
@@ -503,12 +606,6 @@ int th_pg_stop(struct th_pg *pg)
 	child_del(pg->pid);
 	pg->pid = 0;
 	return 0;
-}
-
-int th_pg_restart(struct th_pg *pg)
-{
-	th_pg_stop(pg);
-	return pg_spawn(pg);
 }
 
 char *th_pg_query1(const struct th_pg *pg, const char *sql)

@@ -35,6 +35,19 @@ int th_pg_start(struct th_pg *pg);
 /* Fast shutdown; the cluster stays on disk for th_pg_restart(). */
 int th_pg_stop(struct th_pg *pg);
 int th_pg_restart(struct th_pg *pg);
+/* A streaming standby of primary in a cluster directory of its own (own socket):
+ * pg_basebackup -R over the primary's socket (initdb's pg_hba trusts local replication),
+ * then started as a hot standby. With sync, the primary is made to wait for it at commit
+ * (synchronous_standby_names, and synchronous_commit on for database lis), so that a commit
+ * acknowledged before a failover is on the standby. 0, or -1 with a reason on stderr. */
+int th_pg_standby_start(struct th_pg *primary, struct th_pg *standby, bool sync);
+/* Wait (timeout_s at most) until standby has replayed all the primary has written so far. */
+bool th_pg_wait_replayed(const struct th_pg *primary, const struct th_pg *standby,
+			 double timeout_s);
+/* Promote a standby (SELECT pg_promote(), which waits) and wait until it accepts writes. */
+int th_pg_promote(struct th_pg *standby);
+/* A crash: SIGQUIT (immediate shutdown, no checkpoint) or SIGKILL to the postmaster; waits. */
+int th_pg_kill(struct th_pg *pg, int sig);
 /* Run one SQL statement and return the first column of the first row (malloc'd), or NULL. */
 char *th_pg_query1(const struct th_pg *pg, const char *sql);
 /* Run one statement on database dbname of the cluster; 0 on success. */
