@@ -62,28 +62,28 @@ int lis_priv_drop(uid_t uid, gid_t gid, struct lis_error *err)
 	return 0;
 }
 
-int lis_priv_check_user(const struct conftab_key *k, const char *v, char *why,
-			size_t why_size)
+/* "" or an existing user (group false) or group (true), for a conftab key. */
+static int check_id(const struct conftab_key *k, const char *v, bool group, char *why,
+		    size_t why_size)
 {
 	struct lis_error err = { 0 };
 	uid_t uid;
 	gid_t gid;
-	if (v[0] && lis_priv_lookup(v, NULL, &uid, &gid, &err) < 0) {
+	if (v[0] && lis_priv_lookup(group ? "0" : v, group ? v : NULL, &uid, &gid, &err) < 0) {
 		snprintf(why, why_size, "%s: %s", k->name, err.msg);
 		return -1;
 	}
 	return 0;
 }
 
+int lis_priv_check_user(const struct conftab_key *k, const char *v, char *why,
+			size_t why_size)
+{
+	return check_id(k, v, false, why, why_size);
+}
+
 int lis_priv_check_group(const struct conftab_key *k, const char *v, char *why,
 			 size_t why_size)
 {
-	struct lis_error err = { 0 };
-	uid_t uid;
-	gid_t gid;
-	if (v[0] && lis_priv_lookup("0", v, &uid, &gid, &err) < 0) {
-		snprintf(why, why_size, "%s: %s", k->name, err.msg);
-		return -1;
-	}
-	return 0;
+	return check_id(k, v, true, why, why_size);
 }

@@ -312,54 +312,50 @@ static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connectio
 	return queue(conn, status, text_response(text), NULL, MHD_HTTP_HEADER_ACCEPT);
 }
 
-/* MHD_get_connection_values() callback: the first If-* header field (the conditional ones,
- * RFC 9110 §13.1), its name in *cls. */
-static enum MHD_Result find_condition(void *cls, enum MHD_ValueKind kind, const char *key,
-				      const char *value)
-{
-	(void)kind; (void)value;
-	if (strncasecmp(key, "If-", 3) != 0)
-		return MHD_YES;
-	*(const char **)cls = key;
-	return MHD_NO;
-}
-
-/* MHD_get_connection_values() callback: every Content-Length field line into one list
- * (RFC 9110 §5.3: several field lines are one comma-separated value). */
-struct lengths {
-	char text[128];
+/* The header fields lis_http_route() decides on, gathered in one pass over the request's
+ * header lines: the first Content-Type, Accept and Transfer-Encoding, the name of the first
+ * If-* field (the conditional ones, RFC 9110 §13.1), and every Content-Length field line
+ * joined into one list (RFC 9110 §5.3: several field lines are one comma-separated value). */
+struct fields {
+	struct lis_http_fields *f;
+	char length[128];
 	bool cut;
 };
-static enum MHD_Result join_length(void *cls, enum MHD_ValueKind kind, const char *key,
-				   const char *value)
+
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
 {
-	struct lengths *l = cls;
+	struct fields *x = cls;
+	struct lis_http_fields *f = x->f;
 	(void)kind;
-	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
-		return MHD_YES;
-	size_t n = strlen(l->text);
-	int w = snprintf(l->text + n, sizeof l->text - n, "%s%s", n ? "," : "", value ? value : "");
-	if (w < 0 || (size_t)w >= sizeof l->text - n)
-		l->cut = true;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		size_t n = strlen(x->length);
+		int w = snprintf(x->length + n, sizeof x->length - n, "%s%s", n ? "," : "",
+				 value ? value : "");
+		if (w < 0 || (size_t)w >= sizeof x->length - n)
+			x->cut = true;
+	} else if (!f->content_type && strcasecmp(key, MHD_HTTP_HEADER_CONTENT_TYPE) == 0) {
+		f->content_type = value;
+	} else if (!f->accept && strcasecmp(key, MHD_HTTP_HEADER_ACCEPT) == 0) {
+		f->accept = value;
+	} else if (!f->transfer_encoding &&
+		   strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->transfer_encoding = value;
+	} else if (!f->condition && strncasecmp(key, "If-", 3) == 0) {
+		f->condition = key;
+	}
 	return MHD_YES;
 }
 
-/* The header fields lis_http_route() decides on; len holds the joined Content-Length. */
+/* f's strings point into the request and into x, which must outlive f. */
 static void request_fields(struct MHD_Connection *conn, struct lis_http_fields *f,
-			   struct lengths *len)
+			   struct fields *x)
 {
 	memset(f, 0, sizeof *f);
-	f->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						      MHD_HTTP_HEADER_CONTENT_TYPE);
-	f->accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-	len->text[0] = '\0';
-	len->cut = false;
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, join_length, len);
+	*x = (struct fields){.f = f};
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_field, x);
 	/* a list too long to keep is not one plain number either */
-	f->content_length = len->cut ? "," : len->text[0] ? len->text : NULL;
-	f->transfer_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							   MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, find_condition, &f->condition);
+	f->content_length = x->cut ? "," : x->length[0] ? x->length : NULL;
 }
 
 /* Send and log a refusal decided from the headers. */
@@ -396,8 +392,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		struct lis_http_fields f;
 		enum lis_deref_form form = LIS_DEREF_HELD;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		struct lengths len;
-		request_fields(conn, &f, &len);
+		struct fields fx;
+		request_fields(conn, &f, &fx);
 		enum lis_route route = lis_http_route(cfg, url, method, &f, &ref, &form);
 		/* An answer queued now, before the body is read, makes libmicrohttpd close the
 		 * connection after it (MHD_queue_response() marks it "early" and drops the rest of

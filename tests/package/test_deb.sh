@@ -132,7 +132,8 @@ printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
 chmod 755 "$R/usr/sbin/policy-rc.d"
 cp "$W"/lis-server_*.deb "$W"/lis-wiremapd_*.deb "$W/checks.sh" "$R/tmp/"
 cp -r "$W/sample" "$R/tmp/sample"
-chmod -R a+rX "$R/tmp/sample"
+cp -r "$W/schemas" "$R/tmp/schemas"
+chmod -R a+rX "$R/tmp/sample" "$R/tmp/schemas"
 chroot "$R" /bin/bash /tmp/checks.sh
 EOF
 cat >"$WORK/checks.sh" <<'EOF'
@@ -231,11 +232,15 @@ start_lisd() {
 		--no-new-privs -- $line >/tmp/lisd.log 2>&1 &
 	echo $! >/tmp/lisd.pid
 	local i
-	for i in $(seq 1 300); do
+	for i in $(seq 1 600); do   # 60 s at most: the wiremap loads in the background
 		if curl -sS --cacert /tmp/cert.pem -H 'Content-Type: application/held+xml' \
-			--data-binary @$S/request.xml "https://127.0.0.1:$port/held" 2>/dev/null |
-			grep -q 'civicAddress'; then
-			return 0
+			--data-binary @$S/request.xml -o /tmp/answer.xml \
+			"https://127.0.0.1:$port/held" 2>/dev/null &&
+			grep -q 'civicAddress' /tmp/answer.xml; then
+			# the RFC schemas, as every test checks what lisd emits
+			xmllint --noout --nonet --schema /tmp/schemas/lis-validate.xsd \
+				/tmp/answer.xml 2>&1 | grep -v 'parser warning'
+			return "${PIPESTATUS[0]}"
 		fi
 		kill -0 "$(cat /tmp/lisd.pid)" 2>/dev/null || break
 		sleep 0.1
@@ -243,7 +248,7 @@ start_lisd() {
 	cat /tmp/lisd.log
 	return 1
 }
-step "README Deploy: lisd started as its unit starts it answers a HELD request with a location" start_lisd
+step "README Deploy: lisd started as its unit starts it answers a HELD request with a location (schema-valid)" start_lisd
 step "README Deploy: wiremapd --check-config" wiremapd -c /etc/lis/wiremapd.conf --check-config
 step "README Deploy: lisctl purge --dry-run and pg_dump, run as lis" sh -c "
 	runuser -u lis -- lisctl purge --older-than 400 --dry-run | grep -q 'would purge' &&
@@ -264,6 +269,7 @@ else echo "$out" | sed 's/^/# /'; res 1 "dpkg --purge removes programs and conff
 EOF
 mkdir "$WORK/ov"
 cp -r "$SRC/deploy/sample" "$WORK/sample"
+cp -r "$SRC/tests/data/schemas" "$WORK/schemas"
 if unshare -m --propagation private bash "$WORK/inroot.sh" "$WORK" >"$WORK/inroot.log" 2>&1; then :; fi
 while IFS= read -r line; do
 	case "$line" in
