@@ -50,7 +50,7 @@ static const struct conftab_key keys[] = {
 	  NULL, "SECONDS", "cut a connection that has not sent its first request this long after "
 	  "it was accepted (TCP, TLS handshake, headers), however it trickles", .flags = 0 },
 	{ "server", "max_connections", CONFTAB_UINT, OFF(max_connections), "4096", 1, 1000000,
-	  NULL, "N", "connections open at once, all clients together; more are closed at once",
+	  NULL, "N", "connections open at once, all clients together; more wait to be accepted",
 	  .flags = 0 },
 	{ "server", "max_connections_per_address", CONFTAB_UINT,
 	  OFF(max_connections_per_address), "64", 0, 1000000, NULL, "N",
