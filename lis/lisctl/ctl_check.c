@@ -690,6 +690,8 @@ static struct prefix *prefixes(const struct ctl_check_in *in, const struct prefi
 
 /* ---- unique values ---- */
 
+static int index_entity(struct index *ix, enum db_entity e, const struct ctl_check_in *in);
+
 /* The site a row is in: through its reference to a site, else to a location. */
 static const char *row_site(enum db_entity e, const char *r, const struct index *locs)
 {
@@ -734,31 +736,43 @@ static void check_unique_column(enum db_entity e, const struct db_column *c,
 	}
 }
 
+/* A stored row that a file row of the same key replaces gives its values up, so only the
+ * others count. (The entities with unique columns, switches and endpoints, have a one-column
+ * key.) */
 static int check_unique(const struct ctl_check_in *in, const struct index *locs,
 			struct ctl_errors *errs)
 {
+	static const struct db_import_set none;
+	const struct ctl_check_in files_only = {in->files, NULL, 0, &none, NULL};
+
 	for (int e = 0; e < DB_ENTITY_N; e++) {
 		const struct db_entity_desc *d = &db_entities[e];
 		const struct db_rows *f = &in->files->of[e], *db = &in->db->of[e];
+		struct index given = {0};
 		for (size_t k = 0; k < d->n_cols && f->n && db->n; k++) {
 			const struct db_column *c = &d->cols[k];
 			struct entry *v;
 			size_t n = 0;
 			if (!(c->flags & DB_COL_UNIQUE))
 				continue;
-			if (!(v = calloc(db->n + 1, sizeof(*v))))
+			if (!given.e && index_entity(&given, (enum db_entity)e, &files_only) < 0)
 				return -1;
+			if (!(v = calloc(db->n + 1, sizeof(*v)))) {
+				free(given.e);
+				return -1;
+			}
 			for (size_t i = 0; i < db->n; i++) {
 				const char *r = (const char *)db->rows + i * d->row_size;
 				const char *val = DB_CFIELD(const char *, r, c->at);
 				const char *site = row_site((enum db_entity)e, r, locs);
-				if (val)
+				if (val && !find(&given, DB_CFIELD(const char *, r, d->cols[0].at)))
 					v[n++] = (struct entry){val, r, site, false, false};
 			}
 			qsort(v, n, sizeof(*v), cmp_entry);
 			check_unique_column((enum db_entity)e, c, f, &(struct index){v, n}, errs);
 			free(v);
 		}
+		free(given.e);
 	}
 	return 0;
 }

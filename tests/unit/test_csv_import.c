@@ -957,15 +957,24 @@ static void test_cross_site_switches_ports_and_bssids_are_refused(void)
 	const struct db_site_row sites[] = {{.key = "a"}, {.key = "b"}};
 	const struct db_location_row locs[] = {loc("la", "a", NULL, "1", 0),
 					       loc("lb", "b", NULL, "1", 0)};
-	const struct db_switch_row stored_sw[] = {{.key = "sw-old", .site_key = "a",
-						   .chassis_id = "00:00:5e:00:53:01"}};
+	const struct db_switch_row stored_sw[] = {
+		{.key = "sw-old", .site_key = "a", .chassis_id = "00:00:5e:00:53:01"},
+		{.key = "sw-a", .site_key = "a", .chassis_id = "00:00:5e:00:53:09"},
+		{.key = "sw-swap", .site_key = "a", .chassis_id = "00:00:5e:00:53:07"},
+	};
 	const struct db_bssid_row stored_b[] = {{.bssid = "00:3a:7d:10:20:00", .prefix_len = 44,
 						 .ap = "ap-1", .location_key = "la"}};
 	const struct db_switch_row sw[] = {
-		{.key = "sw-a", .site_key = "a", .chassis_id = "00:00:5e:00:53:02",
+		/* takes the stored sw-a's own chassis_id: no conflict */
+		{.key = "sw-a", .site_key = "a", .chassis_id = "00:00:5e:00:53:09",
 		 .location_key = "lb", .file = "switches.csv", .line = 2, .location_col = 5},
 		{.key = "sw-new", .site_key = "b", .chassis_id = "00:00:5e:00:53:01",
 		 .file = "switches.csv", .line = 3},
+		/* sw-swap's stored chassis_id goes to sw-took, and sw-swap gets another: fine */
+		{.key = "sw-swap", .site_key = "a", .chassis_id = "00:00:5e:00:53:08",
+		 .file = "switches.csv", .line = 4},
+		{.key = "sw-took", .site_key = "a", .chassis_id = "00:00:5e:00:53:07",
+		 .file = "switches.csv", .line = 5},
 	};
 	const struct db_port_row ports[] = {
 		{.switch_key = "sw-old", .port_id = "Gi1/0/1", .location_key = "la",
@@ -980,9 +989,9 @@ static void test_cross_site_switches_ports_and_bssids_are_refused(void)
 		 .file = "bssids.csv", .line = 3, .location_col = 3},
 	};
 	const struct db_import_set db = {.of = {[DB_SITES] = {sites, 2}, [DB_LOCATIONS] = {locs, 2},
-						[DB_SWITCHES] = {stored_sw, 1},
+						[DB_SWITCHES] = {stored_sw, 3},
 						[DB_BSSIDS] = {stored_b, 1}}};
-	const struct db_import_set files = {.of = {[DB_SWITCHES] = {sw, 2}, [DB_PORTS] = {ports, 2},
+	const struct db_import_set files = {.of = {[DB_SWITCHES] = {sw, 4}, [DB_PORTS] = {ports, 2},
 						   [DB_BSSIDS] = {b, 2}}};
 
 	CHECK(check_across(&(struct ctl_check_in){&files, NULL, 0, &db, NULL}) == -1);
