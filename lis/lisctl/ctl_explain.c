@@ -243,7 +243,7 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 		fprintf(stderr, "lisctl: explain: %s\n", err.msg);
 		return CTL_EXIT_FAIL;
 	}
-	struct wm_snapshot *s = wm_snapshot_load(c, &err);
+	struct wm_snapshot *s = wm_snapshot_load(c, NULL, &err);
 	db_close(c);
 	if (!s) {
 		fprintf(stderr, "lisctl: explain: loading the wiremap: %s\n", err.msg);
