@@ -36,6 +36,7 @@ struct lis_config {
 	char *group;                  /* and this group; "": the user's own */
 	/* [database] */
 	char *conninfo;               /* libpq conninfo; never logged */
+	char *read_conninfo;          /* the wiremap loader's, "": conninfo; never logged */
 	/* [wiremap] */
 	unsigned long max_binding_age; /* seconds; older bindings are not evidence */
 	/* [auth] */

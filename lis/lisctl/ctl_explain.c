@@ -192,7 +192,7 @@ struct wm_snapshot *ctl_snapshot_open(const char *conninfo, const char *cmd)
 		fprintf(stderr, "lisctl: %s: %s\n", cmd, err.msg);
 		return NULL;
 	}
-	s = wm_snapshot_load(c, &err);
+	s = wm_snapshot_load(c, NULL, &err);
 	db_close(c);
 	if (!s)
 		fprintf(stderr, "lisctl: %s: loading the wiremap: %s\n", cmd, err.msg);
