@@ -79,3 +79,35 @@ int db_lease_session(struct db_conn *c, unsigned seconds, struct lis_error *err)
 	PQclear(res);
 	return 0;
 }
+
+int db_lease_holder(struct db_conn *c, struct db_lease_holder *h, struct lis_error *err)
+{
+	memset(h, 0, sizeof(*h));
+	PGresult *res = db_exec(c, "collector lease holder",
+				"SELECT to_regclass('collector_lease') IS NOT NULL", 0, NULL,
+				PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	bool exists = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	if (!exists)
+		return 0;
+	res = db_exec(c, "collector lease holder",
+		      "SELECT instance, host, pid,"
+		      " to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'),"
+		      " floor(date_part('epoch', now() - renewed))::bigint"
+		      " FROM collector_lease ORDER BY since LIMIT 1",
+		      0, NULL, PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	int found = PQntuples(res) == 1;
+	if (found) {
+		snprintf(h->instance, sizeof(h->instance), "%s", PQgetvalue(res, 0, 0));
+		snprintf(h->host, sizeof(h->host), "%s", PQgetvalue(res, 0, 1));
+		h->pid = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+		snprintf(h->since, sizeof(h->since), "%s", PQgetvalue(res, 0, 3));
+		h->renewed_ago = strtol(PQgetvalue(res, 0, 4), NULL, 10);
+	}
+	PQclear(res);
+	return found;
+}

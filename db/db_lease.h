@@ -13,6 +13,9 @@
 
 struct db_conn;
 
+/* The schema version that brought the lease (0008_collector_lease.sql). */
+#define DB_LEASE_SCHEMA 8
+
 /* Who checks in: strings borrowed for the call. */
 struct db_lease_member {
 	const char *instance;       /* [collector] instance: the row's key */
@@ -26,6 +29,19 @@ struct db_lease_member {
  * may be NULL) the instance that held it when the statement began ("" when none known). */
 int db_lease_check(struct db_conn *c, const struct db_lease_member *m, bool *leader,
 		   char *holder, size_t size, struct lis_error *err);
+
+/* Who holds the lease, as the view collector_lease says (strings owned by the struct). */
+struct db_lease_holder {
+	char instance[128];
+	char host[256];
+	long pid;
+	char since[40];             /* "YYYY-MM-DD hh:mm:ssZ" (UTC) */
+	long renewed_ago;           /* seconds since its last check, on the database's clock */
+};
+
+/* 1 and *h filled when some collector holds the lease, 0 when none does (or the schema has
+ * no lease yet: before version 8), -1 on error. */
+int db_lease_holder(struct db_conn *c, struct db_lease_holder *h, struct lis_error *err);
 
 /* Once per connection, before the first check: make the server notice a silent peer (its
  * host lost, the network cut) after about 4 * seconds, so that the lock is released in a

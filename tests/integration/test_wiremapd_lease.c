@@ -279,6 +279,12 @@ static void test_second_collector_follows_and_writes_nothing(void)
 	free(m);
 	CHECK(count("SELECT count(*) FROM collector WHERE instance = 'dc-b' AND "
 		    "leader_since IS NULL") == 1);
+	/* what an operator asks */
+	struct th_proc p;
+	th_lisctl(&p, E.pg.conninfo, "db", "status", (char *)NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "\ncollector lease held by dc-a (host "),
+	       "lisctl db status: %s %s", th_flat(p.out), th_flat(p.err));
+	th_proc_free(&p);
 }
 
 static void test_leader_killed_the_other_takes_over_and_writes(void)
