@@ -6,7 +6,7 @@
 -- with no holder, no clock takes part, and the holder writes its bindings on the same
 -- session, so a collector that lost the lock can no longer write at all.
 --
--- The lock is the pair (1279873792, 1): 'LIS\0' and "collector lease"; lis_collector_lease
+-- The lock is the pair (1279873792, 1): 'LIS\0' and "collector lease"; db_lease_check()
 -- in db/db_lease.c takes it. It is pg_try_advisory_lock's two-int form, which pg_locks shows
 -- with objsubid 2, so it can never meet the one-bigint lock of `lisctl db migrate`.
 
