@@ -6,7 +6,7 @@
 #include "db_internal.h"
 #include "db_lease.h"
 
-/* The lock of 0008_collector_lease.sql, which its view collector_lease looks for. */
+/* The lock of 0007_collector_lease.sql, which its view collector_lease looks for. */
 #define LEASE_LOCK "1279873792, 1"
 
 /* $1 instance, $2 host, $3 pid. A session that holds the lock does not take it again (each

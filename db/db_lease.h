@@ -1,4 +1,4 @@
-/* The collector lease (db/migrations/0008_collector_lease.sql): of the wiremapd instances
+/* The collector lease (db/migrations/0007_collector_lease.sql): of the wiremapd instances
  * sharing a database, the one whose session holds a PostgreSQL advisory lock polls and
  * writes; the others check again every few seconds. The lock belongs to the session: it is
  * released when the session ends however it ends, and only the holder's own connection can
@@ -13,8 +13,8 @@
 
 struct db_conn;
 
-/* The schema version that brought the lease (0008_collector_lease.sql). */
-#define DB_LEASE_SCHEMA 8
+/* The schema version that brought the lease (0007_collector_lease.sql). */
+#define DB_LEASE_SCHEMA 7
 
 /* Who checks in: strings borrowed for the call. */
 struct db_lease_member {
@@ -40,7 +40,7 @@ struct db_lease_holder {
 };
 
 /* 1 and *h filled when some collector holds the lease, 0 when none does (or the schema has
- * no lease yet: before version 8), -1 on error. */
+ * no lease yet: before version 7), -1 on error. */
 int db_lease_holder(struct db_conn *c, struct db_lease_holder *h, struct lis_error *err);
 
 /* Once per connection, before the first check: make the server notice a silent peer (its

@@ -23,8 +23,8 @@
 #include "wmd_schedule.h"
 
 /* The schema that brought the collector lease and switch_poll_status.polled_by
- * (db/migrations/0008_collector_lease.sql); the collector's tables came with 0003. */
-#define SCHEMA_NEEDED 8
+ * (db/migrations/0007_collector_lease.sql); the collector's tables came with 0003. */
+#define SCHEMA_NEEDED 7
 /* Longest sleep between looks at the switch list, so that switches added with lisctl are
  * polled without a SIGHUP. */
 #define LIST_REFRESH 60

@@ -1,4 +1,4 @@
--- 0008: the collector lease. Two wiremapd for the same switches (one per data centre) must
+-- 0007: the collector lease. Two wiremapd for the same switches (one per data centre) must
 -- not both poll and write: the one that holds a session-level advisory lock on the database
 -- leads, the others wait (wiremapd(8) LEASE). An advisory lock and not a lease row with an
 -- expiry: PostgreSQL itself releases it when the holder's session ends (process killed,
