@@ -192,6 +192,9 @@ static void test_db_status_shows_current_version(void)
 	char v[16];
 	snprintf(v, sizeof v, "%d", migrated_version);
 	CHECKF(strstr(p.out, v) != NULL, "stdout: %s", th_flat(p.out));
+	/* no wiremapd has run here */
+	CHECKF(strstr(p.out, "\ncollector lease held by nobody\n") != NULL, "stdout: %s",
+	       th_flat(p.out));
 	th_proc_free(&p);
 }
 
