@@ -56,6 +56,12 @@ static const struct conftab_key keys[] = {
 	  OFF(max_connections_per_address), "64", 0, 1000000, NULL, "N",
 	  "connections open at once from one client address; 0: no limit of its own",
 	  .flags = 0 },
+	{ "server", "drain", CONFTAB_UINT, OFF(drain), "0", 0, 600, NULL, "SECONDS",
+	  "on SIGTERM, /readyz says 503 and lisd goes on answering this long before it stops",
+	  .flags = 0 },
+	{ "server", "proxy_from", CONFTAB_STR, OFF(proxy_from), "", 0, 0, NULL, "LIST",
+	  "load balancers (addresses, CIDR prefixes) whose connections begin with a PROXY "
+	  "protocol v2 header naming the client; empty: none", .check = check_addrlist },
 	{ "database", "conninfo", CONFTAB_STR, OFF(conninfo), "dbname=lis", 0, 0, NULL,
 	  "CONNINFO", "libpq connection string; never logged", .flags = 0 },
 	{ "database", "read_conninfo", CONFTAB_STR, OFF(read_conninfo), "", 0, 0, NULL,
