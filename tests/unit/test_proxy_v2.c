@@ -19,7 +19,8 @@ static size_t hdr(uint8_t *out, uint8_t ver_cmd, uint8_t fam, const uint8_t *bod
 	out[13] = fam;
 	out[14] = (uint8_t)(len >> 8);
 	out[15] = (uint8_t)len;
-	memcpy(out + 16, body, len);
+	if (len)
+		memcpy(out + 16, body, len);
 	return 16 + len;
 }
 
