@@ -17,6 +17,8 @@
 #  5. Change to answer on the largest: lisd on it under wrk load, BENCH_DELTA_CHANGES (30)
 #     UPDATEs, each timed from its commit to the first HELD answer showing it
 #     (delta_latency); then the same with a lisd reading from a streaming standby.
+#  6. Two lisd behind HAProxy (TCP, PROXY protocol v2) against one, the same wrk load
+#     against HAProxy.
 #
 # Everything runs on loopback; the PostgreSQL cluster, TLS cert, configs and logs live in a
 # temporary directory removed at exit (BENCH_KEEP=1 keeps it). The report goes to stdout and
@@ -47,7 +49,7 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 # ---------------------------------------------------------------- packages
 # Each entry: a Debian package, or alternatives separated by '|' (any one installed will do;
 # the first is installed when none is).
-packages=(wrk "nginx-light|nginx|nginx-full|nginx-core" postgresql openssl curl python3
+packages=(wrk "nginx-light|nginx|nginx-full|nginx-core" haproxy postgresql openssl curl python3
 	  meson ninja-build pkg-config gcc libpq-dev libxml2-dev libmicrohttpd-dev
 	  libinih-dev libcsv-dev libgnutls28-dev liburcu-dev libssl-dev libjansson-dev
 	  libsnmp-dev libnl-3-dev libnl-route-3-dev
@@ -175,6 +177,7 @@ run_wrk() {
 tmp=
 lisd_pid=
 lisd2_pid=
+hp_pid=
 nginx_pid=
 pg_started=
 standby_started=
@@ -185,7 +188,9 @@ cleanup() {
 	set +e
 	trap - EXIT INT TERM
 	if [ -n "$lisd_pid" ]; then kill "$lisd_pid" 2>/dev/null; wait "$lisd_pid" 2>/dev/null; fi
-	if [ -n "$lisd2_pid" ]; then kill "$lisd2_pid" 2>/dev/null; wait "$lisd2_pid" 2>/dev/null; fi
+	# shellcheck disable=SC2086 # one pid or two
+	if [ -n "$lisd2_pid" ]; then kill $lisd2_pid 2>/dev/null; wait $lisd2_pid 2>/dev/null; fi
+	if [ -n "$hp_pid" ]; then kill "$hp_pid" 2>/dev/null; wait "$hp_pid" 2>/dev/null; fi
 	if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null; wait "$nginx_pid" 2>/dev/null; fi
 	if [ -n "$standby_started" ]; then
 		as_pg "$pgbin/pg_ctl" -D "$tmp/pg2/data" -m immediate -w stop >/dev/null 2>&1
@@ -400,6 +405,65 @@ nginx_pid=
 lisd_results=$(grep ' held ' "$tmp/lisd.log" | grep -o 'result=[^ ]*' | sort | uniq -c |
 	awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')
 
+# ---------------------------------------------------------------- two lisd behind HAProxy
+# Issue 14's balancer (deploy/topology/haproxy.cfg's shape): HAProxy in TCP mode relaying to
+# lisd with the PROXY protocol v2 ([server] proxy_from), so that lisd still locates the
+# client. The same wrk load against HAProxy with one lisd behind it, then with two; on the
+# same machine the two lisd share its cores with HAProxy and wrk, so the figure says what
+# the balancer costs and whether a second lisd adds anything here, not what two hosts give.
+# bal_conf FILE PORT SERVERS...: a minimal HAProxy config, one server per lisd port.
+bal_conf() {
+	local f=$1 port=$2 i=0 p
+	shift 2
+	{
+		printf 'global\n\tmaxconn 4096\ndefaults\n\tmode tcp\n\ttimeout connect 2s\n'
+		printf '\ttimeout client 30s\n\ttimeout server 30s\n'
+		printf 'frontend held\n\tbind 127.0.0.1:%s\n\tdefault_backend lisd\n' "$port"
+		printf 'backend lisd\n\tbalance leastconn\n\tsource 127.0.0.2\n'
+		for p in "$@"; do
+			i=$((i + 1))
+			printf '\tserver lisd-%s 127.0.0.1:%s send-proxy-v2\n' "$i" "$p"
+		done
+	} >"$f"
+}
+two_pids=()
+for k in 1 2; do
+	port=$(free_port)
+	lis_conf "$tmp/lis-bal-$k.conf" "$port" "$db_lis"
+	sed -i "s|^threads = .*|&\nproxy_from = 127.0.0.2|" "$tmp/lis-bal-$k.conf"
+	"$lisd" -c "$tmp/lis-bal-$k.conf" 2>"$tmp/lisd-bal-$k.log" &
+	two_pids+=("$!")
+	eval "bal_port_$k=$port"
+done
+lisd2_pid="${two_pids[*]}"
+for k in 1 2; do
+	wait_loaded "$tmp/lisd-bal-$k.log" "${two_pids[$((k - 1))]}" 30
+done
+bal_stat=()
+for n in 1 2; do
+	hp_port=$(free_port)
+	if [ "$n" = 1 ]; then
+		bal_conf "$tmp/haproxy-$n.cfg" "$hp_port" "$bal_port_1"
+	else
+		bal_conf "$tmp/haproxy-$n.cfg" "$hp_port" "$bal_port_1" "$bal_port_2"
+	fi
+	haproxy -q -db -f "$tmp/haproxy-$n.cfg" 2>"$tmp/haproxy-$n.log" &
+	hp_pid=$!
+	wait_https "$hp_port" "$hp_pid" haproxy "$tmp/haproxy-$n.log"
+	code=$(held_post "$hp_port" "$tmp/bal-answer.xml")
+	{ [ "$code" = 200 ] && grep -q 'locationResponse' "$tmp/bal-answer.xml"; } ||
+		die "through HAProxy lisd answered $code: $(head -c 300 "$tmp/bal-answer.xml")"
+	say "wrk -t$wrk_threads -c$conns -d$duration against HAProxy with $n lisd"
+	bal_stat+=("$(run_wrk "haproxy-$n" "$hp_port")")
+	kill "$hp_pid" 2>/dev/null || true
+	wait "$hp_pid" 2>/dev/null || true
+	hp_pid=
+done
+bal_share=$(for k in 1 2; do grep -c ' held ' "$tmp/lisd-bal-$k.log" || true; done | paste -sd/)
+kill "${two_pids[@]}" 2>/dev/null || true
+for p in "${two_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+lisd2_pid=
+
 # ---------------------------------------------------------------- subnet lookups
 say "lisctl db migrate (lookup database)"
 "$lisctl" --db "$db_lookup" db migrate >&2 || die "lisctl db migrate (lookup) failed"
@@ -544,7 +608,7 @@ while read -r line; do
 done <<<"$wm_stat"
 
 # ---------------------------------------------------------------- snapshot reload
-# The reload lisd runs at start and after every NOTIFY, through the database: a third database
+# The load lisd runs at start and after large changes, through the database: a third database
 # grown to each size by wiremap_fill.sql (set-based; the same rows whatever the steps), then
 # VACUUM ANALYZE (a database in steady state: hint bits set, statistics current) and
 # wm_bench --db timing wm_snapshot_load() (and the fetch alone) BENCH_RELOAD_REPEAT times.
@@ -727,5 +791,22 @@ lisd2_pid=
 	echo "    the UPDATE commits on the primary. p99 over $delta_changes changes is the largest but one)"
 	echo "   all (ms), primary: $(field "$delta_stat" all_ms)"
 	echo "   all (ms), standby: $(field "$standby_stat" all_ms)"
+	echo
+	echo "6. Two lisd behind HAProxy (TCP, PROXY protocol v2, leastconn) against one, same wrk"
+	echo "   load (-t$wrk_threads -c$conns -d$duration) against HAProxy; everything on this machine"
+	printf '   %-10s %11s %10s %10s %8s %8s\n' behind req/s p50_ms p99_ms non2xx errors
+	for n in 1 2; do
+		st=${bal_stat[$((n - 1))]}
+		errs=$(( $(field "$st" connect_err) + $(field "$st" read_err) + $(field "$st" write_err) + $(field "$st" timeout) ))
+		printf '   %-10s %11s %10s %10s %8s %8s\n' "$n lisd" "$(field "$st" rps)" \
+			"$(ms "$(field "$st" p50_us)")" "$(ms "$(field "$st" p99_us)")" \
+			"$(field "$st" non2xx)" "$errs"
+	done
+	echo "   two/one req/s $(ratio "$(field "${bal_stat[1]}" rps)" "$(field "${bal_stat[0]}" rps)");" \
+		"HAProxy + 1 lisd against lisd direct (section 1):" \
+		"$(ratio "$(field "${bal_stat[0]}" rps)" "$(field "$lisd_stat" rps)")"
+	echo "   requests each lisd answered over both runs (lisd 1/lisd 2): $bal_share"
+	echo "   (on $(nproc) cores the lisd, HAProxy and wrk share the CPU: a second lisd on the same"
+	echo "    machine cannot add capacity; across two hosts each lisd has its own)"
 } | tee "$report"
 say "report written to $report"
