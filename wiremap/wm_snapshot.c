@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "held_write.h"
 #include "wm_builder.h"
 #include "ident.h"
 
@@ -284,6 +286,7 @@ struct wm_snapshot {
 	struct tnode *root4, *root6;
 	size_t table_bytes;
 	struct wm_snapshot_stats st;
+	struct pidf_frag *_Atomic frags;  /* installed by wm_location_set_frag(), linked by next */
 };
 
 /* ------------------------------------------------------------------ rows while building */
@@ -1008,8 +1011,29 @@ void wm_snapshot_free(struct wm_snapshot *s)
 	for (int i = 0; i < N_BSSID_LENS; i++)
 		htab_free(&s->bssid[i]);
 	free(s->v4_16);
+	for (struct pidf_frag *f = atomic_load(&s->frags), *next; f; f = next) {
+		next = f->next;
+		pidf_frag_free(f);
+	}
 	arena_free(&s->arena);
 	free(s);
+}
+
+const struct pidf_frag *wm_location_set_frag(const struct wm_snapshot *s,
+					     const struct wm_location *loc, struct pidf_frag *f)
+{
+	/* the snapshot is immutable but for these two fields, which only atomics touch */
+	struct wm_snapshot *ws = (struct wm_snapshot *)s;
+	struct pidf_frag *_Atomic *slot = &((struct wm_location *)loc)->frag;
+	struct pidf_frag *had = NULL;
+	if (!atomic_compare_exchange_strong(slot, &had, f)) {
+		pidf_frag_free(f);
+		return had;
+	}
+	f->next = atomic_load(&ws->frags);
+	while (!atomic_compare_exchange_weak(&ws->frags, &f->next, f))
+		;
+	return f;
 }
 
 void wm_snapshot_get_stats(const struct wm_snapshot *s, struct wm_snapshot_stats *st)

@@ -13,6 +13,7 @@
 #include "lis_error.h"
 
 struct db_conn;
+struct pidf_frag;
 
 struct wm_site {
 	long long id;
@@ -32,6 +33,10 @@ struct wm_location {
 	bool has_alt;
 	double alt;
 	double uncertainty;                  /* metres; 0 = unknown */
+	/* The one field written after the build: the answer's pieces of this location
+	 * (proto/held_write.h), made on first use by wm_pidf_frag() and installed with
+	 * wm_location_set_frag(); NULL until then. */
+	struct pidf_frag *_Atomic frag;
 };
 
 struct wm_switch {
@@ -92,6 +97,11 @@ struct wm_snapshot_stats {
 struct wm_snapshot *wm_snapshot_load(struct db_conn *db, struct lis_error *err);
 void wm_snapshot_free(struct wm_snapshot *s);
 void wm_snapshot_get_stats(const struct wm_snapshot *s, struct wm_snapshot_stats *st);
+/* Install f as loc's fragment unless another thread did first (compare-and-swap); returns
+ * the one loc holds now (f, or the winner's: then f is freed). The snapshot s that loc
+ * belongs to frees it. Safe from any number of readers at once. */
+const struct pidf_frag *wm_location_set_frag(const struct wm_snapshot *s,
+					     const struct wm_location *loc, struct pidf_frag *f);
 
 /* Lookups. Results point into the snapshot and live as long as it does. Bindings come back
  * most recent first; the functions return how many were written to out (at most max). */
