@@ -1,9 +1,11 @@
 /* The query log writer: every HELD answer and every dereference becomes one row of table
  * query_log, without an answer ever waiting for PostgreSQL or for the disk.
  *
- * Path of an entry: lis_querylog_append() (request thread: encode, push on a bounded
- * in-memory queue, O(1)) -> spooler thread (numbers it with the next seq, appends it to the
- * spool file <spool_dir>/<instance>.spool, fdatasync per batch) -> inserter thread (reads
+ * Path of an entry: lis_querylog_append() (request thread: its fields copied as they are
+ * into a record, the record into a ring of bytes allocated at start, under the queue's lock:
+ * bounded, no encoding, no allocation) -> spooler thread (encodes it into a spool line,
+ * numbers it with the next seq, appends it to the spool file <spool_dir>/<instance>.spool,
+ * fdatasync per batch) -> inserter thread (reads
  * the spool from where it last committed, INSERTs batches with ON CONFLICT (instance, seq)
  * DO NOTHING, and once everything spooled is committed replaces the spool with a one-line
  * file that remembers the next seq). While PostgreSQL is away the spool grows and is
@@ -71,6 +73,9 @@ void lis_querylog_stop(void);
 /* Spool records, exposed for tests. Encode entry e with seq into buf (a whole line with its
  * LF); returns the length, or 0 when size is too small. */
 size_t lis_querylog_encode(const struct db_query_log_entry *e, char *buf, size_t size);
+/* The same line for e as it is encoded after the queue (its fields kept in a record, cut
+ * to what the encoding keeps of them): always lis_querylog_encode()'s. */
+size_t lis_querylog_encode_queued(const struct db_query_log_entry *e, char *buf, size_t size);
 /* Decode one line (without its LF; modified in place, e's strings point into it). Returns
  * 'Q' for an entry, 'M' for a next-seq mark (*mark_seq set), 0 for a bad line. */
 int lis_querylog_decode(char *line, size_t len, struct db_query_log_entry *e,
