@@ -23,11 +23,12 @@
 
 /* Entries the queue holds before request threads spool for themselves. */
 #define QUEUE_MIN 4096
-/* Bytes of queue per entry it holds: a typical record takes half of it. */
-#define QUEUE_BYTES_PER_ENTRY 1024
-/* What the spooler encodes before one write: lines, and bytes of text. */
-#define CHUNK_ENTRIES 256
-#define CHUNK_TEXT (256 * 1024)
+/* Bytes of queue per entry it holds: a typical record takes less. */
+#define QUEUE_BYTES_PER_ENTRY 512
+/* What the spooler encodes before one write (and fdatasync): lines, and bytes of text;
+ * enough for a batch of the default size in one write. */
+#define CHUNK_ENTRIES 2048
+#define CHUNK_TEXT (1024 * 1024)
 /* Longest field kept, in bytes (evidence and address are longer than the rest). */
 #define FIELD_MAX 512
 #define FIELD_MAX_LONG 2048
@@ -55,8 +56,11 @@ static struct {
 	size_t ring_size, head, tail;
 	size_t cap, count;              /* entries at most, entries queued */
 	bool stopping;
-	char *text;                     /* CHUNK_TEXT bytes of lines to write (under slock) */
-	char *rec;                      /* REC_MAX bytes: one record read out (under slock) */
+	/* under slock: CHUNK_TEXT bytes of lines to write, where each ends and the bytes of
+	 * its record (CHUNK_ENTRIES each), one record read out (REC_MAX bytes) */
+	char *text;
+	size_t *ends, *bytes;
+	char *rec;
 
 	/* spool */
 	pthread_mutex_t slock;
@@ -538,7 +542,7 @@ static size_t encode_chunk(size_t *at, size_t tail, struct strbuf *b, size_t *en
  * it was spooled. slock held. */
 static bool spool_queue_locked(void)
 {
-	size_t end[CHUNK_ENTRIES], bytes[CHUNK_ENTRIES];
+	size_t *end = Q.ends, *bytes = Q.bytes;
 	pthread_mutex_lock(&Q.qlock);
 	size_t at = Q.head, tail = Q.tail;
 	pthread_mutex_unlock(&Q.qlock);
@@ -1002,7 +1006,9 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 	snprintf(Q.tmp_path, sizeof Q.tmp_path, "%s/%s.spool.new", Q.dir, Q.instance);
 	Q.batch = cfg->querylog_batch;
 	Q.flush_ms = cfg->querylog_flush_ms;
-	Q.cap = Q.batch * 8 > QUEUE_MIN ? Q.batch * 8 : QUEUE_MIN;
+	/* twice the entries the queue held when it handed its entries to the spooler at once:
+	 * they now stay in it until they are written */
+	Q.cap = 2 * (Q.batch * 8 > QUEUE_MIN ? Q.batch * 8 : QUEUE_MIN);
 	Q.ring_size = Q.cap * QUEUE_BYTES_PER_ENTRY;
 	Q.head = Q.tail = Q.count = 0;
 	Q.stopping = false;
@@ -1081,7 +1087,9 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 	Q.ring = malloc(Q.ring_size);
 	Q.text = malloc(CHUNK_TEXT);
 	Q.rec = malloc(REC_MAX);
-	if (!Q.ring || !Q.text || !Q.rec) {
+	Q.ends = malloc(CHUNK_ENTRIES * sizeof *Q.ends);
+	Q.bytes = malloc(CHUNK_ENTRIES * sizeof *Q.bytes);
+	if (!Q.ring || !Q.text || !Q.rec || !Q.ends || !Q.bytes) {
 		lis_error_set(err, LIS_E_SYSTEM, "querylog: out of memory");
 		goto fail;
 	}
@@ -1109,7 +1117,10 @@ fail:
 	free(Q.ring);
 	free(Q.text);
 	free(Q.rec);
+	free(Q.ends);
+	free(Q.bytes);
 	Q.ring = Q.text = Q.rec = NULL;
+	Q.ends = Q.bytes = NULL;
 	close(Q.fd);
 	Q.fd = -1;
 	return -1;
@@ -1215,7 +1226,10 @@ void lis_querylog_stop(void)
 	free(Q.ring);
 	free(Q.text);
 	free(Q.rec);
+	free(Q.ends);
+	free(Q.bytes);
 	Q.ring = Q.text = Q.rec = NULL;
+	Q.ends = Q.bytes = NULL;
 	/* The spooler gave up on a spool it could not write: what was still queued is lost,
 	 * and said so like every other loss. */
 	if (left) {
