@@ -120,6 +120,18 @@ static void tb_str(struct strbuf *b, const char *v, size_t max)
 	const unsigned char *p = (const unsigned char *)v;
 	size_t n = strlen(v), used = 0;
 	while (n > 0) {
+		/* printable ASCII other than '\' goes as it is: a run of it in one piece */
+		size_t run = 0;
+		while (run < n && used + run < max && p[run] >= 0x20 && p[run] < 0x7f &&
+		       p[run] != '\\')
+			run++;
+		if (run) {
+			strbuf_put(b, (const char *)p, run);
+			used += run;
+			p += run;
+			n -= run;
+			continue;
+		}
 		size_t l = lis_utf8_seq(p, n, NULL);
 		if (used + (l ? l : 1) > max)
 			break;
