@@ -14,8 +14,9 @@
 #include "pidf.h"
 
 /* One location's pieces, each line marked and indented relative to the first, ready to be
- * indented to its place (not text to send as it is). A piece that cannot be written as valid PIDF-LO is marked bad, and an
- * answer that needs it falls back to the tree builder, which says why. */
+ * indented to its place (not text to send as it is). A piece that cannot be written as
+ * valid PIDF-LO is marked bad, and an answer that needs it falls back to the tree builder,
+ * which says why. */
 struct pidf_frag {
 	struct pidf_frag *next;       /* for the owner's list of fragments; unused here */
 	bool have_civic, civic_bad;   /* civic: an address with a field (civic_address_is_empty) */
