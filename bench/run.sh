@@ -12,8 +12,11 @@
 #  3. The in-memory wiremap (wm_bench): snapshot build time, bytes per entry, wm_resolve and
 #     longest-prefix latency at 10k, 100k and 1M mixed entries (BENCH_WM_SIZES).
 #  4. Snapshot reload through PostgreSQL: a wiremap of 10k, 100k and 1M mixed entries filled
-#     with SQL (wiremap_fill.sql), wm_snapshot_load() timed (wm_bench --db); then lisd on the
-#     1M database: one UPDATE, time until a HELD answer shows it (BENCH_RELOAD_SIZES).
+#     with SQL (wiremap_fill.sql), wm_snapshot_load() timed (wm_bench --db)
+#     (BENCH_RELOAD_SIZES).
+#  5. Change to answer on the largest: lisd on it under wrk load, BENCH_DELTA_CHANGES (30)
+#     UPDATEs, each timed from its commit to the first HELD answer showing it
+#     (delta_latency); then the same with a lisd reading from a streaming standby.
 #
 # Everything runs on loopback; the PostgreSQL cluster, TLS cert, configs and logs live in a
 # temporary directory removed at exit (BENCH_KEEP=1 keeps it). The report goes to stdout and
@@ -22,7 +25,7 @@
 # BENCH_SUBNETS ("1000 100000 1000000"), BENCH_KEY (ec | rsa), BENCH_BUILD (build-bench),
 # BENCH_WHATIF (1: time the other inet_ops index kind at the largest size), BENCH_WM_SIZES
 # ("10000 100000 1000000"), BENCH_RELOAD_SIZES (the same), BENCH_RELOAD_REPEAT (5),
-# BENCH_RELOAD_CHANGES (3), BENCH_KEEP (0).
+# BENCH_DELTA_CHANGES (30), BENCH_KEEP (0).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -174,6 +177,7 @@ lisd_pid=
 lisd2_pid=
 nginx_pid=
 pg_started=
+standby_started=
 pgbin=
 
 cleanup() {
@@ -183,13 +187,16 @@ cleanup() {
 	if [ -n "$lisd_pid" ]; then kill "$lisd_pid" 2>/dev/null; wait "$lisd_pid" 2>/dev/null; fi
 	if [ -n "$lisd2_pid" ]; then kill "$lisd2_pid" 2>/dev/null; wait "$lisd2_pid" 2>/dev/null; fi
 	if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null; wait "$nginx_pid" 2>/dev/null; fi
+	if [ -n "$standby_started" ]; then
+		as_pg "$pgbin/pg_ctl" -D "$tmp/pg2/data" -m immediate -w stop >/dev/null 2>&1
+	fi
 	if [ -n "$pg_started" ]; then
 		as_pg "$pgbin/pg_ctl" -D "$tmp/pg/data" -m fast -w stop >/dev/null 2>&1 ||
 			as_pg "$pgbin/pg_ctl" -D "$tmp/pg/data" -m immediate -w stop >/dev/null 2>&1
 	fi
 	if [ "$rc" -ne 0 ] && [ -n "$tmp" ]; then
 		local f
-		for f in "$tmp"/lisd.log "$tmp"/lisd-reload.log "$tmp"/nginx/error.log "$tmp"/nginx/stderr.log "$tmp"/pg/log; do
+		for f in "$tmp"/lisd.log "$tmp"/lisd-reload.log "$tmp"/lisd-standby.log "$tmp"/nginx/error.log "$tmp"/nginx/stderr.log "$tmp"/pg/log; do
 			[ -s "$f" ] || continue
 			say "last lines of $f:"
 			tail -n 15 "$f" >&2
@@ -210,8 +217,9 @@ if [ ! -f "$build/build.ninja" ]; then
 	say "configuring $build (release)"
 	meson setup "$build" "$top" -Dbuildtype=release >/dev/null
 fi
-say "building lisd, lisctl, subnet_lookup, wm_bench"
-ninja -C "$build" lis/lisd/lisd lis/lisctl/lisctl bench/subnet_lookup bench/wm_bench >/dev/null ||
+say "building lisd, lisctl, subnet_lookup, wm_bench, delta_latency"
+ninja -C "$build" lis/lisd/lisd lis/lisctl/lisctl bench/subnet_lookup bench/wm_bench \
+	bench/delta_latency >/dev/null ||
 	die "build failed (ninja -C $build)"
 lisd=$build/lis/lisd/lisd
 lisctl=$build/lis/lisctl/lisctl
@@ -542,7 +550,6 @@ done <<<"$wm_stat"
 # wm_bench --db timing wm_snapshot_load() (and the fetch alone) BENCH_RELOAD_REPEAT times.
 reload_sizes=${BENCH_RELOAD_SIZES:-"10000 100000 1000000"}
 reload_repeat=${BENCH_RELOAD_REPEAT:-5}
-reload_changes=${BENCH_RELOAD_CHANGES:-3}
 say "lisctl db migrate (wiremap database)"
 "$lisctl" --db "$db_wm" db migrate >&2 || die "lisctl db migrate (wiremap) failed"
 reload_lines=()
@@ -573,11 +580,14 @@ for n in $reload_sizes; do
 done
 
 # End to end in a running lisd on the largest database: 127.0.0.0/8 (the bench client) gets
-# a location of its own; each change is one UPDATE of its ROOM with psql, and the time runs
-# from before psql starts until a HELD answer (a new TLS connection each poll, every ~10 ms)
-# carries the new ROOM: the commit, the NOTIFY, lisd's debounce (50 ms quiet), the reload,
-# the swap, the next poll. lisd logs each load's own ms (trigger=notify).
-say "lisd on the $wm_filled-entry wiremap: $reload_changes changes, time until HELD shows each"
+# a location of its own; each change is one UPDATE of its ROOM, and delta_latency times it
+# from the commit (PQexec's return) to the first HELD answer carrying the new ROOM, polling
+# on one kept-alive TLS connection: the change feed's poll (every 20 ms), the delta applied
+# in place, one round trip. Meanwhile wrk keeps lisd busy (the same load as section 1), so
+# the figure is under load. Then the same with a lisd that reads from a streaming standby
+# ([database] read_conninfo): commit on the primary, replication, the feed on the standby.
+delta_changes=${BENCH_DELTA_CHANGES:-30}
+say "lisd on the $wm_filled-entry wiremap: $delta_changes changes under load, commit to answer"
 psql_q "$db_wm" <<'EOF'
 INSERT INTO location (id, key, site_id, lang, country, a1, a3, rd, sts, hno, pc, room,
 		      latitude, longitude, uncertainty)
@@ -597,32 +607,51 @@ wait_loaded "$tmp/lisd-reload.log" "$lisd2_pid" 120
 code=$(held_post "$lisd2_port" "$tmp/reload-answer.xml")
 { [ "$code" = 200 ] && grep -q '>reload-0<' "$tmp/reload-answer.xml"; } ||
 	die "lisd on the reload wiremap answered $code: $(head -c 300 "$tmp/reload-answer.xml")"
-e2e_ms=()
-for k in $(seq 1 "$reload_changes"); do
-	t0=$(now_ms)
-	psql_q "$db_wm" -c "UPDATE location SET room = 'reload-$k' WHERE key = 'bench-reload'"
-	seen=
-	while [ $(( $(now_ms) - t0 )) -lt 30000 ]; do
-		code=$(held_post "$lisd2_port" "$tmp/reload-answer.xml")
-		if [ "$code" = 200 ] && grep -q ">reload-$k<" "$tmp/reload-answer.xml"; then
-			seen=1
-			break
-		fi
-		sleep 0.01
-	done
-	[ -n "$seen" ] || die "change $k not served by lisd within 30 s"
-	e2e_ms+=("$(( $(now_ms) - t0 ))")
-	sleep 0.3
-done
+# delta_under_load DB PORT TAG: one DELTASTAT line, with wrk loading lisd on PORT meanwhile.
+delta_under_load() {
+	local wrk_log=$tmp/wrk-delta-$3.log wrk_pid
+	BENCH_BODY=$body timeout 300 wrk -t"$wrk_threads" -c"$conns" -d120s --latency \
+		-s "$here/held_post.lua" "https://127.0.0.1:$2/held" >"$wrk_log" 2>&1 &
+	wrk_pid=$!
+	sleep 1  # wrk connected; a settling gap, not a measure
+	"$build/bench/delta_latency" "$1" "https://127.0.0.1:$2/held" "$body" bench-reload \
+		"$delta_changes" "$3" || { kill "$wrk_pid" 2>/dev/null; die "delta_latency ($3) failed"; }
+	kill -INT "$wrk_pid" 2>/dev/null || true
+	wait "$wrk_pid" 2>/dev/null || true
+}
+delta_stat=$(delta_under_load "$db_wm" "$lisd2_port" primary)
 lisd2_rss=$(awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$lisd2_pid/status")
 lisd2_hwm=$(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$lisd2_pid/status")
+start_ms=$(grep -m1 'wiremap loaded trigger=start' "$tmp/lisd-reload.log" | grep -o ' ms=[0-9.]*' |
+	cut -d= -f2)
+later_loads=$(( $(grep -c 'wiremap loaded trigger=' "$tmp/lisd-reload.log" || true) - 1 ))
 kill "$lisd2_pid" 2>/dev/null || true
 wait "$lisd2_pid" 2>/dev/null || true
 lisd2_pid=
-start_ms=$(grep -m1 'wiremap loaded trigger=start' "$tmp/lisd-reload.log" | grep -o ' ms=[0-9.]*' |
-	cut -d= -f2)
-notify_ms=$(grep 'wiremap loaded trigger=notify' "$tmp/lisd-reload.log" | grep -o ' ms=[0-9.]*' |
-	cut -d= -f2 | paste -sd' ')
+
+# The standby: a base backup of the cluster, started as a hot standby on its own socket.
+say "streaming standby of the bench cluster, and a lisd reading from it"
+mkdir -p "$tmp/pg2"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$tmp/pg2"
+as_pg "$pgbin/pg_basebackup" -h "$tmp/pg" -U postgres -D "$tmp/pg2/data" -R -X stream \
+	>"$tmp/basebackup.log" 2>&1 || die "pg_basebackup failed: $(tail -n 5 "$tmp/basebackup.log")"
+as_pg "$pgbin/pg_ctl" -D "$tmp/pg2/data" -l "$tmp/pg2/log" -w -t 60 \
+	-o "-c listen_addresses='' -k $tmp/pg2 -c shared_buffers=512MB -c max_connections=50" \
+	start >/dev/null || die "pg_ctl start (standby) failed: $(tail -n 5 "$tmp/pg2/log")"
+standby_started=1
+lisd3_port=$(free_port)
+lis_conf "$tmp/lis-standby.conf" "$lisd3_port" "$db_wm"
+sed -i "s|^conninfo = .*|&\nread_conninfo = host=$tmp/pg2 user=postgres dbname=wiremap|" \
+	"$tmp/lis-standby.conf"
+"$lisd" -c "$tmp/lis-standby.conf" 2>"$tmp/lisd-standby.log" &
+lisd2_pid=$!
+wait_https "$lisd3_port" "$lisd2_pid" lisd "$tmp/lisd-standby.log"
+wait_loaded "$tmp/lisd-standby.log" "$lisd2_pid" 120
+standby_stat=$(delta_under_load "$db_wm" "$lisd3_port" standby)
+standby_loads=$(( $(grep -c 'wiremap loaded trigger=' "$tmp/lisd-standby.log" || true) - 1 ))
+kill "$lisd2_pid" 2>/dev/null || true
+wait "$lisd2_pid" 2>/dev/null || true
+lisd2_pid=
 
 # ---------------------------------------------------------------- report
 {
@@ -683,10 +712,20 @@ notify_ms=$(grep 'wiremap loaded trigger=notify' "$tmp/lisd-reload.log" | grep -
 	echo "   (fetch_ms: db_snapshot_load() alone into a sink that only counts: the queries, the"
 	echo "    transfer, libpq; the rest of med_ms is wm_builder. xmed = ratio against the first"
 	echo "    size: ~100 at 100x the rows is a reload linear in the wiremap)"
-	echo "   lisd on the $wm_filled-entry wiremap: first load ${start_ms:-?} ms; UPDATE of one location's ROOM"
-	echo "   -> HELD answer with the new ROOM: ${e2e_ms[*]} ms (psql start to the first answer"
-	echo "   showing it, polled every ~10 ms); lisd's own load ms for those: ${notify_ms:-none logged}"
-	echo "   lisd memory after the reloads: VmRSS ${lisd2_rss:-?} MiB, peak ${lisd2_hwm:-?} MiB"
-	echo "   (old and new snapshot both live during a swap; freed memory stays in malloc's arenas)"
+	echo "   lisd on the $wm_filled-entry wiremap: first load ${start_ms:-?} ms; memory after the"
+	echo "   changes VmRSS ${lisd2_rss:-?} MiB, peak ${lisd2_hwm:-?} MiB"
+	echo
+	echo "5. Change to answer (delta_latency: $delta_changes UPDATEs of one location's ROOM, wrk"
+	echo "   loading lisd meanwhile): commit -> first HELD answer showing it, on 1 kept-alive connection"
+	printf '   %-8s %8s %8s %8s   %s\n' from p50_ms p99_ms max_ms "full loads meanwhile"
+	printf '   %-8s %8s %8s %8s   %s\n' primary "$(field "$delta_stat" p50_ms)" \
+		"$(field "$delta_stat" p99_ms)" "$(field "$delta_stat" max_ms)" "$later_loads"
+	printf '   %-8s %8s %8s %8s   %s\n' standby "$(field "$standby_stat" p50_ms)" \
+		"$(field "$standby_stat" p99_ms)" "$(field "$standby_stat" max_ms)" "$standby_loads"
+	echo "   (lisd polls the change feed every 20 ms and applies the changed rows in place, no"
+	echo "    full load. standby: lisd's [database] read_conninfo names a streaming standby and"
+	echo "    the UPDATE commits on the primary. p99 over $delta_changes changes is the largest but one)"
+	echo "   all (ms), primary: $(field "$delta_stat" all_ms)"
+	echo "   all (ms), standby: $(field "$standby_stat" all_ms)"
 } | tee "$report"
 say "report written to $report"

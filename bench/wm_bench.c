@@ -323,13 +323,13 @@ static int run_db(const char *conninfo, int repeat)
 			.endpoint = count_endpoint, .binding = count_binding,
 		};
 		double t0 = now_ms();
-		if (db_snapshot_load(db, &sink, &err) < 0) {
+		if (db_snapshot_load(db, &sink, NULL, &err) < 0) {
 			fprintf(stderr, "wm_bench: db_snapshot_load: %s\n", err.msg);
 			goto out;
 		}
 		fetch[r] = now_ms() - t0;
 		t0 = now_ms();
-		struct wm_snapshot *s = wm_snapshot_load(db, &err);
+		struct wm_snapshot *s = wm_snapshot_load(db, NULL, &err);
 		load[r] = now_ms() - t0;
 		if (!s) {
 			fprintf(stderr, "wm_bench: wm_snapshot_load: %s\n", err.msg);

@@ -1,8 +1,6 @@
 /* Reading the whole wiremap for lisd's in-memory snapshot, and waiting for changes.
  * One REPEATABLE READ transaction sees one state of every table; each table is read through
  * a cursor in batches, so that a million rows never sit in one PGresult. */
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,7 +222,8 @@ static int mac_bssid_row(const PGresult *res, int i, const struct db_snapshot_si
 
 /* What the loader reads of each entity: lisd's view, with ids instead of keys. */
 struct table {
-	const char *sql;
+	const char *sql;           /* without WHERE and ORDER BY */
+	const char *order;         /* " ORDER BY ...", or "" */
 	int n_fields;
 	int (*row)(const PGresult *res, int i, const struct db_snapshot_sink *k,
 		   struct lis_error *err);
@@ -234,27 +233,27 @@ struct table {
 
 static const struct table tables[DB_ENTITY_N] = {
 	[DB_SITES] = {"SELECT id, key, name, coalesce(default_location_id, 0), allow_default"
-		      " FROM site", 5, site_row, CB_SITE},
+		      " FROM site", "", 5, site_row, CB_SITE},
 	[DB_LOCATIONS] = {"SELECT id, site_id, key, lang" DB_CIVIC_COLUMNS(COL_)
-			  ", latitude, longitude, altitude, uncertainty FROM location",
+			  ", latitude, longitude, altitude, uncertainty FROM location", "",
 			  LOC_N, location_row, CB_LOCATION},
-	[DB_SUBNETS] = {"SELECT prefix::text, location_id FROM subnet", 2, subnet_row,
+	[DB_SUBNETS] = {"SELECT prefix::text, location_id FROM subnet", "", 2, subnet_row,
 			CB_SUBNET},
 	[DB_SWITCHES] = {"SELECT id, site_id, key, chassis_id, host(mgmt_address),"
-			 " coalesce(location_id, 0) FROM switch", 6, switch_row, CB_SW},
-	[DB_PORTS] = {"SELECT switch_id, port_id, coalesce(location_id, 0) FROM switch_port", 3,
-		      port_row, CB_PORT},
-	[DB_BSSIDS] = {"SELECT bssid::text, prefix_len, key, location_id FROM bssid", 4,
+			 " coalesce(location_id, 0) FROM switch", "", 6, switch_row, CB_SW},
+	[DB_PORTS] = {"SELECT switch_id, port_id, coalesce(location_id, 0) FROM switch_port", "",
+		      3, port_row, CB_PORT},
+	[DB_BSSIDS] = {"SELECT bssid::text, prefix_len, key, location_id FROM bssid", "", 4,
 		       bssid_row, CB_BSSID},
 	[DB_ENDPOINTS] = {"SELECT id, key, class, mac::text, uri, tel, coalesce(location_id, 0)"
-			  " FROM endpoint", 7, endpoint_row, CB_ENDPOINT},
+			  " FROM endpoint", "", 7, endpoint_row, CB_ENDPOINT},
 	[DB_MAC_PORTS] = {"SELECT mac::text, switch_id, port_id" SEEN_COLUMNS
-			  " FROM binding_mac_port ORDER BY last_seen", 6, mac_port_row,
+			  " FROM binding_mac_port", " ORDER BY last_seen", 6, mac_port_row,
 			  CB_BINDING},
 	[DB_IP_MACS] = {"SELECT mac::text, host(ip)" SEEN_COLUMNS
-			" FROM binding_ip_mac ORDER BY last_seen", 5, ip_mac_row, CB_BINDING},
+			" FROM binding_ip_mac", " ORDER BY last_seen", 5, ip_mac_row, CB_BINDING},
 	[DB_MAC_BSSIDS] = {"SELECT mac::text, bssid::text" SEEN_COLUMNS
-			   " FROM binding_mac_bssid ORDER BY last_seen", 5, mac_bssid_row,
+			   " FROM binding_mac_bssid", " ORDER BY last_seen", 5, mac_bssid_row,
 			   CB_BINDING},
 };
 
@@ -283,7 +282,8 @@ static int load_table(struct db_conn *c, enum db_entity e,
 
 	snprintf(what, sizeof(what), "snapshot: %s", db_entities[e].noun);
 	/* The text is one of the constant queries above, never input. */
-	snprintf(declare, sizeof(declare), "DECLARE lis_snapshot NO SCROLL CURSOR FOR %s", t->sql);
+	snprintf(declare, sizeof(declare), "DECLARE lis_snapshot NO SCROLL CURSOR FOR %s%s", t->sql,
+		 t->order);
 	if (db_run(c, what, declare, err) < 0)
 		return -1;
 	for (;;) {
@@ -309,7 +309,276 @@ static int load_table(struct db_conn *c, enum db_entity e,
 	return db_run(c, what, "CLOSE lis_snapshot", err);
 }
 
-int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink, struct lis_error *err)
+/* ---- the change feed (migration 0006; see db_changes_poll in db_snapshot.h) ---- */
+
+/* The xmin of this transaction's snapshot: every transaction not visible in it has an xid
+ * at or above it. */
+static int snapshot_xmin(struct db_conn *c, unsigned long long *xmin, struct lis_error *err)
+{
+	PGresult *res = db_exec(c, "change feed: xmin",
+				"SELECT pg_snapshot_xmin(pg_current_snapshot())::text", 0, NULL,
+				PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	*xmin = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+static int cursor_start(struct db_conn *c, struct db_change_cursor *cur, struct lis_error *err)
+{
+	cur->n_seen = 0;
+	return snapshot_xmin(c, &cur->xmin, err);
+}
+
+void db_change_cursor_free(struct db_change_cursor *cur)
+{
+	free(cur->seen);
+	*cur = (struct db_change_cursor){0};
+}
+
+static int seen_cmp(const void *a, const void *b)
+{
+	const struct db_change_seen *x = a, *y = b;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* cur->seen is sorted by seq (cursor_advance sorts it). */
+static bool cursor_seen(const struct db_change_cursor *cur, long long seq)
+{
+	struct db_change_seen key = {seq, 0};
+	return cur->n_seen && bsearch(&key, cur->seen, cur->n_seen, sizeof key, seen_cmp);
+}
+
+static int cursor_add(struct db_change_cursor *cur, long long seq, unsigned long long xid)
+{
+	if (cur->n_seen == cur->cap_seen) {
+		size_t cap = cur->cap_seen ? cur->cap_seen * 2 : 64;
+		void *p = realloc(cur->seen, cap * sizeof *cur->seen);
+		if (!p)
+			return -1;
+		cur->seen = p;
+		cur->cap_seen = cap;
+	}
+	cur->seen[cur->n_seen++] = (struct db_change_seen){seq, xid};
+	return 0;
+}
+
+/* Forget what no later poll can return again (xid below the new xmin). */
+static void cursor_advance(struct db_change_cursor *cur, unsigned long long xmin)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < cur->n_seen; i++)
+		if (cur->seen[i].xid >= xmin)
+			cur->seen[k++] = cur->seen[i];
+	cur->n_seen = k;
+	cur->xmin = xmin;
+	if (k > 1)
+		qsort(cur->seen, k, sizeof *cur->seen, seen_cmp);
+}
+
+/* What the feed's rows say about each table (the triggers of migration 0006), and how to
+ * read the current rows of the changed keys: $1 (and $2) are arrays of key_text (key_id). */
+static const struct feed {
+	const char *tbl;
+	enum db_entity e;
+	const char *where;
+	bool by_id, by_text;       /* which key columns the rows carry */
+	const char *id_type;       /* the key_id array's element type */
+} feeds[] = {
+	{"location", DB_LOCATIONS, " WHERE id = ANY($1::bigint[])", true, false, NULL},
+	{"subnet", DB_SUBNETS, " WHERE prefix = ANY($1::cidr[])", false, true, NULL},
+	{"switch_port", DB_PORTS, " WHERE (switch_id, port_id) IN"
+	 " (SELECT * FROM unnest($2::bigint[], $1::text[]))", true, true, "bigint"},
+	{"bssid", DB_BSSIDS, " WHERE (bssid, prefix_len) IN"
+	 " (SELECT * FROM unnest($1::macaddr[], $2::int[]))", true, true, "int"},
+	{"endpoint", DB_ENDPOINTS, " WHERE id = ANY($1::bigint[])", true, false, NULL},
+	{"binding_mac_port", DB_MAC_PORTS, " WHERE mac = ANY($1::macaddr[])", false, true, NULL},
+	{"binding_ip_mac", DB_IP_MACS, " WHERE ip = ANY($1::inet[])", false, true, NULL},
+	{"binding_mac_bssid", DB_MAC_BSSIDS, " WHERE mac = ANY($1::macaddr[])", false, true,
+	 NULL},
+};
+#define N_FEEDS (sizeof feeds / sizeof feeds[0])
+
+struct fkey {
+	long long id;
+	char *text;
+};
+struct fkeys {
+	struct fkey *k;
+	size_t n, cap;
+};
+
+static int fkey_cmp(const void *a, const void *b)
+{
+	const struct fkey *x = a, *y = b;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return strcmp(x->text ? x->text : "", y->text ? y->text : "");
+}
+
+static int fkeys_add(struct fkeys *f, long long id, const char *text)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 32;
+		void *p = realloc(f->k, cap * sizeof *f->k);
+		if (!p)
+			return -1;
+		f->k = p;
+		f->cap = cap;
+	}
+	char *t = text ? strdup(text) : NULL;
+	if (text && !t)
+		return -1;
+	f->k[f->n++] = (struct fkey){id, t};
+	return 0;
+}
+
+static void fkeys_free(struct fkeys *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < f[i].n; j++)
+			free(f[i].k[j].text);
+		free(f[i].k);
+	}
+}
+
+/* Hand one table's changed keys, then their current rows, to sink. */
+static int feed_table(struct db_conn *c, const struct feed *fd, struct fkeys *keys,
+		      const struct db_delta_sink *sink, struct lis_error *err)
+{
+	const struct table *t = &tables[fd->e];
+	struct db_array a[2] = {0};
+	char what[64], sql[1024];
+	int rc = -1;
+
+	qsort(keys->k, keys->n, sizeof *keys->k, fkey_cmp);
+	for (size_t i = 0; i < keys->n; i++) {
+		const struct fkey *k = &keys->k[i];
+		if (i > 0 && fkey_cmp(k, &keys->k[i - 1]) == 0)
+			continue;
+		if (sink->key(sink->rows.ctx, fd->e, k->id, k->text, err) < 0)
+			goto out;
+		if (fd->by_text)
+			db_array_add(&a[0], k->text);
+		if (fd->by_id)
+			db_array_addf(&a[fd->by_text], "%lld", k->id);
+	}
+	const char *v[2] = {db_array_end(&a[0]), fd->by_id && fd->by_text ? db_array_end(&a[1])
+									  : NULL};
+	if (!v[0] || (fd->by_id && fd->by_text && !v[1])) {
+		lis_error_set(err, LIS_E_SYSTEM, "change feed: out of memory");
+		goto out;
+	}
+	snprintf(what, sizeof what, "change feed: %s", db_entities[fd->e].noun);
+	/* The text is built from the constant queries above, never from input. */
+	snprintf(sql, sizeof sql, "%s%s%s", t->sql, fd->where, t->order);
+	PGresult *res = db_exec(c, what, sql, fd->by_id && fd->by_text ? 2 : 1, v,
+				PGRES_TUPLES_OK, err);
+	if (!res)
+		goto out;
+	int n = PQntuples(res);
+	if (n > 0 && PQnfields(res) != t->n_fields) {
+		PQclear(res);
+		lis_error_set(err, DB_E_SCHEMA, "%s: unexpected result shape", what);
+		goto out;
+	}
+	rc = 0;
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = t->row(res, i, &sink->rows, err) < 0 ? -1 : 0;
+	PQclear(res);
+out:
+	db_arrays_free(a, 2);
+	return rc;
+}
+
+static const struct feed *feed_of(const char *tbl)
+{
+	for (size_t i = 0; i < N_FEEDS; i++)
+		if (strcmp(feeds[i].tbl, tbl) == 0)
+			return &feeds[i];
+	return NULL;
+}
+
+int db_changes_poll(struct db_conn *c, struct db_change_cursor *cur,
+		    const struct db_delta_sink *sink, struct lis_error *err)
+{
+	struct fkeys keys[N_FEEDS] = {0};
+	struct db_change_cursor fresh = {0}; /* what this poll applies: seen once it committed */
+	char xmin_text[24];
+	unsigned long long xmin = 0;
+	size_t n_new = 0;
+	int rc = -1;
+
+	snprintf(xmin_text, sizeof xmin_text, "%llu", cur->xmin);
+	/* One snapshot for the list and the rows, so that the rows are the keys' state as of
+	 * the moment the list was taken. READ ONLY: a standby serves it. */
+	if (db_run(c, "change feed: begin", "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+		   err) < 0)
+		return -1;
+	const char *v[1] = {xmin_text};
+	PGresult *res = db_exec(c, "change feed",
+				"SELECT pg_snapshot_xmin(pg_current_snapshot())::text, c.seq,"
+				" c.xid::text, c.tbl, c.key_id, c.key_text"
+				" FROM (SELECT 1) d LEFT JOIN wiremap_change c ON c.xid >= $1::xid8"
+				" ORDER BY c.seq", 1, v, PGRES_TUPLES_OK, err);
+	if (!res)
+		goto fail;
+	bool whole = false;
+	int n = PQntuples(res);
+	for (int i = 0; i < n && !whole; i++) {
+		if (i == 0)
+			xmin = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+		if (PQgetisnull(res, i, 1))
+			continue;
+		long long seq = int_at(res, i, 1);
+		if (cursor_seen(cur, seq))
+			continue;
+		n_new++;
+		const struct feed *fd = feed_of(PQgetvalue(res, i, 3));
+		bool no_key = PQgetisnull(res, i, 4) && PQgetisnull(res, i, 5);
+		if (!fd || no_key || n_new > DB_FEED_MAX_KEYS) {
+			whole = true;
+			break;
+		}
+		if (fkeys_add(&keys[fd - feeds], int_at(res, i, 4), str_at(res, i, 5)) < 0 ||
+		    cursor_add(&fresh, seq, strtoull(PQgetvalue(res, i, 2), NULL, 10)) < 0) {
+			PQclear(res);
+			lis_error_set(err, LIS_E_SYSTEM, "change feed: out of memory");
+			goto fail;
+		}
+	}
+	PQclear(res);
+	if (whole) {
+		/* The caller reloads; the reload starts the cursor afresh. */
+		rc = DB_FEED_RELOAD;
+		if (db_run(c, "change feed: commit", "COMMIT", err) < 0)
+			rc = -1;
+		goto out;
+	}
+	for (size_t f = 0; f < N_FEEDS; f++)
+		if (keys[f].n && feed_table(c, &feeds[f], &keys[f], sink, err) < 0)
+			goto fail;
+	if (db_run(c, "change feed: commit", "COMMIT", err) < 0)
+		goto out;
+	for (size_t i = 0; i < fresh.n_seen; i++)
+		if (cursor_add(cur, fresh.seen[i].seq, fresh.seen[i].xid) < 0) {
+			/* Forgetting that it was seen only applies a key twice */
+			break;
+		}
+	cursor_advance(cur, xmin);
+	rc = n_new ? DB_FEED_CHANGES : DB_FEED_NONE;
+	goto out;
+fail:
+	db_rollback(c);
+out:
+	fkeys_free(keys, N_FEEDS);
+	db_change_cursor_free(&fresh);
+	return rc;
+}
+
+int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink,
+		     struct db_change_cursor *cur, struct lis_error *err)
 {
 	int version;
 
@@ -326,6 +595,9 @@ int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink, str
 	if (db_run(c, "snapshot: begin",
 		"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err) < 0)
 		return -1;
+	/* The change feed goes on from this transaction's snapshot (see db_changes_poll) */
+	if (cur && cursor_start(c, cur, err) < 0)
+		goto fail;
 	for (int e = 0; e < DB_ENTITY_N; e++) {
 		if (has_callback(sink, &tables[e]) && load_table(c, (enum db_entity)e, sink, err) < 0)
 			goto fail;
@@ -336,64 +608,4 @@ int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink, str
 fail:
 	db_rollback(c);
 	return -1;
-}
-
-/* ---- change notifications ---- */
-
-int db_listen(struct db_conn *c, struct lis_error *err)
-{
-	return db_run(c, "listen", "LISTEN " DB_WIREMAP_CHANNEL, err);
-}
-
-/* Consume every notification libpq holds; true if there was one. */
-static bool drain(struct db_conn *c)
-{
-	PGnotify *n;
-	bool any = false;
-
-	while ((n = PQnotifies(c->pg)) != NULL) {
-		any = true;
-		PQfreemem(n);
-	}
-	return any;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int db_wait_notify(struct db_conn *c, int timeout_ms, struct lis_error *err)
-{
-	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-
-	if (!db_is_ok(c))
-		return lis_error_set(err, DB_E_CONNECT, "wait for changes: not connected");
-	/* Notifications may have arrived while other statements ran (a snapshot load). */
-	if (drain(c))
-		return 1;
-	for (;;) {
-		long long left = deadline - now_ms();
-		struct pollfd pfd = {PQsocket(c->pg), POLLIN, 0};
-		int r;
-
-		if (pfd.fd < 0)
-			return lis_error_set(err, DB_E_CONNECT, "wait for changes: no socket");
-		r = poll(&pfd, 1, left > 0 ? (int)left : 0);
-		if (r < 0 && errno != EINTR)
-			return lis_error_set(err, DB_E_CONNECT, "wait for changes: poll: %s",
-					     strerror(errno));
-		if (r > 0) {
-			/* Readable: data, or the server went away (then consuming fails). */
-			if (!PQconsumeInput(c->pg) || !db_is_ok(c))
-				return db_set_error(c, NULL, err, "wait for changes");
-			if (drain(c))
-				return 1;
-		}
-		if (deadline - now_ms() <= 0)
-			return 0;
-	}
 }

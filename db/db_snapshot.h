@@ -1,4 +1,4 @@
-/* Reading the whole wiremap for an in-memory snapshot, and waiting for changes.
+/* Reading the whole wiremap for an in-memory snapshot, and then its changes (the feed).
  * db/ knows rows, not the snapshot's structures: the loader hands each row to a sink that
  * the caller (wiremap/) provides. Rows of one load come from one REPEATABLE READ
  * transaction, so a snapshot is consistent even while imports run. */
@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "civic.h"
+#include "db_entity.h"
 #include "lis_error.h"
 
 struct db_conn;
@@ -95,16 +96,45 @@ struct db_snapshot_sink {
 	int (*binding)(void *ctx, const struct db_rec_binding *r, struct lis_error *err);
 };
 
-/* Stream the whole wiremap into sink (rows fetched in batches, not one result in memory).
- * Returns 0, or -1 with err filled (DB_E_CONNECT when the connection broke). */
-int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink, struct lis_error *err);
+/* Where a reader of the change feed is: everything committed before the snapshot whose
+ * xmin this is has been applied, and so have the rows listed in seen. Zero it to start;
+ * db_snapshot_load() sets it. */
+struct db_change_seen {
+	long long seq;
+	unsigned long long xid;
+};
+struct db_change_cursor {
+	unsigned long long xmin;
+	struct db_change_seen *seen;  /* applied rows with xid >= xmin, by seq */
+	size_t n_seen, cap_seen;
+};
+void db_change_cursor_free(struct db_change_cursor *cur);
 
-/* LISTEN on the channel every wiremap write notifies ("wiremap_changed": statement triggers
- * on every wiremap table, so no write path can forget it). */
-#define DB_WIREMAP_CHANNEL "wiremap_changed"
-int db_listen(struct db_conn *c, struct lis_error *err);
-/* Wait up to timeout_ms for a notification. Returns 1 when one (or more: all pending are
- * consumed) arrived, 0 on timeout, -1 when the connection broke. */
-int db_wait_notify(struct db_conn *c, int timeout_ms, struct lis_error *err);
+/* Stream the whole wiremap into sink (rows fetched in batches, not one result in memory).
+ * With cur, also start the change feed at this load's snapshot. Returns 0, or -1 with err
+ * filled (DB_E_CONNECT when the connection broke). */
+int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink,
+		     struct db_change_cursor *cur, struct lis_error *err);
+
+/* The change feed (table wiremap_change, migration 0006): every write to a wiremap table
+ * leaves the keys it changed there, in its own transaction, so that it replicates to
+ * standbys, where NOTIFY does not reach. For each table with changed keys, db_changes_poll
+ * calls sink->key once per key (locations and endpoints: key_id is the id; subnets:
+ * key_text is the prefix; ports: switch id and port ID; BSSIDs: prefix length and BSSID;
+ * bindings: key_text is the MAC, or the IP address for IP-MAC), then hands the keys'
+ * current rows to sink->rows as the loader would: a key without rows was deleted. Tables
+ * come in db_snapshot_load's order. Sites and switches are not fed by key: a change to one
+ * of them, a statement that changed very many rows, or more than DB_FEED_MAX_KEYS keys at
+ * once return DB_FEED_RELOAD. Returns DB_FEED_NONE, DB_FEED_CHANGES, DB_FEED_RELOAD, or -1
+ * with err filled (the cursor is then unchanged: the next poll sees the same changes). */
+struct db_delta_sink {
+	struct db_snapshot_sink rows;
+	int (*key)(void *ctx, enum db_entity e, long long key_id, const char *key_text,
+		   struct lis_error *err);
+};
+#define DB_FEED_MAX_KEYS 50000
+enum { DB_FEED_NONE = 0, DB_FEED_CHANGES = 1, DB_FEED_RELOAD = 2 };
+int db_changes_poll(struct db_conn *c, struct db_change_cursor *cur,
+		    const struct db_delta_sink *sink, struct lis_error *err);
 
 #endif

@@ -20,4 +20,18 @@ const struct db_snapshot_sink *wm_builder_sink(struct wm_builder *b);
 struct wm_snapshot *wm_builder_finish(struct wm_builder *b, struct lis_error *err);
 void wm_builder_free(struct wm_builder *b);
 
+/* A delta: the changed keys and their current rows from the change feed
+ * (db_changes_poll), applied to a live snapshot in place while readers read it. Only one
+ * thread may build and apply deltas to a snapshot. */
+struct wm_delta;
+struct wm_delta *wm_delta_new(struct wm_snapshot *s);
+const struct db_delta_sink *wm_delta_sink(struct wm_delta *d);
+/* Apply d to its snapshot: each key is replaced (or removed) with one atomic store, so a
+ * concurrent lookup sees it before or after, never half. Returns 0 when applied, 1 when d
+ * cannot be applied in place (a table is full, a row names a site or switch the snapshot
+ * does not have, a BSSID prefix length it has no table for): load a new snapshot then;
+ * what was applied before stays correct. -1 with err filled when out of memory. */
+int wm_delta_apply(struct wm_delta *d, struct lis_error *err);
+void wm_delta_free(struct wm_delta *d);
+
 #endif

@@ -4,7 +4,8 @@
 
 #include "wm_builder.h"
 
-struct wm_snapshot *wm_snapshot_load(struct db_conn *db, struct lis_error *err)
+struct wm_snapshot *wm_snapshot_load(struct db_conn *db, struct db_change_cursor *cur,
+				     struct lis_error *err)
 {
 	struct wm_builder *b = wm_builder_new();
 	if (!b) {
@@ -12,7 +13,7 @@ struct wm_snapshot *wm_snapshot_load(struct db_conn *db, struct lis_error *err)
 		return NULL;
 	}
 	struct wm_snapshot *s = NULL;
-	if (db_snapshot_load(db, wm_builder_sink(b), err) == 0)
+	if (db_snapshot_load(db, wm_builder_sink(b), cur, err) == 0)
 		s = wm_builder_finish(b, err);
 	wm_builder_free(b);
 	return s;

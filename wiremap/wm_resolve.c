@@ -83,7 +83,7 @@ static struct wm_evidence *add_ev(struct walk *w, size_t reserve, enum wm_source
 	struct wm_evidence *e = &r->ev[i];
 	memset(e, 0, sizeof *e);
 	e->source = src;
-	e->loc = loc;
+	e->loc = loc = wm_location_current(loc);  /* a delta may have changed it since */
 	if (b) {
 		e->last_seen = b->last_seen;
 		e->origin = b->source;
@@ -139,17 +139,19 @@ static void walk_ports(struct walk *w, int mi)
 	for (size_t i = 0; i < n; i++) {
 		const struct wm_binding *b = bs[i];
 		const struct wm_switch *sw = b->sw;
+		const struct wm_port *pt = sw ? wm_binding_port(w->s, b) : NULL;
+		const struct wm_location *pl = pt ? WM_LOCATION_OF(pt) : NULL;
 		const char *port = b->port_id ? b->port_id : "?";
 		if (!sw)
 			add_ev(w, RESERVE_STATIC, WM_SRC_PORT, NULL, b, mi, NULL,
 			       "mac %s on port %s of a switch not in the wiremap", mac, port);
-		else if (b->port && b->port->location)
-			add_ev(w, RESERVE_STATIC, WM_SRC_PORT, b->port->location, b, mi, sw->site,
+		else if (pl)
+			add_ev(w, RESERVE_STATIC, WM_SRC_PORT, pl, b, mi, sw->site,
 			       "mac %s on %s port %s", mac, sw->key, port);
-		else if (sw->location)
+		else if (wm_location_current(sw->location))
 			add_ev(w, RESERVE_STATIC, WM_SRC_SWITCH, sw->location, b, mi, sw->site,
 			       "mac %s on %s port %s (%s; the switch's location)", mac, sw->key,
-			       port, b->port ? "port without a location" : "port not in the wiremap");
+			       port, pt ? "port without a location" : "port not in the wiremap");
 		else
 			add_ev(w, RESERVE_STATIC, WM_SRC_PORT, NULL, b, mi, sw->site,
 			       "mac %s on %s port %s: neither port nor switch has a location", mac,
@@ -178,7 +180,7 @@ static void walk_bssids(struct walk *w, int mi)
 		ident_mac_format(bs[i]->bssid, bssid);
 		if (a) {
 			bssid_text(a, ap, sizeof ap);
-			add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, a->location, bs[i], mi, NULL,
+			add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, WM_LOCATION_OF(a), bs[i], mi, NULL,
 			       "mac %s associated with bssid %s, %s", mac, bssid, ap);
 		} else {
 			add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, NULL, bs[i], mi, NULL,
@@ -199,7 +201,7 @@ static void site_default(struct walk *w)
 			if ((int)r->ev[i].source == src && src != WM_SRC_CLIENT_BSSID &&
 			    !r->ev[i].stale && w->ev_site[i])
 				site = w->ev_site[i];
-	if (!site || !site->default_location)
+	if (!site || !wm_location_current(site->default_location))
 		return;
 	if (site->allow_default)
 		add_ev(w, 0, WM_SRC_SITE_DEFAULT, site->default_location, NULL, -1, site,
@@ -494,7 +496,7 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 		ident_mac_format(bssid, m);
 		if (a)
 			bssid_text(a, ap, sizeof ap);
-		if (add_ev(&w, RESERVE_STATIC, WM_SRC_CLIENT_BSSID, a ? a->location : NULL, NULL,
+		if (add_ev(&w, RESERVE_STATIC, WM_SRC_CLIENT_BSSID, a ? WM_LOCATION_OF(a) : NULL, NULL,
 			   -1, NULL, "serving bssid %s reported by the client, %s", m,
 			   a ? ap : "not in the wiremap"))
 			client_ap = res->n_evidence - 1;
@@ -507,8 +509,9 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 		for (size_t j = 0; e->has_mac && j < w.n_macs; j++)
 			if (memcmp(w.macs[j], e->mac, 6) == 0)
 				mi = (int)j;
-		if (e->location)
-			add_ev(&w, RESERVE_SUBNET, WM_SRC_STATIC, e->location, NULL, mi, NULL,
+		const struct wm_location *el = WM_LOCATION_OF(e);
+		if (el)
+			add_ev(&w, RESERVE_SUBNET, WM_SRC_STATIC, el, NULL, mi, NULL,
 			       "endpoint %s (found by %s) has a static location", e->key, w.ep_how[i]);
 		else
 			add_ev(&w, RESERVE_SUBNET, WM_SRC_STATIC, NULL, NULL, mi, NULL,

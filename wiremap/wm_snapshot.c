@@ -1,10 +1,17 @@
-/* The in-memory wiremap: built once from rows (wm_builder), then only read.
+/* The in-memory wiremap: built once from rows (wm_builder), then read without locks while
+ * one writer applies deltas in place (wm_delta_apply).
  *
  * Memory: every row and string lives in one arena of large blocks, freed in one go; the
  * lookup structures are open-addressing hash tables (linear probing, load <= 1/2, the full
  * 64-bit hash kept beside each pointer so that a probe rarely touches the row) and, for
  * subnets, one path-compressed binary trie per address family. Bindings of one key sit next
- * to each other in one array, most recent first, so a lookup returns a slice of it. */
+ * to each other in one array, most recent first, so a lookup returns a slice of it.
+ *
+ * Deltas: a changed row becomes a new object in the arena, published with one release store
+ * (a hash slot, a trie link, a location field) that readers load with acquire; a changed
+ * location gets a new version that every older version points at (wm_location_current). A
+ * deleted key leaves a tombstone in its hash table. Nothing is freed before the snapshot
+ * is: the loader replaces the snapshot when deltas have taken too much memory. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +36,8 @@ struct arena_block {
 };
 struct arena {
 	struct arena_block *head;
-	size_t bytes;
+	size_t bytes;   /* in blocks */
+	size_t used;    /* handed out */
 };
 
 static void *arena_alloc(struct arena *a, size_t n)
@@ -56,6 +64,7 @@ static void *arena_alloc(struct arena *a, size_t n)
 	}
 	void *p = b->data + b->used;
 	b->used += n;
+	a->used += n;
 	memset(p, 0, n);
 	return p;
 }
@@ -122,12 +131,15 @@ static uint64_t hash_mac(const uint8_t m[6])
 
 struct hslot {
 	uint64_t h;
-	const void *p;  /* NULL: empty */
+	const void *p;  /* NULL: empty; TOMB: deleted by a delta */
 };
 struct htab {
 	struct hslot *slot;
 	size_t mask;
+	size_t used;    /* slots not empty, tombstones included */
 };
+static const char tomb;
+#define TOMB ((const void *)&tomb)
 typedef bool (*eq_fn)(const void *item, const void *key);
 
 static int htab_init(struct htab *t, size_t n, size_t *bytes)
@@ -149,10 +161,11 @@ static const void *htab_get(const struct htab *t, uint64_t h, eq_fn eq, const vo
 		return NULL;
 	for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
 		const struct hslot *s = &t->slot[i];
-		if (!s->p)
+		const void *p = __atomic_load_n(&s->p, __ATOMIC_ACQUIRE);
+		if (!p)
 			return NULL;
-		if (s->h == h && eq(s->p, key))
-			return s->p;
+		if (p != TOMB && s->h == h && eq(p, key))
+			return p;
 	}
 }
 
@@ -164,11 +177,53 @@ static void htab_put(struct htab *t, uint64_t h, const void *p, eq_fn eq, const 
 		if (!s->p) {
 			s->h = h;
 			s->p = p;
+			t->used++;
 			return;
 		}
 		if (s->h == h && eq(s->p, key))
 			return;
 	}
+}
+
+/* For a delta, while readers probe: replace the entry of key with p, or add it. Returns the
+ * entry replaced (NULL: none), or TOMB when the table is too full to add (the caller then
+ * has the snapshot replaced: tables never grow in place). */
+static const void *htab_set(struct htab *t, uint64_t h, const void *p, eq_fn eq,
+			    const void *key)
+{
+	size_t i;
+	for (i = h & t->mask; t->slot[i].p; i = (i + 1) & t->mask) {
+		struct hslot *s = &t->slot[i];
+		if (s->p != TOMB && s->h == h && eq(s->p, key)) {
+			const void *old = s->p;
+			__atomic_store_n(&s->p, p, __ATOMIC_RELEASE);
+			return old;
+		}
+	}
+	if ((t->used + 1) * 4 > (t->mask + 1) * 3)
+		return TOMB;
+	t->slot[i].h = h;  /* readers read h only after they saw p */
+	__atomic_store_n(&t->slot[i].p, p, __ATOMIC_RELEASE);
+	t->used++;
+	return NULL;
+}
+
+/* For a delta: remove the entry of key when it is `only` (or any entry when only is NULL).
+ * Returns what was removed (NULL: nothing). */
+static const void *htab_del(struct htab *t, uint64_t h, eq_fn eq, const void *key,
+			    const void *only)
+{
+	for (size_t i = h & t->mask; t->slot[i].p; i = (i + 1) & t->mask) {
+		struct hslot *s = &t->slot[i];
+		if (s->p != TOMB && s->h == h && eq(s->p, key)) {
+			if (only && s->p != only)
+				return NULL;
+			const void *old = s->p;
+			__atomic_store_n(&s->p, TOMB, __ATOMIC_RELEASE);
+			return old;
+		}
+	}
+	return NULL;
 }
 
 static void htab_free(struct htab *t)
@@ -277,6 +332,7 @@ struct wm_snapshot {
 	struct arena arena;
 	struct htab by_chassis, by_port, ep_mac, ep_uri, ep_tel;
 	struct htab g_ip_mac, g_mac_port, g_mac_bssid;
+	struct htab site_id, loc_id, sw_id, ep_id;  /* by id, for deltas */
 	struct htab bssid[N_BSSID_LENS];
 	uint8_t bssid_lens[N_BSSID_LENS]; /* prefix lengths in use, longest first */
 	unsigned n_bssid_lens;
@@ -636,6 +692,10 @@ static bool eq_loc_id(const void *i, const void *k)
 {
 	return ((const struct wm_location *)i)->id == *(const long long *)k;
 }
+static bool eq_ep_id(const void *i, const void *k)
+{
+	return ((const struct wm_endpoint *)i)->id == *(const long long *)k;
+}
 static bool eq_sw_id(const void *i, const void *k)
 {
 	return ((const struct wm_switch *)i)->id == *(const long long *)k;
@@ -690,11 +750,10 @@ static uint64_t hash_id(long long id)
 	return mix64((uint64_t)id);
 }
 
-/* An id -> row table, only while finishing. */
-static int id_table(struct htab *t, const struct vec *v, size_t id_off, eq_fn eq)
+/* An id -> row table. */
+static int id_table(struct htab *t, const struct vec *v, size_t id_off, eq_fn eq, size_t *bytes)
 {
-	size_t dummy = 0;
-	if (htab_init(t, v->n, &dummy) < 0)
+	if (htab_init(t, v->n, bytes) < 0)
 		return -1;
 	void **p = v->v;
 	for (size_t i = 0; i < v->n; i++) {
@@ -720,17 +779,23 @@ static struct tnode *tnode_new(struct arena *a, const uint8_t *key, unsigned len
 	return n;
 }
 
+/* Publish a trie link or field for readers that may be walking (a delta). */
+#define PUBLISH(lv, v) __atomic_store_n(&(lv), (v), __ATOMIC_RELEASE)
+#define READ(lv) __atomic_load_n(&(lv), __ATOMIC_ACQUIRE)
+
 /* Patricia insertion: walk while the node's prefix covers the new one; where they part,
- * splice in a node for their common prefix. */
+ * splice in a node for their common prefix. New nodes are complete before the one store
+ * that links them in. replace: a prefix already there takes loc (a delta); else the first
+ * one stays (a load). */
 static int trie_insert(struct arena *a, struct tnode **root, const uint8_t *key, unsigned len,
-		       const struct wm_location *loc)
+		       const struct wm_location *loc, bool replace)
 {
 	struct tnode **link = root, *n = *root;
 	while (n && n->len <= len && bits_equal(n->key, key, n->len)) {
 		if (n->len == len) {
-			if (!n->set) {
-				n->set = true;
-				n->loc = loc;
+			if (!n->set || replace) {
+				PUBLISH(n->loc, loc);
+				PUBLISH(n->set, true);
 			}
 			return 0;
 		}
@@ -743,7 +808,7 @@ static int trie_insert(struct arena *a, struct tnode **root, const uint8_t *key,
 	leaf->set = true;
 	leaf->loc = loc;
 	if (!n) {
-		*link = leaf;
+		PUBLISH(*link, leaf);
 		return 0;
 	}
 	/* n is not covered by the new prefix along this path: find where they part */
@@ -753,7 +818,7 @@ static int trie_insert(struct arena *a, struct tnode **root, const uint8_t *key,
 	if (common == len) {
 		/* the new prefix covers n: it goes above it */
 		leaf->child[bit_at(n->key, len)] = n;
-		*link = leaf;
+		PUBLISH(*link, leaf);
 		return 0;
 	}
 	struct tnode *fork = tnode_new(a, key, common);
@@ -761,8 +826,20 @@ static int trie_insert(struct arena *a, struct tnode **root, const uint8_t *key,
 		return -1;
 	fork->child[bit_at(n->key, common)] = n;
 	fork->child[bit_at(key, common)] = leaf;
-	*link = fork;
+	PUBLISH(*link, fork);
 	return 0;
+}
+
+/* A delta deleted the prefix: the node stays (as an inner one). */
+static void trie_unset(struct tnode *n, const uint8_t *key, unsigned len)
+{
+	while (n && n->len <= len && bits_equal(n->key, key, n->len)) {
+		if (n->len == len) {
+			PUBLISH(n->set, false);
+			return;
+		}
+		n = n->child[bit_at(key, n->len)];
+	}
 }
 
 /* Most recent first; within one second, the later arrival (the loader sends rows in
@@ -844,23 +921,25 @@ static int finish_bindings(struct wm_builder *b, int kind, struct htab *groups,
 static int finish(struct wm_builder *b)
 {
 	struct wm_snapshot *s = b->s;
-	struct htab site_id = {0}, loc_id = {0}, sw_id = {0};
+	struct htab *site_id = &s->site_id, *loc_id = &s->loc_id, *sw_id = &s->sw_id;
+	size_t *tb = &s->table_bytes;
 	int rc = -1;
 
-	if (id_table(&site_id, &b->v[K_SITE], offsetof(struct wm_site, id), eq_site_id) < 0 ||
-	    id_table(&loc_id, &b->v[K_LOC], offsetof(struct wm_location, id), eq_loc_id) < 0 ||
-	    id_table(&sw_id, &b->v[K_SW], offsetof(struct wm_switch, id), eq_sw_id) < 0)
+	if (id_table(site_id, &b->v[K_SITE], offsetof(struct wm_site, id), eq_site_id, tb) < 0 ||
+	    id_table(loc_id, &b->v[K_LOC], offsetof(struct wm_location, id), eq_loc_id, tb) < 0 ||
+	    id_table(sw_id, &b->v[K_SW], offsetof(struct wm_switch, id), eq_sw_id, tb) < 0 ||
+	    id_table(&s->ep_id, &b->v[K_EP], offsetof(struct wm_endpoint, id), eq_ep_id, tb) < 0)
 		goto out;
 
 	void **p = b->v[K_SITE].v;
 	for (size_t i = 0; i < b->v[K_SITE].n; i++) {
 		struct site_b *x = p[i];
-		x->s.default_location = by_id(&loc_id, x->default_location_id, eq_loc_id);
+		x->s.default_location = by_id(loc_id, x->default_location_id, eq_loc_id);
 	}
 	p = b->v[K_LOC].v;
 	for (size_t i = 0; i < b->v[K_LOC].n; i++) {
 		struct location_b *x = p[i];
-		x->l.site = by_id(&site_id, x->site_id, eq_site_id);
+		x->l.site = by_id(site_id, x->site_id, eq_site_id);
 	}
 
 	p = b->v[K_SW].v;
@@ -868,8 +947,8 @@ static int finish(struct wm_builder *b)
 		goto out;
 	for (size_t i = 0; i < b->v[K_SW].n; i++) {
 		struct switch_b *x = p[i];
-		x->s.site = by_id(&site_id, x->site_id, eq_site_id);
-		x->s.location = by_id(&loc_id, x->location_id, eq_loc_id);
+		x->s.site = by_id(site_id, x->site_id, eq_site_id);
+		x->s.location = by_id(loc_id, x->location_id, eq_loc_id);
 		htab_put(&s->by_chassis, hash_str(x->s.chassis_id), &x->s, eq_chassis,
 			 x->s.chassis_id);
 	}
@@ -879,8 +958,8 @@ static int finish(struct wm_builder *b)
 		goto out;
 	for (size_t i = 0; i < b->v[K_PORT].n; i++) {
 		struct port_b *x = p[i];
-		x->p.sw = by_id(&sw_id, x->switch_id, eq_sw_id);
-		x->p.location = by_id(&loc_id, x->location_id, eq_loc_id);
+		x->p.sw = by_id(sw_id, x->switch_id, eq_sw_id);
+		x->p.location = by_id(loc_id, x->location_id, eq_loc_id);
 		if (!x->p.sw)
 			continue; /* unreachable: no lookup can name its switch */
 		struct portkey pk = {x->p.sw, x->p.port_id};
@@ -901,7 +980,7 @@ static int finish(struct wm_builder *b)
 	}
 	for (size_t i = 0; i < b->v[K_BSSID].n; i++) {
 		struct bssid_b *x = p[i];
-		x->b.location = by_id(&loc_id, x->location_id, eq_loc_id);
+		x->b.location = by_id(loc_id, x->location_id, eq_loc_id);
 		htab_put(&s->bssid[x->b.prefix_len], hash_mac(x->b.bssid), &x->b, eq_bssid,
 			 x->b.bssid);
 	}
@@ -920,7 +999,7 @@ static int finish(struct wm_builder *b)
 		goto out;
 	for (size_t i = 0; i < b->v[K_EP].n; i++) {
 		struct endpoint_b *x = p[i];
-		x->e.location = by_id(&loc_id, x->location_id, eq_loc_id);
+		x->e.location = by_id(loc_id, x->location_id, eq_loc_id);
 		if (x->e.has_mac)
 			htab_put(&s->ep_mac, hash_mac(x->e.mac), &x->e, eq_ep_mac, x->e.mac);
 		if (x->e.uri)
@@ -931,7 +1010,7 @@ static int finish(struct wm_builder *b)
 
 	struct subnet_b *sn = b->v[K_SUBNET].v;
 	for (size_t i = 0; i < b->v[K_SUBNET].n; i++) {
-		const struct wm_location *loc = by_id(&loc_id, sn[i].location_id, eq_loc_id);
+		const struct wm_location *loc = by_id(loc_id, sn[i].location_id, eq_loc_id);
 		if (!loc)
 			continue; /* a subnet that leads nowhere is no answer */
 		struct tnode **root = sn[i].k.fam == 4 ? &s->root4 : &s->root6;
@@ -944,13 +1023,13 @@ static int finish(struct wm_builder *b)
 			}
 			root = &s->v4_16[sn[i].k.a[0] << 8 | sn[i].k.a[1]];
 		}
-		if (trie_insert(&s->arena, root, sn[i].k.a, sn[i].len, loc) < 0)
+		if (trie_insert(&s->arena, root, sn[i].k.a, sn[i].len, loc, false) < 0)
 			goto out;
 	}
 
-	if (finish_bindings(b, K_B_PORT, &s->g_mac_port, &sw_id) < 0 ||
-	    finish_bindings(b, K_B_IP, &s->g_ip_mac, &sw_id) < 0 ||
-	    finish_bindings(b, K_B_BSSID, &s->g_mac_bssid, &sw_id) < 0)
+	if (finish_bindings(b, K_B_PORT, &s->g_mac_port, sw_id) < 0 ||
+	    finish_bindings(b, K_B_IP, &s->g_ip_mac, sw_id) < 0 ||
+	    finish_bindings(b, K_B_BSSID, &s->g_mac_bssid, sw_id) < 0)
 		goto out;
 
 	struct wm_snapshot_stats *st = &s->st;
@@ -966,9 +1045,6 @@ static int finish(struct wm_builder *b)
 	st->bind_mac_bssid = b->v[K_B_BSSID].n;
 	rc = 0;
 out:
-	htab_free(&site_id);
-	htab_free(&loc_id);
-	htab_free(&sw_id);
 	return rc;
 }
 
@@ -1008,6 +1084,10 @@ void wm_snapshot_free(struct wm_snapshot *s)
 	htab_free(&s->g_ip_mac);
 	htab_free(&s->g_mac_port);
 	htab_free(&s->g_mac_bssid);
+	htab_free(&s->site_id);
+	htab_free(&s->loc_id);
+	htab_free(&s->sw_id);
+	htab_free(&s->ep_id);
 	for (int i = 0; i < N_BSSID_LENS; i++)
 		htab_free(&s->bssid[i]);
 	free(s->v4_16);
@@ -1049,11 +1129,11 @@ static const struct tnode *trie_match(const struct tnode *n, const uint8_t *addr
 {
 	const struct tnode *best = NULL;
 	while (n && n->len <= max && bits_equal(n->key, addr, n->len)) {
-		if (n->set)
+		if (READ(n->set))
 			best = n;
 		if (n->len == max)
 			break;
-		n = n->child[bit_at(addr, n->len)];
+		n = READ(n->child[bit_at(addr, n->len)]);
 	}
 	return best;
 }
@@ -1068,10 +1148,11 @@ const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const ch
 		return NULL;
 	unsigned max = k.fam == 4 ? 32 : 128;
 	const struct tnode *best = NULL;
-	if (k.fam == 4 && s->v4_16)
-		best = trie_match(s->v4_16[k.a[0] << 8 | k.a[1]], k.a, max);
+	struct tnode **v4_16 = READ(s->v4_16);
+	if (k.fam == 4 && v4_16)
+		best = trie_match(READ(v4_16[k.a[0] << 8 | k.a[1]]), k.a, max);
 	if (!best)
-		best = trie_match(k.fam == 4 ? s->root4 : s->root6, k.a, max);
+		best = trie_match(k.fam == 4 ? READ(s->root4) : READ(s->root6), k.a, max);
 	if (!best)
 		return NULL;
 	if (matched && matched_size) {
@@ -1081,7 +1162,7 @@ const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const ch
 		ip_format(&net, buf, sizeof buf);
 		snprintf(matched, matched_size, "%s/%u", buf, best->len);
 	}
-	return best->loc;
+	return wm_location_current(READ(best->loc));
 }
 
 const struct wm_port *wm_lookup_port(const struct wm_snapshot *s, const struct wm_switch *sw,
@@ -1175,4 +1256,447 @@ size_t wm_bindings_mac_bssid(const struct wm_snapshot *s, const uint8_t mac[6],
 			     const struct wm_binding **out, size_t max)
 {
 	return slice(htab_get(&s->g_mac_bssid, hash_mac(mac), eq_group_mac, mac), out, max);
+}
+
+const struct wm_port *wm_binding_port(const struct wm_snapshot *s, const struct wm_binding *b)
+{
+	const struct wm_port *p = b->port;
+	if (p && !READ(p->gone))
+		return p;
+	/* not in the wiremap when loaded, or deleted since: a delta may have added it */
+	return wm_lookup_port(s, b->sw, b->port_id);
+}
+
+/* ------------------------------------------------------------------ deltas */
+
+const struct wm_location wm_location_gone;
+
+struct dkey {
+	long long id;
+	char *text;
+};
+
+struct wm_delta {
+	struct wm_builder b;            /* rows, into the live snapshot's arena */
+	struct db_delta_sink sink;
+	struct dkey *keys[DB_ENTITY_N];
+	size_t n_keys[DB_ENTITY_N], cap_keys[DB_ENTITY_N];
+	size_t arena_before;
+};
+
+static int delta_key(void *ctx, enum db_entity e, long long key_id, const char *key_text,
+		     struct lis_error *err)
+{
+	struct wm_delta *d = ctx;
+	if (d->n_keys[e] == d->cap_keys[e]) {
+		size_t cap = d->cap_keys[e] ? d->cap_keys[e] * 2 : 16;
+		void *p = realloc(d->keys[e], cap * sizeof *d->keys[e]);
+		if (!p)
+			return oom(err);
+		d->keys[e] = p;
+		d->cap_keys[e] = cap;
+	}
+	char *t = key_text ? strdup(key_text) : NULL;
+	if (key_text && !t)
+		return oom(err);
+	d->keys[e][d->n_keys[e]++] = (struct dkey){key_id, t};
+	return 0;
+}
+
+struct wm_delta *wm_delta_new(struct wm_snapshot *s)
+{
+	struct wm_builder *b = wm_builder_new();
+	struct wm_delta *d = b ? calloc(1, sizeof *d) : NULL;
+	if (!d) {
+		wm_builder_free(b);
+		return NULL;
+	}
+	/* the builder's own (empty) snapshot gives way to the live one */
+	wm_snapshot_free(b->s);
+	d->b = *b;
+	free(b);
+	d->b.s = s;
+	d->b.sink.ctx = d; /* d->b comes first: the row callbacks see their builder */
+	d->sink.rows = d->b.sink;
+	d->sink.key = delta_key;
+	d->arena_before = s->arena.used;
+	return d;
+}
+
+const struct db_delta_sink *wm_delta_sink(struct wm_delta *d)
+{
+	return &d->sink;
+}
+
+void wm_delta_free(struct wm_delta *d)
+{
+	if (!d)
+		return;
+	for (int k = 0; k < K_N; k++)
+		free(d->b.v[k].v);
+	for (int e = 0; e < DB_ENTITY_N; e++) {
+		for (size_t i = 0; i < d->n_keys[e]; i++)
+			free(d->keys[e][i].text);
+		free(d->keys[e]);
+	}
+	free(d);
+}
+
+/* Rows of the delta by key, to find the row (or rows) of a changed key. */
+static int cmp_loc_row(const void *a, const void *b)
+{
+	long long x = (*(struct location_b *const *)a)->l.id;
+	long long y = (*(struct location_b *const *)b)->l.id;
+	return (x > y) - (x < y);
+}
+static int cmp_ep_row(const void *a, const void *b)
+{
+	long long x = (*(struct endpoint_b *const *)a)->e.id;
+	long long y = (*(struct endpoint_b *const *)b)->e.id;
+	return (x > y) - (x < y);
+}
+static int cmp_subnet_row(const void *a, const void *b)
+{
+	const struct subnet_b *x = a, *y = b;
+	int c = memcmp(&x->k, &y->k, sizeof x->k);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+static int cmp_port_row(const void *a, const void *b)
+{
+	const struct port_b *x = *(struct port_b *const *)a, *y = *(struct port_b *const *)b;
+	if (x->switch_id != y->switch_id)
+		return x->switch_id < y->switch_id ? -1 : 1;
+	return strcmp(x->p.port_id, y->p.port_id);
+}
+static int cmp_bssid_row(const void *a, const void *b)
+{
+	const struct bssid_b *x = *(struct bssid_b *const *)a, *y = *(struct bssid_b *const *)b;
+	if (x->b.prefix_len != y->b.prefix_len)
+		return x->b.prefix_len < y->b.prefix_len ? -1 : 1;
+	return memcmp(x->b.bssid, y->b.bssid, 6);
+}
+
+/* A location row: its new version, which every older version then points at. */
+static int delta_location(struct wm_snapshot *s, struct location_b *x)
+{
+	x->l.site = by_id(&s->site_id, x->site_id, eq_site_id);
+	if (!x->l.site)
+		return 1;
+	const struct wm_location *old = htab_set(&s->loc_id, hash_id(x->l.id), &x->l, eq_loc_id,
+						 &x->l.id);
+	if (old == TOMB)
+		return 1;
+	x->l.older = old;
+	for (const struct wm_location *v = old; v; v = v->older)
+		PUBLISH(((struct wm_location *)v)->newer, &x->l);
+	s->st.locations += !old;
+	return 0;
+}
+
+static void delta_location_gone(struct wm_snapshot *s, long long id)
+{
+	const struct wm_location *old = htab_del(&s->loc_id, hash_id(id), eq_loc_id, &id, NULL);
+	for (const struct wm_location *v = old; v; v = v->older)
+		PUBLISH(((struct wm_location *)v)->newer, &wm_location_gone);
+	s->st.locations -= old != NULL;
+}
+
+static int delta_subnet(struct wm_snapshot *s, const struct ipkey *k, unsigned len,
+			const struct wm_location *loc)
+{
+	struct tnode **root = k->fam == 4 ? &s->root4 : &s->root6;
+	if (k->fam == 4 && len >= 16) {
+		if (!s->v4_16) {
+			if (!loc)
+				return 0;
+			struct tnode **t = calloc(1u << 16, sizeof *t);
+			if (!t)
+				return -1;
+			s->table_bytes += (1u << 16) * sizeof *t;
+			PUBLISH(s->v4_16, t);
+		}
+		root = &s->v4_16[k->a[0] << 8 | k->a[1]];
+	}
+	if (!loc) {
+		trie_unset(*root, k->a, len);
+		return 0;
+	}
+	return trie_insert(&s->arena, root, k->a, len, loc, true);
+}
+
+static int delta_port(struct wm_snapshot *s, struct port_b *x)
+{
+	x->p.sw = by_id(&s->sw_id, x->switch_id, eq_sw_id);
+	if (!x->p.sw)
+		return 1;
+	x->p.location = by_id(&s->loc_id, x->location_id, eq_loc_id);
+	struct portkey pk = {x->p.sw, x->p.port_id};
+	uint64_t h = hash_port(pk.sw, pk.port_id);
+	struct wm_port *old = (struct wm_port *)htab_get(&s->by_port, h, eq_port, &pk);
+	if (old) {
+		PUBLISH(old->location, x->p.location);
+		return 0;
+	}
+	if (htab_set(&s->by_port, h, &x->p, eq_port, &pk) == TOMB)
+		return 1;
+	s->st.ports++;
+	return 0;
+}
+
+static void delta_port_gone(struct wm_snapshot *s, long long switch_id, const char *port_id)
+{
+	const struct wm_switch *sw = by_id(&s->sw_id, switch_id, eq_sw_id);
+	if (!sw || !port_id)
+		return;
+	struct portkey pk = {sw, port_id};
+	struct wm_port *old = (struct wm_port *)htab_del(&s->by_port, hash_port(sw, port_id),
+							 eq_port, &pk, NULL);
+	if (old) {
+		PUBLISH(old->gone, true);
+		s->st.ports--;
+	}
+}
+
+static int delta_bssid(struct wm_snapshot *s, struct bssid_b *x)
+{
+	struct htab *t = &s->bssid[x->b.prefix_len];
+	if (!t->slot)
+		return 1; /* no table for this prefix length: only a load makes one */
+	x->b.location = by_id(&s->loc_id, x->location_id, eq_loc_id);
+	uint64_t h = hash_mac(x->b.bssid);
+	struct wm_bssid *old = (struct wm_bssid *)htab_get(t, h, eq_bssid, x->b.bssid);
+	if (old) {
+		PUBLISH(old->location, x->b.location);
+		return 0;
+	}
+	if (htab_set(t, h, &x->b, eq_bssid, x->b.bssid) == TOMB)
+		return 1;
+	s->st.bssids++;
+	return 0;
+}
+
+static void delta_bssid_gone(struct wm_snapshot *s, unsigned len, const uint8_t bssid[6])
+{
+	if (len < 1 || len > 48 || !s->bssid[len].slot)
+		return;
+	uint8_t k[6];
+	memcpy(k, bssid, 6);
+	mask_bits(k, len, 6);
+	s->st.bssids -= htab_del(&s->bssid[len], hash_mac(k), eq_bssid, k, NULL) != NULL;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Take endpoint e out of the tables that find it by MAC, URI and tel. */
+static void endpoint_unindex(struct wm_snapshot *s, const struct wm_endpoint *e)
+{
+	if (e->has_mac)
+		htab_del(&s->ep_mac, hash_mac(e->mac), eq_ep_mac, e->mac, e);
+	if (e->uri)
+		htab_del(&s->ep_uri, hash_str(e->uri), eq_ep_uri, e->uri, e);
+	if (e->tel)
+		htab_del(&s->ep_tel, hash_str(e->tel), eq_ep_tel, e->tel, e);
+}
+
+static int delta_endpoint(struct wm_snapshot *s, struct endpoint_b *x)
+{
+	struct wm_endpoint *e = &x->e;
+	e->location = by_id(&s->loc_id, x->location_id, eq_loc_id);
+	struct wm_endpoint *old = (struct wm_endpoint *)by_id(&s->ep_id, e->id, eq_ep_id);
+	if (old && old->cls == e->cls && old->has_mac == e->has_mac &&
+	    (!e->has_mac || memcmp(old->mac, e->mac, 6) == 0) && same_str(old->uri, e->uri) &&
+	    same_str(old->tel, e->tel) && same_str(old->key, e->key)) {
+		PUBLISH(old->location, e->location);
+		return 0;
+	}
+	if (old)
+		endpoint_unindex(s, old);
+	if (htab_set(&s->ep_id, hash_id(e->id), e, eq_ep_id, &e->id) == TOMB ||
+	    (e->has_mac && htab_set(&s->ep_mac, hash_mac(e->mac), e, eq_ep_mac, e->mac) == TOMB) ||
+	    (e->uri && htab_set(&s->ep_uri, hash_str(e->uri), e, eq_ep_uri, e->uri) == TOMB) ||
+	    (e->tel && htab_set(&s->ep_tel, hash_str(e->tel), e, eq_ep_tel, e->tel) == TOMB))
+		return 1;
+	s->st.endpoints += !old;
+	return 0;
+}
+
+static void delta_endpoint_gone(struct wm_snapshot *s, long long id)
+{
+	const struct wm_endpoint *old = htab_del(&s->ep_id, hash_id(id), eq_ep_id, &id, NULL);
+	if (old) {
+		endpoint_unindex(s, old);
+		s->st.endpoints--;
+	}
+}
+
+/* The bindings of one key (rows[0..n), newest first): a new group replaces the old. */
+static int delta_bindings(struct wm_snapshot *s, int kind, struct binding_b *rows, size_t n,
+			  const struct ipkey *ip, const uint8_t mac[6])
+{
+	struct htab *t = kind == K_B_PORT ? &s->g_mac_port : kind == K_B_IP ? &s->g_ip_mac
+		       : &s->g_mac_bssid;
+	uint64_t h = kind == K_B_IP ? hash_bytes(ip, sizeof *ip) : hash_mac(mac);
+	eq_fn eq = kind == K_B_IP ? eq_group_ip : eq_group_mac;
+	const void *key = kind == K_B_IP ? (const void *)ip : mac;
+	size_t *count = kind == K_B_PORT ? &s->st.bind_mac_port : kind == K_B_IP
+		      ? &s->st.bind_ip_mac : &s->st.bind_mac_bssid;
+	const struct bgroup *old;
+	if (n == 0) {
+		old = htab_del(t, h, eq, key, NULL);
+		*count -= old ? old->n : 0;
+		return 0;
+	}
+	struct wm_binding *arr = arena_alloc(&s->arena, n * sizeof *arr);
+	struct bgroup *g = arena_alloc(&s->arena, sizeof *g);
+	if (!arr || !g)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		arr[i] = rows[i].b;
+		if (kind == K_B_PORT) {
+			arr[i].sw = by_id(&s->sw_id, rows[i].switch_id, eq_sw_id);
+			if (arr[i].sw) {
+				struct portkey pk = {arr[i].sw, arr[i].port_id};
+				arr[i].port = htab_get(&s->by_port, hash_port(pk.sw, pk.port_id),
+						       eq_port, &pk);
+			}
+		}
+	}
+	g->first = arr;
+	g->n = n;
+	if (ip)
+		g->ip = *ip;
+	old = htab_set(t, h, g, eq, key);
+	if (old == TOMB)
+		return 1;
+	*count += n - (old ? old->n : 0);
+	return 0;
+}
+
+/* Apply one entity's changed keys; < 0 out of memory, 1 reload. */
+static int apply_bindings(struct wm_delta *d, enum db_entity e, int kind)
+{
+	struct wm_snapshot *s = d->b.s;
+	struct vec *v = &d->b.v[kind];
+	struct binding_b *rows = v->v;
+	bool by_ip = kind == K_B_IP;
+	if (v->n > 1)
+		qsort(rows, v->n, sizeof *rows, by_ip ? cmp_binding_ip : cmp_binding_mac);
+	for (size_t i = 0; i < d->n_keys[e]; i++) {
+		struct ipkey ip;
+		uint8_t mac[6];
+		const char *t = d->keys[e][i].text;
+		if (by_ip ? ip_parse(t, &ip, NULL) < 0 : ident_mac_parse(t ? t : "", mac) < 0)
+			return 1; /* a key we cannot read: a load will tell */
+		/* the rows of this key: a run of the sorted array */
+		size_t lo = 0, hi = v->n;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			int c = by_ip ? memcmp(&rows[mid].ip, &ip, sizeof ip)
+				      : memcmp(rows[mid].b.mac, mac, 6);
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		size_t end = lo;
+		while (end < v->n && (by_ip ? memcmp(&rows[end].ip, &ip, sizeof ip)
+					    : memcmp(rows[end].b.mac, mac, 6)) == 0)
+			end++;
+		int rc = delta_bindings(s, kind, end > lo ? rows + lo : NULL, end - lo,
+					by_ip ? &ip : NULL, mac);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void *find_row(struct vec *v, const void *key, int (*cmp)(const void *, const void *))
+{
+	return v->n ? bsearch(key, v->v, v->n, v->elem, cmp) : NULL;
+}
+
+int wm_delta_apply(struct wm_delta *d, struct lis_error *err)
+{
+	struct wm_snapshot *s = d->b.s;
+	struct vec *v = d->b.v;
+	int rc = 0;
+
+	/* Sort each kind's rows by key, then walk the changed keys: a key with a row is
+	 * upserted, one without was deleted. Locations first: the rest refer to them. */
+	static int (*const by_key[K_N])(const void *, const void *) = {
+		[K_LOC] = cmp_loc_row, [K_EP] = cmp_ep_row, [K_SUBNET] = cmp_subnet_row,
+		[K_PORT] = cmp_port_row, [K_BSSID] = cmp_bssid_row,
+	};
+	for (int k = 0; k < K_N; k++)
+		if (by_key[k] && v[k].n > 1)
+			qsort(v[k].v, v[k].n, v[k].elem, by_key[k]);
+
+	for (size_t i = 0; i < d->n_keys[DB_LOCATIONS] && !rc; i++) {
+		struct location_b key = {.l.id = d->keys[DB_LOCATIONS][i].id}, *kp = &key;
+		struct location_b **x = find_row(&v[K_LOC], &kp, cmp_loc_row);
+		if (x)
+			rc = delta_location(s, *x);
+		else
+			delta_location_gone(s, key.l.id);
+	}
+	for (size_t i = 0; i < d->n_keys[DB_SUBNETS] && !rc; i++) {
+		struct subnet_b key = {0};
+		if (ip_parse(d->keys[DB_SUBNETS][i].text, &key.k, &key.len) < 0) {
+			rc = 1;
+			break;
+		}
+		mask_bits(key.k.a, key.len, 16);
+		struct subnet_b *x = find_row(&v[K_SUBNET], &key, cmp_subnet_row);
+		const struct wm_location *loc = x ? by_id(&s->loc_id, x->location_id, eq_loc_id)
+						  : NULL;
+		rc = delta_subnet(s, &key.k, key.len, loc);
+	}
+	for (size_t i = 0; i < d->n_keys[DB_PORTS] && !rc; i++) {
+		const struct dkey *k = &d->keys[DB_PORTS][i];
+		struct port_b key = {.switch_id = k->id, .p.port_id = k->text ? k->text : ""};
+		struct port_b *kp = &key, **x = find_row(&v[K_PORT], &kp, cmp_port_row);
+		if (x)
+			rc = delta_port(s, *x);
+		else
+			delta_port_gone(s, k->id, k->text);
+	}
+	for (size_t i = 0; i < d->n_keys[DB_BSSIDS] && !rc; i++) {
+		const struct dkey *k = &d->keys[DB_BSSIDS][i];
+		struct bssid_b key = {.b.prefix_len = (unsigned)k->id}, *kp = &key;
+		if (k->id < 1 || k->id > 48 || ident_mac_parse(k->text ? k->text : "",
+							       key.b.bssid) < 0) {
+			rc = 1;
+			break;
+		}
+		mask_bits(key.b.bssid, key.b.prefix_len, 6);
+		struct bssid_b **x = find_row(&v[K_BSSID], &kp, cmp_bssid_row);
+		if (x)
+			rc = delta_bssid(s, *x);
+		else
+			delta_bssid_gone(s, key.b.prefix_len, key.b.bssid);
+	}
+	for (size_t i = 0; i < d->n_keys[DB_ENDPOINTS] && !rc; i++) {
+		struct endpoint_b key = {.e.id = d->keys[DB_ENDPOINTS][i].id}, *kp = &key;
+		struct endpoint_b **x = find_row(&v[K_EP], &kp, cmp_ep_row);
+		if (x)
+			rc = delta_endpoint(s, *x);
+		else
+			delta_endpoint_gone(s, key.e.id);
+	}
+	if (!rc)
+		rc = apply_bindings(d, DB_MAC_PORTS, K_B_PORT);
+	if (!rc)
+		rc = apply_bindings(d, DB_IP_MACS, K_B_IP);
+	if (!rc)
+		rc = apply_bindings(d, DB_MAC_BSSIDS, K_B_BSSID);
+
+	s->st.deltas++;
+	s->st.delta_bytes += s->arena.used - d->arena_before;
+	d->arena_before = s->arena.used;
+	if (rc < 0)
+		return oom(err);
+	return rc;
 }

@@ -1,6 +1,9 @@
-/* The in-memory wiremap: an immutable snapshot built from the database in one go, then only
- * read. lisd swaps a new one in on every change (RCU); lookups take no lock and allocate
- * nothing. */
+/* The in-memory wiremap: a snapshot built from the database in one go, then read by any
+ * number of threads without a lock while one writer applies the changes of the change feed
+ * in place (wm_delta_apply, wm_builder.h): each changed key is swapped in with one atomic
+ * store, and what it replaced stays in memory until the snapshot is freed. lisd swaps a
+ * whole new snapshot in (RCU) at start-up, after an outage and after large changes. Lookups
+ * take no lock and allocate nothing. */
 #ifndef WM_SNAPSHOT_H
 #define WM_SNAPSHOT_H
 
@@ -33,11 +36,32 @@ struct wm_location {
 	bool has_alt;
 	double alt;
 	double uncertainty;                  /* metres; 0 = unknown */
-	/* The one field written after the build: the answer's pieces of this location
+	/* A delta that changed or deleted this location made a new version: newer points at
+	 * it (&wm_location_gone: deleted). Read it through wm_location_current(). */
+	const struct wm_location *newer;
+	const struct wm_location *older;     /* the version before this one (the writer's) */
+	/* Written after the build too: the answer's pieces of this location
 	 * (proto/held_write.h), made on first use by wm_pidf_frag() and installed with
 	 * wm_location_set_frag(); NULL until then. */
 	struct pidf_frag *_Atomic frag;
 };
+
+/* What the versions of a deleted location point at. */
+extern const struct wm_location wm_location_gone;
+
+/* The version of l in force now, NULL when its row was deleted (and when l is NULL). */
+static inline const struct wm_location *wm_location_current(const struct wm_location *l)
+{
+	while (l) {
+		const struct wm_location *n = __atomic_load_n(&l->newer, __ATOMIC_ACQUIRE);
+		if (!n)
+			return l;
+		if (n == &wm_location_gone)
+			return NULL;
+		l = n;
+	}
+	return NULL;
+}
 
 struct wm_switch {
 	long long id;
@@ -49,14 +73,15 @@ struct wm_switch {
 struct wm_port {
 	const struct wm_switch *sw;
 	const char *port_id;
-	const struct wm_location *location;  /* NULL: the switch's (if any) */
+	const struct wm_location *location;  /* NULL: the switch's (if any); changes in place */
+	bool gone;                           /* its row was deleted */
 };
 
 struct wm_bssid {
 	uint8_t bssid[6];
 	unsigned prefix_len;
 	const char *key;
-	const struct wm_location *location;
+	const struct wm_location *location;  /* changes in place */
 };
 
 enum wm_endpoint_class { WM_EP_DESK_PHONE, WM_EP_SOFTPHONE, WM_EP_MOBILE, WM_EP_OTHER };
@@ -67,8 +92,13 @@ struct wm_endpoint {
 	bool has_mac;
 	uint8_t mac[6];
 	const char *uri, *tel;
-	const struct wm_location *location;  /* static assignment; NULL: none */
+	const struct wm_location *location;  /* static assignment; NULL: none; changes in place */
 };
+
+/* The fields a delta changes in place, read as a reader must: the location is the version
+ * in force (wm_location_current). */
+#define WM_LOCATION_OF(obj) \
+	wm_location_current(__atomic_load_n(&(obj)->location, __ATOMIC_ACQUIRE))
 
 /* One observed binding; `source` is where it came from (snmp, netlink, import). */
 struct wm_binding {
@@ -84,6 +114,7 @@ struct wm_binding {
 };
 
 struct wm_snapshot;
+struct db_change_cursor;
 
 struct wm_snapshot_stats {
 	size_t sites, locations, subnets, switches, ports, bssids, endpoints;
@@ -91,10 +122,14 @@ struct wm_snapshot_stats {
 	size_t bytes;                        /* memory held by the snapshot */
 	double load_ms;                      /* time db_snapshot_load + build took */
 	time_t loaded_at;
+	unsigned long long deltas;           /* deltas applied in place since */
+	size_t delta_bytes;                  /* memory they took (what they replaced stays) */
 };
 
-/* Build a snapshot from the database (db_snapshot_load). Returns NULL with err filled. */
-struct wm_snapshot *wm_snapshot_load(struct db_conn *db, struct lis_error *err);
+/* Build a snapshot from the database (db_snapshot_load); with cur, start the change feed at
+ * it. Returns NULL with err filled. */
+struct wm_snapshot *wm_snapshot_load(struct db_conn *db, struct db_change_cursor *cur,
+				     struct lis_error *err);
 void wm_snapshot_free(struct wm_snapshot *s);
 void wm_snapshot_get_stats(const struct wm_snapshot *s, struct wm_snapshot_stats *st);
 /* Install f as loc's fragment unless another thread did first (compare-and-swap); returns
@@ -114,6 +149,9 @@ const struct wm_bssid *wm_lookup_bssid(const struct wm_snapshot *s, const uint8_
 const struct wm_endpoint *wm_lookup_endpoint_mac(const struct wm_snapshot *s, const uint8_t mac[6]);
 const struct wm_endpoint *wm_lookup_endpoint_uri(const struct wm_snapshot *s, const char *uri);
 const struct wm_endpoint *wm_lookup_endpoint_tel(const struct wm_snapshot *s, const char *tel);
+/* The port a MAC-port binding names, as the wiremap has it now (a port added or deleted
+ * since the binding was loaded included); NULL: not in the wiremap. */
+const struct wm_port *wm_binding_port(const struct wm_snapshot *s, const struct wm_binding *b);
 size_t wm_bindings_ip_mac(const struct wm_snapshot *s, const char *ip,
 			  const struct wm_binding **out, size_t max);
 size_t wm_bindings_mac_port(const struct wm_snapshot *s, const uint8_t mac[6],

@@ -35,7 +35,10 @@ struct lis_config {
 	char *user;                   /* run as this user once bound; "": as started */
 	char *group;                  /* and this group; "": the user's own */
 	/* [database] */
+	char *proxy_from;             /* balancers sending PROXY v2 headers; "": none */
+	unsigned long drain;          /* seconds answered after SIGTERM, /readyz 503 */
 	char *conninfo;               /* libpq conninfo; never logged */
+	char *read_conninfo;          /* the wiremap loader's, "": conninfo; never logged */
 	/* [wiremap] */
 	unsigned long max_binding_age; /* seconds; older bindings are not evidence */
 	/* [auth] */

@@ -38,11 +38,15 @@ struct ctl_file {
 	struct ctl_rows *cells;  /* the parsed file: owns every string the rows point to */
 	void *rows;              /* n rows of the entity's row struct (db.h) */
 	size_t n;
+	void *broken;            /* n_broken rows with errors whose identity could be read */
+	size_t n_broken;
+	bool unread;             /* no row could be read: no file, bad syntax, bad header */
 };
 /* Read and check the file of entity e at path (format: lis-wiremap(5); CTL_FORMAT_AUTO: by
  * its name). Every problem found is added to errs, named "PATH:LINE:COL" with PATH as
- * given. Returns 0 when the file is valid (out filled), -1 otherwise (out empty). Free out
- * in either case. */
+ * given. Returns 0 when the file is valid, -1 otherwise; in either case out holds the
+ * rows that passed (and those that did not, as broken), for the checks across files. Free
+ * out in either case. */
 int ctl_load(enum db_entity e, const char *path, enum ctl_format fmt, struct ctl_file *out,
 	     struct ctl_errors *errs);
 void ctl_file_free(struct ctl_file *f);
@@ -50,19 +54,41 @@ void ctl_file_free(struct ctl_file *f);
  * Gi1/0/1"), a BSSID with its length ("00:3a:7d:10:20:40/44"). */
 const char *ctl_row_key(enum db_entity e, const void *row, char *buf, size_t size);
 
-/* ---- checks across files and the database (ctl_check.c); pure, no I/O ---- */
+/* ---- ISO 3166, as Debian's iso-codes package ships it (ctl_iso.c) ---- */
 
-/* ISO 3166-1 alpha-2: one of the 249 assigned codes (upper case). */
-bool ctl_country_is_known(const char *code);
+#define CTL_ISO_CODES_DIR "/usr/share/iso-codes/json"
+struct ctl_iso; /* the ISO 3166-1 countries and ISO 3166-2 subdivisions */
+/* Read iso_3166-1.json and iso_3166-2.json of dir (NULL: $LIS_ISO_CODES_DIR, else
+ * CTL_ISO_CODES_DIR). NULL, with why in err, when either is missing or unreadable. */
+struct ctl_iso *ctl_iso_load(const char *dir, struct lis_error *err);
+/* The same from the two files' text. */
+struct ctl_iso *ctl_iso_parse(const char *iso_3166_1, const char *iso_3166_2,
+			      struct lis_error *err);
+void ctl_iso_free(struct ctl_iso *iso);
+/* ISO 3166-1 alpha-2: one of the assigned codes (upper case). */
+bool ctl_iso_country_is_known(const struct ctl_iso *iso, const char *code);
+/* Whether a1 names a subdivision of country: its ISO 3166-2 code without the country ("CA"
+ * of US-CA) or its name ("California"), case ignored. A country ISO 3166-2 lists no
+ * subdivisions of takes any A1. When not, *near (if not NULL) gets the closest code or
+ * name, or NULL. */
+bool ctl_iso_subdivision_is_known(const struct ctl_iso *iso, const char *country,
+				  const char *a1, const char **near);
+
+/* ---- checks across files and the database (ctl_check.c); pure, no I/O ---- */
 
 /* Whether postal code pc fits its country's format; countries with a known format: AU, CA,
  * DE, FR, GB, NL, US (lis-wiremap(5)); any code fits another country. When the country has
  * a format, *format (if not NULL) gets it in words. */
 bool ctl_postal_code_fits(const char *country, const char *pc, const char **format);
 
+/* Whether plc is a token of the RFC 4589 location types registry ("office"); when not,
+ * *near (if not NULL) gets the closest token, or NULL. */
+bool ctl_place_type_is_known(const char *plc, const char **near);
+
 /* What a location lacks to be dispatchable (doc/protocol.md "Dispatchable location": RAY
  * BAUM's Act; country, A1, A3, RD and HNO required): a bit per CTL_MISSING_* problem. A
- * location with no civic element at all (a geodetic point only) is not judged here. */
+ * location with no civic element at all (a geodetic point only) is not judged here. With
+ * iso NULL, country and A1 are not checked against ISO 3166. */
 enum {
 	CTL_MISSING_HNO = 1u << 0,     /* street (house) number */
 	CTL_MISSING_RD = 1u << 1,      /* street name */
@@ -72,16 +98,35 @@ enum {
 	CTL_BAD_COUNTRY = 1u << 5,     /* not an ISO 3166-1 alpha-2 code */
 	CTL_BAD_HNO = 1u << 6,         /* not digits only (a suffix belongs in HNS) */
 	CTL_BAD_PC = 1u << 7,          /* not in the country's postal code format */
+	CTL_BAD_A1 = 1u << 8,          /* not an ISO 3166-2 subdivision of the country */
+	CTL_BAD_PLC = 1u << 9,         /* not an RFC 4589 location type */
 };
-unsigned ctl_civic_problems(const char *const civic[CIVIC_N_FIELDS]);
+unsigned ctl_civic_problems(const char *const civic[CIVIC_N_FIELDS], const struct ctl_iso *iso);
 
-/* Check the files' rows against each other and against what the database holds (db, may
- * be empty): unknown references, dispatchability, multi-floor buildings without FLR,
- * subnets inside one another whose locations are in different sites. Errors go to errs,
- * warnings (no ROOM/SEAT/UNIT, no geodetic point) to warns; both "FILE:LINE:COL: ...".
- * Returns 0 when errs got nothing. */
-int ctl_check_wiremap(const struct db_import_set *files, const struct db_import_set *db,
-		      struct ctl_errors *errs, struct ctl_errors *warns);
+/* A location's geodetic point further than this from the median of its site's other points
+ * is an error: a typo in a coordinate, a swapped sign, or latitude and longitude swapped. */
+#define CTL_GEO_MAX_KM 50.0
+
+/* What the checks across files look at. */
+struct ctl_check_in {
+	const struct db_import_set *files;  /* the files' rows that passed their own checks */
+	/* the files' rows that did not, but whose identity was read: they count as known keys
+	 * (so that one error is not reported twice), nothing more; NULL: none */
+	const struct db_import_set *broken;
+	unsigned unread;   /* bit 1 << e: entity e's file could not be read at all, so a
+			    * reference to an e is not checked */
+	const struct db_import_set *db;     /* what the database holds (may be empty) */
+	const struct ctl_iso *iso;          /* NULL: country and A1 not checked */
+};
+/* Check the files' rows against each other and against what the database holds: unknown
+ * references, dispatchability, multi-floor buildings without FLR, place types, geodetic
+ * points far from their site's, switches, ports and BSSIDs whose locations are in another
+ * site than theirs, subnets and BSSID prefixes inside one another whose locations are in
+ * different sites, and unique values (chassis_id, an endpoint's identities) the database
+ * holds for another key. Errors go to errs, warnings (no ROOM/SEAT/UNIT, no geodetic
+ * point) to warns; both "FILE:LINE:COL: ...". Returns 0 when errs got nothing. */
+int ctl_check_wiremap(const struct ctl_check_in *in, struct ctl_errors *errs,
+		      struct ctl_errors *warns);
 
 /* An ISO 8601 timestamp with a zone ("2026-11-25T08:00:00Z", "2026-11-25 09:00:00+01:00";
  * fractions of a second are dropped) as seconds since the epoch. Returns -1 if it is not

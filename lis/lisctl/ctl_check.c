@@ -3,6 +3,7 @@
  * "Dispatchable location"), floors in multi-floor buildings, and subnets nested across
  * sites. Pure: the caller reads the database (db_wiremap_read) and hands its rows in. */
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,39 +11,37 @@
 
 #include "ctl_rows.h"
 
-/* ISO 3166-1 alpha-2, the 249 assigned codes (as in tzdata's iso3166.tab), sorted. */
-static const char countries[][3] = {
-	"AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW",
-	"AX", "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN",
-	"BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG",
-	"CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ",
-	"DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI",
-	"FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL",
-	"GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR",
-	"HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
-	"JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA",
-	"LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME",
-	"MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU",
-	"MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP",
-	"NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM", "PN", "PR",
-	"PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD",
-	"SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV",
-	"SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
-	"TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE",
-	"VG", "VI", "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+/* RFC 4589 §3: the location types registry, as IANA keeps it (urn:ietf:params:xml:ns:
+ * location-type); PLC (RFC 4776 §3.4) takes one of these tokens. Sorted. */
+static const char *const place_types[] = {
+	"aircraft", "airport", "arena", "automobile", "bank", "bar", "bicycle", "bus",
+	"bus-station", "cafe", "classroom", "club", "construction", "convention-center",
+	"government", "hospital", "hotel", "industrial", "library", "motorcycle", "office",
+	"other", "outdoors", "parking", "place-of-worship", "prison", "public",
+	"public-transport", "residence", "restaurant", "school", "shopping-area", "stadium",
+	"store", "street", "theater", "train", "train-station", "truck", "underway", "unknown",
+	"warehouse", "water", "watercraft",
 };
 
-static int cmp_code(const void *a, const void *b)
+static int cmp_token(const void *a, const void *b)
 {
-	return strcmp(a, b);
+	return strcmp(a, *(const char *const *)b);
 }
 
-bool ctl_country_is_known(const char *code)
+bool ctl_place_type_is_known(const char *plc, const char **near)
 {
-	if (!code || strlen(code) != 2)
-		return false;
-	return bsearch(code, countries, sizeof(countries) / sizeof(countries[0]),
-		       sizeof(countries[0]), cmp_code) != NULL;
+	const size_t n = sizeof(place_types) / sizeof(place_types[0]);
+	struct ctl_near nr = ctl_near_start(plc);
+
+	if (near)
+		*near = NULL;
+	if (bsearch(plc, place_types, n, sizeof(place_types[0]), cmp_token))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		ctl_near_try(&nr, place_types[i]);
+	if (near)
+		*near = nr.best;
+	return false;
 }
 
 /* Postal code formats by country, each as a pattern: '9' a digit, 'A' a letter A-Z, '_' a
@@ -116,7 +115,7 @@ static bool has_civic(const char *const civic[CIVIC_N_FIELDS])
 	return false;
 }
 
-unsigned ctl_civic_problems(const char *const civic[CIVIC_N_FIELDS])
+unsigned ctl_civic_problems(const char *const civic[CIVIC_N_FIELDS], const struct ctl_iso *iso)
 {
 	unsigned p = 0;
 
@@ -134,8 +133,13 @@ unsigned ctl_civic_problems(const char *const civic[CIVIC_N_FIELDS])
 		p |= CTL_MISSING_A1;
 	if (!civic[CIVIC_COUNTRY])
 		p |= CTL_MISSING_COUNTRY;
-	else if (!ctl_country_is_known(civic[CIVIC_COUNTRY]))
+	else if (iso && !ctl_iso_country_is_known(iso, civic[CIVIC_COUNTRY]))
 		p |= CTL_BAD_COUNTRY;
+	else if (iso && civic[CIVIC_A1] &&
+		 !ctl_iso_subdivision_is_known(iso, civic[CIVIC_COUNTRY], civic[CIVIC_A1], NULL))
+		p |= CTL_BAD_A1;
+	if (civic[CIVIC_PLC] && !ctl_place_type_is_known(civic[CIVIC_PLC], NULL))
+		p |= CTL_BAD_PLC;
 	if (civic[CIVIC_PC] && !ctl_postal_code_fits(civic[CIVIC_COUNTRY], civic[CIVIC_PC], NULL))
 		p |= CTL_BAD_PC;
 	return p;
@@ -149,6 +153,7 @@ struct entry {
 	const void *row;
 	const char *site;     /* the site a location or switch is in */
 	bool from_file;
+	bool broken;          /* a file's row with errors of its own: its key only counts */
 };
 struct index {
 	struct entry *e;
@@ -204,9 +209,19 @@ static unsigned civic_col(const struct db_location_row *r, int f)
 	return r->civic_col[f] ? r->civic_col[f] : r->key_col;
 }
 
-static void check_dispatchable(const struct db_location_row *r, struct ctl_errors *errs,
-			       struct ctl_errors *warns)
+/* " (did you mean \"x\"?)", or nothing. */
+static const char *did_you_mean(char *buf, size_t size, const char *near)
 {
+	if (!near)
+		return "";
+	snprintf(buf, size, " (did you mean %s?)", ctl_quoted((char[96]){0}, 96, near));
+	return buf;
+}
+
+static void check_dispatchable(const struct db_location_row *r, const struct ctl_iso *iso,
+			       struct ctl_errors *errs, struct ctl_errors *warns)
+{
+	char dym[128];
 	static const struct {
 		unsigned bit;
 		int field;
@@ -218,7 +233,8 @@ static void check_dispatchable(const struct db_location_row *r, struct ctl_error
 		{CTL_MISSING_RD, CIVIC_RD, "no street name (RD)"},
 		{CTL_MISSING_HNO, CIVIC_HNO, "no street number (HNO)"},
 	};
-	unsigned p = ctl_civic_problems(r->civic);
+	unsigned p = ctl_civic_problems(r->civic, iso);
+	const char *near = NULL;
 
 	if (!has_civic(r->civic)) {
 		ctl_error_at(warns, r->file, r->line, r->key_col,
@@ -230,6 +246,21 @@ static void check_dispatchable(const struct db_location_row *r, struct ctl_error
 		ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_COUNTRY),
 			  "location %s is not dispatchable: %s is not an ISO 3166-1 country code",
 			  Q(r->key), Q(r->civic[CIVIC_COUNTRY]));
+	if (p & CTL_BAD_A1) {
+		ctl_iso_subdivision_is_known(iso, r->civic[CIVIC_COUNTRY], r->civic[CIVIC_A1],
+					     &near);
+		ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_A1),
+			  "location %s is not dispatchable: A1 %s is not a subdivision of %s in "
+			  "ISO 3166-2 (give its code, as CA of US-CA, or its name)%s", Q(r->key),
+			  Q(r->civic[CIVIC_A1]), r->civic[CIVIC_COUNTRY],
+			  did_you_mean(dym, sizeof(dym), near));
+	}
+	if (p & CTL_BAD_PLC) {
+		ctl_place_type_is_known(r->civic[CIVIC_PLC], &near);
+		ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_PLC),
+			  "location %s: PLC %s is not an RFC 4589 location type%s", Q(r->key),
+			  Q(r->civic[CIVIC_PLC]), did_you_mean(dym, sizeof(dym), near));
+	}
 	if (p & CTL_BAD_HNO)
 		ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_HNO),
 			  "location %s: HNO %s must be digits; put a suffix such as 'A' or "
@@ -329,13 +360,139 @@ static int check_floors(const struct index *locs, struct ctl_errors *errs)
 	return 0;
 }
 
-/* ---- subnets ---- */
+/* ---- geodetic points ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The median of sorted v[0..n) without one element equal to x. */
+static double median_without(const double *v, size_t n, double x)
+{
+	size_t k = 0, lo = 0, hi = n, m = n - 1;
+
+	while (lo < hi) { /* k: the first element not below x, which is x */
+		size_t mid = (lo + hi) / 2;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	k = lo;
+	size_t r1 = (m - 1) / 2, r2 = m / 2;
+	double a = v[r1 < k ? r1 : r1 + 1], b = v[r2 < k ? r2 : r2 + 1];
+	return (a + b) / 2;
+}
+
+/* Great-circle distance in km (haversine, mean Earth radius). */
+static double km_between(double lat1, double lon1, double lat2, double lon2)
+{
+	const double rad = 3.14159265358979323846 / 180, r = 6371.0088;
+	double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+	double h = sin(dlat / 2) * sin(dlat / 2) +
+		   cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+	return 2 * r * asin(sqrt(h < 1 ? h : 1));
+}
+
+static int cmp_site(const void *a, const void *b)
+{
+	return cmp_str(((const struct entry *)a)->site, ((const struct entry *)b)->site);
+}
+
+/* A site is one place: a location whose point lies more than CTL_GEO_MAX_KM from the median
+ * of the site's other points (at least two) has a typo in a coordinate. The median, not
+ * the mean, so that one wrong point does not drag the others' reference with it. */
+static int check_geo(const struct index *locs, struct ctl_errors *errs)
+{
+	struct entry *e = malloc((locs->n + 1) * sizeof(*e));
+	double *lat = malloc((locs->n + 1) * sizeof(double));
+	double *lon = malloc((locs->n + 1) * sizeof(double));
+	size_t n = 0;
+	int rc = -1;
+
+	if (!e || !lat || !lon)
+		goto out;
+	for (size_t i = 0; i < locs->n; i++) {
+		const struct db_location_row *r = locs->e[i].row;
+		if (r->has_geo && !locs->e[i].broken && locs->e[i].site)
+			e[n++] = locs->e[i];
+	}
+	qsort(e, n, sizeof(*e), cmp_site);
+	for (size_t g = 0, end; g < n; g = end) {
+		for (end = g; end < n && strcmp(e[end].site, e[g].site) == 0; end++) {
+			lat[end - g] = ((const struct db_location_row *)e[end].row)->lat;
+			lon[end - g] = ((const struct db_location_row *)e[end].row)->lon;
+		}
+		size_t m = end - g;
+		if (m < 3)
+			continue;
+		qsort(lat, m, sizeof(double), cmp_double);
+		qsort(lon, m, sizeof(double), cmp_double);
+		for (size_t i = g; i < end; i++) {
+			const struct db_location_row *r = e[i].row;
+			if (!e[i].from_file)
+				continue;
+			double mlat = median_without(lat, m, r->lat);
+			double mlon = median_without(lon, m, r->lon);
+			double km = km_between(r->lat, r->lon, mlat, mlon);
+			if (km <= CTL_GEO_MAX_KM)
+				continue;
+			ctl_error_at(errs, r->file, r->line, r->key_col,
+				  "location %s lies %.0f km from the median (%.4f, %.4f) of the "
+				  "other %zu geodetic points of site %s, more than %.0f km: check "
+				  "its latitude and longitude", Q(r->key), km, mlat, mlon, m - 1,
+				  Q(r->site_key), CTL_GEO_MAX_KM);
+		}
+	}
+	rc = 0;
+out:
+	free(e);
+	free(lat);
+	free(lon);
+	return rc;
+}
+
+/* ---- switches and ports: their locations in their own site ---- */
+
+static void check_switch_sites(const struct db_rows *switches, const struct db_rows *ports,
+			       const struct index *sw, const struct index *locs,
+			       struct ctl_errors *errs)
+{
+	const struct db_switch_row *w = switches->rows;
+	const struct db_port_row *p = ports->rows;
+
+	for (size_t i = 0; i < switches->n; i++) {
+		const struct entry *l = find(locs, w[i].location_key);
+		if (l && l->site && w[i].site_key && strcmp(l->site, w[i].site_key) != 0)
+			ctl_error_at(errs, w[i].file, w[i].line, w[i].location_col,
+				  "switch %s is in site %s, but its location %s is in site %s: a "
+				  "switch's location must be in its own site", Q(w[i].key),
+				  Q(w[i].site_key), Q(w[i].location_key), Q(l->site));
+	}
+	for (size_t i = 0; i < ports->n; i++) {
+		const struct entry *l = find(locs, p[i].location_key);
+		const struct entry *s = find(sw, p[i].switch_key);
+		if (l && s && l->site && s->site && strcmp(l->site, s->site) != 0)
+			ctl_error_at(errs, p[i].file, p[i].line, p[i].location_col,
+				  "port %s %s: location %s is in site %s, but switch %s is in "
+				  "site %s: a port's location must be in its switch's site",
+				  Q(p[i].switch_key), Q(p[i].port_id), Q(p[i].location_key),
+				  Q(l->site), Q(p[i].switch_key), Q(s->site));
+	}
+}
+
+/* ---- subnets and BSSID prefixes ---- */
 
 struct prefix {
-	unsigned char af, len;
+	unsigned char af, len;        /* af 4 or 6 (an IP prefix), 48 (a MAC: a BSSID range) */
 	unsigned char addr[16];
-	const struct db_subnet_row *row;
+	char text[64];                /* as messages write it */
+	const char *file;
+	unsigned line, col;
 	const char *site;
+	const char *ap;               /* a BSSID's access point */
 	bool from_file;
 };
 
@@ -361,6 +518,19 @@ static bool prefix_parse(const char *s, struct prefix *p)
 	return true;
 }
 
+/* A BSSID row's range: its canonical MAC ("00:3a:7d:10:20:40") and length. */
+static bool bssid_parse(const struct db_bssid_row *b, struct prefix *p)
+{
+	unsigned char *a = p->addr;
+
+	memset(p->addr, 0, sizeof(p->addr));
+	if (!b->bssid || sscanf(b->bssid, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &a[0], &a[1], &a[2],
+				&a[3], &a[4], &a[5]) != 6)
+		return false;
+	p->af = 48;
+	p->len = (unsigned char)b->prefix_len;
+	return true;
+}
 static int cmp_prefix(const void *a, const void *b)
 {
 	const struct prefix *x = a, *y = b;
@@ -388,17 +558,27 @@ static bool contains(const struct prefix *outer, const struct prefix *inner)
 static const char *origin(char *buf, size_t size, const struct prefix *p)
 {
 	if (p->from_file)
-		snprintf(buf, size, "%s:%u", p->row->file ? p->row->file : "(input)", p->row->line);
+		snprintf(buf, size, "%s:%u", p->file ? p->file : "(input)", p->line);
 	else
 		snprintf(buf, size, "the database");
 	return buf;
 }
 
+/* What check_overlaps() calls the prefixes. */
+struct prefix_kind {
+	enum db_entity e;
+	const char *one, *many;
+};
+static const struct prefix_kind subnet_kind = {DB_SUBNETS, "subnet", "subnets"};
+static const struct prefix_kind bssid_kind = {DB_BSSIDS, "BSSID", "BSSID ranges"};
+
 /* A subnet inside another answers for part of it; when the two are in different sites,
  * a caller's site depends on which prefix is longer, which is almost always a typo in
- * one of them. Sorted by address then length, every prefix comes after those that
- * contain it, so a stack of the enclosing ones finds each nesting once. */
-static int check_overlaps(struct prefix *p, size_t n, struct ctl_errors *errs)
+ * one of them. The same holds for a BSSID inside a BSSID range (a /44 of an access point's
+ * radios). Sorted by address then length, every prefix comes after those that contain it,
+ * so a stack of the enclosing ones finds each nesting once. */
+static int check_overlaps(struct prefix *p, size_t n, const struct prefix_kind *k,
+			  struct ctl_errors *errs)
 {
 	const struct prefix *stack[129];
 	size_t depth = 0;
@@ -410,22 +590,17 @@ static int check_overlaps(struct prefix *p, size_t n, struct ctl_errors *errs)
 			depth--;
 		for (size_t d = depth; d-- > 0;) {
 			const struct prefix *o = stack[d];
+			const struct prefix *in = p[i].from_file ? &p[i] : o;
+			const struct prefix *other = p[i].from_file ? o : &p[i];
 			if (!o->site || !p[i].site || strcmp(o->site, p[i].site) == 0)
 				continue;
-			if (p[i].from_file)
-				ctl_error_at(errs, p[i].row->file, p[i].row->line, p[i].row->prefix_col,
-					  "subnet %s (site %s) lies inside %s (%s, site %s): nested "
-					  "subnets must be in the same site", Q(p[i].row->prefix),
-					  Q(p[i].site), o->row->prefix, origin(a, sizeof(a), o),
-					  Q(o->site));
-			else if (o->from_file)
-				ctl_error_at(errs, o->row->file, o->row->line, o->row->prefix_col,
-					  "subnet %s (site %s) contains %s (%s, site %s): nested "
-					  "subnets must be in the same site", Q(o->row->prefix),
-					  Q(o->site), p[i].row->prefix, origin(a, sizeof(a), &p[i]),
-					  Q(p[i].site));
-			else
+			if (!in->from_file)
 				continue;
+			ctl_error_at(errs, in->file, in->line, in->col,
+				  "%s %s (site %s) %s %s (%s, site %s): nested %s must be in the "
+				  "same site", k->one, Q(in->text), Q(in->site),
+				  in == &p[i] ? "lies inside" : "contains", other->text,
+				  origin(a, sizeof(a), other), Q(other->site), k->many);
 			break;
 		}
 		if (depth < sizeof(stack) / sizeof(stack[0]))
@@ -434,45 +609,219 @@ static int check_overlaps(struct prefix *p, size_t n, struct ctl_errors *errs)
 	return 0;
 }
 
+static int cmp_ap(const void *a, const void *b)
+{
+	return cmp_str(((const struct prefix *)a)->ap, ((const struct prefix *)b)->ap);
+}
+
+/* An access point stands in one place: its BSSIDs (the `ap` column) in two sites mean one
+ * of them names the wrong location. Reports each file row whose site differs from the site
+ * of another BSSID of the same access point. */
+static void check_ap_sites(struct prefix *p, size_t n, struct ctl_errors *errs)
+{
+	char a[160];
+
+	qsort(p, n, sizeof(*p), cmp_ap);
+	for (size_t g = 0, end; g < n; g = end) {
+		for (end = g + 1; end < n && cmp_str(p[end].ap, p[g].ap) == 0; end++)
+			;
+		for (size_t i = g; i < end && p[g].ap; i++) {
+			const struct prefix *o = NULL;
+			for (size_t j = g; j < end && !o; j++)
+				if (p[i].site && p[j].site && strcmp(p[i].site, p[j].site) != 0)
+					o = &p[j];
+			if (!p[i].from_file || !o)
+				continue;
+			ctl_error_at(errs, p[i].file, p[i].line, p[i].col,
+				  "BSSID %s of access point %s is in site %s, but its BSSID %s "
+				  "(%s) is in site %s: an access point's BSSIDs must be in one "
+				  "site",
+				  Q(p[i].text), Q(p[i].ap), Q(p[i].site), o->text,
+				  origin(a, sizeof(a), o), Q(o->site));
+		}
+	}
+}
+
+/* The prefixes of entity k->e (subnets or BSSIDs): the files', and the database's that no
+ * file row replaces, each with the site of its location. */
+static struct prefix *prefixes(const struct ctl_check_in *in, const struct prefix_kind *k,
+			       const struct index *locs, size_t *np)
+{
+	const struct db_entity_desc *d = &db_entities[k->e];
+	struct prefix *pre = calloc(in->files->of[k->e].n + in->db->of[k->e].n + 1, sizeof(*pre));
+
+	*np = 0;
+	if (!pre)
+		return NULL;
+	for (size_t pass = 0; pass < 2; pass++) {
+		const struct db_rows *s = &(pass ? in->db : in->files)->of[k->e];
+		size_t n_file = *np;
+		for (size_t i = 0; i < s->n; i++) {
+			const char *r = (const char *)s->rows + i * d->row_size;
+			struct prefix p = {.from_file = !pass};
+			const char *loc;
+			bool ok;
+			if (k->e == DB_SUBNETS) {
+				const struct db_subnet_row *net = (const void *)r;
+				ok = prefix_parse(net->prefix, &p);
+				snprintf(p.text, sizeof(p.text), "%s", net->prefix);
+				p.col = net->prefix_col;
+				loc = net->location_key;
+			} else {
+				const struct db_bssid_row *b = (const void *)r;
+				ok = bssid_parse(b, &p);
+				ctl_row_key(DB_BSSIDS, b, p.text, sizeof(p.text));
+				p.ap = b->ap;
+				loc = b->location_key;
+			}
+			if (!ok || (pass && bsearch(&p, pre, n_file, sizeof(p), cmp_prefix)))
+				continue;
+			const struct entry *l = find(locs, loc);
+			p.file = DB_CFIELD(const char *, r, d->file_at);
+			p.line = DB_CFIELD(unsigned, r, d->line_at);
+			p.site = l ? l->site : NULL;
+			pre[(*np)++] = p;
+		}
+		if (!pass)
+			qsort(pre, *np, sizeof(*pre), cmp_prefix);
+	}
+	return pre;
+}
+
+/* ---- unique values ---- */
+
+static int index_entity(struct index *ix, enum db_entity e, const struct ctl_check_in *in);
+
+/* The site a row is in: through its reference to a site, else to a location. */
+static const char *row_site(enum db_entity e, const char *r, const struct index *locs)
+{
+	const struct db_entity_desc *d = &db_entities[e];
+
+	for (size_t k = 0; k < d->n_cols; k++)
+		if (d->cols[k].kind == DB_K_REF && d->cols[k].ref == DB_SITES)
+			return DB_CFIELD(const char *, r, d->cols[k].at);
+	for (size_t k = 0; k < d->n_cols; k++)
+		if (d->cols[k].kind == DB_K_REF && d->cols[k].ref == DB_LOCATIONS) {
+			const char *key = DB_CFIELD(const char *, r, d->cols[k].at);
+			const struct entry *l = find(locs, key);
+			return l ? l->site : NULL;
+		}
+	return NULL;
+}
+
+/* A unique value (a switch's chassis_id, an endpoint's MAC, URI or TEL) that the database
+ * holds for another key would make PostgreSQL refuse the whole import with words about a
+ * constraint; say instead which row has it. */
+static void check_unique_column(enum db_entity e, const struct db_column *c,
+				const struct db_rows *f, const struct index *held,
+				struct ctl_errors *errs)
+{
+	const struct db_entity_desc *d = &db_entities[e];
+	char mine[600], theirs[600];
+
+	for (size_t i = 0; i < f->n; i++) {
+		const char *r = (const char *)f->rows + i * d->row_size;
+		const struct entry *x = find(held, DB_CFIELD(const char *, r, c->at));
+		if (!x)
+			continue;
+		ctl_row_key(e, r, mine, sizeof(mine));
+		if (strcmp(mine, ctl_row_key(e, x->row, theirs, sizeof(theirs))) == 0)
+			continue;
+		ctl_error_at(errs, DB_CFIELD(const char *, r, d->file_at),
+			  DB_CFIELD(unsigned, r, d->line_at),
+			  c->col_at ? DB_CFIELD(unsigned, r, c->col_at) : 0,
+			  "%s %s of %s %s is already %s %s%s%s%s in the database", c->name,
+			  Q(x->key), d->one, Q(mine), d->one, Q(theirs), x->site ? " (site " : "",
+			  x->site ? Q(x->site) : "", x->site ? ")" : "");
+	}
+}
+
+/* A stored row that a file row of the same key replaces gives its values up, so only the
+ * others count. (The entities with unique columns, switches and endpoints, have a one-column
+ * key.) */
+static int check_unique(const struct ctl_check_in *in, const struct index *locs,
+			struct ctl_errors *errs)
+{
+	static const struct db_import_set none;
+	const struct ctl_check_in files_only = {in->files, NULL, 0, &none, NULL};
+
+	for (int e = 0; e < DB_ENTITY_N; e++) {
+		const struct db_entity_desc *d = &db_entities[e];
+		const struct db_rows *f = &in->files->of[e], *db = &in->db->of[e];
+		struct index given = {0};
+		for (size_t k = 0; k < d->n_cols && f->n && db->n; k++) {
+			const struct db_column *c = &d->cols[k];
+			struct entry *v;
+			size_t n = 0;
+			if (!(c->flags & DB_COL_UNIQUE))
+				continue;
+			if (!given.e && index_entity(&given, (enum db_entity)e, &files_only) < 0)
+				return -1;
+			if (!(v = calloc(db->n + 1, sizeof(*v)))) {
+				free(given.e);
+				return -1;
+			}
+			for (size_t i = 0; i < db->n; i++) {
+				const char *r = (const char *)db->rows + i * d->row_size;
+				const char *val = DB_CFIELD(const char *, r, c->at);
+				const char *site = row_site((enum db_entity)e, r, locs);
+				if (val && !find(&given, DB_CFIELD(const char *, r, d->cols[0].at)))
+					v[n++] = (struct entry){val, r, site, false, false};
+			}
+			qsort(v, n, sizeof(*v), cmp_entry);
+			check_unique_column((enum db_entity)e, c, f, &(struct index){v, n}, errs);
+			free(v);
+		}
+		free(given.e);
+	}
+	return 0;
+}
+
 /* ---- all together ---- */
 
-/* The keys of entity e: the files' (f), and the database's (db) that no file holds. Each
- * entry knows its site (through the entity's reference to a site, if it has one). */
-static int index_entity(struct index *ix, enum db_entity e, const struct db_import_set *f,
-			const struct db_import_set *db)
+/* The keys of entity e: the files' (valid, then broken), and the database's that no file
+ * holds. Each entry knows its site (through the entity's reference to a site, if it has
+ * one). */
+static int index_entity(struct index *ix, enum db_entity e, const struct ctl_check_in *in)
 {
 	const struct db_entity_desc *d = &db_entities[e];
 	const struct db_column *site = NULL;
-	struct entry *en[2] = {NULL, NULL};
+	const struct db_rows empty = {NULL, 0};
+	const struct db_rows *src[3] = {&in->files->of[e], in->broken ? &in->broken->of[e] : &empty,
+					&in->db->of[e]};
+	struct entry *en = NULL;
+	size_t n = 0, n_file = 0;
 	int rc = -1;
 
 	for (size_t k = 0; k < d->n_cols && !site; k++)
 		if (d->cols[k].kind == DB_K_REF && d->cols[k].ref == DB_SITES)
 			site = &d->cols[k];
-	for (int pass = 0; pass < 2; pass++) {
-		const struct db_rows *rows = &(pass ? db : f)->of[e];
-		if (!(en[pass] = calloc(rows->n + 1, sizeof(struct entry))))
-			goto out;
-		for (size_t i = 0; i < rows->n; i++) {
-			const char *r = (const char *)rows->rows + i * d->row_size;
-			en[pass][i] = (struct entry){DB_CFIELD(const char *, r, d->cols[0].at), r,
-				site ? DB_CFIELD(const char *, r, site->at) : NULL, !pass};
+	if (!(en = calloc(src[0]->n + src[1]->n + src[2]->n + 1, sizeof(struct entry))))
+		return -1;
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < src[pass]->n; i++) {
+			const char *r = (const char *)src[pass]->rows + i * d->row_size;
+			en[n++] = (struct entry){DB_CFIELD(const char *, r, d->cols[0].at), r,
+				site ? DB_CFIELD(const char *, r, site->at) : NULL, pass == 0,
+				pass == 1};
 		}
+		if (pass == 1)
+			n_file = n;
 	}
-	rc = index_build(ix, en[0], f->of[e].n, en[1], db->of[e].n);
-out:
-	free(en[0]);
-	free(en[1]);
+	rc = index_build(ix, en, n_file, en + n_file, n - n_file);
+	free(en);
 	return rc;
 }
 
-int ctl_check_wiremap(const struct db_import_set *f, const struct db_import_set *db,
-		      struct ctl_errors *errs, struct ctl_errors *warns)
+int ctl_check_wiremap(const struct ctl_check_in *in, struct ctl_errors *errs,
+		      struct ctl_errors *warns)
 {
+	const struct db_import_set *f = in->files;
 	size_t before = errs->total;
 	struct index ix[DB_ENTITY_N] = {0};
 	const struct index *locs = &ix[DB_LOCATIONS];
 	struct prefix *pre = NULL;
+	size_t np;
 	int rc = -1;
 
 	/* An index of every entity another refers to (sites, locations, switches). */
@@ -480,7 +829,7 @@ int ctl_check_wiremap(const struct db_import_set *f, const struct db_import_set 
 		for (size_t k = 0; k < db_entities[e].n_cols; k++) {
 			const struct db_column *c = &db_entities[e].cols[k];
 			if (c->kind == DB_K_REF && !ix[c->ref].e &&
-			    index_entity(&ix[c->ref], c->ref, f, db) < 0)
+			    index_entity(&ix[c->ref], c->ref, in) < 0)
 				goto out;
 		}
 	for (int e = 0; e < DB_ENTITY_N; e++) {
@@ -491,7 +840,8 @@ int ctl_check_wiremap(const struct db_import_set *f, const struct db_import_set 
 			unsigned line = DB_CFIELD(unsigned, r, d->line_at);
 			for (size_t k = 0; k < d->n_cols; k++) {
 				const struct db_column *c = &d->cols[k];
-				const char *key = c->kind == DB_K_REF ?
+				const char *key = c->kind == DB_K_REF &&
+						  !(in->unread & (1u << c->ref)) ?
 						  DB_CFIELD(const char *, r, c->at) : NULL;
 				if (key && !find(&ix[c->ref], key))
 					unknown(errs, file, line,
@@ -500,38 +850,26 @@ int ctl_check_wiremap(const struct db_import_set *f, const struct db_import_set 
 			}
 			if (e == DB_LOCATIONS)
 				check_dispatchable((const struct db_location_row *)(const void *)r,
-						   errs, warns);
+						   in->iso, errs, warns);
 		}
-		if (e == DB_LOCATIONS && check_floors(locs, errs) < 0)
+		if (e == DB_LOCATIONS &&
+		    (check_floors(locs, errs) < 0 || check_geo(locs, errs) < 0))
 			goto out;
 	}
-
-	/* Subnets: the files' and the database's, a file row replacing a stored prefix. */
-	pre = calloc(f->of[DB_SUBNETS].n + db->of[DB_SUBNETS].n + 1, sizeof(*pre));
-	if (!pre)
+	check_switch_sites(&f->of[DB_SWITCHES], &f->of[DB_PORTS], &ix[DB_SWITCHES], locs, errs);
+	if (check_unique(in, locs, errs) < 0)
 		goto out;
-	size_t np = 0;
-	for (size_t pass = 0; pass < 2; pass++) {
-		const struct db_rows *s = &(pass ? db : f)->of[DB_SUBNETS];
-		const struct db_subnet_row *nets = s->rows;
-		size_t n_file = np;
-		for (size_t i = 0; i < s->n; i++) {
-			struct prefix p = {.row = &nets[i], .from_file = !pass};
-			const struct entry *l = find(locs, nets[i].location_key);
-			bool dup = false;
-			if (!prefix_parse(nets[i].prefix, &p))
-				continue;
-			if (pass)
-				dup = bsearch(&p, pre, n_file, sizeof(p), cmp_prefix) != NULL;
-			if (dup)
-				continue;
-			p.site = l ? l->site : NULL;
-			pre[np++] = p;
-		}
-		if (!pass)
-			qsort(pre, np, sizeof(*pre), cmp_prefix);
-	}
-	check_overlaps(pre, np, errs);
+
+	/* Subnets and BSSIDs: the files' and the database's, a file row replacing a stored
+	 * one. */
+	if (!(pre = prefixes(in, &subnet_kind, locs, &np)))
+		goto out;
+	check_overlaps(pre, np, &subnet_kind, errs);
+	free(pre);
+	if (!(pre = prefixes(in, &bssid_kind, locs, &np)))
+		goto out;
+	check_overlaps(pre, np, &bssid_kind, errs);
+	check_ap_sites(pre, np, errs);
 	rc = errs->total == before ? 0 : -1;
 out:
 	if (rc < 0 && errs->total == before)

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "db_lease.h"
 #include "db_querylog.h"
 
 static struct db_conn *connect_or_say(const char *conninfo)
@@ -53,6 +54,19 @@ int ctl_cmd_db_status(const char *conninfo)
 	       version == latest ? "up to date"
 	       : version < latest ? "run lisctl db migrate"
 				  : "newer than this lisctl");
+	/* wiremapd(8) LEASE: which collector polls now */
+	struct db_lease_holder h;
+	int held = db_lease_holder(c, &h, &err);
+	if (held < 0) {
+		fprintf(stderr, "lisctl: db status: %s\n", err.msg);
+		db_close(c);
+		return CTL_EXIT_FAIL;
+	}
+	if (held)
+		printf("collector lease held by %s (host %s, pid %ld) since %s, renewed %lds ago\n",
+		       h.instance, h.host, h.pid, h.since, h.renewed_ago);
+	else if (version >= DB_LEASE_SCHEMA)
+		printf("collector lease held by nobody\n");
 	db_close(c);
 	return CTL_EXIT_OK;
 }

@@ -85,6 +85,33 @@ static void print_location(const struct wm_location *l)
 	printf("%s (site %s)", l->key ? l->key : "?", l->site && l->site->key ? l->site->key : "?");
 }
 
+const char *ctl_evidence_state(const struct wm_evidence *e)
+{
+	if (e->stale)
+		return "stale (older than the maximum binding age): not evidence";
+	if (e->unverified)
+		return "unverified (the client's word alone): not evidence";
+	if (e->chosen)
+		return "chosen";
+	if (e->source == WM_SRC_NONE)
+		return "followed";
+	if (!e->loc)
+		return "leads to no location";
+	return "not used (less precise)";
+}
+
+void ctl_print_evidence(const struct wm_evidence *e)
+{
+	printf("%-12s %s", e->source == WM_SRC_NONE ? "ip->mac" : wm_source_name(e->source),
+	       e->what);
+	if (e->loc) {
+		printf(" -> ");
+		print_location(e->loc);
+	} else if (e->source != WM_SRC_NONE) {
+		printf(" -> no location");
+	}
+}
+
 static void print_evidence(const struct wm_result *r, time_t now)
 {
 	printf("evidence, in the order walked:\n");
@@ -92,14 +119,8 @@ static void print_evidence(const struct wm_result *r, time_t now)
 		printf("  (none: nothing in the wiremap mentions this target)\n");
 	for (size_t i = 0; i < r->n_evidence; i++) {
 		const struct wm_evidence *e = &r->ev[i];
-		printf("  %2zu. %-12s %s", i + 1,
-		       e->source == WM_SRC_NONE ? "ip->mac" : wm_source_name(e->source), e->what);
-		if (e->loc) {
-			printf(" -> ");
-			print_location(e->loc);
-		} else if (e->source != WM_SRC_NONE) {
-			printf(" -> no location");
-		}
+		printf("  %2zu. ", i + 1);
+		ctl_print_evidence(e);
 		printf("\n      ");
 		if (e->last_seen) {
 			char age[64];
@@ -110,18 +131,7 @@ static void print_evidence(const struct wm_result *r, time_t now)
 						   ? "the request (RFC 7105 measurement)"
 						   : "the wiremap");
 		}
-		if (e->stale)
-			printf("stale (older than the maximum binding age): not evidence\n");
-		else if (e->unverified)
-			printf("unverified (the client's word alone): not evidence\n");
-		else if (e->chosen)
-			printf("chosen\n");
-		else if (e->source == WM_SRC_NONE)
-			printf("followed\n");
-		else if (!e->loc)
-			printf("leads to no location\n");
-		else
-			printf("not used (less precise)\n");
+		printf("%s\n", ctl_evidence_state(e));
 	}
 }
 
@@ -155,6 +165,38 @@ static int print_pidf(const struct wm_result *r, bool name_device, time_t now)
 		putchar('\n');
 	free(xml);
 	return 0;
+}
+
+int ctl_parse_max_age(const char *cmd, const char *text, unsigned *out)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long v = strtoul(text, &end, 10);
+	if (errno || end == text || *end || v == 0 || v > UINT_MAX || text[0] == '-') {
+		fprintf(stderr, "lisctl: %s: --max-binding-age \"%s\" is not a number of seconds "
+				"(1..%u)\n", cmd, text, UINT_MAX);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+struct wm_snapshot *ctl_snapshot_open(const char *conninfo, const char *cmd)
+{
+	struct lis_error err = {0};
+	struct db_conn *c = db_connect(conninfo, &err);
+	struct wm_snapshot *s;
+
+	if (!c) {
+		fprintf(stderr, "lisctl: %s: %s\n", cmd, err.msg);
+		return NULL;
+	}
+	s = wm_snapshot_load(c, NULL, &err);
+	db_close(c);
+	if (!s)
+		fprintf(stderr, "lisctl: %s: loading the wiremap: %s\n", cmd, err.msg);
+	return s;
 }
 
 /* "--NAME VALUE" for a kind the resolver locates by: the identity, replacing one of the
@@ -216,17 +258,8 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 		ctl_explain_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
-	if (age_text) {
-		char *end;
-		errno = 0;
-		unsigned long v = strtoul(age_text, &end, 10);
-		if (errno || end == age_text || *end || v == 0 || v > UINT_MAX || age_text[0] == '-') {
-			fprintf(stderr, "lisctl: explain: --max-binding-age \"%s\" is not a number of "
-					"seconds (1..%u)\n", age_text, UINT_MAX);
-			return CTL_EXIT_USAGE;
-		}
-		max_age = (unsigned)v;
-	}
+	if (age_text && ctl_parse_max_age("explain", age_text, &max_age) < 0)
+		return CTL_EXIT_USAGE;
 
 	/* A malformed target is refused before the database is asked anything, with the
 	 * checks the real walk makes. */
@@ -238,17 +271,9 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 		return CTL_EXIT_FAIL;
 	}
 
-	struct db_conn *c = db_connect(set->conninfo, &err);
-	if (!c) {
-		fprintf(stderr, "lisctl: explain: %s\n", err.msg);
+	struct wm_snapshot *s = ctl_snapshot_open(set->conninfo, "explain");
+	if (!s)
 		return CTL_EXIT_FAIL;
-	}
-	struct wm_snapshot *s = wm_snapshot_load(c, &err);
-	db_close(c);
-	if (!s) {
-		fprintf(stderr, "lisctl: explain: loading the wiremap: %s\n", err.msg);
-		return CTL_EXIT_FAIL;
-	}
 	struct wm_snapshot_stats st;
 	wm_snapshot_get_stats(s, &st);
 	pol.now = time(NULL);

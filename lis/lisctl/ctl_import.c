@@ -149,7 +149,9 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 	static struct ctl_errors errs, warns; /* large: not on the stack */
 	struct ctl_file files[DB_ENTITY_N] = {0};
 	enum ctl_format fmt = CTL_FORMAT_AUTO;
-	struct db_import_set set = {0};
+	struct db_import_set set = {0}, broken = {0};
+	struct ctl_check_in check = {&set, &broken, 0, NULL, NULL};
+	struct ctl_iso *iso = NULL;
 	struct db_import_stats st;
 	struct db_import_opts opts = {0};
 	struct db_wiremap stored = {0};
@@ -220,38 +222,47 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 		bindings |= path[e] && db_entities[e].binding;
 	}
 
-	/* Every file is checked, even after one failed, so that one run shows all errors. */
+	/* Every file is checked, even after one failed, and then all of them against each
+	 * other and the database, so that one run shows all errors: a row with errors of its
+	 * own still counts as a key that others may name. */
 	memset(&errs, 0, sizeof(errs));
 	memset(&warns, 0, sizeof(warns));
 	for (int e = 0; e < DB_ENTITY_N; e++) {
 		if (path[e])
 			ctl_load((enum db_entity)e, path[e], fmt, &files[e], &errs);
 		set.of[e] = (struct db_rows){files[e].rows, files[e].n};
+		broken.of[e] = (struct db_rows){files[e].broken, files[e].n_broken};
+		check.unread |= files[e].unread ? 1u << e : 0;
 	}
-	if (errs.total == 0) {
-		c = db_connect(conninfo, &err);
-		if (!c) {
-			fprintf(stderr, "lisctl: %s\n", err.msg);
-			goto out;
-		}
-		/* The files against each other and against what is stored. */
-		if (db_wiremap_read(c, NULL, bindings, &stored, &err) < 0) {
-			fprintf(stderr, "lisctl: import: %s\n", err.msg);
-			goto out;
-		}
-		ctl_check_wiremap(&set, &stored.set, &errs, &warns);
-		if (replace_site) {
-			const struct db_site_row *ss = stored.set.of[DB_SITES].rows;
-			const struct db_site_row *fs = set.of[DB_SITES].rows;
-			bool known = false;
-			for (size_t i = 0; i < stored.set.of[DB_SITES].n && !known; i++)
-				known = strcmp(ss[i].key, replace_site) == 0;
-			for (size_t i = 0; i < set.of[DB_SITES].n && !known; i++)
-				known = strcmp(fs[i].key, replace_site) == 0;
-			if (!known)
-				ctl_errors_add(&errs, "--replace site:%s: no such site in the files or "
-					       "the database", replace_site);
-		}
+	if (path[DB_LOCATIONS] && !(iso = ctl_iso_load(NULL, &err)))
+		fprintf(stderr, "lisctl: warning: country and A1 are not checked against ISO "
+				"3166: %s (install iso-codes)\n", err.msg);
+	c = db_connect(conninfo, &err);
+	if (!c) {
+		ctl_errors_print(&errs, stderr);
+		fprintf(stderr, "lisctl: %s\n", err.msg);
+		goto out;
+	}
+	/* The files against each other and against what is stored. */
+	if (db_wiremap_read(c, NULL, bindings, &stored, &err) < 0) {
+		ctl_errors_print(&errs, stderr);
+		fprintf(stderr, "lisctl: import: %s\n", err.msg);
+		goto out;
+	}
+	check.db = &stored.set;
+	check.iso = iso;
+	ctl_check_wiremap(&check, &errs, &warns);
+	if (replace_site) {
+		const struct db_site_row *ss = stored.set.of[DB_SITES].rows;
+		const struct db_site_row *fs = set.of[DB_SITES].rows;
+		bool known = false;
+		for (size_t i = 0; i < stored.set.of[DB_SITES].n && !known; i++)
+			known = strcmp(ss[i].key, replace_site) == 0;
+		for (size_t i = 0; i < set.of[DB_SITES].n && !known; i++)
+			known = strcmp(fs[i].key, replace_site) == 0;
+		if (!known)
+			ctl_errors_add(&errs, "--replace site:%s: no such site in the files or the "
+				       "database", replace_site);
 	}
 	if (!no_warnings && warns.total > 0) {
 		ctl_errors_print(&warns, stderr);
@@ -260,8 +271,9 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 	}
 	if (errs.total > 0) {
 		ctl_errors_print(&errs, stderr);
-		fprintf(stderr, "lisctl: import: %zu error%s, nothing written\n", errs.total,
-			errs.total == 1 ? "" : "s");
+		fprintf(stderr, "lisctl: import: %zu error%s, nothing written%s\n", errs.total,
+			errs.total == 1 ? "" : "s", path[DB_LOCATIONS] && !iso ?
+			" (ISO 3166 check skipped)" : "");
 		goto out;
 	}
 
@@ -298,6 +310,8 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 	} else {
 		printf("dry run: nothing written\n");
 	}
+	if (path[DB_LOCATIONS] && !iso)
+		printf("ISO 3166 check skipped: country and A1 were not checked\n");
 	for (int e = 0; e < DB_ENTITY_N && (dry_run || verbose); e++) {
 		size_t added = 0, changed = 0, same = 0;
 		char buf[600];
@@ -326,6 +340,7 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 	}
 	rc = CTL_EXIT_OK;
 out:
+	ctl_iso_free(iso);
 	db_close(c);
 	db_wiremap_free(&stored);
 	for (int e = 0; e < DB_ENTITY_N; e++) {

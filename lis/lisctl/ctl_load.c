@@ -6,7 +6,6 @@
  * check, if it has one, on what needs several columns at once. Errors name
  * PATH:LINE:COL, where LINE is the line a field starts on (a quoted field may span lines)
  * and COL the field's number (JSON: the character column of its key). */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +42,8 @@ struct load {
 	size_t n_keysets;
 	char *rows;              /* the valid rows, d->row_size bytes each */
 	size_t n;
+	char *broken;            /* rows with errors whose identity was read */
+	size_t n_broken;
 };
 
 /* ---- cells ---- */
@@ -177,47 +178,14 @@ static bool (*const row_checks[DB_ENTITY_N])(struct load *, struct ctl_row *, co
 
 /* ---- the walk ---- */
 
-/* Edit distance between a and b, case-insensitive, a swap of two neighbours counting as one
- * edit (optimal string alignment), or a large number when either is longer than 31 bytes. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), m[32][32];
-	if (la > 31 || lb > 31)
-		return SIZE_MAX;
-	for (size_t i = 0; i <= la; i++)
-		m[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		m[0][j] = j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
-			size_t v = m[i - 1][j - 1] + (ca != cb);
-			if (m[i - 1][j] + 1 < v)
-				v = m[i - 1][j] + 1;
-			if (m[i][j - 1] + 1 < v)
-				v = m[i][j - 1] + 1;
-			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
-			    tolower((unsigned char)a[i - 2]) == cb && m[i - 2][j - 2] + 1 < v)
-				v = m[i - 2][j - 2] + 1;
-			m[i][j] = v;
-		}
-	return m[la][lb];
-}
-
-/* The entity's column closest to an unknown name: at most 2 edits (1 for names of 4 bytes
- * or less), or the same name in other case; NULL when none is that close. */
+/* The entity's column closest to an unknown name (ctl_near), or NULL. */
 static const char *closest_column(const struct db_entity_desc *d, const char *name)
 {
-	const char *best = NULL;
-	size_t best_d = strlen(name) <= 4 ? 1 : 2;
-	for (size_t j = 0; j < d->n_cols; j++) {
-		size_t dj = distance(name, d->cols[j].name);
-		if (dj == 0 || dj < best_d || (dj == best_d && !best)) {
-			best = d->cols[j].name;
-			best_d = dj;
-		}
-	}
-	return best;
+	struct ctl_near n = ctl_near_start(name);
+
+	for (size_t j = 0; j < d->n_cols; j++)
+		ctl_near_try(&n, d->cols[j].name);
+	return n.best;
 }
 
 /* Map the header onto the entity's columns. Unknown, duplicate and missing required
@@ -339,6 +307,8 @@ static void load_row(struct load *L, struct ctl_row *r)
 		ok = row_checks[L->e](L, r, row);
 	if (ok)
 		L->n++;
+	else if (id_ok)
+		memcpy(L->broken + L->n_broken++ * d->row_size, row, d->row_size);
 }
 
 /* Report keys that occur twice, naming the first line each was seen on. */
@@ -421,12 +391,18 @@ int ctl_load(enum db_entity e, const char *path, enum ctl_format fmt, struct ctl
 		abort();
 	L.file = ctl_format_of(path, fmt) == CTL_FORMAT_JSON ? ctl_json_read(path, errs)
 							     : ctl_csv_read(path, errs);
-	if (!L.file)
+	if (!L.file) {
+		out->unread = true;
 		return -1;
-	if (map_header(&L) < 0)
-		goto fail;
+	}
+	if (map_header(&L) < 0) {
+		ctl_rows_free(L.file);
+		out->unread = true;
+		return -1;
+	}
 	L.rows = calloc(L.file->n_rows, L.d->row_size);
-	oom = !L.rows;
+	L.broken = calloc(L.file->n_rows, L.d->row_size);
+	oom = !L.rows || !L.broken;
 	L.keys[L.n_keysets++].what = L.d->dup;
 	for (size_t k = 0; k < L.d->n_cols; k++)
 		if (L.d->cols[k].flags & DB_COL_UNIQUE)
@@ -442,14 +418,8 @@ int ctl_load(enum db_entity e, const char *path, enum ctl_format fmt, struct ctl
 			free(L.keys[i].refs[j].key);
 		free(L.keys[i].refs);
 	}
-	if (errs->total == before) {
-		*out = (struct ctl_file){L.file, L.rows, L.n};
-		return 0;
-	}
-fail:
-	free(L.rows);
-	ctl_rows_free(L.file);
-	return -1;
+	*out = (struct ctl_file){L.file, L.rows, L.n, L.broken, L.n_broken, oom};
+	return errs->total == before ? 0 : -1;
 }
 
 void ctl_file_free(struct ctl_file *f)
@@ -458,5 +428,6 @@ void ctl_file_free(struct ctl_file *f)
 		return;
 	ctl_rows_free(f->cells);
 	free(f->rows);
+	free(f->broken);
 	memset(f, 0, sizeof(*f));
 }

@@ -46,4 +46,15 @@ void ctl_verror_at(struct ctl_errors *e, const char *path, unsigned line, unsign
 const char *ctl_quoted(char *buf, size_t size, const char *s);
 #define Q(s) ctl_quoted((char[96]){0}, 96, (s))
 
+/* Did-you-mean: the candidate closest to a name that is not one, found by trying each in
+ * turn. Close means at most 2 edits (1 for names of 4 bytes or less), case ignored, a swap
+ * of two neighbours counting as one edit; best stays NULL when none is that close. */
+struct ctl_near {
+	const char *name;
+	const char *best;
+	size_t best_d;
+};
+struct ctl_near ctl_near_start(const char *name);
+void ctl_near_try(struct ctl_near *n, const char *candidate);
+
 #endif

@@ -26,6 +26,9 @@ static void usage(FILE *out)
 		"                      write the wiremap back as the files import reads\n"
 		"  explain (--ip A | --mac M | --uri U | --tel T) [--bssid B] [--max-binding-age S]\n"
 		"                      show how lisd would locate a target, and its PIDF-LO\n"
+		"  verify EXPECTED.csv [--max-binding-age S]\n"
+		"                      resolve each row's target as lisd would and compare the\n"
+		"                      location with the one the row expects (PASS or FAIL)\n"
 		"  report queries|coverage|staleness|risk|summary [--from T] [--to T] [--site KEY]\n"
 		"         [--result R] [--source S] [--days N] [--format csv|json|html] [-o FILE]\n"
 		"                      auditors' reports on the wiremap and the query log\n"
@@ -88,6 +91,7 @@ int main(int argc, char **argv)
 			{"db", ctl_db_usage}, {"import", ctl_import_usage},
 			{"export", ctl_export_usage}, {"explain", ctl_explain_usage},
 			{"report", ctl_report_usage}, {"purge", ctl_purge_usage},
+			{"verify", ctl_verify_usage},
 		};
 		for (size_t k = 0; k < sizeof helps / sizeof helps[0]; k++)
 			if (strcmp(cmd, helps[k].name) == 0) {
@@ -100,7 +104,7 @@ int main(int argc, char **argv)
 		     (strcmp(sub, "migrate") == 0 || strcmp(sub, "status") == 0);
 	if (!is_db && strcmp(cmd, "import") != 0 && strcmp(cmd, "explain") != 0 &&
 	    strcmp(cmd, "report") != 0 && strcmp(cmd, "export") != 0 &&
-	    strcmp(cmd, "purge") != 0) {
+	    strcmp(cmd, "purge") != 0 && strcmp(cmd, "verify") != 0) {
 		fprintf(stderr, "lisctl: unknown command \"%s%s%s\"\n", cmd, *sub ? " " : "", sub);
 		usage(stderr);
 		return CTL_EXIT_USAGE;
@@ -111,6 +115,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "explain") == 0)
 		rc = ctl_cmd_explain(&set, argc - i, argv + i);
+	else if (strcmp(cmd, "verify") == 0)
+		rc = ctl_cmd_verify(&set, argc - i, argv + i);
 	else if (strcmp(cmd, "report") == 0)
 		rc = ctl_cmd_report(&set, argc - i, argv + i);
 	else if (strcmp(cmd, "export") == 0)

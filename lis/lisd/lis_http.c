@@ -18,6 +18,7 @@
 #include "held.h"
 #include "lis_auth.h"
 #include "lis_conn.h"
+#include "lis_front.h"
 #include "lis_held.h"
 #include "lis_http_route.h"
 #include "lis_log.h"
@@ -39,6 +40,8 @@ struct lis_http {
 	struct MHD_Daemon *mhd;
 	const struct lis_config *cfg;
 	struct lis_connguard *guard;  /* handshake_timeout */
+	struct lis_acl proxy_from;    /* [server] proxy_from: balancers that send PROXY v2 */
+	struct lis_front *front;      /* lisd's own accept thread, with proxy_from only */
 	atomic_bool starting;         /* MHD_start_daemon() is running: keep its last message */
 	char start_msg[256];
 };
@@ -562,21 +565,37 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client
 	}
 	h->cfg = cfg;
 	h->starting = true;
+	char why[200];
+	if (lis_acl_parse(cfg->proxy_from, &h->proxy_from, why, sizeof why) < 0) {
+		lis_error_set(err, LIS_E_USAGE, "proxy_from: %s", why);
+		free(h);
+		return NULL;
+	}
+	bool behind_balancer = h->proxy_from.n > 0;
+	if (behind_balancer) {
+		/* lisd accepts (lis_front.c) and hands connections over, the client named */
+		flags &= ~(unsigned)MHD_USE_DUAL_STACK;
+		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+	}
 	h->guard = lis_connguard_start(cfg->handshake_timeout, err);
 	if (!h->guard) {
+		lis_acl_free(&h->proxy_from);
 		free(h);
 		return NULL;
 	}
 
 	/* With client_ca, libmicrohttpd asks each client for a certificate (not requiring one:
 	 * phones asking about themselves have none); lis_auth.c verifies what comes. */
-	struct MHD_OptionItem trust[] = {
-		{ client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)client_ca },
-		{ MHD_OPTION_END, 0, NULL },
-	};
+	struct MHD_OptionItem more[3];
+	size_t k = 0;
+	if (!behind_balancer)
+		more[k++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
+	if (client_ca)
+		more[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0,
+						     (void *)client_ca };
+	more[k] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  MHD_OPTION_HTTPS_CERT_CALLBACK, lis_tls_retrieve,
 				  MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
@@ -587,13 +606,27 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client
 				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-				  MHD_OPTION_ARRAY, trust,
+				  MHD_OPTION_ARRAY, more,
 				  MHD_OPTION_END);
 	h->starting = false;
-	if (!h->mhd) {
-		lis_error_set(err, LIS_E_SYSTEM, "cannot serve HTTPS on %s port %lu: %s", cfg->listen, cfg->port,
-			      h->start_msg[0] ? h->start_msg : "libmicrohttpd refused to start");
+	if (h->mhd && behind_balancer)
+		h->front = lis_front_start(&ss, h->mhd, &h->proxy_from, cfg->handshake_timeout,
+					   connection_limit(cfg), err);
+	if (!h->mhd || (behind_balancer && !h->front)) {
+		if (!h->mhd)
+			lis_error_set(err, LIS_E_SYSTEM, "cannot serve HTTPS on %s port %lu: %s",
+				      cfg->listen, cfg->port, h->start_msg[0] ? h->start_msg
+				      : "libmicrohttpd refused to start");
+		else {
+			char msg[sizeof err->msg];
+			snprintf(msg, sizeof msg, "%s", err->msg);
+			lis_error_set(err, LIS_E_SYSTEM, "cannot serve HTTPS on %s port %lu: %s",
+				      cfg->listen, cfg->port, msg);
+		}
+		if (h->mhd)
+			MHD_stop_daemon(h->mhd);
 		lis_connguard_stop(h->guard);
+		lis_acl_free(&h->proxy_from);
 		free(h);
 		return NULL;
 	}
@@ -604,7 +637,9 @@ void lis_http_stop(struct lis_http *h)
 {
 	if (!h)
 		return;
+	lis_front_stop(h->front);
 	MHD_stop_daemon(h->mhd);
 	lis_connguard_stop(h->guard);
+	lis_acl_free(&h->proxy_from);
 	free(h);
 }

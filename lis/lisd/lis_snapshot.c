@@ -13,17 +13,18 @@
 #include "db.h"
 #include "db_snapshot.h"
 #include "lis_log.h"
+#include "wm_builder.h"
 #include "wm_snapshot.h"
 
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
-/* How long the loader waits in one db_wait_notify(): bounds how late it sees a stop. */
-#define WAIT_SLICE_MS 200
-/* Writes come in bursts (one import = many statements, each notifies): wait until the
- * channel has been quiet this long, but never longer than DEBOUNCE_MAX_MS in all, so that a
- * change is served within a second even under a steady stream of writes. */
-#define DEBOUNCE_QUIET_MS 50
-#define DEBOUNCE_MAX_MS 400
+/* How often the loader asks the change feed for news: a change reaches answers this long
+ * after its commit at most, plus the time to apply it. One indexed query that usually
+ * returns one row. */
+#define POLL_MS 20
+/* Deltas leave what they replaced in the snapshot's memory: once they have taken this much
+ * (and half the snapshot's own size), a fresh load gives it back. */
+#define COMPACT_MIN_BYTES ((size_t)64 << 20)
 
 /* The published snapshot: written by the loader only (rcu_assign_pointer), read under
  * rcu_read_lock() by any thread. */
@@ -34,7 +35,9 @@ static atomic_llong fresh_at;
 
 /* For lis_snapshot_get_stats(). */
 static atomic_bool db_up;
-static atomic_ullong n_reloads, n_failures;
+static atomic_ullong n_reloads, n_failures, n_deltas;
+/* Where the loader is in the change feed (loader thread only). */
+static struct db_change_cursor cursor;
 static atomic_ullong last_load_us;
 static atomic_llong last_load_at;
 
@@ -138,7 +141,7 @@ static int reload(struct db_conn *db, const char *trigger, struct lis_error *err
 	time_t started = time(NULL);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	struct wm_snapshot *s = wm_snapshot_load(db, err);
+	struct wm_snapshot *s = wm_snapshot_load(db, &cursor, err);
 	if (!s) {
 		atomic_fetch_add(&n_failures, 1);
 		return -1;
@@ -163,13 +166,47 @@ void lis_snapshot_get_stats(struct lis_snapshot_stats *st)
 	st->db_up = atomic_load(&db_up);
 	st->reloads = atomic_load(&n_reloads);
 	st->failures = atomic_load(&n_failures);
+	st->deltas = atomic_load(&n_deltas);
 	st->last_load_s = (double)atomic_load(&last_load_us) / 1e6;
 	st->last_load_at = atomic_load(&last_load_at);
 }
 
-/* The loader: connect (with backoff), LISTEN, load, then reload on every notification until
- * the connection breaks or lisd stops. LISTEN comes before the load, so a change committed
- * during the load is not missed: its notification waits in the queue. */
+/* One look at the change feed: apply what changed to the snapshot in place, or load a new
+ * one when the change is too large for that. Returns 0, or -1 with err filled. */
+static int follow(struct db_conn *db, struct lis_error *err)
+{
+	struct wm_delta *d = wm_delta_new(current);
+	if (!d)
+		return lis_error_set(err, LIS_E_SYSTEM, "wiremap delta: out of memory");
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = db_changes_poll(db, &cursor, wm_delta_sink(d), err);
+	if (rc == DB_FEED_CHANGES) {
+		rc = wm_delta_apply(d, err);
+		wm_delta_free(d);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			return reload(db, "delta-too-large", err);
+		atomic_fetch_add(&n_deltas, 1);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		struct wm_snapshot_stats st;
+		wm_snapshot_get_stats(current, &st);
+		lis_log(LIS_LOG_DEBUG, "wiremap", "delta applied ms=%.1f deltas=%llu delta_bytes=%zu",
+			(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+			st.deltas, st.delta_bytes);
+		if (st.delta_bytes > COMPACT_MIN_BYTES && st.delta_bytes > st.bytes / 3)
+			return reload(db, "compact", err);
+		return 0;
+	}
+	wm_delta_free(d);
+	if (rc == DB_FEED_RELOAD)
+		return reload(db, "change", err);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The loader: connect (with backoff), load (which starts the change feed's cursor), then
+ * follow the change feed until the connection breaks or lisd stops. */
 static void *loader_main(void *arg)
 {
 	(void)arg;
@@ -180,11 +217,9 @@ static void *loader_main(void *arg)
 
 	while (!atomic_load(&stopping)) {
 		struct lis_error err = { 0 };
-		struct db_conn *db = db_connect(snap_cfg->conninfo, &err);
-		if (db && db_listen(db, &err) < 0) {
-			db_close(db);
-			db = NULL;
-		}
+		const char *ci = snap_cfg->read_conninfo && snap_cfg->read_conninfo[0]
+				 ? snap_cfg->read_conninfo : snap_cfg->conninfo;
+		struct db_conn *db = db_connect(ci, &err);
 		atomic_store(&db_up, db != NULL);
 		if (!db) {
 			if (!warned_down) {
@@ -226,43 +261,25 @@ static void *loader_main(void *arg)
 		stale_since = 0;
 		warned_down = false;
 
-		/* Wait for changes. */
+		/* Follow the change feed. */
 		for (;;) {
-			if (atomic_load(&stopping))
+			if (sleep_or_stop(POLL_MS))
 				break;
-			int rc = db_wait_notify(db, WAIT_SLICE_MS, &err);
-			if (rc == 0) {
+			if (follow(db, &err) == 0) {
 				mark_fresh();
+				backoff = BACKOFF_MIN_MS;
 				continue;
 			}
-			if (rc > 0) {
-				struct timespec t0, t1;
-				clock_gettime(CLOCK_MONOTONIC, &t0);
-				long waited = 0;
-				while (rc > 0 && waited < DEBOUNCE_MAX_MS) {
-					rc = db_wait_notify(db, DEBOUNCE_QUIET_MS, &err);
-					clock_gettime(CLOCK_MONOTONIC, &t1);
-					waited = (long)(t1.tv_sec - t0.tv_sec) * 1000 +
-						 (t1.tv_nsec - t0.tv_nsec) / 1000000L;
-				}
-				if (rc >= 0 && reload(db, "notify", &err) == 0)
-					continue;
-				if (rc >= 0 && db_is_ok(db)) {
-					/* The load failed but the connection holds (a query error): keep
-					 * serving, try again after the next change or a backoff. */
-					lis_log(LIS_LOG_ERR, "wiremap",
-						"load failed snapshot=kept reason=%s",
-						lis_log_value(v, sizeof v, err.msg));
-					if (sleep_or_stop(backoff))
-						break;
-					backoff = next_backoff(backoff);
-					if (reload(db, "retry", &err) == 0) {
-						backoff = BACKOFF_MIN_MS;
-						continue;
-					}
-					if (db_is_ok(db))
-						continue;
-				}
+			if (db_is_ok(db)) {
+				/* The connection holds (a query error, a standby's recovery conflict):
+				 * keep serving, try again after a backoff; the cursor has not moved. */
+				lis_log(LIS_LOG_ERR, "wiremap", "change feed failed snapshot=kept "
+					"retry_ms=%u reason=%s", backoff,
+					lis_log_value(v, sizeof v, err.msg));
+				if (sleep_or_stop(backoff))
+					break;
+				backoff = next_backoff(backoff);
+				continue;
 			}
 			/* The connection broke: keep the snapshot, say since when, reconnect. */
 			stale_since = (time_t)atomic_load(&fresh_at);
@@ -313,4 +330,5 @@ void lis_snapshot_stop(void)
 	synchronize_rcu();
 	wm_snapshot_free(old);
 	atomic_store(&fresh_at, 0);
+	db_change_cursor_free(&cursor);
 }

@@ -1,8 +1,9 @@
-/* The wiremap lisd answers from: an immutable wm_snapshot, loaded by one loader thread with
- * its own database connection and swapped in with liburcu-bp (RCU), so that request threads
- * never take a lock and never wait for PostgreSQL. The loader LISTENs for wiremap_changed and
- * reloads within a second of a change; while PostgreSQL is unreachable the last snapshot
- * keeps serving. */
+/* The wiremap lisd answers from: a wm_snapshot, loaded by one loader thread with its own
+ * database connection ([database] read_conninfo: a standby will do) and swapped in with
+ * liburcu-bp (RCU), so that request threads never take a lock and never wait for
+ * PostgreSQL. The loader polls the change feed (db_changes_poll) every 20 ms and applies
+ * what changed in place (wm_delta_apply), loading anew only for large changes; while
+ * PostgreSQL is unreachable the last snapshot keeps serving. */
 #ifndef LIS_SNAPSHOT_H
 #define LIS_SNAPSHOT_H
 
@@ -38,6 +39,7 @@ struct lis_snapshot_stats {
 	bool db_up;                   /* the loader's connection to PostgreSQL is up */
 	unsigned long long reloads;   /* loads published since start (the first one included) */
 	unsigned long long failures;  /* loads that failed (the old snapshot was kept) */
+	unsigned long long deltas;    /* change-feed deltas applied in place */
 	double last_load_s;           /* how long the last published load took; 0: none yet */
 	long long last_load_at;       /* when it was published (Unix time); 0: none yet */
 };

@@ -276,7 +276,21 @@ int main(int argc, char **argv)
 			break;
 		reload(&cfg, argc, argv);
 	}
-	lis_log(LIS_LOG_INFO, "stop", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+	lis_log(LIS_LOG_INFO, "stop", "signal=%s drain_s=%lu", sig == SIGTERM ? "TERM" : "INT",
+		cfg.drain);
+	if (cfg.drain > 0) {
+		/* /readyz says 503 and lisd goes on answering for [server] drain seconds, so that
+		 * a balancer's health check takes it out of rotation before its connections
+		 * close; a second signal ends the wait. */
+		lis_admin_set_draining();
+		struct timespec t = {(time_t)cfg.drain, 0};
+		sigset_t again;
+		sigemptyset(&again);
+		sigaddset(&again, SIGTERM);
+		sigaddset(&again, SIGINT);
+		if (sigtimedwait(&again, NULL, &t) > 0)
+			lis_log(LIS_LOG_INFO, "stop", "drain=cut-short");
+	}
 out_http:
 	lis_admin_stop(admin);
 	lis_http_stop(http);

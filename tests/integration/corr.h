@@ -85,5 +85,13 @@ char *ck_which_at(struct ck_env *e, const struct th_lisd *l, const char *req,
 		  const char *local_addr, const char *file, int line);
 #define ck_which(e, l, req, local_addr) \
 	ck_which_at((e), (l), (req), (local_addr), __FILE__, __LINE__)
+/* For th_wait_until(): does l answer a civic request from `from` with want (as ck_which
+ * names it)? ctx is a struct ck_answer. */
+struct ck_answer {
+	struct ck_env *e;
+	const struct th_lisd *l;
+	const char *from, *want;
+};
+bool ck_answers(void *ctx);
 
 #endif

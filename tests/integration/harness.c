@@ -351,6 +351,12 @@ static pid_t spawn(char *const argv[], const struct run_opts *o, int stop_sig)
 	return pid;
 }
 
+pid_t th_spawn(char *const argv[], const char *log_path)
+{
+	const struct run_opts o = {.pdeath_sig = SIGKILL, .out_path = log_path};
+	return spawn(argv, &o, SIGKILL);
+}
+
 /* ---- PostgreSQL ---- */
 
 static char pg_bindir[256];

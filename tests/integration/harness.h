@@ -178,6 +178,10 @@ long th_keepalive_post(void *curl, const struct th_lisd *l, const char *cafile,
 /* The value of "Name:" in /proc/PID/status, tabs made spaces; "" when absent. */
 void th_status_field(pid_t pid, const char *name, char *out, size_t size);
 
+/* Start argv (found on PATH) in the background, standard input /dev/null, its output
+ * appended to log_path; killed (SIGKILL) at exit and when the test dies. Its pid, or -1. */
+pid_t th_spawn(char *const argv[], const char *log_path);
+
 /* ---- lisctl, time, waiting ---- */
 /* lisctl --db conninfo ARGS... (NULL-terminated), 60 s at most; p->status is its exit. */
 int th_lisctl(struct th_proc *p, const char *conninfo, ...) __attribute__((sentinel));

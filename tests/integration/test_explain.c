@@ -254,6 +254,60 @@ static void test_explain_bad_target_exits_1_and_usage_exits_2(void)
 	th_proc_free(&p);
 }
 
+/* lisctl verify EXPECTED.csv: the same walk for each row; PASS and FAIL lines with the
+ * evidence, malformed rows named FILE:LINE:COL, the summary, exit 1 on any failure. */
+static void test_verify_passes_fails_and_names_a_malformed_row(void)
+{
+	const char *dir = th_tmpdir("verify"); /* removed at exit */
+	char path[600], good[600], bad_header[600];
+	struct th_proc p;
+
+	if (!CHECK(dir))
+		return;
+	snprintf(path, sizeof path, "%s/expected.csv", dir);
+	snprintf(good, sizeof good, "%s/good.csv", dir);
+	snprintf(bad_header, sizeof bad_header, "%s/header.csv", dir);
+	th_write_file(path, "target,location\n"
+			    "127.0.0.10,hq-410\n"
+			    "sip:alice@example.com,hq-410\n"
+			    "not-an-address,hq-410\n"
+			    "127.0.0.99,-\n");
+	th_lisctl(&p, E.pg.conninfo, "verify", path, (char *)NULL);
+	CHECKF(p.status == 1, "exit %d: %s", p.status, th_flat(p.err));
+	char want[4][700];
+	snprintf(want[0], sizeof want[0], "PASS %s:2: ip 127.0.0.10 -> hq-410 (site hq) by "
+		 "port\n", path);
+	snprintf(want[1], sizeof want[1], "FAIL %s:3: uri sip:alice@example.com -> hq-420 "
+		 "(site hq) by port, expected hq-410\n", path);
+	snprintf(want[2], sizeof want[2], "%s:4:1: target \"not-an-address\" is not an IP "
+		 "address, a MAC address, a SIP URI or a tel URI\n", path);
+	snprintf(want[3], sizeof want[3], "PASS %s:5: ip 127.0.0.99 -> not located (", path);
+	CHECKF(strstr(p.out, want[0]), "no %s in: %s", want[0], p.out);
+	CHECKF(strstr(p.out, want[1]), "no %s in: %s", want[1], p.out);
+	CHECKF(strstr(p.err, want[2]), "no %s in: %s", want[2], p.err);
+	CHECKF(strstr(p.out, want[3]), "no %s in: %s", want[3], p.out);
+	/* the evidence under the row, as explain words it */
+	CHECKF(strstr(p.out, "Gi1/0/7 -> hq-410 (site hq): chosen\n"), "%s", p.out);
+	CHECKF(strstr(p.out, "\n2 passed, 2 failed (1 malformed row)\n"), "%s", p.out);
+	th_proc_free(&p);
+
+	th_write_file(good, "location,target\nhq-612,tel:+15551230612\n");
+	th_lisctl(&p, E.pg.conninfo, "verify", good, (char *)NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "PASS ") && strstr(p.out, "1 passed, 0 failed\n"),
+	       "exit %d: %s %s", p.status, p.out, th_flat(p.err));
+	th_proc_free(&p);
+
+	th_write_file(bad_header, "taget,location\n127.0.0.10,hq-410\n");
+	th_lisctl(&p, E.pg.conninfo, "verify", bad_header, (char *)NULL);
+	CHECKF(p.status == 1 && strstr(p.err, "header.csv:1:1: unknown column \"taget\" (did you "
+						 "mean \"target\"?)\n"),
+	       "exit %d: %s", p.status, p.err);
+	th_proc_free(&p);
+	th_lisctl(&p, E.pg.conninfo, "verify", (char *)NULL);
+	CHECKF(p.status == 2, "no file: exit %d", p.status);
+	th_proc_free(&p);
+}
+
 int main(void)
 {
 	t_run("setup_wiremap", test_setup_wiremap);
@@ -277,6 +331,8 @@ int main(void)
 	      test_explain_takes_max_binding_age_from_the_config_file);
 	t_run("explain_shows_disagreement", test_explain_shows_disagreement);
 	t_run("explain_not_located_exits_3", test_explain_not_located_exits_3);
+	t_run("verify_passes_fails_and_names_a_malformed_row",
+	      test_verify_passes_fails_and_names_a_malformed_row);
 	t_run("explain_bad_target_exits_1_and_usage_exits_2",
 	      test_explain_bad_target_exits_1_and_usage_exits_2);
 	int rc = t_done();

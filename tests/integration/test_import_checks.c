@@ -15,25 +15,32 @@
 static struct th_pg pg;
 static bool pg_up;
 static char *work;
+static const char *ctl_env[2]; /* extra environment of lisctl, as th_run takes it */
 
 #define MAX_ARGS 36
 
 /* lisctl --db CONNINFO ARGS... (NULL-terminated); diagnostics when it fails. */
-static void ctl(struct th_proc *p, const char *first, ...)
+static void vctl(struct th_proc *p, const char *first, va_list ap)
 {
 	const char *argv[MAX_ARGS + 4];
 	int n = 0;
-	va_list ap;
 
 	argv[n++] = th_lisctl_path();
 	argv[n++] = "--db";
 	argv[n++] = pg.conninfo;
-	va_start(ap, first);
 	for (const char *a = first; a && n < MAX_ARGS; a = va_arg(ap, const char *))
 		argv[n++] = a;
-	va_end(ap);
 	argv[n] = NULL;
-	th_run(p, (char *const *)argv, NULL, 60);
+	th_run(p, (char *const *)argv, ctl_env[0] ? (char *const *)ctl_env : NULL, 60);
+}
+
+static void ctl(struct th_proc *p, const char *first, ...)
+{
+	va_list ap;
+
+	va_start(ap, first);
+	vctl(p, first, ap);
+	va_end(ap);
 }
 
 /* "DIR/NAME" in one of a few rotating buffers. */
@@ -91,23 +98,24 @@ static long count(const char *sql)
 	return th_pg_count(&pg, sql);
 }
 
-/* Import that must fail with exactly the error lines `want` (NULL-terminated) on stderr,
- * and change nothing. */
-static void check_refused(const char *what, const char *const *want, const char *a1,
-			  const char *a2, const char *a3, const char *a4, const char *a5,
-			  const char *a6)
+/* lisctl import ARGS... (NULL-terminated) must fail with exactly the error lines `want`
+ * (NULL-terminated) on stderr, and change nothing. */
+static void check_refused(const char *what, const char *const *want, ...)
 {
 	char *before = snapshot();
 	struct th_proc p;
 	size_t n = 0;
+	va_list ap;
 
-	ctl(&p, "import", a1, a2, a3, a4, a5, a6, NULL);
+	va_start(ap, want);
+	vctl(&p, "import", ap);
+	va_end(ap);
 	CHECKF(p.status == 1, "%s: exit %d", what, p.status);
 	for (; want[n]; n++)
 		CHECKF(strstr(p.err, want[n]) != NULL, "%s: no \"%s\" in: %s", what, want[n],
 		       p.err);
 	char summary[64];
-	snprintf(summary, sizeof summary, "lisctl: import: %zu error%s, nothing written", n,
+	snprintf(summary, sizeof summary, "lisctl: import: %zu error%s, nothing written\n", n,
 		 n == 1 ? "" : "s");
 	CHECKF(strstr(p.err, summary) != NULL, "%s: want \"%s\" in: %s", what, summary, p.err);
 	th_proc_free(&p);
@@ -274,12 +282,30 @@ static void test_unknown_reference_and_duplicate_key_are_errors(void)
 
 	write_in(d, "sites.csv", "site,name\nx-site,X\nx-site,X again\n");
 	write_in(d, "subnets.csv", "prefix,location\n10.9.0.0/16,nowhere\n");
+	/* A format error and a reference error of other files come out in one run. */
 	check_refused("references",
 		      (const char *const[]){
 			      "sites.csv:3:1: duplicate site \"x-site\" (first on line 2)\n",
+			      "subnets.csv:2:2: unknown location \"nowhere\" (in neither the "
+			      "locations file nor the database)\n",
 			      NULL},
 		      "--sites", in(d, "sites.csv"), "--subnets", in(d, "subnets.csv"), NULL,
 		      NULL);
+	/* ...and of one file: a row with a bad value, and its neighbour's unknown site. A
+	 * reference to a row that has errors of its own is not an error again. */
+	write_in(d, "locations.csv", "location,site,country,A1,A3,RD,HNO,ROOM,latitude\n"
+				     "l-1,no-site,US,NY,New York,Broadway,1,1,\n"
+				     "l-2,hq,US,NY,New York,Broadway,1,2,91\n");
+	write_in(d, "subnets2.csv", "prefix,location\n10.9.0.0/16,l-2\n");
+	check_refused("one pass",
+		      (const char *const[]){
+			      "locations.csv:3:9: \"91\" is not a latitude (decimal degrees, -90 "
+			      "to 90)\n",
+			      "locations.csv:2:2: unknown site \"no-site\" (in neither the sites "
+			      "file nor the database)\n",
+			      NULL},
+		      "--locations", in(d, "locations.csv"), "--subnets", in(d, "subnets2.csv"),
+		      "--no-warnings", NULL);
 	check_refused("references",
 		      (const char *const[]){
 			      "subnets.csv:2:2: unknown location \"nowhere\" (in neither the "
@@ -347,6 +373,109 @@ static void test_hno_suffix_and_postal_code_format_are_errors(void)
 			      "street number (HNO)\n",
 			      NULL},
 		      "--locations", in(d, "locations.csv"), NULL, NULL, NULL, NULL);
+}
+
+/* ISO 3166-2 A1 (RFC 5139), RFC 4589 PLC, a geodetic point far from its site's: one
+ * error each, with a did-you-mean where one is close. */
+static void test_subdivision_place_type_and_far_point_are_errors(void)
+{
+	const char *d = mkdir_in("quality");
+
+	write_in(d, "locations.csv",
+		 "location,site,country,A1,A3,RD,HNO,ROOM,PLC,latitude,longitude\n"
+		 "a1-code,hq,US,CA,Los Angeles,Main,1,1,office,,\n"
+		 "a1-name,hq,DE,Bayern,München,Marienplatz,8,1,,,\n"
+		 "a1-typo,hq,US,Californa,Los Angeles,Main,1,1,,,\n"
+		 "a1-other,hq,DE,CA,Berlin,Unter den Linden,1,1,,,\n"
+		 "plc-typo,hq,US,NY,New York,Broadway,123,1,offise,,\n"
+		 "near-1,hq,US,NY,New York,Broadway,123,2,,40.7510,-73.9930\n"
+		 "near-2,hq,US,NY,New York,Broadway,123,3,,40.7480,-73.9850\n"
+		 "far,hq,US,NY,New York,Broadway,123,4,,40.7506,73.9935\n");
+	check_refused("quality",
+		      (const char *const[]){
+			      "locations.csv:4:4: location \"a1-typo\" is not dispatchable: A1 "
+			      "\"Californa\" is not a subdivision of US in ISO 3166-2 (give its "
+			      "code, as CA of US-CA, or its name) (did you mean \"California\"?)\n",
+			      "locations.csv:5:4: location \"a1-other\" is not dispatchable: A1 "
+			      "\"CA\" is not a subdivision of DE in ISO 3166-2 (give its code, as "
+			      "CA "
+			      "of US-CA, or its name)\n",
+			      "locations.csv:6:9: location \"plc-typo\": PLC \"offise\" is not an "
+			      "RFC 4589 location type (did you mean \"office\"?)\n",
+			      "locations.csv:9:1: location \"far\" lies 10393 km from the median "
+			      "(40.7506, -73.9930) of the other 3 geodetic "
+			      "points of site \"hq\", more than 50 km: check its latitude and "
+			      "longitude\n",
+			      NULL},
+		      "--no-warnings", "--locations", in(d, "locations.csv"), NULL, NULL, NULL);
+}
+
+/* Without iso-codes' files the import still runs, says once that country and A1 were not
+ * checked, and says it again in its summary. */
+static void test_missing_iso_codes_skip_the_check_with_a_warning(void)
+{
+	const char *d = mkdir_in("noiso");
+	struct th_proc p;
+
+	write_in(d, "locations.csv", "location,site,country,A1,A3,RD,HNO,ROOM\n"
+				     "hq-noiso,hq,US,Nowhere,New York,Broadway,123,9\n");
+	ctl_env[0] = "LIS_ISO_CODES_DIR=/nonexistent";
+	ctl(&p, "import", "--dry-run", "--no-warnings", "--locations", in(d, "locations.csv"),
+	    NULL);
+	ctl_env[0] = NULL;
+	CHECKF(p.status == 0 && strstr(p.err, "lisctl: warning: country and A1 are not checked "
+					      "against ISO 3166: /nonexistent/iso_3166-1.json: "
+					      "cannot open: No such file or directory (install "
+					      "iso-codes)\n") &&
+	       strstr(p.out, "ISO 3166 check skipped: country and A1 were not checked\n"),
+	       "exit %d: %s %s", p.status, p.out, p.err);
+	th_proc_free(&p);
+}
+
+/* Switches, ports and BSSIDs whose locations are in another site than theirs; unique
+ * values the database holds for another key, named by that key. */
+static void test_cross_site_rows_and_taken_unique_values_are_errors(void)
+{
+	const char *d = mkdir_in("crosssite");
+
+	write_in(d, "switches.csv", "switch,site,chassis_id,location\n"
+				    "sw-x,hq,00:11:22:33:44:99,br-100\n"
+				    "sw-copy,branch,00:11:22:33:44:04,\n");
+	write_in(d, "ports.csv", "switch,port,location\nsw-hq-4,Gi1/0/9,br-100\n");
+	write_in(d, "bssids.csv", "bssid,location,ap\n00:aa:bb:cc:dd:05,br-100,ap-x\n"
+				  "00:aa:bb:cc:ee:01,br-100,ap-4-east\n");
+	write_in(d, "endpoints.csv",
+		 "endpoint,class,mac\nphone-new,desk_phone,00:50:b6:00:04:20\n");
+	check_refused("cross-site",
+		      (const char *const[]){
+			      "switches.csv:2:4: switch \"sw-x\" is in site \"hq\", but its "
+			      "location "
+			      "\"br-100\" is in site \"branch\": a switch's location must be in "
+			      "its "
+			      "own site\n",
+			      "ports.csv:2:3: port \"sw-hq-4\" \"Gi1/0/9\": location \"br-100\" is "
+			      "in site \"branch\", but switch \"sw-hq-4\" is in site \"hq\": a "
+			      "port's location must be in its switch's site\n",
+			      "switches.csv:3:1: chassis_id \"00:11:22:33:44:04\" of switch "
+			      "\"sw-copy\" is already switch \"sw-hq-4\" (site \"hq\") in the "
+			      "database\n",
+			      "endpoints.csv:2:1: mac \"00:50:b6:00:04:20\" of endpoint "
+			      "\"phone-new\" is already endpoint \"phone-420\" (site \"hq\") in "
+			      "the "
+			      "database\n",
+			      "bssids.csv:2:1: BSSID \"00:aa:bb:cc:dd:05/48\" (site \"branch\") "
+			      "lies "
+			      "inside 00:aa:bb:cc:dd:00/44 (the database, site \"hq\"): nested "
+			      "BSSID "
+			      "ranges must be in the same site\n",
+			      "bssids.csv:3:1: BSSID \"00:aa:bb:cc:ee:01/48\" of access point "
+			      "\"ap-4-east\" is in site \"branch\", but its BSSID "
+			      "00:aa:bb:cc:dd:00/44 (the database) is in site \"hq\": an access "
+			      "point's BSSIDs must be in one site\n",
+			      NULL},
+		      "--switches", in(d, "switches.csv"), "--ports", in(d, "ports.csv"),
+		      "--bssids", in(d, "bssids.csv"), "--endpoints", in(d, "endpoints.csv"),
+		      NULL);
 }
 
 static void test_json_syntax_and_field_errors_have_positions(void)
@@ -685,6 +814,12 @@ int main(void)
 	t_run("not_dispatchable_addresses_are_errors", test_not_dispatchable_addresses_are_errors);
 	t_run("hno_suffix_and_postal_code_format_are_errors",
 	      test_hno_suffix_and_postal_code_format_are_errors);
+	t_run("subdivision_place_type_and_far_point_are_errors",
+	      test_subdivision_place_type_and_far_point_are_errors);
+	t_run("missing_iso_codes_skip_the_check_with_a_warning",
+	      test_missing_iso_codes_skip_the_check_with_a_warning);
+	t_run("cross_site_rows_and_taken_unique_values_are_errors",
+	      test_cross_site_rows_and_taken_unique_values_are_errors);
 	t_run("json_syntax_and_field_errors_have_positions",
 	      test_json_syntax_and_field_errors_have_positions);
 	t_run("replace_entity_removes_what_the_file_lacks",

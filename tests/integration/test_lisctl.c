@@ -125,7 +125,8 @@ static void test_help_and_version_exit_0(void)
 	CHECKF(strstr(p.out, "0.") != NULL, "--version: %s", th_flat(p.out));
 	th_proc_free(&p);
 	/* every command takes --help (and -h): its usage on stdout, exit 0, no database needed */
-	static const char *const cmds[] = {"db", "import", "export", "explain", "report", "purge"};
+	static const char *const cmds[] = {"db", "import", "export", "explain", "report", "purge",
+					   "verify"};
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		char want[64];
 		snprintf(want, sizeof want, "usage: lisctl %s", cmds[i]);
@@ -191,6 +192,9 @@ static void test_db_status_shows_current_version(void)
 	char v[16];
 	snprintf(v, sizeof v, "%d", migrated_version);
 	CHECKF(strstr(p.out, v) != NULL, "stdout: %s", th_flat(p.out));
+	/* no wiremapd has run here */
+	CHECKF(strstr(p.out, "\ncollector lease held by nobody\n") != NULL, "stdout: %s",
+	       th_flat(p.out));
 	th_proc_free(&p);
 }
 

@@ -1,4 +1,4 @@
-/* lisd serves from an in-memory snapshot: it reloads after a change (LISTEN/NOTIFY from every
+/* lisd serves from an in-memory snapshot: it follows every change (the change feed of every
  * write path; how fast is for bench/run.sh to say), keeps answering right while PostgreSQL is
  * down, says it is stale, and catches up once PostgreSQL is back. */
 #include "check.h"
@@ -19,26 +19,12 @@ static void test_setup_wiremap_and_lisd(void)
 	ck_setup(&E, NULL);
 }
 
-struct which_ctx {
-	const struct th_lisd *l;
-	const char *from, *want;
-};
-
-static bool answers(void *ctx)
-{
-	struct which_ctx *c = ctx;
-	char *w = ck_which(&E, c->l, ck_req("civic", false), c->from);
-	bool ok = strcmp(w, c->want) == 0;
-	free(w);
-	return ok;
-}
-
 /* ---- NOTIFY reload ---- */
 
 static void test_lisctl_import_reloads(void)
 {
-	struct which_ctx c = {&E.lisd, "127.0.0.70", "hq-410"};
-	if (!CHECK(answers(&c)))
+	struct ck_answer c = {&E, &E.lisd, "127.0.0.70", "hq-410"};
+	if (!CHECK(ck_answers(&c)))
 		return;
 	if (!ck_import(&E, "--mac-ports", "mac,switch,port,last_seen,source\n"
 		       "00:50:b6:00:00:70,sw1,Gi1/0/9,now,import\n"))
@@ -46,7 +32,7 @@ static void test_lisctl_import_reloads(void)
 	c.want = "hq-420";
 	double dt = 0;
 	/* A deadline, not a measure: how fast the reload is belongs in bench/run.sh (section 4). */
-	bool ok = th_wait_until(60, 20, answers, &c, &dt);
+	bool ok = th_wait_until(60, 20, ck_answers, &c, &dt);
 	CHECKF(ok, "no change within 60 s");
 	t_diag("reload seen %.3f s after lisctl import returned", dt);
 	/* and the new answer is a full, right document */
@@ -58,8 +44,8 @@ static void test_direct_sql_write_reloads(void)
 {
 	/* every write path notifies (statement trigger): an UPDATE by hand gives sw1 Gi1/0/8 a
 	 * location of its own */
-	struct which_ctx c = {&E.lisd, "127.0.0.11", "hq-floor4"};
-	if (!CHECK(answers(&c)))
+	struct ck_answer c = {&E, &E.lisd, "127.0.0.11", "hq-floor4"};
+	if (!CHECK(ck_answers(&c)))
 		return;
 	if (!CHECK(th_pg_exec(&E.pg, "lis",
 			      "UPDATE switch_port SET location_id = (SELECT id FROM location "
@@ -67,7 +53,7 @@ static void test_direct_sql_write_reloads(void)
 		return;
 	c.want = "hq-612";
 	double dt = 0;
-	bool ok = th_wait_until(60, 20, answers, &c, &dt);
+	bool ok = th_wait_until(60, 20, ck_answers, &c, &dt);
 	CHECKF(ok, "reload after UPDATE not seen within 60 s");
 	t_diag("reload after UPDATE seen %.3f s after it", dt);
 	ck_expect(&E, ck_req(NULL, false), "127.0.0.11", NULL, "hq-612", "Wiremap", NULL,
@@ -140,8 +126,8 @@ static void test_postgresql_stopped_during_200_requests_every_answer_right(void)
 		t_diag("PostgreSQL was down from %.2f s into the run", stopped_at);
 	/* a few more while it is certainly down */
 	for (size_t i = 0; i < N_MIX; i++) {
-		struct which_ctx c = {&E.lisd, mix[i].from, mix[i].want};
-		CHECKF(answers(&c), "after the stop: %s", mix[i].from);
+		struct ck_answer c = {&E, &E.lisd, mix[i].from, mix[i].want};
+		CHECKF(ck_answers(&c), "after the stop: %s", mix[i].from);
 	}
 }
 
@@ -191,10 +177,10 @@ static void test_restart_then_a_change_is_picked_up(void)
 	if (!ck_import(&E, "--mac-ports", "mac,switch,port,last_seen\n"
 		       "00:50:b6:00:00:60,sw1,Gi1/0/9,now\n"))
 		return;
-	struct which_ctx c = {&E.lisd, "127.0.0.60", "hq-420"};
+	struct ck_answer c = {&E, &E.lisd, "127.0.0.60", "hq-420"};
 	double dt = 0;
 	/* reconnect backoff is at most 30 s */
-	bool ok = th_wait_until(40, 100, answers, &c, &dt);
+	bool ok = th_wait_until(40, 100, ck_answers, &c, &dt);
 	CHECKF(ok, "change after restart not seen within 40 s");
 	t_diag("change after restart seen %.2f s after the import (%.2f s after restart)", dt,
 	       th_now() - t0);
@@ -208,8 +194,8 @@ static void test_lisd_started_without_database_catches_up(void)
 {
 	if (!CHECK(late_up))
 		return;
-	struct which_ctx c = {&late, "127.0.0.60", "hq-420"};
-	CHECKF(th_wait_until(40, 200, answers, &c, NULL), "the late lisd never loaded a snapshot");
+	struct ck_answer c = {&E, &late, "127.0.0.60", "hq-420"};
+	CHECKF(th_wait_until(40, 200, ck_answers, &c, NULL), "the late lisd never loaded a snapshot");
 }
 
 static void test_sigterm_stops_lisd_cleanly(void)

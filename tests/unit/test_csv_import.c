@@ -151,7 +151,8 @@ static void test_invalid_utf8_is_refused(void)
 	check_errors((const char *const[]){
 		"bad_utf8_sites.csv:3:2: invalid UTF-8 (byte 0xE9 at offset 3 of the field)",
 		NULL});
-	CHECK(s.n == 0 && s.rows == NULL);
+	/* what passed stays, for the checks across files */
+	CHECK(s.n == 1 && strcmp(ROWS(s, db_site_row)[0].key, "hq") == 0 && s.n_broken == 0);
 	ctl_file_free(&s);
 }
 
@@ -438,7 +439,7 @@ static void test_bad_switch_polling_columns(void)
 		"bad_switches_poll.csv:4:7: poll_interval (seconds) \"99999999999\" is not a whole "
 		"number from 1 to 2147483647",
 		NULL});
-	CHECK(w.n == 0 && w.rows == NULL);
+	CHECK(w.n == 0 && w.n_broken == 3);
 	ctl_file_free(&w);
 }
 
@@ -457,7 +458,9 @@ static void test_bad_switch_rows(void)
 		"bad_switches.csv:5:1: duplicate switch \"sw1\" (first on line 2)",
 		"bad_switches.csv:4:3: duplicate chassis_id \"00:1b:54:aa:01:00\" (first on line 2)",
 		NULL});
-	CHECK(w.n == 0 && w.rows == NULL);
+	/* rows with errors whose key was read are kept apart (sw1, sw2); "sw 5" is no key */
+	CHECK(w.n == 2 && w.n_broken == 2);
+	CHECK(strcmp(((const struct db_switch_row *)w.broken)[1].key, "sw2") == 0);
 	ctl_file_free(&w);
 }
 
@@ -695,39 +698,105 @@ static void test_json_sites_and_locations_read_like_csv(void)
 	ctl_file_free(&l);
 }
 
-static void test_country_table_holds_the_249_assigned_codes(void)
+/* A small ISO 3166 in iso-codes' shape: three countries, two with subdivisions. */
+static const char iso1[] = "{\"3166-1\": [{\"alpha_2\": \"US\", \"name\": \"United States\"},"
+			   " {\"alpha_2\": \"DE\", \"name\": \"Germany\"},"
+			   " {\"alpha_2\": \"VA\", \"name\": \"Holy See\"}]}";
+static const char iso2[] = "{\"3166-2\": [{\"code\": \"US-NY\", \"name\": \"New York\"},"
+			   " {\"code\": \"US-CA\", \"name\": \"California\"},"
+			   " {\"code\": \"DE-BY\", \"name\": \"Bayern\"},"
+			   " {\"code\": \"DE-BE\", \"name\": \"Berlin\"}]}";
+
+static void test_iso_3166_lookups_take_codes_and_names(void)
 {
-	static const char *const yes[] = {"US", "CA", "GB", "DE", "AD", "ZW", "SS", "BQ", "AX"};
-	static const char *const no[] = {"UK", "XK", "EU", "us", "U", "USA", "", "ZZ", "AN"};
+	struct lis_error err = {0};
+	struct ctl_iso *iso = ctl_iso_parse(iso1, iso2, &err);
+	const char *near = "x";
+
+	if (!CHECKF(iso, "%s", err.msg))
+		return;
+	CHECK(ctl_iso_country_is_known(iso, "US") && ctl_iso_country_is_known(iso, "VA"));
+	CHECK(!ctl_iso_country_is_known(iso, "UK") && !ctl_iso_country_is_known(iso, "us") &&
+	      !ctl_iso_country_is_known(iso, "USA") && !ctl_iso_country_is_known(iso, ""));
+	/* RFC 5139 A1: the code without the country, or the name, in any case */
+	CHECK(ctl_iso_subdivision_is_known(iso, "US", "CA", NULL));
+	CHECK(ctl_iso_subdivision_is_known(iso, "US", "california", NULL));
+	CHECK(ctl_iso_subdivision_is_known(iso, "DE", "BY", NULL));
+	CHECK(ctl_iso_subdivision_is_known(iso, "DE", "Bayern", NULL));
+	CHECK(!ctl_iso_subdivision_is_known(iso, "DE", "CA", &near) && near == NULL);
+	CHECK(!ctl_iso_subdivision_is_known(iso, "US", "Californa", &near) && near &&
+	      strcmp(near, "California") == 0);
+	CHECK(!ctl_iso_subdivision_is_known(iso, "US", "NX", &near) && near &&
+	      strcmp(near, "NY") == 0);
+	/* a country without subdivisions takes any A1 */
+	CHECK(ctl_iso_subdivision_is_known(iso, "VA", "Anything", NULL));
+	ctl_iso_free(iso);
+	CHECK(!ctl_iso_parse("{\"3166-1\": 5}", iso2, &err) && strstr(err.msg, "3166-1"));
+	CHECK(!ctl_iso_load("/nonexistent", &err) &&
+	      strstr(err.msg, "/nonexistent/iso_3166-1.json: cannot open"));
+}
+
+/* The system's iso-codes, where installed: the 249 assigned codes, and US-CA, DE-BY. */
+static void test_iso_codes_package_data_loads(void)
+{
+	struct lis_error err = {0};
+	struct ctl_iso *iso = ctl_iso_load(CTL_ISO_CODES_DIR, &err);
 	char code[3] = "AA";
 	int n = 0;
 
-	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-		CHECKF(ctl_country_is_known(yes[i]), "%s", yes[i]);
-	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		CHECKF(!ctl_country_is_known(no[i]), "%s", no[i]);
+	if (!iso) {
+		t_diag("skipped: %s", err.msg);
+		return;
+	}
 	for (code[0] = 'A'; code[0] <= 'Z'; code[0]++)
 		for (code[1] = 'A'; code[1] <= 'Z'; code[1]++)
-			n += ctl_country_is_known(code);
-	CHECKF(n == 249, "%d codes", n);
+			n += ctl_iso_country_is_known(iso, code);
+	CHECKF(n >= 249, "%d codes", n);
+	CHECK(ctl_iso_subdivision_is_known(iso, "US", "CA", NULL));
+	CHECK(ctl_iso_subdivision_is_known(iso, "DE", "Bayern", NULL));
+	CHECK(!ctl_iso_subdivision_is_known(iso, "DE", "CA", NULL));
+	ctl_iso_free(iso);
+}
+
+/* RFC 4589 §3: PLC is one of the registry's tokens. */
+static void test_place_types_are_the_rfc_4589_registry(void)
+{
+	const char *near = "x";
+
+	CHECK(ctl_place_type_is_known("office", &near) && near == NULL);
+	CHECK(ctl_place_type_is_known("aircraft", NULL) && ctl_place_type_is_known("watercraft",
+										  NULL));
+	CHECK(ctl_place_type_is_known("place-of-worship", NULL));
+	CHECK(!ctl_place_type_is_known("offices", &near) && near && strcmp(near, "office") == 0);
+	CHECK(!ctl_place_type_is_known("trainstation", &near) && near &&
+	      strcmp(near, "train-station") == 0);
+	CHECK(!ctl_place_type_is_known("spaceship", &near) && near == NULL);
 }
 
 static void test_civic_problems_name_what_is_missing(void)
 {
 	const char *c[CIVIC_N_FIELDS] = {0};
+	struct ctl_iso *iso = ctl_iso_parse(iso1, iso2, NULL);
 
-	CHECK(ctl_civic_problems(c) == 0); /* no civic address at all: not judged here */
+	CHECK(ctl_civic_problems(c, iso) == 0); /* no civic address at all: not judged here */
 	c[CIVIC_COUNTRY] = "US";
-	CHECK(ctl_civic_problems(c) ==
+	CHECK(ctl_civic_problems(c, iso) ==
 	      (CTL_MISSING_HNO | CTL_MISSING_RD | CTL_MISSING_A3 | CTL_MISSING_A1));
 	c[CIVIC_A1] = "NY", c[CIVIC_A3] = "New York", c[CIVIC_RD] = "Broadway";
-	CHECK(ctl_civic_problems(c) == CTL_MISSING_HNO);
+	CHECK(ctl_civic_problems(c, iso) == CTL_MISSING_HNO);
 	c[CIVIC_HNO] = "123";
-	CHECK(ctl_civic_problems(c) == 0);
-	c[CIVIC_COUNTRY] = "XX";
-	CHECK(ctl_civic_problems(c) == CTL_BAD_COUNTRY);
+	CHECK(ctl_civic_problems(c, iso) == 0);
+	c[CIVIC_A1] = "BY";
+	CHECK(ctl_civic_problems(c, iso) == CTL_BAD_A1);
+	CHECK(ctl_civic_problems(c, NULL) == 0); /* without iso-codes: not checked */
+	c[CIVIC_A1] = "NY", c[CIVIC_PLC] = "offise";
+	CHECK(ctl_civic_problems(c, NULL) == CTL_BAD_PLC);
+	c[CIVIC_PLC] = NULL, c[CIVIC_COUNTRY] = "XX";
+	CHECK(ctl_civic_problems(c, iso) == CTL_BAD_COUNTRY);
+	CHECK(ctl_civic_problems(c, NULL) == 0);
 	c[CIVIC_COUNTRY] = NULL;
-	CHECK(ctl_civic_problems(c) == CTL_MISSING_COUNTRY);
+	CHECK(ctl_civic_problems(c, iso) == CTL_MISSING_COUNTRY);
+	ctl_iso_free(iso);
 }
 
 /* RFC 4119: HNO is the numeric part only; "12A" or "12 1/2" puts the suffix in HNS. */
@@ -737,13 +806,13 @@ static void test_hno_with_a_suffix_and_a_misshapen_postal_code_are_problems(void
 
 	c[CIVIC_COUNTRY] = "US", c[CIVIC_A1] = "NY", c[CIVIC_A3] = "New York";
 	c[CIVIC_RD] = "Broadway", c[CIVIC_HNO] = "12A", c[CIVIC_PC] = "10001";
-	CHECK(ctl_civic_problems(c) == CTL_BAD_HNO);
+	CHECK(ctl_civic_problems(c, NULL) == CTL_BAD_HNO);
 	c[CIVIC_HNO] = "12 1/2";
-	CHECK(ctl_civic_problems(c) == CTL_BAD_HNO);
+	CHECK(ctl_civic_problems(c, NULL) == CTL_BAD_HNO);
 	c[CIVIC_HNO] = "12", c[CIVIC_PC] = "1001";
-	CHECK(ctl_civic_problems(c) == CTL_BAD_PC);
+	CHECK(ctl_civic_problems(c, NULL) == CTL_BAD_PC);
 	c[CIVIC_PC] = "10001-2345";
-	CHECK(ctl_civic_problems(c) == 0);
+	CHECK(ctl_civic_problems(c, NULL) == 0);
 }
 
 static void test_postal_codes_fit_their_countrys_format(void)
@@ -787,9 +856,17 @@ static struct db_location_row loc(const char *key, const char *site, const char 
 	return r;
 }
 
+/* ctl_check_wiremap() into errs and warns, both emptied first. */
+static struct ctl_errors warns;
+static int check_across(const struct ctl_check_in *in)
+{
+	memset(&errs, 0, sizeof(errs));
+	memset(&warns, 0, sizeof(warns));
+	return ctl_check_wiremap(in, &errs, &warns);
+}
+
 static void test_nested_subnets_in_two_sites_are_refused(void)
 {
-	static struct ctl_errors warns;
 	const struct db_site_row sites[] = {{.key = "a"}, {.key = "b"}};
 	const struct db_location_row stored_locs[] = {loc("la", "a", NULL, "1", 0),
 						      loc("lb", "b", NULL, "1", 0)};
@@ -809,9 +886,7 @@ static void test_nested_subnets_in_two_sites_are_refused(void)
 						[DB_SUBNETS] = {stored_nets, 1}}};
 	const struct db_import_set files = {.of = {[DB_SUBNETS] = {nets, 4}}};
 
-	memset(&errs, 0, sizeof(errs));
-	memset(&warns, 0, sizeof(warns));
-	CHECK(ctl_check_wiremap(&files, &db, &errs, &warns) == -1);
+	CHECK(check_across(&(struct ctl_check_in){&files, NULL, 0, &db, NULL}) == -1);
 	check_errors((const char *const[]){
 		"subnets.csv:3:1: subnet \"10.2.0.0/16\" (site \"b\") lies inside 10.0.0.0/8 (the "
 		"database, site \"a\"): nested subnets must be in the same site",
@@ -823,7 +898,6 @@ static void test_nested_subnets_in_two_sites_are_refused(void)
 
 static void test_multi_floor_building_needs_a_floor(void)
 {
-	static struct ctl_errors warns;
 	const struct db_site_row sites[] = {{.key = "a"}};
 	const struct db_location_row stored[] = {loc("f1", "a", "North", "1", 0),
 						 loc("f2", "a", "North", "2", 0),
@@ -836,12 +910,133 @@ static void test_multi_floor_building_needs_a_floor(void)
 	const struct db_import_set db = {.of = {[DB_SITES] = {sites, 1}, [DB_LOCATIONS] = {stored, 3}}};
 	const struct db_import_set files = {.of = {[DB_LOCATIONS] = {rows, 3}}};
 
-	memset(&errs, 0, sizeof(errs));
-	memset(&warns, 0, sizeof(warns));
-	CHECK(ctl_check_wiremap(&files, &db, &errs, &warns) == -1);
+	CHECK(check_across(&(struct ctl_check_in){&files, NULL, 0, &db, NULL}) == -1);
 	check_errors((const char *const[]){
 		"locations.csv:2:7: location \"north-nofloor\" is not dispatchable: no floor (FLR), "
 		"and building \"North\" of site \"a\" has locations on floors 1, 2",
+		NULL});
+}
+
+/* A site is one place: a point 5,500 km off (longitude sign lost) is refused, one in town
+ * is not, and a site of two points has no median to compare with. */
+static void test_geodetic_point_far_from_its_site_is_refused(void)
+{
+	const struct db_site_row sites[] = {{.key = "a"}, {.key = "b"}};
+	struct db_location_row stored[] = {
+		loc("s1", "a", "N", "1", 0), loc("s2", "a", "N", "1", 0),
+		loc("s3", "a", "N", "1", 0), loc("t1", "b", "N", "1", 0),
+	};
+	struct db_location_row rows[] = {
+		loc("near", "a", "N", "1", 2), loc("far", "a", "N", "1", 3),
+		loc("alone", "b", "N", "1", 4),
+	};
+	const double at[][2] = {{40.7506, -73.9935}, {40.7510, -73.9930}, {40.7480, -73.9850},
+				{41.8781, -87.6298}};
+
+	for (int i = 0; i < 4; i++)
+		stored[i].lat = at[i][0], stored[i].lon = at[i][1];
+	rows[0].lat = 40.7600, rows[0].lon = -73.9800;
+	rows[1].lat = 40.7506, rows[1].lon = 73.9935;
+	rows[2].lat = 48.8566, rows[2].lon = 2.3522;
+	const struct db_import_set db = {.of = {[DB_SITES] = {sites, 2},
+						[DB_LOCATIONS] = {stored, 4}}};
+	const struct db_import_set files = {.of = {[DB_LOCATIONS] = {rows, 3}}};
+
+	CHECK(check_across(&(struct ctl_check_in){&files, NULL, 0, &db, NULL}) == -1);
+	CHECKF(errs.total == 1 &&
+	       strstr(errs.msg[0], "locations.csv:3:1: location \"far\" lies ") &&
+	       strstr(errs.msg[0], " km from the median (40.7508, -73.9890) of the other 4 "
+			      "geodetic points of site \"a\", more than 50 km: check its latitude "
+			      "and longitude"), "%s", errs.n ? errs.msg[0] : "(none)");
+}
+
+/* Switches, ports and BSSIDs in one site with their locations; the unique values the
+ * database holds for another key are named with that key. */
+static void test_cross_site_switches_ports_and_bssids_are_refused(void)
+{
+	const struct db_site_row sites[] = {{.key = "a"}, {.key = "b"}};
+	const struct db_location_row locs[] = {loc("la", "a", NULL, "1", 0),
+					       loc("lb", "b", NULL, "1", 0)};
+	const struct db_switch_row stored_sw[] = {
+		{.key = "sw-old", .site_key = "a", .chassis_id = "00:00:5e:00:53:01"},
+		{.key = "sw-a", .site_key = "a", .chassis_id = "00:00:5e:00:53:09"},
+		{.key = "sw-swap", .site_key = "a", .chassis_id = "00:00:5e:00:53:07"},
+	};
+	const struct db_bssid_row stored_b[] = {{.bssid = "00:3a:7d:10:20:00", .prefix_len = 44,
+						 .ap = "ap-1", .location_key = "la"}};
+	const struct db_switch_row sw[] = {
+		/* takes the stored sw-a's own chassis_id: no conflict */
+		{.key = "sw-a", .site_key = "a", .chassis_id = "00:00:5e:00:53:09",
+		 .location_key = "lb", .file = "switches.csv", .line = 2, .location_col = 5},
+		{.key = "sw-new", .site_key = "b", .chassis_id = "00:00:5e:00:53:01",
+		 .file = "switches.csv", .line = 3},
+		/* sw-swap's stored chassis_id goes to sw-took, and sw-swap gets another: fine */
+		{.key = "sw-swap", .site_key = "a", .chassis_id = "00:00:5e:00:53:08",
+		 .file = "switches.csv", .line = 4},
+		{.key = "sw-took", .site_key = "a", .chassis_id = "00:00:5e:00:53:07",
+		 .file = "switches.csv", .line = 5},
+	};
+	const struct db_port_row ports[] = {
+		{.switch_key = "sw-old", .port_id = "Gi1/0/1", .location_key = "la",
+		 .file = "ports.csv", .line = 2, .location_col = 3},  /* fine */
+		{.switch_key = "sw-old", .port_id = "Gi1/0/2", .location_key = "lb",
+		 .file = "ports.csv", .line = 3, .location_col = 3},
+	};
+	const struct db_bssid_row b[] = {
+		{.bssid = "00:3a:7d:10:20:04", .prefix_len = 48, .ap = "ap-2", .location_key = "lb",
+		 .file = "bssids.csv", .line = 2, .location_col = 3},
+		{.bssid = "00:3a:7d:99:00:00", .prefix_len = 48, .ap = "ap-1", .location_key = "lb",
+		 .file = "bssids.csv", .line = 3, .location_col = 3},
+	};
+	const struct db_import_set db = {.of = {[DB_SITES] = {sites, 2}, [DB_LOCATIONS] = {locs, 2},
+						[DB_SWITCHES] = {stored_sw, 3},
+						[DB_BSSIDS] = {stored_b, 1}}};
+	const struct db_import_set files = {.of = {[DB_SWITCHES] = {sw, 4}, [DB_PORTS] = {ports, 2},
+						   [DB_BSSIDS] = {b, 2}}};
+
+	CHECK(check_across(&(struct ctl_check_in){&files, NULL, 0, &db, NULL}) == -1);
+	check_errors((const char *const[]){
+		"switches.csv:2:5: switch \"sw-a\" is in site \"a\", but its location \"lb\" is in "
+		"site \"b\": a switch's location must be in its own site",
+		"ports.csv:3:3: port \"sw-old\" \"Gi1/0/2\": location \"lb\" is in site \"b\", but "
+		"switch \"sw-old\" is in site \"a\": a port's location must be in its switch's "
+		"site",
+		"switches.csv:3:1: chassis_id \"00:00:5e:00:53:01\" of switch \"sw-new\" is "
+		"already "
+		"switch \"sw-old\" (site \"a\") in the database",
+		"bssids.csv:2:1: BSSID \"00:3a:7d:10:20:04/48\" (site \"b\") lies inside "
+		"00:3a:7d:10:20:00/44 (the database, site \"a\"): nested BSSID ranges must be in "
+		"the same site",
+		"bssids.csv:3:1: BSSID \"00:3a:7d:99:00:00/48\" of access point \"ap-1\" is in "
+		"site "
+		"\"b\", but its BSSID 00:3a:7d:10:20:00/44 (the database) is in site \"a\": an "
+		"access point's BSSIDs must be in one site",
+		NULL});
+}
+
+/* A reference to a key whose own row had errors is not reported again; one to an entity
+ * whose file could not be read is not checked at all. */
+static void test_broken_rows_count_as_known_keys(void)
+{
+	const struct db_location_row bad = loc("half-read", "a", NULL, "1", 2);
+	const struct db_subnet_row nets[] = {
+		{.prefix = "10.1.0.0/16", .location_key = "half-read", .file = "subnets.csv",
+		 .line = 2, .ref_col = 2},
+		{.prefix = "10.2.0.0/16", .location_key = "nowhere", .file = "subnets.csv",
+		 .line = 3, .ref_col = 2},
+	};
+	const struct db_port_row ports[] = {{.switch_key = "sw-x", .port_id = "1",
+					     .file = "ports.csv", .line = 2, .switch_col = 1}};
+	const struct db_import_set db = {0};
+	const struct db_import_set broken = {.of = {[DB_LOCATIONS] = {&bad, 1}}};
+	const struct db_import_set files = {.of = {[DB_SUBNETS] = {nets, 2},
+						   [DB_PORTS] = {ports, 1}}};
+
+	CHECK(check_across(&(struct ctl_check_in){&files, &broken, 1u << DB_SWITCHES, &db,
+						  NULL}) == -1);
+	check_errors((const char *const[]){
+		"subnets.csv:3:2: unknown location \"nowhere\" (in neither the locations file nor "
+		"the database)",
 		NULL});
 }
 
@@ -983,8 +1178,11 @@ int main(void)
 	t_run("test_timestamps", test_timestamps);
 	t_run("test_json_sites_and_locations_read_like_csv",
 	      test_json_sites_and_locations_read_like_csv);
-	t_run("test_country_table_holds_the_249_assigned_codes",
-	      test_country_table_holds_the_249_assigned_codes);
+	t_run("test_iso_3166_lookups_take_codes_and_names",
+	      test_iso_3166_lookups_take_codes_and_names);
+	t_run("test_iso_codes_package_data_loads", test_iso_codes_package_data_loads);
+	t_run("test_place_types_are_the_rfc_4589_registry",
+	      test_place_types_are_the_rfc_4589_registry);
 	t_run("test_civic_problems_name_what_is_missing", test_civic_problems_name_what_is_missing);
 	t_run("test_hno_with_a_suffix_and_a_misshapen_postal_code_are_problems",
 	      test_hno_with_a_suffix_and_a_misshapen_postal_code_are_problems);
@@ -993,6 +1191,11 @@ int main(void)
 	t_run("test_nested_subnets_in_two_sites_are_refused",
 	      test_nested_subnets_in_two_sites_are_refused);
 	t_run("test_multi_floor_building_needs_a_floor", test_multi_floor_building_needs_a_floor);
+	t_run("test_geodetic_point_far_from_its_site_is_refused",
+	      test_geodetic_point_far_from_its_site_is_refused);
+	t_run("test_cross_site_switches_ports_and_bssids_are_refused",
+	      test_cross_site_switches_ports_and_bssids_are_refused);
+	t_run("test_broken_rows_count_as_known_keys", test_broken_rows_count_as_known_keys);
 	t_run("test_csv_writer_defuses_formulas_and_the_reader_undoes_it",
 	      test_csv_writer_defuses_formulas_and_the_reader_undoes_it);
 	t_run("test_entity_table_is_consistent", test_entity_table_is_consistent);
