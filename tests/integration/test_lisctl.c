@@ -164,9 +164,10 @@ static void test_migrate_fresh_database_applies_all(void)
 	CHECKF(sscanf(p.out, "schema at version %d (applied %d)", &v, &applied) == 2,
 	       "stdout: %s", th_flat(p.out));
 	CHECK(v >= 1);
-	CHECK(applied == v);
+	/* versions may skip numbers (a branch numbers its migration past others' taken ones) */
+	CHECK(applied >= 1 && applied <= v);
 	migrated_version = v;
-	CHECK(th_pg_count(&pg, "SELECT count(*) FROM lis_schema") == v);
+	CHECK(th_pg_count(&pg, "SELECT count(*) FROM lis_schema") == applied);
 	CHECK(th_pg_count(&pg, "SELECT max(version) FROM lis_schema") == v);
 	th_proc_free(&p);
 }

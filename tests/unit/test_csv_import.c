@@ -291,7 +291,8 @@ static void test_bad_subnet_rows(void)
 		"2001:db8::/64?)",
 		"bad_subnets.csv:6:1: \"not-an-ip/8\" is not a CIDR prefix",
 		"bad_subnets.csv:7:1: \"10.0.0.0/8x\" is not a CIDR prefix",
-		"bad_subnets.csv:12:2: missing value for required column \"location\"",
+		"bad_subnets.csv:12:2: missing value for column \"location\" (required unless "
+		"remote is true)",
 		"bad_subnets.csv:13:2: location key \"default route\" contains white space",
 		"bad_subnets.csv:9:1: duplicate subnet \"10.1.0.0/16\" (first on line 8)",
 		"bad_subnets.csv:11:1: duplicate subnet \"2001:db8::/32\" (first on line 10)",
@@ -560,8 +561,7 @@ static void test_bad_endpoints(void)
 	CHECK(ctl_load(DB_ENDPOINTS, "bad_endpoints.csv", CTL_FORMAT_AUTO, &e, &errs) == -1);
 	check_errors((const char *const[]){
 		"bad_endpoints.csv:2:1: endpoint \"a\" has none of mac, uri and tel",
-		"bad_endpoints.csv:3:2: \"phone\" is not an endpoint class (desk_phone, softphone, "
-		"mobile or other)",
+		"bad_endpoints.csv:3:2: class key \"desk phone\" contains white space",
 		"bad_endpoints.csv:4:4: \"http://example.com/c\" is not a SIP URI (sip: or sips:, "
 		"e.g. sip:alice@example.com)",
 		"bad_endpoints.csv:5:4: \"tel:+15551234567\" is a tel URI: put it in the tel "
