@@ -200,6 +200,17 @@ static void test_every_change_to_a_declaration_is_audited(void)
 	th_proc_free(&p);
 }
 
+static void test_staleness_report_lists_expired_declarations(void)
+{
+	struct th_proc p;
+	th_lisctl(&p, E.pg.conninfo, "report", "staleness", "--format", "json", (char *)NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "\"stale_declarations\"") &&
+	       strstr(p.out, "\"user\": \"alice\"") && strstr(p.out, "\"user\": \"bob\"") &&
+	       strstr(p.out, "\"reason\": \"expired\""), "exit %d: %s %s", p.status,
+	       th_flat(p.out), th_flat(p.err));
+	th_proc_free(&p);
+}
+
 static void test_vpn_binding_ends_with_its_lifetime(void)
 {
 	LISCTL_OK("declare", "carol", "home", "--address-file", home_file, "--current");
@@ -250,6 +261,7 @@ int main(void)
 		RUN(a_bad_address_is_refused_like_a_wiremap_location);
 		RUN(expired_declaration_is_answered_as_the_class_says);
 		RUN(every_change_to_a_declaration_is_audited);
+		RUN(staleness_report_lists_expired_declarations);
 		RUN(vpn_binding_ends_with_its_lifetime);
 		RUN(explain_shows_the_policy_that_decided);
 	}
