@@ -18,13 +18,15 @@ static char *home_file;
 
 static void test_setup_wiremap_vpn_pool_and_lisd(void)
 {
-	if (!ck_setup(&E, NULL))
+	/* 127.0.0.2 is the SBC: it may ask about other devices (RFC 6155) */
+	if (!ck_setup(&E, "[auth]\nallowed_addresses = 127.0.0.2\n"))
 		return;
 	CHECK(ck_import(&E, "--subnets", "prefix,location,description,remote\n"
 			"127.0.8.0/24,,VPN pool,true\n"));
 	/* bob's phone has a carrier: mobile */
 	CHECK(ck_import(&E, "--endpoints", "endpoint,class,uri,owner\n"
-			"bob-mobile,mobile,sip:bob@example.com,bob\n"));
+			"bob-mobile,mobile,sip:bob@example.com,bob\n"
+			"dora-soft,softphone,sip:dora@example.com,dora\n"));
 	home_file = strdup(ck_fixture("../declared/home.csv"));
 }
 
@@ -200,6 +202,38 @@ static void test_every_change_to_a_declaration_is_audited(void)
 	th_proc_free(&p);
 }
 
+/* The SBC names the softphone by its SIP URI (and the address it calls from): the endpoint's
+ * owner is the user whose declared location answers. */
+static void test_sbc_naming_a_softphone_by_uri_finds_its_users_declaration(void)
+{
+	LISCTL_OK("declare", "dora", "home", "--address-file", home_file, "--current");
+	const char *by_uri = ck_req_device("<uri>sip:dora@example.com</uri>"
+					   "<ip v=\"4\">127.0.8.20</ip>");
+	struct th_resp r;
+	/* the declaration reaches lisd with its next snapshot */
+	for (int i = 0; i < 200; i++) {
+		th_held_post(&E.lisd, &E.tls, by_uri, "127.0.0.2", &r);
+		bool manual = r.body && strstr(r.body, "<gp:method>Manual</gp:method>");
+		if (manual || i == 199)
+			break;
+		th_resp_free(&r);
+		th_sleep_ms(100);
+	}
+	xmlDocPtr d = ck_held_located(&r);
+	if (d) {
+		char *rd = xp_str(d, PIDF "/gp:location-info/ca:civicAddress/ca:RD");
+		char *method = xp_str(d, PIDF "/gp:method");
+		CHECK_STR(rd, "Maple");
+		CHECK_STR(method, "Manual");
+		CHECK(xp_count(d, "/held:locationResponse/heldid:device/heldid:uri") == 1);
+		free(rd);
+		free(method);
+		xmlFreeDoc(d);
+	}
+	th_resp_free(&r);
+	CHECK(ck_log_has(&E.lisd, "requester=127.0.0.2 ", "source=declared", (char *)NULL));
+}
+
 static void test_staleness_report_lists_expired_declarations(void)
 {
 	struct th_proc p;
@@ -259,6 +293,7 @@ int main(void)
 		RUN(softphone_on_a_vpn_pool_address_is_not_answered_with_the_office);
 		RUN(declared_home_address_is_answered_with_method_Manual);
 		RUN(a_bad_address_is_refused_like_a_wiremap_location);
+		RUN(sbc_naming_a_softphone_by_uri_finds_its_users_declaration);
 		RUN(expired_declaration_is_answered_as_the_class_says);
 		RUN(every_change_to_a_declaration_is_audited);
 		RUN(staleness_report_lists_expired_declarations);
