@@ -330,6 +330,8 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 	       "%zu endpoints, %zu bindings; loaded in %.1f ms\n", st.locations, st.subnets,
 	       st.switches, st.ports, st.bssids, st.endpoints,
 	       st.bind_mac_port + st.bind_ip_mac + st.bind_mac_bssid, st.load_ms);
+	printf("users: %zu endpoint classes, %zu current declared locations, %zu VPN bindings\n",
+	       st.classes, st.declared, st.vpn);
 	printf("bindings older than %u s are not evidence (unless the class says otherwise)\n",
 	       max_age);
 	printf("chain: ip -> mac (ip-mac bindings), uri/tel -> endpoint -> mac; then, most "
