@@ -69,6 +69,8 @@ struct walk {
 	unsigned max_age;                         /* the class's, else the policy's */
 	const struct wm_class *cls;
 	const struct wm_vpn *vpn;                 /* the requester's live VPN binding */
+	bool on_known;                            /* an office subnet or the office network
+						   * itself places the device on premises */
 };
 
 static bool fresh(const struct wm_policy *p, const struct wm_binding *b)
@@ -542,6 +544,7 @@ static void judge_premises(struct walk *w, const char *ip, bool remote, const ch
 			 "off premises: %.64s is in no office subnet, and the office network "
 			 "does not see the device", ip);
 	} else {
+		w->on_known = covered || seen;
 		snprintf(r->premises, sizeof r->premises, "on premises: %s", covered
 			 ? "the address is in an office subnet"
 			 : seen ? "the office network sees the device (neighbour table, switch "
@@ -572,8 +575,10 @@ static unsigned evidence_kind(enum wm_source s)
 	return 0;
 }
 
-/* Mark evidence from `from` on that the class does not count, or that is an office's while
- * the target is off premises. */
+/* Mark evidence from `from` on that the class does not count, that is an office's while
+ * the target is off premises, or that is the user's declaration while the office network
+ * places the target on premises (a home address is no answer for a device in the
+ * office). */
 static void exclude(struct walk *w, size_t from)
 {
 	struct wm_result *r = w->res;
@@ -585,6 +590,9 @@ static void exclude(struct walk *w, size_t from)
 		if (r->off_premises && e->source != WM_SRC_DECLARED) {
 			e->excluded = true;
 			lis_strcatf(e->what, sizeof e->what, "; not used: off premises");
+		} else if (w->on_known && e->source == WM_SRC_DECLARED) {
+			e->excluded = true;
+			lis_strcatf(e->what, sizeof e->what, "; not used: on premises");
 		} else if (kind && !(w->cls->evidence & kind)) {
 			e->excluded = true;
 			lis_strcatf(e->what, sizeof e->what, "; not counted by class %s",
@@ -736,7 +744,10 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 
 	/* 6. site default: on premises, where the class and the site allow it */
 	size_t n_before = res->n_evidence;
-	if (!res->off_premises && w.cls->no_fresh == WM_NO_FRESH_SITE_DEFAULT)
+	/* (a class that falls back on declarations falls back on the site default instead
+	 * where the office places the device) */
+	if (!res->off_premises && (w.cls->no_fresh == WM_NO_FRESH_SITE_DEFAULT ||
+				   (w.cls->no_fresh == WM_NO_FRESH_DECLARED && w.on_known)))
 		site_default(&w);
 	/* 7. the user's declared location */
 	size_t declared = walk_declared(&w);
@@ -753,7 +764,7 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 			win = i;
 	}
 	/* nothing fresh: the class may answer the last declaration, marked unconfirmed */
-	if (win == SIZE_MAX && declared != SIZE_MAX &&
+	if (win == SIZE_MAX && declared != SIZE_MAX && !res->ev[declared].excluded &&
 	    w.cls->no_fresh == WM_NO_FRESH_DECLARED && res->ev[declared].loc) {
 		win = declared;
 		res->unconfirmed = true;

@@ -42,6 +42,7 @@ static void build_world(void)
 	fx_remote_subnet("10.8.0.0/16");
 	fx_switch(1, 1, "sw-hq", "00:00:5e:00:53:01", 0);
 	fx_port(1, "Gi1", L_PORT);
+	fx_port(1, "Gi2", 0);
 	fx_bssid("02:00:00:00:01:00", 48, "ap-hq-1", L_AP);
 	fx_class("desk_phone", "pbst", 0, 0, "site-default");
 	fx_class("softphone", "pbstd", 900, DAY, "declared");
@@ -60,11 +61,13 @@ static void build_world(void)
 	fx_endpoint_of(8, "frank-mobile", "mobile", "frank", NULL, NULL, "tel:+15550000001", 0);
 	fx_endpoint_of(9, "bob-mobile", "mobile", "bob", NULL, NULL, "tel:+15550000002", 0);
 	fx_endpoint_of(10, "np", "noport", NULL, "d1:00:00:00:00:05", NULL, NULL, 0);
+	fx_endpoint_of(11, "eve-soft", "softphone", "eve", "d1:00:00:00:00:06", NULL, NULL, 0);
 	fx_declared(1, "alice", "home", "Main", NOW - 100, NOW + DAY);
 	fx_declared(2, "carol", "home", "Oak", NOW - 100, NOW - 10);
 	fx_declared(3, "dave", "home", "Elm", NOW - 2 * DAY, NOW + 30 * DAY);
 	fx_declared(4, "frank", "hotel", "Pine", NOW - 100, NOW - 10);
 	fx_declared(5, "bob", "hotel", "Lake", NOW - 100, NOW + DAY);
+	fx_declared(6, "eve", "home", "Birch", NOW - 100, NOW + DAY);
 	fx_vpn("10.8.0.5", "alice", "softphone", NOW + 600);
 	fx_vpn("10.8.0.6", "erin", "softphone", NOW - 5);
 	fx_bind(DB_BIND_MAC_PORT, "d1:00:00:00:00:01", 1, "Gi1", NULL, NULL, NOW - 10);
@@ -74,6 +77,9 @@ static void build_world(void)
 		NOW - 600);
 	fx_bind(DB_BIND_MAC_PORT, "d1:00:00:00:00:05", 1, "Gi1", NULL, NULL, NOW - 10);
 	fx_bind(DB_BIND_IP_MAC, "d1:00:00:00:00:05", 0, NULL, "10.1.4.4", NULL, NOW - 10);
+	/* eve's softphone on a port without a location, from an address no subnet covers */
+	fx_bind(DB_BIND_MAC_PORT, "d1:00:00:00:00:06", 1, "Gi2", NULL, NULL, NOW - 10);
+	fx_bind(DB_BIND_IP_MAC, "d1:00:00:00:00:06", 0, NULL, "192.0.2.50", NULL, NOW - 10);
 	world = fx_end();
 }
 
@@ -184,6 +190,19 @@ static void test_vpn_binding_alone_names_user_and_class(void)
 	CHECK_STR(class_key(), "softphone");
 	CHECK(strstr(res.class_how, "VPN binding of 10.8.0.5") != NULL);
 	CHECK_STR(loc_key(), "alice/home");
+}
+
+static void test_softphone_the_office_network_sees_never_gets_its_home_address(void)
+{
+	/* on premises (its port), but no location there: the site default, not eve's home */
+	CHECK(resolve("192.0.2.50", NULL, NULL, NULL) == 1);
+	CHECK_STR(class_key(), "softphone");
+	CHECK(!res.off_premises);
+	CHECK(strstr(res.premises, "the office network sees the device") != NULL);
+	CHECK(res.source == WM_SRC_SITE_DEFAULT);
+	CHECK_STR(loc_key(), "hq-default");
+	const struct wm_evidence *e = evidence(WM_SRC_DECLARED);
+	CHECK(e && e->excluded && strstr(e->what, "on premises") != NULL);
 }
 
 static void test_expired_vpn_binding_is_not_evidence_and_remote_pool_gets_no_office(void)
@@ -299,6 +318,7 @@ int main(void)
 	RUN(address_in_no_office_subnet_is_off_premises_and_gets_no_office);
 	RUN(softphone_on_a_vpn_address_gets_the_declared_home_not_the_office);
 	RUN(vpn_binding_alone_names_user_and_class);
+	RUN(softphone_the_office_network_sees_never_gets_its_home_address);
 	RUN(expired_vpn_binding_is_not_evidence_and_remote_pool_gets_no_office);
 	RUN(softphone_on_premises_is_answered_by_the_office_not_its_declaration);
 	RUN(softphone_with_expired_declaration_gets_it_unconfirmed);
