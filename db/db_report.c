@@ -56,13 +56,15 @@ static const struct section sections[DB_REP_N_] = {
 		"AND (p.source IS NULL OR q.source = p.source) "
 		"ORDER BY q.at, q.instance, q.seq"},
 
-	/* The schema requires a location for subnets and BSSIDs today; these sections stay so
-	 * that a relaxed schema or a damaged database cannot hide a gap. */
+	/* The schema requires a location for BSSIDs and for subnets that are not remote (a
+	 * VPN pool needs none); these sections stay so that a relaxed schema or a damaged
+	 * database cannot hide a gap. */
 	[DB_REP_SUBNETS_NO_LOCATION] = {"subnets_without_location", {NULL},
 		P "SELECT si.key AS site, n.prefix::text AS prefix, n.description "
 		"FROM p, subnet n LEFT JOIN location l ON l.id = n.location_id "
 		"LEFT JOIN site si ON si.id = l.site_id "
-		"WHERE l.id IS NULL AND (p.site IS NULL OR si.key = p.site) ORDER BY n.prefix"},
+		"WHERE l.id IS NULL AND NOT n.remote AND (p.site IS NULL OR si.key = p.site) "
+		"ORDER BY n.prefix"},
 
 	/* A port answers with its own location, else its switch's: a gap is a port with
 	 * neither, whether it is in the wiremap or only seen in a MAC binding. */
@@ -144,6 +146,24 @@ static const struct section sections[DB_REP_N_] = {
 		"b.last_seen, b.source FROM binding_mac_bssid b"
 		") x WHERE x.last_seen < now() - make_interval(days => p.days) "
 		"AND (p.site IS NULL OR x.site = p.site) ORDER BY x.last_seen, x.kind, x.mac"},
+
+	/* Users' current declared locations (47 CFR 9.16(b)(3)) that lisd no longer takes as
+	 * fresh: expired, or not confirmed again within the shortest reconfirm_interval of
+	 * the classes of the user's endpoints and VPN bindings. They belong to no site. */
+	[DB_REP_STALE_DECLARATIONS] = {"stale_declarations", {"declared_location"},
+		P "SELECT d.user_key AS user, d.label, " TS("d.confirmed_at") " AS confirmed_at, "
+		TS("d.expires_at") " AS expires_at, CASE WHEN d.expires_at <= now() "
+		"THEN 'expired' ELSE 'not confirmed again within ' || r.secs || ' s (class ' || "
+		"r.cls || ')' END AS reason "
+		"FROM p, declared_location d LEFT JOIN LATERAL (SELECT c.key AS cls, "
+		"c.reconfirm_interval AS secs FROM endpoint_class c "
+		"WHERE c.reconfirm_interval IS NOT NULL AND (c.key IN (SELECT e.class FROM "
+		"endpoint e WHERE e.owner = d.user_key) OR c.key IN (SELECT v.class FROM "
+		"vpn_binding v WHERE v.user_key = d.user_key)) "
+		"ORDER BY c.reconfirm_interval LIMIT 1) r ON true "
+		"WHERE d.is_current AND p.site IS NULL AND (d.expires_at <= now() OR "
+		"d.confirmed_at < now() - make_interval(secs => r.secs)) "
+		"ORDER BY d.user_key, d.label"},
 
 	/* Switches wiremapd polls (a management address, polling not disabled) without a
 	 * success within the period. poll_enabled is read through to_jsonb so that the

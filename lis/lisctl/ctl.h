@@ -103,6 +103,11 @@ enum {
 };
 unsigned ctl_civic_problems(const char *const civic[CIVIC_N_FIELDS], const struct ctl_iso *iso);
 
+/* The dispatchability checks of one location row (what ctl_check_wiremap runs on each
+ * location; lisctl declare on a declared address): errors and warnings "FILE:LINE:COL". */
+void ctl_check_dispatchable(const struct db_location_row *r, const struct ctl_iso *iso,
+			    struct ctl_errors *errs, struct ctl_errors *warns);
+
 /* A location's geodetic point further than this from the median of its site's other points
  * is an error: a typo in a coordinate, a swapped sign, or latitude and longitude swapped. */
 #define CTL_GEO_MAX_KM 50.0
@@ -155,6 +160,11 @@ void ctl_settings_clear(struct ctl_settings *s);
  * on stderr) when its value is missing. */
 int ctl_take_opt(int argc, char **argv, int *i, const char *name, const char **out);
 
+/* A whole number from lo to hi given as option opt of command cmd (e.g. "purge",
+ * "--older-than", "days"): 0 with *out set, or -1 after saying on stderr what is wrong. */
+int ctl_parse_count(const char *cmd, const char *opt, const char *text, long lo, long hi,
+		    const char *unit, long *out);
+
 /* Commands; argv[0] is the command's last word. They return the exit status. */
 enum { CTL_EXIT_OK = 0, CTL_EXIT_FAIL = 1, CTL_EXIT_USAGE = 2 };
 int ctl_cmd_import(const char *conninfo, int argc, char **argv);
@@ -171,5 +181,15 @@ void ctl_db_usage(FILE *out);
 void ctl_purge_usage(FILE *out);
 /* lisctl purge (--older-than DAYS | --before T) [--dry-run]: query-log retention. */
 int ctl_cmd_purge(const char *conninfo, int argc, char **argv);
+/* Declared locations and VPN bindings (ctl_declare.c): lisctl declare, declarations,
+ * vpn-bind, vpn-unbind. */
+void ctl_declare_usage(FILE *out);
+void ctl_declarations_usage(FILE *out);
+void ctl_vpn_bind_usage(FILE *out);
+void ctl_vpn_unbind_usage(FILE *out);
+int ctl_cmd_declare(const char *conninfo, int argc, char **argv);
+int ctl_cmd_declarations(const char *conninfo, int argc, char **argv);
+int ctl_cmd_vpn_bind(const char *conninfo, int argc, char **argv);
+int ctl_cmd_vpn_unbind(const char *conninfo, int argc, char **argv);
 
 #endif

@@ -71,6 +71,21 @@ int ctl_cmd_db_status(const char *conninfo)
 	return CTL_EXIT_OK;
 }
 
+int ctl_parse_count(const char *cmd, const char *opt, const char *text, long lo, long hi,
+		    const char *unit, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(text, &end, 10);
+	if (errno || *end || end == text || v < lo || v > hi) {
+		fprintf(stderr, "lisctl: %s: %s \"%s\" is not a number of %s (%ld to %ld)\n", cmd,
+			opt, text, unit, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 void ctl_db_usage(FILE *out)
 {
 	fprintf(out, "usage: lisctl db migrate|status\n");
@@ -110,14 +125,9 @@ int ctl_cmd_purge(const char *conninfo, int argc, char **argv)
 	}
 	time_t cut;
 	if (days) {
-		char *end;
-		errno = 0;
-		long d = strtol(days, &end, 10);
-		if (errno || *end || end == days || d < 1 || d > 36500) {
-			fprintf(stderr, "lisctl: purge: --older-than \"%s\" is not a number of days "
-				"(1 to 36500)\n", days);
+		long d;
+		if (ctl_parse_count("purge", "--older-than", days, 1, 36500, "days", &d) < 0)
 			return CTL_EXIT_USAGE;
-		}
 		cut = time(NULL) - (time_t)d * 86400;
 	} else if (ctl_parse_when(before, &cut) < 0) {
 		fprintf(stderr, "lisctl: purge: --before \"%s\" is not a date (2026-11-01) or a "

@@ -198,9 +198,7 @@ static void note_evidence(const struct wm_result *res, time_t now, struct lis_he
 	size_t size = sizeof oc->evidence;
 	for (size_t i = 0; i < res->n_evidence; i++) {
 		const struct wm_evidence *e = &res->ev[i];
-		const char *source = e->source == WM_SRC_NONE ? "ip->mac"
-							      : wm_source_name(e->source);
-		lis_strcatf(ev, size, "%s%s %s", i ? "; " : "", source, e->what);
+		lis_strcatf(ev, size, "%s%s %s", i ? "; " : "", wm_evidence_step(e), e->what);
 		if (e->loc)
 			lis_strcatf(ev, size, " -> %s", e->loc->key ? e->loc->key : "?");
 		if (e->last_seen)
@@ -211,12 +209,20 @@ static void note_evidence(const struct wm_result *res, time_t now, struct lis_he
 			lis_strcatf(ev, size, " stale");
 		if (e->unverified)
 			lis_strcatf(ev, size, " unverified");
+		if (e->excluded)
+			lis_strcatf(ev, size, " excluded");
 		if (e->chosen) {
 			lis_strcatf(ev, size, " chosen");
 			if (e->last_seen)
 				oc->evidence_age = (long long)(now - e->last_seen);
 		}
 	}
+	/* the policy that decided (47 CFR 9.16(b)) */
+	if (res->cls)
+		lis_strcatf(ev, size, "%sclass %s (%s)", res->n_evidence ? "; " : "", res->cls->key,
+			    res->class_how);
+	if (res->premises[0])
+		lis_strcatf(ev, size, "; %s", res->premises);
 }
 
 /* s after the len bytes of text in buf (size bytes): what does not fit is cut off, as

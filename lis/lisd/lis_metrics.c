@@ -24,7 +24,7 @@ static const char *const http_results[] = { "403", "404", "500", "503" };
 #define N_HTTP_RESULTS (sizeof http_results / sizeof http_results[0])
 /* located, the HELD errors, the HTTP statuses, and one for a result not listed (a bug). */
 #define N_RESULTS (1 + N_HELD_ERRORS + N_HTTP_RESULTS + 1)
-#define N_SOURCES (WM_SRC_SITE_DEFAULT + 1)
+#define N_SOURCES (WM_SRC_LAST + 1)
 
 /* Upper bounds of the answer-time buckets, seconds: an answer from memory takes well under
  * a millisecond, so the buckets start below Prometheus's default 5 ms. */
