@@ -4,6 +4,7 @@
 #include "db.h"
 #include "harness.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,20 @@ static void test_no_command_is_usage_error_exit_2(void)
 
 static int migrated_version;
 
+/* The migration files of the source tree (db/migrations/NNNN_*.sql). */
+static int migration_files(void)
+{
+	DIR *d = opendir(th_src("db/migrations"));
+	int n = 0;
+	for (struct dirent *e; d && (e = readdir(d));) {
+		size_t len = strlen(e->d_name);
+		n += len > 4 && strcmp(e->d_name + len - 4, ".sql") == 0;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 static void test_migrate_fresh_database_applies_all(void)
 {
 	struct th_proc p;
@@ -163,9 +178,11 @@ static void test_migrate_fresh_database_applies_all(void)
 	CHECKF(sscanf(p.out, "schema at version %d (applied %d)", &v, &applied) == 2,
 	       "stdout: %s", th_flat(p.out));
 	CHECK(v >= 1);
-	CHECK(applied == v);
+	/* numbers may have gaps (each branch takes its own): every file is one migration */
+	int files = migration_files();
+	CHECKF(applied == files, "applied %d of %d files", applied, files);
 	migrated_version = v;
-	CHECK(th_pg_count(&pg, "SELECT count(*) FROM lis_schema") == v);
+	CHECK(th_pg_count(&pg, "SELECT count(*) FROM lis_schema") == files);
 	CHECK(th_pg_count(&pg, "SELECT max(version) FROM lis_schema") == v);
 	th_proc_free(&p);
 }
