@@ -32,12 +32,14 @@ static void usage(FILE *out)
 		"  purge (--older-than DAYS | --before T) [--dry-run]\n"
 		"                      delete query-log entries answered before then (each\n"
 		"                      lisd's newest is kept); --dry-run only counts them\n"
+		"  notify test SITE    send a TEST notification to every recipient of SITE\n"
+		"                      ([notify] recipients) and print each outcome\n"
 		"\n"
 		"options:\n"
 		"  -c FILE             configuration file (default " LIS_CONFIG_DEFAULT_FILE "),\n"
 		"                      checked as lisd checks it; lisctl uses [database]\n"
-		"                      conninfo, [wiremap] max_binding_age and [privacy]\n"
-		"                      include_device_id\n"
+		"                      conninfo, [wiremap] max_binding_age, [privacy]\n"
+		"                      include_device_id and [notify]\n"
 		"  --db CONNINFO       libpq connection string; overrides $LIS_DB and the file\n"
 		"  --help              show this help (COMMAND --help: that command's)\n"
 		"  --version           show the version\n"
@@ -88,6 +90,7 @@ int main(int argc, char **argv)
 			{"db", ctl_db_usage}, {"import", ctl_import_usage},
 			{"export", ctl_export_usage}, {"explain", ctl_explain_usage},
 			{"report", ctl_report_usage}, {"purge", ctl_purge_usage},
+			{"notify", ctl_notify_usage},
 		};
 		for (size_t k = 0; k < sizeof helps / sizeof helps[0]; k++)
 			if (strcmp(cmd, helps[k].name) == 0) {
@@ -100,7 +103,7 @@ int main(int argc, char **argv)
 		     (strcmp(sub, "migrate") == 0 || strcmp(sub, "status") == 0);
 	if (!is_db && strcmp(cmd, "import") != 0 && strcmp(cmd, "explain") != 0 &&
 	    strcmp(cmd, "report") != 0 && strcmp(cmd, "export") != 0 &&
-	    strcmp(cmd, "purge") != 0) {
+	    strcmp(cmd, "purge") != 0 && strcmp(cmd, "notify") != 0) {
 		fprintf(stderr, "lisctl: unknown command \"%s%s%s\"\n", cmd, *sub ? " " : "", sub);
 		usage(stderr);
 		return CTL_EXIT_USAGE;
@@ -117,6 +120,8 @@ int main(int argc, char **argv)
 		rc = ctl_cmd_export(set.conninfo, argc - i, argv + i);
 	else if (strcmp(cmd, "purge") == 0)
 		rc = ctl_cmd_purge(set.conninfo, argc - i, argv + i);
+	else if (strcmp(cmd, "notify") == 0)
+		rc = ctl_cmd_notify(&set, argc - i, argv + i);
 	else if (!is_db)
 		rc = ctl_cmd_import(set.conninfo, argc - i, argv + i);
 	else if (strcmp(sub, "migrate") == 0)
