@@ -127,13 +127,13 @@ static const char *req_rt(const char *rt)
 	return b;
 }
 
-/* POST an emergency request from ip, with the test marker when test; the civic address of
- * the answer as one text ("" when none, "error:CODE" for a HELD error). */
-static char *post(const char *ip, const char *rt, bool test)
+/* POST an emergency request to lisd l from ip, with the test marker when test; the civic
+ * address of the answer as one text ("" when none, "error:CODE" for a HELD error). */
+static char *post_to(const struct th_lisd *l, const char *ip, const char *rt, bool test)
 {
 	const char *hdr[] = {"LIS-Test: 1", NULL};
 	const char *body = req_rt(rt);
-	struct th_req q = {.url = E.lisd.url, .content_type = "application/held+xml",
+	struct th_req q = {.url = l->url, .content_type = "application/held+xml",
 			   .body = body, .cafile = E.tls.cert, .local_addr = ip,
 			   .headers = test ? hdr : NULL};
 	struct th_resp r;
@@ -154,6 +154,11 @@ static char *post(const char *ip, const char *rt, bool test)
 	xmlFreeDoc(d);
 	th_resp_free(&r);
 	return out;
+}
+
+static char *post(const char *ip, const char *rt, bool test)
+{
+	return post_to(&E.lisd, ip, rt, test);
 }
 
 /* ---- what the receivers got ---- */
@@ -406,6 +411,35 @@ static void test_test_requester_address_is_flagged_and_marked_test(void)
 	check_test_flagged("ip:127.0.0.14");
 }
 
+/* Two lisd on one database, each its own query log instance, both notifying: the queries
+ * for one target through both make one notification, delivered once per channel. */
+static void test_two_lisd_sharing_a_database_make_one_notification(void)
+{
+	static char second[4096];
+	struct th_lisd b;
+	const char *from = "instance = " INSTANCE "\n";
+	const char *at = strstr(sections, from);
+	if (!CHECK(at != NULL))
+		return;
+	snprintf(second, sizeof second, "%.*sinstance = " INSTANCE "2\n%s", (int)(at - sections),
+		 sections, at + strlen(from));
+	/* its own spool folder too */
+	char *sp = strstr(second, "/spool\n");
+	if (!CHECK(sp != NULL))
+		return;
+	memcpy(sp, "/spoo2", 6);
+	if (!CHECK(ck_lisd_start(&E, &b, second)))
+		return;
+	for (int i = 0; i < 6; i++)
+		free(post_to(i % 2 ? &b : &E.lisd, "127.0.0.16", "emergencyDispatch", false));
+	CHECK(wait_count(6, "SELECT queries FROM notification WHERE target = '%s'",
+			 "ip:127.0.0.16") == 6);
+	CHECK(th_pg_count(&E.pg, "SELECT count(DISTINCT instance) FROM query_log WHERE "
+			  "target = 'ip:127.0.0.16'") == 2);
+	check_once_everywhere("ip:127.0.0.16");
+	CHECK(th_lisd_stop(&b) == 0);
+}
+
 static void test_lisctl_notify_test_reaches_every_channel_of_the_site_marked_test(void)
 {
 	struct th_proc p;
@@ -478,6 +512,8 @@ int main(void)
 	      test_test_marker_request_is_answered_alike_flagged_and_marked_test);
 	t_run("test_requester_address_is_flagged_and_marked_test",
 	      test_test_requester_address_is_flagged_and_marked_test);
+	t_run("two_lisd_sharing_a_database_make_one_notification",
+	      test_two_lisd_sharing_a_database_make_one_notification);
 	t_run("lisctl_notify_test_reaches_every_channel_of_the_site_marked_test",
 	      test_lisctl_notify_test_reaches_every_channel_of_the_site_marked_test);
 	t_run("lisctl_notify_test_says_which_channel_failed",
