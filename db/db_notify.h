@@ -22,7 +22,8 @@ struct db_notification {
 	int attempts;                 /* before this one */
 	bool test;
 	char *target, *first_at, *last_at; /* times ISO 8601 UTC "YYYY-MM-DDThh:mm:ss.ffffffZ" */
-	int queries;
+	int queries;                  /* the target's emergency queries in the window so far
+	                               * (query_log, counted at the claim), last_at the last */
 	char *instance, *requester_ip, *requester_subject, *response_time, *result;
 	char *site_key, *location_key, *address, *source, *evidence;
 };

@@ -14,17 +14,17 @@
 ALTER TABLE query_log ADD COLUMN test boolean NOT NULL DEFAULT false;
 
 -- One per emergency call: the first query for a target opens a window of lis.notify_window
--- seconds; the target's queries inside it are counted in it (queries, last_at) and make no
--- other notification. Test and real calls never share one. The first query's fields are
--- copied: the query log may be purged before the notification is delivered.
+-- seconds; the target's queries inside it make no other notification (the notifier counts
+-- them in query_log when it sends; the trigger only reads, so that a target asked thousands
+-- of times a second does not rewrite one row thousands of times in the inserter's
+-- transaction). Test and real calls never share one. The first query's fields are copied:
+-- the query log may be purged before the notification is delivered.
 CREATE TABLE notification (
 	id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	target            text NOT NULL,
 	test              boolean NOT NULL,
 	first_at          timestamptz NOT NULL,
 	window_end        timestamptz NOT NULL CHECK (window_end > first_at),
-	last_at           timestamptz NOT NULL,
-	queries           integer NOT NULL DEFAULT 1,
 	instance          text NOT NULL,
 	seq               bigint NOT NULL,
 	requester_ip      inet,
@@ -81,35 +81,41 @@ CREATE INDEX notify_log_notification_idx ON notify_log (notification_id);
 -- target, so that two lisd inserting the same target's queries at once (each its own
 -- transaction) see each other's notification: the second waits for the first to commit and
 -- joins its window. A query may arrive late (spooled through an outage, or from another
--- lisd): it joins a window that started up to one window after it.
+-- lisd): it joins a window that started up to one window after it. A query inside an open
+-- window (the common case: a phone asks again and again during a call) is seen by the first
+-- check and costs neither the lock nor a write.
 CREATE FUNCTION notification_from_query() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
 	win interval;
 BEGIN
-	IF coalesce(current_setting('lis.notify', true), '') <> 'on' OR NEW.kind <> 'held'
-	   OR NEW.target IS NULL
-	   OR coalesce(NEW.response_time, '') NOT IN ('emergencyRouting', 'emergencyDispatch') THEN
+	IF coalesce(current_setting('lis.notify', true), '') <> 'on' OR NEW.target IS NULL THEN
 		RETURN NULL;
 	END IF;
 	win := make_interval(secs => coalesce(nullif(current_setting('lis.notify_window', true),
 						     ''), '60')::int);
-	PERFORM pg_advisory_xact_lock(hashtextextended('lis.notification:' || NEW.target, 0));
-	UPDATE notification SET queries = queries + 1, last_at = greatest(last_at, NEW.at)
-	 WHERE id = (SELECT id FROM notification
-		      WHERE target = NEW.target AND test = NEW.test
-			AND first_at <= NEW.at + win AND window_end > NEW.at
-		      ORDER BY first_at LIMIT 1);
-	IF NOT FOUND THEN
-		INSERT INTO notification (target, test, first_at, window_end, last_at, instance,
-					  seq, requester_ip, requester_subject, response_time,
-					  result, site_key, location_key, address, source, evidence)
-		VALUES (NEW.target, NEW.test, NEW.at, NEW.at + win, NEW.at, NEW.instance, NEW.seq,
-			NEW.requester_ip, NEW.requester_subject, NEW.response_time, NEW.result,
-			NEW.site_key, NEW.location_key, NEW.address, NEW.source, NEW.evidence)
-		ON CONFLICT DO NOTHING;
-	END IF;
+	FOR pass IN 1..2 LOOP
+		IF EXISTS (SELECT 1 FROM notification
+			   WHERE target = NEW.target AND test = NEW.test
+			     AND first_at <= NEW.at + win AND window_end > NEW.at) THEN
+			RETURN NULL;
+		END IF;
+		IF pass = 1 THEN
+			PERFORM pg_advisory_xact_lock(hashtextextended('lis.notification:' ||
+								       NEW.target, 0));
+		END IF;
+	END LOOP;
+	INSERT INTO notification (target, test, first_at, window_end, instance, seq, requester_ip,
+				  requester_subject, response_time, result, site_key, location_key,
+				  address, source, evidence)
+	VALUES (NEW.target, NEW.test, NEW.at, NEW.at + win, NEW.instance, NEW.seq,
+		NEW.requester_ip, NEW.requester_subject, NEW.response_time, NEW.result,
+		NEW.site_key, NEW.location_key, NEW.address, NEW.source, NEW.evidence)
+	ON CONFLICT DO NOTHING;
 	RETURN NULL;
 END $$;
 
+-- Only emergency HELD answers call it (RFC 5985 section 6.1).
 CREATE TRIGGER query_log_notification AFTER INSERT ON query_log
-	FOR EACH ROW EXECUTE FUNCTION notification_from_query();
+	FOR EACH ROW WHEN (NEW.kind = 'held' AND
+			   NEW.response_time IN ('emergencyRouting', 'emergencyDispatch'))
+	EXECUTE FUNCTION notification_from_query();

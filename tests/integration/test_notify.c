@@ -284,6 +284,9 @@ static void test_emergency_call_is_notified_once_through_each_channel(void)
 	CHECK_STR(json_string_value(json_object_get(b, "id")), id);
 	CHECK(json_is_false(json_object_get(b, "test")));
 	CHECK_STR(json_string_value(json_object_get(b, "response_time")), "emergencyRouting");
+	CHECK(json_integer_value(json_object_get(b, "queries")) == 1);
+	const char *at = json_string_value(json_object_get(b, "at"));
+	CHECKF(at && th_is_datetime(at), "at: %s", at ? at : "(null)");
 	CHECK_STR(json_string_value(json_object_get(b, "site")), "hq");
 	CHECK_STR(json_string_value(json_object_get(b, "location")), "hq-410");
 	CHECK_STR(json_string_value(json_object_get(b, "source")), "port");
@@ -315,7 +318,7 @@ static void test_repeated_queries_within_the_window_make_one_notification(void)
 {
 	for (int i = 0; i < 3; i++)
 		free(post("127.0.0.40", i ? "emergencyDispatch" : "emergencyRouting", false));
-	CHECK(wait_count(4, "SELECT queries FROM notification WHERE target = '%s'",
+	CHECK(wait_count(4, "SELECT count(*) FROM query_log WHERE target = '%s'",
 			 "ip:127.0.0.40") == 4);
 	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM notification WHERE target = "
 			  "'ip:127.0.0.40'") == 1);
@@ -432,7 +435,7 @@ static void test_two_lisd_sharing_a_database_make_one_notification(void)
 		return;
 	for (int i = 0; i < 6; i++)
 		free(post_to(i % 2 ? &b : &E.lisd, "127.0.0.16", "emergencyDispatch", false));
-	CHECK(wait_count(6, "SELECT queries FROM notification WHERE target = '%s'",
+	CHECK(wait_count(6, "SELECT count(*) FROM query_log WHERE target = '%s'",
 			 "ip:127.0.0.16") == 6);
 	CHECK(th_pg_count(&E.pg, "SELECT count(DISTINCT instance) FROM query_log WHERE "
 			  "target = 'ip:127.0.0.16'") == 2);
