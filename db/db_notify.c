@@ -201,6 +201,35 @@ void db_notify_release(struct db_conn *c)
 	db_rollback(c);
 }
 
+#define PURGEABLE_NOTIFICATIONS "FROM notification n WHERE n.first_at < $1::timestamptz " \
+	"AND NOT EXISTS (SELECT 1 FROM notify_delivery d WHERE d.notification_id = n.id " \
+	"AND d.state = 'pending')"
+
+int db_notify_purge(struct db_conn *c, const char *before, bool dry_run, long long *n,
+		    struct lis_error *err)
+{
+	const char *const v[] = {before};
+	*n = 0;
+	PGresult *res = db_exec(c, "notify: purge", "SELECT to_regclass('notification') IS NULL",
+				0, NULL, PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	bool none = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (none)
+		return 0;
+	res = db_exec(c, "notify: purge", dry_run ? "SELECT count(*) " PURGEABLE_NOTIFICATIONS
+		      : "WITH gone AS (DELETE " PURGEABLE_NOTIFICATIONS " RETURNING 1), "
+			"tests AS (DELETE FROM notify_log WHERE delivery_id IS NULL "
+			"AND at < $1::timestamptz) SELECT count(*) FROM gone",
+		      1, v, PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	*n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
 int db_notify_log_add(struct db_conn *c, const char *site, const char *channel,
 		      const char *recipient, bool test, enum db_notify_outcome outcome,
 		      const char *error, const char *sender, struct lis_error *err)

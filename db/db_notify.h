@@ -61,4 +61,12 @@ int db_notify_log_add(struct db_conn *c, const char *site, const char *channel,
 		      const char *recipient, bool test, enum db_notify_outcome outcome,
 		      const char *error, const char *sender, struct lis_error *err);
 
+/* Retention, with the query log's (`lisctl purge`): delete the notifications opened before
+ * `before` (ISO 8601 with its zone) that have no delivery pending, with their deliveries and
+ * the log of those (ON DELETE CASCADE), and the log rows of `lisctl notify test` older than
+ * that. dry_run: only count. *n gets the number of notifications; 0 on a schema without
+ * them (before migration 0007). */
+int db_notify_purge(struct db_conn *c, const char *before, bool dry_run, long long *n,
+		    struct lis_error *err);
+
 #endif

@@ -442,6 +442,46 @@ static void test_purge_deletes_old_entries_but_each_instances_newest(void)
 	CHECK(th_pg_count(&pg, count) == 2);
 }
 
+/* The notifications go with the query log: an old one whose deliveries are done goes with
+ * them and their log; an old one still pending, and a recent one, stay. */
+static void test_purge_takes_old_notifications_not_pending_ones(void)
+{
+	CHECK(th_pg_exec(&pg, "lis",
+			 "WITH n AS (INSERT INTO notification (target, test, first_at, window_end, "
+			 "instance, seq, response_time, result) VALUES "
+			 "('ip:192.0.2.1', false, now() - interval '400 days', "
+			 "now() - interval '400 days' + interval '1 minute', 'p', 1, "
+			 "'emergencyRouting', 'located'), "
+			 "('ip:192.0.2.2', false, now() - interval '400 days', "
+			 "now() - interval '400 days' + interval '1 minute', 'p', 2, "
+			 "'emergencyRouting', 'located'), "
+			 "('ip:192.0.2.3', false, now() - interval '1 day', "
+			 "now() - interval '1 day' + interval '1 minute', 'p', 3, "
+			 "'emergencyRouting', 'located') RETURNING id, seq), "
+			 "d AS (INSERT INTO notify_delivery (notification_id, channel, recipient, "
+			 "state) SELECT id, 'syslog', 'syslog', CASE WHEN seq = 2 THEN 'pending' "
+			 "ELSE 'delivered' END FROM n RETURNING id, notification_id) "
+			 "INSERT INTO notify_log (at, delivery_id, notification_id, channel, recipient, "
+			 "test, outcome, sender) SELECT now() - interval '400 days', id, "
+			 "notification_id, 'syslog', 'syslog', false, 'delivered', 'p' FROM d "
+			 "UNION ALL SELECT now() - interval '400 days', NULL, NULL, 'mail', "
+			 "'d@example.org', true, 'delivered', 'lisctl'") == 0);
+	struct th_proc p;
+	ctl(&p, pg.conninfo, "purge", "--older-than", "365", "--dry-run", NULL, NULL, NULL, NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "would purge 1 notifications"), "%s",
+	       th_flat(p.out));
+	th_proc_free(&p);
+	ctl(&p, pg.conninfo, "purge", "--older-than", "365", NULL, NULL, NULL, NULL, NULL);
+	CHECKF(p.status == 0 && strstr(p.out, "purged 1 notifications"), "%s", th_flat(p.out));
+	th_proc_free(&p);
+	CHECK(th_pg_count(&pg, "SELECT count(*) FROM notification WHERE target IN "
+			  "('ip:192.0.2.2', 'ip:192.0.2.3')") == 2);
+	CHECK(th_pg_count(&pg, "SELECT count(*) FROM notification") == 2);
+	CHECK(th_pg_count(&pg, "SELECT count(*) FROM notify_delivery") == 2);
+	CHECK(th_pg_count(&pg, "SELECT count(*) FROM notify_log") == 2);
+	CHECK(th_pg_count(&pg, "SELECT count(*) FROM notify_log WHERE sender = 'lisctl'") == 0);
+}
+
 int main(void)
 {
 	t_run("setup_postgresql_cluster", test_setup_postgresql_cluster);
@@ -468,6 +508,8 @@ int main(void)
 	t_run("ipv6_longest_prefix_wins", test_ipv6_longest_prefix_wins);
 	t_run("purge_deletes_old_entries_but_each_instances_newest",
 	      test_purge_deletes_old_entries_but_each_instances_newest);
+	t_run("purge_takes_old_notifications_not_pending_ones",
+	      test_purge_takes_old_notifications_not_pending_ones);
 	int rc = t_done();
 	th_pg_stop(&pg);
 	return rc;
