@@ -2,6 +2,7 @@
 #include "lis_notifier.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,7 @@ static struct {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	atomic_ullong delivered, retries, failed;   /* attempts by outcome, for /metrics */
 } N = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
@@ -93,6 +95,8 @@ static int deliver(struct db_conn *db, struct db_notification *n)
 	struct lis_error err = {0};
 	int frc = db_notify_finish(db, n, o, rc == 0 ? NULL : why, retry,
 				   N.cfg->querylog_instance, &err);
+	atomic_fetch_add(o == DB_NOTIFY_DELIVERED ? &N.delivered
+			 : o == DB_NOTIFY_RETRY ? &N.retries : &N.failed, 1);
 	loggable_recipient(n->recipient, rv, sizeof rv);
 	if (o == DB_NOTIFY_DELIVERED)
 		lis_log(LIS_LOG_INFO, "notify", "notification=%lld channel=%s recipient=%s "
@@ -216,6 +220,14 @@ fail:
 	lis_notify_transport_wipe(&N.tr);
 	lis_recipients_free(&N.rs);
 	return -1;
+}
+
+void lis_notifier_get_stats(struct lis_notifier_stats *st)
+{
+	st->enabled = N.started;
+	st->delivered = atomic_load(&N.delivered);
+	st->retries = atomic_load(&N.retries);
+	st->failed = atomic_load(&N.failed);
 }
 
 void lis_notifier_stop(void)

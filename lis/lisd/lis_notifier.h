@@ -14,6 +14,13 @@
 /* Check the [notify] keys together, read the webhook secret, start the thread. Does nothing
  * when [notify] enabled = false. Call before privileges are dropped. */
 int lis_notifier_start(const struct lis_config *cfg, struct lis_error *err);
+/* For /metrics (lisd(8) METRICS): attempts by outcome since start. */
+struct lis_notifier_stats {
+	bool enabled;
+	unsigned long long delivered, retries, failed;
+};
+void lis_notifier_get_stats(struct lis_notifier_stats *st);
+
 /* Stop the thread (an attempt under way ends first, at most [notify] timeout) and wipe the
  * secret. */
 void lis_notifier_stop(void);

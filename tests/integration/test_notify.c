@@ -7,6 +7,7 @@
  * says TEST. */
 #include "check.h"
 #include "corr.h"
+#include "prom_check.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 static struct ck_env E;
 static char dir[300], sections[4096];
+static int admin_port;
 
 /* One receiver process and the file it writes what it receives to. */
 struct sink {
@@ -96,6 +98,7 @@ static void test_setup_receivers_and_lisd_with_notifications(void)
 		if (!CHECK(sink_start(s)))
 			return;
 	}
+	admin_port = th_free_port("127.0.0.1");
 	snprintf(sections, sizeof sections,
 		 "[querylog]\nspool_dir = %s/spool\ninstance = " INSTANCE "\nflush_ms = 50\n"
 		 "[notify]\nenabled = true\nwindow = 60\n"
@@ -104,9 +107,9 @@ static void test_setup_receivers_and_lisd_with_notifications(void)
 		 "webhook_ca = %s\nwebhook_secret_file = %s\n"
 		 "mail_server = smtp://127.0.0.1:%d\nmail_ca = %s\nmail_from = lis@lis.test\n"
 		 "syslog_socket = %s\ntimeout = 5\nretry_min = 1\nretry_max = 2\n"
-		 "[test]\naddresses = 127.0.0.14\nheader = true\n",
+		 "[test]\naddresses = 127.0.0.14\nheader = true\n[admin]\nport = %d\n",
 		 dir, webhook.port, webhook.port, E.tls.cert, secret_file, smtp.port, E.tls.cert,
-		 slog.sock);
+		 slog.sock, admin_port);
 	if (!ck_lisd_start(&E, &E.lisd, sections))
 		return;
 	E.up = true;
@@ -431,6 +434,11 @@ static void test_two_lisd_sharing_a_database_make_one_notification(void)
 	if (!CHECK(sp != NULL))
 		return;
 	memcpy(sp, "/spoo2", 6);
+	/* no admin listener of its own: the port is the first lisd's */
+	char *admin = strstr(second, "[admin]");
+	if (!CHECK(admin != NULL))
+		return;
+	snprintf(admin, sizeof second - (size_t)(admin - second), "[admin]\nport = 0\n");
 	if (!CHECK(ck_lisd_start(&E, &b, second)))
 		return;
 	for (int i = 0; i < 6; i++)
@@ -494,6 +502,28 @@ static void test_lisctl_notify_test_says_which_channel_failed(void)
 	CHECK(sink_start(&webhook));
 }
 
+/* lisd(8) METRICS: the attempts of this lisd by outcome. */
+static void test_metrics_count_the_deliveries(void)
+{
+	char url[128];
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/metrics", admin_port);
+	struct th_req q = {.method = "GET", .url = url, .cafile = E.tls.cert};
+	struct th_resp r;
+	th_https(&q, &r);
+	if (CHECKF(r.curl_code == 0 && r.status == 200, "curl %d status %ld", r.curl_code,
+		   r.status)) {
+		const char *why = prom_check(r.body);
+		CHECKF(!why[0], "%s", why);
+		CHECK(prom_sample(r.body, "lisd_notify_enabled") == 1);
+		/* 40, 10, 2.5, 12, 14 and 16 (this lisd's share): 3 channels each */
+		double d = prom_sample(r.body, "lisd_notify_delivered_total");
+		CHECKF(d >= 15, "delivered %g", d);
+		CHECK(prom_sample(r.body, "lisd_notify_retries_total") >= 2);
+		CHECK(prom_sample(r.body, "lisd_notify_failed_total") == 0);
+	}
+	th_resp_free(&r);
+}
+
 int main(void)
 {
 	t_run("setup_receivers_and_lisd_with_notifications",
@@ -521,6 +551,7 @@ int main(void)
 	      test_lisctl_notify_test_reaches_every_channel_of_the_site_marked_test);
 	t_run("lisctl_notify_test_says_which_channel_failed",
 	      test_lisctl_notify_test_says_which_channel_failed);
+	t_run("metrics_count_the_deliveries", test_metrics_count_the_deliveries);
 	int rc = t_done();
 	th_pg_stop(&E.pg);
 	return rc;
