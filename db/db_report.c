@@ -22,6 +22,9 @@
 #define IN_PERIOD(x) "(p.t_from IS NULL OR " x " >= p.t_from) AND " \
 		     "(p.t_to IS NULL OR " x " < p.t_to)"
 #define EMERGENCY "('emergencyRouting', 'emergencyDispatch')"
+/* Not a test-mode request (lisd(8) TEST MODE): tests stay out of the risk figures. Read
+ * through to_jsonb so that a schema before 0009 (no column test) is read as all real. */
+#define NOT_TEST(q) "NOT coalesce((to_jsonb(" q ") ->> 'test')::boolean, false)"
 
 /* The site of the longest subnet prefix covering inet expression x. */
 #define SUBNET_SITE(x) "(SELECT si.key FROM subnet n JOIN location l ON l.id = n.location_id " \
@@ -192,7 +195,8 @@ static const struct section sections[DB_REP_N_] = {
 		"CASE WHEN ql.target ~ " IPV4_TARGET " THEN substr(ql.target, 4)::inet "
 		"ELSE ql.requester_ip END AS ip, "
 		"CASE WHEN ql.target ~* " MAC_TARGET " THEN substr(ql.target, 5)::macaddr END AS mac "
-		"FROM p, query_log ql WHERE ql.location_key IS NOT NULL AND " IN_PERIOD("ql.at") "), "
+		"FROM p, query_log ql WHERE ql.location_key IS NOT NULL AND " IN_PERIOD("ql.at") " "
+		"AND " NOT_TEST("ql") "), "
 		"e AS (SELECT q.location_key, q.site_key, q.target, coalesce(" MAC_SITE("q.mac") ", "
 		SUBNET_SITE("q.ip") ", '(unknown)') AS endpoint_site FROM q), "
 		"per AS (SELECT location_key, max(site_key) AS location_site, endpoint_site, "
@@ -214,7 +218,7 @@ static const struct section sections[DB_REP_N_] = {
 		"string_agg(DISTINCT q.disagreement, '; ') AS disagreement "
 		"FROM p, query_log q WHERE coalesce(q.disagreement, '') <> '' "
 		"AND " IN_PERIOD("q.at") " AND (p.site IS NULL OR q.site_key = p.site) "
-		"GROUP BY q.target ORDER BY queries DESC, q.target"},
+		"AND " NOT_TEST("q") " GROUP BY q.target ORDER BY queries DESC, q.target"},
 
 	[DB_REP_EMERGENCY_FALLBACK] = {"emergency_fallback", {"query_log"},
 		P "SELECT " TS("q.at") " AS at, q.target, q.response_time, "
@@ -224,6 +228,7 @@ static const struct section sections[DB_REP_N_] = {
 		"WHERE q.response_time IN " EMERGENCY " "
 		"AND (q.result <> 'located' OR coalesce(q.fallback, false)) "
 		"AND " IN_PERIOD("q.at") " AND (p.site IS NULL OR q.site_key = p.site) "
+		"AND " NOT_TEST("q") " "
 		"ORDER BY q.at, q.instance, q.seq"},
 
 	[DB_REP_MAC_MOVES_BETWEEN_SITES] = {"mac_moves_between_sites", {"mac_move"},

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "lis_conf.h"
 
 /* lisctl prints at most this many errors, then how many more there were. */
 #define CTL_ERRORS_MAX 50
@@ -146,6 +147,7 @@ struct ctl_settings {
 	unsigned max_binding_age;  /* [wiremap] max_binding_age, the file's or the table's
 	                            * default: never 0 */
 	bool include_device_id;    /* [privacy] include_device_id: explain shows what lisd sends */
+	struct lis_config cfg;     /* the whole file (defaults without one): `notify test` */
 };
 /* The conninfo to use: db_option (--db), else $LIS_DB, else [database] conninfo of config
  * (NULL = LIS_CONFIG_DEFAULT_FILE, which may be missing: then "" for libpq's defaults). The
@@ -191,5 +193,8 @@ int ctl_cmd_declare(const char *conninfo, int argc, char **argv);
 int ctl_cmd_declarations(const char *conninfo, int argc, char **argv);
 int ctl_cmd_vpn_bind(const char *conninfo, int argc, char **argv);
 int ctl_cmd_vpn_unbind(const char *conninfo, int argc, char **argv);
+/* `lisctl notify test SITE` (ctl_notify.c). */
+int ctl_cmd_notify(const struct ctl_settings *set, int argc, char **argv);
+void ctl_notify_usage(FILE *out);
 
 #endif

@@ -1,4 +1,5 @@
-/* `lisctl db migrate`, `lisctl db status` and `lisctl purge` (query-log retention). */
+/* `lisctl db migrate`, `lisctl db status` and `lisctl purge` (retention of the query log and
+ * of the notifications). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "ctl.h"
 #include "db_lease.h"
+#include "db_notify.h"
 #include "db_querylog.h"
 
 static struct db_conn *connect_or_say(const char *conninfo)
@@ -145,14 +147,23 @@ int ctl_cmd_purge(const char *conninfo, int argc, char **argv)
 	struct db_conn *c = connect_or_say(conninfo);
 	if (!c)
 		return CTL_EXIT_FAIL;
-	long long n;
+	long long n, nn = 0;
 	int rc = db_query_log_purge(c, when, dry_run, &n, &err);
-	db_close(c);
 	if (rc < 0) {
+		db_close(c);
 		fprintf(stderr, "lisctl: purge: %s (%lld entries purged before that)\n", err.msg, n);
 		return CTL_EXIT_FAIL;
 	}
 	printf("%s %lld query-log entries answered before %s (each lisd's newest entry is kept)\n",
 	       dry_run ? "would purge" : "purged", n, when);
+	/* lisd(8) NOTIFICATIONS: the outbox and its log go with the query log they came from */
+	rc = db_notify_purge(c, when, dry_run, &nn, &err);
+	db_close(c);
+	if (rc < 0) {
+		fprintf(stderr, "lisctl: purge: %s\n", err.msg);
+		return CTL_EXIT_FAIL;
+	}
+	printf("%s %lld notifications opened before %s (none with a delivery pending), with "
+	       "their deliveries and log\n", dry_run ? "would purge" : "purged", nn, when);
 	return CTL_EXIT_OK;
 }

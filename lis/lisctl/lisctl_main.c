@@ -34,7 +34,8 @@ static void usage(FILE *out)
 		"                      auditors' reports on the wiremap and the query log\n"
 		"  purge (--older-than DAYS | --before T) [--dry-run]\n"
 		"                      delete query-log entries answered before then (each\n"
-		"                      lisd's newest is kept); --dry-run only counts them\n"
+		"                      lisd's newest is kept), and notifications opened before\n"
+		"                      then with nothing pending; --dry-run only counts them\n"
 		"  declare USER LABEL --address-file FILE [--current] [--expires T | --days N]\n"
 		"  declare USER LABEL (--confirm | --current | --remove)\n"
 		"                      a user's declared civic address (home, hotel), for when\n"
@@ -44,12 +45,14 @@ static void usage(FILE *out)
 		"  vpn-bind IP USER [--ttl SECONDS] [--class CLASS]\n"
 		"                      the VPN concentrator gave IP to USER for that long\n"
 		"  vpn-unbind IP       remove the VPN binding of IP\n"
+		"  notify test SITE    send a TEST notification to every recipient of SITE\n"
+		"                      ([notify] recipients) and print each outcome\n"
 		"\n"
 		"options:\n"
 		"  -c FILE             configuration file (default " LIS_CONFIG_DEFAULT_FILE "),\n"
 		"                      checked as lisd checks it; lisctl uses [database]\n"
-		"                      conninfo, [wiremap] max_binding_age and [privacy]\n"
-		"                      include_device_id\n"
+		"                      conninfo, [wiremap] max_binding_age, [privacy]\n"
+		"                      include_device_id and [notify]\n"
 		"  --db CONNINFO       libpq connection string; overrides $LIS_DB and the file\n"
 		"  --help              show this help (COMMAND --help: that command's)\n"
 		"  --version           show the version\n"
@@ -103,6 +106,7 @@ int main(int argc, char **argv)
 			{"verify", ctl_verify_usage}, {"declare", ctl_declare_usage},
 			{"declarations", ctl_declarations_usage}, {"vpn-bind", ctl_vpn_bind_usage},
 			{"vpn-unbind", ctl_vpn_unbind_usage},
+			{"notify", ctl_notify_usage},
 		};
 		for (size_t k = 0; k < sizeof helps / sizeof helps[0]; k++)
 			if (strcmp(cmd, helps[k].name) == 0) {
@@ -126,7 +130,7 @@ int main(int argc, char **argv)
 		if (strcmp(cmd, plain[k].name) == 0)
 			run = plain[k].run;
 	if (!is_db && !run && strcmp(cmd, "explain") != 0 && strcmp(cmd, "report") != 0 &&
-	    strcmp(cmd, "verify") != 0) {
+	    strcmp(cmd, "verify") != 0 && strcmp(cmd, "notify") != 0) {
 		fprintf(stderr, "lisctl: unknown command \"%s%s%s\"\n", cmd, *sub ? " " : "", sub);
 		usage(stderr);
 		return CTL_EXIT_USAGE;
@@ -141,6 +145,8 @@ int main(int argc, char **argv)
 		rc = ctl_cmd_verify(&set, argc - i, argv + i);
 	else if (strcmp(cmd, "report") == 0)
 		rc = ctl_cmd_report(&set, argc - i, argv + i);
+	else if (strcmp(cmd, "notify") == 0)
+		rc = ctl_cmd_notify(&set, argc - i, argv + i);
 	else if (run)
 		rc = run(set.conninfo, argc - i, argv + i);
 	else if (strcmp(sub, "migrate") == 0)

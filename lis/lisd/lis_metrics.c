@@ -11,6 +11,7 @@
 
 #include "held.h"
 #include "lis_prom.h"
+#include "lis_notifier.h"
 #include "lis_querylog.h"
 #include "lis_snapshot.h"
 #include "lis_version.h"
@@ -219,6 +220,25 @@ static void render_querylog(struct strbuf *b)
 	prom_scalars(b, m, sizeof m / sizeof m[0]);
 }
 
+static void render_notify(struct strbuf *b)
+{
+	struct lis_notifier_stats st;
+	lis_notifier_get_stats(&st);
+	const struct prom_scalar m[] = {
+		{ "lisd_notify_enabled", "gauge",
+		  "1 when emergency answers are notified ([notify] enabled).", st.enabled },
+		{ "lisd_notify_delivered_total", "counter",
+		  "Notification deliveries this lisd made that the receiver took.",
+		  (double)st.delivered },
+		{ "lisd_notify_retries_total", "counter",
+		  "Notification delivery attempts that failed and will be tried again.",
+		  (double)st.retries },
+		{ "lisd_notify_failed_total", "counter",
+		  "Notification deliveries given up after [notify] attempts.", (double)st.failed },
+	};
+	prom_scalars(b, m, sizeof m / sizeof m[0]);
+}
+
 static void render_connections(struct strbuf *b)
 {
 	long long open = atomic_load_explicit(&M.conns_open, memory_order_relaxed);
@@ -246,5 +266,6 @@ void lis_metrics_render(struct strbuf *b)
 	render_answers(b);
 	render_snapshot(b);
 	render_querylog(b);
+	render_notify(b);
 	render_connections(b);
 }

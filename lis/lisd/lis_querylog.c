@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "db_notify.h"
 #include "lis_log.h"
 #include "lis_strbuf.h"
 
@@ -32,7 +33,7 @@
 /* Longest field kept, in bytes (evidence and address are longer than the rest). */
 #define FIELD_MAX 512
 #define FIELD_MAX_LONG 2048
-/* An encoded entry is at most this long (18 fields, escaped, plus seq and crc). */
+/* An encoded entry is at most this long (19 fields, escaped, plus seq and crc). */
 #define BODY_MAX (16 * 1024)
 /* Reconnect backoff of the inserter: 0.5 s doubling to this. */
 #define BACKOFF_MAX_MS 10000
@@ -184,6 +185,7 @@ static bool encode_body(const struct db_query_log_entry *e, struct strbuf *b)
 	if (e->latency_ms >= 0)
 		snprintf(lat, sizeof lat, "%.3f", e->latency_ms);
 	tb_str(b, e->latency_ms >= 0 ? lat : NULL, sizeof lat);
+	tb_str(b, e->test ? "t" : "f", 1);
 	return !b->cut;
 }
 
@@ -233,6 +235,7 @@ struct rec {
 	long long at_us, evidence_age_s, location_id;
 	int fallback;
 	double latency_ms;
+	bool test;
 };
 
 #define REC_MAX (sizeof(struct rec) + (N_REC_STR - 2) * (FIELD_MAX + 4) + \
@@ -265,7 +268,7 @@ static size_t rec_make(const struct db_query_log_entry *e, char *buf)
 	struct db_query_log_entry x = *e;
 	struct rec h = { .at_us = e->at_us, .evidence_age_s = e->evidence_age_s,
 			 .location_id = e->location_id, .fallback = e->fallback,
-			 .latency_ms = e->latency_ms };
+			 .latency_ms = e->latency_ms, .test = e->test };
 	size_t at = sizeof h;
 	for (int i = 0; i < N_REC_STR; i++) {
 		const char *v = *rec_field(&x, (enum rec_str)i);
@@ -295,6 +298,7 @@ static void rec_read(const char *buf, struct db_query_log_entry *e)
 	e->location_id = h.location_id;
 	e->fallback = h.fallback;
 	e->latency_ms = h.latency_ms;
+	e->test = h.test;
 	size_t at = sizeof h;
 	for (int i = 0; i < N_REC_STR; i++) {
 		if (h.len[i] == REC_NULL)
@@ -339,7 +343,8 @@ static bool parse_ll(const char *s, long long *v)
 	return errno == 0 && *end == '\0';
 }
 
-#define Q_FIELDS 21   /* Q1, seq, 18 values, crc */
+#define Q_FIELDS 22   /* Q1, seq, 19 values, crc; spools written before test mode lack the
+		       * last value (test): one field fewer */
 
 int lis_querylog_decode(char *line, size_t len, struct db_query_log_entry *e,
 			long long *mark_seq)
@@ -374,7 +379,7 @@ int lis_querylog_decode(char *line, size_t len, struct db_query_log_entry *e,
 			*mark_seq = v;
 		return 'M';
 	}
-	if (nf != Q_FIELDS - 1 || strcmp(f[0], "Q1") != 0)
+	if ((nf != Q_FIELDS - 1 && nf != Q_FIELDS - 2) || strcmp(f[0], "Q1") != 0)
 		return 0;
 	memset(e, 0, sizeof *e);
 	if (!parse_ll(f[1], &e->seq) || e->seq <= 0 || !parse_ll(f[2], &e->at_us))
@@ -403,6 +408,8 @@ int lis_querylog_decode(char *line, size_t len, struct db_query_log_entry *e,
 	e->response_time = unescape(f[18]);
 	const char *lat = unescape(f[19]);
 	e->latency_ms = lat ? strtod(lat, NULL) : -1;
+	const char *test = nf == Q_FIELDS - 1 ? unescape(f[20]) : NULL;
+	e->test = test && strcmp(test, "t") == 0;
 	if (!e->kind || !e->result)
 		return 0;
 	return 'Q';
@@ -782,6 +789,12 @@ static void *inserter_main(void *arg)
 			if (stop)
 				break;
 			db = db_connect(Q.cfg->conninfo, &err);
+			/* lisd(8) NOTIFICATIONS: emergency rows open notifications */
+			if (db && Q.cfg->notify_enabled &&
+			    db_notify_session(db, Q.cfg->notify_window, &err) < 0) {
+				db_close(db);
+				db = NULL;
+			}
 			if (!db) {
 				if (!down_logged)
 					lis_log(LIS_LOG_WARN, "querylog", "db=unreachable result=spooling "

@@ -17,7 +17,8 @@
  * Spool file format (text, one record a line, fields separated by TAB):
  *   Q1 <seq> <at_us> <kind> <requester_ip> <requester_subject> <target> <source> <evidence>
  *      <evidence_age_s> <location_id> <location_key> <site_key> <address> <method>
- *      <fallback t|f> <disagreement> <result> <response_time> <latency_ms> <crc>
+ *      <fallback t|f> <disagreement> <result> <response_time> <latency_ms> <test t|f> <crc>
+ *      (a spool written before test mode has no <test>: read as f)
  *   M1 <next_seq> <crc>
  * A field is "\N" for NULL; a backslash in a value is written "\\" (values never hold TAB,
  * CR or LF: those become spaces when the entry is made). crc is the CRC-32 (IEEE) of the
