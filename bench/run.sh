@@ -4,7 +4,9 @@
 #  1. HELD over HTTPS with keep-alive: wrk POSTs a locationRequest to lisd (release build,
 #     answering from its in-memory snapshot of a wiremap loaded with deploy/sample/*.csv) and
 #     to nginx serving lisd's own answer as a static file of the same size over the same
-#     certificate and TLS versions. Prints requests/s, p50, p99 of both and the ratios.
+#     certificate and TLS versions; then to lisd again with [notify] enabled (the request is
+#     an emergency call: every answer goes through the notification trigger). Prints
+#     requests/s, p50, p99 of each and the ratios.
 #  2. The SQL baseline: db_lookup_subnet() (the database's longest-prefix match, what lisd ran
 #     per request before the in-memory snapshot) at 1k, 100k and 1M subnets: mean, p50,
 #     p99 microseconds, the ratio against 1k, the query plan; then the largest size again with
@@ -160,6 +162,19 @@ held_post() {
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
+# catch_up LOG T0 BEFORE END_MS: milliseconds from END_MS until PostgreSQL holds the query log
+# rows (at >= T0) of every HELD answer in lisd's LOG past its first BEFORE lines; "" when not
+# within 60 s.
+catch_up() {
+	local answered stored
+	answered=$(( $(grep -c ' held ' "$1" || true) - $3 ))
+	for _ in $(seq 1 600); do
+		stored=$(psql -X -At "$db_lis" -c "SELECT count(*) FROM query_log WHERE at >= '$2'")
+		if [ "$stored" -ge "$answered" ]; then echo $(( $(now_ms) - $4 )); return; fi
+		sleep 0.1
+	done
+}
+
 # run_wrk NAME PORT: one bounded keep-alive POST load, prints the WRKSTAT line.
 run_wrk() {
 	local name=$1 port=$2 log=$tmp/wrk-$1.log
@@ -178,6 +193,7 @@ tmp=
 lisd_pid=
 lisd2_pid=
 hp_pid=
+notify_sink_pid=
 nginx_pid=
 pg_started=
 standby_started=
@@ -195,6 +211,7 @@ cleanup() {
 	if [ -n "$standby_started" ]; then
 		as_pg "$pgbin/pg_ctl" -D "$tmp/pg2/data" -m immediate -w stop >/dev/null 2>&1
 	fi
+	if [ -n "$notify_sink_pid" ]; then kill "$notify_sink_pid" 2>/dev/null; fi
 	if [ -n "$pg_started" ]; then
 		as_pg "$pgbin/pg_ctl" -D "$tmp/pg/data" -m fast -w stop >/dev/null 2>&1 ||
 			as_pg "$pgbin/pg_ctl" -D "$tmp/pg/data" -m immediate -w stop >/dev/null 2>&1
@@ -394,7 +411,10 @@ nginx_tls=$(tls_info "$nginx_port")
 # ---------------------------------------------------------------- HELD load
 busy_before=$(cpu_busy)
 say "wrk -t$wrk_threads -c$conns -d$duration against lisd"
+off_t0=$(psql -X -At "$db_lis" -c "SELECT now()")
+off_before=$(grep -c ' held ' "$tmp/lisd.log" || true)
 lisd_stat=$(run_wrk lisd "$lisd_port")
+off_catch_up_ms=$(catch_up "$tmp/lisd.log" "$off_t0" "$off_before" "$(now_ms)")
 say "wrk -t$wrk_threads -c$conns -d$duration against nginx"
 nginx_stat=$(run_wrk nginx "$nginx_port")
 kill "$lisd_pid" "$nginx_pid" 2>/dev/null || true
@@ -463,6 +483,50 @@ bal_share=$(for k in 1 2; do grep -c ' held ' "$tmp/lisd-bal-$k.log" || true; do
 kill "${two_pids[@]}" 2>/dev/null || true
 for p in "${two_pids[@]}"; do wait "$p" 2>/dev/null || true; done
 lisd2_pid=
+# ---------------------------------------------------------------- HELD load, notifications on
+# The same lisd and load with [notify] enabled (lisd(8) NOTIFICATIONS): every request of the
+# bench is an emergency call (responseTime emergencyRouting) of one target, so each query log
+# row goes through the notification trigger (advisory lock, window UPDATE) and the notifier
+# thread delivers to a syslog socket read by a small receiver. The HELD answer should not
+# notice; the query log inserter does the extra work, measured as the time until the run's
+# query log is in PostgreSQL.
+say "starting lisd with notifications on"
+notify_sock=$tmp/notify.sock
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as out:
+    while True:
+        out.write(s.recv(65536).decode("utf-8", "replace") + "\n")
+        out.flush()
+' "$notify_sock" "$tmp/notify-received.log" &
+notify_sink_pid=$!
+for _ in $(seq 1 50); do [ -S "$notify_sock" ] && break; sleep 0.1; done
+[ -S "$notify_sock" ] || die "the notification receiver did not start"
+lisd_notify_port=$(free_port)
+lis_conf "$tmp/lis-notify.conf" "$lisd_notify_port" "$db_lis"
+printf '[notify]\nenabled = true\nrecipients = * = syslog\nsyslog_socket = %s\n' \
+	"$notify_sock" >>"$tmp/lis-notify.conf"
+"$lisd" -c "$tmp/lis-notify.conf" 2>"$tmp/lisd-notify.log" &
+lisd_pid=$!
+wait_https "$lisd_notify_port" "$lisd_pid" lisd "$tmp/lisd-notify.log"
+wait_loaded "$tmp/lisd-notify.log" "$lisd_pid" 30
+notify_t0=$(psql -X -At "$db_lis" -c "SELECT now()")
+say "wrk -t$wrk_threads -c$conns -d$duration against lisd with notifications on"
+notify_stat=$(run_wrk lisd-notify "$lisd_notify_port")
+# Until the run's query log is in PostgreSQL (spooled, inserted, through the trigger).
+answered=$(grep -c ' held ' "$tmp/lisd-notify.log" || true)
+catch_up_ms=$(catch_up "$tmp/lisd-notify.log" "$notify_t0" 0 "$(now_ms)")
+kill "$lisd_pid" 2>/dev/null || true
+wait "$lisd_pid" 2>/dev/null || true
+lisd_pid=
+kill "$notify_sink_pid" 2>/dev/null || true
+wait "$notify_sink_pid" 2>/dev/null || true
+notify_sink_pid=
+notify_made=$(psql -X -At "$db_lis" -c "SELECT count(*) || ' notification(s)'
+	FROM notification WHERE first_at >= '$notify_t0'")
+notify_got=$(grep -c 'emergency_call' "$tmp/notify-received.log" || true)
 
 # ---------------------------------------------------------------- subnet lookups
 say "lisctl db migrate (lookup database)"
@@ -738,6 +802,12 @@ lisd2_pid=
 			"$(ms "$(field "$st" p50_us)")" "$(ms "$(field "$st" p99_us)")" \
 			"$(ms "$(field "$st" max_us)")" "$(field "$st" non2xx)" "$errs"
 	done
+	errs=$(( $(field "$notify_stat" connect_err) + $(field "$notify_stat" read_err) +
+		$(field "$notify_stat" write_err) + $(field "$notify_stat" timeout) ))
+	printf '   %-6s %11s %10s %10s %10s %8s %8s   (lisd, [notify] enabled)\n' lisd+n \
+		"$(field "$notify_stat" rps)" "$(ms "$(field "$notify_stat" p50_us)")" \
+		"$(ms "$(field "$notify_stat" p99_us)")" "$(ms "$(field "$notify_stat" max_us)")" \
+		"$(field "$notify_stat" non2xx)" "$errs"
 	echo
 	echo "   lisd/nginx  req/s $(ratio "$(field "$lisd_stat" rps)" "$(field "$nginx_stat" rps)")" \
 		"  p50 $(ratio "$(field "$lisd_stat" p50_us)" "$(field "$nginx_stat" p50_us)")" \
@@ -745,6 +815,14 @@ lisd2_pid=
 	echo "   (req/s ratio < 1 and latency ratios > 1 are the price of HELD parsing, resolving from"
 	echo "    lisd's in-memory wiremap snapshot (no SQL per request) and PIDF-LO building over"
 	echo "    serving the same bytes from a file)"
+	echo "   notifications on/off  req/s $(ratio "$(field "$notify_stat" rps)" \
+		"$(field "$lisd_stat" rps)")  p50 $(ratio "$(field "$notify_stat" p50_us)" \
+		"$(field "$lisd_stat" p50_us)")  p99 $(ratio "$(field "$notify_stat" p99_us)" \
+		"$(field "$lisd_stat" p99_us)")"
+	echo "   (lisd+n: every request an emergency call of one target; $notify_made,"
+	echo "    $notify_got delivered to syslog. The query log of a run was all in PostgreSQL"
+	echo "    ${off_catch_up_ms:-NOT within 60 s} ms (off) and ${catch_up_ms:-NOT within 60 s} ms (on) after its load ended:"
+	echo "    the trigger is the inserter's work; no answer waits for it)"
 	echo
 	echo "2. SQL baseline: subnet lookup via db_lookup_subnet(), $lookups lookups per size (80% inside"
 	echo "   a stored prefix). lisd no longer runs it per request (it answers from memory, see 3):"

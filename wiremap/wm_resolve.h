@@ -4,9 +4,14 @@
  *   BSSID        (the client's RFC 7105 802.11 measurement, or an observed MAC <-> BSSID)
  *   static       (the endpoint's statically assigned location)
  *   subnet       (longest prefix of the IP address)
- *   site default (only where the site's policy allows it)
- * Bindings older than max_binding_age are listed but are not evidence. Pure and lock-free:
- * everything it returns points into the snapshot. */
+ *   site default (only where the site's policy allows it, and the class's)
+ *   declared     (the user's declared civic address: RAY BAUM'S Act, off premises)
+ * The target's endpoint class (or its VPN binding's) says which of these count, how old a
+ * binding may be, and what to answer when nothing it counts is fresh (wm_class). A target
+ * off premises (a VPN address, a remote subnet, an address in no office subnet that the
+ * office network does not see) is never answered with an office's location. Bindings
+ * older than the class's max_binding_age are listed but are not evidence. Pure and
+ * lock-free: everything it returns points into the snapshot. */
 #ifndef WM_RESOLVE_H
 #define WM_RESOLVE_H
 
@@ -29,8 +34,11 @@ enum wm_source {
 	                       * same site, and never above that evidence */
 	WM_SRC_SUBNET,        /* the IP subnet's location (a fallback) */
 	WM_SRC_SITE_DEFAULT,  /* the site's default location (a fallback) */
+	WM_SRC_DECLARED,      /* the user's declared location (RFC 4119 method Manual) */
 };
-/* "port", "switch", "bssid", "static", "client-bssid", "subnet", "site-default", "none" */
+#define WM_SRC_LAST WM_SRC_DECLARED
+/* "port", "switch", "bssid", "static", "client-bssid", "subnet", "site-default",
+ * "declared", "none" */
 const char *wm_source_name(enum wm_source s);
 
 /* Who is being located: identities (proto/ident.h), at most one of each kind, of kinds the
@@ -65,8 +73,14 @@ struct wm_evidence {
 	const char *origin;             /* binding source ("snmp", "import"...), or NULL */
 	bool stale;                     /* older than max_binding_age: not used */
 	bool unverified;                /* a client's claim no network evidence backs: not used */
+	bool excluded;                  /* the class does not count it, or the target is off
+					 * premises and it is an office's: not used */
 	bool chosen;                    /* the one that answered */
 };
+
+/* The name of e's step: its source's, or for one followed (no location of its own) "vpn"
+ * (the requester's VPN binding) or "ip->mac". */
+const char *wm_evidence_step(const struct wm_evidence *e);
 
 #define WM_MAX_EVIDENCE 24
 struct wm_result {
@@ -81,7 +95,15 @@ struct wm_result {
 	char disagree[200];             /* "port says hq, subnet says branch" */
 	size_t n_evidence;
 	struct wm_evidence ev[WM_MAX_EVIDENCE];
-	char unknown_reason[160];       /* why nothing matched, when source == WM_SRC_NONE */
+	char unknown_reason[240];       /* why nothing matched, when source == WM_SRC_NONE */
+	/* The policy that decided: the target's class, how it was found ("endpoint
+	 * alice-laptop", "VPN binding of 10.8.0.5", "no endpoint"), and where the target is. */
+	const struct wm_class *cls;
+	char class_how[120];
+	bool off_premises;
+	char premises[200];             /* why off (or on) premises; "" when no address given */
+	const char *user;               /* the user found (endpoint owner, VPN binding), or NULL */
+	bool unconfirmed;               /* a stale declaration answered (class no_fresh) */
 };
 
 /* Is every identity of t (its BSSID aside) the device at address ip, as s shows it at p->now?

@@ -182,6 +182,8 @@ static void log_answer(struct lis_http *h, const char *ip, const char *method, c
 		EXTRA(" form=%s", form);
 	if (oc->uri_issued)
 		EXTRA(" uri=issued");
+	if (oc->test)
+		EXTRA(" test=yes");
 	if (oc->disagree[0])
 		EXTRA(" disagree=%s disagreements=%llu", lis_log_value(v, sizeof v, oc->disagree),
 		      oc->disagreements);
@@ -230,6 +232,7 @@ static void log_query(const char *kind, const char *ip, const struct lis_held_ou
 		.result = oc->result,
 		.response_time = oc->response_time[0] ? oc->response_time : NULL,
 		.latency_ms = ms,
+		.test = oc->test,
 	};
 	lis_querylog_append(&e);
 }
@@ -247,6 +250,18 @@ static struct MHD_Response *doc_response(char *out, size_t out_len, const char *
 	/* A location is personal data of the moment: no cache may keep it. */
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	return r;
+}
+
+/* lisd(8) TEST MODE: a configured test requester, or the marker header when [test] header is
+ * on. The answer does not depend on it; the log and the notification say TEST. */
+static bool is_test(const struct lis_config *cfg, struct MHD_Connection *conn, const char *ip)
+{
+	if (cfg->test_header) {
+		const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, LIS_TEST_HEADER);
+		if (v && strcmp(v, "1") == 0)
+			return true;
+	}
+	return lis_auth_is_test(conn, ip);
 }
 
 /* POST of a HELD locationRequest: to held_path, or to a location URI. */
@@ -267,6 +282,7 @@ static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *co
 					 &oc);
 	else
 		rc = lis_held_handle(&who, body, rq->body.len, &out, &out_len, &oc);
+	oc.test = is_test(h->cfg, conn, ip);
 	log_answer(h, ip, method, url, NULL, &oc, &rq->start);
 	log_query(rq->route == LIS_ROUTE_DEREF ? "deref_post" : "held", ip, &oc, &rq->start);
 	if (rc < 0) {
@@ -291,6 +307,7 @@ static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connectio
 	client_address(conn, ip, sizeof ip);
 	struct lis_requester who = { .ip = ip, .authorize = authorize_connection, .ctx = conn };
 	unsigned status = lis_held_deref_get(&who, rq->token, rq->form, &out, &out_len, &pidf, &oc);
+	oc.test = is_test(h->cfg, conn, ip);
 	log_answer(h, ip, method, url, rq->form == LIS_DEREF_HELD ? "held" : "pidf", &oc,
 		   &rq->start);
 	log_query("deref_get", ip, &oc, &rq->start);

@@ -351,10 +351,24 @@ static pid_t spawn(char *const argv[], const struct run_opts *o, int stop_sig)
 	return pid;
 }
 
-pid_t th_spawn(char *const argv[], const char *log_path)
+pid_t th_spawn(char *const argv[], const char *out_path)
 {
-	const struct run_opts o = {.pdeath_sig = SIGKILL, .out_path = log_path};
-	return spawn(argv, &o, SIGKILL);
+	struct run_opts o = {.pdeath_sig = SIGKILL, .out_path = out_path};
+	return spawn(argv, &o, SIGTERM);
+}
+
+int th_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return -1;
+	kill(pid, SIGTERM);
+	int st = wait_ms(pid, 10000);
+	if (st == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	child_del(pid);
+	return decode_status(st);
 }
 
 /* ---- PostgreSQL ---- */

@@ -65,6 +65,11 @@ struct th_proc {
  * timeout_s seconds (killed after that, status 128+9). */
 int th_run(struct th_proc *p, char *const argv[], char *const env[], int timeout_s);
 void th_proc_free(struct th_proc *p);
+/* Start argv in the background, stdout and stderr appended to out_path; stopped at exit like
+ * every child. Returns its pid, or -1. */
+pid_t th_spawn(char *const argv[], const char *out_path);
+/* SIGTERM (SIGKILL after 10 s) and wait: the exit status as th_proc.status, -1 for no pid. */
+int th_stop(pid_t pid);
 
 /* ---- TLS ---- */
 struct th_tls {
@@ -177,10 +182,6 @@ long th_keepalive_post(void *curl, const struct th_lisd *l, const char *cafile,
 
 /* The value of "Name:" in /proc/PID/status, tabs made spaces; "" when absent. */
 void th_status_field(pid_t pid, const char *name, char *out, size_t size);
-
-/* Start argv (found on PATH) in the background, standard input /dev/null, its output
- * appended to log_path; killed (SIGKILL) at exit and when the test dies. Its pid, or -1. */
-pid_t th_spawn(char *const argv[], const char *log_path);
 
 /* ---- lisctl, time, waiting ---- */
 /* lisctl --db conninfo ARGS... (NULL-terminated), 60 s at most; p->status is its exit. */
