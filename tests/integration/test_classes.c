@@ -102,7 +102,7 @@ static void test_softphone_on_a_vpn_pool_address_is_not_answered_with_the_office
 	CHECKF(strstr(body, "off premises") != NULL, "%s", th_flat(body));
 	free(body);
 	/* an address of the pool that nobody was bound to: no office either */
-	ck_expect_error(&E, ck_req(NULL, false), "127.0.8.9", NULL, "locationUnknown");
+	free(ck_expect_error(&E, ck_req(NULL, false), "127.0.8.9", NULL, "locationUnknown"));
 }
 
 static void test_declared_home_address_is_answered_with_method_Manual(void)
