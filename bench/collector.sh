@@ -225,7 +225,8 @@ conninfo="host=$tmp/pg user=postgres dbname=lis"
 sql() { psql -qAt -h "$tmp/pg" -U postgres -d lis -v ON_ERROR_STOP=1 -c "$1"; }
 sql "INSERT INTO site (key, name) VALUES ('bench', 'Bench');
      INSERT INTO switch (key, site_id, chassis_id, mgmt_address, snmp_port, poll_enabled)
-       SELECT format('sw%s', lpad(i::text, 4, '0')), (SELECT id FROM site WHERE key = 'bench'),
+       SELECT format('sw%s', lpad(i::text, greatest(4, length(i::text)), '0')),
+              (SELECT id FROM site WHERE key = 'bench'),
               format('02:fe:%s:%s:00:00', lpad(to_hex((i - 1) >> 8), 2, '0'),
                      lpad(to_hex((i - 1) & 255), 2, '0')),
               '127.0.0.1', 161, false

@@ -681,6 +681,12 @@ static void load(const char *path, long long agents)
 	fclose(f);
 	if (n_rows == 0)
 		die("%s: no rows", path);
+	for (size_t k = 0; k < n_rows; k++) {
+		uint32_t o[MAX_OID];
+		size_t on;
+		if (row_oid(&rows[k], 0, o, &on) < 0)
+			die("%s:%d: the OID is not an OID for agent 0", path, rows[k].line);
+	}
 	qsort(rows, n_rows, sizeof *rows, row_cmp_i0);
 	/* the order for a sample of agents: the first, the last and some in between */
 	long long sample[] = {0, 1, 2, agents / 3, agents / 2, agents - 2, agents - 1};
