@@ -1,35 +1,53 @@
 #!/usr/bin/env bash
 # bench/collector.sh: one `wiremapd --once` cycle over N simulated 48-port switches
-# (N = 100, 500, 1000 by default), each an snmpsimd endpoint of its own on 127.0.0.1.
+# (N = 100, 1000, 10000 by default), each an SNMP agent of its own on 127.0.0.1.
 #
-# Per size: cycle time (wall), time per switch, CPU (user+sys) of wiremapd, of the snmpsimd
-# processes and of PostgreSQL separately, wiremapd's max RSS, and what the cycle wrote.
-# The aim (issue 4): 1000 switches in under 5 minutes on this 2-core machine.
+# Per size: cycle time (wall), time per switch, CPU (user+sys) of wiremapd, of the simulated
+# agents and of PostgreSQL separately, wiremapd's max RSS, and what the cycle wrote.
+# The aims: 1000 switches in under 5 minutes (issue 4); an agent simulator that costs less
+# CPU than the collector it feeds, and one cycle of 10,000 switches (issue 13).
 #
-# Standalone (bench/run.sh is the lisd bench): builds wiremapd and lisctl in BENCH_BUILD
-# (release), starts its own PostgreSQL (temporary directory, Unix socket only) and snmpsimd
-# processes on loopback, and stops everything at exit, also on failure or Ctrl-C. The whole
+# The agents: bench/snmp_agent_sim (C, one epoll loop, one UDP port per switch, one recording
+# template expanded per switch as it answers; BENCH_SIMULATOR=c, the default) or snmpsimd
+# (Python, one recording file per switch; BENCH_SIMULATOR=snmpsim, the reference). Both replay
+# the recordings bench/collector_rec.py writes. Before measuring with c, a check polls 5
+# switches through each and fails the run unless wiremapd wrote the same rows and the agents
+# answered the same walks (BENCH_CHECK=0 skips it).
+#
+# Standalone (bench/run.sh is the lisd bench): builds wiremapd, lisctl and snmp_agent_sim in
+# BENCH_BUILD (release), starts its own PostgreSQL (temporary directory, Unix socket only) and
+# the agents on loopback, and stops everything at exit, also on failure or Ctrl-C. The whole
 # run is bounded: BENCH_TIME_LIMIT seconds (600) from start; a size that cannot finish in
 # what is left is skipped and said so. Report: stdout and bench/out/collector.txt.
 #
-# Knobs (environment): BENCH_COLLECTOR_SIZES ("100 500 1000", ascending), BENCH_SNMPSIM_PROCS
-# (2: snmpsimd processes the endpoints are spread over), BENCH_CONCURRENCY (64: wiremapd
-# [poll] concurrency), BENCH_TIMEOUT_MS (3000), BENCH_RETRIES (2), BENCH_TIME_LIMIT (600),
-# BENCH_BUILD (build-bench), BENCH_KEEP (0: 1 keeps the temporary directory).
+# Knobs (environment): BENCH_COLLECTOR_SIZES ("100 1000 10000", ascending), BENCH_SIMULATOR
+# (c or snmpsim), BENCH_CHECK (1), BENCH_SNMPSIM_PROCS (2: snmpsimd processes the endpoints
+# are spread over), BENCH_CONCURRENCY (64: wiremapd [poll] concurrency), BENCH_TIMEOUT_MS
+# (3000), BENCH_RETRIES (2), BENCH_TIME_LIMIT (600), BENCH_BUILD (build-bench), BENCH_KEEP
+# (0: 1 keeps the temporary directory), BENCH_WRAP ("": a command wiremapd runs under, e.g.
+# "perf record -g -o /tmp/wmd.perf" or "strace -f -T -o /tmp/wmd.strace").
 set -euo pipefail
 
 T0=$SECONDS
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(dirname "$here")
 build=${BENCH_BUILD:-$top/build-bench}
-sizes=${BENCH_COLLECTOR_SIZES:-"100 500 1000"}
-procs=${BENCH_SNMPSIM_PROCS:-2}
+sizes=${BENCH_COLLECTOR_SIZES:-"100 1000 10000"}
+simulator=${BENCH_SIMULATOR:-c}
+check=${BENCH_CHECK:-1}
+check_n=5
+snmpsim_procs=${BENCH_SNMPSIM_PROCS:-2}
 concurrency=${BENCH_CONCURRENCY:-64}
 timeout_ms=${BENCH_TIMEOUT_MS:-3000}
 retries=${BENCH_RETRIES:-2}
 limit=${BENCH_TIME_LIMIT:-600}
 out_dir=$here/out
 report=$out_dir/collector.txt
+
+case $simulator in
+c|snmpsim) ;;
+*) echo "collector: error: BENCH_SIMULATOR=$simulator: c or snmpsim" >&2; exit 1 ;;
+esac
 
 say() { printf 'collector: %s\n' "$*" >&2; }
 die() { printf 'collector: error: %s\n' "$*" >&2; exit 1; }
@@ -62,28 +80,31 @@ if [ ! -f "$build/build.ninja" ]; then
 	say "configuring $build (release)"
 	meson setup "$build" "$top" -Dbuildtype=release >/dev/null
 fi
-say "building wiremapd and lisctl in $build"
+say "building wiremapd, lisctl and snmp_agent_sim in $build"
 # ninja regenerates a build directory configured before wiremap/wiremapd existed
 mkdir -p "$out_dir"
-ninja -C "$build" wiremap/wiremapd/wiremapd lis/lisctl/lisctl >"$out_dir/collector-build.log" 2>&1 ||
+ninja -C "$build" wiremap/wiremapd/wiremapd lis/lisctl/lisctl bench/snmp_agent_sim \
+	>"$out_dir/collector-build.log" 2>&1 ||
 	{ tail -n 20 "$out_dir/collector-build.log" >&2; die "build failed (ninja -C $build)"; }
 wiremapd=$build/wiremap/wiremapd/wiremapd
 lisctl=$build/lis/lisctl/lisctl
-[ -x "$wiremapd" ] && [ -x "$lisctl" ] || die "no wiremapd/lisctl in $build"
+agent_sim=$build/bench/snmp_agent_sim
+[ -x "$wiremapd" ] && [ -x "$lisctl" ] && [ -x "$agent_sim" ] ||
+	die "no wiremapd/lisctl/snmp_agent_sim in $build"
 
 # ---------------------------------------------------------------- clean-up
 tmp=$(mktemp -d /tmp/lis-collector-XXXXXX)
 chmod 755 "$tmp"
-sim_pids=()
+cur_pids=()
 pg_up=
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 as_pg() { if [ "$(id -u)" -eq 0 ]; then setpriv --reuid=postgres --regid=postgres --clear-groups -- "$@"; else "$@"; fi; }
 cleanup() {
 	local p
 	trap - EXIT INT TERM
-	for p in "${sim_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${cur_pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	[ -n "$pg_up" ] && as_pg "$pgbin/pg_ctl" -D "$tmp/pg/data" -m fast -w stop >/dev/null 2>&1
-	for p in "${sim_pids[@]}"; do
+	for p in "${cur_pids[@]}"; do
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "$p" 2>/dev/null || true
 	done
@@ -96,95 +117,23 @@ trap 'exit 130' INT TERM
 # ---------------------------------------------------------------- recordings
 max=0
 for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
-# select() in snmpsimd: keep each process well under 1024 sockets
-per=$(( (max + procs - 1) / procs ))
-while [ "$per" -gt 800 ]; do procs=$((procs + 1)); per=$(( (max + procs - 1) / procs )); done
+python3 "$here/collector_rec.py" template "$tmp/switch.snmprec"
+varbinds=$(wc -l <"$tmp/switch.snmprec")
+chmod -R a+rX "$tmp"
 
-say "writing $max recordings for $procs snmpsimd processes"
-python3 - "$tmp" "$max" "$procs" <<'EOF'
-"""One recording per switch: 48 access ports (one host each: a learned MAC in BRIDGE-MIB and
-Q-BRIDGE-MIB, its IP in ipNetToPhysicalTable, every other one an LLDP-MED phone with
-inventory) and port 49, an uplink with 20 MACs behind it and a bridge LLDP neighbour. Switch i
-(0-based) is endpoint i // procs ... of process i % procs: data dir sim<k>/public/<transport
-id>.snmprec, as snmpsimd --v2c-arch picks it by the endpoint a request came in on."""
-import os, sys
-
-tmp, n, procs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-LLDP = "1.0.8802.1.1.2.1"
-
-
-def key(oid):
-    return [int(x) for x in oid.split(".")]
-
-
-def macidx(m):
-    return ".".join(str(b) for b in m)
-
-
-def machex(m):
-    return "".join("%02x" % b for b in m)
-
-
-for i in range(n):
-    r = []
-    add = lambda o, t, v: r.append((o, t, v))
-    name = "sw%04d" % (i + 1)
-    add("1.3.6.1.2.1.1.1.0", 4, "bench access switch 48+1 ports")
-    add("1.3.6.1.2.1.1.3.0", 67, "100")
-    add("1.3.6.1.2.1.1.5.0", 4, name)
-    for p in range(1, 50):
-        add("1.3.6.1.2.1.2.2.1.2.%d" % p, 4, "GigabitEthernet1/0/%d" % p)
-        add("1.3.6.1.2.1.31.1.1.1.1.%d" % p, 4, "Gi1/0/%d" % p)
-        add("1.3.6.1.2.1.31.1.1.1.18.%d" % p, 4, "uplink" if p == 49 else "desk %d" % p)
-        add("1.3.6.1.2.1.17.1.4.1.2.%d" % p, 2, str(p))
-        add(LLDP + ".3.7.1.2.%d" % p, 2, "5")
-        add(LLDP + ".3.7.1.3.%d" % p, 4, "Gi1/0/%d" % p)
-        add(LLDP + ".3.7.1.4.%d" % p, 4, "GigabitEthernet1/0/%d" % p)
-    add(LLDP + ".3.1.0", 2, "4")
-    add(LLDP + ".3.2.0", "4x", "02fe%04x0000" % i)
-    add(LLDP + ".3.3.0", 4, name)
-    fdb = [((2, 0, i >> 8, i & 255, 0, p), p) for p in range(1, 49)]
-    fdb += [((2, 0xee, i >> 8, i & 255, 1, k), 49) for k in range(20)]
-    for mac, port in fdb:
-        add("1.3.6.1.2.1.17.4.3.1.1.%s" % macidx(mac), "4x", machex(mac))
-        add("1.3.6.1.2.1.17.4.3.1.2.%s" % macidx(mac), 2, str(port))
-        add("1.3.6.1.2.1.17.4.3.1.3.%s" % macidx(mac), 2, "3")
-        add("1.3.6.1.2.1.17.7.1.2.2.1.2.1.%s" % macidx(mac), 2, str(port))
-        add("1.3.6.1.2.1.17.7.1.2.2.1.3.1.%s" % macidx(mac), 2, "3")
-    for mac, port in fdb[:48]:
-        a = i * 64 + port   # 198.18.0.0/15 (benchmarking range): data only, never a target
-        ip = "198.%d.%d.%d" % (18 + (a >> 16), (a >> 8) & 255, a & 255)
-        idx = "100.1.4.%s" % ip
-        add("1.3.6.1.2.1.4.35.1.4.%s" % idx, "4x", machex(mac))
-        add("1.3.6.1.2.1.4.35.1.6.%s" % idx, 2, "3")
-        add("1.3.6.1.2.1.4.35.1.7.%s" % idx, 2, "1")
-    rem = [(p, fdb[p - 1][0], "SEP%s" % machex(fdb[p - 1][0]).upper(), "04")
-           for p in range(1, 49, 2)]
-    rem.append((49, (2, 0xfe, 0xff, 0, 0, i & 255), "core-%d" % (i % 4), "28"))
-    for port, mac, sysname, caps in rem:
-        idx = "0.%d.1" % port
-        add(LLDP + ".4.1.1.4.%s" % idx, 2, "4")
-        add(LLDP + ".4.1.1.5.%s" % idx, "4x", machex(mac))
-        add(LLDP + ".4.1.1.6.%s" % idx, 2, "3")
-        add(LLDP + ".4.1.1.7.%s" % idx, "4x", machex(mac))
-        add(LLDP + ".4.1.1.9.%s" % idx, 4, sysname)
-        add(LLDP + ".4.1.1.11.%s" % idx, "4x", caps)
-        add(LLDP + ".4.1.1.12.%s" % idx, "4x", caps)
-        if port != 49:
-            for col, v in enumerate(["1", "2", "3", "S%s" % machex(mac), "ExampleTel",
-                                     "DeskPhone 7", ""], 1):
-                add(LLDP + ".5.4795.1.3.3.1.%d.%s" % (col, idx), 4, v)
-    r.sort(key=lambda x: key(x[0]))
-    d = os.path.join(tmp, "sim%d" % (i % procs), "public")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "1.3.6.1.6.1.1.%d.snmprec" % (i // procs)), "w") as f:
-        f.write("".join("%s|%s|%s\n" % x for x in r))
-EOF
-varbinds=$(wc -l <"$tmp/sim0/public/1.3.6.1.6.1.1.0.snmprec")
-
-# ---------------------------------------------------------------- snmpsimd
-# Ports: a block of free UDP ports, switch i on base + i.
-base=$(python3 - "$max" <<'EOF'
+# ---------------------------------------------------------------- agents
+# start_snmpsim N DIR / start_csim N DIR: switch i (0-based) answers on 127.0.0.1:$sim_base + i;
+# the processes are in cur_pids (the clean-up ends them too); stop_sims ends them.
+sim_base=
+start_snmpsim() {
+	local n=$1 dir=$2 procs=$snmpsim_procs per k i args last t0=$SECONDS
+	# select() in snmpsimd: keep each process well under 1024 sockets
+	per=$(( (n + procs - 1) / procs ))
+	while [ "$per" -gt 800 ]; do procs=$((procs + 1)); per=$(( (n + procs - 1) / procs )); done
+	say "writing $n recordings for $procs snmpsimd processes"
+	python3 "$here/collector_rec.py" expand "$tmp/switch.snmprec" "$dir" "$n" "$procs"
+	# Ports: a block of free UDP ports, switch i on base + i.
+	sim_base=$(python3 - "$n" <<'EOF'
 import socket, sys, random
 n = int(sys.argv[1])
 for _ in range(200):
@@ -204,36 +153,60 @@ for _ in range(200):
             s.close()
 EOF
 )
-[ -n "$base" ] || die "no block of $max free UDP ports on 127.0.0.1"
-user_opts=()
-[ "$(id -u)" -eq 0 ] && user_opts=(--process-user=nobody --process-group=nogroup)
-chmod -R a+rX "$tmp"
-t_start=$SECONDS
-for k in $(seq 0 $((procs - 1))); do
-	args="$tmp/sim$k.args"
-	: >"$args"
-	for ((i = k; i < max; i += procs)); do
-		echo "--agent-udpv4-endpoint=127.0.0.1:$((base + i))" >>"$args"
+	[ -n "$sim_base" ] || die "no block of $n free UDP ports on 127.0.0.1"
+	local user_opts=()
+	[ "$(id -u)" -eq 0 ] && user_opts=(--process-user=nobody --process-group=nogroup)
+	chmod -R a+rX "$dir"
+	cur_pids=()
+	for k in $(seq 0 $((procs - 1))); do
+		args="$dir/sim$k.args"
+		: >"$args"
+		for ((i = k; i < n; i += procs)); do
+			echo "--agent-udpv4-endpoint=127.0.0.1:$((sim_base + i))" >>"$args"
+		done
+		mkdir -p "$dir/cache$k"
+		chmod 777 "$dir/cache$k"
+		snmpsimd --v2c-arch --data-dir="$dir/sim$k" --cache-dir="$dir/cache$k" \
+			--args-from-file="$args" --logging-method=null "${user_opts[@]}" \
+			>"$dir/sim$k.log" 2>&1 &
+		cur_pids+=($!)
 	done
-	mkdir -p "$tmp/cache$k"
-	chmod 777 "$tmp/cache$k"
-	snmpsimd --v2c-arch --data-dir="$tmp/sim$k" --cache-dir="$tmp/cache$k" \
-		--args-from-file="$args" --logging-method=null "${user_opts[@]}" \
-		>"$tmp/sim$k.log" 2>&1 &
-	sim_pids+=($!)
-done
-# every process answers on its last endpoint once it has indexed its recordings
-for k in $(seq 0 $((procs - 1))); do
-	last=$(( ( (max - 1 - k) / procs ) * procs + k ))
-	until snmpget -v2c -c public -t 1 -r 0 -Oqv "127.0.0.1:$((base + last))" \
-		1.3.6.1.2.1.1.5.0 >/dev/null 2>&1; do
-		kill -0 "${sim_pids[$k]}" 2>/dev/null || die "snmpsimd $k exited: $(tail -3 "$tmp/sim$k.log")"
-		[ "$(left)" -gt 30 ] || die "snmpsimd not up within the time limit"
-		sleep 1
+	# every process answers on its last endpoint once it has indexed its recordings
+	for k in $(seq 0 $((procs - 1))); do
+		last=$(( ( (n - 1 - k) / procs ) * procs + k ))
+		until snmpget -v2c -c public -t 1 -r 0 -Oqv "127.0.0.1:$((sim_base + last))" \
+			1.3.6.1.2.1.1.5.0 >/dev/null 2>&1; do
+			kill -0 "${cur_pids[$k]}" 2>/dev/null ||
+				die "snmpsimd $k exited: $(tail -3 "$dir/sim$k.log")"
+			[ "$(left)" -gt 30 ] || die "snmpsimd not up within the time limit"
+			sleep 1
+		done
 	done
-done
-sim_start=$((SECONDS - t_start))
-say "snmpsimd: $procs processes, $max endpoints, up in ${sim_start}s"
+	sim_desc="snmpsimd: $procs processes (--v2c-arch, one UDP endpoint and one recording"
+	sim_desc+=" file per switch), up in $((SECONDS - t0))s"
+}
+start_csim() {
+	local n=$1 dir=$2 t0=$SECONDS
+	mkdir -p "$dir"
+	chmod 777 "$dir"
+	"$agent_sim" --count "$n" --ready-file "$dir/ready" "$tmp/switch.snmprec" \
+		2>"$dir/sim.log" &
+	cur_pids=($!)
+	until [ -s "$dir/ready" ]; do
+		kill -0 "${cur_pids[0]}" 2>/dev/null ||
+			die "snmp_agent_sim exited: $(tail -3 "$dir/sim.log")"
+		sleep 0.1
+	done
+	sim_base=$(cat "$dir/ready")
+	sim_desc="snmp_agent_sim: 1 process (epoll, one UDP port per switch, one template"
+	sim_desc+=" expanded per switch), up in $((SECONDS - t0))s"
+}
+stop_sims() {
+	local p
+	for p in "${cur_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${cur_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	cur_pids=()
+}
 
 # ---------------------------------------------------------------- PostgreSQL
 mkdir -p "$tmp/pg"
@@ -252,10 +225,11 @@ conninfo="host=$tmp/pg user=postgres dbname=lis"
 sql() { psql -qAt -h "$tmp/pg" -U postgres -d lis -v ON_ERROR_STOP=1 -c "$1"; }
 sql "INSERT INTO site (key, name) VALUES ('bench', 'Bench');
      INSERT INTO switch (key, site_id, chassis_id, mgmt_address, snmp_port, poll_enabled)
-       SELECT format('sw%s', lpad(i::text, 4, '0')), (SELECT id FROM site WHERE key = 'bench'),
+       SELECT format('sw%s', lpad(i::text, greatest(4, length(i::text)), '0')),
+              (SELECT id FROM site WHERE key = 'bench'),
               format('02:fe:%s:%s:00:00', lpad(to_hex((i - 1) >> 8), 2, '0'),
                      lpad(to_hex((i - 1) & 255), 2, '0')),
-              '127.0.0.1', $base + i - 1, false
+              '127.0.0.1', 161, false
        FROM generate_series(1, $max) AS i;" >/dev/null ||
 	die "cannot insert the switches (schema 0003 missing?)"
 
@@ -281,13 +255,92 @@ cpu_of() {
 	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); s = $12 + $13 + $14 + $15;
 		printf "%.2f\n", s / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
-cpu_sims() { local t=0 p; for p in "${sim_pids[@]}"; do t=$(awk -v a="$t" -v b="$(cpu_of "$p")" 'BEGIN { print a + b }'); done; echo "$t"; }
+# The same for a process and its live children (PostgreSQL: the postmaster, the backends and
+# workers still running, and those it has reaped), so that a backend not yet reaped when
+# wiremapd exits still counts.
+cpu_tree() {
+	local t p
+	t=$(cpu_of "$1")
+	for p in $(ps -o pid= --ppid "$1"); do
+		t=$(awk -v a="$t" -v f="/proc/$p/stat" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+			s = 0; if ((getline l < f) > 0) { sub(/^.*\) /, "", l); split(l, x, " ");
+			s = (x[12] + x[13]) / hz }; printf "%.2f\n", a + s }')
+	done
+	echo "$t"
+}
+cpu_sims() {
+	local t=0 p
+	for p in "${cur_pids[@]}"; do
+		t=$(awk -v a="$t" -v b="$(cpu_of "$p")" 'BEGIN { print a + b }')
+	done
+	echo "$t"
+}
+# Switch i answers on $sim_base + i - 1; the first n are polled, from empty tables.
+point_switches() {
+	sql "UPDATE switch SET snmp_port = $sim_base + substr(key, 3)::int - 1;
+	     TRUNCATE binding_mac_port, binding_ip_mac, lldp_neighbor, mac_move, switch_poll_status;
+	     UPDATE switch SET poll_enabled = (substr(key, 3)::int <= $1);" >/dev/null
+}
+# What a cycle wrote, without its times: one line a row, sorted.
+dump_rows() {
+	sql "SELECT 'mac_port ' || (to_jsonb(t) - 'first_seen' - 'last_seen')::text FROM binding_mac_port t
+	     UNION ALL SELECT 'ip_mac ' || (to_jsonb(t) - 'first_seen' - 'last_seen')::text
+	       FROM binding_ip_mac t
+	     UNION ALL SELECT 'lldp ' || (to_jsonb(t) - 'first_seen' - 'last_seen')::text
+	       FROM lldp_neighbor t
+	     UNION ALL SELECT 'move ' || (to_jsonb(t) - 'id' - 'moved_at')::text FROM mac_move t
+	     UNION ALL SELECT 'status ' || (to_jsonb(t) - 'last_attempt' - 'last_success')::text
+	       FROM switch_poll_status t
+	     ORDER BY 1"
+}
+
+# ---------------------------------------------------------------- check
+# snmp_agent_sim against the reference: the same 5 switches through each, the rows wiremapd
+# writes (times aside) and the agents' answers to a GETBULK walk and a GETNEXT walk must be
+# the same to the byte, or the run stops before it measures anything.
+if [ "$simulator" = c ] && [ "$check" = 1 ]; then
+	for kind in snmpsim csim; do
+		"start_$kind" "$check_n" "$tmp/check-$kind"
+		point_switches "$check_n"
+		"$wiremapd" -c "$tmp/wiremapd.conf" --once >/dev/null 2>"$tmp/check-$kind/wmd.err" ||
+			die "check: wiremapd --once against $kind failed: $(tail -3 "$tmp/check-$kind/wmd.err")"
+		dump_rows >"$tmp/check-$kind/rows"
+		for ((i = 0; i < check_n; i++)); do
+			snmpbulkwalk -v2c -c public -Cr25 -On "127.0.0.1:$((sim_base + i))" . \
+				>>"$tmp/check-$kind/walks" || die "check: snmpbulkwalk of $kind switch $i"
+		done
+		snmpwalk -v2c -c public -On "127.0.0.1:$((sim_base + check_n - 1))" . \
+			>>"$tmp/check-$kind/walks" || die "check: snmpwalk of $kind"
+		stop_sims
+	done
+	rows=$(grep -c '^mac_port ' "$tmp/check-csim/rows" || true)
+	[ "$rows" -eq $((check_n * 48)) ] ||
+		die "check: $rows mac-port rows through snmp_agent_sim, not $((check_n * 48))"
+	diff -u "$tmp/check-snmpsim/rows" "$tmp/check-csim/rows" >"$tmp/check.diff" ||
+		die "check: wiremapd wrote other rows through snmp_agent_sim than through" \
+		    "snmpsimd: $(head -n 12 "$tmp/check.diff")"
+	diff -u "$tmp/check-snmpsim/walks" "$tmp/check-csim/walks" >"$tmp/check.diff" ||
+		die "check: snmp_agent_sim answers walks otherwise than snmpsimd: $(head -n 12 "$tmp/check.diff")"
+	check_line="check: $check_n switches through snmpsimd and snmp_agent_sim: the same"
+	check_line+=" $(wc -l <"$tmp/check-csim/rows") rows written, the same"
+	check_line+=" $(wc -l <"$tmp/check-csim/walks") walk lines"
+	say "$check_line"
+fi
+
+# ---------------------------------------------------------------- agents for the cycles
+if [ "$simulator" = c ]; then
+	start_csim "$max" "$tmp/csim"
+else
+	start_snmpsim "$max" "$tmp/snmpsim"
+fi
+say "$sim_desc"
 
 # ---------------------------------------------------------------- cycles
 mkdir -p "$out_dir"
 {
 	echo "wiremapd --once over N simulated 48+1-port switches ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores)"
-	echo "snmpsimd: $procs processes (--v2c-arch, one UDP endpoint per switch), $varbinds varbinds per switch, started in ${sim_start}s"
+	echo "$sim_desc; $varbinds varbinds per switch"
+	[ -n "${check_line:-}" ] && echo "$check_line"
 	echo "wiremapd: concurrency=$concurrency timeout_ms=$timeout_ms retries=$retries, build $build"
 	printf '%-6s %5s %9s %8s %9s %9s %8s %8s %7s %8s %7s %6s %6s\n' N exit cycle_s ms/sw \
 		wmd_cpu_s sim_cpu_s pg_cpu_s rss_MiB ok_sw mac_port ip_mac lldp uplink
@@ -303,18 +356,17 @@ for n in $sizes; do
 		status=1
 		continue
 	fi
-	sql "TRUNCATE binding_mac_port, binding_ip_mac, lldp_neighbor, mac_move, switch_poll_status;
-	     UPDATE switch SET poll_enabled = (substr(key, 3)::int <= $n);" >/dev/null
+	point_switches "$n"
 	sim0=$(cpu_sims)
-	pg0=$(cpu_of "$pg_pid")
+	pg0=$(cpu_tree "$pg_pid")
 	t1=$(date +%s.%N)
 	rc=0
 	timeout --signal=TERM --kill-after=10 "$(left)" /usr/bin/time -f '%e %U %S %M' \
-		-o "$tmp/time.$n" "$wiremapd" -c "$tmp/wiremapd.conf" --once \
+		-o "$tmp/time.$n" ${BENCH_WRAP:-} "$wiremapd" -c "$tmp/wiremapd.conf" --once \
 		>"$tmp/wmd.$n.out" 2>"$tmp/wmd.$n.err" || rc=$?
 	t2=$(date +%s.%N)
 	sim1=$(cpu_sims)
-	pg1=$(cpu_of "$pg_pid")
+	pg1=$(cpu_tree "$pg_pid")
 	read -r _ ucpu scpu rss_kb < <(tail -n1 "$tmp/time.$n" 2>/dev/null || echo "0 0 0 0")
 	okn=$(sql "SELECT count(*) FROM switch_poll_status WHERE last_success IS NOT NULL AND last_error IS NULL")
 	mp=$(sql "SELECT count(*) FROM binding_mac_port")
@@ -335,7 +387,12 @@ for n in $sizes; do
 		echo "  N=$n: exit $rc, $okn of $n switches answered; last lines of wiremapd:" | tee -a "$report"
 		grep -v 'result=ok' "$tmp/wmd.$n.err" | tail -n 5 | sed 's/^/    /' | tee -a "$report"
 	fi
-	if [ "$n" -ge 1000 ]; then
+	awk -v u="$ucpu" -v s="$scpu" -v s0="$sim0" -v s1="$sim1" 'BEGIN {
+		w = u + s; a = s1 - s0
+		printf "  agents: %.1f CPU s against wiremapd'"'"'s %.1f: %s\n", a, w,
+			a < w ? "cheaper than the collector" : "NOT cheaper than the collector" }' |
+		tee -a "$report"
+	if [ "$n" -eq 1000 ]; then
 		verdict=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print (b - a < 300) ? "under" : "OVER" }')
 		echo "  aim: 1000 switches in under 300 s: $verdict" | tee -a "$report"
 	fi
