@@ -403,7 +403,8 @@ static void put(struct wbuf *w, const void *d, size_t len)
 		w->ok = false;
 		return;
 	}
-	memcpy(w->p + w->n, d, len);
+	if (len)
+		memcpy(w->p + w->n, d, len);
 	w->n += len;
 }
 

@@ -202,8 +202,8 @@ struct db_import_opts {
  * taken by another key, a bad value) fails the whole import with "file:line: reason" in
  * err ("file:line:col: reason" when the column is known and the reference is what failed).
  * Rows equal to what is stored are not rewritten, and count nothing in *st. When nothing
- * changed the transaction is rolled back, so that the wiremap triggers' NOTIFY
- * wiremap_changed reaches lisd only for a real change. opts may be NULL (none); a dry run
+ * changed the transaction is rolled back, so that the change feed (migration 0006) tells
+ * lisd only of a real change. opts may be NULL (none); a dry run
  * rolls back even when something changed. */
 int db_import_ex(struct db_conn *c, const struct db_import_set *set,
 		 const struct db_import_opts *opts, struct db_import_stats *st,

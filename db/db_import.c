@@ -475,9 +475,9 @@ int db_import_ex(struct db_conn *c, const struct db_import_set *set,
 		}
 	if (opts->replace && remove_rows(c, set, opts, &counts, err) < 0)
 		goto fail;
-	/* The wiremap tables' triggers queued NOTIFY wiremap_changed even for statements that
-	 * wrote no row; rolling back an import that changed nothing keeps lisd from reloading
-	 * for it. A dry run always rolls back. */
+	/* The site and switch tables' change-feed triggers record a "whole table" change even
+	 * for statements that wrote no row; rolling back an import that changed nothing keeps
+	 * lisd from reloading for it. A dry run always rolls back. */
 	bool commit = total(&counts) > 0 && !opts->dry_run;
 	if (db_run(c, commit ? "import: commit" : "import: rollback",
 		   commit ? "COMMIT" : "ROLLBACK", err) < 0)
