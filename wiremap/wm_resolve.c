@@ -4,7 +4,7 @@
  * allocation, no lock, bounded work (a fixed number of MACs and bindings per MAC). */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,10 +71,11 @@ static bool binding_is_fresh(const struct walk *w, const struct wm_binding *b)
 	return fresh(w->p, b);
 }
 
-__attribute__((format(printf, 8, 9)))
+/* A new piece of evidence, its text's parts for the caller to fill; NULL when the list is
+ * full (but for reserve slots). */
 static struct wm_evidence *add_ev(struct walk *w, size_t reserve, enum wm_source src,
 				  const struct wm_location *loc, const struct wm_binding *b,
-				  int mac_idx, const struct wm_site *site, const char *fmt, ...)
+				  int mac_idx, const struct wm_site *site, enum wm_evidence_text text)
 {
 	struct wm_result *r = w->res;
 	if (r->n_evidence + reserve >= WM_MAX_EVIDENCE)
@@ -83,6 +84,7 @@ static struct wm_evidence *add_ev(struct walk *w, size_t reserve, enum wm_source
 	struct wm_evidence *e = &r->ev[i];
 	memset(e, 0, sizeof *e);
 	e->source = src;
+	e->text = text;
 	e->loc = loc = wm_location_current(loc);  /* a delta may have changed it since */
 	if (b) {
 		e->last_seen = b->last_seen;
@@ -90,10 +92,6 @@ static struct wm_evidence *add_ev(struct walk *w, size_t reserve, enum wm_source
 		e->stale = !binding_is_fresh(w, b);
 		w->n_stale += e->stale;
 	}
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(e->what, sizeof e->what, fmt, ap);
-	va_end(ap);
 	w->ev_mac[i] = mac_idx;
 	w->ev_site[i] = loc && loc->site ? loc->site : site;
 	return e;
@@ -133,29 +131,30 @@ static const char *site_key(const struct wm_site *s)
 static void walk_ports(struct walk *w, int mi)
 {
 	const struct wm_binding *bs[MAX_BINDINGS];
-	char mac[18];
-	ident_mac_format(w->macs[mi], mac);
 	size_t n = wm_bindings_mac_port(w->s, w->macs[mi], bs, MAX_BINDINGS);
 	for (size_t i = 0; i < n; i++) {
 		const struct wm_binding *b = bs[i];
 		const struct wm_switch *sw = b->sw;
 		const struct wm_port *pt = sw ? wm_binding_port(w->s, b) : NULL;
 		const struct wm_location *pl = pt ? WM_LOCATION_OF(pt) : NULL;
-		const char *port = b->port_id ? b->port_id : "?";
+		struct wm_evidence *e;
 		if (!sw)
-			add_ev(w, RESERVE_STATIC, WM_SRC_PORT, NULL, b, mi, NULL,
-			       "mac %s on port %s of a switch not in the wiremap", mac, port);
+			e = add_ev(w, RESERVE_STATIC, WM_SRC_PORT, NULL, b, mi, NULL,
+				   WM_EVT_PORT_UNKNOWN_SWITCH);
 		else if (pl)
-			add_ev(w, RESERVE_STATIC, WM_SRC_PORT, pl, b, mi, sw->site,
-			       "mac %s on %s port %s", mac, sw->key, port);
+			e = add_ev(w, RESERVE_STATIC, WM_SRC_PORT, pl, b, mi, sw->site, WM_EVT_PORT);
 		else if (wm_location_current(sw->location))
-			add_ev(w, RESERVE_STATIC, WM_SRC_SWITCH, sw->location, b, mi, sw->site,
-			       "mac %s on %s port %s (%s; the switch's location)", mac, sw->key,
-			       port, pt ? "port without a location" : "port not in the wiremap");
+			e = add_ev(w, RESERVE_STATIC, WM_SRC_SWITCH, sw->location, b, mi, sw->site,
+				   WM_EVT_PORT_SWITCH_LOCATION);
 		else
-			add_ev(w, RESERVE_STATIC, WM_SRC_PORT, NULL, b, mi, sw->site,
-			       "mac %s on %s port %s: neither port nor switch has a location", mac,
-			       sw->key, port);
+			e = add_ev(w, RESERVE_STATIC, WM_SRC_PORT, NULL, b, mi, sw->site,
+				   WM_EVT_PORT_NO_LOCATION);
+		if (!e)
+			continue;
+		memcpy(e->mac, w->macs[mi], 6);
+		e->sw = sw;
+		e->name = b->port_id ? b->port_id : "?";
+		e->port_known = pt != NULL;
 	}
 }
 
@@ -172,20 +171,18 @@ static void bssid_text(const struct wm_bssid *ap, char *buf, size_t size)
 static void walk_bssids(struct walk *w, int mi)
 {
 	const struct wm_binding *bs[MAX_BINDINGS];
-	char mac[18], bssid[18], ap[80];
-	ident_mac_format(w->macs[mi], mac);
 	size_t n = wm_bindings_mac_bssid(w->s, w->macs[mi], bs, MAX_BINDINGS);
 	for (size_t i = 0; i < n; i++) {
 		const struct wm_bssid *a = wm_lookup_bssid(w->s, bs[i]->bssid);
-		ident_mac_format(bs[i]->bssid, bssid);
-		if (a) {
-			bssid_text(a, ap, sizeof ap);
-			add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, WM_LOCATION_OF(a), bs[i], mi, NULL,
-			       "mac %s associated with bssid %s, %s", mac, bssid, ap);
-		} else {
-			add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, NULL, bs[i], mi, NULL,
-			       "mac %s associated with bssid %s, not in the wiremap", mac, bssid);
-		}
+		struct wm_evidence *e = a ? add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, WM_LOCATION_OF(a),
+						   bs[i], mi, NULL, WM_EVT_BSSID)
+					  : add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, NULL, bs[i], mi,
+						   NULL, WM_EVT_BSSID_UNKNOWN);
+		if (!e)
+			continue;
+		memcpy(e->mac, w->macs[mi], 6);
+		memcpy(e->bssid, bs[i]->bssid, 6);
+		e->ap = a;
 	}
 }
 
@@ -203,13 +200,14 @@ static void site_default(struct walk *w)
 				site = w->ev_site[i];
 	if (!site || !wm_location_current(site->default_location))
 		return;
-	if (site->allow_default)
-		add_ev(w, 0, WM_SRC_SITE_DEFAULT, site->default_location, NULL, -1, site,
-		       "default location of site %s", site_key(site));
-	else
-		add_ev(w, 0, WM_SRC_SITE_DEFAULT, NULL, NULL, -1, site,
-		       "site %s has a default location, but its policy does not allow it",
-		       site_key(site));
+	struct wm_evidence *e =
+		site->allow_default
+			? add_ev(w, 0, WM_SRC_SITE_DEFAULT, site->default_location, NULL, -1, site,
+				 WM_EVT_SITE_DEFAULT)
+			: add_ev(w, 0, WM_SRC_SITE_DEFAULT, NULL, NULL, -1, site,
+				 WM_EVT_SITE_DEFAULT_REFUSED);
+	if (e)
+		e->site = site;
 }
 
 static void find_disagreement(struct walk *w, size_t win)
@@ -279,12 +277,14 @@ static void learns_ip_macs(struct walk *w, const struct ident *id)
 	const struct wm_binding *bs[MAX_BINDINGS];
 	size_t n = wm_bindings_ip_mac(w->s, id->value, bs, MAX_BINDINGS);
 	for (size_t i = 0; i < n; i++) {
-		char m[18];
-		ident_mac_format(bs[i]->mac, m);
 		bool fresh = binding_is_fresh(w, bs[i]);
 		int mi = fresh ? add_mac(w, bs[i]->mac) : -1;
-		add_ev(w, RESERVE_STATIC, WM_SRC_NONE, NULL, bs[i], mi, NULL, "ip %s has mac %s",
-		       bs[i]->ip, m);
+		struct wm_evidence *e = add_ev(w, RESERVE_STATIC, WM_SRC_NONE, NULL, bs[i], mi, NULL,
+					       WM_EVT_IP_MAC);
+		if (e) {
+			memcpy(e->mac, bs[i]->mac, 6);
+			e->name = bs[i]->ip;
+		}
 	}
 }
 
@@ -425,24 +425,21 @@ static void verify_client_ap(struct walk *w, size_t i)
 	struct wm_result *r = w->res;
 	struct wm_evidence *c = &r->ev[i];
 	const struct wm_site *site = c->loc ? c->loc->site : NULL;
-	const char *backer = NULL;
+	enum wm_source backer = WM_SRC_NONE;
 	for (size_t k = 0; site && k < r->n_evidence && !backer; k++) {
 		const struct wm_evidence *e = &r->ev[k];
 		bool network = e->source == WM_SRC_PORT || e->source == WM_SRC_SWITCH ||
 			       e->source == WM_SRC_BSSID || e->source == WM_SRC_SUBNET;
 		if (network && e->loc && !e->stale && e->loc->site == site)
-			backer = wm_source_name(e->source);
+			backer = e->source;
 	}
 	if (!c->loc)
 		return;
-	if (backer) {
-		lis_strcatf(c->what, sizeof c->what, "; the %s puts it in site %s too", backer,
-			    site_key(site));
-		return;
-	}
-	c->unverified = true;
-	lis_strcatf(c->what, sizeof c->what, "; unverified: no network evidence puts the device "
-		    "in site %s", site_key(site));
+	c->site = site;
+	if (backer)
+		c->backer = backer;
+	else
+		c->unverified = true;
 }
 
 int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const struct wm_policy *p,
@@ -450,21 +447,14 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 {
 	struct walk w = {.s = s, .p = p, .res = res};
 	struct ident id[IDENT_N_KINDS];
-	char ident[200] = "";
 	uint8_t bssid[6];
 
-	memset(res, 0, sizeof *res);
+	/* the evidence is set one by one as it is added */
+	memset(res, 0, offsetof(struct wm_result, ev));
 	/* Check everything first: a malformed target is the requester's error, not unknown. */
 	if (check_target(t, id, bssid, err) < 0)
 		return -1;
 	const struct ident *ip = id[IDENT_IP].kind == IDENT_IP ? &id[IDENT_IP] : NULL;
-
-	for (int k = 0; k < IDENT_N_KINDS; k++)
-		if (id[k].kind == (enum ident_kind)k)
-			lis_strcatf(ident, sizeof ident, "%s%s%s", *ident ? ", " : "",
-				    ident_kind_info(id[k].kind)->label, id[k].value);
-	if (t->bssid)
-		lis_strcatf(ident, sizeof ident, "%sbssid %s", *ident ? ", " : "", t->bssid);
 
 	/* 1. who is it: what the request names (MACs, endpoints), the endpoints' MACs, then
 	 * what bindings of its identities say (an IP's MACs), then the MACs' endpoints */
@@ -492,14 +482,14 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	size_t client_ap = SIZE_MAX;
 	if (t->bssid) {
 		const struct wm_bssid *a = wm_lookup_bssid(s, bssid);
-		char m[18], ap[80];
-		ident_mac_format(bssid, m);
-		if (a)
-			bssid_text(a, ap, sizeof ap);
-		if (add_ev(&w, RESERVE_STATIC, WM_SRC_CLIENT_BSSID, a ? WM_LOCATION_OF(a) : NULL, NULL,
-			   -1, NULL, "serving bssid %s reported by the client, %s", m,
-			   a ? ap : "not in the wiremap"))
+		struct wm_evidence *e = add_ev(&w, RESERVE_STATIC, WM_SRC_CLIENT_BSSID,
+					       a ? WM_LOCATION_OF(a) : NULL, NULL, -1, NULL,
+					       WM_EVT_CLIENT_BSSID);
+		if (e) {
+			memcpy(e->mac, bssid, 6);
+			e->ap = a;
 			client_ap = res->n_evidence - 1;
+		}
 	}
 
 	/* 4. static assignments */
@@ -510,24 +500,27 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 			if (memcmp(w.macs[j], e->mac, 6) == 0)
 				mi = (int)j;
 		const struct wm_location *el = WM_LOCATION_OF(e);
-		if (el)
-			add_ev(&w, RESERVE_SUBNET, WM_SRC_STATIC, el, NULL, mi, NULL,
-			       "endpoint %s (found by %s) has a static location", e->key, w.ep_how[i]);
-		else
-			add_ev(&w, RESERVE_SUBNET, WM_SRC_STATIC, NULL, NULL, mi, NULL,
-			       "endpoint %s (found by %s) has no static location", e->key, w.ep_how[i]);
+		struct wm_evidence *ev = add_ev(&w, RESERVE_SUBNET, WM_SRC_STATIC, el, NULL, mi, NULL,
+						el ? WM_EVT_STATIC : WM_EVT_STATIC_NONE);
+		if (ev) {
+			ev->endpoint = e;
+			ev->name = w.ep_how[i];
+		}
 	}
 
 	/* 5. subnet */
-	char matched[INET6_ADDRSTRLEN + 8] = "";
+	struct wm_prefix matched = {0};
 	if (ip) {
-		const struct wm_location *loc = wm_lookup_subnet(s, ip->value, matched, sizeof matched);
-		if (loc)
-			add_ev(&w, 1, WM_SRC_SUBNET, loc, NULL, -1, NULL, "ip %s in subnet %s",
-			       ip->value, matched);
-		else
-			add_ev(&w, 1, WM_SRC_SUBNET, NULL, NULL, -1, NULL, "no subnet covers ip %s",
-			       ip->value);
+		const struct wm_location *loc = wm_lookup_subnet_prefix(s, ip->value, &matched);
+		struct wm_evidence *e = add_ev(&w, 1, WM_SRC_SUBNET, loc, NULL, -1, NULL,
+					       loc ? WM_EVT_SUBNET : WM_EVT_NO_SUBNET);
+		if (e) {
+			e->subnet = matched;
+			/* inet_pton took it: at most INET6_ADDRSTRLEN - 1 characters */
+			size_t n = strnlen(ip->value, sizeof e->ip - 1);
+			memcpy(e->ip, ip->value, n);
+			e->ip[n] = '\0';
+		}
 	}
 
 	/* 6. site default */
@@ -549,6 +542,13 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 		memcpy(res->mac, w.macs[win != SIZE_MAX && w.ev_mac[win] >= 0 ? w.ev_mac[win] : 0], 6);
 	}
 	if (win == SIZE_MAX) {
+		char ident[200] = "";
+		for (int k = 0; k < IDENT_N_KINDS; k++)
+			if (id[k].kind == (enum ident_kind)k)
+				lis_strcatf(ident, sizeof ident, "%s%s%s", *ident ? ", " : "",
+					    ident_kind_info(id[k].kind)->label, id[k].value);
+		if (t->bssid)
+			lis_strcatf(ident, sizeof ident, "%sbssid %s", *ident ? ", " : "", t->bssid);
 		snprintf(res->unknown_reason, sizeof res->unknown_reason,
 			 "no switch port, BSSID, endpoint, subnet or site default locates %s", ident);
 		if (w.n_stale)
@@ -577,10 +577,12 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 		break;
 	}
 	if (e->source == WM_SRC_SUBNET) {
+		char net[INET6_ADDRSTRLEN + 8];
+		wm_prefix_format(&matched, net, sizeof net);
 		res->fallback = true;
 		snprintf(res->note, sizeof res->note,
 			 "fallback: location of subnet %s; no switch-port or Wi-Fi evidence "
-			 "for this device", matched);
+			 "for this device", net);
 	} else if (e->source == WM_SRC_CLIENT_BSSID) {
 		snprintf(res->note, sizeof res->note,
 			 "location of the Wi-Fi access point the device reported, in the site its "
@@ -594,4 +596,78 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	}
 	find_disagreement(&w, win);
 	return 1;
+}
+
+const char *wm_evidence_text(const struct wm_evidence *e, char *buf, size_t size)
+{
+	char mac[18], bssid[18], ap[80], net[INET6_ADDRSTRLEN + 8];
+	if (!size)
+		return buf;
+	ident_mac_format(e->mac, mac);
+	ident_mac_format(e->bssid, bssid);
+	const char *sw = e->sw ? e->sw->key : NULL;
+	switch (e->text) {
+	case WM_EVT_IP_MAC:
+		snprintf(buf, size, "ip %s has mac %s", e->name, mac);
+		break;
+	case WM_EVT_PORT_UNKNOWN_SWITCH:
+		snprintf(buf, size, "mac %s on port %s of a switch not in the wiremap", mac, e->name);
+		break;
+	case WM_EVT_PORT:
+		snprintf(buf, size, "mac %s on %s port %s", mac, sw, e->name);
+		break;
+	case WM_EVT_PORT_SWITCH_LOCATION:
+		snprintf(buf, size, "mac %s on %s port %s (%s; the switch's location)", mac, sw,
+			 e->name, e->port_known ? "port without a location" : "port not in the wiremap");
+		break;
+	case WM_EVT_PORT_NO_LOCATION:
+		snprintf(buf, size, "mac %s on %s port %s: neither port nor switch has a location",
+			 mac, sw, e->name);
+		break;
+	case WM_EVT_BSSID:
+		bssid_text(e->ap, ap, sizeof ap);
+		snprintf(buf, size, "mac %s associated with bssid %s, %s", mac, bssid, ap);
+		break;
+	case WM_EVT_BSSID_UNKNOWN:
+		snprintf(buf, size, "mac %s associated with bssid %s, not in the wiremap", mac, bssid);
+		break;
+	case WM_EVT_CLIENT_BSSID:
+		if (e->ap)
+			bssid_text(e->ap, ap, sizeof ap);
+		snprintf(buf, size, "serving bssid %s reported by the client, %s", mac,
+			 e->ap ? ap : "not in the wiremap");
+		if (e->backer)
+			lis_strcatf(buf, size, "; the %s puts it in site %s too",
+				    wm_source_name(e->backer), site_key(e->site));
+		else if (e->unverified)
+			lis_strcatf(buf, size, "; unverified: no network evidence puts the device "
+				    "in site %s", site_key(e->site));
+		break;
+	case WM_EVT_STATIC:
+		snprintf(buf, size, "endpoint %s (found by %s) has a static location",
+			 e->endpoint->key, e->name);
+		break;
+	case WM_EVT_STATIC_NONE:
+		snprintf(buf, size, "endpoint %s (found by %s) has no static location",
+			 e->endpoint->key, e->name);
+		break;
+	case WM_EVT_SUBNET:
+		wm_prefix_format(&e->subnet, net, sizeof net);
+		snprintf(buf, size, "ip %s in subnet %s", e->ip, net);
+		break;
+	case WM_EVT_NO_SUBNET:
+		snprintf(buf, size, "no subnet covers ip %s", e->ip);
+		break;
+	case WM_EVT_SITE_DEFAULT:
+		snprintf(buf, size, "default location of site %s", site_key(e->site));
+		break;
+	case WM_EVT_SITE_DEFAULT_REFUSED:
+		snprintf(buf, size, "site %s has a default location, but its policy does not "
+			 "allow it", site_key(e->site));
+		break;
+	default:
+		buf[0] = '\0';
+		break;
+	}
+	return buf;
 }

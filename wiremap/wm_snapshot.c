@@ -1114,12 +1114,26 @@ static const struct tnode *trie_match(const struct tnode *n, const uint8_t *addr
 	return best;
 }
 
-const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const char *ip,
-					   char *matched, size_t matched_size)
+void wm_prefix_format(const struct wm_prefix *p, char *buf, size_t size)
+{
+	struct ipkey net = {.fam = p->fam};
+	char a[INET6_ADDRSTRLEN];
+	if (!size)
+		return;
+	buf[0] = '\0';
+	if (p->fam != 4 && p->fam != 6)
+		return;
+	memcpy(net.a, p->a, 16);
+	ip_format(&net, a, sizeof a);
+	snprintf(buf, size, "%s/%u", a, p->len);
+}
+
+const struct wm_location *wm_lookup_subnet_prefix(const struct wm_snapshot *s, const char *ip,
+						  struct wm_prefix *matched)
 {
 	struct ipkey k;
-	if (matched && matched_size)
-		matched[0] = '\0';
+	if (matched)
+		matched->fam = 0;
 	if (ip_parse(ip, &k, NULL) < 0)
 		return NULL;
 	unsigned max = k.fam == 4 ? 32 : 128;
@@ -1131,14 +1145,22 @@ const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const ch
 		best = trie_match(k.fam == 4 ? READ(s->root4) : READ(s->root6), k.a, max);
 	if (!best)
 		return NULL;
-	if (matched && matched_size) {
-		struct ipkey net = {.fam = k.fam};
-		char buf[INET6_ADDRSTRLEN];
-		memcpy(net.a, best->key, 16);
-		ip_format(&net, buf, sizeof buf);
-		snprintf(matched, matched_size, "%s/%u", buf, best->len);
+	if (matched) {
+		matched->fam = k.fam;
+		matched->len = best->len;
+		memcpy(matched->a, best->key, 16);
 	}
 	return wm_location_current(READ(best->loc));
+}
+
+const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const char *ip,
+					   char *matched, size_t matched_size)
+{
+	struct wm_prefix p;
+	const struct wm_location *loc = wm_lookup_subnet_prefix(s, ip, &p);
+	if (matched && matched_size)
+		wm_prefix_format(&p, matched, matched_size);
+	return loc;
 }
 
 const struct wm_port *wm_lookup_port(const struct wm_snapshot *s, const struct wm_switch *sw,

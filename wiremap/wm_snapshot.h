@@ -128,10 +128,22 @@ struct wm_snapshot *wm_snapshot_load(struct db_conn *db, struct db_change_cursor
 void wm_snapshot_free(struct wm_snapshot *s);
 void wm_snapshot_get_stats(const struct wm_snapshot *s, struct wm_snapshot_stats *st);
 
+/* A stored subnet, as a lookup matched it. */
+struct wm_prefix {
+	uint8_t fam;                         /* 4 or 6; 0: none */
+	uint8_t len;
+	uint8_t a[16];
+};
+/* "10.1.2.0/24", "2001:db8::/48"; "" for none. */
+void wm_prefix_format(const struct wm_prefix *p, char *buf, size_t size);
+
 /* Lookups. Results point into the snapshot and live as long as it does. Bindings come back
  * most recent first; the functions return how many were written to out (at most max). */
 const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const char *ip,
 					   char *matched, size_t matched_size);
+/* The same, with the prefix matched left as it is (matched may be NULL). */
+const struct wm_location *wm_lookup_subnet_prefix(const struct wm_snapshot *s, const char *ip,
+						  struct wm_prefix *matched);
 const struct wm_port *wm_lookup_port(const struct wm_snapshot *s, const struct wm_switch *sw,
 				     const char *port_id);
 const struct wm_switch *wm_lookup_switch(const struct wm_snapshot *s, const char *chassis_id);

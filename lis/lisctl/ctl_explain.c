@@ -102,8 +102,9 @@ const char *ctl_evidence_state(const struct wm_evidence *e)
 
 void ctl_print_evidence(const struct wm_evidence *e)
 {
+	char what[WM_EVIDENCE_TEXT_MAX];
 	printf("%-12s %s", e->source == WM_SRC_NONE ? "ip->mac" : wm_source_name(e->source),
-	       e->what);
+	       wm_evidence_text(e, what, sizeof what));
 	if (e->loc) {
 		printf(" -> ");
 		print_location(e->loc);

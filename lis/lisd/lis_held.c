@@ -190,7 +190,9 @@ static void note_evidence(const struct wm_result *res, time_t now, struct lis_he
 		const struct wm_evidence *e = &res->ev[i];
 		const char *source = e->source == WM_SRC_NONE ? "ip->mac"
 							      : wm_source_name(e->source);
-		lis_strcatf(ev, size, "%s%s %s", i ? "; " : "", source, e->what);
+		char what[WM_EVIDENCE_TEXT_MAX];
+		lis_strcatf(ev, size, "%s%s %s", i ? "; " : "", source,
+			    wm_evidence_text(e, what, sizeof what));
 		if (e->loc)
 			lis_strcatf(ev, size, " -> %s", e->loc->key ? e->loc->key : "?");
 		if (e->last_seen)
