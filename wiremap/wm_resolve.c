@@ -104,6 +104,7 @@ static int add_mac(struct walk *w, const uint8_t mac[6])
 			return (int)i;
 	if (w->n_macs == MAX_MACS)
 		return -1;
+	wm_prefetch_mac(w->s, mac);
 	memcpy(w->macs[w->n_macs], mac, 6);
 	return (int)w->n_macs++;
 }
@@ -183,6 +184,24 @@ static void walk_bssids(struct walk *w, int mi)
 		memcpy(e->mac, w->macs[mi], 6);
 		memcpy(e->bssid, bs[i]->bssid, 6);
 		e->ap = a;
+	}
+}
+
+/* At a million entries each lookup is a cache miss or two; started together, the misses of
+ * the ports' and the access points' walks overlap rather than follow each other. */
+static void prefetch_walks(struct walk *w)
+{
+	const struct wm_binding *bs[MAX_BINDINGS];
+	for (size_t i = 0; i < w->n_macs; i++)
+		wm_prefetch_bindings(w->s, w->macs[i]);
+	for (size_t i = 0; i < w->n_macs; i++) {
+		size_t n = wm_bindings_mac_port(w->s, w->macs[i], bs, MAX_BINDINGS);
+		for (size_t j = 0; j < n; j++)
+			if (bs[j]->port)
+				__builtin_prefetch(bs[j]->port);
+		n = wm_bindings_mac_bssid(w->s, w->macs[i], bs, MAX_BINDINGS);
+		for (size_t j = 0; j < n; j++)
+			wm_prefetch_bssid(w->s, bs[j]->bssid);
 	}
 }
 
@@ -470,7 +489,8 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	for (size_t i = 0; i < w.n_macs; i++)
 		add_endpoint(&w, wm_lookup_endpoint_mac(s, w.macs[i]), "mac");
 
-	/* 2. switch ports */
+	/* 2. switch ports; first start loading what steps 2 and 3 read, at once */
+	prefetch_walks(&w);
 	for (size_t i = 0; i < w.n_macs; i++)
 		walk_ports(&w, (int)i);
 

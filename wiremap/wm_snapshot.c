@@ -5,7 +5,13 @@
  * lookup structures are open-addressing hash tables (linear probing, load <= 1/2, the full
  * 64-bit hash kept beside each pointer so that a probe rarely touches the row) and, for
  * subnets, one path-compressed binary trie per address family. Bindings of one key sit next
- * to each other in one array, most recent first, so a lookup returns a slice of it.
+ * to each other right behind a small header, most recent first, so a lookup returns a slice
+ * of them and finds the first one in the header's cache line.
+ *
+ * A lookup at a million entries costs its cache misses: the slot, then the row. Keys that
+ * fit in 64 bits (MACs, BSSIDs, ids) are hashed by a bijection, so an equal stored hash is
+ * an equal key and a probe never reads a row to compare (htab_get_exact); the resolver
+ * prefetches the slots of a MAC's tables (wm_prefetch_mac) before it walks them.
  *
  * Deltas: a changed row becomes a new object in the arena, published with one release store
  * (a hash slot, a trie link, a location field) that readers load with acquire; a changed
@@ -119,6 +125,7 @@ static uint64_t hash_str(const char *s)
 	return hash_bytes(s, strlen(s));
 }
 
+/* A bijection (mix64 is one): equal hashes are equal MACs. */
 static uint64_t hash_mac(const uint8_t m[6])
 {
 	uint64_t x = 0;
@@ -153,6 +160,8 @@ static int htab_init(struct htab *t, size_t n, size_t *bytes)
 	return 0;
 }
 
+/* eq NULL: the table's hash is a bijection of the key (hash_mac, hash_id), so an equal
+ * stored hash is the key and no row is read to compare (htab_get_exact). */
 static const void *htab_get(const struct htab *t, uint64_t h, eq_fn eq, const void *key)
 {
 	if (!t->slot)
@@ -162,9 +171,21 @@ static const void *htab_get(const struct htab *t, uint64_t h, eq_fn eq, const vo
 		const void *p = __atomic_load_n(&s->p, __ATOMIC_ACQUIRE);
 		if (!p)
 			return NULL;
-		if (p != TOMB && s->h == h && eq(p, key))
+		if (p != TOMB && s->h == h && (!eq || eq(p, key)))
 			return p;
 	}
+}
+
+static const void *htab_get_exact(const struct htab *t, uint64_t h)
+{
+	return htab_get(t, h, NULL, NULL);
+}
+
+/* Start loading the slot where a probe for h begins. */
+static void htab_prefetch(const struct htab *t, uint64_t h)
+{
+	if (t->slot)
+		__builtin_prefetch(&t->slot[h & t->mask]);
 }
 
 /* Keeps the first of two equal keys (the database's UNIQUE constraints make that rare). */
@@ -318,11 +339,12 @@ struct tnode {
 	bool set;
 };
 
-/* The bindings of one key: a slice of the kind's array, most recent first. */
+/* The bindings of one key, most recent first, right behind the header: one allocation,
+ * so that the first binding shares the header's cache line. */
 struct bgroup {
-	const struct wm_binding *first;
-	size_t n;
+	uint32_t n;
 	struct ipkey ip;  /* IP_MAC only */
+	struct wm_binding b[];
 };
 
 #define N_BSSID_LENS 49
@@ -733,7 +755,7 @@ static bool eq_ep_tel(const void *i, const void *k)
 }
 static bool eq_group_mac(const void *i, const void *k)
 {
-	return memcmp(((const struct bgroup *)i)->first->mac, k, 6) == 0;
+	return memcmp(((const struct bgroup *)i)->b[0].mac, k, 6) == 0;
 }
 static bool eq_group_ip(const void *i, const void *k)
 {
@@ -866,7 +888,43 @@ static int cmp_binding_ip(const void *a, const void *b)
 	return newest_first(x, y);
 }
 
-/* Sort one kind's bindings, copy them into the arena in that order, and index the groups. */
+/* The same key (IP or MAC, by kind) in two rows. */
+static bool same_binding_key(bool by_ip, const struct binding_b *x, const struct binding_b *y)
+{
+	return by_ip ? memcmp(&x->ip, &y->ip, sizeof x->ip) == 0
+		     : memcmp(x->b.mac, y->b.mac, 6) == 0;
+}
+
+/* A group for rows[0..n) (one key, newest first) in the arena; NULL: out of memory. */
+static struct bgroup *binding_group(struct wm_snapshot *s, int kind, const struct binding_b *rows,
+				    size_t n, const struct htab *sw_by_id)
+{
+	struct bgroup *g = arena_alloc(&s->arena, sizeof *g + n * sizeof g->b[0]);
+	if (!g)
+		return NULL;
+	g->n = (uint32_t)n;
+	if (kind == K_B_IP)
+		g->ip = rows[0].ip;
+	for (size_t i = 0; i < n; i++) {
+		struct wm_binding *b = &g->b[i];
+		*b = rows[i].b;
+		if (kind != K_B_PORT)
+			continue;
+		b->sw = by_id(sw_by_id, rows[i].switch_id, eq_sw_id);
+		if (b->sw) {
+			struct portkey pk = {b->sw, b->port_id};
+			b->port = htab_get(&s->by_port, hash_port(pk.sw, pk.port_id), eq_port, &pk);
+		}
+	}
+	return g;
+}
+
+static uint64_t hash_group(const struct bgroup *g, bool by_ip)
+{
+	return by_ip ? hash_bytes(&g->ip, sizeof g->ip) : hash_mac(g->b[0].mac);
+}
+
+/* Sort one kind's bindings, copy each key's run into a group in the arena, index them. */
 static int finish_bindings(struct wm_builder *b, int kind, struct htab *groups,
 			   const struct htab *sw_by_id)
 {
@@ -876,41 +934,19 @@ static int finish_bindings(struct wm_builder *b, int kind, struct htab *groups,
 	bool by_ip = kind == K_B_IP;
 	if (v->n)
 		qsort(rows, v->n, sizeof *rows, by_ip ? cmp_binding_ip : cmp_binding_mac);
-	struct wm_binding *arr = v->n ? arena_alloc(&s->arena, v->n * sizeof *arr) : NULL;
 	size_t n_groups = 0;
 	for (size_t i = 0; i < v->n; i++)
-		n_groups += i == 0 || (by_ip ? memcmp(&rows[i - 1].ip, &rows[i].ip, sizeof rows[i].ip)
-					     : memcmp(rows[i - 1].b.mac, rows[i].b.mac, 6)) != 0;
-	if ((v->n && !arr) || htab_init(groups, n_groups, &s->table_bytes) < 0)
+		n_groups += i == 0 || !same_binding_key(by_ip, &rows[i - 1], &rows[i]);
+	if (htab_init(groups, n_groups, &s->table_bytes) < 0)
 		return -1;
-	struct bgroup *g = NULL;
-	for (size_t i = 0; i < v->n; i++) {
-		arr[i] = rows[i].b;
-		if (kind == K_B_PORT) {
-			arr[i].sw = by_id(sw_by_id, rows[i].switch_id, eq_sw_id);
-			if (arr[i].sw) {
-				struct portkey pk = {arr[i].sw, arr[i].port_id};
-				arr[i].port = htab_get(&s->by_port, hash_port(pk.sw, pk.port_id),
-						       eq_port, &pk);
-			}
-		}
-		bool same = g && (by_ip ? memcmp(&g->ip, &rows[i].ip, sizeof g->ip) == 0
-				       : memcmp(g->first->mac, arr[i].mac, 6) == 0);
-		if (same) {
-			g->n++;
-			continue;
-		}
-		g = arena_alloc(&s->arena, sizeof *g);
+	for (size_t i = 0, end; i < v->n; i = end) {
+		for (end = i + 1; end < v->n && same_binding_key(by_ip, &rows[i], &rows[end]); end++)
+			;
+		struct bgroup *g = binding_group(s, kind, rows + i, end - i, sw_by_id);
 		if (!g)
 			return -1;
-		g->first = &arr[i];
-		g->n = 1;
-		if (by_ip) {
-			g->ip = rows[i].ip;
-			htab_put(groups, hash_bytes(&g->ip, sizeof g->ip), g, eq_group_ip, &g->ip);
-		} else {
-			htab_put(groups, hash_mac(arr[i].mac), g, eq_group_mac, arr[i].mac);
-		}
+		htab_put(groups, hash_group(g, by_ip), g, by_ip ? eq_group_ip : eq_group_mac,
+			 by_ip ? (const void *)&g->ip : g->b[0].mac);
 	}
 	return 0;
 }
@@ -1193,7 +1229,7 @@ const struct wm_bssid *wm_lookup_bssid(const struct wm_snapshot *s, const uint8_
 		uint8_t k[6];
 		memcpy(k, bssid, 6);
 		mask_bits(k, len, 6);
-		const struct wm_bssid *b = htab_get(&s->bssid[len], hash_mac(k), eq_bssid, k);
+		const struct wm_bssid *b = htab_get_exact(&s->bssid[len], hash_mac(k));
 		if (b)
 			return b;
 	}
@@ -1202,7 +1238,36 @@ const struct wm_bssid *wm_lookup_bssid(const struct wm_snapshot *s, const uint8_
 
 const struct wm_endpoint *wm_lookup_endpoint_mac(const struct wm_snapshot *s, const uint8_t mac[6])
 {
-	return htab_get(&s->ep_mac, hash_mac(mac), eq_ep_mac, mac);
+	return htab_get_exact(&s->ep_mac, hash_mac(mac));
+}
+
+void wm_prefetch_mac(const struct wm_snapshot *s, const uint8_t mac[6])
+{
+	uint64_t h = hash_mac(mac);
+	htab_prefetch(&s->ep_mac, h);
+	htab_prefetch(&s->g_mac_port, h);
+	htab_prefetch(&s->g_mac_bssid, h);
+}
+
+void wm_prefetch_bindings(const struct wm_snapshot *s, const uint8_t mac[6])
+{
+	uint64_t h = hash_mac(mac);
+	const struct bgroup *g = htab_get_exact(&s->g_mac_port, h);
+	if (g)
+		__builtin_prefetch(g);
+	if ((g = htab_get_exact(&s->g_mac_bssid, h)))
+		__builtin_prefetch(g);
+}
+
+void wm_prefetch_bssid(const struct wm_snapshot *s, const uint8_t bssid[6])
+{
+	for (unsigned i = 0; i < s->n_bssid_lens; i++) {
+		unsigned len = s->bssid_lens[i];
+		uint8_t k[6];
+		memcpy(k, bssid, 6);
+		mask_bits(k, len, 6);
+		htab_prefetch(&s->bssid[len], hash_mac(k));
+	}
 }
 
 const struct wm_endpoint *wm_lookup_endpoint_uri(const struct wm_snapshot *s, const char *uri)
@@ -1231,7 +1296,7 @@ static size_t slice(const struct bgroup *g, const struct wm_binding **out, size_
 		return 0;
 	size_t n = g->n < max ? g->n : max;
 	for (size_t i = 0; i < n; i++)
-		out[i] = &g->first[i];
+		out[i] = &g->b[i];
 	return n;
 }
 
@@ -1247,13 +1312,13 @@ size_t wm_bindings_ip_mac(const struct wm_snapshot *s, const char *ip,
 size_t wm_bindings_mac_port(const struct wm_snapshot *s, const uint8_t mac[6],
 			    const struct wm_binding **out, size_t max)
 {
-	return slice(htab_get(&s->g_mac_port, hash_mac(mac), eq_group_mac, mac), out, max);
+	return slice(htab_get_exact(&s->g_mac_port, hash_mac(mac)), out, max);
 }
 
 size_t wm_bindings_mac_bssid(const struct wm_snapshot *s, const uint8_t mac[6],
 			     const struct wm_binding **out, size_t max)
 {
-	return slice(htab_get(&s->g_mac_bssid, hash_mac(mac), eq_group_mac, mac), out, max);
+	return slice(htab_get_exact(&s->g_mac_bssid, hash_mac(mac)), out, max);
 }
 
 const struct wm_port *wm_binding_port(const struct wm_snapshot *s, const struct wm_binding *b)
@@ -1547,25 +1612,9 @@ static int delta_bindings(struct wm_snapshot *s, int kind, struct binding_b *row
 		*count -= old ? old->n : 0;
 		return 0;
 	}
-	struct wm_binding *arr = arena_alloc(&s->arena, n * sizeof *arr);
-	struct bgroup *g = arena_alloc(&s->arena, sizeof *g);
-	if (!arr || !g)
+	struct bgroup *g = binding_group(s, kind, rows, n, &s->sw_id);
+	if (!g)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		arr[i] = rows[i].b;
-		if (kind == K_B_PORT) {
-			arr[i].sw = by_id(&s->sw_id, rows[i].switch_id, eq_sw_id);
-			if (arr[i].sw) {
-				struct portkey pk = {arr[i].sw, arr[i].port_id};
-				arr[i].port = htab_get(&s->by_port, hash_port(pk.sw, pk.port_id),
-						       eq_port, &pk);
-			}
-		}
-	}
-	g->first = arr;
-	g->n = n;
-	if (ip)
-		g->ip = *ip;
 	old = htab_set(t, h, g, eq, key);
 	if (old == TOMB)
 		return 1;

@@ -25,9 +25,13 @@ struct wm_site {
 };
 
 struct wm_location {
+	/* A delta that changed or deleted this location made a new version: newer points at
+	 * it (&wm_location_gone: deleted). Read it through wm_location_current(). Every
+	 * lookup reads it, and then site: they share the first cache line. */
+	const struct wm_location *newer;
+	const struct wm_site *site;
 	long long id;
 	const char *key;
-	const struct wm_site *site;
 	struct civic_address civic;          /* strings owned by the snapshot */
 	bool has_civic;
 	bool has_geo;
@@ -35,9 +39,6 @@ struct wm_location {
 	bool has_alt;
 	double alt;
 	double uncertainty;                  /* metres; 0 = unknown */
-	/* A delta that changed or deleted this location made a new version: newer points at
-	 * it (&wm_location_gone: deleted). Read it through wm_location_current(). */
-	const struct wm_location *newer;
 	const struct wm_location *older;     /* the version before this one (the writer's) */
 };
 
@@ -160,5 +161,14 @@ size_t wm_bindings_mac_port(const struct wm_snapshot *s, const uint8_t mac[6],
 			    const struct wm_binding **out, size_t max);
 size_t wm_bindings_mac_bssid(const struct wm_snapshot *s, const uint8_t mac[6],
 			     const struct wm_binding **out, size_t max);
+
+/* Hints, for a caller about to look up several things at once: start loading what the
+ * lookups will read, so that their cache misses overlap instead of following each other.
+ * They change nothing and may be skipped. wm_prefetch_mac: the table slots of a MAC's
+ * endpoint and bindings; wm_prefetch_bindings: its binding groups (after wm_prefetch_mac);
+ * wm_prefetch_bssid: the slots wm_lookup_bssid probes. */
+void wm_prefetch_mac(const struct wm_snapshot *s, const uint8_t mac[6]);
+void wm_prefetch_bindings(const struct wm_snapshot *s, const uint8_t mac[6]);
+void wm_prefetch_bssid(const struct wm_snapshot *s, const uint8_t bssid[6]);
 
 #endif
