@@ -118,6 +118,7 @@ static void add_endpoint(struct walk *w, const struct wm_endpoint *e, const char
 			return;
 	if (w->n_eps == MAX_ENDPOINTS)
 		return;
+	__builtin_prefetch(e);
 	w->ep_how[w->n_eps] = how;
 	w->eps[w->n_eps++] = e;
 }
@@ -187,22 +188,42 @@ static void walk_bssids(struct walk *w, int mi)
 	}
 }
 
-/* At a million entries each lookup is a cache miss or two; started together, the misses of
- * the ports' and the access points' walks overlap rather than follow each other. */
+/* At a million entries each lookup is a cache miss or two, and each step of a walk waits
+ * for the one before. Here the steps of all the walks (the MACs' ports and access points,
+ * the endpoints' locations) are started together, stage by stage, so that their misses
+ * overlap; the walks then find what they read in the cache. Nothing is decided here. */
 static void prefetch_walks(struct walk *w)
 {
 	const struct wm_binding *bs[MAX_BINDINGS];
+	const struct wm_port *ports[MAX_MACS * MAX_BINDINGS];
+	const struct wm_binding *aps[MAX_MACS * MAX_BINDINGS];
+	const struct wm_bssid *ap[MAX_MACS * MAX_BINDINGS];
+	size_t n_ports = 0, n_aps = 0;
 	for (size_t i = 0; i < w->n_macs; i++)
 		wm_prefetch_bindings(w->s, w->macs[i]);
 	for (size_t i = 0; i < w->n_macs; i++) {
 		size_t n = wm_bindings_mac_port(w->s, w->macs[i], bs, MAX_BINDINGS);
 		for (size_t j = 0; j < n; j++)
-			if (bs[j]->port)
+			if (bs[j]->port) {
 				__builtin_prefetch(bs[j]->port);
+				ports[n_ports++] = bs[j]->port;
+			}
 		n = wm_bindings_mac_bssid(w->s, w->macs[i], bs, MAX_BINDINGS);
-		for (size_t j = 0; j < n; j++)
+		for (size_t j = 0; j < n; j++) {
 			wm_prefetch_bssid(w->s, bs[j]->bssid);
+			aps[n_aps++] = bs[j];
+		}
 	}
+	for (size_t i = 0; i < w->n_eps; i++)
+		__builtin_prefetch(__atomic_load_n(&w->eps[i]->location, __ATOMIC_ACQUIRE));
+	for (size_t i = 0; i < n_ports; i++)
+		__builtin_prefetch(__atomic_load_n(&ports[i]->location, __ATOMIC_ACQUIRE));
+	for (size_t i = 0; i < n_aps; i++)
+		if ((ap[i] = wm_lookup_bssid(w->s, aps[i]->bssid)))
+			__builtin_prefetch(ap[i]);
+	for (size_t i = 0; i < n_aps; i++)
+		if (ap[i])
+			__builtin_prefetch(__atomic_load_n(&ap[i]->location, __ATOMIC_ACQUIRE));
 }
 
 /* The site default answers for the site named by the strongest evidence that names one
