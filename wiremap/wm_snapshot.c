@@ -3,21 +3,23 @@
  *
  * Memory: every row and string lives in one arena of large blocks, freed in one go; the
  * lookup structures are open-addressing hash tables (linear probing, load <= 1/2, the full
- * 64-bit hash kept beside each pointer so that a probe rarely touches the row) and, for
- * subnets, one path-compressed binary trie per address family. Bindings of one key sit next
- * to each other right behind a small header, most recent first, so a lookup returns a slice
- * of them and finds the first one in the header's cache line.
+ * 64-bit hash kept beside each pointer so that a probe rarely touches the row), subnets
+ * included: one table per address family and prefix length in use, probed longest first.
+ * Bindings of one key sit next to each other right behind a small header, most recent
+ * first, so a lookup returns a slice of them and finds the first one in the header's line.
  *
  * A lookup at a million entries costs its cache misses: the slot, then the row. Keys that
- * fit in 64 bits (MACs, BSSIDs, ids) are hashed by a bijection, so an equal stored hash is
- * an equal key and a probe never reads a row to compare (htab_get_exact); the resolver
- * prefetches the slots of a MAC's tables (wm_prefetch_mac) before it walks them.
+ * fit in 64 bits (MACs, BSSIDs, ids, prefixes up to /64) are hashed by a bijection, so an
+ * equal stored hash is an equal key and a probe never reads a row to compare
+ * (htab_get_exact); the resolver prefetches the slots of a MAC's tables (wm_prefetch_mac)
+ * before it walks them, and a subnet lookup those of every prefix length before it probes.
  *
  * Deltas: a changed row becomes a new object in the arena, published with one release store
- * (a hash slot, a trie link, a location field) that readers load with acquire; a changed
- * location gets a new version that every older version points at (wm_location_current). A
- * deleted key leaves a tombstone in its hash table. Nothing is freed before the snapshot
- * is: the loader replaces the snapshot when deltas have taken too much memory. */
+ * (a hash slot, a list of prefix lengths, a location field) that readers load with acquire;
+ * a changed location gets a new version that every older version points at
+ * (wm_location_current). A deleted key leaves a tombstone in its hash table. Nothing is
+ * freed before the snapshot is: the loader replaces the snapshot when deltas have taken too
+ * much memory. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -199,24 +201,25 @@ static void htab_put(struct htab *t, uint64_t h, const void *p, eq_fn eq, const 
 			t->used++;
 			return;
 		}
-		if (s->h == h && eq(s->p, key))
+		if (s->h == h && (!eq || eq(s->p, key)))
 			return;
 	}
 }
 
 /* For a delta, while readers probe: replace the entry of key with p, or add it. Returns the
  * entry replaced (NULL: none), or TOMB when the table is too full to add (the caller then
- * has the snapshot replaced: tables never grow in place). */
+ * has the snapshot replaced: tables never grow in place). In a table without eq (its hash
+ * a bijection) a key has one slot for good: a tombstone of the key takes it back. */
 static const void *htab_set(struct htab *t, uint64_t h, const void *p, eq_fn eq,
 			    const void *key)
 {
 	size_t i;
 	for (i = h & t->mask; t->slot[i].p; i = (i + 1) & t->mask) {
 		struct hslot *s = &t->slot[i];
-		if (s->p != TOMB && s->h == h && eq(s->p, key)) {
+		if (s->h == h && (s->p == TOMB ? !eq : !eq || eq(s->p, key))) {
 			const void *old = s->p;
 			__atomic_store_n(&s->p, p, __ATOMIC_RELEASE);
-			return old;
+			return old == TOMB ? NULL : old;
 		}
 	}
 	if ((t->used + 1) * 4 > (t->mask + 1) * 3)
@@ -234,7 +237,7 @@ static const void *htab_del(struct htab *t, uint64_t h, eq_fn eq, const void *ke
 {
 	for (size_t i = h & t->mask; t->slot[i].p; i = (i + 1) & t->mask) {
 		struct hslot *s = &t->slot[i];
-		if (s->p != TOMB && s->h == h && eq(s->p, key)) {
+		if (s->p != TOMB && s->h == h && (!eq || eq(s->p, key))) {
 			if (only && s->p != only)
 				return NULL;
 			const void *old = s->p;
@@ -298,23 +301,6 @@ static void ip_format(const struct ipkey *k, char *buf, size_t size)
 		buf[0] = '\0';
 }
 
-static int bit_at(const uint8_t *a, unsigned i)
-{
-	return a[i >> 3] >> (7 - (i & 7)) & 1;
-}
-
-/* True when the first len bits of a and b are equal. */
-static bool bits_equal(const uint8_t *a, const uint8_t *b, unsigned len)
-{
-	unsigned whole = len / 8, rest = len % 8;
-	if (memcmp(a, b, whole) != 0)
-		return false;
-	if (!rest)
-		return true;
-	uint8_t m = (uint8_t)(0xff << (8 - rest));
-	return ((a[whole] ^ b[whole]) & m) == 0;
-}
-
 static void mask_bits(uint8_t *a, unsigned len, unsigned nbytes)
 {
 	for (unsigned i = 0; i < nbytes; i++) {
@@ -328,16 +314,21 @@ static void mask_bits(uint8_t *a, unsigned len, unsigned nbytes)
 
 /* ------------------------------------------------------------------ the snapshot */
 
-/* A node of the path-compressed trie: its prefix (key/len), a location when a stored subnet
- * ends here, and children by the bit after the prefix. Inner nodes without a location exist
- * only where two prefixes part. */
-struct tnode {
-	struct tnode *child[2];
-	const struct wm_location *loc;
-	uint8_t key[16];
-	uint8_t len;
-	bool set;
+/* Subnets: per family (0 IPv4, 1 IPv6) one table per prefix length in use, and the list of
+ * those lengths, longest first, which a delta replaces (one release store) when it brings
+ * a new length. A prefix up to /64 is its table's key by its hash alone (subnet_hash), and
+ * the slot holds its location; a longer IPv6 one holds a struct subnet6. */
+#define N_SUBNET_LENS 129
+struct sublens {
+	unsigned n;
+	uint8_t len[N_SUBNET_LENS];
 };
+struct subnet6 {
+	uint8_t a[16];
+	const struct wm_location *loc;
+};
+/* Smallest table a delta makes for a new prefix length. */
+#define SUBNET_DELTA_TABLE 64
 
 /* The bindings of one key, most recent first, right behind the header: one allocation,
  * so that the first binding shares the header's cache line. */
@@ -356,10 +347,8 @@ struct wm_snapshot {
 	struct htab bssid[N_BSSID_LENS];
 	uint8_t bssid_lens[N_BSSID_LENS]; /* prefix lengths in use, longest first */
 	unsigned n_bssid_lens;
-	/* IPv4: prefixes of /16 and longer hang under a direct table of their first 16 bits,
-	 * which takes the ~16 densest levels out of every walk; shorter ones sit in root4 */
-	struct tnode **v4_16;
-	struct tnode *root4, *root6;
+	struct htab subnet[2][N_SUBNET_LENS];
+	const struct sublens *sublens[2];  /* NULL: none; PUBLISH/READ */
 	size_t table_bytes;
 	struct wm_snapshot_stats st;
 };
@@ -787,78 +776,64 @@ static const void *by_id(const struct htab *t, long long id, eq_fn eq)
 	return id ? htab_get(t, hash_id(id), eq, &id) : NULL;
 }
 
-static struct tnode *tnode_new(struct arena *a, const uint8_t *key, unsigned len)
-{
-	struct tnode *n = arena_alloc(a, sizeof *n);
-	if (!n)
-		return NULL;
-	memcpy(n->key, key, 16);
-	mask_bits(n->key, len, 16);
-	n->len = (uint8_t)len;
-	return n;
-}
-
-/* Publish a trie link or field for readers that may be walking (a delta). */
+/* Publish a field for readers that may be reading (a delta). */
 #define PUBLISH(lv, v) __atomic_store_n(&(lv), (v), __ATOMIC_RELEASE)
 #define READ(lv) __atomic_load_n(&(lv), __ATOMIC_ACQUIRE)
 
-/* Patricia insertion: walk while the node's prefix covers the new one; where they part,
- * splice in a node for their common prefix. New nodes are complete before the one store
- * that links them in. replace: a prefix already there takes loc (a delta); else the first
- * one stays (a load). */
-static int trie_insert(struct arena *a, struct tnode **root, const uint8_t *key, unsigned len,
-		       const struct wm_location *loc, bool replace)
+/* The hash of a masked prefix of family f (0 IPv4, 1 IPv6) in its length's table: a
+ * bijection of its first 64 bits (all of an IPv4 one) up to /64, so that such tables need
+ * no row to compare; longer IPv6 prefixes are hashed whole and compared. */
+static bool subnet_exact(int f, unsigned len)
 {
-	struct tnode **link = root, *n = *root;
-	while (n && n->len <= len && bits_equal(n->key, key, n->len)) {
-		if (n->len == len) {
-			if (!n->set || replace) {
-				PUBLISH(n->loc, loc);
-				PUBLISH(n->set, true);
-			}
-			return 0;
-		}
-		link = &n->child[bit_at(key, n->len)];
-		n = *link;
-	}
-	struct tnode *leaf = tnode_new(a, key, len);
-	if (!leaf)
-		return -1;
-	leaf->set = true;
-	leaf->loc = loc;
-	if (!n) {
-		PUBLISH(*link, leaf);
-		return 0;
-	}
-	/* n is not covered by the new prefix along this path: find where they part */
-	unsigned common = 0, limit = n->len < len ? n->len : len;
-	while (common < limit && bit_at(n->key, common) == bit_at(key, common))
-		common++;
-	if (common == len) {
-		/* the new prefix covers n: it goes above it */
-		leaf->child[bit_at(n->key, len)] = n;
-		PUBLISH(*link, leaf);
-		return 0;
-	}
-	struct tnode *fork = tnode_new(a, key, common);
-	if (!fork)
-		return -1;
-	fork->child[bit_at(n->key, common)] = n;
-	fork->child[bit_at(key, common)] = leaf;
-	PUBLISH(*link, fork);
-	return 0;
+	return f == 0 || len <= 64;
 }
 
-/* A delta deleted the prefix: the node stays (as an inner one). */
-static void trie_unset(struct tnode *n, const uint8_t *key, unsigned len)
+static uint64_t subnet_hash(int f, unsigned len, const uint8_t *a)
 {
-	while (n && n->len <= len && bits_equal(n->key, key, n->len)) {
-		if (n->len == len) {
-			PUBLISH(n->set, false);
-			return;
-		}
-		n = n->child[bit_at(key, n->len)];
+	if (!subnet_exact(f, len))
+		return hash_bytes(a, 16);
+	uint64_t x = 0;
+	for (int i = 0; i < (f ? 8 : 4); i++)
+		x = x << 8 | a[i];
+	return mix64(x);
+}
+
+static bool eq_subnet6(const void *i, const void *k)
+{
+	return memcmp(((const struct subnet6 *)i)->a, k, 16) == 0;
+}
+
+/* What a slot of length len's table holds for a prefix (a = its masked bytes) at loc;
+ * NULL: out of memory. */
+static const void *subnet_entry(struct arena *ar, int f, unsigned len, const uint8_t *a,
+				const struct wm_location *loc)
+{
+	if (subnet_exact(f, len))
+		return loc;
+	struct subnet6 *e = arena_alloc(ar, sizeof *e);
+	if (e) {
+		memcpy(e->a, a, 16);
+		e->loc = loc;
 	}
+	return e;
+}
+
+/* A list of prefix lengths with len added, longest first; NULL: out of memory. */
+static struct sublens *sublens_with(struct arena *ar, const struct sublens *old, unsigned len)
+{
+	struct sublens *l = arena_alloc(ar, sizeof *l);
+	if (!l)
+		return NULL;
+	size_t j = 0;
+	for (unsigned i = 0; old && i < old->n; i++) {
+		if (old->len[i] < len && j == i)
+			l->len[j++] = (uint8_t)len;
+		l->len[j++] = old->len[i];
+	}
+	if (j == (old ? old->n : 0))
+		l->len[j++] = (uint8_t)len;
+	l->n = (unsigned)j;
+	return l;
 }
 
 /* Most recent first; within one second, the later arrival (the loader sends rows in
@@ -1041,23 +1016,33 @@ static int finish(struct wm_builder *b)
 			htab_put(&s->ep_tel, hash_str(x->e.tel), &x->e, eq_ep_tel, x->e.tel);
 	}
 
+	/* subnets: count each table's prefixes, make the tables, then fill them */
 	struct subnet_b *sn = b->v[K_SUBNET].v;
+	size_t per_plen[2][N_SUBNET_LENS] = {{0}};
+	for (size_t i = 0; i < b->v[K_SUBNET].n; i++)
+		per_plen[sn[i].k.fam == 6][sn[i].len]++;
+	for (int f = 0; f < 2; f++) {
+		struct sublens *l = NULL;
+		for (int len = N_SUBNET_LENS - 1; len >= 0; len--) {
+			if (!per_plen[f][len])
+				continue;
+			if (htab_init(&s->subnet[f][len], per_plen[f][len], &s->table_bytes) < 0 ||
+			    (!l && !(l = arena_alloc(&s->arena, sizeof *l))))
+				goto out;
+			l->len[l->n++] = (uint8_t)len;
+		}
+		s->sublens[f] = l;
+	}
 	for (size_t i = 0; i < b->v[K_SUBNET].n; i++) {
 		const struct wm_location *loc = by_id(loc_id, sn[i].location_id, eq_loc_id);
 		if (!loc)
 			continue; /* a subnet that leads nowhere is no answer */
-		struct tnode **root = sn[i].k.fam == 4 ? &s->root4 : &s->root6;
-		if (sn[i].k.fam == 4 && sn[i].len >= 16) {
-			if (!s->v4_16) {
-				s->v4_16 = calloc(1u << 16, sizeof *s->v4_16);
-				if (!s->v4_16)
-					goto out;
-				s->table_bytes += (1u << 16) * sizeof *s->v4_16;
-			}
-			root = &s->v4_16[sn[i].k.a[0] << 8 | sn[i].k.a[1]];
-		}
-		if (trie_insert(&s->arena, root, sn[i].k.a, sn[i].len, loc, false) < 0)
+		int f = sn[i].k.fam == 6;
+		const void *e = subnet_entry(&s->arena, f, sn[i].len, sn[i].k.a, loc);
+		if (!e)
 			goto out;
+		htab_put(&s->subnet[f][sn[i].len], subnet_hash(f, sn[i].len, sn[i].k.a), e,
+			 subnet_exact(f, sn[i].len) ? NULL : eq_subnet6, sn[i].k.a);
 	}
 
 	if (finish_bindings(b, K_B_PORT, &s->g_mac_port, sw_id) < 0 ||
@@ -1123,7 +1108,9 @@ void wm_snapshot_free(struct wm_snapshot *s)
 	htab_free(&s->ep_id);
 	for (int i = 0; i < N_BSSID_LENS; i++)
 		htab_free(&s->bssid[i]);
-	free(s->v4_16);
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; i < N_SUBNET_LENS; i++)
+			htab_free(&s->subnet[f][i]);
 	arena_free(&s->arena);
 	free(s);
 }
@@ -1136,18 +1123,37 @@ void wm_snapshot_get_stats(const struct wm_snapshot *s, struct wm_snapshot_stats
 
 /* ------------------------------------------------------------------ lookups */
 
-/* The deepest node on the path of addr whose prefix is a stored subnet. */
-static const struct tnode *trie_match(const struct tnode *n, const uint8_t *addr, unsigned max)
+/* The longest stored prefix of address k: every length's slot is started loading first, so
+ * that the probes' misses overlap, then the lengths are probed longest first. */
+static const struct wm_location *subnet_match(const struct wm_snapshot *s, const struct ipkey *k,
+					      struct wm_prefix *matched)
 {
-	const struct tnode *best = NULL;
-	while (n && n->len <= max && bits_equal(n->key, addr, n->len)) {
-		if (READ(n->set))
-			best = n;
-		if (n->len == max)
-			break;
-		n = READ(n->child[bit_at(addr, n->len)]);
+	int f = k->fam == 6;
+	const struct sublens *l = READ(s->sublens[f]);
+	uint8_t a[N_SUBNET_LENS][16];
+	uint64_t h[N_SUBNET_LENS];
+	if (!l)
+		return NULL;
+	for (unsigned i = 0; i < l->n; i++) {
+		memcpy(a[i], k->a, 16);
+		mask_bits(a[i], l->len[i], 16);
+		h[i] = subnet_hash(f, l->len[i], a[i]);
+		htab_prefetch(&s->subnet[f][l->len[i]], h[i]);
 	}
-	return best;
+	for (unsigned i = 0; i < l->n; i++) {
+		unsigned len = l->len[i];
+		bool exact = subnet_exact(f, len);
+		const void *p = htab_get(&s->subnet[f][len], h[i], exact ? NULL : eq_subnet6, a[i]);
+		if (!p)
+			continue;
+		if (matched) {
+			matched->fam = k->fam;
+			matched->len = (uint8_t)len;
+			memcpy(matched->a, a[i], 16);
+		}
+		return wm_location_current(exact ? p : ((const struct subnet6 *)p)->loc);
+	}
+	return NULL;
 }
 
 void wm_prefix_format(const struct wm_prefix *p, char *buf, size_t size)
@@ -1172,21 +1178,7 @@ const struct wm_location *wm_lookup_subnet_prefix(const struct wm_snapshot *s, c
 		matched->fam = 0;
 	if (ip_parse(ip, &k, NULL) < 0)
 		return NULL;
-	unsigned max = k.fam == 4 ? 32 : 128;
-	const struct tnode *best = NULL;
-	struct tnode **v4_16 = READ(s->v4_16);
-	if (k.fam == 4 && v4_16)
-		best = trie_match(READ(v4_16[k.a[0] << 8 | k.a[1]]), k.a, max);
-	if (!best)
-		best = trie_match(k.fam == 4 ? READ(s->root4) : READ(s->root6), k.a, max);
-	if (!best)
-		return NULL;
-	if (matched) {
-		matched->fam = k.fam;
-		matched->len = best->len;
-		memcpy(matched->a, best->key, 16);
-	}
-	return wm_location_current(READ(best->loc));
+	return subnet_match(s, &k, matched);
 }
 
 const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const char *ip,
@@ -1464,27 +1456,30 @@ static void delta_location_gone(struct wm_snapshot *s, long long id)
 	s->st.locations -= old != NULL;
 }
 
+/* A prefix (k masked to len) now at loc, or deleted (loc NULL). A length without a table
+ * gets one, and the list of lengths with it is published after it. */
 static int delta_subnet(struct wm_snapshot *s, const struct ipkey *k, unsigned len,
 			const struct wm_location *loc)
 {
-	struct tnode **root = k->fam == 4 ? &s->root4 : &s->root6;
-	if (k->fam == 4 && len >= 16) {
-		if (!s->v4_16) {
-			if (!loc)
-				return 0;
-			struct tnode **t = calloc(1u << 16, sizeof *t);
-			if (!t)
-				return -1;
-			s->table_bytes += (1u << 16) * sizeof *t;
-			PUBLISH(s->v4_16, t);
-		}
-		root = &s->v4_16[k->a[0] << 8 | k->a[1]];
-	}
+	int f = k->fam == 6;
+	struct htab *t = &s->subnet[f][len];
+	uint64_t h = subnet_hash(f, len, k->a);
+	eq_fn eq = subnet_exact(f, len) ? NULL : eq_subnet6;
 	if (!loc) {
-		trie_unset(*root, k->a, len);
+		if (t->slot)
+			htab_del(t, h, eq, k->a, NULL);
 		return 0;
 	}
-	return trie_insert(&s->arena, root, k->a, len, loc, true);
+	if (!t->slot) {
+		struct sublens *l = sublens_with(&s->arena, s->sublens[f], len);
+		if (!l || htab_init(t, SUBNET_DELTA_TABLE / 2, &s->table_bytes) < 0)
+			return -1;
+		PUBLISH(s->sublens[f], l);
+	}
+	const void *e = subnet_entry(&s->arena, f, len, k->a, loc);
+	if (!e)
+		return -1;
+	return htab_set(t, h, e, eq, k->a) == TOMB ? 1 : 0;
 }
 
 static int delta_port(struct wm_snapshot *s, struct port_b *x)
