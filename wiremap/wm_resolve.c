@@ -49,6 +49,8 @@ struct walk {
 	const struct wm_snapshot *s;
 	const struct wm_policy *p;
 	struct wm_result *res;
+	struct wm_ip ip;                          /* the target's IP, when has_ip */
+	bool has_ip;
 	uint8_t macs[MAX_MACS][6];
 	size_t n_macs;
 	const struct wm_endpoint *eps[MAX_ENDPOINTS];
@@ -315,7 +317,8 @@ static void names_tel_endpoint(struct walk *w, const struct ident *id)
 static void learns_ip_macs(struct walk *w, const struct ident *id)
 {
 	const struct wm_binding *bs[MAX_BINDINGS];
-	size_t n = wm_bindings_ip_mac(w->s, id->value, bs, MAX_BINDINGS);
+	(void)id; /* wm_resolve() parsed it once, into w->ip */
+	size_t n = w->has_ip ? wm_bindings_ip_mac_at(w->s, &w->ip, bs, MAX_BINDINGS) : 0;
 	for (size_t i = 0; i < n; i++) {
 		bool fresh = binding_is_fresh(w, bs[i]);
 		int mi = fresh ? add_mac(w, bs[i]->mac) : -1;
@@ -495,6 +498,10 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	if (check_target(t, id, bssid, err) < 0)
 		return -1;
 	const struct ident *ip = id[IDENT_IP].kind == IDENT_IP ? &id[IDENT_IP] : NULL;
+	/* the IP's bindings and subnet are both looked up: start loading both */
+	w.has_ip = ip && wm_ip_parse(ip->value, &w.ip) == 0;
+	if (w.has_ip)
+		wm_prefetch_ip(s, &w.ip);
 
 	/* 1. who is it: what the request names (MACs, endpoints), the endpoints' MACs, then
 	 * what bindings of its identities say (an IP's MACs), then the MACs' endpoints */
@@ -552,7 +559,8 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	/* 5. subnet */
 	struct wm_prefix matched = {0};
 	if (ip) {
-		const struct wm_location *loc = wm_lookup_subnet_prefix(s, ip->value, &matched);
+		const struct wm_location *loc = w.has_ip ? wm_lookup_subnet_at(s, &w.ip, &matched)
+							 : NULL;
 		struct wm_evidence *e = add_ev(&w, 1, WM_SRC_SUBNET, loc, NULL, -1, NULL,
 					       loc ? WM_EVT_SUBNET : WM_EVT_NO_SUBNET);
 		if (e) {

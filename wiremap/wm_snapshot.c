@@ -26,6 +26,7 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "wm_builder.h"
@@ -33,7 +34,25 @@
 
 /* ------------------------------------------------------------------ arena */
 
-#define ARENA_BLOCK (1u << 20)
+/* Lookups read the arena and the tables at random: at a million entries, with 4 KB pages,
+ * each of their cache misses would miss the TLB too. Blocks of 2 MB and more are aligned
+ * to 2 MB and offered to the kernel for huge pages (transparent huge pages, madvise); the
+ * arena's blocks grow to 2 MB once it holds 16 MB, so that a small snapshot stays small. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *alloc_block(size_t size)
+{
+	void *p;
+	if (size < HUGE_PAGE)
+		return malloc(size);
+	if (posix_memalign(&p, HUGE_PAGE, size) != 0)
+		return NULL;
+	(void)madvise(p, size & ~(HUGE_PAGE - 1), MADV_HUGEPAGE); /* a hint: may fail */
+	return p;
+}
+
+#define ARENA_BLOCK ((size_t)1 << 20)
+#define ARENA_HUGE_FROM (8 * HUGE_PAGE)
 
 struct arena_block {
 	struct arena_block *next;
@@ -52,8 +71,10 @@ static void *arena_alloc(struct arena *a, size_t n)
 	struct arena_block *b = a->head;
 	if (!b || b->size - b->used < n) {
 		/* A large request gets a block of its own; the current block stays in use. */
-		size_t size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
-		struct arena_block *nb = malloc(sizeof *nb + size);
+		size_t block = a->bytes < ARENA_HUGE_FROM ? ARENA_BLOCK
+						       : HUGE_PAGE - sizeof(struct arena_block);
+		size_t size = n > ARENA_BLOCK / 4 ? n : block;
+		struct arena_block *nb = alloc_block(sizeof *nb + size);
 		if (!nb)
 			return NULL;
 		nb->size = size;
@@ -154,9 +175,10 @@ static int htab_init(struct htab *t, size_t n, size_t *bytes)
 	size_t cap = 8;
 	while (cap < n * 2)
 		cap <<= 1;
-	t->slot = calloc(cap, sizeof *t->slot);
+	t->slot = alloc_block(cap * sizeof *t->slot);
 	if (!t->slot)
 		return -1;
+	memset(t->slot, 0, cap * sizeof *t->slot);
 	t->mask = cap - 1;
 	*bytes += cap * sizeof *t->slot;
 	return 0;
@@ -256,13 +278,8 @@ static void htab_free(struct htab *t)
 
 /* ------------------------------------------------------------------ addresses */
 
-struct ipkey {
-	uint8_t fam;    /* 4 or 6 */
-	uint8_t a[16];
-};
-
 /* "10.1.2.3" or "2001:db8::1", with "/len" when want_len (absent: a host). */
-static int ip_parse(const char *text, struct ipkey *k, unsigned *len)
+static int ip_parse(const char *text, struct wm_ip *k, unsigned *len)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 	size_t n = text ? strlen(text) : 0;
@@ -295,7 +312,7 @@ static int ip_parse(const char *text, struct ipkey *k, unsigned *len)
 	return 0;
 }
 
-static void ip_format(const struct ipkey *k, char *buf, size_t size)
+static void ip_format(const struct wm_ip *k, char *buf, size_t size)
 {
 	if (!inet_ntop(k->fam == 4 ? AF_INET : AF_INET6, k->a, buf, (socklen_t)size))
 		buf[0] = '\0';
@@ -334,7 +351,7 @@ struct subnet6 {
  * so that the first binding shares the header's cache line. */
 struct bgroup {
 	uint32_t n;
-	struct ipkey ip;  /* IP_MAC only */
+	struct wm_ip ip;  /* IP_MAC only */
 	struct wm_binding b[];
 };
 
@@ -380,14 +397,14 @@ struct endpoint_b {
 	long long location_id;
 };
 struct subnet_b {
-	struct ipkey k;
+	struct wm_ip k;
 	unsigned len;
 	long long location_id;
 };
 struct binding_b {
 	struct wm_binding b;
 	long long switch_id;
-	struct ipkey ip;
+	struct wm_ip ip;
 	size_t arrival;        /* rows come in last_seen order: breaks ties within a second */
 };
 
@@ -495,7 +512,7 @@ static int add_location(void *ctx, const struct db_rec_location *r, struct lis_e
 static int add_subnet(void *ctx, const struct db_rec_subnet *r, struct lis_error *err)
 {
 	struct wm_builder *b = ctx;
-	struct ipkey k;
+	struct wm_ip k;
 	unsigned len;
 	if (ip_parse(r->prefix, &k, &len) < 0)
 		return lis_error_set(err, LIS_E_INPUT, "wiremap snapshot: subnet \"%s\" is not a prefix",
@@ -620,7 +637,7 @@ static int add_binding(void *ctx, const struct db_rec_binding *r, struct lis_err
 	bool o = false;
 	int kind = r->kind == DB_BIND_MAC_PORT ? K_B_PORT : r->kind == DB_BIND_IP_MAC ? K_B_IP
 		 : K_B_BSSID;
-	struct ipkey ip = {0};
+	struct wm_ip ip = {0};
 	char ipbuf[INET6_ADDRSTRLEN];
 	if (kind == K_B_IP) {
 		if (ip_parse(r->ip, &ip, NULL) < 0)
@@ -748,7 +765,7 @@ static bool eq_group_mac(const void *i, const void *k)
 }
 static bool eq_group_ip(const void *i, const void *k)
 {
-	return memcmp(&((const struct bgroup *)i)->ip, k, sizeof(struct ipkey)) == 0;
+	return memcmp(&((const struct bgroup *)i)->ip, k, sizeof(struct wm_ip)) == 0;
 }
 
 /* ------------------------------------------------------------------ finish */
@@ -1123,23 +1140,33 @@ void wm_snapshot_get_stats(const struct wm_snapshot *s, struct wm_snapshot_stats
 
 /* ------------------------------------------------------------------ lookups */
 
-/* The longest stored prefix of address k: every length's slot is started loading first, so
- * that the probes' misses overlap, then the lengths are probed longest first. */
-static const struct wm_location *subnet_match(const struct wm_snapshot *s, const struct ipkey *k,
-					      struct wm_prefix *matched)
+/* The keys of address k in the tables of family f's n prefix lengths l (a: masked, h:
+ * hashed), and a start at loading their slots. */
+static void subnet_keys(const struct wm_snapshot *s, const struct wm_ip *k, int f,
+			const struct sublens *l, uint8_t a[][16], uint64_t *h)
 {
-	int f = k->fam == 6;
-	const struct sublens *l = READ(s->sublens[f]);
-	uint8_t a[N_SUBNET_LENS][16];
-	uint64_t h[N_SUBNET_LENS];
-	if (!l)
-		return NULL;
 	for (unsigned i = 0; i < l->n; i++) {
 		memcpy(a[i], k->a, 16);
 		mask_bits(a[i], l->len[i], 16);
 		h[i] = subnet_hash(f, l->len[i], a[i]);
 		htab_prefetch(&s->subnet[f][l->len[i]], h[i]);
 	}
+}
+
+/* The longest stored prefix of address k: every length's slot is started loading first, so
+ * that the probes' misses overlap, then the lengths are probed longest first. */
+const struct wm_location *wm_lookup_subnet_at(const struct wm_snapshot *s, const struct wm_ip *k,
+					      struct wm_prefix *matched)
+{
+	int f = k->fam == 6;
+	const struct sublens *l = READ(s->sublens[f]);
+	uint8_t a[N_SUBNET_LENS][16];
+	uint64_t h[N_SUBNET_LENS];
+	if (matched)
+		matched->fam = 0;
+	if (!l)
+		return NULL;
+	subnet_keys(s, k, f, l, a, h);
 	for (unsigned i = 0; i < l->n; i++) {
 		unsigned len = l->len[i];
 		bool exact = subnet_exact(f, len);
@@ -1156,9 +1183,25 @@ static const struct wm_location *subnet_match(const struct wm_snapshot *s, const
 	return NULL;
 }
 
+void wm_prefetch_ip(const struct wm_snapshot *s, const struct wm_ip *k)
+{
+	int f = k->fam == 6;
+	const struct sublens *l = READ(s->sublens[f]);
+	uint8_t a[N_SUBNET_LENS][16];
+	uint64_t h[N_SUBNET_LENS];
+	htab_prefetch(&s->g_ip_mac, hash_bytes(k, sizeof *k));
+	if (l)
+		subnet_keys(s, k, f, l, a, h);
+}
+
+int wm_ip_parse(const char *text, struct wm_ip *ip)
+{
+	return ip_parse(text, ip, NULL);
+}
+
 void wm_prefix_format(const struct wm_prefix *p, char *buf, size_t size)
 {
-	struct ipkey net = {.fam = p->fam};
+	struct wm_ip net = {.fam = p->fam};
 	char a[INET6_ADDRSTRLEN];
 	if (!size)
 		return;
@@ -1170,22 +1213,13 @@ void wm_prefix_format(const struct wm_prefix *p, char *buf, size_t size)
 	snprintf(buf, size, "%s/%u", a, p->len);
 }
 
-const struct wm_location *wm_lookup_subnet_prefix(const struct wm_snapshot *s, const char *ip,
-						  struct wm_prefix *matched)
-{
-	struct ipkey k;
-	if (matched)
-		matched->fam = 0;
-	if (ip_parse(ip, &k, NULL) < 0)
-		return NULL;
-	return subnet_match(s, &k, matched);
-}
-
 const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const char *ip,
 					   char *matched, size_t matched_size)
 {
-	struct wm_prefix p;
-	const struct wm_location *loc = wm_lookup_subnet_prefix(s, ip, &p);
+	struct wm_ip k;
+	struct wm_prefix p = {0};
+	const struct wm_location *loc = ip_parse(ip, &k, NULL) < 0 ? NULL
+				      : wm_lookup_subnet_at(s, &k, &p);
 	if (matched && matched_size)
 		wm_prefix_format(&p, matched, matched_size);
 	return loc;
@@ -1292,13 +1326,17 @@ static size_t slice(const struct bgroup *g, const struct wm_binding **out, size_
 	return n;
 }
 
+size_t wm_bindings_ip_mac_at(const struct wm_snapshot *s, const struct wm_ip *ip,
+			     const struct wm_binding **out, size_t max)
+{
+	return slice(htab_get(&s->g_ip_mac, hash_bytes(ip, sizeof *ip), eq_group_ip, ip), out, max);
+}
+
 size_t wm_bindings_ip_mac(const struct wm_snapshot *s, const char *ip,
 			  const struct wm_binding **out, size_t max)
 {
-	struct ipkey k;
-	if (ip_parse(ip, &k, NULL) < 0)
-		return 0;
-	return slice(htab_get(&s->g_ip_mac, hash_bytes(&k, sizeof k), eq_group_ip, &k), out, max);
+	struct wm_ip k;
+	return ip_parse(ip, &k, NULL) < 0 ? 0 : wm_bindings_ip_mac_at(s, &k, out, max);
 }
 
 size_t wm_bindings_mac_port(const struct wm_snapshot *s, const uint8_t mac[6],
@@ -1458,7 +1496,7 @@ static void delta_location_gone(struct wm_snapshot *s, long long id)
 
 /* A prefix (k masked to len) now at loc, or deleted (loc NULL). A length without a table
  * gets one, and the list of lengths with it is published after it. */
-static int delta_subnet(struct wm_snapshot *s, const struct ipkey *k, unsigned len,
+static int delta_subnet(struct wm_snapshot *s, const struct wm_ip *k, unsigned len,
 			const struct wm_location *loc)
 {
 	int f = k->fam == 6;
@@ -1592,7 +1630,7 @@ static void delta_endpoint_gone(struct wm_snapshot *s, long long id)
 
 /* The bindings of one key (rows[0..n), newest first): a new group replaces the old. */
 static int delta_bindings(struct wm_snapshot *s, int kind, struct binding_b *rows, size_t n,
-			  const struct ipkey *ip, const uint8_t mac[6])
+			  const struct wm_ip *ip, const uint8_t mac[6])
 {
 	struct htab *t = kind == K_B_PORT ? &s->g_mac_port : kind == K_B_IP ? &s->g_ip_mac
 		       : &s->g_mac_bssid;
@@ -1627,7 +1665,7 @@ static int apply_bindings(struct wm_delta *d, enum db_entity e, int kind)
 	if (v->n > 1)
 		qsort(rows, v->n, sizeof *rows, by_ip ? cmp_binding_ip : cmp_binding_mac);
 	for (size_t i = 0; i < d->n_keys[e]; i++) {
-		struct ipkey ip;
+		struct wm_ip ip;
 		uint8_t mac[6];
 		const char *t = d->keys[e][i].text;
 		if (by_ip ? ip_parse(t, &ip, NULL) < 0 : ident_mac_parse(t ? t : "", mac) < 0)

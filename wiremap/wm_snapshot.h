@@ -142,9 +142,16 @@ void wm_prefix_format(const struct wm_prefix *p, char *buf, size_t size);
  * most recent first; the functions return how many were written to out (at most max). */
 const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const char *ip,
 					   char *matched, size_t matched_size);
-/* The same, with the prefix matched left as it is (matched may be NULL). */
-const struct wm_location *wm_lookup_subnet_prefix(const struct wm_snapshot *s, const char *ip,
-						  struct wm_prefix *matched);
+/* An IP address parsed once for several lookups: wm_ip_parse() returns 0, or -1 when text
+ * is not an address. */
+struct wm_ip {
+	uint8_t fam;                         /* 4 or 6 */
+	uint8_t a[16];                       /* IPv4: the first 4; the rest 0 */
+};
+int wm_ip_parse(const char *text, struct wm_ip *ip);
+/* wm_lookup_subnet with the prefix matched left as it is (matched may be NULL). */
+const struct wm_location *wm_lookup_subnet_at(const struct wm_snapshot *s, const struct wm_ip *ip,
+					      struct wm_prefix *matched);
 const struct wm_port *wm_lookup_port(const struct wm_snapshot *s, const struct wm_switch *sw,
 				     const char *port_id);
 const struct wm_switch *wm_lookup_switch(const struct wm_snapshot *s, const char *chassis_id);
@@ -157,6 +164,8 @@ const struct wm_endpoint *wm_lookup_endpoint_tel(const struct wm_snapshot *s, co
 const struct wm_port *wm_binding_port(const struct wm_snapshot *s, const struct wm_binding *b);
 size_t wm_bindings_ip_mac(const struct wm_snapshot *s, const char *ip,
 			  const struct wm_binding **out, size_t max);
+size_t wm_bindings_ip_mac_at(const struct wm_snapshot *s, const struct wm_ip *ip,
+			     const struct wm_binding **out, size_t max);
 size_t wm_bindings_mac_port(const struct wm_snapshot *s, const uint8_t mac[6],
 			    const struct wm_binding **out, size_t max);
 size_t wm_bindings_mac_bssid(const struct wm_snapshot *s, const uint8_t mac[6],
@@ -166,9 +175,11 @@ size_t wm_bindings_mac_bssid(const struct wm_snapshot *s, const uint8_t mac[6],
  * lookups will read, so that their cache misses overlap instead of following each other.
  * They change nothing and may be skipped. wm_prefetch_mac: the table slots of a MAC's
  * endpoint and bindings; wm_prefetch_bindings: its binding groups (after wm_prefetch_mac);
- * wm_prefetch_bssid: the slots wm_lookup_bssid probes. */
+ * wm_prefetch_bssid: the slots wm_lookup_bssid probes; wm_prefetch_ip: the slots of an IP's
+ * bindings and of its subnet's prefix lengths. */
 void wm_prefetch_mac(const struct wm_snapshot *s, const uint8_t mac[6]);
 void wm_prefetch_bindings(const struct wm_snapshot *s, const uint8_t mac[6]);
 void wm_prefetch_bssid(const struct wm_snapshot *s, const uint8_t bssid[6]);
+void wm_prefetch_ip(const struct wm_snapshot *s, const struct wm_ip *ip);
 
 #endif
