@@ -1296,24 +1296,27 @@ void wm_prefetch_bssid(const struct wm_snapshot *s, const uint8_t bssid[6])
 	}
 }
 
-const struct wm_endpoint *wm_lookup_endpoint_uri(const struct wm_snapshot *s, const char *uri)
+/* Stored URIs are in normal form (dup_uri) and normalizing one gives it back: a URI found as
+ * it is needs no normalizing, and the resolver's identities come normalized already. */
+static const struct wm_endpoint *lookup_uri(const struct htab *t, eq_fn eq, const char *uri)
 {
 	char buf[512];
 	if (!uri)
 		return NULL;
-	if (ident_uri_normalize(uri, buf, sizeof buf) == 0)
-		uri = buf;
-	return htab_get(&s->ep_uri, hash_str(uri), eq_ep_uri, uri);
+	const struct wm_endpoint *e = htab_get(t, hash_str(uri), eq, uri);
+	if (e || ident_uri_normalize(uri, buf, sizeof buf) < 0 || strcmp(buf, uri) == 0)
+		return e;
+	return htab_get(t, hash_str(buf), eq, buf);
+}
+
+const struct wm_endpoint *wm_lookup_endpoint_uri(const struct wm_snapshot *s, const char *uri)
+{
+	return lookup_uri(&s->ep_uri, eq_ep_uri, uri);
 }
 
 const struct wm_endpoint *wm_lookup_endpoint_tel(const struct wm_snapshot *s, const char *tel)
 {
-	char buf[512];
-	if (!tel)
-		return NULL;
-	if (ident_uri_normalize(tel, buf, sizeof buf) == 0)
-		tel = buf;
-	return htab_get(&s->ep_tel, hash_str(tel), eq_ep_tel, tel);
+	return lookup_uri(&s->ep_tel, eq_ep_tel, tel);
 }
 
 static size_t slice(const struct bgroup *g, const struct wm_binding **out, size_t max)
