@@ -210,11 +210,10 @@ static void prefetch_walks(struct walk *w)
 				__builtin_prefetch(bs[j]->port);
 				ports[n_ports++] = bs[j]->port;
 			}
+		wm_prefetch_access_points(w->s, w->macs[i], MAX_BINDINGS);
 		n = wm_bindings_mac_bssid(w->s, w->macs[i], bs, MAX_BINDINGS);
-		for (size_t j = 0; j < n; j++) {
-			wm_prefetch_bssid(w->s, bs[j]->bssid);
+		for (size_t j = 0; j < n; j++)
 			aps[n_aps++] = bs[j];
-		}
 	}
 	for (size_t i = 0; i < w->n_eps; i++)
 		__builtin_prefetch(__atomic_load_n(&w->eps[i]->location, __ATOMIC_ACQUIRE));

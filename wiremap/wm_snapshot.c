@@ -351,7 +351,10 @@ struct subnet6 {
  * so that the first binding shares the header's cache line. */
 struct bgroup {
 	uint32_t n;
-	struct wm_ip ip;  /* IP_MAC only */
+	union {
+		struct wm_ip ip;                         /* IP_MAC: the key */
+		unsigned char ap_hint[sizeof(void *)];   /* MAC_BSSID: see binding_group() */
+	};
 	struct wm_binding b[];
 };
 
@@ -897,6 +900,14 @@ static struct bgroup *binding_group(struct wm_snapshot *s, int kind, const struc
 	g->n = (uint32_t)n;
 	if (kind == K_B_IP)
 		g->ip = rows[0].ip;
+	if (kind == K_B_BSSID) {
+		/* The access point of the newest association as it is now: only a hint for
+		 * wm_prefetch_access_points() to start loading it along with the slots that
+		 * wm_lookup_bssid() probes (a delta may have changed it since; it is never read
+		 * for an answer). */
+		const struct wm_bssid *ap = wm_lookup_bssid(s, rows[0].b.bssid);
+		memcpy(g->ap_hint, &ap, sizeof ap);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct wm_binding *b = &g->b[i];
 		*b = rows[i].b;
@@ -1294,6 +1305,19 @@ void wm_prefetch_bssid(const struct wm_snapshot *s, const uint8_t bssid[6])
 		mask_bits(k, len, 6);
 		htab_prefetch(&s->bssid[len], hash_mac(k));
 	}
+}
+
+void wm_prefetch_access_points(const struct wm_snapshot *s, const uint8_t mac[6], size_t max)
+{
+	const struct bgroup *g = htab_get_exact(&s->g_mac_bssid, hash_mac(mac));
+	const struct wm_bssid *ap;
+	if (!g)
+		return;
+	memcpy(&ap, g->ap_hint, sizeof ap);
+	if (ap)
+		__builtin_prefetch(ap);
+	for (size_t i = 0; i < g->n && i < max; i++)
+		wm_prefetch_bssid(s, g->b[i].bssid);
 }
 
 /* Stored URIs are in normal form (dup_uri) and normalizing one gives it back: a URI found as

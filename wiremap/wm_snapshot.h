@@ -175,11 +175,14 @@ size_t wm_bindings_mac_bssid(const struct wm_snapshot *s, const uint8_t mac[6],
  * lookups will read, so that their cache misses overlap instead of following each other.
  * They change nothing and may be skipped. wm_prefetch_mac: the table slots of a MAC's
  * endpoint and bindings; wm_prefetch_bindings: its binding groups (after wm_prefetch_mac);
- * wm_prefetch_bssid: the slots wm_lookup_bssid probes; wm_prefetch_ip: the slots of an IP's
- * bindings and of its subnet's prefix lengths. */
+ * wm_prefetch_bssid: the slots wm_lookup_bssid probes; wm_prefetch_access_points: those of
+ * the BSSIDs of a MAC's first max associations, and the access point of its newest (after
+ * wm_prefetch_bindings); wm_prefetch_ip: the slots of an IP's bindings and of its subnet's
+ * prefix lengths. */
 void wm_prefetch_mac(const struct wm_snapshot *s, const uint8_t mac[6]);
 void wm_prefetch_bindings(const struct wm_snapshot *s, const uint8_t mac[6]);
 void wm_prefetch_bssid(const struct wm_snapshot *s, const uint8_t bssid[6]);
+void wm_prefetch_access_points(const struct wm_snapshot *s, const uint8_t mac[6], size_t max);
 void wm_prefetch_ip(const struct wm_snapshot *s, const struct wm_ip *ip);
 
 #endif
