@@ -204,13 +204,12 @@ static void prefetch_walks(struct walk *w)
 	for (size_t i = 0; i < w->n_macs; i++)
 		wm_prefetch_bindings(w->s, w->macs[i]);
 	for (size_t i = 0; i < w->n_macs; i++) {
+		wm_prefetch_ports(w->s, w->macs[i], MAX_BINDINGS);
+		wm_prefetch_access_points(w->s, w->macs[i], MAX_BINDINGS);
 		size_t n = wm_bindings_mac_port(w->s, w->macs[i], bs, MAX_BINDINGS);
 		for (size_t j = 0; j < n; j++)
-			if (bs[j]->port) {
-				__builtin_prefetch(bs[j]->port);
+			if (bs[j]->port)
 				ports[n_ports++] = bs[j]->port;
-			}
-		wm_prefetch_access_points(w->s, w->macs[i], MAX_BINDINGS);
 		n = wm_bindings_mac_bssid(w->s, w->macs[i], bs, MAX_BINDINGS);
 		for (size_t j = 0; j < n; j++)
 			aps[n_aps++] = bs[j];

@@ -353,7 +353,7 @@ struct bgroup {
 	uint32_t n;
 	union {
 		struct wm_ip ip;                         /* IP_MAC: the key */
-		unsigned char ap_hint[sizeof(void *)];   /* MAC_BSSID: see binding_group() */
+		unsigned char hint[sizeof(void *)];      /* MAC_PORT, MAC_BSSID: binding_group() */
 	};
 	struct wm_binding b[];
 };
@@ -900,14 +900,13 @@ static struct bgroup *binding_group(struct wm_snapshot *s, int kind, const struc
 	g->n = (uint32_t)n;
 	if (kind == K_B_IP)
 		g->ip = rows[0].ip;
-	if (kind == K_B_BSSID) {
-		/* The access point of the newest association as it is now: only a hint for
-		 * wm_prefetch_access_points() to start loading it along with the slots that
-		 * wm_lookup_bssid() probes (a delta may have changed it since; it is never read
-		 * for an answer). */
-		const struct wm_bssid *ap = wm_lookup_bssid(s, rows[0].b.bssid);
-		memcpy(g->ap_hint, &ap, sizeof ap);
-	}
+	/* A hint, for prefetching only (a delta may change it since; no answer reads it):
+	 * the access point of the newest association as it is now, for
+	 * wm_prefetch_access_points(); the location of the newest port, for
+	 * wm_prefetch_ports(). */
+	const void *hint = NULL;
+	if (kind == K_B_BSSID)
+		hint = wm_lookup_bssid(s, rows[0].b.bssid);
 	for (size_t i = 0; i < n; i++) {
 		struct wm_binding *b = &g->b[i];
 		*b = rows[i].b;
@@ -918,7 +917,11 @@ static struct bgroup *binding_group(struct wm_snapshot *s, int kind, const struc
 			struct portkey pk = {b->sw, b->port_id};
 			b->port = htab_get(&s->by_port, hash_port(pk.sw, pk.port_id), eq_port, &pk);
 		}
+		if (i == 0 && b->port)
+			hint = READ(b->port->location);
 	}
+	if (kind != K_B_IP)
+		memcpy(g->hint, &hint, sizeof hint);
 	return g;
 }
 
@@ -1307,17 +1310,31 @@ void wm_prefetch_bssid(const struct wm_snapshot *s, const uint8_t bssid[6])
 	}
 }
 
+/* A group's hint (binding_group()), started loading; returns the group. */
+static const struct bgroup *prefetch_hint(const struct htab *t, const uint8_t mac[6])
+{
+	const struct bgroup *g = htab_get_exact(t, hash_mac(mac));
+	const void *hint = NULL;
+	if (g)
+		memcpy(&hint, g->hint, sizeof hint);
+	if (hint)
+		__builtin_prefetch(hint);
+	return g;
+}
+
 void wm_prefetch_access_points(const struct wm_snapshot *s, const uint8_t mac[6], size_t max)
 {
-	const struct bgroup *g = htab_get_exact(&s->g_mac_bssid, hash_mac(mac));
-	const struct wm_bssid *ap;
-	if (!g)
-		return;
-	memcpy(&ap, g->ap_hint, sizeof ap);
-	if (ap)
-		__builtin_prefetch(ap);
-	for (size_t i = 0; i < g->n && i < max; i++)
+	const struct bgroup *g = prefetch_hint(&s->g_mac_bssid, mac);
+	for (size_t i = 0; g && i < g->n && i < max; i++)
 		wm_prefetch_bssid(s, g->b[i].bssid);
+}
+
+void wm_prefetch_ports(const struct wm_snapshot *s, const uint8_t mac[6], size_t max)
+{
+	const struct bgroup *g = prefetch_hint(&s->g_mac_port, mac);
+	for (size_t i = 0; g && i < g->n && i < max; i++)
+		if (g->b[i].port)
+			__builtin_prefetch(g->b[i].port);
 }
 
 /* Stored URIs are in normal form (dup_uri) and normalizing one gives it back: a URI found as

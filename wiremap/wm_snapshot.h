@@ -177,12 +177,14 @@ size_t wm_bindings_mac_bssid(const struct wm_snapshot *s, const uint8_t mac[6],
  * endpoint and bindings; wm_prefetch_bindings: its binding groups (after wm_prefetch_mac);
  * wm_prefetch_bssid: the slots wm_lookup_bssid probes; wm_prefetch_access_points: those of
  * the BSSIDs of a MAC's first max associations, and the access point of its newest (after
- * wm_prefetch_bindings); wm_prefetch_ip: the slots of an IP's bindings and of its subnet's
- * prefix lengths. */
+ * wm_prefetch_bindings); wm_prefetch_ports: the ports of its first max port bindings, and
+ * the location of the newest (after wm_prefetch_bindings); wm_prefetch_ip: the slots of an
+ * IP's bindings and of its subnet's prefix lengths. */
 void wm_prefetch_mac(const struct wm_snapshot *s, const uint8_t mac[6]);
 void wm_prefetch_bindings(const struct wm_snapshot *s, const uint8_t mac[6]);
 void wm_prefetch_bssid(const struct wm_snapshot *s, const uint8_t bssid[6]);
 void wm_prefetch_access_points(const struct wm_snapshot *s, const uint8_t mac[6], size_t max);
+void wm_prefetch_ports(const struct wm_snapshot *s, const uint8_t mac[6], size_t max);
 void wm_prefetch_ip(const struct wm_snapshot *s, const struct wm_ip *ip);
 
 #endif
