@@ -4,7 +4,9 @@
 #  1. HELD over HTTPS with keep-alive: wrk POSTs a locationRequest to lisd (release build,
 #     answering from its in-memory snapshot of a wiremap loaded with deploy/sample/*.csv) and
 #     to nginx serving lisd's own answer as a static file of the same size over the same
-#     certificate and TLS versions. Prints requests/s, p50, p99 of both and the ratios.
+#     certificate and TLS versions; then to lisd again with [notify] enabled (the request is
+#     an emergency call: every answer goes through the notification trigger). Prints
+#     requests/s, p50, p99 of each and the ratios.
 #  2. The SQL baseline: db_lookup_subnet() (the database's longest-prefix match, what lisd ran
 #     per request before the in-memory snapshot) at 1k, 100k and 1M subnets: mean, p50,
 #     p99 microseconds, the ratio against 1k, the query plan; then the largest size again with
@@ -12,8 +14,13 @@
 #  3. The in-memory wiremap (wm_bench): snapshot build time, bytes per entry, wm_resolve and
 #     longest-prefix latency at 10k, 100k and 1M mixed entries (BENCH_WM_SIZES).
 #  4. Snapshot reload through PostgreSQL: a wiremap of 10k, 100k and 1M mixed entries filled
-#     with SQL (wiremap_fill.sql), wm_snapshot_load() timed (wm_bench --db); then lisd on the
-#     1M database: one UPDATE, time until a HELD answer shows it (BENCH_RELOAD_SIZES).
+#     with SQL (wiremap_fill.sql), wm_snapshot_load() timed (wm_bench --db)
+#     (BENCH_RELOAD_SIZES).
+#  5. Change to answer on the largest: lisd on it under wrk load, BENCH_DELTA_CHANGES (30)
+#     UPDATEs, each timed from its commit to the first HELD answer showing it
+#     (delta_latency); then the same with a lisd reading from a streaming standby.
+#  6. Two lisd behind HAProxy (TCP, PROXY protocol v2) against one, the same wrk load
+#     against HAProxy.
 #
 # Everything runs on loopback; the PostgreSQL cluster, TLS cert, configs and logs live in a
 # temporary directory removed at exit (BENCH_KEEP=1 keeps it). The report goes to stdout and
@@ -22,7 +29,7 @@
 # BENCH_SUBNETS ("1000 100000 1000000"), BENCH_KEY (ec | rsa), BENCH_BUILD (build-bench),
 # BENCH_WHATIF (1: time the other inet_ops index kind at the largest size), BENCH_WM_SIZES
 # ("10000 100000 1000000"), BENCH_RELOAD_SIZES (the same), BENCH_RELOAD_REPEAT (5),
-# BENCH_RELOAD_CHANGES (3), BENCH_KEEP (0).
+# BENCH_DELTA_CHANGES (30), BENCH_KEEP (0).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,7 +51,7 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 # ---------------------------------------------------------------- packages
 # Each entry: a Debian package, or alternatives separated by '|' (any one installed will do;
 # the first is installed when none is).
-packages=(wrk "nginx-light|nginx|nginx-full|nginx-core" postgresql openssl curl python3
+packages=(wrk "nginx-light|nginx|nginx-full|nginx-core" haproxy postgresql openssl curl python3
 	  meson ninja-build pkg-config gcc libpq-dev libxml2-dev libmicrohttpd-dev
 	  libinih-dev libcsv-dev libgnutls28-dev liburcu-dev libssl-dev libjansson-dev
 	  libsnmp-dev libnl-3-dev libnl-route-3-dev
@@ -155,6 +162,19 @@ held_post() {
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
+# catch_up LOG T0 BEFORE END_MS: milliseconds from END_MS until PostgreSQL holds the query log
+# rows (at >= T0) of every HELD answer in lisd's LOG past its first BEFORE lines; "" when not
+# within 60 s.
+catch_up() {
+	local answered stored
+	answered=$(( $(grep -c ' held ' "$1" || true) - $3 ))
+	for _ in $(seq 1 600); do
+		stored=$(psql -X -At "$db_lis" -c "SELECT count(*) FROM query_log WHERE at >= '$2'")
+		if [ "$stored" -ge "$answered" ]; then echo $(( $(now_ms) - $4 )); return; fi
+		sleep 0.1
+	done
+}
+
 # run_wrk NAME PORT: one bounded keep-alive POST load, prints the WRKSTAT line.
 run_wrk() {
 	local name=$1 port=$2 log=$tmp/wrk-$1.log
@@ -172,8 +192,11 @@ run_wrk() {
 tmp=
 lisd_pid=
 lisd2_pid=
+hp_pid=
+notify_sink_pid=
 nginx_pid=
 pg_started=
+standby_started=
 pgbin=
 
 cleanup() {
@@ -181,15 +204,21 @@ cleanup() {
 	set +e
 	trap - EXIT INT TERM
 	if [ -n "$lisd_pid" ]; then kill "$lisd_pid" 2>/dev/null; wait "$lisd_pid" 2>/dev/null; fi
-	if [ -n "$lisd2_pid" ]; then kill "$lisd2_pid" 2>/dev/null; wait "$lisd2_pid" 2>/dev/null; fi
+	# shellcheck disable=SC2086 # one pid or two
+	if [ -n "$lisd2_pid" ]; then kill $lisd2_pid 2>/dev/null; wait $lisd2_pid 2>/dev/null; fi
+	if [ -n "$hp_pid" ]; then kill "$hp_pid" 2>/dev/null; wait "$hp_pid" 2>/dev/null; fi
 	if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null; wait "$nginx_pid" 2>/dev/null; fi
+	if [ -n "$standby_started" ]; then
+		as_pg "$pgbin/pg_ctl" -D "$tmp/pg2/data" -m immediate -w stop >/dev/null 2>&1
+	fi
+	if [ -n "$notify_sink_pid" ]; then kill "$notify_sink_pid" 2>/dev/null; fi
 	if [ -n "$pg_started" ]; then
 		as_pg "$pgbin/pg_ctl" -D "$tmp/pg/data" -m fast -w stop >/dev/null 2>&1 ||
 			as_pg "$pgbin/pg_ctl" -D "$tmp/pg/data" -m immediate -w stop >/dev/null 2>&1
 	fi
 	if [ "$rc" -ne 0 ] && [ -n "$tmp" ]; then
 		local f
-		for f in "$tmp"/lisd.log "$tmp"/lisd-reload.log "$tmp"/nginx/error.log "$tmp"/nginx/stderr.log "$tmp"/pg/log; do
+		for f in "$tmp"/lisd.log "$tmp"/lisd-reload.log "$tmp"/lisd-standby.log "$tmp"/nginx/error.log "$tmp"/nginx/stderr.log "$tmp"/pg/log; do
 			[ -s "$f" ] || continue
 			say "last lines of $f:"
 			tail -n 15 "$f" >&2
@@ -210,8 +239,9 @@ if [ ! -f "$build/build.ninja" ]; then
 	say "configuring $build (release)"
 	meson setup "$build" "$top" -Dbuildtype=release >/dev/null
 fi
-say "building lisd, lisctl, subnet_lookup, wm_bench"
-ninja -C "$build" lis/lisd/lisd lis/lisctl/lisctl bench/subnet_lookup bench/wm_bench >/dev/null ||
+say "building lisd, lisctl, subnet_lookup, wm_bench, delta_latency"
+ninja -C "$build" lis/lisd/lisd lis/lisctl/lisctl bench/subnet_lookup bench/wm_bench \
+	bench/delta_latency >/dev/null ||
 	die "build failed (ninja -C $build)"
 lisd=$build/lis/lisd/lisd
 lisctl=$build/lis/lisctl/lisctl
@@ -381,7 +411,10 @@ nginx_tls=$(tls_info "$nginx_port")
 # ---------------------------------------------------------------- HELD load
 busy_before=$(cpu_busy)
 say "wrk -t$wrk_threads -c$conns -d$duration against lisd"
+off_t0=$(psql -X -At "$db_lis" -c "SELECT now()")
+off_before=$(grep -c ' held ' "$tmp/lisd.log" || true)
 lisd_stat=$(run_wrk lisd "$lisd_port")
+off_catch_up_ms=$(catch_up "$tmp/lisd.log" "$off_t0" "$off_before" "$(now_ms)")
 say "wrk -t$wrk_threads -c$conns -d$duration against nginx"
 nginx_stat=$(run_wrk nginx "$nginx_port")
 kill "$lisd_pid" "$nginx_pid" 2>/dev/null || true
@@ -391,6 +424,109 @@ lisd_pid=''
 nginx_pid=
 lisd_results=$(grep ' held ' "$tmp/lisd.log" | grep -o 'result=[^ ]*' | sort | uniq -c |
 	awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')
+
+# ---------------------------------------------------------------- two lisd behind HAProxy
+# Issue 14's balancer (deploy/topology/haproxy.cfg's shape): HAProxy in TCP mode relaying to
+# lisd with the PROXY protocol v2 ([server] proxy_from), so that lisd still locates the
+# client. The same wrk load against HAProxy with one lisd behind it, then with two; on the
+# same machine the two lisd share its cores with HAProxy and wrk, so the figure says what
+# the balancer costs and whether a second lisd adds anything here, not what two hosts give.
+# bal_conf FILE PORT SERVERS...: a minimal HAProxy config, one server per lisd port.
+bal_conf() {
+	local f=$1 port=$2 i=0 p
+	shift 2
+	{
+		printf 'global\n\tmaxconn 4096\ndefaults\n\tmode tcp\n\ttimeout connect 2s\n'
+		printf '\ttimeout client 30s\n\ttimeout server 30s\n'
+		printf 'frontend held\n\tbind 127.0.0.1:%s\n\tdefault_backend lisd\n' "$port"
+		printf 'backend lisd\n\tbalance leastconn\n\tsource 127.0.0.2\n'
+		for p in "$@"; do
+			i=$((i + 1))
+			printf '\tserver lisd-%s 127.0.0.1:%s send-proxy-v2\n' "$i" "$p"
+		done
+	} >"$f"
+}
+two_pids=()
+for k in 1 2; do
+	port=$(free_port)
+	lis_conf "$tmp/lis-bal-$k.conf" "$port" "$db_lis"
+	sed -i "s|^threads = .*|&\nproxy_from = 127.0.0.2|" "$tmp/lis-bal-$k.conf"
+	"$lisd" -c "$tmp/lis-bal-$k.conf" 2>"$tmp/lisd-bal-$k.log" &
+	two_pids+=("$!")
+	eval "bal_port_$k=$port"
+done
+lisd2_pid="${two_pids[*]}"
+for k in 1 2; do
+	wait_loaded "$tmp/lisd-bal-$k.log" "${two_pids[$((k - 1))]}" 30
+done
+bal_stat=()
+for n in 1 2; do
+	hp_port=$(free_port)
+	if [ "$n" = 1 ]; then
+		bal_conf "$tmp/haproxy-$n.cfg" "$hp_port" "$bal_port_1"
+	else
+		bal_conf "$tmp/haproxy-$n.cfg" "$hp_port" "$bal_port_1" "$bal_port_2"
+	fi
+	haproxy -q -db -f "$tmp/haproxy-$n.cfg" 2>"$tmp/haproxy-$n.log" &
+	hp_pid=$!
+	wait_https "$hp_port" "$hp_pid" haproxy "$tmp/haproxy-$n.log"
+	code=$(held_post "$hp_port" "$tmp/bal-answer.xml")
+	{ [ "$code" = 200 ] && grep -q 'locationResponse' "$tmp/bal-answer.xml"; } ||
+		die "through HAProxy lisd answered $code: $(head -c 300 "$tmp/bal-answer.xml")"
+	say "wrk -t$wrk_threads -c$conns -d$duration against HAProxy with $n lisd"
+	bal_stat+=("$(run_wrk "haproxy-$n" "$hp_port")")
+	kill "$hp_pid" 2>/dev/null || true
+	wait "$hp_pid" 2>/dev/null || true
+	hp_pid=
+done
+bal_share=$(for k in 1 2; do grep -c ' held ' "$tmp/lisd-bal-$k.log" || true; done | paste -sd/)
+kill "${two_pids[@]}" 2>/dev/null || true
+for p in "${two_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+lisd2_pid=
+# ---------------------------------------------------------------- HELD load, notifications on
+# The same lisd and load with [notify] enabled (lisd(8) NOTIFICATIONS): every request of the
+# bench is an emergency call (responseTime emergencyRouting) of one target, so each query log
+# row goes through the notification trigger (advisory lock, window UPDATE) and the notifier
+# thread delivers to a syslog socket read by a small receiver. The HELD answer should not
+# notice; the query log inserter does the extra work, measured as the time until the run's
+# query log is in PostgreSQL.
+say "starting lisd with notifications on"
+notify_sock=$tmp/notify.sock
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as out:
+    while True:
+        out.write(s.recv(65536).decode("utf-8", "replace") + "\n")
+        out.flush()
+' "$notify_sock" "$tmp/notify-received.log" &
+notify_sink_pid=$!
+for _ in $(seq 1 50); do [ -S "$notify_sock" ] && break; sleep 0.1; done
+[ -S "$notify_sock" ] || die "the notification receiver did not start"
+lisd_notify_port=$(free_port)
+lis_conf "$tmp/lis-notify.conf" "$lisd_notify_port" "$db_lis"
+printf '[notify]\nenabled = true\nrecipients = * = syslog\nsyslog_socket = %s\n' \
+	"$notify_sock" >>"$tmp/lis-notify.conf"
+"$lisd" -c "$tmp/lis-notify.conf" 2>"$tmp/lisd-notify.log" &
+lisd_pid=$!
+wait_https "$lisd_notify_port" "$lisd_pid" lisd "$tmp/lisd-notify.log"
+wait_loaded "$tmp/lisd-notify.log" "$lisd_pid" 30
+notify_t0=$(psql -X -At "$db_lis" -c "SELECT now()")
+say "wrk -t$wrk_threads -c$conns -d$duration against lisd with notifications on"
+notify_stat=$(run_wrk lisd-notify "$lisd_notify_port")
+# Until the run's query log is in PostgreSQL (spooled, inserted, through the trigger).
+answered=$(grep -c ' held ' "$tmp/lisd-notify.log" || true)
+catch_up_ms=$(catch_up "$tmp/lisd-notify.log" "$notify_t0" 0 "$(now_ms)")
+kill "$lisd_pid" 2>/dev/null || true
+wait "$lisd_pid" 2>/dev/null || true
+lisd_pid=
+kill "$notify_sink_pid" 2>/dev/null || true
+wait "$notify_sink_pid" 2>/dev/null || true
+notify_sink_pid=
+notify_made=$(psql -X -At "$db_lis" -c "SELECT count(*) || ' notification(s)'
+	FROM notification WHERE first_at >= '$notify_t0'")
+notify_got=$(grep -c 'emergency_call' "$tmp/notify-received.log" || true)
 
 # ---------------------------------------------------------------- subnet lookups
 say "lisctl db migrate (lookup database)"
@@ -537,13 +673,12 @@ while read -r line; do
 done <<<"$wm_stat"
 
 # ---------------------------------------------------------------- snapshot reload
-# The reload lisd runs at start and after every NOTIFY, through the database: a third database
+# The load lisd runs at start and after large changes, through the database: a third database
 # grown to each size by wiremap_fill.sql (set-based; the same rows whatever the steps), then
 # VACUUM ANALYZE (a database in steady state: hint bits set, statistics current) and
 # wm_bench --db timing wm_snapshot_load() (and the fetch alone) BENCH_RELOAD_REPEAT times.
 reload_sizes=${BENCH_RELOAD_SIZES:-"10000 100000 1000000"}
 reload_repeat=${BENCH_RELOAD_REPEAT:-5}
-reload_changes=${BENCH_RELOAD_CHANGES:-3}
 say "lisctl db migrate (wiremap database)"
 "$lisctl" --db "$db_wm" db migrate >&2 || die "lisctl db migrate (wiremap) failed"
 reload_lines=()
@@ -574,11 +709,14 @@ for n in $reload_sizes; do
 done
 
 # End to end in a running lisd on the largest database: 127.0.0.0/8 (the bench client) gets
-# a location of its own; each change is one UPDATE of its ROOM with psql, and the time runs
-# from before psql starts until a HELD answer (a new TLS connection each poll, every ~10 ms)
-# carries the new ROOM: the commit, the NOTIFY, lisd's debounce (50 ms quiet), the reload,
-# the swap, the next poll. lisd logs each load's own ms (trigger=notify).
-say "lisd on the $wm_filled-entry wiremap: $reload_changes changes, time until HELD shows each"
+# a location of its own; each change is one UPDATE of its ROOM, and delta_latency times it
+# from the commit (PQexec's return) to the first HELD answer carrying the new ROOM, polling
+# on one kept-alive TLS connection: the change feed's poll (every 20 ms), the delta applied
+# in place, one round trip. Meanwhile wrk keeps lisd busy (the same load as section 1), so
+# the figure is under load. Then the same with a lisd that reads from a streaming standby
+# ([database] read_conninfo): commit on the primary, replication, the feed on the standby.
+delta_changes=${BENCH_DELTA_CHANGES:-30}
+say "lisd on the $wm_filled-entry wiremap: $delta_changes changes under load, commit to answer"
 psql_q "$db_wm" <<'EOF'
 INSERT INTO location (id, key, site_id, lang, country, a1, a3, rd, sts, hno, pc, room,
 		      latitude, longitude, uncertainty)
@@ -598,32 +736,51 @@ wait_loaded "$tmp/lisd-reload.log" "$lisd2_pid" 120
 code=$(held_post "$lisd2_port" "$tmp/reload-answer.xml")
 { [ "$code" = 200 ] && grep -q '>reload-0<' "$tmp/reload-answer.xml"; } ||
 	die "lisd on the reload wiremap answered $code: $(head -c 300 "$tmp/reload-answer.xml")"
-e2e_ms=()
-for k in $(seq 1 "$reload_changes"); do
-	t0=$(now_ms)
-	psql_q "$db_wm" -c "UPDATE location SET room = 'reload-$k' WHERE key = 'bench-reload'"
-	seen=
-	while [ $(( $(now_ms) - t0 )) -lt 30000 ]; do
-		code=$(held_post "$lisd2_port" "$tmp/reload-answer.xml")
-		if [ "$code" = 200 ] && grep -q ">reload-$k<" "$tmp/reload-answer.xml"; then
-			seen=1
-			break
-		fi
-		sleep 0.01
-	done
-	[ -n "$seen" ] || die "change $k not served by lisd within 30 s"
-	e2e_ms+=("$(( $(now_ms) - t0 ))")
-	sleep 0.3
-done
+# delta_under_load DB PORT TAG: one DELTASTAT line, with wrk loading lisd on PORT meanwhile.
+delta_under_load() {
+	local wrk_log=$tmp/wrk-delta-$3.log wrk_pid
+	BENCH_BODY=$body timeout 300 wrk -t"$wrk_threads" -c"$conns" -d120s --latency \
+		-s "$here/held_post.lua" "https://127.0.0.1:$2/held" >"$wrk_log" 2>&1 &
+	wrk_pid=$!
+	sleep 1  # wrk connected; a settling gap, not a measure
+	"$build/bench/delta_latency" "$1" "https://127.0.0.1:$2/held" "$body" bench-reload \
+		"$delta_changes" "$3" || { kill "$wrk_pid" 2>/dev/null; die "delta_latency ($3) failed"; }
+	kill -INT "$wrk_pid" 2>/dev/null || true
+	wait "$wrk_pid" 2>/dev/null || true
+}
+delta_stat=$(delta_under_load "$db_wm" "$lisd2_port" primary)
 lisd2_rss=$(awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$lisd2_pid/status")
 lisd2_hwm=$(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$lisd2_pid/status")
+start_ms=$(grep -m1 'wiremap loaded trigger=start' "$tmp/lisd-reload.log" | grep -o ' ms=[0-9.]*' |
+	cut -d= -f2)
+later_loads=$(( $(grep -c 'wiremap loaded trigger=' "$tmp/lisd-reload.log" || true) - 1 ))
 kill "$lisd2_pid" 2>/dev/null || true
 wait "$lisd2_pid" 2>/dev/null || true
 lisd2_pid=
-start_ms=$(grep -m1 'wiremap loaded trigger=start' "$tmp/lisd-reload.log" | grep -o ' ms=[0-9.]*' |
-	cut -d= -f2)
-notify_ms=$(grep 'wiremap loaded trigger=notify' "$tmp/lisd-reload.log" | grep -o ' ms=[0-9.]*' |
-	cut -d= -f2 | paste -sd' ')
+
+# The standby: a base backup of the cluster, started as a hot standby on its own socket.
+say "streaming standby of the bench cluster, and a lisd reading from it"
+mkdir -p "$tmp/pg2"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$tmp/pg2"
+as_pg "$pgbin/pg_basebackup" -h "$tmp/pg" -U postgres -D "$tmp/pg2/data" -R -X stream \
+	>"$tmp/basebackup.log" 2>&1 || die "pg_basebackup failed: $(tail -n 5 "$tmp/basebackup.log")"
+as_pg "$pgbin/pg_ctl" -D "$tmp/pg2/data" -l "$tmp/pg2/log" -w -t 60 \
+	-o "-c listen_addresses='' -k $tmp/pg2 -c shared_buffers=512MB -c max_connections=50" \
+	start >/dev/null || die "pg_ctl start (standby) failed: $(tail -n 5 "$tmp/pg2/log")"
+standby_started=1
+lisd3_port=$(free_port)
+lis_conf "$tmp/lis-standby.conf" "$lisd3_port" "$db_wm"
+sed -i "s|^conninfo = .*|&\nread_conninfo = host=$tmp/pg2 user=postgres dbname=wiremap|" \
+	"$tmp/lis-standby.conf"
+"$lisd" -c "$tmp/lis-standby.conf" 2>"$tmp/lisd-standby.log" &
+lisd2_pid=$!
+wait_https "$lisd3_port" "$lisd2_pid" lisd "$tmp/lisd-standby.log"
+wait_loaded "$tmp/lisd-standby.log" "$lisd2_pid" 120
+standby_stat=$(delta_under_load "$db_wm" "$lisd3_port" standby)
+standby_loads=$(( $(grep -c 'wiremap loaded trigger=' "$tmp/lisd-standby.log" || true) - 1 ))
+kill "$lisd2_pid" 2>/dev/null || true
+wait "$lisd2_pid" 2>/dev/null || true
+lisd2_pid=
 
 # ---------------------------------------------------------------- report
 {
@@ -646,6 +803,12 @@ notify_ms=$(grep 'wiremap loaded trigger=notify' "$tmp/lisd-reload.log" | grep -
 			"$(ms "$(field "$st" p50_us)")" "$(ms "$(field "$st" p99_us)")" \
 			"$(ms "$(field "$st" max_us)")" "$(field "$st" non2xx)" "$errs"
 	done
+	errs=$(( $(field "$notify_stat" connect_err) + $(field "$notify_stat" read_err) +
+		$(field "$notify_stat" write_err) + $(field "$notify_stat" timeout) ))
+	printf '   %-6s %11s %10s %10s %10s %8s %8s   (lisd, [notify] enabled)\n' lisd+n \
+		"$(field "$notify_stat" rps)" "$(ms "$(field "$notify_stat" p50_us)")" \
+		"$(ms "$(field "$notify_stat" p99_us)")" "$(ms "$(field "$notify_stat" max_us)")" \
+		"$(field "$notify_stat" non2xx)" "$errs"
 	echo
 	echo "   lisd/nginx  req/s $(ratio "$(field "$lisd_stat" rps)" "$(field "$nginx_stat" rps)")" \
 		"  p50 $(ratio "$(field "$lisd_stat" p50_us)" "$(field "$nginx_stat" p50_us)")" \
@@ -653,6 +816,14 @@ notify_ms=$(grep 'wiremap loaded trigger=notify' "$tmp/lisd-reload.log" | grep -
 	echo "   (req/s ratio < 1 and latency ratios > 1 are the price of HELD parsing, resolving from"
 	echo "    lisd's in-memory wiremap snapshot (no SQL per request) and PIDF-LO building over"
 	echo "    serving the same bytes from a file)"
+	echo "   notifications on/off  req/s $(ratio "$(field "$notify_stat" rps)" \
+		"$(field "$lisd_stat" rps)")  p50 $(ratio "$(field "$notify_stat" p50_us)" \
+		"$(field "$lisd_stat" p50_us)")  p99 $(ratio "$(field "$notify_stat" p99_us)" \
+		"$(field "$lisd_stat" p99_us)")"
+	echo "   (lisd+n: every request an emergency call of one target; $notify_made,"
+	echo "    $notify_got delivered to syslog. The query log of a run was all in PostgreSQL"
+	echo "    ${off_catch_up_ms:-NOT within 60 s} ms (off) and ${catch_up_ms:-NOT within 60 s} ms (on) after its load ended:"
+	echo "    the trigger is the inserter's work; no answer waits for it)"
 	echo
 	echo "2. SQL baseline: subnet lookup via db_lookup_subnet(), $lookups lookups per size (80% inside"
 	echo "   a stored prefix). lisd no longer runs it per request (it answers from memory, see 3):"
@@ -686,10 +857,37 @@ notify_ms=$(grep 'wiremap loaded trigger=notify' "$tmp/lisd-reload.log" | grep -
 	echo "   (fetch_ms: db_snapshot_load() alone into a sink that only counts: the queries, the"
 	echo "    transfer, libpq; the rest of med_ms is wm_builder. xmed = ratio against the first"
 	echo "    size: ~100 at 100x the rows is a reload linear in the wiremap)"
-	echo "   lisd on the $wm_filled-entry wiremap: first load ${start_ms:-?} ms; UPDATE of one location's ROOM"
-	echo "   -> HELD answer with the new ROOM: ${e2e_ms[*]} ms (psql start to the first answer"
-	echo "   showing it, polled every ~10 ms); lisd's own load ms for those: ${notify_ms:-none logged}"
-	echo "   lisd memory after the reloads: VmRSS ${lisd2_rss:-?} MiB, peak ${lisd2_hwm:-?} MiB"
-	echo "   (old and new snapshot both live during a swap; freed memory stays in malloc's arenas)"
+	echo "   lisd on the $wm_filled-entry wiremap: first load ${start_ms:-?} ms; memory after the"
+	echo "   changes VmRSS ${lisd2_rss:-?} MiB, peak ${lisd2_hwm:-?} MiB"
+	echo
+	echo "5. Change to answer (delta_latency: $delta_changes UPDATEs of one location's ROOM, wrk"
+	echo "   loading lisd meanwhile): commit -> first HELD answer showing it, on 1 kept-alive connection"
+	printf '   %-8s %8s %8s %8s   %s\n' from p50_ms p99_ms max_ms "full loads meanwhile"
+	printf '   %-8s %8s %8s %8s   %s\n' primary "$(field "$delta_stat" p50_ms)" \
+		"$(field "$delta_stat" p99_ms)" "$(field "$delta_stat" max_ms)" "$later_loads"
+	printf '   %-8s %8s %8s %8s   %s\n' standby "$(field "$standby_stat" p50_ms)" \
+		"$(field "$standby_stat" p99_ms)" "$(field "$standby_stat" max_ms)" "$standby_loads"
+	echo "   (lisd polls the change feed every 20 ms and applies the changed rows in place, no"
+	echo "    full load. standby: lisd's [database] read_conninfo names a streaming standby and"
+	echo "    the UPDATE commits on the primary. p99 over $delta_changes changes is the largest but one)"
+	echo "   all (ms), primary: $(field "$delta_stat" all_ms)"
+	echo "   all (ms), standby: $(field "$standby_stat" all_ms)"
+	echo
+	echo "6. Two lisd behind HAProxy (TCP, PROXY protocol v2, leastconn) against one, same wrk"
+	echo "   load (-t$wrk_threads -c$conns -d$duration) against HAProxy; everything on this machine"
+	printf '   %-10s %11s %10s %10s %8s %8s\n' behind req/s p50_ms p99_ms non2xx errors
+	for n in 1 2; do
+		st=${bal_stat[$((n - 1))]}
+		errs=$(( $(field "$st" connect_err) + $(field "$st" read_err) + $(field "$st" write_err) + $(field "$st" timeout) ))
+		printf '   %-10s %11s %10s %10s %8s %8s\n' "$n lisd" "$(field "$st" rps)" \
+			"$(ms "$(field "$st" p50_us)")" "$(ms "$(field "$st" p99_us)")" \
+			"$(field "$st" non2xx)" "$errs"
+	done
+	echo "   two/one req/s $(ratio "$(field "${bal_stat[1]}" rps)" "$(field "${bal_stat[0]}" rps)");" \
+		"HAProxy + 1 lisd against lisd direct (section 1):" \
+		"$(ratio "$(field "${bal_stat[0]}" rps)" "$(field "$lisd_stat" rps)")"
+	echo "   requests each lisd answered over both runs (lisd 1/lisd 2): $bal_share"
+	echo "   (on $(nproc) cores the lisd, HAProxy and wrk share the CPU: a second lisd on the same"
+	echo "    machine cannot add capacity; across two hosts each lisd has its own)"
 } | tee "$report"
 say "report written to $report"

@@ -85,6 +85,7 @@ struct db_location_row {
 };
 struct db_subnet_row {
 	const char *prefix, *location_key, *description;
+	bool remote;                      /* a VPN pool: off premises (location optional) */
 	const char *file;
 	unsigned line;
 	unsigned ref_col;                 /* column of location_key */
@@ -120,14 +121,25 @@ struct db_bssid_row {
 	unsigned line;
 	unsigned location_col;
 };
+/* An endpoint class and its policy (lis-wiremap(5) classes.csv). */
+struct db_class_row {
+	const char *key, *description;
+	bool use_port, use_bssid, use_subnet, use_static, use_declared; /* evidence counted */
+	unsigned max_binding_age;         /* seconds; 0: lisd's [wiremap] max_binding_age */
+	unsigned reconfirm_interval;      /* seconds; 0: a declaration lasts until it expires */
+	const char *no_fresh;             /* locationUnknown, site-default, declared */
+	const char *file;
+	unsigned line;
+};
 struct db_endpoint_row {
 	const char *key;
-	const char *class_;               /* desk_phone, softphone, mobile, other */
+	const char *class_;               /* an endpoint class: desk_phone, softphone, ... */
+	const char *owner;                /* the user it belongs to (declared locations) */
 	const char *mac, *uri, *tel;      /* at least one */
 	const char *location_key;         /* static assignment */
 	const char *file;
 	unsigned line;
-	unsigned location_col;
+	unsigned location_col, class_col;
 };
 /* When and by whom a binding was observed. Without first_seen a new binding starts at
  * last_seen and a known one keeps its first_seen; source NULL is stored as "import". */

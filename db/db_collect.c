@@ -136,27 +136,28 @@ static const char lldp_tail[] =
 static const struct db_stmt collect_status_ok = {
 	DB_STMT_COLLECT_STATUS_OK, "lis_collect_status_ok",
 	"INSERT INTO switch_poll_status AS p (switch_id, last_attempt, last_success, last_error,"
-	" consecutive_failures, rows_seen, uplink_ports)"
+	" consecutive_failures, rows_seen, uplink_ports, polled_by)"
 	" VALUES ($1::bigint, " EPOCH("$2") ", " EPOCH("$2") ", NULL, 0, $3::integer,"
-	" $4::text[])"
+	" $4::text[], $5::text)"
 	" ON CONFLICT (switch_id) DO UPDATE SET last_attempt = EXCLUDED.last_attempt,"
 	" last_success = EXCLUDED.last_success, last_error = NULL, consecutive_failures = 0,"
-	" rows_seen = EXCLUDED.rows_seen, uplink_ports = EXCLUDED.uplink_ports"
+	" rows_seen = EXCLUDED.rows_seen, uplink_ports = EXCLUDED.uplink_ports,"
+	" polled_by = EXCLUDED.polled_by"
 	" WHERE p.last_attempt IS NULL OR p.last_attempt <= EXCLUDED.last_attempt",
-	4,
+	5,
 };
 
-/* $1 switch, $2 at, $3 error. */
+/* $1 switch, $2 at, $3 error, $4 collector. */
 static const struct db_stmt collect_status_failed = {
 	DB_STMT_COLLECT_STATUS_FAILED, "lis_collect_status_failed",
 	"INSERT INTO switch_poll_status AS p (switch_id, last_attempt, last_error,"
-	" consecutive_failures)"
-	" VALUES ($1::bigint, " EPOCH("$2") ", $3::text, 1)"
+	" consecutive_failures, polled_by)"
+	" VALUES ($1::bigint, " EPOCH("$2") ", $3::text, 1, $4::text)"
 	" ON CONFLICT (switch_id) DO UPDATE SET last_attempt = EXCLUDED.last_attempt,"
 	" last_error = EXCLUDED.last_error,"
-	" consecutive_failures = p.consecutive_failures + 1"
+	" consecutive_failures = p.consecutive_failures + 1, polled_by = EXCLUDED.polled_by"
 	" WHERE p.last_attempt IS NULL OR p.last_attempt <= EXCLUDED.last_attempt",
-	3,
+	4,
 };
 
 /* A MAC as PostgreSQL's macaddr input reads it. */
@@ -371,7 +372,7 @@ static int write_status(struct db_conn *c, const char *what, const char *id, con
 	snprintf(rows, sizeof(rows), "%zu", p->n_mac_ports + p->n_ip_macs + p->n_lldp);
 	for (size_t i = 0; i < p->n_uplinks; i++)
 		db_array_add(&up, p->uplink_ports[i]);
-	const char *const v[] = {id, at, rows, db_array_end(&up)};
+	const char *const v[] = {id, at, rows, db_array_end(&up), p->collector};
 	if (!v[3])
 		oom(err, what);
 	else
@@ -405,14 +406,14 @@ int db_collect_write(struct db_conn *c, const struct db_switch_poll *p,
 }
 
 int db_collect_failed(struct db_conn *c, long long switch_id, time_t when, const char *error,
-		      struct lis_error *err)
+		      const char *collector, struct lis_error *err)
 {
 	char what[64], id[24], at[24];
 
 	snprintf(what, sizeof(what), "switch %lld: poll status", switch_id);
 	snprintf(id, sizeof(id), "%lld", switch_id);
 	snprintf(at, sizeof(at), "%lld", (long long)when);
-	const char *const v[] = {id, at, error ? error : "unknown error"};
+	const char *const v[] = {id, at, error ? error : "unknown error", collector};
 	return step(c, &collect_status_failed, what, v, PGRES_COMMAND_OK, NULL, NULL, err);
 }
 

@@ -62,6 +62,7 @@ struct db_switch_poll {
 	long long switch_id;
 	time_t at;                  /* observation time: last_seen of everything written */
 	const char *source;         /* binding source; NULL: "snmp" */
+	const char *collector;      /* switch_poll_status.polled_by: [collector] instance */
 	const struct db_obs_mac_port *mac_ports; size_t n_mac_ports;
 	const struct db_obs_ip_mac *ip_macs;     size_t n_ip_macs;
 	const struct db_obs_lldp *lldp;          size_t n_lldp;
@@ -82,16 +83,18 @@ struct db_collect_stats {
  *   later of stored and `at`, source set. lldp_neighbor likewise (NULL chassis/port IDs
  *   are stored as "").
  * - switch_poll_status: last_attempt = last_success = at, last_error NULL,
- *   consecutive_failures 0, rows_seen = n_mac_ports + n_ip_macs + n_lldp, uplink_ports.
+ *   consecutive_failures 0, rows_seen = n_mac_ports + n_ip_macs + n_lldp, uplink_ports,
+ *   polled_by = collector.
  * A switch deleted since db_collect_switches fails with DB_E_INPUT. st may be NULL. */
 int db_collect_write(struct db_conn *c, const struct db_switch_poll *poll,
 		     struct db_collect_stats *st, struct lis_error *err);
 
-/* Record a failed poll: last_attempt = at, last_error = error, consecutive_failures + 1;
- * last_success and rows_seen are kept. `error` is stored and shown to operators: the
- * caller must make sure it holds no credential (no community, user key or password). */
+/* Record a failed poll: last_attempt = at, last_error = error, consecutive_failures + 1,
+ * polled_by = collector (NULL: none); last_success and rows_seen are kept. `error` is
+ * stored and shown to operators: the caller must make sure it holds no credential (no
+ * community, user key or password). */
 int db_collect_failed(struct db_conn *c, long long switch_id, time_t at, const char *error,
-		      struct lis_error *err);
+		      const char *collector, struct lis_error *err);
 
 /* IP -> MAC observations from the kernel neighbour table (netlink), upserted in one
  * transaction as db_collect_write does; source NULL: "netlink". st may be NULL. */

@@ -93,11 +93,15 @@ static const struct db_column subnet_cols[] = {
 	{"prefix", DB_K_CIDR, REQ | ID, AT(db_subnet_row, prefix),
 	 .col_at = AT(db_subnet_row, prefix_col), .db = "prefix", .cast = "cidr",
 	 .select = "n.prefix::text"},
-	{"location", DB_K_REF, REQ, AT(db_subnet_row, location_key),
+	/* required unless remote (ctl_check.c) */
+	{"location", DB_K_REF, 0, AT(db_subnet_row, location_key),
 	 .col_at = AT(db_subnet_row, ref_col), .ref = DB_LOCATIONS, .db = "location_id",
 	 .select = "l.key"},
 	{"description", DB_K_TEXT, 0, AT(db_subnet_row, description), .db = "description",
 	 .select = "n.description"},
+	/* a VPN pool: its addresses are off premises */
+	{"remote", DB_K_BOOL, 0, AT(db_subnet_row, remote), .label = "remote", .dflt = "false",
+	 .db = "remote", .cast = "boolean", .select = "n.remote"},
 };
 
 static const struct db_column switch_cols[] = {
@@ -149,13 +153,36 @@ static const struct db_column bssid_cols[] = {
 	{"ap", DB_K_TEXT, 0, AT(db_bssid_row, ap), .db = "key", .select = "b.key"},
 };
 
-static const char *const endpoint_classes[] = {"desk_phone", "softphone", "mobile", "other",
+/* What lisd answers when nothing a class counts is fresh (wm_resolve.h). */
+static const char *const no_fresh_actions[] = {"locationUnknown", "site-default", "declared",
 					       NULL};
+#define USE(name, f, d)                                                                    \
+	{name, DB_K_BOOL, 0, AT(db_class_row, f), .label = name, .dflt = d, .db = #f,        \
+	 .cast = "boolean", .select = "c." #f}
+static const struct db_column class_cols[] = {
+	{"class", DB_K_KEY, REQ | ID, AT(db_class_row, key), .db = "key", .select = "c.key"},
+	{"description", DB_K_TEXT, 0, AT(db_class_row, description), .db = "description",
+	 .select = "c.description"},
+	USE("port", use_port, "true"), USE("bssid", use_bssid, "true"),
+	USE("subnet", use_subnet, "true"), USE("static", use_static, "true"),
+	USE("declared", use_declared, "false"),
+	{"max_binding_age", DB_K_UINT, 0, AT(db_class_row, max_binding_age),
+	 .label = "max_binding_age (seconds)", .lo = 1, .hi = 2147483647,
+	 .db = "max_binding_age", .cast = "integer", .select = "c.max_binding_age"},
+	{"reconfirm_interval", DB_K_UINT, 0, AT(db_class_row, reconfirm_interval),
+	 .label = "reconfirm_interval (seconds)", .lo = 1, .hi = 2147483647,
+	 .db = "reconfirm_interval", .cast = "integer", .select = "c.reconfirm_interval"},
+	{"no_fresh", DB_K_ENUM, REQ, AT(db_class_row, no_fresh),
+	 .label = "what to answer with nothing fresh", .values = no_fresh_actions,
+	 .db = "no_fresh", .select = "c.no_fresh"},
+};
+
 static const struct db_column endpoint_cols[] = {
 	{"endpoint", DB_K_KEY, REQ | ID, AT(db_endpoint_row, key), .db = "key",
 	 .select = "e.key"},
-	{"class", DB_K_ENUM, REQ, AT(db_endpoint_row, class_), .label = "an endpoint class",
-	 .values = endpoint_classes, .db = "class", .select = "e.class"},
+	{"class", DB_K_REF, REQ | DB_COL_BYKEY, AT(db_endpoint_row, class_),
+	 .col_at = AT(db_endpoint_row, class_col), .ref = DB_CLASSES, .db = "class",
+	 .select = "e.class"},
 	{"mac", DB_K_MAC, DB_COL_UNIQUE, AT(db_endpoint_row, mac), .db = "mac", .cast = "macaddr",
 	 .select = "e.mac::text"},
 	{"uri", DB_K_SIP_URI, DB_COL_UNIQUE, AT(db_endpoint_row, uri), .db = "uri",
@@ -165,6 +192,8 @@ static const struct db_column endpoint_cols[] = {
 	{"location", DB_K_REF, 0, AT(db_endpoint_row, location_key),
 	 .col_at = AT(db_endpoint_row, location_col), .ref = DB_LOCATIONS, .db = "location_id",
 	 .select = "l.key"},
+	{"owner", DB_K_WORD, 0, AT(db_endpoint_row, owner), .label = "owner", .db = "owner",
+	 .select = "e.owner"},
 };
 
 static const struct db_column mac_port_cols[] = {
@@ -245,8 +274,8 @@ const struct db_entity_desc db_entities[DB_ENTITY_N] = {
 	[DB_SUBNETS] = {
 		"subnets", "subnets", "subnets", "subnet", "subnet",
 		.summary = true, ROW(db_subnet_row), COLS(subnet_cols), .table = "subnet",
-		.from = "subnet n JOIN location l ON l.id = n.location_id"
-			" JOIN site s ON s.id = l.site_id",
+		.from = "subnet n LEFT JOIN location l ON l.id = n.location_id"
+			" LEFT JOIN site s ON s.id = l.site_id",
 		.site = "s.key", .order = "n.prefix",
 		.remove = "DELETE FROM subnet n WHERE n.prefix <> ALL($1::cidr[]) AND "
 			  AT_SITE("n.location_id", "$2") " RETURNING n.prefix::text",
@@ -286,6 +315,21 @@ const struct db_entity_desc db_entities[DB_ENTITY_N] = {
 			  " WHERE f.m = b.bssid AND f.n = b.prefix_len)"
 			  " AND " AT_SITE("b.location_id", "$3")
 			  " RETURNING b.bssid::text || '/' || b.prefix_len",
+	},
+	/* Classes belong to no site. */
+	[DB_CLASSES] = {
+		"classes", "classes", "endpoint classes", "class", "class", .whole_only = true,
+		ROW(db_class_row), COLS(class_cols), .table = "endpoint_class",
+		.from = "endpoint_class c", .order = "c.key",
+		.in_use = "WITH c AS (SELECT c.key FROM endpoint_class c"
+			  " WHERE c.key <> ALL($1::text[]) AND $2::text IS NULL)"
+			  " SELECT c.key, r.what FROM c CROSS JOIN LATERAL ("
+			  " SELECT 'endpoint ' || e.key AS what FROM endpoint e"
+			  " WHERE e.class = c.key"
+			  " UNION ALL SELECT 'VPN binding ' || host(v.ip) FROM vpn_binding v"
+			  " WHERE v.class = c.key) r ORDER BY 1, 2 LIMIT 1",
+		.remove = "DELETE FROM endpoint_class c WHERE c.key <> ALL($1::text[])"
+			  " AND $2::text IS NULL RETURNING c.key",
 	},
 	[DB_ENDPOINTS] = {
 		"endpoints", "endpoints", "endpoints", "endpoint", "endpoint",

@@ -1,4 +1,4 @@
-/* The wiremap's ten kinds of rows (lis-wiremap(5)), described once: for each entity its
+/* The wiremap's eleven kinds of rows (lis-wiremap(5)), described once: for each entity its
  * names, its file's columns (what each holds, whether it is required or part of the row's
  * identity, where it lives in the entity's row struct of db.h) and how it maps onto its
  * table. lisctl's loader and checks, lisctl export, db_import_ex, db_wiremap_read and the
@@ -19,8 +19,8 @@
 /* In the order the import writes them: each refers only to those before it (a site's
  * default location excepted: DB_COL_LATER). */
 enum db_entity {
-	DB_SITES, DB_LOCATIONS, DB_SUBNETS, DB_SWITCHES, DB_PORTS, DB_BSSIDS, DB_ENDPOINTS,
-	DB_MAC_PORTS, DB_IP_MACS, DB_MAC_BSSIDS, DB_ENTITY_N
+	DB_SITES, DB_LOCATIONS, DB_SUBNETS, DB_SWITCHES, DB_PORTS, DB_BSSIDS, DB_CLASSES,
+	DB_ENDPOINTS, DB_MAC_PORTS, DB_IP_MACS, DB_MAC_BSSIDS, DB_ENTITY_N
 };
 
 /* What a column holds: how lisctl checks a file's text and stores it in the row, how it
@@ -60,6 +60,8 @@ enum {
 	DB_COL_UNIQUE = 1u << 2,   /* no two rows may share a value (chassis_id, identities) */
 	DB_COL_LATER = 1u << 3,    /* written once every entity is (a site's default location,
 				    * which refers to a location of the site) */
+	DB_COL_BYKEY = 1u << 4,    /* DB_K_REF stored as the referenced row's key, not its id
+				    * (an endpoint's class) */
 };
 
 struct db_column {
@@ -80,7 +82,8 @@ struct db_column {
 	const char *dflt;          /* what an empty cell stands for (poll_enabled: "true") */
 	const char *const *values; /* ENUM: the values, NULL-terminated */
 	/* db/ only */
-	const char *db;            /* the table's column (DB_K_REF: the id column) */
+	const char *db;            /* the table's column (DB_K_REF: the id column, or with
+				    * DB_COL_BYKEY the key column) */
 	const char *db_aux;        /* DB_K_BSSID: the column of the length */
 	const char *cast;          /* the parameter's type; NULL: text */
 	const char *db_default;    /* the value stored when the parameter is NULL */

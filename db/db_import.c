@@ -67,8 +67,11 @@ static void value(struct strbuf *t, const struct db_entity_desc *d, const int *p
 
 	if (part)
 		strbuf_printf(t, "$%d::integer", p[k] + 1);
+	else if (c->kind == DB_K_REF && (c->flags & DB_COL_REQUIRED))
+		strbuf_printf(t, "r%d.%s", p[k], c->flags & DB_COL_BYKEY ? "ref_key" : "id");
 	else if (c->kind == DB_K_REF)
-		strbuf_printf(t, c->flags & DB_COL_REQUIRED ? "r%d.id" : "(SELECT id FROM r%d)", p[k]);
+		strbuf_printf(t, "(SELECT %s FROM r%d)", c->flags & DB_COL_BYKEY ? "ref_key" : "id",
+			     p[k]);
 	else if (c->kind == DB_K_FIRST_SEEN)
 		strbuf_printf(t, "coalesce($%d::timestamptz, $%d::timestamptz)", p[k],
 			     last_seen_param(d, p));
@@ -149,8 +152,9 @@ static int upsert_sql(const struct db_entity_desc *d, struct strbuf *t, int *p)
 		const struct db_column *c = &d->cols[k];
 		const struct db_entity_desc *ref = &db_entities[c->ref];
 		if (c->kind == DB_K_REF && !(c->flags & DB_COL_LATER))
-			strbuf_printf(t, "r%d AS (SELECT id FROM %s WHERE %s = $%d::text), ", p[k],
-				     ref->table, ref->cols[0].db, p[k]);
+			strbuf_printf(t, "r%d AS (SELECT id, %s AS ref_key FROM %s"
+				     " WHERE %s = $%d::text), ", p[k], ref->cols[0].db, ref->table,
+				     ref->cols[0].db, p[k]);
 	}
 	strbuf_printf(t, "u AS (INSERT INTO %s AS t (", d->table);
 	pieces(t, d, p, P_COLUMN);

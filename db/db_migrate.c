@@ -1,6 +1,8 @@
 /* Schema migrations: db/migrations/NNNN_name.sql, compiled in by embed_migrations.py. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "db_internal.h"
 #include "db_migrations.h"
@@ -42,6 +44,28 @@ int db_schema_version(struct db_conn *c, int *version, struct lis_error *err)
 	return read_version(c, version, err);
 }
 
+/* Whether migration version v is recorded in lis_schema (false on an empty database). Every
+ * migration not recorded is pending, not only those above the highest: numbers are taken
+ * per branch, and one merged after a higher one must still run where the higher one has. */
+static int is_applied(struct db_conn *c, int latest_recorded, int v, bool *applied,
+		      struct lis_error *err)
+{
+	char vtext[16];
+	*applied = false;
+	if (latest_recorded == 0)
+		return 0;
+	snprintf(vtext, sizeof vtext, "%d", v);
+	const char *const val[] = {vtext};
+	PGresult *res = db_exec(c, "read schema version",
+				"SELECT count(*) FROM lis_schema WHERE version = $1::int", 1, val,
+				PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	*applied = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+	PQclear(res);
+	return 0;
+}
+
 /* Apply the next pending migration in its own transaction, under an advisory lock so that
  * two concurrent `db migrate` runs serialize and the second sees the first one's work.
  * *done is set when nothing was left to apply. */
@@ -73,7 +97,10 @@ static int apply_next(struct db_conn *c, int *done, struct lis_error *err)
 		const struct db_migration *m = &db_migrations[i];
 		char what[160], vtext[16];
 
-		if (m->version <= version)
+		bool applied;
+		if (is_applied(c, version, m->version, &applied, err) < 0)
+			goto fail;
+		if (applied)
 			continue;
 		snprintf(what, sizeof(what), "migration %s", m->name);
 		/* Migration files hold several statements, which only the simple query

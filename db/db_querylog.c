@@ -13,13 +13,13 @@
 static const char insert_sql[] =
 	"INSERT INTO query_log (instance, seq, at, kind, requester_ip, requester_subject, target,"
 	" source, evidence, evidence_age_s, location_id, location_key, site_key, address, method,"
-	" fallback, disagreement, result, response_time, latency_ms)"
+	" fallback, disagreement, result, response_time, latency_ms, test)"
 	" SELECT $1, u.* FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::inet[],"
 	" $6::text[], $7::text[], $8::text[], $9::text[], $10::integer[], $11::bigint[],"
 	" $12::text[], $13::text[], $14::text[], $15::text[], $16::boolean[], $17::text[],"
-	" $18::text[], $19::text[], $20::real[]) AS u"
+	" $18::text[], $19::text[], $20::real[], $21::boolean[]) AS u"
 	" ON CONFLICT (instance, seq) DO NOTHING";
-#define N_ARRAYS 19
+#define N_ARRAYS 20
 
 /* "2026-11-25 08:00:00.123456+00": timestamptz input, exact to the microsecond. */
 static void format_at(long long at_us, char *buf, size_t size)
@@ -79,6 +79,7 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 		db_array_add(&a[16], x->result);
 		db_array_add(&a[17], x->response_time);
 		db_array_add(&a[18], x->latency_ms >= 0 ? lat : NULL);
+		db_array_add(&a[19], x->test ? "t" : "f");
 	}
 	const char *values[1 + N_ARRAYS] = {instance};
 	for (size_t k = 0; k < N_ARRAYS; k++) {

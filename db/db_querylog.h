@@ -27,6 +27,7 @@ struct db_query_log_entry {
 	const char *result;           /* required */
 	const char *response_time;
 	double latency_ms;            /* < 0: NULL */
+	bool test;                    /* a test-mode request (lis.conf(5) [test]) */
 };
 
 /* Insert n entries of one instance in one statement. An entry whose (instance, seq) is

@@ -22,6 +22,9 @@
 #define IN_PERIOD(x) "(p.t_from IS NULL OR " x " >= p.t_from) AND " \
 		     "(p.t_to IS NULL OR " x " < p.t_to)"
 #define EMERGENCY "('emergencyRouting', 'emergencyDispatch')"
+/* Not a test-mode request (lisd(8) TEST MODE): tests stay out of the risk figures. Read
+ * through to_jsonb so that a schema before 0009 (no column test) is read as all real. */
+#define NOT_TEST(q) "NOT coalesce((to_jsonb(" q ") ->> 'test')::boolean, false)"
 
 /* The site of the longest subnet prefix covering inet expression x. */
 #define SUBNET_SITE(x) "(SELECT si.key FROM subnet n JOIN location l ON l.id = n.location_id " \
@@ -56,13 +59,15 @@ static const struct section sections[DB_REP_N_] = {
 		"AND (p.source IS NULL OR q.source = p.source) "
 		"ORDER BY q.at, q.instance, q.seq"},
 
-	/* The schema requires a location for subnets and BSSIDs today; these sections stay so
-	 * that a relaxed schema or a damaged database cannot hide a gap. */
+	/* The schema requires a location for BSSIDs and for subnets that are not remote (a
+	 * VPN pool needs none); these sections stay so that a relaxed schema or a damaged
+	 * database cannot hide a gap. */
 	[DB_REP_SUBNETS_NO_LOCATION] = {"subnets_without_location", {NULL},
 		P "SELECT si.key AS site, n.prefix::text AS prefix, n.description "
 		"FROM p, subnet n LEFT JOIN location l ON l.id = n.location_id "
 		"LEFT JOIN site si ON si.id = l.site_id "
-		"WHERE l.id IS NULL AND (p.site IS NULL OR si.key = p.site) ORDER BY n.prefix"},
+		"WHERE l.id IS NULL AND NOT n.remote AND (p.site IS NULL OR si.key = p.site) "
+		"ORDER BY n.prefix"},
 
 	/* A port answers with its own location, else its switch's: a gap is a port with
 	 * neither, whether it is in the wiremap or only seen in a MAC binding. */
@@ -145,6 +150,24 @@ static const struct section sections[DB_REP_N_] = {
 		") x WHERE x.last_seen < now() - make_interval(days => p.days) "
 		"AND (p.site IS NULL OR x.site = p.site) ORDER BY x.last_seen, x.kind, x.mac"},
 
+	/* Users' current declared locations (47 CFR 9.16(b)(3)) that lisd no longer takes as
+	 * fresh: expired, or not confirmed again within the shortest reconfirm_interval of
+	 * the classes of the user's endpoints and VPN bindings. They belong to no site. */
+	[DB_REP_STALE_DECLARATIONS] = {"stale_declarations", {"declared_location"},
+		P "SELECT d.user_key AS user, d.label, " TS("d.confirmed_at") " AS confirmed_at, "
+		TS("d.expires_at") " AS expires_at, CASE WHEN d.expires_at <= now() "
+		"THEN 'expired' ELSE 'not confirmed again within ' || r.secs || ' s (class ' || "
+		"r.cls || ')' END AS reason "
+		"FROM p, declared_location d LEFT JOIN LATERAL (SELECT c.key AS cls, "
+		"c.reconfirm_interval AS secs FROM endpoint_class c "
+		"WHERE c.reconfirm_interval IS NOT NULL AND (c.key IN (SELECT e.class FROM "
+		"endpoint e WHERE e.owner = d.user_key) OR c.key IN (SELECT v.class FROM "
+		"vpn_binding v WHERE v.user_key = d.user_key)) "
+		"ORDER BY c.reconfirm_interval LIMIT 1) r ON true "
+		"WHERE d.is_current AND p.site IS NULL AND (d.expires_at <= now() OR "
+		"d.confirmed_at < now() - make_interval(secs => r.secs)) "
+		"ORDER BY d.user_key, d.label"},
+
 	/* Switches wiremapd polls (a management address, polling not disabled) without a
 	 * success within the period. poll_enabled is read through to_jsonb so that the
 	 * statement does not depend on the column being there. */
@@ -172,7 +195,8 @@ static const struct section sections[DB_REP_N_] = {
 		"CASE WHEN ql.target ~ " IPV4_TARGET " THEN substr(ql.target, 4)::inet "
 		"ELSE ql.requester_ip END AS ip, "
 		"CASE WHEN ql.target ~* " MAC_TARGET " THEN substr(ql.target, 5)::macaddr END AS mac "
-		"FROM p, query_log ql WHERE ql.location_key IS NOT NULL AND " IN_PERIOD("ql.at") "), "
+		"FROM p, query_log ql WHERE ql.location_key IS NOT NULL AND " IN_PERIOD("ql.at") " "
+		"AND " NOT_TEST("ql") "), "
 		"e AS (SELECT q.location_key, q.site_key, q.target, coalesce(" MAC_SITE("q.mac") ", "
 		SUBNET_SITE("q.ip") ", '(unknown)') AS endpoint_site FROM q), "
 		"per AS (SELECT location_key, max(site_key) AS location_site, endpoint_site, "
@@ -194,7 +218,7 @@ static const struct section sections[DB_REP_N_] = {
 		"string_agg(DISTINCT q.disagreement, '; ') AS disagreement "
 		"FROM p, query_log q WHERE coalesce(q.disagreement, '') <> '' "
 		"AND " IN_PERIOD("q.at") " AND (p.site IS NULL OR q.site_key = p.site) "
-		"GROUP BY q.target ORDER BY queries DESC, q.target"},
+		"AND " NOT_TEST("q") " GROUP BY q.target ORDER BY queries DESC, q.target"},
 
 	[DB_REP_EMERGENCY_FALLBACK] = {"emergency_fallback", {"query_log"},
 		P "SELECT " TS("q.at") " AS at, q.target, q.response_time, "
@@ -204,6 +228,7 @@ static const struct section sections[DB_REP_N_] = {
 		"WHERE q.response_time IN " EMERGENCY " "
 		"AND (q.result <> 'located' OR coalesce(q.fallback, false)) "
 		"AND " IN_PERIOD("q.at") " AND (p.site IS NULL OR q.site_key = p.site) "
+		"AND " NOT_TEST("q") " "
 		"ORDER BY q.at, q.instance, q.seq"},
 
 	[DB_REP_MAC_MOVES_BETWEEN_SITES] = {"mac_moves_between_sites", {"mac_move"},

@@ -111,7 +111,7 @@ static int location_row(const PGresult *res, int i, const struct db_snapshot_sin
 static int subnet_row(const PGresult *res, int i, const struct db_snapshot_sink *k,
 		      struct lis_error *err)
 {
-	const struct db_rec_subnet r = {str_at(res, i, 0), int_at(res, i, 1)};
+	const struct db_rec_subnet r = {str_at(res, i, 0), int_at(res, i, 1), bool_at(res, i, 2)};
 	return k->subnet(k->ctx, &r, err);
 }
 
@@ -150,6 +150,23 @@ static int bssid_row(const PGresult *res, int i, const struct db_snapshot_sink *
 	return k->bssid(k->ctx, &r, err);
 }
 
+static int class_row(const PGresult *res, int i, const struct db_snapshot_sink *k,
+		     struct lis_error *err)
+{
+	const struct db_rec_class r = {
+		.key = str_at(res, i, 0),
+		.use_port = bool_at(res, i, 1),
+		.use_bssid = bool_at(res, i, 2),
+		.use_subnet = bool_at(res, i, 3),
+		.use_static = bool_at(res, i, 4),
+		.use_declared = bool_at(res, i, 5),
+		.max_binding_age = (unsigned)int_at(res, i, 6),
+		.reconfirm_interval = (unsigned)int_at(res, i, 7),
+		.no_fresh = str_at(res, i, 8),
+	};
+	return k->cls(k->ctx, &r, err);
+}
+
 static int endpoint_row(const PGresult *res, int i, const struct db_snapshot_sink *k,
 			struct lis_error *err)
 {
@@ -160,6 +177,7 @@ static int endpoint_row(const PGresult *res, int i, const struct db_snapshot_sin
 		.uri = str_at(res, i, 4),
 		.tel = str_at(res, i, 5),
 		.location_id = int_at(res, i, 6),
+		.owner = str_at(res, i, 7),
 	};
 
 	if (!PQgetisnull(res, i, 3)) {
@@ -214,6 +232,36 @@ static int mac_bssid_row(const PGresult *res, int i, const struct db_snapshot_si
 	return binding_row(res, i, &r, k, err);
 }
 
+static int declared_row(const PGresult *res, int i, const struct db_snapshot_sink *k,
+			struct lis_error *err)
+{
+	struct db_rec_declared r = {
+		.id = int_at(res, i, 0),
+		.user = str_at(res, i, 1),
+		.label = str_at(res, i, 2),
+		.lang = str_at(res, i, 3),
+		.confirmed_at = (time_t)int_at(res, i, LOC_CIVIC + CIVIC_N_FIELDS),
+		.expires_at = (time_t)int_at(res, i, LOC_CIVIC + CIVIC_N_FIELDS + 1),
+	};
+
+	for (int f = 0; f < CIVIC_N_FIELDS; f++)
+		r.civic[f] = str_at(res, i, LOC_CIVIC + f);
+	return k->declared(k->ctx, &r, err);
+}
+
+static int vpn_row(const PGresult *res, int i, const struct db_snapshot_sink *k,
+		   struct lis_error *err)
+{
+	const struct db_rec_vpn r = {
+		.ip = str_at(res, i, 0),
+		.user = str_at(res, i, 1),
+		.class_ = str_at(res, i, 2),
+		.bound_at = (time_t)int_at(res, i, 3),
+		.expires_at = (time_t)int_at(res, i, 4),
+	};
+	return k->vpn(k->ctx, &r, err);
+}
+
 /* ---- the entities, in the order of enum db_entity (the order the sink gets them) ---- */
 
 #define SEEN_COLUMNS \
@@ -227,8 +275,9 @@ struct table {
 	int n_fields;
 	int (*row)(const PGresult *res, int i, const struct db_snapshot_sink *k,
 		   struct lis_error *err);
-	enum { CB_SITE, CB_LOCATION, CB_SUBNET, CB_SW, CB_PORT, CB_BSSID, CB_ENDPOINT,
-	       CB_BINDING } callback; /* the sink's callback: a NULL one skips the table */
+	/* the sink's callback: a NULL one skips the table */
+	enum { CB_SITE, CB_LOCATION, CB_SUBNET, CB_SW, CB_PORT, CB_BSSID, CB_CLASS, CB_ENDPOINT,
+	       CB_BINDING, CB_DECLARED, CB_VPN } callback;
 };
 
 static const struct table tables[DB_ENTITY_N] = {
@@ -237,16 +286,19 @@ static const struct table tables[DB_ENTITY_N] = {
 	[DB_LOCATIONS] = {"SELECT id, site_id, key, lang" DB_CIVIC_COLUMNS(COL_)
 			  ", latitude, longitude, altitude, uncertainty FROM location", "",
 			  LOC_N, location_row, CB_LOCATION},
-	[DB_SUBNETS] = {"SELECT prefix::text, location_id FROM subnet", "", 2, subnet_row,
-			CB_SUBNET},
+	[DB_SUBNETS] = {"SELECT prefix::text, coalesce(location_id, 0), remote FROM subnet", "",
+			3, subnet_row, CB_SUBNET},
 	[DB_SWITCHES] = {"SELECT id, site_id, key, chassis_id, host(mgmt_address),"
 			 " coalesce(location_id, 0) FROM switch", "", 6, switch_row, CB_SW},
 	[DB_PORTS] = {"SELECT switch_id, port_id, coalesce(location_id, 0) FROM switch_port", "",
 		      3, port_row, CB_PORT},
 	[DB_BSSIDS] = {"SELECT bssid::text, prefix_len, key, location_id FROM bssid", "", 4,
 		       bssid_row, CB_BSSID},
-	[DB_ENDPOINTS] = {"SELECT id, key, class, mac::text, uri, tel, coalesce(location_id, 0)"
-			  " FROM endpoint", "", 7, endpoint_row, CB_ENDPOINT},
+	[DB_CLASSES] = {"SELECT key, use_port, use_bssid, use_subnet, use_static, use_declared,"
+			" coalesce(max_binding_age, 0), coalesce(reconfirm_interval, 0), no_fresh"
+			" FROM endpoint_class", "", 9, class_row, CB_CLASS},
+	[DB_ENDPOINTS] = {"SELECT id, key, class, mac::text, uri, tel, coalesce(location_id, 0),"
+			  " owner FROM endpoint", "", 8, endpoint_row, CB_ENDPOINT},
 	[DB_MAC_PORTS] = {"SELECT mac::text, switch_id, port_id" SEEN_COLUMNS
 			  " FROM binding_mac_port", " ORDER BY last_seen", 6, mac_port_row,
 			  CB_BINDING},
@@ -255,6 +307,20 @@ static const struct table tables[DB_ENTITY_N] = {
 	[DB_MAC_BSSIDS] = {"SELECT mac::text, bssid::text" SEEN_COLUMNS
 			   " FROM binding_mac_bssid", " ORDER BY last_seen", 5, mac_bssid_row,
 			   CB_BINDING},
+};
+
+/* What lisd needs beyond the wiremap's entities (migration 0008), read after them: each
+ * user's current declared location, and the VPN concentrator's address bindings (expired
+ * ones too: the resolver says that they expired). */
+static const struct table extra_tables[] = {
+	{"SELECT id, user_key, label, lang" DB_CIVIC_COLUMNS(COL_)
+	 ", floor(date_part('epoch', confirmed_at))::bigint"
+	 ", floor(date_part('epoch', expires_at))::bigint"
+	 " FROM declared_location WHERE is_current", "", LOC_CIVIC + CIVIC_N_FIELDS + 2,
+	 declared_row, CB_DECLARED},
+	{"SELECT host(ip), user_key, class, floor(date_part('epoch', bound_at))::bigint,"
+	 " floor(date_part('epoch', expires_at))::bigint FROM vpn_binding", "", 5, vpn_row,
+	 CB_VPN},
 };
 
 static bool has_callback(const struct db_snapshot_sink *k, const struct table *t)
@@ -266,21 +332,23 @@ static bool has_callback(const struct db_snapshot_sink *k, const struct table *t
 	case CB_SW: return k->sw;
 	case CB_PORT: return k->port;
 	case CB_BSSID: return k->bssid;
+	case CB_CLASS: return k->cls;
 	case CB_ENDPOINT: return k->endpoint;
 	case CB_BINDING: return k->binding;
+	case CB_DECLARED: return k->declared;
+	case CB_VPN: return k->vpn;
 	}
 	return false;
 }
 
 /* Stream one table through a cursor into the sink. */
-static int load_table(struct db_conn *c, enum db_entity e,
+static int load_table(struct db_conn *c, const struct table *t, const char *noun,
 		      const struct db_snapshot_sink *sink, struct lis_error *err)
 {
-	const struct table *t = &tables[e];
 	char what[64], declare[1024];
 	int rc = 0;
 
-	snprintf(what, sizeof(what), "snapshot: %s", db_entities[e].noun);
+	snprintf(what, sizeof(what), "snapshot: %s", noun);
 	/* The text is one of the constant queries above, never input. */
 	snprintf(declare, sizeof(declare), "DECLARE lis_snapshot NO SCROLL CURSOR FOR %s%s", t->sql,
 		 t->order);
@@ -599,9 +667,15 @@ int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink,
 	if (cur && cursor_start(c, cur, err) < 0)
 		goto fail;
 	for (int e = 0; e < DB_ENTITY_N; e++) {
-		if (has_callback(sink, &tables[e]) && load_table(c, (enum db_entity)e, sink, err) < 0)
+		if (has_callback(sink, &tables[e]) &&
+		    load_table(c, &tables[e], db_entities[e].noun, sink, err) < 0)
 			goto fail;
 	}
+	static const char *const extra_nouns[] = {"declared locations", "VPN bindings"};
+	for (size_t i = 0; i < sizeof extra_tables / sizeof extra_tables[0]; i++)
+		if (has_callback(sink, &extra_tables[i]) &&
+		    load_table(c, &extra_tables[i], extra_nouns[i], sink, err) < 0)
+			goto fail;
 	if (db_run(c, "snapshot: commit", "COMMIT", err) < 0)
 		goto fail;
 	return 0;

@@ -35,7 +35,8 @@ struct db_rec_location {
 };
 struct db_rec_subnet {
 	const char *prefix;                /* "10.1.2.0/24", "2001:db8::/48" */
-	long long location_id;
+	long long location_id;             /* 0: none (a remote subnet may have none) */
+	bool remote;                       /* a VPN pool: its addresses are off premises */
 };
 struct db_rec_switch {
 	long long id, site_id;
@@ -55,10 +56,19 @@ struct db_rec_bssid {
 	const char *key;                   /* the AP's name */
 	long long location_id;
 };
+/* An endpoint class and its policy (migration 0008). */
+struct db_rec_class {
+	const char *key;
+	bool use_port, use_bssid, use_subnet, use_static, use_declared;
+	unsigned max_binding_age;          /* seconds; 0: lisd's */
+	unsigned reconfirm_interval;       /* seconds; 0: none */
+	const char *no_fresh;              /* "locationUnknown", "site-default", "declared" */
+};
 struct db_rec_endpoint {
 	long long id;
 	const char *key;
-	const char *class_;                /* "desk_phone", "softphone", "mobile" */
+	const char *class_;                /* an endpoint_class key ("desk_phone", ...) */
+	const char *owner;                 /* the user it belongs to; NULL: none */
 	bool has_mac;
 	uint8_t mac[6];
 	const char *uri;                   /* normalized SIP/SIPS URI, NULL if none */
@@ -80,9 +90,23 @@ struct db_rec_binding {
 	time_t first_seen, last_seen;
 	const char *source;                /* "snmp", "netlink", "import", ... */
 };
+/* A user's current declared location (only the current one of each user is loaded). */
+struct db_rec_declared {
+	long long id;
+	const char *user, *label, *lang;
+	const char *civic[CIVIC_N_FIELDS]; /* NULL = absent */
+	time_t confirmed_at, expires_at;
+};
+/* An address the VPN concentrator bound to a user until expires_at. */
+struct db_rec_vpn {
+	const char *ip;                    /* an address, no prefix */
+	const char *user, *class_;
+	time_t bound_at, expires_at;
+};
 
 /* The loader calls these in this order: sites, locations, subnets, switches, ports, bssids,
- * endpoints, bindings (MAC-port, then IP-MAC, then MAC-BSSID). A callback returning < 0
+ * classes, endpoints, bindings (MAC-port, then IP-MAC, then MAC-BSSID), then declared
+ * locations and VPN bindings. A callback returning < 0
  * stops the load (its err is kept). A NULL callback: that table is not read. */
 struct db_snapshot_sink {
 	void *ctx;
@@ -92,8 +116,11 @@ struct db_snapshot_sink {
 	int (*sw)(void *ctx, const struct db_rec_switch *r, struct lis_error *err);
 	int (*port)(void *ctx, const struct db_rec_port *r, struct lis_error *err);
 	int (*bssid)(void *ctx, const struct db_rec_bssid *r, struct lis_error *err);
+	int (*cls)(void *ctx, const struct db_rec_class *r, struct lis_error *err);
 	int (*endpoint)(void *ctx, const struct db_rec_endpoint *r, struct lis_error *err);
 	int (*binding)(void *ctx, const struct db_rec_binding *r, struct lis_error *err);
+	int (*declared)(void *ctx, const struct db_rec_declared *r, struct lis_error *err);
+	int (*vpn)(void *ctx, const struct db_rec_vpn *r, struct lis_error *err);
 };
 
 /* Where a reader of the change feed is: everything committed before the snapshot whose
@@ -123,10 +150,11 @@ int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink,
  * key_text is the prefix; ports: switch id and port ID; BSSIDs: prefix length and BSSID;
  * bindings: key_text is the MAC, or the IP address for IP-MAC), then hands the keys'
  * current rows to sink->rows as the loader would: a key without rows was deleted. Tables
- * come in db_snapshot_load's order. Sites and switches are not fed by key: a change to one
- * of them, a statement that changed very many rows, or more than DB_FEED_MAX_KEYS keys at
- * once return DB_FEED_RELOAD. Returns DB_FEED_NONE, DB_FEED_CHANGES, DB_FEED_RELOAD, or -1
- * with err filled (the cursor is then unchanged: the next poll sees the same changes). */
+ * come in db_snapshot_load's order. Sites, switches, classes, declared locations and VPN
+ * bindings are not fed by key: a change to one of them, a statement that changed very
+ * many rows, or more than DB_FEED_MAX_KEYS keys at once return DB_FEED_RELOAD. Returns
+ * DB_FEED_NONE, DB_FEED_CHANGES, DB_FEED_RELOAD, or -1 with err filled (the cursor is then
+ * unchanged: the next poll sees the same changes). */
 struct db_delta_sink {
 	struct db_snapshot_sink rows;
 	int (*key)(void *ctx, enum db_entity e, long long key_id, const char *key_text,

@@ -36,7 +36,7 @@ LISD_ROLE=lisd
 PACKAGES=(
 	gcc make meson ninja-build pkg-config python3
 	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev liburcu-dev
-	libjansson-dev libsnmp-dev libnl-3-dev libnl-route-3-dev
+	libjansson-dev libsnmp-dev libnl-3-dev libnl-route-3-dev libcurl4-openssl-dev
 	postgresql libinih-dev libcsv-dev curl openssl ca-certificates util-linux acl
 )
 

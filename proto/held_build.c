@@ -142,6 +142,26 @@ static int mac_for_schema(const char *text, char *buf, size_t size)
 	return 0;
 }
 
+int held_device_id_text(const struct ident *id, char *text, size_t size, const char **element,
+			const char **v)
+{
+	const struct ident_kind_info *ki = ident_kind_info(id->kind);
+	unsigned char addr[16];
+	if (!ki || !ki->element)
+		return -1;
+	*element = ki->element;
+	int bad = 0;
+	if (id->kind == IDENT_MAC)
+		bad = mac_for_schema(id->value, text, size);
+	else
+		snprintf(text, size, "%s", id->value);
+	if (bad || !text[0] || !xml_safe_text_ok(text))
+		return -2;
+	/* §3.1: v is the IP version, one hex digit */
+	*v = id->kind != IDENT_IP ? NULL : inet_pton(AF_INET, text, addr) == 1 ? "4" : "6";
+	return 0;
+}
+
 /* RFC 6155 §2.2 echo: <device xmlns="...:held:id"> with one element per identifier. */
 static int add_device(xmlNodePtr root, const struct held_device *device, struct lis_error *err)
 {
@@ -157,28 +177,17 @@ static int add_device(xmlNodePtr root, const struct held_device *device, struct 
 	xmlSetNs(dev, ns);
 	xmlAddChild(root, dev);
 	for (size_t i = 0; i < device->n; i++) {
-		const struct ident *id = &device->ids[i];
-		const struct ident_kind_info *ki = ident_kind_info(id->kind);
 		char text[IDENT_VALUE_MAX];
-		unsigned char addr[16];
-		if (!ki || !ki->element)
+		const char *element, *v;
+		int bad = held_device_id_text(&device->ids[i], text, sizeof text, &element, &v);
+		if (bad == -1)
 			return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 					      "identifier %zu has no RFC 6155 element", i + 1);
-		int bad = 0;
-		if (id->kind == IDENT_MAC)
-			bad = mac_for_schema(id->value, text, sizeof text);
-		else
-			snprintf(text, sizeof text, "%s", id->value);
-		if (bad || !text[0] || !xml_safe_text_ok(text))
+		if (bad < 0)
 			return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 					      "identifier %zu is empty or not valid text", i + 1);
-		xmlNodePtr e = add_text_child(dev, ki->element, text);
-		if (!e)
-			goto oom;
-		/* §3.1: v is the IP version, one hex digit */
-		if (id->kind == IDENT_IP &&
-		    !xmlNewProp(e, BAD_CAST "v",
-				BAD_CAST (inet_pton(AF_INET, text, addr) == 1 ? "4" : "6")))
+		xmlNodePtr e = add_text_child(dev, element, text);
+		if (!e || (v && !xmlNewProp(e, BAD_CAST "v", BAD_CAST v)))
 			goto oom;
 	}
 	return 0;

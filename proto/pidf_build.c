@@ -69,7 +69,7 @@ int pidf_format_time(char *buf, size_t size, time_t t)
 /* Fixed-point decimal with at most `decimals` places, trailing zeros trimmed (one digit
  * kept after the point). Integer arithmetic only: printf's %f follows LC_NUMERIC and
  * would write "47,5" under some locales. */
-static int format_decimal(char *buf, size_t size, double v, unsigned decimals)
+int pidf_format_decimal(char *buf, size_t size, double v, unsigned decimals)
 {
 	unsigned long long scale = 1;
 	for (unsigned i = 0; i < decimals; i++)
@@ -92,7 +92,7 @@ static int format_decimal(char *buf, size_t size, double v, unsigned decimals)
 }
 
 /* xs:language, as RFC 5646 tags look: 1-8 letters, then -subtags of 1-8 letters/digits. */
-static bool is_language_tag(const char *s)
+bool pidf_is_language_tag(const char *s)
 {
 	size_t run = 0;
 	bool first = true;
@@ -136,7 +136,7 @@ static int check_doc(const struct pidf_doc *pd, bool *have_civic, struct lis_err
 	*have_civic = pd->civic && !civic_address_is_empty(pd->civic);
 	if (*have_civic) {
 		const struct civic_address *ca = pd->civic;
-		if (ca->lang && ca->lang[0] && !is_language_tag(ca->lang))
+		if (ca->lang && ca->lang[0] && !pidf_is_language_tag(ca->lang))
 			return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 					      "civic xml:lang is not a language tag");
 		for (int f = 0; f < CIVIC_N_FIELDS; f++)
@@ -228,10 +228,10 @@ static int add_geo(struct builder *b, xmlNodePtr li, const struct pidf_geo *g,
 		   struct lis_error *err)
 {
 	char lat[40], lon[40], alt[40], radius[40], pos[128];
-	if (format_decimal(lat, sizeof lat, g->lat, 7) < 0 ||
-	    format_decimal(lon, sizeof lon, g->lon, 7) < 0 ||
-	    (g->has_alt && format_decimal(alt, sizeof alt, g->alt, 3) < 0) ||
-	    format_decimal(radius, sizeof radius, g->radius, 3) < 0)
+	if (pidf_format_decimal(lat, sizeof lat, g->lat, 7) < 0 ||
+	    pidf_format_decimal(lon, sizeof lon, g->lon, 7) < 0 ||
+	    (g->has_alt && pidf_format_decimal(alt, sizeof alt, g->alt, 3) < 0) ||
+	    pidf_format_decimal(radius, sizeof radius, g->radius, 3) < 0)
 		return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR,
 				      "geodetic value out of range for PIDF-LO");
 	snprintf(pos, sizeof pos, "%s %s%s%s", lat, lon, g->has_alt ? " " : "",

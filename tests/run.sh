@@ -17,7 +17,7 @@ PACKAGES=(
 	postgresql libinih-dev libcsv-dev libssl-dev libcurl4-openssl-dev
 	curl openssl ca-certificates util-linux iproute2 locales libjansson-dev chromium
 	libsnmp-dev libnl-3-dev libnl-route-3-dev snmp snmpd snmpsim lldpd iputils-ping acl
-	debhelper dpkg-dev lintian fakeroot iso-codes
+	debhelper dpkg-dev lintian fakeroot iso-codes haproxy python3-aiosmtpd
 )
 
 log() { printf '== %s\n' "$*" >&2; }

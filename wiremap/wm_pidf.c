@@ -1,9 +1,22 @@
 /* From a resolver result to the pidf_doc that tells it (wm_pidf.h). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "held_write.h"
 #include "wm_pidf.h"
+
+/* RFC 5491 §5.2.3, §5.2.6: the location's point, with the uncertainty as a Circle's
+ * (Sphere's) radius. */
+static void location_geo(const struct wm_location *loc, struct pidf_geo *g)
+{
+	g->lat = loc->lat;
+	g->lon = loc->lon;
+	g->has_alt = loc->has_alt;
+	g->alt = loc->alt;
+	g->radius = loc->uncertainty > 0 ? loc->uncertainty : 0;
+}
 
 void wm_pidf_fill(const struct wm_result *r, bool want_civic, bool want_geo, struct wm_pidf *p)
 {
@@ -24,14 +37,21 @@ void wm_pidf_fill(const struct wm_result *r, bool want_civic, bool want_geo, str
 	if (want_civic && loc->has_civic)
 		p->doc.civic = &loc->civic;
 	if (want_geo && loc->has_geo) {
-		p->geo.lat = loc->lat;
-		p->geo.lon = loc->lon;
-		p->geo.has_alt = loc->has_alt;
-		p->geo.alt = loc->alt;
-		/* RFC 5491 §5.2.3, §5.2.6: the uncertainty as a Circle's (Sphere's) radius */
-		p->geo.radius = loc->uncertainty > 0 ? loc->uncertainty : 0;
+		location_geo(loc, &p->geo);
 		p->doc.geo = &p->geo;
 	}
+}
+
+const struct pidf_frag *wm_pidf_frag(const struct wm_snapshot *s, const struct wm_location *loc)
+{
+	const struct pidf_frag *f = atomic_load(&((struct wm_location *)loc)->frag);
+	if (f)
+		return f;
+	struct pidf_geo geo;
+	location_geo(loc, &geo);
+	struct pidf_frag *made = pidf_frag_new(loc->has_civic ? &loc->civic : NULL,
+					       loc->has_geo ? &geo : NULL);
+	return made ? wm_location_set_frag(s, loc, made) : NULL;
 }
 
 void wm_pidf_name_device(struct wm_pidf *p)

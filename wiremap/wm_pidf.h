@@ -28,6 +28,13 @@ struct wm_pidf {
  * afterwards. */
 void wm_pidf_fill(const struct wm_result *r, bool want_civic, bool want_geo, struct wm_pidf *p);
 
+/* The pieces of loc's answers (proto/held_write.h: its civic address and geodetic shape,
+ * written once), for held_write_response() and pidf_write() with a document that
+ * wm_pidf_fill() made from a result at loc. Made on first use and kept on loc, in snapshot s,
+ * which frees them: valid as long as s, so only inside its read-side section. NULL when out
+ * of memory (then the tree builders answer). */
+const struct pidf_frag *wm_pidf_frag(const struct wm_snapshot *s, const struct wm_location *loc);
+
 /* Name the device in p's document by its MAC (dm:deviceID "mac:...", so each location goes
  * in a dm:device), when one is known. RFC 5985 §6.6: "The LIS MUST NOT include any means of
  * identifying the Device in the PIDF-LO unless ... inclusion of identity is expressly

@@ -19,8 +19,8 @@
 #define MAX_ENDPOINTS 6
 /* Slots kept free for the later, less precise steps, so that many bindings cannot crowd
  * the subnet and the site default out of the list. */
-#define RESERVE_STATIC 4
-#define RESERVE_SUBNET 2
+#define RESERVE_STATIC 5
+#define RESERVE_SUBNET 3
 
 const char *wm_source_name(enum wm_source s)
 {
@@ -39,10 +39,19 @@ const char *wm_source_name(enum wm_source s)
 		return "subnet";
 	case WM_SRC_SITE_DEFAULT:
 		return "site-default";
+	case WM_SRC_DECLARED:
+		return "declared";
 	case WM_SRC_NONE:
 		break;
 	}
 	return "none";
+}
+
+const char *wm_evidence_step(const struct wm_evidence *e)
+{
+	if (e->source != WM_SRC_NONE)
+		return wm_source_name(e->source);
+	return e->origin && strcmp(e->origin, "vpn") == 0 ? "vpn" : "ip->mac";
 }
 
 struct walk {
@@ -59,6 +68,11 @@ struct walk {
 	int ev_mac[WM_MAX_EVIDENCE];              /* index into macs, -1: none */
 	const struct wm_site *ev_site[WM_MAX_EVIDENCE]; /* the site the evidence names */
 	size_t n_stale;
+	unsigned max_age;                         /* the class's, else the policy's */
+	const struct wm_class *cls;
+	const struct wm_vpn *vpn;                 /* the requester's live VPN binding */
+	bool on_known;                            /* an office subnet or the office network
+						   * itself places the device on premises */
 };
 
 static bool fresh(const struct wm_policy *p, const struct wm_binding *b)
@@ -70,7 +84,8 @@ static bool fresh(const struct wm_policy *p, const struct wm_binding *b)
 
 static bool binding_is_fresh(const struct walk *w, const struct wm_binding *b)
 {
-	return fresh(w->p, b);
+	struct wm_policy p = {.now = w->p->now, .max_binding_age = w->max_age};
+	return fresh(&p, b);
 }
 
 /* A new piece of evidence, its text's parts for the caller to fill; NULL when the list is
@@ -233,19 +248,25 @@ static void site_default(struct walk *w)
 {
 	struct wm_result *r = w->res;
 	const struct wm_site *site = NULL;
-	for (int src = WM_SRC_PORT; src <= WM_SRC_SUBNET && !site; src++)
-		for (size_t i = 0; i < r->n_evidence && !site; i++)
-			if ((int)r->ev[i].source == src && src != WM_SRC_CLIENT_BSSID &&
-			    !r->ev[i].stale && w->ev_site[i])
-				site = w->ev_site[i];
+	/* A class policy that asks for the site default with nothing fresh (no_fresh
+	 * site-default) also takes the site where stale or uncounted evidence last put the
+	 * device; without a class, only fresh evidence names it. */
+	int passes = w->cls != &wm_class_none ? 2 : 1, pass;
+	for (pass = 0; pass < passes && !site; pass++)
+		for (int src = WM_SRC_PORT; src <= WM_SRC_SUBNET && !site; src++)
+			for (size_t i = 0; i < r->n_evidence && !site; i++)
+				if ((int)r->ev[i].source == src && src != WM_SRC_CLIENT_BSSID &&
+				    (pass || (!r->ev[i].stale && !r->ev[i].excluded)) &&
+				    w->ev_site[i])
+					site = w->ev_site[i];
 	if (!site || !wm_location_current(site->default_location))
 		return;
 	struct wm_evidence *e =
-		site->allow_default
-			? add_ev(w, 0, WM_SRC_SITE_DEFAULT, site->default_location, NULL, -1, site,
-				 WM_EVT_SITE_DEFAULT)
-			: add_ev(w, 0, WM_SRC_SITE_DEFAULT, NULL, NULL, -1, site,
-				 WM_EVT_SITE_DEFAULT_REFUSED);
+		!site->allow_default
+			? add_ev(w, 0, WM_SRC_SITE_DEFAULT, NULL, NULL, -1, site,
+				 WM_EVT_SITE_DEFAULT_REFUSED)
+			: add_ev(w, 0, WM_SRC_SITE_DEFAULT, site->default_location, NULL, -1, site,
+				 pass > 1 ? WM_EVT_SITE_DEFAULT_LAST : WM_EVT_SITE_DEFAULT);
 	if (e)
 		e->site = site;
 }
@@ -483,10 +504,181 @@ static void verify_client_ap(struct walk *w, size_t i)
 		c->unverified = true;
 }
 
+/* The class whose policy applies: the first endpoint's (what the request names comes
+ * first), else the class of the requester's live VPN binding, else none (every piece of
+ * office evidence, as before classes). The user: the first endpoint owner, else the VPN
+ * binding's. The class's max_binding_age holds from here on; the IP's bindings to MACs,
+ * read before any endpoint was known, were judged by the policy's. */
+static void choose_class(struct walk *w, const struct ident *ip)
+{
+	struct wm_result *r = w->res;
+	const struct wm_vpn *v = ip && w->has_ip ? wm_lookup_vpn_at(w->s, &w->ip) : NULL;
+
+	w->cls = &wm_class_none;
+	snprintf(r->class_how, sizeof r->class_how, "no endpoint or VPN binding names it");
+	if (v) {
+		bool live = v->expires_at > w->p->now;
+		struct wm_evidence *e = add_ev(w, RESERVE_STATIC, WM_SRC_NONE, NULL, NULL, -1, NULL,
+					       WM_EVT_VPN);
+		if (e) {
+			e->last_seen = v->bound_at;
+			e->origin = "vpn";
+			e->stale = !live;
+			e->vpn = v;
+		}
+		w->vpn = live ? v : NULL;
+	}
+	for (size_t i = 0; i < w->n_eps && !r->user; i++)
+		r->user = w->eps[i]->owner;
+	if (!r->user && w->vpn)
+		r->user = w->vpn->user;
+	if (w->n_eps) {
+		const struct wm_endpoint *e = w->eps[0];
+		w->cls = e->cls ? e->cls : &wm_class_none;
+		snprintf(r->class_how, sizeof r->class_how, "endpoint %s%s", e->key,
+			 e->cls ? "" : " (its class is not in the wiremap: no policy)");
+	} else if (w->vpn) {
+		w->cls = w->vpn->cls ? w->vpn->cls : &wm_class_none;
+		snprintf(r->class_how, sizeof r->class_how, "VPN binding of %s", w->vpn->ip);
+	}
+	r->cls = w->cls;
+	if (w->cls->max_binding_age)
+		w->max_age = w->cls->max_binding_age;
+}
+
+/* Off premises (47 CFR 9.16(b)(3)): an address the VPN concentrator bound, one in a remote
+ * subnet, or one in no office subnet (where the wiremap has subnets) that the office
+ * network does not see: no fresh binding of it to a MAC (a router's neighbour table holds
+ * only hosts on its own links), no switch port or access point. A gap in the wiremap's
+ * subnets is not taken for absence when the network itself sees the device. */
+static void judge_premises(struct walk *w, const char *ip, bool remote,
+			   const struct wm_prefix *matched)
+{
+	struct wm_result *r = w->res;
+	bool seen = false, covered = false;
+	for (size_t i = 0; i < r->n_evidence; i++) {
+		const struct wm_evidence *e = &r->ev[i];
+		bool ip_mac = e->source == WM_SRC_NONE && !(e->origin && !strcmp(e->origin, "vpn"));
+		seen |= (ip_mac || e->source == WM_SRC_PORT || e->source == WM_SRC_SWITCH ||
+			 e->source == WM_SRC_BSSID) && e->last_seen && !e->stale;
+		covered |= e->source == WM_SRC_SUBNET && e->loc;
+	}
+	if (w->vpn) {
+		r->off_premises = true;
+		snprintf(r->premises, sizeof r->premises, "off premises: %.64s is a VPN address of "
+			 "user %.64s", ip, w->vpn->user);
+	} else if (remote) {
+		char net[INET6_ADDRSTRLEN + 8];
+		wm_prefix_format(matched, net, sizeof net);
+		r->off_premises = true;
+		snprintf(r->premises, sizeof r->premises,
+			 "off premises: %.64s is in remote subnet %.64s", ip, net);
+	} else if (!covered && !seen && wm_snapshot_has_subnets(w->s)) {
+		r->off_premises = true;
+		snprintf(r->premises, sizeof r->premises,
+			 "off premises: %.64s is in no office subnet, and the office network "
+			 "does not see the device", ip);
+	} else {
+		w->on_known = covered || seen;
+		snprintf(r->premises, sizeof r->premises, "on premises: %s", covered
+			 ? "the address is in an office subnet"
+			 : seen ? "the office network sees the device (neighbour table, switch "
+				  "port or access point)"
+				: "the wiremap has no subnets to judge by");
+	}
+}
+
+static unsigned evidence_kind(enum wm_source s)
+{
+	switch (s) {
+	case WM_SRC_PORT:
+	case WM_SRC_SWITCH:
+		return WM_EV_PORT;
+	case WM_SRC_BSSID:
+	case WM_SRC_CLIENT_BSSID:
+		return WM_EV_BSSID;
+	case WM_SRC_STATIC:
+		return WM_EV_STATIC;
+	case WM_SRC_SUBNET:
+		return WM_EV_SUBNET;
+	case WM_SRC_DECLARED:
+		return WM_EV_DECLARED;
+	case WM_SRC_SITE_DEFAULT:
+	case WM_SRC_NONE:
+		break;
+	}
+	return 0;
+}
+
+/* Mark evidence from `from` on that the class does not count, that is an office's while
+ * the target is off premises, or that is the user's declaration while the office network
+ * places the target on premises (a home address is no answer for a device in the
+ * office). */
+static void exclude(struct walk *w, size_t from)
+{
+	struct wm_result *r = w->res;
+	for (size_t i = from; i < r->n_evidence; i++) {
+		struct wm_evidence *e = &r->ev[i];
+		unsigned kind = evidence_kind(e->source);
+		if (e->source == WM_SRC_NONE || !e->loc)
+			continue;
+		if (r->off_premises && e->source != WM_SRC_DECLARED) {
+			e->why_excluded = WM_EXCL_OFF_PREMISES;
+		} else if (w->on_known && e->source == WM_SRC_DECLARED) {
+			e->why_excluded = WM_EXCL_ON_PREMISES;
+		} else if (kind && !(w->cls->evidence & kind)) {
+			e->why_excluded = WM_EXCL_CLASS;
+			e->excluded_by = w->cls;
+		} else {
+			continue;
+		}
+		e->excluded = true;
+	}
+}
+
+/* The user's current declared location, when the class counts declarations or falls back
+ * on them: fresh until it expires and, with the class's reconfirm_interval, for that long
+ * after it was last confirmed. Returns its evidence's index, or SIZE_MAX. */
+static size_t walk_declared(struct walk *w)
+{
+	struct wm_result *r = w->res;
+	const struct wm_class *c = w->cls;
+	if (!(c->evidence & WM_EV_DECLARED) && c->no_fresh != WM_NO_FRESH_DECLARED)
+		return SIZE_MAX;
+	if (!r->user) {
+		add_ev(w, 0, WM_SRC_DECLARED, NULL, NULL, -1, NULL, WM_EVT_NO_USER);
+		return SIZE_MAX;
+	}
+	const struct wm_declared *d = wm_lookup_declared(w->s, r->user);
+	if (!d) {
+		struct wm_evidence *e = add_ev(w, 0, WM_SRC_DECLARED, NULL, NULL, -1, NULL,
+					       WM_EVT_NO_DECLARED);
+		if (e)
+			e->name = r->user;
+		return SIZE_MAX;
+	}
+	time_t now = w->p->now;
+	bool expired = d->expires_at <= now;
+	bool unconfirmed = c->reconfirm_interval &&
+			   now - d->confirmed_at > (time_t)c->reconfirm_interval;
+	struct wm_evidence *e = add_ev(w, 0, WM_SRC_DECLARED, &d->loc, NULL, -1, NULL,
+				       expired ? WM_EVT_DECLARED_EXPIRED
+				       : unconfirmed ? WM_EVT_DECLARED_UNCONFIRMED
+						     : WM_EVT_DECLARED);
+	if (!e)
+		return SIZE_MAX;
+	e->declared = d;
+	e->name = r->user;
+	e->last_seen = d->confirmed_at;
+	e->origin = "declared";
+	e->stale = expired || unconfirmed;
+	return r->n_evidence - 1;
+}
+
 int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const struct wm_policy *p,
 	       struct wm_result *res, struct lis_error *err)
 {
-	struct walk w = {.s = s, .p = p, .res = res};
+	struct walk w = {.s = s, .p = p, .res = res, .max_age = p->max_binding_age};
 	struct ident id[IDENT_N_KINDS];
 	uint8_t bssid[6];
 
@@ -514,6 +706,8 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 			kind_steps[k].learns(&w, &id[k]);
 	for (size_t i = 0; i < w.n_macs; i++)
 		add_endpoint(&w, wm_lookup_endpoint_mac(s, w.macs[i]), "mac");
+	/* ... and which policy applies to it (its class), and whose it is */
+	choose_class(&w, ip);
 
 	/* 2. switch ports; first start loading what steps 2 and 3 read, at once */
 	prefetch_walks(&w);
@@ -556,11 +750,13 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 
 	/* 5. subnet */
 	struct wm_prefix matched = {0};
+	bool remote = false;
 	if (ip) {
-		const struct wm_location *loc = w.has_ip ? wm_lookup_subnet_at(s, &w.ip, &matched)
-							 : NULL;
-		struct wm_evidence *e = add_ev(&w, 1, WM_SRC_SUBNET, loc, NULL, -1, NULL,
-					       loc ? WM_EVT_SUBNET : WM_EVT_NO_SUBNET);
+		const struct wm_location *loc =
+			w.has_ip ? wm_lookup_subnet_at(s, &w.ip, &matched, &remote) : NULL;
+		struct wm_evidence *e = add_ev(&w, 2, WM_SRC_SUBNET, loc, NULL, -1, NULL,
+					       loc ? WM_EVT_SUBNET
+					       : remote ? WM_EVT_REMOTE_SUBNET : WM_EVT_NO_SUBNET);
 		if (e) {
 			e->subnet = matched;
 			/* inet_pton took it: at most INET6_ADDRSTRLEN - 1 characters */
@@ -569,20 +765,40 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 			e->ip[n] = '\0';
 		}
 	}
-
-	/* 6. site default */
-	site_default(&w);
 	if (client_ap != SIZE_MAX)
 		verify_client_ap(&w, client_ap);
+
+	/* on or off premises; then what the class and the premises leave out */
+	if (ip)
+		judge_premises(&w, ip->value, remote, &matched);
+	exclude(&w, 0);
+
+	/* 6. site default: on premises, where the class and the site allow it */
+	size_t n_before = res->n_evidence;
+	/* (a class that falls back on declarations falls back on the site default instead
+	 * where the office places the device) */
+	if (!res->off_premises && (w.cls->no_fresh == WM_NO_FRESH_SITE_DEFAULT ||
+				   (w.cls->no_fresh == WM_NO_FRESH_DECLARED && w.on_known)))
+		site_default(&w);
+	/* 7. the user's declared location */
+	size_t declared = walk_declared(&w);
+	exclude(&w, n_before);
 
 	/* the most precise fresh evidence with a location wins; among equals, the first found
 	 * (bindings come most recent first) */
 	size_t win = SIZE_MAX;
 	for (size_t i = 0; i < res->n_evidence; i++) {
 		const struct wm_evidence *e = &res->ev[i];
-		if (e->loc && !e->stale && !e->unverified && e->source != WM_SRC_NONE &&
-		    (win == SIZE_MAX || e->source < res->ev[win].source))
+		bool better = win == SIZE_MAX || e->source < res->ev[win].source;
+		if (e->loc && !e->stale && !e->unverified && !e->excluded &&
+		    e->source != WM_SRC_NONE && better)
 			win = i;
+	}
+	/* nothing fresh: the class may answer the last declaration, marked unconfirmed */
+	if (win == SIZE_MAX && declared != SIZE_MAX && !res->ev[declared].excluded &&
+	    w.cls->no_fresh == WM_NO_FRESH_DECLARED && res->ev[declared].loc) {
+		win = declared;
+		res->unconfirmed = true;
 	}
 	if (w.n_macs) {
 		res->has_mac = true;
@@ -596,12 +812,23 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 					    ident_kind_info(id[k].kind)->label, id[k].value);
 		if (t->bssid)
 			lis_strcatf(ident, sizeof ident, "%sbssid %s", *ident ? ", " : "", t->bssid);
-		snprintf(res->unknown_reason, sizeof res->unknown_reason,
-			 "no switch port, BSSID, endpoint, subnet or site default locates %s", ident);
+		if (res->off_premises)
+			snprintf(res->unknown_reason, sizeof res->unknown_reason,
+				 "%s is off premises and no current declared location locates it",
+				 ident);
+		else
+			snprintf(res->unknown_reason, sizeof res->unknown_reason, "no switch port, "
+				 "BSSID, endpoint, subnet or site default locates %s", ident);
 		if (w.n_stale)
 			lis_strcatf(res->unknown_reason, sizeof res->unknown_reason,
 				    " (%zu stale binding%s ignored: older than %u s)", w.n_stale,
-				    w.n_stale == 1 ? "" : "s", p->max_binding_age);
+				    w.n_stale == 1 ? "" : "s", w.max_age);
+		if (w.cls != &wm_class_none)
+			lis_strcatf(res->unknown_reason, sizeof res->unknown_reason,
+				    "; class %s: %s", w.cls->key,
+				    w.cls->no_fresh == WM_NO_FRESH_UNKNOWN
+					    ? "route on the carrier's location"
+					    : "nothing to fall back on");
 		return 0;
 	}
 
@@ -616,6 +843,7 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 		break;
 	case WM_SRC_STATIC:
 	case WM_SRC_SITE_DEFAULT:
+	case WM_SRC_DECLARED:
 		/* entered by a person: RFC 4119 method "Manual" */
 		res->method = "Manual";
 		break;
@@ -640,14 +868,30 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 		snprintf(res->note, sizeof res->note,
 			 "fallback: default location of site %s; no switch-port, Wi-Fi, static or "
 			 "subnet location for this device", site_key(w.ev_site[win]));
+	} else if (e->source == WM_SRC_DECLARED) {
+		const struct wm_declared *d = wm_lookup_declared(s, w.res->user);
+		res->fallback = res->unconfirmed;
+		snprintf(res->note, sizeof res->note, "%slocation declared by user %s (%s)%s",
+			 res->unconfirmed ? "unconfirmed: last " : "", res->user,
+			 d ? d->label : "?", res->unconfirmed
+				 ? "; not current: it expired or was not confirmed again in time"
+				 : "");
 	}
 	find_disagreement(&w, win);
 	return 1;
 }
 
+/* "2026-01-02T03:04:05Z" */
+static void utc_text(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 const char *wm_evidence_text(const struct wm_evidence *e, char *buf, size_t size)
 {
-	char mac[18], bssid[18], ap[80], net[INET6_ADDRSTRLEN + 8];
+	char mac[18], bssid[18], ap[80], net[INET6_ADDRSTRLEN + 8], when[32];
 	if (!size)
 		return buf;
 	ident_mac_format(e->mac, mac);
@@ -712,8 +956,54 @@ const char *wm_evidence_text(const struct wm_evidence *e, char *buf, size_t size
 		snprintf(buf, size, "site %s has a default location, but its policy does not "
 			 "allow it", site_key(e->site));
 		break;
+	case WM_EVT_SITE_DEFAULT_LAST:
+		snprintf(buf, size, "default location of site %s (where stale evidence last put "
+			 "the device)", site_key(e->site));
+		break;
+	case WM_EVT_REMOTE_SUBNET:
+		wm_prefix_format(&e->subnet, net, sizeof net);
+		snprintf(buf, size, "ip %s in remote subnet %s (a VPN pool)", e->ip, net);
+		break;
+	case WM_EVT_VPN:
+		utc_text(e->vpn->expires_at, when, sizeof when);
+		snprintf(buf, size, "ip %s bound to user %s by the VPN concentrator, %s %s",
+			 e->vpn->ip, e->vpn->user, e->stale ? "expired" : "until", when);
+		break;
+	case WM_EVT_NO_USER:
+		snprintf(buf, size, "no user known for the device (no endpoint owner, no VPN "
+			 "binding)");
+		break;
+	case WM_EVT_NO_DECLARED:
+		snprintf(buf, size, "user %s has no current declared location", e->name);
+		break;
+	case WM_EVT_DECLARED:
+		snprintf(buf, size, "user %s declared location %s", e->name, e->declared->label);
+		break;
+	case WM_EVT_DECLARED_EXPIRED:
+		utc_text(e->declared->expires_at, when, sizeof when);
+		snprintf(buf, size, "user %s declared location %s, expired %s", e->name,
+			 e->declared->label, when);
+		break;
+	case WM_EVT_DECLARED_UNCONFIRMED:
+		utc_text(e->declared->confirmed_at, when, sizeof when);
+		snprintf(buf, size, "user %s declared location %s, not confirmed again since %s",
+			 e->name, e->declared->label, when);
+		break;
 	default:
 		buf[0] = '\0';
+		break;
+	}
+	switch (e->excluded ? e->why_excluded : WM_EXCL_NONE) {
+	case WM_EXCL_OFF_PREMISES:
+		lis_strcatf(buf, size, "; not used: off premises");
+		break;
+	case WM_EXCL_ON_PREMISES:
+		lis_strcatf(buf, size, "; not used: on premises");
+		break;
+	case WM_EXCL_CLASS:
+		lis_strcatf(buf, size, "; not counted by class %s", e->excluded_by->key);
+		break;
+	case WM_EXCL_NONE:
 		break;
 	}
 	return buf;

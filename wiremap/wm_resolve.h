@@ -4,9 +4,14 @@
  *   BSSID        (the client's RFC 7105 802.11 measurement, or an observed MAC <-> BSSID)
  *   static       (the endpoint's statically assigned location)
  *   subnet       (longest prefix of the IP address)
- *   site default (only where the site's policy allows it)
- * Bindings older than max_binding_age are listed but are not evidence. Pure and lock-free:
- * everything it returns points into the snapshot. */
+ *   site default (only where the site's policy allows it, and the class's)
+ *   declared     (the user's declared civic address: RAY BAUM'S Act, off premises)
+ * The target's endpoint class (or its VPN binding's) says which of these count, how old a
+ * binding may be, and what to answer when nothing it counts is fresh (wm_class). A target
+ * off premises (a VPN address, a remote subnet, an address in no office subnet that the
+ * office network does not see) is never answered with an office's location. Bindings
+ * older than the class's max_binding_age are listed but are not evidence. Pure and
+ * lock-free: everything it returns points into the snapshot. */
 #ifndef WM_RESOLVE_H
 #define WM_RESOLVE_H
 
@@ -29,8 +34,11 @@ enum wm_source {
 	                       * same site, and never above that evidence */
 	WM_SRC_SUBNET,        /* the IP subnet's location (a fallback) */
 	WM_SRC_SITE_DEFAULT,  /* the site's default location (a fallback) */
+	WM_SRC_DECLARED,      /* the user's declared location (RFC 4119 method Manual) */
 };
-/* "port", "switch", "bssid", "static", "client-bssid", "subnet", "site-default", "none" */
+#define WM_SRC_LAST WM_SRC_DECLARED
+/* "port", "switch", "bssid", "static", "client-bssid", "subnet", "site-default",
+ * "declared", "none" */
 const char *wm_source_name(enum wm_source s);
 
 /* Who is being located: identities (proto/ident.h), at most one of each kind, of kinds the
@@ -72,6 +80,22 @@ enum wm_evidence_text {
 	WM_EVT_NO_SUBNET,               /* "no subnet covers ip ..." */
 	WM_EVT_SITE_DEFAULT,            /* "default location of site hq" */
 	WM_EVT_SITE_DEFAULT_REFUSED,    /* "site ... has a default location, but its policy ..." */
+	WM_EVT_SITE_DEFAULT_LAST,       /* "... (where stale evidence last put the device)" */
+	WM_EVT_REMOTE_SUBNET,           /* "ip 10.8.0.5 in remote subnet 10.8.0.0/16 (a VPN ..." */
+	WM_EVT_VPN,                     /* "ip 10.8.0.5 bound to user alice by the VPN ..." */
+	WM_EVT_NO_USER,                 /* "no user known for the device (no endpoint ...)" */
+	WM_EVT_NO_DECLARED,             /* "user alice has no current declared location" */
+	WM_EVT_DECLARED,                /* "user alice declared location home" */
+	WM_EVT_DECLARED_EXPIRED,        /* "..., expired 2026-01-02T03:04:05Z" */
+	WM_EVT_DECLARED_UNCONFIRMED,    /* "..., not confirmed again since 2026-01-02T03:04:05Z" */
+};
+
+/* Why evidence is not used though it has a location (the end of its text says so). */
+enum wm_exclusion {
+	WM_EXCL_NONE,
+	WM_EXCL_OFF_PREMISES,           /* "; not used: off premises" */
+	WM_EXCL_ON_PREMISES,            /* "; not used: on premises" (a declaration) */
+	WM_EXCL_CLASS,                  /* "; not counted by class softphone" */
 };
 
 /* One step of the walk, for logs and `lisctl explain`. */
@@ -82,6 +106,8 @@ struct wm_evidence {
 	const char *origin;             /* binding source ("snmp", "import"...), or NULL */
 	bool stale;                     /* older than max_binding_age: not used */
 	bool unverified;                /* a client's claim no network evidence backs: not used */
+	bool excluded;                  /* the class does not count it, or the target is off
+					 * premises and it is an office's: not used */
 	bool chosen;                    /* the one that answered */
 	/* The parts of its text, put together by wm_evidence_text() only when a log line or
 	 * `lisctl explain` asks: formatting them costs more than the walk. They point into the
@@ -89,11 +115,16 @@ struct wm_evidence {
 	enum wm_evidence_text text;
 	uint8_t mac[6];                 /* the device's MAC; client-bssid: the BSSID reported */
 	uint8_t bssid[6];               /* bssid: the BSSID the device was seen associated with */
-	const char *name;               /* ip-mac: the IP; port: the port; static: found by what */
+	const char *name;               /* ip-mac: the IP; port: the port; static: found by what;
+					 * no declared: the user */
 	const struct wm_switch *sw;     /* port */
 	bool port_known;                /* port: the port is in the wiremap */
 	const struct wm_bssid *ap;      /* bssid, client-bssid: the access point; NULL: none */
 	const struct wm_endpoint *endpoint;  /* static */
+	const struct wm_vpn *vpn;       /* vpn: the requester's VPN binding */
+	const struct wm_declared *declared;  /* declared: the user's declaration */
+	enum wm_exclusion why_excluded; /* when excluded */
+	const struct wm_class *excluded_by;  /* WM_EXCL_CLASS: the class */
 	const struct wm_site *site;     /* site default; client-bssid: the site it was checked in */
 	enum wm_source backer;          /* client-bssid: the evidence that puts it there too */
 	struct wm_prefix subnet;        /* subnet: the prefix matched */
@@ -104,6 +135,9 @@ struct wm_evidence {
 #define WM_EVIDENCE_TEXT_MAX 160
 /* e's text ("mac 00:11:22:33:44:55 on sw-3-12 port Gi1/0/7") into buf; returns buf. */
 const char *wm_evidence_text(const struct wm_evidence *e, char *buf, size_t size);
+/* The name of e's step: its source's, or for one followed (no location of its own) "vpn"
+ * (the requester's VPN binding) or "ip->mac". */
+const char *wm_evidence_step(const struct wm_evidence *e);
 
 #define WM_MAX_EVIDENCE 24
 struct wm_result {
@@ -116,7 +150,15 @@ struct wm_result {
 	uint8_t mac[6];
 	bool disagreement;              /* evidence points at more than one site */
 	char disagree[200];             /* "port says hq, subnet says branch" */
-	char unknown_reason[160];       /* why nothing matched, when source == WM_SRC_NONE */
+	char unknown_reason[240];       /* why nothing matched, when source == WM_SRC_NONE */
+	/* The policy that decided: the target's class, how it was found ("endpoint
+	 * alice-laptop", "VPN binding of 10.8.0.5", "no endpoint"), and where the target is. */
+	const struct wm_class *cls;
+	char class_how[120];
+	bool off_premises;
+	char premises[200];             /* why off (or on) premises; "" when no address given */
+	const char *user;               /* the user found (endpoint owner, VPN binding), or NULL */
+	bool unconfirmed;               /* a stale declaration answered (class no_fresh) */
 	size_t n_evidence;
 	struct wm_evidence ev[WM_MAX_EVIDENCE];  /* last: only the first n_evidence are set */
 };

@@ -24,11 +24,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
+#include "held_write.h"
 #include "wm_builder.h"
 #include "ident.h"
 
@@ -347,6 +349,10 @@ struct subnet6 {
 /* Smallest table a delta makes for a new prefix length. */
 #define SUBNET_DELTA_TABLE 64
 
+/* What a remote subnet's slot holds instead of a location: a VPN pool answers with none
+ * (wm_lookup_subnet_ex). */
+static const struct wm_location remote_pool = {.key = "(remote)"};
+
 /* The bindings of one key, most recent first, right behind the header: one allocation,
  * so that the first binding shares the header's cache line. */
 struct bgroup {
@@ -364,6 +370,9 @@ struct wm_snapshot {
 	struct htab by_chassis, by_port, ep_mac, ep_uri, ep_tel;
 	struct htab g_ip_mac, g_mac_port, g_mac_bssid;
 	struct htab site_id, loc_id, sw_id, ep_id;  /* by id, for deltas */
+	struct htab decl_user, vpn_ip;              /* declared locations, VPN bindings */
+	const struct wm_class **classes;            /* few: looked up by key in turn */
+	size_t n_classes;
 	struct htab bssid[N_BSSID_LENS];
 	uint8_t bssid_lens[N_BSSID_LENS]; /* prefix lengths in use, longest first */
 	unsigned n_bssid_lens;
@@ -371,6 +380,7 @@ struct wm_snapshot {
 	const struct sublens *sublens[2];  /* NULL: none; PUBLISH/READ */
 	size_t table_bytes;
 	struct wm_snapshot_stats st;
+	struct pidf_frag *_Atomic frags;  /* installed by wm_location_set_frag(), linked by next */
 };
 
 /* ------------------------------------------------------------------ rows while building */
@@ -403,6 +413,7 @@ struct subnet_b {
 	struct wm_ip k;
 	unsigned len;
 	long long location_id;
+	bool remote;
 };
 struct binding_b {
 	struct wm_binding b;
@@ -431,7 +442,8 @@ static void *vec_push(struct vec *v)
 	return p;
 }
 
-enum { K_SITE, K_LOC, K_SW, K_PORT, K_BSSID, K_EP, K_SUBNET, K_B_PORT, K_B_IP, K_B_BSSID, K_N };
+enum { K_SITE, K_LOC, K_SW, K_PORT, K_BSSID, K_EP, K_SUBNET, K_B_PORT, K_B_IP, K_B_BSSID,
+       K_CLASS, K_DECL, K_VPN, K_N };
 
 struct wm_builder {
 	struct db_snapshot_sink sink;
@@ -527,6 +539,7 @@ static int add_subnet(void *ctx, const struct db_rec_subnet *r, struct lis_error
 	x->k = k;
 	x->len = len;
 	x->location_id = r->location_id;
+	x->remote = r->remote;
 	return 0;
 }
 
@@ -591,17 +604,99 @@ static int add_bssid(void *ctx, const struct db_rec_bssid *r, struct lis_error *
 	return 0;
 }
 
-static enum wm_endpoint_class endpoint_class(const char *c)
+const struct wm_class wm_class_none = {
+	.key = "(none)",
+	.evidence = WM_EV_PORT | WM_EV_BSSID | WM_EV_SUBNET | WM_EV_STATIC,
+	.no_fresh = WM_NO_FRESH_SITE_DEFAULT,
+};
+
+const char *wm_no_fresh_name(enum wm_no_fresh a)
 {
-	if (!c)
-		return WM_EP_OTHER;
-	if (strcmp(c, "desk_phone") == 0)
-		return WM_EP_DESK_PHONE;
-	if (strcmp(c, "softphone") == 0)
-		return WM_EP_SOFTPHONE;
-	if (strcmp(c, "mobile") == 0)
-		return WM_EP_MOBILE;
-	return WM_EP_OTHER;
+	switch (a) {
+	case WM_NO_FRESH_SITE_DEFAULT:
+		return "site-default";
+	case WM_NO_FRESH_DECLARED:
+		return "declared";
+	case WM_NO_FRESH_UNKNOWN:
+		break;
+	}
+	return "locationUnknown";
+}
+
+static int add_class(void *ctx, const struct db_rec_class *r, struct lis_error *err)
+{
+	struct wm_builder *b = ctx;
+	bool o = false;
+	struct wm_class *x = arena_alloc(&b->s->arena, sizeof *x);
+	if (!x)
+		return oom(err);
+	x->key = arena_strdup(&b->s->arena, r->key ? r->key : "", &o);
+	x->evidence = (r->use_port ? WM_EV_PORT : 0u) | (r->use_bssid ? WM_EV_BSSID : 0u) |
+		      (r->use_subnet ? WM_EV_SUBNET : 0u) | (r->use_static ? WM_EV_STATIC : 0u) |
+		      (r->use_declared ? WM_EV_DECLARED : 0u);
+	x->max_binding_age = r->max_binding_age;
+	x->reconfirm_interval = r->reconfirm_interval;
+	x->no_fresh = !r->no_fresh ? WM_NO_FRESH_UNKNOWN
+		    : strcmp(r->no_fresh, "site-default") == 0 ? WM_NO_FRESH_SITE_DEFAULT
+		    : strcmp(r->no_fresh, "declared") == 0 ? WM_NO_FRESH_DECLARED
+		    : WM_NO_FRESH_UNKNOWN;
+	if (o || push_ptr(b, K_CLASS, x) < 0)
+		return oom(err);
+	return 0;
+}
+
+static int add_declared(void *ctx, const struct db_rec_declared *r, struct lis_error *err)
+{
+	struct wm_builder *b = ctx;
+	struct arena *a = &b->s->arena;
+	bool o = false;
+	struct wm_declared *x = arena_alloc(a, sizeof *x);
+	if (!x)
+		return oom(err);
+	x->id = r->id;
+	x->user = arena_strdup(a, r->user ? r->user : "", &o);
+	x->label = arena_strdup(a, r->label ? r->label : "", &o);
+	x->confirmed_at = r->confirmed_at;
+	x->expires_at = r->expires_at;
+	x->loc.id = r->id;
+	/* its name in logs and the query log: "user/label" */
+	char *key = x->user && x->label ? arena_alloc(a, strlen(x->user) + strlen(x->label) + 2)
+					: NULL;
+	if (key)
+		snprintf(key, strlen(x->user) + strlen(x->label) + 2, "%s/%s", x->user, x->label);
+	x->loc.key = key;
+	x->loc.civic.lang = arena_strdup(a, r->lang, &o);
+	for (int f = 0; f < CIVIC_N_FIELDS; f++)
+		if (r->civic[f] && r->civic[f][0])
+			x->loc.civic.field[f] = arena_strdup(a, r->civic[f], &o);
+	x->loc.has_civic = !civic_address_is_empty(&x->loc.civic);
+	if (o || push_ptr(b, K_DECL, x) < 0)
+		return oom(err);
+	return 0;
+}
+
+static int add_vpn(void *ctx, const struct db_rec_vpn *r, struct lis_error *err)
+{
+	struct wm_builder *b = ctx;
+	struct arena *a = &b->s->arena;
+	struct wm_ip k;
+	char ip[INET6_ADDRSTRLEN];
+	bool o = false;
+	if (ip_parse(r->ip, &k, NULL) < 0)
+		return lis_error_set(err, LIS_E_INPUT, "wiremap snapshot: VPN binding ip \"%s\" is "
+				     "not an address", r->ip ? r->ip : "");
+	ip_format(&k, ip, sizeof ip);
+	struct wm_vpn *x = arena_alloc(a, sizeof *x);
+	if (!x)
+		return oom(err);
+	x->ip = arena_strdup(a, ip, &o);
+	x->user = arena_strdup(a, r->user ? r->user : "", &o);
+	x->class_key = arena_strdup(a, r->class_, &o);
+	x->bound_at = r->bound_at;
+	x->expires_at = r->expires_at;
+	if (o || push_ptr(b, K_VPN, x) < 0)
+		return oom(err);
+	return 0;
 }
 
 /* Stored as the normal form, whatever spelling arrived, so that lookups (which normalize
@@ -623,7 +718,8 @@ static int add_endpoint(void *ctx, const struct db_rec_endpoint *r, struct lis_e
 		return oom(err);
 	x->e.id = r->id;
 	x->e.key = arena_strdup(&b->s->arena, r->key, &o);
-	x->e.cls = endpoint_class(r->class_);
+	x->e.class_key = arena_strdup(&b->s->arena, r->class_, &o);
+	x->e.owner = arena_strdup(&b->s->arena, r->owner, &o);
 	x->e.has_mac = r->has_mac;
 	memcpy(x->e.mac, r->mac, 6);
 	x->e.uri = dup_uri(&b->s->arena, r->uri, &o);
@@ -688,8 +784,9 @@ struct wm_builder *wm_builder_new(void)
 		b->v[k].elem = elem[k] ? elem[k] : sizeof(void *);
 	b->sink = (struct db_snapshot_sink){
 		.ctx = b, .site = add_site, .location = add_location, .subnet = add_subnet,
-		.sw = add_switch, .port = add_port, .bssid = add_bssid, .endpoint = add_endpoint,
-		.binding = add_binding,
+		.sw = add_switch, .port = add_port, .bssid = add_bssid, .cls = add_class,
+		.endpoint = add_endpoint, .binding = add_binding, .declared = add_declared,
+		.vpn = add_vpn,
 	};
 	clock_gettime(CLOCK_MONOTONIC, &b->started);
 	return b;
@@ -723,6 +820,14 @@ static bool eq_loc_id(const void *i, const void *k)
 static bool eq_ep_id(const void *i, const void *k)
 {
 	return ((const struct wm_endpoint *)i)->id == *(const long long *)k;
+}
+static bool eq_decl_user(const void *i, const void *k)
+{
+	return strcmp(((const struct wm_declared *)i)->user, k) == 0;
+}
+static bool eq_vpn_ip(const void *i, const void *k)
+{
+	return strcmp(((const struct wm_vpn *)i)->ip, k) == 0;
 }
 static bool eq_sw_id(const void *i, const void *k)
 {
@@ -1024,6 +1129,30 @@ static int finish(struct wm_builder *b)
 			 x->b.bssid);
 	}
 
+	/* classes before endpoints and VPN bindings, which name them */
+	s->n_classes = b->v[K_CLASS].n;
+	if (s->n_classes) {
+		s->classes = arena_alloc(&s->arena, s->n_classes * sizeof *s->classes);
+		if (!s->classes)
+			goto out;
+		memcpy(s->classes, b->v[K_CLASS].v, s->n_classes * sizeof *s->classes);
+	}
+	p = b->v[K_DECL].v;
+	if (htab_init(&s->decl_user, b->v[K_DECL].n, &s->table_bytes) < 0)
+		goto out;
+	for (size_t i = 0; i < b->v[K_DECL].n; i++) {
+		struct wm_declared *x = p[i];
+		htab_put(&s->decl_user, hash_str(x->user), x, eq_decl_user, x->user);
+	}
+	p = b->v[K_VPN].v;
+	if (htab_init(&s->vpn_ip, b->v[K_VPN].n, &s->table_bytes) < 0)
+		goto out;
+	for (size_t i = 0; i < b->v[K_VPN].n; i++) {
+		struct wm_vpn *x = p[i];
+		x->cls = wm_lookup_class(s, x->class_key);
+		htab_put(&s->vpn_ip, hash_str(x->ip), x, eq_vpn_ip, x->ip);
+	}
+
 	size_t n_mac = 0, n_uri = 0, n_tel = 0;
 	p = b->v[K_EP].v;
 	for (size_t i = 0; i < b->v[K_EP].n; i++) {
@@ -1039,6 +1168,7 @@ static int finish(struct wm_builder *b)
 	for (size_t i = 0; i < b->v[K_EP].n; i++) {
 		struct endpoint_b *x = p[i];
 		x->e.location = by_id(loc_id, x->location_id, eq_loc_id);
+		x->e.cls = wm_lookup_class(s, x->e.class_key);
 		if (x->e.has_mac)
 			htab_put(&s->ep_mac, hash_mac(x->e.mac), &x->e, eq_ep_mac, x->e.mac);
 		if (x->e.uri)
@@ -1047,11 +1177,13 @@ static int finish(struct wm_builder *b)
 			htab_put(&s->ep_tel, hash_str(x->e.tel), &x->e, eq_ep_tel, x->e.tel);
 	}
 
-	/* subnets: count each table's prefixes, make the tables, then fill them */
+	/* subnets: count each table's prefixes, make the tables, then fill them; a subnet that
+	 * leads nowhere is no answer (and no subnet to judge premises by) */
 	struct subnet_b *sn = b->v[K_SUBNET].v;
 	size_t per_plen[2][N_SUBNET_LENS] = {{0}};
 	for (size_t i = 0; i < b->v[K_SUBNET].n; i++)
-		per_plen[sn[i].k.fam == 6][sn[i].len]++;
+		if (sn[i].remote || by_id(loc_id, sn[i].location_id, eq_loc_id))
+			per_plen[sn[i].k.fam == 6][sn[i].len]++;
 	for (int f = 0; f < 2; f++) {
 		struct sublens *l = NULL;
 		for (int len = N_SUBNET_LENS - 1; len >= 0; len--) {
@@ -1065,9 +1197,10 @@ static int finish(struct wm_builder *b)
 		s->sublens[f] = l;
 	}
 	for (size_t i = 0; i < b->v[K_SUBNET].n; i++) {
-		const struct wm_location *loc = by_id(loc_id, sn[i].location_id, eq_loc_id);
+		const struct wm_location *loc = sn[i].remote ? &remote_pool
+					       : by_id(loc_id, sn[i].location_id, eq_loc_id);
 		if (!loc)
-			continue; /* a subnet that leads nowhere is no answer */
+			continue;
 		int f = sn[i].k.fam == 6;
 		const void *e = subnet_entry(&s->arena, f, sn[i].len, sn[i].k.a, loc);
 		if (!e)
@@ -1089,6 +1222,9 @@ static int finish(struct wm_builder *b)
 	st->ports = b->v[K_PORT].n;
 	st->bssids = b->v[K_BSSID].n;
 	st->endpoints = b->v[K_EP].n;
+	st->classes = b->v[K_CLASS].n;
+	st->declared = b->v[K_DECL].n;
+	st->vpn = b->v[K_VPN].n;
 	st->bind_mac_port = b->v[K_B_PORT].n;
 	st->bind_ip_mac = b->v[K_B_IP].n;
 	st->bind_mac_bssid = b->v[K_B_BSSID].n;
@@ -1137,13 +1273,36 @@ void wm_snapshot_free(struct wm_snapshot *s)
 	htab_free(&s->loc_id);
 	htab_free(&s->sw_id);
 	htab_free(&s->ep_id);
+	htab_free(&s->decl_user);
+	htab_free(&s->vpn_ip);
 	for (int i = 0; i < N_BSSID_LENS; i++)
 		htab_free(&s->bssid[i]);
 	for (int f = 0; f < 2; f++)
 		for (int i = 0; i < N_SUBNET_LENS; i++)
 			htab_free(&s->subnet[f][i]);
+	for (struct pidf_frag *f = atomic_load(&s->frags), *next; f; f = next) {
+		next = f->next;
+		pidf_frag_free(f);
+	}
 	arena_free(&s->arena);
 	free(s);
+}
+
+const struct pidf_frag *wm_location_set_frag(const struct wm_snapshot *s,
+					     const struct wm_location *loc, struct pidf_frag *f)
+{
+	/* the snapshot is immutable but for these two fields, which only atomics touch */
+	struct wm_snapshot *ws = (struct wm_snapshot *)s;
+	struct pidf_frag *_Atomic *slot = &((struct wm_location *)loc)->frag;
+	struct pidf_frag *had = NULL;
+	if (!atomic_compare_exchange_strong(slot, &had, f)) {
+		pidf_frag_free(f);
+		return had;
+	}
+	f->next = atomic_load(&ws->frags);
+	while (!atomic_compare_exchange_weak(&ws->frags, &f->next, f))
+		;
+	return f;
 }
 
 void wm_snapshot_get_stats(const struct wm_snapshot *s, struct wm_snapshot_stats *st)
@@ -1170,7 +1329,7 @@ static void subnet_keys(const struct wm_snapshot *s, const struct wm_ip *k, int 
 /* The longest stored prefix of address k: every length's slot is started loading first, so
  * that the probes' misses overlap, then the lengths are probed longest first. */
 const struct wm_location *wm_lookup_subnet_at(const struct wm_snapshot *s, const struct wm_ip *k,
-					      struct wm_prefix *matched)
+					      struct wm_prefix *matched, bool *remote)
 {
 	int f = k->fam == 6;
 	const struct sublens *l = READ(s->sublens[f]);
@@ -1178,6 +1337,8 @@ const struct wm_location *wm_lookup_subnet_at(const struct wm_snapshot *s, const
 	uint64_t h[N_SUBNET_LENS];
 	if (matched)
 		matched->fam = 0;
+	if (remote)
+		*remote = false;
 	if (!l)
 		return NULL;
 	subnet_keys(s, k, f, l, a, h);
@@ -1192,7 +1353,13 @@ const struct wm_location *wm_lookup_subnet_at(const struct wm_snapshot *s, const
 			matched->len = (uint8_t)len;
 			memcpy(matched->a, a[i], 16);
 		}
-		return wm_location_current(exact ? p : ((const struct subnet6 *)p)->loc);
+		const struct wm_location *loc = exact ? p : ((const struct subnet6 *)p)->loc;
+		if (loc == &remote_pool) {
+			if (remote)
+				*remote = true;
+			return NULL;
+		}
+		return wm_location_current(loc);
 	}
 	return NULL;
 }
@@ -1230,10 +1397,52 @@ void wm_prefix_format(const struct wm_prefix *p, char *buf, size_t size)
 const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const char *ip,
 					   char *matched, size_t matched_size)
 {
+	bool remote;
+	return wm_lookup_subnet_ex(s, ip, matched, matched_size, &remote);
+}
+
+bool wm_snapshot_has_subnets(const struct wm_snapshot *s)
+{
+	return READ(s->sublens[0]) || READ(s->sublens[1]);
+}
+
+const struct wm_class *wm_lookup_class(const struct wm_snapshot *s, const char *key)
+{
+	for (size_t i = 0; key && i < s->n_classes; i++)
+		if (strcmp(s->classes[i]->key, key) == 0)
+			return s->classes[i];
+	return NULL;
+}
+
+const struct wm_declared *wm_lookup_declared(const struct wm_snapshot *s, const char *user)
+{
+	return user ? htab_get(&s->decl_user, hash_str(user), eq_decl_user, user) : NULL;
+}
+
+const struct wm_vpn *wm_lookup_vpn_at(const struct wm_snapshot *s, const struct wm_ip *k)
+{
+	char text[INET6_ADDRSTRLEN];
+	if (!s->vpn_ip.used)
+		return NULL; /* most wiremaps have none: no address to write */
+	ip_format(k, text, sizeof text);
+	return htab_get(&s->vpn_ip, hash_str(text), eq_vpn_ip, text);
+}
+
+const struct wm_vpn *wm_lookup_vpn(const struct wm_snapshot *s, const char *ip)
+{
+	struct wm_ip k;
+	if (!ip || ip_parse(ip, &k, NULL) < 0)
+		return NULL;
+	return wm_lookup_vpn_at(s, &k);
+}
+
+const struct wm_location *wm_lookup_subnet_ex(const struct wm_snapshot *s, const char *ip,
+					      char *matched, size_t matched_size, bool *remote)
+{
 	struct wm_ip k;
 	struct wm_prefix p = {0};
 	const struct wm_location *loc = ip_parse(ip, &k, NULL) < 0 ? NULL
-				      : wm_lookup_subnet_at(s, &k, &p);
+				      : wm_lookup_subnet_at(s, &k, &p, remote);
 	if (matched && matched_size)
 		wm_prefix_format(&p, matched, matched_size);
 	return loc;
@@ -1645,8 +1854,10 @@ static int delta_endpoint(struct wm_snapshot *s, struct endpoint_b *x)
 {
 	struct wm_endpoint *e = &x->e;
 	e->location = by_id(&s->loc_id, x->location_id, eq_loc_id);
+	e->cls = wm_lookup_class(s, e->class_key);
 	struct wm_endpoint *old = (struct wm_endpoint *)by_id(&s->ep_id, e->id, eq_ep_id);
-	if (old && old->cls == e->cls && old->has_mac == e->has_mac &&
+	if (old && old->cls == e->cls && same_str(old->owner, e->owner) &&
+	    old->has_mac == e->has_mac &&
 	    (!e->has_mac || memcmp(old->mac, e->mac, 6) == 0) && same_str(old->uri, e->uri) &&
 	    same_str(old->tel, e->tel) && same_str(old->key, e->key)) {
 		PUBLISH(old->location, e->location);
@@ -1774,8 +1985,8 @@ int wm_delta_apply(struct wm_delta *d, struct lis_error *err)
 		}
 		mask_bits(key.k.a, key.len, 16);
 		struct subnet_b *x = find_row(&v[K_SUBNET], &key, cmp_subnet_row);
-		const struct wm_location *loc = x ? by_id(&s->loc_id, x->location_id, eq_loc_id)
-						  : NULL;
+		const struct wm_location *loc = !x ? NULL : x->remote ? &remote_pool
+					       : by_id(&s->loc_id, x->location_id, eq_loc_id);
 		rc = delta_subnet(s, &key.k, key.len, loc);
 	}
 	for (size_t i = 0; i < d->n_keys[DB_PORTS] && !rc; i++) {

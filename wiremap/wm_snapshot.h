@@ -16,6 +16,7 @@
 #include "lis_error.h"
 
 struct db_conn;
+struct pidf_frag;
 
 struct wm_site {
 	long long id;
@@ -40,6 +41,10 @@ struct wm_location {
 	double alt;
 	double uncertainty;                  /* metres; 0 = unknown */
 	const struct wm_location *older;     /* the version before this one (the writer's) */
+	/* Written after the build too: the answer's pieces of this location
+	 * (proto/held_write.h), made on first use by wm_pidf_frag() and installed with
+	 * wm_location_set_frag(); NULL until then. */
+	struct pidf_frag *_Atomic frag;
 };
 
 /* What the versions of a deleted location point at. */
@@ -80,11 +85,41 @@ struct wm_bssid {
 	const struct wm_location *location;  /* changes in place */
 };
 
-enum wm_endpoint_class { WM_EP_DESK_PHONE, WM_EP_SOFTPHONE, WM_EP_MOBILE, WM_EP_OTHER };
+/* What a class's policy answers when no evidence it counts is fresh (47 CFR 9.16(b)). */
+enum wm_no_fresh {
+	WM_NO_FRESH_UNKNOWN,      /* locationUnknown: the call server routes on the carrier's */
+	WM_NO_FRESH_SITE_DEFAULT, /* the site's default (where the site allows it), a fallback */
+	WM_NO_FRESH_DECLARED,     /* the user's current declaration, even stale: unconfirmed */
+};
+/* Kinds of evidence a class counts (wm_class.evidence). */
+enum {
+	WM_EV_PORT = 1u << 0,     /* switch port and the switch's default */
+	WM_EV_BSSID = 1u << 1,    /* observed and client-reported access points */
+	WM_EV_SUBNET = 1u << 2,
+	WM_EV_STATIC = 1u << 3,   /* the endpoint's static assignment */
+	WM_EV_DECLARED = 1u << 4, /* the user's declared location */
+};
+/* An endpoint class and its policy (migration 0008). */
+struct wm_class {
+	const char *key;
+	unsigned evidence;            /* WM_EV_* */
+	unsigned max_binding_age;     /* seconds; 0: wm_policy's */
+	unsigned reconfirm_interval;  /* seconds; 0: a declaration lasts until it expires */
+	enum wm_no_fresh no_fresh;
+};
+/* The policy of a target with no class (no endpoint, no VPN binding, or a class the
+ * snapshot lacks): every piece of office evidence, then the site default, as before
+ * classes. */
+extern const struct wm_class wm_class_none;
+/* "locationUnknown", "site-default", "declared" */
+const char *wm_no_fresh_name(enum wm_no_fresh a);
+
 struct wm_endpoint {
 	long long id;
 	const char *key;
-	enum wm_endpoint_class cls;
+	const struct wm_class *cls;          /* NULL: the class is not in the snapshot */
+	const char *class_key;               /* as the endpoint names it */
+	const char *owner;                   /* the user it belongs to; NULL: none */
 	bool has_mac;
 	uint8_t mac[6];
 	const char *uri, *tel;
@@ -109,11 +144,26 @@ struct wm_binding {
 	uint8_t bssid[6];                    /* MAC_BSSID */
 };
 
+/* A user's current declared location: loc has no site (it is no office). */
+struct wm_declared {
+	long long id;
+	const char *user, *label;
+	time_t confirmed_at, expires_at;
+	struct wm_location loc;
+};
+/* An address the VPN concentrator bound to a user (until expires_at). */
+struct wm_vpn {
+	const char *ip, *user, *class_key;
+	const struct wm_class *cls;          /* NULL: not in the snapshot */
+	time_t bound_at, expires_at;
+};
+
 struct wm_snapshot;
 struct db_change_cursor;
 
 struct wm_snapshot_stats {
 	size_t sites, locations, subnets, switches, ports, bssids, endpoints;
+	size_t classes, declared, vpn;
 	size_t bind_mac_port, bind_ip_mac, bind_mac_bssid;
 	size_t bytes;                        /* memory held by the snapshot */
 	double load_ms;                      /* time db_snapshot_load + build took */
@@ -128,6 +178,11 @@ struct wm_snapshot *wm_snapshot_load(struct db_conn *db, struct db_change_cursor
 				     struct lis_error *err);
 void wm_snapshot_free(struct wm_snapshot *s);
 void wm_snapshot_get_stats(const struct wm_snapshot *s, struct wm_snapshot_stats *st);
+/* Install f as loc's fragment unless another thread did first (compare-and-swap); returns
+ * the one loc holds now (f, or the winner's: then f is freed). The snapshot s that loc
+ * belongs to frees it. Safe from any number of readers at once. */
+const struct pidf_frag *wm_location_set_frag(const struct wm_snapshot *s,
+					     const struct wm_location *loc, struct pidf_frag *f);
 
 /* A stored subnet, as a lookup matched it. */
 struct wm_prefix {
@@ -142,6 +197,10 @@ void wm_prefix_format(const struct wm_prefix *p, char *buf, size_t size);
  * most recent first; the functions return how many were written to out (at most max). */
 const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const char *ip,
 					   char *matched, size_t matched_size);
+/* The same, also saying whether the longest matching prefix is a remote subnet (a VPN
+ * pool: then no location comes back, and *remote is true). */
+const struct wm_location *wm_lookup_subnet_ex(const struct wm_snapshot *s, const char *ip,
+					      char *matched, size_t matched_size, bool *remote);
 /* An IP address parsed once for several lookups: wm_ip_parse() returns 0, or -1 when text
  * is not an address. */
 struct wm_ip {
@@ -149,9 +208,16 @@ struct wm_ip {
 	uint8_t a[16];                       /* IPv4: the first 4; the rest 0 */
 };
 int wm_ip_parse(const char *text, struct wm_ip *ip);
-/* wm_lookup_subnet with the prefix matched left as it is (matched may be NULL). */
+/* wm_lookup_subnet_ex with the prefix matched left as it is (matched and remote may be
+ * NULL). */
 const struct wm_location *wm_lookup_subnet_at(const struct wm_snapshot *s, const struct wm_ip *ip,
-					      struct wm_prefix *matched);
+					      struct wm_prefix *matched, bool *remote);
+/* True when the wiremap has subnets to judge an address by. */
+bool wm_snapshot_has_subnets(const struct wm_snapshot *s);
+const struct wm_class *wm_lookup_class(const struct wm_snapshot *s, const char *key);
+const struct wm_declared *wm_lookup_declared(const struct wm_snapshot *s, const char *user);
+const struct wm_vpn *wm_lookup_vpn(const struct wm_snapshot *s, const char *ip);
+const struct wm_vpn *wm_lookup_vpn_at(const struct wm_snapshot *s, const struct wm_ip *ip);
 const struct wm_port *wm_lookup_port(const struct wm_snapshot *s, const struct wm_switch *sw,
 				     const char *port_id);
 const struct wm_switch *wm_lookup_switch(const struct wm_snapshot *s, const char *chassis_id);

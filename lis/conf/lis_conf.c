@@ -8,11 +8,13 @@
 #include <strings.h>
 
 #include "lis_acl.h"
+#include "lis_recipients.h"
 
 #define OFF(f) offsetof(struct lis_config, f)
 
 static conftab_check_fn check_addr, check_urlpath, check_domain, check_addrlist,
-	check_subjects, check_uri_base, check_instance;
+	check_subjects, check_uri_base, check_instance, check_recipients, check_mail_server,
+	check_mail_from;
 
 static const char *const deref_names[] = { "possession", "authorized" };
 static const int deref_values[] = { LIS_DEREF_POSSESSION, LIS_DEREF_AUTHORIZED };
@@ -56,6 +58,12 @@ static const struct conftab_key keys[] = {
 	  OFF(max_connections_per_address), "64", 0, 1000000, NULL, "N",
 	  "connections open at once from one client address; 0: no limit of its own",
 	  .flags = 0 },
+	{ "server", "drain", CONFTAB_UINT, OFF(drain), "0", 0, 600, NULL, "SECONDS",
+	  "on SIGTERM, /readyz says 503 and lisd goes on answering this long before it stops",
+	  .flags = 0 },
+	{ "server", "proxy_from", CONFTAB_STR, OFF(proxy_from), "", 0, 0, NULL, "LIST",
+	  "load balancers (addresses, CIDR prefixes) whose connections begin with a PROXY "
+	  "protocol v2 header naming the client; empty: none", .check = check_addrlist },
 	{ "database", "conninfo", CONFTAB_STR, OFF(conninfo), "dbname=lis", 0, 0, NULL,
 	  "CONNINFO", "libpq connection string; never logged", .flags = 0 },
 	{ "database", "read_conninfo", CONFTAB_STR, OFF(read_conninfo), "", 0, 0, NULL,
@@ -109,6 +117,52 @@ static const struct conftab_key keys[] = {
 	  "log entries per INSERT", .flags = 0 },
 	{ "querylog", "flush_ms", CONFTAB_UINT, OFF(querylog_flush_ms), "200", 1, 60000, NULL,
 	  "MS", "longest wait before a partial batch is spooled and inserted", .flags = 0 },
+	/* lisd(8) NOTIFICATIONS: the security desk hears of every emergency call */
+	{ "notify", "enabled", CONFTAB_BOOL, OFF(notify_enabled), "false", 0, 0, "notify",
+	  "BOOL", "notify recipients of emergency answers (needs [querylog] enabled)",
+	  .flags = 0 },
+	{ "notify", "window", CONFTAB_UINT, OFF(notify_window), "60", 1, 86400, "notify-window",
+	  "SECONDS", "a target's emergency queries within this long of its first make one "
+	  "notification", .flags = 0 },
+	{ "notify", "recipients", CONFTAB_STR, OFF(notify_recipients), "", 0, 0,
+	  "notify-recipients", "RULES",
+	  "'SITE = CHANNEL[:ADDRESS], ...; ...': webhook:URL, mail:ADDRESS, syslog; SITE * for "
+	  "the rest", .check = check_recipients },
+	{ "notify", "webhook_ca", CONFTAB_STR, OFF(notify_webhook_ca), "", 0, 0,
+	  "notify-webhook-ca", "FILE", "PEM CA bundle webhook servers must verify against; "
+	  "empty: the system's", .flags = 0 },
+	{ "notify", "webhook_secret_file", CONFTAB_STR, OFF(notify_webhook_secret_file), "", 0,
+	  0, "notify-webhook-secret-file", "FILE",
+	  "key of the X-LIS-Signature HMAC-SHA256 (first line); never logged", .flags = 0 },
+	{ "notify", "mail_server", CONFTAB_STR, OFF(notify_mail_server), "", 0, 0,
+	  "notify-mail-server", "URL", "smtp://HOST[:PORT] of the mail relay (STARTTLS "
+	  "required)", .check = check_mail_server },
+	{ "notify", "mail_ca", CONFTAB_STR, OFF(notify_mail_ca), "", 0, 0, "notify-mail-ca",
+	  "FILE", "PEM CA bundle the mail server must verify against; empty: the system's",
+	  .flags = 0 },
+	{ "notify", "mail_from", CONFTAB_STR, OFF(notify_mail_from), "", 0, 0,
+	  "notify-mail-from", "ADDRESS", "sender of notification mail", .check = check_mail_from },
+	{ "notify", "syslog_socket", CONFTAB_PATH, OFF(notify_syslog_socket), "/dev/log", 0, 0,
+	  "notify-syslog-socket", "FILE", "datagram socket of the syslog channel", .flags = 0 },
+	{ "notify", "timeout", CONFTAB_UINT, OFF(notify_timeout), "10", 1, 300,
+	  "notify-timeout", "SECONDS", "longest one delivery attempt may take", .flags = 0 },
+	{ "notify", "attempts", CONFTAB_UINT, OFF(notify_attempts), "20", 1, 1000,
+	  "notify-attempts", "N", "attempts of one delivery before it is given up as failed",
+	  .flags = 0 },
+	{ "notify", "retry_min", CONFTAB_UINT, OFF(notify_retry_min), "2", 1, 3600,
+	  "notify-retry-min", "SECONDS", "wait before the first retry; doubled after each",
+	  .flags = 0 },
+	{ "notify", "retry_max", CONFTAB_UINT, OFF(notify_retry_max), "300", 1, 86400,
+	  "notify-retry-max", "SECONDS", "longest wait between two attempts", .flags = 0 },
+	/* lisd(8) TEST MODE: answered as any request, flagged test in the log */
+	{ "test", "addresses", CONFTAB_STR, OFF(test_addresses), "", 0, 0, "test-addresses",
+	  "LIST", "comma-separated addresses or CIDR prefixes whose requests are tests",
+	  .check = check_addrlist },
+	{ "test", "subjects", CONFTAB_STR, OFF(test_subjects), "", 0, 0, "test-subjects", "DNS",
+	  "';'-separated client certificate subject DNs whose requests are tests",
+	  .check = check_subjects },
+	{ "test", "header", CONFTAB_BOOL, OFF(test_header), "false", 0, 0, "test-header", "BOOL",
+	  "a request with the header \"LIS-Test: 1\" is a test", .flags = 0 },
 	{ "log", "target", CONFTAB_LOG_TARGET, OFF(log_target), "stderr", 0, 0, NULL,
 	  "stderr|syslog", "where log lines go", .flags = 0 },
 	{ "log", "level", CONFTAB_LOG_LEVEL, OFF(log_level), "info", 0, 0, NULL,
@@ -197,6 +251,79 @@ static int check_subjects(const struct conftab_key *k, const char *v, char *why,
 	}
 	lis_subjects_free(&subj);
 	return 0;
+}
+
+static int check_recipients(const struct conftab_key *k, const char *v, char *why,
+			    size_t why_size)
+{
+	struct lis_recipients rs;
+	char w[200];
+	if (lis_recipients_parse(v, &rs, w, sizeof w) < 0) {
+		snprintf(why, why_size, "%s: %s", k->name, w);
+		return -1;
+	}
+	lis_recipients_free(&rs);
+	return 0;
+}
+
+/* "" or smtp://host[:port] with nothing after it: STARTTLS is asked for on it (smtps:// would
+ * be TLS from the first byte, which libcurl also does; one form keeps the man page short). */
+static int check_mail_server(const struct conftab_key *k, const char *v, char *why,
+			     size_t why_size)
+{
+	bool ok = !v[0] || (strncasecmp(v, "smtp://", 7) == 0 && v[7] && strlen(v) < 256);
+	for (const char *p = v[0] ? v + 7 : v; *p && ok; p++)
+		ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f && *p != '/' &&
+		     *p != '@' && *p != '?' && *p != '#';
+	if (!ok) {
+		snprintf(why, why_size, "%s: \"%.64s\" is not smtp://HOST[:PORT]", k->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_mail_from(const struct conftab_key *k, const char *v, char *why,
+			   size_t why_size)
+{
+	char line[300];
+	struct lis_recipients rs;
+	snprintf(line, sizeof line, "x = mail:%.200s", v);
+	if (v[0] && lis_recipients_parse(line, &rs, why, why_size) < 0) {
+		snprintf(why, why_size, "%s: \"%.64s\" is not an e-mail address", k->name, v);
+		return -1;
+	}
+	if (v[0])
+		lis_recipients_free(&rs);
+	return 0;
+}
+
+int lis_conf_check_notify(const struct lis_config *cfg, struct lis_error *err)
+{
+	struct lis_recipients rs;
+	char why[200];
+	if (!cfg->notify_enabled)
+		return 0;
+	if (!cfg->querylog_enabled)
+		return lis_error_set(err, LIS_E_USAGE, "[notify] enabled = true needs [querylog] "
+				     "enabled = true: notifications are made from the query log");
+	if (lis_recipients_parse(cfg->notify_recipients, &rs, why, sizeof why) < 0)
+		return lis_error_set(err, LIS_E_USAGE, "[notify] recipients: %s", why);
+	int rc = 0;
+	if (rs.n == 0)
+		rc = lis_error_set(err, LIS_E_USAGE, "[notify] enabled = true and recipients is "
+				   "empty: nobody would hear of an emergency call");
+	else if (lis_recipients_use(&rs, LIS_CH_WEBHOOK) && !cfg->notify_webhook_secret_file[0])
+		rc = lis_error_set(err, LIS_E_USAGE, "[notify] recipients has a webhook and "
+				   "webhook_secret_file is not set (deliveries are signed)");
+	else if (lis_recipients_use(&rs, LIS_CH_MAIL) &&
+		 (!cfg->notify_mail_server[0] || !cfg->notify_mail_from[0]))
+		rc = lis_error_set(err, LIS_E_USAGE, "[notify] recipients has a mail address: set "
+				   "mail_server and mail_from");
+	else if (cfg->notify_retry_min > cfg->notify_retry_max)
+		rc = lis_error_set(err, LIS_E_USAGE, "[notify] retry_min (%lu) is more than "
+				   "retry_max (%lu)", cfg->notify_retry_min, cfg->notify_retry_max);
+	lis_recipients_free(&rs);
+	return rc;
 }
 
 /* "" or a name usable in a file name: letters, digits, . _ - */

@@ -35,6 +35,8 @@ struct lis_config {
 	char *user;                   /* run as this user once bound; "": as started */
 	char *group;                  /* and this group; "": the user's own */
 	/* [database] */
+	char *proxy_from;             /* balancers sending PROXY v2 headers; "": none */
+	unsigned long drain;          /* seconds answered after SIGTERM, /readyz 503 */
 	char *conninfo;               /* libpq conninfo; never logged */
 	char *read_conninfo;          /* the wiremap loader's, "": conninfo; never logged */
 	/* [wiremap] */
@@ -60,6 +62,24 @@ struct lis_config {
 	char *querylog_instance;      /* this lisd's name in the log; "" in the file: host name */
 	unsigned long querylog_batch; /* entries per INSERT */
 	unsigned long querylog_flush_ms; /* longest wait before a partial batch is written */
+	/* [notify] (lisd(8) NOTIFICATIONS) */
+	bool notify_enabled;          /* emergency answers are notified (needs the query log) */
+	unsigned long notify_window;  /* seconds: a target's calls within it make one */
+	char *notify_recipients;      /* lis_recipients.h: "SITE = CHANNEL[:ADDRESS], ...; ..." */
+	char *notify_webhook_ca;      /* PEM CA bundle for webhook servers; "": the system's */
+	char *notify_webhook_secret_file; /* HMAC-SHA256 key of the signature; never logged */
+	char *notify_mail_server;     /* smtp://HOST[:PORT], STARTTLS required */
+	char *notify_mail_ca;         /* PEM CA bundle for the mail server; "": the system's */
+	char *notify_mail_from;       /* envelope and From: address */
+	char *notify_syslog_socket;   /* the syslog channel's datagram socket */
+	unsigned long notify_timeout; /* seconds one attempt may take */
+	unsigned long notify_attempts; /* attempts of one delivery before it has failed */
+	unsigned long notify_retry_min; /* seconds before the first retry, doubled each time */
+	unsigned long notify_retry_max; /* longest wait between retries */
+	/* [test] (lisd(8) TEST MODE) */
+	char *test_addresses;         /* requesters whose requests are tests */
+	char *test_subjects;          /* client certificate subjects whose requests are tests */
+	bool test_header;             /* a request with "LIS-Test: 1" is a test */
 	/* [log] */
 	int log_target;               /* enum lis_log_target */
 	int log_level;                /* enum lis_log_level */
@@ -80,6 +100,11 @@ int lis_conf_load(struct lis_config *cfg, const char *path, struct lis_error *er
 
 /* Free, and wipe, the strings cfg holds; NULL does nothing. */
 void lis_config_free(struct lis_config *cfg);
+
+/* The checks across keys of [notify] and [querylog]: notifications need the query log, a
+ * webhook recipient the secret file, a mail recipient the server and From address. -1 with
+ * the reason in err (LIS_E_USAGE). */
+int lis_conf_check_notify(const struct lis_config *cfg, struct lis_error *err);
 
 /* The path part of uri_base ("/loc/" of "https://lis.example.net:8443/loc/"): the prefix
  * under which location URIs are dereferenced; NULL when uri_base is empty. */

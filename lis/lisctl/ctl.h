@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "lis_conf.h"
 
 /* lisctl prints at most this many errors, then how many more there were. */
 #define CTL_ERRORS_MAX 50
@@ -103,6 +104,11 @@ enum {
 };
 unsigned ctl_civic_problems(const char *const civic[CIVIC_N_FIELDS], const struct ctl_iso *iso);
 
+/* The dispatchability checks of one location row (what ctl_check_wiremap runs on each
+ * location; lisctl declare on a declared address): errors and warnings "FILE:LINE:COL". */
+void ctl_check_dispatchable(const struct db_location_row *r, const struct ctl_iso *iso,
+			    struct ctl_errors *errs, struct ctl_errors *warns);
+
 /* A location's geodetic point further than this from the median of its site's other points
  * is an error: a typo in a coordinate, a swapped sign, or latitude and longitude swapped. */
 #define CTL_GEO_MAX_KM 50.0
@@ -141,6 +147,7 @@ struct ctl_settings {
 	unsigned max_binding_age;  /* [wiremap] max_binding_age, the file's or the table's
 	                            * default: never 0 */
 	bool include_device_id;    /* [privacy] include_device_id: explain shows what lisd sends */
+	struct lis_config cfg;     /* the whole file (defaults without one): `notify test` */
 };
 /* The conninfo to use: db_option (--db), else $LIS_DB, else [database] conninfo of config
  * (NULL = LIS_CONFIG_DEFAULT_FILE, which may be missing: then "" for libpq's defaults). The
@@ -154,6 +161,11 @@ void ctl_settings_clear(struct ctl_settings *s);
  * the value in *out and *i past what it used; 0 when argv[*i] is not that option; -1 (said
  * on stderr) when its value is missing. */
 int ctl_take_opt(int argc, char **argv, int *i, const char *name, const char **out);
+
+/* A whole number from lo to hi given as option opt of command cmd (e.g. "purge",
+ * "--older-than", "days"): 0 with *out set, or -1 after saying on stderr what is wrong. */
+int ctl_parse_count(const char *cmd, const char *opt, const char *text, long lo, long hi,
+		    const char *unit, long *out);
 
 /* Commands; argv[0] is the command's last word. They return the exit status. */
 enum { CTL_EXIT_OK = 0, CTL_EXIT_FAIL = 1, CTL_EXIT_USAGE = 2 };
@@ -171,5 +183,18 @@ void ctl_db_usage(FILE *out);
 void ctl_purge_usage(FILE *out);
 /* lisctl purge (--older-than DAYS | --before T) [--dry-run]: query-log retention. */
 int ctl_cmd_purge(const char *conninfo, int argc, char **argv);
+/* Declared locations and VPN bindings (ctl_declare.c): lisctl declare, declarations,
+ * vpn-bind, vpn-unbind. */
+void ctl_declare_usage(FILE *out);
+void ctl_declarations_usage(FILE *out);
+void ctl_vpn_bind_usage(FILE *out);
+void ctl_vpn_unbind_usage(FILE *out);
+int ctl_cmd_declare(const char *conninfo, int argc, char **argv);
+int ctl_cmd_declarations(const char *conninfo, int argc, char **argv);
+int ctl_cmd_vpn_bind(const char *conninfo, int argc, char **argv);
+int ctl_cmd_vpn_unbind(const char *conninfo, int argc, char **argv);
+/* `lisctl notify test SITE` (ctl_notify.c). */
+int ctl_cmd_notify(const struct ctl_settings *set, int argc, char **argv);
+void ctl_notify_usage(FILE *out);
 
 #endif

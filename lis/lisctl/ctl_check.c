@@ -218,8 +218,8 @@ static const char *did_you_mean(char *buf, size_t size, const char *near)
 	return buf;
 }
 
-static void check_dispatchable(const struct db_location_row *r, const struct ctl_iso *iso,
-			       struct ctl_errors *errs, struct ctl_errors *warns)
+void ctl_check_dispatchable(const struct db_location_row *r, const struct ctl_iso *iso,
+			    struct ctl_errors *errs, struct ctl_errors *warns)
 {
 	char dym[128];
 	static const struct {
@@ -849,8 +849,9 @@ int ctl_check_wiremap(const struct ctl_check_in *in, struct ctl_errors *errs,
 						db_entities[c->ref].one, db_entities[c->ref].name, key);
 			}
 			if (e == DB_LOCATIONS)
-				check_dispatchable((const struct db_location_row *)(const void *)r,
-						   in->iso, errs, warns);
+				ctl_check_dispatchable(
+					(const struct db_location_row *)(const void *)r, in->iso,
+					errs, warns);
 		}
 		if (e == DB_LOCATIONS &&
 		    (check_floors(locs, errs) < 0 || check_geo(locs, errs) < 0))

@@ -18,6 +18,7 @@ void ctl_settings_clear(struct ctl_settings *s)
 	if (!s)
 		return;
 	free(s->conninfo);
+	lis_config_free(&s->cfg);
 	memset(s, 0, sizeof *s);
 }
 
@@ -26,22 +27,21 @@ int ctl_settings_read(const char *db_option, const char *config, struct ctl_sett
 {
 	const char *path = config ? config : LIS_CONFIG_DEFAULT_FILE;
 	const char *env = getenv("LIS_DB");
-	struct lis_config cfg;
 
 	memset(out, 0, sizeof *out);
 	/* lisctl(8): without the default file (and no -c), libpq's own defaults apply (PGHOST,
 	 * PGDATABASE, ...), not the table's dbname=lis. A file that is there but cannot be read
 	 * is an error. */
 	bool no_file = !config && access(path, F_OK) < 0 && errno == ENOENT;
-	if (lis_conf_load(&cfg, no_file ? NULL : path, err) < 0) {
-		lis_config_free(&cfg);
+	if (lis_conf_load(&out->cfg, no_file ? NULL : path, err) < 0) {
+		lis_config_free(&out->cfg);
 		return -1;
 	}
-	out->conninfo = strdup(db_option ? db_option : env ? env : no_file ? "" : cfg.conninfo);
+	out->conninfo = strdup(db_option ? db_option : env ? env : no_file ? ""
+								      : out->cfg.conninfo);
 	/* at most 315360000 (the table's limit): fits */
-	out->max_binding_age = (unsigned)cfg.max_binding_age;
-	out->include_device_id = cfg.include_device_id;
-	lis_config_free(&cfg);
+	out->max_binding_age = (unsigned)out->cfg.max_binding_age;
+	out->include_device_id = out->cfg.include_device_id;
 	if (!out->conninfo)
 		return lis_error_set(err, LIS_E_SYSTEM, "out of memory");
 	return 0;

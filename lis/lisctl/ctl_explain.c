@@ -74,6 +74,9 @@ static const char *why(enum wm_source s)
 	case WM_SRC_SITE_DEFAULT:
 		return "nothing more precise; the site's policy allows its default location "
 		       "(a fallback)";
+	case WM_SRC_DECLARED:
+		return "no office location counts for this target; the user's declared civic "
+		       "address answers (RAY BAUM'S Act, 47 CFR 9.16(b))";
 	case WM_SRC_NONE:
 		break;
 	}
@@ -82,13 +85,48 @@ static const char *why(enum wm_source s)
 
 static void print_location(const struct wm_location *l)
 {
-	printf("%s (site %s)", l->key ? l->key : "?", l->site && l->site->key ? l->site->key : "?");
+	if (!l->site) {
+		printf("%s (declared, no site)", l->key ? l->key : "?");
+		return;
+	}
+	printf("%s (site %s)", l->key ? l->key : "?", l->site->key ? l->site->key : "?");
+}
+
+/* The class policy that decided, and where the target is (47 CFR 9.16(b)). */
+static void print_policy(const struct wm_result *r, unsigned max_age)
+{
+	const struct wm_class *c = r->cls ? r->cls : &wm_class_none;
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} kinds[] = {{WM_EV_PORT, "port"}, {WM_EV_BSSID, "bssid"}, {WM_EV_STATIC, "static"},
+		     {WM_EV_SUBNET, "subnet"}, {WM_EV_DECLARED, "declared"}};
+	printf("class: %s (from %s); counts:", c->key, r->class_how);
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (c->evidence & kinds[i].bit)
+			printf(" %s", kinds[i].name);
+	printf("; bindings up to %u s old", c->max_binding_age ? c->max_binding_age : max_age);
+	if (c->reconfirm_interval)
+		printf("; declarations confirmed within %u s", c->reconfirm_interval);
+	printf("; with nothing fresh: %s\n", wm_no_fresh_name(c->no_fresh));
+	if (r->user)
+		printf("user: %s\n", r->user);
+	if (r->premises[0])
+		printf("premises: %s\n", r->premises);
 }
 
 const char *ctl_evidence_state(const struct wm_evidence *e)
 {
+	if (e->stale && e->source == WM_SRC_DECLARED)
+		return e->chosen ? "stale, chosen: the class answers the last declaration, "
+				   "unconfirmed"
+				 : "stale (expired, or not confirmed again in time): not evidence";
+	if (e->stale && e->origin && strcmp(e->origin, "vpn") == 0)
+		return "expired: not evidence";
 	if (e->stale)
 		return "stale (older than the maximum binding age): not evidence";
+	if (e->excluded)
+		return "excluded by the policy: not evidence";
 	if (e->unverified)
 		return "unverified (the client's word alone): not evidence";
 	if (e->chosen)
@@ -103,8 +141,7 @@ const char *ctl_evidence_state(const struct wm_evidence *e)
 void ctl_print_evidence(const struct wm_evidence *e)
 {
 	char what[WM_EVIDENCE_TEXT_MAX];
-	printf("%-12s %s", e->source == WM_SRC_NONE ? "ip->mac" : wm_source_name(e->source),
-	       wm_evidence_text(e, what, sizeof what));
+	printf("%-12s %s", wm_evidence_step(e), wm_evidence_text(e, what, sizeof what));
 	if (e->loc) {
 		printf(" -> ");
 		print_location(e->loc);
@@ -294,9 +331,14 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 	       "%zu endpoints, %zu bindings; loaded in %.1f ms\n", st.locations, st.subnets,
 	       st.switches, st.ports, st.bssids, st.endpoints,
 	       st.bind_mac_port + st.bind_ip_mac + st.bind_mac_bssid, st.load_ms);
-	printf("bindings older than %u s are not evidence\n", max_age);
+	printf("users: %zu endpoint classes, %zu current declared locations, %zu VPN bindings\n",
+	       st.classes, st.declared, st.vpn);
+	printf("bindings older than %u s are not evidence (unless the class says otherwise)\n",
+	       max_age);
 	printf("chain: ip -> mac (ip-mac bindings), uri/tel -> endpoint -> mac; then, most "
-	       "precise first: switch port, bssid, static, subnet, site default\n\n");
+	       "precise first: switch port, bssid, static, subnet, site default, declared\n");
+	print_policy(&res, max_age);
+	printf("\n");
 	if (res.has_mac) {
 		char m[18];
 		ident_mac_format(res.mac, m);
@@ -314,7 +356,7 @@ int ctl_cmd_explain(const struct ctl_settings *set, int argc, char **argv)
 	print_location(res.loc);
 	printf(", method %s\n", res.method);
 	printf("why: %s\n", why(res.source));
-	if (res.fallback)
+	if (res.fallback || res.source == WM_SRC_DECLARED)
 		printf("note (sent in the PIDF-LO): %s\n", res.note);
 	if (res.disagreement)
 		printf("disagreement between sites: %s (lisd logs and counts it)\n", res.disagree);

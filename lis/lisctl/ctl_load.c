@@ -131,6 +131,28 @@ static bool check_location(struct load *L, struct ctl_row *r, const void *row)
 	return ok;
 }
 
+/* A remote subnet (a VPN pool) is never answered with a location: it needs none. */
+static bool check_subnet(struct load *L, struct ctl_row *r, const void *row)
+{
+	const struct db_subnet_row *n = row;
+
+	if (!n->location_key && !n->remote)
+		return error_at(L, r, col(L, "location"), "missing value for column \"location\" "
+				"(required unless remote is true)");
+	return true;
+}
+
+static bool check_class(struct load *L, struct ctl_row *r, const void *row)
+{
+	const struct db_class_row *c = row;
+
+	if (strcmp(c->no_fresh, "declared") == 0 && !c->use_declared)
+		return error_at(L, r, col(L, "no_fresh"), "class %s falls back on declared "
+				"locations (no_fresh declared) but does not count them (declared "
+				"is false)", Q(c->key));
+	return true;
+}
+
 static bool check_endpoint(struct load *L, struct ctl_row *r, const void *row)
 {
 	const struct db_endpoint_row *e = row;
@@ -170,6 +192,8 @@ static bool check_mac_bssid(struct load *L, struct ctl_row *r, const void *row)
 static bool (*const row_checks[DB_ENTITY_N])(struct load *, struct ctl_row *, const void *) = {
 	[DB_SITES] = check_site,
 	[DB_LOCATIONS] = check_location,
+	[DB_SUBNETS] = check_subnet,
+	[DB_CLASSES] = check_class,
 	[DB_ENDPOINTS] = check_endpoint,
 	[DB_MAC_PORTS] = check_mac_port,
 	[DB_IP_MACS] = check_ip_mac,

@@ -35,15 +35,16 @@ static const struct report reports[] = {
 	{"coverage", "Coverage", {DB_REP_SUBNETS_NO_LOCATION, DB_REP_PORTS_NO_LOCATION,
 		DB_REP_BSSIDS_NO_LOCATION, DB_REP_ENDPOINTS_UNLOCATABLE,
 		DB_REP_LOCATIONS_NOT_DISPATCHABLE}, 5},
-	{"staleness", "Staleness", {DB_REP_STALE_BINDINGS, DB_REP_STALE_SWITCHES}, 2},
+	{"staleness", "Staleness", {DB_REP_STALE_BINDINGS, DB_REP_STALE_SWITCHES,
+		DB_REP_STALE_DECLARATIONS}, 3},
 	{"risk", "Risks", {DB_REP_SHARED_LOCATIONS, DB_REP_SITE_DISAGREEMENTS,
 		DB_REP_EMERGENCY_FALLBACK, DB_REP_MAC_MOVES_BETWEEN_SITES}, 4},
 	{"summary", "Location service summary", {DB_REP_SUMMARY_SITES, DB_REP_SUMMARY_SOURCES,
 		DB_REP_SUMMARY_DAYS, DB_REP_SUBNETS_NO_LOCATION, DB_REP_PORTS_NO_LOCATION,
 		DB_REP_BSSIDS_NO_LOCATION, DB_REP_ENDPOINTS_UNLOCATABLE,
 		DB_REP_LOCATIONS_NOT_DISPATCHABLE, DB_REP_STALE_BINDINGS, DB_REP_STALE_SWITCHES,
-		DB_REP_SHARED_LOCATIONS, DB_REP_SITE_DISAGREEMENTS, DB_REP_EMERGENCY_FALLBACK,
-		DB_REP_MAC_MOVES_BETWEEN_SITES}, 14},
+		DB_REP_STALE_DECLARATIONS, DB_REP_SHARED_LOCATIONS, DB_REP_SITE_DISAGREEMENTS,
+		DB_REP_EMERGENCY_FALLBACK, DB_REP_MAC_MOVES_BETWEEN_SITES}, 15},
 };
 
 /* Titles and one line on why each section matters: for people, in HTML. */
@@ -71,6 +72,9 @@ static const struct {
 	[DB_REP_STALE_SWITCHES] = {"Switches not polled",
 		"Switches with a management address that were not polled successfully within "
 		"the period."},
+	[DB_REP_STALE_DECLARATIONS] = {"Declared locations no longer current",
+		"Users' declared addresses that expired or were not confirmed again in time: "
+		"off premises, their calls get the class's fallback (RAY BAUM'S Act)."},
 	[DB_REP_SHARED_LOCATIONS] = {"One location for endpoints of several sites",
 		"Endpoints from more than one site were given the same location, typically a "
 		"headquarters default: a caller may be sent to the wrong building."},

@@ -34,13 +34,25 @@ static void usage(FILE *out)
 		"                      auditors' reports on the wiremap and the query log\n"
 		"  purge (--older-than DAYS | --before T) [--dry-run]\n"
 		"                      delete query-log entries answered before then (each\n"
-		"                      lisd's newest is kept); --dry-run only counts them\n"
+		"                      lisd's newest is kept), and notifications opened before\n"
+		"                      then with nothing pending; --dry-run only counts them\n"
+		"  declare USER LABEL --address-file FILE [--current] [--expires T | --days N]\n"
+		"  declare USER LABEL (--confirm | --current | --remove)\n"
+		"                      a user's declared civic address (home, hotel), for when\n"
+		"                      the user is off premises; every change is audited\n"
+		"  declarations USER [--audit]\n"
+		"                      list a user's declared addresses (and their audit)\n"
+		"  vpn-bind IP USER [--ttl SECONDS] [--class CLASS]\n"
+		"                      the VPN concentrator gave IP to USER for that long\n"
+		"  vpn-unbind IP       remove the VPN binding of IP\n"
+		"  notify test SITE    send a TEST notification to every recipient of SITE\n"
+		"                      ([notify] recipients) and print each outcome\n"
 		"\n"
 		"options:\n"
 		"  -c FILE             configuration file (default " LIS_CONFIG_DEFAULT_FILE "),\n"
 		"                      checked as lisd checks it; lisctl uses [database]\n"
-		"                      conninfo, [wiremap] max_binding_age and [privacy]\n"
-		"                      include_device_id\n"
+		"                      conninfo, [wiremap] max_binding_age, [privacy]\n"
+		"                      include_device_id and [notify]\n"
 		"  --db CONNINFO       libpq connection string; overrides $LIS_DB and the file\n"
 		"  --help              show this help (COMMAND --help: that command's)\n"
 		"  --version           show the version\n"
@@ -91,7 +103,10 @@ int main(int argc, char **argv)
 			{"db", ctl_db_usage}, {"import", ctl_import_usage},
 			{"export", ctl_export_usage}, {"explain", ctl_explain_usage},
 			{"report", ctl_report_usage}, {"purge", ctl_purge_usage},
-			{"verify", ctl_verify_usage},
+			{"verify", ctl_verify_usage}, {"declare", ctl_declare_usage},
+			{"declarations", ctl_declarations_usage}, {"vpn-bind", ctl_vpn_bind_usage},
+			{"vpn-unbind", ctl_vpn_unbind_usage},
+			{"notify", ctl_notify_usage},
 		};
 		for (size_t k = 0; k < sizeof helps / sizeof helps[0]; k++)
 			if (strcmp(cmd, helps[k].name) == 0) {
@@ -102,9 +117,20 @@ int main(int argc, char **argv)
 	}
 	bool is_db = strcmp(cmd, "db") == 0 && i + 2 == argc &&
 		     (strcmp(sub, "migrate") == 0 || strcmp(sub, "status") == 0);
-	if (!is_db && strcmp(cmd, "import") != 0 && strcmp(cmd, "explain") != 0 &&
-	    strcmp(cmd, "report") != 0 && strcmp(cmd, "export") != 0 &&
-	    strcmp(cmd, "purge") != 0 && strcmp(cmd, "verify") != 0) {
+	static const struct {
+		const char *name;
+		int (*run)(const char *conninfo, int argc, char **argv);
+	} plain[] = {
+		{"export", ctl_cmd_export}, {"purge", ctl_cmd_purge}, {"import", ctl_cmd_import},
+		{"declare", ctl_cmd_declare}, {"declarations", ctl_cmd_declarations},
+		{"vpn-bind", ctl_cmd_vpn_bind}, {"vpn-unbind", ctl_cmd_vpn_unbind},
+	};
+	int (*run)(const char *conninfo, int argc, char **argv) = NULL;
+	for (size_t k = 0; k < sizeof plain / sizeof plain[0]; k++)
+		if (strcmp(cmd, plain[k].name) == 0)
+			run = plain[k].run;
+	if (!is_db && !run && strcmp(cmd, "explain") != 0 && strcmp(cmd, "report") != 0 &&
+	    strcmp(cmd, "verify") != 0 && strcmp(cmd, "notify") != 0) {
 		fprintf(stderr, "lisctl: unknown command \"%s%s%s\"\n", cmd, *sub ? " " : "", sub);
 		usage(stderr);
 		return CTL_EXIT_USAGE;
@@ -119,12 +145,10 @@ int main(int argc, char **argv)
 		rc = ctl_cmd_verify(&set, argc - i, argv + i);
 	else if (strcmp(cmd, "report") == 0)
 		rc = ctl_cmd_report(&set, argc - i, argv + i);
-	else if (strcmp(cmd, "export") == 0)
-		rc = ctl_cmd_export(set.conninfo, argc - i, argv + i);
-	else if (strcmp(cmd, "purge") == 0)
-		rc = ctl_cmd_purge(set.conninfo, argc - i, argv + i);
-	else if (!is_db)
-		rc = ctl_cmd_import(set.conninfo, argc - i, argv + i);
+	else if (strcmp(cmd, "notify") == 0)
+		rc = ctl_cmd_notify(&set, argc - i, argv + i);
+	else if (run)
+		rc = run(set.conninfo, argc - i, argv + i);
 	else if (strcmp(sub, "migrate") == 0)
 		rc = ctl_cmd_db_migrate(set.conninfo);
 	else

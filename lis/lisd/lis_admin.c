@@ -72,14 +72,25 @@ static enum MHD_Result answer_text(struct MHD_Connection *conn, unsigned status,
 	return answer(conn, status, "text/plain; charset=utf-8", text, strlen(text), allow);
 }
 
+static atomic_bool draining;
+
+void lis_admin_set_draining(void)
+{
+	atomic_store(&draining, true);
+}
+
 /* Ready when a snapshot is loaded: lisd answers from memory, so it stays ready while
  * PostgreSQL is away (the body and lisd_database_up say so; lisd_snapshot_age_seconds
- * grows). Before the first load every HELD answer would be generalLisError: 503. */
+ * grows). Before the first load every HELD answer would be generalLisError: 503. While
+ * stopping ([server] drain), 503 too, so that balancers send new connections elsewhere. */
 static enum MHD_Result answer_readyz(struct MHD_Connection *conn)
 {
 	struct lis_snapshot_stats st;
 	char text[160];
 	lis_snapshot_get_stats(&st);
+	if (atomic_load(&draining))
+		return answer_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				   "not ready: stopping, draining connections\n", NULL);
 	if (st.loaded)
 		snprintf(text, sizeof text, "ready snapshot_age=%ld database=%s\n", st.age,
 			 st.db_up ? "up" : "down");

@@ -16,5 +16,7 @@ int lis_admin_start(const struct lis_config *cfg, struct lis_admin **out,
 		    struct lis_error *err);
 /* Stop and join; NULL does nothing. */
 void lis_admin_stop(struct lis_admin *a);
+/* From now on /readyz answers 503 (lisd is stopping); HELD is still served. */
+void lis_admin_set_draining(void);
 
 #endif

@@ -15,6 +15,9 @@
 static struct lis_acl auth_acl;
 static struct lis_subjects auth_subjects;
 static bool auth_have_ca;
+/* lisd(8) TEST MODE: requesters whose requests are tests. */
+static struct lis_acl test_acl;
+static struct lis_subjects test_subjects;
 
 int lis_auth_init(const struct lis_config *cfg, char **client_ca_pem, struct lis_error *err)
 {
@@ -27,10 +30,22 @@ int lis_auth_init(const struct lis_config *cfg, char **client_ca_pem, struct lis
 		lis_auth_shutdown();
 		return lis_error_set(err, LIS_E_USAGE, "allowed_subjects: %s", why);
 	}
-	if (auth_subjects.n && !cfg->client_ca[0]) {
+	/* NULL (a struct not filled from the key table) reads as empty */
+	const char *test_addresses = cfg->test_addresses ? cfg->test_addresses : "";
+	const char *test_subject_list = cfg->test_subjects ? cfg->test_subjects : "";
+	if (lis_acl_parse(test_addresses, &test_acl, why, sizeof why) < 0) {
+		lis_auth_shutdown();
+		return lis_error_set(err, LIS_E_USAGE, "[test] addresses: %s", why);
+	}
+	if (lis_subjects_parse(test_subject_list, &test_subjects, why, sizeof why) < 0) {
+		lis_auth_shutdown();
+		return lis_error_set(err, LIS_E_USAGE, "[test] subjects: %s", why);
+	}
+	if ((auth_subjects.n || test_subjects.n) && !cfg->client_ca[0]) {
 		lis_auth_shutdown();
 		return lis_error_set(err, LIS_E_USAGE,
-				     "allowed_subjects is set but client_ca is empty: certificates "
+				     "allowed_subjects or [test] subjects is set but client_ca is "
+				     "empty: certificates "
 				     "cannot be verified without the CA");
 	}
 	if (!cfg->client_ca[0])
@@ -67,6 +82,8 @@ void lis_auth_shutdown(void)
 {
 	lis_acl_free(&auth_acl);
 	lis_subjects_free(&auth_subjects);
+	lis_acl_free(&test_acl);
+	lis_subjects_free(&test_subjects);
 	auth_have_ca = false;
 }
 
@@ -158,4 +175,15 @@ void lis_auth_check(struct MHD_Connection *conn, const char *ip, struct lis_auth
 	memset(ar, 0, sizeof *ar);
 	bool verified = verify_client_cert(conn, ar);
 	lis_auth_decide(verified ? ar->subject : NULL, ip, ar);
+}
+
+bool lis_auth_is_test(struct MHD_Connection *conn, const char *ip)
+{
+	if (lis_acl_match(&test_acl, ip))
+		return true;
+	if (!test_subjects.n)
+		return false;
+	struct lis_auth_result ar;
+	memset(&ar, 0, sizeof ar);
+	return verify_client_cert(conn, &ar) && lis_subjects_match(&test_subjects, ar.subject);
 }

@@ -36,4 +36,8 @@ struct MHD_Connection;
 /* Verify the connection's client certificate (if any) against client_ca and decide. */
 void lis_auth_check(struct MHD_Connection *conn, const char *ip, struct lis_auth_result *ar);
 
+/* lisd(8) TEST MODE: the requester is a configured test requester ([test] addresses, or a
+ * client certificate that verifies and whose subject is in [test] subjects). */
+bool lis_auth_is_test(struct MHD_Connection *conn, const char *ip);
+
 #endif

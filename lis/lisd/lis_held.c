@@ -10,9 +10,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <pthread.h>
+
 #include <openssl/rand.h>
 
 #include "held.h"
+#include "held_write.h"
 #include "lis_log.h"
 #include "lis_strbuf.h"
 #include "lis_snapshot.h"
@@ -160,14 +163,21 @@ static int answer_error(enum held_error_code code, const char *message, char **o
 /* Random presence entity: unguessable, so that answers cannot be linked by their entity. */
 static int make_entity(char *buf, size_t size)
 {
+	static const char digits[] = "0123456789abcdef";
 	unsigned char r[16];
-	char hex[33];
-	if (RAND_bytes(r, sizeof r) != 1)
+	size_t domain = strlen(held_cfg->domain);
+	if (5 + 2 * sizeof r + 1 + domain >= size || RAND_bytes(r, sizeof r) != 1)
 		return -1;
-	for (size_t i = 0; i < sizeof r; i++)
-		snprintf(hex + 2 * i, 3, "%02x", r[i]);
-	int n = snprintf(buf, size, "pres:%s@%s", hex, held_cfg->domain);
-	return n > 0 && (size_t)n < size ? 0 : -1;
+	char *p = buf;
+	memcpy(p, "pres:", 5);
+	p += 5;
+	for (size_t i = 0; i < sizeof r; i++) {
+		*p++ = digits[r[i] >> 4];
+		*p++ = digits[r[i] & 15];
+	}
+	*p++ = '@';
+	memcpy(p, held_cfg->domain, domain + 1);
+	return 0;
 }
 
 static void begin(struct lis_held_outcome *oc)
@@ -188,10 +198,8 @@ static void note_evidence(const struct wm_result *res, time_t now, struct lis_he
 	size_t size = sizeof oc->evidence;
 	for (size_t i = 0; i < res->n_evidence; i++) {
 		const struct wm_evidence *e = &res->ev[i];
-		const char *source = e->source == WM_SRC_NONE ? "ip->mac"
-							      : wm_source_name(e->source);
 		char what[WM_EVIDENCE_TEXT_MAX];
-		lis_strcatf(ev, size, "%s%s %s", i ? "; " : "", source,
+		lis_strcatf(ev, size, "%s%s %s", i ? "; " : "", wm_evidence_step(e),
 			    wm_evidence_text(e, what, sizeof what));
 		if (e->loc)
 			lis_strcatf(ev, size, " -> %s", e->loc->key ? e->loc->key : "?");
@@ -203,23 +211,48 @@ static void note_evidence(const struct wm_result *res, time_t now, struct lis_he
 			lis_strcatf(ev, size, " stale");
 		if (e->unverified)
 			lis_strcatf(ev, size, " unverified");
+		if (e->excluded)
+			lis_strcatf(ev, size, " excluded");
 		if (e->chosen) {
 			lis_strcatf(ev, size, " chosen");
 			if (e->last_seen)
 				oc->evidence_age = (long long)(now - e->last_seen);
 		}
 	}
+	/* the policy that decided (47 CFR 9.16(b)) */
+	if (res->cls)
+		lis_strcatf(ev, size, "%sclass %s (%s)", res->n_evidence ? "; " : "", res->cls->key,
+			    res->class_how);
+	if (res->premises[0])
+		lis_strcatf(ev, size, "; %s", res->premises);
+}
+
+/* s after the len bytes of text in buf (size bytes): what does not fit is cut off, as
+ * lis_strcatf() cuts, without printf on the answer path. */
+static void cat(char *buf, size_t size, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+	if (n > size - 1 - *len)
+		n = size - 1 - *len;
+	memcpy(buf + *len, s, n);
+	*len += n;
+	buf[*len] = '\0';
 }
 
 /* For the query log: the civic address sent, "country=US; A1=TX; ...; ROOM=410", in RFC 5139
  * order. */
 static void note_address(const struct civic_address *ca, struct lis_held_outcome *oc)
 {
-	for (int f = 0; f < CIVIC_N_FIELDS; f++)
-		if (ca->field[f] && ca->field[f][0])
-			lis_strcatf(oc->address, sizeof oc->address, "%s%s=%s",
-				    oc->address[0] ? "; " : "",
-				    civic_field_name((enum civic_field)f), ca->field[f]);
+	size_t len = strlen(oc->address);
+	for (int f = 0; f < CIVIC_N_FIELDS; f++) {
+		if (!ca->field[f] || !ca->field[f][0])
+			continue;
+		if (len)
+			cat(oc->address, sizeof oc->address, &len, "; ");
+		cat(oc->address, sizeof oc->address, &len, civic_field_name((enum civic_field)f));
+		cat(oc->address, sizeof oc->address, &len, "=");
+		cat(oc->address, sizeof oc->address, &len, ca->field[f]);
+	}
 }
 
 static void note_response_time(const struct held_request *req, struct lis_held_outcome *oc)
@@ -271,23 +304,26 @@ static int fail(struct failure *f, enum held_error_code code, unsigned status, c
 	return 1;
 }
 
-/* What an answer needs of the location, copied out of the snapshot. */
+/* What an answer needs of the location: inside the snapshot's read-side section it borrows
+ * from the snapshot; the tree builders get a copy (wm_pidf_detach()). */
 struct located {
-	struct wm_pidf wp;            /* every form the location has, detached (wm_pidf.h) */
+	struct wm_pidf wp;            /* every form the location has (wm_pidf.h) */
 	unsigned have;                /* HELD_LT_CIVIC, HELD_LT_GEODETIC bits */
+	const struct pidf_frag *frag; /* its pieces, written once (held_write.h); NULL: none */
 };
 
 /* Resolve t in the current snapshot. The resolver's result points into the snapshot, so
- * everything read from it (the log's fields in oc, the location in *loc) is copied out
- * before the RCU read-side section ends; nothing slow happens inside it. Returns 0 with
- * *loc filled (release loc->wp), or 1 with *f describing the failure. */
+ * the log's fields in oc are copied out; the location in *loc is left borrowing from it, for
+ * build_answer(), which copies the answer out and ends the RCU read-side section. Returns 0
+ * with *loc filled, still inside the section (release loc->wp after it), or 1 with *f
+ * describing the failure, outside it. */
 static int resolve(const struct target *t, struct located *loc, struct lis_held_outcome *oc,
 		   struct failure *f)
 {
 	struct lis_error err = { 0 };
 	struct wm_result res;
 	struct wm_target wt = target_view(t);
-	int ret = 1;
+	const int ret = 1;
 
 	memset(loc, 0, sizeof *loc);
 	lis_snapshot_read_lock();
@@ -333,13 +369,15 @@ static int resolve(const struct target *t, struct located *loc, struct lis_held_
 	 * operator, as Rule Maker, allows it */
 	if (held_cfg->include_device_id)
 		wm_pidf_name_device(&loc->wp);
-	if (wm_pidf_detach(&loc->wp) < 0) {
-		memset(&loc->wp, 0, sizeof loc->wp);
-		fail(f, HELD_E_GENERAL_LIS_ERROR, 500, "internal error");
-		snprintf(oc->reason, sizeof oc->reason, "out of memory copying the location");
-		goto out;
+	/* the note is res's, on this stack: the document keeps a copy of its own */
+	if (loc->wp.doc.note) {
+		size_t n = strnlen(loc->wp.doc.note, sizeof loc->wp.note - 1);
+		memcpy(loc->wp.note, loc->wp.doc.note, n);
+		loc->wp.note[n] = '\0';
+		loc->wp.doc.note = loc->wp.note;
 	}
-	ret = 0;
+	loc->frag = wm_pidf_frag(snap, res.loc);
+	return 0;
 out:
 	lis_snapshot_read_unlock();
 	return ret;
@@ -392,9 +430,88 @@ static bool geodetic_first(const struct held_loctypes *give)
 	return false;
 }
 
-/* Build the answer from the forms chosen, outside the snapshot's read-side section: a
- * random presence entity, the location URI's token, the XML. Returns 0 with *out built, 1
- * with *f describing a failure, -1 when building failed. */
+/* The thread's buffer for answers (held_write.h), kept from one request to the next. */
+struct answer_buf {
+	char *buf;
+	size_t cap;
+};
+#define ANSWER_BUF_START 8192
+static pthread_key_t answer_key;
+static pthread_once_t answer_once = PTHREAD_ONCE_INIT;
+static bool answer_key_ok;
+
+static void answer_buf_free(void *p)
+{
+	struct answer_buf *b = p;
+	if (b)
+		free(b->buf);
+	free(b);
+}
+
+static void answer_key_init(void)
+{
+	answer_key_ok = pthread_key_create(&answer_key, answer_buf_free) == 0;
+}
+
+static struct answer_buf *answer_buf(void)
+{
+	pthread_once(&answer_once, answer_key_init);
+	if (!answer_key_ok)
+		return NULL;
+	struct answer_buf *b = pthread_getspecific(answer_key);
+	if (b)
+		return b;
+	b = calloc(1, sizeof *b);
+	if (b && pthread_setspecific(answer_key, b) != 0) {
+		free(b);
+		b = NULL;
+	}
+	return b;
+}
+
+/* The answer written by held_write_response() (or pidf_write() for a GET in PIDF form)
+ * with the location's pieces, into the thread's buffer, then copied out (the one
+ * allocation). Returns 0 with *out built, -1 when the tree builders must do it: a value
+ * held_write.h leaves to them (they say what is wrong with it), or no memory. */
+static int write_answer(enum mode mode, const struct held_uri_set *uris,
+			const struct pidf_doc *doc, const struct pidf_frag *frag,
+			const struct held_device *echo, char **out, size_t *out_len)
+{
+	struct answer_buf *b = answer_buf();
+	if (!b || (doc && !frag))
+		return -1;
+	for (;;) {
+		struct held_out o = { .buf = b->buf, .cap = b->cap };
+		int rc = mode == MODE_DEREF_GET ? pidf_write(doc, frag, &o)
+						: held_write_response(uris, doc, frag, echo, &o);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			char *copy = malloc(o.len + 1);
+			if (!copy)
+				return -1;
+			memcpy(copy, o.buf, o.len + 1);
+			*out = copy;
+			*out_len = o.len;
+			return 0;
+		}
+		size_t cap = b->cap ? b->cap : ANSWER_BUF_START;
+		while (cap < o.len + 1)
+			cap *= 2;
+		char *grown = realloc(b->buf, cap);
+		if (!grown)
+			return -1;
+		b->buf = grown;
+		b->cap = cap;
+	}
+}
+
+/* Build the answer from the forms chosen: a random presence entity, the location URI's
+ * token, the document. Called inside the snapshot's read-side section (resolve()), which it
+ * ends: the answer is written there from the location's pieces (write_answer(): copies, no
+ * tree); only when that cannot be does it copy the location out (wm_pidf_detach()) and leave
+ * the section before the tree builders run. Returns 0 with *out built, 1 with *f
+ * describing a failure, -1 when building failed. */
 static int build_answer(const struct target *t, enum mode mode,
 			const struct held_loctypes *forms, struct located *loc, char **out,
 			size_t *out_len, struct lis_held_outcome *oc, struct failure *f)
@@ -407,6 +524,7 @@ static int build_answer(const struct target *t, enum mode mode,
 
 	char entity[320];
 	if (make_entity(entity, sizeof entity) < 0) {
+		lis_snapshot_read_unlock();
 		snprintf(oc->reason, sizeof oc->reason, "RAND_bytes failed");
 		return fail(f, HELD_E_GENERAL_LIS_ERROR, 500, "internal error");
 	}
@@ -431,6 +549,7 @@ static int build_answer(const struct target *t, enum mode mode,
 		if (lis_uri_token_encode(&uri_key, t->identity, set.expires, token, sizeof token,
 					 &err) < 0 ||
 		    (size_t)snprintf(uri, sizeof uri, "%s%s", held_cfg->uri_base, token) >= sizeof uri) {
+			lis_snapshot_read_unlock();
 			snprintf(oc->reason, sizeof oc->reason, "location URI: %s", err.msg);
 			memset(token, 0, sizeof token);
 			memset(uri, 0, sizeof uri);
@@ -438,12 +557,29 @@ static int build_answer(const struct target *t, enum mode mode,
 		}
 	}
 
-	int rc;
-	if (mode == MODE_DEREF_GET)
-		rc = pidf_build(doc, out, out_len, &err);
-	else
-		rc = held_build_response(give_uri ? &set : NULL, by_value ? doc : NULL,
-					 t->echo, out, out_len, &err);
+	const struct held_uri_set *uri_set = give_uri ? &set : NULL;
+	const struct pidf_doc *by = by_value ? doc : NULL;
+	int rc = write_answer(mode, uri_set, by, loc->frag, t->echo, out, out_len);
+	if (rc == 0) {
+		if (doc->civic)
+			note_address(doc->civic, oc);
+		lis_snapshot_read_unlock();
+	} else {
+		int copied = wm_pidf_detach(&loc->wp);
+		lis_snapshot_read_unlock();
+		if (copied < 0) {
+			memset(token, 0, sizeof token);
+			memset(uri, 0, sizeof uri);
+			snprintf(oc->reason, sizeof oc->reason, "out of memory copying the location");
+			return fail(f, HELD_E_GENERAL_LIS_ERROR, 500, "internal error");
+		}
+		if (mode == MODE_DEREF_GET)
+			rc = pidf_build(doc, out, out_len, &err);
+		else
+			rc = held_build_response(uri_set, by, t->echo, out, out_len, &err);
+		if (rc == 0 && doc->civic)
+			note_address(doc->civic, oc);
+	}
 	memset(token, 0, sizeof token);
 	memset(uri, 0, sizeof uri);
 	if (rc < 0) {
@@ -451,8 +587,6 @@ static int build_answer(const struct target *t, enum mode mode,
 		return -1;
 	}
 	oc->uri_issued = give_uri;
-	if (doc->civic)
-		note_address(doc->civic, oc);
 	oc->result = "located";
 	return 0;
 }
@@ -469,9 +603,12 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 	int rc = resolve(t, &loc, oc, f);
 	if (rc != 0)
 		return rc;
+	/* inside the snapshot's read-side section: build_answer() ends it */
 	rc = choose_forms(t, req, mode, loc.have, &give, oc, f);
 	if (rc == 0)
 		rc = build_answer(t, mode, &give, &loc, out, out_len, oc, f);
+	else
+		lis_snapshot_read_unlock();
 	wm_pidf_release(&loc.wp);
 	return rc;
 }

@@ -43,6 +43,7 @@ struct lis_held_outcome {
 	long long evidence_age;       /* seconds since the winning binding was seen; -1: none */
 	char address[1024];           /* the civic address as sent, one line; "" when none */
 	char response_time[32];       /* responseTime asked; "" when absent */
+	bool test;                    /* lisd(8) TEST MODE: set by the HTTP front */
 };
 
 /* Read the location URI key (uri_key_file, or a random one with a warning). Errors are

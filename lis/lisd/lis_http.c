@@ -18,6 +18,7 @@
 #include "held.h"
 #include "lis_auth.h"
 #include "lis_conn.h"
+#include "lis_front.h"
 #include "lis_held.h"
 #include "lis_http_route.h"
 #include "lis_log.h"
@@ -39,6 +40,8 @@ struct lis_http {
 	struct MHD_Daemon *mhd;
 	const struct lis_config *cfg;
 	struct lis_connguard *guard;  /* handshake_timeout */
+	struct lis_acl proxy_from;    /* [server] proxy_from: balancers that send PROXY v2 */
+	struct lis_front *front;      /* lisd's own accept thread, with proxy_from only */
 	atomic_bool starting;         /* MHD_start_daemon() is running: keep its last message */
 	char start_msg[256];
 };
@@ -179,6 +182,8 @@ static void log_answer(struct lis_http *h, const char *ip, const char *method, c
 		EXTRA(" form=%s", form);
 	if (oc->uri_issued)
 		EXTRA(" uri=issued");
+	if (oc->test)
+		EXTRA(" test=yes");
 	if (oc->disagree[0])
 		EXTRA(" disagree=%s disagreements=%llu", lis_log_value(v, sizeof v, oc->disagree),
 		      oc->disagreements);
@@ -227,6 +232,7 @@ static void log_query(const char *kind, const char *ip, const struct lis_held_ou
 		.result = oc->result,
 		.response_time = oc->response_time[0] ? oc->response_time : NULL,
 		.latency_ms = ms,
+		.test = oc->test,
 	};
 	lis_querylog_append(&e);
 }
@@ -244,6 +250,18 @@ static struct MHD_Response *doc_response(char *out, size_t out_len, const char *
 	/* A location is personal data of the moment: no cache may keep it. */
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	return r;
+}
+
+/* lisd(8) TEST MODE: a configured test requester, or the marker header when [test] header is
+ * on. The answer does not depend on it; the log and the notification say TEST. */
+static bool is_test(const struct lis_config *cfg, struct MHD_Connection *conn, const char *ip)
+{
+	if (cfg->test_header) {
+		const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, LIS_TEST_HEADER);
+		if (v && strcmp(v, "1") == 0)
+			return true;
+	}
+	return lis_auth_is_test(conn, ip);
 }
 
 /* POST of a HELD locationRequest: to held_path, or to a location URI. */
@@ -264,6 +282,7 @@ static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *co
 					 &oc);
 	else
 		rc = lis_held_handle(&who, body, rq->body.len, &out, &out_len, &oc);
+	oc.test = is_test(h->cfg, conn, ip);
 	log_answer(h, ip, method, url, NULL, &oc, &rq->start);
 	log_query(rq->route == LIS_ROUTE_DEREF ? "deref_post" : "held", ip, &oc, &rq->start);
 	if (rc < 0) {
@@ -288,6 +307,7 @@ static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connectio
 	client_address(conn, ip, sizeof ip);
 	struct lis_requester who = { .ip = ip, .authorize = authorize_connection, .ctx = conn };
 	unsigned status = lis_held_deref_get(&who, rq->token, rq->form, &out, &out_len, &pidf, &oc);
+	oc.test = is_test(h->cfg, conn, ip);
 	log_answer(h, ip, method, url, rq->form == LIS_DEREF_HELD ? "held" : "pidf", &oc,
 		   &rq->start);
 	log_query("deref_get", ip, &oc, &rq->start);
@@ -562,21 +582,37 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client
 	}
 	h->cfg = cfg;
 	h->starting = true;
+	char why[200];
+	if (lis_acl_parse(cfg->proxy_from, &h->proxy_from, why, sizeof why) < 0) {
+		lis_error_set(err, LIS_E_USAGE, "proxy_from: %s", why);
+		free(h);
+		return NULL;
+	}
+	bool behind_balancer = h->proxy_from.n > 0;
+	if (behind_balancer) {
+		/* lisd accepts (lis_front.c) and hands connections over, the client named */
+		flags &= ~(unsigned)MHD_USE_DUAL_STACK;
+		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+	}
 	h->guard = lis_connguard_start(cfg->handshake_timeout, err);
 	if (!h->guard) {
+		lis_acl_free(&h->proxy_from);
 		free(h);
 		return NULL;
 	}
 
 	/* With client_ca, libmicrohttpd asks each client for a certificate (not requiring one:
 	 * phones asking about themselves have none); lis_auth.c verifies what comes. */
-	struct MHD_OptionItem trust[] = {
-		{ client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)client_ca },
-		{ MHD_OPTION_END, 0, NULL },
-	};
+	struct MHD_OptionItem more[3];
+	size_t k = 0;
+	if (!behind_balancer)
+		more[k++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
+	if (client_ca)
+		more[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0,
+						     (void *)client_ca };
+	more[k] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  MHD_OPTION_HTTPS_CERT_CALLBACK, lis_tls_retrieve,
 				  MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
@@ -587,13 +623,27 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client
 				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-				  MHD_OPTION_ARRAY, trust,
+				  MHD_OPTION_ARRAY, more,
 				  MHD_OPTION_END);
 	h->starting = false;
-	if (!h->mhd) {
-		lis_error_set(err, LIS_E_SYSTEM, "cannot serve HTTPS on %s port %lu: %s", cfg->listen, cfg->port,
-			      h->start_msg[0] ? h->start_msg : "libmicrohttpd refused to start");
+	if (h->mhd && behind_balancer)
+		h->front = lis_front_start(&ss, h->mhd, &h->proxy_from, cfg->handshake_timeout,
+					   connection_limit(cfg), err);
+	if (!h->mhd || (behind_balancer && !h->front)) {
+		if (!h->mhd)
+			lis_error_set(err, LIS_E_SYSTEM, "cannot serve HTTPS on %s port %lu: %s",
+				      cfg->listen, cfg->port, h->start_msg[0] ? h->start_msg
+				      : "libmicrohttpd refused to start");
+		else {
+			char msg[sizeof err->msg];
+			snprintf(msg, sizeof msg, "%s", err->msg);
+			lis_error_set(err, LIS_E_SYSTEM, "cannot serve HTTPS on %s port %lu: %s",
+				      cfg->listen, cfg->port, msg);
+		}
+		if (h->mhd)
+			MHD_stop_daemon(h->mhd);
 		lis_connguard_stop(h->guard);
+		lis_acl_free(&h->proxy_from);
 		free(h);
 		return NULL;
 	}
@@ -604,7 +654,9 @@ void lis_http_stop(struct lis_http *h)
 {
 	if (!h)
 		return;
+	lis_front_stop(h->front);
 	MHD_stop_daemon(h->mhd);
 	lis_connguard_stop(h->guard);
+	lis_acl_free(&h->proxy_from);
 	free(h);
 }

@@ -42,4 +42,8 @@ void lis_http_mhd_message(const char *listener, bool starting, char *start_msg, 
 /* TLS versions lisd accepts, for the start log line. */
 #define LIS_HTTP_TLS_VERSIONS "1.2,1.3"
 
+/* lisd(8) TEST MODE: with [test] header = true, a request carrying this header with the value
+ * "1" is a test. */
+#define LIS_TEST_HEADER "LIS-Test"
+
 #endif

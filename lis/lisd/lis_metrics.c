@@ -11,6 +11,7 @@
 
 #include "held.h"
 #include "lis_prom.h"
+#include "lis_notifier.h"
 #include "lis_querylog.h"
 #include "lis_snapshot.h"
 #include "lis_version.h"
@@ -24,7 +25,7 @@ static const char *const http_results[] = { "403", "404", "500", "503" };
 #define N_HTTP_RESULTS (sizeof http_results / sizeof http_results[0])
 /* located, the HELD errors, the HTTP statuses, and one for a result not listed (a bug). */
 #define N_RESULTS (1 + N_HELD_ERRORS + N_HTTP_RESULTS + 1)
-#define N_SOURCES (WM_SRC_SITE_DEFAULT + 1)
+#define N_SOURCES (WM_SRC_LAST + 1)
 
 /* Upper bounds of the answer-time buckets, seconds: an answer from memory takes well under
  * a millisecond, so the buckets start below Prometheus's default 5 ms. */
@@ -219,6 +220,25 @@ static void render_querylog(struct strbuf *b)
 	prom_scalars(b, m, sizeof m / sizeof m[0]);
 }
 
+static void render_notify(struct strbuf *b)
+{
+	struct lis_notifier_stats st;
+	lis_notifier_get_stats(&st);
+	const struct prom_scalar m[] = {
+		{ "lisd_notify_enabled", "gauge",
+		  "1 when emergency answers are notified ([notify] enabled).", st.enabled },
+		{ "lisd_notify_delivered_total", "counter",
+		  "Notification deliveries this lisd made that the receiver took.",
+		  (double)st.delivered },
+		{ "lisd_notify_retries_total", "counter",
+		  "Notification delivery attempts that failed and will be tried again.",
+		  (double)st.retries },
+		{ "lisd_notify_failed_total", "counter",
+		  "Notification deliveries given up after [notify] attempts.", (double)st.failed },
+	};
+	prom_scalars(b, m, sizeof m / sizeof m[0]);
+}
+
 static void render_connections(struct strbuf *b)
 {
 	long long open = atomic_load_explicit(&M.conns_open, memory_order_relaxed);
@@ -246,5 +266,6 @@ void lis_metrics_render(struct strbuf *b)
 	render_answers(b);
 	render_snapshot(b);
 	render_querylog(b);
+	render_notify(b);
 	render_connections(b);
 }

@@ -2,7 +2,8 @@
  * threads bump with lock-free atomics (answers by result and by evidence source, fallbacks,
  * disagreements, an answer-time histogram, connections, TLS handshakes), and the text of one
  * scrape in the Prometheus text exposition format 0.0.4, with the gauges of the snapshot
- * loader (lis_snapshot.h) and the query log (lis_querylog.h) read at scrape time. Every
+ * loader (lis_snapshot.h), the query log (lis_querylog.h) and the notifier (lis_notifier.h)
+ * read at scrape time. Every
  * name is listed in lisd(8) METRICS. */
 #ifndef LIS_METRICS_H
 #define LIS_METRICS_H

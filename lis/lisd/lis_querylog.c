@@ -18,15 +18,22 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "db_notify.h"
 #include "lis_log.h"
 #include "lis_strbuf.h"
 
 /* Entries the queue holds before request threads spool for themselves. */
 #define QUEUE_MIN 4096
+/* Bytes of queue per entry it holds: a typical record takes less. */
+#define QUEUE_BYTES_PER_ENTRY 512
+/* What the spooler encodes before one write (and fdatasync): lines, and bytes of text;
+ * enough for a batch of the default size in one write. */
+#define CHUNK_ENTRIES 2048
+#define CHUNK_TEXT (1024 * 1024)
 /* Longest field kept, in bytes (evidence and address are longer than the rest). */
 #define FIELD_MAX 512
 #define FIELD_MAX_LONG 2048
-/* An encoded entry is at most this long (18 fields, escaped, plus seq and crc). */
+/* An encoded entry is at most this long (19 fields, escaped, plus seq and crc). */
 #define BODY_MAX (16 * 1024)
 /* Reconnect backoff of the inserter: 0.5 s doubling to this. */
 #define BACKOFF_MAX_MS 10000
@@ -38,12 +45,23 @@ static struct {
 	char path[4200], tmp_path[4220], dir[4096];
 	unsigned long batch, flush_ms;
 
-	/* queue: ring of encoded bodies (malloc'd) */
+	/* queue: records (struct rec and its strings, one after the other) in a ring of bytes
+	 * allocated at start; head and tail count bytes from the start and only grow (the
+	 * offset in ring is their remainder). Request threads copy a record in under qlock;
+	 * the records between head and tail belong to whoever holds slock (the spooler, or a
+	 * request thread spooling a full queue), which encodes them without qlock and moves
+	 * head on under it. */
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;           /* spooler: a batch is ready, or stop */
-	char **ring;
-	size_t cap, head, count;
+	char *ring;
+	size_t ring_size, head, tail;
+	size_t cap, count;              /* entries at most, entries queued */
 	bool stopping;
+	/* under slock: CHUNK_TEXT bytes of lines to write, where each ends and the bytes of
+	 * its record (CHUNK_ENTRIES each), one record read out (REC_MAX bytes) */
+	char *text;
+	size_t *ends, *bytes;
+	char *rec;
 
 	/* spool */
 	pthread_mutex_t slock;
@@ -103,6 +121,18 @@ static void tb_str(struct strbuf *b, const char *v, size_t max)
 	const unsigned char *p = (const unsigned char *)v;
 	size_t n = strlen(v), used = 0;
 	while (n > 0) {
+		/* printable ASCII other than '\' goes as it is: a run of it in one piece */
+		size_t run = 0;
+		while (run < n && used + run < max && p[run] >= 0x20 && p[run] < 0x7f &&
+		       p[run] != '\\')
+			run++;
+		if (run) {
+			strbuf_put(b, (const char *)p, run);
+			used += run;
+			p += run;
+			n -= run;
+			continue;
+		}
 		size_t l = lis_utf8_seq(p, n, NULL);
 		if (used + (l ? l : 1) > max)
 			break;
@@ -155,6 +185,7 @@ static bool encode_body(const struct db_query_log_entry *e, struct strbuf *b)
 	if (e->latency_ms >= 0)
 		snprintf(lat, sizeof lat, "%.3f", e->latency_ms);
 	tb_str(b, e->latency_ms >= 0 ? lat : NULL, sizeof lat);
+	tb_str(b, e->test ? "t" : "f", 1);
 	return !b->cut;
 }
 
@@ -186,6 +217,107 @@ size_t lis_querylog_encode(const struct db_query_log_entry *e, char *buf, size_t
 	return lb.len;
 }
 
+/* ---- queued records ----
+ *
+ * An entry is queued as a record: its numbers, and its strings copied as they are (the
+ * request thread does no encoding): each cut to its field's limit plus 3 bytes, so that
+ * tb_str(), which stops before a UTF-8 sequence that would cross the limit, decides as it
+ * would on the whole string. The spooler encodes the record into the spool line. */
+
+enum rec_str { R_KIND, R_REQUESTER_IP, R_SUBJECT, R_TARGET, R_SOURCE, R_EVIDENCE, R_LOCATION_KEY,
+	       R_SITE_KEY, R_ADDRESS, R_METHOD, R_DISAGREEMENT, R_RESULT, R_RESPONSE_TIME,
+	       N_REC_STR };
+#define REC_NULL UINT32_MAX
+
+struct rec {
+	uint32_t size;                  /* of the record, strings included, a multiple of 8 */
+	uint32_t len[N_REC_STR];        /* each string's length without its NUL; REC_NULL */
+	long long at_us, evidence_age_s, location_id;
+	int fallback;
+	double latency_ms;
+	bool test;
+};
+
+#define REC_MAX (sizeof(struct rec) + (N_REC_STR - 2) * (FIELD_MAX + 4) + \
+		 2 * (FIELD_MAX_LONG + 4) + 8)
+
+/* The entry's string field i (enum rec_str). */
+static const char **rec_field(struct db_query_log_entry *e, enum rec_str i)
+{
+	const char **f[N_REC_STR] = {
+		[R_KIND] = &e->kind, [R_REQUESTER_IP] = &e->requester_ip,
+		[R_SUBJECT] = &e->requester_subject, [R_TARGET] = &e->target,
+		[R_SOURCE] = &e->source, [R_EVIDENCE] = &e->evidence,
+		[R_LOCATION_KEY] = &e->location_key, [R_SITE_KEY] = &e->site_key,
+		[R_ADDRESS] = &e->address, [R_METHOD] = &e->method,
+		[R_DISAGREEMENT] = &e->disagreement, [R_RESULT] = &e->result,
+		[R_RESPONSE_TIME] = &e->response_time,
+	};
+	return f[i];
+}
+
+/* The bytes of field i a record keeps: tb_str()'s limit, and the rest of a sequence. */
+static size_t rec_keep(enum rec_str i)
+{
+	return (i == R_EVIDENCE || i == R_ADDRESS ? FIELD_MAX_LONG : FIELD_MAX) + 3;
+}
+
+/* Entry e as a record in buf (REC_MAX bytes); returns its size. */
+static size_t rec_make(const struct db_query_log_entry *e, char *buf)
+{
+	struct db_query_log_entry x = *e;
+	struct rec h = { .at_us = e->at_us, .evidence_age_s = e->evidence_age_s,
+			 .location_id = e->location_id, .fallback = e->fallback,
+			 .latency_ms = e->latency_ms, .test = e->test };
+	size_t at = sizeof h;
+	for (int i = 0; i < N_REC_STR; i++) {
+		const char *v = *rec_field(&x, (enum rec_str)i);
+		if (!v) {
+			h.len[i] = REC_NULL;
+			continue;
+		}
+		size_t n = strnlen(v, rec_keep((enum rec_str)i));
+		memcpy(buf + at, v, n);
+		buf[at + n] = '\0';
+		h.len[i] = (uint32_t)n;
+		at += n + 1;
+	}
+	h.size = (uint32_t)((at + 7) & ~(size_t)7);
+	memcpy(buf, &h, sizeof h);
+	return h.size;
+}
+
+/* The entry the record in buf holds; its strings point into buf. */
+static void rec_read(const char *buf, struct db_query_log_entry *e)
+{
+	struct rec h;
+	memcpy(&h, buf, sizeof h);
+	memset(e, 0, sizeof *e);
+	e->at_us = h.at_us;
+	e->evidence_age_s = h.evidence_age_s;
+	e->location_id = h.location_id;
+	e->fallback = h.fallback;
+	e->latency_ms = h.latency_ms;
+	e->test = h.test;
+	size_t at = sizeof h;
+	for (int i = 0; i < N_REC_STR; i++) {
+		if (h.len[i] == REC_NULL)
+			continue;
+		*rec_field(e, (enum rec_str)i) = buf + at;
+		at += h.len[i] + 1;
+	}
+}
+
+size_t lis_querylog_encode_queued(const struct db_query_log_entry *e, char *buf, size_t size)
+{
+	static _Thread_local char rec[REC_MAX];
+	struct db_query_log_entry x;
+	rec_make(e, rec);
+	rec_read(rec, &x);
+	x.seq = e->seq;
+	return lis_querylog_encode(&x, buf, size);
+}
+
 /* Undo the field escaping in place; NULL for "\N". */
 static char *unescape(char *f)
 {
@@ -211,7 +343,8 @@ static bool parse_ll(const char *s, long long *v)
 	return errno == 0 && *end == '\0';
 }
 
-#define Q_FIELDS 21   /* Q1, seq, 18 values, crc */
+#define Q_FIELDS 22   /* Q1, seq, 19 values, crc; spools written before test mode lack the
+		       * last value (test): one field fewer */
 
 int lis_querylog_decode(char *line, size_t len, struct db_query_log_entry *e,
 			long long *mark_seq)
@@ -246,7 +379,7 @@ int lis_querylog_decode(char *line, size_t len, struct db_query_log_entry *e,
 			*mark_seq = v;
 		return 'M';
 	}
-	if (nf != Q_FIELDS - 1 || strcmp(f[0], "Q1") != 0)
+	if ((nf != Q_FIELDS - 1 && nf != Q_FIELDS - 2) || strcmp(f[0], "Q1") != 0)
 		return 0;
 	memset(e, 0, sizeof *e);
 	if (!parse_ll(f[1], &e->seq) || e->seq <= 0 || !parse_ll(f[2], &e->at_us))
@@ -275,6 +408,8 @@ int lis_querylog_decode(char *line, size_t len, struct db_query_log_entry *e,
 	e->response_time = unescape(f[18]);
 	const char *lat = unescape(f[19]);
 	e->latency_ms = lat ? strtod(lat, NULL) : -1;
+	const char *test = nf == Q_FIELDS - 1 ? unescape(f[20]) : NULL;
+	e->test = test && strcmp(test, "t") == 0;
 	if (!e->kind || !e->result)
 		return 0;
 	return 'Q';
@@ -358,56 +493,99 @@ static int spool_write_locked(const char *text, size_t n)
 	return 0;
 }
 
-/* Number bodies[0..n) from next_seq into one text and spool it (slock held). On success the
- * bodies are freed and next_seq advanced. */
-static int spool_bodies_locked(char **bodies, size_t n)
+/* n bytes at byte count at of the ring (which they may wrap around) into p, or from p. */
+static void ring_read(size_t at, void *p, size_t n)
 {
-	size_t cap = 0;
-	for (size_t i = 0; i < n; i++)
-		cap += strlen(bodies[i]) + 48;
-	char *text = malloc(cap + 1);
-	if (!text)
-		return -1;
-	text[0] = '\0';
-	struct strbuf b;
-	strbuf_init(&b, text, cap + 1);
-	for (size_t i = 0; i < n; i++)
-		encode_line(&b, "Q1", Q.next_seq + (long long)i, bodies[i]);
-	int rc = !b.cut ? spool_write_locked(text, b.len) : -1;
-	free(text);
-	if (rc == 0) {
-		Q.next_seq += (long long)n;
-		Q.pending += n;
-		for (size_t i = 0; i < n; i++)
-			free(bodies[i]);
-	}
-	return rc;
+	size_t o = at % Q.ring_size, k = n < Q.ring_size - o ? n : Q.ring_size - o;
+	memcpy(p, Q.ring + o, k);
+	memcpy((char *)p + k, Q.ring, n - k);
 }
 
-/* Spool as many of bodies[0..n) as the spool takes, from the first: the whole batch in one
- * write, or, when that fails (a full disk), one entry per write until one does not fit, so
- * that a batch is not lost whole while there is room for part of it. Returns how many were
- * spooled (and freed); the rest stay the caller's. slock held. */
-static size_t spool_what_fits_locked(char **bodies, size_t n)
+static void ring_write(size_t at, const void *p, size_t n)
 {
-	if (n == 0 || spool_bodies_locked(bodies, n) == 0)
-		return n;
-	size_t k = 0;
-	while (n > 1 && k < n && spool_bodies_locked(bodies + k, 1) == 0)
-		k++;
-	return k;
+	size_t o = at % Q.ring_size, k = n < Q.ring_size - o ? n : Q.ring_size - o;
+	memcpy(Q.ring + o, p, k);
+	memcpy(Q.ring, (const char *)p + k, n - k);
 }
 
-/* Move every queued body into out (capacity Q.cap); qlock held. */
-static size_t pop_all_locked(char **out)
+/* n entries, bytes long, leave the queue from its head. */
+static void dequeue(size_t n, size_t bytes)
 {
+	pthread_mutex_lock(&Q.qlock);
+	Q.head += bytes;
+	Q.count -= n;
+	pthread_mutex_unlock(&Q.qlock);
+}
+
+/* The next chunk of records from byte count *at (below tail) encoded into Q.text, numbered
+ * from next_seq: line i ends at end[i] and its record takes bytes[i]. Returns the lines. */
+static size_t encode_chunk(size_t *at, size_t tail, struct strbuf *b, size_t *end,
+			   size_t *bytes)
+{
+	char body[BODY_MAX], v[200];
 	size_t n = 0;
-	while (Q.count > 0) {
-		out[n++] = Q.ring[Q.head];
-		Q.head = (Q.head + 1) % Q.cap;
-		Q.count--;
+	strbuf_init(b, Q.text, CHUNK_TEXT);
+	while (*at < tail && n < CHUNK_ENTRIES && CHUNK_TEXT - b->len > BODY_MAX + 64) {
+		struct rec h;
+		struct db_query_log_entry e;
+		struct strbuf bb;
+		ring_read(*at, &h, sizeof h);
+		ring_read(*at, Q.rec, h.size);
+		rec_read(Q.rec, &e);
+		strbuf_init(&bb, body, sizeof body);
+		size_t before = b->len;
+		if (encode_body(&e, &bb) && encode_line(b, "Q1", Q.next_seq + (long long)n, body)) {
+			*at += h.size;
+			end[n] = b->len;
+			bytes[n++] = h.size;
+			continue;
+		}
+		b->len = before;
+		b->cut = false;
+		if (n)
+			break;          /* the chunk ends before it; the next one starts with it */
+		/* Cannot happen with the field limits; never silently. */
+		*at += h.size;
+		dequeue(1, h.size);
+		Q.lost++;
+		lis_log(LIS_LOG_ERR, "querylog", "spool=%s result=lost reason=\"entry too large\"",
+			lis_log_value(v, sizeof v, Q.path));
 	}
 	return n;
+}
+
+/* Spool the records queued when called, oldest first: a chunk encoded (numbered from
+ * next_seq) and written at once, or, when that fails (a full disk), one entry per write
+ * until one does not fit, so that a batch is not lost whole while there is room for part of
+ * it. What is spooled leaves the queue; the rest stays, in order. Returns true when all of
+ * it was spooled. slock held. */
+static bool spool_queue_locked(void)
+{
+	size_t *end = Q.ends, *bytes = Q.bytes;
+	pthread_mutex_lock(&Q.qlock);
+	size_t at = Q.head, tail = Q.tail;
+	pthread_mutex_unlock(&Q.qlock);
+	while (at < tail) {
+		struct strbuf b;
+		size_t n = encode_chunk(&at, tail, &b, end, bytes), k = 0, off = 0, done = 0;
+		if (n && spool_write_locked(Q.text, b.len) == 0) {
+			for (; k < n; k++)
+				done += bytes[k];
+		} else {
+			for (; n > 1 && k < n; k++) {
+				if (spool_write_locked(Q.text + off, end[k] - off) < 0)
+					break;
+				off = end[k];
+				done += bytes[k];
+			}
+		}
+		Q.next_seq += (long long)k;
+		Q.pending += k;
+		dequeue(k, done);
+		if (k < n)
+			return false;
+	}
+	return true;
 }
 
 /* ---- spooler thread: queue -> spool ---- */
@@ -415,13 +593,6 @@ static size_t pop_all_locked(char **out)
 static void *spooler_main(void *arg)
 {
 	(void)arg;
-	/* Entries popped but not yet written (the spool refused them): retried first. */
-	char **held = malloc((Q.cap + 1) * sizeof *held);
-	size_t n_held = 0;
-	if (!held) {
-		lis_log(LIS_LOG_ERR, "querylog", "result=failed reason=\"out of memory\"");
-		return NULL;
-	}
 	for (;;) {
 		pthread_mutex_lock(&Q.qlock);
 		if (!Q.stopping && Q.count < Q.batch) {
@@ -436,38 +607,21 @@ static void *spooler_main(void *arg)
 		pthread_mutex_unlock(&Q.qlock);
 
 		pthread_mutex_lock(&Q.slock);
-		if (n_held == 0) {
-			pthread_mutex_lock(&Q.qlock);
-			n_held = pop_all_locked(held);
-			pthread_mutex_unlock(&Q.qlock);
-		}
-		size_t k = spool_what_fits_locked(held, n_held);
+		bool ok = spool_queue_locked();
 		pthread_mutex_unlock(&Q.slock);
-		int rc = k == n_held ? 0 : -1;
-		memmove(held, held + k, (n_held - k) * sizeof *held);
-		n_held -= k;
 		if (stop) {
+			/* what a spool that cannot be written leaves queued, lis_querylog_stop()
+			 * counts as lost */
 			pthread_mutex_lock(&Q.qlock);
 			bool empty = Q.count == 0;
 			pthread_mutex_unlock(&Q.qlock);
-			if (empty || rc < 0)
+			if (empty || !ok)
 				break;
-		} else if (rc < 0) {
+		} else if (!ok) {
 			struct timespec d = {1, 0};
 			nanosleep(&d, NULL);
 		}
 	}
-	if (n_held) {
-		pthread_mutex_lock(&Q.slock);     /* lost is counted under slock */
-		Q.lost += n_held;
-		unsigned long long total = Q.lost;
-		pthread_mutex_unlock(&Q.slock);
-		lis_log(LIS_LOG_ERR, "querylog", "result=lost entries=%zu lost_total=%llu "
-			"reason=\"spool not writable at stop\"", n_held, total);
-		for (size_t i = 0; i < n_held; i++)
-			free(held[i]);
-	}
-	free(held);
 	return NULL;
 }
 
@@ -635,6 +789,12 @@ static void *inserter_main(void *arg)
 			if (stop)
 				break;
 			db = db_connect(Q.cfg->conninfo, &err);
+			/* lisd(8) NOTIFICATIONS: emergency rows open notifications */
+			if (db && Q.cfg->notify_enabled &&
+			    db_notify_session(db, Q.cfg->notify_window, &err) < 0) {
+				db_close(db);
+				db = NULL;
+			}
 			if (!db) {
 				if (!down_logged)
 					lis_log(LIS_LOG_WARN, "querylog", "db=unreachable result=spooling "
@@ -871,8 +1031,11 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 	snprintf(Q.tmp_path, sizeof Q.tmp_path, "%s/%s.spool.new", Q.dir, Q.instance);
 	Q.batch = cfg->querylog_batch;
 	Q.flush_ms = cfg->querylog_flush_ms;
-	Q.cap = Q.batch * 8 > QUEUE_MIN ? Q.batch * 8 : QUEUE_MIN;
-	Q.head = Q.count = 0;
+	/* twice the entries the queue held when it handed its entries to the spooler at once:
+	 * they now stay in it until they are written */
+	Q.cap = 2 * (Q.batch * 8 > QUEUE_MIN ? Q.batch * 8 : QUEUE_MIN);
+	Q.ring_size = Q.cap * QUEUE_BYTES_PER_ENTRY;
+	Q.head = Q.tail = Q.count = 0;
 	Q.stopping = false;
 	Q.spool_broken = false;
 	Q.lost = 0;
@@ -946,8 +1109,12 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 			goto fail;
 		}
 	}
-	Q.ring = calloc(Q.cap, sizeof *Q.ring);
-	if (!Q.ring) {
+	Q.ring = malloc(Q.ring_size);
+	Q.text = malloc(CHUNK_TEXT);
+	Q.rec = malloc(REC_MAX);
+	Q.ends = malloc(CHUNK_ENTRIES * sizeof *Q.ends);
+	Q.bytes = malloc(CHUNK_ENTRIES * sizeof *Q.bytes);
+	if (!Q.ring || !Q.text || !Q.rec || !Q.ends || !Q.bytes) {
 		lis_error_set(err, LIS_E_SYSTEM, "querylog: out of memory");
 		goto fail;
 	}
@@ -973,35 +1140,70 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 	return 0;
 fail:
 	free(Q.ring);
-	Q.ring = NULL;
+	free(Q.text);
+	free(Q.rec);
+	free(Q.ends);
+	free(Q.bytes);
+	Q.ring = Q.text = Q.rec = NULL;
+	Q.ends = Q.bytes = NULL;
 	close(Q.fd);
 	Q.fd = -1;
 	return -1;
+}
+
+/* The queue is full (the disk is slower than the requests): spool the queue, in order, and
+ * this entry (its record in rec) here rather than hold more in memory or drop anything. */
+static void spool_overflow(const char *rec)
+{
+	char body[BODY_MAX];
+	struct db_query_log_entry e;
+	struct strbuf bb, b;
+	size_t n = 1;
+	pthread_mutex_lock(&Q.slock);
+	if (!spool_queue_locked()) {
+		/* the spool takes no more: what is queued is lost, and this entry with it */
+		pthread_mutex_lock(&Q.qlock);
+		n += Q.count;
+		Q.head = Q.tail;
+		Q.count = 0;
+		pthread_mutex_unlock(&Q.qlock);
+	} else {
+		rec_read(rec, &e);
+		strbuf_init(&bb, body, sizeof body);
+		strbuf_init(&b, Q.text, CHUNK_TEXT);
+		if (encode_body(&e, &bb) && encode_line(&b, "Q1", Q.next_seq, body) &&
+		    spool_write_locked(Q.text, b.len) == 0) {
+			Q.next_seq++;
+			Q.pending++;
+			n = 0;
+		}
+	}
+	if (n) {
+		Q.lost += n;
+		lis_log(LIS_LOG_ERR, "querylog", "result=lost entries=%zu lost_total=%llu "
+			"reason=\"queue full and spool not writable\"", n, Q.lost);
+	}
+	pthread_mutex_unlock(&Q.slock);
 }
 
 void lis_querylog_append(const struct db_query_log_entry *e)
 {
 	if (!Q.started)
 		return;
-	char body[BODY_MAX];
-	struct strbuf b;
-	strbuf_init(&b, body, sizeof body);
+	/* one record on this thread's stack, then one copy into the queue: no encoding and no
+	 * allocation here (the spooler encodes) */
+	char rec[REC_MAX];
 	struct db_query_log_entry x = *e;
 	if (x.at_us == 0) {
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
 		x.at_us = (long long)now.tv_sec * 1000000LL + now.tv_nsec / 1000;
 	}
-	char *copy = encode_body(&x, &b) ? strdup(body) : NULL;
-	if (!copy) {
-		/* Cannot happen with the field limits; never silently. */
-		lis_log(LIS_LOG_ERR, "querylog", "result=lost reason=\"entry too large or out of "
-			"memory\"");
-		return;
-	}
+	size_t size = rec_make(&x, rec);
 	pthread_mutex_lock(&Q.qlock);
-	if (Q.count < Q.cap) {
-		Q.ring[(Q.head + Q.count) % Q.cap] = copy;
+	if (Q.count < Q.cap && Q.ring_size - (Q.tail - Q.head) >= size) {
+		ring_write(Q.tail, rec, size);
+		Q.tail += size;
 		Q.count++;
 		if (Q.count >= Q.batch)
 			pthread_cond_signal(&Q.qcond);
@@ -1009,34 +1211,7 @@ void lis_querylog_append(const struct db_query_log_entry *e)
 		return;
 	}
 	pthread_mutex_unlock(&Q.qlock);
-
-	/* The queue is full (the disk is slower than the requests): spool the queue, in order,
-	 * and this entry here rather than hold more in memory or drop anything. */
-	pthread_mutex_lock(&Q.slock);
-	pthread_mutex_lock(&Q.qlock);
-	char **all = malloc((Q.count + 1) * sizeof *all);
-	size_t n = 0;
-	if (all)
-		n = pop_all_locked(all);
-	pthread_mutex_unlock(&Q.qlock);
-	if (!all) {
-		Q.lost++;
-		free(copy);
-		pthread_mutex_unlock(&Q.slock);
-		lis_log(LIS_LOG_ERR, "querylog", "result=lost reason=\"out of memory\"");
-		return;
-	}
-	all[n++] = copy;
-	size_t k = spool_what_fits_locked(all, n);
-	if (k < n) {
-		Q.lost += n - k;
-		for (size_t i = k; i < n; i++)
-			free(all[i]);
-		lis_log(LIS_LOG_ERR, "querylog", "result=lost entries=%zu lost_total=%llu "
-			"reason=\"queue full and spool not writable\"", n - k, Q.lost);
-	}
-	pthread_mutex_unlock(&Q.slock);
-	free(all);
+	spool_overflow(rec);
 }
 
 void lis_querylog_get_stats(struct lis_querylog_stats *st)
@@ -1070,12 +1245,16 @@ void lis_querylog_stop(void)
 	Q.started = false;
 	pthread_mutex_lock(&Q.qlock);
 	size_t left = Q.count;
-	for (size_t i = 0; i < Q.count; i++)
-		free(Q.ring[(Q.head + i) % Q.cap]);
 	Q.count = 0;
+	Q.head = Q.tail;
 	pthread_mutex_unlock(&Q.qlock);
 	free(Q.ring);
-	Q.ring = NULL;
+	free(Q.text);
+	free(Q.rec);
+	free(Q.ends);
+	free(Q.bytes);
+	Q.ring = Q.text = Q.rec = NULL;
+	Q.ends = Q.bytes = NULL;
 	/* The spooler gave up on a spool it could not write: what was still queued is lost,
 	 * and said so like every other loss. */
 	if (left) {

@@ -1,9 +1,11 @@
 /* The query log writer: every HELD answer and every dereference becomes one row of table
  * query_log, without an answer ever waiting for PostgreSQL or for the disk.
  *
- * Path of an entry: lis_querylog_append() (request thread: encode, push on a bounded
- * in-memory queue, O(1)) -> spooler thread (numbers it with the next seq, appends it to the
- * spool file <spool_dir>/<instance>.spool, fdatasync per batch) -> inserter thread (reads
+ * Path of an entry: lis_querylog_append() (request thread: its fields copied as they are
+ * into a record, the record into a ring of bytes allocated at start, under the queue's lock:
+ * bounded, no encoding, no allocation) -> spooler thread (encodes it into a spool line,
+ * numbers it with the next seq, appends it to the spool file <spool_dir>/<instance>.spool,
+ * fdatasync per batch) -> inserter thread (reads
  * the spool from where it last committed, INSERTs batches with ON CONFLICT (instance, seq)
  * DO NOTHING, and once everything spooled is committed replaces the spool with a one-line
  * file that remembers the next seq). While PostgreSQL is away the spool grows and is
@@ -15,7 +17,8 @@
  * Spool file format (text, one record a line, fields separated by TAB):
  *   Q1 <seq> <at_us> <kind> <requester_ip> <requester_subject> <target> <source> <evidence>
  *      <evidence_age_s> <location_id> <location_key> <site_key> <address> <method>
- *      <fallback t|f> <disagreement> <result> <response_time> <latency_ms> <crc>
+ *      <fallback t|f> <disagreement> <result> <response_time> <latency_ms> <test t|f> <crc>
+ *      (a spool written before test mode has no <test>: read as f)
  *   M1 <next_seq> <crc>
  * A field is "\N" for NULL; a backslash in a value is written "\\" (values never hold TAB,
  * CR or LF: those become spaces when the entry is made). crc is the CRC-32 (IEEE) of the
@@ -71,6 +74,9 @@ void lis_querylog_stop(void);
 /* Spool records, exposed for tests. Encode entry e with seq into buf (a whole line with its
  * LF); returns the length, or 0 when size is too small. */
 size_t lis_querylog_encode(const struct db_query_log_entry *e, char *buf, size_t size);
+/* The same line for e as it is encoded after the queue (its fields kept in a record, cut
+ * to what the encoding keeps of them): always lis_querylog_encode()'s. */
+size_t lis_querylog_encode_queued(const struct db_query_log_entry *e, char *buf, size_t size);
 /* Decode one line (without its LF; modified in place, e's strings point into it). Returns
  * 'Q' for an entry, 'M' for a next-seq mark (*mark_seq set), 0 for a bad line. */
 int lis_querylog_decode(char *line, size_t len, struct db_query_log_entry *e,

@@ -22,6 +22,7 @@
 #include "lis_metrics.h"
 #include "lis_priv.h"
 #include "lis_strbuf.h"
+#include "lis_notifier.h"
 #include "lis_querylog.h"
 #include "lis_tls.h"
 #include "lis_version.h"
@@ -213,13 +214,22 @@ int main(int argc, char **argv)
 		rc = LIS_EXIT_RUNTIME;
 		goto out_held;
 	}
+	/* Emergency notifications: made from the query log's rows, sent by their own thread.
+	 * Started as root: the webhook secret may be readable by root alone. */
+	if (lis_notifier_start(&cfg, &err) < 0) {
+		char v[300];
+		lis_log(LIS_LOG_ERR, "start", "result=failed reason=%s",
+			lis_log_value(v, sizeof v, err.msg));
+		rc = lis_error_exit_status(&err);
+		goto out_querylog;
+	}
 	/* The wiremap loads in the background: until it has, requests get generalLisError. */
 	if (lis_snapshot_start(&cfg, &err) < 0) {
 		char v[300];
 		lis_log(LIS_LOG_ERR, "start", "result=failed reason=%s",
 			lis_log_value(v, sizeof v, err.msg));
 		rc = LIS_EXIT_RUNTIME;
-		goto out_querylog;
+		goto out_notifier;
 	}
 	struct lis_http *http = lis_http_start(&cfg, client_ca, &err);
 	/* The admin listener: /healthz, /readyz, /metrics, with the same certificate. */
@@ -276,12 +286,28 @@ int main(int argc, char **argv)
 			break;
 		reload(&cfg, argc, argv);
 	}
-	lis_log(LIS_LOG_INFO, "stop", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+	lis_log(LIS_LOG_INFO, "stop", "signal=%s drain_s=%lu", sig == SIGTERM ? "TERM" : "INT",
+		cfg.drain);
+	if (cfg.drain > 0) {
+		/* /readyz says 503 and lisd goes on answering for [server] drain seconds, so that
+		 * a balancer's health check takes it out of rotation before its connections
+		 * close; a second signal ends the wait. */
+		lis_admin_set_draining();
+		struct timespec t = {(time_t)cfg.drain, 0};
+		sigset_t again;
+		sigemptyset(&again);
+		sigaddset(&again, SIGTERM);
+		sigaddset(&again, SIGINT);
+		if (sigtimedwait(&again, NULL, &t) > 0)
+			lis_log(LIS_LOG_INFO, "stop", "drain=cut-short");
+	}
 out_http:
 	lis_admin_stop(admin);
 	lis_http_stop(http);
 out_snapshot:
 	lis_snapshot_stop();
+out_notifier:
+	lis_notifier_stop();
 out_querylog:
 	lis_querylog_stop();
 out_held:

@@ -351,6 +351,26 @@ static pid_t spawn(char *const argv[], const struct run_opts *o, int stop_sig)
 	return pid;
 }
 
+pid_t th_spawn(char *const argv[], const char *out_path)
+{
+	struct run_opts o = {.pdeath_sig = SIGKILL, .out_path = out_path};
+	return spawn(argv, &o, SIGTERM);
+}
+
+int th_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return -1;
+	kill(pid, SIGTERM);
+	int st = wait_ms(pid, 10000);
+	if (st == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	child_del(pid);
+	return decode_status(st);
+}
+
 /* ---- PostgreSQL ---- */
 
 static char pg_bindir[256];

@@ -65,6 +65,11 @@ struct th_proc {
  * timeout_s seconds (killed after that, status 128+9). */
 int th_run(struct th_proc *p, char *const argv[], char *const env[], int timeout_s);
 void th_proc_free(struct th_proc *p);
+/* Start argv in the background, stdout and stderr appended to out_path; stopped at exit like
+ * every child. Returns its pid, or -1. */
+pid_t th_spawn(char *const argv[], const char *out_path);
+/* SIGTERM (SIGKILL after 10 s) and wait: the exit status as th_proc.status, -1 for no pid. */
+int th_stop(pid_t pid);
 
 /* ---- TLS ---- */
 struct th_tls {

@@ -118,7 +118,39 @@ static bool answers(int port)
 	return ok;
 }
 
+/* Copy the *.snmprec files of the source tree's folder rel into data. */
+static int copy_recordings(const char *rel, const char *data)
+{
+	DIR *d = opendir(th_src(rel));
+	if (!d) {
+		fprintf(stderr, "snmpsim: cannot open %s: %s\n", rel, strerror(errno));
+		return -1;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (n < 9 || strcmp(e->d_name + n - 8, ".snmprec") != 0)
+			continue;
+		char from[600], to[600];
+		snprintf(from, sizeof from, "%s/%s", th_src(rel), e->d_name);
+		snprintf(to, sizeof to, "%s/%s", data, e->d_name);
+		if (copy_file(from, to) != 0) {
+			closedir(d);
+			fprintf(stderr, "snmpsim: cannot copy %s\n", from);
+			return -1;
+		}
+		chmod(to, 0644);
+	}
+	closedir(d);
+	return 0;
+}
+
 int th_snmpsim_start(struct th_snmpsim *s)
+{
+	return th_snmpsim_start_with(s, NULL);
+}
+
+int th_snmpsim_start_with(struct th_snmpsim *s, const char *extra)
 {
 	memset(s, 0, sizeof *s);
 	if (access("/usr/bin/snmpsimd", X_OK) != 0) {
@@ -137,27 +169,9 @@ int th_snmpsim_start(struct th_snmpsim *s)
 	mkdir(data, 0755);
 	mkdir(cache, 0777);
 	chmod(cache, 0777);
-	DIR *d = opendir(th_src("tests/data/snmp"));
-	if (!d) {
-		fprintf(stderr, "snmpsim: cannot open tests/data/snmp: %s\n", strerror(errno));
+	if (copy_recordings("tests/data/snmp", data) < 0 ||
+	    (extra && copy_recordings(extra, data) < 0))
 		return -1;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		if (n < 9 || strcmp(e->d_name + n - 8, ".snmprec") != 0)
-			continue;
-		char from[600], to[600];
-		snprintf(from, sizeof from, "%s/%s", th_src("tests/data/snmp"), e->d_name);
-		snprintf(to, sizeof to, "%s/%s", data, e->d_name);
-		if (copy_file(from, to) != 0) {
-			closedir(d);
-			fprintf(stderr, "snmpsim: cannot copy %s\n", from);
-			return -1;
-		}
-		chmod(to, 0644);
-	}
-	closedir(d);
 	int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
 	if (fd >= 0) {
 		fchmod(fd, 0666);

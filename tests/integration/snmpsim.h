@@ -21,6 +21,9 @@ struct th_snmpsim {
 /* Start snmpsimd (as nobody:nogroup when root) and wait until it answers (30 s at most).
  * 0, or -1 with the reason on stderr (e.g. snmpsimd not installed). */
 int th_snmpsim_start(struct th_snmpsim *s);
+/* The same, serving also the recordings of the source tree's folder extra (e.g.
+ * "tests/data/integration/wiremapd"). */
+int th_snmpsim_start_with(struct th_snmpsim *s, const char *extra);
 /* SIGTERM and wait; 0 on success. */
 int th_snmpsim_stop(struct th_snmpsim *s);
 /* A UDP port on addr where nothing listens (bound then released). */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static struct th_pg pg;
@@ -70,13 +71,17 @@ static void write_in(const char *dir, const char *name, const char *text)
 static void import_dir(struct th_proc *p, const char *dir, const char *ext, const char *a1,
 		       const char *a2, const char *a3, const char *a4)
 {
-	char f[7][600];
-	static const char *const names[7] = {"sites", "locations", "subnets", "switches", "ports",
-					     "bssids", "endpoints"};
-	for (int i = 0; i < 7; i++)
+	char f[8][600];
+	static const char *const names[8] = {"sites", "locations", "subnets", "switches", "ports",
+					     "bssids", "endpoints", "classes"};
+	for (int i = 0; i < 8; i++)
 		snprintf(f[i], sizeof f[i], "%s/%s.%s", dir, names[i], ext);
+	/* classes: where the directory has them (an export does) */
+	bool classes = access(f[7], F_OK) == 0;
 	ctl(p, "import", "--sites", f[0], "--locations", f[1], "--subnets", f[2], "--switches",
-	    f[3], "--ports", f[4], "--bssids", f[5], "--endpoints", f[6], a1, a2, a3, a4, NULL);
+	    f[3], "--ports", f[4], "--bssids", f[5], "--endpoints", f[6],
+	    classes ? "--classes" : a1, classes ? f[7] : a2, classes ? a1 : a3,
+	    classes ? a2 : a4, classes ? a3 : NULL, classes ? a4 : NULL, NULL);
 }
 
 /* A digest of every wiremap table, to prove that a step changed nothing. */
@@ -90,7 +95,8 @@ static char *snapshot(void)
 		" (SELECT string_agg(t::text, '|' ORDER BY t.id) FROM switch t),"
 		" (SELECT string_agg(t::text, '|' ORDER BY t.id) FROM switch_port t),"
 		" (SELECT string_agg(t::text, '|' ORDER BY t.id) FROM bssid t),"
-		" (SELECT string_agg(t::text, '|' ORDER BY t.id) FROM endpoint t)))");
+		" (SELECT string_agg(t::text, '|' ORDER BY t.id) FROM endpoint t),"
+		" (SELECT string_agg(t::text, '|' ORDER BY t.id) FROM endpoint_class t)))");
 }
 
 static long count(const char *sql)
@@ -489,13 +495,13 @@ static void test_json_syntax_and_field_errors_have_positions(void)
 		      "--sites", in(d, "sites.json"), NULL, NULL, NULL, NULL);
 	write_in(d, "endpoints.json",
 		 "[\n  {\"endpoint\": \"p1\", \"class\": \"desk_phone\",\n"
-		 "   \"mac\": \"00:11:22\"},\n  {\"endpoint\": \"p2\", \"class\": \"robot\", "
+		 "   \"mac\": \"00:11:22\"},\n  {\"endpoint\": \"p2\", \"class\": \"a robot\", "
 		 "\"tel\": \"tel:+15550001\"}\n]\n");
 	check_refused("json fields",
 		      (const char *const[]){
 			      "endpoints.json:3:4: \"00:11:22\" is not a MAC address (e.g. "
 			      "00:11:22:33:44:55)\n",
-			      "endpoints.json:4:22: \"robot\" is not an endpoint class",
+			      "endpoints.json:4:22: class key \"a robot\" contains white space",
 			      NULL},
 		      "--endpoints", in(d, "endpoints.json"), NULL, NULL, NULL, NULL);
 	/* --format json reads a file whatever its name. */
@@ -598,22 +604,23 @@ static void test_export_then_import_is_a_no_op(void)
 
 		ctl(&p, "export", "--dir", da, "--format", fmts[f], NULL);
 		CHECKF(p.status == 0 && strstr(p.out, "exported 2 sites, 4 locations, 4 subnets, "
-						      "2 switches, 3 ports, 2 BSSIDs, 2 endpoints"),
+						      "2 switches, 3 ports, 2 BSSIDs, 5 endpoint "
+						      "classes, 2 endpoints"),
 		       "%s: exit %d: %s %s", fmts[f], p.status, p.out, p.err);
 		th_proc_free(&p);
 		import_dir(&p, da, fmts[f], "--dry-run", "--no-warnings", NULL, NULL);
 		int same = 0;
 		for (const char *o = p.out; (o = strstr(o, ": added 0, changed 0, unchanged ")); o++)
 			same++;
-		CHECKF(p.status == 0 && same == 7,
+		CHECKF(p.status == 0 && same == 8,
 		       "%s: exit %d: %s %s", fmts[f], p.status, p.out, p.err);
 		th_proc_free(&p);
 		import_dir(&p, da, fmts[f], "--no-warnings", NULL, NULL, NULL);
 		CHECKF(p.status == 0 && strstr(p.out, "imported 2 sites (0 changed), 4 locations "
 						      "(0 changed), 4 subnets (0 changed), 2 "
 						      "switches (0 changed), 3 ports (0 changed), "
-						      "2 BSSIDs (0 changed), 2 endpoints (0 "
-						      "changed)"),
+						      "2 BSSIDs (0 changed), 5 endpoint classes "
+						      "(0 changed), 2 endpoints (0 changed)"),
 		       "%s: exit %d: %s %s", fmts[f], p.status, p.out, p.err);
 		th_proc_free(&p);
 		ctl(&p, "export", "--dir", db, "--format", fmts[f], NULL);
@@ -634,11 +641,12 @@ static void test_export_one_site(void)
 
 	ctl(&p, "export", "--dir", d, "--site", "branch", NULL);
 	CHECKF(p.status == 0 && strstr(p.out, "exported 1 sites, 1 locations, 1 subnets, "
-					      "1 switches, 1 ports, 1 BSSIDs, 0 endpoints"),
+					      "1 switches, 1 ports, 1 BSSIDs, 0 endpoint "
+					      "classes, 0 endpoints"),
 	       "exit %d: %s %s", p.status, p.out, p.err);
 	th_proc_free(&p);
 	char *s = th_read_file(in(d, "subnets.csv"), NULL);
-	CHECK_STR(s, "prefix,location,description\n10.2.0.0/16,br-100,Branch\n");
+	CHECK_STR(s, "prefix,location,description,remote\n10.2.0.0/16,br-100,Branch,false\n");
 	free(s);
 }
 

@@ -272,6 +272,31 @@ static void test_csv_cells_that_look_like_formulas_are_defused(void)
 	th_pg_exec(&PG, "lis", "DELETE FROM query_log WHERE instance = 'lis9'");
 }
 
+/* lisd(8) TEST MODE: test queries are not risks. Rows that would add to each query-log risk
+ * section, all flagged test, change none of them. */
+static void test_test_mode_queries_stay_out_of_the_risks(void)
+{
+	if (!db_up)
+		return;
+	if (!CHECK(th_pg_exec(&PG, "lis",
+			      "INSERT INTO query_log (instance, seq, at, kind, target, result,"
+			      " response_time, disagreement, site_key, test) VALUES"
+			      " ('lis8', 1, '2026-11-03T10:00:00Z', 'held', 'ip:10.9.9.9',"
+			      " 'locationUnknown', 'emergencyRouting', NULL, NULL, true),"
+			      " ('lis8', 2, '2026-11-03T10:00:01Z', 'held',"
+			      " 'mac:00:50:b6:00:00:02', 'located', NULL,"
+			      " 'port says hq, subnet says branch', 'hq', true)") == 0))
+		return;
+	struct csv_doc d;
+	if (csv_report(&d, "risk with tests", "risk", PERIOD, NULL)) {
+		CHECK(csv_count(&d, "emergency_fallback") == 3);
+		CHECK(csv_count(&d, "site_disagreements") == 1);
+		CHECK_STR(csv_cell(&d, "site_disagreements", 0, "queries"), "2");
+	}
+	csv_doc_free(&d);
+	th_pg_exec(&PG, "lis", "DELETE FROM query_log WHERE instance = 'lis8'");
+}
+
 static void test_coverage_report_finds_every_gap(void)
 {
 	if (!db_up)
@@ -733,6 +758,8 @@ int main(void)
 	t_run("test_staleness_without_poll_status_table_says_so",
 	      test_staleness_without_poll_status_table_says_so);
 	t_run("test_risk_report_finds_each_failure_mode", test_risk_report_finds_each_failure_mode);
+	t_run("test_test_mode_queries_stay_out_of_the_risks",
+	      test_test_mode_queries_stay_out_of_the_risks);
 	t_run("test_json_format_parses_with_types", test_json_format_parses_with_types);
 	t_run("test_html_format_is_escaped_and_self_contained",
 	      test_html_format_is_escaped_and_self_contained);

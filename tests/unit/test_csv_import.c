@@ -291,7 +291,8 @@ static void test_bad_subnet_rows(void)
 		"2001:db8::/64?)",
 		"bad_subnets.csv:6:1: \"not-an-ip/8\" is not a CIDR prefix",
 		"bad_subnets.csv:7:1: \"10.0.0.0/8x\" is not a CIDR prefix",
-		"bad_subnets.csv:12:2: missing value for required column \"location\"",
+		"bad_subnets.csv:12:2: missing value for column \"location\" (required unless "
+		"remote is true)",
 		"bad_subnets.csv:13:2: location key \"default route\" contains white space",
 		"bad_subnets.csv:9:1: duplicate subnet \"10.1.0.0/16\" (first on line 8)",
 		"bad_subnets.csv:11:1: duplicate subnet \"2001:db8::/32\" (first on line 10)",
@@ -489,6 +490,57 @@ static void test_ports(void)
 	ctl_file_free(&p);
 }
 
+static void test_classes_and_their_defaults(void)
+{
+	struct ctl_file c;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load(DB_CLASSES, "classes.csv", CTL_FORMAT_AUTO, &c, &errs) == 0);
+	if (CHECK(c.n == 2)) {
+		const struct db_class_row *r = ROWS(c, db_class_row);
+		CHECK_STR(r[0].key, "lab_phone");
+		CHECK(!r[0].use_port && r[0].use_bssid && r[0].use_subnet && r[0].use_static &&
+		      !r[0].use_declared);
+		CHECK(r[0].max_binding_age == 120 && r[0].reconfirm_interval == 0);
+		CHECK_STR(r[0].no_fresh, "site-default");
+		CHECK(r[1].use_port && r[1].use_declared && r[1].reconfirm_interval == 3600);
+		CHECK_STR(r[1].no_fresh, "declared");
+	}
+	ctl_file_free(&c);
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load(DB_CLASSES, "bad_classes.csv", CTL_FORMAT_AUTO, &c, &errs) == -1);
+	check_errors((const char *const[]){
+		"bad_classes.csv:2:1: class key \"bad class\" contains white space",
+		"bad_classes.csv:3:2: port \"maybe\" is not true or false",
+		"bad_classes.csv:4:4: max_binding_age (seconds) \"0\" is not a whole number from 1 "
+		"to 2147483647",
+		"bad_classes.csv:5:5: \"carrier\" is not what to answer with nothing fresh "
+		"(locationUnknown, site-default or declared)",
+		"bad_classes.csv:6:5: class \"w\" falls back on declared locations (no_fresh "
+		"declared) but does not count them (declared is false)",
+		"bad_classes.csv:7:1: duplicate class \"x\" (first on line 3)",
+		NULL});
+	ctl_file_free(&c);
+}
+
+static void test_remote_subnet_needs_no_location(void)
+{
+	struct ctl_file n;
+
+	memset(&errs, 0, sizeof(errs));
+	CHECK(ctl_load(DB_SUBNETS, "remote_subnets.csv", CTL_FORMAT_AUTO, &n, &errs) == -1);
+	check_errors((const char *const[]){
+		"remote_subnets.csv:3:2: missing value for column \"location\" (required unless "
+		"remote is true)",
+		NULL});
+	if (CHECK(n.n == 2)) {
+		CHECK(ROWS(n, db_subnet_row)[0].remote);
+		CHECK_STR(ROWS(n, db_subnet_row)[0].location_key, NULL);
+		CHECK(ROWS(n, db_subnet_row)[1].remote);
+	}
+	ctl_file_free(&n);
+}
+
 static void test_bssid_ranges(void)
 {
 	struct ctl_file b;
@@ -560,8 +612,7 @@ static void test_bad_endpoints(void)
 	CHECK(ctl_load(DB_ENDPOINTS, "bad_endpoints.csv", CTL_FORMAT_AUTO, &e, &errs) == -1);
 	check_errors((const char *const[]){
 		"bad_endpoints.csv:2:1: endpoint \"a\" has none of mac, uri and tel",
-		"bad_endpoints.csv:3:2: \"phone\" is not an endpoint class (desk_phone, softphone, "
-		"mobile or other)",
+		"bad_endpoints.csv:3:2: class key \"desk phone\" contains white space",
 		"bad_endpoints.csv:4:4: \"http://example.com/c\" is not a SIP URI (sip: or sips:, "
 		"e.g. sip:alice@example.com)",
 		"bad_endpoints.csv:5:4: \"tel:+15551234567\" is a tel URI: put it in the tel "
@@ -896,6 +947,31 @@ static void test_nested_subnets_in_two_sites_are_refused(void)
 	CHECK(warns.total == 0);
 }
 
+static void test_endpoint_class_must_exist_in_the_files_or_the_database(void)
+{
+	const struct db_class_row stored[] = {{.key = "desk_phone", .no_fresh = "site-default"}};
+	const struct db_class_row classes[] = {{.key = "nomad", .no_fresh = "declared",
+						.use_declared = true, .file = "classes.csv",
+						.line = 2}};
+	const struct db_endpoint_row eps[] = {
+		{.key = "a", .class_ = "desk_phone", .mac = "00:00:5e:00:53:01",
+		 .file = "endpoints.csv", .line = 2, .class_col = 2},
+		{.key = "b", .class_ = "nomad", .uri = "sip:b@example.com",
+		 .file = "endpoints.csv", .line = 3, .class_col = 2},
+		{.key = "c", .class_ = "robot", .uri = "sip:c@example.com",
+		 .file = "endpoints.csv", .line = 4, .class_col = 2},
+	};
+	const struct db_import_set db = {.of = {[DB_CLASSES] = {stored, 1}}};
+	const struct db_import_set files = {.of = {[DB_CLASSES] = {classes, 1},
+						   [DB_ENDPOINTS] = {eps, 3}}};
+
+	CHECK(check_across(&(struct ctl_check_in){&files, NULL, 0, &db, NULL}) == -1);
+	check_errors((const char *const[]){
+		"endpoints.csv:4:2: unknown class \"robot\" (in neither the classes file nor the "
+		"database)",
+		NULL});
+}
+
 static void test_multi_floor_building_needs_a_floor(void)
 {
 	const struct db_site_row sites[] = {{.key = "a"}};
@@ -1199,5 +1275,9 @@ int main(void)
 	t_run("test_csv_writer_defuses_formulas_and_the_reader_undoes_it",
 	      test_csv_writer_defuses_formulas_and_the_reader_undoes_it);
 	t_run("test_entity_table_is_consistent", test_entity_table_is_consistent);
+	t_run("test_classes_and_their_defaults", test_classes_and_their_defaults);
+	t_run("test_remote_subnet_needs_no_location", test_remote_subnet_needs_no_location);
+	t_run("test_endpoint_class_must_exist_in_the_files_or_the_database",
+	      test_endpoint_class_must_exist_in_the_files_or_the_database);
 	return t_done();
 }

@@ -105,7 +105,7 @@ def test_example_config_names_no_remote_host(path):
             key, val = (x.strip() for x in s.split('=', 1))
             val = re.split(r'\s;', val, 1)[0].strip()
             where = '%s:%d: %s' % (os.path.basename(path), i, key)
-            if key == 'conninfo':
+            if key in ('conninfo', 'read_conninfo'):
                 for h in conninfo_hosts(val):
                     if not is_local_host(h):
                         bad.append('%s connects to %s' % (where, h))
@@ -122,7 +122,29 @@ test_sample_switches_are_managed_on_loopback()
 test_sample_switches_have_distinct_loopback_ports()
 confs = sorted(glob.glob(os.path.join(root, 'deploy', '*.conf.example')))
 check(len(confs) >= 2, 'example_configs_found', ['deploy/*.conf.example: %d files' % len(confs)])
-for c in confs:
+topo = sorted(glob.glob(os.path.join(root, 'deploy', 'topology', '*.conf')))
+check(len(topo) >= 2, 'topology_configs_found', ['deploy/topology/*.conf: %d files' % len(topo)])
+for c in confs + topo:
     test_example_config_names_no_remote_host(c)
+
+
+def test_balancer_config_stays_on_loopback():
+    # deploy/topology/haproxy.cfg: what it binds and the servers it relays to
+    path = os.path.join(root, 'deploy', 'topology', 'haproxy.cfg')
+    bad = []
+    lines = 0
+    with open(path, encoding='utf-8') as f:
+        for i, line in enumerate(f, start=1):
+            s = line.split('#', 1)[0].split()
+            if len(s) >= 2 and s[0] == 'bind' or len(s) >= 3 and s[0] == 'server':
+                lines += 1
+                host = (s[1] if s[0] == 'bind' else s[2]).rsplit(':', 1)[0]
+                if not is_local_host(host):
+                    bad.append('haproxy.cfg:%d: %s %s' % (i, s[0], host))
+    check(lines >= 3 and not bad, 'balancer_config_stays_on_loopback',
+          bad or ['haproxy.cfg: %d bind/server lines' % lines])
+
+
+test_balancer_config_stays_on_loopback()
 print('1..%d' % n)
 sys.exit(1 if failed else 0)

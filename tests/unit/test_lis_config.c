@@ -120,6 +120,50 @@ static void test_bad_values_name_file_line_and_key(void)
 	check_bad("[wiremap]\nmax_age = 5\n", 2, "max_age");
 }
 
+/* lisd(8) NOTIFICATIONS: a [notify] that could not reach anyone stops the start, saying
+ * what is missing; a bad recipient names the key and the line. */
+static void check_notify_refused(const char *text, const char *words)
+{
+	struct lis_config cfg;
+	struct lis_error err = { 0 };
+	write_conf(text);
+	char *argv[] = { "lisd", "-c", path, NULL };
+	CHECK(load(&cfg, 3, argv, &err) < 0);
+	CHECKF(strstr(err.msg, words) != NULL, "got \"%s\", want %s", err.msg, words);
+	lis_config_free(&cfg);
+	unlink(path);
+}
+
+static void test_notify_without_what_it_needs_is_refused(void)
+{
+	check_notify_refused("[notify]\nenabled = true\n", "recipients is empty");
+	check_notify_refused("[notify]\nenabled = true\nrecipients = * = syslog\n"
+			     "[querylog]\nenabled = false\n", "needs [querylog] enabled = true");
+	check_notify_refused("[notify]\nenabled = true\n"
+			     "recipients = * = webhook:https://desk.example/\n",
+			     "webhook_secret_file is not set");
+	check_notify_refused("[notify]\nenabled = true\nrecipients = * = mail:d@example.org\n",
+			     "set mail_server and mail_from");
+	check_notify_refused("[notify]\nenabled = true\nrecipients = * = syslog\n"
+			     "retry_min = 60\nretry_max = 10\n", "retry_min (60) is more than");
+	check_bad("[notify]\n\nrecipients = hq = pager:1\n", 3, "recipients");
+	check_bad("[notify]\nmail_server = smtps://mail.example:465\n", 2, "mail_server");
+	check_bad("[test]\naddresses = 10.0.0.1/8\n", 2, "addresses");
+
+	struct lis_config cfg;
+	struct lis_error err = { 0 };
+	write_conf("[notify]\nenabled = true\nrecipients = hq = syslog\n"
+		   "[test]\naddresses = 192.0.2.0/24\nheader = true\n");
+	char *argv[] = { "lisd", "-c", path, NULL };
+	CHECKF(load(&cfg, 3, argv, &err) == 0, "%s", err.msg);
+	CHECK(cfg.notify_enabled && cfg.notify_window == 60 && cfg.notify_attempts == 20);
+	CHECK_STR(cfg.notify_syslog_socket, "/dev/log");
+	CHECK_STR(cfg.test_addresses, "192.0.2.0/24");
+	CHECK(cfg.test_header);
+	lis_config_free(&cfg);
+	unlink(path);
+}
+
 static void test_twin_errors_name_the_option(void)
 {
 	struct lis_config cfg;
@@ -205,6 +249,8 @@ int main(void)
 	t_run("new_keys_are_read_from_file_and_twins_override",
 	      test_new_keys_are_read_from_file_and_twins_override);
 	t_run("bad_values_name_file_line_and_key", test_bad_values_name_file_line_and_key);
+	t_run("notify_without_what_it_needs_is_refused",
+	      test_notify_without_what_it_needs_is_refused);
 	t_run("twin_errors_name_the_option", test_twin_errors_name_the_option);
 	t_run("key_readable_by_others_is_refused", test_key_readable_by_others_is_refused);
 	t_run("user_and_group_must_exist", test_user_and_group_must_exist);

@@ -117,6 +117,53 @@ static void test_record_glued_to_a_damaged_one_is_still_read(void)
 	CHECK(lis_querylog_decode_line(a, na - 1, &e, NULL, &bad) == 'Q' && bad == 0);
 }
 
+/* The request thread queues a record of the entry's fields, cut to what the encoding keeps,
+ * and the spooler encodes it: the line is the one the entry itself encodes to, also for
+ * fields longer than their limit with a UTF-8 sequence across it, bytes to escape, control
+ * bytes and invalid UTF-8 at the cut. */
+static void test_queued_record_encodes_to_the_same_line(void)
+{
+	static char a[64 * 1024], b[64 * 1024];
+	char longs[4][4000];
+	const char *fill[] = { "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\\", "a\tb\xff\xc3" };
+	for (int i = 0; i < 4; i++) {
+		size_t o = 0, f = strlen(fill[i]);
+		for (size_t k = 0; o + f + (size_t)i < sizeof longs[i] - 1; k++) {
+			/* shift the pattern by i bytes so that its sequences meet every cut */
+			if (k == 0)
+				for (int j = 0; j < i; j++)
+					longs[i][o++] = 'x';
+			memcpy(longs[i] + o, fill[i], f);
+			o += f;
+		}
+		longs[i][o] = '\0';
+	}
+	unsigned bad = 0;
+	for (int i = 0; i < 4; i++)
+		for (size_t cut = 500; cut < 530; cut++) {
+			char s[4000], l[4000];
+			snprintf(s, sizeof s, "%.*s", (int)cut, longs[i]);
+			snprintf(l, sizeof l, "%.*s", (int)(cut + 1536), longs[(i + 1) % 4]);
+			struct db_query_log_entry x = full;
+			x.kind = s;
+			x.target = s;
+			x.disagreement = s;
+			x.evidence = l;
+			x.address = l;
+			x.response_time = i % 2 ? NULL : s;
+			x.requester_subject = NULL;
+			x.test = cut % 2 == 0;      /* a test-mode entry stays one once queued */
+			size_t na = lis_querylog_encode(&x, a, sizeof a);
+			size_t nb = lis_querylog_encode_queued(&x, b, sizeof b);
+			if (na == 0 || na != nb || memcmp(a, b, na) != 0)
+				bad++;
+		}
+	CHECKF(bad == 0, "%u entries encode otherwise once queued", bad);
+	size_t na = lis_querylog_encode(&full, a, sizeof a);
+	size_t nb = lis_querylog_encode_queued(&full, b, sizeof b);
+	CHECK(na > 0 && na == nb && memcmp(a, b, na) == 0);
+}
+
 /* --check-config's spool check: a folder to be made under one this user may write is fine,
  * one under a folder it may not write is refused with the folder named. Run as an
  * unprivileged child (root may write anywhere). */
@@ -170,6 +217,8 @@ int main(void)
 	t_run("damaged_or_torn_line_is_refused", test_damaged_or_torn_line_is_refused);
 	t_run("spool_check_names_the_folder_it_cannot_write",
 	      test_spool_check_names_the_folder_it_cannot_write);
+	t_run("queued_record_encodes_to_the_same_line",
+	      test_queued_record_encodes_to_the_same_line);
 	t_run("record_glued_to_a_damaged_one_is_still_read",
 	      test_record_glued_to_a_damaged_one_is_still_read);
 	return t_done();

@@ -311,6 +311,45 @@ static void test_endpoint_mac_moves_and_uri_stays(void)
 	wm_snapshot_free(s);
 }
 
+/* Subnets and endpoints stay fed by key with classes (migration 0008): a subnet that becomes
+ * remote, and an endpoint whose class and owner change. */
+static void test_subnet_turns_remote_and_endpoint_changes_class_and_owner(void)
+{
+	fx_begin();
+	fx_site(1, "hq", false, 0);
+	fx_location(10, 1, "hq-net", false);
+	fx_subnet("10.8.0.0/16", 10);
+	fx_class("desk_phone", "pbst", 0, 0, "site-default");
+	fx_class("softphone", "pbstd", 900, 86400, "declared");
+	fx_endpoint(1, "lap", NULL, "sip:ann@example.com", NULL, 0);
+	struct wm_snapshot *s = fx_end();
+	bool remote = true;
+	CHECK(wm_lookup_subnet_ex(s, "10.8.1.1", NULL, 0, &remote) != NULL && !remote);
+	const struct wm_endpoint *e = wm_lookup_endpoint_uri(s, "sip:ann@example.com");
+	CHECK(e && e->cls && strcmp(e->cls->key, "desk_phone") == 0 && !e->owner);
+
+	d_begin(s);
+	struct lis_error err = {0};
+	struct db_rec_subnet n = {.prefix = "10.8.0.0/16", .remote = true};
+	d_key(DB_SUBNETS, 0, n.prefix);
+	fx_check(dk->rows.subnet(dk->rows.ctx, &n, &err), &err);
+	struct db_rec_endpoint r = {.id = 1, .key = "lap", .class_ = "softphone", .owner = "ann",
+				    .uri = "sip:ann@example.com"};
+	d_key(DB_ENDPOINTS, 1, NULL);
+	fx_check(dk->rows.endpoint(dk->rows.ctx, &r, &err), &err);
+	CHECK(d_end() == 0);
+
+	char matched[64];
+	CHECK(wm_lookup_subnet_ex(s, "10.8.1.1", matched, sizeof matched, &remote) == NULL);
+	CHECK(remote);
+	CHECK_STR(matched, "10.8.0.0/16");
+	CHECK(wm_lookup_subnet(s, "10.8.1.1", NULL, 0) == NULL);
+	e = wm_lookup_endpoint_uri(s, "sip:ann@example.com");
+	CHECK(e && e->cls && strcmp(e->cls->key, "softphone") == 0);
+	CHECK(e && e->owner && strcmp(e->owner, "ann") == 0);
+	wm_snapshot_free(s);
+}
+
 static void test_bindings_of_a_key_replaced_then_removed(void)
 {
 	fx_begin();
@@ -449,6 +488,8 @@ int main(void)
 	t_run("location_new_version_then_deleted", test_location_new_version_then_deleted);
 	t_run("port_added_changed_deleted", test_port_added_changed_deleted);
 	t_run("endpoint_mac_moves_and_uri_stays", test_endpoint_mac_moves_and_uri_stays);
+	t_run("subnet_turns_remote_and_endpoint_changes_class_and_owner",
+	      test_subnet_turns_remote_and_endpoint_changes_class_and_owner);
 	t_run("bindings_of_a_key_replaced_then_removed",
 	      test_bindings_of_a_key_replaced_then_removed);
 	t_run("a_full_table_asks_for_a_load", test_a_full_table_asks_for_a_load);

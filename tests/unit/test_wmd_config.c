@@ -74,6 +74,12 @@ static void test_defaults_follow_the_design(void)
 	CHECK(cfg.uplink_mac_threshold == 8);
 	CHECK(cfg.netlink_enabled);
 	CHECK(cfg.netlink_write_interval == 5);
+	/* a lone collector always holds the lease: on by default changes nothing for it */
+	CHECK(cfg.lease);
+	CHECK(cfg.lease_interval == 5);
+	char host[256] = "";
+	gethostname(host, sizeof host - 1);
+	CHECK_STR(cfg.instance, host[0] ? host : "wiremapd");
 	CHECK(cfg.log_target == LIS_LOG_STDERR);
 	CHECK(cfg.log_level == LIS_LOG_INFO);
 	CHECK(cfg.n_profiles == 1);
@@ -143,6 +149,15 @@ static void test_twins_override_the_file_and_flags_set_the_action(void)
 	CHECK(cfg.timeout_ms == 750);
 	wmd_config_free(&cfg);
 
+	write_conf("[collector]\nlease = true\ninstance = dc-a\nlease_interval = 2\n");
+	char *argv3[] = { "wiremapd", "-c", path, "--instance", "dc-b", "--lease", "off",
+			  "--lease-interval", "30", NULL };
+	CHECKF(load_args(&cfg, 9, argv3, &action, &err) == 0, "%s", err.msg);
+	CHECK_STR(cfg.instance, "dc-b");
+	CHECK(!cfg.lease);
+	CHECK(cfg.lease_interval == 30);
+	wmd_config_free(&cfg);
+
 	char opt[96];
 	snprintf(opt, sizeof opt, "--config=%s", path);
 	char *argv2[] = { "wiremapd", opt, "--check-config", NULL };
@@ -206,6 +221,10 @@ static void test_bad_values_name_file_and_line(void)
 	expect_error("[poll]\nconcurrency = 99999999999999999999999\n", 2, "concurrency");
 	expect_error("[netlink]\nenabled = maybe\n", 2, "is not true or false");
 	expect_error("[log]\nlevel = loud\n", 2, "is not err, warn, info or debug");
+	expect_error("[collector]\nlease_interval = 0\n", 2,
+		     "lease_interval: \"0\" is not a whole number in 1..300");
+	expect_error("[collector]\ninstance = dc\001a\n", 2, "is not an instance name");
+	expect_error("[collector]\nlease = sometimes\n", 2, "is not true or false");
 	expect_error("[log]\ntarget = file\n", 2, "is not stderr or syslog");
 	expect_error("[poll]\ninterval = 300\ninterval = 301\n", 3,
 		     "interval given twice (first on line 2)");

@@ -104,6 +104,70 @@ static inline void fx_endpoint(long long id, const char *key, const char *mac, c
 	fx_check(k->endpoint(k->ctx, &r, &err), &err);
 }
 
+/* An endpoint of a class, owned by a user (or not). */
+static inline void fx_endpoint_of(long long id, const char *key, const char *cls, const char *owner,
+				  const char *mac, const char *uri, const char *tel, long long loc)
+{
+	struct lis_error err = {0};
+	struct db_rec_endpoint r = {.id = id, .key = key, .class_ = cls, .owner = owner,
+				    .uri = uri, .tel = tel, .location_id = loc};
+	if (mac) {
+		r.has_mac = true;
+		fx_mac(mac, r.mac);
+	}
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->endpoint(k->ctx, &r, &err), &err);
+}
+
+/* A class: evidence as a string of letters (p port, b bssid, s subnet, t static, d
+ * declared), as migration 0008 writes its defaults. */
+static inline void fx_class(const char *key, const char *uses, unsigned max_age,
+			    unsigned reconfirm, const char *no_fresh)
+{
+	struct lis_error err = {0};
+	struct db_rec_class r = {
+		.key = key, .use_port = strchr(uses, 'p'), .use_bssid = strchr(uses, 'b'),
+		.use_subnet = strchr(uses, 's'), .use_static = strchr(uses, 't'),
+		.use_declared = strchr(uses, 'd'), .max_binding_age = max_age,
+		.reconfirm_interval = reconfirm, .no_fresh = no_fresh,
+	};
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->cls(k->ctx, &r, &err), &err);
+}
+
+static inline void fx_remote_subnet(const char *prefix)
+{
+	struct lis_error err = {0};
+	struct db_rec_subnet r = {.prefix = prefix, .remote = true};
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->subnet(k->ctx, &r, &err), &err);
+}
+
+/* A user's current declaration: a dispatchable US address on street `rd`. */
+static inline void fx_declared(long long id, const char *user, const char *label, const char *rd,
+			       time_t confirmed, time_t expires)
+{
+	struct lis_error err = {0};
+	struct db_rec_declared r = {.id = id, .user = user, .label = label, .lang = "en-US",
+				    .confirmed_at = confirmed, .expires_at = expires};
+	r.civic[CIVIC_COUNTRY] = "US";
+	r.civic[CIVIC_A1] = "IL";
+	r.civic[CIVIC_A3] = "Chicago";
+	r.civic[CIVIC_RD] = rd;
+	r.civic[CIVIC_HNO] = "12";
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->declared(k->ctx, &r, &err), &err);
+}
+
+static inline void fx_vpn(const char *ip, const char *user, const char *cls, time_t expires)
+{
+	struct lis_error err = {0};
+	struct db_rec_vpn r = {.ip = ip, .user = user, .class_ = cls, .bound_at = expires - 3600,
+			       .expires_at = expires};
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->vpn(k->ctx, &r, &err), &err);
+}
+
 static inline void fx_bind(enum db_binding_kind kind, const char *mac, long long sw, const char *port,
 		    const char *ip, const char *bssid, time_t last_seen)
 {

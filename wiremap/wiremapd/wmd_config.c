@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "lis_conftab.h"
 #include "lis_log.h"
@@ -13,6 +14,8 @@
 
 #define OFF(f) offsetof(struct wmd_config, f)
 #define POFF(f) offsetof(struct wmd_snmp_profile, f)
+
+static conftab_check_fn check_instance;
 
 /* The one table of configuration keys. Man page wiremapd.conf(5) and
  * deploy/wiremapd.conf.example follow it; keep them in step. */
@@ -33,6 +36,15 @@ static const struct conftab_key keys[] = {
 	  "SECONDS", "longest wait of an unreachable switch", .flags = 0 },
 	{ "poll", "uplink_mac_threshold", CONFTAB_UINT, OFF(uplink_mac_threshold), "8", 0,
 	  1000000, NULL, "N", "more learned MACs on a port: uplink; 0: LLDP only", .flags = 0 },
+	{ "collector", "lease", CONFTAB_BOOL, OFF(lease), "true", 0, 0, NULL, "BOOL",
+	  "poll only while holding the collector lease (one leader per database)",
+	  .flags = 0 },
+	{ "collector", "instance", CONFTAB_STR, OFF(instance), "", 0, 0, NULL, "NAME",
+	  "this collector's name in the lease and in switch_poll_status; empty: the host name",
+	  .check = check_instance },
+	{ "collector", "lease_interval", CONFTAB_UINT, OFF(lease_interval), "5", 1, 300, NULL,
+	  "SECONDS", "seconds between checks of the lease (take it; renew it)",
+	  .flags = 0 },
 	{ "netlink", "enabled", CONFTAB_BOOL, OFF(netlink_enabled), "true", 0, 0, "netlink",
 	  "BOOL", "kernel neighbour table -> ip-mac bindings", .flags = 0 },
 	{ "netlink", "write_interval", CONFTAB_UINT, OFF(netlink_write_interval), "5", 1, 3600,
@@ -96,14 +108,31 @@ static bool one_of(const char *v, const char *const *list, size_t n)
 	return false;
 }
 
-/* non-empty text, no control bytes */
-static int check_user(const struct conftab_key *k, const char *v, char *why, size_t why_size)
+/* 1 to 64 bytes, no control bytes */
+static bool is_name(const char *v)
 {
 	bool ok = v[0] != '\0' && strlen(v) <= 64;
 	for (const char *p = v; *p && ok; p++)
 		ok = (unsigned char)*p >= 0x20 && (unsigned char)*p != 0x7f;
-	if (!ok) {
+	return ok;
+}
+
+static int check_user(const struct conftab_key *k, const char *v, char *why, size_t why_size)
+{
+	if (!is_name(v)) {
 		snprintf(why, why_size, "%s: \"%.64s\" is not a user name (1 to 64 "
+			 "printable characters)", k->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* [collector] instance: empty (the host name) or a name as check_user takes it. */
+static int check_instance(const struct conftab_key *k, const char *v, char *why,
+			  size_t why_size)
+{
+	if (v[0] && !is_name(v)) {
+		snprintf(why, why_size, "%s: \"%.64s\" is not an instance name (1 to 64 "
 			 "printable characters)", k->name, v);
 		return -1;
 	}
@@ -349,6 +378,23 @@ static int load_file(struct wmd_config *cfg, const char *path, struct lis_error 
 	return rc;
 }
 
+/* [collector] instance left empty: the host name, as gethostname() gives it. */
+static int default_instance(struct wmd_config *cfg, struct lis_error *err)
+{
+	char host[256];
+	if (cfg->instance[0])
+		return 0;
+	if (gethostname(host, sizeof host) < 0 || !host[0])
+		snprintf(host, sizeof host, "wiremapd");
+	host[sizeof host - 1] = '\0';
+	char *v = strdup(host);
+	if (!v)
+		return lis_error_set(err, LIS_E_SYSTEM, "out of memory");
+	free(cfg->instance);
+	cfg->instance = v;
+	return 0;
+}
+
 static void print_help(FILE *out)
 {
 	fprintf(out,
@@ -433,5 +479,7 @@ int wmd_config_load(struct wmd_config *cfg, int argc, char **argv, FILE *out,
 		*config_file = file;
 
 	/* Pass 2: command-line twins override the file. */
-	return conftab_apply_args(&table, cfg, argc, argv, flags, err);
+	if (conftab_apply_args(&table, cfg, argc, argv, flags, err) < 0)
+		return -1;
+	return default_instance(cfg, err);
 }

@@ -45,6 +45,10 @@ struct wmd_config {
 	unsigned long retries;       /* resends after the first try */
 	unsigned long max_backoff;   /* seconds; cap of an unreachable switch's wait */
 	unsigned long uplink_mac_threshold;
+	/* [collector] */
+	bool lease;                  /* take part in the collector lease (wiremapd(8) LEASE) */
+	char *instance;              /* this collector's name in table collector; "": host name */
+	unsigned long lease_interval; /* seconds between checks of the lease */
 	/* [netlink] */
 	bool netlink_enabled;
 	unsigned long netlink_write_interval; /* seconds: neighbour events are written this often */

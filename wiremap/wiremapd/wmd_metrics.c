@@ -36,6 +36,8 @@ static struct {
 	double last_cycle_s;
 	long long last_cycle_at;
 	long long started;
+	int leader;                     /* 1: polls (holds the lease, or lease off); 0: waits */
+	unsigned long long lease_changes;
 } M = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 /* The switch's counts, added when new; NULL when out of memory (the poll is not counted). */
@@ -83,6 +85,15 @@ void wmd_metrics_poll(const char *switch_key, const char *outcome, size_t mac_po
 	pthread_mutex_unlock(&M.mu);
 }
 
+void wmd_metrics_leader(bool leader, bool changed)
+{
+	pthread_mutex_lock(&M.mu);
+	M.leader = leader;
+	if (changed)
+		M.lease_changes++;
+	pthread_mutex_unlock(&M.mu);
+}
+
 void wmd_metrics_cycle(double seconds)
 {
 	pthread_mutex_lock(&M.mu);
@@ -119,6 +130,12 @@ static void render(struct strbuf *b)
 		  (double)M.last_cycle_at },
 		{ "wiremapd_start_time_seconds", "gauge", "When wiremapd started (Unix time).",
 		  (double)M.started },
+		{ "wiremapd_leader", "gauge",
+		  "1 while this collector polls (holds the collector lease, or lease is off), "
+		  "else 0.", (double)M.leader },
+		{ "wiremapd_lease_changes_total", "counter",
+		  "Times this collector took or lost the collector lease.",
+		  (double)M.lease_changes },
 	};
 	prom_scalars(b, m, sizeof m / sizeof m[0]);
 }

@@ -53,7 +53,8 @@ static void record_failure(struct poll_ctx *ctx, const struct db_poll_switch *sw
 	ctx->st->failed++;
 	wmd_metrics_poll(sw->key, result, 0, 0, 0);
 	log_poll(sw, result, 0, 0, 0, NULL, ms, error);
-	if (db_collect_failed(ctx->db, sw->id, time(NULL), error, &err) < 0) {
+	if (db_collect_failed(ctx->db, sw->id, time(NULL), error, ctx->cfg->instance,
+			      &err) < 0) {
 		char name[200], why[300];
 		lis_log(LIS_LOG_ERR, "status", "switch=%s result=failed reason=%s",
 			lis_log_value(name, sizeof name, sw->key),
@@ -99,7 +100,7 @@ static int write_result(struct poll_ctx *ctx, const struct db_poll_switch *sw,
 	for (size_t i = 0; i < r->n_uplinks; i++)
 		up[i] = r->uplinks[i].port_id;
 	struct db_switch_poll poll = {
-		.switch_id = sw->id, .at = at, .source = "snmp",
+		.switch_id = sw->id, .at = at, .source = "snmp", .collector = ctx->cfg->instance,
 		.mac_ports = mp, .n_mac_ports = r->n_mac_ports,
 		.ip_macs = im, .n_ip_macs = r->n_ip_macs,
 		.lldp = ll, .n_lldp = r->n_lldp,

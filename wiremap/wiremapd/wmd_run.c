@@ -8,9 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "db_collect.h"
+#include "db_lease.h"
 #include "lis_log.h"
 #include "lis_priv.h"
 #include "lis_version.h"
@@ -20,8 +22,9 @@
 #include "wmd_poll.h"
 #include "wmd_schedule.h"
 
-/* The schema that brought the collector's tables (db/migrations/0003_collector.sql). */
-#define SCHEMA_NEEDED 3
+/* The schema that brought the collector lease and switch_poll_status.polled_by
+ * (db/migrations/0007_collector_lease.sql); the collector's tables came with 0003. */
+#define SCHEMA_NEEDED 7
 /* Longest sleep between looks at the switch list, so that switches added with lisctl are
  * polled without a SIGHUP. */
 #define LIST_REFRESH 60
@@ -222,6 +225,62 @@ static void log_failure(const char *event, const char *step, const struct lis_er
 		lis_log_value(why, sizeof why, err->msg));
 }
 
+/* [collector] lease (wiremapd(8) LEASE): this process polls only as the leader. Unknown
+ * until the first check; with lease off it is always the leader. */
+enum role { ROLE_UNKNOWN = 0, ROLE_FOLLOWER, ROLE_LEADER };
+
+/* One log line and the metrics file on every change of role. */
+static void set_role(const struct wmd_config *cfg, enum role *role, enum role now,
+		     const char *holder, const char *reason)
+{
+	char inst[200], hv[200], why[300];
+	if (*role == now)
+		return;
+	bool changed = *role == ROLE_LEADER || now == ROLE_LEADER;
+	lis_log_value(inst, sizeof inst, cfg->instance);
+	lis_log_value(hv, sizeof hv, holder && holder[0] ? holder : "-");
+	lis_log_value(why, sizeof why, reason);
+	if (now == ROLE_LEADER)
+		lis_log(LIS_LOG_INFO, "lease", "result=acquired role=leader instance=%s reason=%s",
+			inst, why);
+	else if (*role == ROLE_LEADER)
+		lis_log(LIS_LOG_WARN, "lease", "result=lost role=follower instance=%s holder=%s "
+			"reason=%s", inst, hv, why);
+	else
+		lis_log(LIS_LOG_INFO, "lease", "result=waiting role=follower instance=%s "
+			"holder=%s reason=%s", inst, hv, why);
+	*role = now;
+	wmd_metrics_leader(now == ROLE_LEADER, changed);
+	write_metrics(cfg);
+}
+
+/* Take the lease if free, renew this collector's row; the role follows. On a failed check
+ * the role stays unless the connection broke (the lock belongs to the session: while the
+ * session lives, a leader still holds it, and nobody else can take it). */
+static int lease_check(struct db_conn *db, const struct wmd_config *cfg, bool *keepalives,
+		       enum role *role, struct lis_error *err)
+{
+	static char host[256];
+	char holder[200];
+	bool leader = false;
+	if (!host[0] && gethostname(host, sizeof host - 1) < 0)
+		snprintf(host, sizeof host, "unknown");
+	if (!*keepalives) {
+		if (db_lease_session(db, (unsigned)cfg->lease_interval, err) < 0)
+			return -1;
+		*keepalives = true;
+	}
+	const struct db_lease_member me = { cfg->instance, host, (long)getpid() };
+	if (db_lease_check(db, &me, &leader, holder, sizeof holder, err) < 0) {
+		if (!db_is_ok(db) && *role == ROLE_LEADER)
+			set_role(cfg, role, ROLE_FOLLOWER, NULL, "database connection lost");
+		return -1;
+	}
+	set_role(cfg, role, leader ? ROLE_LEADER : ROLE_FOLLOWER, holder,
+		 leader ? "lock taken" : *role == ROLE_LEADER ? "lock not held" : "held elsewhere");
+	return 0;
+}
+
 /* [daemon] user as it was applied at start ("-": as started). */
 static char running_as[80] = "-";
 
@@ -255,15 +314,17 @@ static void log_start(const char *event, const struct wmd_config *cfg, const cha
 		if (w > 0)
 			o += (size_t)w;
 	}
-	char nv[700];
+	char nv[700], inst[200];
 	/* Profile names only: never a community, user or password. */
 	lis_log(LIS_LOG_INFO, event,
 		"version=%s mode=%s config=%s interval=%lu jitter=%.2f concurrency=%lu "
-		"timeout_ms=%lu retries=%lu max_backoff=%lu netlink=%s profiles=%s user=%s",
+		"timeout_ms=%lu retries=%lu max_backoff=%lu netlink=%s profiles=%s user=%s "
+		"lease=%s lease_interval=%lu instance=%s",
 		LIS_VERSION, mode, lis_log_value(conf, sizeof conf, file ? file : "-"),
 		cfg->interval, cfg->jitter, cfg->concurrency, cfg->timeout_ms, cfg->retries,
 		cfg->max_backoff, cfg->netlink_enabled ? "on" : "off",
-		lis_log_value(nv, sizeof nv, names), running_as);
+		lis_log_value(nv, sizeof nv, names), running_as, cfg->lease ? "on" : "off",
+		cfg->lease_interval, lis_log_value(inst, sizeof inst, cfg->instance));
 	struct stat stt;
 	if (file && wmd_config_has_secrets(cfg) && stat(file, &stt) == 0 &&
 	    (stt.st_mode & S_IROTH))
@@ -367,6 +428,9 @@ int wmd_run(struct wmd_config *cfg, enum wmd_action action, const char *config_f
 	struct attempts mem = { 0 };
 	unsigned backoff = 0;
 	int rc = WMD_EXIT_OK;
+	enum role role = cfg->lease ? ROLE_UNKNOWN : ROLE_LEADER;
+	bool keepalives = false;
+	time_t next_cycle = 0;
 
 	signals_setup();
 	lis_log_init("wiremapd", (enum lis_log_target)cfg->log_target,
@@ -380,18 +444,27 @@ int wmd_run(struct wmd_config *cfg, enum wmd_action action, const char *config_f
 	}
 	log_start("start", cfg, config_file, action == WMD_ACTION_ONCE ? "once" : "daemon");
 	wmd_metrics_init();
+	/* --once does not take part in the lease: it is the operator's own poll. */
+	wmd_metrics_leader(!cfg->lease || action == WMD_ACTION_ONCE, false);
 	write_metrics(cfg);
 
 	if (action == WMD_ACTION_ONCE) {
 		rc = run_once(cfg);
 		goto out;
 	}
+	/* The neighbour thread runs whatever the role: each host's neighbour table is its own
+	 * evidence, which no other collector sees (wiremapd(8) LEASE). */
 	nl = netlink_start(cfg);
 	while (!stop_flag) {
 		struct lis_error err = { 0 };
 		if (reload_flag) {
+			bool had_lease = cfg->lease;
 			reload_flag = 0;
 			reload(cfg, &config_file, argc, argv, &nl, &db);
+			if (!cfg->lease)
+				set_role(cfg, &role, ROLE_LEADER, NULL, "lease off");
+			else if (!had_lease)
+				role = ROLE_UNKNOWN;
 			continue;
 		}
 		if (db && !db_is_ok(db)) {
@@ -399,6 +472,9 @@ int wmd_run(struct wmd_config *cfg, enum wmd_action action, const char *config_f
 			db = NULL;
 		}
 		if (!db) {
+			keepalives = false;
+			if (role == ROLE_LEADER && cfg->lease)
+				set_role(cfg, &role, ROLE_FOLLOWER, NULL, "database connection lost");
 			db = connect_db(cfg, &err);
 			if (!db) {
 				backoff = backoff ? backoff * 2 : 1;
@@ -415,18 +491,44 @@ int wmd_run(struct wmd_config *cfg, enum wmd_action action, const char *config_f
 				lis_log(LIS_LOG_INFO, "database", "result=connected");
 			backoff = 0;
 		}
-		struct wmd_poll_stats st = { 0 };
-		time_t next = 0, now = time(NULL);
-		if (cycle(db, cfg, false, &mem, &next, &st, &err) < 0) {
-			log_failure("cycle", "poll", &err);
-			/* A broken connection is seen above; anything else gets a pause. */
-			wait_until(now + 5);
-			continue;
+		time_t now = time(NULL);
+		if (cfg->lease) {
+			enum role was = role;
+			if (lease_check(db, cfg, &keepalives, &role, &err) < 0) {
+				log_failure("lease", "check", &err);
+				wait_until(now + (time_t)cfg->lease_interval);
+				continue;
+			}
+			if (role != ROLE_LEADER) {
+				wait_until(now + (time_t)cfg->lease_interval);
+				continue;
+			}
+			if (was != ROLE_LEADER)
+				next_cycle = 0;
 		}
-		time_t until = now + LIST_REFRESH;
-		if (next && next < until)
-			until = next;
+		if (now >= next_cycle) {
+			struct wmd_poll_stats st = { 0 };
+			time_t next = 0;
+			if (cycle(db, cfg, false, &mem, &next, &st, &err) < 0) {
+				log_failure("cycle", "poll", &err);
+				/* A broken connection is seen above; anything else gets a pause. */
+				wait_until(now + 5);
+				continue;
+			}
+			next_cycle = now + LIST_REFRESH;
+			if (next && next < next_cycle)
+				next_cycle = next;
+		}
+		/* The leader renews the lease between cycles as often as followers look at it. */
+		time_t until = next_cycle;
+		if (cfg->lease && now + (time_t)cfg->lease_interval < until)
+			until = now + (time_t)cfg->lease_interval;
 		wait_until(until);
+	}
+	if (cfg->lease && role == ROLE_LEADER) {
+		char inst[200];
+		lis_log(LIS_LOG_INFO, "lease", "result=released instance=%s",
+			lis_log_value(inst, sizeof inst, cfg->instance));
 	}
 	if (stop_flag)
 		lis_log(LIS_LOG_INFO, "stop", "signal=%s",
