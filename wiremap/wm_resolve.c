@@ -4,7 +4,7 @@
  * allocation, no lock, bounded work (a fixed number of MACs and bindings per MAC). */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,6 +58,8 @@ struct walk {
 	const struct wm_snapshot *s;
 	const struct wm_policy *p;
 	struct wm_result *res;
+	struct wm_ip ip;                          /* the target's IP, when has_ip */
+	bool has_ip;
 	uint8_t macs[MAX_MACS][6];
 	size_t n_macs;
 	const struct wm_endpoint *eps[MAX_ENDPOINTS];
@@ -86,10 +88,11 @@ static bool binding_is_fresh(const struct walk *w, const struct wm_binding *b)
 	return fresh(&p, b);
 }
 
-__attribute__((format(printf, 8, 9)))
+/* A new piece of evidence, its text's parts for the caller to fill; NULL when the list is
+ * full (but for reserve slots). */
 static struct wm_evidence *add_ev(struct walk *w, size_t reserve, enum wm_source src,
 				  const struct wm_location *loc, const struct wm_binding *b,
-				  int mac_idx, const struct wm_site *site, const char *fmt, ...)
+				  int mac_idx, const struct wm_site *site, enum wm_evidence_text text)
 {
 	struct wm_result *r = w->res;
 	if (r->n_evidence + reserve >= WM_MAX_EVIDENCE)
@@ -98,6 +101,7 @@ static struct wm_evidence *add_ev(struct walk *w, size_t reserve, enum wm_source
 	struct wm_evidence *e = &r->ev[i];
 	memset(e, 0, sizeof *e);
 	e->source = src;
+	e->text = text;
 	e->loc = loc = wm_location_current(loc);  /* a delta may have changed it since */
 	if (b) {
 		e->last_seen = b->last_seen;
@@ -105,10 +109,6 @@ static struct wm_evidence *add_ev(struct walk *w, size_t reserve, enum wm_source
 		e->stale = !binding_is_fresh(w, b);
 		w->n_stale += e->stale;
 	}
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(e->what, sizeof e->what, fmt, ap);
-	va_end(ap);
 	w->ev_mac[i] = mac_idx;
 	w->ev_site[i] = loc && loc->site ? loc->site : site;
 	return e;
@@ -121,6 +121,7 @@ static int add_mac(struct walk *w, const uint8_t mac[6])
 			return (int)i;
 	if (w->n_macs == MAX_MACS)
 		return -1;
+	wm_prefetch_mac(w->s, mac);
 	memcpy(w->macs[w->n_macs], mac, 6);
 	return (int)w->n_macs++;
 }
@@ -134,6 +135,7 @@ static void add_endpoint(struct walk *w, const struct wm_endpoint *e, const char
 			return;
 	if (w->n_eps == MAX_ENDPOINTS)
 		return;
+	__builtin_prefetch(e);
 	w->ep_how[w->n_eps] = how;
 	w->eps[w->n_eps++] = e;
 }
@@ -148,29 +150,30 @@ static const char *site_key(const struct wm_site *s)
 static void walk_ports(struct walk *w, int mi)
 {
 	const struct wm_binding *bs[MAX_BINDINGS];
-	char mac[18];
-	ident_mac_format(w->macs[mi], mac);
 	size_t n = wm_bindings_mac_port(w->s, w->macs[mi], bs, MAX_BINDINGS);
 	for (size_t i = 0; i < n; i++) {
 		const struct wm_binding *b = bs[i];
 		const struct wm_switch *sw = b->sw;
 		const struct wm_port *pt = sw ? wm_binding_port(w->s, b) : NULL;
 		const struct wm_location *pl = pt ? WM_LOCATION_OF(pt) : NULL;
-		const char *port = b->port_id ? b->port_id : "?";
+		struct wm_evidence *e;
 		if (!sw)
-			add_ev(w, RESERVE_STATIC, WM_SRC_PORT, NULL, b, mi, NULL,
-			       "mac %s on port %s of a switch not in the wiremap", mac, port);
+			e = add_ev(w, RESERVE_STATIC, WM_SRC_PORT, NULL, b, mi, NULL,
+				   WM_EVT_PORT_UNKNOWN_SWITCH);
 		else if (pl)
-			add_ev(w, RESERVE_STATIC, WM_SRC_PORT, pl, b, mi, sw->site,
-			       "mac %s on %s port %s", mac, sw->key, port);
+			e = add_ev(w, RESERVE_STATIC, WM_SRC_PORT, pl, b, mi, sw->site, WM_EVT_PORT);
 		else if (wm_location_current(sw->location))
-			add_ev(w, RESERVE_STATIC, WM_SRC_SWITCH, sw->location, b, mi, sw->site,
-			       "mac %s on %s port %s (%s; the switch's location)", mac, sw->key,
-			       port, pt ? "port without a location" : "port not in the wiremap");
+			e = add_ev(w, RESERVE_STATIC, WM_SRC_SWITCH, sw->location, b, mi, sw->site,
+				   WM_EVT_PORT_SWITCH_LOCATION);
 		else
-			add_ev(w, RESERVE_STATIC, WM_SRC_PORT, NULL, b, mi, sw->site,
-			       "mac %s on %s port %s: neither port nor switch has a location", mac,
-			       sw->key, port);
+			e = add_ev(w, RESERVE_STATIC, WM_SRC_PORT, NULL, b, mi, sw->site,
+				   WM_EVT_PORT_NO_LOCATION);
+		if (!e)
+			continue;
+		memcpy(e->mac, w->macs[mi], 6);
+		e->sw = sw;
+		e->name = b->port_id ? b->port_id : "?";
+		e->port_known = pt != NULL;
 	}
 }
 
@@ -187,21 +190,55 @@ static void bssid_text(const struct wm_bssid *ap, char *buf, size_t size)
 static void walk_bssids(struct walk *w, int mi)
 {
 	const struct wm_binding *bs[MAX_BINDINGS];
-	char mac[18], bssid[18], ap[80];
-	ident_mac_format(w->macs[mi], mac);
 	size_t n = wm_bindings_mac_bssid(w->s, w->macs[mi], bs, MAX_BINDINGS);
 	for (size_t i = 0; i < n; i++) {
 		const struct wm_bssid *a = wm_lookup_bssid(w->s, bs[i]->bssid);
-		ident_mac_format(bs[i]->bssid, bssid);
-		if (a) {
-			bssid_text(a, ap, sizeof ap);
-			add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, WM_LOCATION_OF(a), bs[i], mi, NULL,
-			       "mac %s associated with bssid %s, %s", mac, bssid, ap);
-		} else {
-			add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, NULL, bs[i], mi, NULL,
-			       "mac %s associated with bssid %s, not in the wiremap", mac, bssid);
-		}
+		struct wm_evidence *e = a ? add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, WM_LOCATION_OF(a),
+						   bs[i], mi, NULL, WM_EVT_BSSID)
+					  : add_ev(w, RESERVE_STATIC, WM_SRC_BSSID, NULL, bs[i], mi,
+						   NULL, WM_EVT_BSSID_UNKNOWN);
+		if (!e)
+			continue;
+		memcpy(e->mac, w->macs[mi], 6);
+		memcpy(e->bssid, bs[i]->bssid, 6);
+		e->ap = a;
 	}
+}
+
+/* At a million entries each lookup is a cache miss or two, and each step of a walk waits
+ * for the one before. Here the steps of all the walks (the MACs' ports and access points,
+ * the endpoints' locations) are started together, stage by stage, so that their misses
+ * overlap; the walks then find what they read in the cache. Nothing is decided here. */
+static void prefetch_walks(struct walk *w)
+{
+	const struct wm_binding *bs[MAX_BINDINGS];
+	const struct wm_port *ports[MAX_MACS * MAX_BINDINGS];
+	const struct wm_binding *aps[MAX_MACS * MAX_BINDINGS];
+	const struct wm_bssid *ap[MAX_MACS * MAX_BINDINGS];
+	size_t n_ports = 0, n_aps = 0;
+	for (size_t i = 0; i < w->n_macs; i++)
+		wm_prefetch_bindings(w->s, w->macs[i]);
+	for (size_t i = 0; i < w->n_macs; i++) {
+		wm_prefetch_ports(w->s, w->macs[i], MAX_BINDINGS);
+		wm_prefetch_access_points(w->s, w->macs[i], MAX_BINDINGS);
+		size_t n = wm_bindings_mac_port(w->s, w->macs[i], bs, MAX_BINDINGS);
+		for (size_t j = 0; j < n; j++)
+			if (bs[j]->port)
+				ports[n_ports++] = bs[j]->port;
+		n = wm_bindings_mac_bssid(w->s, w->macs[i], bs, MAX_BINDINGS);
+		for (size_t j = 0; j < n; j++)
+			aps[n_aps++] = bs[j];
+	}
+	for (size_t i = 0; i < w->n_eps; i++)
+		__builtin_prefetch(__atomic_load_n(&w->eps[i]->location, __ATOMIC_ACQUIRE));
+	for (size_t i = 0; i < n_ports; i++)
+		__builtin_prefetch(__atomic_load_n(&ports[i]->location, __ATOMIC_ACQUIRE));
+	for (size_t i = 0; i < n_aps; i++)
+		if ((ap[i] = wm_lookup_bssid(w->s, aps[i]->bssid)))
+			__builtin_prefetch(ap[i]);
+	for (size_t i = 0; i < n_aps; i++)
+		if (ap[i])
+			__builtin_prefetch(__atomic_load_n(&ap[i]->location, __ATOMIC_ACQUIRE));
 }
 
 /* The site default answers for the site named by the strongest evidence that names one
@@ -224,14 +261,14 @@ static void site_default(struct walk *w)
 					site = w->ev_site[i];
 	if (!site || !wm_location_current(site->default_location))
 		return;
-	if (site->allow_default)
-		add_ev(w, 0, WM_SRC_SITE_DEFAULT, site->default_location, NULL, -1, site,
-		       "default location of site %s%s", site_key(site),
-		       pass > 1 ? " (where stale evidence last put the device)" : "");
-	else
-		add_ev(w, 0, WM_SRC_SITE_DEFAULT, NULL, NULL, -1, site,
-		       "site %s has a default location, but its policy does not allow it",
-		       site_key(site));
+	struct wm_evidence *e =
+		!site->allow_default
+			? add_ev(w, 0, WM_SRC_SITE_DEFAULT, NULL, NULL, -1, site,
+				 WM_EVT_SITE_DEFAULT_REFUSED)
+			: add_ev(w, 0, WM_SRC_SITE_DEFAULT, site->default_location, NULL, -1, site,
+				 pass > 1 ? WM_EVT_SITE_DEFAULT_LAST : WM_EVT_SITE_DEFAULT);
+	if (e)
+		e->site = site;
 }
 
 static void find_disagreement(struct walk *w, size_t win)
@@ -299,14 +336,17 @@ static void names_tel_endpoint(struct walk *w, const struct ident *id)
 static void learns_ip_macs(struct walk *w, const struct ident *id)
 {
 	const struct wm_binding *bs[MAX_BINDINGS];
-	size_t n = wm_bindings_ip_mac(w->s, id->value, bs, MAX_BINDINGS);
+	(void)id; /* wm_resolve() parsed it once, into w->ip */
+	size_t n = w->has_ip ? wm_bindings_ip_mac_at(w->s, &w->ip, bs, MAX_BINDINGS) : 0;
 	for (size_t i = 0; i < n; i++) {
-		char m[18];
-		ident_mac_format(bs[i]->mac, m);
 		bool fresh = binding_is_fresh(w, bs[i]);
 		int mi = fresh ? add_mac(w, bs[i]->mac) : -1;
-		add_ev(w, RESERVE_STATIC, WM_SRC_NONE, NULL, bs[i], mi, NULL, "ip %s has mac %s",
-		       bs[i]->ip, m);
+		struct wm_evidence *e = add_ev(w, RESERVE_STATIC, WM_SRC_NONE, NULL, bs[i], mi, NULL,
+					       WM_EVT_IP_MAC);
+		if (e) {
+			memcpy(e->mac, bs[i]->mac, 6);
+			e->name = bs[i]->ip;
+		}
 	}
 }
 
@@ -447,24 +487,21 @@ static void verify_client_ap(struct walk *w, size_t i)
 	struct wm_result *r = w->res;
 	struct wm_evidence *c = &r->ev[i];
 	const struct wm_site *site = c->loc ? c->loc->site : NULL;
-	const char *backer = NULL;
+	enum wm_source backer = WM_SRC_NONE;
 	for (size_t k = 0; site && k < r->n_evidence && !backer; k++) {
 		const struct wm_evidence *e = &r->ev[k];
 		bool network = e->source == WM_SRC_PORT || e->source == WM_SRC_SWITCH ||
 			       e->source == WM_SRC_BSSID || e->source == WM_SRC_SUBNET;
 		if (network && e->loc && !e->stale && e->loc->site == site)
-			backer = wm_source_name(e->source);
+			backer = e->source;
 	}
 	if (!c->loc)
 		return;
-	if (backer) {
-		lis_strcatf(c->what, sizeof c->what, "; the %s puts it in site %s too", backer,
-			    site_key(site));
-		return;
-	}
-	c->unverified = true;
-	lis_strcatf(c->what, sizeof c->what, "; unverified: no network evidence puts the device "
-		    "in site %s", site_key(site));
+	c->site = site;
+	if (backer)
+		c->backer = backer;
+	else
+		c->unverified = true;
 }
 
 /* The class whose policy applies: the first endpoint's (what the request names comes
@@ -475,24 +512,19 @@ static void verify_client_ap(struct walk *w, size_t i)
 static void choose_class(struct walk *w, const struct ident *ip)
 {
 	struct wm_result *r = w->res;
-	const struct wm_vpn *v = ip ? wm_lookup_vpn(w->s, ip->value) : NULL;
-	char until[32];
+	const struct wm_vpn *v = ip && w->has_ip ? wm_lookup_vpn_at(w->s, &w->ip) : NULL;
 
 	w->cls = &wm_class_none;
 	snprintf(r->class_how, sizeof r->class_how, "no endpoint or VPN binding names it");
 	if (v) {
-		struct tm tm;
-		gmtime_r(&v->expires_at, &tm);
-		strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		bool live = v->expires_at > w->p->now;
 		struct wm_evidence *e = add_ev(w, RESERVE_STATIC, WM_SRC_NONE, NULL, NULL, -1, NULL,
-					       "ip %s bound to user %s by the VPN concentrator, "
-					       "%s %s", v->ip, v->user, live ? "until" : "expired",
-					       until);
+					       WM_EVT_VPN);
 		if (e) {
 			e->last_seen = v->bound_at;
 			e->origin = "vpn";
 			e->stale = !live;
+			e->vpn = v;
 		}
 		w->vpn = live ? v : NULL;
 	}
@@ -519,7 +551,8 @@ static void choose_class(struct walk *w, const struct ident *ip)
  * network does not see: no fresh binding of it to a MAC (a router's neighbour table holds
  * only hosts on its own links), no switch port or access point. A gap in the wiremap's
  * subnets is not taken for absence when the network itself sees the device. */
-static void judge_premises(struct walk *w, const char *ip, bool remote, const char *matched)
+static void judge_premises(struct walk *w, const char *ip, bool remote,
+			   const struct wm_prefix *matched)
 {
 	struct wm_result *r = w->res;
 	bool seen = false, covered = false;
@@ -535,9 +568,11 @@ static void judge_premises(struct walk *w, const char *ip, bool remote, const ch
 		snprintf(r->premises, sizeof r->premises, "off premises: %.64s is a VPN address of "
 			 "user %.64s", ip, w->vpn->user);
 	} else if (remote) {
+		char net[INET6_ADDRSTRLEN + 8];
+		wm_prefix_format(matched, net, sizeof net);
 		r->off_premises = true;
 		snprintf(r->premises, sizeof r->premises,
-			 "off premises: %.64s is in remote subnet %.64s", ip, matched);
+			 "off premises: %.64s is in remote subnet %.64s", ip, net);
 	} else if (!covered && !seen && wm_snapshot_has_subnets(w->s)) {
 		r->off_premises = true;
 		snprintf(r->premises, sizeof r->premises,
@@ -588,16 +623,16 @@ static void exclude(struct walk *w, size_t from)
 		if (e->source == WM_SRC_NONE || !e->loc)
 			continue;
 		if (r->off_premises && e->source != WM_SRC_DECLARED) {
-			e->excluded = true;
-			lis_strcatf(e->what, sizeof e->what, "; not used: off premises");
+			e->why_excluded = WM_EXCL_OFF_PREMISES;
 		} else if (w->on_known && e->source == WM_SRC_DECLARED) {
-			e->excluded = true;
-			lis_strcatf(e->what, sizeof e->what, "; not used: on premises");
+			e->why_excluded = WM_EXCL_ON_PREMISES;
 		} else if (kind && !(w->cls->evidence & kind)) {
-			e->excluded = true;
-			lis_strcatf(e->what, sizeof e->what, "; not counted by class %s",
-				    w->cls->key);
+			e->why_excluded = WM_EXCL_CLASS;
+			e->excluded_by = w->cls;
+		} else {
+			continue;
 		}
+		e->excluded = true;
 	}
 }
 
@@ -611,32 +646,29 @@ static size_t walk_declared(struct walk *w)
 	if (!(c->evidence & WM_EV_DECLARED) && c->no_fresh != WM_NO_FRESH_DECLARED)
 		return SIZE_MAX;
 	if (!r->user) {
-		add_ev(w, 0, WM_SRC_DECLARED, NULL, NULL, -1, NULL,
-		       "no user known for the device (no endpoint owner, no VPN binding)");
+		add_ev(w, 0, WM_SRC_DECLARED, NULL, NULL, -1, NULL, WM_EVT_NO_USER);
 		return SIZE_MAX;
 	}
 	const struct wm_declared *d = wm_lookup_declared(w->s, r->user);
 	if (!d) {
-		add_ev(w, 0, WM_SRC_DECLARED, NULL, NULL, -1, NULL,
-		       "user %s has no current declared location", r->user);
+		struct wm_evidence *e = add_ev(w, 0, WM_SRC_DECLARED, NULL, NULL, -1, NULL,
+					       WM_EVT_NO_DECLARED);
+		if (e)
+			e->name = r->user;
 		return SIZE_MAX;
 	}
-	char when[32];
-	struct tm tm;
 	time_t now = w->p->now;
 	bool expired = d->expires_at <= now;
 	bool unconfirmed = c->reconfirm_interval &&
 			   now - d->confirmed_at > (time_t)c->reconfirm_interval;
-	time_t t = expired ? d->expires_at : d->confirmed_at;
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	struct wm_evidence *e = add_ev(w, 0, WM_SRC_DECLARED, &d->loc, NULL, -1, NULL,
-				       "user %s declared location %s%s%s", r->user, d->label,
-				       expired ? ", expired " : unconfirmed
-						   ? ", not confirmed again since " : "",
-				       expired || unconfirmed ? when : "");
+				       expired ? WM_EVT_DECLARED_EXPIRED
+				       : unconfirmed ? WM_EVT_DECLARED_UNCONFIRMED
+						     : WM_EVT_DECLARED);
 	if (!e)
 		return SIZE_MAX;
+	e->declared = d;
+	e->name = r->user;
 	e->last_seen = d->confirmed_at;
 	e->origin = "declared";
 	e->stale = expired || unconfirmed;
@@ -648,21 +680,18 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 {
 	struct walk w = {.s = s, .p = p, .res = res, .max_age = p->max_binding_age};
 	struct ident id[IDENT_N_KINDS];
-	char ident[200] = "";
 	uint8_t bssid[6];
 
-	memset(res, 0, sizeof *res);
+	/* the evidence is set one by one as it is added */
+	memset(res, 0, offsetof(struct wm_result, ev));
 	/* Check everything first: a malformed target is the requester's error, not unknown. */
 	if (check_target(t, id, bssid, err) < 0)
 		return -1;
 	const struct ident *ip = id[IDENT_IP].kind == IDENT_IP ? &id[IDENT_IP] : NULL;
-
-	for (int k = 0; k < IDENT_N_KINDS; k++)
-		if (id[k].kind == (enum ident_kind)k)
-			lis_strcatf(ident, sizeof ident, "%s%s%s", *ident ? ", " : "",
-				    ident_kind_info(id[k].kind)->label, id[k].value);
-	if (t->bssid)
-		lis_strcatf(ident, sizeof ident, "%sbssid %s", *ident ? ", " : "", t->bssid);
+	/* the IP's bindings and subnet are both looked up: start loading both */
+	w.has_ip = ip && wm_ip_parse(ip->value, &w.ip) == 0;
+	if (w.has_ip)
+		wm_prefetch_ip(s, &w.ip);
 
 	/* 1. who is it: what the request names (MACs, endpoints), the endpoints' MACs, then
 	 * what bindings of its identities say (an IP's MACs), then the MACs' endpoints */
@@ -680,7 +709,8 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	/* ... and which policy applies to it (its class), and whose it is */
 	choose_class(&w, ip);
 
-	/* 2. switch ports */
+	/* 2. switch ports; first start loading what steps 2 and 3 read, at once */
+	prefetch_walks(&w);
 	for (size_t i = 0; i < w.n_macs; i++)
 		walk_ports(&w, (int)i);
 
@@ -692,14 +722,14 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	size_t client_ap = SIZE_MAX;
 	if (t->bssid) {
 		const struct wm_bssid *a = wm_lookup_bssid(s, bssid);
-		char m[18], ap[80];
-		ident_mac_format(bssid, m);
-		if (a)
-			bssid_text(a, ap, sizeof ap);
-		if (add_ev(&w, RESERVE_STATIC, WM_SRC_CLIENT_BSSID, a ? WM_LOCATION_OF(a) : NULL, NULL,
-			   -1, NULL, "serving bssid %s reported by the client, %s", m,
-			   a ? ap : "not in the wiremap"))
+		struct wm_evidence *e = add_ev(&w, RESERVE_STATIC, WM_SRC_CLIENT_BSSID,
+					       a ? WM_LOCATION_OF(a) : NULL, NULL, -1, NULL,
+					       WM_EVT_CLIENT_BSSID);
+		if (e) {
+			memcpy(e->mac, bssid, 6);
+			e->ap = a;
 			client_ap = res->n_evidence - 1;
+		}
 	}
 
 	/* 4. static assignments */
@@ -710,36 +740,37 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 			if (memcmp(w.macs[j], e->mac, 6) == 0)
 				mi = (int)j;
 		const struct wm_location *el = WM_LOCATION_OF(e);
-		if (el)
-			add_ev(&w, RESERVE_SUBNET, WM_SRC_STATIC, el, NULL, mi, NULL,
-			       "endpoint %s (found by %s) has a static location", e->key, w.ep_how[i]);
-		else
-			add_ev(&w, RESERVE_SUBNET, WM_SRC_STATIC, NULL, NULL, mi, NULL,
-			       "endpoint %s (found by %s) has no static location", e->key, w.ep_how[i]);
+		struct wm_evidence *ev = add_ev(&w, RESERVE_SUBNET, WM_SRC_STATIC, el, NULL, mi, NULL,
+						el ? WM_EVT_STATIC : WM_EVT_STATIC_NONE);
+		if (ev) {
+			ev->endpoint = e;
+			ev->name = w.ep_how[i];
+		}
 	}
 
 	/* 5. subnet */
-	char matched[INET6_ADDRSTRLEN + 8] = "";
+	struct wm_prefix matched = {0};
 	bool remote = false;
 	if (ip) {
-		const struct wm_location *loc = wm_lookup_subnet_ex(s, ip->value, matched,
-								    sizeof matched, &remote);
-		if (loc)
-			add_ev(&w, 2, WM_SRC_SUBNET, loc, NULL, -1, NULL, "ip %s in subnet %s",
-			       ip->value, matched);
-		else if (remote)
-			add_ev(&w, 2, WM_SRC_SUBNET, NULL, NULL, -1, NULL,
-			       "ip %s in remote subnet %s (a VPN pool)", ip->value, matched);
-		else
-			add_ev(&w, 2, WM_SRC_SUBNET, NULL, NULL, -1, NULL, "no subnet covers ip %s",
-			       ip->value);
+		const struct wm_location *loc =
+			w.has_ip ? wm_lookup_subnet_at(s, &w.ip, &matched, &remote) : NULL;
+		struct wm_evidence *e = add_ev(&w, 2, WM_SRC_SUBNET, loc, NULL, -1, NULL,
+					       loc ? WM_EVT_SUBNET
+					       : remote ? WM_EVT_REMOTE_SUBNET : WM_EVT_NO_SUBNET);
+		if (e) {
+			e->subnet = matched;
+			/* inet_pton took it: at most INET6_ADDRSTRLEN - 1 characters */
+			size_t n = strnlen(ip->value, sizeof e->ip - 1);
+			memcpy(e->ip, ip->value, n);
+			e->ip[n] = '\0';
+		}
 	}
 	if (client_ap != SIZE_MAX)
 		verify_client_ap(&w, client_ap);
 
 	/* on or off premises; then what the class and the premises leave out */
 	if (ip)
-		judge_premises(&w, ip->value, remote, matched);
+		judge_premises(&w, ip->value, remote, &matched);
 	exclude(&w, 0);
 
 	/* 6. site default: on premises, where the class and the site allow it */
@@ -774,6 +805,13 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 		memcpy(res->mac, w.macs[win != SIZE_MAX && w.ev_mac[win] >= 0 ? w.ev_mac[win] : 0], 6);
 	}
 	if (win == SIZE_MAX) {
+		char ident[200] = "";
+		for (int k = 0; k < IDENT_N_KINDS; k++)
+			if (id[k].kind == (enum ident_kind)k)
+				lis_strcatf(ident, sizeof ident, "%s%s%s", *ident ? ", " : "",
+					    ident_kind_info(id[k].kind)->label, id[k].value);
+		if (t->bssid)
+			lis_strcatf(ident, sizeof ident, "%sbssid %s", *ident ? ", " : "", t->bssid);
 		if (res->off_premises)
 			snprintf(res->unknown_reason, sizeof res->unknown_reason,
 				 "%s is off premises and no current declared location locates it",
@@ -814,10 +852,12 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 		break;
 	}
 	if (e->source == WM_SRC_SUBNET) {
+		char net[INET6_ADDRSTRLEN + 8];
+		wm_prefix_format(&matched, net, sizeof net);
 		res->fallback = true;
 		snprintf(res->note, sizeof res->note,
 			 "fallback: location of subnet %s; no switch-port or Wi-Fi evidence "
-			 "for this device", matched);
+			 "for this device", net);
 	} else if (e->source == WM_SRC_CLIENT_BSSID) {
 		snprintf(res->note, sizeof res->note,
 			 "location of the Wi-Fi access point the device reported, in the site its "
@@ -839,4 +879,132 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	}
 	find_disagreement(&w, win);
 	return 1;
+}
+
+/* "2026-01-02T03:04:05Z" */
+static void utc_text(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+const char *wm_evidence_text(const struct wm_evidence *e, char *buf, size_t size)
+{
+	char mac[18], bssid[18], ap[80], net[INET6_ADDRSTRLEN + 8], when[32];
+	if (!size)
+		return buf;
+	ident_mac_format(e->mac, mac);
+	ident_mac_format(e->bssid, bssid);
+	const char *sw = e->sw ? e->sw->key : NULL;
+	switch (e->text) {
+	case WM_EVT_IP_MAC:
+		snprintf(buf, size, "ip %s has mac %s", e->name, mac);
+		break;
+	case WM_EVT_PORT_UNKNOWN_SWITCH:
+		snprintf(buf, size, "mac %s on port %s of a switch not in the wiremap", mac, e->name);
+		break;
+	case WM_EVT_PORT:
+		snprintf(buf, size, "mac %s on %s port %s", mac, sw, e->name);
+		break;
+	case WM_EVT_PORT_SWITCH_LOCATION:
+		snprintf(buf, size, "mac %s on %s port %s (%s; the switch's location)", mac, sw,
+			 e->name, e->port_known ? "port without a location" : "port not in the wiremap");
+		break;
+	case WM_EVT_PORT_NO_LOCATION:
+		snprintf(buf, size, "mac %s on %s port %s: neither port nor switch has a location",
+			 mac, sw, e->name);
+		break;
+	case WM_EVT_BSSID:
+		bssid_text(e->ap, ap, sizeof ap);
+		snprintf(buf, size, "mac %s associated with bssid %s, %s", mac, bssid, ap);
+		break;
+	case WM_EVT_BSSID_UNKNOWN:
+		snprintf(buf, size, "mac %s associated with bssid %s, not in the wiremap", mac, bssid);
+		break;
+	case WM_EVT_CLIENT_BSSID:
+		if (e->ap)
+			bssid_text(e->ap, ap, sizeof ap);
+		snprintf(buf, size, "serving bssid %s reported by the client, %s", mac,
+			 e->ap ? ap : "not in the wiremap");
+		if (e->backer)
+			lis_strcatf(buf, size, "; the %s puts it in site %s too",
+				    wm_source_name(e->backer), site_key(e->site));
+		else if (e->unverified)
+			lis_strcatf(buf, size, "; unverified: no network evidence puts the device "
+				    "in site %s", site_key(e->site));
+		break;
+	case WM_EVT_STATIC:
+		snprintf(buf, size, "endpoint %s (found by %s) has a static location",
+			 e->endpoint->key, e->name);
+		break;
+	case WM_EVT_STATIC_NONE:
+		snprintf(buf, size, "endpoint %s (found by %s) has no static location",
+			 e->endpoint->key, e->name);
+		break;
+	case WM_EVT_SUBNET:
+		wm_prefix_format(&e->subnet, net, sizeof net);
+		snprintf(buf, size, "ip %s in subnet %s", e->ip, net);
+		break;
+	case WM_EVT_NO_SUBNET:
+		snprintf(buf, size, "no subnet covers ip %s", e->ip);
+		break;
+	case WM_EVT_SITE_DEFAULT:
+		snprintf(buf, size, "default location of site %s", site_key(e->site));
+		break;
+	case WM_EVT_SITE_DEFAULT_REFUSED:
+		snprintf(buf, size, "site %s has a default location, but its policy does not "
+			 "allow it", site_key(e->site));
+		break;
+	case WM_EVT_SITE_DEFAULT_LAST:
+		snprintf(buf, size, "default location of site %s (where stale evidence last put "
+			 "the device)", site_key(e->site));
+		break;
+	case WM_EVT_REMOTE_SUBNET:
+		wm_prefix_format(&e->subnet, net, sizeof net);
+		snprintf(buf, size, "ip %s in remote subnet %s (a VPN pool)", e->ip, net);
+		break;
+	case WM_EVT_VPN:
+		utc_text(e->vpn->expires_at, when, sizeof when);
+		snprintf(buf, size, "ip %s bound to user %s by the VPN concentrator, %s %s",
+			 e->vpn->ip, e->vpn->user, e->stale ? "expired" : "until", when);
+		break;
+	case WM_EVT_NO_USER:
+		snprintf(buf, size, "no user known for the device (no endpoint owner, no VPN "
+			 "binding)");
+		break;
+	case WM_EVT_NO_DECLARED:
+		snprintf(buf, size, "user %s has no current declared location", e->name);
+		break;
+	case WM_EVT_DECLARED:
+		snprintf(buf, size, "user %s declared location %s", e->name, e->declared->label);
+		break;
+	case WM_EVT_DECLARED_EXPIRED:
+		utc_text(e->declared->expires_at, when, sizeof when);
+		snprintf(buf, size, "user %s declared location %s, expired %s", e->name,
+			 e->declared->label, when);
+		break;
+	case WM_EVT_DECLARED_UNCONFIRMED:
+		utc_text(e->declared->confirmed_at, when, sizeof when);
+		snprintf(buf, size, "user %s declared location %s, not confirmed again since %s",
+			 e->name, e->declared->label, when);
+		break;
+	default:
+		buf[0] = '\0';
+		break;
+	}
+	switch (e->excluded ? e->why_excluded : WM_EXCL_NONE) {
+	case WM_EXCL_OFF_PREMISES:
+		lis_strcatf(buf, size, "; not used: off premises");
+		break;
+	case WM_EXCL_ON_PREMISES:
+		lis_strcatf(buf, size, "; not used: on premises");
+		break;
+	case WM_EXCL_CLASS:
+		lis_strcatf(buf, size, "; not counted by class %s", e->excluded_by->key);
+		break;
+	case WM_EXCL_NONE:
+		break;
+	}
+	return buf;
 }

@@ -64,11 +64,44 @@ struct wm_policy {
 	unsigned max_binding_age;  /* seconds; older bindings are not evidence */
 };
 
+/* What the text of a piece of evidence says (wm_evidence_text() writes it). */
+enum wm_evidence_text {
+	WM_EVT_IP_MAC,                  /* "ip 10.1.2.3 has mac 00:11:22:33:44:55" */
+	WM_EVT_PORT_UNKNOWN_SWITCH,     /* "mac ... on port Gi1/0/7 of a switch not in ..." */
+	WM_EVT_PORT,                    /* "mac ... on sw-3-12 port Gi1/0/7" */
+	WM_EVT_PORT_SWITCH_LOCATION,    /* "... (port without a location; the switch's ...)" */
+	WM_EVT_PORT_NO_LOCATION,        /* "...: neither port nor switch has a location" */
+	WM_EVT_BSSID,                   /* "mac ... associated with bssid ..., AP ap-1" */
+	WM_EVT_BSSID_UNKNOWN,           /* "..., not in the wiremap" */
+	WM_EVT_CLIENT_BSSID,            /* "serving bssid ... reported by the client, ..." */
+	WM_EVT_STATIC,                  /* "endpoint ... (found by mac) has a static location" */
+	WM_EVT_STATIC_NONE,             /* "... has no static location" */
+	WM_EVT_SUBNET,                  /* "ip 10.1.2.3 in subnet 10.1.2.0/24" */
+	WM_EVT_NO_SUBNET,               /* "no subnet covers ip ..." */
+	WM_EVT_SITE_DEFAULT,            /* "default location of site hq" */
+	WM_EVT_SITE_DEFAULT_REFUSED,    /* "site ... has a default location, but its policy ..." */
+	WM_EVT_SITE_DEFAULT_LAST,       /* "... (where stale evidence last put the device)" */
+	WM_EVT_REMOTE_SUBNET,           /* "ip 10.8.0.5 in remote subnet 10.8.0.0/16 (a VPN ..." */
+	WM_EVT_VPN,                     /* "ip 10.8.0.5 bound to user alice by the VPN ..." */
+	WM_EVT_NO_USER,                 /* "no user known for the device (no endpoint ...)" */
+	WM_EVT_NO_DECLARED,             /* "user alice has no current declared location" */
+	WM_EVT_DECLARED,                /* "user alice declared location home" */
+	WM_EVT_DECLARED_EXPIRED,        /* "..., expired 2026-01-02T03:04:05Z" */
+	WM_EVT_DECLARED_UNCONFIRMED,    /* "..., not confirmed again since 2026-01-02T03:04:05Z" */
+};
+
+/* Why evidence is not used though it has a location (the end of its text says so). */
+enum wm_exclusion {
+	WM_EXCL_NONE,
+	WM_EXCL_OFF_PREMISES,           /* "; not used: off premises" */
+	WM_EXCL_ON_PREMISES,            /* "; not used: on premises" (a declaration) */
+	WM_EXCL_CLASS,                  /* "; not counted by class softphone" */
+};
+
 /* One step of the walk, for logs and `lisctl explain`. */
 struct wm_evidence {
 	enum wm_source source;          /* what this evidence would give */
 	const struct wm_location *loc;  /* NULL when it leads nowhere (e.g. port without location) */
-	char what[160];                 /* e.g. "mac 00:11:22:33:44:55 on sw-3-12 port Gi1/0/7" */
 	time_t last_seen;               /* 0 when not a binding */
 	const char *origin;             /* binding source ("snmp", "import"...), or NULL */
 	bool stale;                     /* older than max_binding_age: not used */
@@ -76,8 +109,32 @@ struct wm_evidence {
 	bool excluded;                  /* the class does not count it, or the target is off
 					 * premises and it is an office's: not used */
 	bool chosen;                    /* the one that answered */
+	/* The parts of its text, put together by wm_evidence_text() only when a log line or
+	 * `lisctl explain` asks: formatting them costs more than the walk. They point into the
+	 * snapshot, so ask while it is held. */
+	enum wm_evidence_text text;
+	uint8_t mac[6];                 /* the device's MAC; client-bssid: the BSSID reported */
+	uint8_t bssid[6];               /* bssid: the BSSID the device was seen associated with */
+	const char *name;               /* ip-mac: the IP; port: the port; static: found by what;
+					 * no declared: the user */
+	const struct wm_switch *sw;     /* port */
+	bool port_known;                /* port: the port is in the wiremap */
+	const struct wm_bssid *ap;      /* bssid, client-bssid: the access point; NULL: none */
+	const struct wm_endpoint *endpoint;  /* static */
+	const struct wm_vpn *vpn;       /* vpn: the requester's VPN binding */
+	const struct wm_declared *declared;  /* declared: the user's declaration */
+	enum wm_exclusion why_excluded; /* when excluded */
+	const struct wm_class *excluded_by;  /* WM_EXCL_CLASS: the class */
+	const struct wm_site *site;     /* site default; client-bssid: the site it was checked in */
+	enum wm_source backer;          /* client-bssid: the evidence that puts it there too */
+	struct wm_prefix subnet;        /* subnet: the prefix matched */
+	char ip[46];                    /* subnet: the IP address as the request gave it */
 };
 
+/* Longest text of a piece of evidence, its NUL included: longer ones are cut. */
+#define WM_EVIDENCE_TEXT_MAX 160
+/* e's text ("mac 00:11:22:33:44:55 on sw-3-12 port Gi1/0/7") into buf; returns buf. */
+const char *wm_evidence_text(const struct wm_evidence *e, char *buf, size_t size);
 /* The name of e's step: its source's, or for one followed (no location of its own) "vpn"
  * (the requester's VPN binding) or "ip->mac". */
 const char *wm_evidence_step(const struct wm_evidence *e);
@@ -93,8 +150,6 @@ struct wm_result {
 	uint8_t mac[6];
 	bool disagreement;              /* evidence points at more than one site */
 	char disagree[200];             /* "port says hq, subnet says branch" */
-	size_t n_evidence;
-	struct wm_evidence ev[WM_MAX_EVIDENCE];
 	char unknown_reason[240];       /* why nothing matched, when source == WM_SRC_NONE */
 	/* The policy that decided: the target's class, how it was found ("endpoint
 	 * alice-laptop", "VPN binding of 10.8.0.5", "no endpoint"), and where the target is. */
@@ -104,6 +159,8 @@ struct wm_result {
 	char premises[200];             /* why off (or on) premises; "" when no address given */
 	const char *user;               /* the user found (endpoint owner, VPN binding), or NULL */
 	bool unconfirmed;               /* a stale declaration answered (class no_fresh) */
+	size_t n_evidence;
+	struct wm_evidence ev[WM_MAX_EVIDENCE];  /* last: only the first n_evidence are set */
 };
 
 /* Is every identity of t (its BSSID aside) the device at address ip, as s shows it at p->now?

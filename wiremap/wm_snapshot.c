@@ -3,15 +3,23 @@
  *
  * Memory: every row and string lives in one arena of large blocks, freed in one go; the
  * lookup structures are open-addressing hash tables (linear probing, load <= 1/2, the full
- * 64-bit hash kept beside each pointer so that a probe rarely touches the row) and, for
- * subnets, one path-compressed binary trie per address family. Bindings of one key sit next
- * to each other in one array, most recent first, so a lookup returns a slice of it.
+ * 64-bit hash kept beside each pointer so that a probe rarely touches the row), subnets
+ * included: one table per address family and prefix length in use, probed longest first.
+ * Bindings of one key sit next to each other right behind a small header, most recent
+ * first, so a lookup returns a slice of them and finds the first one in the header's line.
+ *
+ * A lookup at a million entries costs its cache misses: the slot, then the row. Keys that
+ * fit in 64 bits (MACs, BSSIDs, ids, prefixes up to /64) are hashed by a bijection, so an
+ * equal stored hash is an equal key and a probe never reads a row to compare
+ * (htab_get_exact); the resolver prefetches the slots of a MAC's tables (wm_prefetch_mac)
+ * before it walks them, and a subnet lookup those of every prefix length before it probes.
  *
  * Deltas: a changed row becomes a new object in the arena, published with one release store
- * (a hash slot, a trie link, a location field) that readers load with acquire; a changed
- * location gets a new version that every older version points at (wm_location_current). A
- * deleted key leaves a tombstone in its hash table. Nothing is freed before the snapshot
- * is: the loader replaces the snapshot when deltas have taken too much memory. */
+ * (a hash slot, a list of prefix lengths, a location field) that readers load with acquire;
+ * a changed location gets a new version that every older version points at
+ * (wm_location_current). A deleted key leaves a tombstone in its hash table. Nothing is
+ * freed before the snapshot is: the loader replaces the snapshot when deltas have taken too
+ * much memory. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +27,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "held_write.h"
@@ -27,7 +36,25 @@
 
 /* ------------------------------------------------------------------ arena */
 
-#define ARENA_BLOCK (1u << 20)
+/* Lookups read the arena and the tables at random: at a million entries, with 4 KB pages,
+ * each of their cache misses would miss the TLB too. Blocks of 2 MB and more are aligned
+ * to 2 MB and offered to the kernel for huge pages (transparent huge pages, madvise); the
+ * arena's blocks grow to 2 MB once it holds 16 MB, so that a small snapshot stays small. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *alloc_block(size_t size)
+{
+	void *p;
+	if (size < HUGE_PAGE)
+		return malloc(size);
+	if (posix_memalign(&p, HUGE_PAGE, size) != 0)
+		return NULL;
+	(void)madvise(p, size & ~(HUGE_PAGE - 1), MADV_HUGEPAGE); /* a hint: may fail */
+	return p;
+}
+
+#define ARENA_BLOCK ((size_t)1 << 20)
+#define ARENA_HUGE_FROM (8 * HUGE_PAGE)
 
 struct arena_block {
 	struct arena_block *next;
@@ -46,8 +73,10 @@ static void *arena_alloc(struct arena *a, size_t n)
 	struct arena_block *b = a->head;
 	if (!b || b->size - b->used < n) {
 		/* A large request gets a block of its own; the current block stays in use. */
-		size_t size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
-		struct arena_block *nb = malloc(sizeof *nb + size);
+		size_t block = a->bytes < ARENA_HUGE_FROM ? ARENA_BLOCK
+						       : HUGE_PAGE - sizeof(struct arena_block);
+		size_t size = n > ARENA_BLOCK / 4 ? n : block;
+		struct arena_block *nb = alloc_block(sizeof *nb + size);
 		if (!nb)
 			return NULL;
 		nb->size = size;
@@ -121,6 +150,7 @@ static uint64_t hash_str(const char *s)
 	return hash_bytes(s, strlen(s));
 }
 
+/* A bijection (mix64 is one): equal hashes are equal MACs. */
 static uint64_t hash_mac(const uint8_t m[6])
 {
 	uint64_t x = 0;
@@ -147,14 +177,17 @@ static int htab_init(struct htab *t, size_t n, size_t *bytes)
 	size_t cap = 8;
 	while (cap < n * 2)
 		cap <<= 1;
-	t->slot = calloc(cap, sizeof *t->slot);
+	t->slot = alloc_block(cap * sizeof *t->slot);
 	if (!t->slot)
 		return -1;
+	memset(t->slot, 0, cap * sizeof *t->slot);
 	t->mask = cap - 1;
 	*bytes += cap * sizeof *t->slot;
 	return 0;
 }
 
+/* eq NULL: the table's hash is a bijection of the key (hash_mac, hash_id), so an equal
+ * stored hash is the key and no row is read to compare (htab_get_exact). */
 static const void *htab_get(const struct htab *t, uint64_t h, eq_fn eq, const void *key)
 {
 	if (!t->slot)
@@ -164,9 +197,21 @@ static const void *htab_get(const struct htab *t, uint64_t h, eq_fn eq, const vo
 		const void *p = __atomic_load_n(&s->p, __ATOMIC_ACQUIRE);
 		if (!p)
 			return NULL;
-		if (p != TOMB && s->h == h && eq(p, key))
+		if (p != TOMB && s->h == h && (!eq || eq(p, key)))
 			return p;
 	}
+}
+
+static const void *htab_get_exact(const struct htab *t, uint64_t h)
+{
+	return htab_get(t, h, NULL, NULL);
+}
+
+/* Start loading the slot where a probe for h begins. */
+static void htab_prefetch(const struct htab *t, uint64_t h)
+{
+	if (t->slot)
+		__builtin_prefetch(&t->slot[h & t->mask]);
 }
 
 /* Keeps the first of two equal keys (the database's UNIQUE constraints make that rare). */
@@ -180,24 +225,25 @@ static void htab_put(struct htab *t, uint64_t h, const void *p, eq_fn eq, const 
 			t->used++;
 			return;
 		}
-		if (s->h == h && eq(s->p, key))
+		if (s->h == h && (!eq || eq(s->p, key)))
 			return;
 	}
 }
 
 /* For a delta, while readers probe: replace the entry of key with p, or add it. Returns the
  * entry replaced (NULL: none), or TOMB when the table is too full to add (the caller then
- * has the snapshot replaced: tables never grow in place). */
+ * has the snapshot replaced: tables never grow in place). In a table without eq (its hash
+ * a bijection) a key has one slot for good: a tombstone of the key takes it back. */
 static const void *htab_set(struct htab *t, uint64_t h, const void *p, eq_fn eq,
 			    const void *key)
 {
 	size_t i;
 	for (i = h & t->mask; t->slot[i].p; i = (i + 1) & t->mask) {
 		struct hslot *s = &t->slot[i];
-		if (s->p != TOMB && s->h == h && eq(s->p, key)) {
+		if (s->h == h && (s->p == TOMB ? !eq : !eq || eq(s->p, key))) {
 			const void *old = s->p;
 			__atomic_store_n(&s->p, p, __ATOMIC_RELEASE);
-			return old;
+			return old == TOMB ? NULL : old;
 		}
 	}
 	if ((t->used + 1) * 4 > (t->mask + 1) * 3)
@@ -215,7 +261,7 @@ static const void *htab_del(struct htab *t, uint64_t h, eq_fn eq, const void *ke
 {
 	for (size_t i = h & t->mask; t->slot[i].p; i = (i + 1) & t->mask) {
 		struct hslot *s = &t->slot[i];
-		if (s->p != TOMB && s->h == h && eq(s->p, key)) {
+		if (s->p != TOMB && s->h == h && (!eq || eq(s->p, key))) {
 			if (only && s->p != only)
 				return NULL;
 			const void *old = s->p;
@@ -234,13 +280,8 @@ static void htab_free(struct htab *t)
 
 /* ------------------------------------------------------------------ addresses */
 
-struct ipkey {
-	uint8_t fam;    /* 4 or 6 */
-	uint8_t a[16];
-};
-
 /* "10.1.2.3" or "2001:db8::1", with "/len" when want_len (absent: a host). */
-static int ip_parse(const char *text, struct ipkey *k, unsigned *len)
+static int ip_parse(const char *text, struct wm_ip *k, unsigned *len)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 	size_t n = text ? strlen(text) : 0;
@@ -273,27 +314,10 @@ static int ip_parse(const char *text, struct ipkey *k, unsigned *len)
 	return 0;
 }
 
-static void ip_format(const struct ipkey *k, char *buf, size_t size)
+static void ip_format(const struct wm_ip *k, char *buf, size_t size)
 {
 	if (!inet_ntop(k->fam == 4 ? AF_INET : AF_INET6, k->a, buf, (socklen_t)size))
 		buf[0] = '\0';
-}
-
-static int bit_at(const uint8_t *a, unsigned i)
-{
-	return a[i >> 3] >> (7 - (i & 7)) & 1;
-}
-
-/* True when the first len bits of a and b are equal. */
-static bool bits_equal(const uint8_t *a, const uint8_t *b, unsigned len)
-{
-	unsigned whole = len / 8, rest = len % 8;
-	if (memcmp(a, b, whole) != 0)
-		return false;
-	if (!rest)
-		return true;
-	uint8_t m = (uint8_t)(0xff << (8 - rest));
-	return ((a[whole] ^ b[whole]) & m) == 0;
 }
 
 static void mask_bits(uint8_t *a, unsigned len, unsigned nbytes)
@@ -309,26 +333,35 @@ static void mask_bits(uint8_t *a, unsigned len, unsigned nbytes)
 
 /* ------------------------------------------------------------------ the snapshot */
 
-/* A node of the path-compressed trie: its prefix (key/len), a location when a stored subnet
- * ends here, and children by the bit after the prefix. Inner nodes without a location exist
- * only where two prefixes part. */
-struct tnode {
-	struct tnode *child[2];
-	const struct wm_location *loc;
-	uint8_t key[16];
-	uint8_t len;
-	bool set;
+/* Subnets: per family (0 IPv4, 1 IPv6) one table per prefix length in use, and the list of
+ * those lengths, longest first, which a delta replaces (one release store) when it brings
+ * a new length. A prefix up to /64 is its table's key by its hash alone (subnet_hash), and
+ * the slot holds its location; a longer IPv6 one holds a struct subnet6. */
+#define N_SUBNET_LENS 129
+struct sublens {
+	unsigned n;
+	uint8_t len[N_SUBNET_LENS];
 };
+struct subnet6 {
+	uint8_t a[16];
+	const struct wm_location *loc;
+};
+/* Smallest table a delta makes for a new prefix length. */
+#define SUBNET_DELTA_TABLE 64
 
-/* What a remote subnet's trie node holds instead of a location: a VPN pool answers with
- * none (wm_lookup_subnet_ex). */
+/* What a remote subnet's slot holds instead of a location: a VPN pool answers with none
+ * (wm_lookup_subnet_ex). */
 static const struct wm_location remote_pool = {.key = "(remote)"};
 
-/* The bindings of one key: a slice of the kind's array, most recent first. */
+/* The bindings of one key, most recent first, right behind the header: one allocation,
+ * so that the first binding shares the header's cache line. */
 struct bgroup {
-	const struct wm_binding *first;
-	size_t n;
-	struct ipkey ip;  /* IP_MAC only */
+	uint32_t n;
+	union {
+		struct wm_ip ip;                         /* IP_MAC: the key */
+		unsigned char hint[sizeof(void *)];      /* MAC_PORT, MAC_BSSID: binding_group() */
+	};
+	struct wm_binding b[];
 };
 
 #define N_BSSID_LENS 49
@@ -343,10 +376,8 @@ struct wm_snapshot {
 	struct htab bssid[N_BSSID_LENS];
 	uint8_t bssid_lens[N_BSSID_LENS]; /* prefix lengths in use, longest first */
 	unsigned n_bssid_lens;
-	/* IPv4: prefixes of /16 and longer hang under a direct table of their first 16 bits,
-	 * which takes the ~16 densest levels out of every walk; shorter ones sit in root4 */
-	struct tnode **v4_16;
-	struct tnode *root4, *root6;
+	struct htab subnet[2][N_SUBNET_LENS];
+	const struct sublens *sublens[2];  /* NULL: none; PUBLISH/READ */
 	size_t table_bytes;
 	struct wm_snapshot_stats st;
 	struct pidf_frag *_Atomic frags;  /* installed by wm_location_set_frag(), linked by next */
@@ -379,7 +410,7 @@ struct endpoint_b {
 	long long location_id;
 };
 struct subnet_b {
-	struct ipkey k;
+	struct wm_ip k;
 	unsigned len;
 	long long location_id;
 	bool remote;
@@ -387,7 +418,7 @@ struct subnet_b {
 struct binding_b {
 	struct wm_binding b;
 	long long switch_id;
-	struct ipkey ip;
+	struct wm_ip ip;
 	size_t arrival;        /* rows come in last_seen order: breaks ties within a second */
 };
 
@@ -496,7 +527,7 @@ static int add_location(void *ctx, const struct db_rec_location *r, struct lis_e
 static int add_subnet(void *ctx, const struct db_rec_subnet *r, struct lis_error *err)
 {
 	struct wm_builder *b = ctx;
-	struct ipkey k;
+	struct wm_ip k;
 	unsigned len;
 	if (ip_parse(r->prefix, &k, &len) < 0)
 		return lis_error_set(err, LIS_E_INPUT, "wiremap snapshot: subnet \"%s\" is not a prefix",
@@ -648,7 +679,7 @@ static int add_vpn(void *ctx, const struct db_rec_vpn *r, struct lis_error *err)
 {
 	struct wm_builder *b = ctx;
 	struct arena *a = &b->s->arena;
-	struct ipkey k;
+	struct wm_ip k;
 	char ip[INET6_ADDRSTRLEN];
 	bool o = false;
 	if (ip_parse(r->ip, &k, NULL) < 0)
@@ -705,7 +736,7 @@ static int add_binding(void *ctx, const struct db_rec_binding *r, struct lis_err
 	bool o = false;
 	int kind = r->kind == DB_BIND_MAC_PORT ? K_B_PORT : r->kind == DB_BIND_IP_MAC ? K_B_IP
 		 : K_B_BSSID;
-	struct ipkey ip = {0};
+	struct wm_ip ip = {0};
 	char ipbuf[INET6_ADDRSTRLEN];
 	if (kind == K_B_IP) {
 		if (ip_parse(r->ip, &ip, NULL) < 0)
@@ -838,11 +869,11 @@ static bool eq_ep_tel(const void *i, const void *k)
 }
 static bool eq_group_mac(const void *i, const void *k)
 {
-	return memcmp(((const struct bgroup *)i)->first->mac, k, 6) == 0;
+	return memcmp(((const struct bgroup *)i)->b[0].mac, k, 6) == 0;
 }
 static bool eq_group_ip(const void *i, const void *k)
 {
-	return memcmp(&((const struct bgroup *)i)->ip, k, sizeof(struct ipkey)) == 0;
+	return memcmp(&((const struct bgroup *)i)->ip, k, sizeof(struct wm_ip)) == 0;
 }
 
 /* ------------------------------------------------------------------ finish */
@@ -870,78 +901,64 @@ static const void *by_id(const struct htab *t, long long id, eq_fn eq)
 	return id ? htab_get(t, hash_id(id), eq, &id) : NULL;
 }
 
-static struct tnode *tnode_new(struct arena *a, const uint8_t *key, unsigned len)
-{
-	struct tnode *n = arena_alloc(a, sizeof *n);
-	if (!n)
-		return NULL;
-	memcpy(n->key, key, 16);
-	mask_bits(n->key, len, 16);
-	n->len = (uint8_t)len;
-	return n;
-}
-
-/* Publish a trie link or field for readers that may be walking (a delta). */
+/* Publish a field for readers that may be reading (a delta). */
 #define PUBLISH(lv, v) __atomic_store_n(&(lv), (v), __ATOMIC_RELEASE)
 #define READ(lv) __atomic_load_n(&(lv), __ATOMIC_ACQUIRE)
 
-/* Patricia insertion: walk while the node's prefix covers the new one; where they part,
- * splice in a node for their common prefix. New nodes are complete before the one store
- * that links them in. replace: a prefix already there takes loc (a delta); else the first
- * one stays (a load). */
-static int trie_insert(struct arena *a, struct tnode **root, const uint8_t *key, unsigned len,
-		       const struct wm_location *loc, bool replace)
+/* The hash of a masked prefix of family f (0 IPv4, 1 IPv6) in its length's table: a
+ * bijection of its first 64 bits (all of an IPv4 one) up to /64, so that such tables need
+ * no row to compare; longer IPv6 prefixes are hashed whole and compared. */
+static bool subnet_exact(int f, unsigned len)
 {
-	struct tnode **link = root, *n = *root;
-	while (n && n->len <= len && bits_equal(n->key, key, n->len)) {
-		if (n->len == len) {
-			if (!n->set || replace) {
-				PUBLISH(n->loc, loc);
-				PUBLISH(n->set, true);
-			}
-			return 0;
-		}
-		link = &n->child[bit_at(key, n->len)];
-		n = *link;
-	}
-	struct tnode *leaf = tnode_new(a, key, len);
-	if (!leaf)
-		return -1;
-	leaf->set = true;
-	leaf->loc = loc;
-	if (!n) {
-		PUBLISH(*link, leaf);
-		return 0;
-	}
-	/* n is not covered by the new prefix along this path: find where they part */
-	unsigned common = 0, limit = n->len < len ? n->len : len;
-	while (common < limit && bit_at(n->key, common) == bit_at(key, common))
-		common++;
-	if (common == len) {
-		/* the new prefix covers n: it goes above it */
-		leaf->child[bit_at(n->key, len)] = n;
-		PUBLISH(*link, leaf);
-		return 0;
-	}
-	struct tnode *fork = tnode_new(a, key, common);
-	if (!fork)
-		return -1;
-	fork->child[bit_at(n->key, common)] = n;
-	fork->child[bit_at(key, common)] = leaf;
-	PUBLISH(*link, fork);
-	return 0;
+	return f == 0 || len <= 64;
 }
 
-/* A delta deleted the prefix: the node stays (as an inner one). */
-static void trie_unset(struct tnode *n, const uint8_t *key, unsigned len)
+static uint64_t subnet_hash(int f, unsigned len, const uint8_t *a)
 {
-	while (n && n->len <= len && bits_equal(n->key, key, n->len)) {
-		if (n->len == len) {
-			PUBLISH(n->set, false);
-			return;
-		}
-		n = n->child[bit_at(key, n->len)];
+	if (!subnet_exact(f, len))
+		return hash_bytes(a, 16);
+	uint64_t x = 0;
+	for (int i = 0; i < (f ? 8 : 4); i++)
+		x = x << 8 | a[i];
+	return mix64(x);
+}
+
+static bool eq_subnet6(const void *i, const void *k)
+{
+	return memcmp(((const struct subnet6 *)i)->a, k, 16) == 0;
+}
+
+/* What a slot of length len's table holds for a prefix (a = its masked bytes) at loc;
+ * NULL: out of memory. */
+static const void *subnet_entry(struct arena *ar, int f, unsigned len, const uint8_t *a,
+				const struct wm_location *loc)
+{
+	if (subnet_exact(f, len))
+		return loc;
+	struct subnet6 *e = arena_alloc(ar, sizeof *e);
+	if (e) {
+		memcpy(e->a, a, 16);
+		e->loc = loc;
 	}
+	return e;
+}
+
+/* A list of prefix lengths with len added, longest first; NULL: out of memory. */
+static struct sublens *sublens_with(struct arena *ar, const struct sublens *old, unsigned len)
+{
+	struct sublens *l = arena_alloc(ar, sizeof *l);
+	if (!l)
+		return NULL;
+	size_t j = 0;
+	for (unsigned i = 0; old && i < old->n; i++) {
+		if (old->len[i] < len && j == i)
+			l->len[j++] = (uint8_t)len;
+		l->len[j++] = old->len[i];
+	}
+	if (j == (old ? old->n : 0))
+		l->len[j++] = (uint8_t)len;
+	l->n = (unsigned)j;
+	return l;
 }
 
 /* Most recent first; within one second, the later arrival (the loader sends rows in
@@ -971,7 +988,54 @@ static int cmp_binding_ip(const void *a, const void *b)
 	return newest_first(x, y);
 }
 
-/* Sort one kind's bindings, copy them into the arena in that order, and index the groups. */
+/* The same key (IP or MAC, by kind) in two rows. */
+static bool same_binding_key(bool by_ip, const struct binding_b *x, const struct binding_b *y)
+{
+	return by_ip ? memcmp(&x->ip, &y->ip, sizeof x->ip) == 0
+		     : memcmp(x->b.mac, y->b.mac, 6) == 0;
+}
+
+/* A group for rows[0..n) (one key, newest first) in the arena; NULL: out of memory. */
+static struct bgroup *binding_group(struct wm_snapshot *s, int kind, const struct binding_b *rows,
+				    size_t n, const struct htab *sw_by_id)
+{
+	struct bgroup *g = arena_alloc(&s->arena, sizeof *g + n * sizeof g->b[0]);
+	if (!g)
+		return NULL;
+	g->n = (uint32_t)n;
+	if (kind == K_B_IP)
+		g->ip = rows[0].ip;
+	/* A hint, for prefetching only (a delta may change it since; no answer reads it):
+	 * the access point of the newest association as it is now, for
+	 * wm_prefetch_access_points(); the location of the newest port, for
+	 * wm_prefetch_ports(). */
+	const void *hint = NULL;
+	if (kind == K_B_BSSID)
+		hint = wm_lookup_bssid(s, rows[0].b.bssid);
+	for (size_t i = 0; i < n; i++) {
+		struct wm_binding *b = &g->b[i];
+		*b = rows[i].b;
+		if (kind != K_B_PORT)
+			continue;
+		b->sw = by_id(sw_by_id, rows[i].switch_id, eq_sw_id);
+		if (b->sw) {
+			struct portkey pk = {b->sw, b->port_id};
+			b->port = htab_get(&s->by_port, hash_port(pk.sw, pk.port_id), eq_port, &pk);
+		}
+		if (i == 0 && b->port)
+			hint = READ(b->port->location);
+	}
+	if (kind != K_B_IP)
+		memcpy(g->hint, &hint, sizeof hint);
+	return g;
+}
+
+static uint64_t hash_group(const struct bgroup *g, bool by_ip)
+{
+	return by_ip ? hash_bytes(&g->ip, sizeof g->ip) : hash_mac(g->b[0].mac);
+}
+
+/* Sort one kind's bindings, copy each key's run into a group in the arena, index them. */
 static int finish_bindings(struct wm_builder *b, int kind, struct htab *groups,
 			   const struct htab *sw_by_id)
 {
@@ -981,41 +1045,19 @@ static int finish_bindings(struct wm_builder *b, int kind, struct htab *groups,
 	bool by_ip = kind == K_B_IP;
 	if (v->n)
 		qsort(rows, v->n, sizeof *rows, by_ip ? cmp_binding_ip : cmp_binding_mac);
-	struct wm_binding *arr = v->n ? arena_alloc(&s->arena, v->n * sizeof *arr) : NULL;
 	size_t n_groups = 0;
 	for (size_t i = 0; i < v->n; i++)
-		n_groups += i == 0 || (by_ip ? memcmp(&rows[i - 1].ip, &rows[i].ip, sizeof rows[i].ip)
-					     : memcmp(rows[i - 1].b.mac, rows[i].b.mac, 6)) != 0;
-	if ((v->n && !arr) || htab_init(groups, n_groups, &s->table_bytes) < 0)
+		n_groups += i == 0 || !same_binding_key(by_ip, &rows[i - 1], &rows[i]);
+	if (htab_init(groups, n_groups, &s->table_bytes) < 0)
 		return -1;
-	struct bgroup *g = NULL;
-	for (size_t i = 0; i < v->n; i++) {
-		arr[i] = rows[i].b;
-		if (kind == K_B_PORT) {
-			arr[i].sw = by_id(sw_by_id, rows[i].switch_id, eq_sw_id);
-			if (arr[i].sw) {
-				struct portkey pk = {arr[i].sw, arr[i].port_id};
-				arr[i].port = htab_get(&s->by_port, hash_port(pk.sw, pk.port_id),
-						       eq_port, &pk);
-			}
-		}
-		bool same = g && (by_ip ? memcmp(&g->ip, &rows[i].ip, sizeof g->ip) == 0
-				       : memcmp(g->first->mac, arr[i].mac, 6) == 0);
-		if (same) {
-			g->n++;
-			continue;
-		}
-		g = arena_alloc(&s->arena, sizeof *g);
+	for (size_t i = 0, end; i < v->n; i = end) {
+		for (end = i + 1; end < v->n && same_binding_key(by_ip, &rows[i], &rows[end]); end++)
+			;
+		struct bgroup *g = binding_group(s, kind, rows + i, end - i, sw_by_id);
 		if (!g)
 			return -1;
-		g->first = &arr[i];
-		g->n = 1;
-		if (by_ip) {
-			g->ip = rows[i].ip;
-			htab_put(groups, hash_bytes(&g->ip, sizeof g->ip), g, eq_group_ip, &g->ip);
-		} else {
-			htab_put(groups, hash_mac(arr[i].mac), g, eq_group_mac, arr[i].mac);
-		}
+		htab_put(groups, hash_group(g, by_ip), g, by_ip ? eq_group_ip : eq_group_mac,
+			 by_ip ? (const void *)&g->ip : g->b[0].mac);
 	}
 	return 0;
 }
@@ -1135,24 +1177,36 @@ static int finish(struct wm_builder *b)
 			htab_put(&s->ep_tel, hash_str(x->e.tel), &x->e, eq_ep_tel, x->e.tel);
 	}
 
+	/* subnets: count each table's prefixes, make the tables, then fill them; a subnet that
+	 * leads nowhere is no answer (and no subnet to judge premises by) */
 	struct subnet_b *sn = b->v[K_SUBNET].v;
+	size_t per_plen[2][N_SUBNET_LENS] = {{0}};
+	for (size_t i = 0; i < b->v[K_SUBNET].n; i++)
+		if (sn[i].remote || by_id(loc_id, sn[i].location_id, eq_loc_id))
+			per_plen[sn[i].k.fam == 6][sn[i].len]++;
+	for (int f = 0; f < 2; f++) {
+		struct sublens *l = NULL;
+		for (int len = N_SUBNET_LENS - 1; len >= 0; len--) {
+			if (!per_plen[f][len])
+				continue;
+			if (htab_init(&s->subnet[f][len], per_plen[f][len], &s->table_bytes) < 0 ||
+			    (!l && !(l = arena_alloc(&s->arena, sizeof *l))))
+				goto out;
+			l->len[l->n++] = (uint8_t)len;
+		}
+		s->sublens[f] = l;
+	}
 	for (size_t i = 0; i < b->v[K_SUBNET].n; i++) {
 		const struct wm_location *loc = sn[i].remote ? &remote_pool
 					       : by_id(loc_id, sn[i].location_id, eq_loc_id);
 		if (!loc)
-			continue; /* a subnet that leads nowhere is no answer */
-		struct tnode **root = sn[i].k.fam == 4 ? &s->root4 : &s->root6;
-		if (sn[i].k.fam == 4 && sn[i].len >= 16) {
-			if (!s->v4_16) {
-				s->v4_16 = calloc(1u << 16, sizeof *s->v4_16);
-				if (!s->v4_16)
-					goto out;
-				s->table_bytes += (1u << 16) * sizeof *s->v4_16;
-			}
-			root = &s->v4_16[sn[i].k.a[0] << 8 | sn[i].k.a[1]];
-		}
-		if (trie_insert(&s->arena, root, sn[i].k.a, sn[i].len, loc, false) < 0)
+			continue;
+		int f = sn[i].k.fam == 6;
+		const void *e = subnet_entry(&s->arena, f, sn[i].len, sn[i].k.a, loc);
+		if (!e)
 			goto out;
+		htab_put(&s->subnet[f][sn[i].len], subnet_hash(f, sn[i].len, sn[i].k.a), e,
+			 subnet_exact(f, sn[i].len) ? NULL : eq_subnet6, sn[i].k.a);
 	}
 
 	if (finish_bindings(b, K_B_PORT, &s->g_mac_port, sw_id) < 0 ||
@@ -1223,7 +1277,9 @@ void wm_snapshot_free(struct wm_snapshot *s)
 	htab_free(&s->vpn_ip);
 	for (int i = 0; i < N_BSSID_LENS; i++)
 		htab_free(&s->bssid[i]);
-	free(s->v4_16);
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; i < N_SUBNET_LENS; i++)
+			htab_free(&s->subnet[f][i]);
 	for (struct pidf_frag *f = atomic_load(&s->frags), *next; f; f = next) {
 		next = f->next;
 		pidf_frag_free(f);
@@ -1257,18 +1313,85 @@ void wm_snapshot_get_stats(const struct wm_snapshot *s, struct wm_snapshot_stats
 
 /* ------------------------------------------------------------------ lookups */
 
-/* The deepest node on the path of addr whose prefix is a stored subnet. */
-static const struct tnode *trie_match(const struct tnode *n, const uint8_t *addr, unsigned max)
+/* The keys of address k in the tables of family f's n prefix lengths l (a: masked, h:
+ * hashed), and a start at loading their slots. */
+static void subnet_keys(const struct wm_snapshot *s, const struct wm_ip *k, int f,
+			const struct sublens *l, uint8_t a[][16], uint64_t *h)
 {
-	const struct tnode *best = NULL;
-	while (n && n->len <= max && bits_equal(n->key, addr, n->len)) {
-		if (READ(n->set))
-			best = n;
-		if (n->len == max)
-			break;
-		n = READ(n->child[bit_at(addr, n->len)]);
+	for (unsigned i = 0; i < l->n; i++) {
+		memcpy(a[i], k->a, 16);
+		mask_bits(a[i], l->len[i], 16);
+		h[i] = subnet_hash(f, l->len[i], a[i]);
+		htab_prefetch(&s->subnet[f][l->len[i]], h[i]);
 	}
-	return best;
+}
+
+/* The longest stored prefix of address k: every length's slot is started loading first, so
+ * that the probes' misses overlap, then the lengths are probed longest first. */
+const struct wm_location *wm_lookup_subnet_at(const struct wm_snapshot *s, const struct wm_ip *k,
+					      struct wm_prefix *matched, bool *remote)
+{
+	int f = k->fam == 6;
+	const struct sublens *l = READ(s->sublens[f]);
+	uint8_t a[N_SUBNET_LENS][16];
+	uint64_t h[N_SUBNET_LENS];
+	if (matched)
+		matched->fam = 0;
+	if (remote)
+		*remote = false;
+	if (!l)
+		return NULL;
+	subnet_keys(s, k, f, l, a, h);
+	for (unsigned i = 0; i < l->n; i++) {
+		unsigned len = l->len[i];
+		bool exact = subnet_exact(f, len);
+		const void *p = htab_get(&s->subnet[f][len], h[i], exact ? NULL : eq_subnet6, a[i]);
+		if (!p)
+			continue;
+		if (matched) {
+			matched->fam = k->fam;
+			matched->len = (uint8_t)len;
+			memcpy(matched->a, a[i], 16);
+		}
+		const struct wm_location *loc = exact ? p : ((const struct subnet6 *)p)->loc;
+		if (loc == &remote_pool) {
+			if (remote)
+				*remote = true;
+			return NULL;
+		}
+		return wm_location_current(loc);
+	}
+	return NULL;
+}
+
+void wm_prefetch_ip(const struct wm_snapshot *s, const struct wm_ip *k)
+{
+	int f = k->fam == 6;
+	const struct sublens *l = READ(s->sublens[f]);
+	uint8_t a[N_SUBNET_LENS][16];
+	uint64_t h[N_SUBNET_LENS];
+	htab_prefetch(&s->g_ip_mac, hash_bytes(k, sizeof *k));
+	if (l)
+		subnet_keys(s, k, f, l, a, h);
+}
+
+int wm_ip_parse(const char *text, struct wm_ip *ip)
+{
+	return ip_parse(text, ip, NULL);
+}
+
+void wm_prefix_format(const struct wm_prefix *p, char *buf, size_t size)
+{
+	struct wm_ip net = {.fam = p->fam};
+	char a[INET6_ADDRSTRLEN];
+	if (!size)
+		return;
+	buf[0] = '\0';
+	if (p->fam != 4 && p->fam != 6)
+		return;
+	memcpy(net.a, p->a, 16);
+	ip_format(&net, a, sizeof a);
+	snprintf(buf, size, "%s/%u", a, p->len);
 }
 
 const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const char *ip,
@@ -1280,7 +1403,7 @@ const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const ch
 
 bool wm_snapshot_has_subnets(const struct wm_snapshot *s)
 {
-	return READ(s->root4) || READ(s->root6) || READ(s->v4_16);
+	return READ(s->sublens[0]) || READ(s->sublens[1]);
 }
 
 const struct wm_class *wm_lookup_class(const struct wm_snapshot *s, const char *key)
@@ -1296,47 +1419,33 @@ const struct wm_declared *wm_lookup_declared(const struct wm_snapshot *s, const 
 	return user ? htab_get(&s->decl_user, hash_str(user), eq_decl_user, user) : NULL;
 }
 
+const struct wm_vpn *wm_lookup_vpn_at(const struct wm_snapshot *s, const struct wm_ip *k)
+{
+	char text[INET6_ADDRSTRLEN];
+	if (!s->vpn_ip.used)
+		return NULL; /* most wiremaps have none: no address to write */
+	ip_format(k, text, sizeof text);
+	return htab_get(&s->vpn_ip, hash_str(text), eq_vpn_ip, text);
+}
+
 const struct wm_vpn *wm_lookup_vpn(const struct wm_snapshot *s, const char *ip)
 {
-	struct ipkey k;
-	char text[INET6_ADDRSTRLEN];
+	struct wm_ip k;
 	if (!ip || ip_parse(ip, &k, NULL) < 0)
 		return NULL;
-	ip_format(&k, text, sizeof text);
-	return htab_get(&s->vpn_ip, hash_str(text), eq_vpn_ip, text);
+	return wm_lookup_vpn_at(s, &k);
 }
 
 const struct wm_location *wm_lookup_subnet_ex(const struct wm_snapshot *s, const char *ip,
 					      char *matched, size_t matched_size, bool *remote)
 {
-	struct ipkey k;
-	*remote = false;
+	struct wm_ip k;
+	struct wm_prefix p = {0};
+	const struct wm_location *loc = ip_parse(ip, &k, NULL) < 0 ? NULL
+				      : wm_lookup_subnet_at(s, &k, &p, remote);
 	if (matched && matched_size)
-		matched[0] = '\0';
-	if (ip_parse(ip, &k, NULL) < 0)
-		return NULL;
-	unsigned max = k.fam == 4 ? 32 : 128;
-	const struct tnode *best = NULL;
-	struct tnode **v4_16 = READ(s->v4_16);
-	if (k.fam == 4 && v4_16)
-		best = trie_match(READ(v4_16[k.a[0] << 8 | k.a[1]]), k.a, max);
-	if (!best)
-		best = trie_match(k.fam == 4 ? READ(s->root4) : READ(s->root6), k.a, max);
-	if (!best)
-		return NULL;
-	if (matched && matched_size) {
-		struct ipkey net = {.fam = k.fam};
-		char buf[INET6_ADDRSTRLEN];
-		memcpy(net.a, best->key, 16);
-		ip_format(&net, buf, sizeof buf);
-		snprintf(matched, matched_size, "%s/%u", buf, best->len);
-	}
-	const struct wm_location *loc = READ(best->loc);
-	if (loc == &remote_pool) {
-		*remote = true;
-		return NULL;
-	}
-	return wm_location_current(loc);
+		wm_prefix_format(&p, matched, matched_size);
+	return loc;
 }
 
 const struct wm_port *wm_lookup_port(const struct wm_snapshot *s, const struct wm_switch *sw,
@@ -1369,7 +1478,7 @@ const struct wm_bssid *wm_lookup_bssid(const struct wm_snapshot *s, const uint8_
 		uint8_t k[6];
 		memcpy(k, bssid, 6);
 		mask_bits(k, len, 6);
-		const struct wm_bssid *b = htab_get(&s->bssid[len], hash_mac(k), eq_bssid, k);
+		const struct wm_bssid *b = htab_get_exact(&s->bssid[len], hash_mac(k));
 		if (b)
 			return b;
 	}
@@ -1378,27 +1487,86 @@ const struct wm_bssid *wm_lookup_bssid(const struct wm_snapshot *s, const uint8_
 
 const struct wm_endpoint *wm_lookup_endpoint_mac(const struct wm_snapshot *s, const uint8_t mac[6])
 {
-	return htab_get(&s->ep_mac, hash_mac(mac), eq_ep_mac, mac);
+	return htab_get_exact(&s->ep_mac, hash_mac(mac));
 }
 
-const struct wm_endpoint *wm_lookup_endpoint_uri(const struct wm_snapshot *s, const char *uri)
+void wm_prefetch_mac(const struct wm_snapshot *s, const uint8_t mac[6])
+{
+	uint64_t h = hash_mac(mac);
+	htab_prefetch(&s->ep_mac, h);
+	htab_prefetch(&s->g_mac_port, h);
+	htab_prefetch(&s->g_mac_bssid, h);
+}
+
+void wm_prefetch_bindings(const struct wm_snapshot *s, const uint8_t mac[6])
+{
+	uint64_t h = hash_mac(mac);
+	const struct bgroup *g = htab_get_exact(&s->g_mac_port, h);
+	if (g)
+		__builtin_prefetch(g);
+	if ((g = htab_get_exact(&s->g_mac_bssid, h)))
+		__builtin_prefetch(g);
+}
+
+void wm_prefetch_bssid(const struct wm_snapshot *s, const uint8_t bssid[6])
+{
+	for (unsigned i = 0; i < s->n_bssid_lens; i++) {
+		unsigned len = s->bssid_lens[i];
+		uint8_t k[6];
+		memcpy(k, bssid, 6);
+		mask_bits(k, len, 6);
+		htab_prefetch(&s->bssid[len], hash_mac(k));
+	}
+}
+
+/* A group's hint (binding_group()), started loading; returns the group. */
+static const struct bgroup *prefetch_hint(const struct htab *t, const uint8_t mac[6])
+{
+	const struct bgroup *g = htab_get_exact(t, hash_mac(mac));
+	const void *hint = NULL;
+	if (g)
+		memcpy(&hint, g->hint, sizeof hint);
+	if (hint)
+		__builtin_prefetch(hint);
+	return g;
+}
+
+void wm_prefetch_access_points(const struct wm_snapshot *s, const uint8_t mac[6], size_t max)
+{
+	const struct bgroup *g = prefetch_hint(&s->g_mac_bssid, mac);
+	for (size_t i = 0; g && i < g->n && i < max; i++)
+		wm_prefetch_bssid(s, g->b[i].bssid);
+}
+
+void wm_prefetch_ports(const struct wm_snapshot *s, const uint8_t mac[6], size_t max)
+{
+	const struct bgroup *g = prefetch_hint(&s->g_mac_port, mac);
+	for (size_t i = 0; g && i < g->n && i < max; i++)
+		if (g->b[i].port)
+			__builtin_prefetch(g->b[i].port);
+}
+
+/* Stored URIs are in normal form (dup_uri) and normalizing one gives it back: a URI found as
+ * it is needs no normalizing, and the resolver's identities come normalized already. */
+static const struct wm_endpoint *lookup_uri(const struct htab *t, eq_fn eq, const char *uri)
 {
 	char buf[512];
 	if (!uri)
 		return NULL;
-	if (ident_uri_normalize(uri, buf, sizeof buf) == 0)
-		uri = buf;
-	return htab_get(&s->ep_uri, hash_str(uri), eq_ep_uri, uri);
+	const struct wm_endpoint *e = htab_get(t, hash_str(uri), eq, uri);
+	if (e || ident_uri_normalize(uri, buf, sizeof buf) < 0 || strcmp(buf, uri) == 0)
+		return e;
+	return htab_get(t, hash_str(buf), eq, buf);
+}
+
+const struct wm_endpoint *wm_lookup_endpoint_uri(const struct wm_snapshot *s, const char *uri)
+{
+	return lookup_uri(&s->ep_uri, eq_ep_uri, uri);
 }
 
 const struct wm_endpoint *wm_lookup_endpoint_tel(const struct wm_snapshot *s, const char *tel)
 {
-	char buf[512];
-	if (!tel)
-		return NULL;
-	if (ident_uri_normalize(tel, buf, sizeof buf) == 0)
-		tel = buf;
-	return htab_get(&s->ep_tel, hash_str(tel), eq_ep_tel, tel);
+	return lookup_uri(&s->ep_tel, eq_ep_tel, tel);
 }
 
 static size_t slice(const struct bgroup *g, const struct wm_binding **out, size_t max)
@@ -1407,29 +1575,33 @@ static size_t slice(const struct bgroup *g, const struct wm_binding **out, size_
 		return 0;
 	size_t n = g->n < max ? g->n : max;
 	for (size_t i = 0; i < n; i++)
-		out[i] = &g->first[i];
+		out[i] = &g->b[i];
 	return n;
+}
+
+size_t wm_bindings_ip_mac_at(const struct wm_snapshot *s, const struct wm_ip *ip,
+			     const struct wm_binding **out, size_t max)
+{
+	return slice(htab_get(&s->g_ip_mac, hash_bytes(ip, sizeof *ip), eq_group_ip, ip), out, max);
 }
 
 size_t wm_bindings_ip_mac(const struct wm_snapshot *s, const char *ip,
 			  const struct wm_binding **out, size_t max)
 {
-	struct ipkey k;
-	if (ip_parse(ip, &k, NULL) < 0)
-		return 0;
-	return slice(htab_get(&s->g_ip_mac, hash_bytes(&k, sizeof k), eq_group_ip, &k), out, max);
+	struct wm_ip k;
+	return ip_parse(ip, &k, NULL) < 0 ? 0 : wm_bindings_ip_mac_at(s, &k, out, max);
 }
 
 size_t wm_bindings_mac_port(const struct wm_snapshot *s, const uint8_t mac[6],
 			    const struct wm_binding **out, size_t max)
 {
-	return slice(htab_get(&s->g_mac_port, hash_mac(mac), eq_group_mac, mac), out, max);
+	return slice(htab_get_exact(&s->g_mac_port, hash_mac(mac)), out, max);
 }
 
 size_t wm_bindings_mac_bssid(const struct wm_snapshot *s, const uint8_t mac[6],
 			     const struct wm_binding **out, size_t max)
 {
-	return slice(htab_get(&s->g_mac_bssid, hash_mac(mac), eq_group_mac, mac), out, max);
+	return slice(htab_get_exact(&s->g_mac_bssid, hash_mac(mac)), out, max);
 }
 
 const struct wm_port *wm_binding_port(const struct wm_snapshot *s, const struct wm_binding *b)
@@ -1575,27 +1747,30 @@ static void delta_location_gone(struct wm_snapshot *s, long long id)
 	s->st.locations -= old != NULL;
 }
 
-static int delta_subnet(struct wm_snapshot *s, const struct ipkey *k, unsigned len,
+/* A prefix (k masked to len) now at loc, or deleted (loc NULL). A length without a table
+ * gets one, and the list of lengths with it is published after it. */
+static int delta_subnet(struct wm_snapshot *s, const struct wm_ip *k, unsigned len,
 			const struct wm_location *loc)
 {
-	struct tnode **root = k->fam == 4 ? &s->root4 : &s->root6;
-	if (k->fam == 4 && len >= 16) {
-		if (!s->v4_16) {
-			if (!loc)
-				return 0;
-			struct tnode **t = calloc(1u << 16, sizeof *t);
-			if (!t)
-				return -1;
-			s->table_bytes += (1u << 16) * sizeof *t;
-			PUBLISH(s->v4_16, t);
-		}
-		root = &s->v4_16[k->a[0] << 8 | k->a[1]];
-	}
+	int f = k->fam == 6;
+	struct htab *t = &s->subnet[f][len];
+	uint64_t h = subnet_hash(f, len, k->a);
+	eq_fn eq = subnet_exact(f, len) ? NULL : eq_subnet6;
 	if (!loc) {
-		trie_unset(*root, k->a, len);
+		if (t->slot)
+			htab_del(t, h, eq, k->a, NULL);
 		return 0;
 	}
-	return trie_insert(&s->arena, root, k->a, len, loc, true);
+	if (!t->slot) {
+		struct sublens *l = sublens_with(&s->arena, s->sublens[f], len);
+		if (!l || htab_init(t, SUBNET_DELTA_TABLE / 2, &s->table_bytes) < 0)
+			return -1;
+		PUBLISH(s->sublens[f], l);
+	}
+	const void *e = subnet_entry(&s->arena, f, len, k->a, loc);
+	if (!e)
+		return -1;
+	return htab_set(t, h, e, eq, k->a) == TOMB ? 1 : 0;
 }
 
 static int delta_port(struct wm_snapshot *s, struct port_b *x)
@@ -1710,7 +1885,7 @@ static void delta_endpoint_gone(struct wm_snapshot *s, long long id)
 
 /* The bindings of one key (rows[0..n), newest first): a new group replaces the old. */
 static int delta_bindings(struct wm_snapshot *s, int kind, struct binding_b *rows, size_t n,
-			  const struct ipkey *ip, const uint8_t mac[6])
+			  const struct wm_ip *ip, const uint8_t mac[6])
 {
 	struct htab *t = kind == K_B_PORT ? &s->g_mac_port : kind == K_B_IP ? &s->g_ip_mac
 		       : &s->g_mac_bssid;
@@ -1725,25 +1900,9 @@ static int delta_bindings(struct wm_snapshot *s, int kind, struct binding_b *row
 		*count -= old ? old->n : 0;
 		return 0;
 	}
-	struct wm_binding *arr = arena_alloc(&s->arena, n * sizeof *arr);
-	struct bgroup *g = arena_alloc(&s->arena, sizeof *g);
-	if (!arr || !g)
+	struct bgroup *g = binding_group(s, kind, rows, n, &s->sw_id);
+	if (!g)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		arr[i] = rows[i].b;
-		if (kind == K_B_PORT) {
-			arr[i].sw = by_id(&s->sw_id, rows[i].switch_id, eq_sw_id);
-			if (arr[i].sw) {
-				struct portkey pk = {arr[i].sw, arr[i].port_id};
-				arr[i].port = htab_get(&s->by_port, hash_port(pk.sw, pk.port_id),
-						       eq_port, &pk);
-			}
-		}
-	}
-	g->first = arr;
-	g->n = n;
-	if (ip)
-		g->ip = *ip;
 	old = htab_set(t, h, g, eq, key);
 	if (old == TOMB)
 		return 1;
@@ -1761,7 +1920,7 @@ static int apply_bindings(struct wm_delta *d, enum db_entity e, int kind)
 	if (v->n > 1)
 		qsort(rows, v->n, sizeof *rows, by_ip ? cmp_binding_ip : cmp_binding_mac);
 	for (size_t i = 0; i < d->n_keys[e]; i++) {
-		struct ipkey ip;
+		struct wm_ip ip;
 		uint8_t mac[6];
 		const char *t = d->keys[e][i].text;
 		if (by_ip ? ip_parse(t, &ip, NULL) < 0 : ident_mac_parse(t ? t : "", mac) < 0)

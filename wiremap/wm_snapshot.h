@@ -26,9 +26,13 @@ struct wm_site {
 };
 
 struct wm_location {
+	/* A delta that changed or deleted this location made a new version: newer points at
+	 * it (&wm_location_gone: deleted). Read it through wm_location_current(). Every
+	 * lookup reads it, and then site: they share the first cache line. */
+	const struct wm_location *newer;
+	const struct wm_site *site;
 	long long id;
 	const char *key;
-	const struct wm_site *site;
 	struct civic_address civic;          /* strings owned by the snapshot */
 	bool has_civic;
 	bool has_geo;
@@ -36,9 +40,6 @@ struct wm_location {
 	bool has_alt;
 	double alt;
 	double uncertainty;                  /* metres; 0 = unknown */
-	/* A delta that changed or deleted this location made a new version: newer points at
-	 * it (&wm_location_gone: deleted). Read it through wm_location_current(). */
-	const struct wm_location *newer;
 	const struct wm_location *older;     /* the version before this one (the writer's) */
 	/* Written after the build too: the answer's pieces of this location
 	 * (proto/held_write.h), made on first use by wm_pidf_frag() and installed with
@@ -183,6 +184,15 @@ void wm_snapshot_get_stats(const struct wm_snapshot *s, struct wm_snapshot_stats
 const struct pidf_frag *wm_location_set_frag(const struct wm_snapshot *s,
 					     const struct wm_location *loc, struct pidf_frag *f);
 
+/* A stored subnet, as a lookup matched it. */
+struct wm_prefix {
+	uint8_t fam;                         /* 4 or 6; 0: none */
+	uint8_t len;
+	uint8_t a[16];
+};
+/* "10.1.2.0/24", "2001:db8::/48"; "" for none. */
+void wm_prefix_format(const struct wm_prefix *p, char *buf, size_t size);
+
 /* Lookups. Results point into the snapshot and live as long as it does. Bindings come back
  * most recent first; the functions return how many were written to out (at most max). */
 const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const char *ip,
@@ -191,11 +201,23 @@ const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const ch
  * pool: then no location comes back, and *remote is true). */
 const struct wm_location *wm_lookup_subnet_ex(const struct wm_snapshot *s, const char *ip,
 					      char *matched, size_t matched_size, bool *remote);
-/* True when the wiremap has no subnet at all. */
+/* An IP address parsed once for several lookups: wm_ip_parse() returns 0, or -1 when text
+ * is not an address. */
+struct wm_ip {
+	uint8_t fam;                         /* 4 or 6 */
+	uint8_t a[16];                       /* IPv4: the first 4; the rest 0 */
+};
+int wm_ip_parse(const char *text, struct wm_ip *ip);
+/* wm_lookup_subnet_ex with the prefix matched left as it is (matched and remote may be
+ * NULL). */
+const struct wm_location *wm_lookup_subnet_at(const struct wm_snapshot *s, const struct wm_ip *ip,
+					      struct wm_prefix *matched, bool *remote);
+/* True when the wiremap has subnets to judge an address by. */
 bool wm_snapshot_has_subnets(const struct wm_snapshot *s);
 const struct wm_class *wm_lookup_class(const struct wm_snapshot *s, const char *key);
 const struct wm_declared *wm_lookup_declared(const struct wm_snapshot *s, const char *user);
 const struct wm_vpn *wm_lookup_vpn(const struct wm_snapshot *s, const char *ip);
+const struct wm_vpn *wm_lookup_vpn_at(const struct wm_snapshot *s, const struct wm_ip *ip);
 const struct wm_port *wm_lookup_port(const struct wm_snapshot *s, const struct wm_switch *sw,
 				     const char *port_id);
 const struct wm_switch *wm_lookup_switch(const struct wm_snapshot *s, const char *chassis_id);
@@ -208,9 +230,27 @@ const struct wm_endpoint *wm_lookup_endpoint_tel(const struct wm_snapshot *s, co
 const struct wm_port *wm_binding_port(const struct wm_snapshot *s, const struct wm_binding *b);
 size_t wm_bindings_ip_mac(const struct wm_snapshot *s, const char *ip,
 			  const struct wm_binding **out, size_t max);
+size_t wm_bindings_ip_mac_at(const struct wm_snapshot *s, const struct wm_ip *ip,
+			     const struct wm_binding **out, size_t max);
 size_t wm_bindings_mac_port(const struct wm_snapshot *s, const uint8_t mac[6],
 			    const struct wm_binding **out, size_t max);
 size_t wm_bindings_mac_bssid(const struct wm_snapshot *s, const uint8_t mac[6],
 			     const struct wm_binding **out, size_t max);
+
+/* Hints, for a caller about to look up several things at once: start loading what the
+ * lookups will read, so that their cache misses overlap instead of following each other.
+ * They change nothing and may be skipped. wm_prefetch_mac: the table slots of a MAC's
+ * endpoint and bindings; wm_prefetch_bindings: its binding groups (after wm_prefetch_mac);
+ * wm_prefetch_bssid: the slots wm_lookup_bssid probes; wm_prefetch_access_points: those of
+ * the BSSIDs of a MAC's first max associations, and the access point of its newest (after
+ * wm_prefetch_bindings); wm_prefetch_ports: the ports of its first max port bindings, and
+ * the location of the newest (after wm_prefetch_bindings); wm_prefetch_ip: the slots of an
+ * IP's bindings and of its subnet's prefix lengths. */
+void wm_prefetch_mac(const struct wm_snapshot *s, const uint8_t mac[6]);
+void wm_prefetch_bindings(const struct wm_snapshot *s, const uint8_t mac[6]);
+void wm_prefetch_bssid(const struct wm_snapshot *s, const uint8_t bssid[6]);
+void wm_prefetch_access_points(const struct wm_snapshot *s, const uint8_t mac[6], size_t max);
+void wm_prefetch_ports(const struct wm_snapshot *s, const uint8_t mac[6], size_t max);
+void wm_prefetch_ip(const struct wm_snapshot *s, const struct wm_ip *ip);
 
 #endif

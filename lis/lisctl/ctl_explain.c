@@ -140,7 +140,8 @@ const char *ctl_evidence_state(const struct wm_evidence *e)
 
 void ctl_print_evidence(const struct wm_evidence *e)
 {
-	printf("%-12s %s", wm_evidence_step(e), e->what);
+	char what[WM_EVIDENCE_TEXT_MAX];
+	printf("%-12s %s", wm_evidence_step(e), wm_evidence_text(e, what, sizeof what));
 	if (e->loc) {
 		printf(" -> ");
 		print_location(e->loc);

@@ -198,7 +198,9 @@ static void note_evidence(const struct wm_result *res, time_t now, struct lis_he
 	size_t size = sizeof oc->evidence;
 	for (size_t i = 0; i < res->n_evidence; i++) {
 		const struct wm_evidence *e = &res->ev[i];
-		lis_strcatf(ev, size, "%s%s %s", i ? "; " : "", wm_evidence_step(e), e->what);
+		char what[WM_EVIDENCE_TEXT_MAX];
+		lis_strcatf(ev, size, "%s%s %s", i ? "; " : "", wm_evidence_step(e),
+			    wm_evidence_text(e, what, sizeof what));
 		if (e->loc)
 			lis_strcatf(ev, size, " -> %s", e->loc->key ? e->loc->key : "?");
 		if (e->last_seen)

@@ -169,6 +169,41 @@ static void test_subnet_deltas_agree_with_a_linear_scan(void)
 	wm_snapshot_free(s);
 }
 
+/* IPv6 prefixes up to /64 and longer ones are kept apart: each kind is added at a length
+ * the snapshot had no subnet of, repointed, deleted and added again. */
+static void test_ipv6_subnets_of_new_lengths_added_repointed_deleted(void)
+{
+	static const struct {
+		long long at48, at128;        /* 2001:db8:1::/48, 2001:db8:1::7/128; 0: deleted */
+		long long want7, want8;       /* location of 2001:db8:1::7 and of ::8 then */
+		const char *match7;
+	} steps[] = {
+		{2, 1, 1, 2, "2001:db8:1::7/128"},
+		{0, 2, 2, 1, "2001:db8:1::7/128"},
+		{1, 0, 1, 1, "2001:db8:1::/48"},
+		{1, 1, 1, 1, "2001:db8:1::7/128"},
+	};
+	fx_begin();
+	fx_site(1, "hq", false, 0);
+	fx_location(1, 1, "l1", false);
+	fx_location(2, 1, "l2", false);
+	fx_subnet("2001:db8::/32", 1);
+	struct wm_snapshot *s = fx_end();
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		char m[64];
+		d_begin(s);
+		d_subnet("2001:db8:1::/48", steps[i].at48);
+		d_subnet("2001:db8:1::7/128", steps[i].at128);
+		CHECKF(d_end() == 0, "step %zu", i);
+		const struct wm_location *l = wm_lookup_subnet(s, "2001:db8:1::7", m, sizeof m);
+		CHECKF(l && l->id == steps[i].want7, "step %zu", i);
+		CHECK_STR(m, steps[i].match7);
+		l = wm_lookup_subnet(s, "2001:db8:1::8", NULL, 0);
+		CHECKF(l && l->id == steps[i].want8, "step %zu", i);
+	}
+	wm_snapshot_free(s);
+}
+
 /* The port points at location 2; the location gets a new room, then is deleted. */
 static void test_location_new_version_then_deleted(void)
 {
@@ -448,6 +483,8 @@ int main(void)
 {
 	t_run("subnet_deltas_agree_with_a_linear_scan",
 	      test_subnet_deltas_agree_with_a_linear_scan);
+	t_run("ipv6_subnets_of_new_lengths_added_repointed_deleted",
+	      test_ipv6_subnets_of_new_lengths_added_repointed_deleted);
 	t_run("location_new_version_then_deleted", test_location_new_version_then_deleted);
 	t_run("port_added_changed_deleted", test_port_added_changed_deleted);
 	t_run("endpoint_mac_moves_and_uri_stays", test_endpoint_mac_moves_and_uri_stays);

@@ -132,6 +132,13 @@ static const struct wm_evidence *evidence(enum wm_source src)
 	return NULL;
 }
 
+/* e's text, as lisd logs it (wm_evidence_text()) */
+static const char *text_of(const struct wm_evidence *e)
+{
+	static char what[WM_EVIDENCE_TEXT_MAX];
+	return wm_evidence_text(e, what, sizeof what);
+}
+
 static void test_desk_phone_on_its_port_is_answered_by_the_port(void)
 {
 	CHECK(resolve("10.1.1.1", NULL, NULL, NULL) == 1);
@@ -202,7 +209,7 @@ static void test_softphone_the_office_network_sees_never_gets_its_home_address(v
 	CHECK(res.source == WM_SRC_SITE_DEFAULT);
 	CHECK_STR(loc_key(), "hq-default");
 	const struct wm_evidence *e = evidence(WM_SRC_DECLARED);
-	CHECK(e && e->excluded && strstr(e->what, "on premises") != NULL);
+	CHECK(e && e->excluded && strstr(text_of(e), "on premises") != NULL);
 }
 
 static void test_expired_vpn_binding_is_not_evidence_and_remote_pool_gets_no_office(void)
@@ -214,6 +221,13 @@ static void test_expired_vpn_binding_is_not_evidence_and_remote_pool_gets_no_off
 	CHECK(strstr(res.premises, "remote subnet 10.8.0.0/16") != NULL);
 	CHECK(res.n_evidence >= 1 && res.ev[0].stale && strcmp(res.ev[0].origin, "vpn") == 0);
 	CHECK(evidence(WM_SRC_SITE_DEFAULT) == NULL);
+	/* the texts lisd logs and lisctl explain prints, written when asked */
+	CHECK_STR(res.n_evidence >= 1 ? wm_evidence_step(&res.ev[0]) : NULL, "vpn");
+	CHECK_STR(res.n_evidence >= 1 ? text_of(&res.ev[0]) : NULL,
+		  "ip 10.8.0.6 bound to user erin by the VPN concentrator, expired "
+		  "1970-01-12T13:46:35Z");
+	const struct wm_evidence *e = evidence(WM_SRC_SUBNET);
+	CHECK_STR(e ? text_of(e) : NULL, "ip 10.8.0.6 in remote subnet 10.8.0.0/16 (a VPN pool)");
 }
 
 static void test_softphone_on_premises_is_answered_by_the_office_not_its_declaration(void)
@@ -236,7 +250,7 @@ static void test_softphone_with_expired_declaration_gets_it_unconfirmed(void)
 	CHECK(strncmp(res.note, "unconfirmed", 11) == 0);
 	CHECK_STR(res.method, "Manual");
 	const struct wm_evidence *e = evidence(WM_SRC_DECLARED);
-	CHECK(e && e->stale && e->chosen && strstr(e->what, "expired") != NULL);
+	CHECK(e && e->stale && e->chosen && strstr(text_of(e), "expired") != NULL);
 }
 
 static void test_declaration_not_confirmed_within_the_class_interval_is_stale(void)
@@ -244,7 +258,7 @@ static void test_declaration_not_confirmed_within_the_class_interval_is_stale(vo
 	CHECK(resolve("10.8.0.7", NULL, "sip:dave@example.com", NULL) == 1);
 	CHECK(res.unconfirmed);
 	const struct wm_evidence *e = evidence(WM_SRC_DECLARED);
-	CHECK(e && e->stale && strstr(e->what, "not confirmed again") != NULL);
+	CHECK(e && e->stale && strstr(text_of(e), "not confirmed again") != NULL);
 }
 
 static void test_mobile_with_nothing_fresh_routes_on_the_carrier(void)
@@ -282,7 +296,7 @@ static void test_class_that_counts_no_port_skips_the_port(void)
 	CHECK(resolve("10.1.4.4", NULL, NULL, NULL) == 1);
 	CHECK_STR(class_key(), "noport");
 	const struct wm_evidence *e = evidence(WM_SRC_PORT);
-	CHECK(e && e->excluded && strstr(e->what, "not counted by class noport") != NULL);
+	CHECK(e && e->excluded && strstr(text_of(e), "not counted by class noport") != NULL);
 	CHECK(res.source == WM_SRC_SUBNET);
 }
 

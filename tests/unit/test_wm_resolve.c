@@ -139,13 +139,21 @@ static bool has_ev(enum wm_source src, const char *loc, bool stale)
 	return false;
 }
 
+/* The text of evidence i (valid until the next call). */
+static const char *ev_text(size_t i)
+{
+	static char what[WM_EVIDENCE_TEXT_MAX];
+	return wm_evidence_text(&res.ev[i], what, sizeof what);
+}
+
 /* On a failure, the walk that led to it. */
 static void dump(void)
 {
+	char what[WM_EVIDENCE_TEXT_MAX];
 	for (size_t i = 0; i < res.n_evidence; i++)
 		t_diag("  %s%s%s: %s", wm_source_name(res.ev[i].source),
 		       res.ev[i].stale ? " (stale)" : "", res.ev[i].chosen ? " (chosen)" : "",
-		       res.ev[i].what);
+		       wm_evidence_text(&res.ev[i], what, sizeof what));
 }
 
 static void test_mac_on_located_port_gives_port_wiremap(void)
@@ -241,7 +249,7 @@ static void test_binding_to_unknown_switch_is_listed_without_location(void)
 {
 	CHECK(resolve(NULL, "aa:00:00:00:00:05", NULL, NULL, NULL) == 0);
 	CHECK(has_ev(WM_SRC_PORT, NULL, false));
-	CHECK(strstr(res.ev[0].what, "not in the wiremap") != NULL);
+	CHECK(strstr(ev_text(0), "not in the wiremap") != NULL);
 }
 
 static void test_precedence_port_bssid_static_subnet_site_default(void)
@@ -274,8 +282,8 @@ static void test_reported_bssid_in_the_subnets_site_answers(void)
 	CHECK(!res.has_mac && !res.fallback && !res.disagreement);
 	CHECK_STR(res.method, "802.11");
 	CHECKF(strstr(res.note, "access point the device reported") != NULL, "%s", res.note);
-	CHECK(strstr(res.ev[0].what, "the subnet puts it in site branch too") != NULL ||
-	      strstr(res.ev[1].what, "the subnet puts it in site branch too") != NULL);
+	CHECK(strstr(ev_text(0), "the subnet puts it in site branch too") != NULL ||
+	      strstr(ev_text(1), "the subnet puts it in site branch too") != NULL);
 	struct wm_pidf pd;
 	wm_pidf_fill(&res, true, true, &pd);
 	CHECK(pd.doc.note && strstr(pd.doc.note, "not seen by the network itself"));
@@ -298,7 +306,7 @@ static void test_reported_bssid_the_network_does_not_back_is_not_used(void)
 	for (size_t i = 0; i < res.n_evidence; i++)
 		if (res.ev[i].source == WM_SRC_CLIENT_BSSID)
 			listed = res.ev[i].unverified && !res.ev[i].chosen &&
-				 strstr(res.ev[i].what, "unverified") != NULL;
+				 strstr(ev_text(i), "unverified") != NULL;
 	CHECK(listed);
 	/* no address, no identity: nothing backs the claim */
 	CHECK(resolve(NULL, NULL, NULL, NULL, "02-00-00-00-02-0A") == 0);

@@ -15,7 +15,7 @@ static void test_ipv4_longest_prefix_nested_with_default_and_host_route(void)
 		snprintf(key, sizeof key, "l%d", i);
 		fx_location(i, 1, key, false);
 	}
-	/* longer ones first: the trie must splice shorter prefixes in above them */
+	/* longer ones first: shorter prefixes must still be found below them */
 	fx_subnet("10.1.2.3/32", 5);
 	fx_subnet("10.1.2.0/24", 4);
 	fx_subnet("10.1.0.0/16", 3);
@@ -80,7 +80,7 @@ static uint32_t rnd(void)
 	return (uint32_t)rng;
 }
 
-/* Random overlapping IPv4 prefixes against a linear scan: the trie must agree everywhere. */
+/* Random overlapping IPv4 prefixes against a linear scan: the lookup must agree everywhere. */
 static void test_ipv4_longest_prefix_agrees_with_linear_scan(void)
 {
 	enum { N = 3000, Q = 30000 };
