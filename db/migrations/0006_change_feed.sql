@@ -11,7 +11,7 @@
 -- snapshot's xmin (on a hot standby too), so "xid >= the xmin of my previous snapshot"
 -- misses nothing.
 --
--- key_id and key_text name the changed row's lookup key (see lis_change_log below); both
+-- key_id and key_text name the changed row's lookup key (see the keyed triggers below); both
 -- NULL mean "the whole table changed": a statement that touched more than
 -- lis_change_max_rows() rows, a TRUNCATE, or a table the readers do not apply in place
 -- (site, switch). Readers then reload.
@@ -44,43 +44,38 @@ CREATE INDEX wiremap_change_at_idx ON wiremap_change (at);
 CREATE FUNCTION lis_change_max_rows() RETURNS bigint LANGUAGE sql IMMUTABLE
 	AS 'SELECT 20000::bigint';
 
--- The key of a row of each table, as (key_id, key_text): what the readers look rows up by.
--- TG_ARGV[0] and [1] are SQL expressions over the transition table's row r.
-CREATE FUNCTION lis_change_log() RETURNS trigger
-	LANGUAGE plpgsql AS $$
-DECLARE
-	rows_sql text;
-	n bigint;
+-- Keep the table small: a reader more than 15 minutes behind reloads anyway (it has been
+-- disconnected; see lis_snapshot.c). Called by every trigger, acts on one call in 100.
+CREATE FUNCTION lis_change_prune() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-	IF TG_OP = 'TRUNCATE' OR TG_NARGS = 0 THEN
-		INSERT INTO wiremap_change (tbl) VALUES (TG_TABLE_NAME);
-	ELSE
-		rows_sql := CASE TG_OP
-			WHEN 'INSERT' THEN 'SELECT * FROM lis_new'
-			WHEN 'DELETE' THEN 'SELECT * FROM lis_old'
-			ELSE 'SELECT * FROM lis_old UNION ALL SELECT * FROM lis_new' END;
-		EXECUTE 'SELECT count(*) FROM (' || rows_sql || ') r' INTO n;
-		IF n > lis_change_max_rows() THEN
-			INSERT INTO wiremap_change (tbl) VALUES (TG_TABLE_NAME);
-		ELSIF n > 0 THEN
-			EXECUTE format('INSERT INTO wiremap_change (tbl, key_id, key_text)'
-				       ' SELECT DISTINCT %L, %s, %s FROM (%s) r',
-				       TG_TABLE_NAME, TG_ARGV[0], TG_ARGV[1], rows_sql);
-		END IF;
-	END IF;
-	-- Keep the table small: a reader more than 15 minutes behind reloads anyway (it has
-	-- been disconnected; see lis_snapshot.c).
 	IF random() < 0.01 THEN
 		DELETE FROM wiremap_change WHERE at < clock_timestamp() - interval '15 minutes';
 	END IF;
+END;
+$$;
+
+-- A "whole table" change: TRUNCATE, and tables the readers do not apply by key.
+CREATE FUNCTION lis_change_log() RETURNS trigger
+	LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO wiremap_change (tbl) VALUES (TG_TABLE_NAME);
+	PERFORM lis_change_prune();
 	RETURN NULL;
 END;
 $$;
 
-DO $$
+-- The keyed triggers: one function per table and operation, each written here with the
+-- table's key as (key_id, key_text) -- what the readers look rows up by -- so that its
+-- statements are plain SQL, planned once per session, not EXECUTEd (parsed and planned) at
+-- every statement that writes the table, which wiremapd does for every switch it polls. A
+-- trigger with transition tables serves one event only. The count stops at
+-- lis_change_max_rows() + 1.
+DO $do$
 DECLARE
 	t record;
 	op text;
+	rows_sql text;
+	fn text;
 BEGIN
 	FOR t IN SELECT * FROM (VALUES
 		('location', 'r.id', 'NULL::text'),
@@ -93,15 +88,33 @@ BEGIN
 		('binding_mac_bssid', 'NULL::bigint', 'r.mac::text'))
 		AS v(tbl, key_id, key_text)
 	LOOP
-		-- A trigger with transition tables serves one event only.
 		FOREACH op IN ARRAY ARRAY['INSERT', 'UPDATE', 'DELETE'] LOOP
+			rows_sql := CASE op
+				WHEN 'INSERT' THEN 'SELECT * FROM lis_new'
+				WHEN 'DELETE' THEN 'SELECT * FROM lis_old'
+				ELSE 'SELECT * FROM lis_old UNION ALL SELECT * FROM lis_new' END;
+			fn := 'lis_change_' || t.tbl || '_' || lower(op);
+			EXECUTE format($f$
+CREATE FUNCTION %1$I() RETURNS trigger LANGUAGE plpgsql AS $b$
+BEGIN
+	IF (SELECT count(*) FROM (SELECT 1 FROM (%2$s) r LIMIT lis_change_max_rows() + 1) c)
+	   > lis_change_max_rows() THEN
+		INSERT INTO wiremap_change (tbl) VALUES (%3$L);
+	ELSE
+		INSERT INTO wiremap_change (tbl, key_id, key_text)
+		SELECT DISTINCT %3$L, %4$s, %5$s FROM (%2$s) r;
+	END IF;
+	PERFORM lis_change_prune();
+	RETURN NULL;
+END;
+$b$$f$, fn, rows_sql, t.tbl, t.key_id, t.key_text);
 			EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I REFERENCING %s'
-				       ' FOR EACH STATEMENT EXECUTE FUNCTION lis_change_log(%L, %L)',
+				       ' FOR EACH STATEMENT EXECUTE FUNCTION %I()',
 				       t.tbl || '_change_' || lower(op), op, t.tbl,
 				       CASE op WHEN 'INSERT' THEN 'NEW TABLE AS lis_new'
 					       WHEN 'DELETE' THEN 'OLD TABLE AS lis_old'
 					       ELSE 'OLD TABLE AS lis_old NEW TABLE AS lis_new' END,
-				       t.key_id, t.key_text);
+				       fn);
 		END LOOP;
 		EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %I FOR EACH STATEMENT'
 			       ' EXECUTE FUNCTION lis_change_log()', t.tbl || '_change_truncate',
@@ -114,4 +127,4 @@ BEGIN
 			       op || '_change', op);
 	END LOOP;
 END;
-$$;
+$do$;
