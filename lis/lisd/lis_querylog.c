@@ -1019,6 +1019,18 @@ int lis_querylog_give_to(uid_t uid, gid_t gid, struct lis_error *err)
 	return 0;
 }
 
+/* The queue's ring and the spooler's buffers, allocated at start. */
+static void free_buffers(void)
+{
+	free(Q.ring);
+	free(Q.text);
+	free(Q.rec);
+	free(Q.ends);
+	free(Q.bytes);
+	Q.ring = Q.text = Q.rec = NULL;
+	Q.ends = Q.bytes = NULL;
+}
+
 int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 {
 	char v[300];
@@ -1139,13 +1151,7 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 		lis_log_value(v, sizeof v, Q.path), Q.next_seq, from, pending, Q.batch, Q.flush_ms);
 	return 0;
 fail:
-	free(Q.ring);
-	free(Q.text);
-	free(Q.rec);
-	free(Q.ends);
-	free(Q.bytes);
-	Q.ring = Q.text = Q.rec = NULL;
-	Q.ends = Q.bytes = NULL;
+	free_buffers();
 	close(Q.fd);
 	Q.fd = -1;
 	return -1;
@@ -1248,13 +1254,7 @@ void lis_querylog_stop(void)
 	Q.count = 0;
 	Q.head = Q.tail;
 	pthread_mutex_unlock(&Q.qlock);
-	free(Q.ring);
-	free(Q.text);
-	free(Q.rec);
-	free(Q.ends);
-	free(Q.bytes);
-	Q.ring = Q.text = Q.rec = NULL;
-	Q.ends = Q.bytes = NULL;
+	free_buffers();
 	/* The spooler gave up on a spool it could not write: what was still queued is lost,
 	 * and said so like every other loss. */
 	if (left) {
