@@ -5,8 +5,10 @@
 #     answering from its in-memory snapshot of a wiremap loaded with deploy/sample/*.csv) and
 #     to nginx serving lisd's own answer as a static file of the same size over the same
 #     certificate and TLS versions; then to lisd again with [notify] enabled (the request is
-#     an emergency call: every answer goes through the notification trigger). Prints
-#     requests/s, p50, p99 of each and the ratios.
+#     an emergency call: every answer goes through the notification trigger); then to a lisd
+#     for which the client is a remote softphone user on a VPN address with a declared home
+#     address (every answer the declared address, method Manual). Prints requests/s, p50,
+#     p99 of each and the ratios.
 #  2. The SQL baseline: db_lookup_subnet() (the database's longest-prefix match, what lisd ran
 #     per request before the in-memory snapshot) at 1k, 100k and 1M subnets: mean, p50,
 #     p99 microseconds, the ratio against 1k, the query plan; then the largest size again with
@@ -528,6 +530,50 @@ notify_made=$(psql -X -At "$db_lis" -c "SELECT count(*) || ' notification(s)'
 	FROM notification WHERE first_at >= '$notify_t0'")
 notify_got=$(grep -c 'emergency_call' "$tmp/notify-received.log" || true)
 
+# ---------------------------------------------------------------- HELD load, declared answers
+# The same load against a lisd whose wiremap makes the bench client (127.0.0.1) a remote
+# worker: 127.0.0.1/32 is a remote subnet (a VPN pool), the concentrator bound the address to
+# a softphone user, and the user declared a home address (lisctl(8) declare, vpn-bind). Every
+# answer is then the declared address (method Manual) through the class policy, beside the
+# office answers of the first run: what issue 11's off-premises callers cost.
+say "a wiremap where the bench client is a remote softphone user with a declared address"
+psql_q "$pg dbname=postgres" -c 'CREATE DATABASE declared'
+db_decl="$pg dbname=declared"
+"$lisctl" --db "$db_decl" db migrate >&2 || die "lisctl db migrate (declared) failed"
+if [ "$wiremap_src" = "generated (deploy/sample/*.csv missing)" ]; then
+	"$lisctl" --db "$db_decl" import --sites "$csv/sites.csv" --locations "$csv/locations.csv" \
+		--subnets "$csv/subnets.csv" >&2 || die "lisctl import (declared) failed"
+else
+	"$lisctl" --db "$db_decl" import --sites "$sample/sites.csv" \
+		--locations "$sample/locations.csv" --subnets "$sample/subnets.csv" >&2 ||
+		die "lisctl import (declared) failed"
+fi
+printf 'prefix,location,description,remote\n127.0.0.1/32,,bench: a VPN address,true\n' \
+	>"$csv/vpn.csv"
+printf 'lang,country,A1,A3,RD,STS,HNO,PC\nen-US,US,IL,Springfield,Maple,ST,742,62704\n' \
+	>"$csv/home.csv"
+"$lisctl" --db "$db_decl" import --subnets "$csv/vpn.csv" >&2 ||
+	die "lisctl import of the VPN subnet failed"
+"$lisctl" --db "$db_decl" declare bench-user home --address-file "$csv/home.csv" --current \
+	--days 30 >&2 || die "lisctl declare failed"
+"$lisctl" --db "$db_decl" vpn-bind 127.0.0.1 bench-user --ttl 86400 >&2 ||
+	die "lisctl vpn-bind failed"
+lisd_decl_port=$(free_port)
+lis_conf "$tmp/lis-decl.conf" "$lisd_decl_port" "$db_decl"
+"$lisd" -c "$tmp/lis-decl.conf" 2>"$tmp/lisd-decl.log" &
+lisd_pid=$!
+wait_https "$lisd_decl_port" "$lisd_pid" lisd "$tmp/lisd-decl.log"
+wait_loaded "$tmp/lisd-decl.log" "$lisd_pid" 30
+code=$(held_post "$lisd_decl_port" "$tmp/declared-answer.xml")
+[ "$code" = 200 ] && grep -q '<gp:method>Manual</gp:method>\|>Manual<' "$tmp/declared-answer.xml" ||
+	die "lisd did not answer the declared address: $(head -c 300 "$tmp/declared-answer.xml")"
+decl_size=$(wc -c <"$tmp/declared-answer.xml")
+say "wrk -t$wrk_threads -c$conns -d$duration against lisd answering declared addresses"
+decl_stat=$(run_wrk lisd-declared "$lisd_decl_port")
+kill "$lisd_pid" 2>/dev/null || true
+wait "$lisd_pid" 2>/dev/null || true
+lisd_pid=
+
 # ---------------------------------------------------------------- subnet lookups
 say "lisctl db migrate (lookup database)"
 "$lisctl" --db "$db_lookup" db migrate >&2 || die "lisctl db migrate (lookup) failed"
@@ -809,6 +855,12 @@ lisd2_pid=
 		"$(field "$notify_stat" rps)" "$(ms "$(field "$notify_stat" p50_us)")" \
 		"$(ms "$(field "$notify_stat" p99_us)")" "$(ms "$(field "$notify_stat" max_us)")" \
 		"$(field "$notify_stat" non2xx)" "$errs"
+	errs=$(( $(field "$decl_stat" connect_err) + $(field "$decl_stat" read_err) +
+		$(field "$decl_stat" write_err) + $(field "$decl_stat" timeout) ))
+	printf '   %-6s %11s %10s %10s %10s %8s %8s   (lisd, declared addresses, %s bytes)\n' \
+		lisd+d "$(field "$decl_stat" rps)" "$(ms "$(field "$decl_stat" p50_us)")" \
+		"$(ms "$(field "$decl_stat" p99_us)")" "$(ms "$(field "$decl_stat" max_us)")" \
+		"$(field "$decl_stat" non2xx)" "$errs" "$decl_size"
 	echo
 	echo "   lisd/nginx  req/s $(ratio "$(field "$lisd_stat" rps)" "$(field "$nginx_stat" rps)")" \
 		"  p50 $(ratio "$(field "$lisd_stat" p50_us)" "$(field "$nginx_stat" p50_us)")" \
@@ -816,6 +868,12 @@ lisd2_pid=
 	echo "   (req/s ratio < 1 and latency ratios > 1 are the price of HELD parsing, resolving from"
 	echo "    lisd's in-memory wiremap snapshot (no SQL per request) and PIDF-LO building over"
 	echo "    serving the same bytes from a file)"
+	echo "   declared/office       req/s $(ratio "$(field "$decl_stat" rps)" \
+		"$(field "$lisd_stat" rps)")  p50 $(ratio "$(field "$decl_stat" p50_us)" \
+		"$(field "$lisd_stat" p50_us)")  p99 $(ratio "$(field "$decl_stat" p99_us)" \
+		"$(field "$lisd_stat" p99_us)")"
+	echo "   (lisd+d: the client is a remote softphone user (VPN binding, remote subnet); every"
+	echo "    answer is the user's declared address, method Manual, through the class policy)"
 	echo "   notifications on/off  req/s $(ratio "$(field "$notify_stat" rps)" \
 		"$(field "$lisd_stat" rps)")  p50 $(ratio "$(field "$notify_stat" p50_us)" \
 		"$(field "$lisd_stat" p50_us)")  p99 $(ratio "$(field "$notify_stat" p99_us)" \
