@@ -155,6 +155,15 @@ wait_loaded() {
 	die "lisd loaded no wiremap snapshot within $secs s (log: $log)"
 }
 
+# start_lisd CONF LOG PORT SECS: start lisd in the background, wait until it answers HTTPS
+# on PORT and has loaded its snapshot (within SECS); its pid is left in started_pid.
+start_lisd() {
+	"$lisd" -c "$1" 2>"$2" &
+	started_pid=$!
+	wait_https "$3" "$started_pid" lisd "$2"
+	wait_loaded "$2" "$started_pid" "$4"
+}
+
 # held_post PORT OUT: one HELD request with the bench body; prints the HTTP status.
 held_post() {
 	curl -sk -o "$2" -w '%{http_code}' --max-time 5 -X POST --data-binary "@$body" \
@@ -194,6 +203,7 @@ run_wrk() {
 tmp=
 lisd_pid=
 lisd2_pid=
+started_pid=
 hp_pid=
 notify_sink_pid=
 nginx_pid=
@@ -206,6 +216,8 @@ cleanup() {
 	set +e
 	trap - EXIT INT TERM
 	if [ -n "$lisd_pid" ]; then kill "$lisd_pid" 2>/dev/null; wait "$lisd_pid" 2>/dev/null; fi
+	# a lisd that start_lisd gave up on (it died or never loaded) is in started_pid alone
+	if [ -n "$started_pid" ]; then kill "$started_pid" 2>/dev/null; fi
 	# shellcheck disable=SC2086 # one pid or two
 	if [ -n "$lisd2_pid" ]; then kill $lisd2_pid 2>/dev/null; wait $lisd2_pid 2>/dev/null; fi
 	if [ -n "$hp_pid" ]; then kill "$hp_pid" 2>/dev/null; wait "$hp_pid" 2>/dev/null; fi
@@ -366,10 +378,8 @@ lis_conf() {
 lisd_port=$(free_port)
 lis_conf "$tmp/lis.conf" "$lisd_port" "$db_lis"
 say "starting lisd on 127.0.0.1:$lisd_port with $server_threads threads"
-"$lisd" -c "$tmp/lis.conf" 2>"$tmp/lisd.log" &
-lisd_pid=$!
-wait_https "$lisd_port" "$lisd_pid" lisd "$tmp/lisd.log"
-wait_loaded "$tmp/lisd.log" "$lisd_pid" 30
+start_lisd "$tmp/lis.conf" "$tmp/lisd.log" "$lisd_port" 30
+lisd_pid=$started_pid
 
 mkdir -p "$tmp/nginx/html"
 answer=$tmp/nginx/html/held
@@ -510,10 +520,8 @@ lisd_notify_port=$(free_port)
 lis_conf "$tmp/lis-notify.conf" "$lisd_notify_port" "$db_lis"
 printf '[notify]\nenabled = true\nrecipients = * = syslog\nsyslog_socket = %s\n' \
 	"$notify_sock" >>"$tmp/lis-notify.conf"
-"$lisd" -c "$tmp/lis-notify.conf" 2>"$tmp/lisd-notify.log" &
-lisd_pid=$!
-wait_https "$lisd_notify_port" "$lisd_pid" lisd "$tmp/lisd-notify.log"
-wait_loaded "$tmp/lisd-notify.log" "$lisd_pid" 30
+start_lisd "$tmp/lis-notify.conf" "$tmp/lisd-notify.log" "$lisd_notify_port" 30
+lisd_pid=$started_pid
 notify_t0=$(psql -X -At "$db_lis" -c "SELECT now()")
 say "wrk -t$wrk_threads -c$conns -d$duration against lisd with notifications on"
 notify_stat=$(run_wrk lisd-notify "$lisd_notify_port")
@@ -560,10 +568,8 @@ printf 'lang,country,A1,A3,RD,STS,HNO,PC\nen-US,US,IL,Springfield,Maple,ST,742,6
 	die "lisctl vpn-bind failed"
 lisd_decl_port=$(free_port)
 lis_conf "$tmp/lis-decl.conf" "$lisd_decl_port" "$db_decl"
-"$lisd" -c "$tmp/lis-decl.conf" 2>"$tmp/lisd-decl.log" &
-lisd_pid=$!
-wait_https "$lisd_decl_port" "$lisd_pid" lisd "$tmp/lisd-decl.log"
-wait_loaded "$tmp/lisd-decl.log" "$lisd_pid" 30
+start_lisd "$tmp/lis-decl.conf" "$tmp/lisd-decl.log" "$lisd_decl_port" 30
+lisd_pid=$started_pid
 code=$(held_post "$lisd_decl_port" "$tmp/declared-answer.xml")
 [ "$code" = 200 ] && grep -q '<gp:method>Manual</gp:method>\|>Manual<' "$tmp/declared-answer.xml" ||
 	die "lisd did not answer the declared address: $(head -c 300 "$tmp/declared-answer.xml")"
@@ -775,10 +781,8 @@ VALUES ('127.0.0.0/8', 2000000000, 'loopback: the bench client');
 EOF
 lisd2_port=$(free_port)
 lis_conf "$tmp/lis-reload.conf" "$lisd2_port" "$db_wm"
-"$lisd" -c "$tmp/lis-reload.conf" 2>"$tmp/lisd-reload.log" &
-lisd2_pid=$!
-wait_https "$lisd2_port" "$lisd2_pid" lisd "$tmp/lisd-reload.log"
-wait_loaded "$tmp/lisd-reload.log" "$lisd2_pid" 120
+start_lisd "$tmp/lis-reload.conf" "$tmp/lisd-reload.log" "$lisd2_port" 120
+lisd2_pid=$started_pid
 code=$(held_post "$lisd2_port" "$tmp/reload-answer.xml")
 { [ "$code" = 200 ] && grep -q '>reload-0<' "$tmp/reload-answer.xml"; } ||
 	die "lisd on the reload wiremap answered $code: $(head -c 300 "$tmp/reload-answer.xml")"
@@ -818,10 +822,8 @@ lisd3_port=$(free_port)
 lis_conf "$tmp/lis-standby.conf" "$lisd3_port" "$db_wm"
 sed -i "s|^conninfo = .*|&\nread_conninfo = host=$tmp/pg2 user=postgres dbname=wiremap|" \
 	"$tmp/lis-standby.conf"
-"$lisd" -c "$tmp/lis-standby.conf" 2>"$tmp/lisd-standby.log" &
-lisd2_pid=$!
-wait_https "$lisd3_port" "$lisd2_pid" lisd "$tmp/lisd-standby.log"
-wait_loaded "$tmp/lisd-standby.log" "$lisd2_pid" 120
+start_lisd "$tmp/lis-standby.conf" "$tmp/lisd-standby.log" "$lisd3_port" 120
+lisd2_pid=$started_pid
 standby_stat=$(delta_under_load "$db_wm" "$lisd3_port" standby)
 standby_loads=$(( $(grep -c 'wiremap loaded trigger=' "$tmp/lisd-standby.log" || true) - 1 ))
 kill "$lisd2_pid" 2>/dev/null || true
