@@ -47,7 +47,7 @@ static bool is_word(const char *s)
 
 /* Connect and say who acts: the Unix user running lisctl, via lisctl, from the SSH
  * client's address when there is one, else "local". */
-static struct db_conn *connect_as_actor(const char *conninfo, const char *cmd)
+struct db_conn *ctl_connect_as_actor(const char *conninfo, const char *cmd)
 {
 	struct lis_error err = {0};
 	struct db_conn *c = db_connect(conninfo, &err);
@@ -173,7 +173,7 @@ int ctl_cmd_declare(const char *conninfo, int argc, char **argv)
 			fprintf(stderr, "lisctl: warning: country and A1 are not checked "
 				"against ISO 3166: %s (install iso-codes)\n", err.msg);
 		if (read_address(file, name, &rows, &d, iso) < 0 ||
-		    !(c = connect_as_actor(conninfo, "declare")))
+		    !(c = ctl_connect_as_actor(conninfo, "declare")))
 			goto out;
 		if (db_declare(c, &d, &err) < 0) {
 			fprintf(stderr, "lisctl: declare: %s: %s\n", name, err.msg);
@@ -186,7 +186,7 @@ int ctl_cmd_declare(const char *conninfo, int argc, char **argv)
 		rc = CTL_EXIT_OK;
 		goto out;
 	}
-	if (!(c = connect_as_actor(conninfo, "declare")))
+	if (!(c = ctl_connect_as_actor(conninfo, "declare")))
 		goto out;
 	enum db_declared_op op = confirm ? DB_DECLARED_CONFIRM
 			       : current ? DB_DECLARED_MAKE_CURRENT : DB_DECLARED_REMOVE;
