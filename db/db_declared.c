@@ -63,6 +63,25 @@ int db_declare(struct db_conn *c, const struct db_declaration *d, struct lis_err
 	return 0;
 }
 
+long db_declared_purge(struct db_conn *c, time_t before, bool dry_run, struct lis_error *err)
+{
+	char t[32];
+	snprintf(t, sizeof t, "%lld", (long long)before);
+	const char *const v[] = {t};
+	if (!dry_run)
+		return db_exec_touched(c, "purge declarations",
+				       "DELETE FROM declared_location WHERE NOT is_current AND"
+				       " expires_at < to_timestamp($1::float8)", 1, v, err);
+	PGresult *res = db_exec(c, "purge declarations",
+				"SELECT count(*) FROM declared_location WHERE NOT is_current AND"
+				" expires_at < to_timestamp($1::float8)", 1, v, PGRES_TUPLES_OK, err);
+	if (!res)
+		return -1;
+	long n = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return n;
+}
+
 int db_declared_change(struct db_conn *c, const char *user, const char *label,
 		       enum db_declared_op op, struct lis_error *err)
 {

@@ -43,6 +43,22 @@ CREATE TRIGGER endpoint_lifecycle_audit AFTER INSERT OR UPDATE OF active ON endp
 CREATE TRIGGER lis_user_lifecycle_audit AFTER INSERT OR UPDATE OF active ON lis_user
 	FOR EACH ROW EXECUTE FUNCTION lis_lifecycle_audit();
 
+-- An endpoint made inactive (by an import's active column, or any writer) is deactivated
+-- now unless the writer says when; an active one has no deactivated_at (0010's CHECK).
+CREATE FUNCTION lis_endpoint_deactivated_at() RETURNS trigger
+	LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.active THEN
+		NEW.deactivated_at := NULL;
+	ELSIF NEW.deactivated_at IS NULL THEN
+		NEW.deactivated_at := now();
+	END IF;
+	RETURN NEW;
+END;
+$$;
+CREATE TRIGGER endpoint_deactivated_at BEFORE INSERT OR UPDATE OF active ON endpoint
+	FOR EACH ROW EXECUTE FUNCTION lis_endpoint_deactivated_at();
+
 -- The change feed: declared_location keyed by user_key (lisd holds each user's current
 -- declaration), vpn_binding by its address, as 0006 keys the wiremap tables.
 DROP TRIGGER declared_location_change ON declared_location;

@@ -4,7 +4,9 @@
  * location (lisd says why), and is again once reactivated, both by delta; a deactivated
  * user's declared address and VPN binding are never answered, the user's self-service
  * sessions end, and nothing is deleted; every change is in lifecycle_audit. And a VPN
- * binding or a declaration reaches lisd as a delta, not a full reload (migration 0012). */
+ * binding or a declaration reaches lisd as a delta, not a full reload (migration 0012).
+ * Onboarding: an import with class, owner and active, and the never-located report; the
+ * declarations report and purge. */
 #include "check.h"
 #include "corr.h"
 
@@ -157,6 +159,97 @@ static void test_reactivated_user_is_answered_again_and_history_kept(void)
 			  " AND key = 'bob'") == 2);
 }
 
+/* Onboarding: a bulk import of new endpoints with class, owner and active; a routine
+ * import without the column never reactivates; export writes it. */
+static void test_import_onboards_with_class_owner_and_active(void)
+{
+	CHECK(ck_import(&E, "--endpoints", "endpoint,class,uri,owner,active\n"
+			"nina-soft,softphone,sip:nina@example.com,nina,\n"
+			"oscar-soft,softphone,sip:oscar@example.com,oscar,false\n"));
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM endpoint WHERE key = 'nina-soft' AND"
+			  " active AND owner = 'nina' AND class = 'softphone'") == 1);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM endpoint WHERE key = 'oscar-soft' AND"
+			  " NOT active AND deactivated_at IS NOT NULL") == 1);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM lifecycle_audit WHERE key = 'oscar-soft'"
+			  " AND op = 'deactivate'") == 1);
+	CHECK(ck_import(&E, "--endpoints", "endpoint,class,uri,owner\n"
+			"oscar-soft,softphone,sip:oscar@example.com,oscar\n"));
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM endpoint WHERE key = 'oscar-soft' AND"
+			  " NOT active") == 1);
+	char *dir = th_tmpdir("export");
+	if (!CHECK(dir != NULL))
+		return;
+	CK_LISCTL_OK(&E, "export", "--dir", dir);
+	size_t n = strlen(dir) + 20;
+	char *path = malloc(n);
+	snprintf(path, n, "%s/endpoints.csv", dir);
+	char *csv = th_read_file(path, NULL);
+	CHECKF(csv && strstr(csv, ",active") &&
+	       strstr(csv, "oscar-soft,softphone,,sip:oscar@example.com,,,oscar,false"),
+	       "%s", th_flat(csv));
+	free(csv);
+	free(path);
+	free(dir);
+}
+
+static bool desk_612_logged(void *ctx)
+{
+	(void)ctx;
+	return th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE result = 'located' AND"
+			   " evidence LIKE '%(endpoint desk-612)%'") > 0;
+}
+
+static void test_never_located_report_lists_active_endpoints_lisd_never_located(void)
+{
+	CHECKF(th_wait_until(60, 50, desk_612_logged, NULL, NULL), "desk-612 not in query_log");
+	struct th_proc p;
+	th_lisctl(&p, E.pg.conninfo, "report", "never-located", (char *)NULL);
+	ck_lisctl_ok("report never-located", &p);
+	/* nina-soft was onboarded and never asked for; desk-612 was located; oscar-soft is
+	 * not active */
+	CHECKF(strstr(p.out, "endpoint,class,owner,mac,uri,tel,site,created_at") &&
+	       strstr(p.out, "nina-soft,softphone,nina,,sip:nina@example.com,,,") &&
+	       !strstr(p.out, "desk-612") && !strstr(p.out, "oscar-soft"), "%s",
+	       th_flat(p.out));
+	th_proc_free(&p);
+}
+
+static void test_declarations_report_and_purge(void)
+{
+	/* bob: current home (softphone: confirm again every day), and an old hotel */
+	CK_LISCTL_OK(&E, "declare", "bob", "hotel", "--address-file", home_file);
+	CHECK(th_pg_exec(&E.pg, "lis", "UPDATE declared_location SET expires_at = now() -"
+			 " interval '2 days' WHERE user_key = 'bob' AND label = 'hotel'") == 0);
+	struct th_proc p;
+	th_lisctl(&p, E.pg.conninfo, "report", "declarations", "--days", "2", "--format", "json",
+		  (char *)NULL);
+	ck_lisctl_ok("report declarations", &p);
+	CHECKF(strstr(p.out, "\"declarations_expired\"") && strstr(p.out, "\"label\": \"hotel\"") &&
+	       strstr(p.out, "\"declarations_due\"") &&
+	       strstr(p.out, "\"due\": \"confirm again (class softphone: every 86400 s)\"") &&
+	       strstr(p.out, "\"users_without_declaration\"") &&
+	       strstr(p.out, "\"user\": \"nina\"") && !strstr(p.out, "\"user\": \"oscar\""),
+	       "%s", th_flat(p.out));
+	th_proc_free(&p);
+	th_lisctl(&p, E.pg.conninfo, "declarations", "purge", "--expired-before", "2100-01-01",
+		  "--dry-run", (char *)NULL);
+	ck_lisctl_ok("declarations purge --dry-run", &p);
+	CHECKF(strstr(p.out, "would delete 1 declaration expired before 2100-01-01"), "%s",
+	       th_flat(p.out));
+	th_proc_free(&p);
+	th_lisctl(&p, E.pg.conninfo, "declarations", "purge", "--expired-before", "2100-01-01",
+		  (char *)NULL);
+	ck_lisctl_ok("declarations purge", &p);
+	CHECKF(strstr(p.out, "deleted 1 declaration expired before 2100-01-01"), "%s",
+	       th_flat(p.out));
+	th_proc_free(&p);
+	/* the current one stays, however old; the audit keeps the deleted one */
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM declared_location WHERE user_key = 'bob'")
+	      == 1);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM declared_location_audit WHERE user_key ="
+			  " 'bob' AND label = 'hotel' AND op = 'delete' AND via = 'lisctl'") == 1);
+}
+
 #define RUN(name) t_run(#name, test_##name)
 
 int main(void)
@@ -171,6 +264,9 @@ int main(void)
 		RUN(vpn_binding_and_declaration_are_deltas_not_reloads);
 		RUN(deactivated_user_is_never_answered_and_loses_sessions);
 		RUN(reactivated_user_is_answered_again_and_history_kept);
+		RUN(import_onboards_with_class_owner_and_active);
+		RUN(never_located_report_lists_active_endpoints_lisd_never_located);
+		RUN(declarations_report_and_purge);
 	}
 	if (E.up)
 		th_lisd_stop(&E.lisd);
