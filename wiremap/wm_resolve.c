@@ -465,7 +465,8 @@ static bool sole_fresh_mac(const struct wm_snapshot *s, const char *ip,
 }
 
 /* The MAC an identity names: a MAC itself, or the MAC of the endpoint a SIP or tel URI
- * names. False for other kinds, unknown endpoints and endpoints without a MAC. */
+ * names. False for other kinds, unknown and deactivated endpoints (whose record vouches
+ * for nothing: lisd(8) Offboarding) and endpoints without a MAC. */
 static bool mac_named_by(const struct wm_snapshot *s, const struct ident *id, uint8_t mac[6])
 {
 	const struct wm_endpoint *e = NULL;
@@ -481,7 +482,7 @@ static bool mac_named_by(const struct wm_snapshot *s, const struct ident *id, ui
 	default:
 		return false;
 	}
-	if (!e || !e->has_mac)
+	if (!e || e->deactivated || !e->has_mac)
 		return false;
 	memcpy(mac, e->mac, 6);
 	return true;

@@ -182,8 +182,9 @@ struct wm_result {
  * requester's source address, which TCP's return routability vouches for. An ip identity
  * must be that address; a MAC, and the MAC of the endpoint a SIP or tel URI names, must be
  * the one MAC that ip's fresh ip-mac bindings name (two fresh MACs on ip: not unique). False
- * for anything else: another kind, an endpoint without a MAC, no fresh binding, a malformed
- * identity, no identity. s may be NULL (no wiremap yet): then only ip identities can match. */
+ * for anything else: another kind, an endpoint without a MAC or deactivated, no fresh
+ * binding, a malformed identity, no identity. s may be NULL (no wiremap yet): then only ip
+ * identities can match. */
 bool wm_target_is_at(const struct wm_snapshot *s, const struct wm_target *t, const char *ip,
 		     const struct wm_policy *p);
 

@@ -191,6 +191,19 @@ static void test_reactivation_through_a_delta_restores_class_and_static(void)
 	CHECK(res.deactivated && res.deactivated->id == 2);
 }
 
+/* RFC 6155: the URI of a deactivated endpoint no longer ties the request to the device at
+ * the requester's address (a third-party request then, needing authorization). */
+static void test_deactivated_endpoints_uri_is_not_attributable_to_the_requester(void)
+{
+	struct ident id = {.kind = IDENT_SIP};
+	snprintf(id.value, sizeof id.value, "%s", "sip:old@example.com");
+	struct wm_target t = {.ids = &id, .n_ids = 1};
+	CHECK(!wm_target_is_at(world, &t, "10.1.1.1", &policy));
+	id = (struct ident){.kind = IDENT_MAC};
+	snprintf(id.value, sizeof id.value, "%s", "0e:00:00:00:00:01");
+	CHECK(wm_target_is_at(world, &t, "10.1.1.1", &policy));
+}
+
 static void test_users_not_listed_are_active(void)
 {
 	CHECK(wm_user_is_active(world, "alice"));
@@ -216,6 +229,7 @@ int main(void)
 	RUN(deactivated_users_vpn_binding_is_not_used_but_stays_off_premises);
 	RUN(active_user_keeps_her_declaration_through_her_vpn_binding);
 	RUN(reactivation_through_a_delta_restores_class_and_static);
+	RUN(deactivated_endpoints_uri_is_not_attributable_to_the_requester);
 	RUN(users_not_listed_are_active);
 	wm_snapshot_free(world);
 	return t_done();
