@@ -74,7 +74,8 @@ long db_declared_purge(struct db_conn *c, time_t before, bool dry_run, struct li
 				       " expires_at < to_timestamp($1::float8)", 1, v, err);
 	PGresult *res = db_exec(c, "purge declarations",
 				"SELECT count(*) FROM declared_location WHERE NOT is_current AND"
-				" expires_at < to_timestamp($1::float8)", 1, v, PGRES_TUPLES_OK, err);
+				" expires_at < to_timestamp($1::float8)", 1, v, PGRES_TUPLES_OK,
+				err);
 	if (!res)
 		return -1;
 	long n = atol(PQgetvalue(res, 0, 0));

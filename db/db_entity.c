@@ -197,7 +197,7 @@ static const struct db_column endpoint_cols[] = {
 	{"owner", DB_K_WORD, 0, AT(db_endpoint_row, owner), .label = "owner", .db = "owner",
 	 .select = "e.owner"},
 	{"active", DB_K_ENUM, DB_COL_KEEP, AT(db_endpoint_row, active),
-	 .label = "active (true or false)", .values = true_false, .db = "active",
+	 .label = "an active flag", .values = true_false, .db = "active",
 	 .cast = "boolean", .db_default = "true", .select = "e.active::text"},
 };
 

@@ -329,7 +329,8 @@ static const struct table extra_tables[EXTRA_N] = {
 	 ", floor(date_part('epoch', expires_at))::bigint"
 	 " FROM declared_location WHERE is_current", "", LOC_CIVIC + CIVIC_N_FIELDS + 2,
 	 declared_row, CB_DECLARED},
-	[EXTRA_VPN] = {"SELECT host(ip), user_key, class, floor(date_part('epoch', bound_at))::bigint,"
+	[EXTRA_VPN] = {"SELECT host(ip), user_key, class,"
+	 " floor(date_part('epoch', bound_at))::bigint,"
 	 " floor(date_part('epoch', expires_at))::bigint FROM vpn_binding", "", 5, vpn_row,
 	 CB_VPN},
 	[EXTRA_USERS] = {"SELECT key FROM lis_user WHERE NOT active", "", 1, user_row, CB_USER},

@@ -1990,7 +1990,9 @@ static int apply_bindings(struct wm_delta *d, enum db_entity e, int kind)
 
 static int cmp_decl_row(const void *a, const void *b)
 {
-	return strcmp((*(struct wm_declared *const *)a)->user, (*(struct wm_declared *const *)b)->user);
+	const struct wm_declared *x = *(struct wm_declared *const *)a;
+	const struct wm_declared *y = *(struct wm_declared *const *)b;
+	return strcmp(x->user, y->user);
 }
 static int cmp_vpn_row(const void *a, const void *b)
 {

@@ -188,6 +188,11 @@ static void test_import_onboards_with_class_owner_and_active(void)
 	       strstr(csv, "oscar-soft,softphone,,sip:oscar@example.com,,,oscar,false"),
 	       "%s", th_flat(csv));
 	free(csv);
+	CK_LISCTL_OK(&E, "export", "--dir", dir, "--format", "json");
+	snprintf(path, n, "%s/endpoints.json", dir);
+	char *json = th_read_file(path, NULL);
+	CHECKF(json && strstr(json, "\"owner\":\"oscar\",\"active\":false}"), "%s", th_flat(json));
+	free(json);
 	free(path);
 }
 
