@@ -25,6 +25,9 @@
 /* Not a test-mode request (lisd(8) TEST MODE): tests stay out of the risk figures. Read
  * through to_jsonb so that a schema before 0009 (no column test) is read as all real. */
 #define NOT_TEST(q) "NOT coalesce((to_jsonb(" q ") ->> 'test')::boolean, false)"
+/* An endpoint not deactivated (lisctl endpoint deactivate), read the same way for a schema
+ * before 0010 (no column active: all active). */
+#define ACTIVE(e) "coalesce((to_jsonb(" e ") ->> 'active')::boolean, true)"
 
 /* The site of the longest subnet prefix covering inet expression x. */
 #define SUBNET_SITE(x) "(SELECT si.key FROM subnet n JOIN location l ON l.id = n.location_id " \
@@ -116,7 +119,8 @@ static const struct section sections[DB_REP_N_] = {
 		"SELECT max(last_seen) AS t FROM binding_mac_port WHERE mac = e.mac UNION ALL "
 		"SELECT max(last_seen) FROM binding_mac_bssid WHERE mac = e.mac) z) lb ON true "
 		"LEFT JOIN LATERAL (SELECT " MAC_SITE("e.mac") " AS site) es ON true "
-		"WHERE e.location_id IS NULL AND (e.mac IS NULL OR lb.last_seen IS NULL OR "
+		"WHERE " ACTIVE("e") " AND e.location_id IS NULL "
+		"AND (e.mac IS NULL OR lb.last_seen IS NULL OR "
 		"lb.last_seen < now() - make_interval(secs => p.max_age)) "
 		"AND (p.site IS NULL OR es.site = p.site) ORDER BY e.key"},
 
@@ -264,7 +268,7 @@ static const struct section sections[DB_REP_N_] = {
 	/* Onboarding: active endpoints no located answer of the query log names, by an
 	 * identity of the target (mac:, uri:, tel:) or by the endpoint in the evidence (the
 	 * class's "(endpoint KEY)", a static step's "endpoint KEY (found by ...)"). */
-	[DB_REP_NEVER_LOCATED] = {"never_located", {"query_log"},
+	[DB_REP_NEVER_LOCATED] = {"never_located", {"query_log", "lis_user"},
 		P ", seen AS (SELECT m[1] AS key FROM p, query_log q, "
 		"regexp_matches(coalesce(q.evidence, ''), "
 		"'endpoint ([^ ()]+)(?:\\)| \\((?:found by|its class))', 'g') m "

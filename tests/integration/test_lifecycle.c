@@ -216,6 +216,12 @@ static void test_never_located_report_lists_active_endpoints_lisd_never_located(
 	       !strstr(p.out, "desk-612") && !strstr(p.out, "oscar-soft"), "%s",
 	       th_flat(p.out));
 	th_proc_free(&p);
+	/* an offboarded endpoint is no coverage finding either */
+	th_lisctl(&p, E.pg.conninfo, "report", "coverage", (char *)NULL);
+	ck_lisctl_ok("report coverage", &p);
+	CHECKF(strstr(p.out, "endpoints_unlocatable,nina-soft,") && !strstr(p.out, "oscar-soft"),
+	       "%s", th_flat(p.out));
+	th_proc_free(&p);
 }
 
 static void test_declarations_report_and_purge(void)
