@@ -137,6 +137,8 @@ struct db_endpoint_row {
 	const char *owner;                /* the user it belongs to (declared locations) */
 	const char *mac, *uri, *tel;      /* at least one */
 	const char *location_key;         /* static assignment */
+	const char *active;               /* "true", "false" (offboarded); NULL: as stored (a
+					   * new endpoint: true) */
 	const char *file;
 	unsigned line;
 	unsigned location_col, class_col;

@@ -83,12 +83,16 @@ static void value(struct strbuf *t, const struct db_entity_desc *d, const int *p
 }
 
 /* A binding's first_seen absent from the file keeps the stored one, or moves it back to
- * last_seen, which it may not follow. */
+ * last_seen, which it may not follow; a DB_COL_KEEP value absent keeps the stored one. */
 static void new_value(struct strbuf *t, const struct db_entity_desc *d, const int *p,
 		      size_t k, int part)
 {
 	const struct db_column *c = &d->cols[k];
 
+	if (c->flags & DB_COL_KEEP) {
+		strbuf_printf(t, "coalesce($%d::%s, t.%s)", p[k], c->cast ? c->cast : "text", c->db);
+		return;
+	}
 	if (c->kind != DB_K_FIRST_SEEN) {
 		strbuf_printf(t, "EXCLUDED.%s", part_name(c, part));
 		return;

@@ -28,6 +28,10 @@ enum db_report_section {
 	DB_REP_SUMMARY_SITES,           /* summary */
 	DB_REP_SUMMARY_SOURCES,
 	DB_REP_SUMMARY_DAYS,
+	DB_REP_NEVER_LOCATED,           /* never-located (onboarding) */
+	DB_REP_DECLARATIONS_EXPIRED,    /* declarations */
+	DB_REP_DECLARATIONS_DUE,
+	DB_REP_USERS_WITHOUT_DECLARATION,
 	DB_REP_N_
 };
 
@@ -57,7 +61,8 @@ struct db_report_filter {
 	const char *site;               /* a site key */
 	const char *result;             /* query_log.result */
 	const char *source;             /* query_log.source */
-	unsigned days;                  /* staleness: older than this many days */
+	unsigned days;                  /* staleness: older than this many days; declarations:
+					 * due within this many days */
 	unsigned max_binding_age;       /* coverage: seconds; older bindings locate nothing */
 };
 

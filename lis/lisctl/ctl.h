@@ -193,6 +193,16 @@ int ctl_cmd_declare(const char *conninfo, int argc, char **argv);
 int ctl_cmd_declarations(const char *conninfo, int argc, char **argv);
 int ctl_cmd_vpn_bind(const char *conninfo, int argc, char **argv);
 int ctl_cmd_vpn_unbind(const char *conninfo, int argc, char **argv);
+/* Connect and say who acts, for the database's audits (db_set_actor): the Unix user
+ * running lisctl, via "lisctl", from the SSH client's address or "local". NULL after saying
+ * on stderr why ("lisctl: CMD: ..."). */
+struct db_conn *ctl_connect_as_actor(const char *conninfo, const char *cmd);
+/* Offboarding and onboarding (ctl_lifecycle.c): lisctl endpoint and user
+ * (deactivate|reactivate|history) KEY. */
+void ctl_endpoint_usage(FILE *out);
+void ctl_user_usage(FILE *out);
+int ctl_cmd_endpoint(const char *conninfo, int argc, char **argv);
+int ctl_cmd_user(const char *conninfo, int argc, char **argv);
 /* `lisctl notify test SITE` (ctl_notify.c). */
 int ctl_cmd_notify(const struct ctl_settings *set, int argc, char **argv);
 void ctl_notify_usage(FILE *out);

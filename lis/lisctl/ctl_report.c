@@ -45,6 +45,9 @@ static const struct report reports[] = {
 		DB_REP_LOCATIONS_NOT_DISPATCHABLE, DB_REP_STALE_BINDINGS, DB_REP_STALE_SWITCHES,
 		DB_REP_STALE_DECLARATIONS, DB_REP_SHARED_LOCATIONS, DB_REP_SITE_DISAGREEMENTS,
 		DB_REP_EMERGENCY_FALLBACK, DB_REP_MAC_MOVES_BETWEEN_SITES}, 15},
+	{"never-located", "Endpoints never located", {DB_REP_NEVER_LOCATED}, 1},
+	{"declarations", "Declared locations", {DB_REP_DECLARATIONS_EXPIRED,
+		DB_REP_DECLARATIONS_DUE, DB_REP_USERS_WITHOUT_DECLARATION}, 3},
 };
 
 /* Titles and one line on why each section matters: for people, in HTML. */
@@ -90,6 +93,18 @@ static const struct {
 	[DB_REP_SUMMARY_SOURCES] = {"Sources", "Which evidence answered the queries of the "
 		"period."},
 	[DB_REP_SUMMARY_DAYS] = {"Queries per day", "By result (UTC days)."},
+	[DB_REP_NEVER_LOCATED] = {"Endpoints never located",
+		"Active endpoints that no located answer of lisd names (in the period): "
+		"onboarded but never called from, or never found by the wiremap."},
+	[DB_REP_DECLARATIONS_EXPIRED] = {"Expired declarations",
+		"Declared addresses past their expiry: they answer no call, except as an "
+		"unconfirmed fallback of a class that says so (lisctl declarations purge)."},
+	[DB_REP_DECLARATIONS_DUE] = {"Declarations due",
+		"Current declarations that expire, or must be confirmed again by the user's "
+		"class, within the next days."},
+	[DB_REP_USERS_WITHOUT_DECLARATION] = {"Users without a declaration",
+		"Users of an endpoint that may be off premises (its class counts declared "
+		"locations) with no current declaration that has not expired."},
 };
 
 struct opts {
@@ -102,10 +117,11 @@ struct opts {
 
 void ctl_report_usage(FILE *out)
 {
-	fprintf(out, "usage: lisctl report queries|coverage|staleness|risk|summary [--from T] "
-		     "[--to T]\n"
-		     "                     [--site KEY] [--result R] [--source S] [--days N]\n"
-		     "                     [--format csv|json|html] [-o FILE]\n");
+	fprintf(out, "usage: lisctl report queries|coverage|staleness|risk|summary|never-located|"
+		     "declarations\n"
+		     "                     [--from T] [--to T] [--site KEY] [--result R] "
+		     "[--source S]\n"
+		     "                     [--days N] [--format csv|json|html] [-o FILE]\n");
 }
 
 /* ---- options ---- */

@@ -620,6 +620,7 @@ static void test_bad_endpoints(void)
 		"bad_endpoints.csv:6:5: \"+15551234567\" is not a tel URI (e.g. tel:+15551234567)",
 		"bad_endpoints.csv:7:3: \"00:04:f2:11:22:3\" is not a MAC address (e.g. "
 		"00:11:22:33:44:55)",
+		"bad_endpoints.csv:11:7: \"maybe\" is not an active flag (true or false)",
 		"bad_endpoints.csv:8:3: duplicate mac \"00:04:f2:11:22:33\" (first on line 3)",
 		"bad_endpoints.csv:10:4: duplicate uri \"sip:alice@example.com\" (first on line 9)",
 		NULL});
