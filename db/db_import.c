@@ -734,6 +734,45 @@ static int staged_sql(const struct db_entity_desc *d, const char *tmpl, int n_id
 	return t->cut ? -1 : 0;
 }
 
+/* ---- chassis IDs changing hands ---- */
+
+/* $1 switch keys, $2 their chassis IDs in the files. */
+static const char free_chassis_ids[] =
+	"UPDATE switch w SET chassis_id = 'lis-import-moving:' || w.id"
+	" FROM unnest($1::text[], $2::text[]) f(key, chassis_id)"
+	" WHERE w.key = f.key AND w.chassis_id <> f.chassis_id";
+
+/* Switches whose chassis IDs change within one import may trade them (A takes B's, B
+ * A's: a swapped line card, two rows typed the wrong way round and fixed). chassis_id is
+ * unique at every statement, so each stored switch whose chassis ID the files change first
+ * gets a placeholder of its own, which its upsert then replaces. A chassis ID taken by a
+ * switch the files do not give is an error before this (ctl_check_wiremap), and one taken
+ * twice in the files a duplicate. */
+static int free_changed_chassis_ids(struct db_conn *c, const struct db_rows *rows,
+				    struct lis_error *err)
+{
+	const struct db_switch_row *w = rows->rows;
+	struct db_array a[2] = {0};
+	const char *v[2];
+	PGresult *res = NULL;
+	int rc = 0;
+
+	if (!rows->n)
+		return 0;
+	for (size_t i = 0; i < rows->n; i++) {
+		db_array_add(&a[0], w[i].key);
+		db_array_add(&a[1], w[i].chassis_id);
+	}
+	if (!(v[0] = db_array_end(&a[0])) || !(v[1] = db_array_end(&a[1])))
+		rc = lis_error_set(err, DB_E_QUERY, "import: out of memory");
+	else if (!(res = db_exec(c, "import: switches", free_chassis_ids, 2, v, PGRES_COMMAND_OK,
+				 err)))
+		rc = -1;
+	PQclear(res);
+	db_arrays_free(a, 2);
+	return rc;
+}
+
 /* ---- --replace: removing what the files no longer hold ---- */
 
 /* Remove the rows of each entity of opts->replace that the set does not hold, dependents
@@ -883,6 +922,8 @@ int db_import_ex(struct db_conn *c, const struct db_import_set *set,
 	 * written once the locations are (a site counts once, whichever of its row and its
 	 * default changed). */
 	for (int e = 0; e < DB_ENTITY_N; e++) {
+		if (e == DB_SWITCHES && free_changed_chassis_ids(c, &set->of[e], err) < 0)
+			goto fail;
 		if ((opts->staged & (1u << e) ? merge_staged(c, (enum db_entity)e, opts, &counts, err)
 		     : import_rows(c, (enum db_entity)e, &set->of[e], changed[e], err)) < 0 ||
 		    (e == DB_LOCATIONS &&
