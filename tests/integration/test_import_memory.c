@@ -228,6 +228,28 @@ static void test_staged_rows_merge_count_list_and_replace(void)
 	th_proc_free(&p);
 }
 
+/* A JSON binding file goes through the same staging: its duplicates are found there. */
+static void test_json_bindings_are_staged_too(void)
+{
+	char path[600], want[800];
+	struct th_proc p;
+
+	snprintf(path, sizeof path, "%s/dup.json", work);
+	th_write_file(path, "[\n"
+			    " {\"ip\": \"10.9.0.1\", \"mac\": \"02:bb:00:00:00:01\",\n"
+			    "  \"last_seen\": \"2026-11-25T08:00:00Z\"},\n"
+			    " {\"ip\": \"10.9.0.1\", \"mac\": \"02-BB-00-00-00-01\",\n"
+			    "  \"last_seen\": \"2026-11-25T09:00:00Z\"}\n"
+			    "]\n");
+	ctl(&p, "--ip-macs", path, NULL, NULL, NULL, NULL);
+	CHECK(p.status == 1);
+	snprintf(want, sizeof want, "%s:4:3: duplicate binding \"10.9.0.1 02:bb:00:00:00:01\" "
+		 "(first on line 2)\nlisctl: import: 1 error, nothing written\n", path);
+	CHECK_STR(p.err, want);
+	th_proc_free(&p);
+	CHECK(th_pg_count(&pg, "SELECT count(*) FROM binding_ip_mac") == 0);
+}
+
 int main(void)
 {
 	t_run("setup_postgresql_and_wiremap", test_setup_postgresql_and_wiremap);
@@ -241,6 +263,7 @@ int main(void)
 	      test_bad_rows_anywhere_are_all_reported_and_nothing_written);
 	t_run("staged_rows_merge_count_list_and_replace",
 	      test_staged_rows_merge_count_list_and_replace);
+	t_run("json_bindings_are_staged_too", test_json_bindings_are_staged_too);
 	int rc = t_done();
 	th_pg_stop(&pg);
 	return rc;
