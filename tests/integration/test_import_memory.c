@@ -22,6 +22,16 @@ static char *work;
 #define BIG 200000
 #define LIMIT_KB (48 * 1024)
 
+/* AddressSanitizer's quarantine keeps freed memory for a while: lisctl built with it grows
+ * with what it has freed, which says nothing of what it holds. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN 1
+#endif
+#endif
+
 /* lisctl --db CONNINFO ARGS... (at most 8), its stdout and stderr to files of work; the
  * exit status, and the peak resident set in KiB in *maxrss_kb. */
 static int run_ctl(long *maxrss_kb, const char *a1, const char *a2, const char *a3,
@@ -121,6 +131,10 @@ static void test_import_peak_memory_is_bounded_and_flat(void)
 	CHECK(th_pg_count(&pg, "SELECT count(*) FROM binding_mac_port") == BIG);
 	t_diag("peak RSS: %ld KiB at %d rows, %ld KiB at %d rows", rss_small, SMALL, rss_big,
 	       BIG);
+#ifdef ASAN
+	t_diag("built with AddressSanitizer: the peaks are not compared");
+	return;
+#endif
 	CHECKF(rss_big < LIMIT_KB, "peak RSS %ld KiB at %d rows, want < %d KiB", rss_big, BIG,
 	       LIMIT_KB);
 	CHECKF(rss_big * 2 < rss_small * 3, "peak RSS %ld KiB at %d rows is 1.5 times or more "
