@@ -242,6 +242,32 @@ static void test_staged_rows_merge_count_list_and_replace(void)
 	th_proc_free(&p);
 }
 
+/* --replace site:KEY reads the staged rows in the database too: only that site's bindings
+ * that the file lacks go. */
+static void test_replace_site_removes_only_its_staged_bindings(void)
+{
+	char path[600];
+	struct th_proc p;
+	long before = th_pg_count(&pg, "SELECT count(*) FROM binding_mac_port");
+
+	snprintf(path, sizeof path, "%s/br.csv", work);
+	th_write_file(path, "mac,switch,port,last_seen\n"
+			    "02:cc:00:00:00:01,sw-br,1,2026-11-25T08:00:00Z\n"
+			    "02:cc:00:00:00:02,sw-br,2,2026-11-25T08:00:00Z\n");
+	ctl(&p, "--mac-ports", path, NULL, NULL, NULL, NULL);
+	CHECKF(p.status == 0, "%s", p.err);
+	th_proc_free(&p);
+	th_write_file(path, "mac,switch,port,last_seen\n"
+			    "02:cc:00:00:00:01,sw-br,1,2026-11-25T08:00:00Z\n");
+	ctl(&p, "--replace", "site:branch", "--mac-ports", path, NULL, NULL);
+	CHECKF(p.status == 0, "%s", p.err);
+	CHECK_STR(p.out, "imported 1 MAC-port bindings (0 changed, 1 removed)\n");
+	th_proc_free(&p);
+	CHECK(th_pg_count(&pg, "SELECT count(*) FROM binding_mac_port") == before + 1);
+	CHECK(th_pg_count(&pg, "SELECT count(*) FROM binding_mac_port"
+			       " WHERE mac = '02:cc:00:00:00:01'") == 1);
+}
+
 /* A JSON binding file goes through the same staging: its duplicates are found there. */
 static void test_json_bindings_are_staged_too(void)
 {
@@ -277,6 +303,8 @@ int main(void)
 	      test_bad_rows_anywhere_are_all_reported_and_nothing_written);
 	t_run("staged_rows_merge_count_list_and_replace",
 	      test_staged_rows_merge_count_list_and_replace);
+	t_run("replace_site_removes_only_its_staged_bindings",
+	      test_replace_site_removes_only_its_staged_bindings);
 	t_run("json_bindings_are_staged_too", test_json_bindings_are_staged_too);
 	int rc = t_done();
 	th_pg_stop(&pg);
