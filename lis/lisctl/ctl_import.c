@@ -1,6 +1,8 @@
 /* `lisctl import`: read every given file (CSV or JSON), check each on its own, then all of
  * them against each other and the database, and only then write them in one transaction
- * (or, with --dry-run, write them and roll back, to say what would change). */
+ * (or, with --dry-run, write them and roll back, to say what would change). The binding
+ * files, the large ones, are streamed into that transaction as they are checked (issue 10):
+ * see stream_file(). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,8 +321,10 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 	/* The files against each other and against what is stored (bindings, which nothing
 	 * refers to, are not read). Then the streamed files, row by row, in the import's
 	 * transaction. */
-	if (db_wiremap_read(c, NULL, false, &stored, &err) < 0 ||
-	    (stream && (begun = db_import_begin(c, &err) == 0) == false)) {
+	int read = db_wiremap_read(c, NULL, false, &stored, &err);
+	if (read == 0 && stream)
+		begun = db_import_begin(c, &err) == 0;
+	if (read < 0 || (stream && !begun)) {
 		ctl_errors_print(&errs, stderr);
 		fprintf(stderr, "lisctl: import: %s\n", err.msg);
 		goto out;
