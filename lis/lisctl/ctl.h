@@ -51,6 +51,16 @@ struct ctl_file {
 int ctl_load(enum db_entity e, const char *path, enum ctl_format fmt, struct ctl_file *out,
 	     struct ctl_errors *errs);
 void ctl_file_free(struct ctl_file *f);
+/* The same checks a row at a time, for files too large to hold (issue 10): a CSV file is
+ * read as it is checked, and each row whose identity could be read goes to on_row (ok:
+ * it passed every check of its own; key_col: where its key is, for messages), valid only
+ * during the call. Duplicate keys are not
+ * looked for: on_row's owner does that. *unread as ctl_file.unread. Returns 0 when the
+ * file is valid. */
+int ctl_load_each(enum db_entity e, const char *path, enum ctl_format fmt,
+		  struct ctl_errors *errs,
+		  void (*on_row)(void *ctx, const void *row, bool ok, unsigned key_col), void *ctx,
+		  bool *unread);
 /* A row's identity as messages write it: its DB_COL_ID values joined by spaces ("sw1
  * Gi1/0/1"), a BSSID with its length ("00:3a:7d:10:20:40/44"). */
 const char *ctl_row_key(enum db_entity e, const void *row, char *buf, size_t size);
@@ -133,6 +143,14 @@ struct ctl_check_in {
  * point) to warns; both "FILE:LINE:COL: ...". Returns 0 when errs got nothing. */
 int ctl_check_wiremap(const struct ctl_check_in *in, struct ctl_errors *errs,
 		      struct ctl_errors *warns);
+/* The references check of ctl_check_wiremap a row at a time, for rows that are not in
+ * in->files (a file read with ctl_load_each): the keys of in are indexed once, then each
+ * row's references are looked up. ctl_refs_new returns NULL when out of memory. */
+struct ctl_refs;
+struct ctl_refs *ctl_refs_new(const struct ctl_check_in *in);
+void ctl_refs_check(const struct ctl_refs *refs, enum db_entity e, const void *row,
+		    struct ctl_errors *errs);
+void ctl_refs_free(struct ctl_refs *refs);
 
 /* An ISO 8601 timestamp with a zone ("2026-11-25T08:00:00Z", "2026-11-25 09:00:00+01:00";
  * fractions of a second are dropped) as seconds since the epoch. Returns -1 if it is not

@@ -813,41 +813,78 @@ static int index_entity(struct index *ix, enum db_entity e, const struct ctl_che
 	return rc;
 }
 
+/* The keys of every entity another refers to (sites, locations, switches, classes). */
+struct ctl_refs {
+	struct index ix[DB_ENTITY_N];
+	unsigned unread;
+};
+
+struct ctl_refs *ctl_refs_new(const struct ctl_check_in *in)
+{
+	struct ctl_refs *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->unread = in->unread;
+	for (int e = 0; e < DB_ENTITY_N; e++)
+		for (size_t k = 0; k < db_entities[e].n_cols; k++) {
+			const struct db_column *c = &db_entities[e].cols[k];
+			if (c->kind == DB_K_REF && !r->ix[c->ref].e &&
+			    index_entity(&r->ix[c->ref], c->ref, in) < 0) {
+				ctl_refs_free(r);
+				return NULL;
+			}
+		}
+	return r;
+}
+
+void ctl_refs_check(const struct ctl_refs *refs, enum db_entity e, const void *row,
+		    struct ctl_errors *errs)
+{
+	const struct db_entity_desc *d = &db_entities[e];
+	const char *file = DB_CFIELD(const char *, row, d->file_at);
+	unsigned line = DB_CFIELD(unsigned, row, d->line_at);
+
+	for (size_t k = 0; k < d->n_cols; k++) {
+		const struct db_column *c = &d->cols[k];
+		const char *key = c->kind == DB_K_REF && !(refs->unread & (1u << c->ref)) ?
+				  DB_CFIELD(const char *, row, c->at) : NULL;
+		if (key && !find(&refs->ix[c->ref], key))
+			unknown(errs, file, line, c->col_at ? DB_CFIELD(unsigned, row, c->col_at) : 0,
+				db_entities[c->ref].one, db_entities[c->ref].name, key);
+	}
+}
+
+void ctl_refs_free(struct ctl_refs *r)
+{
+	if (!r)
+		return;
+	for (int e = 0; e < DB_ENTITY_N; e++)
+		free(r->ix[e].e);
+	free(r);
+}
+
 int ctl_check_wiremap(const struct ctl_check_in *in, struct ctl_errors *errs,
 		      struct ctl_errors *warns)
 {
 	const struct db_import_set *f = in->files;
 	size_t before = errs->total;
-	struct index ix[DB_ENTITY_N] = {0};
-	const struct index *locs = &ix[DB_LOCATIONS];
+	struct ctl_refs *refs = NULL;
+	const struct index *ix = NULL, *locs = NULL;
 	struct prefix *pre = NULL;
 	size_t np;
 	int rc = -1;
 
 	/* An index of every entity another refers to (sites, locations, switches). */
-	for (int e = 0; e < DB_ENTITY_N; e++)
-		for (size_t k = 0; k < db_entities[e].n_cols; k++) {
-			const struct db_column *c = &db_entities[e].cols[k];
-			if (c->kind == DB_K_REF && !ix[c->ref].e &&
-			    index_entity(&ix[c->ref], c->ref, in) < 0)
-				goto out;
-		}
+	if (!(refs = ctl_refs_new(in)))
+		goto out;
+	ix = refs->ix;
+	locs = &ix[DB_LOCATIONS];
 	for (int e = 0; e < DB_ENTITY_N; e++) {
 		const struct db_entity_desc *d = &db_entities[e];
 		for (size_t i = 0; i < f->of[e].n; i++) {
 			const char *r = (const char *)f->of[e].rows + i * d->row_size;
-			const char *file = DB_CFIELD(const char *, r, d->file_at);
-			unsigned line = DB_CFIELD(unsigned, r, d->line_at);
-			for (size_t k = 0; k < d->n_cols; k++) {
-				const struct db_column *c = &d->cols[k];
-				const char *key = c->kind == DB_K_REF &&
-						  !(in->unread & (1u << c->ref)) ?
-						  DB_CFIELD(const char *, r, c->at) : NULL;
-				if (key && !find(&ix[c->ref], key))
-					unknown(errs, file, line,
-						c->col_at ? DB_CFIELD(unsigned, r, c->col_at) : 0,
-						db_entities[c->ref].one, db_entities[c->ref].name, key);
-			}
+			ctl_refs_check(refs, (enum db_entity)e, r, errs);
 			if (e == DB_LOCATIONS)
 				ctl_check_dispatchable(
 					(const struct db_location_row *)(const void *)r, in->iso,
@@ -876,7 +913,6 @@ out:
 	if (rc < 0 && errs->total == before)
 		ctl_errors_add(errs, "lisctl: out of memory");
 	free(pre);
-	for (int e = 0; e < DB_ENTITY_N; e++)
-		free(ix[e].e);
+	ctl_refs_free(refs);
 	return rc;
 }
