@@ -262,7 +262,7 @@ static const struct section sections[DB_REP_N_] = {
 		"FROM p, query_log q WHERE " IN_PERIOD("q.at") " "
 		"AND (p.site IS NULL OR q.site_key = p.site) GROUP BY 1, 2 ORDER BY 1, 2"},
 
-	[DB_REP_COMPLIANCE_DATABASE] = {"database", {NULL},
+	[DB_REP_COMPLIANCE_DATABASE] = {"database", {"lis_schema"},
 		P "SELECT current_database() AS database, "
 		"current_setting('server_version') AS server_version, "
 		"(SELECT max(version) FROM lis_schema)::int AS schema_version, "

@@ -43,6 +43,9 @@ static const enum db_report_section from_db[N_DB] = {
 	DB_REP_STALE_DECLARATIONS, DB_REP_NOTIFICATION_LOG, DB_REP_TEST_CALLS,
 };
 
+/* The schema version that has everything the report reads. */
+#define MIN_SCHEMA 9
+
 /* The obligations, in the order of the obligations table (lisctl(8) says the same). */
 enum ob { OB_FIXED, OB_ON_PREMISES, OB_OFF_PREMISES, OB_NOTIFIED, OB_N };
 static const struct {
@@ -364,7 +367,7 @@ static int make_about(struct compliance *r, const char *user, const char *host)
 		{"sites", op->f.site ? op->f.site : "all"},
 		{"generated_at", ctl_iso8601(r->now, now, sizeof now)},
 		{"generated_by", by},
-		{"software", "lis " LIS_VERSION " (lisctl, lisd)"},
+		{"software", "lisctl " LIS_VERSION},
 		{"database", dbs},
 	};
 	if (tab_init(&r->tab[C_ABOUT], "about", cols, NULL, 2) < 0)
@@ -534,12 +537,16 @@ static const char CSS[] =
 	"td.pass{color:#1b5e20;font-weight:bold}td.fail{color:#b71c1c;font-weight:bold}"
 	"tr.none td{color:#1b5e20;font-style:italic}"
 	"table.about th{width:12em}"
+	"table.wide{table-layout:fixed;font-size:.8em}"
+	"table.wide td,table.wide th{overflow-wrap:anywhere}"
 	".sign td{height:3em}"
 	"thead{display:table-header-group}tr{break-inside:avoid}"
 	"@media print{body{margin:0;max-width:none;font-size:9.5pt;color:#000}"
 	"section.site,section#findings{break-before:page}"
 	"h2,h3,p.why{break-after:avoid}section#signature{break-inside:avoid}"
 	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
+
+#define WIDE_COLS 10
 
 static bool is_num(enum db_col_type t)
 {
@@ -558,7 +565,9 @@ static void html_table(FILE *o, const struct db_table *t, const char *id, const 
 		fputs("</p>\n", o);
 		return;
 	}
-	fputs("<table id=\"", o);
+	/* a table too wide for the page gets columns of equal width, its text broken where it
+	 * must */
+	fputs(t->n_cols - from > WIDE_COLS ? "<table class=\"wide\" id=\"" : "<table id=\"", o);
 	ctl_html_text(o, id);
 	fputs("\">\n<thead><tr>", o);
 	for (size_t j = from; j < t->n_cols; j++) {
@@ -947,6 +956,14 @@ int ctl_compliance_run(const struct ctl_settings *set, const struct ctl_report_o
 	for (; n < N_DB; n++) {
 		if (db_report_run(c, from_db[n], &op->f, &r.tab[n], &err) < 0) {
 			fprintf(stderr, "lisctl: report compliance: %s\n", err.msg);
+			break;
+		}
+		/* endpoint classes (0008) and notifications (0009) are what it judges */
+		long v = n == T_DATABASE ? count_of(&r.tab[n], 0, 2) : MIN_SCHEMA;
+		if (v < MIN_SCHEMA) {
+			fprintf(stderr, "lisctl: report compliance: the database's schema is version "
+					"%ld; the report needs version %d or later: run lisctl db "
+					"migrate\n", v, MIN_SCHEMA);
 			break;
 		}
 	}
