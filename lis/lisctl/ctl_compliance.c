@@ -630,7 +630,12 @@ static void write_html(FILE *o, const struct compliance *r)
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 	      "style-src 'unsafe-inline'\">\n<title>E911 compliance report</title>\n<style>", o);
 	fputs(CSS, o);
-	fprintf(o, "@page{size:%s;margin:14mm 12mm}</style>\n</head>\n<body>\n", op->paper);
+	/* every printed page says what it belongs to, and which of how many it is; the period
+	 * is ours (digits, '-', ':', 'T', 'Z'): nothing to escape in a CSS string */
+	fprintf(o, "@page{size:%s;margin:14mm 12mm 16mm;@bottom-left{content:\"E911 compliance "
+		   "report, %s\";font-size:8pt;color:#555}@bottom-right{content:\"Page \" "
+		   "counter(page) \" of \" counter(pages);font-size:8pt;color:#555}}</style>\n"
+		   "</head>\n<body>\n", op->paper, db_table_cell(about, 1, 1));
 	fputs("<header>\n<h1>E911 compliance report</h1>\n<table class=\"about\" id=\"about\">\n"
 	      "<tbody>\n", o);
 	for (size_t i = 0; i < about->n_rows; i++) {

@@ -1045,11 +1045,15 @@ static void test_compliance_pdf_has_a_page_per_site(void)
 		{"Site hq: Headquarters", "no: missing HNO", "hq-410"},
 		{"Findings", "0 findings", "desk-2"},
 	};
-	for (int i = 0; i < 4 && i < pages; i++) {
-		char *text = pdf_page(pdf, i + 1);
-		for (int k = 0; k < 3; k++)
+	for (int i = 0; i < pages; i++) {
+		char *text = pdf_page(pdf, i + 1), foot[32];
+		for (int k = 0; k < 3 && i < 4; k++)
 			CHECKF(text && strstr(text, want[i][k]), "page %d lacks \"%s\"", i + 1,
 			       want[i][k]);
+		snprintf(foot, sizeof foot, "Page %d of %d", i + 1, pages);
+		CHECKF(text && strstr(text, foot) && strstr(text, "E911 compliance report, "
+							   "2026-11-02T00:00:00Z to 2026-11-05T00:00:00Z"),
+		       "page %d has no footer", i + 1);
 		free(text);
 	}
 	char *last = pdf_page(pdf, pages), *all = pdf_page(pdf, 0);
