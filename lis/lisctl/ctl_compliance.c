@@ -975,6 +975,11 @@ int ctl_compliance_run(const struct ctl_settings *set, const struct ctl_report_o
 	db_close(c);
 	if (n < N_DB)
 		goto out;
+	/* a mistyped key would make a report of nothing, every obligation passed */
+	if (op->f.site && r.tab[T_SITES].n_rows == 0) {
+		fprintf(stderr, "lisctl: report compliance: --site %s: no such site\n", op->f.site);
+		goto out;
+	}
 	/* the snapshot lisd would load now, read after the tables: as current as they are */
 	if (!(s = ctl_snapshot_open(set->conninfo, "report")) || compute(&r, s, user, host) < 0)
 		goto out;

@@ -243,6 +243,11 @@ static int parse_opts(int argc, char **argv, struct ctl_report_opts *o)
 		if (!o->f.has_from)
 			o->f.from = o->f.to - (time_t)o->f.days * 86400;
 		o->f.has_from = o->f.has_to = true;
+		if (o->f.to <= o->f.from) {
+			fprintf(stderr, "lisctl: report: compliance: --from %s is not before now\n",
+				from);
+			return -1;
+		}
 	}
 	if (o->out_path && !o->out_path[0]) {
 		fprintf(stderr, "lisctl: report: -o needs a file name\n");

@@ -975,6 +975,27 @@ static bool have(const char *path)
 	return access(path, X_OK) == 0;
 }
 
+/* lisctl's private directory for Chromium goes in TMPDIR: one of ours, to see it go. */
+static char *PDF_TMP;
+
+static void pdf_tmp_start(void)
+{
+	if (!PDF_TMP)
+		PDF_TMP = th_tmpdir("pdf-tmp");
+	if (PDF_TMP)
+		setenv("TMPDIR", PDF_TMP, 1);
+}
+
+static void pdf_tmp_check_empty(void)
+{
+	unsetenv("TMPDIR");
+	struct th_proc p;
+	char *const ls[] = {"/bin/ls", "-A", PDF_TMP ? PDF_TMP : "/nonexistent", NULL};
+	th_run(&p, ls, NULL, 10);
+	CHECKF(p.status == 0 && p.out[0] == '\0', "left in TMPDIR: %s", th_flat(p.out));
+	th_proc_free(&p);
+}
+
 static void test_compliance_renders_in_headless_chromium(void)
 {
 	if (!compliance_up)
@@ -1015,7 +1036,9 @@ static void test_compliance_pdf_has_a_page_per_site(void)
 		return;
 	char pdf[600];
 	struct th_proc p;
+	pdf_tmp_start();
 	bool ok = compliance_file("compliance.pdf", "pdf", pdf, sizeof pdf);
+	pdf_tmp_check_empty();
 	size_t len = 0;
 	char *bytes = ok ? th_read_file(pdf, &len) : NULL;
 	ok = CHECKF(bytes && len > 1000 && memcmp(bytes, "%PDF-", 5) == 0, "%s: %zu bytes", pdf,
@@ -1088,6 +1111,7 @@ static void test_compliance_pdf_without_working_chromium_leaves_no_file(void)
 		{"/bin/false", old, "no PDF written"},
 	};
 	struct th_proc p;
+	pdf_tmp_start();
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		compliance(&p, "--format", "pdf", "--chromium", cases[i].chromium, "-o", cases[i].out,
 			   (char *)NULL);
@@ -1095,7 +1119,13 @@ static void test_compliance_pdf_without_working_chromium_leaves_no_file(void)
 		       p.status, th_flat(p.err));
 		th_proc_free(&p);
 	}
+	pdf_tmp_check_empty();
 	CHECK(access(pdf, F_OK) != 0);
+	/* a site that does not exist is an error, not a report of nothing */
+	compliance(&p, "--site", "nosuch", "-o", pdf, (char *)NULL);
+	CHECKF(p.status == 1 && strstr(p.err, "--site nosuch: no such site"), "exit %d: %s",
+	       p.status, th_flat(p.err));
+	th_proc_free(&p);
 	/* a database never migrated: said, and nothing written */
 	char empty[700];
 	snprintf(empty, sizeof empty, "host=%s user=postgres dbname=empty", PG.dir);
@@ -1127,6 +1157,7 @@ static void test_usage_errors_exit_2_and_database_errors_exit_1(void)
 		{"report", "compliance", "--paper", "a5"},
 		{"report", "queries", "--organisation", "X"},
 		{"report", "compliance", "--result", "located"},
+		{"report", "compliance", "--from", "2999-01-01"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		th_lisctl(&p, ci, cases[i][0], cases[i][1], cases[i][2], cases[i][3], (char *)NULL);
