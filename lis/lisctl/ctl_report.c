@@ -816,6 +816,16 @@ int ctl_report_write_out(const char *path, const char *buf, size_t len)
 		}
 		return 0;
 	}
+	/* not a file to replace (/dev/stdout, a FIFO): written to as it is */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		FILE *f = fopen(path, "w");
+		bool ok = f && fwrite(buf, 1, len, f) == len;
+		ok = f && fclose(f) == 0 && ok;
+		if (!ok)
+			fprintf(stderr, "lisctl: report: writing %s: %s\n", path, strerror(errno));
+		return ok ? 0 : -1;
+	}
 	size_t n = strlen(path);
 	char *tmp = malloc(n + sizeof ".XXXXXX");
 	if (!tmp) {

@@ -926,6 +926,11 @@ static void test_compliance_html_has_erls_coverage_obligations_and_logs(void)
 	xmlFreeDoc(d);
 	free(text);
 
+	/* -o a device, not a file to replace: written to */
+	compliance(&p, "--format", "json", "-o", "/dev/null", (char *)NULL);
+	CHECKF(p.status == 0 && p.out[0] == '\0', "exit %d: %s", p.status, th_flat(p.err));
+	th_proc_free(&p);
+
 	/* one site: its ERLs and endpoints only */
 	compliance(&p, "--site", "branch", "--paper", "letter", (char *)NULL);
 	d = p.status == 0 ? html_parse(p.out) : NULL;
