@@ -330,6 +330,80 @@ static const struct section sections[DB_REP_N_] = {
 		"THEN 'located (fallback)' ELSE q.result END AS result, count(*)::int AS queries "
 		"FROM p, query_log q WHERE " IN_PERIOD("q.at") " "
 		"AND (p.site IS NULL OR q.site_key = p.site) GROUP BY 1, 2 ORDER BY 1, 2"},
+
+	[DB_REP_COMPLIANCE_DATABASE] = {"database", {"lis_schema"},
+		P "SELECT current_database() AS database, "
+		"current_setting('server_version') AS server_version, "
+		"(SELECT max(version) FROM lis_schema)::int AS schema_version, "
+		TS("now()") " AS read_at FROM p"},
+
+	[DB_REP_COMPLIANCE_SITES] = {"sites", {NULL},
+		P "SELECT si.key AS site, si.name, (SELECT count(*) FROM location l "
+		"WHERE l.site_id = si.id)::int AS locations "
+		"FROM p, site si WHERE p.site IS NULL OR si.key = p.site ORDER BY si.key"},
+
+	/* An ERL as a dispatcher reads it: street line, city, state and postal code,
+	 * country; then building, floor and room. */
+	[DB_REP_COMPLIANCE_ERLS] = {"erls", {NULL},
+		P "SELECT si.key AS site, l.key AS location, concat_ws(', ', "
+		"nullif(concat_ws(' ', l.hno, l.hns, l.prd, l.rd, l.sts, l.pod), ''), l.loc, "
+		"l.a3, nullif(concat_ws(' ', l.a1, l.pc), ''), l.country) AS address, "
+		"l.bld AS building, l.flr AS floor, l.room "
+		"FROM p, location l JOIN site si ON si.id = l.site_id "
+		"WHERE p.site IS NULL OR si.key = p.site ORDER BY si.key, l.key"},
+
+	/* Every active endpoint (0010: an offboarded one is answered nothing), with the site
+	 * where its MAC was last seen on a switch; lisctl resolves each and filters by site
+	 * itself. active is read through to_jsonb: a schema before 0010 has all active. */
+	[DB_REP_COMPLIANCE_ENDPOINTS] = {"endpoints", {NULL},
+		P "SELECT e.key AS endpoint, e.class, e.mac::text AS mac, e.uri, e.tel, "
+		"e.owner, " MAC_SITE("e.mac") " AS seen_site FROM p, endpoint e "
+		"WHERE coalesce((to_jsonb(e) ->> 'active')::boolean, true) ORDER BY e.key"},
+
+	/* The ports of ports_without_location's count: those in the wiremap and those only
+	 * seen in MAC bindings; located when the port or its switch has a location. */
+	[DB_REP_COMPLIANCE_PORTS] = {"port_coverage", {NULL},
+		P "SELECT si.key AS site, count(x.port_id)::int AS ports, "
+		"(count(x.port_id) FILTER (WHERE coalesce(x.location_id, w.location_id) "
+		"IS NOT NULL))::int AS located FROM p, site si "
+		"LEFT JOIN switch w ON w.site_id = si.id LEFT JOIN ("
+		"SELECT sp.switch_id, sp.port_id, sp.location_id FROM switch_port sp UNION "
+		"SELECT b.switch_id, b.port_id, NULL::bigint FROM binding_mac_port b "
+		"WHERE NOT EXISTS (SELECT 1 FROM switch_port sp WHERE sp.switch_id = b.switch_id "
+		"AND sp.port_id = b.port_id)) x ON x.switch_id = w.id "
+		"WHERE p.site IS NULL OR si.key = p.site GROUP BY si.key ORDER BY si.key"},
+
+	/* A BSSID belongs to the site of its location; one without a location belongs to no
+	 * site and is a finding of bssids_without_location. */
+	[DB_REP_COMPLIANCE_BSSIDS] = {"bssid_coverage", {NULL},
+		P "SELECT si.key AS site, count(a.id)::int AS bssids, "
+		"count(a.id)::int AS located FROM p, site si "
+		"LEFT JOIN location l ON l.site_id = si.id LEFT JOIN bssid a ON a.location_id = l.id "
+		"WHERE p.site IS NULL OR si.key = p.site GROUP BY si.key ORDER BY si.key"},
+
+	/* Real calls' notifications opened in the period; a notification with no delivery
+	 * planned is one row with state "none". */
+	[DB_REP_NOTIFICATION_LOG] = {"notification_log", {"notification"},
+		P "SELECT n.id AS notification, " TS("n.first_at") " AS call_at, n.target, "
+		"n.response_time, n.result, n.site_key AS site, n.location_key AS location, "
+		"d.channel, d.recipient, coalesce(d.state, 'none') AS state, d.attempts, "
+		TS("d.delivered_at") " AS delivered_at, (SELECT g.error FROM notify_log g "
+		"WHERE g.delivery_id = d.id AND g.error IS NOT NULL ORDER BY g.at DESC, g.id DESC "
+		"LIMIT 1) AS last_error "
+		"FROM p, notification n LEFT JOIN notify_delivery d ON d.notification_id = n.id "
+		"WHERE NOT n.test AND " IN_PERIOD("n.first_at") " "
+		"AND (p.site IS NULL OR n.site_key = p.site) "
+		"ORDER BY n.first_at, n.id, d.channel, d.recipient"},
+
+	/* lisd(8) TEST MODE: queries marked test, kept out of every other figure. */
+	[DB_REP_TEST_CALLS] = {"test_calls", {"notification"},
+		P "SELECT " TS("q.at") " AS at, q.target, q.response_time, q.result, "
+		"q.site_key AS site, q.location_key AS location, q.source, "
+		"(SELECT string_agg(d.channel || ' ' || d.recipient || ': ' || d.state, '; ' "
+		"ORDER BY d.channel, d.recipient) FROM notification n JOIN notify_delivery d "
+		"ON d.notification_id = n.id WHERE n.instance = q.instance AND n.seq = q.seq) "
+		"AS notified FROM p, query_log q WHERE q.test AND " IN_PERIOD("q.at") " "
+		"AND (p.site IS NULL OR q.site_key = p.site) ORDER BY q.at, q.instance, q.seq"},
 };
 
 /* The summary's row per site: its name, how many rows of each entity marked `summary`

@@ -15,7 +15,7 @@ PACKAGES=(
 	gcc make clang libclang-rt-14-dev meson ninja-build pkg-config python3
 	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev liburcu-dev
 	postgresql libinih-dev libcsv-dev libssl-dev libcurl4-openssl-dev
-	curl openssl ca-certificates util-linux iproute2 locales libjansson-dev chromium
+	curl openssl ca-certificates util-linux iproute2 locales libjansson-dev chromium poppler-utils
 	libsnmp-dev libnl-3-dev libnl-route-3-dev snmp snmpd snmpsim lldpd iputils-ping acl
 	debhelper dpkg-dev lintian fakeroot iso-codes haproxy python3-aiosmtpd
 )
