@@ -18,6 +18,7 @@ PACKAGES=(
 	curl openssl ca-certificates util-linux iproute2 locales libjansson-dev chromium
 	libsnmp-dev libnl-3-dev libnl-route-3-dev snmp snmpd snmpsim lldpd iputils-ping acl
 	debhelper dpkg-dev lintian fakeroot iso-codes haproxy python3-aiosmtpd
+	libldap-dev slapd ldap-utils
 )
 
 log() { printf '== %s\n' "$*" >&2; }

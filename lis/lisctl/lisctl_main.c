@@ -45,6 +45,11 @@ static void usage(FILE *out)
 		"  vpn-bind IP USER [--ttl SECONDS] [--class CLASS]\n"
 		"                      the VPN concentrator gave IP to USER for that long\n"
 		"  vpn-unbind IP       remove the VPN binding of IP\n"
+		"  token issue --user USER [--endpoint KEY] [--label TEXT] [--expires DAYS]\n"
+		"                      a per-device token of the self-service API; the secret\n"
+		"                      is printed once\n"
+		"  token list [--user USER]\n"
+		"  token revoke ID|PREFIX\n"
 		"  notify test SITE    send a TEST notification to every recipient of SITE\n"
 		"                      ([notify] recipients) and print each outcome\n"
 		"\n"
@@ -105,7 +110,7 @@ int main(int argc, char **argv)
 			{"report", ctl_report_usage}, {"purge", ctl_purge_usage},
 			{"verify", ctl_verify_usage}, {"declare", ctl_declare_usage},
 			{"declarations", ctl_declarations_usage}, {"vpn-bind", ctl_vpn_bind_usage},
-			{"vpn-unbind", ctl_vpn_unbind_usage},
+			{"vpn-unbind", ctl_vpn_unbind_usage}, {"token", ctl_token_usage},
 			{"notify", ctl_notify_usage},
 		};
 		for (size_t k = 0; k < sizeof helps / sizeof helps[0]; k++)
@@ -124,6 +129,7 @@ int main(int argc, char **argv)
 		{"export", ctl_cmd_export}, {"purge", ctl_cmd_purge}, {"import", ctl_cmd_import},
 		{"declare", ctl_cmd_declare}, {"declarations", ctl_cmd_declarations},
 		{"vpn-bind", ctl_cmd_vpn_bind}, {"vpn-unbind", ctl_cmd_vpn_unbind},
+		{"token", ctl_cmd_token},
 	};
 	int (*run)(const char *conninfo, int argc, char **argv) = NULL;
 	for (size_t k = 0; k < sizeof plain / sizeof plain[0]; k++)
