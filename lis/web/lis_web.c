@@ -75,7 +75,9 @@ enum MHD_Result web_reply(struct web_req *r, unsigned status, const char *type,
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "Content-Security-Policy", r->w->csp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	/* not no-referrer: browsers would then send "Origin: null" with the forms' POSTs,
+	 * which origin_ok() refuses */
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 	if (cookie)

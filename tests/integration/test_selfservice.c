@@ -44,7 +44,9 @@ static const char ldif[] =
 	"dn: uid=bob,ou=people," SUFFIX "\nobjectClass: inetOrgPerson\nuid: bob\ncn: Bob\n"
 	"sn: B\nuserPassword: bob-pw\n\n"
 	"dn: uid=carol,ou=people," SUFFIX "\nobjectClass: inetOrgPerson\nuid: carol\n"
-	"cn: Carol\nsn: C\nuserPassword: carol-pw\n";
+	"cn: Carol\nsn: C\nuserPassword: carol-pw\n\n"
+	"dn: uid=dave,ou=people," SUFFIX "\nobjectClass: inetOrgPerson\nuid: dave\n"
+	"cn: Dave\nsn: D\nuserPassword: dave-pw\n";
 
 static bool port_open(void *ctx)
 {
@@ -110,7 +112,8 @@ static void test_setup_slapd_wiremap_softphones_and_lisd(void)
 			"127.0.8.0/24,,VPN pool,true\n"));
 	CHECK(ck_import(&E, "--endpoints", "endpoint,class,uri,owner\n"
 			"alice-soft,softphone,sip:alice-soft@example.com,alice\n"
-			"bob-soft,softphone,sip:bob-soft@example.com,bob\n"));
+			"bob-soft,softphone,sip:bob-soft@example.com,bob\n"
+			"dave-soft,softphone,sip:dave-soft@example.com,dave\n"));
 	web_port = th_free_port("127.0.0.1");
 	char sect[1024];
 	snprintf(sect, sizeof sect,
@@ -616,7 +619,7 @@ static void test_the_page_is_served_with_its_security_headers(void)
 	       strstr(v, "default-src 'none'") && strstr(v, "style-src 'sha256-") &&
 	       strstr(v, "form-action 'self'") && strstr(v, "frame-ancestors 'none'"), "%s", v);
 	CHECK(header(&r, "X-Content-Type-Options", v, sizeof v) && strcmp(v, "nosniff") == 0);
-	CHECK(header(&r, "Referrer-Policy", v, sizeof v) && strcmp(v, "no-referrer") == 0);
+	CHECK(header(&r, "Referrer-Policy", v, sizeof v) && strcmp(v, "same-origin") == 0);
 	CHECK(header(&r, "Cache-Control", v, sizeof v) && strcmp(v, "no-store") == 0);
 	CHECKF(r.body && strstr(r.body, "name=\"viewport\"") && strstr(r.body, alice.csrf) &&
 	       strstr(r.body, "id=\"add\"") && !strstr(r.body, "<script"), "%s",
@@ -648,6 +651,69 @@ static void test_the_page_is_served_with_its_security_headers(void)
 	CHECKF(r.status == 400 && r.body && strstr(r.body, "no street number (HNO)"), "%ld %s",
 	       r.status, th_flat(r.body));
 	th_resp_free(&r);
+}
+
+/* tests/browser (npm ci there: playwright-core) and Chromium are installed. */
+static bool browser_kit_found(void)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/node_modules/playwright-core/package.json",
+		 th_src("tests/browser"));
+	return access(path, R_OK) == 0 && access("/usr/bin/chromium", X_OK) == 0 &&
+	       access("/usr/bin/node", X_OK) == 0;
+}
+
+/* PNG signature, then IHDR: width and height, big-endian, at bytes 16 and 20. */
+static bool png_size(const char *path, unsigned *w, unsigned *h)
+{
+	size_t len = 0;
+	unsigned char *b = (unsigned char *)th_read_file(path, &len);
+	bool ok = b && len > 24 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 &&
+		  memcmp(b + 12, "IHDR", 4) == 0;
+	if (ok) {
+		*w = (unsigned)b[16] << 24 | (unsigned)b[17] << 16 | (unsigned)b[18] << 8 | b[19];
+		*h = (unsigned)b[20] << 24 | (unsigned)b[21] << 16 | (unsigned)b[22] << 8 | b[23];
+	}
+	free(b);
+	return ok;
+}
+
+/* The no-JavaScript flow in headless Chromium on a phone's screen (tests/browser): sign
+ * in, declare, confirm, sign out; no console errors (a CSP violation is one), the key
+ * elements inside the viewport, a screenshot of it. */
+static void test_the_page_works_in_headless_chromium_on_a_phone(void)
+{
+	char *out = th_tmpdir("browser"), script[600], png[400];
+	/* kept for a look when LIS_KEEP_SCREENSHOT names a file */
+	const char *keep = getenv("LIS_KEEP_SCREENSHOT");
+	if (!CHECK(out != NULL))
+		return;
+	snprintf(script, sizeof script, "%s/selfservice.mjs", th_src("tests/browser"));
+	char *const argv[] = {"/usr/bin/node", script, web_base, "dave", "dave-pw", out, NULL};
+	struct th_proc p;
+	th_run(&p, argv, NULL, 120);
+	CHECKF(p.status == 0 && strstr(p.out, "\"ok\":true"), "exit %d: %s %s", p.status,
+	       th_flat(p.out), th_flat(p.err));
+	th_proc_free(&p);
+	unsigned w = 0, h = 0;
+	snprintf(png, sizeof png, "%s/selfservice.png", out);
+	CHECKF(png_size(png, &w, &h) && w == 390 && h == 844, "%s: %ux%u", png, w, h);
+	if (keep && *keep) {
+		size_t n = 0;
+		char *b = th_read_file(png, &n);
+		FILE *f = b ? fopen(keep, "wb") : NULL;
+		if (f) {
+			fwrite(b, 1, n, f);
+			fclose(f);
+		}
+		free(b);
+	}
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM declared_location WHERE user_key = "
+			  "'dave' AND label = 'home' AND is_current AND rd = 'Maple'") == 1);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM declared_location_audit WHERE "
+			  "user_key = 'dave' AND via = 'web' AND who = 'dave'") == 2);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM web_session WHERE user_key = 'dave'")
+	      == 0);
 }
 
 static bool held_answers(void *ctx)
@@ -711,6 +777,11 @@ int main(void)
 		RUN(tokens_are_issued_used_and_revoked_with_lisctl);
 		RUN(the_page_is_served_with_its_security_headers);
 		RUN(a_deactivated_users_session_token_and_sign_in_are_refused);
+		if (browser_kit_found())
+			RUN(the_page_works_in_headless_chromium_on_a_phone);
+		else
+			t_skip("the_page_works_in_headless_chromium_on_a_phone", "no node, "
+			       "chromium or tests/browser/node_modules (npm ci there)");
 		RUN(directory_down_says_so_and_held_answers_on);
 		RUN(sign_out_ends_the_session);
 	}
