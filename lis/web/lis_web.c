@@ -82,6 +82,9 @@ enum MHD_Result web_reply(struct web_req *r, unsigned status, const char *type,
 	MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 	if (cookie)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+	if (r->clear_oidc)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, OIDC_COOKIE "=; Secure; "
+					"HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
 	if (location)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
 	if (status == MHD_HTTP_UNAUTHORIZED)
@@ -333,6 +336,7 @@ static enum MHD_Result signin_oidc_callback(struct web_req *r)
 				       "here.", NULL);
 	struct pending pd = {0};
 	bool found = false;
+	r->clear_oidc = secret != NULL; /* a pending sign-in serves once, whatever comes */
 	if (secret && strlen(secret) < 200) {
 		unsigned char h[32];
 		lis_secret_hash(secret, h);

@@ -30,6 +30,7 @@ struct web_req {
 	char from[64];                    /* the client's address */
 	struct db_conn *db;               /* opened by web_db() */
 	bool db_down;                     /* web_db() could not connect */
+	bool clear_oidc;                  /* the answer ends the OIDC sign-in's cookie */
 	/* who, once web_auth() found a session or a token */
 	bool authed;
 	const char *via;                  /* "web" (session) or "api" (token) */

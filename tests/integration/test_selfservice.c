@@ -630,6 +630,13 @@ static void test_the_page_is_served_with_its_security_headers(void)
 	CHECK(r.status == 200 && r.body && strstr(r.body, "id=\"signin\"") &&
 	      !strstr(r.body, "id=\"sso\""));
 	th_resp_free(&r);
+	/* no [oidc]: no SSO, and its routes say so */
+	CHECK(web("GET", "/signin/oidc", FROM_ALICE, NULL, NULL, NULL, NULL, NULL, &r) == 404);
+	CHECK(r.body && strstr(r.body, "Sign-in with SSO is not available here."));
+	th_resp_free(&r);
+	CHECK(web("GET", "/signin/oidc/callback?code=x&state=y", FROM_ALICE, NULL, NULL, NULL,
+		  NULL, NULL, &r) == 404);
+	th_resp_free(&r);
 	/* the forms: add, confirm; a redirect to the page after each */
 	char form[400];
 	snprintf(form, sizeof form, "csrf=%s&label=cabin&HNO=9&RD=Lake&A3=Springfield&A1=IL&"
