@@ -8,6 +8,7 @@
  * HELD request for the user's softphone then answers with method Manual. */
 #include "check.h"
 #include "corr.h"
+#include "lis_ldap.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -270,6 +271,30 @@ static void test_wrong_password_is_refused_with_a_clear_message(void)
 	th_resp_free(&r);
 	CHECK(signin("nobody", "x", FROM_BAD, &r) == 401);
 	th_resp_free(&r);
+}
+
+/* [ldap] without bind_dn: an anonymous search finds the DN (the filter's value escaped, so
+ * that a user name cannot widen it), then the bind. lis_ldap_check itself, on the slapd. */
+static void test_ldap_search_mode_finds_the_dn_and_escapes_the_filter(void)
+{
+	char uri[64], why[300];
+	snprintf(uri, sizeof uri, "ldaps://127.0.0.1:%d", ldap_port);
+	struct lis_config cfg = {.ldap_uri = uri, .ldap_ca_file = E.tls.cert,
+				 .ldap_bind_dn = "", .ldap_search_base = "ou=people," SUFFIX,
+				 .ldap_search_filter = "(uid=%u)", .ldap_timeout = 3};
+	CHECKF(lis_ldap_check(&cfg, "bob", "bob-pw", why, sizeof why) == LIS_LDAP_OK, "%s", why);
+	CHECK(lis_ldap_check(&cfg, "bob", "nope", why, sizeof why) == LIS_LDAP_DENIED);
+	CHECK(lis_ldap_check(&cfg, "b*", "bob-pw", why, sizeof why) == LIS_LDAP_DENIED);
+	CHECK(lis_ldap_check(&cfg, "*", "bob-pw", why, sizeof why) == LIS_LDAP_DENIED);
+	CHECK(lis_ldap_check(&cfg, "bob", "", why, sizeof why) == LIS_LDAP_DENIED);
+	/* a certificate the CA file does not vouch for: not even a bind is tried */
+	cfg.ldap_ca_file = "/etc/ssl/certs/ca-certificates.crt";
+	CHECKF(lis_ldap_check(&cfg, "bob", "bob-pw", why, sizeof why) == LIS_LDAP_UNREACHABLE,
+	       "%s", why);
+	/* ldap:// needs StartTLS, which this slapd (ldaps only) cannot give */
+	cfg.ldap_ca_file = E.tls.cert;
+	snprintf(uri, sizeof uri, "ldap://127.0.0.1:%d", ldap_port);
+	CHECK(lis_ldap_check(&cfg, "bob", "bob-pw", why, sizeof why) == LIS_LDAP_UNREACHABLE);
 }
 
 static void test_too_many_sign_ins_get_429(void)
@@ -750,6 +775,19 @@ static void test_directory_down_says_so_and_held_answers_on(void)
 	CHECK(ck_log_has(&E.lisd, "selfservice", "listen=127.0.0.1", (char *)NULL));
 }
 
+/* lisd stops cleanly, and (in a sanitizer build) said nothing of memory or undefined
+ * behaviour while it served the page, the API and LDAP. */
+static void test_lisd_stops_cleanly_with_no_sanitizer_report(void)
+{
+	int st = th_lisd_stop(&E.lisd);
+	E.up = false;
+	char *after = th_lisd_log(&E.lisd);
+	CHECKF(st == 0, "lisd exit %d", st);
+	CHECKF(after && !strstr(after, "Sanitizer") && !strstr(after, "runtime error:"), "%s",
+	       th_flat(after ? after + (strlen(after) > 1400 ? strlen(after) - 1400 : 0) : ""));
+	free(after);
+}
+
 static void test_sign_out_ends_the_session(void)
 {
 	struct th_resp r;
@@ -775,6 +813,7 @@ int main(void)
 	} else {
 		RUN(ldap_sign_in_sets_a_strict_host_only_session_cookie);
 		RUN(wrong_password_is_refused_with_a_clear_message);
+		RUN(ldap_search_mode_finds_the_dn_and_escapes_the_filter);
 		RUN(too_many_sign_ins_get_429);
 		RUN(writes_without_the_right_csrf_token_get_403);
 		RUN(bad_input_gets_clear_json_errors_and_saves_nothing);
@@ -791,6 +830,7 @@ int main(void)
 			       "chromium or tests/browser/node_modules (npm ci there)");
 		RUN(directory_down_says_so_and_held_answers_on);
 		RUN(sign_out_ends_the_session);
+		RUN(lisd_stops_cleanly_with_no_sanitizer_report);
 	}
 	if (E.up)
 		th_lisd_stop(&E.lisd);
