@@ -141,8 +141,13 @@ unsigned web_loc_apply(struct web_req *r, enum web_loc_op op, const struct web_l
 	}
 	if (n < 0 || db_web_end(r->db, n > 0, &err) < 0)
 		goto failed;
-	lis_log(LIS_LOG_INFO, "selfservice", "event=location op=%d user=%s label=%s via=%s "
-		"from=%s result=%s", (int)op, r->actor.user, in->label, r->via, r->from,
+	static const char *const op_names[] = {
+		[WEB_LOC_CREATE] = "create", [WEB_LOC_REPLACE] = "replace",
+		[WEB_LOC_DELETE] = "delete", [WEB_LOC_CURRENT] = "current",
+		[WEB_LOC_CONFIRM] = "confirm",
+	};
+	lis_log(LIS_LOG_INFO, "selfservice", "event=location op=%s user=%s label=%s via=%s "
+		"from=%s result=%s", op_names[op], r->actor.user, in->label, r->via, r->from,
 		n ? "ok" : op == WEB_LOC_CREATE ? "exists" : "not_found");
 	if (n == 0 && op == WEB_LOC_CREATE) {
 		add_error(errors, "label", "you have a location of this label already");

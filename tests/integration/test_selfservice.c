@@ -545,6 +545,8 @@ static void test_replace_pick_confirm_and_delete_through_the_api(void)
 	th_resp_free(&r);
 	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM declared_location_audit WHERE "
 			  "user_key = 'alice' AND label = 'office2' AND via = 'web'") >= 4);
+	CHECK(ck_log_has(&E.lisd, "event=location op=delete user=alice label=office2 via=web "
+			 "from=127.0.0.1 result=not_found", (char *)NULL));
 }
 
 /* lisctl token issue; the secret (the line that starts with lis_) into out. */
