@@ -31,6 +31,7 @@
 #define SESSION_COOKIE "__Host-lis_session"
 #define OIDC_COOKIE "__Host-lis_oidc"
 #define OIDC_PENDING_S 600        /* a sign-in at the provider may take this long */
+#define OIDC_RETRY_S 30           /* a provider that could not be opened is tried again */
 #define RATE_SLOTS 1024
 #define PENDING_SLOTS 256
 #define USER_MAX 128
@@ -53,7 +54,11 @@ struct lis_web {
 	struct MHD_Daemon *mhd;
 	const struct lis_config *cfg;
 	struct lis_iso *iso;
-	struct lis_oidc *oidc;
+	pthread_mutex_t oidc_lock;       /* oidc, oidc_tried */
+	struct lis_oidc *oidc;           /* NULL: no [oidc], or not opened yet */
+	time_t oidc_tried;
+	bool oidc_secret_ok;             /* client_secret_file read (or none needed) */
+	char oidc_secret[512];
 	char csp[256];
 	pthread_mutex_t lock;            /* rates, pending */
 	struct rate rates[RATE_SLOTS];
@@ -61,6 +66,8 @@ struct lis_web {
 	atomic_bool starting;
 	char start_msg[256];
 };
+
+static struct lis_oidc *oidc_get(struct lis_web *w);
 
 /* ---- answers ---- */
 
@@ -287,12 +294,14 @@ static enum MHD_Result signin_ldap(struct web_req *r)
  * cookie; the browser goes to the provider. */
 static enum MHD_Result signin_oidc(struct web_req *r)
 {
-	char url[2048], err[256], secret[LIS_SECRET_TEXT];
+	char url[2048], err[256] = "", secret[LIS_SECRET_TEXT];
 	struct pending pd = {0};
-	if (!r->w->oidc)
+	struct lis_oidc *o;
+	if (!r->sso)
 		return web_page_signin(r, MHD_HTTP_NOT_FOUND, "Sign-in with SSO is not available "
 				       "here.", NULL);
-	if (lis_oidc_begin(r->w->oidc, &pd.p, url, sizeof url, err, sizeof err) < 0 ||
+	if (!(o = oidc_get(r->w)) ||
+	    lis_oidc_begin(o, &pd.p, url, sizeof url, err, sizeof err) < 0 ||
 	    lis_secret_new(secret) < 0) {
 		lis_log(LIS_LOG_WARN, "selfservice", "event=signin method=oidc result=error "
 			"reason=\"%s\"", err);
@@ -331,7 +340,8 @@ static enum MHD_Result signin_oidc_callback(struct web_req *r)
 	const char *code = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "code");
 	const char *state = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "state");
 	const char *perr = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "error");
-	if (!r->w->oidc)
+	struct lis_oidc *o;
+	if (!r->sso)
 		return web_page_signin(r, MHD_HTTP_NOT_FOUND, "Sign-in with SSO is not available "
 				       "here.", NULL);
 	struct pending pd = {0};
@@ -358,8 +368,9 @@ static enum MHD_Result signin_oidc_callback(struct web_req *r)
 				       "sign-in." : "This sign-in has expired or was not started "
 				       "here: sign in again.", NULL);
 	struct lis_oidc_identity id = {0};
-	char err[256];
-	int rc = lis_oidc_finish(r->w->oidc, &pd.p, code, state, &id, err, sizeof err);
+	char err[256] = "the provider cannot be reached";
+	int rc = (o = oidc_get(r->w)) ? lis_oidc_finish(o, &pd.p, code, state, &id, err,
+							 sizeof err) : -1;
 	OPENSSL_cleanse(&pd, sizeof pd);
 	if (rc < 0 || !user_name_is_valid(id.user_key)) {
 		lis_log(LIS_LOG_WARN, "selfservice", "event=signin method=oidc from=%s "
@@ -449,7 +460,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->w = w;
 		r->cfg = w->cfg;
 		r->iso = w->iso;
-		r->sso = w->oidc != NULL;
+		r->sso = w->cfg->oidc_issuer[0] != '\0';
 		*con_cls = r;
 		return MHD_YES;
 	}
@@ -518,38 +529,52 @@ static void make_csp(struct lis_web *w)
 		 "form-action 'self'; frame-ancestors 'none'; base-uri 'none'", b64);
 }
 
-/* The OpenID Provider, when [oidc] issuer is set: its failure to start is logged and the
- * page offers no SSO button, but lisd serves on. */
-static void open_oidc(struct lis_web *w)
+/* [oidc] client_secret_file, read once at start (lisd may drop root after). */
+static void read_oidc_secret(struct lis_web *w)
 {
 	const struct lis_config *cfg = w->cfg;
-	char secret[512] = "", err[256] = "";
-	if (!cfg->oidc_issuer[0])
+	w->oidc_secret_ok = !cfg->oidc_client_secret_file[0];
+	if (!cfg->oidc_issuer[0] || w->oidc_secret_ok)
 		return;
-	if (cfg->oidc_client_secret_file[0]) {
-		FILE *f = fopen(cfg->oidc_client_secret_file, "r");
-		if (!f || !fgets(secret, sizeof secret, f)) {
-			lis_log(LIS_LOG_ERR, "selfservice", "event=oidc result=error reason=\"cannot "
-				"read [oidc] client_secret_file %s\"", cfg->oidc_client_secret_file);
-			if (f)
-				fclose(f);
-			return;
-		}
+	FILE *f = fopen(cfg->oidc_client_secret_file, "r");
+	w->oidc_secret_ok = f && fgets(w->oidc_secret, sizeof w->oidc_secret, f);
+	if (f)
 		fclose(f);
-		secret[strcspn(secret, "\r\n")] = '\0';
+	w->oidc_secret[strcspn(w->oidc_secret, "\r\n")] = '\0';
+	if (!w->oidc_secret_ok)
+		lis_log(LIS_LOG_ERR, "selfservice", "event=oidc result=error reason=\"cannot read "
+			"[oidc] client_secret_file %s\"", cfg->oidc_client_secret_file);
+}
+
+/* The OpenID Provider of [oidc]: opened at start, or, when it could not be reached then, at
+ * a later sign-in (at most every OIDC_RETRY_S), so that a provider that was down when lisd
+ * started is not down for good. NULL when it cannot be had now; the failure is logged. */
+static struct lis_oidc *oidc_get(struct lis_web *w)
+{
+	const struct lis_config *cfg = w->cfg;
+	char err[256] = "";
+	pthread_mutex_lock(&w->oidc_lock);
+	time_t now = time(NULL);
+	if (!w->oidc && cfg->oidc_issuer[0] && w->oidc_secret_ok &&
+	    (!w->oidc_tried || now - w->oidc_tried >= OIDC_RETRY_S)) {
+		const struct lis_oidc_conf oc = {
+			.issuer = cfg->oidc_issuer,
+			.client_id = cfg->oidc_client_id,
+			.client_secret = w->oidc_secret[0] ? w->oidc_secret : NULL,
+			.redirect_uri = cfg->oidc_redirect_uri,
+			.user_claim = cfg->oidc_user_claim,
+			.ca_file = cfg->oidc_ca_file[0] ? cfg->oidc_ca_file : NULL,
+		};
+		w->oidc_tried = now;
+		if (lis_oidc_open(&w->oidc, &oc, err, sizeof err) < 0) {
+			w->oidc = NULL;
+			lis_log(LIS_LOG_ERR, "selfservice", "event=oidc result=error issuer=%s "
+				"reason=\"%s\" retry_s=%d", cfg->oidc_issuer, err, OIDC_RETRY_S);
+		}
 	}
-	const struct lis_oidc_conf oc = {
-		.issuer = cfg->oidc_issuer,
-		.client_id = cfg->oidc_client_id,
-		.client_secret = secret[0] ? secret : NULL,
-		.redirect_uri = cfg->oidc_redirect_uri,
-		.user_claim = cfg->oidc_user_claim,
-		.ca_file = cfg->oidc_ca_file[0] ? cfg->oidc_ca_file : NULL,
-	};
-	if (lis_oidc_open(&w->oidc, &oc, err, sizeof err) < 0)
-		lis_log(LIS_LOG_ERR, "selfservice", "event=oidc result=error issuer=%s "
-			"reason=\"%s\"", cfg->oidc_issuer, err);
-	OPENSSL_cleanse(secret, sizeof secret);
+	struct lis_oidc *o = w->oidc;
+	pthread_mutex_unlock(&w->oidc_lock);
+	return o;
 }
 
 int lis_web_start(const struct lis_config *cfg, const struct lis_web_tls *tls,
@@ -578,12 +603,14 @@ int lis_web_start(const struct lis_config *cfg, const struct lis_web_tls *tls,
 		return lis_error_set(err, LIS_E_SYSTEM, "out of memory");
 	w->cfg = cfg;
 	pthread_mutex_init(&w->lock, NULL);
+	pthread_mutex_init(&w->oidc_lock, NULL);
 	make_csp(w);
 	struct lis_error ierr = {0};
 	if (!(w->iso = lis_iso_load(NULL, &ierr)))
 		lis_log(LIS_LOG_WARN, "selfservice", "event=iso result=missing reason=\"%s\" "
 			"note=\"country and A1 of declared addresses are not checked\"", ierr.msg);
-	open_oidc(w);
+	read_oidc_secret(w);
+	oidc_get(w);
 	atomic_store(&w->starting, true);
 	w->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
@@ -617,6 +644,8 @@ void lis_web_stop(struct lis_web *w)
 	lis_oidc_close(w->oidc);
 	lis_iso_free(w->iso);
 	pthread_mutex_destroy(&w->lock);
+	pthread_mutex_destroy(&w->oidc_lock);
+	OPENSSL_cleanse(w->oidc_secret, sizeof w->oidc_secret);
 	OPENSSL_cleanse(w->pending, sizeof w->pending);
 	free(w);
 }

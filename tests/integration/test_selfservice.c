@@ -122,8 +122,11 @@ static void test_setup_slapd_wiremap_softphones_and_lisd(void)
 		 "[selfservice]\nlisten = 127.0.0.1\nport = %d\nsignin_rate = 5\n"
 		 "session_lifetime = 3600\nmax_body = 4096\n"
 		 "[ldap]\nuri = ldaps://127.0.0.1:%d\nca_file = %s\n"
-		 "bind_dn = uid=%%u,ou=people," SUFFIX "\ntimeout = 3\n",
-		 web_port, ldap_port, E.tls.cert);
+		 "bind_dn = uid=%%u,ou=people," SUFFIX "\ntimeout = 3\n"
+		 /* a provider nobody answers for: SSO is offered and says it cannot be had */
+		 "[oidc]\nissuer = https://127.0.0.1:9/\nclient_id = lis\n"
+		 "redirect_uri = https://127.0.0.1:%d/signin/oidc/callback\n",
+		 web_port, ldap_port, E.tls.cert, web_port);
 	if (!ck_lisd_start(&E, &E.lisd, sect))
 		return;
 	snprintf(web_base, sizeof web_base, "https://127.0.0.1:%d", web_port);
@@ -652,17 +655,26 @@ static void test_the_page_is_served_with_its_security_headers(void)
 	       strstr(r.body, "id=\"add\"") && !strstr(r.body, "<script"), "%s",
 	       th_flat(r.body));
 	th_resp_free(&r);
-	/* signed out: the sign-in form */
+	/* signed out: the sign-in form, and SSO as [oidc] is set */
 	web("GET", "/", FROM_ALICE, NULL, NULL, NULL, NULL, NULL, &r);
 	CHECK(r.status == 200 && r.body && strstr(r.body, "id=\"signin\"") &&
-	      !strstr(r.body, "id=\"sso\""));
+	      strstr(r.body, "id=\"sso\""));
 	th_resp_free(&r);
-	/* no [oidc]: no SSO, and its routes say so */
-	CHECK(web("GET", "/signin/oidc", FROM_ALICE, NULL, NULL, NULL, NULL, NULL, &r) == 404);
-	CHECK(r.body && strstr(r.body, "Sign-in with SSO is not available here."));
+	/* the provider cannot be reached: a sentence, no redirect, no cookie */
+	CHECK(web("GET", "/signin/oidc", FROM_ALICE, NULL, NULL, NULL, NULL, NULL, &r) == 503);
+	CHECKF(r.body && strstr(r.body, "Sign-in with SSO is not possible now") &&
+	       !header(&r, "Location", v, sizeof v) && !header(&r, "Set-Cookie", v, sizeof v),
+	       "%s", th_flat(r.body));
 	th_resp_free(&r);
+	/* a callback that no sign-in of this browser started */
 	CHECK(web("GET", "/signin/oidc/callback?code=x&state=y", FROM_ALICE, NULL, NULL, NULL,
-		  NULL, NULL, &r) == 404);
+		  NULL, NULL, &r) == 400);
+	CHECK(r.body && strstr(r.body, "was not started here"));
+	th_resp_free(&r);
+	CHECK(web("GET", "/signin/oidc/callback?code=x&state=y", FROM_ALICE,
+		  "__Host-lis_oidc=forged", NULL, NULL, NULL, NULL, &r) == 400);
+	CHECK(header(&r, "Set-Cookie", v, sizeof v) && strstr(v, "__Host-lis_oidc=;") &&
+	      strstr(v, "Max-Age=0"));
 	th_resp_free(&r);
 	/* the forms: add, confirm; a redirect to the page after each */
 	char form[400];
