@@ -125,8 +125,8 @@ struct db_conn *web_db(struct web_req *r)
 	struct lis_error err = {0};
 	if (!r->db && !(r->db = db_connect(r->cfg->conninfo, &err))) {
 		r->db_down = true;
-		lis_log(LIS_LOG_WARN, "selfservice", "result=database_down reason=\"%s\"",
-			err.msg);
+		lis_log(LIS_LOG_WARN, "selfservice", "result=database_down reason=%s",
+			WEB_LV(err.msg));
 	}
 	return r->db;
 }
@@ -155,7 +155,8 @@ bool web_auth(struct web_req *r)
 	int found = strcmp(r->via, "api") == 0 ? db_token_find(r->db, h, &r->actor, &err)
 					       : db_web_session_find(r->db, h, &r->actor, &err);
 	if (found < 0)
-		lis_log(LIS_LOG_WARN, "selfservice", "result=error reason=\"%s\"", err.msg);
+		lis_log(LIS_LOG_WARN, "selfservice", "result=error reason=%s", WEB_LV(err.msg));
+	r->db_down = found < 0; /* 503, not 401 */
 	if (found == 1)
 		memcpy(r->session_hash, h, sizeof h);
 	r->authed = found == 1;
@@ -231,7 +232,7 @@ static enum MHD_Result start_session(struct web_req *r, const char *user, const 
 							    r->cfg->web_session_lifetime,
 							    &err)) < 0) {
 		lis_log(LIS_LOG_WARN, "selfservice", "event=signin user=%s result=error "
-			"reason=\"%s\"", user, err.msg);
+			"reason=%s", user, WEB_LV(err.msg));
 		return web_page_signin(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Signing in failed on "
 				       "our side; try again later.", user);
 	}
@@ -275,8 +276,8 @@ static enum MHD_Result signin_ldap(struct web_req *r)
 			ret = start_session(r, user, "ldap", NULL, NULL);
 		} else {
 			lis_log(LIS_LOG_INFO, "selfservice", "event=signin method=ldap user=%s "
-				"from=%s result=%s reason=\"%s\"", user, r->from,
-				lr == LIS_LDAP_DENIED ? "denied" : "directory_down", why);
+				"from=%s result=%s reason=%s", user, r->from,
+				lr == LIS_LDAP_DENIED ? "denied" : "directory_down", WEB_LV(why));
 			ret = lr == LIS_LDAP_DENIED
 				      ? web_page_signin(r, MHD_HTTP_UNAUTHORIZED, "The user name or "
 							"password is wrong.", user)
@@ -304,7 +305,7 @@ static enum MHD_Result signin_oidc(struct web_req *r)
 	    lis_oidc_begin(o, &pd.p, url, sizeof url, err, sizeof err) < 0 ||
 	    lis_secret_new(secret) < 0) {
 		lis_log(LIS_LOG_WARN, "selfservice", "event=signin method=oidc result=error "
-			"reason=\"%s\"", err);
+			"reason=%s", WEB_LV(err));
 		return web_page_signin(r, MHD_HTTP_SERVICE_UNAVAILABLE, "Sign-in with SSO is not "
 				       "possible now; try again later.", NULL);
 	}
@@ -374,8 +375,8 @@ static enum MHD_Result signin_oidc_callback(struct web_req *r)
 	OPENSSL_cleanse(&pd, sizeof pd);
 	if (rc < 0 || !user_name_is_valid(id.user_key)) {
 		lis_log(LIS_LOG_WARN, "selfservice", "event=signin method=oidc from=%s "
-			"result=denied reason=\"%s\"", r->from,
-			rc < 0 ? err : "the user claim is not a user name");
+			"result=denied reason=%s", r->from,
+			WEB_LV(rc < 0 ? err : "the user claim is not a user name"));
 		return web_page_signin(r, MHD_HTTP_UNAUTHORIZED, "Sign-in with SSO failed: sign "
 				       "in again.", NULL);
 	}
@@ -543,7 +544,7 @@ static void read_oidc_secret(struct lis_web *w)
 	w->oidc_secret[strcspn(w->oidc_secret, "\r\n")] = '\0';
 	if (!w->oidc_secret_ok)
 		lis_log(LIS_LOG_ERR, "selfservice", "event=oidc result=error reason=\"cannot read "
-			"[oidc] client_secret_file %s\"", cfg->oidc_client_secret_file);
+			"[oidc] client_secret_file\" file=%s", WEB_LV(cfg->oidc_client_secret_file));
 }
 
 /* The OpenID Provider of [oidc]: opened at start, or, when it could not be reached then, at
@@ -569,7 +570,8 @@ static struct lis_oidc *oidc_get(struct lis_web *w)
 		if (lis_oidc_open(&w->oidc, &oc, err, sizeof err) < 0) {
 			w->oidc = NULL;
 			lis_log(LIS_LOG_ERR, "selfservice", "event=oidc result=error issuer=%s "
-				"reason=\"%s\" retry_s=%d", cfg->oidc_issuer, err, OIDC_RETRY_S);
+				"reason=%s retry_s=%d", WEB_LV(cfg->oidc_issuer), WEB_LV(err),
+				OIDC_RETRY_S);
 		}
 	}
 	struct lis_oidc *o = w->oidc;
@@ -607,8 +609,9 @@ int lis_web_start(const struct lis_config *cfg, const struct lis_web_tls *tls,
 	make_csp(w);
 	struct lis_error ierr = {0};
 	if (!(w->iso = lis_iso_load(NULL, &ierr)))
-		lis_log(LIS_LOG_WARN, "selfservice", "event=iso result=missing reason=\"%s\" "
-			"note=\"country and A1 of declared addresses are not checked\"", ierr.msg);
+		lis_log(LIS_LOG_WARN, "selfservice", "event=iso result=missing reason=%s "
+			"note=\"country and A1 of declared addresses are not checked\"",
+			WEB_LV(ierr.msg));
 	read_oidc_secret(w);
 	oidc_get(w);
 	atomic_store(&w->starting, true);

@@ -162,8 +162,8 @@ unsigned web_loc_apply(struct web_req *r, enum web_loc_op op, const struct web_l
 	return op == WEB_LOC_CREATE ? 201 : 200;
 failed:
 	db_web_end(r->db, false, NULL);
-	lis_log(LIS_LOG_WARN, "selfservice", "event=location user=%s result=error reason=\"%s\"",
-		r->actor.user, err.msg);
+	lis_log(LIS_LOG_WARN, "selfservice", "event=location user=%s result=error reason=%s",
+		r->actor.user, WEB_LV(err.msg));
 	snprintf(msg, msg_size, err.code == DB_E_INPUT ? "the database refused the address: "
 		 "nothing was saved" : "saving failed: nothing was saved; try again later");
 	return err.code == DB_E_INPUT ? 400 : 503;

@@ -14,6 +14,7 @@
 #include "db_web.h"
 #include "lis_conf.h"
 #include "lis_dispatch.h"
+#include "lis_log.h"
 #include "lis_strbuf.h"
 
 struct lis_web;
@@ -37,6 +38,10 @@ struct web_req {
 	struct db_web_actor actor;
 	unsigned char session_hash[DB_WEB_HASH_LEN];
 };
+
+/* s as one log value (lis_log_value: quoted and escaped when it must be), in a buffer of
+ * the calling statement. */
+#define WEB_LV(s) lis_log_value((char[320]){0}, 320, (s))
 
 /* The request's database connection, opened on first use; NULL (and 503 is the answer)
  * when the database cannot be reached. */
