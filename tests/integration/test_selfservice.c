@@ -319,6 +319,9 @@ static void test_too_many_sign_ins_get_429(void)
 	/* refused even with the right password: the limit is before the directory */
 	CHECK(signin("carol", "carol-pw", FROM_RATE, &r) == 429);
 	th_resp_free(&r);
+	/* and for the user name, from any address */
+	CHECK(signin("carol", "carol-pw", "127.0.0.7", &r) == 429);
+	th_resp_free(&r);
 }
 
 static void test_writes_without_the_right_csrf_token_get_403(void)
@@ -374,6 +377,14 @@ static void test_bad_input_gets_clear_json_errors_and_saves_nothing(void)
 	CHECKF(r.status == 400 && strstr(r.body, "\"field\":\"address.HNO\"") &&
 	       strstr(r.body, "no street number (HNO)") && strstr(r.body, "\"address.PC\""),
 	       "%ld %s", r.status, th_flat(r.body));
+	th_resp_free(&r);
+	/* ISO 3166, as lisctl checks it */
+	web("POST", "/api/v1/locations", FROM_ALICE, alice.cookie, alice.csrf, NULL,
+	    "application/json", "{\"label\":\"cabin\",\"address\":{\"country\":\"XQ\","
+	    "\"A1\":\"IL\",\"A3\":\"Springfield\",\"RD\":\"Maple\",\"HNO\":\"1\"}}", &r);
+	CHECKF(r.status == 400 && strstr(r.body, "\"field\":\"address.country\"") &&
+	       strstr(r.body, "is not an ISO 3166-1 country code"), "%ld %s", r.status,
+	       th_flat(r.body));
 	th_resp_free(&r);
 	/* larger than [selfservice] max_body */
 	char *big = malloc(8192);
