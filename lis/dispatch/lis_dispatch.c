@@ -229,9 +229,8 @@ static const char *did_you_mean(char *buf, size_t size, const char *near)
 	return buf;
 }
 
-__attribute__((format(printf, 6, 7)))
+__attribute__((format(printf, 5, 6)))
 static void say(lis_dispatch_report *report, void *ctx, int field, bool error,
-		const char *name,
 		const char *fmt, ...)
 {
 	char msg[320];
@@ -239,7 +238,6 @@ static void say(lis_dispatch_report *report, void *ctx, int field, bool error,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	(void)name;
 	report(ctx, field, error, msg);
 }
 
@@ -264,17 +262,17 @@ void lis_dispatch_check(const char *name, const char *const civic[CIVIC_N_FIELDS
 	const char *q = lis_quoted((char[96]){0}, 96, name);
 
 	if (!lis_civic_has_any(civic)) {
-		say(report, ctx, -1, false, name,
+		say(report, ctx, -1, false,
 		    "warning: location %s has a geodetic point but no civic address", q);
 		return;
 	}
 	if (p & LIS_BAD_COUNTRY)
-		say(report, ctx, CIVIC_COUNTRY, true, name,
+		say(report, ctx, CIVIC_COUNTRY, true,
 		    "location %s is not dispatchable: %s is not an ISO 3166-1 country code", q,
 		    lis_quoted((char[96]){0}, 96, civic[CIVIC_COUNTRY]));
 	if (p & LIS_BAD_A1) {
 		lis_iso_subdivision_is_known(iso, civic[CIVIC_COUNTRY], civic[CIVIC_A1], &near);
-		say(report, ctx, CIVIC_A1, true, name,
+		say(report, ctx, CIVIC_A1, true,
 		    "location %s is not dispatchable: A1 %s is not a subdivision of %s in "
 		    "ISO 3166-2 (give its code, as CA of US-CA, or its name)%s", q,
 		    lis_quoted((char[96]){0}, 96, civic[CIVIC_A1]), civic[CIVIC_COUNTRY],
@@ -282,30 +280,30 @@ void lis_dispatch_check(const char *name, const char *const civic[CIVIC_N_FIELDS
 	}
 	if (p & LIS_BAD_PLC) {
 		lis_place_type_is_known(civic[CIVIC_PLC], &near);
-		say(report, ctx, CIVIC_PLC, true, name,
+		say(report, ctx, CIVIC_PLC, true,
 		    "location %s: PLC %s is not an RFC 4589 location type%s", q,
 		    lis_quoted((char[96]){0}, 96, civic[CIVIC_PLC]),
 		    did_you_mean(dym, sizeof(dym), near));
 	}
 	if (p & LIS_BAD_HNO)
-		say(report, ctx, CIVIC_HNO, true, name,
+		say(report, ctx, CIVIC_HNO, true,
 		    "location %s: HNO %s must be digits; put a suffix such as 'A' or "
 		    "'1/2' in HNS", q, lis_quoted((char[96]){0}, 96, civic[CIVIC_HNO]));
 	if (p & LIS_BAD_PC) {
 		const char *format = "";
 		lis_postal_code_fits(civic[CIVIC_COUNTRY], civic[CIVIC_PC], &format);
-		say(report, ctx, CIVIC_PC, true, name,
+		say(report, ctx, CIVIC_PC, true,
 		    "location %s: postal code (PC) %s is not in the %s format: %s", q,
 		    lis_quoted((char[96]){0}, 96, civic[CIVIC_PC]), civic[CIVIC_COUNTRY], format);
 	}
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (p & need[i].bit)
-			say(report, ctx, need[i].field, true, name,
+			say(report, ctx, need[i].field, true,
 			    "location %s is not dispatchable: %s", q, need[i].what);
 	if (!civic[CIVIC_ROOM] && !civic[CIVIC_SEAT] && !civic[CIVIC_UNIT])
-		say(report, ctx, -1, false, name, "warning: location %s has no ROOM, SEAT or UNIT",
+		say(report, ctx, -1, false, "warning: location %s has no ROOM, SEAT or UNIT",
 		    q);
 	if (!has_geo)
-		say(report, ctx, -1, false, name,
+		say(report, ctx, -1, false,
 		    "warning: location %s has no geodetic point (latitude, longitude)", q);
 }
