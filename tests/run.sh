@@ -18,6 +18,7 @@ PACKAGES=(
 	curl openssl ca-certificates util-linux iproute2 locales libjansson-dev chromium poppler-utils
 	libsnmp-dev libnl-3-dev libnl-route-3-dev snmp snmpd snmpsim lldpd iputils-ping acl
 	debhelper dpkg-dev lintian fakeroot iso-codes haproxy python3-aiosmtpd
+	libldap-dev slapd ldap-utils nodejs
 )
 
 log() { printf '== %s\n' "$*" >&2; }
@@ -79,6 +80,16 @@ install_packages
 # Debian's meson and the tests' helpers want the system python3, not a pyenv shim.
 if [ -x /usr/bin/python3 ]; then
 	export PATH="/usr/bin:$PATH"
+fi
+
+# The browser test's driver (playwright-core, driving the system's Chromium) from the
+# committed lock file; without it test_selfservice skips that one test.
+if command -v npm >/dev/null; then
+	log "npm ci (tests/browser)"
+	(cd tests/browser && npm ci --no-audit --no-fund >/dev/null) ||
+		log "npm ci failed: the browser test will be skipped"
+else
+	log "no npm: the browser test will be skipped"
 fi
 
 JOBS=$(nproc 2>/dev/null || echo 2)

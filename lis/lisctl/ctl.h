@@ -11,6 +11,7 @@
 
 #include "db.h"
 #include "lis_conf.h"
+#include "lis_dispatch.h"
 
 /* lisctl prints at most this many errors, then how many more there were. */
 #define CTL_ERRORS_MAX 50
@@ -65,58 +66,11 @@ int ctl_load_each(enum db_entity e, const char *path, enum ctl_format fmt,
  * Gi1/0/1"), a BSSID with its length ("00:3a:7d:10:20:40/44"). */
 const char *ctl_row_key(enum db_entity e, const void *row, char *buf, size_t size);
 
-/* ---- ISO 3166, as Debian's iso-codes package ships it (ctl_iso.c) ---- */
-
-#define CTL_ISO_CODES_DIR "/usr/share/iso-codes/json"
-struct ctl_iso; /* the ISO 3166-1 countries and ISO 3166-2 subdivisions */
-/* Read iso_3166-1.json and iso_3166-2.json of dir (NULL: $LIS_ISO_CODES_DIR, else
- * CTL_ISO_CODES_DIR). NULL, with why in err, when either is missing or unreadable. */
-struct ctl_iso *ctl_iso_load(const char *dir, struct lis_error *err);
-/* The same from the two files' text. */
-struct ctl_iso *ctl_iso_parse(const char *iso_3166_1, const char *iso_3166_2,
-			      struct lis_error *err);
-void ctl_iso_free(struct ctl_iso *iso);
-/* ISO 3166-1 alpha-2: one of the assigned codes (upper case). */
-bool ctl_iso_country_is_known(const struct ctl_iso *iso, const char *code);
-/* Whether a1 names a subdivision of country: its ISO 3166-2 code without the country ("CA"
- * of US-CA) or its name ("California"), case ignored. A country ISO 3166-2 lists no
- * subdivisions of takes any A1. When not, *near (if not NULL) gets the closest code or
- * name, or NULL. */
-bool ctl_iso_subdivision_is_known(const struct ctl_iso *iso, const char *country,
-				  const char *a1, const char **near);
-
 /* ---- checks across files and the database (ctl_check.c); pure, no I/O ---- */
-
-/* Whether postal code pc fits its country's format; countries with a known format: AU, CA,
- * DE, FR, GB, NL, US (lis-wiremap(5)); any code fits another country. When the country has
- * a format, *format (if not NULL) gets it in words. */
-bool ctl_postal_code_fits(const char *country, const char *pc, const char **format);
-
-/* Whether plc is a token of the RFC 4589 location types registry ("office"); when not,
- * *near (if not NULL) gets the closest token, or NULL. */
-bool ctl_place_type_is_known(const char *plc, const char **near);
-
-/* What a location lacks to be dispatchable (doc/protocol.md "Dispatchable location": RAY
- * BAUM's Act; country, A1, A3, RD and HNO required): a bit per CTL_MISSING_* problem. A
- * location with no civic element at all (a geodetic point only) is not judged here. With
- * iso NULL, country and A1 are not checked against ISO 3166. */
-enum {
-	CTL_MISSING_HNO = 1u << 0,     /* street (house) number */
-	CTL_MISSING_RD = 1u << 1,      /* street name */
-	CTL_MISSING_A3 = 1u << 2,      /* city */
-	CTL_MISSING_A1 = 1u << 3,      /* state or province */
-	CTL_MISSING_COUNTRY = 1u << 4,
-	CTL_BAD_COUNTRY = 1u << 5,     /* not an ISO 3166-1 alpha-2 code */
-	CTL_BAD_HNO = 1u << 6,         /* not digits only (a suffix belongs in HNS) */
-	CTL_BAD_PC = 1u << 7,          /* not in the country's postal code format */
-	CTL_BAD_A1 = 1u << 8,          /* not an ISO 3166-2 subdivision of the country */
-	CTL_BAD_PLC = 1u << 9,         /* not an RFC 4589 location type */
-};
-unsigned ctl_civic_problems(const char *const civic[CIVIC_N_FIELDS], const struct ctl_iso *iso);
 
 /* The dispatchability checks of one location row (what ctl_check_wiremap runs on each
  * location; lisctl declare on a declared address): errors and warnings "FILE:LINE:COL". */
-void ctl_check_dispatchable(const struct db_location_row *r, const struct ctl_iso *iso,
+void ctl_check_dispatchable(const struct db_location_row *r, const struct lis_iso *iso,
 			    struct ctl_errors *errs, struct ctl_errors *warns);
 
 /* A location's geodetic point further than this from the median of its site's other points
@@ -132,7 +86,7 @@ struct ctl_check_in {
 	unsigned unread;   /* bit 1 << e: entity e's file could not be read at all, so a
 			    * reference to an e is not checked */
 	const struct db_import_set *db;     /* what the database holds (may be empty) */
-	const struct ctl_iso *iso;          /* NULL: country and A1 not checked */
+	const struct lis_iso *iso;          /* NULL: country and A1 not checked */
 };
 /* Check the files' rows against each other and against what the database holds: unknown
  * references, dispatchability, multi-floor buildings without FLR, place types, geodetic
@@ -221,6 +175,10 @@ void ctl_endpoint_usage(FILE *out);
 void ctl_user_usage(FILE *out);
 int ctl_cmd_endpoint(const char *conninfo, int argc, char **argv);
 int ctl_cmd_user(const char *conninfo, int argc, char **argv);
+
+/* API tokens of the self-service API (ctl_token.c): lisctl token issue, list, revoke. */
+void ctl_token_usage(FILE *out);
+int ctl_cmd_token(const char *conninfo, int argc, char **argv);
 /* `lisctl notify test SITE` (ctl_notify.c). */
 int ctl_cmd_notify(const struct ctl_settings *set, int argc, char **argv);
 void ctl_notify_usage(FILE *out);

@@ -76,7 +76,7 @@ struct db_conn *ctl_connect_as_actor(const char *conninfo, const char *cmd)
 /* The address file: a CSV header of civic element names as locations.csv spells them
  * (country, A1, ... PLC) and lang, and one row. Checked as a wiremap location is. */
 static int read_address(const char *path, const char *name, struct ctl_rows **rows,
-			struct db_declaration *d, const struct ctl_iso *iso)
+			struct db_declaration *d, const struct lis_iso *iso)
 {
 	struct ctl_errors errs = {0}, warns = {0};
 	struct db_location_row loc = {.key = name, .file = path, .line = 2, .key_col = 1};
@@ -164,13 +164,13 @@ int ctl_cmd_declare(const char *conninfo, int argc, char **argv)
 	snprintf(name, sizeof name, "%s/%s", user, label);
 	struct lis_error err = {0};
 	struct ctl_rows *rows = NULL;
-	struct ctl_iso *iso = NULL;
+	struct lis_iso *iso = NULL;
 	struct db_conn *c = NULL;
 	int rc = CTL_EXIT_FAIL;
 	if (file) {
 		struct db_declaration d = {.user = user, .label = label, .current = current,
 					   .expires_at = until};
-		if (!(iso = ctl_iso_load(NULL, &err)))
+		if (!(iso = lis_iso_load(NULL, &err)))
 			fprintf(stderr, "lisctl: warning: country and A1 are not checked "
 				"against ISO 3166: %s (install iso-codes)\n", err.msg);
 		if (read_address(file, name, &rows, &d, iso) < 0 ||
@@ -206,7 +206,7 @@ int ctl_cmd_declare(const char *conninfo, int argc, char **argv)
 out:
 	db_close(c);
 	ctl_rows_free(rows);
-	ctl_iso_free(iso);
+	lis_iso_free(iso);
 	return rc;
 usage:
 	ctl_declare_usage(stderr);

@@ -217,7 +217,7 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 	enum ctl_format fmt = CTL_FORMAT_AUTO;
 	struct db_import_set set = {0}, broken = {0};
 	struct ctl_check_in check = {&set, &broken, 0, NULL, NULL};
-	struct ctl_iso *iso = NULL;
+	struct lis_iso *iso = NULL;
 	struct db_import_stats st;
 	struct db_import_opts opts = {0};
 	struct db_wiremap stored = {0};
@@ -306,7 +306,7 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 		broken.of[e] = (struct db_rows){files[e].broken, files[e].n_broken};
 		check.unread |= files[e].unread ? 1u << e : 0;
 	}
-	if (path[DB_LOCATIONS] && !(iso = ctl_iso_load(NULL, &err)))
+	if (path[DB_LOCATIONS] && !(iso = lis_iso_load(NULL, &err)))
 		fprintf(stderr, "lisctl: warning: country and A1 are not checked against ISO "
 				"3166: %s (install iso-codes)\n", err.msg);
 	c = db_connect(conninfo, &err);
@@ -455,7 +455,7 @@ out:
 	for (int e = 0; e < DB_ENTITY_N; e++)
 		if (listed[e])
 			fclose(listed[e]);
-	ctl_iso_free(iso);
+	lis_iso_free(iso);
 	db_close(c);
 	db_wiremap_free(&stored);
 	for (int e = 0; e < DB_ENTITY_N; e++) {

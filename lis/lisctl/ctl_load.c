@@ -211,10 +211,10 @@ static bool (*const row_checks[DB_ENTITY_N])(struct load *, struct ctl_row *, co
 /* The entity's column closest to an unknown name (ctl_near), or NULL. */
 static const char *closest_column(const struct db_entity_desc *d, const char *name)
 {
-	struct ctl_near n = ctl_near_start(name);
+	struct lis_near n = lis_near_start(name);
 
 	for (size_t j = 0; j < d->n_cols; j++)
-		ctl_near_try(&n, d->cols[j].name);
+		lis_near_try(&n, d->cols[j].name);
 	return n.best;
 }
 

@@ -52,10 +52,10 @@ static int map_header(const struct ctl_rows *f, int at[N_COLS], struct ctl_error
 		at[k] = -1;
 	for (size_t i = 0; i < h->n; i++) {
 		const char *name = h->cells[i].s ? h->cells[i].s : "";
-		struct ctl_near near = ctl_near_start(name);
+		struct lis_near near = lis_near_start(name);
 		int k = 0;
 		while (k < N_COLS && strcmp(col_names[k], name) != 0)
-			ctl_near_try(&near, col_names[k++]);
+			lis_near_try(&near, col_names[k++]);
 		if (k < N_COLS && at[k] < 0) {
 			at[k] = (int)i;
 		} else if (k < N_COLS) {

@@ -61,6 +61,11 @@ static void usage(FILE *out)
 		"                      offboard a user: lisd no longer answers the user's\n"
 		"                      declared addresses or VPN bindings, the user's sessions\n"
 		"                      end and tokens are refused (or undo it); audited\n"
+		"  token issue --user USER [--endpoint KEY] [--label TEXT] [--expires DAYS]\n"
+		"                      a per-device token of the self-service API; the secret\n"
+		"                      is printed once\n"
+		"  token list [--user USER]\n"
+		"  token revoke ID|PREFIX\n"
 		"  notify test SITE    send a TEST notification to every recipient of SITE\n"
 		"                      ([notify] recipients) and print each outcome\n"
 		"\n"
@@ -121,7 +126,7 @@ int main(int argc, char **argv)
 			{"report", ctl_report_usage}, {"purge", ctl_purge_usage},
 			{"verify", ctl_verify_usage}, {"declare", ctl_declare_usage},
 			{"declarations", ctl_declarations_usage}, {"vpn-bind", ctl_vpn_bind_usage},
-			{"vpn-unbind", ctl_vpn_unbind_usage},
+			{"vpn-unbind", ctl_vpn_unbind_usage}, {"token", ctl_token_usage},
 			{"notify", ctl_notify_usage}, {"endpoint", ctl_endpoint_usage},
 			{"user", ctl_user_usage},
 		};
@@ -142,6 +147,7 @@ int main(int argc, char **argv)
 		{"declare", ctl_cmd_declare}, {"declarations", ctl_cmd_declarations},
 		{"vpn-bind", ctl_cmd_vpn_bind}, {"vpn-unbind", ctl_cmd_vpn_unbind},
 		{"endpoint", ctl_cmd_endpoint}, {"user", ctl_cmd_user},
+		{"token", ctl_cmd_token},
 	};
 	int (*run)(const char *conninfo, int argc, char **argv) = NULL;
 	for (size_t k = 0; k < sizeof plain / sizeof plain[0]; k++)
