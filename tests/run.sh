@@ -17,8 +17,13 @@ PACKAGES=(
 	postgresql libinih-dev libcsv-dev libssl-dev libcurl4-openssl-dev
 	curl openssl ca-certificates util-linux iproute2 locales libjansson-dev chromium
 	libsnmp-dev libnl-3-dev libnl-route-3-dev snmp snmpd snmpsim lldpd iputils-ping acl
-	debhelper dpkg-dev lintian fakeroot iso-codes haproxy python3-aiosmtpd
+	debhelper dpkg-dev lintian fakeroot iso-codes haproxy python3-aiosmtpd libcjose-dev
 )
+# node and npm run test_oidc's OpenID provider (tests/oidc). Debian's when there are none: a
+# node from elsewhere (that brings its own npm) must not meet Debian's npm package.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	PACKAGES+=(nodejs npm)
+fi
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -79,6 +84,14 @@ install_packages
 # Debian's meson and the tests' helpers want the system python3, not a pyenv shim.
 if [ -x /usr/bin/python3 ]; then
 	export PATH="/usr/bin:$PATH"
+fi
+
+# test_oidc's provider: oidc-provider from the npm registry, at the versions of
+# tests/oidc/package-lock.json, once (the test itself also tries when they are missing).
+if [ ! -d tests/oidc/node_modules/oidc-provider ]; then
+	log "npm ci in tests/oidc"
+	npm ci --prefix tests/oidc --no-audit --no-fund --ignore-scripts </dev/null ||
+		log "npm ci failed: test_oidc will skip its provider cases"
 fi
 
 JOBS=$(nproc 2>/dev/null || echo 2)
