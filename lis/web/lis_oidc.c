@@ -260,6 +260,16 @@ static bool offers_s256(json_t *doc)
 	return false;
 }
 
+/* Whether the space-separated list has word (RFC 6749 §3.3 scopes). */
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 int lis_oidc_open(struct lis_oidc **out, const struct lis_oidc_conf *conf, char *err,
 		  size_t errlen)
 {
@@ -279,6 +289,9 @@ int lis_oidc_open(struct lis_oidc **out, const struct lis_oidc_conf *conf, char 
 	if (!is_https(conf->redirect_uri))
 		return fail(err, errlen, "the redirect_uri %s is not an https URL",
 			    conf->redirect_uri);
+	if (conf->scope && !has_word(conf->scope, "openid"))
+		return fail(err, errlen, "the scope \"%s\" lacks openid (OpenID Connect Core "
+			    "1.0 §3.1.2.1)", conf->scope);
 	n = strlen(conf->issuer);
 	if (n > 1024)
 		return fail(err, errlen, "the issuer is longer than 1024 characters");

@@ -414,7 +414,7 @@ static void test_unreachable_provider_is_a_clear_error_at_open(void)
 	       strstr(err, "/.well-known/openid-configuration"), "%s", err);
 }
 
-static void test_http_issuer_and_foreign_issuer_are_refused(void)
+static void test_http_issuer_foreign_issuer_and_scope_without_openid_are_refused(void)
 {
 	char issuer[64], err[300] = "";
 	struct lis_oidc *o = NULL;
@@ -424,6 +424,12 @@ static void test_http_issuer_and_foreign_issuer_are_refused(void)
 	conf = conf_for(issuer, "lis", NULL, NULL);
 	CHECK(lis_oidc_open(&o, &conf, err, sizeof err) == -1);
 	CHECKF(strstr(err, "not an https URL"), "%s", err);
+
+	/* A scope without openid asks for no ID token. */
+	conf = conf_for(ISSUER, "lis", NULL, NULL);
+	conf.scope = "email profile openidx";
+	CHECK(lis_oidc_open(&o, &conf, err, sizeof err) == -1);
+	CHECKF(strstr(err, "lacks openid"), "%s", err);
 
 	/* The same server under another name: its discovery document names 127.0.0.1. */
 	snprintf(issuer, sizeof issuer, "https://localhost:%d", PORT);
@@ -786,8 +792,8 @@ int main(void)
 	t_run("test_wrong_state_is_refused_before_the_code_is_spent",
 	      test_wrong_state_is_refused_before_the_code_is_spent);
 	t_run("test_replayed_code_is_refused", test_replayed_code_is_refused);
-	t_run("test_http_issuer_and_foreign_issuer_are_refused",
-	      test_http_issuer_and_foreign_issuer_are_refused);
+	t_run("test_http_issuer_foreign_issuer_and_scope_without_openid_are_refused",
+	      test_http_issuer_foreign_issuer_and_scope_without_openid_are_refused);
 	foreign_pid = start_provider(dir, FOREIGN_PORT, "foreign-jwks");
 	if (foreign_pid > 0)
 		t_run("test_token_signed_by_a_key_not_in_the_jwks_is_refused",
