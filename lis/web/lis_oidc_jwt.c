@@ -65,7 +65,27 @@ static void copy_str(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
+/* Whether s (n bytes) is unpadded base64url that can be decoded (RFC 7515 §2: no '='; a
+ * length of 4k+1 leaves a lone 6 bits). Checked here before libcjose sees it: Debian's
+ * libcjose 0.6.2 asserts, aborting the process, on such a length. */
+static bool is_b64url(const char *s, size_t n)
+{
+	if (n % 4 == 1)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
 /* ---- keys ---- */
+
+/* The members of an RSA or EC JWK that are base64url (RFC 7518 §6.2, §6.3). */
+static const char *const b64_members[] = { "n", "e", "d", "p", "q", "dp", "dq", "qi", "x",
+					   "y" };
 
 static bool import_key(json_t *jk, struct oidc_key *out)
 {
@@ -85,6 +105,12 @@ static bool import_key(json_t *jk, struct oidc_key *out)
 		return false;
 	if ((kid && strlen(kid) >= sizeof out->kid) || (alg && strlen(alg) >= sizeof out->alg))
 		return false;
+	for (size_t i = 0; i < sizeof b64_members / sizeof b64_members[0]; i++) {
+		json_t *m = json_object_get(jk, b64_members[i]);
+		if (m && !(json_is_string(m) &&
+			   is_b64url(json_string_value(m), json_string_length(m))))
+			return false;
+	}
 	text = json_dumps(jk, JSON_COMPACT);
 	if (!text)
 		return false;
@@ -315,11 +341,14 @@ int lis_oidc_verify_id_token(const struct lis_oidc_keys *k, const char *jwt, siz
 	if (len == 0 || len > LIS_OIDC_JWT_MAX)
 		return fail(err, errlen, "the ID token is empty or larger than %d bytes",
 			    LIS_OIDC_JWT_MAX);
-	for (size_t i = 0; i < len; i++) {
-		if (jwt[i] == '.')
-			dots++;
-		else if (jwt[i] == '\0')
-			return fail(err, errlen, "the ID token has a NUL byte");
+	for (size_t i = 0, from = 0; i <= len; i++) {
+		if (i < len && jwt[i] != '.')
+			continue;
+		if (!is_b64url(jwt + from, i - from))
+			return fail(err, errlen, "the ID token's part %zu is not base64url",
+				    dots + 1);
+		dots += i < len;
+		from = i + 1;
 	}
 	/* RFC 7516 §9: five parts would be an encrypted token, which we did not ask for. */
 	if (dots != 2)

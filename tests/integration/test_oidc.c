@@ -646,8 +646,11 @@ static void test_verifier_refuses_tampered_and_foreign_signatures(void)
 	cjose_jwk_release(oct);
 
 	/* Not three parts. */
-	CHECK(verify("a.b", &id, err, sizeof err) == -1);
+	CHECK(verify("ab.cd", &id, err, sizeof err) == -1);
 	CHECKF(strstr(err, "compact JWS"), "%s", err);
+	/* A part of 4k+1 characters before '=': Debian's libcjose 0.6.2 would assert on it. */
+	CHECK(verify("eyJhbGciOiJSUzI1NiJ9.YWJjZ=.c2ln", &id, err, sizeof err) == -1);
+	CHECKF(strstr(err, "part 2 is not base64url"), "%s", err);
 	CHECK(verify("a.b.c.d.e", &id, err, sizeof err) == -1);
 	CHECK(verify("", &id, err, sizeof err) == -1);
 }
@@ -726,7 +729,10 @@ static void test_jwks_without_signature_keys_is_refused(void)
 		"\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}]}";
 	CHECK(lis_oidc_keys_parse(oct_only, strlen(oct_only), &k, err, sizeof err) == -1);
 	CHECKF(strstr(err, "no RSA or EC signature key"), "%s", err);
+	const char *odd_x = "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"abcde=\","
+		"\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}]}";
 	CHECK(lis_oidc_keys_parse(enc_only, strlen(enc_only), &k, err, sizeof err) == -1);
+	CHECK(lis_oidc_keys_parse(odd_x, strlen(odd_x), &k, err, sizeof err) == -1);
 	CHECK(lis_oidc_keys_parse("[]", 2, &k, err, sizeof err) == -1);
 	CHECKF(strstr(err, "no \"keys\" array"), "%s", err);
 	CHECK(lis_oidc_keys_parse("{", 1, &k, err, sizeof err) == -1);
