@@ -74,7 +74,7 @@ static void put_encoded(struct strbuf *b, const char *s)
 
 static void put_param(struct strbuf *b, const char *name, const char *value)
 {
-	if (b->len > 0 && b->s[b->len - 1] != '?')
+	if (b->len > 0 && b->s[b->len - 1] != '?' && b->s[b->len - 1] != '&')
 		strbuf_puts(b, "&");
 	strbuf_puts(b, name);
 	strbuf_puts(b, "=");

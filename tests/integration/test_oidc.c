@@ -598,11 +598,10 @@ static void test_verifier_refuses_tampered_and_foreign_signatures(void)
 		 strchr(dot + 1, '.'));
 	CHECK(verify(forged, &id, err, sizeof err) == -1);
 	CHECKF(strstr(err, "signature does not verify"), "%s", err);
-	/* One bit of the signature flipped. */
-	tok[strlen(tok) - 3] ^= 1;
+	/* One character of the signature changed (to another base64url one). */
+	tok[strlen(tok) - 3] = tok[strlen(tok) - 3] == 'A' ? 'B' : 'A';
 	CHECK(verify(tok, &id, err, sizeof err) == -1);
-	CHECKF(strstr(err, "signature does not verify") || strstr(err, "not a valid JWS"),
-	       "%s", err);
+	CHECKF(strstr(err, "signature does not verify"), "%s", err);
 	free(tok);
 	free(p);
 	free(mallory);
