@@ -414,7 +414,7 @@ static void test_unreachable_provider_is_a_clear_error_at_open(void)
 	       strstr(err, "/.well-known/openid-configuration"), "%s", err);
 }
 
-static void test_http_issuer_foreign_issuer_and_scope_without_openid_are_refused(void)
+static void test_open_refuses_http_other_issuer_bad_scope_spoilt_discovery_untrusted_ca(void)
 {
 	char issuer[64], err[300] = "";
 	struct lis_oidc *o = NULL;
@@ -436,6 +436,19 @@ static void test_http_issuer_foreign_issuer_and_scope_without_openid_are_refused
 	conf = conf_for(issuer, "lis", NULL, NULL);
 	CHECK(lis_oidc_open(&o, &conf, err, sizeof err) == -1);
 	CHECKF(strstr(err, "names another issuer"), "%s", err);
+
+	/* Discovery documents spoilt by the provider (tests/oidc/provider.mjs). */
+	struct { const char *path, *want; } spoilt[] = {
+		{ "/huge", "is larger than 65536 bytes" },
+		{ "/plain-token", "token_endpoint is not an https URL" },
+		{ "/redirect", "HTTP status 302, not 200" },
+	};
+	for (size_t i = 0; i < sizeof spoilt / sizeof spoilt[0]; i++) {
+		snprintf(issuer, sizeof issuer, "%s%s", ISSUER, spoilt[i].path);
+		conf = conf_for(issuer, "lis", NULL, NULL);
+		CHECK(lis_oidc_open(&o, &conf, err, sizeof err) == -1);
+		CHECKF(strstr(err, spoilt[i].want), "%s: %s", spoilt[i].path, err);
+	}
 
 	/* A CA that did not sign the provider's certificate. */
 	struct th_ca ca;
@@ -797,8 +810,8 @@ int main(void)
 	t_run("test_wrong_state_is_refused_before_the_code_is_spent",
 	      test_wrong_state_is_refused_before_the_code_is_spent);
 	t_run("test_replayed_code_is_refused", test_replayed_code_is_refused);
-	t_run("test_http_issuer_foreign_issuer_and_scope_without_openid_are_refused",
-	      test_http_issuer_foreign_issuer_and_scope_without_openid_are_refused);
+	t_run("test_open_refuses_http_other_issuer_bad_scope_spoilt_discovery_untrusted_ca",
+	      test_open_refuses_http_other_issuer_bad_scope_spoilt_discovery_untrusted_ca);
 	foreign_pid = start_provider(dir, FOREIGN_PORT, "foreign-jwks");
 	if (foreign_pid > 0)
 		t_run("test_token_signed_by_a_key_not_in_the_jwks_is_refused",

@@ -8,6 +8,8 @@
 // Users alice and bob; devInteractions log anyone in by name with any password.
 // Keys are made afresh at each start. MODE "foreign-jwks": jwks_uri publishes other keys
 // than those that sign, so that every ID token is signed by a key not in the JWKS.
+// Issuers ISSUER/huge, ISSUER/plain-token and ISSUER/redirect have spoilt discovery
+// documents (below).
 import https from 'node:https';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
@@ -67,6 +69,30 @@ const provider = new Provider(issuer, {
     if (!Object.hasOwn(users, id)) return undefined;
     return { accountId: id, async claims() { return users[id]; } };
   },
+});
+
+// Discovery documents of issuers under this one, each spoilt in one way, for the checks of
+// lis_oidc_open(): one over 64 KiB, one with an http token endpoint, one that redirects.
+const spoilt = {
+  '/huge': () => ({ issuer: `${issuer}/huge`, padding: 'x'.repeat(100000) }),
+  '/plain-token': () => ({
+    issuer: `${issuer}/plain-token`,
+    authorization_endpoint: `${issuer}/auth`,
+    token_endpoint: `http://127.0.0.1:${port}/token`,
+    jwks_uri: `${issuer}/jwks`,
+  }),
+};
+provider.use(async (ctx, next) => {
+  const m = ctx.path.match(/^(\/[a-z-]+)\/\.well-known\/openid-configuration$/);
+  if (m && m[1] === '/redirect') {
+    ctx.redirect(`${issuer}/.well-known/openid-configuration`);
+    return;
+  }
+  if (m && Object.hasOwn(spoilt, m[1])) {
+    ctx.body = spoilt[m[1]]();
+    return;
+  }
+  await next();
 });
 
 if (mode === 'foreign-jwks') {
