@@ -400,6 +400,30 @@ static void test_token_signed_by_a_key_not_in_the_jwks_is_refused(void)
 	flow_end(&f);
 }
 
+static const char *PROVIDER_DIR;
+static pid_t MAIN_PID = -1;
+
+/* The provider restarts with new keys (a key roll) after lis_oidc_open() read the old ones:
+ * the ID token's kid is unknown, the keys are fetched again, and the sign-in succeeds. */
+static void test_rolled_keys_are_fetched_again(void)
+{
+	struct lis_oidc_identity id;
+	struct flow f;
+	if (flow_start(&f, ISSUER, "lis", NULL, NULL, "alice")) {
+		th_stop(MAIN_PID);
+		MAIN_PID = start_provider(PROVIDER_DIR, PORT, "normal");
+		CHECK(MAIN_PID > 0);
+		free(f.code);
+		free(f.state);
+		CHECK(lis_oidc_begin(f.o, &f.p, f.url, sizeof f.url, f.err, sizeof f.err) == 0);
+		if (CHECK(sign_in(f.url, "alice", &f.code, &f.state) == 0))
+			CHECKF(lis_oidc_finish(f.o, &f.p, f.code, f.state, &id, f.err,
+					       sizeof f.err) == 0, "%s", f.err);
+		CHECK_STR(id.user_key, "alice@example.org");
+	}
+	flow_end(&f);
+}
+
 static void test_unreachable_provider_is_a_clear_error_at_open(void)
 {
 	char issuer[64], err[300] = "";
@@ -759,7 +783,7 @@ static void fail_here(void)
 int main(void)
 {
 	const char *why = NULL, *dir;
-	pid_t main_pid = -1, foreign_pid = -1;
+	pid_t foreign_pid = -1;
 	char *tmp;
 
 	if (make_test_keys() == 0) {
@@ -792,12 +816,13 @@ int main(void)
 	      test_unreachable_provider_is_a_clear_error_at_open);
 	dir = provider_ready(&why);
 	if (dir)
-		main_pid = start_provider(dir, PORT, "normal");
+		MAIN_PID = start_provider(dir, PORT, "normal");
+	PROVIDER_DIR = dir;
 	if (!dir) {
 		t_skip("test_oidc_provider", why);
 		goto done;
 	}
-	if (main_pid < 0) {
+	if (MAIN_PID < 0) {
 		t_run("test_oidc_provider_starts", fail_here);
 		goto done;
 	}
@@ -812,6 +837,7 @@ int main(void)
 	t_run("test_replayed_code_is_refused", test_replayed_code_is_refused);
 	t_run("test_open_refuses_http_other_issuer_bad_scope_spoilt_discovery_untrusted_ca",
 	      test_open_refuses_http_other_issuer_bad_scope_spoilt_discovery_untrusted_ca);
+	t_run("test_rolled_keys_are_fetched_again", test_rolled_keys_are_fetched_again);
 	foreign_pid = start_provider(dir, FOREIGN_PORT, "foreign-jwks");
 	if (foreign_pid > 0)
 		t_run("test_token_signed_by_a_key_not_in_the_jwks_is_refused",
@@ -821,8 +847,8 @@ int main(void)
 done:
 	if (foreign_pid > 0)
 		th_stop(foreign_pid);
-	if (main_pid > 0)
-		th_stop(main_pid);
+	if (MAIN_PID > 0)
+		th_stop(MAIN_PID);
 	lis_oidc_keys_free(KEYS);
 	cjose_jwk_release(T_RSA);
 	cjose_jwk_release(T_OTHER);
