@@ -284,8 +284,10 @@ int lis_oidc_open(struct lis_oidc **out, const struct lis_oidc_conf *conf, char 
 	*out = NULL;
 	if (!conf->issuer || !conf->client_id || !conf->redirect_uri)
 		return fail(err, errlen, "[oidc] needs issuer, client_id and redirect_uri");
-	if (!is_https(conf->issuer))
-		return fail(err, errlen, "the issuer %s is not an https URL", conf->issuer);
+	/* Discovery §3: an https URL with no query or fragment. */
+	if (!is_https(conf->issuer) || strpbrk(conf->issuer, "?#"))
+		return fail(err, errlen, "the issuer %s is not an https URL without query or "
+			    "fragment", conf->issuer);
 	if (!is_https(conf->redirect_uri))
 		return fail(err, errlen, "the redirect_uri %s is not an https URL",
 			    conf->redirect_uri);
