@@ -17,9 +17,14 @@ PACKAGES=(
 	postgresql libinih-dev libcsv-dev libssl-dev libcurl4-openssl-dev
 	curl openssl ca-certificates util-linux iproute2 locales libjansson-dev chromium poppler-utils
 	libsnmp-dev libnl-3-dev libnl-route-3-dev snmp snmpd snmpsim lldpd iputils-ping acl
-	debhelper dpkg-dev lintian fakeroot iso-codes haproxy python3-aiosmtpd
-	libldap-dev slapd ldap-utils nodejs
+	debhelper dpkg-dev lintian fakeroot iso-codes haproxy python3-aiosmtpd libcjose-dev
+	libldap-dev slapd ldap-utils
 )
+# node and npm run test_oidc's OpenID provider (tests/oidc). Debian's when there are none: a
+# node from elsewhere (that brings its own npm) must not meet Debian's npm package.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	PACKAGES+=(nodejs npm)
+fi
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -90,6 +95,13 @@ if command -v npm >/dev/null; then
 		log "npm ci failed: the browser test will be skipped"
 else
 	log "no npm: the browser test will be skipped"
+fi
+# test_oidc's provider: oidc-provider from the npm registry, at the versions of
+# tests/oidc/package-lock.json, once (the test itself also tries when they are missing).
+if [ ! -d tests/oidc/node_modules/oidc-provider ]; then
+	log "npm ci in tests/oidc"
+	npm ci --prefix tests/oidc --no-audit --no-fund --ignore-scripts </dev/null ||
+		log "npm ci failed: test_oidc will skip its provider cases"
 fi
 
 JOBS=$(nproc 2>/dev/null || echo 2)
