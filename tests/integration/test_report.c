@@ -819,8 +819,10 @@ static void check_compliance_dom(xmlDocPtr d)
 	free(at);
 	CHECK_XS(d, "lisctl 0.1.0", "string(//td[@id='about-software'])");
 	char *db = xs(d, "string(//td[@id='about-database'])");
-	CHECKF(strncmp(db, "compliance (PostgreSQL ", 23) == 0 && strstr(db, "schema version 10"),
-	       "database \"%s\"", db);
+	/* the fixture is migrated to the newest schema; the report needs 0009 at least */
+	const char *ver = strstr(db, "schema version ");
+	CHECKF(strncmp(db, "compliance (PostgreSQL ", 23) == 0 && ver &&
+	       atoi(ver + strlen("schema version ")) >= 9, "database \"%s\"", db);
 	free(db);
 
 	/* obligations: checked, findings, verdict */
