@@ -137,6 +137,8 @@ struct db_endpoint_row {
 	const char *owner;                /* the user it belongs to (declared locations) */
 	const char *mac, *uri, *tel;      /* at least one */
 	const char *location_key;         /* static assignment */
+	const char *active;               /* "true", "false" (offboarded); NULL: as stored (a
+					   * new endpoint: true) */
 	const char *file;
 	unsigned line;
 	unsigned location_col, class_col;
@@ -177,6 +179,7 @@ struct db_import_set {
 };
 struct db_import_stats {
 	size_t changed[DB_ENTITY_N];      /* rows inserted or updated */
+	size_t added[DB_ENTITY_N];        /* of those, inserted: staged entities only */
 	size_t removed[DB_ENTITY_N];      /* rows deleted by db_import_opts.replace */
 };
 /* What db_import_ex does besides upserting the set. */
@@ -193,7 +196,13 @@ struct db_import_opts {
 	bool *row_changed[DB_ENTITY_N];
 	/* Optional: called with each removed row's key ("switch port", "bssid/len", ...). */
 	void (*removed)(void *ctx, enum db_entity e, const char *key);
+	/* Entities (1u << db_entity) whose rows are staged (db_stage_open) rather than in the
+	 * set: the caller began the transaction (db_import_begin) and staged them in it. */
+	unsigned staged;
 	void *ctx;
+	/* Optional: called with each staged row written, by its key, in file order. */
+	void (*changed_row)(void *changed_ctx, enum db_entity e, const char *key, bool added);
+	void *changed_ctx;
 };
 /* Upsert everything in one transaction: all or nothing. Keys: site, location, subnet
  * prefix, switch, (switch, port), (bssid, prefix_len), endpoint, and each binding's whole
@@ -208,6 +217,27 @@ struct db_import_opts {
 int db_import_ex(struct db_conn *c, const struct db_import_set *set,
 		 const struct db_import_opts *opts, struct db_import_stats *st,
 		 struct lis_error *err);
+
+/* Rows too many to hold (issue 10) go to the database as they are read, into a temporary
+ * table of the import's transaction, and are merged from there by db_import_ex
+ * (db_import_opts.staged): db_import_begin checks the schema and begins the transaction;
+ * db_stage_open starts an entity's table (COPY FROM STDIN: nothing else may run on c until
+ * db_stage_close), db_stage_put adds a row (ok false: it has errors of its own, and only
+ * its key counts) with its key as messages write it and the key's column, and
+ * db_stage_close ends it (and frees st). db_stage_duplicates then calls fn for each staged
+ * row whose key an earlier row has, in file order. db_import_rollback ends the transaction
+ * when the import stops before db_import_ex. */
+int db_import_begin(struct db_conn *c, struct lis_error *err);
+struct db_stage;
+struct db_stage *db_stage_open(struct db_conn *c, enum db_entity e, struct lis_error *err);
+int db_stage_put(struct db_stage *st, const void *row, bool ok, const char *key,
+		 unsigned key_col, struct lis_error *err);
+int db_stage_close(struct db_stage *st, struct lis_error *err);
+int db_stage_duplicates(struct db_conn *c, enum db_entity e,
+			void (*fn)(void *ctx, unsigned line, unsigned col, const char *key,
+				   unsigned first_line),
+			void *ctx, struct lis_error *err);
+void db_import_rollback(struct db_conn *c);
 
 /* The wiremap as stored, in the rows db_import takes (file NULL, line 0), in key order:
  * every row, or with site_key only that site's (as db_import_opts.replace_site says; the

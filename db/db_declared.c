@@ -63,16 +63,24 @@ int db_declare(struct db_conn *c, const struct db_declaration *d, struct lis_err
 	return 0;
 }
 
-/* Run a write of n parameters; the number of rows it touched, or -1. */
-static int rows_touched(struct db_conn *c, const char *what, const char *sql, int n,
-			const char *const *v, struct lis_error *err)
+long db_declared_purge(struct db_conn *c, time_t before, bool dry_run, struct lis_error *err)
 {
-	PGresult *res = db_exec(c, what, sql, n, v, PGRES_COMMAND_OK, err);
+	char t[32];
+	snprintf(t, sizeof t, "%lld", (long long)before);
+	const char *const v[] = {t};
+	if (!dry_run)
+		return db_exec_touched(c, "purge declarations",
+				       "DELETE FROM declared_location WHERE NOT is_current AND"
+				       " expires_at < to_timestamp($1::float8)", 1, v, err);
+	PGresult *res = db_exec(c, "purge declarations",
+				"SELECT count(*) FROM declared_location WHERE NOT is_current AND"
+				" expires_at < to_timestamp($1::float8)", 1, v, PGRES_TUPLES_OK,
+				err);
 	if (!res)
 		return -1;
-	int k = atoi(PQcmdTuples(res));
+	long n = atol(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	return k;
+	return n;
 }
 
 int db_declared_change(struct db_conn *c, const char *user, const char *label,
@@ -87,7 +95,7 @@ int db_declared_change(struct db_conn *c, const char *user, const char *label,
 				       " WHERE user_key = $1 AND label = $2",
 	};
 	const char *const v[] = {user, label};
-	int n = rows_touched(c, "change a declared location", sql[op], 2, v, err);
+	int n = db_exec_touched(c, "change a declared location", sql[op], 2, v, err);
 	return n < 0 ? -1 : n > 0;
 }
 
@@ -156,9 +164,9 @@ int db_vpn_bind(struct db_conn *c, const char *ip, const char *user, const char 
 		return -1;
 	/* An expired binding answers nothing; old ones go as new ones come. */
 	PGresult *res = NULL;
-	if (rows_touched(c, "VPN binding: expire",
-			 "DELETE FROM vpn_binding WHERE expires_at < now() - interval '1 day'", 0,
-			 NULL, err) >= 0) {
+	if (db_exec_touched(c, "VPN binding: expire",
+			    "DELETE FROM vpn_binding WHERE expires_at < now() - interval '1 day'",
+			    0, NULL, err) >= 0) {
 		res = db_exec(c, "VPN binding",
 			      "INSERT INTO vpn_binding (ip, user_key, class, bound_at, expires_at,"
 			      " source) VALUES ($1::inet, $2, $3, now(),"
@@ -180,7 +188,7 @@ int db_vpn_bind(struct db_conn *c, const char *ip, const char *user, const char 
 int db_vpn_unbind(struct db_conn *c, const char *ip, struct lis_error *err)
 {
 	const char *const v[] = {ip};
-	int n = rows_touched(c, "VPN binding: remove",
-			     "DELETE FROM vpn_binding WHERE ip = $1::inet", 1, v, err);
+	int n = db_exec_touched(c, "VPN binding: remove",
+				"DELETE FROM vpn_binding WHERE ip = $1::inet", 1, v, err);
 	return n < 0 ? -1 : n > 0;
 }

@@ -55,6 +55,11 @@ int db_declared_list(struct db_conn *c, const char *user,
 		     void (*audit)(void *ctx, const struct db_declared_audit_row *a), void *ctx,
 		     struct lis_error *err);
 
+/* Delete the declarations that are not current and expired before `before` (each delete
+ * is audited: the audit rows stay); with dry_run only count them. Returns how many, or
+ * -1. */
+long db_declared_purge(struct db_conn *c, time_t before, bool dry_run, struct lis_error *err);
+
 /* Bind ip to user for ttl seconds (replacing any binding of ip), as class cls (NULL:
  * softphone); *expires gets when it ends. Expired bindings are deleted on the way. */
 int db_vpn_bind(struct db_conn *c, const char *ip, const char *user, const char *cls,

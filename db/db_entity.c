@@ -177,6 +177,8 @@ static const struct db_column class_cols[] = {
 	 .db = "no_fresh", .select = "c.no_fresh"},
 };
 
+static const char *const true_false[] = {"true", "false", NULL};
+
 static const struct db_column endpoint_cols[] = {
 	{"endpoint", DB_K_KEY, REQ | ID, AT(db_endpoint_row, key), .db = "key",
 	 .select = "e.key"},
@@ -194,6 +196,9 @@ static const struct db_column endpoint_cols[] = {
 	 .select = "l.key"},
 	{"owner", DB_K_WORD, 0, AT(db_endpoint_row, owner), .label = "owner", .db = "owner",
 	 .select = "e.owner"},
+	{"active", DB_K_ENUM, DB_COL_KEEP, AT(db_endpoint_row, active),
+	 .label = "an active flag", .values = true_false, .db = "active",
+	 .cast = "boolean", .db_default = "true", .select = "e.active::text"},
 };
 
 static const struct db_column mac_port_cols[] = {

@@ -62,6 +62,9 @@ enum {
 				    * which refers to a location of the site) */
 	DB_COL_BYKEY = 1u << 4,    /* DB_K_REF stored as the referenced row's key, not its id
 				    * (an endpoint's class) */
+	DB_COL_KEEP = 1u << 5,     /* an empty cell (or no such column) keeps what is stored;
+				    * a new row gets db_default (an endpoint's active: an
+				    * import never reactivates what lisctl deactivated) */
 };
 
 struct db_column {

@@ -49,6 +49,7 @@ enum piece {
 	P_SET,      /* the other columns: column = new value */
 	P_OLD,      /* the other columns as stored */
 	P_NEW,      /* the other columns' new values */
+	P_ID_TEXT,  /* the identity's values as text */
 };
 
 /* Where the last_seen column's parameter is: a first_seen falls back to it. */
@@ -60,47 +61,68 @@ static int last_seen_param(const struct db_entity_desc *d, const int *p)
 	return 0;
 }
 
+/* How values are named: $N in an upsert of one row (ONE_ROW); the stage table's column pN
+ * in the merge of staged rows, their references joined as rN instead of looked up in CTEs.
+ * ON CONFLICT DO UPDATE sees only EXCLUDED, not whether the row gave a first_seen, so
+ * staged rows are merged in two statements, those that give one and those that do not. */
+enum naming { ONE_ROW, STAGED_FIRST_SEEN, STAGED_NO_FIRST_SEEN };
+
+static const char *arg(enum naming staged)
+{
+	return staged != ONE_ROW ? "s.p" : "$";
+}
+
 static void value(struct strbuf *t, const struct db_entity_desc *d, const int *p, size_t k,
-		  int part)
+		  int part, enum naming staged)
 {
 	const struct db_column *c = &d->cols[k];
+	const char *a = arg(staged);
 
 	if (part)
-		strbuf_printf(t, "$%d::integer", p[k] + 1);
-	else if (c->kind == DB_K_REF && (c->flags & DB_COL_REQUIRED))
+		strbuf_printf(t, "%s%d::integer", a, p[k] + 1);
+	else if (c->kind == DB_K_REF && ((c->flags & DB_COL_REQUIRED) || staged))
 		strbuf_printf(t, "r%d.%s", p[k], c->flags & DB_COL_BYKEY ? "ref_key" : "id");
 	else if (c->kind == DB_K_REF)
 		strbuf_printf(t, "(SELECT %s FROM r%d)", c->flags & DB_COL_BYKEY ? "ref_key" : "id",
 			     p[k]);
 	else if (c->kind == DB_K_FIRST_SEEN)
-		strbuf_printf(t, "coalesce($%d::timestamptz, $%d::timestamptz)", p[k],
+		strbuf_printf(t, "coalesce(%s%d::timestamptz, %s%d::timestamptz)", a, p[k], a,
 			     last_seen_param(d, p));
 	else if (c->db_default)
-		strbuf_printf(t, "coalesce($%d::%s, %s)", p[k], c->cast ? c->cast : "text",
+		strbuf_printf(t, "coalesce(%s%d::%s, %s)", a, p[k], c->cast ? c->cast : "text",
 			     c->db_default);
 	else
-		strbuf_printf(t, "$%d::%s", p[k], c->cast ? c->cast : "text");
+		strbuf_printf(t, "%s%d::%s", a, p[k], c->cast ? c->cast : "text");
 }
 
 /* A binding's first_seen absent from the file keeps the stored one, or moves it back to
- * last_seen, which it may not follow. */
+ * last_seen, which it may not follow; a DB_COL_KEEP value absent keeps the stored one. */
 static void new_value(struct strbuf *t, const struct db_entity_desc *d, const int *p,
-		      size_t k, int part)
+		      size_t k, int part, enum naming staged)
 {
 	const struct db_column *c = &d->cols[k];
 
+	if (c->flags & DB_COL_KEEP) {
+		strbuf_printf(t, "coalesce($%d::%s, t.%s)", p[k], c->cast ? c->cast : "text", c->db);
+		return;
+	}
 	if (c->kind != DB_K_FIRST_SEEN) {
 		strbuf_printf(t, "EXCLUDED.%s", part_name(c, part));
 		return;
 	}
 	for (size_t j = 0; j < d->n_cols; j++)
-		if (d->cols[j].kind == DB_K_LAST_SEEN)
-			strbuf_printf(t, "CASE WHEN $%d::timestamptz IS NULL THEN least(t.%s, EXCLUDED.%s)"
-				     " ELSE EXCLUDED.%s END", p[k], c->db, d->cols[j].db, c->db);
+		if (d->cols[j].kind == DB_K_LAST_SEEN && staged == STAGED_FIRST_SEEN)
+			strbuf_printf(t, "EXCLUDED.%s", c->db);
+		else if (d->cols[j].kind == DB_K_LAST_SEEN && staged == STAGED_NO_FIRST_SEEN)
+			strbuf_printf(t, "least(t.%s, EXCLUDED.%s)", c->db, d->cols[j].db);
+		else if (d->cols[j].kind == DB_K_LAST_SEEN)
+			strbuf_printf(t, "CASE WHEN $%d::timestamptz IS NULL THEN least(t.%s, "
+				     "EXCLUDED.%s) ELSE EXCLUDED.%s END", p[k], c->db, d->cols[j].db,
+				     c->db);
 }
 
 static void pieces(struct strbuf *t, const struct db_entity_desc *d, const int *p,
-		   enum piece what)
+		   enum piece what, enum naming staged)
 {
 	const char *sep = "";
 
@@ -108,23 +130,25 @@ static void pieces(struct strbuf *t, const struct db_entity_desc *d, const int *
 		const struct db_column *c = &d->cols[k];
 		bool id = c->flags & DB_COL_ID;
 
-		if ((c->flags & DB_COL_LATER) || (what == P_CONFLICT && !id) ||
-		    (what >= P_SET && id))
+		if ((c->flags & DB_COL_LATER) || ((what == P_CONFLICT || what == P_ID_TEXT) && !id) ||
+		    (what >= P_SET && what <= P_NEW && id))
 			continue;
 		for (int part = 0; part < n_parts(c); part++) {
 			strbuf_puts(t, sep);
 			sep = ", ";
-			if (what == P_VALUE)
-				value(t, d, p, k, part);
+			if (what == P_VALUE || what == P_ID_TEXT)
+				value(t, d, p, k, part, staged);
 			else if (what == P_OLD)
 				strbuf_printf(t, "t.%s", part_name(c, part));
 			else if (what == P_NEW)
-				new_value(t, d, p, k, part);
+				new_value(t, d, p, k, part, staged);
 			else
 				strbuf_puts(t, part_name(c, part));
+			if (what == P_ID_TEXT)
+				strbuf_puts(t, "::text");
 			if (what == P_SET) {
 				strbuf_puts(t, " = ");
-				new_value(t, d, p, k, part);
+				new_value(t, d, p, k, part, staged);
 			}
 		}
 	}
@@ -135,18 +159,50 @@ static void pieces(struct strbuf *t, const struct db_entity_desc *d, const int *
  * required reference is unknown is not written. The one result row holds, for each
  * reference in column order, whether it was found (an optional one not given counts as
  * found), then the count of rows written. p[k] gets column k's parameter number. */
-static int upsert_sql(const struct db_entity_desc *d, struct strbuf *t, int *p)
+static int param_numbers(const struct db_entity_desc *d, int *p)
 {
-	const char *sep = " FROM ";
-	bool any_update = false;
 	int n = 0;
 
 	for (size_t k = 0; k < d->n_cols; k++) {
 		p[k] = n + 1;
 		if (!(d->cols[k].flags & DB_COL_LATER))
 			n += n_parts(&d->cols[k]);
-		any_update |= !(d->cols[k].flags & (DB_COL_ID | DB_COL_LATER));
 	}
+	return n;
+}
+
+static bool any_update(const struct db_entity_desc *d)
+{
+	for (size_t k = 0; k < d->n_cols; k++)
+		if (!(d->cols[k].flags & (DB_COL_ID | DB_COL_LATER)))
+			return true;
+	return false;
+}
+
+/* ON CONFLICT and what follows, up to RETURNING: the same for one row and for staged rows. */
+static void on_conflict(const struct db_entity_desc *d, struct strbuf *t, const int *p,
+			enum naming staged)
+{
+	strbuf_puts(t, " ON CONFLICT (");
+	pieces(t, d, p, P_CONFLICT, staged);
+	if (any_update(d)) {
+		strbuf_puts(t, ") DO UPDATE SET ");
+		pieces(t, d, p, P_SET, staged);
+		strbuf_puts(t, " WHERE (");
+		pieces(t, d, p, P_OLD, staged);
+		strbuf_puts(t, ") IS DISTINCT FROM (");
+		pieces(t, d, p, P_NEW, staged);
+		strbuf_puts(t, ")");
+	} else {
+		strbuf_puts(t, ") DO NOTHING");
+	}
+}
+
+static int upsert_sql(const struct db_entity_desc *d, struct strbuf *t, int *p)
+{
+	const char *sep = " FROM ";
+	int n = param_numbers(d, p);
+
 	strbuf_puts(t, "WITH ");
 	for (size_t k = 0; k < d->n_cols; k++) {
 		const struct db_column *c = &d->cols[k];
@@ -157,9 +213,9 @@ static int upsert_sql(const struct db_entity_desc *d, struct strbuf *t, int *p)
 				     ref->cols[0].db, p[k]);
 	}
 	strbuf_printf(t, "u AS (INSERT INTO %s AS t (", d->table);
-	pieces(t, d, p, P_COLUMN);
+	pieces(t, d, p, P_COLUMN, ONE_ROW);
 	strbuf_puts(t, ") SELECT ");
-	pieces(t, d, p, P_VALUE);
+	pieces(t, d, p, P_VALUE, ONE_ROW);
 	for (size_t k = 0; k < d->n_cols; k++) {
 		const struct db_column *c = &d->cols[k];
 		if (c->kind == DB_K_REF && (c->flags & DB_COL_REQUIRED)) {
@@ -176,19 +232,7 @@ static int upsert_sql(const struct db_entity_desc *d, struct strbuf *t, int *p)
 			sep = " AND ";
 		}
 	}
-	strbuf_puts(t, " ON CONFLICT (");
-	pieces(t, d, p, P_CONFLICT);
-	if (any_update) {
-		strbuf_puts(t, ") DO UPDATE SET ");
-		pieces(t, d, p, P_SET);
-		strbuf_puts(t, " WHERE (");
-		pieces(t, d, p, P_OLD);
-		strbuf_puts(t, ") IS DISTINCT FROM (");
-		pieces(t, d, p, P_NEW);
-		strbuf_puts(t, ")");
-	} else {
-		strbuf_puts(t, ") DO NOTHING");
-	}
+	on_conflict(d, t, p, ONE_ROW);
 	strbuf_puts(t, " RETURNING 1) SELECT ");
 	for (size_t k = 0; k < d->n_cols; k++) {
 		const struct db_column *c = &d->cols[k];
@@ -346,6 +390,393 @@ static int import_site_defaults(struct db_conn *c, const struct db_rows *rows, b
 	return 0;
 }
 
+/* ---- staged rows: a large file's rows streamed into a temporary table (issue 10) ---- */
+
+struct db_stage {
+	struct db_conn *c;
+	const struct db_entity_desc *d;
+	int p[MAX_PARAMS];    /* column k's first parameter, as in the upsert: pN in the table */
+	int n_params;
+	long n;               /* rows put so far */
+	struct strbuf line;   /* one COPY line, reused */
+	bool failed;
+};
+
+/* COPY text format: backslash, tab, newline and carriage return escaped; NULL as \N. */
+static void copy_field(struct strbuf *b, const char *v, bool first)
+{
+	if (!first)
+		strbuf_put(b, "\t", 1);
+	if (!v) {
+		strbuf_put(b, "\\N", 2);
+		return;
+	}
+	while (*v) {
+		size_t n = strcspn(v, "\\\t\n\r");
+		strbuf_put(b, v, n);
+		v += n;
+		if (!*v)
+			break;
+		strbuf_put(b, *v == '\\' ? "\\\\" : *v == '\t' ? "\\t" :
+			   *v == '\n' ? "\\n" : "\\r", 2);
+		v++;
+	}
+}
+
+static void stage_table(struct strbuf *t, const char *what, const struct db_entity_desc *d)
+{
+	strbuf_printf(t, "lis_%s_%s", what, d->file);
+}
+
+/* The staged rows' references, joined by key as rN (the names value() gives them). */
+static void stage_joins(struct strbuf *t, const struct db_entity_desc *d, const int *p)
+{
+	for (size_t k = 0; k < d->n_cols; k++) {
+		const struct db_column *c = &d->cols[k];
+		const struct db_entity_desc *ref = &db_entities[c->ref];
+		if (c->kind != DB_K_REF || (c->flags & DB_COL_LATER))
+			continue;
+		strbuf_printf(t, " %sJOIN (SELECT id, %s AS ref_key FROM %s) r%d ON r%d.ref_key = "
+			     "s.p%d", c->flags & DB_COL_REQUIRED ? "" : "LEFT ", ref->cols[0].db,
+			     ref->table, p[k], p[k], p[k]);
+	}
+}
+
+/* Run the statement built in sql (one that returns no rows), and empty sql for the next. */
+static int run_built(struct db_conn *c, const char *what, struct strbuf *sql,
+		     struct lis_error *err)
+{
+	int rc = sql->cut ? lis_error_set(err, DB_E_QUERY, "%s: out of memory", what)
+			  : db_run(c, what, sql->s, err);
+
+	strbuf_free(sql);
+	*sql = (struct strbuf){0};
+	return rc;
+}
+
+struct db_stage *db_stage_open(struct db_conn *c, enum db_entity e, struct lis_error *err)
+{
+	struct db_stage *st = calloc(1, sizeof(*st));
+	struct strbuf sql = {0};
+	PGresult *res;
+
+	if (!st) {
+		lis_error_set(err, DB_E_QUERY, "import: out of memory");
+		return NULL;
+	}
+	st->c = c;
+	st->d = &db_entities[e];
+	if (st->d->n_cols > MAX_PARAMS)
+		abort();
+	st->n_params = param_numbers(st->d, st->p);
+	strbuf_puts(&sql, "CREATE TEMP TABLE ");
+	stage_table(&sql, "stage", st->d);
+	strbuf_puts(&sql, " (n bigint, line integer, kc integer, ok boolean, k text");
+	for (int i = 1; i <= st->n_params; i++)
+		strbuf_printf(&sql, ", p%d text", i);
+	strbuf_puts(&sql, ") ON COMMIT DROP");
+	if (run_built(c, "import: stage", &sql, err) < 0)
+		goto fail;
+	strbuf_puts(&sql, "COPY ");
+	stage_table(&sql, "stage", st->d);
+	strbuf_puts(&sql, " FROM STDIN");
+	if (sql.cut || !(res = db_exec(c, "import: stage", sql.s, 0, NULL, PGRES_COPY_IN, err)))
+		goto fail;
+	PQclear(res);
+	strbuf_free(&sql);
+	return st;
+fail:
+	if (sql.cut)
+		lis_error_set(err, DB_E_QUERY, "import: out of memory");
+	strbuf_free(&sql);
+	free(st);
+	return NULL;
+}
+
+int db_stage_put(struct db_stage *st, const void *row, bool ok, const char *key,
+		 unsigned key_col, struct lis_error *err)
+{
+	const struct db_entity_desc *d = st->d;
+	struct strbuf *b = &st->line;
+	char num[64];
+
+	if (st->failed)
+		return -1;
+	b->len = 0;
+	b->cut = false;
+	if (b->s)
+		b->s[0] = '\0';
+	snprintf(num, sizeof num, "%ld", ++st->n);
+	copy_field(b, num, true);
+	snprintf(num, sizeof num, "%u", DB_CFIELD(unsigned, row, d->line_at));
+	copy_field(b, num, false);
+	snprintf(num, sizeof num, "%u", key_col);
+	copy_field(b, num, false);
+	copy_field(b, ok ? "t" : "f", false);
+	copy_field(b, key, false);
+	for (size_t k = 0; k < d->n_cols; k++) {
+		const struct db_column *col = &d->cols[k];
+		for (int part = 0; part < n_parts(col) && !(col->flags & DB_COL_LATER); part++)
+			copy_field(b, param(col, row, part, num, sizeof(num)), false);
+	}
+	strbuf_put(b, "\n", 1);
+	if (b->cut) {
+		st->failed = true;
+		return lis_error_set(err, DB_E_QUERY, "import: out of memory");
+	}
+	if (PQputCopyData(st->c->pg, b->s, (int)b->len) != 1) {
+		st->failed = true;
+		return lis_error_set(err, DB_E_QUERY, "import: stage: %s",
+				     PQerrorMessage(st->c->pg));
+	}
+	return 0;
+}
+
+int db_stage_close(struct db_stage *st, struct lis_error *err)
+{
+	PGresult *res;
+	int rc = 0;
+
+	if (!st)
+		return 0;
+	if (PQputCopyEnd(st->c->pg, st->failed ? "import failed" : NULL) != 1)
+		rc = lis_error_set(err, DB_E_QUERY, "import: stage: %s", PQerrorMessage(st->c->pg));
+	while ((res = PQgetResult(st->c->pg))) {
+		if (rc == 0 && !st->failed && PQresultStatus(res) != PGRES_COMMAND_OK)
+			rc = lis_error_set(err, DB_E_QUERY, "import: stage: %s",
+					   PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	if (st->failed && rc == 0)
+		rc = -1;
+	strbuf_free(&st->line);
+	free(st);
+	return rc;
+}
+
+/* Run sql and hand each result row to fn as it arrives (single-row mode), so that a large
+ * result is never held whole. */
+static int each_row(struct db_conn *c, const char *what, const char *sql,
+		    void (*fn)(void *ctx, const PGresult *res), void *ctx, struct lis_error *err)
+{
+	PGresult *res;
+	int rc = 0;
+
+	if (!PQsendQuery(c->pg, sql) || !PQsetSingleRowMode(c->pg))
+		return lis_error_set(err, DB_E_QUERY, "%s: %s", what, PQerrorMessage(c->pg));
+	while ((res = PQgetResult(c->pg))) {
+		ExecStatusType s = PQresultStatus(res);
+		if (s == PGRES_SINGLE_TUPLE && rc == 0)
+			fn(ctx, res);
+		else if (s != PGRES_TUPLES_OK && s != PGRES_SINGLE_TUPLE && rc == 0)
+			rc = lis_error_set(err, DB_E_QUERY, "%s: %s", what,
+					   PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	return rc;
+}
+
+struct dup_ctx {
+	void (*fn)(void *ctx, unsigned line, unsigned col, const char *key, unsigned first);
+	void *ctx;
+};
+static void on_dup(void *ctx, const PGresult *res)
+{
+	const struct dup_ctx *x = ctx;
+
+	x->fn(x->ctx, (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL, 10),
+	      (unsigned)strtoul(PQgetvalue(res, 0, 1), NULL, 10), PQgetvalue(res, 0, 2),
+	      (unsigned)strtoul(PQgetvalue(res, 0, 3), NULL, 10));
+}
+
+int db_stage_duplicates(struct db_conn *c, enum db_entity e,
+			void (*fn)(void *ctx, unsigned line, unsigned col, const char *key,
+				   unsigned first_line),
+			void *ctx, struct lis_error *err)
+{
+	struct dup_ctx x = {fn, ctx};
+	struct strbuf sql = {0};
+	int rc;
+
+	strbuf_puts(&sql, "SELECT line, kc, k, first FROM (SELECT n, line, kc, k,"
+		    " first_value(line) OVER w AS first, row_number() OVER w AS i FROM ");
+	stage_table(&sql, "stage", &db_entities[e]);
+	strbuf_puts(&sql, " WINDOW w AS (PARTITION BY k ORDER BY n)) d WHERE i > 1 ORDER BY n");
+	rc = sql.cut ? lis_error_set(err, DB_E_QUERY, "import: out of memory")
+		     : each_row(c, "import: duplicates", sql.s, on_dup, &x, err);
+	strbuf_free(&sql);
+	return rc;
+}
+
+struct changed_ctx {
+	const struct db_import_opts *opts;
+	enum db_entity e;
+};
+static void on_changed(void *ctx, const PGresult *res)
+{
+	const struct changed_ctx *x = ctx;
+
+	x->opts->changed_row(x->opts->changed_ctx, x->e, PQgetvalue(res, 0, 1),
+			     strcmp(PQgetvalue(res, 0, 0), "t") == 0);
+}
+
+/* The staged rows of e into its table in one statement, each rewritten only when a value
+ * differs (as import_rows does row by row); what was added or changed is noted in a second
+ * temporary table, for the counts and for opts->changed_row. */
+static int merge_staged(struct db_conn *c, enum db_entity e, const struct db_import_opts *opts,
+			struct db_import_stats *counts, struct lis_error *err)
+{
+	const struct db_entity_desc *d = &db_entities[e];
+	struct changed_ctx x = {opts, e};
+	struct strbuf sql = {0};
+	int p[MAX_PARAMS], n_ids = 0, first_seen = 0, rc = -1;
+	PGresult *res = NULL;
+	const char *sep = "";
+
+	param_numbers(d, p);
+	strbuf_puts(&sql, "CREATE TEMP TABLE ");
+	stage_table(&sql, "changed", d);
+	strbuf_puts(&sql, " (added boolean");
+	for (size_t k = 0; k < d->n_cols; k++)
+		for (int part = 0; part < n_parts(&d->cols[k]) && (d->cols[k].flags & DB_COL_ID);
+		     part++)
+			strbuf_printf(&sql, ", i%d text", ++n_ids);
+	strbuf_puts(&sql, ") ON COMMIT DROP");
+	if (run_built(c, "import: merge", &sql, err) < 0)
+		goto out;
+	for (size_t k = 0; k < d->n_cols; k++)
+		if (d->cols[k].kind == DB_K_FIRST_SEEN)
+			first_seen = p[k];
+	for (enum naming pass = STAGED_FIRST_SEEN; pass <= STAGED_NO_FIRST_SEEN; pass++) {
+		if (pass == STAGED_NO_FIRST_SEEN && !first_seen)
+			break;
+		strbuf_printf(&sql, "WITH u AS (INSERT INTO %s AS t (", d->table);
+		pieces(&sql, d, p, P_COLUMN, pass);
+		strbuf_puts(&sql, ") SELECT ");
+		pieces(&sql, d, p, P_VALUE, pass);
+		strbuf_puts(&sql, " FROM ");
+		stage_table(&sql, "stage", d);
+		strbuf_puts(&sql, " s");
+		stage_joins(&sql, d, p);
+		strbuf_puts(&sql, " WHERE s.ok");
+		if (first_seen)
+			strbuf_printf(&sql, " AND s.p%d IS %sNULL", first_seen,
+				      pass == STAGED_FIRST_SEEN ? "NOT " : "");
+		on_conflict(d, &sql, p, pass);
+		strbuf_puts(&sql, " RETURNING t.xmax = 0");
+		for (size_t k = 0; k < d->n_cols; k++)
+			for (int part = 0; part < n_parts(&d->cols[k]) &&
+					   (d->cols[k].flags & DB_COL_ID); part++)
+				strbuf_printf(&sql, ", t.%s::text", part_name(&d->cols[k], part));
+		strbuf_puts(&sql, ") INSERT INTO ");
+		stage_table(&sql, "changed", d);
+		strbuf_puts(&sql, " SELECT * FROM u");
+		if (run_built(c, "import: merge", &sql, err) < 0)
+			goto out;
+	}
+	strbuf_puts(&sql, "SELECT count(*) FILTER (WHERE added), count(*) FROM ");
+	stage_table(&sql, "changed", d);
+	if (sql.cut || !(res = db_exec(c, "import: merge", sql.s, 0, NULL, PGRES_TUPLES_OK, err)))
+		goto out;
+	counts->added[e] = strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	counts->changed[e] = strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+	if (opts->changed_row && counts->changed[e]) {
+		strbuf_free(&sql);
+		sql = (struct strbuf){0};
+		strbuf_puts(&sql, "SELECT x.added, s.k FROM ");
+		stage_table(&sql, "stage", d);
+		strbuf_puts(&sql, " s");
+		stage_joins(&sql, d, p);
+		strbuf_puts(&sql, " JOIN ");
+		stage_table(&sql, "changed", d);
+		strbuf_puts(&sql, " x ON (");
+		for (int i = 1; i <= n_ids; i++, sep = ", ")
+			strbuf_printf(&sql, "%sx.i%d", sep, i);
+		strbuf_puts(&sql, ") = (");
+		pieces(&sql, d, p, P_ID_TEXT, STAGED_FIRST_SEEN);
+		strbuf_puts(&sql, ") ORDER BY s.n");
+		if (sql.cut || each_row(c, "import: merge", sql.s, on_changed, &x, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (sql.cut)
+		rc = lis_error_set(err, DB_E_QUERY, "import: out of memory");
+	PQclear(res);
+	strbuf_free(&sql);
+	return rc;
+}
+
+/* An entity's --replace statement for staged rows: each identity array parameter
+ * ($1..$n_ids) becomes the staged rows' values, and the site parameter $1. */
+static int staged_sql(const struct db_entity_desc *d, const char *tmpl, int n_ids,
+		      struct strbuf *t)
+{
+	int p[MAX_PARAMS], q[MAX_IDS], j = 0;
+
+	param_numbers(d, p);
+	for (size_t k = 0; k < d->n_cols; k++)
+		for (int part = 0; part < n_parts(&d->cols[k]) && (d->cols[k].flags & DB_COL_ID) &&
+				   j < MAX_IDS; part++)
+			q[j++] = p[k] + part;
+	for (const char *s = tmpl; *s;) {
+		char *end;
+		long n = *s == '$' ? strtol(s + 1, &end, 10) : 0;
+		if (n >= 1 && n <= n_ids) {
+			strbuf_printf(t, "(SELECT coalesce(array_agg(s.p%d ORDER BY s.n), '{}') FROM ",
+				      q[n - 1]);
+			stage_table(t, "stage", d);
+			strbuf_puts(t, " s)");
+			s = end;
+		} else if (n == n_ids + 1) {
+			strbuf_puts(t, "$1");
+			s = end;
+		} else {
+			strbuf_put(t, s++, 1);
+		}
+	}
+	return t->cut ? -1 : 0;
+}
+
+/* ---- chassis IDs changing hands ---- */
+
+/* $1 switch keys, $2 their chassis IDs in the files. */
+static const char free_chassis_ids[] =
+	"UPDATE switch w SET chassis_id = 'lis-import-moving:' || w.id"
+	" FROM unnest($1::text[], $2::text[]) f(key, chassis_id)"
+	" WHERE w.key = f.key AND w.chassis_id <> f.chassis_id";
+
+/* Switches whose chassis IDs change within one import may trade them (A takes B's, B
+ * A's: a swapped line card, two rows typed the wrong way round and fixed). chassis_id is
+ * unique at every statement, so each stored switch whose chassis ID the files change first
+ * gets a placeholder of its own, which its upsert then replaces. A chassis ID taken by a
+ * switch the files do not give is an error before this (ctl_check_wiremap), and one taken
+ * twice in the files a duplicate. */
+static int free_changed_chassis_ids(struct db_conn *c, const struct db_rows *rows,
+				    struct lis_error *err)
+{
+	const struct db_switch_row *w = rows->rows;
+	struct db_array a[2] = {0};
+	const char *v[2];
+	PGresult *res = NULL;
+	int rc = 0;
+
+	if (!rows->n)
+		return 0;
+	for (size_t i = 0; i < rows->n; i++) {
+		db_array_add(&a[0], w[i].key);
+		db_array_add(&a[1], w[i].chassis_id);
+	}
+	if (!(v[0] = db_array_end(&a[0])) || !(v[1] = db_array_end(&a[1])))
+		rc = lis_error_set(err, DB_E_QUERY, "import: out of memory");
+	else if (!(res = db_exec(c, "import: switches", free_chassis_ids, 2, v, PGRES_COMMAND_OK,
+				 err)))
+		rc = -1;
+	PQclear(res);
+	db_arrays_free(a, 2);
+	return rc;
+}
+
 /* ---- --replace: removing what the files no longer hold ---- */
 
 /* Remove the rows of each entity of opts->replace that the set does not hold, dependents
@@ -358,7 +789,9 @@ static int remove_rows(struct db_conn *c, const struct db_import_set *set,
 	for (int e = DB_ENTITY_N; e-- > 0;) {
 		const struct db_entity_desc *d = &db_entities[e];
 		struct db_array a[MAX_IDS] = {0};
-		const char *v[MAX_IDS + 1] = {NULL};
+		const char *v[MAX_IDS + 1] = {NULL}, *in_use = d->in_use, *remove = d->remove;
+		struct strbuf in_use_sql = {0}, remove_sql = {0};
+		bool staged = opts->staged & (1u << e);
 		char num[32];
 		PGresult *res;
 		int n_ids = 0, rc = 0;
@@ -379,12 +812,21 @@ static int remove_rows(struct db_conn *c, const struct db_import_set *set,
 					db_array_add(&a[j++], param(&d->cols[k], r, part, num,
 								    sizeof(num)));
 		}
-		for (int j = 0; j < n_ids && rc == 0; j++)
+		for (int j = 0; j < n_ids && rc == 0 && !staged; j++)
 			if (!(v[j] = db_array_end(&a[j])))
 				rc = lis_error_set(err, DB_E_QUERY, "import: out of memory");
 		v[n_ids] = opts->replace_site;
-		if (rc == 0 && d->in_use) {
-			res = db_exec(c, "replace: check references", d->in_use, 2, v,
+		/* Staged rows stay in the database: the statements read them there. */
+		if (staged && ((in_use && staged_sql(d, in_use, n_ids, &in_use_sql) < 0) ||
+			       staged_sql(d, remove, n_ids, &remove_sql) < 0))
+			rc = lis_error_set(err, DB_E_QUERY, "import: out of memory");
+		if (staged) {
+			in_use = in_use ? in_use_sql.s : NULL;
+			remove = remove_sql.s;
+			v[0] = opts->replace_site;
+		}
+		if (rc == 0 && in_use) {
+			res = db_exec(c, "replace: check references", in_use, staged ? 1 : 2, v,
 				      PGRES_TUPLES_OK, err);
 			if (!res)
 				rc = -1;
@@ -397,7 +839,7 @@ static int remove_rows(struct db_conn *c, const struct db_import_set *set,
 			PQclear(res);
 		}
 		if (rc == 0) {
-			res = db_exec(c, "replace: remove", d->remove, n_ids + 1, v,
+			res = db_exec(c, "replace: remove", remove, staged ? 1 : n_ids + 1, v,
 				      PGRES_TUPLES_OK, err);
 			if (!res) {
 				rc = -1;
@@ -410,6 +852,8 @@ static int remove_rows(struct db_conn *c, const struct db_import_set *set,
 			}
 		}
 		db_arrays_free(a, MAX_IDS);
+		strbuf_free(&in_use_sql);
+		strbuf_free(&remove_sql);
 		if (rc < 0)
 			return -1;
 	}
@@ -427,19 +871,10 @@ static size_t total(const struct db_import_stats *s)
 	return n;
 }
 
-int db_import_ex(struct db_conn *c, const struct db_import_set *set,
-		 const struct db_import_opts *opts, struct db_import_stats *st,
-		 struct lis_error *err)
+int db_import_begin(struct db_conn *c, struct lis_error *err)
 {
-	static const struct db_import_opts none;
-	struct db_import_stats counts = {0};
-	bool *changed[DB_ENTITY_N] = {NULL};
-	int version, rc = -1;
+	int version;
 
-	if (!opts)
-		opts = &none;
-	if (st)
-		*st = counts;
 	if (db_schema_version(c, &version, err) < 0)
 		return -1;
 	if (version > db_schema_latest())
@@ -451,18 +886,50 @@ int db_import_ex(struct db_conn *c, const struct db_import_set *set,
 				     "database schema is at version %d, this program needs %d: "
 				     "migrate it first (lisctl db migrate)", version,
 				     db_schema_latest());
+	if (db_run(c, "import: begin", "BEGIN", err) < 0)
+		return -1;
+	/* The merge of a million staged rows is one statement: no 5 s limit (db_connect)
+	 * here, as for a migration. */
+	if (db_run(c, "import: begin", "SET LOCAL statement_timeout = 0", err) < 0) {
+		db_rollback(c);
+		return -1;
+	}
+	return 0;
+}
+
+void db_import_rollback(struct db_conn *c)
+{
+	db_rollback(c);
+}
+
+int db_import_ex(struct db_conn *c, const struct db_import_set *set,
+		 const struct db_import_opts *opts, struct db_import_stats *st,
+		 struct lis_error *err)
+{
+	static const struct db_import_opts none;
+	struct db_import_stats counts = {0};
+	bool *changed[DB_ENTITY_N] = {NULL};
+	int rc = -1;
+
+	if (!opts)
+		opts = &none;
+	if (st)
+		*st = counts;
+	if (!opts->staged && db_import_begin(c, err) < 0)
+		return -1;
 	for (int e = 0; e < DB_ENTITY_N; e++)
 		if (!(changed[e] = calloc(set->of[e].n + 1, sizeof(bool)))) {
 			lis_error_set(err, DB_E_QUERY, "import: out of memory");
 			goto out;
 		}
-	if (db_run(c, "import: begin", "BEGIN", err) < 0)
-		goto out;
 	/* Each entity refers only to those before it, except a site's default location,
 	 * written once the locations are (a site counts once, whichever of its row and its
 	 * default changed). */
 	for (int e = 0; e < DB_ENTITY_N; e++) {
-		if (import_rows(c, (enum db_entity)e, &set->of[e], changed[e], err) < 0 ||
+		if (e == DB_SWITCHES && free_changed_chassis_ids(c, &set->of[e], err) < 0)
+			goto fail;
+		if ((opts->staged & (1u << e) ? merge_staged(c, (enum db_entity)e, opts, &counts, err)
+		     : import_rows(c, (enum db_entity)e, &set->of[e], changed[e], err)) < 0 ||
 		    (e == DB_LOCATIONS &&
 		     import_site_defaults(c, &set->of[DB_SITES], changed[DB_SITES], err) < 0))
 			goto fail;

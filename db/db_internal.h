@@ -52,6 +52,9 @@ PGresult *db_exec_stmt(struct db_conn *c, const struct db_stmt *s, const char *w
 int db_set_error(struct db_conn *c, const PGresult *res, struct lis_error *err,
 		 const char *what);
 
+/* Run a write of n parameters that returns no rows: the number of rows it touched, or -1. */
+int db_exec_touched(struct db_conn *c, const char *what, const char *sql, int n,
+		    const char *const *values, struct lis_error *err);
 /* Run a constant statement that returns no rows (BEGIN, COMMIT, SET, DECLARE, ...). */
 int db_run(struct db_conn *c, const char *what, const char *sql, struct lis_error *err);
 /* Roll back the transaction a failed step left open, when the connection still works. */

@@ -25,6 +25,9 @@
 /* Not a test-mode request (lisd(8) TEST MODE): tests stay out of the risk figures. Read
  * through to_jsonb so that a schema before 0009 (no column test) is read as all real. */
 #define NOT_TEST(q) "NOT coalesce((to_jsonb(" q ") ->> 'test')::boolean, false)"
+/* An endpoint not deactivated (lisctl endpoint deactivate), read the same way for a schema
+ * before 0010 (no column active: all active). */
+#define ACTIVE(e) "coalesce((to_jsonb(" e ") ->> 'active')::boolean, true)"
 
 /* The site of the longest subnet prefix covering inet expression x. */
 #define SUBNET_SITE(x) "(SELECT si.key FROM subnet n JOIN location l ON l.id = n.location_id " \
@@ -39,6 +42,17 @@
 #define OCTET "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 #define IPV4_TARGET "'^ip:(" OCTET "\\.){3}" OCTET "$'"
 #define MAC_TARGET "'^mac:([0-9a-f]{2}(:[0-9a-f]{2}){5}|[0-9a-f]{12})$'"
+
+/* A user's class, for re-confirming declarations (lisctl(8) report declarations): of the
+ * classes of the endpoints the user owns and of the user's VPN bindings, the one with the
+ * shortest reconfirm_interval; none when no such class has one. A LATERAL join that gives
+ * r.cls and r.secs for user expression u. */
+#define RECONFIRM_OF(u) "LEFT JOIN LATERAL (SELECT c.key AS cls, " \
+	"c.reconfirm_interval AS secs FROM endpoint_class c " \
+	"WHERE c.reconfirm_interval IS NOT NULL AND (c.key IN (SELECT e.class FROM " \
+	"endpoint e WHERE e.owner = " u ") OR c.key IN (SELECT v.class FROM " \
+	"vpn_binding v WHERE v.user_key = " u ")) " \
+	"ORDER BY c.reconfirm_interval LIMIT 1) r ON true"
 
 struct section {
 	const char *name;
@@ -105,7 +119,8 @@ static const struct section sections[DB_REP_N_] = {
 		"SELECT max(last_seen) AS t FROM binding_mac_port WHERE mac = e.mac UNION ALL "
 		"SELECT max(last_seen) FROM binding_mac_bssid WHERE mac = e.mac) z) lb ON true "
 		"LEFT JOIN LATERAL (SELECT " MAC_SITE("e.mac") " AS site) es ON true "
-		"WHERE e.location_id IS NULL AND (e.mac IS NULL OR lb.last_seen IS NULL OR "
+		"WHERE " ACTIVE("e") " AND e.location_id IS NULL "
+		"AND (e.mac IS NULL OR lb.last_seen IS NULL OR "
 		"lb.last_seen < now() - make_interval(secs => p.max_age)) "
 		"AND (p.site IS NULL OR es.site = p.site) ORDER BY e.key"},
 
@@ -158,12 +173,7 @@ static const struct section sections[DB_REP_N_] = {
 		TS("d.expires_at") " AS expires_at, CASE WHEN d.expires_at <= now() "
 		"THEN 'expired' ELSE 'not confirmed again within ' || r.secs || ' s (class ' || "
 		"r.cls || ')' END AS reason "
-		"FROM p, declared_location d LEFT JOIN LATERAL (SELECT c.key AS cls, "
-		"c.reconfirm_interval AS secs FROM endpoint_class c "
-		"WHERE c.reconfirm_interval IS NOT NULL AND (c.key IN (SELECT e.class FROM "
-		"endpoint e WHERE e.owner = d.user_key) OR c.key IN (SELECT v.class FROM "
-		"vpn_binding v WHERE v.user_key = d.user_key)) "
-		"ORDER BY c.reconfirm_interval LIMIT 1) r ON true "
+		"FROM p, declared_location d " RECONFIRM_OF("d.user_key") " "
 		"WHERE d.is_current AND p.site IS NULL AND (d.expires_at <= now() OR "
 		"d.confirmed_at < now() - make_interval(secs => r.secs)) "
 		"ORDER BY d.user_key, d.label"},
@@ -255,12 +265,145 @@ static const struct section sections[DB_REP_N_] = {
 
 	/* A located answer that was a fallback is its own category: it is what auditors look
 	 * for. Days are UTC days. */
+	/* Onboarding: active endpoints no located answer of the query log names, by an
+	 * identity of the target (mac:, uri:, tel:) or by the endpoint in the evidence (the
+	 * class's "(endpoint KEY)", a static step's "endpoint KEY (found by ...)"). */
+	[DB_REP_NEVER_LOCATED] = {"never_located", {"query_log", "lis_user"},
+		P ", seen AS (SELECT m[1] AS key FROM p, query_log q, "
+		"regexp_matches(coalesce(q.evidence, ''), "
+		"'endpoint ([^ ()]+)(?:\\)| \\((?:found by|its class))', 'g') m "
+		"WHERE q.result = 'located' AND " IN_PERIOD("q.at") " "
+		"UNION SELECT e.key FROM p, query_log q "
+		"CROSS JOIN LATERAL regexp_split_to_table(coalesce(q.target, ''), ' ') w(word) "
+		"JOIN endpoint e ON w.word IN ('mac:' || e.mac::text, 'uri:' || e.uri, e.tel) "
+		"WHERE q.result = 'located' AND " IN_PERIOD("q.at") ") "
+		"SELECT e.key AS endpoint, e.class, e.owner, e.mac::text AS mac, e.uri, e.tel, "
+		"coalesce(si.key, " MAC_SITE("e.mac") ") AS site, "
+		TS("e.created_at") " AS created_at "
+		"FROM p, endpoint e LEFT JOIN location l ON l.id = e.location_id "
+		"LEFT JOIN site si ON si.id = l.site_id "
+		"WHERE e.active AND NOT EXISTS (SELECT 1 FROM seen WHERE seen.key = e.key) "
+		"AND (p.site IS NULL OR coalesce(si.key, " MAC_SITE("e.mac") ") = p.site) "
+		"ORDER BY e.created_at, e.key"},
+
+	/* Declarations (lisctl(8) report declarations): every expired one ... */
+	[DB_REP_DECLARATIONS_EXPIRED] = {"declarations_expired", {"declared_location", "lis_user"},
+		P "SELECT d.user_key AS user, d.label, d.is_current AS current, "
+		TS("d.confirmed_at") " AS confirmed_at, " TS("d.expires_at") " AS expires_at, "
+		"NOT EXISTS (SELECT 1 FROM lis_user u WHERE u.key = d.user_key AND NOT u.active) "
+		"AS user_active FROM p, declared_location d "
+		"WHERE d.expires_at <= now() AND p.site IS NULL ORDER BY d.user_key, d.label"},
+	/* ... current ones that expire, or are due to be confirmed again by the user's class
+	 * (RECONFIRM_OF), within the next --days ... */
+	[DB_REP_DECLARATIONS_DUE] = {"declarations_due", {"declared_location", "lis_user"},
+		P ", x AS (SELECT d.*, r.cls, r.secs, "
+		"d.confirmed_at + make_interval(secs => r.secs) AS reconfirm_by "
+		"FROM p, declared_location d " RECONFIRM_OF("d.user_key") " "
+		"WHERE d.is_current AND d.expires_at > now()) "
+		"SELECT x.user_key AS user, x.label, " TS("x.confirmed_at") " AS confirmed_at, "
+		TS("least(x.expires_at, x.reconfirm_by)") " AS due_at, "
+		"CASE WHEN x.reconfirm_by < x.expires_at THEN 'confirm again (class ' || x.cls "
+		"|| ': every ' || x.secs || ' s)' ELSE 'expires' END AS due, "
+		"NOT EXISTS (SELECT 1 FROM lis_user u WHERE u.key = x.user_key AND NOT u.active) "
+		"AS user_active FROM p, x "
+		"WHERE least(x.expires_at, x.reconfirm_by) < now() + make_interval(days => p.days) "
+		"AND p.site IS NULL ORDER BY least(x.expires_at, x.reconfirm_by), x.user_key"},
+	/* ... and active users owning an active endpoint of a class that counts declared
+	 * locations (use_declared: may be off premises) with no current declaration that has
+	 * not expired. */
+	[DB_REP_USERS_WITHOUT_DECLARATION] = {"users_without_declaration",
+		{"declared_location", "lis_user"},
+		P "SELECT e.owner AS user, string_agg(e.key, ' ' ORDER BY e.key) AS endpoints, "
+		"string_agg(DISTINCT e.class, ' ') AS classes, "
+		"EXISTS (SELECT 1 FROM declared_location d WHERE d.user_key = e.owner AND "
+		"d.is_current) AS has_expired_current "
+		"FROM p, endpoint e JOIN endpoint_class c ON c.key = e.class "
+		"WHERE e.active AND c.use_declared AND e.owner IS NOT NULL AND p.site IS NULL "
+		"AND NOT EXISTS (SELECT 1 FROM lis_user u WHERE u.key = e.owner AND NOT u.active) "
+		"AND NOT EXISTS (SELECT 1 FROM declared_location d WHERE d.user_key = e.owner "
+		"AND d.is_current AND d.expires_at > now()) "
+		"GROUP BY e.owner ORDER BY e.owner"},
+
 	[DB_REP_SUMMARY_DAYS] = {"queries_per_day", {"query_log"},
 		P "SELECT to_char(q.at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, "
 		"CASE WHEN q.result = 'located' AND coalesce(q.fallback, false) "
 		"THEN 'located (fallback)' ELSE q.result END AS result, count(*)::int AS queries "
 		"FROM p, query_log q WHERE " IN_PERIOD("q.at") " "
 		"AND (p.site IS NULL OR q.site_key = p.site) GROUP BY 1, 2 ORDER BY 1, 2"},
+
+	[DB_REP_COMPLIANCE_DATABASE] = {"database", {"lis_schema"},
+		P "SELECT current_database() AS database, "
+		"current_setting('server_version') AS server_version, "
+		"(SELECT max(version) FROM lis_schema)::int AS schema_version, "
+		TS("now()") " AS read_at FROM p"},
+
+	[DB_REP_COMPLIANCE_SITES] = {"sites", {NULL},
+		P "SELECT si.key AS site, si.name, (SELECT count(*) FROM location l "
+		"WHERE l.site_id = si.id)::int AS locations "
+		"FROM p, site si WHERE p.site IS NULL OR si.key = p.site ORDER BY si.key"},
+
+	/* An ERL as a dispatcher reads it: street line, city, state and postal code,
+	 * country; then building, floor and room. */
+	[DB_REP_COMPLIANCE_ERLS] = {"erls", {NULL},
+		P "SELECT si.key AS site, l.key AS location, concat_ws(', ', "
+		"nullif(concat_ws(' ', l.hno, l.hns, l.prd, l.rd, l.sts, l.pod), ''), l.loc, "
+		"l.a3, nullif(concat_ws(' ', l.a1, l.pc), ''), l.country) AS address, "
+		"l.bld AS building, l.flr AS floor, l.room "
+		"FROM p, location l JOIN site si ON si.id = l.site_id "
+		"WHERE p.site IS NULL OR si.key = p.site ORDER BY si.key, l.key"},
+
+	/* Every active endpoint (0010: an offboarded one is answered nothing), with the site
+	 * where its MAC was last seen on a switch; lisctl resolves each and filters by site
+	 * itself. active is read through to_jsonb: a schema before 0010 has all active. */
+	[DB_REP_COMPLIANCE_ENDPOINTS] = {"endpoints", {NULL},
+		P "SELECT e.key AS endpoint, e.class, e.mac::text AS mac, e.uri, e.tel, "
+		"e.owner, " MAC_SITE("e.mac") " AS seen_site FROM p, endpoint e "
+		"WHERE coalesce((to_jsonb(e) ->> 'active')::boolean, true) ORDER BY e.key"},
+
+	/* The ports of ports_without_location's count: those in the wiremap and those only
+	 * seen in MAC bindings; located when the port or its switch has a location. */
+	[DB_REP_COMPLIANCE_PORTS] = {"port_coverage", {NULL},
+		P "SELECT si.key AS site, count(x.port_id)::int AS ports, "
+		"(count(x.port_id) FILTER (WHERE coalesce(x.location_id, w.location_id) "
+		"IS NOT NULL))::int AS located FROM p, site si "
+		"LEFT JOIN switch w ON w.site_id = si.id LEFT JOIN ("
+		"SELECT sp.switch_id, sp.port_id, sp.location_id FROM switch_port sp UNION "
+		"SELECT b.switch_id, b.port_id, NULL::bigint FROM binding_mac_port b "
+		"WHERE NOT EXISTS (SELECT 1 FROM switch_port sp WHERE sp.switch_id = b.switch_id "
+		"AND sp.port_id = b.port_id)) x ON x.switch_id = w.id "
+		"WHERE p.site IS NULL OR si.key = p.site GROUP BY si.key ORDER BY si.key"},
+
+	/* A BSSID belongs to the site of its location; one without a location belongs to no
+	 * site and is a finding of bssids_without_location. */
+	[DB_REP_COMPLIANCE_BSSIDS] = {"bssid_coverage", {NULL},
+		P "SELECT si.key AS site, count(a.id)::int AS bssids, "
+		"count(a.id)::int AS located FROM p, site si "
+		"LEFT JOIN location l ON l.site_id = si.id LEFT JOIN bssid a ON a.location_id = l.id "
+		"WHERE p.site IS NULL OR si.key = p.site GROUP BY si.key ORDER BY si.key"},
+
+	/* Real calls' notifications opened in the period; a notification with no delivery
+	 * planned is one row with state "none". */
+	[DB_REP_NOTIFICATION_LOG] = {"notification_log", {"notification"},
+		P "SELECT n.id AS notification, " TS("n.first_at") " AS call_at, n.target, "
+		"n.response_time, n.result, n.site_key AS site, n.location_key AS location, "
+		"d.channel, d.recipient, coalesce(d.state, 'none') AS state, d.attempts, "
+		TS("d.delivered_at") " AS delivered_at, (SELECT g.error FROM notify_log g "
+		"WHERE g.delivery_id = d.id AND g.error IS NOT NULL ORDER BY g.at DESC, g.id DESC "
+		"LIMIT 1) AS last_error "
+		"FROM p, notification n LEFT JOIN notify_delivery d ON d.notification_id = n.id "
+		"WHERE NOT n.test AND " IN_PERIOD("n.first_at") " "
+		"AND (p.site IS NULL OR n.site_key = p.site) "
+		"ORDER BY n.first_at, n.id, d.channel, d.recipient"},
+
+	/* lisd(8) TEST MODE: queries marked test, kept out of every other figure. */
+	[DB_REP_TEST_CALLS] = {"test_calls", {"notification"},
+		P "SELECT " TS("q.at") " AS at, q.target, q.response_time, q.result, "
+		"q.site_key AS site, q.location_key AS location, q.source, "
+		"(SELECT string_agg(d.channel || ' ' || d.recipient || ': ' || d.state, '; ' "
+		"ORDER BY d.channel, d.recipient) FROM notification n JOIN notify_delivery d "
+		"ON d.notification_id = n.id WHERE n.instance = q.instance AND n.seq = q.seq) "
+		"AS notified FROM p, query_log q WHERE q.test AND " IN_PERIOD("q.at") " "
+		"AND (p.site IS NULL OR q.site_key = p.site) ORDER BY q.at, q.instance, q.seq"},
 };
 
 /* The summary's row per site: its name, how many rows of each entity marked `summary`

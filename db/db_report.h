@@ -28,6 +28,18 @@ enum db_report_section {
 	DB_REP_SUMMARY_SITES,           /* summary */
 	DB_REP_SUMMARY_SOURCES,
 	DB_REP_SUMMARY_DAYS,
+	DB_REP_NEVER_LOCATED,           /* never-located (onboarding) */
+	DB_REP_DECLARATIONS_EXPIRED,    /* declarations */
+	DB_REP_DECLARATIONS_DUE,
+	DB_REP_USERS_WITHOUT_DECLARATION,
+	DB_REP_COMPLIANCE_DATABASE,     /* compliance: what the rest is read from */
+	DB_REP_COMPLIANCE_SITES,
+	DB_REP_COMPLIANCE_ERLS,         /* every location of a site: its dispatchable address */
+	DB_REP_COMPLIANCE_ENDPOINTS,    /* active endpoints, for lisctl to resolve */
+	DB_REP_COMPLIANCE_PORTS,        /* ports per site, and how many have a location */
+	DB_REP_COMPLIANCE_BSSIDS,
+	DB_REP_NOTIFICATION_LOG,        /* real calls' notifications, one row per delivery */
+	DB_REP_TEST_CALLS,              /* test-mode queries and what their notices did */
 	DB_REP_N_
 };
 
@@ -57,7 +69,8 @@ struct db_report_filter {
 	const char *site;               /* a site key */
 	const char *result;             /* query_log.result */
 	const char *source;             /* query_log.source */
-	unsigned days;                  /* staleness: older than this many days */
+	unsigned days;                  /* staleness: older than this many days; declarations:
+					 * due within this many days */
 	unsigned max_binding_age;       /* coverage: seconds; older bindings locate nothing */
 };
 

@@ -178,6 +178,7 @@ static int endpoint_row(const PGresult *res, int i, const struct db_snapshot_sin
 		.tel = str_at(res, i, 5),
 		.location_id = int_at(res, i, 6),
 		.owner = str_at(res, i, 7),
+		.deactivated = !bool_at(res, i, 8),
 	};
 
 	if (!PQgetisnull(res, i, 3)) {
@@ -262,6 +263,13 @@ static int vpn_row(const PGresult *res, int i, const struct db_snapshot_sink *k,
 	return k->vpn(k->ctx, &r, err);
 }
 
+static int user_row(const PGresult *res, int i, const struct db_snapshot_sink *k,
+		    struct lis_error *err)
+{
+	const struct db_rec_user r = {.key = str_at(res, i, 0)};
+	return k->user(k->ctx, &r, err);
+}
+
 /* ---- the entities, in the order of enum db_entity (the order the sink gets them) ---- */
 
 #define SEEN_COLUMNS \
@@ -277,7 +285,7 @@ struct table {
 		   struct lis_error *err);
 	/* the sink's callback: a NULL one skips the table */
 	enum { CB_SITE, CB_LOCATION, CB_SUBNET, CB_SW, CB_PORT, CB_BSSID, CB_CLASS, CB_ENDPOINT,
-	       CB_BINDING, CB_DECLARED, CB_VPN } callback;
+	       CB_BINDING, CB_DECLARED, CB_VPN, CB_USER } callback;
 };
 
 static const struct table tables[DB_ENTITY_N] = {
@@ -298,7 +306,7 @@ static const struct table tables[DB_ENTITY_N] = {
 			" coalesce(max_binding_age, 0), coalesce(reconfirm_interval, 0), no_fresh"
 			" FROM endpoint_class", "", 9, class_row, CB_CLASS},
 	[DB_ENDPOINTS] = {"SELECT id, key, class, mac::text, uri, tel, coalesce(location_id, 0),"
-			  " owner FROM endpoint", "", 8, endpoint_row, CB_ENDPOINT},
+			  " owner, active FROM endpoint", "", 9, endpoint_row, CB_ENDPOINT},
 	[DB_MAC_PORTS] = {"SELECT mac::text, switch_id, port_id" SEEN_COLUMNS
 			  " FROM binding_mac_port", " ORDER BY last_seen", 6, mac_port_row,
 			  CB_BINDING},
@@ -309,18 +317,23 @@ static const struct table tables[DB_ENTITY_N] = {
 			   CB_BINDING},
 };
 
-/* What lisd needs beyond the wiremap's entities (migration 0008), read after them: each
- * user's current declared location, and the VPN concentrator's address bindings (expired
- * ones too: the resolver says that they expired). */
-static const struct table extra_tables[] = {
-	{"SELECT id, user_key, label, lang" DB_CIVIC_COLUMNS(COL_)
+/* What lisd needs beyond the wiremap's entities (migrations 0008, 0010), read after them:
+ * each user's current declared location, the VPN concentrator's address bindings (expired
+ * ones too: the resolver says that they expired), and the deactivated users. */
+enum { EXTRA_DECLARED, EXTRA_VPN, EXTRA_USERS, EXTRA_N };
+static const char *const extra_nouns[EXTRA_N] = {"declared locations", "VPN bindings",
+						 "deactivated users"};
+static const struct table extra_tables[EXTRA_N] = {
+	[EXTRA_DECLARED] = {"SELECT id, user_key, label, lang" DB_CIVIC_COLUMNS(COL_)
 	 ", floor(date_part('epoch', confirmed_at))::bigint"
 	 ", floor(date_part('epoch', expires_at))::bigint"
 	 " FROM declared_location WHERE is_current", "", LOC_CIVIC + CIVIC_N_FIELDS + 2,
 	 declared_row, CB_DECLARED},
-	{"SELECT host(ip), user_key, class, floor(date_part('epoch', bound_at))::bigint,"
+	[EXTRA_VPN] = {"SELECT host(ip), user_key, class,"
+	 " floor(date_part('epoch', bound_at))::bigint,"
 	 " floor(date_part('epoch', expires_at))::bigint FROM vpn_binding", "", 5, vpn_row,
 	 CB_VPN},
+	[EXTRA_USERS] = {"SELECT key FROM lis_user WHERE NOT active", "", 1, user_row, CB_USER},
 };
 
 static bool has_callback(const struct db_snapshot_sink *k, const struct table *t)
@@ -337,6 +350,7 @@ static bool has_callback(const struct db_snapshot_sink *k, const struct table *t
 	case CB_BINDING: return k->binding;
 	case CB_DECLARED: return k->declared;
 	case CB_VPN: return k->vpn;
+	case CB_USER: return k->user;
 	}
 	return false;
 }
@@ -445,12 +459,14 @@ static void cursor_advance(struct db_change_cursor *cur, unsigned long long xmin
 		qsort(cur->seen, k, sizeof *cur->seen, seen_cmp);
 }
 
-/* What the feed's rows say about each table (the triggers of migration 0006), and how to
- * read the current rows of the changed keys: $1 (and $2) are arrays of key_text (key_id). */
+/* What the feed's rows say about each table (the triggers of migrations 0006 and 0012), and
+ * how to read the current rows of the changed keys: $1 (and $2) are arrays of key_text
+ * (key_id). e: an enum db_entity (its table in tables[]), or DB_FEED_DECLARED, DB_FEED_VPN
+ * (in extra_tables[]). */
 static const struct feed {
 	const char *tbl;
-	enum db_entity e;
-	const char *where;
+	int e;
+	const char *where;         /* after the table's query, which may have a WHERE */
 	bool by_id, by_text;       /* which key columns the rows carry */
 	const char *id_type;       /* the key_id array's element type */
 } feeds[] = {
@@ -465,6 +481,9 @@ static const struct feed {
 	{"binding_ip_mac", DB_IP_MACS, " WHERE ip = ANY($1::inet[])", false, true, NULL},
 	{"binding_mac_bssid", DB_MAC_BSSIDS, " WHERE mac = ANY($1::macaddr[])", false, true,
 	 NULL},
+	{"declared_location", DB_FEED_DECLARED, " AND user_key = ANY($1::text[])", false, true,
+	 NULL},
+	{"vpn_binding", DB_FEED_VPN, " WHERE ip = ANY($1::inet[])", false, true, NULL},
 };
 #define N_FEEDS (sizeof feeds / sizeof feeds[0])
 
@@ -515,7 +534,9 @@ static void fkeys_free(struct fkeys *f, size_t n)
 static int feed_table(struct db_conn *c, const struct feed *fd, struct fkeys *keys,
 		      const struct db_delta_sink *sink, struct lis_error *err)
 {
-	const struct table *t = &tables[fd->e];
+	size_t x = fd->e == DB_FEED_DECLARED ? EXTRA_DECLARED : EXTRA_VPN;
+	const struct table *t = fd->e < DB_ENTITY_N ? &tables[fd->e] : &extra_tables[x];
+	const char *noun = fd->e < DB_ENTITY_N ? db_entities[fd->e].noun : extra_nouns[x];
 	struct db_array a[2] = {0};
 	char what[64], sql[1024];
 	int rc = -1;
@@ -538,7 +559,7 @@ static int feed_table(struct db_conn *c, const struct feed *fd, struct fkeys *ke
 		lis_error_set(err, LIS_E_SYSTEM, "change feed: out of memory");
 		goto out;
 	}
-	snprintf(what, sizeof what, "change feed: %s", db_entities[fd->e].noun);
+	snprintf(what, sizeof what, "change feed: %s", noun);
 	/* The text is built from the constant queries above, never from input. */
 	snprintf(sql, sizeof sql, "%s%s%s", t->sql, fd->where, t->order);
 	PGresult *res = db_exec(c, what, sql, fd->by_id && fd->by_text ? 2 : 1, v,
@@ -671,8 +692,7 @@ int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink,
 		    load_table(c, &tables[e], db_entities[e].noun, sink, err) < 0)
 			goto fail;
 	}
-	static const char *const extra_nouns[] = {"declared locations", "VPN bindings"};
-	for (size_t i = 0; i < sizeof extra_tables / sizeof extra_tables[0]; i++)
+	for (size_t i = 0; i < EXTRA_N; i++)
 		if (has_callback(sink, &extra_tables[i]) &&
 		    load_table(c, &extra_tables[i], extra_nouns[i], sink, err) < 0)
 			goto fail;

@@ -74,6 +74,8 @@ struct db_rec_endpoint {
 	const char *uri;                   /* normalized SIP/SIPS URI, NULL if none */
 	const char *tel;                   /* normalized tel URI ("tel:+15551234567"), NULL if none */
 	long long location_id;             /* static assignment; 0: none */
+	bool deactivated;                  /* endpoint.active is false (lisctl endpoint
+					    * deactivate) */
 };
 enum db_binding_kind {
 	DB_BIND_MAC_PORT,                  /* mac on switch_id/port_id */
@@ -103,10 +105,15 @@ struct db_rec_vpn {
 	const char *user, *class_;
 	time_t bound_at, expires_at;
 };
+/* A deactivated user (lis_user.active false, migration 0010): only those are loaded; a user
+ * with no row, or an active one, is active. */
+struct db_rec_user {
+	const char *key;
+};
 
 /* The loader calls these in this order: sites, locations, subnets, switches, ports, bssids,
  * classes, endpoints, bindings (MAC-port, then IP-MAC, then MAC-BSSID), then declared
- * locations and VPN bindings. A callback returning < 0
+ * locations, VPN bindings and deactivated users. A callback returning < 0
  * stops the load (its err is kept). A NULL callback: that table is not read. */
 struct db_snapshot_sink {
 	void *ctx;
@@ -121,6 +128,7 @@ struct db_snapshot_sink {
 	int (*binding)(void *ctx, const struct db_rec_binding *r, struct lis_error *err);
 	int (*declared)(void *ctx, const struct db_rec_declared *r, struct lis_error *err);
 	int (*vpn)(void *ctx, const struct db_rec_vpn *r, struct lis_error *err);
+	int (*user)(void *ctx, const struct db_rec_user *r, struct lis_error *err);
 };
 
 /* Where a reader of the change feed is: everything committed before the snapshot whose
@@ -148,16 +156,20 @@ int db_snapshot_load(struct db_conn *c, const struct db_snapshot_sink *sink,
  * standbys, where NOTIFY does not reach. For each table with changed keys, db_changes_poll
  * calls sink->key once per key (locations and endpoints: key_id is the id; subnets:
  * key_text is the prefix; ports: switch id and port ID; BSSIDs: prefix length and BSSID;
- * bindings: key_text is the MAC, or the IP address for IP-MAC), then hands the keys'
- * current rows to sink->rows as the loader would: a key without rows was deleted. Tables
- * come in db_snapshot_load's order. Sites, switches, classes, declared locations and VPN
- * bindings are not fed by key: a change to one of them, a statement that changed very
- * many rows, or more than DB_FEED_MAX_KEYS keys at once return DB_FEED_RELOAD. Returns
- * DB_FEED_NONE, DB_FEED_CHANGES, DB_FEED_RELOAD, or -1 with err filled (the cursor is then
- * unchanged: the next poll sees the same changes). */
+ * bindings: key_text is the MAC, or the IP address for IP-MAC; DB_FEED_DECLARED: key_text
+ * is the user; DB_FEED_VPN: the address, migration 0012), then hands the keys' current rows
+ * to sink->rows as the loader would: a key without rows was deleted (a user's declared
+ * location: the user has no current one now). Tables come in db_snapshot_load's order.
+ * Sites, switches, classes and users are not fed by key: a change to one of them, a
+ * statement that changed very many rows, or more than DB_FEED_MAX_KEYS keys at once return
+ * DB_FEED_RELOAD. Returns DB_FEED_NONE, DB_FEED_CHANGES, DB_FEED_RELOAD, or -1 with err
+ * filled (the cursor is then unchanged: the next poll sees the same changes). */
+/* The keyed tables beyond the wiremap's entities: sink->key's e is an enum db_entity or
+ * one of these. */
+enum { DB_FEED_DECLARED = DB_ENTITY_N, DB_FEED_VPN, DB_FEED_N };
 struct db_delta_sink {
 	struct db_snapshot_sink rows;
-	int (*key)(void *ctx, enum db_entity e, long long key_id, const char *key_text,
+	int (*key)(void *ctx, int e, long long key_id, const char *key_text,
 		   struct lis_error *err);
 };
 #define DB_FEED_MAX_KEYS 50000

@@ -18,6 +18,17 @@ int db_run(struct db_conn *c, const char *what, const char *sql, struct lis_erro
 	return 0;
 }
 
+int db_exec_touched(struct db_conn *c, const char *what, const char *sql, int n,
+		    const char *const *values, struct lis_error *err)
+{
+	PGresult *res = db_exec(c, what, sql, n, values, PGRES_COMMAND_OK, err);
+	if (!res)
+		return -1;
+	int k = atoi(PQcmdTuples(res));
+	PQclear(res);
+	return k;
+}
+
 void db_rollback(struct db_conn *c)
 {
 	/* Nothing to report: the caller already holds the error that made it roll back, and

@@ -15,10 +15,16 @@ PACKAGES=(
 	gcc make clang libclang-rt-14-dev meson ninja-build pkg-config python3
 	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev liburcu-dev
 	postgresql libinih-dev libcsv-dev libssl-dev libcurl4-openssl-dev
-	curl openssl ca-certificates util-linux iproute2 locales libjansson-dev chromium
+	curl openssl ca-certificates util-linux iproute2 locales libjansson-dev chromium poppler-utils
 	libsnmp-dev libnl-3-dev libnl-route-3-dev snmp snmpd snmpsim lldpd iputils-ping acl
-	debhelper dpkg-dev lintian fakeroot iso-codes haproxy python3-aiosmtpd
+	debhelper dpkg-dev lintian fakeroot iso-codes haproxy python3-aiosmtpd libcjose-dev
+	libldap-dev slapd ldap-utils
 )
+# node and npm run test_oidc's OpenID provider (tests/oidc). Debian's when there are none: a
+# node from elsewhere (that brings its own npm) must not meet Debian's npm package.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	PACKAGES+=(nodejs npm)
+fi
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -79,6 +85,23 @@ install_packages
 # Debian's meson and the tests' helpers want the system python3, not a pyenv shim.
 if [ -x /usr/bin/python3 ]; then
 	export PATH="/usr/bin:$PATH"
+fi
+
+# The browser test's driver (playwright-core, driving the system's Chromium) from the
+# committed lock file; without it test_selfservice skips that one test.
+if command -v npm >/dev/null; then
+	log "npm ci (tests/browser)"
+	(cd tests/browser && npm ci --no-audit --no-fund >/dev/null) ||
+		log "npm ci failed: the browser test will be skipped"
+else
+	log "no npm: the browser test will be skipped"
+fi
+# test_oidc's provider: oidc-provider from the npm registry, at the versions of
+# tests/oidc/package-lock.json, once (the test itself also tries when they are missing).
+if [ ! -d tests/oidc/node_modules/oidc-provider ]; then
+	log "npm ci in tests/oidc"
+	npm ci --prefix tests/oidc --no-audit --no-fund --ignore-scripts </dev/null ||
+		log "npm ci failed: test_oidc will skip its provider cases"
 fi
 
 JOBS=$(nproc 2>/dev/null || echo 2)

@@ -51,7 +51,15 @@ const char *wm_evidence_step(const struct wm_evidence *e)
 {
 	if (e->source != WM_SRC_NONE)
 		return wm_source_name(e->source);
-	return e->origin && strcmp(e->origin, "vpn") == 0 ? "vpn" : "ip->mac";
+	switch (e->text) {
+	case WM_EVT_VPN:
+	case WM_EVT_VPN_USER_DEACTIVATED:
+		return "vpn";
+	case WM_EVT_ENDPOINT_DEACTIVATED:
+		return "endpoint";
+	default:
+		return "ip->mac";
+	}
 }
 
 struct walk {
@@ -65,12 +73,16 @@ struct walk {
 	const struct wm_endpoint *eps[MAX_ENDPOINTS];
 	const char *ep_how[MAX_ENDPOINTS];        /* "mac", "uri", "tel": how it was found */
 	size_t n_eps;
+	const struct wm_endpoint *off_eps[MAX_ENDPOINTS]; /* deactivated ones met: not used */
+	size_t n_off;
 	int ev_mac[WM_MAX_EVIDENCE];              /* index into macs, -1: none */
 	const struct wm_site *ev_site[WM_MAX_EVIDENCE]; /* the site the evidence names */
 	size_t n_stale;
 	unsigned max_age;                         /* the class's, else the policy's */
 	const struct wm_class *cls;
 	const struct wm_vpn *vpn;                 /* the requester's live VPN binding */
+	const struct wm_vpn *vpn_off;             /* ... when its user is deactivated: it
+						   * still says the address is off premises */
 	bool on_known;                            /* an office subnet or the office network
 						   * itself places the device on premises */
 };
@@ -126,10 +138,35 @@ static int add_mac(struct walk *w, const uint8_t mac[6])
 	return (int)w->n_macs++;
 }
 
+/* An offboarded endpoint named by the request: written down, never followed (no class,
+ * owner, static location, nor its MAC when the request named it by URI or tel). */
+static void endpoint_deactivated(struct walk *w, const struct wm_endpoint *e, const char *how)
+{
+	for (size_t i = 0; i < w->n_off; i++)
+		if (w->off_eps[i] == e)
+			return;
+	if (w->n_off == MAX_ENDPOINTS)
+		return;
+	w->off_eps[w->n_off++] = e;
+	if (!w->res->deactivated)
+		w->res->deactivated = e;
+	struct wm_evidence *ev = add_ev(w, RESERVE_STATIC, WM_SRC_NONE, NULL, NULL, -1, NULL,
+					WM_EVT_ENDPOINT_DEACTIVATED);
+	if (ev) {
+		ev->endpoint = e;
+		ev->name = how;
+		ev->origin = "deactivated";
+	}
+}
+
 static void add_endpoint(struct walk *w, const struct wm_endpoint *e, const char *how)
 {
 	if (!e)
 		return;
+	if (e->deactivated) {
+		endpoint_deactivated(w, e, how);
+		return;
+	}
 	for (size_t i = 0; i < w->n_eps; i++)
 		if (w->eps[i] == e)
 			return;
@@ -428,7 +465,8 @@ static bool sole_fresh_mac(const struct wm_snapshot *s, const char *ip,
 }
 
 /* The MAC an identity names: a MAC itself, or the MAC of the endpoint a SIP or tel URI
- * names. False for other kinds, unknown endpoints and endpoints without a MAC. */
+ * names. False for other kinds, unknown and deactivated endpoints (whose record vouches
+ * for nothing: lisd(8) Offboarding) and endpoints without a MAC. */
 static bool mac_named_by(const struct wm_snapshot *s, const struct ident *id, uint8_t mac[6])
 {
 	const struct wm_endpoint *e = NULL;
@@ -444,7 +482,7 @@ static bool mac_named_by(const struct wm_snapshot *s, const struct ident *id, ui
 	default:
 		return false;
 	}
-	if (!e || !e->has_mac)
+	if (!e || e->deactivated || !e->has_mac)
 		return false;
 	memcpy(mac, e->mac, 6);
 	return true;
@@ -518,18 +556,28 @@ static void choose_class(struct walk *w, const struct ident *ip)
 	snprintf(r->class_how, sizeof r->class_how, "no endpoint or VPN binding names it");
 	if (v) {
 		bool live = v->expires_at > w->p->now;
+		bool user_on = wm_user_is_active(w->s, v->user);
 		struct wm_evidence *e = add_ev(w, RESERVE_STATIC, WM_SRC_NONE, NULL, NULL, -1, NULL,
-					       WM_EVT_VPN);
+					       user_on ? WM_EVT_VPN : WM_EVT_VPN_USER_DEACTIVATED);
 		if (e) {
 			e->last_seen = v->bound_at;
 			e->origin = "vpn";
 			e->stale = !live;
 			e->vpn = v;
 		}
-		w->vpn = live ? v : NULL;
+		w->vpn = live && user_on ? v : NULL;
+		w->vpn_off = live && !user_on ? v : NULL;
+		if (!user_on)
+			r->user_deactivated = v->user;
 	}
-	for (size_t i = 0; i < w->n_eps && !r->user; i++)
-		r->user = w->eps[i]->owner;
+	/* a deactivated user's declarations are never answered (lisd(8) "Offboarding") */
+	for (size_t i = 0; i < w->n_eps && !r->user; i++) {
+		const char *owner = w->eps[i]->owner;
+		if (owner && wm_user_is_active(w->s, owner))
+			r->user = owner;
+		else if (owner && !r->user_deactivated)
+			r->user_deactivated = owner;
+	}
 	if (!r->user && w->vpn)
 		r->user = w->vpn->user;
 	if (w->n_eps) {
@@ -540,6 +588,12 @@ static void choose_class(struct walk *w, const struct ident *ip)
 	} else if (w->vpn) {
 		w->cls = w->vpn->cls ? w->vpn->cls : &wm_class_none;
 		snprintf(r->class_how, sizeof r->class_how, "VPN binding of %s", w->vpn->ip);
+	} else if (r->deactivated) {
+		snprintf(r->class_how, sizeof r->class_how, "endpoint %.64s is deactivated: "
+			 "located as an unknown device", r->deactivated->key);
+	} else if (w->vpn_off) {
+		snprintf(r->class_how, sizeof r->class_how, "VPN binding of %.46s: its user is "
+			 "deactivated", w->vpn_off->ip);
 	}
 	r->cls = w->cls;
 	if (w->cls->max_binding_age)
@@ -558,15 +612,16 @@ static void judge_premises(struct walk *w, const char *ip, bool remote,
 	bool seen = false, covered = false;
 	for (size_t i = 0; i < r->n_evidence; i++) {
 		const struct wm_evidence *e = &r->ev[i];
-		bool ip_mac = e->source == WM_SRC_NONE && !(e->origin && !strcmp(e->origin, "vpn"));
+		bool ip_mac = e->source == WM_SRC_NONE && e->text == WM_EVT_IP_MAC;
 		seen |= (ip_mac || e->source == WM_SRC_PORT || e->source == WM_SRC_SWITCH ||
 			 e->source == WM_SRC_BSSID) && e->last_seen && !e->stale;
 		covered |= e->source == WM_SRC_SUBNET && e->loc;
 	}
-	if (w->vpn) {
+	if (w->vpn || w->vpn_off) {
+		const struct wm_vpn *v = w->vpn ? w->vpn : w->vpn_off;
 		r->off_premises = true;
 		snprintf(r->premises, sizeof r->premises, "off premises: %.64s is a VPN address of "
-			 "user %.64s", ip, w->vpn->user);
+			 "user %.64s%s", ip, v->user, w->vpn ? "" : " (deactivated)");
 	} else if (remote) {
 		char net[INET6_ADDRSTRLEN + 8];
 		wm_prefix_format(matched, net, sizeof net);
@@ -646,7 +701,11 @@ static size_t walk_declared(struct walk *w)
 	if (!(c->evidence & WM_EV_DECLARED) && c->no_fresh != WM_NO_FRESH_DECLARED)
 		return SIZE_MAX;
 	if (!r->user) {
-		add_ev(w, 0, WM_SRC_DECLARED, NULL, NULL, -1, NULL, WM_EVT_NO_USER);
+		struct wm_evidence *e = add_ev(w, 0, WM_SRC_DECLARED, NULL, NULL, -1, NULL,
+					       r->user_deactivated ? WM_EVT_USER_DEACTIVATED
+								   : WM_EVT_NO_USER);
+		if (e)
+			e->name = r->user_deactivated;
 		return SIZE_MAX;
 	}
 	const struct wm_declared *d = wm_lookup_declared(w->s, r->user);
@@ -829,6 +888,12 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 				    w.cls->no_fresh == WM_NO_FRESH_UNKNOWN
 					    ? "route on the carrier's location"
 					    : "nothing to fall back on");
+		if (res->deactivated)
+			lis_strcatf(res->unknown_reason, sizeof res->unknown_reason,
+				    "; endpoint %s is deactivated", res->deactivated->key);
+		if (res->user_deactivated && !res->user)
+			lis_strcatf(res->unknown_reason, sizeof res->unknown_reason,
+				    "; user %s is deactivated", res->user_deactivated);
 		return 0;
 	}
 
@@ -968,6 +1033,20 @@ const char *wm_evidence_text(const struct wm_evidence *e, char *buf, size_t size
 		utc_text(e->vpn->expires_at, when, sizeof when);
 		snprintf(buf, size, "ip %s bound to user %s by the VPN concentrator, %s %s",
 			 e->vpn->ip, e->vpn->user, e->stale ? "expired" : "until", when);
+		break;
+	case WM_EVT_ENDPOINT_DEACTIVATED:
+		snprintf(buf, size, "endpoint %s (found by %s) is deactivated: its class, owner and "
+			 "static location are not used", e->endpoint->key, e->name);
+		break;
+	case WM_EVT_VPN_USER_DEACTIVATED:
+		utc_text(e->vpn->expires_at, when, sizeof when);
+		snprintf(buf, size, "ip %s bound to user %s by the VPN concentrator, %s %s; user "
+			 "deactivated: not used", e->vpn->ip, e->vpn->user,
+			 e->stale ? "expired" : "until", when);
+		break;
+	case WM_EVT_USER_DEACTIVATED:
+		snprintf(buf, size, "user %s is deactivated: no declared location is answered",
+			 e->name);
 		break;
 	case WM_EVT_NO_USER:
 		snprintf(buf, size, "no user known for the device (no endpoint owner, no VPN "

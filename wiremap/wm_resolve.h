@@ -7,7 +7,10 @@
  *   site default (only where the site's policy allows it, and the class's)
  *   declared     (the user's declared civic address: RAY BAUM'S Act, off premises)
  * The target's endpoint class (or its VPN binding's) says which of these count, how old a
- * binding may be, and what to answer when nothing it counts is fresh (wm_class). A target
+ * binding may be, and what to answer when nothing it counts is fresh (wm_class). A
+ * deactivated endpoint is no endpoint (no class, owner, static location; a request naming
+ * it by URI or tel learns no MAC from it), a deactivated user no user (no declared
+ * location; the user's VPN bindings still say the address is off premises). A target
  * off premises (a VPN address, a remote subnet, an address in no office subnet that the
  * office network does not see) is never answered with an office's location. Bindings
  * older than the class's max_binding_age are listed but are not evidence. Pure and
@@ -88,6 +91,9 @@ enum wm_evidence_text {
 	WM_EVT_DECLARED,                /* "user alice declared location home" */
 	WM_EVT_DECLARED_EXPIRED,        /* "..., expired 2026-01-02T03:04:05Z" */
 	WM_EVT_DECLARED_UNCONFIRMED,    /* "..., not confirmed again since 2026-01-02T03:04:05Z" */
+	WM_EVT_ENDPOINT_DEACTIVATED,    /* "endpoint desk-12 (found by mac) is deactivated: ..." */
+	WM_EVT_VPN_USER_DEACTIVATED,    /* "ip 10.8.0.5 bound to user alice ...; user ..." */
+	WM_EVT_USER_DEACTIVATED,        /* "user alice is deactivated: ..." */
 };
 
 /* Why evidence is not used though it has a location (the end of its text says so). */
@@ -158,6 +164,13 @@ struct wm_result {
 	bool off_premises;
 	char premises[200];             /* why off (or on) premises; "" when no address given */
 	const char *user;               /* the user found (endpoint owner, VPN binding), or NULL */
+	/* Offboarded: the first deactivated endpoint the request named (by MAC, URI, tel, or
+	 * the MAC of its IP) and the first deactivated user (an endpoint's owner, a VPN
+	 * binding's user); NULL: none. What names only them is located as an unknown device
+	 * would be: by network evidence, never by their static or declared locations, class or
+	 * VPN binding. */
+	const struct wm_endpoint *deactivated;
+	const char *user_deactivated;
 	bool unconfirmed;               /* a stale declaration answered (class no_fresh) */
 	size_t n_evidence;
 	struct wm_evidence ev[WM_MAX_EVIDENCE];  /* last: only the first n_evidence are set */
@@ -169,8 +182,9 @@ struct wm_result {
  * requester's source address, which TCP's return routability vouches for. An ip identity
  * must be that address; a MAC, and the MAC of the endpoint a SIP or tel URI names, must be
  * the one MAC that ip's fresh ip-mac bindings name (two fresh MACs on ip: not unique). False
- * for anything else: another kind, an endpoint without a MAC, no fresh binding, a malformed
- * identity, no identity. s may be NULL (no wiremap yet): then only ip identities can match. */
+ * for anything else: another kind, an endpoint without a MAC or deactivated, no fresh
+ * binding, a malformed identity, no identity. s may be NULL (no wiremap yet): then only ip
+ * identities can match. */
 bool wm_target_is_at(const struct wm_snapshot *s, const struct wm_target *t, const char *ip,
 		     const struct wm_policy *p);
 

@@ -371,6 +371,7 @@ struct wm_snapshot {
 	struct htab g_ip_mac, g_mac_port, g_mac_bssid;
 	struct htab site_id, loc_id, sw_id, ep_id;  /* by id, for deltas */
 	struct htab decl_user, vpn_ip;              /* declared locations, VPN bindings */
+	struct htab users_off;                      /* deactivated users' keys */
 	const struct wm_class **classes;            /* few: looked up by key in turn */
 	size_t n_classes;
 	struct htab bssid[N_BSSID_LENS];
@@ -443,7 +444,7 @@ static void *vec_push(struct vec *v)
 }
 
 enum { K_SITE, K_LOC, K_SW, K_PORT, K_BSSID, K_EP, K_SUBNET, K_B_PORT, K_B_IP, K_B_BSSID,
-       K_CLASS, K_DECL, K_VPN, K_N };
+       K_CLASS, K_DECL, K_VPN, K_USER, K_N };
 
 struct wm_builder {
 	struct db_snapshot_sink sink;
@@ -699,6 +700,16 @@ static int add_vpn(void *ctx, const struct db_rec_vpn *r, struct lis_error *err)
 	return 0;
 }
 
+static int add_user(void *ctx, const struct db_rec_user *r, struct lis_error *err)
+{
+	struct wm_builder *b = ctx;
+	bool o = false;
+	char *key = arena_strdup(&b->s->arena, r->key ? r->key : "", &o);
+	if (o || push_ptr(b, K_USER, key) < 0)
+		return oom(err);
+	return 0;
+}
+
 /* Stored as the normal form, whatever spelling arrived, so that lookups (which normalize
  * what the request says) find it. */
 static const char *dup_uri(struct arena *a, const char *uri, bool *o)
@@ -725,6 +736,7 @@ static int add_endpoint(void *ctx, const struct db_rec_endpoint *r, struct lis_e
 	x->e.uri = dup_uri(&b->s->arena, r->uri, &o);
 	x->e.tel = dup_uri(&b->s->arena, r->tel, &o);
 	x->location_id = r->location_id;
+	x->e.deactivated = r->deactivated;
 	if (o || push_ptr(b, K_EP, x) < 0)
 		return oom(err);
 	return 0;
@@ -786,7 +798,7 @@ struct wm_builder *wm_builder_new(void)
 		.ctx = b, .site = add_site, .location = add_location, .subnet = add_subnet,
 		.sw = add_switch, .port = add_port, .bssid = add_bssid, .cls = add_class,
 		.endpoint = add_endpoint, .binding = add_binding, .declared = add_declared,
-		.vpn = add_vpn,
+		.vpn = add_vpn, .user = add_user,
 	};
 	clock_gettime(CLOCK_MONOTONIC, &b->started);
 	return b;
@@ -828,6 +840,10 @@ static bool eq_decl_user(const void *i, const void *k)
 static bool eq_vpn_ip(const void *i, const void *k)
 {
 	return strcmp(((const struct wm_vpn *)i)->ip, k) == 0;
+}
+static bool eq_str(const void *i, const void *k)
+{
+	return strcmp(i, k) == 0;
 }
 static bool eq_sw_id(const void *i, const void *k)
 {
@@ -1062,6 +1078,14 @@ static int finish_bindings(struct wm_builder *b, int kind, struct htab *groups,
 	return 0;
 }
 
+/* Slots for n rows and for the keys deltas add (declared locations, VPN bindings: a VPN
+ * concentrator binds addresses all day): a table never grows in place, and a full one has
+ * the snapshot reloaded. */
+static size_t delta_room(size_t n)
+{
+	return n + (n / 2 > 2048 ? n / 2 : 2048);
+}
+
 static int finish(struct wm_builder *b)
 {
 	struct wm_snapshot *s = b->s;
@@ -1138,20 +1162,25 @@ static int finish(struct wm_builder *b)
 		memcpy(s->classes, b->v[K_CLASS].v, s->n_classes * sizeof *s->classes);
 	}
 	p = b->v[K_DECL].v;
-	if (htab_init(&s->decl_user, b->v[K_DECL].n, &s->table_bytes) < 0)
+	if (htab_init(&s->decl_user, delta_room(b->v[K_DECL].n), &s->table_bytes) < 0)
 		goto out;
 	for (size_t i = 0; i < b->v[K_DECL].n; i++) {
 		struct wm_declared *x = p[i];
 		htab_put(&s->decl_user, hash_str(x->user), x, eq_decl_user, x->user);
 	}
 	p = b->v[K_VPN].v;
-	if (htab_init(&s->vpn_ip, b->v[K_VPN].n, &s->table_bytes) < 0)
+	if (htab_init(&s->vpn_ip, delta_room(b->v[K_VPN].n), &s->table_bytes) < 0)
 		goto out;
 	for (size_t i = 0; i < b->v[K_VPN].n; i++) {
 		struct wm_vpn *x = p[i];
 		x->cls = wm_lookup_class(s, x->class_key);
 		htab_put(&s->vpn_ip, hash_str(x->ip), x, eq_vpn_ip, x->ip);
 	}
+	p = b->v[K_USER].v;
+	if (htab_init(&s->users_off, b->v[K_USER].n, &s->table_bytes) < 0)
+		goto out;
+	for (size_t i = 0; i < b->v[K_USER].n; i++)
+		htab_put(&s->users_off, hash_str(p[i]), p[i], eq_str, p[i]);
 
 	size_t n_mac = 0, n_uri = 0, n_tel = 0;
 	p = b->v[K_EP].v;
@@ -1225,6 +1254,7 @@ static int finish(struct wm_builder *b)
 	st->classes = b->v[K_CLASS].n;
 	st->declared = b->v[K_DECL].n;
 	st->vpn = b->v[K_VPN].n;
+	st->users_inactive = b->v[K_USER].n;
 	st->bind_mac_port = b->v[K_B_PORT].n;
 	st->bind_ip_mac = b->v[K_B_IP].n;
 	st->bind_mac_bssid = b->v[K_B_BSSID].n;
@@ -1275,6 +1305,7 @@ void wm_snapshot_free(struct wm_snapshot *s)
 	htab_free(&s->ep_id);
 	htab_free(&s->decl_user);
 	htab_free(&s->vpn_ip);
+	htab_free(&s->users_off);
 	for (int i = 0; i < N_BSSID_LENS; i++)
 		htab_free(&s->bssid[i]);
 	for (int f = 0; f < 2; f++)
@@ -1417,6 +1448,12 @@ const struct wm_class *wm_lookup_class(const struct wm_snapshot *s, const char *
 const struct wm_declared *wm_lookup_declared(const struct wm_snapshot *s, const char *user)
 {
 	return user ? htab_get(&s->decl_user, hash_str(user), eq_decl_user, user) : NULL;
+}
+
+bool wm_user_is_active(const struct wm_snapshot *s, const char *user)
+{
+	return !user || !s->users_off.used ||
+	       !htab_get(&s->users_off, hash_str(user), eq_str, user);
 }
 
 const struct wm_vpn *wm_lookup_vpn_at(const struct wm_snapshot *s, const struct wm_ip *k)
@@ -1625,15 +1662,17 @@ struct dkey {
 struct wm_delta {
 	struct wm_builder b;            /* rows, into the live snapshot's arena */
 	struct db_delta_sink sink;
-	struct dkey *keys[DB_ENTITY_N];
-	size_t n_keys[DB_ENTITY_N], cap_keys[DB_ENTITY_N];
+	struct dkey *keys[DB_FEED_N];    /* by enum db_entity, DB_FEED_DECLARED, DB_FEED_VPN */
+	size_t n_keys[DB_FEED_N], cap_keys[DB_FEED_N];
 	size_t arena_before;
 };
 
-static int delta_key(void *ctx, enum db_entity e, long long key_id, const char *key_text,
+static int delta_key(void *ctx, int e, long long key_id, const char *key_text,
 		     struct lis_error *err)
 {
 	struct wm_delta *d = ctx;
+	if (e < 0 || e >= DB_FEED_N)
+		return lis_error_set(err, LIS_E_SYSTEM, "wiremap delta: no table %d", e);
 	if (d->n_keys[e] == d->cap_keys[e]) {
 		size_t cap = d->cap_keys[e] ? d->cap_keys[e] * 2 : 16;
 		void *p = realloc(d->keys[e], cap * sizeof *d->keys[e]);
@@ -1680,7 +1719,7 @@ void wm_delta_free(struct wm_delta *d)
 		return;
 	for (int k = 0; k < K_N; k++)
 		free(d->b.v[k].v);
-	for (int e = 0; e < DB_ENTITY_N; e++) {
+	for (int e = 0; e < DB_FEED_N; e++) {
 		for (size_t i = 0; i < d->n_keys[e]; i++)
 			free(d->keys[e][i].text);
 		free(d->keys[e]);
@@ -1857,6 +1896,7 @@ static int delta_endpoint(struct wm_snapshot *s, struct endpoint_b *x)
 	e->cls = wm_lookup_class(s, e->class_key);
 	struct wm_endpoint *old = (struct wm_endpoint *)by_id(&s->ep_id, e->id, eq_ep_id);
 	if (old && old->cls == e->cls && same_str(old->owner, e->owner) &&
+	    old->deactivated == e->deactivated &&
 	    old->has_mac == e->has_mac &&
 	    (!e->has_mac || memcmp(old->mac, e->mac, 6) == 0) && same_str(old->uri, e->uri) &&
 	    same_str(old->tel, e->tel) && same_str(old->key, e->key)) {
@@ -1948,6 +1988,48 @@ static int apply_bindings(struct wm_delta *d, enum db_entity e, int kind)
 	return 0;
 }
 
+static int cmp_decl_row(const void *a, const void *b)
+{
+	const struct wm_declared *x = *(struct wm_declared *const *)a;
+	const struct wm_declared *y = *(struct wm_declared *const *)b;
+	return strcmp(x->user, y->user);
+}
+static int cmp_vpn_row(const void *a, const void *b)
+{
+	return strcmp((*(struct wm_vpn *const *)a)->ip, (*(struct wm_vpn *const *)b)->ip);
+}
+
+/* A user's current declaration (x), or none now (x NULL). */
+static int delta_declared(struct wm_snapshot *s, const char *user, struct wm_declared *x)
+{
+	uint64_t h = hash_str(user);
+	if (!x) {
+		s->st.declared -= htab_del(&s->decl_user, h, eq_decl_user, user, NULL) != NULL;
+		return 0;
+	}
+	const void *old = htab_set(&s->decl_user, h, x, eq_decl_user, user);
+	if (old == TOMB)
+		return 1;
+	s->st.declared += !old;
+	return 0;
+}
+
+/* The VPN binding of an address (x), or none now (x NULL). */
+static int delta_vpn(struct wm_snapshot *s, const char *ip, struct wm_vpn *x)
+{
+	uint64_t h = hash_str(ip);
+	if (!x) {
+		s->st.vpn -= htab_del(&s->vpn_ip, h, eq_vpn_ip, ip, NULL) != NULL;
+		return 0;
+	}
+	x->cls = wm_lookup_class(s, x->class_key);
+	const void *old = htab_set(&s->vpn_ip, h, x, eq_vpn_ip, ip);
+	if (old == TOMB)
+		return 1;
+	s->st.vpn += !old;
+	return 0;
+}
+
 static void *find_row(struct vec *v, const void *key, int (*cmp)(const void *, const void *))
 {
 	return v->n ? bsearch(key, v->v, v->n, v->elem, cmp) : NULL;
@@ -1963,7 +2045,8 @@ int wm_delta_apply(struct wm_delta *d, struct lis_error *err)
 	 * upserted, one without was deleted. Locations first: the rest refer to them. */
 	static int (*const by_key[K_N])(const void *, const void *) = {
 		[K_LOC] = cmp_loc_row, [K_EP] = cmp_ep_row, [K_SUBNET] = cmp_subnet_row,
-		[K_PORT] = cmp_port_row, [K_BSSID] = cmp_bssid_row,
+		[K_PORT] = cmp_port_row, [K_BSSID] = cmp_bssid_row, [K_DECL] = cmp_decl_row,
+		[K_VPN] = cmp_vpn_row,
 	};
 	for (int k = 0; k < K_N; k++)
 		if (by_key[k] && v[k].n > 1)
@@ -2027,6 +2110,28 @@ int wm_delta_apply(struct wm_delta *d, struct lis_error *err)
 		rc = apply_bindings(d, DB_IP_MACS, K_B_IP);
 	if (!rc)
 		rc = apply_bindings(d, DB_MAC_BSSIDS, K_B_BSSID);
+	for (size_t i = 0; i < d->n_keys[DB_FEED_DECLARED] && !rc; i++) {
+		const char *user = d->keys[DB_FEED_DECLARED][i].text;
+		if (!user) {
+			rc = 1;
+			break;
+		}
+		struct wm_declared key = {.user = user}, *kp = &key;
+		struct wm_declared **x = find_row(&v[K_DECL], &kp, cmp_decl_row);
+		rc = delta_declared(s, user, x ? *x : NULL);
+	}
+	for (size_t i = 0; i < d->n_keys[DB_FEED_VPN] && !rc; i++) {
+		struct wm_ip k;
+		char ip[INET6_ADDRSTRLEN];
+		if (ip_parse(d->keys[DB_FEED_VPN][i].text, &k, NULL) < 0) {
+			rc = 1; /* a key we cannot read: a load will tell */
+			break;
+		}
+		ip_format(&k, ip, sizeof ip);
+		struct wm_vpn key = {.ip = ip}, *kp = &key;
+		struct wm_vpn **x = find_row(&v[K_VPN], &kp, cmp_vpn_row);
+		rc = delta_vpn(s, ip, x ? *x : NULL);
+	}
 
 	s->st.deltas++;
 	s->st.delta_bytes += s->arena.used - d->arena_before;

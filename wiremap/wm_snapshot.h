@@ -124,6 +124,8 @@ struct wm_endpoint {
 	uint8_t mac[6];
 	const char *uri, *tel;
 	const struct wm_location *location;  /* static assignment; NULL: none; changes in place */
+	bool deactivated;                    /* offboarded: lisd treats what names it as
+					      * naming no endpoint (wm_resolve.h) */
 };
 
 /* The fields a delta changes in place, read as a reader must: the location is the version
@@ -163,7 +165,7 @@ struct db_change_cursor;
 
 struct wm_snapshot_stats {
 	size_t sites, locations, subnets, switches, ports, bssids, endpoints;
-	size_t classes, declared, vpn;
+	size_t classes, declared, vpn, users_inactive;
 	size_t bind_mac_port, bind_ip_mac, bind_mac_bssid;
 	size_t bytes;                        /* memory held by the snapshot */
 	double load_ms;                      /* time db_snapshot_load + build took */
@@ -216,6 +218,9 @@ const struct wm_location *wm_lookup_subnet_at(const struct wm_snapshot *s, const
 bool wm_snapshot_has_subnets(const struct wm_snapshot *s);
 const struct wm_class *wm_lookup_class(const struct wm_snapshot *s, const char *key);
 const struct wm_declared *wm_lookup_declared(const struct wm_snapshot *s, const char *user);
+/* False when user was deactivated (lis_user.active false); a user lis_user does not list is
+ * active. */
+bool wm_user_is_active(const struct wm_snapshot *s, const char *user);
 const struct wm_vpn *wm_lookup_vpn(const struct wm_snapshot *s, const char *ip);
 const struct wm_vpn *wm_lookup_vpn_at(const struct wm_snapshot *s, const struct wm_ip *ip);
 const struct wm_port *wm_lookup_port(const struct wm_snapshot *s, const struct wm_switch *sw,

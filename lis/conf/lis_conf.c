@@ -14,7 +14,7 @@
 
 static conftab_check_fn check_addr, check_urlpath, check_domain, check_addrlist,
 	check_subjects, check_uri_base, check_instance, check_recipients, check_mail_server,
-	check_mail_from;
+	check_mail_from, check_ldap_uri, check_https_uri;
 
 static const char *const deref_names[] = { "possession", "authorized" };
 static const int deref_values[] = { LIS_DEREF_POSSESSION, LIS_DEREF_AUTHORIZED };
@@ -180,6 +180,55 @@ static const struct conftab_key keys[] = {
 	  "BOOL",
 	  "accept a listen address other than loopback (metrics are not authenticated)",
 	  .flags = 0 },
+	/* The self-service page and API (lisd(8) SELF-SERVICE): users declare where they are
+	 * when away from the offices; HTTPS with [server]'s certificate */
+	{ "selfservice", "listen", CONFTAB_STR, OFF(web_listen), "127.0.0.1", 0, 0,
+	  "selfservice-listen", "ADDR", "address of the self-service listener",
+	  .flags = CONFTAB_NONEMPTY, .check = check_addr },
+	{ "selfservice", "port", CONFTAB_UINT, OFF(web_port), "0", 0, 65535, "selfservice-port",
+	  "PORT", "TCP port of the self-service page and API (HTTPS); 0: none", .flags = 0 },
+	{ "selfservice", "session_lifetime", CONFTAB_UINT, OFF(web_session_lifetime), "28800",
+	  60, 2592000, "selfservice-session-lifetime", "SECONDS",
+	  "how long a sign-in lasts", .flags = 0 },
+	{ "selfservice", "signin_rate", CONFTAB_UINT, OFF(web_signin_rate), "10", 1, 10000,
+	  "selfservice-signin-rate", "N",
+	  "sign-in attempts a minute from one address, and for one user name; more get 429",
+	  .flags = 0 },
+	{ "selfservice", "max_body", CONFTAB_UINT, OFF(web_max_body), "16384", 1024, 1048576,
+	  "selfservice-max-body", "BYTES", "largest request body; larger gets 413", .flags = 0 },
+	{ "ldap", "uri", CONFTAB_STR, OFF(ldap_uri), "", 0, 0, "ldap-uri", "URI",
+	  "ldaps://HOST[:PORT], or ldap://HOST[:PORT] with StartTLS (required); empty: no LDAP "
+	  "sign-in", .check = check_ldap_uri },
+	{ "ldap", "ca_file", CONFTAB_STR, OFF(ldap_ca_file), "", 0, 0, "ldap-ca-file", "FILE",
+	  "PEM CA bundle the directory's certificate must verify against; empty: the system's",
+	  .flags = 0 },
+	{ "ldap", "bind_dn", CONFTAB_STR, OFF(ldap_bind_dn), "", 0, 0, "ldap-bind-dn", "DN",
+	  "the user's DN, %u the user name (e.g. uid=%u,ou=people,dc=example,dc=com); empty: "
+	  "search_base and search_filter find it", .flags = 0 },
+	{ "ldap", "search_base", CONFTAB_STR, OFF(ldap_search_base), "", 0, 0,
+	  "ldap-search-base", "DN", "where an anonymous search finds the user's DN",
+	  .flags = 0 },
+	{ "ldap", "search_filter", CONFTAB_STR, OFF(ldap_search_filter), "(uid=%u)", 0, 0,
+	  "ldap-search-filter", "FILTER", "the search's filter, %u the user name (escaped)",
+	  .flags = 0 },
+	{ "ldap", "timeout", CONFTAB_UINT, OFF(ldap_timeout), "5", 1, 60, "ldap-timeout",
+	  "SECONDS", "longest wait for the directory, each operation", .flags = 0 },
+	{ "oidc", "issuer", CONFTAB_STR, OFF(oidc_issuer), "", 0, 0, "oidc-issuer", "URL",
+	  "the OpenID Provider (https://...); empty: no \"Sign in with SSO\"",
+	  .check = check_https_uri },
+	{ "oidc", "client_id", CONFTAB_STR, OFF(oidc_client_id), "", 0, 0, "oidc-client-id",
+	  "ID", "lisd's client id at the provider", .flags = 0 },
+	{ "oidc", "client_secret_file", CONFTAB_STR, OFF(oidc_client_secret_file), "", 0, 0,
+	  "oidc-client-secret-file", "FILE", "the client secret (first line); empty: a public "
+	  "client; never logged", .flags = 0 },
+	{ "oidc", "redirect_uri", CONFTAB_STR, OFF(oidc_redirect_uri), "", 0, 0,
+	  "oidc-redirect-uri", "URL", "https://HOST:PORT/signin/oidc/callback as registered",
+	  .check = check_https_uri },
+	{ "oidc", "user_claim", CONFTAB_STR, OFF(oidc_user_claim), "email", 0, 0,
+	  "oidc-user-claim", "CLAIM", "the ID token's claim that is the user name",
+	  .flags = CONFTAB_NONEMPTY },
+	{ "oidc", "ca_file", CONFTAB_STR, OFF(oidc_ca_file), "", 0, 0, "oidc-ca-file", "FILE",
+	  "PEM CA bundle the provider must verify against; empty: the system's", .flags = 0 },
 };
 
 const struct conftab_table lis_conf_table = { keys, sizeof keys / sizeof keys[0], NULL, NULL,
@@ -266,16 +315,26 @@ static int check_recipients(const struct conftab_key *k, const char *v, char *wh
 	return 0;
 }
 
+/* Whether v is SCHEME://HOST[:PORT] with one of schemes and nothing after it. */
+static bool is_host_url(const char *v, const char *const *schemes)
+{
+	size_t skip = 0;
+	for (; *schemes && !skip; schemes++)
+		if (strncasecmp(v, *schemes, strlen(*schemes)) == 0)
+			skip = strlen(*schemes);
+	bool ok = skip && v[skip] && strlen(v) < 256;
+	for (const char *p = v + skip; *p && ok; p++)
+		ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f && *p != '/' &&
+		     *p != '@' && *p != '?' && *p != '#';
+	return ok;
+}
+
 /* "" or smtp://host[:port] with nothing after it: STARTTLS is asked for on it (smtps:// would
  * be TLS from the first byte, which libcurl also does; one form keeps the man page short). */
 static int check_mail_server(const struct conftab_key *k, const char *v, char *why,
 			     size_t why_size)
 {
-	bool ok = !v[0] || (strncasecmp(v, "smtp://", 7) == 0 && v[7] && strlen(v) < 256);
-	for (const char *p = v[0] ? v + 7 : v; *p && ok; p++)
-		ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f && *p != '/' &&
-		     *p != '@' && *p != '?' && *p != '#';
-	if (!ok) {
+	if (v[0] && !is_host_url(v, (const char *const[]){"smtp://", NULL})) {
 		snprintf(why, why_size, "%s: \"%.64s\" is not smtp://HOST[:PORT]", k->name, v);
 		return -1;
 	}
@@ -324,6 +383,50 @@ int lis_conf_check_notify(const struct lis_config *cfg, struct lis_error *err)
 				   "retry_max (%lu)", cfg->notify_retry_min, cfg->notify_retry_max);
 	lis_recipients_free(&rs);
 	return rc;
+}
+
+/* "" or ldaps://host[:port] or ldap://host[:port] (StartTLS is then required): no plain
+ * text bind is ever made. */
+static int check_ldap_uri(const struct conftab_key *k, const char *v, char *why,
+			  size_t why_size)
+{
+	if (v[0] && !is_host_url(v, (const char *const[]){"ldaps://", "ldap://", NULL})) {
+		snprintf(why, why_size, "%s: \"%.64s\" is not ldaps://HOST[:PORT] or "
+			 "ldap://HOST[:PORT] (StartTLS)", k->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* "" or https://... without spaces */
+static int check_https_uri(const struct conftab_key *k, const char *v, char *why,
+			   size_t why_size)
+{
+	bool ok = !v[0] || (strncasecmp(v, "https://", 8) == 0 && v[8] && strlen(v) < 256);
+	for (const char *p = v; *p && ok; p++)
+		ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f;
+	if (!ok) {
+		snprintf(why, why_size, "%s: \"%.64s\" is not an https:// URL", k->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+int lis_conf_check_selfservice(const struct lis_config *cfg, struct lis_error *err)
+{
+	if (cfg->ldap_uri[0] && !cfg->ldap_bind_dn[0] && !cfg->ldap_search_base[0])
+		return lis_error_set(err, LIS_E_USAGE, "[ldap] uri is set: set bind_dn (a "
+				     "template with %%u) or search_base");
+	if (cfg->ldap_bind_dn[0] && !strstr(cfg->ldap_bind_dn, "%u"))
+		return lis_error_set(err, LIS_E_USAGE, "[ldap] bind_dn \"%.64s\" has no %%u "
+				     "(the user name)", cfg->ldap_bind_dn);
+	if (cfg->oidc_issuer[0] && (!cfg->oidc_client_id[0] || !cfg->oidc_redirect_uri[0]))
+		return lis_error_set(err, LIS_E_USAGE, "[oidc] issuer is set: set client_id and "
+				     "redirect_uri too");
+	if (cfg->web_port && !cfg->ldap_uri[0] && !cfg->oidc_issuer[0])
+		return lis_error_set(err, LIS_E_USAGE, "[selfservice] port is set and nobody "
+				     "could sign in: set [ldap] uri or [oidc] issuer");
+	return 0;
 }
 
 /* "" or a name usable in a file name: letters, digits, . _ - */

@@ -87,6 +87,26 @@ struct lis_config {
 	char *admin_listen;           /* IPv4 or IPv6 literal; loopback unless admin_remote */
 	unsigned long admin_port;     /* 0: no admin listener */
 	bool admin_remote;            /* a listen address other than loopback is accepted */
+	/* [selfservice] (lisd(8) SELF-SERVICE) */
+	char *web_listen;             /* IPv4 or IPv6 literal */
+	unsigned long web_port;       /* 0: no self-service listener */
+	unsigned long web_session_lifetime; /* seconds a sign-in lasts */
+	unsigned long web_signin_rate; /* sign-in attempts per minute per address, per user */
+	unsigned long web_max_body;   /* bytes; larger gets 413 */
+	/* [ldap] */
+	char *ldap_uri;               /* ldaps://... or ldap://... (StartTLS); "": no LDAP */
+	char *ldap_ca_file;           /* PEM CA bundle; "": the system's */
+	char *ldap_bind_dn;           /* template, %u the user name; "": search */
+	char *ldap_search_base;       /* with search_filter: find the user's DN */
+	char *ldap_search_filter;     /* %u the user name (escaped) */
+	unsigned long ldap_timeout;   /* seconds, each operation */
+	/* [oidc] */
+	char *oidc_issuer;            /* https://...; "": no OpenID Connect */
+	char *oidc_client_id;
+	char *oidc_client_secret_file; /* first line; "": a public client; never logged */
+	char *oidc_redirect_uri;      /* https://.../signin/oidc/callback */
+	char *oidc_user_claim;        /* the claim that is the user name */
+	char *oidc_ca_file;           /* "": the system's */
 };
 
 /* The keys of lis.conf over struct lis_config. lisd derives its command-line twins and
@@ -105,6 +125,11 @@ void lis_config_free(struct lis_config *cfg);
  * webhook recipient the secret file, a mail recipient the server and From address. -1 with
  * the reason in err (LIS_E_USAGE). */
 int lis_conf_check_notify(const struct lis_config *cfg, struct lis_error *err);
+
+/* The checks across keys of [selfservice], [ldap] and [oidc]: a self-service listener needs
+ * a way to sign in; an LDAP directory a bind_dn or a search; OIDC its client and callback.
+ * -1 with the reason in err (LIS_E_USAGE). */
+int lis_conf_check_selfservice(const struct lis_config *cfg, struct lis_error *err);
 
 /* The path part of uri_base ("/loc/" of "https://lis.example.net:8443/loc/"): the prefix
  * under which location URIs are dereferenced; NULL when uri_base is empty. */

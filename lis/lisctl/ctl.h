@@ -11,6 +11,7 @@
 
 #include "db.h"
 #include "lis_conf.h"
+#include "lis_dispatch.h"
 
 /* lisctl prints at most this many errors, then how many more there were. */
 #define CTL_ERRORS_MAX 50
@@ -51,62 +52,25 @@ struct ctl_file {
 int ctl_load(enum db_entity e, const char *path, enum ctl_format fmt, struct ctl_file *out,
 	     struct ctl_errors *errs);
 void ctl_file_free(struct ctl_file *f);
+/* The same checks a row at a time, for files too large to hold (issue 10): a CSV file is
+ * read as it is checked, and each row whose identity could be read goes to on_row (ok:
+ * it passed every check of its own; key_col: where its key is, for messages), valid only
+ * during the call. Duplicate keys are not
+ * looked for: on_row's owner does that. *unread as ctl_file.unread. Returns 0 when the
+ * file is valid. */
+int ctl_load_each(enum db_entity e, const char *path, enum ctl_format fmt,
+		  struct ctl_errors *errs,
+		  void (*on_row)(void *ctx, const void *row, bool ok, unsigned key_col), void *ctx,
+		  bool *unread);
 /* A row's identity as messages write it: its DB_COL_ID values joined by spaces ("sw1
  * Gi1/0/1"), a BSSID with its length ("00:3a:7d:10:20:40/44"). */
 const char *ctl_row_key(enum db_entity e, const void *row, char *buf, size_t size);
 
-/* ---- ISO 3166, as Debian's iso-codes package ships it (ctl_iso.c) ---- */
-
-#define CTL_ISO_CODES_DIR "/usr/share/iso-codes/json"
-struct ctl_iso; /* the ISO 3166-1 countries and ISO 3166-2 subdivisions */
-/* Read iso_3166-1.json and iso_3166-2.json of dir (NULL: $LIS_ISO_CODES_DIR, else
- * CTL_ISO_CODES_DIR). NULL, with why in err, when either is missing or unreadable. */
-struct ctl_iso *ctl_iso_load(const char *dir, struct lis_error *err);
-/* The same from the two files' text. */
-struct ctl_iso *ctl_iso_parse(const char *iso_3166_1, const char *iso_3166_2,
-			      struct lis_error *err);
-void ctl_iso_free(struct ctl_iso *iso);
-/* ISO 3166-1 alpha-2: one of the assigned codes (upper case). */
-bool ctl_iso_country_is_known(const struct ctl_iso *iso, const char *code);
-/* Whether a1 names a subdivision of country: its ISO 3166-2 code without the country ("CA"
- * of US-CA) or its name ("California"), case ignored. A country ISO 3166-2 lists no
- * subdivisions of takes any A1. When not, *near (if not NULL) gets the closest code or
- * name, or NULL. */
-bool ctl_iso_subdivision_is_known(const struct ctl_iso *iso, const char *country,
-				  const char *a1, const char **near);
-
 /* ---- checks across files and the database (ctl_check.c); pure, no I/O ---- */
-
-/* Whether postal code pc fits its country's format; countries with a known format: AU, CA,
- * DE, FR, GB, NL, US (lis-wiremap(5)); any code fits another country. When the country has
- * a format, *format (if not NULL) gets it in words. */
-bool ctl_postal_code_fits(const char *country, const char *pc, const char **format);
-
-/* Whether plc is a token of the RFC 4589 location types registry ("office"); when not,
- * *near (if not NULL) gets the closest token, or NULL. */
-bool ctl_place_type_is_known(const char *plc, const char **near);
-
-/* What a location lacks to be dispatchable (doc/protocol.md "Dispatchable location": RAY
- * BAUM's Act; country, A1, A3, RD and HNO required): a bit per CTL_MISSING_* problem. A
- * location with no civic element at all (a geodetic point only) is not judged here. With
- * iso NULL, country and A1 are not checked against ISO 3166. */
-enum {
-	CTL_MISSING_HNO = 1u << 0,     /* street (house) number */
-	CTL_MISSING_RD = 1u << 1,      /* street name */
-	CTL_MISSING_A3 = 1u << 2,      /* city */
-	CTL_MISSING_A1 = 1u << 3,      /* state or province */
-	CTL_MISSING_COUNTRY = 1u << 4,
-	CTL_BAD_COUNTRY = 1u << 5,     /* not an ISO 3166-1 alpha-2 code */
-	CTL_BAD_HNO = 1u << 6,         /* not digits only (a suffix belongs in HNS) */
-	CTL_BAD_PC = 1u << 7,          /* not in the country's postal code format */
-	CTL_BAD_A1 = 1u << 8,          /* not an ISO 3166-2 subdivision of the country */
-	CTL_BAD_PLC = 1u << 9,         /* not an RFC 4589 location type */
-};
-unsigned ctl_civic_problems(const char *const civic[CIVIC_N_FIELDS], const struct ctl_iso *iso);
 
 /* The dispatchability checks of one location row (what ctl_check_wiremap runs on each
  * location; lisctl declare on a declared address): errors and warnings "FILE:LINE:COL". */
-void ctl_check_dispatchable(const struct db_location_row *r, const struct ctl_iso *iso,
+void ctl_check_dispatchable(const struct db_location_row *r, const struct lis_iso *iso,
 			    struct ctl_errors *errs, struct ctl_errors *warns);
 
 /* A location's geodetic point further than this from the median of its site's other points
@@ -122,7 +86,7 @@ struct ctl_check_in {
 	unsigned unread;   /* bit 1 << e: entity e's file could not be read at all, so a
 			    * reference to an e is not checked */
 	const struct db_import_set *db;     /* what the database holds (may be empty) */
-	const struct ctl_iso *iso;          /* NULL: country and A1 not checked */
+	const struct lis_iso *iso;          /* NULL: country and A1 not checked */
 };
 /* Check the files' rows against each other and against what the database holds: unknown
  * references, dispatchability, multi-floor buildings without FLR, place types, geodetic
@@ -133,6 +97,14 @@ struct ctl_check_in {
  * point) to warns; both "FILE:LINE:COL: ...". Returns 0 when errs got nothing. */
 int ctl_check_wiremap(const struct ctl_check_in *in, struct ctl_errors *errs,
 		      struct ctl_errors *warns);
+/* The references check of ctl_check_wiremap a row at a time, for rows that are not in
+ * in->files (a file read with ctl_load_each): the keys of in are indexed once, then each
+ * row's references are looked up. ctl_refs_new returns NULL when out of memory. */
+struct ctl_refs;
+struct ctl_refs *ctl_refs_new(const struct ctl_check_in *in);
+void ctl_refs_check(const struct ctl_refs *refs, enum db_entity e, const void *row,
+		    struct ctl_errors *errs);
+void ctl_refs_free(struct ctl_refs *refs);
 
 /* An ISO 8601 timestamp with a zone ("2026-11-25T08:00:00Z", "2026-11-25 09:00:00+01:00";
  * fractions of a second are dropped) as seconds since the epoch. Returns -1 if it is not
@@ -193,6 +165,20 @@ int ctl_cmd_declare(const char *conninfo, int argc, char **argv);
 int ctl_cmd_declarations(const char *conninfo, int argc, char **argv);
 int ctl_cmd_vpn_bind(const char *conninfo, int argc, char **argv);
 int ctl_cmd_vpn_unbind(const char *conninfo, int argc, char **argv);
+/* Connect and say who acts, for the database's audits (db_set_actor): the Unix user
+ * running lisctl, via "lisctl", from the SSH client's address or "local". NULL after saying
+ * on stderr why ("lisctl: CMD: ..."). */
+struct db_conn *ctl_connect_as_actor(const char *conninfo, const char *cmd);
+/* Offboarding and onboarding (ctl_lifecycle.c): lisctl endpoint and user
+ * (deactivate|reactivate|history) KEY. */
+void ctl_endpoint_usage(FILE *out);
+void ctl_user_usage(FILE *out);
+int ctl_cmd_endpoint(const char *conninfo, int argc, char **argv);
+int ctl_cmd_user(const char *conninfo, int argc, char **argv);
+
+/* API tokens of the self-service API (ctl_token.c): lisctl token issue, list, revoke. */
+void ctl_token_usage(FILE *out);
+int ctl_cmd_token(const char *conninfo, int argc, char **argv);
 /* `lisctl notify test SITE` (ctl_notify.c). */
 int ctl_cmd_notify(const struct ctl_settings *set, int argc, char **argv);
 void ctl_notify_usage(FILE *out);

@@ -11,140 +11,6 @@
 
 #include "ctl_rows.h"
 
-/* RFC 4589 §3: the location types registry, as IANA keeps it (urn:ietf:params:xml:ns:
- * location-type); PLC (RFC 4776 §3.4) takes one of these tokens. Sorted. */
-static const char *const place_types[] = {
-	"aircraft", "airport", "arena", "automobile", "bank", "bar", "bicycle", "bus",
-	"bus-station", "cafe", "classroom", "club", "construction", "convention-center",
-	"government", "hospital", "hotel", "industrial", "library", "motorcycle", "office",
-	"other", "outdoors", "parking", "place-of-worship", "prison", "public",
-	"public-transport", "residence", "restaurant", "school", "shopping-area", "stadium",
-	"store", "street", "theater", "train", "train-station", "truck", "underway", "unknown",
-	"warehouse", "water", "watercraft",
-};
-
-static int cmp_token(const void *a, const void *b)
-{
-	return strcmp(a, *(const char *const *)b);
-}
-
-bool ctl_place_type_is_known(const char *plc, const char **near)
-{
-	const size_t n = sizeof(place_types) / sizeof(place_types[0]);
-	struct ctl_near nr = ctl_near_start(plc);
-
-	if (near)
-		*near = NULL;
-	if (bsearch(plc, place_types, n, sizeof(place_types[0]), cmp_token))
-		return true;
-	for (size_t i = 0; i < n; i++)
-		ctl_near_try(&nr, place_types[i]);
-	if (near)
-		*near = nr.best;
-	return false;
-}
-
-/* Postal code formats by country, each as a pattern: '9' a digit, 'A' a letter A-Z, '_' a
- * space that may be left out, anything else itself. Sources: USPS Publication 28 (ZIP and
- * ZIP+4), Canada Post, Royal Mail PAF (outward and inward code), Deutsche Post, La Poste,
- * PostNL, Australia Post. Countries not listed here take any code. */
-static const struct {
-	char country[3];
-	const char *format;           /* in words, for the message */
-	const char *pattern[8];
-} postal_formats[] = {
-	{"AU", "4 digits", {"9999"}},
-	{"CA", "A9A 9A9", {"A9A_9A9"}},
-	{"DE", "5 digits", {"99999"}},
-	{"FR", "5 digits", {"99999"}},
-	{"GB", "an outward and an inward code, as SW1A 1AA",
-	 {"A9_9AA", "A99_9AA", "AA9_9AA", "AA99_9AA", "A9A_9AA", "AA9A_9AA", "GIR_0AA"}},
-	{"NL", "4 digits and 2 letters, as 1234 AB", {"9999_AA"}},
-	{"US", "5 digits, or ZIP+4 as 12345-6789", {"99999", "99999-9999"}},
-};
-
-static bool fits(const char *s, const char *pat)
-{
-	for (;; s++, pat++) {
-		if (*pat == '_') {
-			pat++;
-			if (*s == ' ')
-				s++;
-		}
-		if (!*pat)
-			return !*s;
-		if (*pat == '9' ? !(*s >= '0' && *s <= '9') :
-		    *pat == 'A' ? !(*s >= 'A' && *s <= 'Z') : *s != *pat)
-			return false;
-	}
-}
-
-bool ctl_postal_code_fits(const char *country, const char *pc, const char **format)
-{
-	for (size_t i = 0; country && i < sizeof(postal_formats) / sizeof(postal_formats[0]);
-	     i++) {
-		if (strcmp(country, postal_formats[i].country) != 0)
-			continue;
-		if (format)
-			*format = postal_formats[i].format;
-		for (size_t k = 0; k < 8 && postal_formats[i].pattern[k]; k++)
-			if (fits(pc, postal_formats[i].pattern[k]))
-				return true;
-		return false;
-	}
-	return true;
-}
-
-/* RFC 4119 §2.2.1 and RFC 5139: HNO is the numeric part of the house number; a suffix
- * ("A", "1/2") goes in HNS. */
-static bool is_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
-static bool has_civic(const char *const civic[CIVIC_N_FIELDS])
-{
-	for (int f = 0; f < CIVIC_N_FIELDS; f++)
-		if (civic[f])
-			return true;
-	return false;
-}
-
-unsigned ctl_civic_problems(const char *const civic[CIVIC_N_FIELDS], const struct ctl_iso *iso)
-{
-	unsigned p = 0;
-
-	if (!has_civic(civic))
-		return 0;
-	if (!civic[CIVIC_HNO])
-		p |= CTL_MISSING_HNO;
-	else if (!is_digits(civic[CIVIC_HNO]))
-		p |= CTL_BAD_HNO;
-	if (!civic[CIVIC_RD])
-		p |= CTL_MISSING_RD;
-	if (!civic[CIVIC_A3])
-		p |= CTL_MISSING_A3;
-	if (!civic[CIVIC_A1])
-		p |= CTL_MISSING_A1;
-	if (!civic[CIVIC_COUNTRY])
-		p |= CTL_MISSING_COUNTRY;
-	else if (iso && !ctl_iso_country_is_known(iso, civic[CIVIC_COUNTRY]))
-		p |= CTL_BAD_COUNTRY;
-	else if (iso && civic[CIVIC_A1] &&
-		 !ctl_iso_subdivision_is_known(iso, civic[CIVIC_COUNTRY], civic[CIVIC_A1], NULL))
-		p |= CTL_BAD_A1;
-	if (civic[CIVIC_PLC] && !ctl_place_type_is_known(civic[CIVIC_PLC], NULL))
-		p |= CTL_BAD_PLC;
-	if (civic[CIVIC_PC] && !ctl_postal_code_fits(civic[CIVIC_COUNTRY], civic[CIVIC_PC], NULL))
-		p |= CTL_BAD_PC;
-	return p;
-}
-
 /* ---- key lookups ---- */
 
 /* A sorted list of keys, each with what it stands for (a row, or its site's key). */
@@ -209,80 +75,24 @@ static unsigned civic_col(const struct db_location_row *r, int f)
 	return r->civic_col[f] ? r->civic_col[f] : r->key_col;
 }
 
-/* " (did you mean \"x\"?)", or nothing. */
-static const char *did_you_mean(char *buf, size_t size, const char *near)
+struct row_report {
+	const struct db_location_row *r;
+	struct ctl_errors *errs, *warns;
+};
+
+/* A finding of lis_dispatch_check() at the row's file:line and the field's column. */
+static void report_at(void *ctx, int field, bool error, const char *msg)
 {
-	if (!near)
-		return "";
-	snprintf(buf, size, " (did you mean %s?)", ctl_quoted((char[96]){0}, 96, near));
-	return buf;
+	const struct row_report *rr = ctx;
+	ctl_error_at(error ? rr->errs : rr->warns, rr->r->file, rr->r->line,
+		     field < 0 ? rr->r->key_col : civic_col(rr->r, field), "%s", msg);
 }
 
-void ctl_check_dispatchable(const struct db_location_row *r, const struct ctl_iso *iso,
+void ctl_check_dispatchable(const struct db_location_row *r, const struct lis_iso *iso,
 			    struct ctl_errors *errs, struct ctl_errors *warns)
 {
-	char dym[128];
-	static const struct {
-		unsigned bit;
-		int field;
-		const char *what;
-	} need[] = {
-		{CTL_MISSING_COUNTRY, CIVIC_COUNTRY, "no country"},
-		{CTL_MISSING_A1, CIVIC_A1, "no state or province (A1)"},
-		{CTL_MISSING_A3, CIVIC_A3, "no city (A3)"},
-		{CTL_MISSING_RD, CIVIC_RD, "no street name (RD)"},
-		{CTL_MISSING_HNO, CIVIC_HNO, "no street number (HNO)"},
-	};
-	unsigned p = ctl_civic_problems(r->civic, iso);
-	const char *near = NULL;
-
-	if (!has_civic(r->civic)) {
-		ctl_error_at(warns, r->file, r->line, r->key_col,
-			  "warning: location %s has a geodetic point but no civic address",
-			  Q(r->key));
-		return;
-	}
-	if (p & CTL_BAD_COUNTRY)
-		ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_COUNTRY),
-			  "location %s is not dispatchable: %s is not an ISO 3166-1 country code",
-			  Q(r->key), Q(r->civic[CIVIC_COUNTRY]));
-	if (p & CTL_BAD_A1) {
-		ctl_iso_subdivision_is_known(iso, r->civic[CIVIC_COUNTRY], r->civic[CIVIC_A1],
-					     &near);
-		ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_A1),
-			  "location %s is not dispatchable: A1 %s is not a subdivision of %s in "
-			  "ISO 3166-2 (give its code, as CA of US-CA, or its name)%s", Q(r->key),
-			  Q(r->civic[CIVIC_A1]), r->civic[CIVIC_COUNTRY],
-			  did_you_mean(dym, sizeof(dym), near));
-	}
-	if (p & CTL_BAD_PLC) {
-		ctl_place_type_is_known(r->civic[CIVIC_PLC], &near);
-		ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_PLC),
-			  "location %s: PLC %s is not an RFC 4589 location type%s", Q(r->key),
-			  Q(r->civic[CIVIC_PLC]), did_you_mean(dym, sizeof(dym), near));
-	}
-	if (p & CTL_BAD_HNO)
-		ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_HNO),
-			  "location %s: HNO %s must be digits; put a suffix such as 'A' or "
-			  "'1/2' in HNS", Q(r->key), Q(r->civic[CIVIC_HNO]));
-	if (p & CTL_BAD_PC) {
-		const char *format = "";
-		ctl_postal_code_fits(r->civic[CIVIC_COUNTRY], r->civic[CIVIC_PC], &format);
-		ctl_error_at(errs, r->file, r->line, civic_col(r, CIVIC_PC),
-			  "location %s: postal code (PC) %s is not in the %s format: %s",
-			  Q(r->key), Q(r->civic[CIVIC_PC]), r->civic[CIVIC_COUNTRY], format);
-	}
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if (p & need[i].bit)
-			ctl_error_at(errs, r->file, r->line, civic_col(r, need[i].field),
-				  "location %s is not dispatchable: %s", Q(r->key), need[i].what);
-	if (!r->civic[CIVIC_ROOM] && !r->civic[CIVIC_SEAT] && !r->civic[CIVIC_UNIT])
-		ctl_error_at(warns, r->file, r->line, r->key_col,
-			  "warning: location %s has no ROOM, SEAT or UNIT", Q(r->key));
-	if (!r->has_geo)
-		ctl_error_at(warns, r->file, r->line, r->key_col,
-			  "warning: location %s has no geodetic point (latitude, longitude)",
-			  Q(r->key));
+	struct row_report rr = {r, errs, warns};
+	lis_dispatch_check(r->key, r->civic, r->has_geo, iso, report_at, &rr);
 }
 
 /* Sort key of a location for the floor check: site, building, floor. */
@@ -314,7 +124,7 @@ static int check_floors(const struct index *locs, struct ctl_errors *errs)
 	if (!e)
 		return -1;
 	for (size_t i = 0; i < locs->n; i++)
-		if (has_civic(((const struct db_location_row *)locs->e[i].row)->civic))
+		if (lis_civic_has_any(((const struct db_location_row *)locs->e[i].row)->civic))
 			e[n++] = locs->e[i];
 	qsort(e, n, sizeof(*e), cmp_floor);
 	for (size_t g = 0; g < n;) {
@@ -813,41 +623,78 @@ static int index_entity(struct index *ix, enum db_entity e, const struct ctl_che
 	return rc;
 }
 
+/* The keys of every entity another refers to (sites, locations, switches, classes). */
+struct ctl_refs {
+	struct index ix[DB_ENTITY_N];
+	unsigned unread;
+};
+
+struct ctl_refs *ctl_refs_new(const struct ctl_check_in *in)
+{
+	struct ctl_refs *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->unread = in->unread;
+	for (int e = 0; e < DB_ENTITY_N; e++)
+		for (size_t k = 0; k < db_entities[e].n_cols; k++) {
+			const struct db_column *c = &db_entities[e].cols[k];
+			if (c->kind == DB_K_REF && !r->ix[c->ref].e &&
+			    index_entity(&r->ix[c->ref], c->ref, in) < 0) {
+				ctl_refs_free(r);
+				return NULL;
+			}
+		}
+	return r;
+}
+
+void ctl_refs_check(const struct ctl_refs *refs, enum db_entity e, const void *row,
+		    struct ctl_errors *errs)
+{
+	const struct db_entity_desc *d = &db_entities[e];
+	const char *file = DB_CFIELD(const char *, row, d->file_at);
+	unsigned line = DB_CFIELD(unsigned, row, d->line_at);
+
+	for (size_t k = 0; k < d->n_cols; k++) {
+		const struct db_column *c = &d->cols[k];
+		const char *key = c->kind == DB_K_REF && !(refs->unread & (1u << c->ref)) ?
+				  DB_CFIELD(const char *, row, c->at) : NULL;
+		if (key && !find(&refs->ix[c->ref], key))
+			unknown(errs, file, line, c->col_at ? DB_CFIELD(unsigned, row, c->col_at) : 0,
+				db_entities[c->ref].one, db_entities[c->ref].name, key);
+	}
+}
+
+void ctl_refs_free(struct ctl_refs *r)
+{
+	if (!r)
+		return;
+	for (int e = 0; e < DB_ENTITY_N; e++)
+		free(r->ix[e].e);
+	free(r);
+}
+
 int ctl_check_wiremap(const struct ctl_check_in *in, struct ctl_errors *errs,
 		      struct ctl_errors *warns)
 {
 	const struct db_import_set *f = in->files;
 	size_t before = errs->total;
-	struct index ix[DB_ENTITY_N] = {0};
-	const struct index *locs = &ix[DB_LOCATIONS];
+	struct ctl_refs *refs = NULL;
+	const struct index *ix = NULL, *locs = NULL;
 	struct prefix *pre = NULL;
 	size_t np;
 	int rc = -1;
 
 	/* An index of every entity another refers to (sites, locations, switches). */
-	for (int e = 0; e < DB_ENTITY_N; e++)
-		for (size_t k = 0; k < db_entities[e].n_cols; k++) {
-			const struct db_column *c = &db_entities[e].cols[k];
-			if (c->kind == DB_K_REF && !ix[c->ref].e &&
-			    index_entity(&ix[c->ref], c->ref, in) < 0)
-				goto out;
-		}
+	if (!(refs = ctl_refs_new(in)))
+		goto out;
+	ix = refs->ix;
+	locs = &ix[DB_LOCATIONS];
 	for (int e = 0; e < DB_ENTITY_N; e++) {
 		const struct db_entity_desc *d = &db_entities[e];
 		for (size_t i = 0; i < f->of[e].n; i++) {
 			const char *r = (const char *)f->of[e].rows + i * d->row_size;
-			const char *file = DB_CFIELD(const char *, r, d->file_at);
-			unsigned line = DB_CFIELD(unsigned, r, d->line_at);
-			for (size_t k = 0; k < d->n_cols; k++) {
-				const struct db_column *c = &d->cols[k];
-				const char *key = c->kind == DB_K_REF &&
-						  !(in->unread & (1u << c->ref)) ?
-						  DB_CFIELD(const char *, r, c->at) : NULL;
-				if (key && !find(&ix[c->ref], key))
-					unknown(errs, file, line,
-						c->col_at ? DB_CFIELD(unsigned, r, c->col_at) : 0,
-						db_entities[c->ref].one, db_entities[c->ref].name, key);
-			}
+			ctl_refs_check(refs, (enum db_entity)e, r, errs);
 			if (e == DB_LOCATIONS)
 				ctl_check_dispatchable(
 					(const struct db_location_row *)(const void *)r, in->iso,
@@ -876,7 +723,6 @@ out:
 	if (rc < 0 && errs->total == before)
 		ctl_errors_add(errs, "lisctl: out of memory");
 	free(pre);
-	for (int e = 0; e < DB_ENTITY_N; e++)
-		free(ix[e].e);
+	ctl_refs_free(refs);
 	return rc;
 }

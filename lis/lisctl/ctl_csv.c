@@ -3,6 +3,7 @@
  * reading undoes. Errors name PATH:LINE:COL, where LINE is the physical line a field starts
  * on (a quoted field may span lines) and COL the field's number. */
 #include <csv.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,8 +82,12 @@ void ctl_csv_end_row(struct ctl_csv_out *o)
 /* ---- parsing ---- */
 
 struct parse {
-	struct ctl_rows *csv;
+	const char *path;
 	struct ctl_errors *errs;
+	bool (*on_row)(void *ctx, struct ctl_row *r);
+	void *ctx;
+	long n_rows;
+	size_t header_n;     /* fields of the header: the cells a row is given to begin with */
 	struct ctl_row cur;
 	size_t cur_cap;
 	unsigned line;       /* line of the byte being fed */
@@ -93,7 +98,7 @@ struct parse {
 
 static bool check_text(struct parse *p, const unsigned char *s, size_t n, unsigned col)
 {
-	return ctl_check_text(p->errs, p->csv->path, p->field_line, col, s, n);
+	return ctl_check_text(p->errs, p->path, p->field_line, col, s, n);
 }
 
 static void on_field(void *data, size_t len, void *ctx)
@@ -107,7 +112,7 @@ static void on_field(void *data, size_t len, void *ctx)
 	if (p->cur.n == p->cur_cap) {
 		/* as many cells as the header has, to begin with: a million rows of 16 cells
 		 * where 5 are used cost 250 MB more (issue 10 point 7) */
-		size_t first = p->csv->n_rows && p->csv->rows[0].n ? p->csv->rows[0].n : 16;
+		size_t first = p->header_n ? p->header_n : 16;
 		size_t cap = p->cur_cap ? 2 * p->cur_cap : first;
 		struct ctl_cell *c = realloc(p->cur.cells, cap * sizeof(*c));
 		if (!c) {
@@ -143,16 +148,6 @@ static void on_row(int c, void *ctx)
 	p->at_row_start = true;
 	if (p->oom)
 		return;
-	if (p->csv->n_rows == p->csv->cap) {
-		size_t cap = p->csv->cap ? 2 * p->csv->cap : 64;
-		struct ctl_row *r = realloc(p->csv->rows, cap * sizeof(*r));
-		if (!r) {
-			p->oom = true;
-			return;
-		}
-		p->csv->rows = r;
-		p->csv->cap = cap;
-	}
 	p->cur.line = p->row_line;
 	if (p->cur.n && p->cur.n < p->cur_cap) {
 		/* a row longer than the header grew by doubling: keep what it uses */
@@ -160,55 +155,71 @@ static void on_row(int c, void *ctx)
 		if (c)
 			p->cur.cells = c;
 	}
-	p->csv->rows[p->csv->n_rows++] = p->cur;
+	if (!p->n_rows++)
+		p->header_n = p->cur.n;
+	if (!p->on_row(p->ctx, &p->cur))
+		ctl_row_free(&p->cur);
 	p->cur = (struct ctl_row){0};
 	p->cur_cap = 0;
 }
 
 /* Syntax errors (a stray quote, an unterminated quoted field) stop the parse: what follows
- * cannot be trusted. */
-struct ctl_rows *ctl_csv_read(const char *path, struct ctl_errors *errs)
+ * cannot be trusted. The file is read in blocks, and each row handed over as soon as it
+ * ends, so that a large file never needs to be in memory whole (issue 10). */
+long ctl_csv_each(const char *path, struct ctl_errors *errs,
+		  bool (*row)(void *ctx, struct ctl_row *r), void *ctx)
 {
 	struct csv_parser cp;
-	struct parse p = {0};
+	struct parse p = {.path = path, .errs = errs, .on_row = row, .ctx = ctx};
+	const size_t size = 65536;
 	size_t len, i = 0;
-	char *buf = ctl_read_file(path, &len, errs);
-	bool failed = false;
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	bool failed = false, first = true;
 
-	if (!buf)
-		return NULL;
-	p.csv = calloc(1, sizeof(*p.csv));
-	if (!p.csv || !(p.csv->path = strdup(path)) ||
+	if (!f) {
+		ctl_errors_add(errs, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!(buf = malloc(size)) ||
 	    csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
 		ctl_errors_add(errs, "%s: out of memory", path);
 		free(buf);
-		ctl_rows_free(p.csv);
-		return NULL;
+		fclose(f);
+		return -1;
 	}
-	p.errs = errs;
 	p.line = 1;
 	p.need_start = p.at_row_start = true;
-	/* A UTF-8 byte order mark (as some spreadsheets write) is not part of the header. */
-	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-		i = 3;
-	/* One byte at a time, so that each field's starting line is known exactly. */
-	for (; i < len && !p.oom; i++) {
-		unsigned char b = (unsigned char)buf[i];
-		if (p.need_start && !(p.at_row_start && (b == '\r' || b == '\n'))) {
-			p.field_line = p.line;
-			if (p.at_row_start)
-				p.row_line = p.line;
-			p.need_start = p.at_row_start = false;
+	while (!failed && !p.oom && (len = fread(buf, 1, size, f)) > 0) {
+		i = 0;
+		/* A UTF-8 byte order mark (as some spreadsheets write) is not part of the
+		 * header. */
+		if (first && len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+			i = 3;
+		first = false;
+		/* One byte at a time, so that each field's starting line is known exactly. */
+		for (; i < len && !p.oom; i++) {
+			unsigned char b = (unsigned char)buf[i];
+			if (p.need_start && !(p.at_row_start && (b == '\r' || b == '\n'))) {
+				p.field_line = p.line;
+				if (p.at_row_start)
+					p.row_line = p.line;
+				p.need_start = p.at_row_start = false;
+			}
+			if (csv_parse(&cp, buf + i, 1, on_field, on_row, &p) != 1) {
+				ctl_error_at(errs, path, p.line, (unsigned)p.cur.n + 1,
+				       "malformed CSV: a quote may only open a field, close it, or "
+				       "be doubled inside a quoted field");
+				failed = true;
+				break;
+			}
+			if (b == '\n')
+				p.line++;
 		}
-		if (csv_parse(&cp, buf + i, 1, on_field, on_row, &p) != 1) {
-			ctl_error_at(errs, path, p.line, (unsigned)p.cur.n + 1,
-			       "malformed CSV: a quote may only open a field, close it, or be "
-			       "doubled inside a quoted field");
-			failed = true;
-			break;
-		}
-		if (b == '\n')
-			p.line++;
+	}
+	if (!failed && ferror(f)) {
+		ctl_errors_add(errs, "%s: cannot read: %s", path, strerror(errno));
+		failed = true;
 	}
 	if (!failed && !p.oom && csv_fini(&cp, on_field, on_row, &p) != 0) {
 		ctl_error_at(errs, path, p.field_line, (unsigned)p.cur.n + 1,
@@ -222,14 +233,51 @@ struct ctl_rows *ctl_csv_read(const char *path, struct ctl_errors *errs)
 	csv_free(&cp);
 	ctl_row_free(&p.cur);
 	free(buf);
-	if (failed) {
-		ctl_rows_free(p.csv);
-		return NULL;
-	}
-	if (p.csv->n_rows == 0) {
+	fclose(f);
+	if (failed)
+		return -1;
+	if (p.n_rows == 0) {
 		ctl_error_at(errs, path, 1, 1, "empty file: the first row must name the columns");
-		ctl_rows_free(p.csv);
+		return -1;
+	}
+	return p.n_rows;
+}
+
+/* Keep every row. */
+static bool keep_row(void *ctx, struct ctl_row *r)
+{
+	struct ctl_rows *csv = ctx;
+
+	if (csv->n_rows == csv->cap) {
+		size_t cap = csv->cap ? 2 * csv->cap : 64;
+		struct ctl_row *rows = realloc(csv->rows, cap * sizeof(*rows));
+		if (!rows)
+			return false; /* seen as a row too few: ctl_csv_read() fails */
+		csv->rows = rows;
+		csv->cap = cap;
+	}
+	csv->rows[csv->n_rows++] = *r;
+	return true;
+}
+
+struct ctl_rows *ctl_csv_read(const char *path, struct ctl_errors *errs)
+{
+	struct ctl_rows *csv = calloc(1, sizeof(*csv));
+	long n;
+
+	if (!csv || !(csv->path = strdup(path))) {
+		ctl_errors_add(errs, "%s: out of memory", path);
+		ctl_rows_free(csv);
 		return NULL;
 	}
-	return p.csv;
+	n = ctl_csv_each(path, errs, keep_row, csv);
+	if (n >= 0 && (size_t)n != csv->n_rows) {
+		ctl_errors_add(errs, "%s: out of memory", path);
+		n = -1;
+	}
+	if (n < 0) {
+		ctl_rows_free(csv);
+		return NULL;
+	}
+	return csv;
 }

@@ -12,6 +12,12 @@
  * byte order mark is skipped, and the apostrophe ctl_csv_put adds to a formula-looking cell
  * is taken off again. */
 struct ctl_rows *ctl_csv_read(const char *path, struct ctl_errors *errs);
+/* The same, a row at a time without keeping the file: on_row gets each row (the header
+ * first) as soon as it is read, and either keeps it (returns true; ctl_row_free it later)
+ * or leaves it to be freed. Returns the number of rows, or -1 after adding to errs what is
+ * wrong (rows before a syntax error have been handed over). */
+long ctl_csv_each(const char *path, struct ctl_errors *errs,
+		  bool (*on_row)(void *ctx, struct ctl_row *r), void *ctx);
 
 /* The one CSV writer, for lisctl export and lisctl report: a field is quoted when it holds
  * a comma, a double quote or a line break, or starts or ends with a space or a tab (readers

@@ -27,7 +27,8 @@ void ctl_declare_usage(FILE *out)
 
 void ctl_declarations_usage(FILE *out)
 {
-	fprintf(out, "usage: lisctl declarations USER [--audit]\n");
+	fprintf(out, "usage: lisctl declarations USER [--audit]\n"
+		     "       lisctl declarations purge --expired-before DATE [--dry-run]\n");
 }
 
 void ctl_vpn_bind_usage(FILE *out)
@@ -47,7 +48,7 @@ static bool is_word(const char *s)
 
 /* Connect and say who acts: the Unix user running lisctl, via lisctl, from the SSH
  * client's address when there is one, else "local". */
-static struct db_conn *connect_as_actor(const char *conninfo, const char *cmd)
+struct db_conn *ctl_connect_as_actor(const char *conninfo, const char *cmd)
 {
 	struct lis_error err = {0};
 	struct db_conn *c = db_connect(conninfo, &err);
@@ -75,7 +76,7 @@ static struct db_conn *connect_as_actor(const char *conninfo, const char *cmd)
 /* The address file: a CSV header of civic element names as locations.csv spells them
  * (country, A1, ... PLC) and lang, and one row. Checked as a wiremap location is. */
 static int read_address(const char *path, const char *name, struct ctl_rows **rows,
-			struct db_declaration *d, const struct ctl_iso *iso)
+			struct db_declaration *d, const struct lis_iso *iso)
 {
 	struct ctl_errors errs = {0}, warns = {0};
 	struct db_location_row loc = {.key = name, .file = path, .line = 2, .key_col = 1};
@@ -163,17 +164,17 @@ int ctl_cmd_declare(const char *conninfo, int argc, char **argv)
 	snprintf(name, sizeof name, "%s/%s", user, label);
 	struct lis_error err = {0};
 	struct ctl_rows *rows = NULL;
-	struct ctl_iso *iso = NULL;
+	struct lis_iso *iso = NULL;
 	struct db_conn *c = NULL;
 	int rc = CTL_EXIT_FAIL;
 	if (file) {
 		struct db_declaration d = {.user = user, .label = label, .current = current,
 					   .expires_at = until};
-		if (!(iso = ctl_iso_load(NULL, &err)))
+		if (!(iso = lis_iso_load(NULL, &err)))
 			fprintf(stderr, "lisctl: warning: country and A1 are not checked "
 				"against ISO 3166: %s (install iso-codes)\n", err.msg);
 		if (read_address(file, name, &rows, &d, iso) < 0 ||
-		    !(c = connect_as_actor(conninfo, "declare")))
+		    !(c = ctl_connect_as_actor(conninfo, "declare")))
 			goto out;
 		if (db_declare(c, &d, &err) < 0) {
 			fprintf(stderr, "lisctl: declare: %s: %s\n", name, err.msg);
@@ -186,7 +187,7 @@ int ctl_cmd_declare(const char *conninfo, int argc, char **argv)
 		rc = CTL_EXIT_OK;
 		goto out;
 	}
-	if (!(c = connect_as_actor(conninfo, "declare")))
+	if (!(c = ctl_connect_as_actor(conninfo, "declare")))
 		goto out;
 	enum db_declared_op op = confirm ? DB_DECLARED_CONFIRM
 			       : current ? DB_DECLARED_MAKE_CURRENT : DB_DECLARED_REMOVE;
@@ -205,7 +206,7 @@ int ctl_cmd_declare(const char *conninfo, int argc, char **argv)
 out:
 	db_close(c);
 	ctl_rows_free(rows);
-	ctl_iso_free(iso);
+	lis_iso_free(iso);
 	return rc;
 usage:
 	ctl_declare_usage(stderr);
@@ -237,8 +238,55 @@ static void print_audit(void *ctx, const struct db_declared_audit_row *a)
 		printf("  new %s\n", a->new_);
 }
 
+/* lisctl declarations purge --expired-before DATE [--dry-run] */
+static int purge(const char *conninfo, int argc, char **argv)
+{
+	const char *when = NULL;
+	bool dry_run = false;
+	for (int i = 2; i < argc; i++) {
+		int r = ctl_take_opt(argc, argv, &i, "--expired-before", &when);
+		if (r < 0)
+			goto usage;
+		if (r == 0 && strcmp(argv[i], "--dry-run") == 0) {
+			dry_run = true;
+		} else if (r == 0) {
+			fprintf(stderr, "lisctl: declarations purge: unknown option \"%s\"\n",
+				argv[i]);
+			goto usage;
+		}
+	}
+	time_t before;
+	if (!when || ctl_parse_when(when, &before) < 0) {
+		fprintf(stderr, "lisctl: declarations purge: give --expired-before a date "
+				"(2026-01-01) or a timestamp with a zone\n");
+		goto usage;
+	}
+	struct db_conn *c = ctl_connect_as_actor(conninfo, "declarations purge");
+	if (!c)
+		return CTL_EXIT_FAIL;
+	struct lis_error err = {0};
+	long n = db_declared_purge(c, before, dry_run, &err);
+	db_close(c);
+	if (n < 0) {
+		fprintf(stderr, "lisctl: declarations purge: %s\n", err.msg);
+		return CTL_EXIT_FAIL;
+	}
+	printf("%s %ld declaration%s expired before %s and not current%s\n",
+	       dry_run ? "would delete" : "deleted", n, n == 1 ? "" : "s", when,
+	       dry_run ? "" : " (their audit rows stay)");
+	return CTL_EXIT_OK;
+usage:
+	ctl_declarations_usage(stderr);
+	return CTL_EXIT_USAGE;
+}
+
 int ctl_cmd_declarations(const char *conninfo, int argc, char **argv)
 {
+	/* "purge" followed by an option is the purge; "declarations purge" alone lists user
+	 * purge's declarations */
+	if (argc > 2 && strcmp(argv[1], "purge") == 0 && argv[2][0] == '-' &&
+	    strcmp(argv[2], "--audit") != 0)
+		return purge(conninfo, argc, argv);
 	bool audit = argc == 3 && strcmp(argv[2], "--audit") == 0;
 	if ((argc != 2 && !audit) || !is_word(argv[1]) || argv[1][0] == '-') {
 		ctl_declarations_usage(stderr);

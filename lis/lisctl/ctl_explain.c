@@ -111,6 +111,12 @@ static void print_policy(const struct wm_result *r, unsigned max_age)
 	printf("; with nothing fresh: %s\n", wm_no_fresh_name(c->no_fresh));
 	if (r->user)
 		printf("user: %s\n", r->user);
+	if (r->deactivated)
+		printf("deactivated endpoint: %s (located as an unknown device)\n",
+		       r->deactivated->key);
+	if (r->user_deactivated && !r->user)
+		printf("deactivated user: %s (no declared location, no VPN binding used)\n",
+		       r->user_deactivated);
 	if (r->premises[0])
 		printf("premises: %s\n", r->premises);
 }
@@ -121,6 +127,8 @@ const char *ctl_evidence_state(const struct wm_evidence *e)
 		return e->chosen ? "stale, chosen: the class answers the last declaration, "
 				   "unconfirmed"
 				 : "stale (expired, or not confirmed again in time): not evidence";
+	if (e->text == WM_EVT_ENDPOINT_DEACTIVATED || e->text == WM_EVT_VPN_USER_DEACTIVATED)
+		return "deactivated: not evidence";
 	if (e->stale && e->origin && strcmp(e->origin, "vpn") == 0)
 		return "expired: not evidence";
 	if (e->stale)

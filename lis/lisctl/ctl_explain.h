@@ -22,6 +22,10 @@ const char *ctl_evidence_state(const struct wm_evidence *e);
 void ctl_print_evidence(const struct wm_evidence *e);
 /* The wiremap snapshot as lisd loads it, or NULL (said on stderr as "lisctl: CMD: ..."). */
 struct wm_snapshot *ctl_snapshot_open(const char *conninfo, const char *cmd);
+/* text as the first kind of identity the resolver locates by that accepts it: 0, or -1
+ * when none does. */
+struct ident;
+int ctl_guess_ident(const char *text, struct ident *id);
 /* --max-binding-age's value as seconds (1..UINT_MAX); -1, said on stderr, when it is not. */
 int ctl_parse_max_age(const char *cmd, const char *text, unsigned *out);
 

@@ -45,8 +45,11 @@ static void out_row(struct out *o, const void *r)
 		if (!o->json) {
 			ctl_csv_put(&o->csv, v);
 		} else if (v && obj) {
-			json_t *x = c->kind == DB_K_BOOL ? json_boolean(strcmp(v, "true") == 0)
-							 : json_string(v);
+			/* a boolean column (an endpoint's active, whose kind lets it be empty,
+			 * included) is a JSON boolean */
+			bool boolean = c->kind == DB_K_BOOL ||
+				       (c->cast && strcmp(c->cast, "boolean") == 0);
+			json_t *x = boolean ? json_boolean(strcmp(v, "true") == 0) : json_string(v);
 			json_object_set_new(obj, c->name, x);
 		}
 	}

@@ -1,12 +1,14 @@
 /* `lisctl import`: read every given file (CSV or JSON), check each on its own, then all of
  * them against each other and the database, and only then write them in one transaction
- * (or, with --dry-run, write them and roll back, to say what would change). */
+ * (or, with --dry-run, write them and roll back, to say what would change). The binding
+ * files, the large ones, are streamed into that transaction as they are checked (issue 10):
+ * see stream_file(). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "ctl_rows.h"
 
 /* Words on out, wrapped before column `width` (0: never) onto lines that start with
  * `indent`. */
@@ -119,6 +121,70 @@ static void on_removed(void *ctx, enum db_entity e, const char *key)
 		r->e[r->n++] = e;
 }
 
+/* A binding file, streamed (issue 10): each row checked as it is read, its references
+ * looked up in what the other files and the database hold, and staged in the database;
+ * duplicates are then found there. Without a database the rows are only checked. */
+struct stream {
+	enum db_entity e;
+	const struct ctl_refs *refs;   /* NULL: no database */
+	struct db_stage *stage;
+	struct ctl_errors *errs;
+	struct lis_error err;          /* the first staging failure */
+	bool failed;
+	size_t n;                      /* rows that passed their own checks */
+	const char *path;
+};
+
+static void stream_row(void *ctx, const void *row, bool ok, unsigned key_col)
+{
+	struct stream *s = ctx;
+	char key[600];
+
+	s->n += ok;
+	if (s->refs)
+		ctl_refs_check(s->refs, s->e, row, s->errs);
+	if (s->stage && !s->failed &&
+	    db_stage_put(s->stage, row, ok, ctl_row_key(s->e, row, key, sizeof(key)), key_col,
+			 &s->err) < 0)
+		s->failed = true;
+}
+
+static void stream_duplicate(void *ctx, unsigned line, unsigned col, const char *key,
+			     unsigned first)
+{
+	struct stream *s = ctx;
+
+	ctl_error_at(s->errs, s->path, line, col, "duplicate %s %s (first on line %u)",
+		     db_entities[s->e].dup, Q(key), first);
+}
+
+/* Read, check and stage the file of e; -1 (with s->err) when the database failed. */
+static int stream_file(struct stream *s, struct db_conn *c, enum ctl_format fmt)
+{
+	bool unread;
+
+	if (c && !(s->stage = db_stage_open(c, s->e, &s->err)))
+		return -1;
+	ctl_load_each(s->e, s->path, fmt, s->errs, stream_row, s, &unread);
+	if (c && db_stage_close(s->stage, s->failed ? NULL : &s->err) < 0)
+		s->failed = true;
+	s->stage = NULL;
+	if (c && !s->failed &&
+	    db_stage_duplicates(c, s->e, stream_duplicate, s, &s->err) < 0)
+		s->failed = true;
+	return s->failed ? -1 : 0;
+}
+
+/* --verbose's lines of staged rows, kept in a temporary file until their entity's
+ * counts are printed. */
+static void staged_changed(void *ctx, enum db_entity e, const char *key, bool added)
+{
+	FILE **f = ctx;
+
+	if (f[e] || (f[e] = tmpfile()))
+		fprintf(f[e], "  %s %s\n", added ? "added" : "changed", key);
+}
+
 /* --replace SCOPE, once or more: site:KEY (alone) or entity names. */
 static int parse_scope(const char *s, const char **site, unsigned *entities)
 {
@@ -151,16 +217,19 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 	enum ctl_format fmt = CTL_FORMAT_AUTO;
 	struct db_import_set set = {0}, broken = {0};
 	struct ctl_check_in check = {&set, &broken, 0, NULL, NULL};
-	struct ctl_iso *iso = NULL;
+	struct lis_iso *iso = NULL;
 	struct db_import_stats st;
 	struct db_import_opts opts = {0};
 	struct db_wiremap stored = {0};
 	struct keys have[DB_ENTITY_N] = {0};
 	struct removed removed = {0};
+	struct stream streamed[DB_ENTITY_N] = {0};
+	struct ctl_refs *refs = NULL;
+	FILE *listed[DB_ENTITY_N] = {NULL};
 	struct lis_error err = {0};
 	struct db_conn *c = NULL;
-	bool any = false, dry_run = false, verbose = false, no_warnings = false, bindings = false;
-	unsigned replace = 0;
+	bool any = false, dry_run = false, verbose = false, no_warnings = false, begun = false;
+	unsigned replace = 0, stream = 0;
 	int rc = CTL_EXIT_FAIL;
 
 	for (int i = 1; i < argc; i++) {
@@ -219,7 +288,10 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 		/* A site scope covers the site's rows of each kind whose file is given. */
 		if (replace_site && path[e] && e != DB_SITES)
 			replace |= 1u << e;
-		bindings |= path[e] && db_entities[e].binding;
+		/* Binding files are the large ones: they are streamed (issue 10). */
+		if (path[e] && db_entities[e].binding)
+			stream |= 1u << e;
+		streamed[e] = (struct stream){.e = (enum db_entity)e, .errs = &errs, .path = path[e]};
 	}
 
 	/* Every file is checked, even after one failed, and then all of them against each
@@ -228,23 +300,31 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 	memset(&errs, 0, sizeof(errs));
 	memset(&warns, 0, sizeof(warns));
 	for (int e = 0; e < DB_ENTITY_N; e++) {
-		if (path[e])
+		if (path[e] && !(stream & (1u << e)))
 			ctl_load((enum db_entity)e, path[e], fmt, &files[e], &errs);
 		set.of[e] = (struct db_rows){files[e].rows, files[e].n};
 		broken.of[e] = (struct db_rows){files[e].broken, files[e].n_broken};
 		check.unread |= files[e].unread ? 1u << e : 0;
 	}
-	if (path[DB_LOCATIONS] && !(iso = ctl_iso_load(NULL, &err)))
+	if (path[DB_LOCATIONS] && !(iso = lis_iso_load(NULL, &err)))
 		fprintf(stderr, "lisctl: warning: country and A1 are not checked against ISO "
 				"3166: %s (install iso-codes)\n", err.msg);
 	c = db_connect(conninfo, &err);
 	if (!c) {
+		for (int e = 0; e < DB_ENTITY_N; e++)
+			if (stream & (1u << e))
+				stream_file(&streamed[e], NULL, fmt);
 		ctl_errors_print(&errs, stderr);
 		fprintf(stderr, "lisctl: %s\n", err.msg);
 		goto out;
 	}
-	/* The files against each other and against what is stored. */
-	if (db_wiremap_read(c, NULL, bindings, &stored, &err) < 0) {
+	/* The files against each other and against what is stored (bindings, which nothing
+	 * refers to, are not read). Then the streamed files, row by row, in the import's
+	 * transaction. */
+	int read = db_wiremap_read(c, NULL, false, &stored, &err);
+	if (read == 0 && stream)
+		begun = db_import_begin(c, &err) == 0;
+	if (read < 0 || (stream && !begun)) {
 		ctl_errors_print(&errs, stderr);
 		fprintf(stderr, "lisctl: import: %s\n", err.msg);
 		goto out;
@@ -252,6 +332,19 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 	check.db = &stored.set;
 	check.iso = iso;
 	ctl_check_wiremap(&check, &errs, &warns);
+	if (stream && !(refs = ctl_refs_new(&check))) {
+		fprintf(stderr, "lisctl: import: out of memory\n");
+		goto out;
+	}
+	for (int e = 0; e < DB_ENTITY_N; e++) {
+		streamed[e].refs = refs;
+		if ((stream & (1u << e)) && stream_file(&streamed[e], c, fmt) < 0) {
+			ctl_errors_print(&errs, stderr);
+			fprintf(stderr, "lisctl: import: %s\nlisctl: import: nothing written\n",
+				streamed[e].err.msg);
+			goto out;
+		}
+	}
 	if (replace_site) {
 		const struct db_site_row *ss = stored.set.of[DB_SITES].rows;
 		const struct db_site_row *fs = set.of[DB_SITES].rows;
@@ -270,6 +363,7 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 			warns.total == 1 ? "" : "s");
 	}
 	if (errs.total > 0) {
+		/* begun: the staged rows are rolled back at out */
 		ctl_errors_print(&errs, stderr);
 		fprintf(stderr, "lisctl: import: %zu error%s, nothing written%s\n", errs.total,
 			errs.total == 1 ? "" : "s", path[DB_LOCATIONS] && !iso ?
@@ -282,6 +376,9 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 	opts.replace_site = replace_site;
 	opts.removed = on_removed;
 	opts.ctx = &removed;
+	opts.staged = stream;
+	opts.changed_row = verbose ? staged_changed : NULL;
+	opts.changed_ctx = listed;
 	for (int e = 0; e < DB_ENTITY_N; e++) {
 		opts.row_changed[e] = calloc(set.of[e].n + 1, sizeof(bool));
 		if (!opts.row_changed[e] || keys_build(&have[e], &stored.set, e) < 0) {
@@ -289,6 +386,7 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 			goto out;
 		}
 	}
+	begun = false; /* db_import_ex ends the transaction, whatever happens */
 	if (db_import_ex(c, &set, &opts, &st, &err) < 0) {
 		fprintf(stderr, "%s\nlisctl: import: nothing written\n", err.msg);
 		goto out;
@@ -299,8 +397,8 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 		for (int e = 0; e < DB_ENTITY_N; e++) {
 			if (!path[e])
 				continue;
-			printf("%s%zu %s (%zu changed", sep, set.of[e].n, db_entities[e].noun,
-			       st.changed[e]);
+			printf("%s%zu %s (%zu changed", sep, set.of[e].n + streamed[e].n,
+			       db_entities[e].noun, st.changed[e]);
 			if (replace & (1u << e))
 				printf(", %zu removed", st.removed[e]);
 			printf(")");
@@ -317,6 +415,11 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 		char buf[600];
 		if (!path[e])
 			continue;
+		if (stream & (1u << e)) {
+			added = st.added[e];
+			changed = st.changed[e] - added;
+			same = streamed[e].n - st.changed[e];
+		}
 		for (size_t i = 0; i < set.of[e].n; i++) {
 			if (!opts.row_changed[e][i])
 				same++;
@@ -329,6 +432,12 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 		if (replace & (1u << e))
 			printf("removed %zu, ", st.removed[e]);
 		printf("unchanged %zu\n", same);
+		if (listed[e]) {
+			char line[700];
+			rewind(listed[e]);
+			while (fgets(line, sizeof(line), listed[e]))
+				fputs(line, stdout);
+		}
 		for (size_t i = 0; verbose && i < set.of[e].n; i++) {
 			const char *k = row_key(&set, e, i, buf, sizeof(buf));
 			if (opts.row_changed[e][i])
@@ -340,7 +449,13 @@ int ctl_cmd_import(const char *conninfo, int argc, char **argv)
 	}
 	rc = CTL_EXIT_OK;
 out:
-	ctl_iso_free(iso);
+	if (begun)
+		db_import_rollback(c);
+	ctl_refs_free(refs);
+	for (int e = 0; e < DB_ENTITY_N; e++)
+		if (listed[e])
+			fclose(listed[e]);
+	lis_iso_free(iso);
 	db_close(c);
 	db_wiremap_free(&stored);
 	for (int e = 0; e < DB_ENTITY_N; e++) {

@@ -44,6 +44,12 @@ struct load {
 	size_t n;
 	char *broken;            /* rows with errors whose identity was read */
 	size_t n_broken;
+	/* Streaming (ctl_load_each): each row goes to on_row, in `one`, instead of rows and
+	 * broken, and duplicates are left to on_row's owner. */
+	void (*on_row)(void *ctx, const void *row, bool ok, unsigned key_col);
+	void *ctx;
+	char *one;
+	bool header_ok;
 };
 
 /* ---- cells ---- */
@@ -205,10 +211,10 @@ static bool (*const row_checks[DB_ENTITY_N])(struct load *, struct ctl_row *, co
 /* The entity's column closest to an unknown name (ctl_near), or NULL. */
 static const char *closest_column(const struct db_entity_desc *d, const char *name)
 {
-	struct ctl_near n = ctl_near_start(name);
+	struct lis_near n = lis_near_start(name);
 
 	for (size_t j = 0; j < d->n_cols; j++)
-		ctl_near_try(&n, d->cols[j].name);
+		lis_near_try(&n, d->cols[j].name);
 	return n.best;
 }
 
@@ -285,7 +291,7 @@ static void add_key(struct load *L, size_t set, const char *key, unsigned line, 
 static void load_row(struct load *L, struct ctl_row *r)
 {
 	const struct db_entity_desc *d = L->d;
-	char *row = L->rows + L->n * d->row_size, key[600];
+	char *row = L->on_row ? L->one : L->rows + L->n * d->row_size, key[600];
 	bool ok = true, read[MAX_COLS], id_ok = true;
 	size_t set = 1;
 	int id_at = -1;
@@ -320,16 +326,19 @@ static void load_row(struct load *L, struct ctl_row *r)
 			if (c->kind != DB_K_REF && id_at < 0)
 				id_at = (int)k;
 		}
-		if ((c->flags & DB_COL_UNIQUE) && read[k])
+		if ((c->flags & DB_COL_UNIQUE) && read[k] && L->n_keysets)
 			add_key(L, set, DB_FIELD(const char *, row, c->at), r->line, colno(r, L, k));
 		set += (c->flags & DB_COL_UNIQUE) != 0;
 	}
-	if (id_ok)
+	if (id_ok && L->n_keysets)
 		add_key(L, 0, ctl_row_key(L->e, row, key, sizeof(key)), r->line,
 			colno(r, L, id_at < 0 ? 0 : (size_t)id_at));
 	if (ok && row_checks[L->e])
 		ok = row_checks[L->e](L, r, row);
-	if (ok)
+	if (L->on_row) {
+		if (ok || id_ok)
+			L->on_row(L->ctx, row, ok, colno(r, L, id_at < 0 ? 0 : (size_t)id_at));
+	} else if (ok)
 		L->n++;
 	else if (id_ok)
 		memcpy(L->broken + L->n_broken++ * d->row_size, row, d->row_size);
@@ -360,27 +369,29 @@ static void check_duplicates(struct keyset *set, const char *path, struct ctl_er
 
 /* Every data row whose field count matches the header and whose cells all decoded; the
  * others are reported and skipped. Then the duplicates. */
-static void load_rows(struct load *L)
+static void load_data_row(struct load *L, struct ctl_row *r)
 {
 	size_t want = L->file->rows[0].n;
+	bool bad = false;
 
-	for (size_t i = 1; i < L->file->n_rows; i++) {
-		struct ctl_row *r = &L->file->rows[i];
-		bool bad = false;
-
-		if (r->n != want) {
-			ctl_error_at(L->errs, L->file->path, r->line,
-				     (unsigned)(r->n < want ? r->n : want) + 1,
-				     "row has %zu fields, the header has %zu%s", r->n, want,
-				     r->n > want && !L->file->json
-				     ? " (a value holding a comma must be in double quotes)" : "");
-			continue;
-		}
-		for (size_t j = 0; j < r->n; j++)
-			bad |= r->cells[j].bad;
-		if (!bad)
-			load_row(L, r);
+	if (r->n != want) {
+		ctl_error_at(L->errs, L->file->path, r->line,
+			     (unsigned)(r->n < want ? r->n : want) + 1,
+			     "row has %zu fields, the header has %zu%s", r->n, want,
+			     r->n > want && !L->file->json
+			     ? " (a value holding a comma must be in double quotes)" : "");
+		return;
 	}
+	for (size_t j = 0; j < r->n; j++)
+		bad |= r->cells[j].bad;
+	if (!bad)
+		load_row(L, r);
+}
+
+static void load_rows(struct load *L)
+{
+	for (size_t i = 1; i < L->file->n_rows; i++)
+		load_data_row(L, &L->file->rows[i]);
 	for (size_t i = 0; i < L->n_keysets; i++)
 		check_duplicates(&L->keys[i], L->file->path, L->errs);
 }
@@ -443,6 +454,58 @@ int ctl_load(enum db_entity e, const char *path, enum ctl_format fmt, struct ctl
 		free(L.keys[i].refs);
 	}
 	*out = (struct ctl_file){L.file, L.rows, L.n, L.broken, L.n_broken, oom};
+	return errs->total == before ? 0 : -1;
+}
+
+/* ctl_csv_each's rows: the header is kept (in L->file) and mapped, the others checked and
+ * let go. */
+static bool stream_row(void *ctx, struct ctl_row *r)
+{
+	struct load *L = ctx;
+
+	if (L->file->n_rows == 0) {
+		L->file->rows[L->file->n_rows++] = *r;
+		L->header_ok = map_header(L) == 0;
+		return true;
+	}
+	if (L->header_ok)
+		load_data_row(L, r);
+	return false;
+}
+
+int ctl_load_each(enum db_entity e, const char *path, enum ctl_format fmt,
+		  struct ctl_errors *errs,
+		  void (*on_row)(void *ctx, const void *row, bool ok, unsigned key_col), void *ctx,
+		  bool *unread)
+{
+	struct load L = {.e = e, .d = &db_entities[e], .errs = errs, .on_row = on_row,
+			 .ctx = ctx};
+	size_t before = errs->total;
+
+	*unread = false;
+	if (L.d->n_cols > MAX_COLS)
+		abort();
+	if (!(L.one = malloc(L.d->row_size))) {
+		ctl_errors_add(errs, "%s: out of memory", path);
+		*unread = true;
+		return -1;
+	}
+	if (ctl_format_of(path, fmt) == CTL_FORMAT_JSON) {
+		/* jansson reads a whole document: JSON files are in memory whole (their rows
+		 * still go to on_row one at a time). */
+		if ((L.file = ctl_json_read(path, errs)) && (L.header_ok = map_header(&L) == 0))
+			load_rows(&L);
+	} else if ((L.file = calloc(1, sizeof(*L.file))) &&
+		   (L.file->path = strdup(path)) &&
+		   (L.file->rows = calloc(1, sizeof(*L.file->rows)))) {
+		L.file->cap = 1;
+		ctl_csv_each(path, errs, stream_row, &L);
+	} else {
+		ctl_errors_add(errs, "%s: out of memory", path);
+	}
+	*unread = !L.file || !L.header_ok;
+	ctl_rows_free(L.file);
+	free(L.one);
 	return errs->total == before ? 0 : -1;
 }
 

@@ -9,28 +9,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "ctl.h"
 #include "ctl_csv.h"
 #include "ctl_report.h"
-#include "db_report.h"
 
 #define DEFAULT_DAYS 7u
+#define DEFAULT_COMPLIANCE_DAYS 30u     /* the compliance report's period */
 #define SUMMARY_TOP 5                   /* rows of each risk shown on the summary page */
 #define MAX_SECTIONS 16
 
-enum fmt { FMT_CSV, FMT_JSON, FMT_HTML };
-
-struct report {
+/* The reports lisctl runs a list of sections for; compliance is ctl_compliance.c's. */
+struct ctl_report {
 	const char *name, *title;
 	enum db_report_section sec[MAX_SECTIONS];
 	size_t n;
 };
 
-static const struct report reports[] = {
+static const struct ctl_report reports[] = {
 	{"queries", "Query log", {DB_REP_QUERIES}, 1},
 	{"coverage", "Coverage", {DB_REP_SUBNETS_NO_LOCATION, DB_REP_PORTS_NO_LOCATION,
 		DB_REP_BSSIDS_NO_LOCATION, DB_REP_ENDPOINTS_UNLOCATABLE,
@@ -45,6 +46,10 @@ static const struct report reports[] = {
 		DB_REP_LOCATIONS_NOT_DISPATCHABLE, DB_REP_STALE_BINDINGS, DB_REP_STALE_SWITCHES,
 		DB_REP_STALE_DECLARATIONS, DB_REP_SHARED_LOCATIONS, DB_REP_SITE_DISAGREEMENTS,
 		DB_REP_EMERGENCY_FALLBACK, DB_REP_MAC_MOVES_BETWEEN_SITES}, 15},
+	{"never-located", "Endpoints never located", {DB_REP_NEVER_LOCATED}, 1},
+	{"declarations", "Declared locations", {DB_REP_DECLARATIONS_EXPIRED,
+		DB_REP_DECLARATIONS_DUE, DB_REP_USERS_WITHOUT_DECLARATION}, 3},
+	{"compliance", "E911 compliance report", {0}, 0},
 };
 
 /* Titles and one line on why each section matters: for people, in HTML. */
@@ -90,29 +95,62 @@ static const struct {
 	[DB_REP_SUMMARY_SOURCES] = {"Sources", "Which evidence answered the queries of the "
 		"period."},
 	[DB_REP_SUMMARY_DAYS] = {"Queries per day", "By result (UTC days)."},
+	[DB_REP_NEVER_LOCATED] = {"Endpoints never located",
+		"Active endpoints that no located answer of lisd names (in the period): "
+		"onboarded but never called from, or never found by the wiremap."},
+	[DB_REP_DECLARATIONS_EXPIRED] = {"Expired declarations",
+		"Declared addresses past their expiry: they answer no call, except as an "
+		"unconfirmed fallback of a class that says so (lisctl declarations purge)."},
+	[DB_REP_DECLARATIONS_DUE] = {"Declarations due",
+		"Current declarations that expire, or must be confirmed again by the user's "
+		"class, within the next days."},
+	[DB_REP_USERS_WITHOUT_DECLARATION] = {"Users without a declaration",
+		"Users of an endpoint that may be off premises (its class counts declared "
+		"locations) with no current declaration that has not expired."},
+	[DB_REP_COMPLIANCE_DATABASE] = {"Database", "Where the report was read from."},
+	[DB_REP_COMPLIANCE_SITES] = {"Sites", "The sites the report covers."},
+	[DB_REP_COMPLIANCE_ERLS] = {"Dispatchable locations (ERLs)",
+		"Every location of the site, with the address a dispatcher is given."},
+	[DB_REP_COMPLIANCE_ENDPOINTS] = {"Endpoints", "Active endpoints, as lisd resolves them."},
+	[DB_REP_COMPLIANCE_PORTS] = {"Switch port coverage",
+		"Ports of the wiremap and ports seen in MAC bindings; located when the port or "
+		"its switch has a location."},
+	[DB_REP_COMPLIANCE_BSSIDS] = {"BSSID coverage", "Access points of the site's locations."},
+	[DB_REP_NOTIFICATION_LOG] = {"Notification log",
+		"Emergency calls of the period (not test calls) and each notice sent about them "
+		"(47 CFR 9.16(a)(2), Kari's Law)."},
+	[DB_REP_TEST_CALLS] = {"Test calls",
+		"Test-mode queries of the period (lisd TEST MODE), kept out of every other "
+		"figure, and the notices they caused."},
 };
 
-struct opts {
-	const struct report *rep;
-	enum fmt fmt;
-	bool fmt_given;
-	const char *out_path;
-	struct db_report_filter f;
-};
+const char *ctl_report_title(enum db_report_section s, const char **why)
+{
+	if (why)
+		*why = (unsigned)s < DB_REP_N_ ? info[s].why : NULL;
+	return (unsigned)s < DB_REP_N_ ? info[s].title : NULL;
+}
 
 void ctl_report_usage(FILE *out)
 {
-	fprintf(out, "usage: lisctl report queries|coverage|staleness|risk|summary [--from T] "
-		     "[--to T]\n"
-		     "                     [--site KEY] [--result R] [--source S] [--days N]\n"
-		     "                     [--format csv|json|html] [-o FILE]\n");
+	fprintf(out, "usage: lisctl report queries|coverage|staleness|risk|summary|never-located|"
+		     "declarations\n"
+		     "                     [--from T] [--to T] [--site KEY] [--result R] "
+		     "[--source S]\n"
+		     "                     [--days N] [--format csv|json|html] [-o FILE]\n"
+		     "       lisctl report compliance [--from T] [--to T | --days N] [--site KEY]\n"
+		     "                     [--organisation NAME] [--format html|pdf|json] [-o FILE]\n"
+		     "                     [--paper a4|letter] [--chromium PATH]\n"
+		     "--days: reports older than N days stale (default %u); compliance: the period\n"
+		     "is the N days (default %u) up to --to, else up to now.\n",
+		DEFAULT_DAYS, DEFAULT_COMPLIANCE_DAYS);
 }
 
 /* ---- options ---- */
 
-static int parse_opts(int argc, char **argv, struct opts *o)
+static int parse_opts(int argc, char **argv, struct ctl_report_opts *o)
 {
-	const char *from = NULL, *to = NULL, *fmt = NULL, *days = NULL;
+	const char *from = NULL, *to = NULL, *fmt = NULL, *days = NULL, *paper = NULL;
 
 	if (argc < 2 || argv[1][0] == '-') {
 		fprintf(stderr, "lisctl: report: name a report\n");
@@ -132,6 +170,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "--from", &from }, { "--to", &to }, { "--site", &o->f.site },
 		{ "--result", &o->f.result }, { "--source", &o->f.source }, { "--days", &days },
 		{ "--format", &fmt }, { "-o", &o->out_path }, { "--output", &o->out_path },
+		{ "--organisation", &o->organisation }, { "--paper", &paper },
+		{ "--chromium", &o->chromium },
 	};
 	for (int i = 2; i < argc; i++) {
 		int took = 0;
@@ -162,7 +202,28 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "lisctl: report: --to %s is not after --from %s\n", to, from);
 		return -1;
 	}
-	o->f.days = DEFAULT_DAYS;
+	bool compliance = strcmp(o->rep->name, "compliance") == 0;
+	if (!compliance && (o->organisation || paper || o->chromium)) {
+		fprintf(stderr, "lisctl: report: --organisation, --paper and --chromium are the "
+				"compliance report's\n");
+		return -1;
+	}
+	if (compliance && (o->f.result || o->f.source)) {
+		fprintf(stderr, "lisctl: report: compliance takes no --result or --source\n");
+		return -1;
+	}
+	if (compliance && from && days) {
+		fprintf(stderr, "lisctl: report: compliance: give --from or --days, not both\n");
+		return -1;
+	}
+	o->paper = "A4";
+	if (paper && strcmp(paper, "a4") != 0 && strcmp(paper, "letter") != 0) {
+		fprintf(stderr, "lisctl: report: --paper \"%s\": use a4 or letter\n", paper);
+		return -1;
+	}
+	if (paper && strcmp(paper, "letter") == 0)
+		o->paper = "letter";
+	o->f.days = compliance ? DEFAULT_COMPLIANCE_DAYS : DEFAULT_DAYS;
 	if (days) {
 		char *end;
 		errno = 0;
@@ -174,18 +235,33 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		}
 		o->f.days = (unsigned)v;
 	}
-	o->fmt = strcmp(o->rep->name, "summary") == 0 ? FMT_HTML : FMT_CSV;
+	o->fmt = strcmp(o->rep->name, "summary") == 0 || compliance ? FMT_HTML : FMT_CSV;
 	if (fmt) {
 		o->fmt_given = true;
-		if (strcmp(fmt, "csv") == 0)
+		if (strcmp(fmt, "csv") == 0 && !compliance)
 			o->fmt = FMT_CSV;
 		else if (strcmp(fmt, "json") == 0)
 			o->fmt = FMT_JSON;
 		else if (strcmp(fmt, "html") == 0)
 			o->fmt = FMT_HTML;
+		else if (strcmp(fmt, "pdf") == 0 && compliance)
+			o->fmt = FMT_PDF;
 		else {
-			fprintf(stderr, "lisctl: report: --format \"%s\": use csv, json or html\n",
-				fmt);
+			fprintf(stderr, "lisctl: report: --format \"%s\": use %s\n", fmt,
+				compliance ? "html, pdf or json" : "csv, json or html");
+			return -1;
+		}
+	}
+	if (compliance) {
+		time_t now = time(NULL);
+		if (!o->f.has_to)
+			o->f.to = now;
+		if (!o->f.has_from)
+			o->f.from = o->f.to - (time_t)o->f.days * 86400;
+		o->f.has_from = o->f.has_to = true;
+		if (o->f.to <= o->f.from) {
+			fprintf(stderr, "lisctl: report: compliance: --from %s is not before now\n",
+				from);
 			return -1;
 		}
 	}
@@ -196,7 +272,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static const char *iso8601(time_t t, char *buf, size_t size)
+const char *ctl_iso8601(time_t t, char *buf, size_t size)
 {
 	struct tm tm;
 	gmtime_r(&t, &tm);
@@ -238,7 +314,7 @@ static void write_csv(FILE *f, const struct db_table *t, size_t n)
 
 /* ---- JSON ---- */
 
-static json_t *json_cell(const char *v, enum db_col_type type)
+json_t *ctl_json_cell(const char *v, enum db_col_type type)
 {
 	if (!v)
 		return json_null();
@@ -258,8 +334,8 @@ static json_t *json_cell(const char *v, enum db_col_type type)
 	return s ? s : json_string("(not valid UTF-8)");
 }
 
-static int write_json(FILE *o, const struct opts *op, const struct db_table *t, size_t n,
-		      time_t now)
+static int write_json(FILE *o, const struct ctl_report_opts *op, const struct db_table *t,
+		      size_t n, time_t now)
 {
 	char buf[32];
 	json_t *root = json_object(), *filters = json_object(), *secs = json_array();
@@ -270,11 +346,11 @@ static int write_json(FILE *o, const struct opts *op, const struct db_table *t, 
 		return -1;
 	}
 	json_object_set_new(root, "report", json_string(op->rep->name));
-	json_object_set_new(root, "generated_at", json_string(iso8601(now, buf, sizeof buf)));
+	json_object_set_new(root, "generated_at", json_string(ctl_iso8601(now, buf, sizeof buf)));
 	json_object_set_new(filters, "from", op->f.has_from ?
-			    json_string(iso8601(op->f.from, buf, sizeof buf)) : json_null());
+			    json_string(ctl_iso8601(op->f.from, buf, sizeof buf)) : json_null());
 	json_object_set_new(filters, "to", op->f.has_to ?
-			    json_string(iso8601(op->f.to, buf, sizeof buf)) : json_null());
+			    json_string(ctl_iso8601(op->f.to, buf, sizeof buf)) : json_null());
 	json_object_set_new(filters, "site", op->f.site ? json_string(op->f.site) : json_null());
 	json_object_set_new(filters, "result",
 			    op->f.result ? json_string(op->f.result) : json_null());
@@ -296,7 +372,7 @@ static int write_json(FILE *o, const struct opts *op, const struct db_table *t, 
 			json_t *row = json_object();
 			for (size_t j = 0; j < t[k].n_cols; j++)
 				json_object_set_new(row, t[k].cols[j],
-						    json_cell(db_table_cell(&t[k], i, j),
+						    ctl_json_cell(db_table_cell(&t[k], i, j),
 							      t[k].types[j]));
 			json_array_append_new(rows, row);
 		}
@@ -315,7 +391,7 @@ static int write_json(FILE *o, const struct opts *op, const struct db_table *t, 
 /* ---- HTML ---- */
 
 /* Every piece of text that is not a literal of this file goes through here. */
-static void html_text(FILE *o, const char *s)
+void ctl_html_text(FILE *o, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -329,15 +405,14 @@ static void html_text(FILE *o, const char *s)
 	}
 }
 
-static void html_textf(FILE *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void html_textf(FILE *o, const char *fmt, ...)
+void ctl_html_textf(FILE *o, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	html_text(o, buf);
+	ctl_html_text(o, buf);
 }
 
 /* Printing is the point of the page: colours survive it, tables do not split, and nothing
@@ -364,7 +439,7 @@ static const char CSS[] =
 	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}"
 	"@page{margin:15mm}";
 
-static void html_head(FILE *o, const struct opts *op, time_t now)
+static void html_head(FILE *o, const struct ctl_report_opts *op, time_t now)
 {
 	char buf[32];
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -372,28 +447,28 @@ static void html_head(FILE *o, const struct opts *op, time_t now)
 	      "style-src 'unsafe-inline'\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<title>", o);
-	html_textf(o, "lis report: %s", op->rep->name);
+	ctl_html_textf(o, "lis report: %s", op->rep->name);
 	fputs("</title>\n<style>", o);
 	fputs(CSS, o);
 	fputs("</style>\n</head>\n<body>\n<header>\n<h1>", o);
-	html_text(o, op->rep->title);
+	ctl_html_text(o, op->rep->title);
 	fputs("</h1>\n<p class=\"meta\" id=\"generated\">", o);
-	html_textf(o, "Generated %s by lisctl report %s.", iso8601(now, buf, sizeof buf),
+	ctl_html_textf(o, "Generated %s by lisctl report %s.", ctl_iso8601(now, buf, sizeof buf),
 		   op->rep->name);
 	fputs("</p>\n<p class=\"meta\" id=\"filters\">", o);
 	char from[32] = "the first entry", to[32] = "now";
 	if (op->f.has_from)
-		iso8601(op->f.from, from, sizeof from);
+		ctl_iso8601(op->f.from, from, sizeof from);
 	if (op->f.has_to)
-		iso8601(op->f.to, to, sizeof to);
-	html_textf(o, "Period: %s to %s (query log, MAC moves). Stale: older than %u days.",
+		ctl_iso8601(op->f.to, to, sizeof to);
+	ctl_html_textf(o, "Period: %s to %s (query log, MAC moves). Stale: older than %u days.",
 		   from, to, op->f.days);
 	if (op->f.site)
-		html_textf(o, " Site: %s.", op->f.site);
+		ctl_html_textf(o, " Site: %s.", op->f.site);
 	if (op->f.result)
-		html_textf(o, " Result: %s.", op->f.result);
+		ctl_html_textf(o, " Result: %s.", op->f.result);
 	if (op->f.source)
-		html_textf(o, " Source: %s.", op->f.source);
+		ctl_html_textf(o, " Source: %s.", op->f.source);
 	fputs("</p>\n</header>\n", o);
 }
 
@@ -401,7 +476,7 @@ static void html_table(FILE *o, const struct db_table *t, size_t max_rows)
 {
 	if (t->missing) {
 		fputs("<p class=\"missing\">", o);
-		html_text(o, t->missing);
+		ctl_html_text(o, t->missing);
 		fputs("</p>\n", o);
 		return;
 	}
@@ -410,12 +485,12 @@ static void html_table(FILE *o, const struct db_table *t, size_t max_rows)
 		return;
 	}
 	fputs("<table id=\"", o);
-	html_text(o, t->name);
+	ctl_html_text(o, t->name);
 	fputs("\">\n<thead><tr>", o);
 	for (size_t j = 0; j < t->n_cols; j++) {
 		bool num = t->types[j] == DB_COL_INT || t->types[j] == DB_COL_REAL;
 		fputs(num ? "<th class=\"num\">" : "<th>", o);
-		html_text(o, t->cols[j]);
+		ctl_html_text(o, t->cols[j]);
 		fputs("</th>", o);
 	}
 	fputs("</tr></thead>\n<tbody>\n", o);
@@ -425,7 +500,7 @@ static void html_table(FILE *o, const struct db_table *t, size_t max_rows)
 		for (size_t j = 0; j < t->n_cols; j++) {
 			bool num = t->types[j] == DB_COL_INT || t->types[j] == DB_COL_REAL;
 			fputs(num ? "<td class=\"num\">" : "<td>", o);
-			html_text(o, db_table_cell(t, i, j));
+			ctl_html_text(o, db_table_cell(t, i, j));
 			fputs("</td>", o);
 		}
 		fputs("</tr>\n", o);
@@ -433,7 +508,7 @@ static void html_table(FILE *o, const struct db_table *t, size_t max_rows)
 	fputs("</tbody>\n</table>\n", o);
 	if (n < t->n_rows) {
 		fputs("<p class=\"more\">", o);
-		html_textf(o, "%zu more: see lisctl report %s.", t->n_rows - n,
+		ctl_html_textf(o, "%zu more: see lisctl report %s.", t->n_rows - n,
 			   t->section == DB_REP_QUERIES ? "queries" : "risk");
 		fputs("</p>\n", o);
 	}
@@ -443,23 +518,23 @@ static void html_section(FILE *o, const struct db_table *t, const char *level,
 			 const char *cls, size_t max_rows)
 {
 	fprintf(o, "<section class=\"%s\" id=\"s-", cls);
-	html_text(o, t->name);
+	ctl_html_text(o, t->name);
 	fprintf(o, "\">\n<%s>", level);
-	html_text(o, info[t->section].title);
+	ctl_html_text(o, info[t->section].title);
 	if (!t->missing) {
 		fputs(" <span class=\"count\">", o);
-		html_textf(o, "(%zu)", t->n_rows);
+		ctl_html_textf(o, "(%zu)", t->n_rows);
 		fputs("</span>", o);
 	}
 	fprintf(o, "</%s>\n<p class=\"why\">", level);
-	html_text(o, info[t->section].why);
+	ctl_html_text(o, info[t->section].why);
 	fputs("</p>\n", o);
 	html_table(o, t, max_rows);
 	fputs("</section>\n", o);
 }
 
-static void write_html(FILE *o, const struct opts *op, const struct db_table *t, size_t n,
-		       time_t now)
+static void write_html(FILE *o, const struct ctl_report_opts *op, const struct db_table *t,
+		       size_t n, time_t now)
 {
 	html_head(o, op, now);
 	fputs("<main>\n", o);
@@ -589,9 +664,9 @@ static void html_chart(FILE *o, const struct db_table *t)
 {
 	struct day_chart c;
 	fputs("<section class=\"report\" id=\"s-queries_per_day\">\n<h2>", o);
-	html_text(o, info[DB_REP_SUMMARY_DAYS].title);
+	ctl_html_text(o, info[DB_REP_SUMMARY_DAYS].title);
 	fputs("</h2>\n<p class=\"why\">", o);
-	html_text(o, info[DB_REP_SUMMARY_DAYS].why);
+	ctl_html_text(o, info[DB_REP_SUMMARY_DAYS].why);
 	fputs("</p>\n", o);
 	if (t->missing || chart_build(t, &c) < 0 || c.n_days == 0) {
 		if (t->missing)
@@ -619,7 +694,7 @@ static void html_chart(FILE *o, const struct db_table *t)
 	fprintf(o, "<figure>\n<svg class=\"chart\" id=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
 		   "role=\"img\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n"
 		   "<title>", width, height, width, height);
-	html_text(o, "Queries per day by result");
+	ctl_html_text(o, "Queries per day by result");
 	fputs("</title>\n", o);
 	/* y axis: 0, half, max */
 	for (int g = 0; g <= 2; g++) {
@@ -643,16 +718,16 @@ static void html_chart(FILE *o, const struct db_table *t)
 			fprintf(o, "<rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
 				   "fill=\"%s\" data-day=\"%s\" data-result=\"", x, y, bw, h,
 				cat_color(&c, k), day);
-			html_text(o, c.cats[k]);
+			ctl_html_text(o, c.cats[k]);
 			fprintf(o, "\" data-count=\"%ld\"><title>", v);
-			html_textf(o, "%s %s: %ld", day, c.cats[k], v);
+			ctl_html_textf(o, "%s %s: %ld", day, c.cats[k], v);
 			fputs("</title></rect>\n", o);
 		}
 		if ((int)d % label_every == 0) {
 			day_label(dt, "%m-%d", label, sizeof label);
 			fprintf(o, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">",
 				x + bw / 2, top + plot_h + 16);
-			html_text(o, label);
+			ctl_html_text(o, label);
 			fputs("</text>\n", o);
 		}
 	}
@@ -661,7 +736,7 @@ static void html_chart(FILE *o, const struct db_table *t)
 	fputs("<figcaption class=\"legend\">", o);
 	for (size_t k = 0; k < c.n_cats; k++) {
 		fprintf(o, "<span class=\"sw\" style=\"background:%s\"></span>", cat_color(&c, k));
-		html_text(o, c.cats[k]);
+		ctl_html_text(o, c.cats[k]);
 	}
 	fputs("</figcaption>\n</figure>\n", o);
 
@@ -669,7 +744,7 @@ static void html_chart(FILE *o, const struct db_table *t)
 	fputs("<table id=\"days\">\n<thead><tr><th>day</th>", o);
 	for (size_t k = 0; k < c.n_cats; k++) {
 		fputs("<th class=\"num\">", o);
-		html_text(o, c.cats[k]);
+		ctl_html_text(o, c.cats[k]);
 		fputs("</th>", o);
 	}
 	fputs("<th class=\"num\">total</th></tr></thead>\n<tbody>\n", o);
@@ -677,7 +752,7 @@ static void html_chart(FILE *o, const struct db_table *t)
 		long sum = 0;
 		day_label(c.first + (time_t)d * 86400, "%Y-%m-%d", day, sizeof day);
 		fputs("<tr><td>", o);
-		html_text(o, day);
+		ctl_html_text(o, day);
 		fputs("</td>", o);
 		for (size_t k = 0; k < c.n_cats; k++) {
 			sum += c.count[d * c.n_cats + k];
@@ -704,8 +779,8 @@ static bool is_risk(enum db_report_section s)
 	       s == DB_REP_EMERGENCY_FALLBACK || s == DB_REP_MAC_MOVES_BETWEEN_SITES;
 }
 
-static void write_summary(FILE *o, const struct opts *op, const struct db_table *t, size_t n,
-			  time_t now)
+static void write_summary(FILE *o, const struct ctl_report_opts *op, const struct db_table *t,
+			  size_t n, time_t now)
 {
 	html_head(o, op, now);
 	fputs("<main>\n", o);
@@ -715,7 +790,7 @@ static void write_summary(FILE *o, const struct opts *op, const struct db_table 
 
 	fputs("<section class=\"report\" id=\"s-top_risks\">\n<h2>Top risks</h2>\n"
 	      "<p class=\"why\">", o);
-	html_textf(o, "The first %d of each; lisctl report risk lists them all.", SUMMARY_TOP);
+	ctl_html_textf(o, "The first %d of each; lisctl report risk lists them all.", SUMMARY_TOP);
 	fputs("</p>\n", o);
 	for (size_t k = 0; k < n; k++)
 		if (is_risk(t[k].section))
@@ -723,7 +798,7 @@ static void write_summary(FILE *o, const struct opts *op, const struct db_table 
 	fputs("</section>\n", o);
 
 	fputs("<section class=\"report\" id=\"s-checks\">\n<h2>Checks</h2>\n<p class=\"why\">", o);
-	html_text(o, "How many findings each report has; lisctl report coverage, staleness "
+	ctl_html_text(o, "How many findings each report has; lisctl report coverage, staleness "
 		     "and risk list them.");
 	fputs("</p>\n<table id=\"checks\">\n<thead><tr><th>check</th><th class=\"num\">"
 	      "findings</th></tr></thead>\n<tbody>\n", o);
@@ -732,12 +807,12 @@ static void write_summary(FILE *o, const struct opts *op, const struct db_table 
 		    t[k].section > DB_REP_MAC_MOVES_BETWEEN_SITES)
 			continue;
 		fputs("<tr><td>", o);
-		html_text(o, info[t[k].section].title);
+		ctl_html_text(o, info[t[k].section].title);
 		fputs("</td><td class=\"num\">", o);
 		if (t[k].missing)
-			html_text(o, "not available");
+			ctl_html_text(o, "not available");
 		else
-			html_textf(o, "%zu", t[k].n_rows);
+			ctl_html_textf(o, "%zu", t[k].n_rows);
 		fputs("</td></tr>\n", o);
 	}
 	fputs("</tbody>\n</table>\n</section>\n</main>\n</body>\n</html>\n", o);
@@ -745,7 +820,9 @@ static void write_summary(FILE *o, const struct opts *op, const struct db_table 
 
 /* ---- the command ---- */
 
-static int write_out(const char *path, const char *buf, size_t len)
+/* The whole output to stdout, or to path through a temporary file beside it and a rename:
+ * whoever opens path sees the old file or the whole new one, never a half-written one. */
+int ctl_report_write_out(const char *path, const char *buf, size_t len)
 {
 	if (!path) {
 		if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
@@ -755,28 +832,60 @@ static int write_out(const char *path, const char *buf, size_t len)
 		}
 		return 0;
 	}
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "lisctl: report: cannot create %s: %s\n", path, strerror(errno));
+	/* not a file to replace (/dev/stdout, a FIFO): written to as it is */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		FILE *f = fopen(path, "w");
+		bool ok = f && fwrite(buf, 1, len, f) == len;
+		ok = f && fclose(f) == 0 && ok;
+		if (!ok)
+			fprintf(stderr, "lisctl: report: writing %s: %s\n", path, strerror(errno));
+		return ok ? 0 : -1;
+	}
+	size_t n = strlen(path);
+	char *tmp = malloc(n + sizeof ".XXXXXX");
+	if (!tmp) {
+		fprintf(stderr, "lisctl: report: out of memory\n");
 		return -1;
 	}
-	bool ok = fwrite(buf, 1, len, f) == len;
-	ok = fclose(f) == 0 && ok;
+	memcpy(tmp, path, n);
+	memcpy(tmp + n, ".XXXXXX", sizeof ".XXXXXX");
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		fprintf(stderr, "lisctl: report: cannot create %s: %s\n", path, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	mode_t mask = umask(0);
+	umask(mask);
+	bool ok = fchmod(fd, 0666 & ~mask) == 0;
+	for (size_t off = 0; ok && off < len;) {
+		ssize_t w = write(fd, buf + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		ok = w > 0;
+		off += ok ? (size_t)w : 0;
+	}
+	ok = close(fd) == 0 && ok;
+	ok = ok && rename(tmp, path) == 0;
 	if (!ok) {
 		fprintf(stderr, "lisctl: report: writing %s: %s\n", path, strerror(errno));
-		return -1;
+		unlink(tmp);
 	}
-	return 0;
+	free(tmp);
+	return ok ? 0 : -1;
 }
 
 int ctl_cmd_report(const struct ctl_settings *set, int argc, char **argv)
 {
-	struct opts op = {0};
+	struct ctl_report_opts op = {0};
 	if (parse_opts(argc, argv, &op) < 0) {
 		ctl_report_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
 	op.f.max_binding_age = set->max_binding_age;
+	if (strcmp(op.rep->name, "compliance") == 0)
+		return ctl_compliance_run(set, &op);
 
 	struct lis_error err = {0};
 	struct db_conn *c = db_connect(set->conninfo, &err);
@@ -817,7 +926,7 @@ int ctl_cmd_report(const struct ctl_settings *set, int argc, char **argv)
 		if (fclose(o) != 0 || wrc < 0) {
 			fprintf(stderr, "lisctl: report: out of memory\n");
 			rc = CTL_EXIT_FAIL;
-		} else if (write_out(op.out_path, buf, len) < 0) {
+		} else if (ctl_report_write_out(op.out_path, buf, len) < 0) {
 			rc = CTL_EXIT_FAIL;
 		}
 	}

@@ -53,36 +53,6 @@ void ctl_error_at(struct ctl_errors *e, const char *path, unsigned line, unsigne
 /* A value as it appears in a message: in double quotes, with quotes, backslashes and
  * control characters escaped, cut (at a character boundary) after about 60 bytes.
  * Only called on values already known to be valid UTF-8. */
-const char *ctl_quoted(char *buf, size_t size, const char *s)
-{
-	size_t n = 0, limit = size - 6; /* room for `..."` and NUL */
-	const size_t max_in = 60;
-	size_t in = 0;
-
-	buf[n++] = '"';
-	for (; s[in] && n + 4 < limit; in++) {
-		unsigned char ch = (unsigned char)s[in];
-		if (in >= max_in && (ch & 0xC0) != 0x80) {
-			memcpy(buf + n, "...", 3);
-			n += 3;
-			break;
-		}
-		if (ch == '"' || ch == '\\') {
-			buf[n++] = '\\';
-			buf[n++] = (char)ch;
-		} else if (ch == '\n') {
-			buf[n++] = '\\';
-			buf[n++] = 'n';
-		} else if (ch < 0x20 || ch == 0x7F) {
-			buf[n++] = '?';
-		} else {
-			buf[n++] = (char)ch;
-		}
-	}
-	buf[n++] = '"';
-	buf[n] = '\0';
-	return buf;
-}
 
 /* ---- text ---- */
 
@@ -168,45 +138,3 @@ fail:
 	return NULL;
 }
 
-/* Edit distance between a and b, case-insensitive, a swap of two neighbours counting as one
- * edit (optimal string alignment), or a large number when either is longer than 31 bytes. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), m[32][32];
-	if (la > 31 || lb > 31)
-		return SIZE_MAX;
-	for (size_t i = 0; i <= la; i++)
-		m[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		m[0][j] = j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			int ca = tolower((unsigned char)a[i - 1]);
-			int cb = tolower((unsigned char)b[j - 1]);
-			size_t v = m[i - 1][j - 1] + (ca != cb);
-			if (m[i - 1][j] + 1 < v)
-				v = m[i - 1][j] + 1;
-			if (m[i][j - 1] + 1 < v)
-				v = m[i][j - 1] + 1;
-			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
-			    tolower((unsigned char)a[i - 2]) == cb && m[i - 2][j - 2] + 1 < v)
-				v = m[i - 2][j - 2] + 1;
-			m[i][j] = v;
-		}
-	return m[la][lb];
-}
-
-struct ctl_near ctl_near_start(const char *name)
-{
-	return (struct ctl_near){name, NULL, strlen(name) <= 4 ? 1 : 2};
-}
-
-void ctl_near_try(struct ctl_near *n, const char *candidate)
-{
-	size_t d = distance(n->name, candidate);
-
-	if (d == 0 || d < n->best_d || (d == n->best_d && !n->best)) {
-		n->best = candidate;
-		n->best_d = d;
-	}
-}

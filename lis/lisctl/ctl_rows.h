@@ -42,19 +42,6 @@ void ctl_error_at(struct ctl_errors *e, const char *path, unsigned line, unsigne
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void ctl_verror_at(struct ctl_errors *e, const char *path, unsigned line, unsigned col,
 		   const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
-/* A value as it appears in a message: double-quoted, escaped, cut after about 60 bytes. */
-const char *ctl_quoted(char *buf, size_t size, const char *s);
-#define Q(s) ctl_quoted((char[96]){0}, 96, (s))
-
-/* Did-you-mean: the candidate closest to a name that is not one, found by trying each in
- * turn. Close means at most 2 edits (1 for names of 4 bytes or less), case ignored, a swap
- * of two neighbours counting as one edit; best stays NULL when none is that close. */
-struct ctl_near {
-	const char *name;
-	const char *best;
-	size_t best_d;
-};
-struct ctl_near ctl_near_start(const char *name);
-void ctl_near_try(struct ctl_near *n, const char *candidate);
+#define Q(s) lis_quoted((char[96]){0}, 96, (s))
 
 #endif

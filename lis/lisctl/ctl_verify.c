@@ -33,8 +33,7 @@ void ctl_verify_usage(FILE *out)
 		     "client reports. Exit 1 when a row fails or is malformed.\n");
 }
 
-/* target's text as the first kind of identity the resolver locates by that accepts it. */
-static int guess_ident(const char *text, struct ident *id)
+int ctl_guess_ident(const char *text, struct ident *id)
 {
 	for (int k = 0; k < IDENT_N_KINDS; k++)
 		if (wm_resolve_locates_by((enum ident_kind)k) &&
@@ -53,10 +52,10 @@ static int map_header(const struct ctl_rows *f, int at[N_COLS], struct ctl_error
 		at[k] = -1;
 	for (size_t i = 0; i < h->n; i++) {
 		const char *name = h->cells[i].s ? h->cells[i].s : "";
-		struct ctl_near near = ctl_near_start(name);
+		struct lis_near near = lis_near_start(name);
 		int k = 0;
 		while (k < N_COLS && strcmp(col_names[k], name) != 0)
-			ctl_near_try(&near, col_names[k++]);
+			lis_near_try(&near, col_names[k++]);
 		if (k < N_COLS && at[k] < 0) {
 			at[k] = (int)i;
 		} else if (k < N_COLS) {
@@ -101,7 +100,7 @@ static int verify_row(const struct ctl_rows *f, const struct ctl_row *r, const i
 		if (!v[k] && !r->cells[at[k]].bad)
 			ctl_error_at(errs, f->path, r->line, (unsigned)at[k] + 1,
 				     "missing value for required column \"%s\"", col_names[k]);
-	if (v[COL_TARGET] && guess_ident(v[COL_TARGET], &id) < 0)
+	if (v[COL_TARGET] && ctl_guess_ident(v[COL_TARGET], &id) < 0)
 		ctl_error_at(errs, f->path, r->line, (unsigned)at[COL_TARGET] + 1,
 			     "target %s is not an IP address, a MAC address, a SIP URI or a tel "
 			     "URI", Q(v[COL_TARGET]));

@@ -29,9 +29,14 @@ static void usage(FILE *out)
 		"  verify EXPECTED.csv [--max-binding-age S]\n"
 		"                      resolve each row's target as lisd would and compare the\n"
 		"                      location with the one the row expects (PASS or FAIL)\n"
-		"  report queries|coverage|staleness|risk|summary [--from T] [--to T] [--site KEY]\n"
+		"  report queries|coverage|staleness|risk|summary|never-located|declarations\n"
+		"         [--from T] [--to T] [--site KEY]\n"
 		"         [--result R] [--source S] [--days N] [--format csv|json|html] [-o FILE]\n"
 		"                      auditors' reports on the wiremap and the query log\n"
+		"  report compliance [--from T] [--to T | --days N] [--site KEY]\n"
+		"         [--organisation NAME] [--format html|pdf|json] [-o FILE]\n"
+		"         [--paper a4|letter] [--chromium PATH]\n"
+		"                      the E911 compliance report an auditor signs\n"
 		"  purge (--older-than DAYS | --before T) [--dry-run]\n"
 		"                      delete query-log entries answered before then (each\n"
 		"                      lisd's newest is kept), and notifications opened before\n"
@@ -42,9 +47,25 @@ static void usage(FILE *out)
 		"                      the user is off premises; every change is audited\n"
 		"  declarations USER [--audit]\n"
 		"                      list a user's declared addresses (and their audit)\n"
+		"  declarations purge --expired-before DATE [--dry-run]\n"
+		"                      delete declarations expired before DATE that are not\n"
+		"                      current (the audit keeps them)\n"
 		"  vpn-bind IP USER [--ttl SECONDS] [--class CLASS]\n"
 		"                      the VPN concentrator gave IP to USER for that long\n"
 		"  vpn-unbind IP       remove the VPN binding of IP\n"
+		"  endpoint (deactivate | reactivate | history) KEY\n"
+		"                      offboard an endpoint: lisd no longer answers its static\n"
+		"                      location, class or owner's declarations (or undo it);\n"
+		"                      every change is audited\n"
+		"  user (deactivate | reactivate | history) KEY\n"
+		"                      offboard a user: lisd no longer answers the user's\n"
+		"                      declared addresses or VPN bindings, the user's sessions\n"
+		"                      end and tokens are refused (or undo it); audited\n"
+		"  token issue --user USER [--endpoint KEY] [--label TEXT] [--expires DAYS]\n"
+		"                      a per-device token of the self-service API; the secret\n"
+		"                      is printed once\n"
+		"  token list [--user USER]\n"
+		"  token revoke ID|PREFIX\n"
 		"  notify test SITE    send a TEST notification to every recipient of SITE\n"
 		"                      ([notify] recipients) and print each outcome\n"
 		"\n"
@@ -105,8 +126,9 @@ int main(int argc, char **argv)
 			{"report", ctl_report_usage}, {"purge", ctl_purge_usage},
 			{"verify", ctl_verify_usage}, {"declare", ctl_declare_usage},
 			{"declarations", ctl_declarations_usage}, {"vpn-bind", ctl_vpn_bind_usage},
-			{"vpn-unbind", ctl_vpn_unbind_usage},
-			{"notify", ctl_notify_usage},
+			{"vpn-unbind", ctl_vpn_unbind_usage}, {"token", ctl_token_usage},
+			{"notify", ctl_notify_usage}, {"endpoint", ctl_endpoint_usage},
+			{"user", ctl_user_usage},
 		};
 		for (size_t k = 0; k < sizeof helps / sizeof helps[0]; k++)
 			if (strcmp(cmd, helps[k].name) == 0) {
@@ -124,6 +146,8 @@ int main(int argc, char **argv)
 		{"export", ctl_cmd_export}, {"purge", ctl_cmd_purge}, {"import", ctl_cmd_import},
 		{"declare", ctl_cmd_declare}, {"declarations", ctl_cmd_declarations},
 		{"vpn-bind", ctl_cmd_vpn_bind}, {"vpn-unbind", ctl_cmd_vpn_unbind},
+		{"endpoint", ctl_cmd_endpoint}, {"user", ctl_cmd_user},
+		{"token", ctl_cmd_token},
 	};
 	int (*run)(const char *conninfo, int argc, char **argv) = NULL;
 	for (size_t k = 0; k < sizeof plain / sizeof plain[0]; k++)

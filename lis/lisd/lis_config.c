@@ -96,7 +96,7 @@ int lis_config_load(struct lis_config *cfg, int argc, char **argv, FILE *out,
 				     "/readyz answer anyone who reaches them; set [admin] remote = "
 				     "true to mean it, or port = 0 for no admin listener",
 				     cfg->admin_listen);
-	if (lis_conf_check_notify(cfg, err) < 0)
+	if (lis_conf_check_notify(cfg, err) < 0 || lis_conf_check_selfservice(cfg, err) < 0)
 		return -1;
 	if (!cfg->querylog_instance[0]) {
 		/* lis.conf(5) [querylog]: the instance defaults to the host name. */

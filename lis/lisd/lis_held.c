@@ -343,6 +343,12 @@ static int resolve(const struct target *t, struct located *loc, struct lis_held_
 		goto out;
 	}
 	note_evidence(&res, pol.now, oc);
+	if (res.deactivated)
+		snprintf(oc->deactivated, sizeof oc->deactivated, "endpoint %.120s",
+			 res.deactivated->key);
+	else if (res.user_deactivated && !res.user)
+		snprintf(oc->deactivated, sizeof oc->deactivated, "user %.120s",
+			 res.user_deactivated);
 	if (res.disagreement) {
 		oc->disagreements = atomic_fetch_add(&disagreements, 1) + 1;
 		snprintf(oc->disagree, sizeof oc->disagree, "%s", res.disagree);

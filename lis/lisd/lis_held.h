@@ -44,6 +44,8 @@ struct lis_held_outcome {
 	char address[1024];           /* the civic address as sent, one line; "" when none */
 	char response_time[32];       /* responseTime asked; "" when absent */
 	bool test;                    /* lisd(8) TEST MODE: set by the HTTP front */
+	char deactivated[160];        /* what the request named that is offboarded: "endpoint
+	                               * KEY", "user KEY"; "" when nothing (lisd(8)) */
 };
 
 /* Read the location URI key (uri_key_file, or a random one with a warning). Errors are

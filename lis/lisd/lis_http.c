@@ -187,6 +187,8 @@ static void log_answer(struct lis_http *h, const char *ip, const char *method, c
 	if (oc->disagree[0])
 		EXTRA(" disagree=%s disagreements=%llu", lis_log_value(v, sizeof v, oc->disagree),
 		      oc->disagreements);
+	if (oc->deactivated[0])
+		EXTRA(" deactivated=%s", lis_log_value(v, sizeof v, oc->deactivated));
 	if (oc->reason[0] && strcmp(oc->result, "located") != 0)
 		EXTRA(" reason=%s", lis_log_value(v, sizeof v, oc->reason));
 	if (oc->auth.checked && !oc->auth.authorized && oc->auth.why[0])

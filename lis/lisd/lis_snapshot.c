@@ -129,10 +129,11 @@ static void log_loaded(const struct wm_snapshot *s, const char *trigger)
 	lis_log(LIS_LOG_INFO, "wiremap",
 		"loaded trigger=%s sites=%zu locations=%zu subnets=%zu switches=%zu ports=%zu "
 		"bssids=%zu endpoints=%zu bindings_mac_port=%zu bindings_ip_mac=%zu "
-		"bindings_mac_bssid=%zu classes=%zu declared=%zu vpn=%zu bytes=%zu ms=%.1f",
+		"bindings_mac_bssid=%zu classes=%zu declared=%zu vpn=%zu users_deactivated=%zu "
+		"bytes=%zu ms=%.1f",
 		trigger, st.sites, st.locations, st.subnets, st.switches, st.ports, st.bssids,
 		st.endpoints, st.bind_mac_port, st.bind_ip_mac, st.bind_mac_bssid, st.classes,
-		st.declared, st.vpn, st.bytes, st.load_ms);
+		st.declared, st.vpn, st.users_inactive, st.bytes, st.load_ms);
 }
 
 /* Load and publish. Returns 0, or -1 with err filled (the connection may have broken). */

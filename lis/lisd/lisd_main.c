@@ -25,6 +25,7 @@
 #include "lis_notifier.h"
 #include "lis_querylog.h"
 #include "lis_tls.h"
+#include "lis_web.h"
 #include "lis_version.h"
 
 /* SIGHUP: read the configuration (and the key files it names) again. A configuration that
@@ -238,6 +239,15 @@ int main(int argc, char **argv)
 		lis_http_stop(http);
 		http = NULL;
 	}
+	/* The self-service page and API, with the same certificate, on a port of its own. */
+	struct lis_web *web = NULL;
+	const struct lis_web_tls web_tls = {lis_tls_retrieve, LIS_HTTP_TLS_PRIORITIES};
+	if (http && lis_web_start(&cfg, &web_tls, &web, &err) < 0) {
+		lis_admin_stop(admin);
+		admin = NULL;
+		lis_http_stop(http);
+		http = NULL;
+	}
 	if (!http) {
 		char v[300];
 		lis_log(LIS_LOG_ERR, "start", "result=failed reason=%s",
@@ -277,6 +287,11 @@ int main(int argc, char **argv)
 	if (admin)
 		lis_log(LIS_LOG_INFO, "admin", "listen=%s port=%lu tls=%s paths=/healthz,/readyz,"
 			"/metrics", cfg.admin_listen, cfg.admin_port, LIS_HTTP_TLS_VERSIONS);
+	if (web)
+		lis_log(LIS_LOG_INFO, "selfservice", "listen=%s port=%lu tls=%s ldap=%s oidc=%s",
+			cfg.web_listen, cfg.web_port, LIS_HTTP_TLS_VERSIONS,
+			cfg.ldap_uri[0] ? cfg.ldap_uri : "-",
+			cfg.oidc_issuer[0] ? cfg.oidc_issuer : "-");
 
 	int sig = 0;
 	for (;;) {
@@ -302,6 +317,7 @@ int main(int argc, char **argv)
 			lis_log(LIS_LOG_INFO, "stop", "drain=cut-short");
 	}
 out_http:
+	lis_web_stop(web);
 	lis_admin_stop(admin);
 	lis_http_stop(http);
 out_snapshot:

@@ -5,7 +5,13 @@
  * iat and nonce are checked here. HTTP to the provider is libcurl over HTTPS only.
  *
  * The caller (lis_web) keeps a lis_oidc_pending between begin and finish (in its sign-in
- * state, bound to the browser by a cookie) and never shows it to anyone else. */
+ * state, bound to the browser by a cookie) and never shows it to anyone else.
+ *
+ * open copies what it needs of the conf (the caller may free it after). begin and finish may
+ * run in several threads at once on one struct lis_oidc; close only when none runs. The
+ * caller reads client_secret from lis.conf(5)'s client_secret_file (refused when others may
+ * read it) and passes the text. The ID token is verified by lis_oidc_jwt.c, with the bounds
+ * of lis_oidc_jwt.h (private to lis/web). */
 #ifndef LIS_OIDC_H
 #define LIS_OIDC_H
 
@@ -50,10 +56,11 @@ void lis_oidc_close(struct lis_oidc *o);
 int lis_oidc_begin(struct lis_oidc *o, struct lis_oidc_pending *p, char *url, size_t urllen,
 		   char *err, size_t errlen);
 
-/* The callback: check state against p (constant time), exchange code (with p's verifier)
- * at the token endpoint, verify the ID token (signature by a key of jwks_uri, refetched once
- * when the kid is unknown; iss, aud, azp, exp, iat, nonce) and fill *id. -1 with a sentence
- * in err on any failure; the sentence names the check that failed, never a secret. */
+/* The callback: check state against p (constant time) and p's age (10 minutes at most),
+ * exchange code (with p's verifier) at the token endpoint, verify the ID token (signature by
+ * a key of jwks_uri, refetched once when the kid is unknown; iss, aud, azp, exp, iat, nonce)
+ * and fill *id. -1 with a sentence in err on any failure; the sentence names the check that
+ * failed, never a secret, a code or a token. A refused state leaves the code unspent. */
 int lis_oidc_finish(struct lis_oidc *o, const struct lis_oidc_pending *p, const char *code,
 		    const char *state, struct lis_oidc_identity *id, char *err, size_t errlen);
 

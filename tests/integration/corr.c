@@ -516,3 +516,51 @@ bool ck_answers(void *ctx)
 	free(w);
 	return ok;
 }
+
+char *ck_method(struct ck_env *e, const struct th_lisd *l, const char *from)
+{
+	struct th_resp r;
+	th_held_post(l, &e->tls, ck_req("civic", false), from, &r);
+	xmlDocPtr d = r.body ? xp_parse(r.body, r.body_len) : NULL;
+	char *out = NULL;
+	if (d && xp_count(d, "/held:error") == 1) {
+		char *code = xp_str(d, "/held:error/@code");
+		size_t n = strlen(code ? code : "") + 8;
+		out = malloc(n);
+		if (out)
+			snprintf(out, n, "error:%s", code ? code : "");
+		free(code);
+	} else if (d) {
+		out = xp_str(d, "/held:locationResponse/pidf:presence/pidf:tuple/pidf:status/"
+			     "gp:geopriv/gp:method");
+	}
+	if (d)
+		xmlFreeDoc(d);
+	th_resp_free(&r);
+	return out ? out : strdup("");
+}
+
+bool ck_answers_method(void *ctx)
+{
+	struct ck_answer *c = ctx;
+	char *got = ck_method(c->e, c->l, c->from);
+	bool ok = strcmp(got, c->want) == 0;
+	free(got);
+	return ok;
+}
+
+void ck_lisctl_ok(const char *what, const struct th_proc *p)
+{
+	CHECKF(p->status == 0, "%s: exit %d: %s %s", what, p->status, th_flat(p->out),
+	       th_flat(p->err));
+}
+
+int ck_loads(const struct th_lisd *l)
+{
+	char *log = th_lisd_log(l);
+	int n = 0;
+	for (const char *p = log; p && (p = strstr(p, "loaded trigger=")); p++)
+		n++;
+	free(log);
+	return n;
+}

@@ -93,5 +93,23 @@ struct ck_answer {
 	const char *from, *want;
 };
 bool ck_answers(void *ctx);
+/* The method (gp:method) of l's answer to a civic request from `from`, or "error:CODE"
+ * (malloc'd; "" when neither). */
+char *ck_method(struct ck_env *e, const struct th_lisd *l, const char *from);
+/* For th_wait_until(): is the method of l's answer from `from` want (as ck_method says)? ctx
+ * is a struct ck_answer. */
+bool ck_answers_method(void *ctx);
+/* A lisctl run that must have succeeded (exit 0): a failed check shows its output. */
+void ck_lisctl_ok(const char *what, const struct th_proc *p);
+/* lisctl ARGS... against e's database, which must succeed; its output is not looked at. */
+#define CK_LISCTL_OK(e, ...)                                                           \
+	do {                                                                           \
+		struct th_proc p_;                                                     \
+		th_lisctl(&p_, (e)->pg.conninfo, __VA_ARGS__, (char *)NULL);          \
+		ck_lisctl_ok(#__VA_ARGS__, &p_);                                      \
+		th_proc_free(&p_);                                                     \
+	} while (0)
+/* How many full snapshot loads ("loaded trigger=" lines) l's log shows so far. */
+int ck_loads(const struct th_lisd *l);
 
 #endif

@@ -17,17 +17,6 @@ static struct th_pg standby;
 static struct th_lisd on_standby;
 static bool standby_up;
 
-/* How many full loads the lisd log shows so far. */
-static int loads(const struct th_lisd *l)
-{
-	char *log = th_lisd_log(l);
-	int n = 0;
-	for (const char *p = log; p && (p = strstr(p, "loaded trigger=")); p++)
-		n++;
-	free(log);
-	return n;
-}
-
 /* Wait (60 s at most: a deadline, not a measure) until l answers from with want. */
 static bool wait_answer(const struct th_lisd *l, const char *from, const char *want)
 {
@@ -56,14 +45,14 @@ static void test_port_location_change_is_a_delta(void)
 {
 	if (!wait_answer(&E.lisd, "127.0.0.10", "hq-410"))
 		return;
-	int before = loads(&E.lisd);
+	int before = ck_loads(&E.lisd);
 	if (!sql("UPDATE switch_port SET location_id = (SELECT id FROM location WHERE key ="
 		 " 'hq-420') WHERE port_id = 'Gi1/0/7'"))
 		return;
 	if (!wait_answer(&E.lisd, "127.0.0.10", "hq-420"))
 		return;
-	CHECKF(loads(&E.lisd) == before, "a full load ran (%d -> %d) for a one-row change",
-	       before, loads(&E.lisd));
+	CHECKF(ck_loads(&E.lisd) == before, "a full load ran (%d -> %d) for a one-row change",
+	       before, ck_loads(&E.lisd));
 	ck_expect(&E, ck_req(NULL, false), "127.0.0.10", NULL, "hq-420", "Wiremap", NULL, false);
 	sql("UPDATE switch_port SET location_id = (SELECT id FROM location WHERE key ="
 	    " 'hq-410') WHERE port_id = 'Gi1/0/7'");
@@ -86,20 +75,20 @@ static bool room_is(void *ctx)
  * version of the location, which the old one points at). */
 static void test_location_room_change_is_a_delta(void)
 {
-	int before = loads(&E.lisd);
+	int before = ck_loads(&E.lisd);
 	if (!sql("UPDATE location SET room = '411' WHERE key = 'hq-410'"))
 		return;
 	double dt = 0;
 	CHECKF(th_wait_until(60, 10, room_is, "411", &dt), "room 411 not answered in 60 s");
 	t_diag("new room answered %.3f s after the commit", dt);
-	CHECK(loads(&E.lisd) == before);
+	CHECK(ck_loads(&E.lisd) == before);
 	sql("UPDATE location SET room = '410' WHERE key = 'hq-410'");
 	CHECK(th_wait_until(60, 10, room_is, "410", &dt));
 }
 
 static void test_subnet_added_then_deleted(void)
 {
-	int before = loads(&E.lisd);
+	int before = ck_loads(&E.lisd);
 	if (!sql("INSERT INTO subnet (prefix, location_id) SELECT '127.0.3.0/24', id FROM"
 		 " location WHERE key = 'campus'"))
 		return;
@@ -107,13 +96,13 @@ static void test_subnet_added_then_deleted(void)
 	if (!sql("DELETE FROM subnet WHERE prefix = '127.0.3.0/24'"))
 		return;
 	wait_answer(&E.lisd, "127.0.3.9", "error:locationUnknown");
-	CHECK(loads(&E.lisd) == before);
+	CHECK(ck_loads(&E.lisd) == before);
 }
 
 /* What wiremapd writes: a device seen on a port, and its address. */
 static void test_bindings_upserted(void)
 {
-	int before = loads(&E.lisd);
+	int before = ck_loads(&E.lisd);
 	if (!sql("INSERT INTO binding_mac_port (mac, switch_id, port_id, first_seen, last_seen,"
 		 " source) SELECT '00:50:b6:00:00:71', id, 'Gi1/0/9', now(), now(), 'snmp' FROM"
 		 " switch WHERE key = 'sw1'") ||
@@ -126,7 +115,7 @@ static void test_bindings_upserted(void)
 		 " WHERE mac = '00:50:b6:00:00:71'"))
 		return;
 	wait_answer(&E.lisd, "127.0.0.71", "hq-410");
-	CHECK(loads(&E.lisd) == before);
+	CHECK(ck_loads(&E.lisd) == before);
 }
 
 /* A port that was not in the wiremap when the binding was loaded gets a location later. */
@@ -209,11 +198,11 @@ out:
 /* Sites are not applied in place: lisd loads anew, and the answer follows. */
 static void test_site_change_reloads(void)
 {
-	int before = loads(&E.lisd);
+	int before = ck_loads(&E.lisd);
 	if (!sql("UPDATE site SET allow_default = false WHERE key = 'hq'"))
 		return;
 	wait_answer(&E.lisd, "127.0.0.15", "error:locationUnknown");
-	CHECKF(loads(&E.lisd) > before, "no full load after a site change");
+	CHECKF(ck_loads(&E.lisd) > before, "no full load after a site change");
 	sql("UPDATE site SET allow_default = true WHERE key = 'hq'");
 	wait_answer(&E.lisd, "127.0.0.15", "hq-lobby");
 }
@@ -221,7 +210,7 @@ static void test_site_change_reloads(void)
 /* A bulk change (more rows in one statement than the feed lists one by one) reloads. */
 static void test_bulk_change_reloads(void)
 {
-	int before = loads(&E.lisd);
+	int before = ck_loads(&E.lisd);
 	if (!sql("INSERT INTO binding_ip_mac (ip, mac, first_seen, last_seen, source)"
 		 " SELECT ('10.200.0.0'::inet + g), ('02' || lpad(to_hex(g), 10, '0'))::macaddr,"
 		 " now(), now(), 'import' FROM generate_series(1, lis_change_max_rows() + 1) g"))
@@ -232,7 +221,7 @@ static void test_bulk_change_reloads(void)
 	struct ck_answer c = {&E, &E.lisd, "127.0.0.10", "hq-410"};
 	bool reloaded = false;
 	for (int i = 0; i < 600 && !reloaded; i++) {
-		reloaded = loads(&E.lisd) > before;
+		reloaded = ck_loads(&E.lisd) > before;
 		if (!reloaded)
 			th_sleep_ms(100);
 	}
@@ -257,13 +246,13 @@ static void test_lisd_reads_from_a_standby(void)
 	/* the loader's session is the standby's: PostgreSQL says so */
 	CHECK(th_pg_count(&standby, "SELECT count(*) FROM pg_stat_activity WHERE"
 			  " datname = 'lis' AND application_name <> 'psql'") >= 1);
-	int before = loads(&on_standby);
+	int before = ck_loads(&on_standby);
 	if (!sql("UPDATE switch_port SET location_id = (SELECT id FROM location WHERE key ="
 		 " 'hq-612') WHERE port_id = 'Gi1/0/7'"))
 		return;
 	wait_answer(&on_standby, "127.0.0.10", "hq-612");
 	wait_answer(&E.lisd, "127.0.0.10", "hq-612");
-	CHECK(loads(&on_standby) == before);
+	CHECK(ck_loads(&on_standby) == before);
 }
 
 static void test_stop(void)

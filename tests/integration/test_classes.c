@@ -30,61 +30,13 @@ static void test_setup_wiremap_vpn_pool_and_lisd(void)
 	home_file = strdup(ck_fixture("../declared/home.csv"));
 }
 
-static void lisctl_ok(const char *what, struct th_proc *p)
-{
-	CHECKF(p->status == 0, "%s: exit %d: %s %s", what, p->status, th_flat(p->out),
-	       th_flat(p->err));
-}
+#define LISCTL_OK(...) CK_LISCTL_OK(&E, __VA_ARGS__)
 
-/* lisctl ARGS..., which must succeed; its output is not looked at. */
-#define LISCTL_OK(...)                                                                 \
-	do {                                                                           \
-		struct th_proc p_;                                                     \
-		th_lisctl(&p_, E.pg.conninfo, __VA_ARGS__, (char *)NULL);             \
-		lisctl_ok(#__VA_ARGS__, &p_);                                         \
-		th_proc_free(&p_);                                                     \
-	} while (0)
-
-/* The answer from `from`: its method, or "error:CODE" (malloc'd). */
-static char *answer(const char *from)
-{
-	struct th_resp r;
-	th_held_post(&E.lisd, &E.tls, ck_req("civic", false), from, &r);
-	xmlDocPtr d = r.body ? xp_parse(r.body, r.body_len) : NULL;
-	char *out = NULL;
-	if (d && xp_count(d, "/held:error") == 1) {
-		char *code = xp_str(d, "/held:error/@code");
-		size_t n = strlen(code ? code : "") + 8;
-		out = malloc(n);
-		snprintf(out, n, "error:%s", code ? code : "");
-		free(code);
-	} else if (d) {
-		out = xp_str(d, PIDF "/gp:method");
-	}
-	if (d)
-		xmlFreeDoc(d);
-	th_resp_free(&r);
-	return out ? out : strdup("");
-}
-
-struct want {
-	const char *from, *what;
-};
-
-static bool answers(void *ctx)
-{
-	const struct want *w = ctx;
-	char *got = answer(w->from);
-	bool ok = strcmp(got, w->what) == 0;
-	free(got);
-	return ok;
-}
-
-/* lisd reloads its snapshot after a change to these tables (the change feed): wait. */
+/* A change reaches lisd through the change feed: wait. */
 static bool eventually(const char *from, const char *what)
 {
-	struct want w = {from, what};
-	return th_wait_until(20, 100, answers, &w, NULL);
+	struct ck_answer w = {&E, &E.lisd, from, what};
+	return th_wait_until(20, 100, ck_answers_method, &w, NULL);
 }
 
 static void test_softphone_on_a_vpn_pool_address_is_not_answered_with_the_office(void)
@@ -92,7 +44,7 @@ static void test_softphone_on_a_vpn_pool_address_is_not_answered_with_the_office
 	struct th_proc p;
 	th_lisctl(&p, E.pg.conninfo, "vpn-bind", "127.0.8.5", "alice", "--ttl", "3600",
 		  (char *)NULL);
-	lisctl_ok("vpn-bind", &p);
+	ck_lisctl_ok("vpn-bind", &p);
 	CHECK(strstr(p.out, "bound 127.0.8.5 to user alice (class softphone) until ") != NULL);
 	th_proc_free(&p);
 	/* alice declared nothing yet: off premises, no office, no declaration */
@@ -110,7 +62,7 @@ static void test_declared_home_address_is_answered_with_method_Manual(void)
 	struct th_proc p;
 	th_lisctl(&p, E.pg.conninfo, "declare", "alice", "home", "--address-file", home_file,
 		  "--current", "--days", "30", (char *)NULL);
-	lisctl_ok("declare", &p);
+	ck_lisctl_ok("declare", &p);
 	CHECK(strstr(p.out, "declared alice/home (current)") != NULL);
 	th_proc_free(&p);
 	CHECKF(eventually("127.0.8.5", "Manual"), "no Manual answer for alice's VPN address");
@@ -195,7 +147,7 @@ static void test_every_change_to_a_declaration_is_audited(void)
 	LISCTL_OK("declare", "alice", "home", "--confirm");
 	struct th_proc p;
 	th_lisctl(&p, E.pg.conninfo, "declarations", "alice", "--audit", (char *)NULL);
-	lisctl_ok("declarations", &p);
+	ck_lisctl_ok("declarations", &p);
 	CHECKF(strstr(p.out, "alice/home current confirmed ") && strstr(p.out, "(expired)") &&
 	       strstr(p.out, " insert home by ") && strstr(p.out, " update home by ") &&
 	       strstr(p.out, " via lisctl from "), "%s", th_flat(p.out));
@@ -261,7 +213,7 @@ static void test_vpn_binding_ends_with_its_lifetime(void)
 			     "127.0.8.0/24"), "%s", th_flat(p.out));
 	th_proc_free(&p);
 	th_lisctl(&p, E.pg.conninfo, "vpn-unbind", "127.0.8.7", (char *)NULL);
-	lisctl_ok("vpn-unbind", &p);
+	ck_lisctl_ok("vpn-unbind", &p);
 	CHECK(strstr(p.out, "removed the VPN binding of 127.0.8.7") != NULL);
 	th_proc_free(&p);
 }

@@ -484,6 +484,37 @@ static void test_cross_site_rows_and_taken_unique_values_are_errors(void)
 		      NULL);
 }
 
+/* Issue 12: two switches trading chassis IDs in one import is a legitimate change (a
+ * chassis taken by a switch the files do not give stays an error, above). */
+static void test_switches_swapping_chassis_ids_in_one_import(void)
+{
+	const char *d = mkdir_in("swap");
+	struct th_proc p;
+
+	write_in(d, "switches.csv", "switch,site,chassis_id\n"
+				    "sw-swap-a,hq,02:5a:00:00:00:0a\n"
+				    "sw-swap-b,hq,02:5a:00:00:00:0b\n");
+	ctl(&p, "import", "--switches", in(d, "switches.csv"), NULL);
+	CHECKF(p.status == 0, "%s", p.err);
+	th_proc_free(&p);
+	write_in(d, "swapped.csv", "switch,site,chassis_id\n"
+				   "sw-swap-a,hq,02:5a:00:00:00:0b\n"
+				   "sw-swap-b,hq,02:5a:00:00:00:0a\n");
+	ctl(&p, "import", "--switches", in(d, "swapped.csv"), NULL);
+	CHECKF(p.status == 0, "%s", p.err);
+	CHECK_STR(p.out, "imported 2 switches (2 changed)\n");
+	th_proc_free(&p);
+	char *got = th_pg_query1(&pg, "SELECT string_agg(key || ' ' || chassis_id, ', ' ORDER BY"
+				      " key) FROM switch WHERE key LIKE 'sw-swap-%'");
+	CHECK_STR(got, "sw-swap-a 02:5a:00:00:00:0b, sw-swap-b 02:5a:00:00:00:0a");
+	free(got);
+	ctl(&p, "import", "--switches", in(d, "swapped.csv"), NULL);
+	CHECK_STR(p.out, "imported 2 switches (0 changed)\n");
+	th_proc_free(&p);
+	/* the cases after this one count the switches */
+	CHECK(th_pg_exec(&pg, "lis", "DELETE FROM switch WHERE key LIKE 'sw-swap-%'") == 0);
+}
+
 static void test_json_syntax_and_field_errors_have_positions(void)
 {
 	const char *d = mkdir_in("json");
@@ -828,6 +859,8 @@ int main(void)
 	      test_missing_iso_codes_skip_the_check_with_a_warning);
 	t_run("cross_site_rows_and_taken_unique_values_are_errors",
 	      test_cross_site_rows_and_taken_unique_values_are_errors);
+	t_run("switches_swapping_chassis_ids_in_one_import",
+	      test_switches_swapping_chassis_ids_in_one_import);
 	t_run("json_syntax_and_field_errors_have_positions",
 	      test_json_syntax_and_field_errors_have_positions);
 	t_run("replace_entity_removes_what_the_file_lacks",

@@ -127,7 +127,7 @@ static void test_help_and_version_exit_0(void)
 	th_proc_free(&p);
 	/* every command takes --help (and -h): its usage on stdout, exit 0, no database needed */
 	static const char *const cmds[] = {"db", "import", "export", "explain", "report", "purge",
-					   "verify"};
+					   "verify", "endpoint", "user"};
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		char want[64];
 		snprintf(want, sizeof want, "usage: lisctl %s", cmds[i]);

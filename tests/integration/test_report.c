@@ -2,7 +2,9 @@
  * answers are written down here, read back through a parser of each format: CSV with libcsv
  * (RFC 4180), JSON with jansson, HTML with libxml2's HTML parser and XPath; and the summary
  * page rendered by headless Chromium, which must show the same numbers without a single
- * console error or network fetch. */
+ * console error or network fetch. The compliance report reads tests/data/compliance in a
+ * database of its own: its HTML, the same page as Chromium renders it, its JSON, and its
+ * PDF (pdfinfo for the pages, pdftotext for what each page says). */
 #include "check.h"
 #include "harness.h"
 #include "xp.h"
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +25,8 @@
 static struct th_pg PG;
 static char *WORK;
 static bool db_up;
+static char COMPLIANCE_CI[600];         /* the compliance sample's database */
+static bool compliance_up;
 
 static const char *fixture(const char *name)
 {
@@ -40,20 +45,30 @@ static bool exec_file(const char *name)
 	return ok;
 }
 
+/* lisctl on database ci with the arguments pre[0..n_pre) then those of ap (NULL-terminated;
+ * 17 in all at most). */
+static void lisctl_args(struct th_proc *p, const char *ci, const char *const *pre, int n_pre,
+			va_list ap)
+{
+	char *argv[20] = {NULL};
+	int n = 0;
+	for (; n < n_pre; n++)
+		argv[n] = (char *)pre[n];
+	for (const char *a; n < 17 && (a = va_arg(ap, const char *)) != NULL;)
+		argv[n++] = (char *)a;
+	th_lisctl(p, ci, argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6],
+		  argv[7], argv[8], argv[9], argv[10], argv[11], argv[12], argv[13], argv[14],
+		  argv[15], argv[16], (char *)NULL);
+}
+
 /* lisctl report ARGS... (NULL-terminated, at most 16). */
 static void report(struct th_proc *p, ...)
 {
-	char *argv[20] = {"report"};
-	int n = 1;
+	static const char *const pre[] = {"report"};
 	va_list ap;
 	va_start(ap, p);
-	for (const char *a; n < 18 && (a = va_arg(ap, const char *)) != NULL;)
-		argv[n++] = (char *)a;
+	lisctl_args(p, PG.conninfo, pre, 1, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	th_lisctl(p, PG.conninfo, argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6],
-		  argv[7], argv[8], argv[9], argv[10], argv[11], argv[12], argv[13], argv[14],
-		  argv[15], argv[16], (char *)NULL);
 }
 
 static void test_setup_fixture_wiremap_and_logs(void)
@@ -659,6 +674,31 @@ static bool console_error(const char *log)
 	       strstr(log, "Refused to") || strstr(log, "net::ERR_");
 }
 
+/* The DOM headless Chromium makes of the page at html (--dump-dom), with its profile in
+ * profile; NULL (a check failed) when it did not run. Console errors fail a check. */
+static xmlDocPtr chromium_dom(const char *html, const char *profile)
+{
+	char url[700], dir_opt[700];
+	snprintf(url, sizeof url, "file://%s", html);
+	snprintf(dir_opt, sizeof dir_opt, "--user-data-dir=%s/profile", profile);
+	/* The browser reads the file as itself; as root that is fine, as another user the
+	 * temp dir must be readable. */
+	chmod(WORK, 0755);
+	chmod(html, 0644);
+	char *const dump[] = {(char *)chromium_path(), "--headless", "--no-sandbox",
+		"--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		dir_opt, "--enable-logging=stderr", "--v=0", "--dump-dom", url, NULL};
+	char *const env[] = {"HOME=/tmp", NULL};
+	struct th_proc p;
+	th_run(&p, dump, env, 90);
+	xmlDocPtr d = p.status == 0 ? html_parse(p.out) : NULL;
+	if (CHECKF(d != NULL, "chromium exit %d: %s", p.status, th_flat(p.err)))
+		CHECKF(!console_error(p.err), "console errors: %s", th_flat(p.err));
+	th_proc_free(&p);
+	return d;
+}
+
 static void test_summary_renders_in_headless_chromium(void)
 {
 	if (!db_up)
@@ -682,24 +722,13 @@ static void test_summary_renders_in_headless_chromium(void)
 		return;
 	snprintf(profile, sizeof profile, "%s", prof);
 	snprintf(dir_opt, sizeof dir_opt, "--user-data-dir=%s/profile", profile);
-	/* The browser reads the file as itself; as root that is fine, as another user the
-	 * temp dir must be readable. */
-	chmod(WORK, 0755);
-	chmod(html, 0644);
-	char *const dump[] = {(char *)chrome, "--headless", "--no-sandbox", "--disable-gpu",
-		"--disable-quic", "--no-first-run", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", dir_opt, "--enable-logging=stderr",
-		"--v=0", "--dump-dom", url, NULL};
 	char *const env[] = {"HOME=/tmp", NULL};
-	th_run(&p, dump, env, 90);
-	xmlDocPtr d = p.status == 0 ? html_parse(p.out) : NULL;
-	if (CHECKF(d != NULL, "chromium exit %d: %s", p.status, th_flat(p.err))) {
-		CHECKF(!console_error(p.err), "console errors: %s", th_flat(p.err));
+	xmlDocPtr d = chromium_dom(html, profile);
+	if (d) {
 		CHECK_XS(d, "Location service summary", "string(//h1)");
 		check_summary_dom(d);
 	}
 	xmlFreeDoc(d);
-	th_proc_free(&p);
 
 	snprintf(shot, sizeof shot, "%s/summary.png", profile);
 	snprintf(shot_opt, sizeof shot_opt, "--screenshot=%s", shot);
@@ -719,6 +748,410 @@ static void test_summary_renders_in_headless_chromium(void)
 	th_proc_free(&p);
 }
 
+/* ---- the compliance report ---- */
+
+#define C_PERIOD "--from", "2026-11-02", "--to", "2026-11-05"
+#define C_ORG "Example Corp <Audit> & Co"
+
+static void test_setup_compliance_sample(void)
+{
+	if (!db_up || !CHECK(th_pg_exec(&PG, "lis", "CREATE DATABASE compliance") == 0))
+		return;
+	snprintf(COMPLIANCE_CI, sizeof COMPLIANCE_CI, "host=%s user=postgres dbname=compliance",
+		 PG.dir);
+	struct th_proc p;
+	th_lisctl(&p, COMPLIANCE_CI, "db", "migrate", (char *)NULL);
+	bool ok = CHECKF(p.status == 0, "migrate: %s", th_flat(p.err));
+	th_proc_free(&p);
+	char path[1024];
+	snprintf(path, sizeof path, "%s/tests/data/compliance/sample.sql", th_srcdir());
+	char *sql = ok ? th_read_file(path, NULL) : NULL;
+	compliance_up = CHECKF(sql && th_pg_exec(&PG, "compliance", sql) == 0, "cannot run %s",
+			       path);
+	free(sql);
+}
+
+/* lisctl report compliance C_PERIOD --organisation C_ORG ARGS... (at most 9) */
+static void compliance(struct th_proc *p, ...)
+{
+	static const char *const pre[] = {"report", "compliance", C_PERIOD, "--organisation",
+		C_ORG};
+	va_list ap;
+	va_start(ap, p);
+	lisctl_args(p, COMPLIANCE_CI, pre, 8, ap);
+	va_end(ap);
+}
+
+/* The report as format into WORK/name (path gets its name): whether it was written, with
+ * nothing on standard output. */
+static bool compliance_file(const char *name, const char *format, char *path, size_t size)
+{
+	struct th_proc p;
+	snprintf(path, size, "%s/%s", WORK, name);
+	compliance(&p, "--format", format, "-o", path, (char *)NULL);
+	bool ok = CHECKF(p.status == 0 && p.out[0] == '\0', "%s: exit %d: %s", name, p.status,
+			 th_flat(p.err));
+	th_proc_free(&p);
+	return ok;
+}
+
+/* Cell col (by its header) of the row of table id whose first cell is key. */
+#define CELL(d, want, id, key, col) \
+	CHECK_XS(d, want, "string(//table[@id='%s']/tbody/tr[td[1]='%s']/td[count(//table" \
+		 "[@id='%s']/thead/tr/th[.='%s']/preceding-sibling::th) + 1])", id, key, id, col)
+
+/* What the sample's report must say, wherever the DOM came from. */
+static void check_compliance_dom(xmlDocPtr d)
+{
+	char by[400], host[256] = "";
+	struct passwd *pw = getpwuid(geteuid());
+	gethostname(host, sizeof host - 1);
+	snprintf(by, sizeof by, "%s on %s (lisctl report compliance)", pw ? pw->pw_name : "?",
+		 host);
+
+	CHECK_XS(d, "E911 compliance report", "string(//h1)");
+	CHECK_XS(d, C_ORG, "string(//td[@id='about-organisation'])");
+	CHECK_XS(d, "2026-11-02T00:00:00Z to 2026-11-05T00:00:00Z",
+		 "string(//td[@id='about-period'])");
+	CHECK_XS(d, by, "string(//td[@id='about-generated_by'])");
+	char *at = xs(d, "string(//td[@id='about-generated_at'])");
+	CHECKF(th_is_datetime(at), "generated at \"%s\"", at);
+	free(at);
+	CHECK_XS(d, "lisctl 0.1.0", "string(//td[@id='about-software'])");
+	char *db = xs(d, "string(//td[@id='about-database'])");
+	/* the fixture is migrated to the newest schema; the report needs 0009 at least */
+	const char *ver = strstr(db, "schema version ");
+	CHECKF(strncmp(db, "compliance (PostgreSQL ", 23) == 0 && ver &&
+	       atoi(ver + strlen("schema version ")) >= 9, "database \"%s\"", db);
+	free(db);
+
+	/* obligations: checked, findings, verdict */
+	static const char *const obl[4][4] = {
+		{"Fixed devices located automatically", "FAIL", "3", "1"},
+		{"On-premises non-fixed devices located", "PASS", "2", "0"},
+		{"Off-premises devices with a current declaration", "FAIL", "3", "1"},
+		{"Notifications delivered", "FAIL", "2", "1"},
+	};
+	CHECK(xp_count(d, "//table[@id='obligations']/tbody/tr") == 4);
+	for (int i = 0; i < 4; i++) {
+		CELL(d, obl[i][1], "obligations", obl[i][0], "result");
+		CELL(d, obl[i][2], "obligations", obl[i][0], "checked");
+		CELL(d, obl[i][3], "obligations", obl[i][0], "findings");
+	}
+	CHECK(xp_count(d, "//table[@id='obligations']//td[@class='fail']") == 3);
+	CHECK(xp_count(d, "//table[@id='obligations']//td[@class='pass']") == 1);
+
+	/* coverage: endpoints precise, ports and BSSIDs located, and the percentages */
+	static const char *const cov[4][10] = {
+		{"hq", "3", "2", "66.7", "3", "2", "66.7", "1", "1", "100.0"},
+		{"branch", "2", "2", "100.0", "2", "2", "100.0", "0", "0", "\u2014"},
+		{"(no site)", "3", "1", "33.3", "0", "0", "\u2014", "0", "0", "\u2014"},
+		{"(all)", "8", "5", "62.5", "5", "4", "80.0", "1", "1", "100.0"},
+	};
+	static const char *const cov_cols[10] = {"site", "endpoints", "endpoints precise",
+		"endpoints pct", "ports", "ports located", "ports pct", "bssids", "bssids located",
+		"bssids pct"};
+	CHECK(xp_count(d, "//table[@id='coverage']/tbody/tr") == 4);
+	for (int i = 0; i < 4; i++)
+		for (int c = 1; c < 10; c++)
+			CELL(d, cov[i][c], "coverage", cov[i][0], cov_cols[c]);
+	CELL(d, "66.7", "classes", "desk_phone", "meeting pct");
+	CELL(d, "fixed", "classes", "desk_phone", "kind");
+	CELL(d, "3", "classes", "softphone", "endpoints");
+	CELL(d, "2", "classes", "softphone", "meeting policy");
+	CELL(d, "100.0", "classes", "mobile", "meeting pct");
+	CHECK(xp_count(d, "//table[@id='classes']/tbody/tr[td[1]='desk_phone' or "
+		       "td[1]='wifi_handset' or td[1]='softphone' or td[1]='mobile']") == 4);
+
+	/* a section per site: its ERLs with their addresses, in the order of the keys */
+	CHECK(xp_count(d, "//section[@class='site']") == 2);
+	CHECK_XS(d, "site-branch", "string(//section[@class='site'][1]/@id)");
+	CHECK_XS(d, "Site branch: Branch <Office> & Co",
+		 "string(//section[@id='site-branch']/h2)");
+	CHECK(xp_count(d, "//table[@id='erls-hq']/tbody/tr") == 3);
+	CHECK(xp_count(d, "//table[@id='erls-branch']/tbody/tr") == 1);
+	CELL(d, "50 Market ST, Newark, NJ 07102, US", "erls-branch", "br-main", "address");
+	CELL(d, "123 Broadway ST, New York, NY 10001, US", "erls-hq", "hq-410", "address");
+	CELL(d, "410", "erls-hq", "hq-410", "room");
+	CELL(d, "yes", "erls-hq", "hq-410", "dispatchable");
+	CELL(d, "no: missing HNO", "erls-hq", "hq-nohno", "dispatchable");
+	CELL(d, "66.7", "coverage-hq", "3", "endpoints pct");
+
+	/* findings, and an explicit row where there are none */
+	CHECK(xp_count(d, "//table[@id='findings_fixed']/tbody/tr") == 1);
+	CELL(d, "hq", "findings_fixed", "desk-2", "site");
+	CHECK(xp_count(d, "//table[@id='findings_off_premises']/tbody/tr") == 1);
+	CELL(d, "softphone", "findings_off_premises", "soft-3", "class");
+	CHECK_XS(d, "0 findings", "string(//table[@id='findings_on_premises']/tbody/"
+		 "tr[@class='none'])");
+	CHECK_XS(d, "0 findings", "string(//table[@id='bssids_without_location']/tbody/"
+		 "tr[@class='none'])");
+	CHECK(xp_count(d, "//table[@id='findings_notifications']/tbody/tr") == 1);
+	char *why = xs(d, "string(//table[@id='findings_notifications']/tbody/tr/td[5])");
+	CHECKF(strcmp(why, "webhook https://security.example/hook failed: HTTP 500: <b>down</b>")
+	       == 0, "problem \"%s\"", why);
+	free(why);
+	CHECK(xp_count(d, "//b") == 0);
+	CELL(d, "HNO", "locations_not_dispatchable", "hq", "missing");
+
+	/* the notification log: real calls only, a row per delivery; test calls apart */
+	CHECK(xp_count(d, "//table[@id='notification_log']/tbody/tr") == 3);
+	CHECK(xp_count(d, "//table[@id='notification_log']//td[.='ip:10.1.0.50']") == 0);
+	CHECK(xp_count(d, "//table[@id='notification_log']/tbody/tr[td[10]='failed']") == 1);
+	CHECK(xp_count(d, "//table[@id='test_calls']/tbody/tr") == 1);
+	CHECK_XS(d, "ip:10.1.0.50", "string(//table[@id='test_calls']/tbody/tr/td[2])");
+	CHECK_XS(d, "webhook https://security.example/hook: delivered",
+		 "string(//table[@id='test_calls']/tbody/tr/td[8])");
+	CHECK(xp_count(d, "//section[@id='signature']//table[@id='sign']/tbody/tr") == 2);
+}
+
+static void test_compliance_html_has_erls_coverage_obligations_and_logs(void)
+{
+	if (!compliance_up)
+		return;
+	char out[600];
+	struct th_proc p;
+	compliance_file("compliance.html", "html", out, sizeof out);
+	char *text = th_read_file(out, NULL);
+	xmlDocPtr d = text ? html_parse(text) : NULL;
+	if (CHECKF(d != NULL, "no %s", out)) {
+		check_self_contained(d);
+		check_compliance_dom(d);
+		char *css = xp_str(d, "string(//style)");
+		CHECK(strstr(css, "@page{size:A4;") != NULL);
+		CHECK(strstr(css, "break-before:page") != NULL);
+		CHECK(strstr(css, "thead{display:table-header-group}") != NULL);
+		CHECK(strstr(css, "tr{break-inside:avoid}") != NULL);
+		free(css);
+		CHECK(strstr(text, "Branch &lt;Office&gt; &amp; Co") != NULL);
+	}
+	xmlFreeDoc(d);
+	free(text);
+
+	/* -o a device, not a file to replace: written to */
+	compliance(&p, "--format", "json", "-o", "/dev/null", (char *)NULL);
+	CHECKF(p.status == 0 && p.out[0] == '\0', "exit %d: %s", p.status, th_flat(p.err));
+	th_proc_free(&p);
+
+	/* one site: its ERLs and endpoints only */
+	compliance(&p, "--site", "branch", "--paper", "letter", (char *)NULL);
+	d = p.status == 0 ? html_parse(p.out) : NULL;
+	if (CHECKF(d != NULL, "exit %d: %s", p.status, th_flat(p.err))) {
+		CHECK(xp_count(d, "//section[@class='site']") == 1);
+		CHECK(xp_count(d, "//table[@id='coverage']/tbody/tr") == 2);
+		CELL(d, "2", "coverage", "(all)", "endpoints");
+		CELL(d, "1", "obligations", "Notifications delivered", "checked");
+		CELL(d, "FAIL", "obligations", "Notifications delivered", "result");
+		CELL(d, "PASS", "obligations", "Fixed devices located automatically", "result");
+		CHECK(strstr(p.out, "@page{size:letter;") != NULL);
+	}
+	xmlFreeDoc(d);
+	th_proc_free(&p);
+}
+
+static void test_compliance_json_has_the_same_figures(void)
+{
+	if (!compliance_up)
+		return;
+	struct th_proc p;
+	compliance(&p, "--format", "json", (char *)NULL);
+	json_error_t je;
+	json_t *root = p.status == 0 ? json_loads(p.out, 0, &je) : NULL;
+	if (CHECKF(root != NULL, "exit %d: %s", p.status, th_flat(p.err))) {
+		CHECK_STR(json_string_value(json_object_get(json_object_get(root, "about"),
+							    "organisation")), C_ORG);
+		json_t *obl = json_section(root, "obligations");
+		json_t *rows = json_object_get(obl, "rows");
+		CHECK(json_array_size(rows) == 4);
+		CHECK_STR(json_string_value(json_object_get(json_array_get(rows, 1), "result")),
+			  "PASS");
+		CHECK(json_integer_value(json_object_get(json_array_get(rows, 0), "checked")) == 3);
+		json_t *cov = json_object_get(json_section(root, "coverage"), "rows");
+		json_t *all = json_array_get(cov, json_array_size(cov) - 1);
+		CHECK(json_real_value(json_object_get(all, "endpoints_pct")) == 62.5);
+		CHECK(json_is_null(json_object_get(json_array_get(cov, 0), "bssids_pct")));
+		CHECK(json_integer_value(json_object_get(json_section(root, "test_calls"),
+							 "count")) == 1);
+	}
+	json_decref(root);
+	th_proc_free(&p);
+}
+
+static bool have(const char *path)
+{
+	return access(path, X_OK) == 0;
+}
+
+/* lisctl's private directory for Chromium goes in TMPDIR: one of ours, to see it go. */
+static char *PDF_TMP;
+
+static void pdf_tmp_start(void)
+{
+	if (!PDF_TMP)
+		PDF_TMP = th_tmpdir("pdf-tmp");
+	if (PDF_TMP)
+		setenv("TMPDIR", PDF_TMP, 1);
+}
+
+static void pdf_tmp_check_empty(void)
+{
+	unsetenv("TMPDIR");
+	struct th_proc p;
+	char *const ls[] = {"/bin/ls", "-A", PDF_TMP ? PDF_TMP : "/nonexistent", NULL};
+	th_run(&p, ls, NULL, 10);
+	CHECKF(p.status == 0 && p.out[0] == '\0', "left in TMPDIR: %s", th_flat(p.out));
+	th_proc_free(&p);
+}
+
+static void test_compliance_renders_in_headless_chromium(void)
+{
+	if (!compliance_up)
+		return;
+	char html[600];
+	bool ok = compliance_file("compliance-dom.html", "html", html, sizeof html);
+	const char *prof = th_tmpdir("chromium-compliance");
+	if (!ok || !CHECK(prof != NULL))
+		return;
+	xmlDocPtr d = chromium_dom(html, prof);
+	if (d)
+		check_compliance_dom(d);
+	xmlFreeDoc(d);
+}
+
+/* Page n's text (pdftotext -f n -l n; n 0: every page), malloc'd; NULL when it cannot be
+ * read. */
+static char *pdf_page(const char *pdf, int n)
+{
+	char num[16];
+	snprintf(num, sizeof num, "%d", n);
+	char *const one[] = {"/usr/bin/pdftotext", "-layout", "-f", num, "-l", num, (char *)pdf,
+		"-", NULL};
+	char *const all[] = {"/usr/bin/pdftotext", "-layout", (char *)pdf, "-", NULL};
+	char *const *argv = n ? one : all;
+	struct th_proc p;
+	th_run(&p, argv, NULL, 60);
+	char *text = p.status == 0 ? strdup(p.out) : NULL;
+	th_proc_free(&p);
+	return text;
+}
+
+/* The PDF: a summary page, a page per site, the findings and logs after; A4. The count is
+ * exact for this sample, as Chromium lays it out: a change of layout shows here. */
+static void test_compliance_pdf_has_a_page_per_site(void)
+{
+	if (!compliance_up)
+		return;
+	char pdf[600];
+	struct th_proc p;
+	pdf_tmp_start();
+	bool ok = compliance_file("compliance.pdf", "pdf", pdf, sizeof pdf);
+	pdf_tmp_check_empty();
+	size_t len = 0;
+	char *bytes = ok ? th_read_file(pdf, &len) : NULL;
+	ok = CHECKF(bytes && len > 1000 && memcmp(bytes, "%PDF-", 5) == 0, "%s: %zu bytes", pdf,
+		    len);
+	free(bytes);
+	if (!ok)
+		return;
+	char *const info[] = {"/usr/bin/pdfinfo", pdf, NULL};
+	th_run(&p, info, NULL, 60);
+	int pages = -1;
+	const char *at = strstr(p.out, "Pages:");
+	if (at)
+		pages = atoi(at + 6);
+	CHECKF(strstr(p.out, "(A4)"), "not A4: %s", th_flat(p.out));
+	th_proc_free(&p);
+	/* the summary, branch, hq, then the findings and the logs: two pages of A4 here */
+	if (!CHECKF(pages == 5, "pages: %d", pages))
+		for (int i = 1; i <= pages && i < 10; i++) {
+			char *text = pdf_page(pdf, i);
+			t_diag("page %d: %s", i, text ? th_flat(text) : "(unreadable)");
+			free(text);
+		}
+
+	static const char *const want[4][3] = {
+		{"E911 compliance report", "Notifications delivered", "62.5"},
+		{"Site branch: Branch <Office> & Co", "50 Market ST, Newark, NJ 07102, US", "br-main"},
+		{"Site hq: Headquarters", "no: missing HNO", "hq-410"},
+		{"Findings", "0 findings", "desk-2"},
+	};
+	for (int i = 0; i < pages; i++) {
+		char *text = pdf_page(pdf, i + 1), foot[32];
+		for (int k = 0; k < 3 && i < 4; k++)
+			CHECKF(text && strstr(text, want[i][k]), "page %d lacks \"%s\"", i + 1,
+			       want[i][k]);
+		snprintf(foot, sizeof foot, "Page %d of %d", i + 1, pages);
+		CHECKF(text && strstr(text, foot) && strstr(text, "E911 compliance report, "
+							   "2026-11-02T00:00:00Z to 2026-11-05T00:00:00Z"),
+		       "page %d has no footer", i + 1);
+		free(text);
+	}
+	char *last = pdf_page(pdf, pages), *all = pdf_page(pdf, 0);
+	CHECKF(last && strstr(last, "Sign-off") && strstr(last, "Reviewed by (auditor)"),
+	       "last page: %s", last ? th_flat(last) : "(none)");
+	CHECKF(all && strstr(all, "Notification log") && strstr(all, "Test calls") &&
+	       strstr(all, "ip:10.1.0.50") && strstr(all, "HTTP 500: <b>down</b>"),
+	       "the logs are not in the PDF");
+	free(last);
+	free(all);
+}
+
+/* No browser, or one that fails: exit 1, a message that says so, and the file at -o as it
+ * was (here: not there at all, or its old content). */
+static void test_compliance_pdf_without_working_chromium_leaves_no_file(void)
+{
+	if (!compliance_up)
+		return;
+	char pdf[600], fake[600], old[600];
+	snprintf(pdf, sizeof pdf, "%s/none.pdf", WORK);
+	snprintf(old, sizeof old, "%s/old.pdf", WORK);
+	snprintf(fake, sizeof fake, "%s/fake-chromium", WORK);
+	CHECK(th_write_file(fake, "#!/bin/sh\necho 'fake: no display' >&2\nexit 0\n") == 0);
+	chmod(fake, 0755);
+	CHECK(th_write_file(old, "old") == 0);
+	struct {
+		const char *chromium, *out, *says;
+	} cases[] = {
+		{"/nonexistent/chromium", pdf, "--chromium /nonexistent/chromium: No such file"},
+		{"/bin/false", pdf, "/bin/false failed (exit status 1)"},
+		{fake, pdf, "exited without writing a PDF"},
+		{"/bin/false", old, "no PDF written"},
+	};
+	struct th_proc p;
+	pdf_tmp_start();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		compliance(&p, "--format", "pdf", "--chromium", cases[i].chromium, "-o", cases[i].out,
+			   (char *)NULL);
+		CHECKF(p.status == 1 && strstr(p.err, cases[i].says), "case %zu: exit %d: %s", i,
+		       p.status, th_flat(p.err));
+		th_proc_free(&p);
+	}
+	pdf_tmp_check_empty();
+	CHECK(access(pdf, F_OK) != 0);
+	/* a site that does not exist is an error, not a report of nothing */
+	compliance(&p, "--site", "nosuch", "-o", pdf, (char *)NULL);
+	CHECKF(p.status == 1 && strstr(p.err, "--site nosuch: no such site"), "exit %d: %s",
+	       p.status, th_flat(p.err));
+	th_proc_free(&p);
+	/* a database never migrated: said, and nothing written */
+	char empty[700];
+	snprintf(empty, sizeof empty, "host=%s user=postgres dbname=empty", PG.dir);
+	CHECK(th_pg_exec(&PG, "lis", "CREATE DATABASE empty") == 0);
+	th_lisctl(&p, empty, "report", "compliance", "-o", pdf, (char *)NULL);
+	CHECKF(p.status == 1 && strstr(p.err, "schema is version 0; the report needs version 9"),
+	       "exit %d: %s", p.status, th_flat(p.err));
+	th_proc_free(&p);
+	CHECK(access(pdf, F_OK) != 0);
+	char *kept = th_read_file(old, NULL);
+	CHECK_STR(kept, "old");
+	free(kept);
+	/* no temporary file left beside the output */
+	char *const ls[] = {"/bin/sh", "-c", "ls -a \"$0\" | grep -c 'pdf\\.'", WORK, NULL};
+	th_run(&p, ls, NULL, 10);
+	CHECKF(atoi(p.out) == 0, "left: %s", p.out);
+	th_proc_free(&p);
+}
+
 static void test_usage_errors_exit_2_and_database_errors_exit_1(void)
 {
 	struct th_proc p;
@@ -727,6 +1160,11 @@ static void test_usage_errors_exit_2_and_database_errors_exit_1(void)
 		{"report", NULL}, {"report", "nosuch", NULL}, {"report", "queries", "--format", "xml"},
 		{"report", "queries", "--from", "yesterday"}, {"report", "staleness", "--days", "0"},
 		{"report", "queries", "--bogus", NULL},
+		{"report", "compliance", "--format", "csv"},
+		{"report", "compliance", "--paper", "a5"},
+		{"report", "queries", "--organisation", "X"},
+		{"report", "compliance", "--result", "located"},
+		{"report", "compliance", "--from", "2999-01-01"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		th_lisctl(&p, ci, cases[i][0], cases[i][1], cases[i][2], cases[i][3], (char *)NULL);
@@ -771,6 +1209,24 @@ int main(void)
 	else
 		t_skip("test_summary_renders_in_headless_chromium",
 		       "chromium is not installed (apt-get install chromium)");
+	t_run("test_setup_compliance_sample", test_setup_compliance_sample);
+	t_run("test_compliance_html_has_erls_coverage_obligations_and_logs",
+	      test_compliance_html_has_erls_coverage_obligations_and_logs);
+	t_run("test_compliance_json_has_the_same_figures",
+	      test_compliance_json_has_the_same_figures);
+	if (chromium_path() && have("/usr/bin/pdfinfo") && have("/usr/bin/pdftotext")) {
+		t_run("test_compliance_renders_in_headless_chromium",
+		      test_compliance_renders_in_headless_chromium);
+		t_run("test_compliance_pdf_has_a_page_per_site",
+		      test_compliance_pdf_has_a_page_per_site);
+	} else {
+		t_skip("test_compliance_renders_in_headless_chromium", "chromium or poppler-utils "
+		       "is not installed");
+		t_skip("test_compliance_pdf_has_a_page_per_site", "chromium or poppler-utils is "
+		       "not installed");
+	}
+	t_run("test_compliance_pdf_without_working_chromium_leaves_no_file",
+	      test_compliance_pdf_without_working_chromium_leaves_no_file);
 	t_run("test_usage_errors_exit_2_and_database_errors_exit_1",
 	      test_usage_errors_exit_2_and_database_errors_exit_1);
 	th_pg_stop(&PG);

@@ -620,6 +620,7 @@ static void test_bad_endpoints(void)
 		"bad_endpoints.csv:6:5: \"+15551234567\" is not a tel URI (e.g. tel:+15551234567)",
 		"bad_endpoints.csv:7:3: \"00:04:f2:11:22:3\" is not a MAC address (e.g. "
 		"00:11:22:33:44:55)",
+		"bad_endpoints.csv:11:7: \"maybe\" is not an active flag (true or false)",
 		"bad_endpoints.csv:8:3: duplicate mac \"00:04:f2:11:22:33\" (first on line 3)",
 		"bad_endpoints.csv:10:4: duplicate uri \"sip:alice@example.com\" (first on line 9)",
 		NULL});
@@ -761,29 +762,29 @@ static const char iso2[] = "{\"3166-2\": [{\"code\": \"US-NY\", \"name\": \"New 
 static void test_iso_3166_lookups_take_codes_and_names(void)
 {
 	struct lis_error err = {0};
-	struct ctl_iso *iso = ctl_iso_parse(iso1, iso2, &err);
+	struct lis_iso *iso = lis_iso_parse(iso1, iso2, &err);
 	const char *near = "x";
 
 	if (!CHECKF(iso, "%s", err.msg))
 		return;
-	CHECK(ctl_iso_country_is_known(iso, "US") && ctl_iso_country_is_known(iso, "VA"));
-	CHECK(!ctl_iso_country_is_known(iso, "UK") && !ctl_iso_country_is_known(iso, "us") &&
-	      !ctl_iso_country_is_known(iso, "USA") && !ctl_iso_country_is_known(iso, ""));
+	CHECK(lis_iso_country_is_known(iso, "US") && lis_iso_country_is_known(iso, "VA"));
+	CHECK(!lis_iso_country_is_known(iso, "UK") && !lis_iso_country_is_known(iso, "us") &&
+	      !lis_iso_country_is_known(iso, "USA") && !lis_iso_country_is_known(iso, ""));
 	/* RFC 5139 A1: the code without the country, or the name, in any case */
-	CHECK(ctl_iso_subdivision_is_known(iso, "US", "CA", NULL));
-	CHECK(ctl_iso_subdivision_is_known(iso, "US", "california", NULL));
-	CHECK(ctl_iso_subdivision_is_known(iso, "DE", "BY", NULL));
-	CHECK(ctl_iso_subdivision_is_known(iso, "DE", "Bayern", NULL));
-	CHECK(!ctl_iso_subdivision_is_known(iso, "DE", "CA", &near) && near == NULL);
-	CHECK(!ctl_iso_subdivision_is_known(iso, "US", "Californa", &near) && near &&
+	CHECK(lis_iso_subdivision_is_known(iso, "US", "CA", NULL));
+	CHECK(lis_iso_subdivision_is_known(iso, "US", "california", NULL));
+	CHECK(lis_iso_subdivision_is_known(iso, "DE", "BY", NULL));
+	CHECK(lis_iso_subdivision_is_known(iso, "DE", "Bayern", NULL));
+	CHECK(!lis_iso_subdivision_is_known(iso, "DE", "CA", &near) && near == NULL);
+	CHECK(!lis_iso_subdivision_is_known(iso, "US", "Californa", &near) && near &&
 	      strcmp(near, "California") == 0);
-	CHECK(!ctl_iso_subdivision_is_known(iso, "US", "NX", &near) && near &&
+	CHECK(!lis_iso_subdivision_is_known(iso, "US", "NX", &near) && near &&
 	      strcmp(near, "NY") == 0);
 	/* a country without subdivisions takes any A1 */
-	CHECK(ctl_iso_subdivision_is_known(iso, "VA", "Anything", NULL));
-	ctl_iso_free(iso);
-	CHECK(!ctl_iso_parse("{\"3166-1\": 5}", iso2, &err) && strstr(err.msg, "3166-1"));
-	CHECK(!ctl_iso_load("/nonexistent", &err) &&
+	CHECK(lis_iso_subdivision_is_known(iso, "VA", "Anything", NULL));
+	lis_iso_free(iso);
+	CHECK(!lis_iso_parse("{\"3166-1\": 5}", iso2, &err) && strstr(err.msg, "3166-1"));
+	CHECK(!lis_iso_load("/nonexistent", &err) &&
 	      strstr(err.msg, "/nonexistent/iso_3166-1.json: cannot open"));
 }
 
@@ -791,7 +792,7 @@ static void test_iso_3166_lookups_take_codes_and_names(void)
 static void test_iso_codes_package_data_loads(void)
 {
 	struct lis_error err = {0};
-	struct ctl_iso *iso = ctl_iso_load(CTL_ISO_CODES_DIR, &err);
+	struct lis_iso *iso = lis_iso_load(LIS_ISO_CODES_DIR, &err);
 	char code[3] = "AA";
 	int n = 0;
 
@@ -801,12 +802,12 @@ static void test_iso_codes_package_data_loads(void)
 	}
 	for (code[0] = 'A'; code[0] <= 'Z'; code[0]++)
 		for (code[1] = 'A'; code[1] <= 'Z'; code[1]++)
-			n += ctl_iso_country_is_known(iso, code);
+			n += lis_iso_country_is_known(iso, code);
 	CHECKF(n >= 249, "%d codes", n);
-	CHECK(ctl_iso_subdivision_is_known(iso, "US", "CA", NULL));
-	CHECK(ctl_iso_subdivision_is_known(iso, "DE", "Bayern", NULL));
-	CHECK(!ctl_iso_subdivision_is_known(iso, "DE", "CA", NULL));
-	ctl_iso_free(iso);
+	CHECK(lis_iso_subdivision_is_known(iso, "US", "CA", NULL));
+	CHECK(lis_iso_subdivision_is_known(iso, "DE", "Bayern", NULL));
+	CHECK(!lis_iso_subdivision_is_known(iso, "DE", "CA", NULL));
+	lis_iso_free(iso);
 }
 
 /* RFC 4589 §3: PLC is one of the registry's tokens. */
@@ -814,40 +815,40 @@ static void test_place_types_are_the_rfc_4589_registry(void)
 {
 	const char *near = "x";
 
-	CHECK(ctl_place_type_is_known("office", &near) && near == NULL);
-	CHECK(ctl_place_type_is_known("aircraft", NULL) && ctl_place_type_is_known("watercraft",
+	CHECK(lis_place_type_is_known("office", &near) && near == NULL);
+	CHECK(lis_place_type_is_known("aircraft", NULL) && lis_place_type_is_known("watercraft",
 										  NULL));
-	CHECK(ctl_place_type_is_known("place-of-worship", NULL));
-	CHECK(!ctl_place_type_is_known("offices", &near) && near && strcmp(near, "office") == 0);
-	CHECK(!ctl_place_type_is_known("trainstation", &near) && near &&
+	CHECK(lis_place_type_is_known("place-of-worship", NULL));
+	CHECK(!lis_place_type_is_known("offices", &near) && near && strcmp(near, "office") == 0);
+	CHECK(!lis_place_type_is_known("trainstation", &near) && near &&
 	      strcmp(near, "train-station") == 0);
-	CHECK(!ctl_place_type_is_known("spaceship", &near) && near == NULL);
+	CHECK(!lis_place_type_is_known("spaceship", &near) && near == NULL);
 }
 
 static void test_civic_problems_name_what_is_missing(void)
 {
 	const char *c[CIVIC_N_FIELDS] = {0};
-	struct ctl_iso *iso = ctl_iso_parse(iso1, iso2, NULL);
+	struct lis_iso *iso = lis_iso_parse(iso1, iso2, NULL);
 
-	CHECK(ctl_civic_problems(c, iso) == 0); /* no civic address at all: not judged here */
+	CHECK(lis_civic_problems(c, iso) == 0); /* no civic address at all: not judged here */
 	c[CIVIC_COUNTRY] = "US";
-	CHECK(ctl_civic_problems(c, iso) ==
-	      (CTL_MISSING_HNO | CTL_MISSING_RD | CTL_MISSING_A3 | CTL_MISSING_A1));
+	CHECK(lis_civic_problems(c, iso) ==
+	      (LIS_MISSING_HNO | LIS_MISSING_RD | LIS_MISSING_A3 | LIS_MISSING_A1));
 	c[CIVIC_A1] = "NY", c[CIVIC_A3] = "New York", c[CIVIC_RD] = "Broadway";
-	CHECK(ctl_civic_problems(c, iso) == CTL_MISSING_HNO);
+	CHECK(lis_civic_problems(c, iso) == LIS_MISSING_HNO);
 	c[CIVIC_HNO] = "123";
-	CHECK(ctl_civic_problems(c, iso) == 0);
+	CHECK(lis_civic_problems(c, iso) == 0);
 	c[CIVIC_A1] = "BY";
-	CHECK(ctl_civic_problems(c, iso) == CTL_BAD_A1);
-	CHECK(ctl_civic_problems(c, NULL) == 0); /* without iso-codes: not checked */
+	CHECK(lis_civic_problems(c, iso) == LIS_BAD_A1);
+	CHECK(lis_civic_problems(c, NULL) == 0); /* without iso-codes: not checked */
 	c[CIVIC_A1] = "NY", c[CIVIC_PLC] = "offise";
-	CHECK(ctl_civic_problems(c, NULL) == CTL_BAD_PLC);
+	CHECK(lis_civic_problems(c, NULL) == LIS_BAD_PLC);
 	c[CIVIC_PLC] = NULL, c[CIVIC_COUNTRY] = "XX";
-	CHECK(ctl_civic_problems(c, iso) == CTL_BAD_COUNTRY);
-	CHECK(ctl_civic_problems(c, NULL) == 0);
+	CHECK(lis_civic_problems(c, iso) == LIS_BAD_COUNTRY);
+	CHECK(lis_civic_problems(c, NULL) == 0);
 	c[CIVIC_COUNTRY] = NULL;
-	CHECK(ctl_civic_problems(c, iso) == CTL_MISSING_COUNTRY);
-	ctl_iso_free(iso);
+	CHECK(lis_civic_problems(c, iso) == LIS_MISSING_COUNTRY);
+	lis_iso_free(iso);
 }
 
 /* RFC 4119: HNO is the numeric part only; "12A" or "12 1/2" puts the suffix in HNS. */
@@ -857,13 +858,13 @@ static void test_hno_with_a_suffix_and_a_misshapen_postal_code_are_problems(void
 
 	c[CIVIC_COUNTRY] = "US", c[CIVIC_A1] = "NY", c[CIVIC_A3] = "New York";
 	c[CIVIC_RD] = "Broadway", c[CIVIC_HNO] = "12A", c[CIVIC_PC] = "10001";
-	CHECK(ctl_civic_problems(c, NULL) == CTL_BAD_HNO);
+	CHECK(lis_civic_problems(c, NULL) == LIS_BAD_HNO);
 	c[CIVIC_HNO] = "12 1/2";
-	CHECK(ctl_civic_problems(c, NULL) == CTL_BAD_HNO);
+	CHECK(lis_civic_problems(c, NULL) == LIS_BAD_HNO);
 	c[CIVIC_HNO] = "12", c[CIVIC_PC] = "1001";
-	CHECK(ctl_civic_problems(c, NULL) == CTL_BAD_PC);
+	CHECK(lis_civic_problems(c, NULL) == LIS_BAD_PC);
 	c[CIVIC_PC] = "10001-2345";
-	CHECK(ctl_civic_problems(c, NULL) == 0);
+	CHECK(lis_civic_problems(c, NULL) == 0);
 }
 
 static void test_postal_codes_fit_their_countrys_format(void)
@@ -885,12 +886,12 @@ static void test_postal_codes_fit_their_countrys_format(void)
 	const char *format = NULL;
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		CHECKF(ctl_postal_code_fits(good[i][0], good[i][1], NULL), "%s %s", good[i][0],
+		CHECKF(lis_postal_code_fits(good[i][0], good[i][1], NULL), "%s %s", good[i][0],
 		       good[i][1]);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		CHECKF(!ctl_postal_code_fits(bad[i][0], bad[i][1], NULL), "%s %s", bad[i][0],
+		CHECKF(!lis_postal_code_fits(bad[i][0], bad[i][1], NULL), "%s %s", bad[i][0],
 		       bad[i][1]);
-	CHECK(!ctl_postal_code_fits("US", "1", &format) && format &&
+	CHECK(!lis_postal_code_fits("US", "1", &format) && format &&
 	      strcmp(format, "5 digits, or ZIP+4 as 12345-6789") == 0);
 }
 

@@ -164,6 +164,31 @@ static void test_notify_without_what_it_needs_is_refused(void)
 	unlink(path);
 }
 
+/* lisd(8) SELF-SERVICE: never a plain-text LDAP bind, and a listener nobody could sign in
+ * to is refused at start. */
+static void test_selfservice_without_a_safe_sign_in_is_refused(void)
+{
+	check_bad("[ldap]\nuri = http://ldap.example.net\n", 2, "uri");
+	check_bad("[ldap]\nuri = ldaps://ldap.example.net/dc=x\n", 2, "uri");
+	check_bad("[oidc]\nissuer = http://idp.example.net\n", 2, "issuer");
+	check_notify_refused("[selfservice]\nport = 9445\n", "nobody could sign in");
+	check_notify_refused("[selfservice]\nport = 9445\n[ldap]\nuri = ldaps://l.example\n",
+			     "set bind_dn");
+	check_notify_refused("[ldap]\nuri = ldap://l.example\nbind_dn = uid=x,dc=example\n",
+			     "has no %u");
+	check_notify_refused("[oidc]\nissuer = https://idp.example\n", "client_id");
+	struct lis_config cfg;
+	struct lis_error err = { 0 };
+	write_conf("[selfservice]\nport = 9445\n[ldap]\nuri = ldap://l.example:389\n"
+		   "bind_dn = uid=%u,dc=example\n");
+	char *argv[] = { "lisd", "-c", path, NULL };
+	CHECKF(load(&cfg, 3, argv, &err) == 0, "%s", err.msg);
+	CHECK(cfg.web_port == 9445 && cfg.web_signin_rate == 10 && cfg.ldap_timeout == 5);
+	CHECK_STR(cfg.ldap_search_filter, "(uid=%u)");
+	lis_config_free(&cfg);
+	unlink(path);
+}
+
 static void test_twin_errors_name_the_option(void)
 {
 	struct lis_config cfg;
@@ -251,6 +276,8 @@ int main(void)
 	t_run("bad_values_name_file_line_and_key", test_bad_values_name_file_line_and_key);
 	t_run("notify_without_what_it_needs_is_refused",
 	      test_notify_without_what_it_needs_is_refused);
+	t_run("selfservice_without_a_safe_sign_in_is_refused",
+	      test_selfservice_without_a_safe_sign_in_is_refused);
 	t_run("twin_errors_name_the_option", test_twin_errors_name_the_option);
 	t_run("key_readable_by_others_is_refused", test_key_readable_by_others_is_refused);
 	t_run("user_and_group_must_exist", test_user_and_group_must_exist);

@@ -1,7 +1,8 @@
 /* wm_delta_apply: changes applied to a live snapshot in place, as lisd's loader applies the
- * change feed. Each kind of key (location, subnet, port, BSSID, endpoint, bindings) is
- * upserted and deleted; subnet deltas agree with a linear scan; a full table asks for a
- * load; readers running during deltas only ever see a whole old or a whole new answer. */
+ * change feed. Each kind of key (location, subnet, port, BSSID, endpoint, bindings, VPN
+ * binding, declaration) is upserted and deleted; subnet deltas agree with a linear scan; a
+ * full table asks for a load; readers running during deltas only ever see a whole old or a
+ * whole new answer. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,7 +30,8 @@ static void d_begin(struct wm_snapshot *s)
 	dk = wm_delta_sink(dx);
 }
 
-static void d_key(enum db_entity e, long long id, const char *text)
+/* e: an enum db_entity, DB_FEED_DECLARED or DB_FEED_VPN */
+static void d_key(int e, long long id, const char *text)
 {
 	struct lis_error err = {0};
 	fx_check(dk->key(dk->rows.ctx, e, id, text, &err), &err);
@@ -401,6 +403,103 @@ static void test_a_full_table_asks_for_a_load(void)
 	wm_snapshot_free(s);
 }
 
+static void d_vpn(const char *key, const char *ip, const char *user, time_t expires)
+{
+	struct lis_error err = {0};
+	struct db_rec_vpn r = {.ip = ip, .user = user, .class_ = "softphone",
+			       .bound_at = expires - 600, .expires_at = expires};
+	d_key(DB_FEED_VPN, 0, key);
+	if (ip)
+		fx_check(dk->rows.vpn(dk->rows.ctx, &r, &err), &err);
+}
+
+static void d_declared(const char *user, const char *label, const char *rd)
+{
+	struct lis_error err = {0};
+	struct db_rec_declared r = {.id = 7, .user = user, .label = label, .lang = "en-US",
+				    .confirmed_at = 1000, .expires_at = 9000};
+	r.civic[CIVIC_COUNTRY] = "US";
+	r.civic[CIVIC_RD] = rd;
+	d_key(DB_FEED_DECLARED, 0, user);
+	if (label)
+		fx_check(dk->rows.declared(dk->rows.ctx, &r, &err), &err);
+}
+
+/* Migration 0012: a VPN binding is keyed by its address (as PostgreSQL's host() spells it),
+ * a declaration by its user; each is added, replaced and removed in place. */
+static void test_vpn_bindings_and_declarations_added_replaced_removed(void)
+{
+	fx_begin();
+	fx_site(1, "hq", false, 0);
+	fx_class("softphone", "pbstd", 900, 0, "declared");
+	fx_vpn("10.8.0.5", "alice", "softphone", 5000);
+	struct wm_snapshot *s = fx_end();
+	struct wm_snapshot_stats st;
+
+	d_begin(s);
+	d_vpn("10.8.0.6", "10.8.0.6", "bob", 5000);
+	d_vpn("2001:db8::5", "2001:db8:0:0::5", "carol", 5000);
+	d_declared("bob", "home", "Oak");
+	CHECK(d_end() == 0);
+	const struct wm_vpn *v = wm_lookup_vpn(s, "10.8.0.6");
+	CHECK(v && strcmp(v->user, "bob") == 0 && v->cls && strcmp(v->cls->key, "softphone") == 0);
+	v = wm_lookup_vpn(s, "2001:db8::5");
+	CHECK(v && strcmp(v->user, "carol") == 0);
+	const struct wm_declared *dl = wm_lookup_declared(s, "bob");
+	CHECK(dl && strcmp(dl->label, "home") == 0 &&
+	      strcmp(dl->loc.civic.field[CIVIC_RD], "Oak") == 0);
+	wm_snapshot_get_stats(s, &st);
+	CHECK(st.vpn == 3 && st.declared == 1);
+
+	/* replaced: another user on an address, another current declaration */
+	d_begin(s);
+	d_vpn("10.8.0.5", "10.8.0.5", "dave", 6000);
+	d_declared("bob", "hotel", "Lake");
+	CHECK(d_end() == 0);
+	v = wm_lookup_vpn(s, "10.8.0.5");
+	CHECK(v && strcmp(v->user, "dave") == 0 && v->expires_at == 6000);
+	dl = wm_lookup_declared(s, "bob");
+	CHECK(dl && strcmp(dl->label, "hotel") == 0);
+	wm_snapshot_get_stats(s, &st);
+	CHECK(st.vpn == 3 && st.declared == 1);
+
+	/* removed: a key without a row */
+	d_begin(s);
+	d_vpn("10.8.0.6", NULL, NULL, 0);
+	d_declared("bob", NULL, NULL);
+	CHECK(d_end() == 0);
+	CHECK(wm_lookup_vpn(s, "10.8.0.6") == NULL);
+	CHECK(wm_lookup_declared(s, "bob") == NULL);
+	CHECK(wm_lookup_vpn(s, "10.8.0.5") != NULL);
+	wm_snapshot_get_stats(s, &st);
+	CHECK(st.vpn == 2 && st.declared == 0);
+
+	/* a key that is no address asks for a load */
+	d_begin(s);
+	d_vpn("not-an-ip", NULL, NULL, 0);
+	CHECK(d_end() == 1);
+	wm_snapshot_free(s);
+}
+
+/* A VPN concentrator binds thousands of addresses between two loads: the table has room. */
+static void test_many_vpn_bindings_fit_without_a_load(void)
+{
+	fx_begin();
+	fx_site(1, "hq", false, 0);
+	struct wm_snapshot *s = fx_end();
+	int rc = 0, i;
+	for (i = 0; i < 1500 && rc == 0; i++) {
+		char ip[32];
+		snprintf(ip, sizeof ip, "10.8.%d.%d", i / 250, i % 250 + 1);
+		d_begin(s);
+		d_vpn(ip, ip, "u", 5000);
+		rc = d_end();
+	}
+	CHECKF(rc == 0, "rc %d after %d bindings", rc, i);
+	CHECK(wm_lookup_vpn(s, "10.8.5.250") != NULL);
+	wm_snapshot_free(s);
+}
+
 /* ---- readers during deltas ---- */
 
 static struct wm_snapshot *shared;
@@ -493,6 +592,9 @@ int main(void)
 	t_run("bindings_of_a_key_replaced_then_removed",
 	      test_bindings_of_a_key_replaced_then_removed);
 	t_run("a_full_table_asks_for_a_load", test_a_full_table_asks_for_a_load);
+	t_run("vpn_bindings_and_declarations_added_replaced_removed",
+	      test_vpn_bindings_and_declarations_added_replaced_removed);
+	t_run("many_vpn_bindings_fit_without_a_load", test_many_vpn_bindings_fit_without_a_load);
 	t_run("readers_during_deltas_see_whole_answers",
 	      test_readers_during_deltas_see_whole_answers);
 	return t_done();

@@ -88,29 +88,7 @@ static struct wm_result res;
 
 static int resolve(const char *ip, const char *mac, const char *sip, const char *tel)
 {
-	struct ident ids[4];
-	struct wm_target t = {.ids = ids};
-	if (ip)
-		ids[t.n_ids++] = (struct ident){.kind = IDENT_IP};
-	if (ip)
-		snprintf(ids[t.n_ids - 1].value, sizeof ids[0].value, "%s", ip);
-	if (mac) {
-		ids[t.n_ids] = (struct ident){.kind = IDENT_MAC};
-		snprintf(ids[t.n_ids++].value, sizeof ids[0].value, "%s", mac);
-	}
-	if (sip) {
-		ids[t.n_ids] = (struct ident){.kind = IDENT_SIP};
-		snprintf(ids[t.n_ids++].value, sizeof ids[0].value, "%s", sip);
-	}
-	if (tel) {
-		ids[t.n_ids] = (struct ident){.kind = IDENT_TEL};
-		snprintf(ids[t.n_ids++].value, sizeof ids[0].value, "%s", tel);
-	}
-	struct lis_error err = {0};
-	int rc = wm_resolve(world, &t, &policy, &res, &err);
-	if (rc < 0)
-		t_diag("wm_resolve: %s", err.msg);
-	return rc;
+	return fx_resolve(world, &policy, &res, ip, mac, sip, tel);
 }
 
 static const char *loc_key(void)

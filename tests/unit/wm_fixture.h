@@ -3,11 +3,13 @@
 #ifndef WM_FIXTURE_H
 #define WM_FIXTURE_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "wm_builder.h"
+#include "wm_resolve.h"
 #include "ident.h"
 
 static struct wm_builder *fx_b;
@@ -119,6 +121,31 @@ static inline void fx_endpoint_of(long long id, const char *key, const char *cls
 	fx_check(k->endpoint(k->ctx, &r, &err), &err);
 }
 
+/* The same, deactivated (endpoint.active false: offboarded). */
+static inline void fx_endpoint_off(long long id, const char *key, const char *cls,
+				   const char *owner, const char *mac, const char *uri,
+				   long long loc)
+{
+	struct lis_error err = {0};
+	struct db_rec_endpoint r = {.id = id, .key = key, .class_ = cls, .owner = owner,
+				    .uri = uri, .location_id = loc, .deactivated = true};
+	if (mac) {
+		r.has_mac = true;
+		fx_mac(mac, r.mac);
+	}
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->endpoint(k->ctx, &r, &err), &err);
+}
+
+/* A deactivated user (lis_user.active false). */
+static inline void fx_user_off(const char *key)
+{
+	struct lis_error err = {0};
+	struct db_rec_user r = {.key = key};
+	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
+	fx_check(k->user(k->ctx, &r, &err), &err);
+}
+
 /* A class: evidence as a string of letters (p port, b bssid, s subnet, t static, d
  * declared), as migration 0008 writes its defaults. */
 static inline void fx_class(const char *key, const char *uses, unsigned max_age,
@@ -180,6 +207,30 @@ static inline void fx_bind(enum db_binding_kind kind, const char *mac, long long
 		fx_mac(bssid, r.bssid);
 	const struct db_snapshot_sink *k = wm_builder_sink(fx_b);
 	fx_check(k->binding(k->ctx, &r, &err), &err);
+}
+
+/* Resolve the target of these identities (NULL: absent) against s under p, into res. */
+static inline int fx_resolve(const struct wm_snapshot *s, const struct wm_policy *p,
+			     struct wm_result *res, const char *ip, const char *mac,
+			     const char *sip, const char *tel)
+{
+	const struct {
+		enum ident_kind kind;
+		const char *value;
+	} given[] = {{IDENT_IP, ip}, {IDENT_MAC, mac}, {IDENT_SIP, sip}, {IDENT_TEL, tel}};
+	struct ident ids[4];
+	struct wm_target t = {.ids = ids};
+	for (size_t i = 0; i < 4; i++) {
+		if (!given[i].value)
+			continue;
+		ids[t.n_ids] = (struct ident){.kind = given[i].kind};
+		snprintf(ids[t.n_ids++].value, sizeof ids[0].value, "%s", given[i].value);
+	}
+	struct lis_error err = {0};
+	int rc = wm_resolve(s, &t, p, res, &err);
+	if (rc < 0)
+		t_diag("wm_resolve: %s", err.msg);
+	return rc;
 }
 
 static inline struct wm_snapshot *fx_end(void)

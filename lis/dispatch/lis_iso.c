@@ -1,16 +1,18 @@
 /* ISO 3166-1 countries and ISO 3166-2 subdivisions as Debian's iso-codes package ships
  * them (JSON, one array of objects per file), read at run time so that the lists are as
- * new as the system's and not copied into lisctl. The lookups are what the checks of
- * ctl_check.c call; they never read a file. */
+ * new as the system's and not copied into our programs. The lookups are what the checks of
+ * lis_dispatch.c call; they never read a file. */
+#include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "ctl_rows.h"
+#include "lis_dispatch.h"
 #include "lis_error.h"
 
-struct ctl_iso {
+struct lis_iso {
 	char (*country)[3];          /* alpha-2 codes, sorted */
 	size_t n_country;
 	struct subdivision {
@@ -20,7 +22,7 @@ struct ctl_iso {
 	size_t n_sub;
 };
 
-void ctl_iso_free(struct ctl_iso *iso)
+void lis_iso_free(struct lis_iso *iso)
 {
 	if (!iso)
 		return;
@@ -71,10 +73,10 @@ static const char *text_of(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-struct ctl_iso *ctl_iso_parse(const char *iso_3166_1, const char *iso_3166_2,
+struct lis_iso *lis_iso_parse(const char *iso_3166_1, const char *iso_3166_2,
 			      struct lis_error *err)
 {
-	struct ctl_iso *iso = calloc(1, sizeof(*iso));
+	struct lis_iso *iso = calloc(1, sizeof(*iso));
 	json_t *c = entries(iso_3166_1, "3166-1", "iso_3166-1.json", err);
 	json_t *s = c ? entries(iso_3166_2, "3166-2", "iso_3166-2.json", err) : NULL;
 	size_t i;
@@ -116,41 +118,69 @@ oom:
 fail:
 	json_decref(c);
 	json_decref(s);
-	ctl_iso_free(iso);
+	lis_iso_free(iso);
 	return NULL;
 }
 
-struct ctl_iso *ctl_iso_load(const char *dir, struct lis_error *err)
+/* The whole file, NUL-terminated (malloc'd), or NULL with why in err. */
+static char *read_text(const char *path, struct lis_error *err)
 {
-	static struct ctl_errors errs; /* large: not on the stack */
+	FILE *f = fopen(path, "rb");
+	char *t = NULL;
+	size_t n = 0, size = 0;
+	if (!f) {
+		lis_error_set(err, LIS_E_SYSTEM, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (n + 65536 + 1 > size) {
+			char *bigger = realloc(t, size = n + 65536 * 4 + 1);
+			if (!bigger)
+				break;
+			t = bigger;
+		}
+		size_t k = fread(t + n, 1, size - n - 1, f);
+		n += k;
+		if (k == 0)
+			break;
+	}
+	bool ok = t && !ferror(f);
+	fclose(f);
+	if (!ok) {
+		free(t);
+		lis_error_set(err, LIS_E_SYSTEM, "%s: cannot read", path);
+		return NULL;
+	}
+	t[n] = '\0';
+	return t;
+}
+
+struct lis_iso *lis_iso_load(const char *dir, struct lis_error *err)
+{
 	char p1[512], p2[512];
-	struct ctl_iso *iso = NULL;
+	struct lis_iso *iso = NULL;
 	char *t1, *t2 = NULL;
-	size_t len;
 
 	if (!dir)
 		dir = getenv("LIS_ISO_CODES_DIR");
 	if (!dir || !*dir)
-		dir = CTL_ISO_CODES_DIR;
+		dir = LIS_ISO_CODES_DIR;
 	snprintf(p1, sizeof(p1), "%s/iso_3166-1.json", dir);
 	snprintf(p2, sizeof(p2), "%s/iso_3166-2.json", dir);
-	memset(&errs, 0, sizeof(errs));
-	t1 = ctl_read_file(p1, &len, &errs);
+	t1 = read_text(p1, err);
 	if (t1)
-		t2 = ctl_read_file(p2, &len, &errs);
+		t2 = read_text(p2, err);
 	if (t1 && t2) {
 		struct lis_error e = {0};
-		if (!(iso = ctl_iso_parse(t1, t2, &e)))
+		if (!(iso = lis_iso_parse(t1, t2, &e)))
 			lis_error_set(err, e.code, "%s/%s", dir, e.msg);
-	} else {
-		lis_error_set(err, LIS_E_SYSTEM, "%s", errs.n ? errs.msg[0] : "cannot read");
 	}
 	free(t1);
 	free(t2);
 	return iso;
 }
 
-bool ctl_iso_country_is_known(const struct ctl_iso *iso, const char *code)
+bool lis_iso_country_is_known(const struct lis_iso *iso, const char *code)
 {
 	if (!code || strlen(code) != 2)
 		return false;
@@ -161,10 +191,10 @@ bool ctl_iso_country_is_known(const struct ctl_iso *iso, const char *code)
 /* RFC 4776 §3.4 and RFC 5139: A1 is the national subdivision (state, province, Land). It
  * is taken as ISO 3166-2 writes it: the code without its country ("CA" of US-CA) or the
  * subdivision's name ("California"), in any case. */
-bool ctl_iso_subdivision_is_known(const struct ctl_iso *iso, const char *country,
+bool lis_iso_subdivision_is_known(const struct lis_iso *iso, const char *country,
 				  const char *a1, const char **near)
 {
-	struct ctl_near n = ctl_near_start(a1);
+	struct lis_near n = lis_near_start(a1);
 	size_t lo = 0, hi = iso->n_sub;
 	bool any = false;
 
@@ -185,8 +215,8 @@ bool ctl_iso_subdivision_is_known(const struct ctl_iso *iso, const char *country
 		any = true;
 		if (strcasecmp(d->code + 3, a1) == 0 || strcasecmp(d->name, a1) == 0)
 			return true;
-		ctl_near_try(&n, d->code + 3);
-		ctl_near_try(&n, d->name);
+		lis_near_try(&n, d->code + 3);
+		lis_near_try(&n, d->name);
 	}
 	if (near)
 		*near = n.best;

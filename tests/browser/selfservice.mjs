@@ -1,0 +1,70 @@
+// The self-service page in headless Chromium on a phone-sized screen, with JavaScript off:
+// sign in, declare an address, confirm it, sign out. Driven by test_selfservice.c, which
+// starts lisd, slapd and PostgreSQL and checks the database afterwards.
+//
+// usage: node selfservice.mjs BASE_URL USER PASSWORD OUT_DIR
+// Prints one JSON object: {"ok": bool, "problems": [...], "screenshot": PATH}; exit 0 when ok.
+import { chromium } from 'playwright-core';
+
+const [base, user, password, outDir] = process.argv.slice(2);
+const WIDTH = 390, HEIGHT = 844;          // a phone's CSS viewport
+const DEADLINE_MS = 30000;                // generous: waits end as soon as the page is there
+const problems = [];
+
+const browser = await chromium.launch({
+  executablePath: process.env.LIS_CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox'],
+});
+let screenshot = null;
+try {
+  // The test certificate is self-signed for 127.0.0.1: trusted for this context only.
+  const context = await browser.newContext({
+    viewport: { width: WIDTH, height: HEIGHT }, deviceScaleFactor: 1,
+    javaScriptEnabled: false, ignoreHTTPSErrors: true,
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(DEADLINE_MS);
+  // Any console error (a CSP violation of the inline stylesheet among them) is a failure.
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+
+  await page.goto(`${base}/`);
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('#signin button[type=submit]')]);
+  await page.waitForSelector('#who');
+
+  await page.fill('#label', 'home');
+  const address = { HNO: '742', RD: 'Maple', STS: 'ST', A3: 'Springfield', A1: 'IL',
+                    PC: '62704', country: 'US' };
+  for (const [el, v] of Object.entries(address)) await page.fill(`#f-${el}`, v);
+  await page.click('#add button[type=submit]');
+  await page.waitForSelector('#saved li.location[data-label="home"]');
+  await page.click('#saved li.location[data-label="home"] button[value=confirm]');
+  await page.waitForSelector('#saved li.location[data-label="home"] .state-current');
+
+  const answer = await page.textContent('#answer');
+  if (!/Manual|declared/.test(answer || '')) problems.push(`answer: ${answer}`);
+  if (await page.locator('script').count()) problems.push('the page has a script element');
+  // The key elements are inside the phone's width (no sideways scrolling).
+  for (const sel of ['#who', '#now', '#saved', '#add', '#add button[type=submit]',
+                     '#signout button']) {
+    const box = await page.locator(sel).first().boundingBox();
+    if (!box || box.width <= 0 || box.x < 0 || box.x + box.width > WIDTH + 0.5)
+      problems.push(`${sel} is not inside the ${WIDTH} px viewport: ${JSON.stringify(box)}`);
+  }
+  const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth)
+    .catch(() => null);
+  if (scrollWidth !== null && scrollWidth > WIDTH) problems.push(`scrollWidth ${scrollWidth}`);
+  screenshot = `${outDir}/selfservice.png`;
+  await page.screenshot({ path: screenshot });
+
+  await page.click('#signout button');
+  await page.waitForSelector('#signin');
+} catch (e) {
+  problems.push(`failed: ${e.message.split('\n')[0]}`);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify({ ok: problems.length === 0, problems, screenshot }));
+process.exit(problems.length === 0 ? 0 : 1);
