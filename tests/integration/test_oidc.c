@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -775,6 +776,148 @@ static void test_jwks_without_signature_keys_is_refused(void)
 	CHECK(k == NULL);
 }
 
+/* ---- the whole sign-in, through lisd's self-service page ---- */
+
+/* One GET without following redirects: status, Location and the name=value of the
+ * Set-Cookie named cookie_name (each "" when absent). */
+struct got {
+	long status;
+	char location[2048];
+	char cookie[256];
+	const char *cookie_name;
+	struct page body;
+};
+
+static size_t got_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct got *g = ctx;
+	size_t len = size * n;
+	char line[2048];
+	snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), p);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (strncasecmp(line, "Location: ", 10) == 0)
+		snprintf(g->location, sizeof g->location, "%s", line + 10);
+	if (strncasecmp(line, "Set-Cookie: ", 12) == 0 &&
+	    strncmp(line + 12, g->cookie_name, strlen(g->cookie_name)) == 0) {
+		size_t k = strcspn(line + 12, ";");
+		snprintf(g->cookie, sizeof g->cookie, "%.*s",
+			 (int)(k < sizeof g->cookie ? k : sizeof g->cookie - 1), line + 12);
+	}
+	return len;
+}
+
+static void get(const char *url, const char *cookie, const char *cookie_name, struct got *g)
+{
+	CURL *c = curl_easy_init();
+	char h[300];
+	struct curl_slist *hs = NULL;
+	memset(g, 0, sizeof *g);
+	g->cookie_name = cookie_name;
+	if (cookie) {
+		snprintf(h, sizeof h, "Cookie: %s", cookie);
+		hs = curl_slist_append(hs, h);
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+	curl_easy_setopt(c, CURLOPT_CAINFO, TLS.cert);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, got_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, g);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &g->body);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &g->status);
+	curl_slist_free_all(hs);
+	curl_easy_cleanup(c);
+}
+
+static int WEB_PORT;
+
+/* lisd with [selfservice] and [oidc] naming the provider: the browser's path from "Sign in
+ * with SSO" to the provider, back to lisd's callback, and a session that says who. */
+static void test_sso_sign_in_through_lisds_self_service_page(void)
+{
+	struct th_pg pg = {0};
+	struct th_lisd l = {0};
+	struct th_proc p;
+	char sect[1024], url[2400];
+	struct got g;
+	char *code = NULL, *state = NULL;
+
+	if (!CHECKF(th_pg_start(&pg) == 0, "PostgreSQL did not start"))
+		return;
+	th_lisctl(&p, pg.conninfo, "db", "migrate", (char *)NULL);
+	bool migrated = CHECKF(p.status == 0, "lisctl db migrate: %s", th_flat(p.err));
+	th_proc_free(&p);
+	snprintf(sect, sizeof sect,
+		 "[selfservice]\nlisten = 127.0.0.1\nport = %d\n"
+		 "[oidc]\nissuer = %s\nclient_id = lis\nredirect_uri = %s\nca_file = %s\n",
+		 WEB_PORT, ISSUER, REDIRECT_URI, TLS.cert);
+	if (!migrated || !CHECKF(th_lisd_start(&l, "127.0.0.1", &TLS, pg.conninfo, NULL, sect)
+				 == 0, "lisd did not start"))
+		goto out;
+	if (!CHECKF(th_wait_until(30, 50, port_open, &WEB_PORT, NULL),
+		    "the self-service listener never listened"))
+		goto out;
+
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/signin/oidc", WEB_PORT);
+	get(url, NULL, "__Host-lis_oidc=", &g);
+	free(g.body.s);
+	CHECKF(g.status == 302 || g.status == 303, "GET /signin/oidc: HTTP %ld", g.status);
+	CHECKF(strncmp(g.location, ISSUER, strlen(ISSUER)) == 0 &&
+	       strstr(g.location, "code_challenge_method=S256"),
+	       "not sent to the provider: %s", g.location);
+	char pending[256];
+	snprintf(pending, sizeof pending, "%s", g.cookie);
+	if (!CHECKF(pending[0] && g.location[0], "no sign-in cookie or no Location"))
+		goto out;
+	if (!CHECKF(sign_in(g.location, "alice", &code, &state) == 0,
+		    "the provider did not send the browser back with a code"))
+		goto out;
+
+	/* the callback without the browser's sign-in cookie: refused, nothing signed in */
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/signin/oidc/callback?code=%s&state=%s",
+		 WEB_PORT, code, state);
+	get(url, NULL, "__Host-lis_session=", &g);
+	free(g.body.s);
+	CHECKF(g.status >= 400 && !g.cookie[0], "callback without its cookie: HTTP %ld, %s",
+	       g.status, g.cookie);
+	/* with it: a session */
+	get(url, pending, "__Host-lis_session=", &g);
+	free(g.body.s);
+	CHECKF(g.status == 302 || g.status == 303, "callback: HTTP %ld", g.status);
+	if (!CHECKF(g.cookie[0], "the callback set no session cookie"))
+		goto out;
+	char session[256];
+	snprintf(session, sizeof session, "%s", g.cookie);
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/api/v1/me", WEB_PORT);
+	get(url, session, "-", &g);
+	CHECKF(g.status == 200 && g.body.s && strstr(g.body.s, "alice@example.org"),
+	       "GET /api/v1/me: HTTP %ld %s", g.status, th_flat(g.body.s));
+	free(g.body.s);
+	/* the same code again: spent at the provider, no second session */
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/signin/oidc/callback?code=%s&state=%s",
+		 WEB_PORT, code, state);
+	get(url, pending, "__Host-lis_session=", &g);
+	free(g.body.s);
+	CHECKF(!g.cookie[0] || strcmp(g.cookie, "__Host-lis_session=") == 0,
+	       "a replayed callback signed in again: HTTP %ld", g.status);
+	/* lisd's own record: the user row made by the first sign-in */
+	char *const psql[] = {"psql", "-X", "-At", pg.conninfo, "-c",
+			      "SELECT source FROM lis_user WHERE key = 'alice@example.org'", NULL};
+	th_run(&p, psql, NULL, 30);
+	CHECKF(p.status == 0 && strstr(p.out, "oidc"), "lis_user: %s %s", th_flat(p.out),
+	       th_flat(p.err));
+	th_proc_free(&p);
+out:
+	free(code);
+	free(state);
+	if (l.pid > 0)
+		CHECKF(th_lisd_stop(&l) == 0, "lisd did not stop cleanly");
+	th_pg_stop(&pg);
+}
+
 static void fail_here(void)
 {
 	CHECKF(false, "see the diagnostics above");
@@ -809,8 +952,9 @@ int main(void)
 	FOREIGN_PORT = th_free_port("127.0.0.1");
 	snprintf(ISSUER, sizeof ISSUER, "https://127.0.0.1:%d", PORT);
 	snprintf(FOREIGN_ISSUER, sizeof FOREIGN_ISSUER, "https://127.0.0.1:%d", FOREIGN_PORT);
+	WEB_PORT = th_free_port("127.0.0.1");
 	snprintf(REDIRECT_URI, sizeof REDIRECT_URI, "https://127.0.0.1:%d" REDIRECT_PATH,
-		 th_free_port("127.0.0.1"));
+		 WEB_PORT);
 
 	t_run("test_unreachable_provider_is_a_clear_error_at_open",
 	      test_unreachable_provider_is_a_clear_error_at_open);
@@ -837,6 +981,8 @@ int main(void)
 	t_run("test_replayed_code_is_refused", test_replayed_code_is_refused);
 	t_run("test_open_refuses_http_other_issuer_bad_scope_spoilt_discovery_untrusted_ca",
 	      test_open_refuses_http_other_issuer_bad_scope_spoilt_discovery_untrusted_ca);
+	t_run("test_sso_sign_in_through_lisds_self_service_page",
+	      test_sso_sign_in_through_lisds_self_service_page);
 	t_run("test_rolled_keys_are_fetched_again", test_rolled_keys_are_fetched_again);
 	foreign_pid = start_provider(dir, FOREIGN_PORT, "foreign-jwks");
 	if (foreign_pid > 0)
