@@ -1,6 +1,7 @@
 /* Reading the whole wiremap for lisd's in-memory snapshot, and waiting for changes.
  * One REPEATABLE READ transaction sees one state of every table; each table is read through
- * a cursor in batches, so that a million rows never sit in one PGresult. */
+ * a cursor in batches, so that a million rows never sit in one PGresult, and the next batch
+ * is asked for before this one is handed on, so that PostgreSQL makes it meanwhile. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,13 @@
 
 /* Rows per FETCH: large enough that round trips do not matter (100 for a million rows),
  * small enough that a batch is a few MB. */
-#define DB_SNAPSHOT_BATCH "10000"
+#define DB_SNAPSHOT_BATCH 10000
+#define DB_STR_(x) #x
+#define DB_STR(x) DB_STR_(x)
+#define DB_SNAPSHOT_FETCH "FETCH FORWARD " DB_STR(DB_SNAPSHOT_BATCH) " FROM lis_snapshot"
+/* While a batch is handed on, libpq reads what has come of the next one every this many
+ * rows: the socket's buffer holds less than a batch, and PostgreSQL stops when it is full. */
+#define DB_SNAPSHOT_DRAIN_ROWS 1024
 
 /* ---- values ---- */
 
@@ -355,7 +362,45 @@ static bool has_callback(const struct db_snapshot_sink *k, const struct table *t
 	return false;
 }
 
-/* Stream one table through a cursor into the sink. */
+/* Send the cursor's next FETCH without waiting for its rows. Returns 0, or -1 with err
+ * filled. */
+static int fetch_send(struct db_conn *c, const char *what, struct lis_error *err)
+{
+	if (!db_is_ok(c))
+		return lis_error_set(err, DB_E_CONNECT, "%s: not connected", what);
+	if (!PQsendQueryParams(c->pg, DB_SNAPSHOT_FETCH, 0, NULL, NULL, NULL, NULL, 0))
+		return db_set_error(c, NULL, err, what);
+	return 0;
+}
+
+/* Read what is left of the command sent last and drop it: the connection is then free for
+ * the next one (the ROLLBACK of a load that stops). */
+static void fetch_discard(struct db_conn *c)
+{
+	PGresult *res;
+
+	while ((res = PQgetResult(c->pg)) != NULL)
+		PQclear(res);
+}
+
+/* The rows of the FETCH sent last (waiting for them), or NULL with err filled: a database
+ * gone meanwhile is DB_E_CONNECT, with the server's or libpq's words. */
+static PGresult *fetch_wait(struct db_conn *c, const char *what, struct lis_error *err)
+{
+	PGresult *res = PQgetResult(c->pg);
+
+	fetch_discard(c);
+	if (res && PQresultStatus(res) == PGRES_TUPLES_OK)
+		return res;
+	db_set_error(c, res, err, what);
+	PQclear(res);
+	return NULL;
+}
+
+/* Stream one table through a cursor into the sink. A full batch is followed at once by the
+ * FETCH of the next, before its rows go to the sink, so that PostgreSQL reads and sends the
+ * next batch while the sink builds (at 1M rows the backend works about twice as long as the
+ * sink, and the two took turns). A short batch is the last. */
 static int load_table(struct db_conn *c, const struct table *t, const char *noun,
 		      const struct db_snapshot_sink *sink, struct lis_error *err)
 {
@@ -366,11 +411,10 @@ static int load_table(struct db_conn *c, const struct table *t, const char *noun
 	/* The text is one of the constant queries above, never input. */
 	snprintf(declare, sizeof(declare), "DECLARE lis_snapshot NO SCROLL CURSOR FOR %s%s", t->sql,
 		 t->order);
-	if (db_run(c, what, declare, err) < 0)
+	if (db_run(c, what, declare, err) < 0 || fetch_send(c, what, err) < 0)
 		return -1;
 	for (;;) {
-		PGresult *res = db_exec(c, what, "FETCH FORWARD " DB_SNAPSHOT_BATCH
-					" FROM lis_snapshot", 0, NULL, PGRES_TUPLES_OK, err);
+		PGresult *res = fetch_wait(c, what, err);
 		int n;
 
 		if (!res)
@@ -380,12 +424,24 @@ static int load_table(struct db_conn *c, const struct table *t, const char *noun
 			PQclear(res);
 			return lis_error_set(err, DB_E_SCHEMA, "%s: unexpected result shape", what);
 		}
-		for (int i = 0; i < n && rc == 0; i++)
-			rc = t->row(res, i, sink, err) < 0 ? -1 : 0;
-		PQclear(res);
-		if (rc < 0)
+		bool more = n == DB_SNAPSHOT_BATCH;
+		if (more && fetch_send(c, what, err) < 0) {
+			PQclear(res);
 			return -1;
-		if (n == 0)
+		}
+		for (int i = 0; i < n && rc == 0; i++) {
+			rc = t->row(res, i, sink, err) < 0 ? -1 : 0;
+			/* a failed read shows at fetch_wait() */
+			if (more && i % DB_SNAPSHOT_DRAIN_ROWS == DB_SNAPSHOT_DRAIN_ROWS - 1)
+				(void)PQconsumeInput(c->pg);
+		}
+		PQclear(res);
+		if (rc < 0) {
+			if (more)
+				fetch_discard(c);
+			return -1;
+		}
+		if (!more)
 			break;
 	}
 	return db_run(c, what, "CLOSE lis_snapshot", err);

@@ -1,6 +1,7 @@
 #include "lis_snapshot.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -112,13 +113,21 @@ static bool sleep_or_stop(unsigned ms)
 
 /* Swap s in; the old snapshot is freed once no reader can still hold it (synchronize_rcu
  * waits for read-side sections that began before the swap). Runs on the loader thread,
- * never on the request path. */
+ * never on the request path.
+ * Then malloc_trim(0) hands the old snapshot's pages back to the kernel. free() alone keeps
+ * most of them: the snapshot is many small blocks in the loader thread's malloc arena, and
+ * glibc returns only the free space at the top of a heap, so VmRSS climbed with each full
+ * reload (1M entries: 199 MiB after one reload, 413 MiB after three; with the trim about
+ * 143 MiB, steady). A reload thus needs the old and the new snapshot only while it runs. */
 static void publish(struct wm_snapshot *s)
 {
 	struct wm_snapshot *old = current;
 	rcu_assign_pointer(current, s);
 	synchronize_rcu();
-	wm_snapshot_free(old);
+	if (old) {
+		wm_snapshot_free(old);
+		malloc_trim(0);
+	}
 }
 
 static void log_loaded(const struct wm_snapshot *s, const char *trigger)
