@@ -94,6 +94,8 @@ int db_web_location_put(struct db_conn *c, const struct db_declaration *d, bool 
  * policy (0008). */
 struct db_web_endpoint {
 	const char *key, *cls, *no_fresh;     /* key: endpoint key, or "vpn IP" */
+	const char *mac, *uri, *tel;          /* its identities, "" when none */
+	const char *ip;                       /* a VPN binding's address, "" for an endpoint */
 	bool use_declared;
 	unsigned reconfirm_interval;          /* 0: none */
 };

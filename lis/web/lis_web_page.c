@@ -227,8 +227,7 @@ static enum MHD_Result main_page(struct web_req *r, unsigned status, const char 
 	hidden_csrf(&b, r);
 	strbuf_puts(&b, "<button type=\"submit\">Sign out</button></form>");
 	message(&b, msg, errors);
-	strbuf_puts(&b, "<section id=\"now\"><h2>If you call 911 from outside the offices "
-		    "now</h2><p id=\"answer\">");
+	strbuf_puts(&b, "<section id=\"now\"><h2>If you call 911 now</h2><p id=\"answer\">");
 	esc(&b, json_string_value(json_object_get(me, "answer")));
 	strbuf_puts(&b, "</p>");
 	json_t *cur = json_object_get(me, "declaration");

@@ -409,19 +409,66 @@ static const char *by_uri(const char *uri)
 	return ck_req_device(id);
 }
 
-static bool alice_is_manual(void *ctx)
+/* The SBC's answer for the softphone of uri (ctx) has method Manual. */
+static bool softphone_is_manual(void *ctx)
 {
-	(void)ctx;
 	struct th_resp r;
-	th_held_post(&E.lisd, &E.tls, by_uri("sip:alice-soft@example.com"), "127.0.0.2", &r);
+	th_held_post(&E.lisd, &E.tls, by_uri(ctx), "127.0.0.2", &r);
 	bool ok = r.body && strstr(r.body, "<gp:method>Manual</gp:method>");
 	th_resp_free(&r);
+	return ok;
+}
+
+/* The SBC's answer for the softphone of uri is the declared 742 Maple ST. */
+static void check_softphone_at_maple(const char *uri)
+{
+	struct th_resp r;
+	CHECKF(th_wait_until(30, 100, softphone_is_manual, (void *)uri, NULL),
+	       "%s was not answered with its user's declaration", uri);
+	th_held_post(&E.lisd, &E.tls, by_uri(uri), "127.0.0.2", &r);
+	xmlDocPtr x = ck_held_located(&r);
+	if (x) {
+		char *rd = xp_str(x, PIDF "/gp:location-info/ca:civicAddress/ca:RD");
+		char *hno = xp_str(x, PIDF "/gp:location-info/ca:civicAddress/ca:HNO");
+		CHECK_STR(rd, "Maple");
+		CHECK_STR(hno, "742");
+		free(rd);
+		free(hno);
+		xmlFreeDoc(x);
+	}
+	th_resp_free(&r);
+}
+
+/* GET me's "answer" (lisd's resolver, through the change feed) for alice. */
+static char *alice_answer(void)
+{
+	struct th_resp r;
+	web("GET", "/api/v1/me", FROM_ALICE, alice.cookie, NULL, NULL, NULL, NULL, &r);
+	json_t *j = body_json(&r);
+	const char *a = json_string_value(json_object_get(j, "answer"));
+	char *out = strdup(a ? a : "");
+	json_decref(j);
+	th_resp_free(&r);
+	return out;
+}
+
+static bool alice_answer_is_her_home(void *ctx)
+{
+	(void)ctx;
+	char *a = alice_answer();
+	bool ok = strstr(a, "(method Manual, from declared)") != NULL;
+	free(a);
 	return ok;
 }
 
 static void test_declaration_through_the_api_answers_the_softphone_with_Manual(void)
 {
 	struct th_resp r;
+	/* before: what lisd's resolver answers for her softphone, in words */
+	char *before = alice_answer();
+	CHECKF(strncmp(before, "alice-soft: no location (locationUnknown): ", 43) == 0,
+	       "%s", before);
+	free(before);
 	web("POST", "/api/v1/locations", FROM_ALICE, alice.cookie, alice.csrf, NULL,
 	    "application/json", home_json, &r);
 	json_t *j = body_json(&r);
@@ -439,27 +486,29 @@ static void test_declaration_through_the_api_answers_the_softphone_with_Manual(v
 	json_t *d = json_object_get(j, "declaration");
 	CHECKF(r.status == 200 && strcmp(json_string_value(json_object_get(j, "user")), "alice")
 	       == 0 && strcmp(json_string_value(json_object_get(d, "label")), "home") == 0 &&
-	       strstr(json_string_value(json_object_get(j, "answer")), "method Manual") &&
 	       json_array_size(json_object_get(j, "endpoints")) == 1, "%s", th_flat(r.body));
+	json_decref(j);
+	th_resp_free(&r);
+	/* the page's answer follows the declaration once lisd has it */
+	CHECKF(th_wait_until(30, 100, alice_answer_is_her_home, NULL, NULL),
+	       "GET me never showed alice's home as the answer");
+	web("GET", "/api/v1/me", FROM_ALICE, alice.cookie, NULL, NULL, NULL, NULL, &r);
+	j = body_json(&r);
+	json_t *a = json_object_get(json_array_get(json_object_get(j, "endpoints"), 0), "answer");
+	CHECKF(strcmp(json_string_value(json_object_get(j, "answer")), "alice-soft: 742 Maple "
+		      "ST, Springfield IL 62704 US (method Manual, from declared): location "
+		      "declared by user alice (home)") == 0 &&
+	       strcmp(json_string_value(json_object_get(a, "result")), "located") == 0 &&
+	       strcmp(json_string_value(json_object_get(a, "source")), "declared") == 0 &&
+	       json_is_false(json_object_get(a, "fallback")) &&
+	       strcmp(json_string_value(json_object_get(json_object_get(a, "address"), "RD")),
+		      "Maple") == 0, "%s", th_flat(r.body));
 	json_decref(j);
 	th_resp_free(&r);
 	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM declared_location_audit WHERE "
 			  "user_key = 'alice' AND who = 'alice' AND via = 'web' AND "
 			  "from_addr = '127.0.0.1' AND op = 'insert'") == 1);
-	CHECKF(th_wait_until(30, 100, alice_is_manual, NULL, NULL),
-	       "alice's softphone was not answered with her declaration");
-	th_held_post(&E.lisd, &E.tls, by_uri("sip:alice-soft@example.com"), "127.0.0.2", &r);
-	xmlDocPtr x = ck_held_located(&r);
-	if (x) {
-		char *rd = xp_str(x, PIDF "/gp:location-info/ca:civicAddress/ca:RD");
-		char *hno = xp_str(x, PIDF "/gp:location-info/ca:civicAddress/ca:HNO");
-		CHECK_STR(rd, "Maple");
-		CHECK_STR(hno, "742");
-		free(rd);
-		free(hno);
-		xmlFreeDoc(x);
-	}
-	th_resp_free(&r);
+	check_softphone_at_maple("sip:alice-soft@example.com");
 }
 
 /* Every route of the API, as bob, against alice's "home": bob sees and changes nothing
@@ -736,7 +785,8 @@ static bool png_size(const char *path, unsigned *w, unsigned *h)
 }
 
 /* The no-JavaScript flow in headless Chromium on a phone's screen (tests/browser): sign
- * in, declare, confirm, sign out; no console errors (a CSP violation is one), the key
+ * in, see no location, declare, confirm, see the answer become the address, sign out, and
+ * the SBC's HELD answer is that address; no console errors (a CSP violation is one), the key
  * elements inside the viewport, a screenshot of it. */
 static void test_the_page_works_in_headless_chromium_on_a_phone(void)
 {
@@ -771,6 +821,8 @@ static void test_the_page_works_in_headless_chromium_on_a_phone(void)
 			  "user_key = 'dave' AND via = 'web' AND who = 'dave'") == 2);
 	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM web_session WHERE user_key = 'dave'")
 	      == 0);
+	/* the HELD answer changed as the page said: the SBC's request for dave's softphone */
+	check_softphone_at_maple("sip:dave-soft@example.com");
 }
 
 static bool held_answers(void *ctx)
