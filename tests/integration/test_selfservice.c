@@ -786,9 +786,10 @@ static bool png_size(const char *path, unsigned *w, unsigned *h)
 }
 
 /* The no-JavaScript flow in headless Chromium on a phone's screen (tests/browser): sign
- * in, see no location, declare, confirm, see the answer become the address, sign out, and
- * the SBC's HELD answer is that address; no console errors (a CSP violation is one), the key
- * elements inside the viewport, a screenshot of it. */
+ * in, see no location, declare, confirm, see the answer become the address, sign out; no
+ * console errors (a CSP violation is one), the key elements inside the viewport and drawn
+ * in the whole page's screenshot (decoded in selfservice.mjs), a screenshot of the
+ * viewport; then the SBC's HELD answer is that address. */
 static void test_the_page_works_in_headless_chromium_on_a_phone(void)
 {
 	char *out = th_tmpdir("browser"), script[600], png[400];
