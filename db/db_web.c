@@ -238,7 +238,7 @@ int db_web_locations(struct db_conn *c, const char *user,
 		"SELECT label, coalesce(lang, ''), is_current, " ISO("confirmed_at") ", "
 		ISO("expires_at") ", CASE WHEN expires_at <= now() THEN 'expired'"
 		" WHEN confirmed_at + make_interval(secs => " RECONFIRM_OF_USER ") <= now()"
-		" THEN 'due' ELSE 'current' END" DB_CIVIC_COLUMNS(NAME_)
+		" THEN 'due' ELSE 'valid' END" DB_CIVIC_COLUMNS(NAME_)
 		" FROM declared_location WHERE user_key = $1 ORDER BY is_current DESC, label",
 		1, v, PGRES_TUPLES_OK, err);
 	if (!res)

@@ -22,7 +22,7 @@ const char web_style[] =
 	"border:1px solid #225;border-radius:4px;background:#e8ecf8;color:#112;"
 	"text-decoration:none}"
 	".msg{padding:8px;border-radius:4px;background:#fee;border:1px solid #c66}"
-	".state-current{color:#060}.state-due,.state-expired{color:#a00}"
+	".state-valid{color:#060}.state-due,.state-expired{color:#a00}"
 	"ul.errors{margin:4px 0;padding-left:20px}"
 	"form.inline{display:inline}"
 	".grid{display:grid;grid-template-columns:1fr 1fr;gap:0 10px}"

@@ -93,7 +93,7 @@ try {
   await page.click('#add button[type=submit]');
   await page.waitForSelector('#saved li.location[data-label="home"]');
   await page.click('#saved li.location[data-label="home"] button[value=confirm]');
-  await page.waitForSelector('#saved li.location[data-label="home"] .state-current');
+  await page.waitForSelector('#saved li.location[data-label="home"] .state-valid');
 
   // lisd learns of the declaration through PostgreSQL's change feed: reload the page until
   // its answer, the resolver's, shows it (a condition with a deadline, not a sleep).

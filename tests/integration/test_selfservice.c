@@ -474,7 +474,7 @@ static void test_declaration_through_the_api_answers_the_softphone_with_Manual(v
 	    "application/json", home_json, &r);
 	json_t *j = body_json(&r);
 	CHECKF(r.status == 201 && j && json_is_true(json_object_get(j, "current")) &&
-	       strcmp(json_string_value(json_object_get(j, "state")), "current") == 0,
+	       strcmp(json_string_value(json_object_get(j, "state")), "valid") == 0,
 	       "%ld %s", r.status, th_flat(r.body));
 	json_decref(j);
 	th_resp_free(&r);
