@@ -15,8 +15,12 @@ int db_schema_latest(void)
 	return db_n_migrations ? db_migrations[db_n_migrations - 1].version : 0;
 }
 
-/* Version recorded in lis_schema, 0 when the table does not exist yet (empty database). */
-static int read_version(struct db_conn *c, int *version, struct lis_error *err)
+/* The schema's version: the highest migration of this program below which every one of
+ * its migrations is recorded in lis_schema (a migration missing in the middle, one merged
+ * from a branch after a higher one, makes the schema older than its highest number); the
+ * highest recorded when that is newer than this program knows. 0 when the table does not
+ * exist yet (empty database). */
+static int read_version(struct db_conn *c, int *version, bool *table, struct lis_error *err)
 {
 	PGresult *res = db_exec(c, "read schema version",
 				"SELECT to_regclass('lis_schema') IS NOT NULL", 0, NULL,
@@ -28,31 +32,48 @@ static int read_version(struct db_conn *c, int *version, struct lis_error *err)
 	exists = PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
 	*version = 0;
+	if (table)
+		*table = exists;
 	if (!exists)
 		return 0;
-	res = db_exec(c, "read schema version", "SELECT coalesce(max(version), 0) FROM lis_schema",
-		      0, NULL, PGRES_TUPLES_OK, err);
+	res = db_exec(c, "read schema version", "SELECT version FROM lis_schema ORDER BY 1", 0,
+		      NULL, PGRES_TUPLES_OK, err);
 	if (!res)
 		return -1;
-	*version = atoi(PQgetvalue(res, 0, 0));
+	int n = PQntuples(res), highest = n ? atoi(PQgetvalue(res, n - 1, 0)) : 0;
+	if (highest > db_schema_latest()) {
+		*version = highest;
+	} else {
+		/* both lists ascend: walk them side by side */
+		int row = 0;
+		for (size_t i = 0; i < db_n_migrations; i++) {
+			int v = db_migrations[i].version;
+			while (row < n && atoi(PQgetvalue(res, row, 0)) < v)
+				row++;
+			if (row == n || atoi(PQgetvalue(res, row, 0)) != v)
+				break;
+			*version = v;
+		}
+	}
 	PQclear(res);
 	return 0;
 }
 
 int db_schema_version(struct db_conn *c, int *version, struct lis_error *err)
 {
-	return read_version(c, version, err);
+	return read_version(c, version, NULL, err);
 }
 
-/* Whether migration version v is recorded in lis_schema (false on an empty database). Every
- * migration not recorded is pending, not only those above the highest: numbers are taken
- * per branch, and one merged after a higher one must still run where the higher one has. */
-static int is_applied(struct db_conn *c, int latest_recorded, int v, bool *applied,
+/* Whether migration version v is recorded in lis_schema (false when there is no such
+ * table: an empty database). Every migration not recorded is pending, not only those above
+ * the highest: numbers are taken per branch, and one merged after a higher one must still
+ * run where the higher one has. */
+static int is_applied(struct db_conn *c, bool table, int v, bool *applied,
 		      struct lis_error *err)
 {
 	char vtext[16];
 	*applied = false;
-	if (latest_recorded == 0)
+	if (!table)
 		return 0;
 	snprintf(vtext, sizeof vtext, "%d", v);
 	const char *const val[] = {vtext};
@@ -85,7 +106,8 @@ static int apply_next(struct db_conn *c, int *done, struct lis_error *err)
 	/* A migration may rebuild an index on a large table: no 5 s limit here. */
 	if (db_run(c, "migration", "SET LOCAL statement_timeout = 0", err) < 0)
 		goto fail;
-	if (read_version(c, &version, err) < 0)
+	bool table;
+	if (read_version(c, &version, &table, err) < 0)
 		goto fail;
 	if (version > db_schema_latest()) {
 		lis_error_set(err, DB_E_SCHEMA,
@@ -98,7 +120,7 @@ static int apply_next(struct db_conn *c, int *done, struct lis_error *err)
 		char what[160], vtext[16];
 
 		bool applied;
-		if (is_applied(c, version, m->version, &applied, err) < 0)
+		if (is_applied(c, table, m->version, &applied, err) < 0)
 			goto fail;
 		if (applied)
 			continue;

@@ -238,7 +238,7 @@ int db_web_locations(struct db_conn *c, const char *user,
 		"SELECT label, coalesce(lang, ''), is_current, " ISO("confirmed_at") ", "
 		ISO("expires_at") ", CASE WHEN expires_at <= now() THEN 'expired'"
 		" WHEN confirmed_at + make_interval(secs => " RECONFIRM_OF_USER ") <= now()"
-		" THEN 'due' ELSE 'current' END" DB_CIVIC_COLUMNS(NAME_)
+		" THEN 'due' ELSE 'valid' END" DB_CIVIC_COLUMNS(NAME_)
 		" FROM declared_location WHERE user_key = $1 ORDER BY is_current DESC, label",
 		1, v, PGRES_TUPLES_OK, err);
 	if (!res)
@@ -301,10 +301,13 @@ int db_web_endpoints(struct db_conn *c, const char *user,
 {
 	const char *const v[] = {user};
 	PGresult *res = db_exec(c, "list a user's endpoints",
-		"SELECT x.key, k.key, k.no_fresh, k.use_declared, coalesce(k.reconfirm_interval, 0)"
-		" FROM (SELECT key, class FROM endpoint WHERE owner = $1 AND active UNION ALL"
-		" SELECT 'vpn ' || host(ip), class FROM vpn_binding WHERE user_key = $1 AND"
-		" expires_at > now()) x JOIN endpoint_class k ON k.key = x.class ORDER BY 1", 1, v,
+		"SELECT x.key, k.key, k.no_fresh, k.use_declared, coalesce(k.reconfirm_interval, 0),"
+		" x.mac, x.uri, x.tel, x.ip"
+		" FROM (SELECT key, class, coalesce(mac::text, '') AS mac, coalesce(uri, '') AS uri,"
+		" coalesce(tel, '') AS tel, '' AS ip FROM endpoint WHERE owner = $1 AND active"
+		" UNION ALL SELECT 'vpn ' || host(ip), class, '', '', '', host(ip) FROM vpn_binding"
+		" WHERE user_key = $1 AND expires_at > now()) x"
+		" JOIN endpoint_class k ON k.key = x.class ORDER BY 1", 1, v,
 		PGRES_TUPLES_OK, err);
 	if (!res)
 		return -1;
@@ -315,6 +318,10 @@ int db_web_endpoints(struct db_conn *c, const char *user,
 			.no_fresh = PQgetvalue(res, i, 2),
 			.use_declared = PQgetvalue(res, i, 3)[0] == 't',
 			.reconfirm_interval = (unsigned)atol(PQgetvalue(res, i, 4)),
+			.mac = PQgetvalue(res, i, 5),
+			.uri = PQgetvalue(res, i, 6),
+			.tel = PQgetvalue(res, i, 7),
+			.ip = PQgetvalue(res, i, 8),
 		};
 		row(ctx, &e);
 	}

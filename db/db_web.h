@@ -73,8 +73,9 @@ int db_web_begin(struct db_conn *c, const char *who, const char *via, const char
 /* Commit when ok, else roll back. 0 or -1 (the commit failed). */
 int db_web_end(struct db_conn *c, bool ok, struct lis_error *err);
 
-/* A declared location of a user, its state as lisd judges it now: "current", "expired" or
- * "due" (older than its class's reconfirm_interval: confirm it). */
+/* A declared location of a user, its state as lisd judges it now: "valid", "expired" or
+ * "due" (older than its class's reconfirm_interval: confirm it); current: the one lisd
+ * answers. */
 struct db_web_location {
 	const char *label, *lang;              /* lang "" when none */
 	const char *civic[CIVIC_N_FIELDS];     /* NULL: absent */
@@ -94,6 +95,8 @@ int db_web_location_put(struct db_conn *c, const struct db_declaration *d, bool 
  * policy (0008). */
 struct db_web_endpoint {
 	const char *key, *cls, *no_fresh;     /* key: endpoint key, or "vpn IP" */
+	const char *mac, *uri, *tel;          /* its identities, "" when none */
+	const char *ip;                       /* a VPN binding's address, "" for an endpoint */
 	bool use_declared;
 	unsigned reconfirm_interval;          /* 0: none */
 };

@@ -692,6 +692,50 @@ int lis_held_handle(const struct lis_requester *who, const char *body, size_t le
 	return rc;
 }
 
+int lis_held_preview(const struct ident *ids, size_t n, struct lis_held_outcome *oc,
+		     struct lis_held_preview *pv)
+{
+	struct target t;
+	struct located loc;
+	struct failure f = { 0 };
+
+	begin(oc);
+	memset(pv, 0, sizeof *pv);
+	memset(&t, 0, sizeof t);
+	t.n_ids = n < HELD_MAX_IDS ? n : HELD_MAX_IDS;
+	memcpy(t.ids, ids, t.n_ids * sizeof ids[0]);
+	make_identity(&t);
+	snprintf(oc->target, sizeof oc->target, "%.319s", t.identity);
+	if (resolve(&t, &loc, oc, &f) != 0) {
+		oc->result = held_error_code_name(f.code);
+		oc->internal = f.code == HELD_E_GENERAL_LIS_ERROR;
+		if (!oc->reason[0])
+			snprintf(oc->reason, sizeof oc->reason, "%s", f.msg);
+		snprintf(pv->note, sizeof pv->note, "%s", f.msg);
+		return 1;
+	}
+	/* inside the snapshot's read-side section: copy out what the page shows */
+	const struct pidf_doc *doc = &loc.wp.doc;
+	size_t used = 0;
+	for (int k = 0; doc->civic && k < CIVIC_N_FIELDS; k++) {
+		const char *v = doc->civic->field[k];
+		size_t len = v ? strlen(v) : 0;
+		if (!len || used + len + 1 > sizeof pv->text)
+			continue;
+		memcpy(pv->text + used, v, len + 1);
+		pv->civic[k] = pv->text + used;
+		used += len + 1;
+	}
+	if (doc->civic)
+		note_address(doc->civic, oc);
+	if (doc->note)
+		snprintf(pv->note, sizeof pv->note, "%s", doc->note);
+	lis_snapshot_read_unlock();
+	wm_pidf_release(&loc.wp);
+	oc->result = "located";
+	return 0;
+}
+
 /* The target of a location URI, or -1 whatever is wrong with it. A token holding what this
  * lisd cannot locate by (made by a newer one sharing the key) is as good as unknown. */
 static int target_from_token(const char *token, struct target *t)

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "civic.h"
+#include "ident.h"
 #include "lis_auth.h"
 #include "lis_config.h"
 
@@ -59,6 +61,21 @@ void lis_held_shutdown(void);
  * built. */
 int lis_held_handle(const struct lis_requester *who, const char *body, size_t len, char **out,
 		    size_t *out_len, struct lis_held_outcome *oc);
+
+/* What lisd would answer now for a device named by ids[0..n) (its SIP or tel URI, MAC, or
+ * the address a VPN binding gives it), as a request naming it would be answered, without
+ * building a document: for the self-service page's "if you call 911 now" (lisd(8)
+ * SELF-SERVICE). */
+struct lis_held_preview {
+	const char *civic[CIVIC_N_FIELDS]; /* the civic address answered, into text; NULL:
+					    * absent (all NULL when not located) */
+	char text[1024];
+	char note[320];                    /* the PIDF-LO note, or why not located; "" none */
+};
+/* 0 when located (oc->source, method, fallback, address as for an answer), 1 when not
+ * (oc->result the HELD error code, oc->reason and pv->note why). */
+int lis_held_preview(const struct ident *ids, size_t n, struct lis_held_outcome *oc,
+		     struct lis_held_preview *pv);
 
 /* POST of a HELD locationRequest to a location URI whose last path part is token: a
  * locationResponse by value, or a HELD error: locationUnknown for an unknown, forged or

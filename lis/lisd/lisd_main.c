@@ -73,6 +73,40 @@ static bool is_tls_key(const struct conftab_key *k)
 /* lisd gave up root ([server] user): the URI key file is root's and stays unread. A renewed
  * TLS certificate and key are read all the same: they must be readable by lisd's user (the
  * key's group, mode 0640), and the reload is refused, saying why, when they are not. */
+/* The self-service page's "if you call 911 now" (lis_web_hooks): the resolver's answer for
+ * a user's device, named by what it has, as a request naming it would be answered. */
+static int web_preview(const struct lis_web_device *dev, struct lis_web_answer *a)
+{
+	struct ident ids[4];
+	size_t n = 0;
+	const struct { enum ident_kind kind; const char *value; } have[] = {
+		{IDENT_IP, dev->ip}, {IDENT_MAC, dev->mac}, {IDENT_SIP, dev->uri},
+		{IDENT_TEL, dev->tel},
+	};
+	for (size_t i = 0; i < sizeof have / sizeof have[0]; i++)
+		if (have[i].value && have[i].value[0] &&
+		    ident_parse(have[i].kind, have[i].value, &ids[n]) == 0)
+			n++;
+	if (n == 0)
+		return -1;
+	struct lis_held_outcome oc;
+	struct lis_held_preview pv;
+	int rc = lis_held_preview(ids, n, &oc, &pv);
+	snprintf(a->result, sizeof a->result, "%s", oc.result ? oc.result : "generalLisError");
+	snprintf(a->source, sizeof a->source, "%s", oc.source ? oc.source : "none");
+	snprintf(a->method, sizeof a->method, "%s", oc.method);
+	a->fallback = oc.fallback;
+	snprintf(a->note, sizeof a->note, "%s", pv.note);
+	memset(a->civic, 0, sizeof a->civic);
+	if (rc == 0) {
+		_Static_assert(sizeof a->text == sizeof pv.text, "the address text is copied whole");
+		memcpy(a->text, pv.text, sizeof a->text);
+		for (int f = 0; f < CIVIC_N_FIELDS; f++)
+			a->civic[f] = pv.civic[f] ? a->text + (pv.civic[f] - pv.text) : NULL;
+	}
+	return 0;
+}
+
 static bool dropped;
 
 static void reload(const struct lis_config *run, int argc, char **argv)
@@ -241,8 +275,9 @@ int main(int argc, char **argv)
 	}
 	/* The self-service page and API, with the same certificate, on a port of its own. */
 	struct lis_web *web = NULL;
-	const struct lis_web_tls web_tls = {lis_tls_retrieve, LIS_HTTP_TLS_PRIORITIES};
-	if (http && lis_web_start(&cfg, &web_tls, &web, &err) < 0) {
+	const struct lis_web_hooks web_hooks = {lis_tls_retrieve, LIS_HTTP_TLS_PRIORITIES,
+						web_preview};
+	if (http && lis_web_start(&cfg, &web_hooks, &web, &err) < 0) {
 		lis_admin_stop(admin);
 		admin = NULL;
 		lis_http_stop(http);

@@ -54,6 +54,7 @@ struct lis_web {
 	struct MHD_Daemon *mhd;
 	const struct lis_config *cfg;
 	struct lis_iso *iso;
+	int (*preview)(const struct lis_web_device *dev, struct lis_web_answer *a);
 	pthread_mutex_t oidc_lock;       /* oidc, oidc_tried */
 	struct lis_oidc *oidc;           /* NULL: no [oidc], or not opened yet */
 	time_t oidc_tried;
@@ -461,6 +462,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->w = w;
 		r->cfg = w->cfg;
 		r->iso = w->iso;
+		r->preview = w->preview;
 		r->sso = w->cfg->oidc_issuer[0] != '\0';
 		*con_cls = r;
 		return MHD_YES;
@@ -579,7 +581,7 @@ static struct lis_oidc *oidc_get(struct lis_web *w)
 	return o;
 }
 
-int lis_web_start(const struct lis_config *cfg, const struct lis_web_tls *tls,
+int lis_web_start(const struct lis_config *cfg, const struct lis_web_hooks *hooks,
 		  struct lis_web **out, struct lis_error *err)
 {
 	struct sockaddr_storage ss = {0};
@@ -604,6 +606,7 @@ int lis_web_start(const struct lis_config *cfg, const struct lis_web_tls *tls,
 	if (!w)
 		return lis_error_set(err, LIS_E_SYSTEM, "out of memory");
 	w->cfg = cfg;
+	w->preview = hooks->preview;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_mutex_init(&w->oidc_lock, NULL);
 	make_csp(w);
@@ -619,8 +622,8 @@ int lis_web_start(const struct lis_config *cfg, const struct lis_web_tls *tls,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
 				  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				  MHD_OPTION_HTTPS_CERT_CALLBACK, tls->cert_callback,
-				  MHD_OPTION_HTTPS_PRIORITIES, tls->priorities,
+				  MHD_OPTION_HTTPS_CERT_CALLBACK, hooks->cert_callback,
+				  MHD_OPTION_HTTPS_PRIORITIES, hooks->priorities,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)WEB_THREADS,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)WEB_CONNECTION_LIMIT,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)WEB_TIMEOUT_S,

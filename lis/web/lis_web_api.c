@@ -201,50 +201,107 @@ json_t *web_locations_json(struct web_req *r)
 }
 
 struct me {
+	struct web_req *r;
 	json_t *endpoints;
-	const char *no_fresh;      /* of the first class that uses declarations */
-	bool use_declared;
+	char words[1024];          /* the top-level answer: of the first endpoint whose class
+	                            * uses declarations, else of the first */
+	bool words_declared;
 };
+
+/* The address in one line, street first: "742 Maple ST, floor 2, room 210, Springfield IL
+ * 62704 US". */
+static void address_words(const struct lis_web_answer *a, char *buf, size_t size)
+{
+	static const char *const order[] = {
+		"HNO", "HNS", "PRD", "RD", "STS", "POD", NULL, "LMK", "LOC", "NAM", "BLD", "FLR",
+		"UNIT", "ROOM", "SEAT", NULL, "A6", "A5", "A4", "A3", "A2", "A1", "PC", "country",
+	};
+	static const char *const label[] = {
+		[7] = "", [8] = "", [9] = "", [10] = "building ", [11] = "floor ",
+		[12] = "unit ", [13] = "room ", [14] = "seat ",
+	};
+	size_t len = 0;
+	bool group = false;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		if (!order[i]) {
+			group = false;
+			continue;
+		}
+		int f = civic_field_from_name(order[i]);
+		const char *v = f >= 0 ? a->civic[f] : NULL;
+		if (!v || !v[0])
+			continue;
+		bool labelled = i < sizeof label / sizeof label[0] && label[i];
+		int n = snprintf(buf + len, size - len, "%s%s%s", !len ? "" : labelled || !group
+				 ? ", " : " ", labelled ? label[i] : "", v);
+		if (n < 0 || (size_t)n >= size - len)
+			return;
+		len += (size_t)n;
+		group = !labelled;
+	}
+}
+
+/* The endpoint's identities as lisd's resolver takes them. */
+static struct lis_web_device device_of(const struct db_web_endpoint *e)
+{
+	return (struct lis_web_device){e->mac, e->uri, e->tel, e->ip};
+}
+
+/* What lisd answers for the endpoint now, from its resolver: {result, source, method,
+ * fallback, address, note} or {result, reason}; words says it in a sentence. */
+static json_t *endpoint_answer(struct me *m, const struct db_web_endpoint *e, char *words,
+			       size_t size)
+{
+	struct lis_web_answer a;
+	struct lis_web_device dev = device_of(e);
+	memset(&a, 0, sizeof a);
+	if (!m->r->preview || m->r->preview(&dev, &a) < 0) {
+		snprintf(words, size, "%s: lisd's wiremap is not available here", e->key);
+		return json_pack("{ssss}", "result", "unavailable", "reason",
+				 "lisd's wiremap is not available here");
+	}
+	if (strcmp(a.result, "located") != 0) {
+		snprintf(words, size, "%s: no location (%s): %s", e->key, a.result, a.note);
+		return json_pack("{ssss}", "result", a.result, "reason", a.note);
+	}
+	json_t *addr = json_object();
+	for (int f = 0; f < CIVIC_N_FIELDS; f++)
+		if (a.civic[f])
+			json_object_set_new(addr, civic_field_name(f), json_string(a.civic[f]));
+	char line[600];
+	address_words(&a, line, sizeof line);
+	snprintf(words, size, "%s: %s (method %s, from %s)%s%s", e->key, line, a.method,
+		 a.source, a.note[0] ? ": " : "", a.note);
+	json_t *o = json_pack("{sssssssbso}", "result", a.result, "source", a.source, "method",
+			      a.method, "fallback", a.fallback == 1, "address", addr);
+	if (o && a.note[0])
+		json_object_set_new(o, "note", json_string(a.note));
+	return o;
+}
 
 static void add_endpoint(void *ctx, const struct db_web_endpoint *e)
 {
 	struct me *m = ctx;
+	char words[1024];
 	json_t *o = json_pack("{sssssbss}", "endpoint", e->key, "class", e->cls, "use_declared",
 			      e->use_declared, "no_fresh", e->no_fresh);
-	if (o && e->reconfirm_interval)
+	if (!o)
+		return;
+	if (e->reconfirm_interval)
 		json_object_set_new(o, "reconfirm_interval", json_integer(e->reconfirm_interval));
-	json_array_append_new(m->endpoints, o);
-}
-
-/* What lisd answers for the user's device off premises (in a remote subnet, nothing fresh
- * on the premises), as lis_held does with the class's policy (0008). */
-static const char *answer_of(const json_t *decl, const json_t *endpoints)
-{
-	const char *state = decl ? json_string_value(json_object_get(decl, "state")) : NULL;
-	size_t i;
-	json_t *e;
-	json_array_foreach(endpoints, i, e) {
-		if (!json_is_true(json_object_get(e, "use_declared")))
-			continue;
-		const char *nf = json_string_value(json_object_get(e, "no_fresh"));
-		if (state && strcmp(state, "current") == 0)
-			return "your current declared location (method Manual)";
-		if (decl && nf && strcmp(nf, "declared") == 0)
-			return "your declared location, marked unconfirmed: confirm it";
-		if (nf && strcmp(nf, "locationUnknown") == 0)
-			return "nothing (locationUnknown): the call is routed on the carrier's "
-			       "location";
-		return "nothing (locationUnknown): declare where you are";
+	json_object_set_new(o, "answer", endpoint_answer(m, e, words, sizeof words));
+	if (!m->words[0] || (e->use_declared && !m->words_declared)) {
+		snprintf(m->words, sizeof m->words, "%s", words);
+		m->words_declared = e->use_declared;
 	}
-	return json_array_size(endpoints) ? "your devices' classes do not use declared "
-					    "locations: the office network locates them"
-					  : "you have no devices registered; ask the help desk";
+	json_array_append_new(m->endpoints, o);
 }
 
 json_t *web_me_json(struct web_req *r)
 {
 	struct lis_error err = {0};
-	struct me m = {json_array(), NULL, false};
+	struct me m = {.r = r, .endpoints = json_array()};
 	json_t *locs = json_array();
 	if (!web_db(r) || db_web_endpoints(r->db, r->actor.user, add_endpoint, &m, &err) < 0 ||
 	    db_web_locations(r->db, r->actor.user, add_loc, locs, &err) < 0) {
@@ -255,9 +312,12 @@ json_t *web_me_json(struct web_req *r)
 	json_t *cur = json_array_size(locs) ? json_array_get(locs, 0) : NULL;
 	if (cur && !json_is_true(json_object_get(cur, "current")))
 		cur = NULL;
+	if (!m.words[0])
+		snprintf(m.words, sizeof m.words, "you have no devices registered; ask the help "
+			 "desk");
 	json_t *o = json_pack("{sssssOsOss}", "user", r->actor.user, "via", r->via, "endpoints",
 			      m.endpoints, "declaration", cur ? cur : json_null(), "answer",
-			      answer_of(cur, m.endpoints));
+			      m.words);
 	if (o && r->actor.endpoint[0])
 		json_object_set_new(o, "token_endpoint", json_string(r->actor.endpoint));
 	json_decref(m.endpoints);

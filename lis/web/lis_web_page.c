@@ -22,7 +22,7 @@ const char web_style[] =
 	"border:1px solid #225;border-radius:4px;background:#e8ecf8;color:#112;"
 	"text-decoration:none}"
 	".msg{padding:8px;border-radius:4px;background:#fee;border:1px solid #c66}"
-	".state-current{color:#060}.state-due,.state-expired{color:#a00}"
+	".state-valid{color:#060}.state-due,.state-expired{color:#a00}"
 	"ul.errors{margin:4px 0;padding-left:20px}"
 	"form.inline{display:inline}"
 	".grid{display:grid;grid-template-columns:1fr 1fr;gap:0 10px}"
@@ -227,8 +227,7 @@ static enum MHD_Result main_page(struct web_req *r, unsigned status, const char 
 	hidden_csrf(&b, r);
 	strbuf_puts(&b, "<button type=\"submit\">Sign out</button></form>");
 	message(&b, msg, errors);
-	strbuf_puts(&b, "<section id=\"now\"><h2>If you call 911 from outside the offices "
-		    "now</h2><p id=\"answer\">");
+	strbuf_puts(&b, "<section id=\"now\"><h2>If you call 911 now</h2><p id=\"answer\">");
 	esc(&b, json_string_value(json_object_get(me, "answer")));
 	strbuf_puts(&b, "</p>");
 	json_t *cur = json_object_get(me, "declaration");

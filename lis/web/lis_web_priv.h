@@ -15,6 +15,7 @@
 #include "lis_conf.h"
 #include "lis_dispatch.h"
 #include "lis_log.h"
+#include "lis_web.h"
 #include "lis_strbuf.h"
 
 struct lis_web;
@@ -24,6 +25,8 @@ struct web_req {
 	const struct lis_config *cfg;
 	const struct lis_iso *iso;        /* NULL: country and A1 not checked */
 	bool sso;                         /* "Sign in with SSO" is offered */
+	/* lisd's resolver (lis_web_hooks); NULL: GET me cannot say what lisd answers */
+	int (*preview)(const struct lis_web_device *dev, struct lis_web_answer *a);
 	struct MHD_Connection *conn;
 	const char *method, *url;
 	struct strbuf body;
@@ -81,9 +84,9 @@ unsigned web_loc_apply(struct web_req *r, enum web_loc_op op, const struct web_l
 json_t *web_loc_json(const struct db_web_location *l);
 /* The user's locations as a JSON array, current first; NULL on a database error. */
 json_t *web_locations_json(struct web_req *r);
-/* GET me's object: the user, their endpoints and class policy, their current declaration
- * and its state, and what lisd answers for them off premises now. NULL on a database
- * error. */
+/* GET me's object: the user, their endpoints with their class policy and what lisd's
+ * resolver answers for each now, their current declaration and its state, and that answer
+ * in words. NULL on a database error. */
 json_t *web_me_json(struct web_req *r);
 
 /* The JSON API (lis_web_api.c): every /api/v1/ request. */

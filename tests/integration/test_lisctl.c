@@ -215,6 +215,39 @@ static void test_db_status_shows_current_version(void)
 	th_proc_free(&p);
 }
 
+/* A migration missing below the highest recorded (one a branch merged after a higher one,
+ * or a row lost) makes the schema older than its highest number: status says to migrate,
+ * and lisd would refuse it the same way (db_schema_version). */
+static void test_db_status_sees_a_migration_missing_in_the_middle(void)
+{
+	char *first = th_pg_query1(&pg, "SELECT version FROM lis_schema ORDER BY 1 LIMIT 1");
+	char *second = th_pg_query1(&pg, "SELECT version FROM lis_schema ORDER BY 1 OFFSET 1 "
+				    "LIMIT 1");
+	char sql[200], want[160];
+	if (!CHECK(first && second))
+		goto out;
+	snprintf(sql, sizeof sql, "BEGIN; CREATE TABLE aside AS SELECT * FROM lis_schema WHERE "
+		 "version = %s; DELETE FROM lis_schema WHERE version = %s; COMMIT", second,
+		 second);
+	if (!CHECK(th_pg_exec(&pg, "lis", sql) == 0))
+		goto out;
+	struct th_proc p;
+	ctl(&p, pg.conninfo, "db", "status", NULL, NULL, NULL, NULL, NULL, NULL);
+	snprintf(want, sizeof want, "schema at version %s, latest %d (run lisctl db migrate)\n",
+		 first, migrated_version);
+	CHECKF(p.status == 0 && strncmp(p.out, want, strlen(want)) == 0, "stdout: %s",
+	       th_flat(p.out));
+	th_proc_free(&p);
+	CHECK(th_pg_exec(&pg, "lis", "BEGIN; INSERT INTO lis_schema SELECT * FROM aside; "
+			 "DROP TABLE aside; COMMIT") == 0);
+	ctl(&p, pg.conninfo, "db", "status", NULL, NULL, NULL, NULL, NULL, NULL);
+	CHECKF(strstr(p.out, "(up to date)"), "stdout: %s", th_flat(p.out));
+	th_proc_free(&p);
+out:
+	free(first);
+	free(second);
+}
+
 static void test_conninfo_from_env_LIS_DB(void)
 {
 	char env[600];
@@ -498,6 +531,8 @@ int main(void)
 	t_run("migrate_fresh_database_applies_all", test_migrate_fresh_database_applies_all);
 	t_run("migrate_again_applies_0", test_migrate_again_applies_0);
 	t_run("db_status_shows_current_version", test_db_status_shows_current_version);
+	t_run("db_status_sees_a_migration_missing_in_the_middle",
+	      test_db_status_sees_a_migration_missing_in_the_middle);
 	t_run("conninfo_from_env_LIS_DB", test_conninfo_from_env_LIS_DB);
 	t_run("import_deploy_sample_and_reimport_changes_nothing",
 	      test_import_deploy_sample_and_reimport_changes_nothing);

@@ -114,7 +114,8 @@ static void test_setup_slapd_wiremap_softphones_and_lisd(void)
 	CHECK(ck_import(&E, "--endpoints", "endpoint,class,uri,owner\n"
 			"alice-soft,softphone,sip:alice-soft@example.com,alice\n"
 			"bob-soft,softphone,sip:bob-soft@example.com,bob\n"
-			"dave-soft,softphone,sip:dave-soft@example.com,dave\n"));
+			"dave-soft,softphone,sip:dave-soft@example.com,dave\n"
+			"carol-soft,softphone,sip:carol-soft@example.com,carol\n"));
 	web_port = th_free_port("127.0.0.1");
 	char sect[1024];
 	snprintf(sect, sizeof sect,
@@ -409,24 +410,71 @@ static const char *by_uri(const char *uri)
 	return ck_req_device(id);
 }
 
-static bool alice_is_manual(void *ctx)
+/* The SBC's answer for the softphone of uri (ctx) has method Manual. */
+static bool softphone_is_manual(void *ctx)
 {
-	(void)ctx;
 	struct th_resp r;
-	th_held_post(&E.lisd, &E.tls, by_uri("sip:alice-soft@example.com"), "127.0.0.2", &r);
+	th_held_post(&E.lisd, &E.tls, by_uri(ctx), "127.0.0.2", &r);
 	bool ok = r.body && strstr(r.body, "<gp:method>Manual</gp:method>");
 	th_resp_free(&r);
+	return ok;
+}
+
+/* The SBC's answer for the softphone of uri is the declared 742 Maple ST. */
+static void check_softphone_at_maple(const char *uri)
+{
+	struct th_resp r;
+	CHECKF(th_wait_until(30, 100, softphone_is_manual, (void *)uri, NULL),
+	       "%s was not answered with its user's declaration", uri);
+	th_held_post(&E.lisd, &E.tls, by_uri(uri), "127.0.0.2", &r);
+	xmlDocPtr x = ck_held_located(&r);
+	if (x) {
+		char *rd = xp_str(x, PIDF "/gp:location-info/ca:civicAddress/ca:RD");
+		char *hno = xp_str(x, PIDF "/gp:location-info/ca:civicAddress/ca:HNO");
+		CHECK_STR(rd, "Maple");
+		CHECK_STR(hno, "742");
+		free(rd);
+		free(hno);
+		xmlFreeDoc(x);
+	}
+	th_resp_free(&r);
+}
+
+/* GET me's "answer" (lisd's resolver, through the change feed) for alice. */
+static char *alice_answer(void)
+{
+	struct th_resp r;
+	web("GET", "/api/v1/me", FROM_ALICE, alice.cookie, NULL, NULL, NULL, NULL, &r);
+	json_t *j = body_json(&r);
+	const char *a = json_string_value(json_object_get(j, "answer"));
+	char *out = strdup(a ? a : "");
+	json_decref(j);
+	th_resp_free(&r);
+	return out;
+}
+
+static bool alice_answer_is_her_home(void *ctx)
+{
+	(void)ctx;
+	char *a = alice_answer();
+	bool ok = strstr(a, "(method Manual, from declared)") != NULL;
+	free(a);
 	return ok;
 }
 
 static void test_declaration_through_the_api_answers_the_softphone_with_Manual(void)
 {
 	struct th_resp r;
+	/* before: what lisd's resolver answers for her softphone, in words */
+	char *before = alice_answer();
+	CHECKF(strncmp(before, "alice-soft: no location (locationUnknown): ", 43) == 0,
+	       "%s", before);
+	free(before);
 	web("POST", "/api/v1/locations", FROM_ALICE, alice.cookie, alice.csrf, NULL,
 	    "application/json", home_json, &r);
 	json_t *j = body_json(&r);
 	CHECKF(r.status == 201 && j && json_is_true(json_object_get(j, "current")) &&
-	       strcmp(json_string_value(json_object_get(j, "state")), "current") == 0,
+	       strcmp(json_string_value(json_object_get(j, "state")), "valid") == 0,
 	       "%ld %s", r.status, th_flat(r.body));
 	json_decref(j);
 	th_resp_free(&r);
@@ -439,27 +487,29 @@ static void test_declaration_through_the_api_answers_the_softphone_with_Manual(v
 	json_t *d = json_object_get(j, "declaration");
 	CHECKF(r.status == 200 && strcmp(json_string_value(json_object_get(j, "user")), "alice")
 	       == 0 && strcmp(json_string_value(json_object_get(d, "label")), "home") == 0 &&
-	       strstr(json_string_value(json_object_get(j, "answer")), "method Manual") &&
 	       json_array_size(json_object_get(j, "endpoints")) == 1, "%s", th_flat(r.body));
+	json_decref(j);
+	th_resp_free(&r);
+	/* the page's answer follows the declaration once lisd has it */
+	CHECKF(th_wait_until(30, 100, alice_answer_is_her_home, NULL, NULL),
+	       "GET me never showed alice's home as the answer");
+	web("GET", "/api/v1/me", FROM_ALICE, alice.cookie, NULL, NULL, NULL, NULL, &r);
+	j = body_json(&r);
+	json_t *a = json_object_get(json_array_get(json_object_get(j, "endpoints"), 0), "answer");
+	CHECKF(strcmp(json_string_value(json_object_get(j, "answer")), "alice-soft: 742 Maple "
+		      "ST, Springfield IL 62704 US (method Manual, from declared): location "
+		      "declared by user alice (home)") == 0 &&
+	       strcmp(json_string_value(json_object_get(a, "result")), "located") == 0 &&
+	       strcmp(json_string_value(json_object_get(a, "source")), "declared") == 0 &&
+	       json_is_false(json_object_get(a, "fallback")) &&
+	       strcmp(json_string_value(json_object_get(json_object_get(a, "address"), "RD")),
+		      "Maple") == 0, "%s", th_flat(r.body));
 	json_decref(j);
 	th_resp_free(&r);
 	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM declared_location_audit WHERE "
 			  "user_key = 'alice' AND who = 'alice' AND via = 'web' AND "
 			  "from_addr = '127.0.0.1' AND op = 'insert'") == 1);
-	CHECKF(th_wait_until(30, 100, alice_is_manual, NULL, NULL),
-	       "alice's softphone was not answered with her declaration");
-	th_held_post(&E.lisd, &E.tls, by_uri("sip:alice-soft@example.com"), "127.0.0.2", &r);
-	xmlDocPtr x = ck_held_located(&r);
-	if (x) {
-		char *rd = xp_str(x, PIDF "/gp:location-info/ca:civicAddress/ca:RD");
-		char *hno = xp_str(x, PIDF "/gp:location-info/ca:civicAddress/ca:HNO");
-		CHECK_STR(rd, "Maple");
-		CHECK_STR(hno, "742");
-		free(rd);
-		free(hno);
-		xmlFreeDoc(x);
-	}
-	th_resp_free(&r);
+	check_softphone_at_maple("sip:alice-soft@example.com");
 }
 
 /* Every route of the API, as bob, against alice's "home": bob sees and changes nothing
@@ -736,8 +786,10 @@ static bool png_size(const char *path, unsigned *w, unsigned *h)
 }
 
 /* The no-JavaScript flow in headless Chromium on a phone's screen (tests/browser): sign
- * in, declare, confirm, sign out; no console errors (a CSP violation is one), the key
- * elements inside the viewport, a screenshot of it. */
+ * in, see no location, declare, confirm, see the answer become the address, sign out; no
+ * console errors (a CSP violation is one), the key elements inside the viewport and drawn
+ * in the whole page's screenshot (decoded in selfservice.mjs), a screenshot of the
+ * viewport; then the SBC's HELD answer is that address. */
 static void test_the_page_works_in_headless_chromium_on_a_phone(void)
 {
 	char *out = th_tmpdir("browser"), script[600], png[400];
@@ -771,6 +823,234 @@ static void test_the_page_works_in_headless_chromium_on_a_phone(void)
 			  "user_key = 'dave' AND via = 'web' AND who = 'dave'") == 2);
 	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM web_session WHERE user_key = 'dave'")
 	      == 0);
+	/* the HELD answer changed as the page said: the SBC's request for dave's softphone */
+	check_softphone_at_maple("sip:dave-soft@example.com");
+}
+
+/* ---- lisd(8)'s API examples, run as written ---- */
+
+/* One example of lisd(8) SELF-SERVICE "API examples": the command (groff escapes undone;
+ * "\" continuations and a here-document kept) and the output printed under it: JSON, then
+ * the status line. */
+struct example {
+	int line;                         /* of its .EX in man/lisd.8 */
+	char cmd[2048];
+	char out[4096];
+	bool get;                         /* no -X, no data: safe to run again */
+};
+
+/* groff's escapes in .EX text: \- \e \(aq \(dq \& */
+static void unescape(const char *in, char *out, size_t size)
+{
+	static const struct { const char *esc, *text; } map[] = {
+		{"\\-", "-"}, {"\\e", "\\"}, {"\\(aq", "'"}, {"\\(dq", "\""}, {"\\&", ""},
+	};
+	size_t n = 0;
+	while (*in && n + 1 < size) {
+		size_t k = 0;
+		for (; k < sizeof map / sizeof map[0]; k++)
+			if (strncmp(in, map[k].esc, strlen(map[k].esc)) == 0)
+				break;
+		if (k < sizeof map / sizeof map[0]) {
+			size_t t = strlen(map[k].text);
+			if (n + t + 1 > size)
+				break;
+			memcpy(out + n, map[k].text, t);
+			n += t;
+			in += strlen(map[k].esc);
+		} else {
+			out[n++] = *in++;
+		}
+	}
+	out[n] = '\0';
+}
+
+static void append(char *buf, size_t size, const char *line)
+{
+	size_t n = strlen(buf);
+	snprintf(buf + n, size - n, "%s\n", line);
+}
+
+/* The examples of the subsection, in order; their number (at most max), -1 when the
+ * subsection is missing. */
+static int read_examples(struct example *ex, int max)
+{
+	char *man = th_read_file(th_src("man/lisd.8"), NULL);
+	if (!man)
+		return -1;
+	int n = -1, lineno = 0;
+	bool in_ss = false, in_ex = false, in_cmd = false, in_heredoc = false;
+	for (char *save = NULL, *l = strtok_r(man, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		if (strncmp(l, ".SS ", 4) == 0 || strncmp(l, ".SH ", 4) == 0) {
+			if (in_ss)
+				break;
+			in_ss = strcmp(l, ".SS API examples") == 0;
+			n = in_ss ? 0 : n;
+			continue;
+		}
+		if (!in_ss)
+			continue;
+		if (strcmp(l, ".EX") == 0 && n < max) {
+			in_ex = true;
+			memset(&ex[n], 0, sizeof ex[n]);
+			ex[n].line = lineno;
+			continue;
+		}
+		if (strcmp(l, ".EE") == 0 && in_ex) {
+			in_ex = in_cmd = in_heredoc = false;
+			ex[n].get = !strstr(ex[n].cmd, " -X ") && !strstr(ex[n].cmd, " --data");
+			n++;
+			continue;
+		}
+		if (!in_ex)
+			continue;
+		char text[1024];
+		unescape(l, text, sizeof text);
+		if (strncmp(text, "$ ", 2) == 0 && !in_heredoc) {
+			append(ex[n].cmd, sizeof ex[n].cmd, text + 2);
+		} else if (in_cmd || in_heredoc) {
+			append(ex[n].cmd, sizeof ex[n].cmd, text);
+			if (in_heredoc && strcmp(text, "EOF") == 0)
+				in_heredoc = false;
+		} else {
+			append(ex[n].out, sizeof ex[n].out, text);
+		}
+		size_t len = strlen(text);
+		if (strstr(text, "<<'EOF'"))
+			in_heredoc = true;
+		in_cmd = !in_heredoc && len && text[len - 1] == '\\';
+	}
+	free(man);
+	return n;
+}
+
+/* Output as the examples show it: JSON, then the HTTP status on the last line. */
+static json_t *split_output(char *out, long *status)
+{
+	size_t n = strlen(out);
+	while (n && out[n - 1] == '\n')
+		out[--n] = '\0';
+	char *last = strrchr(out, '\n');
+	if (!last)
+		return NULL;
+	*last = '\0';
+	*status = strtol(last + 1, NULL, 10);
+	return json_loads(out, 0, NULL);
+}
+
+/* actual is what the example shows: the same members (no more, no fewer), the same values,
+ * any time for a time. */
+static bool json_like(const json_t *want, const json_t *got)
+{
+	if (json_is_string(want) && json_is_string(got) &&
+	    th_is_datetime(json_string_value(want)))
+		return th_is_datetime(json_string_value(got));
+	if (json_is_object(want)) {
+		const char *k;
+		const json_t *v;
+		if (!json_is_object(got) || json_object_size(want) != json_object_size(got))
+			return false;
+		json_object_foreach((json_t *)want, k, v)
+			if (!json_like(v, json_object_get(got, k)))
+				return false;
+		return true;
+	}
+	if (json_is_array(want)) {
+		if (!json_is_array(got) || json_array_size(want) != json_array_size(got))
+			return false;
+		for (size_t i = 0; i < json_array_size(want); i++)
+			if (!json_like(json_array_get(want, i), json_array_get(got, i)))
+				return false;
+		return true;
+	}
+	return json_equal((json_t *)want, (json_t *)got);
+}
+
+struct example_run {
+	const struct example *ex, *prelude;
+	char *const *env;
+	char got[8192];
+};
+
+/* Run the example in sh after its prelude; true when it printed what the page shows. */
+static bool example_matches(void *ctx)
+{
+	struct example_run *x = ctx;
+	char script[4096];
+	snprintf(script, sizeof script, "%s%s", x->prelude->cmd, x->ex->cmd);
+	char *const argv[] = {"/bin/sh", "-c", script, NULL};
+	struct th_proc p;
+	th_run(&p, argv, x->env, 60);
+	snprintf(x->got, sizeof x->got, "%s%s", p.out ? p.out : "", p.err ? p.err : "");
+	char want_text[sizeof x->ex->out], got_text[sizeof x->got];
+	snprintf(want_text, sizeof want_text, "%s", x->ex->out);
+	snprintf(got_text, sizeof got_text, "%s", p.out ? p.out : "");
+	th_proc_free(&p);
+	long want_status = 0, got_status = -1;
+	json_t *want = split_output(want_text, &want_status);
+	json_t *got = split_output(got_text, &got_status);
+	bool ok = want && got && want_status == got_status && json_like(want, got);
+	json_decref(want);
+	json_decref(got);
+	return ok;
+}
+
+/* lisd(8) shows each route of the API with a curl command and its output: run them all,
+ * in order, as carol with a token of lisctl token issue, and compare. A GET waits (the
+ * answer follows a write through the change feed); the writes run once. */
+static void test_the_man_pages_api_examples_run_as_written(void)
+{
+	struct example ex[24];
+	int n = read_examples(ex, 24);
+	if (!CHECKF(n >= 10, "man/lisd.8 has %d API examples (its .SS API examples)", n))
+		return;
+	CHECKF(ex[0].out[0] == '\0' && ex[0].cmd[0], "the first example (line %d) is the "
+	       "prelude: a command and no output", ex[0].line);
+	char token[80], e_token[100], e_lis[100], e_ca[400];
+	if (!issue("carol", "carol-soft", token, sizeof token))
+		return;
+	snprintf(e_token, sizeof e_token, "TOKEN=%s", token);
+	snprintf(e_lis, sizeof e_lis, "LIS=%s", web_base);
+	snprintf(e_ca, sizeof e_ca, "CURL_CA_BUNDLE=%s", E.tls.cert);
+	char *const env[] = {e_token, e_lis, e_ca, NULL};
+	/* every route of the API has its example */
+	static const char *const routes[] = {
+		"GET me", "GET locations", "POST locations", "PUT locations/", "DELETE locations/",
+		"POST locations/ /current", "POST locations/ /confirm",
+	};
+	bool seen[sizeof routes / sizeof routes[0]] = {0};
+	for (int i = 1; i < n; i++) {
+		struct example_run x = {.ex = &ex[i], .prelude = &ex[0], .env = env};
+		bool ok = ex[i].get ? th_wait_until(30, 100, example_matches, &x, NULL)
+				    : example_matches(&x);
+		if (!CHECKF(ok, "man/lisd.8:%d: %s printed: %s", ex[i].line, th_flat(ex[i].cmd),
+			    th_flat(x.got)))
+			continue;
+		const char *m = ex[i].get ? "GET" : strstr(ex[i].cmd, "-X PUT") ? "PUT"
+			       : strstr(ex[i].cmd, "-X DELETE") ? "DELETE" : "POST";
+		const char *path = strstr(ex[i].cmd, "$LIS/api/v1/");
+		char route[200] = "";
+		if (path) {
+			path += strlen("$LIS/api/v1/");
+			size_t len = strcspn(path, " \n");
+			const char *slash = memchr(path, '/', len);
+			const char *action = slash ? memchr(slash + 1, '/', len - (size_t)(slash + 1 -
+									      path)) : NULL;
+			snprintf(route, sizeof route, "%s %.*s%s%.*s", m,
+				 (int)(slash ? (size_t)(slash + 1 - path) : len), path,
+				 action ? " " : "", action ? (int)(len - (size_t)(action - path)) : 0,
+				 action ? action : "");
+		}
+		for (size_t k = 0; k < sizeof routes / sizeof routes[0]; k++)
+			seen[k] |= strcmp(route, routes[k]) == 0;
+	}
+	for (size_t k = 0; k < sizeof routes / sizeof routes[0]; k++)
+		CHECKF(seen[k], "man/lisd.8 has no API example of %s", routes[k]);
+	/* what the examples did is carol's: audited as api, nothing of anybody else's */
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM declared_location_audit WHERE "
+			  "user_key = 'carol' AND via = 'api' AND who = 'carol'") >= 5);
 }
 
 static bool held_answers(void *ctx)
@@ -846,6 +1126,7 @@ int main(void)
 		RUN(a_user_can_neither_read_nor_change_another_users_locations);
 		RUN(replace_pick_confirm_and_delete_through_the_api);
 		RUN(tokens_are_issued_used_and_revoked_with_lisctl);
+		RUN(the_man_pages_api_examples_run_as_written);
 		RUN(the_page_is_served_with_its_security_headers);
 		RUN(a_deactivated_users_session_token_and_sign_in_are_refused);
 		if (browser_kit_found())
