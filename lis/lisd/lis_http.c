@@ -1,6 +1,7 @@
 #include "lis_http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -12,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -394,6 +396,32 @@ static enum MHD_Result refuse(const struct lis_config *cfg, struct MHD_Connectio
 
 /* libmicrohttpd calls this first when the headers are in (*con_cls == NULL), then once per
  * piece of body, then once more with *upload_data_size == 0 when the body is complete. */
+/* How much lower than lisd's other threads the request threads run (nice, lisd(8)
+ * --threads). Under full load the request threads keep every core busy; without this the
+ * wiremap loader, which needs a few milliseconds every 20 ms, waited for the CPU up to
+ * 0.7 s between its round trips to PostgreSQL, and a change took that long to reach the
+ * answers (bench/run.sh section 5 at 10k entries, wrk on the same 2 cores: p99 777 ms). */
+#define WORKER_NICE 5
+
+/* On a request thread's first request: lower its priority by WORKER_NICE. Lowering needs no
+ * privilege; where seccomp refuses setpriority it stays as it is, said once. */
+static void worker_nice(void)
+{
+	static _Thread_local bool done;
+	static atomic_bool warned;
+	if (done)
+		return;
+	done = true;
+	id_t tid = (id_t)gettid();
+	errno = 0;
+	int now = getpriority(PRIO_PROCESS, tid);
+	if ((now == -1 && errno) || setpriority(PRIO_PROCESS, tid, now + WORKER_NICE) < 0) {
+		if (!atomic_exchange(&warned, true))
+			lis_log(LIS_LOG_INFO, "http", "worker_nice=unchanged reason=%s",
+				strerror(errno));
+	}
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -404,6 +432,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 
 	if (!rq) {
+		worker_nice();
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 		/* lisd(8) METRICS: a connection's first request completes its TLS handshake */

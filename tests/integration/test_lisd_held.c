@@ -10,6 +10,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <dirent.h>
+#include <errno.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -985,6 +988,40 @@ static void test_rfc6915_flow_is_refused_with_badIdentifier(void)
 	th_resp_free(&r);
 }
 
+/* The request threads run 5 nice levels below lisd's other threads (lisd(8) --threads):
+ * after the requests above, some thread of lisd is at the test's nice + 5 (a request
+ * thread) and some still at the test's (the wiremap loader, the main thread). */
+static void test_request_threads_run_below_the_loader(void)
+{
+	char dir[64];
+	snprintf(dir, sizeof dir, "/proc/%d/task", (int)v4.pid);
+	DIR *d = opendir(dir);
+	if (!CHECKF(d != NULL, "%s: %s", dir, strerror(errno)))
+		return;
+	int base = getpriority(PRIO_PROCESS, 0), lowered = 0, at_base = 0, n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[400];
+		snprintf(path, sizeof path, "%s/%.255s/stat", dir, e->d_name);
+		char *st = th_read_file(path, NULL);
+		const char *p = st ? strrchr(st, ')') : NULL;
+		long nice = 0;
+		/* after "(comm)": state, then fields 4 to 18, then nice (field 19) */
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+				"%*d %ld", &nice) == 1) {
+			n++;
+			lowered += nice == base + 5;
+			at_base += nice == base;
+		}
+		free(st);
+	}
+	closedir(d);
+	CHECKF(lowered >= 1 && at_base >= 1, "%d threads: %d at nice %d, %d at nice %d", n,
+	       lowered, base + 5, at_base, base);
+}
+
 int main(void)
 {
 	t_run("setup_postgresql_wiremap_tls_and_lisd", test_setup_postgresql_wiremap_tls_and_lisd);
@@ -1033,6 +1070,7 @@ int main(void)
 	      test_get_of_a_location_uri_gives_geodetic_first);
 	t_run("rfc6915_flow_is_refused_with_badIdentifier",
 	      test_rfc6915_flow_is_refused_with_badIdentifier);
+	t_run("request_threads_run_below_the_loader", test_request_threads_run_below_the_loader);
 	t_run("database_down_keeps_answering_from_snapshot",
 	      test_database_down_keeps_answering_from_snapshot);
 	t_run("answers_say_charset_utf_8", test_answers_say_charset_utf_8);

@@ -827,6 +827,66 @@ static void test_the_page_works_in_headless_chromium_on_a_phone(void)
 	check_softphone_at_maple("sip:dave-soft@example.com");
 }
 
+/* GET me's answer for alice holds ctx (a string). */
+static bool alice_answer_has(void *ctx)
+{
+	char *a = alice_answer();
+	bool ok = strstr(a, ctx) != NULL;
+	free(a);
+	return ok;
+}
+
+static bool alice_answer_lacks(void *ctx)
+{
+	return !alice_answer_has(ctx);
+}
+
+/* The state of alice's current declaration in GET me; "" when none. */
+static void alice_state(char *out, size_t size)
+{
+	struct th_resp r;
+	web("GET", "/api/v1/me", FROM_ALICE, alice.cookie, NULL, NULL, NULL, NULL, &r);
+	json_t *j = body_json(&r);
+	const char *st = json_string_value(json_object_get(json_object_get(j, "declaration"),
+							   "state"));
+	snprintf(out, size, "%s", st ? st : "");
+	json_decref(j);
+	th_resp_free(&r);
+}
+
+/* Re-confirmation (class softphone: every 86400 s): a declaration last confirmed two days
+ * ago is due; lisd answers it marked unconfirmed, as a fallback (the page and the SBC
+ * alike); a confirmation through the API makes it valid and the answer plain again. */
+static void test_a_due_declaration_is_answered_unconfirmed_until_confirmed(void)
+{
+	char state[32];
+	struct th_resp r;
+	CHECK(th_pg_exec(&E.pg, "lis", "UPDATE declared_location SET confirmed_at = now() - "
+			 "interval '2 days' WHERE user_key = 'alice' AND label = 'home'") == 0);
+	CHECKF(th_wait_until(30, 100, alice_answer_has, "unconfirmed: last", NULL),
+	       "GET me never said alice's home is unconfirmed");
+	alice_state(state, sizeof state);
+	CHECK_STR(state, "due");
+	th_held_post(&E.lisd, &E.tls, by_uri("sip:alice-soft@example.com"), "127.0.0.2", &r);
+	xmlDocPtr x = ck_held_located(&r);
+	if (x) {
+		char *note = xp_str(x, "/held:locationResponse/pidf:presence/pidf:tuple/"
+				       "pidf:note");
+		CHECKF(note && strncmp(note, "unconfirmed", 11) == 0, "note %s", note);
+		free(note);
+		xmlFreeDoc(x);
+	}
+	th_resp_free(&r);
+	CHECK(web("POST", "/api/v1/locations/home/confirm", FROM_ALICE, alice.cookie,
+		  alice.csrf, NULL, NULL, NULL, &r) == 200);
+	th_resp_free(&r);
+	CHECKF(th_wait_until(30, 100, alice_answer_lacks, "unconfirmed", NULL),
+	       "alice's home still unconfirmed after she confirmed it");
+	alice_state(state, sizeof state);
+	CHECK_STR(state, "valid");
+	check_softphone_at_maple("sip:alice-soft@example.com");
+}
+
 /* ---- lisd(8)'s API examples, run as written ---- */
 
 /* One example of lisd(8) SELF-SERVICE "API examples": the command (groff escapes undone;
@@ -1125,6 +1185,7 @@ int main(void)
 		RUN(declaration_through_the_api_answers_the_softphone_with_Manual);
 		RUN(a_user_can_neither_read_nor_change_another_users_locations);
 		RUN(replace_pick_confirm_and_delete_through_the_api);
+		RUN(a_due_declaration_is_answered_unconfirmed_until_confirmed);
 		RUN(tokens_are_issued_used_and_revoked_with_lisctl);
 		RUN(the_man_pages_api_examples_run_as_written);
 		RUN(the_page_is_served_with_its_security_headers);
