@@ -210,7 +210,7 @@ struct me {
 
 /* The address in one line, street first: "742 Maple ST, floor 2, room 210, Springfield IL
  * 62704 US". */
-static void address_words(const struct lis_web_answer *a, char *buf, size_t size)
+static void address_words(const json_t *address, char *buf, size_t size)
 {
 	static const char *const order[] = {
 		"HNO", "HNS", "PRD", "RD", "STS", "POD", NULL, "LMK", "LOC", "NAM", "BLD", "FLR",
@@ -228,8 +228,7 @@ static void address_words(const struct lis_web_answer *a, char *buf, size_t size
 			group = false;
 			continue;
 		}
-		int f = civic_field_from_name(order[i]);
-		const char *v = f >= 0 ? a->civic[f] : NULL;
+		const char *v = json_string_value(json_object_get(address, order[i]));
 		if (!v || !v[0])
 			continue;
 		bool labelled = i < sizeof label / sizeof label[0] && label[i];
@@ -242,6 +241,26 @@ static void address_words(const struct lis_web_answer *a, char *buf, size_t size
 	}
 }
 
+void web_answer_words(const char *endpoint, const json_t *answer, char *buf, size_t size)
+{
+	const char *result = json_string_value(json_object_get(answer, "result"));
+	const char *note = json_string_value(json_object_get(answer, "note"));
+	const char *reason = json_string_value(json_object_get(answer, "reason"));
+	if (!result || strcmp(result, "unavailable") == 0) {
+		snprintf(buf, size, "%s: lisd's wiremap is not available here", endpoint);
+	} else if (strcmp(result, "located") != 0) {
+		snprintf(buf, size, "%s: no location (%s): %s", endpoint, result,
+			 reason ? reason : "");
+	} else {
+		char line[600];
+		address_words(json_object_get(answer, "address"), line, sizeof line);
+		snprintf(buf, size, "%s: %s (method %s, from %s)%s%s", endpoint, line,
+			 json_string_value(json_object_get(answer, "method")),
+			 json_string_value(json_object_get(answer, "source")), note ? ": " : "",
+			 note ? note : "");
+	}
+}
+
 /* The endpoint's identities as lisd's resolver takes them. */
 static struct lis_web_device device_of(const struct db_web_endpoint *e)
 {
@@ -249,30 +268,21 @@ static struct lis_web_device device_of(const struct db_web_endpoint *e)
 }
 
 /* What lisd answers for the endpoint now, from its resolver: {result, source, method,
- * fallback, address, note} or {result, reason}; words says it in a sentence. */
-static json_t *endpoint_answer(struct me *m, const struct db_web_endpoint *e, char *words,
-			       size_t size)
+ * fallback, address, note} or {result, reason}. */
+static json_t *endpoint_answer(struct me *m, const struct db_web_endpoint *e)
 {
 	struct lis_web_answer a;
 	struct lis_web_device dev = device_of(e);
 	memset(&a, 0, sizeof a);
-	if (!m->r->preview || m->r->preview(&dev, &a) < 0) {
-		snprintf(words, size, "%s: lisd's wiremap is not available here", e->key);
+	if (!m->r->preview || m->r->preview(&dev, &a) < 0)
 		return json_pack("{ssss}", "result", "unavailable", "reason",
 				 "lisd's wiremap is not available here");
-	}
-	if (strcmp(a.result, "located") != 0) {
-		snprintf(words, size, "%s: no location (%s): %s", e->key, a.result, a.note);
+	if (strcmp(a.result, "located") != 0)
 		return json_pack("{ssss}", "result", a.result, "reason", a.note);
-	}
 	json_t *addr = json_object();
 	for (int f = 0; f < CIVIC_N_FIELDS; f++)
 		if (a.civic[f])
 			json_object_set_new(addr, civic_field_name(f), json_string(a.civic[f]));
-	char line[600];
-	address_words(&a, line, sizeof line);
-	snprintf(words, size, "%s: %s (method %s, from %s)%s%s", e->key, line, a.method,
-		 a.source, a.note[0] ? ": " : "", a.note);
 	json_t *o = json_pack("{sssssssbso}", "result", a.result, "source", a.source, "method",
 			      a.method, "fallback", a.fallback == 1, "address", addr);
 	if (o && a.note[0])
@@ -290,7 +300,9 @@ static void add_endpoint(void *ctx, const struct db_web_endpoint *e)
 		return;
 	if (e->reconfirm_interval)
 		json_object_set_new(o, "reconfirm_interval", json_integer(e->reconfirm_interval));
-	json_object_set_new(o, "answer", endpoint_answer(m, e, words, sizeof words));
+	json_t *answer = endpoint_answer(m, e);
+	web_answer_words(e->key, answer, words, sizeof words);
+	json_object_set_new(o, "answer", answer);
 	if (!m->words[0] || (e->use_declared && !m->words_declared)) {
 		snprintf(m->words, sizeof m->words, "%s", words);
 		m->words_declared = e->use_declared;

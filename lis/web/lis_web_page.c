@@ -230,6 +230,22 @@ static enum MHD_Result main_page(struct web_req *r, unsigned status, const char 
 	strbuf_puts(&b, "<section id=\"now\"><h2>If you call 911 now</h2><p id=\"answer\">");
 	esc(&b, json_string_value(json_object_get(me, "answer")));
 	strbuf_puts(&b, "</p>");
+	/* with more than one device: what each would send */
+	const json_t *eps = json_object_get(me, "endpoints");
+	if (json_array_size(eps) > 1) {
+		strbuf_puts(&b, "<p>From each of your devices:</p><ul id=\"devices\">");
+		size_t k;
+		json_t *e;
+		json_array_foreach(eps, k, e) {
+			char words[1024];
+			web_answer_words(json_string_value(json_object_get(e, "endpoint")),
+					 json_object_get(e, "answer"), words, sizeof words);
+			strbuf_puts(&b, "<li>");
+			esc(&b, words);
+			strbuf_puts(&b, "</li>");
+		}
+		strbuf_puts(&b, "</ul>");
+	}
 	json_t *cur = json_object_get(me, "declaration");
 	if (json_is_object(cur)) {
 		strbuf_puts(&b, "<ul>");

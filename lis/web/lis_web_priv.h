@@ -89,6 +89,10 @@ json_t *web_locations_json(struct web_req *r);
  * in words. NULL on a database error. */
 json_t *web_me_json(struct web_req *r);
 
+/* What an endpoint's answer of GET me says, in one sentence: "KEY: ADDRESS (method M, from
+ * SOURCE)[: note]" or "KEY: no location (RESULT): reason". */
+void web_answer_words(const char *endpoint, const json_t *answer, char *buf, size_t size);
+
 /* The JSON API (lis_web_api.c): every /api/v1/ request. */
 enum MHD_Result web_api(struct web_req *r);
 /* The page (lis_web_page.c): GET /, the forms' POSTs; the sign-in page with msg (may be

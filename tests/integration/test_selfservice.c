@@ -111,11 +111,12 @@ static void test_setup_slapd_wiremap_softphones_and_lisd(void)
 		return;
 	CHECK(ck_import(&E, "--subnets", "prefix,location,description,remote\n"
 			"127.0.8.0/24,,VPN pool,true\n"));
-	CHECK(ck_import(&E, "--endpoints", "endpoint,class,uri,owner\n"
-			"alice-soft,softphone,sip:alice-soft@example.com,alice\n"
-			"bob-soft,softphone,sip:bob-soft@example.com,bob\n"
-			"dave-soft,softphone,sip:dave-soft@example.com,dave\n"
-			"carol-soft,softphone,sip:carol-soft@example.com,carol\n"));
+	CHECK(ck_import(&E, "--endpoints", "endpoint,class,uri,mac,owner\n"
+			"alice-soft,softphone,sip:alice-soft@example.com,,alice\n"
+			"bob-desk,desk_phone,,00:11:22:33:44:b0,bob\n"
+			"bob-soft,softphone,sip:bob-soft@example.com,,bob\n"
+			"dave-soft,softphone,sip:dave-soft@example.com,,dave\n"
+			"carol-soft,softphone,sip:carol-soft@example.com,,carol\n"));
 	web_port = th_free_port("127.0.0.1");
 	char sect[1024];
 	snprintf(sect, sizeof sect,
@@ -510,6 +511,34 @@ static void test_declaration_through_the_api_answers_the_softphone_with_Manual(v
 			  "user_key = 'alice' AND who = 'alice' AND via = 'web' AND "
 			  "from_addr = '127.0.0.1' AND op = 'insert'") == 1);
 	check_softphone_at_maple("sip:alice-soft@example.com");
+}
+
+/* bob has a desk phone and a softphone: GET me answers for each, the sentence is the
+ * softphone's (its class counts declarations), and the page lists what each device would
+ * send. */
+static void test_the_page_shows_what_each_device_would_send(void)
+{
+	struct th_resp r;
+	web("GET", "/api/v1/me", FROM_BOB, bob.cookie, NULL, NULL, NULL, NULL, &r);
+	json_t *j = body_json(&r);
+	json_t *eps = json_object_get(j, "endpoints");
+	const char *a = json_string_value(json_object_get(j, "answer"));
+	CHECKF(json_array_size(eps) == 2 && a && strncmp(a, "bob-soft: no location "
+	       "(locationUnknown): ", 40) == 0 && strcmp(json_string_value(json_object_get(
+	       json_object_get(json_array_get(eps, 0), "answer"), "result")), "locationUnknown")
+	       == 0, "%s", th_flat(r.body));
+	json_decref(j);
+	th_resp_free(&r);
+	web("GET", "/", FROM_BOB, bob.cookie, NULL, NULL, NULL, NULL, &r);
+	CHECKF(r.status == 200 && r.body && strstr(r.body, "<ul id=\"devices\"><li>bob-desk: no "
+	       "location (locationUnknown): ") && strstr(r.body, "</li><li>bob-soft: no location "
+	       "(locationUnknown): "), "%s", th_flat(r.body));
+	th_resp_free(&r);
+	/* alice has one device: no list */
+	web("GET", "/", FROM_ALICE, alice.cookie, NULL, NULL, NULL, NULL, &r);
+	CHECKF(r.status == 200 && r.body && !strstr(r.body, "id=\"devices\""), "%s",
+	       th_flat(r.body));
+	th_resp_free(&r);
 }
 
 /* Every route of the API, as bob, against alice's "home": bob sees and changes nothing
@@ -1183,6 +1212,7 @@ int main(void)
 		RUN(writes_without_the_right_csrf_token_get_403);
 		RUN(bad_input_gets_clear_json_errors_and_saves_nothing);
 		RUN(declaration_through_the_api_answers_the_softphone_with_Manual);
+		RUN(the_page_shows_what_each_device_would_send);
 		RUN(a_user_can_neither_read_nor_change_another_users_locations);
 		RUN(replace_pick_confirm_and_delete_through_the_api);
 		RUN(a_due_declaration_is_answered_unconfirmed_until_confirmed);
