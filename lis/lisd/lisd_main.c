@@ -70,9 +70,6 @@ static bool is_tls_key(const struct conftab_key *k)
 	       (strcmp(k->name, "tls_cert") == 0 || strcmp(k->name, "tls_key") == 0);
 }
 
-/* lisd gave up root ([server] user): the URI key file is root's and stays unread. A renewed
- * TLS certificate and key are read all the same: they must be readable by lisd's user (the
- * key's group, mode 0640), and the reload is refused, saying why, when they are not. */
 /* The self-service page's "if you call 911 now" (lis_web_hooks): the resolver's answer for
  * a user's device, named by what it has, as a request naming it would be answered. */
 static int web_preview(const struct lis_web_device *dev, struct lis_web_answer *a)
@@ -107,6 +104,9 @@ static int web_preview(const struct lis_web_device *dev, struct lis_web_answer *
 	return 0;
 }
 
+/* lisd gave up root ([server] user): the URI key file is root's and stays unread. A renewed
+ * TLS certificate and key are read all the same: they must be readable by lisd's user (the
+ * key's group, mode 0640), and the reload is refused, saying why, when they are not. */
 static bool dropped;
 
 static void reload(const struct lis_config *run, int argc, char **argv)
