@@ -722,10 +722,11 @@ wm_base=
 while read -r line; do
 	r=$(field "$line" resolve_ns)
 	[ -n "$wm_base" ] || wm_base=$r
-	wm_lines+=("$(printf '%9s %9s %9s %9s %9s %9s   %6s' "$(field "$line" entries)" \
-		"$(field "$line" build_ms)" "$(field "$line" bytes_per_entry)" "$r" \
-		"$(field "$line" resolve_cpu_ns)" "$(field "$line" subnet_ns)" \
-		"$(ratio "$r" "$wm_base")")")
+	wm_lines+=("$(printf '%9s %9s %9s %9s %9s %9s %6s %6s %6s   %6s' \
+		"$(field "$line" entries)" "$(field "$line" build_ms)" \
+		"$(field "$line" bytes_per_entry)" "$r" "$(field "$line" resolve_cpu_ns)" \
+		"$(field "$line" subnet_ns)" "$(field "$line" ip_ns)" "$(field "$line" mac_ns)" \
+		"$(field "$line" uri_ns)" "$(ratio "$r" "$wm_base")")")
 done <<<"$wm_stat"
 
 # ---------------------------------------------------------------- snapshot reload
@@ -941,12 +942,13 @@ lisd2_pid=
 	echo
 	echo "3. In-memory wiremap (wm_bench, built through wm_builder, no database): mixed entries"
 	echo "   (subnets, switches, ports, BSSIDs, endpoints, ip-mac/mac-port/mac-bssid bindings)"
-	printf '%9s %9s %9s %9s %9s %9s   %6s\n' entries build_ms B/entry resolve_ns cpu_ns \
-		subnet_ns xres
+	printf '%9s %9s %9s %9s %9s %9s %6s %6s %6s   %6s\n' entries build_ms B/entry resolve_ns \
+		cpu_ns subnet_ns ip mac uri xres
 	printf '%s\n' "${wm_lines[@]}"
 	echo "   (resolve_ns: mean wm_resolve by ip, mac or SIP URI, all located; cpu_ns: the same in"
-	echo "    the thread's CPU time, steadier on a busy machine; xres = resolve_ns against the"
-	echo "    first size: what is left of it is cache misses, the tables grow 100x)"
+	echo "    the thread's CPU time, steadier on a busy machine; ip, mac, uri: the same targets"
+	echo "    again, one kind at a time (ns); xres = resolve_ns against the first size: what is"
+	echo "    left of it is cache misses, the tables grow 100x)"
 	echo
 	echo "4. Snapshot reload through PostgreSQL: wm_snapshot_load() (wm_bench --db, $reload_repeat loads"
 	echo "   per size) of a wiremap filled with SQL (wiremap_fill.sql), then VACUUM ANALYZE"

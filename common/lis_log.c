@@ -120,13 +120,28 @@ void lis_log(enum lis_log_level level, const char *event, const char *fmt, ...)
 		return;
 
 	if (log_target == LIS_LOG_STDERR) {
+		/* A request thread logs a line per answer: the date and time to the second are
+		 * made once a second per thread, the milliseconds by hand. */
+		static _Thread_local time_t sec_made = -1;
+		static _Thread_local char sec_text[24];
+		static _Thread_local size_t sec_len;
 		struct timespec ts;
-		struct tm tm;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		o = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-		n = snprintf(line + o, sizeof line - o, ".%03ldZ %s %s ", ts.tv_nsec / 1000000L,
-			     lis_log_level_name(level), program_name());
+		if (ts.tv_sec != sec_made) {
+			struct tm tm;
+			gmtime_r(&ts.tv_sec, &tm);
+			sec_len = strftime(sec_text, sizeof sec_text, "%Y-%m-%dT%H:%M:%S", &tm);
+			sec_made = ts.tv_sec;
+		}
+		memcpy(line, sec_text, sec_len);
+		o = sec_len;
+		long ms = ts.tv_nsec / 1000000L;
+		line[o++] = '.';
+		line[o++] = (char)('0' + ms / 100);
+		line[o++] = (char)('0' + ms / 10 % 10);
+		line[o++] = (char)('0' + ms % 10);
+		n = snprintf(line + o, sizeof line - o, "Z %s %s ", lis_log_level_name(level),
+			     program_name());
 		if (n > 0)
 			o += (size_t)n;
 	}

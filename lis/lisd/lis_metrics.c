@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "held.h"
+#include "lis_conn.h"
 #include "lis_prom.h"
 #include "lis_notifier.h"
 #include "lis_querylog.h"
@@ -250,6 +251,8 @@ static void render_connections(struct strbuf *b)
 		  (double)get(&M.conns_total) },
 		{ "lisd_tls_handshakes_total", "counter", "HELD listener connections whose TLS "
 		  "handshake completed and a request arrived.", (double)get(&M.handshakes) },
+		{ "lisd_tls_joined_writes_total", "counter", "Answers whose header and body "
+		  "left in one write.", (double)lis_conn_coalesced_total() },
 	};
 	prom_scalars(b, m, sizeof m / sizeof m[0]);
 }

@@ -255,6 +255,8 @@ static void test_counters_move_by_exactly_the_answers_given(void)
 		check_delta(before, after, "lisd_answer_duration_seconds_bucket{le=\"+Inf\"}", 4);
 		check_delta(before, after, "lisd_connections_total", 5);
 		check_delta(before, after, "lisd_tls_handshakes_total", 4);
+		/* each answer's header left with its body */
+		check_delta(before, after, "lisd_tls_joined_writes_total", 4);
 		check_delta(before, after, "lisd_connections_open", 0);
 		CHECK(prom_sample(after, "lisd_answer_duration_seconds_sum") >
 		      prom_sample(before, "lisd_answer_duration_seconds_sum"));

@@ -346,6 +346,26 @@ static void test_non_emergency_query_is_not_notified(void)
 	CHECK(n_received(&webhook, "ip:127.0.0.15") == 0);
 }
 
+/* Migration 0013: where the writer's session has not turned notifications on, an emergency
+ * query's row does not call the trigger function at all (it cost 20 us of the backend per
+ * row even when it returned at once). Counted by PostgreSQL in the transaction, which is
+ * rolled back: no row and no notification stays. */
+#define INSERT_EMERGENCY(seq) \
+	"INSERT INTO query_log (instance, seq, at, kind, target, result, response_time) VALUES " \
+	"('t-0013', " seq ", now(), 'held', 'ip:192.0.2.13', 'located', 'emergencyRouting');"
+#define CALLS "SELECT coalesce((SELECT calls FROM pg_stat_xact_user_functions WHERE " \
+	"funcname = 'notification_from_query'), 0)"
+static void test_trigger_function_is_called_only_where_notifications_are_on(void)
+{
+	CHECK(th_pg_count(&E.pg, "BEGIN; SET LOCAL track_functions = 'pl'; "
+			  INSERT_EMERGENCY("1") CALLS) == 0);
+	CHECK(th_pg_count(&E.pg, "BEGIN; SET LOCAL track_functions = 'pl'; "
+			  INSERT_EMERGENCY("1") "SELECT set_config('lis.notify', 'on', true); "
+			  INSERT_EMERGENCY("2") CALLS) == 1);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE instance = 't-0013'") ==
+	      0);
+}
+
 static void test_webhook_receiver_down_then_up_gets_it_once(void)
 {
 	if (!CHECK(th_stop(webhook.pid) >= 0))
@@ -540,6 +560,8 @@ int main(void)
 	t_run("repeated_queries_within_the_window_make_one_notification",
 	      test_repeated_queries_within_the_window_make_one_notification);
 	t_run("non_emergency_query_is_not_notified", test_non_emergency_query_is_not_notified);
+	t_run("trigger_function_is_called_only_where_notifications_are_on",
+	      test_trigger_function_is_called_only_where_notifications_are_on);
 	t_run("webhook_receiver_down_then_up_gets_it_once",
 	      test_webhook_receiver_down_then_up_gets_it_once);
 	t_run("postgresql_down_then_up_delivers_once", test_postgresql_down_then_up_delivers_once);

@@ -4,6 +4,8 @@
  * log. */
 #include "check.h"
 #include "corr.h"
+#include "db.h"
+#include "db_querylog.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -531,6 +533,35 @@ static void test_second_lisd_on_the_same_spool_refuses_to_start(void)
 	CHECK(th_lisd_stop(&a) == 0);
 }
 
+/* A batch is sent again after an outage or a crash, whole or overlapping the entries already
+ * stored: db_query_log_insert() stores what is new, once, and says how many that was (the
+ * plain INSERT meets the unique key; the batch goes in again with ON CONFLICT DO NOTHING). */
+static void test_a_batch_sent_again_stores_only_what_is_new(void)
+{
+	struct lis_error err = {0};
+	struct db_conn *db = db_connect(E.pg.conninfo, &err);
+	if (!CHECKF(db != NULL, "%s", err.msg))
+		return;
+	struct db_query_log_entry e[5];
+	for (int i = 0; i < 5; i++)
+		e[i] = (struct db_query_log_entry){
+			.seq = i + 1, .at_us = 1796000000000000LL + i, .kind = "held",
+			.requester_ip = "127.0.0.9", .target = "ip:127.0.0.9", .evidence_age_s = -1,
+			.fallback = -1, .result = "locationUnknown", .latency_ms = -1};
+	size_t n = 99;
+	CHECKF(db_query_log_insert(db, "again", e, 3, &n, &err) == 0, "%s", err.msg);
+	CHECK(n == 3);
+	/* seq 2 and 3 again, with 4 and 5 */
+	CHECKF(db_query_log_insert(db, "again", &e[1], 4, &n, &err) == 0, "%s", err.msg);
+	CHECKF(n == 2, "inserted %zu", n);
+	/* all five again */
+	CHECKF(db_query_log_insert(db, "again", e, 5, &n, &err) == 0, "%s", err.msg);
+	CHECKF(n == 0, "inserted %zu", n);
+	CHECK(th_pg_count(&E.pg, "SELECT count(DISTINCT seq) * 10 + count(*) FROM query_log "
+			  "WHERE instance = 'again'") == 55);
+	db_close(db);
+}
+
 int main(void)
 {
 	t_run("setup_wiremap_and_lisd_with_query_log", test_setup_wiremap_and_lisd_with_query_log);
@@ -561,6 +592,8 @@ int main(void)
 	      test_sigterm_then_seq_continues_after_restart);
 	t_run("second_lisd_on_the_same_spool_refuses_to_start",
 	      test_second_lisd_on_the_same_spool_refuses_to_start);
+	t_run("a_batch_sent_again_stores_only_what_is_new",
+	      test_a_batch_sent_again_stores_only_what_is_new);
 	int rc = t_done();
 	th_pg_stop(&E.pg);
 	return rc;

@@ -1,0 +1,107 @@
+/* lis_log() to stderr: "YYYY-MM-DDTHH:MM:SS.mmmZ level program event fields", the time in
+ * UTC and the clock's own (the date and time to the second are made once a second per
+ * thread, so the lines across a change of second are checked too). stderr goes to a file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "lis_log.h"
+
+static char path[] = "/tmp/lis-test-log-XXXXXX";
+static FILE *logged;            /* what lis_log wrote, read as it comes */
+
+/* The next line logged, in buf; false when there is none. */
+static bool next_line(char *buf, size_t size)
+{
+	clearerr(logged);
+	return fgets(buf, (int)size, logged) != NULL;
+}
+
+static time_t now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);   /* time(2) may be a tick behind this clock */
+	return ts.tv_sec;
+}
+
+/* The Unix time a line says, its milliseconds in *ms; -1 when it does not parse. */
+static long long line_time(const char *line, int *ms, char *rest, size_t rest_size)
+{
+	struct tm tm = {0};
+	int used = 0;
+	if (sscanf(line, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ %n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, ms, &used) != 7 || used != 25)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	snprintf(rest, rest_size, "%s", line + used);
+	return (long long)timegm(&tm);
+}
+
+/* Log line n and check it against the clock read around it; its second in *t. */
+static bool log_and_check(int n, long long *t)
+{
+	char line[256], rest[256], want[64];
+	int ms = -1;
+	time_t before = now_s();
+	lis_log(LIS_LOG_INFO, "tick", "n=%d", n);
+	time_t after = now_s();
+	if (!CHECKF(next_line(line, sizeof line), "line %d missing", n))
+		return false;
+	*t = line_time(line, &ms, rest, sizeof rest);
+	snprintf(want, sizeof want, "info test-log tick n=%d\n", n);
+	return CHECKF(*t >= before && *t <= after && ms >= 0 && ms <= 999, "line %d: %s", n,
+		      line) && CHECK_STR(rest, want);
+}
+
+static void test_lines_carry_the_clock_across_a_change_of_second(void)
+{
+	long long first, second;
+	if (!log_and_check(0, &first) || !log_and_check(1, &second))
+		return;
+	/* wait (polling the clock, 10 s at most) until the second has changed, then again */
+	time_t deadline = now_s() + 10;
+	struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
+	while (now_s() <= second && now_s() < deadline)
+		nanosleep(&tick, NULL);
+	long long third;
+	if (log_and_check(2, &third))
+		CHECKF(third > second, "the line after a change of second says %lld, before %lld",
+		       third, second);
+}
+
+static void test_warn_and_err_levels_are_named(void)
+{
+	char line[256], rest[256];
+	int ms;
+	while (next_line(line, sizeof line))
+		;
+	lis_log(LIS_LOG_WARN, "w", NULL);
+	lis_log(LIS_LOG_ERR, "e", "k=%s", "v");
+	CHECK(next_line(line, sizeof line) && line_time(line, &ms, rest, sizeof rest) > 0);
+	CHECK_STR(rest, "warn test-log w\n");
+	CHECK(next_line(line, sizeof line) && line_time(line, &ms, rest, sizeof rest) > 0);
+	CHECK_STR(rest, "err test-log e k=v\n");
+}
+
+int main(void)
+{
+	int fd = mkstemp(path);
+	int saved = dup(STDERR_FILENO);
+	logged = fd >= 0 ? fopen(path, "r") : NULL;
+	if (!logged || saved < 0 || dup2(fd, STDERR_FILENO) < 0) {
+		t_skip("lis_log", "no temporary file for stderr");
+		return t_done();
+	}
+	lis_log_init("test-log", LIS_LOG_STDERR, LIS_LOG_INFO);
+	t_run("lines_carry_the_clock_across_a_change_of_second",
+	      test_lines_carry_the_clock_across_a_change_of_second);
+	t_run("warn_and_err_levels_are_named", test_warn_and_err_levels_are_named);
+	dup2(saved, STDERR_FILENO);
+	fclose(logged);
+	unlink(path);
+	return t_done();
+}
