@@ -482,6 +482,33 @@ static void test_text_xml_gives_406(void)
 	th_resp_free(&r);
 }
 
+/* The header fields of a request live in libmicrohttpd's per-connection pool (32 KB, lisd's
+ * CONNECTION_MEMORY_LIMIT): 24 KB of them is still answered, 40 KB is refused with 431. */
+static long status_with_header_of(size_t n)
+{
+	char *line = malloc(n + 16);
+	memcpy(line, "X-Padding: ", 11);
+	memset(line + 11, 'a', n);
+	line[11 + n] = '\0';
+	const char *const hs[] = {line, NULL};
+	struct th_req rq = {.url = v4.url, .content_type = "application/held+xml",
+		.body = req_civic, .cafile = tls.cert, .headers = hs};
+	struct th_resp r;
+	th_https(&rq, &r);
+	long st = r.curl_code == 0 ? r.status : -1;
+	th_resp_free(&r);
+	free(line);
+	return st;
+}
+
+static void test_header_fields_of_24_kb_answered_40_kb_refused_431(void)
+{
+	long st = status_with_header_of(24 * 1024);
+	CHECKF(st == 200, "24 KB: HTTP %ld", st);
+	st = status_with_header_of(40 * 1024);
+	CHECKF(st == 431, "40 KB: HTTP %ld", st);
+}
+
 static void test_body_over_max_body_gives_413(void)
 {
 	/* max_body = 4096 in the harness config; a well-formed request padded past it */
@@ -1070,6 +1097,8 @@ int main(void)
 	t_run("get_gives_405_with_allow_post", test_get_gives_405_with_allow_post);
 	t_run("text_xml_gives_406", test_text_xml_gives_406);
 	t_run("body_over_max_body_gives_413", test_body_over_max_body_gives_413);
+	t_run("header_fields_of_24_kb_answered_40_kb_refused_431",
+	      test_header_fields_of_24_kb_answered_40_kb_refused_431);
 	t_run("other_path_gives_404", test_other_path_gives_404);
 	t_run("ambiguous_body_length_gives_400_and_closes",
 	      test_ambiguous_body_length_gives_400_and_closes);
