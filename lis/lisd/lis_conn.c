@@ -1,7 +1,9 @@
 /* The connection guard (see lis_conn.h): a list of open connections under one mutex, and a
  * thread that cuts those past their deadline with shutdown(2). shutdown, not close: the
  * socket stays libmicrohttpd's, which sees the end of the stream, cleans up and closes it,
- * after telling us (lis_connguard_closed) while the descriptor is still its own. */
+ * after telling us (lis_connguard_closed) while the descriptor is still its own.
+ * Then the writes of a connection's TLS session (lis_conn_write): only the connection's
+ * libmicrohttpd thread calls them, so they take no lock. */
 #include "lis_conn.h"
 
 #include <errno.h>

@@ -4,7 +4,9 @@
  * server's connection slots away from callers. libmicrohttpd's own timeout ([server] timeout)
  * is an idle timeout, restarted by every byte; this one is a deadline. Once a connection has
  * sent a request, only the idle timeout applies to it (persistent connections, RFC 5985 §8).
- * The connection limits themselves (total, per address) are libmicrohttpd's. */
+ * The connection limits themselves (total, per address) are libmicrohttpd's.
+ * Each connection's record also carries its TLS writes, so that an answer's header and body
+ * leave in one write (lis_conn_tls_coalesce, below). */
 #ifndef LIS_CONN_H
 #define LIS_CONN_H
 
