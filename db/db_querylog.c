@@ -17,15 +17,16 @@
 
 #include "db_internal.h"
 
-static const char insert_sql[] =
-	"INSERT INTO query_log (instance, seq, at, kind, requester_ip, requester_subject, target,"
-	" source, evidence, evidence_age_s, location_id, location_key, site_key, address, method,"
-	" fallback, disagreement, result, response_time, latency_ms, test)"
-	" SELECT $1, u.* FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::inet[],"
-	" $6::text[], $7::text[], $8::text[], $9::text[], $10::integer[], $11::bigint[],"
-	" $12::text[], $13::text[], $14::text[], $15::text[], $16::boolean[], $17::text[],"
-	" $18::text[], $19::text[], $20::real[], $21::boolean[]) AS u";
-static const char insert_again_sql[] = "%s ON CONFLICT (instance, seq) DO NOTHING";
+#define INSERT_SQL \
+	"INSERT INTO query_log (instance, seq, at, kind, requester_ip, requester_subject, target," \
+	" source, evidence, evidence_age_s, location_id, location_key, site_key, address, method," \
+	" fallback, disagreement, result, response_time, latency_ms, test)" \
+	" SELECT $1, u.* FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::inet[]," \
+	" $6::text[], $7::text[], $8::text[], $9::text[], $10::integer[], $11::bigint[]," \
+	" $12::text[], $13::text[], $14::text[], $15::text[], $16::boolean[], $17::text[]," \
+	" $18::text[], $19::text[], $20::real[], $21::boolean[]) AS u"
+static const char insert_sql[] = INSERT_SQL;
+static const char insert_again_sql[] = INSERT_SQL " ON CONFLICT (instance, seq) DO NOTHING";
 #define N_ARRAYS 20
 
 /* "2026-11-25 08:00:00.123456+00": timestamptz input, exact to the microsecond. */
@@ -104,10 +105,9 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 				     0);
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (state && strcmp(state, "23505") == 0) {
-		char again[sizeof insert_sql + 64];
-		snprintf(again, sizeof again, insert_again_sql, insert_sql);
 		PQclear(res);
-		res = PQexecParams(c->pg, again, 1 + N_ARRAYS, NULL, values, NULL, NULL, 0);
+		res = PQexecParams(c->pg, insert_again_sql, 1 + N_ARRAYS, NULL, values, NULL, NULL,
+				   0);
 	}
 	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
 		db_set_error(c, res, err, "query log insert");

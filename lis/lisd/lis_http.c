@@ -410,8 +410,6 @@ static enum MHD_Result refuse(const struct lis_config *cfg, struct MHD_Connectio
 	return queue(conn, ref->status, r, ref->allow, ref->vary);
 }
 
-/* libmicrohttpd calls this first when the headers are in (*con_cls == NULL), then once per
- * piece of body, then once more with *upload_data_size == 0 when the body is complete. */
 /* How much lower than lisd's other threads the request threads run (nice, lisd(8)
  * --threads). Under full load the request threads keep every core busy; without this the
  * wiremap loader, which needs a few milliseconds every 20 ms, waited for the CPU up to
@@ -438,6 +436,8 @@ static void worker_nice(void)
 	}
 }
 
+/* libmicrohttpd calls this first when the headers are in (*con_cls == NULL), then once per
+ * piece of body, then once more with *upload_data_size == 0 when the body is complete. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
