@@ -402,27 +402,6 @@ struct db_stage {
 	bool failed;
 };
 
-/* COPY text format: backslash, tab, newline and carriage return escaped; NULL as \N. */
-static void copy_field(struct strbuf *b, const char *v, bool first)
-{
-	if (!first)
-		strbuf_put(b, "\t", 1);
-	if (!v) {
-		strbuf_put(b, "\\N", 2);
-		return;
-	}
-	while (*v) {
-		size_t n = strcspn(v, "\\\t\n\r");
-		strbuf_put(b, v, n);
-		v += n;
-		if (!*v)
-			break;
-		strbuf_put(b, *v == '\\' ? "\\\\" : *v == '\t' ? "\\t" :
-			   *v == '\n' ? "\\n" : "\\r", 2);
-		v++;
-	}
-}
-
 static void stage_table(struct strbuf *t, const char *what, const struct db_entity_desc *d)
 {
 	strbuf_printf(t, "lis_%s_%s", what, d->file);
@@ -507,17 +486,17 @@ int db_stage_put(struct db_stage *st, const void *row, bool ok, const char *key,
 	if (b->s)
 		b->s[0] = '\0';
 	snprintf(num, sizeof num, "%ld", ++st->n);
-	copy_field(b, num, true);
+	db_copy_field(b, num, true);
 	snprintf(num, sizeof num, "%u", DB_CFIELD(unsigned, row, d->line_at));
-	copy_field(b, num, false);
+	db_copy_field(b, num, false);
 	snprintf(num, sizeof num, "%u", key_col);
-	copy_field(b, num, false);
-	copy_field(b, ok ? "t" : "f", false);
-	copy_field(b, key, false);
+	db_copy_field(b, num, false);
+	db_copy_field(b, ok ? "t" : "f", false);
+	db_copy_field(b, key, false);
 	for (size_t k = 0; k < d->n_cols; k++) {
 		const struct db_column *col = &d->cols[k];
 		for (int part = 0; part < n_parts(col) && !(col->flags & DB_COL_LATER); part++)
-			copy_field(b, param(col, row, part, num, sizeof(num)), false);
+			db_copy_field(b, param(col, row, part, num, sizeof(num)), false);
 	}
 	strbuf_put(b, "\n", 1);
 	if (b->cut) {

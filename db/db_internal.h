@@ -60,6 +60,10 @@ int db_run(struct db_conn *c, const char *what, const char *sql, struct lis_erro
 /* Roll back the transaction a failed step left open, when the connection still works. */
 void db_rollback(struct db_conn *c);
 
+/* One field of a line of COPY ... FROM STDIN (text format), after a tab unless first;
+ * v NULL: \N. The caller ends the line with "\n". */
+void db_copy_field(struct strbuf *b, const char *v, bool first);
+
 /* A PostgreSQL array literal ({"a","b",NULL}) for a text[] (or any other array) parameter.
  * Every element is quoted, so that no value can end or split the array. */
 struct db_array {

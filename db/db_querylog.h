@@ -30,9 +30,9 @@ struct db_query_log_entry {
 	bool test;                    /* a test-mode request (lis.conf(5) [test]) */
 };
 
-/* Insert n entries of one instance in one statement. An entry whose (instance, seq) is
- * already stored is skipped (the batch goes in again with ON CONFLICT DO NOTHING when the
- * plain INSERT meets one): sending a batch again is harmless.
+/* Insert n entries of one instance in one statement (COPY). An entry whose (instance, seq)
+ * is already stored is skipped (the batch goes in again as INSERT ... ON CONFLICT DO NOTHING
+ * when the COPY meets one): sending a batch again is harmless.
  * *inserted (may be NULL) gets the number of new rows. On failure nothing is inserted;
  * err->code DB_E_CONNECT means try again later, DB_E_INPUT that the server refused a value
  * of one of these entries. */

@@ -1,6 +1,6 @@
 /* Helpers every db_*.c file shares: statements without a result (BEGIN, COMMIT, DECLARE),
- * ending a failed transaction, a growing text, and PostgreSQL array literals, which carry
- * a batch of rows as one parameter so that no SQL text is ever built from data. */
+ * ending a failed transaction, the fields of COPY lines, and PostgreSQL array literals,
+ * which carry a batch of rows as one parameter: no SQL text is ever built from data. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +35,27 @@ void db_rollback(struct db_conn *c)
 	 * on a broken connection the server rolls back by itself. */
 	if (db_is_ok(c))
 		PQclear(PQexec(c->pg, "ROLLBACK"));
+}
+
+/* COPY text format: backslash, tab, newline and carriage return escaped; NULL as \N. */
+void db_copy_field(struct strbuf *b, const char *v, bool first)
+{
+	if (!first)
+		strbuf_put(b, "\t", 1);
+	if (!v) {
+		strbuf_put(b, "\\N", 2);
+		return;
+	}
+	while (*v) {
+		size_t n = strcspn(v, "\\\t\n\r");
+		strbuf_put(b, v, n);
+		v += n;
+		if (!*v)
+			break;
+		strbuf_put(b, *v == '\\' ? "\\\\" : *v == '\t' ? "\\t" :
+			   *v == '\n' ? "\\n" : "\\r", 2);
+		v++;
+	}
 }
 
 /* The array input syntax (not SQL): NULL unquoted, anything else double-quoted with " and

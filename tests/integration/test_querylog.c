@@ -562,6 +562,64 @@ static void test_a_batch_sent_again_stores_only_what_is_new(void)
 	db_close(db);
 }
 
+/* Every character a value may hold arrives as it was sent, and a NULL as NULL, whether the
+ * batch goes in new (COPY, where tab, newline, carriage return and backslash are
+ * delimiters) or again (the INSERT of arrays, where quotes and backslashes are); a value
+ * the server refuses costs the whole batch and is an input error, so that the writer can
+ * find it entry by entry. */
+static void test_values_arrive_as_sent_by_copy_and_by_insert(void)
+{
+	struct lis_error err = {0};
+	struct db_conn *db = db_connect(E.pg.conninfo, &err);
+	if (!CHECKF(db != NULL, "%s", err.msg))
+		return;
+	static const char odd[] = "tab\there\nnew line\r\\ \\N {\"q\",'s'} caf\xc3\xa9 \\t";
+	struct db_query_log_entry e[3];
+	for (int i = 0; i < 3; i++)
+		e[i] = (struct db_query_log_entry){
+			.seq = i + 1, .at_us = 1796000000123456LL, .kind = "held",
+			.requester_ip = i == 2 ? NULL : "2001:db8::9", .requester_subject = odd,
+			.target = odd, .evidence = odd, .evidence_age_s = i == 1 ? -1 : 7,
+			.location_id = i == 1 ? 0 : 42, .address = odd, .fallback = i - 1,
+			.disagreement = i == 0 ? NULL : odd, .result = "located",
+			.latency_ms = i == 1 ? -1 : 1.5, .test = i == 2};
+	size_t n = 99;
+	CHECKF(db_query_log_insert(db, "odd", e, 2, &n, &err) == 0, "%s", err.msg);
+	CHECK(n == 2);
+	/* 1 and 2 again, with 3: only 3 is new */
+	CHECKF(db_query_log_insert(db, "odd", e, 3, &n, &err) == 0, "%s", err.msg);
+	CHECKF(n == 1, "inserted %zu", n);
+	const char *same = "requester_subject = $$%1$s$$ AND target = $$%1$s$$ AND "
+			   "evidence = $$%1$s$$ AND address = $$%1$s$$";
+	char sql[1024], cond[512];
+	snprintf(cond, sizeof cond, same, odd);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM query_log WHERE instance = 'odd' AND %s "
+		 "AND at = '2026-11-30 00:53:20.123456+00'", cond);
+	CHECK(th_pg_count(&E.pg, sql) == 3);
+	/* the NULLs: each row has its own */
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE instance = 'odd' AND seq = 1"
+			  " AND disagreement IS NULL AND fallback IS NULL AND evidence_age_s = 7 AND"
+			  " location_id = 42 AND latency_ms = 1.5 AND NOT test AND"
+			  " requester_ip = '2001:db8::9'") == 1);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE instance = 'odd' AND seq = 2"
+			  " AND NOT fallback AND evidence_age_s IS NULL AND location_id IS NULL"
+			  " AND latency_ms IS NULL AND location_key IS NULL") == 1);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE instance = 'odd' AND seq = 3"
+			  " AND requester_ip IS NULL AND fallback AND test") == 1);
+	/* a refused value: nothing of its batch is stored, and it is the input's fault */
+	struct db_query_log_entry bad[3];
+	for (int i = 0; i < 3; i++)
+		bad[i] = (struct db_query_log_entry){
+			.seq = i + 1, .at_us = 1796000000000000LL, .kind = "held",
+			.requester_ip = i == 1 ? "10.0.0.300" : "10.0.0.3", .evidence_age_s = -1,
+			.fallback = -1, .result = "locationUnknown", .latency_ms = -1};
+	CHECK(db_query_log_insert(db, "refused", bad, 3, &n, &err) < 0);
+	CHECKF(err.code == DB_E_INPUT && strstr(err.msg, "10.0.0.300"), "%d %s", (int)err.code,
+	       err.msg);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE instance = 'refused'") == 0);
+	db_close(db);
+}
+
 int main(void)
 {
 	t_run("setup_wiremap_and_lisd_with_query_log", test_setup_wiremap_and_lisd_with_query_log);
@@ -594,6 +652,8 @@ int main(void)
 	      test_second_lisd_on_the_same_spool_refuses_to_start);
 	t_run("a_batch_sent_again_stores_only_what_is_new",
 	      test_a_batch_sent_again_stores_only_what_is_new);
+	t_run("values_arrive_as_sent_by_copy_and_by_insert",
+	      test_values_arrive_as_sent_by_copy_and_by_insert);
 	int rc = t_done();
 	th_pg_stop(&E.pg);
 	return rc;
