@@ -721,12 +721,15 @@ wm_lines=()
 wm_base=
 while read -r line; do
 	r=$(field "$line" resolve_ns)
+	miss=$(field "$line" miss_ns)
 	[ -n "$wm_base" ] || wm_base=$r
-	wm_lines+=("$(printf '%9s %9s %9s %9s %9s %9s %6s %6s %6s   %6s' \
+	wm_lines+=("$(printf '%9s %9s %9s %9s %9s %9s %6s %6s %6s   %6s %7s %6s' \
 		"$(field "$line" entries)" "$(field "$line" build_ms)" \
 		"$(field "$line" bytes_per_entry)" "$r" "$(field "$line" resolve_cpu_ns)" \
 		"$(field "$line" subnet_ns)" "$(field "$line" ip_ns)" "$(field "$line" mac_ns)" \
-		"$(field "$line" uri_ns)" "$(ratio "$r" "$wm_base")")")
+		"$(field "$line" uri_ns)" "$(ratio "$r" "$wm_base")" "$miss" \
+		"$(awk -v r="$r" -v b="$wm_base" -v m="$miss" \
+			'BEGIN { if (m + 0 == 0) print "n/a"; else printf "%.1f", (r - b) / m }')")")
 done <<<"$wm_stat"
 
 # ---------------------------------------------------------------- snapshot reload
@@ -942,13 +945,17 @@ lisd2_pid=
 	echo
 	echo "3. In-memory wiremap (wm_bench, built through wm_builder, no database): mixed entries"
 	echo "   (subnets, switches, ports, BSSIDs, endpoints, ip-mac/mac-port/mac-bssid bindings)"
-	printf '%9s %9s %9s %9s %9s %9s %6s %6s %6s   %6s\n' entries build_ms B/entry resolve_ns \
-		cpu_ns subnet_ns ip mac uri xres
+	printf '%9s %9s %9s %9s %9s %9s %6s %6s %6s   %6s %7s %6s\n' entries build_ms B/entry \
+		resolve_ns cpu_ns subnet_ns ip mac uri xres miss_ns waits
 	printf '%s\n' "${wm_lines[@]}"
 	echo "   (resolve_ns: mean wm_resolve by ip, mac or SIP URI, all located; cpu_ns: the same in"
 	echo "    the thread's CPU time, steadier on a busy machine; ip, mac, uri: the same targets"
 	echo "    again, one kind at a time (ns); xres = resolve_ns against the first size: what is"
-	echo "    left of it is cache misses, the tables grow 100x)"
+	echo "    left of it is cache misses, the tables grow 100x; miss_ns: one load whose address"
+	echo "    the load before gave, at random over the snapshot's bytes: this machine's price of"
+	echo "    a miss at that size; waits = (resolve_ns - first size's) / miss_ns: the misses a"
+	echo "    walk waits for one after the other, however well they overlap otherwise. xres"
+	echo "    <= 1.5 allows (0.5 x the first resolve_ns) / miss_ns of them)"
 	echo
 	echo "4. Snapshot reload through PostgreSQL: wm_snapshot_load() (wm_bench --db, $reload_repeat loads"
 	echo "   per size) of a wiremap filled with SQL (wiremap_fill.sql), then VACUUM ANALYZE"

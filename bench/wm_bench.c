@@ -18,6 +18,11 @@
  *                  waiting for a core) adds to resolve_ns is not in it
  *   ip_ns, mac_ns, uri_ns  the same targets again, one kind at a time
  *   subnet_ns      mean wm_lookup_subnet() over Q addresses inside stored prefixes
+ *   miss_ns        this machine's price of one cache miss at this size: the mean time of a
+ *                  load whose address the load before gave, at random over as many bytes
+ *                  as the snapshot holds (huge pages, as the snapshot's). A walk's steps
+ *                  wait for each other like these loads do: what resolve_ns grows by
+ *                  between sizes, over miss_ns, is how many such waits it added
  *
  * With --db: the reload lisd does on start and on every NOTIFY, against whatever wiremap the
  * database holds (bench/run.sh fills one with SQL). R times (default 5) it times
@@ -34,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "bench_rng.h"
@@ -204,6 +210,44 @@ fail:
 	return NULL;
 }
 
+/* A random cycle through the cache lines of `bytes` of memory (Sattolo's shuffle), walked
+ * `steps` loads long: ns per load. */
+static double miss_ns(size_t bytes, size_t steps)
+{
+	size_t n = bytes / 64 > 2 ? bytes / 64 : 2;
+	size_t size = (n * 64 + ((size_t)2 << 20) - 1) & ~(((size_t)2 << 20) - 1);
+	void *mem;
+	if (posix_memalign(&mem, (size_t)2 << 20, size) != 0)
+		return 0;
+	(void)madvise(mem, size, MADV_HUGEPAGE);
+	char *line = mem;
+	size_t *order = malloc(n * sizeof *order);
+	if (!order) {
+		free(mem);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = n - 1; i > 0; i--) {
+		size_t j = (size_t)(bench_rng() % i), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		*(char **)(line + order[i] * 64) = line + order[(i + 1) % n] * 64;
+	free(order);
+	char *p = line;
+	for (size_t i = 0; i < n && i < steps; i++)  /* warm-up: the pages mapped */
+		p = *(char **)p;
+	double t0 = now_ms();
+	for (size_t i = 0; i < steps; i++)
+		p = *(char **)p;
+	double ns = (now_ms() - t0) * 1e6 / (double)steps;
+	__asm__ volatile("" : : "r"(p));
+	free(mem);
+	return ns;
+}
+
 struct query {
 	char text[48];
 	int kind; /* 0 ip, 1 mac, 2 uri */
@@ -279,12 +323,13 @@ static int run(size_t n, size_t q)
 	for (size_t i = 0; i < q; i++)
 		hits += wm_lookup_subnet(s, ips[i], NULL, 0) != NULL;
 	double subnet_ns = (now_ms() - t0) * 1e6 / (double)q;
+	double miss = miss_ns(st.bytes, 2000000);
 
 	printf("entries=%zu build_ms=%.1f bytes=%zu bytes_per_entry=%.1f resolve_ns=%.0f "
 	       "resolve_cpu_ns=%.0f subnet_ns=%.0f located=%zu/%zu subnet_hits=%zu/%zu "
-	       "ip_ns=%.0f mac_ns=%.0f uri_ns=%.0f\n", entries, build_ms, st.bytes,
+	       "ip_ns=%.0f mac_ns=%.0f uri_ns=%.0f miss_ns=%.1f\n", entries, build_ms, st.bytes,
 	       (double)st.bytes / (double)entries, resolve_ns, resolve_cpu_ns, subnet_ns, located,
-	       q, hits, q, kind_ns[0], kind_ns[1], kind_ns[2]);
+	       q, hits, q, kind_ns[0], kind_ns[1], kind_ns[2], miss);
 	fflush(stdout);
 	free(qs);
 	free(ips);

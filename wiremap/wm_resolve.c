@@ -243,39 +243,52 @@ static void walk_bssids(struct walk *w, int mi)
 }
 
 /* At a million entries each lookup is a cache miss or two, and each step of a walk waits
- * for the one before. Here the steps of all the walks (the MACs' ports and access points,
- * the endpoints' locations) are started together, stage by stage, so that their misses
- * overlap; the walks then find what they read in the cache. Nothing is decided here. */
-static void prefetch_walks(struct walk *w)
+ * for the one before. So the steps of all the walks (the MACs' endpoints, ports and access
+ * points, and their locations) are started together, stage by stage, each stage once the
+ * one before has arrived, with other work in between: their misses overlap, and the walks
+ * find what they read in the cache. Nothing is decided here.
+ *
+ * Stage 1 (add_mac): the slots of each MAC's endpoint and binding groups. Stage 2: the
+ * groups (the endpoints: wm_resolve(), add_endpoint()). */
+static void prefetch_groups(struct walk *w)
 {
-	const struct wm_binding *bs[MAX_BINDINGS];
-	const struct wm_port *ports[MAX_MACS * MAX_BINDINGS];
-	const struct wm_binding *aps[MAX_MACS * MAX_BINDINGS];
-	const struct wm_bssid *ap[MAX_MACS * MAX_BINDINGS];
-	size_t n_ports = 0, n_aps = 0;
 	for (size_t i = 0; i < w->n_macs; i++)
 		wm_prefetch_bindings(w->s, w->macs[i]);
+}
+
+/* Stage 3: the ports and access points the groups name, with the locations their hints
+ * give (binding_group(): those of the newest), and the endpoints' locations. */
+static void prefetch_steps(struct walk *w)
+{
 	for (size_t i = 0; i < w->n_macs; i++) {
 		wm_prefetch_ports(w->s, w->macs[i], MAX_BINDINGS);
 		wm_prefetch_access_points(w->s, w->macs[i], MAX_BINDINGS);
+	}
+	for (size_t i = 0; i < w->n_eps; i++)
+		__builtin_prefetch(__atomic_load_n(&w->eps[i]->location, __ATOMIC_ACQUIRE));
+}
+
+/* Stage 4: the locations of every port and access point, the older ones' included. */
+static void prefetch_locations(struct walk *w)
+{
+	const struct wm_binding *bs[MAX_BINDINGS];
+	const struct wm_port *ports[MAX_MACS * MAX_BINDINGS];
+	const struct wm_bssid *ap[MAX_MACS * MAX_BINDINGS];
+	size_t n_ports = 0, n_aps = 0;
+	for (size_t i = 0; i < w->n_macs; i++) {
 		size_t n = wm_bindings_mac_port(w->s, w->macs[i], bs, MAX_BINDINGS);
 		for (size_t j = 0; j < n; j++)
 			if (bs[j]->port)
 				ports[n_ports++] = bs[j]->port;
 		n = wm_bindings_mac_bssid(w->s, w->macs[i], bs, MAX_BINDINGS);
 		for (size_t j = 0; j < n; j++)
-			aps[n_aps++] = bs[j];
+			if ((ap[n_aps] = wm_lookup_bssid(w->s, bs[j]->bssid)))
+				n_aps++;
 	}
-	for (size_t i = 0; i < w->n_eps; i++)
-		__builtin_prefetch(__atomic_load_n(&w->eps[i]->location, __ATOMIC_ACQUIRE));
 	for (size_t i = 0; i < n_ports; i++)
 		__builtin_prefetch(__atomic_load_n(&ports[i]->location, __ATOMIC_ACQUIRE));
 	for (size_t i = 0; i < n_aps; i++)
-		if ((ap[i] = wm_lookup_bssid(w->s, aps[i]->bssid)))
-			__builtin_prefetch(ap[i]);
-	for (size_t i = 0; i < n_aps; i++)
-		if (ap[i])
-			__builtin_prefetch(__atomic_load_n(&ap[i]->location, __ATOMIC_ACQUIRE));
+		__builtin_prefetch(__atomic_load_n(&ap[i]->location, __ATOMIC_ACQUIRE));
 }
 
 /* The site default answers for the site named by the strongest evidence that names one
@@ -763,13 +776,15 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	for (int k = 0; k < IDENT_N_KINDS; k++)
 		if (id[k].kind == (enum ident_kind)k && kind_steps[k].learns)
 			kind_steps[k].learns(&w, &id[k]);
+	prefetch_groups(&w);
 	for (size_t i = 0; i < w.n_macs; i++)
 		add_endpoint(&w, wm_lookup_endpoint_mac(s, w.macs[i]), "mac");
+	prefetch_steps(&w);
 	/* ... and which policy applies to it (its class), and whose it is */
 	choose_class(&w, ip);
 
-	/* 2. switch ports; first start loading what steps 2 and 3 read, at once */
-	prefetch_walks(&w);
+	/* 2. switch ports; what steps 2 to 4 read is on its way (prefetch_groups() ...) */
+	prefetch_locations(&w);
 	for (size_t i = 0; i < w.n_macs; i++)
 		walk_ports(&w, (int)i);
 

@@ -359,7 +359,7 @@ struct bgroup {
 	uint32_t n;
 	union {
 		struct wm_ip ip;                         /* IP_MAC: the key */
-		unsigned char hint[sizeof(void *)];      /* MAC_PORT, MAC_BSSID: binding_group() */
+		unsigned char hint[2 * sizeof(void *)];  /* MAC_PORT, MAC_BSSID: binding_group() */
 	};
 	struct wm_binding b[];
 };
@@ -1022,12 +1022,16 @@ static struct bgroup *binding_group(struct wm_snapshot *s, int kind, const struc
 	if (kind == K_B_IP)
 		g->ip = rows[0].ip;
 	/* A hint, for prefetching only (a delta may change it since; no answer reads it):
-	 * the access point of the newest association as it is now, for
-	 * wm_prefetch_access_points(); the location of the newest port, for
-	 * wm_prefetch_ports(). */
-	const void *hint = NULL;
-	if (kind == K_B_BSSID)
-		hint = wm_lookup_bssid(s, rows[0].b.bssid);
+	 * the access point of the newest association and its location as they are now, for
+	 * wm_prefetch_access_points(); the newest port and its location, for
+	 * wm_prefetch_ports(). Each pair is loaded at once: the location does not wait for
+	 * what names it. */
+	const void *hint[2] = {NULL, NULL};
+	if (kind == K_B_BSSID) {
+		const struct wm_bssid *ap = wm_lookup_bssid(s, rows[0].b.bssid);
+		hint[0] = ap;
+		hint[1] = ap ? READ(ap->location) : NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct wm_binding *b = &g->b[i];
 		*b = rows[i].b;
@@ -1038,11 +1042,14 @@ static struct bgroup *binding_group(struct wm_snapshot *s, int kind, const struc
 			struct portkey pk = {b->sw, b->port_id};
 			b->port = htab_get(&s->by_port, hash_port(pk.sw, pk.port_id), eq_port, &pk);
 		}
-		if (i == 0 && b->port)
-			hint = READ(b->port->location);
+		if (i == 0 && b->port) {
+			hint[0] = b->port;
+			hint[1] = READ(b->port->location);
+		}
 	}
+	_Static_assert(sizeof hint <= sizeof g->hint, "bgroup: room for the hint");
 	if (kind != K_B_IP)
-		memcpy(g->hint, &hint, sizeof hint);
+		memcpy(g->hint, hint, sizeof hint);
 	return g;
 }
 
@@ -1560,11 +1567,12 @@ void wm_prefetch_bssid(const struct wm_snapshot *s, const uint8_t bssid[6])
 static const struct bgroup *prefetch_hint(const struct htab *t, const uint8_t mac[6])
 {
 	const struct bgroup *g = htab_get_exact(t, hash_mac(mac));
-	const void *hint = NULL;
+	const void *hint[2] = {NULL, NULL};
 	if (g)
-		memcpy(&hint, g->hint, sizeof hint);
-	if (hint)
-		__builtin_prefetch(hint);
+		memcpy(hint, g->hint, sizeof hint);
+	for (int i = 0; i < 2; i++)
+		if (hint[i])
+			__builtin_prefetch(hint[i]);
 	return g;
 }
 
