@@ -354,7 +354,7 @@ static void test_non_emergency_query_is_not_notified(void)
 	"INSERT INTO query_log (instance, seq, at, kind, target, result, response_time) VALUES " \
 	"('t-0013', " seq ", now(), 'held', 'ip:192.0.2.13', 'located', 'emergencyRouting');"
 #define CALLS "SELECT coalesce((SELECT calls FROM pg_stat_xact_user_functions WHERE " \
-	"funcname = 'notification_from_query'), 0)"
+	"funcname = 'notifications_from_queries'), 0)"
 static void test_trigger_function_is_called_only_where_notifications_are_on(void)
 {
 	CHECK(th_pg_count(&E.pg, "BEGIN; SET LOCAL track_functions = 'pl'; "
@@ -364,6 +364,55 @@ static void test_trigger_function_is_called_only_where_notifications_are_on(void
 			  INSERT_EMERGENCY("2") CALLS) == 1);
 	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE instance = 't-0013'") ==
 	      0);
+}
+
+/* Which query opens a window, query by query as they were inserted: one statement of queries
+ * out of order, late, of two targets, test and real, around windows that exist already
+ * (window 60 s). The notifications made are those the rule gives (lisd(8)
+ * NOTIFICATIONS): a query joins a window of its target and kind (test or real) that started
+ * up to one window after it and has not ended; any other opens one. In a transaction that
+ * is rolled back. */
+#define T0 "'2026-12-01 00:00:00+00'::timestamptz"
+#define Q(seq, target, sec, test) \
+	"('t-win', " #seq ", " T0 " + interval '" #sec " s', 'held', " target ", 'located', " \
+	"'emergencyRouting', " #test ")"
+static void test_windows_are_opened_by_the_queries_the_rule_names(void)
+{
+	const char *sql =
+		"BEGIN; SELECT set_config('lis.notify', 'on', true), "
+		"set_config('lis.notify_window', '60', true); "
+		/* open already: A real [-30, 30), F real [0, 60) */
+		"INSERT INTO notification (target, test, first_at, window_end, instance, seq, "
+		"response_time, result) VALUES "
+		"('ip:192.0.2.1', false, " T0 " - interval '30 s', " T0 " + interval '30 s', "
+		"'t-old', 1, 'emergencyRouting', 'located'), "
+		"('ip:192.0.2.6', false, " T0 ", " T0 " + interval '60 s', 't-old', 2, "
+		"'emergencyRouting', 'located'); "
+		"INSERT INTO query_log (instance, seq, at, kind, target, result, response_time, test) "
+		"VALUES "
+		Q(1, "'ip:192.0.2.1'", 0, false) ", "    /* in A's open window */
+		Q(2, "'ip:192.0.2.1'", 40, false) ", "   /* after it: opens [40, 100) */
+		Q(3, "'ip:192.0.2.1'", 20, false) ", "   /* late, in [-30, 30) */
+		Q(4, "'ip:192.0.2.1'", 20, true) ", "    /* test: its own window */
+		Q(5, "'ip:192.0.2.1'", 130, false) ", "  /* opens [130, 190) */
+		Q(6, "'ip:192.0.2.1'", 75, false) ", "   /* in [40, 100) */
+		Q(7, "'ip:192.0.2.2'", 5, false) ", "    /* B: opens [5, 65) */
+		Q(8, "'ip:192.0.2.2'", -50, false) ", "  /* late: [5, 65) started within 60 s */
+		Q(9, "'ip:192.0.2.2'", -70, false) ", "  /* later still: opens [-70, -10) */
+		Q(10, "'ip:192.0.2.6'", 1, false) ", "   /* F: all three in [0, 60) */
+		Q(11, "'ip:192.0.2.6'", 59, false) ", "
+		Q(12, "'ip:192.0.2.6'", 30, false) ", "
+		Q(13, "NULL", 0, false) ", "
+		"('t-win', 14, " T0 ", 'held', 'ip:192.0.2.3', 'located', NULL, false), "
+		"('t-win', 15, " T0 ", 'deref_get', 'ip:192.0.2.4', 'located', 'emergencyRouting', "
+		"false); "
+		"SELECT count(*) FROM (SELECT string_agg(format('%s %s %s %s', target, test, "
+		"extract(epoch FROM first_at - " T0 ")::int, seq), ', ' ORDER BY target, test, first_at)"
+		" AS made FROM notification WHERE instance = 't-win') x WHERE made = "
+		"'ip:192.0.2.1 f 40 2, ip:192.0.2.1 f 130 5, ip:192.0.2.1 t 20 4, "
+		"ip:192.0.2.2 f -70 9, ip:192.0.2.2 f 5 7'";
+	CHECK(th_pg_count(&E.pg, sql) == 1);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE instance = 't-win'") == 0);
 }
 
 static void test_webhook_receiver_down_then_up_gets_it_once(void)
@@ -562,6 +611,8 @@ int main(void)
 	t_run("non_emergency_query_is_not_notified", test_non_emergency_query_is_not_notified);
 	t_run("trigger_function_is_called_only_where_notifications_are_on",
 	      test_trigger_function_is_called_only_where_notifications_are_on);
+	t_run("windows_are_opened_by_the_queries_the_rule_names",
+	      test_windows_are_opened_by_the_queries_the_rule_names);
 	t_run("webhook_receiver_down_then_up_gets_it_once",
 	      test_webhook_receiver_down_then_up_gets_it_once);
 	t_run("postgresql_down_then_up_delivers_once", test_postgresql_down_then_up_delivers_once);
