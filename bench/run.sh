@@ -190,6 +190,18 @@ catch_up() {
 	done
 }
 
+# request_thread_cpu PID: CPU seconds of each of lisd's request threads (libmicrohttpd's
+# workers) since it started: how evenly the connections were shared among them.
+request_thread_cpu() {
+	local t out=
+	for t in /proc/"$1"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = MHD-worker ] || continue
+		out+="$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f ", ($14 + $15) / hz }' \
+			"$t/stat") "
+	done
+	echo "${out:-?}" | tr -s ' '
+}
+
 # run_wrk NAME PORT: one bounded keep-alive POST load, prints the WRKSTAT line.
 run_wrk() {
 	local name=$1 port=$2 log=$tmp/wrk-$1.log
@@ -430,6 +442,7 @@ say "wrk -t$wrk_threads -c$conns -d$duration against lisd"
 off_t0=$(psql -X -At "$db_lis" -c "SELECT now()")
 off_before=$(grep -c ' held ' "$tmp/lisd.log" || true)
 lisd_stat=$(run_wrk lisd "$lisd_port")
+thread_cpu=$(request_thread_cpu "$lisd_pid")
 off_catch_up_ms=$(catch_up "$tmp/lisd.log" "$off_t0" "$off_before" "$(now_ms)")
 say "wrk -t$wrk_threads -c$conns -d$duration against nginx"
 nginx_stat=$(run_wrk nginx "$nginx_port")
@@ -883,6 +896,7 @@ lisd2_pid=
 	echo
 	echo "1. HELD POST over HTTPS, keep-alive: wrk -t$wrk_threads -c$conns -d$duration --latency (2 s warm-up first)"
 	echo "   lisd:  $server_threads threads, wiremap $wiremap_src, answer $answer_size bytes, TLS $lisd_tls"
+	echo "          CPU seconds of each request thread since start: $thread_cpu"
 	echo "   nginx: $server_threads workers, same cert ($key_type), static file of $answer_size bytes, TLS $nginx_tls"
 	echo "   lisd answers during the runs: ${lisd_results:-none logged}"
 	echo
