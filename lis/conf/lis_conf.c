@@ -114,7 +114,10 @@ static const struct conftab_key keys[] = {
 	  "this lisd's name in the log (letters, digits, . _ -); empty: the host name",
 	  .check = check_instance },
 	{ "querylog", "batch", CONFTAB_UINT, OFF(querylog_batch), "500", 1, 10000, NULL, "N",
-	  "log entries per INSERT", .flags = 0 },
+	  "log entries per statement (a COPY)", .flags = 0 },
+	{ "querylog", "queue", CONFTAB_UINT, OFF(querylog_queue), "32768", 16, 1048576, NULL, "N",
+	  "log entries held in memory before the spool (1 KB each); when full, answers wait for "
+	  "the spool's disk", .flags = 0 },
 	{ "querylog", "flush_ms", CONFTAB_UINT, OFF(querylog_flush_ms), "200", 1, 60000, NULL,
 	  "MS", "longest wait before a partial batch is spooled and inserted", .flags = 0 },
 	/* lisd(8) NOTIFICATIONS: the security desk hears of every emergency call */

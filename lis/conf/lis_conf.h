@@ -60,7 +60,8 @@ struct lis_config {
 	bool querylog_enabled;        /* every answer is logged to table query_log */
 	char *querylog_spool_dir;     /* the durable spool file lives here */
 	char *querylog_instance;      /* this lisd's name in the log; "" in the file: host name */
-	unsigned long querylog_batch; /* entries per INSERT */
+	unsigned long querylog_batch; /* entries per statement (a COPY) */
+	unsigned long querylog_queue; /* entries the in-memory queue holds */
 	unsigned long querylog_flush_ms; /* longest wait before a partial batch is written */
 	/* [notify] (lisd(8) NOTIFICATIONS) */
 	bool notify_enabled;          /* emergency answers are notified (needs the query log) */

@@ -217,6 +217,9 @@ static void render_querylog(struct strbuf *b)
 		{ "lisd_querylog_lost_total", "counter",
 		  "Query log entries lost because the spool could not be written.",
 		  (double)st.lost },
+		{ "lisd_querylog_queue_full_total", "counter",
+		  "Answers that found the query log queue full and waited for the spool's disk.",
+		  (double)st.waited },
 	};
 	prom_scalars(b, m, sizeof m / sizeof m[0]);
 }

@@ -64,6 +64,8 @@ struct lis_querylog_stats {
 	size_t queued;                /* entries in memory, not yet in the spool */
 	unsigned long long spooled;   /* entries in the spool, not yet committed to PostgreSQL */
 	unsigned long long lost;      /* entries dropped since start (the spool not writable) */
+	unsigned long long waited;    /* answers that found the queue full and spooled it
+	                               * themselves, waiting for the disk */
 };
 void lis_querylog_get_stats(struct lis_querylog_stats *st);
 

@@ -533,6 +533,37 @@ static void test_second_lisd_on_the_same_spool_refuses_to_start(void)
 	CHECK(th_lisd_stop(&a) == 0);
 }
 
+/* The queue is full when the spool's disk stalls longer than it lasts: then the answer
+ * itself spools what is queued, and waits for the disk; nothing is dropped. Here a queue of
+ * 16 entries and a spooler that waits for 10,000 of them (or a minute): every 17th answer
+ * finds it full. 34 answers: two waited, said in the log, and all 34 reach PostgreSQL once. */
+static void test_a_full_queue_makes_the_answer_spool_it_and_loses_nothing(void)
+{
+	struct th_lisd l;
+	char sect[800];
+	snprintf(sect, sizeof sect, "[querylog]\nspool_dir = %s\ninstance = qfull\nqueue = 16\n"
+		 "batch = 10000\nflush_ms = 60000\n", spool_dir);
+	if (!CHECK(th_lisd_start(&l, "127.0.0.1", &E.tls, E.pg.conninfo, NULL, sect) == 0))
+		return;
+	for (int i = 0; i < 34; i++) {
+		char *w = ck_which(&E, &l, ck_req(NULL, false), "127.0.2.7");
+		CHECK_STR(w, "campus");
+		free(w);
+	}
+	struct count_ctx c = {"SELECT count(DISTINCT seq) FROM query_log WHERE instance = 'qfull'",
+			      34, -1};
+	CHECKF(th_wait_until(60, 100, count_reaches, &c, NULL), "%ld of 34 stored", c.got);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE instance = 'qfull'") == 34);
+	char *log = th_lisd_log(&l);
+	CHECKF(log && strstr(log, "result=queue_full waited_total=1 queue=16"), "log: %s",
+	       th_flat(log));
+	free(log);
+	CHECK(th_lisd_stop(&l) == 0);
+	log = th_lisd_log(&l);
+	CHECKF(log && strstr(log, "lost_total=0"), "log: %s", th_flat(log));
+	free(log);
+}
+
 /* A batch is sent again after an outage or a crash, whole or overlapping the entries already
  * stored: db_query_log_insert() stores what is new, once, and says how many that was (the
  * plain INSERT meets the unique key; the batch goes in again with ON CONFLICT DO NOTHING). */
@@ -650,6 +681,8 @@ int main(void)
 	      test_sigterm_then_seq_continues_after_restart);
 	t_run("second_lisd_on_the_same_spool_refuses_to_start",
 	      test_second_lisd_on_the_same_spool_refuses_to_start);
+	t_run("a_full_queue_makes_the_answer_spool_it_and_loses_nothing",
+	      test_a_full_queue_makes_the_answer_spool_it_and_loses_nothing);
 	t_run("a_batch_sent_again_stores_only_what_is_new",
 	      test_a_batch_sent_again_stores_only_what_is_new);
 	t_run("values_arrive_as_sent_by_copy_and_by_insert",
