@@ -27,6 +27,9 @@ struct lis_front;
 struct lis_front *lis_front_start(const struct sockaddr_storage *ss, struct MHD_Daemon *mhd,
 				  const struct lis_acl *from, unsigned handshake_timeout,
 				  unsigned max_connections, struct lis_error *err);
+/* A connection it handed over has closed (libmicrohttpd's NOTIFY_CLOSED): room for another.
+ * Safe from any thread. */
+void lis_front_closed(struct lis_front *f);
 /* Stop the thread and close the listening socket and the connections still in their
  * header. Call before MHD_stop_daemon(). */
 void lis_front_stop(struct lis_front *f);

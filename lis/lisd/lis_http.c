@@ -530,6 +530,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
 	struct lis_http *h = cls;
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		lis_front_closed(h->front);
 		lis_connguard_closed(h->guard, *socket_context);
 		*socket_context = NULL;
 		lis_metrics_connection_closed();
