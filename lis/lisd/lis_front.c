@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -38,11 +37,6 @@ struct lis_front {
 	struct MHD_Daemon *mhd;
 	const struct lis_acl *from;
 	unsigned timeout_s, max_connections;
-	/* Connections handed to libmicrohttpd and not closed yet. Its own count lags: a
-	 * connection added waits in a worker's list and is counted when the worker takes it,
-	 * so the front would accept past max_connections, and libmicrohttpd would close what
-	 * should have waited in the accept queue. */
-	atomic_uint open;
 	struct pending p[MAX_PENDING];
 	size_t n;
 };
@@ -61,13 +55,10 @@ static void peer_text(const struct sockaddr_storage *ss, char *buf, size_t size)
 
 static void hand_over(struct lis_front *f, int fd, const struct sockaddr *sa, socklen_t len)
 {
-	/* counted first: its close may come before MHD_add_connection() returns */
-	atomic_fetch_add(&f->open, 1);
-	if (MHD_add_connection(f->mhd, fd, sa, len) == MHD_YES)
-		return;
-	/* libmicrohttpd closes fd when it cannot take it, and says nothing more of it */
-	atomic_fetch_sub(&f->open, 1);
-	lis_log(LIS_LOG_WARN, "http", "connection not taken reason=%s", strerror(errno));
+	/* libmicrohttpd closes fd when it cannot take it */
+	if (MHD_add_connection(f->mhd, fd, sa, len) != MHD_YES)
+		lis_log(LIS_LOG_WARN, "http", "connection not taken reason=%s",
+			strerror(errno));
 }
 
 static void drop(struct lis_front *f, size_t i, const char *why)
@@ -166,7 +157,9 @@ static bool full(const struct lis_front *f)
 {
 	if (f->n == MAX_PENDING)
 		return true;
-	return atomic_load(&f->open) + f->n >= f->max_connections;
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(f->mhd,
+							   MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return i && i->num_connections + f->n >= f->max_connections;
 }
 
 static void *front_main(void *arg)
@@ -245,12 +238,6 @@ fail:
 	}
 	free(f);
 	return NULL;
-}
-
-void lis_front_closed(struct lis_front *f)
-{
-	if (f)
-		atomic_fetch_sub(&f->open, 1);
 }
 
 void lis_front_stop(struct lis_front *f)
