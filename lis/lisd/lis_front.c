@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -37,6 +38,11 @@ struct lis_front {
 	struct MHD_Daemon *mhd;
 	const struct lis_acl *from;
 	unsigned timeout_s, max_connections;
+	/* Connections handed to libmicrohttpd and not closed yet. Its own count lags: a
+	 * connection added waits in a worker's list and is counted when the worker takes it,
+	 * so the front would accept past max_connections, and libmicrohttpd would close what
+	 * should have waited in the accept queue. */
+	atomic_uint open;
 	struct pending p[MAX_PENDING];
 	size_t n;
 };
@@ -55,10 +61,13 @@ static void peer_text(const struct sockaddr_storage *ss, char *buf, size_t size)
 
 static void hand_over(struct lis_front *f, int fd, const struct sockaddr *sa, socklen_t len)
 {
-	/* libmicrohttpd closes fd when it cannot take it */
-	if (MHD_add_connection(f->mhd, fd, sa, len) != MHD_YES)
-		lis_log(LIS_LOG_WARN, "http", "connection not taken reason=%s",
-			strerror(errno));
+	/* counted first: its close may come before MHD_add_connection() returns */
+	atomic_fetch_add(&f->open, 1);
+	if (MHD_add_connection(f->mhd, fd, sa, len) == MHD_YES)
+		return;
+	/* libmicrohttpd closes fd when it cannot take it, and says nothing more of it */
+	atomic_fetch_sub(&f->open, 1);
+	lis_log(LIS_LOG_WARN, "http", "connection not taken reason=%s", strerror(errno));
 }
 
 static void drop(struct lis_front *f, size_t i, const char *why)
@@ -157,9 +166,7 @@ static bool full(const struct lis_front *f)
 {
 	if (f->n == MAX_PENDING)
 		return true;
-	const union MHD_DaemonInfo *i = MHD_get_daemon_info(f->mhd,
-							   MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-	return i && i->num_connections + f->n >= f->max_connections;
+	return atomic_load(&f->open) + f->n >= f->max_connections;
 }
 
 static void *front_main(void *arg)
@@ -238,6 +245,12 @@ fail:
 	}
 	free(f);
 	return NULL;
+}
+
+void lis_front_closed(struct lis_front *f)
+{
+	if (f)
+		atomic_fetch_sub(&f->open, 1);
 }
 
 void lis_front_stop(struct lis_front *f)

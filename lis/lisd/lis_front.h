@@ -1,5 +1,7 @@
-/* lisd behind a TCP load balancer ([server] proxy_from): lisd's own listening socket and
- * accept thread in front of libmicrohttpd. A connection from an address of proxy_from must
+/* lisd's own listening socket and accept thread in front of libmicrohttpd: behind a TCP
+ * load balancer ([server] proxy_from), and wherever there is more than one request thread
+ * (lis_http.c: libmicrohttpd's own accept gives a burst of connections to one thread;
+ * MHD_add_connection() shares them by descriptor). A connection from an address of proxy_from must
  * begin with a PROXY protocol v2 header (proto/proxy_v2.h), which names the client; the
  * connection is then handed to libmicrohttpd (MHD_add_connection) with the client's address,
  * so that lisd locates, authorizes, limits and logs the device, not the balancer. A LOCAL
@@ -25,6 +27,9 @@ struct lis_front;
 struct lis_front *lis_front_start(const struct sockaddr_storage *ss, struct MHD_Daemon *mhd,
 				  const struct lis_acl *from, unsigned handshake_timeout,
 				  unsigned max_connections, struct lis_error *err);
+/* A connection it handed over has closed (libmicrohttpd's NOTIFY_CLOSED): room for another.
+ * Safe from any thread. */
+void lis_front_closed(struct lis_front *f);
 /* Stop the thread and close the listening socket and the connections still in their
  * header. Call before MHD_stop_daemon(). */
 void lis_front_stop(struct lis_front *f);

@@ -530,6 +530,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
 	struct lis_http *h = cls;
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		lis_front_closed(h->front);
 		lis_connguard_closed(h->guard, *socket_context);
 		*socket_context = NULL;
 		lis_metrics_connection_closed();
@@ -638,9 +639,15 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client
 		free(h);
 		return NULL;
 	}
-	bool behind_balancer = h->proxy_from.n > 0;
-	if (behind_balancer) {
-		/* lisd accepts (lis_front.c) and hands connections over, the client named */
+	/* lisd accepts (lis_front.c) and hands connections over: the client named, behind a
+	 * balancer; and with more than one request thread, so that connections are shared
+	 * among them. libmicrohttpd's own accept (0.9.75) takes up to 10 connections in a
+	 * row in whichever thread wakes first: a burst of connections (a client opening its
+	 * pool, an SBC's few kept-alive connections) all went to one thread while the others
+	 * idled (bench/run.sh: one of two threads served all 16 of wrk's connections);
+	 * MHD_add_connection() gives each to the thread its descriptor's number picks. */
+	bool own_accept = h->proxy_from.n > 0 || cfg->threads > 1;
+	if (own_accept) {
 		flags &= ~(unsigned)MHD_USE_DUAL_STACK;
 		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
 	}
@@ -655,7 +662,7 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client
 	 * phones asking about themselves have none); lis_auth.c verifies what comes. */
 	struct MHD_OptionItem more[3];
 	size_t k = 0;
-	if (!behind_balancer)
+	if (!own_accept)
 		more[k++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
 	if (client_ca)
 		more[k++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0,
@@ -676,10 +683,10 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client
 				  MHD_OPTION_ARRAY, more,
 				  MHD_OPTION_END);
 	h->starting = false;
-	if (h->mhd && behind_balancer)
+	if (h->mhd && own_accept)
 		h->front = lis_front_start(&ss, h->mhd, &h->proxy_from, cfg->handshake_timeout,
 					   connection_limit(cfg), err);
-	if (!h->mhd || (behind_balancer && !h->front)) {
+	if (!h->mhd || (own_accept && !h->front)) {
 		if (!h->mhd)
 			lis_error_set(err, LIS_E_SYSTEM, "cannot serve HTTPS on %s port %lu: %s",
 				      cfg->listen, cfg->port, h->start_msg[0] ? h->start_msg

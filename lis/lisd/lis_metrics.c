@@ -3,9 +3,11 @@
  * asks the loader and the query log for their gauges. */
 #include "lis_metrics.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -42,6 +44,8 @@ static struct {
 	atomic_ullong hist_sum_ns;
 	atomic_llong conns_open;
 	atomic_ullong conns_total, handshakes;
+	atomic_ullong by_thread[LIS_METRICS_THREADS];  /* answers, by request thread */
+	atomic_uint n_threads;                         /* request threads that answered */
 	long long start_time;
 } M;
 
@@ -101,6 +105,12 @@ void lis_metrics_answer(const char *result, const char *source, bool fallback,
 	atomic_fetch_add_explicit(&M.hist[b], 1, memory_order_relaxed);
 	double ns = seconds > 0 ? seconds * 1e9 : 0;
 	atomic_fetch_add_explicit(&M.hist_sum_ns, (unsigned long long)ns, memory_order_relaxed);
+	/* this thread's number: the order in which the request threads first answered */
+	static _Thread_local unsigned thread = UINT_MAX;
+	if (thread == UINT_MAX)
+		thread = atomic_fetch_add_explicit(&M.n_threads, 1, memory_order_relaxed);
+	if (thread < LIS_METRICS_THREADS)
+		atomic_fetch_add_explicit(&M.by_thread[thread], 1, memory_order_relaxed);
 }
 
 void lis_metrics_connection_opened(void)
@@ -172,6 +182,17 @@ static void render_answers(struct strbuf *b)
 	strbuf_puts(b, "lisd_answer_duration_seconds_sum ");
 	prom_value(b, (double)get(&M.hist_sum_ns) / 1e9);
 	strbuf_printf(b, "\nlisd_answer_duration_seconds_count %llu\n", cum);
+
+	prom_family(b, "lisd_answers_by_thread_total", "counter",
+	       "Answers by request thread (numbered as they first answered): far apart counts "
+	       "mean connections crowd some threads while others idle.");
+	unsigned n = atomic_load_explicit(&M.n_threads, memory_order_relaxed);
+	for (unsigned i = 0; i < n && i < LIS_METRICS_THREADS; i++) {
+		char label[16];
+		snprintf(label, sizeof label, "%u", i);
+		sample_labelled(b, "lisd_answers_by_thread_total", "thread", label,
+				get(&M.by_thread[i]));
+	}
 }
 
 static void render_snapshot(struct strbuf *b)

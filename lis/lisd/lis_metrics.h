@@ -12,6 +12,10 @@
 
 #include "lis_strbuf.h"
 
+/* Request threads counted one by one in lisd_answers_by_thread_total (the range of
+ * [server] threads). */
+#define LIS_METRICS_THREADS 256
+
 /* Zero every counter and note the start time (once, before any thread serves). */
 void lis_metrics_init(void);
 

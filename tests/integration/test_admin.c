@@ -265,6 +265,49 @@ static void test_counters_move_by_exactly_the_answers_given(void)
 	free(after);
 }
 
+/* A burst of connections (16 opened back to back before any handshake, as a client opening
+ * its pool) is shared among the request threads (2 here): lisd accepts them itself and hands
+ * each to the thread its descriptor picks (lis_http.c). libmicrohttpd's own accept gave a
+ * burst to the one thread that woke first. */
+static double sample_or_0(const char *m, const char *series)
+{
+	double v = prom_sample(m, series);
+	return isnan(v) ? 0 : v;
+}
+
+static void test_a_burst_of_connections_is_shared_among_the_threads(void)
+{
+	char *before = up ? scrape() : NULL;
+	if (!before)
+		return;
+	char script[512], port[16];
+	snprintf(script, sizeof script, "%s", th_src("tests/integration/held_burst.py"));
+	snprintf(port, sizeof port, "%d", E.lisd.port);
+	char *argv[] = {"python3", script, "127.0.0.1", port, E.tls.cert, "16", NULL};
+	struct th_proc p;
+	th_run(&p, argv, NULL, 120);
+	CHECKF(p.status == 0 && strstr(p.out, "answers=16\n"), "exit %d: %s%s", p.status, p.out,
+	       th_flat(p.err));
+	th_proc_free(&p);
+	char *after = scrape();
+	if (after) {
+		double sum = 0;
+		int busy = 0;
+		for (int t = 0; t < 2; t++) {
+			char series[64];
+			snprintf(series, sizeof series, "lisd_answers_by_thread_total{thread=\"%d\"}",
+				 t);
+			double d = sample_or_0(after, series) - sample_or_0(before, series);
+			sum += d;
+			busy += d > 0;
+		}
+		CHECKF(sum == 16 && busy == 2, "answers by thread: %g in all, %d threads answered",
+		       sum, busy);
+	}
+	free(before);
+	free(after);
+}
+
 static void test_unknown_path_is_404_and_other_methods_405(void)
 {
 	char allow[64];
@@ -361,6 +404,8 @@ int main(void)
 	      test_readyz_is_200_once_the_snapshot_is_loaded);
 	t_run("counters_move_by_exactly_the_answers_given",
 	      test_counters_move_by_exactly_the_answers_given);
+	t_run("a_burst_of_connections_is_shared_among_the_threads",
+	      test_a_burst_of_connections_is_shared_among_the_threads);
 	t_run("unknown_path_is_404_and_other_methods_405",
 	      test_unknown_path_is_404_and_other_methods_405);
 	t_run("postgresql_away_keeps_readyz_200_and_spools",
