@@ -265,5 +265,10 @@ void lis_front_stop(struct lis_front *f)
 	close(f->lfd);
 	close(f->stop[0]);
 	close(f->stop[1]);
+	f->n = 0;
+}
+
+void lis_front_free(struct lis_front *f)
+{
 	free(f);
 }

@@ -33,5 +33,8 @@ void lis_front_closed(struct lis_front *f);
 /* Stop the thread and close the listening socket and the connections still in their
  * header. Call before MHD_stop_daemon(). */
 void lis_front_stop(struct lis_front *f);
+/* Free it: after MHD_stop_daemon(), whose closing of the connections still open reaches
+ * lis_front_closed(). */
+void lis_front_free(struct lis_front *f);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -647,6 +648,13 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client
 	 * idled (bench/run.sh: one of two threads served all 16 of wrk's connections);
 	 * MHD_add_connection() gives each to the thread its descriptor's number picks. */
 	bool own_accept = h->proxy_from.n > 0 || cfg->threads > 1;
+	/* libmicrohttpd divides its connection limit among the threads and counts a connection
+	 * added from outside only when its thread takes it: with the front, the front holds
+	 * the total (lis_front.c counts what it handed over) and each thread may take all of
+	 * it, so that libmicrohttpd never closes what should have waited in the accept queue */
+	unsigned limit = connection_limit(cfg);
+	unsigned mhd_limit = own_accept && limit <= UINT_MAX / cfg->threads
+				     ? limit * (unsigned)cfg->threads : limit;
 	if (own_accept) {
 		flags &= ~(unsigned)MHD_USE_DUAL_STACK;
 		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
@@ -674,7 +682,7 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client
 				  MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->timeout,
-				  MHD_OPTION_CONNECTION_LIMIT, connection_limit(cfg),
+				  MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 				  (unsigned int)cfg->max_connections_per_address,
 				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
@@ -685,7 +693,7 @@ struct lis_http *lis_http_start(const struct lis_config *cfg, const char *client
 	h->starting = false;
 	if (h->mhd && own_accept)
 		h->front = lis_front_start(&ss, h->mhd, &h->proxy_from, cfg->handshake_timeout,
-					   connection_limit(cfg), err);
+					   limit, err);
 	if (!h->mhd || (own_accept && !h->front)) {
 		if (!h->mhd)
 			lis_error_set(err, LIS_E_SYSTEM, "cannot serve HTTPS on %s port %lu: %s",
@@ -713,6 +721,7 @@ void lis_http_stop(struct lis_http *h)
 		return;
 	lis_front_stop(h->front);
 	MHD_stop_daemon(h->mhd);
+	lis_front_free(h->front);  /* after: closing the last connections counts them out */
 	lis_connguard_stop(h->guard);
 	lis_acl_free(&h->proxy_from);
 	free(h);
