@@ -550,8 +550,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 /* Connections lisd can hold: max_connections, but no more than the file descriptors allow.
  * The soft RLIMIT_NOFILE is raised as far as needed and allowed; FD_RESERVE are kept for the
- * listening socket, the spool, the log, PostgreSQL and the rest. Never below threads, so
- * that every worker of the pool has at least one (libmicrohttpd divides the limit). */
+ * listening socket, the spool, the log, PostgreSQL and the rest. Never below threads
+ * (lis.conf(5)); with more than one thread lis_front holds the total and each thread may
+ * take all of it (lis_http_start()). */
 #define FD_RESERVE 64
 static unsigned connection_limit(const struct lis_config *cfg)
 {

@@ -566,7 +566,7 @@ static void test_a_full_queue_makes_the_answer_spool_it_and_loses_nothing(void)
 
 /* A batch is sent again after an outage or a crash, whole or overlapping the entries already
  * stored: db_query_log_insert() stores what is new, once, and says how many that was (the
- * plain INSERT meets the unique key; the batch goes in again with ON CONFLICT DO NOTHING). */
+ * COPY meets the unique key; the batch goes in again with ON CONFLICT DO NOTHING). */
 static void test_a_batch_sent_again_stores_only_what_is_new(void)
 {
 	struct lis_error err = {0};
