@@ -597,7 +597,7 @@ static int row_cmp_i0(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
 	uint32_t ox[MAX_OID], oy[MAX_OID];
-	size_t nx, ny;
+	size_t nx = 0, ny = 0;
 	row_oid(x, 0, ox, &nx);
 	row_oid(y, 0, oy, &ny);
 	int c = oid_cmp(ox, nx, oy, ny);
@@ -738,7 +738,7 @@ static size_t find_next(long long i, const uint32_t *q, size_t qn)
 {
 	size_t k = find(i, q, qn, false);
 	uint32_t o[MAX_OID];
-	size_t on;
+	size_t on = 0;
 	if (k < n_rows) {
 		row_oid(&rows[k], i, o, &on);
 		if (oid_cmp(o, on, q, qn) == 0)

@@ -37,7 +37,7 @@ PACKAGES=(
 	gcc make meson ninja-build pkg-config python3
 	libmicrohttpd-dev libgnutls28-dev libxml2-dev libxml2-utils libpq-dev liburcu-dev
 	libjansson-dev libsnmp-dev libnl-3-dev libnl-route-3-dev libcurl4-openssl-dev
-	postgresql libinih-dev libcsv-dev curl openssl ca-certificates util-linux acl
+	postgresql libinih-dev libcsv-dev zlib1g-dev curl openssl ca-certificates util-linux acl
 )
 
 say() { printf '==> %s\n' "$*"; }

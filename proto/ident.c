@@ -249,8 +249,14 @@ int ident_mac_parse(const char *text, uint8_t mac[6])
 
 void ident_mac_format(const uint8_t mac[6], char buf[18])
 {
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-		 mac[5]);
+	/* By hand: the resolver spells the MAC of every answer's evidence (snprintf cost 2% of
+	 * lisd's CPU under load). */
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < 6; i++) {
+		buf[3 * i] = hex[mac[i] >> 4];
+		buf[3 * i + 1] = hex[mac[i] & 15];
+		buf[3 * i + 2] = i < 5 ? ':' : '\0';
+	}
 }
 
 /* sip:/sips: (RFC 3261 §19.1.4: scheme and host compare case-insensitively, the user part

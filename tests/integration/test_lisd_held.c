@@ -260,6 +260,32 @@ static void test_civic_request_gives_civic_pidf_lo(void)
 	th_resp_free(&r);
 }
 
+/* The presence entity is random in every answer (an answer cannot be linked to another by
+ * it), past the 32 entities one refill of a thread's random store gives. */
+static void test_entities_differ_in_every_answer(void)
+{
+	enum { N = 80 };
+	static char seen[N][40];
+	for (int i = 0; i < N; i++) {
+		struct th_resp r;
+		th_held_post(&v4, &tls, req_civic, NULL, &r);
+		xmlDocPtr d = check_location_response(&r);
+		th_resp_free(&r);
+		if (!d)
+			return;
+		char *e = xp_str(d, "/held:locationResponse/pidf:presence/@entity");
+		xmlFreeDoc(d);
+		CHECKF(strlen(e) == 5 + 32 + strlen("@" DOMAIN) &&
+		       strspn(e + 5, "0123456789abcdef") == 32, "entity \"%s\"", e);
+		snprintf(seen[i], sizeof seen[i], "%.37s", e);
+		free(e);
+		for (int j = 0; j < i; j++)
+			if (!CHECKF(strcmp(seen[i], seen[j]) != 0, "answers %d and %d: %s", j, i,
+				    seen[i]))
+				return;
+	}
+}
+
 static void test_content_type_with_charset_is_accepted(void)
 {
 	struct th_req rq = {.url = v4.url, .content_type = "application/held+xml; charset=utf-8",
@@ -1078,6 +1104,7 @@ int main(void)
 	}
 	t_run("check_config_accepts_good_config", test_check_config_accepts_good_config);
 	t_run("civic_request_gives_civic_pidf_lo", test_civic_request_gives_civic_pidf_lo);
+	t_run("entities_differ_in_every_answer", test_entities_differ_in_every_answer);
 	t_run("content_type_with_charset_is_accepted", test_content_type_with_charset_is_accepted);
 	t_run("no_location_type_gives_civic", test_no_location_type_gives_civic);
 	t_run("geodetic_request_over_ipv6_gives_point", test_geodetic_request_over_ipv6_gives_point);

@@ -34,8 +34,11 @@ static int parse(const char *doc)
 static int parse_req(const char *attrs, const char *body)
 {
 	char buf[8192];
-	snprintf(buf, sizeof buf, "<locationRequest xmlns=\"" HELD "\"%s%s>%s</locationRequest>",
-		 attrs[0] ? " " : "", attrs, body);
+	int n = snprintf(buf, sizeof buf,
+			 "<locationRequest xmlns=\"" HELD "\"%s%s>%s</locationRequest>",
+			 attrs[0] ? " " : "", attrs, body);
+	if (!CHECKF(n > 0 && (size_t)n < sizeof buf, "request of %d bytes", n))
+		return -1;
 	return parse(buf);
 }
 

@@ -19,6 +19,21 @@ static void test_mac_parse_accepts_the_usual_spellings(void)
 	}
 }
 
+/* Every byte value in every position spells as printf's %02x would. */
+static void test_mac_format_spells_every_byte(void)
+{
+	for (unsigned v = 0; v < 256; v++) {
+		uint8_t m[6];
+		char buf[18], want[18];
+		for (int i = 0; i < 6; i++)
+			m[i] = (uint8_t)(v + 43u * (unsigned)i);
+		ident_mac_format(m, buf);
+		snprintf(want, sizeof want, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+			 m[4], m[5]);
+		CHECK_STR(buf, want);
+	}
+}
+
 static void test_mac_parse_rejects_bad_text(void)
 {
 	static const char *bad[] = {"", "00:11:22:33:44", "00:11:22:33:44:5g", "00:11-22:33:44:55",
@@ -231,6 +246,7 @@ static void test_identity_text_refuses_anything_else(void)
 int main(void)
 {
 	t_run("mac_parse_accepts_the_usual_spellings", test_mac_parse_accepts_the_usual_spellings);
+	t_run("mac_format_spells_every_byte", test_mac_format_spells_every_byte);
 	t_run("mac_parse_rejects_bad_text", test_mac_parse_rejects_bad_text);
 	t_run("sip_uri_scheme_and_host_fold_case_user_does_not",
 	      test_sip_uri_scheme_and_host_fold_case_user_does_not);

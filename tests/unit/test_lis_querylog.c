@@ -85,6 +85,17 @@ static void test_damaged_or_torn_line_is_refused(void)
 	CHECK(lis_querylog_decode(mark, strlen(mark), &e, NULL) == 0);
 }
 
+/* A spool written before lisd took zlib's crc32 is still read after an upgrade: the mark
+ * below is what that lisd wrote (seen in strace). */
+static void test_record_of_an_earlier_lisd_is_read(void)
+{
+	char mark[] = "M1\t5879310\te4329b83";
+	long long seq = 0;
+	struct db_query_log_entry e;
+	CHECK(lis_querylog_decode(mark, strlen(mark), &e, &seq) == 'M');
+	CHECK(seq == 5879310);
+}
+
 /* A damaged LF glues a record to the next: the second is still read, the first is the
  * damaged part. */
 static void test_record_glued_to_a_damaged_one_is_still_read(void)
@@ -215,6 +226,7 @@ int main(void)
 	t_run("control_bytes_and_bad_utf8_are_made_one_line",
 	      test_control_bytes_and_bad_utf8_are_made_one_line);
 	t_run("damaged_or_torn_line_is_refused", test_damaged_or_torn_line_is_refused);
+	t_run("record_of_an_earlier_lisd_is_read", test_record_of_an_earlier_lisd_is_read);
 	t_run("spool_check_names_the_folder_it_cannot_write",
 	      test_spool_check_names_the_folder_it_cannot_write);
 	t_run("queued_record_encodes_to_the_same_line",
