@@ -187,7 +187,8 @@ static bool rate_take(struct lis_web *w, const char *key)
 	 * which errs on refusing */
 	struct rate *s = &w->rates[h % RATE_SLOTS];
 	if (s->minute != minute) {
-		snprintf(s->key, sizeof s->key, "%s", key);
+		/* a longer key is kept cut: it only names the slot */
+		snprintf(s->key, sizeof s->key, "%.*s", (int)sizeof s->key - 1, key);
 		s->minute = minute;
 		s->n = 0;
 	}

@@ -593,6 +593,19 @@ static void test_a_batch_sent_again_stores_only_what_is_new(void)
 	db_close(db);
 }
 
+/* Migration 0015: an entry is keyed by (instance, seq) alone, with no surrogate id (one
+ * index and one identity value less per answer logged); the key is the replica identity. */
+static void test_entries_are_keyed_by_instance_and_seq_alone(void)
+{
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM pg_attribute WHERE attrelid = "
+			  "'query_log'::regclass AND attname = 'id' AND NOT attisdropped") == 0);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM pg_index WHERE indrelid = "
+			  "'query_log'::regclass") == 3);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM pg_index i JOIN pg_class c ON "
+			  "c.oid = i.indrelid WHERE c.relname = 'query_log' AND c.relreplident = 'i' "
+			  "AND i.indisreplident AND i.indisunique AND i.indnatts = 2") == 1);
+}
+
 /* Every character a value may hold arrives as it was sent, and a NULL as NULL, whether the
  * batch goes in new (COPY, where tab, newline, carriage return and backslash are
  * delimiters) or again (the INSERT of arrays, where quotes and backslashes are); a value
@@ -685,6 +698,8 @@ int main(void)
 	      test_a_full_queue_makes_the_answer_spool_it_and_loses_nothing);
 	t_run("a_batch_sent_again_stores_only_what_is_new",
 	      test_a_batch_sent_again_stores_only_what_is_new);
+	t_run("entries_are_keyed_by_instance_and_seq_alone",
+	      test_entries_are_keyed_by_instance_and_seq_alone);
 	t_run("values_arrive_as_sent_by_copy_and_by_insert",
 	      test_values_arrive_as_sent_by_copy_and_by_insert);
 	int rc = t_done();
