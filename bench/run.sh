@@ -164,7 +164,7 @@ wait_loaded() {
 # start_lisd CONF LOG PORT SECS: start lisd in the background, wait until it answers HTTPS
 # on PORT and has loaded its snapshot (within SECS); its pid is left in started_pid.
 start_lisd() {
-	"$lisd" -c "$1" 2>"$2" &
+	"${lisd_nice[@]}" "$lisd" -c "$1" 2>"$2" &
 	started_pid=$!
 	wait_https "$3" "$started_pid" lisd "$2"
 	wait_loaded "$2" "$started_pid" "$4"
@@ -279,6 +279,17 @@ lisd=$build/lis/lisd/lisd
 lisctl=$build/lis/lisctl/lisctl
 lookup=$build/bench/subnet_lookup
 "$lisd" --version >/dev/null 2>&1 || die "$lisd --version fails: is lisd still a stub?"
+# lisd starts at the nice level deploy/lisd.service gives it (Nice=), which puts its request
+# threads (5 below the rest of lisd) at nginx's workers' level; a level below 0 needs root.
+unit_nice=$(sed -n 's/^Nice=//p' "$top/deploy/lisd.service")
+lisd_nice=()
+lisd_nice_said="nice 0 (lisd.service has no Nice=)"
+if [ -n "$unit_nice" ] && { [ "$unit_nice" -ge 0 ] || [ "$(id -u)" -eq 0 ]; }; then
+	lisd_nice=(nice -n "$unit_nice")
+	lisd_nice_said="nice $unit_nice as lisd.service starts it, request threads at $((unit_nice + 5))"
+elif [ -n "$unit_nice" ]; then
+	lisd_nice_said="nice 0, not lisd.service's $unit_nice (not root), request threads at 5"
+fi
 "$lisctl" --version >/dev/null 2>&1 || die "$lisctl --version fails: is lisctl still a stub?"
 
 pgbin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n1)
@@ -503,7 +514,7 @@ for k in 1 2; do
 	port=$(free_port)
 	lis_conf "$tmp/lis-bal-$k.conf" "$port" "$db_lis"
 	sed -i "s|^threads = .*|&\nproxy_from = 127.0.0.2|" "$tmp/lis-bal-$k.conf"
-	"$lisd" -c "$tmp/lis-bal-$k.conf" 2>"$tmp/lisd-bal-$k.log" &
+	"${lisd_nice[@]}" "$lisd" -c "$tmp/lis-bal-$k.conf" 2>"$tmp/lisd-bal-$k.log" &
 	two_pids+=("$!")
 	eval "bal_port_$k=$port"
 done
@@ -919,6 +930,7 @@ lisd2_pid=
 	echo
 	echo "1. HELD POST over HTTPS, keep-alive: wrk -t$wrk_threads -c$conns -d$duration --latency (2 s warm-up first)"
 	echo "   lisd:  $server_threads threads, wiremap $wiremap_src, answer $answer_size bytes, TLS $lisd_tls"
+	echo "          $lisd_nice_said; nginx workers and wrk at nice 0"
 	echo "          CPU seconds of each request thread since start: $thread_cpu"
 	echo "   nginx: $server_threads workers, same cert ($key_type), static file of $answer_size bytes, TLS $nginx_tls"
 	echo "   lisd answers during the runs: ${lisd_results:-none logged}"

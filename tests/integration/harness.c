@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -1078,6 +1079,35 @@ void th_status_field(pid_t pid, const char *name, char *out, size_t size)
 		}
 	if (f)
 		fclose(f);
+}
+
+int th_threads_at_nice(pid_t pid, int nice, int *threads)
+{
+	char dir[64];
+	snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+	DIR *d = opendir(dir);
+	int at = 0, n = 0;
+	for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[400];
+		snprintf(path, sizeof path, "%s/%.255s/stat", dir, e->d_name);
+		char *st = th_read_file(path, NULL);
+		const char *p = st ? strrchr(st, ')') : NULL;
+		long level = 0;
+		/* after "(comm)": state, then fields 4 to 18, then nice (field 19) */
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+				"%*d %ld", &level) == 1) {
+			n++;
+			at += level == nice;
+		}
+		free(st);
+	}
+	if (d)
+		closedir(d);
+	if (threads)
+		*threads = n;
+	return at;
 }
 
 static size_t th_discard(char *p, size_t size, size_t n, void *ctx)

@@ -183,6 +183,10 @@ long th_keepalive_post(void *curl, const struct th_lisd *l, const char *cafile,
 /* The value of "Name:" in /proc/PID/status, tabs made spaces; "" when absent. */
 void th_status_field(pid_t pid, const char *name, char *out, size_t size);
 
+/* How many of process PID's threads run at nice level NICE; *threads (if not NULL) how many
+ * it has. */
+int th_threads_at_nice(pid_t pid, int nice, int *threads);
+
 /* ---- lisctl, time, waiting ---- */
 /* lisctl --db conninfo ARGS... (NULL-terminated), 60 s at most; p->status is its exit. */
 int th_lisctl(struct th_proc *p, const char *conninfo, ...) __attribute__((sentinel));

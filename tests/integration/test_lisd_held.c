@@ -10,7 +10,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <dirent.h>
 #include <errno.h>
 #include <sys/resource.h>
 #include <stdio.h>
@@ -1046,31 +1045,9 @@ static void test_rfc6915_flow_is_refused_with_badIdentifier(void)
  * thread) and some still at the test's (the wiremap loader, the main thread). */
 static void test_request_threads_run_below_the_loader(void)
 {
-	char dir[64];
-	snprintf(dir, sizeof dir, "/proc/%d/task", (int)v4.pid);
-	DIR *d = opendir(dir);
-	if (!CHECKF(d != NULL, "%s: %s", dir, strerror(errno)))
-		return;
-	int base = getpriority(PRIO_PROCESS, 0), lowered = 0, at_base = 0, n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[400];
-		snprintf(path, sizeof path, "%s/%.255s/stat", dir, e->d_name);
-		char *st = th_read_file(path, NULL);
-		const char *p = st ? strrchr(st, ')') : NULL;
-		long nice = 0;
-		/* after "(comm)": state, then fields 4 to 18, then nice (field 19) */
-		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-				"%*d %ld", &nice) == 1) {
-			n++;
-			lowered += nice == base + 5;
-			at_base += nice == base;
-		}
-		free(st);
-	}
-	closedir(d);
+	int base = getpriority(PRIO_PROCESS, 0), n = 0;
+	int lowered = th_threads_at_nice(v4.pid, base + 5, &n);
+	int at_base = th_threads_at_nice(v4.pid, base, NULL);
 	CHECKF(lowered >= 1 && at_base >= 1, "%d threads: %d at nice %d, %d at nice %d", n,
 	       lowered, base + 5, at_base, base);
 }

@@ -22,22 +22,37 @@ static struct ck_env E;
 static struct th_lisd L;
 static char state[400], creds[400];
 static char *pre_argv[32], *start_argv[32];
+static int unit_nice;   /* Nice= (0 without) */
 static uid_t nobody_uid;
 static gid_t nobody_gid;
 
-/* The words of the unit's "KEY=" line, /usr/sbin/lisd made the build's lisd and %d the
- * credentials folder, after confine.sh STATE nobody --. 0 on success. */
-static int unit_command(const char *unit, const char *key, char *argv[], int max)
+/* The unit's line that starts with KEY ("Nice="): what follows it, or NULL. */
+static const char *unit_line(const char *unit, const char *key)
 {
 	const char *at = strstr(unit, key);
 	while (at && at != unit && at[-1] != '\n')
 		at = strstr(at + 1, key);
+	return at ? at + strlen(key) : NULL;
+}
+
+/* The words of the unit's "KEY=" line, /usr/sbin/lisd made the build's lisd and %d the
+ * credentials folder, after confine.sh STATE nobody -- (and nice -n N first, for the
+ * unit's Nice=, which systemd applies before it drops root). 0 on success. */
+static int unit_command(const char *unit, const char *key, char *argv[], int max)
+{
+	const char *at = unit_line(unit, key);
 	if (!at)
 		return -1;
-	at += strlen(key);
 	char line[1024];
 	snprintf(line, sizeof line, "%.*s", (int)strcspn(at, "\n"), at);
 	int n = 0;
+	if (unit_nice) {
+		char level[16];
+		snprintf(level, sizeof level, "%d", unit_nice);
+		argv[n++] = strdup("nice");
+		argv[n++] = strdup("-n");
+		argv[n++] = strdup(level);
+	}
 	argv[n++] = strdup(th_src("tests/integration/confine.sh"));
 	argv[n++] = strdup(state);
 	argv[n++] = strdup("nobody");
@@ -94,6 +109,8 @@ static void test_setup_credentials_and_state_directory(void)
 	    !credential(E.tls.key, "tls.key") || !CHECK(chown(creds, nobody_uid, nobody_gid) == 0))
 		return;
 	char *unit = th_read_file(th_src("deploy/lisd.service"), NULL);
+	const char *nice = unit ? unit_line(unit, "Nice=") : NULL;
+	unit_nice = nice ? atoi(nice) : 0;
 	bool ok = CHECK(unit != NULL) &&
 		  CHECKF(unit_command(unit, "ExecStartPre=", pre_argv, 32) == 0,
 			 "no ExecStartPre= in deploy/lisd.service") &&
@@ -151,6 +168,11 @@ static void test_exec_start_serves_confined(void)
 	CHECKF(strcmp(caps, "0000000000000000") == 0, "CapEff: %s", caps);
 	CHECKF(strcmp(bnd, "0000000000000000") == 0, "CapBnd: %s", bnd);
 	CHECKF(strcmp(nnp, "1") == 0, "NoNewPrivs: %s", nnp);
+	/* at the unit's Nice= level, its request threads 5 below (they have answered) */
+	int threads = 0, at_unit = th_threads_at_nice(L.pid, unit_nice, &threads);
+	int lowered = th_threads_at_nice(L.pid, unit_nice + 5, NULL);
+	CHECKF(at_unit >= 1 && lowered >= 1, "%d threads: %d at nice %d, %d at nice %d", threads,
+	       at_unit, unit_nice, lowered, unit_nice + 5);
 	/* its root is read-only, its state directory is not */
 	char mi[64];
 	snprintf(mi, sizeof mi, "/proc/%d/mountinfo", (int)L.pid);
