@@ -63,7 +63,8 @@ static void entry_values(const struct db_query_log_entry *x, const char *v[N_VAL
 	snprintf(t->lat, sizeof t->lat, "%.3f", x->latency_ms);
 	const char *vals[N_VALUES] = {
 		t->seq, t->at, x->kind, x->requester_ip, x->requester_subject, x->target, x->source,
-		x->evidence, x->evidence_age_s < 0 ? NULL : t->age, x->location_id <= 0 ? NULL : t->loc,
+		x->evidence, x->evidence_age_s < 0 ? NULL : t->age,
+		x->location_id <= 0 ? NULL : t->loc,
 		x->location_key, x->site_key, x->address, x->method,
 		x->fallback < 0 ? NULL : x->fallback ? "t" : "f", x->disagreement, x->result,
 		x->response_time, x->latency_ms >= 0 ? t->lat : NULL, x->test ? "t" : "f"};

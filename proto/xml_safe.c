@@ -124,7 +124,7 @@ static xmlParserCtxtPtr context_for(const char *buf, int len)
 			return NULL;
 		}
 	}
-	xmlCtxtReset(ctxt);
+	/* new, or reset by context_done() after its last document */
 	xmlParserInputBufferPtr in = xmlParserInputBufferCreateMem(buf, len,
 								   XML_CHAR_ENCODING_NONE);
 	xmlParserInputPtr stream = in ? xmlNewIOInputStream(ctxt, in, XML_CHAR_ENCODING_NONE)

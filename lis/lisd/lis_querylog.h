@@ -5,10 +5,10 @@
  * into a record, the record into a ring of bytes allocated at start, under the queue's lock:
  * bounded, no encoding, no allocation) -> spooler thread (encodes it into a spool line,
  * numbers it with the next seq, appends it to the spool file <spool_dir>/<instance>.spool,
- * fdatasync per batch) -> inserter thread (reads
- * the spool from where it last committed, COPYs batches in, again as INSERT ... ON CONFLICT
- * (instance, seq) DO NOTHING where some were stored before, and once everything spooled is committed replaces the spool with a one-line
- * file that remembers the next seq). While PostgreSQL is away the spool grows and is
+ * fdatasync per batch) -> inserter thread (reads the spool from where it last committed,
+ * COPYs batches in, again as INSERT ... ON CONFLICT (instance, seq) DO NOTHING where some
+ * were stored before, and once everything spooled is committed replaces the spool with a
+ * one-line file that remembers the next seq). While PostgreSQL is away the spool grows and is
  * replayed in order when it returns; after a crash the spool is replayed at start, and rows
  * already stored are skipped by the unique key. When the queue is full the request thread
  * writes the queue and its own entry to the spool itself: entries are never dropped for

@@ -295,8 +295,8 @@ static void test_a_burst_of_connections_is_shared_among_the_threads(void)
 		int busy = 0;
 		for (int t = 0; t < 2; t++) {
 			char series[64];
-			snprintf(series, sizeof series, "lisd_answers_by_thread_total{thread=\"%d\"}",
-				 t);
+			snprintf(series, sizeof series,
+				 "lisd_answers_by_thread_total{thread=\"%d\"}", t);
 			double d = sample_or_0(after, series) - sample_or_0(before, series);
 			sum += d;
 			busy += d > 0;

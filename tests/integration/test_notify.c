@@ -388,8 +388,8 @@ static void test_windows_are_opened_by_the_queries_the_rule_names(void)
 		"'t-old', 1, 'emergencyRouting', 'located'), "
 		"('ip:192.0.2.6', false, " T0 ", " T0 " + interval '60 s', 't-old', 2, "
 		"'emergencyRouting', 'located'); "
-		"INSERT INTO query_log (instance, seq, at, kind, target, result, response_time, test) "
-		"VALUES "
+		"INSERT INTO query_log (instance, seq, at, kind, target, result, response_time, "
+		"test) VALUES "
 		Q(1, "'ip:192.0.2.1'", 0, false) ", "    /* in A's open window */
 		Q(2, "'ip:192.0.2.1'", 40, false) ", "   /* after it: opens [40, 100) */
 		Q(3, "'ip:192.0.2.1'", 20, false) ", "   /* late, in [-30, 30) */
@@ -407,8 +407,9 @@ static void test_windows_are_opened_by_the_queries_the_rule_names(void)
 		"('t-win', 15, " T0 ", 'deref_get', 'ip:192.0.2.4', 'located', 'emergencyRouting', "
 		"false); "
 		"SELECT count(*) FROM (SELECT string_agg(format('%s %s %s %s', target, test, "
-		"extract(epoch FROM first_at - " T0 ")::int, seq), ', ' ORDER BY target, test, first_at)"
-		" AS made FROM notification WHERE instance = 't-win') x WHERE made = "
+		"extract(epoch FROM first_at - " T0 ")::int, seq), ', ' "
+		"ORDER BY target, test, first_at) AS made FROM notification "
+		"WHERE instance = 't-win') x WHERE made = "
 		"'ip:192.0.2.1 f 40 2, ip:192.0.2.1 f 130 5, ip:192.0.2.1 t 20 4, "
 		"ip:192.0.2.2 f -70 9, ip:192.0.2.2 f 5 7'";
 	CHECK(th_pg_count(&E.pg, sql) == 1);

@@ -602,8 +602,9 @@ static void test_entries_are_keyed_by_instance_and_seq_alone(void)
 	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM pg_index WHERE indrelid = "
 			  "'query_log'::regclass") == 3);
 	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM pg_index i JOIN pg_class c ON "
-			  "c.oid = i.indrelid WHERE c.relname = 'query_log' AND c.relreplident = 'i' "
-			  "AND i.indisreplident AND i.indisunique AND i.indnatts = 2") == 1);
+			  "c.oid = i.indrelid WHERE c.relname = 'query_log' AND "
+			  "c.relreplident = 'i' AND i.indisreplident AND i.indisunique AND "
+			  "i.indnatts = 2") == 1);
 }
 
 /* Every character a value may hold arrives as it was sent, and a NULL as NULL, whether the
