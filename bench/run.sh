@@ -8,7 +8,8 @@
 #     an emergency call: every answer goes through the notification trigger); then to a lisd
 #     for which the client is a remote softphone user on a VPN address with a declared home
 #     address (every answer the declared address, method Manual). Prints requests/s, p50,
-#     p99 of each and the ratios.
+#     p99 of each and the ratios. Then lisd and nginx at the same load: h2load at fixed rates
+#     (BENCH_SAME_LOAD, shares of lisd's req/s), p50, p99 and p99.9 of each and the ratios.
 #  2. The SQL baseline: db_lookup_subnet() (the database's longest-prefix match, what lisd ran
 #     per request before the in-memory snapshot) at 1k, 100k and 1M subnets: mean, p50,
 #     p99 microseconds, the ratio against 1k, the query plan; then the largest size again with
@@ -34,7 +35,8 @@
 # BENCH_KEY (ec | rsa), BENCH_BUILD (build-bench), BENCH_WHATIF (1: time the other inet_ops
 # index kind at the largest size), BENCH_WM_SIZES ("10000 100000 1000000"),
 # BENCH_RELOAD_SIZES (the same), BENCH_RELOAD_REPEAT (5), BENCH_FULL_RELOADS (5),
-# BENCH_DELTA_CHANGES (30), BENCH_KEEP (0).
+# BENCH_DELTA_CHANGES (30), BENCH_SAME_LOAD ("25 50": percentages of lisd's req/s; "" skips
+# the same-load runs), BENCH_KEEP (0).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,6 +46,7 @@ duration=${BENCH_DURATION:-10s}
 conns=${BENCH_CONNECTIONS:-16}
 rounds=${BENCH_ROUNDS:-3}
 wrk_threads=${BENCH_WRK_THREADS:-2}
+same_load=${BENCH_SAME_LOAD:-"25 50"}
 server_threads=${BENCH_SERVER_THREADS:-2}
 lookups=${BENCH_LOOKUPS:-20000}
 sizes=${BENCH_SUBNETS:-"1000 100000 1000000"}
@@ -57,7 +60,8 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 # ---------------------------------------------------------------- packages
 # Each entry: a Debian package, or alternatives separated by '|' (any one installed will do;
 # the first is installed when none is).
-packages=(wrk "nginx-light|nginx|nginx-full|nginx-core" haproxy postgresql openssl curl python3
+packages=(wrk nghttp2-client "nginx-light|nginx|nginx-full|nginx-core" haproxy postgresql openssl
+	  curl python3
 	  meson ninja-build pkg-config gcc libpq-dev libxml2-dev libmicrohttpd-dev
 	  libinih-dev libcsv-dev libgnutls28-dev liburcu-dev libssl-dev libjansson-dev
 	  libsnmp-dev libnl-3-dev libnl-route-3-dev
@@ -215,6 +219,31 @@ run_wrk() {
 		-s "$here/held_post.lua" "https://127.0.0.1:$port/held" >"$log" 2>&1 ||
 		die "wrk against $name failed: $(tail -n 5 "$log")"
 	grep '^WRKSTAT' "$log" || die "wrk against $name printed no summary: $(tail -n 5 "$log")"
+}
+
+# run_rate NAME PORT RATE: RATE requests/s in all, from $conns kept-alive connections at
+# RATE/$conns each (h2load --rps, HTTP/1.1, one request in flight per connection), for
+# $duration after 2 s of warm-up; prints "rps=... p50_us=... p99_us=... p999_us=...
+# max_us=... non2xx=... failed=..." from h2load's log of every request.
+run_rate() {
+	local name=$1 port=$2 rate=$3 log=$tmp/h2load-$1.log out=$tmp/h2load-$1.out
+	local per=$(( (rate + conns - 1) / conns )) secs=${duration%s}
+	local h2=(h2load --h1 -t"$wrk_threads" -c"$conns" --rps="$per" -d "$body"
+		  -H 'content-type: application/held+xml; charset=utf-8')
+	timeout 60 "${h2[@]}" -D 2 "https://127.0.0.1:$port/held" >/dev/null 2>&1 || true
+	rm -f "$log"
+	timeout 120 "${h2[@]}" -D "$secs" --log-file="$log" "https://127.0.0.1:$port/held" \
+		>"$out" 2>&1 || die "h2load against $name failed: $(tail -n 5 "$out")"
+	[ -s "$log" ] || die "h2load against $name logged no request: $(tail -n 5 "$out")"
+	local failed
+	failed=$(sed -n 's/.* \([0-9]*\) failed,.*/\1/p' "$out" | head -n1)
+	# each line: start (us since the epoch), HTTP status, time to the response (us)
+	sort -n -k3,3 "$log" | awk -v secs="$secs" -v failed="${failed:-?}" '
+		{ d[NR] = $3; if ($2 != 200) bad++ }
+		function q(f,  i) { i = int(NR * f + 0.5); if (i < 1) i = 1; return d[i] }
+		END { printf "rps=%.1f p50_us=%d p99_us=%d p999_us=%d max_us=%d non2xx=%d " \
+			     "failed=%s\n", NR / secs, q(0.5), q(0.99), q(0.999), d[NR], bad,
+			     failed }'
 }
 
 # ---------------------------------------------------------------- clean-up
@@ -479,6 +508,23 @@ for ((r = 0; r < rounds; r++)); do
 	rounds_line+="$(field "${nginx_stats[r]}" rps | cut -d. -f1) ${round_ratios[r]}"
 	[ "$r" -ne "$median_round" ] || rounds_line+='*'
 	[ "$r" -eq $((rounds - 1)) ] || rounds_line+=", "
+done
+# The same load on both: a fixed rate, a share of what lisd reached in its median round (the
+# wrk runs above load each server as fast as it answers, so their latencies are at different
+# loads). lisd then nginx at each rate; lisd's query log all in PostgreSQL before nginx runs.
+declare -a rate_lines=()
+[[ ${duration%s} =~ ^[1-9][0-9]*$ ]] ||
+	die "BENCH_DURATION must be seconds (e.g. 10s) for the same-load runs: $duration"
+for pct in $same_load; do
+	[[ $pct =~ ^[1-9][0-9]?$ ]] || die "BENCH_SAME_LOAD takes percentages 1..99: $pct"
+	rate=$(awk -v r="$(field "$lisd_stat" rps)" -v p="$pct" 'BEGIN { printf "%d", r * p / 100 }')
+	say "same load: $rate req/s ($pct% of lisd's), h2load against lisd, then nginx"
+	t0=$(psql -X -At "$db_lis" -c "SELECT now()")
+	before=$(grep -c ' held ' "$tmp/lisd.log" || true)
+	lisd_at=$(run_rate "lisd-at-$pct" "$lisd_port" "$rate")
+	catch_up "$tmp/lisd.log" "$t0" "$before" "$(now_ms)" >/dev/null
+	nginx_at=$(run_rate "nginx-at-$pct" "$nginx_port" "$rate")
+	rate_lines+=("$pct $rate lisd $lisd_at" "$pct $rate nginx $nginx_at")
 done
 kill "$lisd_pid" "$nginx_pid" 2>/dev/null || true
 wait "$lisd_pid" 2>/dev/null || true
@@ -966,6 +1012,37 @@ lisd2_pid=
 	echo "   (req/s ratio < 1 and latency ratios > 1 are the price of HELD parsing, resolving from"
 	echo "    lisd's in-memory wiremap snapshot (no SQL per request) and PIDF-LO building over"
 	echo "    serving the same bytes from a file)"
+	if [ ${#rate_lines[@]} -gt 0 ]; then
+		echo
+		echo "   the same load on both: a fixed rate, $conns connections at rate/$conns req/s each"
+		echo "   (h2load --rps, one request in flight per connection), ${duration} after a 2 s warm-up"
+		printf '   %5s %8s %-6s %9s %8s %8s %9s %8s %7s %6s\n' 'share' 'rate' server req/s \
+			p50_ms p99_ms p99.9_ms max_ms non2xx failed
+		# shellcheck disable=SC2086  # a line is split into its fields on purpose
+		for line in "${rate_lines[@]}"; do
+			set -- $line
+			st=${*:4}
+			printf '   %4s%% %8s %-6s %9s %8s %8s %9s %8s %7s %6s\n' "$1" "$2" "$3" \
+				"$(field "$st" rps)" "$(ms "$(field "$st" p50_us)")" \
+				"$(ms "$(field "$st" p99_us)")" "$(ms "$(field "$st" p999_us)")" \
+				"$(ms "$(field "$st" max_us)")" "$(field "$st" non2xx)" \
+				"$(field "$st" failed)"
+		done
+		# shellcheck disable=SC2086  # the same
+		for ((i = 0; i + 1 < ${#rate_lines[@]}; i += 2)); do
+			set -- ${rate_lines[i]}
+			l=${*:4}
+			set -- ${rate_lines[i + 1]}
+			st=${*:4}
+			echo "   lisd/nginx at $2 req/s:  p50 $(ratio "$(field "$l" p50_us)" \
+				"$(field "$st" p50_us)")  p99 $(ratio "$(field "$l" p99_us)" \
+				"$(field "$st" p99_us)")  p99.9 $(ratio "$(field "$l" p999_us)" \
+				"$(field "$st" p999_us)")"
+		done
+		echo "   (share: of lisd's req/s in the reported round. Below saturation a request waits"
+		echo "    only for what runs beside it on the 2 cores: for lisd, PostgreSQL storing its"
+		echo "    query log a batch at a time, for nginx nothing)"
+	fi
 	echo "   declared/office       req/s $(ratio "$(field "$decl_stat" rps)" \
 		"$(field "$lisd_stat" rps)")  p50 $(ratio "$(field "$decl_stat" p50_us)" \
 		"$(field "$lisd_stat" p50_us)")  p99 $(ratio "$(field "$decl_stat" p99_us)" \

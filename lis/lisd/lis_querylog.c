@@ -36,6 +36,11 @@
 #define FIELD_MAX_LONG 2048
 /* An encoded entry is at most this long (19 fields, escaped, plus seq and crc). */
 #define BODY_MAX (16 * 1024)
+/* Committed lines the spool keeps before the inserter drops them (compact_locked): each
+ * compaction costs a new file, two fdatasyncs and a rename, which after every batch tripled
+ * the spool's syncs. It also compacts after a second with nothing new to insert, and at stop;
+ * a crash leaves at most this much to replay, which the unique key skips. */
+#define COMPACT_BYTES ((off_t)4 << 20)
 /* Reconnect backoff of the inserter: 0.5 s doubling to this. */
 #define BACKOFF_MAX_MS 10000
 
@@ -71,6 +76,8 @@ static struct {
 	long long next_seq;
 	off_t write_end;                /* bytes written */
 	off_t durable_end;              /* bytes written and fdatasync'ed */
+	off_t compact_end;              /* write_end after the last compaction: beyond it the
+	                                 * spool holds lines (committed or not) */
 	bool spool_broken;              /* a write failed: overflow entries cannot be spooled */
 	unsigned long long lost;        /* entries dropped because the spool could not be written
 	                                 * (under slock) */
@@ -656,7 +663,7 @@ static void compact_locked(off_t *done)
 	fsync_dir(Q.dir);
 	close(Q.fd);
 	Q.fd = nfd;
-	Q.write_end = Q.durable_end = *done = (off_t)b.len;
+	Q.write_end = Q.durable_end = Q.compact_end = *done = (off_t)b.len;
 	return;
 fail:
 	lis_log(LIS_LOG_WARN, "querylog", "spool=%s result=compact_failed reason=%s",
@@ -760,12 +767,18 @@ static void *inserter_main(void *arg)
 			struct timespec until;
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += 1;
-			pthread_cond_timedwait(&Q.dcond, &Q.slock, &until);
+			/* a second with nothing new: drop what is committed */
+			if (pthread_cond_timedwait(&Q.dcond, &Q.slock, &until) == ETIMEDOUT &&
+			    Q.write_end > Q.compact_end)
+				compact_locked(&done);
 		}
 		off_t end = Q.durable_end;
 		int fd = Q.fd;
+		bool finished = end <= done && stop;
+		if (finished && Q.write_end > Q.compact_end)
+			compact_locked(&done);
 		pthread_mutex_unlock(&Q.slock);
-		if (end <= done && stop)
+		if (finished)
 			break;
 		if (end <= done)
 			continue;
@@ -824,7 +837,8 @@ static void *inserter_main(void *arg)
 				down_logged = false;
 				replayed = 0;
 			}
-			compact_locked(&done);
+			if (Q.write_end - Q.compact_end >= COMPACT_BYTES)
+				compact_locked(&done);
 		}
 		pthread_mutex_unlock(&Q.slock);
 		continue;

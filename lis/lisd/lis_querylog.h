@@ -7,10 +7,11 @@
  * numbers it with the next seq, appends it to the spool file <spool_dir>/<instance>.spool,
  * fdatasync per batch) -> inserter thread (reads the spool from where it last committed,
  * COPYs batches in, again as INSERT ... ON CONFLICT (instance, seq) DO NOTHING where some
- * were stored before, and once everything spooled is committed replaces the spool with a
- * one-line file that remembers the next seq). While PostgreSQL is away the spool grows and is
+ * were stored before, and when everything spooled is committed and the spool holds 4 MiB of
+ * lines, or nothing new came for a second, or at stop, replaces the spool with a one-line
+ * file that remembers the next seq). While PostgreSQL is away the spool grows and is
  * replayed in order when it returns; after a crash the spool is replayed at start, and rows
- * already stored are skipped by the unique key. When the queue is full the request thread
+ * already stored (up to those 4 MiB) are skipped by the unique key. When the queue is full the request thread
  * writes the queue and its own entry to the spool itself: entries are never dropped for
  * want of memory.
  *
