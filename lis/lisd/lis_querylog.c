@@ -1115,6 +1115,7 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 	Q.next_seq = max_seq + 1;
 	Q.pending = pending;
 	Q.write_end = Q.durable_end = good_end;
+	Q.compact_end = 0;  /* what the spool holds is not known to be stored */
 	if (good_end == 0) {
 		/* Remember where numbering stands before any entry exists. */
 		char line[64];
@@ -1124,6 +1125,7 @@ int lis_querylog_start(const struct lis_config *cfg, struct lis_error *err)
 			lis_error_set(err, LIS_E_SYSTEM, "%s: cannot write: %s", Q.path, strerror(errno));
 			goto fail;
 		}
+		Q.compact_end = Q.write_end;  /* the mark alone: nothing to drop */
 	}
 	Q.ring = malloc(Q.ring_size);
 	Q.text = malloc(CHUNK_TEXT);
