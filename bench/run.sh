@@ -5,7 +5,7 @@
 #     answering from its in-memory snapshot of a wiremap loaded with deploy/sample/*.csv) and
 #     to nginx serving lisd's own answer as a static file of the same size over the same
 #     certificate and TLS versions; then to lisd again with [notify] enabled (the request is
-#     an emergency call: every answer goes through the notification trigger); then to a lisd
+#     an emergency call: every answer is judged by notifications_for()); then to a lisd
 #     for which the client is a remote softphone user on a VPN address with a declared home
 #     address (every answer the declared address, method Manual). Prints requests/s, p50,
 #     p99 of each and the ratios. Then lisd and nginx at the same load: h2load at fixed rates
@@ -595,7 +595,7 @@ lisd2_pid=
 # ---------------------------------------------------------------- HELD load, notifications on
 # The same lisd and load with [notify] enabled (lisd(8) NOTIFICATIONS): every request of the
 # bench is an emergency call (responseTime emergencyRouting) of one target, so each query log
-# row goes through the notification trigger (advisory lock, window UPDATE) and the notifier
+# row is judged by notifications_for() (advisory lock, window probe) and the notifier
 # thread delivers to a syslog socket read by a small receiver. The HELD answer should not
 # notice; the query log inserter does the extra work, measured as the time until the run's
 # query log is in PostgreSQL.
@@ -622,7 +622,7 @@ lisd_pid=$started_pid
 notify_t0=$(psql -X -At "$db_lis" -c "SELECT now()")
 say "wrk -t$wrk_threads -c$conns -d$duration against lisd with notifications on"
 notify_stat=$(run_wrk lisd-notify "$lisd_notify_port")
-# Until the run's query log is in PostgreSQL (spooled, inserted, through the trigger).
+# Until the run's query log is in PostgreSQL (spooled, inserted, judged for notifications).
 answered=$(grep -c ' held ' "$tmp/lisd-notify.log" || true)
 catch_up_ms=$(catch_up "$tmp/lisd-notify.log" "$notify_t0" 0 "$(now_ms)")
 kill "$lisd_pid" 2>/dev/null || true
@@ -1056,7 +1056,7 @@ lisd2_pid=
 	echo "   (lisd+n: every request an emergency call of one target; $notify_made,"
 	echo "    $notify_got delivered to syslog. The query log of a run was all in PostgreSQL"
 	echo "    ${off_catch_up_ms:-NOT within 60 s} ms (off) and ${catch_up_ms:-NOT within 60 s} ms (on) after its load ended:"
-	echo "    the trigger is the inserter's work; no answer waits for it)"
+	echo "    notifications are the inserter's work; no answer waits for them)"
 	echo
 	echo "2. SQL baseline: subnet lookup via db_lookup_subnet(), $lookups lookups per size (80% inside"
 	echo "   a stored prefix). lisd no longer runs it per request (it answers from memory, see 3):"

@@ -36,6 +36,7 @@ struct db_stmt {
 struct db_conn {
 	PGconn *pg;
 	unsigned prepared; /* bit (1u << db_stmt_id) set once prepared on this connection */
+	bool notify;       /* db_notify_session(): query log batches open notifications */
 };
 
 /* Run a constant SQL text with parameters (PQexecParams, text format). Returns the result

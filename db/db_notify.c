@@ -13,12 +13,12 @@ int db_notify_session(struct db_conn *c, unsigned long window_s, struct lis_erro
 	snprintf(w, sizeof w, "%lu", window_s);
 	const char *const v[] = {w};
 	PGresult *res = db_exec(c, "notify: session settings",
-				"SELECT set_config('lis.notify', 'on', false), "
-				"set_config('lis.notify_window', $1, false)", 1, v,
+				"SELECT set_config('lis.notify_window', $1, false)", 1, v,
 				PGRES_TUPLES_OK, err);
 	if (!res)
 		return -1;
 	PQclear(res);
+	c->notify = true;
 	return 0;
 }
 
@@ -138,8 +138,8 @@ int db_notify_claim(struct db_conn *c, struct db_notification *n, struct lis_err
 		db_rollback(c);
 		return lis_error_set(err, LIS_E_SYSTEM, "notify: out of memory");
 	}
-	/* The target's emergency queries of the window so far, and the last: the trigger does not
-	 * count them (0009_notify.sql). last_at held window_end until now. */
+	/* The target's emergency queries of the window so far, and the last: opening the window
+	 * does not count them (0009_notify.sql). last_at held window_end until now. */
 	const char *const cv[] = {n->target, n->test ? "t" : "f", n->first_at, n->last_at};
 	res = db_exec(c, "notify: count the queries",
 		      "SELECT count(*), " ISO("coalesce(max(at), $3::timestamptz)") " FROM query_log "

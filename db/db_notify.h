@@ -1,5 +1,5 @@
 /* The notification outbox's SQL (db/migrations/0009_notify.sql): the session settings that
- * make the query log's trigger open notifications, the planning of their deliveries, the
+ * make the query log's batches open notifications (0016), the planning of their deliveries, the
  * claim of one due delivery under a row lock, and the record of each attempt. */
 #ifndef DB_NOTIFY_H
 #define DB_NOTIFY_H
@@ -9,8 +9,9 @@
 
 #include "db.h"
 
-/* On this connection, every emergency query log row inserted opens or joins a notification
- * whose window is window_s seconds (SET lis.notify, lis.notify_window for the session). */
+/* On this connection, every emergency query log row db_query_log_insert() stores opens or
+ * joins a notification whose window is window_s seconds (lis.notify_window for the session;
+ * the insert calls notifications_for() in its transaction, migration 0016). */
 int db_notify_session(struct db_conn *c, unsigned long window_s, struct lis_error *err);
 
 /* A delivery claimed, with its notification. Strings are malloc'd ("" for SQL NULL);

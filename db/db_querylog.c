@@ -7,7 +7,11 @@
  * outage or a crash left it unsure. COPY has no ON CONFLICT: when the unique key (instance,
  * seq) refuses it (the batch holds entries stored before), it stores nothing, and the batch
  * goes in again as one INSERT ... SELECT FROM unnest() of one array parameter per column,
- * with ON CONFLICT DO NOTHING, which skips what is stored already. */
+ * with ON CONFLICT DO NOTHING, which skips what is stored already.
+ *
+ * Where the connection opens notifications (db_notify_session()), the batch and the call of
+ * notifications_for() with the seqs it stored (all of a COPY, those the INSERT returns) are
+ * one transaction: a row is stored and judged together, or neither. */
 #include "db_querylog.h"
 
 #include <stdio.h>
@@ -29,6 +33,7 @@ static const char insert_again_sql[] =
 	" $12::text[], $13::text[], $14::text[], $15::text[], $16::boolean[], $17::text[],"
 	" $18::text[], $19::text[], $20::real[], $21::boolean[]) AS u"
 	" ON CONFLICT (instance, seq) DO NOTHING";
+static const char returning_sql[] = " RETURNING seq";
 
 /* "2026-11-25 08:00:00.123456+00": timestamptz input, exact to the microsecond. */
 static void format_at(long long at_us, char *buf, size_t size)
@@ -108,9 +113,11 @@ static PGresult *copy_in(struct db_conn *c, const char *instance,
 	return res;
 }
 
-/* The batch again, as one INSERT of arrays with ON CONFLICT DO NOTHING. */
+/* The batch again, as one INSERT of arrays with ON CONFLICT DO NOTHING; with returning, the
+ * seqs it stored come back as rows. */
 static PGresult *insert_again(struct db_conn *c, const char *instance,
-			      const struct db_query_log_entry *e, size_t n, bool *oom)
+			      const struct db_query_log_entry *e, size_t n, bool returning,
+			      bool *oom)
 {
 	struct db_array a[N_VALUES];
 	PGresult *res = NULL;
@@ -130,10 +137,47 @@ static PGresult *insert_again(struct db_conn *c, const char *instance,
 			goto out;
 		}
 	}
-	res = PQexecParams(c->pg, insert_again_sql, 1 + N_VALUES, NULL, values, NULL, NULL, 0);
+	char sql[sizeof insert_again_sql + sizeof returning_sql];
+	snprintf(sql, sizeof sql, "%s%s", insert_again_sql, returning ? returning_sql : "");
+	res = PQexecParams(c->pg, sql, 1 + N_VALUES, NULL, values, NULL, NULL, 0);
 out:
 	db_arrays_free(a, N_VALUES);
 	return res;
+}
+
+/* BEGIN, COMMIT or ROLLBACK of the writer's transaction; false with err filled. */
+static bool tx(struct db_conn *c, const char *sql, struct lis_error *err)
+{
+	PGresult *res = db_exec(c, "query log insert", sql, 0, NULL, PGRES_COMMAND_OK, err);
+	PQclear(res);
+	return res != NULL;
+}
+
+/* notifications_for(instance, the seqs of e[0..n), or of res's rows when res is not NULL)
+ * in the open transaction. */
+static bool notify_for(struct db_conn *c, const char *instance,
+		       const struct db_query_log_entry *e, size_t n, const PGresult *res,
+		       struct lis_error *err)
+{
+	struct strbuf t = {0};
+	size_t rows = res ? (size_t)PQntuples(res) : n;
+	strbuf_puts(&t, "{");
+	for (size_t i = 0; i < rows; i++)
+		strbuf_printf(&t, "%s%lld", i ? "," : "",
+			      res ? strtoll(PQgetvalue(res, (int)i, 0), NULL, 10) : e[i].seq);
+	strbuf_puts(&t, "}");
+	if (t.cut || !t.s) {
+		strbuf_free(&t);
+		lis_error_set(err, DB_E_QUERY, "query log insert: out of memory");
+		return false;
+	}
+	const char *const v[] = {instance, t.s};
+	PGresult *r = db_exec(c, "query log insert: notifications",
+			      "SELECT notifications_for($1, $2::bigint[])", 2, v, PGRES_TUPLES_OK,
+			      err);
+	strbuf_free(&t);
+	PQclear(r);
+	return r != NULL;
 }
 
 int db_query_log_insert(struct db_conn *c, const char *instance,
@@ -146,22 +190,49 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 		return 0;
 	if (!db_is_ok(c))
 		return lis_error_set(err, DB_E_CONNECT, "query log insert: not connected");
-	bool oom = false;
+	bool oom = false, again = false;
+	if (c->notify && !tx(c, "BEGIN", err))
+		return -1;
 	PGresult *res = copy_in(c, instance, e, n, &oom);
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (state && strcmp(state, "23505") == 0) {
 		PQclear(res);
-		res = insert_again(c, instance, e, n, &oom);
+		res = NULL;
+		/* the failed COPY ended the transaction's use: a new one for the INSERT */
+		if (!c->notify || (tx(c, "ROLLBACK", err) && tx(c, "BEGIN", err)))
+			res = insert_again(c, instance, e, n, c->notify, &oom);
+		else
+			return -1;
+		again = true;
 	}
-	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+	ExecStatusType want = again && c->notify ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
+	if (!res || PQresultStatus(res) != want) {
 		if (oom)
-			return lis_error_set(err, DB_E_QUERY, "query log insert: out of memory");
-		db_set_error(c, res, err, "query log insert");
+			lis_error_set(err, DB_E_QUERY, "query log insert: out of memory");
+		else
+			db_set_error(c, res, err, "query log insert");
 		PQclear(res);
+		if (c->notify && db_is_ok(c)) {
+			struct lis_error ignored = {0};
+			(void)tx(c, "ROLLBACK", &ignored);
+		}
 		return -1;
 	}
+	size_t stored = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
+	if (c->notify) {
+		bool ok = notify_for(c, instance, e, n, again ? res : NULL, err) &&
+			  tx(c, "COMMIT", err);
+		if (!ok) {
+			PQclear(res);
+			if (db_is_ok(c)) {
+				struct lis_error ignored = {0};
+				(void)tx(c, "ROLLBACK", &ignored);
+			}
+			return -1;
+		}
+	}
 	if (inserted)
-		*inserted = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
+		*inserted = stored;
 	PQclear(res);
 	return 0;
 }
