@@ -1,4 +1,4 @@
--- 0016: notifications without a trigger on query_log. 0014's statement trigger had the
+-- 0016: notifications without a statement trigger on query_log. 0014's statement trigger had the
 -- statement's new rows in a transition table, and PostgreSQL fills that table for every row
 -- inserted while the trigger exists, whether its WHEN lets it run or not: 0.9 us of the
 -- backend's 11-12 us per query logged (bench cluster, notifications off, three pairs), in
@@ -70,3 +70,18 @@ END $$;
 
 DROP TRIGGER query_log_notifications ON query_log;
 DROP FUNCTION notifications_from_queries();
+
+-- A lisd of before 0016 still writing (between `lisctl db migrate` and its restart) sets
+-- lis.notify and calls nothing: its emergency rows go through notifications_for() one by
+-- one, so that no emergency call goes unnotified during an upgrade. A lisd of 0016 on never
+-- sets lis.notify, and a row-level trigger whose WHEN is false costs neither an event nor a
+-- transition table. To be dropped once no such lisd can be left.
+CREATE FUNCTION notifications_from_old_writer() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM notifications_for(NEW.instance, ARRAY[NEW.seq]);
+	RETURN NULL;
+END $$;
+CREATE TRIGGER query_log_notifications_of_old_writers AFTER INSERT ON query_log
+	FOR EACH ROW WHEN (NEW.response_time IN ('emergencyRouting', 'emergencyDispatch')
+			   AND current_setting('lis.notify', true) = 'on')
+	EXECUTE FUNCTION notifications_from_old_writer();

@@ -348,14 +348,27 @@ static void test_non_emergency_query_is_not_notified(void)
 	CHECK(n_received(&webhook, "ip:127.0.0.15") == 0);
 }
 
-/* Migration 0016: query_log has no trigger. PostgreSQL fills a statement trigger's transition
- * table for every row inserted while the trigger exists, whether it runs or not (0.9 us of
- * the backend per row logged with notifications off): lisd's writer calls
- * notifications_for() itself where [notify] is enabled. */
-static void test_query_log_has_no_trigger(void)
+/* Migration 0016: no trigger on query_log has a transition table. PostgreSQL fills one for
+ * every row inserted while such a trigger exists, whether it runs or not (0.9 us of the
+ * backend per row logged with notifications off): lisd's writer calls notifications_for()
+ * itself where [notify] is enabled. A writer of before 0016 (a lisd not yet restarted after
+ * `lisctl db migrate`) sets lis.notify and calls nothing: a row trigger judges its
+ * emergency rows, so that no emergency call goes unnotified during an upgrade; without
+ * lis.notify it does nothing. In transactions that are rolled back. */
+#define INSERT_EMERGENCY(seq) \
+	"INSERT INTO query_log (instance, seq, at, kind, target, result, response_time) VALUES " \
+	"('t-0016', " seq ", now(), 'held', 'ip:192.0.2.16', 'located', 'emergencyRouting');"
+#define MADE "SELECT count(*) FROM notification WHERE instance = 't-0016'"
+static void test_only_writers_of_before_0016_fire_a_trigger(void)
 {
 	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM pg_trigger WHERE tgrelid = "
-			  "'query_log'::regclass AND NOT tgisinternal") == 0);
+			  "'query_log'::regclass AND (tgnewtable IS NOT NULL OR tgoldtable IS NOT "
+			  "NULL OR tgtype & 1 = 0) AND NOT tgisinternal") == 0);
+	CHECK(th_pg_count(&E.pg, "BEGIN; " INSERT_EMERGENCY("1") MADE) == 0);
+	CHECK(th_pg_count(&E.pg, "BEGIN; SELECT set_config('lis.notify', 'on', true); "
+			  INSERT_EMERGENCY("1") MADE) == 1);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE instance = 't-0016'") ==
+	      0);
 }
 
 /* A batch sent again (after an outage or a crash) opens notifications only for the rows it
@@ -644,7 +657,8 @@ int main(void)
 	t_run("repeated_queries_within_the_window_make_one_notification",
 	      test_repeated_queries_within_the_window_make_one_notification);
 	t_run("non_emergency_query_is_not_notified", test_non_emergency_query_is_not_notified);
-	t_run("query_log_has_no_trigger", test_query_log_has_no_trigger);
+	t_run("only_writers_of_before_0016_fire_a_trigger",
+	      test_only_writers_of_before_0016_fire_a_trigger);
 	t_run("a_batch_sent_again_opens_notifications_only_for_what_it_stores",
 	      test_a_batch_sent_again_opens_notifications_only_for_what_it_stores);
 	t_run("windows_are_opened_by_the_queries_the_rule_names",
