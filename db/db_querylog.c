@@ -145,37 +145,27 @@ out:
 	return res;
 }
 
-/* BEGIN, COMMIT or ROLLBACK of the writer's transaction; false with err filled. */
-static bool tx(struct db_conn *c, const char *sql, struct lis_error *err)
-{
-	PGresult *res = db_exec(c, "query log insert", sql, 0, NULL, PGRES_COMMAND_OK, err);
-	PQclear(res);
-	return res != NULL;
-}
-
 /* notifications_for(instance, the seqs of e[0..n), or of res's rows when res is not NULL)
  * in the open transaction. */
 static bool notify_for(struct db_conn *c, const char *instance,
 		       const struct db_query_log_entry *e, size_t n, const PGresult *res,
 		       struct lis_error *err)
 {
-	struct strbuf t = {0};
-	size_t rows = res ? (size_t)PQntuples(res) : n;
-	strbuf_puts(&t, "{");
-	for (size_t i = 0; i < rows; i++)
-		strbuf_printf(&t, "%s%lld", i ? "," : "",
-			      res ? strtoll(PQgetvalue(res, (int)i, 0), NULL, 10) : e[i].seq);
-	strbuf_puts(&t, "}");
-	if (t.cut || !t.s) {
-		strbuf_free(&t);
+	struct db_array seqs = {0};
+	if (res)
+		for (int i = 0; i < PQntuples(res); i++)
+			db_array_add(&seqs, PQgetvalue(res, i, 0));
+	else
+		for (size_t i = 0; i < n; i++)
+			db_array_addf(&seqs, "%lld", e[i].seq);
+	const char *const v[] = {instance, db_array_end(&seqs)};
+	PGresult *r = NULL;
+	if (!v[1])
 		lis_error_set(err, DB_E_QUERY, "query log insert: out of memory");
-		return false;
-	}
-	const char *const v[] = {instance, t.s};
-	PGresult *r = db_exec(c, "query log insert: notifications",
-			      "SELECT notifications_for($1, $2::bigint[])", 2, v, PGRES_TUPLES_OK,
-			      err);
-	strbuf_free(&t);
+	else
+		r = db_exec(c, "query log insert: notifications",
+			    "SELECT notifications_for($1, $2::bigint[])", 2, v, PGRES_TUPLES_OK, err);
+	db_arrays_free(&seqs, 1);
 	PQclear(r);
 	return r != NULL;
 }
@@ -191,7 +181,7 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 	if (!db_is_ok(c))
 		return lis_error_set(err, DB_E_CONNECT, "query log insert: not connected");
 	bool oom = false, again = false;
-	if (c->notify && !tx(c, "BEGIN", err))
+	if (c->notify && db_run(c, "query log insert", "BEGIN", err) < 0)
 		return -1;
 	PGresult *res = copy_in(c, instance, e, n, &oom);
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -199,10 +189,12 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 		PQclear(res);
 		res = NULL;
 		/* the failed COPY ended the transaction's use: a new one for the INSERT */
-		if (!c->notify || (tx(c, "ROLLBACK", err) && tx(c, "BEGIN", err)))
-			res = insert_again(c, instance, e, n, c->notify, &oom);
-		else
-			return -1;
+		if (c->notify) {
+			db_rollback(c);
+			if (db_run(c, "query log insert", "BEGIN", err) < 0)
+				return -1;
+		}
+		res = insert_again(c, instance, e, n, c->notify, &oom);
 		again = true;
 	}
 	ExecStatusType want = again && c->notify ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
@@ -212,22 +204,16 @@ int db_query_log_insert(struct db_conn *c, const char *instance,
 		else
 			db_set_error(c, res, err, "query log insert");
 		PQclear(res);
-		if (c->notify && db_is_ok(c)) {
-			struct lis_error ignored = {0};
-			(void)tx(c, "ROLLBACK", &ignored);
-		}
+		if (c->notify)
+			db_rollback(c);
 		return -1;
 	}
 	size_t stored = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
 	if (c->notify) {
-		bool ok = notify_for(c, instance, e, n, again ? res : NULL, err) &&
-			  tx(c, "COMMIT", err);
-		if (!ok) {
+		if (!notify_for(c, instance, e, n, again ? res : NULL, err) ||
+		    db_run(c, "query log insert", "COMMIT", err) < 0) {
 			PQclear(res);
-			if (db_is_ok(c)) {
-				struct lis_error ignored = {0};
-				(void)tx(c, "ROLLBACK", &ignored);
-			}
+			db_rollback(c);
 			return -1;
 		}
 	}
