@@ -10,6 +10,9 @@
 #     address (every answer the declared address, method Manual). Prints requests/s, p50,
 #     p99 of each and the ratios. Then lisd and nginx at the same load: h2load at fixed rates
 #     (BENCH_SAME_LOAD, shares of lisd's req/s), p50, p99 and p99.9 of each and the ratios.
+# 1b. Section 1 again on the largest wiremap of 4 (the lisd of 5): each request names a device
+#     of it drawn at random (BENCH_BIG_TARGETS of each kind), against nginx in turns; then the
+#     same load on both with one device.
 #  2. The SQL baseline: db_lookup_subnet() (the database's longest-prefix match, what lisd ran
 #     per request before the in-memory snapshot) at 1k, 100k and 1M subnets: mean, p50,
 #     p99 microseconds, the ratio against 1k, the query plan; then the largest size again with
@@ -36,7 +39,7 @@
 # index kind at the largest size), BENCH_WM_SIZES ("10000 100000 1000000"),
 # BENCH_RELOAD_SIZES (the same), BENCH_RELOAD_REPEAT (5), BENCH_FULL_RELOADS (5),
 # BENCH_DELTA_CHANGES (30), BENCH_SAME_LOAD ("25 50": percentages of lisd's req/s; "" skips
-# the same-load runs), BENCH_KEEP (0).
+# the same-load runs), BENCH_BIG_TARGETS (10000), BENCH_KEEP (0).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -183,14 +186,14 @@ held_post() {
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-# catch_up LOG T0 BEFORE END_MS: milliseconds from END_MS until PostgreSQL holds the query log
-# rows (at >= T0) of every HELD answer in lisd's LOG past its first BEFORE lines; "" when not
-# within 60 s.
+# catch_up LOG T0 BEFORE END_MS [DB]: milliseconds from END_MS until PostgreSQL (DB, by default
+# the lis database) holds the query log rows (at >= T0) of every HELD answer in lisd's LOG
+# past its first BEFORE lines; "" when not within 60 s.
 catch_up() {
 	local answered stored
 	answered=$(( $(grep -c ' held ' "$1" || true) - $3 ))
 	for _ in $(seq 1 600); do
-		stored=$(psql -X -At "$db_lis" -c "SELECT count(*) FROM query_log WHERE at >= '$2'")
+		stored=$(psql -X -At "${5:-$db_lis}" -c "SELECT count(*) FROM query_log WHERE at >= '$2'")
 		if [ "$stored" -ge "$answered" ]; then echo $(( $(now_ms) - $4 )); return; fi
 		sleep 0.1
 	done
@@ -208,15 +211,19 @@ request_thread_cpu() {
 	echo "${out:-?}" | tr -s ' '
 }
 
-# run_wrk NAME PORT: one bounded keep-alive POST load, prints the WRKSTAT line.
+# run_wrk NAME PORT: one bounded keep-alive POST load, prints the WRKSTAT line. Each request
+# is $body, or, when $targets names a file of devices, a request for one of them at random
+# (held_post.lua).
+targets=
 run_wrk() {
 	local name=$1 port=$2 log=$tmp/wrk-$1.log
 	# A short warm-up first so both servers start the measured run with caches and
 	# connections in the same state.
-	BENCH_BODY=$body timeout 60 wrk -t"$wrk_threads" -c"$conns" -d2s \
-		-s "$here/held_post.lua" "https://127.0.0.1:$port/held" >/dev/null 2>&1 || true
-	BENCH_BODY=$body timeout 120 wrk -t"$wrk_threads" -c"$conns" -d"$duration" --latency \
-		-s "$here/held_post.lua" "https://127.0.0.1:$port/held" >"$log" 2>&1 ||
+	BENCH_BODY=$body BENCH_TARGETS=$targets timeout 60 wrk -t"$wrk_threads" -c"$conns" \
+		-d2s -s "$here/held_post.lua" "https://127.0.0.1:$port/held" >/dev/null 2>&1 || true
+	BENCH_BODY=$body BENCH_TARGETS=$targets timeout 120 wrk -t"$wrk_threads" -c"$conns" \
+		-d"$duration" --latency -s "$here/held_post.lua" "https://127.0.0.1:$port/held" \
+		>"$log" 2>&1 ||
 		die "wrk against $name failed: $(tail -n 5 "$log")"
 	grep '^WRKSTAT' "$log" || die "wrk against $name printed no summary: $(tail -n 5 "$log")"
 }
@@ -450,7 +457,6 @@ lisd_tls=$(tls_info "$lisd_port")
 lisd_cipher=$(field "$lisd_tls" cipher)
 
 # ---------------------------------------------------------------- nginx
-nginx_port=$(free_port)
 nd=$tmp/nginx
 user_line=
 [ "$(id -u)" -eq 0 ] && user_line="user root;"   # workers read files in our 0700 temp dirs
@@ -462,20 +468,28 @@ TLS_*) tls_pins="ssl_conf_command Ciphersuites $lisd_cipher;" ;;
 esac
 lisd_kx=$(field "$lisd_tls" kx)
 [ -n "$lisd_kx" ] && tls_pins="$tls_pins ssl_ecdh_curve $lisd_kx;"
-sed -e "s|@USER@|$user_line|" -e "s|@WORKERS@|$server_threads|" -e "s|@DIR@|$nd|g" \
-	-e "s|@PORT@|$nginx_port|" -e "s|@CERT@|$tmp/tls/cert.pem|" -e "s|@KEY@|$tmp/tls/key.pem|" \
-	-e "s|@TLS_PINS@|$tls_pins|" "$here/nginx.conf.in" >"$nd/nginx.conf"
-nginx -t -q -p "$nd" -c "$nd/nginx.conf" -e "$nd/error.log" 2>"$nd/check.log" ||
-	die "nginx rejects the bench config: $(cat "$nd/check.log")"
-say "starting nginx on 127.0.0.1:$nginx_port with $server_threads workers"
-nginx -p "$nd" -c "$nd/nginx.conf" -e "$nd/error.log" -g 'daemon off;' 2>"$nd/stderr.log" &
-nginx_pid=$!
-wait_https "$nginx_port" "$nginx_pid" nginx "$nd/error.log"
-check=$(curl -sk -o "$tmp/nginx-answer" -w '%{http_code} %{size_download}' -X POST \
-	--data-binary "@$body" -H 'Content-Type: application/held+xml; charset=utf-8' \
-	"https://127.0.0.1:$nginx_port/held")
-[ "$check" = "200 $answer_size" ] ||
-	die "nginx answered POST with '$check', expected '200 $answer_size'"
+# start_nginx DIR SIZE: nginx serving DIR/html/held (SIZE bytes) on a free port; sets
+# nginx_port and nginx_pid, and checks that a POST gets the whole file with 200.
+start_nginx() {
+	local nd=$1 check
+	nginx_port=$(free_port)
+	sed -e "s|@USER@|$user_line|" -e "s|@WORKERS@|$server_threads|" -e "s|@DIR@|$nd|g" \
+		-e "s|@PORT@|$nginx_port|" -e "s|@CERT@|$tmp/tls/cert.pem|" \
+		-e "s|@KEY@|$tmp/tls/key.pem|" -e "s|@TLS_PINS@|$tls_pins|" \
+		"$here/nginx.conf.in" >"$nd/nginx.conf"
+	nginx -t -q -p "$nd" -c "$nd/nginx.conf" -e "$nd/error.log" 2>"$nd/check.log" ||
+		die "nginx rejects the bench config: $(cat "$nd/check.log")"
+	say "starting nginx on 127.0.0.1:$nginx_port with $server_threads workers"
+	nginx -p "$nd" -c "$nd/nginx.conf" -e "$nd/error.log" -g 'daemon off;' \
+		2>"$nd/stderr.log" &
+	nginx_pid=$!
+	wait_https "$nginx_port" "$nginx_pid" nginx "$nd/error.log"
+	check=$(curl -sk -o "$nd/answer-check" -w '%{http_code} %{size_download}' -X POST \
+		--data-binary "@$body" -H 'Content-Type: application/held+xml; charset=utf-8' \
+		"https://127.0.0.1:$nginx_port/held")
+	[ "$check" = "200 $2" ] || die "nginx answered POST with '$check', expected '200 $2'"
+}
+start_nginx "$nd" "$answer_size"
 nginx_tls=$(tls_info "$nginx_port")
 
 # ---------------------------------------------------------------- HELD load
@@ -485,47 +499,66 @@ busy_before=$(cpu_busy)
 # ratio is the one reported. Each lisd run ends when its query log is all in PostgreSQL, so
 # that the inserter's work does not fall into nginx's run.
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a whole number of 1 or more: $rounds"
-declare -a lisd_stats=() nginx_stats=() round_ratios=()
-for ((r = 1; r <= rounds; r++)); do
-	say "round $r of $rounds: wrk -t$wrk_threads -c$conns -d$duration against lisd, then nginx"
-	t0=$(psql -X -At "$db_lis" -c "SELECT now()")
-	before=$(grep -c ' held ' "$tmp/lisd.log" || true)
-	lisd_stats+=("$(run_wrk "lisd-$r" "$lisd_port")")
-	caught=$(catch_up "$tmp/lisd.log" "$t0" "$before" "$(now_ms)")
-	[ "$r" -gt 1 ] || off_catch_up_ms=$caught
-	nginx_stats+=("$(run_wrk "nginx-$r" "$nginx_port")")
-	round_ratios+=("$(ratio "$(field "${lisd_stats[-1]}" rps)" \
-		"$(field "${nginx_stats[-1]}" rps)")")
-done
-thread_cpu=$(request_thread_cpu "$lisd_pid")
-median_round=$(for ((r = 0; r < rounds; r++)); do echo "${round_ratios[r]} $r"; done |
-	sort -n | awk -v n="$rounds" 'NR == int((n + 1) / 2) { print $2 }')
-lisd_stat=${lisd_stats[median_round]}
-nginx_stat=${nginx_stats[median_round]}
-rounds_line=
-for ((r = 0; r < rounds; r++)); do
-	rounds_line+="$(field "${lisd_stats[r]}" rps | cut -d. -f1)/"
-	rounds_line+="$(field "${nginx_stats[r]}" rps | cut -d. -f1) ${round_ratios[r]}"
-	[ "$r" -ne "$median_round" ] || rounds_line+='*'
-	[ "$r" -eq $((rounds - 1)) ] || rounds_line+=", "
-done
-# The same load on both: a fixed rate, a share of what lisd reached in its median round (the
-# wrk runs above load each server as fast as it answers, so their latencies are at different
-# loads). lisd then nginx at each rate; lisd's query log all in PostgreSQL before nginx runs.
-declare -a rate_lines=()
 [[ ${duration%s} =~ ^[1-9][0-9]*$ ]] ||
 	die "BENCH_DURATION must be seconds (e.g. 10s) for the same-load runs: $duration"
-for pct in $same_load; do
-	[[ $pct =~ ^[1-9][0-9]?$ ]] || die "BENCH_SAME_LOAD takes percentages 1..99: $pct"
-	rate=$(awk -v r="$(field "$lisd_stat" rps)" -v p="$pct" 'BEGIN { printf "%d", r * p / 100 }')
-	say "same load: $rate req/s ($pct% of lisd's), h2load against lisd, then nginx"
-	t0=$(psql -X -At "$db_lis" -c "SELECT now()")
-	before=$(grep -c ' held ' "$tmp/lisd.log" || true)
-	lisd_at=$(run_rate "lisd-at-$pct" "$lisd_port" "$rate")
-	catch_up "$tmp/lisd.log" "$t0" "$before" "$(now_ms)" >/dev/null
-	nginx_at=$(run_rate "nginx-at-$pct" "$nginx_port" "$rate")
-	rate_lines+=("$pct $rate lisd $lisd_at" "$pct $rate nginx $nginx_at")
-done
+# take_turns TAG LISD_PORT LISD_LOG DB: BENCH_ROUNDS turns of wrk against lisd, then against
+# nginx ($nginx_port); each lisd run ends when its query log is all in DB. Sets turn_lisd and
+# turn_nginx (the WRKSTAT lines of the round with the median ratio), turn_line (every
+# round's req/s and ratio, that round starred) and turn_first_catch_up (ms, round 1).
+take_turns() {
+	local tag=$1 port=$2 log=$3 db=$4 r t0 before caught median
+	local -a ls=() ns=() ratios=()
+	for ((r = 1; r <= rounds; r++)); do
+		say "$tag round $r of $rounds: wrk -t$wrk_threads -c$conns -d$duration against" \
+			"lisd, then nginx"
+		t0=$(psql -X -At "$db" -c "SELECT now()")
+		before=$(grep -c ' held ' "$log" || true)
+		ls+=("$(run_wrk "lisd-$tag-$r" "$port")")
+		caught=$(catch_up "$log" "$t0" "$before" "$(now_ms)" "$db")
+		[ "$r" -gt 1 ] || turn_first_catch_up=$caught
+		ns+=("$(run_wrk "nginx-$tag-$r" "$nginx_port")")
+		ratios+=("$(ratio "$(field "${ls[-1]}" rps)" "$(field "${ns[-1]}" rps)")")
+	done
+	median=$(for ((r = 0; r < rounds; r++)); do echo "${ratios[r]} $r"; done |
+		sort -n | awk -v n="$rounds" 'NR == int((n + 1) / 2) { print $2 }')
+	turn_lisd=${ls[median]}
+	turn_nginx=${ns[median]}
+	turn_line=
+	for ((r = 0; r < rounds; r++)); do
+		turn_line+="$(field "${ls[r]}" rps | cut -d. -f1)/"
+		turn_line+="$(field "${ns[r]}" rps | cut -d. -f1) ${ratios[r]}"
+		[ "$r" -ne "$median" ] || turn_line+='*'
+		[ "$r" -eq $((rounds - 1)) ] || turn_line+=", "
+	done
+}
+# same_loads TAG LISD_PORT LISD_LOG DB RPS: the same load on both, a fixed rate, each share of
+# BENCH_SAME_LOAD of RPS (what lisd reached in its median round: the wrk runs load each
+# server as fast as it answers, so their latencies are at different loads). lisd then nginx
+# at each rate, lisd's query log all in DB before nginx runs. Sets turn_rates: per rate, a
+# line for lisd and one for nginx ("SHARE RATE SERVER rps=... p50_us=...").
+same_loads() {
+	local tag=$1 port=$2 log=$3 db=$4 pct rate t0 before lisd_at nginx_at
+	turn_rates=()
+	for pct in $same_load; do
+		[[ $pct =~ ^[1-9][0-9]?$ ]] || die "BENCH_SAME_LOAD takes percentages 1..99: $pct"
+		rate=$(awk -v r="$5" -v p="$pct" 'BEGIN { printf "%d", r * p / 100 }')
+		say "$tag same load: $rate req/s ($pct% of lisd's), h2load against lisd, then nginx"
+		t0=$(psql -X -At "$db" -c "SELECT now()")
+		before=$(grep -c ' held ' "$log" || true)
+		lisd_at=$(run_rate "lisd-$tag-at-$pct" "$port" "$rate")
+		catch_up "$log" "$t0" "$before" "$(now_ms)" "$db" >/dev/null
+		nginx_at=$(run_rate "nginx-$tag-at-$pct" "$nginx_port" "$rate")
+		turn_rates+=("$pct $rate lisd $lisd_at" "$pct $rate nginx $nginx_at")
+	done
+}
+take_turns sample "$lisd_port" "$tmp/lisd.log" "$db_lis"
+lisd_stat=$turn_lisd
+nginx_stat=$turn_nginx
+rounds_line=$turn_line
+off_catch_up_ms=$turn_first_catch_up
+thread_cpu=$(request_thread_cpu "$lisd_pid")
+same_loads sample "$lisd_port" "$tmp/lisd.log" "$db_lis" "$(field "$lisd_stat" rps)"
+rate_lines=("${turn_rates[@]}")
 kill "$lisd_pid" "$nginx_pid" 2>/dev/null || true
 wait "$lisd_pid" 2>/dev/null || true
 wait "$nginx_pid" 2>/dev/null || true
@@ -884,6 +917,8 @@ VALUES ('127.0.0.0/8', 2000000000, 'loopback: the bench client');
 EOF
 lisd2_port=$(free_port)
 lis_conf "$tmp/lis-reload.conf" "$lisd2_port" "$db_wm"
+# the bench client may ask for any device (section 1b's third-party requests)
+printf '[auth]\nallowed_addresses = 127.0.0.1\n' >>"$tmp/lis-reload.conf"
 start_lisd "$tmp/lis-reload.conf" "$tmp/lisd-reload.log" "$lisd2_port" 120
 lisd2_pid=$started_pid
 code=$(held_post "$lisd2_port" "$tmp/reload-answer.xml")
@@ -908,6 +943,76 @@ delta_stat=$(delta_under_load "$db_wm" "$lisd2_port" primary)
 start_ms=$(grep -m1 'wiremap loaded trigger=start' "$tmp/lisd-reload.log" | grep -o ' ms=[0-9.]*' |
 	cut -d= -f2)
 later_loads=$(( $(grep -c 'wiremap loaded trigger=' "$tmp/lisd-reload.log" || true) - 1 ))
+
+# Section 1 again on the largest wiremap (1b in the report), lisd against nginx in turns: each
+# request names a device of the wiremap (RFC 6155 identity; lisd authorizes 127.0.0.1 for
+# third-party requests), drawn at random from BENCH_BIG_TARGETS of each kind (the IP of an
+# IP-MAC binding, a MAC on a located port or on Wi-Fi, the SIP URI of an endpoint with a
+# location or such a MAC: devices lisd locates), so that the answers walk the large tables
+# at random rather than one cached path. nginx serves lisd's
+# answer to the first of them. Then the same load on both, with that first device alone
+# (h2load sends one body).
+big_per_kind=${BENCH_BIG_TARGETS:-10000}
+[[ $big_per_kind =~ ^[1-9][0-9]*$ ]] || die "BENCH_BIG_TARGETS must be 1 or more: $big_per_kind"
+say "lisd on the $wm_filled-entry wiremap: HELD for random devices, against nginx"
+psql_q "$db_wm" -At -v n="$big_per_kind" >"$tmp/targets-big.txt" <<'EOF'
+SELECT setseed(0.13) \gset
+-- MACs the network places: on a port with a location (its own or its switch's), or on Wi-Fi
+WITH placed AS (
+	SELECT b.mac FROM binding_mac_port b JOIN switch s ON s.id = b.switch_id
+	JOIN switch_port p ON p.switch_id = b.switch_id AND p.port_id = b.port_id
+	WHERE coalesce(p.location_id, s.location_id) IS NOT NULL
+	UNION SELECT mac FROM binding_mac_bssid
+)
+SELECT line FROM (
+	(SELECT 'ip' || family(ip) || ' ' || host(ip) AS line FROM binding_ip_mac
+	 ORDER BY random() LIMIT :n)
+	UNION ALL
+	(SELECT 'mac ' || upper(replace(mac::text, ':', '-')) FROM placed
+	 ORDER BY random() LIMIT :n)
+	UNION ALL
+	(SELECT 'uri ' || uri FROM endpoint
+	 WHERE uri IS NOT NULL AND (location_id IS NOT NULL OR mac IN (SELECT mac FROM placed))
+	 ORDER BY random() LIMIT :n)
+) AS t ORDER BY random();
+EOF
+big_targets=$(wc -l <"$tmp/targets-big.txt")
+[ "$big_targets" -gt 0 ] || die "no device in the $wm_filled-entry wiremap to ask for"
+read -r kind value <"$tmp/targets-big.txt"
+case $kind in
+ip4) element="<ip v=\"4\">$value</ip>" ;;
+ip6) element="<ip v=\"6\">$value</ip>" ;;
+mac) element="<mac>$value</mac>" ;;
+*) element="<uri>$value</uri>" ;;
+esac
+sample_body=$body
+body=$tmp/request-big.xml
+printf '%s\n%s%s%s%s%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
+	'<locationRequest xmlns="urn:ietf:params:xml:ns:geopriv:held"' \
+	' responseTime="emergencyRouting"><locationType exact="false">civic geodetic' \
+	'</locationType><device xmlns="urn:ietf:params:xml:ns:geopriv:held:id">' \
+	"$element" '</device></locationRequest>' >"$body"
+mkdir -p "$tmp/nginx-big/html"
+code=$(held_post "$lisd2_port" "$tmp/nginx-big/html/held")
+{ [ "$code" = 200 ] && grep -q 'locationResponse' "$tmp/nginx-big/html/held"; } ||
+	die "lisd did not locate $kind $value: $code $(head -c 300 "$tmp/nginx-big/html/held")"
+big_answer_size=$(wc -c <"$tmp/nginx-big/html/held")
+start_nginx "$tmp/nginx-big" "$big_answer_size"
+big_from=$(wc -l <"$tmp/lisd-reload.log")
+targets=$tmp/targets-big.txt
+take_turns big "$lisd2_port" "$tmp/lisd-reload.log" "$db_wm"
+targets=
+big_lisd_stat=$turn_lisd
+big_nginx_stat=$turn_nginx
+big_rounds_line=$turn_line
+big_results=$(tail -n +"$((big_from + 1))" "$tmp/lisd-reload.log" | grep ' held ' |
+	grep -o 'result=[^ ]*' | sort | uniq -c | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')
+same_loads big "$lisd2_port" "$tmp/lisd-reload.log" "$db_wm" "$(field "$big_lisd_stat" rps)"
+big_rate_lines=("${turn_rates[@]}")
+kill "$nginx_pid" 2>/dev/null || true
+wait "$nginx_pid" 2>/dev/null || true
+nginx_pid=
+body=$sample_body
 
 # Full reloads forced in the same lisd, as start-up and recovery do them (issue 13): a change
 # to a site is never a delta, so `UPDATE site SET name = name` (one transaction) makes lisd
@@ -969,6 +1074,43 @@ wait "$lisd2_pid" 2>/dev/null || true
 lisd2_pid=
 
 # ---------------------------------------------------------------- report
+# print_rates LINE...: the table and the ratios of same_loads' lines (lisd's, then nginx's).
+# shellcheck disable=SC2086  # a line is split into its fields on purpose
+print_rates() {
+	local line st l i
+	local -a lines=("$@")
+	echo "   the same load on both: a fixed rate, $conns connections at rate/$conns req/s each"
+	echo "   (h2load --rps, one request in flight per connection), ${duration} after a 2 s warm-up"
+	printf '   %5s %8s %-6s %9s %8s %8s %9s %8s %7s %6s\n' 'share' 'rate' server req/s \
+		p50_ms p99_ms p99.9_ms max_ms non2xx failed
+	for line in "${lines[@]}"; do
+		set -- $line
+		st=${*:4}
+		printf '   %4s%% %8s %-6s %9s %8s %8s %9s %8s %7s %6s\n' "$1" "$2" "$3" \
+			"$(field "$st" rps)" "$(ms "$(field "$st" p50_us)")" \
+			"$(ms "$(field "$st" p99_us)")" "$(ms "$(field "$st" p999_us)")" \
+			"$(ms "$(field "$st" max_us)")" "$(field "$st" non2xx)" "$(field "$st" failed)"
+	done
+	for ((i = 0; i + 1 < ${#lines[@]}; i += 2)); do
+		set -- ${lines[i]}
+		l=${*:4}
+		set -- ${lines[i + 1]}
+		st=${*:4}
+		echo "   lisd/nginx at $2 req/s:  p50 $(ratio "$(field "$l" p50_us)" \
+			"$(field "$st" p50_us)")  p99 $(ratio "$(field "$l" p99_us)" \
+			"$(field "$st" p99_us)")  p99.9 $(ratio "$(field "$l" p999_us)" \
+			"$(field "$st" p999_us)")"
+	done
+}
+# print_stat NAME WRKSTAT [NOTE]: one row of a wrk table.
+print_stat() {
+	local st=$2 errs
+	errs=$(( $(field "$st" connect_err) + $(field "$st" read_err) + $(field "$st" write_err) +
+		$(field "$st" timeout) ))
+	printf '   %-6s %11s %10s %10s %10s %8s %8s%s\n' "$1" "$(field "$st" rps)" \
+		"$(ms "$(field "$st" p50_us)")" "$(ms "$(field "$st" p99_us)")" \
+		"$(ms "$(field "$st" max_us)")" "$(field "$st" non2xx)" "$errs" "${3:+   $3}"
+}
 {
 	echo "lis bench report  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "CPU busy in the second before the HELD runs: $busy_before% (other work skews the figures)"
@@ -986,25 +1128,10 @@ lisd2_pid=
 	echo "   (* the round with the median ratio: the table below and the ratios are that round's)"
 	echo
 	printf '   %-6s %11s %10s %10s %10s %8s %8s\n' server req/s p50_ms p99_ms max_ms non2xx errors
-	for s in lisd nginx; do
-		if [ $s = lisd ]; then st=$lisd_stat; else st=$nginx_stat; fi
-		errs=$(( $(field "$st" connect_err) + $(field "$st" read_err) + $(field "$st" write_err) + $(field "$st" timeout) ))
-		printf '   %-6s %11s %10s %10s %10s %8s %8s\n' $s "$(field "$st" rps)" \
-			"$(ms "$(field "$st" p50_us)")" "$(ms "$(field "$st" p99_us)")" \
-			"$(ms "$(field "$st" max_us)")" "$(field "$st" non2xx)" "$errs"
-	done
-	errs=$(( $(field "$notify_stat" connect_err) + $(field "$notify_stat" read_err) +
-		$(field "$notify_stat" write_err) + $(field "$notify_stat" timeout) ))
-	printf '   %-6s %11s %10s %10s %10s %8s %8s   (lisd, [notify] enabled)\n' lisd+n \
-		"$(field "$notify_stat" rps)" "$(ms "$(field "$notify_stat" p50_us)")" \
-		"$(ms "$(field "$notify_stat" p99_us)")" "$(ms "$(field "$notify_stat" max_us)")" \
-		"$(field "$notify_stat" non2xx)" "$errs"
-	errs=$(( $(field "$decl_stat" connect_err) + $(field "$decl_stat" read_err) +
-		$(field "$decl_stat" write_err) + $(field "$decl_stat" timeout) ))
-	printf '   %-6s %11s %10s %10s %10s %8s %8s   (lisd, declared addresses, %s bytes)\n' \
-		lisd+d "$(field "$decl_stat" rps)" "$(ms "$(field "$decl_stat" p50_us)")" \
-		"$(ms "$(field "$decl_stat" p99_us)")" "$(ms "$(field "$decl_stat" max_us)")" \
-		"$(field "$decl_stat" non2xx)" "$errs" "$decl_size"
+	print_stat lisd "$lisd_stat"
+	print_stat nginx "$nginx_stat"
+	print_stat lisd+n "$notify_stat" "(lisd, [notify] enabled)"
+	print_stat lisd+d "$decl_stat" "(lisd, declared addresses, $decl_size bytes)"
 	echo
 	echo "   lisd/nginx  req/s $(ratio "$(field "$lisd_stat" rps)" "$(field "$nginx_stat" rps)")" \
 		"  p50 $(ratio "$(field "$lisd_stat" p50_us)" "$(field "$nginx_stat" p50_us)")" \
@@ -1014,31 +1141,7 @@ lisd2_pid=
 	echo "    serving the same bytes from a file)"
 	if [ ${#rate_lines[@]} -gt 0 ]; then
 		echo
-		echo "   the same load on both: a fixed rate, $conns connections at rate/$conns req/s each"
-		echo "   (h2load --rps, one request in flight per connection), ${duration} after a 2 s warm-up"
-		printf '   %5s %8s %-6s %9s %8s %8s %9s %8s %7s %6s\n' 'share' 'rate' server req/s \
-			p50_ms p99_ms p99.9_ms max_ms non2xx failed
-		# shellcheck disable=SC2086  # a line is split into its fields on purpose
-		for line in "${rate_lines[@]}"; do
-			set -- $line
-			st=${*:4}
-			printf '   %4s%% %8s %-6s %9s %8s %8s %9s %8s %7s %6s\n' "$1" "$2" "$3" \
-				"$(field "$st" rps)" "$(ms "$(field "$st" p50_us)")" \
-				"$(ms "$(field "$st" p99_us)")" "$(ms "$(field "$st" p999_us)")" \
-				"$(ms "$(field "$st" max_us)")" "$(field "$st" non2xx)" \
-				"$(field "$st" failed)"
-		done
-		# shellcheck disable=SC2086  # the same
-		for ((i = 0; i + 1 < ${#rate_lines[@]}; i += 2)); do
-			set -- ${rate_lines[i]}
-			l=${*:4}
-			set -- ${rate_lines[i + 1]}
-			st=${*:4}
-			echo "   lisd/nginx at $2 req/s:  p50 $(ratio "$(field "$l" p50_us)" \
-				"$(field "$st" p50_us)")  p99 $(ratio "$(field "$l" p99_us)" \
-				"$(field "$st" p99_us)")  p99.9 $(ratio "$(field "$l" p999_us)" \
-				"$(field "$st" p999_us)")"
-		done
+		print_rates "${rate_lines[@]}"
 		echo "   (share: of lisd's req/s in the reported round. Below saturation a request waits"
 		echo "    only for what runs beside it on the 2 cores: for lisd, PostgreSQL storing its"
 		echo "    query log a batch at a time, for nginx nothing)"
@@ -1057,6 +1160,27 @@ lisd2_pid=
 	echo "    $notify_got delivered to syslog. The query log of a run was all in PostgreSQL"
 	echo "    ${off_catch_up_ms:-NOT within 60 s} ms (off) and ${catch_up_ms:-NOT within 60 s} ms (on) after its load ended:"
 	echo "    notifications are the inserter's work; no answer waits for them)"
+	echo
+	echo "1b. The same on the $wm_filled-entry wiremap of section 4 (lisd of section 5): each request"
+	echo "   names a device, at random among $big_targets (IPs of IP-MAC bindings, MACs on a located"
+	echo "   port or on Wi-Fi, SIP URIs of endpoints; RFC 6155, lisd authorizes 127.0.0.1 for them)"
+	echo "   nginx: lisd's answer to the first of them, $big_answer_size bytes"
+	echo "   lisd answers during the runs: ${big_results:-none logged}"
+	echo "   $rounds rounds, lisd then nginx, req/s and ratio: $big_rounds_line"
+	echo
+	printf '   %-6s %11s %10s %10s %10s %8s %8s\n' server req/s p50_ms p99_ms max_ms non2xx errors
+	print_stat lisd "$big_lisd_stat"
+	print_stat nginx "$big_nginx_stat"
+	echo
+	echo "   lisd/nginx  req/s $(ratio "$(field "$big_lisd_stat" rps)" \
+		"$(field "$big_nginx_stat" rps)")  p50 $(ratio "$(field "$big_lisd_stat" p50_us)" \
+		"$(field "$big_nginx_stat" p50_us)")  p99 $(ratio "$(field "$big_lisd_stat" p99_us)" \
+		"$(field "$big_nginx_stat" p99_us)")"
+	if [ ${#big_rate_lines[@]} -gt 0 ]; then
+		echo
+		print_rates "${big_rate_lines[@]}"
+		echo "   (the first device alone: h2load sends one body)"
+	fi
 	echo
 	echo "2. SQL baseline: subnet lookup via db_lookup_subnet(), $lookups lookups per size (80% inside"
 	echo "   a stored prefix). lisd no longer runs it per request (it answers from memory, see 3):"
