@@ -122,11 +122,19 @@ static PGresult *check_result(struct db_conn *c, PGresult *res, ExecStatusType w
 PGresult *db_exec(struct db_conn *c, const char *what, const char *sql, int n_params,
 		  const char *const *values, ExecStatusType want, struct lis_error *err)
 {
+	return db_exec_fmt(c, what, sql, n_params, values, false, want, err);
+}
+
+PGresult *db_exec_fmt(struct db_conn *c, const char *what, const char *sql, int n_params,
+		      const char *const *values, bool binary, ExecStatusType want,
+		      struct lis_error *err)
+{
 	if (!db_is_ok(c)) {
 		lis_error_set(err, DB_E_CONNECT, "%s: not connected", what);
 		return NULL;
 	}
-	return check_result(c, PQexecParams(c->pg, sql, n_params, NULL, values, NULL, NULL, 0),
+	return check_result(c, PQexecParams(c->pg, sql, n_params, NULL, values, NULL, NULL,
+					    binary ? 1 : 0),
 			    want, what, err);
 }
 

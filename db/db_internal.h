@@ -43,6 +43,10 @@ struct db_conn {
  * when its status is `want`, else NULL with err filled ("what: server message"). */
 PGresult *db_exec(struct db_conn *c, const char *what, const char *sql, int n_params,
 		  const char *const *values, ExecStatusType want, struct lis_error *err);
+/* Same, the result in binary format when binary (parameters still text). */
+PGresult *db_exec_fmt(struct db_conn *c, const char *what, const char *sql, int n_params,
+		      const char *const *values, bool binary, ExecStatusType want,
+		      struct lis_error *err);
 /* Same for a statement from a module's table, preparing it first if this connection has not.
  * Errors are prefixed with `what`, or the statement's name when what is NULL. */
 PGresult *db_exec_stmt(struct db_conn *c, const struct db_stmt *s, const char *what,

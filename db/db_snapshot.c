@@ -2,9 +2,12 @@
  * One REPEATABLE READ transaction sees one state of every table; each table is read through
  * a cursor in batches, so that a million rows never sit in one PGresult, and the next batch
  * is asked for before this one is handed on, so that PostgreSQL makes it meanwhile. */
+#include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "db_internal.h"
@@ -20,11 +23,39 @@
  * rows: the socket's buffer holds less than a batch, and PostgreSQL stops when it is full. */
 #define DB_SNAPSHOT_DRAIN_ROWS 1024
 
-/* ---- values ---- */
+/* ---- values ----
+ * The large tables come in PostgreSQL's binary format (struct table's binary): the server
+ * then sends an integer, a macaddr, an inet or a timestamp as it stores it instead of
+ * printing it, which was a third of its work in a reload (issue 13). Each helper reads a
+ * column in either format (PQfformat); libpq ends every value with a NUL, binary ones too,
+ * so a text column reads the same in both. */
+
+static bool is_binary(const PGresult *res, int col)
+{
+	return PQfformat(res, col) == 1;
+}
+
+/* A binary integer (int2, int4 or int8, by its length), network byte order. */
+static long long be_int(const unsigned char *p, int len)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < len; i++)
+		v = v << 8 | p[i];
+	if (len == 2)
+		return (int16_t)v;
+	if (len == 4)
+		return (int32_t)v;
+	return (long long)(int64_t)v;
+}
 
 static long long int_at(const PGresult *res, int row, int col)
 {
-	return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+	if (PQgetisnull(res, row, col))
+		return 0;
+	if (is_binary(res, col))
+		return be_int((const unsigned char *)PQgetvalue(res, row, col),
+			      PQgetlength(res, row, col));
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
 static const char *str_at(const PGresult *res, int row, int col)
@@ -34,7 +65,45 @@ static const char *str_at(const PGresult *res, int row, int col)
 
 static bool bool_at(const PGresult *res, int row, int col)
 {
-	return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
+	if (PQgetisnull(res, row, col))
+		return false;
+	return is_binary(res, col) ? PQgetvalue(res, row, col)[0] != 0
+				   : PQgetvalue(res, row, col)[0] == 't';
+}
+
+/* Seconds since 1970 of a timestamptz, rounded down: binary, microseconds since 2000-01-01
+ * UTC; text, an epoch the query computed. */
+#define PG_EPOCH_2000 946684800LL
+static time_t epoch_at(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col) || !is_binary(res, col))
+		return (time_t)int_at(res, row, col);
+	long long us = int_at(res, row, col);
+	long long s = us / 1000000 - (us % 1000000 < 0);
+	return (time_t)(s + PG_EPOCH_2000);
+}
+
+/* An inet or cidr as text into buf ("10.1.2.3", or with the prefix length, "10.1.2.0/24",
+ * when with_len): binary, family (2 IPv4, 3 IPv6), bits, is_cidr, length, address; text,
+ * as the query printed it. NULL when NULL or malformed. */
+static const char *inet_at(const PGresult *res, int row, int col, bool with_len, char *buf,
+			   size_t size)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	if (!is_binary(res, col))
+		return PQgetvalue(res, row, col);
+	const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, col);
+	int len = PQgetlength(res, row, col);
+	int af = len == 8 && p[0] == 2 && p[3] == 4 ? AF_INET
+		 : len == 20 && p[0] == 3 && p[3] == 16 ? AF_INET6 : 0;
+	if (!af || !inet_ntop(af, p + 4, buf, (socklen_t)size))
+		return NULL;
+	if (with_len) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, size - n, "/%u", p[1]);
+	}
+	return buf;
 }
 
 static int hex(char c)
@@ -48,12 +117,20 @@ static int hex(char c)
 	return -1;
 }
 
-/* macaddr as PostgreSQL prints it: "08:00:2b:01:02:03". */
+/* macaddr: binary, its 6 bytes; text, as PostgreSQL prints it: "08:00:2b:01:02:03". */
 static bool mac_at(const PGresult *res, int row, int col, uint8_t mac[6])
 {
 	const char *s = PQgetvalue(res, row, col);
 
-	if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) != 17)
+	if (PQgetisnull(res, row, col))
+		return false;
+	if (is_binary(res, col)) {
+		if (PQgetlength(res, row, col) != 6)
+			return false;
+		memcpy(mac, s, 6);
+		return true;
+	}
+	if (PQgetlength(res, row, col) != 17)
 		return false;
 	for (int i = 0; i < 6; i++) {
 		int hi = hex(s[3 * i]), lo = hex(s[3 * i + 1]);
@@ -67,8 +144,16 @@ static bool mac_at(const PGresult *res, int row, int col, uint8_t mac[6])
 static int bad_mac(const PGresult *res, int row, int col, const char *what,
 		   struct lis_error *err)
 {
+	if (is_binary(res, col))
+		return lis_error_set(err, DB_E_SCHEMA, "snapshot: %s: a MAC address of %d bytes",
+				     what, PQgetlength(res, row, col));
 	return lis_error_set(err, DB_E_SCHEMA, "snapshot: %s: \"%.40s\" is not a MAC address",
 			     what, PQgetvalue(res, row, col));
+}
+
+static int bad_inet(const char *what, struct lis_error *err)
+{
+	return lis_error_set(err, DB_E_SCHEMA, "snapshot: %s: not an IP address", what);
 }
 
 /* ---- one converter per table: row `i` of a batch to a record, handed to the sink ---- */
@@ -118,7 +203,11 @@ static int location_row(const PGresult *res, int i, const struct db_snapshot_sin
 static int subnet_row(const PGresult *res, int i, const struct db_snapshot_sink *k,
 		      struct lis_error *err)
 {
-	const struct db_rec_subnet r = {str_at(res, i, 0), int_at(res, i, 1), bool_at(res, i, 2)};
+	char prefix[INET6_ADDRSTRLEN + 8];
+	const struct db_rec_subnet r = {inet_at(res, i, 0, true, prefix, sizeof prefix),
+					int_at(res, i, 1), bool_at(res, i, 2)};
+	if (!r.prefix)
+		return bad_inet("subnet", err);
 	return k->subnet(k->ctx, &r, err);
 }
 
@@ -196,7 +285,7 @@ static int endpoint_row(const PGresult *res, int i, const struct db_snapshot_sin
 	return k->endpoint(k->ctx, &r, err);
 }
 
-/* Bindings share their last three columns: first_seen, last_seen (epoch seconds), source.
+/* Bindings share their last three columns: first_seen, last_seen, source.
  * They arrive in last_seen order at full precision, so that two observations within the
  * same second still come oldest first (the builder breaks ties by arrival). */
 static int binding_row(const PGresult *res, int i, struct db_rec_binding *r,
@@ -204,8 +293,8 @@ static int binding_row(const PGresult *res, int i, struct db_rec_binding *r,
 {
 	int n = PQnfields(res);
 
-	r->first_seen = (time_t)int_at(res, i, n - 3);
-	r->last_seen = (time_t)int_at(res, i, n - 2);
+	r->first_seen = epoch_at(res, i, n - 3);
+	r->last_seen = epoch_at(res, i, n - 2);
 	r->source = str_at(res, i, n - 1);
 	if (!mac_at(res, i, 0, r->mac))
 		return bad_mac(res, i, 0, "binding", err);
@@ -226,7 +315,11 @@ static int mac_port_row(const PGresult *res, int i, const struct db_snapshot_sin
 static int ip_mac_row(const PGresult *res, int i, const struct db_snapshot_sink *k,
 		      struct lis_error *err)
 {
-	struct db_rec_binding r = {.kind = DB_BIND_IP_MAC, .ip = str_at(res, i, 1)};
+	char ip[INET6_ADDRSTRLEN];
+	struct db_rec_binding r = {.kind = DB_BIND_IP_MAC,
+				   .ip = inet_at(res, i, 1, false, ip, sizeof ip)};
+	if (!r.ip)
+		return bad_inet("binding", err);
 	return binding_row(res, i, &r, k, err);
 }
 
@@ -279,9 +372,7 @@ static int user_row(const PGresult *res, int i, const struct db_snapshot_sink *k
 
 /* ---- the entities, in the order of enum db_entity (the order the sink gets them) ---- */
 
-#define SEEN_COLUMNS \
-	", floor(date_part('epoch', first_seen))::bigint" \
-	", floor(date_part('epoch', last_seen))::bigint, source"
+#define SEEN_COLUMNS ", first_seen, last_seen, source"
 
 /* What the loader reads of each entity: lisd's view, with ids instead of keys. */
 struct table {
@@ -293,35 +384,37 @@ struct table {
 	/* the sink's callback: a NULL one skips the table */
 	enum { CB_SITE, CB_LOCATION, CB_SUBNET, CB_SW, CB_PORT, CB_BSSID, CB_CLASS, CB_ENDPOINT,
 	       CB_BINDING, CB_DECLARED, CB_VPN, CB_USER } callback;
+	bool binary;               /* rows in binary format (the large tables) */
 };
 
 static const struct table tables[DB_ENTITY_N] = {
 	[DB_SITES] = {"SELECT id, key, name, coalesce(default_location_id, 0), allow_default"
-		      " FROM site", "", 5, site_row, CB_SITE},
+		      " FROM site", "", 5, site_row, CB_SITE, false},
 	[DB_LOCATIONS] = {"SELECT id, site_id, key, lang" DB_CIVIC_COLUMNS(COL_)
 			  ", latitude, longitude, altitude, uncertainty FROM location", "",
-			  LOC_N, location_row, CB_LOCATION},
-	[DB_SUBNETS] = {"SELECT prefix::text, coalesce(location_id, 0), remote FROM subnet", "",
-			3, subnet_row, CB_SUBNET},
+			  LOC_N, location_row, CB_LOCATION, false},
+	[DB_SUBNETS] = {"SELECT prefix, coalesce(location_id, 0), remote FROM subnet", "",
+			3, subnet_row, CB_SUBNET, true},
 	[DB_SWITCHES] = {"SELECT id, site_id, key, chassis_id, host(mgmt_address),"
-			 " coalesce(location_id, 0) FROM switch", "", 6, switch_row, CB_SW},
+			 " coalesce(location_id, 0) FROM switch", "", 6, switch_row, CB_SW, true},
 	[DB_PORTS] = {"SELECT switch_id, port_id, coalesce(location_id, 0) FROM switch_port", "",
-		      3, port_row, CB_PORT},
-	[DB_BSSIDS] = {"SELECT bssid::text, prefix_len, key, location_id FROM bssid", "", 4,
-		       bssid_row, CB_BSSID},
+		      3, port_row, CB_PORT, true},
+	[DB_BSSIDS] = {"SELECT bssid, prefix_len, key, location_id FROM bssid", "", 4,
+		       bssid_row, CB_BSSID, true},
 	[DB_CLASSES] = {"SELECT key, use_port, use_bssid, use_subnet, use_static, use_declared,"
 			" coalesce(max_binding_age, 0), coalesce(reconfirm_interval, 0), no_fresh"
-			" FROM endpoint_class", "", 9, class_row, CB_CLASS},
-	[DB_ENDPOINTS] = {"SELECT id, key, class, mac::text, uri, tel, coalesce(location_id, 0),"
-			  " owner, active FROM endpoint", "", 9, endpoint_row, CB_ENDPOINT},
-	[DB_MAC_PORTS] = {"SELECT mac::text, switch_id, port_id" SEEN_COLUMNS
+			" FROM endpoint_class", "", 9, class_row, CB_CLASS, false},
+	[DB_ENDPOINTS] = {"SELECT id, key, class, mac, uri, tel, coalesce(location_id, 0),"
+			  " owner, active FROM endpoint", "", 9, endpoint_row, CB_ENDPOINT, true},
+	[DB_MAC_PORTS] = {"SELECT mac, switch_id, port_id" SEEN_COLUMNS
 			  " FROM binding_mac_port", " ORDER BY last_seen", 6, mac_port_row,
-			  CB_BINDING},
-	[DB_IP_MACS] = {"SELECT mac::text, host(ip)" SEEN_COLUMNS
-			" FROM binding_ip_mac", " ORDER BY last_seen", 5, ip_mac_row, CB_BINDING},
-	[DB_MAC_BSSIDS] = {"SELECT mac::text, bssid::text" SEEN_COLUMNS
+			  CB_BINDING, true},
+	[DB_IP_MACS] = {"SELECT mac, ip" SEEN_COLUMNS
+			" FROM binding_ip_mac", " ORDER BY last_seen", 5, ip_mac_row, CB_BINDING,
+			true},
+	[DB_MAC_BSSIDS] = {"SELECT mac, bssid" SEEN_COLUMNS
 			   " FROM binding_mac_bssid", " ORDER BY last_seen", 5, mac_bssid_row,
-			   CB_BINDING},
+			   CB_BINDING, true},
 };
 
 /* What lisd needs beyond the wiremap's entities (migrations 0008, 0010), read after them:
@@ -335,12 +428,13 @@ static const struct table extra_tables[EXTRA_N] = {
 	 ", floor(date_part('epoch', confirmed_at))::bigint"
 	 ", floor(date_part('epoch', expires_at))::bigint"
 	 " FROM declared_location WHERE is_current", "", LOC_CIVIC + CIVIC_N_FIELDS + 2,
-	 declared_row, CB_DECLARED},
+	 declared_row, CB_DECLARED, false},
 	[EXTRA_VPN] = {"SELECT host(ip), user_key, class,"
 	 " floor(date_part('epoch', bound_at))::bigint,"
 	 " floor(date_part('epoch', expires_at))::bigint FROM vpn_binding", "", 5, vpn_row,
-	 CB_VPN},
-	[EXTRA_USERS] = {"SELECT key FROM lis_user WHERE NOT active", "", 1, user_row, CB_USER},
+	 CB_VPN, false},
+	[EXTRA_USERS] = {"SELECT key FROM lis_user WHERE NOT active", "", 1, user_row, CB_USER,
+			 false},
 };
 
 static bool has_callback(const struct db_snapshot_sink *k, const struct table *t)
@@ -364,11 +458,13 @@ static bool has_callback(const struct db_snapshot_sink *k, const struct table *t
 
 /* Send the cursor's next FETCH without waiting for its rows. Returns 0, or -1 with err
  * filled. */
-static int fetch_send(struct db_conn *c, const char *what, struct lis_error *err)
+static int fetch_send(struct db_conn *c, const struct table *t, const char *what,
+		      struct lis_error *err)
 {
 	if (!db_is_ok(c))
 		return lis_error_set(err, DB_E_CONNECT, "%s: not connected", what);
-	if (!PQsendQueryParams(c->pg, DB_SNAPSHOT_FETCH, 0, NULL, NULL, NULL, NULL, 0))
+	/* the FETCH's result format decides, whatever the cursor was declared with */
+	if (!PQsendQueryParams(c->pg, DB_SNAPSHOT_FETCH, 0, NULL, NULL, NULL, NULL, t->binary))
 		return db_set_error(c, NULL, err, what);
 	return 0;
 }
@@ -411,7 +507,7 @@ static int load_table(struct db_conn *c, const struct table *t, const char *noun
 	/* The text is one of the constant queries above, never input. */
 	snprintf(declare, sizeof(declare), "DECLARE lis_snapshot NO SCROLL CURSOR FOR %s%s", t->sql,
 		 t->order);
-	if (db_run(c, what, declare, err) < 0 || fetch_send(c, what, err) < 0)
+	if (db_run(c, what, declare, err) < 0 || fetch_send(c, t, what, err) < 0)
 		return -1;
 	for (;;) {
 		PGresult *res = fetch_wait(c, what, err);
@@ -425,7 +521,7 @@ static int load_table(struct db_conn *c, const struct table *t, const char *noun
 			return lis_error_set(err, DB_E_SCHEMA, "%s: unexpected result shape", what);
 		}
 		bool more = n == DB_SNAPSHOT_BATCH;
-		if (more && fetch_send(c, what, err) < 0) {
+		if (more && fetch_send(c, t, what, err) < 0) {
 			PQclear(res);
 			return -1;
 		}
@@ -618,8 +714,8 @@ static int feed_table(struct db_conn *c, const struct feed *fd, struct fkeys *ke
 	snprintf(what, sizeof what, "change feed: %s", noun);
 	/* The text is built from the constant queries above, never from input. */
 	snprintf(sql, sizeof sql, "%s%s%s", t->sql, fd->where, t->order);
-	PGresult *res = db_exec(c, what, sql, fd->by_id && fd->by_text ? 2 : 1, v,
-				PGRES_TUPLES_OK, err);
+	PGresult *res = db_exec_fmt(c, what, sql, fd->by_id && fd->by_text ? 2 : 1, v,
+				    t->binary, PGRES_TUPLES_OK, err);
 	if (!res)
 		goto out;
 	int n = PQntuples(res);

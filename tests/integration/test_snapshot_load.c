@@ -8,6 +8,7 @@
 #include "db_snapshot.h"
 #include "harness.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,149 @@ static void test_refused_row_keeps_its_error_and_the_connection_usable(void)
 	db_close(c);
 }
 
+/* ---- every value of the large tables as PostgreSQL stores it (they come in binary) ---- */
+
+static char seen[4096];   /* one line per row of interest, as the sink got it */
+
+static void seen_add(const char *fmt, ...)
+{
+	size_t n = strlen(seen);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(seen + n, sizeof seen - n, fmt, ap);
+	va_end(ap);
+}
+
+static const char *mac_text(const uint8_t m[6], char *buf)
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+static int v_subnet(void *ctx, const struct db_rec_subnet *r, struct lis_error *err)
+{
+	(void)ctx, (void)err;
+	if (strncmp(r->prefix, "10.", 3) != 0)  /* not one of the 20000 */
+		seen_add("subnet %s loc=%d remote=%d\n", r->prefix, r->location_id != 0,
+			 r->remote);
+	return 0;
+}
+
+static int v_switch(void *ctx, const struct db_rec_switch *r, struct lis_error *err)
+{
+	(void)ctx, (void)err;
+	seen_add("switch %s site=%d chassis=%s mgmt=%s loc=%d\n", r->key, r->site_id > 0,
+		 r->chassis_id, r->mgmt_address ? r->mgmt_address : "-", r->location_id != 0);
+	return 0;
+}
+
+static int v_port(void *ctx, const struct db_rec_port *r, struct lis_error *err)
+{
+	(void)ctx, (void)err;
+	seen_add("port %s switch=%d loc=%d\n", r->port_id, r->switch_id > 0, r->location_id != 0);
+	return 0;
+}
+
+static int v_bssid(void *ctx, const struct db_rec_bssid *r, struct lis_error *err)
+{
+	char m[18];
+	(void)ctx, (void)err;
+	seen_add("bssid %s/%u %s loc=%d\n", mac_text(r->bssid, m), r->prefix_len, r->key,
+		 r->location_id != 0);
+	return 0;
+}
+
+static int v_endpoint(void *ctx, const struct db_rec_endpoint *r, struct lis_error *err)
+{
+	char m[18];
+	(void)ctx, (void)err;
+	seen_add("endpoint %s id=%d %s mac=%s uri=%s tel=%s loc=%d owner=%s off=%d\n", r->key,
+		 r->id > 0, r->class_, r->has_mac ? mac_text(r->mac, m) : "-",
+		 r->uri ? r->uri : "-", r->tel ? r->tel : "-", r->location_id != 0,
+		 r->owner ? r->owner : "-", r->deactivated);
+	return 0;
+}
+
+static int v_binding(void *ctx, const struct db_rec_binding *r, struct lis_error *err)
+{
+	char m[18], b[18];
+	(void)ctx, (void)err;
+	seen_add("binding %d %s", (int)r->kind, mac_text(r->mac, m));
+	if (r->kind == DB_BIND_MAC_PORT)
+		seen_add(" switch=%d port=%s", r->switch_id > 0, r->port_id);
+	else if (r->kind == DB_BIND_IP_MAC)
+		seen_add(" ip=%s", r->ip);
+	else
+		seen_add(" bssid=%s", mac_text(r->bssid, b));
+	seen_add(" %lld %lld %s\n", (long long)r->first_seen, (long long)r->last_seen, r->source);
+	return 0;
+}
+
+/* A timestamp before 2000 (PostgreSQL's binary epoch) and fractions of a second: the
+ * seconds are rounded down, as floor(date_part('epoch', ...)) did. IPv6 and IPv4, a /32,
+ * NULLs, a BSSID range. */
+static void test_every_value_reads_as_postgresql_stores_it(void)
+{
+	int rc = th_pg_exec(&pg, "lis",
+		"INSERT INTO subnet (prefix, location_id) SELECT '2001:db8:1::/48', id FROM location;"
+		"INSERT INTO subnet (prefix, location_id) SELECT '198.51.100.7/32', id FROM location;"
+		"INSERT INTO subnet (prefix, remote) VALUES ('192.0.2.0/24', true);"
+		"INSERT INTO switch (key, site_id, chassis_id, mgmt_address, location_id)"
+		" SELECT 'sw1', s.id, '00:11:22:33:44:55', '2001:db8::10', l.id"
+		" FROM site s, location l;"
+		"INSERT INTO switch (key, site_id, chassis_id) SELECT 'sw2', id, 'sw2-chassis'"
+		" FROM site;"
+		"INSERT INTO switch_port (switch_id, port_id) SELECT id, 'Gi1/0/1' FROM switch"
+		" WHERE key = 'sw1';"
+		"INSERT INTO bssid (bssid, prefix_len, key, location_id)"
+		" SELECT '0a:00:00:00:00:10', 44, 'ap-1', id FROM location;"
+		"INSERT INTO endpoint (key, class, mac, uri, tel, location_id, owner, active)"
+		" SELECT 'ep-1', 'softphone', '02:42:00:00:00:01', 'sip:alice@example.com',"
+		" 'tel:+15551234567', id, 'alice', false FROM location;"
+		"INSERT INTO endpoint (key, class, uri) VALUES ('ep-2', 'desk_phone',"
+		" 'sip:bob@example.com');"
+		"INSERT INTO binding_mac_port (mac, switch_id, port_id, first_seen, last_seen, source)"
+		" SELECT '02:42:00:00:00:01', id, 'Gi1/0/1', '1999-12-31 23:59:59.5+00',"
+		" '2026-01-02 03:04:05.999+00', 'snmp' FROM switch WHERE key = 'sw1';"
+		"INSERT INTO binding_ip_mac (ip, mac, first_seen, last_seen, source) VALUES"
+		" ('fd00::5', '02:42:00:00:00:01', '2026-01-02 03:04:05+00',"
+		"  '2026-01-02 03:04:06.000001+00', 'netlink'),"
+		" ('10.9.8.7', '02:42:00:00:00:02', '1970-01-01 00:00:00+00',"
+		"  '2026-01-02 03:04:07+00', 'import');"
+		"INSERT INTO binding_mac_bssid (mac, bssid, first_seen, last_seen, source) VALUES"
+		" ('02:42:00:00:00:03', '0a:00:00:00:00:1f', '1969-12-31 23:59:58.25+00',"
+		"  '2026-01-02 03:04:08+00', 'snmp');");
+	if (!CHECK(rc == 0))
+		return;
+	struct db_conn *c = connect_loader();
+	if (!c)
+		return;
+	struct db_snapshot_sink sink = {.subnet = v_subnet, .sw = v_switch, .port = v_port,
+					.bssid = v_bssid, .endpoint = v_endpoint,
+					.binding = v_binding};
+	struct lis_error err = {0};
+	seen[0] = '\0';
+	CHECKF(db_snapshot_load(c, &sink, NULL, &err) == 0, "load: %s", err.msg);
+	db_close(c);
+	const char *want =
+		"subnet 2001:db8:1::/48 loc=1 remote=0\n"
+		"subnet 198.51.100.7/32 loc=1 remote=0\n"
+		"subnet 192.0.2.0/24 loc=0 remote=1\n"
+		"switch sw1 site=1 chassis=00:11:22:33:44:55 mgmt=2001:db8::10 loc=1\n"
+		"switch sw2 site=1 chassis=sw2-chassis mgmt=- loc=0\n"
+		"port Gi1/0/1 switch=1 loc=0\n"
+		"bssid 0a:00:00:00:00:10/44 ap-1 loc=1\n"
+		"endpoint ep-1 id=1 softphone mac=02:42:00:00:00:01 uri=sip:alice@example.com "
+		"tel=tel:+15551234567 loc=1 owner=alice off=1\n"
+		"endpoint ep-2 id=1 desk_phone mac=- uri=sip:bob@example.com tel=- loc=0 owner=- "
+		"off=0\n"
+		"binding 0 02:42:00:00:00:01 switch=1 port=Gi1/0/1 946684799 1767323045 snmp\n"
+		"binding 1 02:42:00:00:00:01 ip=fd00::5 1767323045 1767323046 netlink\n"
+		"binding 1 02:42:00:00:00:02 ip=10.9.8.7 0 1767323047 import\n"
+		"binding 2 02:42:00:00:00:03 bssid=0a:00:00:00:00:1f -2 1767323048 snmp\n";
+	CHECKF(strcmp(seen, want) == 0, "the sink got:\n%s", seen);
+}
+
 int main(void)
 {
 	t_run("setup_postgresql_with_20000_subnets", test_setup_postgresql_with_20000_subnets);
@@ -171,6 +315,9 @@ int main(void)
 	      test_database_gone_mid_load_is_a_connection_error_naming_the_table);
 	t_run("refused_row_keeps_its_error_and_the_connection_usable",
 	      test_refused_row_keeps_its_error_and_the_connection_usable);
+	/* last: it adds rows the cases above do not count */
+	t_run("every_value_reads_as_postgresql_stores_it",
+	      test_every_value_reads_as_postgresql_stores_it);
 	int rc = t_done();
 	th_pg_stop(&pg);
 	return rc;
