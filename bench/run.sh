@@ -49,7 +49,7 @@ duration=${BENCH_DURATION:-10s}
 conns=${BENCH_CONNECTIONS:-16}
 rounds=${BENCH_ROUNDS:-3}
 wrk_threads=${BENCH_WRK_THREADS:-2}
-same_load=${BENCH_SAME_LOAD:-"25 50"}
+same_load=${BENCH_SAME_LOAD-"25 50"}  # set and empty: no same-load runs
 server_threads=${BENCH_SERVER_THREADS:-2}
 lookups=${BENCH_LOOKUPS:-20000}
 sizes=${BENCH_SUBNETS:-"1000 100000 1000000"}
@@ -507,26 +507,27 @@ busy_before=$(cpu_busy)
 # round's req/s and ratio, that round starred) and turn_first_catch_up (ms, round 1).
 take_turns() {
 	local tag=$1 port=$2 log=$3 db=$4 r t0 before caught median
-	local -a ls=() ns=() ratios=()
+	local -a lisd_runs=() nginx_runs=() ratios=()
 	for ((r = 1; r <= rounds; r++)); do
 		say "$tag round $r of $rounds: wrk -t$wrk_threads -c$conns -d$duration against" \
 			"lisd, then nginx"
 		t0=$(psql -X -At "$db" -c "SELECT now()")
 		before=$(grep -c ' held ' "$log" || true)
-		ls+=("$(run_wrk "lisd-$tag-$r" "$port")")
+		lisd_runs+=("$(run_wrk "lisd-$tag-$r" "$port")")
 		caught=$(catch_up "$log" "$t0" "$before" "$(now_ms)" "$db")
 		[ "$r" -gt 1 ] || turn_first_catch_up=$caught
-		ns+=("$(run_wrk "nginx-$tag-$r" "$nginx_port")")
-		ratios+=("$(ratio "$(field "${ls[-1]}" rps)" "$(field "${ns[-1]}" rps)")")
+		nginx_runs+=("$(run_wrk "nginx-$tag-$r" "$nginx_port")")
+		ratios+=("$(ratio "$(field "${lisd_runs[-1]}" rps)" \
+			"$(field "${nginx_runs[-1]}" rps)")")
 	done
 	median=$(for ((r = 0; r < rounds; r++)); do echo "${ratios[r]} $r"; done |
 		sort -n | awk -v n="$rounds" 'NR == int((n + 1) / 2) { print $2 }')
-	turn_lisd=${ls[median]}
-	turn_nginx=${ns[median]}
+	turn_lisd=${lisd_runs[median]}
+	turn_nginx=${nginx_runs[median]}
 	turn_line=
 	for ((r = 0; r < rounds; r++)); do
-		turn_line+="$(field "${ls[r]}" rps | cut -d. -f1)/"
-		turn_line+="$(field "${ns[r]}" rps | cut -d. -f1) ${ratios[r]}"
+		turn_line+="$(field "${lisd_runs[r]}" rps | cut -d. -f1)/"
+		turn_line+="$(field "${nginx_runs[r]}" rps | cut -d. -f1) ${ratios[r]}"
 		[ "$r" -ne "$median" ] || turn_line+='*'
 		[ "$r" -eq $((rounds - 1)) ] || turn_line+=", "
 	done
