@@ -2,12 +2,10 @@
  * One REPEATABLE READ transaction sees one state of every table; each table is read through
  * a cursor in batches, so that a million rows never sit in one PGresult, and the next batch
  * is asked for before this one is handed on, so that PostgreSQL makes it meanwhile. */
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "db_internal.h"
@@ -28,7 +26,7 @@
  * then sends an integer, a macaddr, an inet or a timestamp as it stores it instead of
  * printing it, which was a third of its work in a reload (issue 13). Each helper reads a
  * column in either format (PQfformat); libpq ends every value with a NUL, binary ones too,
- * so a text column reads the same in both. */
+ * so a text column reads the same in both. Addresses go on as struct db_inet. */
 
 static bool is_binary(const PGresult *res, int col)
 {
@@ -83,27 +81,20 @@ static time_t epoch_at(const PGresult *res, int row, int col)
 	return (time_t)(s + PG_EPOCH_2000);
 }
 
-/* An inet or cidr as text into buf ("10.1.2.3", or with the prefix length, "10.1.2.0/24",
- * when with_len): binary, family (2 IPv4, 3 IPv6), bits, is_cidr, length, address; text,
- * as the query printed it. NULL when NULL or malformed. */
-static const char *inet_at(const PGresult *res, int row, int col, bool with_len, char *buf,
-			   size_t size)
+/* An inet or cidr in binary format: family (2 IPv4, 3 IPv6), bits, is_cidr, length, the
+ * address. Returns false when NULL or malformed. */
+static bool inet_at(const PGresult *res, int row, int col, struct db_inet *out)
 {
-	if (PQgetisnull(res, row, col))
-		return NULL;
-	if (!is_binary(res, col))
-		return PQgetvalue(res, row, col);
+	if (PQgetisnull(res, row, col) || !is_binary(res, col))
+		return false;
 	const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, col);
 	int len = PQgetlength(res, row, col);
-	int af = len == 8 && p[0] == 2 && p[3] == 4 ? AF_INET
-		 : len == 20 && p[0] == 3 && p[3] == 16 ? AF_INET6 : 0;
-	if (!af || !inet_ntop(af, p + 4, buf, (socklen_t)size))
-		return NULL;
-	if (with_len) {
-		size_t n = strlen(buf);
-		snprintf(buf + n, size - n, "/%u", p[1]);
-	}
-	return buf;
+	bool v4 = len == 8 && p[0] == 2 && p[3] == 4, v6 = len == 20 && p[0] == 3 && p[3] == 16;
+	if ((!v4 && !v6) || p[1] > (v4 ? 32 : 128))
+		return false;
+	*out = (struct db_inet){.family = v4 ? 4 : 6, .bits = p[1]};
+	memcpy(out->addr, p + 4, p[3]);
+	return true;
 }
 
 static int hex(char c)
@@ -203,10 +194,8 @@ static int location_row(const PGresult *res, int i, const struct db_snapshot_sin
 static int subnet_row(const PGresult *res, int i, const struct db_snapshot_sink *k,
 		      struct lis_error *err)
 {
-	char prefix[INET6_ADDRSTRLEN + 8];
-	const struct db_rec_subnet r = {inet_at(res, i, 0, true, prefix, sizeof prefix),
-					int_at(res, i, 1), bool_at(res, i, 2)};
-	if (!r.prefix)
+	struct db_rec_subnet r = {.location_id = int_at(res, i, 1), .remote = bool_at(res, i, 2)};
+	if (!inet_at(res, i, 0, &r.bin))
 		return bad_inet("subnet", err);
 	return k->subnet(k->ctx, &r, err);
 }
@@ -315,10 +304,8 @@ static int mac_port_row(const PGresult *res, int i, const struct db_snapshot_sin
 static int ip_mac_row(const PGresult *res, int i, const struct db_snapshot_sink *k,
 		      struct lis_error *err)
 {
-	char ip[INET6_ADDRSTRLEN];
-	struct db_rec_binding r = {.kind = DB_BIND_IP_MAC,
-				   .ip = inet_at(res, i, 1, false, ip, sizeof ip)};
-	if (!r.ip)
+	struct db_rec_binding r = {.kind = DB_BIND_IP_MAC};
+	if (!inet_at(res, i, 1, &r.ip_bin))
 		return bad_inet("binding", err);
 	return binding_row(res, i, &r, k, err);
 }

@@ -33,10 +33,18 @@ struct db_rec_location {
 	double alt;
 	double uncertainty;                /* metres; 0 = unknown */
 };
+/* An address or prefix as PostgreSQL stores an inet or cidr: what the loader hands on for
+ * the rows it reads in binary format, so that nobody prints and parses it again. */
+struct db_inet {
+	uint8_t family;                    /* 4 or 6; 0: none, the record's text says it */
+	uint8_t bits;                      /* the prefix length (32 or 128 for an address) */
+	uint8_t addr[16];                  /* IPv4: the first 4 */
+};
 struct db_rec_subnet {
-	const char *prefix;                /* "10.1.2.0/24", "2001:db8::/48" */
+	const char *prefix;                /* "10.1.2.0/24", "2001:db8::/48"; NULL when bin */
 	long long location_id;             /* 0: none (a remote subnet may have none) */
 	bool remote;                       /* a VPN pool: its addresses are off premises */
+	struct db_inet bin;                /* the prefix, when family is set */
 };
 struct db_rec_switch {
 	long long id, site_id;
@@ -87,7 +95,8 @@ struct db_rec_binding {
 	uint8_t mac[6];
 	long long switch_id;               /* MAC_PORT */
 	const char *port_id;               /* MAC_PORT */
-	const char *ip;                    /* IP_MAC: an address, no prefix */
+	const char *ip;                    /* IP_MAC: an address, no prefix; NULL when ip_bin */
+	struct db_inet ip_bin;             /* IP_MAC: the address, when its family is set */
 	uint8_t bssid[6];                  /* MAC_BSSID */
 	time_t first_seen, last_seen;
 	const char *source;                /* "snmp", "netlink", "import", ... */

@@ -320,6 +320,38 @@ static void ip_format(const struct wm_ip *k, char *buf, size_t size)
 		buf[0] = '\0';
 }
 
+/* A record's address: its binary form when the loader gave one (db_inet), else its text.
+ * Returns -1 when it is not an address. len NULL: an address, no prefix length in the text,
+ * and the binary form's bits ignored, as host() did. */
+static int rec_ip(const struct db_inet *bin, const char *text, struct wm_ip *k, unsigned *len)
+{
+	if (!bin->family)
+		return ip_parse(text, k, len);
+	unsigned max = bin->family == 4 ? 32 : 128;
+	if ((bin->family != 4 && bin->family != 6) || bin->bits > max)
+		return -1;
+	memset(k, 0, sizeof *k);
+	k->fam = bin->family;
+	memcpy(k->a, bin->addr, bin->family == 4 ? 4 : 16);
+	if (len)
+		*len = bin->bits;
+	return 0;
+}
+
+/* For an error message: the record's address as text. */
+static const char *rec_ip_text(const struct db_inet *bin, const char *text, char *buf,
+			       size_t size)
+{
+	if (!bin->family)
+		return text ? text : "";
+	struct wm_ip k = {.fam = bin->family == 4 ? 4 : 6};
+	memcpy(k.a, bin->addr, 16);
+	ip_format(&k, buf, size);
+	size_t n = strlen(buf);
+	snprintf(buf + n, size - n, "/%u", bin->bits);
+	return buf;
+}
+
 static void mask_bits(uint8_t *a, unsigned len, unsigned nbytes)
 {
 	for (unsigned i = 0; i < nbytes; i++) {
@@ -530,9 +562,10 @@ static int add_subnet(void *ctx, const struct db_rec_subnet *r, struct lis_error
 	struct wm_builder *b = ctx;
 	struct wm_ip k;
 	unsigned len;
-	if (ip_parse(r->prefix, &k, &len) < 0)
+	char t[INET6_ADDRSTRLEN + 8];
+	if (rec_ip(&r->bin, r->prefix, &k, &len) < 0)
 		return lis_error_set(err, LIS_E_INPUT, "wiremap snapshot: subnet \"%s\" is not a prefix",
-				     r->prefix ? r->prefix : "");
+				     rec_ip_text(&r->bin, r->prefix, t, sizeof t));
 	struct subnet_b *x = vec_push(&b->v[K_SUBNET]);
 	if (!x)
 		return oom(err);
@@ -751,9 +784,10 @@ static int add_binding(void *ctx, const struct db_rec_binding *r, struct lis_err
 	struct wm_ip ip = {0};
 	char ipbuf[INET6_ADDRSTRLEN];
 	if (kind == K_B_IP) {
-		if (ip_parse(r->ip, &ip, NULL) < 0)
+		char t[INET6_ADDRSTRLEN + 8];
+		if (rec_ip(&r->ip_bin, r->ip, &ip, NULL) < 0)
 			return lis_error_set(err, LIS_E_INPUT, "wiremap snapshot: binding ip \"%s\" is "
-					     "not an address", r->ip ? r->ip : "");
+					     "not an address", rec_ip_text(&r->ip_bin, r->ip, t, sizeof t));
 		ip_format(&ip, ipbuf, sizeof ipbuf);
 	}
 	struct binding_b *x = vec_push(&b->v[kind]);

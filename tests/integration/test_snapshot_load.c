@@ -8,6 +8,7 @@
 #include "db_snapshot.h"
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,12 +178,24 @@ static const char *mac_text(const uint8_t m[6], char *buf)
 	return buf;
 }
 
+/* The loader hands addresses on in binary (struct db_inet), never as text. */
+static const char *inet_text(const char *text, const struct db_inet *b, char *buf)
+{
+	if (text || !b->family)
+		return "(text)";
+	inet_ntop(b->family == 4 ? AF_INET : AF_INET6, b->addr, buf, INET6_ADDRSTRLEN);
+	snprintf(buf + strlen(buf), 8, "/%u", b->bits);
+	return buf;
+}
+
 static int v_subnet(void *ctx, const struct db_rec_subnet *r, struct lis_error *err)
 {
+	char t[INET6_ADDRSTRLEN + 8];
 	(void)ctx, (void)err;
-	if (strncmp(r->prefix, "10.", 3) != 0)  /* not one of the 20000 */
-		seen_add("subnet %s loc=%d remote=%d\n", r->prefix, r->location_id != 0,
-			 r->remote);
+	if (!r->prefix && r->bin.family == 4 && r->bin.addr[0] == 10)
+		return 0;  /* one of the 20000 */
+	seen_add("subnet %s loc=%d remote=%d\n", inet_text(r->prefix, &r->bin, t),
+		 r->location_id != 0, r->remote);
 	return 0;
 }
 
@@ -223,13 +236,13 @@ static int v_endpoint(void *ctx, const struct db_rec_endpoint *r, struct lis_err
 
 static int v_binding(void *ctx, const struct db_rec_binding *r, struct lis_error *err)
 {
-	char m[18], b[18];
+	char m[18], b[18], t[INET6_ADDRSTRLEN + 8];
 	(void)ctx, (void)err;
 	seen_add("binding %d %s", (int)r->kind, mac_text(r->mac, m));
 	if (r->kind == DB_BIND_MAC_PORT)
 		seen_add(" switch=%d port=%s", r->switch_id > 0, r->port_id);
 	else if (r->kind == DB_BIND_IP_MAC)
-		seen_add(" ip=%s", r->ip);
+		seen_add(" ip=%s", inet_text(r->ip, &r->ip_bin, t));
 	else
 		seen_add(" bssid=%s", mac_text(r->bssid, b));
 	seen_add(" %lld %lld %s\n", (long long)r->first_seen, (long long)r->last_seen, r->source);
@@ -295,8 +308,8 @@ static void test_every_value_reads_as_postgresql_stores_it(void)
 		"endpoint ep-2 id=1 desk_phone mac=- uri=sip:bob@example.com tel=- loc=0 owner=- "
 		"off=0\n"
 		"binding 0 02:42:00:00:00:01 switch=1 port=Gi1/0/1 946684799 1767323045 snmp\n"
-		"binding 1 02:42:00:00:00:01 ip=fd00::5 1767323045 1767323046 netlink\n"
-		"binding 1 02:42:00:00:00:02 ip=10.9.8.7 0 1767323047 import\n"
+		"binding 1 02:42:00:00:00:01 ip=fd00::5/128 1767323045 1767323046 netlink\n"
+		"binding 1 02:42:00:00:00:02 ip=10.9.8.7/32 0 1767323047 import\n"
 		"binding 2 02:42:00:00:00:03 bssid=0a:00:00:00:00:1f -2 1767323048 snmp\n";
 	CHECKF(strcmp(seen, want) == 0, "the sink got:\n%s", seen);
 }
