@@ -355,9 +355,12 @@ mkdir -p "$tmp/pg"
 as_pg "$pgbin/initdb" -D "$tmp/pg/data" -A trust -U postgres >"$tmp/initdb.log" 2>&1 ||
 	die "initdb failed: $(tail -n 5 "$tmp/initdb.log")"
 # Durability off (a throwaway cluster; it only speeds up the bulk load) and buffers large
-# enough that 1M subnets stay cached, as they would on a server sized for them.
+# enough that 1M subnets stay cached, as they would on a server sized for them. WAL room
+# for minutes of the query log, as lis.conf(5) [querylog] asks of a server taking it: with
+# the default 1 GB, lisd's query log at full speed (about 800 bytes of WAL an answer) made
+# a checkpoint every 20-30 s, and each delayed the change feed's polls by up to a second.
 as_pg "$pgbin/pg_ctl" -D "$tmp/pg/data" -l "$tmp/pg/log" -w -t 30 \
-	-o "-c listen_addresses='' -k $tmp/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=512MB -c max_connections=50" \
+	-o "-c listen_addresses='' -k $tmp/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=512MB -c max_wal_size=8GB -c max_connections=50" \
 	start >/dev/null || die "pg_ctl start failed"
 pg_started=1
 pg="host=$tmp/pg user=postgres"
@@ -1059,7 +1062,7 @@ mkdir -p "$tmp/pg2"
 as_pg "$pgbin/pg_basebackup" -h "$tmp/pg" -U postgres -D "$tmp/pg2/data" -R -X stream -c fast \
 	>"$tmp/basebackup.log" 2>&1 || die "pg_basebackup failed: $(tail -n 5 "$tmp/basebackup.log")"
 as_pg "$pgbin/pg_ctl" -D "$tmp/pg2/data" -l "$tmp/pg2/log" -w -t 60 \
-	-o "-c listen_addresses='' -k $tmp/pg2 -c shared_buffers=512MB -c max_connections=50" \
+	-o "-c listen_addresses='' -k $tmp/pg2 -c shared_buffers=512MB -c max_wal_size=8GB -c max_connections=50" \
 	start >/dev/null || die "pg_ctl start (standby) failed: $(tail -n 5 "$tmp/pg2/log")"
 standby_started=1
 lisd3_port=$(free_port)
