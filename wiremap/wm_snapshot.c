@@ -344,11 +344,9 @@ static const char *rec_ip_text(const struct db_inet *bin, const char *text, char
 {
 	if (!bin->family)
 		return text ? text : "";
-	struct wm_ip k = {.fam = bin->family == 4 ? 4 : 6};
-	memcpy(k.a, bin->addr, 16);
-	ip_format(&k, buf, size);
-	size_t n = strlen(buf);
-	snprintf(buf + n, size - n, "/%u", bin->bits);
+	struct wm_prefix p = {.fam = bin->family, .len = bin->bits};
+	memcpy(p.a, bin->addr, sizeof p.a);
+	wm_prefix_format(&p, buf, size);
 	return buf;
 }
 

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "db_snapshot.h"
 #include "harness.h"
+#include "ident.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -172,9 +173,9 @@ static void seen_add(const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *mac_text(const uint8_t m[6], char *buf)
+static const char *mac_text(const uint8_t m[6], char buf[18])
 {
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	ident_mac_format(m, buf);
 	return buf;
 }
 
