@@ -23,6 +23,18 @@ void strbuf_attach(struct strbuf *b, char *mem, size_t size)
 	}
 }
 
+void strbuf_init_text(struct strbuf *b, char *mem, size_t size)
+{
+	strbuf_init(b, mem, size);
+	b->text = true;
+}
+
+void strbuf_attach_text(struct strbuf *b, char *mem, size_t size)
+{
+	strbuf_attach(b, mem, size);
+	b->text = true;
+}
+
 /* Room for n more bytes and the NUL; false (and cut) when there is none. */
 static bool room(struct strbuf *b, size_t n)
 {
@@ -47,8 +59,12 @@ static bool room(struct strbuf *b, size_t n)
 
 void strbuf_put(struct strbuf *b, const char *p, size_t n)
 {
-	if (!room(b, n))
-		return;
+	bool was_cut = b->cut;
+	if (!room(b, n)) {
+		if (!b->text || was_cut)
+			return;
+		n = b->size - 1 - b->len;  /* a text for people: what fits of the piece */
+	}
 	memcpy(b->s + b->len, p, n);
 	b->len += n;
 	b->s[b->len] = '\0';
@@ -59,16 +75,46 @@ void strbuf_puts(struct strbuf *b, const char *s)
 	strbuf_put(b, s, strlen(s));
 }
 
+void strbuf_putsn(struct strbuf *b, const char *s, size_t max)
+{
+	strbuf_put(b, s, strnlen(s, max));
+}
+
+void strbuf_put_int(struct strbuf *b, long long v)
+{
+	char d[24];
+	size_t i = sizeof d;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		d[--i] = '-';
+	strbuf_put(b, d + i, sizeof d - i);
+}
+
+void strbuf_cat_n(struct strbuf *b, const char *const *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		strbuf_puts(b, s[i] ? s[i] : "(null)");
+}
+
 void strbuf_vprintf(struct strbuf *b, const char *fmt, va_list ap)
 {
 	va_list again;
 	va_copy(again, ap);
+	bool was_cut = b->cut;
 	int n = vsnprintf(NULL, 0, fmt, ap);
 	if (n < 0) {
 		b->cut = true;
 	} else if (room(b, (size_t)n)) {
 		vsnprintf(b->s + b->len, b->size - b->len, fmt, again);
 		b->len += (size_t)n;
+	} else if (b->text && !was_cut) {
+		/* a text for people: what fits of the piece (room() left it cut) */
+		vsnprintf(b->s + b->len, b->size - b->len, fmt, again);
+		b->len = b->size - 1;
 	}
 	va_end(again);
 }
@@ -101,6 +147,13 @@ bool lis_strcatf(char *buf, size_t size, const char *fmt, ...)
 	int n = vsnprintf(buf + o, size - o, fmt, ap);
 	va_end(ap);
 	return n >= 0 && (size_t)n < size - o;
+}
+
+void lis_strcopy(char *buf, size_t size, const char *s)
+{
+	struct strbuf b;
+	strbuf_init_text(&b, buf, size);
+	strbuf_puts(&b, s);
 }
 
 size_t lis_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)

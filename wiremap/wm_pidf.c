@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "held_write.h"
+#include "lis_strbuf.h"
 #include "wm_pidf.h"
 
 /* RFC 5491 §5.2.3, §5.2.6: the location's point, with the uncertainty as a Circle's
@@ -28,8 +29,15 @@ void wm_pidf_fill(const struct wm_result *r, bool want_civic, bool want_geo, str
 	p->doc.note = r->note[0] ? r->note : NULL;
 	if (r->has_mac) {
 		/* RFC 4479 deviceID in the "mac:" form of its examples: 12 lower-case hex digits */
-		snprintf(p->device_id, sizeof p->device_id, "mac:%02x%02x%02x%02x%02x%02x",
-			 r->mac[0], r->mac[1], r->mac[2], r->mac[3], r->mac[4], r->mac[5]);
+		static const char hex[] = "0123456789abcdef";
+		char *d = p->device_id;
+		_Static_assert(sizeof p->device_id >= 17, "wm_pidf: room for mac:");
+		memcpy(d, "mac:", 4);
+		for (int i = 0; i < 6; i++) {
+			d[4 + 2 * i] = hex[r->mac[i] >> 4];
+			d[5 + 2 * i] = hex[r->mac[i] & 15];
+		}
+		d[16] = '\0';
 	}
 	const struct wm_location *loc = r->loc;
 	if (!loc)
@@ -92,11 +100,11 @@ int wm_pidf_detach(struct wm_pidf *p)
 		p->doc.civic = &p->civic;
 	}
 	if (p->doc.method && p->doc.method != p->method) {
-		snprintf(p->method, sizeof p->method, "%s", p->doc.method);
+		lis_strcopy(p->method, sizeof p->method, p->doc.method);
 		p->doc.method = p->method;
 	}
 	if (p->doc.note && p->doc.note != p->note) {
-		snprintf(p->note, sizeof p->note, "%s", p->doc.note);
+		lis_strcopy(p->note, sizeof p->note, p->doc.note);
 		p->doc.note = p->note;
 	}
 	return 0;

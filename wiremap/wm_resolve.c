@@ -177,6 +177,14 @@ static void add_endpoint(struct walk *w, const struct wm_endpoint *e, const char
 	w->eps[w->n_eps++] = e;
 }
 
+/* A prefix (wm_prefix_format) into b */
+static void put_prefix(struct strbuf *b, const struct wm_prefix *p)
+{
+	char net[INET6_ADDRSTRLEN + 8];
+	wm_prefix_format(p, net, sizeof net);
+	strbuf_puts(b, net);
+}
+
 static const char *site_key(const struct wm_site *s)
 {
 	return s && s->key ? s->key : "?";
@@ -217,11 +225,16 @@ static void walk_ports(struct walk *w, int mi)
 static void bssid_text(const struct wm_bssid *ap, char *buf, size_t size)
 {
 	char m[18];
+	struct strbuf b;
+	strbuf_init_text(&b, buf, size);
 	ident_mac_format(ap->bssid, m);
-	if (ap->prefix_len == 48)
-		snprintf(buf, size, "AP %s", ap->key ? ap->key : m);
-	else
-		snprintf(buf, size, "AP %s (%s/%u)", ap->key ? ap->key : "?", m, ap->prefix_len);
+	if (ap->prefix_len == 48) {
+		strbuf_cat(&b, "AP ", ap->key ? ap->key : m);
+	} else {
+		strbuf_cat(&b, "AP ", ap->key ? ap->key : "?", " (", m, "/");
+		strbuf_put_int(&b, ap->prefix_len);
+		strbuf_puts(&b, ")");
+	}
 }
 
 static void walk_bssids(struct walk *w, int mi)
@@ -327,8 +340,10 @@ static void find_disagreement(struct walk *w, size_t win)
 	const struct wm_site *base = w->ev_site[win];
 	const struct wm_site *seen[WM_MAX_EVIDENCE];
 	size_t n_seen = 0;
+	struct strbuf b;
 	if (!base)
 		return;
+	strbuf_attach_text(&b, r->disagree, sizeof r->disagree);
 	for (size_t i = 0; i < r->n_evidence; i++) {
 		const struct wm_evidence *e = &r->ev[i];
 		const struct wm_site *s = e->loc ? e->loc->site : NULL;
@@ -341,11 +356,9 @@ static void find_disagreement(struct walk *w, size_t win)
 			continue;
 		seen[n_seen++] = s;
 		if (!r->disagreement)
-			lis_strcatf(r->disagree, sizeof r->disagree, "%s says %s",
-				    wm_source_name(r->ev[win].source), site_key(base));
+			strbuf_cat(&b, wm_source_name(r->ev[win].source), " says ", site_key(base));
 		r->disagreement = true;
-		lis_strcatf(r->disagree, sizeof r->disagree, ", %s says %s",
-			    wm_source_name(e->source), site_key(s));
+		strbuf_cat(&b, ", ", wm_source_name(e->source), " says ", site_key(s));
 	}
 }
 
@@ -564,9 +577,10 @@ static void choose_class(struct walk *w, const struct ident *ip)
 {
 	struct wm_result *r = w->res;
 	const struct wm_vpn *v = ip && w->has_ip ? wm_lookup_vpn_at(w->s, &w->ip) : NULL;
+	struct strbuf how;
 
 	w->cls = &wm_class_none;
-	snprintf(r->class_how, sizeof r->class_how, "no endpoint or VPN binding names it");
+	strbuf_init_text(&how, r->class_how, sizeof r->class_how);
 	if (v) {
 		bool live = v->expires_at > w->p->now;
 		bool user_on = wm_user_is_active(w->s, v->user);
@@ -596,17 +610,21 @@ static void choose_class(struct walk *w, const struct ident *ip)
 	if (w->n_eps) {
 		const struct wm_endpoint *e = w->eps[0];
 		w->cls = e->cls ? e->cls : &wm_class_none;
-		snprintf(r->class_how, sizeof r->class_how, "endpoint %s%s", e->key,
-			 e->cls ? "" : " (its class is not in the wiremap: no policy)");
+		strbuf_cat(&how, "endpoint ", e->key,
+			   e->cls ? "" : " (its class is not in the wiremap: no policy)");
 	} else if (w->vpn) {
 		w->cls = w->vpn->cls ? w->vpn->cls : &wm_class_none;
-		snprintf(r->class_how, sizeof r->class_how, "VPN binding of %s", w->vpn->ip);
+		strbuf_cat(&how, "VPN binding of ", w->vpn->ip);
 	} else if (r->deactivated) {
-		snprintf(r->class_how, sizeof r->class_how, "endpoint %.64s is deactivated: "
-			 "located as an unknown device", r->deactivated->key);
+		strbuf_puts(&how, "endpoint ");
+		strbuf_putsn(&how, r->deactivated->key, 64);
+		strbuf_puts(&how, " is deactivated: located as an unknown device");
 	} else if (w->vpn_off) {
-		snprintf(r->class_how, sizeof r->class_how, "VPN binding of %.46s: its user is "
-			 "deactivated", w->vpn_off->ip);
+		strbuf_puts(&how, "VPN binding of ");
+		strbuf_putsn(&how, w->vpn_off->ip, 46);
+		strbuf_puts(&how, ": its user is deactivated");
+	} else {
+		strbuf_puts(&how, "no endpoint or VPN binding names it");
 	}
 	r->cls = w->cls;
 	if (w->cls->max_binding_age)
@@ -623,6 +641,7 @@ static void judge_premises(struct walk *w, const char *ip, bool remote,
 {
 	struct wm_result *r = w->res;
 	bool seen = false, covered = false;
+	struct strbuf b;
 	for (size_t i = 0; i < r->n_evidence; i++) {
 		const struct wm_evidence *e = &r->ev[i];
 		bool ip_mac = e->source == WM_SRC_NONE && e->text == WM_EVT_IP_MAC;
@@ -630,29 +649,36 @@ static void judge_premises(struct walk *w, const char *ip, bool remote,
 			 e->source == WM_SRC_BSSID) && e->last_seen && !e->stale;
 		covered |= e->source == WM_SRC_SUBNET && e->loc;
 	}
+	strbuf_init_text(&b, r->premises, sizeof r->premises);
 	if (w->vpn || w->vpn_off) {
 		const struct wm_vpn *v = w->vpn ? w->vpn : w->vpn_off;
 		r->off_premises = true;
-		snprintf(r->premises, sizeof r->premises, "off premises: %.64s is a VPN address of "
-			 "user %.64s%s", ip, v->user, w->vpn ? "" : " (deactivated)");
+		strbuf_puts(&b, "off premises: ");
+		strbuf_putsn(&b, ip, 64);
+		strbuf_puts(&b, " is a VPN address of user ");
+		strbuf_putsn(&b, v->user, 64);
+		strbuf_puts(&b, w->vpn ? "" : " (deactivated)");
 	} else if (remote) {
 		char net[INET6_ADDRSTRLEN + 8];
 		wm_prefix_format(matched, net, sizeof net);
 		r->off_premises = true;
-		snprintf(r->premises, sizeof r->premises,
-			 "off premises: %.64s is in remote subnet %.64s", ip, net);
+		strbuf_puts(&b, "off premises: ");
+		strbuf_putsn(&b, ip, 64);
+		strbuf_puts(&b, " is in remote subnet ");
+		strbuf_putsn(&b, net, 64);
 	} else if (!covered && !seen && wm_snapshot_has_subnets(w->s)) {
 		r->off_premises = true;
-		snprintf(r->premises, sizeof r->premises,
-			 "off premises: %.64s is in no office subnet, and the office network "
-			 "does not see the device", ip);
+		strbuf_puts(&b, "off premises: ");
+		strbuf_putsn(&b, ip, 64);
+		strbuf_puts(&b, " is in no office subnet, and the office network does not see "
+			    "the device");
 	} else {
 		w->on_known = covered || seen;
-		snprintf(r->premises, sizeof r->premises, "on premises: %s", covered
-			 ? "the address is in an office subnet"
-			 : seen ? "the office network sees the device (neighbour table, switch "
-				  "port or access point)"
-				: "the wiremap has no subnets to judge by");
+		strbuf_cat(&b, "on premises: ", covered
+			   ? "the address is in an office subnet"
+			   : seen ? "the office network sees the device (neighbour table, switch "
+				    "port or access point)"
+				  : "the wiremap has no subnets to judge by");
 	}
 }
 
@@ -913,6 +939,8 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 	}
 
 	struct wm_evidence *e = &res->ev[win];
+	struct strbuf note;
+	strbuf_init_text(&note, res->note, sizeof res->note);
 	e->chosen = true;
 	res->source = e->source;
 	res->loc = e->loc;
@@ -932,30 +960,26 @@ int wm_resolve(const struct wm_snapshot *s, const struct wm_target *t, const str
 		break;
 	}
 	if (e->source == WM_SRC_SUBNET) {
-		char net[INET6_ADDRSTRLEN + 8];
-		wm_prefix_format(&matched, net, sizeof net);
 		res->fallback = true;
-		snprintf(res->note, sizeof res->note,
-			 "fallback: location of subnet %s; no switch-port or Wi-Fi evidence "
-			 "for this device", net);
+		strbuf_puts(&note, "fallback: location of subnet ");
+		put_prefix(&note, &matched);
+		strbuf_puts(&note, "; no switch-port or Wi-Fi evidence for this device");
 	} else if (e->source == WM_SRC_CLIENT_BSSID) {
-		snprintf(res->note, sizeof res->note,
-			 "location of the Wi-Fi access point the device reported, in the site its "
-			 "network evidence gives (%s); not seen by the network itself",
-			 site_key(w.ev_site[win]));
+		strbuf_cat(&note, "location of the Wi-Fi access point the device reported, in the "
+			   "site its network evidence gives (", site_key(w.ev_site[win]),
+			   "); not seen by the network itself");
 	} else if (e->source == WM_SRC_SITE_DEFAULT) {
 		res->fallback = true;
-		snprintf(res->note, sizeof res->note,
-			 "fallback: default location of site %s; no switch-port, Wi-Fi, static or "
-			 "subnet location for this device", site_key(w.ev_site[win]));
+		strbuf_cat(&note, "fallback: default location of site ", site_key(w.ev_site[win]),
+			   "; no switch-port, Wi-Fi, static or subnet location for this device");
 	} else if (e->source == WM_SRC_DECLARED) {
 		const struct wm_declared *d = wm_lookup_declared(s, w.res->user);
 		res->fallback = res->unconfirmed;
-		snprintf(res->note, sizeof res->note, "%slocation declared by user %s (%s)%s",
-			 res->unconfirmed ? "unconfirmed: last " : "", res->user,
-			 d ? d->label : "?", res->unconfirmed
-				 ? "; not current: it expired or was not confirmed again in time"
-				 : "");
+		strbuf_cat(&note, res->unconfirmed ? "unconfirmed: last " : "",
+			   "location declared by user ", res->user, " (", d ? d->label : "?", ")",
+			   res->unconfirmed
+				   ? "; not current: it expired or was not confirmed again in time"
+				   : "");
 	}
 	find_disagreement(&w, win);
 	return 1;
@@ -969,133 +993,136 @@ static void utc_text(time_t t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The evidence texts are written on every answer (the query log's evidence): from pieces,
+ * without printf. */
 const char *wm_evidence_text(const struct wm_evidence *e, char *buf, size_t size)
 {
-	char mac[18], bssid[18], ap[80], net[INET6_ADDRSTRLEN + 8], when[32];
+	char mac[18], bssid[18], ap[80], when[32];
+	struct strbuf b;
 	if (!size)
 		return buf;
+	strbuf_init_text(&b, buf, size);
 	ident_mac_format(e->mac, mac);
 	ident_mac_format(e->bssid, bssid);
 	const char *sw = e->sw ? e->sw->key : NULL;
 	switch (e->text) {
 	case WM_EVT_IP_MAC:
-		snprintf(buf, size, "ip %s has mac %s", e->name, mac);
+		strbuf_cat(&b, "ip ", e->name, " has mac ", mac);
 		break;
 	case WM_EVT_PORT_UNKNOWN_SWITCH:
-		snprintf(buf, size, "mac %s on port %s of a switch not in the wiremap", mac, e->name);
+		strbuf_cat(&b, "mac ", mac, " on port ", e->name, " of a switch not in the wiremap");
 		break;
 	case WM_EVT_PORT:
-		snprintf(buf, size, "mac %s on %s port %s", mac, sw, e->name);
+		strbuf_cat(&b, "mac ", mac, " on ", sw, " port ", e->name);
 		break;
 	case WM_EVT_PORT_SWITCH_LOCATION:
-		snprintf(buf, size, "mac %s on %s port %s (%s; the switch's location)", mac, sw,
-			 e->name, e->port_known ? "port without a location" : "port not in the wiremap");
+		strbuf_cat(&b, "mac ", mac, " on ", sw, " port ", e->name, " (",
+			   e->port_known ? "port without a location" : "port not in the wiremap",
+			   "; the switch's location)");
 		break;
 	case WM_EVT_PORT_NO_LOCATION:
-		snprintf(buf, size, "mac %s on %s port %s: neither port nor switch has a location",
-			 mac, sw, e->name);
+		strbuf_cat(&b, "mac ", mac, " on ", sw, " port ", e->name,
+			   ": neither port nor switch has a location");
 		break;
 	case WM_EVT_BSSID:
 		bssid_text(e->ap, ap, sizeof ap);
-		snprintf(buf, size, "mac %s associated with bssid %s, %s", mac, bssid, ap);
+		strbuf_cat(&b, "mac ", mac, " associated with bssid ", bssid, ", ", ap);
 		break;
 	case WM_EVT_BSSID_UNKNOWN:
-		snprintf(buf, size, "mac %s associated with bssid %s, not in the wiremap", mac, bssid);
+		strbuf_cat(&b, "mac ", mac, " associated with bssid ", bssid, ", not in the wiremap");
 		break;
 	case WM_EVT_CLIENT_BSSID:
 		if (e->ap)
 			bssid_text(e->ap, ap, sizeof ap);
-		snprintf(buf, size, "serving bssid %s reported by the client, %s", mac,
-			 e->ap ? ap : "not in the wiremap");
+		strbuf_cat(&b, "serving bssid ", mac, " reported by the client, ",
+			   e->ap ? ap : "not in the wiremap");
 		if (e->backer)
-			lis_strcatf(buf, size, "; the %s puts it in site %s too",
-				    wm_source_name(e->backer), site_key(e->site));
+			strbuf_cat(&b, "; the ", wm_source_name(e->backer), " puts it in site ",
+				   site_key(e->site), " too");
 		else if (e->unverified)
-			lis_strcatf(buf, size, "; unverified: no network evidence puts the device "
-				    "in site %s", site_key(e->site));
+			strbuf_cat(&b, "; unverified: no network evidence puts the device in site ",
+				   site_key(e->site));
 		break;
 	case WM_EVT_STATIC:
-		snprintf(buf, size, "endpoint %s (found by %s) has a static location",
-			 e->endpoint->key, e->name);
+		strbuf_cat(&b, "endpoint ", e->endpoint->key, " (found by ", e->name,
+			   ") has a static location");
 		break;
 	case WM_EVT_STATIC_NONE:
-		snprintf(buf, size, "endpoint %s (found by %s) has no static location",
-			 e->endpoint->key, e->name);
+		strbuf_cat(&b, "endpoint ", e->endpoint->key, " (found by ", e->name,
+			   ") has no static location");
 		break;
 	case WM_EVT_SUBNET:
-		wm_prefix_format(&e->subnet, net, sizeof net);
-		snprintf(buf, size, "ip %s in subnet %s", e->ip, net);
+		strbuf_cat(&b, "ip ", e->ip, " in subnet ");
+		put_prefix(&b, &e->subnet);
 		break;
 	case WM_EVT_NO_SUBNET:
-		snprintf(buf, size, "no subnet covers ip %s", e->ip);
+		strbuf_cat(&b, "no subnet covers ip ", e->ip);
 		break;
 	case WM_EVT_SITE_DEFAULT:
-		snprintf(buf, size, "default location of site %s", site_key(e->site));
+		strbuf_cat(&b, "default location of site ", site_key(e->site));
 		break;
 	case WM_EVT_SITE_DEFAULT_REFUSED:
-		snprintf(buf, size, "site %s has a default location, but its policy does not "
-			 "allow it", site_key(e->site));
+		strbuf_cat(&b, "site ", site_key(e->site), " has a default location, but its policy "
+			   "does not allow it");
 		break;
 	case WM_EVT_SITE_DEFAULT_LAST:
-		snprintf(buf, size, "default location of site %s (where stale evidence last put "
-			 "the device)", site_key(e->site));
+		strbuf_cat(&b, "default location of site ", site_key(e->site), " (where stale "
+			   "evidence last put the device)");
 		break;
 	case WM_EVT_REMOTE_SUBNET:
-		wm_prefix_format(&e->subnet, net, sizeof net);
-		snprintf(buf, size, "ip %s in remote subnet %s (a VPN pool)", e->ip, net);
+		strbuf_cat(&b, "ip ", e->ip, " in remote subnet ");
+		put_prefix(&b, &e->subnet);
+		strbuf_puts(&b, " (a VPN pool)");
 		break;
 	case WM_EVT_VPN:
 		utc_text(e->vpn->expires_at, when, sizeof when);
-		snprintf(buf, size, "ip %s bound to user %s by the VPN concentrator, %s %s",
-			 e->vpn->ip, e->vpn->user, e->stale ? "expired" : "until", when);
+		strbuf_cat(&b, "ip ", e->vpn->ip, " bound to user ", e->vpn->user,
+			   " by the VPN concentrator, ", e->stale ? "expired" : "until", " ", when);
 		break;
 	case WM_EVT_ENDPOINT_DEACTIVATED:
-		snprintf(buf, size, "endpoint %s (found by %s) is deactivated: its class, owner and "
-			 "static location are not used", e->endpoint->key, e->name);
+		strbuf_cat(&b, "endpoint ", e->endpoint->key, " (found by ", e->name, ") is "
+			   "deactivated: its class, owner and static location are not used");
 		break;
 	case WM_EVT_VPN_USER_DEACTIVATED:
 		utc_text(e->vpn->expires_at, when, sizeof when);
-		snprintf(buf, size, "ip %s bound to user %s by the VPN concentrator, %s %s; user "
-			 "deactivated: not used", e->vpn->ip, e->vpn->user,
-			 e->stale ? "expired" : "until", when);
+		strbuf_cat(&b, "ip ", e->vpn->ip, " bound to user ", e->vpn->user,
+			   " by the VPN concentrator, ", e->stale ? "expired" : "until", " ", when,
+			   "; user deactivated: not used");
 		break;
 	case WM_EVT_USER_DEACTIVATED:
-		snprintf(buf, size, "user %s is deactivated: no declared location is answered",
-			 e->name);
+		strbuf_cat(&b, "user ", e->name, " is deactivated: no declared location is answered");
 		break;
 	case WM_EVT_NO_USER:
-		snprintf(buf, size, "no user known for the device (no endpoint owner, no VPN "
-			 "binding)");
+		strbuf_puts(&b, "no user known for the device (no endpoint owner, no VPN binding)");
 		break;
 	case WM_EVT_NO_DECLARED:
-		snprintf(buf, size, "user %s has no current declared location", e->name);
+		strbuf_cat(&b, "user ", e->name, " has no current declared location");
 		break;
 	case WM_EVT_DECLARED:
-		snprintf(buf, size, "user %s declared location %s", e->name, e->declared->label);
+		strbuf_cat(&b, "user ", e->name, " declared location ", e->declared->label);
 		break;
 	case WM_EVT_DECLARED_EXPIRED:
 		utc_text(e->declared->expires_at, when, sizeof when);
-		snprintf(buf, size, "user %s declared location %s, expired %s", e->name,
-			 e->declared->label, when);
+		strbuf_cat(&b, "user ", e->name, " declared location ", e->declared->label,
+			   ", expired ", when);
 		break;
 	case WM_EVT_DECLARED_UNCONFIRMED:
 		utc_text(e->declared->confirmed_at, when, sizeof when);
-		snprintf(buf, size, "user %s declared location %s, not confirmed again since %s",
-			 e->name, e->declared->label, when);
+		strbuf_cat(&b, "user ", e->name, " declared location ", e->declared->label,
+			   ", not confirmed again since ", when);
 		break;
 	default:
-		buf[0] = '\0';
 		break;
 	}
 	switch (e->excluded ? e->why_excluded : WM_EXCL_NONE) {
 	case WM_EXCL_OFF_PREMISES:
-		lis_strcatf(buf, size, "; not used: off premises");
+		strbuf_puts(&b, "; not used: off premises");
 		break;
 	case WM_EXCL_ON_PREMISES:
-		lis_strcatf(buf, size, "; not used: on premises");
+		strbuf_puts(&b, "; not used: on premises");
 		break;
 	case WM_EXCL_CLASS:
-		lis_strcatf(buf, size, "; not counted by class %s", e->excluded_by->key);
+		strbuf_cat(&b, "; not counted by class ", e->excluded_by->key);
 		break;
 	case WM_EXCL_NONE:
 		break;

@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 
 #include "held_write.h"
+#include "lis_strbuf.h"
 #include "wm_builder.h"
 #include "ident.h"
 
@@ -1461,7 +1462,10 @@ void wm_prefix_format(const struct wm_prefix *p, char *buf, size_t size)
 		return;
 	memcpy(net.a, p->a, 16);
 	ip_format(&net, a, sizeof a);
-	snprintf(buf, size, "%s/%u", a, p->len);
+	struct strbuf b;  /* on every answer of a subnet: no printf */
+	strbuf_init_text(&b, buf, size);
+	strbuf_cat(&b, a, "/");
+	strbuf_put_int(&b, p->len);
 }
 
 const struct wm_location *wm_lookup_subnet(const struct wm_snapshot *s, const char *ip,

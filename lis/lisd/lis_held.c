@@ -95,7 +95,7 @@ static void target_is_requester(const char *requester, struct target *t)
 {
 	memset(t->ids, 0, sizeof t->ids);
 	t->ids[0].kind = IDENT_IP;
-	snprintf(t->ids[0].value, sizeof t->ids[0].value, "%s", requester);
+	lis_strcopy(t->ids[0].value, sizeof t->ids[0].value, requester);
 	t->n_ids = 1;
 }
 
@@ -132,7 +132,7 @@ static int target_from_request(const char *requester, const struct held_request 
 	/* RFC 7105: the access point the client is associated with. */
 	for (size_t i = 0; i < req->n_wifi; i++)
 		if (req->wifi[i].serving) {
-			snprintf(t->bssid, sizeof t->bssid, "%s", req->wifi[i].bssid);
+			lis_strcopy(t->bssid, sizeof t->bssid, req->wifi[i].bssid);
 			break;
 		}
 	struct wm_target wt = target_view(t);
@@ -209,67 +209,56 @@ static void begin(struct lis_held_outcome *oc)
 
 /* For the query log: the evidence walked, one step after the other ("port mac ... on sw1
  * port Gi1/0/7 -> hq-410 age=120s origin=snmp chosen; subnet 10.1.2.0/24 -> campus"), and
- * the age of the one that won. */
+ * the age of the one that won. Made on every answer: from pieces, without printf. */
 static void note_evidence(const struct wm_result *res, time_t now, struct lis_held_outcome *oc)
 {
-	char *ev = oc->evidence;
-	size_t size = sizeof oc->evidence;
+	struct strbuf ev;
+	strbuf_attach_text(&ev, oc->evidence, sizeof oc->evidence);
 	for (size_t i = 0; i < res->n_evidence; i++) {
 		const struct wm_evidence *e = &res->ev[i];
 		char what[WM_EVIDENCE_TEXT_MAX];
-		lis_strcatf(ev, size, "%s%s %s", i ? "; " : "", wm_evidence_step(e),
-			    wm_evidence_text(e, what, sizeof what));
+		strbuf_cat(&ev, i ? "; " : "", wm_evidence_step(e), " ",
+			   wm_evidence_text(e, what, sizeof what));
 		if (e->loc)
-			lis_strcatf(ev, size, " -> %s", e->loc->key ? e->loc->key : "?");
-		if (e->last_seen)
-			lis_strcatf(ev, size, " age=%llds", (long long)(now - e->last_seen));
+			strbuf_cat(&ev, " -> ", e->loc->key ? e->loc->key : "?");
+		if (e->last_seen) {
+			strbuf_puts(&ev, " age=");
+			strbuf_put_int(&ev, (long long)(now - e->last_seen));
+			strbuf_puts(&ev, "s");
+		}
 		if (e->origin)
-			lis_strcatf(ev, size, " origin=%s", e->origin);
+			strbuf_cat(&ev, " origin=", e->origin);
 		if (e->stale)
-			lis_strcatf(ev, size, " stale");
+			strbuf_puts(&ev, " stale");
 		if (e->unverified)
-			lis_strcatf(ev, size, " unverified");
+			strbuf_puts(&ev, " unverified");
 		if (e->excluded)
-			lis_strcatf(ev, size, " excluded");
+			strbuf_puts(&ev, " excluded");
 		if (e->chosen) {
-			lis_strcatf(ev, size, " chosen");
+			strbuf_puts(&ev, " chosen");
 			if (e->last_seen)
 				oc->evidence_age = (long long)(now - e->last_seen);
 		}
 	}
 	/* the policy that decided (47 CFR 9.16(b)) */
 	if (res->cls)
-		lis_strcatf(ev, size, "%sclass %s (%s)", res->n_evidence ? "; " : "", res->cls->key,
-			    res->class_how);
+		strbuf_cat(&ev, res->n_evidence ? "; " : "", "class ", res->cls->key, " (",
+			   res->class_how, ")");
 	if (res->premises[0])
-		lis_strcatf(ev, size, "; %s", res->premises);
-}
-
-/* s after the len bytes of text in buf (size bytes): what does not fit is cut off, as
- * lis_strcatf() cuts, without printf on the answer path. */
-static void cat(char *buf, size_t size, size_t *len, const char *s)
-{
-	size_t n = strlen(s);
-	if (n > size - 1 - *len)
-		n = size - 1 - *len;
-	memcpy(buf + *len, s, n);
-	*len += n;
-	buf[*len] = '\0';
+		strbuf_cat(&ev, "; ", res->premises);
 }
 
 /* For the query log: the civic address sent, "country=US; A1=TX; ...; ROOM=410", in RFC 5139
  * order. */
 static void note_address(const struct civic_address *ca, struct lis_held_outcome *oc)
 {
-	size_t len = strlen(oc->address);
+	struct strbuf b;
+	strbuf_attach_text(&b, oc->address, sizeof oc->address);
 	for (int f = 0; f < CIVIC_N_FIELDS; f++) {
 		if (!ca->field[f] || !ca->field[f][0])
 			continue;
-		if (len)
-			cat(oc->address, sizeof oc->address, &len, "; ");
-		cat(oc->address, sizeof oc->address, &len, civic_field_name((enum civic_field)f));
-		cat(oc->address, sizeof oc->address, &len, "=");
-		cat(oc->address, sizeof oc->address, &len, ca->field[f]);
+		strbuf_cat(&b, b.len ? "; " : "", civic_field_name((enum civic_field)f), "=",
+			   ca->field[f]);
 	}
 }
 
@@ -279,10 +268,10 @@ static void note_response_time(const struct held_request *req, struct lis_held_o
 	case HELD_RT_ABSENT:
 		break;
 	case HELD_RT_EMERGENCY_ROUTING:
-		snprintf(oc->response_time, sizeof oc->response_time, "emergencyRouting");
+		lis_strcopy(oc->response_time, sizeof oc->response_time, "emergencyRouting");
 		break;
 	case HELD_RT_EMERGENCY_DISPATCH:
-		snprintf(oc->response_time, sizeof oc->response_time, "emergencyDispatch");
+		lis_strcopy(oc->response_time, sizeof oc->response_time, "emergencyDispatch");
 		break;
 	case HELD_RT_MILLISECONDS:
 		snprintf(oc->response_time, sizeof oc->response_time, "%lu ms", req->rt_ms);
@@ -369,7 +358,7 @@ static int resolve(const struct target *t, struct located *loc, struct lis_held_
 			 res.user_deactivated);
 	if (res.disagreement) {
 		oc->disagreements = atomic_fetch_add(&disagreements, 1) + 1;
-		snprintf(oc->disagree, sizeof oc->disagree, "%s", res.disagree);
+		lis_strcopy(oc->disagree, sizeof oc->disagree, res.disagree);
 	}
 	if (rc == 0 || !res.loc) {
 		if (res.unknown_reason[0])
@@ -380,11 +369,11 @@ static int resolve(const struct target *t, struct located *loc, struct lis_held_
 		goto out;
 	}
 	oc->source = wm_source_name(res.source);
-	snprintf(oc->location, sizeof oc->location, "%s", res.loc->key ? res.loc->key : "");
+	lis_strcopy(oc->location, sizeof oc->location, res.loc->key ? res.loc->key : "");
 	oc->location_id = res.loc->id;
-	snprintf(oc->site, sizeof oc->site, "%s",
-		 res.loc->site && res.loc->site->key ? res.loc->site->key : "");
-	snprintf(oc->method, sizeof oc->method, "%s", res.method ? res.method : "");
+	lis_strcopy(oc->site, sizeof oc->site,
+		    res.loc->site && res.loc->site->key ? res.loc->site->key : "");
+	lis_strcopy(oc->method, sizeof oc->method, res.method ? res.method : "");
 	oc->fallback = res.fallback;
 	loc->have = (res.loc->has_civic ? HELD_LT_CIVIC : 0u) |
 		    (res.loc->has_geo ? HELD_LT_GEODETIC : 0u);
@@ -623,7 +612,7 @@ static int locate(const struct target *t, const struct held_request *req, enum m
 	struct located loc;
 	struct held_loctypes give;
 
-	snprintf(oc->target, sizeof oc->target, "%.319s", t->identity);
+	lis_strcopy(oc->target, sizeof oc->target, t->identity);
 	int rc = resolve(t, &loc, oc, f);
 	if (rc != 0)
 		return rc;

@@ -27,6 +27,7 @@
 #include "lis_log.h"
 #include "lis_metrics.h"
 #include "lis_querylog.h"
+#include "lis_strbuf.h"
 #include "lis_tls.h"
 #include "lis_uri.h"
 #include "pidf.h"
@@ -170,36 +171,32 @@ static void log_answer(struct lis_http *h, const char *ip, const char *method, c
 		       const struct timespec *t0)
 {
 	char m[40], p[300], loc[300], tgt[400], extra[1400];
-	size_t o = 0;
+	struct strbuf x;  /* the optional fields, from pieces: no printf */
 	double ms = ms_since(t0);
 
-	extra[0] = '\0';
-#define EXTRA(...) do { \
-		int n_ = snprintf(extra + o, sizeof extra - o, __VA_ARGS__); \
-		if (n_ > 0) \
-			o = (size_t)n_ < sizeof extra - o ? o + (size_t)n_ : sizeof extra - 1; \
-	} while (0)
+	strbuf_init_text(&x, extra, sizeof extra);
 	char v[700];
 	if (oc->auth.subject[0])
-		EXTRA(" subject=%s", lis_log_value(v, sizeof v, oc->auth.subject));
+		strbuf_cat(&x, " subject=", lis_log_value(v, sizeof v, oc->auth.subject));
 	if (oc->auth.checked)
-		EXTRA(" auth=%s", oc->auth.authorized ? oc->auth.how : "refused");
+		strbuf_cat(&x, " auth=", oc->auth.authorized ? oc->auth.how : "refused");
 	if (form)
-		EXTRA(" form=%s", form);
+		strbuf_cat(&x, " form=", form);
 	if (oc->uri_issued)
-		EXTRA(" uri=issued");
+		strbuf_puts(&x, " uri=issued");
 	if (oc->test)
-		EXTRA(" test=yes");
-	if (oc->disagree[0])
-		EXTRA(" disagree=%s disagreements=%llu", lis_log_value(v, sizeof v, oc->disagree),
-		      oc->disagreements);
+		strbuf_puts(&x, " test=yes");
+	if (oc->disagree[0]) {
+		strbuf_cat(&x, " disagree=", lis_log_value(v, sizeof v, oc->disagree),
+			   " disagreements=");
+		strbuf_put_int(&x, (long long)oc->disagreements);
+	}
 	if (oc->deactivated[0])
-		EXTRA(" deactivated=%s", lis_log_value(v, sizeof v, oc->deactivated));
+		strbuf_cat(&x, " deactivated=", lis_log_value(v, sizeof v, oc->deactivated));
 	if (oc->reason[0] && strcmp(oc->result, "located") != 0)
-		EXTRA(" reason=%s", lis_log_value(v, sizeof v, oc->reason));
+		strbuf_cat(&x, " reason=", lis_log_value(v, sizeof v, oc->reason));
 	if (oc->auth.checked && !oc->auth.authorized && oc->auth.why[0])
-		EXTRA(" auth_detail=%s", lis_log_value(v, sizeof v, oc->auth.why));
-#undef EXTRA
+		strbuf_cat(&x, " auth_detail=", lis_log_value(v, sizeof v, oc->auth.why));
 	/* An internal failure (no wiremap yet) is the operator's business: warn. */
 	enum lis_log_level lvl = oc->internal ? LIS_LOG_WARN : LIS_LOG_INFO;
 	lis_log(lvl, "held",

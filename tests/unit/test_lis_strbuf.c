@@ -1,9 +1,12 @@
 /* Text pieces (lis_strbuf.c): in a bounded buffer a piece is added whole or not at all and a
- * cut buffer stays cut; a zeroed one grows; lis_strcatf cuts and then adds nothing more; the
- * one UTF-8 decoder refuses what RFC 3629 forbids. */
+ * cut buffer stays cut; a zeroed one grows; lis_strcatf cuts and then adds nothing more, and
+ * so does a text for people, without printf; the one UTF-8 decoder refuses what RFC 3629
+ * forbids. */
 #include "check.h"
 #include "lis_strbuf.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 static void test_pieces_are_whole_or_absent_and_cut_stays(void)
@@ -68,6 +71,57 @@ static void test_strcatf_cuts_then_adds_nothing(void)
 	CHECK_STR(buf, "abc, de");
 }
 
+/* A text for people reads as snprintf and lis_strcatf would write it, at every size: the
+ * prefix of the whole that fits, and nothing once cut. */
+static void test_text_for_people_cuts_as_snprintf(void)
+{
+	char want[64], got[64];
+	bool same = true;
+	for (size_t size = 1; size <= 40; size++) {
+		snprintf(want, size, "ip %s has mac %s%lld%s", "10.1.2.3", "00:11", -42LL, "(null)");
+		memset(got, 'x', sizeof got);
+		struct strbuf b;
+		strbuf_init_text(&b, got, size);
+		strbuf_cat(&b, "ip ", "10.1.2.3", " has mac ");
+		strbuf_putsn(&b, "00:11:22", 5);
+		strbuf_put_int(&b, -42);
+		strbuf_cat(&b, (const char *)NULL);
+		same &= strcmp(got, want) == 0 && b.len == strlen(want) &&
+			b.cut == (size <= strlen("ip 10.1.2.3 has mac 00:11-42(null)"));
+	}
+	CHECK(same);
+	/* cut, it stays cut though a later piece would fit */
+	char mem[8];
+	struct strbuf b;
+	strbuf_init_text(&b, mem, sizeof mem);
+	strbuf_puts(&b, "abc, defgh");
+	strbuf_puts(&b, "");
+	strbuf_printf(&b, "%s", "x");
+	CHECK_STR(mem, "abc, de");
+	CHECK(b.cut);
+	/* printf pieces cut the same way; attach goes on from the text */
+	char buf[8] = "ab";
+	strbuf_attach_text(&b, buf, sizeof buf);
+	strbuf_printf(&b, "%d-%s", 12, "xyz");
+	CHECK_STR(buf, "ab12-xy");
+	CHECK(b.cut && b.len == 7);
+	/* the whole range of integers, as %lld */
+	char n[64];
+	strbuf_init_text(&b, n, sizeof n);
+	strbuf_put_int(&b, LLONG_MIN);
+	strbuf_puts(&b, " ");
+	strbuf_put_int(&b, 0);
+	strbuf_puts(&b, " ");
+	strbuf_put_int(&b, LLONG_MAX);
+	snprintf(want, sizeof want, "%lld 0 %lld", LLONG_MIN, LLONG_MAX);
+	CHECK_STR(n, want);
+	/* a copy is cut as snprintf("%s") cuts it */
+	lis_strcopy(n, 4, "abcdef");
+	CHECK_STR(n, "abc");
+	lis_strcopy(n, sizeof n, "");
+	CHECK_STR(n, "");
+}
+
 static void test_utf8_sequences(void)
 {
 	uint32_t cp = 0;
@@ -96,6 +150,7 @@ int main(void)
 	t_run("test_attach_goes_on_from_the_text", test_attach_goes_on_from_the_text);
 	t_run("test_growing_text_grows_and_frees", test_growing_text_grows_and_frees);
 	t_run("test_strcatf_cuts_then_adds_nothing", test_strcatf_cuts_then_adds_nothing);
+	t_run("test_text_for_people_cuts_as_snprintf", test_text_for_people_cuts_as_snprintf);
 	t_run("test_utf8_sequences", test_utf8_sequences);
 	return t_done();
 }

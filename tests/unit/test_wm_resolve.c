@@ -10,6 +10,7 @@
  *   addresses: 10.1.7.70 is the phone's; 10.1.8.8 has two fresh MACs (A and B)
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "pidf.h"
 #include "wm_fixture.h"
@@ -281,7 +282,8 @@ static void test_reported_bssid_in_the_subnets_site_answers(void)
 	CHECK_STR(loc_key(), "br-ap");
 	CHECK(!res.has_mac && !res.fallback && !res.disagreement);
 	CHECK_STR(res.method, "802.11");
-	CHECKF(strstr(res.note, "access point the device reported") != NULL, "%s", res.note);
+	CHECK_STR(res.note, "location of the Wi-Fi access point the device reported, in the "
+		  "site its network evidence gives (branch); not seen by the network itself");
 	CHECK(strstr(ev_text(0), "the subnet puts it in site branch too") != NULL ||
 	      strstr(ev_text(1), "the subnet puts it in site branch too") != NULL);
 	struct wm_pidf pd;
@@ -544,6 +546,131 @@ static void test_identities_not_shown_to_be_the_requester_are_not(void)
 	CHECK(!is_at(NULL, world, "10.1.7.70", NULL, NULL, NULL));
 }
 
+/* Every evidence text, word for word: the query log's evidence and `lisctl explain` read
+ * them, and they are put together from pieces without printf. Cut, they are cut as snprintf
+ * cuts: the prefix that fits. */
+static void test_every_evidence_text_word_for_word(void)
+{
+	static const struct wm_site hq = {.key = "hq"};
+	static const struct wm_switch sw = {.key = "sw-1"};
+	static const struct wm_bssid ap = {.bssid = {2, 0, 0, 0, 1, 0}, .prefix_len = 48,
+					   .key = "ap-1"};
+	static const struct wm_bssid ap44 = {.bssid = {2, 0, 0, 0, 2, 0}, .prefix_len = 44};
+	static const struct wm_endpoint ep = {.key = "desk-12"};
+	static const struct wm_vpn vpn = {.ip = "10.8.0.5", .user = "alice",
+					  .expires_at = 86400 + 3723};
+	static const struct wm_declared decl = {.label = "home", .expires_at = 120,
+						.confirmed_at = 60};
+	static const struct wm_class cls = {.key = "softphone"};
+#define M .mac = {0, 0x11, 0x22, 0x33, 0x44, 0x55}
+#define B .bssid = {2, 0, 0, 0, 1, 0}
+#define NET(p, q, r, s, l) .subnet = {.fam = 4, .len = l, .a = {p, q, r, s}}
+	static const struct {
+		struct wm_evidence e;
+		const char *want;
+	} c[] = {
+		{{.text = WM_EVT_IP_MAC, M, .name = "10.1.2.3"},
+		 "ip 10.1.2.3 has mac 00:11:22:33:44:55"},
+		{{.text = WM_EVT_PORT_UNKNOWN_SWITCH, M, .name = "Gi1/0/7"},
+		 "mac 00:11:22:33:44:55 on port Gi1/0/7 of a switch not in the wiremap"},
+		{{.text = WM_EVT_PORT, M, .sw = &sw, .name = "Gi1/0/7"},
+		 "mac 00:11:22:33:44:55 on sw-1 port Gi1/0/7"},
+		{{.text = WM_EVT_PORT_SWITCH_LOCATION, M, .sw = &sw, .name = "Gi1/0/7",
+		  .port_known = true},
+		 "mac 00:11:22:33:44:55 on sw-1 port Gi1/0/7 (port without a location; the "
+		 "switch's location)"},
+		{{.text = WM_EVT_PORT_SWITCH_LOCATION, M, .sw = &sw, .name = "Gi1/0/7"},
+		 "mac 00:11:22:33:44:55 on sw-1 port Gi1/0/7 (port not in the wiremap; the "
+		 "switch's location)"},
+		{{.text = WM_EVT_PORT_NO_LOCATION, M, .sw = &sw, .name = "Gi1/0/7"},
+		 "mac 00:11:22:33:44:55 on sw-1 port Gi1/0/7: neither port nor switch has a "
+		 "location"},
+		{{.text = WM_EVT_BSSID, M, B, .ap = &ap},
+		 "mac 00:11:22:33:44:55 associated with bssid 02:00:00:00:01:00, AP ap-1"},
+		{{.text = WM_EVT_BSSID, M, B, .ap = &ap44},
+		 "mac 00:11:22:33:44:55 associated with bssid 02:00:00:00:01:00, "
+		 "AP ? (02:00:00:00:02:00/44)"},
+		{{.text = WM_EVT_BSSID_UNKNOWN, M, B},
+		 "mac 00:11:22:33:44:55 associated with bssid 02:00:00:00:01:00, not in the "
+		 "wiremap"},
+		{{.text = WM_EVT_CLIENT_BSSID, .mac = {2, 0, 0, 0, 1, 0}, .ap = &ap,
+		  .backer = WM_SRC_PORT, .site = &hq},
+		 "serving bssid 02:00:00:00:01:00 reported by the client, AP ap-1; the port puts it "
+		 "in site hq too"},
+		{{.text = WM_EVT_CLIENT_BSSID, .mac = {2, 0, 0, 0, 1, 0}, .unverified = true,
+		  .site = &hq},
+		 "serving bssid 02:00:00:00:01:00 reported by the client, not in the wiremap; "
+		 "unverified: no network evidence puts the device in site hq"},
+		{{.text = WM_EVT_STATIC, .endpoint = &ep, .name = "mac"},
+		 "endpoint desk-12 (found by mac) has a static location"},
+		{{.text = WM_EVT_STATIC_NONE, .endpoint = &ep, .name = "sip"},
+		 "endpoint desk-12 (found by sip) has no static location"},
+		{{.text = WM_EVT_SUBNET, .ip = "10.1.2.3", NET(10, 1, 2, 0, 24)},
+		 "ip 10.1.2.3 in subnet 10.1.2.0/24"},
+		{{.text = WM_EVT_NO_SUBNET, .ip = "10.1.2.3"}, "no subnet covers ip 10.1.2.3"},
+		{{.text = WM_EVT_SITE_DEFAULT, .site = &hq}, "default location of site hq"},
+		{{.text = WM_EVT_SITE_DEFAULT_REFUSED, .site = &hq},
+		 "site hq has a default location, but its policy does not allow it"},
+		{{.text = WM_EVT_SITE_DEFAULT_LAST},
+		 "default location of site ? (where stale evidence last put the device)"},
+		{{.text = WM_EVT_REMOTE_SUBNET, .ip = "10.8.0.5", NET(10, 8, 0, 0, 16)},
+		 "ip 10.8.0.5 in remote subnet 10.8.0.0/16 (a VPN pool)"},
+		{{.text = WM_EVT_VPN, .vpn = &vpn},
+		 "ip 10.8.0.5 bound to user alice by the VPN concentrator, until "
+		 "1970-01-02T01:02:03Z"},
+		{{.text = WM_EVT_VPN_USER_DEACTIVATED, .vpn = &vpn, .stale = true},
+		 "ip 10.8.0.5 bound to user alice by the VPN concentrator, expired "
+		 "1970-01-02T01:02:03Z; user deactivated: not used"},
+		{{.text = WM_EVT_ENDPOINT_DEACTIVATED, .endpoint = &ep, .name = "tel"},
+		 "endpoint desk-12 (found by tel) is deactivated: its class, owner and static "
+		 "location are not used"},
+		{{.text = WM_EVT_USER_DEACTIVATED, .name = "alice"},
+		 "user alice is deactivated: no declared location is answered"},
+		{{.text = WM_EVT_NO_USER},
+		 "no user known for the device (no endpoint owner, no VPN binding)"},
+		{{.text = WM_EVT_NO_DECLARED, .name = "alice"},
+		 "user alice has no current declared location"},
+		{{.text = WM_EVT_DECLARED, .name = "alice", .declared = &decl},
+		 "user alice declared location home"},
+		{{.text = WM_EVT_DECLARED_EXPIRED, .name = "alice", .declared = &decl},
+		 "user alice declared location home, expired 1970-01-01T00:02:00Z"},
+		{{.text = WM_EVT_DECLARED_UNCONFIRMED, .name = "alice", .declared = &decl},
+		 "user alice declared location home, not confirmed again since "
+		 "1970-01-01T00:01:00Z"},
+		{{.text = WM_EVT_PORT, M, .sw = &sw, .name = "Gi1/0/7", .excluded = true,
+		  .why_excluded = WM_EXCL_OFF_PREMISES},
+		 "mac 00:11:22:33:44:55 on sw-1 port Gi1/0/7; not used: off premises"},
+		{{.text = WM_EVT_DECLARED, .name = "alice", .declared = &decl, .excluded = true,
+		  .why_excluded = WM_EXCL_ON_PREMISES},
+		 "user alice declared location home; not used: on premises"},
+		{{.text = WM_EVT_SUBNET, .ip = "10.1.2.3", NET(10, 1, 2, 0, 24), .excluded = true,
+		  .why_excluded = WM_EXCL_CLASS, .excluded_by = &cls},
+		 "ip 10.1.2.3 in subnet 10.1.2.0/24; not counted by class softphone"},
+		/* excluded_by is read only when the exclusion is the class's */
+		{{.text = WM_EVT_NO_USER, .why_excluded = WM_EXCL_CLASS},
+		 "no user known for the device (no endpoint owner, no VPN binding)"},
+	};
+#undef M
+#undef B
+#undef NET
+	char buf[WM_EVIDENCE_TEXT_MAX];
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+		CHECK_STR(wm_evidence_text(&c[i].e, buf, sizeof buf), c[i].want);
+	/* every size a caller may give: the prefix that fits, NUL-terminated */
+	const struct wm_evidence *e = &c[10].e;
+	const char *want = c[10].want;
+	size_t len = strlen(want);
+	bool prefixes = true;
+	for (size_t size = 1; size <= len + 1; size++) {
+		memset(buf, 'x', sizeof buf);
+		wm_evidence_text(e, buf, size);
+		prefixes &= strlen(buf) == size - 1 && strncmp(buf, want, size - 1) == 0;
+	}
+	CHECK(prefixes);
+	buf[0] = 'x';
+	CHECK(wm_evidence_text(e, buf, 0) == buf && buf[0] == 'x');
+}
+
 #define RUN(name) t_run(#name, test_##name)
 
 int main(void)
@@ -577,6 +704,7 @@ int main(void)
 	RUN(pidf_detach_copies_what_the_document_borrows);
 	RUN(identities_bound_to_the_requesters_address_are_the_requester);
 	RUN(identities_not_shown_to_be_the_requester_are_not);
+	RUN(every_evidence_text_word_for_word);
 	wm_snapshot_free(world);
 	return t_done();
 }
