@@ -202,21 +202,28 @@ poll_switches() {
 }
 
 wiremap_loads() { grep -c ' wiremap loaded ' "$RUN/lisd.log" 2>/dev/null || true; }
+phone_lines() { grep -c "requester=$PHONE_IP " "$RUN/lisd.log" 2>/dev/null || true; }
 
 # Ask lisd for the phone's location, from the phone's address, once lisd has loaded the
 # wiremap wiremapd changed (it reloads on the change's notification), and say where it is.
 ask_as_phone() {
-	local before=$1 loc src where
+	local before=$1 loc src where asked
 	for _ in $(seq 1 50); do
 		[ "$(wiremap_loads)" -gt "$before" ] && break
 		sleep 0.1
 	done
+	asked=$(phone_lines)
 	curl -sS --noproxy '*' --cacert "$RUN/tls/cert.pem" --max-time 10 --interface "$PHONE_IP" \
 		-H 'Content-Type: application/held+xml' --data-binary @deploy/sample/request.xml \
 		-o "$RUN/phone.xml" "https://127.0.0.1:$PORT/held" || die "the HELD request failed"
 	where=$(xmllint --xpath 'concat("floor ", string(//*[local-name()="FLR"][1]), ", room ",
 		string(//*[local-name()="ROOM"][1]), " (", string(//*[local-name()="LOC"][1]), ")")' \
 		"$RUN/phone.xml" 2>/dev/null || echo '?')
+	# lisd writes its line per answer a few milliseconds late (lisd(8) LOGGING)
+	for _ in $(seq 1 100); do
+		[ "$(phone_lines)" -gt "$asked" ] && break
+		sleep 0.1
+	done
 	loc=$(grep "requester=$PHONE_IP " "$RUN/lisd.log" | tail -n 1 | grep -o 'location=[^ ]*' || true)
 	src=$(grep "requester=$PHONE_IP " "$RUN/lisd.log" | tail -n 1 | grep -o 'source=[^ ]*' || true)
 	say "HELD from $PHONE_IP (the noc-phone): $where; lisd: $src $loc"

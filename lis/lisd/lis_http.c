@@ -199,7 +199,7 @@ static void log_answer(struct lis_http *h, const char *ip, const char *method, c
 		strbuf_cat(&x, " auth_detail=", lis_log_value(v, sizeof v, oc->auth.why));
 	/* An internal failure (no wiremap yet) is the operator's business: warn. */
 	enum lis_log_level lvl = oc->internal ? LIS_LOG_WARN : LIS_LOG_INFO;
-	lis_log(lvl, "held",
+	lis_log_batched(lvl, "held",
 		"requester=%s target=%s result=%s source=%s location=%s snapshot_age=%ld ms=%.2f "
 		"method=%s path=%s%s",
 		ip, lis_log_value(tgt, sizeof tgt, oc->target[0] ? oc->target : "-"), oc->result,

@@ -230,6 +230,9 @@ int main(int argc, char **argv)
 
 	lis_log_init("lisd", (enum lis_log_target)cfg.log_target,
 		     (enum lis_log_level)cfg.log_level);
+	/* the line per answer goes out in batches (lisd(8) LOGGING) */
+	if (cfg.log_target == LIS_LOG_STDERR)
+		(void)lis_log_batch_start();
 	/* libxml2 sets up its globals here, before worker threads parse requests. */
 	xmlInitParser();
 	lis_metrics_init();
@@ -367,6 +370,7 @@ out_held:
 		lis_log(LIS_LOG_INFO, "stopped", "result=ok");
 out_log:
 	xmlCleanupParser();
+	lis_log_batch_stop();
 	lis_log_close();
 out:
 	lis_tls_shutdown();

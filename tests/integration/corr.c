@@ -443,27 +443,64 @@ char *ck_expect_error_at(struct ck_env *e, const char *req, const char *local_ad
 	return body;
 }
 
-bool ck_log_has(const struct th_lisd *l, ...)
+struct log_needles {
+	const struct th_lisd *l;
+	const char *s[16];
+	int n;
+};
+
+static void needles_from(struct log_needles *nd, const struct th_lisd *l, va_list ap)
 {
-	const char *needles[16];
-	int n = 0;
-	va_list ap;
-	va_start(ap, l);
 	const char *s;
-	while (n < 16 && (s = va_arg(ap, const char *)) != NULL)
-		needles[n++] = s;
-	va_end(ap);
-	char *log = th_lisd_log(l);
+	nd->l = l;
+	nd->n = 0;
+	while (nd->n < 16 && (s = va_arg(ap, const char *)) != NULL)
+		nd->s[nd->n++] = s;
+}
+
+static bool log_has_line(void *ctx);
+
+/* Has the log (wait: or gets it within 30 s) a line holding the needles of ap? */
+static bool log_check(const struct th_lisd *l, bool wait, va_list ap)
+{
+	struct log_needles nd;
+	needles_from(&nd, l, ap);
+	return log_has_line(&nd) || (wait && th_wait_until(30, 20, log_has_line, &nd, NULL));
+}
+
+/* th_wait_until(): does the log have a line holding every needle? */
+static bool log_has_line(void *ctx)
+{
+	const struct log_needles *nd = ctx;
+	char *log = th_lisd_log(nd->l);
 	bool found = false;
 	for (char *save = NULL, *line = strtok_r(log, "\n", &save); line && !found;
 	     line = strtok_r(NULL, "\n", &save)) {
 		bool all = true;
-		for (int i = 0; i < n && all; i++)
-			all = strstr(line, needles[i]) != NULL;
+		for (int i = 0; i < nd->n && all; i++)
+			all = strstr(line, nd->s[i]) != NULL;
 		found = all;
 	}
 	free(log);
 	return found;
+}
+
+bool ck_log_has(const struct th_lisd *l, ...)
+{
+	va_list ap;
+	va_start(ap, l);
+	bool has = log_check(l, true, ap);
+	va_end(ap);
+	return has;
+}
+
+bool ck_log_lacks(const struct th_lisd *l, ...)
+{
+	va_list ap;
+	va_start(ap, l);
+	bool has = log_check(l, false, ap);
+	va_end(ap);
+	return !has;
 }
 
 void ck_log_tail(const struct th_lisd *l, size_t n)

@@ -73,8 +73,12 @@ char *ck_expect_error_at(struct ck_env *e, const char *req, const char *local_ad
 #define ck_expect_error(e, req, local_addr, cert, code) \
 	ck_expect_error_at((e), (req), (local_addr), (cert), (code), __FILE__, __LINE__)
 
-/* The lisd log has a line holding every one of the NULL-terminated needles. */
+/* The lisd log has, or gets within 30 s, a line holding every one of the NULL-terminated
+ * needles (lisd writes its line per answer in batches, a few milliseconds late). */
 bool ck_log_has(const struct th_lisd *l, ...) __attribute__((sentinel));
+/* The lisd log has no such line now. Absence is only meaningful once lisd has written what
+ * it logged before: for a line per answer, wait (ck_log_has) for that answer's line first. */
+bool ck_log_lacks(const struct th_lisd *l, ...) __attribute__((sentinel));
 /* Print the last n bytes of the lisd log as a TAP diagnostic. */
 void ck_log_tail(const struct th_lisd *l, size_t n);
 

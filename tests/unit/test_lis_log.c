@@ -1,6 +1,8 @@
 /* lis_log() to stderr: "YYYY-MM-DDTHH:MM:SS.mmmZ level program event fields", the time in
  * UTC and the clock's own (the date and time to the second are made once a second per
- * thread, so the lines across a change of second are checked too). stderr goes to a file. */
+ * thread, so the lines across a change of second are checked too). stderr goes to a file.
+ * lis_log_batched(): written late by a thread of their own, whole, in order, none lost. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +89,105 @@ static void test_warn_and_err_levels_are_named(void)
 	CHECK_STR(rest, "err test-log e k=v\n");
 }
 
+/* Skip what was logged before. */
+static void drain(void)
+{
+	char line[2048];
+	while (next_line(line, sizeof line))
+		;
+}
+
+/* Batched lines come whole and in order; a lis_log() line comes after every batched line
+ * logged before it; stopping writes what still waits; without the thread they go at once. */
+static void test_batched_lines_keep_their_order_and_stop_writes_them(void)
+{
+	char line[256], want[64];
+	drain();
+	if (!CHECK(lis_log_batch_start() == 0))
+		return;
+	CHECK(lis_log_batch_start() < 0);  /* one thread */
+	for (int i = 0; i < 100; i++)
+		lis_log_batched(LIS_LOG_INFO, "held", "n=%d", i);
+	lis_log_batched(LIS_LOG_DEBUG, "held", "n=too-verbose");
+	lis_log(LIS_LOG_WARN, "now", "after=99");
+	bool order = true;
+	for (int i = 0; i < 100 && order; i++) {
+		snprintf(want, sizeof want, "Z info test-log held n=%d\n", i);
+		order = next_line(line, sizeof line) && strstr(line, want) != NULL;
+		if (!order)
+			t_diag("line %d: %s", i, line);
+	}
+	CHECK(order);
+	CHECK(next_line(line, sizeof line) && strstr(line, "Z warn test-log now after=99\n"));
+	lis_log_batched(LIS_LOG_INFO, "held", "n=last");
+	lis_log_batch_stop();
+	CHECK(next_line(line, sizeof line) && strstr(line, "Z info test-log held n=last\n"));
+	CHECK(!next_line(line, sizeof line));
+	lis_log_batched(LIS_LOG_INFO, "held", "n=direct");
+	CHECK(next_line(line, sizeof line) && strstr(line, "Z info test-log held n=direct\n"));
+}
+
+/* With nothing else logged, the thread writes a batched line by itself (waited for, 30 s at
+ * most: it is a few milliseconds). */
+static void test_a_batched_line_is_written_without_help(void)
+{
+	char line[256];
+	drain();
+	if (!CHECK(lis_log_batch_start() == 0))
+		return;
+	lis_log_batched(LIS_LOG_INFO, "held", "n=alone");
+	time_t deadline = now_s() + 30;
+	struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
+	bool got = false;
+	while (!(got = next_line(line, sizeof line)) && now_s() < deadline)
+		nanosleep(&tick, NULL);
+	CHECK(got && strstr(line, "Z info test-log held n=alone\n"));
+	lis_log_batch_stop();
+}
+
+#define PER_THREAD 12000
+static void *log_many(void *arg)
+{
+	int t = (int)(long)arg;
+	for (int i = 0; i < PER_THREAD; i++)
+		lis_log_batched(LIS_LOG_INFO, "held", "thread=%d n=%05d pad=%s", t, i,
+				"................................................");
+	return NULL;
+}
+
+/* Two threads log 1.7 MB of lines at once, more than the batch holds (what does not fit is
+ * written at once, after the lines waiting): every line arrives once, whole, and each
+ * thread's in the order it logged them. */
+static void test_two_threads_lose_and_mix_nothing(void)
+{
+	char line[512];
+	drain();
+	if (!CHECK(lis_log_batch_start() == 0))
+		return;
+	pthread_t th[2];
+	for (long t = 0; t < 2; t++)
+		pthread_create(&th[t], NULL, log_many, (void *)t);
+	for (int t = 0; t < 2; t++)
+		pthread_join(th[t], NULL);
+	lis_log_batch_stop();
+	int next[2] = {0, 0};
+	bool whole = true;
+	while (next_line(line, sizeof line)) {
+		int t = -1, n = -1, used = 0;
+		char *p = strstr(line, " held thread=");
+		if (!p || sscanf(p, " held thread=%d n=%d pad=%*[.]%n", &t, &n, &used) != 2 ||
+		    t < 0 || t > 1 || p[used] != '\n' || n != next[t]) {
+			whole = false;
+			t_diag("unexpected line: %s", line);
+			break;
+		}
+		next[t]++;
+	}
+	CHECK(whole);
+	CHECKF(next[0] == PER_THREAD && next[1] == PER_THREAD, "%d and %d lines", next[0],
+	       next[1]);
+}
+
 int main(void)
 {
 	int fd = mkstemp(path);
@@ -100,6 +201,10 @@ int main(void)
 	t_run("lines_carry_the_clock_across_a_change_of_second",
 	      test_lines_carry_the_clock_across_a_change_of_second);
 	t_run("warn_and_err_levels_are_named", test_warn_and_err_levels_are_named);
+	t_run("batched_lines_keep_their_order_and_stop_writes_them",
+	      test_batched_lines_keep_their_order_and_stop_writes_them);
+	t_run("a_batched_line_is_written_without_help", test_a_batched_line_is_written_without_help);
+	t_run("two_threads_lose_and_mix_nothing", test_two_threads_lose_and_mix_nothing);
 	dup2(saved, STDERR_FILENO);
 	fclose(logged);
 	unlink(path);
