@@ -1,4 +1,5 @@
 #include "lis_log.h"
+#include "lis_strbuf.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -77,7 +78,7 @@ const char *lis_log_value(char *buf, size_t size, const char *s)
 		plain = c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=';
 	}
 	if (plain) {
-		snprintf(buf, size, "%s", s);
+		lis_strcopy(buf, size, s);
 		return buf;
 	}
 	/* Quoted: room for the closing quote and NUL is kept at every step. */

@@ -163,6 +163,15 @@ static void authorize_connection(void *ctx, const char *ip, struct lis_auth_resu
 	lis_auth_check(ctx, ip, ar);
 }
 
+/* x >= 0 with two decimals, as "%.2f" writes the milliseconds a request took. */
+static void put_hundredths(struct strbuf *b, double x)
+{
+	long long h = x > 0 ? (long long)(x * 100 + 0.5) : 0;
+	char d[3] = {(char)('0' + h / 10 % 10), (char)('0' + h % 10), '\0'};
+	strbuf_put_int(b, h / 100);
+	strbuf_cat(b, ".", d);
+}
+
 /* One line per answered request (lisd(8) LOGGING): requester, subject, target, result, the
  * source that won, location key, disagreement, snapshot age, time; for a GET of a location
  * URI the form negotiated ("held" or "pidf"), else form is NULL. */
@@ -170,11 +179,21 @@ static void log_answer(struct lis_http *h, const char *ip, const char *method, c
 		       const char *form, const struct lis_held_outcome *oc,
 		       const struct timespec *t0)
 {
-	char m[40], p[300], loc[300], tgt[400], extra[1400];
-	struct strbuf x;  /* the optional fields, from pieces: no printf */
+	char m[40], p[300], loc[300], tgt[400], line[2048];
+	struct strbuf x;  /* from pieces: no printf on every answer */
 	double ms = ms_since(t0);
 
-	strbuf_init_text(&x, extra, sizeof extra);
+	strbuf_init_text(&x, line, sizeof line);
+	strbuf_cat(&x, "requester=", ip, " target=",
+		   lis_log_value(tgt, sizeof tgt, oc->target[0] ? oc->target : "-"), " result=",
+		   oc->result, " source=", oc->source, " location=",
+		   lis_log_value(loc, sizeof loc, oc->location[0] ? oc->location : "-"),
+		   " snapshot_age=");
+	strbuf_put_int(&x, oc->snapshot_age);
+	strbuf_puts(&x, " ms=");
+	put_hundredths(&x, ms);
+	strbuf_cat(&x, " method=", lis_log_value(m, sizeof m, method), " path=",
+		   loggable_path(h->cfg, url, p, sizeof p));
 	char v[700];
 	if (oc->auth.subject[0])
 		strbuf_cat(&x, " subject=", lis_log_value(v, sizeof v, oc->auth.subject));
@@ -199,13 +218,7 @@ static void log_answer(struct lis_http *h, const char *ip, const char *method, c
 		strbuf_cat(&x, " auth_detail=", lis_log_value(v, sizeof v, oc->auth.why));
 	/* An internal failure (no wiremap yet) is the operator's business: warn. */
 	enum lis_log_level lvl = oc->internal ? LIS_LOG_WARN : LIS_LOG_INFO;
-	lis_log_batched(lvl, "held",
-		"requester=%s target=%s result=%s source=%s location=%s snapshot_age=%ld ms=%.2f "
-		"method=%s path=%s%s",
-		ip, lis_log_value(tgt, sizeof tgt, oc->target[0] ? oc->target : "-"), oc->result,
-		oc->source, lis_log_value(loc, sizeof loc, oc->location[0] ? oc->location : "-"),
-		oc->snapshot_age, ms, lis_log_value(m, sizeof m, method),
-		loggable_path(h->cfg, url, p, sizeof p), extra);
+	lis_log_batched(lvl, "held", "%s", line);
 }
 
 /* One query log entry per answer (lis_querylog.h); never waits for the database. */

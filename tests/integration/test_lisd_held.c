@@ -692,6 +692,7 @@ static void test_tls_1_2_offers_only_ecdhe_with_aead(void)
 /* The answers' lines of test_one_log_line_per_request, found in the log so far. */
 struct answer_lines {
 	bool located, unknown;
+	char located_line[600];
 };
 
 static bool answer_lines_logged(void *ctx)
@@ -702,8 +703,10 @@ static bool answer_lines_logged(void *ctx)
 		if (!strstr(line, "held ") || !strstr(line, "ms="))
 			continue;
 		if (strstr(line, "requester=127.0.0.1 ") && strstr(line, "result=located") &&
-		    strstr(line, "source=subnet") && strstr(line, "location=hq-410"))
+		    strstr(line, "source=subnet") && strstr(line, "location=hq-410")) {
 			a->located = true;
+			snprintf(a->located_line, sizeof a->located_line, "%s", line);
+		}
 		if (strstr(line, "requester=127.0.0.2 ") && strstr(line, "result=locationUnknown"))
 			a->unknown = true;
 	}
@@ -714,10 +717,19 @@ static bool answer_lines_logged(void *ctx)
 static void test_one_log_line_per_request(void)
 {
 	/* lisd writes these lines in batches, a few milliseconds after the answers */
-	struct answer_lines a = {false, false};
+	struct answer_lines a = {false, false, ""};
 	(void)th_wait_until(30, 20, answer_lines_logged, &a, NULL);
 	CHECK(a.located);
 	CHECK(a.unknown);
+	/* the fields in lisd(8)'s order, the time in ms with two decimals */
+	const char *held = strstr(a.located_line, " held ");
+	char age[16] = "", whole[16] = "", frac[8] = "";
+	int used = 0;
+	CHECKF(held && sscanf(held, " held requester=127.0.0.1 target=ip:127.0.0.1 "
+			      "result=located source=subnet location=hq-410 snapshot_age=%15[0-9-] "
+			      "ms=%15[0-9].%7[0-9] method=POST path=/held%n", age, whole, frac,
+			      &used) == 3 && strlen(frac) == 2 && held[used] == '\0',
+	       "%s", a.located_line);
 	char *log = th_lisd_log(&v4);
 	CHECKF(strstr(log, "key.pem") == NULL || strstr(log, "BEGIN") == NULL, "key material?");
 	CHECKF(strstr(log, pg.dir) == NULL, "conninfo leaked into the log");
