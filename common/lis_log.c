@@ -310,6 +310,8 @@ int lis_log_batch_start(void)
 		B.stop = false;
 		ok = pthread_create(&B.thread, NULL, batch_main, NULL) == 0;
 		B.running = ok;
+		if (!ok)
+			B.buf = B.spare = NULL;
 	}
 	pthread_mutex_unlock(&B.queue);
 	if (!ok) {
