@@ -121,7 +121,6 @@ static size_t format_line(char *line, enum lis_log_level level, const char *even
 			  const char *fmt, va_list ap)
 {
 	size_t o = 0;
-	int n;
 
 	if (log_target == LIS_LOG_STDERR) {
 		/* A request thread logs a line per answer: the date and time to the second are
@@ -144,24 +143,30 @@ static size_t format_line(char *line, enum lis_log_level level, const char *even
 		line[o++] = (char)('0' + ms / 100);
 		line[o++] = (char)('0' + ms / 10 % 10);
 		line[o++] = (char)('0' + ms % 10);
-		n = snprintf(line + o, LINE_MAX_BYTES - o, "Z %s %s ", lis_log_level_name(level),
-			     program_name());
-		if (n > 0)
-			o += (size_t)n;
 	}
-	n = snprintf(line + o, LINE_MAX_BYTES - o, "%s", event);
-	if (n > 0)
-		o += (size_t)n;
-	if (o >= LINE_MAX_BYTES)
-		o = LINE_MAX_BYTES - 1;
+	/* "Z level program " and the event, from pieces: every answer logs a line */
+	struct strbuf b;
+	strbuf_init_text(&b, line + o, LINE_MAX_BYTES - o);
+	if (log_target == LIS_LOG_STDERR)
+		strbuf_cat(&b, "Z ", lis_log_level_name(level), " ", program_name(), " ");
+	strbuf_puts(&b, event);
+	o += b.len;
 
 	if (fmt && fmt[0] && o + 1 < LINE_MAX_BYTES) {
 		line[o++] = ' ';
-		n = vsnprintf(line + o, LINE_MAX_BYTES - o, fmt, ap);
-		if (n > 0)
-			o += (size_t)n;
-		if (o >= LINE_MAX_BYTES)
-			o = LINE_MAX_BYTES - 1;
+		if (strcmp(fmt, "%s") == 0) {
+			/* fields made already (lisd's line per answer): copied, cut as printf
+			 * would cut them */
+			strbuf_init_text(&b, line + o, LINE_MAX_BYTES - o);
+			strbuf_cat(&b, va_arg(ap, const char *));
+			o += b.len;
+		} else {
+			int n = vsnprintf(line + o, LINE_MAX_BYTES - o, fmt, ap);
+			if (n > 0)
+				o += (size_t)n;
+			if (o >= LINE_MAX_BYTES)
+				o = LINE_MAX_BYTES - 1;
+		}
 	}
 	if (log_target == LIS_LOG_SYSLOG) {
 		line[o] = '\0';

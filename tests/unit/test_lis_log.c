@@ -89,6 +89,28 @@ static void test_warn_and_err_levels_are_named(void)
 	CHECK_STR(rest, "err test-log e k=v\n");
 }
 
+static void drain(void);
+
+/* Fields made already ("%s", copied without printf) read as printf writes them, cut to the
+ * same 2 KiB line. */
+static void test_made_fields_read_as_printf_writes_them(void)
+{
+	static char big[3000], a[4096], b[4096];
+	char ra[4096], rb[4096];
+	int ms;
+	memset(big, 'x', sizeof big - 1);
+	drain();
+	lis_log(LIS_LOG_INFO, "held", "%s", "requester=10.0.0.1 result=located");
+	lis_log(LIS_LOG_INFO, "held", "%s", big);
+	lis_log(LIS_LOG_INFO, "held", "%s%s", big, "");
+	CHECK(next_line(a, sizeof a) && line_time(a, &ms, ra, sizeof ra) > 0);
+	CHECK_STR(ra, "info test-log held requester=10.0.0.1 result=located\n");
+	CHECK(next_line(a, sizeof a) && line_time(a, &ms, ra, sizeof ra) > 0);
+	CHECK(next_line(b, sizeof b) && line_time(b, &ms, rb, sizeof rb) > 0);
+	CHECK_STR(ra, rb);
+	CHECKF(strlen(a) == 2047 && a[2046] == '\n', "%zu bytes", strlen(a));
+}
+
 /* Skip what was logged before. */
 static void drain(void)
 {
@@ -201,6 +223,7 @@ int main(void)
 	t_run("lines_carry_the_clock_across_a_change_of_second",
 	      test_lines_carry_the_clock_across_a_change_of_second);
 	t_run("warn_and_err_levels_are_named", test_warn_and_err_levels_are_named);
+	t_run("made_fields_read_as_printf_writes_them", test_made_fields_read_as_printf_writes_them);
 	t_run("batched_lines_keep_their_order_and_stop_writes_them",
 	      test_batched_lines_keep_their_order_and_stop_writes_them);
 	t_run("a_batched_line_is_written_without_help", test_a_batched_line_is_written_without_help);
