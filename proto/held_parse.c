@@ -216,11 +216,12 @@ static int check_ip(xmlNodePtr n, const char *value, struct lis_error *err)
  * URI". */
 static const char *element_what(const char *element, char *buf, size_t size)
 {
-	buf[0] = '\0';
+	struct strbuf b;  /* every identifier of every request: no printf */
+	strbuf_init_text(&b, buf, size);
 	for (int k = 0; k < IDENT_N_KINDS; k++) {
 		const struct ident_kind_info *ki = ident_kind_info((enum ident_kind)k);
 		if (ki->element && strcmp(ki->element, element) == 0)
-			lis_strcatf(buf, size, "%s%s", buf[0] ? " or " : "", ki->what);
+			strbuf_cat(&b, b.len ? " or " : "", ki->what);
 	}
 	return buf;
 }

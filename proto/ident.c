@@ -146,22 +146,20 @@ const struct ident *ident_find(const struct ident *ids, size_t n, enum ident_kin
 
 int ident_text_format(const struct ident *ids, size_t n, char *buf, size_t size)
 {
-	int rc = 0;
+	struct strbuf b;  /* every request's target: no printf */
 	if (size == 0)
 		return -1;
-	buf[0] = '\0';
+	strbuf_init_text(&b, buf, size);
 	for (int k = 0; k < IDENT_N_KINDS; k++) {
 		for (size_t i = 0; i < n; i++) {
 			if (ids[i].kind != (enum ident_kind)k)
 				continue;
 			if (!kinds[k].word)
 				return -1;
-			if (!lis_strcatf(buf, size, "%s%s%s", buf[0] ? " " : "", kinds[k].word,
-					 ids[i].value))
-				rc = -1;
+			strbuf_cat(&b, b.len ? " " : "", kinds[k].word, ids[i].value);
 		}
 	}
-	return rc;
+	return b.cut ? -1 : 0;
 }
 
 /* The kind of one word of identity text: a kind whose word prefix it starts with, else a
