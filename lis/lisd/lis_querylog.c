@@ -144,15 +144,15 @@ static void tb_str(struct strbuf *b, const char *v, size_t max)
 	}
 }
 
+/* The spooler encodes every answer's record: its numbers without printf. */
 static void tb_num(struct strbuf *b, bool null, long long v)
 {
-	char t[32];
 	if (null) {
 		strbuf_put(b, "\t\\N", 3);
 		return;
 	}
-	int n = snprintf(t, sizeof t, "\t%lld", v);
-	strbuf_put(b, t, (size_t)n);
+	strbuf_put(b, "\t", 1);
+	strbuf_put_int(b, v);
 }
 
 /* Every field after seq, each with its leading TAB. */
@@ -186,16 +186,20 @@ static bool encode_body(const struct db_query_log_entry *e, struct strbuf *b)
 /* "TAG\tN" + body + "\tCRC\n". */
 static bool encode_line(struct strbuf *b, const char *tag, long long n, const char *body)
 {
+	static const char hex[] = "0123456789abcdef";
 	size_t start = b->len;
-	char t[40];
-	int k = snprintf(t, sizeof t, "%s\t%lld", tag, n);
-	strbuf_put(b, t, (size_t)k);
+	strbuf_cat(b, tag, "\t");
+	strbuf_put_int(b, n);
 	if (body)
 		strbuf_put(b, body, strlen(body));
 	if (b->cut)
 		return false;
-	k = snprintf(t, sizeof t, "\t%08" PRIx32 "\n", crc32_of(b->s + start, b->len - start));
-	strbuf_put(b, t, (size_t)k);
+	uint32_t crc = crc32_of(b->s + start, b->len - start);
+	char t[10] = {'\t'};  /* "\t%08x\n" */
+	for (int i = 0; i < 8; i++)
+		t[1 + i] = hex[(crc >> (28 - 4 * i)) & 15];
+	t[9] = '\n';
+	strbuf_put(b, t, sizeof t);
 	return !b->cut;
 }
 
