@@ -205,6 +205,73 @@ static void test_help_lists_options(void)
 	th_proc_free(&p);
 }
 
+/* Does a macro line of the man page (.B, .BI, .BR) begin with opt, as an entry of OPTIONS
+ * does (".BI \\-\\-listen " ADDR"", ".BR \\-c ", " \\-\\-config ...")? A mention in a
+ * sentence or an example is not an entry. */
+static bool man_has_entry(const char *man, const char *opt)
+{
+	char want[128];
+	size_t n = 0;
+	for (const char *c = opt; *c && n + 3 < sizeof want; c++) {
+		if (*c == '-')
+			want[n++] = '\\';
+		want[n++] = *c;
+	}
+	want[n] = '\0';
+	for (const char *l = man; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (strncmp(l, ".B", 2) != 0)
+			continue;
+		const char *a = l + 2 + strspn(l + 2, "IR");
+		if (*a != ' ')
+			continue;
+		a++;
+		/* a short twin first: \-c ", " */
+		if (a[0] == '\\' && a[1] == '-' && a[2] != '\\' && strncmp(a + 3, " \", \" ", 6) == 0)
+			a += 9;
+		if (strncmp(a, want, n) == 0 && strchr(" \"\n", a[n]))
+			return true;
+	}
+	return false;
+}
+
+/* lisd(8) lists every option --help lists (each key's twin included), each as an entry of
+ * its own: the page says it lists them all. */
+static void test_man_page_lists_every_option(void)
+{
+	struct th_proc p;
+	char *a[] = {(char *)th_lisd_path(), "--help", NULL};
+	th_run(&p, a, NULL, 10);
+	char path[1024];
+	snprintf(path, sizeof path, "%s/man/lisd.8", th_srcdir());
+	char *man = th_read_file(path, NULL);
+	if (!CHECKF(p.status == 0 && man, "exit %d, %s read: %s", p.status, path,
+		    man ? "yes" : "no"))
+		goto out;
+	size_t n = 0;
+	for (const char *l = p.out; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		/* an option line: "  --listen ADDR ..." or "  -c, --config FILE ..." */
+		if (strncmp(l, "  -", 3) != 0)
+			continue;
+		const char *o = l + 2;
+		if (o[1] != '-' && strncmp(o + 2, ", --", 4) == 0)
+			o += 4;
+		if (strncmp(o, "--", 2) != 0)
+			continue;
+		char opt[96];
+		size_t len = strspn(o, "-abcdefghijklmnopqrstuvwxyz0123456789");
+		if (len >= sizeof opt)
+			len = sizeof opt - 1;
+		memcpy(opt, o, len);
+		opt[len] = '\0';
+		n++;
+		CHECKF(man_has_entry(man, opt), "lisd(8) has no entry for %s", opt);
+	}
+	CHECKF(n > 60, "only %zu options read from --help", n);
+out:
+	free(man);
+	th_proc_free(&p);
+}
+
 static void test_version_prints_version(void)
 {
 	struct th_proc p;
@@ -1098,6 +1165,7 @@ int main(void)
 {
 	t_run("setup_postgresql_wiremap_tls_and_lisd", test_setup_postgresql_wiremap_tls_and_lisd);
 	t_run("help_lists_options", test_help_lists_options);
+	t_run("man_page_lists_every_option", test_man_page_lists_every_option);
 	t_run("version_prints_version", test_version_prints_version);
 	t_run("bad_config_key_exits_2_with_file_line", test_bad_config_key_exits_2_with_file_line);
 	if (!up) {
