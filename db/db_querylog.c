@@ -1,7 +1,13 @@
-/* The query log's SQL. A batch goes in with COPY FROM STDIN, one text line per entry: the
- * cheapest way into PostgreSQL for the server (20,000 entries on the bench cluster: 202-208
- * ms of COPY against 340-404 ms of an INSERT ... SELECT FROM unnest() of one array per
- * column), and no SQL text is built from data (a COPY line is data, its fields escaped).
+/* The query log's SQL. A batch goes in with COPY FROM STDIN: the cheapest way into
+ * PostgreSQL for the server (20,000 entries on the bench cluster: 202-208 ms of COPY against
+ * 340-404 ms of an INSERT ... SELECT FROM unnest() of one array per column), and no SQL text
+ * is built from data (a COPY row is data). The rows go in COPY's binary format: the server
+ * then neither splits nor unescapes text, nor parses timestamps, addresses and numbers
+ * (200,000 rows of the bench's query log with the table's indexes: 983-1073 ms binary
+ * against 1153-1252 ms text; under lisd at full speed its inserting backend spent 5% less
+ * per answer on the sample, 8-11% less at 1M entries). A batch with a value the binary
+ * format cannot carry as the column's type (an address inet_pton does not read, an age
+ * beyond integer) goes as text lines instead, for the server to judge as it always did.
  *
  * A batch is new almost always: the writer sends each entry once, and again only after an
  * outage or a crash left it unsure. COPY has no ON CONFLICT: when the unique key (instance,
@@ -14,6 +20,8 @@
  * one transaction: a row is stored and judged together, or neither. */
 #include "db_querylog.h"
 
+#include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +34,7 @@
 	" evidence_age_s, location_id, location_key, site_key, address, method, fallback," \
 	" disagreement, result, response_time, latency_ms, test"
 static const char copy_sql[] = "COPY query_log (" COLUMNS ") FROM STDIN";
+static const char copy_binary_sql[] = "COPY query_log (" COLUMNS ") FROM STDIN (FORMAT binary)";
 static const char insert_again_sql[] =
 	"INSERT INTO query_log (" COLUMNS ")"
 	" SELECT $1, u.* FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::inet[],"
@@ -76,27 +85,162 @@ static void entry_values(const struct db_query_log_entry *x, const char *v[N_VAL
 	memcpy(v, vals, sizeof vals);
 }
 
-/* COPY the batch in. Returns the COPY's result (NULL: out of memory, *oom set, or the
- * connection failed). */
-static PGresult *copy_in(struct db_conn *c, const char *instance,
-			 const struct db_query_log_entry *e, size_t n, bool *oom)
+/* ------------------------------------------------------------------ binary rows
+ * COPY's binary format (PostgreSQL's COPY page, "Binary Format"): a signature, flags and
+ * header extension length (both 0); per row the number of fields, then each field's length
+ * (-1: NULL) and bytes, in network byte order; -1 as the field count ends the data. Each
+ * value is what the type's receive function reads: text as it is (no escaping), bigint and
+ * integer as 8 and 4 bytes, boolean as 1, real as the IEEE bits of a float, timestamptz as
+ * microseconds since 2000-01-01 UTC, inet as family, bits, is_cidr, length, address. */
+static const char copy_signature[11] = "PGCOPY\n\377\r\n";  /* and its closing NUL */
+
+/* Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 00:00:00 UTC). */
+#define PG_EPOCH_US (946684800LL * 1000000)
+/* PostgreSQL's own address family numbers (utils/inet.h): AF_INET + 0 and + 1. */
+#define PGSQL_AF_INET 2
+#define PGSQL_AF_INET6 3
+
+static void put_be(struct strbuf *b, uint64_t v, int bytes)
 {
-	struct strbuf t = {0};
+	char x[8];
+	for (int i = 0; i < bytes; i++)
+		x[i] = (char)(v >> (8 * (bytes - 1 - i)));
+	strbuf_put(b, x, (size_t)bytes);
+}
+
+static void field_null(struct strbuf *b)
+{
+	put_be(b, UINT32_MAX, 4);
+}
+
+static void field_text(struct strbuf *b, const char *s)
+{
+	if (!s) {
+		field_null(b);
+		return;
+	}
+	size_t n = strlen(s);
+	put_be(b, n, 4);
+	strbuf_put(b, s, n);
+}
+
+/* An integer of bytes bytes (8 bigint, 4 integer, 1 boolean), or NULL when !present. */
+static void field_int(struct strbuf *b, bool present, long long v, int bytes)
+{
+	if (!present) {
+		field_null(b);
+		return;
+	}
+	put_be(b, (uint64_t)bytes, 4);
+	put_be(b, (uint64_t)v, bytes);
+}
+
+/* false: not an address inet_pton reads (the text row lets the server judge it) */
+static bool field_inet(struct strbuf *b, const char *ip)
+{
+	unsigned char a[16];
+	bool v6 = strchr(ip, ':') != NULL;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, ip, a) != 1)
+		return false;
+	unsigned nb = v6 ? 16 : 4;
+	put_be(b, 4 + nb, 4);
+	const char head[4] = {v6 ? PGSQL_AF_INET6 : PGSQL_AF_INET, (char)(nb * 8), 0, (char)nb};
+	strbuf_put(b, head, 4);
+	strbuf_put(b, (const char *)a, nb);
+	return true;
+}
+
+/* The real the text row gives the server: float4in reads "%.3f" with strtof. */
+static void field_real(struct strbuf *b, const char *text)
+{
+	float f = strtof(text, NULL);
+	uint32_t bits;
+	memcpy(&bits, &f, sizeof bits);
+	put_be(b, 4, 4);
+	put_be(b, bits, 4);
+}
+
+/* The batch as binary rows into t; false when a value cannot be carried in binary (then t
+ * holds a part, to be dropped). */
+static bool binary_rows(struct strbuf *t, const char *instance,
+			const struct db_query_log_entry *e, size_t n)
+{
+	strbuf_put(t, copy_signature, sizeof copy_signature);
+	put_be(t, 0, 4);  /* flags */
+	put_be(t, 0, 4);  /* header extension */
+	for (size_t i = 0; i < n; i++) {
+		const struct db_query_log_entry *x = &e[i];
+		if (x->evidence_age_s > INT32_MAX)
+			return false;
+		put_be(t, 1 + N_VALUES, 2);
+		field_text(t, instance);
+		field_int(t, true, x->seq, 8);
+		field_int(t, true, x->at_us - PG_EPOCH_US, 8);
+		field_text(t, x->kind);
+		if (!x->requester_ip)
+			field_null(t);
+		else if (!field_inet(t, x->requester_ip))
+			return false;
+		field_text(t, x->requester_subject);
+		field_text(t, x->target);
+		field_text(t, x->source);
+		field_text(t, x->evidence);
+		field_int(t, x->evidence_age_s >= 0, x->evidence_age_s, 4);
+		field_int(t, x->location_id > 0, x->location_id, 8);
+		field_text(t, x->location_key);
+		field_text(t, x->site_key);
+		field_text(t, x->address);
+		field_text(t, x->method);
+		field_int(t, x->fallback >= 0, x->fallback > 0, 1);
+		field_text(t, x->disagreement);
+		field_text(t, x->result);
+		field_text(t, x->response_time);
+		if (x->latency_ms < 0) {
+			field_null(t);
+		} else {
+			char lat[32];
+			snprintf(lat, sizeof lat, "%.3f", x->latency_ms);
+			field_real(t, lat);
+		}
+		field_int(t, true, x->test, 1);
+	}
+	put_be(t, UINT16_MAX, 2);  /* -1: the end */
+	return true;
+}
+
+/* The batch as text lines into t. */
+static void text_rows(struct strbuf *t, const char *instance,
+		      const struct db_query_log_entry *e, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
 		const char *v[N_VALUES];
 		struct entry_text text;
 		entry_values(&e[i], v, &text);
-		db_copy_field(&t, instance, true);
+		db_copy_field(t, instance, true);
 		for (size_t k = 0; k < N_VALUES; k++)
-			db_copy_field(&t, v[k], false);
-		strbuf_put(&t, "\n", 1);
+			db_copy_field(t, v[k], false);
+		strbuf_put(t, "\n", 1);
+	}
+}
+
+/* COPY the batch in, binary rows when they can carry it. Returns the COPY's result (NULL:
+ * out of memory, *oom set, or the connection failed). */
+static PGresult *copy_in(struct db_conn *c, const char *instance,
+			 const struct db_query_log_entry *e, size_t n, bool *oom)
+{
+	struct strbuf t = {0};
+	bool binary = binary_rows(&t, instance, e, n);
+	if (!binary) {
+		strbuf_free(&t);
+		t = (struct strbuf){0};
+		text_rows(&t, instance, e, n);
 	}
 	if (t.cut) {
 		strbuf_free(&t);
 		*oom = true;
 		return NULL;
 	}
-	PGresult *res = PQexec(c->pg, copy_sql);
+	PGresult *res = PQexec(c->pg, binary ? copy_binary_sql : copy_sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		strbuf_free(&t);
 		return res;  /* the server refused the COPY itself */

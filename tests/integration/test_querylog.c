@@ -670,6 +670,73 @@ static void test_values_arrive_as_sent_by_copy_and_by_insert(void)
 	db_close(db);
 }
 
+/* The rows of a new batch go in as COPY's binary rows, those of a batch sent again as the
+ * INSERT of text arrays: both store the same values. The same 12 entries go to two
+ * instances; "ins" holds the first already, so that its batch meets the unique key and the
+ * rest goes in by INSERT, while "bin" takes all 12 by COPY. Then the two instances' rows 2
+ * to 12 are compared column by column. */
+static void test_binary_copy_stores_what_the_text_insert_stores(void)
+{
+	struct lis_error err = {0};
+	struct db_conn *db = db_connect(E.pg.conninfo, &err);
+	if (!CHECKF(db != NULL, "%s", err.msg))
+		return;
+	static const char *const ips[] = {"10.1.2.3", "2001:db8::1", "::ffff:192.0.2.7",
+					  "0.0.0.0", "fe80::1:2:3:4", NULL};
+	static const double lat[] = {0.0004, 0.0005, 1.23456, 12345.6789, 0.1, 3e-7, 99.9995};
+	static const long long ages[] = {0, 1, 2147483647LL, -1};
+	struct db_query_log_entry e[12];
+	for (int i = 0; i < 12; i++)
+		e[i] = (struct db_query_log_entry){
+			.seq = 1000 + i, .at_us = 1796000000123456LL + i * 1000003LL - (i == 5) *
+			1796000000000000LL, .kind = i % 3 ? "held" : "deref_get",
+			.requester_ip = ips[i % 6], .requester_subject = i % 2 ? "CN=sbc" : NULL,
+			.target = "ip:10.1.2.3", .source = "switch port", .evidence =
+			"caf\xc3\xa9 \t\\ \"q\" 'x'", .evidence_age_s = ages[i % 4],
+			.location_id = i % 4 ? 1LL << 40 : 0, .location_key = "loc-1",
+			.site_key = i % 5 ? "hq" : NULL, .address = "A1=CA; RD=Main",
+			.method = "Wiremap", .fallback = i % 3 - 1, .disagreement = NULL,
+			.result = "located", .response_time = i % 2 ? "emergencyRouting" : NULL,
+			.latency_ms = i == 11 ? -1 : lat[i % 7], .test = i % 4 == 1};
+	size_t n = 99;
+	CHECKF(db_query_log_insert(db, "ins", e, 1, &n, &err) == 0 && n == 1, "%s", err.msg);
+	CHECKF(db_query_log_insert(db, "ins", e, 12, &n, &err) == 0, "%s", err.msg);
+	CHECKF(n == 11, "by INSERT: %zu", n);
+	CHECKF(db_query_log_insert(db, "bin", e, 12, &n, &err) == 0, "%s", err.msg);
+	CHECKF(n == 12, "by COPY: %zu", n);
+	static const char cols[] = "seq, at, kind, requester_ip, requester_subject, target, "
+		"source, evidence, evidence_age_s, location_id, location_key, site_key, address, "
+		"method, fallback, disagreement, result, response_time, latency_ms, test";
+	char sql[2048];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM ((SELECT %s FROM query_log WHERE "
+		 "instance = 'bin' AND seq > 1000 EXCEPT SELECT %s FROM query_log WHERE "
+		 "instance = 'ins') UNION ALL (SELECT %s FROM query_log WHERE instance = 'ins' "
+		 "EXCEPT SELECT %s FROM query_log WHERE instance = 'bin')) d", cols, cols, cols,
+		 cols);
+	long long differ = th_pg_count(&E.pg, sql);
+	CHECKF(differ == 0, "%lld rows differ", differ);
+	/* and what the binary rows hold, read back */
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE instance = 'bin' AND "
+			  "seq = 1005 AND at = '1970-01-01 00:00:05.123471+00' AND "
+			  "requester_ip IS NULL AND latency_ms = 0 AND evidence_age_s = 1") == 1);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE instance = 'bin' AND "
+			  "seq = 1002 AND kind = 'held' AND requester_ip = '::ffff:192.0.2.7' AND "
+			  "family(requester_ip) = 6 AND masklen(requester_ip) = 128 AND "
+			  "evidence_age_s = 2147483647 AND location_id = 1099511627776 AND "
+			  "evidence = $$caf\xc3\xa9 \t\\ \"q\" 'x'$$ AND fallback AND "
+			  "latency_ms = 1.235::real AND site_key = 'hq' AND NOT test") == 1);
+	/* an age beyond integer cannot be a binary integer: the batch goes as text, and the
+	 * server refuses it as it always did (an input error: the writer goes one by one) */
+	struct db_query_log_entry big = e[1];
+	big.seq = 1;
+	big.evidence_age_s = 2147483648LL;
+	CHECK(db_query_log_insert(db, "bigage", &big, 1, &n, &err) < 0);
+	CHECKF(err.code == DB_E_INPUT && strstr(err.msg, "2147483648"), "%d %s", (int)err.code,
+	       err.msg);
+	CHECK(th_pg_count(&E.pg, "SELECT count(*) FROM query_log WHERE instance = 'bigage'") == 0);
+	db_close(db);
+}
+
 int main(void)
 {
 	t_run("setup_wiremap_and_lisd_with_query_log", test_setup_wiremap_and_lisd_with_query_log);
@@ -706,6 +773,8 @@ int main(void)
 	      test_a_batch_sent_again_stores_only_what_is_new);
 	t_run("entries_are_keyed_by_instance_and_seq_alone",
 	      test_entries_are_keyed_by_instance_and_seq_alone);
+	t_run("binary_copy_stores_what_the_text_insert_stores",
+	      test_binary_copy_stores_what_the_text_insert_stores);
 	t_run("values_arrive_as_sent_by_copy_and_by_insert",
 	      test_values_arrive_as_sent_by_copy_and_by_insert);
 	int rc = t_done();
