@@ -1,6 +1,8 @@
-/* lis.conf(5) against lisd's key table (lis/conf/lis_conf.c): every key has its entry under
- * its section, and the entry gives the default the table has. The page is read from the
- * source tree (argv[1]). */
+/* lis.conf(5) and deploy/lis.conf.example against lisd's key table (lis/conf/lis_conf.c):
+ * every key has its entry under its section in the page, with the default the table has,
+ * and its line under its section in the example, with that default when the line is not a
+ * comment (";user = lis" shows a value to choose). Both are read from the source tree
+ * (argv[1]). */
 #include "check.h"
 #include "lis_conf.h"
 
@@ -9,7 +11,7 @@
 #include <string.h>
 
 static const char *top = ".";
-static char *page;
+static char *page, *example;
 
 static char *read_all(const char *path)
 {
@@ -104,18 +106,69 @@ static void test_every_key_has_its_entry_and_default(void)
 	}
 }
 
+/* The value of key's line under [section] of the example ("key = value" or ";key = value",
+ * *commented set for the latter) into val; false: no such line. */
+static bool example_line(const char *section, const char *name, char *val, size_t size,
+			 bool *commented)
+{
+	char head[96];
+	snprintf(head, sizeof head, "\n[%s]\n", section);
+	const char *l = strstr(example, head);
+	if (!l)
+		return false;
+	size_t k = strlen(name);
+	for (l = strchr(l + 1, '\n') + 1; *l && *l != '[';) {
+		const char *end = strchr(l, '\n');
+		size_t n = end ? (size_t)(end - l) : strlen(l);
+		const char *a = l + (*l == ';');
+		if (strncmp(a, name, k) == 0 && strchr(" =", a[k])) {
+			const char *v = a + k + strspn(a + k, " ");
+			if (*v == '=') {
+				v += 1 + strspn(v + 1, " ");
+				snprintf(val, size, "%.*s", (int)(n - (size_t)(v - l)), v);
+				*commented = *l == ';';
+				return true;
+			}
+		}
+		l += n + (end != NULL);
+	}
+	return false;
+}
+
+static void test_example_shows_every_key_with_its_default(void)
+{
+	const struct conftab_table *t = &lis_conf_table;
+	for (size_t i = 0; i < t->n_keys; i++) {
+		const struct conftab_key *k = &t->keys[i];
+		char val[512];
+		bool commented = false;
+		if (!CHECKF(example_line(k->section, k->name, val, sizeof val, &commented),
+			    "lis.conf.example has no line for [%s] %s", k->section, k->name))
+			continue;
+		const char *def = k->def ? k->def : "";
+		CHECKF(commented || strcmp(val, def) == 0,
+		       "lis.conf.example sets [%s] %s = %s, the table's default is %s", k->section,
+		       k->name, val, def);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
 		top = argv[1];
-	char path[1024];
+	char path[1024], path2[1024];
 	snprintf(path, sizeof path, "%s/man/lis.conf.5", top);
+	snprintf(path2, sizeof path2, "%s/deploy/lis.conf.example", top);
 	page = read_all(path);
-	if (!page) {
-		printf("Bail out! %s cannot be read\n", path);
+	example = read_all(path2);
+	if (!page || !example) {
+		printf("Bail out! %s cannot be read\n", page ? path2 : path);
 		return 1;
 	}
 	t_run("every_key_has_its_entry_and_default", test_every_key_has_its_entry_and_default);
+	t_run("example_shows_every_key_with_its_default",
+	      test_example_shows_every_key_with_its_default);
 	free(page);
+	free(example);
 	return t_done();
 }
