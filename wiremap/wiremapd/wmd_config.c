@@ -67,7 +67,7 @@ static const struct conftab_key keys[] = {
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
-static const struct conftab_table table = { keys, N_KEYS, NULL, NULL, NULL, NULL };
+const struct conftab_table wmd_conf_table = { keys, N_KEYS, NULL, NULL, NULL, NULL };
 
 static conftab_check_fn check_user, check_secret, check_auth_protocol, check_priv_protocol;
 
@@ -413,7 +413,7 @@ static void print_help(FILE *out)
 		"Every configuration key but the SNMP profiles ([snmp], [snmp.NAME]) has a twin\n"
 		"that overrides the file:\n",
 		WMD_CONFIG_DEFAULT_FILE);
-	conftab_print_help(&table, out);
+	conftab_print_help(&wmd_conf_table, out);
 }
 
 void wmd_config_free(struct wmd_config *cfg)
@@ -453,7 +453,8 @@ int wmd_config_load(struct wmd_config *cfg, int argc, char **argv, FILE *out,
 		break;
 	}
 	bool seen[2] = { false, false };
-	if (conftab_check_args(&table, argc, argv, flags, seen, "wiremapd", &file, err) < 0)
+	if (conftab_check_args(&wmd_conf_table, argc, argv, flags, seen, "wiremapd", &file,
+			       err) < 0)
 		return -1;
 	bool once = seen[0], check = seen[1];
 	if (once && check)
@@ -461,7 +462,7 @@ int wmd_config_load(struct wmd_config *cfg, int argc, char **argv, FILE *out,
 				     "--once and --check-config: choose one");
 	*action = check ? WMD_ACTION_CHECK : once ? WMD_ACTION_ONCE : WMD_ACTION_RUN;
 
-	if (conftab_set_defaults(&table, cfg, err) < 0)
+	if (conftab_set_defaults(&wmd_conf_table, cfg, err) < 0)
 		return -1;
 	if (!profile_add(cfg, "", 0))
 		return lis_error_set(err, LIS_E_SYSTEM, "out of memory");
@@ -479,7 +480,7 @@ int wmd_config_load(struct wmd_config *cfg, int argc, char **argv, FILE *out,
 		*config_file = file;
 
 	/* Pass 2: command-line twins override the file. */
-	if (conftab_apply_args(&table, cfg, argc, argv, flags, err) < 0)
+	if (conftab_apply_args(&wmd_conf_table, cfg, argc, argv, flags, err) < 0)
 		return -1;
 	return default_instance(cfg, err);
 }

@@ -13,6 +13,11 @@
 
 #define WMD_CONFIG_DEFAULT_FILE "/etc/lis/wiremapd.conf"
 
+/* The keys of wiremapd.conf but the SNMP profiles, over struct wmd_config: the twins,
+ * --help and the defaults come from it (tests hold wiremapd.conf(5) to it). */
+struct conftab_table;
+extern const struct conftab_table wmd_conf_table;
+
 /* Exit codes of wiremapd (wiremapd(8) EXIT STATUS). */
 enum wmd_exit {
 	WMD_EXIT_OK = 0,
