@@ -5,13 +5,21 @@
  * ROOM. The figure is the time from PQexec's return to that answer: the change feed's poll,
  * the delta, and one HELD round trip.
  *
- *   delta_latency CONNINFO URL BODY_FILE LOCATION_KEY CHANGES [TAG]
+ *   delta_latency CONNINFO URL BODY_FILE LOCATION_KEY CHANGES [TAG [STANDBY_CONNINFO]]
  *
  * Prints one line: DELTASTAT tag=TAG n=N p50_ms=.. p99_ms=.. max_ms=.. all_ms=a,b,...
  * (p99 over N < 100 is the largest but one when N >= 20). Exit 1 when a change is not seen
- * within 30 s. Loopback only: the URL must name 127.0.0.1. */
+ * within 30 s. Loopback only: the URL must name 127.0.0.1.
+ *
+ * With STANDBY_CONNINFO (the standby lisd reads from), each change's share of replication
+ * is timed too: after the commit, the primary's WAL position (pg_current_wal_lsn(), the
+ * commit's end or a little past it when others write meanwhile), then, between HELD
+ * requests, the standby's pg_last_wal_replay_lsn() until it is there. The line gains
+ * replay_p50_ms=.. replay_p99_ms=.. replay_max_ms=.. replay_all_ms=..: commit to replayed
+ * on the standby; the rest of all_ms is lisd's (the feed's poll, the delta, the answer). */
 #include <curl/curl.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +61,22 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* " PREFIXp50_ms=.. PREFIXp99_ms=.. PREFIXmax_ms=.. PREFIXall_ms=a,b,..." of v[0..n) */
+static void print_stat(const char *prefix, const double *v, int n)
+{
+	double *s = malloc((size_t)n * sizeof *s);
+	if (!s)
+		return;
+	memcpy(s, v, (size_t)n * sizeof *s);
+	qsort(s, (size_t)n, sizeof *s, cmp_double);
+	int p99 = n >= 20 ? (int)((n - 1) * 0.99) : n - 1;
+	printf(" %sp50_ms=%.1f %sp99_ms=%.1f %smax_ms=%.1f %sall_ms=", prefix, s[(n - 1) / 2],
+	       prefix, s[p99], prefix, s[n - 1], prefix);
+	for (int k = 0; k < n; k++)
+		printf("%s%.0f", k ? "," : "", v[k]);
+	free(s);
+}
+
 static char *read_all(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -70,11 +94,12 @@ int main(int argc, char **argv)
 {
 	if (argc < 6) {
 		fprintf(stderr, "usage: delta_latency CONNINFO URL BODY_FILE LOCATION_KEY CHANGES "
-			"[TAG]\n");
+			"[TAG [STANDBY_CONNINFO]]\n");
 		return 2;
 	}
 	const char *conninfo = argv[1], *url = argv[2], *key = argv[4];
 	const char *tag = argc > 6 ? argv[6] : "delta";
+	const char *standby = argc > 7 ? argv[7] : NULL;
 	int n = atoi(argv[5]);
 	if (n < 1 || n > 10000 || strncmp(url, "https://127.0.0.1:", 18) != 0) {
 		fprintf(stderr, "delta_latency: CHANGES 1..10000 and a https://127.0.0.1 URL\n");
@@ -94,6 +119,14 @@ int main(int argc, char **argv)
 	 * a change that matters is flushed at commit, and only then sent to standbys. */
 	PGresult *set = PQexec(pg, "SET synchronous_commit TO on");
 	PQclear(set);
+	PGconn *sb = NULL;
+	if (standby) {
+		sb = PQconnectdb(standby);
+		if (PQstatus(sb) != CONNECTION_OK) {
+			fprintf(stderr, "delta_latency: standby: %s", PQerrorMessage(sb));
+			return 1;
+		}
+	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	CURL *c = curl_easy_init();
 	struct buf b = {0};
@@ -107,7 +140,7 @@ int main(int argc, char **argv)
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-	double *lat = calloc((size_t)n, sizeof *lat);
+	double *lat = calloc((size_t)n, sizeof *lat), *rep = calloc((size_t)n, sizeof *rep);
 	int rc = 0;
 	for (int k = 0; k < n && !rc; k++) {
 		char sql[300], room[64], needle[80];
@@ -124,11 +157,45 @@ int main(int argc, char **argv)
 		}
 		PQclear(r);
 		double t0 = now_ms();
+		/* where the standby must have replayed to: read after t0, so it costs the figure
+		 * nothing but one round trip to the primary */
+		char lsn[64] = "";
+		if (sb) {
+			r = PQexec(pg, "SELECT pg_current_wal_lsn()");
+			if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+				snprintf(lsn, sizeof lsn, "%s", PQgetvalue(r, 0, 0));
+			PQclear(r);
+			if (!lsn[0]) {
+				fprintf(stderr, "delta_latency: %s", PQerrorMessage(pg));
+				rc = 1;
+				break;
+			}
+		}
+		bool replayed = !sb;
 		for (;;) {
+			if (!replayed) {
+				const char *v[] = {lsn};
+				r = PQexecParams(sb, "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", 1,
+						 NULL, v, NULL, NULL, 0);
+				if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+					fprintf(stderr, "delta_latency: standby: %s", PQerrorMessage(sb));
+					PQclear(r);
+					rc = 1;
+					break;
+				}
+				if (strcmp(PQgetvalue(r, 0, 0), "t") == 0) {
+					replayed = true;
+					rep[k] = now_ms() - t0;
+				}
+				PQclear(r);
+			}
 			b.n = 0;
 			CURLcode cc = curl_easy_perform(c);
 			if (cc == CURLE_OK && b.p && strstr(b.p, needle)) {
 				lat[k] = now_ms() - t0;
+				/* lisd saw it: replayed by now, whatever the last look said */
+				if (!replayed)
+					rep[k] = lat[k];
 				break;
 			}
 			if (now_ms() - t0 > 30000) {
@@ -143,18 +210,14 @@ int main(int argc, char **argv)
 	}
 	if (!rc) {
 		printf("DELTASTAT tag=%s n=%d", tag, n);
-		double *s = malloc((size_t)n * sizeof *s);
-		memcpy(s, lat, (size_t)n * sizeof *s);
-		qsort(s, (size_t)n, sizeof *s, cmp_double);
-		int p99 = n >= 20 ? (int)((n - 1) * 0.99) : n - 1;
-		printf(" p50_ms=%.1f p99_ms=%.1f max_ms=%.1f all_ms=", s[(n - 1) / 2], s[p99],
-		       s[n - 1]);
-		for (int k = 0; k < n; k++)
-			printf("%s%.0f", k ? "," : "", lat[k]);
+		print_stat("", lat, n);
+		if (sb)
+			print_stat("replay_", rep, n);
 		printf("\n");
-		free(s);
 	}
 	free(lat);
+	free(rep);
+	PQfinish(sb);
 	free(b.p);
 	free(body);
 	curl_slist_free_all(h);

@@ -928,7 +928,9 @@ lisd2_pid=$started_pid
 code=$(held_post "$lisd2_port" "$tmp/reload-answer.xml")
 { [ "$code" = 200 ] && grep -q '>reload-0<' "$tmp/reload-answer.xml"; } ||
 	die "lisd on the reload wiremap answered $code: $(head -c 300 "$tmp/reload-answer.xml")"
-# delta_under_load DB PORT TAG: one DELTASTAT line, with wrk loading lisd on PORT meanwhile.
+# delta_under_load DB PORT TAG [STANDBY]: one DELTASTAT line, with wrk loading lisd on PORT
+# meanwhile; with STANDBY (the conninfo of the standby lisd reads from), each change's
+# replay there is timed too (replay_* fields).
 # wrk stands in for clients on other hosts: at nice 10 it still keeps lisd's request threads
 # busy (its req/s is reported beside the figures) but does not take the turn of lisd's
 # loader or of PostgreSQL on these shared cores.
@@ -939,7 +941,8 @@ delta_under_load() {
 	wrk_pid=$!
 	sleep 1  # wrk connected; a settling gap, not a measure
 	"$build/bench/delta_latency" "$1" "https://127.0.0.1:$2/held" "$body" bench-reload \
-		"$delta_changes" "$3" || { kill "$wrk_pid" 2>/dev/null; die "delta_latency ($3) failed"; }
+		"$delta_changes" "$3" ${4:+"$4"} ||
+		{ kill "$wrk_pid" 2>/dev/null; die "delta_latency ($3) failed"; }
 	kill -INT "$wrk_pid" 2>/dev/null || true
 	wait "$wrk_pid" 2>/dev/null || true
 }
@@ -1071,7 +1074,8 @@ sed -i "s|^conninfo = .*|&\nread_conninfo = host=$tmp/pg2 user=postgres dbname=w
 	"$tmp/lis-standby.conf"
 start_lisd "$tmp/lis-standby.conf" "$tmp/lisd-standby.log" "$lisd3_port" 120
 lisd2_pid=$started_pid
-standby_stat=$(delta_under_load "$db_wm" "$lisd3_port" standby)
+standby_stat=$(delta_under_load "$db_wm" "$lisd3_port" standby \
+	"host=$tmp/pg2 user=postgres dbname=wiremap")
 standby_loads=$(( $(grep -c 'wiremap loaded trigger=' "$tmp/lisd-standby.log" || true) - 1 ))
 kill "$lisd2_pid" 2>/dev/null || true
 wait "$lisd2_pid" 2>/dev/null || true
@@ -1246,8 +1250,14 @@ print_stat() {
 	echo "    full load. standby: lisd's [database] read_conninfo names a streaming standby and"
 	echo "    the UPDATE commits on the primary. p99 over $delta_changes changes is the largest but one."
 	echo "    lisd req/s: what wrk (at nice 10, a stand-in for remote clients) got meanwhile)"
+	echo "   standby, commit -> replayed there: p50 $(field "$standby_stat" replay_p50_ms)" \
+		"p99 $(field "$standby_stat" replay_p99_ms) max $(field "$standby_stat" replay_max_ms) ms"
+	echo "   (its pg_last_wal_replay_lsn() reaching the primary's pg_current_wal_lsn() read"
+	echo "    after the commit, looked at between HELD requests: replication's share; the rest"
+	echo "    of each change's time is lisd's)"
 	echo "   all (ms), primary: $(field "$delta_stat" all_ms)"
 	echo "   all (ms), standby: $(field "$standby_stat" all_ms)"
+	echo "   all (ms), standby replayed: $(field "$standby_stat" replay_all_ms)"
 	echo
 	echo "6. Two lisd behind HAProxy (TCP, PROXY protocol v2, leastconn) against one, same wrk"
 	echo "   load (-t$wrk_threads -c$conns -d$duration) against HAProxy; everything on this machine"
