@@ -226,7 +226,8 @@ static bool man_has_entry(const char *man, const char *opt)
 			continue;
 		a++;
 		/* a short twin first: \-c ", " */
-		if (a[0] == '\\' && a[1] == '-' && a[2] != '\\' && strncmp(a + 3, " \", \" ", 6) == 0)
+		if (a[0] == '\\' && a[1] == '-' && a[2] && a[2] != '\\' &&
+		    strncmp(a + 3, " \", \" ", 6) == 0)
 			a += 9;
 		if (strncmp(a, want, n) == 0 && strchr(" \"\n", a[n]))
 			return true;

@@ -113,8 +113,9 @@ static bool page_entry(const char *page, const char *section, const char *name, 
 	bool tag = false;     /* the line before was .TP */
 	for (; l && strncmp(l, ".SH", 3) != 0 && strncmp(l, ".SS", 3) != 0; l = next) {
 		size_t n = line_len(l, &next);
-		const char *a = l + 2 + strspn(l + 2, "IR");
-		if (tag && strncmp(l, ".B", 2) == 0 && *a == ' ' && strncmp(a + 1, key, k) == 0 &&
+		/* ".B", ".BI" or ".BR", then the key (read past ".B" only where it is) */
+		const char *a = strncmp(l, ".B", 2) == 0 ? l + 2 + strspn(l + 2, "IR") : l;
+		if (tag && a != l && *a == ' ' && strncmp(a + 1, key, k) == 0 &&
 		    (a[1 + k] == ' ' || a + 1 + k == l + n)) {
 			size_t o = 0;
 			for (const char *p = l; p && (p == l || (strncmp(p, ".TP", 3) != 0 &&
