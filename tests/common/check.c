@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int n_cases, n_failed_cases;
@@ -80,4 +81,40 @@ bool t_check_str(const char *got, const char *want, const char *file, int line, 
 		t_check(false, file, line, expr, "got \"%s\", want \"%s\"", got ? got : "(null)",
 			want ? want : "(null)");
 	return ok;
+}
+
+char *t_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t n = 0, cap = 0, r;
+	do {
+		if (n + 4096 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			char *nb = realloc(buf, cap);
+			if (!nb)
+				abort();
+			buf = nb;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+	} while (r > 0);
+	fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+void t_roff_dashes(const char *text, char *out, size_t size)
+{
+	size_t n = 0;
+	for (; *text && n + 3 < size; text++) {
+		if (*text == '-')
+			out[n++] = '\\';
+		out[n++] = *text;
+	}
+	out[n] = '\0';
 }

@@ -4,6 +4,7 @@
 #define CHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 void t_run(const char *name, void (*fn)(void));
 /* Print a skip line for a case that cannot run here, with the reason. */
@@ -23,5 +24,11 @@ void t_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Compare two strings (either may be NULL) and show both on failure. */
 #define CHECK_STR(got, want) t_check_str((got), (want), __FILE__, __LINE__, #got)
 bool t_check_str(const char *got, const char *want, const char *file, int line, const char *expr);
+
+/* A whole file, NUL-terminated (malloc'd; *len, when not NULL, gets its bytes); NULL when it
+ * cannot be opened. Out of memory aborts: a test has no use for half a file. */
+char *t_read_file(const char *path, size_t *len);
+/* text as a man page writes it: each '-' as "\-" (into out, cut to size). */
+void t_roff_dashes(const char *text, char *out, size_t size);
 
 #endif

@@ -4,6 +4,7 @@
  * PR_SET_PDEATHSIG so that nothing outlives a test that died by SIGKILL or a sanitizer. */
 #include "harness.h"
 
+#include "check.h"
 #include "schema.h"
 
 #include <curl/curl.h>
@@ -208,26 +209,7 @@ int th_write_file(const char *path, const char *text)
 
 char *th_read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (n + 1024 > cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-		}
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-		if (r == 0)
-			break;
-		n += r;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
+	return t_read_file(path, len);
 }
 
 /* ---- processes ---- */

@@ -211,13 +211,8 @@ static void test_help_lists_options(void)
 static bool man_has_entry(const char *man, const char *opt)
 {
 	char want[128];
-	size_t n = 0;
-	for (const char *c = opt; *c && n + 3 < sizeof want; c++) {
-		if (*c == '-')
-			want[n++] = '\\';
-		want[n++] = *c;
-	}
-	want[n] = '\0';
+	t_roff_dashes(opt, want, sizeof want);
+	size_t n = strlen(want);
 	for (const char *l = man; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
 		if (strncmp(l, ".B", 2) != 0)
 			continue;

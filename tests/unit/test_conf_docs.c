@@ -33,46 +33,12 @@ static struct docs docs[] = {
 };
 #define N_DOCS (sizeof docs / sizeof docs[0])
 
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, n = 0, r;
-	char *s = malloc(cap);
-	while (s && (r = fread(s + n, 1, cap - n - 1, f)) > 0) {
-		n += r;
-		if (n + 1 == cap) {
-			char *t = realloc(s, cap *= 2);
-			if (!t)
-				free(s);
-			s = t;
-		}
-	}
-	fclose(f);
-	if (s)
-		s[n] = '\0';
-	return s;
-}
-
 /* The line at l: its length, and where the next begins (NULL: none). */
 static size_t line_len(const char *l, const char **next)
 {
 	const char *end = strchr(l, '\n');
 	*next = end ? end + 1 : NULL;
 	return end ? (size_t)(end - l) : strlen(l);
-}
-
-/* roff: a '-' is written "\-" */
-static void roff(const char *in, char *out, size_t size)
-{
-	size_t n = 0;
-	for (; *in && n + 3 < size; in++) {
-		if (*in == '-')
-			out[n++] = '\\';
-		out[n++] = *in;
-	}
-	out[n] = '\0';
 }
 
 /* A line of the page as read: without its macro (".BR " ...), quotes and "\-" escapes. */
@@ -94,6 +60,16 @@ static void plain(const char *l, size_t n, char *out, size_t size)
 	out[o] = '\0';
 }
 
+static bool section_end(const char *l)
+{
+	return strncmp(l, ".SH", 3) == 0 || strncmp(l, ".SS", 3) == 0;
+}
+
+static bool paragraph_end(const char *l)
+{
+	return section_end(l) || strncmp(l, ".TP", 3) == 0;
+}
+
 /* The entry of key name under [section] of the page, as plain text (tag line and paragraph,
  * joined by spaces) into out; false: none. */
 static bool page_entry(const char *page, const char *section, const char *name, char *out,
@@ -107,20 +83,18 @@ static bool page_entry(const char *page, const char *section, const char *name, 
 	}
 	if (!l)
 		return false;
-	roff(name, key, sizeof key);
+	t_roff_dashes(name, key, sizeof key);
 	size_t k = strlen(key);
 	line_len(l + 1, &l);  /* past the header */
 	bool tag = false;     /* the line before was .TP */
-	for (; l && strncmp(l, ".SH", 3) != 0 && strncmp(l, ".SS", 3) != 0; l = next) {
+	for (; l && !section_end(l); l = next) {
 		size_t n = line_len(l, &next);
 		/* ".B", ".BI" or ".BR", then the key (read past ".B" only where it is) */
 		const char *a = strncmp(l, ".B", 2) == 0 ? l + 2 + strspn(l + 2, "IR") : l;
 		if (tag && a != l && *a == ' ' && strncmp(a + 1, key, k) == 0 &&
 		    (a[1 + k] == ' ' || a + 1 + k == l + n)) {
 			size_t o = 0;
-			for (const char *p = l; p && (p == l || (strncmp(p, ".TP", 3) != 0 &&
-						  strncmp(p, ".SH", 3) != 0 &&
-						  strncmp(p, ".SS", 3) != 0)); p = next) {
+			for (const char *p = l; p && (p == l || !paragraph_end(p)); p = next) {
 				size_t pn = line_len(p, &next);
 				char buf[512];
 				plain(p, pn, buf, sizeof buf);
@@ -249,8 +223,8 @@ int main(int argc, char **argv)
 		char path[2][1024];
 		snprintf(path[0], sizeof path[0], "%s/%s", top, docs[i].page_path);
 		snprintf(path[1], sizeof path[1], "%s/%s", top, docs[i].example_path);
-		docs[i].page = read_all(path[0]);
-		docs[i].example = read_all(path[1]);
+		docs[i].page = t_read_file(path[0], NULL);
+		docs[i].example = t_read_file(path[1], NULL);
 		if (!docs[i].page || !docs[i].example) {
 			printf("Bail out! %s cannot be read\n", docs[i].page ? path[1] : path[0]);
 			return 1;

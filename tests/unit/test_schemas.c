@@ -12,30 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t n = 0, cap = 0, r;
-	do {
-		if (n + 4096 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			char *nb = realloc(buf, cap);
-			if (!nb)
-				abort();
-			buf = nb;
-		}
-		r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-	} while (r > 0);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -63,7 +39,7 @@ static int each_example(const char *sub, bool want_valid)
 		char path[1400], err[1024];
 		size_t len = 0;
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		char *body = read_all(path, &len);
+		char *body = t_read_file(path, &len);
 		if (CHECKF(body != NULL, "cannot read %s", path)) {
 			int rc = schema_validate(body, len, err, sizeof err);
 			if (want_valid)
@@ -227,7 +203,7 @@ static void *validate_examples(void *arg)
 			char path[1024], err[512];
 			size_t len = 0;
 			snprintf(path, sizeof path, "%s/%s", schema_dir(), files[i]);
-			char *body = read_all(path, &len);
+			char *body = t_read_file(path, &len);
 			int rc = body ? schema_validate(body, len, err, sizeof err) : 1;
 			wrong += rc != (i == 0 ? 0 : -1);
 			free(body);
