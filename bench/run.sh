@@ -7,9 +7,11 @@
 #     certificate and TLS versions; then to lisd again with [notify] enabled (the request is
 #     an emergency call: every answer is judged by notifications_for()); then to a lisd
 #     for which the client is a remote softphone user on a VPN address with a declared home
-#     address (every answer the declared address, method Manual). Prints requests/s, p50,
-#     p99 of each and the ratios. Then lisd and nginx at the same load: h2load at fixed rates
-#     (BENCH_SAME_LOAD, shares of lisd's req/s), p50, p99 and p99.9 of each and the ratios.
+#     address (every answer the declared address, method Manual); then to a lisd with the
+#     query log off (lisd-q: its price). Prints requests/s, p50, p99 of each and the ratios,
+#     and the CPU per answer of lisd, PostgreSQL and nginx. Then lisd and nginx at the same
+#     load: h2load at fixed rates (BENCH_SAME_LOAD, shares of lisd's req/s), p50, p99 and
+#     p99.9 of each and the ratios, and lisd-q at the same rates.
 # 1b. Section 1 again on the largest wiremap of 4 (the lisd of 5): each request names a device
 #     of it drawn at random (BENCH_BIG_TARGETS of each kind), against nginx in turns; then the
 #     same load on both with one device.
@@ -211,21 +213,70 @@ request_thread_cpu() {
 	echo "${out:-?}" | tr -s ' '
 }
 
+# proc_ticks PID [TASK]: CPU ticks (user + system, 1/CLK_TCK s) of a process (all its threads)
+# or of one of its threads; empty when it has gone.
+proc_ticks() {
+	sed -n 's/.*) //p' "/proc/$1${2:+/task/$2}/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+}
+# worker_ticks PID: the CPU ticks of lisd's request threads (libmicrohttpd's workers).
+worker_ticks() {
+	local t s=0 n
+	for t in /proc/"$1"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = MHD-worker ] || continue
+		n=$(proc_ticks "$1" "${t##*/}")
+		s=$((s + ${n:-0}))
+	done
+	echo "$s"
+}
+# family_ticks PID: "pid ticks what" lines of a process and its children (PostgreSQL's
+# postmaster and its processes; nginx's master and workers): what is "backend" for a
+# PostgreSQL process serving a connection (lisd's query log inserter, its change feed) and
+# "other" for the rest (the postmaster, checkpointer, WAL writer, autovacuum, ...).
+family_ticks() {
+	local p what
+	for p in "$1" $(pgrep -P "$1"); do
+		what=other
+		case $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) in
+		"postgres: checkpointer"* | "postgres: background writer"* | "postgres: walwriter"* | \
+			"postgres: autovacuum"* | "postgres: logical replication"* | \
+			"postgres: walsender"* | "postgres: archiver"* | "postgres: stats"*) ;;
+		"postgres: "*) what=backend ;;
+		esac
+		echo "$p $(proc_ticks "$p") $what"
+	done
+}
+# ticks_since BEFORE AFTER [WHAT]: the ticks spent between two family_ticks snapshots by the
+# processes alive at the second (a process started between them counts whole; one that ended,
+# such as the bench's own psql connections, not at all), or by those of them that are WHAT.
+ticks_since() {
+	awk -v what="${3:-}" 'NR == FNR { b[$1] = $2; next }
+		NF == 3 && (what == "" || $3 == what) { s += $2 - b[$1] } END { print s + 0 }' \
+		<(printf '%s\n' "$1") <(printf '%s\n' "$2")
+}
+# us_per TICKS N: microseconds of CPU per request
+us_per() {
+	awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { if (n + 0 == 0) print "?"; else printf "%.1f", t * 1e6 / hz / n }'
+}
+pg_postmaster() { head -n1 "$tmp/pg/data/postmaster.pid"; }
+
 # run_wrk NAME PORT: one bounded keep-alive POST load, prints the WRKSTAT line. Each request
 # is $body, or, when $targets names a file of devices, a request for one of them at random
-# (held_post.lua).
+# (held_post.lua). The line ends with warmup_requests=N, the requests of the warm-up.
 targets=
 run_wrk() {
-	local name=$1 port=$2 log=$tmp/wrk-$1.log
+	local name=$1 port=$2 log=$tmp/wrk-$1.log warm
 	# A short warm-up first so both servers start the measured run with caches and
 	# connections in the same state.
 	BENCH_BODY=$body BENCH_TARGETS=$targets timeout 60 wrk -t"$wrk_threads" -c"$conns" \
-		-d2s -s "$here/held_post.lua" "https://127.0.0.1:$port/held" >/dev/null 2>&1 || true
+		-d2s -s "$here/held_post.lua" "https://127.0.0.1:$port/held" >"$log.warm" 2>&1 || true
+	warm=$(field "$(grep '^WRKSTAT' "$log.warm")" requests)
 	BENCH_BODY=$body BENCH_TARGETS=$targets timeout 120 wrk -t"$wrk_threads" -c"$conns" \
 		-d"$duration" --latency -s "$here/held_post.lua" "https://127.0.0.1:$port/held" \
 		>"$log" 2>&1 ||
 		die "wrk against $name failed: $(tail -n 5 "$log")"
-	grep '^WRKSTAT' "$log" || die "wrk against $name printed no summary: $(tail -n 5 "$log")"
+	grep -q '^WRKSTAT' "$log" || die "wrk against $name printed no summary: $(tail -n 5 "$log")"
+	echo "$(grep '^WRKSTAT' "$log") warmup_requests=${warm:-0}"
 }
 
 # run_rate NAME PORT RATE: RATE requests/s in all, from $conns kept-alive connections at
@@ -504,22 +555,40 @@ busy_before=$(cpu_busy)
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a whole number of 1 or more: $rounds"
 [[ ${duration%s} =~ ^[1-9][0-9]*$ ]] ||
 	die "BENCH_DURATION must be seconds (e.g. 10s) for the same-load runs: $duration"
-# take_turns TAG LISD_PORT LISD_LOG DB: BENCH_ROUNDS turns of wrk against lisd, then against
-# nginx ($nginx_port); each lisd run ends when its query log is all in DB. Sets turn_lisd and
-# turn_nginx (the WRKSTAT lines of the round with the median ratio), turn_line (every
-# round's req/s and ratio, that round starred) and turn_first_catch_up (ms, round 1).
+# take_turns TAG LISD_PID LISD_PORT LISD_LOG DB: BENCH_ROUNDS turns of wrk against lisd, then
+# against nginx ($nginx_port); each lisd run ends when its query log is all in DB. Sets
+# turn_lisd and turn_nginx (the WRKSTAT lines of the round with the median ratio), turn_line
+# (every round's req/s and ratio, that round starred), turn_first_catch_up (ms, round 1) and
+# turn_cpu (that round's CPU microseconds per answer: lisd_us, workers_us, pg_us, pgb_us (its
+# backends), nginx_us).
+# lisd's and PostgreSQL's CPU is counted from the warm-up's start until the query log of
+# every answer since then is stored (catch_up), over those answers; nginx's over both runs.
 take_turns() {
-	local tag=$1 port=$2 log=$3 db=$4 r t0 before caught median
-	local -a lisd_runs=() nginx_runs=() ratios=()
+	local tag=$1 pid=$2 port=$3 log=$4 db=$5 r t0 before caught median st answers served cpu
+	local l0 l1 w0 w1 p0 p1 n0 n1
+	local -a lisd_runs=() nginx_runs=() ratios=() cpus=()
 	for ((r = 1; r <= rounds; r++)); do
 		say "$tag round $r of $rounds: wrk -t$wrk_threads -c$conns -d$duration against" \
 			"lisd, then nginx"
 		t0=$(psql -X -At "$db" -c "SELECT now()")
 		before=$(grep -c ' held ' "$log" || true)
+		l0=$(proc_ticks "$pid") w0=$(worker_ticks "$pid") p0=$(family_ticks "$(pg_postmaster)")
 		lisd_runs+=("$(run_wrk "lisd-$tag-$r" "$port")")
 		caught=$(catch_up "$log" "$t0" "$before" "$(now_ms)" "$db")
+		answers=$(grep -c ' held ' "$log" || true)
+		answers=$((answers - before))
+		l1=$(proc_ticks "$pid") w1=$(worker_ticks "$pid") p1=$(family_ticks "$(pg_postmaster)")
+		cpu="lisd_us=$(us_per $((l1 - l0)) "$answers")"
+		cpu+=" workers_us=$(us_per $((w1 - w0)) "$answers")"
+		cpu+=" pg_us=$(us_per "$(ticks_since "$p0" "$p1")" "$answers")"
+		cpu+=" pgb_us=$(us_per "$(ticks_since "$p0" "$p1" backend)" "$answers")"
 		[ "$r" -gt 1 ] || turn_first_catch_up=$caught
-		nginx_runs+=("$(run_wrk "nginx-$tag-$r" "$nginx_port")")
+		n0=$(family_ticks "$nginx_pid")
+		st=$(run_wrk "nginx-$tag-$r" "$nginx_port")
+		nginx_runs+=("$st")
+		n1=$(family_ticks "$nginx_pid")
+		served=$(( $(field "$st" requests) + $(field "$st" warmup_requests) ))
+		cpus+=("$cpu nginx_us=$(us_per "$(ticks_since "$n0" "$n1")" "$served")")
 		ratios+=("$(ratio "$(field "${lisd_runs[-1]}" rps)" \
 			"$(field "${nginx_runs[-1]}" rps)")")
 	done
@@ -527,6 +596,7 @@ take_turns() {
 		sort -n | awk -v n="$rounds" 'NR == int((n + 1) / 2) { print $2 }')
 	turn_lisd=${lisd_runs[median]}
 	turn_nginx=${nginx_runs[median]}
+	turn_cpu=${cpus[median]}
 	turn_line=
 	for ((r = 0; r < rounds; r++)); do
 		turn_line+="$(field "${lisd_runs[r]}" rps | cut -d. -f1)/"
@@ -555,8 +625,9 @@ same_loads() {
 		turn_rates+=("$pct $rate lisd $lisd_at" "$pct $rate nginx $nginx_at")
 	done
 }
-take_turns sample "$lisd_port" "$tmp/lisd.log" "$db_lis"
+take_turns sample "$lisd_pid" "$lisd_port" "$tmp/lisd.log" "$db_lis"
 lisd_stat=$turn_lisd
+lisd_cpu=$turn_cpu
 nginx_stat=$turn_nginx
 rounds_line=$turn_line
 off_catch_up_ms=$turn_first_catch_up
@@ -710,6 +781,41 @@ code=$(held_post "$lisd_decl_port" "$tmp/declared-answer.xml")
 decl_size=$(wc -c <"$tmp/declared-answer.xml")
 say "wrk -t$wrk_threads -c$conns -d$duration against lisd answering declared addresses"
 decl_stat=$(run_wrk lisd-declared "$lisd_decl_port")
+kill "$lisd_pid" 2>/dev/null || true
+wait "$lisd_pid" 2>/dev/null || true
+lisd_pid=
+
+# ---------------------------------------------------------------- HELD load, query log off
+# The first run's lisd again with [querylog] enabled = false: no spool, no row in PostgreSQL
+# per answer. Not a configuration to deploy (the query log is how a location is proved
+# afterwards); it shows what storing every answer costs lisd and, on these shared cores, the
+# answers beside PostgreSQL's work: the same wrk load, then section 1's fixed rates.
+say "starting lisd with the query log off"
+lisd_noql_port=$(free_port)
+lis_conf "$tmp/lis-noql.conf" "$lisd_noql_port" "$db_lis"
+sed -i "s|^spool_dir = .*|enabled = false|" "$tmp/lis-noql.conf"
+start_lisd "$tmp/lis-noql.conf" "$tmp/lisd-noql.log" "$lisd_noql_port" 30
+lisd_pid=$started_pid
+say "wrk -t$wrk_threads -c$conns -d$duration against lisd with the query log off"
+noql_l0=$(proc_ticks "$lisd_pid")
+noql_before=$(grep -c ' held ' "$tmp/lisd-noql.log" || true)
+noql_stat=$(run_wrk lisd-noql "$lisd_noql_port")
+noql_l1=$(proc_ticks "$lisd_pid")
+noql_after=$(grep -c ' held ' "$tmp/lisd-noql.log" || true)
+noql_cpu="lisd_us=$(us_per $((noql_l1 - noql_l0)) $((noql_after - noql_before)))"
+# noql_rates: section 1's fixed rates (its lisd lines) against lisd-q, into noql_rate_lines
+# shellcheck disable=SC2086  # a line is split into its fields on purpose
+noql_rates() {
+	local line
+	noql_rate_lines=()
+	for line in "${rate_lines[@]}"; do
+		set -- $line
+		[ "$3" = lisd ] || continue
+		say "query log off, same load: $2 req/s, h2load against lisd"
+		noql_rate_lines+=("$1 $2 lisd-q $(run_rate "lisd-noql-at-$1" "$lisd_noql_port" "$2")")
+	done
+}
+noql_rates
 kill "$lisd_pid" 2>/dev/null || true
 wait "$lisd_pid" 2>/dev/null || true
 lisd_pid=
@@ -1007,9 +1113,10 @@ big_answer_size=$(wc -c <"$tmp/nginx-big/html/held")
 start_nginx "$tmp/nginx-big" "$big_answer_size"
 big_from=$(wc -l <"$tmp/lisd-reload.log")
 targets=$tmp/targets-big.txt
-take_turns big "$lisd2_port" "$tmp/lisd-reload.log" "$db_wm"
+take_turns big "$lisd2_pid" "$lisd2_port" "$tmp/lisd-reload.log" "$db_wm"
 targets=
 big_lisd_stat=$turn_lisd
+big_cpu=$turn_cpu
 big_nginx_stat=$turn_nginx
 big_rounds_line=$turn_line
 big_results=$(tail -n +"$((big_from + 1))" "$tmp/lisd-reload.log" | grep ' held ' |
@@ -1082,17 +1189,23 @@ wait "$lisd2_pid" 2>/dev/null || true
 lisd2_pid=
 
 # ---------------------------------------------------------------- report
-# print_rates LINE...: the table and the ratios of same_loads' lines (lisd's, then nginx's).
+# print_rates [--more] LINE...: the table and the ratios of same_loads' lines (lisd's, then
+# nginx's, in pairs). With --more, rows for a table already printed: no heading, and only the
+# first line of each pair (nginx's was in the table already).
 # shellcheck disable=SC2086  # a line is split into its fields on purpose
 print_rates() {
-	local line st l i
+	local line st l i more=
+	[ "$1" != --more ] || { more=1; shift; }
 	local -a lines=("$@")
-	echo "   the same load on both: a fixed rate, $conns connections at rate/$conns req/s each"
-	echo "   (h2load --rps, one request in flight per connection), ${duration} after a 2 s warm-up"
-	printf '   %5s %8s %-6s %9s %8s %8s %9s %8s %7s %6s\n' 'share' 'rate' server req/s \
-		p50_ms p99_ms p99.9_ms max_ms non2xx failed
-	for line in "${lines[@]}"; do
-		set -- $line
+	if [ -z "$more" ]; then
+		echo "   the same load on both: a fixed rate, $conns connections at rate/$conns req/s each"
+		echo "   (h2load --rps, one request in flight per connection), ${duration} after a 2 s warm-up"
+		printf '   %5s %8s %-6s %9s %8s %8s %9s %8s %7s %6s\n' 'share' 'rate' server req/s \
+			p50_ms p99_ms p99.9_ms max_ms non2xx failed
+	fi
+	for ((i = 0; i < ${#lines[@]}; i++)); do
+		[ -z "$more" ] || [ $((i % 2)) -eq 0 ] || continue
+		set -- ${lines[i]}
 		st=${*:4}
 		printf '   %4s%% %8s %-6s %9s %8s %8s %9s %8s %7s %6s\n' "$1" "$2" "$3" \
 			"$(field "$st" rps)" "$(ms "$(field "$st" p50_us)")" \
@@ -1102,13 +1215,24 @@ print_rates() {
 	for ((i = 0; i + 1 < ${#lines[@]}; i += 2)); do
 		set -- ${lines[i]}
 		l=${*:4}
+		local who=$3
 		set -- ${lines[i + 1]}
 		st=${*:4}
-		echo "   lisd/nginx at $2 req/s:  p50 $(ratio "$(field "$l" p50_us)" \
+		echo "   $who/nginx at $2 req/s:  p50 $(ratio "$(field "$l" p50_us)" \
 			"$(field "$st" p50_us)")  p99 $(ratio "$(field "$l" p99_us)" \
 			"$(field "$st" p99_us)")  p99.9 $(ratio "$(field "$l" p999_us)" \
 			"$(field "$st" p999_us)")"
 	done
+}
+# print_cpu TURN_CPU [LINE]: take_turns' CPU per answer (and LINE, of another lisd, below it).
+print_cpu() {
+	echo "   CPU per answer in that round, us (user + system):"
+	echo "     lisd $(field "$1" lisd_us) (request threads $(field "$1" workers_us)), PostgreSQL" \
+		"$(field "$1" pg_us) (backends $(field "$1" pgb_us)), nginx $(field "$1" nginx_us)"
+	[ -z "${2:-}" ] || echo "     $2"
+	echo "   (lisd and PostgreSQL from the warm-up until the query log of its answers was stored;"
+	echo "    PostgreSQL's backends store the query log, its other processes write and flush"
+	echo "    what they did; nginx over its warm-up and run)"
 }
 # print_stat NAME WRKSTAT [NOTE]: one row of a wrk table.
 print_stat() {
@@ -1140,19 +1264,28 @@ print_stat() {
 	print_stat nginx "$nginx_stat"
 	print_stat lisd+n "$notify_stat" "(lisd, [notify] enabled)"
 	print_stat lisd+d "$decl_stat" "(lisd, declared addresses, $decl_size bytes)"
+	print_stat lisd-q "$noql_stat" "(lisd, [querylog] enabled = false: no row per answer)"
 	echo
 	echo "   lisd/nginx  req/s $(ratio "$(field "$lisd_stat" rps)" "$(field "$nginx_stat" rps)")" \
 		"  p50 $(ratio "$(field "$lisd_stat" p50_us)" "$(field "$nginx_stat" p50_us)")" \
 		"  p99 $(ratio "$(field "$lisd_stat" p99_us)" "$(field "$nginx_stat" p99_us)")"
 	echo "   (req/s ratio < 1 and latency ratios > 1 are the price of HELD parsing, resolving from"
-	echo "    lisd's in-memory wiremap snapshot (no SQL per request) and PIDF-LO building over"
-	echo "    serving the same bytes from a file)"
+	echo "    lisd's in-memory wiremap snapshot (no SQL per request), PIDF-LO building and"
+	echo "    storing every answer in the query log over serving the same bytes from a file)"
+	print_cpu "$lisd_cpu" "lisd-q: lisd $(field "$noql_cpu" lisd_us), PostgreSQL nothing to store"
 	if [ ${#rate_lines[@]} -gt 0 ]; then
 		echo
 		print_rates "${rate_lines[@]}"
+		if [ ${#noql_rate_lines[@]} -gt 0 ]; then
+			local_pairs=()
+			for ((i = 0; i < ${#noql_rate_lines[@]}; i++)); do
+				local_pairs+=("${noql_rate_lines[i]}" "${rate_lines[2 * i + 1]}")
+			done
+			print_rates --more "${local_pairs[@]}"
+		fi
 		echo "   (share: of lisd's req/s in the reported round. Below saturation a request waits"
 		echo "    only for what runs beside it on the 2 cores: for lisd, PostgreSQL storing its"
-		echo "    query log a batch at a time, for nginx nothing)"
+		echo "    query log a batch at a time (lisd-q: none), for nginx nothing)"
 	fi
 	echo "   declared/office       req/s $(ratio "$(field "$decl_stat" rps)" \
 		"$(field "$lisd_stat" rps)")  p50 $(ratio "$(field "$decl_stat" p50_us)" \
@@ -1184,6 +1317,7 @@ print_stat() {
 		"$(field "$big_nginx_stat" rps)")  p50 $(ratio "$(field "$big_lisd_stat" p50_us)" \
 		"$(field "$big_nginx_stat" p50_us)")  p99 $(ratio "$(field "$big_lisd_stat" p99_us)" \
 		"$(field "$big_nginx_stat" p99_us)")"
+	print_cpu "$big_cpu"
 	if [ ${#big_rate_lines[@]} -gt 0 ]; then
 		echo
 		print_rates "${big_rate_lines[@]}"
