@@ -216,7 +216,9 @@ request_thread_cpu() {
 # proc_ticks PID [TASK]: CPU ticks (user + system, 1/CLK_TCK s) of a process (all its threads)
 # or of one of its threads; empty when it has gone.
 proc_ticks() {
-	sed -n 's/.*) //p' "/proc/$1${2:+/task/$2}/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+	local stat
+	stat=$(cat "/proc/$1${2:+/task/$2}/stat" 2>/dev/null) || return 0
+	printf '%s\n' "${stat##*) }" | awk '{ print $12 + $13 }'
 }
 # worker_ticks PID: the CPU ticks of lisd's request threads (libmicrohttpd's workers).
 worker_ticks() {
@@ -236,7 +238,7 @@ family_ticks() {
 	local p what
 	for p in "$1" $(pgrep -P "$1"); do
 		what=other
-		case $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) in
+		case $(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") in
 		"postgres: checkpointer"* | "postgres: background writer"* | "postgres: walwriter"* | \
 			"postgres: autovacuum"* | "postgres: logical replication"* | \
 			"postgres: walsender"* | "postgres: archiver"* | "postgres: stats"*) ;;
