@@ -25,7 +25,8 @@
 #     with SQL (wiremap_fill.sql), wm_snapshot_load() timed (wm_bench --db)
 #     (BENCH_RELOAD_SIZES); then lisd on the largest: its first load, BENCH_FULL_RELOADS (5)
 #     full reloads forced by a site change, each from its commit to lisd's log line, and
-#     lisd's VmRSS before and after them and its peak (VmHWM).
+#     lisd's VmRSS before and after them and its peak (VmHWM), and what new memory costs on
+#     the machine (wm_bench --fresh).
 #  5. Change to answer on the largest: lisd on it under wrk load, BENCH_DELTA_CHANGES (30)
 #     UPDATEs, each timed from its commit to the first HELD answer showing it
 #     (delta_latency); then the same with a lisd reading from a streaming standby.
@@ -1139,6 +1140,9 @@ body=$sample_body
 # line); VmHWM is the peak of lisd's whole life, start-up included.
 full_reloads=${BENCH_FULL_RELOADS:-5}
 vm() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$lisd2_pid/status"; }
+# What new memory costs on this machine just before: a reload writes its new snapshot (and
+# the builder's rows) into memory lisd has not touched, and lisd gives the old one back.
+fresh_stat=$("$build/bench/wm_bench" --fresh 256) || die "wm_bench --fresh failed"
 say "lisd on the $wm_filled-entry wiremap: $full_reloads full reloads"
 full_rss_before=$(vm VmRSS)
 full_ms=()
@@ -1371,6 +1375,11 @@ print_stat() {
 	echo "   VmRSS ${full_rss_before:-?} MiB before them, ${full_rss_after:-?} MiB after," \
 		"peak (VmHWM) ${full_hwm:-?} MiB"
 	echo "   all (ms): ${full_ms[*]}"
+	echo "   new memory here, just before them (wm_bench --fresh): 256 MiB mapped afresh as huge"
+	echo "   pages written in $(field "$fresh_stat" fresh_ms) ms, the same again right after" \
+		"unmapping it in $(field "$fresh_stat" again_ms) ms"
+	echo "   (a reload writes VmHWM - VmRSS of new memory; where the first figure is many times"
+	echo "    the second, the host takes idle free memory back and the reloads pay to get it)"
 	echo
 	echo "5. Change to answer (delta_latency: $delta_changes UPDATEs of one location's ROOM, wrk"
 	echo "   loading lisd meanwhile): commit -> first HELD answer showing it, on 1 kept-alive connection"

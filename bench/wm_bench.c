@@ -2,6 +2,7 @@
  *
  *   wm_bench [--seed S] [--queries Q] N...
  *   wm_bench --db CONNINFO [--repeat R]
+ *   wm_bench --fresh MIB
  *
  * Without --db: no database. Builds a snapshot of N mixed entries through the same builder
  * sink the database loader feeds, then times lookups.
@@ -34,6 +35,13 @@
  *   load_min_ms, load_median_ms, load_max_ms    wm_snapshot_load()
  *   fetch_min_ms, fetch_median_ms               db_snapshot_load() into the counting sink
  *   and the row count of each table (sites= locations= ... bind_mac_bssid=).
+ *
+ * With --fresh: this machine's price of memory a process has not touched before, which a
+ * reload pays for the new snapshot (lisd frees the old one to the system afterwards). It
+ * maps MIB MiB afresh, as huge pages like the snapshot's, and writes a byte in every 4 KiB;
+ * then unmaps it, maps as much again and does the same. Prints fresh_ms= (the first) and
+ * again_ms= (memory the system just took back, typically cheaper on a virtual machine
+ * whose idle free pages go back to the host).
  * Exit 0 ok, 1 failure (a target not located, a wrong answer, a load error), 2 usage. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -437,10 +445,38 @@ out:
 	return rc;
 }
 
+/* Map `mib` MiB (2 MB aligned, huge pages offered), write one byte per 4 KiB, unmap: ms. */
+static double touch_fresh(size_t mib)
+{
+	size_t size = mib << 20;
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	(void)madvise(p, size, MADV_HUGEPAGE); /* a hint, as the snapshot's */
+	double t0 = now_ms();
+	for (size_t off = 0; off < size; off += 4096)
+		((volatile char *)p)[off] = 1;
+	double ms = now_ms() - t0;
+	munmap(p, size);
+	return ms;
+}
+
+static int run_fresh(size_t mib)
+{
+	double fresh = touch_fresh(mib), again = touch_fresh(mib);
+	if (fresh < 0 || again < 0) {
+		perror("wm_bench: mmap");
+		return 1;
+	}
+	printf("mib=%zu fresh_ms=%.1f again_ms=%.1f\n", mib, fresh, again);
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: wm_bench [--seed S] [--queries Q] N...\n"
-			"       wm_bench --db CONNINFO [--repeat R]\n");
+			"       wm_bench --db CONNINFO [--repeat R]\n"
+			"       wm_bench --fresh MIB\n");
 	return 2;
 }
 
@@ -459,7 +495,13 @@ int main(int argc, char **argv)
 			conninfo = argv[++i];
 		else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
 			repeat = atoi(argv[++i]);
-		else
+		else if (strcmp(argv[i], "--fresh") == 0 && i + 1 < argc) {
+			char *end;
+			unsigned long long mib = strtoull(argv[++i], &end, 10);
+			if (*end || mib < 1 || mib > 65536 || i + 1 < argc)
+				return usage();
+			return run_fresh((size_t)mib);
+		} else
 			return usage();
 	}
 	if (conninfo) {
