@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* A decimal id: true with *id set. */
@@ -20,6 +21,16 @@ static bool number(const char *s, unsigned long *id)
 	errno = 0;
 	*id = strtoul(s, &end, 10);
 	return errno == 0 && *end == '\0' && *id < (unsigned long)(uid_t)-1;
+}
+
+int lis_priv_lower_thread(int by)
+{
+	id_t tid = (id_t)gettid();
+	errno = 0;
+	int now = getpriority(PRIO_PROCESS, tid);
+	if (now == -1 && errno)
+		return -1;
+	return setpriority(PRIO_PROCESS, tid, now + by);
 }
 
 int lis_priv_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid,

@@ -26,6 +26,7 @@
 #include "lis_http_route.h"
 #include "lis_log.h"
 #include "lis_metrics.h"
+#include "lis_priv.h"
 #include "lis_querylog.h"
 #include "lis_strbuf.h"
 #include "lis_tls.h"
@@ -421,15 +422,8 @@ static enum MHD_Result refuse(const struct lis_config *cfg, struct MHD_Connectio
 	return queue(conn, ref->status, r, ref->allow, ref->vary);
 }
 
-/* How much lower than lisd's other threads the request threads run (nice, lisd(8)
- * --threads). Under full load the request threads keep every core busy; without this the
- * wiremap loader, which needs a few milliseconds every 20 ms, waited for the CPU up to
- * 0.7 s between its round trips to PostgreSQL, and a change took that long to reach the
- * answers (bench/run.sh section 5 at 10k entries, wrk on the same 2 cores: p99 777 ms). */
-#define WORKER_NICE 5
-
-/* On a request thread's first request: lower its priority by WORKER_NICE. Lowering needs no
- * privilege; where seccomp refuses setpriority it stays as it is, said once. */
+/* On a request thread's first request: lower its priority by LIS_WORKER_NICE (lis_priv.h).
+ * Where seccomp refuses setpriority it stays as it is, said once. */
 static void worker_nice(void)
 {
 	static _Thread_local bool done;
@@ -437,14 +431,8 @@ static void worker_nice(void)
 	if (done)
 		return;
 	done = true;
-	id_t tid = (id_t)gettid();
-	errno = 0;
-	int now = getpriority(PRIO_PROCESS, tid);
-	if ((now == -1 && errno) || setpriority(PRIO_PROCESS, tid, now + WORKER_NICE) < 0) {
-		if (!atomic_exchange(&warned, true))
-			lis_log(LIS_LOG_INFO, "http", "worker_nice=unchanged reason=%s",
-				strerror(errno));
-	}
+	if (lis_priv_lower_thread(LIS_WORKER_NICE) < 0 && !atomic_exchange(&warned, true))
+		lis_log(LIS_LOG_INFO, "http", "worker_nice=unchanged reason=%s", strerror(errno));
 }
 
 /* libmicrohttpd calls this first when the headers are in (*con_cls == NULL), then once per

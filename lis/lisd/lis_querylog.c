@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "db.h"
 #include "db_notify.h"
 #include "lis_log.h"
+#include "lis_priv.h"
 #include "lis_strbuf.h"
 
 /* Bytes of queue per entry it holds ([querylog] queue entries): a typical record takes
@@ -586,11 +588,27 @@ static bool spool_queue_locked(void)
 	return true;
 }
 
+/* The spooler and the inserter run at the request threads' level, LIS_WORKER_NICE below the
+ * rest of lisd (lis_priv.h): a batch of theirs then waits its turn on a busy core instead of
+ * delaying the answers there. On the bench's 2 cores (h2load at a quarter of lisd's top
+ * rate, medians of 5 runs) p99 went 2.07 -> 1.40 ms in one set and 1.35 -> 1.26 in another,
+ * and a full load's query log was stored as soon after it as before. Where setpriority is
+ * refused they stay as they are, said once. */
+static void querylog_nice(void)
+{
+	static atomic_bool warned;
+	if (lis_priv_lower_thread(LIS_WORKER_NICE) < 0 && !atomic_exchange(&warned, true))
+		lis_log(LIS_LOG_INFO, "querylog", "querylog_nice=unchanged reason=%s",
+			strerror(errno));
+}
+
 /* ---- spooler thread: queue -> spool ---- */
 
 static void *spooler_main(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "querylog-spool");
+	querylog_nice();
 	for (;;) {
 		pthread_mutex_lock(&Q.qlock);
 		if (!Q.stopping && Q.count < Q.batch) {
@@ -744,6 +762,8 @@ static int insert_batch(struct db_conn *db, struct db_query_log_entry *e, size_t
 static void *inserter_main(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "querylog-insert");
+	querylog_nice();
 	struct db_conn *db = NULL;
 	struct reader r = {0};
 	off_t done = 0;                 /* spool bytes committed (or stepped over) */

@@ -1063,7 +1063,7 @@ void th_status_field(pid_t pid, const char *name, char *out, size_t size)
 		fclose(f);
 }
 
-int th_threads_at_nice(pid_t pid, int nice, int *threads)
+int th_threads_named_at_nice(pid_t pid, const char *name, int nice, int *threads)
 {
 	char dir[64];
 	snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
@@ -1075,11 +1075,15 @@ int th_threads_at_nice(pid_t pid, int nice, int *threads)
 		char path[400];
 		snprintf(path, sizeof path, "%s/%.255s/stat", dir, e->d_name);
 		char *st = th_read_file(path, NULL);
+		const char *open = st ? strchr(st, '(') : NULL;
 		const char *p = st ? strrchr(st, ')') : NULL;
 		long level = 0;
+		bool named = !name || (open && p && p > open && (size_t)(p - open - 1) == strlen(name) &&
+				       memcmp(open + 1, name, strlen(name)) == 0);
 		/* after "(comm)": state, then fields 4 to 18, then nice (field 19) */
-		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-				"%*d %ld", &level) == 1) {
+		if (named && p &&
+		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+				  "%*d %ld", &level) == 1) {
 			n++;
 			at += level == nice;
 		}
@@ -1090,6 +1094,11 @@ int th_threads_at_nice(pid_t pid, int nice, int *threads)
 	if (threads)
 		*threads = n;
 	return at;
+}
+
+int th_threads_at_nice(pid_t pid, int nice, int *threads)
+{
+	return th_threads_named_at_nice(pid, NULL, nice, threads);
 }
 
 static size_t th_discard(char *p, size_t size, size_t n, void *ctx)

@@ -186,6 +186,8 @@ void th_status_field(pid_t pid, const char *name, char *out, size_t size);
 /* How many of process PID's threads run at nice level NICE; *threads (if not NULL) how many
  * it has. */
 int th_threads_at_nice(pid_t pid, int nice, int *threads);
+/* The same among its threads named NAME (their comm); *threads how many have that name. */
+int th_threads_named_at_nice(pid_t pid, const char *name, int nice, int *threads);
 
 /* ---- lisctl, time, waiting ---- */
 /* lisctl --db conninfo ARGS... (NULL-terminated), 60 s at most; p->status is its exit. */

@@ -173,6 +173,13 @@ static void test_exec_start_serves_confined(void)
 	int lowered = th_threads_at_nice(L.pid, unit_nice + 5, NULL);
 	CHECKF(at_unit >= 1 && lowered >= 1, "%d threads: %d at nice %d, %d at nice %d", threads,
 	       at_unit, unit_nice, lowered, unit_nice + 5);
+	/* ... and so do the query log's spooler and inserter, from their start */
+	static const char *const ql[] = {"querylog-spool", "querylog-insert"};
+	for (size_t i = 0; i < sizeof ql / sizeof *ql; i++) {
+		int named = 0, low = th_threads_named_at_nice(L.pid, ql[i], unit_nice + 5, &named);
+		CHECKF(named == 1 && low == 1, "%s: %d thread(s), %d at nice %d", ql[i], named, low,
+		       unit_nice + 5);
+	}
 	/* its root is read-only, its state directory is not */
 	char mi[64];
 	snprintf(mi, sizeof mi, "/proc/%d/mountinfo", (int)L.pid);
