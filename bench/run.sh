@@ -202,18 +202,6 @@ catch_up() {
 	done
 }
 
-# request_thread_cpu PID: CPU seconds of each of lisd's request threads (libmicrohttpd's
-# workers) since it started: how evenly the connections were shared among them.
-request_thread_cpu() {
-	local t out=
-	for t in /proc/"$1"/task/*; do
-		[ "$(cat "$t/comm" 2>/dev/null)" = MHD-worker ] || continue
-		out+="$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f ", ($14 + $15) / hz }' \
-			"$t/stat") "
-	done
-	echo "${out:-?}" | tr -s ' '
-}
-
 # proc_ticks PID [TASK]: CPU ticks (user + system, 1/CLK_TCK s) of a process (all its threads)
 # or of one of its threads; empty when it has gone.
 proc_ticks() {
@@ -221,15 +209,25 @@ proc_ticks() {
 	stat=$(cat "/proc/$1${2:+/task/$2}/stat" 2>/dev/null) || return 0
 	printf '%s\n' "${stat##*) }" | awk '{ print $12 + $13 }'
 }
-# worker_ticks PID: the CPU ticks of lisd's request threads (libmicrohttpd's workers).
-worker_ticks() {
-	local t s=0 n
+# worker_tick_list PID: the CPU ticks of each of lisd's request threads (libmicrohttpd's
+# workers), one a line.
+worker_tick_list() {
+	local t
 	for t in /proc/"$1"/task/*; do
 		[ "$(cat "$t/comm" 2>/dev/null)" = MHD-worker ] || continue
-		n=$(proc_ticks "$1" "${t##*/}")
-		s=$((s + ${n:-0}))
+		proc_ticks "$1" "${t##*/}"
 	done
-	echo "$s"
+}
+# request_thread_cpu PID: CPU seconds of each of lisd's request threads since it started:
+# how evenly the connections were shared among them.
+request_thread_cpu() {
+	local out
+	out=$(worker_tick_list "$1" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f ", $1 / hz }')
+	echo "${out:-?}"
+}
+# worker_ticks PID: the CPU ticks of lisd's request threads together.
+worker_ticks() {
+	worker_tick_list "$1" | awk '{ s += $1 } END { print s + 0 }'
 }
 # family_ticks PID: "pid ticks what" lines of a process and its children (PostgreSQL's
 # postmaster and its processes; nginx's master and workers): what is "backend" for a
