@@ -1,7 +1,8 @@
 /* The hardened XML reader (proto/xml_safe.c) on what arrives in a request body: a NUL
- * character after the document with more behind it is refused (libxml2 takes the NUL for the
- * end and would leave the rest unread); the same document without it is read, a UTF-16 one
- * (whose bytes hold zeros) too. */
+ * character after the document with more behind it is refused (libxml2's pull parser took the
+ * NUL for the end and left the rest unread; its push parser, which reads the body now, calls
+ * it extra content); the same document without it is read, a UTF-16 one (whose bytes hold
+ * zeros) too. */
 #include "check.h"
 #include "xml_safe.h"
 
@@ -23,7 +24,7 @@ static void test_nul_then_junk_after_the_document_is_refused(void)
 	xmlDocPtr d = xml_safe_parse(buf, n + 8, 4096, 32, &err);
 	CHECK(d == NULL);
 	CHECK(err.code == LIS_E_INPUT);
-	CHECKF(strstr(err.msg, "NUL character") != NULL, "%s", err.msg);
+	CHECKF(strncmp(err.msg, "not well-formed XML", 19) == 0, "%s", err.msg);
 	for (const char *p = err.msg; *p; p++)
 		CHECKF(*p >= 0x20 && *p < 0x7f, "message not printable ASCII: %s", err.msg);
 	xmlFreeDoc(d);
