@@ -156,8 +156,9 @@ static int reload(struct db_conn *db, const char *trigger, struct lis_error *err
 		atomic_fetch_add(&n_failures, 1);
 		return -1;
 	}
-	log_loaded(s, trigger);
 	publish(s);
+	/* once readers have it: whoever waits for this line (tests, bench/run.sh) may ask */
+	log_loaded(s, trigger);
 	/* The snapshot is as of its transaction, which began at `started`. */
 	atomic_store(&fresh_at, (long long)started);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -550,6 +550,11 @@ static void test_a_full_queue_makes_the_answer_spool_it_and_loses_nothing(void)
 		 "batch = 10000\nflush_ms = 60000\n", spool_dir);
 	if (!CHECK(th_lisd_start(&l, "127.0.0.1", &E.tls, E.pg.conninfo, NULL, sect) == 0))
 		return;
+	/* no request before the snapshot is in: an answer then would count too */
+	if (!CHECK(ck_log_has(&l, "wiremap loaded trigger=start", (char *)NULL))) {
+		th_lisd_stop(&l);
+		return;
+	}
 	for (int i = 0; i < 34; i++) {
 		char *w = ck_which(&E, &l, ck_req(NULL, false), "127.0.2.7");
 		CHECK_STR(w, "campus");
