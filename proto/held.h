@@ -106,7 +106,8 @@ struct held_limits {
 /* Parse a locationRequest. On failure returns -1 and fills err with code LIS_E_HELD and
  * err->held the enum held_error_code to answer (xmlError, requestError, unsupportedMessage,
  * badIdentifier, generalLisError when out of memory) and a message fit to send back (printable ASCII).
- * limits may be NULL, and a zero member means its default. No DTD, no entities, no network.
+ * req is zeroed first, and again on failure. limits may be NULL, and a zero member means its
+ * default. No DTD, no entities, no network.
  * Thread-safe once xmlInitParser() has been called (call it in main() before threads). */
 int held_parse_request(const char *buf, size_t len, const struct held_limits *limits,
 		       struct held_request *req, struct lis_error *err);

@@ -640,7 +640,7 @@ static int parse(const char *body, size_t len, struct held_request *req, char **
 	struct held_limits limits = { .max_bytes = held_cfg->max_body,
 				      .max_depth = HELD_DEFAULT_MAX_DEPTH };
 	struct lis_error err = { 0 };
-	memset(req, 0, sizeof *req);
+	/* held_parse_request() zeroes req itself, whatever it returns */
 	if (held_parse_request(body, len, &limits, req, &err) == 0)
 		return 0;
 	enum held_error_code code = err.code == LIS_E_HELD ? (enum held_error_code)err.held
