@@ -111,18 +111,24 @@ static bool sleep_or_stop(unsigned ms)
 	return atomic_load(&stopping);
 }
 
-/* Swap s in; the old snapshot is freed once no reader can still hold it (synchronize_rcu
- * waits for read-side sections that began before the swap). Runs on the loader thread,
- * never on the request path.
+/* Swap s in: readers see it from now on. Returns the snapshot it replaced (NULL: none), for
+ * retire(). Runs on the loader thread, never on the request path. */
+static struct wm_snapshot *publish(struct wm_snapshot *s)
+{
+	struct wm_snapshot *old = current;
+	rcu_assign_pointer(current, s);
+	return old;
+}
+
+/* Free old once no reader can still hold it (synchronize_rcu waits for read-side sections
+ * that began before the swap).
  * Then malloc_trim(0) hands the old snapshot's pages back to the kernel. free() alone keeps
  * most of them: the snapshot is many small blocks in the loader thread's malloc arena, and
  * glibc returns only the free space at the top of a heap, so VmRSS climbed with each full
  * reload (1M entries: 199 MiB after one reload, 413 MiB after three; with the trim about
  * 143 MiB, steady). A reload thus needs the old and the new snapshot only while it runs. */
-static void publish(struct wm_snapshot *s)
+static void retire(struct wm_snapshot *old)
 {
-	struct wm_snapshot *old = current;
-	rcu_assign_pointer(current, s);
 	synchronize_rcu();
 	if (old) {
 		wm_snapshot_free(old);
@@ -156,9 +162,11 @@ static int reload(struct db_conn *db, const char *trigger, struct lis_error *err
 		atomic_fetch_add(&n_failures, 1);
 		return -1;
 	}
-	publish(s);
-	/* once readers have it: whoever waits for this line (tests, bench/run.sh) may ask */
+	struct wm_snapshot *old = publish(s);
+	/* once readers have it: whoever waits for this line (tests, bench/run.sh) may ask; and
+	 * before the old one is freed, which answers wait for no more */
 	log_loaded(s, trigger);
+	retire(old);
 	/* The snapshot is as of its transaction, which began at `started`. */
 	atomic_store(&fresh_at, (long long)started);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
