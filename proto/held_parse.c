@@ -134,6 +134,12 @@ static char *attr(int n_attrs, const xmlChar **a, const char *name, struct text 
 	return NULL;
 }
 
+/* generalLisError: memory ran out while reading the request. Returns -1. */
+static int no_memory(struct lis_error *err)
+{
+	return lis_error_held(err, HELD_E_GENERAL_LIS_ERROR, "out of memory parsing the request");
+}
+
 /* RFC 5985 §6.1: responseTime is emergencyRouting, emergencyDispatch or a non-negative
  * integer count of milliseconds. */
 static int parse_response_time(char *value, struct held_request *req, struct lis_error *err)
@@ -305,8 +311,7 @@ static int start_request(struct reader *r, const xmlChar *name, const xmlChar *u
 	r->role[1] = R_REQUEST;
 	char *rt = attr(n_attrs, attrs, "responseTime", &r->value);
 	if (r->value.oom)
-		return lis_error_held(r->err, HELD_E_GENERAL_LIS_ERROR,
-				      "out of memory parsing the request");
+		return no_memory(r->err);
 	return rt ? parse_response_time(rt, r->req, r->err) : 0;
 }
 
@@ -325,8 +330,7 @@ static int start_location_type(struct reader *r, int n_attrs, const xmlChar **at
 				      "locationType exact=\"%s\" is not true, false, 1 or 0",
 				      quote(q, sizeof q, exact));
 	if (r->value.oom)
-		return lis_error_held(r->err, HELD_E_GENERAL_LIS_ERROR,
-				      "out of memory parsing the request");
+		return no_memory(r->err);
 	text_reset(&r->text);
 	return 0;
 }
@@ -418,8 +422,7 @@ static int end_identifier(struct reader *r)
 	struct ident *id = &req->ids[req->n_ids], *given = &req->given[req->n_ids];
 	const char *element = r->element;
 	if (r->text.oom)
-		return lis_error_held(r->err, HELD_E_GENERAL_LIS_ERROR,
-				      "out of memory parsing the request");
+		return no_memory(r->err);
 	element_what(element, what, sizeof what);
 	const char *name = quote(q, sizeof q, element);
 	char *v = trim(r->text.s);
@@ -462,8 +465,7 @@ static int end_location_type(struct reader *r)
 {
 	char q[64];
 	if (r->text.oom)
-		return lis_error_held(r->err, HELD_E_GENERAL_LIS_ERROR,
-				      "out of memory parsing the request");
+		return no_memory(r->err);
 	unsigned n_tokens = 0;
 	bool any = false;
 	char *save = NULL;

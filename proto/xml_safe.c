@@ -27,19 +27,26 @@ struct capture {
 	bool root;                           /* the document element started */
 };
 
-static void record_error(struct capture *cap, xmlErrorPtr e)
+/* Keep text as the document's error at line (0: none) unless an error is kept already.
+ * libxml2 messages end in a newline: it and trailing blanks go before quoting. */
+static void keep_error(struct capture *cap, int line, const char *text)
 {
-	if (!cap || !e || e->level < XML_ERR_ERROR || cap->have_error)
+	if (!cap || cap->have_error)
 		return;
 	cap->have_error = true;
-	cap->line = e->line;
-	/* libxml2 messages end in a newline: drop it and trailing blanks before quoting */
+	cap->line = line;
 	char raw[sizeof cap->text];
-	snprintf(raw, sizeof raw, "%s", e->message ? e->message : "XML error");
+	snprintf(raw, sizeof raw, "%s", text);
 	size_t n = strlen(raw);
 	while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == '\r' || raw[n - 1] == ' '))
 		raw[--n] = '\0';
 	xml_safe_quote(cap->text, sizeof cap->text, raw, 120);
+}
+
+static void record_error(struct capture *cap, xmlErrorPtr e)
+{
+	if (e && e->level >= XML_ERR_ERROR)
+		keep_error(cap, e->line, e->message ? e->message : "XML error");
 }
 
 /* Parser errors: a structured handler on this parser context only (ctxt->sax->serror).
@@ -62,20 +69,12 @@ static void on_thread_error(void *user, xmlErrorPtr e)
  * "xmlParseChunk: encoder error"): kept as an error of the document when it is the first. */
 static void on_generic_error(void *user, const char *msg, ...)
 {
-	struct capture *cap = user;
-	if (!cap || cap->have_error)
-		return;
-	char raw[sizeof cap->text];
+	char text[160];
 	va_list ap;
 	va_start(ap, msg);
-	vsnprintf(raw, sizeof raw, msg, ap);
+	vsnprintf(text, sizeof text, msg, ap);
 	va_end(ap);
-	size_t n = strlen(raw);
-	while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == '\r' || raw[n - 1] == ' '))
-		raw[--n] = '\0';
-	cap->have_error = true;
-	cap->line = 0;
-	xml_safe_quote(cap->text, sizeof cap->text, raw, 120);
+	keep_error(user, 0, text);
 }
 
 /* SAX internalSubset fires on any <!DOCTYPE ...>, before the internal subset is read and
@@ -109,12 +108,9 @@ static void on_start(void *user, const xmlChar *name, const xmlChar *prefix, con
 	if (++cap->depth > xmlParserMaxDepth) {
 		/* libxml2's own limit, which it enforces only where it builds a tree: an error
 		 * of the document, as it would have been */
-		if (!cap->have_error) {
-			cap->have_error = true;
-			cap->line = ctxt->input ? ctxt->input->line : 0;
-			snprintf(cap->text, sizeof cap->text, "Excessive depth in document: %u",
-				 xmlParserMaxDepth);
-		}
+		char text[64];
+		snprintf(text, sizeof text, "Excessive depth in document: %u", xmlParserMaxDepth);
+		keep_error(cap, ctxt->input ? ctxt->input->line : 0, text);
 		xmlStopParser(ctxt);
 		return;
 	}
