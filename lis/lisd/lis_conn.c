@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "lis_log.h"
+#include "lis_sockopt.h"
 
 struct lis_conn {
 	struct lis_conn *prev, *next;
@@ -161,6 +162,7 @@ void lis_connguard_closed(struct lis_connguard *g, struct lis_conn *c)
 {
 	if (!c)
 		return;
+	lis_sockopt_forget(c->fd);
 	pthread_mutex_lock(&g->mu);
 	c->prev->next = c->next;
 	c->next->prev = c->prev;
@@ -227,6 +229,9 @@ void lis_conn_tls_coalesce(struct lis_conn *c, void *session)
 	/* reads stay GnuTLS's own, from the socket; writes come here */
 	gnutls_transport_set_ptr2(s, (gnutls_transport_ptr_t)(intptr_t)c->fd, c);
 	gnutls_transport_set_vec_push_function(s, conn_push);
+	/* TCP_NODELAY on and never corked, so that libmicrohttpd's calls to cork and push
+	 * cost nothing (lis_sockopt.h); if it cannot be set, they go to the kernel as before */
+	lis_sockopt_adopt(c->fd);
 }
 
 void lis_conn_hold_next(struct lis_conn *c)

@@ -37,7 +37,8 @@ void lis_connguard_closed(struct lis_connguard *g, struct lis_conn *c);
  * just before a response with a body is queued, keeps the next record (the header's) back
  * until the one after it (the body's), and both leave in one sendmsg. Only for a response
  * whose body libmicrohttpd sends at once after the header (a buffer, not HEAD, not 204 or
- * 304): a held record is sent with the next one, never alone. NULL c: no-op. */
+ * 304): a held record is sent with the next one, never alone. It also turns TCP_NODELAY on
+ * and adopts the socket (lis_sockopt.h), which lis_connguard_closed() undoes. NULL c: no-op. */
 void lis_conn_tls_coalesce(struct lis_conn *c, void *session);
 void lis_conn_hold_next(struct lis_conn *c);
 /* The writes of such a session, for tests: what is held back and then iov[0..iovcnt) (its
