@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -20,6 +22,7 @@
 #include <time.h>
 
 #include "lis_log.h"
+#include "lis_sockopt.h"
 
 struct lis_conn {
 	struct lis_conn *prev, *next;
@@ -161,6 +164,7 @@ void lis_connguard_closed(struct lis_connguard *g, struct lis_conn *c)
 {
 	if (!c)
 		return;
+	lis_sockopt_forget(c->fd);
 	pthread_mutex_lock(&g->mu);
 	c->prev->next = c->next;
 	c->next->prev = c->prev;
@@ -219,6 +223,27 @@ static ssize_t conn_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int io
 	return lis_conn_write(ptr, v, n);
 }
 
+int lis_conn_tls_handshake_hook(void *session, unsigned int htype, unsigned when,
+				unsigned int incoming, const void *msg)
+{
+	(void)msg;
+	gnutls_session_t s = session;
+	if (htype == GNUTLS_HANDSHAKE_FINISHED && when == GNUTLS_HOOK_POST && incoming &&
+	    gnutls_protocol_get_version(s) == GNUTLS_TLS1_3) {
+		gnutls_transport_ptr_t fd, conn;
+		gnutls_transport_get_ptr2(s, &fd, &conn);
+		int on = 1;
+		setsockopt((int)(intptr_t)fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
+	}
+	return 0;
+}
+
+static int on_handshake_message(gnutls_session_t s, unsigned int htype, unsigned when,
+				unsigned int incoming, const gnutls_datum_t *msg)
+{
+	return lis_conn_tls_handshake_hook(s, htype, when, incoming, msg);
+}
+
 void lis_conn_tls_coalesce(struct lis_conn *c, void *session)
 {
 	if (!c || !session)
@@ -227,6 +252,11 @@ void lis_conn_tls_coalesce(struct lis_conn *c, void *session)
 	/* reads stay GnuTLS's own, from the socket; writes come here */
 	gnutls_transport_set_ptr2(s, (gnutls_transport_ptr_t)(intptr_t)c->fd, c);
 	gnutls_transport_set_vec_push_function(s, conn_push);
+	/* TCP_NODELAY on and never corked, so that libmicrohttpd's calls to cork and push
+	 * cost nothing (lis_sockopt.h); if it cannot be set, they go to the kernel as before */
+	lis_sockopt_adopt(c->fd);
+	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
+					   on_handshake_message);
 }
 
 void lis_conn_hold_next(struct lis_conn *c)

@@ -37,9 +37,20 @@ void lis_connguard_closed(struct lis_connguard *g, struct lis_conn *c);
  * just before a response with a body is queued, keeps the next record (the header's) back
  * until the one after it (the body's), and both leave in one sendmsg. Only for a response
  * whose body libmicrohttpd sends at once after the header (a buffer, not HEAD, not 204 or
- * 304): a held record is sent with the next one, never alone. NULL c: no-op. */
+ * 304): a held record is sent with the next one, never alone. It also turns TCP_NODELAY on
+ * and adopts the socket (lis_sockopt.h), which lis_connguard_closed() undoes, and sets
+ * lis_conn_tls_handshake_hook() (below). NULL c: no-op. */
 void lis_conn_tls_coalesce(struct lis_conn *c, void *session);
 void lis_conn_hold_next(struct lis_conn *c);
+/* The handshake hook lis_conn_tls_coalesce() sets (a gnutls_handshake_hook_func; exposed for
+ * tests). A TLS 1.3 handshake ends with the client's Finished, which the server answers with
+ * nothing: the kernel may delay its acknowledgement (40 ms on Linux), and a client whose
+ * socket keeps Nagle's algorithm (no TCP_NODELAY) then holds its first request back until it
+ * comes. After the client's Finished (TLS 1.3 only), the hook sets TCP_QUICKACK on the
+ * session's socket, which sends a pending acknowledgement at once. Not for TLS 1.2, where the
+ * server's own Finished follows at once and carries it. Returns 0. */
+int lis_conn_tls_handshake_hook(void *session, unsigned int htype, unsigned when,
+				unsigned int incoming, const void *msg);
 /* The writes of such a session, for tests: what is held back and then iov[0..iovcnt) (its
  * first LIS_CONN_WRITE_IOV parts) in one sendmsg(2) on c's socket. Returns how many bytes
  * of iov went out (the caller offers the rest again, as GnuTLS does), or -1 with errno:

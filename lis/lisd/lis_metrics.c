@@ -17,6 +17,7 @@
 #include "lis_notifier.h"
 #include "lis_querylog.h"
 #include "lis_snapshot.h"
+#include "lis_sockopt.h"
 #include "lis_version.h"
 #include "wm_resolve.h"
 
@@ -277,6 +278,9 @@ static void render_connections(struct strbuf *b)
 		  "handshake completed and a request arrived.", (double)get(&M.handshakes) },
 		{ "lisd_tls_joined_writes_total", "counter", "Answers whose header and body "
 		  "left in one write.", (double)lis_conn_coalesced_total() },
+		{ "lisd_sockopt_calls_spared_total", "counter", "libmicrohttpd's calls to "
+		  "set TCP_NODELAY or TCP_CORK on HELD listener connections, answered without a "
+		  "system call.", (double)lis_sockopt_spared_total() },
 	};
 	prom_scalars(b, m, sizeof m / sizeof m[0]);
 }
