@@ -10,6 +10,7 @@
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -21,6 +22,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "lis_epoll.h"
 #include "lis_log.h"
 #include "lis_sockopt.h"
 
@@ -33,6 +35,7 @@ struct lis_conn {
 	char addr[46];
 	/* The writes of its TLS session (lis_conn_tls_coalesce): only the connection's
 	 * libmicrohttpd thread touches these. */
+	bool handshaken;              /* the client's Finished is in (lis_conn_tls_handshake_hook) */
 	bool hold;                    /* keep the next record back */
 	size_t pending_len;           /* bytes of records kept back, not yet sent */
 	unsigned char pending[1024];  /* a response header's record fits */
@@ -220,7 +223,30 @@ static ssize_t conn_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int io
 	int n = 0;
 	for (; n < iovcnt && n < LIS_CONN_WRITE_IOV; n++)
 		v[n] = (struct iovec){.iov_base = iov[n].iov_base, .iov_len = iov[n].iov_len};
+	lis_epoll_note_progress();
 	return lis_conn_write(ptr, v, n);
+}
+
+/* gnutls_pull_func: GnuTLS's own read (recv(2) on the socket), telling lis_epoll whether
+ * it found a handshake waiting for its client. */
+static ssize_t conn_pull(gnutls_transport_ptr_t ptr, void *buf, size_t size)
+{
+	struct lis_conn *c = ptr;
+	ssize_t r = recv(c->fd, buf, size, 0);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !c->handshaken)
+		lis_epoll_note_handshake_wait();
+	else
+		lis_epoll_note_progress();
+	return r;
+}
+
+/* gnutls_pull_timeout_func: GnuTLS's own (poll(2) on the socket). */
+static int conn_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	struct lis_conn *c = ptr;
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	int r = poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+	return r < 0 ? -1 : r;
 }
 
 int lis_conn_tls_handshake_hook(void *session, unsigned int htype, unsigned when,
@@ -228,12 +254,13 @@ int lis_conn_tls_handshake_hook(void *session, unsigned int htype, unsigned when
 {
 	(void)msg;
 	gnutls_session_t s = session;
-	if (htype == GNUTLS_HANDSHAKE_FINISHED && when == GNUTLS_HOOK_POST && incoming &&
-	    gnutls_protocol_get_version(s) == GNUTLS_TLS1_3) {
-		gnutls_transport_ptr_t fd, conn;
-		gnutls_transport_get_ptr2(s, &fd, &conn);
+	if (htype != GNUTLS_HANDSHAKE_FINISHED || when != GNUTLS_HOOK_POST || !incoming)
+		return 0;
+	struct lis_conn *c = gnutls_transport_get_ptr(s);
+	c->handshaken = true;
+	if (gnutls_protocol_get_version(s) == GNUTLS_TLS1_3) {
 		int on = 1;
-		setsockopt((int)(intptr_t)fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
+		setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
 	}
 	return 0;
 }
@@ -249,9 +276,11 @@ void lis_conn_tls_coalesce(struct lis_conn *c, void *session)
 	if (!c || !session)
 		return;
 	gnutls_session_t s = session;
-	/* reads stay GnuTLS's own, from the socket; writes come here */
-	gnutls_transport_set_ptr2(s, (gnutls_transport_ptr_t)(intptr_t)c->fd, c);
+	/* writes come here; reads are GnuTLS's own, told to lis_epoll (lis_epoll.h) */
+	gnutls_transport_set_ptr(s, c);
 	gnutls_transport_set_vec_push_function(s, conn_push);
+	gnutls_transport_set_pull_function(s, conn_pull);
+	gnutls_transport_set_pull_timeout_function(s, conn_pull_timeout);
 	/* TCP_NODELAY on and never corked, so that libmicrohttpd's calls to cork and push
 	 * cost nothing (lis_sockopt.h); if it cannot be set, they go to the kernel as before */
 	lis_sockopt_adopt(c->fd);

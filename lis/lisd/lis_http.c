@@ -21,6 +21,7 @@
 #include "held.h"
 #include "lis_auth.h"
 #include "lis_conn.h"
+#include "lis_epoll.h"
 #include "lis_front.h"
 #include "lis_held.h"
 #include "lis_http_route.h"
@@ -445,6 +446,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	const struct lis_config *cfg = h->cfg;
 	struct request *rq = *con_cls;
 	(void)version;
+	/* a request (or a piece of its body) is work done: lis_epoll.h */
+	lis_epoll_note_progress();
 
 	if (!rq) {
 		worker_nice();

@@ -9,6 +9,8 @@
  *   closes anything: a connection that trickles bytes without ever sending a request is cut,
  *   while a persistent connection that did send one is kept and reused. It starts with 512
  *   file descriptors, too few for the default max_connections: it serves fewer and says so.
+ *   A TLS handshake that stalls after the server's reply (lis_epoll.h) is cut there too, and
+ *   does not keep a request thread busy until then.
  * No timing is asserted: every wait is for a condition, with a generous deadline. */
 #include "check.h"
 #include "corr.h"
@@ -23,9 +25,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <gnutls/gnutls.h>
 
 static struct ck_env E;
 static struct th_lisd limits, deadline;
@@ -250,6 +254,120 @@ static void test_a_connection_without_a_request_is_cut_at_the_deadline(void)
 	CHECK(kill(deadline.pid, 0) == 0);
 }
 
+/* lisd's CPU time so far (user and system, all threads), in seconds; -1 if unreadable. */
+static double cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after the command's closing parenthesis: state is field 3, utime 14, stime 15 */
+	const char *p = strrchr(buf, ')');
+	unsigned long long ut, st;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			 &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static bool readable(void *ctx)
+{
+	struct pollfd p = {.fd = *(int *)ctx, .events = POLLIN};
+	return poll(&p, 1, 0) == 1;
+}
+
+/* Read and drop what is there; true once the server has closed the connection. */
+static bool drained_until_closed(void *ctx)
+{
+	int fd = *(int *)ctx;
+	char buf[4096];
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+	}
+}
+
+/* The stalling client's transport: it writes to the socket, but never reads, so that its
+ * handshake stops after the ClientHello however fast the server replies. */
+static ssize_t stall_push(gnutls_transport_ptr_t ptr, const void *data, size_t size)
+{
+	return send(*(int *)ptr, data, size, MSG_NOSIGNAL);
+}
+
+static ssize_t stall_pull(gnutls_transport_ptr_t ptr, void *data, size_t size)
+{
+	(void)ptr;
+	(void)data;
+	(void)size;
+	errno = EAGAIN;
+	return -1;
+}
+
+static int stall_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	(void)ptr;
+	(void)ms;
+	return 0;
+}
+
+/* A client that sends its ClientHello, gets the server's reply and then says nothing more:
+ * lisd waits for the rest of the handshake until the deadline cuts it. libmicrohttpd spun a
+ * request thread on such a handshake for all that time (a CPU-second per second of stall);
+ * lisd now waits for the client's bytes instead. What is checked is CPU time, not time: the
+ * wait is for the cut, and the CPU lisd spent meanwhile is compared with the time that took
+ * (a spinning thread spends about as much; on a loaded machine less, but far above this). */
+static void test_a_stalled_handshake_costs_no_cpu_until_cut(void)
+{
+	if (!E.up)
+		return;
+	int fd = tcp_open(&deadline, "127.0.0.1");
+	if (fd < 0)
+		return;
+	gnutls_session_t s = NULL;
+	gnutls_certificate_credentials_t cred = NULL;
+	if (CHECK(gnutls_certificate_allocate_credentials(&cred) == 0) &&
+	    CHECK(gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK) == 0) &&
+	    CHECK(gnutls_set_default_priority(s) == 0) &&
+	    CHECK(gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred) == 0)) {
+		gnutls_transport_set_ptr(s, &fd);
+		gnutls_transport_set_push_function(s, stall_push);
+		gnutls_transport_set_pull_function(s, stall_pull);
+		gnutls_transport_set_pull_timeout_function(s, stall_pull_timeout);
+		/* the ClientHello goes out; the client then waits for the server */
+		int rc = gnutls_handshake(s);
+		CHECKF(rc == GNUTLS_E_AGAIN, "the ClientHello: %s", gnutls_strerror(rc));
+		/* the server's reply is in: from here lisd waits for the client */
+		if (CHECKF(th_wait_until(30, 10, readable, &fd, NULL), "no reply to ClientHello")) {
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			double c0 = cpu_seconds(deadline.pid);
+			CHECKF(th_wait_until(60, 20, drained_until_closed, &fd, NULL),
+			       "the stalled handshake was never cut");
+			double c1 = cpu_seconds(deadline.pid);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			double waited = (double)(t1.tv_sec - t0.tv_sec) +
+					(double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+			CHECK(c0 >= 0 && c1 >= 0);
+			t_diag("lisd spent %.3f s of CPU while a handshake stalled for %.2f s", c1 - c0, waited);
+			CHECKF(c1 - c0 < 0.2 * waited + 0.05,
+			       "lisd spent %.2f s of CPU while a handshake stalled for %.2f s",
+			       c1 - c0, waited);
+		}
+	}
+	if (s)
+		gnutls_deinit(s);
+	if (cred)
+		gnutls_certificate_free_credentials(cred);
+	close(fd);
+	CHECK(kill(deadline.pid, 0) == 0);
+}
+
 static void test_stop(void)
 {
 	if (!E.up)
@@ -267,6 +385,8 @@ int main(void)
 	      test_all_addresses_together_get_no_more_than_the_total);
 	t_run("a_connection_without_a_request_is_cut_at_the_deadline",
 	      test_a_connection_without_a_request_is_cut_at_the_deadline);
+	t_run("a_stalled_handshake_costs_no_cpu_until_cut",
+	      test_a_stalled_handshake_costs_no_cpu_until_cut);
 	t_run("stop", test_stop);
 	int rc = t_done();
 	th_pg_stop(&E.pg);

@@ -288,15 +288,17 @@ static int hook_effect(gnutls_session_t srv, unsigned int htype, unsigned when,
 	int x, y, v = -1;
 	if (!tcp_pair(&x, &y))
 		return -1;
-	gnutls_transport_ptr_t fd, conn;
-	gnutls_transport_get_ptr2(srv, &fd, &conn);
-	gnutls_transport_set_ptr2(srv, (gnutls_transport_ptr_t)(intptr_t)y, conn);
+	struct lis_conn *c = lis_connguard_opened(guard, y, "test");
+	gnutls_transport_ptr_t conn = gnutls_transport_get_ptr(srv);
+	gnutls_transport_set_ptr(srv, c);
 	int off = 0;
-	if (CHECK(setsockopt(y, IPPROTO_TCP, TCP_QUICKACK, &off, sizeof off) == 0) &&
+	if (CHECK(c != NULL) &&
+	    CHECK(setsockopt(y, IPPROTO_TCP, TCP_QUICKACK, &off, sizeof off) == 0) &&
 	    CHECK(quickack(y) == 0) &&
 	    CHECK(lis_conn_tls_handshake_hook(srv, htype, when, incoming, NULL) == 0))
 		v = quickack(y);
-	gnutls_transport_set_ptr2(srv, fd, conn);
+	gnutls_transport_set_ptr(srv, conn);
+	lis_connguard_closed(guard, c);
 	close(x);
 	close(y);
 	return v;
