@@ -2,8 +2,9 @@
  * thread that cuts those past their deadline with shutdown(2). shutdown, not close: the
  * socket stays libmicrohttpd's, which sees the end of the stream, cleans up and closes it,
  * after telling us (lis_connguard_closed) while the descriptor is still its own.
- * Then the writes of a connection's TLS session (lis_conn_write): only the connection's
- * libmicrohttpd thread calls them, so they take no lock. */
+ * Then the transport of a connection's TLS session (lis_conn_write, lis_conn_read, the
+ * handshake hook): only the connection's libmicrohttpd thread calls them, so they take no
+ * lock. */
 #include "lis_conn.h"
 
 #include <errno.h>
@@ -33,12 +34,14 @@ struct lis_conn {
 	atomic_bool requested;
 	bool cut;
 	char addr[46];
-	/* The writes of its TLS session (lis_conn_tls_coalesce): only the connection's
-	 * libmicrohttpd thread touches these. */
+	/* Its TLS session's handshake, writes and reads (lis_conn_tls_coalesce): only the
+	 * connection's libmicrohttpd thread touches these. */
 	bool handshaken;              /* the client's Finished is in (lis_conn_tls_handshake_hook) */
 	bool hold;                    /* keep the next record back */
 	size_t pending_len;           /* bytes of records kept back, not yet sent */
 	unsigned char pending[1024];  /* a response header's record fits */
+	size_t ahead_off, ahead_len;  /* bytes read ahead of GnuTLS's asking (lis_conn_read) */
+	unsigned char ahead[LIS_CONN_READ_AHEAD];
 };
 
 struct lis_connguard {
@@ -227,12 +230,29 @@ static ssize_t conn_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int io
 	return lis_conn_write(ptr, v, n);
 }
 
-/* gnutls_pull_func: GnuTLS's own read (recv(2) on the socket), telling lis_epoll whether
- * it found a handshake waiting for its client. */
-static ssize_t conn_pull(gnutls_transport_ptr_t ptr, void *buf, size_t size)
+ssize_t lis_conn_read(struct lis_conn *c, void *buf, size_t size)
 {
-	struct lis_conn *c = ptr;
-	ssize_t r = recv(c->fd, buf, size, 0);
+	if (c->ahead_len) {
+		size_t n = size < c->ahead_len ? size : c->ahead_len;
+		memcpy(buf, c->ahead + c->ahead_off, n);
+		c->ahead_off += n;
+		c->ahead_len -= n;
+		lis_epoll_note_progress();
+		return (ssize_t)n;
+	}
+	ssize_t r;
+	if (size >= sizeof c->ahead) {
+		r = recv(c->fd, buf, size, 0);
+	} else {
+		r = recv(c->fd, c->ahead, sizeof c->ahead, 0);
+		if (r > 0) {
+			size_t n = size < (size_t)r ? size : (size_t)r;
+			memcpy(buf, c->ahead, n);
+			c->ahead_off = n;
+			c->ahead_len = (size_t)r - n;
+			r = (ssize_t)n;
+		}
+	}
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !c->handshaken)
 		lis_epoll_note_handshake_wait();
 	else
@@ -240,10 +260,18 @@ static ssize_t conn_pull(gnutls_transport_ptr_t ptr, void *buf, size_t size)
 	return r;
 }
 
-/* gnutls_pull_timeout_func: GnuTLS's own (poll(2) on the socket). */
+/* gnutls_pull_func over lis_conn_read(). */
+static ssize_t conn_pull(gnutls_transport_ptr_t ptr, void *buf, size_t size)
+{
+	return lis_conn_read(ptr, buf, size);
+}
+
+/* gnutls_pull_timeout_func: bytes read ahead are there at once; else poll(2) the socket. */
 static int conn_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 {
 	struct lis_conn *c = ptr;
+	if (c->ahead_len)
+		return 1;
 	struct pollfd p = {.fd = c->fd, .events = POLLIN};
 	int r = poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
 	return r < 0 ? -1 : r;
@@ -276,7 +304,7 @@ void lis_conn_tls_coalesce(struct lis_conn *c, void *session)
 	if (!c || !session)
 		return;
 	gnutls_session_t s = session;
-	/* writes come here; reads are GnuTLS's own, told to lis_epoll (lis_epoll.h) */
+	/* writes and reads come here (lis_conn_write(), lis_conn_read()) */
 	gnutls_transport_set_ptr(s, c);
 	gnutls_transport_set_vec_push_function(s, conn_push);
 	gnutls_transport_set_pull_function(s, conn_pull);

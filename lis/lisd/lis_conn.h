@@ -5,8 +5,9 @@
  * is an idle timeout, restarted by every byte; this one is a deadline. Once a connection has
  * sent a request, only the idle timeout applies to it (persistent connections, RFC 5985 §8).
  * The connection limits themselves (total, per address) are libmicrohttpd's.
- * Each connection's record also carries its TLS writes, so that an answer's header and body
- * leave in one write (lis_conn_tls_coalesce, below). */
+ * Each connection's record also carries its TLS session's transport: its writes, so that an
+ * answer's header and body leave in one write, its reads, one recv(2) per record, and a
+ * handshake hook (lis_conn_tls_coalesce, below). */
 #ifndef LIS_CONN_H
 #define LIS_CONN_H
 
@@ -57,6 +58,16 @@ int lis_conn_tls_handshake_hook(void *session, unsigned int htype, unsigned when
  * EAGAIN also when the socket took only held bytes. */
 #define LIS_CONN_WRITE_IOV 8
 ssize_t lis_conn_write(struct lis_conn *c, const struct iovec *iov, int iovcnt);
+/* The reads of such a session: GnuTLS asks for a record's 5-byte header, then for its body,
+ * two recv(2) per record; lis_conn_read() takes up to LIS_CONN_READ_AHEAD bytes from the
+ * socket at the first and serves what follows from them (a request's record, usually), so a
+ * request costs one. A read of at least that size goes straight to the socket. What was read
+ * ahead is served before the socket is asked again, so nothing waits unseen: libmicrohttpd
+ * stops reading a connection only when a read finds nothing (EAGAIN), and then nothing is
+ * ahead. Tells lis_epoll what it found (lis_epoll.h). Returns bytes (0: end of stream), or
+ * -1 with errno. */
+#define LIS_CONN_READ_AHEAD 2048
+ssize_t lis_conn_read(struct lis_conn *c, void *buf, size_t size);
 /* Records held back and sent with the next one since start (lisd's metrics). */
 unsigned long lis_conn_coalesced_total(void);
 

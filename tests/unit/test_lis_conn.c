@@ -225,7 +225,8 @@ static int quickack(int fd)
 
 /* One TLS handshake over a loopback TCP connection, the server's session handed to
  * lis_conn_tls_coalesce() as lisd does; then check(server session, its version). */
-static void handshake(const char *versions, void (*check)(gnutls_session_t srv))
+static void handshake(const char *versions,
+		      void (*check)(gnutls_session_t srv, gnutls_session_t cli, int sfd))
 {
 	int cfd, sfd;
 	if (!tcp_pair(&cfd, &sfd))
@@ -263,7 +264,7 @@ static void handshake(const char *versions, void (*check)(gnutls_session_t srv))
 		}
 		if (CHECKF(rs == 0 && rc == 0, "server %s, client %s", gnutls_strerror(rs),
 			   gnutls_strerror(rc)))
-			check(srv);
+			check(srv, cli, sfd);
 	}
 	if (cli)
 		gnutls_deinit(cli);
@@ -304,8 +305,10 @@ static int hook_effect(gnutls_session_t srv, unsigned int htype, unsigned when,
 	return v;
 }
 
-static void check_tls13(gnutls_session_t srv)
+static void check_tls13(gnutls_session_t srv, gnutls_session_t cli, int sfd)
 {
+	(void)cli;
+	(void)sfd;
 	CHECK(gnutls_protocol_get_version(srv) == GNUTLS_TLS1_3);
 	/* the client's Finished, processed: acknowledge at once */
 	CHECK(hook_effect(srv, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST, 1) == 1);
@@ -315,8 +318,10 @@ static void check_tls13(gnutls_session_t srv)
 	CHECK(hook_effect(srv, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_POST, 1) == 0);
 }
 
-static void check_tls12(gnutls_session_t srv)
+static void check_tls12(gnutls_session_t srv, gnutls_session_t cli, int sfd)
 {
+	(void)cli;
+	(void)sfd;
 	CHECK(gnutls_protocol_get_version(srv) == GNUTLS_TLS1_2);
 	/* the server's Finished follows the client's at once and carries the acknowledgement */
 	CHECK(hook_effect(srv, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST, 1) == 0);
@@ -338,6 +343,90 @@ static void test_tls12_finished_is_left_alone(void)
 	handshake("+VERS-TLS1.2", check_tls12);
 }
 
+/* lis_conn_read() over a socket pair (the peer writes, the connection reads): small reads
+ * take what follows from the bytes read ahead, large ones go to the socket; every byte
+ * comes, in order, and a read finds nothing (EAGAIN) only when nothing is left anywhere. */
+static void test_reads_ahead_and_loses_nothing(void)
+{
+	struct pair p;
+	if (!pair_open(&p))
+		return;
+	/* the connection reads p.w here; the peer writes p.r */
+	char data[6000];
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (char)('a' + i % 26);
+	CHECK(write(p.r, data, 3000) == 3000);
+	char got[sizeof data];
+	size_t have = 0;
+	/* a record header: 5 bytes, and the rest of the first LIS_CONN_READ_AHEAD kept */
+	CHECK(lis_conn_read(p.c, got, 5) == 5);
+	have = 5;
+	/* served from what was read ahead, though the peer has written nothing since */
+	CHECK(lis_conn_read(p.c, got + have, 100) == 100);
+	have += 100;
+	/* larger than what is ahead: what is ahead, then the socket */
+	ssize_t n = lis_conn_read(p.c, got + have, 3000);
+	CHECK(n == LIS_CONN_READ_AHEAD - 105);
+	have += n > 0 ? (size_t)n : 0;
+	n = lis_conn_read(p.c, got + have, 3000);
+	CHECK(n == 3000 - LIS_CONN_READ_AHEAD);
+	have += n > 0 ? (size_t)n : 0;
+	errno = 0;
+	CHECK(lis_conn_read(p.c, got + have, 5) == -1 && errno == EAGAIN);
+	CHECK(write(p.r, data + 3000, 3000) == 3000);
+	while (have < sizeof data) {
+		n = lis_conn_read(p.c, got + have, have % 3 ? 7 : 2500);
+		if (!CHECKF(n > 0, "read at %zu: %zd", have, n))
+			break;
+		have += (size_t)n;
+	}
+	CHECK(have == sizeof data && memcmp(got, data, sizeof data) == 0);
+	errno = 0;
+	CHECK(lis_conn_read(p.c, got, 5) == -1 && errno == EAGAIN);
+	close(p.r);
+	p.r = -1;
+	CHECK(lis_conn_read(p.c, got, 5) == 0);
+	lis_connguard_closed(guard, p.c);
+	close(p.w);
+}
+
+/* Records that arrive together (a client pipelining requests, a request larger than what is
+ * read ahead) all reach GnuTLS whole and in order. */
+static void check_pipelined_records(gnutls_session_t srv, gnutls_session_t cli, int sfd)
+{
+	static char sent[40000], got[40000];
+	const size_t sizes[] = {1, 600, 600, 5, 10000, 700, 2043, 2048, 2049, 16384, 33};
+	size_t total = 0;
+	for (size_t i = 0; i < sizeof sent; i++)
+		sent[i] = (char)(i * 7 + 3);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		ssize_t n = gnutls_record_send(cli, sent + total, sizes[i]);
+		if (!CHECKF(n == (ssize_t)sizes[i], "record %zu: %zd", i, n))
+			return;
+		total += sizes[i];
+	}
+	size_t have = 0;
+	for (int rounds = 0; rounds < 1000 && have < total; rounds++) {
+		ssize_t n = gnutls_record_recv(srv, got + have, sizeof got - have);
+		if (n == GNUTLS_E_AGAIN) {
+			/* nothing read ahead is left unseen: wait for the socket (10 s at most) */
+			struct pollfd p = {.fd = sfd, .events = POLLIN};
+			CHECKF(poll(&p, 1, 10000) == 1, "stuck at %zu of %zu bytes", have, total);
+			continue;
+		}
+		if (!CHECKF(n > 0, "server read: %s", gnutls_strerror((int)n)))
+			return;
+		have += (size_t)n;
+	}
+	CHECK(have == total && memcmp(got, sent, total) == 0);
+}
+
+static void test_pipelined_records_arrive_whole(void)
+{
+	handshake("+VERS-TLS1.3", check_pipelined_records);
+	handshake("+VERS-TLS1.2", check_pipelined_records);
+}
+
 int main(void)
 {
 	struct lis_error err = {0};
@@ -354,6 +443,8 @@ int main(void)
 	t_run("tls13_client_finished_is_acknowledged_at_once",
 	      test_tls13_client_finished_is_acknowledged_at_once);
 	t_run("tls12_finished_is_left_alone", test_tls12_finished_is_left_alone);
+	t_run("reads_ahead_and_loses_nothing", test_reads_ahead_and_loses_nothing);
+	t_run("pipelined_records_arrive_whole", test_pipelined_records_arrive_whole);
 	lis_connguard_stop(guard);
 	return t_done();
 }
