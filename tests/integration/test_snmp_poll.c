@@ -431,6 +431,9 @@ static void many_done(void *user, const struct wm_snmp_target *tg, struct wm_swi
 		m->ok++;
 	else if (t->result == WM_POLL_TIMEOUT)
 		m->timeouts++;
+	else
+		t_diag("target %zu: result %d: %s", (size_t)(uintptr_t)user, (int)t->result,
+		       t->error);
 	wm_switch_tables_clear(t); /* the daemon consumes as they come */
 }
 
