@@ -11,7 +11,9 @@
 #     query log off (lisd-q: its price). Prints requests/s, p50, p99 of each and the ratios,
 #     and the CPU per answer of lisd, PostgreSQL and nginx. Then lisd and nginx at the same
 #     load: h2load at fixed rates (BENCH_SAME_LOAD, shares of lisd's req/s), p50, p99 and
-#     p99.9 of each and the ratios, and lisd-q at the same rates.
+#     p99.9 of each and the ratios, and lisd-q at the same rates. Then BENCH_NEW_CONNECTIONS
+#     fresh connections with one request each against both (bench/new_conn.py), from a client
+#     without and with TCP_NODELAY: handshake and first-answer times.
 # 1b. Section 1 again on the largest wiremap of 4 (the lisd of 5): each request names a device
 #     of it drawn at random (BENCH_BIG_TARGETS of each kind), against nginx in turns; then the
 #     same load on both with one device.
@@ -42,7 +44,7 @@
 # index kind at the largest size), BENCH_WM_SIZES ("10000 100000 1000000"),
 # BENCH_RELOAD_SIZES (the same), BENCH_RELOAD_REPEAT (5), BENCH_FULL_RELOADS (5),
 # BENCH_DELTA_CHANGES (30), BENCH_SAME_LOAD ("25 50": percentages of lisd's req/s; "" skips
-# the same-load runs), BENCH_BIG_TARGETS (10000), BENCH_KEEP (0).
+# the same-load runs), BENCH_BIG_TARGETS (10000), BENCH_NEW_CONNECTIONS (200), BENCH_KEEP (0).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -53,6 +55,7 @@ conns=${BENCH_CONNECTIONS:-16}
 rounds=${BENCH_ROUNDS:-3}
 wrk_threads=${BENCH_WRK_THREADS:-2}
 same_load=${BENCH_SAME_LOAD-"25 50"}  # set and empty: no same-load runs
+new_conns=${BENCH_NEW_CONNECTIONS:-200}
 server_threads=${BENCH_SERVER_THREADS:-2}
 lookups=${BENCH_LOOKUPS:-20000}
 sizes=${BENCH_SUBNETS:-"1000 100000 1000000"}
@@ -635,6 +638,18 @@ off_catch_up_ms=$turn_first_catch_up
 thread_cpu=$(request_thread_cpu "$lisd_pid")
 same_loads sample "$lisd_port" "$tmp/lisd.log" "$db_lis" "$(field "$lisd_stat" rps)"
 rate_lines=("${turn_rates[@]}")
+# New connections: BENCH_NEW_CONNECTIONS fresh TLS connections with one request each, from a
+# client that keeps Nagle's algorithm and from one with TCP_NODELAY (bench/new_conn.py),
+# against lisd then nginx: the handshake and the first answer, which keep-alive hides.
+new_conn_lines=()
+for nc_server in lisd nginx; do
+	nc_port=$lisd_port
+	[ "$nc_server" = lisd ] || nc_port=$nginx_port
+	say "$new_conns new connections with one request each, against $nc_server"
+	while read -r nc_line; do
+		new_conn_lines+=("$nc_server $nc_line")
+	done < <(timeout 300 python3 "$here/new_conn.py" "$nc_port" "$body" "$new_conns")
+done
 kill "$lisd_pid" "$nginx_pid" 2>/dev/null || true
 wait "$lisd_pid" 2>/dev/null || true
 wait "$nginx_pid" 2>/dev/null || true
@@ -1305,6 +1320,16 @@ print_stat() {
 	echo "    $notify_got delivered to syslog. The query log of a run was all in PostgreSQL"
 	echo "    ${off_catch_up_ms:-NOT within 60 s} ms (off) and ${catch_up_ms:-NOT within 60 s} ms (on) after its load ended:"
 	echo "    notifications are the inserter's work; no answer waits for them)"
+	echo "   new connections: $new_conns of each, one request on each (bench/new_conn.py, Python's"
+	echo "   ssl), the client's socket without TCP_NODELAY (nagle) and with it; medians and p90, ms"
+	echo "   server   client     handshake_p50  handshake_p90  answer_p50  answer_p90  failed"
+	for nc_line in "${new_conn_lines[@]}"; do
+		# shellcheck disable=SC2086  # a line is split into its fields on purpose
+		printf '   %-8s %-10s %13s  %13s  %10s  %10s  %6s\n' $nc_line
+	done
+	echo "   (handshake: connect and TLS; answer: request sent to whole answer in. A client"
+	echo "    that keeps Nagle's algorithm waits for the acknowledgement of its last write"
+	echo "    before sending the request: lisd acknowledges a TLS 1.3 Finished at once)"
 	echo
 	echo "1b. The same on the $wm_filled-entry wiremap of section 4 (lisd of section 5): each request"
 	echo "   names a device, at random among $big_targets (IPs of IP-MAC bindings, MACs on a located"
