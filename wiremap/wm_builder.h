@@ -13,6 +13,11 @@ struct wm_builder;
 
 /* NULL when out of memory. */
 struct wm_builder *wm_builder_new(void);
+/* Have a thread write ahead of the builder the memory its large blocks will take, so that
+ * their page faults overlap the load (wm_snapshot.c, "prefaulted memory"). For a large
+ * snapshot built at once (wm_snapshot_load() asks for it); where the system refuses the
+ * address space or the thread, the builder allocates as without it. */
+void wm_builder_prefault(struct wm_builder *b);
 /* The sink whose callbacks add rows (strings are copied). Valid as long as b. */
 const struct db_snapshot_sink *wm_builder_sink(struct wm_builder *b);
 /* Resolve references and build the lookup structures. Returns the snapshot (the builder is

@@ -12,6 +12,7 @@ struct wm_snapshot *wm_snapshot_load(struct db_conn *db, struct db_change_cursor
 		lis_error_set(err, LIS_E_SYSTEM, "wiremap snapshot: out of memory");
 		return NULL;
 	}
+	wm_builder_prefault(b);
 	struct wm_snapshot *s = NULL;
 	if (db_snapshot_load(db, wm_builder_sink(b), cur, err) == 0)
 		s = wm_builder_finish(b, err);

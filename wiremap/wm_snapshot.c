@@ -22,6 +22,8 @@
  * much memory. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -43,15 +45,188 @@
  * arena's blocks grow to 2 MB once it holds 16 MB, so that a small snapshot stays small. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
-static void *alloc_block(size_t size)
+/* ------------------------------------------------------------------ prefaulted memory
+ *
+ * A snapshot's memory is new to the process, and the first write to each page costs a page
+ * fault that zeroes it: on a virtual machine whose host takes idle memory back, a third of
+ * a million-entry load (issue 13). A builder that wm_builder_prefault() asked for one
+ * takes its large blocks (the arena's 2 MB blocks and the big tables) from a region that a
+ * thread of its own writes ahead of it, while the loader waits for the database and parses
+ * rows: the faults overlap the load instead of adding to it, and the blocks arrive zeroed.
+ * The region is address space reserved without memory (MAP_NORESERVE); what the builder did
+ * not take is unmapped when it finishes, so that the snapshot holds only what it uses. */
+#define REGION_SPACE ((size_t)16 << 30)   /* reserved, not committed */
+#define REGION_AHEAD_MIN ((size_t)8 << 20) /* written ahead of the builder: 8 MB, ... */
+#define REGION_AHEAD_MAX ((size_t)32 << 20) /* ... up to a quarter of what it took, 32 MB */
+#define REGION_STEP ((size_t)2 << 20)      /* written a huge page at a time */
+
+struct region {
+	unsigned char *base;
+	size_t space;              /* reserved; after region_close(), mapped */
+	size_t taken;              /* handed out (the builder's thread alone) */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t want, written;      /* under mu: write up to want; written so far */
+	size_t prefaulted;         /* after region_close(): of what was taken, how much the
+				    * writer had written by then */
+	bool stop, thread;
+	pthread_t th;
+};
+
+/* Fault in n bytes at p, writable, without writing them: the builder may be writing the
+ * same pages already. False when this kernel cannot (MADV_POPULATE_WRITE is Linux 5.14),
+ * or a filter refuses it: the builder then faults its pages itself, as without a region. */
+static bool region_write(unsigned char *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+	return madvise(p, n, MADV_POPULATE_WRITE) == 0;
+#else
+	(void)p;
+	(void)n;
+	return false;
+#endif
+}
+
+static void *region_writer(void *arg)
+{
+	struct region *r = arg;
+	pthread_mutex_lock(&r->mu);
+	while (!r->stop) {
+		if (r->written >= r->want) {
+			pthread_cond_wait(&r->cv, &r->mu);
+			continue;
+		}
+		unsigned char *p = r->base + r->written;
+		pthread_mutex_unlock(&r->mu);
+		bool ok = region_write(p, REGION_STEP);
+		pthread_mutex_lock(&r->mu);
+		if (!ok)
+			break;
+		r->written += REGION_STEP;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* NULL when the address space or the thread is refused: the builder allocates as usual. */
+static struct region *region_new(void)
+{
+	struct region *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	/* one huge page more, to start on a huge page's boundary */
+	size_t map = REGION_SPACE + HUGE_PAGE;
+	void *m = mmap(NULL, map, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED) {
+		free(r);
+		return NULL;
+	}
+	uintptr_t a = ((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	size_t head = a - (uintptr_t)m;
+	if (head)
+		(void)munmap(m, head);
+	(void)munmap((unsigned char *)a + REGION_SPACE, HUGE_PAGE - head);
+	r->base = (unsigned char *)a;
+	r->space = REGION_SPACE;
+	(void)madvise(r->base, r->space, MADV_HUGEPAGE); /* a hint: may fail */
+	r->want = REGION_AHEAD_MIN;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	if (pthread_create(&r->th, NULL, region_writer, r) != 0) {
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->cv);
+		(void)munmap(r->base, r->space);
+		free(r);
+		return NULL;
+	}
+	(void)pthread_setname_np(r->th, "wm-prefault");
+	r->thread = true;
+	return r;
+}
+
+/* size bytes on a huge page's boundary, zeroed; NULL: not here (closed, or full). */
+static void *region_take(struct region *r, size_t size)
+{
+	if (!r || !r->thread)
+		return NULL;
+	size_t at = (r->taken + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	if (size > r->space || at > r->space - size)
+		return NULL;
+	r->taken = at + size;
+	size_t ahead = r->taken / 4;
+	ahead = ahead < REGION_AHEAD_MIN ? REGION_AHEAD_MIN
+		: ahead > REGION_AHEAD_MAX ? REGION_AHEAD_MAX : ahead;
+	size_t want = r->taken + ahead;
+	/* whole steps, within the space */
+	want = (want + REGION_STEP - 1) & ~(REGION_STEP - 1);
+	want = want < r->space ? want : r->space;
+	pthread_mutex_lock(&r->mu);
+	if (want > r->want) {
+		r->want = want;
+		pthread_cond_signal(&r->cv);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return r->base + at;
+}
+
+static bool region_has(const struct region *r, const void *p)
+{
+	return r && (const unsigned char *)p >= r->base &&
+	       (const unsigned char *)p < r->base + r->space;
+}
+
+/* No more blocks from r: stop its writer and give back what the builder did not take. */
+static void region_close(struct region *r)
+{
+	if (!r || !r->thread)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stop = true;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->th, NULL);
+	r->thread = false;
+	r->prefaulted = r->written < r->taken ? r->written : r->taken;
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+	size_t keep = (r->taken + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	if (keep < r->space)
+		(void)munmap(r->base + keep, r->space - keep);
+	r->space = keep;
+}
+
+static void region_free(struct region *r)
+{
+	if (!r)
+		return;
+	region_close(r);
+	if (r->space)
+		(void)munmap(r->base, r->space);
+	free(r);
+}
+
+/* A block of at least size bytes; *zeroed says whether it comes zeroed. */
+static void *alloc_block(struct region *r, size_t size, bool *zeroed)
 {
 	void *p;
+	*zeroed = false;
 	if (size < HUGE_PAGE)
 		return malloc(size);
+	if ((p = region_take(r, size))) {
+		*zeroed = true;
+		return p;
+	}
 	if (posix_memalign(&p, HUGE_PAGE, size) != 0)
 		return NULL;
 	(void)madvise(p, size & ~(HUGE_PAGE - 1), MADV_HUGEPAGE); /* a hint: may fail */
 	return p;
+}
+
+static void free_block(const struct region *r, void *p)
+{
+	if (!region_has(r, p))
+		free(p);
 }
 
 #define ARENA_BLOCK ((size_t)1 << 20)
@@ -60,9 +235,11 @@ static void *alloc_block(size_t size)
 struct arena_block {
 	struct arena_block *next;
 	size_t size, used;
+	bool zeroed;    /* came zeroed: what it hands out needs no memset */
 	alignas(16) unsigned char data[];
 };
 struct arena {
+	struct region *region;  /* NULL: none (wm_builder_prefault) */
 	struct arena_block *head;
 	size_t bytes;   /* in blocks */
 	size_t used;    /* handed out */
@@ -77,9 +254,11 @@ static void *arena_alloc(struct arena *a, size_t n)
 		size_t block = a->bytes < ARENA_HUGE_FROM ? ARENA_BLOCK
 						       : HUGE_PAGE - sizeof(struct arena_block);
 		size_t size = n > ARENA_BLOCK / 4 ? n : block;
-		struct arena_block *nb = alloc_block(sizeof *nb + size);
+		bool zeroed;
+		struct arena_block *nb = alloc_block(a->region, sizeof *nb + size, &zeroed);
 		if (!nb)
 			return NULL;
+		nb->zeroed = zeroed;
 		nb->size = size;
 		nb->used = 0;
 		a->bytes += sizeof *nb + size;
@@ -95,7 +274,8 @@ static void *arena_alloc(struct arena *a, size_t n)
 	void *p = b->data + b->used;
 	b->used += n;
 	a->used += n;
-	memset(p, 0, n);
+	if (!b->zeroed)
+		memset(p, 0, n);
 	return p;
 }
 
@@ -118,7 +298,7 @@ static void arena_free(struct arena *a)
 	struct arena_block *b = a->head;
 	while (b) {
 		struct arena_block *next = b->next;
-		free(b);
+		free_block(a->region, b);
 		b = next;
 	}
 	a->head = NULL;
@@ -172,20 +352,6 @@ struct htab {
 static const char tomb;
 #define TOMB ((const void *)&tomb)
 typedef bool (*eq_fn)(const void *item, const void *key);
-
-static int htab_init(struct htab *t, size_t n, size_t *bytes)
-{
-	size_t cap = 8;
-	while (cap < n * 2)
-		cap <<= 1;
-	t->slot = alloc_block(cap * sizeof *t->slot);
-	if (!t->slot)
-		return -1;
-	memset(t->slot, 0, cap * sizeof *t->slot);
-	t->mask = cap - 1;
-	*bytes += cap * sizeof *t->slot;
-	return 0;
-}
 
 /* eq NULL: the table's hash is a bijection of the key (hash_mac, hash_id), so an equal
  * stored hash is the key and no row is read to compare (htab_get_exact). */
@@ -273,11 +439,6 @@ static const void *htab_del(struct htab *t, uint64_t h, eq_fn eq, const void *ke
 	return NULL;
 }
 
-static void htab_free(struct htab *t)
-{
-	free(t->slot);
-	t->slot = NULL;
-}
 
 /* ------------------------------------------------------------------ addresses */
 
@@ -414,6 +575,29 @@ struct wm_snapshot {
 	struct wm_snapshot_stats st;
 	struct pidf_frag *_Atomic frags;  /* installed by wm_location_set_frag(), linked by next */
 };
+
+/* A table of s for n keys (load <= 1/2). */
+static int htab_init(struct wm_snapshot *s, struct htab *t, size_t n)
+{
+	size_t cap = 8;
+	bool zeroed;
+	while (cap < n * 2)
+		cap <<= 1;
+	t->slot = alloc_block(s->arena.region, cap * sizeof *t->slot, &zeroed);
+	if (!t->slot)
+		return -1;
+	if (!zeroed)
+		memset(t->slot, 0, cap * sizeof *t->slot);
+	t->mask = cap - 1;
+	s->table_bytes += cap * sizeof *t->slot;
+	return 0;
+}
+
+static void htab_free(struct wm_snapshot *s, struct htab *t)
+{
+	free_block(s->arena.region, t->slot);
+	t->slot = NULL;
+}
 
 /* ------------------------------------------------------------------ rows while building */
 
@@ -837,6 +1021,12 @@ struct wm_builder *wm_builder_new(void)
 	return b;
 }
 
+void wm_builder_prefault(struct wm_builder *b)
+{
+	if (b->s && !b->s->arena.region)
+		b->s->arena.region = region_new();
+}
+
 const struct db_snapshot_sink *wm_builder_sink(struct wm_builder *b)
 {
 	return &b->sink;
@@ -900,6 +1090,46 @@ static uint64_t hash_port(const struct wm_switch *sw, const char *port_id)
 {
 	return mix64((uint64_t)sw->id ^ hash_str(port_id));
 }
+
+/* Puts a batch at a time, for the builder: at a million entries each put's slot is a cache
+ * miss, and the slots of a whole batch are on their way before the first put waits for
+ * its own. The puts keep their order (of equal keys in a table, the first stays). */
+#define PUT_BATCH 32
+struct putter {
+	size_t n;
+	struct {
+		struct htab *t;
+		eq_fn eq;
+		uint64_t h;
+		const void *p, *key;  /* key NULL: pk */
+		struct portkey pk;
+	} e[PUT_BATCH];
+};
+
+static void put_flush(struct putter *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		htab_put(u->e[i].t, u->e[i].h, u->e[i].p, u->e[i].eq,
+			 u->e[i].key ? u->e[i].key : &u->e[i].pk);
+	u->n = 0;
+}
+
+static void put_add(struct putter *u, struct htab *t, uint64_t h, const void *p, eq_fn eq,
+		    const void *key)
+{
+	__builtin_prefetch(&t->slot[h & t->mask], 1);
+	u->e[u->n].t = t;
+	u->e[u->n].eq = eq;
+	u->e[u->n].h = h;
+	u->e[u->n].p = p;
+	u->e[u->n].key = key;
+	if (!key)
+		u->e[u->n].pk = (struct portkey){((const struct wm_port *)p)->sw,
+						  ((const struct wm_port *)p)->port_id};
+	if (++u->n == PUT_BATCH)
+		put_flush(u);
+}
+
 static bool eq_bssid(const void *i, const void *k)
 {
 	return memcmp(((const struct wm_bssid *)i)->bssid, k, 6) == 0;
@@ -933,15 +1163,18 @@ static uint64_t hash_id(long long id)
 }
 
 /* An id -> row table. */
-static int id_table(struct htab *t, const struct vec *v, size_t id_off, eq_fn eq, size_t *bytes)
+static int id_table(struct wm_snapshot *s, struct htab *t, const struct vec *v, size_t id_off,
+		    eq_fn eq)
 {
-	if (htab_init(t, v->n, bytes) < 0)
+	if (htab_init(s, t, v->n) < 0)
 		return -1;
 	void **p = v->v;
+	struct putter u = {0};
 	for (size_t i = 0; i < v->n; i++) {
 		const long long *id = (const long long *)((const char *)p[i] + id_off);
-		htab_put(t, hash_id(*id), p[i], eq, id);
+		put_add(&u, t, hash_id(*id), p[i], eq, id);
 	}
+	put_flush(&u);
 	return 0;
 }
 
@@ -1046,7 +1279,7 @@ static bool same_binding_key(bool by_ip, const struct binding_b *x, const struct
 
 /* A group for rows[0..n) (one key, newest first) in the arena; NULL: out of memory. */
 static struct bgroup *binding_group(struct wm_snapshot *s, int kind, const struct binding_b *rows,
-				    size_t n, const struct htab *sw_by_id)
+				    size_t n)
 {
 	struct bgroup *g = arena_alloc(&s->arena, sizeof *g + n * sizeof g->b[0]);
 	if (!g)
@@ -1067,14 +1300,9 @@ static struct bgroup *binding_group(struct wm_snapshot *s, int kind, const struc
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct wm_binding *b = &g->b[i];
-		*b = rows[i].b;
+		*b = rows[i].b;  /* a port binding's switch and port: resolve_ports() */
 		if (kind != K_B_PORT)
 			continue;
-		b->sw = by_id(sw_by_id, rows[i].switch_id, eq_sw_id);
-		if (b->sw) {
-			struct portkey pk = {b->sw, b->port_id};
-			b->port = htab_get(&s->by_port, hash_port(pk.sw, pk.port_id), eq_port, &pk);
-		}
 		if (i == 0 && b->port) {
 			hint[0] = b->port;
 			hint[1] = READ(b->port->location);
@@ -1091,6 +1319,34 @@ static uint64_t hash_group(const struct bgroup *g, bool by_ip)
 	return by_ip ? hash_bytes(&g->ip, sizeof g->ip) : hash_mac(g->b[0].mac);
 }
 
+/* The switch and the port of each port binding, a batch at a time like struct putter: the
+ * batch's slots, then the ports they name, are on their way before the first lookup. */
+static void resolve_ports(struct wm_snapshot *s, struct binding_b *rows, size_t n,
+			  const struct htab *sw_by_id)
+{
+	const struct htab *t = &s->by_port;
+	uint64_t h[PUT_BATCH];
+	for (size_t at = 0; at < n; at += PUT_BATCH) {
+		size_t m = n - at < PUT_BATCH ? n - at : PUT_BATCH;
+		struct binding_b *r = rows + at;
+		for (size_t i = 0; i < m; i++) {
+			r[i].b.sw = by_id(sw_by_id, r[i].switch_id, eq_sw_id);
+			h[i] = r[i].b.sw ? hash_port(r[i].b.sw, r[i].b.port_id) : 0;
+			if (r[i].b.sw && t->slot)
+				__builtin_prefetch(&t->slot[h[i] & t->mask]);
+		}
+		for (size_t i = 0; i < m && t->slot; i++) {
+			const void *p = r[i].b.sw ? t->slot[h[i] & t->mask].p : NULL;
+			if (p)
+				__builtin_prefetch(p);
+		}
+		for (size_t i = 0; i < m; i++) {
+			struct portkey pk = {r[i].b.sw, r[i].b.port_id};
+			r[i].b.port = pk.sw ? htab_get(t, h[i], eq_port, &pk) : NULL;
+		}
+	}
+}
+
 /* Sort one kind's bindings, copy each key's run into a group in the arena, index them. */
 static int finish_bindings(struct wm_builder *b, int kind, struct htab *groups,
 			   const struct htab *sw_by_id)
@@ -1101,20 +1357,24 @@ static int finish_bindings(struct wm_builder *b, int kind, struct htab *groups,
 	bool by_ip = kind == K_B_IP;
 	if (v->n)
 		qsort(rows, v->n, sizeof *rows, by_ip ? cmp_binding_ip : cmp_binding_mac);
+	if (kind == K_B_PORT)
+		resolve_ports(s, rows, v->n, sw_by_id);
 	size_t n_groups = 0;
 	for (size_t i = 0; i < v->n; i++)
 		n_groups += i == 0 || !same_binding_key(by_ip, &rows[i - 1], &rows[i]);
-	if (htab_init(groups, n_groups, &s->table_bytes) < 0)
+	if (htab_init(s, groups, n_groups) < 0)
 		return -1;
+	struct putter u = {0};
 	for (size_t i = 0, end; i < v->n; i = end) {
 		for (end = i + 1; end < v->n && same_binding_key(by_ip, &rows[i], &rows[end]); end++)
 			;
-		struct bgroup *g = binding_group(s, kind, rows + i, end - i, sw_by_id);
+		struct bgroup *g = binding_group(s, kind, rows + i, end - i);
 		if (!g)
 			return -1;
-		htab_put(groups, hash_group(g, by_ip), g, by_ip ? eq_group_ip : eq_group_mac,
-			 by_ip ? (const void *)&g->ip : g->b[0].mac);
+		put_add(&u, groups, hash_group(g, by_ip), g, by_ip ? eq_group_ip : eq_group_mac,
+			by_ip ? (const void *)&g->ip : g->b[0].mac);
 	}
+	put_flush(&u);
 	return 0;
 }
 
@@ -1130,13 +1390,13 @@ static int finish(struct wm_builder *b)
 {
 	struct wm_snapshot *s = b->s;
 	struct htab *site_id = &s->site_id, *loc_id = &s->loc_id, *sw_id = &s->sw_id;
-	size_t *tb = &s->table_bytes;
 	int rc = -1;
+	struct putter u = {0};
 
-	if (id_table(site_id, &b->v[K_SITE], offsetof(struct wm_site, id), eq_site_id, tb) < 0 ||
-	    id_table(loc_id, &b->v[K_LOC], offsetof(struct wm_location, id), eq_loc_id, tb) < 0 ||
-	    id_table(sw_id, &b->v[K_SW], offsetof(struct wm_switch, id), eq_sw_id, tb) < 0 ||
-	    id_table(&s->ep_id, &b->v[K_EP], offsetof(struct wm_endpoint, id), eq_ep_id, tb) < 0)
+	if (id_table(s, site_id, &b->v[K_SITE], offsetof(struct wm_site, id), eq_site_id) < 0 ||
+	    id_table(s, loc_id, &b->v[K_LOC], offsetof(struct wm_location, id), eq_loc_id) < 0 ||
+	    id_table(s, sw_id, &b->v[K_SW], offsetof(struct wm_switch, id), eq_sw_id) < 0 ||
+	    id_table(s, &s->ep_id, &b->v[K_EP], offsetof(struct wm_endpoint, id), eq_ep_id) < 0)
 		goto out;
 
 	void **p = b->v[K_SITE].v;
@@ -1151,7 +1411,7 @@ static int finish(struct wm_builder *b)
 	}
 
 	p = b->v[K_SW].v;
-	if (htab_init(&s->by_chassis, b->v[K_SW].n, &s->table_bytes) < 0)
+	if (htab_init(s, &s->by_chassis, b->v[K_SW].n) < 0)
 		goto out;
 	for (size_t i = 0; i < b->v[K_SW].n; i++) {
 		struct switch_b *x = p[i];
@@ -1162,7 +1422,7 @@ static int finish(struct wm_builder *b)
 	}
 
 	p = b->v[K_PORT].v;
-	if (htab_init(&s->by_port, b->v[K_PORT].n, &s->table_bytes) < 0)
+	if (htab_init(s, &s->by_port, b->v[K_PORT].n) < 0)
 		goto out;
 	for (size_t i = 0; i < b->v[K_PORT].n; i++) {
 		struct port_b *x = p[i];
@@ -1170,9 +1430,9 @@ static int finish(struct wm_builder *b)
 		x->p.location = by_id(loc_id, x->location_id, eq_loc_id);
 		if (!x->p.sw)
 			continue; /* unreachable: no lookup can name its switch */
-		struct portkey pk = {x->p.sw, x->p.port_id};
-		htab_put(&s->by_port, hash_port(pk.sw, pk.port_id), &x->p, eq_port, &pk);
+		put_add(&u, &s->by_port, hash_port(x->p.sw, x->p.port_id), &x->p, eq_port, NULL);
 	}
+	put_flush(&u);
 
 	/* BSSIDs: one table per prefix length in use, probed longest first */
 	size_t per_len[N_BSSID_LENS] = {0};
@@ -1182,16 +1442,17 @@ static int finish(struct wm_builder *b)
 	for (int len = 48; len >= 1; len--) {
 		if (!per_len[len])
 			continue;
-		if (htab_init(&s->bssid[len], per_len[len], &s->table_bytes) < 0)
+		if (htab_init(s, &s->bssid[len], per_len[len]) < 0)
 			goto out;
 		s->bssid_lens[s->n_bssid_lens++] = (uint8_t)len;
 	}
 	for (size_t i = 0; i < b->v[K_BSSID].n; i++) {
 		struct bssid_b *x = p[i];
 		x->b.location = by_id(loc_id, x->location_id, eq_loc_id);
-		htab_put(&s->bssid[x->b.prefix_len], hash_mac(x->b.bssid), &x->b, eq_bssid,
-			 x->b.bssid);
+		put_add(&u, &s->bssid[x->b.prefix_len], hash_mac(x->b.bssid), &x->b, eq_bssid,
+			x->b.bssid);
 	}
+	put_flush(&u);
 
 	/* classes before endpoints and VPN bindings, which name them */
 	s->n_classes = b->v[K_CLASS].n;
@@ -1202,14 +1463,14 @@ static int finish(struct wm_builder *b)
 		memcpy(s->classes, b->v[K_CLASS].v, s->n_classes * sizeof *s->classes);
 	}
 	p = b->v[K_DECL].v;
-	if (htab_init(&s->decl_user, delta_room(b->v[K_DECL].n), &s->table_bytes) < 0)
+	if (htab_init(s, &s->decl_user, delta_room(b->v[K_DECL].n)) < 0)
 		goto out;
 	for (size_t i = 0; i < b->v[K_DECL].n; i++) {
 		struct wm_declared *x = p[i];
 		htab_put(&s->decl_user, hash_str(x->user), x, eq_decl_user, x->user);
 	}
 	p = b->v[K_VPN].v;
-	if (htab_init(&s->vpn_ip, delta_room(b->v[K_VPN].n), &s->table_bytes) < 0)
+	if (htab_init(s, &s->vpn_ip, delta_room(b->v[K_VPN].n)) < 0)
 		goto out;
 	for (size_t i = 0; i < b->v[K_VPN].n; i++) {
 		struct wm_vpn *x = p[i];
@@ -1217,7 +1478,7 @@ static int finish(struct wm_builder *b)
 		htab_put(&s->vpn_ip, hash_str(x->ip), x, eq_vpn_ip, x->ip);
 	}
 	p = b->v[K_USER].v;
-	if (htab_init(&s->users_off, b->v[K_USER].n, &s->table_bytes) < 0)
+	if (htab_init(s, &s->users_off, b->v[K_USER].n) < 0)
 		goto out;
 	for (size_t i = 0; i < b->v[K_USER].n; i++)
 		htab_put(&s->users_off, hash_str(p[i]), p[i], eq_str, p[i]);
@@ -1230,21 +1491,22 @@ static int finish(struct wm_builder *b)
 		n_uri += x->e.uri != NULL;
 		n_tel += x->e.tel != NULL;
 	}
-	if (htab_init(&s->ep_mac, n_mac, &s->table_bytes) < 0 ||
-	    htab_init(&s->ep_uri, n_uri, &s->table_bytes) < 0 ||
-	    htab_init(&s->ep_tel, n_tel, &s->table_bytes) < 0)
+	if (htab_init(s, &s->ep_mac, n_mac) < 0 ||
+	    htab_init(s, &s->ep_uri, n_uri) < 0 ||
+	    htab_init(s, &s->ep_tel, n_tel) < 0)
 		goto out;
 	for (size_t i = 0; i < b->v[K_EP].n; i++) {
 		struct endpoint_b *x = p[i];
 		x->e.location = by_id(loc_id, x->location_id, eq_loc_id);
 		x->e.cls = wm_lookup_class(s, x->e.class_key);
 		if (x->e.has_mac)
-			htab_put(&s->ep_mac, hash_mac(x->e.mac), &x->e, eq_ep_mac, x->e.mac);
+			put_add(&u, &s->ep_mac, hash_mac(x->e.mac), &x->e, eq_ep_mac, x->e.mac);
 		if (x->e.uri)
-			htab_put(&s->ep_uri, hash_str(x->e.uri), &x->e, eq_ep_uri, x->e.uri);
+			put_add(&u, &s->ep_uri, hash_str(x->e.uri), &x->e, eq_ep_uri, x->e.uri);
 		if (x->e.tel)
-			htab_put(&s->ep_tel, hash_str(x->e.tel), &x->e, eq_ep_tel, x->e.tel);
+			put_add(&u, &s->ep_tel, hash_str(x->e.tel), &x->e, eq_ep_tel, x->e.tel);
 	}
+	put_flush(&u);
 
 	/* subnets: count each table's prefixes, make the tables, then fill them; a subnet that
 	 * leads nowhere is no answer (and no subnet to judge premises by) */
@@ -1258,7 +1520,7 @@ static int finish(struct wm_builder *b)
 		for (int len = N_SUBNET_LENS - 1; len >= 0; len--) {
 			if (!per_plen[f][len])
 				continue;
-			if (htab_init(&s->subnet[f][len], per_plen[f][len], &s->table_bytes) < 0 ||
+			if (htab_init(s, &s->subnet[f][len], per_plen[f][len]) < 0 ||
 			    (!l && !(l = arena_alloc(&s->arena, sizeof *l))))
 				goto out;
 			l->len[l->n++] = (uint8_t)len;
@@ -1274,9 +1536,10 @@ static int finish(struct wm_builder *b)
 		const void *e = subnet_entry(&s->arena, f, sn[i].len, sn[i].k.a, loc);
 		if (!e)
 			goto out;
-		htab_put(&s->subnet[f][sn[i].len], subnet_hash(f, sn[i].len, sn[i].k.a), e,
-			 subnet_exact(f, sn[i].len) ? NULL : eq_subnet6, sn[i].k.a);
+		put_add(&u, &s->subnet[f][sn[i].len], subnet_hash(f, sn[i].len, sn[i].k.a), e,
+			subnet_exact(f, sn[i].len) ? NULL : eq_subnet6, sn[i].k.a);
 	}
+	put_flush(&u);
 
 	if (finish_bindings(b, K_B_PORT, &s->g_mac_port, sw_id) < 0 ||
 	    finish_bindings(b, K_B_IP, &s->g_ip_mac, sw_id) < 0 ||
@@ -1315,6 +1578,7 @@ struct wm_snapshot *wm_builder_finish(struct wm_builder *b, struct lis_error *er
 	}
 	struct wm_snapshot *s = b->s;
 	b->s = NULL;
+	region_close(s->arena.region);
 	for (int k = 0; k < K_N; k++) {
 		free(b->v[k].v);
 		b->v[k] = (struct vec){.elem = b->v[k].elem};
@@ -1331,31 +1595,32 @@ void wm_snapshot_free(struct wm_snapshot *s)
 {
 	if (!s)
 		return;
-	htab_free(&s->by_chassis);
-	htab_free(&s->by_port);
-	htab_free(&s->ep_mac);
-	htab_free(&s->ep_uri);
-	htab_free(&s->ep_tel);
-	htab_free(&s->g_ip_mac);
-	htab_free(&s->g_mac_port);
-	htab_free(&s->g_mac_bssid);
-	htab_free(&s->site_id);
-	htab_free(&s->loc_id);
-	htab_free(&s->sw_id);
-	htab_free(&s->ep_id);
-	htab_free(&s->decl_user);
-	htab_free(&s->vpn_ip);
-	htab_free(&s->users_off);
+	htab_free(s, &s->by_chassis);
+	htab_free(s, &s->by_port);
+	htab_free(s, &s->ep_mac);
+	htab_free(s, &s->ep_uri);
+	htab_free(s, &s->ep_tel);
+	htab_free(s, &s->g_ip_mac);
+	htab_free(s, &s->g_mac_port);
+	htab_free(s, &s->g_mac_bssid);
+	htab_free(s, &s->site_id);
+	htab_free(s, &s->loc_id);
+	htab_free(s, &s->sw_id);
+	htab_free(s, &s->ep_id);
+	htab_free(s, &s->decl_user);
+	htab_free(s, &s->vpn_ip);
+	htab_free(s, &s->users_off);
 	for (int i = 0; i < N_BSSID_LENS; i++)
-		htab_free(&s->bssid[i]);
+		htab_free(s, &s->bssid[i]);
 	for (int f = 0; f < 2; f++)
 		for (int i = 0; i < N_SUBNET_LENS; i++)
-			htab_free(&s->subnet[f][i]);
+			htab_free(s, &s->subnet[f][i]);
 	for (struct pidf_frag *f = atomic_load(&s->frags), *next; f; f = next) {
 		next = f->next;
 		pidf_frag_free(f);
 	}
 	arena_free(&s->arena);
+	region_free(s->arena.region);
 	free(s);
 }
 
@@ -1380,6 +1645,7 @@ void wm_snapshot_get_stats(const struct wm_snapshot *s, struct wm_snapshot_stats
 {
 	*st = s->st;
 	st->bytes = sizeof *s + s->arena.bytes + s->table_bytes;
+	st->prefaulted = s->arena.region ? s->arena.region->prefaulted : 0;
 }
 
 /* ------------------------------------------------------------------ lookups */
@@ -1846,7 +2112,7 @@ static int delta_subnet(struct wm_snapshot *s, const struct wm_ip *k, unsigned l
 	}
 	if (!t->slot) {
 		struct sublens *l = sublens_with(&s->arena, s->sublens[f], len);
-		if (!l || htab_init(t, SUBNET_DELTA_TABLE / 2, &s->table_bytes) < 0)
+		if (!l || htab_init(s, t, SUBNET_DELTA_TABLE / 2) < 0)
 			return -1;
 		PUBLISH(s->sublens[f], l);
 	}
@@ -1984,7 +2250,9 @@ static int delta_bindings(struct wm_snapshot *s, int kind, struct binding_b *row
 		*count -= old ? old->n : 0;
 		return 0;
 	}
-	struct bgroup *g = binding_group(s, kind, rows, n, &s->sw_id);
+	if (kind == K_B_PORT)
+		resolve_ports(s, rows, n, &s->sw_id);
+	struct bgroup *g = binding_group(s, kind, rows, n);
 	if (!g)
 		return -1;
 	old = htab_set(t, h, g, eq, key);

@@ -578,6 +578,163 @@ static void test_readers_during_deltas_see_whole_answers(void)
 	wm_snapshot_free(shared);
 }
 
+/* ---- a large snapshot built with its memory prefaulted ---- */
+
+/* Large enough that the arena takes huge blocks (past 16 MB) and tables need more than a
+ * huge page each: the blocks wm_builder_prefault() has written ahead of the builder. */
+#define BIG_SWITCHES 100
+#define BIG_PORTS 3000      /* per switch */
+#define BIG_DEVICES 20000
+#define BIG_SUBNETS 70000
+
+static void big_mac(int d, char *buf, size_t size)
+{
+	snprintf(buf, size, "00:50:b6:%02x:%02x:%02x", d >> 16 & 255, d >> 8 & 255, d & 255);
+}
+
+static void big_ip(int d, char *buf, size_t size)
+{
+	snprintf(buf, size, "%d.%d.%d.9", 20 + (d >> 16), d >> 8 & 255, d & 255);
+}
+
+static struct wm_snapshot *big(bool prefault)
+{
+	char a[64], b[64], c[64];
+	fx_begin();
+	if (prefault)
+		wm_builder_prefault(fx_b);
+	fx_site(1, "hq", false, 0);
+	for (int l = 1; l <= 100; l++) {
+		snprintf(a, sizeof a, "loc-%d", l);
+		fx_location(l, 1, a, false);
+	}
+	for (int w = 1; w <= BIG_SWITCHES; w++) {
+		snprintf(a, sizeof a, "sw-%d", w);
+		snprintf(b, sizeof b, "02:00:00:00:%02x:%02x", w >> 8, w & 255);
+		fx_switch(w, 1, a, b, 0);
+		for (int p = 0; p < BIG_PORTS; p++) {
+			snprintf(a, sizeof a, "Gi1/0/%d", p);
+			fx_port(w, a, 1 + (w * BIG_PORTS + p) % 100);
+		}
+	}
+	for (int i = 0; i < BIG_SUBNETS; i++) {
+		snprintf(a, sizeof a, "%d.%d.%d.0/24", 20 + (i >> 16), i >> 8 & 255, i & 255);
+		fx_subnet(a, 1 + i % 97);
+	}
+	for (int d = 0; d < BIG_DEVICES; d++) {
+		big_mac(d, a, sizeof a);
+		big_ip(d, b, sizeof b);
+		snprintf(c, sizeof c, "Gi1/0/%d", d % BIG_PORTS);
+		fx_bind(DB_BIND_MAC_PORT, a, 1 + d % BIG_SWITCHES, c, NULL, NULL, 1000 + d);
+		fx_bind(DB_BIND_IP_MAC, a, 0, NULL, b, NULL, 1000 + d);
+		snprintf(c, sizeof c, "sip:u%d@example.com", d);
+		snprintf(b, sizeof b, "ep-%d", d);
+		fx_endpoint(d + 1, b, a, c, NULL, 1 + d % 89);
+	}
+	return fx_end();
+}
+
+static const char *key_of(const struct wm_location *l)
+{
+	return l ? l->key : "-";
+}
+
+/* What device d's lookups find in s, as one line. */
+static void big_finds(const struct wm_snapshot *s, int d, char *out, size_t size)
+{
+	char mac[32], ip[32], uri[64];
+	uint8_t m[6];
+	big_mac(d, mac, sizeof mac);
+	big_ip(d, ip, sizeof ip);
+	snprintf(uri, sizeof uri, "sip:u%d@example.com", d);
+	fx_mac(mac, m);
+	const struct wm_binding *pb[4], *ib[4];
+	size_t np = wm_bindings_mac_port(s, m, pb, 4), ni = wm_bindings_ip_mac(s, ip, ib, 4);
+	const struct wm_port *port = np ? wm_binding_port(s, pb[0]) : NULL;
+	const struct wm_endpoint *e = wm_lookup_endpoint_uri(s, uri);
+	const struct wm_endpoint *em = wm_lookup_endpoint_mac(s, m);
+	snprintf(out, size, "%zu %s/%s %s | %zu %s | %s %s %s | %s", np,
+		 port ? port->sw->key : "-", port ? port->port_id : "-",
+		 port ? key_of(WM_LOCATION_OF(port)) : "-", ni,
+		 ni && memcmp(ib[0]->mac, m, 6) == 0 ? "mac" : "-", e ? e->key : "-",
+		 em ? em->key : "-", e ? key_of(WM_LOCATION_OF(e)) : "-",
+		 key_of(wm_lookup_subnet(s, ip, NULL, 0)));
+}
+
+static int threads_now(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	int n = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static void test_a_prefaulted_snapshot_finds_and_changes_like_a_plain_one(void)
+{
+	struct wm_snapshot *plain = big(false), *pre = big(true);
+	if (!CHECK(plain && pre))
+		return;
+	struct wm_snapshot_stats sp, sq;
+	wm_snapshot_get_stats(plain, &sp);
+	wm_snapshot_get_stats(pre, &sq);
+	/* the same memory, from elsewhere: most of it written before the builder came to it */
+	CHECKF(sq.bytes == sp.bytes, "bytes %zu prefaulted, %zu plain", sq.bytes, sp.bytes);
+	CHECKF(sp.prefaulted == 0 && sq.prefaulted > sq.bytes / 2, "prefaulted %zu of %zu",
+	       sq.prefaulted, sq.bytes);
+	CHECK(sq.ports == (size_t)BIG_SWITCHES * BIG_PORTS && sq.subnets == BIG_SUBNETS &&
+	      sq.bind_mac_port == BIG_DEVICES && sq.endpoints == BIG_DEVICES);
+	char x[256], y[256];
+	int differ = 0, located = 0;
+	for (int d = 0; d < BIG_DEVICES; d++) {
+		big_finds(plain, d, x, sizeof x);
+		big_finds(pre, d, y, sizeof y);
+		if (strcmp(x, y) != 0 && differ++ < 3)
+			t_diag("device %d: plain \"%s\", prefaulted \"%s\"", d, x, y);
+		located += strstr(y, "loc-") != NULL && strncmp(y, "1 sw-", 5) == 0;
+	}
+	CHECKF(differ == 0, "%d devices found differently", differ);
+	CHECKF(located == BIG_DEVICES, "%d of %d devices on a located port", located, BIG_DEVICES);
+	struct wm_result r1, r2;
+	for (int d = 0; d < BIG_DEVICES; d += 997) {
+		char ip[32];
+		big_ip(d, ip, sizeof ip);
+		struct wm_policy pol = {.max_binding_age = 0};
+		if (CHECK(fx_resolve(plain, &pol, &r1, ip, NULL, NULL, NULL) == 1 &&
+			  fx_resolve(pre, &pol, &r2, ip, NULL, NULL, NULL) == 1))
+			CHECK(strcmp(r1.loc->key, r2.loc->key) == 0 && r1.source == r2.source);
+	}
+
+	/* deltas: device 0 moves to another port (its switch and port looked up in the live
+	 * tables); a subnet of a new length (a table of its own, not from the region) */
+	char mac[32];
+	big_mac(0, mac, sizeof mac);
+	d_begin(pre);
+	d_key(DB_MAC_PORTS, 0, mac);
+	d_bind_port(mac, 7, "Gi1/0/42", 5000);
+	d_subnet("20.0.0.0/28", 5);
+	CHECK(d_end() == 0);
+	big_finds(pre, 0, y, sizeof y);
+	CHECKF(strncmp(y, "1 sw-7/Gi1/0/42 loc-", 20) == 0, "device 0 after the delta: %s", y);
+	CHECK(strcmp(key_of(wm_lookup_subnet(pre, "20.0.0.9", NULL, 0)), "loc-5") == 0);
+	wm_snapshot_free(plain);
+	wm_snapshot_free(pre);
+
+	/* a builder dropped before it finishes takes its writer with it */
+	int before = threads_now();
+	fx_begin();
+	wm_builder_prefault(fx_b);
+	CHECK(threads_now() == before + 1);
+	fx_site(1, "hq", false, 0);
+	wm_builder_free(fx_b);
+	fx_b = NULL;
+	CHECKF(threads_now() == before, "%d threads, %d before", threads_now(), before);
+}
+
 int main(void)
 {
 	t_run("subnet_deltas_agree_with_a_linear_scan",
@@ -597,5 +754,7 @@ int main(void)
 	t_run("many_vpn_bindings_fit_without_a_load", test_many_vpn_bindings_fit_without_a_load);
 	t_run("readers_during_deltas_see_whole_answers",
 	      test_readers_during_deltas_see_whole_answers);
+	t_run("a_prefaulted_snapshot_finds_and_changes_like_a_plain_one",
+	      test_a_prefaulted_snapshot_finds_and_changes_like_a_plain_one);
 	return t_done();
 }
