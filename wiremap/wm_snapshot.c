@@ -50,11 +50,14 @@
  * A snapshot's memory is new to the process, and the first write to each page costs a page
  * fault that zeroes it: on a virtual machine whose host takes idle memory back, a third of
  * a million-entry load (issue 13). A builder that wm_builder_prefault() asked for one
- * takes its large blocks (the arena's 2 MB blocks and the big tables) from a region that a
- * thread of its own writes ahead of it, while the loader waits for the database and parses
- * rows: the faults overlap the load instead of adding to it, and the blocks arrive zeroed.
- * The region is address space reserved without memory (MAP_NORESERVE); what the builder did
- * not take is unmapped when it finishes, so that the snapshot holds only what it uses. */
+ * takes its large blocks (the arena's 2 MB blocks, the big tables, and the big vectors of
+ * rows it keeps until it finishes) from a region that a thread of its own writes ahead of
+ * it, while the loader waits for the database and parses rows: the faults overlap the load
+ * instead of adding to it, and the blocks arrive zeroed.
+ * The region is address space reserved without memory (MAP_NORESERVE). A vector that moves
+ * or is freed gives its pages back at once (region_release) but keeps its addresses, so
+ * that nothing else is ever mapped inside the region; what the builder did not take is
+ * unmapped when it finishes, so that the snapshot holds only what it uses. */
 #define REGION_SPACE ((size_t)16 << 30)   /* reserved, not committed */
 #define REGION_AHEAD_MIN ((size_t)8 << 20) /* written ahead of the builder: 8 MB, ... */
 #define REGION_AHEAD_MAX ((size_t)32 << 20) /* ... up to a quarter of what it took, 32 MB */
@@ -63,23 +66,26 @@
 struct region {
 	unsigned char *base;
 	size_t space;              /* reserved; after region_close(), mapped */
-	size_t taken;              /* handed out (the builder's thread alone) */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;         /* the writer waits for want, a release for busy */
+	size_t taken;              /* under mu: handed out, the writer never goes below */
 	size_t want, written;      /* under mu: write up to want; written so far */
-	size_t prefaulted;         /* after region_close(): of what was taken, how much the
-				    * writer had written by then */
+	size_t busy;               /* under mu: the step the writer is at; SIZE_MAX: none */
+	size_t prefaulted;         /* what the writer wrote that the builder then took */
 	bool stop, thread;
 	pthread_t th;
 };
 
-/* Fault in n bytes at p, writable, without writing them: the builder may be writing the
- * same pages already. False when this kernel cannot (MADV_POPULATE_WRITE is Linux 5.14),
- * or a filter refuses it: the builder then faults its pages itself, as without a region. */
+#define ROUND_HUGE(n) (((n) + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1))
+
+/* Fault in n bytes at p, writable, without writing them. False when this kernel cannot
+ * (MADV_POPULATE_WRITE is Linux 5.14) or a filter refuses it: the builder then faults its
+ * pages itself, as without a region. */
 static bool region_write(unsigned char *p, size_t n)
 {
 #ifdef MADV_POPULATE_WRITE
-	return madvise(p, n, MADV_POPULATE_WRITE) == 0;
+	return madvise(p, n, MADV_POPULATE_WRITE) == 0 || (errno != EINVAL && errno != EPERM &&
+							  errno != ENOSYS);
 #else
 	(void)p;
 	(void)n;
@@ -92,14 +98,19 @@ static void *region_writer(void *arg)
 	struct region *r = arg;
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
+		/* what the builder took already, it has written (or released) itself */
+		if (r->written < ROUND_HUGE(r->taken))
+			r->written = ROUND_HUGE(r->taken);
 		if (r->written >= r->want) {
 			pthread_cond_wait(&r->cv, &r->mu);
 			continue;
 		}
-		unsigned char *p = r->base + r->written;
+		r->busy = r->written;
 		pthread_mutex_unlock(&r->mu);
-		bool ok = region_write(p, REGION_STEP);
+		bool ok = region_write(r->base + r->busy, REGION_STEP);
 		pthread_mutex_lock(&r->mu);
+		r->busy = SIZE_MAX;
+		pthread_cond_broadcast(&r->cv);
 		if (!ok)
 			break;
 		r->written += REGION_STEP;
@@ -130,7 +141,7 @@ static struct region *region_new(void)
 	r->base = (unsigned char *)a;
 	r->space = REGION_SPACE;
 	(void)madvise(r->base, r->space, MADV_HUGEPAGE); /* a hint: may fail */
-	r->want = REGION_AHEAD_MIN;
+	r->busy = SIZE_MAX;  /* want 0: nothing to write before the first block is taken */
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	if (pthread_create(&r->th, NULL, region_writer, r) != 0) {
@@ -145,26 +156,30 @@ static struct region *region_new(void)
 	return r;
 }
 
-/* size bytes on a huge page's boundary, zeroed; NULL: not here (closed, or full). */
+/* size bytes on a huge page's boundary, zeroed; NULL: not here (closed, or full). Only the
+ * builder's thread takes and releases. */
 static void *region_take(struct region *r, size_t size)
 {
 	if (!r || !r->thread)
 		return NULL;
-	size_t at = (r->taken + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-	if (size > r->space || at > r->space - size)
+	pthread_mutex_lock(&r->mu);
+	size_t at = ROUND_HUGE(r->taken);
+	if (size > r->space || at > r->space - size) {
+		pthread_mutex_unlock(&r->mu);
 		return NULL;
+	}
+	/* written ahead of the builder: what of this block the writer has done */
+	size_t done = r->written > at ? r->written - at : 0;
+	r->prefaulted += done < size ? done : size;
 	r->taken = at + size;
 	size_t ahead = r->taken / 4;
 	ahead = ahead < REGION_AHEAD_MIN ? REGION_AHEAD_MIN
 		: ahead > REGION_AHEAD_MAX ? REGION_AHEAD_MAX : ahead;
-	size_t want = r->taken + ahead;
-	/* whole steps, within the space */
-	want = (want + REGION_STEP - 1) & ~(REGION_STEP - 1);
+	size_t want = ROUND_HUGE(r->taken + ahead);  /* whole steps, within the space */
 	want = want < r->space ? want : r->space;
-	pthread_mutex_lock(&r->mu);
 	if (want > r->want) {
 		r->want = want;
-		pthread_cond_signal(&r->cv);
+		pthread_cond_broadcast(&r->cv);
 	}
 	pthread_mutex_unlock(&r->mu);
 	return r->base + at;
@@ -176,6 +191,20 @@ static bool region_has(const struct region *r, const void *p)
 	       (const unsigned char *)p < r->base + r->space;
 }
 
+/* Give back the pages of a block of size bytes at p (region_take's) and keep its addresses.
+ * The writer may be at it still, when it fell behind the builder: wait for that step. */
+static void region_release(struct region *r, void *p, size_t size)
+{
+	size_t from = (size_t)((unsigned char *)p - r->base), to = from + ROUND_HUGE(size);
+	if (r->thread) {
+		pthread_mutex_lock(&r->mu);
+		while (r->busy != SIZE_MAX && r->busy + REGION_STEP > from && r->busy < to)
+			pthread_cond_wait(&r->cv, &r->mu);
+		pthread_mutex_unlock(&r->mu);
+	}
+	(void)madvise(p, to - from, MADV_DONTNEED);
+}
+
 /* No more blocks from r: stop its writer and give back what the builder did not take. */
 static void region_close(struct region *r)
 {
@@ -183,14 +212,13 @@ static void region_close(struct region *r)
 		return;
 	pthread_mutex_lock(&r->mu);
 	r->stop = true;
-	pthread_cond_signal(&r->cv);
+	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	pthread_join(r->th, NULL);
 	r->thread = false;
-	r->prefaulted = r->written < r->taken ? r->written : r->taken;
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
-	size_t keep = (r->taken + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	size_t keep = ROUND_HUGE(r->taken);
 	if (keep < r->space)
 		(void)munmap(r->base + keep, r->space - keep);
 	r->space = keep;
@@ -231,6 +259,7 @@ static void free_block(const struct region *r, void *p)
 
 #define ARENA_BLOCK ((size_t)1 << 20)
 #define ARENA_HUGE_FROM (8 * HUGE_PAGE)
+#define ARENA_HUGE_FROM_REGION (2 * HUGE_PAGE) /* prefaulted huge pages cost no more */
 
 struct arena_block {
 	struct arena_block *next;
@@ -251,7 +280,8 @@ static void *arena_alloc(struct arena *a, size_t n)
 	struct arena_block *b = a->head;
 	if (!b || b->size - b->used < n) {
 		/* A large request gets a block of its own; the current block stays in use. */
-		size_t block = a->bytes < ARENA_HUGE_FROM ? ARENA_BLOCK
+		size_t from = a->region ? ARENA_HUGE_FROM_REGION : ARENA_HUGE_FROM;
+		size_t block = a->bytes < from ? ARENA_BLOCK
 						       : HUGE_PAGE - sizeof(struct arena_block);
 		size_t size = n > ARENA_BLOCK / 4 ? n : block;
 		bool zeroed;
@@ -643,13 +673,31 @@ struct vec {
 	size_t n, cap, elem;
 };
 
-static void *vec_push(struct vec *v)
+/* A vector's storage: from r when it is large (whole huge pages, given back as soon as the
+ * vector moves or is freed), else malloc's. */
+static void vec_free(struct region *r, struct vec *v)
+{
+	if (region_has(r, v->v))
+		region_release(r, v->v, v->cap * v->elem);
+	else
+		free(v->v);
+	v->v = NULL;
+}
+
+static void *vec_push(struct region *r, struct vec *v)
 {
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 64;
-		void *nv = realloc(v->v, cap * v->elem);
-		if (!nv)
+		void *nv = cap * v->elem >= HUGE_PAGE ? region_take(r, cap * v->elem) : NULL;
+		if (!nv && region_has(r, v->v))
+			nv = malloc(cap * v->elem);
+		if (nv) {
+			if (v->n)
+				memcpy(nv, v->v, v->n * v->elem);
+			vec_free(r, v);
+		} else if (!(nv = realloc(v->v, cap * v->elem))) {
 			return NULL;
+		}
 		v->v = nv;
 		v->cap = cap;
 	}
@@ -690,7 +738,7 @@ static const char *intern_source(struct wm_builder *b, const char *src, bool *oo
 
 static int push_ptr(struct wm_builder *b, int kind, void *p)
 {
-	void **slot = vec_push(&b->v[kind]);
+	void **slot = vec_push(b->s->arena.region, &b->v[kind]);
 	if (!slot)
 		return -1;
 	*slot = p;
@@ -749,7 +797,7 @@ static int add_subnet(void *ctx, const struct db_rec_subnet *r, struct lis_error
 	if (rec_ip(&r->bin, r->prefix, &k, &len) < 0)
 		return lis_error_set(err, LIS_E_INPUT, "wiremap snapshot: subnet \"%s\" is not a prefix",
 				     rec_ip_text(&r->bin, r->prefix, t, sizeof t));
-	struct subnet_b *x = vec_push(&b->v[K_SUBNET]);
+	struct subnet_b *x = vec_push(b->s->arena.region, &b->v[K_SUBNET]);
 	if (!x)
 		return oom(err);
 	mask_bits(k.a, len, 16);
@@ -973,7 +1021,7 @@ static int add_binding(void *ctx, const struct db_rec_binding *r, struct lis_err
 					     "not an address", rec_ip_text(&r->ip_bin, r->ip, t, sizeof t));
 		ip_format(&ip, ipbuf, sizeof ipbuf);
 	}
-	struct binding_b *x = vec_push(&b->v[kind]);
+	struct binding_b *x = vec_push(b->s->arena.region, &b->v[kind]);
 	if (!x)
 		return oom(err);
 	x->arrival = b->v[kind].n;
@@ -1037,7 +1085,7 @@ void wm_builder_free(struct wm_builder *b)
 	if (!b)
 		return;
 	for (int k = 0; k < K_N; k++)
-		free(b->v[k].v);
+		vec_free(b->s ? b->s->arena.region : NULL, &b->v[k]);
 	wm_snapshot_free(b->s);
 	free(b);
 }
@@ -1578,11 +1626,11 @@ struct wm_snapshot *wm_builder_finish(struct wm_builder *b, struct lis_error *er
 	}
 	struct wm_snapshot *s = b->s;
 	b->s = NULL;
-	region_close(s->arena.region);
 	for (int k = 0; k < K_N; k++) {
-		free(b->v[k].v);
+		vec_free(s->arena.region, &b->v[k]);
 		b->v[k] = (struct vec){.elem = b->v[k].elem};
 	}
+	region_close(s->arena.region);
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	s->st.load_ms = (double)(now.tv_sec - b->started.tv_sec) * 1e3 +

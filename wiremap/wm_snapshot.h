@@ -168,8 +168,9 @@ struct wm_snapshot_stats {
 	size_t classes, declared, vpn, users_inactive;
 	size_t bind_mac_port, bind_ip_mac, bind_mac_bssid;
 	size_t bytes;                        /* memory held by the snapshot */
-	size_t prefaulted;                   /* of it, what a thread wrote ahead of the builder
-					      * (wm_builder_prefault) */
+	size_t prefaulted;                   /* memory the builder took (its rows while it
+					      * built included) that a thread had written
+					      * ahead of it (wm_builder_prefault) */
 	double load_ms;                      /* time db_snapshot_load + build took */
 	time_t loaded_at;
 	unsigned long long deltas;           /* deltas applied in place since */

@@ -682,8 +682,10 @@ static void test_a_prefaulted_snapshot_finds_and_changes_like_a_plain_one(void)
 	struct wm_snapshot_stats sp, sq;
 	wm_snapshot_get_stats(plain, &sp);
 	wm_snapshot_get_stats(pre, &sq);
-	/* the same memory, from elsewhere: most of it written before the builder came to it */
-	CHECKF(sq.bytes == sp.bytes, "bytes %zu prefaulted, %zu plain", sq.bytes, sp.bytes);
+	/* about the same memory (the arena's blocks are cut differently), from elsewhere: most
+	 * of it written before the builder came to it */
+	CHECKF(sq.bytes <= sp.bytes + sp.bytes / 100 && sp.bytes <= sq.bytes + sq.bytes / 100,
+	       "bytes %zu prefaulted, %zu plain", sq.bytes, sp.bytes);
 	CHECKF(sp.prefaulted == 0 && sq.prefaulted > sq.bytes / 2, "prefaulted %zu of %zu",
 	       sq.prefaulted, sq.bytes);
 	CHECK(sq.ports == (size_t)BIG_SWITCHES * BIG_PORTS && sq.subnets == BIG_SUBNETS &&
