@@ -22,6 +22,7 @@ enum db_stmt_id {
 	DB_STMT_COLLECT_STATUS_OK,
 	DB_STMT_COLLECT_STATUS_FAILED,
 	DB_STMT_LEASE_CHECK,
+	DB_STMT_FEED_LIST,
 	DB_STMT_N_
 };
 _Static_assert(DB_STMT_N_ <= 32, "db_conn.prepared has one bit per statement");

@@ -230,6 +230,76 @@ static void test_bulk_change_reloads(void)
 	sql("DELETE FROM binding_ip_mac WHERE ip << '10.200.0.0/16'");
 }
 
+/* ---- what a poll costs PostgreSQL ---- */
+
+#define LIST_SQL "pg_snapshot_xmin(pg_current_snapshot())"
+#define FEED_BEGIN "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+
+struct feed_log {
+	char path[300];
+	size_t from;            /* the log's length when the window opened */
+	int lists, begins;      /* in the window */
+	int prepared;           /* lists that ran the statement lisd prepared */
+};
+
+static int count_in(const char *s, const char *what)
+{
+	int n = 0;
+	for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+static bool feed_log_read(void *ctx)
+{
+	struct feed_log *f = ctx;
+	size_t len = 0;
+	char *log = th_read_file(f->path, &len);
+	if (!log)
+		return false;
+	const char *w = len > f->from ? log + f->from : "";
+	f->lists = count_in(w, LIST_SQL);
+	f->begins = count_in(w, FEED_BEGIN);
+	f->prepared = count_in(w, "execute lis_feed_list: ");
+	free(log);
+	return f->lists >= 20;
+}
+
+/* An idle poll is one statement: the list of changes, in a transaction of its own, and a
+ * statement prepared once, not parsed and planned again 50 times a second. Only a poll
+ * that finds a change opens the REPEATABLE READ transaction the rows are read in.
+ * PostgreSQL logs every statement meanwhile (log_statement, reloaded into the sessions). */
+static void test_an_idle_poll_is_one_statement(void)
+{
+	struct feed_log f = {0};
+	snprintf(f.path, sizeof f.path, "%s/postgres.log", E.pg.dir);
+	if (!wait_answer(&E.lisd, "127.0.0.10", "hq-410") ||
+	    !sql("ALTER SYSTEM SET log_statement = 'all'") || !sql("SELECT pg_reload_conf()"))
+		return;
+	size_t len = 0;
+	char *log = th_read_file(f.path, &len);
+	free(log);
+	f.from = len;
+	/* 20 polls (20 ms apart: 0.4 s; 60 s is a deadline, not a measure) */
+	CHECKF(th_wait_until(60, 50, feed_log_read, &f, NULL), "%d polls logged within 60 s",
+	       f.lists);
+	CHECKF(f.begins == 0, "%d of %d idle polls opened a transaction", f.begins, f.lists);
+	CHECKF(f.prepared == f.lists, "%d of %d polls ran the prepared statement", f.prepared,
+	       f.lists);
+	/* a change: that poll reads its list again with the rows, in one snapshot */
+	if (sql("UPDATE switch_port SET location_id = (SELECT id FROM location WHERE key ="
+		" 'hq-420') WHERE port_id = 'Gi1/0/7'") &&
+	    wait_answer(&E.lisd, "127.0.0.10", "hq-420")) {
+		feed_log_read(&f);
+		CHECKF(f.begins >= 1, "no transaction for the poll that found a change");
+	}
+	sql("ALTER SYSTEM RESET log_statement");
+	sql("SELECT pg_reload_conf()");
+	sql("UPDATE switch_port SET location_id = (SELECT id FROM location WHERE key ="
+	    " 'hq-410') WHERE port_id = 'Gi1/0/7'");
+	wait_answer(&E.lisd, "127.0.0.10", "hq-410");
+}
+
 /* ---- a lisd that reads from a streaming standby ---- */
 
 static void test_lisd_reads_from_a_standby(void)
@@ -278,6 +348,7 @@ int main(void)
 	      test_late_commit_with_smaller_seq_is_not_missed);
 	t_run("site_change_reloads", test_site_change_reloads);
 	t_run("bulk_change_reloads", test_bulk_change_reloads);
+	t_run("an_idle_poll_is_one_statement", test_an_idle_poll_is_one_statement);
 	t_run("lisd_reads_from_a_standby", test_lisd_reads_from_a_standby);
 	t_run("stop", test_stop);
 	int rc = t_done();
