@@ -689,9 +689,11 @@ static void *vec_push(struct region *r, struct vec *v)
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 64;
 		void *nv = cap * v->elem >= HUGE_PAGE ? region_take(r, cap * v->elem) : NULL;
-		if (!nv && region_has(r, v->v))
-			nv = malloc(cap * v->elem);
-		if (nv) {
+		if (nv || region_has(r, v->v)) {
+			/* into the region, or out of it (full): copied, the old block given back;
+			 * a region's block is no malloc's to realloc */
+			if (!nv && !(nv = malloc(cap * v->elem)))
+				return NULL;
 			if (v->n)
 				memcpy(nv, v->v, v->n * v->elem);
 			vec_free(r, v);
