@@ -42,3 +42,20 @@ void prom_scalars(struct strbuf *b, const struct prom_scalar *m, size_t n)
 		strbuf_puts(b, "\n");
 	}
 }
+
+void prom_histogram(struct strbuf *b, const char *name, const char *help, const double *le,
+		    const unsigned long long *counts, size_t n, double sum)
+{
+	unsigned long long cum = 0;
+	prom_family(b, name, "histogram", help);
+	for (size_t i = 0; i <= n; i++) {
+		cum += counts[i];
+		if (i < n)
+			strbuf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, le[i], cum);
+		else
+			strbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, cum);
+	}
+	strbuf_printf(b, "%s_sum ", name);
+	prom_value(b, sum);
+	strbuf_printf(b, "\n%s_count %llu\n", name, cum);
+}

@@ -27,4 +27,10 @@ struct prom_scalar {
 /* Each with its HELP and TYPE lines and its sample. */
 void prom_scalars(struct strbuf *b, const struct prom_scalar *m, size_t n);
 
+/* A histogram without labels, its HELP and TYPE lines included: n bucket bounds le[]
+ * (ascending), counts[0..n] per bucket, not cumulative (counts[n]: above every bound), and
+ * the sum of the values. Writes the cumulative _bucket series, +Inf last, _sum and _count. */
+void prom_histogram(struct strbuf *b, const char *name, const char *help, const double *le,
+		    const unsigned long long *counts, size_t n, double sum);
+
 #endif

@@ -168,21 +168,12 @@ static void render_answers(struct strbuf *b)
 	};
 	prom_scalars(b, m, sizeof m / sizeof m[0]);
 
-	prom_family(b, "lisd_answer_duration_seconds", "histogram",
-	       "Time from a request's headers to its answer.");
-	unsigned long long cum = 0;
-	for (size_t i = 0; i <= N_BUCKETS; i++) {
-		cum += get(&M.hist[i]);
-		if (i < N_BUCKETS)
-			strbuf_printf(b, "lisd_answer_duration_seconds_bucket{le=\"%g\"} %llu\n",
-				      buckets[i], cum);
-		else
-			strbuf_printf(b, "lisd_answer_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-				      cum);
-	}
-	strbuf_puts(b, "lisd_answer_duration_seconds_sum ");
-	prom_value(b, (double)get(&M.hist_sum_ns) / 1e9);
-	strbuf_printf(b, "\nlisd_answer_duration_seconds_count %llu\n", cum);
+	unsigned long long hist[N_BUCKETS + 1];
+	for (size_t i = 0; i <= N_BUCKETS; i++)
+		hist[i] = get(&M.hist[i]);
+	prom_histogram(b, "lisd_answer_duration_seconds",
+		       "Time from a request's headers to its answer.", buckets, hist, N_BUCKETS,
+		       (double)get(&M.hist_sum_ns) / 1e9);
 
 	prom_family(b, "lisd_answers_by_thread_total", "counter",
 	       "Answers by request thread (numbered as they first answered): far apart counts "
@@ -222,6 +213,13 @@ static void render_snapshot(struct strbuf *b)
 		  "1 while the snapshot loader is connected to PostgreSQL.", st.db_up },
 	};
 	prom_scalars(b, m, sizeof m / sizeof m[0]);
+
+	prom_histogram(b, "lisd_feed_poll_duration_seconds",
+		       "How long each look at the change feed took (every 20 ms): its round trips "
+		       "to PostgreSQL and the changes it found applied, not a full load it "
+		       "started. A change reaches answers within 20 ms of its commit plus one "
+		       "look.", lis_feed_poll_buckets, st.feed_polls, LIS_FEED_POLL_BUCKETS,
+		       st.feed_poll_sum_s);
 }
 
 static void render_querylog(struct strbuf *b)

@@ -41,6 +41,12 @@ static atomic_ullong n_reloads, n_failures, n_deltas;
 static struct db_change_cursor cursor;
 static atomic_ullong last_load_us;
 static atomic_llong last_load_at;
+/* How long the loader's looks at the change feed took (lis_snapshot_stats.feed_polls). */
+const double lis_feed_poll_buckets[LIS_FEED_POLL_BUCKETS] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+};
+static atomic_ullong feed_polls[LIS_FEED_POLL_BUCKETS + 1];
+static atomic_ullong feed_poll_ns;
 
 static const struct lis_config *snap_cfg;
 static pthread_t loader;
@@ -188,6 +194,27 @@ void lis_snapshot_get_stats(struct lis_snapshot_stats *st)
 	st->deltas = atomic_load(&n_deltas);
 	st->last_load_s = (double)atomic_load(&last_load_us) / 1e6;
 	st->last_load_at = atomic_load(&last_load_at);
+	for (size_t i = 0; i <= LIS_FEED_POLL_BUCKETS; i++)
+		st->feed_polls[i] = atomic_load(&feed_polls[i]);
+	st->feed_poll_sum_s = (double)atomic_load(&feed_poll_ns) / 1e9;
+}
+
+/* One look at the change feed, begun at t0, is over: count it in its bucket. Returns its
+ * milliseconds. */
+static double poll_done(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long long ns = (long long)(t1.tv_sec - t0->tv_sec) * 1000000000LL +
+		       (t1.tv_nsec - t0->tv_nsec);
+	if (ns < 0)
+		ns = 0;
+	size_t i = 0;
+	while (i < LIS_FEED_POLL_BUCKETS && (double)ns > lis_feed_poll_buckets[i] * 1e9)
+		i++;
+	atomic_fetch_add(&feed_polls[i], 1);
+	atomic_fetch_add(&feed_poll_ns, (unsigned long long)ns);
+	return (double)ns / 1e6;
 }
 
 /* One look at the change feed: apply what changed to the snapshot in place, or load a new
@@ -197,28 +224,28 @@ static int follow(struct db_conn *db, struct lis_error *err)
 	struct wm_delta *d = wm_delta_new(current);
 	if (!d)
 		return lis_error_set(err, LIS_E_SYSTEM, "wiremap delta: out of memory");
-	struct timespec t0, t1;
+	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = db_changes_poll(db, &cursor, wm_delta_sink(d), err);
 	if (rc == DB_FEED_CHANGES) {
 		rc = wm_delta_apply(d, err);
 		wm_delta_free(d);
+		double ms = poll_done(&t0);
 		if (rc < 0)
 			return -1;
 		if (rc > 0)
 			return reload(db, "delta-too-large", err);
 		atomic_fetch_add(&n_deltas, 1);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
 		struct wm_snapshot_stats st;
 		wm_snapshot_get_stats(current, &st);
 		lis_log(LIS_LOG_DEBUG, "wiremap", "delta applied ms=%.1f deltas=%llu delta_bytes=%zu",
-			(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
-			st.deltas, st.delta_bytes);
+			ms, st.deltas, st.delta_bytes);
 		if (st.delta_bytes > COMPACT_MIN_BYTES && st.delta_bytes > st.bytes / 3)
 			return reload(db, "compact", err);
 		return 0;
 	}
 	wm_delta_free(d);
+	poll_done(&t0);
 	if (rc == DB_FEED_RELOAD)
 		return reload(db, "change", err);
 	return rc < 0 ? -1 : 0;

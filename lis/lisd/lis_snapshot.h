@@ -32,6 +32,10 @@ const struct wm_snapshot *lis_snapshot_current(void);
  * -1 when there is no snapshot yet. */
 long lis_snapshot_age(void);
 
+/* Upper bounds (seconds) of the buckets of struct lis_snapshot_stats.feed_polls. */
+#define LIS_FEED_POLL_BUCKETS 9
+extern const double lis_feed_poll_buckets[LIS_FEED_POLL_BUCKETS];
+
 /* For the admin listener (lis_admin.h): the loader's counts, read without a lock. */
 struct lis_snapshot_stats {
 	bool loaded;                  /* a snapshot is being served */
@@ -42,6 +46,13 @@ struct lis_snapshot_stats {
 	unsigned long long deltas;    /* change-feed deltas applied in place */
 	double last_load_s;           /* how long the last published load took; 0: none yet */
 	long long last_load_at;       /* when it was published (Unix time); 0: none yet */
+	/* Looks at the change feed by how long each took (its round trips to PostgreSQL and the
+	 * changes it found applied, not a full load it started): feed_polls[i] those within
+	 * lis_feed_poll_buckets[i] seconds and above the bucket before (not cumulative), the
+	 * last one those above every bucket. A change reaches answers within POLL_MS (20 ms)
+	 * of its commit plus one such look. */
+	unsigned long long feed_polls[LIS_FEED_POLL_BUCKETS + 1];
+	double feed_poll_sum_s;       /* their durations added up */
 };
 void lis_snapshot_get_stats(struct lis_snapshot_stats *st);
 

@@ -7,6 +7,7 @@
 #include "prom_check.h"
 
 #include <arpa/inet.h>
+#include <libpq-fe.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -207,6 +208,68 @@ static void test_readyz_is_200_once_the_snapshot_is_loaded(void)
 	free(m);
 }
 
+/* Looks at the change feed that took over 0.25 s, from a scrape (NaN: not there). */
+static double slow_feed_polls(const char *m)
+{
+	return prom_sample(m, "lisd_feed_poll_duration_seconds_bucket{le=\"+Inf\"}") -
+	       prom_sample(m, "lisd_feed_poll_duration_seconds_bucket{le=\"0.25\"}");
+}
+
+/* For th_wait_until(): has a backend been waiting on a lock for 0.3 s or more in a query
+ * of the change feed (lisd's poll, behind the test's lock)? */
+static bool feed_poll_waited(void *ctx)
+{
+	(void)ctx;
+	return th_pg_count(&E.pg, "SELECT count(*) FROM pg_stat_activity WHERE "
+			   "wait_event_type = 'Lock' AND query LIKE '%wiremap_change%' AND "
+			   "clock_timestamp() - query_start >= interval '300 ms'") >= 1;
+}
+
+/* For th_wait_until(): has a slow look at the feed been counted since the scrape ctx? */
+static bool slow_poll_counted(void *ctx)
+{
+	char *m = scrape();
+	bool yes = m && slow_feed_polls(m) >= slow_feed_polls(ctx) + 1;
+	free(m);
+	return yes;
+}
+
+static void test_a_slow_look_at_the_change_feed_shows_in_its_histogram(void)
+{
+	/* The loader looks at the feed every 20 ms; the test holds a lock on the feed's table
+	 * until one look has waited 0.3 s for it: that look lands above 0.25 s, however fast
+	 * or slow the machine. */
+	char *before = up ? scrape() : NULL;
+	if (!before)
+		return;
+	CHECK(prom_sample(before, "lisd_feed_poll_duration_seconds_count") >= 1);
+	CHECK(prom_sample(before, "lisd_feed_poll_duration_seconds_sum") >= 0);
+	PGconn *c = PQconnectdb(E.pg.conninfo);
+	PGresult *r = NULL;
+	if (CHECKF(PQstatus(c) == CONNECTION_OK, "connect: %s", PQerrorMessage(c))) {
+		r = PQexec(c, "BEGIN; LOCK TABLE wiremap_change IN ACCESS EXCLUSIVE MODE");
+		if (CHECKF(PQresultStatus(r) == PGRES_COMMAND_OK, "lock: %s", PQerrorMessage(c)))
+			CHECK(th_wait_until(60, 20, feed_poll_waited, NULL, NULL));
+		PQclear(r);
+		r = PQexec(c, "COMMIT");
+		CHECKF(PQresultStatus(r) == PGRES_COMMAND_OK, "commit: %s", PQerrorMessage(c));
+		PQclear(r);
+	}
+	PQfinish(c);
+	CHECKF(th_wait_until(60, 50, slow_poll_counted, before, NULL),
+	       "no look at the change feed counted above 0.25 s");
+	char *after = scrape();
+	if (after) {
+		double sum = prom_sample(after, "lisd_feed_poll_duration_seconds_sum") -
+			     prom_sample(before, "lisd_feed_poll_duration_seconds_sum");
+		CHECKF(sum >= 0.3, "the durations added up grew by %g s only", sum);
+		CHECK(prom_sample(after, "lisd_feed_poll_duration_seconds_count") >
+		      prom_sample(before, "lisd_feed_poll_duration_seconds_count"));
+	}
+	free(before);
+	free(after);
+}
+
 static void test_counters_move_by_exactly_the_answers_given(void)
 {
 	if (!up || !wait_series("lisd_connections_open", 0, false))
@@ -405,6 +468,8 @@ int main(void)
 	      test_readyz_is_503_before_the_first_snapshot);
 	t_run("readyz_is_200_once_the_snapshot_is_loaded",
 	      test_readyz_is_200_once_the_snapshot_is_loaded);
+	t_run("a_slow_look_at_the_change_feed_shows_in_its_histogram",
+	      test_a_slow_look_at_the_change_feed_shows_in_its_histogram);
 	t_run("counters_move_by_exactly_the_answers_given",
 	      test_counters_move_by_exactly_the_answers_given);
 	t_run("a_burst_of_connections_is_shared_among_the_threads",
