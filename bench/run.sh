@@ -1094,12 +1094,14 @@ delta_under_load() {
 	wait "$wrk_pid" 2>/dev/null || true
 }
 delta_stat=$(delta_under_load "$db_wm" "$lisd2_port" primary)
-delta_load=shared
-shared_stat=$(delta_under_load "$db_wm" "$lisd2_port" primary-shared)
-delta_load=own
 start_ms=$(grep -m1 'wiremap loaded trigger=start' "$tmp/lisd-reload.log" | grep -o ' ms=[0-9.]*' |
 	cut -d= -f2)
 later_loads=$(( $(grep -c 'wiremap loaded trigger=' "$tmp/lisd-reload.log" || true) - 1 ))
+delta_load=shared
+shared_stat=$(delta_under_load "$db_wm" "$lisd2_port" primary-shared)
+delta_load=own
+shared_loads=$(( $(grep -c 'wiremap loaded trigger=' "$tmp/lisd-reload.log" || true) - 1 -
+	later_loads ))
 
 # Section 1 again on the largest wiremap (1b in the report), lisd against nginx in turns: each
 # request names a device of the wiremap (RFC 6155 identity; lisd authorizes 127.0.0.1 for
@@ -1441,7 +1443,7 @@ print_stat() {
 		"$(wrk_rps "$tmp/wrk-delta-primary.log")" "$later_loads"
 	printf '   %-8s %8s %8s %8s %12s   %s\n' shared "$(field "$shared_stat" p50_ms)" \
 		"$(field "$shared_stat" p99_ms)" "$(field "$shared_stat" max_ms)" \
-		"$(wrk_rps "$tmp/wrk-delta-primary-shared.log")" "-"
+		"$(wrk_rps "$tmp/wrk-delta-primary-shared.log")" "$shared_loads"
 	printf '   %-8s %8s %8s %8s %12s   %s\n' standby "$(field "$standby_stat" p50_ms)" \
 		"$(field "$standby_stat" p99_ms)" "$(field "$standby_stat" max_ms)" \
 		"$(wrk_rps "$tmp/wrk-delta-standby.log")" "$standby_loads"
