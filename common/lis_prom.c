@@ -59,3 +59,11 @@ void prom_histogram(struct strbuf *b, const char *name, const char *help, const 
 	prom_value(b, sum);
 	strbuf_printf(b, "\n%s_count %llu\n", name, cum);
 }
+
+size_t prom_bucket(const double *le, size_t n, double v)
+{
+	size_t i = 0;
+	while (i < n && v > le[i])
+		i++;
+	return i;
+}

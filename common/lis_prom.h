@@ -32,5 +32,8 @@ void prom_scalars(struct strbuf *b, const struct prom_scalar *m, size_t n);
  * the sum of the values. Writes the cumulative _bucket series, +Inf last, _sum and _count. */
 void prom_histogram(struct strbuf *b, const char *name, const char *help, const double *le,
 		    const unsigned long long *counts, size_t n, double sum);
+/* The bucket of such a histogram a value v falls in: the first i with v <= le[i], n when v
+ * is above every bound. */
+size_t prom_bucket(const double *le, size_t n, double v);
 
 #endif

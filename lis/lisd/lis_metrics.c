@@ -100,10 +100,8 @@ void lis_metrics_answer(const char *result, const char *source, bool fallback,
 		atomic_fetch_add_explicit(&M.fallbacks, 1, memory_order_relaxed);
 	if (disagreement)
 		atomic_fetch_add_explicit(&M.disagreements, 1, memory_order_relaxed);
-	size_t b = 0;
-	while (b < N_BUCKETS && seconds > buckets[b])
-		b++;
-	atomic_fetch_add_explicit(&M.hist[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&M.hist[prom_bucket(buckets, N_BUCKETS, seconds)], 1,
+				  memory_order_relaxed);
 	double ns = seconds > 0 ? seconds * 1e9 : 0;
 	atomic_fetch_add_explicit(&M.hist_sum_ns, (unsigned long long)ns, memory_order_relaxed);
 	/* this thread's number: the order in which the request threads first answered */

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "db_snapshot.h"
 #include "lis_log.h"
+#include "lis_prom.h"
 #include "wm_builder.h"
 #include "wm_snapshot.h"
 
@@ -209,10 +210,8 @@ static double poll_done(const struct timespec *t0)
 		       (t1.tv_nsec - t0->tv_nsec);
 	if (ns < 0)
 		ns = 0;
-	size_t i = 0;
-	while (i < LIS_FEED_POLL_BUCKETS && (double)ns > lis_feed_poll_buckets[i] * 1e9)
-		i++;
-	atomic_fetch_add(&feed_polls[i], 1);
+	atomic_fetch_add(&feed_polls[prom_bucket(lis_feed_poll_buckets, LIS_FEED_POLL_BUCKETS,
+						 (double)ns / 1e9)], 1);
 	atomic_fetch_add(&feed_poll_ns, (unsigned long long)ns);
 	return (double)ns / 1e6;
 }
