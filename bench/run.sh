@@ -10,8 +10,10 @@
 #     address (every answer the declared address, method Manual); then to a lisd with the
 #     query log off (lisd-q: its price). Prints requests/s, p50, p99 of each and the ratios,
 #     and the CPU per answer of lisd, PostgreSQL and nginx. Then lisd and nginx at the same
-#     load: h2load at fixed rates (BENCH_SAME_LOAD, shares of lisd's req/s), p50, p99 and
-#     p99.9 of each and the ratios, and lisd-q at the same rates. Then BENCH_NEW_CONNECTIONS
+#     load: h2load at fixed rates (BENCH_SAME_LOAD, shares of lisd's req/s), each
+#     BENCH_SAME_ROUNDS times, the round with the median p99 ratio reported: p50, p99 and
+#     p99.9 of each and the ratios; as root, lisd again with PostgreSQL yielding (lisd-y:
+#     pg_yield); lisd-q at the same rates. Then BENCH_NEW_CONNECTIONS
 #     fresh connections with one request each against both (bench/new_conn.py), from a client
 #     without and with TCP_NODELAY: handshake and first-answer times.
 # 1b. Section 1 again on the largest wiremap of 4 (the lisd of 5): each request names a device
@@ -46,7 +48,7 @@
 # index kind at the largest size), BENCH_WM_SIZES ("10000 100000 1000000"),
 # BENCH_RELOAD_SIZES (the same), BENCH_RELOAD_REPEAT (5), BENCH_FULL_RELOADS (5),
 # BENCH_DELTA_CHANGES (30), BENCH_SAME_LOAD ("25 50": percentages of lisd's req/s; "" skips
-# the same-load runs), BENCH_BIG_TARGETS (10000), BENCH_NEW_CONNECTIONS (200), BENCH_KEEP (0).
+# the same-load runs), BENCH_SAME_ROUNDS (3), BENCH_BIG_TARGETS (10000), BENCH_NEW_CONNECTIONS (200), BENCH_KEEP (0).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -57,6 +59,7 @@ conns=${BENCH_CONNECTIONS:-16}
 rounds=${BENCH_ROUNDS:-3}
 wrk_threads=${BENCH_WRK_THREADS:-2}
 same_load=${BENCH_SAME_LOAD-"25 50"}  # set and empty: no same-load runs
+same_rounds=${BENCH_SAME_ROUNDS:-3}
 new_conns=${BENCH_NEW_CONNECTIONS:-200}
 server_threads=${BENCH_SERVER_THREADS:-2}
 lookups=${BENCH_LOOKUPS:-20000}
@@ -625,26 +628,91 @@ take_turns() {
 		[ "$r" -eq $((rounds - 1)) ] || turn_line+=", "
 	done
 }
+# pg_yield on|off: every process of the bench's PostgreSQL at nice 19 (it yields the cores to
+# whatever else wants them), or back as pg_ctl started it (the bench's own nice; its
+# autogroups at 0, as the kernel makes them): the task's nice and, where the kernel groups
+# sessions, its autogroup's. PostgreSQL's processes each lead a session of their own
+# (postmaster.c calls setsid() in every child), so the nice of a task alone does not weigh
+# them against lisd's session. Root only: nothing else may lower a nice again.
+pg_yield() {
+	local p task=19 group=19
+	[ "$1" = on ] || { task=$(nice); group=0; }
+	for p in $(pg_postmaster) $(pgrep -P "$(pg_postmaster)"); do
+		renice -n "$task" -p "$p" >/dev/null 2>&1 || true
+		echo "$group" 2>/dev/null >"/proc/$p/autogroup" || true
+	done
+}
 # same_loads TAG LISD_PORT LISD_LOG DB RPS: the same load on both, a fixed rate, each share of
 # BENCH_SAME_LOAD of RPS (what lisd reached in its median round: the wrk runs load each
-# server as fast as it answers, so their latencies are at different loads). lisd then nginx
-# at each rate, lisd's query log all in DB before nginx runs. Sets turn_rates: per rate, a
-# line for lisd and one for nginx ("SHARE RATE SERVER rps=... p50_us=...").
+# server as fast as it answers, so their latencies are at different loads). Each rate
+# BENCH_SAME_ROUNDS times: lisd, then (as root) lisd again with PostgreSQL yielding
+# (pg_yield on: lisd-y), then nginx, lisd's query log all in DB before the next run. Sets
+# turn_rates: per rate, a line for lisd and one for nginx ("SHARE RATE SERVER rps=...
+# p50_us=...") of the round with the median lisd/nginx p99 ratio; turn_yield: the lisd-y
+# line and the nginx line of the round with the median lisd-y/nginx ratio; turn_rate_rounds:
+# per rate, every round's p99 ratios, the reported ones starred.
 same_loads() {
-	local tag=$1 port=$2 log=$3 db=$4 pct rate t0 before lisd_at nginx_at
-	turn_rates=()
+	local tag=$1 port=$2 log=$3 db=$4 pct rate t0 before r m my line
+	turn_rates=() turn_yield=() turn_rate_rounds=()
 	for pct in $same_load; do
 		[[ $pct =~ ^[1-9][0-9]?$ ]] || die "BENCH_SAME_LOAD takes percentages 1..99: $pct"
 		rate=$(awk -v r="$5" -v p="$pct" 'BEGIN { printf "%d", r * p / 100 }')
-		say "$tag same load: $rate req/s ($pct% of lisd's), h2load against lisd, then nginx"
-		t0=$(psql -X -At "$db" -c "SELECT now()")
-		before=$(grep -c ' held ' "$log" || true)
-		lisd_at=$(run_rate "lisd-$tag-at-$pct" "$port" "$rate")
-		catch_up "$log" "$t0" "$before" "$(now_ms)" "$db" >/dev/null
-		nginx_at=$(run_rate "nginx-$tag-at-$pct" "$nginx_port" "$rate")
-		turn_rates+=("$pct $rate lisd $lisd_at" "$pct $rate nginx $nginx_at")
+		local -a lisd_at=() yield_at=() nginx_at=() ratios=() yratios=()
+		for ((r = 1; r <= same_rounds; r++)); do
+			say "$tag same load, round $r of $same_rounds: $rate req/s ($pct% of lisd's)," \
+				"h2load against lisd${yield_ok:+, lisd with PostgreSQL yielding}, then nginx"
+			t0=$(psql -X -At "$db" -c "SELECT now()")
+			before=$(grep -c ' held ' "$log" || true)
+			lisd_at+=("$(run_rate "lisd-$tag-at-$pct-$r" "$port" "$rate")")
+			catch_up "$log" "$t0" "$before" "$(now_ms)" "$db" >/dev/null
+			if [ -n "$yield_ok" ]; then
+				t0=$(psql -X -At "$db" -c "SELECT now()")
+				before=$(grep -c ' held ' "$log" || true)
+				pg_yield on
+				yield_at+=("$(run_rate "lisd-y-$tag-at-$pct-$r" "$port" "$rate")")
+				pg_yield off
+				catch_up "$log" "$t0" "$before" "$(now_ms)" "$db" >/dev/null
+			fi
+			nginx_at+=("$(run_rate "nginx-$tag-at-$pct-$r" "$nginx_port" "$rate")")
+			ratios+=("$(ratio "$(field "${lisd_at[-1]}" p99_us)" \
+				"$(field "${nginx_at[-1]}" p99_us)")")
+			[ -z "$yield_ok" ] || yratios+=("$(ratio "$(field "${yield_at[-1]}" p99_us)" \
+				"$(field "${nginx_at[-1]}" p99_us)")")
+		done
+		m=$(median_index "${ratios[@]}")
+		turn_rates+=("$pct $rate lisd ${lisd_at[m]}" "$pct $rate nginx ${nginx_at[m]}")
+		line="$pct%: lisd $(starred "$m" "${ratios[@]}")"
+		if [ -n "$yield_ok" ]; then
+			my=$(median_index "${yratios[@]}")
+			turn_yield+=("$pct $rate lisd-y ${yield_at[my]}" "$pct $rate nginx ${nginx_at[my]}")
+			line+="; lisd-y $(starred "$my" "${yratios[@]}")"
+		fi
+		turn_rate_rounds+=("$line")
 	done
 }
+# median_index X...: the index of the median of the numbers X (the lower middle one of an even
+# count; "n/a" sorts last).
+median_index() {
+	local i
+	for ((i = 1; i <= $#; i++)); do echo "${!i} $((i - 1))"; done |
+		sed 's|^n/a |inf |' | sort -g | awk -v n="$#" 'NR == int((n + 1) / 2) { print $2 }'
+}
+# starred M X...: the X, comma-separated, the one at index M starred.
+starred() {
+	local m=$1 i out=
+	shift
+	for ((i = 0; i < $#; i++)); do
+		local j=$((i + 1))
+		out+="${!j}"
+		[ "$i" -ne "$m" ] || out+='*'
+		[ "$i" -eq $(($# - 1)) ] || out+=", "
+	done
+	echo "$out"
+}
+yield_ok=
+[ "$(id -u)" -eq 0 ] && yield_ok=1
+[[ $same_rounds =~ ^[1-9][0-9]*$ ]] ||
+	die "BENCH_SAME_ROUNDS must be a whole number of 1 or more: $same_rounds"
 take_turns sample "$lisd_pid" "$lisd_port" "$tmp/lisd.log" "$db_lis"
 lisd_stat=$turn_lisd
 lisd_cpu=$turn_cpu
@@ -654,6 +722,8 @@ off_catch_up_ms=$turn_first_catch_up
 thread_cpu=$(request_thread_cpu "$lisd_pid")
 same_loads sample "$lisd_port" "$tmp/lisd.log" "$db_lis" "$(field "$lisd_stat" rps)"
 rate_lines=("${turn_rates[@]}")
+yield_lines=("${turn_yield[@]}")
+rate_rounds=("${turn_rate_rounds[@]}")
 # New connections: BENCH_NEW_CONNECTIONS fresh TLS connections with one request each, from a
 # client that keeps Nagle's algorithm and from one with TCP_NODELAY (bench/new_conn.py),
 # against lisd then nginx: the handshake and the first answer, which keep-alive hides.
@@ -1169,6 +1239,8 @@ big_results=$(tail -n +"$((big_from + 1))" "$tmp/lisd-reload.log" | grep ' held 
 	grep -o 'result=[^ ]*' | sort | uniq -c | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')
 same_loads big "$lisd2_port" "$tmp/lisd-reload.log" "$db_wm" "$(field "$big_lisd_stat" rps)"
 big_rate_lines=("${turn_rates[@]}")
+big_yield_lines=("${turn_yield[@]}")
+big_rate_rounds=("${turn_rate_rounds[@]}")
 kill "$nginx_pid" 2>/dev/null || true
 wait "$nginx_pid" 2>/dev/null || true
 nginx_pid=
@@ -1273,6 +1345,13 @@ print_rates() {
 			"$(field "$st" p999_us)")"
 	done
 }
+# print_rate_rounds LINE...: same_loads' p99 ratios of every round.
+print_rate_rounds() {
+	local line
+	echo "   p99 ratios against nginx in each of the $same_rounds rounds (* the round in the table; a"
+	echo "   lisd-y ratio is against nginx's run of its own round):"
+	for line in "$@"; do echo "     $line"; done
+}
 # print_cpu TURN_CPU [LINE]: take_turns' CPU per answer (and LINE, of another lisd, below it).
 print_cpu() {
 	echo "   CPU per answer in that round, us (user + system):"
@@ -1332,9 +1411,12 @@ print_stat() {
 			done
 			print_rates --more "${local_pairs[@]}"
 		fi
+		[ ${#yield_lines[@]} -eq 0 ] || print_rates --more "${yield_lines[@]}"
+		print_rate_rounds "${rate_rounds[@]}"
 		echo "   (share: of lisd's req/s in the reported round. Below saturation a request waits"
 		echo "    only for what runs beside it on the 2 cores: for lisd, PostgreSQL storing its"
-		echo "    query log a batch at a time (lisd-q: none), for nginx nothing)"
+		echo "    query log a batch at a time (lisd-q: none; lisd-y: PostgreSQL at nice 19, its"
+		echo "    autogroups too, while h2load ran), for nginx nothing)"
 	fi
 	echo "   declared/office       req/s $(ratio "$(field "$decl_stat" rps)" \
 		"$(field "$lisd_stat" rps)")  p50 $(ratio "$(field "$decl_stat" p50_us)" \
@@ -1380,6 +1462,8 @@ print_stat() {
 	if [ ${#big_rate_lines[@]} -gt 0 ]; then
 		echo
 		print_rates "${big_rate_lines[@]}"
+		[ ${#big_yield_lines[@]} -eq 0 ] || print_rates --more "${big_yield_lines[@]}"
+		print_rate_rounds "${big_rate_rounds[@]}"
 		echo "   (the first device alone: h2load sends one body)"
 	fi
 	echo
