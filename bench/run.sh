@@ -646,32 +646,34 @@ pg_yield() {
 # BENCH_SAME_LOAD of RPS (what lisd reached in its median round: the wrk runs load each
 # server as fast as it answers, so their latencies are at different loads). Each rate
 # BENCH_SAME_ROUNDS times: lisd, then (as root) lisd again with PostgreSQL yielding
-# (pg_yield on: lisd-y), then nginx, lisd's query log all in DB before the next run. Sets
+# (pg_yield on: lisd-y; the two lisd runs the other way round in even rounds), then nginx,
+# lisd's query log all in DB before the next run. Sets
 # turn_rates: per rate, a line for lisd and one for nginx ("SHARE RATE SERVER rps=...
 # p50_us=...") of the round with the median lisd/nginx p99 ratio; turn_yield: the lisd-y
 # line and the nginx line of the round with the median lisd-y/nginx ratio; turn_rate_rounds:
 # per rate, every round's p99 ratios, the reported ones starred.
 same_loads() {
-	local tag=$1 port=$2 log=$3 db=$4 pct rate t0 before r m my line
+	local tag=$1 port=$2 log=$3 db=$4 pct rate r m my line
 	turn_rates=() turn_yield=() turn_rate_rounds=()
 	for pct in $same_load; do
 		[[ $pct =~ ^[1-9][0-9]?$ ]] || die "BENCH_SAME_LOAD takes percentages 1..99: $pct"
 		rate=$(awk -v r="$5" -v p="$pct" 'BEGIN { printf "%d", r * p / 100 }')
 		local -a lisd_at=() yield_at=() nginx_at=() ratios=() yratios=()
 		for ((r = 1; r <= same_rounds; r++)); do
-			say "$tag same load, round $r of $same_rounds: $rate req/s ($pct% of lisd's)," \
-				"h2load against lisd${yield_ok:+, lisd with PostgreSQL yielding}, then nginx"
-			t0=$(psql -X -At "$db" -c "SELECT now()")
-			before=$(grep -c ' held ' "$log" || true)
-			lisd_at+=("$(run_rate "lisd-$tag-at-$pct-$r" "$port" "$rate")")
-			catch_up "$log" "$t0" "$before" "$(now_ms)" "$db" >/dev/null
-			if [ -n "$yield_ok" ]; then
-				t0=$(psql -X -At "$db" -c "SELECT now()")
-				before=$(grep -c ' held ' "$log" || true)
-				pg_yield on
-				yield_at+=("$(run_rate "lisd-y-$tag-at-$pct-$r" "$port" "$rate")")
-				pg_yield off
-				catch_up "$log" "$t0" "$before" "$(now_ms)" "$db" >/dev/null
+			# lisd-y goes first in every other round: neither lisd run always follows the
+			# other (whose query log is then just stored)
+			if [ -n "$yield_ok" ] && [ $((r % 2)) -eq 0 ]; then
+				say "$tag same load, round $r of $same_rounds: $rate req/s ($pct% of" \
+					"lisd's), h2load against lisd with PostgreSQL yielding, then without, then nginx"
+				same_load_run "$tag" "$port" "$log" "$db" "$pct" "$rate" "$r" y
+				same_load_run "$tag" "$port" "$log" "$db" "$pct" "$rate" "$r"
+			else
+				say "$tag same load, round $r of $same_rounds: $rate req/s ($pct% of" \
+					"lisd's), h2load against lisd${yield_ok:+, then with PostgreSQL yielding}," \
+					"then nginx"
+				same_load_run "$tag" "$port" "$log" "$db" "$pct" "$rate" "$r"
+				[ -z "$yield_ok" ] ||
+					same_load_run "$tag" "$port" "$log" "$db" "$pct" "$rate" "$r" y
 			fi
 			nginx_at+=("$(run_rate "nginx-$tag-at-$pct-$r" "$nginx_port" "$rate")")
 			ratios+=("$(ratio "$(field "${lisd_at[-1]}" p99_us)" \
@@ -689,6 +691,23 @@ same_loads() {
 		fi
 		turn_rate_rounds+=("$line")
 	done
+}
+# same_load_run TAG PORT LOG DB PCT RATE ROUND [y]: one same-load run of lisd, its query log
+# all in DB after it, appended to same_loads' lisd_at (with y: PostgreSQL yielding, to
+# yield_at).
+same_load_run() {
+	local t0 before st
+	t0=$(psql -X -At "$4" -c "SELECT now()")
+	before=$(grep -c ' held ' "$3" || true)
+	if [ -n "${8:-}" ]; then
+		pg_yield on
+		st=$(run_rate "lisd-y-$1-at-$5-$7" "$2" "$6")
+		pg_yield off
+		yield_at+=("$st")
+	else
+		lisd_at+=("$(run_rate "lisd-$1-at-$5-$7" "$2" "$6")")
+	fi
+	catch_up "$3" "$t0" "$before" "$(now_ms)" "$4" >/dev/null
 }
 # median_index X...: the index of the median of the numbers X (the lower middle one of an even
 # count; "n/a" sorts last).
