@@ -615,8 +615,7 @@ take_turns() {
 		ratios+=("$(ratio "$(field "${lisd_runs[-1]}" rps)" \
 			"$(field "${nginx_runs[-1]}" rps)")")
 	done
-	median=$(for ((r = 0; r < rounds; r++)); do echo "${ratios[r]} $r"; done |
-		sort -n | awk -v n="$rounds" 'NR == int((n + 1) / 2) { print $2 }')
+	median=$(median_index "${ratios[@]}")
 	turn_lisd=${lisd_runs[median]}
 	turn_nginx=${nginx_runs[median]}
 	turn_cpu=${cpus[median]}
